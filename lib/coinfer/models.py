@@ -187,11 +187,15 @@ def train_classifier(
     return model.eval()
 
 
-def digits_mlp(seed: int = 0, hidden: tuple[int, ...] = (128, 64), epochs: int = 300) -> tuple[nn.Sequential, DigitsData]:
+def digits_mlp(
+    seed: int = 0, hidden: tuple[int, ...] = (128, 64), epochs: int = 300, data: DigitsData | None = None
+) -> tuple[nn.Sequential, DigitsData]:
     """A ReLU MLP trained deterministically on digits: ``Linear, ReLU, ..., Linear``.
 
     A plain ``nn.Sequential`` so the exact bound of SPEC section 3 applies
-    layer by layer. Returns the model (eval mode) and its data.
+    layer by layer. Returns the model (eval mode) and its data; ``data``
+    defaults to the split drawn with ``seed`` (the zoo passes the fixed split
+    of seed 0 so held-out samples never depend on the model seed).
     """
     torch.manual_seed(seed)
     widths = (64, *hidden)
@@ -199,7 +203,7 @@ def digits_mlp(seed: int = 0, hidden: tuple[int, ...] = (128, 64), epochs: int =
     for width_in, width_out in zip(widths[:-1], widths[1:]):
         layers += [nn.Linear(width_in, width_out), nn.ReLU()]
     layers.append(nn.Linear(widths[-1], 10))
-    data = load_digits_data(seed)
+    data = load_digits_data(seed) if data is None else data
     return train_classifier(nn.Sequential(*layers), data, seed=seed, epochs=epochs), data
 
 

@@ -1,30 +1,70 @@
-"""Magnitude pruning and uniform quantisation (SPEC sections 2 and 4).
+"""Magnitude pruning and uniform quantisation of tensors and models (SPEC sections 2 and 4).
 
-Functions return new tensors or masks; they never modify their inputs. The
-number of pruned entries is exact: ``prune_count(n, ratio)`` of the ``n``
-entries with the smallest magnitudes (ties broken by position, so results are
-deterministic).
+Functions return new tensors, masks or model copies; they never modify their
+inputs. The number of pruned entries is exact: ``prune_count(n, ratio)`` of
+the ``n`` entries with the smallest magnitudes (ties broken by position, so
+results are deterministic).
+
+Model-level pruning works on a *part* of a :class:`~coinfer.models.SplitModel`
+(SPEC 2): the device side or the server side at a split point, or the whole
+model. With ``scope="global"`` one magnitude threshold is taken over all of
+the part's prunable weights together (one order over their concatenation, in
+name order); with ``scope="layer"`` every layer is pruned at the same ratio
+on its own. Kept weights can be quantised to ``bits`` with a per-layer range
+(the largest kept magnitude of that layer), so pruned entries stay exactly zero.
+
+A ratio sweep should use :class:`MagnitudeSweep`, which sorts the magnitudes
+once and then answers every ratio with one comparison per weight.
 """
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 import torch
 
+from coinfer.validation import ParameterError, require_choice, require_range
 
+if TYPE_CHECKING:
+    from coinfer.models import SplitModel
+
+#: How a ratio is applied to several layers: one threshold, or per layer.
+SCOPES: tuple[str, ...] = ("global", "layer")
+#: Which part of a split model is pruned (SPEC 2).
+PARTS: tuple[str, ...] = ("device", "server", "all")
+
+
+# --------------------------------------------------------------------------- tensors
 def prune_count(n: int, ratio: float) -> int:
     """Number of entries pruned from ``n`` at ``ratio``: ``round(ratio * n)``, halves rounded up."""
-    if not 0.0 <= ratio <= 1.0:
-        raise ValueError(f"ratio: got {ratio}; allowed [0, 1]")
+    check_ratio(ratio)
     return min(n, math.floor(ratio * n + 0.5))
+
+
+def check_ratio(ratio: float, name: str = "ratio") -> float:
+    """``ratio`` if it is a number in ``[0, 1]``, else :class:`ParameterError`."""
+    if hasattr(ratio, "item"):  # numpy / torch scalars from a ratio grid
+        ratio = ratio.item()
+    return float(require_range(name, ratio, 0.0, 1.0))
+
+
+def check_bits(bits: int | None, name: str = "bits") -> int | None:
+    """``bits`` if it is ``None`` or an integer >= 1, else :class:`ParameterError`."""
+    if bits is None:
+        return None
+    if isinstance(bits, bool) or not isinstance(bits, int) or bits < 1:
+        raise ParameterError(f"{name}: got {bits!r}; allowed None or an integer >= 1")
+    return bits
 
 
 def magnitude_order(weights: torch.Tensor) -> torch.Tensor:
     """Flat indices of ``weights`` sorted by increasing magnitude (stable).
 
     Sort once and reuse the order for every ratio of a sweep
-    (:func:`mask_from_order`).
+    (:func:`mask_from_order`, :class:`MagnitudeSweep`).
     """
     return torch.argsort(weights.detach().abs().flatten(), stable=True)
 
@@ -50,8 +90,7 @@ def quantize_uniform(values: torch.Tensor, bits: int, max_abs: float | None = No
     ``step = 2 max_abs / 2**bits``; each value is replaced by its cell's
     midpoint, so the error is at most ``step / 2``. Returns a new tensor.
     """
-    if not isinstance(bits, int) or bits < 1:
-        raise ValueError(f"bits: got {bits!r}; allowed an integer >= 1")
+    check_bits(bits)
     values = values.detach()
     scale = float(values.abs().max()) if max_abs is None else float(max_abs)
     if scale == 0.0 or values.numel() == 0:
@@ -62,16 +101,193 @@ def quantize_uniform(values: torch.Tensor, bits: int, max_abs: float | None = No
     return ((index + 0.5) * step).to(values.dtype)
 
 
-def prune_tensor(weights: torch.Tensor, ratio: float, bits: int | None = None) -> torch.Tensor:
-    """Magnitude-pruned copy of ``weights``; kept entries quantised to ``bits`` if given.
+def apply_mask(weights: torch.Tensor, keep: torch.Tensor, bits: int | None = None) -> torch.Tensor:
+    """Copy of ``weights`` with ``~keep`` entries zeroed and kept entries quantised to ``bits``.
 
-    The quantiser's range is the largest kept magnitude, so pruned entries stay
-    exactly zero.
+    The quantiser's range is the largest kept magnitude of this tensor (a
+    per-layer range), so pruned entries stay exactly zero and the kept values
+    take at most ``2**bits`` distinct values.
     """
-    keep = magnitude_mask(weights, ratio)
-    pruned = torch.where(keep, weights.detach(), torch.zeros((), dtype=weights.dtype))
+    check_bits(bits)
+    weights = weights.detach()
+    pruned = torch.where(keep, weights, torch.zeros((), dtype=weights.dtype))
     if bits is not None and bool(keep.any()):
-        quantised = quantize_uniform(pruned[keep], bits)
-        pruned = pruned.clone()
-        pruned[keep] = quantised
+        pruned[keep] = quantize_uniform(pruned[keep], bits)
     return pruned
+
+
+def prune_tensor(weights: torch.Tensor, ratio: float, bits: int | None = None) -> torch.Tensor:
+    """Magnitude-pruned copy of ``weights``; kept entries quantised to ``bits`` if given."""
+    return apply_mask(weights, magnitude_mask(weights, ratio), bits)
+
+
+# --------------------------------------------------------------------------- weight dictionaries
+def _check_scope(scope: str) -> str:
+    return require_choice("scope", scope, SCOPES)
+
+
+def magnitude_masks(
+    weights: Mapping[str, torch.Tensor], ratio: float, *, scope: str = "global"
+) -> dict[str, torch.Tensor]:
+    """Keep-masks of magnitude pruning at ``ratio``, sorting from scratch.
+
+    ``scope="global"``: ``prune_count(N, ratio)`` smallest magnitudes of all
+    ``N`` weights together (ties broken by position in the concatenation in
+    the mapping's order). ``scope="layer"``: ``prune_count(n_l, ratio)`` per layer.
+    """
+    check_ratio(ratio)
+    _check_scope(scope)
+    if scope == "layer":
+        return {name: magnitude_mask(w, ratio) for name, w in weights.items()}
+    if not weights:
+        return {}
+    flat = torch.cat([w.detach().flatten() for w in weights.values()])
+    keep = magnitude_mask(flat, ratio)
+    return _unflatten(keep, weights)
+
+
+def _unflatten(flat: torch.Tensor, like: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    sizes = [w.numel() for w in like.values()]
+    return {name: piece.reshape(w.shape) for (name, w), piece in zip(like.items(), torch.split(flat, sizes))}
+
+
+def apply_masks(
+    weights: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor], bits: int | None = None
+) -> dict[str, torch.Tensor]:
+    """Pruned (and optionally quantised, per-layer range) copies of ``weights`` under ``masks``."""
+    return {name: apply_mask(w, masks[name], bits) for name, w in weights.items()}
+
+
+def prune_weights(
+    weights: Mapping[str, torch.Tensor], ratio: float, *, scope: str = "global", bits: int | None = None
+) -> dict[str, torch.Tensor]:
+    """Magnitude-pruned copies of ``weights`` at ``ratio`` (sorting from scratch; see :func:`magnitude_masks`)."""
+    check_bits(bits)
+    return apply_masks(weights, magnitude_masks(weights, ratio, scope=scope), bits)
+
+
+class MagnitudeSweep:
+    """Magnitude pruning of one set of weights at many ratios, sorting once.
+
+    The constructor sorts all magnitudes once (one global order over the
+    concatenation for ``scope="global"``, one order per layer for
+    ``scope="layer"``) and stores each weight's rank; a ratio then prunes the
+    entries whose rank is below ``prune_count``, with results identical to
+    :func:`prune_weights` from scratch. The weights are copied, so later
+    changes to the caller's tensors do not affect the sweep.
+    """
+
+    def __init__(self, weights: Mapping[str, torch.Tensor], *, scope: str = "global") -> None:
+        self.scope = _check_scope(scope)
+        self.weights: dict[str, torch.Tensor] = {n: w.detach().clone() for n, w in weights.items()}
+        if scope == "global":
+            self._ranks = {"": _ranks(torch.cat([w.flatten() for w in self.weights.values()]))} if self.weights else {}
+        else:
+            self._ranks = {name: _ranks(w.flatten()) for name, w in self.weights.items()}
+
+    @property
+    def num_weights(self) -> int:
+        """Total number of weights swept."""
+        return sum(w.numel() for w in self.weights.values())
+
+    def masks(self, ratio: float) -> dict[str, torch.Tensor]:
+        """Keep-masks at ``ratio`` (equal to :func:`magnitude_masks` with this scope)."""
+        check_ratio(ratio)
+        if not self.weights:
+            return {}
+        if self.scope == "global":
+            ranks = self._ranks[""]
+            return _unflatten(ranks >= prune_count(ranks.numel(), ratio), self.weights)
+        return {
+            name: (ranks >= prune_count(ranks.numel(), ratio)).reshape(self.weights[name].shape)
+            for name, ranks in self._ranks.items()
+        }
+
+    def pruned(self, ratio: float, bits: int | None = None) -> dict[str, torch.Tensor]:
+        """Pruned (and optionally ``bits``-quantised) copies at ``ratio``."""
+        check_bits(bits)
+        return apply_masks(self.weights, self.masks(ratio), bits)
+
+    def sweep(self, ratios: Iterable[float], bits: int | None = None) -> Iterator[tuple[float, dict[str, torch.Tensor]]]:
+        """``(ratio, pruned weights)`` for each ratio in order."""
+        for ratio in ratios:
+            yield ratio, self.pruned(ratio, bits)
+
+
+def _ranks(flat: torch.Tensor) -> torch.Tensor:
+    """Rank of each entry in the stable increasing-magnitude order (int32 when it fits, to halve memory)."""
+    order = magnitude_order(flat)
+    dtype = torch.int32 if flat.numel() < 2**31 else torch.int64
+    ranks = torch.empty(flat.numel(), dtype=dtype)
+    ranks[order] = torch.arange(flat.numel(), dtype=dtype)
+    return ranks
+
+
+# --------------------------------------------------------------------------- split models
+def part_weights(model: SplitModel, part: str, split: int | str | None = None) -> dict[str, torch.Tensor]:
+    """The prunable weights of one part of ``model`` (SPEC 2), detached, in model order.
+
+    ``part="device"``/``"server"`` need ``split``; ``part="all"`` ignores it.
+    The tensors share storage with the model: read them, do not write them.
+    """
+    require_choice("part", part, PARTS)
+    if part == "all":
+        found = model.all_weights()
+    else:
+        if split is None:
+            raise ParameterError(f"split: got None for part={part!r}; allowed 0..{model.num_blocks} or a split name")
+        try:
+            found = model.device_weights(split) if part == "device" else model.server_weights(split)
+        except ValueError as error:
+            raise ParameterError(str(error)) from None
+    return {name: w.detach() for name, w in found.items()}
+
+
+def set_weights(model: SplitModel, new_weights: Mapping[str, torch.Tensor]) -> SplitModel:
+    """Overwrite named prunable weights of ``model`` IN PLACE and return it.
+
+    Only for a model the caller owns (a copy from :func:`copy_model`); use
+    :func:`with_weights` to leave the original untouched.
+    """
+    params = model.all_weights()
+    for name, value in new_weights.items():
+        if name not in params:
+            raise ParameterError(f"weights: {name!r} is not a prunable weight of model {model.name!r}")
+        if tuple(value.shape) != tuple(params[name].shape):
+            raise ParameterError(
+                f"weights[{name!r}]: shape {tuple(value.shape)}; expected {tuple(params[name].shape)}"
+            )
+        with torch.no_grad():
+            params[name].copy_(value)
+    return model
+
+
+def copy_model(model: SplitModel) -> SplitModel:
+    """Independent deep copy of ``model`` (modules shared between stages stay shared)."""
+    return copy.deepcopy(model)
+
+
+def with_weights(model: SplitModel, new_weights: Mapping[str, torch.Tensor]) -> SplitModel:
+    """Deep copy of ``model`` with the named prunable weights replaced; the original never changes."""
+    return set_weights(copy_model(model), new_weights)
+
+
+def model_masks(
+    model: SplitModel, ratio: float, *, part: str, split: int | str | None = None, scope: str = "global"
+) -> dict[str, torch.Tensor]:
+    """Keep-masks of magnitude pruning ``part`` of ``model`` at ``ratio`` (names as in ``model.all_weights()``)."""
+    return magnitude_masks(part_weights(model, part, split), ratio, scope=scope)
+
+
+def prune_model(
+    model: SplitModel,
+    ratio: float,
+    *,
+    part: str,
+    split: int | str | None = None,
+    scope: str = "global",
+    bits: int | None = None,
+) -> SplitModel:
+    """Copy of ``model`` with ``part`` magnitude-pruned at ``ratio`` (SPEC 2); other weights unchanged."""
+    weights = part_weights(model, part, split)
+    return with_weights(model, prune_weights(weights, ratio, scope=scope, bits=bits))

@@ -1,0 +1,267 @@
+"""Per-split workload profiles of split models (SPEC section 6, inputs of SPEC 2 and 8).
+
+For a :class:`~coinfer.models.SplitModel` and one input sample, the profile of
+split ``s`` holds what the system model of SPEC section 2 needs:
+
+- ``flops_device`` / ``flops_server``: dense FLOPs per inference ``F_d, F_s``,
+  counted by :class:`torch.utils.flop_counter.FlopCounterMode`. It counts the
+  matrix products, convolutions and attention kernels (the FLOPs pruning
+  removes); element-wise operations (activations, norms, softmax) are not
+  counted.
+- ``params_device`` / ``params_server``: prunable parameters ``N_d, N_s``
+  (:meth:`SplitModel.device_weights` / :meth:`SplitModel.server_weights`).
+- ``feature_bits``: bits ``S`` sent at the split, elements of the sent tensor
+  times ``bits_per_element`` (default 16); the raw input bits at ``s = 0``
+  (``Batch.input_bits``); 0 at ``s = L``.
+- ``scale_device`` / ``scale_server``: Laplace scale ``b`` of each side's
+  prunable weights concatenated (SPEC 4, :func:`coinfer.rate_distortion.laplace_scale`).
+
+Every stage runs exactly once, so a whole profile costs one forward pass: the
+per-split numbers are sums over the stages each side runs.
+
+Meta-device models (large architectures built from their configs without
+weights) have no weight values, so their Laplace scale is an assumption: by
+default the scale of all prunable weights of the real transformer in the zoo
+(MiniLM), see :func:`assumed_meta_scale`; such rows carry ``weights = "meta"``.
+The assumed ``b`` only multiplies the distortion objective of SPEC 5 by a
+constant when both sides share it, so it changes objective values but not the
+optimal decisions or the best split.
+
+A side with no prunable weights (the device at ``s = 0``, the server at
+``s = L``) gets the other side's scale: its weight in the objective is
+``N = 0`` so the value is irrelevant, but ``Problem`` requires ``b > 0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import pandas as pd
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from coinfer.models import SplitModel, feature_tensor
+from coinfer.rate_distortion import laplace_scale
+from coinfer.validation import ParameterError, require_range
+
+#: Bits per element of a sent feature (SPEC 6 default: 16-bit floats).
+BITS_PER_ELEMENT = 16
+#: Sequence length of the meta-device large models (SPEC 6 "a stated sequence length").
+DEFAULT_META_SEQ_LEN = 128
+#: Reference model whose weights give the assumed scale of meta models.
+META_SCALE_REFERENCE = "minilm"
+
+#: Column order of the profile table (the contract of ``data/profiles.csv``).
+COLUMNS: tuple[str, ...] = (
+    "model", "split", "split_name", "num_blocks",
+    "flops_device", "flops_server", "params_device", "params_server",
+    "feature_bits", "scale_device", "scale_server",
+    "seq_len", "bits_per_element", "weights",
+)
+
+
+class BatchLike(Protocol):
+    """What :func:`profile_model` needs of a :class:`coinfer.models.Batch`."""
+
+    inputs: Any
+    size: int
+    input_bits: int
+
+
+@dataclass(frozen=True)
+class StageProfile:
+    """One stage run once: its FLOPs and the number of elements of its output feature."""
+
+    flops: int
+    output_elements: int
+
+
+@dataclass(frozen=True)
+class SplitProfile:
+    """Workload of one split point (SPEC 2: ``F_d, F_s, N_d, N_s, S``, and ``b_d, b_s``)."""
+
+    split: int
+    split_name: str
+    flops_device: int
+    flops_server: int
+    params_device: int
+    params_server: int
+    feature_bits: int
+    scale_device: float
+    scale_server: float
+
+
+def is_meta(model: SplitModel) -> bool:
+    """True if the model's weights live on the meta device (shapes only, no values)."""
+    return any(p.is_meta for stage in model.stages() for p in stage.parameters())
+
+
+@torch.no_grad()
+def stage_profiles(model: SplitModel, inputs: Any) -> list[StageProfile]:
+    """Run every stage of ``model`` once on ``inputs`` and count its FLOPs and output size."""
+    profiles = []
+    value = inputs
+    for stage in model.stages():
+        with FlopCounterMode(display=False) as counter:
+            value = stage(value)
+        profiles.append(StageProfile(int(counter.get_total_flops()), int(feature_tensor(value).numel())))
+    return profiles
+
+
+def _count(weights: Mapping[str, torch.Tensor]) -> int:
+    return int(sum(w.numel() for w in weights.values()))
+
+
+def _scale(weights: Mapping[str, torch.Tensor]) -> float | None:
+    if not weights:
+        return None
+    return laplace_scale(torch.cat([w.detach().flatten() for w in weights.values()]))
+
+
+def _side_scales(
+    model: SplitModel, split: int, assumed_scale: float | None
+) -> tuple[float, float]:
+    """``(b_d, b_s)``; an empty side borrows the other side's scale (its weight is 0)."""
+    if is_meta(model):
+        if assumed_scale is None:
+            raise ParameterError(f"assumed_scale: got None for meta model {model.name!r}; expected a number > 0")
+        return assumed_scale, assumed_scale
+    device, server = _scale(model.device_weights(split)), _scale(model.server_weights(split))
+    if device is None and server is None:
+        raise ParameterError(f"model {model.name!r} has no prunable weights")
+    return (device if device is not None else server), (server if server is not None else device)
+
+
+def profile_model(
+    model: SplitModel,
+    batch: BatchLike,
+    *,
+    bits_per_element: int = BITS_PER_ELEMENT,
+    assumed_scale: float | None = None,
+) -> list[SplitProfile]:
+    """Profiles of every split ``0..L`` of ``model`` on one sample (SPEC 6).
+
+    ``batch`` must hold exactly one sample. ``assumed_scale`` is the Laplace
+    scale used for meta-device models (ignored for real weights).
+    """
+    if batch.size != 1:
+        raise ParameterError(f"batch.size: got {batch.size}; allowed 1 (profiles are per inference)")
+    require_range("bits_per_element", bits_per_element, 1, 64, integer=True)
+    if assumed_scale is not None:
+        require_range("assumed_scale", assumed_scale, 0, low_open=True)
+    stages = stage_profiles(model, batch.inputs)
+    index = {id(stage): i for i, stage in enumerate(model.stages())}
+    total = sum(p.flops for p in stages)
+    result = []
+    for split, name in enumerate(model.split_names):
+        on_device = [index[id(stage)] for stage in model.device_stages(split)]
+        flops_device = sum(stages[i].flops for i in on_device)
+        if split == 0:
+            bits = int(batch.input_bits)
+        elif split == model.num_blocks:
+            bits = 0
+        else:
+            bits = stages[on_device[-1]].output_elements * bits_per_element
+        scale_device, scale_server = _side_scales(model, split, assumed_scale)
+        result.append(SplitProfile(
+            split=split, split_name=name,
+            flops_device=flops_device, flops_server=total - flops_device,
+            params_device=_count(model.device_weights(split)),
+            params_server=_count(model.server_weights(split)),
+            feature_bits=bits, scale_device=scale_device, scale_server=scale_server,
+        ))
+    return result
+
+
+def profile_split(
+    model: SplitModel,
+    batch: BatchLike,
+    split: int | str,
+    *,
+    bits_per_element: int = BITS_PER_ELEMENT,
+    assumed_scale: float | None = None,
+) -> SplitProfile:
+    """Profile of one split (a whole forward pass is needed anyway for the server FLOPs)."""
+    s = model.split_index(split)
+    return profile_model(model, batch, bits_per_element=bits_per_element, assumed_scale=assumed_scale)[s]
+
+
+def profile_frame(
+    model: SplitModel,
+    batch: BatchLike,
+    *,
+    seq_len: int | None = None,
+    bits_per_element: int = BITS_PER_ELEMENT,
+    assumed_scale: float | None = None,
+) -> pd.DataFrame:
+    """:func:`profile_model` as tidy rows with the columns of :data:`COLUMNS`."""
+    rows = [asdict(p) for p in profile_model(model, batch, bits_per_element=bits_per_element,
+                                            assumed_scale=assumed_scale)]
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "model", model.name)
+    frame["num_blocks"] = model.num_blocks
+    frame["seq_len"] = pd.array([seq_len] * len(frame), dtype="Int64")
+    frame["bits_per_element"] = bits_per_element
+    frame["weights"] = "meta" if is_meta(model) else "pretrained"
+    return frame[list(COLUMNS)]
+
+
+def assumed_meta_scale(reference: SplitModel) -> float:
+    """Laplace scale assumed for meta-device models: ``b`` of all prunable weights of ``reference``."""
+    if is_meta(reference):
+        raise ParameterError(f"reference: got meta model {reference.name!r}; expected a model with weights")
+    scale = _scale(reference.all_weights())
+    if scale is None:
+        raise ParameterError(f"reference: model {reference.name!r} has no prunable weights")
+    return scale
+
+
+def text_seq_len(batch: BatchLike) -> int | None:
+    """Tokens per sample of a text batch (``None`` for images).
+
+    Token ids are sent at 16 bits each (``Batch.input_bits`` contract), and a
+    text batch's inputs are a mapping holding ``input_ids``.
+    """
+    inputs = batch.inputs
+    if isinstance(inputs, Mapping) and "input_ids" in inputs:
+        return int(inputs["input_ids"].shape[-1])
+    return None
+
+
+def build_profiles(
+    models: Sequence[str] = ("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0"),
+    meta_models: Sequence[str] = ("bert_large", "gpt2_xl", "llama_7b"),
+    *,
+    meta_seq_len: int = DEFAULT_META_SEQ_LEN,
+    bits_per_element: int = BITS_PER_ELEMENT,
+    seed: int = 0,
+    assumed_scale: float | None = None,
+) -> pd.DataFrame:
+    """The tidy profile table of ``data/profiles.csv``: one row per (model, split).
+
+    Real models are profiled on one calibration sample
+    (:func:`coinfer.models.model_inputs`); meta models on
+    :func:`coinfer.models.meta_inputs` at ``meta_seq_len`` tokens. The meta
+    models' scale is ``assumed_scale`` or, if ``None``, :func:`assumed_meta_scale`
+    of :data:`META_SCALE_REFERENCE`.
+    """
+    from coinfer import models as zoo
+
+    require_range("meta_seq_len", meta_seq_len, 1, 8192, integer=True)
+    frames = []
+    for name in models:
+        model = zoo.load_model(name, seed=seed)
+        batch = zoo.model_inputs(name, "calibration", 1, seed=seed)
+        frames.append(profile_frame(model, batch, seq_len=text_seq_len(batch), bits_per_element=bits_per_element))
+    if meta_models:
+        if assumed_scale is None:
+            assumed_scale = assumed_meta_scale(zoo.load_model(META_SCALE_REFERENCE, seed=seed))
+        for name in meta_models:
+            model = zoo.build_meta_model(name, meta_seq_len)
+            batch = zoo.meta_inputs(name, meta_seq_len, 1)
+            frames.append(profile_frame(model, batch, seq_len=meta_seq_len, bits_per_element=bits_per_element,
+                                        assumed_scale=assumed_scale))
+    return pd.concat(frames, ignore_index=True)

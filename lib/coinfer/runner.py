@@ -1,0 +1,279 @@
+"""Execute the notebooks in order with papermill (what ``run_all.sh`` calls).
+
+Usage::
+
+    python -m coinfer.runner [--profile quick|full|FILE] [--only NOTEBOOK]... [--output-root DIR]
+
+Everything is validated before the first notebook starts: the profile file,
+every parameter in it (:mod:`coinfer.notebook_params`), that each notebook
+exists and that its ``parameters`` cell declares exactly its schema. Bad
+input prints one line and exits with code 2.
+
+Outputs are never half-written. The notebooks write into a staging folder
+(``build/staging/<profile>``, via ``COINFER_OUTPUT_ROOT``); only when every
+notebook succeeded is the staging ``data/`` and ``figures/`` renamed over the
+output root's, and the manifest ``MANIFEST.sha256`` rewritten. A failing
+notebook stops the run with its name and the path of its partly executed
+copy; ``data/`` and ``figures/`` keep their last good contents, and the next
+run starts from a fresh staging folder.
+
+The full profile writes to the project root (the committed ``data/`` and
+``figures/``); any other profile writes under ``build/<profile>/`` so that a
+quick run never overwrites the committed results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import hashlib
+import os
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from coinfer import paths
+from coinfer.notebook_params import NOTEBOOKS, SCHEMAS, load_profile, validate
+from coinfer.validation import EXIT_BAD_INPUT, ParameterError, require_known
+
+OUTPUT_SUBDIRS = ("data", "figures")
+MANIFEST_NAME = "MANIFEST.sha256"
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised; the message names it and its partly executed copy."""
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """Wall time and peak memory of one executed notebook."""
+
+    notebook: str
+    seconds: float
+    peak_rss_mib: float
+
+
+# --------------------------------------------------------------------------- checks
+def notebook_source(notebook: str, notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> Path:
+    """The jupytext source of ``notebook``; a clear error if it is missing."""
+    source = notebooks_dir / f"{notebook}.py"
+    if not source.is_file():
+        raise ParameterError(f"notebook {notebook!r}: source {source.name} is missing from {notebooks_dir.name}/")
+    return source
+
+
+def declared_parameters(source: Path) -> dict[str, Any]:
+    """Names and literal defaults of the ``parameters`` cell of a py:percent notebook."""
+    import jupytext
+
+    cells = [c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", [])]
+    if len(cells) != 1:
+        raise ParameterError(f"{source.name}: expected exactly one cell tagged 'parameters', found {len(cells)}")
+    declared: dict[str, Any] = {}
+    for node in ast.parse(cells[0].source).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            raise ParameterError(f"{source.name}: the parameters cell may only hold 'name = literal' lines")
+        declared[node.targets[0].id] = ast.literal_eval(node.value)
+    return declared
+
+
+def check_notebook(notebook: str, notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> None:
+    """The notebook exists and its parameters cell matches its schema, defaults included."""
+    declared = declared_parameters(notebook_source(notebook, notebooks_dir))
+    schema = SCHEMAS[notebook]
+    if set(declared) != set(schema):
+        extra, missing = sorted(set(declared) - set(schema)), sorted(set(schema) - set(declared))
+        raise ParameterError(
+            f"{notebook}: parameters cell and schema differ (undeclared in schema: {extra}; missing from cell: {missing})"
+        )
+    validate(notebook, declared, partial=False)
+
+
+def resolve_profile(profile: str) -> Path:
+    """``quick``/``full`` name a file in ``params/``; anything else is a path."""
+    candidate = paths.PARAMS_DIR / f"{profile}.yaml"
+    return candidate if candidate.is_file() else Path(profile)
+
+
+def default_output_root(profile_path: Path) -> Path:
+    """Full profile: the project root; other profiles: ``build/<profile>``."""
+    if profile_path.resolve() == (paths.PARAMS_DIR / "full.yaml").resolve():
+        return paths.PROJECT_ROOT
+    return paths.BUILD_DIR / profile_path.stem
+
+
+# --------------------------------------------------------------------------- outputs
+def write_manifest(root: Path) -> Path:
+    """``MANIFEST.sha256`` of every file under ``root/data`` and ``root/figures`` (``sha256sum -c`` format)."""
+    lines = []
+    for sub in OUTPUT_SUBDIRS:
+        for file in sorted((root / sub).rglob("*")):
+            if file.is_file() and not file.name.startswith("."):
+                digest = hashlib.sha256(file.read_bytes()).hexdigest()
+                lines.append(f"{digest}  {file.relative_to(root).as_posix()}")
+    return paths.write_text(root / MANIFEST_NAME, "\n".join(lines) + "\n")
+
+
+def prepare_staging(stage: Path, output_root: Path, keep_existing: bool) -> None:
+    """A fresh staging folder; seeded with the current outputs when only some notebooks run."""
+    shutil.rmtree(stage, ignore_errors=True)
+    for sub in OUTPUT_SUBDIRS:
+        target = stage / sub
+        if keep_existing and (output_root / sub).is_dir():
+            shutil.copytree(output_root / sub, target)
+        else:
+            target.mkdir(parents=True)
+
+
+def publish_staging(stage: Path, output_root: Path) -> None:
+    """Rename the staged ``data/`` and ``figures/`` over the output root's, then rewrite the manifest."""
+    output_root.mkdir(parents=True, exist_ok=True)
+    for sub in OUTPUT_SUBDIRS:
+        final, retired = output_root / sub, stage / f"{sub}.previous"
+        if final.exists():
+            os.replace(final, retired)
+        os.replace(stage / sub, final)
+        shutil.rmtree(retired, ignore_errors=True)
+    write_manifest(output_root)
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- execution
+@contextlib.contextmanager
+def _environment(**variables: str) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class _PeakMemory:
+    """Polls the resident memory of this process's children (the kernel) in a thread."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        import psutil
+
+        self._process = psutil.Process()
+        self._interval = interval
+        self._stop = threading.Event()
+        self.peak_bytes = 0
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            total = 0
+            for child in self._process.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak_bytes = max(self.peak_bytes, total)
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> _PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def execute_notebook(notebook: str, parameters: dict[str, Any], executed_dir: Path,
+                     notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> NotebookRun:
+    """Convert the py:percent source to ``.ipynb`` and execute it with papermill (progress per cell)."""
+    import jupytext
+    import papermill
+
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    unexecuted = executed_dir / f"{notebook}.source.ipynb"
+    executed = executed_dir / f"{notebook}.ipynb"
+    jupytext.write(jupytext.read(notebook_source(notebook, notebooks_dir)), unexecuted)
+    start = time.perf_counter()
+    with _PeakMemory() as memory:
+        try:
+            papermill.execute_notebook(
+                str(unexecuted), str(executed), parameters=parameters, kernel_name="python3",
+                cwd=str(notebooks_dir), progress_bar=True,
+            )
+        except papermill.PapermillExecutionError as error:
+            raise NotebookFailed(
+                f"notebook {notebook} failed in cell {error.exec_count}: {error.ename}: "
+                f"{str(error.evalue).splitlines()[0] if error.evalue else ''}; "
+                f"partly executed copy: {executed.relative_to(paths.PROJECT_ROOT) if executed.is_relative_to(paths.PROJECT_ROOT) else executed}"
+            ) from None
+    unexecuted.unlink(missing_ok=True)
+    return NotebookRun(notebook, time.perf_counter() - start, memory.peak_bytes / 2**20)
+
+
+def run(profile: str = "full", only: Sequence[str] = (), output_root: Path | None = None,
+        notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> list[NotebookRun]:
+    """Validate everything, execute the selected notebooks into staging, publish on success."""
+    profile_path = resolve_profile(profile)
+    settings = load_profile(profile_path)
+    require_known("notebook", only, NOTEBOOKS)
+    selected = [nb for nb in NOTEBOOKS if not only or nb in only]
+    for notebook in selected:
+        check_notebook(notebook, notebooks_dir)
+    root = Path(output_root) if output_root is not None else default_output_root(profile_path)
+    stage = paths.BUILD_DIR / "staging" / profile_path.stem
+    executed_dir = paths.BUILD_DIR / "executed" / profile_path.stem
+    prepare_staging(stage, root, keep_existing=bool(only))
+    runs = []
+    with _environment(COINFER_OUTPUT_ROOT=str(stage)):  # inherited by each kernel
+        for notebook in selected:
+            print(f"== {notebook} ({profile_path.stem} profile)", flush=True)
+            result = execute_notebook(notebook, settings.get(notebook, {}), executed_dir, notebooks_dir)
+            print(f"   {notebook}: {result.seconds:.1f} s, peak memory {result.peak_rss_mib:.0f} MiB", flush=True)
+            runs.append(result)
+    publish_staging(stage, root)
+    write_timings(runs, profile_path.stem)
+    return runs
+
+
+def write_timings(runs: Sequence[NotebookRun], profile: str) -> Path:
+    """Per-notebook wall time and peak memory, in ``build/logs`` (not ``data/``: timings vary)."""
+    lines = ["notebook,seconds,peak_rss_mib"] + [f"{r.notebook},{r.seconds:.1f},{r.peak_rss_mib:.0f}" for r in runs]
+    lines.append(f"total,{sum(r.seconds for r in runs):.1f},{max((r.peak_rss_mib for r in runs), default=0):.0f}")
+    return paths.write_text(paths.BUILD_DIR / "logs" / f"timings-{profile}.csv", "\n".join(lines) + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m coinfer.runner", description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="full", help="quick, full, or a profile YAML file (default: full)")
+    parser.add_argument("--only", action="append", default=[], metavar="NOTEBOOK",
+                        help="run only this notebook (repeatable); others' outputs are kept")
+    parser.add_argument("--output-root", type=Path, default=None,
+                        help="folder receiving data/ and figures/ (default: project root for full, build/<profile> otherwise)")
+    args = parser.parse_args(argv)
+    try:
+        runs = run(args.profile, args.only, args.output_root)
+    except ParameterError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except NotebookFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    total = sum(r.seconds for r in runs)
+    print(f"done: {len(runs)} notebook(s) in {total:.1f} s; outputs in "
+          f"{args.output_root or default_output_root(resolve_profile(args.profile))}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

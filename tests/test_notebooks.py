@@ -1,0 +1,51 @@
+"""Every notebook runs end to end through papermill with the quick profile, twice, with identical data.
+
+This is the slowest test (two quick runs of the whole pipeline); it is what
+proves that ``./run_all.sh --quick`` works from a clean checkout and that
+``data/`` is reproducible byte for byte.
+"""
+
+import filecmp
+
+import pytest
+
+from coinfer import runner
+from coinfer.notebook_params import NOTEBOOKS
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def two_quick_runs(tmp_path_factory):
+    roots = [tmp_path_factory.mktemp(f"quick{i}") for i in range(2)]
+    runs = [runner.run("quick", (), root) for root in roots]
+    return roots, runs
+
+
+def test_every_notebook_executes(two_quick_runs):
+    _, runs = two_quick_runs
+    assert [r.notebook for r in runs[0]] == list(NOTEBOOKS)
+
+
+def test_quick_profile_outputs_exist(two_quick_runs):
+    roots, _ = two_quick_runs
+    assert any((roots[0] / "data").glob("*.csv"))
+    assert any((roots[0] / "figures").glob("*.pdf"))
+    assert (roots[0] / "data" / "claims.json").is_file()
+
+
+def test_rerun_gives_identical_data_bytes(two_quick_runs):
+    roots, _ = two_quick_runs
+    first, second = (sorted(p.name for p in (root / "data").iterdir()) for root in roots)
+    assert first == second
+    match, mismatch, errors = filecmp.cmpfiles(roots[0] / "data", roots[1] / "data", first, shallow=False)
+    assert mismatch == [] and errors == [], f"data differs between reruns: {mismatch + errors}"
+
+
+def test_manifests_agree_on_data(two_quick_runs):
+    roots, _ = two_quick_runs
+    data_lines = [
+        [line for line in (root / runner.MANIFEST_NAME).read_text().splitlines() if "  data/" in line]
+        for root in roots
+    ]
+    assert data_lines[0] == data_lines[1] and data_lines[0]

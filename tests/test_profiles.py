@@ -1,0 +1,144 @@
+"""Per-split profiles (SPEC 6): FLOPs, parameters per side, feature bits, scales."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from coinfer import profiles
+from coinfer.models import SplitModel
+from coinfer.rate_distortion import laplace_scale
+from coinfer.validation import ParameterError
+
+
+@dataclass
+class Batch:
+    """Stand-in with the fields of ``coinfer.models.Batch`` that profiles use."""
+
+    inputs: Any
+    size: int
+    input_bits: int
+
+
+def linear_chain(widths: list[int], seed: int = 0, device: str = "cpu") -> SplitModel:
+    """Stem = first Linear, one block per further Linear (+ReLU), identity head."""
+    torch.manual_seed(seed)
+    layers = [nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:])]
+    blocks = [nn.Sequential(layer, nn.ReLU()) for layer in layers[1:]]
+    model = SplitModel("chain", layers[0], blocks, [f"b{i}" for i in range(len(blocks))], nn.Identity())
+    for stage in model.stages():
+        stage.to(device).eval()
+    return model
+
+
+def one_sample(widths: list[int], device: str = "cpu") -> Batch:
+    return Batch(torch.zeros(1, widths[0], device=device), 1, 8 * widths[0])
+
+
+widths_strategy = st.lists(st.integers(1, 24), min_size=3, max_size=6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(widths=widths_strategy, batch=st.integers(1, 4))
+def test_linear_flops_are_analytic(widths, batch):
+    model = linear_chain(widths)
+    stages = profiles.stage_profiles(model, torch.randn(batch, widths[0]))
+    expected = [2 * a * b * batch for a, b in zip(widths[:-1], widths[1:])] + [0]
+    assert [s.flops for s in stages] == expected
+    assert [s.output_elements for s in stages] == [w * batch for w in widths[1:]] + [widths[-1] * batch]
+
+
+@settings(max_examples=20, deadline=None)
+@given(widths=widths_strategy, bits=st.integers(1, 32))
+def test_split_profiles_partition_the_model(widths, bits):
+    model = linear_chain(widths)
+    rows = profiles.profile_model(model, one_sample(widths), bits_per_element=bits)
+    total = sum(2 * a * b for a, b in zip(widths[:-1], widths[1:]))
+    all_params = sum(w.numel() for w in model.all_weights().values())
+    assert [r.split for r in rows] == list(range(model.num_blocks + 1))
+    for r in rows:
+        assert r.flops_device + r.flops_server == total
+        assert r.params_device + r.params_server == all_params
+        names_d, names_s = set(model.device_weights(r.split)), set(model.server_weights(r.split))
+        assert not names_d & names_s and names_d | names_s == set(model.all_weights())
+        assert r.scale_device > 0 and r.scale_server > 0
+    first, last = rows[0], rows[-1]
+    assert first.flops_device == 0 and first.params_device == 0
+    assert first.feature_bits == 8 * widths[0]  # raw input bits, not bits_per_element
+    assert last.flops_server == 0 and last.params_server == 0 and last.feature_bits == 0
+    # Split s (1..L-1) sends the output of block s: widths[s + 1] elements.
+    for r in rows[1:-1]:
+        assert r.feature_bits == widths[r.split + 1] * bits
+    # Device FLOPs grow with the split; the device at split s runs layers 0..s.
+    for r in rows[1:-1]:
+        assert r.flops_device == sum(2 * a * b for a, b in zip(widths[: r.split + 2], widths[1: r.split + 2]))
+
+
+def test_scales_are_laplace_fits_per_side_and_empty_side_borrows():
+    widths = [6, 9, 7, 5]
+    model = linear_chain(widths, seed=3)
+    rows = profiles.profile_model(model, one_sample(widths))
+    w = [p.detach().flatten() for p in model.all_weights().values()]
+    # Split 1: device = stem + block b0 (layers 0, 1), server = layer 2.
+    assert rows[1].scale_device == pytest.approx(laplace_scale(torch.cat(w[:2])))
+    assert rows[1].scale_server == pytest.approx(laplace_scale(w[2]))
+    assert rows[1].scale_device != pytest.approx(rows[1].scale_server)
+    whole = laplace_scale(torch.cat(w))
+    assert rows[0].scale_device == rows[0].scale_server == pytest.approx(whole)
+    assert rows[-1].scale_device == rows[-1].scale_server == pytest.approx(whole)
+
+
+def test_profile_split_and_frame_agree_with_profile_model():
+    widths = [5, 8, 8, 3]
+    model = linear_chain(widths)
+    rows = profiles.profile_model(model, one_sample(widths))
+    assert profiles.profile_split(model, one_sample(widths), "b0") == rows[1]
+    frame = profiles.profile_frame(model, one_sample(widths))
+    assert list(frame.columns) == list(profiles.COLUMNS)
+    assert frame["weights"].unique().tolist() == ["pretrained"]
+    assert frame["seq_len"].isna().all()
+    assert frame["flops_device"].tolist() == [r.flops_device for r in rows]
+
+
+def test_bad_inputs_are_parameter_errors():
+    widths = [4, 4, 4]
+    model = linear_chain(widths)
+    with pytest.raises(ParameterError, match="batch.size"):
+        profiles.profile_model(model, Batch(torch.zeros(2, 4), 2, 32))
+    with pytest.raises(ParameterError, match="bits_per_element"):
+        profiles.profile_model(model, one_sample(widths), bits_per_element=0)
+
+
+def test_meta_chain_profiles_without_weights():
+    widths = [4096, 4096, 4096, 4096]  # 50 M parameters: would be 200 MB if allocated
+    model = linear_chain(widths, device="meta")
+    assert profiles.is_meta(model)
+    with pytest.raises(ParameterError, match="assumed_scale"):
+        profiles.profile_model(model, one_sample(widths, "meta"))
+    frame = profiles.profile_frame(model, one_sample(widths, "meta"), seq_len=1, assumed_scale=0.02)
+    assert (frame["flops_device"] + frame["flops_server"] == 3 * 2 * 4096**2).all()
+    assert (frame[["scale_device", "scale_server"]] == 0.02).all().all()
+    assert frame["weights"].unique().tolist() == ["meta"]
+
+
+def test_zoo_meta_model_profiles_without_weights():
+    zoo = pytest.importorskip("coinfer.models")
+    if not hasattr(zoo, "build_meta_model"):
+        pytest.skip("coinfer.models.build_meta_model not available yet")
+    seq_len = 16
+    model = zoo.build_meta_model("llama_7b", seq_len)
+    assert profiles.is_meta(model)
+    frame = profiles.profile_frame(model, zoo.meta_inputs("llama_7b", seq_len, 1), seq_len=seq_len,
+                                   assumed_scale=0.02)
+    total = frame["flops_device"] + frame["flops_server"]
+    params = frame["params_device"] + frame["params_server"]
+    assert total.nunique() == 1 and params.nunique() == 1
+    # Every prunable matrix multiplies each token once: at least 2 N FLOPs per token (SPEC 6 sanity).
+    assert total.iloc[0] >= 2 * params.iloc[0] * seq_len * 0.9
+    assert 6e9 < params.iloc[0] < 8e9

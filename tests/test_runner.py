@@ -1,0 +1,131 @@
+"""run_all.sh and the notebook runner fail loudly and never leave half-written outputs."""
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coinfer import paths, runner
+from coinfer.notebook_params import SCHEMAS
+
+ROOT = paths.PROJECT_ROOT
+
+
+def run_cli(*args, cwd=ROOT):
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture
+def output_root(tmp_path):
+    """An output root holding a previous good run."""
+    root = tmp_path / "out"
+    (root / "data").mkdir(parents=True)
+    (root / "figures").mkdir()
+    (root / "data" / "previous.csv").write_text("a,b\n1,2\n")
+    (root / "figures" / "previous.png").write_bytes(b"\x89PNG previous")
+    return root
+
+
+@pytest.mark.parametrize("args", [["--bogus"], ["--only"], ["--profile"], ["extra"]])
+def test_run_all_rejects_bad_options_with_usage_and_exit_2(args):
+    result = run_cli("bash", "run_all.sh", *args)
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_all_help_exits_0():
+    result = run_cli("bash", "run_all.sh", "--help")
+    assert result.returncode == 0 and "usage:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("01_distortion_bound:\n  seed: -3\n", "seed: got -3"),
+        ("01_distortion_bound:\n  no_such_parameter: 1\n", "'no_such_parameter' is not known"),
+        ("not: [valid\n", "not valid YAML"),
+    ],
+)
+def test_bad_profile_exits_2_with_one_line_and_outputs_untouched(tmp_path, output_root, content, fragment):
+    profile = tmp_path / "bad.yaml"
+    profile.write_text(content)
+    before = snapshot(output_root)
+    result = run_cli(sys.executable, "-m", "coinfer.runner", "--profile", str(profile),
+                     "--output-root", str(output_root))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], result.stderr
+    assert snapshot(output_root) == before
+
+
+def test_unknown_notebook_in_only_exits_2(output_root):
+    result = run_cli(sys.executable, "-m", "coinfer.runner", "--profile", "quick", "--only", "08_nope",
+                     "--output-root", str(output_root))
+    assert result.returncode == 2
+    assert "notebook '08_nope' is not known" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_notebook_source_exits_2(tmp_path, output_root):
+    with pytest.raises(runner.ParameterError, match="is missing"):
+        runner.run("quick", ["01_distortion_bound"], output_root, notebooks_dir=tmp_path)
+
+
+def _notebook_that_fails(notebooks_dir: Path, notebook: str) -> None:
+    """A copy of ``notebook`` whose parameters are valid but which writes a file and then raises."""
+    declared = runner.declared_parameters(runner.notebook_source(notebook))
+    params = "\n".join(f"{name} = {value!r}" for name, value in declared.items())
+    notebooks_dir.mkdir(exist_ok=True)
+    (notebooks_dir / f"{notebook}.py").write_text(
+        "# %%\nimport coinfer.paths, pandas\n"
+        f'# %% tags=["parameters"]\n{params}\n'
+        "# %%\ncoinfer.paths.write_csv(pandas.DataFrame({'x': [1]}), 'previous.csv')\n"
+        "# %%\nraise RuntimeError('deliberate failure')\n"
+    )
+
+
+def test_failing_notebook_names_itself_and_keeps_last_good_outputs(tmp_path, output_root):
+    notebook = "01_distortion_bound"
+    assert SCHEMAS[notebook]
+    _notebook_that_fails(tmp_path / "nb", notebook)
+    before = snapshot(output_root)
+    with pytest.raises(runner.NotebookFailed) as info:
+        runner.run("quick", [notebook], output_root, notebooks_dir=tmp_path / "nb")
+    message = str(info.value)
+    assert notebook in message and "deliberate failure" in message and "partly executed copy" in message
+    assert snapshot(output_root) == before  # the half-done staging output never reached data/
+
+
+def test_manifest_lists_every_output_with_its_sha256(output_root):
+    manifest = runner.write_manifest(output_root).read_text().splitlines()
+    assert manifest == [
+        f"{hashlib.sha256((output_root / name).read_bytes()).hexdigest()}  {name}"
+        for name in ("data/previous.csv", "figures/previous.png")
+    ]
+
+
+def test_publish_replaces_outputs_and_clears_staging(tmp_path, output_root):
+    stage = tmp_path / "stage"
+    runner.prepare_staging(stage, output_root, keep_existing=False)
+    assert not any(stage.rglob("*.csv"))  # a full run starts clean
+    (stage / "data" / "new.csv").write_text("x\n1\n")
+    runner.publish_staging(stage, output_root)
+    assert sorted(p.name for p in (output_root / "data").iterdir()) == ["new.csv"]
+    assert not stage.exists()
+    assert "data/new.csv" in (output_root / runner.MANIFEST_NAME).read_text()
+
+
+def test_partial_run_keeps_other_notebooks_outputs(tmp_path, output_root):
+    stage = tmp_path / "stage"
+    runner.prepare_staging(stage, output_root, keep_existing=True)
+    assert (stage / "data" / "previous.csv").read_text() == "a,b\n1,2\n"
