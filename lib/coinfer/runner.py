@@ -102,7 +102,9 @@ def resolve_profile(profile: str) -> Path:
 
 
 def default_output_root(profile_path: Path) -> Path:
-    """Full profile: the project root; other profiles: ``build/<profile>``."""
+    """``COINFER_OUTPUT_ROOT`` if set; else the project root for the full profile, ``build/<profile>`` otherwise."""
+    if "COINFER_OUTPUT_ROOT" in os.environ:
+        return Path(os.environ["COINFER_OUTPUT_ROOT"])
     if profile_path.resolve() == (paths.PARAMS_DIR / "full.yaml").resolve():
         return paths.PROJECT_ROOT
     return paths.BUILD_DIR / profile_path.stem
