@@ -1,0 +1,10 @@
+"""``python -m coinfer`` and the ``coinfer`` console script: see :mod:`coinfer.cli`."""
+
+from __future__ import annotations
+
+import sys
+
+from coinfer.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
