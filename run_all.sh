@@ -96,4 +96,4 @@ if [[ "$mode" == test ]]; then
   exit $status
 fi
 
-python -m coinfer.runner --profile "$profile" ${only_args[@]+"${only_args[@]}"}
+python -m coinfer run --profile "$profile" ${only_args[@]+"${only_args[@]}"}

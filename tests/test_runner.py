@@ -60,7 +60,7 @@ def test_bad_profile_exits_2_with_one_line_and_outputs_untouched(tmp_path, outpu
     profile = tmp_path / "bad.yaml"
     profile.write_text(content)
     before = snapshot(output_root)
-    result = run_cli(sys.executable, "-m", "coinfer.runner", "--profile", str(profile),
+    result = run_cli(sys.executable, "-m", "coinfer", "run", "--profile", str(profile),
                      "--output-root", str(output_root))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -69,7 +69,7 @@ def test_bad_profile_exits_2_with_one_line_and_outputs_untouched(tmp_path, outpu
 
 
 def test_unknown_notebook_in_only_exits_2(output_root):
-    result = run_cli(sys.executable, "-m", "coinfer.runner", "--profile", "quick", "--only", "08_nope",
+    result = run_cli(sys.executable, "-m", "coinfer", "run", "--profile", "quick", "--only", "08_nope",
                      "--output-root", str(output_root))
     assert result.returncode == 2
     assert "notebook '08_nope' is not known" in result.stderr

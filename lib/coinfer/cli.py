@@ -13,6 +13,7 @@ import json
 import math
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from coinfer.validation import EXIT_BAD_INPUT, ParameterError
 
@@ -46,9 +47,35 @@ def run_solve(args: argparse.Namespace) -> int:
     return 0 if solution.status in ("optimal", "infeasible") else 1
 
 
-#: name -> function adding the sub-parser. The lead adds ``run`` here (notebook runner).
+def add_run_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("run", help="execute the notebooks with papermill (what run_all.sh calls)")
+    parser.add_argument("--profile", default="full", help="quick, full, or a profile YAML file (default: full)")
+    parser.add_argument("--only", action="append", default=[], metavar="NOTEBOOK",
+                        help="run only this notebook (repeatable); the other notebooks' outputs are kept")
+    parser.add_argument("--output-root", type=Path, default=None,
+                        help="folder receiving data/ and figures/ (default: $COINFER_OUTPUT_ROOT, else the project "
+                             "root for the full profile and build/<profile> otherwise)")
+    parser.set_defaults(handler=run_notebooks)
+
+
+def run_notebooks(args: argparse.Namespace) -> int:
+    """Run the pipeline; a failing notebook exits 1 naming itself and its partly executed copy."""
+    from coinfer import runner
+
+    try:
+        runs = runner.run(args.profile, args.only, args.output_root)
+    except runner.NotebookFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    root = args.output_root or runner.default_output_root(runner.resolve_profile(args.profile))
+    print(f"done: {len(runs)} notebook(s) in {sum(r.seconds for r in runs):.1f} s; outputs in {root}", flush=True)
+    return 0
+
+
+#: name -> function adding the sub-parser.
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "solve": add_solve_parser,
+    "run": add_run_parser,
 }
 
 

@@ -44,7 +44,8 @@ def binary_entropy(rho: ArrayLike) -> np.ndarray:
     """``h2(rho)`` in bits, with ``h2(0) = h2(1) = 0``."""
     p = np.asarray(rho, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        h = -p * np.log2(p) - (1 - p) * np.log2(1 - p)
+        # log1p keeps the (1 - p) term accurate for tiny p, where the flat region of D_LB ends
+        h = -p * np.log2(p) - (1 - p) * np.log1p(-p) / np.log(2.0)
     return np.where((p <= 0) | (p >= 1), 0.0, h)
 
 

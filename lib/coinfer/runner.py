@@ -1,8 +1,8 @@
 """Execute the notebooks in order with papermill (what ``run_all.sh`` calls).
 
-Usage::
+Usage (``run_all.sh`` does this)::
 
-    python -m coinfer.runner [--profile quick|full|FILE] [--only NOTEBOOK]... [--output-root DIR]
+    python -m coinfer run [--profile quick|full|FILE] [--only NOTEBOOK]... [--output-root DIR]
 
 Everything is validated before the first notebook starts: the profile file,
 every parameter in it (:mod:`coinfer.notebook_params`), that each notebook
@@ -24,7 +24,6 @@ quick run never overwrites the committed results.
 
 from __future__ import annotations
 
-import argparse
 import ast
 import contextlib
 import hashlib
@@ -40,7 +39,7 @@ from typing import Any
 
 from coinfer import paths
 from coinfer.notebook_params import NOTEBOOKS, SCHEMAS, load_profile, validate
-from coinfer.validation import EXIT_BAD_INPUT, ParameterError, require_known
+from coinfer.validation import ParameterError, require_known
 
 OUTPUT_SUBDIRS = ("data", "figures")
 MANIFEST_NAME = "MANIFEST.sha256"
@@ -254,28 +253,7 @@ def write_timings(runs: Sequence[NotebookRun], profile: str) -> Path:
     return paths.write_text(paths.BUILD_DIR / "logs" / f"timings-{profile}.csv", "\n".join(lines) + "\n")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m coinfer.runner", description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default="full", help="quick, full, or a profile YAML file (default: full)")
-    parser.add_argument("--only", action="append", default=[], metavar="NOTEBOOK",
-                        help="run only this notebook (repeatable); others' outputs are kept")
-    parser.add_argument("--output-root", type=Path, default=None,
-                        help="folder receiving data/ and figures/ (default: project root for full, build/<profile> otherwise)")
-    args = parser.parse_args(argv)
-    try:
-        runs = run(args.profile, args.only, args.output_root)
-    except ParameterError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except NotebookFailed as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    total = sum(r.seconds for r in runs)
-    print(f"done: {len(runs)} notebook(s) in {total:.1f} s; outputs in "
-          f"{args.output_root or default_output_root(resolve_profile(args.profile))}", flush=True)
-    return 0
+if __name__ == "__main__":  # kept for ``python -m coinfer.runner``; the command lives in coinfer.cli
+    from coinfer.cli import main
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["run", *sys.argv[1:]]))
