@@ -55,3 +55,216 @@ class Thresholds:
 
 
 THRESHOLDS = Thresholds()
+
+
+# --------------------------------------------------------------------------- the verdicts
+import json  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from coinfer.paths import read_csv, write_json, write_text, data_dir  # noqa: E402
+
+#: Pretrained models outside the theorem's assumptions (attention, LayerNorm, GELU, SiLU, BatchNorm + depthwise convs).
+FIRST_ORDER_MODELS = ("minilm", "efficientnet_lite0")
+#: Pretrained models whose weights are tested for the Laplace premise (the paper reports BERT-like and CNN models).
+PRETRAINED_MODELS = ("minilm", "efficientnet_lite0")
+#: Fully on-device and fully on-server: the two benchmarks C3 must beat outright.
+EXTREME_SCHEMES = ("on_device", "on_server")
+
+
+def _share(values: pd.Series, weights: pd.Series | None = None) -> float:
+    if len(values) == 0:
+        return float("nan")
+    if weights is None:
+        return float(values.mean())
+    return float((values * weights).sum() / weights.sum())
+
+
+def claim_c1(t: Thresholds = THRESHOLDS) -> dict:
+    """C1 from ``bound_summary.csv`` (notebook 01), ``exact_bound_digits.csv`` and ``first_order_bound.csv`` (04)."""
+    summary = read_csv("bound_summary.csv")
+    exact = read_csv("exact_bound_digits.csv")
+    first_order = read_csv("first_order_bound.csv")
+    violations = int(summary["violations"].sum() + exact["violations_operator"].sum() + exact["violations_entrywise"].sum())
+    checks = int(summary["n_checks"].sum() + (exact["n_inputs"]).sum())
+    large, small = {}, {}
+    for model in FIRST_ORDER_MODELS:
+        rows = first_order[first_order["model"] == model]
+        big = rows[rows["ratio"] >= t.c1_large_ratio]
+        little = rows[rows["ratio"] < 0.5]
+        large[model] = _share(big["frac_holds"], big["n_inputs"])
+        small[model] = _share(little["frac_holds"], little["n_inputs"])
+    holds = violations <= t.c1_max_violations and all(v >= t.c1_min_holding_fraction for v in large.values())
+    return {
+        "id": "C1",
+        "criterion": (f"(a) no violation of the SPEC 3 bound in any exact check (random networks, digits MLP); "
+                      f"(b) for {', '.join(FIRST_ORDER_MODELS)}: the first-order bound fitted on calibration inputs "
+                      f"holds on >= {t.c1_min_holding_fraction:.0%} of held-out (input, ratio) pairs with ratio >= "
+                      f"{t.c1_large_ratio}"),
+        "measured": {"exact_checks": checks, "exact_violations": violations,
+                     "first_order_holding_share_large_ratio": large,
+                     "first_order_holding_share_ratio_below_0.5": small},
+        "holds": bool(holds),
+        "figures": ["bound_tightness", "pruning_first_order_bound"],
+        "notebooks": ["01_distortion_bound", "04_pruning_distortion"],
+    }
+
+
+def claim_c2(t: Thresholds = THRESHOLDS) -> dict:
+    """C2 from ``weight_fit_verdicts.csv`` (notebook 03) and ``pruning_param_distortion.csv`` (04)."""
+    verdicts = read_csv("weight_fit_verdicts.csv")
+    distortion = read_csv("pruning_param_distortion.csv")
+    layers = verdicts[verdicts["part"] == "layer"]
+    laplace_share = {
+        model: _share(layers.loc[layers["model"] == model, "laplace_like"].astype(float),
+                      layers.loc[layers["model"] == model, "n"])
+        for model in PRETRAINED_MODELS
+    }
+    points = distortion[distortion["ratio"] >= t.c2_min_ratio]
+    bound_share = {q: _share(group["lb_holds"].astype(float)) for q, group in points.groupby("quantisation")}
+    worst = points.loc[points["measured_over_lb"].idxmin()] if len(points) else None
+    overall = _share(points["lb_holds"].astype(float))
+    holds = all(v >= t.c2_min_laplace_weight_share for v in laplace_share.values()) and overall >= t.c2_min_bound_fraction
+    return {
+        "id": "C2",
+        "criterion": (f"(a) in each of {', '.join(PRETRAINED_MODELS)}, >= {t.c2_min_laplace_weight_share:.0%} of the "
+                      f"prunable weights sit in layers where the Laplace fit beats the Gaussian fit (log-likelihood); "
+                      f"(b) measured magnitude-pruning distortion (kept weights unquantised vs q=32, or q-bit "
+                      f"quantised vs q) >= D_LB(ratio; q, fitted b) at >= {t.c2_min_bound_fraction:.0%} of points "
+                      f"with ratio >= {t.c2_min_ratio}"),
+        "measured": {"laplace_weight_share": laplace_share, "bound_holding_share": overall,
+                     "bound_holding_share_by_quantisation": bound_share,
+                     "smallest_measured_over_bound": None if worst is None else {
+                         "model": worst["model"], "part": worst["part"], "ratio": float(worst["ratio"]),
+                         "quantisation": worst["quantisation"], "value": float(worst["measured_over_lb"])}},
+        "holds": bool(holds),
+        "figures": ["weight_histograms", "pruning_c2_distortion"],
+        "notebooks": ["03_weight_distributions", "04_pruning_distortion"],
+    }
+
+
+def claim_c3(t: Thresholds = THRESHOLDS) -> dict:
+    """C3 from ``opt_budget_sweep.csv`` (notebook 06): the proposed design against every benchmark."""
+    sweep = read_csv("opt_budget_sweep.csv")
+    keys = ["model", "sweep", "x"]
+    table = sweep.pivot_table(index=keys, columns="scheme", values="objective", aggfunc="first")
+    feasible = sweep.assign(ok=sweep["status"] == "optimal").pivot_table(index=keys, columns="scheme", values="ok",
+                                                                         aggfunc="first")
+    proposed_ok = feasible["proposed"].astype(bool)
+    per_scheme: dict[str, dict] = {}
+    worse_total = 0
+    for scheme in [c for c in table.columns if c != "proposed"]:
+        bench_ok = feasible[scheme].astype(bool)
+        both = proposed_ok & bench_ok
+        proposed, bench = table["proposed"], table[scheme]
+        worse = both & (proposed > bench * (1 + t.c3_tolerance) + 1e-15)
+        worse = worse | (~proposed_ok & bench_ok)
+        beaten = proposed_ok & (~bench_ok | (bench >= proposed * (1 + t.c3_min_margin)))
+        margin = ((bench - proposed) / bench)[both]
+        worse_total += int(worse.sum())
+        per_scheme[scheme] = {
+            "points": int(proposed_ok.sum()),
+            "share_beaten": float(beaten[proposed_ok].mean()) if proposed_ok.any() else float("nan"),
+            "points_worse": int(worse.sum()),
+            "points_only_proposed_feasible": int((proposed_ok & ~bench_ok).sum()),
+            "median_relative_margin_where_both_feasible": float(margin.median()) if len(margin) else float("nan"),
+        }
+    holds = worse_total == 0 and all(per_scheme[s]["share_beaten"] >= t.c3_min_share_beaten
+                                     for s in EXTREME_SCHEMES if s in per_scheme)
+    return {
+        "id": "C3",
+        "criterion": (f"over all budget, bandwidth and distance sweep points: the proposed design is never worse than "
+                      f"a benchmark (relative tolerance {t.c3_tolerance:g}), and beats fully on-device and fully "
+                      f"on-server (objective lower by >= {t.c3_min_margin:.0%}, or feasible where they are not) at >= "
+                      f"{t.c3_min_share_beaten:.0%} of the points where it is feasible"),
+        "measured": {"points_where_proposed_is_worse": worse_total, "by_benchmark": per_scheme},
+        "holds": bool(holds),
+        "figures": ["opt_budget_sweep", "opt_fading"],
+        "notebooks": ["06_joint_optimisation"],
+    }
+
+
+def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
+    """C4 from ``opt_split_sweep.csv`` (notebook 06): how much a wrong split costs."""
+    sweep = read_csv("opt_split_sweep.csv")
+    settings = ["bandwidth", "latency_factor", "energy_factor"]
+    per_model = {}
+    for model, rows in sweep.groupby("model", sort=True):
+        objective = rows.assign(value=np.where(rows["status"] == "optimal", rows["objective"], np.inf)) \
+            .pivot_table(index=settings, columns="split", values="value", aggfunc="first")
+        objective = objective[np.isfinite(objective).any(axis=1)]  # settings where some split is feasible
+        best = objective.min(axis=1)
+        winners = objective.idxmin(axis=1)
+        regret = objective.div(best, axis=0) - 1.0  # inf where that split is infeasible
+        worst_regret = regret.max(axis=0)
+        fixed = int(worst_regret.idxmin())
+        per_model[model] = {
+            "settings": int(len(objective)),
+            "distinct_winning_splits": int(winners.nunique()),
+            "winning_splits": sorted(int(s) for s in winners.unique()),
+            "best_fixed_split": fixed,
+            "best_fixed_split_worst_regret": float(worst_regret[fixed]),
+        }
+    holds = any(m["distinct_winning_splits"] >= t.c4_min_distinct_winners
+                and m["best_fixed_split_worst_regret"] >= t.c4_min_regret for m in per_model.values())
+    return {
+        "id": "C4",
+        "criterion": (f"for some model, across the bandwidth x budget grid the best split changes (>= "
+                      f"{t.c4_min_distinct_winners} distinct winners) and the best single fixed split loses >= "
+                      f"{t.c4_min_regret:.0%} objective (or feasibility) against per-setting split selection somewhere"),
+        "measured": {"by_model": per_model},
+        "holds": bool(holds),
+        "figures": ["opt_split_objective", "opt_split_winner"],
+        "notebooks": ["06_joint_optimisation"],
+    }
+
+
+CLAIMS: dict[str, Callable[[Thresholds], dict]] = {"C1": claim_c1, "C2": claim_c2, "C3": claim_c3, "C4": claim_c4}
+
+
+def evaluate_claims(t: Thresholds = THRESHOLDS) -> list[dict]:
+    """Every claim's verdict, computed from ``data/`` alone."""
+    return [{"statement": STATEMENTS[cid], **evaluate(t)} for cid, evaluate in CLAIMS.items()]
+
+
+def _finite(obj):
+    """JSON has no infinity: state it in words."""
+    if isinstance(obj, dict):
+        return {str(k): _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return "infeasible" if obj > 0 else str(obj)
+    if isinstance(obj, (np.integer, np.floating, np.bool_)):
+        return _finite(obj.item())
+    return obj
+
+
+def _compact(measured: dict) -> str:
+    text = json.dumps(_finite(measured), sort_keys=True)
+    for old, new in (('"', ""), ("{", "("), ("}", ")"), (", ", "; ")):
+        text = text.replace(old, new)
+    return text
+
+
+def render_markdown(claims: list[dict]) -> str:
+    """The claims table in Markdown (what the README links)."""
+    lines = ["| claim | statement | criterion (fixed in advance) | measured | verdict | figures | notebooks |",
+             "|---|---|---|---|---|---|---|"]
+    for claim in claims:
+        figures = ", ".join(f"[{f}](../figures/{f}.png)" for f in claim["figures"])
+        verdict = "**holds**" if claim["holds"] else "**does not hold**"
+        lines.append(f"| {claim['id']} | {claim['statement']} | {claim['criterion']} | {_compact(claim['measured'])} "
+                     f"| {verdict} | {figures} | {', '.join(claim['notebooks'])} |")
+    return "# Claims report\n\nGenerated by `notebooks/07_figures.py` from `data/`.\n\n" + "\n".join(lines) + "\n"
+
+
+def write_claims_report(t: Thresholds = THRESHOLDS) -> list[dict]:
+    """Write ``data/claims.json`` and ``data/claims.md``; return the claims."""
+    claims = _finite(evaluate_claims(t))
+    write_json(claims, "claims.json")
+    write_text(data_dir() / "claims.md", render_markdown(claims))
+    return claims
