@@ -115,7 +115,7 @@ def test_manifest_lists_every_output_with_its_sha256(output_root):
 
 
 def test_publish_replaces_outputs_and_clears_staging(tmp_path, output_root):
-    stage = tmp_path / "stage"
+    stage = runner.staging_dir(output_root)
     runner.prepare_staging(stage, output_root, keep_existing=False)
     assert not any(stage.rglob("*.csv"))  # a full run starts clean
     (stage / "data" / "new.csv").write_text("x\n1\n")
@@ -126,6 +126,25 @@ def test_publish_replaces_outputs_and_clears_staging(tmp_path, output_root):
 
 
 def test_partial_run_keeps_other_notebooks_outputs(tmp_path, output_root):
-    stage = tmp_path / "stage"
+    stage = runner.staging_dir(output_root)
     runner.prepare_staging(stage, output_root, keep_existing=True)
     assert (stage / "data" / "previous.csv").read_text() == "a,b\n1,2\n"
+
+
+@pytest.mark.parametrize("name", ["...yaml", "..yaml", "-x.yaml", "a b.yaml"])
+def test_unsafe_profile_file_names_are_rejected(tmp_path, name):
+    profile = tmp_path / name
+    profile.write_text("")
+    with pytest.raises(runner.ParameterError, match="file name"):
+        runner.run(str(profile), ["01_distortion_bound"], tmp_path / "out")
+
+
+def test_unusable_output_root_is_rejected_before_any_notebook_runs(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(runner.ParameterError, match="output root"):
+        runner.run("quick", ["01_distortion_bound"], blocker / "sub")
+
+
+def test_staging_lives_inside_the_output_root(tmp_path):
+    assert runner.staging_dir(tmp_path).parent == tmp_path

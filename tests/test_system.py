@@ -105,7 +105,7 @@ def test_bad_yaml_files(tmp_path, content):
     path.write_text(content)
     with pytest.raises(ParameterError):
         Problem.from_yaml(path)
-    with pytest.raises(ParameterError, match="cannot read"):
+    with pytest.raises(ParameterError, match="does not exist"):
         Problem.from_yaml(tmp_path / "missing.yaml")
 
 

@@ -14,9 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from coinfer.validation import ParameterError, Spec, require_known
+from coinfer.validation import ParameterError, Spec, read_yaml, require_known
 
 #: The notebooks in execution order (file stems under ``notebooks/``).
 NOTEBOOKS: tuple[str, ...] = (
@@ -58,6 +56,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "models": Spec("list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0")),
         "split_fractions": Spec("list[float]", 0.0, 1.0, low_open=True, high_open=True),
         "max_fit_weights": Spec("int", 1000, 10**9),
+        "max_ks_weights": Spec("int", 1000, 10**9),
         "hist_bins": Spec("int", 10, 1000),
     },
     "04_pruning_distortion": {
@@ -69,6 +68,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "bits": Spec("list[int]", 2, 32),
         "n_calibration": Spec("int", 2, 500),
         "n_heldout": Spec("int", 2, 540),
+        "n_digits_calibration": Spec("int", 2, 500),
         "n_digits_heldout": Spec("int", 2, 540),
         "scope": Spec("str", choices=("global", "layer")),
     },
@@ -102,7 +102,9 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "local_starts": Spec("int", 1, 100),
         "fading_local_starts": Spec("int", 1, 100),
     },
-    "07_figures": {},
+    "07_figures": {
+        "skip_missing": Spec("bool"),
+    },
 }
 
 #: Optional checks across parameters of one notebook (e.g. ``low < high``).
@@ -139,15 +141,22 @@ def check_namespace(notebook: str, namespace: Mapping[str, Any]) -> dict[str, An
     return validate(notebook, params, partial=False)
 
 
+def record(notebook: str, params: Mapping[str, Any]) -> Path:
+    """Write ``notebook``'s validated parameters to ``data/parameters_<notebook>.json``.
+
+    Called by each notebook right after :func:`check_namespace`, so that
+    ``07_figures`` can state them in the captions of figures it redraws from
+    ``data/`` alone (:mod:`coinfer.figures`).
+    """
+    from coinfer.paths import write_json
+
+    return write_json(validate(notebook, params, partial=False), f"parameters_{notebook}.json")
+
+
 def load_profile(path: Path) -> dict[str, dict[str, Any]]:
     """Read and validate a profile file: ``{notebook: {parameter: value}}``."""
     path = Path(path)
-    if not path.is_file():
-        raise ParameterError(f"profile: {path} does not exist")
-    try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ParameterError(f"profile: {path} is not valid YAML ({str(error).splitlines()[0]})") from None
+    content = read_yaml(path, "profile")
     if content is None:
         content = {}
     if not isinstance(content, dict):

@@ -10,7 +10,7 @@ exists and that its ``parameters`` cell declares exactly its schema. Bad
 input prints one line and exits with code 2.
 
 Outputs are never half-written. The notebooks write into a staging folder
-(``build/staging/<profile>``, via ``COINFER_OUTPUT_ROOT``); only when every
+(``<output root>/.coinfer-staging``, via ``COINFER_OUTPUT_ROOT``); only when every
 notebook succeeded is the staging ``data/`` and ``figures/`` renamed over the
 output root's, and the manifest ``MANIFEST.sha256`` rewritten. A failing
 notebook stops the run with its name and the path of its partly executed
@@ -28,6 +28,7 @@ import ast
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import sys
 import threading
@@ -43,6 +44,7 @@ from coinfer.validation import ParameterError, require_known
 
 OUTPUT_SUBDIRS = ("data", "figures")
 MANIFEST_NAME = "MANIFEST.sha256"
+STAGING_NAME = ".coinfer-staging"
 
 
 class NotebookFailed(RuntimeError):
@@ -100,13 +102,33 @@ def resolve_profile(profile: str) -> Path:
     return candidate if candidate.is_file() else Path(profile)
 
 
+def profile_label(profile_path: Path) -> str:
+    """The profile's name in folder names (``build/<label>``); a safe file-name stem or a clear error."""
+    label = profile_path.stem
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", label) or ".." in label:
+        raise ParameterError(f"profile: file name {profile_path.name!r} must start with a letter or digit and use "
+                             "only letters, digits, '_', '-' and '.'")
+    return label
+
+
 def default_output_root(profile_path: Path) -> Path:
     """``COINFER_OUTPUT_ROOT`` if set; else the project root for the full profile, ``build/<profile>`` otherwise."""
     if "COINFER_OUTPUT_ROOT" in os.environ:
         return Path(os.environ["COINFER_OUTPUT_ROOT"])
     if profile_path.resolve() == (paths.PARAMS_DIR / "full.yaml").resolve():
         return paths.PROJECT_ROOT
-    return paths.BUILD_DIR / profile_path.stem
+    return paths.BUILD_DIR / profile_label(profile_path)
+
+
+def check_output_root(root: Path) -> Path:
+    """The output root exists (or can be created) and is a writable folder."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ParameterError(f"output root: cannot create {str(root)!r} ({error.strerror or type(error).__name__})") from None
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise ParameterError(f"output root: {str(root)!r} is not writable")
+    return root
 
 
 # --------------------------------------------------------------------------- outputs
@@ -119,6 +141,11 @@ def write_manifest(root: Path) -> Path:
                 digest = hashlib.sha256(file.read_bytes()).hexdigest()
                 lines.append(f"{digest}  {file.relative_to(root).as_posix()}")
     return paths.write_text(root / MANIFEST_NAME, "\n".join(lines) + "\n")
+
+
+def staging_dir(output_root: Path) -> Path:
+    """Where a run writes before publishing: inside the output root, so publishing is a rename."""
+    return output_root / STAGING_NAME
 
 
 def prepare_staging(stage: Path, output_root: Path, keep_existing: bool) -> None:
@@ -230,19 +257,24 @@ def run(profile: str = "full", only: Sequence[str] = (), output_root: Path | Non
     selected = [nb for nb in NOTEBOOKS if not only or nb in only]
     for notebook in selected:
         check_notebook(notebook, notebooks_dir)
-    root = Path(output_root) if output_root is not None else default_output_root(profile_path)
-    stage = paths.BUILD_DIR / "staging" / profile_path.stem
-    executed_dir = paths.BUILD_DIR / "executed" / profile_path.stem
+    label = profile_label(profile_path)
+    root = check_output_root(Path(output_root) if output_root is not None else default_output_root(profile_path))
+    stage = staging_dir(root)
+    executed_dir = paths.BUILD_DIR / "executed" / label
     prepare_staging(stage, root, keep_existing=bool(only))
     runs = []
-    with _environment(COINFER_OUTPUT_ROOT=str(stage)):  # inherited by each kernel
-        for notebook in selected:
-            print(f"== {notebook} ({profile_path.stem} profile)", flush=True)
-            result = execute_notebook(notebook, settings.get(notebook, {}), executed_dir, notebooks_dir)
-            print(f"   {notebook}: {result.seconds:.1f} s, peak memory {result.peak_rss_mib:.0f} MiB", flush=True)
-            runs.append(result)
+    try:
+        with _environment(COINFER_OUTPUT_ROOT=str(stage)):  # inherited by each kernel
+            for notebook in selected:
+                print(f"== {notebook} ({label} profile)", flush=True)
+                result = execute_notebook(notebook, settings.get(notebook, {}), executed_dir, notebooks_dir)
+                print(f"   {notebook}: {result.seconds:.1f} s, peak memory {result.peak_rss_mib:.0f} MiB", flush=True)
+                runs.append(result)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)  # the output root stays exactly as it was
+        raise
     publish_staging(stage, root)
-    write_timings(runs, profile_path.stem)
+    write_timings(runs, label)
     return runs
 
 

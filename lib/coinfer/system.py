@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +31,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from coinfer.validation import ParameterError, _show, require_bool, require_choice, require_range
+from coinfer.validation import ParameterError, _show, read_yaml, require_bool, require_choice, require_range
 
 #: Allowed ``energy_scope`` and ``distortion_model`` values (SPEC 2, 5).
 ENERGY_SCOPES = ("system", "device")
@@ -106,17 +104,6 @@ def _check_magnitude(name: str, value: float, low_open: bool) -> float:
         zero = "" if low_open else "0 or "
         raise ParameterError(f"{name}: got {_show(value)}; allowed {zero}[{TINY:g}, {HUGE:g}]")
     return float(value)
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that also reads ``1e9`` as a number (YAML 1.2; PyYAML would give a string)."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)(?:[eE][-+]?[0-9]+)$"),
-    list("-+0123456789."),
-)
 
 
 @dataclass(frozen=True)
@@ -195,19 +182,9 @@ class Problem:
     @classmethod
     def from_yaml(cls, path: str | Path) -> Problem:
         """Read a flat YAML problem file (SPEC 8); any unreadable or bad file -> ParameterError."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise ParameterError(f"file: got {str(path)!r}; cannot read it ({type(error).__name__})") from None
-        if not text.strip():
+        data = read_yaml(path, "file")
+        if data is None:
             raise ParameterError(f"file: got {str(path)!r}; it is empty, expected a YAML mapping of the SPEC 8 fields")
-        try:
-            data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise ParameterError(f"file: got {str(path)!r}; not valid YAML{where}") from None
         return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,9 +9,14 @@ on one line; entry points print it without a traceback and exit with code 2.
 from __future__ import annotations
 
 import math
+import numbers
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 #: Exit code of every entry point for bad input.
 EXIT_BAD_INPUT = 2
@@ -22,22 +27,28 @@ class ParameterError(ValueError):
 
 
 def _show(value: Any) -> str:
+    """``repr`` (so control characters are escaped), shortened to fit on one line."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def require_number(name: str, value: Any, *, integer: bool = False) -> float | int:
-    """Return ``value`` if it is a finite real number (an ``int`` when ``integer``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        kind = "an integer" if integer else "a finite number"
+    """Return ``value`` as a finite Python ``float`` (an ``int`` when ``integer``); NumPy scalars are accepted."""
+    kind = "an integer" if integer else "a finite number"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ParameterError(f"{name}: got {_show(value)} ({type(value).__name__}); expected {kind}")
-    if integer and not isinstance(value, int):
-        if float(value).is_integer():
-            return int(value)
-        raise ParameterError(f"{name}: got {_show(value)}; expected an integer")
-    if not math.isfinite(value):
-        raise ParameterError(f"{name}: got {value}; expected a finite number")
-    return value
+    try:
+        as_float = float(value)
+    except OverflowError:  # an integer literal beyond the float range
+        raise ParameterError(f"{name}: got an integer with {len(str(value))} digits; expected {kind} "
+                             f"below 1.8e308 in magnitude") from None
+    if not math.isfinite(as_float):
+        raise ParameterError(f"{name}: got {as_float}; expected {kind}")
+    if integer:
+        if not as_float.is_integer():
+            raise ParameterError(f"{name}: got {_show(value)}; expected an integer")
+        return int(value)
+    return as_float + 0.0  # also turns -0.0 into 0.0
 
 
 def require_range(
@@ -63,12 +74,15 @@ def describe_interval(
     low: float | None, high: float | None, low_open: bool = False, high_open: bool = False
 ) -> str:
     """Human-readable interval, e.g. ``(0, 1)`` or ``>= 0``."""
+    def show(x: float) -> str:  # whole numbers exactly (a seed's 4294967295, not 4.29497e+09)
+        return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
+
     if low is not None and high is not None:
-        return f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        return f"{'(' if low_open else '['}{show(low)}, {show(high)}{')' if high_open else ']'}"
     if low is not None:
-        return f"{'>' if low_open else '>='} {low:g}"
+        return f"{'>' if low_open else '>='} {show(low)}"
     if high is not None:
-        return f"{'<' if high_open else '<='} {high:g}"
+        return f"{'<' if high_open else '<='} {show(high)}"
     return "any finite number"
 
 
@@ -89,11 +103,10 @@ def require_bool(name: str, value: Any) -> bool:
 
 def require_known(kind: str, names: Iterable[str], allowed: Iterable[str]) -> None:
     """Reject names that are not in ``allowed`` (``kind`` says what they are)."""
-    unknown = sorted(set(names) - set(allowed))
+    allowed = {str(a) for a in allowed}
+    unknown = sorted({str(n) for n in names} - allowed)
     if unknown:
-        raise ParameterError(
-            f"{kind} {unknown[0]!r} is not known; allowed: {', '.join(sorted(allowed))}"
-        )
+        raise ParameterError(f"{kind} {_show(unknown[0])} is not known; allowed: {', '.join(sorted(allowed))}")
 
 
 @dataclass(frozen=True)
@@ -134,3 +147,61 @@ class Spec:
                 require_choice(name, checked, self.choices)
             return float(checked) if self.kind == "float" else checked
         raise TypeError(f"unknown Spec kind {self.kind!r}")
+
+
+# --------------------------------------------------------------------------- YAML input
+class _DuplicateKey(yaml.YAMLError):
+    pass
+
+
+class StrictYamlLoader(yaml.SafeLoader):
+    """Safe YAML with the YAML 1.2 core schema and no duplicate keys.
+
+    PyYAML follows YAML 1.1, which reads ``1e9`` as a string, ``yes``/``on`` as
+    true and ``1:30`` as 90; for parameter files those readings are traps, so
+    only ``true``/``false`` are booleans and numbers follow YAML 1.2.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise _DuplicateKey(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+StrictYamlLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in [
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+              r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+0123456789."),
+]:
+    StrictYamlLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first))
+
+
+def read_yaml(path: str | Path, what: str) -> Any:
+    """Parse a YAML file with :class:`StrictYamlLoader`; every problem is a one-line :class:`ParameterError`.
+
+    ``what`` names the input in messages (``"file"``, ``"profile"``). An empty
+    or comment-only file gives ``None``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ParameterError(f"{what}: {_show(str(path))} does not exist")
+    if not path.is_file():
+        raise ParameterError(f"{what}: {_show(str(path))} is not a regular file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ParameterError(f"{what}: cannot read {_show(str(path))} as UTF-8 text ({type(error).__name__})") from None
+    try:
+        return yaml.load(text, Loader=StrictYamlLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        detail = f": {error}" if isinstance(error, _DuplicateKey) else ""
+        raise ParameterError(f"{what}: {_show(str(path))} is not valid YAML{where}{detail}") from None
