@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from coinfer import profiles
-from coinfer.models import SplitModel
+from coinfer.models import SplitModel, prunable_weights
 from coinfer.rate_distortion import laplace_scale
 from coinfer.validation import ParameterError
 
@@ -94,6 +94,29 @@ def test_scales_are_laplace_fits_per_side_and_empty_side_borrows():
     assert rows[-1].scale_device == rows[-1].scale_server == pytest.approx(whole)
 
 
+@settings(max_examples=40, deadline=None)
+@given(widths=widths_strategy, seed=st.integers(0, 2**16), ties=st.booleans())
+def test_stage_scales_equal_laplace_scale_of_the_concatenation(widths, seed, ties):
+    model = linear_chain(widths, seed=seed)
+    if ties:  # few distinct values: the median sits in a run of equal weights
+        with torch.no_grad():
+            for w in model.all_weights().values():
+                w.copy_(torch.round(w * 4))
+    scales = profiles.StageScales(model)
+    stages = model.stages()
+    weights = [list(prunable_weights(stage).values()) for stage in stages]
+    for low in range(len(stages)):
+        for high in range(low + 1, len(stages) + 1):
+            flat = [w.detach().flatten() for ws in weights[low:high] for w in ws]
+            expected = laplace_scale(torch.cat(flat)) if flat else None
+            got = scales.scale(range(low, high))
+            if expected is None:
+                assert got is None
+            else:
+                assert got == pytest.approx(expected, rel=1e-12, abs=1e-15)
+                assert scales.median(range(low, high)) == float(torch.cat(flat).double().median())
+
+
 def test_profile_split_and_frame_agree_with_profile_model():
     widths = [5, 8, 8, 3]
     model = linear_chain(widths)
@@ -142,3 +165,25 @@ def test_zoo_meta_model_profiles_without_weights():
     # Every prunable matrix multiplies each token once: at least 2 N FLOPs per token (SPEC 6 sanity).
     assert total.iloc[0] >= 2 * params.iloc[0] * seq_len * 0.9
     assert 6e9 < params.iloc[0] < 8e9
+
+
+def test_full_resource_costs_and_reference_budgets():
+    system = pytest.importorskip("coinfer.system")
+    widths = [64, 128, 64, 10]
+    frame = profiles.profile_frame(linear_chain(widths), one_sample(widths))
+    costs = profiles.full_resource_costs(frame, distance=300.0)
+    d = system.DEFAULTS
+    gain = system.channel_gain(300.0)
+    rate = d["bandwidth"] * torch.log2(torch.tensor(1 + d["p_max"] * gain / (d["noise_psd"] * d["bandwidth"]),
+                                                    dtype=torch.float64)).item()
+    assert costs["t_device"].tolist() == pytest.approx(
+        (frame["flops_device"] / (d["flops_per_cycle_device"] * d["f_device_max"])).tolist(), rel=1e-9)
+    assert costs["t_server"].tolist() == pytest.approx(
+        (frame["flops_server"] / (d["flops_per_cycle_server"] * d["f_server_max"])).tolist(), rel=1e-9)
+    assert costs["t_tx"].tolist() == pytest.approx((frame["feature_bits"] / rate).tolist(), rel=1e-9)
+    cycles_d = frame["flops_device"] / d["flops_per_cycle_device"]
+    assert costs["energy_device"].tolist() == pytest.approx(
+        (d["pue_device"] * d["psi_device"] * cycles_d * d["f_device_max"] ** 2).tolist(), rel=1e-9)
+    t_ref, e_ref = profiles.reference_budgets(frame, distance=300.0)
+    assert t_ref == pytest.approx(costs["latency"].min()) and e_ref == pytest.approx(costs["energy"].min())
+    assert costs["latency"].tolist() == pytest.approx((costs["t_device"] + costs["t_tx"] + costs["t_server"]).tolist())

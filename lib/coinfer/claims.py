@@ -52,6 +52,8 @@ class Thresholds:
     #: ... and the best single fixed split (chosen with hindsight) must lose at least this relative objective
     #: (or feasibility) against per-setting split selection in some setting.
     c4_min_regret: float = 0.05
+    #: Objectives this close (relative) count as a tie between splits.
+    c4_tie_tolerance: float = 1e-6
 
 
 THRESHOLDS = Thresholds()
@@ -197,7 +199,11 @@ def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
             .pivot_table(index=settings, columns="split", values="value", aggfunc="first")
         objective = objective[np.isfinite(objective).any(axis=1)]  # settings where some split is feasible
         best = objective.min(axis=1)
-        winners = objective.idxmin(axis=1)
+        # Splits within tie_tolerance of the best tie (the objective's floor is reached by several splits);
+        # a tie is credited to a fully on-server/on-device extreme first, so ties never invent a winner.
+        near_best = objective.le(best * (1 + t.c4_tie_tolerance), axis=0)
+        extremes = [s for s in (objective.columns.min(), objective.columns.max())]
+        winners = near_best.apply(lambda row: next((s for s in extremes if row[s]), row.idxmax()), axis=1)
         regret = objective.div(best, axis=0) - 1.0  # inf where that split is infeasible
         worst_regret = regret.max(axis=0)
         fixed = int(worst_regret.idxmin())

@@ -38,12 +38,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from coinfer.models import SplitModel, feature_tensor
+from coinfer.models import SplitModel, feature_tensor, prunable_weights
 from coinfer.rate_distortion import laplace_scale
 from coinfer.validation import ParameterError, require_range
 
@@ -102,13 +102,13 @@ def is_meta(model: SplitModel) -> bool:
 @torch.no_grad()
 def stage_profiles(model: SplitModel, inputs: Any) -> list[StageProfile]:
     """Run every stage of ``model`` once on ``inputs`` and count its FLOPs and output size."""
-    profiles = []
+    found = []
     value = inputs
     for stage in model.stages():
         with FlopCounterMode(display=False) as counter:
             value = stage(value)
-        profiles.append(StageProfile(int(counter.get_total_flops()), int(feature_tensor(value).numel())))
-    return profiles
+        found.append(StageProfile(int(counter.get_total_flops()), int(feature_tensor(value).numel())))
+    return found
 
 
 def _count(weights: Mapping[str, torch.Tensor]) -> int:
@@ -121,15 +121,77 @@ def _scale(weights: Mapping[str, torch.Tensor]) -> float | None:
     return laplace_scale(torch.cat([w.detach().flatten() for w in weights.values()]))
 
 
+class StageScales:
+    """Laplace scales of unions of stages, from one sort of each stage's prunable weights.
+
+    ``scale(stage_indices)`` equals :func:`coinfer.rate_distortion.laplace_scale`
+    of the concatenated weights of those stages (``mean |w - median(w)|`` with
+    ``torch.median``'s lower median; tested), but a profile needs it for the
+    ``2 L`` sides of all splits, and a median over millions of weights per side
+    would dominate the cost of a profile. Here each stage is sorted once; a
+    side's median is found by bisection on the value with ``searchsorted``
+    counts, and ``sum |w - m|`` from prefix sums.
+    """
+
+    def __init__(self, model: SplitModel) -> None:
+        names = ["stem", *model.block_names, "head"]
+        self.values: list[np.ndarray] = []
+        for name, stage in zip(names, model.stages()):
+            weights = prunable_weights(stage, prefix=name)
+            flat = [w.detach().double().flatten().numpy() for w in weights.values()]
+            self.values.append(np.sort(np.concatenate(flat)) if flat else np.empty(0))
+        self.prefix = [np.concatenate([[0.0], np.cumsum(v)]) for v in self.values]
+
+    def _count_le(self, arrays: list[np.ndarray], x: float) -> int:
+        return sum(int(np.searchsorted(a, x, side="right")) for a in arrays)
+
+    def median(self, stage_indices: Sequence[int]) -> float | None:
+        """Lower median of the union (``torch.median`` convention), ``None`` if empty."""
+        arrays = [self.values[i] for i in stage_indices if self.values[i].size]
+        n = sum(a.size for a in arrays)
+        if n == 0:
+            return None
+        rank = (n - 1) // 2 + 1  # the median is the smallest x with rank elements <= x
+        low = min(float(a[0]) for a in arrays)
+        if self._count_le(arrays, low) >= rank:
+            return low
+        high = max(float(a[-1]) for a in arrays)
+        while True:  # invariant: count(<= low) < rank <= count(<= high)
+            middle = low + (high - low) / 2
+            if middle <= low or middle >= high:
+                break
+            if self._count_le(arrays, middle) >= rank:
+                high = middle
+            else:
+                low = middle
+        # high and low are adjacent doubles, so the median is the first element above low.
+        return min(float(a[i]) for a in arrays if (i := int(np.searchsorted(a, low, side="right"))) < a.size)
+
+    def scale(self, stage_indices: Sequence[int]) -> float | None:
+        """``mean |w - median(w)|`` over the union of the stages' weights, ``None`` if empty."""
+        m = self.median(stage_indices)
+        if m is None:
+            return None
+        total, n = 0.0, 0
+        for i in stage_indices:
+            v, c = self.values[i], self.prefix[i]
+            below = int(np.searchsorted(v, m, side="left"))
+            total += (m * below - c[below]) + (c[-1] - c[below] - m * (v.size - below))
+            n += v.size
+        return total / n
+
+
 def _side_scales(
-    model: SplitModel, split: int, assumed_scale: float | None
+    model: SplitModel, split: int, assumed_scale: float | None, scales: StageScales | None
 ) -> tuple[float, float]:
     """``(b_d, b_s)``; an empty side borrows the other side's scale (its weight is 0)."""
-    if is_meta(model):
+    if scales is None:
         if assumed_scale is None:
             raise ParameterError(f"assumed_scale: got None for meta model {model.name!r}; expected a number > 0")
         return assumed_scale, assumed_scale
-    device, server = _scale(model.device_weights(split)), _scale(model.server_weights(split))
+    on_device = len(model.device_stages(split))
+    stages = range(model.num_blocks + 2)
+    device, server = scales.scale(stages[:on_device]), scales.scale(stages[on_device:])
     if device is None and server is None:
         raise ParameterError(f"model {model.name!r} has no prunable weights")
     return (device if device is not None else server), (server if server is not None else device)
@@ -155,6 +217,7 @@ def profile_model(
     stages = stage_profiles(model, batch.inputs)
     index = {id(stage): i for i, stage in enumerate(model.stages())}
     total = sum(p.flops for p in stages)
+    scales = None if is_meta(model) else StageScales(model)
     result = []
     for split, name in enumerate(model.split_names):
         on_device = [index[id(stage)] for stage in model.device_stages(split)]
@@ -165,7 +228,7 @@ def profile_model(
             bits = 0
         else:
             bits = stages[on_device[-1]].output_elements * bits_per_element
-        scale_device, scale_server = _side_scales(model, split, assumed_scale)
+        scale_device, scale_server = _side_scales(model, split, assumed_scale, scales)
         result.append(SplitProfile(
             split=split, split_name=name,
             flops_device=flops_device, flops_server=total - flops_device,
@@ -219,18 +282,6 @@ def assumed_meta_scale(reference: SplitModel) -> float:
     return scale
 
 
-def text_seq_len(batch: BatchLike) -> int | None:
-    """Tokens per sample of a text batch (``None`` for images).
-
-    Token ids are sent at 16 bits each (``Batch.input_bits`` contract), and a
-    text batch's inputs are a mapping holding ``input_ids``.
-    """
-    inputs = batch.inputs
-    if isinstance(inputs, Mapping) and "input_ids" in inputs:
-        return int(inputs["input_ids"].shape[-1])
-    return None
-
-
 def build_profiles(
     models: Sequence[str] = ("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0"),
     meta_models: Sequence[str] = ("bert_large", "gpt2_xl", "llama_7b"),
@@ -243,7 +294,8 @@ def build_profiles(
     """The tidy profile table of ``data/profiles.csv``: one row per (model, split).
 
     Real models are profiled on one calibration sample
-    (:func:`coinfer.models.model_inputs`); meta models on
+    (:func:`coinfer.models.model_inputs`; text models at their fixed padded
+    length ``info["seq_len"]``); meta models on
     :func:`coinfer.models.meta_inputs` at ``meta_seq_len`` tokens. The meta
     models' scale is ``assumed_scale`` or, if ``None``, :func:`assumed_meta_scale`
     of :data:`META_SCALE_REFERENCE`.
@@ -255,7 +307,8 @@ def build_profiles(
     for name in models:
         model = zoo.load_model(name, seed=seed)
         batch = zoo.model_inputs(name, "calibration", 1, seed=seed)
-        frames.append(profile_frame(model, batch, seq_len=text_seq_len(batch), bits_per_element=bits_per_element))
+        frames.append(profile_frame(model, batch, seq_len=model.info.get("seq_len"),
+                                    bits_per_element=bits_per_element))
     if meta_models:
         if assumed_scale is None:
             assumed_scale = assumed_meta_scale(zoo.load_model(META_SCALE_REFERENCE, seed=seed))
@@ -265,3 +318,47 @@ def build_profiles(
             frames.append(profile_frame(model, batch, seq_len=meta_seq_len, bits_per_element=bits_per_element,
                                         assumed_scale=assumed_scale))
     return pd.concat(frames, ignore_index=True)
+
+
+def full_resource_costs(profile: pd.DataFrame, **make_problem_kwargs: Any) -> pd.DataFrame:
+    """Unpruned cost of every split at full resources: ``f = f_max``, ``p = P_max``, ``rho = 0`` (SPEC 2).
+
+    ``profile`` holds rows of one or more models of the profile table;
+    ``make_problem_kwargs`` override the SPEC 7 defaults of
+    :func:`coinfer.system.make_problem` (e.g. ``distance``). Returns one row
+    per (model, split) with the times and energies of SPEC 2: what each split
+    trades before any optimisation.
+    """
+    from coinfer.system import Decision, evaluate, problems_for_splits
+
+    kwargs = {"latency_budget": 1.0, "energy_budget": 1.0, **make_problem_kwargs}  # budgets do not enter the costs
+    rows = []
+    for model, rows_of_model in profile.groupby("model", sort=False):
+        rows_of_model = rows_of_model.sort_values("split")
+        for (_, row), problem in zip(rows_of_model.iterrows(), problems_for_splits(rows_of_model, **kwargs)):
+            decision = Decision(rho_device=0.0, rho_server=0.0, power=problem.p_max,
+                                f_device=problem.f_device_max, f_server=problem.f_server_max)
+            ev = evaluate(problem, decision)
+            rows.append({
+                "model": model, "split": int(row["split"]), "split_name": row["split_name"],
+                "t_device": ev.t_device, "t_tx": ev.t_tx, "t_server": ev.t_server, "latency": ev.latency,
+                "energy_device": ev.energy_device, "energy_tx": ev.energy_tx,
+                "energy_server": ev.energy_server, "energy": ev.energy,
+            })
+    return pd.DataFrame(rows)
+
+
+def reference_budgets(profile: pd.DataFrame, **make_problem_kwargs: Any) -> tuple[float, float]:
+    """``(T_ref, E_ref)`` of ONE model's profile rows, to state budgets relative to the model's scale.
+
+    ``T_ref``: the least latency of any split without pruning at full
+    resources (the fastest unpruned inference); ``E_ref``: the least energy of
+    any split without pruning at full resources (per ``energy_scope``; with
+    the SPEC 7 defaults the fully on-device split, whose energy per FLOP is
+    the lowest at maximum frequency). Budgets below ``T_ref`` can only be met
+    by pruning; the energy of the fastest split is far above ``E_ref``.
+    """
+    if profile["model"].nunique() != 1:
+        raise ParameterError(f"profile: got models {sorted(profile['model'].unique())}; expected the rows of one model")
+    costs = full_resource_costs(profile, **make_problem_kwargs)
+    return float(costs["latency"].min()), float(costs["energy"].min())
