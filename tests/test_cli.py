@@ -103,3 +103,28 @@ def test_legal_extremes_answer(tmp_path, capsys):
         assert main(["solve", str(path)]) == 0
         answer = json.loads(capsys.readouterr().out)
         assert answer["status"] in ("optimal", "infeasible")
+
+
+def test_solver_option_without_reference_is_refused(tmp_path, capsys):
+    path = write(tmp_path, good())
+    assert main(["solve", str(path), "--solver", "SCS"]) == 2
+    assert "--solver" in capsys.readouterr().err
+
+
+def test_abbreviated_options_are_refused(tmp_path, capsys):
+    path = write(tmp_path, good())
+    assert main(["solve", str(path), "--refer"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_budget_a_hair_below_its_floor_reads_as_different_numbers(tmp_path, capsys):
+    from coinfer.optimise import solve
+
+    problem = make_problem(**WORKLOAD)
+    floor = solve(problem.replace(latency_budget=1e-5)).reason
+    assert "latency floor" in floor
+    floor_value = float(floor.split("latency floor ")[1].split(" s")[0])
+    answer = solve(problem.replace(latency_budget=floor_value * (1 - 1e-8)))
+    assert answer.status == "infeasible"
+    shown = answer.reason.split("latency floor ")[1].split(" s")[0], answer.reason.rsplit("latency_budget ", 1)[1]
+    assert shown[0] != shown[1].split(" s")[0]

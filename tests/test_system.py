@@ -187,3 +187,9 @@ def test_rayleigh_and_profiles():
     assert problems[0].channel_gain == pytest.approx(channel_gain(100.0))
     with pytest.raises(ParameterError):
         problems_for_splits(profile.assign(model=["a", "b", "a"]), latency_budget=0.1, energy_budget=1.0)
+
+
+def test_channel_gain_and_distance_together_are_refused():
+    with pytest.raises(ParameterError, match="channel_gain"):
+        make_problem(**WORKLOAD, distance=400.0, channel_gain=1e-10)
+    assert make_problem(**WORKLOAD, channel_gain=1e-10).channel_gain == 1e-10

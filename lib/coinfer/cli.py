@@ -26,7 +26,7 @@ def _json_value(value):
 
 
 def add_solve_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("solve", help="solve one problem file (SPEC 8) and print the answer as JSON")
+    parser = sub.add_parser("solve", allow_abbrev=False, help="solve one problem file (SPEC 8) and print the answer as JSON")
     parser.add_argument("problem", help="flat YAML file with the SPEC 8 fields (SI units)")
     parser.add_argument("--reference", action="store_true",
                         help="use the cvxpy reference solver instead of the fast one")
@@ -40,6 +40,8 @@ def run_solve(args: argparse.Namespace) -> int:
     from coinfer.optimise import solve, solve_reference
     from coinfer.system import Problem
 
+    if args.solver != "CLARABEL" and not args.reference:
+        raise ParameterError(f"--solver: got {args.solver!r}; it applies only with --reference")
     problem = Problem.from_yaml(args.problem)
     solution = solve_reference(problem, solver=args.solver) if args.reference else solve(problem)
     answer = {key: _json_value(value) for key, value in solution.as_dict().items()}
@@ -48,7 +50,7 @@ def run_solve(args: argparse.Namespace) -> int:
 
 
 def add_run_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("run", help="execute the notebooks with papermill (what run_all.sh calls)")
+    parser = sub.add_parser("run", allow_abbrev=False, help="execute the notebooks with papermill (what run_all.sh calls)")
     parser.add_argument("--profile", default="full", help="quick, full, or a profile YAML file (default: full)")
     parser.add_argument("--only", action="append", default=[], metavar="NOTEBOOK",
                         help="run only this notebook (repeatable); the other notebooks' outputs are kept")
@@ -87,7 +89,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m coinfer", description="Pruning-aware co-inference: solvers and pipeline.")
+    parser = _Parser(prog="python -m coinfer", description="Pruning-aware co-inference: solvers and pipeline.",
+                     allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add in COMMANDS.values():
         add(sub)

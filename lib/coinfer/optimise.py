@@ -588,9 +588,11 @@ def _answer(problem: Problem, decision: Decision, note: str | None = None) -> So
     decision = polish(problem, decision)
     ev = evaluate(problem, decision)
     reason = note
-    if ev.violations:
+    status = "optimal"
+    if ev.violations:  # never call a point optimal that breaks a constraint, however slightly
+        status = "solver_error"
         reason = ((note + "; ") if note else "") + "residual violation: " + "; ".join(ev.violations)
-    return Solution("optimal", decision.rho_device, decision.rho_server, decision.power, decision.f_device,
+    return Solution(status, decision.rho_device, decision.rho_server, decision.power, decision.f_device,
                     decision.f_server, ev.objective, ev.latency, ev.energy, reason)
 
 
@@ -611,13 +613,13 @@ def _floors(m: _Model) -> tuple[Solution | None, tuple]:
     floor_t = m.time(top, m.max_resources())
     if floor_t > m.T0 * (1 + _EDGE):
         return _infeasible(
-            f"latency floor {floor_t:.6g} s at rho_max={m.rho_max:g}, {_limits_text(m)} "
-            f"exceeds latency_budget {m.T0:.6g} s"), ()
+            f"latency floor {floor_t:.10g} s at rho_max={m.rho_max:g}, {_limits_text(m)} "
+            f"exceeds latency_budget {m.T0:.10g} s"), ()
     e_min, nu_min, res_min = m.min_energy(top)
     if e_min > m.E0 * (1 + _EDGE):
         return _infeasible(
-            f"energy floor {e_min:.6g} J ({m.problem.energy_scope}) at rho_max={m.rho_max:g} within "
-            f"latency_budget {m.T0:.6g} s exceeds energy_budget {m.E0:.6g} J"), ()
+            f"energy floor {e_min:.10g} J ({m.problem.energy_scope}) at rho_max={m.rho_max:g} within "
+            f"latency_budget {m.T0:.10g} s exceeds energy_budget {m.E0:.10g} J"), ()
     return None, (floor_t, e_min, nu_min, res_min)
 
 
@@ -883,8 +885,10 @@ def _solve_conic(problem: Problem, solver: str, options: dict | None = None) -> 
     status = prob.status
     if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
         bad, _ = _floors(m)
-        reason = bad.reason if bad is not None else "conic solver reports infeasible"
-        return _infeasible(f"{solver}: {reason}")
+        if bad is None:  # the analytic floors are met, so the instance is feasible: the solver is wrong
+            return Solution("solver_error", reason=f"{solver}: reports infeasible, but the latency and energy "
+                                                   "floors at rho_max are met")
+        return _infeasible(f"{solver}: {bad.reason}")
     if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or rho_var.value is None:
         return Solution("solver_error", reason=f"{solver}: status {status}")
     rho_val = tuple(float(r.value) if isinstance(r, cp.Expression) else float(r) for r in rho)

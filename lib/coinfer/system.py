@@ -226,13 +226,21 @@ def make_problem(
     feature_bits: float,
     latency_budget: float,
     energy_budget: float,
-    distance: float = 200.0,
-    fading: float = 1.0,
+    distance: float | None = None,
+    fading: float | None = None,
     **overrides: Any,
 ) -> Problem:
-    """A :class:`Problem` with the SPEC 7 defaults filled in (``channel_gain`` from ``distance``, ``fading``)."""
+    """A :class:`Problem` with the SPEC 7 defaults filled in.
+
+    The channel gain comes from ``distance`` (default 200 m) and ``fading``
+    (default 1), or is given directly as ``channel_gain``, not both.
+    """
     fields = dict(DEFAULTS)
-    fields["channel_gain"] = channel_gain(distance, fading)
+    if "channel_gain" in overrides:
+        if distance is not None or fading is not None:
+            raise ParameterError("channel_gain: given together with distance/fading; give one or the other")
+    else:
+        fields["channel_gain"] = channel_gain(200.0 if distance is None else distance, 1.0 if fading is None else fading)
     unknown = sorted(set(overrides) - set(Problem.fields()))
     if unknown:
         raise ParameterError(f"{unknown[0]}: unknown field, allowed: {', '.join(Problem.fields())}")
@@ -356,14 +364,14 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
     violations: list[str] = []
     for name, rho in (("rho_device", rho_d), ("rho_server", rho_s)):
         if not (-rtol <= rho <= p.rho_max + rtol * max(p.rho_max, 1.0)):
-            violations.append(f"{name}={rho:.6g} outside [0, rho_max={p.rho_max:g}]")
+            violations.append(f"{name}={rho:.10g} outside [0, rho_max={p.rho_max:.10g}]")
     if p.shared_ratio and abs(rho_d - rho_s) > rtol:
         violations.append(f"shared_ratio: rho_device={rho_d:.9g} != rho_server={rho_s:.9g}")
     if not (0 <= power <= p.p_max * (1 + rtol)):
-        violations.append(f"power={power:.6g} W outside [0, p_max={p.p_max:g}]")
+        violations.append(f"power={power:.10g} W outside [0, p_max={p.p_max:.10g}]")
     for name, f, fmax in (("f_device", f_d, p.f_device_max), ("f_server", f_s, p.f_server_max)):
         if not (0 < f <= fmax * (1 + rtol)):
-            violations.append(f"{name}={f:.6g} Hz outside (0, {fmax:g}]")
+            violations.append(f"{name}={f:.10g} Hz outside (0, {fmax:.10g}]")
     rho_d_c = min(max(rho_d, 0.0), 1.0)
     rho_s_c = min(max(rho_s, 0.0), 1.0)
     w_d = (1 - rho_d_c) * p.cycles_device
@@ -381,9 +389,9 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
     latency = t_d + t_tx + t_s
     energy = e_d + e_tx + (e_s if p.energy_scope == "system" else 0.0)
     if not latency <= p.latency_budget * (1 + rtol):
-        violations.append(f"latency {latency:.6g} s exceeds latency_budget {p.latency_budget:.6g} s")
+        violations.append(f"latency {latency:.10g} s exceeds latency_budget {p.latency_budget:.10g} s")
     if not energy <= p.energy_budget * (1 + rtol):
-        violations.append(f"energy {energy:.6g} J exceeds energy_budget {p.energy_budget:.6g} J ({p.energy_scope})")
+        violations.append(f"energy {energy:.10g} J exceeds energy_budget {p.energy_budget:.10g} J ({p.energy_scope})")
     return Evaluation(latency, energy, objective_value(p, rho_d_c, rho_s_c), t_d, t_tx, t_s, e_d, e_tx, e_s, violations)
 
 
