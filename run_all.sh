@@ -22,6 +22,12 @@ usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]...
 USAGE
 }
 
+# Bad options get one line that carries the usage synopsis, and exit code 2.
+bad_option() {
+  echo "run_all.sh: $1 (usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... | test [PYTEST_ARGS...]; see --help)" >&2
+  exit 2
+}
+
 mode=run
 profile=full
 only_args=()
@@ -34,13 +40,13 @@ else
       --quick) profile=quick ;;
       --full) profile=full ;;
       --profile)
-        [[ $# -ge 2 ]] || { echo "run_all.sh: --profile needs a file" >&2; usage >&2; exit 2; }
+        [[ $# -ge 2 ]] || bad_option "--profile needs a file"
         profile="$2"; shift ;;
       --only)
-        [[ $# -ge 2 ]] || { echo "run_all.sh: --only needs a notebook name" >&2; usage >&2; exit 2; }
+        [[ $# -ge 2 ]] || bad_option "--only needs a notebook name"
         only_args+=(--only "$2"); shift ;;
       -h|--help) usage; exit 0 ;;
-      *) echo "run_all.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+      *) bad_option "unknown option '$1'" ;;
     esac
     shift
   done
