@@ -147,3 +147,14 @@ def test_unusable_output_root_is_rejected_before_any_notebook_runs(tmp_path):
 
 def test_staging_lives_inside_the_output_root(tmp_path):
     assert runner.staging_dir(tmp_path).parent == tmp_path
+
+
+def test_inconsistent_combination_in_a_profile_is_rejected_before_running(tmp_path, output_root):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("06_joint_optimisation:\n  bandwidth_range: [1.0e7, 1.0e6]\n")
+    before = snapshot(output_root)
+    result = run_cli(sys.executable, "-m", "coinfer", "run", "--profile", str(profile),
+                     "--only", "06_joint_optimisation", "--output-root", str(output_root))
+    assert result.returncode == 2
+    assert "bandwidth_range: got [10000000.0, 1000000.0]; expected [low, high] with low < high" in result.stderr
+    assert snapshot(output_root) == before

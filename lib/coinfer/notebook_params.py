@@ -107,9 +107,22 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
     },
 }
 
-#: Optional checks across parameters of one notebook (e.g. ``low < high``).
-#: Each takes the validated parameters and raises ParameterError.
-CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {}
+def _ranges(*names: str) -> Callable[[dict[str, Any]], None]:
+    """Each named parameter is a ``[low, high]`` pair with ``low < high``."""
+    def check(params: dict[str, Any]) -> None:
+        for name in names:
+            pair = params[name]
+            if len(pair) != 2 or not pair[0] < pair[1]:
+                raise ParameterError(f"{name}: got {pair}; expected [low, high] with low < high")
+    return check
+
+
+#: Checks across the parameters of one notebook, run on the full parameter set
+#: (defaults merged with overrides) before the notebook starts.
+CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "06_joint_optimisation": _ranges("latency_factor_range", "energy_factor_range", "bandwidth_range",
+                                     "distance_range"),
+}
 
 
 def validate(notebook: str, params: Mapping[str, Any], *, partial: bool = True) -> dict[str, Any]:

@@ -84,8 +84,9 @@ def declared_parameters(source: Path) -> dict[str, Any]:
     return declared
 
 
-def check_notebook(notebook: str, notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> None:
-    """The notebook exists and its parameters cell matches its schema, defaults included."""
+def check_notebook(notebook: str, notebooks_dir: Path = paths.NOTEBOOKS_DIR,
+                   overrides: dict[str, Any] | None = None) -> None:
+    """The notebook exists, its parameters cell matches its schema, and its defaults with ``overrides`` are valid."""
     declared = declared_parameters(notebook_source(notebook, notebooks_dir))
     schema = SCHEMAS[notebook]
     if set(declared) != set(schema):
@@ -93,7 +94,7 @@ def check_notebook(notebook: str, notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> 
         raise ParameterError(
             f"{notebook}: parameters cell and schema differ (undeclared in schema: {extra}; missing from cell: {missing})"
         )
-    validate(notebook, declared, partial=False)
+    validate(notebook, {**declared, **(overrides or {})}, partial=False)
 
 
 def resolve_profile(profile: str) -> Path:
@@ -256,7 +257,7 @@ def run(profile: str = "full", only: Sequence[str] = (), output_root: Path | Non
     require_known("notebook", only, NOTEBOOKS)
     selected = [nb for nb in NOTEBOOKS if not only or nb in only]
     for notebook in selected:
-        check_notebook(notebook, notebooks_dir)
+        check_notebook(notebook, notebooks_dir, settings.get(notebook))
     label = profile_label(profile_path)
     root = check_output_root(Path(output_root) if output_root is not None else default_output_root(profile_path))
     stage = staging_dir(root)
