@@ -60,17 +60,17 @@ se_tolerance = 5.0  # Monte Carlo must match D_mag within this many standard err
 import coinfer.notebook_params
 
 params = coinfer.notebook_params.check_namespace("02_rate_distortion", globals())
+params_file = coinfer.notebook_params.record("02_rate_distortion", params)  # for the figure captions
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from coinfer import bounds, models, paths, plotting
+import coinfer.figures
+from coinfer import bounds, models, paths
 from coinfer import rate_distortion as rd
 
-plotting.set_style()
 pd.set_option("display.width", 160, "display.max_columns", 20, "display.max_rows", 200)
 rho = rd.rho_grid(rho_points)
 
@@ -234,52 +234,14 @@ print(f"digits MLP, pooled b = {scale['all']:.4f}: measured / Laplace D_mag over
 # %% [markdown]
 # ## Figures
 
+# %% [markdown]
+# Left: $R(D)$. Middle: $D_{LB}(\rho; q)$ and $D_{mag}(\rho)$ in units of $b$, with the Monte
+# Carlo check and the crossovers $\rho^*$ (dotted). Right: the measured distortion of the
+# digits MLP's pooled weights, float32 and $q$-bit quantised, against $D_{LB}$ at the
+# fitted $b$ (dashed) and the Laplace $D_{mag}$.
+
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(15, 4.3), constrained_layout=True)
-colour = {q: f"C{i}" for i, q in enumerate(bits)}
-ax = axes[0]
-ax.semilogx(rate_function.distortion_over_b, rate_function.rate_bits)
-ax.set_xlabel("distortion D / b")
-ax.set_ylabel("R(D) [bits per weight]")
-ax.set_title("R(D), Laplace source, l1 distortion")
-
-ax = axes[1]
-for q in bits:
-    c = curves[curves.q == q]
-    ax.plot(c.rho, c.d_lb_over_b, color=colour[q], label=f"$D_{{LB}}$, q = {q}")
-ax.plot(rho, rd.magnitude_distortion(rho, 1.0), "k", lw=2, label="$D_{mag}$ (closed form)")
-mc = monte_carlo[monte_carlo.distortion > 0]
-ax.plot(mc.rho, mc.distortion / laplace_b, "o", ms=3, mfc="none", color="0.45", label=f"Monte Carlo, n = {mc_weights:.0e}")
-for row in crossover_laplace.itertuples():
-    ax.axvline(row.rho_crossover, ls=":", lw=0.9, color=colour.get(row.q, "0.5"))
-ax.set_xscale("log")
-ax.set_yscale("log")
-ax.set_xlim(1e-5, 1)
-ax.set_ylim(1e-11, 2)
-ax.set_xlabel("pruning ratio rho")
-ax.set_ylabel("distortion / b")
-ax.set_title("Laplace model (dotted: crossovers)")
-ax.legend(fontsize=7)
-
-ax = axes[2]
-whole = real[real.layer == "all"]
-for q_bits, group in whole.groupby("bits"):
-    if q_bits == 0:
-        ax.plot(group.rho, group.distortion, "x", ms=4, color="0.3", label="measured, float32 kept weights")
-        continue
-    ax.plot(group.rho, group.distortion, color=colour.get(q_bits), lw=1.5, label=f"measured, {q_bits}-bit kept weights")
-    ax.plot(group.rho, group.d_lb, ls="--", color=colour.get(q_bits), lw=1)
-grid_all = whole.rho.unique()
-ax.plot(grid_all, rd.magnitude_distortion(grid_all, scale["all"]), "k", lw=1, label="Laplace $D_{mag}$ (fitted b)")
-ax.set_xscale("log")
-ax.set_yscale("log")
-ax.set_xlim(1e-4, 1)
-ax.set_xlabel("pruning ratio rho")
-ax.set_ylabel("distortion per weight")
-ax.set_title("digits MLP weights (dashed: $D_{LB}$, same q)")
-ax.legend(fontsize=7)
-plotting.save_figure(fig, "rate_distortion", params)
-plt.show()
+coinfer.figures.show("rate_distortion")
 
 # %% [markdown]
 # ## Verdict on C2

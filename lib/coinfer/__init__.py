@@ -14,11 +14,15 @@ Modules, one concept each:
 - :mod:`coinfer.profiles`        per-split FLOPs, parameters and feature bits (SPEC 6)
 - :mod:`coinfer.system`          the co-inference system model and ``Problem`` (SPEC 2, 7, 8)
 - :mod:`coinfer.optimise`        joint optimisation solvers and benchmarks (SPEC 5)
+- :mod:`coinfer.figures`         every figure, drawn from the tidy tables in ``data/``
+- :mod:`coinfer.claims`          the verdict on each paper claim C1-C4, from ``data/``
 - :mod:`coinfer.plotting`        the figure style and atomic figure output
 - :mod:`coinfer.paths`           where data and figures live; atomic writes
 - :mod:`coinfer.validation`      one-line parameter errors
 - :mod:`coinfer.notebook_params` the parameter schema of every notebook
 - :mod:`coinfer.runner`          executes the notebooks (``run_all.sh``)
+- :mod:`coinfer.cli`             ``python -m coinfer run | solve``
+- :mod:`coinfer.inputs`          calibration and held-out inputs of the zoo (SPEC 6)
 """
 
 import os as _os

@@ -1,0 +1,361 @@
+"""coinfer.figures: every figure from tidy tables alone, captions with parameters, byte-identical redraws."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coinfer import figures, notebook_params, paths, plotting, runner
+from coinfer.notebook_params import NOTEBOOKS
+
+NOTEBOOKS_DIR = paths.NOTEBOOKS_DIR
+
+
+# --------------------------------------------------------------------------- tiny hand-made tables
+def _bound_random() -> pd.DataFrame:
+    rows = []
+    for arch in ("mlp", "cnn"):
+        for mask in ("random", "magnitude"):
+            for net in range(2):
+                for ratio in (0.0, 0.5, 0.9):
+                    t = 0.0 if ratio == 0 else 1e-3 * (1 + net) * ratio
+                    rows.append({"network": net, "architecture": arch, "mask": mask, "ratio": ratio,
+                                 "tightness_operator_median": t, "tightness_operator_max": 2 * t,
+                                 "tightness_entrywise_median": t / 10, "tightness_entrywise_max": t / 5})
+    return pd.DataFrame(rows)
+
+
+def _bound_digits() -> pd.DataFrame:
+    rows = []
+    for scope in ("layer", "global"):
+        for ratio in (0.0, 0.5, 0.9):
+            rows.append({"scope": scope, "ratio": ratio, "param_distortion": 100 * ratio,
+                         "output_distortion_mean": 10 * ratio, "accuracy": 0.97 - 0.5 * ratio,
+                         "tightness_operator_median": 1e-3 if ratio else np.nan,
+                         "tightness_entrywise_median": 1e-4 if ratio else np.nan})
+    return pd.DataFrame(rows)
+
+
+def _rd_tables() -> dict[str, pd.DataFrame]:
+    rho = np.array([0.0, 1e-3, 0.1, 0.5, 0.99])
+    curves = pd.concat([pd.DataFrame({"rho": rho, "q": q, "rate_bits": float(q), "d_lb_over_b": 2.0**-q + rho,
+                                      "d_mag_over_b": rho**2 / 2}) for q in (8, 16)], ignore_index=True)
+    real = pd.concat([pd.DataFrame({"layer": "all", "rho": rho, "bits": bits, "b": 0.1,
+                                    "distortion": 0.1 * rho**2 + 1e-9,
+                                    "d_mag_laplace": 0.05 * rho**2, "d_lb": 0.1 * 2.0**-(bits or 32)})
+                      for bits in (0, 8, 16)], ignore_index=True)
+    return {
+        "rd_rate_function.csv": pd.DataFrame({"distortion_over_b": [1e-6, 1e-3, 1.0], "rate_bits": [19.9, 9.97, 0.0]}),
+        "rd_curves.csv": curves,
+        "rd_monte_carlo.csv": pd.DataFrame({"rho": rho, "n": 1000, "b": 0.05, "distortion": 0.05 * rho**2 / 2}),
+        "rd_crossover.csv": pd.DataFrame({"source": ["laplace_model"] * 2 + ["digits_mlp"], "q": [8, 16, 8],
+                                          "rho_crossover": [0.097, 0.0056, 0.0]}),
+        "rd_digits_mlp.csv": real,
+    }
+
+
+def _weight_tables() -> dict[str, pd.DataFrame]:
+    sets = [("all", np.nan, ""), ("device", 1.0, "block1"), ("server", 1.0, "block1")]
+    edges = np.linspace(-0.4, 0.4, 6)
+    hist = pd.concat([pd.DataFrame({"model": "minilm", "part": part, "split": split, "split_name": sname,
+                                    "bin_left": edges[:-1], "bin_right": edges[1:], "density": [0.1, 1, 3, 1, 0.1],
+                                    "half_range": 0.4, "n": 1000, "n_shown": 500}) for part, split, sname in sets])
+    fits = pd.DataFrame([{"model": "minilm", "part": part, "split": split, "family": family, "loc": 0.0, "scale": 0.1}
+                         for part, split, _ in sets for family in ("laplace", "gaussian")])
+    verdicts = pd.DataFrame([{"model": model, "part": "layer", "layer": f"l{i}", "loglik_gain": 0.1 * (i - 1),
+                              "ks_laplace": 0.02 * i, "ks_gaussian": 0.03, "laplace_like": i > 1}
+                             for model in ("digits_mlp", "minilm") for i in range(3)])
+    return {"weight_histograms.csv": hist, "weight_fits.csv": fits, "weight_fit_verdicts.csv": verdicts}
+
+
+_PARTS = [("all", np.nan, ""), ("device", 2.0, "block2"), ("server", 2.0, "block2")]
+
+
+def _pruning_tables() -> dict[str, pd.DataFrame]:
+    ratio = np.array([0.0, 0.5, 0.9])
+    curves = pd.concat([pd.DataFrame({"model": model, "part": part, "split": split, "split_name": sname, "ratio": ratio,
+                                      "quantisation": quant, "q_bound": q, "scale": 0.1, "measured": 0.1 * ratio + 1e-6,
+                                      "d_lb": 0.05 * ratio + 1e-7, "d_mag": 0.08 * ratio, "measured_over_lb": 2.0})
+                        for model in ("digits_mlp", "minilm") for part, split, sname in _PARTS
+                        for quant, q in (("none", 32), ("q8", 8))], ignore_index=True)
+    first = pd.concat([pd.DataFrame({"model": model, "part": part, "split": split, "split_name": sname,
+                                     "ratio": [0.5, 0.9], "frac_holds": [0.9, 1.0], "frac_holds_relative": [0.2, 0.5]})
+                       for model in ("digits_mlp", "minilm") for part, split, sname in _PARTS], ignore_index=True)
+    sweep = pd.concat([pd.DataFrame({"model": model, "part": part, "split": split, "split_name": sname, "ratio": ratio,
+                                     "subset": subset, "param_rel": ratio / 2, "out_rel": ratio / 3,
+                                     "metric": "test_accuracy", "metric_value": 1 - ratio / 2})
+                       for model in ("digits_mlp", "minilm") for part, split, sname in _PARTS
+                       for subset in ("calibration", "heldout")], ignore_index=True)
+    return {"pruning_param_distortion.csv": curves, "first_order_bound.csv": first, "pruning_sweep.csv": sweep}
+
+
+def _profile_tables() -> dict[str, pd.DataFrame]:
+    rows, costs = [], []
+    for model in ("digits_mlp", "minilm", "gpt2_xl"):
+        for s in range(3):
+            rows.append({"model": model, "split": s, "split_name": f"b{s}", "flops_device": 10.0 * s,
+                         "flops_server": 10.0 * (2 - s), "params_device": 5 * s, "params_server": 5 * (2 - s),
+                         "feature_bits": 0 if s == 2 else 100 + s,
+                         "weights": "meta" if model == "gpt2_xl" else "pretrained"})
+            costs.append({"model": model, "split": s, "split_name": f"b{s}", "t_device": 1e-3 * s, "t_tx": 1e-3,
+                          "t_server": 1e-4 * (2 - s), "latency": 2e-3, "energy_device": 1e-3 * s, "energy_tx": 1e-3,
+                          "energy_server": 1e-2 * (2 - s), "energy": 2e-2})
+    return {"profiles.csv": pd.DataFrame(rows), "profile_costs.csv": pd.DataFrame(costs)}
+
+
+_SCHEMES = ("proposed", "on_device", "on_server", "fixed_ratio", "max_resources", "shared_ratio", "local_nonconvex")
+
+
+def _optimisation_tables() -> dict[str, pd.DataFrame]:
+    sweep = pd.DataFrame([{"model": "minilm", "sweep": sweep, "x": x, "scheme": scheme,
+                           "status": "infeasible" if (scheme == "on_device" and x < 1) else "optimal",
+                           "objective_norm": 0.1 / x * (1 + k)}
+                          for sweep in ("latency_budget", "bandwidth") for x in (0.1, 1.0, 10.0)
+                          for k, scheme in enumerate(_SCHEMES)])
+    decisions = pd.DataFrame([{"model": "minilm", "sweep": "latency_budget", "x": x, "status": "optimal", "split": 0,
+                               "rho_device": np.nan, "rho_server": 0.5, "power_share": 1.0, "f_device_share": np.nan,
+                               "f_server_share": 0.5, "t_device_share": 0.0, "t_tx_share": 0.2, "t_server_share": 0.8}
+                              for x in (0.1, 1.0)])
+    split = pd.DataFrame([{"model": "minilm", "bandwidth": b, "latency_factor": f, "split": s,
+                           "status": "infeasible" if s == 2 else "optimal",
+                           "objective_norm": np.nan if s == 2 else 0.1 * (s + 1) / f, "best": s == 0}
+                          for b in (5e5, 5e6) for f in (0.5, 2.0) for s in range(3)])
+    winners = pd.DataFrame([{"model": "minilm", "bandwidth": b, "latency_factor": f, "status": "optimal",
+                             "winner": 0 if b < 1e6 else 2} for b in (1e5, 1e6, 1e7) for f in (0.1, 1.0, 10.0)])
+    fading = pd.DataFrame([{"model": model, "scheme": scheme, "p_feasible": 1.0, "mean_objective_norm": 0.01 * (k + 1)}
+                           for model in ("minilm", "efficientnet_lite0") for k, scheme in enumerate(_SCHEMES)])
+    agreement = pd.DataFrame({"objective_reference": [1e-3, 1e-2, np.nan], "objective_solve": [1e-3, 1e-2, np.nan],
+                              "relative_gap": [1e-9, 2e-9, np.nan]})
+    return {"opt_budget_sweep.csv": sweep, "opt_decisions.csv": decisions, "opt_split_sweep.csv": split,
+            "opt_split_winners.csv": winners, "profiles.csv": _profile_tables()["profiles.csv"],
+            "opt_fading_summary.csv": fading, "opt_solver_agreement.csv": agreement}
+
+
+_PROFILE_PARAMS = {"models": ["digits_mlp", "minilm"], "meta_models": ["gpt2_xl"]}
+
+#: figure -> (its tables, expected number of lines on each axes with data, in order, parameter overrides).
+TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
+    # 2 architectures x 2 masks x (median, max) + 2 digits scopes + the line at 1
+    "bound_tightness": ({"bound_random_networks.csv": _bound_random(), "bound_digits_mlp.csv": _bound_digits()},
+                        [11, 11], {}),
+    # per scope: parameter and output distortion (left), accuracy (right)
+    "bound_digits_mlp": ({"bound_digits_mlp.csv": _bound_digits()}, [4, 2], {}),
+    # R(D); 2 D_LB + D_mag + Monte Carlo (+2 crossover verticals); float32 + 2 x (measured, D_LB) + Laplace D_mag
+    "rate_distortion": (_rd_tables(), [1, 6, 6], {}),
+    # three panels, each with the two fitted densities (the histogram is a patch)
+    "weight_histograms": (_weight_tables(), [2, 2, 2], {}),
+    # one line per model + the zero line; the diagonal
+    "weight_fits_layers": (_weight_tables(), [3, 1], {}),
+    # per model: 2 storages x (measured, D_LB) + D_mag
+    "pruning_c2_distortion": (_pruning_tables(), [5, 5], {}),
+    # per storage and model: 3 parts + the line at 1
+    "pruning_c2_ratio_to_bound": (_pruning_tables(), [4, 4, 4, 4], {}),
+    # per model: 3 parts x (fitted H, relative)
+    "pruning_first_order_bound": (_pruning_tables(), [6, 6], {}),
+    # top: 3 parts x (output, parameter); bottom: 3 parts
+    "pruning_output_distortion": (_pruning_tables(), [6, 6, 3, 3], {}),
+    # rows FLOPs (device, server), parameters (device, server), feature bits; one column per model
+    "profiles_real": (_profile_tables(), [2, 2, 2, 2, 1, 1], _PROFILE_PARAMS),
+    "profiles_meta": (_profile_tables(), [2, 2, 1], _PROFILE_PARAMS),
+    # rows time and energy: device, uplink, server, total
+    "profile_costs_real": (_profile_tables(), [4, 4, 4, 4], _PROFILE_PARAMS),
+    "profile_costs_meta": (_profile_tables(), [4, 4], _PROFILE_PARAMS),
+    # one line per scheme in each sweep
+    "opt_budget_sweep": (_optimisation_tables(), [7, 7], {}),
+    # ratios (2), resources (3), latency shares (3)
+    "opt_decisions_latency_budget": (_optimisation_tables(), [2, 3, 3], {}),
+    # one line per latency budget, per bandwidth
+    "opt_split_objective": (_optimisation_tables(), [2, 2], {}),
+    # a colour map (no lines) and its colour bar
+    "opt_split_winner": (_optimisation_tables(), [0], {}),
+    # bars only
+    "opt_fading": (_optimisation_tables(), [0, 0], {}),
+    # the points and the diagonal
+    "opt_solver_agreement": (_optimisation_tables(), [2], {}),
+}
+
+
+def _params(notebook: str) -> dict:
+    """The notebook's own parameters-cell defaults, as recorded by a run."""
+    declared = runner.declared_parameters(NOTEBOOKS_DIR / f"{notebook}.py")
+    return notebook_params.validate(notebook, declared, partial=False)
+
+
+@pytest.fixture
+def output_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("COINFER_OUTPUT_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def _write_inputs(name: str) -> dict:
+    spec = figures.FIGURES[name]
+    tables, _, overrides = TINY[name]
+    for file in spec.data:
+        paths.write_csv(tables[file], file)
+    params = {**_params(spec.notebook), **overrides}
+    notebook_params.record(spec.notebook, params)
+    return params
+
+
+def test_every_registered_figure_has_a_tiny_test_case():
+    assert set(TINY) <= set(figures.FIGURES)
+    untested = sorted(set(figures.FIGURES) - set(TINY))
+    assert not untested, f"figures without a hand-made test case: {untested}"
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_figure_from_tiny_tables(name, output_root):
+    params = _write_inputs(name)
+    fig = figures.render(name)
+    _, expected_lines, _ = TINY[name]
+    axes = [ax for ax in fig.axes if ax.has_data() and ax.get_label() != "<colorbar>"]
+    assert [len(ax.get_lines()) for ax in axes] == expected_lines
+    assert fig.get_suptitle()  # the title says what is shown
+    for get in ("get_xlabel", "get_ylabel"):  # axes labelled, with units in brackets (categorical x: no label)
+        labels = [getattr(ax, get)() for ax in axes if getattr(ax, get)()]
+        assert all(re.search(r"\[.+\]", label) for label in labels), labels
+        assert labels or (get == "get_xlabel" and name == "opt_fading")
+    caption = figures.caption(name, params)
+    for key, value in params.items():
+        assert f"{key}={plotting.format_params({key: value}).split('=', 1)[1]}" in caption
+    assert figures.FIGURES[name].notebook in caption and all(f in caption for f in figures.FIGURES[name].data)
+
+
+def test_saved_figure_carries_the_caption(output_root, monkeypatch):
+    params = _write_inputs("bound_digits_mlp")
+    captured = []
+    original = plotting.save_figure
+    monkeypatch.setattr(plotting, "save_figure", lambda fig, *a, **k: captured.append(fig) or original(fig, *a, **k))
+    written = figures.save("bound_digits_mlp")
+    assert sorted(p.name for p in written) == ["bound_digits_mlp.pdf", "bound_digits_mlp.png"]
+    assert all(p.stat().st_size > 0 and p.parent == output_root / "figures" for p in written)
+    (fig,) = captured
+    texts = "\n".join(t.get_text() for t in fig.texts)
+    assert figures.caption("bound_digits_mlp", params) in texts and "n_networks=300" in texts
+
+
+def test_figures_are_deterministic_bytes(output_root):
+    _write_inputs("bound_digits_mlp")
+    first = [p.read_bytes() for p in figures.save("bound_digits_mlp")]
+    second = [p.read_bytes() for p in figures.save("bound_digits_mlp")]
+    assert first == second
+
+
+def test_the_figure_follows_the_data(output_root):
+    """A figure is drawn from data/: changing a table changes the picture."""
+    _write_inputs("bound_digits_mlp")
+    before = figures.png_bytes(figures.render("bound_digits_mlp"))
+    table = _bound_digits()
+    table["accuracy"] = 0.5
+    paths.write_csv(table, "bound_digits_mlp.csv")
+    assert figures.png_bytes(figures.render("bound_digits_mlp")) != before
+
+
+def test_missing_data_is_named_or_skipped(output_root):
+    _write_inputs("bound_digits_mlp")
+    with pytest.raises(FileNotFoundError, match="bound_random_networks.csv"):
+        figures.regenerate_all(["01_distortion_bound"])
+    written = figures.regenerate_all(["01_distortion_bound"], skip_missing=True)
+    assert sorted(p.name for p in written) == ["bound_digits_mlp.pdf", "bound_digits_mlp.png"]
+    with pytest.raises(FileNotFoundError, match="parameters_02_rate_distortion.json"):
+        figures.load_parameters("02_rate_distortion")
+
+
+def test_unknown_figure_is_named():
+    with pytest.raises(KeyError, match="no_such_figure"):
+        figures.render("no_such_figure")
+
+
+def test_record_writes_validated_parameters_in_schema_order(output_root):
+    params = _params("02_rate_distortion")
+    path = notebook_params.record("02_rate_distortion", params)
+    assert path == output_root / "data" / "parameters_02_rate_distortion.json"
+    assert list(figures.load_parameters("02_rate_distortion")) == list(notebook_params.SCHEMAS["02_rate_distortion"])
+    assert figures.load_parameters("02_rate_distortion") == params
+    with pytest.raises(notebook_params.ParameterError, match="rho_points"):
+        notebook_params.record("02_rate_distortion", {**params, "rho_points": 1})
+
+
+def test_fixed_colour_orders_match_the_library():
+    from coinfer import models, optimise
+
+    assert figures.SCHEME_ORDER == optimise.SCHEMES
+    assert figures.MODEL_ORDER == models.MODEL_NAMES + models.META_MODEL_NAMES
+    assert len(set(map(figures.scheme_colour, figures.SCHEME_ORDER))) == len(figures.SCHEME_ORDER)
+
+
+def test_registry_names_real_notebooks_and_covers_every_claim():
+    claims = {spec.claim for spec in figures.FIGURES.values()}
+    for spec in figures.FIGURES.values():
+        assert spec.notebook in NOTEBOOKS and spec.notebook != "07_figures"
+        assert spec.data and all(f.endswith(".csv") for f in spec.data)
+        assert figures.figures_of([spec.notebook]).count(spec) == 1
+    assert {"C1", "C2", "C3", "C4"} <= claims
+    assert {"weight_histograms", "weight_fits_layers"} <= set(figures.FIGURES)  # the weight distributions
+
+
+@pytest.mark.parametrize("notebook", [nb for nb in NOTEBOOKS if nb != "07_figures"])
+def test_notebooks_plot_only_through_coinfer_figures(notebook):
+    """No duplicated plotting code: a computing notebook draws nothing itself and shows each of its figures."""
+    source = (NOTEBOOKS_DIR / f"{notebook}.py").read_text(encoding="utf-8")
+    for forbidden in ("plt.", "subplots(", "save_figure(", ".plot(", "matplotlib"):
+        assert forbidden not in source, f"{notebook} draws itself ({forbidden!r})"
+    shown = set(re.findall(r'figures\.show\("([^"]+)"\)', source))
+    assert shown == {spec.name for spec in figures.figures_of([notebook])}
+    assert f'params_file = coinfer.notebook_params.record("{notebook}", params)' in source
+
+
+# --------------------------------------------------------------------------- notebooks 01, 02 versus 07
+TINY_PROFILE = """\
+01_distortion_bound:
+  n_networks: 4
+  n_cnns: 1
+  n_inputs: 2
+  depths: [2, 3]
+  widths: [4, 8]
+  ratios: [0.0, 0.5, 0.9]
+  digits_ratio_points: 3
+02_rate_distortion:
+  bits: [8, 16]
+  rho_points: 11
+  mc_weights: 20000
+"""
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def notebook_run(tmp_path_factory):
+    """Notebooks 01 and 02 executed (papermill) at tiny sizes into a temporary output root."""
+    folder = tmp_path_factory.mktemp("figures_run")
+    profile = folder / "pytest_figures.yaml"
+    profile.write_text(TINY_PROFILE)
+    root = folder / "out"
+    try:
+        runner.run(str(profile), ["01_distortion_bound", "02_rate_distortion"], root)
+    finally:
+        import shutil
+
+        shutil.rmtree(paths.BUILD_DIR / "executed" / profile.stem, ignore_errors=True)
+    return root
+
+
+@pytest.mark.slow
+def test_regenerated_figures_are_byte_identical_to_the_notebooks(notebook_run, monkeypatch):
+    monkeypatch.setenv("COINFER_OUTPUT_ROOT", str(notebook_run))
+    nbs = ["01_distortion_bound", "02_rate_distortion"]
+    saved = _digests(notebook_run / "figures")
+    expected = {f"{spec.name}.{ext}" for spec in figures.figures_of(nbs) for ext in ("pdf", "png")}
+    assert set(saved) == expected
+    for nb in nbs:
+        assert figures.load_parameters(nb)["seed"] == 0
+    written = figures.regenerate_all(nbs)
+    assert {p.name for p in written} == expected
+    assert _digests(notebook_run / "figures") == saved
