@@ -100,11 +100,6 @@ from coinfer.validation import ParameterError
 
 pd.set_option("display.width", 180, "display.max_columns", 24)
 
-for name, pair in [("latency_factor_range", latency_factor_range), ("energy_factor_range", energy_factor_range),
-                   ("bandwidth_range", bandwidth_range), ("distance_range", distance_range)]:
-    if len(pair) != 2 or not pair[0] < pair[1]:
-        raise ParameterError(f"06_joint_optimisation.{name}: got {pair}; expected [low, high] with low < high")
-
 profile = paths.read_csv("profiles.csv")
 missing = sorted(set(models) - set(profile["model"]))
 if missing:

@@ -156,5 +156,5 @@ def test_inconsistent_combination_in_a_profile_is_rejected_before_running(tmp_pa
     result = run_cli(sys.executable, "-m", "coinfer", "run", "--profile", str(profile),
                      "--only", "06_joint_optimisation", "--output-root", str(output_root))
     assert result.returncode == 2
-    assert "bandwidth_range: got [10000000.0, 1000000.0]; expected [low, high] with low < high" in result.stderr
+    assert "06_joint_optimisation.bandwidth_range: got [10000000.0, 1000000.0]; expected [low, high] with low < high" in result.stderr
     assert snapshot(output_root) == before

@@ -141,7 +141,10 @@ def validate(notebook: str, params: Mapping[str, Any], *, partial: bool = True) 
             raise ParameterError(f"{notebook}: parameter {missing[0]!r} is missing")
     checked = {name: schema[name].check(f"{notebook}.{name}", value) for name, value in params.items()}
     if not partial and notebook in CROSS_CHECKS:
-        CROSS_CHECKS[notebook](checked)
+        try:
+            CROSS_CHECKS[notebook](checked)
+        except ParameterError as error:
+            raise ParameterError(f"{notebook}.{error}") from None
     return checked
 
 
