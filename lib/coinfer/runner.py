@@ -236,7 +236,7 @@ def execute_notebook(notebook: str, parameters: dict[str, Any], executed_dir: Pa
     with _PeakMemory() as memory:
         try:
             papermill.execute_notebook(
-                str(unexecuted), str(executed), parameters=parameters, kernel_name="python3",
+                str(unexecuted), str(executed), parameters=parameters, kernel_name="python3", language="python",
                 cwd=str(notebooks_dir), progress_bar=True,
             )
         except papermill.PapermillExecutionError as error:
