@@ -158,3 +158,10 @@ def test_inconsistent_combination_in_a_profile_is_rejected_before_running(tmp_pa
     assert result.returncode == 2
     assert "06_joint_optimisation.bandwidth_range: got [10000000.0, 1000000.0]; expected [low, high] with low < high" in result.stderr
     assert snapshot(output_root) == before
+
+
+def test_relative_output_root_is_made_absolute(tmp_path, monkeypatch):
+    # kernels run with cwd=notebooks/, so a relative root would send their outputs elsewhere
+    monkeypatch.chdir(tmp_path)
+    root = runner.check_output_root(Path("out"))
+    assert root.is_absolute() and root == tmp_path / "out" and root.is_dir()

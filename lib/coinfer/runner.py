@@ -122,7 +122,8 @@ def default_output_root(profile_path: Path) -> Path:
 
 
 def check_output_root(root: Path) -> Path:
-    """The output root exists (or can be created) and is a writable folder."""
+    """The output root as an absolute path (kernels run in ``notebooks/``), existing and writable."""
+    root = Path(root).resolve()
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as error:
