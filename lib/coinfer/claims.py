@@ -8,7 +8,14 @@ to the results.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from coinfer.paths import data_dir, read_csv, write_json, write_text
 
 #: SPEC 1 statements, verbatim in substance.
 STATEMENTS = {
@@ -60,15 +67,6 @@ THRESHOLDS = Thresholds()
 
 
 # --------------------------------------------------------------------------- the verdicts
-import json  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from coinfer.paths import read_csv, write_json, write_text, data_dir  # noqa: E402
-
 #: Pretrained models outside the theorem's assumptions (attention, LayerNorm, GELU, SiLU, BatchNorm + depthwise convs).
 FIRST_ORDER_MODELS = ("minilm", "efficientnet_lite0")
 #: Pretrained models whose weights are tested for the Laplace premise (the paper reports BERT-like and CNN models).
@@ -189,6 +187,11 @@ def claim_c3(t: Thresholds = THRESHOLDS) -> dict:
     }
 
 
+def _tie_to_extreme(near_best: pd.Series, extremes: tuple[int, int]) -> int:
+    """The winning split of one setting: an extreme among the tied best splits if there is one."""
+    return next((s for s in extremes if near_best[s]), near_best.idxmax())
+
+
 def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
     """C4 from ``opt_split_sweep.csv`` (notebook 06): how much a wrong split costs."""
     sweep = read_csv("opt_split_sweep.csv")
@@ -202,8 +205,8 @@ def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
         # Splits within tie_tolerance of the best tie (the objective's floor is reached by several splits);
         # a tie is credited to a fully on-server/on-device extreme first, so ties never invent a winner.
         near_best = objective.le(best * (1 + t.c4_tie_tolerance), axis=0)
-        extremes = [s for s in (objective.columns.min(), objective.columns.max())]
-        winners = near_best.apply(lambda row: next((s for s in extremes if row[s]), row.idxmax()), axis=1)
+        extremes = (objective.columns.min(), objective.columns.max())
+        winners = near_best.apply(_tie_to_extreme, axis=1, extremes=extremes)
         regret = objective.div(best, axis=0) - 1.0  # inf where that split is infeasible
         worst_regret = regret.max(axis=0)
         fixed = int(worst_regret.idxmin())

@@ -1,0 +1,114 @@
+"""The claim verdicts follow their criteria on hand-made tables (coinfer.claims)."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from coinfer import claims
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    monkeypatch.setenv("COINFER_OUTPUT_ROOT", str(tmp_path))
+    (tmp_path / "data").mkdir()
+
+    def write(name, rows):
+        pd.DataFrame(rows).to_csv(tmp_path / "data" / name, index=False)
+    return write
+
+
+def c1_tables(write, violations=0, large_share=1.0):
+    write("bound_summary.csv", [{"source": "random", "n_checks": 100, "violations": violations}])
+    write("exact_bound_digits.csv", [{"n_inputs": 10, "violations_operator": 0, "violations_entrywise": 0}])
+    write("first_order_bound.csv", [
+        {"model": m, "ratio": r, "n_inputs": 10, "frac_holds": share}
+        for m in claims.FIRST_ORDER_MODELS for r, share in [(0.3, 0.5), (0.8, large_share), (0.9, 1.0)]
+    ])
+
+
+def test_c1_holds_only_without_violations_and_with_a_reliable_first_order_bound(data):
+    c1_tables(data)
+    verdict = claims.claim_c1()
+    assert verdict["holds"] and verdict["measured"]["exact_violations"] == 0
+    assert verdict["measured"]["first_order_holding_share_ratio_below_0.5"]["minilm"] == 0.5
+    c1_tables(data, violations=1)
+    assert not claims.claim_c1()["holds"]
+    c1_tables(data, large_share=0.8)  # (0.8 * 10 + 1.0 * 10) / 20 = 0.9 < 0.95
+    verdict = claims.claim_c1()
+    assert not verdict["holds"] and verdict["measured"]["first_order_holding_share_large_ratio"]["minilm"] == 0.9
+
+
+def c2_tables(write, laplace_like=(True, True, False), lb_holds=(True, True)):
+    write("weight_fit_verdicts.csv", [
+        {"model": m, "part": "layer", "n": n, "laplace_like": flag}
+        for m in claims.PRETRAINED_MODELS for n, flag in zip((10, 10, 5), laplace_like)
+    ])
+    write("pruning_param_distortion.csv", [
+        {"model": "minilm", "part": "all", "ratio": r, "quantisation": "q16", "lb_holds": ok, "measured_over_lb": 1.5}
+        for r, ok in zip((0.5, 0.9), lb_holds)
+    ] + [{"model": "minilm", "part": "all", "ratio": 0.0, "quantisation": "q16", "lb_holds": False,
+          "measured_over_lb": 0.0}])  # below c2_min_ratio: not counted
+
+
+def test_c2_weighs_layers_by_weight_count_and_ignores_tiny_ratios(data):
+    c2_tables(data)
+    verdict = claims.claim_c2()
+    assert verdict["holds"] and verdict["measured"]["laplace_weight_share"]["minilm"] == pytest.approx(0.8)
+    c2_tables(data, laplace_like=(True, False, False))  # 10 of 25 weights
+    assert not claims.claim_c2()["holds"]
+    c2_tables(data, lb_holds=(True, False))
+    assert claims.claim_c2()["measured"]["bound_holding_share"] == 0.5
+
+
+def c3_table(write, proposed, benchmarks):
+    rows = []
+    for x, value in enumerate(proposed):
+        rows.append({"model": "m", "sweep": "s", "x": x, "scheme": "proposed",
+                     "status": "optimal" if value is not None else "infeasible", "objective": value})
+        for scheme, values in benchmarks.items():
+            rows.append({"model": "m", "sweep": "s", "x": x, "scheme": scheme,
+                         "status": "optimal" if values[x] is not None else "infeasible", "objective": values[x]})
+    write("opt_budget_sweep.csv", rows)
+
+
+def test_c3_needs_never_worse_and_beating_both_extremes(data):
+    c3_table(data, [1.0, 1.0], {"on_device": [2.0, None], "on_server": [1.5, 1.2]})
+    verdict = claims.claim_c3()
+    assert verdict["holds"]
+    assert verdict["measured"]["by_benchmark"]["on_device"]["points_only_proposed_feasible"] == 1
+    c3_table(data, [1.0, 1.0], {"on_device": [2.0, 2.0], "on_server": [1.0, 1.0]})  # ties with on-server
+    verdict = claims.claim_c3()
+    assert not verdict["holds"] and verdict["measured"]["by_benchmark"]["on_server"]["share_beaten"] == 0.0
+    c3_table(data, [1.0, 1.0], {"on_device": [2.0, 2.0], "on_server": [2.0, 0.9]})  # a benchmark wins once
+    assert claims.claim_c3()["measured"]["points_where_proposed_is_worse"] == 1
+
+
+def c4_table(write, objectives):
+    rows = [{"model": "m", "bandwidth": setting, "latency_factor": 1, "energy_factor": 1, "split": split,
+             "status": "optimal" if value is not None else "infeasible", "objective": value}
+            for setting, values in enumerate(objectives) for split, value in enumerate(values)]
+    write("opt_split_sweep.csv", rows)
+
+
+def test_c4_counts_winners_with_ties_credited_to_extremes(data):
+    c4_table(data, [[3.0, 1.0, 2.0], [1.0, 2.0, 3.0]])
+    verdict = claims.claim_c4()["measured"]["by_model"]["m"]
+    assert verdict["distinct_winning_splits"] == 2 and verdict["best_fixed_split_worst_regret"] == pytest.approx(1.0)
+    assert claims.claim_c4()["holds"]
+    c4_table(data, [[1.0, 1.0 + 1e-9, 2.0], [1.0, 2.0, 3.0]])  # split 1 only ties the extreme
+    verdict = claims.claim_c4()
+    assert verdict["measured"]["by_model"]["m"]["winning_splits"] == [0] and not verdict["holds"]
+
+
+def test_report_is_json_and_markdown_without_infinities(data, tmp_path):
+    c1_tables(data)
+    c2_tables(data)
+    c3_table(data, [1.0], {"on_device": [None], "on_server": [2.0]})
+    c4_table(data, [[1.0, None, 2.0], [2.0, None, 1.0]])
+    written = claims.write_claims_report()
+    loaded = json.loads((tmp_path / "data" / "claims.json").read_text())
+    assert [c["id"] for c in loaded] == ["C1", "C2", "C3", "C4"] and loaded == written
+    assert loaded[3]["measured"]["by_model"]["m"]["best_fixed_split_worst_regret"] == 1.0
+    table = (tmp_path / "data" / "claims.md").read_text()
+    assert table.count("| C") == 4 and "Infinity" not in table
