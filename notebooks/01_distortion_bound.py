@@ -70,7 +70,7 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import bounds, models, paths
+from coinfer import bounds, experiments, models, paths
 
 pd.set_option("display.width", 160, "display.max_columns", 20, "display.max_rows", 200)
 
@@ -86,7 +86,7 @@ pd.set_option("display.width", 160, "display.max_columns", 20, "display.max_rows
 # exercise the conv norm bound and the BatchNorm folding.
 
 # %%
-random_checks = bounds.random_network_checks(
+random_checks = experiments.random_network_checks(
     seed=seed, n_networks=n_networks, n_cnns=n_cnns, depths=depths, widths=widths,
     weight_scales=weight_scales, ratios=ratios, n_inputs=n_inputs,
 )
@@ -136,7 +136,7 @@ display(pd.DataFrame({"by_weight_scale": random_mlps.groupby("weight_scale").tig
 with bounds.single_thread():  # tiny matrices: one thread is ~7x faster than two on a shared CPU
     mlp, digits = models.digits_mlp(seed)
 digit_ratios = np.round(np.linspace(0.0, 0.99, digits_ratio_points), 6)
-digits_samples, digits_table = bounds.digits_bound_sweep(mlp, digits.x_test, digits.y_test, digit_ratios)
+digits_samples, digits_table = experiments.digits_bound_sweep(mlp, digits.x_test, digits.y_test, digit_ratios)
 paths.write_csv(digits_table, "bound_digits_mlp.csv")
 n_digits = int(digits_table.n_checks.sum())
 violations_digits = int((digits_table.violations_operator + digits_table.violations_entrywise).sum())

@@ -68,7 +68,7 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import bounds, models, paths
+from coinfer import bounds, experiments, models, paths
 from coinfer import rate_distortion as rd
 
 pd.set_option("display.width", 160, "display.max_columns", 20, "display.max_rows", 200)
@@ -178,7 +178,7 @@ assert abs(fit_l.scale / laplace_b - 1) < 5 / np.sqrt(mc_weights) and fit_l.logl
 # %%
 with bounds.single_thread():  # tiny matrices: one thread is ~7x faster than two on a shared CPU
     mlp, _ = models.digits_mlp(seed)
-weights = bounds.prunable_of(mlp)
+weights = experiments.prunable_of(mlp)
 fit_rows = []
 for name, w in [*weights.items(), ("all", weights)]:
     for fit in (rd.fit_laplace(w, seed=seed), rd.fit_gaussian(w, seed=seed)):

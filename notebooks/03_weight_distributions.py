@@ -60,15 +60,15 @@ from tqdm.auto import tqdm
 
 import coinfer.figures
 from coinfer import paths
-from coinfer.models import load_model
-from coinfer.pruning import (
+from coinfer.experiments import (
     interior_splits,
     laplace_summary,
     laplace_verdicts,
     part_configs,
-    part_weights,
     weight_fit_table,
 )
+from coinfer.models import load_model
+from coinfer.pruning import part_weights
 
 pd.set_option("display.width", 160, "display.max_columns", 20)
 

@@ -78,8 +78,7 @@ from tqdm.auto import tqdm
 
 import coinfer.figures
 from coinfer import paths
-from coinfer.models import load_model, model_inputs
-from coinfer.pruning import (
+from coinfer.experiments import (
     exact_bound_sweep,
     first_order_check,
     holds_from,
@@ -87,6 +86,7 @@ from coinfer.pruning import (
     part_configs,
     pruning_experiment,
 )
+from coinfer.models import load_model, model_inputs
 from coinfer.rate_distortion import bound_crossover
 
 pd.set_option("display.width", 170, "display.max_columns", 24)

@@ -298,7 +298,7 @@ def _digits_batches(n_cal: int = 12, n_held: int = 20):
 
 def test_output_sweep_matches_pruned_models(mlp: SplitModel) -> None:
     from coinfer.bounds import output_distortion, parameter_distortion
-    from coinfer.pruning import output_sweep
+    from coinfer.experiments import output_sweep
 
     before = _state(mlp)
     batches = _digits_batches()
@@ -324,7 +324,7 @@ def test_output_sweep_matches_pruned_models(mlp: SplitModel) -> None:
 
 
 def test_first_order_check_holds_on_its_own_fit_set(mlp: SplitModel) -> None:
-    from coinfer.pruning import first_order_check, output_sweep
+    from coinfer.experiments import first_order_check, output_sweep
 
     samples, _ = output_sweep("digits_mlp", mlp, [("all", None), ("device", 1)], [0.0, 0.3, 0.7, 0.95],
                               _digits_batches(), progress=False)
@@ -337,7 +337,7 @@ def test_first_order_check_holds_on_its_own_fit_set(mlp: SplitModel) -> None:
 
 
 def test_exact_bound_sweep_never_violated(mlp: SplitModel) -> None:
-    from coinfer.pruning import exact_bound_sweep
+    from coinfer.experiments import exact_bound_sweep
 
     x = torch.rand(30, 64, generator=torch.Generator().manual_seed(2))
     table = exact_bound_sweep(mlp, [("all", None), ("server", 1)], [0.0, 0.5, 0.99], x)
@@ -347,7 +347,7 @@ def test_exact_bound_sweep_never_violated(mlp: SplitModel) -> None:
 
 
 def test_parameter_distortion_curves_columns_and_bound(mlp: SplitModel) -> None:
-    from coinfer.pruning import parameter_distortion_curves
+    from coinfer.experiments import parameter_distortion_curves
     from coinfer.rate_distortion import distortion_lower_bound, laplace_scale
 
     curves = parameter_distortion_curves(mlp, [("all", None)], [0.0, 0.2, 0.99], [8])
@@ -361,7 +361,7 @@ def test_parameter_distortion_curves_columns_and_bound(mlp: SplitModel) -> None:
 def test_holds_from_and_splits(mlp: SplitModel) -> None:
     import pandas as pd
 
-    from coinfer.pruning import holds_from, interior_splits, part_configs
+    from coinfer.experiments import holds_from, interior_splits, part_configs
 
     frame = pd.DataFrame({"g": ["a"] * 4 + ["b"] * 3, "ratio": [0.1, 0.2, 0.3, 0.4, 0.1, 0.2, 0.3],
                           "ok": [1, 0, 1, 1, 1, 1, 0]})
@@ -373,7 +373,7 @@ def test_holds_from_and_splits(mlp: SplitModel) -> None:
 
 
 def test_concat_inputs() -> None:
-    from coinfer.pruning import concat_inputs
+    from coinfer.experiments import concat_inputs
 
     a, b = torch.zeros(2, 3), torch.ones(4, 3)
     assert concat_inputs([a, b]).shape == (6, 3)
@@ -385,7 +385,7 @@ def test_concat_inputs() -> None:
 
 @pytest.mark.parametrize("scope", ["global", "layer"])
 def test_restricted_sweep_equals_a_fresh_sweep_of_the_part(mlp: SplitModel, cnn: SplitModel, scope: str) -> None:
-    from coinfer.pruning import part_configs
+    from coinfer.experiments import part_configs
 
     grid = [0.0, 0.003, 0.25, 0.5, 0.8, 1.0]
     tied = {"a": torch.tensor([1.0, -1.0, 0.5, 2.0]), "b": torch.tensor([-0.5, 1.0, 1.0]), "c": torch.tensor([0.5, -1.0])}

@@ -1,0 +1,680 @@
+"""Experiment drivers behind notebooks 01, 03 and 04: each builds the tidy tables a notebook writes to ``data/``.
+
+- Notebook 01 (claim C1 on random and trained networks): random networks and
+  masks, per-sample checks of the exact SPEC 3 bound (:func:`check_pair`)
+  and the sweeps built on them.
+- Notebooks 03 and 04 (claims C1 and C2 on the model zoo): experiments over
+  the parts of a :class:`~coinfer.models.SplitModel` (the whole model, or the
+  device or server side at a split): weight fits, parameter-distortion
+  curves, output sweeps and first-order checks.
+
+The library concepts live in :mod:`coinfer.bounds` (the bound),
+:mod:`coinfer.pruning` (pruning) and :mod:`coinfer.rate_distortion`; this
+module only combines them.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from coinfer.bounds import (
+    AFFINE,
+    bound_violated,
+    fit_first_order_constant,
+    forward_float64,
+    layerwise_bound,
+    output_distortion,
+    parameter_distortion,
+    single_thread,
+)
+from coinfer.pruning import (
+    MagnitudeSweep,
+    _flat,
+    check_bits,
+    check_ratio,
+    copy_model,
+    part_weights,
+    prune_count,
+    set_weights,
+    with_weights,
+)
+from coinfer.validation import ParameterError, require_choice
+
+if TYPE_CHECKING:
+    from coinfer.models import SplitModel
+
+
+# --------------------------------------------------------------------------- random networks and bound checks (notebook 01)
+MASK_KINDS: tuple[str, ...] = ("random", "magnitude")
+
+
+def random_network(
+    rng: np.random.Generator,
+    *,
+    depth: int,
+    width: int,
+    in_features: int,
+    out_features: int,
+    weight_scale: float,
+    bias: bool,
+    activation: str = "relu",
+) -> nn.Sequential:
+    """A random ``depth``-layer MLP ``Linear, act, ..., Linear`` with i.i.d. N(0, (scale / sqrt(fan_in))^2) weights."""
+    acts = {"relu": nn.ReLU, "relu6": nn.ReLU6, "tanh": nn.Tanh}
+    require_choice("activation", activation, tuple(acts))
+    widths = [in_features] + [width] * (depth - 1) + [out_features]
+    layers: list[nn.Module] = []
+    for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
+        linear = nn.Linear(fan_in, fan_out, bias=bias, dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(rng.normal(0.0, weight_scale / np.sqrt(fan_in), (fan_out, fan_in))))
+            if bias:
+                linear.bias.copy_(torch.from_numpy(rng.normal(0.0, 0.5, fan_out)))
+        layers.append(linear)
+        if i < depth - 1:
+            layers.append(acts[activation]())
+    return nn.Sequential(*layers).eval()
+
+
+def random_cnn(rng: np.random.Generator, *, channels: int, size: int, weight_scale: float, bias: bool) -> nn.Sequential:
+    """A small random CNN ``Conv-BN-ReLU, Conv(stride 2)-BN-ReLU6, Flatten, Linear`` with random eval-mode BN statistics.
+
+    Input ``[batch, 2, size, size]``; weights i.i.d. N(0, (scale / sqrt(fan_in))^2), all drawn from ``rng``.
+    """
+    c = channels
+    model = nn.Sequential(
+        nn.Conv2d(2, c, 3, padding=1, bias=bias), nn.BatchNorm2d(c), nn.ReLU(),
+        nn.Conv2d(c, c, 3, stride=2, padding=1, bias=bias), nn.BatchNorm2d(c), nn.ReLU6(),
+        nn.Flatten(), nn.Linear(c * ((size + 1) // 2) ** 2, 5, bias=bias),
+    ).double()
+    draw = lambda *shape, sd=1.0, mean=0.0: torch.from_numpy(rng.normal(mean, sd, shape))  # noqa: E731
+    with torch.no_grad():
+        for module in model:
+            if isinstance(module, AFFINE):
+                fan_in = module.weight[0].numel()
+                module.weight.copy_(draw(*module.weight.shape, sd=weight_scale / np.sqrt(fan_in)))
+                if module.bias is not None:
+                    module.bias.copy_(draw(*module.bias.shape, sd=0.5))
+            if isinstance(module, nn.BatchNorm2d):
+                module.running_mean.copy_(draw(c, sd=0.3))
+                module.running_var.copy_(torch.from_numpy(rng.uniform(0.5, 2.0, c)))
+                module.weight.copy_(torch.from_numpy(rng.uniform(0.5, 1.5, c)))
+                module.bias.copy_(draw(c, sd=0.3))
+    return model.eval()
+
+
+def prunable_of(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Name -> weight of the Linear/Conv2d layers of ``model`` (state-dict names)."""
+    from coinfer.models import prunable_weights
+
+    return {name: w.detach() for name, w in prunable_weights(model).items()}
+
+
+def with_sequential_weights(model: nn.Module, weights: Mapping[str, torch.Tensor]) -> nn.Module:
+    """A deep copy of ``model`` with the named weights replaced; ``model`` is unchanged."""
+    copied = copy.deepcopy(model)
+    params = dict(copied.named_parameters())
+    with torch.no_grad():
+        for name, value in weights.items():
+            params[name].copy_(value)
+    return copied
+
+
+def random_mask_weights(
+    weights: Mapping[str, torch.Tensor], ratio: float, rng: np.random.Generator
+) -> dict[str, torch.Tensor]:
+    """Copies of ``weights`` with exactly ``prune_count(n, ratio)`` uniformly random entries per layer zeroed."""
+    pruned = {}
+    for name, w in weights.items():
+        n = w.numel()
+        drop = rng.permutation(n)[: prune_count(n, ratio)]
+        flat = w.detach().flatten().clone()
+        flat[torch.from_numpy(drop)] = 0.0
+        pruned[name] = flat.reshape(w.shape)
+    return pruned
+
+
+def check_pair(
+    model: nn.Sequential, modified: nn.Sequential | Mapping[str, torch.Tensor], x: torch.Tensor
+) -> pd.DataFrame:
+    """One row per sample of ``x``: output distortion, both bounds, tightness, violation flags (float64).
+
+    ``modified`` is a modified copy of ``model`` or a mapping of replaced weights.
+    """
+    bound = layerwise_bound(model, modified, x)
+    reference = forward_float64(model, x)
+    # the bound is computed on the canonical (folded) layers: they must be the same function as the model
+    scale = float(reference.abs().max()) if reference.numel() else 0.0
+    if not torch.allclose(bound.output, reference, rtol=1e-9, atol=1e-9 * scale):
+        raise ParameterError("model: its canonical Linear/Conv2d chain does not reproduce its output "
+                             "(a layer is used in a way SPEC 3 does not cover, e.g. BatchNorm1d on 3-d input)")
+    if isinstance(modified, Mapping):
+        output = forward_float64(model, x, modified)
+    else:
+        output = forward_float64(modified, x)
+    out = output_distortion(reference, output).numpy()
+    op, ent = bound.operator.numpy(), bound.entrywise.numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return pd.DataFrame({
+            "sample": np.arange(len(out)),
+            "output_distortion": out,
+            "bound_operator": op,
+            "bound_entrywise": ent,
+            "tightness_operator": np.where(op > 0, out / op, np.nan),
+            "tightness_entrywise": np.where(ent > 0, out / ent, np.nan),
+            "violated_operator": bound_violated(out, op),
+            "violated_entrywise": bound_violated(out, ent),
+        })
+
+
+def summarise_checks(frame: pd.DataFrame) -> dict[str, Any]:
+    """Per-sample rows of :func:`check_pair` reduced to one observation (count, worst case, median)."""
+    return {
+        "n_checks": len(frame),
+        "violations_operator": int(frame["violated_operator"].sum()),
+        "violations_entrywise": int(frame["violated_entrywise"].sum()),
+        "output_distortion_mean": float(frame["output_distortion"].mean()),
+        "bound_operator_mean": float(frame["bound_operator"].mean()),
+        "bound_entrywise_mean": float(frame["bound_entrywise"].mean()),
+        "tightness_operator_median": float(frame["tightness_operator"].median()),
+        "tightness_operator_max": float(frame["tightness_operator"].max()),
+        "tightness_entrywise_median": float(frame["tightness_entrywise"].median()),
+        "tightness_entrywise_max": float(frame["tightness_entrywise"].max()),
+    }
+
+
+def random_network_checks(
+    *,
+    seed: int,
+    n_networks: int,
+    depths: Sequence[int],
+    widths: Sequence[int],
+    weight_scales: Sequence[float],
+    ratios: Sequence[float],
+    n_inputs: int,
+    n_cnns: int = 0,
+    in_features: int = 16,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """SPEC 3 bound checks on random networks: one row per (network, mask kind, ratio).
+
+    Each row summarises ``n_inputs`` checks (:func:`summarise_checks`: counts
+    of violations, worst and median tightness).
+
+    Network ``i`` draws its depth, width, weight scale, bias on/off and
+    activation from the given choices with a generator seeded by ``(seed, i)``;
+    every ratio is applied with a random mask and with a per-layer magnitude
+    mask (:class:`coinfer.pruning.MagnitudeSweep`). ``n_cnns`` small
+    Conv-BN networks (SPEC 3's conv/BatchNorm case) are appended.
+    """
+    from tqdm.auto import tqdm
+
+    frames = []
+    total = n_networks + n_cnns
+    with single_thread():
+        for i in tqdm(range(total), desc="random networks", disable=not progress, mininterval=2.0):
+            frames.append(_check_random_network(i, seed=seed, n_networks=n_networks, depths=depths, widths=widths,
+                                                weight_scales=weight_scales, ratios=ratios, n_inputs=n_inputs,
+                                                in_features=in_features))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _check_random_network(
+    i: int, *, seed: int, n_networks: int, depths: Sequence[int], widths: Sequence[int],
+    weight_scales: Sequence[float], ratios: Sequence[float], n_inputs: int, in_features: int,
+) -> pd.DataFrame:
+    """Rows of :func:`random_network_checks` for network ``i``."""
+    rng = np.random.default_rng([seed, i])
+    bias = bool(rng.integers(2))
+    scale = float(rng.choice(weight_scales))
+    if i < n_networks:
+        depth, width = int(rng.choice(depths)), int(rng.choice(widths))
+        activation = str(rng.choice(["relu", "relu", "relu6", "tanh"]))
+        model = random_network(rng, depth=depth, width=width, in_features=in_features,
+                               out_features=int(rng.integers(1, 11)), weight_scale=scale, bias=bias,
+                               activation=activation)
+        x = torch.from_numpy(rng.normal(0.0, 1.0, (n_inputs, in_features)))
+        arch = "mlp"
+    else:
+        depth, width, activation, arch = 3, int(rng.choice([2, 4])), "relu", "cnn"
+        size = 6
+        model = random_cnn(rng, channels=width, size=size, weight_scale=scale, bias=bias)
+        x = torch.from_numpy(rng.normal(0.0, 1.0, (n_inputs, 2, size, size)))
+    weights = prunable_of(model)
+    sweep = MagnitudeSweep(weights, scope="layer")
+    rows = []
+    for kind in MASK_KINDS:
+        for ratio in ratios:
+            pruned_w = sweep.pruned(ratio) if kind == "magnitude" else random_mask_weights(weights, ratio, rng)
+            rows.append({
+                "network": i, "architecture": arch, "depth": depth, "width": width, "weight_scale": scale,
+                "bias": bias, "activation": activation, "mask": kind, "ratio": float(ratio),
+                "param_distortion": parameter_distortion(weights, pruned_w),
+                **summarise_checks(check_pair(model, pruned_w, x)),
+            })
+    return pd.DataFrame(rows)
+
+
+def digits_bound_sweep(
+    model: nn.Sequential,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    ratios: Sequence[float],
+    *,
+    scopes: Sequence[str] = ("layer", "global"),
+    progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Bound checks of a trained ``nn.Sequential`` classifier over a magnitude-pruning ratio sweep.
+
+    Returns ``(per_sample, per_ratio)``: the per-sample rows of
+    :func:`check_pair` (with ``scope``, ``ratio``) and one row per (scope,
+    ratio) with the number of checks and violations, tightness summaries, the
+    parameter distortion, the fraction of samples with output distortion <=
+    parameter distortion (``H = 1``), and the pruned model's accuracy on ``(x, y)``.
+    """
+    with single_thread():
+        return _digits_sweep(model, x, y, ratios, scopes, progress)
+
+
+def _digits_sweep(
+    model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, ratios: Sequence[float], scopes: Sequence[str],
+    progress: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from tqdm.auto import tqdm
+
+    from coinfer.models import accuracy
+
+    weights = prunable_of(model)
+    samples, summary = [], []
+    for scope in scopes:
+        sweep = MagnitudeSweep(weights, scope=scope)
+        for ratio in tqdm(ratios, desc=f"digits ({scope})", disable=not progress, mininterval=2.0):
+            pruned_w = sweep.pruned(ratio)
+            frame = check_pair(model, pruned_w, x)
+            param = parameter_distortion(weights, pruned_w)
+            frame.insert(0, "scope", scope)
+            frame.insert(1, "ratio", float(ratio))
+            samples.append(frame)
+            out = frame["output_distortion"].to_numpy()
+            pruned_forward = lambda inputs, w=pruned_w: torch.func.functional_call(model, w, (inputs,))  # noqa: E731
+            summary.append({
+                "scope": scope, "ratio": float(ratio), "param_distortion": param,
+                **summarise_checks(frame),
+                "frac_output_le_param": float(np.mean(out <= param)),
+                "max_output_over_param": float(out.max() / param) if param > 0 else float("nan"),
+                "accuracy": accuracy(pruned_forward, x, y),
+            })
+    return pd.concat(samples, ignore_index=True), pd.DataFrame(summary)
+
+
+# --------------------------------------------------------------------------- experiments over model parts (notebooks 03, 04)
+# Shared by notebooks 03 (weight distributions) and 04 (pruning distortion).
+PartConfig = tuple[str, "int | None"]
+
+
+def interior_splits(model: SplitModel, fractions: Iterable[float]) -> list[int]:
+    """Split points ``round(f L)`` for each fraction ``f``, clipped to ``1..L-1`` and de-duplicated, sorted."""
+    last = model.num_blocks - 1
+    if last < 1:
+        return []
+    return sorted({min(max(int(math.floor(f * model.num_blocks + 0.5)), 1), last) for f in fractions})
+
+
+def part_configs(model: SplitModel, splits: Iterable[int]) -> list[PartConfig]:
+    """``("all", None)`` then ``("device", s), ("server", s)`` for each split ``s``."""
+    configs: list[PartConfig] = [("all", None)]
+    for split in splits:
+        configs += [("device", int(split)), ("server", int(split))]
+    return configs
+
+
+def _config_columns(model: SplitModel, part: str, split: int | None) -> dict[str, object]:
+    return {"model": model.name, "part": part, "split": split,
+            "split_name": model.split_names[split] if split is not None else ""}
+
+
+def weight_fit_table(
+    model: SplitModel, configs: Iterable[PartConfig], *, max_weights: int | None = None, seed: int = 0,
+    layers: bool = True, max_ks_weights: int | None = None,
+) -> pd.DataFrame:
+    """Laplace and Gaussian fits of the weights of each part and each prunable layer (SPEC 4, claim C2).
+
+    One row per (part or layer, family): ``model, part, split, split_name,
+    layer, n, n_fit, family, loc, scale, loglik_per_weight, ks``. ``part`` is
+    ``all``/``device``/``server`` (all weights of that part pooled) or
+    ``layer`` (one prunable layer; ``layer`` names it). Sets larger than
+    ``max_weights`` are fitted on a seeded uniform subsample of that size
+    (``n_fit``), which only affects the last digits of the fitted values.
+    ``max_ks_weights`` caps the KS subsample (default: the fits' own cap,
+    :data:`coinfer.rate_distortion.KS_MAX_SAMPLES`).
+    """
+    from coinfer.rate_distortion import KS_MAX_SAMPLES, fit_gaussian, fit_laplace
+
+    ks_cap = KS_MAX_SAMPLES if max_ks_weights is None else max_ks_weights
+
+    items: list[tuple[dict[str, object], torch.Tensor]] = []
+    for part, split in configs:
+        items.append(({**_config_columns(model, part, split), "layer": ""}, _flat(part_weights(model, part, split))))
+    if layers:
+        for name, w in part_weights(model, "all").items():
+            items.append(({**_config_columns(model, "layer", None), "layer": name}, w.flatten()))
+    rows = []
+    for index, (columns, values) in enumerate(items):
+        n = values.numel()
+        if n == 0:
+            continue
+        sample = values
+        if max_weights is not None and n > max_weights:
+            rng = np.random.default_rng([seed, index])
+            chosen = np.sort(rng.choice(n, size=max_weights, replace=False))
+            sample = values[torch.from_numpy(chosen)]
+        fits = (fit_laplace(sample, seed=seed, max_ks_samples=ks_cap),
+                fit_gaussian(sample, seed=seed, max_ks_samples=ks_cap))
+        for fit in fits:
+            rows.append({**columns, "n": n, "n_fit": sample.numel(), "family": fit.family, "loc": fit.loc,
+                         "scale": fit.scale, "loglik_per_weight": fit.loglik_per_weight, "ks": fit.ks_statistic})
+    return pd.DataFrame(rows)
+
+
+def laplace_verdicts(fits: pd.DataFrame) -> pd.DataFrame:
+    """One row per fitted set: Laplace-like when its log-likelihood is higher AND its KS statistic smaller."""
+    keys = ["model", "part", "split", "split_name", "layer"]
+    wide = fits.pivot_table(index=keys, columns="family", values=["loglik_per_weight", "ks", "n", "scale"],
+                            aggfunc="first", dropna=False, sort=False)
+    wide = wide.dropna(how="all")
+    out = pd.DataFrame({
+        "n": wide[("n", "laplace")].astype(int),
+        "scale_laplace": wide[("scale", "laplace")],
+        "scale_gaussian": wide[("scale", "gaussian")],
+        "loglik_laplace": wide[("loglik_per_weight", "laplace")],
+        "loglik_gaussian": wide[("loglik_per_weight", "gaussian")],
+        "ks_laplace": wide[("ks", "laplace")],
+        "ks_gaussian": wide[("ks", "gaussian")],
+    }).reset_index()
+    out["loglik_gain"] = out["loglik_laplace"] - out["loglik_gaussian"]
+    out["laplace_like"] = (out["loglik_gain"] > 0) & (out["ks_laplace"] < out["ks_gaussian"])
+    return out
+
+
+def laplace_summary(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Per model: fraction of layers and of weights in Laplace-like layers, and the whole-model verdict."""
+    rows = []
+    for model, group in verdicts.groupby("model", sort=False):
+        layers = group[group["part"] == "layer"]
+        whole = group[group["part"] == "all"]
+        rows.append({
+            "model": model,
+            "layers": len(layers),
+            "laplace_like_layers": int(layers["laplace_like"].sum()),
+            "frac_layers_laplace_like": float(layers["laplace_like"].mean()) if len(layers) else float("nan"),
+            "frac_weights_laplace_like": float(layers.loc[layers["laplace_like"], "n"].sum() / layers["n"].sum())
+            if len(layers) else float("nan"),
+            "whole_model_laplace_like": bool(whole["laplace_like"].iloc[0]) if len(whole) else False,
+            "whole_model_loglik_gain": float(whole["loglik_gain"].iloc[0]) if len(whole) else float("nan"),
+            "whole_model_ks_laplace": float(whole["ks_laplace"].iloc[0]) if len(whole) else float("nan"),
+            "whole_model_ks_gaussian": float(whole["ks_gaussian"].iloc[0]) if len(whole) else float("nan"),
+        })
+    return pd.DataFrame(rows)
+
+
+def parameter_distortion_curves(
+    model: SplitModel, configs: Iterable[PartConfig], ratios: Iterable[float], bits: Iterable[int], *,
+    scope: str = "global", float_bits: int = 32,
+) -> pd.DataFrame:
+    """Measured l1 distortion per weight of magnitude pruning each part, against ``D_LB`` and ``D_mag`` (SPEC 4, C2).
+
+    One row per (part, ratio, quantisation): ``quantisation`` is ``"none"``
+    (float weights; the bound uses ``q = float_bits``, their storage) or
+    ``"q<bits>"`` (kept weights uniformly quantised, per-layer range; the
+    bound uses that ``q``). ``scale`` is the part's Laplace MLE ``b``.
+    ``lb_holds`` says whether the measured distortion is >= ``D_LB``.
+    """
+    from coinfer.rate_distortion import laplace_scale
+
+    whole = MagnitudeSweep(part_weights(model, "all"), scope=scope)  # the one sort; parts restrict it
+    rows = []
+    for part, split in configs:
+        weights = part_weights(model, part, split)
+        if weights:
+            sweep = whole if part == "all" else whole.restrict(weights)
+            rows += _curve_rows(model, part, split, sweep, laplace_scale(sweep.flat), ratios, bits, float_bits)
+    return pd.DataFrame(rows)
+
+
+def _curve_rows(
+    model: SplitModel, part: str, split: int | None, sweep: MagnitudeSweep, b: float, ratios: Iterable[float],
+    bits: Iterable[int], float_bits: int,
+) -> list[dict[str, object]]:
+    from coinfer.rate_distortion import distortion_lower_bound, magnitude_distortion
+
+    ratios = [check_ratio(r) for r in ratios]
+    d_mag = magnitude_distortion(ratios, b)
+    rows = []
+    for q in (None, *[check_bits(q) for q in bits]):
+        measured = sweep.distortion(ratios, bits=q)
+        q_bound = float_bits if q is None else q
+        d_lb = distortion_lower_bound(ratios, b, q_bound)
+        for ratio, m, lb, dm in zip(ratios, measured, d_lb, d_mag):
+            rows.append({**_config_columns(model, part, split), "ratio": ratio,
+                         "quantisation": "none" if q is None else f"q{q}", "q_bound": q_bound,
+                         "n_weights": sweep.num_weights, "scale": b, "measured": float(m),
+                         "d_lb": float(lb), "d_mag": float(dm), "lb_holds": bool(m >= lb),
+                         "measured_over_lb": float(m / lb) if lb > 0 else float("nan")})
+    return rows
+
+
+def concat_inputs(values: list[object]) -> object:
+    """Inputs of several batches as one batch (tensors concatenated on dim 0, tuples element-wise)."""
+    first = values[0]
+    if isinstance(first, torch.Tensor):
+        return torch.cat(values)
+    if isinstance(first, (tuple, list)):
+        return type(first)(concat_inputs([v[i] for v in values]) for i in range(len(first)))
+    raise ParameterError(f"inputs: got {type(first).__name__}; allowed a tensor or a tuple of tensors")
+
+
+class _OutputRunner:
+    """Runs pruned parts of a private model copy on all subsets at once and measures against the unpruned outputs."""
+
+    def __init__(self, model_name: str, model: SplitModel, batches: Mapping[str, object]) -> None:
+        from coinfer.models import output_vectors
+
+        self.model_name, self.model = model_name, model
+        self.work = copy_model(model)
+        self.subsets = list(batches)
+        self.sizes = [batches[s].size for s in self.subsets]
+        self.labels = [getattr(batches[s], "labels", None) for s in self.subsets]
+        self.inputs = concat_inputs([batches[s].inputs for s in self.subsets])
+        self.reference = output_vectors(model_name, model.forward(self.inputs)).double()
+        self.reference_l1 = self.reference.abs().sum(dim=1).numpy()
+
+    def rows(self, part: str, split: int | None, sweep: MagnitudeSweep, b: float, ratios: Iterable[float],
+             bits: int | None, progress) -> tuple[list[pd.DataFrame], list[dict[str, object]]]:
+        from coinfer.models import output_vectors, task_metric
+
+        ratios = [check_ratio(r) for r in ratios]
+        n = sweep.num_weights
+        total_abs = sweep.total_abs()
+        sent = self.model.run_device(self.inputs, split) if part == "server" else None
+        samples, summary = [], []
+        for ratio, d in zip(ratios, sweep.distortion(ratios, bits=bits)):
+            set_weights(self.work, sweep.pruned(ratio, bits=bits))
+            if part == "server":
+                out = self.work.run_server(sent, split)
+            elif part == "device":
+                out = self.work.run_server(self.work.run_device(self.inputs, split), split)
+            else:
+                out = self.work.forward(self.inputs)
+            vec = output_vectors(self.model_name, out).double()
+            dist = output_distortion(self.reference, vec).numpy()
+            param_l1 = float(d) * n
+            start = 0
+            for subset, size, labels in zip(self.subsets, self.sizes, self.labels):
+                part_slice = slice(start, start + size)
+                start += size
+                ref, got = self.reference[part_slice], vec[part_slice]
+                # the metric's output_vector is the identity on [batch, dim] vectors
+                metric, value = task_metric(self.model_name, ref, got, labels)
+                columns = {**_config_columns(self.model, part, split), "ratio": ratio, "subset": subset}
+                samples.append(pd.DataFrame({**columns, "sample": np.arange(size), "param_l1": param_l1,
+                                             "param_rel": param_l1 / total_abs, "out_l1": dist[part_slice],
+                                             "ref_l1": self.reference_l1[part_slice]}))
+                summary.append({**columns, "n_weights": n, "scale": b, "param_l1": param_l1,
+                                "param_per_weight": float(d), "param_rel": param_l1 / total_abs,
+                                "out_l1_mean": float(dist[part_slice].mean()),
+                                "out_rel": float(dist[part_slice].sum() / self.reference_l1[part_slice].sum()),
+                                "metric": metric, "metric_value": value})
+            progress.update(1)
+        set_weights(self.work, sweep.weights)
+        return samples, summary
+
+
+@torch.no_grad()
+def output_sweep(
+    model_name: str, model: SplitModel, configs: Iterable[PartConfig], ratios: Iterable[float],
+    batches: Mapping[str, object], *, scope: str = "global", bits: int | None = None, progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Output distortion and task metric of magnitude pruning each part at each ratio (SPEC 3, claim C1).
+
+    ``batches`` maps a subset name (``"calibration"``, ``"heldout"``) to a
+    :class:`coinfer.models.Batch`; all subsets run as one batch. Pruning
+    works on one private copy of the model whose weights are swapped per
+    ratio; the caller's model is only run. Returns ``(samples, summary)``:
+
+    - ``samples``: one row per (part, ratio, subset, sample): ``param_l1``
+      (entrywise ``||W - W^||_1`` of the part), ``param_rel`` (over
+      ``||W||_1``), ``out_l1`` (``||f - f^||_1`` of the output vectors),
+      ``ref_l1`` (``||f||_1``);
+    - ``summary``: one row per (part, ratio, subset): ``n_weights``,
+      ``scale`` (Laplace ``b``), ``param_l1``, ``param_per_weight``,
+      ``param_rel``, ``out_l1_mean``, ``out_rel`` (``sum ||df|| / sum ||f||``),
+      ``metric``, ``metric_value`` (:func:`coinfer.models.task_metric`).
+    """
+    _, samples, summary = pruning_experiment(model_name, model, configs, ratios=ratios, curve_ratios=(), bits=(),
+                                             batches=batches, scope=scope, output_bits=bits, progress=progress)
+    return samples, summary
+
+
+@torch.no_grad()
+def pruning_experiment(
+    model_name: str, model: SplitModel, configs: Iterable[PartConfig], *, ratios: Iterable[float],
+    curve_ratios: Iterable[float], bits: Iterable[int], batches: Mapping[str, object], scope: str = "global",
+    output_bits: int | None = None, float_bits: int = 32, progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """:func:`parameter_distortion_curves` and :func:`output_sweep` in one pass, sorting each part once.
+
+    Returns ``(curves, samples, summary)`` (empty curves when ``curve_ratios`` is empty).
+    """
+    from tqdm.auto import tqdm
+
+    from coinfer.rate_distortion import laplace_scale
+
+    ratios, curve_ratios, bits = list(ratios), list(curve_ratios), list(bits)
+    configs = list(configs)
+    runner = _OutputRunner(model_name, model, batches)
+    whole = MagnitudeSweep(part_weights(model, "all"), scope=scope)  # the one sort; parts restrict it
+    curves, samples, summary = [], [], []
+    with tqdm(total=len(configs) * len(ratios), desc=f"{model_name} sweep", disable=not progress) as bar:
+        for part, split in configs:
+            weights = part_weights(model, part, split)
+            if not weights:
+                bar.update(len(ratios))
+                continue
+            sweep = whole if part == "all" else whole.restrict(weights)
+            b = laplace_scale(sweep.flat)
+            if curve_ratios:
+                curves += _curve_rows(model, part, split, sweep, b, curve_ratios, bits, float_bits)
+            new_samples, new_summary = runner.rows(part, split, sweep, b, ratios, output_bits, bar)
+            samples += new_samples
+            summary += new_summary
+    return pd.DataFrame(curves), pd.concat(samples, ignore_index=True), pd.DataFrame(summary)
+
+
+def first_order_check(
+    samples: pd.DataFrame, *, fit_subset: str = "calibration", test_subset: str = "heldout"
+) -> pd.DataFrame:
+    """First-order form of SPEC 3, ``||df||_1 <= H ||dW||_1``, fitted on one subset and tested on another.
+
+    Per (model, part, split), ``H`` is the smallest constant that holds on
+    every ``fit_subset`` pair (sample, ratio) with ``||dW|| > 0``
+    (:func:`coinfer.bounds.fit_first_order_constant`). Per ratio > 0 the
+    ``test_subset`` pairs give ``frac_holds`` (``out <= H param``),
+    ``ratio_median``/``ratio_max`` of ``out / (H param)``, and
+    ``frac_holds_relative``: the scale-free form with ``H = 1``,
+    ``||df|| / ||f|| <= ||dW|| / ||W||``.
+    """
+    rows = []
+    keys = ["model", "part", "split", "split_name"]
+    for key, group in samples.groupby(keys, sort=False, dropna=False):
+        fit = group[(group["subset"] == fit_subset) & (group["param_l1"] > 0)]
+        h = fit_first_order_constant(fit["out_l1"], fit["param_l1"])
+        test = group[(group["subset"] == test_subset) & (group["ratio"] > 0)]
+        for ratio, at in test.groupby("ratio", sort=True):
+            scaled = at["out_l1"] / (h * at["param_l1"])
+            rows.append({**dict(zip(keys, key)), "ratio": float(ratio), "n_inputs": len(at), "h": h,
+                         "frac_holds": float((at["out_l1"] <= h * at["param_l1"]).mean()),
+                         "ratio_median": float(scaled.median()), "ratio_max": float(scaled.max()),
+                         "frac_holds_relative": float((at["out_l1"] / at["ref_l1"] <= at["param_rel"]).mean())})
+    return pd.DataFrame(rows)
+
+
+def exact_bound_sweep(
+    model: SplitModel, configs: Iterable[PartConfig], ratios: Iterable[float], x: torch.Tensor, *,
+    scope: str = "global",
+) -> pd.DataFrame:
+    """The exact SPEC 3 bound on a Sequential-built model, per (part, ratio): violations and tightness.
+
+    Uses :func:`check_pair` on ``as_sequential`` of the model
+    and of each pruned copy. A violation is a bug, so callers assert zero.
+    """
+    from coinfer.models import as_sequential
+
+    ratios = [check_ratio(r) for r in ratios]
+    reference = as_sequential(model)
+    rows = []
+    for part, split in configs:
+        weights = part_weights(model, part, split)
+        sweep = MagnitudeSweep(weights, scope=scope)
+        for ratio in ratios:
+            pruned = with_weights(model, sweep.pruned(ratio))
+            frame = check_pair(reference, as_sequential(pruned), x)
+            rows.append({**_config_columns(model, part, split), "ratio": ratio, "n_inputs": len(frame),
+                         "param_l1": float(sweep.distortion([ratio])[0]) * sweep.num_weights,
+                         "violations_operator": int(frame["violated_operator"].sum()),
+                         "violations_entrywise": int(frame["violated_entrywise"].sum()),
+                         "out_l1_mean": float(frame["output_distortion"].mean()),
+                         "bound_operator_mean": float(frame["bound_operator"].mean()),
+                         "bound_entrywise_mean": float(frame["bound_entrywise"].mean()),
+                         "tightness_operator_max": float(frame["tightness_operator"].max()),
+                         "tightness_entrywise_max": float(frame["tightness_entrywise"].max())})
+    return pd.DataFrame(rows)
+
+
+def holds_from(frame: pd.DataFrame, flag: str, *, by: Iterable[str], ratio: str = "ratio") -> pd.DataFrame:
+    """Per group: the smallest ratio from which ``flag`` is true at every larger ratio of the grid.
+
+    ``holds_from`` is NaN when the flag fails at the largest ratio; ``frac``
+    is the fraction of grid ratios where it is true (``flag`` may be a
+    fraction in [0, 1]; only 1 counts as true).
+    """
+    rows = []
+    for key, group in frame.groupby(list(by), sort=False, dropna=False):
+        group = group.sort_values(ratio)
+        ok = group[flag].to_numpy(dtype=float) >= 1.0
+        values = group[ratio].to_numpy(dtype=float)
+        failing = np.flatnonzero(~ok)
+        if failing.size == 0:
+            start = values[0]
+        else:
+            start = values[failing[-1] + 1] if failing[-1] + 1 < len(values) else np.nan
+        rows.append({**dict(zip(by, key if isinstance(key, tuple) else (key,))), "holds_from": float(start),
+                     "frac": float(ok.mean()), "ratio_min": float(values[0]), "ratio_max": float(values[-1])})
+    return pd.DataFrame(rows)
