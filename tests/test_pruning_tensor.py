@@ -120,17 +120,11 @@ def test_quantiser_rejects_bad_bits(bits) -> None:
         quantize_uniform(torch.ones(3), bits)
 
 
-# Known defects of pruning.py at the time of writing (reported to its owner, not edited here).
-# strict=True: once fixed, these start passing, pytest reports XPASS as a failure, and the marker goes.
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="check_bits accepts None (meaning 'no quantisation'), so quantize_uniform(x, None) reaches 2**None")
 def test_quantiser_rejects_none_bits() -> None:
     with pytest.raises(ValueError):
         quantize_uniform(torch.ones(3), None)
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="values.abs().max() runs before the numel() == 0 guard, and max() of an empty tensor raises")
 def test_quantiser_empty_tensor() -> None:
     assert quantize_uniform(torch.zeros(0), 8).numel() == 0
 

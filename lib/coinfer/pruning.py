@@ -91,10 +91,13 @@ def quantize_uniform(values: torch.Tensor, bits: int, max_abs: float | None = No
     ``step = 2 max_abs / 2**bits``; each value is replaced by its cell's
     midpoint, so the error is at most ``step / 2``. Returns a new tensor.
     """
-    check_bits(bits)
+    if check_bits(bits) is None:  # None means "no quantisation" elsewhere; here a level count is required
+        raise ParameterError("bits: got None; allowed an integer >= 1")
     values = values.detach()
+    if values.numel() == 0:
+        return values.clone()
     scale = float(values.abs().max()) if max_abs is None else float(max_abs)
-    if scale == 0.0 or values.numel() == 0:
+    if scale == 0.0:
         return values.clone()
     levels = 2**bits
     step = 2.0 * scale / levels
