@@ -165,3 +165,11 @@ def test_relative_output_root_is_made_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     root = runner.check_output_root(Path("out"))
     assert root.is_absolute() and root == tmp_path / "out" and root.is_dir()
+
+
+def test_relative_output_root_variable_is_taken_from_the_project_root(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COINFER_OUTPUT_ROOT", "build/mine")
+    assert paths.output_root() == paths.PROJECT_ROOT / "build" / "mine"
+    monkeypatch.setenv("COINFER_OUTPUT_ROOT", str(tmp_path / "abs"))
+    assert paths.output_root() == tmp_path / "abs"

@@ -35,8 +35,12 @@ CSV_FLOAT_FORMAT = "%.9g"
 
 
 def output_root() -> Path:
-    """Folder holding ``data/`` and ``figures/`` (env ``COINFER_OUTPUT_ROOT``)."""
-    return Path(os.environ.get("COINFER_OUTPUT_ROOT", PROJECT_ROOT))
+    """Folder holding ``data/`` and ``figures/`` (env ``COINFER_OUTPUT_ROOT``).
+
+    A relative ``COINFER_OUTPUT_ROOT`` is taken from the project root, not from
+    the current directory: notebook kernels run inside ``notebooks/``.
+    """
+    return PROJECT_ROOT / os.environ.get("COINFER_OUTPUT_ROOT", ".")
 
 
 def data_dir() -> Path:

@@ -115,7 +115,7 @@ def profile_label(profile_path: Path) -> str:
 def default_output_root(profile_path: Path) -> Path:
     """``COINFER_OUTPUT_ROOT`` if set; else the project root for the full profile, ``build/<profile>`` otherwise."""
     if "COINFER_OUTPUT_ROOT" in os.environ:
-        return Path(os.environ["COINFER_OUTPUT_ROOT"])
+        return paths.output_root()
     if profile_path.resolve() == (paths.PARAMS_DIR / "full.yaml").resolve():
         return paths.PROJECT_ROOT
     return paths.BUILD_DIR / profile_label(profile_path)
