@@ -41,8 +41,10 @@ def main() -> None:
     weights = part_weights(load_model(args.model), "all")
     n = sum(w.numel() for w in weights.values())
     ratios = np.linspace(0.0, 0.99, args.ratios)
-    print(f"{args.model}: {len(weights)} prunable layers, {n:,} weights; {len(ratios)} ratios in [0, 0.99]; "
-          f"{torch.get_num_threads()} threads")
+    print(
+        f"{args.model}: {len(weights)} prunable layers, {n:,} weights; {len(ratios)} ratios in [0, 0.99]; "
+        f"{torch.get_num_threads()} threads"
+    )
 
     def scratch_masks() -> list:
         return [magnitude_masks(weights, r) for r in ratios]
@@ -61,7 +63,10 @@ def main() -> None:
             sweep.pruned(r)
 
     rows = []
-    for label, slow, fast in (("masks only", scratch_masks, sweep_masks), ("pruned copies", scratch_pruned, sweep_pruned)):
+    for label, slow, fast in (
+        ("masks only", scratch_masks, sweep_masks),
+        ("pruned copies", scratch_pruned, sweep_pruned),
+    ):
         t_slow = min(_timed(slow)[0] for _ in range(args.repeats))
         t_fast = min(_timed(fast)[0] for _ in range(args.repeats))
         rows.append((label, t_slow, t_fast))

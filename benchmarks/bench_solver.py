@@ -55,11 +55,19 @@ def compare(n: int, seed: int, solver: str) -> dict:
             violations += bool(evaluate(problem, fast.decision, rtol=1e-9).violations)
     fast_med, ref_med = statistics.median(fast_times), statistics.median(ref_times)
     return {
-        "n": n, "fast_median_ms": fast_med * 1e3, "reference_median_ms": ref_med * 1e3,
-        "speedup_median": ref_med / fast_med, "speedup_total": sum(ref_times) / sum(fast_times),
-        "fast_max_ms": max(fast_times) * 1e3, "max_rel_gap": max_rel, "max_abs_gap": max_abs,
-        "status_mismatches": mismatches, "outside_tolerance": outside, "slowest_instance": slowest[1],
-        "fast_violations": violations, "statuses": statuses,
+        "n": n,
+        "fast_median_ms": fast_med * 1e3,
+        "reference_median_ms": ref_med * 1e3,
+        "speedup_median": ref_med / fast_med,
+        "speedup_total": sum(ref_times) / sum(fast_times),
+        "fast_max_ms": max(fast_times) * 1e3,
+        "max_rel_gap": max_rel,
+        "max_abs_gap": max_abs,
+        "status_mismatches": mismatches,
+        "outside_tolerance": outside,
+        "slowest_instance": slowest[1],
+        "fast_violations": violations,
+        "statuses": statuses,
     }
 
 
@@ -71,16 +79,27 @@ def sweep(n_splits: int, seed: int) -> dict:
     problems = []
     for s in range(n_splits):
         share = s / (n_splits - 1)
-        problems.append(base.replace(
-            flops_device=total_flops * share, flops_server=total_flops * (1 - share),
-            params_device=total_params * share, params_server=total_params * (1 - share),
-            feature_bits=0.0 if s == n_splits - 1 else float(rng.uniform(1e5, 5e6)),
-            latency_budget=0.15, energy_budget=0.5, energy_scope="system",
-        ))
+        problems.append(
+            base.replace(
+                flops_device=total_flops * share,
+                flops_server=total_flops * (1 - share),
+                params_device=total_params * share,
+                params_server=total_params * (1 - share),
+                feature_bits=0.0 if s == n_splits - 1 else float(rng.uniform(1e5, 5e6)),
+                latency_budget=0.15,
+                energy_budget=0.5,
+                energy_scope="system",
+            )
+        )
     (best, _), t_fast = _timed(select_split, problems)
     (best_ref, _), t_ref = _timed(select_split, problems, solve_reference)
-    return {"splits": n_splits, "best_fast": best, "best_reference": best_ref,
-            "fast_ms": t_fast * 1e3, "reference_ms": t_ref * 1e3}
+    return {
+        "splits": n_splits,
+        "best_fast": best,
+        "best_reference": best_ref,
+        "fast_ms": t_fast * 1e3,
+        "reference_ms": t_ref * 1e3,
+    }
 
 
 def main(argv=None) -> None:
@@ -92,18 +111,26 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     result = compare(args.n, args.seed, args.solver)
     print(f"instances: {result['n']}  statuses (fast, reference): {result['statuses']}")
-    print(f"median time: solve {result['fast_median_ms']:.3f} ms, solve_reference ({args.solver}) "
-          f"{result['reference_median_ms']:.1f} ms, ratio {result['speedup_median']:.0f}x "
-          f"(total-time ratio {result['speedup_total']:.0f}x; slowest solve {result['fast_max_ms']:.2f} ms, "
-          f"instance {result['slowest_instance']})")
-    print(f"largest objective gap: relative {result['max_rel_gap']:.3g} (objectives > 1e-9), absolute "
-          f"{result['max_abs_gap']:.3g}; outside 1e-6 rel / 1e-9 abs: {len(result['outside_tolerance'])} "
-          f"{result['outside_tolerance'][:20]}")
-    print(f"status mismatches: {len(result['status_mismatches'])} {result['status_mismatches'][:20]}; "
-          f"fast decisions violating a constraint (rtol 1e-9): {result['fast_violations']}")
+    print(
+        f"median time: solve {result['fast_median_ms']:.3f} ms, solve_reference ({args.solver}) "
+        f"{result['reference_median_ms']:.1f} ms, ratio {result['speedup_median']:.0f}x "
+        f"(total-time ratio {result['speedup_total']:.0f}x; slowest solve {result['fast_max_ms']:.2f} ms, "
+        f"instance {result['slowest_instance']})"
+    )
+    print(
+        f"largest objective gap: relative {result['max_rel_gap']:.3g} (objectives > 1e-9), absolute "
+        f"{result['max_abs_gap']:.3g}; outside 1e-6 rel / 1e-9 abs: {len(result['outside_tolerance'])} "
+        f"{result['outside_tolerance'][:20]}"
+    )
+    print(
+        f"status mismatches: {len(result['status_mismatches'])} {result['status_mismatches'][:20]}; "
+        f"fast decisions violating a constraint (rtol 1e-9): {result['fast_violations']}"
+    )
     sw = sweep(args.splits, args.seed)
-    print(f"split selection over {sw['splits']} splits: solve {sw['fast_ms']:.2f} ms, solve_reference "
-          f"{sw['reference_ms']:.0f} ms; best split {sw['best_fast']} (reference {sw['best_reference']})")
+    print(
+        f"split selection over {sw['splits']} splits: solve {sw['fast_ms']:.2f} ms, solve_reference "
+        f"{sw['reference_ms']:.0f} ms; best split {sw['best_fast']} (reference {sw['best_reference']})"
+    )
 
 
 if __name__ == "__main__":

@@ -87,14 +87,22 @@ pd.set_option("display.width", 160, "display.max_columns", 20, "display.max_rows
 
 # %%
 random_checks = experiments.random_network_checks(
-    seed=seed, n_networks=n_networks, n_cnns=n_cnns, depths=depths, widths=widths,
-    weight_scales=weight_scales, ratios=ratios, n_inputs=n_inputs,
+    seed=seed,
+    n_networks=n_networks,
+    n_cnns=n_cnns,
+    depths=depths,
+    widths=widths,
+    weight_scales=weight_scales,
+    ratios=ratios,
+    n_inputs=n_inputs,
 )
 paths.write_csv(random_checks, "bound_random_networks.csv")
 n_random = int(random_checks.n_checks.sum())
 violations_random = int((random_checks.violations_operator + random_checks.violations_entrywise).sum())
-print(f"{n_random} checks on {n_networks} MLPs and {n_cnns} CNNs "
-      f"({len(random_checks)} pruned networks x {n_inputs} inputs), {violations_random} violations")
+print(
+    f"{n_random} checks on {n_networks} MLPs and {n_cnns} CNNs "
+    f"({len(random_checks)} pruned networks x {n_inputs} inputs), {violations_random} violations"
+)
 assert violations_random == 0, random_checks[random_checks.violations_operator + random_checks.violations_entrywise > 0]
 # the operator form is never looser than the entrywise form
 assert (random_checks.bound_operator_mean <= random_checks.bound_entrywise_mean * (1 + 1e-12)).all()
@@ -106,9 +114,13 @@ assert (unpruned.output_distortion_mean == 0).all() and (unpruned.bound_operator
 random_table = (
     random_checks[random_checks.ratio > 0]
     .groupby(["architecture", "mask", "ratio"])
-    .agg(checks=("n_checks", "sum"), operator_median=("tightness_operator_median", "median"),
-         operator_max=("tightness_operator_max", "max"), entrywise_median=("tightness_entrywise_median", "median"),
-         entrywise_max=("tightness_entrywise_max", "max"))
+    .agg(
+        checks=("n_checks", "sum"),
+        operator_median=("tightness_operator_median", "median"),
+        operator_max=("tightness_operator_max", "max"),
+        entrywise_median=("tightness_entrywise_median", "median"),
+        entrywise_max=("tightness_entrywise_max", "max"),
+    )
 )
 display(random_table)
 
@@ -142,19 +154,44 @@ n_digits = int(digits_table.n_checks.sum())
 violations_digits = int((digits_table.violations_operator + digits_table.violations_entrywise).sum())
 print(f"{n_digits} checks on the digits MLP ({len(digits.y_test)} test images), {violations_digits} violations")
 assert violations_digits == 0
-display(digits_table[["scope", "ratio", "accuracy", "param_distortion", "output_distortion_mean",
-                      "tightness_operator_median", "tightness_operator_max", "tightness_entrywise_max",
-                      "frac_output_le_param", "max_output_over_param"]].round(4))
+display(
+    digits_table[
+        [
+            "scope",
+            "ratio",
+            "accuracy",
+            "param_distortion",
+            "output_distortion_mean",
+            "tightness_operator_median",
+            "tightness_operator_max",
+            "tightness_entrywise_max",
+            "frac_output_le_param",
+            "max_output_over_param",
+        ]
+    ].round(4)
+)
 
 # %%
-summary = pd.DataFrame([
-    {"source": "random_networks", "n_checks": n_random, "violations": violations_random, "rtol": bounds.RTOL,
-     "tightness_operator_max": float(random_checks.tightness_operator_max.max()),
-     "tightness_entrywise_max": float(random_checks.tightness_entrywise_max.max())},
-    {"source": "digits_mlp", "n_checks": n_digits, "violations": violations_digits, "rtol": bounds.RTOL,
-     "tightness_operator_max": float(digits_table.tightness_operator_max.max()),
-     "tightness_entrywise_max": float(digits_table.tightness_entrywise_max.max())},
-])
+summary = pd.DataFrame(
+    [
+        {
+            "source": "random_networks",
+            "n_checks": n_random,
+            "violations": violations_random,
+            "rtol": bounds.RTOL,
+            "tightness_operator_max": float(random_checks.tightness_operator_max.max()),
+            "tightness_entrywise_max": float(random_checks.tightness_entrywise_max.max()),
+        },
+        {
+            "source": "digits_mlp",
+            "n_checks": n_digits,
+            "violations": violations_digits,
+            "rtol": bounds.RTOL,
+            "tightness_operator_max": float(digits_table.tightness_operator_max.max()),
+            "tightness_entrywise_max": float(digits_table.tightness_entrywise_max.max()),
+        },
+    ]
+)
 paths.write_csv(summary, "bound_summary.csv")
 display(summary)
 
@@ -185,20 +222,30 @@ coinfer.figures.show("bound_digits_mlp")
 # %%
 tight_op = digits_table[digits_table.ratio > 0]
 acc = digits_table.set_index(["scope", "ratio"]).accuracy
-print(f"Theorem: {n_random + n_digits} checks, each of both forms, "
-      f"{violations_random + violations_digits} violations (relative slack {bounds.RTOL:g}).")
-print(f"Operator form tightness: max {summary.tightness_operator_max.max():.3g} over all checks; "
-      f"digits MLP median {tight_op.tightness_operator_median.min():.2g}..{tight_op.tightness_operator_median.max():.2g}.")
+print(
+    f"Theorem: {n_random + n_digits} checks, each of both forms, "
+    f"{violations_random + violations_digits} violations (relative slack {bounds.RTOL:g})."
+)
+print(
+    f"Operator form tightness: max {summary.tightness_operator_max.max():.3g} over all checks; "
+    f"digits MLP median {tight_op.tightness_operator_median.min():.2g}..{tight_op.tightness_operator_median.max():.2g}."
+)
 print(f"Entrywise form tightness: max {summary.tightness_entrywise_max.max():.3g} over all checks.")
-print(f"Digits MLP, raw parameter distortion as a bound (H = 1): holds on "
-      f"{digits_table.frac_output_le_param.min():.1%}..{digits_table.frac_output_le_param.max():.1%} of test images "
-      f"at every ratio; largest output/parameter distortion {digits_table.max_output_over_param.max():.3g}.")
-print(f"Random MLPs: median operator-form tightness {by_depth.iloc[0]:.2g} at depth {by_depth.index[0]}, "
-      f"{by_depth.iloc[-1]:.2g} at depth {by_depth.index[-1]}.")
+print(
+    f"Digits MLP, raw parameter distortion as a bound (H = 1): holds on "
+    f"{digits_table.frac_output_le_param.min():.1%}..{digits_table.frac_output_le_param.max():.1%} of test images "
+    f"at every ratio; largest output/parameter distortion {digits_table.max_output_over_param.max():.3g}."
+)
+print(
+    f"Random MLPs: median operator-form tightness {by_depth.iloc[0]:.2g} at depth {by_depth.index[0]}, "
+    f"{by_depth.iloc[-1]:.2g} at depth {by_depth.index[-1]}."
+)
 for scope, group in digits_table.groupby("scope"):
     below = group[group.accuracy < 0.9]
-    print(f"Digits MLP accuracy ({scope} scope): {group.accuracy.iloc[0]:.3f} unpruned, first below 0.9 at ratio "
-          f"{below.ratio.min():.2f}, {group.accuracy.iloc[-1]:.3f} at {group.ratio.iloc[-1]:.2f}.")
+    print(
+        f"Digits MLP accuracy ({scope} scope): {group.accuracy.iloc[0]:.3f} unpruned, first below 0.9 at ratio "
+        f"{below.ratio.min():.2f}, {group.accuracy.iloc[-1]:.3f} at {group.ratio.iloc[-1]:.2f}."
+    )
 
 # %% [markdown]
 # * **The theorem holds**: no check of either form was violated, on random MLPs of every

@@ -86,12 +86,21 @@ distortion = np.geomspace(1e-12, 1.0, 400)
 rate_function = pd.DataFrame({"distortion_over_b": distortion, "rate_bits": rd.rate_laplace(distortion, 1.0)})
 paths.write_csv(rate_function, "rd_rate_function.csv")
 
-curves = pd.concat([
-    pd.DataFrame({"rho": rho, "q": q, "rate_bits": rd.pruned_rate(rho, q),
-                  "d_lb_over_b": rd.distortion_lower_bound(rho, 1.0, q),
-                  "d_mag_over_b": rd.magnitude_distortion(rho, 1.0)})
-    for q in bits
-], ignore_index=True)
+curves = pd.concat(
+    [
+        pd.DataFrame(
+            {
+                "rho": rho,
+                "q": q,
+                "rate_bits": rd.pruned_rate(rho, q),
+                "d_lb_over_b": rd.distortion_lower_bound(rho, 1.0, q),
+                "d_mag_over_b": rd.magnitude_distortion(rho, 1.0),
+            }
+        )
+        for q in bits
+    ],
+    ignore_index=True,
+)
 paths.write_csv(curves, "rd_curves.csv")
 
 linear = np.linspace(0.0, 1.0, rho_points)
@@ -123,9 +132,17 @@ for q in bits:
     rho_star = rd.bound_crossover(q)
     intervals = rd.failure_intervals(fine, rd.bound_gap(fine, q))
     assert len(intervals) == 1 and intervals[0][0] == 0.0 and intervals[0][1] < rho_star, (q, intervals)
-    crossover_rows.append({"source": "laplace_model", "layer": "", "quantised": False, "q": q,
-                           "rho_crossover": rho_star, "rho_crossover_approx": float(np.sqrt(2.0 ** (1 - q))),
-                           "spec_claim": spec_claim.get(q, "")})
+    crossover_rows.append(
+        {
+            "source": "laplace_model",
+            "layer": "",
+            "quantised": False,
+            "q": q,
+            "rho_crossover": rho_star,
+            "rho_crossover_approx": float(np.sqrt(2.0 ** (1 - q))),
+            "spec_claim": spec_claim.get(q, ""),
+        }
+    )
 crossover_laplace = pd.DataFrame(crossover_rows)
 display(crossover_laplace)
 
@@ -151,16 +168,20 @@ monte_carlo = rd.laplace_monte_carlo(rho, laplace_b, mc_weights, seed)
 paths.write_csv(monte_carlo, "rd_monte_carlo.csv")
 checked = monte_carlo[(monte_carlo.pruned >= rd.MC_MIN_PRUNED) | (monte_carlo.rho == 0)]
 worst = checked.loc[checked.z.abs().idxmax()]
-print(f"Monte Carlo: n = {mc_weights}, {len(checked)} of {len(monte_carlo)} ratios checked, "
-      f"largest |z| = {abs(worst.z):.2f} at rho = {worst.rho:.3g}")
+print(
+    f"Monte Carlo: n = {mc_weights}, {len(checked)} of {len(monte_carlo)} ratios checked, "
+    f"largest |z| = {abs(worst.z):.2f} at rho = {worst.rho:.3g}"
+)
 assert len(checked) >= len(monte_carlo) // 2
 assert (checked.z.abs() <= se_tolerance).all(), checked[checked.z.abs() > se_tolerance]
 
 synthetic = np.random.default_rng(seed).laplace(0.0, laplace_b, mc_weights)
 fit_l, fit_g = rd.fit_laplace(synthetic, seed=seed), rd.fit_gaussian(synthetic, seed=seed)
-print(f"fits of the synthetic weights: Laplace b = {fit_l.scale:.5f} (true {laplace_b}), "
-      f"KS {fit_l.ks_statistic:.4f}; Gaussian KS {fit_g.ks_statistic:.4f}; "
-      f"log-likelihood per weight {fit_l.loglik_per_weight:.4f} vs {fit_g.loglik_per_weight:.4f}")
+print(
+    f"fits of the synthetic weights: Laplace b = {fit_l.scale:.5f} (true {laplace_b}), "
+    f"KS {fit_l.ks_statistic:.4f}; Gaussian KS {fit_g.ks_statistic:.4f}; "
+    f"log-likelihood per weight {fit_l.loglik_per_weight:.4f} vs {fit_g.loglik_per_weight:.4f}"
+)
 assert abs(fit_l.scale / laplace_b - 1) < 5 / np.sqrt(mc_weights) and fit_l.loglik_per_weight > fit_g.loglik_per_weight
 
 # %% [markdown]
@@ -201,7 +222,9 @@ for q in sorted(real.bound_bits.unique()):
     rows = real.bound_bits == q
     real.loc[rows, "d_lb"] = rd.distortion_lower_bound(real.rho[rows], 1.0, int(q)) * real.b[rows]
 real["lb_holds"] = real.distortion >= real.d_lb
-real = real[["layer", "rho", "bits", "bound_bits", "n", "pruned", "b", "distortion", "d_mag_laplace", "d_lb", "lb_holds"]]
+real = real[
+    ["layer", "rho", "bits", "bound_bits", "n", "pruned", "b", "distortion", "d_mag_laplace", "d_lb", "lb_holds"]
+]
 real = real.sort_values(["layer", "bits", "rho"], kind="stable").reset_index(drop=True)
 paths.write_csv(real, "rd_digits_mlp.csv")
 
@@ -214,13 +237,19 @@ paths.write_csv(real, "rd_digits_mlp.csv")
 fail_rows = []
 for (layer, q_bits), group in real.groupby(["layer", "bits"], sort=True):
     failing = group[~group.lb_holds]
-    fail_rows.append({
-        "source": "digits_mlp", "layer": layer, "quantised": bool(q_bits), "q": int(group.bound_bits.iloc[0]),
-        "rho_crossover": float(group.rho[group.rho > failing.rho.max()].min()) if len(failing) else 0.0,
-        "largest_failing_rho": float(failing.rho.max()) if len(failing) else float("nan"),
-        "n_failing": len(failing), "n_rho": len(group),
-        "max_pruned_where_failing": int(failing.pruned.max()) if len(failing) else 0,
-    })
+    fail_rows.append(
+        {
+            "source": "digits_mlp",
+            "layer": layer,
+            "quantised": bool(q_bits),
+            "q": int(group.bound_bits.iloc[0]),
+            "rho_crossover": float(group.rho[group.rho > failing.rho.max()].min()) if len(failing) else 0.0,
+            "largest_failing_rho": float(failing.rho.max()) if len(failing) else float("nan"),
+            "n_failing": len(failing),
+            "n_rho": len(group),
+            "max_pruned_where_failing": int(failing.pruned.max()) if len(failing) else 0,
+        }
+    )
 crossover = pd.concat([crossover_laplace, pd.DataFrame(fail_rows)], ignore_index=True)
 paths.write_csv(crossover, "rd_crossover.csv")
 display(crossover)
@@ -228,8 +257,10 @@ display(crossover)
 # %%
 model_fit = real[(real.layer == "all") & (real.bits == 0)]
 rel = (model_fit.distortion / model_fit.d_mag_laplace)[model_fit.rho.between(0.05, 0.95)]
-print(f"digits MLP, pooled b = {scale['all']:.4f}: measured / Laplace D_mag over rho in [0.05, 0.95] "
-      f"ranges {rel.min():.3f}..{rel.max():.3f}")
+print(
+    f"digits MLP, pooled b = {scale['all']:.4f}: measured / Laplace D_mag over rho in [0.05, 0.95] "
+    f"ranges {rel.min():.3f}..{rel.max():.3f}"
+)
 
 # %% [markdown]
 # ## Figures
@@ -252,12 +283,16 @@ for row in crossover_laplace.itertuples():
 digits_all = crossover[(crossover.source == "digits_mlp") & (crossover.layer == "all")]
 for row in digits_all.itertuples():
     kind = f"{row.q}-bit quantised" if row.quantised else "float32 (vs q = 32)"
-    print(f"digits MLP, {kind}: bound fails at {int(row.n_failing)}/{int(row.n_rho)} ratios, largest failing rho "
-          f"{row.largest_failing_rho:.3g}, where at most {row.max_pruned_where_failing} weights are pruned")
+    print(
+        f"digits MLP, {kind}: bound fails at {int(row.n_failing)}/{int(row.n_rho)} ratios, largest failing rho "
+        f"{row.largest_failing_rho:.3g}, where at most {row.max_pruned_where_failing} weights are pruned"
+    )
 pooled_fits = fits[fits.layer == "all"].set_index("family")
-print(f"digits MLP weights (pooled): Laplace KS {pooled_fits.ks_statistic['laplace']:.3f}, "
-      f"log-lik {pooled_fits.loglik_per_weight['laplace']:.3f}; Gaussian KS {pooled_fits.ks_statistic['gaussian']:.3f}, "
-      f"log-lik {pooled_fits.loglik_per_weight['gaussian']:.3f} nats per weight")
+print(
+    f"digits MLP weights (pooled): Laplace KS {pooled_fits.ks_statistic['laplace']:.3f}, "
+    f"log-lik {pooled_fits.loglik_per_weight['laplace']:.3f}; Gaussian KS {pooled_fits.ks_statistic['gaussian']:.3f}, "
+    f"log-lik {pooled_fits.loglik_per_weight['gaussian']:.3f} nats per weight"
+)
 
 # %% [markdown]
 # * **The closed forms are right.** $D_{mag}$ matches magnitude pruning of synthetic Laplace

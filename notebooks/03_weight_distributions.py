@@ -81,8 +81,15 @@ for name in tqdm(models, desc="models"):
     model = load_model(name, seed=seed)
     loaded[name] = model
     splits[name] = interior_splits(model, split_fractions)
-    tables.append(weight_fit_table(model, part_configs(model, splits[name]), max_weights=max_fit_weights, seed=seed,
-                                   max_ks_weights=max_ks_weights))
+    tables.append(
+        weight_fit_table(
+            model,
+            part_configs(model, splits[name]),
+            max_weights=max_fit_weights,
+            seed=seed,
+            max_ks_weights=max_ks_weights,
+        )
+    )
 fits = pd.concat(tables, ignore_index=True)
 fits["split"] = fits["split"].astype("Int64")
 paths.write_csv(fits, "weight_fits.csv")
@@ -117,16 +124,29 @@ paths.write_csv(verdicts, "weight_fit_verdicts.csv")
 paths.write_csv(summary, "weight_fit_summary.csv")
 
 pooled = verdicts[verdicts["part"] != "layer"][
-    ["model", "part", "split", "split_name", "n", "scale_laplace", "loglik_gain", "ks_laplace", "ks_gaussian", "laplace_like"]
+    [
+        "model",
+        "part",
+        "split",
+        "split_name",
+        "n",
+        "scale_laplace",
+        "loglik_gain",
+        "ks_laplace",
+        "ks_gaussian",
+        "laplace_like",
+    ]
 ]
 display(pooled)
 display(summary)
 for row in summary.itertuples():
-    print(f"{row.model}: whole model {'IS' if row.whole_model_laplace_like else 'is NOT'} Laplace-like "
-          f"(log-lik gain {row.whole_model_loglik_gain:+.3f} nats/weight, KS {row.whole_model_ks_laplace:.3f} "
-          f"Laplace vs {row.whole_model_ks_gaussian:.3f} Gaussian); "
-          f"{row.laplace_like_layers}/{row.layers} layers ({100 * row.frac_layers_laplace_like:.0f} %) "
-          f"holding {100 * row.frac_weights_laplace_like:.1f} % of the weights are Laplace-like")
+    print(
+        f"{row.model}: whole model {'IS' if row.whole_model_laplace_like else 'is NOT'} Laplace-like "
+        f"(log-lik gain {row.whole_model_loglik_gain:+.3f} nats/weight, KS {row.whole_model_ks_laplace:.3f} "
+        f"Laplace vs {row.whole_model_ks_gaussian:.3f} Gaussian); "
+        f"{row.laplace_like_layers}/{row.layers} layers ({100 * row.frac_layers_laplace_like:.0f} %) "
+        f"holding {100 * row.frac_weights_laplace_like:.1f} % of the weights are Laplace-like"
+    )
 
 # %%
 not_laplace = verdicts[(verdicts["part"] == "layer") & ~verdicts["laplace_like"]]
@@ -141,10 +161,16 @@ print(f"device/server sub-models: {int(sides['laplace_like'].sum())} of {len(sid
 
 # %%
 kinds = verdicts[verdicts["part"] == "layer"].assign(kind=lambda f: f["layer"].str.split(".", n=1).str[1])
-kinds = kinds.groupby(["model", "kind"], sort=False).agg(
-    layers=("laplace_like", "size"), laplace_like=("laplace_like", "sum"), weights=("n", "sum"),
-    loglik_gain_mean=("loglik_gain", "mean"),
-).reset_index()
+kinds = (
+    kinds.groupby(["model", "kind"], sort=False)
+    .agg(
+        layers=("laplace_like", "size"),
+        laplace_like=("laplace_like", "sum"),
+        weights=("n", "sum"),
+        loglik_gain_mean=("loglik_gain", "mean"),
+    )
+    .reset_index()
+)
 paths.write_csv(kinds, "weight_fit_layer_kinds.csv")
 display(kinds)
 
@@ -172,8 +198,14 @@ for row, name in enumerate(models):
         sel = fits[(fits["model"] == name) & (fits["part"] == part) & (fits["family"] == "laplace")]
         loc = float(sel[sel["split"] == split]["loc"].iloc[0] if split is not None else sel["loc"].iloc[0])
         bars = coinfer.figures.histogram_rows(w, loc, hist_bins)
-        columns = {"model": name, "part": part, "split": split, "n": n, "n_shown": w.size,
-                   "split_name": model.split_names[split] if split is not None else ""}
+        columns = {
+            "model": name,
+            "part": part,
+            "split": split,
+            "n": n,
+            "n_shown": w.size,
+            "split_name": model.split_names[split] if split is not None else "",
+        }
         histograms.append(pd.concat([pd.DataFrame([columns] * len(bars)), bars], axis=1))
 histograms = pd.concat(histograms, ignore_index=True)
 histograms["split"] = histograms["split"].astype("Int64")

@@ -30,7 +30,8 @@
 #
 # **C1 (SPEC 3).** On the digits MLP (a ReLU `nn.Sequential`) the exact bound
 #
-# $$\|f(x; W) - f(x; \hat W)\|_1 \le \sum_l \Big(\prod_{k>l} \|W_k\|_{1\to1}\Big) \|W_l - \hat W_l\|_{1\to1}\, \|h_{l-1}(x)\|_1$$
+# $$\|f(x; W) - f(x; \hat W)\|_1 \le
+#   \sum_l \Big(\prod_{k>l} \|W_k\|_{1\to1}\Big) \|W_l - \hat W_l\|_{1\to1}\, \|h_{l-1}(x)\|_1$$
 #
 # must hold for every input and ratio (asserted). For models outside its
 # assumptions (MiniLM: attention, LayerNorm, GELU; EfficientNet-Lite0:
@@ -56,7 +57,35 @@ seed = 0  # seeds the choice of calibration and held-out inputs
 models = ["digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0"]  # zoo models to prune
 split_fractions = [0.25, 0.5, 0.75]  # split points round(f*L), clipped to 1..L-1
 ratios = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]  # pruning ratios of the output sweep
-c2_ratios = [0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99]  # ratios of the parameter-distortion curves
+c2_ratios = [
+    0.0,
+    0.001,
+    0.002,
+    0.005,
+    0.01,
+    0.02,
+    0.05,
+    0.1,
+    0.15,
+    0.2,
+    0.25,
+    0.3,
+    0.35,
+    0.4,
+    0.45,
+    0.5,
+    0.55,
+    0.6,
+    0.65,
+    0.7,
+    0.75,
+    0.8,
+    0.85,
+    0.9,
+    0.95,
+    0.97,
+    0.99,
+]  # ratios of the parameter-distortion curves
 bits = [16, 8]  # kept-weight bit widths q for the quantised curves and D_LB
 n_calibration = 16  # calibration inputs (fit H) for MiniLM and EfficientNet
 n_heldout = 16  # held-out inputs (test H, task metric) for MiniLM and EfficientNet
@@ -113,11 +142,14 @@ for name in tqdm(models, desc="models"):
     splits[name] = interior_splits(model, split_fractions)
     configs = part_configs(model, splits[name])
     batches = {
-        "calibration": model_inputs(name, "calibration", n_digits_calibration if name.startswith("digits") else n_calibration, seed),
+        "calibration": model_inputs(
+            name, "calibration", n_digits_calibration if name.startswith("digits") else n_calibration, seed
+        ),
         "heldout": model_inputs(name, "heldout", n_digits_heldout if name.startswith("digits") else n_heldout, seed),
     }
-    curve, sample, summary = pruning_experiment(name, model, configs, ratios=ratios, curve_ratios=c2_ratios,
-                                                bits=bits, batches=batches, scope=scope)
+    curve, sample, summary = pruning_experiment(
+        name, model, configs, ratios=ratios, curve_ratios=c2_ratios, bits=bits, batches=batches, scope=scope
+    )
     curves.append(curve)
     samples.append(sample)
     summaries.append(summary)
@@ -154,8 +186,18 @@ if exact:
     checks = int(exact["n_inputs"].sum())
     print(f"digits_mlp: {checks} (input, part, ratio) checks, {violations} violations of the exact bound")
     assert violations == 0, "the SPEC 3 bound was violated: a bug"
-    display(exact[exact["part"] == "all"][["ratio", "out_l1_mean", "bound_operator_mean", "bound_entrywise_mean",
-                                           "tightness_operator_max", "tightness_entrywise_max"]])
+    display(
+        exact[exact["part"] == "all"][
+            [
+                "ratio",
+                "out_l1_mean",
+                "bound_operator_mean",
+                "bound_entrywise_mean",
+                "tightness_operator_max",
+                "tightness_entrywise_max",
+            ]
+        ]
+    )
 
 # %% [markdown]
 # ## C1 on all models: first-order bound, fitted on calibration, tested on held-out inputs
@@ -163,10 +205,16 @@ if exact:
 # %%
 first_order = int_split(first_order_check(samples))
 paths.write_csv(first_order, "first_order_bound.csv")
-by_ratio = first_order.groupby(["model", "ratio"], sort=False).agg(
-    frac_holds=("frac_holds", "mean"), frac_holds_min=("frac_holds", "min"),
-    frac_holds_relative=("frac_holds_relative", "mean"), ratio_median=("ratio_median", "median"),
-).reset_index()
+by_ratio = (
+    first_order.groupby(["model", "ratio"], sort=False)
+    .agg(
+        frac_holds=("frac_holds", "mean"),
+        frac_holds_min=("frac_holds", "min"),
+        frac_holds_relative=("frac_holds_relative", "mean"),
+        ratio_median=("ratio_median", "median"),
+    )
+    .reset_index()
+)
 display(by_ratio.pivot(index="ratio", columns="model", values="frac_holds"))
 display(by_ratio.pivot(index="ratio", columns="model", values="frac_holds_relative"))
 
@@ -181,37 +229,60 @@ for (model_name, form), group in holds.groupby(["model", "form"], sort=False):
     big = sub[sub["ratio"] >= 0.5][col].mean()
     small = sub[sub["ratio"] < 0.5][col].mean()
     never = int(group["holds_from"].isna().sum())
-    print(f"{model_name} [{form}]: holds on {100 * sub[col].mean():.1f} % of held-out (input, ratio) pairs "
-          f"({100 * small:.1f} % for rho < 0.5, {100 * big:.1f} % for rho >= 0.5); "
-          + (f"in {never} of {len(group)} parts it fails for some input even at the largest ratio" if never else
-             f"it holds for every input at every ratio from rho = {group['holds_from'].max():.2f} on in all {len(group)} parts"))
+    print(
+        f"{model_name} [{form}]: holds on {100 * sub[col].mean():.1f} % of held-out (input, ratio) pairs "
+        f"({100 * small:.1f} % for rho < 0.5, {100 * big:.1f} % for rho >= 0.5); "
+        + (
+            f"in {never} of {len(group)} parts it fails for some input even at the largest ratio"
+            if never
+            else f"it holds for every input at every ratio from rho = {group['holds_from'].max():.2f} on "
+            f"in all {len(group)} parts"
+        )
+    )
 
 # %% [markdown]
 # ## C2: measured parameter distortion against $D_\text{LB}$ and $D_\text{mag}$
 
 # %%
 paths.write_csv(curves, "pruning_param_distortion.csv")
-c2 = int_split(holds_from(curves.assign(ok=curves["lb_holds"].astype(float)), "ok",
-                          by=["model", "part", "split", "quantisation", "q_bound"]))
+c2 = int_split(
+    holds_from(
+        curves.assign(ok=curves["lb_holds"].astype(float)),
+        "ok",
+        by=["model", "part", "split", "quantisation", "q_bound"],
+    )
+)
 c2["laplace_crossover"] = [bound_crossover(int(q)) for q in c2["q_bound"]]
 paths.write_csv(c2, "pruning_lb_holds_from.csv")
-display(c2.groupby(["model", "quantisation"], sort=False).agg(
-    parts=("frac", "size"), frac_ratios_lb_holds=("frac", "mean"), holds_from_max=("holds_from", "max"),
-    laplace_crossover=("laplace_crossover", "first")))
+display(
+    c2.groupby(["model", "quantisation"], sort=False).agg(
+        parts=("frac", "size"),
+        frac_ratios_lb_holds=("frac", "mean"),
+        holds_from_max=("holds_from", "max"),
+        laplace_crossover=("laplace_crossover", "first"),
+    )
+)
 ratio_to_mag = curves[(curves["quantisation"] == "none") & curves["ratio"].isin([0.5, 0.9])]
 print("measured / D_mag (no quantisation), whole model:")
-display(ratio_to_mag[ratio_to_mag["part"] == "all"].assign(measured_over_dmag=lambda f: f["measured"] / f["d_mag"])
-        .pivot(index="model", columns="ratio", values="measured_over_dmag"))
+display(
+    ratio_to_mag[ratio_to_mag["part"] == "all"]
+    .assign(measured_over_dmag=lambda f: f["measured"] / f["d_mag"])
+    .pivot(index="model", columns="ratio", values="measured_over_dmag")
+)
 for row in c2[c2["part"] == "all"].itertuples():
-    print(f"{row.model} whole model, {row.quantisation} (bound q={row.q_bound}): D_LB holds at "
-          f"{100 * row.frac:.0f} % of the ratios, for every ratio from {row.holds_from:.3f} on "
-          f"(Laplace model: from {row.laplace_crossover:.3f})")
+    print(
+        f"{row.model} whole model, {row.quantisation} (bound q={row.q_bound}): D_LB holds at "
+        f"{100 * row.frac:.0f} % of the ratios, for every ratio from {row.holds_from:.3f} on "
+        f"(Laplace model: from {row.laplace_crossover:.3f})"
+    )
 
 # %% [markdown]
 # ## Output distortion and task metric
 
 # %%
-paths.write_csv(summary, "pruning_sweep.csv")  # per-input rows stay in memory: ~10 MB, summarised in first_order_bound.csv
+paths.write_csv(
+    summary, "pruning_sweep.csv"
+)  # per-input rows stay in memory: ~10 MB, summarised in first_order_bound.csv
 held = summary[summary["subset"] == "heldout"]
 display(held[held["part"] == "all"].pivot(index="ratio", columns="model", values="metric_value"))
 

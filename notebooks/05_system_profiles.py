@@ -78,8 +78,9 @@ pd.set_option("display.width", 160, "display.max_columns", 20)
 # the raw input, split $L$ runs nothing on the server and sends nothing.
 
 # %%
-table = profiles.build_profiles(models, meta_models, meta_seq_len=meta_seq_len,
-                                bits_per_element=bits_per_element, seed=seed)
+table = profiles.build_profiles(
+    models, meta_models, meta_seq_len=meta_seq_len, bits_per_element=bits_per_element, seed=seed
+)
 paths.write_csv(table, "profiles.csv")
 
 for name, rows in table.groupby("model", sort=False):
@@ -92,8 +93,11 @@ for name, rows in table.groupby("model", sort=False):
     assert (rows[["scale_device", "scale_server"]] > 0).all().all(), name
 
 summary = table.groupby("model", sort=False).agg(
-    weights=("weights", "first"), seq_len=("seq_len", "first"), splits=("split", "size"),
-    gflops=("flops_server", "first"), params_m=("params_server", "first"),
+    weights=("weights", "first"),
+    seq_len=("seq_len", "first"),
+    splits=("split", "size"),
+    gflops=("flops_server", "first"),
+    params_m=("params_server", "first"),
     input_kbit=("feature_bits", "first"),
     min_feature_kbit=("feature_bits", lambda b: b.iloc[1:-1].min() if len(b) > 2 else np.nan),
     max_feature_kbit=("feature_bits", lambda b: b.iloc[1:-1].max() if len(b) > 2 else np.nan),
@@ -112,8 +116,10 @@ display(summary.round(4))
 
 # %%
 for name, rows in table.groupby("model", sort=False):
-    print(f"{name}: ratio of intermediate feature to raw input bits at the cheapest intermediate split: "
-          f"{rows['feature_bits'].iloc[1:-1].min() / rows['feature_bits'].iloc[0]:.3g}")
+    print(
+        f"{name}: ratio of intermediate feature to raw input bits at the cheapest intermediate split: "
+        f"{rows['feature_bits'].iloc[1:-1].min() / rows['feature_bits'].iloc[0]:.3g}"
+    )
 
 
 # %%
@@ -140,12 +146,16 @@ paths.write_csv(costs, "profile_costs.csv")
 
 gain = system.channel_gain(distance_m=distance)
 rate = system.DEFAULTS["bandwidth"] * np.log2(
-    1 + system.DEFAULTS["p_max"] * gain / (system.DEFAULTS["noise_psd"] * system.DEFAULTS["bandwidth"]))
+    1 + system.DEFAULTS["p_max"] * gain / (system.DEFAULTS["noise_psd"] * system.DEFAULTS["bandwidth"])
+)
 print(f"uplink rate at P_max, {distance:g} m: {rate / 1e6:.3g} Mbit/s (channel gain {gain:.3g})")
 check = costs.merge(table, on=["model", "split", "split_name"])
 np.testing.assert_allclose(check["t_tx"], check["feature_bits"] / rate, rtol=1e-9)
-np.testing.assert_allclose(check["t_device"], check["flops_device"] / (
-    system.DEFAULTS["flops_per_cycle_device"] * system.DEFAULTS["f_device_max"]), rtol=1e-9)
+np.testing.assert_allclose(
+    check["t_device"],
+    check["flops_device"] / (system.DEFAULTS["flops_per_cycle_device"] * system.DEFAULTS["f_device_max"]),
+    rtol=1e-9,
+)
 
 best = costs.loc[costs.groupby("model", sort=False)["latency"].idxmin(), ["model", "split", "split_name", "latency"]]
 cheapest = costs.loc[costs.groupby("model", sort=False)["energy"].idxmin(), ["model", "split", "split_name", "energy"]]
@@ -175,4 +185,3 @@ coinfer.figures.show("profile_costs_meta")
 #   transformers, split 6 for EfficientNet-Lite0 and fully on-device for the tiny digits
 #   models (sending their input costs more than computing them); the split with the
 #   least energy is fully on-device for every model.
-

@@ -103,8 +103,10 @@ pd.set_option("display.width", 180, "display.max_columns", 24)
 profile = paths.read_csv("profiles.csv")
 missing = sorted(set(models) - set(profile["model"]))
 if missing:
-    raise ParameterError(f"06_joint_optimisation.models: {missing[0]!r} is not in data/profiles.csv; "
-                         "add it to 05_system_profiles and rerun it")
+    raise ParameterError(
+        f"06_joint_optimisation.models: {missing[0]!r} is not in data/profiles.csv; "
+        "add it to 05_system_profiles and rerun it"
+    )
 
 SCHEMES = list(optimise.SCHEMES)
 base = {"energy_scope": energy_scope, "distortion_model": distortion_model}
@@ -112,23 +114,39 @@ rows_of = {name: profile[profile["model"] == name].sort_values("split").reset_in
 reference = {name: profiles.reference_budgets(rows_of[name], **base) for name in models}
 
 
-def problems(name: str, *, latency_factor: float = latency_factor, energy_factor: float = energy_factor,
-             **overrides) -> list[system.Problem]:
+def problems(
+    name: str, *, latency_factor: float = latency_factor, energy_factor: float = energy_factor, **overrides
+) -> list[system.Problem]:
     """The splits 0..L of ``name`` with budgets relative to its references (SPEC 7 defaults otherwise)."""
     t_ref, e_ref = reference[name]
-    return system.problems_for_splits(rows_of[name], latency_budget=latency_factor * t_ref,
-                                      energy_budget=energy_factor * e_ref, **{**base, **overrides})
+    return system.problems_for_splits(
+        rows_of[name],
+        latency_budget=latency_factor * t_ref,
+        energy_budget=energy_factor * e_ref,
+        **{**base, **overrides},
+    )
 
 
 def mean_scale(problem: system.Problem) -> float:
     """``b_bar``: the objective when everything is pruned; normalises objectives across models."""
-    return ((problem.params_device * problem.scale_device + problem.params_server * problem.scale_server)
-            / (problem.params_device + problem.params_server))
+    return (problem.params_device * problem.scale_device + problem.params_server * problem.scale_server) / (
+        problem.params_device + problem.params_server
+    )
 
 
-budgets = pd.DataFrame([{"model": name, "splits": len(rows_of[name]), "T_ref_s": t, "E_ref_J": e,
-                         "T0_s": latency_factor * t, "E0_J": energy_factor * e}
-                        for name, (t, e) in reference.items()])
+budgets = pd.DataFrame(
+    [
+        {
+            "model": name,
+            "splits": len(rows_of[name]),
+            "T_ref_s": t,
+            "E_ref_J": e,
+            "T0_s": latency_factor * t,
+            "E0_J": energy_factor * e,
+        }
+        for name, (t, e) in reference.items()
+    ]
+)
 display(budgets)
 
 # %% [markdown]
@@ -154,8 +172,10 @@ def compare(name: str, starts: int = local_starts, **setting) -> tuple[pd.DataFr
     probs = problems(name, **setting)
     frame = optimise.compare_schemes(probs, rho_fixed=rho_fixed, n_starts=starts, seed=seed)
     frame["split"] = frame["split"].astype("Int64")
-    frame["objective_norm"] = [row.objective / mean_scale(probs[int(row.split)]) if row.status == "optimal"
-                               else np.nan for row in frame.itertuples()]
+    frame["objective_norm"] = [
+        row.objective / mean_scale(probs[int(row.split)]) if row.status == "optimal" else np.nan
+        for row in frame.itertuples()
+    ]
     return frame, probs
 
 
@@ -165,15 +185,18 @@ def decision_record(problem: system.Problem, row) -> dict:
     ev = system.evaluate(problem, decision, rtol=1e-6)
     assert not ev.violations, ev.violations  # the solution is feasible in the original variables
     # A side without weights has no meaningful ratio (any value gives the same objective).
-    return {"rho_device": row.rho_device if problem.params_device > 0 else np.nan,
-            "rho_server": row.rho_server if problem.params_server > 0 else np.nan,
-            "power_share": row.power / problem.p_max if problem.feature_bits > 0 else np.nan,
-            "f_device_share": row.f_device / problem.f_device_max if problem.flops_device > 0 else np.nan,
-            "f_server_share": row.f_server / problem.f_server_max if problem.flops_server > 0 else np.nan,
-            "t_device_share": ev.t_device / ev.latency, "t_tx_share": ev.t_tx / ev.latency,
-            "t_server_share": ev.t_server / ev.latency,
-            "latency_over_budget": ev.latency / problem.latency_budget,
-            "energy_over_budget": ev.energy / problem.energy_budget}
+    return {
+        "rho_device": row.rho_device if problem.params_device > 0 else np.nan,
+        "rho_server": row.rho_server if problem.params_server > 0 else np.nan,
+        "power_share": row.power / problem.p_max if problem.feature_bits > 0 else np.nan,
+        "f_device_share": row.f_device / problem.f_device_max if problem.flops_device > 0 else np.nan,
+        "f_server_share": row.f_server / problem.f_server_max if problem.flops_server > 0 else np.nan,
+        "t_device_share": ev.t_device / ev.latency,
+        "t_tx_share": ev.t_tx / ev.latency,
+        "t_server_share": ev.t_server / ev.latency,
+        "latency_over_budget": ev.latency / problem.latency_budget,
+        "energy_over_budget": ev.energy / problem.energy_budget,
+    }
 
 
 def check_dominance(frame: pd.DataFrame, where: str) -> None:
@@ -182,8 +205,12 @@ def check_dominance(frame: pd.DataFrame, where: str) -> None:
     for row in frame[frame["scheme"] != "proposed"].itertuples():
         if row.status == "optimal":
             assert proposed["status"] == "optimal", (where, row.scheme)
-            assert proposed["objective"] <= row.objective * (1 + 1e-4), (where, row.scheme, proposed["objective"],
-                                                                         row.objective)
+            assert proposed["objective"] <= row.objective * (1 + 1e-4), (
+                where,
+                row.scheme,
+                proposed["objective"],
+                row.objective,
+            )
 
 
 sweep_frames, decision_rows = [], []
@@ -200,8 +227,13 @@ with tqdm(total=len(models) * len(SWEEPS) * sweep_points, desc="budget sweeps") 
                 frame.insert(4, "energy_budget", probs[0].energy_budget)
                 sweep_frames.append(frame)
                 best = frame[frame["scheme"] == "proposed"].iloc[0]
-                record = {"model": name, "sweep": sweep, "x": float(x), "status": best["status"],
-                          "split": best["split"]}
+                record = {
+                    "model": name,
+                    "sweep": sweep,
+                    "x": float(x),
+                    "status": best["status"],
+                    "split": best["split"],
+                }
                 if best["status"] == "optimal":
                     record.update(decision_record(probs[int(best["split"])], best))
                 decision_rows.append(record)
@@ -211,8 +243,14 @@ sweep_table = pd.concat(sweep_frames, ignore_index=True)
 decisions = pd.DataFrame(decision_rows)
 paths.write_csv(sweep_table, "opt_budget_sweep.csv")
 paths.write_csv(decisions, "opt_decisions.csv")
-print(sweep_table.groupby(["model", "scheme"], sort=False)["status"].apply(lambda s: (s == "optimal").mean())
-      .unstack().round(2).rename_axis(None, axis=1).to_string())
+print(
+    sweep_table.groupby(["model", "scheme"], sort=False)["status"]
+    .apply(lambda s: (s == "optimal").mean())
+    .unstack()
+    .round(2)
+    .rename_axis(None, axis=1)
+    .to_string()
+)
 
 # %% [markdown]
 # Share of sweep points at which each scheme is feasible (above), and the default
@@ -226,12 +264,30 @@ for name in models:  # what the reformulation buys in time (printed only: timing
     optimise.select_split(probs)
     middle = time.perf_counter()
     optimise.select_split(probs, lambda pr: optimise.solve_local(pr, n_starts=local_starts, seed=seed))
-    print(f"{name}: all {len(probs)} splits with solve {1e3 * (middle - start):.1f} ms, with the local "
-          f"solver ({local_starts} starts) {1e3 * (time.perf_counter() - middle):.0f} ms")
+    print(
+        f"{name}: all {len(probs)} splits with solve {1e3 * (middle - start):.1f} ms, with the local "
+        f"solver ({local_starts} starts) {1e3 * (time.perf_counter() - middle):.0f} ms"
+    )
 for name, frame in defaults.items():
     print(f"== {name} at T0 = {latency_factor:g} T_ref, E0 = {energy_factor:g} E_ref")
-    display(frame[["scheme", "split", "status", "objective_norm", "rho_device", "rho_server", "power",
-                   "f_device", "f_server", "latency", "energy", "reason"]])
+    display(
+        frame[
+            [
+                "scheme",
+                "split",
+                "status",
+                "objective_norm",
+                "rho_device",
+                "rho_server",
+                "power",
+                "f_device",
+                "f_server",
+                "latency",
+                "energy",
+                "reason",
+            ]
+        ]
+    )
 
 
 # %%
@@ -249,12 +305,20 @@ for (name, scheme), part in sweep_table[sweep_table["scheme"] != "proposed"].gro
     ok_ours, ok_theirs = ours["status"] == "optimal", theirs["status"] == "optimal"
     both = ok_ours & ok_theirs
     ratio = theirs.loc[both, "objective"] / ours.loc[both, "objective"]
-    c3_rows.append({"model": name, "benchmark": scheme, "points": len(theirs), "both_feasible": int(both.sum()),
-                    "proposed_better": int((ratio > 1 + 1e-3).sum()), "tie": int((ratio <= 1 + 1e-3).sum()),
-                    "only_proposed_feasible": int((ok_ours & ~ok_theirs).sum()),
-                    "neither_feasible": int((~ok_ours & ~ok_theirs).sum()),
-                    "median_ratio": float(ratio.median()) if len(ratio) else np.nan,
-                    "max_ratio": float(ratio.max()) if len(ratio) else np.nan})
+    c3_rows.append(
+        {
+            "model": name,
+            "benchmark": scheme,
+            "points": len(theirs),
+            "both_feasible": int(both.sum()),
+            "proposed_better": int((ratio > 1 + 1e-3).sum()),
+            "tie": int((ratio <= 1 + 1e-3).sum()),
+            "only_proposed_feasible": int((ok_ours & ~ok_theirs).sum()),
+            "neither_feasible": int((~ok_ours & ~ok_theirs).sum()),
+            "median_ratio": float(ratio.median()) if len(ratio) else np.nan,
+            "max_ratio": float(ratio.max()) if len(ratio) else np.nan,
+        }
+    )
 c3 = pd.DataFrame(c3_rows)
 paths.write_csv(c3, "opt_c3_summary.csv")
 display(c3)
@@ -292,14 +356,21 @@ TIE = 1e-6  # relative objective difference below which two splits tie
 
 def winning_split(solutions: list) -> int | None:
     """The best split; ties within ``TIE`` go to an extreme (0, then L), so an intermediate split must really win."""
-    best, _ = min(((sol.objective, s) for s, sol in enumerate(solutions) if sol.status == "optimal"),
-                  default=(None, None))
+    best, _ = min(
+        ((sol.objective, s) for s, sol in enumerate(solutions) if sol.status == "optimal"), default=(None, None)
+    )
     if best is None:
         return None
-    tied = [s for s in (0, len(solutions) - 1) if solutions[s].status == "optimal"
-            and solutions[s].objective <= best * (1 + TIE)]
-    return tied[0] if tied else min(s for s, sol in enumerate(solutions)
-                                    if sol.status == "optimal" and sol.objective == best)
+    tied = [
+        s
+        for s in (0, len(solutions) - 1)
+        if solutions[s].status == "optimal" and solutions[s].objective <= best * (1 + TIE)
+    ]
+    return (
+        tied[0]
+        if tied
+        else min(s for s, sol in enumerate(solutions) if sol.status == "optimal" and sol.objective == best)
+    )
 
 
 split_rows = []
@@ -310,13 +381,21 @@ for name in models:
             _, sols = optimise.select_split(probs)
             best = winning_split(sols)
             for s, sol in enumerate(sols):
-                split_rows.append({"model": name, "bandwidth": bandwidth, "latency_factor": factor,
-                                   "energy_factor": energy_factor, "split": s,
-                                   "split_name": rows_of[name]["split_name"][s], "status": sol.status,
-                                   "objective": sol.objective,
-                                   "objective_norm": sol.objective / mean_scale(probs[s]) if sol.status == "optimal"
-                                   else np.nan,
-                                   "best": s == best, "reason": sol.reason})
+                split_rows.append(
+                    {
+                        "model": name,
+                        "bandwidth": bandwidth,
+                        "latency_factor": factor,
+                        "energy_factor": energy_factor,
+                        "split": s,
+                        "split_name": rows_of[name]["split_name"][s],
+                        "status": sol.status,
+                        "objective": sol.objective,
+                        "objective_norm": sol.objective / mean_scale(probs[s]) if sol.status == "optimal" else np.nan,
+                        "best": s == best,
+                        "reason": sol.reason,
+                    }
+                )
 split_table = pd.DataFrame(split_rows)
 paths.write_csv(split_table, "opt_split_sweep.csv")
 
@@ -334,22 +413,29 @@ with tqdm(total=len(models) * grid_points**2, desc="winner map") as bar:
         last = len(rows_of[name]) - 1
         for bandwidth in grid_bandwidths:
             for factor in grid_factors:
-                best, sols = optimise.select_split(problems(name, bandwidth=float(bandwidth),
-                                                            latency_factor=float(factor)))
-                value = lambda s: sols[s].objective if sols[s].status == "optimal" else np.inf  # noqa: E731
-                feasible = [value(s) for s in range(last + 1) if np.isfinite(value(s))]
+                best, sols = optimise.select_split(
+                    problems(name, bandwidth=float(bandwidth), latency_factor=float(factor))
+                )
+                values = [sol.objective if sol.status == "optimal" else np.inf for sol in sols[: last + 1]]
+                feasible = [v for v in values if np.isfinite(v)]
                 winner = winning_split(sols)
-                winner_rows.append({
-                    "model": name, "bandwidth": float(bandwidth), "latency_factor": float(factor),
-                    "energy_factor": energy_factor, "best_split": best, "winner": winner,
-                    "winner_name": rows_of[name]["split_name"][winner] if winner is not None else None,
-                    "status": "optimal" if best is not None else "infeasible",
-                    "objective": value(best) if best is not None else np.nan,
-                    "on_server_objective": value(0) if np.isfinite(value(0)) else np.nan,
-                    "on_device_objective": value(last) if np.isfinite(value(last)) else np.nan,
-                    "worst_feasible_objective": max(feasible) if feasible else np.nan,
-                    "feasible_splits": len(feasible),
-                })
+                winner_rows.append(
+                    {
+                        "model": name,
+                        "bandwidth": float(bandwidth),
+                        "latency_factor": float(factor),
+                        "energy_factor": energy_factor,
+                        "best_split": best,
+                        "winner": winner,
+                        "winner_name": rows_of[name]["split_name"][winner] if winner is not None else None,
+                        "status": "optimal" if best is not None else "infeasible",
+                        "objective": values[best] if best is not None else np.nan,
+                        "on_server_objective": values[0] if np.isfinite(values[0]) else np.nan,
+                        "on_device_objective": values[last] if np.isfinite(values[last]) else np.nan,
+                        "worst_feasible_objective": max(feasible) if feasible else np.nan,
+                        "feasible_splits": len(feasible),
+                    }
+                )
                 bar.update()
 winners = pd.DataFrame(winner_rows)
 winners[["best_split", "winner"]] = winners[["best_split", "winner"]].astype("Int64")
@@ -363,19 +449,24 @@ for name, part in winners.groupby("model", sort=False):
     last = len(rows_of[name]) - 1
     ok = part[part["status"] == "optimal"]
     best_extreme = ok[["on_server_objective", "on_device_objective"]].min(axis=1)
-    c4_rows.append({
-        "model": name, "grid_points": len(part), "feasible_points": len(ok),
-        "distinct_winners": int(ok["winner"].nunique()),
-        "share_on_server": float((ok["winner"] == 0).mean()) if len(ok) else np.nan,
-        "share_on_device": float((ok["winner"] == last).mean()) if len(ok) else np.nan,
-        "share_intermediate": float(((ok["winner"] > 0) & (ok["winner"] < last)).mean()) if len(ok) else np.nan,
-        "share_intermediate_by_1pct": float((best_extreme.fillna(np.inf) > 1.01 * ok["objective"]).mean())
-        if len(ok) else np.nan,
-        "extremes_infeasible": int(best_extreme.isna().sum()),
-        "median_extreme_over_best": float((best_extreme / ok["objective"]).median()),
-        "max_extreme_over_best": float((best_extreme / ok["objective"]).max()),
-        "median_worst_over_best": float((ok["worst_feasible_objective"] / ok["objective"]).median()),
-    })
+    c4_rows.append(
+        {
+            "model": name,
+            "grid_points": len(part),
+            "feasible_points": len(ok),
+            "distinct_winners": int(ok["winner"].nunique()),
+            "share_on_server": float((ok["winner"] == 0).mean()) if len(ok) else np.nan,
+            "share_on_device": float((ok["winner"] == last).mean()) if len(ok) else np.nan,
+            "share_intermediate": float(((ok["winner"] > 0) & (ok["winner"] < last)).mean()) if len(ok) else np.nan,
+            "share_intermediate_by_1pct": float((best_extreme.fillna(np.inf) > 1.01 * ok["objective"]).mean())
+            if len(ok)
+            else np.nan,
+            "extremes_infeasible": int(best_extreme.isna().sum()),
+            "median_extreme_over_best": float((best_extreme / ok["objective"]).median()),
+            "max_extreme_over_best": float((best_extreme / ok["objective"]).max()),
+            "median_worst_over_best": float((ok["worst_feasible_objective"] / ok["objective"]).median()),
+        }
+    )
 c4 = pd.DataFrame(c4_rows)
 paths.write_csv(c4, "opt_c4_summary.csv")
 display(c4)
@@ -416,18 +507,43 @@ with tqdm(total=len(models) * fading_draws, desc="fading") as bar:
             fading_frames.append(frame)
             bar.update()
 fading_table = pd.concat(fading_frames, ignore_index=True)
-paths.write_csv(fading_table[["model", "draw", "fading", "scheme", "split", "status", "objective", "objective_norm",
-                              "rho_device", "rho_server", "power", "f_device", "f_server", "latency", "energy"]],
-                "opt_fading.csv")
+paths.write_csv(
+    fading_table[
+        [
+            "model",
+            "draw",
+            "fading",
+            "scheme",
+            "split",
+            "status",
+            "objective",
+            "objective_norm",
+            "rho_device",
+            "rho_server",
+            "power",
+            "f_device",
+            "f_server",
+            "latency",
+            "energy",
+        ]
+    ],
+    "opt_fading.csv",
+)
 
 proposed_by_draw = fading_table[fading_table["scheme"] == "proposed"].set_index(["model", "draw"])["objective"]
 summary_rows = []
 for (name, scheme), part in fading_table.groupby(["model", "scheme"], sort=False):
     ok = part[part["status"] == "optimal"].set_index(["model", "draw"])
     both = ok.index.intersection(proposed_by_draw.dropna().index)
-    summary_rows.append({"model": name, "scheme": scheme, "p_feasible": len(ok) / len(part),
-                         "mean_objective_norm": ok["objective_norm"].mean(),
-                         "mean_ratio_to_proposed": (ok.loc[both, "objective"] / proposed_by_draw[both]).mean()})
+    summary_rows.append(
+        {
+            "model": name,
+            "scheme": scheme,
+            "p_feasible": len(ok) / len(part),
+            "mean_objective_norm": ok["objective_norm"].mean(),
+            "mean_ratio_to_proposed": (ok.loc[both, "objective"] / proposed_by_draw[both]).mean(),
+        }
+    )
 fading_summary = pd.DataFrame(summary_rows)
 paths.write_csv(fading_summary, "opt_fading_summary.csv")
 display(fading_summary.pivot(index="scheme", columns="model").reindex(SCHEMES).round(4))
@@ -444,6 +560,7 @@ coinfer.figures.show("opt_fading")
 # the gap over $10^{-6} \bar b$ where the optimum is near zero); times are printed
 # here but never written to `data/` (they vary between runs).
 
+
 # %%
 def gap(value: float, reference: float, scale: float) -> float:
     """Relative gap; near a zero optimum (``magnitude`` at rho = 0) relative to ``1e-6 b_bar`` instead."""
@@ -455,11 +572,14 @@ agreement_rows, times = [], []
 for instance in tqdm(range(agreement_instances), desc="solve vs solve_reference"):
     name = models[int(rng.integers(len(models)))]
     split = int(rng.integers(len(rows_of[name])))
-    setting = {"latency_factor": float(np.exp(rng.uniform(np.log(0.05), np.log(20)))),
-               "energy_factor": float(np.exp(rng.uniform(np.log(0.05), np.log(20)))),
-               "distance": float(rng.uniform(50, 1000)), "fading": float(system.rayleigh_fading(rng)),
-               "energy_scope": str(rng.choice(system.ENERGY_SCOPES)),
-               "distortion_model": str(rng.choice(system.DISTORTION_MODELS))}
+    setting = {
+        "latency_factor": float(np.exp(rng.uniform(np.log(0.05), np.log(20)))),
+        "energy_factor": float(np.exp(rng.uniform(np.log(0.05), np.log(20)))),
+        "distance": float(rng.uniform(50, 1000)),
+        "fading": float(system.rayleigh_fading(rng)),
+        "energy_scope": str(rng.choice(system.ENERGY_SCOPES)),
+        "distortion_model": str(rng.choice(system.DISTORTION_MODELS)),
+    }
     problem = problems(name, **setting)[split]
     start = time.perf_counter()
     fast = optimise.solve(problem)
@@ -467,33 +587,55 @@ for instance in tqdm(range(agreement_instances), desc="solve vs solve_reference"
     slow = optimise.solve_reference(problem)
     times.append((middle - start, time.perf_counter() - middle))
     if fast.status == "optimal":
-        assert not system.evaluate(problem, system.Decision(fast.rho_device, fast.rho_server, fast.power,
-                                                            fast.f_device, fast.f_server), rtol=1e-6).violations
+        assert not system.evaluate(
+            problem,
+            system.Decision(fast.rho_device, fast.rho_server, fast.power, fast.f_device, fast.f_server),
+            rtol=1e-6,
+        ).violations
     both = fast.status == slow.status == "optimal"
-    agreement_rows.append({"instance": instance, "model": name, "split": split, **setting,
-                           "status_solve": fast.status, "status_reference": slow.status,
-                           "objective_solve": fast.objective, "objective_reference": slow.objective,
-                           "relative_gap": (gap(fast.objective, slow.objective, mean_scale(problem)) if both
-                                            else np.nan)})
+    agreement_rows.append(
+        {
+            "instance": instance,
+            "model": name,
+            "split": split,
+            **setting,
+            "status_solve": fast.status,
+            "status_reference": slow.status,
+            "objective_solve": fast.objective,
+            "objective_reference": slow.objective,
+            "relative_gap": (gap(fast.objective, slow.objective, mean_scale(problem)) if both else np.nan),
+        }
+    )
 agreement = pd.DataFrame(agreement_rows)
 paths.write_csv(agreement, "opt_solver_agreement.csv")
 
 times = np.array(times)
 both_optimal = agreement["relative_gap"].notna().to_numpy()
 agree = agreement["status_solve"] == agreement["status_reference"]
-summary = pd.DataFrame([{
-    "instances": len(agreement), "optimal (solve)": int((agreement["status_solve"] == "optimal").sum()),
-    "infeasible (solve)": int((agreement["status_solve"] == "infeasible").sum()),
-    "status agreement": float(agree.mean()),
-    "reference errors": int((agreement["status_reference"] == "solver_error").sum()),
-    "max relative gap": agreement["relative_gap"].max(), "median relative gap": agreement["relative_gap"].median(),
-    "median time solve (ms)": 1e3 * np.median(times[:, 0]), "median time reference (ms)": 1e3 * np.median(times[:, 1]),
-    "median time solve, optimal (ms)": 1e3 * np.median(times[both_optimal, 0]),
-    "median time reference, optimal (ms)": 1e3 * np.median(times[both_optimal, 1]),
-}])
+summary = pd.DataFrame(
+    [
+        {
+            "instances": len(agreement),
+            "optimal (solve)": int((agreement["status_solve"] == "optimal").sum()),
+            "infeasible (solve)": int((agreement["status_solve"] == "infeasible").sum()),
+            "status agreement": float(agree.mean()),
+            "reference errors": int((agreement["status_reference"] == "solver_error").sum()),
+            "max relative gap": agreement["relative_gap"].max(),
+            "median relative gap": agreement["relative_gap"].median(),
+            "median time solve (ms)": 1e3 * np.median(times[:, 0]),
+            "median time reference (ms)": 1e3 * np.median(times[:, 1]),
+            "median time solve, optimal (ms)": 1e3 * np.median(times[both_optimal, 0]),
+            "median time reference, optimal (ms)": 1e3 * np.median(times[both_optimal, 1]),
+        }
+    ]
+)
 display(summary.T)
-display(agreement.loc[~agree, ["instance", "model", "split", "status_solve", "status_reference", "objective_solve",
-                               "objective_reference"]])
+display(
+    agreement.loc[
+        ~agree,
+        ["instance", "model", "split", "status_solve", "status_reference", "objective_solve", "objective_reference"],
+    ]
+)
 
 coinfer.figures.show("opt_solver_agreement")
 
@@ -510,14 +652,18 @@ assert not both_optimal.any() or max_gap < 1e-3, f"max relative gap {max_gap:.2e
 # %%
 print("C3 (over all sweep points):")
 for row in c3.itertuples():
-    print(f"  {row.model:>18} vs {row.benchmark:<16}: proposed better at {row.proposed_better}/{row.points}, "
-          f"tie at {row.tie}, benchmark infeasible where proposed feasible at {row.only_proposed_feasible}, "
-          f"median ratio {row.median_ratio:.3g}")
+    print(
+        f"  {row.model:>18} vs {row.benchmark:<16}: proposed better at {row.proposed_better}/{row.points}, "
+        f"tie at {row.tie}, benchmark infeasible where proposed feasible at {row.only_proposed_feasible}, "
+        f"median ratio {row.median_ratio:.3g}"
+    )
 print("C4 (winner map):")
 for row in c4.itertuples():
-    print(f"  {row.model:>18}: {row.distinct_winners} distinct best splits; on-server {row.share_on_server:.0%}, "
-          f"on-device {row.share_on_device:.0%}, intermediate {row.share_intermediate:.0%}; "
-          f"best extreme / best median {row.median_extreme_over_best:.3g}, max {row.max_extreme_over_best:.3g}")
+    print(
+        f"  {row.model:>18}: {row.distinct_winners} distinct best splits; on-server {row.share_on_server:.0%}, "
+        f"on-device {row.share_on_device:.0%}, intermediate {row.share_intermediate:.0%}; "
+        f"best extreme / best median {row.median_extreme_over_best:.3g}, max {row.max_extreme_over_best:.3g}"
+    )
 
 # %% [markdown]
 # **C3 holds against fully on-device inference, maximum resources and a fixed ratio;
@@ -570,4 +716,3 @@ for row in c4.itertuples():
 #   rest (MiniLM at the lowest bandwidths with tight budgets). The choice still matters:
 #   the worst feasible split is a median 13.7x and 13.5x worse than the best, but the
 #   decision is binary, which the paper's claim about the split point does not suggest.
-

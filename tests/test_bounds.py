@@ -36,8 +36,10 @@ def test_norms_hand_computed() -> None:
 
 def test_bound_hand_computed_and_tight() -> None:
     model = _tiny_model()
-    pruned_w = {"0.weight": torch.tensor([[1.0, 0.0], [3.0, -1.0]], dtype=torch.float64),
-                "2.weight": model[2].weight.detach().clone()}
+    pruned_w = {
+        "0.weight": torch.tensor([[1.0, 0.0], [3.0, -1.0]], dtype=torch.float64),
+        "2.weight": model[2].weight.detach().clone(),
+    }
     x = torch.tensor([[1.0, 1.0], [0.0, 1.0]], dtype=torch.float64)
     # ||dW1|| = 2 (operator and entrywise), prod of later norms = 1, ||x||_1 = 2 and 1
     bound = bounds.layerwise_bound(model, pruned_w, x)
@@ -92,17 +94,33 @@ def test_parameter_distortion_rejects_mismatch() -> None:
 # --------------------------------------------------------------------------- property: never violated
 @settings(max_examples=60)
 @given(
-    depth=st.integers(1, 6), width=st.integers(1, 24), scale=st.sampled_from([0.1, 0.5, 1.0, 2.0, 4.0]),
-    ratio=st.floats(0.0, 0.99), seed=st.integers(0, 2**31), bias=st.booleans(),
-    activation=st.sampled_from(["relu", "relu6", "tanh"]), magnitude=st.booleans(),
+    depth=st.integers(1, 6),
+    width=st.integers(1, 24),
+    scale=st.sampled_from([0.1, 0.5, 1.0, 2.0, 4.0]),
+    ratio=st.floats(0.0, 0.99),
+    seed=st.integers(0, 2**31),
+    bias=st.booleans(),
+    activation=st.sampled_from(["relu", "relu6", "tanh"]),
+    magnitude=st.booleans(),
 )
 def test_bound_never_violated_on_random_mlps(depth, width, scale, ratio, seed, bias, activation, magnitude) -> None:
     rng = np.random.default_rng(seed)
-    model = experiments.random_network(rng, depth=depth, width=width, in_features=7, out_features=3,
-                                  weight_scale=scale, bias=bias, activation=activation)
+    model = experiments.random_network(
+        rng,
+        depth=depth,
+        width=width,
+        in_features=7,
+        out_features=3,
+        weight_scale=scale,
+        bias=bias,
+        activation=activation,
+    )
     weights = experiments.prunable_of(model)
-    pruned = (MagnitudeSweep(weights, scope="layer").pruned(ratio) if magnitude
-              else experiments.random_mask_weights(weights, ratio, rng))
+    pruned = (
+        MagnitudeSweep(weights, scope="layer").pruned(ratio)
+        if magnitude
+        else experiments.random_mask_weights(weights, ratio, rng)
+    )
     # random inputs plus scaled basis vectors, which attain the bound of a single linear layer
     x = torch.cat([torch.from_numpy(rng.normal(0.0, 2.0, (4, 7))), 2.0 * torch.eye(7, dtype=torch.float64)])
     rows = experiments.check_pair(model, pruned, x)
@@ -129,7 +147,9 @@ def test_bound_never_violated_on_random_cnns(seed, ratio, scale) -> None:
 def test_bound_holds_for_non_mask_changes(seed, factor, layer) -> None:
     """Scaled (e.g. quantised) weights and changed biases: the max-norm and bias terms keep the bound valid."""
     rng = np.random.default_rng(seed)
-    model = experiments.random_network(rng, depth=3, width=6, in_features=4, out_features=2, weight_scale=1.0, bias=True)
+    model = experiments.random_network(
+        rng, depth=3, width=6, in_features=4, out_features=2, weight_scale=1.0, bias=True
+    )
     modified = copy.deepcopy(model)
     with torch.no_grad():
         target = modified[2 * layer]
@@ -155,7 +175,9 @@ def _conv_matrix(conv: nn.Conv2d, shape: tuple[int, int, int]) -> torch.Tensor:
     n = int(np.prod(shape))
     basis = torch.eye(n, dtype=torch.float64).reshape(n, *shape)
     with torch.no_grad():
-        out = nn.functional.conv2d(basis, conv.weight.double(), None, conv.stride, conv.padding, conv.dilation, conv.groups)
+        out = nn.functional.conv2d(
+            basis, conv.weight.double(), None, conv.stride, conv.padding, conv.dilation, conv.groups
+        )
     return out.reshape(n, -1).T
 
 
@@ -236,7 +258,9 @@ def test_fold_batchnorm_linear_and_standalone() -> None:
 def test_rejects_unsupported_models() -> None:
     x = torch.randn(2, 3)
     with pytest.raises(ParameterError, match="GELU"):
-        bounds.sequential_output_bound(nn.Sequential(nn.Linear(3, 3), nn.GELU()), nn.Sequential(nn.Linear(3, 3), nn.GELU()), x)
+        bounds.sequential_output_bound(
+            nn.Sequential(nn.Linear(3, 3), nn.GELU()), nn.Sequential(nn.Linear(3, 3), nn.GELU()), x
+        )
     with pytest.raises(ParameterError, match="Sequential"):
         bounds.canonical_layers(nn.Linear(3, 3))
     train_bn = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))  # training mode

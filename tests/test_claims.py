@@ -15,16 +15,21 @@ def data(tmp_path, monkeypatch):
 
     def write(name, rows):
         pd.DataFrame(rows).to_csv(tmp_path / "data" / name, index=False)
+
     return write
 
 
 def c1_tables(write, violations=0, large_share=1.0):
     write("bound_summary.csv", [{"source": "random", "n_checks": 100, "violations": violations}])
     write("exact_bound_digits.csv", [{"n_inputs": 10, "violations_operator": 0, "violations_entrywise": 0}])
-    write("first_order_bound.csv", [
-        {"model": m, "ratio": r, "n_inputs": 10, "frac_holds": share}
-        for m in claims.FIRST_ORDER_MODELS for r, share in [(0.3, 0.5), (0.8, large_share), (0.9, 1.0)]
-    ])
+    write(
+        "first_order_bound.csv",
+        [
+            {"model": m, "ratio": r, "n_inputs": 10, "frac_holds": share}
+            for m in claims.FIRST_ORDER_MODELS
+            for r, share in [(0.3, 0.5), (0.8, large_share), (0.9, 1.0)]
+        ],
+    )
 
 
 def test_c1_holds_only_without_violations_and_with_a_reliable_first_order_bound(data):
@@ -40,15 +45,38 @@ def test_c1_holds_only_without_violations_and_with_a_reliable_first_order_bound(
 
 
 def c2_tables(write, laplace_like=(True, True, False), lb_holds=(True, True)):
-    write("weight_fit_verdicts.csv", [
-        {"model": m, "part": "layer", "n": n, "laplace_like": flag}
-        for m in claims.PRETRAINED_MODELS for n, flag in zip((10, 10, 5), laplace_like)
-    ])
-    write("pruning_param_distortion.csv", [
-        {"model": "minilm", "part": "all", "ratio": r, "quantisation": "q16", "lb_holds": ok, "measured_over_lb": 1.5}
-        for r, ok in zip((0.5, 0.9), lb_holds)
-    ] + [{"model": "minilm", "part": "all", "ratio": 0.0, "quantisation": "q16", "lb_holds": False,
-          "measured_over_lb": 0.0}])  # below c2_min_ratio: not counted
+    write(
+        "weight_fit_verdicts.csv",
+        [
+            {"model": m, "part": "layer", "n": n, "laplace_like": flag}
+            for m in claims.PRETRAINED_MODELS
+            for n, flag in zip((10, 10, 5), laplace_like, strict=True)
+        ],
+    )
+    write(
+        "pruning_param_distortion.csv",
+        [
+            {
+                "model": "minilm",
+                "part": "all",
+                "ratio": r,
+                "quantisation": "q16",
+                "lb_holds": ok,
+                "measured_over_lb": 1.5,
+            }
+            for r, ok in zip((0.5, 0.9), lb_holds, strict=True)
+        ]
+        + [
+            {
+                "model": "minilm",
+                "part": "all",
+                "ratio": 0.0,
+                "quantisation": "q16",
+                "lb_holds": False,
+                "measured_over_lb": 0.0,
+            }
+        ],
+    )  # below c2_min_ratio: not counted
 
 
 def test_c2_weighs_layers_by_weight_count_and_ignores_tiny_ratios(data):
@@ -64,11 +92,27 @@ def test_c2_weighs_layers_by_weight_count_and_ignores_tiny_ratios(data):
 def c3_table(write, proposed, benchmarks):
     rows = []
     for x, value in enumerate(proposed):
-        rows.append({"model": "m", "sweep": "s", "x": x, "scheme": "proposed",
-                     "status": "optimal" if value is not None else "infeasible", "objective": value})
+        rows.append(
+            {
+                "model": "m",
+                "sweep": "s",
+                "x": x,
+                "scheme": "proposed",
+                "status": "optimal" if value is not None else "infeasible",
+                "objective": value,
+            }
+        )
         for scheme, values in benchmarks.items():
-            rows.append({"model": "m", "sweep": "s", "x": x, "scheme": scheme,
-                         "status": "optimal" if values[x] is not None else "infeasible", "objective": values[x]})
+            rows.append(
+                {
+                    "model": "m",
+                    "sweep": "s",
+                    "x": x,
+                    "scheme": scheme,
+                    "status": "optimal" if values[x] is not None else "infeasible",
+                    "objective": values[x],
+                }
+            )
     write("opt_budget_sweep.csv", rows)
 
 
@@ -85,9 +129,19 @@ def test_c3_needs_never_worse_and_beating_both_extremes(data):
 
 
 def c4_table(write, objectives):
-    rows = [{"model": "m", "bandwidth": setting, "latency_factor": 1, "energy_factor": 1, "split": split,
-             "status": "optimal" if value is not None else "infeasible", "objective": value}
-            for setting, values in enumerate(objectives) for split, value in enumerate(values)]
+    rows = [
+        {
+            "model": "m",
+            "bandwidth": setting,
+            "latency_factor": 1,
+            "energy_factor": 1,
+            "split": split,
+            "status": "optimal" if value is not None else "infeasible",
+            "objective": value,
+        }
+        for setting, values in enumerate(objectives)
+        for split, value in enumerate(values)
+    ]
     write("opt_split_sweep.csv", rows)
 
 

@@ -12,10 +12,29 @@ import yaml
 from coinfer.cli import main
 from coinfer.system import make_problem
 
-WORKLOAD = dict(flops_device=2e9, flops_server=8e9, params_device=1e6, params_server=4e6, scale_device=0.02,
-                scale_server=0.03, feature_bits=2e5, latency_budget=0.05, energy_budget=0.02)
-KEYS = {"status", "rho_device", "rho_server", "power", "f_device", "f_server", "objective", "latency", "energy",
-        "reason"}
+WORKLOAD = dict(
+    flops_device=2e9,
+    flops_server=8e9,
+    params_device=1e6,
+    params_server=4e6,
+    scale_device=0.02,
+    scale_server=0.03,
+    feature_bits=2e5,
+    latency_budget=0.05,
+    energy_budget=0.02,
+)
+KEYS = {
+    "status",
+    "rho_device",
+    "rho_server",
+    "power",
+    "f_device",
+    "f_server",
+    "objective",
+    "latency",
+    "energy",
+    "reason",
+}
 
 
 def write(tmp_path, data, name="p.yaml"):
@@ -25,8 +44,9 @@ def write(tmp_path, data, name="p.yaml"):
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "coinfer", *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "coinfer", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_solve_prints_the_answer(tmp_path):
@@ -97,8 +117,13 @@ def test_bad_file_via_subprocess_names_the_field(tmp_path):
 
 
 def test_legal_extremes_answer(tmp_path, capsys):
-    for changes in ({"latency_budget": 1e40, "energy_budget": 1e40}, {"latency_budget": 1e-40},
-                    {"channel_gain": 1e-50}, {"flops_device": 1e50, "flops_server": 1e50}, {"feature_bits": 1e55}):
+    for changes in (
+        {"latency_budget": 1e40, "energy_budget": 1e40},
+        {"latency_budget": 1e-40},
+        {"channel_gain": 1e-50},
+        {"flops_device": 1e50, "flops_server": 1e50},
+        {"feature_bits": 1e55},
+    ):
         path = write(tmp_path, {**good(), **changes})
         assert main(["solve", str(path)]) == 0
         answer = json.loads(capsys.readouterr().out)

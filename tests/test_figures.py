@@ -24,9 +24,18 @@ def _bound_random() -> pd.DataFrame:
             for net in range(2):
                 for ratio in (0.0, 0.5, 0.9):
                     t = 0.0 if ratio == 0 else 1e-3 * (1 + net) * ratio
-                    rows.append({"network": net, "architecture": arch, "mask": mask, "ratio": ratio,
-                                 "tightness_operator_median": t, "tightness_operator_max": 2 * t,
-                                 "tightness_entrywise_median": t / 10, "tightness_entrywise_max": t / 5})
+                    rows.append(
+                        {
+                            "network": net,
+                            "architecture": arch,
+                            "mask": mask,
+                            "ratio": ratio,
+                            "tightness_operator_median": t,
+                            "tightness_operator_max": 2 * t,
+                            "tightness_entrywise_median": t / 10,
+                            "tightness_entrywise_max": t / 5,
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -34,27 +43,55 @@ def _bound_digits() -> pd.DataFrame:
     rows = []
     for scope in ("layer", "global"):
         for ratio in (0.0, 0.5, 0.9):
-            rows.append({"scope": scope, "ratio": ratio, "param_distortion": 100 * ratio,
-                         "output_distortion_mean": 10 * ratio, "accuracy": 0.97 - 0.5 * ratio,
-                         "tightness_operator_median": 1e-3 if ratio else np.nan,
-                         "tightness_entrywise_median": 1e-4 if ratio else np.nan})
+            rows.append(
+                {
+                    "scope": scope,
+                    "ratio": ratio,
+                    "param_distortion": 100 * ratio,
+                    "output_distortion_mean": 10 * ratio,
+                    "accuracy": 0.97 - 0.5 * ratio,
+                    "tightness_operator_median": 1e-3 if ratio else np.nan,
+                    "tightness_entrywise_median": 1e-4 if ratio else np.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def _rd_tables() -> dict[str, pd.DataFrame]:
     rho = np.array([0.0, 1e-3, 0.1, 0.5, 0.99])
-    curves = pd.concat([pd.DataFrame({"rho": rho, "q": q, "rate_bits": float(q), "d_lb_over_b": 2.0**-q + rho,
-                                      "d_mag_over_b": rho**2 / 2}) for q in (8, 16)], ignore_index=True)
-    real = pd.concat([pd.DataFrame({"layer": "all", "rho": rho, "bits": bits, "b": 0.1,
-                                    "distortion": 0.1 * rho**2 + 1e-9,
-                                    "d_mag_laplace": 0.05 * rho**2, "d_lb": 0.1 * 2.0**-(bits or 32)})
-                      for bits in (0, 8, 16)], ignore_index=True)
+    curves = pd.concat(
+        [
+            pd.DataFrame(
+                {"rho": rho, "q": q, "rate_bits": float(q), "d_lb_over_b": 2.0**-q + rho, "d_mag_over_b": rho**2 / 2}
+            )
+            for q in (8, 16)
+        ],
+        ignore_index=True,
+    )
+    real = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "layer": "all",
+                    "rho": rho,
+                    "bits": bits,
+                    "b": 0.1,
+                    "distortion": 0.1 * rho**2 + 1e-9,
+                    "d_mag_laplace": 0.05 * rho**2,
+                    "d_lb": 0.1 * 2.0 ** -(bits or 32),
+                }
+            )
+            for bits in (0, 8, 16)
+        ],
+        ignore_index=True,
+    )
     return {
         "rd_rate_function.csv": pd.DataFrame({"distortion_over_b": [1e-6, 1e-3, 1.0], "rate_bits": [19.9, 9.97, 0.0]}),
         "rd_curves.csv": curves,
         "rd_monte_carlo.csv": pd.DataFrame({"rho": rho, "n": 1000, "b": 0.05, "distortion": 0.05 * rho**2 / 2}),
-        "rd_crossover.csv": pd.DataFrame({"source": ["laplace_model"] * 2 + ["digits_mlp"], "q": [8, 16, 8],
-                                          "rho_crossover": [0.097, 0.0056, 0.0]}),
+        "rd_crossover.csv": pd.DataFrame(
+            {"source": ["laplace_model"] * 2 + ["digits_mlp"], "q": [8, 16, 8], "rho_crossover": [0.097, 0.0056, 0.0]}
+        ),
         "rd_digits_mlp.csv": real,
     }
 
@@ -62,14 +99,47 @@ def _rd_tables() -> dict[str, pd.DataFrame]:
 def _weight_tables() -> dict[str, pd.DataFrame]:
     sets = [("all", np.nan, ""), ("device", 1.0, "block1"), ("server", 1.0, "block1")]
     edges = np.linspace(-0.4, 0.4, 6)
-    hist = pd.concat([pd.DataFrame({"model": "minilm", "part": part, "split": split, "split_name": sname,
-                                    "bin_left": edges[:-1], "bin_right": edges[1:], "density": [0.1, 1, 3, 1, 0.1],
-                                    "half_range": 0.4, "n": 1000, "n_shown": 500}) for part, split, sname in sets])
-    fits = pd.DataFrame([{"model": "minilm", "part": part, "split": split, "family": family, "loc": 0.0, "scale": 0.1}
-                         for part, split, _ in sets for family in ("laplace", "gaussian")])
-    verdicts = pd.DataFrame([{"model": model, "part": "layer", "layer": f"l{i}", "loglik_gain": 0.1 * (i - 1),
-                              "ks_laplace": 0.02 * i, "ks_gaussian": 0.03, "laplace_like": i > 1}
-                             for model in ("digits_mlp", "minilm") for i in range(3)])
+    hist = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "model": "minilm",
+                    "part": part,
+                    "split": split,
+                    "split_name": sname,
+                    "bin_left": edges[:-1],
+                    "bin_right": edges[1:],
+                    "density": [0.1, 1, 3, 1, 0.1],
+                    "half_range": 0.4,
+                    "n": 1000,
+                    "n_shown": 500,
+                }
+            )
+            for part, split, sname in sets
+        ]
+    )
+    fits = pd.DataFrame(
+        [
+            {"model": "minilm", "part": part, "split": split, "family": family, "loc": 0.0, "scale": 0.1}
+            for part, split, _ in sets
+            for family in ("laplace", "gaussian")
+        ]
+    )
+    verdicts = pd.DataFrame(
+        [
+            {
+                "model": model,
+                "part": "layer",
+                "layer": f"l{i}",
+                "loglik_gain": 0.1 * (i - 1),
+                "ks_laplace": 0.02 * i,
+                "ks_gaussian": 0.03,
+                "laplace_like": i > 1,
+            }
+            for model in ("digits_mlp", "minilm")
+            for i in range(3)
+        ]
+    )
     return {"weight_histograms.csv": hist, "weight_fits.csv": fits, "weight_fit_verdicts.csv": verdicts}
 
 
@@ -78,19 +148,70 @@ _PARTS = [("all", np.nan, ""), ("device", 2.0, "block2"), ("server", 2.0, "block
 
 def _pruning_tables() -> dict[str, pd.DataFrame]:
     ratio = np.array([0.0, 0.5, 0.9])
-    curves = pd.concat([pd.DataFrame({"model": model, "part": part, "split": split, "split_name": sname, "ratio": ratio,
-                                      "quantisation": quant, "q_bound": q, "scale": 0.1, "measured": 0.1 * ratio + 1e-6,
-                                      "d_lb": 0.05 * ratio + 1e-7, "d_mag": 0.08 * ratio, "measured_over_lb": 2.0})
-                        for model in ("digits_mlp", "minilm") for part, split, sname in _PARTS
-                        for quant, q in (("none", 32), ("q8", 8))], ignore_index=True)
-    first = pd.concat([pd.DataFrame({"model": model, "part": part, "split": split, "split_name": sname,
-                                     "ratio": [0.5, 0.9], "frac_holds": [0.9, 1.0], "frac_holds_relative": [0.2, 0.5]})
-                       for model in ("digits_mlp", "minilm") for part, split, sname in _PARTS], ignore_index=True)
-    sweep = pd.concat([pd.DataFrame({"model": model, "part": part, "split": split, "split_name": sname, "ratio": ratio,
-                                     "subset": subset, "param_rel": ratio / 2, "out_rel": ratio / 3,
-                                     "metric": "test_accuracy", "metric_value": 1 - ratio / 2})
-                       for model in ("digits_mlp", "minilm") for part, split, sname in _PARTS
-                       for subset in ("calibration", "heldout")], ignore_index=True)
+    curves = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "model": model,
+                    "part": part,
+                    "split": split,
+                    "split_name": sname,
+                    "ratio": ratio,
+                    "quantisation": quant,
+                    "q_bound": q,
+                    "scale": 0.1,
+                    "measured": 0.1 * ratio + 1e-6,
+                    "d_lb": 0.05 * ratio + 1e-7,
+                    "d_mag": 0.08 * ratio,
+                    "measured_over_lb": 2.0,
+                }
+            )
+            for model in ("digits_mlp", "minilm")
+            for part, split, sname in _PARTS
+            for quant, q in (("none", 32), ("q8", 8))
+        ],
+        ignore_index=True,
+    )
+    first = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "model": model,
+                    "part": part,
+                    "split": split,
+                    "split_name": sname,
+                    "ratio": [0.5, 0.9],
+                    "frac_holds": [0.9, 1.0],
+                    "frac_holds_relative": [0.2, 0.5],
+                }
+            )
+            for model in ("digits_mlp", "minilm")
+            for part, split, sname in _PARTS
+        ],
+        ignore_index=True,
+    )
+    sweep = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "model": model,
+                    "part": part,
+                    "split": split,
+                    "split_name": sname,
+                    "ratio": ratio,
+                    "subset": subset,
+                    "param_rel": ratio / 2,
+                    "out_rel": ratio / 3,
+                    "metric": "test_accuracy",
+                    "metric_value": 1 - ratio / 2,
+                }
+            )
+            for model in ("digits_mlp", "minilm")
+            for part, split, sname in _PARTS
+            for subset in ("calibration", "heldout")
+        ],
+        ignore_index=True,
+    )
     return {"pruning_param_distortion.csv": curves, "first_order_bound.csv": first, "pruning_sweep.csv": sweep}
 
 
@@ -98,13 +219,34 @@ def _profile_tables() -> dict[str, pd.DataFrame]:
     rows, costs = [], []
     for model in ("digits_mlp", "minilm", "gpt2_xl"):
         for s in range(3):
-            rows.append({"model": model, "split": s, "split_name": f"b{s}", "flops_device": 10.0 * s,
-                         "flops_server": 10.0 * (2 - s), "params_device": 5 * s, "params_server": 5 * (2 - s),
-                         "feature_bits": 0 if s == 2 else 100 + s,
-                         "weights": "meta" if model == "gpt2_xl" else "pretrained"})
-            costs.append({"model": model, "split": s, "split_name": f"b{s}", "t_device": 1e-3 * s, "t_tx": 1e-3,
-                          "t_server": 1e-4 * (2 - s), "latency": 2e-3, "energy_device": 1e-3 * s, "energy_tx": 1e-3,
-                          "energy_server": 1e-2 * (2 - s), "energy": 2e-2})
+            rows.append(
+                {
+                    "model": model,
+                    "split": s,
+                    "split_name": f"b{s}",
+                    "flops_device": 10.0 * s,
+                    "flops_server": 10.0 * (2 - s),
+                    "params_device": 5 * s,
+                    "params_server": 5 * (2 - s),
+                    "feature_bits": 0 if s == 2 else 100 + s,
+                    "weights": "meta" if model == "gpt2_xl" else "pretrained",
+                }
+            )
+            costs.append(
+                {
+                    "model": model,
+                    "split": s,
+                    "split_name": f"b{s}",
+                    "t_device": 1e-3 * s,
+                    "t_tx": 1e-3,
+                    "t_server": 1e-4 * (2 - s),
+                    "latency": 2e-3,
+                    "energy_device": 1e-3 * s,
+                    "energy_tx": 1e-3,
+                    "energy_server": 1e-2 * (2 - s),
+                    "energy": 2e-2,
+                }
+            )
     return {"profiles.csv": pd.DataFrame(rows), "profile_costs.csv": pd.DataFrame(costs)}
 
 
@@ -112,28 +254,87 @@ _SCHEMES = ("proposed", "on_device", "on_server", "fixed_ratio", "max_resources"
 
 
 def _optimisation_tables() -> dict[str, pd.DataFrame]:
-    sweep = pd.DataFrame([{"model": "minilm", "sweep": sweep, "x": x, "scheme": scheme,
-                           "status": "infeasible" if (scheme == "on_device" and x < 1) else "optimal",
-                           "objective_norm": 0.1 / x * (1 + k)}
-                          for sweep in ("latency_budget", "bandwidth") for x in (0.1, 1.0, 10.0)
-                          for k, scheme in enumerate(_SCHEMES)])
-    decisions = pd.DataFrame([{"model": "minilm", "sweep": "latency_budget", "x": x, "status": "optimal", "split": 0,
-                               "rho_device": np.nan, "rho_server": 0.5, "power_share": 1.0, "f_device_share": np.nan,
-                               "f_server_share": 0.5, "t_device_share": 0.0, "t_tx_share": 0.2, "t_server_share": 0.8}
-                              for x in (0.1, 1.0)])
-    split = pd.DataFrame([{"model": "minilm", "bandwidth": b, "latency_factor": f, "split": s,
-                           "status": "infeasible" if s == 2 else "optimal",
-                           "objective_norm": np.nan if s == 2 else 0.1 * (s + 1) / f, "best": s == 0}
-                          for b in (5e5, 5e6) for f in (0.5, 2.0) for s in range(3)])
-    winners = pd.DataFrame([{"model": "minilm", "bandwidth": b, "latency_factor": f, "status": "optimal",
-                             "winner": 0 if b < 1e6 else 2} for b in (1e5, 1e6, 1e7) for f in (0.1, 1.0, 10.0)])
-    fading = pd.DataFrame([{"model": model, "scheme": scheme, "p_feasible": 1.0, "mean_objective_norm": 0.01 * (k + 1)}
-                           for model in ("minilm", "efficientnet_lite0") for k, scheme in enumerate(_SCHEMES)])
-    agreement = pd.DataFrame({"objective_reference": [1e-3, 1e-2, np.nan], "objective_solve": [1e-3, 1e-2, np.nan],
-                              "relative_gap": [1e-9, 2e-9, np.nan]})
-    return {"opt_budget_sweep.csv": sweep, "opt_decisions.csv": decisions, "opt_split_sweep.csv": split,
-            "opt_split_winners.csv": winners, "profiles.csv": _profile_tables()["profiles.csv"],
-            "opt_fading_summary.csv": fading, "opt_solver_agreement.csv": agreement}
+    sweep = pd.DataFrame(
+        [
+            {
+                "model": "minilm",
+                "sweep": sweep,
+                "x": x,
+                "scheme": scheme,
+                "status": "infeasible" if (scheme == "on_device" and x < 1) else "optimal",
+                "objective_norm": 0.1 / x * (1 + k),
+            }
+            for sweep in ("latency_budget", "bandwidth")
+            for x in (0.1, 1.0, 10.0)
+            for k, scheme in enumerate(_SCHEMES)
+        ]
+    )
+    decisions = pd.DataFrame(
+        [
+            {
+                "model": "minilm",
+                "sweep": "latency_budget",
+                "x": x,
+                "status": "optimal",
+                "split": 0,
+                "rho_device": np.nan,
+                "rho_server": 0.5,
+                "power_share": 1.0,
+                "f_device_share": np.nan,
+                "f_server_share": 0.5,
+                "t_device_share": 0.0,
+                "t_tx_share": 0.2,
+                "t_server_share": 0.8,
+            }
+            for x in (0.1, 1.0)
+        ]
+    )
+    split = pd.DataFrame(
+        [
+            {
+                "model": "minilm",
+                "bandwidth": b,
+                "latency_factor": f,
+                "split": s,
+                "status": "infeasible" if s == 2 else "optimal",
+                "objective_norm": np.nan if s == 2 else 0.1 * (s + 1) / f,
+                "best": s == 0,
+            }
+            for b in (5e5, 5e6)
+            for f in (0.5, 2.0)
+            for s in range(3)
+        ]
+    )
+    winners = pd.DataFrame(
+        [
+            {"model": "minilm", "bandwidth": b, "latency_factor": f, "status": "optimal", "winner": 0 if b < 1e6 else 2}
+            for b in (1e5, 1e6, 1e7)
+            for f in (0.1, 1.0, 10.0)
+        ]
+    )
+    fading = pd.DataFrame(
+        [
+            {"model": model, "scheme": scheme, "p_feasible": 1.0, "mean_objective_norm": 0.01 * (k + 1)}
+            for model in ("minilm", "efficientnet_lite0")
+            for k, scheme in enumerate(_SCHEMES)
+        ]
+    )
+    agreement = pd.DataFrame(
+        {
+            "objective_reference": [1e-3, 1e-2, np.nan],
+            "objective_solve": [1e-3, 1e-2, np.nan],
+            "relative_gap": [1e-9, 2e-9, np.nan],
+        }
+    )
+    return {
+        "opt_budget_sweep.csv": sweep,
+        "opt_decisions.csv": decisions,
+        "opt_split_sweep.csv": split,
+        "opt_split_winners.csv": winners,
+        "profiles.csv": _profile_tables()["profiles.csv"],
+        "opt_fading_summary.csv": fading,
+        "opt_solver_agreement.csv": agreement,
+    }
 
 
 _PROFILE_PARAMS = {"models": ["digits_mlp", "minilm"], "meta_models": ["gpt2_xl"]}
@@ -141,8 +342,11 @@ _PROFILE_PARAMS = {"models": ["digits_mlp", "minilm"], "meta_models": ["gpt2_xl"
 #: figure -> (its tables, expected number of lines on each axes with data, in order, parameter overrides).
 TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
     # 2 architectures x 2 masks x (median, max) + 2 digits scopes + the line at 1
-    "bound_tightness": ({"bound_random_networks.csv": _bound_random(), "bound_digits_mlp.csv": _bound_digits()},
-                        [11, 11], {}),
+    "bound_tightness": (
+        {"bound_random_networks.csv": _bound_random(), "bound_digits_mlp.csv": _bound_digits()},
+        [11, 11],
+        {},
+    ),
     # per scope: parameter and output distortion (left), accuracy (right)
     "bound_digits_mlp": ({"bound_digits_mlp.csv": _bound_digits()}, [4, 2], {}),
     # R(D); 2 D_LB + D_mag + Monte Carlo (+2 crossover verticals); float32 + 2 x (measured, D_LB) + Laplace D_mag

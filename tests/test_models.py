@@ -39,8 +39,12 @@ def _close(a, b) -> bool:
 def test_load_offline_eval_mode_and_sizes(zoo):
     name, model, batch = zoo
     assert all(not m.training for stage in model.stages() for m in stage.modules())
-    expected = {"digits_mlp": (17_226, 2), "digits_cnn": (8_378, 4),
-                "minilm": (22_565_376, 6), "efficientnet_lite0": (4_652_008, 16)}[name]
+    expected = {
+        "digits_mlp": (17_226, 2),
+        "digits_cnn": (8_378, 4),
+        "minilm": (22_565_376, 6),
+        "efficientnet_lite0": (4_652_008, 16),
+    }[name]
     assert (model.info["parameters"], model.num_blocks) == expected
     assert models.load_model(name) is model  # cached per process
 
@@ -65,7 +69,9 @@ def test_weights_partition_at_every_split(zoo):
         device, server = model.device_weights(split), model.server_weights(split)
         assert not set(device) & set(server)
         assert set(device) | set(server) == set(everything)
-        assert {id(w) for w in device.values()} | {id(w) for w in server.values()} == {id(w) for w in everything.values()}
+        assert {id(w) for w in device.values()} | {id(w) for w in server.values()} == {
+            id(w) for w in everything.values()
+        }
     assert model.device_weights(0) == {} and model.server_weights(model.num_blocks) == {}
 
 
@@ -122,8 +128,11 @@ def test_inputs_deterministic_and_seeded(name):
     first = lambda batch: models.feature_tensor(batch.inputs)  # noqa: E731
     assert torch.equal(first(a), first(b))
     assert not torch.equal(first(a), first(c))
-    assert a.size == 3 and a.input_bits == {"digits_mlp": 512, "digits_cnn": 512, "minilm": 2048,
-                                            "efficientnet_lite0": 224 * 224 * 3 * 8}[name]
+    assert (
+        a.size == 3
+        and a.input_bits
+        == {"digits_mlp": 512, "digits_cnn": 512, "minilm": 2048, "efficientnet_lite0": 224 * 224 * 3 * 8}[name]
+    )
 
 
 def test_calibration_and_heldout_are_disjoint():
@@ -133,7 +142,7 @@ def test_calibration_and_heldout_are_disjoint():
     assert not set(inputs.PHOTO_SOURCES["calibration"]) & set(inputs.PHOTO_SOURCES["heldout"])
     all_photos = inputs.photos("calibration") + inputs.photos("heldout")
     for i, a in enumerate(all_photos):  # no photo is bundled twice under two names (e.g. cat = chelsea)
-        assert not any(a.shape == b.shape and (a == b).all() for b in all_photos[i + 1:])
+        assert not any(a.shape == b.shape and (a == b).all() for b in all_photos[i + 1 :])
     # digits: calibration rows come from the training split, held-out rows are the test split
     data = models.load_digits_data(models.DIGITS_DATA_SEED)
     cal_x = models.model_inputs("digits_mlp", "calibration", 500).inputs
@@ -159,7 +168,9 @@ def test_task_metrics_on_known_cases():
     out = torch.tensor([[2.0, 1.0], [3.0, 0.0], [0.0, 1.0], [0.0, 5.0]])  # argmax 0, 0, 1, 1
     assert models.task_metric("efficientnet_lite0", ref, out) == ("top1_agreement", 0.5)
     assert models.task_metric("digits_mlp", ref, out, torch.tensor([0, 0, 0, 0])) == ("test_accuracy", 0.5)
-    name, cos = models.task_metric("minilm", torch.tensor([[1.0, 0.0], [1.0, 0.0]]), torch.tensor([[0.0, 2.0], [3.0, 3.0]]))
+    name, cos = models.task_metric(
+        "minilm", torch.tensor([[1.0, 0.0], [1.0, 0.0]]), torch.tensor([[0.0, 2.0], [3.0, 3.0]])
+    )
     assert name == "cosine_similarity" and cos == pytest.approx((0.0 + 2**-0.5) / 2)
     with pytest.raises(ValueError, match="labels"):
         models.task_metric("digits_cnn", ref, out)
@@ -199,8 +210,11 @@ def test_how_to_add_a_local_bert_checkpoint(monkeypatch):
     def my_bert_inputs(subset: str, n: int, seed: int) -> models.Batch:
         return inputs.text_batch(models.load_tokenizer(checkpoint), inputs.sentences(subset, n, seed))
 
-    monkeypatch.setitem(models.REGISTRY, "my_bert", models.ModelEntry(
-        my_bert, my_bert_inputs, models.logits_vector, models.cosine_metric, "my BERT encoder"))
+    monkeypatch.setitem(
+        models.REGISTRY,
+        "my_bert",
+        models.ModelEntry(my_bert, my_bert_inputs, models.logits_vector, models.cosine_metric, "my BERT encoder"),
+    )
     batch = models.model_inputs("my_bert", "heldout", 2)
     assert torch.equal(batch.inputs[0], models.model_inputs("minilm", "heldout", 2).inputs[0])
     out = models.load_model("my_bert").forward(batch.inputs)

@@ -45,7 +45,6 @@ def test_rerun_gives_identical_data_bytes(two_quick_runs):
 def test_manifests_agree_on_data(two_quick_runs):
     roots, _ = two_quick_runs
     data_lines = [
-        [line for line in (root / runner.MANIFEST_NAME).read_text().splitlines() if "  data/" in line]
-        for root in roots
+        [line for line in (root / runner.MANIFEST_NAME).read_text().splitlines() if "  data/" in line] for root in roots
     ]
     assert data_lines[0] == data_lines[1] and data_lines[0]

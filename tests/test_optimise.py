@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -14,8 +15,17 @@ from coinfer import optimise as opt
 from coinfer import rate_distortion as rd
 from coinfer.system import Decision, evaluate, make_problem, random_problem, unit_distortion
 
-WORKLOAD = dict(flops_device=2e9, flops_server=8e9, params_device=1e6, params_server=4e6, scale_device=0.02,
-                scale_server=0.03, feature_bits=2e5, latency_budget=0.05, energy_budget=0.02)
+WORKLOAD = dict(
+    flops_device=2e9,
+    flops_server=8e9,
+    params_device=1e6,
+    params_server=4e6,
+    scale_device=0.02,
+    scale_server=0.03,
+    feature_bits=2e5,
+    latency_budget=0.05,
+    energy_budget=0.02,
+)
 
 
 def agree(a: float, b: float) -> bool:
@@ -52,8 +62,9 @@ def grid_best(problem, n_rho=21, n_res=12) -> float:
     p = problem
     rho = np.linspace(0, p.rho_max, n_rho)
     frac = np.linspace(1 / n_res, 1, n_res)
-    rd_, rs, pw, fd, fs = np.meshgrid(rho, rho, frac * p.p_max, frac * p.f_device_max, frac * p.f_server_max,
-                                      indexing="ij", sparse=True)
+    rd_, rs, pw, fd, fs = np.meshgrid(
+        rho, rho, frac * p.p_max, frac * p.f_device_max, frac * p.f_server_max, indexing="ij", sparse=True
+    )
     if p.shared_ratio:
         rs = rd_ + 0 * rs
     wd, ws = (1 - rd_) * p.flops_device / p.flops_per_cycle_device, (1 - rs) * p.flops_server / p.flops_per_cycle_server
@@ -69,7 +80,8 @@ def grid_best(problem, n_rho=21, n_res=12) -> float:
         return dist(x, b, p.bits_per_weight) if dist else rd.magnitude_distortion(x, b)
 
     obj = (p.params_device * model(rd_, p.scale_device) + p.params_server * model(rs, p.scale_server)) / (
-        p.params_device + p.params_server)
+        p.params_device + p.params_server
+    )
     ok = (lat <= p.latency_budget) & (en <= p.energy_budget)
     obj = np.broadcast_to(obj, ok.shape)
     return float(obj[ok].min()) if ok.any() else math.inf
@@ -79,12 +91,18 @@ def grid_best(problem, n_rho=21, n_res=12) -> float:
 def test_no_grid_point_beats_the_optimum(seed):
     rng = np.random.default_rng(seed)
     problem = make_problem(
-        flops_device=float(rng.uniform(5e8, 5e9)), flops_server=float(rng.uniform(1e9, 2e10)),
-        params_device=float(rng.uniform(1e5, 1e7)), params_server=float(rng.uniform(1e5, 1e7)),
-        scale_device=float(rng.uniform(0.01, 0.05)), scale_server=float(rng.uniform(0.01, 0.05)),
-        feature_bits=float(rng.uniform(1e4, 1e6)), latency_budget=float(rng.uniform(0.02, 0.2)),
-        energy_budget=float(rng.uniform(0.005, 0.2)), distortion_model=["rd_bound", "magnitude"][seed % 2],
-        energy_scope=["system", "device"][(seed // 2) % 2], shared_ratio=seed >= 6,
+        flops_device=float(rng.uniform(5e8, 5e9)),
+        flops_server=float(rng.uniform(1e9, 2e10)),
+        params_device=float(rng.uniform(1e5, 1e7)),
+        params_server=float(rng.uniform(1e5, 1e7)),
+        scale_device=float(rng.uniform(0.01, 0.05)),
+        scale_server=float(rng.uniform(0.01, 0.05)),
+        feature_bits=float(rng.uniform(1e4, 1e6)),
+        latency_budget=float(rng.uniform(0.02, 0.2)),
+        energy_budget=float(rng.uniform(0.005, 0.2)),
+        distortion_model=["rd_bound", "magnitude"][seed % 2],
+        energy_scope=["system", "device"][(seed // 2) % 2],
+        shared_ratio=seed >= 6,
     )
     sol = opt.solve(problem)
     best = grid_best(problem)
@@ -108,22 +126,25 @@ def test_infeasible_instances_have_reasons(model):
 
 
 @pytest.mark.parametrize("model", ["rd_bound", "magnitude"])
-@pytest.mark.parametrize("changes", [
-    dict(flops_device=0.0, params_device=0.0),  # split 0: all on the server
-    dict(flops_server=0.0, params_server=0.0, feature_bits=0.0),  # split L: all on the device
-    dict(feature_bits=0.0),
-    dict(flops_device=0.0),  # parameters without FLOPs
-    dict(params_server=0.0),  # FLOPs without parameters: pruned for free
-    dict(energy_scope="device"),
-    dict(shared_ratio=True),
-    dict(shared_ratio=True, energy_scope="device"),
-    dict(rho_max=0.0),
-    dict(bits_per_weight=1),
-    dict(bits_per_weight=64),
-    dict(latency_budget=100.0, energy_budget=100.0),  # nothing binds
-    dict(energy_budget=100.0),  # latency alone binds
-    dict(latency_budget=10.0, energy_budget=0.002),  # energy binds hardest
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        dict(flops_device=0.0, params_device=0.0),  # split 0: all on the server
+        dict(flops_server=0.0, params_server=0.0, feature_bits=0.0),  # split L: all on the device
+        dict(feature_bits=0.0),
+        dict(flops_device=0.0),  # parameters without FLOPs
+        dict(params_server=0.0),  # FLOPs without parameters: pruned for free
+        dict(energy_scope="device"),
+        dict(shared_ratio=True),
+        dict(shared_ratio=True, energy_scope="device"),
+        dict(rho_max=0.0),
+        dict(bits_per_weight=1),
+        dict(bits_per_weight=64),
+        dict(latency_budget=100.0, energy_budget=100.0),  # nothing binds
+        dict(energy_budget=100.0),  # latency alone binds
+        dict(latency_budget=10.0, energy_budget=0.002),  # energy binds hardest
+    ],
+)
 def test_degenerate_and_edge_cases(model, changes):
     problem = make_problem(**WORKLOAD, distortion_model=model).replace(**changes)
     fast, ref = opt.solve(problem), opt.solve_reference(problem)
@@ -155,8 +176,17 @@ def test_budgets_exactly_at_the_floor():
 
 def test_latency_only_closed_form_magnitude():
     # One side, nothing sent, energy free: rho = 1 - T0 f_max c / F exactly.
-    problem = make_problem(**{**WORKLOAD, "flops_server": 0.0, "params_server": 0.0, "feature_bits": 0.0,
-                              "latency_budget": 0.01, "energy_budget": 100.0}, distortion_model="magnitude")
+    problem = make_problem(
+        **{
+            **WORKLOAD,
+            "flops_server": 0.0,
+            "params_server": 0.0,
+            "feature_bits": 0.0,
+            "latency_budget": 0.01,
+            "energy_budget": 100.0,
+        },
+        distortion_model="magnitude",
+    )
     sol = opt.solve(problem)
     assert sol.rho_device == pytest.approx(1 - 0.01 * 2e9 * 32 / 2e9, rel=1e-12)
     assert sol.f_device == 2e9
@@ -164,9 +194,14 @@ def test_latency_only_closed_form_magnitude():
 
 def test_absurd_but_legal_instance_is_feasible_in_original_variables():
     # Found by fuzzing: 1e20 s budget, tiny server FLOPs per cycle -> uplink power ~1e-22 W.
-    problem = make_problem(**{**WORKLOAD, "feature_bits": 1.36e8, "latency_budget": 1.06e20},
-                           flops_per_cycle_server=3.47e-12, psi_server=2.35e-26, noise_psd=1.18e-21,
-                           shared_ratio=True, bits_per_weight=4)
+    problem = make_problem(
+        **{**WORKLOAD, "feature_bits": 1.36e8, "latency_budget": 1.06e20},
+        flops_per_cycle_server=3.47e-12,
+        psi_server=2.35e-26,
+        noise_psd=1.18e-21,
+        shared_ratio=True,
+        bits_per_weight=4,
+    )
     sol = opt.solve(problem)
     assert sol.status == "optimal" and sol.reason is None
     assert evaluate(problem, sol.decision, rtol=1e-9).violations == []
@@ -176,7 +211,7 @@ def test_huge_and_tiny_budgets():
     problem = make_problem(**{**WORKLOAD, "latency_budget": 1e50, "energy_budget": 1e50})
     sol = opt.solve(problem)
     assert sol.status == "optimal"
-    assert sol.objective == pytest.approx((1e6 * 0.02 + 4e6 * 0.03) / 5e6 * 2.0 ** -16, rel=1e-12)
+    assert sol.objective == pytest.approx((1e6 * 0.02 + 4e6 * 0.03) / 5e6 * 2.0**-16, rel=1e-12)
     assert opt.solve(problem.replace(latency_budget=1e-50)).status == "infeasible"
     assert opt.solve(problem.replace(energy_budget=1e-50)).status == "infeasible"
 
@@ -196,7 +231,7 @@ def test_energy_rises_with_the_price_of_time():
         for x in np.linspace(math.log(floors[2]), math.log(m.nu_sat) + 5, 40):
             res = m.resources(math.exp(x))
             energies.append(m.energy(m.price_ratios(math.exp(x), res), res))
-        assert all(b >= a * (1 - 1e-10) for a, b in zip(energies, energies[1:]))
+        assert all(b >= a * (1 - 1e-10) for a, b in itertools.pairwise(energies))
 
 
 @settings(max_examples=200)
@@ -217,8 +252,11 @@ def test_uplink_exponent_solves_its_kkt_condition(log_r):
 
 
 @settings(max_examples=200)
-@given(rho=st.floats(0.0, 0.995), q=st.sampled_from([1, 2, 8, 16, 32, 64]),
-       model=st.sampled_from(["rd_bound", "magnitude"]))
+@given(
+    rho=st.floats(0.0, 0.995),
+    q=st.sampled_from([1, 2, 8, 16, 32, 64]),
+    model=st.sampled_from(["rd_bound", "magnitude"]),
+)
 def test_inverse_slope_inverts_slope(rho, q, model):
     rho0 = opt.flat_end(q) if model == "rd_bound" else 0.0
     s = opt._slope(rho, model, q)
@@ -251,8 +289,12 @@ def test_benchmarks_never_beat_the_proposed_optimum():
         if best.status != "optimal":
             continue
         checked += 1
-        for sol in (opt.solve_fixed_ratio(problem, 0.5 * problem.rho_max), opt.solve_max_resources(problem),
-                    opt.solve_shared_ratio(problem), opt.solve_local(problem, n_starts=4, seed=0)):
+        for sol in (
+            opt.solve_fixed_ratio(problem, 0.5 * problem.rho_max),
+            opt.solve_max_resources(problem),
+            opt.solve_shared_ratio(problem),
+            opt.solve_local(problem, n_starts=4, seed=0),
+        ):
             if sol.status == "optimal":
                 assert evaluate(problem, sol.decision, rtol=1e-9).violations == []
                 assert sol.objective >= best.objective * (1 - 1e-6) - 1e-12
@@ -301,9 +343,16 @@ def test_max_resources_against_a_fine_search(seed):
 def test_select_split_and_compare_schemes():
     base = make_problem(**{**WORKLOAD, "latency_budget": 0.1, "energy_budget": 0.3})
     total_f, total_n = 1e10, 5e6
-    problems = [base.replace(flops_device=total_f * s / 4, flops_server=total_f * (1 - s / 4),
-                             params_device=total_n * s / 4, params_server=total_n * (1 - s / 4),
-                             feature_bits=0.0 if s == 4 else [2e6, 5e5, 2e5, 1e5][s]) for s in range(5)]
+    problems = [
+        base.replace(
+            flops_device=total_f * s / 4,
+            flops_server=total_f * (1 - s / 4),
+            params_device=total_n * s / 4,
+            params_server=total_n * (1 - s / 4),
+            feature_bits=0.0 if s == 4 else [2e6, 5e5, 2e5, 1e5][s],
+        )
+        for s in range(5)
+    ]
     best, sols = opt.select_split(problems)
     feasible = [s for s in range(5) if sols[s].status == "optimal"]
     assert best == min(feasible, key=lambda s: sols[s].objective)

@@ -29,7 +29,7 @@ class Batch:
 def linear_chain(widths: list[int], seed: int = 0, device: str = "cpu") -> SplitModel:
     """Stem = first Linear, one block per further Linear (+ReLU), identity head."""
     torch.manual_seed(seed)
-    layers = [nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:])]
+    layers = [nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True)]
     blocks = [nn.Sequential(layer, nn.ReLU()) for layer in layers[1:]]
     model = SplitModel("chain", layers[0], blocks, [f"b{i}" for i in range(len(blocks))], nn.Identity())
     for stage in model.stages():
@@ -49,7 +49,7 @@ widths_strategy = st.lists(st.integers(1, 24), min_size=3, max_size=6)
 def test_linear_flops_are_analytic(widths, batch):
     model = linear_chain(widths)
     stages = profiles.stage_profiles(model, torch.randn(batch, widths[0]))
-    expected = [2 * a * b * batch for a, b in zip(widths[:-1], widths[1:])] + [0]
+    expected = [2 * a * b * batch for a, b in zip(widths[:-1], widths[1:], strict=True)] + [0]
     assert [s.flops for s in stages] == expected
     assert [s.output_elements for s in stages] == [w * batch for w in widths[1:]] + [widths[-1] * batch]
 
@@ -59,7 +59,7 @@ def test_linear_flops_are_analytic(widths, batch):
 def test_split_profiles_partition_the_model(widths, bits):
     model = linear_chain(widths)
     rows = profiles.profile_model(model, one_sample(widths), bits_per_element=bits)
-    total = sum(2 * a * b for a, b in zip(widths[:-1], widths[1:]))
+    total = sum(2 * a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
     all_params = sum(w.numel() for w in model.all_weights().values())
     assert [r.split for r in rows] == list(range(model.num_blocks + 1))
     for r in rows:
@@ -77,7 +77,8 @@ def test_split_profiles_partition_the_model(widths, bits):
         assert r.feature_bits == widths[r.split + 1] * bits
     # Device FLOPs grow with the split; the device at split s runs layers 0..s.
     for r in rows[1:-1]:
-        assert r.flops_device == sum(2 * a * b for a, b in zip(widths[: r.split + 2], widths[1: r.split + 2]))
+        pairs = zip(widths[: r.split + 2], widths[1 : r.split + 2], strict=False)
+        assert r.flops_device == sum(2 * a * b for a, b in pairs)
 
 
 def test_scales_are_laplace_fits_per_side_and_empty_side_borrows():
@@ -157,8 +158,7 @@ def test_zoo_meta_model_profiles_without_weights():
     seq_len = 16
     model = zoo.build_meta_model("llama_7b", seq_len)
     assert profiles.is_meta(model)
-    frame = profiles.profile_frame(model, zoo.meta_inputs("llama_7b", seq_len, 1), seq_len=seq_len,
-                                   assumed_scale=0.02)
+    frame = profiles.profile_frame(model, zoo.meta_inputs("llama_7b", seq_len, 1), seq_len=seq_len, assumed_scale=0.02)
     total = frame["flops_device"] + frame["flops_server"]
     params = frame["params_device"] + frame["params_server"]
     assert total.nunique() == 1 and params.nunique() == 1
@@ -174,16 +174,23 @@ def test_full_resource_costs_and_reference_budgets():
     costs = profiles.full_resource_costs(frame, distance=300.0)
     d = system.DEFAULTS
     gain = system.channel_gain(300.0)
-    rate = d["bandwidth"] * torch.log2(torch.tensor(1 + d["p_max"] * gain / (d["noise_psd"] * d["bandwidth"]),
-                                                    dtype=torch.float64)).item()
+    rate = (
+        d["bandwidth"]
+        * torch.log2(
+            torch.tensor(1 + d["p_max"] * gain / (d["noise_psd"] * d["bandwidth"]), dtype=torch.float64)
+        ).item()
+    )
     assert costs["t_device"].tolist() == pytest.approx(
-        (frame["flops_device"] / (d["flops_per_cycle_device"] * d["f_device_max"])).tolist(), rel=1e-9)
+        (frame["flops_device"] / (d["flops_per_cycle_device"] * d["f_device_max"])).tolist(), rel=1e-9
+    )
     assert costs["t_server"].tolist() == pytest.approx(
-        (frame["flops_server"] / (d["flops_per_cycle_server"] * d["f_server_max"])).tolist(), rel=1e-9)
+        (frame["flops_server"] / (d["flops_per_cycle_server"] * d["f_server_max"])).tolist(), rel=1e-9
+    )
     assert costs["t_tx"].tolist() == pytest.approx((frame["feature_bits"] / rate).tolist(), rel=1e-9)
     cycles_d = frame["flops_device"] / d["flops_per_cycle_device"]
     assert costs["energy_device"].tolist() == pytest.approx(
-        (d["pue_device"] * d["psi_device"] * cycles_d * d["f_device_max"] ** 2).tolist(), rel=1e-9)
+        (d["pue_device"] * d["psi_device"] * cycles_d * d["f_device_max"] ** 2).tolist(), rel=1e-9
+    )
     t_ref, e_ref = profiles.reference_budgets(frame, distance=300.0)
     assert t_ref == pytest.approx(costs["latency"].min()) and e_ref == pytest.approx(costs["energy"].min())
     assert costs["latency"].tolist() == pytest.approx((costs["t_device"] + costs["t_tx"] + costs["t_server"]).tolist())

@@ -272,14 +272,16 @@ def test_empty_part_is_a_no_op(mlp: SplitModel) -> None:
 
 @pytest.mark.parametrize("scope", ["global", "layer"])
 @pytest.mark.parametrize("bits", [None, 2, 8, 16])
-def test_sweep_distortion_curve_equals_pruned_copies(cnn: SplitModel, mlp: SplitModel, scope: str, bits: int | None) -> None:
+def test_sweep_distortion_curve_equals_pruned_copies(
+    cnn: SplitModel, mlp: SplitModel, scope: str, bits: int | None
+) -> None:
     grid = [0.0, 0.004, 0.1, 0.5, 0.93, 0.999, 1.0]
     for model in (cnn, mlp):
         weights = part_weights(model, "all")
         n = sum(w.numel() for w in weights.values())
         sweep = MagnitudeSweep(weights, scope=scope)
         curve = sweep.distortion(grid, bits=bits)
-        for ratio, value in zip(grid, curve):
+        for ratio, value in zip(grid, curve, strict=True):
             pruned = sweep.pruned(ratio, bits=bits)
             direct = sum(float((weights[k].double() - pruned[k].double()).abs().sum()) for k in weights) / n
             # the curve uses float64 quantisation errors; the copies hold float32 levels
@@ -311,14 +313,22 @@ def test_output_sweep_matches_pruned_models(mlp: SplitModel) -> None:
         pruned = prune_model(mlp, ratio, part=part, split=split)
         for subset, batch in batches.items():
             expected = output_distortion(mlp.forward(batch.inputs), pruned.forward(batch.inputs)).numpy()
-            rows = samples[(samples["part"] == part) & (samples["ratio"] == ratio) & (samples["subset"] == subset)
-                           & (samples["split"].isna() if split is None else samples["split"] == split)]
+            rows = samples[
+                (samples["part"] == part)
+                & (samples["ratio"] == ratio)
+                & (samples["subset"] == subset)
+                & (samples["split"].isna() if split is None else samples["split"] == split)
+            ]
             np.testing.assert_allclose(rows["out_l1"].to_numpy(), expected, rtol=1e-5, atol=1e-6)
             param = parameter_distortion(part_weights(mlp, part, split), part_weights(pruned, part, split))
             np.testing.assert_allclose(rows["param_l1"].to_numpy(), param, rtol=1e-6)
             acc = float((pruned.forward(batch.inputs).argmax(-1) == batch.labels).float().mean())
-            row = summary[(summary["part"] == part) & (summary["ratio"] == ratio) & (summary["subset"] == subset)
-                          & (summary["split"].isna() if split is None else summary["split"] == split)]
+            row = summary[
+                (summary["part"] == part)
+                & (summary["ratio"] == ratio)
+                & (summary["subset"] == subset)
+                & (summary["split"].isna() if split is None else summary["split"] == split)
+            ]
             assert row["metric_value"].iloc[0] == pytest.approx(acc)
     assert (samples.loc[samples["ratio"] == 0, "out_l1"] == 0).all()
 
@@ -326,8 +336,9 @@ def test_output_sweep_matches_pruned_models(mlp: SplitModel) -> None:
 def test_first_order_check_holds_on_its_own_fit_set(mlp: SplitModel) -> None:
     from coinfer.experiments import first_order_check, output_sweep
 
-    samples, _ = output_sweep("digits_mlp", mlp, [("all", None), ("device", 1)], [0.0, 0.3, 0.7, 0.95],
-                              _digits_batches(), progress=False)
+    samples, _ = output_sweep(
+        "digits_mlp", mlp, [("all", None), ("device", 1)], [0.0, 0.3, 0.7, 0.95], _digits_batches(), progress=False
+    )
     own = first_order_check(samples, fit_subset="calibration", test_subset="calibration")
     assert (own["frac_holds"] == 1.0).all() and (own["ratio_max"] <= 1.0 + 1e-12).all()
     assert (own["ratio_max"] == 1.0).groupby([own["part"], own["split"]], dropna=False).any().all()  # H is tight
@@ -363,8 +374,9 @@ def test_holds_from_and_splits(mlp: SplitModel) -> None:
 
     from coinfer.experiments import holds_from, interior_splits, part_configs
 
-    frame = pd.DataFrame({"g": ["a"] * 4 + ["b"] * 3, "ratio": [0.1, 0.2, 0.3, 0.4, 0.1, 0.2, 0.3],
-                          "ok": [1, 0, 1, 1, 1, 1, 0]})
+    frame = pd.DataFrame(
+        {"g": ["a"] * 4 + ["b"] * 3, "ratio": [0.1, 0.2, 0.3, 0.4, 0.1, 0.2, 0.3], "ok": [1, 0, 1, 1, 1, 1, 0]}
+    )
     out = holds_from(frame, "ok", by=["g"]).set_index("g")
     assert out.loc["a", "holds_from"] == 0.3 and out.loc["a", "frac"] == 0.75
     assert np.isnan(out.loc["b", "holds_from"])
@@ -388,7 +400,11 @@ def test_restricted_sweep_equals_a_fresh_sweep_of_the_part(mlp: SplitModel, cnn:
     from coinfer.experiments import part_configs
 
     grid = [0.0, 0.003, 0.25, 0.5, 0.8, 1.0]
-    tied = {"a": torch.tensor([1.0, -1.0, 0.5, 2.0]), "b": torch.tensor([-0.5, 1.0, 1.0]), "c": torch.tensor([0.5, -1.0])}
+    tied = {
+        "a": torch.tensor([1.0, -1.0, 0.5, 2.0]),
+        "b": torch.tensor([-0.5, 1.0, 1.0]),
+        "c": torch.tensor([0.5, -1.0]),
+    }
     cases = [(tied, ["b", "c"]), (tied, ["a", "b"]), (tied, ["b"])]
     for model in (mlp, cnn):
         whole = part_weights(model, "all")

@@ -10,7 +10,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coinfer.pruning import magnitude_mask, magnitude_order, mask_from_order, prune_count, prune_tensor, quantize_uniform
+from coinfer.pruning import (
+    magnitude_mask,
+    magnitude_order,
+    mask_from_order,
+    prune_count,
+    prune_tensor,
+    quantize_uniform,
+)
 
 sizes = st.integers(0, 500)
 ratios = st.floats(0.0, 1.0)
@@ -25,8 +32,18 @@ def _tensor(seed: int, n: int, dtype: torch.dtype = torch.float32, ties: bool = 
 # --------------------------------------------------------------------------- prune_count
 @pytest.mark.parametrize(
     ("n", "ratio", "expected"),
-    [(10, 0.0, 0), (10, 1.0, 10), (10, 0.25, 3), (10, 0.24, 2), (10, 0.35, 4), (4, 0.125, 1), (3, 0.5, 2), (0, 0.7, 0),
-     (1000, 0.999, 999), (7, 0.99, 7)],
+    [
+        (10, 0.0, 0),
+        (10, 1.0, 10),
+        (10, 0.25, 3),
+        (10, 0.24, 2),
+        (10, 0.35, 4),
+        (4, 0.125, 1),
+        (3, 0.5, 2),
+        (0, 0.7, 0),
+        (1000, 0.999, 999),
+        (7, 0.99, 7),
+    ],
 )
 def test_prune_count_examples(n, ratio, expected) -> None:
     assert prune_count(n, ratio) == expected

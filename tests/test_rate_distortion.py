@@ -34,7 +34,7 @@ def test_lower_bound_flat_while_entropy_exceeds_savings(q) -> None:
     np.testing.assert_allclose(rd.distortion_lower_bound(rho[flat], 2.0, q), 2.0 * 2.0**-q, rtol=1e-14)
     assert np.all(rd.distortion_lower_bound(rho[~flat], 2.0, q) >= 2.0 * 2.0**-q * (1 - 1e-14))
     # the flat part is an initial interval
-    assert flat[: np.argmin(flat)].all() and not flat[np.argmin(flat):].any()
+    assert flat[: np.argmin(flat)].all() and not flat[np.argmin(flat) :].any()
 
 
 @pytest.mark.parametrize("q", [1, 2, 4, 8, 16, 32])

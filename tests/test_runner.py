@@ -20,7 +20,8 @@ def run_cli(*args, cwd=ROOT):
 def snapshot(root: Path) -> dict[str, str]:
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*")) if p.is_file()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -59,8 +60,9 @@ def test_bad_profile_exits_2_with_one_line_and_outputs_untouched(tmp_path, outpu
     profile = tmp_path / "bad.yaml"
     profile.write_text(content)
     before = snapshot(output_root)
-    result = run_cli(sys.executable, "-m", "coinfer", "run", "--profile", str(profile),
-                     "--output-root", str(output_root))
+    result = run_cli(
+        sys.executable, "-m", "coinfer", "run", "--profile", str(profile), "--output-root", str(output_root)
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], result.stderr
@@ -68,8 +70,18 @@ def test_bad_profile_exits_2_with_one_line_and_outputs_untouched(tmp_path, outpu
 
 
 def test_unknown_notebook_in_only_exits_2(output_root):
-    result = run_cli(sys.executable, "-m", "coinfer", "run", "--profile", "quick", "--only", "08_nope",
-                     "--output-root", str(output_root))
+    result = run_cli(
+        sys.executable,
+        "-m",
+        "coinfer",
+        "run",
+        "--profile",
+        "quick",
+        "--only",
+        "08_nope",
+        "--output-root",
+        str(output_root),
+    )
     assert result.returncode == 2
     assert "notebook '08_nope' is not known" in result.stderr
     assert "Traceback" not in result.stderr
@@ -153,10 +165,23 @@ def test_inconsistent_combination_in_a_profile_is_rejected_before_running(tmp_pa
     profile = tmp_path / "p.yaml"
     profile.write_text("06_joint_optimisation:\n  bandwidth_range: [1.0e7, 1.0e6]\n")
     before = snapshot(output_root)
-    result = run_cli(sys.executable, "-m", "coinfer", "run", "--profile", str(profile),
-                     "--only", "06_joint_optimisation", "--output-root", str(output_root))
+    result = run_cli(
+        sys.executable,
+        "-m",
+        "coinfer",
+        "run",
+        "--profile",
+        str(profile),
+        "--only",
+        "06_joint_optimisation",
+        "--output-root",
+        str(output_root),
+    )
     assert result.returncode == 2
-    assert "06_joint_optimisation.bandwidth_range: got [10000000.0, 1000000.0]; expected [low, high] with low < high" in result.stderr
+    assert (
+        "06_joint_optimisation.bandwidth_range: got [10000000.0, 1000000.0]; expected [low, high] with low < high"
+        in result.stderr
+    )
     assert snapshot(output_root) == before
 
 

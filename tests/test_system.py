@@ -12,13 +12,34 @@ from hypothesis import strategies as st
 
 from coinfer import rate_distortion as rd
 from coinfer.system import (
-    DEFAULTS, Decision, Problem, channel_gain, evaluate, make_problem, noise_psd_from_dbm, objective_value,
-    path_loss_db, problems_for_splits, random_problem, rate, rayleigh_fading, unit_distortion,
+    DEFAULTS,
+    Decision,
+    Problem,
+    channel_gain,
+    evaluate,
+    make_problem,
+    noise_psd_from_dbm,
+    objective_value,
+    path_loss_db,
+    problems_for_splits,
+    random_problem,
+    rate,
+    rayleigh_fading,
+    unit_distortion,
 )
 from coinfer.validation import ParameterError
 
-WORKLOAD = dict(flops_device=2e9, flops_server=8e9, params_device=1e6, params_server=4e6, scale_device=0.02,
-                scale_server=0.03, feature_bits=2e5, latency_budget=0.05, energy_budget=0.02)
+WORKLOAD = dict(
+    flops_device=2e9,
+    flops_server=8e9,
+    params_device=1e6,
+    params_server=4e6,
+    scale_device=0.02,
+    scale_server=0.03,
+    feature_bits=2e5,
+    latency_budget=0.05,
+    energy_budget=0.02,
+)
 
 
 def base() -> dict:
@@ -32,12 +53,24 @@ def test_defaults_follow_spec7():
     assert DEFAULTS["channel_gain"] == pytest.approx(10 ** (-(128.1 + 37.6 * math.log10(0.2)) / 10))
     assert channel_gain(200.0, 0.5) == pytest.approx(0.5 * DEFAULTS["channel_gain"])
     assert noise_psd_from_dbm(-174.0) == pytest.approx(3.981e-21, rel=1e-3)
-    assert (DEFAULTS["f_device_max"], DEFAULTS["flops_per_cycle_device"], DEFAULTS["psi_device"],
-            DEFAULTS["pue_device"]) == (2e9, 32.0, 2e-29, 1.0)
-    assert (DEFAULTS["f_server_max"], DEFAULTS["flops_per_cycle_server"], DEFAULTS["psi_server"],
-            DEFAULTS["pue_server"]) == (10e9, 128.0, 1e-28, 2.0)
+    assert (
+        DEFAULTS["f_device_max"],
+        DEFAULTS["flops_per_cycle_device"],
+        DEFAULTS["psi_device"],
+        DEFAULTS["pue_device"],
+    ) == (2e9, 32.0, 2e-29, 1.0)
+    assert (
+        DEFAULTS["f_server_max"],
+        DEFAULTS["flops_per_cycle_server"],
+        DEFAULTS["psi_server"],
+        DEFAULTS["pue_server"],
+    ) == (10e9, 128.0, 1e-28, 2.0)
     assert (DEFAULTS["bandwidth"], DEFAULTS["p_max"], DEFAULTS["rho_max"], DEFAULTS["bits_per_weight"]) == (
-        5e6, 0.2, 0.99, 16)
+        5e6,
+        0.2,
+        0.99,
+        16,
+    )
     assert set(DEFAULTS) | set(WORKLOAD) == set(Problem.fields())
 
 
@@ -61,14 +94,38 @@ def test_round_trips(tmp_path):
 
 
 BAD = [
-    ("bandwidth", -5.0), ("bandwidth", 0.0), ("noise_psd", 0.0), ("channel_gain", -1e-10), ("p_max", 0),
-    ("rho_max", 1.0), ("rho_max", 1.5), ("rho_max", -0.1), ("scale_device", 0.0), ("scale_server", -1.0),
-    ("energy_scope", "cloud"), ("energy_scope", 1), ("distortion_model", "l2"), ("distortion_model", None),
-    ("bits_per_weight", 0), ("bits_per_weight", 65), ("bits_per_weight", 16.5), ("bits_per_weight", True),
-    ("flops_device", -1.0), ("params_server", -3), ("feature_bits", -8), ("latency_budget", 0.0),
-    ("energy_budget", -1.0), ("flops_device", True), ("flops_device", "1e9 flops"), ("psi_device", float("nan")),
-    ("f_device_max", float("inf")), ("shared_ratio", "yes"), ("shared_ratio", 1), ("flops_server", 1e300),
-    ("channel_gain", 1e-300), ("pue_server", [1.0]),
+    ("bandwidth", -5.0),
+    ("bandwidth", 0.0),
+    ("noise_psd", 0.0),
+    ("channel_gain", -1e-10),
+    ("p_max", 0),
+    ("rho_max", 1.0),
+    ("rho_max", 1.5),
+    ("rho_max", -0.1),
+    ("scale_device", 0.0),
+    ("scale_server", -1.0),
+    ("energy_scope", "cloud"),
+    ("energy_scope", 1),
+    ("distortion_model", "l2"),
+    ("distortion_model", None),
+    ("bits_per_weight", 0),
+    ("bits_per_weight", 65),
+    ("bits_per_weight", 16.5),
+    ("bits_per_weight", True),
+    ("flops_device", -1.0),
+    ("params_server", -3),
+    ("feature_bits", -8),
+    ("latency_budget", 0.0),
+    ("energy_budget", -1.0),
+    ("flops_device", True),
+    ("flops_device", "1e9 flops"),
+    ("psi_device", float("nan")),
+    ("f_device_max", float("inf")),
+    ("shared_ratio", "yes"),
+    ("shared_ratio", 1),
+    ("flops_server", 1e300),
+    ("channel_gain", 1e-300),
+    ("pue_server", [1.0]),
 ]
 
 
@@ -113,10 +170,20 @@ NUMERIC = [f for f in Problem.fields() if f not in ("energy_scope", "distortion_
 
 
 @settings(max_examples=150)
-@given(field=st.sampled_from(NUMERIC),
-       value=st.one_of(st.floats(max_value=-1e-300), st.just(float("nan")), st.just(float("inf")),
-                       st.just(-float("inf")), st.floats(min_value=1e61, allow_infinity=False), st.text(max_size=5),
-                       st.booleans(), st.none(), st.lists(st.integers(), max_size=2)))
+@given(
+    field=st.sampled_from(NUMERIC),
+    value=st.one_of(
+        st.floats(max_value=-1e-300),
+        st.just(float("nan")),
+        st.just(float("inf")),
+        st.just(-float("inf")),
+        st.floats(min_value=1e61, allow_infinity=False),
+        st.text(max_size=5),
+        st.booleans(),
+        st.none(),
+        st.lists(st.integers(), max_size=2),
+    ),
+)
 def test_random_bad_numbers_rejected(field, value):
     with pytest.raises(ParameterError) as info:
         Problem.from_dict({**base(), field: value})
@@ -134,7 +201,7 @@ def test_random_problems_are_valid(seed):
 @pytest.mark.parametrize("q", [1, 4, 8, 16, 32])
 def test_unit_distortion_matches_rate_distortion(model, q):
     rhos = np.concatenate([[0.0, 1e-12, 1e-6], np.linspace(0.001, 0.999, 101)])
-    expected = (rd.distortion_lower_bound(rhos, 1.0, q) if model == "rd_bound" else rd.magnitude_distortion(rhos, 1.0))
+    expected = rd.distortion_lower_bound(rhos, 1.0, q) if model == "rd_bound" else rd.magnitude_distortion(rhos, 1.0)
     got = [unit_distortion(float(r), model, q) for r in rhos]
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-16)
 
@@ -153,8 +220,10 @@ def test_evaluate_by_hand():
     e_d, e_s = 2e-29 * w_d * 1e18, 2 * 1e-28 * w_s * 25e18
     assert ev.energy == pytest.approx(e_d + e_s + 0.1 * 2e5 / r)
     assert evaluate(problem.replace(energy_scope="device"), d).energy == pytest.approx(e_d + 0.1 * 2e5 / r)
-    expected = (1e6 * 0.02 * float(rd.distortion_lower_bound(0.5, 1, 16))
-                + 4e6 * 0.03 * float(rd.distortion_lower_bound(0.25, 1, 16))) / 5e6
+    expected = (
+        1e6 * 0.02 * float(rd.distortion_lower_bound(0.5, 1, 16))
+        + 4e6 * 0.03 * float(rd.distortion_lower_bound(0.25, 1, 16))
+    ) / 5e6
     assert ev.objective == pytest.approx(expected, rel=1e-12)
     assert objective_value(problem, 0.5, 0.25) == pytest.approx(expected, rel=1e-12)
     assert [v.split()[0] for v in ev.violations] == ["energy"]  # 0.04 s fits 0.05 s; 0.23 J does not fit 0.02 J
@@ -168,19 +237,28 @@ def test_evaluate_flags_every_box_violation():
     text = " | ".join(ev.violations)
     for word in ("rho_device", "rho_server", "shared_ratio", "power", "f_device", "f_server"):
         assert word in text
-    ok = evaluate(make_problem(**{**WORKLOAD, "latency_budget": 10.0, "energy_budget": 10.0}),
-                  Decision(0.1, 0.1, 0.2, 2e9, 1e10))
+    ok = evaluate(
+        make_problem(**{**WORKLOAD, "latency_budget": 10.0, "energy_budget": 10.0}), Decision(0.1, 0.1, 0.2, 2e9, 1e10)
+    )
     assert ok.violations == []
 
 
 def test_rayleigh_and_profiles():
     draws = rayleigh_fading(np.random.default_rng(0), 20000)
     assert draws.min() >= 0 and abs(draws.mean() - 1) < 0.03
-    profile = pd.DataFrame({
-        "model": ["m"] * 3, "split": [2, 0, 1], "flops_device": [2e9, 0.0, 1e9], "flops_server": [0.0, 2e9, 1e9],
-        "params_device": [2e6, 0.0, 1e6], "params_server": [0.0, 2e6, 1e6], "feature_bits": [0.0, 1e5, 1e4],
-        "scale_device": [0.02, float("nan"), 0.02], "scale_server": [float("nan"), 0.03, 0.03],
-    })
+    profile = pd.DataFrame(
+        {
+            "model": ["m"] * 3,
+            "split": [2, 0, 1],
+            "flops_device": [2e9, 0.0, 1e9],
+            "flops_server": [0.0, 2e9, 1e9],
+            "params_device": [2e6, 0.0, 1e6],
+            "params_server": [0.0, 2e6, 1e6],
+            "feature_bits": [0.0, 1e5, 1e4],
+            "scale_device": [0.02, float("nan"), 0.02],
+            "scale_server": [float("nan"), 0.03, 0.03],
+        }
+    )
     problems = problems_for_splits(profile, latency_budget=0.1, energy_budget=1.0, distance=100.0)
     assert [p.flops_device for p in problems] == [0.0, 1e9, 2e9]
     assert problems[0].scale_device == 1.0 and problems[2].scale_server == 1.0

@@ -17,9 +17,9 @@ from coinfer.validation import ParameterError, read_yaml, require_known, require
         ("x: 1e3\n", {"x": 1000.0}),
         ("x: -2.5E-3\n", {"x": -0.0025}),
         ("x: true\n", {"x": True}),
-        ("x: yes\n", {"x": "yes"}),       # YAML 1.1 would say True
+        ("x: yes\n", {"x": "yes"}),  # YAML 1.1 would say True
         ("x: on\n", {"x": "on"}),
-        ("x: 1:30\n", {"x": "1:30"}),     # YAML 1.1 would say 90
+        ("x: 1:30\n", {"x": "1:30"}),  # YAML 1.1 would say 90
         ("x: 0x10\n", {"x": 16}),
         ("x: .inf\n", {"x": float("inf")}),
         ("x: ~\n", {"x": None}),

@@ -125,19 +125,28 @@ class Affine:
         """The float64 map of a Linear/Conv2d ``layer`` (optionally with ``weight`` in place of its own)."""
         w = (layer.weight if weight is None else weight).detach().double()
         if tuple(w.shape) != tuple(layer.weight.shape):
-            raise ParameterError(f"weights[{name}.weight]: shape {tuple(w.shape)}; expected {tuple(layer.weight.shape)}")
+            raise ParameterError(
+                f"weights[{name}.weight]: shape {tuple(w.shape)}; expected {tuple(layer.weight.shape)}"
+            )
         bias = None if layer.bias is None else layer.bias.detach().double()
         conv = None
         if isinstance(layer, nn.Conv2d):
             _check_conv(layer)
-            conv = {"stride": layer.stride, "padding": layer.padding, "dilation": layer.dilation, "groups": layer.groups}
+            conv = {
+                "stride": layer.stride,
+                "padding": layer.padding,
+                "dilation": layer.dilation,
+                "groups": layer.groups,
+            }
         return cls(name, w, bias, conv)
 
     def folded(self, bn: nn.Module) -> Affine:
         """This map followed by eval-mode ``bn``, as one map: ``W' = diag(s) W``, ``b' = s b + t``."""
         out_channels = self.weight.shape[0]
         if bn.num_features != out_channels:
-            raise ParameterError(f"model: BatchNorm has {bn.num_features} features; {self.name} has {out_channels} outputs")
+            raise ParameterError(
+                f"model: BatchNorm has {bn.num_features} features; {self.name} has {out_channels} outputs"
+            )
         scale, shift = _bn_scale_shift(bn)
         weight = self.weight * scale.reshape((-1,) + (1,) * (self.weight.dim() - 1))
         bias = shift if self.bias is None else scale * self.bias + shift
@@ -177,7 +186,8 @@ def fold_batchnorm(layer: nn.Module, bn: nn.Module) -> nn.Module:
     """
     if not isinstance(layer, AFFINE) or not isinstance(bn, _BATCHNORM):
         raise ParameterError(
-            f"fold_batchnorm: got ({type(layer).__name__}, {type(bn).__name__}); allowed (Linear|Conv2d, BatchNorm1d|2d)"
+            f"fold_batchnorm: got ({type(layer).__name__}, {type(bn).__name__}); "
+            "allowed (Linear|Conv2d, BatchNorm1d|2d)"
         )
     folded_map = Affine.of("layer", layer).folded(bn)
     folded = copy.deepcopy(layer).double()
@@ -197,9 +207,7 @@ def _leaf_modules(model: nn.Sequential, prefix: str = "") -> list[tuple[str, nn.
     return found
 
 
-def canonical_layers(
-    model: nn.Module, weights: Mapping[str, torch.Tensor] | None = None
-) -> list[Affine | nn.Module]:
+def canonical_layers(model: nn.Module, weights: Mapping[str, torch.Tensor] | None = None) -> list[Affine | nn.Module]:
     """``model`` as a float64 chain of :class:`Affine` maps (BatchNorm folded) and pass-through modules.
 
     ``weights`` (state-dict names such as ``"0.weight"``) replace the
@@ -218,7 +226,9 @@ def canonical_layers(
             layers.append(Affine.of(name, module, weights.pop(f"{name}.weight", None)))
             foldable = True
         elif isinstance(module, _BATCHNORM):
-            layers[-1:] = [layers[-1].folded(module)] if foldable else [*layers[-1:], _batchnorm_as_affine(name, module)]
+            layers[-1:] = (
+                [layers[-1].folded(module)] if foldable else [*layers[-1:], _batchnorm_as_affine(name, module)]
+            )
             foldable = False
         elif isinstance(module, PASS_THROUGH):
             layers.append(module)
@@ -317,14 +327,14 @@ def layerwise_bound(
         layers_hat = canonical_layers(model, modified)
     else:
         layers_hat = canonical_layers(modified)
-    if len(layers) != len(layers_hat) or any(type(a) is not type(b) for a, b in zip(layers, layers_hat)):
+    if len(layers) != len(layers_hat) or any(type(a) is not type(b) for a, b in zip(layers, layers_hat, strict=True)):
         raise ParameterError("modified: architecture differs from model (SPEC 3 compares copies of one network)")
     if x.dim() == 0:
         raise ParameterError("x: got a scalar; expected a batch of inputs")
     h = x.detach().double()
     batch = h.shape[0]
     op_raw, ent_raw, norms, d_op, d_ent = [], [], [], [], []
-    for layer, layer_hat in zip(layers, layers_hat):
+    for layer, layer_hat in zip(layers, layers_hat, strict=True):
         if not isinstance(layer, Affine):
             h = layer(h)
             continue
@@ -341,15 +351,20 @@ def layerwise_bound(
     if not norms:
         raise ParameterError("model: has no Linear or Conv2d layer")
     downstream = np.ones(len(norms))  # prod_{k>l} norms[k], right to left
-    for l in range(len(norms) - 2, -1, -1):
-        downstream[l] = downstream[l + 1] * norms[l + 1]
+    for k in range(len(norms) - 2, -1, -1):
+        downstream[k] = downstream[k + 1] * norms[k + 1]
     factor = torch.tensor(downstream, dtype=torch.float64).unsqueeze(1)
     terms_op = factor * torch.stack(op_raw)
     terms_ent = factor * torch.stack(ent_raw)
     return LayerwiseBound(
-        operator=terms_op.sum(dim=0), entrywise=terms_ent.sum(dim=0),
-        terms_operator=terms_op, terms_entrywise=terms_ent,
-        norms=norms, delta_operator=d_op, delta_entrywise=d_ent, output=h,
+        operator=terms_op.sum(dim=0),
+        entrywise=terms_ent.sum(dim=0),
+        terms_operator=terms_op,
+        terms_entrywise=terms_ent,
+        norms=norms,
+        delta_operator=d_op,
+        delta_entrywise=d_ent,
+        output=h,
     )
 
 
@@ -378,7 +393,9 @@ def forward_float64(
     return torch.func.functional_call(model, state, (x.detach().double(),))
 
 
-def bound_violated(output_dist: torch.Tensor | np.ndarray, bound: torch.Tensor | np.ndarray, rtol: float = RTOL) -> np.ndarray:
+def bound_violated(
+    output_dist: torch.Tensor | np.ndarray, bound: torch.Tensor | np.ndarray, rtol: float = RTOL
+) -> np.ndarray:
     """Boolean per sample: not ``output_dist <= bound * (1 + rtol)`` (a violation means a bug; NaN counts as one)."""
     out = np.asarray(output_dist, dtype=float)
     b = np.asarray(bound, dtype=float)

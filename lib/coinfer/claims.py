@@ -20,12 +20,12 @@ from coinfer.paths import data_dir, read_csv, write_json, write_text
 #: SPEC 1 statements, verbatim in substance.
 STATEMENTS = {
     "C1": "The output distortion of a pruned model is upper-bounded by its parameter distortion (a theorem); "
-          "in experiments the parameter distortion is a reliable bound for large pruning ratios (about 0.5-0.7 and above).",
+    "in experiments the parameter distortion is a reliable bound for large pruning ratios (about 0.5-0.7 and above).",
     "C2": "Rate-distortion theory lower-bounds the parameter distortion as a function of the pruning ratio; "
-          "model weights are close to Laplacian.",
+    "model weights are close to Laplacian.",
     "C3": "Jointly optimising pruning ratios, transmit power and CPU frequencies under latency, energy and resource "
-          "limits beats the benchmarks (fully on-device, fully on-server, fixed ratio, maximum resources, shared ratio, "
-          "local non-convex solver).",
+    "limits beats the benchmarks (fully on-device, fully on-server, fixed ratio, maximum resources, shared ratio, "
+    "local non-convex solver).",
     "C4": "The split point is critical in resource-limited, heterogeneous settings.",
 }
 
@@ -88,7 +88,9 @@ def claim_c1(t: Thresholds = THRESHOLDS) -> dict:
     summary = read_csv("bound_summary.csv")
     exact = read_csv("exact_bound_digits.csv")
     first_order = read_csv("first_order_bound.csv")
-    violations = int(summary["violations"].sum() + exact["violations_operator"].sum() + exact["violations_entrywise"].sum())
+    violations = int(
+        summary["violations"].sum() + exact["violations_operator"].sum() + exact["violations_entrywise"].sum()
+    )
     checks = int(summary["n_checks"].sum() + (exact["n_inputs"]).sum())
     large, small = {}, {}
     for model in FIRST_ORDER_MODELS:
@@ -100,13 +102,18 @@ def claim_c1(t: Thresholds = THRESHOLDS) -> dict:
     holds = violations <= t.c1_max_violations and all(v >= t.c1_min_holding_fraction for v in large.values())
     return {
         "id": "C1",
-        "criterion": (f"(a) no violation of the SPEC 3 bound in any exact check (random networks, digits MLP); "
-                      f"(b) for {', '.join(FIRST_ORDER_MODELS)}: the first-order bound fitted on calibration inputs "
-                      f"holds on >= {t.c1_min_holding_fraction:.0%} of held-out (input, ratio) pairs with ratio >= "
-                      f"{t.c1_large_ratio}"),
-        "measured": {"exact_checks": checks, "exact_violations": violations,
-                     "first_order_holding_share_large_ratio": large,
-                     "first_order_holding_share_ratio_below_0.5": small},
+        "criterion": (
+            f"(a) no violation of the SPEC 3 bound in any exact check (random networks, digits MLP); "
+            f"(b) for {', '.join(FIRST_ORDER_MODELS)}: the first-order bound fitted on calibration inputs "
+            f"holds on >= {t.c1_min_holding_fraction:.0%} of held-out (input, ratio) pairs with ratio >= "
+            f"{t.c1_large_ratio}"
+        ),
+        "measured": {
+            "exact_checks": checks,
+            "exact_violations": violations,
+            "first_order_holding_share_large_ratio": large,
+            "first_order_holding_share_ratio_below_0.5": small,
+        },
         "holds": bool(holds),
         "figures": ["bound_tightness", "pruning_first_order_bound"],
         "notebooks": ["01_distortion_bound", "04_pruning_distortion"],
@@ -119,27 +126,42 @@ def claim_c2(t: Thresholds = THRESHOLDS) -> dict:
     distortion = read_csv("pruning_param_distortion.csv")
     layers = verdicts[verdicts["part"] == "layer"]
     laplace_share = {
-        model: _share(layers.loc[layers["model"] == model, "laplace_like"].astype(float),
-                      layers.loc[layers["model"] == model, "n"])
+        model: _share(
+            layers.loc[layers["model"] == model, "laplace_like"].astype(float),
+            layers.loc[layers["model"] == model, "n"],
+        )
         for model in PRETRAINED_MODELS
     }
     points = distortion[distortion["ratio"] >= t.c2_min_ratio]
     bound_share = {q: _share(group["lb_holds"].astype(float)) for q, group in points.groupby("quantisation")}
     worst = points.loc[points["measured_over_lb"].idxmin()] if len(points) else None
     overall = _share(points["lb_holds"].astype(float))
-    holds = all(v >= t.c2_min_laplace_weight_share for v in laplace_share.values()) and overall >= t.c2_min_bound_fraction
+    holds = (
+        all(v >= t.c2_min_laplace_weight_share for v in laplace_share.values()) and overall >= t.c2_min_bound_fraction
+    )
     return {
         "id": "C2",
-        "criterion": (f"(a) in each of {', '.join(PRETRAINED_MODELS)}, >= {t.c2_min_laplace_weight_share:.0%} of the "
-                      f"prunable weights sit in layers where the Laplace fit beats the Gaussian fit (log-likelihood); "
-                      f"(b) measured magnitude-pruning distortion (kept weights unquantised vs q=32, or q-bit "
-                      f"quantised vs q) >= D_LB(ratio; q, fitted b) at >= {t.c2_min_bound_fraction:.0%} of points "
-                      f"with ratio >= {t.c2_min_ratio}"),
-        "measured": {"laplace_weight_share": laplace_share, "bound_holding_share": overall,
-                     "bound_holding_share_by_quantisation": bound_share,
-                     "smallest_measured_over_bound": None if worst is None else {
-                         "model": worst["model"], "part": worst["part"], "ratio": float(worst["ratio"]),
-                         "quantisation": worst["quantisation"], "value": float(worst["measured_over_lb"])}},
+        "criterion": (
+            f"(a) in each of {', '.join(PRETRAINED_MODELS)}, >= {t.c2_min_laplace_weight_share:.0%} of the "
+            f"prunable weights sit in layers where the Laplace fit beats the Gaussian fit (log-likelihood); "
+            f"(b) measured magnitude-pruning distortion (kept weights unquantised vs q=32, or q-bit "
+            f"quantised vs q) >= D_LB(ratio; q, fitted b) at >= {t.c2_min_bound_fraction:.0%} of points "
+            f"with ratio >= {t.c2_min_ratio}"
+        ),
+        "measured": {
+            "laplace_weight_share": laplace_share,
+            "bound_holding_share": overall,
+            "bound_holding_share_by_quantisation": bound_share,
+            "smallest_measured_over_bound": None
+            if worst is None
+            else {
+                "model": worst["model"],
+                "part": worst["part"],
+                "ratio": float(worst["ratio"]),
+                "quantisation": worst["quantisation"],
+                "value": float(worst["measured_over_lb"]),
+            },
+        },
         "holds": bool(holds),
         "figures": ["weight_histograms", "pruning_c2_distortion"],
         "notebooks": ["03_weight_distributions", "04_pruning_distortion"],
@@ -151,8 +173,9 @@ def claim_c3(t: Thresholds = THRESHOLDS) -> dict:
     sweep = read_csv("opt_budget_sweep.csv")
     keys = ["model", "sweep", "x"]
     table = sweep.pivot_table(index=keys, columns="scheme", values="objective", aggfunc="first")
-    feasible = sweep.assign(ok=sweep["status"] == "optimal").pivot_table(index=keys, columns="scheme", values="ok",
-                                                                         aggfunc="first")
+    feasible = sweep.assign(ok=sweep["status"] == "optimal").pivot_table(
+        index=keys, columns="scheme", values="ok", aggfunc="first"
+    )
     proposed_ok = feasible["proposed"].astype(bool)
     per_scheme: dict[str, dict] = {}
     worse_total = 0
@@ -172,14 +195,17 @@ def claim_c3(t: Thresholds = THRESHOLDS) -> dict:
             "points_only_proposed_feasible": int((proposed_ok & ~bench_ok).sum()),
             "median_relative_margin_where_both_feasible": float(margin.median()) if len(margin) else float("nan"),
         }
-    holds = worse_total == 0 and all(per_scheme[s]["share_beaten"] >= t.c3_min_share_beaten
-                                     for s in EXTREME_SCHEMES if s in per_scheme)
+    holds = worse_total == 0 and all(
+        per_scheme[s]["share_beaten"] >= t.c3_min_share_beaten for s in EXTREME_SCHEMES if s in per_scheme
+    )
     return {
         "id": "C3",
-        "criterion": (f"over all budget, bandwidth and distance sweep points: the proposed design is never worse than "
-                      f"a benchmark (relative tolerance {t.c3_tolerance:g}), and beats fully on-device and fully "
-                      f"on-server (objective lower by >= {t.c3_min_margin:.0%}, or feasible where they are not) at >= "
-                      f"{t.c3_min_share_beaten:.0%} of the points where it is feasible"),
+        "criterion": (
+            f"over all budget, bandwidth and distance sweep points: the proposed design is never worse than "
+            f"a benchmark (relative tolerance {t.c3_tolerance:g}), and beats fully on-device and fully "
+            f"on-server (objective lower by >= {t.c3_min_margin:.0%}, or feasible where they are not) at >= "
+            f"{t.c3_min_share_beaten:.0%} of the points where it is feasible"
+        ),
         "measured": {"points_where_proposed_is_worse": worse_total, "by_benchmark": per_scheme},
         "holds": bool(holds),
         "figures": ["opt_budget_sweep", "opt_fading"],
@@ -198,8 +224,9 @@ def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
     settings = ["bandwidth", "latency_factor", "energy_factor"]
     per_model = {}
     for model, rows in sweep.groupby("model", sort=True):
-        objective = rows.assign(value=np.where(rows["status"] == "optimal", rows["objective"], np.inf)) \
-            .pivot_table(index=settings, columns="split", values="value", aggfunc="first")
+        objective = rows.assign(value=np.where(rows["status"] == "optimal", rows["objective"], np.inf)).pivot_table(
+            index=settings, columns="split", values="value", aggfunc="first"
+        )
         objective = objective[np.isfinite(objective).any(axis=1)]  # settings where some split is feasible
         best = objective.min(axis=1)
         # Splits within tie_tolerance of the best tie (the objective's floor is reached by several splits);
@@ -217,13 +244,18 @@ def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
             "best_fixed_split": fixed,
             "best_fixed_split_worst_regret": float(worst_regret[fixed]),
         }
-    holds = any(m["distinct_winning_splits"] >= t.c4_min_distinct_winners
-                and m["best_fixed_split_worst_regret"] >= t.c4_min_regret for m in per_model.values())
+    holds = any(
+        m["distinct_winning_splits"] >= t.c4_min_distinct_winners
+        and m["best_fixed_split_worst_regret"] >= t.c4_min_regret
+        for m in per_model.values()
+    )
     return {
         "id": "C4",
-        "criterion": (f"for some model, across the bandwidth x budget grid the best split changes (>= "
-                      f"{t.c4_min_distinct_winners} distinct winners) and the best single fixed split loses >= "
-                      f"{t.c4_min_regret:.0%} objective (or feasibility) against per-setting split selection somewhere"),
+        "criterion": (
+            f"for some model, across the bandwidth x budget grid the best split changes (>= "
+            f"{t.c4_min_distinct_winners} distinct winners) and the best single fixed split loses >= "
+            f"{t.c4_min_regret:.0%} objective (or feasibility) against per-setting split selection somewhere"
+        ),
         "measured": {"by_model": per_model},
         "holds": bool(holds),
         "figures": ["opt_split_objective", "opt_split_winner"],
@@ -261,13 +293,17 @@ def _compact(measured: dict) -> str:
 
 def render_markdown(claims: list[dict]) -> str:
     """The claims table in Markdown (what the README links)."""
-    lines = ["| claim | statement | criterion (fixed in advance) | measured | verdict | figures | notebooks |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| claim | statement | criterion (fixed in advance) | measured | verdict | figures | notebooks |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for claim in claims:
         figures = ", ".join(f"[{f}](../figures/{f}.png)" for f in claim["figures"])
         verdict = "**holds**" if claim["holds"] else "**does not hold**"
-        lines.append(f"| {claim['id']} | {claim['statement']} | {claim['criterion']} | {_compact(claim['measured'])} "
-                     f"| {verdict} | {figures} | {', '.join(claim['notebooks'])} |")
+        lines.append(
+            f"| {claim['id']} | {claim['statement']} | {claim['criterion']} | {_compact(claim['measured'])} "
+            f"| {verdict} | {figures} | {', '.join(claim['notebooks'])} |"
+        )
     return "# Claims report\n\nGenerated by `notebooks/07_figures.py` from `data/`.\n\n" + "\n".join(lines) + "\n"
 
 

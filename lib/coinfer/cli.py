@@ -26,12 +26,19 @@ def _json_value(value):
 
 
 def add_solve_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("solve", allow_abbrev=False, help="solve one problem file (SPEC 8) and print the answer as JSON")
+    parser = sub.add_parser(
+        "solve", allow_abbrev=False, help="solve one problem file (SPEC 8) and print the answer as JSON"
+    )
     parser.add_argument("problem", help="flat YAML file with the SPEC 8 fields (SI units)")
-    parser.add_argument("--reference", action="store_true",
-                        help="use the cvxpy reference solver instead of the fast one")
-    parser.add_argument("--solver", default="CLARABEL", choices=("CLARABEL", "SCS"),
-                        help="conic solver for --reference (default CLARABEL)")
+    parser.add_argument(
+        "--reference", action="store_true", help="use the cvxpy reference solver instead of the fast one"
+    )
+    parser.add_argument(
+        "--solver",
+        default="CLARABEL",
+        choices=("CLARABEL", "SCS"),
+        help="conic solver for --reference (default CLARABEL)",
+    )
     parser.set_defaults(handler=run_solve)
 
 
@@ -50,13 +57,24 @@ def run_solve(args: argparse.Namespace) -> int:
 
 
 def add_run_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("run", allow_abbrev=False, help="execute the notebooks with papermill (what run_all.sh calls)")
+    parser = sub.add_parser(
+        "run", allow_abbrev=False, help="execute the notebooks with papermill (what run_all.sh calls)"
+    )
     parser.add_argument("--profile", default="full", help="quick, full, or a profile YAML file (default: full)")
-    parser.add_argument("--only", action="append", default=[], metavar="NOTEBOOK",
-                        help="run only this notebook (repeatable); the other notebooks' outputs are kept")
-    parser.add_argument("--output-root", type=Path, default=None,
-                        help="folder receiving data/ and figures/ (default: $COINFER_OUTPUT_ROOT, else the project "
-                             "root for the full profile and build/<profile> otherwise)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NOTEBOOK",
+        help="run only this notebook (repeatable); the other notebooks' outputs are kept",
+    )
+    parser.add_argument(
+        "--output-root",
+        type=Path,
+        default=None,
+        help="folder receiving data/ and figures/ (default: $COINFER_OUTPUT_ROOT, else the project "
+        "root for the full profile and build/<profile> otherwise)",
+    )
     parser.set_defaults(handler=run_notebooks)
 
 
@@ -84,13 +102,14 @@ COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
 class _Parser(argparse.ArgumentParser):
     """argparse with the one-line error convention (exit 2, ``error: ...``)."""
 
-    def error(self, message: str) -> None:  # noqa: D401 - argparse API
+    def error(self, message: str) -> None:
         raise ParameterError(f"arguments: {message}")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m coinfer", description="Pruning-aware co-inference: solvers and pipeline.",
-                     allow_abbrev=False)
+    parser = _Parser(
+        prog="python -m coinfer", description="Pruning-aware co-inference: solvers and pipeline.", allow_abbrev=False
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add in COMMANDS.values():
         add(sub)

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from coinfer.models import SplitModel
 
 
-# --------------------------------------------------------------------------- random networks and bound checks (notebook 01)
+# --- random networks and bound checks (notebook 01) ---
 MASK_KINDS: tuple[str, ...] = ("random", "magnitude")
 
 
@@ -72,7 +72,7 @@ def random_network(
     require_choice("activation", activation, tuple(acts))
     widths = [in_features] + [width] * (depth - 1) + [out_features]
     layers: list[nn.Module] = []
-    for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
+    for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
         linear = nn.Linear(fan_in, fan_out, bias=bias, dtype=torch.float64)
         with torch.no_grad():
             linear.weight.copy_(torch.from_numpy(rng.normal(0.0, weight_scale / np.sqrt(fan_in), (fan_out, fan_in))))
@@ -85,15 +85,22 @@ def random_network(
 
 
 def random_cnn(rng: np.random.Generator, *, channels: int, size: int, weight_scale: float, bias: bool) -> nn.Sequential:
-    """A small random CNN ``Conv-BN-ReLU, Conv(stride 2)-BN-ReLU6, Flatten, Linear`` with random eval-mode BN statistics.
+    """A small random CNN ``Conv-BN-ReLU, Conv(stride 2)-BN-ReLU6, Flatten, Linear``.
+
+    Its BatchNorm layers are in eval mode with random statistics.
 
     Input ``[batch, 2, size, size]``; weights i.i.d. N(0, (scale / sqrt(fan_in))^2), all drawn from ``rng``.
     """
     c = channels
     model = nn.Sequential(
-        nn.Conv2d(2, c, 3, padding=1, bias=bias), nn.BatchNorm2d(c), nn.ReLU(),
-        nn.Conv2d(c, c, 3, stride=2, padding=1, bias=bias), nn.BatchNorm2d(c), nn.ReLU6(),
-        nn.Flatten(), nn.Linear(c * ((size + 1) // 2) ** 2, 5, bias=bias),
+        nn.Conv2d(2, c, 3, padding=1, bias=bias),
+        nn.BatchNorm2d(c),
+        nn.ReLU(),
+        nn.Conv2d(c, c, 3, stride=2, padding=1, bias=bias),
+        nn.BatchNorm2d(c),
+        nn.ReLU6(),
+        nn.Flatten(),
+        nn.Linear(c * ((size + 1) // 2) ** 2, 5, bias=bias),
     ).double()
     draw = lambda *shape, sd=1.0, mean=0.0: torch.from_numpy(rng.normal(mean, sd, shape))  # noqa: E731
     with torch.no_grad():
@@ -154,8 +161,10 @@ def check_pair(
     # the bound is computed on the canonical (folded) layers: they must be the same function as the model
     scale = float(reference.abs().max()) if reference.numel() else 0.0
     if not torch.allclose(bound.output, reference, rtol=1e-9, atol=1e-9 * scale):
-        raise ParameterError("model: its canonical Linear/Conv2d chain does not reproduce its output "
-                             "(a layer is used in a way SPEC 3 does not cover, e.g. BatchNorm1d on 3-d input)")
+        raise ParameterError(
+            "model: its canonical Linear/Conv2d chain does not reproduce its output "
+            "(a layer is used in a way SPEC 3 does not cover, e.g. BatchNorm1d on 3-d input)"
+        )
     if isinstance(modified, Mapping):
         output = forward_float64(model, x, modified)
     else:
@@ -163,16 +172,18 @@ def check_pair(
     out = output_distortion(reference, output).numpy()
     op, ent = bound.operator.numpy(), bound.entrywise.numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        return pd.DataFrame({
-            "sample": np.arange(len(out)),
-            "output_distortion": out,
-            "bound_operator": op,
-            "bound_entrywise": ent,
-            "tightness_operator": np.where(op > 0, out / op, np.nan),
-            "tightness_entrywise": np.where(ent > 0, out / ent, np.nan),
-            "violated_operator": bound_violated(out, op),
-            "violated_entrywise": bound_violated(out, ent),
-        })
+        return pd.DataFrame(
+            {
+                "sample": np.arange(len(out)),
+                "output_distortion": out,
+                "bound_operator": op,
+                "bound_entrywise": ent,
+                "tightness_operator": np.where(op > 0, out / op, np.nan),
+                "tightness_entrywise": np.where(ent > 0, out / ent, np.nan),
+                "violated_operator": bound_violated(out, op),
+                "violated_entrywise": bound_violated(out, ent),
+            }
+        )
 
 
 def summarise_checks(frame: pd.DataFrame) -> dict[str, Any]:
@@ -221,15 +232,33 @@ def random_network_checks(
     total = n_networks + n_cnns
     with single_thread():
         for i in tqdm(range(total), desc="random networks", disable=not progress, mininterval=2.0):
-            frames.append(_check_random_network(i, seed=seed, n_networks=n_networks, depths=depths, widths=widths,
-                                                weight_scales=weight_scales, ratios=ratios, n_inputs=n_inputs,
-                                                in_features=in_features))
+            frames.append(
+                _check_random_network(
+                    i,
+                    seed=seed,
+                    n_networks=n_networks,
+                    depths=depths,
+                    widths=widths,
+                    weight_scales=weight_scales,
+                    ratios=ratios,
+                    n_inputs=n_inputs,
+                    in_features=in_features,
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
 def _check_random_network(
-    i: int, *, seed: int, n_networks: int, depths: Sequence[int], widths: Sequence[int],
-    weight_scales: Sequence[float], ratios: Sequence[float], n_inputs: int, in_features: int,
+    i: int,
+    *,
+    seed: int,
+    n_networks: int,
+    depths: Sequence[int],
+    widths: Sequence[int],
+    weight_scales: Sequence[float],
+    ratios: Sequence[float],
+    n_inputs: int,
+    in_features: int,
 ) -> pd.DataFrame:
     """Rows of :func:`random_network_checks` for network ``i``."""
     rng = np.random.default_rng([seed, i])
@@ -238,9 +267,16 @@ def _check_random_network(
     if i < n_networks:
         depth, width = int(rng.choice(depths)), int(rng.choice(widths))
         activation = str(rng.choice(["relu", "relu", "relu6", "tanh"]))
-        model = random_network(rng, depth=depth, width=width, in_features=in_features,
-                               out_features=int(rng.integers(1, 11)), weight_scale=scale, bias=bias,
-                               activation=activation)
+        model = random_network(
+            rng,
+            depth=depth,
+            width=width,
+            in_features=in_features,
+            out_features=int(rng.integers(1, 11)),
+            weight_scale=scale,
+            bias=bias,
+            activation=activation,
+        )
         x = torch.from_numpy(rng.normal(0.0, 1.0, (n_inputs, in_features)))
         arch = "mlp"
     else:
@@ -254,12 +290,21 @@ def _check_random_network(
     for kind in MASK_KINDS:
         for ratio in ratios:
             pruned_w = sweep.pruned(ratio) if kind == "magnitude" else random_mask_weights(weights, ratio, rng)
-            rows.append({
-                "network": i, "architecture": arch, "depth": depth, "width": width, "weight_scale": scale,
-                "bias": bias, "activation": activation, "mask": kind, "ratio": float(ratio),
-                "param_distortion": parameter_distortion(weights, pruned_w),
-                **summarise_checks(check_pair(model, pruned_w, x)),
-            })
+            rows.append(
+                {
+                    "network": i,
+                    "architecture": arch,
+                    "depth": depth,
+                    "width": width,
+                    "weight_scale": scale,
+                    "bias": bias,
+                    "activation": activation,
+                    "mask": kind,
+                    "ratio": float(ratio),
+                    "param_distortion": parameter_distortion(weights, pruned_w),
+                    **summarise_checks(check_pair(model, pruned_w, x)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -285,7 +330,11 @@ def digits_bound_sweep(
 
 
 def _digits_sweep(
-    model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, ratios: Sequence[float], scopes: Sequence[str],
+    model: nn.Sequential,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    ratios: Sequence[float],
+    scopes: Sequence[str],
     progress: bool,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     from tqdm.auto import tqdm
@@ -305,17 +354,21 @@ def _digits_sweep(
             samples.append(frame)
             out = frame["output_distortion"].to_numpy()
             pruned_forward = lambda inputs, w=pruned_w: torch.func.functional_call(model, w, (inputs,))  # noqa: E731
-            summary.append({
-                "scope": scope, "ratio": float(ratio), "param_distortion": param,
-                **summarise_checks(frame),
-                "frac_output_le_param": float(np.mean(out <= param)),
-                "max_output_over_param": float(out.max() / param) if param > 0 else float("nan"),
-                "accuracy": accuracy(pruned_forward, x, y),
-            })
+            summary.append(
+                {
+                    "scope": scope,
+                    "ratio": float(ratio),
+                    "param_distortion": param,
+                    **summarise_checks(frame),
+                    "frac_output_le_param": float(np.mean(out <= param)),
+                    "max_output_over_param": float(out.max() / param) if param > 0 else float("nan"),
+                    "accuracy": accuracy(pruned_forward, x, y),
+                }
+            )
     return pd.concat(samples, ignore_index=True), pd.DataFrame(summary)
 
 
-# --------------------------------------------------------------------------- experiments over model parts (notebooks 03, 04)
+# --- experiments over model parts (notebooks 03, 04) ---
 # Shared by notebooks 03 (weight distributions) and 04 (pruning distortion).
 PartConfig = tuple[str, "int | None"]
 
@@ -337,13 +390,22 @@ def part_configs(model: SplitModel, splits: Iterable[int]) -> list[PartConfig]:
 
 
 def _config_columns(model: SplitModel, part: str, split: int | None) -> dict[str, object]:
-    return {"model": model.name, "part": part, "split": split,
-            "split_name": model.split_names[split] if split is not None else ""}
+    return {
+        "model": model.name,
+        "part": part,
+        "split": split,
+        "split_name": model.split_names[split] if split is not None else "",
+    }
 
 
 def weight_fit_table(
-    model: SplitModel, configs: Iterable[PartConfig], *, max_weights: int | None = None, seed: int = 0,
-    layers: bool = True, max_ks_weights: int | None = None,
+    model: SplitModel,
+    configs: Iterable[PartConfig],
+    *,
+    max_weights: int | None = None,
+    seed: int = 0,
+    layers: bool = True,
+    max_ks_weights: int | None = None,
 ) -> pd.DataFrame:
     """Laplace and Gaussian fits of the weights of each part and each prunable layer (SPEC 4, claim C2).
 
@@ -376,29 +438,49 @@ def weight_fit_table(
             rng = np.random.default_rng([seed, index])
             chosen = np.sort(rng.choice(n, size=max_weights, replace=False))
             sample = values[torch.from_numpy(chosen)]
-        fits = (fit_laplace(sample, seed=seed, max_ks_samples=ks_cap),
-                fit_gaussian(sample, seed=seed, max_ks_samples=ks_cap))
+        fits = (
+            fit_laplace(sample, seed=seed, max_ks_samples=ks_cap),
+            fit_gaussian(sample, seed=seed, max_ks_samples=ks_cap),
+        )
         for fit in fits:
-            rows.append({**columns, "n": n, "n_fit": sample.numel(), "family": fit.family, "loc": fit.loc,
-                         "scale": fit.scale, "loglik_per_weight": fit.loglik_per_weight, "ks": fit.ks_statistic})
+            rows.append(
+                {
+                    **columns,
+                    "n": n,
+                    "n_fit": sample.numel(),
+                    "family": fit.family,
+                    "loc": fit.loc,
+                    "scale": fit.scale,
+                    "loglik_per_weight": fit.loglik_per_weight,
+                    "ks": fit.ks_statistic,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def laplace_verdicts(fits: pd.DataFrame) -> pd.DataFrame:
     """One row per fitted set: Laplace-like when its log-likelihood is higher AND its KS statistic smaller."""
     keys = ["model", "part", "split", "split_name", "layer"]
-    wide = fits.pivot_table(index=keys, columns="family", values=["loglik_per_weight", "ks", "n", "scale"],
-                            aggfunc="first", dropna=False, sort=False)
+    wide = fits.pivot_table(
+        index=keys,
+        columns="family",
+        values=["loglik_per_weight", "ks", "n", "scale"],
+        aggfunc="first",
+        dropna=False,
+        sort=False,
+    )
     wide = wide.dropna(how="all")
-    out = pd.DataFrame({
-        "n": wide[("n", "laplace")].astype(int),
-        "scale_laplace": wide[("scale", "laplace")],
-        "scale_gaussian": wide[("scale", "gaussian")],
-        "loglik_laplace": wide[("loglik_per_weight", "laplace")],
-        "loglik_gaussian": wide[("loglik_per_weight", "gaussian")],
-        "ks_laplace": wide[("ks", "laplace")],
-        "ks_gaussian": wide[("ks", "gaussian")],
-    }).reset_index()
+    out = pd.DataFrame(
+        {
+            "n": wide[("n", "laplace")].astype(int),
+            "scale_laplace": wide[("scale", "laplace")],
+            "scale_gaussian": wide[("scale", "gaussian")],
+            "loglik_laplace": wide[("loglik_per_weight", "laplace")],
+            "loglik_gaussian": wide[("loglik_per_weight", "gaussian")],
+            "ks_laplace": wide[("ks", "laplace")],
+            "ks_gaussian": wide[("ks", "gaussian")],
+        }
+    ).reset_index()
     out["loglik_gain"] = out["loglik_laplace"] - out["loglik_gaussian"]
     out["laplace_like"] = (out["loglik_gain"] > 0) & (out["ks_laplace"] < out["ks_gaussian"])
     return out
@@ -410,24 +492,32 @@ def laplace_summary(verdicts: pd.DataFrame) -> pd.DataFrame:
     for model, group in verdicts.groupby("model", sort=False):
         layers = group[group["part"] == "layer"]
         whole = group[group["part"] == "all"]
-        rows.append({
-            "model": model,
-            "layers": len(layers),
-            "laplace_like_layers": int(layers["laplace_like"].sum()),
-            "frac_layers_laplace_like": float(layers["laplace_like"].mean()) if len(layers) else float("nan"),
-            "frac_weights_laplace_like": float(layers.loc[layers["laplace_like"], "n"].sum() / layers["n"].sum())
-            if len(layers) else float("nan"),
-            "whole_model_laplace_like": bool(whole["laplace_like"].iloc[0]) if len(whole) else False,
-            "whole_model_loglik_gain": float(whole["loglik_gain"].iloc[0]) if len(whole) else float("nan"),
-            "whole_model_ks_laplace": float(whole["ks_laplace"].iloc[0]) if len(whole) else float("nan"),
-            "whole_model_ks_gaussian": float(whole["ks_gaussian"].iloc[0]) if len(whole) else float("nan"),
-        })
+        rows.append(
+            {
+                "model": model,
+                "layers": len(layers),
+                "laplace_like_layers": int(layers["laplace_like"].sum()),
+                "frac_layers_laplace_like": float(layers["laplace_like"].mean()) if len(layers) else float("nan"),
+                "frac_weights_laplace_like": float(layers.loc[layers["laplace_like"], "n"].sum() / layers["n"].sum())
+                if len(layers)
+                else float("nan"),
+                "whole_model_laplace_like": bool(whole["laplace_like"].iloc[0]) if len(whole) else False,
+                "whole_model_loglik_gain": float(whole["loglik_gain"].iloc[0]) if len(whole) else float("nan"),
+                "whole_model_ks_laplace": float(whole["ks_laplace"].iloc[0]) if len(whole) else float("nan"),
+                "whole_model_ks_gaussian": float(whole["ks_gaussian"].iloc[0]) if len(whole) else float("nan"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def parameter_distortion_curves(
-    model: SplitModel, configs: Iterable[PartConfig], ratios: Iterable[float], bits: Iterable[int], *,
-    scope: str = "global", float_bits: int = 32,
+    model: SplitModel,
+    configs: Iterable[PartConfig],
+    ratios: Iterable[float],
+    bits: Iterable[int],
+    *,
+    scope: str = "global",
+    float_bits: int = 32,
 ) -> pd.DataFrame:
     """Measured l1 distortion per weight of magnitude pruning each part, against ``D_LB`` and ``D_mag`` (SPEC 4, C2).
 
@@ -450,8 +540,14 @@ def parameter_distortion_curves(
 
 
 def _curve_rows(
-    model: SplitModel, part: str, split: int | None, sweep: MagnitudeSweep, b: float, ratios: Iterable[float],
-    bits: Iterable[int], float_bits: int,
+    model: SplitModel,
+    part: str,
+    split: int | None,
+    sweep: MagnitudeSweep,
+    b: float,
+    ratios: Iterable[float],
+    bits: Iterable[int],
+    float_bits: int,
 ) -> list[dict[str, object]]:
     from coinfer.rate_distortion import distortion_lower_bound, magnitude_distortion
 
@@ -462,12 +558,22 @@ def _curve_rows(
         measured = sweep.distortion(ratios, bits=q)
         q_bound = float_bits if q is None else q
         d_lb = distortion_lower_bound(ratios, b, q_bound)
-        for ratio, m, lb, dm in zip(ratios, measured, d_lb, d_mag):
-            rows.append({**_config_columns(model, part, split), "ratio": ratio,
-                         "quantisation": "none" if q is None else f"q{q}", "q_bound": q_bound,
-                         "n_weights": sweep.num_weights, "scale": b, "measured": float(m),
-                         "d_lb": float(lb), "d_mag": float(dm), "lb_holds": bool(m >= lb),
-                         "measured_over_lb": float(m / lb) if lb > 0 else float("nan")})
+        for ratio, m, lb, dm in zip(ratios, measured, d_lb, d_mag, strict=True):
+            rows.append(
+                {
+                    **_config_columns(model, part, split),
+                    "ratio": ratio,
+                    "quantisation": "none" if q is None else f"q{q}",
+                    "q_bound": q_bound,
+                    "n_weights": sweep.num_weights,
+                    "scale": b,
+                    "measured": float(m),
+                    "d_lb": float(lb),
+                    "d_mag": float(dm),
+                    "lb_holds": bool(m >= lb),
+                    "measured_over_lb": float(m / lb) if lb > 0 else float("nan"),
+                }
+            )
     return rows
 
 
@@ -496,8 +602,16 @@ class _OutputRunner:
         self.reference = output_vectors(model_name, model.forward(self.inputs)).double()
         self.reference_l1 = self.reference.abs().sum(dim=1).numpy()
 
-    def rows(self, part: str, split: int | None, sweep: MagnitudeSweep, b: float, ratios: Iterable[float],
-             bits: int | None, progress) -> tuple[list[pd.DataFrame], list[dict[str, object]]]:
+    def rows(
+        self,
+        part: str,
+        split: int | None,
+        sweep: MagnitudeSweep,
+        b: float,
+        ratios: Iterable[float],
+        bits: int | None,
+        progress,
+    ) -> tuple[list[pd.DataFrame], list[dict[str, object]]]:
         from coinfer.models import output_vectors, task_metric
 
         ratios = [check_ratio(r) for r in ratios]
@@ -505,7 +619,7 @@ class _OutputRunner:
         total_abs = sweep.total_abs()
         sent = self.model.run_device(self.inputs, split) if part == "server" else None
         samples, summary = [], []
-        for ratio, d in zip(ratios, sweep.distortion(ratios, bits=bits)):
+        for ratio, d in zip(ratios, sweep.distortion(ratios, bits=bits), strict=True):
             set_weights(self.work, sweep.pruned(ratio, bits=bits))
             if part == "server":
                 out = self.work.run_server(sent, split)
@@ -517,21 +631,39 @@ class _OutputRunner:
             dist = output_distortion(self.reference, vec).numpy()
             param_l1 = float(d) * n
             start = 0
-            for subset, size, labels in zip(self.subsets, self.sizes, self.labels):
+            for subset, size, labels in zip(self.subsets, self.sizes, self.labels, strict=True):
                 part_slice = slice(start, start + size)
                 start += size
                 ref, got = self.reference[part_slice], vec[part_slice]
                 # the metric's output_vector is the identity on [batch, dim] vectors
                 metric, value = task_metric(self.model_name, ref, got, labels)
                 columns = {**_config_columns(self.model, part, split), "ratio": ratio, "subset": subset}
-                samples.append(pd.DataFrame({**columns, "sample": np.arange(size), "param_l1": param_l1,
-                                             "param_rel": param_l1 / total_abs, "out_l1": dist[part_slice],
-                                             "ref_l1": self.reference_l1[part_slice]}))
-                summary.append({**columns, "n_weights": n, "scale": b, "param_l1": param_l1,
-                                "param_per_weight": float(d), "param_rel": param_l1 / total_abs,
-                                "out_l1_mean": float(dist[part_slice].mean()),
-                                "out_rel": float(dist[part_slice].sum() / self.reference_l1[part_slice].sum()),
-                                "metric": metric, "metric_value": value})
+                samples.append(
+                    pd.DataFrame(
+                        {
+                            **columns,
+                            "sample": np.arange(size),
+                            "param_l1": param_l1,
+                            "param_rel": param_l1 / total_abs,
+                            "out_l1": dist[part_slice],
+                            "ref_l1": self.reference_l1[part_slice],
+                        }
+                    )
+                )
+                summary.append(
+                    {
+                        **columns,
+                        "n_weights": n,
+                        "scale": b,
+                        "param_l1": param_l1,
+                        "param_per_weight": float(d),
+                        "param_rel": param_l1 / total_abs,
+                        "out_l1_mean": float(dist[part_slice].mean()),
+                        "out_rel": float(dist[part_slice].sum() / self.reference_l1[part_slice].sum()),
+                        "metric": metric,
+                        "metric_value": value,
+                    }
+                )
             progress.update(1)
         set_weights(self.work, sweep.weights)
         return samples, summary
@@ -539,8 +671,15 @@ class _OutputRunner:
 
 @torch.no_grad()
 def output_sweep(
-    model_name: str, model: SplitModel, configs: Iterable[PartConfig], ratios: Iterable[float],
-    batches: Mapping[str, object], *, scope: str = "global", bits: int | None = None, progress: bool = True,
+    model_name: str,
+    model: SplitModel,
+    configs: Iterable[PartConfig],
+    ratios: Iterable[float],
+    batches: Mapping[str, object],
+    *,
+    scope: str = "global",
+    bits: int | None = None,
+    progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Output distortion and task metric of magnitude pruning each part at each ratio (SPEC 3, claim C1).
 
@@ -558,16 +697,35 @@ def output_sweep(
       ``param_rel``, ``out_l1_mean``, ``out_rel`` (``sum ||df|| / sum ||f||``),
       ``metric``, ``metric_value`` (:func:`coinfer.models.task_metric`).
     """
-    _, samples, summary = pruning_experiment(model_name, model, configs, ratios=ratios, curve_ratios=(), bits=(),
-                                             batches=batches, scope=scope, output_bits=bits, progress=progress)
+    _, samples, summary = pruning_experiment(
+        model_name,
+        model,
+        configs,
+        ratios=ratios,
+        curve_ratios=(),
+        bits=(),
+        batches=batches,
+        scope=scope,
+        output_bits=bits,
+        progress=progress,
+    )
     return samples, summary
 
 
 @torch.no_grad()
 def pruning_experiment(
-    model_name: str, model: SplitModel, configs: Iterable[PartConfig], *, ratios: Iterable[float],
-    curve_ratios: Iterable[float], bits: Iterable[int], batches: Mapping[str, object], scope: str = "global",
-    output_bits: int | None = None, float_bits: int = 32, progress: bool = True,
+    model_name: str,
+    model: SplitModel,
+    configs: Iterable[PartConfig],
+    *,
+    ratios: Iterable[float],
+    curve_ratios: Iterable[float],
+    bits: Iterable[int],
+    batches: Mapping[str, object],
+    scope: str = "global",
+    output_bits: int | None = None,
+    float_bits: int = 32,
+    progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """:func:`parameter_distortion_curves` and :func:`output_sweep` in one pass, sorting each part once.
 
@@ -619,23 +777,39 @@ def first_order_check(
         test = group[(group["subset"] == test_subset) & (group["ratio"] > 0)]
         for ratio, at in test.groupby("ratio", sort=True):
             scaled = at["out_l1"] / (h * at["param_l1"])
-            rows.append({**dict(zip(keys, key)), "ratio": float(ratio), "n_inputs": len(at), "h": h,
-                         "frac_holds": float((at["out_l1"] <= h * at["param_l1"]).mean()),
-                         "ratio_median": float(scaled.median()), "ratio_max": float(scaled.max()),
-                         "frac_holds_relative": float((at["out_l1"] / at["ref_l1"] <= at["param_rel"]).mean())})
+            rows.append(
+                {
+                    **dict(zip(keys, key, strict=True)),
+                    "ratio": float(ratio),
+                    "n_inputs": len(at),
+                    "h": h,
+                    "frac_holds": float((at["out_l1"] <= h * at["param_l1"]).mean()),
+                    "ratio_median": float(scaled.median()),
+                    "ratio_max": float(scaled.max()),
+                    "frac_holds_relative": float((at["out_l1"] / at["ref_l1"] <= at["param_rel"]).mean()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 #: :func:`summarise_checks` key -> column of ``exact_bound_sweep`` (as in data/exact_bound_digits.csv).
-_EXACT_SWEEP_COLUMNS = {"violations_operator": "violations_operator", "violations_entrywise": "violations_entrywise",
-                        "output_distortion_mean": "out_l1_mean", "bound_operator_mean": "bound_operator_mean",
-                        "bound_entrywise_mean": "bound_entrywise_mean",
-                        "tightness_operator_max": "tightness_operator_max",
-                        "tightness_entrywise_max": "tightness_entrywise_max"}
+_EXACT_SWEEP_COLUMNS = {
+    "violations_operator": "violations_operator",
+    "violations_entrywise": "violations_entrywise",
+    "output_distortion_mean": "out_l1_mean",
+    "bound_operator_mean": "bound_operator_mean",
+    "bound_entrywise_mean": "bound_entrywise_mean",
+    "tightness_operator_max": "tightness_operator_max",
+    "tightness_entrywise_max": "tightness_entrywise_max",
+}
 
 
 def exact_bound_sweep(
-    model: SplitModel, configs: Iterable[PartConfig], ratios: Iterable[float], x: torch.Tensor, *,
+    model: SplitModel,
+    configs: Iterable[PartConfig],
+    ratios: Iterable[float],
+    x: torch.Tensor,
+    *,
     scope: str = "global",
 ) -> pd.DataFrame:
     """The exact SPEC 3 bound on a Sequential-built model, per (part, ratio): violations and tightness.
@@ -654,9 +828,15 @@ def exact_bound_sweep(
         for ratio in ratios:
             pruned = with_weights(model, sweep.pruned(ratio))
             summary = summarise_checks(check_pair(reference, as_sequential(pruned), x))
-            rows.append({**_config_columns(model, part, split), "ratio": ratio, "n_inputs": summary["n_checks"],
-                         "param_l1": float(sweep.distortion([ratio])[0]) * sweep.num_weights,
-                         **{column: summary[key] for key, column in _EXACT_SWEEP_COLUMNS.items()}})
+            rows.append(
+                {
+                    **_config_columns(model, part, split),
+                    "ratio": ratio,
+                    "n_inputs": summary["n_checks"],
+                    "param_l1": float(sweep.distortion([ratio])[0]) * sweep.num_weights,
+                    **{column: summary[key] for key, column in _EXACT_SWEEP_COLUMNS.items()},
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -677,6 +857,13 @@ def holds_from(frame: pd.DataFrame, flag: str, *, by: Iterable[str], ratio: str 
             start = values[0]
         else:
             start = values[failing[-1] + 1] if failing[-1] + 1 < len(values) else np.nan
-        rows.append({**dict(zip(by, key if isinstance(key, tuple) else (key,))), "holds_from": float(start),
-                     "frac": float(ok.mean()), "ratio_min": float(values[0]), "ratio_max": float(values[-1])})
+        rows.append(
+            {
+                **dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)),
+                "holds_from": float(start),
+                "frac": float(ok.mean()),
+                "ratio_min": float(values[0]),
+                "ratio_max": float(values[-1]),
+            }
+        )
     return pd.DataFrame(rows)

@@ -53,8 +53,9 @@ class FigureSpec:
 FIGURES: dict[str, FigureSpec] = {}
 
 
-def register(name: str, *, data: Sequence[str], notebook: str, claim: str,
-             description: str) -> Callable[[PlotFunction], PlotFunction]:
+def register(
+    name: str, *, data: Sequence[str], notebook: str, claim: str, description: str
+) -> Callable[[PlotFunction], PlotFunction]:
     """Decorator adding a plotting function to :data:`FIGURES`."""
     if notebook not in NOTEBOOKS:
         raise ValueError(f"figure {name}: unknown notebook {notebook!r}")
@@ -64,6 +65,7 @@ def register(name: str, *, data: Sequence[str], notebook: str, claim: str,
             raise ValueError(f"figure {name} is registered twice")
         FIGURES[name] = FigureSpec(name, function, tuple(data), notebook, claim, description)
         return function
+
     return add
 
 
@@ -98,8 +100,10 @@ def load_tables(name: str) -> dict[str, pd.DataFrame]:
 def caption(name: str, params: Mapping[str, Any]) -> str:
     """The caption line of a figure: its notebook's parameters and its data files."""
     spec = spec_of(name)
-    return (f"{spec.notebook} parameters: {plotting.format_params(params) or 'none'}. "
-            f"Data: {', '.join('data/' + f for f in spec.data)}.")
+    return (
+        f"{spec.notebook} parameters: {plotting.format_params(params) or 'none'}. "
+        f"Data: {', '.join('data/' + f for f in spec.data)}."
+    )
 
 
 def render(name: str) -> Figure:
@@ -164,8 +168,18 @@ def regenerate_all(notebooks: Iterable[str] | None = None, *, skip_missing: bool
 
 def registry_table() -> pd.DataFrame:
     """:data:`FIGURES` as a table: figure, claim, notebook, data files, description."""
-    return pd.DataFrame([{"figure": s.name, "claim": s.claim or "-", "notebook": s.notebook,
-                          "data": ", ".join(s.data), "description": s.description} for s in figures_of()])
+    return pd.DataFrame(
+        [
+            {
+                "figure": s.name,
+                "claim": s.claim or "-",
+                "notebook": s.notebook,
+                "data": ", ".join(s.data),
+                "description": s.description,
+            }
+            for s in figures_of()
+        ]
+    )
 
 
 def describe(value: Any) -> str:
@@ -189,8 +203,12 @@ def display_claim(claim: str, verdicts: Mapping[str, Mapping[str, Any]] | None =
     verdict = (verdicts or {}).get(claim)
     if verdict is not None:
         status = "**holds**" if verdict.get("holds") else "**does not hold**"
-        display(Markdown(f"**{claim}** {status}. Criterion: {verdict.get('criterion', '')}.\n\n"
-                         f"Measured: {describe(verdict.get('measured', ''))}."))
+        display(
+            Markdown(
+                f"**{claim}** {status}. Criterion: {verdict.get('criterion', '')}.\n\n"
+                f"Measured: {describe(verdict.get('measured', ''))}."
+            )
+        )
     for spec in figures_of():
         if spec.claim == claim and (paths.figures_dir() / f"{spec.name}.png").exists():
             display(Markdown(f"**`figures/{spec.name}`**: {spec.description} (data from {spec.notebook})."))
@@ -207,7 +225,7 @@ def png_bytes(fig: Figure) -> bytes:
 # --------------------------------------------------------------------------- shared helpers
 #: Fixed colours and markers, so a scheme, model or bit width looks the same in every figure.
 SCHEME_ORDER: tuple[str, ...] = SCHEMES
-SCHEME_MARKERS = dict(zip(SCHEME_ORDER, ("o", "s", "^", "v", "D", "P", "X")))
+SCHEME_MARKERS = dict(zip(SCHEME_ORDER, ("o", "s", "^", "v", "D", "P", "X"), strict=True))
 #: ``models.MODEL_NAMES + models.META_MODEL_NAMES`` (a test keeps them equal; importing models would load torch).
 MODEL_ORDER = ("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0", "bert_large", "gpt2_xl", "llama_7b")
 RHO_LABEL = r"pruning ratio $\rho$ [fraction of weights removed]"
@@ -249,9 +267,13 @@ def legend_outside(ax: Axes, **kw: Any) -> None:
 
 
 # --------------------------------------------------------------------------- 01 distortion bound (C1)
-@register("bound_tightness", data=("bound_random_networks.csv", "bound_digits_mlp.csv"),
-          notebook="01_distortion_bound", claim="C1",
-          description="output distortion / SPEC 3 bound versus pruning ratio, both forms of the bound")
+@register(
+    "bound_tightness",
+    data=("bound_random_networks.csv", "bound_digits_mlp.csv"),
+    notebook="01_distortion_bound",
+    claim="C1",
+    description="output distortion / SPEC 3 bound versus pruning ratio, both forms of the bound",
+)
 def bound_tightness(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """Tightness (output distortion / bound) of both forms of the SPEC 3 bound versus the pruning ratio."""
     random = tables["bound_random_networks.csv"]
@@ -259,35 +281,62 @@ def bound_tightness(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any
     digits = tables["bound_digits_mlp.csv"]
     digits = digits[digits.ratio > 0]
     fig, axes = new_figure(1, 2, width=5.0, height=3.8, sharey=True)
-    for ax, form in zip(axes[0], ("operator", "entrywise")):
+    for ax, form in zip(axes[0], ("operator", "entrywise"), strict=True):
         colour = 0
         for (arch, mask), group in random.groupby(["architecture", "mask"], sort=True):
             by_ratio = group.groupby("ratio")
             median = by_ratio[f"tightness_{form}_median"].median()
             worst = by_ratio[f"tightness_{form}_max"].max()
-            ax.plot(median.index, median.to_numpy(), marker="o", ms=3, color=palette_colour(colour),
-                    label=f"random {arch.upper()}s, {mask} mask: median")
-            ax.plot(worst.index, worst.to_numpy(), ls=":", color=palette_colour(colour),
-                    label=f"random {arch.upper()}s, {mask} mask: max")
+            ax.plot(
+                median.index,
+                median.to_numpy(),
+                marker="o",
+                ms=3,
+                color=palette_colour(colour),
+                label=f"random {arch.upper()}s, {mask} mask: median",
+            )
+            ax.plot(
+                worst.index,
+                worst.to_numpy(),
+                ls=":",
+                color=palette_colour(colour),
+                label=f"random {arch.upper()}s, {mask} mask: max",
+            )
             colour += 1
         for scope, group in digits.groupby("scope", sort=True):
-            ax.plot(group.ratio, group[f"tightness_{form}_median"], lw=2.2, color=palette_colour(colour),
-                    label=f"digits MLP, {scope} magnitude: median")
+            ax.plot(
+                group.ratio,
+                group[f"tightness_{form}_median"],
+                lw=2.2,
+                color=palette_colour(colour),
+                label=f"digits MLP, {scope} magnitude: median",
+            )
             colour += 1
         ax.axhline(1.0, color="k", lw=1, label="bound met with equality")
         ax.set_yscale("log")
         ax.set_xlabel(RHO_LABEL)
-        ax.set_title(r"operator form ($\|\cdot\|_{1\to1}$ of $W-\hat W$)" if form == "operator"
-                     else r"entrywise form ($\|W-\hat W\|_1$, parameter distortion)", fontsize=9)
+        ax.set_title(
+            r"operator form ($\|\cdot\|_{1\to1}$ of $W-\hat W$)"
+            if form == "operator"
+            else r"entrywise form ($\|W-\hat W\|_1$, parameter distortion)",
+            fontsize=9,
+        )
     axes[0, 0].set_ylabel(r"$\|f(x;W)-f(x;\hat W)\|_1$ / bound  [ratio]")
     legend_outside(axes[0, 1])
-    fig.suptitle("C1: output distortion over the SPEC 3 bound (below 1 = bound holds), random networks and digits MLP",
-                 fontsize=10)
+    fig.suptitle(
+        "C1: output distortion over the SPEC 3 bound (below 1 = bound holds), random networks and digits MLP",
+        fontsize=10,
+    )
     return fig
 
 
-@register("bound_digits_mlp", data=("bound_digits_mlp.csv",), notebook="01_distortion_bound", claim="C1",
-          description="digits MLP: parameter vs output distortion, and test accuracy, versus pruning ratio")
+@register(
+    "bound_digits_mlp",
+    data=("bound_digits_mlp.csv",),
+    notebook="01_distortion_bound",
+    claim="C1",
+    description="digits MLP: parameter vs output distortion, and test accuracy, versus pruning ratio",
+)
 def bound_digits_mlp(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """Parameter distortion, mean output distortion and test accuracy of the pruned digits MLP."""
     table = tables["bound_digits_mlp.csv"]
@@ -295,12 +344,24 @@ def bound_digits_mlp(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
     left, right = axes[0]
     for i, (scope, group) in enumerate(table.groupby("scope", sort=True)):
         pruned = group[group.ratio > 0]
-        left.plot(pruned.ratio, pruned.param_distortion, color=palette_colour(i), marker="o", ms=3,
-                  label=rf"{scope}: parameter distortion $\|W-\hat W\|_1$")
-        left.plot(pruned.ratio, pruned.output_distortion_mean, color=palette_colour(i), ls="--",
-                  label=rf"{scope}: output distortion $\|\Delta f\|_1$ (mean)")
-        right.plot(group.ratio, group.accuracy, color=palette_colour(i), marker="o", ms=3,
-                   label=f"{scope} magnitude pruning")
+        left.plot(
+            pruned.ratio,
+            pruned.param_distortion,
+            color=palette_colour(i),
+            marker="o",
+            ms=3,
+            label=rf"{scope}: parameter distortion $\|W-\hat W\|_1$",
+        )
+        left.plot(
+            pruned.ratio,
+            pruned.output_distortion_mean,
+            color=palette_colour(i),
+            ls="--",
+            label=rf"{scope}: output distortion $\|\Delta f\|_1$ (mean)",
+        )
+        right.plot(
+            group.ratio, group.accuracy, color=palette_colour(i), marker="o", ms=3, label=f"{scope} magnitude pruning"
+        )
     left.set_yscale("log")
     left.set_xlabel(RHO_LABEL)
     left.set_ylabel(r"$\ell_1$ distortion [logit units]")
@@ -316,10 +377,13 @@ def bound_digits_mlp(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
 
 
 # --------------------------------------------------------------------------- 02 rate distortion (C2)
-@register("rate_distortion",
-          data=("rd_rate_function.csv", "rd_curves.csv", "rd_monte_carlo.csv", "rd_crossover.csv", "rd_digits_mlp.csv"),
-          notebook="02_rate_distortion", claim="C2",
-          description="R(D) of a Laplace source, the lower bound D_LB(rho) against magnitude pruning, and real weights")
+@register(
+    "rate_distortion",
+    data=("rd_rate_function.csv", "rd_curves.csv", "rd_monte_carlo.csv", "rd_crossover.csv", "rd_digits_mlp.csv"),
+    notebook="02_rate_distortion",
+    claim="C2",
+    description="R(D) of a Laplace source, the lower bound D_LB(rho) against magnitude pruning, and real weights",
+)
 def rate_distortion(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """R(D); D_LB and D_mag under the Laplace model with Monte Carlo; measured distortion of the digits MLP."""
     rate_function = tables["rd_rate_function.csv"]
@@ -342,8 +406,15 @@ def rate_distortion(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any
     closed = curves[curves.q == bits[0]]
     ax.plot(closed.rho, closed.d_mag_over_b, "k", lw=2, label=r"$D_{mag}$ (closed form)")
     mc = monte_carlo[monte_carlo.distortion > 0]
-    ax.plot(mc.rho, mc.distortion / mc.b, "o", ms=3, mfc="none", color="0.45",
-            label=f"Monte Carlo, n = {int(monte_carlo.n.iloc[0]):,} weights")
+    ax.plot(
+        mc.rho,
+        mc.distortion / mc.b,
+        "o",
+        ms=3,
+        mfc="none",
+        color="0.45",
+        label=f"Monte Carlo, n = {int(monte_carlo.n.iloc[0]):,} weights",
+    )
     for row in crossover[crossover.source == "laplace_model"].itertuples():
         if int(row.q) in bits:
             ax.axvline(row.rho_crossover, ls=":", lw=0.9, color=bits_colour(row.q, bits))
@@ -366,8 +437,9 @@ def rate_distortion(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any
         ax.plot(group.rho, group.distortion, color=colour, lw=1.5, label=f"measured, {int(q_bits)}-bit kept weights")
         ax.plot(group.rho, group.d_lb, ls="--", color=colour, lw=1)
     laplace = whole[whole.bits == 0]
-    ax.plot(laplace.rho, laplace.d_mag_laplace, "k", lw=1,
-            label=rf"Laplace $D_{{mag}}$, fitted b = {laplace.b.iloc[0]:.3g}")
+    ax.plot(
+        laplace.rho, laplace.d_mag_laplace, "k", lw=1, label=rf"Laplace $D_{{mag}}$, fitted b = {laplace.b.iloc[0]:.3g}"
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(1e-4, 1)
@@ -393,16 +465,27 @@ def part_label(part: str, split_name: Any) -> str:
 def mark_infeasible(ax: Axes, xs: Sequence[float], colour: Any, offset: int = 0) -> None:
     """Infeasible points as crosses along the bottom edge inside ``ax`` (staggered upwards per series)."""
     if len(xs):
-        ax.scatter(xs, np.full(len(xs), 0.03 + 0.03 * offset), transform=ax.get_xaxis_transform(), marker="x",
-                   s=16, color=colour, zorder=5)
+        ax.scatter(
+            xs,
+            np.full(len(xs), 0.03 + 0.03 * offset),
+            transform=ax.get_xaxis_transform(),
+            marker="x",
+            s=16,
+            color=colour,
+            zorder=5,
+        )
         # the blended transform hides these points from autoscaling: widen the x data limits by hand
         ax.dataLim.update_from_data_x(np.asarray(xs, dtype=float), ignore=False)
         ax.autoscale_view(scaley=False)
 
 
 #: Colours of the parts of the system in the profile figures (device and server as their fully-local schemes).
-SIDE_COLOURS = {"device": SCHEME_ORDER.index("on_device"), "server": SCHEME_ORDER.index("on_server"),
-                "uplink": 9, "total": None}
+SIDE_COLOURS = {
+    "device": SCHEME_ORDER.index("on_device"),
+    "server": SCHEME_ORDER.index("on_server"),
+    "uplink": 9,
+    "total": None,
+}
 
 
 def side_colour(side: str) -> Any:
@@ -420,9 +503,13 @@ def histogram_rows(values: np.ndarray, centre: float, bins: int, quantile: float
     return pd.DataFrame({"bin_left": edges[:-1], "bin_right": edges[1:], "density": density, "half_range": half})
 
 
-@register("weight_histograms", data=("weight_histograms.csv", "weight_fits.csv"),
-          notebook="03_weight_distributions", claim="C2",
-          description="weight histograms with the fitted Laplace and Gaussian densities, whole model and both sides")
+@register(
+    "weight_histograms",
+    data=("weight_histograms.csv", "weight_fits.csv"),
+    notebook="03_weight_distributions",
+    claim="C2",
+    description="weight histograms with the fitted Laplace and Gaussian densities, whole model and both sides",
+)
 def weight_histograms(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """One row per model: histograms of the whole model and of both sides at the middle split, log density."""
     from scipy import stats
@@ -442,8 +529,11 @@ def weight_histograms(tables: Mapping[str, pd.DataFrame], params: Mapping[str, A
             first = bars.iloc[0]
             edges = np.append(bars.bin_left.to_numpy(), bars.bin_right.iloc[-1])
             ax.stairs(bars.density.to_numpy(), edges, fill=True, color="0.78", label="weights")
-            fit = fits[(fits.model == name) & (fits.part == part)
-                       & ((fits.split == split) | (fits.split.isna() & pd.isna(split)))]
+            fit = fits[
+                (fits.model == name)
+                & (fits.part == part)
+                & ((fits.split == split) | (fits.split.isna() & pd.isna(split)))
+            ]
             lap = fit[fit.family == "laplace"].iloc[0]
             gau = fit[fit.family == "gaussian"].iloc[0]
             grid = np.linspace(edges[0], edges[-1], 801)
@@ -466,8 +556,13 @@ def weight_histograms(tables: Mapping[str, pd.DataFrame], params: Mapping[str, A
     return fig
 
 
-@register("weight_fits_layers", data=("weight_fit_verdicts.csv",), notebook="03_weight_distributions", claim="C2",
-          description="per layer: Laplace minus Gaussian log-likelihood, and KS distance of both fits")
+@register(
+    "weight_fits_layers",
+    data=("weight_fit_verdicts.csv",),
+    notebook="03_weight_distributions",
+    claim="C2",
+    description="per layer: Laplace minus Gaussian log-likelihood, and KS distance of both fits",
+)
 def weight_fits_layers(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """Per prunable layer: log-likelihood gain of the Laplace fit, and KS distances of both fits."""
     verdicts = tables["weight_fit_verdicts.csv"]
@@ -498,22 +593,32 @@ def weight_fits_layers(tables: Mapping[str, pd.DataFrame], params: Mapping[str, 
 
 
 # --------------------------------------------------------------------------- 04 pruning distortion (C1, C2)
-@register("pruning_c2_distortion", data=("pruning_param_distortion.csv",), notebook="04_pruning_distortion", claim="C2",
-          description="measured parameter distortion of pretrained models against D_LB and D_mag (whole model)")
+@register(
+    "pruning_c2_distortion",
+    data=("pruning_param_distortion.csv",),
+    notebook="04_pruning_distortion",
+    claim="C2",
+    description="measured parameter distortion of pretrained models against D_LB and D_mag (whole model)",
+)
 def pruning_c2_distortion(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """Whole model, per storage: measured l1 distortion per weight / b, with D_LB (same q) and the Laplace D_mag."""
     curves = tables["pruning_param_distortion.csv"]
     models = in_order(curves.model)
     quants = in_order(curves.quantisation)
     fig, axes = new_figure(1, len(models), width=3.6, height=3.4)
-    for ax, name in zip(axes[0], models):
+    for ax, name in zip(axes[0], models, strict=True):
         sub = curves[(curves.model == name) & (curves.part == "all")]
         b = float(sub.scale.iloc[0])
         for i, quant in enumerate(quants):
             group = sub[sub.quantisation == quant]
             ax.plot(group.ratio, group.measured / b, marker=".", color=palette_colour(i), label=f"measured, {quant}")
-            ax.plot(group.ratio, group.d_lb / b, "--", color=palette_colour(i),
-                    label=f"$D_{{LB}}$, q = {int(group.q_bound.iloc[0])}")
+            ax.plot(
+                group.ratio,
+                group.d_lb / b,
+                "--",
+                color=palette_colour(i),
+                label=f"$D_{{LB}}$, q = {int(group.q_bound.iloc[0])}",
+            )
         first = sub[sub.quantisation == quants[0]]
         ax.plot(first.ratio, first.d_mag / b, ":k", label="$D_{mag}$ (Laplace)")
         ax.set_yscale("log")
@@ -521,13 +626,19 @@ def pruning_c2_distortion(tables: Mapping[str, pd.DataFrame], params: Mapping[st
         ax.set_xlabel(RHO_LABEL)
     axes[0, 0].set_ylabel(r"$\ell_1$ distortion per weight / b [-]")
     legend_outside(axes[0, -1])
-    fig.suptitle("C2 on pretrained weights: magnitude pruning (+ q-bit quantisation) against the lower bound",
-                 fontsize=10)
+    fig.suptitle(
+        "C2 on pretrained weights: magnitude pruning (+ q-bit quantisation) against the lower bound", fontsize=10
+    )
     return fig
 
 
-@register("pruning_c2_ratio_to_bound", data=("pruning_param_distortion.csv",), notebook="04_pruning_distortion",
-          claim="C2", description="measured distortion over D_LB for every part and split, per storage")
+@register(
+    "pruning_c2_ratio_to_bound",
+    data=("pruning_param_distortion.csv",),
+    notebook="04_pruning_distortion",
+    claim="C2",
+    description="measured distortion over D_LB for every part and split, per storage",
+)
 def pruning_c2_ratio_to_bound(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """Measured / D_LB for every (part, split), one row per storage, one column per model; 1 is the bound."""
     curves = tables["pruning_param_distortion.csv"]
@@ -537,9 +648,14 @@ def pruning_c2_ratio_to_bound(tables: Mapping[str, pd.DataFrame], params: Mappin
         for j, name in enumerate(models):
             ax = axes[i, j]
             sub = curves[(curves.model == name) & (curves.quantisation == quant) & (curves.ratio > 0)]
-            for k, ((part, split), group) in enumerate(sub.groupby(["part", "split"], sort=False, dropna=False)):
-                ax.plot(group.ratio, group.measured_over_lb, lw=1, color=palette_colour(k),
-                        label=part_label(part, group.split_name.iloc[0]))
+            for k, ((part, _split), group) in enumerate(sub.groupby(["part", "split"], sort=False, dropna=False)):
+                ax.plot(
+                    group.ratio,
+                    group.measured_over_lb,
+                    lw=1,
+                    color=palette_colour(k),
+                    label=part_label(part, group.split_name.iloc[0]),
+                )
             ax.axhline(1, color="k", lw=0.8)
             ax.set_xscale("log")
             ax.set_yscale("log")
@@ -551,31 +667,48 @@ def pruning_c2_ratio_to_bound(tables: Mapping[str, pd.DataFrame], params: Mappin
     return fig
 
 
-@register("pruning_first_order_bound", data=("first_order_bound.csv",), notebook="04_pruning_distortion", claim="C1",
-          description="share of held-out inputs where the first-order bound |df| <= H |dW| holds, per ratio")
+@register(
+    "pruning_first_order_bound",
+    data=("first_order_bound.csv",),
+    notebook="04_pruning_distortion",
+    claim="C1",
+    description="share of held-out inputs where the first-order bound |df| <= H |dW| holds, per ratio",
+)
 def pruning_first_order_bound(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """Fraction of held-out inputs where the fitted first-order bound (solid) and H = 1 relative form (dotted) hold."""
     first_order = tables["first_order_bound.csv"]
     models = in_order(first_order.model)
     fig, axes = new_figure(1, len(models), width=3.6, height=3.4)
-    for ax, name in zip(axes[0], models):
+    for ax, name in zip(axes[0], models, strict=True):
         sub = first_order[first_order.model == name]
-        for k, ((part, split), group) in enumerate(sub.groupby(["part", "split"], sort=False, dropna=False)):
-            ax.plot(group.ratio, group.frac_holds, marker=".", lw=1, color=palette_colour(k),
-                    label=part_label(part, group.split_name.iloc[0]))
+        for k, ((part, _split), group) in enumerate(sub.groupby(["part", "split"], sort=False, dropna=False)):
+            ax.plot(
+                group.ratio,
+                group.frac_holds,
+                marker=".",
+                lw=1,
+                color=palette_colour(k),
+                label=part_label(part, group.split_name.iloc[0]),
+            )
             ax.plot(group.ratio, group.frac_holds_relative, ":", lw=1, color=palette_colour(k))
         ax.set_ylim(-0.03, 1.03)
         ax.set_title(f"{name}\nsolid: fitted H, dotted: relative, H = 1", fontsize=8)
         ax.set_xlabel(RHO_LABEL)
         ax.legend(fontsize=6)
     axes[0, 0].set_ylabel("held-out inputs where it holds [fraction]")
-    fig.suptitle(r"C1, first-order form $\|\Delta f\|_1 \leq H \|\Delta W\|_1$ (H fitted on calibration inputs)",
-                 fontsize=10)
+    fig.suptitle(
+        r"C1, first-order form $\|\Delta f\|_1 \leq H \|\Delta W\|_1$ (H fitted on calibration inputs)", fontsize=10
+    )
     return fig
 
 
-@register("pruning_output_distortion", data=("pruning_sweep.csv",), notebook="04_pruning_distortion", claim="C1",
-          description="relative output and parameter distortion, and the task metric, on held-out inputs")
+@register(
+    "pruning_output_distortion",
+    data=("pruning_sweep.csv",),
+    notebook="04_pruning_distortion",
+    claim="C1",
+    description="relative output and parameter distortion, and the task metric, on held-out inputs",
+)
 def pruning_output_distortion(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """Top: relative output (solid) and parameter (dashed) distortion; bottom: task metric; held-out inputs."""
     sweep = tables["pruning_sweep.csv"]
@@ -584,7 +717,7 @@ def pruning_output_distortion(tables: Mapping[str, pd.DataFrame], params: Mappin
     fig, axes = new_figure(2, len(models), width=3.6, height=2.9)
     for j, name in enumerate(models):
         sub = held[(held.model == name) & (held.ratio > 0)]
-        for k, ((part, split), group) in enumerate(sub.groupby(["part", "split"], sort=False, dropna=False)):
+        for k, ((part, _split), group) in enumerate(sub.groupby(["part", "split"], sort=False, dropna=False)):
             label = part_label(part, group.split_name.iloc[0])
             axes[0, j].plot(group.ratio, group.out_rel, marker=".", lw=1, color=palette_colour(k), label=label)
             axes[0, j].plot(group.ratio, group.param_rel, "--", lw=0.8, color=palette_colour(k))
@@ -602,16 +735,23 @@ def pruning_output_distortion(tables: Mapping[str, pd.DataFrame], params: Mappin
 
 
 # --------------------------------------------------------------------------- 05 system profiles
-PROFILE_PANELS = [("dense FLOPs [FLOP]", [("flops_device", "device"), ("flops_server", "server")]),
-                  ("prunable parameters [count]", [("params_device", "device"), ("params_server", "server")]),
-                  ("feature sent [bit]", [("feature_bits", "uplink")])]
-COST_PANELS = [("time [s]", [("t_device", "device"), ("t_tx", "uplink"), ("t_server", "server"), ("latency", "total")]),
-               ("energy [J]", [("energy_device", "device"), ("energy_tx", "uplink"), ("energy_server", "server"),
-                               ("energy", "total")])]
+PROFILE_PANELS = [
+    ("dense FLOPs [FLOP]", [("flops_device", "device"), ("flops_server", "server")]),
+    ("prunable parameters [count]", [("params_device", "device"), ("params_server", "server")]),
+    ("feature sent [bit]", [("feature_bits", "uplink")]),
+]
+COST_PANELS = [
+    ("time [s]", [("t_device", "device"), ("t_tx", "uplink"), ("t_server", "server"), ("latency", "total")]),
+    (
+        "energy [J]",
+        [("energy_device", "device"), ("energy_tx", "uplink"), ("energy_server", "server"), ("energy", "total")],
+    ),
+]
 
 
-def per_split(frame: pd.DataFrame, names: Sequence[str], panels: Sequence[tuple[str, list[tuple[str, str]]]],
-              title: str) -> Figure:
+def per_split(
+    frame: pd.DataFrame, names: Sequence[str], panels: Sequence[tuple[str, list[tuple[str, str]]]], title: str
+) -> Figure:
     """One column per model, one row per quantity against the split point, log scale; zeros are not drawn."""
     fig, axes = new_figure(len(panels), max(len(names), 1), width=3.0, height=2.3)
     for col, name in enumerate(names):
@@ -640,17 +780,35 @@ def _profile_models(params: Mapping[str, Any], group: str) -> list[str]:
 def _register_profiles(group: str) -> None:
     kind = "pretrained" if group == "real" else "meta-device (no weights)"
 
-    @register(f"profiles_{group}", data=("profiles.csv",), notebook="05_system_profiles", claim="",
-              description=f"per-split FLOPs, prunable parameters and feature bits of the {kind} models")
+    @register(
+        f"profiles_{group}",
+        data=("profiles.csv",),
+        notebook="05_system_profiles",
+        claim="",
+        description=f"per-split FLOPs, prunable parameters and feature bits of the {kind} models",
+    )
     def profiles_figure(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-        return per_split(tables["profiles.csv"], _profile_models(params, group), PROFILE_PANELS,
-                         f"Workload of every split point ({kind} models): device and server compute, uplink")
+        return per_split(
+            tables["profiles.csv"],
+            _profile_models(params, group),
+            PROFILE_PANELS,
+            f"Workload of every split point ({kind} models): device and server compute, uplink",
+        )
 
-    @register(f"profile_costs_{group}", data=("profile_costs.csv",), notebook="05_system_profiles", claim="C4",
-              description=f"unpruned latency and energy of every split at full resources, {kind} models")
+    @register(
+        f"profile_costs_{group}",
+        data=("profile_costs.csv",),
+        notebook="05_system_profiles",
+        claim="C4",
+        description=f"unpruned latency and energy of every split at full resources, {kind} models",
+    )
     def costs_figure(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-        return per_split(tables["profile_costs.csv"], _profile_models(params, group), COST_PANELS,
-                         f"Unpruned cost of every split at full resources, SPEC 7 defaults ({kind} models)")
+        return per_split(
+            tables["profile_costs.csv"],
+            _profile_models(params, group),
+            COST_PANELS,
+            f"Unpruned cost of every split at full resources, SPEC 7 defaults ({kind} models)",
+        )
 
 
 for _group in ("real", "meta"):
@@ -658,21 +816,37 @@ for _group in ("real", "meta"):
 
 
 # --------------------------------------------------------------------------- 06 joint optimisation (C3, C4)
-SWEEP_LABELS = {"latency_budget": r"latency budget $T_0 / T_{ref}$ [-]",
-                "energy_budget": r"energy budget $E_0 / E_{ref}$ [-]",
-                "bandwidth": "bandwidth B [Hz]", "distance": "distance d [m]"}
+SWEEP_LABELS = {
+    "latency_budget": r"latency budget $T_0 / T_{ref}$ [-]",
+    "energy_budget": r"energy budget $E_0 / E_{ref}$ [-]",
+    "bandwidth": "bandwidth B [Hz]",
+    "distance": "distance d [m]",
+}
 OBJECTIVE_LABEL = r"distortion bound $D / \bar b$ [-]"
 
 
 def scheme_line(ax: Axes, x: Any, y: Any, scheme: str) -> None:
     """One scheme's curve in its fixed colour and marker (the proposed design thick and solid)."""
     proposed = scheme == "proposed"
-    ax.plot(x, y, marker=SCHEME_MARKERS.get(scheme, "o"), markersize=3, color=scheme_colour(scheme), label=scheme,
-            linestyle="-" if proposed else "--", linewidth=2.2 if proposed else 1.1)
+    ax.plot(
+        x,
+        y,
+        marker=SCHEME_MARKERS.get(scheme, "o"),
+        markersize=3,
+        color=scheme_colour(scheme),
+        label=scheme,
+        linestyle="-" if proposed else "--",
+        linewidth=2.2 if proposed else 1.1,
+    )
 
 
-@register("opt_budget_sweep", data=("opt_budget_sweep.csv",), notebook="06_joint_optimisation", claim="C3",
-          description="objective of every scheme against latency and energy budgets, bandwidth and distance")
+@register(
+    "opt_budget_sweep",
+    data=("opt_budget_sweep.csv",),
+    notebook="06_joint_optimisation",
+    claim="C3",
+    description="objective of every scheme against latency and energy budgets, bandwidth and distance",
+)
 def opt_budget_sweep(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """Rows: models; columns: the four sweeps; one line per scheme; crosses at the bottom: infeasible."""
     table = tables["opt_budget_sweep.csv"]
@@ -696,21 +870,37 @@ def opt_budget_sweep(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
             ax.set_ylabel(OBJECTIVE_LABEL if j == 0 else "")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside right upper", fontsize=8)
-    fig.suptitle("C3: proposed joint design against the benchmarks (lower is better; x on the bottom edge: infeasible)",
-                 fontsize=10)
+    fig.suptitle(
+        "C3: proposed joint design against the benchmarks (lower is better; x on the bottom edge: infeasible)",
+        fontsize=10,
+    )
     return fig
 
 
-DECISION_PANELS = [("pruning ratio [-]", [("rho_device", r"$\rho_d$"), ("rho_server", r"$\rho_s$")]),
-                   ("fraction of maximum [-]", [("power_share", r"$p / P_{max}$"),
-                                                ("f_device_share", r"$f_d / f_{d,max}$"),
-                                                ("f_server_share", r"$f_s / f_{s,max}$")]),
-                   ("share of latency T [-]", [("t_device_share", "$t_d / T$"), ("t_tx_share", "$t_{tx} / T$"),
-                                               ("t_server_share", "$t_s / T$")])]
+DECISION_PANELS = [
+    ("pruning ratio [-]", [("rho_device", r"$\rho_d$"), ("rho_server", r"$\rho_s$")]),
+    (
+        "fraction of maximum [-]",
+        [
+            ("power_share", r"$p / P_{max}$"),
+            ("f_device_share", r"$f_d / f_{d,max}$"),
+            ("f_server_share", r"$f_s / f_{s,max}$"),
+        ],
+    ),
+    (
+        "share of latency T [-]",
+        [("t_device_share", "$t_d / T$"), ("t_tx_share", "$t_{tx} / T$"), ("t_server_share", "$t_s / T$")],
+    ),
+]
 
 
-@register("opt_decisions_latency_budget", data=("opt_decisions.csv",), notebook="06_joint_optimisation", claim="C3",
-          description="optimal ratios, power, frequencies and latency shares along the latency-budget sweep")
+@register(
+    "opt_decisions_latency_budget",
+    data=("opt_decisions.csv",),
+    notebook="06_joint_optimisation",
+    claim="C3",
+    description="optimal ratios, power, frequencies and latency shares along the latency-budget sweep",
+)
 def opt_decisions_latency_budget(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """Decisions of the proposed design along the latency sweep; the chosen split is written above the ratios."""
     decisions = tables["opt_decisions.csv"]
@@ -737,8 +927,13 @@ def opt_decisions_latency_budget(tables: Mapping[str, pd.DataFrame], params: Map
     return fig
 
 
-@register("opt_split_objective", data=("opt_split_sweep.csv",), notebook="06_joint_optimisation", claim="C4",
-          description="optimum of every split point at several bandwidths and latency budgets")
+@register(
+    "opt_split_objective",
+    data=("opt_split_sweep.csv",),
+    notebook="06_joint_optimisation",
+    claim="C4",
+    description="optimum of every split point at several bandwidths and latency budgets",
+)
 def opt_split_objective(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """Rows: models; columns: bandwidths; one line per latency budget; star: best split; x: infeasible split."""
     import seaborn as sns
@@ -746,7 +941,7 @@ def opt_split_objective(tables: Mapping[str, pd.DataFrame], params: Mapping[str,
     table = tables["opt_split_sweep.csv"]
     models = in_order(table.model)
     bandwidths, factors = sorted(table.bandwidth.unique()), sorted(table.latency_factor.unique())
-    colours = dict(zip(factors, sns.color_palette("viridis", len(factors))))
+    colours = dict(zip(factors, sns.color_palette("viridis", len(factors)), strict=True))
     fig, axes = new_figure(len(models), len(bandwidths), width=3.5, height=2.7)
     for i, name in enumerate(models):
         for j, bandwidth in enumerate(bandwidths):
@@ -755,12 +950,19 @@ def opt_split_objective(tables: Mapping[str, pd.DataFrame], params: Mapping[str,
             for k, factor in enumerate(factors):
                 rows = part[part.latency_factor == factor].sort_values("split")
                 ok = rows[rows.status == "optimal"]
-                ax.plot(ok.split, ok.objective_norm, marker="o", markersize=2.5, color=colours[factor],
-                        label=rf"$T_0$ = {factor:g} $T_{{ref}}$")
+                ax.plot(
+                    ok.split,
+                    ok.objective_norm,
+                    marker="o",
+                    markersize=2.5,
+                    color=colours[factor],
+                    label=rf"$T_0$ = {factor:g} $T_{{ref}}$",
+                )
                 mark_infeasible(ax, rows.split[rows.status != "optimal"].to_numpy(), colours[factor], k)
                 win = rows[rows.best.astype(bool)]
-                ax.scatter(win.split, win.objective_norm, marker="*", s=90, color=colours[factor], edgecolor="k",
-                           zorder=5)
+                ax.scatter(
+                    win.split, win.objective_norm, marker="*", s=90, color=colours[factor], edgecolor="k", zorder=5
+                )
             ax.set_yscale("log")
             ax.xaxis.get_major_locator().set_params(integer=True)
             ax.set_title(f"{name}, B = {bandwidth / 1e6:g} MHz", fontsize=9)
@@ -778,20 +980,32 @@ def log_edges(centres: Sequence[float]) -> np.ndarray:
     return np.exp(np.concatenate([[logs[0] - step / 2], (logs[:-1] + logs[1:]) / 2, [logs[-1] + step / 2]]))
 
 
-@register("opt_split_winner", data=("opt_split_winners.csv", "profiles.csv"), notebook="06_joint_optimisation",
-          claim="C4", description="map of the best split point over bandwidth and latency budget")
+@register(
+    "opt_split_winner",
+    data=("opt_split_winners.csv", "profiles.csv"),
+    notebook="06_joint_optimisation",
+    claim="C4",
+    description="map of the best split point over bandwidth and latency budget",
+)
 def opt_split_winner(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """Per model: the winning split over bandwidth x latency budget (grey: infeasible everywhere)."""
     winners = tables["opt_split_winners.csv"]
     profile = tables["profiles.csv"]
     models = in_order(winners.model)
     fig, axes = new_figure(1, len(models), width=4.3, height=3.6)
-    for ax, name in zip(axes[0], models):
+    for ax, name in zip(axes[0], models, strict=True):
         part = winners[winners.model == name]
         last = int(profile.loc[profile.model == name, "split"].max())
         grid = part.pivot(index="latency_factor", columns="bandwidth", values="winner").astype(float)
-        mesh = ax.pcolormesh(log_edges(grid.columns), log_edges(grid.index), np.ma.masked_invalid(grid.to_numpy()),
-                             shading="flat", cmap="viridis", vmin=0, vmax=max(last, 1))
+        mesh = ax.pcolormesh(
+            log_edges(grid.columns),
+            log_edges(grid.index),
+            np.ma.masked_invalid(grid.to_numpy()),
+            shading="flat",
+            cmap="viridis",
+            vmin=0,
+            vmax=max(last, 1),
+        )
         ax.set_facecolor("0.85")
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -807,8 +1021,13 @@ def opt_split_winner(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
     return fig
 
 
-@register("opt_fading", data=("opt_fading_summary.csv",), notebook="06_joint_optimisation", claim="C3",
-          description="Rayleigh fading: probability of feasibility and mean objective per scheme")
+@register(
+    "opt_fading",
+    data=("opt_fading_summary.csv",),
+    notebook="06_joint_optimisation",
+    claim="C3",
+    description="Rayleigh fading: probability of feasibility and mean objective per scheme",
+)
 def opt_fading(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """Bars per model and scheme: feasibility probability, and mean objective over the feasible draws."""
     summary = tables["opt_fading_summary.csv"]
@@ -816,12 +1035,19 @@ def opt_fading(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) ->
     schemes = [s for s in SCHEME_ORDER if s in set(summary.scheme)]
     width = 0.8 / max(len(schemes), 1)
     fig, axes = new_figure(1, 2, width=5.2, height=3.4)
-    for ax, column, label in [(axes[0, 0], "p_feasible", "probability of feasibility [-]"),
-                              (axes[0, 1], "mean_objective_norm", r"mean $D / \bar b$ over feasible draws [-]")]:
+    for ax, column, label in [
+        (axes[0, 0], "p_feasible", "probability of feasibility [-]"),
+        (axes[0, 1], "mean_objective_norm", r"mean $D / \bar b$ over feasible draws [-]"),
+    ]:
         for k, scheme in enumerate(schemes):
             rows = summary[summary.scheme == scheme].set_index("model").reindex(models)
-            ax.bar(np.arange(len(models)) + (k - (len(schemes) - 1) / 2) * width, rows[column].fillna(0).to_numpy(),
-                   width, color=scheme_colour(scheme), label=scheme)
+            ax.bar(
+                np.arange(len(models)) + (k - (len(schemes) - 1) / 2) * width,
+                rows[column].fillna(0).to_numpy(),
+                width,
+                color=scheme_colour(scheme),
+                label=scheme,
+            )
         ax.set_xticks(np.arange(len(models)), models)
         ax.set_ylabel(label)
     axes[0, 1].set_yscale("log")
@@ -831,8 +1057,13 @@ def opt_fading(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) ->
     return fig
 
 
-@register("opt_solver_agreement", data=("opt_solver_agreement.csv",), notebook="06_joint_optimisation", claim="C3",
-          description="fast solver against the cvxpy reference on random instances")
+@register(
+    "opt_solver_agreement",
+    data=("opt_solver_agreement.csv",),
+    notebook="06_joint_optimisation",
+    claim="C3",
+    description="fast solver against the cvxpy reference on random instances",
+)
 def opt_solver_agreement(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """Objective of ``solve`` against ``solve_reference`` on the instances optimal in both."""
     agreement = tables["opt_solver_agreement.csv"]

@@ -88,8 +88,13 @@ def _sentences_of(text: str) -> list[str]:
         for sentence in _SENTENCE_END.split(" ".join(line.strip() for line in lines)):
             sentence = sentence.strip()
             words = sentence.split()
-            if (5 <= len(words) <= 60 and sentence[0].isupper() and sentence.endswith(".")
-                    and _PROSE.match(sentence) and ">>>" not in sentence):
+            if (
+                5 <= len(words) <= 60
+                and sentence[0].isupper()
+                and sentence.endswith(".")
+                and _PROSE.match(sentence)
+                and ">>>" not in sentence
+            ):
                 found.append(sentence)
     return found
 
@@ -121,15 +126,23 @@ def text_batch(
 ) -> Batch:
     """Token ids and validity mask padded (and truncated) to ``max_length`` tokens."""
     encoded = tokenizer(texts, padding="max_length", truncation=True, max_length=max_length, return_tensors="pt")
-    return Batch((encoded["input_ids"], encoded["attention_mask"]), len(texts), None, TOKEN_BITS * max_length,
-                 description or f"{len(texts)} sentences padded to {max_length} tokens")
+    return Batch(
+        (encoded["input_ids"], encoded["attention_mask"]),
+        len(texts),
+        None,
+        TOKEN_BITS * max_length,
+        description or f"{len(texts)} sentences padded to {max_length} tokens",
+    )
 
 
 def minilm_batch(*, subset: str, n: int, seed: int = 0) -> Batch:
     """MiniLM inputs: documentation sentences, padded to :data:`MINILM_MAX_LENGTH` tokens."""
     texts = sentences(subset, n, seed)
-    return text_batch(load_tokenizer(minilm_path()), texts,
-                      description=f"{n} pydoc sentences ({subset}) padded to {MINILM_MAX_LENGTH} tokens")
+    return text_batch(
+        load_tokenizer(minilm_path()),
+        texts,
+        description=f"{n} pydoc sentences ({subset}) padded to {MINILM_MAX_LENGTH} tokens",
+    )
 
 
 # --------------------------------------------------------------------------- images
@@ -137,8 +150,15 @@ def minilm_batch(*, subset: str, n: int, seed: int = 0) -> Batch:
 #: grey photos become three equal channels.
 PHOTO_SOURCES: dict[str, tuple[str, ...]] = {
     "calibration": ("astronaut", "coffee", "rocket", "hubble_deep_field", "camera", "coins", "sklearn:china.jpg"),
-    "heldout": ("chelsea", "immunohistochemistry", "retina", "stereo_motorcycle", "moon", "clock",
-                "sklearn:flower.jpg"),
+    "heldout": (
+        "chelsea",
+        "immunohistochemistry",
+        "retina",
+        "stereo_motorcycle",
+        "moon",
+        "clock",
+        "sklearn:flower.jpg",
+    ),
 }
 
 
@@ -196,7 +216,7 @@ def image_crops(subset: str, n: int, seed: int = 0, size: int = EFFICIENTNET_IMA
             fraction, u, v, flip = 1.0, 0.5, 0.5, False
         side = int(round(fraction * min(height, width)))
         top, left = int(u * (height - side)), int(v * (width - side))
-        crop = image[top:top + side, left:left + side]
+        crop = image[top : top + side, left : left + side]
         crops.append(_resize(crop[:, ::-1] if flip else crop, size))
     return torch.stack(crops)
 
@@ -212,5 +232,10 @@ def image_batch(*, subset: str, n: int, seed: int = 0) -> Batch:
     """EfficientNet-Lite0 inputs: normalised 224x224 crops; raw input = 8 bits per pixel channel."""
     size = EFFICIENTNET_IMAGE_SIZE
     images = normalise_images(image_crops(subset, n, seed, size))
-    return Batch(images, n, None, size * size * 3 * PIXEL_BITS,
-                 f"{n} crops {size}x{size} of {len(PHOTO_SOURCES[subset])} bundled photos ({subset})")
+    return Batch(
+        images,
+        n,
+        None,
+        size * size * 3 * PIXEL_BITS,
+        f"{n} crops {size}x{size} of {len(PHOTO_SOURCES[subset])} bundled photos ({subset})",
+    )

@@ -136,7 +136,7 @@ class SplitModel:
     def server_stages(self, split: int | str) -> list[nn.Module]:
         """Stages run on the server at ``split``."""
         s = self.split_index(split)
-        return self.stages()[len(self.device_stages(s)):]
+        return self.stages()[len(self.device_stages(s)) :]
 
     @staticmethod
     def _run(stages: list[nn.Module], value: Any) -> Any:
@@ -201,9 +201,7 @@ def load_digits_data(seed: int = 0, test_fraction: float = 0.3) -> DigitsData:
     from sklearn.model_selection import train_test_split
 
     x, y = load_digits(return_X_y=True)
-    x_tr, x_te, y_tr, y_te = train_test_split(
-        x / 16.0, y, test_size=test_fraction, random_state=seed, stratify=y
-    )
+    x_tr, x_te, y_tr, y_te = train_test_split(x / 16.0, y, test_size=test_fraction, random_state=seed, stratify=y)
     as_x = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
     as_y = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
     return DigitsData(as_x(x_tr), as_y(y_tr), as_x(x_te), as_y(y_te))
@@ -247,7 +245,7 @@ def digits_mlp(
     torch.manual_seed(seed)
     widths = (64, *hidden)
     layers: list[nn.Module] = []
-    for width_in, width_out in zip(widths[:-1], widths[1:]):
+    for width_in, width_out in zip(widths[:-1], widths[1:], strict=True):
         layers += [nn.Linear(width_in, width_out), nn.ReLU()]
     layers.append(nn.Linear(widths[-1], 10))
     data = load_digits_data(seed) if data is None else data
@@ -526,8 +524,11 @@ def load_tokenizer(path: str) -> Any:
 def minilm_split(seed: int = 0) -> SplitModel:
     """MiniLM-L6 sentence encoder (SPEC 6); ``seed`` is unused (pretrained)."""
     return bert_split_model(
-        "minilm", load_hf_bert(minilm_path()), MeanPoolHead(),
-        task="sentence embedding (mean pooling + L2 norm)", seq_len=MINILM_MAX_LENGTH,
+        "minilm",
+        load_hf_bert(minilm_path()),
+        MeanPoolHead(),
+        task="sentence embedding (mean pooling + L2 norm)",
+        seq_len=MINILM_MAX_LENGTH,
     )
 
 
@@ -585,8 +586,13 @@ def efficientnet_split(seed: int = 0) -> SplitModel:
     net = efficientnet_upstream()
     blocks = list(net._blocks)
     return _with_counts(
-        SplitModel("efficientnet_lite0", EfficientNetStem(net), blocks,
-                   [f"block{i + 1:02d}" for i in range(len(blocks))], EfficientNetHead(net)),
+        SplitModel(
+            "efficientnet_lite0",
+            EfficientNetStem(net),
+            blocks,
+            [f"block{i + 1:02d}" for i in range(len(blocks))],
+            EfficientNetHead(net),
+        ),
         task="ImageNet classification (1000 classes)",
         input_shape=(3, EFFICIENTNET_IMAGE_SIZE, EFFICIENTNET_IMAGE_SIZE),
     )
@@ -641,14 +647,34 @@ def _inputs(function_name: str, *args: Any) -> Callable[[str, int, int], Batch]:
 
 
 REGISTRY: dict[str, ModelEntry] = {
-    "digits_mlp": ModelEntry(digits_mlp_split, _inputs("digits_batch", "flat"), logits_vector, accuracy_metric,
-                             "ReLU MLP 64-128-64-10 trained on sklearn digits"),
-    "digits_cnn": ModelEntry(digits_cnn_split, _inputs("digits_batch", "image"), logits_vector, accuracy_metric,
-                             "ReLU CNN (3 conv + 1 fc block) trained on sklearn digits"),
-    "minilm": ModelEntry(minilm_split, _inputs("minilm_batch"), logits_vector, cosine_metric,
-                         "all-MiniLM-L6-v2 sentence encoder (BERT, 6 layers)"),
-    "efficientnet_lite0": ModelEntry(efficientnet_split, _inputs("image_batch"), logits_vector, top1_agreement_metric,
-                                     "EfficientNet-Lite0 ImageNet classifier"),
+    "digits_mlp": ModelEntry(
+        digits_mlp_split,
+        _inputs("digits_batch", "flat"),
+        logits_vector,
+        accuracy_metric,
+        "ReLU MLP 64-128-64-10 trained on sklearn digits",
+    ),
+    "digits_cnn": ModelEntry(
+        digits_cnn_split,
+        _inputs("digits_batch", "image"),
+        logits_vector,
+        accuracy_metric,
+        "ReLU CNN (3 conv + 1 fc block) trained on sklearn digits",
+    ),
+    "minilm": ModelEntry(
+        minilm_split,
+        _inputs("minilm_batch"),
+        logits_vector,
+        cosine_metric,
+        "all-MiniLM-L6-v2 sentence encoder (BERT, 6 layers)",
+    ),
+    "efficientnet_lite0": ModelEntry(
+        efficientnet_split,
+        _inputs("image_batch"),
+        logits_vector,
+        top1_agreement_metric,
+        "EfficientNet-Lite0 ImageNet classifier",
+    ),
 }
 MODEL_NAMES: tuple[str, ...] = tuple(REGISTRY)
 
@@ -675,8 +701,9 @@ def model_inputs(name: str, subset: str, n: int, seed: int = 0) -> Batch:
     """``n`` inputs of model ``name`` from ``subset`` (``"calibration"`` or ``"heldout"``; disjoint sources)."""
     entry = _entry(name)
     require_choice("subset", subset, SUBSETS)
-    return entry.inputs(subset, int(require_range("n", n, 1, integer=True)),
-                        int(require_range("seed", seed, 0, integer=True)))
+    return entry.inputs(
+        subset, int(require_range("n", n, 1, integer=True)), int(require_range("seed", seed, 0, integer=True))
+    )
 
 
 def output_vectors(name: str, outputs: Any) -> torch.Tensor:
@@ -684,7 +711,9 @@ def output_vectors(name: str, outputs: Any) -> torch.Tensor:
     return _entry(name).output_vector(outputs)
 
 
-def task_metric(name: str, reference_outputs: Any, outputs: Any, labels: torch.Tensor | None = None) -> tuple[str, float]:
+def task_metric(
+    name: str, reference_outputs: Any, outputs: Any, labels: torch.Tensor | None = None
+) -> tuple[str, float]:
     """The task metric of ``outputs`` (e.g. of a pruned model) against the unpruned ``reference_outputs``."""
     entry = _entry(name)
     return entry.metric(entry.output_vector(reference_outputs), entry.output_vector(outputs), labels)
@@ -714,8 +743,14 @@ class MetaArchitecture:
 def _bert_large_config() -> Any:
     from transformers import BertConfig
 
-    return BertConfig(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096,
-                      vocab_size=30522, attn_implementation="eager")
+    return BertConfig(
+        hidden_size=1024,
+        num_hidden_layers=24,
+        num_attention_heads=16,
+        intermediate_size=4096,
+        vocab_size=30522,
+        attn_implementation="eager",
+    )
 
 
 def _gpt2_xl_config() -> Any:
@@ -727,8 +762,14 @@ def _gpt2_xl_config() -> Any:
 def _llama_7b_config() -> Any:
     from transformers import LlamaConfig
 
-    return LlamaConfig(hidden_size=4096, intermediate_size=11008, num_hidden_layers=32, num_attention_heads=32,
-                       vocab_size=32000, attn_implementation="eager")
+    return LlamaConfig(
+        hidden_size=4096,
+        intermediate_size=11008,
+        num_hidden_layers=32,
+        num_attention_heads=32,
+        vocab_size=32000,
+        attn_implementation="eager",
+    )
 
 
 def _build_bert(config: Any) -> SplitModel:
@@ -743,8 +784,14 @@ def _build_gpt2(config: Any) -> SplitModel:
 
     net = GPT2LMHeadModel(config)
     body = net.transformer
-    return transformer_split_model("gpt2_xl", GPT2Stem(body.wte, body.wpe, body.drop, config), body.h,
-                                   LMHead(body.ln_f, net.lm_head), prefix="h", task="GPT-2 XL decoder (LM logits)")
+    return transformer_split_model(
+        "gpt2_xl",
+        GPT2Stem(body.wte, body.wpe, body.drop, config),
+        body.h,
+        LMHead(body.ln_f, net.lm_head),
+        prefix="h",
+        task="GPT-2 XL decoder (LM logits)",
+    )
 
 
 def _build_llama(config: Any) -> SplitModel:
@@ -752,8 +799,13 @@ def _build_llama(config: Any) -> SplitModel:
 
     net = LlamaForCausalLM(config)
     body = net.model
-    return transformer_split_model("llama_7b", LlamaStem(body.embed_tokens, body.rotary_emb, config), body.layers,
-                                   LMHead(body.norm, net.lm_head), task="LLaMA-7B-style decoder (LM logits)")
+    return transformer_split_model(
+        "llama_7b",
+        LlamaStem(body.embed_tokens, body.rotary_emb, config),
+        body.layers,
+        LMHead(body.norm, net.lm_head),
+        task="LLaMA-7B-style decoder (LM logits)",
+    )
 
 
 META_REGISTRY: dict[str, MetaArchitecture] = {

@@ -82,8 +82,10 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
     },
     "06_joint_optimisation": {
         "seed": _SEED,
-        "models": Spec("list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0",
-                                             "bert_large", "gpt2_xl", "llama_7b")),
+        "models": Spec(
+            "list[str]",
+            choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0", "bert_large", "gpt2_xl", "llama_7b"),
+        ),
         "latency_factor": Spec("float", 0.0, 1e6, low_open=True),
         "energy_factor": Spec("float", 0.0, 1e6, low_open=True),
         "energy_scope": Spec("str", choices=("system", "device")),
@@ -107,21 +109,25 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
     },
 }
 
+
 def _ranges(*names: str) -> Callable[[dict[str, Any]], None]:
     """Each named parameter is a ``[low, high]`` pair with ``low < high``."""
+
     def check(params: dict[str, Any]) -> None:
         for name in names:
             pair = params[name]
             if len(pair) != 2 or not pair[0] < pair[1]:
                 raise ParameterError(f"{name}: got {pair}; expected [low, high] with low < high")
+
     return check
 
 
 #: Checks across the parameters of one notebook, run on the full parameter set
 #: (defaults merged with overrides) before the notebook starts.
 CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
-    "06_joint_optimisation": _ranges("latency_factor_range", "energy_factor_range", "bandwidth_range",
-                                     "distance_range"),
+    "06_joint_optimisation": _ranges(
+        "latency_factor_range", "energy_factor_range", "bandwidth_range", "distance_range"
+    ),
 }
 
 

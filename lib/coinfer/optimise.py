@@ -82,6 +82,7 @@ def flat_end(q: int) -> float:
     For ``rho <= rho0`` the dense ``q``-bit store is cheaper than mask plus
     values, so ``D_LB = b 2^-q`` there (SPEC 4).
     """
+
     def excess(rho: float) -> float:
         h2 = -(rho * math.log2(rho) + (1 - rho) * math.log1p(-rho) / LN2)  # log1p: rho can be ~1e-19
         return h2 - rho * q
@@ -155,8 +156,14 @@ def _inverse_slope(s: float, model: str, q: int, rho_max: float, guess: list | N
 # --- The fast solver -----------------------------------------------------------------------------
 
 
-def _root(func: Callable[[float], float], a: float, b: float, fa: float | None = None, fb: float | None = None,
-          xtol: float = 1e-14) -> float:
+def _root(
+    func: Callable[[float], float],
+    a: float,
+    b: float,
+    fa: float | None = None,
+    fb: float | None = None,
+    xtol: float = 1e-14,
+) -> float:
     """Brent's method (inverse quadratic interpolation, secant, bisection) for a sign change on [a, b].
 
     Pure Python, and it reuses known end values: the solver's roots are
@@ -213,7 +220,7 @@ def _lambert_w0(x: float) -> float:
         x = -1 / math.e
     if x < -0.3:
         p = math.sqrt(max(2.0 * (math.e * x + 1.0), 0.0))
-        w = -1.0 + p - p * p / 3.0 + 11.0 / 72.0 * p ** 3
+        w = -1.0 + p - p * p / 3.0 + 11.0 / 72.0 * p**3
     elif x < 3.0:
         w = math.log1p(x) * (1 - math.log1p(math.log1p(x)) / (2 + math.log1p(x)))
     else:
@@ -281,9 +288,11 @@ class _Model:
         self._guesses = ([None], [None])  # warm starts of _inverse_slope across outer iterations
         self._y_guess = None  # warm start of the latency multiplier across outer iterations
         # nu (W) at which each resource reaches its maximum: 2 k fmax^3 and C((u-1)e^u + 1).
-        self.nu_sat_f = tuple(2 * k * f ** 3 if cnt else 0.0 for k, f, cnt in zip(self.k, self.fmax, self.counted))
+        self.nu_sat_f = tuple(
+            2 * k * f**3 if cnt else 0.0 for k, f, cnt in zip(self.k, self.fmax, self.counted, strict=True)
+        )
         self.nu_sat_tx = self.C * ((self.u_max - 1.0) * math.exp(self.u_max) + 1.0) if self.S > 0 else 0.0
-        self.nu_sat = max([self.nu_sat_tx] + [n for n, a in zip(self.nu_sat_f, self.a) if a > 0])
+        self.nu_sat = max([self.nu_sat_tx] + [n for n, a in zip(self.nu_sat_f, self.a, strict=True) if a > 0])
         rho0 = 0.0 if self.model == "magnitude" else flat_end(self.q)
         flat = min(rho0, self.rho_max)
         if self.shared:
@@ -293,14 +302,17 @@ class _Model:
             # The flat point: the least distortion at the least work. A side without
             # parameters is pruned for free; a side without FLOPs gains nothing from pruning.
             self.rho_flat = tuple(
-                (self.rho_max if c == 0 and a > 0 else flat) for a, c in zip(self.a, self.c))
-            self.rho_top = tuple((self.rho_max if a > 0 else r) for a, r in zip(self.a, self.rho_flat))
+                (self.rho_max if c == 0 and a > 0 else flat) for a, c in zip(self.a, self.c, strict=True)
+            )
+            self.rho_top = tuple((self.rho_max if a > 0 else r) for a, r in zip(self.a, self.rho_flat, strict=True))
 
     # resources as functions of the price of time nu = lambda / mu (W)
     def resources(self, nu: float) -> tuple[float, float, float]:
         """``(f_d, f_s, u)`` minimising ``energy + nu * time`` per cycle / per sent bit; ``u = S ln2/(B t_tx)``."""
-        f = [fm if (not cnt or nu >= ns) else (nu / (2 * k)) ** (1 / 3)
-             for fm, cnt, ns, k in zip(self.fmax, self.counted, self.nu_sat_f, self.k)]
+        f = [
+            fm if (not cnt or nu >= ns) else (nu / (2 * k)) ** (1 / 3)
+            for fm, cnt, ns, k in zip(self.fmax, self.counted, self.nu_sat_f, self.k, strict=True)
+        ]
         if self.S <= 0:
             u = self.u_max
         elif nu >= self.nu_sat_tx:
@@ -414,8 +426,10 @@ class _Model:
         guesses = ([None], [None])
 
         def rho_of(m: float) -> tuple[float, float]:
-            return (_inverse_slope(m * sigma[0], model, q, rmax, guesses[0]),
-                    _inverse_slope(m * sigma[1], model, q, rmax, guesses[1]))
+            return (
+                _inverse_slope(m * sigma[0], model, q, rmax, guesses[0]),
+                _inverse_slope(m * sigma[1], model, q, rmax, guesses[1]),
+            )
 
         def gap(y: float) -> float:
             return load(rho_of(math.exp(y))) - target
@@ -453,8 +467,10 @@ class _Model:
         a = self.a
 
         def rho_of(m: float) -> tuple[float, float]:
-            return (_inverse_slope(m * sigma[0], model, q, rmax, guesses[0]),
-                    _inverse_slope(m * sigma[1], model, q, rmax, guesses[1]))
+            return (
+                _inverse_slope(m * sigma[0], model, q, rmax, guesses[0]),
+                _inverse_slope(m * sigma[1], model, q, rmax, guesses[1]),
+            )
 
         seen: dict[float, tuple[float, float]] = {}
 
@@ -496,8 +512,9 @@ def _ratio_and_derivative(s: float, model: str, q: int, rho_max: float, guess: l
     return rho, rho * (1 - rho) / (m * rho * (1 - rho) + 1.0 / m)
 
 
-def _newton_decreasing(func: Callable[[float], tuple[float, float]], lo: float, hi: float,
-                       start: float | None, rtol: float = 1e-14) -> float:
+def _newton_decreasing(
+    func: Callable[[float], tuple[float, float]], lo: float, hi: float, start: float | None, rtol: float = 1e-14
+) -> float:
     """Root of a non-increasing ``g`` on ``[lo, hi]`` (``func`` returns ``(g, g')``), from the feasible side.
 
     Safeguarded Newton (bisection when a step leaves the bracket). Returns a
@@ -546,9 +563,13 @@ def polish(problem: Problem, decision: Decision) -> Decision:
     unit of violation removed. Power and frequencies are clipped to their limits.
     """
     p = problem
-    d = [min(max(decision.rho_device, 0.0), p.rho_max), min(max(decision.rho_server, 0.0), p.rho_max),
-         min(max(decision.power, 0.0), p.p_max),
-         min(decision.f_device, p.f_device_max), min(decision.f_server, p.f_server_max)]
+    d = [
+        min(max(decision.rho_device, 0.0), p.rho_max),
+        min(max(decision.rho_server, 0.0), p.rho_max),
+        min(max(decision.power, 0.0), p.p_max),
+        min(decision.f_device, p.f_device_max),
+        min(decision.f_server, p.f_server_max),
+    ]
     if p.shared_ratio and d[0] != d[1]:
         d[0] = d[1] = max(d[0], d[1])
     cycles = (p.cycles_device, p.cycles_server)
@@ -592,8 +613,18 @@ def _answer(problem: Problem, decision: Decision, note: str | None = None) -> So
     if ev.violations:  # never call a point optimal that breaks a constraint, however slightly
         status = "solver_error"
         reason = ((note + "; ") if note else "") + "residual violation: " + "; ".join(ev.violations)
-    return Solution(status, decision.rho_device, decision.rho_server, decision.power, decision.f_device,
-                    decision.f_server, ev.objective, ev.latency, ev.energy, reason)
+    return Solution(
+        status,
+        decision.rho_device,
+        decision.rho_server,
+        decision.power,
+        decision.f_device,
+        decision.f_server,
+        ev.objective,
+        ev.latency,
+        ev.energy,
+        reason,
+    )
 
 
 def _limits_text(m: _Model) -> str:
@@ -614,12 +645,14 @@ def _floors(m: _Model) -> tuple[Solution | None, tuple]:
     if floor_t > m.T0 * (1 + _EDGE):
         return _infeasible(
             f"latency floor {floor_t:.10g} s at rho_max={m.rho_max:g}, {_limits_text(m)} "
-            f"exceeds latency_budget {m.T0:.10g} s"), ()
+            f"exceeds latency_budget {m.T0:.10g} s"
+        ), ()
     e_min, nu_min, res_min = m.min_energy(top)
     if e_min > m.E0 * (1 + _EDGE):
         return _infeasible(
             f"energy floor {e_min:.10g} J ({m.problem.energy_scope}) at rho_max={m.rho_max:g} within "
-            f"latency_budget {m.T0:.10g} s exceeds energy_budget {m.E0:.10g} J"), ()
+            f"latency_budget {m.T0:.10g} s exceeds energy_budget {m.E0:.10g} J"
+        ), ()
     return None, (floor_t, e_min, nu_min, res_min)
 
 
@@ -736,6 +769,7 @@ def _outer_newton(m: _Model, x_lo: float, x_hi: float, start: float | None = Non
     function theorem on ``T = T0``), so safeguarded Newton replaces ~12 Brent
     steps by ~4. Returns a point on the energy-feasible side.
     """
+
     def func(xr: float) -> tuple[float, float]:
         x = -xr
         nu = math.exp(x)
@@ -753,10 +787,14 @@ def _outer_newton(m: _Model, x_lo: float, x_hi: float, start: float | None = Non
 #: Retries when a conic solver stops at ``optimal_inaccurate`` (ill-conditioned corners, e.g. an upload
 #: that nearly fills both budgets): other CLARABEL settings, then the other solver.
 _RETRIES = {
-    "CLARABEL": [("CLARABEL", {"static_regularization_enable": False}),
-                 ("CLARABEL", {"max_step_fraction": 0.9, "iterative_refinement_reltol": 1e-15,
-                               "iterative_refinement_abstol": 1e-15}),
-                 ("SCS", {})],
+    "CLARABEL": [
+        ("CLARABEL", {"static_regularization_enable": False}),
+        (
+            "CLARABEL",
+            {"max_step_fraction": 0.9, "iterative_refinement_reltol": 1e-15, "iterative_refinement_abstol": 1e-15},
+        ),
+        ("SCS", {}),
+    ],
     "SCS": [("CLARABEL", {})],
 }
 
@@ -774,8 +812,11 @@ def solve_reference(problem: Problem, solver: str = "CLARABEL") -> Solution:
         if best.status != "optimal" or best.reason is None or "inaccurate" not in best.reason:
             break
         other = _solve_conic(problem, name, options)
-        if other.status == "optimal" and not (other.reason and "violation" in other.reason) \
-                and (other.objective < best.objective or not (other.reason and "inaccurate" in other.reason)):
+        if (
+            other.status == "optimal"
+            and not (other.reason and "violation" in other.reason)
+            and (other.objective < best.objective or not (other.reason and "inaccurate" in other.reason))
+        ):
             best = other
     return best
 
@@ -867,7 +908,7 @@ def _solve_conic(problem: Problem, solver: str, options: dict | None = None) -> 
             terms.append(weights[i] * (rho[i] - cp.entr(1 - rho[i])))
         else:
             expo = -cp.entr(rho[i]) - cp.entr(1 - rho[i]) - LN2 * m.q * (1 - rho[i])
-            terms.append(weights[i] * cp.maximum(2.0 ** -m.q, cp.exp(expo)))
+            terms.append(weights[i] * cp.maximum(2.0**-m.q, cp.exp(expo)))
     objective = cp.Minimize(cp.sum(cp.hstack(terms)))
     prob = cp.Problem(objective, cons)
     opts = {}
@@ -886,8 +927,10 @@ def _solve_conic(problem: Problem, solver: str, options: dict | None = None) -> 
     if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
         bad, _ = _floors(m)
         if bad is None:  # the analytic floors are met, so the instance is feasible: the solver is wrong
-            return Solution("solver_error", reason=f"{solver}: reports infeasible, but the latency and energy "
-                                                   "floors at rho_max are met")
+            return Solution(
+                "solver_error",
+                reason=f"{solver}: reports infeasible, but the latency and energy floors at rho_max are met",
+            )
         return _infeasible(f"{solver}: {bad.reason}")
     if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or rho_var.value is None:
         return Solution("solver_error", reason=f"{solver}: status {status}")
@@ -908,8 +951,9 @@ def _solve_conic(problem: Problem, solver: str, options: dict | None = None) -> 
 # --- Split selection and benchmarks (SPEC 5) ---------------------------------------------------------
 
 
-def select_split(problems: Sequence[Problem], solver: Callable[[Problem], Solution] = solve
-                 ) -> tuple[int | None, list[Solution]]:
+def select_split(
+    problems: Sequence[Problem], solver: Callable[[Problem], Solution] = solve
+) -> tuple[int | None, list[Solution]]:
     """Solve every split and return ``(best split index or None if none is feasible, solutions)``."""
     solutions = [solver(pr) for pr in problems]
     best, best_value = None, math.inf
@@ -926,12 +970,15 @@ def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
     ratios = (rho, rho)
     floor_t = m.time(ratios, m.max_resources())
     if floor_t > m.T0 * (1 + _EDGE):
-        return _infeasible(f"latency floor {floor_t:.6g} s at fixed rho={rho:g}, {_limits_text(m)} "
-                           f"exceeds latency_budget {m.T0:.6g} s")
+        return _infeasible(
+            f"latency floor {floor_t:.6g} s at fixed rho={rho:g}, {_limits_text(m)} exceeds latency_budget {m.T0:.6g} s"
+        )
     e_min, _, res = m.min_energy(ratios)
     if e_min > m.E0 * (1 + _EDGE):
-        return _infeasible(f"energy floor {e_min:.6g} J at fixed rho={rho:g} within latency_budget "
-                           f"{m.T0:.6g} s exceeds energy_budget {m.E0:.6g} J")
+        return _infeasible(
+            f"energy floor {e_min:.6g} J at fixed rho={rho:g} within latency_budget "
+            f"{m.T0:.6g} s exceeds energy_budget {m.E0:.6g} J"
+        )
     return _answer(problem, _decision(m, ratios, res))
 
 
@@ -950,11 +997,14 @@ def solve_max_resources(problem: Problem) -> Solution:
     top = m.rho_top
     floor_t, floor_e = m.time(top, res), m.energy(top, res)
     if floor_t > m.T0 * (1 + _EDGE):
-        return _infeasible(f"latency floor {floor_t:.6g} s at rho_max={m.rho_max:g}, {_limits_text(m)} "
-                           f"exceeds latency_budget {m.T0:.6g} s")
+        return _infeasible(
+            f"latency floor {floor_t:.6g} s at rho_max={m.rho_max:g}, {_limits_text(m)} "
+            f"exceeds latency_budget {m.T0:.6g} s"
+        )
     if floor_e > m.E0 * (1 + _EDGE):
-        return _infeasible(f"energy {floor_e:.6g} J at rho_max={m.rho_max:g} with maximum resources "
-                           f"exceeds energy_budget {m.E0:.6g} J")
+        return _infeasible(
+            f"energy {floor_e:.6g} J at rho_max={m.rho_max:g} with maximum resources exceeds energy_budget {m.E0:.6g} J"
+        )
 
     def fits(rho) -> bool:
         return m.time(rho, res) <= m.T0 * (1 + 1e-12) and m.energy(rho, res) <= m.E0 * (1 + 1e-12)
@@ -1001,8 +1051,9 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
         rho_d = x[0]
         rho_s = x[0] if shared else x[1]
         j = 1 if shared else 2
-        return Decision(rho_d, rho_s, x[j] * p.p_max if m.S > 0 else 0.0, x[j + 1] * p.f_device_max,
-                        x[j + 2] * p.f_server_max)
+        return Decision(
+            rho_d, rho_s, x[j] * p.p_max if m.S > 0 else 0.0, x[j + 1] * p.f_device_max, x[j + 2] * p.f_server_max
+        )
 
     def objective(x):
         d = unpack(x)
@@ -1022,8 +1073,14 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                result = minimize(objective, x0, method="SLSQP", bounds=bounds,
-                                  constraints=[{"type": "ineq", "fun": slack}], options={"maxiter": 300, "ftol": 1e-12})
+                result = minimize(
+                    objective,
+                    x0,
+                    method="SLSQP",
+                    bounds=bounds,
+                    constraints=[{"type": "ineq", "fun": slack}],
+                    options={"maxiter": 300, "ftol": 1e-12},
+                )
             except (ValueError, ArithmeticError):
                 continue
         x = np.clip(result.x, [b[0] for b in bounds], [b[1] for b in bounds])
@@ -1036,8 +1093,9 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
     return best
 
 
-def compare_schemes(problems: Sequence[Problem], *, rho_fixed: float = 0.5, n_starts: int = 10, seed: int = 0
-                    ) -> pd.DataFrame:
+def compare_schemes(
+    problems: Sequence[Problem], *, rho_fixed: float = 0.5, n_starts: int = 10, seed: int = 0
+) -> pd.DataFrame:
     """One row per scheme of :data:`SCHEMES` for the splits ``problems`` (index = split, 0..L).
 
     ``proposed`` and every benchmark except ``on_device``/``on_server`` pick
@@ -1066,6 +1124,18 @@ def compare_schemes(problems: Sequence[Problem], *, rho_fixed: float = 0.5, n_st
         if sol.status != "optimal" and split is None:
             row["reason"] = sol.reason
         rows.append(row)
-    columns = ["scheme", "split", "status", "objective", "rho_device", "rho_server", "power", "f_device",
-               "f_server", "latency", "energy", "reason"]
+    columns = [
+        "scheme",
+        "split",
+        "status",
+        "objective",
+        "rho_device",
+        "rho_server",
+        "power",
+        "f_device",
+        "f_server",
+        "latency",
+        "energy",
+        "reason",
+    ]
     return pd.DataFrame(rows)[columns]

@@ -96,9 +96,7 @@ def read_csv(name: str) -> pd.DataFrame:
     """Read a table written by :func:`write_csv`; names the notebook to run if missing."""
     path = data_dir() / name
     if not path.exists():
-        raise FileNotFoundError(
-            f"data/{name} does not exist; run the notebook that writes it first (see README)"
-        )
+        raise FileNotFoundError(f"data/{name} does not exist; run the notebook that writes it first (see README)")
     return pd.read_csv(path)
 
 

@@ -14,32 +14,37 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")  # headless; notebooks display the returned figure themselves
-import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import seaborn as sns
 
-from coinfer.paths import atomic_path, figures_dir  # noqa: E402
+from coinfer.paths import atomic_path, figures_dir
 
 #: Colours of the schemes in every optimisation figure, so they match across figures.
 PALETTE = "colorblind"
-_METADATA = {"pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
-             "png": {"Software": None}}
+_METADATA = {
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+    "png": {"Software": None},
+}
 
 
 def set_style() -> None:
     """Apply the one seaborn style used by every figure."""
     sns.set_theme(context="paper", style="whitegrid", palette=PALETTE, font_scale=1.1)
-    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "savefig.bbox": "tight",
-                         "pdf.fonttype": 42, "svg.hashsalt": "coinfer"})
+    plt.rcParams.update(
+        {"figure.dpi": 110, "savefig.dpi": 150, "savefig.bbox": "tight", "pdf.fonttype": 42, "svg.hashsalt": "coinfer"}
+    )
 
 
 def format_params(params: Mapping[str, Any]) -> str:
     """``a=1, b=0.5`` with compact numbers, for captions."""
+
     def show(value: Any) -> str:
         if isinstance(value, float):
             return f"{value:.3g}"
         if isinstance(value, (list, tuple)):
             return "[" + ", ".join(show(v) for v in value) + "]"
         return str(value)
+
     return ", ".join(f"{key}={show(value)}" for key, value in params.items())
 
 

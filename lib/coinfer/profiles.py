@@ -56,10 +56,20 @@ META_SCALE_REFERENCE = "minilm"
 
 #: Column order of the profile table (the contract of ``data/profiles.csv``).
 COLUMNS: tuple[str, ...] = (
-    "model", "split", "split_name", "num_blocks",
-    "flops_device", "flops_server", "params_device", "params_server",
-    "feature_bits", "scale_device", "scale_server",
-    "seq_len", "bits_per_element", "weights",
+    "model",
+    "split",
+    "split_name",
+    "num_blocks",
+    "flops_device",
+    "flops_server",
+    "params_device",
+    "params_server",
+    "feature_bits",
+    "scale_device",
+    "scale_server",
+    "seq_len",
+    "bits_per_element",
+    "weights",
 )
 
 
@@ -136,7 +146,7 @@ class StageScales:
     def __init__(self, model: SplitModel) -> None:
         names = ["stem", *model.block_names, "head"]
         self.values: list[np.ndarray] = []
-        for name, stage in zip(names, model.stages()):
+        for name, stage in zip(names, model.stages(), strict=True):
             weights = prunable_weights(stage, prefix=name)
             flat = [w.detach().double().flatten().numpy() for w in weights.values()]
             self.values.append(np.sort(np.concatenate(flat)) if flat else np.empty(0))
@@ -229,13 +239,19 @@ def profile_model(
         else:
             bits = stages[on_device[-1]].output_elements * bits_per_element
         scale_device, scale_server = _side_scales(model, split, assumed_scale, scales)
-        result.append(SplitProfile(
-            split=split, split_name=name,
-            flops_device=flops_device, flops_server=total - flops_device,
-            params_device=_count(model.device_weights(split)),
-            params_server=_count(model.server_weights(split)),
-            feature_bits=bits, scale_device=scale_device, scale_server=scale_server,
-        ))
+        result.append(
+            SplitProfile(
+                split=split,
+                split_name=name,
+                flops_device=flops_device,
+                flops_server=total - flops_device,
+                params_device=_count(model.device_weights(split)),
+                params_server=_count(model.server_weights(split)),
+                feature_bits=bits,
+                scale_device=scale_device,
+                scale_server=scale_server,
+            )
+        )
     return result
 
 
@@ -261,8 +277,9 @@ def profile_frame(
     assumed_scale: float | None = None,
 ) -> pd.DataFrame:
     """:func:`profile_model` as tidy rows with the columns of :data:`COLUMNS`."""
-    rows = [asdict(p) for p in profile_model(model, batch, bits_per_element=bits_per_element,
-                                            assumed_scale=assumed_scale)]
+    rows = [
+        asdict(p) for p in profile_model(model, batch, bits_per_element=bits_per_element, assumed_scale=assumed_scale)
+    ]
     frame = pd.DataFrame(rows)
     frame.insert(0, "model", model.name)
     frame["num_blocks"] = model.num_blocks
@@ -307,16 +324,18 @@ def build_profiles(
     for name in models:
         model = zoo.load_model(name, seed=seed)
         batch = zoo.model_inputs(name, "calibration", 1, seed=seed)
-        frames.append(profile_frame(model, batch, seq_len=model.info.get("seq_len"),
-                                    bits_per_element=bits_per_element))
+        frames.append(profile_frame(model, batch, seq_len=model.info.get("seq_len"), bits_per_element=bits_per_element))
     if meta_models:
         if assumed_scale is None:
             assumed_scale = assumed_meta_scale(zoo.load_model(META_SCALE_REFERENCE, seed=seed))
         for name in meta_models:
             model = zoo.build_meta_model(name, meta_seq_len)
             batch = zoo.meta_inputs(name, meta_seq_len, 1)
-            frames.append(profile_frame(model, batch, seq_len=meta_seq_len, bits_per_element=bits_per_element,
-                                        assumed_scale=assumed_scale))
+            frames.append(
+                profile_frame(
+                    model, batch, seq_len=meta_seq_len, bits_per_element=bits_per_element, assumed_scale=assumed_scale
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -335,16 +354,31 @@ def full_resource_costs(profile: pd.DataFrame, **make_problem_kwargs: Any) -> pd
     rows = []
     for model, rows_of_model in profile.groupby("model", sort=False):
         rows_of_model = rows_of_model.sort_values("split")
-        for (_, row), problem in zip(rows_of_model.iterrows(), problems_for_splits(rows_of_model, **kwargs)):
-            decision = Decision(rho_device=0.0, rho_server=0.0, power=problem.p_max,
-                                f_device=problem.f_device_max, f_server=problem.f_server_max)
+        problems = problems_for_splits(rows_of_model, **kwargs)
+        for (_, row), problem in zip(rows_of_model.iterrows(), problems, strict=True):
+            decision = Decision(
+                rho_device=0.0,
+                rho_server=0.0,
+                power=problem.p_max,
+                f_device=problem.f_device_max,
+                f_server=problem.f_server_max,
+            )
             ev = evaluate(problem, decision)
-            rows.append({
-                "model": model, "split": int(row["split"]), "split_name": row["split_name"],
-                "t_device": ev.t_device, "t_tx": ev.t_tx, "t_server": ev.t_server, "latency": ev.latency,
-                "energy_device": ev.energy_device, "energy_tx": ev.energy_tx,
-                "energy_server": ev.energy_server, "energy": ev.energy,
-            })
+            rows.append(
+                {
+                    "model": model,
+                    "split": int(row["split"]),
+                    "split_name": row["split_name"],
+                    "t_device": ev.t_device,
+                    "t_tx": ev.t_tx,
+                    "t_server": ev.t_server,
+                    "latency": ev.latency,
+                    "energy_device": ev.energy_device,
+                    "energy_tx": ev.energy_tx,
+                    "energy_server": ev.energy_server,
+                    "energy": ev.energy,
+                }
+            )
     return pd.DataFrame(rows)
 
 

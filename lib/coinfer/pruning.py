@@ -157,7 +157,8 @@ def _flat(weights: Mapping[str, torch.Tensor]) -> torch.Tensor:
 
 def _unflatten(flat: torch.Tensor, like: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     sizes = [w.numel() for w in like.values()]
-    return {name: piece.reshape(w.shape) for (name, w), piece in zip(like.items(), torch.split(flat, sizes))}
+    pieces = torch.split(flat, sizes)
+    return {name: piece.reshape(w.shape) for (name, w), piece in zip(like.items(), pieces, strict=True)}
 
 
 def apply_masks(
@@ -199,8 +200,12 @@ class MagnitudeSweep:
             ranks = {name: _ranks(w.flatten()) for name, w in self.weights.items()}
         self._init_caches(ranks)
 
-    def _init_caches(self, ranks: dict[str, torch.Tensor], orders: dict[str, torch.Tensor] | None = None,
-                     errors: dict[int, torch.Tensor] | None = None) -> None:
+    def _init_caches(
+        self,
+        ranks: dict[str, torch.Tensor],
+        orders: dict[str, torch.Tensor] | None = None,
+        errors: dict[int, torch.Tensor] | None = None,
+    ) -> None:
         self._ranks = ranks
         self._orders: dict[str, torch.Tensor] = dict(orders or {})
         self._errors: dict[int, torch.Tensor] = dict(errors or {})
@@ -252,7 +257,7 @@ class MagnitudeSweep:
             child._init_caches({})
             return child
         first = all_names.index(names[0]) if names[0] in all_names else -1
-        if first < 0 or all_names[first:first + len(names)] != names:
+        if first < 0 or all_names[first : first + len(names)] != names:
             raise ParameterError("names: must be a contiguous run of the sweep's layers, in the same order")
         offsets = np.cumsum([0, *[w.numel() for w in self.weights.values()]])
         low, high = int(offsets[first]), int(offsets[first + len(names)])
@@ -260,8 +265,9 @@ class MagnitudeSweep:
         child.weights = _unflatten(child.flat, {n: self.weights[n] for n in names})
         errors = {bits: e[low:high] for bits, e in self._errors.items()}
         if self.scope == "layer":
-            child._init_caches({n: self._ranks[n] for n in names},
-                               {n: self._orders[n] for n in names if n in self._orders}, errors)
+            child._init_caches(
+                {n: self._ranks[n] for n in names}, {n: self._orders[n] for n in names if n in self._orders}, errors
+            )
             return child
         order = self._order("")
         sub = order[(order >= low) & (order < high)] - low
@@ -325,10 +331,12 @@ class MagnitudeSweep:
     def _quantisation_errors(self, bits: int) -> torch.Tensor:
         """``|w - Q_bits(w)|`` per weight with each layer's own range (float64, flat, cached)."""
         if bits not in self._errors:
-            self._errors[bits] = torch.cat([
-                (w.flatten().double() - quantize_uniform(w.flatten(), bits).double()).abs()
-                for w in self.weights.values()
-            ])
+            self._errors[bits] = torch.cat(
+                [
+                    (w.flatten().double() - quantize_uniform(w.flatten(), bits).double()).abs()
+                    for w in self.weights.values()
+                ]
+            )
         return self._errors[bits]
 
 
@@ -377,9 +385,7 @@ def set_weights(model: SplitModel, new_weights: Mapping[str, torch.Tensor]) -> S
         if name not in params:
             raise ParameterError(f"weights: {name!r} is not a prunable weight of model {model.name!r}")
         if tuple(value.shape) != tuple(params[name].shape):
-            raise ParameterError(
-                f"weights[{name!r}]: shape {tuple(value.shape)}; expected {tuple(params[name].shape)}"
-            )
+            raise ParameterError(f"weights[{name!r}]: shape {tuple(value.shape)}; expected {tuple(params[name].shape)}")
         with torch.no_grad():
             params[name].copy_(value)
     return model

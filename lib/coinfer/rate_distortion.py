@@ -120,7 +120,10 @@ def _ks(flat: np.ndarray, cdf: str, loc: float, scale: float, seed: int, max_sam
 
 
 def fit_laplace(
-    weights: torch.Tensor | np.ndarray | Mapping[str, torch.Tensor], *, seed: int = 0, max_ks_samples: int = KS_MAX_SAMPLES
+    weights: torch.Tensor | np.ndarray | Mapping[str, torch.Tensor],
+    *,
+    seed: int = 0,
+    max_ks_samples: int = KS_MAX_SAMPLES,
 ) -> DistributionFit:
     """Laplace MLE (SPEC 4): ``loc = median``, ``b = mean |w - loc|`` (:func:`laplace_scale`).
 
@@ -136,7 +139,10 @@ def fit_laplace(
 
 
 def fit_gaussian(
-    weights: torch.Tensor | np.ndarray | Mapping[str, torch.Tensor], *, seed: int = 0, max_ks_samples: int = KS_MAX_SAMPLES
+    weights: torch.Tensor | np.ndarray | Mapping[str, torch.Tensor],
+    *,
+    seed: int = 0,
+    max_ks_samples: int = KS_MAX_SAMPLES,
 ) -> DistributionFit:
     """Gaussian MLE (SPEC 4): ``loc = mean``, ``scale = std`` (ddof 0); log-likelihood ``-ln(2 pi e sigma^2) / 2``."""
     flat = _flat_weights(weights)
@@ -145,7 +151,9 @@ def fit_gaussian(
     if sigma <= 0:
         raise ParameterError("weights: all equal; the Gaussian scale is 0")
     loglik = float(-0.5 * np.log(2 * np.pi * sigma**2) - np.mean((flat - loc) ** 2) / (2 * sigma**2))
-    return DistributionFit("gaussian", loc, sigma, loglik, _ks(flat, "norm", loc, sigma, seed, max_ks_samples), flat.size)
+    return DistributionFit(
+        "gaussian", loc, sigma, loglik, _ks(flat, "norm", loc, sigma, seed, max_ks_samples), flat.size
+    )
 
 
 # --------------------------------------------------------------------------- where D_mag >= D_LB
@@ -173,7 +181,9 @@ def bound_crossover(q: int, *, grid_points: int = 20_001) -> float:
     last = failing[-1]
     if last + 1 >= grid.size:  # fails at rho = 1 itself: impossible since D_mag(1) = D_LB(1) = b
         return 1.0
-    return float(optimize.brentq(lambda r: float(bound_gap(r, int(q))), grid[last], grid[last + 1], xtol=1e-15, rtol=1e-12))
+    return float(
+        optimize.brentq(lambda r: float(bound_gap(r, int(q))), grid[last], grid[last + 1], xtol=1e-15, rtol=1e-12)
+    )
 
 
 def failure_intervals(rho: ArrayLike, gap: ArrayLike) -> list[tuple[float, float]]:
@@ -223,7 +233,8 @@ def layer_distortion_sweep(
     """Per-layer magnitude pruning (optionally with ``q``-bit kept weights) of real weights.
 
     One row per (layer, rho, bits): ``abs_error`` = ``sum |w - w_hat|``,
-    ``n`` = weights in the layer and ``pruned`` = how many of them are pruned, via :func:`coinfer.pruning.MagnitudeSweep`
+    ``n`` = weights in the layer and ``pruned`` = how many of them are pruned,
+    via :func:`coinfer.pruning.MagnitudeSweep`
     (one sort per layer; ``bits=None`` means no quantisation). The per-weight
     distortion of any group of layers is ``sum abs_error / sum n``. Meant for
     layers of up to a few million weights (one pass over them per ratio and ``bits``).
@@ -238,16 +249,23 @@ def layer_distortion_sweep(
             for q in bits:
                 pruned = sweep.pruned(float(r), q)
                 for name, w in sweep.weights.items():
-                    rows.append({
-                        "layer": name, "rho": float(r), "bits": 0 if q is None else int(q), "n": w.numel(),
-                        "pruned": prune_count(w.numel(), float(r)),
-                        "abs_error": float((w.double() - pruned[name].double()).abs().sum()),
-                    })
+                    rows.append(
+                        {
+                            "layer": name,
+                            "rho": float(r),
+                            "bits": 0 if q is None else int(q),
+                            "n": w.numel(),
+                            "pruned": prune_count(w.numel(), float(r)),
+                            "abs_error": float((w.double() - pruned[name].double()).abs().sum()),
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
 def rho_grid(points: int, *, small_from: float = 1e-5, small_to: float = 0.2) -> np.ndarray:
-    """Pruning ratios for curves: ``points`` linear in ``[0, 1]`` plus ``points // 2`` geometric in ``[small_from, small_to]``.
+    """Pruning ratios for curves.
+
+    ``points`` linear in ``[0, 1]`` plus ``points // 2`` geometric in ``[small_from, small_to]``.
 
     The geometric part resolves the small-rho region where ``D_LB`` is flat and
     ``D_mag ~ b rho^2 / 2`` crosses it.
@@ -286,5 +304,16 @@ def laplace_monte_carlo(rho: ArrayLike, b: float, n: int, seed: int) -> pd.DataF
     closed = magnitude_distortion(realised, b)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, (dist - closed) / se, np.where(np.isclose(dist, closed, rtol=1e-12, atol=0), 0.0, np.inf))
-    return pd.DataFrame({"rho": rho, "pruned": pruned, "rho_realised": realised, "n": n, "b": b, "distortion": dist,
-                         "standard_error": se, "d_mag": closed, "z": z})
+    return pd.DataFrame(
+        {
+            "rho": rho,
+            "pruned": pruned,
+            "rho_realised": realised,
+            "n": n,
+            "b": b,
+            "distortion": dist,
+            "standard_error": se,
+            "d_mag": closed,
+            "z": z,
+        }
+    )

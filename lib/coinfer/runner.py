@@ -84,15 +84,17 @@ def declared_parameters(source: Path) -> dict[str, Any]:
     return declared
 
 
-def check_notebook(notebook: str, notebooks_dir: Path = paths.NOTEBOOKS_DIR,
-                   overrides: dict[str, Any] | None = None) -> None:
+def check_notebook(
+    notebook: str, notebooks_dir: Path = paths.NOTEBOOKS_DIR, overrides: dict[str, Any] | None = None
+) -> None:
     """The notebook exists, its parameters cell matches its schema, and its defaults with ``overrides`` are valid."""
     declared = declared_parameters(notebook_source(notebook, notebooks_dir))
     schema = SCHEMAS[notebook]
     if set(declared) != set(schema):
         extra, missing = sorted(set(declared) - set(schema)), sorted(set(schema) - set(declared))
         raise ParameterError(
-            f"{notebook}: parameters cell and schema differ (undeclared in schema: {extra}; missing from cell: {missing})"
+            f"{notebook}: parameters cell and schema differ "
+            f"(undeclared in schema: {extra}; missing from cell: {missing})"
         )
     validate(notebook, {**declared, **(overrides or {})}, partial=False)
 
@@ -107,8 +109,10 @@ def profile_label(profile_path: Path) -> str:
     """The profile's name in folder names (``build/<label>``); a safe file-name stem or a clear error."""
     label = profile_path.stem
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", label) or ".." in label:
-        raise ParameterError(f"profile: file name {profile_path.name!r} must start with a letter or digit and use "
-                             "only letters, digits, '_', '-' and '.'")
+        raise ParameterError(
+            f"profile: file name {profile_path.name!r} must start with a letter or digit and use "
+            "only letters, digits, '_', '-' and '.'"
+        )
     return label
 
 
@@ -127,7 +131,9 @@ def check_output_root(root: Path) -> Path:
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise ParameterError(f"output root: cannot create {str(root)!r} ({error.strerror or type(error).__name__})") from None
+        raise ParameterError(
+            f"output root: cannot create {str(root)!r} ({error.strerror or type(error).__name__})"
+        ) from None
     if not os.access(root, os.W_OK | os.X_OK):
         raise ParameterError(f"output root: {str(root)!r} is not writable")
     return root
@@ -223,8 +229,9 @@ class _PeakMemory:
         self._thread.join()
 
 
-def execute_notebook(notebook: str, parameters: dict[str, Any], executed_dir: Path,
-                     notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> NotebookRun:
+def execute_notebook(
+    notebook: str, parameters: dict[str, Any], executed_dir: Path, notebooks_dir: Path = paths.NOTEBOOKS_DIR
+) -> NotebookRun:
     """Convert the py:percent source to ``.ipynb`` and execute it with papermill (progress per cell)."""
     import jupytext
     import papermill
@@ -237,21 +244,32 @@ def execute_notebook(notebook: str, parameters: dict[str, Any], executed_dir: Pa
     with _PeakMemory() as memory:
         try:
             papermill.execute_notebook(
-                str(unexecuted), str(executed), parameters=parameters, kernel_name="python3", language="python",
-                cwd=str(notebooks_dir), progress_bar=True,
+                str(unexecuted),
+                str(executed),
+                parameters=parameters,
+                kernel_name="python3",
+                language="python",
+                cwd=str(notebooks_dir),
+                progress_bar=True,
             )
         except papermill.PapermillExecutionError as error:
+            root = paths.PROJECT_ROOT
+            shown = executed.relative_to(root) if executed.is_relative_to(root) else executed
             raise NotebookFailed(
                 f"notebook {notebook} failed in cell {error.exec_count}: {error.ename}: "
                 f"{str(error.evalue).splitlines()[0] if error.evalue else ''}; "
-                f"partly executed copy: {executed.relative_to(paths.PROJECT_ROOT) if executed.is_relative_to(paths.PROJECT_ROOT) else executed}"
+                f"partly executed copy: {shown}"
             ) from None
     unexecuted.unlink(missing_ok=True)
     return NotebookRun(notebook, time.perf_counter() - start, memory.peak_bytes / 2**20)
 
 
-def run(profile: str = "full", only: Sequence[str] = (), output_root: Path | None = None,
-        notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> list[NotebookRun]:
+def run(
+    profile: str = "full",
+    only: Sequence[str] = (),
+    output_root: Path | None = None,
+    notebooks_dir: Path = paths.NOTEBOOKS_DIR,
+) -> list[NotebookRun]:
     """Validate everything, execute the selected notebooks into staging, publish on success."""
     profile_path = resolve_profile(profile)
     settings = load_profile(profile_path)

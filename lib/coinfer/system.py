@@ -90,11 +90,22 @@ DEFAULTS: dict[str, Any] = {
 # (field, lower bound, lower bound open?) for the numeric fields; upper bound HUGE.
 _NONNEGATIVE = ("flops_device", "flops_server", "params_device", "params_server", "feature_bits")
 _POSITIVE = (
-    "scale_device", "scale_server",
-    "f_device_max", "flops_per_cycle_device", "psi_device", "pue_device",
-    "f_server_max", "flops_per_cycle_server", "psi_server", "pue_server",
-    "bandwidth", "noise_psd", "channel_gain", "p_max",
-    "latency_budget", "energy_budget",
+    "scale_device",
+    "scale_server",
+    "f_device_max",
+    "flops_per_cycle_device",
+    "psi_device",
+    "pue_device",
+    "f_server_max",
+    "flops_per_cycle_server",
+    "psi_server",
+    "pue_server",
+    "bandwidth",
+    "noise_psd",
+    "channel_gain",
+    "p_max",
+    "latency_budget",
+    "energy_budget",
 )
 
 
@@ -149,8 +160,10 @@ class Problem:
         for name, choices in (("energy_scope", ENERGY_SCOPES), ("distortion_model", DISTORTION_MODELS)):
             value = getattr(self, name)
             if not isinstance(value, str):
-                raise ParameterError(f"{name}: got {_show(value)} ({type(value).__name__}); allowed one of "
-                                     + ", ".join(repr(c) for c in choices))
+                raise ParameterError(
+                    f"{name}: got {_show(value)} ({type(value).__name__}); allowed one of "
+                    + ", ".join(repr(c) for c in choices)
+                )
             require_choice(name, value, choices)
         require_bool("shared_ratio", self.shared_ratio)
         if self.params_device + self.params_server <= 0:
@@ -169,7 +182,8 @@ class Problem:
         """Build from a flat mapping with exactly the SPEC 8 fields (unknown or missing -> ParameterError)."""
         if not isinstance(data, Mapping):
             raise ParameterError(
-                f"problem: got {_show(data)} ({type(data).__name__}); expected a mapping of the SPEC 8 fields")
+                f"problem: got {_show(data)} ({type(data).__name__}); expected a mapping of the SPEC 8 fields"
+            )
         names = cls.fields()
         for key in data:
             if key not in names:
@@ -240,22 +254,36 @@ def make_problem(
         if distance is not None or fading is not None:
             raise ParameterError("channel_gain: given together with distance/fading; give one or the other")
     else:
-        fields["channel_gain"] = channel_gain(200.0 if distance is None else distance, 1.0 if fading is None else fading)
+        fields["channel_gain"] = channel_gain(
+            200.0 if distance is None else distance, 1.0 if fading is None else fading
+        )
     unknown = sorted(set(overrides) - set(Problem.fields()))
     if unknown:
         raise ParameterError(f"{unknown[0]}: unknown field, allowed: {', '.join(Problem.fields())}")
     fields.update(overrides)
     fields.update(
-        flops_device=flops_device, flops_server=flops_server,
-        params_device=params_device, params_server=params_server,
-        scale_device=scale_device, scale_server=scale_server, feature_bits=feature_bits,
-        latency_budget=latency_budget, energy_budget=energy_budget,
+        flops_device=flops_device,
+        flops_server=flops_server,
+        params_device=params_device,
+        params_server=params_server,
+        scale_device=scale_device,
+        scale_server=scale_server,
+        feature_bits=feature_bits,
+        latency_budget=latency_budget,
+        energy_budget=energy_budget,
     )
     return Problem.from_dict(fields)
 
 
-_PROFILE_COLUMNS = ("flops_device", "flops_server", "params_device", "params_server",
-                    "scale_device", "scale_server", "feature_bits")
+_PROFILE_COLUMNS = (
+    "flops_device",
+    "flops_server",
+    "params_device",
+    "params_server",
+    "scale_device",
+    "scale_server",
+    "feature_bits",
+)
 
 
 def problems_for_splits(profile: pd.DataFrame, **make_problem_kwargs: Any) -> list[Problem]:
@@ -299,7 +327,7 @@ def unit_distortion(rho: float, model: str, q: int) -> float:
     if model == "magnitude":
         if rho < 1e-3:
             # rho + (1 - rho) ln(1 - rho) = sum_k rho^k / (k (k - 1)): no cancellation near 0.
-            return sum(rho ** k / (k * (k - 1)) for k in range(2, 9))
+            return sum(rho**k / (k * (k - 1)) for k in range(2, 9))
         return rho + ((1.0 - rho) * math.log1p(-rho) if rho < 1.0 else 0.0)
     entropy_nats = -_xlogx(rho) - ((1.0 - rho) * math.log1p(-rho) if rho < 1.0 else 0.0)
     return math.exp(-min(entropy_nats + LN2 * q * (1.0 - rho), LN2 * q))
@@ -359,8 +387,13 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
     ``rtol`` (relative to its bound), one readable string each.
     """
     p = problem
-    rho_d, rho_s, power, f_d, f_s = (float(decision.rho_device), float(decision.rho_server),
-                                     float(decision.power), float(decision.f_device), float(decision.f_server))
+    rho_d, rho_s, power, f_d, f_s = (
+        float(decision.rho_device),
+        float(decision.rho_server),
+        float(decision.power),
+        float(decision.f_device),
+        float(decision.f_server),
+    )
     violations: list[str] = []
     for name, rho in (("rho_device", rho_d), ("rho_server", rho_s)):
         if not (-rtol <= rho <= p.rho_max + rtol * max(p.rho_max, 1.0)):
@@ -405,6 +438,7 @@ def random_problem(rng: np.random.Generator) -> Problem:
     so that some instances are easy, some bind one or both budgets and some
     are infeasible.
     """
+
     def logu(lo: float, hi: float) -> float:
         return float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
 
@@ -416,12 +450,29 @@ def random_problem(rng: np.random.Generator) -> Problem:
     if sum(params) == 0:
         params[int(rng.integers(2))] = logu(1e4, 1e8)
     bits = 0.0 if rng.random() < 0.15 else logu(1e3, 1e8)
-    fields = {name: vary(name) for name in (
-        "f_device_max", "flops_per_cycle_device", "psi_device", "pue_device",
-        "f_server_max", "flops_per_cycle_server", "psi_server", "pue_server", "bandwidth", "noise_psd")}
+    fields = {
+        name: vary(name)
+        for name in (
+            "f_device_max",
+            "flops_per_cycle_device",
+            "psi_device",
+            "pue_device",
+            "f_server_max",
+            "flops_per_cycle_server",
+            "psi_server",
+            "pue_server",
+            "bandwidth",
+            "noise_psd",
+        )
+    }
     fields.update(
-        flops_device=flops[0], flops_server=flops[1], params_device=params[0], params_server=params[1],
-        scale_device=logu(1e-3, 0.1), scale_server=logu(1e-3, 0.1), feature_bits=bits,
+        flops_device=flops[0],
+        flops_server=flops[1],
+        params_device=params[0],
+        params_server=params[1],
+        scale_device=logu(1e-3, 0.1),
+        scale_server=logu(1e-3, 0.1),
+        feature_bits=bits,
         channel_gain=channel_gain(rng.uniform(20.0, 500.0), max(float(rayleigh_fading(rng)), 1e-3)),
         p_max=logu(0.05, 1.0),
         energy_scope="device" if rng.random() < 0.3 else "system",
@@ -431,15 +482,30 @@ def random_problem(rng: np.random.Generator) -> Problem:
         shared_ratio=bool(rng.random() < 0.25),
     )
     # Budgets relative to the dense workload at maximum resources.
-    snr_rate = fields["bandwidth"] * math.log2(1 + fields["p_max"] * fields["channel_gain"]
-                                               / (fields["noise_psd"] * fields["bandwidth"]))
-    t_dense = (flops[0] / fields["flops_per_cycle_device"] / fields["f_device_max"]
-               + flops[1] / fields["flops_per_cycle_server"] / fields["f_server_max"] + bits / snr_rate)
-    e_dense = (fields["pue_device"] * fields["psi_device"] * flops[0] / fields["flops_per_cycle_device"]
-               * fields["f_device_max"] ** 2 + fields["p_max"] * bits / snr_rate)
+    snr_rate = fields["bandwidth"] * math.log2(
+        1 + fields["p_max"] * fields["channel_gain"] / (fields["noise_psd"] * fields["bandwidth"])
+    )
+    t_dense = (
+        flops[0] / fields["flops_per_cycle_device"] / fields["f_device_max"]
+        + flops[1] / fields["flops_per_cycle_server"] / fields["f_server_max"]
+        + bits / snr_rate
+    )
+    e_dense = (
+        fields["pue_device"]
+        * fields["psi_device"]
+        * flops[0]
+        / fields["flops_per_cycle_device"]
+        * fields["f_device_max"] ** 2
+        + fields["p_max"] * bits / snr_rate
+    )
     if fields["energy_scope"] == "system":
-        e_dense += (fields["pue_server"] * fields["psi_server"] * flops[1] / fields["flops_per_cycle_server"]
-                    * fields["f_server_max"] ** 2)
+        e_dense += (
+            fields["pue_server"]
+            * fields["psi_server"]
+            * flops[1]
+            / fields["flops_per_cycle_server"]
+            * fields["f_server_max"] ** 2
+        )
     t_floor = (t_dense - bits / snr_rate) * (1 - fields["rho_max"]) + bits / snr_rate
     if rng.random() < 0.1:
         fields["latency_budget"] = max(t_floor, 1e-6) * logu(0.5, 1.0)

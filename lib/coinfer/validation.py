@@ -40,8 +40,9 @@ def require_number(name: str, value: Any, *, integer: bool = False) -> float | i
     try:
         as_float = float(value)
     except OverflowError:  # an integer literal beyond the float range
-        raise ParameterError(f"{name}: got an integer with {len(str(value))} digits; expected {kind} "
-                             f"below 1.8e308 in magnitude") from None
+        raise ParameterError(
+            f"{name}: got an integer with {len(str(value))} digits; expected {kind} below 1.8e308 in magnitude"
+        ) from None
     if not math.isfinite(as_float):
         raise ParameterError(f"{name}: got {as_float}; expected {kind}")
     if integer:
@@ -70,10 +71,9 @@ def require_range(
     return value
 
 
-def describe_interval(
-    low: float | None, high: float | None, low_open: bool = False, high_open: bool = False
-) -> str:
+def describe_interval(low: float | None, high: float | None, low_open: bool = False, high_open: bool = False) -> str:
     """Human-readable interval, e.g. ``(0, 1)`` or ``>= 0``."""
+
     def show(x: float) -> str:  # whole numbers exactly (a seed's 4294967295, not 4.29497e+09)
         return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
 
@@ -140,8 +140,13 @@ class Spec:
             return require_choice(name, value, self.choices) if self.choices else value
         if self.kind in ("int", "float"):
             checked = require_range(
-                name, value, self.low, self.high,
-                low_open=self.low_open, high_open=self.high_open, integer=self.kind == "int",
+                name,
+                value,
+                self.low,
+                self.high,
+                low_open=self.low_open,
+                high_open=self.high_open,
+                integer=self.kind == "int",
             )
             if self.choices is not None:
                 require_choice(name, checked, self.choices)
@@ -177,8 +182,12 @@ for _tag, _pattern, _first in [
     ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
     ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
     ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-    ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-              r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+0123456789."),
+    (
+        "float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
 ]:
     StrictYamlLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first))
 
@@ -199,7 +208,7 @@ def read_yaml(path: str | Path, what: str) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         raise ParameterError(f"{what}: cannot read {_show(str(path))} as UTF-8 text ({type(error).__name__})") from None
     try:
-        return yaml.load(text, Loader=StrictYamlLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=StrictYamlLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
