@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from coinfer import optimise as opt
 from coinfer import rate_distortion as rd
+from coinfer.optimise import fast, slopes
 from coinfer.system import Decision, evaluate, make_problem, random_problem, unit_distortion
 
 WORKLOAD = dict(
@@ -161,14 +162,14 @@ def test_degenerate_and_edge_cases(model, changes):
 
 def test_budgets_exactly_at_the_floor():
     problem = make_problem(**{**WORKLOAD, "energy_budget": 100.0})
-    m = opt._Model(problem)
+    m = fast._Model(problem)
     floor = m.time((0.99, 0.99), m.max_resources())
     at_floor = problem.replace(latency_budget=floor)
     sol = opt.solve(at_floor)
     assert sol.status == "optimal" and sol.rho_device == sol.rho_server == 0.99
     assert evaluate(at_floor, sol.decision, rtol=1e-12).violations == []
     assert opt.solve(problem.replace(latency_budget=floor * (1 - 1e-6))).status == "infeasible"
-    e_floor = opt._Model(at_floor).min_energy((0.99, 0.99))[0]
+    e_floor = fast._Model(at_floor).min_energy((0.99, 0.99))[0]
     both = at_floor.replace(energy_budget=e_floor)
     sol = opt.solve(both)
     assert sol.status == "optimal" and evaluate(both, sol.decision, rtol=1e-12).violations == []
@@ -222,8 +223,8 @@ def test_energy_rises_with_the_price_of_time():
     checked = 0
     while checked < 25:
         problem = random_problem(rng)
-        m = opt._Model(problem)
-        bad, floors = opt._floors(m)
+        m = fast._Model(problem)
+        bad, floors = fast._floors(m)
         if bad is not None or not math.isfinite(floors[2]) or m.nu_sat <= 0:
             continue
         checked += 1
@@ -237,16 +238,16 @@ def test_energy_rises_with_the_price_of_time():
 @settings(max_examples=200)
 @given(x=st.floats(-1 / math.e + 1e-12, 1e12))
 def test_lambert_w_matches_scipy(x):
-    assert opt._lambert_w0(x) == pytest.approx(float(scipy.special.lambertw(x).real), rel=1e-12, abs=1e-12)
+    assert fast._lambert_w0(x) == pytest.approx(float(scipy.special.lambertw(x).real), rel=1e-12, abs=1e-12)
 
 
 @settings(max_examples=200)
 @given(log_r=st.floats(-300.0, 12.0))
 def test_uplink_exponent_solves_its_kkt_condition(log_r):
     r = 10.0**log_r
-    u = opt._tx_exponent(r)
+    u = fast._tx_exponent(r)
     assert u > 0
-    assert opt._psi(u) == pytest.approx(r, rel=1e-12)
+    assert fast._psi(u) == pytest.approx(r, rel=1e-12)
     if u > 1e-3:
         assert (u - 1) * math.exp(u) + 1 == pytest.approx(r, rel=1e-9)
 
@@ -259,11 +260,11 @@ def test_uplink_exponent_solves_its_kkt_condition(log_r):
 )
 def test_inverse_slope_inverts_slope(rho, q, model):
     rho0 = opt.flat_end(q) if model == "rd_bound" else 0.0
-    s = opt._slope(rho, model, q)
+    s = slopes._slope(rho, model, q)
     if s <= 0:
         assert rho < rho0 or rho == 0.0
         return
-    back = opt._inverse_slope(s, model, q, 0.995)
+    back = slopes._inverse_slope(s, model, q, 0.995)
     assert back == pytest.approx(max(rho, rho0), rel=1e-9, abs=1e-12)
     # the slope is the derivative of the unit distortion
     h = 1e-7 * max(rho, 1e-3)
@@ -277,7 +278,7 @@ def test_flat_end_is_where_the_mask_pays(q):
     rho0 = opt.flat_end(q)
     h2 = -(rho0 * math.log2(rho0) + (1 - rho0) * math.log1p(-rho0) / math.log(2))
     assert h2 == pytest.approx(rho0 * q, rel=1e-9)
-    assert opt._slope(rho0, "rd_bound", q) > 0  # the flat region ends with a kink, not a minimum
+    assert slopes._slope(rho0, "rd_bound", q) > 0  # the flat region ends with a kink, not a minimum
 
 
 def test_benchmarks_never_beat_the_proposed_optimum():

@@ -31,9 +31,8 @@ Implementation choices (each keeps the bound a theorem):
 
 from __future__ import annotations
 
-import contextlib
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -400,15 +399,3 @@ def bound_violated(
     out = np.asarray(output_dist, dtype=float)
     b = np.asarray(bound, dtype=float)
     return ~(out <= b * (1.0 + rtol))
-
-
-# --------------------------------------------------------------------------- threads
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """Run torch on one thread inside the block: on tiny tensors thread hand-off costs 10-30x the arithmetic."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)

@@ -33,7 +33,6 @@ from coinfer.bounds import (
     layerwise_bound,
     output_distortion,
     parameter_distortion,
-    single_thread,
 )
 from coinfer.pruning import (
     MagnitudeSweep,
@@ -46,6 +45,7 @@ from coinfer.pruning import (
     set_weights,
     with_weights,
 )
+from coinfer.threads import single_thread
 from coinfer.validation import ParameterError, require_choice
 
 if TYPE_CHECKING:

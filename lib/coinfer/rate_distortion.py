@@ -18,6 +18,7 @@ import pandas as pd
 import torch
 from scipy import optimize, stats
 
+from coinfer.threads import single_thread
 from coinfer.validation import ParameterError
 
 ArrayLike = npt.ArrayLike
@@ -239,7 +240,6 @@ def layer_distortion_sweep(
     distortion of any group of layers is ``sum abs_error / sum n``. Meant for
     layers of up to a few million weights (one pass over them per ratio and ``bits``).
     """
-    from coinfer.bounds import single_thread
     from coinfer.pruning import MagnitudeSweep, prune_count
 
     sweep = MagnitudeSweep(weights, scope="layer")

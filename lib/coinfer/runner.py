@@ -30,7 +30,6 @@ import hashlib
 import os
 import re
 import shutil
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -303,9 +302,3 @@ def write_timings(runs: Sequence[NotebookRun], profile: str) -> Path:
     lines = ["notebook,seconds,peak_rss_mib"] + [f"{r.notebook},{r.seconds:.1f},{r.peak_rss_mib:.0f}" for r in runs]
     lines.append(f"total,{sum(r.seconds for r in runs):.1f},{max((r.peak_rss_mib for r in runs), default=0):.0f}")
     return paths.write_text(paths.BUILD_DIR / "logs" / f"timings-{profile}.csv", "\n".join(lines) + "\n")
-
-
-if __name__ == "__main__":  # kept for ``python -m coinfer.runner``; the command lives in coinfer.cli
-    from coinfer.cli import main
-
-    sys.exit(main(["run", *sys.argv[1:]]))

@@ -1,0 +1,49 @@
+"""Joint optimisation of pruning ratios, transmit power and CPU frequencies (SPEC section 5).
+
+Minimise the parameter-weighted distortion ``D(rho_d, rho_s)`` subject to the
+latency and energy budgets and resource limits of SPEC 2, per split point.
+
+- :func:`solve_reference`: the convex reformulation of SPEC 5 in cvxpy
+  (times ``t_d, t_tx, t_s`` as variables; power cones for ``W^3/t^2``, an
+  exponential cone for the transmit energy; all quantities normalised by the
+  budgets, see :func:`_solve_conic`).
+- :func:`solve`: the fast dedicated solver (the algorithm is described in
+  :func:`solve`'s docstring). It returns the same optimum, about two orders of
+  magnitude faster (``benchmarks/bench_solver.py``).
+- :func:`select_split` and the benchmarks of SPEC 5 (fixed ratio, maximum
+  resources, shared ratio, a local solver on the original non-convex
+  variables) and :func:`compare_schemes`.
+
+Every returned decision is checked with :func:`coinfer.system.evaluate` in the
+original variables; infeasible instances are an answer (``status
+"infeasible"`` with a ``reason`` naming the binding limit and its numbers).
+"""
+
+from coinfer.optimise.benchmarks import (
+    SCHEMES,
+    compare_schemes,
+    solve_fixed_ratio,
+    solve_local,
+    solve_max_resources,
+    solve_shared_ratio,
+)
+from coinfer.optimise.conic import solve_reference
+from coinfer.optimise.fast import polish, solve
+from coinfer.optimise.slopes import flat_end
+from coinfer.optimise.solution import Solution
+from coinfer.optimise.splits import select_split
+
+__all__ = [
+    "SCHEMES",
+    "Solution",
+    "compare_schemes",
+    "flat_end",
+    "polish",
+    "select_split",
+    "solve",
+    "solve_fixed_ratio",
+    "solve_local",
+    "solve_max_resources",
+    "solve_reference",
+    "solve_shared_ratio",
+]

@@ -1,0 +1,202 @@
+"""The benchmarks of SPEC 5 and :func:`compare_schemes` over all splits.
+
+Fully on-device and fully on-server are split choices; the fixed ratio,
+maximum resources and shared ratio benchmarks restrict the proposed design;
+the local solver works on the original non-convex variables from random
+starts, to show what the convex reformulation buys.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from coinfer.optimise.fast import _answer, _decision, _limits_text, _Model, solve
+from coinfer.optimise.solution import _EDGE, Solution, _infeasible
+from coinfer.optimise.splits import select_split
+from coinfer.system import Decision, Problem, evaluate, objective_value
+from coinfer.validation import ParameterError, require_range
+
+SCHEMES = ("proposed", "on_device", "on_server", "fixed_ratio", "max_resources", "shared_ratio", "local_nonconvex")
+
+
+def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
+    """Benchmark: ``rho_d = rho_s = rho`` fixed; power and frequencies minimise the energy (SPEC 5)."""
+    require_range("rho", rho, 0.0, problem.rho_max)
+    m = _Model(problem)
+    ratios = (rho, rho)
+    floor_t = m.time(ratios, m.max_resources())
+    if floor_t > m.T0 * (1 + _EDGE):
+        return _infeasible(
+            f"latency floor {floor_t:.6g} s at fixed rho={rho:g}, {_limits_text(m)} exceeds latency_budget {m.T0:.6g} s"
+        )
+    e_min, _, res = m.min_energy(ratios)
+    if e_min > m.E0 * (1 + _EDGE):
+        return _infeasible(
+            f"energy floor {e_min:.6g} J at fixed rho={rho:g} within latency_budget "
+            f"{m.T0:.6g} s exceeds energy_budget {m.E0:.6g} J"
+        )
+    return _answer(problem, _decision(m, ratios, res))
+
+
+def solve_max_resources(problem: Problem) -> Solution:
+    """Benchmark: ``p = P_max``, ``f = f_max``; ratios optimised (SPEC 5).
+
+    With resources fixed both budgets are affine in the kept work, so the
+    optimum meets the latency budget alone, the energy budget alone, or both
+    (a 2x2 linear system in the kept work).
+    """
+    m = _Model(problem)
+    res = m.max_resources()
+    t_tx, e_tx, _ = m.tx(res[2])
+    alpha_t = (1 / res[0], 1 / res[1])
+    alpha_e = tuple(m.k[i] * res[i] ** 2 if m.counted[i] else 0.0 for i in (0, 1))
+    top = m.rho_top
+    floor_t, floor_e = m.time(top, res), m.energy(top, res)
+    if floor_t > m.T0 * (1 + _EDGE):
+        return _infeasible(
+            f"latency floor {floor_t:.6g} s at rho_max={m.rho_max:g}, {_limits_text(m)} "
+            f"exceeds latency_budget {m.T0:.6g} s"
+        )
+    if floor_e > m.E0 * (1 + _EDGE):
+        return _infeasible(
+            f"energy {floor_e:.6g} J at rho_max={m.rho_max:g} with maximum resources exceeds energy_budget {m.E0:.6g} J"
+        )
+
+    def fits(rho) -> bool:
+        return m.time(rho, res) <= m.T0 * (1 + 1e-12) and m.energy(rho, res) <= m.E0 * (1 + 1e-12)
+
+    candidates = [m.rho_flat, m.ratios(alpha_t, t_tx, m.T0), m.ratios(alpha_e, e_tx, m.E0)]
+    good = [r for r in candidates if fits(r)]
+    if not good and not m.shared:
+        # Both bind: solve for the kept work of the two sides.
+        a11, a12 = alpha_t[0] * m.a[0], alpha_t[1] * m.a[1]
+        a21, a22 = alpha_e[0] * m.a[0], alpha_e[1] * m.a[1]
+        det = a11 * a22 - a12 * a21
+        if det != 0:
+            k0 = ((m.T0 - t_tx) * a22 - a12 * (m.E0 - e_tx)) / det
+            k1 = (a11 * (m.E0 - e_tx) - a21 * (m.T0 - t_tx)) / det
+            rho = (min(max(1 - k0, 0.0), m.rho_max), min(max(1 - k1, 0.0), m.rho_max))
+            good.append(rho)
+    if not good:
+        good = [top]
+    best = min(good, key=lambda r: objective_value(problem, *r))
+    return _answer(problem, _decision(m, best, res))
+
+
+def solve_shared_ratio(problem: Problem) -> Solution:
+    """Benchmark: one ratio for both sides (``shared_ratio``), everything else optimised."""
+    return solve(problem.replace(shared_ratio=True))
+
+
+def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution:
+    """Benchmark: SLSQP on the original non-convex variables ``rho_d, rho_s, p, f_d, f_s`` (SPEC 5).
+
+    Starts are drawn uniformly in the box from ``seed``; returns the best
+    feasible local solution, or ``infeasible`` if no start converged to one.
+    """
+    from scipy.optimize import minimize
+
+    require_range("n_starts", n_starts, 1, integer=True)
+    p = problem
+    m = _Model(problem)
+    rng = np.random.default_rng(seed)
+    shared = p.shared_ratio
+    total_c = m.c[0] + m.c[1]
+
+    def unpack(x):
+        rho_d = x[0]
+        rho_s = x[0] if shared else x[1]
+        j = 1 if shared else 2
+        return Decision(
+            rho_d, rho_s, x[j] * p.p_max if m.S > 0 else 0.0, x[j + 1] * p.f_device_max, x[j + 2] * p.f_server_max
+        )
+
+    def objective(x):
+        d = unpack(x)
+        return objective_value(p, min(max(d.rho_device, 0), 1), min(max(d.rho_server, 0), 1)) / total_c
+
+    def slack(x):
+        ev = evaluate(p, unpack(x))
+        lat = ev.latency / p.latency_budget if math.isfinite(ev.latency) else 1e6
+        en = ev.energy / p.energy_budget if math.isfinite(ev.energy) else 1e6
+        return np.array([1 - min(lat, 1e6), 1 - min(en, 1e6)])
+
+    n_rho = 1 if shared else 2
+    bounds = [(0.0, p.rho_max)] * n_rho + [(1e-9, 1.0)] * 3
+    best: Solution | None = None
+    for _ in range(n_starts):
+        x0 = np.array([rng.uniform(lo, hi) for lo, hi in bounds])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                result = minimize(
+                    objective,
+                    x0,
+                    method="SLSQP",
+                    bounds=bounds,
+                    constraints=[{"type": "ineq", "fun": slack}],
+                    options={"maxiter": 300, "ftol": 1e-12},
+                )
+            except (ValueError, ArithmeticError):
+                continue
+        x = np.clip(result.x, [b[0] for b in bounds], [b[1] for b in bounds])
+        if not evaluate(p, unpack(x), rtol=1e-6).violations:
+            sol = _answer(p, unpack(x))
+            if sol.reason is None and (best is None or sol.objective < best.objective):
+                best = sol
+    if best is None:
+        return _infeasible(f"local solver (SLSQP, {n_starts} starts, seed {seed}) found no feasible point")
+    return best
+
+
+def compare_schemes(
+    problems: Sequence[Problem], *, rho_fixed: float = 0.5, n_starts: int = 10, seed: int = 0
+) -> pd.DataFrame:
+    """One row per scheme of :data:`SCHEMES` for the splits ``problems`` (index = split, 0..L).
+
+    ``proposed`` and every benchmark except ``on_device``/``on_server`` pick
+    their best split; ``on_device`` is split ``L``, ``on_server`` split 0.
+    """
+    if len(problems) == 0:
+        raise ParameterError("problems: got an empty list; expected the splits 0..L of one model")
+    runners: dict[str, Callable[[Problem], Solution]] = {
+        "proposed": solve,
+        "fixed_ratio": lambda pr: solve_fixed_ratio(pr, min(rho_fixed, pr.rho_max)),
+        "max_resources": solve_max_resources,
+        "shared_ratio": solve_shared_ratio,
+        "local_nonconvex": lambda pr: solve_local(pr, n_starts=n_starts, seed=seed),
+    }
+    rows = []
+    for scheme in SCHEMES:
+        if scheme == "on_device":
+            split, sol = len(problems) - 1, solve(problems[-1])
+        elif scheme == "on_server":
+            split, sol = 0, solve(problems[0])
+        else:
+            split, solutions = select_split(problems, runners[scheme])
+            sol = solutions[split] if split is not None else solutions[0]
+        row = {"scheme": scheme, "split": split if sol.status == "optimal" else None}
+        row.update({k: v for k, v in sol.as_dict().items()})
+        if sol.status != "optimal" and split is None:
+            row["reason"] = sol.reason
+        rows.append(row)
+    columns = [
+        "scheme",
+        "split",
+        "status",
+        "objective",
+        "rho_device",
+        "rho_server",
+        "power",
+        "f_device",
+        "f_server",
+        "latency",
+        "energy",
+        "reason",
+    ]
+    return pd.DataFrame(rows)[columns]

@@ -1,0 +1,109 @@
+"""The distortion's derivative in the pruning ratio and its inverse (SPEC 4).
+
+The fast solver equates marginal distortion with a marginal saving of work;
+these scalar functions give the slope of ``D_model(rho; b) / b`` and the ratio
+at which it reaches a given slope.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from scipy.optimize import brentq
+
+from coinfer.system import LN2, unit_distortion
+
+
+@lru_cache(maxsize=128)
+def flat_end(q: int) -> float:
+    """End ``rho0`` of the flat region of ``D_LB``: the root of ``h2(rho) = rho q`` in (0, 1).
+
+    For ``rho <= rho0`` the dense ``q``-bit store is cheaper than mask plus
+    values, so ``D_LB = b 2^-q`` there (SPEC 4).
+    """
+
+    def excess(rho: float) -> float:
+        h2 = -(rho * math.log2(rho) + (1 - rho) * math.log1p(-rho) / LN2)  # log1p: rho can be ~1e-19
+        return h2 - rho * q
+
+    return brentq(excess, 1e-300, 1 - 1e-16, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
+
+
+def _slope(rho: float, model: str, q: int) -> float:
+    """Right derivative of ``D_model(rho; b) / b`` (0 on the flat region of ``rd_bound``)."""
+    if model == "magnitude":
+        return -math.log1p(-rho)
+    if rho < flat_end(q):
+        return 0.0
+    z = math.log(rho / (1 - rho)) + q * LN2
+    return unit_distortion(rho, model, q) * z
+
+
+@lru_cache(maxsize=256)
+def _slope_limits(model: str, q: int, rho_max: float) -> tuple[float, float, float, float]:
+    """``(rho0, slope at rho0, slope at rho_max, logit rho_max)`` for :func:`_inverse_slope`."""
+    rho0 = 0.0 if model == "magnitude" else flat_end(q)
+    z_max = math.log(rho_max / (1 - rho_max)) if rho_max > 0 else -math.inf
+    return rho0, _slope(rho0, model, q), _slope(rho_max, model, q), z_max
+
+
+def _inverse_slope(s: float, model: str, q: int, rho_max: float, guess: list | None = None) -> float:
+    """Smallest minimiser of ``D(rho)/b - s rho`` over ``[0, rho_max]``, for ``s > 0``
+    (the ratio where the marginal distortion equals the marginal saving ``s``).
+
+    ``guess`` is a one-element list holding a starting logit (updated in place):
+    the callers' root finders ask for nearby slopes, so warm starts save most
+    Newton steps.
+    """
+    if model == "magnitude":
+        return min(-math.expm1(-s), rho_max)
+    rho0, s0, smax, z_max = _slope_limits(model, q, rho_max)
+    if rho0 >= rho_max or s >= smax:
+        return rho_max
+    if s <= s0:
+        return rho0
+    # Safeguarded Newton on ln D'(z) = ln s in the logit z of rho, which is smooth and increasing.
+    target = math.log(s)
+    lo, hi = math.log(rho0 / (1 - rho0)), z_max
+    z = guess[0] if guess is not None and guess[0] is not None and lo < guess[0] < hi else 0.5 * (lo + hi)
+    qln2 = q * LN2
+    tol_value = 2e-16 * (1.0 + abs(target))
+    tol_z = 1e-15 * max(1.0, abs(lo), abs(hi))
+    for _ in range(100):
+        rho = 1.0 / (1.0 + math.exp(-z))
+        kept = 1.0 - rho
+        m = z + qln2
+        value = rho * math.log(rho) + kept * math.log1p(-rho) - qln2 * kept + math.log(m) - target
+        if -tol_value <= value <= tol_value:
+            break
+        if value > 0:
+            hi = z
+        else:
+            lo = z
+        step = z - value / (m * rho * kept + 1.0 / m)
+        if not lo <= step <= hi:
+            step = 0.5 * (lo + hi)
+        done = -tol_z <= step - z <= tol_z
+        z = step
+        if done or hi - lo <= tol_z:
+            break
+    if guess is not None:
+        guess[0] = z
+    return min(max(1.0 / (1.0 + math.exp(-z)), rho0), rho_max)
+
+
+def _ratio_and_derivative(s: float, model: str, q: int, rho_max: float, guess: list) -> tuple[float, float]:
+    """``(rho, d rho / d ln s)`` of :func:`_inverse_slope` (0 where clipped or flat)."""
+    if model == "magnitude":
+        e = math.exp(-s)
+        rho = -math.expm1(-s)
+        return (rho, s * e) if rho < rho_max else (rho_max, 0.0)
+    rho = _inverse_slope(s, model, q, rho_max, guess)
+    rho0 = _slope_limits(model, q, rho_max)[0]
+    if rho <= rho0 or rho >= rho_max:
+        return rho, 0.0
+    m = math.log(rho / (1 - rho)) + q * LN2
+    # d ln D'/dz = m rho (1 - rho) + 1/m with z = logit(rho), and d rho/dz = rho (1 - rho)
+    return rho, rho * (1 - rho) / (m * rho * (1 - rho) + 1.0 / m)
