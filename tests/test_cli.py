@@ -78,7 +78,7 @@ BAD_FILES = {
     "a_list": "- 1\n- 2\n",
     "a_scalar": "hello\n",
     "unknown_field": {**good(), "colour": "red"},
-    "missing_field": {k: v for k, v in good().items() if k != "bandwidth"},
+    "missing_field": {k: v for k, v in good().items() if k != "energy_budget"},
     "string_number": {**good(), "bandwidth": "five MHz"},
     "bool_number": {**good(), "p_max": True},
     "nan": "\n".join(f"{k}: {'.nan' if k == 'rho_max' else json.dumps(v)}" for k, v in good().items()),

@@ -49,13 +49,18 @@ def check_pair(problem, fast, ref):
 def test_fast_matches_reference_on_random_instances():
     rng = np.random.default_rng(20250509)
     statuses = {"optimal": 0, "infeasible": 0}
+    optimal_kinds = {"ideal": 0, "dense": 0, "sparse": 0, "fixed_flops": 0}
     for _ in range(220):
         problem = random_problem(rng)
         fast, ref = opt.solve(problem), opt.solve_reference(problem)
         check_pair(problem, fast, ref)
         statuses[fast.status] += 1
-    # The generator must exercise both answers.
-    assert statuses["optimal"] >= 120 and statuses["infeasible"] >= 20
+        if fast.status == "optimal":
+            optimal_kinds[problem.compute_model] += 1
+            optimal_kinds["fixed_flops"] += problem.flops_device_fixed + problem.flops_server_fixed > 0
+    # The generator must exercise both answers, every execution model and fixed FLOPs.
+    assert statuses["optimal"] >= 90 and statuses["infeasible"] >= 20
+    assert min(optimal_kinds.values()) >= 10, optimal_kinds
 
 
 def grid_best(problem, n_rho=21, n_res=12) -> float:
@@ -314,11 +319,16 @@ def test_max_resources_against_a_fine_search(seed):
     rng = np.random.default_rng(100 + seed)
     while True:
         problem = random_problem(rng).replace(shared_ratio=False)
-        if problem.flops_device > 0 and problem.flops_server > 0 and problem.params_server > 0:
+        if (
+            problem.flops_device > 0
+            and problem.flops_server > 0
+            and problem.params_server > 0
+            and problem.cycles("server")[0] > 0
+        ):
             break
     sol = opt.solve_max_resources(problem)
     p = problem
-    a_d, a_s = p.cycles_device, p.cycles_server
+    (a_d, g_d), (a_s, g_s) = p.cycles("device"), p.cycles("server")
     t_tx = evaluate(p, Decision(0, 0, p.p_max, p.f_device_max, p.f_server_max)).t_tx
     e_tx = p.p_max * t_tx
     k_d, k_s = p.pue_device * p.psi_device * p.f_device_max**2, p.pue_server * p.psi_server * p.f_server_max**2
@@ -326,8 +336,9 @@ def test_max_resources_against_a_fine_search(seed):
         k_s = 0.0
     best = math.inf
     for rho_d in np.linspace(0, p.rho_max, 4001):
-        kept_t = (p.latency_budget - t_tx - a_d * (1 - rho_d) / p.f_device_max) / (a_s / p.f_server_max)
-        room_e = p.energy_budget - e_tx - k_d * a_d * (1 - rho_d)
+        room_t = p.latency_budget - t_tx - (a_d * (1 - rho_d) + g_d) / p.f_device_max - g_s / p.f_server_max
+        kept_t = room_t / (a_s / p.f_server_max)
+        room_e = p.energy_budget - e_tx - k_d * (a_d * (1 - rho_d) + g_d) - k_s * g_s
         kept_e = room_e / (k_s * a_s) if k_s > 0 else (math.inf if room_e >= 0 else -math.inf)
         rho_s = max(1 - min(kept_t, kept_e, 1.0), 0.0)
         if rho_s <= p.rho_max:

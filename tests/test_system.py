@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from coinfer import rate_distortion as rd
 from coinfer.system import (
     DEFAULTS,
+    REQUIRED_FIELDS,
     Decision,
     Problem,
     channel_gain,
@@ -78,8 +79,32 @@ def test_field_names_are_spec8():
     spec8 = """flops_device, flops_server, params_device, params_server, scale_device, scale_server, feature_bits,
     f_device_max, flops_per_cycle_device, psi_device, pue_device, f_server_max, flops_per_cycle_server, psi_server,
     pue_server, bandwidth, noise_psd, channel_gain, p_max, latency_budget, energy_budget, energy_scope, rho_max,
-    bits_per_weight, distortion_model, shared_ratio"""
+    bits_per_weight, distortion_model, shared_ratio, flops_device_fixed, flops_server_fixed, compute_model,
+    sparse_efficiency_device, sparse_efficiency_server, sparse_overhead_device, sparse_overhead_server"""
     assert Problem.fields() == tuple(name.strip() for name in spec8.split(","))
+
+
+def test_fields_with_defaults_may_be_omitted():
+    data = {name: base()[name] for name in REQUIRED_FIELDS}
+    problem = Problem.from_dict(data)
+    assert problem.p_max == DEFAULTS["p_max"] and problem.compute_model == "ideal"
+    assert problem.flops_device_fixed == 0.0 and problem.sparse_efficiency_server == 1.0
+
+
+def test_execution_models_give_the_affine_cycles():
+    problem = make_problem(**WORKLOAD).replace(flops_device_fixed=3e8, sparse_overhead_device=1e8)
+    a, g = problem.cycles("device")
+    assert (a, g) == (problem.flops_device / 32.0, 3e8 / 32.0)
+    a, g = problem.replace(compute_model="dense").cycles("device")
+    assert (a, g) == (0.0, (problem.flops_device + 3e8) / 32.0)
+    a, g = problem.replace(compute_model="sparse", sparse_efficiency_device=0.25).cycles("device")
+    assert (a, g) == (problem.flops_device / (0.25 * 32.0), (3e8 + 1e8) / 32.0)
+    # No prunable work: no sparse overhead either.
+    assert problem.replace(compute_model="sparse", flops_device=0.0).cycles("device") == (0.0, 3e8 / 32.0)
+    with pytest.raises(ParameterError, match="^sparse_efficiency_device: .*"):
+        problem.replace(sparse_efficiency_device=1.5)
+    with pytest.raises(ParameterError, match="^compute_model: "):
+        problem.replace(compute_model="quantum")
 
 
 def test_round_trips(tmp_path):
@@ -142,8 +167,8 @@ def test_unknown_missing_and_inconsistent():
     with pytest.raises(ParameterError, match="^foo: .*unknown field"):
         Problem.from_dict({**base(), "foo": 1})
     data = base()
-    del data["p_max"]
-    with pytest.raises(ParameterError, match="^p_max: missing"):
+    del data["latency_budget"]
+    with pytest.raises(ParameterError, match="^latency_budget: missing"):
         Problem.from_dict(data)
     with pytest.raises(ParameterError, match="params_device .*> 0"):
         Problem.from_dict({**base(), "params_device": 0, "params_server": 0})

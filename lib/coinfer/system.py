@@ -37,6 +37,8 @@ from coinfer.validation import ParameterError, _show, read_yaml, require_bool, r
 #: Allowed ``energy_scope`` and ``distortion_model`` values (SPEC 2, 5).
 ENERGY_SCOPES = ("system", "device")
 DISTORTION_MODELS = ("rd_bound", "magnitude")
+#: Execution models (SPEC 2): how pruning changes the cycles a side runs.
+COMPUTE_MODELS = ("ideal", "dense", "sparse")
 
 #: Legal but absurd magnitudes are refused: every positive physical quantity
 #: must lie in [TINY, HUGE] so that cubes and products stay finite in doubles.
@@ -85,10 +87,40 @@ DEFAULTS: dict[str, Any] = {
     "bits_per_weight": 16,
     "distortion_model": "rd_bound",
     "shared_ratio": False,
+    "flops_device_fixed": 0.0,
+    "flops_server_fixed": 0.0,
+    "compute_model": "ideal",
+    "sparse_efficiency_device": 1.0,
+    "sparse_efficiency_server": 1.0,
+    "sparse_overhead_device": 0.0,
+    "sparse_overhead_server": 0.0,
 }
 
+#: Fields without a default: the workload of the split and the two budgets (SPEC 8).
+REQUIRED_FIELDS = (
+    "flops_device",
+    "flops_server",
+    "params_device",
+    "params_server",
+    "scale_device",
+    "scale_server",
+    "feature_bits",
+    "latency_budget",
+    "energy_budget",
+)
+
 # (field, lower bound, lower bound open?) for the numeric fields; upper bound HUGE.
-_NONNEGATIVE = ("flops_device", "flops_server", "params_device", "params_server", "feature_bits")
+_NONNEGATIVE = (
+    "flops_device",
+    "flops_server",
+    "params_device",
+    "params_server",
+    "feature_bits",
+    "flops_device_fixed",
+    "flops_server_fixed",
+    "sparse_overhead_device",
+    "sparse_overhead_server",
+)
 _POSITIVE = (
     "scale_device",
     "scale_server",
@@ -147,6 +179,13 @@ class Problem:
     bits_per_weight: int
     distortion_model: str
     shared_ratio: bool
+    flops_device_fixed: float = 0.0
+    flops_server_fixed: float = 0.0
+    compute_model: str = "ideal"
+    sparse_efficiency_device: float = 1.0
+    sparse_efficiency_server: float = 1.0
+    sparse_overhead_device: float = 0.0
+    sparse_overhead_server: float = 0.0
 
     def __post_init__(self) -> None:
         for name in _NONNEGATIVE:
@@ -157,7 +196,14 @@ class Problem:
         object.__setattr__(self, "rho_max", float(rho_max))
         q = require_range("bits_per_weight", self.bits_per_weight, 1, 64, integer=True)
         object.__setattr__(self, "bits_per_weight", int(q))
-        for name, choices in (("energy_scope", ENERGY_SCOPES), ("distortion_model", DISTORTION_MODELS)):
+        for name in ("sparse_efficiency_device", "sparse_efficiency_server"):
+            object.__setattr__(self, name, float(require_range(name, getattr(self, name), 0.0, 1.0, low_open=True)))
+        choice_fields = (
+            ("energy_scope", ENERGY_SCOPES),
+            ("distortion_model", DISTORTION_MODELS),
+            ("compute_model", COMPUTE_MODELS),
+        )
+        for name, choices in choice_fields:
             value = getattr(self, name)
             if not isinstance(value, str):
                 raise ParameterError(
@@ -179,7 +225,10 @@ class Problem:
 
     @classmethod
     def from_dict(cls, data: Any) -> Problem:
-        """Build from a flat mapping with exactly the SPEC 8 fields (unknown or missing -> ParameterError)."""
+        """Build from a flat mapping of SPEC 8 fields; fields with a SPEC 7 default may be omitted.
+
+        An unknown field or a missing required one raises ParameterError.
+        """
         if not isinstance(data, Mapping):
             raise ParameterError(
                 f"problem: got {_show(data)} ({type(data).__name__}); expected a mapping of the SPEC 8 fields"
@@ -188,10 +237,10 @@ class Problem:
         for key in data:
             if key not in names:
                 raise ParameterError(f"{key}: got {_show(data[key])}; unknown field, allowed: {', '.join(names)}")
-        for name in names:
+        for name in REQUIRED_FIELDS:
             if name not in data:
-                raise ParameterError(f"{name}: missing; every SPEC 8 field is required")
-        return cls(**{name: data[name] for name in names})
+                raise ParameterError(f"{name}: missing; required (no default): {', '.join(REQUIRED_FIELDS)}")
+        return cls(**{name: data[name] if name in data else DEFAULTS[name] for name in names})
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Problem:
@@ -212,16 +261,23 @@ class Problem:
             raise ParameterError(f"{unknown[0]}: unknown field, allowed: {', '.join(self.fields())}")
         return dataclasses.replace(self, **changes)
 
-    # Derived quantities used by the solvers (SPEC 2).
-    @property
-    def cycles_device(self) -> float:
-        """Dense device cycles ``F_d / c_d``."""
-        return self.flops_device / self.flops_per_cycle_device
+    # Derived quantities used by the solvers (SPEC 2): each side runs W(rho) = a (1 - rho) + g cycles.
+    def cycles(self, side: str) -> tuple[float, float]:
+        """``(a, g)``: the cycles pruning scales and the cycles it cannot remove, on ``side``.
 
-    @property
-    def cycles_server(self) -> float:
-        """Dense server cycles ``F_s / c_s``."""
-        return self.flops_server / self.flops_per_cycle_server
+        ``ideal``: ``a = F / c``, ``g = G / c``; ``dense`` (zeros are computed):
+        ``a = 0``, ``g = (F + G) / c``; ``sparse``: ``a = F / (e c)``,
+        ``g = (G + F0) / c``, the overhead ``F0`` paid only where ``F > 0``.
+        """
+        flops = getattr(self, f"flops_{side}")
+        fixed = getattr(self, f"flops_{side}_fixed")
+        per_cycle = getattr(self, f"flops_per_cycle_{side}")
+        if self.compute_model == "dense":
+            return 0.0, (flops + fixed) / per_cycle
+        if self.compute_model == "sparse":
+            overhead = getattr(self, f"sparse_overhead_{side}") if flops > 0 else 0.0
+            return flops / (getattr(self, f"sparse_efficiency_{side}") * per_cycle), (fixed + overhead) / per_cycle
+        return flops / per_cycle, fixed / per_cycle
 
     @property
     def noise_power(self) -> float:
@@ -407,8 +463,9 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
             violations.append(f"{name}={f:.10g} Hz outside (0, {fmax:.10g}]")
     rho_d_c = min(max(rho_d, 0.0), 1.0)
     rho_s_c = min(max(rho_s, 0.0), 1.0)
-    w_d = (1 - rho_d_c) * p.cycles_device
-    w_s = (1 - rho_s_c) * p.cycles_server
+    (a_d, g_d), (a_s, g_s) = p.cycles("device"), p.cycles("server")
+    w_d = (1 - rho_d_c) * a_d + g_d
+    w_s = (1 - rho_s_c) * a_s + g_s
     t_d = (w_d / f_d if f_d > 0 else math.inf) if w_d > 0 else 0.0
     t_s = (w_s / f_s if f_s > 0 else math.inf) if w_s > 0 else 0.0
     e_d = p.pue_device * p.psi_device * w_d * f_d * f_d if w_d > 0 else 0.0
@@ -481,40 +538,39 @@ def random_problem(rng: np.random.Generator) -> Problem:
         distortion_model="magnitude" if rng.random() < 0.5 else "rd_bound",
         shared_ratio=bool(rng.random() < 0.25),
     )
-    # Budgets relative to the dense workload at maximum resources.
-    snr_rate = fields["bandwidth"] * math.log2(
-        1 + fields["p_max"] * fields["channel_gain"] / (fields["noise_psd"] * fields["bandwidth"])
-    )
-    t_dense = (
-        flops[0] / fields["flops_per_cycle_device"] / fields["f_device_max"]
-        + flops[1] / fields["flops_per_cycle_server"] / fields["f_server_max"]
-        + bits / snr_rate
-    )
-    e_dense = (
-        fields["pue_device"]
-        * fields["psi_device"]
-        * flops[0]
-        / fields["flops_per_cycle_device"]
-        * fields["f_device_max"] ** 2
-        + fields["p_max"] * bits / snr_rate
-    )
-    if fields["energy_scope"] == "system":
-        e_dense += (
-            fields["pue_server"]
-            * fields["psi_server"]
-            * flops[1]
-            / fields["flops_per_cycle_server"]
-            * fields["f_server_max"] ** 2
-        )
-    t_floor = (t_dense - bits / snr_rate) * (1 - fields["rho_max"]) + bits / snr_rate
+    # Fixed FLOPs and execution models, drawn before the budgets so that the budgets fit the workload.
+    if rng.random() < 0.3:
+        fields["flops_device_fixed"] = flops[0] * float(rng.uniform(0.0, 0.25))
+        fields["flops_server_fixed"] = flops[1] * float(rng.uniform(0.0, 0.25))
+    draw = rng.random()
+    if draw < 0.2:
+        fields["compute_model"] = "dense"
+    elif draw < 0.4:
+        fields["compute_model"] = "sparse"
+        for side, f in (("device", flops[0]), ("server", flops[1])):
+            fields[f"sparse_efficiency_{side}"] = float(rng.uniform(0.2, 1.0))
+            fields[f"sparse_overhead_{side}"] = f * float(rng.uniform(0.0, 0.3))
+    # Budgets relative to the workload at maximum resources: dense (rho = 0) and most pruned (rho_max).
+    shape = Problem.from_dict({**fields, "latency_budget": 1.0, "energy_budget": 1.0})
+    t_tx = bits / rate(shape, shape.p_max) if bits > 0 else 0.0
+    e_tx = shape.p_max * t_tx
+    t_dense = t_floor = t_tx
+    e_dense = e_floor = e_tx
+    for side in ("device", "server"):
+        a, g = shape.cycles(side)
+        f_max = getattr(shape, f"f_{side}_max")
+        per_cycle = getattr(shape, f"pue_{side}") * getattr(shape, f"psi_{side}") * f_max**2
+        counted = side == "device" or shape.energy_scope == "system"
+        t_dense += (a + g) / f_max
+        t_floor += (a * (1 - shape.rho_max) + g) / f_max
+        e_dense += (a + g) * per_cycle if counted else 0.0
+        e_floor += (a * (1 - shape.rho_max) + g) * per_cycle if counted else 0.0
     if rng.random() < 0.1:
         fields["latency_budget"] = max(t_floor, 1e-6) * logu(0.5, 1.0)
     else:
         fields["latency_budget"] = max(t_floor + (t_dense - t_floor) * logu(1e-3, 2.0), 1e-6)
-    e_tx = fields["p_max"] * bits / snr_rate
-    e_floor = (e_dense - e_tx) * (1 - fields["rho_max"]) + e_tx
     if rng.random() < 0.15:
         fields["energy_budget"] = max(e_floor * logu(0.01, 1.0), 1e-9)
     else:
-        fields["energy_budget"] = max(e_floor + (e_dense - e_floor) * logu(1e-3, 2.0), 1e-9)
+        fields["energy_budget"] = max(e_floor + max(e_dense - e_floor, 0.1 * e_floor) * logu(1e-3, 2.0), 1e-9)
     return Problem.from_dict(fields)

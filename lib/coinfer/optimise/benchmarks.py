@@ -52,7 +52,7 @@ def solve_max_resources(problem: Problem) -> Solution:
     """
     m = _Model(problem)
     res = m.max_resources()
-    t_tx, e_tx, _ = m.tx(res[2])
+    t_fixed, e_fixed = m._fixed_time(res), m._fixed_energy(res)
     alpha_t = (1 / res[0], 1 / res[1])
     alpha_e = tuple(m.k[i] * res[i] ** 2 if m.counted[i] else 0.0 for i in (0, 1))
     top = m.rho_top
@@ -70,7 +70,7 @@ def solve_max_resources(problem: Problem) -> Solution:
     def fits(rho) -> bool:
         return m.time(rho, res) <= m.T0 * (1 + 1e-12) and m.energy(rho, res) <= m.E0 * (1 + 1e-12)
 
-    candidates = [m.rho_flat, m.ratios(alpha_t, t_tx, m.T0), m.ratios(alpha_e, e_tx, m.E0)]
+    candidates = [m.rho_flat, m.ratios(alpha_t, t_fixed, m.T0), m.ratios(alpha_e, e_fixed, m.E0)]
     good = [r for r in candidates if fits(r)]
     if not good and not m.shared:
         # Both bind: solve for the kept work of the two sides.
@@ -78,8 +78,8 @@ def solve_max_resources(problem: Problem) -> Solution:
         a21, a22 = alpha_e[0] * m.a[0], alpha_e[1] * m.a[1]
         det = a11 * a22 - a12 * a21
         if det != 0:
-            k0 = ((m.T0 - t_tx) * a22 - a12 * (m.E0 - e_tx)) / det
-            k1 = (a11 * (m.E0 - e_tx) - a21 * (m.T0 - t_tx)) / det
+            k0 = ((m.T0 - t_fixed) * a22 - a12 * (m.E0 - e_fixed)) / det
+            k1 = (a11 * (m.E0 - e_fixed) - a21 * (m.T0 - t_fixed)) / det
             rho = (min(max(1 - k0, 0.0), m.rho_max), min(max(1 - k1, 0.0), m.rho_max))
             good.append(rho)
     if not good:

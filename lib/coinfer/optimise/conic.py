@@ -102,10 +102,10 @@ def _solve_conic(problem: Problem, solver: str, options: dict | None = None) -> 
         bad, _ = _floors(m)
         return bad if bad is not None else _answer(p, _decision(m, m.rho_top, m.max_resources()))
     for i in (0, 1):
-        if m.a[i] <= 0:
+        if not m.runs[i]:
             continue
         t = cp.Variable(nonneg=True)
-        w = (1 - rho[i]) * (m.a[i] / (m.fmax[i] * t_r))
+        w = (1 - rho[i]) * (m.a[i] / (m.fmax[i] * t_r)) + m.g[i] / (m.fmax[i] * t_r)
         cons.append(w <= t)
         time_terms.append(t)
         times[i] = t
@@ -170,7 +170,7 @@ def _solve_conic(problem: Problem, solver: str, options: dict | None = None) -> 
     f = list(m.fmax)
     for i, t in times.items():
         tv = float(t.value) * t_r
-        f[i] = min(m.fmax[i], m.a[i] * (1 - rho_val[i]) / tv) if tv > 0 else m.fmax[i]
+        f[i] = min(m.fmax[i], m.work(i, rho_val[i]) / tv) if tv > 0 else m.fmax[i]
     power = 0.0
     if t_tx is not None:
         u = m.S * LN2 / (m.B * (t_min + max(float(t_tx.value), 0.0) * t_r))

@@ -139,7 +139,10 @@ class _Model:
         self.rho_max = p.rho_max
         self.model, self.q = p.distortion_model, p.bits_per_weight
         self.shared = p.shared_ratio
-        self.a = (p.cycles_device, p.cycles_server)
+        # Each side runs W(rho) = a (1 - rho) + g cycles; a side "runs" when W(0) > 0.
+        (a_d, g_d), (a_s, g_s) = p.cycles("device"), p.cycles("server")
+        self.a, self.g = (a_d, a_s), (g_d, g_s)
+        self.runs = (a_d + g_d > 0, a_s + g_s > 0)
         self.fmax = (p.f_device_max, p.f_server_max)
         self.k = (p.pue_device * p.psi_device, p.pue_server * p.psi_server)
         self.counted = (True, p.energy_scope == "system")
@@ -154,7 +157,7 @@ class _Model:
             2 * k * f**3 if cnt else 0.0 for k, f, cnt in zip(self.k, self.fmax, self.counted, strict=True)
         )
         self.nu_sat_tx = self.C * ((self.u_max - 1.0) * math.exp(self.u_max) + 1.0) if self.S > 0 else 0.0
-        self.nu_sat = max([self.nu_sat_tx] + [n for n, a in zip(self.nu_sat_f, self.a, strict=True) if a > 0])
+        self.nu_sat = max([self.nu_sat_tx] + [n for n, r in zip(self.nu_sat_f, self.runs, strict=True) if r])
         rho0 = 0.0 if self.model == "magnitude" else flat_end(self.q)
         flat = min(rho0, self.rho_max)
         if self.shared:
@@ -195,18 +198,22 @@ class _Model:
         p = self.C * math.expm1(u)
         return t, p * t, p
 
+    def work(self, i: int, rho: float) -> float:
+        """Cycles ``a (1 - rho) + g`` of side ``i``."""
+        return self.a[i] * (1 - rho) + self.g[i]
+
     def time(self, rho, res) -> float:
         t = self.tx(res[2])[0]
         for i in (0, 1):
-            if self.a[i] > 0:
-                t += self.a[i] * (1 - rho[i]) / res[i]
+            if self.runs[i]:
+                t += self.work(i, rho[i]) / res[i]
         return t
 
     def energy(self, rho, res) -> float:
         e = self.tx(res[2])[1]
         for i in (0, 1):
-            if self.a[i] > 0 and self.counted[i]:
-                e += self.k[i] * self.a[i] * (1 - rho[i]) * res[i] ** 2
+            if self.runs[i] and self.counted[i]:
+                e += self.k[i] * self.work(i, rho[i]) * res[i] ** 2
         return e
 
     def min_energy(self, rho) -> tuple[float, float, tuple[float, float, float]]:
@@ -242,8 +249,8 @@ class _Model:
             slope = -t_tx / u * nu / (self.C * u * math.exp(u))  # du/dx from C((u - 1) e^u + 1) = nu
         g = t_tx - self.T0
         for i, fi in ((0, f0), (1, f1)):
-            if self.a[i] > 0:
-                t_i = self.a[i] * (1 - rho[i]) / fi
+            if self.runs[i]:
+                t_i = self.work(i, rho[i]) / fi
                 g += t_i
                 if self.counted[i] and nu < self.nu_sat_f[i]:
                     slope -= t_i / 3.0  # f ~ nu^(1/3)
@@ -310,13 +317,21 @@ class _Model:
 
     def latency_ratios(self, res) -> tuple[float, float]:
         """Least-distortion ratios that meet the latency budget at fixed resources."""
-        t_tx = self.tx(res[2])[0]
-        return self.ratios((1 / res[0], 1 / res[1]), t_tx, self.T0)
+        return self.ratios((1 / res[0], 1 / res[1]), self._fixed_time(res), self.T0)
+
+    def _fixed_time(self, res) -> float:
+        """Time that pruning cannot remove at resources ``res``: upload plus fixed cycles."""
+        return self.tx(res[2])[0] + sum(self.g[i] / res[i] for i in (0, 1) if self.g[i] > 0)
+
+    def _fixed_energy(self, res) -> float:
+        """Energy that pruning cannot remove at resources ``res``: upload plus fixed cycles."""
+        fixed = sum(self.k[i] * self.g[i] * res[i] ** 2 for i in (0, 1) if self.g[i] > 0 and self.counted[i])
+        return self.tx(res[2])[1] + fixed
 
     def price_ratios(self, nu: float, res) -> tuple[float, float]:
         """KKT ratios at price ``nu``: marginal distortion ``= mu (k f^2 [counted] + nu / f) a``,
         with ``mu`` set so that the latency budget binds."""
-        t_tx = self.tx(res[2])[0]
+        t_fixed = self._fixed_time(res)
         weight = [(self.k[i] * res[i] ** 2 if self.counted[i] else 0.0) + nu / res[i] for i in (0, 1)]
         if self.shared or not all(self.a[i] > 0 and self.c[i] > 0 for i in (0, 1)):
             return self.latency_ratios(res)
@@ -338,7 +353,7 @@ class _Model:
 
         def gap_and_slope(y: float) -> tuple[float, float]:
             m = math.exp(y)
-            g, dg = t_tx - self.T0, 0.0
+            g, dg = t_fixed - self.T0, 0.0
             rho = [0.0, 0.0]
             for i in (0, 1):
                 rho[i], drho = _ratio_and_derivative(m * sigma[i], model, q, rmax, guesses[i])
@@ -394,8 +409,8 @@ def _newton_decreasing(
 
 
 def _decision(m: _Model, rho, res) -> Decision:
-    f_d = res[0] if m.a[0] > 0 else m.fmax[0]
-    f_s = res[1] if m.a[1] > 0 else m.fmax[1]
+    f_d = res[0] if m.runs[0] else m.fmax[0]
+    f_s = res[1] if m.runs[1] else m.fmax[1]
     power = (m.pmax if res[2] >= m.u_max else min(m.tx(res[2])[2], m.pmax)) if m.S > 0 else 0.0
     return Decision(float(rho[0]), float(rho[1]), float(power), float(f_d), float(f_s))
 
@@ -419,7 +434,7 @@ def polish(problem: Problem, decision: Decision) -> Decision:
     ]
     if p.shared_ratio and d[0] != d[1]:
         d[0] = d[1] = max(d[0], d[1])
-    cycles = (p.cycles_device, p.cycles_server)
+    cycles = (p.cycles("device")[0], p.cycles("server")[0])
     k = (p.pue_device * p.psi_device, p.pue_server * p.psi_server)
     counted = (True, p.energy_scope == "system")
     weight = (p.params_device * p.scale_device, p.params_server * p.scale_server)
@@ -476,9 +491,9 @@ def _answer(problem: Problem, decision: Decision, note: str | None = None) -> So
 
 def _limits_text(m: _Model) -> str:
     parts = []
-    if m.a[0] > 0:
+    if m.runs[0]:
         parts.append(f"f_device_max={m.fmax[0]:.4g} Hz")
-    if m.a[1] > 0:
+    if m.runs[1]:
         parts.append(f"f_server_max={m.fmax[1]:.4g} Hz")
     if m.S > 0:
         parts.append(f"p_max={m.pmax:.4g} W")
@@ -598,14 +613,14 @@ def _kkt_state(m: _Model, x: float, y: float) -> tuple[float, float, float, floa
         dw = (2 * k[i] * fi * fi * dlnf if counted[i] else 0.0) + nu / fi * (1 - dlnf)
         rho, r_slope = _ratio_and_derivative(mult * w * a[i] / c[i], m.model, m.q, m.rho_max, m._guesses[i])
         drx = r_slope * dw / w
-        kept = 1 - rho
-        t += a[i] * kept / fi
+        work = m.work(i, rho)
+        t += work / fi
         ty -= a[i] * r_slope / fi
-        tx += -a[i] * drx / fi - a[i] * kept / fi * dlnf
+        tx += -a[i] * drx / fi - work / fi * dlnf
         if counted[i]:
-            e += k[i] * a[i] * kept * fi * fi
+            e += k[i] * work * fi * fi
             ey -= k[i] * a[i] * fi * fi * r_slope
-            ex += k[i] * a[i] * fi * fi * (2 * kept * dlnf - drx)
+            ex += k[i] * fi * fi * (2 * work * dlnf - a[i] * drx)
     return t / m.T0, e / m.E0, tx / m.T0, ty / m.T0, ex / m.E0, ey / m.E0
 
 
