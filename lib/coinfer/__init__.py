@@ -12,6 +12,7 @@ Modules, one concept each:
 - :mod:`coinfer.pruning`         magnitude pruning and quantisation of tensors and models
 - :mod:`coinfer.experiments`     experiment drivers behind notebooks 01, 03 and 04 (tidy tables for ``data/``)
 - :mod:`coinfer.models`          split models and the offline model zoo (SPEC 6)
+- :mod:`coinfer.trained`         committed weights of the digits models: recipes, training, loading
 - :mod:`coinfer.profiles`        per-split FLOPs, parameters and feature bits (SPEC 6)
 - :mod:`coinfer.system`          the co-inference system model and ``Problem`` (SPEC 2, 7, 8)
 - :mod:`coinfer.optimise`        joint optimisation solvers and benchmarks (SPEC 5)

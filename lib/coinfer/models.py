@@ -233,23 +233,26 @@ def train_classifier(
 
 
 def digits_mlp(
-    seed: int = 0, hidden: tuple[int, ...] = (128, 64), epochs: int = 300, data: DigitsData | None = None
+    seed: int = 0,
+    hidden: tuple[int, ...] = (128, 64),
+    epochs: int = 300,
+    data: DigitsData | None = None,
+    retrain: bool = False,
 ) -> tuple[nn.Sequential, DigitsData]:
-    """A ReLU MLP trained deterministically on digits: ``Linear, ReLU, ..., Linear``.
+    """A ReLU MLP on digits: ``Linear, ReLU, ..., Linear``, committed weights or trained deterministically.
 
     A plain ``nn.Sequential`` so the exact bound of SPEC section 3 applies
     layer by layer. Returns the model (eval mode) and its data; ``data``
     defaults to the split drawn with ``seed`` (the zoo passes the fixed split
-    of seed 0 so held-out samples never depend on the model seed).
+    of seed 0 so held-out samples never depend on the model seed). When the
+    arguments are exactly a committed recipe (the defaults with seed 0, or a
+    width of the size-study family) the committed weights are loaded
+    (:mod:`coinfer.trained`); any other argument, or ``retrain=True``, trains.
     """
-    torch.manual_seed(seed)
-    widths = (64, *hidden)
-    layers: list[nn.Module] = []
-    for width_in, width_out in zip(widths[:-1], widths[1:], strict=True):
-        layers += [nn.Linear(width_in, width_out), nn.ReLU()]
-    layers.append(nn.Linear(widths[-1], 10))
+    from coinfer import trained
+
     data = load_digits_data(seed) if data is None else data
-    return train_classifier(nn.Sequential(*layers), data, seed=seed, epochs=epochs), data
+    return trained.digits_network("mlp", hidden, epochs=epochs, seed=seed, data=data, retrain=retrain), data
 
 
 def accuracy(model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> float:
@@ -286,6 +289,8 @@ TOKEN_BITS = 16
 MINILM_MAX_LENGTH = 128
 #: The digits train/test split never depends on the model seed, so held-out stays held out.
 DIGITS_DATA_SEED = 0
+#: Hidden widths of the size-study family ``digits_mlp_w<width>`` (``64-w-w-10``; 682 to 85,002 parameters).
+DIGITS_MLP_WIDTHS: tuple[int, ...] = (8, 16, 32, 64, 128, 256)
 #: The two disjoint input sets: fitting/estimation uses calibration, checks use held-out.
 SUBSETS: tuple[str, ...] = ("calibration", "heldout")
 
@@ -324,34 +329,47 @@ def _with_counts(model: SplitModel, **info: Any) -> SplitModel:
 
 
 # --------------------------------------------------------------------------- digits models
-def digits_mlp_split(seed: int = 0) -> SplitModel:
-    """:func:`digits_mlp` as a split model: blocks = ``Linear+ReLU`` pairs, head = the last ``Linear``."""
-    net, _ = digits_mlp(seed, data=load_digits_data(DIGITS_DATA_SEED))
+def _mlp_split_model(name: str, net: nn.Sequential) -> SplitModel:
     layers = list(net)
     blocks: list[nn.Module] = [nn.Sequential(layers[i], layers[i + 1]) for i in range(0, len(layers) - 1, 2)]
     return _with_counts(
-        SplitModel("digits_mlp", nn.Identity(), blocks, [f"fc{i + 1}" for i in range(len(blocks))], layers[-1]),
+        SplitModel(name, nn.Identity(), blocks, [f"fc{i + 1}" for i in range(len(blocks))], layers[-1]),
         task="digits classification (10 classes)",
         input_shape=(64,),
     )
 
 
-def digits_cnn_split(seed: int = 0, epochs: int = 150) -> SplitModel:
+def digits_mlp_split(seed: int = 0, retrain: bool = False) -> SplitModel:
+    """:func:`digits_mlp` as a split model: blocks = ``Linear+ReLU`` pairs, head = the last ``Linear``.
+
+    Committed weights for seed 0 unless ``retrain`` (:mod:`coinfer.trained`).
+    """
+    net, _ = digits_mlp(seed, data=load_digits_data(DIGITS_DATA_SEED), retrain=retrain)
+    return _mlp_split_model("digits_mlp", net)
+
+
+def digits_mlp_width_split(width: int, seed: int = 0, retrain: bool = False) -> SplitModel:
+    """The size-study MLP ``64-width-width-10`` (the depth of ``digits_mlp``) as a split model.
+
+    Registered as ``digits_mlp_w<width>`` for the widths in :data:`DIGITS_MLP_WIDTHS`
+    (committed weights for seed 0 unless ``retrain``); any other width trains.
+    """
+    require_range("width", width, 1, integer=True)
+    net, _ = digits_mlp(seed, hidden=(width, width), data=load_digits_data(DIGITS_DATA_SEED), retrain=retrain)
+    return _mlp_split_model(f"digits_mlp_w{width}", net)
+
+
+def digits_cnn_split(seed: int = 0, epochs: int = 150, retrain: bool = False) -> SplitModel:
     """A small ReLU CNN on the 8x8 digits (channels first), trained deterministically on the training split.
 
     Pooling early keeps training to a few seconds on one core (about 98 % test accuracy).
+    Committed weights for seed 0 and 150 epochs unless ``retrain`` (:mod:`coinfer.trained`).
     """
-    torch.manual_seed(seed)
-    blocks: list[nn.Module] = [
-        nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)),  # 8x4x4
-        nn.Sequential(nn.Conv2d(8, 16, 3, padding=1), nn.ReLU()),  # 16x4x4
-        nn.Sequential(nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)),  # 16x2x2
-        nn.Sequential(nn.Flatten(), nn.Linear(16 * 2 * 2, 64), nn.ReLU()),
-    ]
-    head = nn.Linear(64, 10)
+    from coinfer import trained
+
     data = load_digits_data(DIGITS_DATA_SEED)
-    images = DigitsData(data.x_train.view(-1, 1, 8, 8), data.y_train, data.x_test.view(-1, 1, 8, 8), data.y_test)
-    train_classifier(nn.Sequential(*blocks, head), images, seed=seed, epochs=epochs)
+    net = trained.digits_network("cnn", (8, 16, 16, 64), epochs=epochs, seed=seed, data=data, retrain=retrain)
+    *blocks, head = list(net)
     return _with_counts(
         SplitModel("digits_cnn", nn.Identity(), blocks, ["conv1", "conv2", "conv3", "fc1"], head),
         task="digits classification (10 classes)",
@@ -677,6 +695,15 @@ REGISTRY: dict[str, ModelEntry] = {
     ),
 }
 MODEL_NAMES: tuple[str, ...] = tuple(REGISTRY)
+# The size-study family: loadable by name (``load_model("digits_mlp_w32")``) but not in MODEL_NAMES.
+for _width in DIGITS_MLP_WIDTHS:
+    REGISTRY[f"digits_mlp_w{_width}"] = ModelEntry(
+        functools.partial(digits_mlp_width_split, _width),
+        _inputs("digits_batch", "flat"),
+        logits_vector,
+        accuracy_metric,
+        f"ReLU MLP 64-{_width}-{_width}-10 trained on sklearn digits (size-study family)",
+    )
 
 
 def _entry(name: str) -> ModelEntry:
