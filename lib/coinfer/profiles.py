@@ -3,18 +3,23 @@
 For a :class:`~coinfer.models.SplitModel` and one input sample, the profile of
 split ``s`` holds what the system model of SPEC section 2 needs:
 
-- ``flops_device`` / ``flops_server``: dense FLOPs per inference ``F_d, F_s``,
-  counted by :class:`torch.utils.flop_counter.FlopCounterMode`. It counts the
-  matrix products, convolutions and attention kernels (the FLOPs pruning
-  removes); element-wise operations (activations, norms, softmax) are not
-  counted.
+- ``flops_device`` / ``flops_server``: prunable FLOPs per inference ``F_d, F_s``,
+  counted by :class:`torch.utils.flop_counter.FlopCounterMode`: the products
+  with weights (linear layers, convolutions), which weight pruning removes.
+- ``flops_device_fixed`` / ``flops_server_fixed``: the FLOPs ``G_d, G_s`` that
+  weight pruning cannot remove, the products of two activations (attention
+  scores ``Q K^T`` and the weighted sum of values: ``bmm`` and the
+  scaled-dot-product attention kernels); zero for MLPs and CNNs.
+  Element-wise operations (activations, norms, softmax) are not counted.
 - ``params_device`` / ``params_server``: prunable parameters ``N_d, N_s``
   (:meth:`SplitModel.device_weights` / :meth:`SplitModel.server_weights`).
 - ``feature_bits``: bits ``S`` sent at the split, elements of the sent tensor
   times ``bits_per_element`` (default 16); the raw input bits at ``s = 0``
   (``Batch.input_bits``); 0 at ``s = L``.
 - ``scale_device`` / ``scale_server``: Laplace scale ``b`` of each side's
-  prunable weights concatenated (SPEC 4, :func:`coinfer.rate_distortion.laplace_scale`).
+  prunable weights around ONE centre, the median of all the model's prunable
+  weights (SPEC 4), so that ``N_d b_d + N_s b_s = N b`` at every split: the
+  unpruned model's distortion does not depend on where it is cut.
 
 Every stage runs exactly once, so a whole profile costs one forward pass: the
 per-split numbers are sums over the stages each side runs.
@@ -62,6 +67,8 @@ COLUMNS: tuple[str, ...] = (
     "num_blocks",
     "flops_device",
     "flops_server",
+    "flops_device_fixed",
+    "flops_server_fixed",
     "params_device",
     "params_server",
     "feature_bits",
@@ -83,9 +90,10 @@ class BatchLike(Protocol):
 
 @dataclass(frozen=True)
 class StageProfile:
-    """One stage run once: its FLOPs and the number of elements of its output feature."""
+    """One stage run once: its prunable and fixed FLOPs and the number of elements of its output feature."""
 
     flops: int
+    fixed_flops: int
     output_elements: int
 
 
@@ -97,6 +105,8 @@ class SplitProfile:
     split_name: str
     flops_device: int
     flops_server: int
+    flops_device_fixed: int
+    flops_server_fixed: int
     params_device: int
     params_server: int
     feature_bits: int
@@ -109,6 +119,18 @@ def is_meta(model: SplitModel) -> bool:
     return any(p.is_meta for stage in model.stages() for p in stage.parameters())
 
 
+def is_fixed_op(op: Any) -> bool:
+    """True for counted ops that multiply two activations (weight pruning cannot remove them).
+
+    ``bmm``/``baddbmm`` are the attention products of eager attention; the
+    ``scaled_dot_product`` kernels hold both ``Q K^T`` and the weighted sum of
+    values. Linear layers reach the counter as ``mm``/``addmm`` and
+    convolutions as ``convolution``: those are the prunable FLOPs.
+    """
+    name = str(op)
+    return name in ("aten.bmm", "aten.baddbmm") or "scaled_dot_product" in name
+
+
 @torch.no_grad()
 def stage_profiles(model: SplitModel, inputs: Any) -> list[StageProfile]:
     """Run every stage of ``model`` once on ``inputs`` and count its FLOPs and output size."""
@@ -117,7 +139,10 @@ def stage_profiles(model: SplitModel, inputs: Any) -> list[StageProfile]:
     for stage in model.stages():
         with FlopCounterMode(display=False) as counter:
             value = stage(value)
-        found.append(StageProfile(int(counter.get_total_flops()), int(feature_tensor(value).numel())))
+        by_op = counter.get_flop_counts().get("Global", {})
+        fixed = sum(count for op, count in by_op.items() if is_fixed_op(op))
+        total = int(counter.get_total_flops())
+        found.append(StageProfile(total - fixed, fixed, int(feature_tensor(value).numel())))
     return found
 
 
@@ -177,10 +202,13 @@ class StageScales:
         # high and low are adjacent doubles, so the median is the first element above low.
         return min(float(a[i]) for a in arrays if (i := int(np.searchsorted(a, low, side="right"))) < a.size)
 
-    def scale(self, stage_indices: Sequence[int]) -> float | None:
-        """``mean |w - median(w)|`` over the union of the stages' weights, ``None`` if empty."""
-        m = self.median(stage_indices)
-        if m is None:
+    def scale(self, stage_indices: Sequence[int], centre: float | None = None) -> float | None:
+        """``mean |w - centre|`` over the union of the stages' weights, ``None`` if empty.
+
+        ``centre`` defaults to the union's own median (the Laplace MLE).
+        """
+        m = self.median(stage_indices) if centre is None else centre
+        if m is None or not any(self.values[i].size for i in stage_indices):
             return None
         total, n = 0.0, 0
         for i in stage_indices:
@@ -201,7 +229,8 @@ def _side_scales(
         return assumed_scale, assumed_scale
     on_device = len(model.device_stages(split))
     stages = range(model.num_blocks + 2)
-    device, server = scales.scale(stages[:on_device]), scales.scale(stages[on_device:])
+    centre = scales.median(stages)  # one centre for both sides: N_d b_d + N_s b_s = N b at every split
+    device, server = scales.scale(stages[:on_device], centre), scales.scale(stages[on_device:], centre)
     if device is None and server is None:
         raise ParameterError(f"model {model.name!r} has no prunable weights")
     return (device if device is not None else server), (server if server is not None else device)
@@ -227,11 +256,13 @@ def profile_model(
     stages = stage_profiles(model, batch.inputs)
     index = {id(stage): i for i, stage in enumerate(model.stages())}
     total = sum(p.flops for p in stages)
+    total_fixed = sum(p.fixed_flops for p in stages)
     scales = None if is_meta(model) else StageScales(model)
     result = []
     for split, name in enumerate(model.split_names):
         on_device = [index[id(stage)] for stage in model.device_stages(split)]
         flops_device = sum(stages[i].flops for i in on_device)
+        fixed_device = sum(stages[i].fixed_flops for i in on_device)
         if split == 0:
             bits = int(batch.input_bits)
         elif split == model.num_blocks:
@@ -245,6 +276,8 @@ def profile_model(
                 split_name=name,
                 flops_device=flops_device,
                 flops_server=total - flops_device,
+                flops_device_fixed=fixed_device,
+                flops_server_fixed=total_fixed - fixed_device,
                 params_device=_count(model.device_weights(split)),
                 params_server=_count(model.server_weights(split)),
                 feature_bits=bits,

@@ -340,6 +340,8 @@ _PROFILE_COLUMNS = (
     "scale_server",
     "feature_bits",
 )
+#: Profile columns that older profiles may lack (their default applies).
+_OPTIONAL_PROFILE_COLUMNS = ("flops_device_fixed", "flops_server_fixed")
 
 
 def problems_for_splits(profile: pd.DataFrame, **make_problem_kwargs: Any) -> list[Problem]:
@@ -357,6 +359,9 @@ def problems_for_splits(profile: pd.DataFrame, **make_problem_kwargs: Any) -> li
     problems = []
     for _, row in rows.iterrows():
         values = {c: float(row[c]) for c in _PROFILE_COLUMNS}
+        for c in _OPTIONAL_PROFILE_COLUMNS:
+            if c in profile.columns:
+                values[c] = float(row[c])
         for side in ("device", "server"):
             if values[f"params_{side}"] == 0 or not math.isfinite(values[f"scale_{side}"]):
                 values[f"scale_{side}"] = 1.0
