@@ -198,7 +198,8 @@ class DeploySweeps:
             self._cache.move_to_end(key)
             return self._cache[key]
         names = list(part_weights(self.model, side, key[0]))
-        found = self.whole().restrict(names)
+        whole = self.whole()
+        found = whole if names == list(whole.weights) else whole.restrict(names)  # s = 0 or L: one side is all
         self._cache[key] = found
         if self.max_entries is not None and len(self._cache) > self.max_entries:
             self._cache.popitem(last=False)
