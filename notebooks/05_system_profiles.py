@@ -20,7 +20,13 @@
 #
 # * FLOPs come from `torch.utils.flop_counter.FlopCounterMode` on **one** input sample,
 #   each stage counted once: matrix products, convolutions and attention are counted,
-#   element-wise operations (activations, norms, softmax) are not.
+#   element-wise operations (activations, norms, softmax) are not. Products with weights
+#   are the prunable FLOPs $F$; products of two activations (attention scores
+#   $QK^\top$ and the weighted sum of values) are the fixed FLOPs $G$
+#   (`flops_*_fixed`), which weight pruning cannot remove (zero for MLPs and CNNs).
+# * Both sides' Laplace scales are fitted around one centre, the median of all the
+#   model's prunable weights, so $N_d b_d + N_s b_s = N b$ at every split and the
+#   unpruned model's distortion does not depend on where it is cut (checked below).
 # * $S$ is the number of elements of the tensor that crosses the link times 16 bits
 #   (half precision); at $s = 0$ the raw input is sent (8-bit pixels, 16-bit token ids);
 #   at $s = L$ nothing is sent.
@@ -86,6 +92,10 @@ paths.write_csv(table, "profiles.csv")
 for name, rows in table.groupby("model", sort=False):
     assert (rows["flops_device"] + rows["flops_server"]).nunique() == 1, name
     assert (rows["params_device"] + rows["params_server"]).nunique() == 1, name
+    assert (rows["flops_device_fixed"] + rows["flops_server_fixed"]).nunique() == 1, name
+    # One Laplace centre for both sides: the unpruned objective does not depend on the split.
+    unpruned = rows["params_device"] * rows["scale_device"] + rows["params_server"] * rows["scale_server"]
+    assert np.allclose(unpruned, unpruned.iloc[0], rtol=1e-12, atol=0), name
     assert rows["flops_device"].is_monotonic_increasing and rows["params_device"].is_monotonic_increasing, name
     first, last = rows.iloc[0], rows.iloc[-1]
     assert first["flops_device"] == 0 and first["params_device"] == 0 and first["feature_bits"] > 0, name
@@ -97,22 +107,23 @@ summary = table.groupby("model", sort=False).agg(
     seq_len=("seq_len", "first"),
     splits=("split", "size"),
     gflops=("flops_server", "first"),
+    fixed_gflops=("flops_server_fixed", "first"),
     params_m=("params_server", "first"),
     input_kbit=("feature_bits", "first"),
     min_feature_kbit=("feature_bits", lambda b: b.iloc[1:-1].min() if len(b) > 2 else np.nan),
     max_feature_kbit=("feature_bits", lambda b: b.iloc[1:-1].max() if len(b) > 2 else np.nan),
     scale=("scale_server", "first"),
 )
-summary["gflops"] /= 1e9
+summary[["gflops", "fixed_gflops"]] /= 1e9
 summary["params_m"] /= 1e6
 summary[["input_kbit", "min_feature_kbit", "max_feature_kbit"]] /= 1e3
 display(summary.round(4))
 
 # %% [markdown]
-# `gflops` and `params_m` are the whole model's dense GFLOPs per inference and prunable
-# parameters (millions); `input_kbit` is what split 0 sends, `min/max_feature_kbit` the
-# range over the intermediate splits; `scale` is the Laplace scale $b$ of all prunable
-# weights (assumed for the meta models).
+# `gflops`, `fixed_gflops` and `params_m` are the whole model's prunable and fixed
+# GFLOPs per inference and its prunable parameters (millions); `input_kbit` is what
+# split 0 sends, `min/max_feature_kbit` the range over the intermediate splits; `scale`
+# is the Laplace scale $b$ of all prunable weights (assumed for the meta models).
 
 # %%
 for name, rows in table.groupby("model", sort=False):
@@ -153,7 +164,8 @@ check = costs.merge(table, on=["model", "split", "split_name"])
 np.testing.assert_allclose(check["t_tx"], check["feature_bits"] / rate, rtol=1e-9)
 np.testing.assert_allclose(
     check["t_device"],
-    check["flops_device"] / (system.DEFAULTS["flops_per_cycle_device"] * system.DEFAULTS["f_device_max"]),
+    (check["flops_device"] + check["flops_device_fixed"])
+    / (system.DEFAULTS["flops_per_cycle_device"] * system.DEFAULTS["f_device_max"]),
     rtol=1e-9,
 )
 

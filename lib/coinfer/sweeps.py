@@ -1,0 +1,535 @@
+"""The optimisation sweeps behind notebook 06 (model.md sections 5 and 7).
+
+A :class:`Study` holds one model set's profiles, its reference budgets and the
+scheme settings; every driver below returns the tidy table the notebook writes
+to ``data/``:
+
+- :func:`budget_sweeps`: every scheme of :data:`coinfer.optimise.SCHEMES` at
+  every point of the latency, energy, bandwidth and distance sweeps (C3), and
+  the proposed design's decisions along them;
+- :func:`c3_summary`: per benchmark, where the proposed design is better;
+- :func:`split_curves` and :func:`winner_map`: the optimum of every split, and
+  which split wins over bandwidth x latency budget (C4), with the tie rule of
+  :func:`winning_split`; :func:`c4_summary`;
+- :func:`fading_monte_carlo` and :func:`fading_summary`: Rayleigh draws;
+- :func:`solver_agreement`: ``solve`` against ``solve_reference``;
+- :func:`robustness_tables`: the C3 and C4 summaries again under the
+  alternative readings a referee would try (model.md section 1).
+
+Budgets are relative to two reference points of each model (model.md section
+7.3): ``T_ref``, the latency of the fastest unpruned split at full resources,
+and ``E_ref``, the least energy of any unpruned split.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from coinfer import optimise, profiles, system
+from coinfer.optimise import Solution
+from coinfer.validation import ParameterError
+
+#: Relative objective difference under which two splits tie (C4 winner rule, model.md section 5.5).
+SPLIT_TIE = 1e-6
+#: Relative objective margin under which a benchmark ties the proposed design (C3 summary).
+SCHEME_TIE = 1e-3
+
+
+@dataclass
+class Study:
+    """The models of one optimisation notebook run, with budgets relative to each model's references."""
+
+    profile: pd.DataFrame
+    models: Sequence[str]
+    latency_factor: float = 1.0
+    energy_factor: float = 1.0
+    base: Mapping[str, Any] = field(default_factory=dict)
+    rho_fixed: float = 0.5
+    local_starts: int = 3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        missing = sorted(set(self.models) - set(self.profile["model"]))
+        if missing:
+            raise ParameterError(
+                f"models: {missing[0]!r} is not in data/profiles.csv; add it to 05_system_profiles and rerun it"
+            )
+        self.rows_of = {
+            name: self.profile[self.profile["model"] == name].sort_values("split").reset_index(drop=True)
+            for name in self.models
+        }
+        self.reference = {name: profiles.reference_budgets(self.rows_of[name], **self.base) for name in self.models}
+
+    def problems(
+        self, name: str, *, latency_factor: float | None = None, energy_factor: float | None = None, **overrides: Any
+    ) -> list[system.Problem]:
+        """The splits 0..L of ``name`` with budgets relative to its references (model.md section 7 otherwise)."""
+        t_ref, e_ref = self.reference[name]
+        return system.problems_for_splits(
+            self.rows_of[name],
+            latency_budget=(self.latency_factor if latency_factor is None else latency_factor) * t_ref,
+            energy_budget=(self.energy_factor if energy_factor is None else energy_factor) * e_ref,
+            **{**self.base, **overrides},
+        )
+
+    def budgets(self) -> pd.DataFrame:
+        """Reference and default budgets per model."""
+        return pd.DataFrame(
+            [
+                {
+                    "model": name,
+                    "splits": len(self.rows_of[name]),
+                    "T_ref_s": t,
+                    "E_ref_J": e,
+                    "T0_s": self.latency_factor * t,
+                    "E0_J": self.energy_factor * e,
+                }
+                for name, (t, e) in self.reference.items()
+            ]
+        )
+
+    def compare(self, name: str, starts: int | None = None, **setting: Any) -> tuple[pd.DataFrame, list]:
+        """All schemes of model.md section 5.6 for one setting, with normalised objectives."""
+        probs = self.problems(name, **setting)
+        frame = optimise.compare_schemes(
+            probs,
+            rho_fixed=self.rho_fixed,
+            n_starts=self.local_starts if starts is None else starts,
+            seed=self.seed,
+        )
+        frame["split"] = frame["split"].astype("Int64")
+        frame["objective_norm"] = [
+            row.objective / mean_scale(probs[int(row.split)]) if row.status == "optimal" else np.nan
+            for row in frame.itertuples()
+        ]
+        return frame, probs
+
+
+def mean_scale(problem: system.Problem) -> float:
+    """``b_bar``: the objective when everything is pruned; normalises objectives across models."""
+    return (problem.params_device * problem.scale_device + problem.params_server * problem.scale_server) / (
+        problem.params_device + problem.params_server
+    )
+
+
+def decision_record(problem: system.Problem, row: Any) -> dict:
+    """Decision variables and time shares of one optimal solution (model.md section 2, via ``evaluate``).
+
+    A variable with no effect (a side without weights, nothing sent, a side
+    without work) is reported as NaN, whatever value the solver returned.
+    """
+    decision = system.Decision(row.rho_device, row.rho_server, row.power, row.f_device, row.f_server)
+    ev = system.evaluate(problem, decision, rtol=1e-6)
+    if ev.violations:
+        raise AssertionError(f"infeasible in the original variables: {ev.violations}")
+    return {
+        "rho_device": row.rho_device if problem.params_device > 0 else np.nan,
+        "rho_server": row.rho_server if problem.params_server > 0 else np.nan,
+        "power_share": row.power / problem.p_max if problem.feature_bits > 0 else np.nan,
+        "f_device_share": row.f_device / problem.f_device_max if sum(problem.cycles("device")) > 0 else np.nan,
+        "f_server_share": row.f_server / problem.f_server_max if sum(problem.cycles("server")) > 0 else np.nan,
+        "t_device_share": ev.t_device / ev.latency,
+        "t_tx_share": ev.t_tx / ev.latency,
+        "t_server_share": ev.t_server / ev.latency,
+        "latency_over_budget": ev.latency / problem.latency_budget,
+        "energy_over_budget": ev.energy / problem.energy_budget,
+    }
+
+
+def check_dominance(frame: pd.DataFrame, where: str) -> None:
+    """Proposed is feasible whenever a benchmark is, and never worse (the schemes restrict it).
+
+    The tolerance ``1e-4`` relative covers the SLSQP benchmark's constraint tolerance.
+    """
+    proposed = frame[frame["scheme"] == "proposed"].iloc[0]
+    for row in frame[frame["scheme"] != "proposed"].itertuples():
+        if row.status != "optimal":
+            continue
+        if proposed["status"] != "optimal" or proposed["objective"] > row.objective * (1 + 1e-4):
+            raise AssertionError(
+                f"{where}: proposed worse than {row.scheme}: {proposed['objective']} > {row.objective}"
+            )
+
+
+def sweep_values(ranges: Mapping[str, Sequence[float]], points: int) -> dict[str, tuple[str, np.ndarray]]:
+    """Sweep name -> (setting key, log-spaced values) for the four C3 sweeps."""
+    keys = {
+        "latency_budget": "latency_factor",
+        "energy_budget": "energy_factor",
+        "bandwidth": "bandwidth",
+        "distance": "distance",
+    }
+    return {sweep: (keys[sweep], np.geomspace(*ranges[sweep], points)) for sweep in keys if sweep in ranges}
+
+
+def budget_sweeps(
+    study: Study, sweeps: Mapping[str, tuple[str, np.ndarray]], *, progress: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every scheme at every sweep point (``opt_budget_sweep``) and the proposed decisions (``opt_decisions``)."""
+    frames, decisions = [], []
+    total = len(study.models) * sum(len(values) for _, values in sweeps.values())
+    with tqdm(total=total, desc="budget sweeps", disable=not progress) as bar:
+        for name in study.models:
+            for sweep, (key, values) in sweeps.items():
+                for x in values:
+                    frame, probs = study.compare(name, **{key: float(x)})
+                    check_dominance(frame, f"{name} {sweep}={x:.4g}")
+                    frame.insert(0, "model", name)
+                    frame.insert(1, "sweep", sweep)
+                    frame.insert(2, "x", float(x))
+                    frame.insert(3, "latency_budget", probs[0].latency_budget)
+                    frame.insert(4, "energy_budget", probs[0].energy_budget)
+                    frames.append(frame)
+                    best = frame[frame["scheme"] == "proposed"].iloc[0]
+                    record = {"model": name, "sweep": sweep, "x": float(x), "status": best["status"]}
+                    record["split"] = best["split"]
+                    if best["status"] == "optimal":
+                        record.update(decision_record(probs[int(best["split"])], best))
+                    decisions.append(record)
+                    bar.update()
+    return pd.concat(frames, ignore_index=True), pd.DataFrame(decisions)
+
+
+def c3_summary(sweep_table: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, benchmark): where both are feasible, how often the proposed design is better by > 0.1 %."""
+    rows = []
+    others = sweep_table[sweep_table["scheme"] != "proposed"]
+    for (name, scheme), part in others.groupby(["model", "scheme"], sort=False):
+        ours = sweep_table[(sweep_table["model"] == name) & (sweep_table["scheme"] == "proposed")]
+        ours = ours.set_index(["sweep", "x"])
+        theirs = part.set_index(["sweep", "x"])
+        ok_ours, ok_theirs = ours["status"] == "optimal", theirs["status"] == "optimal"
+        both = ok_ours & ok_theirs
+        ratio = objective_ratio(theirs.loc[both, "objective"], ours.loc[both, "objective"])
+        rows.append(
+            {
+                "model": name,
+                "benchmark": scheme,
+                "points": len(theirs),
+                "both_feasible": int(both.sum()),
+                "proposed_better": int((ratio > 1 + SCHEME_TIE).sum()),
+                "tie": int((ratio <= 1 + SCHEME_TIE).sum()),
+                "only_proposed_feasible": int((ok_ours & ~ok_theirs).sum()),
+                "neither_feasible": int((~ok_ours & ~ok_theirs).sum()),
+                "median_ratio": float(ratio.median()) if len(ratio) else np.nan,
+                "max_ratio": float(ratio.max()) if len(ratio) else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def objective_ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """``numerator / denominator`` of objectives, with ``0 / 0 = 1`` (both unpruned) and ``x / 0 = inf``.
+
+    The ``magnitude`` objective is exactly 0 at ``rho = 0``, where plain division is undefined.
+    """
+    top = numerator.astype(float).to_numpy()
+    bottom = denominator.astype(float).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(bottom > 0, top / bottom, np.where(top > 0, np.inf, 1.0))
+    return pd.Series(ratio, index=numerator.index)
+
+
+def winning_split(solutions: Sequence[Solution], tie: float = SPLIT_TIE) -> int | None:
+    """The best split under the documented tie rule (model.md section 5.5).
+
+    Splits within ``tie`` (relative) of the best objective tie. A tie with an
+    extreme goes to the extreme, split 0 first, then split L, so that an
+    intermediate split counts as the winner only where it is better by more
+    than ``tie``; among tied intermediate splits the smallest index wins.
+    ``None`` when no split is feasible.
+    """
+    feasible = [(sol.objective, s) for s, sol in enumerate(solutions) if sol.status == "optimal"]
+    if not feasible:
+        return None
+    best = min(value for value, _ in feasible)
+    tied = [s for value, s in feasible if value <= best * (1 + tie)]
+    for extreme in (0, len(solutions) - 1):
+        if extreme in tied:
+            return extreme
+    return min(tied)
+
+
+def split_curves(
+    study: Study, bandwidths: Sequence[float], latency_factors: Sequence[float], solver: Callable | None = None
+) -> pd.DataFrame:
+    """The optimum of every split for each (bandwidth, latency factor) (``opt_split_sweep``)."""
+    rows = []
+    for name in study.models:
+        for bandwidth in bandwidths:
+            for factor in latency_factors:
+                probs = study.problems(name, bandwidth=bandwidth, latency_factor=factor)
+                sols = solve_all(probs, solver)
+                best = winning_split(sols)
+                for s, sol in enumerate(sols):
+                    norm = sol.objective / mean_scale(probs[s]) if sol.status == "optimal" else np.nan
+                    rows.append(
+                        {
+                            "model": name,
+                            "bandwidth": bandwidth,
+                            "latency_factor": factor,
+                            "energy_factor": study.energy_factor,
+                            "split": s,
+                            "split_name": study.rows_of[name]["split_name"][s],
+                            "status": sol.status,
+                            "objective": sol.objective,
+                            "objective_norm": norm,
+                            "best": s == best,
+                            "reason": sol.reason,
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def solve_all(problems: Sequence[system.Problem], solver: Callable | None = None) -> list[Solution]:
+    """Solve a list of problems with ``solver`` (default: the batch solver when available, else ``solve``)."""
+    if solver is not None:
+        return [solver(p) for p in problems]
+    batch = getattr(optimise, "solve_batch", None)
+    return list(batch(problems)) if batch is not None else [optimise.solve(p) for p in problems]
+
+
+def winner_map(
+    study: Study, bandwidths: Sequence[float], latency_factors: Sequence[float], *, progress: bool = True
+) -> pd.DataFrame:
+    """The winning split over bandwidth x latency factor (``opt_split_winners``)."""
+    cells = [(name, float(b), float(f)) for name in study.models for b in bandwidths for f in latency_factors]
+    problems = [study.problems(name, bandwidth=b, latency_factor=f) for name, b, f in cells]
+    flat = [p for probs in problems for p in probs]
+    solutions = iter(solve_all(flat))
+    rows = []
+    for (name, bandwidth, factor), probs in tqdm(
+        list(zip(cells, problems, strict=True)), desc="winner map", disable=not progress
+    ):
+        sols = [next(solutions) for _ in probs]
+        last = len(probs) - 1
+        values = [sol.objective if sol.status == "optimal" else np.inf for sol in sols]
+        feasible = [v for v in values if np.isfinite(v)]
+        winner = winning_split(sols)
+        best = int(np.argmin(values)) if feasible else None
+        rows.append(
+            {
+                "model": name,
+                "bandwidth": bandwidth,
+                "latency_factor": factor,
+                "energy_factor": study.energy_factor,
+                "best_split": best,
+                "winner": winner,
+                "winner_name": study.rows_of[name]["split_name"][winner] if winner is not None else None,
+                "status": "optimal" if best is not None else "infeasible",
+                "objective": values[best] if best is not None else np.nan,
+                "on_server_objective": values[0] if np.isfinite(values[0]) else np.nan,
+                "on_device_objective": values[last] if np.isfinite(values[last]) else np.nan,
+                "worst_feasible_objective": max(feasible) if feasible else np.nan,
+                "feasible_splits": len(feasible),
+            }
+        )
+    winners = pd.DataFrame(rows)
+    winners[["best_split", "winner"]] = winners[["best_split", "winner"]].astype("Int64")
+    return winners
+
+
+def c4_summary(winners: pd.DataFrame, last_split: Mapping[str, int]) -> pd.DataFrame:
+    """Over the winner map: distinct winners, shares of on-server / on-device / intermediate, price of a wrong split."""
+    rows = []
+    for name, part in winners.groupby("model", sort=False):
+        last = last_split[name]
+        ok = part[part["status"] == "optimal"]
+        best_extreme = ok[["on_server_objective", "on_device_objective"]].min(axis=1)
+        extreme_over_best = objective_ratio(best_extreme, ok["objective"])
+        worst_over_best = objective_ratio(ok["worst_feasible_objective"], ok["objective"])
+        share = (lambda mask: float(mask.mean())) if len(ok) else (lambda mask: np.nan)
+        rows.append(
+            {
+                "model": name,
+                "grid_points": len(part),
+                "feasible_points": len(ok),
+                "distinct_winners": int(ok["winner"].nunique()),
+                "share_on_server": share(ok["winner"] == 0),
+                "share_on_device": share(ok["winner"] == last),
+                "share_intermediate": share((ok["winner"] > 0) & (ok["winner"] < last)),
+                "share_intermediate_by_1pct": share(extreme_over_best.fillna(np.inf) > 1.01),
+                "extremes_infeasible": int(best_extreme.isna().sum()),
+                "median_extreme_over_best": float(extreme_over_best.median()),
+                "max_extreme_over_best": float(extreme_over_best.max()),
+                "median_worst_over_best": float(worst_over_best.median()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+FADING_COLUMNS = [
+    "model",
+    "draw",
+    "fading",
+    "scheme",
+    "split",
+    "status",
+    "objective",
+    "objective_norm",
+    "rho_device",
+    "rho_server",
+    "power",
+    "f_device",
+    "f_server",
+    "latency",
+    "energy",
+]
+
+
+def fading_monte_carlo(study: Study, fading: np.ndarray, *, starts: int, progress: bool = True) -> pd.DataFrame:
+    """Every scheme under each Rayleigh draw ``|h|^2`` at the default budgets and distance (``opt_fading``)."""
+    frames = []
+    with tqdm(total=len(study.models) * len(fading), desc="fading", disable=not progress) as bar:
+        for name in study.models:
+            for draw, h2 in enumerate(fading):
+                frame, _ = study.compare(name, starts=starts, fading=float(h2))
+                check_dominance(frame, f"{name} fading draw {draw}")
+                frame.insert(0, "model", name)
+                frame.insert(1, "draw", draw)
+                frame.insert(2, "fading", float(h2))
+                frames.append(frame)
+                bar.update()
+    return pd.concat(frames, ignore_index=True)[FADING_COLUMNS]
+
+
+def fading_summary(fading_table: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, scheme): feasibility share, mean normalised objective, mean ratio to the proposed design."""
+    proposed = fading_table[fading_table["scheme"] == "proposed"].set_index(["model", "draw"])["objective"]
+    rows = []
+    for (name, scheme), part in fading_table.groupby(["model", "scheme"], sort=False):
+        ok = part[part["status"] == "optimal"].set_index(["model", "draw"])
+        both = ok.index.intersection(proposed.dropna().index)
+        rows.append(
+            {
+                "model": name,
+                "scheme": scheme,
+                "p_feasible": len(ok) / len(part),
+                "mean_objective_norm": ok["objective_norm"].mean(),
+                "mean_ratio_to_proposed": (ok.loc[both, "objective"] / proposed[both]).mean(),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def relative_gap(value: float, reference: float, scale: float) -> float:
+    """Relative gap; near a zero optimum (``magnitude`` at rho = 0) relative to ``1e-6 b_bar`` instead."""
+    return abs(value - reference) / max(abs(reference), 1e-6 * scale)
+
+
+def solver_agreement(
+    study: Study, instances: int, rng: np.random.Generator, *, progress: bool = True
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``solve`` against ``solve_reference`` on random settings (``opt_solver_agreement``) and their times (s).
+
+    Times are returned, never written to ``data/`` (they vary between runs).
+    """
+    rows, times = [], []
+    for instance in tqdm(range(instances), desc="solve vs solve_reference", disable=not progress):
+        name = study.models[int(rng.integers(len(study.models)))]
+        split = int(rng.integers(len(study.rows_of[name])))
+        setting = {
+            "latency_factor": float(np.exp(rng.uniform(np.log(0.05), np.log(20)))),
+            "energy_factor": float(np.exp(rng.uniform(np.log(0.05), np.log(20)))),
+            "distance": float(rng.uniform(50, 1000)),
+            "fading": float(system.rayleigh_fading(rng)),
+            "energy_scope": str(rng.choice(system.ENERGY_SCOPES)),
+            "distortion_model": str(rng.choice(system.DISTORTION_MODELS)),
+        }
+        problem = study.problems(name, **setting)[split]
+        start = time.perf_counter()
+        fast = optimise.solve(problem)
+        middle = time.perf_counter()
+        slow = optimise.solve_reference(problem)
+        times.append((middle - start, time.perf_counter() - middle))
+        if fast.status == "optimal" and fast.decision is not None:
+            violations = system.evaluate(problem, fast.decision, rtol=1e-6).violations
+            if violations:
+                raise AssertionError(f"instance {instance}: solve returned an infeasible point: {violations}")
+        both = fast.status == slow.status == "optimal"
+        rows.append(
+            {
+                "instance": instance,
+                "model": name,
+                "split": split,
+                **setting,
+                "status_solve": fast.status,
+                "status_reference": slow.status,
+                "objective_solve": fast.objective,
+                "objective_reference": slow.objective,
+                "relative_gap": (relative_gap(fast.objective, slow.objective, mean_scale(problem)) if both else np.nan),
+            }
+        )
+    return pd.DataFrame(rows), np.array(times).reshape(-1, 2)
+
+
+def equal_energy_per_flop_psi_server() -> float:
+    """The server ``psi`` that gives it the device's energy per FLOP at maximum clocks (model.md section 7).
+
+    Energy per FLOP at ``f_max`` is ``eta psi f_max^2 / c``; with the defaults the
+    server's is about 60 times the device's.
+    """
+    d = system.DEFAULTS
+    device = d["pue_device"] * d["psi_device"] * d["f_device_max"] ** 2 / d["flops_per_cycle_device"]
+    return device * d["flops_per_cycle_server"] / (d["pue_server"] * d["f_server_max"] ** 2)
+
+
+def readings(energy_scope: str, distortion_model: str) -> dict[str, dict[str, Any]]:
+    """The alternative readings of the C3 and C4 set-up (model.md section 1): name -> Problem overrides."""
+    return {
+        "as run": {},
+        "energy scope " + ("device" if energy_scope == "system" else "system"): {
+            "energy_scope": "device" if energy_scope == "system" else "system"
+        },
+        "objective " + ("magnitude" if distortion_model == "rd_bound" else "rd_bound"): {
+            "distortion_model": "magnitude" if distortion_model == "rd_bound" else "rd_bound"
+        },
+        "server energy per FLOP equal to the device's": {"psi_server": equal_energy_per_flop_psi_server()},
+    }
+
+
+def robustness_tables(
+    study: Study,
+    sweeps: Mapping[str, tuple[str, np.ndarray]],
+    map_bandwidths: Sequence[float],
+    map_factors: Sequence[float],
+    *,
+    local_starts: int = 1,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """C3 and C4 summaries under each reading of :func:`readings` (``opt_robustness_c3``/``_c4``).
+
+    Each reading reruns the budget sweeps (the local non-convex benchmark with
+    ``local_starts`` starts) and the winner map with its overrides; the
+    reference budgets are recomputed for the reading.
+    """
+    c3_frames, c4_frames = [], []
+    for reading, overrides in readings(
+        study.base.get("energy_scope", "system"), study.base.get("distortion_model", "rd_bound")
+    ).items():
+        variant = Study(
+            study.profile,
+            study.models,
+            study.latency_factor,
+            study.energy_factor,
+            {**study.base, **overrides},
+            study.rho_fixed,
+            local_starts,
+            study.seed,
+        )
+        table, _ = budget_sweeps(variant, sweeps, progress=progress)
+        c3 = c3_summary(table)
+        c3.insert(0, "reading", reading)
+        c3_frames.append(c3)
+        winners = winner_map(variant, map_bandwidths, map_factors, progress=progress)
+        c4 = c4_summary(winners, {name: len(rows) - 1 for name, rows in variant.rows_of.items()})
+        c4.insert(0, "reading", reading)
+        c4_frames.append(c4)
+    return pd.concat(c3_frames, ignore_index=True), pd.concat(c4_frames, ignore_index=True)
