@@ -199,6 +199,17 @@ def test_opt_decision_columns_are_skipped_but_objective_is_compared(roots):
     assert code == 1 and "objective" in by_name["opt_budget_sweep.csv"].line()
 
 
+def test_slsqp_benchmark_rows_get_the_looser_local_solver_tolerance(roots):
+    rerun, reference = roots
+    frame = pd.read_csv(DATA / "opt_budget_sweep.csv", dtype=str, keep_default_na=False)
+    local = first_row(frame, scheme="local_nonconvex", status="optimal")
+    proposed = first_row(frame, scheme="proposed", status="optimal")
+    edit_table(rerun, "opt_budget_sweep.csv", lambda f: scale_cell(f, "energy", local, 1 + 1e-5))
+    assert results_by_name(rerun, reference)[1] == 0
+    edit_table(rerun, "opt_budget_sweep.csv", lambda f: scale_cell(f, "energy", proposed, 1 + 1e-5))
+    assert results_by_name(rerun, reference)[1] == 1
+
+
 def test_nan_equals_nan_and_nan_against_a_number_fails():
     a, b = np.array([np.nan, 1.0, np.inf, np.nan]), np.array([np.nan, 1.0, np.inf, 2.0])
     _, _, excess = verify._deviations(a, b, np.full(4, 1e-4), np.zeros(4))

@@ -72,6 +72,10 @@ MEASURED = Tolerance(1e-4, 1e-9)
 #: trained weights, and everything measured on them, by up to about 1 %.
 RETRAINED = Tolerance(1e-2, 1e-12)
 
+#: The SLSQP benchmark (scheme ``local_nonconvex``) moves along flat directions of its optimum
+#: with the BLAS reduction order: 1e-7 relative in energy between 1- and 2-thread quick runs.
+LOCAL_SOLVER = Tolerance(1e-4, 1e-12)
+
 #: Row selector for the retrained digits models.
 DIGITS_MODELS = frozenset({"digits_mlp", "digits_cnn"})
 
@@ -125,7 +129,9 @@ def _exact(*names: str) -> dict[str, Tolerance]:
 
 
 _DIGITS_ROWS = ("model", DIGITS_MODELS, RETRAINED)
-_OPT_REASON = "solver output (KKT roots, SLSQP and cvxpy benchmarks) on exact profiles"
+_OPT_REASON = "solver output (KKT roots) on exact profiles"
+_OPT_SLSQP_REASON = _OPT_REASON + "; rows of the SLSQP benchmark looser"
+_SLSQP_ROWS = ("scheme", frozenset({"local_nonconvex"}), LOCAL_SOLVER)
 
 #: The one place where tolerances are declared: file name -> rule. ``"*"`` is the default.
 TOLERANCES: dict[str, Rule] = {
@@ -218,8 +224,9 @@ TOLERANCES: dict[str, Rule] = {
     "profile_costs.csv": Rule("latency and energy from exact profiles (float64 arithmetic)", ARITHMETIC),
     # notebook 06: decision tables
     "opt_budget_sweep.csv": Rule(
-        _OPT_REASON,
+        _OPT_SLSQP_REASON,
         SOLVER,
+        rows=_SLSQP_ROWS,
         skip={"split": "split chosen by the optimiser (ties between splits are legitimate)"},
     ),
     "opt_decisions.csv": Rule(
@@ -228,8 +235,9 @@ TOLERANCES: dict[str, Rule] = {
         skip={"split": "split chosen by the optimiser (ties between splits are legitimate)"},
     ),
     "opt_fading.csv": Rule(
-        _OPT_REASON,
+        _OPT_SLSQP_REASON,
         SOLVER,
+        rows=_SLSQP_ROWS,
         skip={"split": "split chosen by the optimiser (ties between splits are legitimate)"},
     ),
     "opt_split_sweep.csv": Rule(
