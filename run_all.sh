@@ -2,6 +2,8 @@
 # The one entry point of the artifact.
 #   ./run_all.sh                  full profile: every notebook, results into data/ and figures/
 #   ./run_all.sh --quick          quick profile (small sizes), results into build/quick/
+#   ./run_all.sh --rerun          full profile into build/rerun/, then verify it against data/
+#   ./run_all.sh verify DIR       compare DIR/data/ with the committed data/ (tolerances in coinfer.verify)
 #   ./run_all.sh test [ARGS...]   the test suite (ARGS go to pytest)
 # The environment is set up on first use: an active environment that already imports
 # this checkout's coinfer is used as is; otherwise .venv is created from requirements.lock.
@@ -11,6 +13,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 usage() {
   cat <<'USAGE'
 usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]...
+       ./run_all.sh --rerun
+       ./run_all.sh verify DIR [--reference DIR]
        ./run_all.sh test [PYTEST_ARGS...]
        ./run_all.sh --help
 
@@ -18,27 +22,32 @@ usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]...
   --full            full profile (params/full.yaml, the default), outputs in data/ and figures/
   --profile FILE    another profile YAML; outputs in build/<name>/
   --only NOTEBOOK   run only this notebook, e.g. 06_joint_optimisation (repeatable)
+  --rerun           full profile into build/rerun/ (the committed results are not touched), then
+                    compare it with the committed data/; exits with the comparison's code
+  verify DIR        compare DIR/data/ with the committed data/ (or --reference DIR's) within the
+                    tolerances of lib/coinfer/verify.py; exit 0 only when every file passes
   test              run the test suite (pytest); extra arguments are passed to pytest
 USAGE
 }
 
 # Bad options get one line that carries the usage synopsis, and exit code 2.
 bad_option() {
-  echo "run_all.sh: $1 (usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... | test [PYTEST_ARGS...]; see --help)" >&2
+  echo "run_all.sh: $1 (usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... | --rerun | verify DIR [--reference DIR] | test [PYTEST_ARGS...]; see --help)" >&2
   exit 2
 }
 
 mode=run
 profile=full
 only_args=()
-if [[ $# -gt 0 && "$1" == "test" ]]; then
-  mode=test
+if [[ $# -gt 0 && ( "$1" == "test" || "$1" == "verify" ) ]]; then
+  mode="$1"
   shift
 else
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --quick) profile=quick ;;
       --full) profile=full ;;
+      --rerun) mode=rerun ;;
       --profile)
         [[ $# -ge 2 ]] || bad_option "--profile needs a file"
         profile="$2"; shift ;;
@@ -50,6 +59,7 @@ else
     esac
     shift
   done
+  [[ "$mode" != rerun || "$profile" == full ]] || bad_option "--rerun runs the full profile; drop --quick/--profile"
 fi
 
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONHASHSEED=0 MPLBACKEND=Agg
@@ -100,6 +110,15 @@ if [[ "$mode" == test ]]; then
     exit 1
   fi
   exit $status
+fi
+
+if [[ "$mode" == verify ]]; then
+  exec python -m coinfer verify "$@"
+fi
+
+if [[ "$mode" == rerun ]]; then
+  python -m coinfer run --profile full --output-root build/rerun ${only_args[@]+"${only_args[@]}"}
+  exec python -m coinfer verify build/rerun
 fi
 
 python -m coinfer run --profile "$profile" ${only_args[@]+"${only_args[@]}"}

@@ -92,10 +92,41 @@ def run_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_verify_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "verify",
+        allow_abbrev=False,
+        help="compare a rerun's data/ with the committed data/ within the tolerances of coinfer.verify",
+    )
+    parser.add_argument("dir", metavar="DIR", type=Path, help="output root of the rerun (holds data/): build/rerun")
+    parser.add_argument(
+        "--reference",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="output root holding the reference data/ (default: the project root, i.e. the committed data/)",
+    )
+    parser.set_defaults(handler=run_verify)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """One line per file and a summary; exit 0 only when every file passes, 2 for a folder without data/."""
+    from coinfer import verify
+
+    try:
+        results, code = verify.verify(args.dir, args.reference)
+    except ParameterError as error:
+        print(f"verify: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(verify.report(results), flush=True)
+    return code
+
+
 #: name -> function adding the sub-parser.
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "solve": add_solve_parser,
     "run": add_run_parser,
+    "verify": add_verify_parser,
 }
 
 
