@@ -72,7 +72,10 @@ def test_c1_reports_the_scale_free_form_and_the_old_reading_without_letting_them
 
 def test_c1_refuses_a_table_fitted_with_one_h_over_all_ratios(data):
     c1_tables(data, mode="max_over_ratios")
-    with pytest.raises(ValueError, match="per-ratio"):
+    with pytest.raises(ValueError, match="H_mode max_over_ratios, not per_ratio"):
+        claims.claim_c1()
+    data("first_order_bound.csv", [{"model": "minilm", "ratio": 0.8, "n_inputs": 10, "frac_holds": 1.0}])  # old table
+    with pytest.raises(ValueError, match="no column n_heldout, frac_holds_relative"):
         claims.claim_c1()
 
 

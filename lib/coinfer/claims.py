@@ -107,13 +107,17 @@ def _read_first_order() -> pd.DataFrame:
     """``first_order_bound.csv`` with H calibrated per ratio; a table from the old single-H fit is refused."""
     first_order = read_csv("first_order_bound.csv")
     missing = [c for c in FIRST_ORDER_COLUMNS if c not in first_order.columns]
-    modes = set(first_order["H_mode"].dropna()) if "H_mode" in first_order.columns else {"per_ratio"}
-    if missing or modes != {"per_ratio"}:
-        raise ValueError(
-            f"first_order_bound.csv: missing columns {missing} or H_mode {sorted(modes)} != ['per_ratio']; "
-            "it predates per-ratio calibration (model.md section 3.3): rerun notebook 04"
-        )
-    return first_order
+    modes = sorted(set(first_order["H_mode"].dropna())) if "H_mode" in first_order.columns else ["per_ratio"]
+    if missing:
+        problem = f"no column {', '.join(missing)}"
+    elif modes != ["per_ratio"]:
+        problem = f"H_mode {', '.join(modes)}, not per_ratio"
+    else:
+        return first_order
+    raise ValueError(
+        f"first_order_bound.csv: {problem}; the verdict needs H calibrated per pruning ratio "
+        "(model.md section 3.3): rerun notebook 04"
+    )
 
 
 def claim_c1(t: Thresholds = THRESHOLDS) -> dict:
