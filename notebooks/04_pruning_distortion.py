@@ -369,8 +369,8 @@ coinfer.figures.show("pruning_output_distortion")
 # **C1, first-order form (held-out inputs).** The full-run numbers with
 # $H(\rho)$ calibrated per ratio are to be written here after the next full
 # run (the method changed, model.md section 3.3). The earlier fit, one $H$
-# per part as the maximum over all
-# ratios (still in `frac_holds_max_over_ratios`), held on 100 % of the
+# per part as the maximum over all ratios (still in
+# `frac_holds_max_over_ratios`), held on 100 % of the
 # held-out (input, $\rho \ge 0.7$) pairs of MiniLM and EfficientNet-Lite0
 # (96.4 % and 95.3 % below $\rho = 0.5$), but by construction: $H$ was set at
 # the smallest ratios, and at $\rho \ge 0.7$ the largest held-out output
