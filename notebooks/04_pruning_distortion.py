@@ -37,10 +37,20 @@
 # assumptions (MiniLM: attention, LayerNorm, GELU; EfficientNet-Lite0:
 # residual blocks, BatchNorm, pooling; the digits CNN: max pooling) we test the
 # first-order form
-# $\|\Delta f\|_1 \le H \|\Delta W\|_1$: $H$ is the smallest constant that holds
-# on every (calibration input, $\rho$) pair of a part, and we count on
-# **held-out** inputs how often it holds, per $\rho$. We also test the
-# scale-free form with $H = 1$,
+# $\|\Delta f\|_1 \le H(\rho) \|\Delta W\|_1$ (model.md section 3.3):
+# $H(\rho)$ is the smallest constant that holds on every calibration input of
+# a part at that pruning ratio $\rho$, and we count on **held-out** inputs at
+# the same $\rho$ how often it holds. $H$ is calibrated per ratio because a
+# single $H$, the maximum over all ratios, is set by the smallest ratio (where
+# output distortion is largest relative to parameter distortion) and makes the
+# test at large ratios nearly impossible to fail; that earlier reading is
+# still written beside it (`*_max_over_ratios` columns) to show what it gave.
+# Even if held-out inputs were exchangeable with the $n$ calibration inputs,
+# a held-out input would exceed the calibration maximum with probability
+# $1/(n+1)$: the expected held-out share is $n/(n+1)$ (94 % for
+# `n_calibration = 16`), and lower when the two sets differ (they never share
+# a source).
+# We also test the scale-free form, which has no fitted constant,
 # $\|\Delta f\|_1 / \|f\|_1 \le \|\Delta W\|_1 / \|W\|_1$.
 # The paper reports the parameter distortion as a reliable bound for large
 # ratios (above about 0.5-0.7).
@@ -109,7 +119,7 @@ import coinfer.figures
 from coinfer import paths
 from coinfer.experiments import (
     exact_bound_sweep,
-    first_order_check,
+    first_order_table,
     holds_from,
     interior_splits,
     part_configs,
@@ -200,38 +210,64 @@ if exact:
     )
 
 # %% [markdown]
-# ## C1 on all models: first-order bound, fitted on calibration, tested on held-out inputs
+# ## C1 on all models: first-order bound, $H(\rho)$ fitted per ratio on calibration, tested on held-out inputs
+#
+# Three readings of the same held-out pairs: `fitted_H_per_ratio` (the
+# method), `fitted_H_max_over_ratios` (one $H$ per part over all ratios, the
+# earlier fit) and `relative_H1` (the scale-free form, no fitted constant).
 
 # %%
-first_order = int_split(first_order_check(samples))
+first_order = int_split(first_order_table(samples))
 paths.write_csv(first_order, "first_order_bound.csv")
 by_ratio = (
     first_order.groupby(["model", "ratio"], sort=False)
     .agg(
         frac_holds=("frac_holds", "mean"),
         frac_holds_min=("frac_holds", "min"),
+        frac_holds_max_over_ratios=("frac_holds_max_over_ratios", "mean"),
         frac_holds_relative=("frac_holds_relative", "mean"),
         ratio_median=("ratio_median", "median"),
+        ratio_max=("ratio_max", "max"),
+        ratio_max_max_over_ratios=("ratio_max_max_over_ratios", "max"),
     )
     .reset_index()
 )
-display(by_ratio.pivot(index="ratio", columns="model", values="frac_holds"))
-display(by_ratio.pivot(index="ratio", columns="model", values="frac_holds_relative"))
+for column in by_ratio.columns[2:]:
+    print(column)
+    display(by_ratio.pivot(index="ratio", columns="model", values=column))
 
-fitted = holds_from(first_order, "frac_holds", by=["model", "part", "split"])
-relative = holds_from(first_order, "frac_holds_relative", by=["model", "part", "split"])
-fitted["form"], relative["form"] = "fitted_H", "relative_H1"
-holds = int_split(pd.concat([fitted, relative], ignore_index=True))
+forms = {
+    "fitted_H_per_ratio": "frac_holds",
+    "fitted_H_max_over_ratios": "frac_holds_max_over_ratios",
+    "relative_H1": "frac_holds_relative",
+}
+holds = int_split(
+    pd.concat(
+        [
+            holds_from(first_order, column, by=["model", "part", "split"]).assign(form=form)
+            for form, column in forms.items()
+        ],
+        ignore_index=True,
+    )
+)
 paths.write_csv(holds, "first_order_bound_holds_from.csv")
 for (model_name, form), group in holds.groupby(["model", "form"], sort=False):
     sub = first_order[first_order["model"] == model_name]
-    col = "frac_holds" if form == "fitted_H" else "frac_holds_relative"
-    big = sub[sub["ratio"] >= 0.5][col].mean()
-    small = sub[sub["ratio"] < 0.5][col].mean()
+    col = forms[form]
+    shares = {
+        label: np.average(rows[col], weights=rows["n_heldout"]) if len(rows) else np.nan
+        for label, rows in [
+            ("all", sub),
+            ("rho < 0.5", sub[sub["ratio"] < 0.5]),
+            ("rho >= 0.5", sub[sub["ratio"] >= 0.5]),
+            ("rho >= 0.7", sub[sub["ratio"] >= 0.7]),
+        ]
+    }
     never = int(group["holds_from"].isna().sum())
     print(
-        f"{model_name} [{form}]: holds on {100 * sub[col].mean():.1f} % of held-out (input, ratio) pairs "
-        f"({100 * small:.1f} % for rho < 0.5, {100 * big:.1f} % for rho >= 0.5); "
+        f"{model_name} [{form}]: holds on "
+        + ", ".join(f"{100 * share:.1f} % ({label})" for label, share in shares.items())
+        + " of held-out (input, ratio) pairs; "
         + (
             f"in {never} of {len(group)} parts it fails for some input even at the largest ratio"
             if never
@@ -303,8 +339,9 @@ coinfer.figures.show("pruning_c2_distortion")
 coinfer.figures.show("pruning_c2_ratio_to_bound")
 
 # %% [markdown]
-# C1: fraction of held-out inputs where the first-order bound holds, fitted $H$
-# (solid) and the relative form with $H = 1$ (dotted).
+# C1: fraction of held-out inputs where the first-order bound holds, with
+# $H(\rho)$ fitted per ratio (solid) and the scale-free form with no fitted
+# constant (dotted).
 
 # %%
 coinfer.figures.show("pruning_first_order_bound")
@@ -329,18 +366,18 @@ coinfer.figures.show("pruning_output_distortion")
 # output distortion is at most 0.9 % of the operator-norm bound and 0.02 % of
 # the entrywise ("parameter distortion") bound at every ratio.
 #
-# **C1, first-order form (fitted $H$, held-out inputs).** On MiniLM it holds
-# for every held-out input at every $\rho \ge 0.2$ in all 7 parts (96.4 % of
-# the pairs with $\rho < 0.5$, 100 % with $\rho \ge 0.5$); on
-# EfficientNet-Lite0 for every input from $\rho = 0.5$ on (95.3 % below 0.5,
-# 100 % above). This **reproduces the paper's "reliable for large ratios,
-# above about 0.5"**, with a caveat on what it means: $H$ is the largest
-# output/parameter distortion ratio seen on calibration inputs, that ratio is
-# largest at small $\rho$, so at large $\rho$ the fitted bound has slack and
-# the failures sit at small $\rho$. On the digits networks it holds on
-# 99.9 % (MLP) and 100 % (CNN) of the pairs. The scale-free form with $H = 1$
-# ($\|\Delta f\|/\|f\| \le \|\Delta W\|/\|W\|$) does **not** hold: 0 % of
-# the pairs on EfficientNet-Lite0, 6 % on MiniLM (only at $\rho \ge 0.9$),
+# **C1, first-order form (held-out inputs).** The full-run numbers with
+# $H(\rho)$ calibrated per ratio are to be written here after the next full
+# run (the method changed, model.md section 3.3). The earlier fit, one $H$
+# per part as the maximum over all ratios (still in
+# `frac_holds_max_over_ratios`), held on 100 % of the
+# held-out (input, $\rho \ge 0.7$) pairs of MiniLM and EfficientNet-Lite0
+# (96.4 % and 95.3 % below $\rho = 0.5$), but by construction: $H$ was set at
+# the smallest ratios, and at $\rho \ge 0.7$ the largest held-out output
+# distortion was 0.35 (MiniLM) and 0.46 (EfficientNet-Lite0) of that bound.
+# The scale-free form ($\|\Delta f\|/\|f\| \le \|\Delta W\|/\|W\|$, no
+# fitted constant) does **not** hold: at $\rho \ge 0.7$ on 14 % of the pairs
+# on MiniLM and 0 % on EfficientNet-Lite0; over all ratios 6 % and 0 %, and
 # 28 % and 44 % on the digits CNN and MLP: relative output distortion grows
 # faster than relative parameter distortion under magnitude pruning.
 #

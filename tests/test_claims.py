@@ -19,17 +19,23 @@ def data(tmp_path, monkeypatch):
     return write
 
 
-def c1_tables(write, violations=0, large_share=1.0):
+def c1_tables(write, violations=0, large_share=1.0, relative_share=0.2, old_reading=True, mode="per_ratio"):
     write("bound_summary.csv", [{"source": "random", "n_checks": 100, "violations": violations}])
     write("exact_bound_digits.csv", [{"n_inputs": 10, "violations_operator": 0, "violations_entrywise": 0}])
-    write(
-        "first_order_bound.csv",
-        [
-            {"model": m, "ratio": r, "n_inputs": 10, "frac_holds": share}
-            for m in claims.FIRST_ORDER_MODELS
-            for r, share in [(0.3, 0.5), (0.8, large_share), (0.9, 1.0)]
-        ],
-    )
+    rows = [
+        {
+            "model": m,
+            "ratio": r,
+            "H_mode": mode,
+            "n_heldout": n,
+            "frac_holds": share,
+            "frac_holds_relative": relative,
+            **({"frac_holds_max_over_ratios": 1.0} if old_reading else {}),
+        }
+        for m in claims.FIRST_ORDER_MODELS
+        for r, n, share, relative in [(0.3, 10, 0.5, 0.0), (0.8, 10, large_share, relative_share), (0.9, 30, 1.0, 1.0)]
+    ]
+    write("first_order_bound.csv", rows)
 
 
 def test_c1_holds_only_without_violations_and_with_a_reliable_first_order_bound(data):
@@ -39,9 +45,38 @@ def test_c1_holds_only_without_violations_and_with_a_reliable_first_order_bound(
     assert verdict["measured"]["first_order_holding_share_ratio_below_0.5"]["minilm"] == 0.5
     c1_tables(data, violations=1)
     assert not claims.claim_c1()["holds"]
-    c1_tables(data, large_share=0.8)  # (0.8 * 10 + 1.0 * 10) / 20 = 0.9 < 0.95
+    c1_tables(data, large_share=0.8)  # (0.8 * 10 + 1.0 * 30) / 40 = 0.95: on the threshold
     verdict = claims.claim_c1()
-    assert not verdict["holds"] and verdict["measured"]["first_order_holding_share_large_ratio"]["minilm"] == 0.9
+    assert verdict["holds"] and verdict["measured"]["first_order_holding_share_large_ratio"]["minilm"] == 0.95
+    c1_tables(data, large_share=0.7)  # (0.7 * 10 + 30) / 40 = 0.925 < 0.95
+    verdict = claims.claim_c1()
+    assert not verdict["holds"] and verdict["measured"]["first_order_holding_share_large_ratio"]["minilm"] == 0.925
+
+
+def test_c1_reports_the_scale_free_form_and_the_old_reading_without_letting_them_decide(data):
+    c1_tables(data, large_share=0.7)  # per-ratio H fails; the old reading held everywhere
+    verdict = claims.claim_c1()
+    measured = verdict["measured"]
+    assert not verdict["holds"] and measured["first_order_max_over_ratios_share_large_ratio"]["minilm"] == 1.0
+    assert measured["first_order_scale_free_share_large_ratio"]["efficientnet_lite0"] == (0.2 * 10 + 30) / 40
+    [robust] = verdict["robustness"]
+    assert robust["reading"] == "first-order bound: scale-free form (no fitted H)"
+    assert not robust["holds"] and robust["measured"] == measured["first_order_scale_free_share_large_ratio"]
+    c1_tables(data, relative_share=1.0, old_reading=False)  # scale-free form holds at every large ratio
+    verdict = claims.claim_c1()
+    assert verdict["holds"] and verdict["robustness"][0]["holds"]
+    assert "first_order_max_over_ratios_share_large_ratio" not in verdict["measured"]
+    c1_tables(data, relative_share=1.0, violations=1)  # (a) fails under every reading
+    assert not claims.claim_c1()["robustness"][0]["holds"]
+
+
+def test_c1_refuses_a_table_fitted_with_one_h_over_all_ratios(data):
+    c1_tables(data, mode="max_over_ratios")
+    with pytest.raises(ValueError, match="H_mode max_over_ratios, not per_ratio"):
+        claims.claim_c1()
+    data("first_order_bound.csv", [{"model": "minilm", "ratio": 0.8, "n_inputs": 10, "frac_holds": 1.0}])  # old table
+    with pytest.raises(ValueError, match="no column n_heldout, frac_holds_relative"):
+        claims.claim_c1()
 
 
 def c2_tables(write, laplace_like=(True, True, False), lb_holds=(True, True)):
