@@ -187,6 +187,11 @@ def claim_c2(t: Thresholds = THRESHOLDS) -> dict:
         )
         for model in PRETRAINED_MODELS
     }
+    whole = verdicts[verdicts["part"] == "all"]
+    whole_like = {
+        model: bool(whole.loc[whole["model"] == model, "laplace_like"].astype(bool).all())
+        for model in PRETRAINED_MODELS
+    }
     points = distortion[distortion["ratio"] >= t.c2_min_ratio]
     bound_share = {q: _share(group["lb_holds"].astype(float)) for q, group in points.groupby("quantisation")}
     worst = points.loc[points["measured_over_lb"].idxmin()] if len(points) else None
@@ -194,11 +199,13 @@ def claim_c2(t: Thresholds = THRESHOLDS) -> dict:
     holds = (
         all(v >= t.c2_min_laplace_weight_share for v in laplace_share.values()) and overall >= t.c2_min_bound_fraction
     )
+    bound_ok = overall >= t.c2_min_bound_fraction
     return {
         "id": "C2",
         "criterion": (
             f"(a) in each of {', '.join(PRETRAINED_MODELS)}, >= {t.c2_min_laplace_weight_share:.0%} of the "
-            f"prunable weights sit in layers where the Laplace fit beats the Gaussian fit (log-likelihood); "
+            f"prunable weights sit in layers where the Laplace fit beats the Gaussian fit (higher log-likelihood "
+            f"and smaller KS distance); "
             f"(b) measured magnitude-pruning distortion (kept weights unquantised vs q=32, or q-bit "
             f"quantised vs q) >= D_LB(ratio; q, fitted b) at >= {t.c2_min_bound_fraction:.0%} of points "
             f"with ratio >= {t.c2_min_ratio}"
@@ -218,14 +225,20 @@ def claim_c2(t: Thresholds = THRESHOLDS) -> dict:
             },
         },
         "holds": bool(holds),
+        "robustness": [
+            {
+                "reading": "Laplace premise judged on the whole model, not per layer",
+                "holds": bool(all(whole_like.values()) and bound_ok),
+                "measured": whole_like,
+            }
+        ],
         "figures": ["weight_histograms", "pruning_c2_distortion"],
         "notebooks": ["03_weight_distributions", "04_pruning_distortion"],
     }
 
 
-def claim_c3(t: Thresholds = THRESHOLDS) -> dict:
-    """C3 from ``opt_budget_sweep.csv`` (notebook 06): the proposed design against every benchmark."""
-    sweep = read_csv("opt_budget_sweep.csv")
+def c3_verdict(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, bool]:
+    """``(measured, holds)`` of the C3 criterion on one budget-sweep table (``opt_budget_sweep`` rows)."""
     keys = ["model", "sweep", "x"]
     table = sweep.pivot_table(index=keys, columns="scheme", values="objective", aggfunc="first")
     feasible = sweep.assign(ok=sweep["status"] == "optimal").pivot_table(
@@ -253,6 +266,24 @@ def claim_c3(t: Thresholds = THRESHOLDS) -> dict:
     holds = worse_total == 0 and all(
         per_scheme[s]["share_beaten"] >= t.c3_min_share_beaten for s in EXTREME_SCHEMES if s in per_scheme
     )
+    return {"points_where_proposed_is_worse": worse_total, "by_benchmark": per_scheme}, bool(holds)
+
+
+def _robustness(name: str, verdict: Callable[[pd.DataFrame, Thresholds], tuple[dict, bool]], t: Thresholds) -> list:
+    """The verdict of one claim under each reading of ``name`` (a table with a ``reading`` column), if written."""
+    if not (data_dir() / name).exists():
+        return []
+    table = read_csv(name)
+    entries = []
+    for reading, rows in table.groupby("reading", sort=False):
+        measured, holds = verdict(rows.drop(columns="reading"), t)
+        entries.append({"reading": str(reading), "holds": holds, "measured": measured})
+    return entries
+
+
+def claim_c3(t: Thresholds = THRESHOLDS) -> dict:
+    """C3 from ``opt_budget_sweep.csv`` (notebook 06): the proposed design against every benchmark."""
+    measured, holds = c3_verdict(read_csv("opt_budget_sweep.csv"), t)
     return {
         "id": "C3",
         "criterion": (
@@ -261,8 +292,9 @@ def claim_c3(t: Thresholds = THRESHOLDS) -> dict:
             f"on-server (objective lower by >= {t.c3_min_margin:.0%}, or feasible where they are not) at >= "
             f"{t.c3_min_share_beaten:.0%} of the points where it is feasible"
         ),
-        "measured": {"points_where_proposed_is_worse": worse_total, "by_benchmark": per_scheme},
-        "holds": bool(holds),
+        "measured": measured,
+        "holds": holds,
+        "robustness": _robustness("opt_robustness_sweep.csv", c3_verdict, t),
         "figures": ["opt_budget_sweep", "opt_fading"],
         "notebooks": ["06_joint_optimisation"],
     }
@@ -273,9 +305,8 @@ def _tie_to_extreme(near_best: pd.Series, extremes: tuple[int, int]) -> int:
     return next((s for s in extremes if near_best[s]), near_best.idxmax())
 
 
-def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
-    """C4 from ``opt_split_sweep.csv`` (notebook 06): how much a wrong split costs."""
-    sweep = read_csv("opt_split_sweep.csv")
+def c4_verdict(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, bool]:
+    """``(measured, holds)`` of the C4 criterion on one per-split table (``opt_split_sweep`` rows)."""
     settings = ["bandwidth", "latency_factor", "energy_factor"]
     per_model = {}
     for model, rows in sweep.groupby("model", sort=True):
@@ -289,7 +320,9 @@ def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
         near_best = objective.le(best * (1 + t.c4_tie_tolerance), axis=0)
         extremes = (objective.columns.min(), objective.columns.max())
         winners = near_best.apply(_tie_to_extreme, axis=1, extremes=extremes)
-        regret = objective.div(best, axis=0) - 1.0  # inf where that split is infeasible
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # inf where that split is infeasible (or worse than a zero best); 0/0: both unpruned, no regret
+            regret = (objective.div(best, axis=0) - 1.0).fillna(0.0)
         worst_regret = regret.max(axis=0)
         fixed = int(worst_regret.idxmin())
         per_model[model] = {
@@ -304,6 +337,12 @@ def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
         and m["best_fixed_split_worst_regret"] >= t.c4_min_regret
         for m in per_model.values()
     )
+    return {"by_model": per_model}, bool(holds)
+
+
+def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
+    """C4 from ``opt_split_sweep.csv`` (notebook 06): how much a wrong split costs."""
+    measured, holds = c4_verdict(read_csv("opt_split_sweep.csv"), t)
     return {
         "id": "C4",
         "criterion": (
@@ -311,8 +350,9 @@ def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
             f"{t.c4_min_distinct_winners} distinct winners) and the best single fixed split loses >= "
             f"{t.c4_min_regret:.0%} objective (or feasibility) against per-setting split selection somewhere"
         ),
-        "measured": {"by_model": per_model},
-        "holds": bool(holds),
+        "measured": measured,
+        "holds": holds,
+        "robustness": _robustness("opt_robustness_splits.csv", c4_verdict, t),
         "figures": ["opt_split_objective", "opt_split_winner"],
         "notebooks": ["06_joint_optimisation"],
     }

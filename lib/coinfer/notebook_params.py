@@ -104,7 +104,6 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "local_starts": Spec("int", 1, 100),
         "fading_local_starts": Spec("int", 1, 100),
         "robustness_sweep_points": Spec("int", 2, 200),
-        "robustness_grid_points": Spec("int", 2, 100),
     },
     "07_figures": {
         "skip_missing": Spec("bool"),

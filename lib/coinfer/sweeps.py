@@ -498,38 +498,39 @@ def readings(energy_scope: str, distortion_model: str) -> dict[str, dict[str, An
 def robustness_tables(
     study: Study,
     sweeps: Mapping[str, tuple[str, np.ndarray]],
-    map_bandwidths: Sequence[float],
-    map_factors: Sequence[float],
+    split_bandwidths: Sequence[float],
+    split_latency_factors: Sequence[float],
     *,
     local_starts: int = 1,
     progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """C3 and C4 summaries under each reading of :func:`readings` (``opt_robustness_c3``/``_c4``).
+    """The C3 sweep table and the C4 split curves under each reading of :func:`readings`.
 
-    Each reading reruns the budget sweeps (the local non-convex benchmark with
-    ``local_starts`` starts) and the winner map with its overrides; the
-    reference budgets are recomputed for the reading.
+    Returns ``(opt_robustness_sweep, opt_robustness_splits)``, each with a
+    ``reading`` column; the claims report applies each claim's criterion to
+    every reading. Each reading reruns the budget sweeps (the local
+    non-convex benchmark with ``local_starts`` starts) and the split curves
+    with its overrides; the reference budgets are recomputed for the reading.
     """
-    c3_frames, c4_frames = [], []
+    sweep_frames, split_frames = [], []
+    base = study.base
     for reading, overrides in readings(
-        study.base.get("energy_scope", "system"), study.base.get("distortion_model", "rd_bound")
+        base.get("energy_scope", "system"), base.get("distortion_model", "rd_bound")
     ).items():
         variant = Study(
             study.profile,
             study.models,
             study.latency_factor,
             study.energy_factor,
-            {**study.base, **overrides},
+            {**base, **overrides},
             study.rho_fixed,
             local_starts,
             study.seed,
         )
         table, _ = budget_sweeps(variant, sweeps, progress=progress)
-        c3 = c3_summary(table)
-        c3.insert(0, "reading", reading)
-        c3_frames.append(c3)
-        winners = winner_map(variant, map_bandwidths, map_factors, progress=progress)
-        c4 = c4_summary(winners, {name: len(rows) - 1 for name, rows in variant.rows_of.items()})
-        c4.insert(0, "reading", reading)
-        c4_frames.append(c4)
-    return pd.concat(c3_frames, ignore_index=True), pd.concat(c4_frames, ignore_index=True)
+        table.insert(0, "reading", reading)
+        sweep_frames.append(table)
+        curves = split_curves(variant, split_bandwidths, split_latency_factors)
+        curves.insert(0, "reading", reading)
+        split_frames.append(curves)
+    return pd.concat(sweep_frames, ignore_index=True), pd.concat(split_frames, ignore_index=True)
