@@ -387,3 +387,22 @@ def test_reference_reports_solver_failure_without_raising(monkeypatch):
     monkeypatch.setattr(cp.Problem, "solve", boom)
     sol = opt.solve_reference(make_problem(**WORKLOAD))
     assert sol.status == "solver_error" and "synthetic failure" in sol.reason
+
+
+def test_variables_without_effect_are_reported_canonically_by_every_scheme():
+    # Split 0 of a model: the device holds nothing and runs nothing, so rho_device and f_device have no effect.
+    problem = make_problem(**{**WORKLOAD, "flops_device": 0.0, "params_device": 0.0})
+    answers = [
+        opt.solve(problem),
+        opt.solve_reference(problem),
+        opt.solve_max_resources(problem),
+        opt.solve_local(problem, n_starts=3, seed=1),
+        opt.solve_local(problem, n_starts=3, seed=2),
+    ]
+    for sol in answers:
+        assert sol.status == "optimal", sol.reason
+        assert (sol.rho_device, sol.f_device) == (0.0, problem.f_device_max)
+    # Nothing sent: the power is 0 whatever the scheme.
+    on_device = make_problem(**{**WORKLOAD, "flops_server": 0.0, "params_server": 0.0, "feature_bits": 0.0})
+    for sol in (opt.solve(on_device), opt.solve_local(on_device, n_starts=2, seed=3)):
+        assert sol.status == "optimal" and sol.power == 0.0 and sol.f_server == on_device.f_server_max
