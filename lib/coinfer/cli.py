@@ -122,11 +122,26 @@ def run_verify(args: argparse.Namespace) -> int:
     return code
 
 
+def add_readme_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("readme", allow_abbrev=False, help="rewrite README.md's claims table from data/claims.json")
+    parser.set_defaults(handler=run_readme)
+
+
+def run_readme(args: argparse.Namespace) -> int:
+    """Regenerate the README's claims table; say whether it changed."""
+    from coinfer import readme
+
+    changed = readme.update()
+    print("README.md: claims table " + ("rewritten" if changed else "already up to date"), flush=True)
+    return 0
+
+
 #: name -> function adding the sub-parser.
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "solve": add_solve_parser,
     "run": add_run_parser,
     "verify": add_verify_parser,
+    "readme": add_readme_parser,
 }
 
 
