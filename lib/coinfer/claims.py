@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from coinfer.paths import data_dir, read_csv, write_json, write_text
+from coinfer.stats import clopper_pearson, judge
 
 #: SPEC 1 statements, verbatim in substance.
 STATEMENTS = {
@@ -102,6 +103,21 @@ def _first_order_shares(first_order: pd.DataFrame, column: str, keep: pd.Series)
     return shares
 
 
+def _first_order_intervals(first_order: pd.DataFrame, column: str, keep: pd.Series) -> dict[str, list[float]]:
+    """Per first-order model: the Clopper-Pearson 95 % interval of the share :func:`_first_order_shares` gives.
+
+    The (input, ratio) pairs of one input at several ratios are not independent,
+    so the interval is optimistic about its width; it is stated as such.
+    """
+    intervals = {}
+    for model in FIRST_ORDER_MODELS:
+        rows = first_order[keep & (first_order["model"] == model)]
+        trials = int(rows["n_heldout"].sum())
+        successes = int(round(float((rows[column] * rows["n_heldout"]).sum())))
+        intervals[model] = list(clopper_pearson(successes, trials))
+    return intervals
+
+
 def _read_first_order() -> pd.DataFrame:
     """``first_order_bound.csv`` with H calibrated per ratio; a table from the old single-H fit is refused."""
     first_order = read_csv("first_order_bound.csv")
@@ -144,11 +160,19 @@ def claim_c1(t: Thresholds = THRESHOLDS) -> dict:
     def criterion(shares: dict[str, float]) -> bool:
         return violations <= t.c1_max_violations and all(v >= t.c1_min_holding_fraction for v in shares.values())
 
+    intervals = _first_order_intervals(first_order, "frac_holds", big)
+    judged = [judge((low, high), t.c1_min_holding_fraction) for low, high in intervals.values()]
+    if violations > t.c1_max_violations or "does not hold" in judged:
+        verdict = "does not hold"
+    else:
+        verdict = "inconclusive" if "inconclusive" in judged else "holds"
+
     measured: dict = {
         "exact_checks": checks,
         "exact_violations": violations,
         "first_order_holding_share_large_ratio": large,
         "first_order_holding_share_ratio_below_0.5": small,
+        "first_order_holding_share_large_ratio_ci95": intervals,
         "first_order_scale_free_share_large_ratio": scale_free,
     }
     if "frac_holds_max_over_ratios" in first_order.columns:
@@ -165,6 +189,7 @@ def claim_c1(t: Thresholds = THRESHOLDS) -> dict:
         ),
         "measured": measured,
         "holds": bool(criterion(large)),
+        "verdict": verdict,
         "figures": ["bound_tightness", "pruning_first_order_bound"],
         "notebooks": ["01_distortion_bound", "04_pruning_distortion"],
     }
@@ -362,7 +387,11 @@ CLAIMS: dict[str, Callable[[Thresholds], dict]] = {"C1": claim_c1, "C2": claim_c
 
 def evaluate_claims(t: Thresholds = THRESHOLDS) -> list[dict]:
     """Every claim's verdict, computed from ``data/`` alone."""
-    return [{"statement": STATEMENTS[cid], **evaluate(t)} for cid, evaluate in CLAIMS.items()]
+    claims = [{"statement": STATEMENTS[cid], **evaluate(t)} for cid, evaluate in CLAIMS.items()]
+    for claim in claims:
+        # Only C1's evidence is a sample (held-out inputs): C2-C4 measure complete grids, without sampling error.
+        claim.setdefault("verdict", "holds" if claim["holds"] else "does not hold")
+    return claims
 
 
 def _finite(obj):
@@ -387,10 +416,15 @@ def _by_model(values: dict) -> str:
 
 
 def _sentence_c1(m: dict) -> str:
+    ci = m["first_order_holding_share_large_ratio_ci95"]
+    shares = ", ".join(
+        f"{model} {_pct(v)} (95 % CI {_pct(ci[model][0])}-{_pct(ci[model][1])})"
+        for model, v in m["first_order_holding_share_large_ratio"].items()
+    )
     text = (
         f"{m['exact_violations']} violations in {m['exact_checks']:,} exact checks; the first-order bound with H "
-        f"fitted per ratio holds on {_by_model(m['first_order_holding_share_large_ratio'])} of held-out pairs at "
-        f"large ratios; the scale-free form on {_by_model(m['first_order_scale_free_share_large_ratio'])}"
+        f"fitted per ratio holds on {shares} of held-out pairs at large ratios; the scale-free form on "
+        f"{_by_model(m['first_order_scale_free_share_large_ratio'])}"
     )
     old = m.get("first_order_max_over_ratios_share_large_ratio")
     return text + (f" (one H over all ratios, the old fit: {_by_model(old)})" if old else "") + "."
@@ -454,7 +488,7 @@ def render_markdown(claims: list[dict]) -> str:
     ]
     for claim in claims:
         figures = ", ".join(f"[{f}](../figures/{f}.png)" for f in claim["figures"])
-        verdict = "**holds**" if claim["holds"] else "**does not hold**"
+        verdict = f"**{claim['verdict']}**"
         lines.append(
             f"| {claim['id']} | {claim['statement']} | {claim['criterion']} "
             f"| {SENTENCES[claim['id']](claim['measured'])} | {verdict} | {figures} | {', '.join(claim['notebooks'])} |"
