@@ -92,10 +92,10 @@ import time
 import numpy as np
 import pandas as pd
 from IPython.display import display
-from tqdm.auto import tqdm
 
 import coinfer.figures
 from coinfer import optimise, paths, profiles, system
+from coinfer.progress import tqdm
 from coinfer.validation import ParameterError
 
 pd.set_option("display.width", 180, "display.max_columns", 24)
