@@ -92,10 +92,33 @@ def run_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_site_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("site", allow_abbrev=False, help="build the web report (site/index.html) of an output root")
+    parser.add_argument("root", type=Path, help="output root holding data/, figures/ and notebooks/executed/")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="report folder (default: ROOT/site; build/full/site for the project root)",
+    )
+    parser.set_defaults(handler=run_site)
+
+
+def run_site(args: argparse.Namespace) -> int:
+    """Build the report and print the path of its ``index.html``."""
+    from coinfer import site
+
+    if not args.root.is_dir():
+        raise ParameterError(f"root: {str(args.root)!r} is not a folder")
+    print(site.build_site(args.root, args.out), flush=True)
+    return 0
+
+
 #: name -> function adding the sub-parser.
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "solve": add_solve_parser,
     "run": add_run_parser,
+    "site": add_site_parser,
 }
 
 

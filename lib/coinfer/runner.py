@@ -17,6 +17,11 @@ notebook stops the run with its name and the path of its partly executed
 copy; ``data/`` and ``figures/`` keep their last good contents, and the next
 run starts from a fresh staging folder.
 
+After a successful run each executed notebook is cleaned and published to
+``<output root>/notebooks/executed/`` (:mod:`coinfer.publish`), and the web
+report is rebuilt (:mod:`coinfer.site`). Kernels run over IPC (no plain-TCP
+warning) with plain-text progress bars (:mod:`coinfer.progress`).
+
 The full profile writes to the project root (the committed ``data/`` and
 ``figures/``); any other profile writes under ``build/<profile>/`` so that a
 quick run never overwrites the committed results.
@@ -38,13 +43,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coinfer import paths
+from coinfer import paths, publish, site
 from coinfer.notebook_params import NOTEBOOKS, SCHEMAS, load_profile, validate
 from coinfer.validation import ParameterError, require_known
 
 OUTPUT_SUBDIRS = ("data", "figures")
 MANIFEST_NAME = "MANIFEST.sha256"
 STAGING_NAME = ".coinfer-staging"
+#: Kernel environment: plain-text progress bars (see :mod:`coinfer.progress`).
+KERNEL_ENVIRONMENT = {"COINFER_PLAIN_PROGRESS": "1"}
 
 
 class NotebookFailed(RuntimeError):
@@ -235,7 +242,10 @@ def execute_notebook(
     """Convert the py:percent source to ``.ipynb`` and execute it with papermill (progress per cell)."""
     import jupytext
     import papermill
+    from traitlets.config import Config
 
+    config = Config()
+    config.KernelManager.transport = "ipc"  # local sockets: no "running over TCP without encryption" warning
     executed_dir.mkdir(parents=True, exist_ok=True)
     unexecuted = executed_dir / f"{notebook}.source.ipynb"
     executed = executed_dir / f"{notebook}.ipynb"
@@ -251,6 +261,7 @@ def execute_notebook(
                 language="python",
                 cwd=str(notebooks_dir),
                 progress_bar=True,
+                config=config,
             )
         except papermill.PapermillExecutionError as error:
             root = paths.PROJECT_ROOT
@@ -284,7 +295,7 @@ def run(
     prepare_staging(stage, root, keep_existing=bool(only))
     runs = []
     try:
-        with _environment(COINFER_OUTPUT_ROOT=str(stage)):  # inherited by each kernel
+        with _environment(COINFER_OUTPUT_ROOT=str(stage), **KERNEL_ENVIRONMENT):  # inherited by each kernel
             for notebook in selected:
                 print(f"== {notebook} ({label} profile)", flush=True)
                 result = execute_notebook(notebook, settings.get(notebook, {}), executed_dir, notebooks_dir)
@@ -294,7 +305,9 @@ def run(
         shutil.rmtree(stage, ignore_errors=True)  # the output root stays exactly as it was
         raise
     publish_staging(stage, root)
+    publish.publish_executed(executed_dir, selected, root, extra_roots=[stage])
     write_timings(runs, label)
+    print(f"   report: {site.build_site(root)}", flush=True)
     return runs
 
 
