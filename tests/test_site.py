@@ -45,6 +45,7 @@ def papermill_notebook(project: str, stage: str, png: bytes) -> dict:
         "\r",
         "models:   0%|          | 0/2 [00:00<?, ?it/s]",
         "\rmodels:  50%|#####     | 1/2 [00:01<00:01,  1.50s/it]",
+        "\x1b[A",
         f"{project}/lib/coinfer/x.py:3: UserWarning: a real warning\n",
         "\rmodels: 100%|##########| 2/2 [00:02<00:00,  1.10it/s]\rsweep: 7it [00:00, 12.3it/s]\n",
     ]

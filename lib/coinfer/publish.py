@@ -37,7 +37,7 @@ from coinfer import paths
 EXECUTED_SUBDIR = Path("notebooks") / "executed"
 
 #: Inline figures wider than this are scaled down (the saved ``figures/*.png`` keep their size).
-MAX_IMAGE_WIDTH = 1200
+MAX_IMAGE_WIDTH = 1000
 
 #: One tqdm text bar: ``desc: 40%|####  | 2/5 [00:01<00:01, 1.9it/s]``, or without a total
 #: ``desc: 5it [00:01, 4.9it/s]``.
@@ -45,6 +45,9 @@ PROGRESS_BAR = re.compile(
     r"[^\r\n|]*?\d{1,3}%\|[^|\r\n]*\|[^\[\r\n]*\[[^\]\r\n]*\]"
     r"|[^\r\n]*?\d+(?:\.\d+)?[kMGT]?it \[[^\]\r\n]*(?:it/s|s/it)\]"
 )
+
+#: Terminal control sequences (nested bars move the cursor up with ``ESC[A``).
+ANSI_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 #: Warnings that say something about the kernel's set-up, not about the results (with their source line).
 NOISE_WARNINGS = re.compile(r"TqdmWarning: IProgress not found|Kernel is running over TCP without encryption")
@@ -54,13 +57,13 @@ TIME_FIELDS = ("start_time", "end_time", "duration")
 
 
 def clean_stderr(text: str) -> str:
-    """``text`` without progress-bar fragments, carriage returns, noise warnings and blank lines.
+    """``text`` without progress-bar fragments, terminal controls, carriage returns, noise warnings, blank lines.
 
     A warning line matched by :data:`NOISE_WARNINGS` is dropped together with
     the indented source line Python prints under it. The result is ``""`` or
     ends with a newline.
     """
-    text = PROGRESS_BAR.sub("", text).replace("\r", "\n")
+    text = ANSI_CONTROL.sub("", PROGRESS_BAR.sub("", text)).replace("\r", "\n")
     kept: list[str] = []
     skip_source_line = False
     for line in text.split("\n"):

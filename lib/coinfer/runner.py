@@ -50,8 +50,16 @@ from coinfer.validation import ParameterError, require_known
 OUTPUT_SUBDIRS = ("data", "figures")
 MANIFEST_NAME = "MANIFEST.sha256"
 STAGING_NAME = ".coinfer-staging"
-#: Kernel environment: plain-text progress bars (see :mod:`coinfer.progress`).
+#: Kernel environment: plain-text progress bars (see :mod:`coinfer.progress`), and no
+#: "IProgress not found" warning from libraries (transformers) that import ``tqdm.auto`` themselves.
 KERNEL_ENVIRONMENT = {"COINFER_PLAIN_PROGRESS": "1"}
+KERNEL_WARNING_FILTERS = ("ignore:IProgress not found:Warning",)
+
+
+def kernel_environment() -> dict[str, str]:
+    """:data:`KERNEL_ENVIRONMENT` plus :data:`KERNEL_WARNING_FILTERS` appended to any ``PYTHONWARNINGS``."""
+    filters = [f for f in os.environ.get("PYTHONWARNINGS", "").split(",") if f]
+    return {**KERNEL_ENVIRONMENT, "PYTHONWARNINGS": ",".join([*filters, *KERNEL_WARNING_FILTERS])}
 
 
 class NotebookFailed(RuntimeError):
@@ -295,7 +303,7 @@ def run(
     prepare_staging(stage, root, keep_existing=bool(only))
     runs = []
     try:
-        with _environment(COINFER_OUTPUT_ROOT=str(stage), **KERNEL_ENVIRONMENT):  # inherited by each kernel
+        with _environment(COINFER_OUTPUT_ROOT=str(stage), **kernel_environment()):  # inherited by each kernel
             for notebook in selected:
                 print(f"== {notebook} ({label} profile)", flush=True)
                 result = execute_notebook(notebook, settings.get(notebook, {}), executed_dir, notebooks_dir)

@@ -35,12 +35,14 @@ CLAIMS_FILE = "claims.json"
 PARAMETERS_GLOB = "parameters_*.json"
 
 CSS = """
-body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+body { font-family: system-ui, sans-serif; max-width: 90rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
 h1, h2, h3 { line-height: 1.2; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }
 th, td { border: 1px solid #ccc; padding: 0.3rem 0.5rem; vertical-align: top; text-align: left; }
 th { background: #f3f3f3; }
-td.measured { font-family: ui-monospace, monospace; font-size: 0.8rem; white-space: pre-wrap; }
+td.measured { font-family: ui-monospace, monospace; font-size: 0.75rem; white-space: pre; }
+td.text { min-width: 11rem; }
+.scroll { overflow-x: auto; }
 .holds { color: #176f2c; font-weight: bold; }
 .fails { color: #a4161a; font-weight: bold; }
 figure { margin: 1rem 0 2rem; }
@@ -124,7 +126,7 @@ def _claims_section(claims: list[dict[str, Any]], figures: set[str], notebooks: 
     if not claims:
         return ["<p>No claims report (<code>data/claims.json</code>) in this output root; run 07_figures.</p>"]
     out = [
-        '<table id="claims">',
+        '<div class="scroll"><table id="claims">',
         "<thead><tr><th>claim</th><th>statement</th><th>criterion (fixed in advance)</th>"
         "<th>measured</th><th>verdict</th><th>figures</th><th>notebooks</th></tr></thead>",
         "<tbody>",
@@ -142,11 +144,12 @@ def _claims_section(claims: list[dict[str, Any]], figures: set[str], notebooks: 
         )
         out.append(
             f'<tr id="claim-{_e(claim.get("id", ""))}"><th>{_e(claim.get("id", ""))}</th>'
-            f"<td>{_e(claim.get('statement', ''))}</td><td>{_e(claim.get('criterion', ''))}</td>"
+            f'<td class="text">{_e(claim.get("statement", ""))}</td>'
+            f'<td class="text">{_e(claim.get("criterion", ""))}</td>'
             f'<td class="measured">{_e(describe(claim.get("measured", "")))}</td>'
             f"<td>{verdict}</td><td>{fig_links}</td><td>{nb_links}</td></tr>"
         )
-    out += ["</tbody>", "</table>"]
+    out += ["</tbody>", "</table></div>"]
     return out
 
 
