@@ -245,9 +245,17 @@ class _PeakMemory:
 
 
 def execute_notebook(
-    notebook: str, parameters: dict[str, Any], executed_dir: Path, notebooks_dir: Path = paths.NOTEBOOKS_DIR
+    notebook: str,
+    parameters: dict[str, Any],
+    executed_dir: Path,
+    notebooks_dir: Path = paths.NOTEBOOKS_DIR,
+    failed_dir: Path | None = None,
 ) -> NotebookRun:
-    """Convert the py:percent source to ``.ipynb`` and execute it with papermill (progress per cell)."""
+    """Convert the py:percent source to ``.ipynb`` and execute it with papermill (progress per cell).
+
+    On failure the partly executed copy is also copied into ``failed_dir`` (if
+    given), which the error message names, so it survives ``executed_dir``.
+    """
     import jupytext
     import papermill
     from traitlets.config import Config
@@ -272,8 +280,12 @@ def execute_notebook(
                 config=config,
             )
         except papermill.PapermillExecutionError as error:
+            kept = executed
+            if failed_dir is not None:
+                failed_dir.mkdir(parents=True, exist_ok=True)
+                kept = Path(shutil.copyfile(executed, failed_dir / executed.name))
             root = paths.PROJECT_ROOT
-            shown = executed.relative_to(root) if executed.is_relative_to(root) else executed
+            shown = kept.relative_to(root) if kept.is_relative_to(root) else kept
             raise NotebookFailed(
                 f"notebook {notebook} failed in cell {error.exec_count}: {error.ename}: "
                 f"{str(error.evalue).splitlines()[0] if error.evalue else ''}; "
@@ -299,21 +311,22 @@ def run(
     label = profile_label(profile_path)
     root = check_output_root(Path(output_root) if output_root is not None else default_output_root(profile_path))
     stage = staging_dir(root)
-    executed_dir = paths.BUILD_DIR / "executed" / label
+    executed_dir = stage / "executed"  # raw papermill copies, private to this output root
+    failed_dir = paths.BUILD_DIR / "executed" / label  # where a failing notebook's copy is kept
     prepare_staging(stage, root, keep_existing=bool(only))
     runs = []
     try:
         with _environment(COINFER_OUTPUT_ROOT=str(stage), **kernel_environment()):  # inherited by each kernel
             for notebook in selected:
                 print(f"== {notebook} ({label} profile)", flush=True)
-                result = execute_notebook(notebook, settings.get(notebook, {}), executed_dir, notebooks_dir)
+                result = execute_notebook(notebook, settings.get(notebook, {}), executed_dir, notebooks_dir, failed_dir)
                 print(f"   {notebook}: {result.seconds:.1f} s, peak memory {result.peak_rss_mib:.0f} MiB", flush=True)
                 runs.append(result)
+        publish.publish_executed(executed_dir, selected, root, extra_roots=[stage])
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)  # the output root stays exactly as it was
+        shutil.rmtree(stage, ignore_errors=True)  # the output root's data/ and figures/ stay as they were
         raise
     publish_staging(stage, root)
-    publish.publish_executed(executed_dir, selected, root, extra_roots=[stage])
     write_timings(runs, label)
     print(f"   report: {site.build_site(root)}", flush=True)
     return runs
