@@ -74,3 +74,16 @@ def test_every_run_builds_its_report(two_quick_runs):
     for notebook in NOTEBOOKS:
         assert f'href="notebooks/{notebook}.html"' in text
         assert (index.parent / "notebooks" / f"{notebook}.html").is_file()
+
+
+def test_rerun_gives_identical_executed_notebooks_except_solver_timings(two_quick_runs):
+    roots, _ = two_quick_runs
+    timed = {"06_joint_optimisation"}  # prints solver wall times
+    differ = [
+        notebook
+        for notebook in NOTEBOOKS
+        if notebook not in timed
+        and (publish.executed_dir(roots[0]) / f"{notebook}.ipynb").read_bytes()
+        != (publish.executed_dir(roots[1]) / f"{notebook}.ipynb").read_bytes()
+    ]
+    assert differ == []
