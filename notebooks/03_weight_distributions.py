@@ -56,7 +56,6 @@ import numpy as np
 import pandas as pd
 import torch
 from IPython.display import display
-from tqdm.auto import tqdm
 
 import coinfer.figures
 from coinfer import paths
@@ -68,6 +67,7 @@ from coinfer.experiments import (
     weight_fit_table,
 )
 from coinfer.models import load_model
+from coinfer.progress import tqdm
 from coinfer.pruning import part_weights
 
 pd.set_option("display.width", 160, "display.max_columns", 20)

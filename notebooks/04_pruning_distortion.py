@@ -113,7 +113,6 @@ params_file = coinfer.notebook_params.record("04_pruning_distortion", params)  #
 import numpy as np
 import pandas as pd
 from IPython.display import display
-from tqdm.auto import tqdm
 
 import coinfer.figures
 from coinfer import paths
@@ -126,6 +125,7 @@ from coinfer.experiments import (
     pruning_experiment,
 )
 from coinfer.models import load_model, model_inputs
+from coinfer.progress import tqdm
 from coinfer.rate_distortion import bound_crossover
 
 pd.set_option("display.width", 170, "display.max_columns", 24)

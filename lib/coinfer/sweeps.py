@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from coinfer import optimise, profiles, system
 from coinfer.optimise import Solution
+from coinfer.progress import tqdm
 from coinfer.validation import ParameterError
 
 #: Relative objective difference under which two splits tie (C4 winner rule, model.md section 5.5).
