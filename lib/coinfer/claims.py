@@ -271,7 +271,7 @@ def c3_verdict(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, b
     proposed_ok = feasible["proposed"].astype(bool)
     per_scheme: dict[str, dict] = {}
     worse_total = 0
-    for scheme in [c for c in table.columns if c != "proposed"]:
+    for scheme in [c for c in table.columns if not str(c).startswith("proposed")]:
         bench_ok = feasible[scheme].astype(bool)
         both = proposed_ok & bench_ok
         proposed, bench = table["proposed"], table[scheme]
