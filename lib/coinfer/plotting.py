@@ -3,11 +3,16 @@
 Every figure is saved as PDF and PNG under ``figures/`` with its parameters
 stated in a caption line at the bottom, and with metadata stripped of dates so
 that the same data gives the same bytes.
+
+This module is the one place for style: the seaborn theme (:func:`set_style`),
+the fixed colours and markers of schemes, models and bit widths, shared axis
+labels, and the figure and legend helpers every figure of
+:mod:`coinfer.figures` uses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +20,12 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless; notebooks display the returned figure themselves
 import matplotlib.pyplot as plt
+import numpy as np
 import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
+from coinfer.optimise import SCHEMES
 from coinfer.paths import atomic_path, figures_dir
 
 #: Colours of the schemes in every optimisation figure, so they match across figures.
@@ -64,3 +73,45 @@ def save_figure(fig: plt.Figure, name: str, params: Mapping[str, Any] | str | No
             fig.savefig(tmp, format=ext, metadata=_METADATA[ext])
         written.append(target)
     return written
+
+
+# --------------------------------------------------------------------------- shared figure style
+#: Fixed colours and markers, so a scheme, model or bit width looks the same in every figure.
+SCHEME_ORDER: tuple[str, ...] = SCHEMES
+SCHEME_MARKERS = dict(zip(SCHEME_ORDER, ("o", "s", "^", "v", "D", "P", "X"), strict=True))
+#: ``models.MODEL_NAMES + models.META_MODEL_NAMES`` (a test keeps them equal; importing models would load torch).
+MODEL_ORDER = ("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0", "bert_large", "gpt2_xl", "llama_7b")
+RHO_LABEL = r"pruning ratio $\rho$ [fraction of weights removed]"
+
+
+def palette_colour(index: int) -> tuple[float, float, float]:
+    """Colour ``index`` of the artifact's palette (:data:`PALETTE`)."""
+    colours = sns.color_palette(PALETTE, 10)
+    return colours[index % len(colours)]
+
+
+def scheme_colour(scheme: str) -> tuple[float, float, float]:
+    """The colour of an optimisation scheme, the same in every figure."""
+    return palette_colour(SCHEME_ORDER.index(scheme) if scheme in SCHEME_ORDER else len(SCHEME_ORDER))
+
+
+def model_colour(model: str) -> tuple[float, float, float]:
+    """The colour of a model, the same in every figure."""
+    return palette_colour(MODEL_ORDER.index(model) if model in MODEL_ORDER else len(MODEL_ORDER))
+
+
+def bits_colour(q: int, all_bits: Sequence[int]) -> tuple[float, float, float]:
+    """The colour of a bit width ``q`` among ``all_bits`` (sorted)."""
+    return palette_colour(sorted(int(b) for b in all_bits).index(int(q)))
+
+
+def new_figure(nrows: int, ncols: int, *, width: float, height: float, **subplot_kw: Any) -> tuple[Figure, np.ndarray]:
+    """A figure (not registered with pyplot) and its 2-D array of axes; ``width``/``height`` per panel, inches."""
+    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
+    return fig, axes
+
+
+def legend_outside(ax: Axes, **kw: Any) -> None:
+    """A legend to the right of ``ax`` (so it never hides data)."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7, **kw)
