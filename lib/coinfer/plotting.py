@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from coinfer.optimise import SCHEMES
@@ -79,6 +80,16 @@ def save_figure(fig: plt.Figure, name: str, params: Mapping[str, Any] | str | No
 #: Fixed colours and markers, so a scheme, model or bit width looks the same in every figure.
 SCHEME_ORDER: tuple[str, ...] = SCHEMES
 SCHEME_MARKERS = dict(zip(SCHEME_ORDER, ("o", "s", "^", "v", "D", "P", "X"), strict=True))
+#: What a scheme is called in legends: the one mapping from the code names of :data:`SCHEME_ORDER`.
+SCHEME_LABELS = {
+    "proposed": "proposed (joint design)",
+    "on_device": "fully on-device",
+    "on_server": "fully on-server",
+    "fixed_ratio": r"fixed ratio $\rho_d = \rho_s = \rho_{fix}$",
+    "max_resources": "maximum resources",
+    "shared_ratio": r"shared ratio $\rho_d = \rho_s$",
+    "local_nonconvex": "local non-convex (SLSQP)",
+}
 #: ``models.MODEL_NAMES + models.META_MODEL_NAMES`` (a test keeps them equal; importing models would load torch).
 MODEL_ORDER = ("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0", "bert_large", "gpt2_xl", "llama_7b")
 RHO_LABEL = r"pruning ratio $\rho$ [fraction of weights removed]"
@@ -93,6 +104,22 @@ def palette_colour(index: int) -> tuple[float, float, float]:
 def scheme_colour(scheme: str) -> tuple[float, float, float]:
     """The colour of an optimisation scheme, the same in every figure."""
     return palette_colour(SCHEME_ORDER.index(scheme) if scheme in SCHEME_ORDER else len(SCHEME_ORDER))
+
+
+def scheme_label(scheme: str) -> str:
+    """The readable name of an optimisation scheme in legends (its code name if it has none)."""
+    return SCHEME_LABELS.get(scheme, scheme)
+
+
+def luminance(colour: Any) -> float:
+    """Relative luminance (WCAG, 0 black to 1 white) of a matplotlib colour."""
+    red, green, blue = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def text_colour_on(background: Any) -> str:
+    """Black or white, whichever reads better on ``background``."""
+    return "k" if luminance(background) > 0.18 else "w"
 
 
 def model_colour(model: str) -> tuple[float, float, float]:

@@ -8,10 +8,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.lines import Line2D
+from matplotlib.transforms import ScaledTranslation
 
 from coinfer.figures.registry import in_order, register
-from coinfer.plotting import SCHEME_MARKERS, SCHEME_ORDER, new_figure, palette_colour, scheme_colour
+from coinfer.plotting import (
+    SCHEME_MARKERS,
+    SCHEME_ORDER,
+    new_figure,
+    palette_colour,
+    scheme_colour,
+    scheme_label,
+    text_colour_on,
+)
 
 #: The notebook computing the data of every figure of this module.
 NOTEBOOK = "06_joint_optimisation"
@@ -25,16 +37,74 @@ SWEEP_LABELS = {
 OBJECTIVE_LABEL = r"distortion bound $D / \bar b$ [-]"
 
 
-def mark_infeasible(ax: Axes, xs: Sequence[float], colour: Any, offset: int = 0) -> None:
-    """Infeasible points as crosses along the bottom edge inside ``ax`` (staggered upwards per series)."""
+#: Budget sweeps: what moves and what is held, by sweep (``{t}``/``{e}``: the default budget factors).
+SWEEP_TITLES = {
+    "latency_budget": r"latency budget $T_0$ swept, $E_0$ = {e:g} $E_{{ref}}$",
+    "energy_budget": r"energy budget $E_0$ swept, $T_0$ = {t:g} $T_{{ref}}$",
+    "bandwidth": r"bandwidth swept, $T_0$ = {t:g} $T_{{ref}}$, $E_0$ = {e:g} $E_{{ref}}$",
+    "distance": r"distance swept, $T_0$ = {t:g} $T_{{ref}}$, $E_0$ = {e:g} $E_{{ref}}$",
+}
+#: The reference budgets, stated under every figure that uses them.
+BUDGET_REFERENCES = (
+    r"$T_{ref}$: least latency of any split, unpruned at full resources ($f = f_{max}$, $p = P_{max}$); "
+    r"$E_{ref}$: least energy of any split, same conditions."
+)
+#: The normalisation of the objective, stated under every figure that shows it.
+OBJECTIVE_REFERENCE = (
+    r"$\bar b = (N_d b_d + N_s b_s) / (N_d + N_s)$: the distortion of pruning every weight "
+    r"($N$: prunable weights, $b$: Laplace scale, of the device and server parts)."
+)
+
+#: Infeasible points are drawn in a strip below the x axis: first row and row spacing, in points.
+INFEASIBLE_GAP = 6.0
+INFEASIBLE_STEP = 5.0
+INFEASIBLE_LABEL = "infeasible at that x\n(crosses below the axis)"
+
+
+def state_references(fig: Figure, *, objective: bool = True) -> None:
+    """Define $T_{ref}$, $E_{ref}$ and (with ``objective``) $\bar b$ at the bottom of ``fig``, above its footer."""
+    text = BUDGET_REFERENCES + ("\n" + OBJECTIVE_REFERENCE if objective else "")
+    fig.supxlabel(text, fontsize=8, color="0.25")
+
+
+def infeasible_strip(ax: Axes, rows: int) -> None:
+    """Make room for ``rows`` rows of infeasible markers between the x axis and its tick labels, shaded grey."""
+    if rows <= 0:
+        return
+    depth = INFEASIBLE_GAP + INFEASIBLE_STEP * (rows - 1)
+    band = depth + INFEASIBLE_GAP / 2
+    offset = ScaledTranslation(0, -(band / 2 + 1) / 72, ax.figure.dpi_scale_trans)
+    ax.add_collection(
+        LineCollection(
+            [[(0.0, 0.0), (1.0, 0.0)]],
+            transform=ax.transAxes + offset,
+            linewidths=band,
+            colors="0.93",
+            capstyle="butt",
+            clip_on=False,
+            zorder=0,
+        ),
+        autolim=False,
+    )
+    ax.tick_params(axis="x", which="both", pad=3.5 + band + 1)
+
+
+def mark_infeasible(ax: Axes, xs: Sequence[float], colour: Any, row: int = 0) -> None:
+    """Infeasible points as crosses in row ``row`` of the strip below the x axis (see :func:`infeasible_strip`).
+
+    The crosses sit outside the data area, so they never read as values of the objective.
+    """
     if len(xs):
+        below = ScaledTranslation(0, -(INFEASIBLE_GAP + INFEASIBLE_STEP * row) / 72, ax.figure.dpi_scale_trans)
         ax.scatter(
             xs,
-            np.full(len(xs), 0.03 + 0.03 * offset),
-            transform=ax.get_xaxis_transform(),
+            np.zeros(len(xs)),
+            transform=ax.get_xaxis_transform() + below,
             marker="x",
-            s=16,
+            s=14,
+            linewidths=1.0,
             color=colour,
+            clip_on=False,
             zorder=5,
         )
         # the blended transform hides these points from autoscaling: widen the x data limits by hand
@@ -42,19 +112,26 @@ def mark_infeasible(ax: Axes, xs: Sequence[float], colour: Any, offset: int = 0)
         ax.autoscale_view(scaley=False)
 
 
-def scheme_line(ax: Axes, x: Any, y: Any, scheme: str) -> None:
-    """One scheme's curve in its fixed colour and marker (the proposed design thick and solid)."""
+def infeasible_handle() -> Line2D:
+    """The legend entry explaining the infeasible markers."""
+    return Line2D([], [], linestyle="none", marker="x", color="0.3", label=INFEASIBLE_LABEL)
+
+
+def scheme_style(scheme: str) -> dict[str, Any]:
+    """Line style of a scheme: its fixed colour and marker, the proposed design thick and solid."""
     proposed = scheme == "proposed"
-    ax.plot(
-        x,
-        y,
-        marker=SCHEME_MARKERS.get(scheme, "o"),
-        markersize=3,
-        color=scheme_colour(scheme),
-        label=scheme,
-        linestyle="-" if proposed else "--",
-        linewidth=2.2 if proposed else 1.1,
-    )
+    return {
+        "marker": SCHEME_MARKERS.get(scheme, "o"),
+        "markersize": 3,
+        "color": scheme_colour(scheme),
+        "linestyle": "-" if proposed else "--",
+        "linewidth": 2.2 if proposed else 1.1,
+    }
+
+
+def scheme_line(ax: Axes, x: Any, y: Any, scheme: str) -> None:
+    """One scheme's curve in its fixed style (:func:`scheme_style`), labelled with its readable name."""
+    ax.plot(x, y, label=scheme_label(scheme), **scheme_style(scheme))
 
 
 @register(
@@ -65,32 +142,44 @@ def scheme_line(ax: Axes, x: Any, y: Any, scheme: str) -> None:
     description="objective of every scheme against latency and energy budgets, bandwidth and distance",
 )
 def opt_budget_sweep(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Rows: models; columns: the four sweeps; one line per scheme; crosses at the bottom: infeasible."""
+    """Rows: models; columns: the four sweeps; one line per scheme; crosses below the axis: infeasible."""
     table = tables["opt_budget_sweep.csv"]
     models, sweeps = in_order(table.model), in_order(table.sweep)
     schemes = [s for s in SCHEME_ORDER if s in set(table.scheme)]
     schemes += [s for s in in_order(table.scheme) if s not in SCHEME_ORDER]
-    fig, axes = new_figure(len(models), len(sweeps), width=3.5, height=2.8)
+    # one strip row per scheme that is infeasible somewhere, the same row in every panel
+    failing = set(table.scheme[table.status != "optimal"])
+    strip_row = {scheme: row for row, scheme in enumerate(s for s in schemes if s in failing)}
+    defaults = {"t": params.get("latency_factor", 1.0), "e": params.get("energy_factor", 1.0)}
+    fig, axes = new_figure(len(models), len(sweeps), width=3.5, height=2.9)
     for i, name in enumerate(models):
         for j, sweep in enumerate(sweeps):
             ax = axes[i, j]
             part = table[(table.model == name) & (table.sweep == sweep)]
-            for k, scheme in enumerate(schemes):
+            infeasible_strip(ax, len(strip_row))
+            for scheme in schemes:
                 rows = part[part.scheme == scheme].sort_values("x")
                 ok = rows[rows.status == "optimal"]
                 scheme_line(ax, ok.x, ok.objective_norm, scheme)
-                mark_infeasible(ax, rows.x[rows.status != "optimal"].to_numpy(), scheme_colour(scheme), k)
+                if scheme in strip_row:
+                    xs = rows.x[rows.status != "optimal"].to_numpy()
+                    mark_infeasible(ax, xs, scheme_colour(scheme), strip_row[scheme])
             ax.set_xscale("log")
             ax.set_yscale("log")
-            ax.set_title(name, fontsize=9)
+            meaning = SWEEP_TITLES[sweep].format(**defaults) if sweep in SWEEP_TITLES else f"{sweep} swept"
+            ax.set_title(f"{name}\n{meaning}", fontsize=8)
             ax.set_xlabel(SWEEP_LABELS.get(sweep, sweep) if i == len(models) - 1 else "")
             ax.set_ylabel(OBJECTIVE_LABEL if j == 0 else "")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right upper", fontsize=8)
+    handles = [Line2D([], [], label=scheme_label(s), **scheme_style(s)) for s in schemes]
+    if strip_row:
+        handles.append(infeasible_handle())
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8)
     fig.suptitle(
-        "C3: proposed joint design against the benchmarks (lower is better; x on the bottom edge: infeasible)",
+        "C3: proposed joint design against the benchmarks, one budget, the bandwidth or the distance swept at a time "
+        "(lower is better)",
         fontsize=10,
     )
+    state_references(fig)
     return fig
 
 
@@ -141,6 +230,7 @@ def opt_decisions_latency_budget(tables: Mapping[str, pd.DataFrame], params: Map
                 for x_value, split in part.loc[part.status == "optimal", ["x", "split"]].itertuples(index=False):
                     ax.annotate(f"{int(split)}", (x_value, 1.0), fontsize=6, ha="center", va="bottom", color="0.4")
     fig.suptitle("C3: decisions of the proposed design along the latency budget (numbers: chosen split)", fontsize=10)
+    state_references(fig, objective=False)
     return fig
 
 
@@ -159,12 +249,15 @@ def opt_split_objective(tables: Mapping[str, pd.DataFrame], params: Mapping[str,
     models = in_order(table.model)
     bandwidths, factors = sorted(table.bandwidth.unique()), sorted(table.latency_factor.unique())
     colours = dict(zip(factors, sns.color_palette("viridis", len(factors)), strict=True))
-    fig, axes = new_figure(len(models), len(bandwidths), width=3.5, height=2.7)
+    failing = set(table.latency_factor[table.status != "optimal"])
+    strip_row = {factor: row for row, factor in enumerate(f for f in factors if f in failing)}
+    fig, axes = new_figure(len(models), len(bandwidths), width=3.5, height=2.8)
     for i, name in enumerate(models):
         for j, bandwidth in enumerate(bandwidths):
             ax = axes[i, j]
             part = table[(table.model == name) & (table.bandwidth == bandwidth)]
-            for k, factor in enumerate(factors):
+            infeasible_strip(ax, len(strip_row))
+            for factor in factors:
                 rows = part[part.latency_factor == factor].sort_values("split")
                 ok = rows[rows.status == "optimal"]
                 ax.plot(
@@ -175,7 +268,9 @@ def opt_split_objective(tables: Mapping[str, pd.DataFrame], params: Mapping[str,
                     color=colours[factor],
                     label=rf"$T_0$ = {factor:g} $T_{{ref}}$",
                 )
-                mark_infeasible(ax, rows.split[rows.status != "optimal"].to_numpy(), colours[factor], k)
+                if factor in strip_row:
+                    xs = rows.split[rows.status != "optimal"].to_numpy()
+                    mark_infeasible(ax, xs, colours[factor], strip_row[factor])
                 win = rows[rows.best.astype(bool)]
                 ax.scatter(
                     win.split, win.objective_norm, marker="*", s=90, color=colours[factor], edgecolor="k", zorder=5
@@ -185,8 +280,10 @@ def opt_split_objective(tables: Mapping[str, pd.DataFrame], params: Mapping[str,
             ax.set_title(f"{name}, B = {bandwidth / 1e6:g} MHz", fontsize=9)
             ax.set_xlabel("split point s [blocks on device]" if i == len(models) - 1 else "")
             ax.set_ylabel(OBJECTIVE_LABEL if j == 0 else "")
-    axes[0, 0].legend(fontsize=7)
-    fig.suptitle("C4: optimum at every split point (star: best split; x on the bottom edge: infeasible)", fontsize=10)
+    handles, _ = axes[0, 0].get_legend_handles_labels()
+    axes[0, 0].legend(handles=handles + ([infeasible_handle()] if strip_row else []), fontsize=7)
+    fig.suptitle("C4: optimum at every split point (star: best split; lower is better)", fontsize=10)
+    state_references(fig)
     return fig
 
 
@@ -227,14 +324,22 @@ def opt_split_winner(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("bandwidth B [Hz]")
-        ax.set_ylabel(r"latency budget $T_0 / T_{ref}$ [-]")
+        ax.set_ylabel(r"latency budget $T_0 / T_{ref}$ [-]" if ax is axes[0, 0] else "")
         ax.set_title(f"{name}: best split (L = {last})", fontsize=9)
-        fig.colorbar(mesh, ax=ax, label="split point s [blocks on device]")
-        if grid.shape[0] <= 16 and grid.shape[1] <= 16:
+        fig.colorbar(mesh, ax=ax, label="best split s [blocks on device]", pad=0.03)
+        cells = max(grid.shape)
+        if cells <= 16:
+            size = 9 if cells <= 8 else 7
             for bandwidth, factor, split in part[["bandwidth", "latency_factor", "winner"]].itertuples(index=False):
                 if pd.notna(split):
-                    ax.text(bandwidth, factor, f"{int(split)}", ha="center", va="center", fontsize=5, color="w")
+                    colour = text_colour_on(mesh.cmap(mesh.norm(split)))
+                    ax.text(bandwidth, factor, f"{int(split)}", ha="center", va="center", fontsize=size, color=colour)
+    # room between a colour bar's label and the next panel
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(w_pad=0.12, wspace=0.06)
     fig.suptitle("C4: which split point wins, over bandwidth and latency budget (grey: infeasible)", fontsize=10)
+    state_references(fig, objective=False)
     return fig
 
 
@@ -263,7 +368,7 @@ def opt_fading(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) ->
                 rows[column].fillna(0).to_numpy(),
                 width,
                 color=scheme_colour(scheme),
-                label=scheme,
+                label=scheme_label(scheme),
             )
         ax.set_xticks(np.arange(len(models)), models)
         ax.set_ylabel(label)
@@ -271,6 +376,7 @@ def opt_fading(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) ->
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside right upper", fontsize=8)
     fig.suptitle(r"C3 under Rayleigh fading $|h|^2 \sim$ Exp(1), default budgets", fontsize=10)
+    state_references(fig)
     return fig
 
 

@@ -11,6 +11,9 @@ from matplotlib.figure import Figure
 from coinfer.figures.registry import in_order, register
 from coinfer.plotting import RHO_LABEL, legend_outside, new_figure, palette_colour
 
+#: The pruning-ratio label short enough for four narrow panels side by side.
+RHO_SHORT_LABEL = r"pruning ratio $\rho$ [fraction removed]"
+
 #: The notebook computing the data of every figure of this module.
 NOTEBOOK = "04_pruning_distortion"
 
@@ -50,7 +53,7 @@ def pruning_c2_distortion(tables: Mapping[str, pd.DataFrame], params: Mapping[st
         ax.plot(first.ratio, first.d_mag / b, ":k", label="$D_{mag}$ (Laplace)")
         ax.set_yscale("log")
         ax.set_title(f"{name} (b = {b:.3g})", fontsize=9)
-        ax.set_xlabel(RHO_LABEL)
+        ax.set_xlabel(RHO_SHORT_LABEL)
     axes[0, 0].set_ylabel(r"$\ell_1$ distortion per weight / b [-]")
     legend_outside(axes[0, -1])
     fig.suptitle(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from matplotlib.figure import Figure
 
 from coinfer import paths, plotting
 from coinfer.notebook_params import NOTEBOOKS, SCHEMAS
+from coinfer.runner import STAGING_NAME
 
 PlotFunction = Callable[[Mapping[str, pd.DataFrame], Mapping[str, Any]], Figure]
 
@@ -97,12 +99,30 @@ def load_tables(name: str) -> dict[str, pd.DataFrame]:
     return {file: paths.read_csv(file) for file in spec_of(name).data}
 
 
+def data_location() -> str:
+    """Where the data of the figures came from: ``data/`` of the output root, as text for the footer.
+
+    Relative to the project root (``data/`` for the committed results,
+    ``build/quick/data/`` for the quick profile), absolute for an output root
+    outside the project. While :mod:`coinfer.runner` executes notebooks into
+    its staging folder the published location is named, not the staging
+    folder, which is renamed away when the run succeeds.
+    """
+    root = Path(os.path.normpath(paths.output_root()))
+    if root.name == STAGING_NAME:
+        root = root.parent
+    project = Path(os.path.normpath(paths.PROJECT_ROOT))
+    shown = root.relative_to(project) if root.is_relative_to(project) else root
+    return (shown / "data").as_posix() + "/"
+
+
 def caption(name: str, params: Mapping[str, Any]) -> str:
-    """The caption line of a figure: its notebook's parameters and its data files."""
+    """The caption footer of a figure: its notebook's parameters and its data files under the output root."""
     spec = spec_of(name)
+    folder = data_location()
     return (
         f"{spec.notebook} parameters: {plotting.format_params(params) or 'none'}. "
-        f"Data: {', '.join('data/' + f for f in spec.data)}."
+        f"Data: {', '.join(folder + f for f in spec.data)}."
     )
 
 

@@ -8,9 +8,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from coinfer.figures.registry import in_order, register
 from coinfer.plotting import model_colour, new_figure, palette_colour
+
+#: Fill of the weight histograms.
+HISTOGRAM_GREY = "0.78"
 
 #: The notebook computing the data of every figure of this module.
 NOTEBOOK = "03_weight_distributions"
@@ -39,7 +44,7 @@ def weight_histograms(tables: Mapping[str, pd.DataFrame], params: Mapping[str, A
     fits = tables["weight_fits.csv"]
     models = in_order(hist.model)
     ncols = int(hist[["model", "part", "split"]].drop_duplicates().groupby("model").size().max())
-    fig, axes = new_figure(len(models), ncols, width=4.0, height=2.8)
+    fig, axes = new_figure(len(models), ncols, width=4.0, height=3.0)
     for row, name in enumerate(models):
         sets = hist[hist.model == name]
         keys = sets[["part", "split"]].drop_duplicates().itertuples(index=False)
@@ -49,7 +54,7 @@ def weight_histograms(tables: Mapping[str, pd.DataFrame], params: Mapping[str, A
             bars = sets[same]
             first = bars.iloc[0]
             edges = np.append(bars.bin_left.to_numpy(), bars.bin_right.iloc[-1])
-            ax.stairs(bars.density.to_numpy(), edges, fill=True, color="0.78", label="weights")
+            ax.stairs(bars.density.to_numpy(), edges, fill=True, color=HISTOGRAM_GREY)
             fit = fits[
                 (fits.model == name)
                 & (fits.part == part)
@@ -60,19 +65,29 @@ def weight_histograms(tables: Mapping[str, pd.DataFrame], params: Mapping[str, A
             grid = np.linspace(edges[0], edges[-1], 801)
             laplace = stats.laplace.pdf(grid, lap["loc"], lap["scale"])
             gaussian = stats.norm.pdf(grid, gau["loc"], gau["scale"])
-            ax.plot(grid, laplace, color=palette_colour(0), label=f"Laplace, b = {lap['scale']:.3g}")
-            ax.plot(grid, gaussian, "--", color=palette_colour(1), label=rf"Gaussian, $\sigma$ = {gau['scale']:.3g}")
+            ax.plot(grid, laplace, color=palette_colour(0))
+            ax.plot(grid, gaussian, "--", color=palette_colour(1))
             ax.set_yscale("log")
             top = 2.0 * max(float(bars.density.max()), float(laplace.max()), float(gaussian.max()))
             ax.set_ylim(max(1e-3 / float(first.half_range), 1e-6), top)
             where = "whole model" if part == "all" else f"{part} part, split {int(split)} ({first.split_name})"
-            ax.set_title(f"{name}: {where}\nn = {int(first.n):,} (shown {int(first.n_shown):,})", fontsize=8)
+            ax.set_title(
+                f"{name}: {where}\nn = {int(first.n):,} (shown {int(first.n_shown):,})\n"
+                rf"fits: Laplace b = {lap['scale']:.3g}, Gaussian $\sigma$ = {gau['scale']:.3g}",
+                fontsize=8,
+            )
             ax.set_xlabel("weight value w [-]" if row == len(models) - 1 else "")
             ax.set_ylabel("density [1/weight unit]" if col == 0 else "")
-            ax.legend(fontsize=6, loc="lower center")
         for col in range(ncols):
             if not axes[row, col].has_data():
                 axes[row, col].axis("off")
+    # one legend for every panel, outside the data (the fitted scales are in the panel titles)
+    handles = [
+        Patch(color=HISTOGRAM_GREY, label="weights (density histogram)"),
+        Line2D([], [], color=palette_colour(0), label="Laplace ML fit, scale b"),
+        Line2D([], [], color=palette_colour(1), linestyle="--", label=r"Gaussian ML fit, std $\sigma$"),
+    ]
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8)
     fig.suptitle("C2 premise: are pretrained weights Laplacian? Histograms (central 99.99 %) and ML fits", fontsize=10)
     return fig
 
