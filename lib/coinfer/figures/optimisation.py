@@ -62,7 +62,7 @@ INFEASIBLE_LABEL = "infeasible at that x\n(crosses below the axis)"
 
 
 def state_references(fig: Figure, *, objective: bool = True) -> None:
-    """Define $T_{ref}$, $E_{ref}$ and (with ``objective``) $\bar b$ at the bottom of ``fig``, above its footer."""
+    """Define T_ref, E_ref and (with ``objective``) b_bar at the bottom of ``fig``, above its caption footer."""
     text = BUDGET_REFERENCES + ("\n" + OBJECTIVE_REFERENCE if objective else "")
     fig.supxlabel(text, fontsize=8, color="0.25")
 
