@@ -70,7 +70,7 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import bounds, experiments, models, paths
+from coinfer import bounds, experiments, models, paths, threads
 
 pd.set_option("display.width", 160, "display.max_columns", 20, "display.max_rows", 200)
 

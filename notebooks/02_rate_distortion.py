@@ -68,7 +68,7 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import bounds, experiments, models, paths
+from coinfer import experiments, models, paths, threads
 from coinfer import rate_distortion as rd
 
 pd.set_option("display.width", 160, "display.max_columns", 20, "display.max_rows", 200)
