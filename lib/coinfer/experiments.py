@@ -591,7 +591,7 @@ class _OutputRunner:
     """Runs pruned parts of a private model copy on all subsets at once and measures against the unpruned outputs."""
 
     def __init__(self, model_name: str, model: SplitModel, batches: Mapping[str, object]) -> None:
-        from coinfer.models import output_vectors
+        from coinfer.zoo import output_vectors
 
         self.model_name, self.model = model_name, model
         self.work = copy_model(model)
@@ -612,7 +612,7 @@ class _OutputRunner:
         bits: int | None,
         progress,
     ) -> tuple[list[pd.DataFrame], list[dict[str, object]]]:
-        from coinfer.models import output_vectors, task_metric
+        from coinfer.zoo import output_vectors, task_metric
 
         ratios = [check_ratio(r) for r in ratios]
         n = sweep.num_weights
@@ -695,7 +695,7 @@ def output_sweep(
     - ``summary``: one row per (part, ratio, subset): ``n_weights``,
       ``scale`` (Laplace ``b``), ``param_l1``, ``param_per_weight``,
       ``param_rel``, ``out_l1_mean``, ``out_rel`` (``sum ||df|| / sum ||f||``),
-      ``metric``, ``metric_value`` (:func:`coinfer.models.task_metric`).
+      ``metric``, ``metric_value`` (:func:`coinfer.zoo.task_metric`).
     """
     _, samples, summary = pruning_experiment(
         model_name,
