@@ -400,11 +400,12 @@ def transformer_split_model(
     return _with_counts(SplitModel(name, stem, blocks, names, head), **info)
 
 
-def bert_split_model(name: str, bert: nn.Module, head: nn.Module | None = None, **info: Any) -> SplitModel:
+def bert_split_model(name: str, bert: Any, head: nn.Module | None = None, **info: Any) -> SplitModel:
     """Any ``transformers`` ``BertModel`` as a split model: stem = embeddings, blocks = encoder layers.
 
     ``head`` defaults to :class:`MeanPoolHead` (sentence embeddings); BERT-large
     uses :class:`PoolerHead`. Shared by the real MiniLM and the meta BERT-large.
+    ``bert`` is duck-typed: any module with ``embeddings``, ``config`` and ``encoder.layer``.
     """
     return transformer_split_model(
         name, BertStem(bert.embeddings, bert.config), bert.encoder.layer, head or MeanPoolHead(), **info
@@ -473,7 +474,7 @@ def efficientnet_upstream() -> nn.Module:
 class EfficientNetStem(nn.Module):
     """Stem conv + BN + ReLU6."""
 
-    def __init__(self, net: nn.Module) -> None:
+    def __init__(self, net: Any) -> None:  # the upstream EfficientNet (an untyped package)
         super().__init__()
         self.conv, self.bn, self.act = net._conv_stem, net._bn0, net._swish
 
@@ -484,7 +485,7 @@ class EfficientNetStem(nn.Module):
 class EfficientNetHead(nn.Module):
     """Conv head + BN + ReLU6 + global average pool + dropout (identity in eval) + classifier."""
 
-    def __init__(self, net: nn.Module) -> None:
+    def __init__(self, net: Any) -> None:  # the upstream EfficientNet (an untyped package)
         super().__init__()
         self.conv, self.bn, self.act = net._conv_head, net._bn1, net._swish
         self.pool, self.dropout, self.fc = net._avg_pooling, net._dropout, net._fc
@@ -499,7 +500,7 @@ def efficientnet_split(seed: int = 0) -> SplitModel:
 
     The MBConv blocks are called without drop-connect, which only acts in training.
     """
-    net = efficientnet_upstream()
+    net: Any = efficientnet_upstream()  # untyped package: its submodules are reached by name
     blocks = list(net._blocks)
     return _with_counts(
         SplitModel(
@@ -561,7 +562,8 @@ class MetaArchitecture:
 def _bert_large_config() -> Any:
     from transformers import BertConfig
 
-    return BertConfig(
+    # transformers' dataclass_transform signature omits the **kwargs that accept attn_implementation at run time
+    return BertConfig(  # type: ignore[call-arg]
         hidden_size=1024,
         num_hidden_layers=24,
         num_attention_heads=16,
@@ -574,13 +576,15 @@ def _bert_large_config() -> Any:
 def _gpt2_xl_config() -> Any:
     from transformers import GPT2Config
 
-    return GPT2Config(n_layer=48, n_embd=1600, n_head=25, attn_implementation="eager")
+    # transformers' dataclass_transform signature omits the **kwargs that accept attn_implementation at run time
+    return GPT2Config(n_layer=48, n_embd=1600, n_head=25, attn_implementation="eager")  # type: ignore[call-arg]
 
 
 def _llama_7b_config() -> Any:
     from transformers import LlamaConfig
 
-    return LlamaConfig(
+    # transformers' dataclass_transform signature omits the **kwargs that accept attn_implementation at run time
+    return LlamaConfig(  # type: ignore[call-arg]
         hidden_size=4096,
         intermediate_size=11008,
         num_hidden_layers=32,
@@ -594,6 +598,7 @@ def _build_bert(config: Any) -> SplitModel:
     from transformers import BertModel
 
     bert = BertModel(config)
+    assert bert.pooler is not None  # BertModel adds the pooler by default
     return bert_split_model("bert_large", bert, PoolerHead(bert.pooler), task="BERT-large encoder (pooler output)")
 
 

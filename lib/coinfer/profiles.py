@@ -231,9 +231,11 @@ def _side_scales(
     stages = range(model.num_blocks + 2)
     centre = scales.median(stages)  # one centre for both sides: N_d b_d + N_s b_s = N b at every split
     device, server = scales.scale(stages[:on_device], centre), scales.scale(stages[on_device:], centre)
-    if device is None and server is None:
-        raise ParameterError(f"model {model.name!r} has no prunable weights")
-    return (device if device is not None else server), (server if server is not None else device)
+    if device is None:
+        if server is None:
+            raise ParameterError(f"model {model.name!r} has no prunable weights")
+        return server, server
+    return device, (server if server is not None else device)
 
 
 def profile_model(
