@@ -56,7 +56,6 @@ import numpy as np
 import pandas as pd
 import torch
 from IPython.display import display
-from tqdm.auto import tqdm
 
 import coinfer.figures
 from coinfer import paths
@@ -67,6 +66,7 @@ from coinfer.experiments import (
     part_configs,
     weight_fit_table,
 )
+from coinfer.progress import tqdm
 from coinfer.pruning import part_weights
 from coinfer.zoo import load_model
 

@@ -113,7 +113,6 @@ params_file = coinfer.notebook_params.record("04_pruning_distortion", params)  #
 import numpy as np
 import pandas as pd
 from IPython.display import display
-from tqdm.auto import tqdm
 
 import coinfer.figures
 from coinfer import paths
@@ -125,6 +124,7 @@ from coinfer.experiments import (
     part_configs,
     pruning_experiment,
 )
+from coinfer.progress import tqdm
 from coinfer.rate_distortion import bound_crossover
 from coinfer.zoo import load_model, model_inputs
 

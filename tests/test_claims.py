@@ -200,4 +200,23 @@ def test_report_is_json_and_markdown_without_infinities(data, tmp_path):
     assert [c["id"] for c in loaded] == ["C1", "C2", "C3", "C4"] and loaded == written
     assert loaded[3]["measured"]["by_model"]["m"]["best_fixed_split_worst_regret"] == 1.0
     table = (tmp_path / "data" / "claims.md").read_text()
-    assert table.count("| C") == 4 and "Infinity" not in table
+    verdicts, matrix = table.split("## How the verdicts move under other readings")
+    assert verdicts.count("| C") == 4 and "Infinity" not in table
+    # The matrix: one row per claim, a column per reading; C2's whole-model reading applies to C2 alone.
+    assert matrix.count("| C") == 4
+    header = next(line for line in matrix.splitlines() if line.startswith("| claim"))
+    assert "Laplace premise judged on the whole model" in header
+    c1_row = next(line for line in matrix.splitlines() if line.startswith("| C1 "))
+    assert "n/a" in c1_row
+
+
+def test_c1_verdict_is_inconclusive_when_the_interval_straddles_the_threshold(data):
+    c1_tables(data)  # 40 of 40 held-out pairs at large ratios: CP lower bound 0.912 < 0.95
+    verdict = claims.claim_c1()
+    assert verdict["holds"] and verdict["verdict"] == "inconclusive"
+    low, high = verdict["measured"]["first_order_holding_share_large_ratio_ci95"]["minilm"]
+    assert low < claims.THRESHOLDS.c1_min_holding_fraction <= high == 1.0
+    c1_tables(data, large_share=0.0)  # 30 of 40: the whole interval is below 0.95
+    assert claims.claim_c1()["verdict"] == "does not hold"
+    c1_tables(data, violations=1)
+    assert claims.claim_c1()["verdict"] == "does not hold"

@@ -9,7 +9,7 @@ import filecmp
 
 import pytest
 
-from coinfer import runner
+from coinfer import paths, publish, runner, site
 from coinfer.notebook_params import NOTEBOOKS
 
 pytestmark = pytest.mark.slow
@@ -48,3 +48,42 @@ def test_manifests_agree_on_data(two_quick_runs):
         [line for line in (root / runner.MANIFEST_NAME).read_text().splitlines() if "  data/" in line] for root in roots
     ]
     assert data_lines[0] == data_lines[1] and data_lines[0]
+
+
+#: What a published notebook must not hold: set-up warnings, progress bars, times, terminal controls.
+NOISE = ("IProgress not found", "without encryption", "it/s]", "s/it]", "start_time", "end_time", '"duration"')
+NOISE += ("iopub.", "\\u001b")
+
+
+def test_executed_notebooks_are_published_clean_and_small(two_quick_runs):
+    roots, _ = two_quick_runs
+    for notebook in NOTEBOOKS:
+        path = publish.executed_dir(roots[0]) / f"{notebook}.ipynb"
+        text = path.read_text(encoding="utf-8")
+        assert path.stat().st_size < 3_000_000, f"{notebook}: {path.stat().st_size} bytes"
+        found = [noise for noise in NOISE if noise in text]
+        assert found == [], f"{notebook}: {found}"
+        assert str(roots[0]) not in text and str(paths.PROJECT_ROOT) not in text
+
+
+def test_every_run_builds_its_report(two_quick_runs):
+    roots, _ = two_quick_runs
+    index = site.site_dir(roots[0]) / "index.html"
+    text = index.read_text(encoding="utf-8")
+    assert 'id="claims"' in text
+    for notebook in NOTEBOOKS:
+        assert f'href="notebooks/{notebook}.html"' in text
+        assert (index.parent / "notebooks" / f"{notebook}.html").is_file()
+
+
+def test_rerun_gives_identical_executed_notebooks_except_solver_timings(two_quick_runs):
+    roots, _ = two_quick_runs
+    timed = {"06_joint_optimisation"}  # prints solver wall times
+    differ = [
+        notebook
+        for notebook in NOTEBOOKS
+        if notebook not in timed
+        and (publish.executed_dir(roots[0]) / f"{notebook}.ipynb").read_bytes()
+        != (publish.executed_dir(roots[1]) / f"{notebook}.ipynb").read_bytes()
+    ]
+    assert differ == []

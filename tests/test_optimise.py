@@ -387,3 +387,89 @@ def test_reference_reports_solver_failure_without_raising(monkeypatch):
     monkeypatch.setattr(cp.Problem, "solve", boom)
     sol = opt.solve_reference(make_problem(**WORKLOAD))
     assert sol.status == "solver_error" and "synthetic failure" in sol.reason
+
+
+def test_variables_without_effect_are_reported_canonically_by_every_scheme():
+    # Split 0 of a model: the device holds nothing and runs nothing, so rho_device and f_device have no effect.
+    problem = make_problem(**{**WORKLOAD, "flops_device": 0.0, "params_device": 0.0})
+    answers = [
+        opt.solve(problem),
+        opt.solve_reference(problem),
+        opt.solve_max_resources(problem),
+        opt.solve_local(problem, n_starts=3, seed=1),
+        opt.solve_local(problem, n_starts=3, seed=2),
+    ]
+    for sol in answers:
+        assert sol.status == "optimal", sol.reason
+        assert (sol.rho_device, sol.f_device) == (0.0, problem.f_device_max)
+    # Nothing sent: the power is 0 whatever the scheme.
+    on_device = make_problem(**{**WORKLOAD, "flops_server": 0.0, "params_server": 0.0, "feature_bits": 0.0})
+    for sol in (opt.solve(on_device), opt.solve_local(on_device, n_starts=2, seed=3)):
+        assert sol.status == "optimal" and sol.power == 0.0 and sol.f_server == on_device.f_server_max
+
+
+def splits_of_a_chain(latency_budget: float, energy_budget: float) -> list:
+    """Five splits of a 4-block model: FLOPs and parameters move from server to device, the feature shrinks."""
+    total_flops, total_params = 8e9, 4e6
+    bits = [4e6, 2e6, 5e5, 2e5, 0.0]
+    return [
+        make_problem(
+            flops_device=total_flops * s / 4,
+            flops_server=total_flops * (1 - s / 4),
+            params_device=total_params * s / 4,
+            params_server=total_params * (1 - s / 4),
+            scale_device=0.02,
+            scale_server=0.02,
+            feature_bits=bits[s],
+            latency_budget=latency_budget,
+            energy_budget=energy_budget,
+        )
+        for s in range(5)
+    ]
+
+
+@pytest.mark.parametrize("budgets", [(0.05, 0.5), (0.2, 0.05), (1.0, 10.0)])
+def test_practitioner_baselines_never_beat_the_proposed_design(budgets):
+    problems = splits_of_a_chain(*budgets)
+    best, solutions = opt.select_split(problems)
+    frame = opt.compare_schemes(problems, n_starts=1)
+    proposed = frame.set_index("scheme").loc["proposed"]
+    for scheme in ("split_then_prune", "decoupled", "quantised_8bit", "quantised_4bit"):
+        row = frame.set_index("scheme").loc[scheme]
+        if row["status"] == "optimal":
+            assert proposed["status"] == "optimal" and proposed["objective"] <= row["objective"] * (1 + 1e-9)
+
+
+def test_split_then_prune_takes_the_fastest_dense_split_and_the_least_ratio_that_fits():
+    problems = splits_of_a_chain(0.05, 0.5)
+    split, sol = opt.solve_split_then_prune(problems)
+    dense = [evaluate(p, Decision(0, 0, p.p_max, p.f_device_max, p.f_server_max)).latency for p in problems]
+    assert split == int(np.argmin(dense))
+    assert sol.status == "optimal" and sol.rho_device == pytest.approx(sol.rho_server, rel=1e-9)
+    assert opt.solve_fixed_ratio(problems[split], max(sol.rho_device - 1e-6, 0.0)).status == "infeasible"
+
+
+def test_decoupled_sizes_resources_for_the_dense_model_then_prunes():
+    for energy_budget in (0.005, 0.02, 0.05):
+        problem = make_problem(**{**WORKLOAD, "energy_budget": energy_budget})
+        sol = opt.solve_decoupled(problem)
+        # Sizing resources for the dense model costs orders of magnitude of distortion here.
+        assert sol.status == "optimal" and sol.objective > 10 * opt.solve(problem).objective
+    # A budget the joint design meets and the decoupled one cannot.
+    tight = make_problem(**{**WORKLOAD, "energy_budget": 0.002})
+    assert opt.solve(tight).status == "optimal" and opt.solve_decoupled(tight).status == "infeasible"
+    # Slack budgets: the dense model fits, nothing is pruned beyond the flat region of the bound.
+    slack = make_problem(**{**WORKLOAD, "latency_budget": 10.0, "energy_budget": 10.0})
+    assert opt.solve_decoupled(slack).objective == pytest.approx(opt.solve(slack).objective, rel=1e-12)
+
+
+def test_quantised_baseline_prices_only_the_bits():
+    slack = make_problem(**{**WORKLOAD, "latency_budget": 10.0, "energy_budget": 10.0})
+    sol = opt.solve_quantised(slack, 8)
+    assert (sol.rho_device, sol.rho_server) == (0.0, 0.0)
+    b_bar = (slack.params_device * slack.scale_device + slack.params_server * slack.scale_server) / (
+        slack.params_device + slack.params_server
+    )
+    assert sol.objective == pytest.approx(b_bar * 2.0**-8, rel=1e-12)
+    tight = make_problem(**{**WORKLOAD, "latency_budget": 1e-4})
+    assert opt.solve_quantised(tight, 4).status == "infeasible"

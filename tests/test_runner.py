@@ -114,6 +114,8 @@ def test_failing_notebook_names_itself_and_keeps_last_good_outputs(tmp_path, out
         runner.run("quick", [notebook], output_root, notebooks_dir=tmp_path / "nb")
     message = str(info.value)
     assert notebook in message and "deliberate failure" in message and "partly executed copy" in message
+    kept = Path(message.rsplit("partly executed copy: ", 1)[1])
+    assert (kept if kept.is_absolute() else ROOT / kept).is_file()  # it outlives the staging folder
     assert snapshot(output_root) == before  # the half-done staging output never reached data/
 
 

@@ -123,11 +123,48 @@ def run_verify(args: argparse.Namespace) -> int:
     return code
 
 
+def add_readme_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("readme", allow_abbrev=False, help="rewrite README.md's claims table from data/claims.json")
+    parser.set_defaults(handler=run_readme)
+
+
+def run_readme(args: argparse.Namespace) -> int:
+    """Regenerate the README's claims table; say whether it changed."""
+    from coinfer import readme
+
+    changed = readme.update()
+    print("README.md: claims table " + ("rewritten" if changed else "already up to date"), flush=True)
+
+
+def add_site_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("site", allow_abbrev=False, help="build the web report (site/index.html) of an output root")
+    parser.add_argument("root", type=Path, help="output root holding data/, figures/ and notebooks/executed/")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="report folder (default: ROOT/site; build/full/site for the project root)",
+    )
+    parser.set_defaults(handler=run_site)
+
+
+def run_site(args: argparse.Namespace) -> int:
+    """Build the report and print the path of its ``index.html``."""
+    from coinfer import site
+
+    if not args.root.is_dir():
+        raise ParameterError(f"root: {str(args.root)!r} is not a folder")
+    print(site.build_site(args.root, args.out), flush=True)
+    return 0
+
+
 #: name -> function adding the sub-parser.
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "solve": add_solve_parser,
     "run": add_run_parser,
     "verify": add_verify_parser,
+    "readme": add_readme_parser,
+    "site": add_site_parser,
 }
 
 

@@ -227,7 +227,7 @@ def random_network_checks(
     mask (:class:`coinfer.pruning.MagnitudeSweep`). ``n_cnns`` small
     Conv-BN networks (SPEC 3's conv/BatchNorm case) are appended.
     """
-    from tqdm.auto import tqdm
+    from coinfer.progress import tqdm
 
     frames = []
     total = n_networks + n_cnns
@@ -338,9 +338,8 @@ def _digits_sweep(
     scopes: Sequence[str],
     progress: bool,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from tqdm.auto import tqdm
-
     from coinfer.models import accuracy
+    from coinfer.progress import tqdm
 
     weights = prunable_of(model)
     samples, summary = [], []
@@ -740,8 +739,7 @@ def pruning_experiment(
 
     Returns ``(curves, samples, summary)`` (empty curves when ``curve_ratios`` is empty).
     """
-    from tqdm.auto import tqdm
-
+    from coinfer.progress import tqdm
     from coinfer.rate_distortion import laplace_scale
 
     ratios, curve_ratios, bits = list(ratios), list(curve_ratios), list(bits)

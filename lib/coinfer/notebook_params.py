@@ -104,6 +104,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "local_starts": Spec("int", 1, 100),
         "fading_local_starts": Spec("int", 1, 100),
         "robustness_sweep_points": Spec("int", 2, 200),
+        "single_starts": Spec("int", 1, 1000),
     },
     "07_figures": {
         "skip_missing": Spec("bool"),

@@ -17,6 +17,11 @@ notebook stops the run with its name and the path of its partly executed
 copy; ``data/`` and ``figures/`` keep their last good contents, and the next
 run starts from a fresh staging folder.
 
+After a successful run each executed notebook is cleaned and published to
+``<output root>/notebooks/executed/`` (:mod:`coinfer.publish`), and the web
+report is rebuilt (:mod:`coinfer.site`). Kernels run over IPC (no plain-TCP
+warning) with plain-text progress bars (:mod:`coinfer.progress`).
+
 The full profile writes to the project root (the committed ``data/`` and
 ``figures/``); any other profile writes under ``build/<profile>/`` so that a
 quick run never overwrites the committed results.
@@ -37,13 +42,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coinfer import paths
+from coinfer import paths, publish, site
 from coinfer.notebook_params import NOTEBOOKS, SCHEMAS, load_profile, validate
 from coinfer.validation import ParameterError, require_known
 
 OUTPUT_SUBDIRS = ("data", "figures")
 MANIFEST_NAME = "MANIFEST.sha256"
 STAGING_NAME = ".coinfer-staging"
+#: Kernel environment: plain-text progress bars (see :mod:`coinfer.progress`), and no
+#: "IProgress not found" warning from libraries (transformers) that import ``tqdm.auto`` themselves.
+KERNEL_ENVIRONMENT = {"COINFER_PLAIN_PROGRESS": "1"}
+KERNEL_WARNING_FILTERS = ("ignore:IProgress not found:Warning",)
+
+
+def kernel_environment() -> dict[str, str]:
+    """:data:`KERNEL_ENVIRONMENT` plus :data:`KERNEL_WARNING_FILTERS` appended to any ``PYTHONWARNINGS``."""
+    filters = [f for f in os.environ.get("PYTHONWARNINGS", "").split(",") if f]
+    return {**KERNEL_ENVIRONMENT, "PYTHONWARNINGS": ",".join([*filters, *KERNEL_WARNING_FILTERS])}
 
 
 class NotebookFailed(RuntimeError):
@@ -229,12 +244,23 @@ class _PeakMemory:
 
 
 def execute_notebook(
-    notebook: str, parameters: dict[str, Any], executed_dir: Path, notebooks_dir: Path = paths.NOTEBOOKS_DIR
+    notebook: str,
+    parameters: dict[str, Any],
+    executed_dir: Path,
+    notebooks_dir: Path = paths.NOTEBOOKS_DIR,
+    failed_dir: Path | None = None,
 ) -> NotebookRun:
-    """Convert the py:percent source to ``.ipynb`` and execute it with papermill (progress per cell)."""
+    """Convert the py:percent source to ``.ipynb`` and execute it with papermill (progress per cell).
+
+    On failure the partly executed copy is also copied into ``failed_dir`` (if
+    given), which the error message names, so it survives ``executed_dir``.
+    """
     import jupytext
     import papermill
+    from traitlets.config import Config
 
+    config = Config()
+    config.KernelManager.transport = "ipc"  # local sockets: no "running over TCP without encryption" warning
     executed_dir.mkdir(parents=True, exist_ok=True)
     unexecuted = executed_dir / f"{notebook}.source.ipynb"
     executed = executed_dir / f"{notebook}.ipynb"
@@ -250,10 +276,15 @@ def execute_notebook(
                 language="python",
                 cwd=str(notebooks_dir),
                 progress_bar=True,
+                config=config,
             )
         except papermill.PapermillExecutionError as error:
+            kept = executed
+            if failed_dir is not None:
+                failed_dir.mkdir(parents=True, exist_ok=True)
+                kept = Path(shutil.copyfile(executed, failed_dir / executed.name))
             root = paths.PROJECT_ROOT
-            shown = executed.relative_to(root) if executed.is_relative_to(root) else executed
+            shown = kept.relative_to(root) if kept.is_relative_to(root) else kept
             raise NotebookFailed(
                 f"notebook {notebook} failed in cell {error.exec_count}: {error.ename}: "
                 f"{str(error.evalue).splitlines()[0] if error.evalue else ''}; "
@@ -279,21 +310,24 @@ def run(
     label = profile_label(profile_path)
     root = check_output_root(Path(output_root) if output_root is not None else default_output_root(profile_path))
     stage = staging_dir(root)
-    executed_dir = paths.BUILD_DIR / "executed" / label
+    executed_dir = stage / "executed"  # raw papermill copies, private to this output root
+    failed_dir = paths.BUILD_DIR / "executed" / label  # where a failing notebook's copy is kept
     prepare_staging(stage, root, keep_existing=bool(only))
     runs = []
     try:
-        with _environment(COINFER_OUTPUT_ROOT=str(stage)):  # inherited by each kernel
+        with _environment(COINFER_OUTPUT_ROOT=str(stage), **kernel_environment()):  # inherited by each kernel
             for notebook in selected:
                 print(f"== {notebook} ({label} profile)", flush=True)
-                result = execute_notebook(notebook, settings.get(notebook, {}), executed_dir, notebooks_dir)
+                result = execute_notebook(notebook, settings.get(notebook, {}), executed_dir, notebooks_dir, failed_dir)
                 print(f"   {notebook}: {result.seconds:.1f} s, peak memory {result.peak_rss_mib:.0f} MiB", flush=True)
                 runs.append(result)
+        publish.publish_executed(executed_dir, selected, root, extra_roots=[stage])
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)  # the output root stays exactly as it was
+        shutil.rmtree(stage, ignore_errors=True)  # the output root's data/ and figures/ stay as they were
         raise
     publish_staging(stage, root)
     write_timings(runs, label)
+    print(f"   report: {site.build_site(root)}", flush=True)
     return runs
 
 

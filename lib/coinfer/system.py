@@ -436,6 +436,26 @@ class Evaluation:
     violations: list[str]
 
 
+def canonical_decision(problem: Problem, decision: Decision) -> Decision:
+    """The same decision with every variable that has no effect set to its canonical value (model.md section 8.4).
+
+    A side with no prunable weights and no prunable work reports ``rho = 0``;
+    a side that runs nothing reports ``f = f_max``; nothing sent reports
+    ``power = 0``. Every scheme's answer passes through here, so answers that
+    differ only in such variables are reported identically.
+    """
+    rho = [decision.rho_device, decision.rho_server]
+    freq = [decision.f_device, decision.f_server]
+    for i, side in enumerate(("device", "server")):
+        prunable, fixed = problem.cycles(side)
+        if getattr(problem, f"params_{side}") == 0 and prunable == 0 and not problem.shared_ratio:
+            rho[i] = 0.0
+        if prunable + fixed == 0:
+            freq[i] = getattr(problem, f"f_{side}_max")
+    power = decision.power if problem.feature_bits > 0 else 0.0
+    return Decision(rho[0], rho[1], power, freq[0], freq[1])
+
+
 def rate(problem: Problem, power: float) -> float:
     """Uplink rate ``B log2(1 + p g / (N0 B))`` in bit/s (SPEC 2)."""
     return problem.bandwidth * math.log1p(power / problem.noise_power) / LN2

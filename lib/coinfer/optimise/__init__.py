@@ -22,10 +22,13 @@ original variables; infeasible instances are an answer (``status
 from coinfer.optimise.benchmarks import (
     SCHEMES,
     compare_schemes,
+    solve_decoupled,
     solve_fixed_ratio,
     solve_local,
     solve_max_resources,
+    solve_quantised,
     solve_shared_ratio,
+    solve_split_then_prune,
 )
 from coinfer.optimise.conic import solve_reference
 from coinfer.optimise.fast import polish, solve
@@ -37,6 +40,7 @@ __all__ = [
     "SCHEMES",
     "Solution",
     "compare_schemes",
+    "solve_decoupled",
     "flat_end",
     "polish",
     "select_split",
@@ -44,6 +48,8 @@ __all__ = [
     "solve_fixed_ratio",
     "solve_local",
     "solve_max_resources",
+    "solve_quantised",
     "solve_reference",
     "solve_shared_ratio",
+    "solve_split_then_prune",
 ]

@@ -21,7 +21,21 @@ from coinfer.optimise.splits import select_split
 from coinfer.system import Decision, Problem, evaluate, objective_value
 from coinfer.validation import ParameterError, require_range
 
-SCHEMES = ("proposed", "on_device", "on_server", "fixed_ratio", "max_resources", "shared_ratio", "local_nonconvex")
+SCHEMES = (
+    "proposed",
+    "on_device",
+    "on_server",
+    "fixed_ratio",
+    "max_resources",
+    "shared_ratio",
+    "local_nonconvex",
+    "split_then_prune",
+    "decoupled",
+    "quantised_8bit",
+    "quantised_4bit",
+)
+#: Benchmarks that pick their own split rather than the best split by objective.
+OWN_SPLIT_SCHEMES = ("on_device", "on_server", "split_then_prune")
 
 
 def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
@@ -44,14 +58,73 @@ def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
 
 
 def solve_max_resources(problem: Problem) -> Solution:
-    """Benchmark: ``p = P_max``, ``f = f_max``; ratios optimised (SPEC 5).
+    """Benchmark: ``p = P_max``, ``f = f_max``; ratios optimised (SPEC 5)."""
+    m = _Model(problem)
+    return _solve_at_resources(problem, m, m.max_resources(), "maximum resources")
+
+
+def solve_decoupled(problem: Problem) -> Solution:
+    """Benchmark: resources first, then ratios (model.md section 5.6).
+
+    The resources are the least-energy ones that meet the latency budget with
+    the UNPRUNED model (maximum resources where even they cannot); the
+    pruning ratios are then optimised with those resources fixed. This is
+    what a system designer does who sizes the radio and the clocks for the
+    dense model and prunes afterwards.
+    """
+    m = _Model(problem)
+    _, _, res = m.min_energy((0.0, 0.0))
+    return _solve_at_resources(problem, m, res, "the resources sized for the unpruned model")
+
+
+def solve_quantised(problem: Problem, bits: int) -> Solution:
+    """Benchmark: no pruning, kept weights at ``bits`` bits, resources optimised (model.md section 5.6).
+
+    Quantising weights saves no FLOPs in this system model, only distortion
+    bits: the objective is ``D_LB(0; bits)``.
+    """
+    return solve_fixed_ratio(problem.replace(bits_per_weight=bits), 0.0)
+
+
+def solve_split_then_prune(problems: Sequence[Problem]) -> tuple[int, Solution]:
+    """Benchmark: the Neurosurgeon rule, then uniform pruning (model.md section 5.6).
+
+    The split is the one with the least latency for the unpruned model at
+    maximum resources (ties: the smallest split); there, the smallest shared
+    ratio ``rho_d = rho_s`` whose least-energy resources meet both budgets
+    is found by bisection (feasibility is monotone in the ratio).
+    """
+    split = int(np.argmin([_dense_latency(p) for p in problems]))
+    problem = problems[split]
+    dense = solve_fixed_ratio(problem, 0.0)
+    if dense.status == "optimal":
+        return split, dense
+    top = solve_fixed_ratio(problem, problem.rho_max)
+    if top.status != "optimal":
+        return split, top
+    lo, hi = 0.0, problem.rho_max
+    for _ in range(60):
+        middle = 0.5 * (lo + hi)
+        if solve_fixed_ratio(problem, middle).status == "optimal":
+            hi = middle
+        else:
+            lo = middle
+    return split, solve_fixed_ratio(problem, hi)
+
+
+def _dense_latency(problem: Problem) -> float:
+    """Latency of the unpruned split at maximum resources."""
+    m = _Model(problem)
+    return m.time((0.0, 0.0), m.max_resources())
+
+
+def _solve_at_resources(problem: Problem, m: _Model, res: tuple[float, float, float], label: str) -> Solution:
+    """Least distortion with the resources ``res = (f_d, f_s, u)`` fixed.
 
     With resources fixed both budgets are affine in the kept work, so the
     optimum meets the latency budget alone, the energy budget alone, or both
     (a 2x2 linear system in the kept work).
     """
-    m = _Model(problem)
-    res = m.max_resources()
     t_fixed, e_fixed = m._fixed_time(res), m._fixed_energy(res)
     alpha_t = (1 / res[0], 1 / res[1])
     alpha_e = tuple(m.k[i] * res[i] ** 2 if m.counted[i] else 0.0 for i in (0, 1))
@@ -64,7 +137,7 @@ def solve_max_resources(problem: Problem) -> Solution:
         )
     if floor_e > m.E0 * (1 + _EDGE):
         return _infeasible(
-            f"energy {floor_e:.6g} J at rho_max={m.rho_max:g} with maximum resources exceeds energy_budget {m.E0:.6g} J"
+            f"energy {floor_e:.6g} J at rho_max={m.rho_max:g} with {label} exceeds energy_budget {m.E0:.6g} J"
         )
 
     def fits(rho) -> bool:
@@ -171,6 +244,9 @@ def compare_schemes(
         "max_resources": solve_max_resources,
         "shared_ratio": solve_shared_ratio,
         "local_nonconvex": lambda pr: solve_local(pr, n_starts=n_starts, seed=seed),
+        "decoupled": solve_decoupled,
+        "quantised_8bit": lambda pr: solve_quantised(pr, 8),
+        "quantised_4bit": lambda pr: solve_quantised(pr, 4),
     }
     rows = []
     split: int | None
@@ -179,6 +255,8 @@ def compare_schemes(
             split, sol = len(problems) - 1, solve(problems[-1])
         elif scheme == "on_server":
             split, sol = 0, solve(problems[0])
+        elif scheme == "split_then_prune":
+            split, sol = solve_split_then_prune(problems)
         else:
             split, solutions = select_split(problems, runners[scheme])
             sol = solutions[split] if split is not None else solutions[0]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from coinfer.optimise.slopes import _inverse_slope, _ratio_and_derivative, _slope, flat_end
 from coinfer.optimise.solution import _EDGE, Solution, _infeasible
-from coinfer.system import LN2, Decision, Problem, evaluate
+from coinfer.system import LN2, Decision, Problem, canonical_decision, evaluate
 
 
 def _root(
@@ -468,7 +468,7 @@ def polish(problem: Problem, decision: Decision) -> Decision:
 
 
 def _answer(problem: Problem, decision: Decision, note: str | None = None) -> Solution:
-    decision = polish(problem, decision)
+    decision = canonical_decision(problem, polish(problem, decision))
     ev = evaluate(problem, decision)
     reason = note
     status = "optimal"
