@@ -134,6 +134,7 @@ def run_readme(args: argparse.Namespace) -> int:
 
     changed = readme.update()
     print("README.md: claims table " + ("rewritten" if changed else "already up to date"), flush=True)
+    return 0
 
 
 def add_site_parser(sub: argparse._SubParsersAction) -> None:
