@@ -465,7 +465,11 @@ def single_start_study(study: Study, starts: int, *, progress: bool = True) -> p
                 best = optimise.solve(problem)
                 for start in range(starts):
                     local = optimise.solve_local(problem, n_starts=1, seed=study.seed + start)
-                    found = local.status == "optimal" and best.status == "optimal"
+                    value, optimum = local.objective, best.objective
+                    success, over_optimum = False, np.nan
+                    if local.status == best.status == "optimal" and value is not None and optimum is not None:
+                        success = value <= optimum * (1 + 1e-6) + 1e-300
+                        over_optimum = value / optimum if optimum > 0 else np.nan
                     rows.append(
                         {
                             "model": name,
@@ -474,10 +478,8 @@ def single_start_study(study: Study, starts: int, *, progress: bool = True) -> p
                             "status": local.status,
                             "objective": local.objective,
                             "optimum": best.objective,
-                            "success": bool(found and local.objective <= best.objective * (1 + 1e-6) + 1e-300),
-                            "over_optimum": local.objective / best.objective
-                            if found and best.objective > 0
-                            else np.nan,
+                            "success": bool(success),
+                            "over_optimum": over_optimum,
                         }
                     )
             bar.update()
