@@ -70,7 +70,7 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import bounds, experiments, paths, zoo
+from coinfer import bounds, experiments, paths, threads, zoo
 
 pd.set_option("display.width", 160, "display.max_columns", 20, "display.max_rows", 200)
 
@@ -145,7 +145,7 @@ display(pd.DataFrame({"by_weight_scale": random_mlps.groupby("weight_scale").tig
 # $\|W - \hat W\|_1$ (the "first-order" form with $H = 1$).
 
 # %%
-with bounds.single_thread():  # tiny matrices: one thread is ~7x faster than two on a shared CPU
+with threads.single_thread():  # tiny matrices: one thread is ~7x faster than two on a shared CPU
     mlp, digits = zoo.digits_mlp(seed)
 digit_ratios = np.round(np.linspace(0.0, 0.99, digits_ratio_points), 6)
 digits_samples, digits_table = experiments.digits_bound_sweep(mlp, digits.x_test, digits.y_test, digit_ratios)

@@ -68,7 +68,7 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import bounds, experiments, paths, zoo
+from coinfer import experiments, paths, threads, zoo
 from coinfer import rate_distortion as rd
 
 pd.set_option("display.width", 160, "display.max_columns", 20, "display.max_rows", 200)
@@ -197,7 +197,7 @@ assert abs(fit_l.scale / laplace_b - 1) < 5 / np.sqrt(mc_weights) and fit_l.logl
 # SPEC 5 uses it). Unquantised float32 weights are compared with the $q = 32$ bound.
 
 # %%
-with bounds.single_thread():  # tiny matrices: one thread is ~7x faster than two on a shared CPU
+with threads.single_thread():  # tiny matrices: one thread is ~7x faster than two on a shared CPU
     mlp, _ = zoo.digits_mlp(seed)
 weights = experiments.prunable_of(mlp)
 fit_rows = []

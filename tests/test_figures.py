@@ -1,4 +1,9 @@
-"""coinfer.figures: every figure from tidy tables alone, captions with parameters, byte-identical redraws."""
+"""coinfer.figures: every figure from tidy tables alone, captions with parameters, byte-identical redraws.
+
+One module for the whole package: the hand-made tables below feed every figure of every subject module
+(``coinfer.figures.bounds`` ... ``coinfer.figures.optimisation``); the sections after the registry tests
+check the figure-specific layout of one subject module each.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PathCollection
 
 from coinfer import figures, notebook_params, paths, plotting, runner
+from coinfer.figures import optimisation, registry
 from coinfer.notebook_params import NOTEBOOKS
 
 NOTEBOOKS_DIR = paths.NOTEBOOKS_DIR
@@ -512,6 +520,123 @@ def test_notebooks_plot_only_through_coinfer_figures(notebook):
     shown = set(re.findall(r'figures\.show\("([^"]+)"\)', source))
     assert shown == {spec.name for spec in figures.figures_of([notebook])}
     assert f'params_file = coinfer.notebook_params.record("{notebook}", params)' in source
+
+
+def test_every_figure_lives_in_its_notebooks_subject_module():
+    """Each registered figure is drawn by a subject module, and each subject module's figures are registered."""
+    subjects = {module.__name__: module for module in figures.SUBJECT_MODULES}
+    assert len({module.NOTEBOOK for module in figures.SUBJECT_MODULES}) == len(subjects)
+    for spec in figures.FIGURES.values():
+        module = subjects.get(spec.plot.__module__)
+        assert module is not None, f"{spec.name} is drawn outside the subject modules ({spec.plot.__module__})"
+        assert spec.notebook == module.NOTEBOOK, f"{spec.name} is registered under another notebook"
+    for module in figures.SUBJECT_MODULES:
+        registered = {spec.name for spec in figures.FIGURES.values() if spec.plot.__module__ == module.__name__}
+        assert registered, f"{module.__name__} registers no figure"
+        assert registered == {spec.name for spec in figures.figures_of([module.NOTEBOOK])}
+    computing = [nb for nb in NOTEBOOKS if nb != "07_figures"]
+    assert sorted(module.NOTEBOOK for module in figures.SUBJECT_MODULES) == sorted(computing)
+    assert list(figures.FIGURES) == [spec.name for spec in figures.figures_of()]  # kept in notebook order
+
+
+def test_public_surface():
+    for name in figures.__all__:
+        assert hasattr(figures, name), name
+    assert "registry" not in figures.__all__ and figures.registry is registry
+
+
+@pytest.mark.parametrize(
+    ("root", "shown"),
+    [
+        (".", "data/"),
+        ("build/quick", "build/quick/data/"),
+        ("build/quick/.coinfer-staging", "build/quick/data/"),  # a run names where its outputs are published
+        (runner.STAGING_NAME, "data/"),
+    ],
+)
+def test_footer_names_the_output_root(root, shown, tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setenv("COINFER_OUTPUT_ROOT", root)
+    params = _write_inputs("bound_digits_mlp")
+    assert registry.data_location() == shown
+    caption = figures.caption("bound_digits_mlp", params)
+    assert caption.endswith(f"Data: {shown}bound_digits_mlp.csv.")
+    captured = []
+    original = plotting.save_figure
+    monkeypatch.setattr(plotting, "save_figure", lambda fig, *a, **k: captured.append(fig) or original(fig, *a, **k))
+    figures.save("bound_digits_mlp")
+    assert any(t.get_text() == caption for t in captured[0].texts)
+
+
+def test_footer_of_an_outside_output_root_is_absolute(output_root):
+    assert registry.data_location() == f"{output_root.as_posix()}/data/"
+
+
+def test_scheme_labels_cover_every_scheme():
+    assert tuple(plotting.SCHEME_LABELS) == plotting.SCHEME_ORDER
+    assert len(set(plotting.SCHEME_LABELS.values())) == len(plotting.SCHEME_ORDER)
+    assert all(plotting.scheme_label(s) != s for s in plotting.SCHEME_ORDER)
+
+
+def test_text_colour_follows_the_background():
+    assert plotting.text_colour_on("#fde725") == "k"  # viridis yellow
+    assert plotting.text_colour_on("#440154") == "w"  # viridis purple
+    assert plotting.text_colour_on("white") == "k" and plotting.text_colour_on("black") == "w"
+
+
+# --------------------------------------------------------------------------- weights (03)
+def test_weight_histograms_legend_is_outside_the_panels(output_root):
+    _write_inputs("weight_histograms")
+    fig = figures.render("weight_histograms")
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()][0].startswith("weights")
+    assert all("Laplace b = 0.1" in ax.get_title() for ax in fig.axes if ax.has_data())  # fitted scales in titles
+
+
+# --------------------------------------------------------------------------- pruning (04)
+def test_pruning_c2_distortion_x_labels_do_not_overlap(output_root):
+    _write_inputs("pruning_c2_distortion")
+    fig = figures.render("pruning_c2_distortion")
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()
+    boxes = [ax.xaxis.label.get_window_extent(renderer) for ax in fig.axes if ax.get_xlabel()]
+    assert len(boxes) == 2
+    assert all(left.x1 < right.x0 for left, right in zip(boxes, boxes[1:], strict=False))
+
+
+# --------------------------------------------------------------------------- optimisation (06)
+def test_budget_sweep_marks_infeasible_points_below_the_axis(output_root):
+    params = _write_inputs("opt_budget_sweep")
+    fig = figures.render("opt_budget_sweep")
+    fig.draw_without_rendering()
+    crosses = 0
+    for ax in fig.axes:
+        for collection in ax.collections:
+            offsets = collection.get_offsets()
+            if not isinstance(collection, PathCollection) or len(offsets) == 0:
+                continue
+            y = collection.get_offset_transform().transform(offsets)[:, 1]
+            assert (y < ax.bbox.y0).all(), "an infeasible marker sits inside the data area"
+            crosses += len(offsets)
+    assert crosses == 2  # on_device at x = 0.1 in both sweeps
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[:-1] == [plotting.SCHEME_LABELS[s] for s in _SCHEMES]
+    assert "infeasible" in labels[-1]
+    titles = [ax.get_title() for ax in fig.axes]
+    assert all("swept" in title for title in titles)
+    assert f"$E_0$ = {params['energy_factor']:g} $E_{{ref}}$" in titles[0]
+    assert all(symbol in fig.get_supxlabel() for symbol in ("T_{ref}", "E_{ref}", r"\bar b"))
+
+
+def test_split_winner_numbers_are_readable(output_root):
+    _write_inputs("opt_split_winner")
+    fig = figures.render("opt_split_winner")
+    texts = {t.get_text(): t for ax in fig.axes for t in ax.texts}
+    assert texts["2"].get_color() == "k" and texts["0"].get_color() == "w"  # on yellow (last split) and on purple
+    assert all(t.get_fontsize() >= 7 for t in texts.values())
+    assert "T_{ref}" in fig.get_supxlabel()
+    assert optimisation.INFEASIBLE_LABEL
 
 
 # --------------------------------------------------------------------------- notebooks 01, 02 versus 07

@@ -18,7 +18,7 @@ Modules, one concept each:
 - :mod:`coinfer.system`          the co-inference system model and ``Problem`` (SPEC 2, 7, 8)
 - :mod:`coinfer.optimise`        joint optimisation solvers and benchmarks (SPEC 5)
 - :mod:`coinfer.deploy`          a design (split, rho_d, rho_s) built on the real weights and measured (SPEC 9)
-- :mod:`coinfer.figures`         every figure, drawn from the tidy tables in ``data/``
+- :mod:`coinfer.figures`         every figure, drawn from the tidy tables in ``data/`` (one module per notebook)
 - :mod:`coinfer.claims`          the verdict on each paper claim C1-C4, from ``data/``
 - :mod:`coinfer.plotting`        the figure style and atomic figure output
 - :mod:`coinfer.paths`           where data and figures live; atomic writes
