@@ -19,8 +19,8 @@ import time
 import numpy as np
 import torch
 
-from coinfer.models import load_model
 from coinfer.pruning import MagnitudeSweep, magnitude_masks, part_weights, prune_weights
+from coinfer.zoo import load_model
 
 
 def _timed(fn) -> tuple[float, object]:

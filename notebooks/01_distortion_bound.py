@@ -70,7 +70,7 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import bounds, experiments, models, paths, threads
+from coinfer import bounds, experiments, paths, threads, zoo
 
 pd.set_option("display.width", 160, "display.max_columns", 20, "display.max_rows", 200)
 
@@ -137,7 +137,7 @@ display(pd.DataFrame({"by_weight_scale": random_mlps.groupby("weight_scale").tig
 # %% [markdown]
 # ## The trained digits MLP
 #
-# `coinfer.models.digits_mlp`: a `64-128-64-10` ReLU MLP trained deterministically on
+# `coinfer.zoo.digits_mlp`: a `64-128-64-10` ReLU MLP trained deterministically on
 # scikit-learn's digits. It is magnitude-pruned at each ratio, per layer (`layer`) or with
 # one global threshold (`global`), biases kept, and checked on every test image. The table
 # also gives the test accuracy of the pruned model and the fraction of test images
@@ -146,7 +146,7 @@ display(pd.DataFrame({"by_weight_scale": random_mlps.groupby("weight_scale").tig
 
 # %%
 with threads.single_thread():  # tiny matrices: one thread is ~7x faster than two on a shared CPU
-    mlp, digits = models.digits_mlp(seed)
+    mlp, digits = zoo.digits_mlp(seed)
 digit_ratios = np.round(np.linspace(0.0, 0.99, digits_ratio_points), 6)
 digits_samples, digits_table = experiments.digits_bound_sweep(mlp, digits.x_test, digits.y_test, digit_ratios)
 paths.write_csv(digits_table, "bound_digits_mlp.csv")

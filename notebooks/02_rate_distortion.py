@@ -68,7 +68,7 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import experiments, models, paths, threads
+from coinfer import experiments, paths, threads, zoo
 from coinfer import rate_distortion as rd
 
 pd.set_option("display.width", 160, "display.max_columns", 20, "display.max_rows", 200)
@@ -187,7 +187,7 @@ assert abs(fit_l.scale / laplace_b - 1) < 5 / np.sqrt(mc_weights) and fit_l.logl
 # %% [markdown]
 # ## Real weights: the trained digits MLP
 #
-# The three weight matrices of `coinfer.models.digits_mlp` (biases are not pruned). Each
+# The three weight matrices of `coinfer.zoo.digits_mlp` (biases are not pruned). Each
 # layer is fitted with a Laplace and a Gaussian (log-likelihood per weight, KS statistic),
 # separately and pooled. Then every layer is magnitude-pruned at each ratio
 # (`coinfer.pruning.MagnitudeSweep`, one sort per layer), with the kept weights either left
@@ -198,7 +198,7 @@ assert abs(fit_l.scale / laplace_b - 1) < 5 / np.sqrt(mc_weights) and fit_l.logl
 
 # %%
 with threads.single_thread():  # tiny matrices: one thread is ~7x faster than two on a shared CPU
-    mlp, _ = models.digits_mlp(seed)
+    mlp, _ = zoo.digits_mlp(seed)
 weights = experiments.prunable_of(mlp)
 fit_rows = []
 for name, w in [*weights.items(), ("all", weights)]:

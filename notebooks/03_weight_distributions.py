@@ -66,9 +66,9 @@ from coinfer.experiments import (
     part_configs,
     weight_fit_table,
 )
-from coinfer.models import load_model
 from coinfer.progress import tqdm
 from coinfer.pruning import part_weights
+from coinfer.zoo import load_model
 
 pd.set_option("display.width", 160, "display.max_columns", 20)
 

@@ -124,9 +124,9 @@ from coinfer.experiments import (
     part_configs,
     pruning_experiment,
 )
-from coinfer.models import load_model, model_inputs
 from coinfer.progress import tqdm
 from coinfer.rate_distortion import bound_crossover
+from coinfer.zoo import load_model, model_inputs
 
 pd.set_option("display.width", 170, "display.max_columns", 24)
 

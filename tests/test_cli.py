@@ -153,3 +153,12 @@ def test_a_budget_a_hair_below_its_floor_reads_as_different_numbers(tmp_path, ca
     assert answer.status == "infeasible"
     shown = answer.reason.split("latency floor ")[1].split(" s")[0], answer.reason.rsplit("latency_budget ", 1)[1]
     assert shown[0] != shown[1].split(" s")[0]
+
+
+@pytest.mark.parametrize("changed", [True, False])
+def test_readme_exits_0(monkeypatch, capsys, changed):
+    from coinfer import readme
+
+    monkeypatch.setattr(readme, "update", lambda: changed)  # never rewrites the real README
+    assert main(["readme"]) == 0
+    assert capsys.readouterr().out.startswith("README.md: claims table ")

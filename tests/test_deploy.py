@@ -22,13 +22,12 @@ from coinfer.deploy import (
 from coinfer.models import (
     SplitModel,
     accuracy,
-    load_model,
-    model_inputs,
     top1_agreement_metric,
 )
 from coinfer.profiles import profile_model
 from coinfer.pruning import MagnitudeSweep, magnitude_masks, part_weights, prune_count
 from coinfer.validation import ParameterError
+from coinfer.zoo import load_model, model_inputs
 
 DIGITS = ("digits_mlp", "digits_cnn")
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from coinfer import inputs, models
+from coinfer import inputs, models, zoo
 from coinfer.validation import ParameterError
 
 TOL = 1e-5
@@ -26,18 +26,18 @@ def _small(name: str, batch: models.Batch):
     return batch.inputs
 
 
-@pytest.fixture(scope="module", params=models.MODEL_NAMES)
-def zoo(request):
+@pytest.fixture(scope="module", params=zoo.MODEL_NAMES)
+def zoo_model(request):
     name = request.param
-    return name, models.load_model(name), models.model_inputs(name, "heldout", BATCH[name])
+    return name, zoo.load_model(name), zoo.model_inputs(name, "heldout", BATCH[name])
 
 
 def _close(a, b) -> bool:
     return torch.allclose(models.feature_tensor(a), models.feature_tensor(b), atol=TOL, rtol=0)
 
 
-def test_load_offline_eval_mode_and_sizes(zoo):
-    name, model, batch = zoo
+def test_load_offline_eval_mode_and_sizes(zoo_model):
+    name, model, batch = zoo_model
     assert all(not m.training for stage in model.stages() for m in stage.modules())
     expected = {
         "digits_mlp": (17_226, 2),
@@ -46,11 +46,11 @@ def test_load_offline_eval_mode_and_sizes(zoo):
         "efficientnet_lite0": (4_652_008, 16),
     }[name]
     assert (model.info["parameters"], model.num_blocks) == expected
-    assert models.load_model(name) is model  # cached per process
+    assert zoo.load_model(name) is model  # cached per process
 
 
-def test_every_split_device_then_server_equals_whole_model(zoo):
-    name, model, batch = zoo
+def test_every_split_device_then_server_equals_whole_model(zoo_model):
+    name, model, batch = zoo_model
     x = _small(name, batch)
     whole = model.forward(x)
     for split in range(model.num_blocks + 1):
@@ -62,8 +62,8 @@ def test_every_split_device_then_server_equals_whole_model(zoo):
     assert not _close(model.run_server(perturbed, 1), whole)
 
 
-def test_weights_partition_at_every_split(zoo):
-    _, model, _ = zoo
+def test_weights_partition_at_every_split(zoo_model):
+    _, model, _ = zoo_model
     everything = model.all_weights()
     for split in range(model.num_blocks + 1):
         device, server = model.device_weights(split), model.server_weights(split)
@@ -75,8 +75,8 @@ def test_weights_partition_at_every_split(zoo):
     assert model.device_weights(0) == {} and model.server_weights(model.num_blocks) == {}
 
 
-def test_deep_copy_is_independent(zoo):
-    name, model, batch = zoo
+def test_deep_copy_is_independent(zoo_model):
+    name, model, batch = zoo_model
     clone = copy.deepcopy(model)
     weight = next(iter(clone.all_weights().values()))
     with torch.no_grad():
@@ -86,12 +86,12 @@ def test_deep_copy_is_independent(zoo):
     assert not _close(clone.forward(x), model.forward(x))
 
 
-def test_output_vectors_and_reference_metric(zoo):
-    name, model, batch = zoo
+def test_output_vectors_and_reference_metric(zoo_model):
+    name, model, batch = zoo_model
     out = model.forward(batch.inputs)
-    vectors = models.output_vectors(name, out)
+    vectors = zoo.output_vectors(name, out)
     assert vectors.shape[0] == batch.size and vectors.ndim == 2
-    metric, value = models.task_metric(name, out, out, batch.labels)
+    metric, value = zoo.task_metric(name, out, out, batch.labels)
     if name.startswith("digits"):
         assert metric == "test_accuracy" and value > 0.9  # trained models, real test split
     else:
@@ -99,8 +99,8 @@ def test_output_vectors_and_reference_metric(zoo):
 
 
 def test_minilm_equals_upstream_mean_pooled():
-    batch = models.model_inputs("minilm", "calibration", 3)
-    ours = models.load_model("minilm").forward(batch.inputs)
+    batch = zoo.model_inputs("minilm", "calibration", 3)
+    ours = zoo.load_model("minilm").forward(batch.inputs)
     assert torch.allclose(ours, models.upstream_output("minilm", batch.inputs), atol=TOL, rtol=0)
     assert torch.allclose(ours.norm(dim=1), torch.ones(3), atol=1e-6)
     ids, mask = batch.inputs
@@ -108,23 +108,23 @@ def test_minilm_equals_upstream_mean_pooled():
 
 
 def test_efficientnet_equals_package_forward():
-    batch = models.model_inputs("efficientnet_lite0", "calibration", 2)
-    ours = models.load_model("efficientnet_lite0").forward(batch.inputs)
+    batch = zoo.model_inputs("efficientnet_lite0", "calibration", 2)
+    ours = zoo.load_model("efficientnet_lite0").forward(batch.inputs)
     assert torch.allclose(ours, models.upstream_output("efficientnet_lite0", batch.inputs), atol=TOL, rtol=0)
 
 
 def test_digits_mlp_equals_freshly_trained_sequential():
-    net, data = models.digits_mlp(0, data=models.load_digits_data(models.DIGITS_DATA_SEED))
-    split = models.load_model("digits_mlp")
+    net, data = zoo.digits_mlp(0, data=models.load_digits_data(models.DIGITS_DATA_SEED))
+    split = zoo.load_model("digits_mlp")
     assert torch.equal(split.forward(data.x_test), net(data.x_test).detach())
     assert torch.equal(models.as_sequential(split)(data.x_test), net(data.x_test).detach())
 
 
-@pytest.mark.parametrize("name", models.MODEL_NAMES)
+@pytest.mark.parametrize("name", zoo.MODEL_NAMES)
 def test_inputs_deterministic_and_seeded(name):
-    a = models.model_inputs(name, "calibration", 3, seed=1)
-    b = models.model_inputs(name, "calibration", 3, seed=1)
-    c = models.model_inputs(name, "calibration", 3, seed=2)
+    a = zoo.model_inputs(name, "calibration", 3, seed=1)
+    b = zoo.model_inputs(name, "calibration", 3, seed=1)
+    c = zoo.model_inputs(name, "calibration", 3, seed=2)
     first = lambda batch: models.feature_tensor(batch.inputs)  # noqa: E731
     assert torch.equal(first(a), first(b))
     assert not torch.equal(first(a), first(c))
@@ -145,8 +145,8 @@ def test_calibration_and_heldout_are_disjoint():
         assert not any(a.shape == b.shape and (a == b).all() for b in all_photos[i + 1 :])
     # digits: calibration rows come from the training split, held-out rows are the test split
     data = models.load_digits_data(models.DIGITS_DATA_SEED)
-    cal_x = models.model_inputs("digits_mlp", "calibration", 500).inputs
-    held_x = models.model_inputs("digits_mlp", "heldout", len(data.x_test)).inputs
+    cal_x = zoo.model_inputs("digits_mlp", "calibration", 500).inputs
+    held_x = zoo.model_inputs("digits_mlp", "heldout", len(data.x_test)).inputs
     train_rows = {tuple(r.tolist()) for r in data.x_train}
     assert all(tuple(r.tolist()) in train_rows for r in cal_x)
     assert sorted(map(tuple, held_x.tolist())) == sorted(map(tuple, data.x_test.tolist()))
@@ -154,11 +154,11 @@ def test_calibration_and_heldout_are_disjoint():
 
 def test_bad_input_one_line_errors():
     with pytest.raises(ParameterError, match="model"):
-        models.load_model("resnet")
+        zoo.load_model("resnet")
     with pytest.raises(ParameterError, match="subset"):
-        models.model_inputs("digits_mlp", "train", 4)
+        zoo.model_inputs("digits_mlp", "train", 4)
     with pytest.raises(ParameterError, match="n: got 100000"):
-        models.model_inputs("minilm", "heldout", 100_000)
+        zoo.model_inputs("minilm", "heldout", 100_000)
     with pytest.raises(ParameterError, match="seq_len"):
         models.build_meta_model("gpt2_xl", 4096)
 
@@ -166,14 +166,14 @@ def test_bad_input_one_line_errors():
 def test_task_metrics_on_known_cases():
     ref = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
     out = torch.tensor([[2.0, 1.0], [3.0, 0.0], [0.0, 1.0], [0.0, 5.0]])  # argmax 0, 0, 1, 1
-    assert models.task_metric("efficientnet_lite0", ref, out) == ("top1_agreement", 0.5)
-    assert models.task_metric("digits_mlp", ref, out, torch.tensor([0, 0, 0, 0])) == ("test_accuracy", 0.5)
-    name, cos = models.task_metric(
+    assert zoo.task_metric("efficientnet_lite0", ref, out) == ("top1_agreement", 0.5)
+    assert zoo.task_metric("digits_mlp", ref, out, torch.tensor([0, 0, 0, 0])) == ("test_accuracy", 0.5)
+    name, cos = zoo.task_metric(
         "minilm", torch.tensor([[1.0, 0.0], [1.0, 0.0]]), torch.tensor([[0.0, 2.0], [3.0, 3.0]])
     )
     assert name == "cosine_similarity" and cos == pytest.approx((0.0 + 2**-0.5) / 2)
     with pytest.raises(ValueError, match="labels"):
-        models.task_metric("digits_cnn", ref, out)
+        zoo.task_metric("digits_cnn", ref, out)
 
 
 @pytest.mark.parametrize("name", models.META_MODEL_NAMES)
@@ -201,7 +201,7 @@ def test_meta_models_split_forward_and_flops(name):
 
 
 def test_how_to_add_a_local_bert_checkpoint(monkeypatch):
-    """The recipe of the module docstring, with the MiniLM directory standing in for "any local checkpoint"."""
+    """The recipe of the coinfer.zoo docstring, with the MiniLM directory standing in for "any local checkpoint"."""
     checkpoint = models.minilm_path()
 
     def my_bert(seed: int) -> models.SplitModel:
@@ -211,12 +211,12 @@ def test_how_to_add_a_local_bert_checkpoint(monkeypatch):
         return inputs.text_batch(models.load_tokenizer(checkpoint), inputs.sentences(subset, n, seed))
 
     monkeypatch.setitem(
-        models.REGISTRY,
+        zoo.REGISTRY,
         "my_bert",
-        models.ModelEntry(my_bert, my_bert_inputs, models.logits_vector, models.cosine_metric, "my BERT encoder"),
+        zoo.ModelEntry(my_bert, my_bert_inputs, models.logits_vector, models.cosine_metric, "my BERT encoder"),
     )
-    batch = models.model_inputs("my_bert", "heldout", 2)
-    assert torch.equal(batch.inputs[0], models.model_inputs("minilm", "heldout", 2).inputs[0])
-    out = models.load_model("my_bert").forward(batch.inputs)
-    assert torch.allclose(out, models.load_model("minilm").forward(batch.inputs), atol=TOL, rtol=0)
-    assert models.task_metric("my_bert", out, out) == ("cosine_similarity", pytest.approx(1.0))
+    batch = zoo.model_inputs("my_bert", "heldout", 2)
+    assert torch.equal(batch.inputs[0], zoo.model_inputs("minilm", "heldout", 2).inputs[0])
+    out = zoo.load_model("my_bert").forward(batch.inputs)
+    assert torch.allclose(out, zoo.load_model("minilm").forward(batch.inputs), atol=TOL, rtol=0)
+    assert zoo.task_metric("my_bert", out, out) == ("cosine_similarity", pytest.approx(1.0))

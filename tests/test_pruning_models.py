@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from coinfer.models import SplitModel, digits_mlp
+from coinfer.models import SplitModel
 from coinfer.pruning import (
     MagnitudeSweep,
     apply_masks,
@@ -26,6 +26,7 @@ from coinfer.pruning import (
     with_weights,
 )
 from coinfer.validation import ParameterError
+from coinfer.zoo import digits_mlp
 
 RATIOS = (0.0, 0.013, 0.1, 0.37, 0.5, 0.9, 0.99, 1.0)
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from coinfer import models, trained
+from coinfer import models, trained, zoo
 
 RECORDS = trained.read_records()
 #: A retrain with the recorded recipe on another CPU rounds differently. Tolerances for that case:
@@ -55,10 +55,10 @@ def test_loaded_digits_models_reach_the_recorded_accuracy_exactly():
     for name in ("digits_mlp", "digits_cnn", "digits_mlp_w8"):
         assert trained.heldout_accuracy(trained.RECIPES[name], trained.load(name)) == RECORDS[name]["test_accuracy"]
     # through the zoo, with the zoo's own held-out inputs and metric
-    model = models.load_model("digits_mlp")
-    batch = models.model_inputs("digits_mlp", "heldout", 540)
+    model = zoo.load_model("digits_mlp")
+    batch = zoo.model_inputs("digits_mlp", "heldout", 540)
     out = model.forward(batch.inputs)
-    assert models.task_metric("digits_mlp", out, out, batch.labels) == (
+    assert zoo.task_metric("digits_mlp", out, out, batch.labels) == (
         "test_accuracy",
         RECORDS["digits_mlp"]["test_accuracy"],
     )
@@ -84,23 +84,23 @@ def _equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
 
 
 def test_constructors_load_the_committed_weights_by_default():
-    net, data = models.digits_mlp(0)
+    net, data = zoo.digits_mlp(0)
     assert _equal(net.state_dict(), load_file(_path("digits_mlp")))
     assert torch.equal(data.x_test, models.load_digits_data(models.DIGITS_DATA_SEED).x_test)
-    assert _equal(_state(models.digits_mlp_split()), load_file(_path("digits_mlp")))
-    assert _equal(_state(models.load_model("digits_mlp")), load_file(_path("digits_mlp")))
-    assert _equal(_state(models.load_model("digits_cnn")), load_file(_path("digits_cnn")))
+    assert _equal(_state(zoo.digits_mlp_split()), load_file(_path("digits_mlp")))
+    assert _equal(_state(zoo.load_model("digits_mlp")), load_file(_path("digits_mlp")))
+    assert _equal(_state(zoo.load_model("digits_cnn")), load_file(_path("digits_cnn")))
     for width in models.DIGITS_MLP_WIDTHS:
-        split = models.load_model(f"digits_mlp_w{width}")
+        split = zoo.load_model(f"digits_mlp_w{width}")
         assert _equal(_state(split), load_file(_path(f"digits_mlp_w{width}")))
-        assert _equal(_state(models.digits_mlp_width_split(width)), _state(split))
-        assert split.name == f"digits_mlp_w{width}" and split.num_blocks == models.load_model("digits_mlp").num_blocks
+        assert _equal(_state(zoo.digits_mlp_width_split(width)), _state(split))
+        assert split.name == f"digits_mlp_w{width}" and split.num_blocks == zoo.load_model("digits_mlp").num_blocks
 
 
 def test_family_is_registered_but_not_part_of_the_pipeline():
     for width in models.DIGITS_MLP_WIDTHS:
-        assert f"digits_mlp_w{width}" in models.REGISTRY
-        assert f"digits_mlp_w{width}" not in models.MODEL_NAMES
+        assert f"digits_mlp_w{width}" in zoo.REGISTRY
+        assert f"digits_mlp_w{width}" not in zoo.MODEL_NAMES
 
 
 def test_family_spans_at_least_30x_in_parameters_over_at_least_five_widths():
@@ -139,10 +139,10 @@ def test_retrain_flag_and_non_default_recipes_train_from_scratch():
     assert trained.find_recipe("mlp", (128, 64), epochs=300, lr=1e-2, seed=1, data=digits) is None
     assert trained.find_recipe("mlp", (128, 64), epochs=300, lr=1e-2, seed=0, data=models.load_digits_data(1)) is None
     assert trained.find_recipe("cnn", (128, 64, 1, 1), epochs=300, lr=1e-2, seed=0, data=digits) is None
-    short, _ = models.digits_mlp(0, epochs=15)
+    short, _ = zoo.digits_mlp(0, epochs=15)
     assert not _equal(short.state_dict(), committed)
     # retrain=True trains; with the recorded recipe it lands within the stated tolerances of the committed file
-    retrained, _ = models.digits_mlp(0, retrain=True)
+    retrained, _ = zoo.digits_mlp(0, retrain=True)
     assert retrained.state_dict().keys() == committed.keys()
     assert trained.weight_statistics(retrained)["laplace_scale"] == pytest.approx(
         RECORDS["digits_mlp"]["laplace_scale"], rel=STATISTIC_RELATIVE_TOLERANCE

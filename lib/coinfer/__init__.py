@@ -11,7 +11,8 @@ Modules, one concept each:
 - :mod:`coinfer.rate_distortion` Laplace/Gaussian fits and the R(D) lower bound (SPEC 4)
 - :mod:`coinfer.pruning`         magnitude pruning and quantisation of tensors and models
 - :mod:`coinfer.experiments`     experiment drivers behind notebooks 01, 03 and 04 (tidy tables for ``data/``)
-- :mod:`coinfer.models`          split models and the offline model zoo (SPEC 6)
+- :mod:`coinfer.models`          split models, their architectures, metrics and input batches (SPEC 2, 6)
+- :mod:`coinfer.zoo`             the offline model zoo: registry, loaders, inputs and metrics by name (SPEC 6)
 - :mod:`coinfer.trained`         committed weights of the digits models: recipes, training, loading
 - :mod:`coinfer.profiles`        per-split FLOPs, parameters and feature bits (SPEC 6)
 - :mod:`coinfer.system`          the co-inference system model and ``Problem`` (SPEC 2, 7, 8)

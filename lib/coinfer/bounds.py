@@ -48,8 +48,9 @@ from coinfer.validation import ParameterError, require_choice
 #: shape-only maps (l1 isometries); they pass distortion through unchanged.
 PASS_THROUGH: tuple[type[nn.Module], ...] = (nn.ReLU, nn.ReLU6, nn.Tanh, nn.Identity, nn.Flatten)
 #: Layers whose weights enter the bound.
-AFFINE: tuple[type[nn.Module], ...] = (nn.Linear, nn.Conv2d)
-_BATCHNORM: tuple[type[nn.Module], ...] = (nn.BatchNorm1d, nn.BatchNorm2d)
+AFFINE: tuple[type[nn.Linear], type[nn.Conv2d]] = (nn.Linear, nn.Conv2d)
+_BATCHNORM: tuple[type[nn.BatchNorm1d], type[nn.BatchNorm2d]] = (nn.BatchNorm1d, nn.BatchNorm2d)
+_BatchNorm = nn.BatchNorm1d | nn.BatchNorm2d
 #: Forms of the bound: operator-norm distortion terms, or entrywise parameter distortion.
 FORMS: tuple[str, ...] = ("operator", "entrywise")
 #: Relative floating-point slack of a bound check: ``out <= bound * (1 + RTOL)``.
@@ -120,7 +121,7 @@ class Affine:
         return _operator_norm(w, 1 if self.conv is None else self.conv["groups"])
 
     @classmethod
-    def of(cls, name: str, layer: nn.Module, weight: torch.Tensor | None = None) -> Affine:
+    def of(cls, name: str, layer: nn.Linear | nn.Conv2d, weight: torch.Tensor | None = None) -> Affine:
         """The float64 map of a Linear/Conv2d ``layer`` (optionally with ``weight`` in place of its own)."""
         w = (layer.weight if weight is None else weight).detach().double()
         if tuple(w.shape) != tuple(layer.weight.shape):
@@ -139,7 +140,7 @@ class Affine:
             }
         return cls(name, w, bias, conv)
 
-    def folded(self, bn: nn.Module) -> Affine:
+    def folded(self, bn: _BatchNorm) -> Affine:
         """This map followed by eval-mode ``bn``, as one map: ``W' = diag(s) W``, ``b' = s b + t``."""
         out_channels = self.weight.shape[0]
         if bn.num_features != out_channels:
@@ -152,7 +153,7 @@ class Affine:
         return Affine(self.name, weight, bias, self.conv)
 
 
-def _bn_scale_shift(bn: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+def _bn_scale_shift(bn: _BatchNorm) -> tuple[torch.Tensor, torch.Tensor]:
     """Eval-mode BatchNorm as ``y = s * x + t`` per channel."""
     if bn.training:
         raise ParameterError("model: BatchNorm in training mode; call model.eval() (SPEC 3 folds eval-mode BatchNorm)")
@@ -166,7 +167,7 @@ def _bn_scale_shift(bn: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
     return scale, shift
 
 
-def _batchnorm_as_affine(name: str, bn: nn.Module) -> Affine:
+def _batchnorm_as_affine(name: str, bn: _BatchNorm) -> Affine:
     """A standalone BatchNorm as a diagonal Linear (1d) or a depthwise 1x1 conv (2d)."""
     scale, shift = _bn_scale_shift(bn)
     c = bn.num_features
@@ -192,6 +193,7 @@ def fold_batchnorm(layer: nn.Module, bn: nn.Module) -> nn.Module:
     folded = copy.deepcopy(layer).double()
     with torch.no_grad():
         folded.weight.copy_(folded_map.weight)
+    assert folded_map.bias is not None  # folding a BatchNorm always gives a bias
     folded.bias = nn.Parameter(folded_map.bias.clone())
     return folded.eval()
 
@@ -225,8 +227,11 @@ def canonical_layers(model: nn.Module, weights: Mapping[str, torch.Tensor] | Non
             layers.append(Affine.of(name, module, weights.pop(f"{name}.weight", None)))
             foldable = True
         elif isinstance(module, _BATCHNORM):
+            previous = layers[-1] if foldable else None  # foldable: the last entry is an Affine
             layers[-1:] = (
-                [layers[-1].folded(module)] if foldable else [*layers[-1:], _batchnorm_as_affine(name, module)]
+                [previous.folded(module)]
+                if isinstance(previous, Affine)
+                else [*layers[-1:], _batchnorm_as_affine(name, module)]
             )
             foldable = False
         elif isinstance(module, PASS_THROUGH):
@@ -304,10 +309,13 @@ class LayerwiseBound:
 
 def _bias_delta_l1(layer: Affine, layer_hat: Affine, out: torch.Tensor) -> float:
     """``||b - b^||_1`` summed over every output position the bias is added at (0 when biases are kept)."""
-    if layer.bias is None and layer_hat.bias is None:
-        return 0.0
-    b = layer.bias if layer.bias is not None else torch.zeros_like(layer_hat.bias)
-    b_hat = layer_hat.bias if layer_hat.bias is not None else torch.zeros_like(b)
+    b, b_hat = layer.bias, layer_hat.bias
+    if b is None:
+        if b_hat is None:
+            return 0.0
+        b = torch.zeros_like(b_hat)
+    if b_hat is None:
+        b_hat = torch.zeros_like(b)
     return float((b - b_hat).abs().sum()) * (out[0].numel() // b.numel())
 
 
@@ -337,6 +345,7 @@ def layerwise_bound(
         if not isinstance(layer, Affine):
             h = layer(h)
             continue
+        assert isinstance(layer_hat, Affine)  # same layer types, checked above
         h_in_norm = h.reshape(batch, -1).abs().sum(dim=1)
         out = layer(h)
         delta = layer.weight - layer_hat.weight

@@ -332,7 +332,7 @@ def _tie_to_extreme(near_best: pd.Series, extremes: tuple[int, int]) -> int:
 def c4_verdict(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, bool]:
     """``(measured, holds)`` of the C4 criterion on one per-split table (``opt_split_sweep`` rows)."""
     settings = ["bandwidth", "latency_factor", "energy_factor"]
-    per_model = {}
+    per_model: dict[str, dict[str, Any]] = {}
     for model, rows in sweep.groupby("model", sort=True):
         objective = rows.assign(value=np.where(rows["status"] == "optimal", rows["objective"], np.inf)).pivot_table(
             index=settings, columns="split", values="value", aggfunc="first"

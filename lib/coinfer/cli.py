@@ -14,6 +14,7 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from coinfer.validation import EXIT_BAD_INPUT, ParameterError
 
@@ -133,6 +134,7 @@ def run_readme(args: argparse.Namespace) -> int:
 
     changed = readme.update()
     print("README.md: claims table " + ("rewritten" if changed else "already up to date"), flush=True)
+    return 0
 
 
 def add_site_parser(sub: argparse._SubParsersAction) -> None:
@@ -170,7 +172,7 @@ COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
 class _Parser(argparse.ArgumentParser):
     """argparse with the one-line error convention (exit 2, ``error: ...``)."""
 
-    def error(self, message: str) -> None:
+    def error(self, message: str) -> NoReturn:
         raise ParameterError(f"arguments: {message}")
 
 

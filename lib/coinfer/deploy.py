@@ -52,9 +52,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from coinfer.models import REGISTRY, SplitModel, feature_tensor, logits_vector
+from coinfer.models import SplitModel, feature_tensor, logits_vector
 from coinfer.pruning import SCOPES, MagnitudeSweep, apply_masks, copy_model, part_weights, set_weights
 from coinfer.validation import ParameterError, require_choice, require_range
+from coinfer.zoo import REGISTRY
 
 #: The two sides of a split (SPEC 2).
 SIDES: tuple[str, ...] = ("device", "server")
@@ -63,7 +64,7 @@ FEATURE_BITS: tuple[int, ...] = (4, 8, 16, 32)
 #: Range of the weight quantiser's bits (as notebook 04's ``bits``; ``None`` = float weights).
 WEIGHT_BITS_RANGE: tuple[int, int] = (2, 32)
 
-#: ``(reference_vectors, vectors, labels) -> (metric name, value)``, as ``coinfer.models.ModelEntry.metric``.
+#: ``(reference_vectors, vectors, labels) -> (metric name, value)``, as ``coinfer.zoo.ModelEntry.metric``.
 Metric = Callable[[torch.Tensor, torch.Tensor, Any], tuple[str, float]]
 
 
@@ -361,7 +362,7 @@ def measure(
     ``reference_outputs`` are the unmodified model's outputs on ``inputs``
     (``model.forward(inputs)``, or their output vectors). ``metric`` and
     ``output_vector`` default to the zoo entry of ``deployed.model.name``
-    (:data:`coinfer.models.REGISTRY`: accuracy for digits, cosine similarity
+    (:data:`coinfer.zoo.REGISTRY`: accuracy for digits, cosine similarity
     for MiniLM, top-1 agreement for EfficientNet); ``output_vector`` falls back
     to :func:`coinfer.models.logits_vector` for a model outside the zoo, whose
     ``metric`` must then be given. ``labels`` are the true labels (needed by

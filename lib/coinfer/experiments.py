@@ -49,7 +49,7 @@ from coinfer.threads import single_thread
 from coinfer.validation import ParameterError, require_choice
 
 if TYPE_CHECKING:
-    from coinfer.models import SplitModel
+    from coinfer.models import Batch, SplitModel
 
 
 # --- random networks and bound checks (notebook 01) ---
@@ -111,6 +111,7 @@ def random_cnn(rng: np.random.Generator, *, channels: int, size: int, weight_sca
                 if module.bias is not None:
                     module.bias.copy_(draw(*module.bias.shape, sd=0.5))
             if isinstance(module, nn.BatchNorm2d):
+                assert module.running_mean is not None and module.running_var is not None  # tracked by default
                 module.running_mean.copy_(draw(c, sd=0.3))
                 module.running_var.copy_(torch.from_numpy(rng.uniform(0.5, 2.0, c)))
                 module.weight.copy_(torch.from_numpy(rng.uniform(0.5, 1.5, c)))
@@ -576,7 +577,7 @@ def _curve_rows(
     return rows
 
 
-def concat_inputs(values: list[object]) -> object:
+def concat_inputs(values: list[Any]) -> Any:
     """Inputs of several batches as one batch (tensors concatenated on dim 0, tuples element-wise)."""
     first = values[0]
     if isinstance(first, torch.Tensor):
@@ -586,11 +587,18 @@ def concat_inputs(values: list[object]) -> object:
     raise ParameterError(f"inputs: got {type(first).__name__}; allowed a tensor or a tuple of tensors")
 
 
+def _part_split(part: str, split: int | None) -> int:
+    """The split index of a device or server part (only the whole model, part ``"all"``, has none)."""
+    if split is None:
+        raise ParameterError(f"split: got None for part {part!r}; expected a split index")
+    return split
+
+
 class _OutputRunner:
     """Runs pruned parts of a private model copy on all subsets at once and measures against the unpruned outputs."""
 
-    def __init__(self, model_name: str, model: SplitModel, batches: Mapping[str, object]) -> None:
-        from coinfer.models import output_vectors
+    def __init__(self, model_name: str, model: SplitModel, batches: Mapping[str, Batch]) -> None:
+        from coinfer.zoo import output_vectors
 
         self.model_name, self.model = model_name, model
         self.work = copy_model(model)
@@ -611,19 +619,20 @@ class _OutputRunner:
         bits: int | None,
         progress,
     ) -> tuple[list[pd.DataFrame], list[dict[str, object]]]:
-        from coinfer.models import output_vectors, task_metric
+        from coinfer.zoo import output_vectors, task_metric
 
         ratios = [check_ratio(r) for r in ratios]
         n = sweep.num_weights
         total_abs = sweep.total_abs()
-        sent = self.model.run_device(self.inputs, split) if part == "server" else None
+        sent = self.model.run_device(self.inputs, _part_split(part, split)) if part == "server" else None
         samples, summary = [], []
         for ratio, d in zip(ratios, sweep.distortion(ratios, bits=bits), strict=True):
             set_weights(self.work, sweep.pruned(ratio, bits=bits))
             if part == "server":
-                out = self.work.run_server(sent, split)
+                out = self.work.run_server(sent, _part_split(part, split))
             elif part == "device":
-                out = self.work.run_server(self.work.run_device(self.inputs, split), split)
+                at = _part_split(part, split)
+                out = self.work.run_server(self.work.run_device(self.inputs, at), at)
             else:
                 out = self.work.forward(self.inputs)
             vec = output_vectors(self.model_name, out).double()
@@ -674,7 +683,7 @@ def output_sweep(
     model: SplitModel,
     configs: Iterable[PartConfig],
     ratios: Iterable[float],
-    batches: Mapping[str, object],
+    batches: Mapping[str, Batch],
     *,
     scope: str = "global",
     bits: int | None = None,
@@ -694,7 +703,7 @@ def output_sweep(
     - ``summary``: one row per (part, ratio, subset): ``n_weights``,
       ``scale`` (Laplace ``b``), ``param_l1``, ``param_per_weight``,
       ``param_rel``, ``out_l1_mean``, ``out_rel`` (``sum ||df|| / sum ||f||``),
-      ``metric``, ``metric_value`` (:func:`coinfer.models.task_metric`).
+      ``metric``, ``metric_value`` (:func:`coinfer.zoo.task_metric`).
     """
     _, samples, summary = pruning_experiment(
         model_name,
@@ -720,7 +729,7 @@ def pruning_experiment(
     ratios: Iterable[float],
     curve_ratios: Iterable[float],
     bits: Iterable[int],
-    batches: Mapping[str, object],
+    batches: Mapping[str, Batch],
     scope: str = "global",
     output_bits: int | None = None,
     float_bits: int = 32,

@@ -1,4 +1,4 @@
-"""Split models and the offline model zoo (SPEC sections 2 and 6).
+"""Split models, the zoo's architectures and their inputs contract (SPEC sections 2 and 6).
 
 A :class:`SplitModel` is a pretrained network cut into an ordered chain
 ``stem, block 1, ..., block L, head``. Split point ``s`` in ``0..L`` puts the
@@ -10,42 +10,12 @@ Values passed between stages are either a tensor or a tuple whose first
 element is the feature tensor that crosses the link (later elements are small
 side information such as an attention mask, not counted as sent bits).
 
-The zoo (:data:`MODEL_NAMES`, real pretrained or trained weights, all offline)
-and the meta-device architectures (:data:`META_MODEL_NAMES`, shapes only, for
-FLOP profiles) live below the core. Transformer stages pass a
+The pipeline's models, real pretrained or trained weights and all offline,
+are registered in :mod:`coinfer.zoo` (which builds on this module); the
+meta-device architectures (:data:`META_MODEL_NAMES`, shapes only, for FLOP
+profiles) live below the core here. Transformer stages pass a
 :data:`TransformerState` tuple; attention is the "eager" implementation so
 that ``torch.utils.flop_counter.FlopCounterMode`` sees its matmuls.
-
-How to add a model
-------------------
-A model is one :class:`ModelEntry` in :data:`REGISTRY`: a ``loader(seed)``
-returning a :class:`SplitModel` (stem, blocks, head), an input provider
-``(subset, n, seed) -> Batch`` for the disjoint ``"calibration"`` and
-``"heldout"`` subsets, an ``output_vector`` function (what output distortion is
-measured on) and a task ``metric``. Everything downstream (pruning, bounds,
-profiles, optimisation) then works through :func:`load_model`,
-:func:`model_inputs`, :func:`output_vectors` and :func:`task_metric`. Example
-for any local Hugging Face BERT-like checkpoint directory (``config.json``,
-weights and tokenizer files), embedded by mean pooling and fed the same
-documentation sentences as MiniLM::
-
-    from coinfer import inputs, models
-
-    CHECKPOINT = "checkpoints/my-bert"  # a local directory, nothing is downloaded
-
-    def my_bert(seed: int) -> models.SplitModel:
-        return models.bert_split_model("my_bert", models.load_hf_bert(CHECKPOINT))
-
-    def my_bert_inputs(subset: str, n: int, seed: int) -> models.Batch:
-        return inputs.text_batch(models.load_tokenizer(CHECKPOINT), inputs.sentences(subset, n, seed))
-
-    models.REGISTRY["my_bert"] = models.ModelEntry(
-        my_bert, my_bert_inputs, models.logits_vector, models.cosine_metric, "my BERT encoder")
-    model = models.load_model("my_bert")
-
-Registered at run time like this, the model works with every function above;
-to make it part of the pipeline (:data:`MODEL_NAMES`, which the notebooks
-iterate), add the entry to the ``REGISTRY`` literal in this module instead.
 """
 
 from __future__ import annotations
@@ -232,29 +202,6 @@ def train_classifier(
     return model.eval()
 
 
-def digits_mlp(
-    seed: int = 0,
-    hidden: tuple[int, ...] = (128, 64),
-    epochs: int = 300,
-    data: DigitsData | None = None,
-    retrain: bool = False,
-) -> tuple[nn.Sequential, DigitsData]:
-    """A ReLU MLP on digits: ``Linear, ReLU, ..., Linear``, committed weights or trained deterministically.
-
-    A plain ``nn.Sequential`` so the exact bound of SPEC section 3 applies
-    layer by layer. Returns the model (eval mode) and its data; ``data``
-    defaults to the split drawn with ``seed`` (the zoo passes the fixed split
-    of seed 0 so held-out samples never depend on the model seed). When the
-    arguments are exactly a committed recipe (the defaults with seed 0, or a
-    width of the size-study family) the committed weights are loaded
-    (:mod:`coinfer.trained`); any other argument, or ``retrain=True``, trains.
-    """
-    from coinfer import trained
-
-    data = load_digits_data(seed) if data is None else data
-    return trained.digits_network("mlp", hidden, epochs=epochs, seed=seed, data=data, retrain=retrain), data
-
-
 def accuracy(model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> float:
     """Top-1 accuracy of ``model`` on ``(x, y)``."""
     with torch.no_grad():
@@ -326,55 +273,6 @@ def _with_counts(model: SplitModel, **info: Any) -> SplitModel:
     for stage in model.stages():
         stage.eval()
     return model
-
-
-# --------------------------------------------------------------------------- digits models
-def _mlp_split_model(name: str, net: nn.Sequential) -> SplitModel:
-    layers = list(net)
-    blocks: list[nn.Module] = [nn.Sequential(layers[i], layers[i + 1]) for i in range(0, len(layers) - 1, 2)]
-    return _with_counts(
-        SplitModel(name, nn.Identity(), blocks, [f"fc{i + 1}" for i in range(len(blocks))], layers[-1]),
-        task="digits classification (10 classes)",
-        input_shape=(64,),
-    )
-
-
-def digits_mlp_split(seed: int = 0, retrain: bool = False) -> SplitModel:
-    """:func:`digits_mlp` as a split model: blocks = ``Linear+ReLU`` pairs, head = the last ``Linear``.
-
-    Committed weights for seed 0 unless ``retrain`` (:mod:`coinfer.trained`).
-    """
-    net, _ = digits_mlp(seed, data=load_digits_data(DIGITS_DATA_SEED), retrain=retrain)
-    return _mlp_split_model("digits_mlp", net)
-
-
-def digits_mlp_width_split(width: int, seed: int = 0, retrain: bool = False) -> SplitModel:
-    """The size-study MLP ``64-width-width-10`` (the depth of ``digits_mlp``) as a split model.
-
-    Registered as ``digits_mlp_w<width>`` for the widths in :data:`DIGITS_MLP_WIDTHS`
-    (committed weights for seed 0 unless ``retrain``); any other width trains.
-    """
-    require_range("width", width, 1, integer=True)
-    net, _ = digits_mlp(seed, hidden=(width, width), data=load_digits_data(DIGITS_DATA_SEED), retrain=retrain)
-    return _mlp_split_model(f"digits_mlp_w{width}", net)
-
-
-def digits_cnn_split(seed: int = 0, epochs: int = 150, retrain: bool = False) -> SplitModel:
-    """A small ReLU CNN on the 8x8 digits (channels first), trained deterministically on the training split.
-
-    Pooling early keeps training to a few seconds on one core (about 98 % test accuracy).
-    Committed weights for seed 0 and 150 epochs unless ``retrain`` (:mod:`coinfer.trained`).
-    """
-    from coinfer import trained
-
-    data = load_digits_data(DIGITS_DATA_SEED)
-    net = trained.digits_network("cnn", (8, 16, 16, 64), epochs=epochs, seed=seed, data=data, retrain=retrain)
-    *blocks, head = list(net)
-    return _with_counts(
-        SplitModel("digits_cnn", nn.Identity(), blocks, ["conv1", "conv2", "conv3", "fc1"], head),
-        task="digits classification (10 classes)",
-        input_shape=(1, 8, 8),
-    )
 
 
 # --------------------------------------------------------------------------- transformers
@@ -502,11 +400,12 @@ def transformer_split_model(
     return _with_counts(SplitModel(name, stem, blocks, names, head), **info)
 
 
-def bert_split_model(name: str, bert: nn.Module, head: nn.Module | None = None, **info: Any) -> SplitModel:
+def bert_split_model(name: str, bert: Any, head: nn.Module | None = None, **info: Any) -> SplitModel:
     """Any ``transformers`` ``BertModel`` as a split model: stem = embeddings, blocks = encoder layers.
 
     ``head`` defaults to :class:`MeanPoolHead` (sentence embeddings); BERT-large
     uses :class:`PoolerHead`. Shared by the real MiniLM and the meta BERT-large.
+    ``bert`` is duck-typed: any module with ``embeddings``, ``config`` and ``encoder.layer``.
     """
     return transformer_split_model(
         name, BertStem(bert.embeddings, bert.config), bert.encoder.layer, head or MeanPoolHead(), **info
@@ -575,7 +474,7 @@ def efficientnet_upstream() -> nn.Module:
 class EfficientNetStem(nn.Module):
     """Stem conv + BN + ReLU6."""
 
-    def __init__(self, net: nn.Module) -> None:
+    def __init__(self, net: Any) -> None:  # the upstream EfficientNet (an untyped package)
         super().__init__()
         self.conv, self.bn, self.act = net._conv_stem, net._bn0, net._swish
 
@@ -586,7 +485,7 @@ class EfficientNetStem(nn.Module):
 class EfficientNetHead(nn.Module):
     """Conv head + BN + ReLU6 + global average pool + dropout (identity in eval) + classifier."""
 
-    def __init__(self, net: nn.Module) -> None:
+    def __init__(self, net: Any) -> None:  # the upstream EfficientNet (an untyped package)
         super().__init__()
         self.conv, self.bn, self.act = net._conv_head, net._bn1, net._swish
         self.pool, self.dropout, self.fc = net._avg_pooling, net._dropout, net._fc
@@ -601,7 +500,7 @@ def efficientnet_split(seed: int = 0) -> SplitModel:
 
     The MBConv blocks are called without drop-connect, which only acts in training.
     """
-    net = efficientnet_upstream()
+    net: Any = efficientnet_upstream()  # untyped package: its submodules are reached by name
     blocks = list(net._blocks)
     return _with_counts(
         SplitModel(
@@ -639,113 +538,6 @@ def cosine_metric(reference: torch.Tensor, outputs: torch.Tensor, labels: Any = 
     return "cosine_similarity", float(nn.functional.cosine_similarity(reference, outputs, dim=-1).mean())
 
 
-# --------------------------------------------------------------------------- registry
-@dataclass(frozen=True)
-class ModelEntry:
-    """Everything the pipeline needs to know about one zoo model."""
-
-    #: ``seed -> SplitModel`` (eval mode, offline).
-    loader: Callable[[int], SplitModel]
-    #: ``(subset, n, seed) -> Batch`` with subset ``"calibration"`` or ``"heldout"``.
-    inputs: Callable[[str, int, int], Batch]
-    #: model outputs -> ``[batch, dim]`` on which output distortion is measured.
-    output_vector: Callable[[Any], torch.Tensor]
-    #: ``(reference_vectors, vectors, labels) -> (metric name, value)``.
-    metric: Callable[[torch.Tensor, torch.Tensor, Any], tuple[str, float]]
-    description: str = ""
-
-
-def _inputs(function_name: str, *args: Any) -> Callable[[str, int, int], Batch]:
-    def provide(subset: str, n: int, seed: int) -> Batch:
-        from coinfer import inputs
-
-        return getattr(inputs, function_name)(*args, subset=subset, n=n, seed=seed)
-
-    return provide
-
-
-REGISTRY: dict[str, ModelEntry] = {
-    "digits_mlp": ModelEntry(
-        digits_mlp_split,
-        _inputs("digits_batch", "flat"),
-        logits_vector,
-        accuracy_metric,
-        "ReLU MLP 64-128-64-10 trained on sklearn digits",
-    ),
-    "digits_cnn": ModelEntry(
-        digits_cnn_split,
-        _inputs("digits_batch", "image"),
-        logits_vector,
-        accuracy_metric,
-        "ReLU CNN (3 conv + 1 fc block) trained on sklearn digits",
-    ),
-    "minilm": ModelEntry(
-        minilm_split,
-        _inputs("minilm_batch"),
-        logits_vector,
-        cosine_metric,
-        "all-MiniLM-L6-v2 sentence encoder (BERT, 6 layers)",
-    ),
-    "efficientnet_lite0": ModelEntry(
-        efficientnet_split,
-        _inputs("image_batch"),
-        logits_vector,
-        top1_agreement_metric,
-        "EfficientNet-Lite0 ImageNet classifier",
-    ),
-}
-MODEL_NAMES: tuple[str, ...] = tuple(REGISTRY)
-# The size-study family: loadable by name (``load_model("digits_mlp_w32")``) but not in MODEL_NAMES.
-for _width in DIGITS_MLP_WIDTHS:
-    REGISTRY[f"digits_mlp_w{_width}"] = ModelEntry(
-        functools.partial(digits_mlp_width_split, _width),
-        _inputs("digits_batch", "flat"),
-        logits_vector,
-        accuracy_metric,
-        f"ReLU MLP 64-{_width}-{_width}-10 trained on sklearn digits (size-study family)",
-    )
-
-
-def _entry(name: str) -> ModelEntry:
-    return REGISTRY[require_choice("model", name, tuple(REGISTRY))]
-
-
-@functools.cache
-def _load_cached(name: str, seed: int) -> SplitModel:
-    return _entry(name).loader(seed)
-
-
-def load_model(name: str, seed: int = 0) -> SplitModel:
-    """The zoo model ``name`` (eval mode, offline, deterministic for ``seed``).
-
-    Cached per process: callers that modify a model (pruning) must
-    ``copy.deepcopy`` it first.
-    """
-    return _load_cached(name, int(require_range("seed", seed, 0, integer=True)))
-
-
-def model_inputs(name: str, subset: str, n: int, seed: int = 0) -> Batch:
-    """``n`` inputs of model ``name`` from ``subset`` (``"calibration"`` or ``"heldout"``; disjoint sources)."""
-    entry = _entry(name)
-    require_choice("subset", subset, SUBSETS)
-    return entry.inputs(
-        subset, int(require_range("n", n, 1, integer=True)), int(require_range("seed", seed, 0, integer=True))
-    )
-
-
-def output_vectors(name: str, outputs: Any) -> torch.Tensor:
-    """What output distortion is measured on: ``[batch, dim]`` logits or embeddings."""
-    return _entry(name).output_vector(outputs)
-
-
-def task_metric(
-    name: str, reference_outputs: Any, outputs: Any, labels: torch.Tensor | None = None
-) -> tuple[str, float]:
-    """The task metric of ``outputs`` (e.g. of a pruned model) against the unpruned ``reference_outputs``."""
-    entry = _entry(name)
-    return entry.metric(entry.output_vector(reference_outputs), entry.output_vector(outputs), labels)
-
-
 def upstream_output(name: str, inputs: Any) -> torch.Tensor:
     """The output of the upstream package's own model (a fresh load), to check a split model against."""
     require_choice("model", name, ("minilm", "efficientnet_lite0"))
@@ -770,7 +562,8 @@ class MetaArchitecture:
 def _bert_large_config() -> Any:
     from transformers import BertConfig
 
-    return BertConfig(
+    # transformers' dataclass_transform signature omits the **kwargs that accept attn_implementation at run time
+    return BertConfig(  # type: ignore[call-arg]
         hidden_size=1024,
         num_hidden_layers=24,
         num_attention_heads=16,
@@ -783,13 +576,15 @@ def _bert_large_config() -> Any:
 def _gpt2_xl_config() -> Any:
     from transformers import GPT2Config
 
-    return GPT2Config(n_layer=48, n_embd=1600, n_head=25, attn_implementation="eager")
+    # transformers' dataclass_transform signature omits the **kwargs that accept attn_implementation at run time
+    return GPT2Config(n_layer=48, n_embd=1600, n_head=25, attn_implementation="eager")  # type: ignore[call-arg]
 
 
 def _llama_7b_config() -> Any:
     from transformers import LlamaConfig
 
-    return LlamaConfig(
+    # transformers' dataclass_transform signature omits the **kwargs that accept attn_implementation at run time
+    return LlamaConfig(  # type: ignore[call-arg]
         hidden_size=4096,
         intermediate_size=11008,
         num_hidden_layers=32,
@@ -803,6 +598,7 @@ def _build_bert(config: Any) -> SplitModel:
     from transformers import BertModel
 
     bert = BertModel(config)
+    assert bert.pooler is not None  # BertModel adds the pooler by default
     return bert_split_model("bert_large", bert, PoolerHead(bert.pooler), task="BERT-large encoder (pooler output)")
 
 

@@ -231,9 +231,11 @@ def _side_scales(
     stages = range(model.num_blocks + 2)
     centre = scales.median(stages)  # one centre for both sides: N_d b_d + N_s b_s = N b at every split
     device, server = scales.scale(stages[:on_device], centre), scales.scale(stages[on_device:], centre)
-    if device is None and server is None:
-        raise ParameterError(f"model {model.name!r} has no prunable weights")
-    return (device if device is not None else server), (server if server is not None else device)
+    if device is None:
+        if server is None:
+            raise ParameterError(f"model {model.name!r} has no prunable weights")
+        return server, server
+    return device, (server if server is not None else device)
 
 
 def profile_model(
@@ -344,13 +346,14 @@ def build_profiles(
     """The tidy profile table of ``data/profiles.csv``: one row per (model, split).
 
     Real models are profiled on one calibration sample
-    (:func:`coinfer.models.model_inputs`; text models at their fixed padded
+    (:func:`coinfer.zoo.model_inputs`; text models at their fixed padded
     length ``info["seq_len"]``); meta models on
     :func:`coinfer.models.meta_inputs` at ``meta_seq_len`` tokens. The meta
     models' scale is ``assumed_scale`` or, if ``None``, :func:`assumed_meta_scale`
     of :data:`META_SCALE_REFERENCE`.
     """
-    from coinfer import models as zoo
+    from coinfer import zoo
+    from coinfer.models import build_meta_model, meta_inputs
 
     require_range("meta_seq_len", meta_seq_len, 1, 8192, integer=True)
     frames = []
@@ -362,8 +365,8 @@ def build_profiles(
         if assumed_scale is None:
             assumed_scale = assumed_meta_scale(zoo.load_model(META_SCALE_REFERENCE, seed=seed))
         for name in meta_models:
-            model = zoo.build_meta_model(name, meta_seq_len)
-            batch = zoo.meta_inputs(name, meta_seq_len, 1)
+            model = build_meta_model(name, meta_seq_len)
+            batch = meta_inputs(name, meta_seq_len, 1)
             frames.append(
                 profile_frame(
                     model, batch, seq_len=meta_seq_len, bits_per_element=bits_per_element, assumed_scale=assumed_scale

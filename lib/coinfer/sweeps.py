@@ -188,7 +188,12 @@ def sweep_values(ranges: Mapping[str, Sequence[float]], points: int) -> dict[str
         "bandwidth": "bandwidth",
         "distance": "distance",
     }
-    return {sweep: (keys[sweep], np.geomspace(*ranges[sweep], points)) for sweep in keys if sweep in ranges}
+    values = {}
+    for sweep in keys:
+        if sweep in ranges:
+            low, high = ranges[sweep]
+            values[sweep] = (keys[sweep], np.geomspace(low, high, points))
+    return values
 
 
 def budget_sweeps(
@@ -201,7 +206,8 @@ def budget_sweeps(
         for name in study.models:
             for sweep, (key, values) in sweeps.items():
                 for x in values:
-                    frame, probs = study.compare(name, **{key: float(x)})
+                    setting: dict[str, Any] = {key: float(x)}
+                    frame, probs = study.compare(name, **setting)
                     check_dominance(frame, f"{name} {sweep}={x:.4g}")
                     frame.insert(0, "model", name)
                     frame.insert(1, "sweep", sweep)
@@ -268,7 +274,9 @@ def winning_split(solutions: Sequence[Solution], tie: float = SPLIT_TIE) -> int 
     than ``tie``; among tied intermediate splits the smallest index wins.
     ``None`` when no split is feasible.
     """
-    feasible = [(sol.objective, s) for s, sol in enumerate(solutions) if sol.status == "optimal"]
+    feasible = [
+        (sol.objective, s) for s, sol in enumerate(solutions) if sol.status == "optimal" and sol.objective is not None
+    ]
     if not feasible:
         return None
     best = min(value for value, _ in feasible)
@@ -291,7 +299,8 @@ def split_curves(
                 sols = solve_all(probs, solver)
                 best = winning_split(sols)
                 for s, sol in enumerate(sols):
-                    norm = sol.objective / mean_scale(probs[s]) if sol.status == "optimal" else np.nan
+                    objective = sol.objective if sol.status == "optimal" else None
+                    norm = objective / mean_scale(probs[s]) if objective is not None else np.nan
                     rows.append(
                         {
                             "model": name,
@@ -332,7 +341,7 @@ def winner_map(
     ):
         sols = [next(solutions) for _ in probs]
         last = len(probs) - 1
-        values = [sol.objective if sol.status == "optimal" else np.inf for sol in sols]
+        values = [sol.objective if sol.status == "optimal" and sol.objective is not None else np.inf for sol in sols]
         feasible = [v for v in values if np.isfinite(v)]
         winner = winning_split(sols)
         best = int(np.argmin(values)) if feasible else None
@@ -456,7 +465,11 @@ def single_start_study(study: Study, starts: int, *, progress: bool = True) -> p
                 best = optimise.solve(problem)
                 for start in range(starts):
                     local = optimise.solve_local(problem, n_starts=1, seed=study.seed + start)
-                    found = local.status == "optimal" and best.status == "optimal"
+                    value, optimum = local.objective, best.objective
+                    success, over_optimum = False, np.nan
+                    if local.status == best.status == "optimal" and value is not None and optimum is not None:
+                        success = value <= optimum * (1 + 1e-6) + 1e-300
+                        over_optimum = value / optimum if optimum > 0 else np.nan
                     rows.append(
                         {
                             "model": name,
@@ -465,10 +478,8 @@ def single_start_study(study: Study, starts: int, *, progress: bool = True) -> p
                             "status": local.status,
                             "objective": local.objective,
                             "optimum": best.objective,
-                            "success": bool(found and local.objective <= best.objective * (1 + 1e-6) + 1e-300),
-                            "over_optimum": local.objective / best.objective
-                            if found and best.objective > 0
-                            else np.nan,
+                            "success": bool(success),
+                            "over_optimum": over_optimum,
                         }
                     )
             bar.update()
@@ -491,7 +502,7 @@ def solver_agreement(
     for instance in tqdm(range(instances), desc="solve vs solve_reference", disable=not progress):
         name = study.models[int(rng.integers(len(study.models)))]
         split = int(rng.integers(len(study.rows_of[name])))
-        setting = {
+        setting: dict[str, Any] = {
             "latency_factor": float(np.exp(rng.uniform(np.log(0.05), np.log(20)))),
             "energy_factor": float(np.exp(rng.uniform(np.log(0.05), np.log(20)))),
             "distance": float(rng.uniform(50, 1000)),
@@ -509,7 +520,9 @@ def solver_agreement(
             violations = system.evaluate(problem, fast.decision, rtol=1e-6).violations
             if violations:
                 raise AssertionError(f"instance {instance}: solve returned an infeasible point: {violations}")
-        both = fast.status == slow.status == "optimal"
+        gap = np.nan
+        if fast.status == slow.status == "optimal" and fast.objective is not None and slow.objective is not None:
+            gap = relative_gap(fast.objective, slow.objective, mean_scale(problem))
         rows.append(
             {
                 "instance": instance,
@@ -520,7 +533,7 @@ def solver_agreement(
                 "status_reference": slow.status,
                 "objective_solve": fast.objective,
                 "objective_reference": slow.objective,
-                "relative_gap": (relative_gap(fast.objective, slow.objective, mean_scale(problem)) if both else np.nan),
+                "relative_gap": gap,
             }
         )
     return pd.DataFrame(rows), np.array(times).reshape(-1, 2)

@@ -532,7 +532,7 @@ def random_problem(rng: np.random.Generator) -> Problem:
     if sum(params) == 0:
         params[int(rng.integers(2))] = logu(1e4, 1e8)
     bits = 0.0 if rng.random() < 0.15 else logu(1e3, 1e8)
-    fields = {
+    fields: dict[str, Any] = {
         name: vary(name)
         for name in (
             "f_device_max",

@@ -1,6 +1,6 @@
 """Committed weights of the artifact's own digits models: recipes, training, saving and loading.
 
-The digits MLP and CNN (:mod:`coinfer.models`) are trained by this package, not
+The digits MLP and CNN (:mod:`coinfer.zoo`) are trained by this package, not
 downloaded. Full-batch Adam on one thread is deterministic on one machine, but
 another CPU rounds differently and every downstream number drifts in its last
 digits. So each model is trained once, with the :class:`Recipe` below, and its
@@ -10,7 +10,7 @@ holds the recipe, torch version and held-out accuracy as JSON) and
 ``weights/recipes.json`` (per model: recipe, file, sha256, size, parameter
 count, held-out accuracy, weight statistics, library versions).
 
-The constructors in :mod:`coinfer.models` load these files by default. A call
+The constructors in :mod:`coinfer.zoo` load these files by default. A call
 whose recipe is exactly a committed one (same architecture, widths, epochs,
 learning rate, seed and data split) loads the file; any other call, or
 ``retrain=True``, trains from scratch. A load checks the file's sha256 against

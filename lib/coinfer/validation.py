@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsInt, cast
 
 import yaml
 
@@ -48,7 +48,7 @@ def require_number(name: str, value: Any, *, integer: bool = False) -> float | i
     if integer:
         if not as_float.is_integer():
             raise ParameterError(f"{name}: got {_show(value)}; expected an integer")
-        return int(value)
+        return int(cast(SupportsInt, value))  # the numbers.Real stub has no __int__; int, float, NumPy scalars do
     return as_float + 0.0  # also turns -0.0 into 0.0
 
 

@@ -202,6 +202,7 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
     n_rho = 1 if shared else 2
     bounds = [(0.0, p.rho_max)] * n_rho + [(1e-9, 1.0)] * 3
     best: Solution | None = None
+    best_objective = math.inf
     for _ in range(n_starts):
         x0 = np.array([rng.uniform(lo, hi) for lo, hi in bounds])
         with warnings.catch_warnings():
@@ -220,8 +221,8 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
         x = np.clip(result.x, [b[0] for b in bounds], [b[1] for b in bounds])
         if not evaluate(p, unpack(x), rtol=1e-6).violations:
             sol = _answer(p, unpack(x))
-            if sol.reason is None and (best is None or sol.objective < best.objective):
-                best = sol
+            if sol.reason is None and sol.objective is not None and (best is None or sol.objective < best_objective):
+                best, best_objective = sol, sol.objective
     if best is None:
         return _infeasible(f"local solver (SLSQP, {n_starts} starts, seed {seed}) found no feasible point")
     return best
@@ -248,6 +249,7 @@ def compare_schemes(
         "quantised_4bit": lambda pr: solve_quantised(pr, 4),
     }
     rows = []
+    split: int | None
     for scheme in SCHEMES:
         if scheme == "on_device":
             split, sol = len(problems) - 1, solve(problems[-1])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 from coinfer.optimise.fast import _answer, _decision, _floors, _Model
 from coinfer.optimise.solution import Solution, _infeasible
@@ -17,7 +18,7 @@ from coinfer.system import LN2, Decision, Problem
 
 #: Retries when a conic solver stops at ``optimal_inaccurate`` (ill-conditioned corners, e.g. an upload
 #: that nearly fills both budgets): other CLARABEL settings, then the other solver.
-_RETRIES = {
+_RETRIES: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "CLARABEL": [
         ("CLARABEL", {"static_regularization_enable": False}),
         (
@@ -45,6 +46,8 @@ def solve_reference(problem: Problem, solver: str = "CLARABEL") -> Solution:
         other = _solve_conic(problem, name, options)
         if (
             other.status == "optimal"
+            and other.objective is not None
+            and best.objective is not None
             and not (other.reason and "violation" in other.reason)
             and (other.objective < best.objective or not (other.reason and "inaccurate" in other.reason))
         ):
@@ -81,6 +84,7 @@ def _solve_conic(problem: Problem, solver: str, options: dict | None = None) -> 
     n_rho = 1 if m.shared else sum(free)
     rho_var = cp.Variable(max(n_rho, 1))
     cons = [rho_var >= 0, rho_var <= m.rho_max]
+    rho: list[Any]  # cvxpy expressions (free ratios) and floats (fixed ones)
     if m.shared:
         rho = [rho_var[0], rho_var[0]] if free[0] else list(m.rho_flat)
     else:
@@ -165,15 +169,22 @@ def _solve_conic(problem: Problem, solver: str, options: dict | None = None) -> 
         return _infeasible(f"{solver}: {bad.reason}")
     if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or rho_var.value is None:
         return Solution("solver_error", reason=f"{solver}: status {status}")
-    rho_val = tuple(float(r.value) if isinstance(r, cp.Expression) else float(r) for r in rho)
+    rho_val = tuple(_solved(r) if isinstance(r, cp.Expression) else float(r) for r in rho)
     rho_val = tuple(min(max(v, 0.0), m.rho_max) for v in rho_val)
     f = list(m.fmax)
     for i, t in times.items():
-        tv = float(t.value) * t_r
+        tv = _solved(t) * t_r
         f[i] = min(m.fmax[i], m.work(i, rho_val[i]) / tv) if tv > 0 else m.fmax[i]
     power = 0.0
     if t_tx is not None:
-        u = m.S * LN2 / (m.B * (t_min + max(float(t_tx.value), 0.0) * t_r))
+        u = m.S * LN2 / (m.B * (t_min + max(_solved(t_tx), 0.0) * t_r))
         power = min(m.pmax, m.C * math.expm1(min(u, m.u_max)))
     note = None if status == cp.OPTIMAL else f"{solver}: {status}"
     return _answer(p, Decision(rho_val[0], rho_val[1], power, f[0], f[1]), note)
+
+
+def _solved(expression: Any) -> float:
+    """The value of a cvxpy expression of a problem solved to (inaccurate) optimality (never ``None`` then)."""
+    value = expression.value
+    assert value is not None, "a solved problem has a value for every expression"
+    return float(value)

@@ -35,7 +35,9 @@ class Solution:
         """The decision, or ``None`` when infeasible."""
         if self.status != "optimal":
             return None
-        return Decision(self.rho_device, self.rho_server, self.power, self.f_device, self.f_server)
+        rho_d, rho_s, power, f_d, f_s = self.rho_device, self.rho_server, self.power, self.f_device, self.f_server
+        assert rho_d is not None and rho_s is not None and power is not None and f_d is not None and f_s is not None
+        return Decision(rho_d, rho_s, power, f_d, f_s)
 
 
 def _infeasible(reason: str) -> Solution:

@@ -17,6 +17,6 @@ def select_split(
     solutions = [solver(pr) for pr in problems]
     best, best_value = None, math.inf
     for s, sol in enumerate(solutions):
-        if sol.status == "optimal" and sol.objective < best_value:
+        if sol.status == "optimal" and sol.objective is not None and sol.objective < best_value:
             best, best_value = s, sol.objective
     return best, solutions

@@ -1,0 +1,241 @@
+"""The offline model zoo: the registry of pipeline models and their committed-weight loaders (SPEC 6).
+
+The zoo (:data:`MODEL_NAMES`, real pretrained or trained weights, all offline)
+sits above :mod:`coinfer.models` (split models, architectures, metrics),
+:mod:`coinfer.inputs` (calibration and held-out sets) and
+:mod:`coinfer.trained` (the committed digits weights), so none of those
+imports back into it.
+
+How to add a model
+------------------
+A model is one :class:`ModelEntry` in :data:`REGISTRY`: a ``loader(seed)``
+returning a :class:`~coinfer.models.SplitModel` (stem, blocks, head), an input
+provider ``(subset, n, seed) -> Batch`` for the disjoint ``"calibration"`` and
+``"heldout"`` subsets, an ``output_vector`` function (what output distortion is
+measured on) and a task ``metric``. Everything downstream (pruning, bounds,
+profiles, optimisation) then works through :func:`load_model`,
+:func:`model_inputs`, :func:`output_vectors` and :func:`task_metric`. Example
+for any local Hugging Face BERT-like checkpoint directory (``config.json``,
+weights and tokenizer files), embedded by mean pooling and fed the same
+documentation sentences as MiniLM::
+
+    from coinfer import inputs, models, zoo
+
+    CHECKPOINT = "checkpoints/my-bert"  # a local directory, nothing is downloaded
+
+    def my_bert(seed: int) -> models.SplitModel:
+        return models.bert_split_model("my_bert", models.load_hf_bert(CHECKPOINT))
+
+    def my_bert_inputs(subset: str, n: int, seed: int) -> models.Batch:
+        return inputs.text_batch(models.load_tokenizer(CHECKPOINT), inputs.sentences(subset, n, seed))
+
+    zoo.REGISTRY["my_bert"] = zoo.ModelEntry(
+        my_bert, my_bert_inputs, models.logits_vector, models.cosine_metric, "my BERT encoder")
+    model = zoo.load_model("my_bert")
+
+Registered at run time like this, the model works with every function above;
+to make it part of the pipeline (:data:`MODEL_NAMES`, which the notebooks
+iterate), add the entry to the ``REGISTRY`` literal in this module instead.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from coinfer import inputs, trained
+from coinfer.models import (
+    DIGITS_DATA_SEED,
+    DIGITS_MLP_WIDTHS,
+    SUBSETS,
+    Batch,
+    DigitsData,
+    SplitModel,
+    _with_counts,
+    accuracy_metric,
+    cosine_metric,
+    efficientnet_split,
+    load_digits_data,
+    logits_vector,
+    minilm_split,
+    top1_agreement_metric,
+)
+from coinfer.validation import require_choice, require_range
+
+
+# --------------------------------------------------------------------------- digits models
+def digits_mlp(
+    seed: int = 0,
+    hidden: tuple[int, ...] = (128, 64),
+    epochs: int = 300,
+    data: DigitsData | None = None,
+    retrain: bool = False,
+) -> tuple[nn.Sequential, DigitsData]:
+    """A ReLU MLP on digits: ``Linear, ReLU, ..., Linear``, committed weights or trained deterministically.
+
+    A plain ``nn.Sequential`` so the exact bound of SPEC section 3 applies
+    layer by layer. Returns the model (eval mode) and its data; ``data``
+    defaults to the split drawn with ``seed`` (the zoo passes the fixed split
+    of seed 0 so held-out samples never depend on the model seed). When the
+    arguments are exactly a committed recipe (the defaults with seed 0, or a
+    width of the size-study family) the committed weights are loaded
+    (:mod:`coinfer.trained`); any other argument, or ``retrain=True``, trains.
+    """
+    data = load_digits_data(seed) if data is None else data
+    return trained.digits_network("mlp", hidden, epochs=epochs, seed=seed, data=data, retrain=retrain), data
+
+
+def _mlp_split_model(name: str, net: nn.Sequential) -> SplitModel:
+    layers = list(net)
+    blocks: list[nn.Module] = [nn.Sequential(layers[i], layers[i + 1]) for i in range(0, len(layers) - 1, 2)]
+    return _with_counts(
+        SplitModel(name, nn.Identity(), blocks, [f"fc{i + 1}" for i in range(len(blocks))], layers[-1]),
+        task="digits classification (10 classes)",
+        input_shape=(64,),
+    )
+
+
+def digits_mlp_split(seed: int = 0, retrain: bool = False) -> SplitModel:
+    """:func:`digits_mlp` as a split model: blocks = ``Linear+ReLU`` pairs, head = the last ``Linear``.
+
+    Committed weights for seed 0 unless ``retrain`` (:mod:`coinfer.trained`).
+    """
+    net, _ = digits_mlp(seed, data=load_digits_data(DIGITS_DATA_SEED), retrain=retrain)
+    return _mlp_split_model("digits_mlp", net)
+
+
+def digits_mlp_width_split(width: int, seed: int = 0, retrain: bool = False) -> SplitModel:
+    """The size-study MLP ``64-width-width-10`` (the depth of ``digits_mlp``) as a split model.
+
+    Registered as ``digits_mlp_w<width>`` for the widths in :data:`DIGITS_MLP_WIDTHS`
+    (committed weights for seed 0 unless ``retrain``); any other width trains.
+    """
+    require_range("width", width, 1, integer=True)
+    net, _ = digits_mlp(seed, hidden=(width, width), data=load_digits_data(DIGITS_DATA_SEED), retrain=retrain)
+    return _mlp_split_model(f"digits_mlp_w{width}", net)
+
+
+def digits_cnn_split(seed: int = 0, epochs: int = 150, retrain: bool = False) -> SplitModel:
+    """A small ReLU CNN on the 8x8 digits (channels first), trained deterministically on the training split.
+
+    Pooling early keeps training to a few seconds on one core (about 98 % test accuracy).
+    Committed weights for seed 0 and 150 epochs unless ``retrain`` (:mod:`coinfer.trained`).
+    """
+    data = load_digits_data(DIGITS_DATA_SEED)
+    net = trained.digits_network("cnn", (8, 16, 16, 64), epochs=epochs, seed=seed, data=data, retrain=retrain)
+    *blocks, head = list(net)
+    return _with_counts(
+        SplitModel("digits_cnn", nn.Identity(), blocks, ["conv1", "conv2", "conv3", "fc1"], head),
+        task="digits classification (10 classes)",
+        input_shape=(1, 8, 8),
+    )
+
+
+# --------------------------------------------------------------------------- registry
+@dataclass(frozen=True)
+class ModelEntry:
+    """Everything the pipeline needs to know about one zoo model."""
+
+    #: ``seed -> SplitModel`` (eval mode, offline).
+    loader: Callable[[int], SplitModel]
+    #: ``(subset, n, seed) -> Batch`` with subset ``"calibration"`` or ``"heldout"``.
+    inputs: Callable[[str, int, int], Batch]
+    #: model outputs -> ``[batch, dim]`` on which output distortion is measured.
+    output_vector: Callable[[Any], torch.Tensor]
+    #: ``(reference_vectors, vectors, labels) -> (metric name, value)``.
+    metric: Callable[[torch.Tensor, torch.Tensor, Any], tuple[str, float]]
+    description: str = ""
+
+
+def _inputs(function_name: str, *args: Any) -> Callable[[str, int, int], Batch]:
+    def provide(subset: str, n: int, seed: int) -> Batch:
+        return getattr(inputs, function_name)(*args, subset=subset, n=n, seed=seed)
+
+    return provide
+
+
+REGISTRY: dict[str, ModelEntry] = {
+    "digits_mlp": ModelEntry(
+        digits_mlp_split,
+        _inputs("digits_batch", "flat"),
+        logits_vector,
+        accuracy_metric,
+        "ReLU MLP 64-128-64-10 trained on sklearn digits",
+    ),
+    "digits_cnn": ModelEntry(
+        digits_cnn_split,
+        _inputs("digits_batch", "image"),
+        logits_vector,
+        accuracy_metric,
+        "ReLU CNN (3 conv + 1 fc block) trained on sklearn digits",
+    ),
+    "minilm": ModelEntry(
+        minilm_split,
+        _inputs("minilm_batch"),
+        logits_vector,
+        cosine_metric,
+        "all-MiniLM-L6-v2 sentence encoder (BERT, 6 layers)",
+    ),
+    "efficientnet_lite0": ModelEntry(
+        efficientnet_split,
+        _inputs("image_batch"),
+        logits_vector,
+        top1_agreement_metric,
+        "EfficientNet-Lite0 ImageNet classifier",
+    ),
+}
+MODEL_NAMES: tuple[str, ...] = tuple(REGISTRY)
+# The size-study family: loadable by name (``load_model("digits_mlp_w32")``) but not in MODEL_NAMES.
+for _width in DIGITS_MLP_WIDTHS:
+    REGISTRY[f"digits_mlp_w{_width}"] = ModelEntry(
+        functools.partial(digits_mlp_width_split, _width),
+        _inputs("digits_batch", "flat"),
+        logits_vector,
+        accuracy_metric,
+        f"ReLU MLP 64-{_width}-{_width}-10 trained on sklearn digits (size-study family)",
+    )
+
+
+def _entry(name: str) -> ModelEntry:
+    return REGISTRY[require_choice("model", name, tuple(REGISTRY))]
+
+
+@functools.cache
+def _load_cached(name: str, seed: int) -> SplitModel:
+    return _entry(name).loader(seed)
+
+
+def load_model(name: str, seed: int = 0) -> SplitModel:
+    """The zoo model ``name`` (eval mode, offline, deterministic for ``seed``).
+
+    Cached per process: callers that modify a model (pruning) must
+    ``copy.deepcopy`` it first.
+    """
+    return _load_cached(name, int(require_range("seed", seed, 0, integer=True)))
+
+
+def model_inputs(name: str, subset: str, n: int, seed: int = 0) -> Batch:
+    """``n`` inputs of model ``name`` from ``subset`` (``"calibration"`` or ``"heldout"``; disjoint sources)."""
+    entry = _entry(name)
+    require_choice("subset", subset, SUBSETS)
+    return entry.inputs(
+        subset, int(require_range("n", n, 1, integer=True)), int(require_range("seed", seed, 0, integer=True))
+    )
+
+
+def output_vectors(name: str, outputs: Any) -> torch.Tensor:
+    """What output distortion is measured on: ``[batch, dim]`` logits or embeddings."""
+    return _entry(name).output_vector(outputs)
+
+
+def task_metric(
+    name: str, reference_outputs: Any, outputs: Any, labels: torch.Tensor | None = None
+) -> tuple[str, float]:
+    """The task metric of ``outputs`` (e.g. of a pruned model) against the unpruned ``reference_outputs``."""
+    entry = _entry(name)
+    return entry.metric(entry.output_vector(reference_outputs), entry.output_vector(outputs), labels)
