@@ -43,7 +43,7 @@ from coinfer.validation import ParameterError, require_known
 
 OUTPUT_SUBDIRS = ("data", "figures")
 MANIFEST_NAME = "MANIFEST.sha256"
-STAGING_NAME = ".coinfer-staging"
+STAGING_NAME = paths.STAGING_NAME
 
 
 class NotebookFailed(RuntimeError):
