@@ -68,6 +68,9 @@ def test_conflicting_inputs_name_both():
     assert line.startswith("channel_gain: ") and "fading_gain" in line
     (line,) = lines_of({**WORKLOAD, "noise_psd": 4e-21, "noise_psd_dbm_hz": -174})
     assert line.startswith("noise_psd: ") and "noise_psd_dbm_hz" in line
+    # the values of conflicting inputs are still checked, each on its own line
+    lines = lines_of({**WORKLOAD, "channel_gain": 1e-10, "fading_gain": 0, "noise_psd": 4e-21, "noise_psd_dbm_hz": "x"})
+    assert [line.split(":")[0] for line in lines] == ["channel_gain", "fading_gain", "noise_psd", "noise_psd_dbm_hz"]
     with pytest.raises(ParameterError, match="channel_gain.*distance"):
         make_problem(**WORKLOAD, distance=400.0, channel_gain=1e-10)
 

@@ -190,19 +190,20 @@ def _converted_inputs(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str
     names = Problem.fields()
     values = {name: data[name] for name in names if name in data}
     errors: list[str] = []
-    if "channel_gain" in data and ("distance" in data or "fading_gain" in data):
+    conflict = "channel_gain" in data and ("distance" in data or "fading_gain" in data)
+    if conflict:
         given = " and ".join(repr(n) for n in ("distance", "fading_gain") if n in data)
         errors.append(
             f"channel_gain: given together with {given}; give channel_gain, or distance (with fading_gain), not both"
         )
-    elif "distance" in data or "fading_gain" in data:
+    if "distance" in data or "fading_gain" in data:
         distance = _attempt(
             errors, _check_magnitude, "distance", data.get("distance", INPUT_FIELDS["distance"]), low_open=True
         )
         fading = _attempt(
             errors, _check_magnitude, "fading_gain", data.get("fading_gain", INPUT_FIELDS["fading_gain"]), low_open=True
         )
-        if distance is not None and fading is not None:
+        if distance is not None and fading is not None and not conflict:
             gain = channel_gain(distance, fading)
             if TINY <= gain <= HUGE:
                 values["channel_gain"] = gain
@@ -215,10 +216,10 @@ def _converted_inputs(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str
         errors.append(
             "noise_psd: given together with 'noise_psd_dbm_hz'; give noise_psd (W/Hz) or noise_psd_dbm_hz, not both"
         )
-    elif "noise_psd_dbm_hz" in data:
+    if "noise_psd_dbm_hz" in data:
         # [-570, 630] dBm/Hz is [1e-60, 1e60] W/Hz, the magnitudes allowed for noise_psd.
         dbm = _attempt(errors, require_range, "noise_psd_dbm_hz", data["noise_psd_dbm_hz"], -570.0, 630.0)
-        if dbm is not None:
+        if dbm is not None and "noise_psd" not in data:
             values["noise_psd"] = min(max(noise_psd_from_dbm(float(dbm)), TINY), HUGE)
     return values, errors
 
