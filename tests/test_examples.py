@@ -84,3 +84,16 @@ def test_example_comments_state_units_and_omitted_defaults(name):
                           "sparse_overhead_device sparse_overhead_server")  # fmt: skip
     missing = [f for f in omitted if f not in prose]
     assert missing == [], f"{name}: omitted fields not named in the comment: {missing}"
+
+
+def test_readme_shows_the_real_answer_of_the_minilm_example(capsys):
+    from coinfer.cli import main
+
+    readme = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Writing a problem file") :]
+    shown = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
+    assert main(["solve", str(EXAMPLES / "minilm_middle_split.yaml")]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert set(shown) == set(answer) and shown["status"] == answer["status"]
+    for key in ("objective", "latency", "energy"):
+        assert shown[key] == pytest.approx(answer[key], rel=1e-6), key

@@ -167,3 +167,16 @@ def test_free_variables_follow_the_canonical_rules():
     assert free_variables(problem.replace(flops_device=0.0, params_device=0.0)) == ["rho_device", "f_device"]
     assert free_variables(problem.replace(flops_device=0.0, params_device=0.0, shared_ratio=True)) == ["f_device"]
     assert free_variables(problem.replace(feature_bits=0.0)) == ["power"]
+
+
+def test_readme_table_is_the_field_table():
+    from coinfer import paths
+    from coinfer.system import field_table_markdown
+
+    readme = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Writing a problem file") :]
+    section = section[: section.index("\n## ")] if "\n## " in section else section
+    assert field_table_markdown() in section, "README table differs from system.field_table_markdown()"
+    for name, _, default, _ in field_table():
+        assert f"| `{name}` |" in section and default in section
+    assert "python -m coinfer solve examples/minilm_middle_split.yaml" in section
