@@ -561,7 +561,12 @@ def readings(energy_scope: str, distortion_model: str) -> dict[str, dict[str, An
             "distortion_model": "magnitude" if distortion_model == "rd_bound" else "rd_bound"
         },
         "server energy per FLOP equal to the device's": {"psi_server": equal_energy_per_flop_psi_server()},
+        "8-bit split features": {FEATURE_BITS: 8},
     }
+
+
+#: Reading key that changes the profile (bits per sent feature element), not a Problem field.
+FEATURE_BITS = "feature_bits_per_element"
 
 
 def robustness_tables(
@@ -586,8 +591,10 @@ def robustness_tables(
     for reading, overrides in readings(
         base.get("energy_scope", "system"), base.get("distortion_model", "rd_bound")
     ).items():
+        overrides = dict(overrides)
+        bits = overrides.pop(FEATURE_BITS, None)
         variant = Study(
-            study.profile,
+            study.profile if bits is None else profiles.with_feature_bits(study.profile, bits),
             study.models,
             study.latency_factor,
             study.energy_factor,
