@@ -23,6 +23,7 @@ and ``E_ref``, the least energy of any unpruned split.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ import pandas as pd
 
 from coinfer import optimise, profiles, system
 from coinfer.optimise import Solution
+from coinfer.parallel import parallel_map
 from coinfer.progress import tqdm
 from coinfer.validation import ParameterError
 
@@ -196,33 +198,39 @@ def sweep_values(ranges: Mapping[str, Sequence[float]], points: int) -> dict[str
     return values
 
 
+def sweep_point(study: Study, point: tuple[str, str, str, float]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Every scheme at one sweep point ``(model, sweep, setting key, x)``, and the proposed design's record."""
+    name, sweep, key, x = point
+    setting: dict[str, Any] = {key: x}
+    frame, probs = study.compare(name, **setting)
+    check_dominance(frame, f"{name} {sweep}={x:.4g}")
+    frame.insert(0, "model", name)
+    frame.insert(1, "sweep", sweep)
+    frame.insert(2, "x", x)
+    frame.insert(3, "latency_budget", probs[0].latency_budget)
+    frame.insert(4, "energy_budget", probs[0].energy_budget)
+    best = frame[frame["scheme"] == "proposed"].iloc[0]
+    record = {"model": name, "sweep": sweep, "x": x, "status": best["status"], "split": best["split"]}
+    if best["status"] == "optimal":
+        record.update(decision_record(probs[int(best["split"])], best))
+    return frame, record
+
+
 def budget_sweeps(
-    study: Study, sweeps: Mapping[str, tuple[str, np.ndarray]], *, progress: bool = True
+    study: Study, sweeps: Mapping[str, tuple[str, np.ndarray]], *, progress: bool = True, **parallel: Any
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every scheme at every sweep point (``opt_budget_sweep``) and the proposed decisions (``opt_decisions``)."""
-    frames, decisions = [], []
-    total = len(study.models) * sum(len(values) for _, values in sweeps.values())
-    with tqdm(total=total, desc="budget sweeps", disable=not progress) as bar:
-        for name in study.models:
-            for sweep, (key, values) in sweeps.items():
-                for x in values:
-                    setting: dict[str, Any] = {key: float(x)}
-                    frame, probs = study.compare(name, **setting)
-                    check_dominance(frame, f"{name} {sweep}={x:.4g}")
-                    frame.insert(0, "model", name)
-                    frame.insert(1, "sweep", sweep)
-                    frame.insert(2, "x", float(x))
-                    frame.insert(3, "latency_budget", probs[0].latency_budget)
-                    frame.insert(4, "energy_budget", probs[0].energy_budget)
-                    frames.append(frame)
-                    best = frame[frame["scheme"] == "proposed"].iloc[0]
-                    record = {"model": name, "sweep": sweep, "x": float(x), "status": best["status"]}
-                    record["split"] = best["split"]
-                    if best["status"] == "optimal":
-                        record.update(decision_record(probs[int(best["split"])], best))
-                    decisions.append(record)
-                    bar.update()
-    return pd.concat(frames, ignore_index=True), pd.DataFrame(decisions)
+    """Every scheme at every sweep point (``opt_budget_sweep``) and the proposed decisions (``opt_decisions``).
+
+    The points run through :func:`coinfer.parallel.parallel_map` (``parallel``:
+    ``workers``, ``scheduler_address``).
+    """
+    points = [
+        (name, sweep, key, float(x)) for name in study.models for sweep, (key, values) in sweeps.items() for x in values
+    ]
+    results = parallel_map(
+        functools.partial(sweep_point, study), points, desc="budget sweeps", progress=progress, **parallel
+    )
+    return pd.concat([frame for frame, _ in results], ignore_index=True), pd.DataFrame([r for _, r in results])
 
 
 def c3_summary(sweep_table: pd.DataFrame) -> pd.DataFrame:
