@@ -31,10 +31,12 @@ Every layer and every ``(variant, ratio)`` is timed in the same rounds, in a
 seeded random order within each round (interleaved), on one torch thread,
 after a warm-up; a sample is the mean of ``inner`` back-to-back calls, with
 ``inner`` chosen so that the dense unpruned call takes about ``target_s``.
-Reported are medians with 95 % order-statistic intervals, the speed-up
-against the same layer's dense kernel at ``rho = 0`` (ratio of medians; its
-interval from the order statistics of the per-round paired ratios), the ideal
-speed-up ``1 / (1 - rho)`` and the efficiency ``speed-up / ideal``.
+Each sample of a point is preceded by a sample of the dense layer at ``rho =
+0``: the speed-up is the median of these paired ratios (both calls ran under
+the same background load, which on a shared CPU comes in bursts longer than
+a round), with its 95 % order-statistic interval. Reported are also the
+point's median time with its interval, the ideal speed-up ``1 / (1 - rho)``
+and the efficiency ``speed-up / ideal``.
 
 :func:`fit_sparse_model` fits, per model, ``T(rho) = A (1 - rho) / e + t0``
 to the CSR timings summed over the model's timed layers, ``A`` being their
@@ -189,7 +191,7 @@ def layer_case(model: str, layer: str, module: nn.Module, inputs: torch.Tensor) 
         return LayerCase(model, layer, "linear", weight, bias, inputs[:1].contiguous(), inputs)
     if not isinstance(module, nn.Conv2d):
         raise TypeError(f"module: got {type(module).__name__}; allowed Linear or Conv2d")
-    pad = getattr(module, "static_padding", None)
+    pad: Any = getattr(module, "static_padding", None)
     if pad is not None:
         inputs = pad(inputs)
     groups = int(module.groups)
@@ -211,14 +213,16 @@ def layer_case(model: str, layer: str, module: nn.Module, inputs: torch.Tensor) 
 
 
 def named_module(model: Any, name: str) -> nn.Module:
-    """The module of a :class:`~coinfer.models.SplitModel` named like its prunable weights (``block07._expand_conv``)."""
+    """The module of a :class:`~coinfer.models.SplitModel` named like its weights (``block07._expand_conv``)."""
     names = ["stem", *model.block_names, "head"]
     stage_name, _, rest = name.partition(".")
     stage = model.stages()[names.index(stage_name)]
     return stage.get_submodule(rest) if rest else stage
 
 
-def model_cases(model_name: str, layers: Sequence[str] | None = None, n_inputs: int = 8, seed: int = 0) -> list[LayerCase]:
+def model_cases(
+    model_name: str, layers: Sequence[str] | None = None, n_inputs: int = 8, seed: int = 0
+) -> list[LayerCase]:
     """The timed layers of a zoo model with their real calibration activations (model.md section 2.3)."""
     from coinfer import models
 
@@ -286,7 +290,7 @@ def csr_weight(case: LayerCase, weight: torch.Tensor) -> torch.Tensor:
     flat = weight.reshape(channels, taps)
     rows, cols = torch.nonzero(flat, as_tuple=True)
     indices = torch.stack([rows, rows * taps + cols])
-    coo = torch.sparse_coo_tensor(indices, flat[rows, cols], (channels, channels * taps))
+    coo = torch.sparse_coo_tensor(indices, flat[rows, cols], (channels, channels * taps), check_invariants=True)
     return coo.coalesce().to_sparse_csr()
 
 
@@ -400,17 +404,19 @@ class _Point:
     params_kept: int
     distortion: float
     samples: list[float]
+    #: dense-at-0 time over this point's time, the dense call timed right before it (same load)
+    paired: list[float]
 
 
 def _points(case: LayerCase, ratios: Sequence[float]) -> list[_Point]:
     """Every ``(variant, ratio)`` of a layer as a timed closure with its kept parameters and distortion."""
     reference = dense_forward(case, case.weight, case.x_batch)
     points: list[_Point] = []
+    x = case.x
     for ratio in ratios:
         pruned = magnitude_prune(case.weight, ratio)
         kept = int(torch.count_nonzero(pruned))
         distortion = relative_l1(dense_forward(case, pruned, case.x_batch), reference)
-        x = case.x
 
         def dense_call(pruned: torch.Tensor = pruned) -> Any:
             return dense_forward(case, pruned, x)
@@ -429,9 +435,9 @@ def _points(case: LayerCase, ratios: Sequence[float]) -> list[_Point]:
         s_kept = len(rows) * case.weight[0].numel()
         s_distortion = relative_l1(structured_output(case, ratio, case.x_batch), reference)
         points += [
-            _Point("dense", float(ratio), dense_call, kept, distortion, []),
-            _Point("csr", float(ratio), csr_call, kept, distortion, []),
-            _Point("structured", float(ratio), structured_call, s_kept, s_distortion, []),
+            _Point("dense", float(ratio), dense_call, kept, distortion, [], []),
+            _Point("csr", float(ratio), csr_call, kept, distortion, [], []),
+            _Point("structured", float(ratio), structured_call, s_kept, s_distortion, [], []),
         ]
     return points
 
@@ -451,7 +457,9 @@ def time_layer(
     seed: int = 0,
     machine: str | None = None,
 ) -> pd.DataFrame:
-    """Time every variant at every ratio of one layer, interleaved (model.md section 2.3); columns :data:`TIMING_COLUMNS`.
+    """Time every variant at every ratio of one layer, interleaved (model.md section 2.3).
+
+    Columns :data:`TIMING_COLUMNS`.
 
     Call inside :func:`coinfer.threads.single_thread` (as :func:`time_layers` does).
     """
@@ -473,19 +481,19 @@ def time_layer(
         try:
             for _ in range(repeats):
                 for index in rng.permutation(len(points)):
-                    points[index].samples.append(_time_once(points[index].call, inner))
+                    reference = _time_once(base.call, inner)
+                    sample = _time_once(points[index].call, inner)
+                    points[index].samples.append(sample)
+                    points[index].paired.append(reference / sample)
         finally:
             if enabled:
                 gc.enable()
-    base_samples = np.asarray(base.samples)
-    base_median = float(np.median(base_samples))
     flops = case.flops_dense
     machine = machine_description() if machine is None else machine
     rows = []
     for point in points:
         median, low, high = median_interval(point.samples)
-        _, s_low, s_high = median_interval(base_samples / np.asarray(point.samples))
-        speedup = base_median / median
+        speedup, s_low, s_high = median_interval(point.paired)
         ideal = 1.0 / (1.0 - point.ratio)
         rows.append(
             {
@@ -545,15 +553,15 @@ def _dense_reference(table: pd.DataFrame) -> pd.Series:
 
 
 def measured_crossovers(table: pd.DataFrame) -> pd.DataFrame:
-    """Per layer: the smallest measured ratio from which CSR is faster than dense at every larger measured ratio.
+    """Per layer: the smallest measured ratio from which CSR is faster (paired speed-up) than dense at every larger one.
 
     ``inf`` when CSR is not faster at the largest measured ratio. Columns model, layer, crossover_measured.
     """
     rows = []
     for (model, layer), group in table.groupby(["model", "layer"], sort=False):
-        times = group.pivot_table(index="ratio", columns="variant", values="median_s").sort_index()
-        faster = (times["csr"] < times["dense"]).to_numpy()
-        ratios = times.index.to_numpy(dtype=float)
+        speedups = group.pivot_table(index="ratio", columns="variant", values="speedup").sort_index()
+        faster = (speedups["csr"] > speedups["dense"]).to_numpy()
+        ratios = speedups.index.to_numpy(dtype=float)
         crossover = math.inf
         for i in range(len(ratios) - 1, -1, -1):
             if not faster[i]:
@@ -568,10 +576,16 @@ ALL_LAYERS = "all"
 
 
 def _fit_rows(group: pd.DataFrame, dense0: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """``(1 - rho, T / A)`` per ratio: CSR times summed over the group's layers over their summed dense time at 0."""
-    summed = group.groupby("ratio")["median_s"].sum()
-    counts = group.groupby("ratio")["layer"].nunique()
+    """``(1 - rho, T / A)`` per ratio over the group's layers.
+
+    ``A = sum a_l`` (dense medians at 0) and ``T = sum a_l / speedup_l`` (the
+    paired speed-ups, robust to bursts of background load).
+    """
     layers = group["layer"].unique()
+    a = dense0.loc[list(zip(group["model"], group["layer"], strict=True))].to_numpy(dtype=float)
+    times = pd.Series(a / group["speedup"].to_numpy(dtype=float), index=group.index)
+    summed = times.groupby(group["ratio"]).sum()
+    counts = group.groupby("ratio")["layer"].nunique()
     if (counts != len(layers)).any():
         raise ValueError("table: every layer of a fit needs a CSR time at every ratio")
     total_dense = float(sum(dense0.loc[(group["model"].iloc[0], layer)] for layer in layers))
