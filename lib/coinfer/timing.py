@@ -184,8 +184,10 @@ def layer_case(model: str, layer: str, module: nn.Module, inputs: torch.Tensor) 
 
     A module with a ``static_padding`` (EfficientNet's same-padding convolutions) has it applied here.
     """
-    weight = module.weight.detach().clone()
-    bias = None if module.bias is None else module.bias.detach().clone()
+    raw_weight: torch.Tensor = module.weight  # type: ignore[assignment]
+    raw_bias: torch.Tensor | None = module.bias  # type: ignore[assignment]
+    weight = raw_weight.detach().clone()
+    bias = None if raw_bias is None else raw_bias.detach().clone()
     inputs = inputs.detach()
     if isinstance(module, nn.Linear):
         return LayerCase(model, layer, "linear", weight, bias, inputs[:1].contiguous(), inputs)
