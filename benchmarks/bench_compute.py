@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     wide["dist_magnitude"] = distortion["csr"]
     wide["dist_structured"] = distortion["structured"]
     with pd.option_context("display.width", 200, "display.max_rows", 1000, "display.float_format", "{:.3g}".format):
-        print("speed-up vs the dense layer at ratio 0 (ratio of medians); relative l1 output distortion")
+        print("speed-up vs the dense layer at ratio 0 (median of paired ratios); relative l1 output distortion")
         print(wide[["dense", "csr", "structured", "ideal", "dist_magnitude", "dist_structured"]].to_string())
         print("\nsparse execution fits: T(rho)/A = (1 - rho)/e + F0_per_flop")
         print(fits.drop(columns=["machine"]).to_string(index=False))
