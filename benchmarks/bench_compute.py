@@ -3,7 +3,7 @@
 Usage (from the project root, environment active)::
 
     python benchmarks/bench_compute.py [--models minilm efficientnet_lite0 digits_cnn]
-        [--ratios 0 0.5 0.7 0.8 0.9 0.95 0.99] [--repeats 60] [--target-ms 1] [--out data/]
+        [--ratios 0 0.5 0.7 0.8 0.9 0.95 0.99] [--repeats 60] [--target-ms 1] [--out lib/coinfer/measurements/]
 
 Times the layers of :data:`coinfer.timing.LAYERS` on ONE torch thread, all
 variants and ratios of a layer interleaved in seeded random order, prints
@@ -26,7 +26,8 @@ from pathlib import Path
 import pandas as pd
 
 from coinfer import timing
-from coinfer.paths import CSV_FLOAT_FORMAT, PROJECT_ROOT, atomic_path
+from coinfer.paths import CSV_FLOAT_FORMAT, atomic_path
+from coinfer.timing import MEASUREMENTS_DIR
 
 
 def _write(frame: pd.DataFrame, target: Path) -> None:
@@ -40,7 +41,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ratios", nargs="+", type=float, default=list(timing.DEFAULT_RATIOS))
     parser.add_argument("--repeats", type=int, default=60, help="interleaved rounds per layer (default: 60)")
     parser.add_argument("--target-ms", type=float, default=1.0, help="length of one sample, ms (default: 1)")
-    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "data", help="output folder (default: data/)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=MEASUREMENTS_DIR,
+        help="output folder (default: lib/coinfer/measurements/, the committed measurements)",
+    )
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
 

@@ -71,7 +71,7 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import paths, profiles, system
+from coinfer import paths, profiles, system, timing
 
 pd.set_option("display.width", 160, "display.max_columns", 20)
 
@@ -182,6 +182,26 @@ coinfer.figures.show("profile_costs_meta")
 # (device compute, uplink, server compute) and in total (black). Which split is fastest
 # and which spends least energy differ, which is the trade-off notebook 06 optimises
 # under budgets (claim C4).
+
+# %% [markdown]
+# ## Does pruning pay on this CPU? Measured sparse execution
+#
+# The system model assumes pruning a fraction $\rho$ removes $\rho$ of the compute
+# (`compute_model: ideal`). `benchmarks/bench_compute.py` timed real layers of MiniLM,
+# EfficientNet-Lite0 and the digits CNN at pruning ratios from 0 to 0.99 with dense
+# kernels on zeroed weights, PyTorch's CSR kernels and structured pruning (whole rows or
+# channels removed), one thread, interleaved repeats; it fitted the `sparse` execution
+# model $W = ((1-\rho) F / e + G + F_0) / c$ to the CSR timings. Those timings are
+# measurements of one machine, committed in `lib/coinfer/measurements/` like the trained
+# weights; this notebook copies them into `data/` and draws them. Notebook 06 uses the
+# fits as the reading "measured sparse kernels (this CPU)" (model.md section 2.3).
+
+# %%
+compute_timings, compute_fits = timing.load_measurements()
+paths.write_csv(compute_timings, "compute_timings.csv")
+paths.write_csv(compute_fits, "compute_fits.csv")
+display(compute_fits[compute_fits["layer"] == "all"][["model", "e", "F0_per_flop", "crossover_ratio", "machine"]])
+coinfer.figures.show("compute_speedups")
 
 # %% [markdown]
 # ## What the profiles say

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coinfer import optimise, profiles, system
+from coinfer import optimise, profiles, system, timing
 from coinfer.optimise import Solution
 from coinfer.parallel import parallel_map
 from coinfer.progress import tqdm
@@ -56,6 +56,9 @@ class Study:
     rho_fixed: float = 0.5
     local_starts: int = 3
     seed: int = 0
+    #: Measured sparse-kernel fits (``coinfer.timing``): when given, every split runs the ``sparse``
+    #: execution model with its model's fitted constants; the reference budgets stay the ideal ones.
+    sparse_fits: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         missing = sorted(set(self.models) - set(self.profile["model"]))
@@ -74,12 +77,23 @@ class Study:
     ) -> list[system.Problem]:
         """The splits 0..L of ``name`` with budgets relative to its references (model.md section 7 otherwise)."""
         t_ref, e_ref = self.reference[name]
-        return system.problems_for_splits(
+        problems = system.problems_for_splits(
             self.rows_of[name],
             latency_budget=(self.latency_factor if latency_factor is None else latency_factor) * t_ref,
             energy_budget=(self.energy_factor if energy_factor is None else energy_factor) * e_ref,
             **{**self.base, **overrides},
         )
+        if self.sparse_fits is None:
+            return problems
+        fit = timing.FIT_FOR_MODEL.get(name, name)
+        return [
+            p.replace(
+                **timing.sparse_constants(
+                    self.sparse_fits, fit, flops_device=p.flops_device, flops_server=p.flops_server
+                )
+            )
+            for p in problems
+        ]
 
     def budgets(self) -> pd.DataFrame:
         """Reference and default budgets per model."""
@@ -570,11 +584,14 @@ def readings(energy_scope: str, distortion_model: str) -> dict[str, dict[str, An
         },
         "server energy per FLOP equal to the device's": {"psi_server": equal_energy_per_flop_psi_server()},
         "8-bit split features": {FEATURE_BITS: 8},
+        "measured sparse kernels (this CPU)": {MEASURED_SPARSE: True},
     }
 
 
 #: Reading key that changes the profile (bits per sent feature element), not a Problem field.
 FEATURE_BITS = "feature_bits_per_element"
+#: Reading key: run every split with the measured sparse execution model (``coinfer.timing``).
+MEASURED_SPARSE = "measured_sparse_execution"
 
 
 def robustness_tables(
@@ -601,6 +618,7 @@ def robustness_tables(
     ).items():
         overrides = dict(overrides)
         bits = overrides.pop(FEATURE_BITS, None)
+        sparse = timing.load_measurements()[1] if overrides.pop(MEASURED_SPARSE, False) else None
         variant = Study(
             study.profile if bits is None else profiles.with_feature_bits(study.profile, bits),
             study.models,
@@ -610,6 +628,7 @@ def robustness_tables(
             study.rho_fixed,
             local_starts,
             study.seed,
+            sparse,
         )
         table, _ = budget_sweeps(variant, sweeps, progress=progress)
         table.insert(0, "reading", reading)

@@ -46,11 +46,13 @@ reported as ``F0_per_flop = t0 / A``, a fraction of the dense FLOPs
 :func:`sparse_constants` turns a fit into the Problem overrides of
 ``compute_model = "sparse"``.
 
-The tables ``data/compute_timings.csv`` and ``data/compute_fits.csv`` are
-MEASUREMENTS of the machine named in their ``machine`` column, written by
-``benchmarks/bench_compute.py`` and committed; ``./run_all.sh`` does not
-regenerate them (timings are not reproducible bit for bit, and a rerun on
-other hardware would silently change the ``sparse`` reading).
+The tables ``compute_timings.csv`` and ``compute_fits.csv`` in
+``lib/coinfer/measurements/`` are MEASUREMENTS of the machine named in their
+``machine`` column, written by ``benchmarks/bench_compute.py`` and committed
+as inputs, like the trained weights: ``./run_all.sh`` does not regenerate
+them (timings are not reproducible bit for bit, and a rerun on other hardware
+would silently change the ``sparse`` reading). Notebook 05 copies them into
+``data/`` beside the profiles and draws them (:func:`load_measurements`).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -226,9 +229,9 @@ def model_cases(
     model_name: str, layers: Sequence[str] | None = None, n_inputs: int = 8, seed: int = 0
 ) -> list[LayerCase]:
     """The timed layers of a zoo model with their real calibration activations (model.md section 2.3)."""
-    from coinfer import models
+    from coinfer import zoo
 
-    entry = models.REGISTRY[model_name]
+    entry = zoo.REGISTRY[model_name]
     model = entry.loader(0)
     batch = entry.inputs("calibration", n_inputs, seed)
     wanted = tuple(layers) if layers is not None else LAYERS[model_name]
@@ -657,6 +660,27 @@ def fit_sparse_model(table: pd.DataFrame) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=list(FIT_COLUMNS))
+
+
+#: Where the committed measurements live (package data).
+MEASUREMENTS_DIR = Path(__file__).resolve().parent / "measurements"
+#: Which fitted model's kernels stand in for each optimised model (the meta decoder runs transformer kernels).
+FIT_FOR_MODEL = {
+    "minilm": "minilm",
+    "llama_7b": "minilm",
+    "bert_large": "minilm",
+    "gpt2_xl": "minilm",
+    "efficientnet_lite0": "efficientnet_lite0",
+    "digits_cnn": "digits_cnn",
+}
+
+
+def load_measurements() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The committed ``(compute_timings, compute_fits)`` tables."""
+    return (
+        pd.read_csv(MEASUREMENTS_DIR / "compute_timings.csv"),
+        pd.read_csv(MEASUREMENTS_DIR / "compute_fits.csv"),
+    )
 
 
 def sparse_constants(fits: pd.DataFrame, model: str, *, flops_device: float, flops_server: float) -> dict[str, Any]:

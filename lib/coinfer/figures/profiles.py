@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -30,7 +31,7 @@ def side_colour(side: str) -> Any:
 
 
 PROFILE_PANELS = [
-    ("dense FLOPs [FLOP]", [("flops_device", "device"), ("flops_server", "server")]),
+    ("prunable FLOPs [FLOP]", [("flops_device", "device"), ("flops_server", "server")]),
     ("prunable parameters [count]", [("params_device", "device"), ("params_server", "server")]),
     ("feature sent [bit]", [("feature_bits", "uplink")]),
 ]
@@ -107,3 +108,61 @@ def _register_profiles(group: str) -> None:
 
 for _group in ("real", "meta"):
     _register_profiles(_group)
+
+
+#: Line styles of the execution variants in the compute figure.
+VARIANT_STYLES = {
+    "dense": ("dense kernel, zeros computed", 0),
+    "csr": ("sparse CSR kernel", 3),
+    "structured": ("structured: fewer rows/channels", 2),
+}
+
+
+@register(
+    "compute_speedups",
+    data=("compute_timings.csv", "compute_fits.csv"),
+    notebook=NOTEBOOK,
+    claim="C3",
+    description="measured speed-up of pruned layers on this CPU against the ideal 1/(1 - rho) (model.md section 2.3)",
+)
+def compute_speedups(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
+    """Speed-up against rho per model: ideal, dense, CSR (with the fitted sparse model) and structured pruning."""
+    timings, fits = tables["compute_timings.csv"], tables["compute_fits.csv"]
+    names = list(dict.fromkeys(timings["model"]))
+    fig, axes = new_figure(1, max(len(names), 1), width=3.2, height=2.8)
+    for ax, name in zip(axes[0], names, strict=False):
+        rows = timings[timings["model"] == name]
+        ratios = np.array(sorted(rows["ratio"].unique()))
+        ax.plot(ratios, 1.0 / (1.0 - ratios), color="k", linewidth=1.4, label="ideal 1/(1 - rho)")
+        for variant, (label, colour) in VARIANT_STYLES.items():
+            part = rows[rows["variant"] == variant]
+            if part.empty:
+                continue
+            mean = part.groupby("ratio")["speedup"].median()
+            low = part.groupby("ratio")["speedup_ci_low"].median()
+            high = part.groupby("ratio")["speedup_ci_high"].median()
+            ax.plot(mean.index, mean.to_numpy(), marker="o", markersize=3, color=palette_colour(colour), label=label)
+            ax.fill_between(mean.index, low.to_numpy(), high.to_numpy(), color=palette_colour(colour), alpha=0.2)
+        fit = fits[(fits["model"] == name) & (fits["layer"] == "all")]
+        if len(fit):
+            e, overhead = float(fit["e"].iloc[0]), float(fit["F0_per_flop"].iloc[0])
+            grid = np.linspace(0.0, ratios.max(), 100)
+            ax.plot(
+                grid,
+                1.0 / ((1.0 - grid) / e + overhead),
+                linestyle="--",
+                color=palette_colour(3),
+                label="fitted sparse model",
+            )
+            ax.text(0.03, 0.97, f"e = {e:.2f}, F0 = {overhead:.2f} F", transform=ax.transAxes, va="top", fontsize=8)
+        ax.axhline(1.0, color="0.6", linewidth=0.8)
+        ax.set_yscale("log")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel(r"pruning ratio $\rho$")
+        ax.set_ylabel("speed-up over dense at rho = 0" if ax is axes[0][0] else "")
+    handles = {h.get_label(): h for ax in axes.flat for h in ax.get_lines() if not h.get_label().startswith("_")}
+    fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=8)
+    fig.suptitle(
+        "Does pruning pay on this CPU? Median speed-up of the timed layers (bands: 95 % intervals)", fontsize=10
+    )
+    return fig
