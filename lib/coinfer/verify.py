@@ -260,6 +260,22 @@ TOLERANCES: dict[str, Rule] = {
         SOLVER,
         {"relative_gap": Tolerance(0.0, 1e-8)},  # a gap of 1e-12 vs 1e-15 is the same agreement
     ),
+    "opt_robustness_sweep.csv": Rule(
+        _OPT_SLSQP_REASON,
+        SOLVER,
+        rows=_SLSQP_ROWS,
+        skip={"split": "split chosen by the optimiser (ties between splits are legitimate)"},
+    ),
+    "opt_robustness_splits.csv": Rule(
+        _OPT_REASON,
+        SOLVER,
+        skip={"best": "argmin over splits; ties are legitimate (objective compared)"},
+    ),
+    "opt_single_starts.csv": Rule(
+        "single SLSQP runs from seeded random starts (scipy's iterations may round differently)", LOCAL_SOLVER
+    ),
+    "compute_timings.csv": Rule("a copy of the committed measurements (lib/coinfer/measurements)", EXACT),
+    "compute_fits.csv": Rule("a copy of the committed measurements (lib/coinfer/measurements)", EXACT),
     "opt_c3_summary.csv": Rule("counts and ratios of solver objectives", SOLVER),
     "opt_c4_summary.csv": Rule("counts and ratios of solver objectives", SOLVER),
     "opt_fading_summary.csv": Rule("means of solver objectives", SOLVER),
