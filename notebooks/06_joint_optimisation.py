@@ -61,6 +61,8 @@
 
 # %% tags=["parameters"]
 seed = 0  # seed of the fading draws, the random instances and the local solver's starts
+workers = -1  # parallel workers for the sweeps: -1 every core, 1 in this process
+scheduler_address = ""  # "tcp://host:8786" runs the sweeps on that Dask cluster (joblib's Dask backend)
 models = ["minilm", "llama_7b", "efficientnet_lite0", "digits_cnn"]  # models of data/profiles.csv to optimise
 latency_factor = 1.0  # default latency budget T0 as a multiple of T_ref
 energy_factor = 1.0  # default energy budget E0 as a multiple of E_ref
@@ -96,7 +98,7 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import optimise, paths, sweeps, system
+from coinfer import optimise, parallel, paths, sweeps, system
 
 pd.set_option("display.width", 180, "display.max_columns", 24)
 
@@ -110,6 +112,8 @@ study = sweeps.Study(
     local_starts,
     seed,
 )
+run_on = {"workers": workers, "scheduler_address": scheduler_address}
+print("sweeps run on", parallel.describe(workers, scheduler_address))
 ranges = {
     "latency_budget": latency_factor_range,
     "energy_budget": energy_factor_range,
@@ -128,7 +132,7 @@ display(study.budgets())
 # relative, for the SLSQP benchmark's constraint tolerance).
 
 # %%
-sweep_table, decisions = sweeps.budget_sweeps(study, sweeps.sweep_values(ranges, sweep_points))
+sweep_table, decisions = sweeps.budget_sweeps(study, sweeps.sweep_values(ranges, sweep_points), **run_on)
 paths.write_csv(sweep_table, "opt_budget_sweep.csv")
 paths.write_csv(decisions, "opt_decisions.csv")
 feasible_share = sweep_table.groupby(["model", "scheme"], sort=False)["status"].apply(lambda s: (s == "optimal").mean())
@@ -225,7 +229,7 @@ display(c4)
 
 # %%
 fading = system.rayleigh_fading(np.random.default_rng(seed), fading_draws)
-fading_table = sweeps.fading_monte_carlo(study, fading, starts=fading_local_starts)
+fading_table = sweeps.fading_monte_carlo(study, fading, starts=fading_local_starts, **run_on)
 paths.write_csv(fading_table, "opt_fading.csv")
 fading_summary = sweeps.fading_summary(fading_table)
 paths.write_csv(fading_summary, "opt_fading_summary.csv")
@@ -265,7 +269,7 @@ assert not (agreement["relative_gap"] >= 1e-3).any(), "fast and reference solver
 # others end (infeasible ends count as failures).
 
 # %%
-starts_table = sweeps.single_start_study(study, single_starts)
+starts_table = sweeps.single_start_study(study, single_starts, **run_on)
 paths.write_csv(starts_table, "opt_single_starts.csv")
 starts_summary = starts_table.groupby("model", sort=False).agg(
     runs=("success", "size"),
@@ -288,7 +292,7 @@ display(starts_summary)
 
 # %%
 robust_sweep, robust_splits = sweeps.robustness_tables(
-    study, sweeps.sweep_values(ranges, robustness_sweep_points), split_bandwidths, split_latency_factors
+    study, sweeps.sweep_values(ranges, robustness_sweep_points), split_bandwidths, split_latency_factors, **run_on
 )
 paths.write_csv(robust_sweep, "opt_robustness_sweep.csv")
 paths.write_csv(robust_splits, "opt_robustness_splits.csv")

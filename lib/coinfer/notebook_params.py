@@ -105,6 +105,8 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "fading_local_starts": Spec("int", 1, 100),
         "robustness_sweep_points": Spec("int", 2, 200),
         "single_starts": Spec("int", 1, 1000),
+        "workers": Spec("int", -1, 1024),
+        "scheduler_address": Spec("str"),
     },
     "07_figures": {
         "skip_missing": Spec("bool"),

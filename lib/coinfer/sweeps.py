@@ -437,19 +437,25 @@ FADING_COLUMNS = [
 ]
 
 
-def fading_monte_carlo(study: Study, fading: np.ndarray, *, starts: int, progress: bool = True) -> pd.DataFrame:
+def fading_draw(study: Study, starts: int, task: tuple[str, int, float]) -> pd.DataFrame:
+    """Every scheme of one model under one Rayleigh draw ``(model, draw, |h|^2)``."""
+    name, draw, h2 = task
+    frame, _ = study.compare(name, starts=starts, fading=h2)
+    check_dominance(frame, f"{name} fading draw {draw}")
+    frame.insert(0, "model", name)
+    frame.insert(1, "draw", draw)
+    frame.insert(2, "fading", h2)
+    return frame
+
+
+def fading_monte_carlo(
+    study: Study, fading: np.ndarray, *, starts: int, progress: bool = True, **parallel: Any
+) -> pd.DataFrame:
     """Every scheme under each Rayleigh draw ``|h|^2`` at the default budgets and distance (``opt_fading``)."""
-    frames = []
-    with tqdm(total=len(study.models) * len(fading), desc="fading", disable=not progress) as bar:
-        for name in study.models:
-            for draw, h2 in enumerate(fading):
-                frame, _ = study.compare(name, starts=starts, fading=float(h2))
-                check_dominance(frame, f"{name} fading draw {draw}")
-                frame.insert(0, "model", name)
-                frame.insert(1, "draw", draw)
-                frame.insert(2, "fading", float(h2))
-                frames.append(frame)
-                bar.update()
+    tasks = [(name, draw, float(h2)) for name in study.models for draw, h2 in enumerate(fading)]
+    frames = parallel_map(
+        functools.partial(fading_draw, study, starts), tasks, desc="fading", progress=progress, **parallel
+    )
     return pd.concat(frames, ignore_index=True)[FADING_COLUMNS]
 
 
@@ -472,7 +478,33 @@ def fading_summary(fading_table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def single_start_study(study: Study, starts: int, *, progress: bool = True) -> pd.DataFrame:
+def single_starts_at(study: Study, starts: int, task: tuple[str, int]) -> list[dict[str, Any]]:
+    """The rows of :func:`single_start_study` for one ``(model, split)``."""
+    name, split = task
+    problem = study.problems(name)[split]
+    best = optimise.solve(problem)
+    rows = []
+    for start in range(starts):
+        local = optimise.solve_local(problem, n_starts=1, seed=study.seed + start)
+        found = local.status == "optimal" and best.status == "optimal"
+        local_value = local.objective if local.objective is not None else np.nan
+        best_value = best.objective if best.objective is not None else np.nan
+        rows.append(
+            {
+                "model": name,
+                "split": split,
+                "start": start,
+                "status": local.status,
+                "objective": local.objective,
+                "optimum": best.objective,
+                "success": bool(found and local_value <= best_value * (1 + 1e-6) + 1e-300),
+                "over_optimum": local_value / best_value if found and best_value > 0 else np.nan,
+            }
+        )
+    return rows
+
+
+def single_start_study(study: Study, starts: int, *, progress: bool = True, **parallel: Any) -> pd.DataFrame:
     """The local non-convex solver from single random starts, at every split at the default budgets.
 
     One row per (model, split, start): the start's status and objective and
@@ -480,32 +512,11 @@ def single_start_study(study: Study, starts: int, *, progress: bool = True) -> p
     optimum within ``1e-6`` relative. Shows what the convex reformulation
     removes: how often one SLSQP run from a random point ends elsewhere.
     """
-    rows = []
-    with tqdm(total=len(study.models), desc="single starts", disable=not progress) as bar:
-        for name in study.models:
-            for split, problem in enumerate(study.problems(name)):
-                best = optimise.solve(problem)
-                for start in range(starts):
-                    local = optimise.solve_local(problem, n_starts=1, seed=study.seed + start)
-                    value, optimum = local.objective, best.objective
-                    success, over_optimum = False, np.nan
-                    if local.status == best.status == "optimal" and value is not None and optimum is not None:
-                        success = value <= optimum * (1 + 1e-6) + 1e-300
-                        over_optimum = value / optimum if optimum > 0 else np.nan
-                    rows.append(
-                        {
-                            "model": name,
-                            "split": split,
-                            "start": start,
-                            "status": local.status,
-                            "objective": local.objective,
-                            "optimum": best.objective,
-                            "success": bool(success),
-                            "over_optimum": over_optimum,
-                        }
-                    )
-            bar.update()
-    return pd.DataFrame(rows)
+    tasks = [(name, split) for name in study.models for split in range(len(study.rows_of[name]))]
+    results = parallel_map(
+        functools.partial(single_starts_at, study, starts), tasks, desc="single starts", progress=progress, **parallel
+    )
+    return pd.DataFrame([row for rows in results for row in rows])
 
 
 def relative_gap(value: float, reference: float, scale: float) -> float:
@@ -602,6 +613,7 @@ def robustness_tables(
     *,
     local_starts: int = 1,
     progress: bool = True,
+    **parallel: Any,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The C3 sweep table and the C4 split curves under each reading of :func:`readings`.
 
@@ -630,7 +642,7 @@ def robustness_tables(
             study.seed,
             sparse,
         )
-        table, _ = budget_sweeps(variant, sweeps, progress=progress)
+        table, _ = budget_sweeps(variant, sweeps, progress=progress, **parallel)
         table.insert(0, "reading", reading)
         sweep_frames.append(table)
         curves = split_curves(variant, split_bandwidths, split_latency_factors)
