@@ -1,9 +1,9 @@
-"""Benchmark the fast solver against the cvxpy reference (SPEC 5).
+"""Benchmark the fast solver against the cvxpy reference (model.md section 5).
 
 One run times :func:`coinfer.optimise.solve` and
 :func:`coinfer.optimise.solve_reference` on the same seeded random instances
 (:func:`coinfer.system.random_problem`: workloads and budgets around the
-SPEC 7 defaults, including infeasible ones), prints the median time of each,
+model.md section 7 defaults, including infeasible ones), prints the median time of each,
 their ratio, the largest objective gaps and any status mismatch, and times a
 split-selection sweep over ``--splits`` splits.
 

@@ -13,11 +13,11 @@
 #
 # Claim **C1** of the paper: the output distortion of a pruned model is upper-bounded by
 # its parameter distortion (a theorem), and in experiments the parameter distortion is a
-# reliable bound. This notebook states the theorem as reconstructed in SPEC section 3,
+# reliable bound. This notebook states the theorem as reconstructed in model.md section 3,
 # sketches its proof, and checks it numerically, many thousands of times, on random
 # networks and on a trained classifier.
 #
-# **Theorem (SPEC 3).** Let $h_l = \sigma_l(W_l h_{l-1} + b_l)$, $h_0 = x$, $l = 1..L$, with
+# **Theorem (model.md section 3).** Let $h_l = \sigma_l(W_l h_{l-1} + b_l)$, $h_0 = x$, $l = 1..L$, with
 # activations $\sigma_l$ that are 1-Lipschitz in $\ell_1$ elementwise (ReLU, ReLU6, tanh,
 # identity), and let $\hat W_l$ be modified weights with the same biases. Then
 #

@@ -13,7 +13,7 @@
 #
 # Claim **C2** of the paper: rate-distortion theory gives a lower bound on the parameter
 # distortion of a pruned model as a function of the pruning ratio, under a Laplace model of
-# the weights. This notebook derives the bound as reconstructed in SPEC section 4, checks
+# the weights. This notebook derives the bound as reconstructed in model.md section 4, checks
 # the closed forms against Monte Carlo, and confronts them with the real weights of a
 # trained network.
 #
@@ -45,7 +45,7 @@
 # For small $\rho$, $D_{mag} \approx b\rho^2/2$ falls below the flat floor $b 2^{-q}$, so the
 # "bound" $D_{mag} \ge D_{LB}$ must fail near $\rho = 0$: magnitude pruning alone keeps the
 # surviving weights at full precision, which the $q$-bit rate does not pay for. Where
-# exactly is one of the things measured below (SPEC says $\rho \approx 0.005$ for $q = 16$,
+# exactly is one of the things measured below (model.md section 4.4 expects $\rho \approx 0.005$ for $q = 16$,
 # $\approx 0.1$ for $q = 8$, never for $q = 32$).
 
 # %% tags=["parameters"]
@@ -78,7 +78,7 @@ rho = rd.rho_grid(rho_points)
 # ## The closed forms
 #
 # Everything scales with $b$, so the curves are drawn for $b = 1$ (distortion in units of
-# $b$). The assertions check the shape claims of SPEC 4 on the grid: endpoints, the flat
+# $b$). The assertions check the shape claims of model.md section 4 on the grid: endpoints, the flat
 # part, monotonicity and convexity (second differences of the linear part of the grid).
 
 # %%
@@ -125,7 +125,7 @@ print("closed forms: endpoints, flat part, monotone and convex on the grid")
 # $[0, \rho^*)$.
 
 # %%
-spec_claim = {8: "about 0.1", 16: "about 0.005", 32: "never fails"}
+expected = {8: "about 0.1", 16: "about 0.005", 32: "never fails"}
 crossover_rows = []
 fine = np.linspace(0.0, 1.0, 1_000_001)
 for q in bits:
@@ -140,7 +140,7 @@ for q in bits:
             "q": q,
             "rho_crossover": rho_star,
             "rho_crossover_approx": float(np.sqrt(2.0 ** (1 - q))),
-            "spec_claim": spec_claim.get(q, ""),
+            "expected": expected.get(q, ""),
         }
     )
 crossover_laplace = pd.DataFrame(crossover_rows)
@@ -194,7 +194,7 @@ assert abs(fit_l.scale / laplace_b - 1) < 5 / np.sqrt(mc_weights) and fit_l.logl
 # at float32 or uniformly quantised to $q$ bits over the layer's largest kept magnitude
 # (`coinfer.pruning`, $2^q$ levels). The empirical distortion per weight is compared with
 # $D_{mag}$ and $D_{LB}$ at the fitted $b$ (per layer, and pooled for the whole model, as
-# SPEC 5 uses it). Unquantised float32 weights are compared with the $q = 32$ bound.
+# model.md section 5 uses it). Unquantised float32 weights are compared with the $q = 32$ bound.
 
 # %%
 with threads.single_thread():  # tiny matrices: one thread is ~7x faster than two on a shared CPU
@@ -279,7 +279,7 @@ coinfer.figures.show("rate_distortion")
 
 # %%
 for row in crossover_laplace.itertuples():
-    print(f"Laplace model, q = {row.q}: D_mag >= D_LB for rho >= {row.rho_crossover:.4g} (SPEC: {row.spec_claim})")
+    print(f"Laplace model, q = {row.q}: D_mag >= D_LB for rho >= {row.rho_crossover:.4g} (expected: {row.expected})")
 digits_all = crossover[(crossover.source == "digits_mlp") & (crossover.layer == "all")]
 for row in digits_all.itertuples():
     kind = f"{row.q}-bit quantised" if row.quantised else "float32 (vs q = 32)"
@@ -298,7 +298,7 @@ print(
 # * **The closed forms are right.** $D_{mag}$ matches magnitude pruning of synthetic Laplace
 #   weights within its sampling error at every ratio, and both $D_{LB}$ and $D_{mag}$ are
 #   monotone and convex with the stated endpoints.
-# * **The crossover claims of SPEC 4 hold for $q = 8$ and $q = 16$** ($\rho^* \approx 0.097$
+# * **The crossover claims of model.md section 4 hold for $q = 8$ and $q = 16$** ($\rho^* \approx 0.097$
 #   and $0.0056$). **For $q = 32$ the bound does fail, but only for $\rho < 2.2\cdot10^{-5}$**
 #   (including $\rho = 0$, where $D_{mag} = 0 < b\,2^{-32}$): "never" is true on any grid
 #   coarser than that, not literally.

@@ -9,19 +9,19 @@
 # ---
 
 # %% [markdown]
-# # 03 Are pretrained weights Laplacian? (claim C2's premise, SPEC section 4)
+# # 03 Are pretrained weights Laplacian? (claim C2's premise, model.md section 4)
 #
 # The rate-distortion lower bound of claim C2 models the weights of a
 # (sub-)model as i.i.d. Laplace, $p(w) = \frac{1}{2b} e^{-|w - \mu| / b}$, with
 # maximum-likelihood estimates $\hat\mu = \operatorname{median}(w)$ and
 # $\hat b = \frac{1}{n}\sum_i |w_i - \hat\mu|$. The paper reports this for
 # ResNet-152, BERT, BART and GPT-3. Here we test it on the real pretrained
-# weights of our zoo (SPEC 6): MiniLM-L6 (BERT architecture), EfficientNet-Lite0,
+# weights of our zoo (model.md section 6): MiniLM-L6 (BERT architecture), EfficientNet-Lite0,
 # and the two small digits networks, for
 #
 # * the whole model (all prunable weights pooled),
 # * the device and server sub-models at a few split points (what the optimiser
-#   of SPEC 5 uses: one scale $b_d$, $b_s$ per side),
+#   of model.md section 5 uses: one scale $b_d$, $b_s$ per side),
 # * every prunable layer on its own.
 #
 # Against each Laplace fit we put the Gaussian MLE ($\hat\mu$ = mean,
@@ -246,7 +246,7 @@ coinfer.figures.show("weight_fits_layers")
 #   not Laplace-like anywhere (0 of 3 and 0 of 5 layers).
 #
 # So the premise holds for the pooled weights of the pretrained models, which
-# is what SPEC 4's $b$ (one per side) uses, but it is not a per-layer property:
+# is what model.md section 4's $b$ (one per side) uses, but it is not a per-layer property:
 # most layers and most weights are closer to Gaussian. Notebook 04 shows the
 # consequence: magnitude pruning of the real weights costs 5-35 % more
 # distortion than the Laplace formula $D_\text{mag}$ predicts.

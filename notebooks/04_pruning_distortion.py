@@ -11,10 +11,10 @@
 # %% [markdown]
 # # 04 Pruning real models: output distortion, parameter distortion and their bounds (C1, C2)
 #
-# Every model of the zoo (SPEC 6) is magnitude-pruned (unstructured, one
+# Every model of the zoo (model.md section 6) is magnitude-pruned (unstructured, one
 # global threshold over the part's prunable weights) at ratios
 # $\rho \in [0, 0.99]$, separately for the **device part** and the **server
-# part** at a few split points and for the **whole model** (SPEC 2). For each
+# part** at a few split points and for the **whole model** (model.md section 2). For each
 # (part, $\rho$) we record
 #
 # * the parameter distortion $\|W - \hat W\|_1$ (entrywise, and per weight),
@@ -26,9 +26,9 @@
 # * the predictions $D_\text{LB}(\rho; q) = b\,2^{-R(\rho)}$ with
 #   $R(\rho) = \min(h_2(\rho) + (1-\rho) q, q)$ and
 #   $D_\text{mag}(\rho) = b(\rho + (1-\rho)\ln(1-\rho))$ from the part's
-#   fitted Laplace scale $b$ (SPEC 4).
+#   fitted Laplace scale $b$ (model.md section 4).
 #
-# **C1 (SPEC 3).** On the digits MLP (a ReLU `nn.Sequential`) the exact bound
+# **C1 (model.md section 3).** On the digits MLP (a ReLU `nn.Sequential`) the exact bound
 #
 # $$\|f(x; W) - f(x; \hat W)\|_1 \le
 #   \sum_l \Big(\prod_{k>l} \|W_k\|_{1\to1}\Big) \|W_l - \hat W_l\|_{1\to1}\, \|h_{l-1}(x)\|_1$$
@@ -55,7 +55,7 @@
 # The paper reports the parameter distortion as a reliable bound for large
 # ratios (above about 0.5-0.7).
 #
-# **C2 (SPEC 4).** The measured per-weight distortion of magnitude pruning,
+# **C2 (model.md section 4).** The measured per-weight distortion of magnitude pruning,
 # alone (float32 weights, so $q = 32$ in the bound) and with the kept weights
 # uniformly quantised to $q$ bits (per-layer range), against $D_\text{LB}$ for
 # the same $q$ and against $D_\text{mag}$. Under the Laplace model magnitude
@@ -186,7 +186,7 @@ check = summary.merge(curves[curves["quantisation"] == "none"], on=["model", "pa
 np.testing.assert_allclose(check["param_per_weight"], check["measured"], rtol=1e-12)
 
 # %% [markdown]
-# ## C1 on the digits MLP: the exact bound of SPEC 3
+# ## C1 on the digits MLP: the exact bound of model.md section 3
 
 # %%
 if exact:
@@ -195,7 +195,7 @@ if exact:
     violations = int(exact["violations_operator"].sum() + exact["violations_entrywise"].sum())
     checks = int(exact["n_inputs"].sum())
     print(f"digits_mlp: {checks} (input, part, ratio) checks, {violations} violations of the exact bound")
-    assert violations == 0, "the SPEC 3 bound was violated: a bug"
+    assert violations == 0, "the model.md section 3 bound was violated: a bug"
     display(
         exact[exact["part"] == "all"][
             [

@@ -11,12 +11,12 @@
 # %% [markdown]
 # # 05 System profiles: what each split point costs
 #
-# The joint optimisation of claims **C3** and **C4** (SPEC section 5) needs, for every
+# The joint optimisation of claims **C3** and **C4** (model.md section 5) needs, for every
 # split point $s \in \{0, \dots, L\}$ of a model, the workload of the co-inference system
-# of SPEC section 2: dense FLOPs on the device and on the server ($F_d, F_s$), prunable
+# of model.md section 2: dense FLOPs on the device and on the server ($F_d, F_s$), prunable
 # parameters on each side ($N_d, N_s$), the bits sent over the uplink ($S$) and the
-# Laplace scale of each side's weights ($b_d, b_s$, SPEC 4). This notebook measures them
-# (SPEC 6) and writes `data/profiles.csv`, which notebook 06 reads and never recomputes.
+# Laplace scale of each side's weights ($b_d, b_s$, model.md section 4). This notebook measures them
+# (model.md section 6) and writes `data/profiles.csv`, which notebook 06 reads and never recomputes.
 #
 # * FLOPs come from `torch.utils.flop_counter.FlopCounterMode` on **one** input sample,
 #   each stage counted once: matrix products, convolutions and attention are counted,
@@ -43,7 +43,7 @@
 #
 # To show the trade-off each split makes before any optimisation, every split is also
 # costed at full resources without pruning ($\rho = 0$, $f = f_{\max}$, $p = P_{\max}$,
-# SPEC 7 defaults):
+# model.md section 7 defaults):
 #
 # $$t_d = \frac{F_d}{c_d f_{d,\max}}, \quad
 #   t_{tx} = \frac{S}{B \log_2\!\left(1 + \frac{P_{\max} g}{N_0 B}\right)}, \quad
@@ -140,7 +140,7 @@ coinfer.figures.show("profiles_meta")
 # %% [markdown]
 # ## What each split costs at full resources (no pruning)
 #
-# SPEC 7 defaults: device 2 GHz x 32 FLOP/cycle, server 10 GHz x 128 FLOP/cycle,
+# model.md section 7 defaults: device 2 GHz x 32 FLOP/cycle, server 10 GHz x 128 FLOP/cycle,
 # 5 MHz uplink at 0.2 W over the stated distance (3GPP-style path loss, no fading).
 # The server is 20 times faster per inference, but it spends about 60 times more
 # energy per FLOP at full frequency ($\eta_s \psi_s f_{s,\max}^2 / c_s$ against

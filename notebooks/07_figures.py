@@ -12,7 +12,7 @@
 # # 07 Every figure, and the claims report
 #
 # This notebook recomputes **nothing**. It redraws every figure of the artifact from the
-# tidy tables in `data/` alone and states, per claim of SPEC section 1, what the data say.
+# tidy tables in `data/` alone and states, per claim of model.md section 1, what the data say.
 #
 # * **One plotting library.** Each figure is one function of `coinfer.figures`
 #   that takes the tables exactly as written to `data/` and the notebook's recorded
@@ -83,7 +83,7 @@ assert cited <= set(registry.figure), f"claims cite unregistered figures: {sorte
 # %% [markdown]
 # ## C1: output distortion is bounded by parameter distortion
 #
-# *Theorem (SPEC 3) and its use as a practical bound.* The first figure plots, for random
+# *Theorem (model.md section 3) and its use as a practical bound.* The first figure plots, for random
 # networks and for the trained digits MLP, the output distortion divided by each form of
 # the bound: every curve below 1 means not one of the checks violated the theorem; the
 # distance below 1 is how loose it is. The second puts the raw parameter distortion next
@@ -97,7 +97,7 @@ coinfer.figures.display_claim("C1", claims)
 # %% [markdown]
 # ## C2: a rate-distortion lower bound; are weights Laplacian?
 #
-# The rate-distortion bound $D_{LB}(\rho) = b\,2^{-R(\rho)}$ (SPEC 4) is a theorem for
+# The rate-distortion bound $D_{LB}(\rho) = b\,2^{-R(\rho)}$ (model.md section 4) is a theorem for
 # Laplace weights only. The figures show the closed forms against Monte Carlo and against
 # real weights, then whether the pretrained weights are Laplace-like at all (histograms
 # with both fitted densities, and per-layer log-likelihood and KS comparisons), and the

@@ -1,4 +1,4 @@
-"""SPEC 3: output distortion bounded by parameter distortion (coinfer.bounds)."""
+"""model.md section 3: output distortion bounded by parameter distortion (coinfer.bounds)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``python -m coinfer solve``: JSON answers, exit codes, one-line errors (SPEC 8)."""
+"""``python -m coinfer solve``: JSON answers, exit codes, one-line errors (model.md section 8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Joint optimisation (SPEC 5): fast solver vs the cvxpy reference, a dense grid, edge cases, benchmarks."""
+"""Joint optimisation (model.md section 5): fast solver vs the cvxpy reference, a dense grid, edge cases, benchmarks."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_fast_matches_reference_on_random_instances():
 
 
 def grid_best(problem, n_rho=21, n_res=12) -> float:
-    """Best objective over a dense grid in the ORIGINAL variables (independent NumPy model of SPEC 2)."""
+    """Best objective over a dense grid in the ORIGINAL variables (independent NumPy model of model.md section 2)."""
     p = problem
     rho = np.linspace(0, p.rho_max, n_rho)
     frac = np.linspace(1 / n_res, 1, n_res)

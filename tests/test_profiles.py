@@ -1,4 +1,4 @@
-"""Per-split profiles (SPEC 6): FLOPs, parameters per side, feature bits, scales."""
+"""Per-split profiles (model.md section 6): FLOPs, parameters per side, feature bits, scales."""
 
 from __future__ import annotations
 
@@ -166,7 +166,7 @@ def test_zoo_meta_model_profiles_without_weights():
     total = frame["flops_device"] + frame["flops_server"]
     params = frame["params_device"] + frame["params_server"]
     assert total.nunique() == 1 and params.nunique() == 1
-    # Every prunable matrix multiplies each token once: at least 2 N FLOPs per token (SPEC 6 sanity).
+    # Every prunable matrix multiplies each token once: at least 2 N FLOPs per token (model.md section 6 sanity).
     assert total.iloc[0] >= 2 * params.iloc[0] * seq_len * 0.9
     assert 6e9 < params.iloc[0] < 8e9
 

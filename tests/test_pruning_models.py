@@ -1,4 +1,4 @@
-"""Model-level magnitude pruning (SPEC 2, 4): exact counts, sides, no mutation, sweeps, quantisation."""
+"""Model-level magnitude pruning (model.md sections 2, 4): exact counts, sides, no mutation, sweeps, quantisation."""
 
 from __future__ import annotations
 

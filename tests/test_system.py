@@ -1,4 +1,4 @@
-"""System model and Problem validation (SPEC 2, 7, 8)."""
+"""System model and Problem validation (model.md sections 2, 7, 8)."""
 
 from __future__ import annotations
 

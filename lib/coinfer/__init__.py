@@ -2,22 +2,22 @@
 
 Reproduction artifact for Lyu, Xiao, Xu, Skoglund, Di Renzo, "The Larger the
 Merrier? Efficient Large AI Model Inference in Wireless Edge Networks" (2025).
-The paper's full text was not available; ``SPEC.md`` sections cited in the
+The paper's full text was not available; ``docs/model.md`` sections cited in the
 docstrings refer to the reconstruction documented in the README.
 
 Modules, one concept each:
 
-- :mod:`coinfer.bounds`          output distortion bounded by parameter distortion (SPEC 3)
-- :mod:`coinfer.rate_distortion` Laplace/Gaussian fits and the R(D) lower bound (SPEC 4)
+- :mod:`coinfer.bounds`          output distortion bounded by parameter distortion (model.md section 3)
+- :mod:`coinfer.rate_distortion` Laplace/Gaussian fits and the R(D) lower bound (model.md section 4)
 - :mod:`coinfer.pruning`         magnitude pruning and quantisation of tensors and models
 - :mod:`coinfer.experiments`     experiment drivers behind notebooks 01, 03 and 04 (tidy tables for ``data/``)
-- :mod:`coinfer.models`          split models, their architectures, metrics and input batches (SPEC 2, 6)
-- :mod:`coinfer.zoo`             the offline model zoo: registry, loaders, inputs and metrics by name (SPEC 6)
+- :mod:`coinfer.models`          split models, their architectures, metrics and input batches (model.md sections 2, 6)
+- :mod:`coinfer.zoo`             the offline model zoo: registry, loaders, inputs and metrics by name (model.md section 6)
 - :mod:`coinfer.trained`         committed weights of the digits models: recipes, training, loading
-- :mod:`coinfer.profiles`        per-split FLOPs, parameters and feature bits (SPEC 6)
-- :mod:`coinfer.system`          the co-inference system model and ``Problem`` (SPEC 2, 7, 8)
-- :mod:`coinfer.optimise`        joint optimisation solvers and benchmarks (SPEC 5)
-- :mod:`coinfer.deploy`          a design (split, rho_d, rho_s) built on the real weights and measured (SPEC 9)
+- :mod:`coinfer.profiles`        per-split FLOPs, parameters and feature bits (model.md section 6)
+- :mod:`coinfer.system`          the co-inference system model and ``Problem`` (model.md sections 2, 7, 8)
+- :mod:`coinfer.optimise`        joint optimisation solvers and benchmarks (model.md section 5)
+- :mod:`coinfer.deploy`          a design (split, rho_d, rho_s) built on the real weights and measured (model.md section 9)
 - :mod:`coinfer.figures`         every figure, drawn from the tidy tables in ``data/`` (one module per notebook)
 - :mod:`coinfer.claims`          the verdict on each paper claim C1-C4, from ``data/``
 - :mod:`coinfer.plotting`        the figure style and atomic figure output
@@ -26,7 +26,7 @@ Modules, one concept each:
 - :mod:`coinfer.notebook_params` the parameter schema of every notebook
 - :mod:`coinfer.runner`          executes the notebooks (``run_all.sh``)
 - :mod:`coinfer.cli`             ``python -m coinfer run | solve``
-- :mod:`coinfer.inputs`          calibration and held-out inputs of the zoo (SPEC 6)
+- :mod:`coinfer.inputs`          calibration and held-out inputs of the zoo (model.md section 6)
 """
 
 import importlib as _importlib

@@ -1,4 +1,4 @@
-"""Output distortion bounded by parameter distortion (SPEC section 3, claim C1).
+"""Output distortion bounded by parameter distortion (model.md section 3, claim C1).
 
 For a feed-forward network ``h_l = sigma(W_l h_{l-1} + b_l)``, ``h_0 = x``,
 with activations that are 1-Lipschitz in l1, and a modified copy with weights
@@ -6,7 +6,7 @@ with activations that are 1-Lipschitz in l1, and a modified copy with weights
 
     d_l <= ||W^_l|| d_{l-1} + ||W_l - W^_l|| ||h_{l-1}(x)||_1
 
-gives (SPEC 3)
+gives (model.md section 3)
 
     ||f(x; W) - f(x; W^)||_1 <= sum_l (prod_{k>l} ||W_k||) ||W_l - W^_l|| ||h_{l-1}(x)||_1
 
@@ -17,11 +17,11 @@ form replaces ``||W_l - W^_l||`` by the larger entrywise sum ``sum |W_l - W^_l|`
 Implementation choices (each keeps the bound a theorem):
 
 - The products use ``max(||W_k||, ||W^_k||)``. For 0/1 masks this *is*
-  ``||W_k||`` (SPEC's right-hand side); for quantised weights ``||W^_k||`` may
+  ``||W_k||`` (the bound's right-hand side); for quantised weights ``||W^_k||`` may
   be larger and the max keeps the bound valid.
 - A bias difference ``b_l - b^_l`` adds ``||b_l - b^_l||_1`` (times the number
   of output positions of a conv) to layer ``l``'s term; it is zero when biases
-  are kept, as SPEC 3 assumes.
+  are kept, as model.md section 3 assumes.
 - Eval-mode BatchNorm is folded into the preceding Linear/Conv2d (a
   per-channel affine map); a BatchNorm with no preceding affine layer becomes
   a diagonal affine layer (which is never pruned, so only its norm enters).
@@ -78,7 +78,7 @@ def _check_conv(layer: nn.Conv2d) -> None:
 
 
 def l1_operator_norm(layer: nn.Module) -> float:
-    """l1 operator norm ``||A||_{1->1}`` of a layer's linear part (SPEC 3).
+    """l1 operator norm ``||A||_{1->1}`` of a layer's linear part (model.md section 3).
 
     - ``nn.Linear``: exact, the largest column abs-sum ``max_j sum_i |W_ij|``.
     - ``nn.Conv2d`` (zero padding, any stride/dilation/groups): the upper bound
@@ -156,7 +156,7 @@ class Affine:
 def _bn_scale_shift(bn: _BatchNorm) -> tuple[torch.Tensor, torch.Tensor]:
     """Eval-mode BatchNorm as ``y = s * x + t`` per channel."""
     if bn.training:
-        raise ParameterError("model: BatchNorm in training mode; call model.eval() (SPEC 3 folds eval-mode BatchNorm)")
+        raise ParameterError("model: BatchNorm in training mode; call model.eval() (model.md section 3 folds eval-mode BatchNorm)")
     if bn.running_mean is None or bn.running_var is None:
         raise ParameterError("model: BatchNorm without running statistics cannot be folded")
     scale = 1.0 / torch.sqrt(bn.running_var.double() + bn.eps)
@@ -178,7 +178,7 @@ def _batchnorm_as_affine(name: str, bn: _BatchNorm) -> Affine:
 
 
 def fold_batchnorm(layer: nn.Module, bn: nn.Module) -> nn.Module:
-    """A float64 copy of ``layer`` (Linear or Conv2d) with eval-mode ``bn`` (applied after it) folded in (SPEC 3).
+    """A float64 copy of ``layer`` (Linear or Conv2d) with eval-mode ``bn`` (applied after it) folded in (model.md section 3).
 
     ``bn(layer(x)) == fold_batchnorm(layer, bn)(x)`` up to rounding, with
     ``W' = diag(s) W``, ``b' = s b + t``, ``s = gamma / sqrt(var + eps)``,
@@ -215,10 +215,10 @@ def canonical_layers(model: nn.Module, weights: Mapping[str, torch.Tensor] | Non
     corresponding layer weights, e.g. pruned copies; the model is not changed.
     Nested ``nn.Sequential`` are flattened. Any other module (attention,
     LayerNorm, GELU, pooling, dropout, ...) is rejected with a
-    :class:`ParameterError`: the exact bound of SPEC 3 does not cover it.
+    :class:`ParameterError`: the exact bound of model.md section 3 does not cover it.
     """
     if not isinstance(model, nn.Sequential):
-        raise ParameterError(f"model: got {type(model).__name__}; allowed nn.Sequential (feed-forward, SPEC 3)")
+        raise ParameterError(f"model: got {type(model).__name__}; allowed nn.Sequential (feed-forward, model.md section 3)")
     weights = dict(weights or {})
     layers: list[Affine | nn.Module] = []
     foldable = False  # the previous entry is an Affine from a real layer with no BatchNorm folded yet
@@ -239,7 +239,7 @@ def canonical_layers(model: nn.Module, weights: Mapping[str, torch.Tensor] | Non
             foldable = False
         else:
             allowed = ", ".join(t.__name__ for t in (*AFFINE, *_BATCHNORM, *PASS_THROUGH))
-            raise ParameterError(f"model[{name}]: got {type(module).__name__}; allowed {allowed} (SPEC 3)")
+            raise ParameterError(f"model[{name}]: got {type(module).__name__}; allowed {allowed} (model.md section 3)")
     if weights:
         raise ParameterError(f"weights: {next(iter(weights))!r} is not a Linear/Conv2d weight of the model")
     return layers
@@ -247,7 +247,7 @@ def canonical_layers(model: nn.Module, weights: Mapping[str, torch.Tensor] | Non
 
 # --------------------------------------------------------------------------- distortions
 def parameter_distortion(original: Mapping[str, torch.Tensor], modified: Mapping[str, torch.Tensor]) -> float:
-    """Entrywise l1 parameter distortion ``sum_names sum |original - modified|`` (SPEC 3)."""
+    """Entrywise l1 parameter distortion ``sum_names sum |original - modified|`` (model.md section 3)."""
     if set(original) != set(modified):
         differing = sorted(set(original) ^ set(modified))
         raise ParameterError(f"modified: names differ from original (first: {differing[0]!r})")
@@ -261,7 +261,7 @@ def parameter_distortion(original: Mapping[str, torch.Tensor], modified: Mapping
 
 
 def output_distortion(reference: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
-    """Per-sample l1 distance over all non-batch dimensions, float64, shape ``[batch]`` (SPEC 3)."""
+    """Per-sample l1 distance over all non-batch dimensions, float64, shape ``[batch]`` (model.md section 3)."""
     if reference.shape != output.shape:
         raise ParameterError(f"output: shape {tuple(output.shape)}; expected {tuple(reference.shape)}")
     if reference.dim() == 0:
@@ -271,7 +271,7 @@ def output_distortion(reference: torch.Tensor, output: torch.Tensor) -> torch.Te
 
 
 def fit_first_order_constant(output_dist: npt.ArrayLike, param_dist: npt.ArrayLike) -> float:
-    """Smallest ``H`` with ``out <= H * param`` on every pair with ``param > 0`` (SPEC 3, first-order form).
+    """Smallest ``H`` with ``out <= H * param`` on every pair with ``param > 0`` (model.md section 3, first-order form).
 
     ``output_dist`` and ``param_dist`` broadcast against each other (e.g. one
     parameter distortion per pruning ratio against a matrix of per-sample
@@ -287,7 +287,7 @@ def fit_first_order_constant(output_dist: npt.ArrayLike, param_dist: npt.ArrayLi
 # --------------------------------------------------------------------------- the bound
 @dataclass
 class LayerwiseBound:
-    """The SPEC 3 bound of one model/modified pair on a batch, with its per-layer terms.
+    """The model.md section 3 bound of one model/modified pair on a batch, with its per-layer terms.
 
     ``terms_*[l]`` is layer ``l``'s contribution per sample (shape ``[layers,
     batch]``), so ``operator = terms_operator.sum(0)``. ``norms[l]`` is
@@ -323,7 +323,7 @@ def _bias_delta_l1(layer: Affine, layer_hat: Affine, out: torch.Tensor) -> float
 def layerwise_bound(
     model: nn.Sequential, modified: nn.Sequential | Mapping[str, torch.Tensor], x: torch.Tensor
 ) -> LayerwiseBound:
-    """Both forms of the SPEC 3 bound on ``||model(x) - modified(x)||_1``, per sample of ``x``.
+    """Both forms of the model.md section 3 bound on ``||model(x) - modified(x)||_1``, per sample of ``x``.
 
     ``modified`` is either a copy of ``model`` with other weights (e.g. pruned)
     or a mapping of replaced weights (state-dict names), which avoids copying
@@ -335,7 +335,7 @@ def layerwise_bound(
     else:
         layers_hat = canonical_layers(modified)
     if len(layers) != len(layers_hat) or any(type(a) is not type(b) for a, b in zip(layers, layers_hat, strict=True)):
-        raise ParameterError("modified: architecture differs from model (SPEC 3 compares copies of one network)")
+        raise ParameterError("modified: architecture differs from model (model.md section 3 compares copies of one network)")
     if x.dim() == 0:
         raise ParameterError("x: got a scalar; expected a batch of inputs")
     h = x.detach().double()
@@ -379,7 +379,7 @@ def layerwise_bound(
 def sequential_output_bound(
     model: nn.Sequential, pruned: nn.Sequential | Mapping[str, torch.Tensor], x: torch.Tensor, *, form: str = "operator"
 ) -> torch.Tensor:
-    """SPEC 3 right-hand side per sample (float64, shape ``[batch]``); ``form`` "operator" or "entrywise"."""
+    """model.md section 3 right-hand side per sample (float64, shape ``[batch]``); ``form`` "operator" or "entrywise"."""
     require_choice("form", form, FORMS)
     bound = layerwise_bound(model, pruned, x)
     return bound.operator if form == "operator" else bound.entrywise

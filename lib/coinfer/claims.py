@@ -1,4 +1,4 @@
-"""The claims report: one verdict per paper claim C1-C4 (SPEC section 1), computed from ``data/``.
+"""The claims report: one verdict per paper claim C1-C4 (model.md section 1), computed from ``data/``.
 
 Each criterion is a number computed from the tidy data with a threshold fixed
 in this module before the full-profile data existed (see the git history of
@@ -18,7 +18,7 @@ import pandas as pd
 from coinfer.paths import data_dir, read_csv, write_json, write_text
 from coinfer.stats import clopper_pearson, judge
 
-#: SPEC 1 statements, verbatim in substance.
+#: model.md section 1 statements, verbatim in substance.
 STATEMENTS = {
     "C1": "The output distortion of a pruned model is upper-bounded by its parameter distortion (a theorem); "
     "in experiments the parameter distortion is a reliable bound for large pruning ratios (about 0.5-0.7 and above).",
@@ -35,7 +35,7 @@ STATEMENTS = {
 class Thresholds:
     """The numbers each verdict is compared with. Fixed before the full-profile data was seen."""
 
-    #: C1: a single violation of the SPEC 3 theorem is a bug, not a statistic.
+    #: C1: a single violation of the model.md section 3 theorem is a bug, not a statistic.
     c1_max_violations: int = 0
     #: C1: "large pruning ratio" taken at the conservative end of the paper's 0.5-0.7.
     c1_large_ratio: float = 0.7
@@ -182,7 +182,7 @@ def claim_c1(t: Thresholds = THRESHOLDS) -> dict:
     claim: dict[str, Any] = {
         "id": "C1",
         "criterion": (
-            f"(a) no violation of the SPEC 3 bound in any exact check (random networks, digits MLP); "
+            f"(a) no violation of the model.md section 3 bound in any exact check (random networks, digits MLP); "
             f"(b) for {', '.join(FIRST_ORDER_MODELS)}: the first-order bound with H(rho) fitted per pruning ratio "
             f"on calibration inputs holds on >= {t.c1_min_holding_fraction:.0%} of held-out (input, ratio) pairs "
             f"with ratio >= {t.c1_large_ratio}"

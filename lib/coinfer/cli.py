@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m coinfer <command>`` (SPEC 8).
+"""Command-line interface: ``python -m coinfer <command>`` (model.md section 8).
 
 Commands are registered in :data:`COMMANDS`; each gets its own argparse
 sub-parser and a handler returning the exit code. Bad input (any
@@ -57,9 +57,9 @@ def answer_notes(problem: Problem) -> dict[str, Any]:
 
 def add_solve_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "solve", allow_abbrev=False, help="solve one problem file (SPEC 8) and print the answer as JSON"
+        "solve", allow_abbrev=False, help="solve one problem file (model.md section 8) and print the answer as JSON"
     )
-    parser.add_argument("problem", help="flat YAML file with the SPEC 8 fields (SI units)")
+    parser.add_argument("problem", help="flat YAML file with the model.md section 8 fields (SI units)")
     parser.add_argument(
         "--reference", action="store_true", help="use the cvxpy reference solver instead of the fast one"
     )

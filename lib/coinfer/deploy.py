@@ -1,11 +1,11 @@
-"""Deploying a co-inference design on the real weights (SPEC section 9, "closing the loop").
+"""Deploying a co-inference design on the real weights (model.md section 9, "closing the loop").
 
 A design is a decision ``(s, rho_d, rho_s)`` of section 5. :func:`deploy`
 builds it from a loaded :class:`~coinfer.models.SplitModel`: the device part at
 split ``s`` (the stem and blocks ``1..s``; at ``s = L`` also the head) is
 magnitude-pruned at ``rho_d``, the server part at ``rho_s``, the kept weights
 are uniformly quantised to ``bits``, and the feature sent at the split is
-rounded to ``feature_bits`` per element (SPEC 2). :func:`measure` then runs
+rounded to ``feature_bits`` per element (model.md section 2). :func:`measure` then runs
 held-out inputs and reports the output distortion and the task metric.
 
 Which weights and which order
@@ -57,9 +57,9 @@ from coinfer.pruning import SCOPES, MagnitudeSweep, apply_masks, copy_model, par
 from coinfer.validation import ParameterError, require_choice, require_range
 from coinfer.zoo import REGISTRY
 
-#: The two sides of a split (SPEC 2).
+#: The two sides of a split (model.md section 2).
 SIDES: tuple[str, ...] = ("device", "server")
-#: Bits per element the uplink can carry for the feature (SPEC 2; ``None`` = exact float).
+#: Bits per element the uplink can carry for the feature (model.md section 2; ``None`` = exact float).
 FEATURE_BITS: tuple[int, ...] = (4, 8, 16, 32)
 #: Range of the weight quantiser's bits (as notebook 04's ``bits``; ``None`` = float weights).
 WEIGHT_BITS_RANGE: tuple[int, int] = (2, 32)
@@ -78,7 +78,7 @@ def check_split(model: SplitModel, split: int | str) -> int:
 
 
 def check_rho(name: str, rho: float) -> float:
-    """``rho`` if it is a pruning ratio in ``[0, 1)`` (SPEC 2), else :class:`ParameterError` naming ``name``."""
+    """``rho`` if it is a pruning ratio in ``[0, 1)`` (model.md section 2), else :class:`ParameterError` naming ``name``."""
     if isinstance(rho, torch.Tensor):  # a 0-d tensor from a ratio grid
         rho = rho.item()
     return float(require_range(name, rho, 0.0, 1.0, high_open=True))
@@ -163,7 +163,7 @@ def round_feature(value: Any, bits: int | None) -> Any:
 
 # --------------------------------------------------------------------------- sort-once sweeps
 class DeploySweeps:
-    """Magnitude orders of each side of one model, sorted once and reused across decisions (SPEC 9).
+    """Magnitude orders of each side of one model, sorted once and reused across decisions (model.md section 9).
 
     The first request sorts the whole model's prunable weights once (a
     :class:`~coinfer.pruning.MagnitudeSweep` with ``scope``); the sweep of a
@@ -266,7 +266,7 @@ def deploy(
     feature_bits: int | None = 16,
     sweeps: DeploySweeps | None = None,
 ) -> DeployedModel:
-    """Build the design ``(split, rho_device, rho_server)`` on the real weights of ``model`` (SPEC 9).
+    """Build the design ``(split, rho_device, rho_server)`` on the real weights of ``model`` (model.md section 9).
 
     Parameters
     ----------
@@ -357,7 +357,7 @@ def measure(
     metric: Metric | None = None,
     output_vector: Callable[[Any], torch.Tensor] | None = None,
 ) -> dict[str, Any]:
-    """Output distortion and task metric of ``deployed`` on ``inputs`` (SPEC 9).
+    """Output distortion and task metric of ``deployed`` on ``inputs`` (model.md section 9).
 
     ``reference_outputs`` are the unmodified model's outputs on ``inputs``
     (``model.forward(inputs)``, or their output vectors). ``metric`` and

@@ -1,7 +1,7 @@
 """Experiment drivers behind notebooks 01, 03 and 04: each builds the tidy tables a notebook writes to ``data/``.
 
 - Notebook 01 (claim C1 on random and trained networks): random networks and
-  masks, per-sample checks of the exact SPEC 3 bound (:func:`check_pair`)
+  masks, per-sample checks of the exact model.md section 3 bound (:func:`check_pair`)
   and the sweeps built on them.
 - Notebooks 03 and 04 (claims C1 and C2 on the model zoo): experiments over
   the parts of a :class:`~coinfer.models.SplitModel` (the whole model, or the
@@ -164,7 +164,7 @@ def check_pair(
     if not torch.allclose(bound.output, reference, rtol=1e-9, atol=1e-9 * scale):
         raise ParameterError(
             "model: its canonical Linear/Conv2d chain does not reproduce its output "
-            "(a layer is used in a way SPEC 3 does not cover, e.g. BatchNorm1d on 3-d input)"
+            "(a layer is used in a way model.md section 3 does not cover, e.g. BatchNorm1d on 3-d input)"
         )
     if isinstance(modified, Mapping):
         output = forward_float64(model, x, modified)
@@ -216,7 +216,7 @@ def random_network_checks(
     in_features: int = 16,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """SPEC 3 bound checks on random networks: one row per (network, mask kind, ratio).
+    """model.md section 3 bound checks on random networks: one row per (network, mask kind, ratio).
 
     Each row summarises ``n_inputs`` checks (:func:`summarise_checks`: counts
     of violations, worst and median tightness).
@@ -225,7 +225,7 @@ def random_network_checks(
     activation from the given choices with a generator seeded by ``(seed, i)``;
     every ratio is applied with a random mask and with a per-layer magnitude
     mask (:class:`coinfer.pruning.MagnitudeSweep`). ``n_cnns`` small
-    Conv-BN networks (SPEC 3's conv/BatchNorm case) are appended.
+    Conv-BN networks (model.md section 3's conv/BatchNorm case) are appended.
     """
     from coinfer.progress import tqdm
 
@@ -407,7 +407,7 @@ def weight_fit_table(
     layers: bool = True,
     max_ks_weights: int | None = None,
 ) -> pd.DataFrame:
-    """Laplace and Gaussian fits of the weights of each part and each prunable layer (SPEC 4, claim C2).
+    """Laplace and Gaussian fits of the weights of each part and each prunable layer (model.md section 4, claim C2).
 
     One row per (part or layer, family): ``model, part, split, split_name,
     layer, n, n_fit, family, loc, scale, loglik_per_weight, ks``. ``part`` is
@@ -519,7 +519,7 @@ def parameter_distortion_curves(
     scope: str = "global",
     float_bits: int = 32,
 ) -> pd.DataFrame:
-    """Measured l1 distortion per weight of magnitude pruning each part, against ``D_LB`` and ``D_mag`` (SPEC 4, C2).
+    """Measured l1 distortion per weight of magnitude pruning each part, against ``D_LB`` and ``D_mag`` (model.md section 4, C2).
 
     One row per (part, ratio, quantisation): ``quantisation`` is ``"none"``
     (float weights; the bound uses ``q = float_bits``, their storage) or
@@ -689,7 +689,7 @@ def output_sweep(
     bits: int | None = None,
     progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Output distortion and task metric of magnitude pruning each part at each ratio (SPEC 3, claim C1).
+    """Output distortion and task metric of magnitude pruning each part at each ratio (model.md section 3, claim C1).
 
     ``batches`` maps a subset name (``"calibration"``, ``"heldout"``) to a
     :class:`coinfer.models.Batch`; all subsets run as one batch. Pruning
@@ -894,7 +894,7 @@ def exact_bound_sweep(
     *,
     scope: str = "global",
 ) -> pd.DataFrame:
-    """The exact SPEC 3 bound on a Sequential-built model, per (part, ratio): violations and tightness.
+    """The exact model.md section 3 bound on a Sequential-built model, per (part, ratio): violations and tightness.
 
     Uses :func:`check_pair` on ``as_sequential`` of the model
     and of each pruned copy. A violation is a bug, so callers assert zero.

@@ -1,4 +1,4 @@
-"""Calibration and held-out input sets of the model zoo (SPEC 6).
+"""Calibration and held-out input sets of the model zoo (model.md section 6).
 
 Every set is built offline from data shipped with installed packages and is
 deterministic for a given ``seed``. Calibration and held-out inputs never

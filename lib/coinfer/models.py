@@ -1,4 +1,4 @@
-"""Split models, the zoo's architectures and their inputs contract (SPEC sections 2 and 6).
+"""Split models, the zoo's architectures and their inputs contract (model.md sections 2 and 6).
 
 A :class:`SplitModel` is a pretrained network cut into an ordered chain
 ``stem, block 1, ..., block L, head``. Split point ``s`` in ``0..L`` puts the
@@ -52,7 +52,7 @@ def feature_tensor(value: Any) -> torch.Tensor:
 
 @dataclass
 class SplitModel:
-    """A model as a chain ``stem, blocks..., head`` with named split points (SPEC 2).
+    """A model as a chain ``stem, blocks..., head`` with named split points (model.md section 2).
 
     ``split_names[s]`` names split ``s``: ``"input"`` for 0, the name of block
     ``s`` for ``1..L-1``, and ``"output"`` for ``L``.
@@ -216,7 +216,7 @@ def seeded_generator(seed: int) -> np.random.Generator:
 def as_sequential(model: SplitModel) -> nn.Sequential:
     """The chain of a Sequential-built split model flattened into one ``nn.Sequential``.
 
-    The layers are shared, not copied, so the exact bound of SPEC section 3
+    The layers are shared, not copied, so the exact bound of model.md section 3
     can be evaluated layer by layer on any (pruned) copy of ``model``.
     """
     layers: list[nn.Module] = []
@@ -229,7 +229,7 @@ def as_sequential(model: SplitModel) -> nn.Sequential:
 
 
 # =========================================================================== zoo
-#: Raw-input bits per element sent at split 0 (SPEC 6): 8-bit pixels, 16-bit token ids.
+#: Raw-input bits per element sent at split 0 (model.md section 6): 8-bit pixels, 16-bit token ids.
 PIXEL_BITS = 8
 TOKEN_BITS = 16
 #: Fixed token length of MiniLM inputs, so FLOPs and feature sizes per split are well defined.
@@ -439,7 +439,7 @@ def load_tokenizer(path: str) -> Any:
 
 
 def minilm_split(seed: int = 0) -> SplitModel:
-    """MiniLM-L6 sentence encoder (SPEC 6); ``seed`` is unused (pretrained)."""
+    """MiniLM-L6 sentence encoder (model.md section 6); ``seed`` is unused (pretrained)."""
     return bert_split_model(
         "minilm",
         load_hf_bert(minilm_path()),
@@ -496,7 +496,7 @@ class EfficientNetHead(nn.Module):
 
 
 def efficientnet_split(seed: int = 0) -> SplitModel:
-    """EfficientNet-Lite0 (SPEC 6): blocks = the 16 MBConv blocks; ``seed`` is unused (pretrained).
+    """EfficientNet-Lite0 (model.md section 6): blocks = the 16 MBConv blocks; ``seed`` is unused (pretrained).
 
     The MBConv blocks are called without drop-connect, which only acts in training.
     """
@@ -646,7 +646,7 @@ def _meta_entry(name: str, seq_len: int) -> MetaArchitecture:
 
 
 def build_meta_model(name: str, seq_len: int) -> SplitModel:
-    """Architecture ``name`` with all tensors on the meta device (shapes only; for FLOP counting, SPEC 6)."""
+    """Architecture ``name`` with all tensors on the meta device (shapes only; for FLOP counting, model.md section 6)."""
     arch = _meta_entry(name, seq_len)
     with torch.device("meta"):
         model = arch.build(arch.config())

@@ -1,7 +1,7 @@
-"""Per-split workload profiles of split models (SPEC section 6, inputs of SPEC 2 and 8).
+"""Per-split workload profiles of split models (model.md section 6, inputs of model.md sections 2 and 8).
 
 For a :class:`~coinfer.models.SplitModel` and one input sample, the profile of
-split ``s`` holds what the system model of SPEC section 2 needs:
+split ``s`` holds what the system model of model.md section 2 needs:
 
 - ``flops_device`` / ``flops_server``: prunable FLOPs per inference ``F_d, F_s``,
   counted by :class:`torch.utils.flop_counter.FlopCounterMode`: the products
@@ -18,7 +18,7 @@ split ``s`` holds what the system model of SPEC section 2 needs:
   (``Batch.input_bits``); 0 at ``s = L``.
 - ``scale_device`` / ``scale_server``: Laplace scale ``b`` of each side's
   prunable weights around ONE centre, the median of all the model's prunable
-  weights (SPEC 4), so that ``N_d b_d + N_s b_s = N b`` at every split: the
+  weights (model.md section 4), so that ``N_d b_d + N_s b_s = N b`` at every split: the
   unpruned model's distortion does not depend on where it is cut.
 
 Every stage runs exactly once, so a whole profile costs one forward pass: the
@@ -28,7 +28,7 @@ Meta-device models (large architectures built from their configs without
 weights) have no weight values, so their Laplace scale is an assumption: by
 default the scale of all prunable weights of the real transformer in the zoo
 (MiniLM), see :func:`assumed_meta_scale`; such rows carry ``weights = "meta"``.
-The assumed ``b`` only multiplies the distortion objective of SPEC 5 by a
+The assumed ``b`` only multiplies the distortion objective of model.md section 5 by a
 constant when both sides share it, so it changes objective values but not the
 optimal decisions or the best split.
 
@@ -52,9 +52,9 @@ from coinfer.models import SplitModel, feature_tensor, prunable_weights
 from coinfer.rate_distortion import laplace_scale
 from coinfer.validation import ParameterError, require_range
 
-#: Bits per element of a sent feature (SPEC 6 default: 16-bit floats).
+#: Bits per element of a sent feature (model.md section 6 default: 16-bit floats).
 BITS_PER_ELEMENT = 16
-#: Sequence length of the meta-device large models (SPEC 6 "a stated sequence length").
+#: Sequence length of the meta-device large models (model.md section 6 "a stated sequence length").
 DEFAULT_META_SEQ_LEN = 128
 #: Reference model whose weights give the assumed scale of meta models.
 META_SCALE_REFERENCE = "minilm"
@@ -99,7 +99,7 @@ class StageProfile:
 
 @dataclass(frozen=True)
 class SplitProfile:
-    """Workload of one split point (SPEC 2: ``F_d, F_s, N_d, N_s, S``, and ``b_d, b_s``)."""
+    """Workload of one split point (model.md section 2: ``F_d, F_s, N_d, N_s, S``, and ``b_d, b_s``)."""
 
     split: int
     split_name: str
@@ -245,7 +245,7 @@ def profile_model(
     bits_per_element: int = BITS_PER_ELEMENT,
     assumed_scale: float | None = None,
 ) -> list[SplitProfile]:
-    """Profiles of every split ``0..L`` of ``model`` on one sample (SPEC 6).
+    """Profiles of every split ``0..L`` of ``model`` on one sample (model.md section 6).
 
     ``batch`` must hold exactly one sample. ``assumed_scale`` is the Laplace
     scale used for meta-device models (ignored for real weights).
@@ -376,12 +376,12 @@ def build_profiles(
 
 
 def full_resource_costs(profile: pd.DataFrame, **make_problem_kwargs: Any) -> pd.DataFrame:
-    """Unpruned cost of every split at full resources: ``f = f_max``, ``p = P_max``, ``rho = 0`` (SPEC 2).
+    """Unpruned cost of every split at full resources: ``f = f_max``, ``p = P_max``, ``rho = 0`` (model.md section 2).
 
     ``profile`` holds rows of one or more models of the profile table;
-    ``make_problem_kwargs`` override the SPEC 7 defaults of
+    ``make_problem_kwargs`` override the model.md section 7 defaults of
     :func:`coinfer.system.make_problem` (e.g. ``distance``). Returns one row
-    per (model, split) with the times and energies of SPEC 2: what each split
+    per (model, split) with the times and energies of model.md section 2: what each split
     trades before any optimisation.
     """
     from coinfer.system import Decision, evaluate, problems_for_splits
@@ -424,7 +424,7 @@ def reference_budgets(profile: pd.DataFrame, **make_problem_kwargs: Any) -> tupl
     ``T_ref``: the least latency of any split without pruning at full
     resources (the fastest unpruned inference); ``E_ref``: the least energy of
     any split without pruning at full resources (per ``energy_scope``; with
-    the SPEC 7 defaults the fully on-device split, whose energy per FLOP is
+    the model.md section 7 defaults the fully on-device split, whose energy per FLOP is
     the lowest at maximum frequency). Budgets below ``T_ref`` can only be met
     by pruning; the energy of the fastest split is far above ``E_ref``.
     """

@@ -1,4 +1,4 @@
-"""Magnitude pruning and uniform quantisation of tensors and models (SPEC sections 2 and 4).
+"""Magnitude pruning and uniform quantisation of tensors and models (model.md sections 2 and 4).
 
 Functions return new tensors, masks or model copies; they never modify their
 inputs. The number of pruned entries is exact: ``prune_count(n, ratio)`` of
@@ -6,7 +6,7 @@ the ``n`` entries with the smallest magnitudes (ties broken by position, so
 results are deterministic).
 
 Model-level pruning works on a *part* of a :class:`~coinfer.models.SplitModel`
-(SPEC 2): the device side or the server side at a split point, or the whole
+(model.md section 2): the device side or the server side at a split point, or the whole
 model. With ``scope="global"`` one magnitude threshold is taken over all of
 the part's prunable weights together (one order over their concatenation, in
 name order); with ``scope="layer"`` every layer is pruned at the same ratio
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 #: How a ratio is applied to several layers: one threshold, or per layer.
 SCOPES: tuple[str, ...] = ("global", "layer")
-#: Which part of a split model is pruned (SPEC 2).
+#: Which part of a split model is pruned (model.md section 2).
 PARTS: tuple[str, ...] = ("device", "server", "all")
 
 
@@ -277,7 +277,7 @@ class MagnitudeSweep:
         return child
 
     def distortion(self, ratios: Iterable[float], bits: int | None = None) -> np.ndarray:
-        """l1 parameter distortion per weight, ``sum |w - w^| / N``, of :meth:`pruned` at each ratio (SPEC 4).
+        """l1 parameter distortion per weight, ``sum |w - w^| / N``, of :meth:`pruned` at each ratio (model.md section 4).
 
         Computed without building any pruned copy: a layer's largest kept
         magnitude is its largest magnitude whenever anything in it is kept
@@ -356,7 +356,7 @@ def _ranks(flat: torch.Tensor) -> torch.Tensor:
 
 # --------------------------------------------------------------------------- split models
 def part_weights(model: SplitModel, part: str, split: int | str | None = None) -> dict[str, torch.Tensor]:
-    """The prunable weights of one part of ``model`` (SPEC 2), detached, in model order.
+    """The prunable weights of one part of ``model`` (model.md section 2), detached, in model order.
 
     ``part="device"``/``"server"`` need ``split``; ``part="all"`` ignores it.
     The tensors share storage with the model: read them, do not write them.
@@ -417,6 +417,6 @@ def prune_model(
     scope: str = "global",
     bits: int | None = None,
 ) -> SplitModel:
-    """Copy of ``model`` with ``part`` magnitude-pruned at ``ratio`` (SPEC 2); other weights unchanged."""
+    """Copy of ``model`` with ``part`` magnitude-pruned at ``ratio`` (model.md section 2); other weights unchanged."""
     weights = part_weights(model, part, split)
     return with_weights(model, prune_weights(weights, ratio, scope=scope, bits=bits))

@@ -1,4 +1,4 @@
-"""Rate-distortion lower bound on parameter distortion (SPEC section 4, claim C2).
+"""Rate-distortion lower bound on parameter distortion (model.md section 4, claim C2).
 
 Weights are modelled as i.i.d. Laplace(0, b); distortion is the l1 distortion
 per weight, ``d = E|w - w_hat|``. The closed forms are vectorised over
@@ -25,19 +25,19 @@ ArrayLike = npt.ArrayLike
 
 
 def laplace_scale(weights: torch.Tensor | np.ndarray) -> float:
-    """Laplace MLE scale ``b = mean |w - median(w)|`` (SPEC 4: ``b = mean|w|`` after centring)."""
+    """Laplace MLE scale ``b = mean |w - median(w)|`` (model.md section 4: ``b = mean|w|`` after centring)."""
     w = torch.as_tensor(weights).detach().double().flatten()
     return float((w - w.median()).abs().mean())
 
 
 def rate_laplace(distortion: ArrayLike, b: float) -> np.ndarray:
-    """``R(D) = max(log2(b / D), 0)`` bits per weight for a Laplace(0, b) source, l1 distortion (SPEC 4)."""
+    """``R(D) = max(log2(b / D), 0)`` bits per weight for a Laplace(0, b) source, l1 distortion (model.md section 4)."""
     d = np.asarray(distortion, dtype=float)
     return np.maximum(np.log2(b / d), 0.0)
 
 
 def distortion_laplace(rate: ArrayLike, b: float) -> np.ndarray:
-    """``D(R) = b 2^(-R)``, the inverse of :func:`rate_laplace` (SPEC 4)."""
+    """``D(R) = b 2^(-R)``, the inverse of :func:`rate_laplace` (model.md section 4)."""
     return b * np.exp2(-np.asarray(rate, dtype=float))
 
 
@@ -51,7 +51,7 @@ def binary_entropy(rho: ArrayLike) -> np.ndarray:
 
 
 def pruned_rate(rho: ArrayLike, q: int) -> np.ndarray:
-    """Bits per weight of a pruned model with ``q``-bit kept weights (SPEC 4).
+    """Bits per weight of a pruned model with ``q``-bit kept weights (model.md section 4).
 
     ``R(rho) = min(h2(rho) + (1 - rho) q, q)``: a mask plus kept values, or a
     dense ``q``-bit store, whichever is smaller.
@@ -61,12 +61,12 @@ def pruned_rate(rho: ArrayLike, q: int) -> np.ndarray:
 
 
 def distortion_lower_bound(rho: ArrayLike, b: float, q: int) -> np.ndarray:
-    """``D_LB(rho) = b 2^(-R(rho))``: no model pruned at ``rho`` with ``q``-bit weights does better (SPEC 4)."""
+    """``D_LB(rho) = b 2^(-R(rho))``: no model pruned at ``rho`` with ``q``-bit weights does better (model.md section 4)."""
     return distortion_laplace(pruned_rate(rho, q), b)
 
 
 def magnitude_distortion(rho: ArrayLike, b: float) -> np.ndarray:
-    """Expected l1 distortion per weight of magnitude pruning Laplace(0, b) weights (SPEC 4).
+    """Expected l1 distortion per weight of magnitude pruning Laplace(0, b) weights (model.md section 4).
 
     ``D_mag(rho) = b (rho + (1 - rho) ln(1 - rho))``, with ``D_mag(1) = b``.
     """
@@ -84,7 +84,7 @@ KS_MAX_SAMPLES = 200_000
 
 @dataclass(frozen=True)
 class DistributionFit:
-    """A maximum-likelihood fit of weights to one family (SPEC 4).
+    """A maximum-likelihood fit of weights to one family (model.md section 4).
 
     ``loglik_per_weight`` is the mean log-density (nats) of all ``n`` weights
     at the fitted parameters; ``ks_statistic`` the Kolmogorov-Smirnov distance
@@ -126,7 +126,7 @@ def fit_laplace(
     seed: int = 0,
     max_ks_samples: int = KS_MAX_SAMPLES,
 ) -> DistributionFit:
-    """Laplace MLE (SPEC 4): ``loc = median``, ``b = mean |w - loc|`` (:func:`laplace_scale`).
+    """Laplace MLE (model.md section 4): ``loc = median``, ``b = mean |w - loc|`` (:func:`laplace_scale`).
 
     At the MLE the mean log-likelihood is ``-ln(2 b) - 1`` nats per weight.
     """
@@ -145,7 +145,7 @@ def fit_gaussian(
     seed: int = 0,
     max_ks_samples: int = KS_MAX_SAMPLES,
 ) -> DistributionFit:
-    """Gaussian MLE (SPEC 4): ``loc = mean``, ``scale = std`` (ddof 0); log-likelihood ``-ln(2 pi e sigma^2) / 2``."""
+    """Gaussian MLE (model.md section 4): ``loc = mean``, ``scale = std`` (ddof 0); log-likelihood ``-ln(2 pi e sigma^2) / 2``."""
     flat = _flat_weights(weights)
     loc = float(flat.mean())
     sigma = float(flat.std())
@@ -159,7 +159,7 @@ def fit_gaussian(
 
 # --------------------------------------------------------------------------- where D_mag >= D_LB
 def bound_gap(rho: ArrayLike, q: int) -> np.ndarray:
-    """``(D_mag(rho) - D_LB(rho; q)) / b``: negative where magnitude pruning beats the lower bound (SPEC 4).
+    """``(D_mag(rho) - D_LB(rho; q)) / b``: negative where magnitude pruning beats the lower bound (model.md section 4).
 
     Scale-free: both sides are proportional to ``b``.
     """
@@ -281,7 +281,7 @@ MC_MIN_PRUNED = 100
 
 
 def laplace_monte_carlo(rho: ArrayLike, b: float, n: int, seed: int) -> pd.DataFrame:
-    """Magnitude pruning of ``n`` seeded Laplace(0, b) weights against ``D_mag`` (SPEC 4).
+    """Magnitude pruning of ``n`` seeded Laplace(0, b) weights against ``D_mag`` (model.md section 4).
 
     One row per ``rho``: the number of pruned weights and the ratio actually
     realised (``prune_count(n, rho) / n``), the empirical distortion per

@@ -1,12 +1,12 @@
-"""The co-inference system model and the ``Problem`` instance (SPEC sections 2, 7, 8).
+"""The co-inference system model and the ``Problem`` instance (model.md sections 2, 7, 8).
 
 A :class:`Problem` is one split of one model with its radio and compute
-parameters and budgets, in SI units, with exactly the field names of SPEC 8.
+parameters and budgets, in SI units, with exactly the field names of model.md section 8.
 It is validated on construction: every bad field raises
 :class:`~coinfer.validation.ParameterError` with a one-line message naming the
 field, the value and what is allowed. :func:`evaluate` computes latency,
 energy and the distortion objective of a :class:`Decision` and lists every
-violated constraint, in the original (non-convex) variables of SPEC 2.
+violated constraint, in the original (non-convex) variables of model.md section 2.
 
 Consistency decisions (documented in ``docs/bad_inputs.md``):
 
@@ -35,10 +35,10 @@ import pandas as pd
 
 from coinfer.validation import ParameterError, _show, read_yaml, require_bool, require_choice, require_range
 
-#: Allowed ``energy_scope`` and ``distortion_model`` values (SPEC 2, 5).
+#: Allowed ``energy_scope`` and ``distortion_model`` values (model.md sections 2, 5).
 ENERGY_SCOPES = ("system", "device")
 DISTORTION_MODELS = ("rd_bound", "magnitude")
-#: Execution models (SPEC 2): how pruning changes the cycles a side runs.
+#: Execution models (model.md section 2): how pruning changes the cycles a side runs.
 COMPUTE_MODELS = ("ideal", "dense", "sparse")
 
 #: Legal but absurd magnitudes are refused: every positive physical quantity
@@ -48,28 +48,28 @@ HUGE = 1e60
 
 
 def noise_psd_from_dbm(dbm_per_hz: float) -> float:
-    """Noise power spectral density in W/Hz from dBm/Hz (SPEC 7: -174 dBm/Hz)."""
+    """Noise power spectral density in W/Hz from dBm/Hz (model.md section 7: -174 dBm/Hz)."""
     return 10.0 ** ((dbm_per_hz - 30.0) / 10.0)
 
 
 def path_loss_db(distance_m: float) -> float:
-    """Path loss ``128.1 + 37.6 log10(d / 1 km)`` dB (SPEC 7)."""
+    """Path loss ``128.1 + 37.6 log10(d / 1 km)`` dB (model.md section 7)."""
     require_range("distance", distance_m, 0.0, low_open=True)
     return 128.1 + 37.6 * math.log10(distance_m / 1000.0)
 
 
 def channel_gain(distance_m: float = 200.0, fading: float = 1.0) -> float:
-    """Channel power gain ``g = 10^(-PL/10) |h|^2`` (SPEC 2, 7)."""
+    """Channel power gain ``g = 10^(-PL/10) |h|^2`` (model.md sections 2, 7)."""
     require_range("fading", fading, 0.0, low_open=True)
     return 10.0 ** (-path_loss_db(distance_m) / 10.0) * fading
 
 
 def rayleigh_fading(rng: np.random.Generator, size: Any = None) -> np.ndarray:
-    """Rayleigh power fading draws ``|h|^2 ~ Exp(1)`` (SPEC 2)."""
+    """Rayleigh power fading draws ``|h|^2 ~ Exp(1)`` (model.md section 2)."""
     return rng.exponential(1.0, size=size)
 
 
-#: SPEC 7 defaults keyed by Problem field names (workloads and budgets have none).
+#: model.md section 7 defaults keyed by Problem field names (workloads and budgets have none).
 DEFAULTS: dict[str, Any] = {
     "f_device_max": 2e9,
     "flops_per_cycle_device": 32.0,
@@ -97,7 +97,7 @@ DEFAULTS: dict[str, Any] = {
     "sparse_overhead_server": 0.0,
 }
 
-#: Fields without a default: the workload of the split and the two budgets (SPEC 8).
+#: Fields without a default: the workload of the split and the two budgets (model.md section 8).
 REQUIRED_FIELDS = (
     "flops_device",
     "flops_server",
@@ -273,7 +273,7 @@ def _checked_fields(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str
 
 @dataclass(frozen=True)
 class Problem:
-    """One co-inference instance (SPEC 8), SI units; validated on construction."""
+    """One co-inference instance (model.md section 8), SI units; validated on construction."""
 
     flops_device: float
     flops_server: float
@@ -318,12 +318,12 @@ class Problem:
 
     @classmethod
     def fields(cls) -> tuple[str, ...]:
-        """The SPEC 8 field names, in order."""
+        """The model.md section 8 field names, in order."""
         return _PROBLEM_FIELDS
 
     @classmethod
     def from_dict(cls, data: Any) -> Problem:
-        """Build from a flat mapping of SPEC 8 fields; fields with a SPEC 7 default may be omitted.
+        """Build from a flat mapping of model.md section 8 fields; fields with a model.md section 7 default may be omitted.
 
         The input conveniences of :data:`INPUT_FIELDS` are converted on load:
         ``distance`` (m, with ``fading_gain``) gives ``channel_gain`` and
@@ -336,7 +336,7 @@ class Problem:
         """
         if not isinstance(data, Mapping):
             raise ParameterError(
-                f"problem: got {_show(data)} ({type(data).__name__}); expected a mapping of the SPEC 8 fields"
+                f"problem: got {_show(data)} ({type(data).__name__}); expected a mapping of the model.md section 8 fields"
             )
         names = cls.fields()
         accepted = accepted_fields()
@@ -364,10 +364,10 @@ class Problem:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Problem:
-        """Read a flat YAML problem file (SPEC 8); any unreadable or bad file -> ParameterError."""
+        """Read a flat YAML problem file (model.md section 8); any unreadable or bad file -> ParameterError."""
         data = read_yaml(path, "file")
         if data is None:
-            raise ParameterError(f"file: got {str(path)!r}; it is empty, expected a YAML mapping of the SPEC 8 fields")
+            raise ParameterError(f"file: got {str(path)!r}; it is empty, expected a YAML mapping of the model.md section 8 fields")
         return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
@@ -381,7 +381,7 @@ class Problem:
             raise ParameterError(f"{unknown[0]}: unknown field, allowed: {', '.join(self.fields())}")
         return dataclasses.replace(self, **changes)
 
-    # Derived quantities used by the solvers (SPEC 2): each side runs W(rho) = a (1 - rho) + g cycles.
+    # Derived quantities used by the solvers (model.md section 2): each side runs W(rho) = a (1 - rho) + g cycles.
     def cycles(self, side: str) -> tuple[float, float]:
         """``(a, g)``: the cycles pruning scales and the cycles it cannot remove, on ``side``.
 
@@ -424,7 +424,7 @@ def make_problem(
     fading: float | None = None,
     **overrides: Any,
 ) -> Problem:
-    """A :class:`Problem` with the SPEC 7 defaults filled in.
+    """A :class:`Problem` with the model.md section 7 defaults filled in.
 
     The channel gain comes from ``distance`` (default 200 m) and ``fading``
     (``fading_gain`` of a problem file, default 1), or is given directly as
@@ -559,7 +559,7 @@ def problems_for_splits(profile: pd.DataFrame, **make_problem_kwargs: Any) -> li
     return problems
 
 
-# --- Distortion per weight (SPEC 4, 5), scalar forms for the solvers' inner loops ---
+# --- Distortion per weight (model.md sections 4, 5), scalar forms for the solvers' inner loops ---
 
 LN2 = math.log(2.0)
 
@@ -585,7 +585,7 @@ def unit_distortion(rho: float, model: str, q: int) -> float:
 
 
 def objective_value(problem: Problem, rho_device: float, rho_server: float) -> float:
-    """The parameter-weighted mean distortion ``D(rho_d, rho_s)`` of SPEC 5."""
+    """The parameter-weighted mean distortion ``D(rho_d, rho_s)`` of model.md section 5."""
     model, q = problem.distortion_model, problem.bits_per_weight
     total = problem.params_device + problem.params_server
     value = 0.0
@@ -596,7 +596,7 @@ def objective_value(problem: Problem, rho_device: float, rho_server: float) -> f
     return value / total
 
 
-# --- Decisions and their evaluation (SPEC 2) ---
+# --- Decisions and their evaluation (model.md section 2) ---
 
 
 @dataclass(frozen=True)
@@ -626,7 +626,7 @@ class Evaluation:
     violations: list[str]
 
 
-#: Decision variables in answer order (SPEC 8.3).
+#: Decision variables in answer order (model.md section 8.3).
 DECISION_VARIABLES = ("rho_device", "rho_server", "power", "f_device", "f_server")
 
 #: One sentence on how answers are made unique (``tie_rule`` of the CLI answer; model.md section 8.4).
@@ -676,12 +676,12 @@ def canonical_decision(problem: Problem, decision: Decision) -> Decision:
 
 
 def rate(problem: Problem, power: float) -> float:
-    """Uplink rate ``B log2(1 + p g / (N0 B))`` in bit/s (SPEC 2)."""
+    """Uplink rate ``B log2(1 + p g / (N0 B))`` in bit/s (model.md section 2)."""
     return problem.bandwidth * math.log1p(power / problem.noise_power) / LN2
 
 
 def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Evaluation:
-    """Latency, energy and distortion of ``decision`` in the original variables (SPEC 2, 5).
+    """Latency, energy and distortion of ``decision`` in the original variables (model.md sections 2, 5).
 
     ``violations`` lists every constraint that is broken by more than
     ``rtol`` (relative to its bound), one readable string each.
@@ -730,11 +730,11 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
 
 
 def random_problem(rng: np.random.Generator) -> Problem:
-    """A realistic random instance around the SPEC 7 defaults (tests and ``benchmarks/bench_solver.py``).
+    """A realistic random instance around the model.md section 7 defaults (tests and ``benchmarks/bench_solver.py``).
 
     Workloads are log-uniform over four decades with occasional empty sides
     (``flops = 0``, ``feature_bits = 0``); constants vary by a factor of two
-    around SPEC 7; the channel is drawn at 20-500 m with Rayleigh fading; the
+    around model.md section 7; the channel is drawn at 20-500 m with Rayleigh fading; the
     budgets are drawn relative to the dense workload at maximum resources,
     so that some instances are easy, some bind one or both budgets and some
     are infeasible.

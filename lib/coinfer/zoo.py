@@ -1,4 +1,4 @@
-"""The offline model zoo: the registry of pipeline models and their committed-weight loaders (SPEC 6).
+"""The offline model zoo: the registry of pipeline models and their committed-weight loaders (model.md section 6).
 
 The zoo (:data:`MODEL_NAMES`, real pretrained or trained weights, all offline)
 sits above :mod:`coinfer.models` (split models, architectures, metrics),
@@ -78,7 +78,7 @@ def digits_mlp(
 ) -> tuple[nn.Sequential, DigitsData]:
     """A ReLU MLP on digits: ``Linear, ReLU, ..., Linear``, committed weights or trained deterministically.
 
-    A plain ``nn.Sequential`` so the exact bound of SPEC section 3 applies
+    A plain ``nn.Sequential`` so the exact bound of model.md section 3 applies
     layer by layer. Returns the model (eval mode) and its data; ``data``
     defaults to the split drawn with ``seed`` (the zoo passes the fixed split
     of seed 0 so held-out samples never depend on the model seed). When the

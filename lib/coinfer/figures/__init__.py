@@ -8,8 +8,8 @@ written by :func:`coinfer.notebook_params.record`). The functions never see a
 model or recompute a result, so the computing notebooks (which call
 :func:`show` right after writing their tables) and ``07_figures`` (which calls
 :func:`regenerate_all`) produce the same bytes from the same data. The
-figures show claims C1 (SPEC 3), C2 (SPEC 4), C3 and C4 (SPEC 5) and the
-workload profiles of SPEC 6.
+figures show claims C1 (model.md section 3), C2 (model.md section 4), C3 and C4 (model.md section 5) and the
+workload profiles of model.md section 6.
 
 Layout of the package:
 

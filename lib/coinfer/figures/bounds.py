@@ -1,4 +1,4 @@
-"""Figures of notebook 01 (distortion bound, claim C1): tightness of the SPEC 3 bound."""
+"""Figures of notebook 01 (distortion bound, claim C1): tightness of the model.md section 3 bound."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ NOTEBOOK = "01_distortion_bound"
     data=("bound_random_networks.csv", "bound_digits_mlp.csv"),
     notebook=NOTEBOOK,
     claim="C1",
-    description="output distortion / SPEC 3 bound versus pruning ratio, both forms of the bound",
+    description="output distortion / model.md section 3 bound versus pruning ratio, both forms of the bound",
 )
 def bound_tightness(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Tightness (output distortion / bound) of both forms of the SPEC 3 bound versus the pruning ratio."""
+    """Tightness (output distortion / bound) of both forms of the model.md section 3 bound versus the pruning ratio."""
     random = tables["bound_random_networks.csv"]
     random = random[random.ratio > 0]
     digits = tables["bound_digits_mlp.csv"]
@@ -72,7 +72,7 @@ def bound_tightness(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any
     axes[0, 0].set_ylabel(r"$\|f(x;W)-f(x;\hat W)\|_1$ / bound  [ratio]")
     legend_outside(axes[0, 1])
     fig.suptitle(
-        "C1: output distortion over the SPEC 3 bound (below 1 = bound holds), random networks and digits MLP",
+        "C1: output distortion over the model.md section 3 bound (below 1 = bound holds), random networks and digits MLP",
         fontsize=10,
     )
     return fig

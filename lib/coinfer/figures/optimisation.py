@@ -402,5 +402,5 @@ def opt_solver_agreement(tables: Mapping[str, pd.DataFrame], params: Mapping[str
     ax.set_ylabel("objective D, solve (fast) [per weight]")
     gap = f"{ok.relative_gap.max():.1e}" if len(ok) else "n/a"
     ax.set_title(f"{len(ok)} of {len(agreement)} instances optimal in both; max rel. gap {gap}", fontsize=9)
-    fig.suptitle("The fast solver agrees with the convex reference (SPEC 5)", fontsize=10)
+    fig.suptitle("The fast solver agrees with the convex reference (model.md section 5)", fontsize=10)
     return fig

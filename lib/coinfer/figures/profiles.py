@@ -102,7 +102,7 @@ def _register_profiles(group: str) -> None:
             tables["profile_costs.csv"],
             _profile_models(params, group),
             COST_PANELS,
-            f"Unpruned cost of every split at full resources, SPEC 7 defaults ({kind} models)",
+            f"Unpruned cost of every split at full resources, model.md section 7 defaults ({kind} models)",
         )
 
 

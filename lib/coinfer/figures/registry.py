@@ -3,7 +3,7 @@
 :data:`FIGURES` maps a figure name to its :class:`FigureSpec`: the plotting
 function ``plot(tables, params) -> Figure``, the data files it reads (names as
 in ``data/``), the notebook whose parameters its caption states, and the claim
-of SPEC section 1 it supports. Subject modules (one per computing notebook)
+of model.md section 1 it supports. Subject modules (one per computing notebook)
 add their figures with :func:`register`; this module imports none of them, so
 there is no import cycle (:mod:`coinfer.figures` imports them all so their
 registrations run).
@@ -216,7 +216,7 @@ def describe(value: Any) -> str:
 def display_claim(claim: str, verdicts: Mapping[str, Mapping[str, Any]] | None = None) -> None:
     """In a notebook: the verdict on ``claim`` (from the claims report) and its saved figures.
 
-    ``claim`` is a SPEC 1 id (``"C1"``...) or ``""`` for figures that support no single claim.
+    ``claim`` is a model.md section 1 id (``"C1"``...) or ``""`` for figures that support no single claim.
     """
     from IPython.display import Markdown, display
 

@@ -1,16 +1,16 @@
-"""Joint optimisation of pruning ratios, transmit power and CPU frequencies (SPEC section 5).
+"""Joint optimisation of pruning ratios, transmit power and CPU frequencies (model.md section 5).
 
 Minimise the parameter-weighted distortion ``D(rho_d, rho_s)`` subject to the
-latency and energy budgets and resource limits of SPEC 2, per split point.
+latency and energy budgets and resource limits of model.md section 2, per split point.
 
-- :func:`solve_reference`: the convex reformulation of SPEC 5 in cvxpy
+- :func:`solve_reference`: the convex reformulation of model.md section 5 in cvxpy
   (times ``t_d, t_tx, t_s`` as variables; power cones for ``W^3/t^2``, an
   exponential cone for the transmit energy; all quantities normalised by the
   budgets, see :func:`_solve_conic`).
 - :func:`solve`: the fast dedicated solver (the algorithm is described in
   :func:`solve`'s docstring). It returns the same optimum, about two orders of
   magnitude faster (``benchmarks/bench_solver.py``).
-- :func:`select_split` and the benchmarks of SPEC 5 (fixed ratio, maximum
+- :func:`select_split` and the benchmarks of model.md section 5 (fixed ratio, maximum
   resources, shared ratio, a local solver on the original non-convex
   variables) and :func:`compare_schemes`.
 

@@ -1,4 +1,4 @@
-"""The benchmarks of SPEC 5 and :func:`compare_schemes` over all splits.
+"""The benchmarks of model.md section 5 and :func:`compare_schemes` over all splits.
 
 Fully on-device and fully on-server are split choices; the fixed ratio,
 maximum resources and shared ratio benchmarks restrict the proposed design;
@@ -39,7 +39,7 @@ OWN_SPLIT_SCHEMES = ("on_device", "on_server", "split_then_prune")
 
 
 def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
-    """Benchmark: ``rho_d = rho_s = rho`` fixed; power and frequencies minimise the energy (SPEC 5)."""
+    """Benchmark: ``rho_d = rho_s = rho`` fixed; power and frequencies minimise the energy (model.md section 5)."""
     require_range("rho", rho, 0.0, problem.rho_max)
     m = _Model(problem)
     ratios = (rho, rho)
@@ -58,7 +58,7 @@ def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
 
 
 def solve_max_resources(problem: Problem) -> Solution:
-    """Benchmark: ``p = P_max``, ``f = f_max``; ratios optimised (SPEC 5)."""
+    """Benchmark: ``p = P_max``, ``f = f_max``; ratios optimised (model.md section 5)."""
     m = _Model(problem)
     return _solve_at_resources(problem, m, m.max_resources(), "maximum resources")
 
@@ -167,7 +167,7 @@ def solve_shared_ratio(problem: Problem) -> Solution:
 
 
 def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution:
-    """Benchmark: SLSQP on the original non-convex variables ``rho_d, rho_s, p, f_d, f_s`` (SPEC 5).
+    """Benchmark: SLSQP on the original non-convex variables ``rho_d, rho_s, p, f_d, f_s`` (model.md section 5).
 
     Starts are drawn uniformly in the box from ``seed``; returns the best
     feasible local solution, or ``infeasible`` if no start converged to one.

@@ -1,4 +1,4 @@
-"""Reference solver: the convex reformulation of SPEC 5 in cvxpy.
+"""Reference solver: the convex reformulation of model.md section 5 in cvxpy.
 
 Times ``t_d, t_tx, t_s`` are the variables; power cones hold ``W^3/t^2``, an
 exponential cone the transmit energy; all quantities are normalised by the
@@ -32,7 +32,7 @@ _RETRIES: dict[str, list[tuple[str, dict[str, Any]]]] = {
 
 
 def solve_reference(problem: Problem, solver: str = "CLARABEL") -> Solution:
-    """The SPEC 5 convex reformulation in cvxpy (see :func:`_solve_conic`).
+    """The model.md section 5 convex reformulation in cvxpy (see :func:`_solve_conic`).
 
     When the solver stops at ``optimal_inaccurate``, a few retries follow
     (:data:`_RETRIES`) and the best feasible (polished) decision is returned;
@@ -56,7 +56,7 @@ def solve_reference(problem: Problem, solver: str = "CLARABEL") -> Solution:
 
 
 def _solve_conic(problem: Problem, solver: str, options: dict | None = None) -> Solution:
-    """The SPEC 5 convex reformulation in cvxpy, one solve with ``solver`` and ``options``.
+    """The model.md section 5 convex reformulation in cvxpy, one solve with ``solver`` and ``options``.
 
     Variables: the ratios, compute times and extra upload time in units of
     ``T_r = T0 - S / r(P_max)`` (the budget left after the fastest upload), and
@@ -125,7 +125,7 @@ def _solve_conic(problem: Problem, solver: str, options: dict | None = None) -> 
         scale = m.C * m.T0 / m.E0
         t_norm = t_min / m.T0 + (t_r / m.T0) * t_tx  # upload time / T0
         z = cp.Variable()
-        # z >= scale * t exp(sigma / t): the perspective of exp (SPEC 5), so E_tx / E0 = z - scale t
+        # z >= scale * t exp(sigma / t): the perspective of exp (model.md section 5), so E_tx / E0 = z - scale t
         cons.append(cp.constraints.ExpCone(sigma + math.log(scale) * t_norm, t_norm, z))
         time_terms.append(t_tx)
         energy_terms.append(z - scale * t_norm)

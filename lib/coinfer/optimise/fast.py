@@ -1,4 +1,4 @@
-"""The fast dedicated solver for one split (SPEC 5): KKT structure, 1-D roots.
+"""The fast dedicated solver for one split (model.md section 5): KKT structure, 1-D roots.
 
 The algorithm is described in :func:`solve`'s docstring. It returns the same
 optimum as :func:`coinfer.optimise.conic.solve_reference`, about two orders of
@@ -130,7 +130,7 @@ def _tx_exponent(r: float) -> float:
 
 
 class _Model:
-    """Plain-float view of a :class:`Problem` for the solver's inner loops (SPEC 2)."""
+    """Plain-float view of a :class:`Problem` for the solver's inner loops (model.md section 2)."""
 
     def __init__(self, problem: Problem):
         p = problem
@@ -416,7 +416,7 @@ def _decision(m: _Model, rho, res) -> Decision:
 
 
 def polish(problem: Problem, decision: Decision) -> Decision:
-    """Make a (nearly) optimal decision feasible in the original variables (SPEC 2).
+    """Make a (nearly) optimal decision feasible in the original variables (model.md section 2).
 
     Solver roots and conic tolerances leave residuals of a few ulps (or
     ~1e-9 for cvxpy). With the resources fixed, latency and energy are affine
@@ -501,7 +501,7 @@ def _limits_text(m: _Model) -> str:
 
 
 def _floors(m: _Model) -> tuple[Solution | None, tuple]:
-    """Feasibility at the most favourable workload (SPEC 5: 'latency floor at rho_max, P_max, f_max')."""
+    """Feasibility at the most favourable workload (model.md section 5: 'latency floor at rho_max, P_max, f_max')."""
     top = m.rho_top
     floor_t = m.time(top, m.max_resources())
     if floor_t > m.T0 * (1 + _EDGE):
@@ -519,7 +519,7 @@ def _floors(m: _Model) -> tuple[Solution | None, tuple]:
 
 
 def solve(problem: Problem) -> Solution:
-    """Globally optimal ratios, power and frequencies for one split (SPEC 5), by KKT structure.
+    """Globally optimal ratios, power and frequencies for one split (model.md section 5), by KKT structure.
 
     With multipliers ``lambda`` (latency) and ``mu`` (energy) the Lagrangian
     separates. Each resource depends only on the price of time

@@ -1,4 +1,4 @@
-"""The distortion's derivative in the pruning ratio and its inverse (SPEC 4).
+"""The distortion's derivative in the pruning ratio and its inverse (model.md section 4).
 
 The fast solver equates marginal distortion with a marginal saving of work;
 these scalar functions give the slope of ``D_model(rho; b) / b`` and the ratio
@@ -21,7 +21,7 @@ def flat_end(q: int) -> float:
     """End ``rho0`` of the flat region of ``D_LB``: the root of ``h2(rho) = rho q`` in (0, 1).
 
     For ``rho <= rho0`` the dense ``q``-bit store is cheaper than mask plus
-    values, so ``D_LB = b 2^-q`` there (SPEC 4).
+    values, so ``D_LB = b 2^-q`` there (model.md section 4).
     """
 
     def excess(rho: float) -> float:

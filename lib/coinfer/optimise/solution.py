@@ -12,7 +12,7 @@ _EDGE = 1e-12
 
 @dataclass(frozen=True)
 class Solution:
-    """The SPEC 8 answer for one problem. ``status`` is ``"optimal"`` or ``"infeasible"``
+    """The model.md section 8 answer for one problem. ``status`` is ``"optimal"`` or ``"infeasible"``
     (``solve_reference`` may also return ``"solver_error"`` when the conic solver fails)."""
 
     status: str
@@ -27,7 +27,7 @@ class Solution:
     reason: str | None = None
 
     def as_dict(self) -> dict:
-        """The SPEC 8 answer as a JSON-ready dict."""
+        """The model.md section 8 answer as a JSON-ready dict."""
         return asdict(self)
 
     @property

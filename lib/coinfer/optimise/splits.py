@@ -1,4 +1,4 @@
-"""Split selection: solve every split point and keep the best (SPEC 5)."""
+"""Split selection: solve every split point and keep the best (model.md section 5)."""
 
 from __future__ import annotations
 
