@@ -1,4 +1,4 @@
-"""Deploying a design on the real weights (model.md section 9): exactness, counts, sort-once, no mutation, rounding, errors."""
+"""Deploying a design on the real weights (model.md §9): exactness, counts, sort-once, no mutation, rounding, errors."""
 
 from __future__ import annotations
 

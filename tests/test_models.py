@@ -1,4 +1,4 @@
-"""The model zoo and its inputs (model.md sections 2 and 6): split equivalence, upstream equivalence, inputs, meta models."""
+"""The model zoo and its inputs (model.md §§2 and 6): split equivalence, upstream equivalence, inputs, meta models."""
 
 from __future__ import annotations
 

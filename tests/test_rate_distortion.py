@@ -45,7 +45,7 @@ def test_lower_bound_monotone_and_convex(q) -> None:
 
 
 def test_without_min_the_bound_would_dip() -> None:
-    """model.md section 4: the `min` matters; without it D_LB is below b 2^-q just above 0 (so the test of monotonicity bites)."""
+    """model.md §4: the `min` matters; without it D_LB is below b 2^-q just above 0 (so the monotonicity test bites)."""
     rho = np.geomspace(1e-6, 0.01, 100)
     unclipped = 2.0 ** -(rd.binary_entropy(rho) + (1 - rho) * 16)
     assert np.any(unclipped < 2.0**-16)

@@ -12,12 +12,12 @@ Modules, one concept each:
 - :mod:`coinfer.pruning`         magnitude pruning and quantisation of tensors and models
 - :mod:`coinfer.experiments`     experiment drivers behind notebooks 01, 03 and 04 (tidy tables for ``data/``)
 - :mod:`coinfer.models`          split models, their architectures, metrics and input batches (model.md sections 2, 6)
-- :mod:`coinfer.zoo`             the offline model zoo: registry, loaders, inputs and metrics by name (model.md section 6)
+- :mod:`coinfer.zoo`             the offline model zoo: registry, loaders, inputs and metrics by name (model.md §6)
 - :mod:`coinfer.trained`         committed weights of the digits models: recipes, training, loading
 - :mod:`coinfer.profiles`        per-split FLOPs, parameters and feature bits (model.md section 6)
 - :mod:`coinfer.system`          the co-inference system model and ``Problem`` (model.md sections 2, 7, 8)
 - :mod:`coinfer.optimise`        joint optimisation solvers and benchmarks (model.md section 5)
-- :mod:`coinfer.deploy`          a design (split, rho_d, rho_s) built on the real weights and measured (model.md section 9)
+- :mod:`coinfer.deploy`          a design (split, rho_d, rho_s) built on the real weights and measured (model.md §9)
 - :mod:`coinfer.figures`         every figure, drawn from the tidy tables in ``data/`` (one module per notebook)
 - :mod:`coinfer.claims`          the verdict on each paper claim C1-C4, from ``data/``
 - :mod:`coinfer.plotting`        the figure style and atomic figure output

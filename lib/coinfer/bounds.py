@@ -156,7 +156,7 @@ class Affine:
 def _bn_scale_shift(bn: _BatchNorm) -> tuple[torch.Tensor, torch.Tensor]:
     """Eval-mode BatchNorm as ``y = s * x + t`` per channel."""
     if bn.training:
-        raise ParameterError("model: BatchNorm in training mode; call model.eval() (model.md section 3 folds eval-mode BatchNorm)")
+        raise ParameterError("model: BatchNorm in training mode; call model.eval() (model.md §3 folds eval-mode BN)")
     if bn.running_mean is None or bn.running_var is None:
         raise ParameterError("model: BatchNorm without running statistics cannot be folded")
     scale = 1.0 / torch.sqrt(bn.running_var.double() + bn.eps)
@@ -178,7 +178,7 @@ def _batchnorm_as_affine(name: str, bn: _BatchNorm) -> Affine:
 
 
 def fold_batchnorm(layer: nn.Module, bn: nn.Module) -> nn.Module:
-    """A float64 copy of ``layer`` (Linear or Conv2d) with eval-mode ``bn`` (applied after it) folded in (model.md section 3).
+    """A float64 copy of ``layer`` (Linear or Conv2d) with eval-mode ``bn`` (applied after it) folded in (model.md §3).
 
     ``bn(layer(x)) == fold_batchnorm(layer, bn)(x)`` up to rounding, with
     ``W' = diag(s) W``, ``b' = s b + t``, ``s = gamma / sqrt(var + eps)``,
@@ -218,7 +218,7 @@ def canonical_layers(model: nn.Module, weights: Mapping[str, torch.Tensor] | Non
     :class:`ParameterError`: the exact bound of model.md section 3 does not cover it.
     """
     if not isinstance(model, nn.Sequential):
-        raise ParameterError(f"model: got {type(model).__name__}; allowed nn.Sequential (feed-forward, model.md section 3)")
+        raise ParameterError(f"model: got {type(model).__name__}; allowed nn.Sequential (feed-forward, model.md §3)")
     weights = dict(weights or {})
     layers: list[Affine | nn.Module] = []
     foldable = False  # the previous entry is an Affine from a real layer with no BatchNorm folded yet
@@ -335,7 +335,7 @@ def layerwise_bound(
     else:
         layers_hat = canonical_layers(modified)
     if len(layers) != len(layers_hat) or any(type(a) is not type(b) for a, b in zip(layers, layers_hat, strict=True)):
-        raise ParameterError("modified: architecture differs from model (model.md section 3 compares copies of one network)")
+        raise ParameterError("modified: architecture differs from model (model.md §3 compares copies of one network)")
     if x.dim() == 0:
         raise ParameterError("x: got a scalar; expected a batch of inputs")
     h = x.detach().double()
@@ -379,7 +379,7 @@ def layerwise_bound(
 def sequential_output_bound(
     model: nn.Sequential, pruned: nn.Sequential | Mapping[str, torch.Tensor], x: torch.Tensor, *, form: str = "operator"
 ) -> torch.Tensor:
-    """model.md section 3 right-hand side per sample (float64, shape ``[batch]``); ``form`` "operator" or "entrywise"."""
+    """model.md §3 right-hand side per sample (float64, shape ``[batch]``); ``form`` "operator" or "entrywise"."""
     require_choice("form", form, FORMS)
     bound = layerwise_bound(model, pruned, x)
     return bound.operator if form == "operator" else bound.entrywise

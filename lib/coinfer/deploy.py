@@ -78,7 +78,7 @@ def check_split(model: SplitModel, split: int | str) -> int:
 
 
 def check_rho(name: str, rho: float) -> float:
-    """``rho`` if it is a pruning ratio in ``[0, 1)`` (model.md section 2), else :class:`ParameterError` naming ``name``."""
+    """``rho`` if it is a pruning ratio in ``[0, 1)`` (model.md §2), else :class:`ParameterError` naming ``name``."""
     if isinstance(rho, torch.Tensor):  # a 0-d tensor from a ratio grid
         rho = rho.item()
     return float(require_range(name, rho, 0.0, 1.0, high_open=True))

@@ -519,7 +519,7 @@ def parameter_distortion_curves(
     scope: str = "global",
     float_bits: int = 32,
 ) -> pd.DataFrame:
-    """Measured l1 distortion per weight of magnitude pruning each part, against ``D_LB`` and ``D_mag`` (model.md section 4, C2).
+    """Measured l1 distortion per weight of magnitude pruning each part, vs ``D_LB`` and ``D_mag`` (model.md §4, C2).
 
     One row per (part, ratio, quantisation): ``quantisation`` is ``"none"``
     (float weights; the bound uses ``q = float_bits``, their storage) or

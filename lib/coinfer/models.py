@@ -646,7 +646,7 @@ def _meta_entry(name: str, seq_len: int) -> MetaArchitecture:
 
 
 def build_meta_model(name: str, seq_len: int) -> SplitModel:
-    """Architecture ``name`` with all tensors on the meta device (shapes only; for FLOP counting, model.md section 6)."""
+    """Architecture ``name`` with all tensors on the meta device (shapes only; for FLOP counting, model.md §6)."""
     arch = _meta_entry(name, seq_len)
     with torch.device("meta"):
         model = arch.build(arch.config())

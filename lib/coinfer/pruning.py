@@ -277,7 +277,7 @@ class MagnitudeSweep:
         return child
 
     def distortion(self, ratios: Iterable[float], bits: int | None = None) -> np.ndarray:
-        """l1 parameter distortion per weight, ``sum |w - w^| / N``, of :meth:`pruned` at each ratio (model.md section 4).
+        """l1 parameter distortion per weight, ``sum |w - w^| / N``, of :meth:`pruned` at each ratio (model.md §4).
 
         Computed without building any pruned copy: a layer's largest kept
         magnitude is its largest magnitude whenever anything in it is kept

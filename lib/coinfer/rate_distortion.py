@@ -61,7 +61,7 @@ def pruned_rate(rho: ArrayLike, q: int) -> np.ndarray:
 
 
 def distortion_lower_bound(rho: ArrayLike, b: float, q: int) -> np.ndarray:
-    """``D_LB(rho) = b 2^(-R(rho))``: no model pruned at ``rho`` with ``q``-bit weights does better (model.md section 4)."""
+    """``D_LB(rho) = b 2^(-R(rho))``: no model pruned at ``rho`` with ``q``-bit weights does better (model.md §4)."""
     return distortion_laplace(pruned_rate(rho, q), b)
 
 
@@ -145,7 +145,7 @@ def fit_gaussian(
     seed: int = 0,
     max_ks_samples: int = KS_MAX_SAMPLES,
 ) -> DistributionFit:
-    """Gaussian MLE (model.md section 4): ``loc = mean``, ``scale = std`` (ddof 0); log-likelihood ``-ln(2 pi e sigma^2) / 2``."""
+    """Gaussian MLE (model.md §4): ``loc = mean``, ``scale = std`` (ddof 0); loglik ``-ln(2 pi e sigma^2) / 2``."""
     flat = _flat_weights(weights)
     loc = float(flat.mean())
     sigma = float(flat.std())

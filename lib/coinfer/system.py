@@ -323,7 +323,7 @@ class Problem:
 
     @classmethod
     def from_dict(cls, data: Any) -> Problem:
-        """Build from a flat mapping of model.md section 8 fields; fields with a model.md section 7 default may be omitted.
+        """Build from a flat mapping of model.md §8 fields; fields with a model.md §7 default may be omitted.
 
         The input conveniences of :data:`INPUT_FIELDS` are converted on load:
         ``distance`` (m, with ``fading_gain``) gives ``channel_gain`` and
@@ -336,7 +336,7 @@ class Problem:
         """
         if not isinstance(data, Mapping):
             raise ParameterError(
-                f"problem: got {_show(data)} ({type(data).__name__}); expected a mapping of the model.md section 8 fields"
+                f"problem: got {_show(data)} ({type(data).__name__}); expected a mapping of the model.md §8 fields"
             )
         names = cls.fields()
         accepted = accepted_fields()
@@ -367,7 +367,7 @@ class Problem:
         """Read a flat YAML problem file (model.md section 8); any unreadable or bad file -> ParameterError."""
         data = read_yaml(path, "file")
         if data is None:
-            raise ParameterError(f"file: got {str(path)!r}; it is empty, expected a YAML mapping of the model.md section 8 fields")
+            raise ParameterError(f"file: got {str(path)!r}; it is empty, expected a YAML mapping of the problem fields")
         return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def bound_tightness(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any
     axes[0, 0].set_ylabel(r"$\|f(x;W)-f(x;\hat W)\|_1$ / bound  [ratio]")
     legend_outside(axes[0, 1])
     fig.suptitle(
-        "C1: output distortion over the model.md section 3 bound (below 1 = bound holds), random networks and digits MLP",
+        "C1: output distortion over the model.md §3 bound (below 1 = bound holds), random networks and digits MLP",
         fontsize=10,
     )
     return fig
