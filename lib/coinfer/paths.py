@@ -27,6 +27,8 @@ PROJECT_ROOT: Path = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
 PARAMS_DIR: Path = PROJECT_ROOT / "params"
 BUILD_DIR: Path = PROJECT_ROOT / "build"
+#: Folder inside an output root that :mod:`coinfer.runner` runs the notebooks into before publishing.
+STAGING_NAME = ".coinfer-staging"
 
 #: Significant digits of floats in CSV outputs: enough for every reported
 #: number, few enough that last-bit differences of threaded BLAS kernels do

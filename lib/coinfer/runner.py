@@ -48,7 +48,7 @@ from coinfer.validation import ParameterError, require_known
 
 OUTPUT_SUBDIRS = ("data", "figures")
 MANIFEST_NAME = "MANIFEST.sha256"
-STAGING_NAME = ".coinfer-staging"
+STAGING_NAME = paths.STAGING_NAME
 #: Kernel environment: plain-text progress bars (see :mod:`coinfer.progress`), and no
 #: "IProgress not found" warning from libraries (transformers) that import ``tqdm.auto`` themselves.
 KERNEL_ENVIRONMENT = {"COINFER_PLAIN_PROGRESS": "1"}
