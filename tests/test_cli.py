@@ -9,8 +9,8 @@ import sys
 import pytest
 import yaml
 
-from coinfer.cli import main
-from coinfer.system import make_problem
+from coinfer.cli import ANSWER_UNITS, main
+from coinfer.system import REQUIRED_FIELDS, Problem, canonical_values, make_problem
 
 WORKLOAD = dict(
     flops_device=2e9,
@@ -34,6 +34,9 @@ KEYS = {
     "latency",
     "energy",
     "reason",
+    "units",
+    "free_variables",
+    "tie_rule",
 }
 
 
@@ -162,3 +165,58 @@ def test_readme_exits_0(monkeypatch, capsys, changed):
     monkeypatch.setattr(readme, "update", lambda: changed)  # never rewrites the real README
     assert main(["readme"]) == 0
     assert capsys.readouterr().out.startswith("README.md: claims table ")
+
+
+def test_several_bad_fields_get_one_line_each(tmp_path, capsys):
+    data = {k: v for k, v in good().items() if k != "energy_budget"}
+    data.update(bandwith=5e6, rho_max=1.5, energy_scope="cloud")
+    data.pop("bandwidth")
+    assert main(["solve", str(write(tmp_path, data))]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert all(line.startswith("error: ") for line in lines)
+    assert [line.split(":")[1].strip() for line in lines] == ["bandwith", "energy_budget", "energy_scope", "rho_max"]
+    assert "did you mean 'bandwidth'?" in lines[0]
+    assert lines[1] == "error: energy_budget: missing; required (no default): " + ", ".join(REQUIRED_FIELDS)
+    assert lines[3] == "error: rho_max: got 1.5; allowed [0, 1)"  # value errors in field order
+
+
+def test_several_bad_fields_via_subprocess_have_no_traceback(tmp_path):
+    data = {**good(), "p_max": -1, "feature_bits": "lots", "colour": "red"}
+    done = run("solve", write(tmp_path, data))
+    assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 3 and all(line.startswith("error: ") for line in lines)
+
+
+def test_answer_states_units_and_free_variables(tmp_path, capsys):
+    assert main(["solve", str(write(tmp_path, good()))]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["units"] == ANSWER_UNITS
+    numeric = [k for k, v in answer.items() if isinstance(v, float)]
+    assert sorted(numeric) == sorted(answer["units"])
+    assert answer["units"]["power"] == "W" and answer["units"]["objective"].startswith("per-weight l1 distortion")
+    assert answer["free_variables"] == []
+    assert "compare answers through objective, latency and energy" in answer["tie_rule"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, []),
+        ({"flops_device": 0.0, "params_device": 0.0}, ["rho_device", "f_device"]),  # split 0
+        ({"flops_server": 0.0, "params_server": 0.0, "feature_bits": 0.0}, ["rho_server", "power", "f_server"]),
+    ],
+)
+def test_free_variables_agree_between_solvers(tmp_path, capsys, changes, expected):
+    path = write(tmp_path, {**good(), **changes, "latency_budget": 1.0, "energy_budget": 1.0})
+    answers = []
+    for extra in ([], ["--reference"]):
+        assert main(["solve", str(path), *extra]) == 0
+        answers.append(json.loads(capsys.readouterr().out))
+    assert answers[0]["free_variables"] == answers[1]["free_variables"] == expected
+    assert answers[0]["status"] == answers[1]["status"] == "optimal"
+    problem = Problem.from_yaml(path)
+    for name in expected:  # reported at the canonical value by both solvers
+        assert answers[0][name] == answers[1][name] == canonical_values(problem)[name]

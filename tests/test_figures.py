@@ -494,9 +494,12 @@ def test_record_writes_validated_parameters_in_schema_order(output_root):
 
 
 def test_fixed_colour_orders_match_the_library():
-    from coinfer import models, optimise, zoo
+    from coinfer import models, optimise, sweeps, zoo
 
-    assert figures.SCHEME_ORDER == optimise.SCHEMES
+    assert figures.SCHEME_ORDER == (*optimise.SCHEMES, sweeps.MAGNITUDE_DESIGN)
+    markers = [plotting.SCHEME_MARKERS[scheme] for scheme in figures.SCHEME_ORDER]
+    assert len(set(markers)) == len(markers)
+    assert all(scheme in plotting.SCHEME_LABELS for scheme in figures.SCHEME_ORDER)
     assert figures.MODEL_ORDER == zoo.MODEL_NAMES + models.META_MODEL_NAMES
     assert len(set(map(figures.scheme_colour, figures.SCHEME_ORDER))) == len(figures.SCHEME_ORDER)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from coinfer.system import DEFAULTS, Problem
+from coinfer.system import DEFAULTS, INPUT_FIELDS, Problem
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "model.md"
 
@@ -113,10 +113,12 @@ def test_section_8_lists_every_problem_field(text: str) -> None:
     listed = {_field(row[0]) for row in rows}
     missing = [name for name in Problem.fields() if name not in listed]
     assert missing == [], f"problem-file fields missing from model.md section 8.2: {missing}"
-    # A listed field that the code does not know must be marked (new).
+    # A listed field that the code does not know must be marked (new); the input conveniences are known.
     for row in rows:
         name = _field(row[0])
-        assert name in Problem.fields() or "(new)" in row[0], f"{name}: not a Problem field and not marked (new)"
+        known = name in Problem.fields() or name in INPUT_FIELDS
+        assert known or "(new)" in row[0], f"{name}: not a Problem field and not marked (new)"
+    assert sorted(set(INPUT_FIELDS) - listed) == [], "input conveniences missing from model.md section 8.2"
 
 
 def test_section_8_defaults_agree_with_the_code(text: str) -> None:
@@ -124,9 +126,10 @@ def test_section_8_defaults_agree_with_the_code(text: str) -> None:
     column = header.index("default")
     for row in rows:
         name, cell = _field(row[0]), row[column]
-        if name in DEFAULTS and DEFAULTS[name] is not None:
+        defaults = {**DEFAULTS, **INPUT_FIELDS}
+        if name in defaults and defaults[name] is not None:
             # Section 8 may round (3.981e-21); section 7.1 holds every digit.
-            assert _matches(cell, DEFAULTS[name], 1e-3), f"{name}: section 8 says {cell!r}, code {DEFAULTS[name]!r}"
+            assert _matches(cell, defaults[name], 1e-3), f"{name}: section 8 says {cell!r}, code {defaults[name]!r}"
         elif name in Problem.fields() and "(new)" not in row[0]:
             assert cell == "required", f"{name}: no default in the code, section 8 says {cell!r}"
 
@@ -139,7 +142,11 @@ def test_section_7_defaults_equal_the_code(text: str) -> None:
         name = _field(row[0])
         assert name is not None, f"section 7.1 row without a field name: {row}"
         documented[name] = row[column]
-        if name in DEFAULTS and DEFAULTS[name] is not None:
+        if name in INPUT_FIELDS:
+            assert _matches(row[column], INPUT_FIELDS[name], 1e-12), (
+                f"{name}: model.md section 7.1 says {row[column]!r}, INPUT_FIELDS has {INPUT_FIELDS[name]!r}"
+            )
+        elif name in DEFAULTS and DEFAULTS[name] is not None:
             assert _matches(row[column], DEFAULTS[name], 1e-12), (
                 f"{name}: model.md section 7.1 says {row[column]!r}, coinfer.system.DEFAULTS has {DEFAULTS[name]!r}"
             )

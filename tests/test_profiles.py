@@ -229,3 +229,12 @@ def test_committed_profiles_have_a_split_independent_unpruned_objective():
             assert (fixed == 0).all(), model
         if model in ("minilm", "bert_large", "gpt2_xl", "llama_7b"):
             assert (fixed > 0).all(), model
+
+
+def test_feature_bits_change_only_at_intermediate_splits():
+    table = pd.DataFrame(
+        {"split": [0, 1, 2, 3], "num_blocks": 3, "feature_bits": [800, 1600, 320, 0], "bits_per_element": 16}
+    )
+    eight = profiles.with_feature_bits(table, 8)
+    assert eight["feature_bits"].tolist() == [800, 800, 160, 0]
+    assert (eight["bits_per_element"] == 8).all() and table["feature_bits"].tolist() == [800, 1600, 320, 0]

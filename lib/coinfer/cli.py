@@ -2,8 +2,9 @@
 
 Commands are registered in :data:`COMMANDS`; each gets its own argparse
 sub-parser and a handler returning the exit code. Bad input (any
-:class:`~coinfer.validation.ParameterError`) prints ONE line,
-``error: <message>``, on stderr and exits with code 2, without a traceback.
+:class:`~coinfer.validation.ParameterError`) prints one line per problem,
+``error: <message>``, on stderr and exits with code 2, without a traceback
+(a problem file with several bad fields gets one line for each).
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from coinfer.validation import EXIT_BAD_INPUT, ParameterError
+
+if TYPE_CHECKING:
+    from coinfer.system import Problem
 
 
 def _json_value(value):
@@ -24,6 +28,31 @@ def _json_value(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+#: Unit of each numeric field of the answer (model.md section 8.3).
+ANSWER_UNITS: dict[str, str] = {
+    "rho_device": "1",
+    "rho_server": "1",
+    "power": "W",
+    "f_device": "Hz",
+    "f_server": "Hz",
+    "objective": "per-weight l1 distortion (same unit as the weights)",
+    "latency": "s",
+    "energy": "J",
+}
+
+
+def answer_notes(problem: Problem) -> dict[str, Any]:
+    """The keys every answer carries besides the solution: ``units``, ``free_variables`` and ``tie_rule``.
+
+    ``free_variables`` lists the decision variables that have no effect in
+    ``problem`` and are reported at canonical values (``system.canonical_values``);
+    it depends on the problem only, so every solver reports the same list.
+    """
+    from coinfer.system import TIE_RULE, free_variables
+
+    return {"units": dict(ANSWER_UNITS), "free_variables": free_variables(problem), "tie_rule": TIE_RULE}
 
 
 def add_solve_parser(sub: argparse._SubParsersAction) -> None:
@@ -53,6 +82,7 @@ def run_solve(args: argparse.Namespace) -> int:
     problem = Problem.from_yaml(args.problem)
     solution = solve_reference(problem, solver=args.solver) if args.reference else solve(problem)
     answer = {key: _json_value(value) for key, value in solution.as_dict().items()}
+    answer.update(answer_notes(problem))
     print(json.dumps(answer, indent=2))
     return 0 if solution.status in ("optimal", "infeasible") else 1
 
@@ -192,5 +222,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return int(args.handler(args))
     except ParameterError as error:
-        print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
+        for line in error.lines:
+            print(f"error: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT

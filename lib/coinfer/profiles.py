@@ -432,3 +432,20 @@ def reference_budgets(profile: pd.DataFrame, **make_problem_kwargs: Any) -> tupl
         raise ParameterError(f"profile: got models {sorted(profile['model'].unique())}; expected the rows of one model")
     costs = full_resource_costs(profile, **make_problem_kwargs)
     return float(costs["latency"].min()), float(costs["energy"].min())
+
+
+def with_feature_bits(profile: pd.DataFrame, bits_per_element: int) -> pd.DataFrame:
+    """``profile`` with the intermediate features sent at ``bits_per_element`` bits (model.md section 2.4).
+
+    Only the splits ``0 < s < L`` change: split 0 sends the raw input at its
+    own bits and split ``L`` sends nothing. The column ``bits_per_element``
+    records the new width.
+    """
+    require_range("bits_per_element", bits_per_element, 1, 64, integer=True)
+    out = profile.copy()
+    middle = (out["split"] > 0) & (out["split"] < out["num_blocks"])
+    out.loc[middle, "feature_bits"] = (
+        out.loc[middle, "feature_bits"] * bits_per_element / out.loc[middle, "bits_per_element"]
+    ).round()
+    out["bits_per_element"] = bits_per_element
+    return out

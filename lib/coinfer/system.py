@@ -23,8 +23,9 @@ Consistency decisions (documented in ``docs/bad_inputs.md``):
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,7 @@ _POSITIVE = (
     "latency_budget",
     "energy_budget",
 )
+_CHOICES = {"energy_scope": ENERGY_SCOPES, "distortion_model": DISTORTION_MODELS, "compute_model": COMPUTE_MODELS}
 
 
 def _check_magnitude(name: str, value: float, low_open: bool) -> float:
@@ -147,6 +149,126 @@ def _check_magnitude(name: str, value: float, low_open: bool) -> float:
         zero = "" if low_open else "0 or "
         raise ParameterError(f"{name}: got {_show(value)}; allowed {zero}[{TINY:g}, {HUGE:g}]")
     return float(value)
+
+
+#: Input conveniences of a problem file, converted on load (model.md section 8.2), with their defaults:
+#: ``distance`` (m) and ``fading_gain`` (|h|^2) give ``channel_gain``; ``noise_psd_dbm_hz`` gives ``noise_psd``.
+INPUT_FIELDS: dict[str, float] = {"distance": 200.0, "fading_gain": 1.0, "noise_psd_dbm_hz": -174.0}
+
+
+def accepted_fields() -> tuple[str, ...]:
+    """Every name a problem file may hold: the :class:`Problem` fields, then :data:`INPUT_FIELDS`."""
+    return Problem.fields() + tuple(INPUT_FIELDS)
+
+
+def _unknown_field_message(key: Any, value: Any) -> str:
+    """``key: got value; unknown field (did you mean 'x'?), allowed: ...``; the hint only when a name is close."""
+    accepted = accepted_fields()
+    shown = key if isinstance(key, str) and key.isidentifier() else _show(key)
+    close = difflib.get_close_matches(str(key), accepted, n=1) if isinstance(key, str) else []
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{shown}: got {_show(value)}; unknown field{hint}, allowed: {', '.join(accepted)}"
+
+
+def _attempt(errors: list[str], check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``check(*args, **kwargs)``; a :class:`ParameterError` is appended to ``errors`` (and ``None`` returned)."""
+    try:
+        return check(*args, **kwargs)
+    except ParameterError as error:
+        errors.extend(error.lines)
+        return None
+
+
+def _converted_inputs(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The :class:`Problem` fields given in ``data``, with the :data:`INPUT_FIELDS` converted; and the errors.
+
+    ``channel_gain`` with ``distance`` or ``fading_gain``, and ``noise_psd`` with
+    ``noise_psd_dbm_hz``, are conflicts. ``fading_gain`` without ``distance``
+    applies at the default distance (200 m). A converted value outside the
+    allowed magnitudes is reported under the input the user gave.
+    """
+    names = Problem.fields()
+    values = {name: data[name] for name in names if name in data}
+    errors: list[str] = []
+    conflict = "channel_gain" in data and ("distance" in data or "fading_gain" in data)
+    if conflict:
+        given = " and ".join(repr(n) for n in ("distance", "fading_gain") if n in data)
+        errors.append(
+            f"channel_gain: given together with {given}; give channel_gain, or distance (with fading_gain), not both"
+        )
+    if "distance" in data or "fading_gain" in data:
+        distance = _attempt(
+            errors, _check_magnitude, "distance", data.get("distance", INPUT_FIELDS["distance"]), low_open=True
+        )
+        fading = _attempt(
+            errors, _check_magnitude, "fading_gain", data.get("fading_gain", INPUT_FIELDS["fading_gain"]), low_open=True
+        )
+        if distance is not None and fading is not None and not conflict:
+            gain = channel_gain(distance, fading)
+            if TINY <= gain <= HUGE:
+                values["channel_gain"] = gain
+            else:
+                errors.append(
+                    f"distance: got {_show(distance)} with fading_gain {_show(fading)}, giving channel_gain {gain:g}; "
+                    f"allowed channel_gain in [{TINY:g}, {HUGE:g}]"
+                )
+    if "noise_psd" in data and "noise_psd_dbm_hz" in data:
+        errors.append(
+            "noise_psd: given together with 'noise_psd_dbm_hz'; give noise_psd (W/Hz) or noise_psd_dbm_hz, not both"
+        )
+    if "noise_psd_dbm_hz" in data:
+        # [-570, 630] dBm/Hz is [1e-60, 1e60] W/Hz, the magnitudes allowed for noise_psd.
+        dbm = _attempt(errors, require_range, "noise_psd_dbm_hz", data["noise_psd_dbm_hz"], -570.0, 630.0)
+        if dbm is not None and "noise_psd" not in data:
+            values["noise_psd"] = min(max(noise_psd_from_dbm(float(dbm)), TINY), HUGE)
+    return values, errors
+
+
+def _check_field(name: str, value: Any) -> Any:
+    """The validated, normalised value of one :class:`Problem` field, else :class:`ParameterError`."""
+    if name in _NONNEGATIVE:
+        return _check_magnitude(name, value, low_open=False)
+    if name in _POSITIVE:
+        return _check_magnitude(name, value, low_open=True)
+    if name == "rho_max":
+        return float(require_range("rho_max", value, 0.0, 1.0, high_open=True))
+    if name == "bits_per_weight":
+        return int(require_range("bits_per_weight", value, 1, 64, integer=True))
+    if name in ("sparse_efficiency_device", "sparse_efficiency_server"):
+        return float(require_range(name, value, 0.0, 1.0, low_open=True))
+    if name in _CHOICES:
+        choices = _CHOICES[name]
+        if not isinstance(value, str):
+            raise ParameterError(
+                f"{name}: got {_show(value)} ({type(value).__name__}); allowed one of "
+                + ", ".join(repr(c) for c in choices)
+            )
+        return require_choice(name, value, choices)
+    if name == "shared_ratio":
+        return require_bool("shared_ratio", value)
+    raise ParameterError(f"{name}: unknown field, allowed: {', '.join(accepted_fields())}")
+
+
+def _checked_fields(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Each field of ``values`` checked independently, then the cross-field check; ``(normalised, errors)``.
+
+    ``params_device + params_server > 0`` is checked only when both are present and valid.
+    """
+    checked: dict[str, Any] = {}
+    errors: list[str] = []
+    for name, value in values.items():
+        try:
+            checked[name] = _check_field(name, value)
+        except ParameterError as error:
+            errors.extend(error.lines)
+    if "params_device" in checked and "params_server" in checked:
+        params_device, params_server = checked["params_device"], checked["params_server"]
+        if params_device + params_server <= 0:
+            errors.append(
+                f"params_device: got {params_device:g} with params_server {params_server:g}; "
+                "allowed params_device + params_server > 0"
+            )
+    return checked, errors
 
 
 @dataclass(frozen=True)
@@ -188,59 +310,57 @@ class Problem:
     sparse_overhead_server: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in _NONNEGATIVE:
-            object.__setattr__(self, name, _check_magnitude(name, getattr(self, name), low_open=False))
-        for name in _POSITIVE:
-            object.__setattr__(self, name, _check_magnitude(name, getattr(self, name), low_open=True))
-        rho_max = require_range("rho_max", self.rho_max, 0.0, 1.0, high_open=True)
-        object.__setattr__(self, "rho_max", float(rho_max))
-        q = require_range("bits_per_weight", self.bits_per_weight, 1, 64, integer=True)
-        object.__setattr__(self, "bits_per_weight", int(q))
-        for name in ("sparse_efficiency_device", "sparse_efficiency_server"):
-            object.__setattr__(self, name, float(require_range(name, getattr(self, name), 0.0, 1.0, low_open=True)))
-        choice_fields = (
-            ("energy_scope", ENERGY_SCOPES),
-            ("distortion_model", DISTORTION_MODELS),
-            ("compute_model", COMPUTE_MODELS),
-        )
-        for name, choices in choice_fields:
-            value = getattr(self, name)
-            if not isinstance(value, str):
-                raise ParameterError(
-                    f"{name}: got {_show(value)} ({type(value).__name__}); allowed one of "
-                    + ", ".join(repr(c) for c in choices)
-                )
-            require_choice(name, value, choices)
-        require_bool("shared_ratio", self.shared_ratio)
-        if self.params_device + self.params_server <= 0:
-            raise ParameterError(
-                f"params_device: got {self.params_device:g} with params_server {self.params_server:g}; "
-                "allowed params_device + params_server > 0"
-            )
+        values, errors = _checked_fields({name: getattr(self, name) for name in self.fields()})
+        if errors:
+            raise ParameterError.from_lines(errors)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
 
     @classmethod
     def fields(cls) -> tuple[str, ...]:
         """The SPEC 8 field names, in order."""
-        return tuple(f.name for f in dataclasses.fields(cls))
+        return _PROBLEM_FIELDS
 
     @classmethod
     def from_dict(cls, data: Any) -> Problem:
         """Build from a flat mapping of SPEC 8 fields; fields with a SPEC 7 default may be omitted.
 
-        An unknown field or a missing required one raises ParameterError.
+        The input conveniences of :data:`INPUT_FIELDS` are converted on load:
+        ``distance`` (m, with ``fading_gain``) gives ``channel_gain`` and
+        ``noise_psd_dbm_hz`` gives ``noise_psd``. Every problem of the mapping
+        (unknown fields, with a "did you mean" hint; missing required fields;
+        conflicting inputs; each bad value, checked independently) is
+        collected, and one :class:`ParameterError` with one line per problem
+        is raised. The cross-field check (``params_device + params_server > 0``)
+        runs when both fields are valid.
         """
         if not isinstance(data, Mapping):
             raise ParameterError(
                 f"problem: got {_show(data)} ({type(data).__name__}); expected a mapping of the SPEC 8 fields"
             )
         names = cls.fields()
+        accepted = accepted_fields()
+        errors: list[str] = []
         for key in data:
-            if key not in names:
-                raise ParameterError(f"{key}: got {_show(data[key])}; unknown field, allowed: {', '.join(names)}")
+            if key not in accepted:
+                errors.append(_unknown_field_message(key, data[key]))
         for name in REQUIRED_FIELDS:
             if name not in data:
-                raise ParameterError(f"{name}: missing; required (no default): {', '.join(REQUIRED_FIELDS)}")
-        return cls(**{name: data[name] if name in data else DEFAULTS[name] for name in names})
+                errors.append(f"{name}: missing; required (no default): {', '.join(REQUIRED_FIELDS)}")
+        converted, conversion_errors = _converted_inputs(data)
+        errors += conversion_errors
+        given = {
+            name: converted.get(name, DEFAULTS.get(name)) for name in names if name in converted or name in DEFAULTS
+        }
+        values, value_errors = _checked_fields(given)
+        errors += value_errors
+        if errors:
+            raise ParameterError.from_lines(errors)
+        # Every field is validated and normalised above: build without checking again (__post_init__).
+        problem = cls.__new__(cls)
+        for name in names:
+            object.__setattr__(problem, name, values[name])
+        return problem
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Problem:
@@ -285,6 +405,10 @@ class Problem:
         return self.noise_psd * self.bandwidth / self.channel_gain
 
 
+#: :meth:`Problem.fields`, computed once (the loaders call it for every problem).
+_PROBLEM_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Problem))
+
+
 def make_problem(
     *,
     flops_device: float,
@@ -303,21 +427,14 @@ def make_problem(
     """A :class:`Problem` with the SPEC 7 defaults filled in.
 
     The channel gain comes from ``distance`` (default 200 m) and ``fading``
-    (default 1), or is given directly as ``channel_gain``, not both.
+    (``fading_gain`` of a problem file, default 1), or is given directly as
+    ``channel_gain``, not both. Errors are collected as in :meth:`Problem.from_dict`.
     """
-    fields = dict(DEFAULTS)
-    if "channel_gain" in overrides:
-        if distance is not None or fading is not None:
-            raise ParameterError("channel_gain: given together with distance/fading; give one or the other")
-    else:
-        fields["channel_gain"] = channel_gain(
-            200.0 if distance is None else distance, 1.0 if fading is None else fading
-        )
-    unknown = sorted(set(overrides) - set(Problem.fields()))
-    if unknown:
-        raise ParameterError(f"{unknown[0]}: unknown field, allowed: {', '.join(Problem.fields())}")
-    fields.update(overrides)
-    fields.update(
+    data: dict[str, Any] = dict(overrides)
+    for name, value in (("distance", distance), ("fading_gain", fading)):
+        if value is not None:
+            data[name] = value
+    data.update(
         flops_device=flops_device,
         flops_server=flops_server,
         params_device=params_device,
@@ -328,7 +445,80 @@ def make_problem(
         latency_budget=latency_budget,
         energy_budget=energy_budget,
     )
-    return Problem.from_dict(fields)
+    return Problem.from_dict(data)
+
+
+#: Unit and meaning of every name a problem file may hold, in the order of the README table (model.md 8.2).
+FIELD_INFO: dict[str, tuple[str, str]] = {
+    "flops_device": ("FLOP", "prunable (weight) FLOPs per inference on the device; 0: nothing prunable runs there"),
+    "flops_server": ("FLOP", "prunable (weight) FLOPs per inference on the server"),
+    "flops_device_fixed": ("FLOP", "FLOPs on the device that pruning does not remove (attention products)"),
+    "flops_server_fixed": ("FLOP", "FLOPs on the server that pruning does not remove"),
+    "params_device": ("count", "prunable parameters on the device (params_device + params_server > 0)"),
+    "params_server": ("count", "prunable parameters on the server"),
+    "scale_device": ("weight units", "Laplace scale b of the device's weights; > 0 even without device parameters"),
+    "scale_server": ("weight units", "Laplace scale b of the server's weights"),
+    "feature_bits": ("bit", "bits sent from device to server at the split; 0: nothing is sent"),
+    "f_device_max": ("Hz", "largest device CPU frequency"),
+    "flops_per_cycle_device": ("FLOP/cycle", "device FLOPs per cycle"),
+    "psi_device": ("J s^2/cycle", "device effective switched capacitance (E = pue psi W f^2)"),
+    "pue_device": ("1", "device energy overhead factor"),
+    "f_server_max": ("Hz", "largest server CPU frequency"),
+    "flops_per_cycle_server": ("FLOP/cycle", "server FLOPs per cycle"),
+    "psi_server": ("J s^2/cycle", "server effective switched capacitance"),
+    "pue_server": ("1", "server energy overhead factor (power usage effectiveness)"),
+    "compute_model": ("", "how pruning changes the cycles: ideal, dense (zeros computed) or sparse"),
+    "sparse_efficiency_device": ("1", "device sparse-kernel efficiency in (0, 1] (compute_model sparse only)"),
+    "sparse_efficiency_server": ("1", "server sparse-kernel efficiency in (0, 1] (compute_model sparse only)"),
+    "sparse_overhead_device": ("FLOP", "device sparse-kernel overhead per inference (compute_model sparse only)"),
+    "sparse_overhead_server": ("FLOP", "server sparse-kernel overhead per inference (compute_model sparse only)"),
+    "bandwidth": ("Hz", "uplink bandwidth"),
+    "noise_psd": ("W/Hz", "noise power spectral density (default = -174 dBm/Hz); or give noise_psd_dbm_hz"),
+    "noise_psd_dbm_hz": ("dBm/Hz", "the noise PSD in dBm/Hz instead of noise_psd (not both)"),
+    "channel_gain": ("1", "linear channel power gain incl. path loss and fading (default: 200 m, no fading)"),
+    "distance": ("m", "device-server distance; gives channel_gain by 128.1 + 37.6 log10(d / 1 km) dB path loss"),
+    "fading_gain": ("1", "Rayleigh fading power draw (abs(h)^2) multiplying the path gain; not with channel_gain"),
+    "p_max": ("W", "largest transmit power"),
+    "latency_budget": ("s", "latency budget of one inference"),
+    "energy_budget": ("J", "energy budget of one inference, in the scope of energy_scope"),
+    "energy_scope": ("", "what energy_budget covers: system (device, uplink, server) or device (no server)"),
+    "rho_max": ("1", "largest pruning ratio, in [0, 1)"),
+    "bits_per_weight": ("bit", "bits per kept weight in the objective, an integer in [1, 64]"),
+    "distortion_model": ("", "distortion of the objective: rd_bound (lower bound) or magnitude (exact)"),
+    "shared_ratio": ("", "true: force rho_device = rho_server"),
+}
+
+
+def _format_default(value: Any) -> str:
+    """A default as written in a problem file: ``2e9``, ``0.2``, ``ideal``, ``false``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return value
+    value = float(value)
+    if value != 0 and not 1e-3 <= abs(value) < 1e4:
+        mantissa, _, exponent = np.format_float_scientific(value, trim="-").partition("e")
+        return f"{mantissa}e{int(exponent)}"
+    return np.format_float_positional(value, trim="-")
+
+
+def field_table() -> list[tuple[str, str, str, str]]:
+    """``(name, unit, default or "required", meaning)`` for every name a problem file may hold (README table)."""
+    rows = []
+    for name, (unit, meaning) in FIELD_INFO.items():
+        if name in REQUIRED_FIELDS:
+            default = "required"
+        else:
+            default = _format_default(DEFAULTS[name] if name in DEFAULTS else INPUT_FIELDS[name])
+        rows.append((name, unit, default, meaning))
+    return rows
+
+
+def field_table_markdown() -> str:
+    """:func:`field_table` as the Markdown table of the README (section "Writing a problem file")."""
+    lines = ["| field | unit | default | meaning |", "|---|---|---|---|"]
+    lines += [f"| `{name}` | {unit} | {default} | {meaning} |" for name, unit, default, meaning in field_table()]
+    return "\n".join(lines)
 
 
 _PROFILE_COLUMNS = (
@@ -436,6 +626,44 @@ class Evaluation:
     violations: list[str]
 
 
+#: Decision variables in answer order (SPEC 8.3).
+DECISION_VARIABLES = ("rho_device", "rho_server", "power", "f_device", "f_server")
+
+#: One sentence on how answers are made unique (``tie_rule`` of the CLI answer; model.md section 8.4).
+TIE_RULE = (
+    "Variables with no effect are set to canonical values (rho = 0 on a side with no prunable weights and no "
+    "prunable work, f = f_max on a side that runs nothing, power = 0 W when nothing is sent); where the optimum is "
+    "otherwise not unique (e.g. a slack energy budget leaves power free), the fast solver returns the point its KKT "
+    "path reaches; compare answers through objective, latency and energy."
+)
+
+
+def canonical_values(problem: Problem) -> dict[str, float]:
+    """The variables of ``problem`` that have no effect, each with its canonical value (model.md section 8.4).
+
+    A side with no prunable weights and no prunable work (and no shared ratio)
+    has ``rho = 0``; a side that runs nothing has ``f = f_max``; nothing sent
+    has ``power = 0``. Keys are in :data:`DECISION_VARIABLES` order.
+    """
+    canonical: dict[str, float] = {}
+    for side in ("device", "server"):
+        prunable, _ = problem.cycles(side)
+        if getattr(problem, f"params_{side}") == 0 and prunable == 0 and not problem.shared_ratio:
+            canonical[f"rho_{side}"] = 0.0
+    if problem.feature_bits == 0:
+        canonical["power"] = 0.0
+    for side in ("device", "server"):
+        prunable, fixed = problem.cycles(side)
+        if prunable + fixed == 0:
+            canonical[f"f_{side}"] = getattr(problem, f"f_{side}_max")
+    return canonical
+
+
+def free_variables(problem: Problem) -> list[str]:
+    """Names of the decision variables that have no effect in ``problem`` (set by :func:`canonical_decision`)."""
+    return list(canonical_values(problem))
+
+
 def canonical_decision(problem: Problem, decision: Decision) -> Decision:
     """The same decision with every variable that has no effect set to its canonical value (model.md section 8.4).
 
@@ -444,16 +672,7 @@ def canonical_decision(problem: Problem, decision: Decision) -> Decision:
     ``power = 0``. Every scheme's answer passes through here, so answers that
     differ only in such variables are reported identically.
     """
-    rho = [decision.rho_device, decision.rho_server]
-    freq = [decision.f_device, decision.f_server]
-    for i, side in enumerate(("device", "server")):
-        prunable, fixed = problem.cycles(side)
-        if getattr(problem, f"params_{side}") == 0 and prunable == 0 and not problem.shared_ratio:
-            rho[i] = 0.0
-        if prunable + fixed == 0:
-            freq[i] = getattr(problem, f"f_{side}_max")
-    power = decision.power if problem.feature_bits > 0 else 0.0
-    return Decision(rho[0], rho[1], power, freq[0], freq[1])
+    return dataclasses.replace(decision, **canonical_values(problem))
 
 
 def rate(problem: Problem, power: float) -> float:

@@ -23,7 +23,22 @@ EXIT_BAD_INPUT = 2
 
 
 class ParameterError(ValueError):
-    """A user input is invalid; ``str(error)`` is a complete one-line message."""
+    """A user input is invalid; ``str(error)`` is a complete message, one line per problem.
+
+    Most errors have one line. A check that collects several problems (every
+    bad field of a problem file) joins them with newlines; :attr:`lines` lists
+    them and entry points print each as its own ``error: <line>``.
+    """
+
+    @classmethod
+    def from_lines(cls, lines: Sequence[str]) -> ParameterError:
+        """One error carrying several one-line messages (in the given order)."""
+        return cls("\n".join(lines))
+
+    @property
+    def lines(self) -> list[str]:
+        """The one-line messages, each with its inner whitespace collapsed to single spaces."""
+        return [" ".join(line.split()) for line in str(self).splitlines() if line.strip()] or [""]
 
 
 def _show(value: Any) -> str:
