@@ -97,7 +97,7 @@ SCHEME_LABELS = {
     "quantised_4bit": "no pruning, 4-bit weights",
     "proposed_magnitude": "proposed, magnitude objective",
 }
-#: ``models.MODEL_NAMES + models.META_MODEL_NAMES`` (a test keeps them equal; importing models would load torch).
+#: ``zoo.MODEL_NAMES + models.META_MODEL_NAMES`` (a test keeps them equal; importing them would load torch).
 MODEL_ORDER = ("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0", "bert_large", "gpt2_xl", "llama_7b")
 RHO_LABEL = r"pruning ratio $\rho$ [fraction of weights removed]"
 

@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 
 from coinfer import paths, plotting
 from coinfer.notebook_params import NOTEBOOKS, SCHEMAS
-from coinfer.runner import STAGING_NAME
+from coinfer.paths import STAGING_NAME
 
 PlotFunction = Callable[[Mapping[str, pd.DataFrame], Mapping[str, Any]], Figure]
 
