@@ -1,0 +1,583 @@
+"""Vectorised fast solver over many problems at once (model.md section 5.3).
+
+:func:`solve_batch` returns, for every problem of a sequence (all splits x
+sweep points x fading draws), the same answer as :func:`coinfer.optimise.solve`:
+the same status, and the same objective and decision to ~1e-12 relative. It
+follows the same KKT structure (model.md section 5.3), with every 1-D root
+(the price of time in the floors, the ratio multiplier, the outer root in
+``log nu``, the inverse of the distortion slope) run as a safeguarded Newton
+iteration over NumPy arrays, one entry per problem, and the four cases of
+section 5.3 (floors infeasible; least-distortion point fits; latency-only
+optimum at maximum resources; both budgets bind) selected by masks. Arrays of
+shape ``(2, n)`` hold the device (row 0) and server (row 1) sides.
+
+The polish of model.md section 5.3 (pruning a few ulps more so that the
+decision is feasible in the original variables) is vectorised too; the rare
+instances whose residual violation it cannot remove in one vectorised step
+are polished by the scalar :func:`coinfer.optimise.polish`. Infeasible
+instances take their ``reason`` text from the scalar floors, so it is exactly
+``solve``'s.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from coinfer.optimise.fast import _answer, _floors, _Model, solve
+from coinfer.optimise.slopes import _slope, flat_end
+from coinfer.optimise.solution import _EDGE, Solution
+from coinfer.system import LN2, Decision, Problem
+
+Array = np.ndarray
+
+#: Statistics of the last :func:`solve_batch` call (``fallback``: instances passed to the scalar code
+#: for the decision or the polish; infeasible instances' reasons are not counted).
+LAST_STATS: dict[str, int] = {}
+
+
+@dataclass
+class _Batch:
+    """Plain arrays of a batch of problems (model.md section 2); ``(2, n)`` arrays per side."""
+
+    T0: Array
+    E0: Array
+    rho_max: Array
+    qln2: Array
+    mag: Array
+    shared: Array
+    a: Array
+    g: Array
+    runs: Array
+    fmax: Array
+    k: Array
+    counted: Array
+    c: Array
+    S: Array
+    B: Array
+    C: Array
+    pmax: Array
+    u_max: Array
+    nu_sat_f: Array
+    nu_sat_tx: Array
+    nu_sat: Array
+    rho0: Array
+    s0: Array
+    smax: Array
+    z_lo: Array
+    z_max: Array
+    flat: Array
+    top: Array
+
+    def take(self, idx: Array) -> _Batch:
+        """The sub-batch of the problems ``idx``."""
+        return _Batch(**{name: value[..., idx] for name, value in vars(self).items()})
+
+
+def _build(problems: Sequence[Problem]) -> _Batch:
+    """Arrays of :class:`coinfer.optimise.fast._Model`'s plain floats, for every problem."""
+    rows = []
+    for p in problems:
+        (a_d, g_d), (a_s, g_s) = p.cycles("device"), p.cycles("server")
+        total = p.params_device + p.params_server
+        rows.append(
+            (
+                p.latency_budget,
+                p.energy_budget,
+                p.rho_max,
+                p.bits_per_weight,
+                p.distortion_model == "magnitude",
+                p.shared_ratio,
+                a_d,
+                a_s,
+                g_d,
+                g_s,
+                p.f_device_max,
+                p.f_server_max,
+                p.pue_device * p.psi_device,
+                p.pue_server * p.psi_server,
+                p.energy_scope == "system",
+                p.params_device / total * p.scale_device,
+                p.params_server / total * p.scale_server,
+                p.feature_bits,
+                p.bandwidth,
+                p.noise_power,
+                p.p_max,
+            )
+        )
+    v = np.array(rows, dtype=float).T
+    T0, E0, rho_max, q, mag_f, shared_f = v[:6]
+    mag, shared = mag_f > 0, shared_f > 0
+    a, g, fmax, k = v[6:8], v[8:10], v[10:12], v[12:14]
+    counted = np.stack([np.ones_like(T0, dtype=bool), v[14] > 0])
+    c = v[15:17]
+    S, B, C, pmax = v[17], v[18], v[19], v[20]
+    runs = a + g > 0
+    u_max = np.log1p(pmax / C)
+    nu_sat_f = np.where(counted, 2 * k * fmax**3, 0.0)
+    nu_sat_tx = np.where(S > 0, C * ((u_max - 1.0) * np.exp(u_max) + 1.0), 0.0)
+    nu_sat = np.maximum(nu_sat_tx, np.max(np.where(runs, nu_sat_f, 0.0), axis=0))
+    # Per (model, q, rho_max): the flat end and the slopes there and at rho_max (scalar, cached).
+    rho0, s0, smax = np.empty_like(T0), np.empty_like(T0), np.empty_like(T0)
+    limits: dict[tuple[bool, int, float], tuple[float, float, float]] = {}
+    for i, key in enumerate(zip(mag.tolist(), q.astype(int).tolist(), rho_max.tolist(), strict=True)):
+        if key not in limits:
+            model = "magnitude" if key[0] else "rd_bound"
+            r0 = 0.0 if key[0] else flat_end(key[1])
+            limits[key] = (r0, _slope(r0, model, key[1]), _slope(key[2], model, key[1]))
+        rho0[i], s0[i], smax[i] = limits[key]
+    with np.errstate(divide="ignore"):
+        z_lo = np.log(rho0 / (1 - rho0))
+        z_max = np.log(rho_max / (1 - rho_max))
+    flat_pt = np.minimum(rho0, rho_max)
+    has_work = (a > 0).any(axis=0)
+    flat = np.where(shared, flat_pt, np.where((c == 0) & (a > 0), rho_max, flat_pt))
+    top = np.where(shared, np.where(has_work, rho_max, flat_pt), np.where(a > 0, rho_max, flat))
+    return _Batch(
+        T0, E0, rho_max, q * LN2, mag, shared, a, g, runs, fmax, k, counted, c, S, B, C, pmax, u_max,
+        nu_sat_f, nu_sat_tx, nu_sat, rho0, s0, smax, z_lo, z_max, flat, top,
+    )  # fmt: skip
+
+
+# --- the uplink's KKT condition C((u - 1) e^u + 1) = nu (model.md section 5.3) ---
+
+
+def _psi_small(u: Array) -> Array:
+    """``(u - 1) e^u + 1 = sum_{n >= 2} (n - 1) u^n / n!`` for ``u <= 0.5`` (Horner, no cancellation)."""
+    total = np.zeros_like(u)
+    for n in range(16, 1, -1):
+        total = total * u + (n - 1) / math.factorial(n)
+    return total * u * u
+
+
+def _lambert_w0(x: Array) -> Array:
+    """Principal branch of Lambert W for ``x > -0.3`` (Halley's iteration over arrays)."""
+    lx = np.log(np.maximum(x, 3.0))
+    small = np.log1p(x) * (1 - np.log1p(np.log1p(x)) / (2 + np.log1p(x)))
+    w = np.where(x < 3.0, small, lx - np.log(lx))
+    for _ in range(20):
+        ew = np.exp(w)
+        f = w * ew - x
+        wp1 = w + 1.0
+        step = f / (ew * wp1 - (w + 2.0) * f / (2.0 * wp1))
+        w = w - step
+        if np.all(np.abs(step) <= 1e-15 * (1.0 + np.abs(w))):
+            break
+    return w
+
+
+def _tx_exponent(r: Array) -> Array:
+    """``u >= 0`` with ``(u - 1) e^u + 1 = r`` (``r = nu / C``), as ``fast._tx_exponent`` over arrays."""
+    big = r > 0.1
+    u = np.empty_like(r)
+    if big.any():
+        u[big] = 1.0 + _lambert_w0((r[big] - 1.0) / math.e)
+    if not big.all():
+        rs = r[~big]
+        us = np.maximum(np.sqrt(2.0 * rs), 1e-300)
+        for _ in range(8):
+            step = (_psi_small(us) - rs) / (us * np.exp(us))
+            us = us - step
+            if np.all(np.abs(step) <= 1e-16 * us):
+                break
+        u[~big] = us
+    return u
+
+
+@dataclass
+class _Resources:
+    """Frequencies ``f`` (2, n), uplink exponent ``u``, and their log-derivatives in ``x = ln nu``."""
+
+    nu: Array
+    f: Array
+    u: Array
+    dlnf: Array
+    du: Array
+
+
+def _resources(m: _Batch, x: Array) -> _Resources:
+    """Resources minimising ``energy + nu * time`` at the price of time ``nu = e^x`` (model.md section 5.3)."""
+    nu = np.exp(x)
+    priced = m.counted & (nu < m.nu_sat_f)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(priced, np.cbrt(nu / (2 * m.k)), m.fmax)
+    tx_priced = (m.S > 0) & (nu < m.nu_sat_tx)
+    u = m.u_max.copy()
+    du = np.zeros_like(u)
+    if tx_priced.any():
+        nu_p, c_p = nu[tx_priced], m.C[tx_priced]
+        u_p = np.maximum(np.minimum(_tx_exponent(nu_p / c_p), m.u_max[tx_priced]), 1e-300)
+        u[tx_priced] = u_p
+        du[tx_priced] = nu_p / (c_p * u_p * np.exp(u_p))
+    return _Resources(nu, f, u, np.where(priced, 1.0 / 3.0, 0.0), du)
+
+
+def _max_resources(m: _Batch) -> _Resources:
+    zero = np.zeros_like(m.T0)
+    return _Resources(np.full_like(zero, np.inf), m.fmax, m.u_max, np.zeros_like(m.fmax), zero)
+
+
+def _tx(m: _Batch, u: Array) -> tuple[Array, Array]:
+    """Upload time and energy at exponent ``u`` (0 when nothing is sent)."""
+    sent = m.S > 0
+    t = np.where(sent, m.S * LN2 / (m.B * u), 0.0)
+    return t, np.where(sent, m.C * np.expm1(u) * t, 0.0)
+
+
+def _time_energy(m: _Batch, rho: Array, res: _Resources) -> tuple[Array, Array]:
+    """Latency and energy (in the energy scope) at ratios ``rho`` and resources ``res``."""
+    t_tx, e_tx = _tx(m, res.u)
+    work = m.a * (1 - rho) + m.g
+    t_side = np.where(m.runs, work / res.f, 0.0)
+    e_side = np.where(m.runs & m.counted, m.k * work * res.f**2, 0.0)
+    return t_tx + t_side[0] + t_side[1], e_tx + e_side[0] + e_side[1]
+
+
+# --- vectorised safeguarded Newton for a non-increasing function ---
+
+
+def _newton_decreasing(
+    func: Callable[[Array], tuple[Array, Array]], lo: Array, hi: Array, start: Array, rtol: float
+) -> Array:
+    """Root of a non-increasing ``g`` on ``[lo, hi]`` per entry, from the feasible side (``g <= 0``).
+
+    The array form of ``fast._newton_decreasing`` (``func`` returns ``(g, g')``):
+    safeguarded Newton, bisection when a step leaves the bracket; ``hi`` where
+    ``g > 0`` on the whole bracket, ``lo`` where ``g <= 0`` on the whole bracket.
+    """
+    lo0 = lo
+    y = np.where((start > lo) & (start < hi), start, 0.5 * (lo + hi))
+    hi_feasible = np.full_like(y, np.nan)
+    active = np.ones(y.shape, dtype=bool)
+    for _ in range(200):
+        g, dg = func(y)
+        feasible = g <= 0
+        hi = np.where(active & feasible, y, hi)
+        hi_feasible = np.where(active & feasible, y, hi_feasible)
+        lo = np.where(active & ~feasible, y, lo)
+        tol = rtol * np.maximum(1.0, np.abs(y))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(dg < 0, -g / dg, np.inf)
+        small = np.abs(step) <= tol
+        done = (g == 0) | (hi - lo <= tol) | (small & feasible)
+        step = np.where(small & ~feasible, 2 * tol, step)
+        nxt = y + step
+        nxt = np.where((nxt > lo) & (nxt < hi), nxt, 0.5 * (lo + hi))
+        active &= ~done
+        if not active.any():
+            break
+        y = np.where(active, nxt, y)
+    out = np.where(np.isnan(hi_feasible), hi, hi_feasible)
+    return np.where(out <= lo0, lo0, out)
+
+
+# --- ratios (model.md section 5.3) ---
+
+
+def _ratio(m: _Batch, s: Array, guess: Array) -> tuple[Array, Array, Array]:
+    """``(rho, d rho / d ln s, logit guess)`` of the ratio whose marginal distortion is ``s`` (2, n).
+
+    ``fast``'s ``_inverse_slope`` / ``_ratio_and_derivative`` over arrays: closed
+    form for ``magnitude``, safeguarded Newton in the logit for ``rd_bound``.
+    """
+    rho_max, rho0, s0, smax = m.rho_max, m.rho0, m.s0, m.smax
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # magnitude: rho = 1 - e^-s
+        r_mag = -np.expm1(-s)
+        d_mag = np.where(r_mag < rho_max, s * np.exp(-s), 0.0)
+        r_mag = np.minimum(r_mag, rho_max)
+        # rd_bound: Newton on ln D'(z) = ln s in the logit z
+        interior = ~m.mag & (rho0 < rho_max) & (s > s0) & (s < smax)
+        z = guess.copy()
+        rho = np.where((rho0 >= rho_max) | (s >= smax), rho_max, rho0) + 0.0 * s
+        drho = np.zeros_like(s)
+        if interior.any():
+            target = np.log(np.where(interior, s, 1.0))
+            lo = np.broadcast_to(m.z_lo, s.shape)
+            hi = np.broadcast_to(m.z_max, s.shape)
+            z = np.where(interior & (z > lo) & (z < hi), z, 0.5 * (lo + hi))
+            qln2 = m.qln2
+            tol_value = 2e-16 * (1.0 + np.abs(target))
+            tol_z = 1e-15 * np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)))
+            active = interior.copy()
+            for _ in range(100):
+                r = 1.0 / (1.0 + np.exp(-z))
+                kept = 1.0 - r
+                mm = z + qln2
+                value = r * np.log(r) + kept * np.log1p(-r) - qln2 * kept + np.log(mm) - target
+                close = np.abs(value) <= tol_value
+                hi = np.where(active & (value > 0), z, hi)
+                lo = np.where(active & (value <= 0), z, lo)
+                nxt = z - value / (mm * r * kept + 1.0 / mm)
+                nxt = np.where((lo <= nxt) & (nxt <= hi), nxt, 0.5 * (lo + hi))
+                done = close | (np.abs(nxt - z) <= tol_z) | (hi - lo <= tol_z)
+                z = np.where(active & ~close, nxt, z)
+                active &= ~done
+                if not active.any():
+                    break
+            r = np.minimum(np.maximum(1.0 / (1.0 + np.exp(-z)), rho0), rho_max)
+            inside = interior & (r > rho0) & (r < rho_max)
+            mm = np.log(r / (1 - r)) + m.qln2
+            rho = np.where(interior, r, rho)
+            drho = np.where(inside, r * (1 - r) / (mm * r * (1 - r) + 1.0 / mm), 0.0)
+    return np.where(m.mag, r_mag, rho), np.where(m.mag, d_mag, drho), z
+
+
+@dataclass
+class _Path:
+    """Ratios where the latency budget binds, with their derivatives (see :func:`_binding_ratios`)."""
+
+    rho: Array
+    d_x: Array  # d rho / d x at a fixed multiplier (2, n)
+    d_v: Array  # d rho / d v, v the free variable (the log multiplier, or the free ratio)
+
+
+def _binding_ratios(
+    m: _Batch, res: _Resources, price: Array | None, warm: dict[str, Array]
+) -> _Path:
+    """Least-distortion ratios meeting the latency budget at resources ``res`` (model.md section 5.3).
+
+    ``price`` is the per-cycle price ``eta psi f^2 [counted] + nu / f`` of each
+    side (``fast._Model.price_ratios``), or ``None`` at fixed resources
+    (``fast._Model.latency_ratios``): two sides with something to prune share one
+    multiplier of the marginal distortion (a root in its log); shared ratios
+    and a single prunable side follow from the budget in closed form.
+    """
+    t_tx, _ = _tx(m, res.u)
+    f = res.f
+    weight = np.where(m.a > 0, m.a / f, 0.0)  # latency per unit of kept fraction
+    t_fixed = t_tx + np.where(m.g > 0, m.g / f, 0.0).sum(axis=0)
+    target = m.T0 - t_fixed
+    top = np.where(weight > 0, m.top, m.flat)
+
+    def load(rho: Array) -> Array:
+        return (weight * (1 - rho)).sum(axis=0)
+
+    flat_fits = load(m.flat) <= target
+    top_binds = load(top) >= target
+    active = (weight > 0) & (m.c > 0)
+    n_active = active.sum(axis=0)
+    free = ~flat_fits & ~top_binds
+    rho = np.where(flat_fits, m.flat, top)
+    d_x, d_v = np.zeros_like(rho), np.zeros_like(rho)
+    wsum = weight.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # shared ratio: one ratio from the budget
+        shared = free & m.shared
+        r_sh = 1.0 - target / wsum
+        r_sh_c = np.minimum(np.maximum(r_sh, m.flat[0]), m.rho_max)
+        rho = np.where(shared, r_sh_c, rho)
+        d_v = np.where(shared & (r_sh_c == r_sh) & (m.a > 0), 1.0, d_v)
+        # one prunable side
+        one = free & ~m.shared & (n_active == 1)
+        other = (weight * (1 - m.flat))[::-1]
+        r_one = 1.0 - (target - other) / weight
+        r_one_c = np.minimum(np.maximum(r_one, m.flat), m.rho_max)
+        rho = np.where(one & active, r_one_c, np.where(one, m.flat, rho))
+        d_v = np.where(one & active & (r_one_c == r_one), 1.0, d_v)
+    two = free & ~m.shared & (n_active == 2)
+    if two.any():
+        idx = np.flatnonzero(two)
+        sub = m.take(idx)
+        w_sub = weight[:, idx]
+        sigma = (w_sub if price is None else price[:, idx] * sub.a) / sub.c
+        log_sigma = np.log(sigma)
+        hi = np.log(np.max(sub.smax / sigma, axis=0))
+        with np.errstate(divide="ignore"):
+            lo_rd = np.maximum(np.log(np.maximum(sub.s0, 1e-300)) - np.max(log_sigma, axis=0), hi - 1400.0)
+        lo = np.where(sub.mag, hi - 92.0, lo_rd)
+        if "z" not in warm:
+            warm["z"], warm["y"] = np.zeros_like(m.a), np.full_like(m.T0, np.nan)
+        yg = warm["y"][idx]
+        tgt = target[idx]
+        state = {"z": warm["z"][:, idx]}
+
+        def gap(y: Array) -> tuple[Array, Array]:
+            r, dr, state["z"] = _ratio(sub, np.exp(y + log_sigma), state["z"])
+            return (w_sub * (1 - r)).sum(axis=0) - tgt, -(w_sub * dr).sum(axis=0)
+
+        y = _newton_decreasing(gap, lo, hi, yg, 1e-14)
+        r, dr, state["z"] = _ratio(sub, np.exp(y + log_sigma), state["z"])
+        warm["z"][:, idx], warm["y"][idx] = state["z"], y
+        rho[:, idx] = r
+        d_v[:, idx] = dr
+        if price is not None:
+            # d ln(price)/dx: the price eta psi f^2 + nu/f moves with nu and with f(nu)
+            dlnf = res.dlnf[:, idx]
+            fi = f[:, idx]
+            dp = np.where(sub.counted, 2 * sub.k * fi * fi * dlnf, 0.0) + res.nu[idx] / fi * (1 - dlnf)
+            d_x[:, idx] = dr * dp / price[:, idx]
+    return _Path(rho, d_x, d_v)
+
+
+def _min_energy(m: _Batch, rho: Array) -> tuple[Array, Array, _Resources]:
+    """Least energy meeting the latency budget at fixed ratios: ``(E, nu, resources)`` (``fast``'s ``min_energy``)."""
+    top = _max_resources(m)
+    t_top, e_top = _time_energy(m, rho, top)
+    priced = (m.nu_sat > 0) & (t_top < m.T0)
+    energy, nu, res = e_top, np.full_like(e_top, np.inf), top
+    if priced.any():
+        idx = np.flatnonzero(priced)
+        sub = m.take(idx)
+        r_sub = rho[:, idx]
+        hi = np.log(sub.nu_sat)
+
+        def log_time(x: Array) -> tuple[Array, Array]:
+            res_x = _resources(sub, x)
+            t_tx, _ = _tx(sub, res_x.u)
+            dt = np.where(sub.S > 0, -t_tx / res_x.u * res_x.du, 0.0)
+            t_side = np.where(sub.runs, (sub.a * (1 - r_sub) + sub.g) / res_x.f, 0.0)
+            total = t_tx + t_side.sum(axis=0)
+            dt = dt - (t_side * res_x.dlnf).sum(axis=0)
+            return np.log(total / sub.T0), dt / total
+
+        x = _newton_decreasing(log_time, hi - 1600.0, hi, hi - 1.0, 1e-13)
+        res_sub = _resources(sub, x)
+        _, e_sub = _time_energy(sub, r_sub, res_sub)
+        energy = energy.copy()
+        energy[idx] = e_sub
+        nu = nu.copy()
+        nu[idx] = np.exp(x)
+        res = _Resources(
+            nu, _put(top.f, idx, res_sub.f), _put(top.u, idx, res_sub.u), top.dlnf, top.du
+        )
+    return energy, nu, res
+
+
+def _put(base: Array, idx: Array, values: Array) -> Array:
+    out = base.copy()
+    out[..., idx] = values
+    return out
+
+
+def _both_bind(m: _Batch, nu_min: Array) -> tuple[Array, _Resources]:
+    """Step 4 of model.md section 5.3: the outer root in ``x = ln nu`` of the energy along the path
+    where the latency budget binds (safeguarded Newton, slope by the implicit function theorem)."""
+    warm: dict[str, Array] = {}
+
+    def state(x: Array) -> tuple[Array, Array, _Path, _Resources]:
+        res = _resources(m, x)
+        f = res.f
+        price = np.where(m.counted, m.k * f * f, 0.0) + res.nu / f
+        path = _binding_ratios(m, res, price, warm)
+        t_tx, e_tx = _tx(m, res.u)
+        work = m.a * (1 - path.rho) + m.g
+        live = m.runs & m.counted
+        energy = e_tx + np.where(live, m.k * work * f * f, 0.0).sum(axis=0)
+        # partial derivatives at a fixed free variable v, and in v
+        dt_tx = np.where(m.S > 0, -t_tx / res.u * res.du, 0.0)
+        de_tx = np.where(m.S > 0, m.C * np.exp(res.u) * t_tx * res.du + m.C * np.expm1(res.u) * dt_tx, 0.0)
+        t_x = dt_tx + np.where(m.runs, -work / f * res.dlnf - m.a * path.d_x / f, 0.0).sum(axis=0)
+        t_v = np.where(m.runs, -m.a * path.d_v / f, 0.0).sum(axis=0)
+        e_x = de_tx + np.where(live, m.k * f * f * (2 * work * res.dlnf - m.a * path.d_x), 0.0).sum(axis=0)
+        e_v = np.where(live, -m.k * f * f * m.a * path.d_v, 0.0).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = np.where(t_v != 0, e_x - e_v * t_x / t_v, e_x)
+        return energy - m.E0, slope, path, res
+
+    finite = np.isfinite(nu_min)
+    with np.errstate(divide="ignore"):
+        lo = np.where(finite, np.log(np.where(finite, nu_min, 1.0)), np.log(np.maximum(m.nu_sat, 1e-300)))
+        hi = np.maximum(lo, np.where(m.nu_sat > 0, np.log(np.where(m.nu_sat > 0, m.nu_sat, 1.0)), lo)) + 1.0
+    g_hi = state(hi)[0]
+    for _ in range(150):
+        grow = (g_hi <= 0) & (hi < lo + 1500.0)
+        if not grow.any():
+            break
+        hi = np.where(grow, hi + 10.0, hi)
+        g_hi = np.where(grow, state(hi)[0], g_hi)
+    g_lo = state(lo)[0]
+    for _ in range(60):
+        down = g_lo > 0
+        if not down.any():
+            break
+        lo = np.where(down, lo - 1e-9 * np.maximum(1.0, np.abs(lo)), lo)
+        g_lo = np.where(down, state(lo)[0], g_lo)
+    start = lo + (hi - lo) * g_lo / (g_lo - g_hi)
+
+    def reversed_gap(xr: Array) -> tuple[Array, Array]:
+        gap, slope = state(-xr)[:2]
+        return gap, np.where(np.isfinite(slope), -slope, 0.0)
+
+    x = -_newton_decreasing(reversed_gap, -hi, -lo, -start, 1e-13)
+    x = np.where(g_hi <= 0, hi, np.where(g_lo > 0, lo, x))
+    _, _, path, res = state(x)
+    return path.rho, res
+
+
+def _decisions(m: _Batch, rho: Array, res: _Resources) -> Array:
+    """Rows ``(rho_d, rho_s, power, f_d, f_s)`` as ``fast._decision`` builds them."""
+    f = np.where(m.runs, res.f, m.fmax)
+    power = np.where(m.S > 0, np.where(res.u >= m.u_max, m.pmax, np.minimum(m.C * np.expm1(res.u), m.pmax)), 0.0)
+    return np.stack([rho[0], rho[1], power, f[0], f[1]])
+
+
+def solve_batch(problems: Sequence[Problem]) -> list[Solution]:
+    """:func:`coinfer.optimise.solve` for many problems at once, vectorised over NumPy arrays (model.md section 5.3).
+
+    Returns one :class:`Solution` per problem, in order, with ``solve``'s
+    status and reason, and its objective and decision to ~1e-12 relative
+    (both find the unique KKT point of model.md section 5.2 to full precision).
+    """
+    n = len(problems)
+    LAST_STATS.clear()
+    LAST_STATS.update(n=n, fallback=0, infeasible=0)
+    if n == 0:
+        return []
+    with np.errstate(all="ignore"):
+        decision, infeasible = _decide(problems)
+    out: list[Solution] = []
+    rows = decision.T.tolist()
+    for i, problem in enumerate(problems):
+        if infeasible[i]:
+            LAST_STATS["infeasible"] += 1
+            bad = _floors(_Model(problem))[0]
+            if bad is None:  # a floor within rounding of its budget: the scalar solver decides
+                LAST_STATS["fallback"] += 1
+                out.append(solve(problem))
+            else:
+                out.append(bad)
+            continue
+        out.append(_answer(problem, Decision(*rows[i])))
+    return out
+
+
+def _decide(problems: Sequence[Problem]) -> tuple[Array, Array]:
+    """Decisions (5, n) of the four cases of model.md section 5.3 and the infeasible mask."""
+    m = _build(problems)
+    top_res = _max_resources(m)
+    floor_t, _ = _time_energy(m, m.top, top_res)
+    e_min, nu_min, res_min = _min_energy(m, m.top)
+    infeasible = (floor_t > m.T0 * (1 + _EDGE)) | (e_min > m.E0 * (1 + _EDGE))
+    at_floor = ~infeasible & ((floor_t >= m.T0 * (1 - _EDGE)) | (e_min >= m.E0 * (1 - _EDGE)))
+    decision = _decisions(m, m.top, res_min)
+    todo = ~infeasible & ~at_floor
+    # 2. least distortion
+    t_flat, _ = _time_energy(m, m.flat, top_res)
+    try_flat = todo & (t_flat <= m.T0)
+    if try_flat.any():
+        idx = np.flatnonzero(try_flat)
+        sub = m.take(idx)
+        e_flat, _, res_flat = _min_energy(sub, sub.flat)
+        ok = e_flat <= sub.E0
+        decision[:, idx[ok]] = _decisions(sub, sub.flat, res_flat)[:, ok]
+        todo[idx[ok]] = False
+    # 3. latency only, at maximum resources
+    if todo.any():
+        idx = np.flatnonzero(todo)
+        sub = m.take(idx)
+        sub_top = _max_resources(sub)
+        rho_l = _binding_ratios(sub, sub_top, None, {}).rho
+        ok = _time_energy(sub, rho_l, sub_top)[1] <= sub.E0
+        decision[:, idx[ok]] = _decisions(sub, rho_l, sub_top)[:, ok]
+        todo[idx[ok]] = False
+    # 4. both budgets bind
+    if todo.any():
+        idx = np.flatnonzero(todo)
+        sub = m.take(idx)
+        rho, res = _both_bind(sub, nu_min[idx])
+        decision[:, idx] = _decisions(sub, rho, res)
+    return decision, infeasible
