@@ -369,6 +369,11 @@ class _Model:
         else:
             s0 = max(_slope(flat_end(q), model, q), 1e-300)
             lo = max(math.log(s0) - math.log(max(sigma)), hi - 1400.0)
+        if t_fixed + sum(alpha_t[i] * a[i] * (1 - self.rho_flat[i]) for i in (0, 1)) <= self.T0:
+            # The flat point meets the latency budget, so the gap is <= 0 on the whole bracket and the
+            # root below would only bisect down to `lo` (~50 steps): answer `lo` at once.
+            self._y_guess = lo  # _outer_newton reads the multiplier from here
+            return rho_of(math.exp(lo))
         y = _newton_decreasing(gap_and_slope, lo, hi, self._y_guess)
         self._y_guess = y
         return seen[y] if y in seen else rho_of(math.exp(y))
