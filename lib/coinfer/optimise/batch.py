@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -71,10 +72,14 @@ class _Batch:
     z_max: Array
     flat: Array
     top: Array
+    key: Array  # offset of each problem's q in the inverse-slope table
+    table_h: Array  # the inverse-slope table of every q in the batch: keys ln D'(z) + offset ...
+    table_z: Array  # ... and logits z (see _slope_table)
 
     def take(self, idx: Array) -> _Batch:
         """The sub-batch of the problems ``idx``."""
-        return _Batch(**{name: value[..., idx] for name, value in vars(self).items()})
+        fields = {name: value[..., idx] for name, value in vars(self).items() if not name.startswith("table_")}
+        return _Batch(**fields, table_h=self.table_h, table_z=self.table_z)
 
 
 def _build(problems: Sequence[Problem]) -> _Batch:
@@ -136,10 +141,38 @@ def _build(problems: Sequence[Problem]) -> _Batch:
     has_work = (a > 0).any(axis=0)
     flat = np.where(shared, flat_pt, np.where((c == 0) & (a > 0), rho_max, flat_pt))
     top = np.where(shared, np.where(has_work, rho_max, flat_pt), np.where(a > 0, rho_max, flat))
+    # One inverse-slope table for the batch: each q's keys shifted by _TABLE_OFFSET times its index.
+    qs = sorted(set(q.astype(int).tolist()))
+    key = np.searchsorted(np.array(qs, dtype=float), q) * _TABLE_OFFSET
+    tables = [_slope_table(qi) for qi in qs]
+    table_h = np.concatenate([h + j * _TABLE_OFFSET for j, (h, _) in enumerate(tables)])
+    table_z = np.concatenate([z for _, z in tables])
     return _Batch(
         T0, E0, rho_max, q * LN2, mag, shared, a, g, runs, fmax, k, counted, c, S, B, C, pmax, u_max,
-        nu_sat_f, nu_sat_tx, nu_sat, rho0, s0, smax, z_lo, z_max, flat, top,
+        nu_sat_f, nu_sat_tx, nu_sat, rho0, s0, smax, z_lo, z_max, flat, top, key, table_h, table_z,
     )  # fmt: skip
+
+
+#: Keys of different q in the inverse-slope table are this far apart (|ln D'| stays far below).
+_TABLE_OFFSET = 1e4
+
+
+@lru_cache(maxsize=64)
+def _slope_table(q: int) -> tuple[Array, Array]:
+    """``(ln D'(z), z)`` of ``rd_bound`` on a grid of logits ``z`` of the ratio (model.md section 4.3).
+
+    ``ln D'(z) = rho ln rho + (1 - rho) ln(1 - rho) - q ln2 (1 - rho) + ln(z + q ln2)`` increases
+    with ``z`` beyond the flat end; linear interpolation in this table starts the Newton iteration
+    of :func:`_ratio` within ~1e-5 of the root, so that three steps reach full precision.
+    """
+    qln2 = q * LN2
+    r0 = flat_end(q)
+    z_lo = max(math.log(r0 / (1 - r0)), -qln2 + 1e-6)
+    z = np.linspace(z_lo, 40.0, 8192)
+    rho = 1.0 / (1.0 + np.exp(-z))
+    kept = 1.0 / (1.0 + np.exp(z))
+    h = rho * np.log(rho) + kept * np.log(kept) - qln2 * kept + np.log(z + qln2)
+    return np.maximum.accumulate(np.maximum(h, -0.4 * _TABLE_OFFSET)), z
 
 
 # --- the uplink's KKT condition C((u - 1) e^u + 1) = nu (model.md section 5.3) ---
@@ -277,53 +310,71 @@ def _newton_decreasing(
 # --- ratios (model.md section 5.3) ---
 
 
-def _ratio(m: _Batch, s: Array, guess: Array) -> tuple[Array, Array, Array]:
-    """``(rho, d rho / d ln s, logit guess)`` of the ratio whose marginal distortion is ``s`` (2, n).
+def _ratio(m: _Batch, s: Array) -> tuple[Array, Array]:
+    """``(rho, d rho / d ln s)`` of the ratio whose marginal distortion is ``s`` (2, n) (model.md section 5.3).
 
     ``fast``'s ``_inverse_slope`` / ``_ratio_and_derivative`` over arrays: closed
-    form for ``magnitude``, safeguarded Newton in the logit for ``rd_bound``.
+    form for ``magnitude``; for ``rd_bound`` Newton in the logit ``z`` from the
+    table of :func:`_slope_table` (three steps), with the bracketed iteration of
+    ``_inverse_slope`` for any entry that has not converged by then.
     """
     rho_max, rho0, s0, smax = m.rho_max, m.rho0, m.s0, m.smax
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        # magnitude: rho = 1 - e^-s
-        r_mag = -np.expm1(-s)
-        d_mag = np.where(r_mag < rho_max, s * np.exp(-s), 0.0)
-        r_mag = np.minimum(r_mag, rho_max)
-        # rd_bound: Newton on ln D'(z) = ln s in the logit z
-        interior = ~m.mag & (rho0 < rho_max) & (s > s0) & (s < smax)
-        z = guess.copy()
-        rho = np.where((rho0 >= rho_max) | (s >= smax), rho_max, rho0) + 0.0 * s
-        drho = np.zeros_like(s)
-        if interior.any():
-            target = np.log(np.where(interior, s, 1.0))
-            lo = np.broadcast_to(m.z_lo, s.shape)
-            hi = np.broadcast_to(m.z_max, s.shape)
-            z = np.where(interior & (z > lo) & (z < hi), z, 0.5 * (lo + hi))
-            qln2 = m.qln2
-            tol_value = 2e-16 * (1.0 + np.abs(target))
-            tol_z = 1e-15 * np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)))
-            active = interior.copy()
-            for _ in range(100):
-                r = 1.0 / (1.0 + np.exp(-z))
-                kept = 1.0 - r
-                mm = z + qln2
-                value = r * np.log(r) + kept * np.log1p(-r) - qln2 * kept + np.log(mm) - target
-                close = np.abs(value) <= tol_value
-                hi = np.where(active & (value > 0), z, hi)
-                lo = np.where(active & (value <= 0), z, lo)
-                nxt = z - value / (mm * r * kept + 1.0 / mm)
-                nxt = np.where((lo <= nxt) & (nxt <= hi), nxt, 0.5 * (lo + hi))
-                done = close | (np.abs(nxt - z) <= tol_z) | (hi - lo <= tol_z)
-                z = np.where(active & ~close, nxt, z)
-                active &= ~done
-                if not active.any():
-                    break
-            r = np.minimum(np.maximum(1.0 / (1.0 + np.exp(-z)), rho0), rho_max)
-            inside = interior & (r > rho0) & (r < rho_max)
-            mm = np.log(r / (1 - r)) + m.qln2
-            rho = np.where(interior, r, rho)
-            drho = np.where(inside, r * (1 - r) / (mm * r * (1 - r) + 1.0 / mm), 0.0)
-    return np.where(m.mag, r_mag, rho), np.where(m.mag, d_mag, drho), z
+    # magnitude: rho = 1 - e^-s
+    r_mag = -np.expm1(-s)
+    d_mag = np.where(r_mag < rho_max, s * np.exp(-s), 0.0)
+    r_mag = np.minimum(r_mag, rho_max)
+    interior = ~m.mag & (rho0 < rho_max) & (s > s0) & (s < smax)
+    rho = np.where((rho0 >= rho_max) | (s >= smax), rho_max, rho0) + 0.0 * s
+    drho = np.zeros_like(s)
+    if interior.any():
+        qln2 = m.qln2
+        target = np.log(np.where(interior, s, 1.0))
+        z = np.interp(target + m.key, m.table_h, m.table_z)
+        z = np.minimum(np.maximum(z, m.z_lo), m.z_max)
+        step = np.zeros_like(z)
+        for _ in range(3):
+            r = 1.0 / (1.0 + np.exp(-z))
+            kept = 1.0 - r
+            mm = z + qln2
+            value = r * np.log(r) + kept * np.log1p(-r) - qln2 * kept + np.log(mm) - target
+            step = value / (mm * r * kept + 1.0 / mm)
+            z = z - step
+        slow = interior & ~(np.abs(step) <= 1e-9 * np.maximum(1.0, np.abs(z)))
+        if slow.any():
+            z = np.where(slow, _bracketed_logit(m, target, z, slow), z)
+        r = np.minimum(np.maximum(1.0 / (1.0 + np.exp(-z)), rho0), rho_max)
+        inside = interior & (r > rho0) & (r < rho_max)
+        mm = np.log(r / (1 - r)) + qln2
+        rho = np.where(interior, r, rho)
+        drho = np.where(inside, r * (1 - r) / (mm * r * (1 - r) + 1.0 / mm), 0.0)
+    return np.where(m.mag, r_mag, rho), np.where(m.mag, d_mag, drho)
+
+
+def _bracketed_logit(m: _Batch, target: Array, guess: Array, active: Array) -> Array:
+    """The safeguarded Newton of ``fast``'s ``_inverse_slope`` on the ``active`` entries."""
+    qln2 = m.qln2
+    lo = np.broadcast_to(m.z_lo, target.shape)
+    hi = np.broadcast_to(m.z_max, target.shape)
+    z = np.where((guess > lo) & (guess < hi), guess, 0.5 * (lo + hi))
+    tol_value = 2e-16 * (1.0 + np.abs(target))
+    tol_z = 1e-15 * np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)))
+    active = active.copy()
+    for _ in range(100):
+        r = 1.0 / (1.0 + np.exp(-z))
+        kept = 1.0 - r
+        mm = z + qln2
+        value = r * np.log(r) + kept * np.log1p(-r) - qln2 * kept + np.log(mm) - target
+        close = np.abs(value) <= tol_value
+        hi = np.where(active & (value > 0), z, hi)
+        lo = np.where(active & (value <= 0), z, lo)
+        nxt = z - value / (mm * r * kept + 1.0 / mm)
+        nxt = np.where((lo <= nxt) & (nxt <= hi), nxt, 0.5 * (lo + hi))
+        done = close | (np.abs(nxt - z) <= tol_z) | (hi - lo <= tol_z)
+        z = np.where(active & ~close, nxt, z)
+        active &= ~done
+        if not active.any():
+            break
+    return z
 
 
 @dataclass
@@ -389,19 +440,17 @@ def _binding_ratios(
         with np.errstate(divide="ignore"):
             lo_rd = np.maximum(np.log(np.maximum(sub.s0, 1e-300)) - np.max(log_sigma, axis=0), hi - 1400.0)
         lo = np.where(sub.mag, hi - 92.0, lo_rd)
-        if "z" not in warm:
-            warm["z"], warm["y"] = np.zeros_like(m.a), np.full_like(m.T0, np.nan)
-        yg = warm["y"][idx]
+        if "y" not in warm:
+            warm["y"] = np.full_like(m.T0, np.nan)
         tgt = target[idx]
-        state = {"z": warm["z"][:, idx]}
 
         def gap(y: Array) -> tuple[Array, Array]:
-            r, dr, state["z"] = _ratio(sub, np.exp(y + log_sigma), state["z"])
+            r, dr = _ratio(sub, np.exp(y + log_sigma))
             return (w_sub * (1 - r)).sum(axis=0) - tgt, -(w_sub * dr).sum(axis=0)
 
-        y = _newton_decreasing(gap, lo, hi, yg, 1e-14)
-        r, dr, state["z"] = _ratio(sub, np.exp(y + log_sigma), state["z"])
-        warm["z"][:, idx], warm["y"][idx] = state["z"], y
+        y = _newton_decreasing(gap, lo, hi, warm["y"][idx], 1e-14)
+        r, dr = _ratio(sub, np.exp(y + log_sigma))
+        warm["y"][idx] = y
         rho[:, idx] = r
         d_v[:, idx] = dr
         if price is not None:
