@@ -386,9 +386,7 @@ class _Path:
     d_v: Array  # d rho / d v, v the free variable (the log multiplier, or the free ratio)
 
 
-def _binding_ratios(
-    m: _Batch, res: _Resources, price: Array | None, warm: dict[str, Array]
-) -> _Path:
+def _binding_ratios(m: _Batch, res: _Resources, price: Array | None, warm: dict[str, Array]) -> _Path:
     """Least-distortion ratios meeting the latency budget at resources ``res`` (model.md section 5.3).
 
     ``price`` is the per-cycle price ``eta psi f^2 [counted] + nu / f`` of each
@@ -490,9 +488,7 @@ def _min_energy(m: _Batch, rho: Array) -> tuple[Array, Array, _Resources]:
         energy[idx] = e_sub
         nu = nu.copy()
         nu[idx] = np.exp(x)
-        res = _Resources(
-            nu, _put(top.f, idx, res_sub.f), _put(top.u, idx, res_sub.u), top.dlnf, top.du
-        )
+        res = _Resources(nu, _put(top.f, idx, res_sub.f), _put(top.u, idx, res_sub.u), top.dlnf, top.du)
     return energy, nu, res
 
 
