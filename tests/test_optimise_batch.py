@@ -45,7 +45,7 @@ def check_same(problems, batch):
 
 def test_batch_matches_solve_on_random_instances():
     rng = np.random.default_rng(20250601)
-    problems = [random_problem(rng) for _ in range(360)]
+    problems = [random_problem(rng) for _ in range(1000)]
     batch = opt.solve_batch(problems)
     check_same(problems, batch)
     # The instances must exercise every execution model, fixed FLOPs, shared ratios, empty sides,

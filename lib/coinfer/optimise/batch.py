@@ -293,7 +293,7 @@ def _newton_decreasing(
         lo = np.where(active & ~feasible, y, lo)
         tol = rtol * np.maximum(1.0, np.abs(y))
         with np.errstate(divide="ignore", invalid="ignore"):
-            step = np.where(dg < 0, -g / dg, np.inf)
+            step = np.where((dg < 0) & np.isfinite(dg), -g / dg, np.inf)  # no usable slope: bisect
         small = np.abs(step) <= tol
         done = (g == 0) | (hi - lo <= tol) | (small & feasible)
         step = np.where(small & ~feasible, 2 * tol, step)
@@ -507,6 +507,9 @@ def _both_bind(m: _Batch, nu_min: Array) -> tuple[Array, _Resources]:
         res = _resources(m, x)
         f = res.f
         price = np.where(m.counted, m.k * f * f, 0.0) + res.nu / f
+        if "dydx" in warm:  # start the multiplier's root on the tangent of the path (implicit function theorem)
+            guess = warm["y"] + warm["dydx"] * (x - warm["x"])
+            warm["y"] = np.where(np.isfinite(guess), guess, warm["y"])
         path = _binding_ratios(m, res, price, warm)
         t_tx, e_tx = _tx(m, res.u)
         work = m.a * (1 - path.rho) + m.g
@@ -521,6 +524,7 @@ def _both_bind(m: _Batch, nu_min: Array) -> tuple[Array, _Resources]:
         e_v = np.where(live, -m.k * f * f * m.a * path.d_v, 0.0).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             slope = np.where(t_v != 0, e_x - e_v * t_x / t_v, e_x)
+            warm["x"], warm["dydx"] = x, np.where(t_v != 0, -t_x / t_v, 0.0)
         return energy - m.E0, slope, path, res
 
     finite = np.isfinite(nu_min)
