@@ -508,7 +508,7 @@ def _both_bind(m: _Batch, nu_min: Array) -> tuple[Array, _Resources]:
         res = _resources(m, x)
         f = res.f
         price = np.where(m.counted, m.k * f * f, 0.0) + res.nu / f
-        if "y" in warm:  # start the multiplier's root on the tangent of the path (implicit function theorem)
+        if "y" in warm and "dydx" in warm:  # start the multiplier's root on the tangent of the path
             guess = warm["y"] + warm["dydx"] * (x - warm["x"])
             warm["y"] = np.where(np.isfinite(guess), guess, warm["y"])
         path = _binding_ratios(m, res, price, warm)
