@@ -179,12 +179,12 @@ def _slope_table(q: int) -> tuple[Array, Array]:
 # --- the uplink's KKT condition C((u - 1) e^u + 1) = nu (model.md section 5.3) ---
 
 
-def _psi_small(u: Array) -> Array:
-    """``(u - 1) e^u + 1 = sum_{n >= 2} (n - 1) u^n / n!`` for ``u <= 0.5`` (Horner, no cancellation)."""
-    total = np.zeros_like(u)
-    for n in range(16, 1, -1):
-        total = total * u + (n - 1) / math.factorial(n)
-    return total * u * u
+def _psi(u: Array) -> Array:
+    """``(u - 1) e^u + 1``; below ``u = 0.05`` its series ``sum_{n >= 2} (n - 1) u^n / n!`` (no cancellation)."""
+    series = np.zeros_like(u)
+    for n in range(11, 1, -1):
+        series = series * u + (n - 1) / math.factorial(n)
+    return np.where(u > 0.05, (u - 1.0) * np.exp(u) + 1.0, series * u * u)
 
 
 def _lambert_w0(x: Array) -> Array:
@@ -210,12 +210,17 @@ def _tx_exponent(r: Array) -> Array:
     if big.any():
         u[big] = 1.0 + _lambert_w0((r[big] - 1.0) / math.e)
     if not big.all():
+        # Near the branch point W0(-1/e + r/e): the series of 1 + W0 in p = sqrt(2 r) (exact p, no
+        # cancellation), then Newton on the series of (u - 1) e^u + 1.
         rs = r[~big]
-        us = np.maximum(np.sqrt(2.0 * rs), 1e-300)
+        p = np.sqrt(2.0 * rs)
+        us = np.maximum(
+            p * (1 + p * (-1 / 3 + p * (11 / 72 + p * (-43 / 540 + p * (769 / 17280 - 221 / 8505 * p))))), 1e-300
+        )
         for _ in range(8):
-            step = (_psi_small(us) - rs) / (us * np.exp(us))
+            step = (_psi(us) - rs) / (us * np.exp(us))
             us = us - step
-            if np.all(np.abs(step) <= 1e-16 * us):
+            if np.all(np.abs(step) <= 4e-16 * us):
                 break
         u[~big] = us
     return u
@@ -499,7 +504,7 @@ def _put(base: Array, idx: Array, values: Array) -> Array:
     return out
 
 
-def _both_bind(m: _Batch, nu_min: Array) -> tuple[Array, _Resources]:
+def _both_bind(m: _Batch, nu_min: Array, e_min: Array) -> tuple[Array, _Resources]:
     """Step 4 of model.md section 5.3: the outer root in ``x = ln nu`` of the energy along the path
     where the latency budget binds (safeguarded Newton, slope by the implicit function theorem)."""
     warm: dict[str, Array] = {}
@@ -509,8 +514,8 @@ def _both_bind(m: _Batch, nu_min: Array) -> tuple[Array, _Resources]:
         f = res.f
         price = np.where(m.counted, m.k * f * f, 0.0) + res.nu / f
         if "y" in warm and "dydx" in warm:  # start the multiplier's root on the tangent of the path
-            guess = warm["y"] + warm["dydx"] * (x - warm["x"])
-            warm["y"] = np.where(np.isfinite(guess), guess, warm["y"])
+            shift = warm["dydx"] * (x - warm["x"])
+            warm["y"] = np.where(np.abs(shift) <= 1.0, warm["y"] + shift, warm["y"])  # far steps: no guess
         path = _binding_ratios(m, res, price, warm)
         t_tx, e_tx = _tx(m, res.u)
         work = m.a * (1 - path.rho) + m.g
@@ -539,7 +544,11 @@ def _both_bind(m: _Batch, nu_min: Array) -> tuple[Array, _Resources]:
             break
         hi = np.where(grow, hi + 10.0, hi)
         g_hi = np.where(grow, state(hi)[0], g_hi)
-    g_lo = state(lo)[0]
+    # At nu_min (the floors' price) the path's ratios are the most pruned ones, whose least energy the floors
+    # already know: its inner root would only creep up to the top of its bracket.
+    g_lo = e_min - m.E0
+    if not finite.all():
+        g_lo = np.where(finite, g_lo, state(lo)[0])
     for _ in range(60):
         down = g_lo > 0
         if not down.any():
@@ -672,6 +681,6 @@ def _decide(m: _Batch) -> tuple[Array, Array]:
     if todo.any():
         idx = np.flatnonzero(todo)
         sub = m.take(idx)
-        rho, res = _both_bind(sub, nu_min[idx])
+        rho, res = _both_bind(sub, nu_min[idx], e_min[idx])
         decision[:, idx] = _decisions(sub, rho, res)
     return decision, infeasible
