@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 
 import numpy as np
 
@@ -83,44 +84,44 @@ class _Batch:
         return _Batch(**fields, table_h=self.table_h, table_z=self.table_z)
 
 
+#: The numeric Problem fields that :func:`_build` reads, in the order of its array rows.
+_NUMERIC = (
+    "latency_budget", "energy_budget", "rho_max", "bits_per_weight", "shared_ratio",
+    "flops_device", "flops_server", "flops_device_fixed", "flops_server_fixed",
+    "flops_per_cycle_device", "flops_per_cycle_server", "sparse_efficiency_device", "sparse_efficiency_server",
+    "sparse_overhead_device", "sparse_overhead_server", "f_device_max", "f_server_max",
+    "pue_device", "pue_server", "psi_device", "psi_server", "params_device", "params_server",
+    "scale_device", "scale_server", "feature_bits", "bandwidth", "noise_psd", "channel_gain", "p_max",
+)  # fmt: skip
+
+
 def _build(problems: Sequence[Problem]) -> _Batch:
-    """Arrays of :class:`coinfer.optimise.fast._Model`'s plain floats, for every problem."""
-    rows = []
-    for p in problems:
-        (a_d, g_d), (a_s, g_s) = p.cycles("device"), p.cycles("server")
-        total = p.params_device + p.params_server
-        rows.append(
-            (
-                p.latency_budget,
-                p.energy_budget,
-                p.rho_max,
-                p.bits_per_weight,
-                p.distortion_model == "magnitude",
-                p.shared_ratio,
-                a_d,
-                a_s,
-                g_d,
-                g_s,
-                p.f_device_max,
-                p.f_server_max,
-                p.pue_device * p.psi_device,
-                p.pue_server * p.psi_server,
-                p.energy_scope == "system",
-                p.params_device / total * p.scale_device,
-                p.params_server / total * p.scale_server,
-                p.feature_bits,
-                p.bandwidth,
-                p.noise_power,
-                p.p_max,
-            )
-        )
-    v = np.array(rows, dtype=float).T
-    T0, E0, rho_max, q, mag_f, shared_f = v[:6]
-    mag, shared = mag_f > 0, shared_f > 0
-    a, g, fmax, k = v[6:8], v[8:10], v[10:12], v[12:14]
-    counted = np.stack([np.ones_like(T0, dtype=bool), v[14] > 0])
-    c = v[15:17]
-    S, B, C, pmax = v[17], v[18], v[19], v[20]
+    """Arrays of :class:`coinfer.optimise.fast._Model`'s plain floats, for every problem.
+
+    The cycles ``(a, g)`` of each side are :meth:`coinfer.system.Problem.cycles` over arrays
+    (model.md section 2.3), with the same floating-point operations.
+    """
+    numeric, choices = attrgetter(*_NUMERIC), attrgetter("distortion_model", "energy_scope", "compute_model")
+    v = np.array([numeric(p) for p in problems], dtype=float).T
+    kinds = np.array([choices(p) for p in problems], dtype=object).T
+    T0, E0, rho_max, q, shared_f = v[:5]
+    flops, fixed, per_cycle, efficiency, overhead = v[5:7], v[7:9], v[9:11], v[11:13], v[13:15]
+    fmax, k = v[15:17], v[17:19] * v[19:21]
+    params, scale = v[21:23], v[23:25]
+    S, B, noise_psd, gain, pmax = v[25:30]
+    mag, shared, counted_s = kinds[0] == "magnitude", shared_f > 0, kinds[1] == "system"
+    compute = kinds[2]
+    a = np.where(
+        compute == "dense", 0.0, np.where(compute == "sparse", flops / (efficiency * per_cycle), flops / per_cycle)
+    )
+    g = np.where(
+        compute == "dense",
+        (flops + fixed) / per_cycle,
+        np.where(compute == "sparse", (fixed + np.where(flops > 0, overhead, 0.0)) / per_cycle, fixed / per_cycle),
+    )
+    counted = np.stack([np.ones_like(T0, dtype=bool), counted_s.astype(bool)])
+    c = params / (params[0] + params[1]) * scale
+    C = noise_psd * B / gain
     runs = a + g > 0
     u_max = np.log1p(pmax / C)
     nu_sat_f = np.where(counted, 2 * k * fmax**3, 0.0)
