@@ -29,6 +29,17 @@ def close(a: float, b: float) -> bool:
     return abs(a - b) <= max(1e-9 * abs(b), 1e-12)
 
 
+def immaterial(problem, side: str, got, want) -> bool:
+    """A ratio difference that moves the latency and the energy by < 1e-12 relative (and the objective,
+    checked separately, by < 1e-9): on a side with almost no prunable work the budgets pin its ratio only
+    to ~ulp(T0) / (a / f), so the two solvers may legitimately differ there by more than 1e-12."""
+    a = problem.cycles(side)[0]
+    f = getattr(want, f"f_{side}")
+    k = getattr(problem, f"pue_{side}") * getattr(problem, f"psi_{side}")
+    delta = abs(getattr(got, f"rho_{side}") - getattr(want, f"rho_{side}"))
+    return delta * a / f <= 1e-12 * problem.latency_budget and delta * k * a * f * f <= 1e-12 * problem.energy_budget
+
+
 def check_same(problems, batch):
     assert len(batch) == len(problems)
     for i, (problem, got) in enumerate(zip(problems, batch, strict=True)):
@@ -39,7 +50,10 @@ def check_same(problems, batch):
             assert got.decision is None
             continue
         for name in FIELDS:
-            assert close(getattr(got, name), getattr(want, name)), (i, name, problem, got, want)
+            ok = close(getattr(got, name), getattr(want, name))
+            if not ok and name.startswith("rho_"):
+                ok = immaterial(problem, name[4:], got, want)
+            assert ok, (i, name, problem, got, want)
         assert evaluate(problem, got.decision, rtol=1e-9).violations == [], (i, problem, got)
 
 
