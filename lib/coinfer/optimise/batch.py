@@ -280,7 +280,11 @@ def _time_energy(m: _Batch, rho: Array, res: _Resources) -> tuple[Array, Array]:
 
 
 def _newton_decreasing(
-    func: Callable[[Array], tuple[Array, Array]], lo: Array, hi: Array, start: Array, rtol: float
+    func: Callable[[Array], tuple[Array, Array]],
+    lo: Array,
+    hi: Array,
+    start: Array,
+    rtol: float,
 ) -> Array:
     """Root of a non-increasing ``g`` on ``[lo, hi]`` per entry, from the feasible side (``g <= 0``).
 
@@ -453,7 +457,16 @@ def _binding_ratios(m: _Batch, res: _Resources, price: Array | None, warm: dict[
             r, dr = _ratio(sub, np.exp(y + log_sigma))
             return (w_sub * (1 - r)).sum(axis=0) - tgt, -(w_sub * dr).sum(axis=0)
 
-        y = _newton_decreasing(gap, lo, hi, warm["y"][idx], 1e-14)
+        start = warm["y"][idx]
+        cold = ~np.isfinite(start)
+        if cold.any():
+            # Cold start: the multiplier at which a common ratio would meet the budget, with the sides'
+            # log-slopes averaged by their loads.
+            common = np.clip(1.0 - tgt / w_sub.sum(axis=0), 1e-6, 0.999999 * sub.rho_max)
+            mean_log_sigma = (w_sub * log_sigma).sum(axis=0) / w_sub.sum(axis=0)
+            guess = np.log(np.maximum(_slope_array(sub, common), 1e-300)) - mean_log_sigma
+            start = np.where(cold, guess, start)
+        y = _newton_decreasing(gap, lo, hi, start, 1e-14)
         r, dr = _ratio(sub, np.exp(y + log_sigma))
         warm["y"][idx] = y
         rho[:, idx] = r
@@ -486,7 +499,18 @@ def _min_energy(m: _Batch, rho: Array) -> tuple[Array, Array, _Resources]:
             t_side = np.where(sub.runs, (sub.a * (1 - r_sub) + sub.g) / res_x.f, 0.0)
             total = t_tx + t_side.sum(axis=0)
             dt = dt - (t_side * res_x.dlnf).sum(axis=0)
-            return np.log(total / sub.T0), dt / total
+            # Model step instead of the tangent: the priced part t_p of the time falls like e^(-kappa x)
+            # (kappa = 1/3 for a CPU, its local value for the upload) and the rest t_u stays, so the
+            # budget is met after ln(t_p / (T0 - t_u)) / kappa; Newton's step -g/g' equals this for
+            # the returned g'. It is exact for CPUs alone and tangent to Newton's near the root.
+            t_p = np.where(res_x.dlnf > 0, t_side, 0.0).sum(axis=0) + np.where(res_x.du > 0, t_tx, 0.0)
+            t_u = total - t_p
+            kappa = -dt / np.where(t_p > 0, t_p, 1.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                jump = np.log(t_p / (sub.T0 - t_u)) / kappa
+                g = np.log(total / sub.T0)
+                slope = np.where((sub.T0 > t_u) & (t_p > 0) & (kappa > 0) & (jump != 0), -g / jump, dt / total)
+            return g, slope
 
         x = _newton_decreasing(log_time, hi - 1600.0, hi, hi - 1.0, 1e-13)
         res_sub = _resources(sub, x)
