@@ -2,7 +2,9 @@
 
 :func:`solve_batch` returns, for every problem of a sequence (all splits x
 sweep points x fading draws), the same answer as :func:`coinfer.optimise.solve`:
-the same status, and the same objective and decision to ~1e-12 relative. It
+the same status and reason, and the same objective and decision to ~1e-12
+relative (except the ratio of a side with almost no work, which the budgets pin
+only to about ``ulp(T0) / (a / f)``; see :func:`solve_batch`). It
 follows the same KKT structure (model.md section 5.3), with every 1-D root
 (the price of time in the floors, the ratio multiplier, the outer root in
 ``log nu``, the inverse of the distortion slope) run as a safeguarded Newton
