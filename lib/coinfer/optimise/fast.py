@@ -151,7 +151,7 @@ class _Model:
         self.S, self.B, self.C, self.pmax = p.feature_bits, p.bandwidth, p.noise_power, p.p_max
         self.u_max = math.log1p(self.pmax / self.C)
         self._guesses = ([None], [None])  # warm starts of _inverse_slope across outer iterations
-        self._y_guess = None  # warm start of the latency multiplier across outer iterations
+        self._y_guess: float | None = None  # warm start of the latency multiplier across outer iterations
         self._last_ratios: tuple | None = None  # (y, ratios, their d/d ln s) of price_ratios' last root
         self._path: dict[float, tuple] = {}  # x = ln nu -> (ratios, resources) evaluated on the path
         # nu (W) at which each resource reaches its maximum: 2 k fmax^3 and C((u-1)e^u + 1).
@@ -674,6 +674,7 @@ def _outer_newton(m: _Model, x_lo: float, x_hi: float, start: float | None = Non
         nu = math.exp(x)
         res = m.resources(nu)
         m._path[x] = (m.price_ratios(nu, res), res)  # inner root: sets m._y_guess and m._last_ratios
+        assert m._y_guess is not None  # two pruned sides: price_ratios always sets it
         _, e, tx, ty, ex, ey = _kkt_state(m, x, m._y_guess, res)
         slope = ex - ey * tx / ty if ty != 0 else math.nan
         return e, (-slope if math.isfinite(slope) else 0.0)
