@@ -16,6 +16,7 @@ batch that fell back to scalar code, and a split-selection sweep over
 
     python benchmarks/bench_solver.py            # 300 instances
     python benchmarks/bench_solver.py --n 100    # quicker
+    python benchmarks/bench_solver.py --batch-sizes 1000,3000   # also solve_batch's throughput on larger batches
 """
 
 from __future__ import annotations
@@ -143,6 +144,13 @@ def compare(n: int, seed: int, solver: str) -> dict:
     }
 
 
+def throughput(size: int, seed: int) -> float:
+    """CPU milliseconds per instance of :func:`solve_batch` on ``size`` seeded random instances (best of 3)."""
+    rng = np.random.default_rng(seed + 1)
+    problems = [random_problem(rng) for _ in range(size)]
+    return min(_timed(solve_batch, problems)[2] for _ in range(3)) / size * 1e3
+
+
 def sweep(n_splits: int, seed: int) -> dict:
     """Split selection over ``n_splits`` splits of a synthetic model (work shifts from server to device)."""
     rng = np.random.default_rng(seed)
@@ -185,6 +193,12 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--solver", default="CLARABEL", choices=("CLARABEL", "SCS"))
     parser.add_argument("--splits", type=int, default=20, help="splits in the selection sweep (default 20)")
+    parser.add_argument(
+        "--batch-sizes",
+        default="",
+        help="comma-separated batch sizes (e.g. 1000,3000) at which to time solve_batch alone (CPU time), "
+        "against this run's reference median; default: none",
+    )
     args = parser.parse_args(argv)
     result = compare(args.n, args.seed, args.solver)
     print(f"instances: {result['n']}  statuses (fast, reference): {result['statuses']}")
@@ -221,6 +235,13 @@ def main(argv=None) -> None:
         f"({result['batch_fallback'] / n:.1%}); scalar polish after the vectorised step {result['batch_polish']}/{n} "
         f"({result['batch_polish'] / n:.1%}); infeasible reasons from the scalar floors {result['batch_reasons']}/{n}"
     )
+    for size in [int(v) for v in args.batch_sizes.split(",") if v.strip()]:
+        r = throughput(size, args.seed)
+        ref = result["cpu"]["reference_median_ms"]
+        print(
+            f"solve_batch on {size} instances: {r:.4f} ms per instance (CPU, best of 3), "
+            f"{ref / r:.0f}x the reference's CPU median of this run"
+        )
     sw = sweep(args.splits, args.seed)
     print(
         f"split selection over {sw['splits']} splits: solve {sw['fast_ms']:.2f} ms, solve_batch {sw['batch_ms']:.2f} "

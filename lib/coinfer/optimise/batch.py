@@ -286,15 +286,22 @@ def _newton_decreasing(
     """Root of a non-increasing ``g`` on ``[lo, hi]`` per entry, from the feasible side (``g <= 0``).
 
     The array form of ``fast._newton_decreasing`` (``func`` returns ``(g, g')``):
-    safeguarded Newton, bisection when a step leaves the bracket; ``hi`` where
-    ``g > 0`` on the whole bracket, ``lo`` where ``g <= 0`` on the whole bracket.
+    safeguarded Newton, bisection when a step leaves the bracket or when, after
+    six steps, it crossed the root without at least halving ``|g|`` (Newton
+    zigzagging across the root of a strongly curved ``g`` shrinks the bracket
+    only slowly, and a vectorised loop runs until its slowest entry has
+    converged); ``hi`` where ``g > 0`` on the whole bracket, ``lo`` where
+    ``g <= 0`` on the whole bracket.
     """
     lo0 = lo
     y = np.where((start > lo) & (start < hi), start, 0.5 * (lo + hi))
     hi_feasible = np.full_like(y, np.nan)
     active = np.ones(y.shape, dtype=bool)
-    for _ in range(200):
+    g_prev = np.full_like(y, np.inf)
+    for it in range(200):
         g, dg = func(y)
+        stalled = ((g > 0) != (g_prev > 0)) & (np.abs(g) > 0.5 * np.abs(g_prev))
+        g_prev = g
         feasible = g <= 0
         hi = np.where(active & feasible, y, hi)
         hi_feasible = np.where(active & feasible, y, hi_feasible)
@@ -306,7 +313,10 @@ def _newton_decreasing(
         done = (g == 0) | (hi - lo <= tol) | (small & feasible)
         step = np.where(small & ~feasible, 2 * tol, step)
         nxt = y + step
-        nxt = np.where((nxt > lo) & (nxt < hi), nxt, 0.5 * (lo + hi))
+        # Only after a few steps (Newton alone is faster where it is not slow), and not in the last
+        # steps, which step over the root on purpose.
+        zigzag = stalled & (it >= 6) & (hi - lo > 1e6 * tol)
+        nxt = np.where((nxt > lo) & (nxt < hi) & ~zigzag, nxt, 0.5 * (lo + hi))
         active &= ~done
         if not active.any():
             break
