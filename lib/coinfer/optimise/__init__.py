@@ -10,6 +10,8 @@ latency and energy budgets and resource limits of model.md section 2, per split 
 - :func:`solve`: the fast dedicated solver (the algorithm is described in
   :func:`solve`'s docstring). It returns the same optimum, about two orders of
   magnitude faster (``benchmarks/bench_solver.py``).
+- :func:`solve_batch`: :func:`solve` for many problems at once, vectorised
+  over NumPy arrays (same statuses, objectives and decisions).
 - :func:`select_split` and the benchmarks of model.md section 5 (fixed ratio, maximum
   resources, shared ratio, a local solver on the original non-convex
   variables) and :func:`compare_schemes`.
@@ -19,6 +21,7 @@ original variables; infeasible instances are an answer (``status
 "infeasible"`` with a ``reason`` naming the binding limit and its numbers).
 """
 
+from coinfer.optimise.batch import solve_batch
 from coinfer.optimise.benchmarks import (
     SCHEMES,
     compare_schemes,
@@ -45,6 +48,7 @@ __all__ = [
     "polish",
     "select_split",
     "solve",
+    "solve_batch",
     "solve_fixed_ratio",
     "solve_local",
     "solve_max_resources",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from coinfer.optimise.slopes import _inverse_slope, _ratio_and_derivative, _slope, flat_end
 from coinfer.optimise.solution import _EDGE, Solution, _infeasible
-from coinfer.system import LN2, Decision, Problem, canonical_decision, evaluate
+from coinfer.system import LN2, Decision, Evaluation, Problem, canonical_decision, evaluate
 
 
 def _root(
@@ -151,7 +151,9 @@ class _Model:
         self.S, self.B, self.C, self.pmax = p.feature_bits, p.bandwidth, p.noise_power, p.p_max
         self.u_max = math.log1p(self.pmax / self.C)
         self._guesses = ([None], [None])  # warm starts of _inverse_slope across outer iterations
-        self._y_guess = None  # warm start of the latency multiplier across outer iterations
+        self._y_guess: float | None = None  # warm start of the latency multiplier across outer iterations
+        self._last_ratios: tuple | None = None  # (y, ratios, their d/d ln s) of price_ratios' last root
+        self._path: dict[float, tuple] = {}  # x = ln nu -> (ratios, resources) evaluated on the path
         # nu (W) at which each resource reaches its maximum: 2 k fmax^3 and C((u-1)e^u + 1).
         self.nu_sat_f = tuple(
             2 * k * f**3 if cnt else 0.0 for k, f, cnt in zip(self.k, self.fmax, self.counted, strict=True)
@@ -235,7 +237,7 @@ class _Model:
         else:
             res = self.resources(math.exp(lo))
             return self.energy(rho, res), math.exp(lo), res
-        x = _newton_decreasing(lambda y: self._time_and_slope(rho, y), lo, hi, None, rtol=1e-13)
+        x = _newton_decreasing(lambda y: self._log_time_and_slope(rho, y), lo, hi, None, rtol=1e-13)
         res = self.resources(math.exp(x))
         return self.energy(rho, res), math.exp(x), res
 
@@ -255,6 +257,12 @@ class _Model:
                 if self.counted[i] and nu < self.nu_sat_f[i]:
                     slope -= t_i / 3.0  # f ~ nu^(1/3)
         return g, slope
+
+    def _log_time_and_slope(self, rho, x: float) -> tuple[float, float]:
+        """``ln(time / T0)`` (the sign of ``time - T0``) and its derivative in ``x``: nearly linear in ``x``
+        (each priced time falls like ``nu^(-1/3)``), so Newton needs fewer steps than on the time itself."""
+        g, slope = self._time_and_slope(rho, x)
+        return math.log1p(g / self.T0), slope / (self.T0 + g)
 
     # ratios for a given weighted work budget
     def ratios(self, alpha, const: float, target: float) -> tuple[float, float]:
@@ -349,17 +357,18 @@ class _Model:
                 _inverse_slope(m * sigma[1], model, q, rmax, guesses[1]),
             )
 
-        seen: dict[float, tuple[float, float]] = {}
+        seen: dict[float, tuple[tuple[float, float], tuple[float, float]]] = {}
+        self._last_ratios = None
 
         def gap_and_slope(y: float) -> tuple[float, float]:
             m = math.exp(y)
             g, dg = t_fixed - self.T0, 0.0
-            rho = [0.0, 0.0]
+            rho, drho = [0.0, 0.0], [0.0, 0.0]
             for i in (0, 1):
-                rho[i], drho = _ratio_and_derivative(m * sigma[i], model, q, rmax, guesses[i])
+                rho[i], drho[i] = _ratio_and_derivative(m * sigma[i], model, q, rmax, guesses[i])
                 g += alpha_t[i] * a[i] * (1 - rho[i])
-                dg -= alpha_t[i] * a[i] * drho
-            seen[y] = (rho[0], rho[1])
+                dg -= alpha_t[i] * a[i] * drho[i]
+            seen[y] = ((rho[0], rho[1]), (drho[0], drho[1]))
             return g, dg
 
         smax = _slope(rmax, model, q)
@@ -369,9 +378,17 @@ class _Model:
         else:
             s0 = max(_slope(flat_end(q), model, q), 1e-300)
             lo = max(math.log(s0) - math.log(max(sigma)), hi - 1400.0)
+        if t_fixed + sum(alpha_t[i] * a[i] * (1 - self.rho_flat[i]) for i in (0, 1)) <= self.T0:
+            # The flat point meets the latency budget, so the gap is <= 0 on the whole bracket and the
+            # root below would only bisect down to `lo` (~50 steps): answer `lo` at once.
+            self._y_guess = lo  # _outer_newton reads the multiplier from here
+            return rho_of(math.exp(lo))
         y = _newton_decreasing(gap_and_slope, lo, hi, self._y_guess)
         self._y_guess = y
-        return seen[y] if y in seen else rho_of(math.exp(y))
+        if y not in seen:
+            return rho_of(math.exp(y))
+        self._last_ratios = (y, *seen[y])  # _kkt_state reuses the ratios and their slopes at y
+        return seen[y][0]
 
 
 def _newton_decreasing(
@@ -424,6 +441,11 @@ def polish(problem: Problem, decision: Decision) -> Decision:
     pruning a little more on the side where it costs the least distortion per
     unit of violation removed. Power and frequencies are clipped to their limits.
     """
+    return _polish(problem, decision)[0]
+
+
+def _polish(problem: Problem, decision: Decision) -> tuple[Decision, Evaluation | None]:
+    """:func:`polish`, and the evaluation of the polished decision when it breaks no constraint (else ``None``)."""
     p = problem
     d = [
         min(max(decision.rho_device, 0.0), p.rho_max),
@@ -442,7 +464,7 @@ def polish(problem: Problem, decision: Decision) -> Decision:
     for _ in range(6):
         ev = evaluate(p, Decision(*d), rtol=0.0)
         if not ev.violations:
-            break
+            return Decision(*d), ev
         need_t = max(ev.latency - p.latency_budget, 0.0)
         need_e = max(ev.energy - p.energy_budget, 0.0)
         if need_t == 0 and need_e == 0:
@@ -464,12 +486,16 @@ def polish(problem: Problem, decision: Decision) -> Decision:
         _, g, step = min(options)
         for i in g:
             d[i] = min(d[i] + step, p.rho_max)
-    return Decision(*d)
+    return Decision(*d), None
 
 
 def _answer(problem: Problem, decision: Decision, note: str | None = None) -> Solution:
-    decision = canonical_decision(problem, polish(problem, decision))
-    ev = evaluate(problem, decision)
+    decision, clean = _polish(problem, decision)
+    canonical = canonical_decision(problem, decision)
+    if canonical != decision:  # variables without effect moved: their evaluation is the same, but recompute
+        decision, clean = canonical, None
+    # A decision with no violation at rtol 0 has none at the default rtol: reuse its evaluation.
+    ev = clean if clean is not None else evaluate(problem, decision)
     reason = note
     status = "optimal"
     if ev.violations:  # never call a point optimal that breaks a constraint, however slightly
@@ -562,7 +588,9 @@ def solve(problem: Problem) -> Solution:
     def energy_gap(x: float) -> float:
         nu = math.exp(x)
         res = m.resources(nu)
-        return m.energy(m.price_ratios(nu, res), res) - m.E0
+        rho = m.price_ratios(nu, res)
+        m._path[x] = (rho, res)
+        return m.energy(rho, res) - m.E0
 
     lo = math.log(nu_min) if math.isfinite(nu_min) else math.log(max(m.nu_sat, 1e-300))
     hi = max(lo, math.log(m.nu_sat) if m.nu_sat > 0 else lo) + 1.0
@@ -570,7 +598,9 @@ def solve(problem: Problem) -> Solution:
     while g_hi <= 0 and hi < lo + 1500.0:
         hi += 10.0
         g_hi = energy_gap(hi)
-    g_lo = energy_gap(lo)
+    # At nu_min the path's ratios are the most pruned ones (that is what nu_min means), whose energy the
+    # floors already know; their inner root would only creep up to the top of its bracket.
+    g_lo = e_min_top - m.E0 if math.isfinite(nu_min) else energy_gap(lo)
     for _ in range(60):
         if g_lo <= 0:
             break
@@ -585,17 +615,24 @@ def solve(problem: Problem) -> Solution:
         x = _outer_newton(m, lo, hi, lo + (hi - lo) * g_lo / (g_lo - g_hi))
     else:
         x = _root(energy_gap, lo, hi, g_lo, g_hi, xtol=1e-13)
+    if x in m._path:  # the root is a point the search evaluated
+        rho, res = m._path[x]
+        return _answer(problem, _decision(m, rho, res))
     nu = math.exp(x)
     res = m.resources(nu)
     return _answer(problem, _decision(m, m.price_ratios(nu, res), res))
 
 
-def _kkt_state(m: _Model, x: float, y: float) -> tuple[float, float, float, float, float, float]:
+def _kkt_state(m: _Model, x: float, y: float, res=None) -> tuple[float, float, float, float, float, float]:
     """Normalised ``(T/T0 - 1, E/E0 - 1)`` and their partial derivatives in ``x = ln nu`` and
-    ``y = ln`` (ratio multiplier), at the KKT ratios and resources of ``(x, y)`` (two pruned sides)."""
+    ``y = ln`` (ratio multiplier), at the KKT ratios and resources of ``(x, y)`` (two pruned sides).
+
+    ``res`` are the resources at ``nu = e^x`` if known; the ratios and their slopes are taken from
+    :meth:`_Model.price_ratios`' last root when it ended at this ``y``."""
     a, k, c, counted = m.a, m.k, m.c, m.counted
     nu = math.exp(x)
-    f0, f1, u = m.resources(nu)
+    f0, f1, u = m.resources(nu) if res is None else res
+    last = m._last_ratios if m._last_ratios is not None and m._last_ratios[0] == y else None
     f = (f0, f1)
     t_tx, e_tx, _ = m.tx(u)
     if m.S > 0 and nu < m.nu_sat_tx:
@@ -611,7 +648,10 @@ def _kkt_state(m: _Model, x: float, y: float) -> tuple[float, float, float, floa
         dlnf = 1 / 3 if (counted[i] and nu < m.nu_sat_f[i]) else 0.0
         w = (k[i] * fi * fi if counted[i] else 0.0) + nu / fi
         dw = (2 * k[i] * fi * fi * dlnf if counted[i] else 0.0) + nu / fi * (1 - dlnf)
-        rho, r_slope = _ratio_and_derivative(mult * w * a[i] / c[i], m.model, m.q, m.rho_max, m._guesses[i])
+        if last is not None:
+            rho, r_slope = last[1][i], last[2][i]
+        else:
+            rho, r_slope = _ratio_and_derivative(mult * w * a[i] / c[i], m.model, m.q, m.rho_max, m._guesses[i])
         drx = r_slope * dw / w
         work = m.work(i, rho)
         t += work / fi
@@ -635,8 +675,10 @@ def _outer_newton(m: _Model, x_lo: float, x_hi: float, start: float | None = Non
     def func(xr: float) -> tuple[float, float]:
         x = -xr
         nu = math.exp(x)
-        m.price_ratios(nu, m.resources(nu))  # inner root: sets m._y_guess
-        _, e, tx, ty, ex, ey = _kkt_state(m, x, m._y_guess)
+        res = m.resources(nu)
+        m._path[x] = (m.price_ratios(nu, res), res)  # inner root: sets m._y_guess and m._last_ratios
+        assert m._y_guess is not None  # two pruned sides: price_ratios always sets it
+        _, e, tx, ty, ex, ey = _kkt_state(m, x, m._y_guess, res)
         slope = ex - ey * tx / ty if ty != 0 else math.nan
         return e, (-slope if math.isfinite(slope) else 0.0)
 

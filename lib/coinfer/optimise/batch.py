@@ -1,0 +1,775 @@
+"""Vectorised fast solver over many problems at once (model.md section 5.3).
+
+:func:`solve_batch` returns, for every problem of a sequence (all splits x
+sweep points x fading draws), the same answer as :func:`coinfer.optimise.solve`:
+the same status and reason, and the same objective and decision to ~1e-12
+relative (except the ratio of a side with almost no work, which the budgets pin
+only to about ``ulp(T0) / (a / f)``; see :func:`solve_batch`). It
+follows the same KKT structure (model.md section 5.3), with every 1-D root
+(the price of time in the floors, the ratio multiplier, the outer root in
+``log nu``, the inverse of the distortion slope) run as a safeguarded Newton
+iteration over NumPy arrays, one entry per problem, and the four cases of
+section 5.3 (floors infeasible; least-distortion point fits; latency-only
+optimum at maximum resources; both budgets bind) selected by masks. Arrays of
+shape ``(2, n)`` hold the device (row 0) and server (row 1) sides.
+
+The polish of model.md section 5.3 (pruning a few ulps more so that the
+decision is feasible in the original variables) is vectorised too; the rare
+instances whose residual violation it cannot remove in one vectorised step
+are polished by the scalar :func:`coinfer.optimise.polish`. Infeasible
+instances take their ``reason`` text from the scalar floors, so it is exactly
+``solve``'s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from operator import attrgetter
+
+import numpy as np
+
+from coinfer.optimise.fast import _answer, _floors, _Model, solve
+from coinfer.optimise.slopes import _slope, flat_end
+from coinfer.optimise.solution import _EDGE, Solution
+from coinfer.system import LN2, Decision, Problem, canonical_decision
+
+Array = np.ndarray
+
+
+@dataclass
+class _Batch:
+    """Plain arrays of a batch of problems (model.md section 2); ``(2, n)`` arrays per side."""
+
+    T0: Array
+    E0: Array
+    rho_max: Array
+    qln2: Array
+    mag: Array
+    shared: Array
+    a: Array
+    g: Array
+    runs: Array
+    fmax: Array
+    k: Array
+    counted: Array
+    c: Array
+    S: Array
+    B: Array
+    C: Array
+    pmax: Array
+    u_max: Array
+    nu_sat_f: Array
+    nu_sat_tx: Array
+    nu_sat: Array
+    rho0: Array
+    s0: Array
+    smax: Array
+    z_lo: Array
+    z_max: Array
+    flat: Array
+    top: Array
+    key: Array  # offset of each problem's q in the inverse-slope table
+    table_h: Array  # the inverse-slope table of every q in the batch: keys ln D'(z) + offset ...
+    table_z: Array  # ... and logits z (see _slope_table)
+
+    def take(self, idx: Array) -> _Batch:
+        """The sub-batch of the problems ``idx``."""
+        fields = {name: value[..., idx] for name, value in vars(self).items() if not name.startswith("table_")}
+        return _Batch(**fields, table_h=self.table_h, table_z=self.table_z)
+
+
+#: The numeric Problem fields that :func:`_build` reads, in the order of its array rows.
+_NUMERIC = (
+    "latency_budget", "energy_budget", "rho_max", "bits_per_weight", "shared_ratio",
+    "flops_device", "flops_server", "flops_device_fixed", "flops_server_fixed",
+    "flops_per_cycle_device", "flops_per_cycle_server", "sparse_efficiency_device", "sparse_efficiency_server",
+    "sparse_overhead_device", "sparse_overhead_server", "f_device_max", "f_server_max",
+    "pue_device", "pue_server", "psi_device", "psi_server", "params_device", "params_server",
+    "scale_device", "scale_server", "feature_bits", "bandwidth", "noise_psd", "channel_gain", "p_max",
+)  # fmt: skip
+
+
+def _build(problems: Sequence[Problem]) -> _Batch:
+    """Arrays of :class:`coinfer.optimise.fast._Model`'s plain floats, for every problem.
+
+    The cycles ``(a, g)`` of each side are :meth:`coinfer.system.Problem.cycles` over arrays
+    (model.md section 2.3), with the same floating-point operations.
+    """
+    numeric, choices = attrgetter(*_NUMERIC), attrgetter("distortion_model", "energy_scope", "compute_model")
+    v = np.array([numeric(p) for p in problems], dtype=float).T
+    kinds = np.array([choices(p) for p in problems], dtype=object).T
+    T0, E0, rho_max, q, shared_f = v[:5]
+    flops, fixed, per_cycle, efficiency, overhead = v[5:7], v[7:9], v[9:11], v[11:13], v[13:15]
+    fmax, k = v[15:17], v[17:19] * v[19:21]
+    params, scale = v[21:23], v[23:25]
+    S, B, noise_psd, gain, pmax = v[25:30]
+    mag, shared, counted_s = kinds[0] == "magnitude", shared_f > 0, kinds[1] == "system"
+    compute = kinds[2]
+    a = np.where(
+        compute == "dense", 0.0, np.where(compute == "sparse", flops / (efficiency * per_cycle), flops / per_cycle)
+    )
+    g = np.where(
+        compute == "dense",
+        (flops + fixed) / per_cycle,
+        np.where(compute == "sparse", (fixed + np.where(flops > 0, overhead, 0.0)) / per_cycle, fixed / per_cycle),
+    )
+    counted = np.stack([np.ones_like(T0, dtype=bool), counted_s.astype(bool)])
+    c = params / (params[0] + params[1]) * scale
+    C = noise_psd * B / gain
+    runs = a + g > 0
+    u_max = np.log1p(pmax / C)
+    nu_sat_f = np.where(counted, 2 * k * fmax**3, 0.0)
+    nu_sat_tx = np.where(S > 0, C * ((u_max - 1.0) * np.exp(u_max) + 1.0), 0.0)
+    nu_sat = np.maximum(nu_sat_tx, np.max(np.where(runs, nu_sat_f, 0.0), axis=0))
+    # Per (model, q, rho_max): the flat end and the slopes there and at rho_max (scalar, cached).
+    rho0, s0, smax = np.empty_like(T0), np.empty_like(T0), np.empty_like(T0)
+    limits: dict[tuple[bool, int, float], tuple[float, float, float]] = {}
+    for i, key in enumerate(zip(mag.tolist(), q.astype(int).tolist(), rho_max.tolist(), strict=True)):
+        if key not in limits:
+            model = "magnitude" if key[0] else "rd_bound"
+            r0 = 0.0 if key[0] else flat_end(key[1])
+            limits[key] = (r0, _slope(r0, model, key[1]), _slope(key[2], model, key[1]))
+        rho0[i], s0[i], smax[i] = limits[key]
+    with np.errstate(divide="ignore"):
+        z_lo = np.log(rho0 / (1 - rho0))
+        z_max = np.log(rho_max / (1 - rho_max))
+    flat_pt = np.minimum(rho0, rho_max)
+    has_work = (a > 0).any(axis=0)
+    flat = np.where(shared, flat_pt, np.where((c == 0) & (a > 0), rho_max, flat_pt))
+    top = np.where(shared, np.where(has_work, rho_max, flat_pt), np.where(a > 0, rho_max, flat))
+    # One inverse-slope table for the batch: each q's keys shifted by _TABLE_OFFSET times its index.
+    qs = sorted(set(q.astype(int).tolist()))
+    key = np.searchsorted(np.array(qs, dtype=float), q) * _TABLE_OFFSET
+    tables = [_slope_table(qi) for qi in qs]
+    table_h = np.concatenate([h + j * _TABLE_OFFSET for j, (h, _) in enumerate(tables)])
+    table_z = np.concatenate([z for _, z in tables])
+    return _Batch(
+        T0, E0, rho_max, q * LN2, mag, shared, a, g, runs, fmax, k, counted, c, S, B, C, pmax, u_max,
+        nu_sat_f, nu_sat_tx, nu_sat, rho0, s0, smax, z_lo, z_max, flat, top, key, table_h, table_z,
+    )  # fmt: skip
+
+
+#: Keys of different q in the inverse-slope table are this far apart (|ln D'| stays far below).
+_TABLE_OFFSET = 1e4
+
+
+@lru_cache(maxsize=64)
+def _slope_table(q: int) -> tuple[Array, Array]:
+    """``(ln D'(z), z)`` of ``rd_bound`` on a grid of logits ``z`` of the ratio (model.md section 4.3).
+
+    ``ln D'(z) = rho ln rho + (1 - rho) ln(1 - rho) - q ln2 (1 - rho) + ln(z + q ln2)`` increases
+    with ``z`` beyond the flat end; linear interpolation in this table starts the Newton iteration
+    of :func:`_ratio` within ~1e-5 of the root, so that two steps reach full precision.
+    """
+    qln2 = q * LN2
+    r0 = flat_end(q)
+    z_lo = max(math.log(r0 / (1 - r0)), -qln2 + 1e-6)
+    z = np.linspace(z_lo, 40.0, 8192)
+    rho = 1.0 / (1.0 + np.exp(-z))
+    kept = 1.0 / (1.0 + np.exp(z))
+    h = rho * np.log(rho) + kept * np.log(kept) - qln2 * kept + np.log(z + qln2)
+    return np.maximum.accumulate(np.maximum(h, -0.4 * _TABLE_OFFSET)), z
+
+
+# --- the uplink's KKT condition C((u - 1) e^u + 1) = nu (model.md section 5.3) ---
+
+
+def _psi(u: Array) -> Array:
+    """``(u - 1) e^u + 1``; below ``u = 0.05`` its series ``sum_{n >= 2} (n - 1) u^n / n!`` (no cancellation)."""
+    series = np.zeros_like(u)
+    for n in range(11, 1, -1):
+        series = series * u + (n - 1) / math.factorial(n)
+    return np.where(u > 0.05, (u - 1.0) * np.exp(u) + 1.0, series * u * u)
+
+
+def _lambert_w0(x: Array) -> Array:
+    """Principal branch of Lambert W for ``x > -0.3`` (Halley's iteration over arrays)."""
+    lx = np.log(np.maximum(x, 3.0))
+    small = np.log1p(x) * (1 - np.log1p(np.log1p(x)) / (2 + np.log1p(x)))
+    w = np.where(x < 3.0, small, lx - np.log(lx))
+    for _ in range(20):
+        ew = np.exp(w)
+        f = w * ew - x
+        wp1 = w + 1.0
+        step = f / (ew * wp1 - (w + 2.0) * f / (2.0 * wp1))
+        w = w - step
+        if np.all(np.abs(step) <= 1e-15 * (1.0 + np.abs(w))):
+            break
+    return w
+
+
+def _tx_exponent(r: Array) -> Array:
+    """``u >= 0`` with ``(u - 1) e^u + 1 = r`` (``r = nu / C``), as ``fast._tx_exponent`` over arrays."""
+    big = r > 0.1
+    u = np.empty_like(r)
+    if big.any():
+        u[big] = 1.0 + _lambert_w0((r[big] - 1.0) / math.e)
+    if not big.all():
+        # Near the branch point W0(-1/e + r/e): the series of 1 + W0 in p = sqrt(2 r) (exact p, no
+        # cancellation), then Newton on the series of (u - 1) e^u + 1.
+        rs = r[~big]
+        p = np.sqrt(2.0 * rs)
+        us = np.maximum(
+            p * (1 + p * (-1 / 3 + p * (11 / 72 + p * (-43 / 540 + p * (769 / 17280 - 221 / 8505 * p))))), 1e-300
+        )
+        for _ in range(8):
+            step = (_psi(us) - rs) / (us * np.exp(us))
+            us = us - step
+            if np.all(np.abs(step) <= 4e-16 * us):
+                break
+        u[~big] = us
+    return u
+
+
+@dataclass
+class _Resources:
+    """Frequencies ``f`` (2, n), uplink exponent ``u``, and their log-derivatives in ``x = ln nu``."""
+
+    nu: Array
+    f: Array
+    u: Array
+    dlnf: Array
+    du: Array
+
+
+def _resources(m: _Batch, x: Array) -> _Resources:
+    """Resources minimising ``energy + nu * time`` at the price of time ``nu = e^x`` (model.md section 5.3)."""
+    nu = np.exp(x)
+    priced = m.counted & (nu < m.nu_sat_f)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(priced, np.cbrt(nu / (2 * m.k)), m.fmax)
+    tx_priced = (m.S > 0) & (nu < m.nu_sat_tx)
+    u = m.u_max.copy()
+    du = np.zeros_like(u)
+    if tx_priced.any():
+        nu_p, c_p = nu[tx_priced], m.C[tx_priced]
+        u_p = np.maximum(np.minimum(_tx_exponent(nu_p / c_p), m.u_max[tx_priced]), 1e-300)
+        u[tx_priced] = u_p
+        du[tx_priced] = nu_p / (c_p * u_p * np.exp(u_p))
+    return _Resources(nu, f, u, np.where(priced, 1.0 / 3.0, 0.0), du)
+
+
+def _max_resources(m: _Batch) -> _Resources:
+    zero = np.zeros_like(m.T0)
+    return _Resources(np.full_like(zero, np.inf), m.fmax, m.u_max, np.zeros_like(m.fmax), zero)
+
+
+def _tx(m: _Batch, u: Array) -> tuple[Array, Array]:
+    """Upload time and energy at exponent ``u`` (0 when nothing is sent)."""
+    sent = m.S > 0
+    t = np.where(sent, m.S * LN2 / (m.B * u), 0.0)
+    return t, np.where(sent, m.C * np.expm1(u) * t, 0.0)
+
+
+def _time_energy(m: _Batch, rho: Array, res: _Resources) -> tuple[Array, Array]:
+    """Latency and energy (in the energy scope) at ratios ``rho`` and resources ``res``."""
+    t_tx, e_tx = _tx(m, res.u)
+    work = m.a * (1 - rho) + m.g
+    t_side = np.where(m.runs, work / res.f, 0.0)
+    e_side = np.where(m.runs & m.counted, m.k * work * res.f**2, 0.0)
+    return t_tx + t_side[0] + t_side[1], e_tx + e_side[0] + e_side[1]
+
+
+# --- vectorised safeguarded Newton for a non-increasing function ---
+
+
+def _newton_decreasing(
+    func: Callable[[Array], tuple[Array, Array]],
+    lo: Array,
+    hi: Array,
+    start: Array,
+    rtol: float,
+) -> Array:
+    """Root of a non-increasing ``g`` on ``[lo, hi]`` per entry, from the feasible side (``g <= 0``).
+
+    The array form of ``fast._newton_decreasing`` (``func`` returns ``(g, g')``):
+    safeguarded Newton, bisection when a step leaves the bracket or when, after
+    six steps, it crossed the root without at least halving ``|g|`` (Newton
+    zigzagging across the root of a strongly curved ``g`` shrinks the bracket
+    only slowly, and a vectorised loop runs until its slowest entry has
+    converged); ``hi`` where ``g > 0`` on the whole bracket, ``lo`` where
+    ``g <= 0`` on the whole bracket.
+    """
+    lo0 = lo
+    y = np.where((start > lo) & (start < hi), start, 0.5 * (lo + hi))
+    hi_feasible = np.full_like(y, np.nan)
+    active = np.ones(y.shape, dtype=bool)
+    g_prev = np.full_like(y, np.inf)
+    for it in range(200):
+        g, dg = func(y)
+        stalled = ((g > 0) != (g_prev > 0)) & (np.abs(g) > 0.5 * np.abs(g_prev))
+        g_prev = g
+        feasible = g <= 0
+        hi = np.where(active & feasible, y, hi)
+        hi_feasible = np.where(active & feasible, y, hi_feasible)
+        lo = np.where(active & ~feasible, y, lo)
+        tol = rtol * np.maximum(1.0, np.abs(y))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where((dg < 0) & np.isfinite(dg), -g / dg, np.inf)  # no usable slope: bisect
+        small = np.abs(step) <= tol
+        done = (g == 0) | (hi - lo <= tol) | (small & feasible)
+        step = np.where(small & ~feasible, 2 * tol, step)
+        nxt = y + step
+        # Only after a few steps (Newton alone is faster where it is not slow), and not in the last
+        # steps, which step over the root on purpose.
+        zigzag = stalled & (it >= 6) & (hi - lo > 1e6 * tol)
+        nxt = np.where((nxt > lo) & (nxt < hi) & ~zigzag, nxt, 0.5 * (lo + hi))
+        active &= ~done
+        if not active.any():
+            break
+        y = np.where(active, nxt, y)
+    out = np.where(np.isnan(hi_feasible), hi, hi_feasible)
+    return np.where(out <= lo0, lo0, out)
+
+
+# --- ratios (model.md section 5.3) ---
+
+
+def _ratio(m: _Batch, s: Array) -> tuple[Array, Array]:
+    """``(rho, d rho / d ln s)`` of the ratio whose marginal distortion is ``s`` (2, n) (model.md section 5.3).
+
+    ``fast``'s ``_inverse_slope`` / ``_ratio_and_derivative`` over arrays: closed
+    form for ``magnitude``; for ``rd_bound`` Newton in the logit ``z`` from the
+    table of :func:`_slope_table` (two steps), with the bracketed iteration of
+    ``_inverse_slope`` for any entry whose second step was not below 1e-9.
+    """
+    rho_max, rho0, s0, smax = m.rho_max, m.rho0, m.s0, m.smax
+    # magnitude: rho = 1 - e^-s
+    r_mag = -np.expm1(-s)
+    d_mag = np.where(r_mag < rho_max, s * np.exp(-s), 0.0)
+    r_mag = np.minimum(r_mag, rho_max)
+    interior = ~m.mag & (rho0 < rho_max) & (s > s0) & (s < smax)
+    rho = np.where((rho0 >= rho_max) | (s >= smax), rho_max, rho0) + 0.0 * s
+    drho = np.zeros_like(s)
+    if interior.any():
+        qln2 = m.qln2
+        target = np.log(np.where(interior, s, 1.0))
+        z = np.interp(target + m.key, m.table_h, m.table_z)
+        z = np.minimum(np.maximum(z, m.z_lo), m.z_max)
+        step = np.zeros_like(z)
+        for _ in range(2):  # table error ~1e-5: the second step is ~1e-10, and what it leaves ~1e-20
+            r = 1.0 / (1.0 + np.exp(-z))
+            kept = 1.0 - r
+            mm = z + qln2
+            value = r * np.log(r) + kept * np.log1p(-r) - qln2 * kept + np.log(mm) - target
+            step = value / (mm * r * kept + 1.0 / mm)
+            z = z - step
+        slow = interior & ~(np.abs(step) <= 1e-9 * np.maximum(1.0, np.abs(z)))
+        if slow.any():
+            z = np.where(slow, _bracketed_logit(m, target, z, slow), z)
+        r = np.minimum(np.maximum(1.0 / (1.0 + np.exp(-z)), rho0), rho_max)
+        inside = interior & (r > rho0) & (r < rho_max)
+        mm = np.log(r / (1 - r)) + qln2
+        rho = np.where(interior, r, rho)
+        drho = np.where(inside, r * (1 - r) / (mm * r * (1 - r) + 1.0 / mm), 0.0)
+    return np.where(m.mag, r_mag, rho), np.where(m.mag, d_mag, drho)
+
+
+def _bracketed_logit(m: _Batch, target: Array, guess: Array, active: Array) -> Array:
+    """The safeguarded Newton of ``fast``'s ``_inverse_slope`` on the ``active`` entries."""
+    qln2 = m.qln2
+    lo = np.broadcast_to(m.z_lo, target.shape)
+    hi = np.broadcast_to(m.z_max, target.shape)
+    z = np.where((guess > lo) & (guess < hi), guess, 0.5 * (lo + hi))
+    tol_value = 2e-16 * (1.0 + np.abs(target))
+    tol_z = 1e-15 * np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)))
+    active = active.copy()
+    for _ in range(100):
+        r = 1.0 / (1.0 + np.exp(-z))
+        kept = 1.0 - r
+        mm = z + qln2
+        value = r * np.log(r) + kept * np.log1p(-r) - qln2 * kept + np.log(mm) - target
+        close = np.abs(value) <= tol_value
+        hi = np.where(active & (value > 0), z, hi)
+        lo = np.where(active & (value <= 0), z, lo)
+        nxt = z - value / (mm * r * kept + 1.0 / mm)
+        nxt = np.where((lo <= nxt) & (nxt <= hi), nxt, 0.5 * (lo + hi))
+        done = close | (np.abs(nxt - z) <= tol_z) | (hi - lo <= tol_z)
+        z = np.where(active & ~close, nxt, z)
+        active &= ~done
+        if not active.any():
+            break
+    return z
+
+
+@dataclass
+class _Path:
+    """Ratios where the latency budget binds, with their derivatives (see :func:`_binding_ratios`)."""
+
+    rho: Array
+    d_x: Array  # d rho / d x at a fixed multiplier (2, n)
+    d_v: Array  # d rho / d v, v the free variable (the log multiplier, or the free ratio)
+
+
+def _binding_ratios(m: _Batch, res: _Resources, price: Array | None, warm: dict[str, Array]) -> _Path:
+    """Least-distortion ratios meeting the latency budget at resources ``res`` (model.md section 5.3).
+
+    ``price`` is the per-cycle price ``eta psi f^2 [counted] + nu / f`` of each
+    side (``fast._Model.price_ratios``), or ``None`` at fixed resources
+    (``fast._Model.latency_ratios``): two sides with something to prune share one
+    multiplier of the marginal distortion (a root in its log); shared ratios
+    and a single prunable side follow from the budget in closed form.
+    """
+    t_tx, _ = _tx(m, res.u)
+    f = res.f
+    weight = np.where(m.a > 0, m.a / f, 0.0)  # latency per unit of kept fraction
+    t_fixed = t_tx + np.where(m.g > 0, m.g / f, 0.0).sum(axis=0)
+    target = m.T0 - t_fixed
+    top = np.where(weight > 0, m.top, m.flat)
+
+    def load(rho: Array) -> Array:
+        return (weight * (1 - rho)).sum(axis=0)
+
+    flat_fits = load(m.flat) <= target
+    top_binds = load(top) >= target
+    active = (weight > 0) & (m.c > 0)
+    n_active = active.sum(axis=0)
+    free = ~flat_fits & ~top_binds
+    rho = np.where(flat_fits, m.flat, top)
+    d_x, d_v = np.zeros_like(rho), np.zeros_like(rho)
+    wsum = weight.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # shared ratio: one ratio from the budget
+        shared = free & m.shared
+        r_sh = 1.0 - target / wsum
+        r_sh_c = np.minimum(np.maximum(r_sh, m.flat[0]), m.rho_max)
+        rho = np.where(shared, r_sh_c, rho)
+        d_v = np.where(shared & (r_sh_c == r_sh) & (m.a > 0), 1.0, d_v)
+        # one prunable side
+        one = free & ~m.shared & (n_active == 1)
+        other = (weight * (1 - m.flat))[::-1]
+        r_one = 1.0 - (target - other) / weight
+        r_one_c = np.minimum(np.maximum(r_one, m.flat), m.rho_max)
+        rho = np.where(one & active, r_one_c, np.where(one, m.flat, rho))
+        d_v = np.where(one & active & (r_one_c == r_one), 1.0, d_v)
+    two = free & ~m.shared & (n_active == 2)
+    if two.any():
+        idx = np.flatnonzero(two)
+        sub = m.take(idx)
+        w_sub = weight[:, idx]
+        sigma = (w_sub if price is None else price[:, idx] * sub.a) / sub.c
+        log_sigma = np.log(sigma)
+        hi = np.log(np.max(sub.smax / sigma, axis=0))
+        with np.errstate(divide="ignore"):
+            lo_rd = np.maximum(np.log(np.maximum(sub.s0, 1e-300)) - np.max(log_sigma, axis=0), hi - 1400.0)
+        lo = np.where(sub.mag, hi - 92.0, lo_rd)
+        if "y" not in warm:
+            warm["y"] = np.full_like(m.T0, np.nan)
+        tgt = target[idx]
+
+        def gap(y: Array) -> tuple[Array, Array]:
+            r, dr = _ratio(sub, np.exp(y + log_sigma))
+            return (w_sub * (1 - r)).sum(axis=0) - tgt, -(w_sub * dr).sum(axis=0)
+
+        start = warm["y"][idx]
+        cold = ~np.isfinite(start)
+        if cold.any():
+            # Cold start: the multiplier at which a common ratio would meet the budget, with the sides'
+            # log-slopes averaged by their loads.
+            common = np.clip(1.0 - tgt / w_sub.sum(axis=0), 1e-6, 0.999999 * sub.rho_max)
+            mean_log_sigma = (w_sub * log_sigma).sum(axis=0) / w_sub.sum(axis=0)
+            guess = np.log(np.maximum(_slope_array(sub, common), 1e-300)) - mean_log_sigma
+            start = np.where(cold, guess, start)
+        y = _newton_decreasing(gap, lo, hi, start, 1e-14)
+        r, dr = _ratio(sub, np.exp(y + log_sigma))
+        warm["y"][idx] = y
+        rho[:, idx] = r
+        d_v[:, idx] = dr
+        if price is not None:
+            # d ln(price)/dx: the price eta psi f^2 + nu/f moves with nu and with f(nu)
+            dlnf = res.dlnf[:, idx]
+            fi = f[:, idx]
+            dp = np.where(sub.counted, 2 * sub.k * fi * fi * dlnf, 0.0) + res.nu[idx] / fi * (1 - dlnf)
+            d_x[:, idx] = dr * dp / price[:, idx]
+    return _Path(rho, d_x, d_v)
+
+
+def _min_energy(m: _Batch, rho: Array) -> tuple[Array, Array, _Resources]:
+    """Least energy meeting the latency budget at fixed ratios: ``(E, nu, resources)`` (``fast``'s ``min_energy``)."""
+    top = _max_resources(m)
+    t_top, e_top = _time_energy(m, rho, top)
+    priced = (m.nu_sat > 0) & (t_top < m.T0)
+    energy, nu, res = e_top, np.full_like(e_top, np.inf), top
+    if priced.any():
+        idx = np.flatnonzero(priced)
+        sub = m.take(idx)
+        r_sub = rho[:, idx]
+        hi = np.log(sub.nu_sat)
+
+        def log_time(x: Array) -> tuple[Array, Array]:
+            res_x = _resources(sub, x)
+            t_tx, _ = _tx(sub, res_x.u)
+            dt = np.where(sub.S > 0, -t_tx / res_x.u * res_x.du, 0.0)
+            t_side = np.where(sub.runs, (sub.a * (1 - r_sub) + sub.g) / res_x.f, 0.0)
+            total = t_tx + t_side.sum(axis=0)
+            dt = dt - (t_side * res_x.dlnf).sum(axis=0)
+            # Model step instead of the tangent: the priced part t_p of the time falls like e^(-kappa x)
+            # (kappa = 1/3 for a CPU, its local value for the upload) and the rest t_u stays, so the
+            # budget is met after ln(t_p / (T0 - t_u)) / kappa; Newton's step -g/g' equals this for
+            # the returned g'. It is exact for CPUs alone and tangent to Newton's near the root.
+            t_p = np.where(res_x.dlnf > 0, t_side, 0.0).sum(axis=0) + np.where(res_x.du > 0, t_tx, 0.0)
+            t_u = total - t_p
+            kappa = -dt / np.where(t_p > 0, t_p, 1.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                jump = np.log(t_p / (sub.T0 - t_u)) / kappa
+                g = np.log(total / sub.T0)
+                slope = np.where((sub.T0 > t_u) & (t_p > 0) & (kappa > 0) & (jump != 0), -g / jump, dt / total)
+            return g, slope
+
+        x = _newton_decreasing(log_time, hi - 1600.0, hi, hi - 1.0, 1e-13)
+        res_sub = _resources(sub, x)
+        _, e_sub = _time_energy(sub, r_sub, res_sub)
+        energy = energy.copy()
+        energy[idx] = e_sub
+        nu = nu.copy()
+        nu[idx] = np.exp(x)
+        res = _Resources(nu, _put(top.f, idx, res_sub.f), _put(top.u, idx, res_sub.u), top.dlnf, top.du)
+    return energy, nu, res
+
+
+def _put(base: Array, idx: Array, values: Array) -> Array:
+    out = base.copy()
+    out[..., idx] = values
+    return out
+
+
+def _both_bind(m: _Batch, nu_min: Array, e_min: Array) -> tuple[Array, _Resources]:
+    """Step 4 of model.md section 5.3: the outer root in ``x = ln nu`` of the energy along the path
+    where the latency budget binds (safeguarded Newton, slope by the implicit function theorem)."""
+    warm: dict[str, Array] = {}
+
+    def state(x: Array) -> tuple[Array, Array, _Path, _Resources]:
+        res = _resources(m, x)
+        f = res.f
+        price = np.where(m.counted, m.k * f * f, 0.0) + res.nu / f
+        if "y" in warm and "dydx" in warm:  # start the multiplier's root on the tangent of the path
+            shift = warm["dydx"] * (x - warm["x"])
+            warm["y"] = np.where(np.abs(shift) <= 1.0, warm["y"] + shift, warm["y"])  # far steps: no guess
+        path = _binding_ratios(m, res, price, warm)
+        t_tx, e_tx = _tx(m, res.u)
+        work = m.a * (1 - path.rho) + m.g
+        live = m.runs & m.counted
+        energy = e_tx + np.where(live, m.k * work * f * f, 0.0).sum(axis=0)
+        # partial derivatives at a fixed free variable v, and in v
+        dt_tx = np.where(m.S > 0, -t_tx / res.u * res.du, 0.0)
+        de_tx = np.where(m.S > 0, m.C * np.exp(res.u) * t_tx * res.du + m.C * np.expm1(res.u) * dt_tx, 0.0)
+        t_x = dt_tx + np.where(m.runs, -work / f * res.dlnf - m.a * path.d_x / f, 0.0).sum(axis=0)
+        t_v = np.where(m.runs, -m.a * path.d_v / f, 0.0).sum(axis=0)
+        e_x = de_tx + np.where(live, m.k * f * f * (2 * work * res.dlnf - m.a * path.d_x), 0.0).sum(axis=0)
+        e_v = np.where(live, -m.k * f * f * m.a * path.d_v, 0.0).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = np.where(t_v != 0, e_x - e_v * t_x / t_v, e_x)
+            warm["x"], warm["dydx"] = x, np.where(t_v != 0, -t_x / t_v, 0.0)
+        return energy - m.E0, slope, path, res
+
+    finite = np.isfinite(nu_min)
+    with np.errstate(divide="ignore"):
+        lo = np.where(finite, np.log(np.where(finite, nu_min, 1.0)), np.log(np.maximum(m.nu_sat, 1e-300)))
+        hi = np.maximum(lo, np.where(m.nu_sat > 0, np.log(np.where(m.nu_sat > 0, m.nu_sat, 1.0)), lo)) + 1.0
+    g_hi = state(hi)[0]
+    for _ in range(150):
+        grow = (g_hi <= 0) & (hi < lo + 1500.0)
+        if not grow.any():
+            break
+        hi = np.where(grow, hi + 10.0, hi)
+        g_hi = np.where(grow, state(hi)[0], g_hi)
+    # At nu_min (the floors' price) the path's ratios are the most pruned ones, whose least energy the floors
+    # already know: its inner root would only creep up to the top of its bracket.
+    g_lo = e_min - m.E0
+    if not finite.all():
+        g_lo = np.where(finite, g_lo, state(lo)[0])
+    for _ in range(60):
+        down = g_lo > 0
+        if not down.any():
+            break
+        lo = np.where(down, lo - 1e-9 * np.maximum(1.0, np.abs(lo)), lo)
+        g_lo = np.where(down, state(lo)[0], g_lo)
+    start = lo + (hi - lo) * g_lo / (g_lo - g_hi)
+
+    def reversed_gap(xr: Array) -> tuple[Array, Array]:
+        gap, slope = state(-xr)[:2]
+        return gap, np.where(np.isfinite(slope), -slope, 0.0)
+
+    x = -_newton_decreasing(reversed_gap, -hi, -lo, -start, 1e-13)
+    x = np.where(g_hi <= 0, hi, np.where(g_lo > 0, lo, x))
+    _, _, path, res = state(x)
+    return path.rho, res
+
+
+def _decisions(m: _Batch, rho: Array, res: _Resources) -> Array:
+    """Rows ``(rho_d, rho_s, power, f_d, f_s)`` as ``fast._decision`` builds them."""
+    f = np.where(m.runs, res.f, m.fmax)
+    power = np.where(m.S > 0, np.where(res.u >= m.u_max, m.pmax, np.minimum(m.C * np.expm1(res.u), m.pmax)), 0.0)
+    return np.stack([rho[0], rho[1], power, f[0], f[1]])
+
+
+def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None) -> list[Solution]:
+    """:func:`coinfer.optimise.solve` for many problems at once, vectorised over NumPy arrays (model.md section 5.3).
+
+    Returns one :class:`Solution` per problem, in order, with ``solve``'s
+    status and reason, and its objective and decision to ~1e-12 relative
+    (both find the unique KKT point of model.md section 5.2 to full precision;
+    the ratio of a side with almost no work is pinned by the budgets only to
+    about ``ulp(T0) / (a / f)``, and may differ by that much). Empty input
+    gives ``[]``.
+
+    ``stats``, if given, is filled with counts: ``n``; ``fallback``, instances
+    solved by the scalar :func:`coinfer.optimise.solve` (a floor within rounding
+    of its budget); ``polish``, instances whose residual violation needed the
+    scalar ``fast.polish`` after the vectorised step; ``infeasible``,
+    instances whose reason text came from the scalar floors (``fast._floors``).
+    """
+    n = len(problems)
+    counts = {"n": n, "fallback": 0, "polish": 0, "infeasible": 0}
+    if stats is not None:
+        stats.clear()
+        stats.update(counts)
+        counts = stats
+    if n == 0:
+        return []
+    m = _build(problems)
+    with np.errstate(all="ignore"):
+        decision, infeasible = _decide(m)
+        decision = _clip(m, decision)
+        latency, energy, objective = _evaluate(m, decision)
+        # fast.polish changes nothing where the clipped decision meets both budgets exactly (rtol 0);
+        # elsewhere its first step, over arrays, removes the residual of a few ulps.
+        over = ~infeasible & ~((latency <= m.T0) & (energy <= m.E0))
+        if over.any():
+            idx = np.flatnonzero(over)
+            sub = m.take(idx)
+            d_sub = _polish_step(sub, decision[:, idx], latency[idx], energy[idx])
+            decision[:, idx] = d_sub
+            latency[idx], energy[idx], objective[idx] = _evaluate(sub, d_sub)
+    polished = (latency <= m.T0) & (energy <= m.E0)
+    out: list[Solution] = []
+    rows = decision.T.tolist()
+    values = np.stack([objective, latency, energy]).T.tolist()
+    for i, problem in enumerate(problems):
+        if infeasible[i]:
+            counts["infeasible"] += 1
+            bad = _floors(_Model(problem))[0]
+            if bad is None:  # a floor within rounding of its budget: the scalar solver decides
+                counts["fallback"] += 1
+                out.append(solve(problem))
+            else:
+                out.append(bad)
+        elif polished[i]:
+            # Variables without effect take their canonical values; latency, energy and objective do not move.
+            canonical = canonical_decision(problem, Decision(*rows[i]))
+            out.append(Solution("optimal", *dataclasses.astuple(canonical), *values[i]))
+        else:  # a residual of a few ulps: fast.polish prunes a little more
+            counts["polish"] += 1
+            out.append(_answer(problem, Decision(*rows[i])))
+    return out
+
+
+def _clip(m: _Batch, d: Array) -> Array:
+    """The clipping of ``fast.polish``: ratios to ``[0, rho_max]`` (equal if shared), power and frequencies."""
+    rho = np.minimum(np.maximum(d[:2], 0.0), m.rho_max)
+    rho = np.where(m.shared & (rho[0] != rho[1]), rho.max(axis=0), rho)
+    power = np.minimum(np.maximum(d[2], 0.0), m.pmax)
+    f = np.minimum(d[3:], m.fmax)
+    return np.concatenate([rho, power[None], f])
+
+
+def _polish_step(m: _Batch, d: Array, latency: Array, energy: Array) -> Array:
+    """One step of ``fast.polish`` over arrays: prune a little more on the side (or, shared, both sides)
+    where removing the budgets' excess costs the least distortion (model.md section 5.3)."""
+    need_t = np.maximum(latency - m.T0, 0.0)
+    need_e = np.maximum(energy - m.E0, 0.0)
+    f = d[3:]
+    tau = m.a / f
+    eps = np.where(m.counted, m.k * m.a * f * f, 0.0)
+    shared = m.shared
+    tau = np.where(shared, tau.sum(axis=0), tau)
+    eps = np.where(shared, eps.sum(axis=0), eps)
+    room = m.rho_max - d[:2]
+    valid = ~((room <= 0) | ((need_t > 0) & (tau <= 0)) | ((need_e > 0) & (eps <= 0)))
+    valid[1] &= ~shared
+    step = np.maximum(np.where(need_t > 0, need_t / tau, 0.0), np.where(need_e > 0, need_e / eps, 0.0))
+    step = step * (1 + 1e-9) + 4e-16
+    price = m.c * _slope_array(m, np.minimum(d[:2] + step, m.rho_max))
+    price = np.where(shared, price.sum(axis=0), price) + 1e-300
+    cost = np.where(valid, price * step, np.inf)
+    side = np.where(cost[1] < cost[0], 1, 0)
+    chosen = (np.arange(2)[:, None] == side) | shared
+    move = chosen & valid.any(axis=0)
+    step_of = np.where(side == 1, step[1], step[0])
+    rho = np.where(move, np.minimum(d[:2] + step_of, m.rho_max), d[:2])
+    return np.concatenate([rho, d[2:]])
+
+
+def _slope_array(m: _Batch, rho: Array) -> Array:
+    """``fast``'s ``_slope`` over arrays: the right derivative of ``D_model(rho; b) / b``."""
+    magnitude = -np.log1p(-rho)
+    rd_bound = np.where(rho < m.rho0, 0.0, _unit_distortion(m, rho) * (np.log(rho / (1 - rho)) + m.qln2))
+    return np.where(m.mag, magnitude, rd_bound)
+
+
+def _evaluate(m: _Batch, d: Array) -> tuple[Array, Array, Array]:
+    """Latency, energy and objective of decisions ``d`` (5, n), as :func:`coinfer.system.evaluate` computes them."""
+    rho = np.minimum(np.maximum(d[:2], 0.0), 1.0)
+    f, power = d[3:], d[2]
+    work = (1 - rho) * m.a + m.g
+    busy = work > 0
+    t_side = np.where(busy, np.where(f > 0, work / f, np.inf), 0.0)
+    e_side = np.where(busy, m.k * work * f * f, 0.0)
+    rate = m.B * np.log1p(power / m.C) / LN2
+    sent = m.S > 0
+    t_tx = np.where(sent, np.where(rate > 0, m.S / rate, np.inf), 0.0)
+    e_tx = np.where(sent, np.where(rate > 0, power * t_tx, np.inf), 0.0)
+    latency = t_side[0] + t_tx + t_side[1]
+    energy = e_side[0] + e_tx + np.where(m.counted[1], e_side[1], 0.0)
+    return latency, energy, (m.c * _unit_distortion(m, rho)).sum(axis=0)
+
+
+def _unit_distortion(m: _Batch, rho: Array) -> Array:
+    """``D_model(rho; b) / b`` over arrays (:func:`coinfer.system.unit_distortion`, model.md section 4)."""
+    series = sum(rho**k / (k * (k - 1)) for k in range(2, 9))
+    kept_log = np.where(rho < 1.0, (1.0 - rho) * np.log1p(-rho), 0.0)
+    magnitude = np.where(rho < 1e-3, series, rho + kept_log)
+    entropy = -np.where(rho > 0, rho * np.log(rho), 0.0) - kept_log
+    rd_bound = np.exp(-np.minimum(entropy + m.qln2 * (1.0 - rho), m.qln2))
+    return np.where(m.mag, magnitude, rd_bound)
+
+
+def _decide(m: _Batch) -> tuple[Array, Array]:
+    """Decisions (5, n) of the four cases of model.md section 5.3 and the infeasible mask."""
+    top_res = _max_resources(m)
+    floor_t, _ = _time_energy(m, m.top, top_res)
+    e_min, nu_min, res_min = _min_energy(m, m.top)
+    infeasible = (floor_t > m.T0 * (1 + _EDGE)) | (e_min > m.E0 * (1 + _EDGE))
+    at_floor = ~infeasible & ((floor_t >= m.T0 * (1 - _EDGE)) | (e_min >= m.E0 * (1 - _EDGE)))
+    decision = _decisions(m, m.top, res_min)
+    todo = ~infeasible & ~at_floor
+    # 2. least distortion
+    t_flat, _ = _time_energy(m, m.flat, top_res)
+    try_flat = todo & (t_flat <= m.T0)
+    if try_flat.any():
+        idx = np.flatnonzero(try_flat)
+        sub = m.take(idx)
+        e_flat, _, res_flat = _min_energy(sub, sub.flat)
+        ok = e_flat <= sub.E0
+        decision[:, idx[ok]] = _decisions(sub, sub.flat, res_flat)[:, ok]
+        todo[idx[ok]] = False
+    # 3. latency only, at maximum resources
+    if todo.any():
+        idx = np.flatnonzero(todo)
+        sub = m.take(idx)
+        sub_top = _max_resources(sub)
+        rho_l = _binding_ratios(sub, sub_top, None, {}).rho
+        ok = _time_energy(sub, rho_l, sub_top)[1] <= sub.E0
+        decision[:, idx[ok]] = _decisions(sub, rho_l, sub_top)[:, ok]
+        todo[idx[ok]] = False
+    # 4. both budgets bind
+    if todo.any():
+        idx = np.flatnonzero(todo)
+        sub = m.take(idx)
+        rho, res = _both_bind(sub, nu_min[idx], e_min[idx])
+        decision[:, idx] = _decisions(sub, rho, res)
+    return decision, infeasible

@@ -1,0 +1,155 @@
+"""solve_batch (model.md section 5.3) gives solve's answers: statuses, reasons, objectives and decisions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coinfer import optimise as opt
+from coinfer.system import evaluate, make_problem, problems_for_splits, random_problem
+
+FIELDS = ("objective", "rho_device", "rho_server", "power", "f_device", "f_server", "latency", "energy")
+
+WORKLOAD = dict(
+    flops_device=2e9,
+    flops_server=8e9,
+    params_device=1e6,
+    params_server=4e6,
+    scale_device=0.02,
+    scale_server=0.03,
+    feature_bits=2e5,
+    latency_budget=0.05,
+    energy_budget=0.02,
+)
+
+
+def close(a: float, b: float) -> bool:
+    """The batch acceptance rule: 1e-9 relative or 1e-12 absolute."""
+    return abs(a - b) <= max(1e-9 * abs(b), 1e-12)
+
+
+def immaterial(problem, side: str, got, want) -> bool:
+    """A ratio difference that moves the latency and the energy by < 1e-12 relative (and the objective,
+    checked separately, by < 1e-9): on a side with almost no prunable work the budgets pin its ratio only
+    to ~ulp(T0) / (a / f), so the two solvers may legitimately differ there by more than 1e-12."""
+    a = problem.cycles(side)[0]
+    f = getattr(want, f"f_{side}")
+    k = getattr(problem, f"pue_{side}") * getattr(problem, f"psi_{side}")
+    delta = abs(getattr(got, f"rho_{side}") - getattr(want, f"rho_{side}"))
+    return delta * a / f <= 1e-12 * problem.latency_budget and delta * k * a * f * f <= 1e-12 * problem.energy_budget
+
+
+def check_same(problems, batch):
+    assert len(batch) == len(problems)
+    for i, (problem, got) in enumerate(zip(problems, batch, strict=True)):
+        want = opt.solve(problem)
+        assert got.status == want.status, (i, problem, got, want)
+        assert got.reason == want.reason, (i, got.reason, want.reason)
+        if want.status != "optimal":
+            assert got.decision is None
+            continue
+        for name in FIELDS:
+            ok = close(getattr(got, name), getattr(want, name))
+            if not ok and name.startswith("rho_"):
+                ok = immaterial(problem, name[4:], got, want)
+            assert ok, (i, name, problem, got, want)
+        assert evaluate(problem, got.decision, rtol=1e-9).violations == [], (i, problem, got)
+
+
+def test_batch_matches_solve_on_random_instances():
+    rng = np.random.default_rng(20250601)
+    problems = [random_problem(rng) for _ in range(1000)]
+    batch = opt.solve_batch(problems)
+    check_same(problems, batch)
+    # The instances must exercise every execution model, fixed FLOPs, shared ratios, empty sides,
+    # the device energy scope, and both answers.
+    optimal = [p for p, s in zip(problems, batch, strict=True) if s.status == "optimal"]
+    kinds = {
+        "ideal": sum(p.compute_model == "ideal" for p in optimal),
+        "dense": sum(p.compute_model == "dense" for p in optimal),
+        "sparse": sum(p.compute_model == "sparse" for p in optimal),
+        "fixed_flops": sum(p.flops_device_fixed + p.flops_server_fixed > 0 for p in optimal),
+        "shared": sum(p.shared_ratio for p in optimal),
+        "no_device_flops": sum(p.flops_device == 0 for p in optimal),
+        "no_server_flops": sum(p.flops_server == 0 for p in optimal),
+        "nothing_sent": sum(p.feature_bits == 0 for p in optimal),
+        "device_scope": sum(p.energy_scope == "device" for p in optimal),
+        "magnitude": sum(p.distortion_model == "magnitude" for p in optimal),
+        "infeasible": sum(s.status == "infeasible" for s in batch),
+    }
+    assert min(kinds.values()) >= 10, kinds
+
+
+def test_batch_of_the_splits_of_one_model():
+    # A synthetic 6-block model: work and parameters move from the server to the device with the split.
+    splits = np.arange(7)
+    profile = pd.DataFrame(
+        {
+            "model": "synthetic",
+            "split": splits,
+            "flops_device": 3e9 * splits,
+            "flops_server": 3e9 * (6 - splits),
+            "params_device": 2e6 * splits,
+            "params_server": 2e6 * (6 - splits),
+            "scale_device": [np.nan, 0.03, 0.031, 0.032, 0.03, 0.029, 0.03],
+            "scale_server": [0.03, 0.03, 0.029, 0.028, 0.03, 0.031, np.nan],
+            "feature_bits": [1.2e6, 8e5, 8e5, 4e5, 4e5, 2e5, 0.0],
+        }
+    )
+    problems = []
+    for latency, energy in ((0.05, 0.02), (0.2, 0.5), (0.01, 0.01), (1.0, 0.001), (100.0, 100.0)):
+        for model in ("rd_bound", "magnitude"):
+            problems += problems_for_splits(
+                profile, latency_budget=latency, energy_budget=energy, distortion_model=model
+            )
+    batch = opt.solve_batch(problems)
+    check_same(problems, batch)
+    statuses = {s.status for s in batch}
+    assert statuses == {"optimal", "infeasible"}
+
+
+@pytest.mark.parametrize("model", ["rd_bound", "magnitude"])
+def test_batch_on_degenerate_and_edge_cases(model):
+    base = make_problem(**WORKLOAD, distortion_model=model)
+    changes = [
+        dict(flops_device=0.0, params_device=0.0),
+        dict(flops_server=0.0, params_server=0.0, feature_bits=0.0),
+        dict(feature_bits=0.0),
+        dict(flops_device=0.0),
+        dict(params_server=0.0),
+        dict(energy_scope="device"),
+        dict(shared_ratio=True),
+        dict(shared_ratio=True, energy_scope="device"),
+        dict(rho_max=0.0),
+        dict(bits_per_weight=1),
+        dict(bits_per_weight=64),
+        dict(latency_budget=100.0, energy_budget=100.0),
+        dict(energy_budget=100.0),
+        dict(latency_budget=10.0, energy_budget=0.002),
+        dict(latency_budget=1e-4),
+        dict(energy_budget=1e-6),
+        dict(compute_model="dense"),
+        dict(compute_model="sparse", sparse_efficiency_device=0.5, sparse_overhead_server=1e8),
+        dict(flops_device_fixed=5e8, flops_server_fixed=1e9),
+        dict(latency_budget=1e50, energy_budget=1e50),
+    ]
+    problems = [base.replace(**c) for c in changes]
+    check_same(problems, opt.solve_batch(problems))
+
+
+def test_answers_do_not_depend_on_the_rest_of_the_batch():
+    rng = np.random.default_rng(7)
+    problems = [random_problem(rng) for _ in range(40)]
+    together = opt.solve_batch(problems)
+    alone = [opt.solve_batch([p])[0] for p in problems]
+    reordered = opt.solve_batch(problems[::-1])[::-1]
+    for a, b, c in zip(together, alone, reordered, strict=True):
+        assert a.status == b.status == c.status
+        if a.status == "optimal":
+            for name in FIELDS:
+                assert close(getattr(a, name), getattr(b, name)) and close(getattr(a, name), getattr(c, name))
+
+
+def test_empty_batch():
+    assert opt.solve_batch([]) == []
