@@ -168,10 +168,12 @@ class _Model:
         else:
             # The flat point: the least distortion at the least work. A side without
             # parameters is pruned for free; a side without FLOPs gains nothing from pruning.
-            self.rho_flat = tuple(
-                (self.rho_max if c == 0 and a > 0 else flat) for a, c in zip(self.a, self.c, strict=True)
+            flat_d, flat_s = ((self.rho_max if c == 0 and a > 0 else flat) for a, c in zip(self.a, self.c, strict=True))
+            self.rho_flat = (flat_d, flat_s)
+            self.rho_top = (
+                self.rho_max if self.a[0] > 0 else flat_d,
+                self.rho_max if self.a[1] > 0 else flat_s,
             )
-            self.rho_top = tuple((self.rho_max if a > 0 else r) for a, r in zip(self.a, self.rho_flat, strict=True))
 
     # resources as functions of the price of time nu = lambda / mu (W)
     def resources(self, nu: float) -> tuple[float, float, float]:
@@ -276,20 +278,23 @@ class _Model:
         if load(self.rho_flat) <= target:
             return self.rho_flat
         # The most useful pruning: sides that do not load this budget stay at the flat point.
-        top = tuple(self.rho_top[i] if weight[i] > 0 else self.rho_flat[i] for i in (0, 1))
+        top = (
+            self.rho_top[0] if weight[0] > 0 else self.rho_flat[0],
+            self.rho_top[1] if weight[1] > 0 else self.rho_flat[1],
+        )
         if load(top) >= target:
             return top
         if self.shared:
-            rho = 1.0 - (target - const) / (weight[0] + weight[1])
-            rho = min(max(rho, self.rho_flat[0]), self.rho_max)
-            return rho, rho
+            common = 1.0 - (target - const) / (weight[0] + weight[1])
+            common = min(max(common, self.rho_flat[0]), self.rho_max)
+            return common, common
         active = [i for i in (0, 1) if weight[i] > 0 and self.c[i] > 0]
         if len(active) == 1:
             i = active[0]
-            rho = list(self.rho_flat)
-            rho[i] = 1.0 - (target - const - weight[1 - i] * (1 - rho[1 - i])) / weight[i]
-            rho[i] = min(max(rho[i], self.rho_flat[i]), self.rho_max)
-            return rho[0], rho[1]
+            pair = list(self.rho_flat)
+            pair[i] = 1.0 - (target - const - weight[1 - i] * (1 - pair[1 - i])) / weight[i]
+            pair[i] = min(max(pair[i], self.rho_flat[i]), self.rho_max)
+            return pair[0], pair[1]
         sigma = [weight[i] / self.c[i] for i in (0, 1)]
         model, q, rmax = self.model, self.q, self.rho_max
         smax = _slope(rmax, model, q)
@@ -318,10 +323,10 @@ class _Model:
         if g_hi > 0:
             return rho_of(m_hi)
         y = _root(gap, lo, hi, g_lo, g_hi)
-        rho = rho_of(math.exp(y))
-        if load(rho) > target:
-            rho = rho_of(math.exp(y + 1e-14 * max(1.0, abs(y))))
-        return rho
+        found = rho_of(math.exp(y))
+        if load(found) > target:
+            found = rho_of(math.exp(y + 1e-14 * max(1.0, abs(y))))
+        return found
 
     def latency_ratios(self, res) -> tuple[float, float]:
         """Least-distortion ratios that meet the latency budget at fixed resources."""
