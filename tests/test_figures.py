@@ -347,7 +347,28 @@ def _optimisation_tables() -> dict[str, pd.DataFrame]:
 
 _PROFILE_PARAMS = {"models": ["digits_mlp", "minilm"], "meta_models": ["gpt2_xl"]}
 
+
 #: figure -> (its tables, expected number of lines on each axes with data, in order, parameter overrides).
+def _compute_tables() -> dict[str, pd.DataFrame]:
+    rows = [
+        {
+            "model": model,
+            "layer": "l",
+            "variant": variant,
+            "ratio": ratio,
+            "speedup": speed,
+            "speedup_ci_low": 0.9 * speed,
+            "speedup_ci_high": 1.1 * speed,
+        }
+        for model in ("minilm", "digits_cnn")
+        for variant, base in (("dense", 1.0), ("csr", 0.3), ("structured", 1.0))
+        for ratio in (0.0, 0.5, 0.9)
+        for speed in [base if variant == "dense" else base / (1 - ratio)]
+    ]
+    fits = pd.DataFrame({"model": ["minilm", "digits_cnn"], "layer": "all", "e": [0.3, 0.8], "F0_per_flop": [0.1, 4.0]})
+    return {"compute_timings.csv": pd.DataFrame(rows), "compute_fits.csv": fits}
+
+
 TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
     # 2 architectures x 2 masks x (median, max) + 2 digits scopes + the line at 1
     "bound_tightness": (
@@ -377,6 +398,8 @@ TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
     # rows time and energy: device, uplink, server, total
     "profile_costs_real": (_profile_tables(), [4, 4, 4, 4], _PROFILE_PARAMS),
     "profile_costs_meta": (_profile_tables(), [4, 4], _PROFILE_PARAMS),
+    # per model: ideal, dense, CSR, structured, the fitted sparse model and the line at 1
+    "compute_speedups": (_compute_tables(), [6, 6], {}),
     # one line per scheme in each sweep
     "opt_budget_sweep": (_optimisation_tables(), [7, 7], {}),
     # ratios (2), resources (3), latency shares (3)

@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from coinfer.figures.registry import register
-from coinfer.plotting import SCHEME_ORDER, new_figure, palette_colour
+from coinfer.plotting import RHO_LABEL, SCHEME_ORDER, new_figure, palette_colour
 
 #: The notebook computing the data of every figure of this module.
 NOTEBOOK = "05_system_profiles"
@@ -158,8 +158,8 @@ def compute_speedups(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
         ax.axhline(1.0, color="0.6", linewidth=0.8)
         ax.set_yscale("log")
         ax.set_title(name, fontsize=9)
-        ax.set_xlabel(r"pruning ratio $\rho$")
-        ax.set_ylabel("speed-up over dense at rho = 0" if ax is axes[0][0] else "")
+        ax.set_xlabel(RHO_LABEL)
+        ax.set_ylabel("speed-up [x dense at rho = 0]" if ax is axes[0][0] else "")
     handles = {h.get_label(): h for ax in axes.flat for h in ax.get_lines() if not h.get_label().startswith("_")}
     fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=8)
     fig.suptitle(
