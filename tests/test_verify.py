@@ -79,17 +79,17 @@ def test_value_beyond_tolerance_fails_and_within_passes(roots):
     row = first_row(frame, model="minilm")
     assert verify.rule_for("first_order_bound.csv").tolerance.rtol == 1e-4
 
-    edit_table(rerun, "first_order_bound.csv", lambda f: scale_cell(f, "h", row, 1 + 5e-5))
+    edit_table(rerun, "first_order_bound.csv", lambda f: scale_cell(f, "ratio_max", row, 1 + 5e-5))
     by_name, code = results_by_name(rerun, reference)
     assert code == 0 and by_name["first_order_bound.csv"].passed
-    assert by_name["first_order_bound.csv"].worst.column == "h"
+    assert by_name["first_order_bound.csv"].worst.column == "ratio_max"
     assert by_name["first_order_bound.csv"].worst.relative == pytest.approx(5e-5, rel=1e-3)
 
-    edit_table(rerun, "first_order_bound.csv", lambda f: scale_cell(f, "h", row, 1 + 1e-3))
+    edit_table(rerun, "first_order_bound.csv", lambda f: scale_cell(f, "ratio_max", row, 1 + 1e-3))
     by_name, code = results_by_name(rerun, reference)
     assert code == 1
     line = by_name["first_order_bound.csv"].line()
-    assert line.startswith("FAIL  first_order_bound.csv  max dev") and "(h)" in line
+    assert line.startswith("FAIL  first_order_bound.csv  max dev") and "(ratio_max)" in line
     assert all(r.passed for name, r in by_name.items() if name != "first_order_bound.csv")
 
 
@@ -97,9 +97,9 @@ def test_digits_rows_get_the_looser_retrained_tolerance(roots):
     rerun, reference = roots
     frame = pd.read_csv(DATA / "first_order_bound.csv", dtype=str, keep_default_na=False)
     digits, minilm = first_row(frame, model="digits_mlp"), first_row(frame, model="minilm")
-    edit_table(rerun, "first_order_bound.csv", lambda f: scale_cell(f, "h", digits, 1 + 5e-3))
+    edit_table(rerun, "first_order_bound.csv", lambda f: scale_cell(f, "ratio_max", digits, 1 + 5e-4))
     assert results_by_name(rerun, reference)[1] == 0
-    edit_table(rerun, "first_order_bound.csv", lambda f: scale_cell(f, "h", minilm, 1 + 5e-3))
+    edit_table(rerun, "first_order_bound.csv", lambda f: scale_cell(f, "ratio_max", minilm, 1 + 5e-4))
     assert results_by_name(rerun, reference)[1] == 1
 
 

@@ -67,10 +67,10 @@ SOLVER = Tolerance(1e-6, 1e-12)
 #: Pretrained models measured on a CPU: float32 forward passes and reductions whose order
 #: depends on the thread count and the SIMD kernels the machine selects.
 MEASURED = Tolerance(1e-4, 1e-9)
-#: The digits MLP/CNN are retrained at every run (300/150 full-batch Adam epochs, one thread,
-#: fixed seed): bit-identical on the same machine, but a different float32 kernel can move the
-#: trained weights, and everything measured on them, by up to about 1 %.
-RETRAINED = Tolerance(1e-2, 1e-12)
+#: The digits MLP/CNN load committed weights (``coinfer.trained``), so they no longer drift with a
+#: CPU's training arithmetic; but they are tiny float32 networks whose pruned outputs and distortions
+#: sit close to zero at large ratios, where a reduction-order difference is a larger relative change.
+RETRAINED = Tolerance(1e-3, 1e-12)
 
 #: The SLSQP benchmark (scheme ``local_nonconvex``) moves along flat directions of its optimum
 #: with the BLAS reduction order: 1e-7 relative in energy between 1- and 2-thread quick runs.
