@@ -473,3 +473,14 @@ def test_quantised_baseline_prices_only_the_bits():
     assert sol.objective == pytest.approx(b_bar * 2.0**-8, rel=1e-12)
     tight = make_problem(**{**WORKLOAD, "latency_budget": 1e-4})
     assert opt.solve_quantised(tight, 4).status == "infeasible"
+
+
+def test_local_solver_reports_the_least_energy_resources_where_the_energy_budget_is_slack():
+    # A slack energy budget leaves power and frequencies free; every scheme reports solve's choice.
+    slack = make_problem(**{**WORKLOAD, "energy_budget": 10.0})
+    proposed = opt.solve(slack)
+    for seed in (1, 2, 3):
+        local = opt.solve_local(slack, n_starts=2, seed=seed)
+        assert local.objective == pytest.approx(proposed.objective, rel=1e-6)
+        for name in ("rho_device", "rho_server", "power", "f_device", "f_server"):
+            assert getattr(local, name) == pytest.approx(getattr(proposed, name), rel=1e-9), name

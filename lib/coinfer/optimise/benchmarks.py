@@ -225,7 +225,36 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
                 best, best_objective = sol, sol.objective
     if best is None:
         return _infeasible(f"local solver (SLSQP, {n_starts} starts, seed {seed}) found no feasible point")
-    return best
+    return least_energy_resources(problem, best)
+
+
+def least_energy_resources(problem: Problem, solution: Solution) -> Solution:
+    """The tie rule of model.md §5.5 applied to a solution: same objective, canonical decision.
+
+    Where a budget is slack, many decisions give the same objective: any
+    ratio below the flat point (the objective is flat there) and any resources
+    that fit a slack budget. Every scheme reports the one ``solve`` reaches:
+    ratios raised to the flat point (the least work at no cost in distortion),
+    then the resources of least energy within the latency budget. The
+    objective does not grow; the rule makes the decision variables
+    comparable across schemes and machines.
+    """
+    if solution.status != "optimal" or solution.rho_device is None or solution.rho_server is None:
+        return solution
+    m = _Model(problem)
+    # Below the flat point the objective does not change: the least work (the flat point) is the tie's answer.
+    ratios = (max(solution.rho_device, m.rho_flat[0]), max(solution.rho_server, m.rho_flat[1]))
+    energy, _, resources = m.min_energy(ratios)
+    if not energy <= m.E0 or not m.time(ratios, resources) <= m.T0 * (1 + 1e-12):
+        return solution
+    candidate = _answer(problem, _decision(m, ratios, resources))
+    same = (
+        candidate.status == "optimal"
+        and candidate.objective is not None
+        and solution.objective is not None
+        and candidate.objective <= solution.objective * (1 + 1e-12) + 1e-300
+    )
+    return candidate if same else solution
 
 
 def compare_schemes(
