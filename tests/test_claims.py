@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -220,3 +221,19 @@ def test_c1_verdict_is_inconclusive_when_the_interval_straddles_the_threshold(da
     assert claims.claim_c1()["verdict"] == "does not hold"
     c1_tables(data, violations=1)
     assert claims.claim_c1()["verdict"] == "does not hold"
+
+
+def test_c4_verdict_skips_a_model_with_no_feasible_setting():
+    rows = pd.DataFrame(
+        {
+            "model": "m",
+            "bandwidth": 1.0,
+            "latency_factor": 1.0,
+            "energy_factor": 1.0,
+            "split": [0, 1],
+            "status": "infeasible",
+            "objective": np.nan,
+        }
+    )
+    measured, holds = claims.c4_verdict(rows)
+    assert not holds and measured["by_model"]["m"]["settings"] == 0

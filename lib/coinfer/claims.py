@@ -338,6 +338,15 @@ def c4_verdict(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, b
             index=settings, columns="split", values="value", aggfunc="first"
         )
         objective = objective[np.isfinite(objective).any(axis=1)]  # settings where some split is feasible
+        if objective.empty:
+            per_model[model] = {
+                "settings": 0,
+                "distinct_winning_splits": 0,
+                "winning_splits": [],
+                "best_fixed_split": None,
+                "best_fixed_split_worst_regret": float("nan"),
+            }
+            continue
         best = objective.min(axis=1)
         # Splits within tie_tolerance of the best tie (the objective's floor is reached by several splits);
         # a tie is credited to a fully on-server/on-device extreme first, so ties never invent a winner.
