@@ -61,8 +61,8 @@
 
 # %% tags=["parameters"]
 seed = 0  # seed of the fading draws, the random instances and the local solver's starts
-workers = -1  # parallel workers for the sweeps: -1 every core, 1 in this process
-scheduler_address = ""  # "tcp://host:8786" runs the sweeps on that Dask cluster (joblib's Dask backend)
+workers = 0  # parallel workers for the sweeps: 0 $COINFER_WORKERS or every core, -1 every core, 1 in this process
+scheduler_address = ""  # "tcp://host:8786": that Dask cluster; "": $COINFER_SCHEDULER_ADDRESS or local processes
 models = ["minilm", "llama_7b", "efficientnet_lite0", "digits_cnn"]  # models of data/profiles.csv to optimise
 latency_factor = 1.0  # default latency budget T0 as a multiple of T_ref
 energy_factor = 1.0  # default energy budget E0 as a multiple of E_ref
@@ -112,8 +112,8 @@ study = sweeps.Study(
     local_starts,
     seed,
 )
-run_on = {"workers": workers, "scheduler_address": scheduler_address}
-print("sweeps run on", parallel.describe(workers, scheduler_address))
+run_on = {"workers": workers or None, "scheduler_address": scheduler_address or None}
+print("sweeps run on", parallel.describe(**run_on))
 ranges = {
     "latency_budget": latency_factor_range,
     "energy_budget": energy_factor_range,
