@@ -58,6 +58,7 @@ meta_models = ["bert_large", "gpt2_xl", "llama_7b"]  # large architectures on th
 meta_seq_len = 128  # tokens per input of the meta models
 bits_per_element = 16  # bits per element of a sent feature
 distance = 200.0  # device-server distance in metres, for the uplink time at P_max
+feature_inputs = 32  # held-out inputs per model on which rounding the sent feature (16/8/4 bits) is measured
 
 # %%
 import coinfer.notebook_params
@@ -71,7 +72,7 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import paths, profiles, system, timing
+from coinfer import deploy, paths, profiles, system, timing, zoo
 
 pd.set_option("display.width", 160, "display.max_columns", 20)
 
@@ -182,6 +183,34 @@ coinfer.figures.show("profile_costs_meta")
 # (device compute, uplink, server compute) and in total (black). Which split is fastest
 # and which spends least energy differ, which is the trade-off notebook 06 optimises
 # under budgets (claim C4).
+
+# %% [markdown]
+# ## What compressing the sent feature costs
+#
+# A hidden state sent at 16 bits per element is far larger than the raw input of a text
+# model, so the text models never split in the middle at 16 bits. Rounding the feature to
+# 8 or 4 bits (`coinfer.deploy.round_feature`: float16, or symmetric uniform with one
+# scale per sample) shrinks the upload; the output distortion it adds is measured here on
+# held-out inputs, per model and intermediate split, with no pruning. Notebook 06 uses it
+# as a constraint: the reading "compressed features" sends each split's feature at the
+# fewest bits that add at most 1 % relative output distortion (model.md section 2.4).
+
+# %%
+feature_quantisation = pd.concat(
+    [
+        deploy.feature_quantisation_table(
+            zoo.load_model(name, seed=seed), zoo.model_inputs(name, "heldout", feature_inputs, seed=seed).inputs
+        )
+        for name in models
+    ],
+    ignore_index=True,
+)
+paths.write_csv(feature_quantisation, "feature_quantisation.csv")
+display(
+    feature_quantisation.pivot_table(
+        index="model", columns="bits_per_element", values="distortion_mean", aggfunc="median"
+    ).round(5)
+)
 
 # %% [markdown]
 # ## Does pruning pay on this CPU? Measured sparse execution

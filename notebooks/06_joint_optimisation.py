@@ -286,13 +286,21 @@ display(starts_summary)
 # A referee would rerun the comparison with the energy budget on the device alone, with
 # the `magnitude` objective (close to measured distortion) instead of the bound, and
 # with a server that spends the device's energy per FLOP (the defaults make it about
-# 60 times more). Each reading reruns the budget sweeps (`robustness_sweep_points` per
-# sweep, one local start) and the per-split curves; the claims report (notebook 07)
-# applies each claim's criterion to every reading.
+# 60 times more), with the split features sent at 8 bits, with each split's feature at the
+# fewest bits (16, 8 or 4) whose rounding adds at most 1 % output distortion (measured by
+# notebook 05; does a middle split now win for the transformers?), and with the sparse kernels
+# measured on this CPU instead of the ideal speed-up. Each reading reruns the budget sweeps
+# (`robustness_sweep_points` per sweep, one local start) and the per-split curves; the claims
+# report (notebook 07) applies each claim's criterion to every reading.
 
 # %%
 robust_sweep, robust_splits = sweeps.robustness_tables(
-    study, sweeps.sweep_values(ranges, robustness_sweep_points), split_bandwidths, split_latency_factors, **run_on
+    study,
+    sweeps.sweep_values(ranges, robustness_sweep_points),
+    split_bandwidths,
+    split_latency_factors,
+    feature_quantisation=paths.read_csv("feature_quantisation.csv"),
+    **run_on,
 )
 paths.write_csv(robust_sweep, "opt_robustness_sweep.csv")
 paths.write_csv(robust_splits, "opt_robustness_splits.csv")

@@ -238,3 +238,27 @@ def test_feature_bits_change_only_at_intermediate_splits():
     eight = profiles.with_feature_bits(table, 8)
     assert eight["feature_bits"].tolist() == [800, 800, 160, 0]
     assert (eight["bits_per_element"] == 8).all() and table["feature_bits"].tolist() == [800, 1600, 320, 0]
+
+
+def test_compressed_features_take_the_fewest_bits_within_the_distortion_limit():
+    table = pd.DataFrame(
+        {
+            "model": "m",
+            "split": [0, 1, 2, 3],
+            "num_blocks": 3,
+            "feature_bits": [800, 1600, 320, 0],
+            "bits_per_element": 16,
+        }
+    )
+    measured = pd.DataFrame(
+        {
+            "model": "m",
+            "split": [1, 1, 1, 2, 2, 2],
+            "bits_per_element": [16, 8, 4] * 2,
+            "distortion_mean": [1e-4, 5e-3, 0.1, 1e-4, 0.02, 0.3],
+        }
+    )
+    out = profiles.with_compressed_features(table, measured, 0.01)
+    assert out["feature_bits"].tolist() == [800, 800, 320, 0]
+    assert out["bits_per_element"].tolist() == [16, 8, 16, 16]
+    assert profiles.with_compressed_features(table, measured, 0.5)["feature_bits"].tolist() == [800, 400, 80, 0]

@@ -45,11 +45,12 @@ rounded. See :func:`round_feature` for the quantisers.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from coinfer.models import SplitModel, feature_tensor, logits_vector
@@ -398,3 +399,40 @@ def measure(
         "metric_value": float(value),
         "samples": int(per_input.shape[0]),
     }
+
+
+def feature_quantisation_table(
+    model: SplitModel, inputs: Any, bits: Sequence[int] = (16, 8, 4), output_vector: Callable | None = None
+) -> pd.DataFrame:
+    """Output distortion that rounding the sent feature alone adds, per intermediate split (model.md section 2.4).
+
+    No weight is pruned: for each split ``0 < s < L`` and each width in
+    ``bits`` the device's feature is rounded (:func:`round_feature`) and the
+    server finishes the forward pass. One row per (split, bits) with the
+    mean and largest relative output distortion ``||f - f^||_1 / ||f||_1``
+    over ``inputs``. Splits 0 (the raw input, sent exactly) and ``L``
+    (nothing sent) have no rows.
+    """
+    for width in bits:
+        check_feature_bits(width)
+    entry = REGISTRY.get(model.name)
+    vector = output_vector or (entry.output_vector if entry is not None else logits_vector)
+    rows = []
+    with torch.inference_mode():
+        reference = vector(model.forward(inputs))
+        for split in range(1, model.num_blocks):
+            feature = model.run_device(inputs, split)
+            for width in bits:
+                values = relative_distortion(reference, vector(model.run_server(round_feature(feature, width), split)))
+                rows.append(
+                    {
+                        "model": model.name,
+                        "split": split,
+                        "split_name": model.split_names[split],
+                        "bits_per_element": width,
+                        "distortion_mean": float(values.mean()),
+                        "distortion_max": float(values.max()),
+                        "inputs": int(values.size),
+                    }
+                )
+    return pd.DataFrame(rows)

@@ -79,6 +79,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "meta_seq_len": Spec("int", 1, 8192),
         "bits_per_element": Spec("int", 1, 64),
         "distance": Spec("float", 1.0, 1e5),
+        "feature_inputs": Spec("int", 1, 10_000),
     },
     "06_joint_optimisation": {
         "seed": _SEED,

@@ -449,3 +449,27 @@ def with_feature_bits(profile: pd.DataFrame, bits_per_element: int) -> pd.DataFr
     ).round()
     out["bits_per_element"] = bits_per_element
     return out
+
+
+def with_compressed_features(profile: pd.DataFrame, quantisation: pd.DataFrame, max_distortion: float) -> pd.DataFrame:
+    """``profile`` with each intermediate feature sent at the fewest bits whose rounding adds at most
+    ``max_distortion`` relative output distortion (model.md section 2.4).
+
+    ``quantisation`` is :func:`coinfer.deploy.feature_quantisation_table`
+    output (``model, split, bits_per_element, distortion_mean``). Fewer bits
+    only shorten the upload and leave the objective unchanged, so among the
+    widths that meet the distortion constraint the split selection always
+    takes the fewest: choosing them here is choosing the decision. Splits
+    without a measurement (meta models, split 0 and ``L``) keep their bits.
+    """
+    require_range("max_distortion", max_distortion, 0.0)
+    allowed = quantisation[quantisation["distortion_mean"] <= max_distortion]
+    fewest = allowed.groupby(["model", "split"])["bits_per_element"].min()
+    out = profile.copy()
+    chosen = pd.Series(list(zip(out["model"], out["split"], strict=True)), index=out.index).map(fewest)
+    middle = (out["split"] > 0) & (out["split"] < out["num_blocks"]) & chosen.notna()
+    out.loc[middle, "feature_bits"] = (
+        out.loc[middle, "feature_bits"] * chosen[middle] / out.loc[middle, "bits_per_element"]
+    ).round()
+    out.loc[middle, "bits_per_element"] = chosen[middle].astype(int)
+    return out

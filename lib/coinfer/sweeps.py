@@ -595,12 +595,15 @@ def readings(energy_scope: str, distortion_model: str) -> dict[str, dict[str, An
         },
         "server energy per FLOP equal to the device's": {"psi_server": equal_energy_per_flop_psi_server()},
         "8-bit split features": {FEATURE_BITS: 8},
+        "compressed split features (fewest bits adding <= 1 % output distortion)": {COMPRESSED_FEATURES: 0.01},
         "measured sparse kernels (this CPU)": {MEASURED_SPARSE: True},
     }
 
 
 #: Reading key that changes the profile (bits per sent feature element), not a Problem field.
 FEATURE_BITS = "feature_bits_per_element"
+#: Reading key: each split's feature at the fewest bits within this measured output distortion.
+COMPRESSED_FEATURES = "compressed_features_max_distortion"
 #: Reading key: run every split with the measured sparse execution model (``coinfer.timing``).
 MEASURED_SPARSE = "measured_sparse_execution"
 
@@ -612,6 +615,7 @@ def robustness_tables(
     split_latency_factors: Sequence[float],
     *,
     local_starts: int = 1,
+    feature_quantisation: pd.DataFrame | None = None,
     progress: bool = True,
     **parallel: Any,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -622,6 +626,8 @@ def robustness_tables(
     every reading. Each reading reruns the budget sweeps (the local
     non-convex benchmark with ``local_starts`` starts) and the split curves
     with its overrides; the reference budgets are recomputed for the reading.
+    ``feature_quantisation`` (``data/feature_quantisation.csv``) enables the
+    compressed-features reading.
     """
     sweep_frames, split_frames = [], []
     base = study.base
@@ -630,9 +636,15 @@ def robustness_tables(
     ).items():
         overrides = dict(overrides)
         bits = overrides.pop(FEATURE_BITS, None)
+        compressed = overrides.pop(COMPRESSED_FEATURES, None)
+        if compressed is not None and feature_quantisation is None:
+            continue  # no measurement of the feature rounding: the reading cannot be computed
+        profile = study.profile if bits is None else profiles.with_feature_bits(study.profile, bits)
+        if compressed is not None and feature_quantisation is not None:
+            profile = profiles.with_compressed_features(profile, feature_quantisation, compressed)
         sparse = timing.load_measurements()[1] if overrides.pop(MEASURED_SPARSE, False) else None
         variant = Study(
-            study.profile if bits is None else profiles.with_feature_bits(study.profile, bits),
+            profile,
             study.models,
             study.latency_factor,
             study.energy_factor,
