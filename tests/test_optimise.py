@@ -484,3 +484,20 @@ def test_local_solver_reports_the_least_energy_resources_where_the_energy_budget
         assert local.objective == pytest.approx(proposed.objective, rel=1e-6)
         for name in ("rho_device", "rho_server", "power", "f_device", "f_server"):
             assert getattr(local, name) == pytest.approx(getattr(proposed, name), rel=1e-9), name
+
+
+def test_select_execution_keeps_the_better_of_dense_and_sparse():
+    problem = make_problem(**{**WORKLOAD, "latency_budget": 0.1, "energy_budget": 0.2}).replace(
+        sparse_efficiency_device=0.3, sparse_efficiency_server=0.3
+    )
+    dense = opt.solve(problem.replace(compute_model="dense"))
+    sparse = opt.solve(problem.replace(compute_model="sparse"))
+    assert dense.status == sparse.status == "optimal"
+    model, best = opt.select_execution(problem)
+    assert best.objective == min(dense.objective, sparse.objective)
+    assert model == ("dense" if dense.objective <= sparse.objective else "sparse")
+    # The default budgets: dense execution cannot meet the energy budget, sparse can.
+    model, best = opt.select_execution(make_problem(**WORKLOAD))
+    assert model == "sparse" and best.status == "optimal"
+    hopeless = problem.replace(latency_budget=1e-9)
+    assert opt.select_execution(hopeless)[0] is None and opt.select_execution(hopeless)[1].status == "infeasible"

@@ -37,7 +37,7 @@ from coinfer.optimise.conic import solve_reference
 from coinfer.optimise.fast import polish, solve
 from coinfer.optimise.slopes import flat_end
 from coinfer.optimise.solution import Solution
-from coinfer.optimise.splits import select_split
+from coinfer.optimise.splits import select_execution, select_split
 
 __all__ = [
     "SCHEMES",
@@ -46,6 +46,7 @@ __all__ = [
     "solve_decoupled",
     "flat_end",
     "polish",
+    "select_execution",
     "select_split",
     "solve",
     "solve_batch",

@@ -20,3 +20,22 @@ def select_split(
         if sol.status == "optimal" and sol.objective is not None and sol.objective < best_value:
             best, best_value = s, sol.objective
     return best, solutions
+
+
+def select_execution(
+    problem: Problem, compute_models: Sequence[str] = ("dense", "sparse"), solver: Callable[[Problem], Solution] = solve
+) -> tuple[str | None, Solution]:
+    """The better of several execution models for one split (model.md section 2.3): ``(compute_model, solution)``.
+
+    Each execution model keeps the problem convex, so "run the zeros with dense
+    kernels, or use sparse kernels, whichever is better" is solved by solving
+    both and keeping the smaller objective (ties: the first in
+    ``compute_models``). ``(None, first infeasible answer)`` when none is
+    feasible.
+    """
+    answers = [(model, solver(problem.replace(compute_model=model))) for model in compute_models]
+    feasible = [(sol.objective, i) for i, (_, sol) in enumerate(answers) if sol.status == "optimal"]
+    if not feasible:
+        return None, answers[0][1]
+    _, best = min(feasible)
+    return answers[best]
