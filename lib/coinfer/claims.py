@@ -458,8 +458,13 @@ def _sentence_c4(m: dict) -> str:
     parts = []
     for model, v in m["by_model"].items():
         regret = v["best_fixed_split_worst_regret"]  # "infeasible" where the best fixed split fails somewhere
-        loss = _pct(regret) if isinstance(regret, float) else "feasibility"
-        parts.append(f"{model}: {v['distinct_winning_splits']} distinct best splits, best fixed split loses {loss}")
+        if not isinstance(regret, float):
+            loss = "is infeasible somewhere"
+        elif not np.isfinite(regret):
+            loss = "has no feasible setting"
+        else:
+            loss = f"reaches up to {1 + regret:.3g}x the best objective"
+        parts.append(f"{model}: {v['distinct_winning_splits']} distinct best splits; the best fixed split {loss}")
     return "; ".join(parts) + "."
 
 
