@@ -416,3 +416,26 @@ def top_constants(indices: pd.DataFrame, gain: str, count: int = 2) -> dict[str,
         ordered = part.assign(key=part["ST"].fillna(-np.inf)).sort_values("key", ascending=False, kind="stable")
         out[str(model)] = [str(c) for c in ordered["constant"].head(count)]
     return out
+
+
+def top_indices(indices: pd.DataFrame, count: int = 3) -> pd.DataFrame:
+    """Per model and gain: the ``count`` constants with the largest total index ``ST`` (the notebook prints it)."""
+    ordered = indices.dropna(subset=["ST"]).sort_values(["model", "gain", "ST"], ascending=[True, True, False])
+    return ordered.groupby(["model", "gain"], sort=False).head(count).reset_index(drop=True)
+
+
+def plot_axes(indices: pd.DataFrame, model: str, gain: str = CLAIM_GAINS["C4"]) -> tuple[list[str], str]:
+    """The two constants with the largest total index of ``gain`` for ``model``, and the gain that chose them.
+
+    Where ``gain`` has no indices (it always or never holds), the gain with the
+    largest ``ST`` of any constant chooses the axes; with no indices at all,
+    the first two constants of :data:`RANGES`.
+    """
+    part = indices[indices["model"] == model]
+    chosen = part[part["gain"] == gain]
+    if chosen["ST"].isna().all():
+        finite = part.dropna(subset=["ST"])
+        if finite.empty:
+            return list(NAMES[:2]), "none"
+        gain = str(finite.loc[finite["ST"].idxmax(), "gain"])
+    return top_constants(part, gain, 2)[model], gain
