@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coinfer import optimise, profiles, system
+from coinfer import claims, optimise, profiles, system
 from coinfer.parallel import parallel_map
 from coinfer.validation import ParameterError
 
@@ -51,7 +51,7 @@ GAINS = (
     "beats_max_resources",
 )
 #: The gain behind each claim's robustness entry (:mod:`coinfer.claims`).
-CLAIM_GAINS = {"C3": "beats_both_extremes", "C4": "intermediate_beats_extremes"}
+CLAIM_GAINS = claims.SENSITIVITY_GAINS
 
 
 @dataclass(frozen=True)
