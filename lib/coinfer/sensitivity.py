@@ -139,7 +139,13 @@ def ranges_table(ranges: Sequence[Range] = RANGES) -> pd.DataFrame:
     }
     return pd.DataFrame(
         [
-            {"constant": r.name, "range": r.describe(), "unit": r.unit, "default": defaults[r.name], "source": r.source}
+            {
+                "constant": r.name,
+                "range": r.describe(),
+                "unit": r.unit,
+                "default": system._format_default(defaults[r.name]),
+            }
+            | {"source": r.source}
             for r in ranges
         ]
     )

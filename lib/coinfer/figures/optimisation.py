@@ -456,7 +456,7 @@ def opt_sensitivity(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any
                 set_scale("log")
         ax.set_xlabel(f"{x_name} [{units[x_name]}]")
         ax.set_ylabel(f"{y_name} [{units[y_name]}]")
-        by = "" if chosen == gain else f"; axes by {chosen}"
+        by = "" if chosen == gain else f"\n(no C4 indices: axes by {chosen})"
         ax.set_title(f"{model}: gain at {holds.mean():.0%} of {len(rows)} samples{by}", fontsize=9)
     axes[0, -1].legend(title="intermediate split\nbeats both extremes\nby >= 1 %", fontsize=7, title_fontsize=7,
                        loc="upper left", bbox_to_anchor=(1.02, 1.0), markerscale=3)  # fmt: skip
