@@ -348,6 +348,39 @@ def _optimisation_tables() -> dict[str, pd.DataFrame]:
 _PROFILE_PARAMS = {"models": ["digits_mlp", "minilm"], "meta_models": ["gpt2_xl"]}
 
 
+def _sensitivity_tables() -> dict[str, pd.DataFrame]:
+    """Two models x 8 samples; for minilm the C4 gain never holds (no indices: the axes come from another gain)."""
+    samples = pd.DataFrame(
+        [
+            {
+                "model": model,
+                "sample": k,
+                "bandwidth": 1e6 * (k + 1),
+                "bits_per_weight": (4, 8, 16)[k % 3],
+                "p_max": 0.1 + 0.05 * k,
+                "intermediate_beats_extremes": model != "minilm" and k % 2 == 0,
+            }
+            for model in ("minilm", "efficientnet_lite0")
+            for k in range(8)
+        ]
+    )
+    indices = pd.DataFrame(
+        [
+            {"model": "minilm", "gain": "intermediate_beats_extremes", "constant": "bandwidth", "ST": np.nan},
+            {"model": "minilm", "gain": "beats_on_device", "constant": "bandwidth", "ST": 0.2},
+            {"model": "minilm", "gain": "beats_on_device", "constant": "p_max", "ST": 0.6},
+            {"model": "efficientnet_lite0", "gain": "intermediate_beats_extremes", "constant": "bandwidth", "ST": 0.9},
+            {
+                "model": "efficientnet_lite0",
+                "gain": "intermediate_beats_extremes",
+                "constant": "bits_per_weight",
+                "ST": 0.3,
+            },
+        ]
+    )
+    return {"sensitivity_samples.csv": samples, "sensitivity_indices.csv": indices}
+
+
 #: figure -> (its tables, expected number of lines on each axes with data, in order, parameter overrides).
 def _compute_tables() -> dict[str, pd.DataFrame]:
     rows = [
@@ -412,6 +445,8 @@ TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
     "opt_fading": (_optimisation_tables(), [0, 0], {}),
     # the points and the diagonal
     "opt_solver_agreement": (_optimisation_tables(), [2], {}),
+    # scatters only (no lines), one panel per model
+    "opt_sensitivity": (_sensitivity_tables(), [0, 0], {}),
 }
 
 

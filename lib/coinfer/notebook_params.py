@@ -106,6 +106,11 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "fading_local_starts": Spec("int", 1, 100),
         "robustness_sweep_points": Spec("int", 2, 200),
         "single_starts": Spec("int", 1, 1000),
+        "sensitivity_base_samples": Spec("int", 2, 2**20),
+        "sensitivity_models": Spec(
+            "list[str]",
+            choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0", "bert_large", "gpt2_xl", "llama_7b"),
+        ),
         "workers": Spec("int", -1, 1024),
         "scheduler_address": Spec("str"),
     },
@@ -127,11 +132,33 @@ def _ranges(*names: str) -> Callable[[dict[str, Any]], None]:
     return check
 
 
+def _power_of_two(name: str) -> Callable[[dict[str, Any]], None]:
+    """The named parameter is a power of two (Sobol designs balance only then)."""
+
+    def check(params: dict[str, Any]) -> None:
+        value = params[name]
+        if value < 1 or value & (value - 1):
+            raise ParameterError(f"{name}: got {value}; expected a power of two")
+
+    return check
+
+
+def _all(*checks: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """Every one of ``checks``, in order."""
+
+    def check(params: dict[str, Any]) -> None:
+        for one in checks:
+            one(params)
+
+    return check
+
+
 #: Checks across the parameters of one notebook, run on the full parameter set
 #: (defaults merged with overrides) before the notebook starts.
 CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
-    "06_joint_optimisation": _ranges(
-        "latency_factor_range", "energy_factor_range", "bandwidth_range", "distance_range"
+    "06_joint_optimisation": _all(
+        _ranges("latency_factor_range", "energy_factor_range", "bandwidth_range", "distance_range"),
+        _power_of_two("sensitivity_base_samples"),
     ),
 }
 

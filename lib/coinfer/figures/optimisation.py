@@ -404,3 +404,65 @@ def opt_solver_agreement(tables: Mapping[str, pd.DataFrame], params: Mapping[str
     ax.set_title(f"{len(ok)} of {len(agreement)} instances optimal in both; max rel. gap {gap}", fontsize=9)
     fig.suptitle("The fast solver agrees with the convex reference (model.md section 5)", fontsize=10)
     return fig
+
+
+def _sensitivity_coordinate(samples: pd.DataFrame, name: str) -> tuple[np.ndarray, list[str] | None]:
+    """Plot coordinates of constant ``name``; a categorical constant gets its category index plus a spread."""
+    from coinfer.sensitivity import RANGES
+
+    spec = next(r for r in RANGES if r.name == name)
+    if spec.kind != "choice":
+        return samples[name].to_numpy(float), None
+    position = {str(c): k for k, c in enumerate(spec.choices)}
+    index = samples[name].astype(str).map(position).to_numpy(float)
+    spread = (samples["sample"].to_numpy(float) * 0.6180339887) % 1.0  # deterministic, fills the cell
+    return index + 0.6 * (spread - 0.5), [str(c) for c in spec.choices]
+
+
+@register(
+    "opt_sensitivity",
+    data=("sensitivity_samples.csv", "sensitivity_indices.csv"),
+    notebook=NOTEBOOK,
+    claim="C4",
+    description="sampled constants: where an intermediate split beats both extremes, over the two most influential",
+)
+def opt_sensitivity(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
+    """Per model: the samples over the two constants of largest total Sobol index, coloured by the C4 gain."""
+    from coinfer.sensitivity import CLAIM_GAINS, RANGES, plot_axes
+
+    samples, indices = tables["sensitivity_samples.csv"], tables["sensitivity_indices.csv"]
+    units = {r.name: r.unit or "-" for r in RANGES}
+    logs = {r.name for r in RANGES if r.kind == "log"}
+    gain = CLAIM_GAINS["C4"]
+    models = in_order(samples.model)
+    fig, axes = new_figure(1, len(models), width=4.2, height=3.8)
+    colours = {True: palette_colour(2), False: "0.7"}
+    for ax, model in zip(axes[0], models, strict=True):
+        rows = samples[samples.model == model]
+        (x_name, y_name), chosen = plot_axes(indices, model, gain)
+        x, x_ticks = _sensitivity_coordinate(rows, x_name)
+        y, y_ticks = _sensitivity_coordinate(rows, y_name)
+        holds = rows[gain].astype(bool).to_numpy()
+        for value, label in ((False, "does not hold"), (True, "holds")):
+            mask = holds == value
+            ax.scatter(x[mask], y[mask], s=3, alpha=0.5, color=colours[value], label=label, rasterized=True, lw=0)
+        for name, ticks, axis, set_scale in (
+            (x_name, x_ticks, ax.xaxis, ax.set_xscale),
+            (y_name, y_ticks, ax.yaxis, ax.set_yscale),
+        ):
+            if ticks is not None:
+                axis.set_ticks(range(len(ticks)), ticks)
+            elif name in logs:
+                set_scale("log")
+        ax.set_xlabel(f"{x_name} [{units[x_name]}]")
+        ax.set_ylabel(f"{y_name} [{units[y_name]}]")
+        by = "" if chosen == gain else f"\n(no C4 indices: axes by {chosen})"
+        ax.set_title(f"{model}: gain at {holds.mean():.0%} of {len(rows)} samples{by}", fontsize=9)
+    axes[0, -1].legend(title="intermediate split\nbeats both extremes\nby >= 1 %", fontsize=7, title_fontsize=7,
+                       loc="upper left", bbox_to_anchor=(1.02, 1.0), markerscale=3)  # fmt: skip
+    fig.suptitle(
+        "C4 over sampled constants (Sobol design): axes are the two constants of largest total Sobol index",
+        fontsize=10,
+    )
+    state_references(fig, objective=False)
+    return fig
