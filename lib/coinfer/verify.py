@@ -274,6 +274,10 @@ TOLERANCES: dict[str, Rule] = {
     "opt_single_starts.csv": Rule(
         "single SLSQP runs from seeded random starts (scipy's iterations may round differently)", LOCAL_SOLVER
     ),
+    "sensitivity_samples.csv": Rule(
+        "batch-solver objectives at seeded Sobol samples of the constants", SOLVER, skip={}
+    ),
+    "sensitivity_indices.csv": Rule("Sobol indices (SALib) of the sampled gains", SOLVER),
     "compute_timings.csv": Rule("a copy of the committed measurements (lib/coinfer/measurements)", EXACT),
     "compute_fits.csv": Rule("a copy of the committed measurements (lib/coinfer/measurements)", EXACT),
     "opt_c3_summary.csv": Rule("counts and ratios of solver objectives", SOLVER),
