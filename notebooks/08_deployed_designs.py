@@ -53,9 +53,9 @@
 seed = 0  # seed of the held-out draws and of the topic task's split
 models = ["minilm", "efficientnet_lite0", "digits_cnn"]  # models of opt_budget_sweep.csv to deploy (zoo models only)
 n_digits = 540  # digits inputs: the whole test split (540 samples; there are no more)
-n_text = 240  # MiniLM: topic-task evaluation sentences (>= 200; 279 exist for 12 topics)
+n_text = 240  # MiniLM: topic-task evaluation sentences (at least 200; 279 exist for 12 topics)
 n_images = 64  # EfficientNet-Lite0: seeded crops of the 7 held-out photos (any number can be drawn)
-n_topics = 12  # MiniLM topic task: classes = the largest documentation topics
+n_topics = 12  # MiniLM topic task: the classes are the largest documentation topics
 bits = 16  # bits of the kept weights (schemes that fix their own bits keep them)
 feature_bits = 16  # bits per element of the feature sent at the split
 

@@ -93,6 +93,8 @@ def test_measurements_equal_deploy_and_measure(cnn, measured):
         rho_d = 0.0 if math.isnan(row.rho_device) else row.rho_device
         rho_s = 0.0 if math.isnan(row.rho_server) else row.rho_server
         design = deploy(cnn, int(row.split), rho_d, rho_s, bits=16, feature_bits=16)
+        device_pruned, _, server_pruned, _ = design.pruned_counts()
+        assert (row.pruned_device, row.pruned_server) == (device_pruned, server_pruned)
         vectors = torch.cat([design.forward(chunk) for chunk in evaluation.chunks])
         expected = evaluation.score(vectors)
         assert row.measured_distortion == pytest.approx(expected["measured_distortion"], rel=1e-12)
@@ -217,7 +219,7 @@ def test_e2_flips_with_the_rank_correlation():
     assert measured["by_model"]["m"]["spearman"] == pytest.approx(-1.0) and not holds
     # objective ranks 1..5 against distortion ranks 2,1,3,5,4: rho = 0.8, between two thresholds
     mixed = [("m", p, "proposed", float(p + 1), d, 0.9) for p, d in enumerate([0.2, 0.1, 0.3, 0.5, 0.4])]
-    assert claims.e2_verdict(_designs(mixed), claims.ExtensionThresholds(e2_min_spearman=0.8))[1]
+    assert claims.e2_verdict(_designs(mixed), claims.ExtensionThresholds(e2_min_spearman=0.79))[1]
     assert not claims.e2_verdict(_designs(mixed), claims.ExtensionThresholds(e2_min_spearman=0.81))[1]
     # a model with a constant column cannot be ranked: it does not decide
     constant = [("c", p, "proposed", 1.0, 0.1, 0.9) for p in range(4)]

@@ -30,9 +30,10 @@ bits, pruned device weights, pruned server weights)`` (the counts
 decision). Decisions are visited grouped by split and device count: the
 device part is pruned and run once per group, its rounded feature reused for
 every server ratio of the group. One working copy of the model is pruned in
-place (:func:`coinfer.pruning.set_weights`), from magnitude orders sorted once
-per model (:class:`coinfer.deploy.DeploySweeps`); the result equals
-:func:`coinfer.deploy.deploy` exactly (tested).
+place, from magnitude orders sorted once per model
+(:class:`coinfer.deploy.DeploySweeps`) and quantised values computed once per
+side (:class:`_Sides`); the result equals :func:`coinfer.deploy.deploy`
+exactly (tested).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ from coinfer.deploy import (
 )
 from coinfer.models import MINILM_MAX_LENGTH, SplitModel, load_tokenizer, minilm_path
 from coinfer.progress import tqdm
-from coinfer.pruning import apply_masks, copy_model, prune_count, set_weights
+from coinfer.pruning import copy_model, part_weights, prune_count, quantize_uniform
 from coinfer.validation import ParameterError, require_range
 from coinfer.zoo import REGISTRY, load_model, model_inputs
 
@@ -281,24 +282,27 @@ def measure_designs(
     rows["point"] = rows.groupby("sweep", sort=False)["x"].transform(lambda x: x.rank(method="dense") - 1).astype(int)
     evaluation = evaluation_set(model, n_inputs, seed, n_topics=n_topics)
     sweeps = DeploySweeps(model)
-    totals = {
-        s: (sweeps.sweep(s, "device").num_weights, sweeps.sweep(s, "server").num_weights)
-        for s in range(model.num_blocks + 1)
-    }
+    sizes = [sum(w.numel() for w in part_weights(model, "device", s).values()) for s in range(model.num_blocks + 1)]
+    totals = {s: (sizes[s], sizes[-1] - sizes[s]) for s in range(model.num_blocks + 1)}
 
     # one key per distinct decision: (split, weight bits, pruned device weights, pruned server weights)
     keys: list[tuple[int, int | None, int, int] | None] = []
     ratios: dict[tuple[int, int | None, int, int], tuple[float, float]] = {}
-    for row in rows.itertuples():
-        if row.status != "optimal":
+    for item in rows.itertuples():
+        if item.status != "optimal":
             keys.append(None)
             continue
-        split = int(row.split)
-        rho_d, rho_s = _ratio(row.rho_device), _ratio(row.rho_server)
+        split = int(item.split)
+        rho_d, rho_s = _ratio(item.rho_device), _ratio(item.rho_server)
         n_d, n_s = totals[split]
-        key = (split, SCHEME_WEIGHT_BITS.get(str(row.scheme), bits), prune_count(n_d, rho_d), prune_count(n_s, rho_s))
-        keys.append(key)
-        ratios.setdefault(key, (rho_d, rho_s))
+        decision = (
+            split,
+            SCHEME_WEIGHT_BITS.get(str(item.scheme), bits),
+            prune_count(n_d, rho_d),
+            prune_count(n_s, rho_s),
+        )
+        keys.append(decision)
+        ratios.setdefault(decision, (rho_d, rho_s))
     results = _measure_decisions(model, evaluation, sweeps, ratios, feature_bits, progress)
 
     unpruned = evaluation.score(evaluation.reference)  # output vectors are their own output vector
@@ -325,6 +329,40 @@ def measure_designs(
     return frame
 
 
+class _Sides:
+    """Prunes one side of a working copy in place at a ratio: masks from sorted orders, quantised values cached.
+
+    The quantiser's range of a layer is its largest kept magnitude, which is
+    its largest magnitude whenever anything in it is kept (the smallest go
+    first; see :meth:`coinfer.pruning.MagnitudeSweep.distortion`), so each kept
+    weight's quantised value does not depend on the ratio. It is computed once
+    per ``(split, side, bits)``; a ratio then costs one ``where`` per layer.
+    The result equals :func:`coinfer.pruning.apply_masks` exactly.
+    """
+
+    def __init__(self, work: SplitModel, sweeps: DeploySweeps) -> None:
+        self.params = work.all_weights()
+        self.sweeps = sweeps
+        self._values: dict[tuple[int, str, int | None], dict[str, torch.Tensor]] = {}
+
+    def values(self, split: int, side: str, bits: int | None) -> dict[str, torch.Tensor]:
+        """Kept value of every weight of ``side`` at ``split`` (quantised to ``bits``), cached."""
+        key = (split, side, bits)
+        if key not in self._values:
+            weights = self.sweeps.sweep(split, side).weights
+            self._values[key] = (
+                dict(weights) if bits is None else {n: quantize_uniform(w, bits) for n, w in weights.items()}
+            )
+        return self._values[key]
+
+    def prune(self, split: int, side: str, rho: float, bits: int | None) -> None:
+        """Write ``side``'s weights at ``split``, pruned at ``rho`` and quantised to ``bits``, into the working copy."""
+        values = self.values(split, side, bits)
+        for name, keep in self.sweeps.sweep(split, side).masks(rho).items():
+            value = values[name]
+            self.params[name].copy_(torch.where(keep, value, torch.zeros((), dtype=value.dtype)))
+
+
 def _measure_decisions(
     model: SplitModel,
     evaluation: EvaluationSet,
@@ -335,6 +373,7 @@ def _measure_decisions(
 ) -> dict[tuple[int, int | None, int, int], dict[str, Any]]:
     """Scores of each distinct decision; the device part runs once per ``(split, bits, device count)``."""
     work = copy_model(model)
+    sides = _Sides(work, sweeps)
     results: dict[tuple[int, int | None, int, int], dict[str, Any]] = {}
     ordered = sorted(ratios, key=lambda k: (k[0], -1 if k[1] is None else k[1], k[2], k[3]))
     device_key: tuple[int, int | None, int] | None = None
@@ -344,14 +383,12 @@ def _measure_decisions(
             split, weight_bits = key[0], key[1]
             rho_d, rho_s = ratios[key]
             if key[:3] != device_key:
-                device = sweeps.sweep(split, "device")
-                set_weights(work, apply_masks(device.weights, device.masks(rho_d), weight_bits))
+                sides.prune(split, "device", rho_d, weight_bits)
                 features = [work.run_device(chunk, split) for chunk in evaluation.chunks]
                 if 0 < split < model.num_blocks:
                     features = [round_feature(feature, feature_bits) for feature in features]
                 device_key = key[:3]
-            server = sweeps.sweep(split, "server")
-            set_weights(work, apply_masks(server.weights, server.masks(rho_s), weight_bits))
+            sides.prune(split, "server", rho_s, weight_bits)
             results[key] = evaluation.score(evaluation.vectors([work.run_server(f, split) for f in features]))
     return results
 
