@@ -131,6 +131,20 @@ coinfer.figures.display_claim("C3", claims)
 coinfer.figures.display_claim("C4", claims)
 
 # %% [markdown]
+# ## Extensions E1-E3: the designs deployed on the real weights
+#
+# *The artifact's own questions, not claims of the paper* (model.md section 9, notebook
+# `08_deployed_designs`): does the proposed design measure at least as well as the
+# benchmarks once deployed (E1), does the bound rank designs the way measurement does (E2),
+# and does the bound's design measure better than the magnitude objective's (E3)? Shown
+# only when `data/deployed_designs.csv` exists.
+
+# %%
+for extension in ("E1", "E2", "E3"):
+    if extension in claims:
+        coinfer.figures.display_claim(extension, claims)
+
+# %% [markdown]
 # ## Other figures
 #
 # Figures that support no single claim (for example the workload profiles that every

@@ -345,6 +345,32 @@ def _optimisation_tables() -> dict[str, pd.DataFrame]:
     }
 
 
+def _deployed_tables() -> dict[str, pd.DataFrame]:
+    """A tiny ``deployed_designs.csv``: MiniLM (with topic accuracy) and the digits CNN, 2 sweeps x 3 points."""
+    rows = [
+        {
+            "model": model,
+            "sweep": sweep,
+            "point": point,
+            "x": x,
+            "scheme": scheme,
+            "status": "infeasible" if (scheme == "on_device" and x < 1) else "optimal",
+            "objective": 1e-3 * (1 + k) / x,
+            "measured_distortion": 0.1 * (1 + k) / x,
+            "task_metric": 0.9 - 0.01 * k,
+            "task_metric_name": metric,
+            "topic_accuracy": 0.5 if model == "minilm" else np.nan,
+            "unpruned_task_metric": 1.0,
+            "unpruned_topic_accuracy": 0.6 if model == "minilm" else np.nan,
+        }
+        for model, metric in (("minilm", "cosine_similarity"), ("digits_cnn", "test_accuracy"))
+        for sweep in ("latency_budget", "bandwidth")
+        for point, x in enumerate((0.1, 1.0, 10.0))
+        for k, scheme in enumerate(_SCHEMES)
+    ]
+    return {"deployed_designs.csv": pd.DataFrame(rows)}
+
+
 _PROFILE_PARAMS = {"models": ["digits_mlp", "minilm"], "meta_models": ["gpt2_xl"]}
 
 
@@ -435,6 +461,12 @@ TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
     "compute_speedups": (_compute_tables(), [6, 6], {}),
     # one line per scheme in each sweep
     "opt_budget_sweep": (_optimisation_tables(), [7, 7], {}),
+    # rows: MiniLM cosine, MiniLM topic accuracy, digits accuracy; one line per scheme + the unpruned level
+    "deployed_metric_sweep": (_deployed_tables(), [8] * 6, {}),
+    # rows: the two models; one line per scheme
+    "deployed_distortion_sweep": (_deployed_tables(), [7] * 4, {}),
+    # scatter points only, one panel per model
+    "deployed_bound_vs_measured": (_deployed_tables(), [0, 0], {}),
     # ratios (2), resources (3), latency shares (3)
     "opt_decisions_latency_budget": (_optimisation_tables(), [2, 3, 3], {}),
     # one line per latency budget, per bandwidth

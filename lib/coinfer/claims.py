@@ -4,16 +4,23 @@ Each criterion is a number computed from the tidy data with a threshold fixed
 in this module before the full-profile data existed (see the git history of
 this file). A claim that fails is reported as failing; nothing here is tuned
 to the results.
+
+Beside the paper's claims, E1-E3 are the artifact's own questions about the
+designs of notebook 06 deployed on the real weights (model.md section 9,
+``deployed_designs.csv`` of notebook 08). They are marked ``"extension": True``
+and their statements say they are not claims of the paper; a data folder
+without ``deployed_designs.csv`` gets C1-C4 only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 
 from coinfer.paths import data_dir, read_csv, write_json, write_text
 from coinfer.stats import clopper_pearson, judge
@@ -29,6 +36,18 @@ STATEMENTS = {
     "local non-convex solver).",
     "C4": "The split point is critical in resource-limited, heterogeneous settings.",
 }
+#: The artifact's own questions about the deployed designs (model.md section 9); not claims of the paper.
+EXTENSION_PREFIX = "Extension (the artifact's own question, not a claim of the paper): "
+STATEMENTS.update(
+    {
+        "E1": EXTENSION_PREFIX + "deployed on the real weights, the proposed design measures at least as well on "
+        "the task as each benchmark where both are feasible.",
+        "E2": EXTENSION_PREFIX + "the bound D_LB that every scheme minimises ranks designs the way their measured "
+        "output distortion does.",
+        "E3": EXTENSION_PREFIX + "the design minimising the rate-distortion bound (rd_bound) measures no worse "
+        "than the design minimising the magnitude objective, at half the sweep points or more.",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -434,9 +453,228 @@ def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
 CLAIMS: dict[str, Callable[[Thresholds], dict]] = {"C1": claim_c1, "C2": claim_c2, "C3": claim_c3, "C4": claim_c4}
 
 
-def evaluate_claims(t: Thresholds = THRESHOLDS) -> list[dict]:
-    """Every claim's verdict, computed from ``data/`` alone."""
+# --------------------------------------------------------------------------- extensions E1-E3 (model.md section 9)
+@dataclass(frozen=True)
+class ExtensionThresholds:
+    """Criteria of the artifact's own questions E1-E3 on deployed designs (model.md section 9).
+
+    Fixed in code, and tested on hand-made tables, before any full-profile
+    ``deployed_designs.csv`` existed.
+    """
+
+    #: E1: noise margin on the task metric: the proposed design counts as at least as good as a benchmark when its
+    #: metric is no more than this below (1 percentage point of accuracy / agreement; 0.01 of cosine similarity).
+    #: Both designs are measured on the same inputs, so a paired difference within 1 point is noise-level: the
+    #: 95 % binomial half-width of one accuracy near 0.95 on 540 digits is already 1.8 points.
+    e1_margin: float = 0.01
+    #: E1: share of (benchmark, point) pairs, both feasible, where the proposed design is at least as good.
+    e1_min_share: float = 0.9
+    #: E2: Spearman rank correlation between the objective and the measured distortion, over all feasible
+    #: (scheme, point) pairs of a model, required of every model.
+    e2_min_spearman: float = 0.5
+    #: E3: share of points (both feasible) where the rd_bound design measures no worse than the magnitude design.
+    e3_min_share: float = 0.5
+    #: E3: measured distortions this close (relative) are a tie (identical decisions measure identically).
+    e3_tolerance: float = 1e-9
+
+
+EXTENSION_THRESHOLDS = ExtensionThresholds()
+#: The table the extensions read (notebook 08).
+DEPLOYED_FILE = "deployed_designs.csv"
+#: The rd_bound design and the magnitude design (``coinfer.sweeps.MAGNITUDE_DESIGN``) of notebook 06.
+PROPOSED, MAGNITUDE_DESIGN = "proposed", "proposed_magnitude"
+#: Extension figures and notebook (``coinfer.figures.deployed``).
+DEPLOYED_FIGURES = ["deployed_metric_sweep", "deployed_distortion_sweep", "deployed_bound_vs_measured"]
+DEPLOYED_NOTEBOOK = "08_deployed_designs"
+
+
+def _measured(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Feasible rows with a finite ``column``."""
+    rows = table[(table["status"] == "optimal")]
+    return rows[np.isfinite(rows[column].astype(float))]
+
+
+def _paired(table: pd.DataFrame, column: str, first: str, second: str | None = None) -> pd.DataFrame:
+    """``column`` of scheme ``first`` beside each other scheme's (or ``second``'s) at the same (model, sweep, point).
+
+    Columns: model, sweep, point, scheme (the other one), ``mine``, ``theirs``; only pairs where both are measured.
+    """
+    rows = _measured(table, column)
+    keys = ["model", "sweep", "point"]
+    mine = rows[rows["scheme"] == first][[*keys, column]].rename(columns={column: "mine"})
+    others = rows[~rows["scheme"].astype(str).str.startswith("proposed")] if second is None else rows
+    if second is not None:
+        others = others[others["scheme"] == second]
+    theirs = others[[*keys, "scheme", column]].rename(columns={column: "theirs"})
+    return mine.merge(theirs, on=keys)
+
+
+def e1_verdict(
+    table: pd.DataFrame, t: ExtensionThresholds = EXTENSION_THRESHOLDS, *, metric: Mapping[str, str] | None = None
+) -> tuple[dict, bool]:
+    """``(measured, holds)`` of E1 on a ``deployed_designs`` table.
+
+    ``metric`` maps a model to the column judged (default ``task_metric``;
+    higher is better for every metric used).
+    """
+    metric = dict(metric or {})
+    pairs = []
+    for model, rows in table.groupby("model", sort=False):
+        column = metric.get(str(model), "task_metric")
+        pairs.append(_paired(rows, column, PROPOSED).assign(column=column))
+    joined = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=["mine", "theirs", "scheme"])
+    joined["ok"] = joined["mine"] >= joined["theirs"] - t.e1_margin
+    share = float(joined["ok"].mean()) if len(joined) else float("nan")
+    by_benchmark = {
+        str(scheme): {"pairs": int(len(rows)), "share_at_least_as_good": float(rows["ok"].mean())}
+        for scheme, rows in joined.groupby("scheme", sort=False)
+    }
+    by_model = {
+        str(model): {"pairs": int(len(rows)), "share_at_least_as_good": float(rows["ok"].mean())}
+        for model, rows in joined.groupby("model", sort=False)
+    }
+    measured = {
+        "pairs": int(len(joined)),
+        "share_at_least_as_good": share,
+        "pairs_worse": int((~joined["ok"]).sum()),
+        "largest_shortfall": float((joined["theirs"] - joined["mine"]).max()) if len(joined) else float("nan"),
+        "by_model": by_model,
+        "by_benchmark": by_benchmark,
+    }
+    return measured, bool(len(joined) and share >= t.e1_min_share)
+
+
+def e2_verdict(
+    table: pd.DataFrame, t: ExtensionThresholds = EXTENSION_THRESHOLDS, *, measure: str = "measured_distortion"
+) -> tuple[dict, bool]:
+    """``(measured, holds)`` of E2: per model, Spearman of objective vs ``measure`` over feasible (scheme, point).
+
+    ``measure`` is ``measured_distortion`` (lower is better, like the
+    objective) or a task metric column (higher is better: its negative is ranked).
+    """
+    per_model: dict[str, dict[str, Any]] = {}
+    for model, rows in table.groupby("model", sort=False):
+        rows = _measured(rows, measure)
+        rows = rows[np.isfinite(rows["objective"].astype(float))]
+        values = rows[measure].astype(float) * (1.0 if "distortion" in measure else -1.0)
+        correlation = float("nan")
+        if len(rows) >= 3 and rows["objective"].nunique() > 1 and values.nunique() > 1:
+            correlation = float(spearmanr(rows["objective"].astype(float), values).statistic)
+        per_model[str(model)] = {"pairs": int(len(rows)), "spearman": correlation}
+    finite = [m["spearman"] for m in per_model.values() if np.isfinite(m["spearman"])]
+    holds = bool(finite) and all(v >= t.e2_min_spearman for v in finite)
+    return {"by_model": per_model}, holds
+
+
+def e3_verdict(
+    table: pd.DataFrame, t: ExtensionThresholds = EXTENSION_THRESHOLDS, *, measure: str = "measured_distortion"
+) -> tuple[dict, bool]:
+    """``(measured, holds)`` of E3: the rd_bound design (``proposed``) against the magnitude design, per point.
+
+    With ``measure="measured_distortion"`` lower is better (ties within
+    ``e3_tolerance`` relative); with a task metric higher is better (ties
+    within ``e1_margin``).
+    """
+    pairs = _paired(table, measure, PROPOSED, MAGNITUDE_DESIGN)
+    mine, theirs = pairs["mine"].astype(float), pairs["theirs"].astype(float)
+    if "distortion" in measure:
+        bound_ok = mine <= theirs * (1 + t.e3_tolerance) + 1e-15
+        magnitude_ok = theirs <= mine * (1 + t.e3_tolerance) + 1e-15
+    else:
+        bound_ok, magnitude_ok = mine >= theirs - t.e1_margin, theirs >= mine - t.e1_margin
+    share_bound = float(bound_ok.mean()) if len(pairs) else float("nan")
+    share_magnitude = float(magnitude_ok.mean()) if len(pairs) else float("nan")
+    strict_bound, strict_magnitude = int((bound_ok & ~magnitude_ok).sum()), int((magnitude_ok & ~bound_ok).sum())
+    winner = "tie"
+    if strict_bound != strict_magnitude:
+        winner = "rd_bound" if strict_bound > strict_magnitude else "magnitude"
+    by_model = {str(model): float(bound_ok[pairs["model"] == model].mean()) for model in pairs["model"].unique()}
+    measured = {
+        "points": int(len(pairs)),
+        "share_rd_bound_not_worse": share_bound,
+        "share_magnitude_not_worse": share_magnitude,
+        "points_rd_bound_better": strict_bound,
+        "points_magnitude_better": strict_magnitude,
+        "better_objective": winner,
+        "share_rd_bound_not_worse_by_model": by_model,
+    }
+    return measured, bool(len(pairs) and share_bound >= t.e3_min_share)
+
+
+def _extension(claim_id: str, criterion: str, measured: dict, holds: bool, robustness: list[dict]) -> dict:
+    return {
+        "id": claim_id,
+        "extension": True,
+        "criterion": criterion,
+        "measured": measured,
+        "holds": holds,
+        "robustness": robustness,
+        "figures": list(DEPLOYED_FIGURES),
+        "notebooks": [DEPLOYED_NOTEBOOK],
+    }
+
+
+def claim_e1(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
+    """E1 from ``deployed_designs.csv`` (notebook 08): the proposed design's task metric against each benchmark's."""
+    table = read_csv(DEPLOYED_FILE)
+    measured, holds = e1_verdict(table, t)
+    topic, topic_holds = e1_verdict(table, t, metric={"minilm": "topic_accuracy"})
+    strict, strict_holds = e1_verdict(table, replace(t, e1_margin=0.0))
+    return _extension(
+        "E1",
+        f"where the proposed design and a benchmark are both feasible, the proposed design's measured task metric "
+        f"(digits accuracy, EfficientNet top-1 agreement, MiniLM cosine similarity) is at least the benchmark's "
+        f"minus {t.e1_margin:g} at >= {t.e1_min_share:.0%} of all (benchmark, sweep point) pairs",
+        measured,
+        holds,
+        [
+            {"reading": "MiniLM judged by topic accuracy", "holds": topic_holds, "measured": topic},
+            {"reading": "E1 without a noise margin", "holds": strict_holds, "measured": strict},
+        ],
+    )
+
+
+def claim_e2(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
+    """E2 from ``deployed_designs.csv``: does the bound rank designs as measurement does?"""
+    table = read_csv(DEPLOYED_FILE)
+    measured, holds = e2_verdict(table, t)
+    by_metric, metric_holds = e2_verdict(table, t, measure="task_metric")
+    return _extension(
+        "E2",
+        f"per model, the Spearman rank correlation between the objective D_LB and the measured output distortion "
+        f"over all feasible (scheme, sweep point) pairs is >= {t.e2_min_spearman:g} for every model",
+        measured,
+        holds,
+        [{"reading": "E2 ranked by task metric, not distortion", "holds": metric_holds, "measured": by_metric}],
+    )
+
+
+def claim_e3(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
+    """E3 from ``deployed_designs.csv``: the rd_bound design against the magnitude-objective design."""
+    table = read_csv(DEPLOYED_FILE)
+    measured, holds = e3_verdict(table, t)
+    by_metric, metric_holds = e3_verdict(table, t, measure="task_metric")
+    return _extension(
+        "E3",
+        f"at the sweep points where both are feasible, the design minimising D_LB (proposed) has measured output "
+        f"distortion no larger (relative tolerance {t.e3_tolerance:g}) than the design minimising D_mag "
+        f"(proposed_magnitude) at >= {t.e3_min_share:.0%} of the points; the objective with more strictly better "
+        "points is reported as the better one",
+        measured,
+        holds,
+        [{"reading": "E3 compared by task metric, not distortion", "holds": metric_holds, "measured": by_metric}],
+    )
+
+
+#: The extensions, evaluated when ``data/deployed_designs.csv`` exists (an older data folder has none).
+EXTENSIONS: dict[str, Callable[[ExtensionThresholds], dict]] = {"E1": claim_e1, "E2": claim_e2, "E3": claim_e3}
+
+
+def evaluate_claims(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXTENSION_THRESHOLDS) -> list[dict]:
+    """Every claim's verdict, computed from ``data/`` alone; then E1-E3 if ``deployed_designs.csv`` exists."""
     claims = [{"statement": STATEMENTS[cid], **evaluate(t)} for cid, evaluate in CLAIMS.items()]
+    if (data_dir() / DEPLOYED_FILE).exists():
+        claims += [{"statement": STATEMENTS[eid], **evaluate(e)} for eid, evaluate in EXTENSIONS.items()]
     for claim in claims:
         # Only C1's evidence is a sample (held-out inputs): C2-C4 measure complete grids, without sampling error.
         claim.setdefault("verdict", "holds" if claim["holds"] else "does not hold")
@@ -508,12 +746,41 @@ def _sentence_c4(m: dict) -> str:
     return "; ".join(parts) + "."
 
 
+def _sentence_e1(m: dict) -> str:
+    by_model = ", ".join(f"{model} {_pct(v['share_at_least_as_good'])}" for model, v in m["by_model"].items())
+    return (
+        f"Deployed, the proposed design's task metric is at least a benchmark's (within the noise margin) in "
+        f"{_pct(m['share_at_least_as_good'])} of {m['pairs']} pairs ({by_model})."
+    )
+
+
+def _sentence_e2(m: dict) -> str:
+    parts = ", ".join(
+        f"{model} {v['spearman']:.2f}"
+        if isinstance(v["spearman"], float) and np.isfinite(v["spearman"])
+        else f"{model} n/a"
+        for model, v in m["by_model"].items()
+    )
+    return f"Spearman rank correlation of the bound with measured distortion: {parts}."
+
+
+def _sentence_e3(m: dict) -> str:
+    return (
+        f"The rd_bound design measures no worse than the magnitude design at {_pct(m['share_rd_bound_not_worse'])} "
+        f"of {m['points']} points (magnitude no worse at {_pct(m['share_magnitude_not_worse'])}); better objective: "
+        f"{m['better_objective']}."
+    )
+
+
 #: One sentence per claim, in words a person reads (the full numbers stay in ``claims.json``).
 SENTENCES: dict[str, Callable[[dict], str]] = {
     "C1": _sentence_c1,
     "C2": _sentence_c2,
     "C3": _sentence_c3,
     "C4": _sentence_c4,
+    "E1": _sentence_e1,
+    "E2": _sentence_e2,
+    "E3": _sentence_e3,
 }
 
 
@@ -557,9 +824,9 @@ def render_markdown(claims: list[dict]) -> str:
     )
 
 
-def write_claims_report(t: Thresholds = THRESHOLDS) -> list[dict]:
-    """Write ``data/claims.json`` and ``data/claims.md``; return the claims."""
-    claims = _finite(evaluate_claims(t))
+def write_claims_report(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXTENSION_THRESHOLDS) -> list[dict]:
+    """Write ``data/claims.json`` and ``data/claims.md``; return the claims (E1-E3 when their data exist)."""
+    claims = _finite(evaluate_claims(t, e))
     write_json(claims, "claims.json")
     write_text(data_dir() / "claims.md", render_markdown(claims))
     return claims

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -40,7 +41,7 @@ from coinfer.models import (
     minilm_path,
     seeded_generator,
 )
-from coinfer.validation import ParameterError, require_choice
+from coinfer.validation import ParameterError, require_choice, require_range
 
 
 def _choose(pool_size: int, n: int, seed: int, what: str) -> np.ndarray:
@@ -100,18 +101,30 @@ def _sentences_of(text: str) -> list[str]:
 
 
 @functools.cache
-def sentence_pool(subset: str) -> tuple[str, ...]:
-    """All sentences of ``subset``: topics in sorted order alternate calibration / held-out; duplicates dropped."""
+def topic_sentences() -> dict[str, tuple[str, ...]]:
+    """Every documentation topic (sorted by name, empty ones included) -> its clean sentences.
+
+    A sentence repeated across topics stays in the first topic (in sorted
+    order) only, so no sentence belongs to two topics.
+    """
     from pydoc_data.topics import topics
 
-    require_choice("subset", subset, SUBSETS)
     seen: set[str] = set()
+    found: dict[str, tuple[str, ...]] = {}
+    for topic in sorted(topics):
+        fresh = [s for s in dict.fromkeys(_sentences_of(topics[topic])) if s not in seen]
+        seen.update(fresh)
+        found[topic] = tuple(fresh)
+    return found
+
+
+@functools.cache
+def sentence_pool(subset: str) -> tuple[str, ...]:
+    """All sentences of ``subset``: topics in sorted order alternate calibration / held-out; duplicates dropped."""
+    require_choice("subset", subset, SUBSETS)
     pools: dict[str, list[str]] = {name: [] for name in SUBSETS}
-    for i, topic in enumerate(sorted(topics)):
-        for sentence in _sentences_of(topics[topic]):
-            if sentence not in seen:  # a sentence repeated across topics stays in the first subset only
-                seen.add(sentence)
-                pools[SUBSETS[i % 2]].append(sentence)
+    for i, found in enumerate(topic_sentences().values()):
+        pools[SUBSETS[i % 2]].extend(found)
     return tuple(pools[subset])
 
 
@@ -119,6 +132,64 @@ def sentences(subset: str, n: int, seed: int = 0) -> list[str]:
     """``n`` sentences of ``subset`` in a seeded order."""
     pool = sentence_pool(subset)
     return [pool[i] for i in _choose(len(pool), n, seed, f"{subset} sentences")]
+
+
+# --------------------------------------------------------------------------- the topic task (model.md section 9)
+#: Share of each topic's sentences that build its class centroid; the others are evaluated.
+TOPIC_CENTROID_SHARE = 0.4
+
+
+@dataclass(frozen=True)
+class TopicTask:
+    """A labelled text task built offline: which documentation topic a sentence comes from (model.md section 9).
+
+    Classes are documentation topics (``topics[label]``). Each topic's
+    sentences are split, seeded, into centroid sentences (which the unpruned
+    encoder embeds to build the class centroids) and evaluation sentences
+    (which a deployed encoder embeds and classifies by the nearest centroid);
+    no sentence is in both.
+    """
+
+    topics: tuple[str, ...]
+    centroid_sentences: tuple[str, ...]
+    centroid_labels: tuple[int, ...]
+    sentences: tuple[str, ...]
+    labels: tuple[int, ...]
+
+
+def topic_task(n_topics: int = 12, n: int | None = None, seed: int = 0) -> TopicTask:
+    """The topic task on the ``n_topics`` largest documentation topics, ``n`` evaluation sentences (model.md 9).
+
+    Topics are ranked by their number of sentences (ties by name); both
+    subsets of :func:`sentence_pool` contribute, since the task has its own
+    split: in each topic a seeded ``TOPIC_CENTROID_SHARE`` of the sentences
+    (at least one) builds the centroid and the rest may be evaluated.
+    ``n`` evaluation sentences are drawn from all topics' evaluation
+    sentences in a seeded order (``None``: all of them). Deterministic for
+    ``seed``.
+    """
+    require_range("n_topics", n_topics, 2, integer=True)
+    ranked = sorted(topic_sentences().items(), key=lambda item: (-len(item[1]), item[0]))
+    if n_topics > len(ranked) or len(ranked[n_topics - 1][1]) < 2:
+        raise ParameterError(f"n_topics: got {n_topics}; too many topics with at least 2 sentences")
+    chosen = ranked[:n_topics]
+    rng = seeded_generator(seed)
+    centroid: list[tuple[str, int]] = []
+    evaluated: list[tuple[str, int]] = []
+    for label, (_, found) in enumerate(chosen):
+        order = rng.permutation(len(found))
+        k = min(len(found) - 1, max(1, int(round(TOPIC_CENTROID_SHARE * len(found)))))
+        centroid += [(found[i], label) for i in order[:k]]
+        evaluated += [(found[i], label) for i in order[k:]]
+    n = len(evaluated) if n is None else n
+    picked = [evaluated[i] for i in _choose(len(evaluated), n, seed, "topic-task evaluation sentences")]
+    return TopicTask(
+        tuple(topic for topic, _ in chosen),
+        tuple(s for s, _ in centroid),
+        tuple(label for _, label in centroid),
+        tuple(s for s, _ in picked),
+        tuple(label for _, label in picked),
+    )
 
 
 def text_batch(

@@ -24,6 +24,7 @@ NOTEBOOKS: tuple[str, ...] = (
     "04_pruning_distortion",
     "05_system_profiles",
     "06_joint_optimisation",
+    "08_deployed_designs",  # runs after 06 (it reads opt_budget_sweep.csv) and before 07, which redraws everything
     "07_figures",
 )
 
@@ -113,6 +114,16 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         ),
         "workers": Spec("int", -1, 1024),
         "scheduler_address": Spec("str"),
+    },
+    "08_deployed_designs": {
+        "seed": _SEED,
+        "models": Spec("list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0")),
+        "n_digits": Spec("int", 1, 540),
+        "n_text": Spec("int", 1, 1_000),
+        "n_images": Spec("int", 1, 10_000),
+        "n_topics": Spec("int", 2, 30),
+        "bits": Spec("int", 2, 32),
+        "feature_bits": Spec("int", choices=(4, 8, 16, 32)),
     },
     "07_figures": {
         "skip_missing": Spec("bool"),

@@ -31,7 +31,7 @@ A new notebook adds its figures in a new module here, decorated with
 from __future__ import annotations
 
 # The subject modules register their figures when imported: import all of them, in notebook order.
-from coinfer.figures import bounds, optimisation, profiles, pruning, rate_distortion, weights
+from coinfer.figures import bounds, deployed, optimisation, profiles, pruning, rate_distortion, weights
 from coinfer.figures.registry import (
     FIGURES,
     FigureSpec,
@@ -60,7 +60,7 @@ from coinfer.figures.weights import histogram_rows
 from coinfer.plotting import MODEL_ORDER, SCHEME_ORDER, scheme_colour
 
 #: The subject modules, one per computing notebook, in notebook order.
-SUBJECT_MODULES = (bounds, rate_distortion, weights, pruning, profiles, optimisation)
+SUBJECT_MODULES = (bounds, rate_distortion, weights, pruning, profiles, optimisation, deployed)
 
 __all__ = [
     "FIGURES",
