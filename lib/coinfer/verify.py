@@ -274,6 +274,15 @@ TOLERANCES: dict[str, Rule] = {
     "opt_single_starts.csv": Rule(
         "single SLSQP runs from seeded random starts (scipy's iterations may round differently)", LOCAL_SOLVER
     ),
+    "deployed_designs.csv": Rule(
+        "designs deployed on pretrained models, measured in float32 on a CPU; decisions compared in opt_budget_sweep",
+        MEASURED,
+        rows=_DIGITS_ROWS,
+        skip={"split": "split chosen by the optimiser (ties between splits are legitimate)"},
+    ),
+    "feature_quantisation.csv": Rule(
+        "feature rounding on pretrained models, float32 on a CPU", MEASURED, _exact("inputs"), _DIGITS_ROWS
+    ),
     "sensitivity_samples.csv": Rule(
         "batch-solver objectives at seeded Sobol samples of the constants", SOLVER, skip={}
     ),
