@@ -93,3 +93,13 @@ def test_efficientnet_lite_native_resolution_equals_package(variant, size):
         assert torch.equal(model.run_server(model.run_device(batch.inputs, 7), 7), ours)
     assert ours.shape == (1, 1000)
     assert name not in zoo.MODEL_NAMES and name in zoo.SIZE_STUDY_MODELS
+
+
+def test_size_study_members_listed_in_the_profile_schema():
+    from coinfer import notebook_params
+
+    choices = notebook_params.SCHEMAS["05_system_profiles"]["models"].choices
+    assert choices is not None
+    assert set(zoo.SIZE_STUDY_MODELS) <= set(choices)
+    assert set(choices) == set(zoo.MODEL_NAMES) | set(zoo.SIZE_STUDY_MODELS)
+    assert not set(zoo.SIZE_STUDY_MODELS) & set(zoo.MODEL_NAMES)

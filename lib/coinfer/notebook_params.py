@@ -28,6 +28,13 @@ NOTEBOOKS: tuple[str, ...] = (
 )
 
 _SEED = Spec("int", 0, 2**32 - 1)
+#: The model-size study's members outside ``zoo.MODEL_NAMES`` (``zoo.SIZE_STUDY_MODELS``; a test keeps them equal).
+_SIZE_MODELS = (
+    *(f"digits_mlp_w{w}" for w in (8, 16, 32, 64, 128, 256)),
+    "mpnet_base",
+    "efficientnet_lite1",
+    "efficientnet_lite2",
+)
 _RATIO = Spec("float", 0.0, 1.0, high_open=True)
 
 #: name -> parameter -> allowed values. Each notebook owns its entry.
@@ -74,7 +81,9 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
     },
     "05_system_profiles": {
         "seed": _SEED,
-        "models": Spec("list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0")),
+        "models": Spec(
+            "list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0", *_SIZE_MODELS)
+        ),
         "meta_models": Spec("list[str]", choices=("bert_large", "gpt2_xl", "llama_7b")),
         "meta_seq_len": Spec("int", 1, 8192),
         "bits_per_element": Spec("int", 1, 64),
