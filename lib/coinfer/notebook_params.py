@@ -24,6 +24,7 @@ NOTEBOOKS: tuple[str, ...] = (
     "04_pruning_distortion",
     "05_system_profiles",
     "06_joint_optimisation",
+    "09_model_size",
     "07_figures",
 )
 
@@ -114,6 +115,21 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "fading_local_starts": Spec("int", 1, 100),
         "robustness_sweep_points": Spec("int", 2, 200),
         "single_starts": Spec("int", 1, 1000),
+    },
+    "09_model_size": {
+        "seed": _SEED,
+        "digits_models": Spec("list[str]", choices=_SIZE_MODELS[:6]),
+        "text_models": Spec("list[str]", choices=("minilm", "mpnet_base")),
+        "efficientnet_models": Spec(
+            "list[str]", choices=("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
+        ),
+        "meta_models": Spec("list[str]", choices=("bert_large", "gpt2_xl", "llama_7b")),
+        "budget_points": Spec("int", 2, 200),
+        "bandwidth": Spec("float", 1e3, 1e10),
+        "distance": Spec("float", 1.0, 1e5),
+        "n_heldout_digits": Spec("int", 2, 540),
+        "n_heldout_text": Spec("int", 2, 500),
+        "n_heldout_images": Spec("int", 2, 500),
     },
     "07_figures": {
         "skip_missing": Spec("bool"),
