@@ -20,7 +20,7 @@ def digits_profile():
 
 
 def test_log_threshold_finds_the_switch():
-    assert size_study.log_threshold(lambda x: x >= 3.0, 1e-3, 1e3) == pytest.approx(3.0, rel=1e-9)
+    assert size_study.log_threshold(lambda x: x >= 3.0, 1e-3, 1e3) == pytest.approx(3.0, rel=1e-8)
     assert size_study.log_threshold(lambda x: True, 2.0, 5.0) == 2.0
     with pytest.raises(ParameterError, match="upper end"):
         size_study.log_threshold(lambda x: False, 1.0, 2.0)

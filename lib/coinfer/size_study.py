@@ -122,7 +122,7 @@ def best_design(
     return best, (None if best is None else solutions[best])
 
 
-def log_threshold(predicate: Callable[[float], bool], low: float, high: float, iterations: int = 48) -> float:
+def log_threshold(predicate: Callable[[float], bool], low: float, high: float, iterations: int = 32) -> float:
     """The least ``x`` in ``[low, high]`` with ``predicate(x)`` (monotone: False then True), bisected in ``log x``.
 
     ``predicate(high)`` must hold; if ``predicate(low)`` holds, ``low`` is returned. Relative precision
