@@ -46,7 +46,7 @@ def metric_vs_budget(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
     changes = winner_changes(winners(table))
     for row, family in enumerate(families):
         rows = measured[measured["family"] == family]
-        metric = str(rows["task_metric_name"].iloc[0]).replace("_", " ")
+        metric = f"{str(rows['task_metric_name'].iloc[0]).replace('_', ' ')} [fraction]"
         for col, sweep in enumerate(SWEEPS):
             ax = axes[row, col]
             for i, model in enumerate(_members(table, family)):
@@ -75,7 +75,11 @@ def metric_vs_budget(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
     return fig
 
 
-DESIGN_PANELS = (("split", "split point s / L"), ("rho_device", r"$\rho_d$"), ("rho_server", r"$\rho_s$"))
+DESIGN_PANELS = (
+    ("split", "split point s / L [fraction of blocks]"),
+    ("rho_device", r"$\rho_d$ [fraction pruned]"),
+    ("rho_server", r"$\rho_s$ [fraction pruned]"),
+)
 
 
 @register(
