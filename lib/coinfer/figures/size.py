@@ -76,7 +76,7 @@ def metric_vs_budget(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
 
 
 DESIGN_PANELS = (
-    ("split", "split point s / L [fraction of blocks]"),
+    ("split", "split s / L [fraction]"),
     ("rho_device", r"$\rho_d$ [fraction pruned]"),
     ("rho_server", r"$\rho_s$ [fraction pruned]"),
 )
@@ -116,7 +116,7 @@ def designs(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Fi
             ax.set_ylim(-0.05, 1.05)
             ax.set_title(f"{family}" if col == 0 else "", fontsize=9, loc="left")
             ax.set_xlabel(SWEEP_LABELS[sweep] if row == len(families) - 1 else "", fontsize=8)
-            ax.set_ylabel(label if row == 0 or col % len(DESIGN_PANELS) == 0 else "", fontsize=8)
+            ax.set_ylabel(label, fontsize=8)
             if col == len(panels) - 1:
                 ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7)
     fig.suptitle("The design each size gets: split point and pruning ratios along the two budget sweeps", fontsize=10)
