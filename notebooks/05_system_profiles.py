@@ -53,12 +53,31 @@
 
 # %% tags=["parameters"]
 seed = 0  # seed of the model zoo (digits training, input sample choice)
-models = ["digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0"]  # real pretrained models to profile
+models = [  # real pretrained models to profile: the pipeline's, then the other members of the size study (09)
+    "digits_mlp",
+    "digits_cnn",
+    "minilm",
+    "efficientnet_lite0",
+    "digits_mlp_w8",
+    "digits_mlp_w16",
+    "digits_mlp_w32",
+    "digits_mlp_w64",
+    "digits_mlp_w128",
+    "digits_mlp_w256",
+    "mpnet_base",
+    "efficientnet_lite1",
+    "efficientnet_lite2",
+]
 meta_models = ["bert_large", "gpt2_xl", "llama_7b"]  # large architectures on the meta device (no weights)
 meta_seq_len = 128  # tokens per input of the meta models
 bits_per_element = 16  # bits per element of a sent feature
 distance = 200.0  # device-server distance in metres, for the uplink time at P_max
 feature_inputs = 32  # held-out inputs per model on which rounding the sent feature (16/8/4 bits) is measured
+feature_models = [
+    "digits_cnn",
+    "minilm",
+    "efficientnet_lite0",
+]  # models of notebook 06 whose feature rounding is measured
 
 # %%
 import coinfer.notebook_params
@@ -201,7 +220,7 @@ feature_quantisation = pd.concat(
         deploy.feature_quantisation_table(
             zoo.load_model(name, seed=seed), zoo.model_inputs(name, "heldout", feature_inputs, seed=seed).inputs
         )
-        for name in models
+        for name in feature_models
     ],
     ignore_index=True,
 )

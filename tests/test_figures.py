@@ -407,6 +407,40 @@ def _sensitivity_tables() -> dict[str, pd.DataFrame]:
     return {"sensitivity_samples.csv": samples, "sensitivity_indices.csv": indices}
 
 
+def _size_tables() -> dict[str, pd.DataFrame]:
+    """Digits: w8 wins the tight latency points, w16 the loosest (one change) and all energy points; meta: no metric."""
+    metrics = {
+        ("digits_mlp_w8", "latency_budget"): [0.5, 0.9, 0.9],
+        ("digits_mlp_w16", "latency_budget"): [None, 0.5, 0.95],
+        ("digits_mlp_w8", "energy_budget"): [0.5, 0.6, 0.7],
+        ("digits_mlp_w16", "energy_budget"): [0.9, 0.9, 0.9],
+        ("bert_large", "latency_budget"): [None, None, None],
+        ("bert_large", "energy_budget"): [None, None, None],
+    }
+    rows = []
+    for (model, sweep), values in metrics.items():
+        family = "meta_large" if model == "bert_large" else "digits_mlp"
+        for i, metric in enumerate(values):
+            feasible = metric is not None or family == "meta_large"
+            rows.append(
+                {
+                    "family": family,
+                    "model": model,
+                    "params": {"digits_mlp_w8": 656, "digits_mlp_w16": 1440, "bert_large": 3e8}[model],
+                    "sweep": sweep,
+                    "budget_value": 10.0 ** (i - 3),
+                    "status": "optimal" if feasible else "infeasible",
+                    "split": 2 if feasible else None,
+                    "num_blocks": 3,
+                    "rho_device": 0.5 / (i + 1) if feasible else None,
+                    "rho_server": 0.0 if feasible else None,
+                    "task_metric": metric,
+                    "task_metric_name": "test_accuracy" if metric is not None else None,
+                }
+            )
+    return {"size_study.csv": pd.DataFrame(rows)}
+
+
 #: figure -> (its tables, expected number of lines on each axes with data, in order, parameter overrides).
 def _compute_tables() -> dict[str, pd.DataFrame]:
     rows = [
@@ -479,6 +513,10 @@ TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
     "opt_solver_agreement": (_optimisation_tables(), [2], {}),
     # scatters only (no lines), one panel per model
     "opt_sensitivity": (_sensitivity_tables(), [0, 0], {}),
+    # digits only (meta has no metric): two sizes per sweep, plus the one winner change of the latency sweep
+    "size_metric_vs_budget": (_size_tables(), [3, 2], {}),
+    # digits (two sizes) then meta (one), each in 2 sweeps x (split, rho_d, rho_s)
+    "size_designs": (_size_tables(), [2] * 6 + [1] * 6, {}),
 }
 
 

@@ -35,6 +35,8 @@ STATEMENTS = {
     "limits beats the benchmarks (fully on-device, fully on-server, fixed ratio, maximum resources, shared ratio, "
     "local non-convex solver).",
     "C4": "The split point is critical in resource-limited, heterogeneous settings.",
+    "L1": "The larger the merrier? (the artifact's own question, not a claim of the paper) Under the same latency "
+    "and energy budgets, the largest member of a model family, deployed with its optimal design, measures best.",
 }
 #: The artifact's own questions about the deployed designs (model.md section 9); not claims of the paper.
 EXTENSION_PREFIX = "Extension (the artifact's own question, not a claim of the paper): "
@@ -450,7 +452,51 @@ def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
     }
 
 
-CLAIMS: dict[str, Callable[[Thresholds], dict]] = {"C1": claim_c1, "C2": claim_c2, "C3": claim_c3, "C4": claim_c4}
+def l1_verdict(table: pd.DataFrame) -> tuple[dict, bool]:
+    """``(measured, holds)`` of L1 on a ``size_study.csv`` table (criterion of :mod:`coinfer.size_study`).
+
+    Per family with a task metric: the share of feasible budget points where the
+    largest member measures best (ties within ``TIE_MARGIN`` count for the
+    larger), holding when it is at least ``HOLDS_SHARE``; L1 holds when it holds
+    for every such family.
+    """
+    from coinfer.size_study import verdict
+
+    by_family = verdict(table)
+    return {"by_family": by_family}, bool(by_family) and all(v["holds"] for v in by_family.values())
+
+
+def claim_l1(t: Thresholds = THRESHOLDS) -> dict | None:
+    """L1 from ``size_study.csv`` (notebook 09): an extension (the artifact's own question); ``None`` without it."""
+    from coinfer.size_study import HOLDS_SHARE, TIE_MARGIN
+
+    if not (data_dir() / "size_study.csv").exists():
+        return None
+    measured, holds = l1_verdict(read_csv("size_study.csv"))
+    return {
+        "id": "L1",
+        "extension": True,
+        "criterion": (
+            f"per family with a measured task metric, at the same absolute budgets for every member: the largest "
+            f"member measures best (members within {TIE_MARGIN:g} of the best tie, a tie counts for the larger) "
+            f"at >= {HOLDS_SHARE:.0%} of the budget points where some member is feasible; holds when it holds "
+            f"for every family"
+        ),
+        "measured": measured,
+        "holds": holds,
+        "robustness": [],
+        "figures": ["size_metric_vs_budget", "size_designs"],
+        "notebooks": ["09_model_size"],
+    }
+
+
+CLAIMS: dict[str, Callable[[Thresholds], dict | None]] = {
+    "C1": claim_c1,
+    "C2": claim_c2,
+    "C3": claim_c3,
+    "C4": claim_c4,
+    "L1": claim_l1,
+}
 
 
 # --------------------------------------------------------------------------- extensions E1-E3 (model.md section 9)
@@ -671,8 +717,9 @@ EXTENSIONS: dict[str, Callable[[ExtensionThresholds], dict]] = {"E1": claim_e1, 
 
 
 def evaluate_claims(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXTENSION_THRESHOLDS) -> list[dict]:
-    """Every claim's verdict, computed from ``data/`` alone; then E1-E3 if ``deployed_designs.csv`` exists."""
-    claims = [{"statement": STATEMENTS[cid], **evaluate(t)} for cid, evaluate in CLAIMS.items()]
+    """Every claim's verdict, computed from ``data/`` alone; an extension whose data is absent is skipped."""
+    found = {cid: evaluate(t) for cid, evaluate in CLAIMS.items()}
+    claims = [{"statement": STATEMENTS[cid], **claim} for cid, claim in found.items() if claim is not None]
     if (data_dir() / DEPLOYED_FILE).exists():
         claims += [{"statement": STATEMENTS[eid], **evaluate(e)} for eid, evaluate in EXTENSIONS.items()]
     for claim in claims:
@@ -772,6 +819,18 @@ def _sentence_e3(m: dict) -> str:
     )
 
 
+def _sentence_l1(m: dict) -> str:
+    parts = []
+    for family, v in m["by_family"].items():
+        moves = ", ".join(f"{c['from']} -> {c['to']} at {c['sweep']} {c['budget']:.3g}" for c in v["winner_changes"])
+        parts.append(
+            f"{family}: the largest ({v['largest']}) is best at {v['largest_best_points']} of "
+            f"{v['feasible_points']} feasible budget points ({_pct(v['largest_best_share'])})"
+            + (f"; winner changes: {moves}" if moves else "; the winner never changes")
+        )
+    return "; ".join(parts) + "." if parts else "No family with a measured task metric."
+
+
 #: One sentence per claim, in words a person reads (the full numbers stay in ``claims.json``).
 SENTENCES: dict[str, Callable[[dict], str]] = {
     "C1": _sentence_c1,
@@ -781,6 +840,7 @@ SENTENCES: dict[str, Callable[[dict], str]] = {
     "E1": _sentence_e1,
     "E2": _sentence_e2,
     "E3": _sentence_e3,
+    "L1": _sentence_l1,
 }
 
 
@@ -809,7 +869,9 @@ def render_markdown(claims: list[dict]) -> str:
     ]
     for claim in claims:
         figures = ", ".join(f"[{f}](../figures/{f}.png)" for f in claim["figures"])
-        verdict = f"**{claim['verdict']}**"
+        verdict = f"**{claim['verdict']}**" + (
+            " (extension: the artifact's own question)" if claim.get("extension") else ""
+        )
         lines.append(
             f"| {claim['id']} | {claim['statement']} | {claim['criterion']} "
             f"| {SENTENCES[claim['id']](claim['measured'])} | {verdict} | {figures} | {', '.join(claim['notebooks'])} |"

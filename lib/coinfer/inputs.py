@@ -32,6 +32,7 @@ from coinfer.models import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     MINILM_MAX_LENGTH,
+    MPNET_MAX_LENGTH,
     PIXEL_BITS,
     SUBSETS,
     TOKEN_BITS,
@@ -39,6 +40,7 @@ from coinfer.models import (
     load_digits_data,
     load_tokenizer,
     minilm_path,
+    mpnet_path,
     seeded_generator,
 )
 from coinfer.validation import ParameterError, require_choice, require_range
@@ -216,6 +218,17 @@ def minilm_batch(*, subset: str, n: int, seed: int = 0) -> Batch:
     )
 
 
+def mpnet_batch(*, subset: str, n: int, seed: int = 0) -> Batch:
+    """MPNet-base inputs: the same sentences as :func:`minilm_batch`, MPNet's tokenizer, :data:`MPNET_MAX_LENGTH`."""
+    texts = sentences(subset, n, seed)
+    return text_batch(
+        load_tokenizer(mpnet_path()),
+        texts,
+        max_length=MPNET_MAX_LENGTH,
+        description=f"{n} pydoc sentences ({subset}) padded to {MPNET_MAX_LENGTH} tokens",
+    )
+
+
 # --------------------------------------------------------------------------- images
 #: Source photos per subset. ``skimage.data.cat`` is the same photo as ``chelsea`` and is left out;
 #: grey photos become three equal channels.
@@ -299,9 +312,9 @@ def normalise_images(images: torch.Tensor) -> torch.Tensor:
     return (images.float() / 255.0 - mean) / std
 
 
-def image_batch(*, subset: str, n: int, seed: int = 0) -> Batch:
-    """EfficientNet-Lite0 inputs: normalised 224x224 crops; raw input = 8 bits per pixel channel."""
-    size = EFFICIENTNET_IMAGE_SIZE
+def image_batch(*, subset: str, n: int, seed: int = 0, size: int = EFFICIENTNET_IMAGE_SIZE) -> Batch:
+    """EfficientNet-Lite inputs: normalised ``size`` x ``size`` crops (224 for Lite0, 240 / 260 for Lite1 / Lite2);
+    raw input = 8 bits per pixel channel."""
     images = normalise_images(image_crops(subset, n, seed, size))
     return Batch(
         images,

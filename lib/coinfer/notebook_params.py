@@ -25,10 +25,18 @@ NOTEBOOKS: tuple[str, ...] = (
     "05_system_profiles",
     "06_joint_optimisation",
     "08_deployed_designs",  # runs after 06 (it reads opt_budget_sweep.csv) and before 07, which redraws everything
+    "09_model_size",  # after 08 (deployment machinery) and before 07
     "07_figures",
 )
 
 _SEED = Spec("int", 0, 2**32 - 1)
+#: The model-size study's members outside ``zoo.MODEL_NAMES`` (``zoo.SIZE_STUDY_MODELS``; a test keeps them equal).
+_SIZE_MODELS = (
+    *(f"digits_mlp_w{w}" for w in (8, 16, 32, 64, 128, 256)),
+    "mpnet_base",
+    "efficientnet_lite1",
+    "efficientnet_lite2",
+)
 _RATIO = Spec("float", 0.0, 1.0, high_open=True)
 
 #: name -> parameter -> allowed values. Each notebook owns its entry.
@@ -75,12 +83,15 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
     },
     "05_system_profiles": {
         "seed": _SEED,
-        "models": Spec("list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0")),
+        "models": Spec(
+            "list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0", *_SIZE_MODELS)
+        ),
         "meta_models": Spec("list[str]", choices=("bert_large", "gpt2_xl", "llama_7b")),
         "meta_seq_len": Spec("int", 1, 8192),
         "bits_per_element": Spec("int", 1, 64),
         "distance": Spec("float", 1.0, 1e5),
         "feature_inputs": Spec("int", 1, 10_000),
+        "feature_models": Spec("list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0")),
     },
     "06_joint_optimisation": {
         "seed": _SEED,
@@ -124,6 +135,21 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "n_topics": Spec("int", 2, 30),
         "bits": Spec("int", 2, 32),
         "feature_bits": Spec("int", choices=(4, 8, 16, 32)),
+    },
+    "09_model_size": {
+        "seed": _SEED,
+        "digits_models": Spec("list[str]", choices=_SIZE_MODELS[:6]),
+        "text_models": Spec("list[str]", choices=("minilm", "mpnet_base")),
+        "efficientnet_models": Spec(
+            "list[str]", choices=("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
+        ),
+        "meta_models": Spec("list[str]", choices=("bert_large", "gpt2_xl", "llama_7b")),
+        "budget_points": Spec("int", 2, 200),
+        "bandwidth": Spec("float", 1e3, 1e10),
+        "distance": Spec("float", 1.0, 1e5),
+        "n_heldout_digits": Spec("int", 2, 540),
+        "n_heldout_text": Spec("int", 2, 500),
+        "n_heldout_images": Spec("int", 2, 500),
     },
     "07_figures": {
         "skip_missing": Spec("bool"),

@@ -37,7 +37,8 @@ def claims_table(claims: list[dict[str, Any]]) -> str:
         notebooks = ", ".join(f"[{nb}](notebooks/executed/{nb}.ipynb)" for nb in claim["notebooks"])
         sentence = SENTENCES[claim["id"]](claim["measured"])
         lines.append(
-            f"| **{claim['id']}** | **{claim['verdict']}** | {sentence} | {_readings(claim)} "
+            f"| **{claim['id']}**{' (extension)' if claim.get('extension') else ''} | **{claim['verdict']}** "
+            f"| {sentence} | {_readings(claim)} "
             f"| {figures} | {notebooks} |"
         )
     return "\n".join(lines)

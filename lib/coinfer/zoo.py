@@ -52,6 +52,7 @@ from coinfer import inputs, trained
 from coinfer.models import (
     DIGITS_DATA_SEED,
     DIGITS_MLP_WIDTHS,
+    EFFICIENTNET_VARIANTS,
     SUBSETS,
     Batch,
     DigitsData,
@@ -63,6 +64,7 @@ from coinfer.models import (
     load_digits_data,
     logits_vector,
     minilm_split,
+    mpnet_split,
     top1_agreement_metric,
 )
 from coinfer.validation import require_choice, require_range
@@ -199,6 +201,40 @@ for _width in DIGITS_MLP_WIDTHS:
         accuracy_metric,
         f"ReLU MLP 64-{_width}-{_width}-10 trained on sklearn digits (size-study family)",
     )
+
+
+def _image_inputs(size: int) -> Callable[[str, int, int], Batch]:
+    def provide(subset: str, n: int, seed: int) -> Batch:
+        return inputs.image_batch(subset=subset, n=n, seed=seed, size=size)
+
+    return provide
+
+
+# The other size-study members (model.md section 10), also outside MODEL_NAMES: MPNet-base beside MiniLM
+# (same sentences, cosine metric) and EfficientNet-Lite1/2 beside Lite0 (native resolutions, top-1 agreement).
+REGISTRY["mpnet_base"] = ModelEntry(
+    mpnet_split,
+    _inputs("mpnet_batch"),
+    logits_vector,
+    cosine_metric,
+    "all-mpnet-base-v2 sentence encoder (MPNet, 12 layers; size-study family)",
+)
+for _variant in ("lite1", "lite2"):
+    REGISTRY[f"efficientnet_{_variant}"] = ModelEntry(
+        functools.partial(efficientnet_split, variant=_variant),
+        _image_inputs(EFFICIENTNET_VARIANTS[_variant][2]),
+        logits_vector,
+        top1_agreement_metric,
+        f"EfficientNet-{_variant.capitalize()} ImageNet classifier, {EFFICIENTNET_VARIANTS[_variant][2]} px "
+        "(size-study family)",
+    )
+#: Registered models outside MODEL_NAMES that the model-size study (notebook 09) and its profiles use.
+SIZE_STUDY_MODELS: tuple[str, ...] = (
+    *(f"digits_mlp_w{w}" for w in DIGITS_MLP_WIDTHS),
+    "mpnet_base",
+    "efficientnet_lite1",
+    "efficientnet_lite2",
+)
 
 
 def _entry(name: str) -> ModelEntry:

@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from coinfer.figures.registry import register
-from coinfer.plotting import RHO_LABEL, SCHEME_ORDER, new_figure, palette_colour
+from coinfer.plotting import MODEL_ORDER, RHO_LABEL, SCHEME_ORDER, new_figure, palette_colour
 
 #: The notebook computing the data of every figure of this module.
 NOTEBOOK = "05_system_profiles"
@@ -69,7 +69,9 @@ def per_split(
 
 
 def _profile_models(params: Mapping[str, Any], group: str) -> list[str]:
-    return list(params["models"] if group == "real" else params["meta_models"])
+    if group == "real":  # the pipeline's models; the size-study members are drawn by notebook 09
+        return [name for name in params["models"] if name in MODEL_ORDER]
+    return list(params["meta_models"])
 
 
 def _register_profiles(group: str) -> None:
