@@ -116,7 +116,7 @@ def _problems(rows: pd.DataFrame, latency_budget: float, energy_budget: float, s
 def best_design(
     rows: pd.DataFrame, latency_budget: float, energy_budget: float, settings: Mapping[str, Any]
 ) -> tuple[int | None, Any]:
-    """``(best split or None, its Solution or None)`` of one member (its profile rows) under the budgets (model.md section 5.5)."""
+    """``(best split or None, Solution or None)`` of one member (its profile rows) under budgets (model.md §5.5)."""
     from coinfer.optimise import select_split
 
     best, solutions = select_split(_problems(rows, latency_budget, energy_budget, settings))
