@@ -222,7 +222,8 @@ def test_committed_profiles_have_a_split_independent_unpruned_objective():
     table = pd.read_csv(paths.PROJECT_ROOT / "data" / "profiles.csv")
     for model, rows in table.groupby("model"):
         totals = rows["params_device"] * rows["scale_device"] + rows["params_server"] * rows["scale_server"]
-        assert totals.max() == pytest.approx(totals.min(), rel=1e-12), model
+        # to rounding: profiles.csv keeps 9 significant digits (per-side centres moved it by ~1e-3)
+        assert totals.max() == pytest.approx(totals.min(), rel=2e-8), model
         fixed = rows["flops_device_fixed"] + rows["flops_server_fixed"]
         assert (fixed == fixed.iloc[0]).all(), model
         if model.startswith(("digits", "efficientnet")):
