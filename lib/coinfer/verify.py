@@ -165,48 +165,48 @@ TOLERANCES: dict[str, Rule] = {
     ),
     # notebook 03
     "weight_fits.csv": Rule(
-        "ML fits to fixed pretrained weights (seeded subsamples); digits rows looser (tiny nets, outputs near zero)",
+        "ML fits to fixed pretrained weights (seeded subsamples); digits rows looser",
         MEASURED,
         _exact("n", "n_fit"),
         _DIGITS_ROWS,
     ),
     "weight_fit_verdicts.csv": Rule(
-        "ML fits to fixed pretrained weights; digits rows looser (tiny nets, outputs near zero)", MEASURED, _exact("n"), _DIGITS_ROWS
+        "ML fits to fixed pretrained weights; digits rows looser", MEASURED, _exact("n"), _DIGITS_ROWS
     ),
     "weight_fit_summary.csv": Rule(
-        "summaries of the weight fits; digits rows looser (tiny nets, outputs near zero)", MEASURED, _exact("layers"), _DIGITS_ROWS
+        "summaries of the weight fits; digits rows looser", MEASURED, _exact("layers"), _DIGITS_ROWS
     ),
     "weight_fit_layer_kinds.csv": Rule(
-        "summaries of the weight fits; digits rows looser (tiny nets, outputs near zero)", MEASURED, _exact("layers", "weights"), _DIGITS_ROWS
+        "summaries of the weight fits; digits rows looser", MEASURED, _exact("layers", "weights"), _DIGITS_ROWS
     ),
     "weight_histograms.csv": Rule(
-        "histograms of fixed pretrained weights; digits rows looser (tiny nets, outputs near zero)", MEASURED, _exact("n", "n_shown"), _DIGITS_ROWS
+        "histograms of fixed pretrained weights; digits rows looser", MEASURED, _exact("n", "n_shown"), _DIGITS_ROWS
     ),
     # notebook 04
     "exact_bound_digits.csv": Rule(
         "digits MLP (committed weights)", RETRAINED, _exact("n_inputs", "violations_operator", "violations_entrywise")
     ),
     "first_order_bound.csv": Rule(
-        "float32 model outputs on a CPU; digits rows looser (tiny nets, outputs near zero)", MEASURED, _exact("ratio", "n_inputs"), _DIGITS_ROWS
+        "float32 model outputs on a CPU; digits rows looser", MEASURED, _exact("ratio", "n_inputs"), _DIGITS_ROWS
     ),
     "first_order_bound_holds_from.csv": Rule(
-        "float32 model outputs on a CPU; digits rows looser (tiny nets, outputs near zero)", MEASURED, {}, _DIGITS_ROWS
+        "float32 model outputs on a CPU; digits rows looser", MEASURED, {}, _DIGITS_ROWS
     ),
     "pruning_param_distortion.csv": Rule(
-        "pruning distortion of pretrained weights (CPU reductions); digits rows looser (tiny nets, outputs near zero)",
+        "pruning distortion of pretrained weights (CPU reductions); digits rows looser",
         MEASURED,
         _exact("ratio", "q_bound", "n_weights"),
         _DIGITS_ROWS,
     ),
     "pruning_lb_holds_from.csv": Rule(
-        "pruning distortion of pretrained weights; digits rows looser (tiny nets, outputs near zero)", MEASURED, _exact("q_bound"), _DIGITS_ROWS
+        "pruning distortion of pretrained weights; digits rows looser", MEASURED, _exact("q_bound"), _DIGITS_ROWS
     ),
     "pruning_sweep.csv": Rule(
-        "float32 model outputs on a CPU; digits rows looser (tiny nets, outputs near zero)", MEASURED, _exact("ratio", "n_weights"), _DIGITS_ROWS
+        "float32 model outputs on a CPU; digits rows looser", MEASURED, _exact("ratio", "n_weights"), _DIGITS_ROWS
     ),
     # notebook 05
     "profiles.csv": Rule(
-        "FLOPs, parameters and bits counted exactly, float64 Laplace scales; digits scales retrained",
+        "FLOPs, parameters and bits counted exactly, float64 Laplace scales",
         ARITHMETIC,
         _exact(
             "split",
