@@ -10,23 +10,12 @@ import pytest
 import scipy.special
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from workloads import WORKLOAD
 
 from coinfer import optimise as opt
 from coinfer import rate_distortion as rd
 from coinfer.optimise import fast, slopes
 from coinfer.system import Decision, evaluate, make_problem, random_problem, unit_distortion
-
-WORKLOAD = dict(
-    flops_device=2e9,
-    flops_server=8e9,
-    params_device=1e6,
-    params_server=4e6,
-    scale_device=0.02,
-    scale_server=0.03,
-    feature_bits=2e5,
-    latency_budget=0.05,
-    energy_budget=0.02,
-)
 
 
 def agree(a: float, b: float) -> bool:

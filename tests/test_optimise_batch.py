@@ -5,23 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from workloads import WORKLOAD
 
 from coinfer import optimise as opt
 from coinfer.system import evaluate, make_problem, problems_for_splits, random_problem
 
 FIELDS = ("objective", "rho_device", "rho_server", "power", "f_device", "f_server", "latency", "energy")
-
-WORKLOAD = dict(
-    flops_device=2e9,
-    flops_server=8e9,
-    params_device=1e6,
-    params_server=4e6,
-    scale_device=0.02,
-    scale_server=0.03,
-    feature_bits=2e5,
-    latency_budget=0.05,
-    energy_budget=0.02,
-)
 
 
 def close(a: float, b: float) -> bool:

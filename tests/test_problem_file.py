@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from workloads import WORKLOAD
 
 from coinfer.system import (
     DEFAULTS,
@@ -18,18 +19,6 @@ from coinfer.system import (
     noise_psd_from_dbm,
 )
 from coinfer.validation import ParameterError
-
-WORKLOAD = dict(
-    flops_device=2e9,
-    flops_server=8e9,
-    params_device=1e6,
-    params_server=4e6,
-    scale_device=0.02,
-    scale_server=0.03,
-    feature_bits=2e5,
-    latency_budget=0.05,
-    energy_budget=0.02,
-)
 
 
 def lines_of(data: object) -> list[str]:

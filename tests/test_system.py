@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from workloads import WORKLOAD
 
 from coinfer import rate_distortion as rd
 from coinfer.system import (
@@ -29,18 +30,6 @@ from coinfer.system import (
     unit_distortion,
 )
 from coinfer.validation import ParameterError
-
-WORKLOAD = dict(
-    flops_device=2e9,
-    flops_server=8e9,
-    params_device=1e6,
-    params_server=4e6,
-    scale_device=0.02,
-    scale_server=0.03,
-    feature_bits=2e5,
-    latency_budget=0.05,
-    energy_budget=0.02,
-)
 
 
 def base() -> dict:
