@@ -120,6 +120,7 @@ from coinfer.experiments import (
     exact_bound_sweep,
     first_order_table,
     holds_from,
+    integer_split,
     interior_splits,
     part_configs,
     pruning_experiment,
@@ -129,12 +130,6 @@ from coinfer.rate_distortion import bound_crossover
 from coinfer.zoo import load_model, model_inputs
 
 pd.set_option("display.width", 170, "display.max_columns", 24)
-
-
-def int_split(frame):
-    """Blank split for the whole model, integers otherwise."""
-    frame["split"] = frame["split"].astype("Int64")
-    return frame
 
 
 # %% [markdown]
@@ -165,9 +160,9 @@ for name in tqdm(models, desc="models"):
     summaries.append(summary)
     if name == "digits_mlp":
         exact.append(exact_bound_sweep(model, configs, ratios, batches["heldout"].inputs, scope=scope))
-curves = int_split(pd.concat(curves, ignore_index=True))
-samples = int_split(pd.concat(samples, ignore_index=True))
-summary = int_split(pd.concat(summaries, ignore_index=True))
+curves = integer_split(pd.concat(curves, ignore_index=True))
+samples = integer_split(pd.concat(samples, ignore_index=True))
+summary = integer_split(pd.concat(summaries, ignore_index=True))
 print({name: splits[name] for name in models})
 
 # %% [markdown]
@@ -190,7 +185,7 @@ np.testing.assert_allclose(check["param_per_weight"], check["measured"], rtol=1e
 
 # %%
 if exact:
-    exact = int_split(pd.concat(exact, ignore_index=True))
+    exact = integer_split(pd.concat(exact, ignore_index=True))
     paths.write_csv(exact, "exact_bound_digits.csv")
     violations = int(exact["violations_operator"].sum() + exact["violations_entrywise"].sum())
     checks = int(exact["n_inputs"].sum())
@@ -217,7 +212,7 @@ if exact:
 # earlier fit) and `relative_H1` (the scale-free form, no fitted constant).
 
 # %%
-first_order = int_split(first_order_table(samples))
+first_order = integer_split(first_order_table(samples))
 paths.write_csv(first_order, "first_order_bound.csv")
 by_ratio = (
     first_order.groupby(["model", "ratio"], sort=False)
@@ -241,7 +236,7 @@ forms = {
     "fitted_H_max_over_ratios": "frac_holds_max_over_ratios",
     "relative_H1": "frac_holds_relative",
 }
-holds = int_split(
+holds = integer_split(
     pd.concat(
         [
             holds_from(first_order, column, by=["model", "part", "split"]).assign(form=form)
@@ -281,7 +276,7 @@ for (model_name, form), group in holds.groupby(["model", "form"], sort=False):
 
 # %%
 paths.write_csv(curves, "pruning_param_distortion.csv")
-c2 = int_split(
+c2 = integer_split(
     holds_from(
         curves.assign(ok=curves["lb_holds"].astype(float)),
         "ok",

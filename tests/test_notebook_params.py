@@ -97,3 +97,19 @@ def test_declared_parameters_rejects_non_literal_cells(tmp_path):
 def test_missing_notebook_source_is_a_parameter_error(tmp_path):
     with pytest.raises(ParameterError, match="is missing"):
         notebook_source("01_distortion_bound", Path(tmp_path))
+
+
+def test_notebooks_define_no_functions_or_classes():
+    """Notebooks hold narrative, parameters, calls and plots; logic lives in the library."""
+    import ast
+
+    from coinfer.paths import PROJECT_ROOT
+
+    for path in sorted((PROJECT_ROOT / "notebooks").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        defined = [
+            node.name
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        ]
+        assert defined == [], f"{path.name} defines {defined}"

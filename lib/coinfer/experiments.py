@@ -949,3 +949,9 @@ def holds_from(frame: pd.DataFrame, flag: str, *, by: Iterable[str], ratio: str 
             }
         )
     return pd.DataFrame(rows)
+
+
+def integer_split(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its ``split`` column as nullable integers: blank for the whole model, integers otherwise."""
+    frame["split"] = frame["split"].astype("Int64")
+    return frame
