@@ -79,17 +79,17 @@ def test_the_sampler_and_the_study_are_seeded(tmp_path, monkeypatch):
     monkeypatch.setenv("COINFER_OUTPUT_ROOT", str(tmp_path))
     profile = pd.concat([MIDDLE_WINS, MIDDLE_LOSES], ignore_index=True)
     written = []
-    for _ in range(2):
-        constants = sensitivity.sample_constants(4, seed=7)
+    for _ in range(2):  # seed 0, the notebook's default (SALib would take a bare 0 as "unseeded")
+        constants = sensitivity.sample_constants(4, seed=0)
         table = sensitivity.study(profile, ["middle", "extremes"], constants, workers=1, progress=False)
-        indices = sensitivity.sobol_indices(table, 4, seed=7)
+        indices = sensitivity.sobol_indices(table, 4, seed=0)
         paths.write_csv(table, "sensitivity_samples.csv")
         paths.write_csv(indices, "sensitivity_indices.csv")
         written.append(
             [(tmp_path / "data" / n).read_bytes() for n in ("sensitivity_samples.csv", "sensitivity_indices.csv")]
         )
     assert written[0] == written[1]
-    assert not sensitivity.sample_constants(4, seed=8).equals(sensitivity.sample_constants(4, seed=7))
+    assert not sensitivity.sample_constants(4, seed=8).equals(sensitivity.sample_constants(4, seed=0))
 
 
 def test_vectorised_references_match_the_profiles_module():

@@ -395,7 +395,8 @@ def sobol_indices(
                 # SALib warns when some of its resampled subsets are constant (common for a 0/1 gain)
                 with np.errstate(all="ignore"), warnings.catch_warnings():
                     warnings.simplefilter("ignore", UserWarning)
-                    result = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
+                    # SALib treats a falsy seed (0) as "unseeded": shift it so every seed is honoured.
+                    result = sobol.analyze(problem, y, calc_second_order=False, seed=seed + 1)
             for j, r in enumerate(ranges):
                 rows.append(
                     {

@@ -103,17 +103,20 @@ def data_location() -> str:
     """Where the data of the figures came from: ``data/`` of the output root, as text for the footer.
 
     Relative to the project root (``data/`` for the committed results,
-    ``build/quick/data/`` for the quick profile), absolute for an output root
-    outside the project. While :mod:`coinfer.runner` executes notebooks into
-    its staging folder the published location is named, not the staging
-    folder, which is renamed away when the run succeeds.
+    ``build/quick/data/`` for the quick profile); an output root outside the
+    project is shown as ``<output root>/data/``, so that no machine path
+    enters a figure and two runs into different folders draw the same
+    figures. While :mod:`coinfer.runner` executes notebooks into its staging
+    folder the published location is named, not the staging folder, which is
+    renamed away when the run succeeds.
     """
     root = Path(os.path.normpath(paths.output_root()))
     if root.name == STAGING_NAME:
         root = root.parent
     project = Path(os.path.normpath(paths.PROJECT_ROOT))
-    shown = root.relative_to(project) if root.is_relative_to(project) else root
-    return (shown / "data").as_posix() + "/"
+    if not root.is_relative_to(project):
+        return "<output root>/data/"
+    return (root.relative_to(project) / "data").as_posix() + "/"
 
 
 def caption(name: str, params: Mapping[str, Any]) -> str:
