@@ -42,3 +42,33 @@ def test_update_rewrites_a_stale_copy(tmp_path):
     stale.write_text(f"x\n{readme.START}\nstale\n{readme.END}\n", encoding="utf-8")
     assert readme.update(stale, paths.PROJECT_ROOT / "data" / "claims.json") is True
     assert readme.update(stale, paths.PROJECT_ROOT / "data" / "claims.json") is False
+
+
+def test_hand_written_readme_numbers_follow_from_data():
+    """The few numbers the README's prose states by hand, recomputed from data/."""
+    import pandas as pd
+
+    text = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    claims = {c["id"]: c for c in committed_claims()}
+    sampled = next(r for r in claims["C4"]["robustness"] if r["reading"].startswith("sampled constants"))
+    for model in ("efficientnet_lite0", "minilm"):
+        assert f"{100 * sampled['measured'][model]:.1f} % of the sampled constants" in text or (
+            f"at {100 * sampled['measured'][model]:.1f} % for" in text
+        ), model
+    starts = pd.read_csv(paths.PROJECT_ROOT / "data" / "opt_single_starts.csv").groupby("model")["success"].mean()
+    for model in ("minilm", "digits_cnn", "efficientnet_lite0"):
+        assert f"{100 * starts[model]:.1f} %" in text, model
+    size = pd.read_csv(paths.PROJECT_ROOT / "data" / "size_study.csv")
+    l1 = claims["L1"]["measured"]["by_family"]
+    assert f"at {l1['digits_mlp']['largest_best_points']} of {l1['digits_mlp']['feasible_points']} feasible" in text
+    assert f"({l1['text_encoder']['largest_best_points']} of {l1['text_encoder']['feasible_points']} points" in text
+    assert (
+        f"{l1['efficientnet_lite']['largest_best_points']} of {l1['efficientnet_lite']['feasible_points']} points"
+        in text
+    )
+    effnet = size[size["family"] == "efficientnet_lite"]
+    every_member_at_zero = effnet.groupby(["sweep", "budget_value"]).apply(
+        lambda point: bool((point["status"] == "optimal").all() and (point["task_metric"].fillna(0) == 0).all())
+    )
+    count = int(every_member_at_zero.sum())
+    assert f"at\n{count} of them every member" in text or f"at {count} of them every member" in text
