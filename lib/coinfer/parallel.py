@@ -50,8 +50,8 @@ def check_workers(workers: int) -> int:
 
 
 @contextlib.contextmanager
-def _backend(scheduler_address: str) -> Iterator[str]:
-    """The joblib backend name, inside a Dask client when ``scheduler_address`` is given."""
+def _backend(scheduler_address: str) -> Iterator[str | None]:
+    """The backend to hand ``joblib.Parallel``: ``"loky"``, or ``None`` inside a Dask client's joblib config."""
     if not scheduler_address:
         yield "loky"
         return
@@ -59,11 +59,10 @@ def _backend(scheduler_address: str) -> Iterator[str]:
         from dask.distributed import Client
     except ImportError as error:  # pragma: no cover - dask is a dependency
         raise ParameterError(f"scheduler_address: {scheduler_address!r} needs dask.distributed ({error})") from None
-    with Client(scheduler_address) as client:
-        import joblib
+    import joblib
 
-        with joblib.parallel_config(backend="dask", wait_for_workers_timeout=60):
-            yield f"dask ({client.scheduler.address})" if client.scheduler else "dask"
+    with Client(scheduler_address), joblib.parallel_config(backend="dask", wait_for_workers_timeout=60):
+        yield None  # the configured (Dask) backend
 
 
 def parallel_map(
@@ -87,8 +86,8 @@ def parallel_map(
     address = os.environ.get(SCHEDULER_ENV, "") if scheduler_address is None else scheduler_address
     bar = tqdm(total=len(items), desc=desc, disable=not progress or not items)
     try:
+        results = []
         if (workers == 1 and not address) or len(items) <= 1:
-            results = []
             for item in items:
                 results.append(func(item))
                 bar.update()
@@ -96,14 +95,11 @@ def parallel_map(
         import joblib
 
         with _backend(address) as backend:
-            runner = joblib.Parallel(
-                n_jobs=workers, backend=None if backend != "loky" else "loky", return_as="generator"
-            )
-            results = []
+            runner = joblib.Parallel(n_jobs=workers, backend=backend, return_as="generator")
             for result in runner(joblib.delayed(func)(item) for item in items):
                 results.append(result)
                 bar.update()
-            return results
+        return results
     finally:
         bar.close()
 
