@@ -78,7 +78,7 @@ def test_every_run_builds_its_report(two_quick_runs):
 
 def test_rerun_gives_identical_executed_notebooks_except_solver_timings(two_quick_runs):
     roots, _ = two_quick_runs
-    timed = {"06_joint_optimisation"}  # prints solver wall times
+    timed = {"06_joint_optimisation", "08_deployed_designs"}  # print solver and measurement wall times
     differ = [
         notebook
         for notebook in NOTEBOOKS
