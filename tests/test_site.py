@@ -78,7 +78,7 @@ def papermill_notebook(project: str, stage: str, png: bytes) -> dict:
 
 @pytest.fixture
 def cleaned():
-    project, stage = "/home/someone/coinfer", "/home/someone/coinfer/build/quick/.coinfer-staging"
+    project, stage = "/srv/someone/coinfer", "/srv/someone/coinfer/build/quick/.coinfer-staging"
     raw = papermill_notebook(project, stage, png_bytes(2000, 300))
     replacements = publish.default_replacements(Path(stage), Path(project))
     return raw, publish.clean(
@@ -99,7 +99,7 @@ def test_cleaner_drops_progress_fragments_and_setup_warnings_but_keeps_real_warn
 def test_cleaner_removes_times_and_absolute_paths(cleaned):
     raw, nb = cleaned
     text = nbformat.writes(nbformat.from_dict(nb))
-    assert "/home/someone" not in text and "2026-01-01" not in text
+    assert "/srv/someone" not in text and "2026-01-01" not in text
     for field in ("start_time", "end_time", "duration"):
         assert field not in nb["metadata"]["papermill"] and field not in nb["cells"][1]["metadata"]["papermill"]
     assert "execution" not in nb["cells"][1]["metadata"]
@@ -118,7 +118,7 @@ def test_cleaner_shrinks_wide_images_and_is_deterministic(cleaned, tmp_path):
     shrunk = Image.open(io.BytesIO(base64.b64decode(image["data"]["image/png"])))
     assert shrunk.width == publish.MAX_IMAGE_WIDTH and shrunk.height == round(300 * publish.MAX_IMAGE_WIDTH / 2000)
     first = publish.write_notebook(nb, tmp_path / "a.ipynb").read_bytes()
-    project, stage = "/home/someone/coinfer", "/home/someone/coinfer/build/quick/.coinfer-staging"
+    project, stage = "/srv/someone/coinfer", "/srv/someone/coinfer/build/quick/.coinfer-staging"
     again = publish.clean(
         raw,
         publish.default_replacements(Path(stage), Path(project)),
