@@ -60,6 +60,8 @@ n_images = 32  # EfficientNet-Lite0: seeded crops of the 7 held-out photos (any 
 n_topics = 12  # MiniLM topic task: the classes are the largest documentation topics
 bits = 16  # bits of the kept weights (schemes that fix their own bits keep them)
 feature_bits = 16  # bits per element of the feature sent at the split
+workers = 0  # parallel workers, one split's decisions each: 0 $COINFER_WORKERS or every core, -1 every core, 1 in this process
+scheduler_address = ""  # "tcp://host:8786": that Dask cluster; "": $COINFER_SCHEDULER_ADDRESS or local processes
 
 # %%
 import coinfer.notebook_params
@@ -71,12 +73,11 @@ params_file = coinfer.notebook_params.record("08_deployed_designs", params)  # f
 import time
 
 import pandas as pd
-import torch
 from IPython.display import Markdown, display
 
 import coinfer.claims
 import coinfer.figures
-from coinfer import deployed, paths
+from coinfer import deployed, parallel, paths
 
 pd.set_option("display.width", 180, "display.max_columns", 24, "display.max_rows", 60)
 
@@ -88,23 +89,27 @@ assert not absent, f"models without rows in opt_budget_sweep.csv (add them to no
 # %% [markdown]
 # ## Deploy and measure every design
 #
-# One model at a time; the table grows by one block per model. The progress bar counts
-# distinct decisions.
+# One model at a time; the table grows by one block per model. Within a model, the
+# decisions of each split are one task (`coinfer.parallel`: local processes, or a Dask
+# cluster with `scheduler_address`); tasks run torch on one thread, so the table does
+# not depend on where they ran. The progress bar counts splits.
 
 # %%
+run_on = {"workers": workers or None, "scheduler_address": scheduler_address or None}
+print("decisions run on", parallel.describe(**run_on))
 frames = []
 for name in models:
     start = time.perf_counter()
-    with torch.inference_mode():
-        frame = deployed.measure_designs(
-            sweep_table,
-            name,
-            n_inputs=inputs_per_model[name],
-            seed=seed,
-            bits=bits,
-            feature_bits=feature_bits,
-            n_topics=n_topics,
-        )
+    frame = deployed.measure_designs(
+        sweep_table,
+        name,
+        n_inputs=inputs_per_model[name],
+        seed=seed,
+        bits=bits,
+        feature_bits=feature_bits,
+        n_topics=n_topics,
+        **run_on,
+    )
     feasible = frame[frame.status == "optimal"]
     distinct = len(feasible[["split", "bits", "pruned_device", "pruned_server"]].drop_duplicates())
     print(

@@ -66,6 +66,8 @@ distance = 200.0  # device-server distance in metres, the same for every member
 n_heldout_digits = 540  # held-out digits (the whole test split)
 n_heldout_text = 16  # held-out sentences per text model
 n_heldout_images = 24  # held-out image crops per EfficientNet
+workers = 0  # parallel workers, one member each: 0 $COINFER_WORKERS or every core, -1 every core, 1 in this process
+scheduler_address = ""  # "tcp://host:8786": that Dask cluster; "": $COINFER_SCHEDULER_ADDRESS or local processes
 
 # %%
 import coinfer.notebook_params
@@ -80,7 +82,7 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import paths, size_study
+from coinfer import parallel, paths, size_study
 
 pd.set_option("display.width", 160, "display.max_columns", 24)
 
@@ -104,12 +106,16 @@ assert not missing, f"profiles.csv lacks {missing}: run notebook 05 with them in
 # ## Solve, deploy and measure every member at every budget point
 #
 # Each distinct design (model, split, pruned weights per side) is deployed and measured
-# once; the unconstrained points of a member share one design.
+# once; the unconstrained points of a member share one design. Every member is one task
+# (`coinfer.parallel`: local processes, or a Dask cluster with `scheduler_address`), run
+# on one torch thread, so the table does not depend on where the tasks ran.
 
 # %%
 started = time.perf_counter()
-table, budgets = size_study.run_study(  # forward passes run under torch.inference_mode()
-    profile, families, points=budget_points, heldout=heldout, settings=settings, seed=seed
+run_on = {"workers": workers or None, "scheduler_address": scheduler_address or None}
+print("members run on", parallel.describe(**run_on))
+table, budgets = size_study.run_study(  # forward passes run under torch.inference_mode(), on one thread
+    profile, families, points=budget_points, heldout=heldout, settings=settings, seed=seed, **run_on
 )
 elapsed = time.perf_counter() - started
 paths.write_csv(table, "size_study.csv")

@@ -59,7 +59,7 @@ def measured(cnn):
 
     deployed.EvaluationSet.score = counting  # type: ignore[method-assign]
     try:
-        frame = deployed.measure_designs(table, MODEL, n_inputs=120, seed=3, model=cnn, progress=False)
+        frame = deployed.measure_designs(table, MODEL, n_inputs=120, seed=3, model=cnn, progress=False, workers=1)
     finally:
         deployed.EvaluationSet.score = original  # type: ignore[method-assign]
     return table, frame, len(calls)
@@ -279,7 +279,10 @@ def test_notebook_schema_and_order():
     )
     assert NOTEBOOKS[-1] == "07_figures"
     schema = notebook_params.SCHEMAS["08_deployed_designs"]
-    assert {"seed", "models", "n_digits", "n_text", "n_images", "n_topics", "bits", "feature_bits"} == set(schema)
+    assert {"seed", "models", "n_digits", "n_text", "n_images", "n_topics", "bits", "feature_bits"} | {
+        "workers",
+        "scheduler_address",
+    } == set(schema)
     ok = notebook_params.validate("08_deployed_designs", {"n_digits": 540, "feature_bits": 8, "models": ["minilm"]})
     assert ok["n_digits"] == 540
     for bad in ({"n_digits": 541}, {"feature_bits": 12}, {"models": ["llama_7b"]}, {"bits": 1}):

@@ -1,4 +1,5 @@
-"""Sweeps give the same tables whatever the backend and the number of workers (coinfer.parallel)."""
+"""Sweeps and model measurements give the same tables whatever the backend and the number of workers
+(coinfer.parallel)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coinfer import parallel, paths, sweeps
+from coinfer import deployed, parallel, paths, size_study, sweeps
 from coinfer.validation import ParameterError
 
 
@@ -47,10 +48,44 @@ def test_sweeps_are_identical_in_process_and_on_local_processes(study):
     )
 
 
+def deployed_designs(**run_on) -> pd.DataFrame:
+    """notebook 08's measurement of a few committed digits-CNN designs at three splits."""
+    sweep = pd.read_csv(paths.PROJECT_ROOT / "data" / "opt_budget_sweep.csv")
+    sweep = sweep[(sweep["model"] == "digits_cnn") & (sweep["sweep"] == sweep["sweep"].iloc[0])]
+    return deployed.measure_designs(sweep, "digits_cnn", n_inputs=64, progress=False, **run_on)
+
+
+def size_study_table(**run_on) -> pd.DataFrame:
+    """notebook 09's study of two digits widths: each member one task."""
+    profile = pd.read_csv(paths.PROJECT_ROOT / "data" / "profiles.csv")
+    members = ["digits_mlp_w8", "digits_mlp_w16"]
+    table, _ = size_study.run_study(
+        profile,
+        {"digits_mlp": members},
+        points=3,
+        heldout=dict.fromkeys(members, 64),
+        settings={"bandwidth": 5e6, "distance": 200.0},
+        progress=False,
+        **run_on,
+    )
+    return table
+
+
+def test_model_measurements_are_identical_in_process_and_on_local_processes():
+    one = deployed_designs(workers=1)
+    assert one["split"].nunique() >= 2 and one["task_metric"].notna().sum() >= 4  # several tasks, real numbers
+    pd.testing.assert_frame_equal(one, deployed_designs(workers=2), check_exact=True)
+    pd.testing.assert_frame_equal(size_study_table(workers=1), size_study_table(workers=2), check_exact=True)
+
+
 @pytest.mark.slow
 def test_sweeps_are_identical_on_a_dask_cluster(study):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         on_dask = small_sweep(study, scheduler_address=cluster.scheduler_address)
+        deployed_on_dask = deployed_designs(scheduler_address=cluster.scheduler_address)
+        size_on_dask = size_study_table(scheduler_address=cluster.scheduler_address)
     pd.testing.assert_frame_equal(small_sweep(study, workers=1), on_dask, check_exact=True)
+    pd.testing.assert_frame_equal(deployed_designs(workers=1), deployed_on_dask, check_exact=True)
+    pd.testing.assert_frame_equal(size_study_table(workers=1), size_on_dask, check_exact=True)
     assert parallel.describe(1, "tcp://scheduler:8786") == "Dask cluster at tcp://scheduler:8786"

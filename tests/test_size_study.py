@@ -36,7 +36,12 @@ def test_digits_family_study_two_widths(digits_profile, monkeypatch):
 
     monkeypatch.setattr(deploy, "deploy", counting)
     table, budgets = size_study.run_study(
-        digits_profile, {"digits_mlp": MEMBERS}, points=5, heldout=dict.fromkeys(MEMBERS, 120), settings=SETTINGS
+        digits_profile,
+        {"digits_mlp": MEMBERS},
+        points=5,
+        heldout=dict.fromkeys(MEMBERS, 120),
+        settings=SETTINGS,
+        workers=1,  # in this process, where the monkeypatch counts the deployments
     )
     assert list(table.columns) == list(size_study.COLUMNS)
     assert len(table) == 2 * 2 * 5 and set(table["family"]) == {"digits_mlp"}

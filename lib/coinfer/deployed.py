@@ -38,6 +38,7 @@ exactly (tested).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,8 +57,9 @@ from coinfer.deploy import (
     round_feature,
 )
 from coinfer.models import MINILM_MAX_LENGTH, SplitModel, load_tokenizer, minilm_path
-from coinfer.progress import tqdm
+from coinfer.parallel import parallel_map
 from coinfer.pruning import copy_model, part_weights, prune_count, quantize_uniform
+from coinfer.threads import single_thread
 from coinfer.validation import ParameterError, require_range
 from coinfer.zoo import REGISTRY, load_model, model_inputs
 
@@ -241,6 +243,8 @@ def measure_designs(
     n_topics: int = 12,
     model: SplitModel | None = None,
     progress: bool = True,
+    workers: int | None = None,
+    scheduler_address: str | None = None,
 ) -> pd.DataFrame:
     """Deploy and measure every decision of ``model_name`` in a budget-sweep table (model.md section 9).
 
@@ -263,6 +267,11 @@ def measure_designs(
         Classes of MiniLM's topic task.
     model
         The loaded model (default :func:`coinfer.zoo.load_model`); never changed.
+    workers, scheduler_address
+        Where the decisions run: one task per split (its decisions share the
+        device part) through :func:`coinfer.parallel.parallel_map`. Every task,
+        and the reference outputs, run torch on one thread, so the table is the
+        same, byte for byte, whatever the backend and the number of workers.
 
     Returns
     -------
@@ -278,10 +287,11 @@ def measure_designs(
     rows = sweep_table[sweep_table["model"] == model_name].copy()
     if rows.empty:
         raise ParameterError(f"model_name: no rows of {model_name!r} in the sweep table")
+    zoo_model = model is None
     model = load_model(model_name) if model is None else model
     rows["point"] = rows.groupby("sweep", sort=False)["x"].transform(lambda x: x.rank(method="dense") - 1).astype(int)
-    evaluation = evaluation_set(model, n_inputs, seed, n_topics=n_topics)
-    sweeps = DeploySweeps(model)
+    with single_thread():
+        evaluation = evaluation_set(model, n_inputs, seed, n_topics=n_topics)
     sizes = [sum(w.numel() for w in part_weights(model, "device", s).values()) for s in range(model.num_blocks + 1)]
     totals = {s: (sizes[s], sizes[-1] - sizes[s]) for s in range(model.num_blocks + 1)}
 
@@ -303,7 +313,24 @@ def measure_designs(
         )
         keys.append(decision)
         ratios.setdefault(decision, (rho_d, rho_s))
-    results = _measure_decisions(model, evaluation, sweeps, ratios, feature_bits, progress)
+    groups: dict[int, dict[tuple[int, int | None, int, int], tuple[float, float]]] = {}
+    for decision, pair in ratios.items():
+        groups.setdefault(decision[0], {})[decision] = pair
+    found = parallel_map(
+        functools.partial(
+            _measure_group,
+            model_name=model_name,
+            model=None if zoo_model else model,  # a zoo model is loaded where the task runs
+            evaluation=evaluation,
+            feature_bits=feature_bits,
+        ),
+        sorted(groups.values(), key=len, reverse=True),  # the longest tasks first
+        workers=workers,
+        scheduler_address=scheduler_address,
+        desc=f"{model_name}: splits",
+        progress=progress,
+    )
+    results = {decision: scores for group in found for decision, scores in group.items()}
 
     unpruned = evaluation.score(evaluation.reference)  # output vectors are their own output vector
     records = []
@@ -363,13 +390,26 @@ class _Sides:
             self.params[name].copy_(torch.where(keep, value, torch.zeros((), dtype=value.dtype)))
 
 
+def _measure_group(
+    ratios: dict[tuple[int, int | None, int, int], tuple[float, float]],
+    *,
+    model_name: str,
+    model: SplitModel | None,
+    evaluation: EvaluationSet,
+    feature_bits: int | None,
+) -> dict[tuple[int, int | None, int, int], dict[str, Any]]:
+    """One task of :func:`measure_designs`: the scores of ``ratios``' decisions, on one torch thread."""
+    model = load_model(model_name) if model is None else model
+    with single_thread():
+        return _measure_decisions(model, evaluation, DeploySweeps(model), ratios, feature_bits)
+
+
 def _measure_decisions(
     model: SplitModel,
     evaluation: EvaluationSet,
     sweeps: DeploySweeps,
     ratios: dict[tuple[int, int | None, int, int], tuple[float, float]],
     feature_bits: int | None,
-    progress: bool,
 ) -> dict[tuple[int, int | None, int, int], dict[str, Any]]:
     """Scores of each distinct decision; the device part runs once per ``(split, bits, device count)``."""
     work = copy_model(model)
@@ -379,7 +419,7 @@ def _measure_decisions(
     device_key: tuple[int, int | None, int] | None = None
     features: list[Any] = []
     with torch.inference_mode():
-        for key in tqdm(ordered, desc=f"{model.name}: deployed designs", disable=not progress):
+        for key in ordered:
             split, weight_bits = key[0], key[1]
             rho_d, rho_s = ratios[key]
             if key[:3] != device_key:

@@ -135,6 +135,8 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "n_topics": Spec("int", 2, 30),
         "bits": Spec("int", 2, 32),
         "feature_bits": Spec("int", choices=(4, 8, 16, 32)),
+        "workers": Spec("int", -1, 1024),
+        "scheduler_address": Spec("str"),
     },
     "09_model_size": {
         "seed": _SEED,
@@ -150,6 +152,8 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "n_heldout_digits": Spec("int", 2, 540),
         "n_heldout_text": Spec("int", 2, 500),
         "n_heldout_images": Spec("int", 2, 500),
+        "workers": Spec("int", -1, 1024),
+        "scheduler_address": Spec("str"),
     },
     "07_figures": {
         "skip_missing": Spec("bool"),

@@ -43,6 +43,7 @@ deployment are imported where they are used.
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -52,7 +53,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coinfer.progress import tqdm
 from coinfer.validation import ParameterError, require_range
 
 #: family -> members in increasing size (the full study; notebook 09 may run a subset of each).
@@ -318,6 +318,54 @@ def design_key(rows: pd.DataFrame, profile: pd.DataFrame) -> pd.Series:
     return rows.apply(key, axis=1)
 
 
+def _load_fresh(model: str, seed: int) -> Any:
+    """The zoo entry's loader (not :func:`coinfer.zoo.load_model`'s per-process cache: each model is released)."""
+    from coinfer import zoo
+
+    return zoo.REGISTRY[model].loader(seed)
+
+
+def _heldout_inputs(model: str, n: int, seed: int) -> Any:
+    """``n`` held-out :func:`coinfer.zoo.model_inputs` of ``model``, text cut by :func:`trim_padding`."""
+    from coinfer import zoo
+
+    return trim_padding(zoo.model_inputs(model, "heldout", n, seed=seed))
+
+
+def _measure_member(
+    task: tuple[str, list[tuple[tuple, float, float]]],
+    *,
+    heldout: Mapping[str, int],
+    seed: int,
+    load: Callable[[str], Any] | None,
+    inputs: Callable[[str, int], Any] | None,
+) -> dict[tuple, dict[str, Any]]:
+    """Measurements of one member's designs ``(key, rho_device, rho_server)``; one task of :func:`measure_designs`."""
+    import torch
+
+    from coinfer import deploy
+    from coinfer.threads import single_thread
+
+    model_name, designs = task
+    model = _load_fresh(model_name, seed) if load is None else load(model_name)
+    n = int(heldout[model_name])
+    batch = _heldout_inputs(model_name, n, seed) if inputs is None else inputs(model_name, n)
+    sweeps = deploy.DeploySweeps(model, max_entries=2)
+    results = {}
+    with single_thread():  # the same float rounding wherever the task runs
+        with torch.inference_mode():
+            reference = model.forward(batch.inputs)
+        for key, rho_device, rho_server in designs:
+            design = deploy.deploy(
+                model, key[1], rho_device, rho_server, bits=WEIGHT_BITS, feature_bits=FEATURE_BITS, sweeps=sweeps
+            )
+            results[key] = deploy.measure(design, reference, batch.inputs, labels=batch.labels)
+            del design
+    del sweeps, reference, model
+    gc.collect()
+    return results
+
+
 def measure_designs(
     designs: pd.DataFrame,
     profile: pd.DataFrame,
@@ -327,71 +375,51 @@ def measure_designs(
     progress: bool = True,
     load: Callable[[str], Any] | None = None,
     inputs: Callable[[str, int], Any] | None = None,
+    workers: int | None = None,
+    scheduler_address: str | None = None,
 ) -> pd.DataFrame:
     """Deploy and measure each distinct optimal design of ``designs`` once; returns the rows with metrics filled.
 
     ``heldout`` maps a model to its number of held-out inputs. ``load(model)``
     and ``inputs(model, n)`` default to the zoo (a fresh load by the zoo entry's loader,
     held-out :func:`coinfer.zoo.model_inputs` with ``seed``, text cut by
-    :func:`trim_padding`). One :class:`~coinfer.deploy.DeploySweeps` per model,
-    released before the next model is loaded.
+    :func:`trim_padding`). Each model is one task of
+    :func:`coinfer.parallel.parallel_map` (``workers``, ``scheduler_address``),
+    largest first so that the longest tasks start first; a task loads its
+    model, keeps one :class:`~coinfer.deploy.DeploySweeps` and releases both.
+    The table is the same whatever the backend and the number of workers.
     """
-    import torch
+    from coinfer.parallel import parallel_map
 
-    from coinfer import deploy, zoo
-
-    def fresh(model: str) -> Any:  # not zoo.load_model's per-process cache: each model is released after use
-        return zoo.REGISTRY[model].loader(seed)
-
-    load_model = fresh if load is None else load
-
-    def zoo_inputs(model: str, n: int) -> Any:
-        return trim_padding(zoo.model_inputs(model, "heldout", n, seed=seed))
-
-    held_out = zoo_inputs if inputs is None else inputs
     frame = designs.copy().reindex(columns=list(COLUMNS))
     frame["task_metric"] = frame["task_metric"].astype(float)
     frame["distortion"] = frame["distortion"].astype(float)
     frame["task_metric_name"] = frame["task_metric_name"].astype(object)
     frame["heldout_samples"] = frame["heldout_samples"].astype(float)
     keys = design_key(frame, profile) if len(frame) else pd.Series(dtype=object)
-    distinct = list(dict.fromkeys(k for k in keys if k is not None))
-    by_model: dict[str, list[tuple]] = {}
-    for key in distinct:
-        by_model.setdefault(key[0], []).append(key)
-    results: dict[tuple, dict[str, Any]] = {}
-    with tqdm(total=len(distinct), desc="deployed designs", disable=not progress) as bar:
-        for model_name, model_keys in by_model.items():
-            model = load_model(model_name)
-            batch = held_out(model_name, int(heldout[model_name]))
-            with torch.inference_mode():
-                reference = model.forward(batch.inputs)
-            sweeps = deploy.DeploySweeps(model, max_entries=2)
-            for key in model_keys:
-                _, split, _, _ = key
-                first = frame.loc[keys[keys == key].index[0]]
-                design = deploy.deploy(
-                    model,
-                    split,
-                    float(first["rho_device"]),
-                    float(first["rho_server"]),
-                    bits=WEIGHT_BITS,
-                    feature_bits=FEATURE_BITS,
-                    sweeps=sweeps,
-                )
-                results[key] = deploy.measure(design, reference, batch.inputs, labels=batch.labels)
-                del design
-                bar.update()
-            del sweeps, reference, model
-            gc.collect()
+    by_model: dict[str, list[tuple[tuple, float, float]]] = {}
+    for key in dict.fromkeys(k for k in keys if k is not None):
+        first = frame.loc[keys[keys == key].index[0]]
+        by_model.setdefault(key[0], []).append((key, float(first["rho_device"]), float(first["rho_server"])))
+    size = frame.groupby("model")["params"].max()
+    tasks = sorted(by_model.items(), key=lambda task: -int(size[task[0]]))
+    found = parallel_map(
+        functools.partial(_measure_member, heldout=heldout, seed=seed, load=load, inputs=inputs),
+        tasks,
+        workers=workers,
+        scheduler_address=scheduler_address,
+        desc="members",
+        progress=progress,
+    )
+    results = {key: value for member in found for key, value in member.items()}
     for i, key in keys.items():
         if key is None:
             continue
-        found = results[key]
-        frame.at[i, "task_metric"] = found["metric_value"]
-        frame.at[i, "task_metric_name"] = found["metric"]
-        frame.at[i, "distortion"] = found["distortion"]
-        frame.at[i, "heldout_samples"] = found["samples"]
+        measured = results[key]
+        frame.at[i, "task_metric"] = measured["metric_value"]
+        frame.at[i, "task_metric_name"] = measured["metric"]
+        frame.at[i, "distortion"] = measured["distortion"]
+        frame.at[i, "heldout_samples"] = measured["samples"]
     return frame
 
 
@@ -404,13 +432,18 @@ def run_study(
     settings: Mapping[str, Any],
     seed: int = 0,
     progress: bool = True,
+    workers: int | None = None,
+    scheduler_address: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, FamilyBudgets]]:
     """The table of ``data/size_study.csv`` and each family's budget frame (model.md section 10).
 
     ``families`` maps a family name (:data:`FAMILIES`) to the members to run,
     in increasing size; ``settings`` holds the shared bandwidth and distance
-    (and any other :func:`coinfer.system.make_problem` field). Real members are
-    deployed and measured (:func:`measure_designs`); the meta family is not.
+    (and any other :func:`coinfer.system.make_problem` field). Every family is
+    solved first; then the real members of all families are deployed and
+    measured together (:func:`measure_designs`, one parallel task per member,
+    ``workers`` and ``scheduler_address`` as in :func:`coinfer.parallel.parallel_map`);
+    the meta family is not measured.
     """
     frames, frames_budgets = [], {}
     for family, members in families.items():
@@ -421,11 +454,20 @@ def run_study(
             raise ParameterError(f"{family}: members {list(members)}; allowed a non-empty subset of {FAMILIES[family]}")
         budgets = family_budgets(profile, members, settings)
         frames_budgets[family] = budgets
-        designs = solve_family(family, profile, members, budgets, points, settings)
-        if family != META_FAMILY:
-            designs = measure_designs(designs, profile, heldout, seed=seed, progress=progress)
-        frames.append(designs)
+        frames.append(solve_family(family, profile, members, budgets, points, settings))
     table = pd.concat(frames, ignore_index=True)
+    real = table["family"] != META_FAMILY
+    if real.any():
+        measured = measure_designs(
+            table[real],
+            profile,
+            heldout,
+            seed=seed,
+            progress=progress,
+            workers=workers,
+            scheduler_address=scheduler_address,
+        )
+        table = pd.concat([measured, table[~real]]).sort_index()
     table["split"] = table["split"].astype("Int64")
     table["heldout_samples"] = table["heldout_samples"].astype("Int64")
     return table.reindex(columns=list(COLUMNS)), frames_budgets
