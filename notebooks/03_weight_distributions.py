@@ -44,6 +44,7 @@ split_fractions = [0.25, 0.5, 0.75]  # split points round(f*L), clipped to 1..L-
 max_fit_weights = 20000000  # a pooled set larger than this is fitted on a seeded subsample of this size
 max_ks_weights = 200000  # the KS distance uses a seeded subsample of at most this many weights
 hist_bins = 201  # histogram bins per panel
+device = "cpu"  # where the models are loaded: "cpu" or "cuda" (the fits run on CPU float64 copies either way)
 
 # %%
 import coinfer.notebook_params
@@ -78,7 +79,7 @@ pd.set_option("display.width", 160, "display.max_columns", 20)
 # %%
 loaded, splits, tables = {}, {}, []
 for name in tqdm(models, desc="models"):
-    model = load_model(name, seed=seed)
+    model = load_model(name, seed=seed, device=device)
     loaded[name] = model
     splits[name] = interior_splits(model, split_fractions)
     tables.append(

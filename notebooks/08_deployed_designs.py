@@ -60,6 +60,7 @@ n_images = 32  # EfficientNet-Lite0: seeded crops of the 7 held-out photos (any 
 n_topics = 12  # MiniLM topic task: the classes are the largest documentation topics
 bits = 16  # bits of the kept weights (schemes that fix their own bits keep them)
 feature_bits = 16  # bits per element of the feature sent at the split
+device = "cpu"  # where the deployed designs run: "cpu" or "cuda" (same tables within coinfer.verify.DEVICE)
 
 # %%
 import coinfer.notebook_params
@@ -104,6 +105,7 @@ for name in models:
             bits=bits,
             feature_bits=feature_bits,
             n_topics=n_topics,
+            device=device,
         )
     feasible = frame[frame.status == "optimal"]
     distinct = len(feasible[["split", "bits", "pruned_device", "pruned_server"]].drop_duplicates())

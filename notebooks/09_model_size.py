@@ -66,6 +66,7 @@ distance = 200.0  # device-server distance in metres, the same for every member
 n_heldout_digits = 540  # held-out digits (the whole test split)
 n_heldout_text = 16  # held-out sentences per text model
 n_heldout_images = 24  # held-out image crops per EfficientNet
+device = "cpu"  # where the deployed members run: "cpu" or "cuda" (same tables within coinfer.verify.DEVICE)
 
 # %%
 import coinfer.notebook_params
@@ -109,7 +110,7 @@ assert not missing, f"profiles.csv lacks {missing}: run notebook 05 with them in
 # %%
 started = time.perf_counter()
 table, budgets = size_study.run_study(  # forward passes run under torch.inference_mode()
-    profile, families, points=budget_points, heldout=heldout, settings=settings, seed=seed
+    profile, families, points=budget_points, heldout=heldout, settings=settings, seed=seed, device=device
 )
 elapsed = time.perf_counter() - started
 paths.write_csv(table, "size_study.csv")

@@ -55,6 +55,7 @@ from coinfer.deploy import (
     relative_distortion,
     round_feature,
 )
+from coinfer.devices import check_device, move_model, placed, to_cpu64, to_device
 from coinfer.models import MINILM_MAX_LENGTH, SplitModel, load_tokenizer, minilm_path
 from coinfer.progress import tqdm
 from coinfer.pruning import copy_model, part_weights, prune_count, quantize_uniform
@@ -129,7 +130,7 @@ class EvaluationSet:
 
     def vectors(self, outputs: list[Any]) -> torch.Tensor:
         """Output vectors (float64) of per-chunk model ``outputs``, concatenated."""
-        return torch.cat([self.output_vector(out).double() for out in outputs])
+        return torch.cat([to_cpu64(self.output_vector(out)) for out in outputs])
 
     def topic_accuracy(self, vectors: torch.Tensor) -> float:
         """Nearest-centroid (cosine) accuracy of embeddings ``vectors`` on the topic task (NaN without one)."""
@@ -179,7 +180,9 @@ def _split(inputs: Any, chunk: int = CHUNK) -> tuple[Any, ...]:
     return tuple(inputs[start : start + chunk] for start in range(0, int(inputs.shape[0]), chunk))
 
 
-def evaluation_set(model: SplitModel, n_inputs: int, seed: int = 0, *, n_topics: int = 12) -> EvaluationSet:
+def evaluation_set(
+    model: SplitModel, n_inputs: int, seed: int = 0, *, n_topics: int = 12, device: str = "cpu"
+) -> EvaluationSet:
     """The held-out inputs of zoo model ``model`` and its unpruned reference outputs (model.md section 9).
 
     ``minilm``: the ``n_inputs`` evaluation sentences of
@@ -188,9 +191,11 @@ def evaluation_set(model: SplitModel, n_inputs: int, seed: int = 0, *, n_topics:
     unpruned, normalised embeddings of each topic's centroid sentences. Other
     zoo models: ``n_inputs`` held-out inputs of :func:`coinfer.zoo.model_inputs`
     (the digits test split has 540 samples; EfficientNet crops are seeded crops
-    of 7 bundled photos).
+    of 7 bundled photos). The chunks are put on ``device``, where ``model``
+    runs (:func:`coinfer.devices.placed`); reference vectors are CPU float64.
     """
     require_range("n_inputs", n_inputs, 1, integer=True)
+    model = placed(model, check_device(device))
     entry = REGISTRY.get(model.name)
     if entry is None:
         raise ParameterError(f"model: {model.name!r} is not in the zoo; allowed: {', '.join(REGISTRY)}")
@@ -200,7 +205,8 @@ def evaluation_set(model: SplitModel, n_inputs: int, seed: int = 0, *, n_topics:
             task = inputs_module.topic_task(n_topics, n_inputs, seed)
             chunks, order = text_chunks(task.sentences)
             member_chunks, member_order = text_chunks(task.centroid_sentences)
-            members = torch.cat([entry.output_vector(model.forward(c)).double() for c in member_chunks])
+            member_chunks = to_device(member_chunks, device)
+            members = torch.cat([to_cpu64(entry.output_vector(model.forward(c))) for c in member_chunks])
             members = torch.nn.functional.normalize(members, dim=-1)
             member_labels = torch.tensor(task.centroid_labels)[torch.as_tensor(member_order)]
             sums = torch.zeros(n_topics, members.shape[1], dtype=members.dtype).index_add_(0, member_labels, members)
@@ -210,7 +216,8 @@ def evaluation_set(model: SplitModel, n_inputs: int, seed: int = 0, *, n_topics:
         else:
             batch = model_inputs(model.name, "heldout", n_inputs, seed)
             chunks, labels, description = _split(batch.inputs), batch.labels, batch.description
-        reference = torch.cat([entry.output_vector(model.forward(c)).double() for c in chunks])
+        chunks = to_device(chunks, device)
+        reference = torch.cat([to_cpu64(entry.output_vector(model.forward(c))) for c in chunks])
     return EvaluationSet(
         model.name,
         chunks,
@@ -241,6 +248,7 @@ def measure_designs(
     n_topics: int = 12,
     model: SplitModel | None = None,
     progress: bool = True,
+    device: str = "cpu",
 ) -> pd.DataFrame:
     """Deploy and measure every decision of ``model_name`` in a budget-sweep table (model.md section 9).
 
@@ -263,6 +271,9 @@ def measure_designs(
         Classes of MiniLM's topic task.
     model
         The loaded model (default :func:`coinfer.zoo.load_model`); never changed.
+    device
+        Where the forward passes run (``"cpu"`` or ``"cuda"``, :mod:`coinfer.devices`); masks are
+        computed on the CPU and measurements come back as CPU float64.
 
     Returns
     -------
@@ -280,7 +291,7 @@ def measure_designs(
         raise ParameterError(f"model_name: no rows of {model_name!r} in the sweep table")
     model = load_model(model_name) if model is None else model
     rows["point"] = rows.groupby("sweep", sort=False)["x"].transform(lambda x: x.rank(method="dense") - 1).astype(int)
-    evaluation = evaluation_set(model, n_inputs, seed, n_topics=n_topics)
+    evaluation = evaluation_set(model, n_inputs, seed, n_topics=n_topics, device=check_device(device))
     sweeps = DeploySweeps(model)
     sizes = [sum(w.numel() for w in part_weights(model, "device", s).values()) for s in range(model.num_blocks + 1)]
     totals = {s: (sizes[s], sizes[-1] - sizes[s]) for s in range(model.num_blocks + 1)}
@@ -303,7 +314,7 @@ def measure_designs(
         )
         keys.append(decision)
         ratios.setdefault(decision, (rho_d, rho_s))
-    results = _measure_decisions(model, evaluation, sweeps, ratios, feature_bits, progress)
+    results = _measure_decisions(model, evaluation, sweeps, ratios, feature_bits, progress, device)
 
     unpruned = evaluation.score(evaluation.reference)  # output vectors are their own output vector
     records = []
@@ -370,9 +381,10 @@ def _measure_decisions(
     ratios: dict[tuple[int, int | None, int, int], tuple[float, float]],
     feature_bits: int | None,
     progress: bool,
+    device: str = "cpu",
 ) -> dict[tuple[int, int | None, int, int], dict[str, Any]]:
     """Scores of each distinct decision; the device part runs once per ``(split, bits, device count)``."""
-    work = copy_model(model)
+    work = move_model(copy_model(model), device)  # pruned values are computed on the CPU and copied in
     sides = _Sides(work, sweeps)
     results: dict[tuple[int, int | None, int, int], dict[str, Any]] = {}
     ordered = sorted(ratios, key=lambda k: (k[0], -1 if k[1] is None else k[1], k[2], k[3]))

@@ -327,6 +327,7 @@ def measure_designs(
     progress: bool = True,
     load: Callable[[str], Any] | None = None,
     inputs: Callable[[str, int], Any] | None = None,
+    device: str = "cpu",
 ) -> pd.DataFrame:
     """Deploy and measure each distinct optimal design of ``designs`` once; returns the rows with metrics filled.
 
@@ -334,11 +335,14 @@ def measure_designs(
     and ``inputs(model, n)`` default to the zoo (a fresh load by the zoo entry's loader,
     held-out :func:`coinfer.zoo.model_inputs` with ``seed``, text cut by
     :func:`trim_padding`). One :class:`~coinfer.deploy.DeploySweeps` per model,
-    released before the next model is loaded.
+    released before the next model is loaded. Forward passes run on ``device``
+    (:mod:`coinfer.devices`; masks are computed on the CPU, metrics from CPU float64).
     """
     import torch
 
-    from coinfer import deploy, zoo
+    from coinfer import deploy, devices, zoo
+
+    devices.check_device(device)
 
     def fresh(model: str) -> Any:  # not zoo.load_model's per-process cache: each model is released after use
         return zoo.REGISTRY[model].loader(seed)
@@ -362,10 +366,11 @@ def measure_designs(
     results: dict[tuple, dict[str, Any]] = {}
     with tqdm(total=len(distinct), desc="deployed designs", disable=not progress) as bar:
         for model_name, model_keys in by_model.items():
-            model = load_model(model_name)
+            model = devices.placed(load_model(model_name), device)
             batch = held_out(model_name, int(heldout[model_name]))
+            model_inputs = devices.to_device(batch.inputs, device)
             with torch.inference_mode():
-                reference = model.forward(batch.inputs)
+                reference = model.forward(model_inputs)
             sweeps = deploy.DeploySweeps(model, max_entries=2)
             for key in model_keys:
                 _, split, _, _ = key
@@ -379,7 +384,7 @@ def measure_designs(
                     feature_bits=FEATURE_BITS,
                     sweeps=sweeps,
                 )
-                results[key] = deploy.measure(design, reference, batch.inputs, labels=batch.labels)
+                results[key] = deploy.measure(design, reference, model_inputs, labels=batch.labels)
                 del design
                 bar.update()
             del sweeps, reference, model
@@ -404,13 +409,14 @@ def run_study(
     settings: Mapping[str, Any],
     seed: int = 0,
     progress: bool = True,
+    device: str = "cpu",
 ) -> tuple[pd.DataFrame, dict[str, FamilyBudgets]]:
     """The table of ``data/size_study.csv`` and each family's budget frame (model.md section 10).
 
     ``families`` maps a family name (:data:`FAMILIES`) to the members to run,
     in increasing size; ``settings`` holds the shared bandwidth and distance
     (and any other :func:`coinfer.system.make_problem` field). Real members are
-    deployed and measured (:func:`measure_designs`); the meta family is not.
+    deployed and measured (:func:`measure_designs`, on ``device``); the meta family is not.
     """
     frames, frames_budgets = [], {}
     for family, members in families.items():
@@ -423,7 +429,7 @@ def run_study(
         frames_budgets[family] = budgets
         designs = solve_family(family, profile, members, budgets, points, settings)
         if family != META_FAMILY:
-            designs = measure_designs(designs, profile, heldout, seed=seed, progress=progress)
+            designs = measure_designs(designs, profile, heldout, seed=seed, progress=progress, device=device)
         frames.append(designs)
     table = pd.concat(frames, ignore_index=True)
     table["split"] = table["split"].astype("Int64")
