@@ -202,7 +202,9 @@ def test_device_choices_are_the_devices_module():
 
 @pytest.mark.parametrize("bad", ["gpu", "CUDA", "", 0])
 def test_a_bad_device_value_is_a_one_line_error(bad):
-    with pytest.raises(ParameterError, match=r"^04_pruning_distortion\.device: got .*; (allowed one of|expected a string)") as error:
+    with pytest.raises(
+        ParameterError, match=r"^04_pruning_distortion\.device: got .*; (allowed one of|expected a string)"
+    ) as error:
         notebook_params.validate("04_pruning_distortion", {"device": bad})
     assert "\n" not in str(error.value)
     with pytest.raises(ParameterError, match="^device: "):
