@@ -60,6 +60,7 @@ from IPython.display import display
 
 import coinfer.figures
 from coinfer import paths
+from coinfer.devices import to_cpu64
 from coinfer.experiments import (
     interior_splits,
     laplace_summary,
@@ -192,7 +193,7 @@ for row, name in enumerate(models):
     middle = splits[name][len(splits[name]) // 2] if splits[name] else None
     panels = [("all", None)] + ([("device", middle), ("server", middle)] if middle is not None else [])
     for col, (part, split) in enumerate(panels):
-        w = torch.cat([t.flatten() for t in part_weights(model, part, split).values()]).double().numpy()
+        w = to_cpu64(torch.cat([t.flatten() for t in part_weights(model, part, split).values()])).numpy()
         n = w.size
         if n > max_fit_weights:  # the same cap as the fits
             w = w[np.sort(np.random.default_rng([seed, row, col]).choice(n, max_fit_weights, replace=False))]

@@ -428,7 +428,7 @@ def weight_fit_table(
         items.append(({**_config_columns(model, part, split), "layer": ""}, _flat(part_weights(model, part, split))))
     if layers:
         for name, w in part_weights(model, "all").items():
-            items.append(({**_config_columns(model, "layer", None), "layer": name}, w.flatten()))
+            items.append(({**_config_columns(model, "layer", None), "layer": name}, w.flatten().cpu()))
     rows = []
     for index, (columns, values) in enumerate(items):
         n = values.numel()
