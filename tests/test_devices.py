@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
-from coinfer import deploy, devices, models, notebook_params, runner, verify, zoo
+from coinfer import deploy, deployed, devices, models, notebook_params, paths, runner, verify, zoo
 from coinfer.experiments import part_configs, pruning_experiment
 from coinfer.validation import ParameterError
 
@@ -86,6 +86,21 @@ def test_feature_quantisation_on_the_cpu_equals_the_default():
     pd.testing.assert_frame_equal(
         deploy.feature_quantisation_table(model, x), deploy.feature_quantisation_table(model, x, device="cpu")
     )
+
+
+def committed_sweep_rows(model: str, n: int) -> pd.DataFrame:
+    """The first ``n`` feasible rows of ``model`` in the committed budget sweep (decisions to deploy)."""
+    table = pd.read_csv(paths.PROJECT_ROOT / "data" / "opt_budget_sweep.csv")
+    return table[(table["model"] == model) & (table["status"] == "optimal")].head(n)
+
+
+def test_deployed_designs_on_the_cpu_equal_the_default():
+    rows = committed_sweep_rows("digits_cnn", 6)
+    default = deployed.measure_designs(rows, "digits_cnn", n_inputs=60, progress=False)
+    pd.testing.assert_frame_equal(
+        default, deployed.measure_designs(rows, "digits_cnn", n_inputs=60, progress=False, device="cpu")
+    )
+    assert default["task_metric"].notna().all()
 
 
 # --------------------------------------------------------------------------- local checkpoints
@@ -280,6 +295,14 @@ def test_pruning_sweep_on_cuda_matches_the_cpu_within_the_tolerance():
     exact = ["n_weights", "sample", "ratio", "split", "param_l1", "param_rel", "param_per_weight", "measured"]
     for a, b in zip(cpu, cuda, strict=True):
         assert verify.device_mismatches(a, b, exact=[c for c in exact if c in a]) == []
+
+
+@CUDA
+def test_deployed_designs_on_cuda_match_the_cpu_within_the_tolerance():
+    rows = committed_sweep_rows("digits_cnn", 6)
+    cpu = deployed.measure_designs(rows, "digits_cnn", n_inputs=60, progress=False)
+    cuda = deployed.measure_designs(rows, "digits_cnn", n_inputs=60, progress=False, device="cuda")
+    assert verify.device_mismatches(cpu, cuda, exact=["x", "pruned_device", "pruned_server"]) == []
 
 
 @CUDA
