@@ -166,6 +166,37 @@ def test_a_local_checkpoint_loads_memory_mapped_with_the_in_memory_outputs(tmp_p
     assert torch.equal(loaded.run_server(loaded.run_device((ids, tokens), 1), 1), reference.forward((ids, tokens)))
 
 
+@pytest.mark.parametrize("kind", ["gpt2", "mistral", "qwen2"])
+def test_the_other_decoder_types_give_their_transformers_logits(tmp_path, kind):
+    import transformers
+
+    torch.manual_seed(0)
+    if kind == "gpt2":
+        config = transformers.GPT2Config(n_layer=2, n_embd=32, n_head=2, vocab_size=100, n_positions=64)
+        net = transformers.GPT2LMHeadModel(config)
+    else:
+        config_class = transformers.MistralConfig if kind == "mistral" else transformers.Qwen2Config
+        config = config_class(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            vocab_size=100,
+            bos_token_id=None,
+            eos_token_id=None,
+        )
+        net = (transformers.MistralForCausalLM if kind == "mistral" else transformers.Qwen2ForCausalLM)(config)
+    net.config._attn_implementation = "eager"
+    net.eval().save_pretrained(tmp_path / kind)
+    loaded = zoo.load_checkpoint(tmp_path / kind)
+    ids = torch.randint(0, 100, (2, 7), generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        expected = net(ids).logits
+    assert loaded.num_blocks == 2
+    torch.testing.assert_close(loaded.forward((ids, None)), expected, rtol=1e-5, atol=1e-6)
+
+
 def test_a_local_checkpoint_goes_through_the_pruning_sweep(tmp_path, monkeypatch):
     """Registered like any zoo model (README "Adding a model"), a loaded checkpoint runs notebook 04's sweep."""
     save_tiny_checkpoint(tmp_path / "bert", "bert")
