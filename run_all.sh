@@ -12,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 usage() {
   cat <<'USAGE'
-usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]...
+usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p NAME VALUE]...
        ./run_all.sh --rerun
        ./run_all.sh verify DIR [--reference DIR]
        ./run_all.sh test [PYTEST_ARGS...]
@@ -22,6 +22,8 @@ usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]...
   --full            full profile (params/full.yaml, the default), outputs in data/ and figures/
   --profile FILE    another profile YAML; outputs in build/<name>/
   --only NOTEBOOK   run only this notebook, e.g. 06_joint_optimisation (repeatable)
+  -p NAME VALUE     set a parameter in every selected notebook that declares it, over the
+                    profile, e.g. -p device cuda (repeatable)
   --rerun           full profile into build/rerun/ (the committed results are not touched), then
                     compare it with the committed data/; exits with the comparison's code
   verify DIR        compare DIR/data/ with the committed data/ (or --reference DIR's) within the
@@ -32,7 +34,7 @@ USAGE
 
 # Bad options get one line that carries the usage synopsis, and exit code 2.
 bad_option() {
-  echo "run_all.sh: $1 (usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... | --rerun | verify DIR [--reference DIR] | test [PYTEST_ARGS...]; see --help)" >&2
+  echo "run_all.sh: $1 (usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p NAME VALUE]... | --rerun | verify DIR [--reference DIR] | test [PYTEST_ARGS...]; see --help)" >&2
   exit 2
 }
 
@@ -54,6 +56,9 @@ else
       --only)
         [[ $# -ge 2 ]] || bad_option "--only needs a notebook name"
         only_args+=(--only "$2"); shift ;;
+      -p)
+        [[ $# -ge 3 ]] || bad_option "-p needs a parameter name and a value"
+        only_args+=(-p "$2" "$3"); shift 2 ;;
       -h|--help) usage; exit 0 ;;
       *) bad_option "unknown option '$1'" ;;
     esac

@@ -44,6 +44,7 @@ split_fractions = [0.25, 0.5, 0.75]  # split points round(f*L), clipped to 1..L-
 max_fit_weights = 20000000  # a pooled set larger than this is fitted on a seeded subsample of this size
 max_ks_weights = 200000  # the KS distance uses a seeded subsample of at most this many weights
 hist_bins = 201  # histogram bins per panel
+device = "cpu"  # where the models are loaded: "cpu" or "cuda" (the fits run on CPU float64 copies either way)
 
 # %%
 import coinfer.notebook_params
@@ -59,6 +60,7 @@ from IPython.display import display
 
 import coinfer.figures
 from coinfer import paths
+from coinfer.devices import to_cpu64
 from coinfer.experiments import (
     interior_splits,
     laplace_summary,
@@ -78,7 +80,7 @@ pd.set_option("display.width", 160, "display.max_columns", 20)
 # %%
 loaded, splits, tables = {}, {}, []
 for name in tqdm(models, desc="models"):
-    model = load_model(name, seed=seed)
+    model = load_model(name, seed=seed, device=device)
     loaded[name] = model
     splits[name] = interior_splits(model, split_fractions)
     tables.append(
@@ -191,7 +193,7 @@ for row, name in enumerate(models):
     middle = splits[name][len(splits[name]) // 2] if splits[name] else None
     panels = [("all", None)] + ([("device", middle), ("server", middle)] if middle is not None else [])
     for col, (part, split) in enumerate(panels):
-        w = torch.cat([t.flatten() for t in part_weights(model, part, split).values()]).double().numpy()
+        w = to_cpu64(torch.cat([t.flatten() for t in part_weights(model, part, split).values()])).numpy()
         n = w.size
         if n > max_fit_weights:  # the same cap as the fits
             w = w[np.sort(np.random.default_rng([seed, row, col]).choice(n, max_fit_weights, replace=False))]

@@ -102,6 +102,7 @@ n_heldout = 16  # held-out inputs (test H, task metric) for MiniLM and Efficient
 n_digits_calibration = 500  # calibration digits (the whole calibration pool) for the digits models
 n_digits_heldout = 540  # held-out digits (the whole test split) for the digits models
 scope = "global"  # one magnitude threshold per part ("global") or per layer ("layer")
+device = "cpu"  # where the forward passes run: "cpu" or "cuda" (same tables within coinfer.verify.DEVICE)
 
 # %%
 import coinfer.notebook_params
@@ -153,7 +154,15 @@ for name in tqdm(models, desc="models"):
         "heldout": model_inputs(name, "heldout", n_digits_heldout if name.startswith("digits") else n_heldout, seed),
     }
     curve, sample, summary = pruning_experiment(
-        name, model, configs, ratios=ratios, curve_ratios=c2_ratios, bits=bits, batches=batches, scope=scope
+        name,
+        model,
+        configs,
+        ratios=ratios,
+        curve_ratios=c2_ratios,
+        bits=bits,
+        batches=batches,
+        scope=scope,
+        device=device,
     )
     curves.append(curve)
     samples.append(sample)

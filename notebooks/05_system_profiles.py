@@ -78,6 +78,7 @@ feature_models = [
     "minilm",
     "efficientnet_lite0",
 ]  # models of notebook 06 whose feature rounding is measured
+device = "cpu"  # where the feature-rounding forward passes run: "cpu" or "cuda" (FLOP profiles are counted on the CPU)
 
 # %%
 import coinfer.notebook_params
@@ -218,7 +219,9 @@ coinfer.figures.show("profile_costs_meta")
 feature_quantisation = pd.concat(
     [
         deploy.feature_quantisation_table(
-            zoo.load_model(name, seed=seed), zoo.model_inputs(name, "heldout", feature_inputs, seed=seed).inputs
+            zoo.load_model(name, seed=seed),
+            zoo.model_inputs(name, "heldout", feature_inputs, seed=seed).inputs,
+            device=device,
         )
         for name in feature_models
     ],

@@ -60,8 +60,9 @@ n_images = 32  # EfficientNet-Lite0: seeded crops of the 7 held-out photos (any 
 n_topics = 12  # MiniLM topic task: the classes are the largest documentation topics
 bits = 16  # bits of the kept weights (schemes that fix their own bits keep them)
 feature_bits = 16  # bits per element of the feature sent at the split
-workers = 0  # parallel workers, one split's decisions each: 0 $COINFER_WORKERS or every core, -1 every core, 1 in this process
+workers = 0  # parallel workers (a task per split): 0 $COINFER_WORKERS or every core, -1 every core, 1 in this process
 scheduler_address = ""  # "tcp://host:8786": that Dask cluster; "": $COINFER_SCHEDULER_ADDRESS or local processes
+device = "cpu"  # where the deployed designs run: "cpu" or "cuda" (same tables within coinfer.verify.DEVICE)
 
 # %%
 import coinfer.notebook_params
@@ -108,6 +109,7 @@ for name in models:
         bits=bits,
         feature_bits=feature_bits,
         n_topics=n_topics,
+        device=device,
         **run_on,
     )
     feasible = frame[frame.status == "optimal"]

@@ -68,6 +68,7 @@ n_heldout_text = 16  # held-out sentences per text model
 n_heldout_images = 24  # held-out image crops per EfficientNet
 workers = 0  # parallel workers, one member each: 0 $COINFER_WORKERS or every core, -1 every core, 1 in this process
 scheduler_address = ""  # "tcp://host:8786": that Dask cluster; "": $COINFER_SCHEDULER_ADDRESS or local processes
+device = "cpu"  # where the deployed members run: "cpu" or "cuda" (same tables within coinfer.verify.DEVICE)
 
 # %%
 import coinfer.notebook_params
@@ -115,7 +116,7 @@ started = time.perf_counter()
 run_on = {"workers": workers or None, "scheduler_address": scheduler_address or None}
 print("members run on", parallel.describe(**run_on))
 table, budgets = size_study.run_study(  # forward passes run under torch.inference_mode(), on one thread
-    profile, families, points=budget_points, heldout=heldout, settings=settings, seed=seed, **run_on
+    profile, families, points=budget_points, heldout=heldout, settings=settings, seed=seed, device=device, **run_on
 )
 elapsed = time.perf_counter() - started
 paths.write_csv(table, "size_study.csv")

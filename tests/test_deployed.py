@@ -279,10 +279,8 @@ def test_notebook_schema_and_order():
     )
     assert NOTEBOOKS[-1] == "07_figures"
     schema = notebook_params.SCHEMAS["08_deployed_designs"]
-    assert {"seed", "models", "n_digits", "n_text", "n_images", "n_topics", "bits", "feature_bits"} | {
-        "workers",
-        "scheduler_address",
-    } == set(schema)
+    expected = {"seed", "models", "n_digits", "n_text", "n_images", "n_topics", "bits", "feature_bits", "device"}
+    assert expected | {"workers", "scheduler_address"} == set(schema)
     ok = notebook_params.validate("08_deployed_designs", {"n_digits": 540, "feature_bits": 8, "models": ["minilm"]})
     assert ok["n_digits"] == 540
     for bad in ({"n_digits": 541}, {"feature_bits": 12}, {"models": ["llama_7b"]}, {"bits": 1}):

@@ -106,6 +106,16 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
         help="folder receiving data/ and figures/ (default: $COINFER_OUTPUT_ROOT, else the project "
         "root for the full profile and build/<profile> otherwise)",
     )
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        nargs=2,
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="set a parameter (YAML value) in every selected notebook that declares it, over the profile; "
+        "repeatable, e.g. -p device cuda",
+    )
     parser.set_defaults(handler=run_notebooks)
 
 
@@ -114,7 +124,7 @@ def run_notebooks(args: argparse.Namespace) -> int:
     from coinfer import runner
 
     try:
-        runs = runner.run(args.profile, args.only, args.output_root)
+        runs = runner.run(args.profile, args.only, args.output_root, parameters=runner.parse_parameters(args.parameter))
     except runner.NotebookFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

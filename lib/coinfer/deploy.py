@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from coinfer.devices import check_device, placed, to_cpu64, to_device
 from coinfer.models import SplitModel, feature_tensor, logits_vector
 from coinfer.pruning import SCOPES, MagnitudeSweep, apply_masks, copy_model, part_weights, set_weights
 from coinfer.validation import ParameterError, require_choice, require_range
@@ -342,8 +343,8 @@ def relative_distortion(reference: torch.Tensor, outputs: torch.Tensor) -> np.nd
     """Per-input ``||f - f^||_1 / ||f||_1`` over all non-batch dimensions (float64; ``0/0 = 0``)."""
     if reference.shape != outputs.shape or reference.dim() == 0:
         raise ParameterError(f"outputs: shape {tuple(outputs.shape)}; expected {tuple(reference.shape)} with a batch")
-    ref = reference.detach().double().reshape(reference.shape[0], -1)
-    diff = (ref - outputs.detach().double().reshape(ref.shape)).abs().sum(dim=1)
+    ref = to_cpu64(reference).reshape(reference.shape[0], -1)
+    diff = (ref - to_cpu64(outputs).reshape(ref.shape)).abs().sum(dim=1)
     norm = ref.abs().sum(dim=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(diff.numpy() == 0, 0.0, diff.numpy() / norm.numpy())
@@ -382,8 +383,8 @@ def measure(
     if output_vector is None:
         output_vector = entry.output_vector if entry is not None else logits_vector
     with torch.inference_mode():
-        reference = output_vector(reference_outputs).double()
-        vectors = output_vector(deployed.forward(inputs)).double()
+        reference = to_cpu64(output_vector(reference_outputs))
+        vectors = to_cpu64(output_vector(deployed.forward(inputs)))
         per_input = relative_distortion(reference, vectors)
         try:
             name, value = metric(reference, vectors, labels)
@@ -402,7 +403,12 @@ def measure(
 
 
 def feature_quantisation_table(
-    model: SplitModel, inputs: Any, bits: Sequence[int] = (16, 8, 4), output_vector: Callable | None = None
+    model: SplitModel,
+    inputs: Any,
+    bits: Sequence[int] = (16, 8, 4),
+    output_vector: Callable | None = None,
+    *,
+    device: str = "cpu",
 ) -> pd.DataFrame:
     """Output distortion that rounding the sent feature alone adds, per intermediate split (model.md section 2.4).
 
@@ -411,10 +417,12 @@ def feature_quantisation_table(
     server finishes the forward pass. One row per (split, bits) with the
     mean and largest relative output distortion ``||f - f^||_1 / ||f||_1``
     over ``inputs``. Splits 0 (the raw input, sent exactly) and ``L``
-    (nothing sent) have no rows.
+    (nothing sent) have no rows. The forward passes run on ``device``
+    (:func:`coinfer.devices.placed`); distortions are CPU float64.
     """
     for width in bits:
         check_feature_bits(width)
+    model, inputs = placed(model, check_device(device)), to_device(inputs, device)
     entry = REGISTRY.get(model.name)
     vector = output_vector or (entry.output_vector if entry is not None else logits_vector)
     rows = []

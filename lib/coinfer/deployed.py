@@ -56,6 +56,7 @@ from coinfer.deploy import (
     relative_distortion,
     round_feature,
 )
+from coinfer.devices import check_device, move_model, placed, to_cpu64, to_device
 from coinfer.models import MINILM_MAX_LENGTH, SplitModel, load_tokenizer, minilm_path
 from coinfer.parallel import parallel_map
 from coinfer.pruning import copy_model, part_weights, prune_count, quantize_uniform
@@ -131,7 +132,7 @@ class EvaluationSet:
 
     def vectors(self, outputs: list[Any]) -> torch.Tensor:
         """Output vectors (float64) of per-chunk model ``outputs``, concatenated."""
-        return torch.cat([self.output_vector(out).double() for out in outputs])
+        return torch.cat([to_cpu64(self.output_vector(out)) for out in outputs])
 
     def topic_accuracy(self, vectors: torch.Tensor) -> float:
         """Nearest-centroid (cosine) accuracy of embeddings ``vectors`` on the topic task (NaN without one)."""
@@ -181,7 +182,9 @@ def _split(inputs: Any, chunk: int = CHUNK) -> tuple[Any, ...]:
     return tuple(inputs[start : start + chunk] for start in range(0, int(inputs.shape[0]), chunk))
 
 
-def evaluation_set(model: SplitModel, n_inputs: int, seed: int = 0, *, n_topics: int = 12) -> EvaluationSet:
+def evaluation_set(
+    model: SplitModel, n_inputs: int, seed: int = 0, *, n_topics: int = 12, device: str = "cpu"
+) -> EvaluationSet:
     """The held-out inputs of zoo model ``model`` and its unpruned reference outputs (model.md section 9).
 
     ``minilm``: the ``n_inputs`` evaluation sentences of
@@ -190,9 +193,11 @@ def evaluation_set(model: SplitModel, n_inputs: int, seed: int = 0, *, n_topics:
     unpruned, normalised embeddings of each topic's centroid sentences. Other
     zoo models: ``n_inputs`` held-out inputs of :func:`coinfer.zoo.model_inputs`
     (the digits test split has 540 samples; EfficientNet crops are seeded crops
-    of 7 bundled photos).
+    of 7 bundled photos). The chunks are put on ``device``, where ``model``
+    runs (:func:`coinfer.devices.placed`); reference vectors are CPU float64.
     """
     require_range("n_inputs", n_inputs, 1, integer=True)
+    model = placed(model, check_device(device))
     entry = REGISTRY.get(model.name)
     if entry is None:
         raise ParameterError(f"model: {model.name!r} is not in the zoo; allowed: {', '.join(REGISTRY)}")
@@ -202,7 +207,8 @@ def evaluation_set(model: SplitModel, n_inputs: int, seed: int = 0, *, n_topics:
             task = inputs_module.topic_task(n_topics, n_inputs, seed)
             chunks, order = text_chunks(task.sentences)
             member_chunks, member_order = text_chunks(task.centroid_sentences)
-            members = torch.cat([entry.output_vector(model.forward(c)).double() for c in member_chunks])
+            member_chunks = to_device(member_chunks, device)
+            members = torch.cat([to_cpu64(entry.output_vector(model.forward(c))) for c in member_chunks])
             members = torch.nn.functional.normalize(members, dim=-1)
             member_labels = torch.tensor(task.centroid_labels)[torch.as_tensor(member_order)]
             sums = torch.zeros(n_topics, members.shape[1], dtype=members.dtype).index_add_(0, member_labels, members)
@@ -212,7 +218,8 @@ def evaluation_set(model: SplitModel, n_inputs: int, seed: int = 0, *, n_topics:
         else:
             batch = model_inputs(model.name, "heldout", n_inputs, seed)
             chunks, labels, description = _split(batch.inputs), batch.labels, batch.description
-        reference = torch.cat([entry.output_vector(model.forward(c)).double() for c in chunks])
+        chunks = to_device(chunks, device)
+        reference = torch.cat([to_cpu64(entry.output_vector(model.forward(c))) for c in chunks])
     return EvaluationSet(
         model.name,
         chunks,
@@ -245,6 +252,7 @@ def measure_designs(
     progress: bool = True,
     workers: int | None = None,
     scheduler_address: str | None = None,
+    device: str = "cpu",
 ) -> pd.DataFrame:
     """Deploy and measure every decision of ``model_name`` in a budget-sweep table (model.md section 9).
 
@@ -267,6 +275,9 @@ def measure_designs(
         Classes of MiniLM's topic task.
     model
         The loaded model (default :func:`coinfer.zoo.load_model`); never changed.
+    device
+        Where the forward passes run (``"cpu"`` or ``"cuda"``, :mod:`coinfer.devices`); masks are
+        computed on the CPU and measurements come back as CPU float64.
     workers, scheduler_address
         Where the decisions run: one task per split (its decisions share the
         device part) through :func:`coinfer.parallel.parallel_map`. Every task,
@@ -291,7 +302,7 @@ def measure_designs(
     model = load_model(model_name) if model is None else model
     rows["point"] = rows.groupby("sweep", sort=False)["x"].transform(lambda x: x.rank(method="dense") - 1).astype(int)
     with single_thread():
-        evaluation = evaluation_set(model, n_inputs, seed, n_topics=n_topics)
+        evaluation = evaluation_set(model, n_inputs, seed, n_topics=n_topics, device=check_device(device))
     sizes = [sum(w.numel() for w in part_weights(model, "device", s).values()) for s in range(model.num_blocks + 1)]
     totals = {s: (sizes[s], sizes[-1] - sizes[s]) for s in range(model.num_blocks + 1)}
 
@@ -323,6 +334,7 @@ def measure_designs(
             model=None if zoo_model else model,  # a zoo model is loaded where the task runs
             evaluation=evaluation,
             feature_bits=feature_bits,
+            device=device,
         ),
         sorted(groups.values(), key=len, reverse=True),  # the longest tasks first
         workers=workers,
@@ -397,11 +409,12 @@ def _measure_group(
     model: SplitModel | None,
     evaluation: EvaluationSet,
     feature_bits: int | None,
+    device: str,
 ) -> dict[tuple[int, int | None, int, int], dict[str, Any]]:
     """One task of :func:`measure_designs`: the scores of ``ratios``' decisions, on one torch thread."""
     model = load_model(model_name) if model is None else model
     with single_thread():
-        return _measure_decisions(model, evaluation, DeploySweeps(model), ratios, feature_bits)
+        return _measure_decisions(model, evaluation, DeploySweeps(model), ratios, feature_bits, device)
 
 
 def _measure_decisions(
@@ -410,9 +423,10 @@ def _measure_decisions(
     sweeps: DeploySweeps,
     ratios: dict[tuple[int, int | None, int, int], tuple[float, float]],
     feature_bits: int | None,
+    device: str = "cpu",
 ) -> dict[tuple[int, int | None, int, int], dict[str, Any]]:
     """Scores of each distinct decision; the device part runs once per ``(split, bits, device count)``."""
-    work = copy_model(model)
+    work = move_model(copy_model(model), device)  # pruned values are computed on the CPU and copied in
     sides = _Sides(work, sweeps)
     results: dict[tuple[int, int | None, int, int], dict[str, Any]] = {}
     ordered = sorted(ratios, key=lambda k: (k[0], -1 if k[1] is None else k[1], k[2], k[3]))

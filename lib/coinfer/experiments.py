@@ -34,6 +34,7 @@ from coinfer.bounds import (
     output_distortion,
     parameter_distortion,
 )
+from coinfer.devices import check_device, move_model, to_cpu64, to_device
 from coinfer.pruning import (
     MagnitudeSweep,
     _flat,
@@ -427,7 +428,7 @@ def weight_fit_table(
         items.append(({**_config_columns(model, part, split), "layer": ""}, _flat(part_weights(model, part, split))))
     if layers:
         for name, w in part_weights(model, "all").items():
-            items.append(({**_config_columns(model, "layer", None), "layer": name}, w.flatten()))
+            items.append(({**_config_columns(model, "layer", None), "layer": name}, w.flatten().cpu()))
     rows = []
     for index, (columns, values) in enumerate(items):
         n = values.numel()
@@ -597,16 +598,18 @@ def _part_split(part: str, split: int | None) -> int:
 class _OutputRunner:
     """Runs pruned parts of a private model copy on all subsets at once and measures against the unpruned outputs."""
 
-    def __init__(self, model_name: str, model: SplitModel, batches: Mapping[str, Batch]) -> None:
+    def __init__(self, model_name: str, model: SplitModel, batches: Mapping[str, Batch], device: str = "cpu") -> None:
         from coinfer.zoo import output_vectors
 
         self.model_name, self.model = model_name, model
-        self.work = copy_model(model)
+        # The private copy runs on ``device``; its unpruned weights give the reference (on the CPU the same
+        # arithmetic as running ``model`` itself). Outputs come back as CPU float64 (coinfer.devices).
+        self.work = move_model(copy_model(model), device)
         self.subsets = list(batches)
         self.sizes = [batches[s].size for s in self.subsets]
         self.labels = [getattr(batches[s], "labels", None) for s in self.subsets]
-        self.inputs = concat_inputs([batches[s].inputs for s in self.subsets])
-        self.reference = output_vectors(model_name, model.forward(self.inputs)).double()
+        self.inputs = to_device(concat_inputs([batches[s].inputs for s in self.subsets]), device)
+        self.reference = to_cpu64(output_vectors(model_name, self.work.forward(self.inputs)))
         self.reference_l1 = self.reference.abs().sum(dim=1).numpy()
 
     def rows(
@@ -624,7 +627,8 @@ class _OutputRunner:
         ratios = [check_ratio(r) for r in ratios]
         n = sweep.num_weights
         total_abs = sweep.total_abs()
-        sent = self.model.run_device(self.inputs, _part_split(part, split)) if part == "server" else None
+        # self.work holds the unpruned weights here (restored at the end of every call)
+        sent = self.work.run_device(self.inputs, _part_split(part, split)) if part == "server" else None
         samples, summary = [], []
         for ratio, d in zip(ratios, sweep.distortion(ratios, bits=bits), strict=True):
             set_weights(self.work, sweep.pruned(ratio, bits=bits))
@@ -635,7 +639,7 @@ class _OutputRunner:
                 out = self.work.run_server(self.work.run_device(self.inputs, at), at)
             else:
                 out = self.work.forward(self.inputs)
-            vec = output_vectors(self.model_name, out).double()
+            vec = to_cpu64(output_vectors(self.model_name, out))
             dist = output_distortion(self.reference, vec).numpy()
             param_l1 = float(d) * n
             start = 0
@@ -688,13 +692,14 @@ def output_sweep(
     scope: str = "global",
     bits: int | None = None,
     progress: bool = True,
+    device: str = "cpu",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Output distortion and task metric of magnitude pruning each part at each ratio (model.md section 3, claim C1).
 
     ``batches`` maps a subset name (``"calibration"``, ``"heldout"``) to a
     :class:`coinfer.models.Batch`; all subsets run as one batch. Pruning
     works on one private copy of the model whose weights are swapped per
-    ratio; the caller's model is only run. Returns ``(samples, summary)``:
+    ratio (on ``device``); the caller's model is not touched. Returns ``(samples, summary)``:
 
     - ``samples``: one row per (part, ratio, subset, sample): ``param_l1``
       (entrywise ``||W - W^||_1`` of the part), ``param_rel`` (over
@@ -716,6 +721,7 @@ def output_sweep(
         scope=scope,
         output_bits=bits,
         progress=progress,
+        device=device,
     )
     return samples, summary
 
@@ -734,17 +740,22 @@ def pruning_experiment(
     output_bits: int | None = None,
     float_bits: int = 32,
     progress: bool = True,
+    device: str = "cpu",
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """:func:`parameter_distortion_curves` and :func:`output_sweep` in one pass, sorting each part once.
 
     Returns ``(curves, samples, summary)`` (empty curves when ``curve_ratios`` is empty).
+    The forward passes run on ``device`` (a private copy of ``model`` is moved
+    there); sorting, masks and parameter distortions stay on the CPU, so every
+    device prunes the same weights, and outputs come back as CPU float64: the
+    tables agree across devices within :data:`coinfer.verify.DEVICE`.
     """
     from coinfer.progress import tqdm
     from coinfer.rate_distortion import laplace_scale
 
     ratios, curve_ratios, bits = list(ratios), list(curve_ratios), list(bits)
     configs = list(configs)
-    runner = _OutputRunner(model_name, model, batches)
+    runner = _OutputRunner(model_name, model, batches, check_device(device))
     whole = MagnitudeSweep(part_weights(model, "all"), scope=scope)  # the one sort; parts restrict it
     curves, samples, summary = [], [], []
     with tqdm(total=len(configs) * len(ratios), desc=f"{model_name} sweep", disable=not progress) as bar:

@@ -420,14 +420,14 @@ def minilm_path() -> str:
 
 
 def load_hf_bert(path: str) -> nn.Module:
-    """A local BERT-like checkpoint directory with eager attention.
+    """A local BERT-like checkpoint directory with eager attention, loaded without a second copy.
 
     Eager attention is plain matmuls, which ``FlopCounterMode`` counts; the
     CPU fused attention kernel is invisible to it.
     """
     from transformers import AutoModel
 
-    return AutoModel.from_pretrained(path, attn_implementation="eager").eval()
+    return AutoModel.from_pretrained(path, attn_implementation="eager", low_cpu_mem_usage=True).eval()
 
 
 @functools.cache

@@ -38,6 +38,8 @@ _SIZE_MODELS = (
     "efficientnet_lite2",
 )
 _RATIO = Spec("float", 0.0, 1.0, high_open=True)
+#: Where the measurement notebooks run their models (``coinfer.devices.DEVICES``; a test keeps them equal).
+_DEVICE = Spec("str", choices=("cpu", "cuda"))
 
 #: name -> parameter -> allowed values. Each notebook owns its entry.
 SCHEMAS: dict[str, dict[str, Spec]] = {
@@ -67,6 +69,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "max_fit_weights": Spec("int", 1000, 10**9),
         "max_ks_weights": Spec("int", 1000, 10**9),
         "hist_bins": Spec("int", 10, 1000),
+        "device": _DEVICE,
     },
     "04_pruning_distortion": {
         "seed": _SEED,
@@ -80,6 +83,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "n_digits_calibration": Spec("int", 2, 500),
         "n_digits_heldout": Spec("int", 2, 540),
         "scope": Spec("str", choices=("global", "layer")),
+        "device": _DEVICE,
     },
     "05_system_profiles": {
         "seed": _SEED,
@@ -92,6 +96,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "distance": Spec("float", 1.0, 1e5),
         "feature_inputs": Spec("int", 1, 10_000),
         "feature_models": Spec("list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0")),
+        "device": _DEVICE,
     },
     "06_joint_optimisation": {
         "seed": _SEED,
@@ -137,6 +142,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "feature_bits": Spec("int", choices=(4, 8, 16, 32)),
         "workers": Spec("int", -1, 1024),
         "scheduler_address": Spec("str"),
+        "device": _DEVICE,
     },
     "09_model_size": {
         "seed": _SEED,
@@ -154,6 +160,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "n_heldout_images": Spec("int", 2, 500),
         "workers": Spec("int", -1, 1024),
         "scheduler_address": Spec("str"),
+        "device": _DEVICE,
     },
     "07_figures": {
         "skip_missing": Spec("bool"),
@@ -184,6 +191,13 @@ def _power_of_two(name: str) -> Callable[[dict[str, Any]], None]:
     return check
 
 
+def _device_available(params: dict[str, Any]) -> None:
+    """The ``device`` parameter names a device this machine has (``cuda`` needs a CUDA GPU)."""
+    from coinfer.devices import check_device  # imports torch: only when a notebook with a device is checked
+
+    check_device(params["device"])
+
+
 def _all(*checks: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
     """Every one of ``checks``, in order."""
 
@@ -200,6 +214,16 @@ CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "06_joint_optimisation": _all(
         _ranges("latency_factor_range", "energy_factor_range", "bandwidth_range", "distance_range"),
         _power_of_two("sensitivity_base_samples"),
+    ),
+    **dict.fromkeys(
+        (
+            "03_weight_distributions",
+            "04_pruning_distortion",
+            "05_system_profiles",
+            "08_deployed_designs",
+            "09_model_size",
+        ),
+        _device_available,
     ),
 }
 

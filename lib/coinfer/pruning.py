@@ -65,9 +65,11 @@ def magnitude_order(weights: torch.Tensor) -> torch.Tensor:
     """Flat indices of ``weights`` sorted by increasing magnitude (stable).
 
     Sort once and reuse the order for every ratio of a sweep
-    (:func:`mask_from_order`, :class:`MagnitudeSweep`).
+    (:func:`mask_from_order`, :class:`MagnitudeSweep`). Always sorted on the
+    CPU (``abs`` is exact, the sort stable), so weights on any device give the
+    same order, ties included (:mod:`coinfer.devices`).
     """
-    return torch.argsort(weights.detach().abs().flatten(), stable=True)
+    return torch.argsort(weights.detach().abs().flatten().cpu(), stable=True)
 
 
 def mask_from_order(order: torch.Tensor, shape: torch.Size, ratio: float) -> torch.Tensor:
@@ -114,7 +116,8 @@ def apply_mask(weights: torch.Tensor, keep: torch.Tensor, bits: int | None = Non
     """
     check_bits(bits)
     weights = weights.detach()
-    pruned = torch.where(keep, weights, torch.zeros((), dtype=weights.dtype))
+    keep = keep.to(weights.device)  # masks are built on the CPU; the weights may live elsewhere
+    pruned = torch.where(keep, weights, torch.zeros((), dtype=weights.dtype, device=weights.device))
     if bits is not None and bool(keep.any()):
         pruned[keep] = quantize_uniform(pruned[keep], bits)
     return pruned
@@ -145,14 +148,14 @@ def magnitude_masks(
         return {name: magnitude_mask(w, ratio) for name, w in weights.items()}
     if not weights:
         return {}
-    flat = torch.cat([w.detach().flatten() for w in weights.values()])
+    flat = torch.cat([w.detach().flatten().cpu() for w in weights.values()])
     keep = magnitude_mask(flat, ratio)
     return _unflatten(keep, weights)
 
 
 def _flat(weights: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    """All weights concatenated (a new tensor), in the mapping's order."""
-    return torch.cat([w.detach().flatten() for w in weights.values()]) if weights else torch.zeros(0)
+    """All weights concatenated (a new CPU tensor, whatever device they live on), in the mapping's order."""
+    return torch.cat([w.detach().flatten().cpu() for w in weights.values()]) if weights else torch.zeros(0)
 
 
 def _unflatten(flat: torch.Tensor, like: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -37,7 +37,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -294,17 +294,53 @@ def execute_notebook(
     return NotebookRun(notebook, time.perf_counter() - start, memory.peak_bytes / 2**20)
 
 
+def parse_parameters(pairs: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """``-p NAME VALUE`` pairs as ``{name: value}``, each value read as YAML (``-p device cuda``, ``-p seed 3``)."""
+    import yaml
+
+    parsed = {}
+    for name, text in pairs:
+        try:
+            parsed[name] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ParameterError(f"-p {name}: got {text!r}; expected a YAML value") from None
+    return parsed
+
+
+def with_parameters(
+    settings: dict[str, dict[str, Any]], selected: Sequence[str], parameters: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """``settings`` with each of ``parameters`` set in every selected notebook whose schema declares it.
+
+    A name that no selected notebook declares is an error, so a misspelt ``-p`` never runs silently ignored.
+    """
+    merged = {notebook: dict(values) for notebook, values in settings.items()}
+    for name, value in parameters.items():
+        targets = [nb for nb in selected if name in SCHEMAS[nb]]
+        if not targets:
+            raise ParameterError(f"-p {name}: no selected notebook has this parameter; selected: {list(selected)}")
+        for notebook in targets:
+            merged.setdefault(notebook, {})[name] = validate(notebook, {name: value})[name]
+    return merged
+
+
 def run(
     profile: str = "full",
     only: Sequence[str] = (),
     output_root: Path | None = None,
     notebooks_dir: Path = paths.NOTEBOOKS_DIR,
+    parameters: Mapping[str, Any] | None = None,
 ) -> list[NotebookRun]:
-    """Validate everything, execute the selected notebooks into staging, publish on success."""
+    """Validate everything, execute the selected notebooks into staging, publish on success.
+
+    ``parameters`` (the command line's ``-p NAME VALUE``) override the profile in every selected
+    notebook that declares them (:func:`with_parameters`).
+    """
     profile_path = resolve_profile(profile)
     settings = load_profile(profile_path)
     require_known("notebook", only, NOTEBOOKS)
     selected = [nb for nb in NOTEBOOKS if not only or nb in only]
+    settings = with_parameters(settings, selected, parameters or {})
     for notebook in selected:
         check_notebook(notebook, notebooks_dir, settings.get(notebook))
     label = profile_label(profile_path)

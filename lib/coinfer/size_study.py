@@ -339,27 +339,29 @@ def _measure_member(
     seed: int,
     load: Callable[[str], Any] | None,
     inputs: Callable[[str, int], Any] | None,
+    device: str,
 ) -> dict[tuple, dict[str, Any]]:
     """Measurements of one member's designs ``(key, rho_device, rho_server)``; one task of :func:`measure_designs`."""
     import torch
 
-    from coinfer import deploy
+    from coinfer import deploy, devices
     from coinfer.threads import single_thread
 
     model_name, designs = task
-    model = _load_fresh(model_name, seed) if load is None else load(model_name)
+    model = devices.placed(_load_fresh(model_name, seed) if load is None else load(model_name), device)
     n = int(heldout[model_name])
     batch = _heldout_inputs(model_name, n, seed) if inputs is None else inputs(model_name, n)
+    model_inputs = devices.to_device(batch.inputs, device)
     sweeps = deploy.DeploySweeps(model, max_entries=2)
     results = {}
     with single_thread():  # the same float rounding wherever the task runs
         with torch.inference_mode():
-            reference = model.forward(batch.inputs)
+            reference = model.forward(model_inputs)
         for key, rho_device, rho_server in designs:
             design = deploy.deploy(
                 model, key[1], rho_device, rho_server, bits=WEIGHT_BITS, feature_bits=FEATURE_BITS, sweeps=sweeps
             )
-            results[key] = deploy.measure(design, reference, batch.inputs, labels=batch.labels)
+            results[key] = deploy.measure(design, reference, model_inputs, labels=batch.labels)
             del design
     del sweeps, reference, model
     gc.collect()
@@ -377,6 +379,7 @@ def measure_designs(
     inputs: Callable[[str, int], Any] | None = None,
     workers: int | None = None,
     scheduler_address: str | None = None,
+    device: str = "cpu",
 ) -> pd.DataFrame:
     """Deploy and measure each distinct optimal design of ``designs`` once; returns the rows with metrics filled.
 
@@ -388,9 +391,13 @@ def measure_designs(
     largest first so that the longest tasks start first; a task loads its
     model, keeps one :class:`~coinfer.deploy.DeploySweeps` and releases both.
     The table is the same whatever the backend and the number of workers.
+    Forward passes run on ``device`` (:mod:`coinfer.devices`; masks are computed on the
+    CPU, metrics from CPU float64).
     """
+    from coinfer import devices
     from coinfer.parallel import parallel_map
 
+    devices.check_device(device)
     frame = designs.copy().reindex(columns=list(COLUMNS))
     frame["task_metric"] = frame["task_metric"].astype(float)
     frame["distortion"] = frame["distortion"].astype(float)
@@ -404,7 +411,7 @@ def measure_designs(
     size = frame.groupby("model")["params"].max()
     tasks = sorted(by_model.items(), key=lambda task: -int(size[task[0]]))
     found = parallel_map(
-        functools.partial(_measure_member, heldout=heldout, seed=seed, load=load, inputs=inputs),
+        functools.partial(_measure_member, heldout=heldout, seed=seed, load=load, inputs=inputs, device=device),
         tasks,
         workers=workers,
         scheduler_address=scheduler_address,
@@ -434,6 +441,7 @@ def run_study(
     progress: bool = True,
     workers: int | None = None,
     scheduler_address: str | None = None,
+    device: str = "cpu",
 ) -> tuple[pd.DataFrame, dict[str, FamilyBudgets]]:
     """The table of ``data/size_study.csv`` and each family's budget frame (model.md section 10).
 
@@ -443,7 +451,7 @@ def run_study(
     solved first; then the real members of all families are deployed and
     measured together (:func:`measure_designs`, one parallel task per member,
     ``workers`` and ``scheduler_address`` as in :func:`coinfer.parallel.parallel_map`);
-    the meta family is not measured.
+    forward passes run on ``device``; the meta family is not measured.
     """
     frames, frames_budgets = [], {}
     for family, members in families.items():
@@ -466,6 +474,7 @@ def run_study(
             progress=progress,
             workers=workers,
             scheduler_address=scheduler_address,
+            device=device,
         )
         table = pd.concat([measured, table[~real]]).sort_index()
     table["split"] = table["split"].astype("Int64")

@@ -245,10 +245,13 @@ def read_records(directory: Path | None = None) -> dict[str, dict[str, Any]]:
 def load_state(name: str, directory: Path | None = None) -> dict[str, torch.Tensor]:
     """The committed tensors of ``name``, after checking the file's sha256 and recipe.
 
+    The file is hashed in chunks and its tensors read memory-mapped
+    (``safetensors.torch.load_file``), so no second copy of the file is held.
     Raises ``ValueError`` if the file differs from ``recipes.json`` or was
     trained with another recipe than :data:`RECIPES` holds.
     """
-    from safetensors.torch import load as load_bytes
+    from safetensors import safe_open
+    from safetensors.torch import load_file
 
     if name not in RECIPES:
         raise ValueError(f"name: got {name!r}; allowed one of {tuple(RECIPES)}")
@@ -256,12 +259,16 @@ def load_state(name: str, directory: Path | None = None) -> dict[str, torch.Tens
     record = read_records(directory).get(name)
     if record is None:
         raise ValueError(f"{name}: not in {directory / RECIPES_FILE}; run python -m coinfer.trained")
-    blob = (directory / record["file"]).read_bytes()
-    if sha256(blob) != record["sha256"]:
+    path = directory / record["file"]
+    with path.open("rb") as stream:
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    if digest != record["sha256"]:
         raise ValueError(f"{record['file']}: sha256 differs from {RECIPES_FILE}; run python -m coinfer.trained")
-    if file_metadata(blob).get("recipe") != RECIPES[name].as_dict():
+    with safe_open(str(path), framework="pt") as opened:
+        text = (opened.metadata() or {}).get(METADATA_KEY)
+    if (json.loads(text) if text else {}).get("recipe") != RECIPES[name].as_dict():
         raise ValueError(f"{record['file']}: trained with another recipe than coinfer.trained.RECIPES holds")
-    return load_bytes(blob)
+    return load_file(str(path), device="cpu")
 
 
 def load(name: str, directory: Path | None = None) -> nn.Sequential:

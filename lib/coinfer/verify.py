@@ -72,6 +72,13 @@ MEASURED = Tolerance(1e-4, 1e-9)
 #: sit close to zero at large ratios, where a reduction-order difference is a larger relative change.
 RETRAINED = Tolerance(1e-3, 1e-12)
 
+#: The same measurement on the CPU and on a CUDA GPU (``device="cuda"``, :mod:`coinfer.devices`): float32
+#: reductions run in another order (cuBLAS/cuDNN tiles versus CPU SIMD kernels), about 1e-6 relative per
+#: operation, compounding over depth to ~1e-5 on outputs and distortions; 1e-4 relative is MEASURED's bound
+#: for two CPUs and leaves a 10x margin. TF32 is turned off for CUDA runs (it would round to ~1e-3).
+#: Counts, grid inputs and pruning masks are exact: masks are sorted on the CPU on both devices.
+DEVICE = Tolerance(1e-4, 1e-9)
+
 #: The SLSQP benchmark (scheme ``local_nonconvex``) moves along flat directions of its optimum
 #: with the BLAS reduction order: 1e-7 relative in energy between 1- and 2-thread quick runs.
 LOCAL_SOLVER = Tolerance(1e-4, 1e-12)
@@ -503,6 +510,38 @@ def _flatten(obj: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def device_mismatches(
+    reference: pd.DataFrame, other: pd.DataFrame, *, exact: Sequence[str] = (), tolerance: Tolerance = DEVICE
+) -> list[str]:
+    """Where a table measured on another device (``other``) differs from the CPU's (``reference``); empty if none.
+
+    Same columns and rows in the same order; integer, boolean and text
+    columns and the ``exact`` ones must be equal, other numeric columns agree
+    within ``tolerance`` (:data:`DEVICE`: the documented CPU-vs-GPU tolerance).
+    One line per differing column, naming its worst cell.
+    """
+    if list(reference.columns) != list(other.columns) or len(reference) != len(other):
+        return [
+            f"shape: columns {list(other.columns)} x {len(other)} rows; expected "
+            f"{list(reference.columns)} x {len(reference)} rows"
+        ]
+    problems = []
+    for column in reference.columns:
+        a, b = other[column], reference[column]
+        numeric = pd.api.types.is_float_dtype(b) and column not in exact
+        if not numeric:
+            if not a.equals(b):
+                row = int(np.flatnonzero((a != b).to_numpy())[0]) if len(a) else 0
+                problems.append(f"{column}: row {row}: {_show(a.iloc[row])} != {_show(b.iloc[row])} (exact)")
+            continue
+        x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+        bad = ~((np.abs(x - y) <= tolerance.atol + tolerance.rtol * np.abs(y)) | (np.isnan(x) & np.isnan(y)))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            problems.append(f"{column}: row {row}: {x[row]!r} vs {y[row]!r} ({tolerance.describe()})")
+    return problems
 
 
 def compare_json(name: str, rerun: Path, reference: Path) -> FileResult:

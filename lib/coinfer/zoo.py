@@ -43,12 +43,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from coinfer import inputs, trained
+from coinfer import devices, inputs, trained
 from coinfer.models import (
     DIGITS_DATA_SEED,
     DIGITS_MLP_WIDTHS,
@@ -67,7 +68,7 @@ from coinfer.models import (
     mpnet_split,
     top1_agreement_metric,
 )
-from coinfer.validation import require_choice, require_range
+from coinfer.validation import ParameterError, require_choice, require_range
 
 
 # --------------------------------------------------------------------------- digits models
@@ -246,13 +247,22 @@ def _load_cached(name: str, seed: int) -> SplitModel:
     return _entry(name).loader(seed)
 
 
-def load_model(name: str, seed: int = 0) -> SplitModel:
-    """The zoo model ``name`` (eval mode, offline, deterministic for ``seed``).
+@functools.cache
+def _load_cached_on(name: str, seed: int, device: str) -> SplitModel:
+    return devices.move_model(_entry(name).loader(seed), device)
 
-    Cached per process: callers that modify a model (pruning) must
-    ``copy.deepcopy`` it first.
+
+def load_model(name: str, seed: int = 0, device: str = "cpu") -> SplitModel:
+    """The zoo model ``name`` (eval mode, offline, deterministic for ``seed``) on ``device``.
+
+    Cached per process and device (a model on ``"cuda"`` is loaded afresh and
+    moved, so no CPU copy is kept for it): callers that modify a model
+    (pruning) must ``copy.deepcopy`` it first.
     """
-    return _load_cached(name, int(require_range("seed", seed, 0, integer=True)))
+    seed = int(require_range("seed", seed, 0, integer=True))
+    if devices.check_device(device) == "cpu":
+        return _load_cached(name, seed)
+    return _load_cached_on(name, seed, device)
 
 
 def model_inputs(name: str, subset: str, n: int, seed: int = 0) -> Batch:
@@ -275,3 +285,101 @@ def task_metric(
     """The task metric of ``outputs`` (e.g. of a pruned model) against the unpruned ``reference_outputs``."""
     entry = _entry(name)
     return entry.metric(entry.output_vector(reference_outputs), entry.output_vector(outputs), labels)
+
+
+# --------------------------------------------------------------------------- local checkpoints
+#: ``config.json`` model types :func:`load_checkpoint` can split, and the dtypes it loads weights in.
+CHECKPOINT_TYPES: tuple[str, ...] = ("bert", "mpnet", "gpt2", "llama", "mistral", "qwen2")
+CHECKPOINT_DTYPES: dict[str, torch.dtype] = {
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+}
+
+
+def _require_accelerate() -> None:
+    """``accelerate`` is an optional dependency, needed only for ``device_map``."""
+    import importlib.util
+
+    if importlib.util.find_spec("accelerate") is None:
+        raise ParameterError(
+            "device_map: needs the optional package accelerate, which is not installed (pip install accelerate)"
+        )
+
+
+def _checkpoint_split_model(name: str, net: Any, model_type: str, **info: Any) -> SplitModel:
+    """A transformers model of ``model_type`` as a split model (stem, layers, head; model.md section 6)."""
+    from coinfer import models
+
+    if model_type == "bert":
+        return models.bert_split_model(name, net, models.MeanPoolHead(), **info)
+    if model_type == "mpnet":
+        return models.mpnet_split_model(name, net, models.MeanPoolHead(), **info)
+    body = net.transformer if model_type == "gpt2" else net.model
+    if model_type == "gpt2":
+        stem: nn.Module = models.GPT2Stem(body.wte, body.wpe, body.drop, net.config)
+        return models.transformer_split_model(
+            name, stem, body.h, models.LMHead(body.ln_f, net.lm_head), prefix="h", **info
+        )
+    stem = models.LlamaStem(body.embed_tokens, body.rotary_emb, net.config)
+    return models.transformer_split_model(name, stem, body.layers, models.LMHead(body.norm, net.lm_head), **info)
+
+
+def load_checkpoint(
+    path: str | Path,
+    *,
+    device: str = "cpu",
+    device_map: str | dict[str, Any] | None = None,
+    dtype: str = "float32",
+    name: str | None = None,
+) -> SplitModel:
+    """A local Hugging Face checkpoint directory as a split model, loaded without copies (model.md section 6).
+
+    ``path`` holds ``config.json`` and safetensors weights of one of
+    :data:`CHECKPOINT_TYPES` (encoders get the mean-pooling head, decoders the
+    LM head); nothing is downloaded (``local_files_only``). The safetensors
+    files are memory-mapped and the model is built with
+    ``low_cpu_mem_usage=True``, so a 7B checkpoint in ``float16`` needs about
+    its file size in memory, once. ``device`` moves the model after loading;
+    ``device_map`` (``"auto"`` or an ``accelerate`` map) instead lets
+    ``accelerate`` spread the layers over the GPUs (and the CPU) while
+    loading, for a model larger than one GPU; it needs the optional package
+    ``accelerate``. ``dtype`` is one of :data:`CHECKPOINT_DTYPES`. The model
+    works with every function that takes a split model and a ``device``
+    (:func:`coinfer.experiments.pruning_experiment`,
+    :func:`coinfer.profiles.profile_model`, ...); give its inputs with
+    :func:`coinfer.inputs.text_batch` and the checkpoint's tokenizer
+    (:func:`coinfer.models.load_tokenizer`).
+
+    Examples
+    --------
+    >>> model = load_checkpoint("checkpoints/llama-2-7b", device_map="auto", dtype="float16")  # doctest: +SKIP
+    """
+    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM
+
+    folder = Path(path)
+    if not (folder / "config.json").is_file():
+        raise ParameterError(f"path: {str(folder)!r} is not a checkpoint directory (no config.json)")
+    devices.check_device(device)
+    torch_dtype = CHECKPOINT_DTYPES[require_choice("dtype", dtype, tuple(CHECKPOINT_DTYPES))]
+    if device_map is not None:
+        if isinstance(device_map, str):
+            require_choice("device_map", device_map, ("auto",))
+        _require_accelerate()
+    config = AutoConfig.from_pretrained(folder, local_files_only=True)
+    model_type = require_choice("model_type (config.json)", config.model_type, CHECKPOINT_TYPES)
+    loader = AutoModel if model_type in ("bert", "mpnet") else AutoModelForCausalLM
+    net = loader.from_pretrained(
+        folder,
+        attn_implementation="eager",
+        local_files_only=True,
+        low_cpu_mem_usage=True,
+        dtype=torch_dtype,
+        device_map=device_map,
+        use_safetensors=True,
+    ).eval()
+    model = _checkpoint_split_model(
+        name or folder.name, net, model_type, task=f"local checkpoint ({model_type})", checkpoint=str(folder)
+    )
+    model.info["device_map"] = getattr(net, "hf_device_map", None) if device_map is not None else None
+    return devices.move_model(model, device)
