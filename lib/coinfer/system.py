@@ -389,14 +389,15 @@ class Problem:
         ``a = 0``, ``g = (F + G) / c``; ``sparse``: ``a = F / (e c)``,
         ``g = (G + F0) / c``, the overhead ``F0`` paid only where ``F > 0``.
         """
-        flops = getattr(self, f"flops_{side}")
-        fixed = getattr(self, f"flops_{side}_fixed")
-        per_cycle = getattr(self, f"flops_per_cycle_{side}")
+        flops_name, fixed_name, per_cycle_name, overhead_name, efficiency_name = _CYCLE_FIELDS[side]
+        flops = getattr(self, flops_name)
+        fixed = getattr(self, fixed_name)
+        per_cycle = getattr(self, per_cycle_name)
         if self.compute_model == "dense":
             return 0.0, (flops + fixed) / per_cycle
         if self.compute_model == "sparse":
-            overhead = getattr(self, f"sparse_overhead_{side}") if flops > 0 else 0.0
-            return flops / (getattr(self, f"sparse_efficiency_{side}") * per_cycle), (fixed + overhead) / per_cycle
+            overhead = getattr(self, overhead_name) if flops > 0 else 0.0
+            return flops / (getattr(self, efficiency_name) * per_cycle), (fixed + overhead) / per_cycle
         return flops / per_cycle, fixed / per_cycle
 
     @property
@@ -404,6 +405,13 @@ class Problem:
         """``N0 B / g``: the transmit power that gives SNR 1 (W)."""
         return self.noise_psd * self.bandwidth / self.channel_gain
 
+
+#: The fields :meth:`Problem.cycles` reads per side (names built once: the solvers call it in their loops).
+_CYCLE_FIELDS = {
+    side: (f"flops_{side}", f"flops_{side}_fixed", f"flops_per_cycle_{side}", f"sparse_overhead_{side}",
+           f"sparse_efficiency_{side}")
+    for side in ("device", "server")
+}  # fmt: skip
 
 #: :meth:`Problem.fields`, computed once (the loaders call it for every problem).
 _PROBLEM_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Problem))
@@ -646,14 +654,15 @@ def canonical_values(problem: Problem) -> dict[str, float]:
     has ``power = 0``. Keys are in :data:`DECISION_VARIABLES` order.
     """
     canonical: dict[str, float] = {}
+    cycles = {side: problem.cycles(side) for side in ("device", "server")}
     for side in ("device", "server"):
-        prunable, _ = problem.cycles(side)
+        prunable, _ = cycles[side]
         if getattr(problem, f"params_{side}") == 0 and prunable == 0 and not problem.shared_ratio:
             canonical[f"rho_{side}"] = 0.0
     if problem.feature_bits == 0:
         canonical["power"] = 0.0
     for side in ("device", "server"):
-        prunable, fixed = problem.cycles(side)
+        prunable, fixed = cycles[side]
         if prunable + fixed == 0:
             canonical[f"f_{side}"] = getattr(problem, f"f_{side}_max")
     return canonical
@@ -672,7 +681,11 @@ def canonical_decision(problem: Problem, decision: Decision) -> Decision:
     ``power = 0``. Every scheme's answer passes through here, so answers that
     differ only in such variables are reported identically.
     """
-    return dataclasses.replace(decision, **canonical_values(problem))
+    canonical = canonical_values(problem)
+    if not canonical:
+        return decision
+    # Positional construction: dataclasses.replace costs more than the rest of a fast solve's answer.
+    return Decision(*(canonical.get(name, getattr(decision, name)) for name in DECISION_VARIABLES))
 
 
 def rate(problem: Problem, power: float) -> float:
