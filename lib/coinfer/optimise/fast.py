@@ -411,10 +411,13 @@ def _newton_decreasing(
     """
     y = start if start is not None and lo < start < hi else 0.5 * (lo + hi)
     lo0, hi_feasible = lo, None
+    last = False
     for _ in range(200):
         g, dg = func(y)
         if g <= 0:
             hi, hi_feasible = y, y
+            if last:  # the step that quadratic convergence makes final landed on the feasible side
+                break
         else:
             lo = y
         tol = rtol * max(1.0, abs(y))
@@ -425,6 +428,11 @@ def _newton_decreasing(
             if g <= 0:
                 break
             step = 2 * tol  # converged from the infeasible side: step over the root
+        # Within 1e-7 of the root Newton's next point is within ~1e-14 of it: aim just past the root
+        # (g <= 0) and stop there, instead of a further step that only confirms convergence.
+        last = abs(step) <= 1e-7 * max(1.0, abs(y))
+        if last:
+            step += 2 * tol
         nxt = y + step
         if not lo < nxt < hi:
             nxt = 0.5 * (lo + hi)
@@ -651,8 +659,10 @@ def _both_bind_nested(m: _Model, floors: tuple) -> tuple[tuple[float, float], tu
     return m.price_ratios(nu, res), res
 
 
-#: Iterations of :func:`_joint_newton` before it gives up and :func:`solve` falls back to nested roots.
-JOINT_NEWTON_STEPS = 16
+#: Evaluations of the KKT state after which :func:`_joint_newton` gives up and :func:`solve` falls back to
+#: the nested roots (most instances converge within 4-8; a step is halved at most :data:`_HALVINGS` times).
+JOINT_NEWTON_EVALUATIONS = 32
+_HALVINGS = 10
 
 
 def _joint_newton(m: _Model, energy_excess: float) -> tuple[tuple[float, float], tuple[float, float, float]] | None:
@@ -663,8 +673,8 @@ def _joint_newton(m: _Model, energy_excess: float) -> tuple[tuple[float, float],
     resource moves like a power of ``nu``, with the Jacobian of :func:`_kkt_state`. It starts at
     the saturation price ``nu_sat`` (where the path meets the latency-only optimum at maximum
     resources) with the multiplier at which a common ratio meets the latency budget, and limits
-    each step. ``None`` when it has not converged after :data:`JOINT_NEWTON_STEPS` steps or meets a
-    singular Jacobian (e.g. both ratios clipped): :func:`solve` then takes the nested roots, so the
+    each step. ``None`` when it has not converged after :data:`JOINT_NEWTON_EVALUATIONS` evaluations or
+    meets a singular Jacobian (e.g. both ratios clipped): :func:`solve` then takes the nested roots, so the
     answer never depends on this fast path.
     """
     x = math.log(m.nu_sat) if m.nu_sat > 0 else 0.0
@@ -680,7 +690,8 @@ def _joint_newton(m: _Model, energy_excess: float) -> tuple[tuple[float, float],
             return None
         y = m._y_guess
         state = _log_kkt_state(m, x, y)
-    for _ in range(JOINT_NEWTON_STEPS):
+    evaluations = 1
+    while evaluations <= JOINT_NEWTON_EVALUATIONS:
         rho, res, lt, le, tx, ty, ex, ey = state
         det = tx * ey - ty * ex
         if not (math.isfinite(det) and det != 0.0):
@@ -703,8 +714,9 @@ def _joint_newton(m: _Model, energy_excess: float) -> tuple[tuple[float, float],
         # surfaces are nearly parallel (the Jacobian is then close to singular).
         size = dx * dx + dy * dy
         step = min(1.0, _MAX_STEP_X / max(abs(dx), 1e-300), _MAX_STEP_Y / max(abs(dy), 1e-300))
-        for _ in range(30):
+        for _ in range(_HALVINGS):
             trial = _log_kkt_state(m, x + step * dx, y + step * dy)
+            evaluations += 1
             cx = (ty * trial[3] - ey * trial[2]) / det
             cy = (ex * trial[2] - tx * trial[3]) / det
             # (and its Jacobian must be regular: with every ratio clipped the latency does not move with y)
