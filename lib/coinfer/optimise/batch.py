@@ -757,11 +757,21 @@ def _decide(m: _Batch) -> tuple[Array, Array, Array]:
     """Decisions (5, n) of the four cases of model.md section 5.3, the infeasible mask, and the mask of
     the instances left to the scalar solver."""
     top_res = _max_resources(m)
-    floor_t, _ = _time_energy(m, m.top, top_res)
-    e_min, nu_min, res_min = _min_energy(m, m.top)
-    infeasible = (floor_t > m.T0 * (1 + _EDGE)) | (e_min > m.E0 * (1 + _EDGE))
-    at_floor = ~infeasible & ((floor_t >= m.T0 * (1 - _EDGE)) | (e_min >= m.E0 * (1 - _EDGE)))
-    decision = _decisions(m, m.top, res_min)
+    floor_t, e_top = _time_energy(m, m.top, top_res)
+    # 1. floors; their least energy only where a floor may reach its budget (as in solve): elsewhere it is
+    # below the energy at maximum resources, and only the nested roots of step 4 need it
+    decision = np.zeros((5, m.T0.size))
+    e_min, nu_min = np.full_like(e_top, np.nan), np.full_like(e_top, np.nan)
+    slack = (floor_t < m.T0 * (1 - _EDGE)) & (e_top < m.E0 * (1 - _EDGE))
+    infeasible = floor_t > m.T0 * (1 + _EDGE)
+    tight = ~slack & ~infeasible
+    if tight.any():
+        idx = np.flatnonzero(tight)
+        sub = m.take(idx)
+        e_min[idx], nu_min[idx], res_min = _min_energy(sub, sub.top)
+        decision[:, idx] = _decisions(sub, sub.top, res_min)
+    infeasible |= e_min > m.E0 * (1 + _EDGE)
+    at_floor = tight & ~infeasible & ((floor_t >= m.T0 * (1 - _EDGE)) | (e_min >= m.E0 * (1 - _EDGE)))
     todo = ~infeasible & ~at_floor
     # 2. least distortion
     t_flat, _ = _time_energy(m, m.flat, top_res)
@@ -774,12 +784,14 @@ def _decide(m: _Batch) -> tuple[Array, Array, Array]:
         decision[:, idx[ok]] = _decisions(sub, sub.flat, res_flat)[:, ok]
         todo[idx[ok]] = False
     # 3. latency only, at maximum resources
+    excess = np.zeros_like(e_top)  # relative excess of the latency-only optimum's energy
     if todo.any():
         idx = np.flatnonzero(todo)
         sub = m.take(idx)
         sub_top = _max_resources(sub)
         rho_l = _binding_ratios(sub, sub_top, None, {}).rho
-        ok = _time_energy(sub, rho_l, sub_top)[1] <= sub.E0
+        excess[idx] = _time_energy(sub, rho_l, sub_top)[1] / sub.E0 - 1.0
+        ok = excess[idx] <= 0
         decision[:, idx[ok]] = _decisions(sub, rho_l, sub_top)[:, ok]
         todo[idx[ok]] = False
     # 4. both budgets bind: a joint 2-D Newton where two sides are pruned (solve's fast path), with the
@@ -789,15 +801,18 @@ def _decide(m: _Batch) -> tuple[Array, Array, Array]:
     if joint.any():
         idx = np.flatnonzero(joint)
         sub = m.take(idx)
-        sub_top = _max_resources(sub)
-        excess = _time_energy(sub, _binding_ratios(sub, sub_top, None, {}).rho, sub_top)[1] / sub.E0 - 1.0
-        rho, res, converged = _joint_newton(sub, excess)
+        rho, res, converged = _joint_newton(sub, excess[idx])
         decision[:, idx] = _decisions(sub, rho, res)
         scalar[idx[~converged]] = True
         todo[idx] = False
     if todo.any():
         idx = np.flatnonzero(todo)
         sub = m.take(idx)
+        unknown = np.isnan(e_min[idx])
+        if unknown.any():
+            e_min[idx[unknown]], nu_min[idx[unknown]], _ = _min_energy(
+                sub.take(np.flatnonzero(unknown)), sub.top[:, unknown]
+            )
         rho, res = _both_bind(sub, nu_min[idx], e_min[idx])
         decision[:, idx] = _decisions(sub, rho, res)
     return decision, infeasible, scalar
