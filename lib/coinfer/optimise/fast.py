@@ -574,10 +574,17 @@ def solve(problem: Problem) -> Solution:
     solves ``C((u - 1) e^u + 1) = nu`` (Lambert W), clipped at ``P_max``. Each
     ratio equates marginal distortion with ``mu (eta psi f^2 + nu / f) F / c``.
     The solver (1) checks the floor at ``rho_max`` with maximum resources
-    (latency) and the least energy there (energy); (2) returns the least
-    distortion point if its least energy fits the budget; (3) returns the
-    latency-only optimum at maximum resources (``mu = 0``) if its energy fits;
-    (4) otherwise both budgets bind: for each ``nu`` the latency budget fixes
+    (latency) and the least energy there (energy; a 1-D root in ``nu``, needed
+    only when the energy at maximum resources does not already fit with
+    slack); (2) returns the least distortion point if its least energy fits
+    the budget; (3) returns the latency-only optimum at maximum resources
+    (``mu = 0``; a safeguarded Newton in the log multiplier) if its energy
+    fits; (4) otherwise both budgets bind. With two pruned sides it solves
+    ``T(x, y) = T0`` and ``E(x, y) = E0`` jointly, ``x = ln nu`` and ``y`` the
+    log ratio multiplier, by a damped 2-D Newton iteration on
+    ``(ln T/T0, ln E/E0)`` (:func:`_joint_newton`). If that does not converge
+    within a few evaluations it falls back to nested roots
+    (:func:`_both_bind_nested`): for each ``nu`` the latency budget fixes
     ``mu`` (inner 1-D root, safeguarded Newton in ``log mu``), and the energy
     at that point increases with ``nu`` (checked by a test), so an outer 1-D
     root in ``log nu`` meets the energy budget (safeguarded Newton with the
