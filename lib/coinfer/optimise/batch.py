@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from operator import attrgetter
 
 import numpy as np
@@ -42,7 +41,7 @@ from coinfer.optimise.fast import (
     _Model,
     solve,
 )
-from coinfer.optimise.slopes import _slope, flat_end
+from coinfer.optimise.slopes import _TABLE_OFFSET, _slope, _slope_table, flat_end
 from coinfer.optimise.solution import _EDGE, Solution
 from coinfer.system import LN2, Decision, Problem, canonical_decision
 
@@ -162,28 +161,6 @@ def _build(problems: Sequence[Problem]) -> _Batch:
         T0, E0, rho_max, q * LN2, mag, shared, a, g, runs, fmax, k, counted, c, S, B, C, pmax, u_max,
         nu_sat_f, nu_sat_tx, nu_sat, rho0, s0, smax, z_lo, z_max, flat, top, two_pruned, key, table_h, table_z,
     )  # fmt: skip
-
-
-#: Keys of different q in the inverse-slope table are this far apart (|ln D'| stays far below).
-_TABLE_OFFSET = 1e4
-
-
-@lru_cache(maxsize=64)
-def _slope_table(q: int) -> tuple[Array, Array]:
-    """``(ln D'(z), z)`` of ``rd_bound`` on a grid of logits ``z`` of the ratio (model.md section 4.3).
-
-    ``ln D'(z) = rho ln rho + (1 - rho) ln(1 - rho) - q ln2 (1 - rho) + ln(z + q ln2)`` increases
-    with ``z`` beyond the flat end; linear interpolation in this table starts the Newton iteration
-    of :func:`_ratio` within ~1e-5 of the root, so that two steps reach full precision.
-    """
-    qln2 = q * LN2
-    r0 = flat_end(q)
-    z_lo = max(math.log(r0 / (1 - r0)), -qln2 + 1e-6)
-    z = np.linspace(z_lo, 40.0, 8192)
-    rho = 1.0 / (1.0 + np.exp(-z))
-    kept = 1.0 / (1.0 + np.exp(z))
-    h = rho * np.log(rho) + kept * np.log(kept) - qln2 * kept + np.log(z + qln2)
-    return np.maximum.accumulate(np.maximum(h, -0.4 * _TABLE_OFFSET)), z
 
 
 # --- the uplink's KKT condition C((u - 1) e^u + 1) = nu (model.md section 5.3) ---

@@ -8,6 +8,7 @@ at which it reaches a given slope.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from functools import lru_cache
 
 import numpy as np
@@ -49,6 +50,35 @@ def _slope_limits(model: str, q: int, rho_max: float) -> tuple[float, float, flo
     return rho0, _slope(rho0, model, q), _slope(rho_max, model, q), z_max
 
 
+#: Keys of different q in the inverse-slope table are this far apart (|ln D'| stays far below).
+_TABLE_OFFSET = 1e4
+
+
+@lru_cache(maxsize=64)
+def _slope_table(q: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(ln D'(z), z)`` of ``rd_bound`` on a grid of logits ``z`` of the ratio (model.md section 4.3).
+
+    ``ln D'(z) = rho ln rho + (1 - rho) ln(1 - rho) - q ln2 (1 - rho) + ln(z + q ln2)`` increases
+    with ``z`` beyond the flat end; linear interpolation in this table starts the Newton iteration
+    of ``batch._ratio`` and of :func:`_inverse_slope` within ~1e-5 of the root, so that two steps reach full precision.
+    """
+    qln2 = q * LN2
+    r0 = flat_end(q)
+    z_lo = max(math.log(r0 / (1 - r0)), -qln2 + 1e-6)
+    z = np.linspace(z_lo, 40.0, 8192)
+    rho = 1.0 / (1.0 + np.exp(-z))
+    kept = 1.0 / (1.0 + np.exp(z))
+    h = rho * np.log(rho) + kept * np.log(kept) - qln2 * kept + np.log(z + qln2)
+    return np.maximum.accumulate(np.maximum(h, -0.4 * _TABLE_OFFSET)), z
+
+
+@lru_cache(maxsize=64)
+def _slope_table_lists(q: int) -> tuple[list[float], list[float]]:
+    """:func:`_slope_table` as lists, for :func:`bisect.bisect_left` (scalar NumPy calls cost more)."""
+    keys, logits = _slope_table(q)
+    return keys.tolist(), logits.tolist()
+
+
 def _inverse_slope(s: float, model: str, q: int, rho_max: float, guess: list | None = None) -> float:
     """Smallest minimiser of ``D(rho)/b - s rho`` over ``[0, rho_max]``, for ``s > 0``
     (the ratio where the marginal distortion equals the marginal saving ``s``).
@@ -67,7 +97,15 @@ def _inverse_slope(s: float, model: str, q: int, rho_max: float, guess: list | N
     # Safeguarded Newton on ln D'(z) = ln s in the logit z of rho, which is smooth and increasing.
     target = math.log(s)
     lo, hi = math.log(rho0 / (1 - rho0)), z_max
-    z = guess[0] if guess is not None and guess[0] is not None and lo < guess[0] < hi else 0.5 * (lo + hi)
+    if guess is not None and guess[0] is not None and lo < guess[0] < hi:
+        z = guess[0]
+    else:  # cold: interpolate in the table, then Newton needs about two steps
+        keys, logits = _slope_table_lists(q)
+        j = bisect_left(keys, target)
+        z = 0.5 * (lo + hi)
+        if 0 < j < len(keys) and keys[j] > keys[j - 1]:
+            z = logits[j - 1] + (target - keys[j - 1]) * (logits[j] - logits[j - 1]) / (keys[j] - keys[j - 1])
+            z = z if lo < z < hi else 0.5 * (lo + hi)
     qln2 = q * LN2
     tol_value = 2e-16 * (1.0 + abs(target))
     tol_z = 1e-15 * max(1.0, abs(lo), abs(hi))
