@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -389,6 +390,18 @@ class Problem:
         ``a = 0``, ``g = (F + G) / c``; ``sparse``: ``a = F / (e c)``,
         ``g = (G + F0) / c``, the overhead ``F0`` paid only where ``F > 0``.
         """
+        return self._cycles[side]
+
+    @functools.cached_property
+    def _cycles(self) -> dict[str, tuple[float, float]]:
+        """:meth:`cycles` of both sides, computed once per problem (the solvers ask for them ~10 times).
+
+        A frozen dataclass may cache: ``cached_property`` writes the instance ``__dict__``
+        directly, and equality, hashing and ``replace`` see only the fields.
+        """
+        return {side: self._side_cycles(side) for side in ("device", "server")}
+
+    def _side_cycles(self, side: str) -> tuple[float, float]:
         flops_name, fixed_name, per_cycle_name, overhead_name, efficiency_name = _CYCLE_FIELDS[side]
         flops = getattr(self, flops_name)
         fixed = getattr(self, fixed_name)
@@ -708,16 +721,19 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
         float(decision.f_server),
     )
     violations: list[str] = []
-    for name, rho in (("rho_device", rho_d), ("rho_server", rho_s)):
-        if not (-rtol <= rho <= p.rho_max + rtol * max(p.rho_max, 1.0)):
-            violations.append(f"{name}={rho:.10g} outside [0, rho_max={p.rho_max:.10g}]")
+    rho_top = p.rho_max + rtol * max(p.rho_max, 1.0)
+    if not (-rtol <= rho_d <= rho_top and -rtol <= rho_s <= rho_top):  # the usual case checks once
+        for name, rho in (("rho_device", rho_d), ("rho_server", rho_s)):
+            if not (-rtol <= rho <= rho_top):
+                violations.append(f"{name}={rho:.10g} outside [0, rho_max={p.rho_max:.10g}]")
     if p.shared_ratio and abs(rho_d - rho_s) > rtol:
         violations.append(f"shared_ratio: rho_device={rho_d:.9g} != rho_server={rho_s:.9g}")
     if not (0 <= power <= p.p_max * (1 + rtol)):
         violations.append(f"power={power:.10g} W outside [0, p_max={p.p_max:.10g}]")
-    for name, f, fmax in (("f_device", f_d, p.f_device_max), ("f_server", f_s, p.f_server_max)):
-        if not (0 < f <= fmax * (1 + rtol)):
-            violations.append(f"{name}={f:.10g} Hz outside (0, {fmax:.10g}]")
+    if not (0 < f_d <= p.f_device_max * (1 + rtol) and 0 < f_s <= p.f_server_max * (1 + rtol)):
+        for name, f, fmax in (("f_device", f_d, p.f_device_max), ("f_server", f_s, p.f_server_max)):
+            if not (0 < f <= fmax * (1 + rtol)):
+                violations.append(f"{name}={f:.10g} Hz outside (0, {fmax:.10g}]")
     rho_d_c = min(max(rho_d, 0.0), 1.0)
     rho_s_c = min(max(rho_s, 0.0), 1.0)
     (a_d, g_d), (a_s, g_s) = p.cycles("device"), p.cycles("server")

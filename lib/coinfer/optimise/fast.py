@@ -473,9 +473,10 @@ def _polish(problem: Problem, decision: Decision) -> tuple[Decision, Evaluation 
     ]
     if p.shared_ratio and d[0] != d[1]:
         d[0] = d[1] = max(d[0], d[1])
-    ev = evaluate(p, Decision(*d), rtol=0.0)
+    first = Decision(*d)
+    ev = evaluate(p, first, rtol=0.0)
     if not ev.violations:  # the common case: nothing to polish
-        return Decision(*d), ev
+        return first, ev
     cycles = (p.cycles("device")[0], p.cycles("server")[0])
     k = (p.pue_device * p.psi_device, p.pue_server * p.psi_server)
     counted = (True, p.energy_scope == "system")
