@@ -236,6 +236,28 @@ def test_joint_newton_gives_up_on_some_random_instances():
         check_pair(problem, opt.solve(problem), opt.solve_reference(problem))
 
 
+def test_paired_ratios_in_logits_agree_with_the_root_in_the_multiplier(monkeypatch):
+    """rd_bound ratios of two pruned sides by Newton in their logits = the 1-D root in the multiplier."""
+    rng = np.random.default_rng(41)
+    pairs, used = [], 0
+    while len(pairs) < 40:
+        problem = random_problem(rng).replace(distortion_model="rd_bound", shared_ratio=False)
+        m = fast._Model(problem)
+        if m.two_pruned:
+            pairs.append((problem, m.latency_ratios(m.max_resources())))
+    calls = []
+    paired = fast._paired_ratios
+    monkeypatch.setattr(fast, "_paired_ratios", lambda *args: calls.append(paired(*args)) or None)
+    for problem, got in pairs:
+        m = fast._Model(problem)
+        before = len(calls)
+        want = m.latency_ratios(m.max_resources())  # the 1-D root only
+        used += any(found is not None for found in calls[before:])
+        for g, w in zip(got, want, strict=True):
+            assert g == pytest.approx(w, rel=1e-9, abs=1e-12), (problem, got, want)
+    assert used >= 10  # the logit path answered, not only the fallback
+
+
 def test_latency_only_closed_form_magnitude():
     # One side, nothing sent, energy free: rho = 1 - T0 f_max c / F exactly.
     problem = make_problem(

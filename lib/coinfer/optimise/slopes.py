@@ -145,3 +145,62 @@ def _ratio_and_derivative(s: float, model: str, q: int, rho_max: float, guess: l
     m = math.log(rho / (1 - rho)) + q * LN2
     # d ln D'/dz = m rho (1 - rho) + 1/m with z = logit(rho), and d rho/dz = rho (1 - rho)
     return rho, rho * (1 - rho) / (m * rho * (1 - rho) + 1.0 / m)
+
+
+def _table_logit(target: float, q: int, lo: float, hi: float) -> float:
+    """Logit where ``ln D'`` of ``rd_bound`` is ``target``, interpolated in :func:`_slope_table` (~1e-5)."""
+    keys, logits = _slope_table_lists(q)
+    j = bisect_left(keys, target)
+    if 0 < j < len(keys) and keys[j] > keys[j - 1]:
+        z = logits[j - 1] + (target - keys[j - 1]) * (logits[j] - logits[j - 1]) / (keys[j] - keys[j - 1])
+        if lo < z < hi:
+            return z
+    return 0.5 * (lo + hi)
+
+
+def _paired_ratios(
+    log_sigma: tuple[float, float], weight: tuple[float, float], budget: float, q: int, rho_max: float, start: float
+) -> tuple[float, float] | None:
+    """``rd_bound`` ratios of two sides with one multiplier, ``ln D'(z_i) - ln sigma_i`` equal on both
+    sides, and kept work ``sum_i weight_i (1 - rho_i) = budget`` just met (model.md section 5.3).
+
+    Newton in the two logits ``z_i`` of the ratios, where ``ln D'`` has a closed form: no inverse
+    of the slope per step. ``start`` is a log multiplier. ``None`` when the iteration leaves the
+    open interval ``(rho0, rho_max)`` (a ratio is clipped) or does not converge in a few steps;
+    the caller then takes the 1-D root in the multiplier.
+    """
+    rho0, _, _, z_max = _slope_limits("rd_bound", q, rho_max)
+    lo = math.log(rho0 / (1 - rho0))
+    qln2 = q * LN2
+    z = [_table_logit(start + log_sigma[0], q, lo, z_max), _table_logit(start + log_sigma[1], q, lo, z_max)]
+    aim = 0.0
+    for _ in range(12):
+        h, dh, kept, dkept = [0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]
+        for i in (0, 1):
+            rho = 1.0 / (1.0 + math.exp(-z[i]))
+            kept[i] = 1.0 - rho
+            m = z[i] + qln2
+            h[i] = rho * math.log(rho) + kept[i] * math.log1p(-rho) - qln2 * kept[i] + math.log(m) - log_sigma[i]
+            dh[i] = m * rho * kept[i] + 1.0 / m
+            dkept[i] = -weight[i] * rho * kept[i]
+        f1 = h[0] - h[1]
+        f2 = weight[0] * kept[0] + weight[1] * kept[1] - budget
+        if aim:  # the last step was aimed just inside the budget: keep it if it is inside
+            return (1.0 - kept[0], 1.0 - kept[1]) if f2 <= 0 else None
+        det = dh[0] * dkept[1] + dh[1] * dkept[0]  # of [[dh0, -dh1], [dkept0, dkept1]]
+        if det == 0.0:
+            return None
+        dz0 = (-f1 * dkept[1] - dh[1] * f2) / det
+        dz1 = (dkept[0] * f1 - dh[0] * f2) / det
+        if abs(dz0) <= 1e-9 * max(1.0, abs(z[0])) and abs(dz1) <= 1e-9 * max(1.0, abs(z[1])):
+            # Quadratic convergence: the next step lands within ~1e-18; aim it 2e-15 inside the budget
+            # (a 1-D root from the feasible side does the same), so that no polish is needed.
+            aim = 2e-15 * max(abs(budget), 1e-300)
+            f2 += aim
+            dz0 = (-f1 * dkept[1] - dh[1] * f2) / det
+            dz1 = (dkept[0] * f1 - dh[0] * f2) / det
+        z[0] += dz0
+        z[1] += dz1
+        if not (lo < z[0] < z_max and lo < z[1] < z_max):
+            return None
+    return None
