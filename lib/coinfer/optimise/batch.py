@@ -6,12 +6,15 @@ the same status and reason, and the same objective and decision to ~1e-12
 relative (except the ratio of a side with almost no work, which the budgets pin
 only to about ``ulp(T0) / (a / f)``; see :func:`solve_batch`). It
 follows the same KKT structure (model.md section 5.3), with every 1-D root
-(the price of time in the floors, the ratio multiplier, the outer root in
-``log nu``, the inverse of the distortion slope) run as a safeguarded Newton
-iteration over NumPy arrays, one entry per problem, and the four cases of
-section 5.3 (floors infeasible; least-distortion point fits; latency-only
-optimum at maximum resources; both budgets bind) selected by masks. Arrays of
-shape ``(2, n)`` hold the device (row 0) and server (row 1) sides.
+(the price of time in the floors, the ratio multiplier, the inverse of the
+distortion slope) run as a safeguarded Newton iteration over NumPy arrays, one
+entry per problem, and the four cases of section 5.3 (floors infeasible;
+least-distortion point fits; latency-only optimum at maximum resources; both
+budgets bind) selected by masks. Where both budgets bind on two pruned sides,
+:func:`_joint_newton` runs ``solve``'s damped 2-D Newton over the arrays, and
+the few instances it does not settle go to the scalar ``solve``; the other
+both-binding instances take the nested roots (outer root in ``log nu``).
+Arrays of shape ``(2, n)`` hold the device (row 0) and server (row 1) sides.
 
 The polish of model.md section 5.3 (pruning a few ulps more so that the
 decision is feasible in the original variables) is vectorised too; the rare
@@ -607,7 +610,7 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
 
     ``stats``, if given, is filled with counts: ``n``; ``fallback``, instances
     solved by the scalar :func:`coinfer.optimise.solve` (a floor within rounding
-    of its budget); ``polish``, instances whose residual violation needed the
+    of its budget, or the joint Newton not settled); ``polish``, instances whose residual violation needed the
     scalar ``fast.polish`` after the vectorised step; ``infeasible``,
     instances whose reason text came from the scalar floors (``fast._floors``).
     """

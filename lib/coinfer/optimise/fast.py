@@ -1,4 +1,4 @@
-"""The fast dedicated solver for one split (model.md section 5): KKT structure, 1-D roots.
+"""The fast dedicated solver for one split (model.md section 5): KKT structure, a 2-D Newton, 1-D roots.
 
 The algorithm is described in :func:`solve`'s docstring. It returns the same
 optimum as :func:`coinfer.optimise.conic.solve_reference`, about two orders of
