@@ -401,6 +401,11 @@ class Problem:
         """
         return {side: self._side_cycles(side) for side in ("device", "server")}
 
+    @functools.cached_property
+    def _canonical(self) -> dict[str, float]:
+        """:func:`canonical_values`, computed once (read-only: :func:`canonical_values` hands out copies)."""
+        return _canonical_values(self)
+
     def _side_cycles(self, side: str) -> tuple[float, float]:
         flops_name, fixed_name, per_cycle_name, overhead_name, efficiency_name = _CYCLE_FIELDS[side]
         flops = getattr(self, flops_name)
@@ -666,6 +671,11 @@ def canonical_values(problem: Problem) -> dict[str, float]:
     has ``rho = 0``; a side that runs nothing has ``f = f_max``; nothing sent
     has ``power = 0``. Keys are in :data:`DECISION_VARIABLES` order.
     """
+    return dict(problem._canonical)
+
+
+def _canonical_values(problem: Problem) -> dict[str, float]:
+    """:func:`canonical_values`, computed once per problem (``Problem._canonical``): every answer asks."""
     canonical: dict[str, float] = {}
     cycles = {side: problem.cycles(side) for side in ("device", "server")}
     for side in ("device", "server"):
@@ -694,7 +704,7 @@ def canonical_decision(problem: Problem, decision: Decision) -> Decision:
     ``power = 0``. Every scheme's answer passes through here, so answers that
     differ only in such variables are reported identically.
     """
-    canonical = canonical_values(problem)
+    canonical = problem._canonical
     if not canonical:
         return decision
     # Positional construction: dataclasses.replace costs more than the rest of a fast solve's answer.

@@ -13,7 +13,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from coinfer.optimise.slopes import _inverse_slope, _paired_ratios, _ratio_and_derivative, _slope, flat_end
+from coinfer.optimise.slopes import (
+    _inverse_slope,
+    _magnitude_ratios,
+    _paired_ratios,
+    _ratio_and_derivative,
+    _slope,
+    flat_end,
+)
 from coinfer.optimise.solution import _EDGE, Solution, _infeasible
 from coinfer.system import LN2, Decision, Evaluation, Problem, canonical_decision, evaluate
 
@@ -332,12 +339,16 @@ class _Model:
         common = min(max(1.0 - (target - const) / (weight[0] + weight[1]), 1e-6), 0.999999 * rmax)
         mean_log_sigma = (weight[0] * math.log(sigma[0]) + weight[1] * math.log(sigma[1])) / (weight[0] + weight[1])
         start = math.log(max(_slope(common, model, q), 1e-300)) - mean_log_sigma
-        if model != "magnitude":  # Newton in the ratios' logits, when neither ratio is clipped
+        # Newton where the slope has a closed form: in the multiplier itself (magnitude), in the ratios'
+        # logits (rd_bound, when neither ratio is clipped); else the 1-D root in the log multiplier.
+        if model == "magnitude":
+            paired = _magnitude_ratios((sigma[0], sigma[1]), (weight[0], weight[1]), target - const, rmax, start)
+        else:
             paired = _paired_ratios(
                 (math.log(sigma[0]), math.log(sigma[1])), (weight[0], weight[1]), target - const, q, rmax, start
             )
-            if paired is not None:
-                return paired
+        if paired is not None:
+            return paired
         y = _newton_decreasing(gap_and_slope, math.log(m_lo), math.log(m_hi), start)
         if y not in seen:
             gap_and_slope(y)

@@ -204,3 +204,36 @@ def _paired_ratios(
         if not (lo < z[0] < z_max and lo < z[1] < z_max):
             return None
     return None
+
+
+def _magnitude_ratios(
+    sigma: tuple[float, float], weight: tuple[float, float], budget: float, rho_max: float, start: float
+) -> tuple[float, float] | None:
+    """``magnitude`` ratios of two sides with one multiplier ``s``, ``rho_i = min(1 - e^(-s sigma_i), rho_max)``
+    (``D'(rho) = -ln(1 - rho)``), whose kept work ``sum_i weight_i (1 - rho_i)`` just meets ``budget``.
+
+    Newton on the log of the kept work in ``s`` itself: a log-sum-exp of functions linear in ``s``,
+    so convex and exactly linear while one side dominates (one or two steps). ``start`` is a log
+    multiplier. ``None`` when both ratios are clipped or it does not converge in a few steps; the
+    caller then takes the 1-D root in the log multiplier.
+    """
+    floor = 1.0 - rho_max
+    log_budget = math.log(budget)
+    mult = math.exp(start)
+    aim = 0.0
+    for _ in range(12):
+        kept = [max(math.exp(-mult * sigma[i]), floor) for i in (0, 1)]
+        load = weight[0] * kept[0] + weight[1] * kept[1]
+        gap = math.log(load) - log_budget
+        if aim:  # the last step was aimed just inside the budget: keep it if it is inside
+            return (1.0 - kept[0], 1.0 - kept[1]) if load <= budget else None
+        slope = -sum(weight[i] * sigma[i] * kept[i] for i in (0, 1) if kept[i] > floor) / load
+        if slope >= 0.0:
+            return None
+        step = -gap / slope
+        if abs(step) <= 1e-9 * mult:
+            # Quadratic convergence: the next step lands within ~1e-18; aim it 2e-15 inside the budget.
+            aim = 2e-15
+            step = -(gap + aim) / slope
+        mult = max(mult + step, 0.5 * mult)  # convex: a step below zero means far to the left
+    return None
