@@ -236,18 +236,20 @@ def test_joint_newton_gives_up_on_some_random_instances():
         check_pair(problem, opt.solve(problem), opt.solve_reference(problem))
 
 
-def test_paired_ratios_in_logits_agree_with_the_root_in_the_multiplier(monkeypatch):
-    """rd_bound ratios of two pruned sides by Newton in their logits = the 1-D root in the multiplier."""
+@pytest.mark.parametrize(("model", "closed_form"), [("rd_bound", "_paired_ratios"), ("magnitude", "_magnitude_ratios")])
+def test_two_sided_ratios_by_newton_agree_with_the_root_in_the_log_multiplier(monkeypatch, model, closed_form):
+    """Ratios of two pruned sides by Newton where the slope has a closed form (rd_bound: in the logits;
+    magnitude: in the multiplier) = the 1-D root in the log multiplier, their fallback."""
     rng = np.random.default_rng(41)
     pairs, used = [], 0
     while len(pairs) < 40:
-        problem = random_problem(rng).replace(distortion_model="rd_bound", shared_ratio=False)
+        problem = random_problem(rng).replace(distortion_model=model, shared_ratio=False)
         m = fast._Model(problem)
         if m.two_pruned:
             pairs.append((problem, m.latency_ratios(m.max_resources())))
     calls = []
-    paired = fast._paired_ratios
-    monkeypatch.setattr(fast, "_paired_ratios", lambda *args: calls.append(paired(*args)) or None)
+    newton = getattr(fast, closed_form)
+    monkeypatch.setattr(fast, closed_form, lambda *args: calls.append(newton(*args)) or None)
     for problem, got in pairs:
         m = fast._Model(problem)
         before = len(calls)
@@ -255,7 +257,7 @@ def test_paired_ratios_in_logits_agree_with_the_root_in_the_multiplier(monkeypat
         used += any(found is not None for found in calls[before:])
         for g, w in zip(got, want, strict=True):
             assert g == pytest.approx(w, rel=1e-9, abs=1e-12), (problem, got, want)
-    assert used >= 10  # the logit path answered, not only the fallback
+    assert used >= 10  # the closed-form path answered, not only the fallback
 
 
 def test_latency_only_closed_form_magnitude():
