@@ -495,7 +495,8 @@ def _polish(problem: Problem, decision: Decision) -> tuple[Decision, Evaluation 
     ]
     if p.shared_ratio and d[0] != d[1]:
         d[0] = d[1] = max(d[0], d[1])
-    first = Decision(*d)
+    unchanged = d == [decision.rho_device, decision.rho_server, decision.power, decision.f_device, decision.f_server]
+    first = decision if unchanged else Decision(*d)
     ev = evaluate(p, first, rtol=0.0)
     if not ev.violations:  # the common case: nothing to polish
         return first, ev
