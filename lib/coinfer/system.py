@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -392,19 +391,27 @@ class Problem:
         """
         return self._cycles[side]
 
-    @functools.cached_property
+    # Values derived from the fields alone, computed once per problem: the solvers ask for them ~10 times
+    # per solve. A frozen dataclass may cache in its instance __dict__: equality, hashing, repr and
+    # replace see only the fields. (Not functools.cached_property, whose first access takes a lock
+    # in Python 3.11 and costs more than computing both values.)
+    @property
     def _cycles(self) -> dict[str, tuple[float, float]]:
-        """:meth:`cycles` of both sides, computed once per problem (the solvers ask for them ~10 times).
+        """:meth:`cycles` of both sides."""
+        cached = self.__dict__.get("_cycles_cache")
+        if cached is None:
+            cached = {side: self._side_cycles(side) for side in ("device", "server")}
+            object.__setattr__(self, "_cycles_cache", cached)
+        return cached
 
-        A frozen dataclass may cache: ``cached_property`` writes the instance ``__dict__``
-        directly, and equality, hashing and ``replace`` see only the fields.
-        """
-        return {side: self._side_cycles(side) for side in ("device", "server")}
-
-    @functools.cached_property
+    @property
     def _canonical(self) -> dict[str, float]:
-        """:func:`canonical_values`, computed once (read-only: :func:`canonical_values` hands out copies)."""
-        return _canonical_values(self)
+        """:func:`canonical_values` (read-only: :func:`canonical_values` hands out copies)."""
+        cached = self.__dict__.get("_canonical_cache")
+        if cached is None:
+            cached = _canonical_values(self)
+            object.__setattr__(self, "_canonical_cache", cached)
+        return cached
 
     def _side_cycles(self, side: str) -> tuple[float, float]:
         flops_name, fixed_name, per_cycle_name, overhead_name, efficiency_name = _CYCLE_FIELDS[side]
