@@ -169,6 +169,97 @@ def test_budgets_exactly_at_the_floor():
     assert sol.status == "optimal" and evaluate(both, sol.decision, rtol=1e-12).violations == []
 
 
+def both_binding_instances(seed: int, count: int) -> list:
+    """Seeded random instances that reach step 4 of solve (both budgets bind) with two pruned sides."""
+    rng = np.random.default_rng(seed)
+    found = []
+    while len(found) < count:
+        problem = random_problem(rng)
+        m = fast._Model(problem)
+        if not m.two_pruned or fast._floors(m)[0] is not None:
+            continue
+        top = m.max_resources()
+        if m.time(m.rho_flat, top) <= m.T0 and m.min_energy(m.rho_flat)[0] <= m.E0:
+            continue
+        floor_t, e_min, _, _ = fast._floors(m)[1]
+        if floor_t >= m.T0 * (1 - 1e-12) or e_min >= m.E0 * (1 - 1e-12):
+            continue
+        excess = m.energy(m.latency_ratios(top), top) / m.E0 - 1.0
+        if excess > 0:
+            found.append((problem, excess))
+    return found
+
+
+def test_joint_newton_agrees_with_the_nested_roots_and_the_reference():
+    """The fast path of step 4 (2-D Newton in (ln nu, ln multiplier)) finds the nested roots' KKT point."""
+    joint_found = 0
+    for i, (problem, excess) in enumerate(both_binding_instances(31, 60)):
+        joint = fast._joint_newton(fast._Model(problem), excess)
+        m = fast._Model(problem)
+        nested = fast._both_bind_nested(m, fast._floors(m)[1])
+        want = fast._answer(problem, fast._decision(m, *nested))
+        if joint is None:
+            continue
+        joint_found += 1
+        got = fast._answer(problem, fast._decision(m, *joint))
+        assert got.status == want.status == "optimal"
+        assert got.objective == pytest.approx(want.objective, rel=1e-9, abs=1e-15)
+        for name in ("rho_device", "rho_server", "power", "f_device", "f_server"):
+            assert getattr(got, name) == pytest.approx(getattr(want, name), rel=1e-7), (name, problem)
+        if i < 15:  # the reference is slow: a sample
+            check_pair(problem, got, opt.solve_reference(problem))
+    assert joint_found >= 50  # the fast path is the rule, the fallback the exception
+
+
+def test_solve_falls_back_to_the_nested_roots(monkeypatch):
+    """Where the joint Newton gives up, solve's answer comes from the nested roots, and it is the same."""
+    instances = both_binding_instances(32, 25)
+    fast_path = [opt.solve(problem) for problem, _ in instances]
+    calls = []
+    nested = fast._both_bind_nested
+    monkeypatch.setattr(fast, "_both_bind_nested", lambda m, floors: calls.append(1) or nested(m, floors))
+    monkeypatch.setattr(fast, "JOINT_NEWTON_EVALUATIONS", 0)  # never converges: always the fallback
+    for (problem, _), want in zip(instances, fast_path, strict=True):
+        got = opt.solve(problem)
+        assert got.status == want.status == "optimal"
+        assert got.objective == pytest.approx(want.objective, rel=1e-9, abs=1e-15)
+        assert evaluate(problem, got.decision, rtol=1e-9).violations == []
+    assert len(calls) == len(instances)
+
+
+def test_joint_newton_gives_up_on_some_random_instances():
+    """The fallback is not dead code: on seeded random instances the joint Newton sometimes returns None,
+    and solve's answer there still agrees with the reference."""
+    gave_up = [(p, e) for p, e in both_binding_instances(5, 150) if fast._joint_newton(fast._Model(p), e) is None]
+    assert gave_up
+    for problem, _ in gave_up[:5]:
+        check_pair(problem, opt.solve(problem), opt.solve_reference(problem))
+
+
+@pytest.mark.parametrize(("model", "closed_form"), [("rd_bound", "_paired_ratios"), ("magnitude", "_magnitude_ratios")])
+def test_two_sided_ratios_by_newton_agree_with_the_root_in_the_log_multiplier(monkeypatch, model, closed_form):
+    """Ratios of two pruned sides by Newton where the slope has a closed form (rd_bound: in the logits;
+    magnitude: in the multiplier) = the 1-D root in the log multiplier, their fallback."""
+    rng = np.random.default_rng(41)
+    pairs, used = [], 0
+    while len(pairs) < 40:
+        problem = random_problem(rng).replace(distortion_model=model, shared_ratio=False)
+        m = fast._Model(problem)
+        if m.two_pruned:
+            pairs.append((problem, m.latency_ratios(m.max_resources())))
+    calls = []
+    newton = getattr(fast, closed_form)
+    monkeypatch.setattr(fast, closed_form, lambda *args: calls.append(newton(*args)) or None)
+    for problem, got in pairs:
+        m = fast._Model(problem)
+        before = len(calls)
+        want = m.latency_ratios(m.max_resources())  # the 1-D root only
+        used += any(found is not None for found in calls[before:])
+        for g, w in zip(got, want, strict=True):
+            assert g == pytest.approx(w, rel=1e-9, abs=1e-12), (problem, got, want)
+    assert used >= 10  # the closed-form path answered, not only the fallback
+
+
 def test_latency_only_closed_form_magnitude():
     # One side, nothing sent, energy free: rho = 1 - T0 f_max c / F exactly.
     problem = make_problem(

@@ -8,6 +8,7 @@ import pytest
 from workloads import WORKLOAD
 
 from coinfer import optimise as opt
+from coinfer.optimise import batch
 from coinfer.system import evaluate, make_problem, problems_for_splits, random_problem
 
 FIELDS = ("objective", "rho_device", "rho_server", "power", "f_device", "f_server", "latency", "energy")
@@ -138,6 +139,19 @@ def test_answers_do_not_depend_on_the_rest_of_the_batch():
         if a.status == "optimal":
             for name in FIELDS:
                 assert close(getattr(a, name), getattr(b, name)) and close(getattr(a, name), getattr(c, name))
+
+
+def test_batch_joint_newton_and_its_scalar_fallback(monkeypatch):
+    """The batch's joint 2-D Newton agrees with solve; instances it gives up on are solved by solve."""
+    rng = np.random.default_rng(20250602)
+    problems = [random_problem(rng) for _ in range(300)]
+    stats: dict[str, int] = {}
+    check_same(problems, opt.solve_batch(problems, stats))
+    assert stats["fallback"] < 0.05 * len(problems)
+    monkeypatch.setattr(batch, "JOINT_NEWTON_EVALUATIONS", 0)  # every both-binding instance: the fallback
+    forced: dict[str, int] = {}
+    check_same(problems, opt.solve_batch(problems, forced))
+    assert forced["fallback"] > stats["fallback"] + 10
 
 
 def test_empty_batch():

@@ -389,14 +389,40 @@ class Problem:
         ``a = 0``, ``g = (F + G) / c``; ``sparse``: ``a = F / (e c)``,
         ``g = (G + F0) / c``, the overhead ``F0`` paid only where ``F > 0``.
         """
-        flops = getattr(self, f"flops_{side}")
-        fixed = getattr(self, f"flops_{side}_fixed")
-        per_cycle = getattr(self, f"flops_per_cycle_{side}")
+        return self._cycles[side]
+
+    # Values derived from the fields alone, computed once per problem: the solvers ask for them ~10 times
+    # per solve. A frozen dataclass may cache in its instance __dict__: equality, hashing, repr and
+    # replace see only the fields. (Not functools.cached_property, whose first access takes a lock
+    # in Python 3.11 and costs more than computing both values.)
+    @property
+    def _cycles(self) -> dict[str, tuple[float, float]]:
+        """:meth:`cycles` of both sides."""
+        cached = self.__dict__.get("_cycles_cache")
+        if cached is None:
+            cached = {side: self._side_cycles(side) for side in ("device", "server")}
+            object.__setattr__(self, "_cycles_cache", cached)
+        return cached
+
+    @property
+    def _canonical(self) -> dict[str, float]:
+        """:func:`canonical_values` (read-only: :func:`canonical_values` hands out copies)."""
+        cached = self.__dict__.get("_canonical_cache")
+        if cached is None:
+            cached = _canonical_values(self)
+            object.__setattr__(self, "_canonical_cache", cached)
+        return cached
+
+    def _side_cycles(self, side: str) -> tuple[float, float]:
+        flops_name, fixed_name, per_cycle_name, overhead_name, efficiency_name = _CYCLE_FIELDS[side]
+        flops = getattr(self, flops_name)
+        fixed = getattr(self, fixed_name)
+        per_cycle = getattr(self, per_cycle_name)
         if self.compute_model == "dense":
             return 0.0, (flops + fixed) / per_cycle
         if self.compute_model == "sparse":
-            overhead = getattr(self, f"sparse_overhead_{side}") if flops > 0 else 0.0
-            return flops / (getattr(self, f"sparse_efficiency_{side}") * per_cycle), (fixed + overhead) / per_cycle
+            overhead = getattr(self, overhead_name) if flops > 0 else 0.0
+            return flops / (getattr(self, efficiency_name) * per_cycle), (fixed + overhead) / per_cycle
         return flops / per_cycle, fixed / per_cycle
 
     @property
@@ -404,6 +430,13 @@ class Problem:
         """``N0 B / g``: the transmit power that gives SNR 1 (W)."""
         return self.noise_psd * self.bandwidth / self.channel_gain
 
+
+#: The fields :meth:`Problem.cycles` reads per side (names built once: the solvers call it in their loops).
+_CYCLE_FIELDS = {
+    side: (f"flops_{side}", f"flops_{side}_fixed", f"flops_per_cycle_{side}", f"sparse_overhead_{side}",
+           f"sparse_efficiency_{side}")
+    for side in ("device", "server")
+}  # fmt: skip
 
 #: :meth:`Problem.fields`, computed once (the loaders call it for every problem).
 _PROBLEM_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Problem))
@@ -645,15 +678,21 @@ def canonical_values(problem: Problem) -> dict[str, float]:
     has ``rho = 0``; a side that runs nothing has ``f = f_max``; nothing sent
     has ``power = 0``. Keys are in :data:`DECISION_VARIABLES` order.
     """
+    return dict(problem._canonical)
+
+
+def _canonical_values(problem: Problem) -> dict[str, float]:
+    """:func:`canonical_values`, computed once per problem (``Problem._canonical``): every answer asks."""
     canonical: dict[str, float] = {}
+    cycles = {side: problem.cycles(side) for side in ("device", "server")}
     for side in ("device", "server"):
-        prunable, _ = problem.cycles(side)
+        prunable, _ = cycles[side]
         if getattr(problem, f"params_{side}") == 0 and prunable == 0 and not problem.shared_ratio:
             canonical[f"rho_{side}"] = 0.0
     if problem.feature_bits == 0:
         canonical["power"] = 0.0
     for side in ("device", "server"):
-        prunable, fixed = problem.cycles(side)
+        prunable, fixed = cycles[side]
         if prunable + fixed == 0:
             canonical[f"f_{side}"] = getattr(problem, f"f_{side}_max")
     return canonical
@@ -672,7 +711,11 @@ def canonical_decision(problem: Problem, decision: Decision) -> Decision:
     ``power = 0``. Every scheme's answer passes through here, so answers that
     differ only in such variables are reported identically.
     """
-    return dataclasses.replace(decision, **canonical_values(problem))
+    canonical = problem._canonical
+    if not canonical:
+        return decision
+    # Positional construction: dataclasses.replace costs more than the rest of a fast solve's answer.
+    return Decision(*(canonical.get(name, getattr(decision, name)) for name in DECISION_VARIABLES))
 
 
 def rate(problem: Problem, power: float) -> float:
@@ -695,16 +738,19 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
         float(decision.f_server),
     )
     violations: list[str] = []
-    for name, rho in (("rho_device", rho_d), ("rho_server", rho_s)):
-        if not (-rtol <= rho <= p.rho_max + rtol * max(p.rho_max, 1.0)):
-            violations.append(f"{name}={rho:.10g} outside [0, rho_max={p.rho_max:.10g}]")
+    rho_top = p.rho_max + rtol * max(p.rho_max, 1.0)
+    if not (-rtol <= rho_d <= rho_top and -rtol <= rho_s <= rho_top):  # the usual case checks once
+        for name, rho in (("rho_device", rho_d), ("rho_server", rho_s)):
+            if not (-rtol <= rho <= rho_top):
+                violations.append(f"{name}={rho:.10g} outside [0, rho_max={p.rho_max:.10g}]")
     if p.shared_ratio and abs(rho_d - rho_s) > rtol:
         violations.append(f"shared_ratio: rho_device={rho_d:.9g} != rho_server={rho_s:.9g}")
     if not (0 <= power <= p.p_max * (1 + rtol)):
         violations.append(f"power={power:.10g} W outside [0, p_max={p.p_max:.10g}]")
-    for name, f, fmax in (("f_device", f_d, p.f_device_max), ("f_server", f_s, p.f_server_max)):
-        if not (0 < f <= fmax * (1 + rtol)):
-            violations.append(f"{name}={f:.10g} Hz outside (0, {fmax:.10g}]")
+    if not (0 < f_d <= p.f_device_max * (1 + rtol) and 0 < f_s <= p.f_server_max * (1 + rtol)):
+        for name, f, fmax in (("f_device", f_d, p.f_device_max), ("f_server", f_s, p.f_server_max)):
+            if not (0 < f <= fmax * (1 + rtol)):
+                violations.append(f"{name}={f:.10g} Hz outside (0, {fmax:.10g}]")
     rho_d_c = min(max(rho_d, 0.0), 1.0)
     rho_s_c = min(max(rho_s, 0.0), 1.0)
     (a_d, g_d), (a_s, g_s) = p.cycles("device"), p.cycles("server")

@@ -6,12 +6,15 @@ the same status and reason, and the same objective and decision to ~1e-12
 relative (except the ratio of a side with almost no work, which the budgets pin
 only to about ``ulp(T0) / (a / f)``; see :func:`solve_batch`). It
 follows the same KKT structure (model.md section 5.3), with every 1-D root
-(the price of time in the floors, the ratio multiplier, the outer root in
-``log nu``, the inverse of the distortion slope) run as a safeguarded Newton
-iteration over NumPy arrays, one entry per problem, and the four cases of
-section 5.3 (floors infeasible; least-distortion point fits; latency-only
-optimum at maximum resources; both budgets bind) selected by masks. Arrays of
-shape ``(2, n)`` hold the device (row 0) and server (row 1) sides.
+(the price of time in the floors, the ratio multiplier, the inverse of the
+distortion slope) run as a safeguarded Newton iteration over NumPy arrays, one
+entry per problem, and the four cases of section 5.3 (floors infeasible;
+least-distortion point fits; latency-only optimum at maximum resources; both
+budgets bind) selected by masks. Where both budgets bind on two pruned sides,
+:func:`_joint_newton` runs ``solve``'s damped 2-D Newton over the arrays, and
+the few instances it does not settle go to the scalar ``solve``; the other
+both-binding instances take the nested roots (outer root in ``log nu``).
+Arrays of shape ``(2, n)`` hold the device (row 0) and server (row 1) sides.
 
 The polish of model.md section 5.3 (pruning a few ulps more so that the
 decision is feasible in the original variables) is vectorised too; the rare
@@ -23,17 +26,25 @@ instances take their ``reason`` text from the scalar floors, so it is exactly
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from operator import attrgetter
 
 import numpy as np
 
-from coinfer.optimise.fast import _answer, _floors, _Model, solve
-from coinfer.optimise.slopes import _slope, flat_end
+from coinfer.optimise.fast import (
+    _HALVINGS,
+    _INSIDE,
+    _MAX_STEP_X,
+    _MAX_STEP_Y,
+    JOINT_NEWTON_EVALUATIONS,
+    _answer,
+    _floors,
+    _Model,
+    solve,
+)
+from coinfer.optimise.slopes import _TABLE_OFFSET, _slope, _slope_table, flat_end
 from coinfer.optimise.solution import _EDGE, Solution
 from coinfer.system import LN2, Decision, Problem, canonical_decision
 
@@ -72,6 +83,7 @@ class _Batch:
     z_max: Array
     flat: Array
     top: Array
+    two_pruned: Array  # two sides with their own ratio, each with work to prune and weights to lose
     key: Array  # offset of each problem's q in the inverse-slope table
     table_h: Array  # the inverse-slope table of every q in the batch: keys ln D'(z) + offset ...
     table_z: Array  # ... and logits z (see _slope_table)
@@ -141,6 +153,7 @@ def _build(problems: Sequence[Problem]) -> _Batch:
     has_work = (a > 0).any(axis=0)
     flat = np.where(shared, flat_pt, np.where((c == 0) & (a > 0), rho_max, flat_pt))
     top = np.where(shared, np.where(has_work, rho_max, flat_pt), np.where(a > 0, rho_max, flat))
+    two_pruned = ~shared & (a > 0).all(axis=0) & (c > 0).all(axis=0)
     # One inverse-slope table for the batch: each q's keys shifted by _TABLE_OFFSET times its index.
     qs = sorted(set(q.astype(int).tolist()))
     key = np.searchsorted(np.array(qs, dtype=float), q) * _TABLE_OFFSET
@@ -149,30 +162,8 @@ def _build(problems: Sequence[Problem]) -> _Batch:
     table_z = np.concatenate([z for _, z in tables])
     return _Batch(
         T0, E0, rho_max, q * LN2, mag, shared, a, g, runs, fmax, k, counted, c, S, B, C, pmax, u_max,
-        nu_sat_f, nu_sat_tx, nu_sat, rho0, s0, smax, z_lo, z_max, flat, top, key, table_h, table_z,
+        nu_sat_f, nu_sat_tx, nu_sat, rho0, s0, smax, z_lo, z_max, flat, top, two_pruned, key, table_h, table_z,
     )  # fmt: skip
-
-
-#: Keys of different q in the inverse-slope table are this far apart (|ln D'| stays far below).
-_TABLE_OFFSET = 1e4
-
-
-@lru_cache(maxsize=64)
-def _slope_table(q: int) -> tuple[Array, Array]:
-    """``(ln D'(z), z)`` of ``rd_bound`` on a grid of logits ``z`` of the ratio (model.md section 4.3).
-
-    ``ln D'(z) = rho ln rho + (1 - rho) ln(1 - rho) - q ln2 (1 - rho) + ln(z + q ln2)`` increases
-    with ``z`` beyond the flat end; linear interpolation in this table starts the Newton iteration
-    of :func:`_ratio` within ~1e-5 of the root, so that two steps reach full precision.
-    """
-    qln2 = q * LN2
-    r0 = flat_end(q)
-    z_lo = max(math.log(r0 / (1 - r0)), -qln2 + 1e-6)
-    z = np.linspace(z_lo, 40.0, 8192)
-    rho = 1.0 / (1.0 + np.exp(-z))
-    kept = 1.0 / (1.0 + np.exp(z))
-    h = rho * np.log(rho) + kept * np.log(kept) - qln2 * kept + np.log(z + qln2)
-    return np.maximum.accumulate(np.maximum(h, -0.4 * _TABLE_OFFSET)), z
 
 
 # --- the uplink's KKT condition C((u - 1) e^u + 1) = nu (model.md section 5.3) ---
@@ -619,7 +610,7 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
 
     ``stats``, if given, is filled with counts: ``n``; ``fallback``, instances
     solved by the scalar :func:`coinfer.optimise.solve` (a floor within rounding
-    of its budget); ``polish``, instances whose residual violation needed the
+    of its budget, or the joint Newton not settled); ``polish``, instances whose residual violation needed the
     scalar ``fast.polish`` after the vectorised step; ``infeasible``,
     instances whose reason text came from the scalar floors (``fast._floors``).
     """
@@ -633,12 +624,12 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
         return []
     m = _build(problems)
     with np.errstate(all="ignore"):
-        decision, infeasible = _decide(m)
+        decision, infeasible, scalar = _decide(m)
         decision = _clip(m, decision)
         latency, energy, objective = _evaluate(m, decision)
         # fast.polish changes nothing where the clipped decision meets both budgets exactly (rtol 0);
         # elsewhere its first step, over arrays, removes the residual of a few ulps.
-        over = ~infeasible & ~((latency <= m.T0) & (energy <= m.E0))
+        over = ~infeasible & ~scalar & ~((latency <= m.T0) & (energy <= m.E0))
         if over.any():
             idx = np.flatnonzero(over)
             sub = m.take(idx)
@@ -650,7 +641,10 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
     rows = decision.T.tolist()
     values = np.stack([objective, latency, energy]).T.tolist()
     for i, problem in enumerate(problems):
-        if infeasible[i]:
+        if scalar[i]:  # the joint Newton did not converge: solve's nested roots decide
+            counts["fallback"] += 1
+            out.append(solve(problem))
+        elif infeasible[i]:
             counts["infeasible"] += 1
             bad = _floors(_Model(problem))[0]
             if bad is None:  # a floor within rounding of its budget: the scalar solver decides
@@ -661,7 +655,8 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
         elif polished[i]:
             # Variables without effect take their canonical values; latency, energy and objective do not move.
             canonical = canonical_decision(problem, Decision(*rows[i]))
-            out.append(Solution("optimal", *dataclasses.astuple(canonical), *values[i]))
+            c = canonical  # dataclasses.astuple deep-copies: slower than the rest of this loop
+            out.append(Solution("optimal", c.rho_device, c.rho_server, c.power, c.f_device, c.f_server, *values[i]))
         else:  # a residual of a few ulps: fast.polish prunes a little more
             counts["polish"] += 1
             out.append(_answer(problem, Decision(*rows[i])))
@@ -738,14 +733,25 @@ def _unit_distortion(m: _Batch, rho: Array) -> Array:
     return np.where(m.mag, magnitude, rd_bound)
 
 
-def _decide(m: _Batch) -> tuple[Array, Array]:
-    """Decisions (5, n) of the four cases of model.md section 5.3 and the infeasible mask."""
+def _decide(m: _Batch) -> tuple[Array, Array, Array]:
+    """Decisions (5, n) of the four cases of model.md section 5.3, the infeasible mask, and the mask of
+    the instances left to the scalar solver."""
     top_res = _max_resources(m)
-    floor_t, _ = _time_energy(m, m.top, top_res)
-    e_min, nu_min, res_min = _min_energy(m, m.top)
-    infeasible = (floor_t > m.T0 * (1 + _EDGE)) | (e_min > m.E0 * (1 + _EDGE))
-    at_floor = ~infeasible & ((floor_t >= m.T0 * (1 - _EDGE)) | (e_min >= m.E0 * (1 - _EDGE)))
-    decision = _decisions(m, m.top, res_min)
+    floor_t, e_top = _time_energy(m, m.top, top_res)
+    # 1. floors; their least energy only where a floor may reach its budget (as in solve): elsewhere it is
+    # below the energy at maximum resources, and only the nested roots of step 4 need it
+    decision = np.zeros((5, m.T0.size))
+    e_min, nu_min = np.full_like(e_top, np.nan), np.full_like(e_top, np.nan)
+    slack = (floor_t < m.T0 * (1 - _EDGE)) & (e_top < m.E0 * (1 - _EDGE))
+    infeasible = floor_t > m.T0 * (1 + _EDGE)
+    tight = ~slack & ~infeasible
+    if tight.any():
+        idx = np.flatnonzero(tight)
+        sub = m.take(idx)
+        e_min[idx], nu_min[idx], res_min = _min_energy(sub, sub.top)
+        decision[:, idx] = _decisions(sub, sub.top, res_min)
+    infeasible |= e_min > m.E0 * (1 + _EDGE)
+    at_floor = tight & ~infeasible & ((floor_t >= m.T0 * (1 - _EDGE)) | (e_min >= m.E0 * (1 - _EDGE)))
     todo = ~infeasible & ~at_floor
     # 2. least distortion
     t_flat, _ = _time_energy(m, m.flat, top_res)
@@ -758,18 +764,143 @@ def _decide(m: _Batch) -> tuple[Array, Array]:
         decision[:, idx[ok]] = _decisions(sub, sub.flat, res_flat)[:, ok]
         todo[idx[ok]] = False
     # 3. latency only, at maximum resources
+    excess = np.zeros_like(e_top)  # relative excess of the latency-only optimum's energy
     if todo.any():
         idx = np.flatnonzero(todo)
         sub = m.take(idx)
         sub_top = _max_resources(sub)
         rho_l = _binding_ratios(sub, sub_top, None, {}).rho
-        ok = _time_energy(sub, rho_l, sub_top)[1] <= sub.E0
+        excess[idx] = _time_energy(sub, rho_l, sub_top)[1] / sub.E0 - 1.0
+        ok = excess[idx] <= 0
         decision[:, idx[ok]] = _decisions(sub, rho_l, sub_top)[:, ok]
         todo[idx[ok]] = False
-    # 4. both budgets bind
+    # 4. both budgets bind: a joint 2-D Newton where two sides are pruned (solve's fast path), with the
+    # scalar solve for the rare instances where it does not converge; nested roots otherwise
+    scalar = np.zeros_like(todo)
+    joint = todo & m.two_pruned
+    if joint.any():
+        idx = np.flatnonzero(joint)
+        sub = m.take(idx)
+        rho, res, converged = _joint_newton(sub, excess[idx])
+        decision[:, idx] = _decisions(sub, rho, res)
+        scalar[idx[~converged]] = True
+        todo[idx] = False
     if todo.any():
         idx = np.flatnonzero(todo)
         sub = m.take(idx)
+        unknown = np.isnan(e_min[idx])
+        if unknown.any():
+            e_min[idx[unknown]], nu_min[idx[unknown]], _ = _min_energy(
+                sub.take(np.flatnonzero(unknown)), sub.top[:, unknown]
+            )
         rho, res = _both_bind(sub, nu_min[idx], e_min[idx])
         decision[:, idx] = _decisions(sub, rho, res)
-    return decision, infeasible
+    return decision, infeasible, scalar
+
+
+def _joint_state(m: _Batch, x: Array, y: Array) -> tuple[Array, _Resources, Array, Array]:
+    """``fast._log_kkt_state`` over arrays (two pruned sides): the ratios and resources of
+    ``(x, y) = (ln nu, ln multiplier)``, the residuals ``(ln T/T0, ln E/E0)`` (2, n) and their
+    Jacobian ``[[T_x, T_y], [E_x, E_y]]`` (2, 2, n) (model.md section 5.3)."""
+    res = _resources(m, x)
+    f, dlnf = res.f, res.dlnf
+    price = np.where(m.counted, m.k * f * f, 0.0) + res.nu / f
+    rho, dr = _ratio(m, np.exp(y + np.log(price * m.a / m.c)))
+    dr_x = dr * (np.where(m.counted, 2 * m.k * f * f * dlnf, 0.0) + res.nu / f * (1 - dlnf)) / price
+    t_tx, e_tx = _tx(m, res.u)
+    work = m.a * (1 - rho) + m.g
+    live = m.runs & m.counted
+    latency = t_tx + np.where(m.runs, work / f, 0.0).sum(axis=0)
+    energy = e_tx + np.where(live, m.k * work * f * f, 0.0).sum(axis=0)
+    dt_tx = np.where(m.S > 0, -t_tx / res.u * res.du, 0.0)
+    de_tx = np.where(m.S > 0, m.C * np.exp(res.u) * t_tx * res.du + m.C * np.expm1(res.u) * dt_tx, 0.0)
+    t_x = dt_tx + np.where(m.runs, -work / f * dlnf - m.a * dr_x / f, 0.0).sum(axis=0)
+    t_y = np.where(m.runs, -m.a * dr / f, 0.0).sum(axis=0)
+    e_x = de_tx + np.where(live, m.k * f * f * (2 * work * dlnf - m.a * dr_x), 0.0).sum(axis=0)
+    e_y = np.where(live, -m.k * f * f * m.a * dr, 0.0).sum(axis=0)
+    residual = np.stack([np.log(latency / m.T0), np.log(energy / m.E0)])
+    jacobian = np.array([[t_x / latency, t_y / latency], [e_x / energy, e_y / energy]])
+    return rho, res, residual, jacobian
+
+
+def _fields(res: _Resources) -> tuple[Array, ...]:
+    return res.nu, res.f, res.u, res.dlnf, res.du
+
+
+def _newton_step(jacobian: Array, residual: Array) -> Array:
+    """``-J^-1 r`` per entry (2, n); NaN where ``J`` is singular."""
+    (a, b), (c, d) = jacobian
+    det = a * d - b * c
+    det = np.where(det != 0, det, np.nan)
+    return np.stack([(b * residual[1] - d * residual[0]) / det, (c * residual[0] - a * residual[1]) / det])
+
+
+def _joint_newton(m: _Batch, excess: Array) -> tuple[Array, _Resources, Array]:
+    """``fast._joint_newton`` over arrays: ``(ratios, resources, converged)`` where both budgets bind.
+
+    Every entry takes damped Newton steps (the natural monotonicity test of
+    ``fast._joint_newton``, one halving per round for the entries that fail it);
+    converged entries keep their point. Entries not converged within
+    ``fast.JOINT_NEWTON_EVALUATIONS`` evaluations, and the last few stragglers
+    after eight (a vectorised loop runs until its slowest entry is done), are
+    flagged for the scalar solver.
+    """
+    x = np.where(m.nu_sat > 0, np.log(np.where(m.nu_sat > 0, m.nu_sat, 1.0)), 0.0)
+    x = x - 1.5 * np.log1p(np.maximum(excess, 0.0))
+    res0 = _resources(m, x)
+    load = m.a / res0.f
+    target = m.T0 - _tx(m, res0.u)[0] - (m.g / res0.f).sum(axis=0)
+    common = np.clip(1.0 - target / load.sum(axis=0), 1e-6, 0.999999 * m.rho_max)
+    price = np.where(m.counted, m.k * res0.f**2, 0.0) + res0.nu / res0.f
+    mean_log_sigma = (load * np.log(price * m.a / m.c)).sum(axis=0) / load.sum(axis=0)
+    y = np.log(np.maximum(_slope_array(m, np.stack([common, common]))[0], 1e-300)) - mean_log_sigma
+    rho, res, residual, jacobian = _joint_state(m, x, y)
+    n = x.size
+    done, failed, inside = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    step, size, lam, halvings = np.zeros((2, n)), np.zeros(n), np.ones(n), np.zeros(n, dtype=int)
+
+    def plan(mask: Array) -> None:
+        """The next step of the entries ``mask`` from their accepted point (or mark them done/failed)."""
+        nonlocal step, size, lam, halvings
+        newton = _newton_step(jacobian, residual)
+        failed[mask & ~np.isfinite(newton).all(axis=0)] = True
+        small = mask & (np.abs(newton[0]) <= 1e-13 * np.maximum(1.0, np.abs(x)))
+        small &= np.abs(newton[1]) <= 1e-13 * np.maximum(1.0, np.abs(y))
+        finished = small & (residual <= 0).all(axis=0)
+        done[finished] = True
+        # converged just outside the budgets: one step aimed just inside, kept if it lands inside
+        inside[:] = np.where(mask, small & ~finished, inside)
+        step = np.where(mask, np.where(inside, _newton_step(jacobian, residual + _INSIDE), newton), step)
+        size = np.where(mask, (newton * newton).sum(axis=0), size)
+        limit = np.minimum(
+            _MAX_STEP_X / np.maximum(np.abs(newton[0]), 1e-300), _MAX_STEP_Y / np.maximum(np.abs(newton[1]), 1e-300)
+        )
+        lam = np.where(mask, np.where(inside, 1.0, np.minimum(1.0, limit)), lam)
+        halvings = np.where(mask, 0, halvings)
+
+    plan(np.ones(n, dtype=bool))
+    # One trial point per entry and round: accepted entries take their next step in the next round while
+    # the others halve theirs, so that no entry waits for another's line search.
+    for evaluation in range(JOINT_NEWTON_EVALUATIONS):
+        active = ~done & ~failed
+        if evaluation >= 8 and active.sum() <= max(2, n // 50):
+            failed |= active  # a vectorised loop runs as long as its slowest entry: leave those to solve
+        if not (active & ~failed).any():
+            break
+        t_rho, t_res, t_residual, t_jacobian = _joint_state(m, x + lam * step[0], y + lam * step[1])
+        correction = _newton_step(jacobian, t_residual)
+        regular = t_jacobian[0, 0] * t_jacobian[1, 1] != t_jacobian[0, 1] * t_jacobian[1, 0]
+        monotone = ((correction * correction).sum(axis=0) < (1 - 0.5 * lam) ** 2 * size) & regular
+        accept = active & np.where(inside, (t_residual <= 0).all(axis=0), monotone)
+        x, y = np.where(accept, x + lam * step[0], x), np.where(accept, y + lam * step[1], y)
+        rho, residual = np.where(accept, t_rho, rho), np.where(accept, t_residual, residual)
+        jacobian = np.where(accept, t_jacobian, jacobian)
+        res = _Resources(*(np.where(accept, new, old) for new, old in zip(_fields(t_res), _fields(res), strict=True)))
+        done |= active & inside  # the aim inside is the last step, kept or not
+        rejected = active & ~inside & ~accept
+        halvings = halvings + rejected
+        lam = np.where(rejected, 0.5 * lam, lam)
+        failed |= rejected & (halvings >= _HALVINGS)
+        plan(accept & ~inside)
+    converged = done & ~failed
+    return rho, res, converged

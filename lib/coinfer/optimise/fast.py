@@ -1,4 +1,4 @@
-"""The fast dedicated solver for one split (model.md section 5): KKT structure, 1-D roots.
+"""The fast dedicated solver for one split (model.md section 5): KKT structure, a 2-D Newton, 1-D roots.
 
 The algorithm is described in :func:`solve`'s docstring. It returns the same
 optimum as :func:`coinfer.optimise.conic.solve_reference`, about two orders of
@@ -13,7 +13,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from coinfer.optimise.slopes import _inverse_slope, _ratio_and_derivative, _slope, flat_end
+from coinfer.optimise.slopes import (
+    _inverse_slope,
+    _magnitude_ratios,
+    _paired_ratios,
+    _ratio_and_derivative,
+    _slope,
+    flat_end,
+)
 from coinfer.optimise.solution import _EDGE, Solution, _infeasible
 from coinfer.system import LN2, Decision, Evaluation, Problem, canonical_decision, evaluate
 
@@ -148,6 +155,9 @@ class _Model:
         self.counted = (True, p.energy_scope == "system")
         total = p.params_device + p.params_server
         self.c = (p.params_device / total * p.scale_device, p.params_server / total * p.scale_server)
+        # Two sides with their own ratio, each with work to prune and weights to lose: step 4 of solve then
+        # has two free multipliers (the price of time and the ratio multiplier).
+        self.two_pruned = not self.shared and a_d > 0 and a_s > 0 and self.c[0] > 0 and self.c[1] > 0
         self.S, self.B, self.C, self.pmax = p.feature_bits, p.bandwidth, p.noise_power, p.p_max
         self.u_max = math.log1p(self.pmax / self.C)
         self._guesses = ([None], [None])  # warm starts of _inverse_slope across outer iterations
@@ -155,20 +165,25 @@ class _Model:
         self._last_ratios: tuple | None = None  # (y, ratios, their d/d ln s) of price_ratios' last root
         self._path: dict[float, tuple] = {}  # x = ln nu -> (ratios, resources) evaluated on the path
         # nu (W) at which each resource reaches its maximum: 2 k fmax^3 and C((u-1)e^u + 1).
-        self.nu_sat_f = tuple(
-            2 * k * f**3 if cnt else 0.0 for k, f, cnt in zip(self.k, self.fmax, self.counted, strict=True)
+        # (plain expressions rather than generators: this runs once per solve, ~10 % of a fast one)
+        self.nu_sat_f = (
+            2 * self.k[0] * self.fmax[0] ** 3,
+            2 * self.k[1] * self.fmax[1] ** 3 if self.counted[1] else 0.0,
         )
         self.nu_sat_tx = self.C * ((self.u_max - 1.0) * math.exp(self.u_max) + 1.0) if self.S > 0 else 0.0
-        self.nu_sat = max([self.nu_sat_tx] + [n for n, r in zip(self.nu_sat_f, self.runs, strict=True) if r])
+        self.nu_sat = max(
+            self.nu_sat_tx, self.nu_sat_f[0] if self.runs[0] else 0.0, self.nu_sat_f[1] if self.runs[1] else 0.0
+        )
         rho0 = 0.0 if self.model == "magnitude" else flat_end(self.q)
         flat = min(rho0, self.rho_max)
         if self.shared:
             self.rho_flat = (flat, flat)
-            self.rho_top = (self.rho_max, self.rho_max) if any(a > 0 for a in self.a) else (flat, flat)
+            self.rho_top = (self.rho_max, self.rho_max) if a_d > 0 or a_s > 0 else (flat, flat)
         else:
             # The flat point: the least distortion at the least work. A side without
             # parameters is pruned for free; a side without FLOPs gains nothing from pruning.
-            flat_d, flat_s = ((self.rho_max if c == 0 and a > 0 else flat) for a, c in zip(self.a, self.c, strict=True))
+            flat_d = self.rho_max if self.c[0] == 0 and a_d > 0 else flat
+            flat_s = self.rho_max if self.c[1] == 0 and a_s > 0 else flat
             self.rho_flat = (flat_d, flat_s)
             self.rho_top = (
                 self.rho_max if self.a[0] > 0 else flat_d,
@@ -306,27 +321,38 @@ class _Model:
             m_lo = max(min(s0 / sigma[0], s0 / sigma[1]), m_hi * 1e-300, 1e-300)
 
         guesses = ([None], [None])
+        seen: dict[float, tuple[float, float]] = {}
 
-        def rho_of(m: float) -> tuple[float, float]:
-            return (
-                _inverse_slope(m * sigma[0], model, q, rmax, guesses[0]),
-                _inverse_slope(m * sigma[1], model, q, rmax, guesses[1]),
+        def gap_and_slope(y: float) -> tuple[float, float]:
+            s = math.exp(y)
+            g, dg = const - target, 0.0
+            pair = [0.0, 0.0]
+            for i in (0, 1):
+                pair[i], slope = _ratio_and_derivative(s * sigma[i], model, q, rmax, guesses[i])
+                g += weight[i] * (1 - pair[i])
+                dg -= weight[i] * slope
+            seen[y] = (pair[0], pair[1])
+            return g, dg
+
+        # Start at the multiplier at which a common ratio would meet the budget, with the sides'
+        # log-slopes averaged by their loads (Newton then needs ~3 steps).
+        common = min(max(1.0 - (target - const) / (weight[0] + weight[1]), 1e-6), 0.999999 * rmax)
+        mean_log_sigma = (weight[0] * math.log(sigma[0]) + weight[1] * math.log(sigma[1])) / (weight[0] + weight[1])
+        start = math.log(max(_slope(common, model, q), 1e-300)) - mean_log_sigma
+        # Newton where the slope has a closed form: in the multiplier itself (magnitude), in the ratios'
+        # logits (rd_bound, when neither ratio is clipped); else the 1-D root in the log multiplier.
+        if model == "magnitude":
+            paired = _magnitude_ratios((sigma[0], sigma[1]), (weight[0], weight[1]), target - const, rmax, start)
+        else:
+            paired = _paired_ratios(
+                (math.log(sigma[0]), math.log(sigma[1])), (weight[0], weight[1]), target - const, q, rmax, start
             )
-
-        def gap(y: float) -> float:
-            return load(rho_of(math.exp(y))) - target
-
-        lo, hi = math.log(m_lo), math.log(m_hi)
-        g_lo, g_hi = gap(lo), gap(hi)
-        if g_lo <= 0:
-            return rho_of(m_lo)
-        if g_hi > 0:
-            return rho_of(m_hi)
-        y = _root(gap, lo, hi, g_lo, g_hi)
-        found = rho_of(math.exp(y))
-        if load(found) > target:
-            found = rho_of(math.exp(y + 1e-14 * max(1.0, abs(y))))
-        return found
+        if paired is not None:
+            return paired
+        y = _newton_decreasing(gap_and_slope, math.log(m_lo), math.log(m_hi), start)
+        if y not in seen:
+            gap_and_slope(y)
+        return seen[y]
 
     def latency_ratios(self, res) -> tuple[float, float]:
         """Least-distortion ratios that meet the latency budget at fixed resources."""
@@ -346,7 +372,7 @@ class _Model:
         with ``mu`` set so that the latency budget binds."""
         t_fixed = self._fixed_time(res)
         weight = [(self.k[i] * res[i] ** 2 if self.counted[i] else 0.0) + nu / res[i] for i in (0, 1)]
-        if self.shared or not all(self.a[i] > 0 and self.c[i] > 0 for i in (0, 1)):
+        if not self.two_pruned:
             return self.latency_ratios(res)
         # Find mu through the latency budget, with the split between the sides set by `weight`.
         alpha_t = (1 / res[0], 1 / res[1])
@@ -407,10 +433,13 @@ def _newton_decreasing(
     """
     y = start if start is not None and lo < start < hi else 0.5 * (lo + hi)
     lo0, hi_feasible = lo, None
+    last = False
     for _ in range(200):
         g, dg = func(y)
         if g <= 0:
             hi, hi_feasible = y, y
+            if last:  # the step that quadratic convergence makes final landed on the feasible side
+                break
         else:
             lo = y
         tol = rtol * max(1.0, abs(y))
@@ -421,6 +450,11 @@ def _newton_decreasing(
             if g <= 0:
                 break
             step = 2 * tol  # converged from the infeasible side: step over the root
+        # Within 1e-7 of the root Newton's next point is within ~1e-14 of it: aim just past the root
+        # (g <= 0) and stop there, instead of a further step that only confirms convergence.
+        last = abs(step) <= 1e-7 * max(1.0, abs(y))
+        if last:
+            step += 2 * tol
         nxt = y + step
         if not lo < nxt < hi:
             nxt = 0.5 * (lo + hi)
@@ -461,15 +495,21 @@ def _polish(problem: Problem, decision: Decision) -> tuple[Decision, Evaluation 
     ]
     if p.shared_ratio and d[0] != d[1]:
         d[0] = d[1] = max(d[0], d[1])
+    unchanged = d == [decision.rho_device, decision.rho_server, decision.power, decision.f_device, decision.f_server]
+    first = decision if unchanged else Decision(*d)
+    ev = evaluate(p, first, rtol=0.0)
+    if not ev.violations:  # the common case: nothing to polish
+        return first, ev
     cycles = (p.cycles("device")[0], p.cycles("server")[0])
     k = (p.pue_device * p.psi_device, p.pue_server * p.psi_server)
     counted = (True, p.energy_scope == "system")
     weight = (p.params_device * p.scale_device, p.params_server * p.scale_server)
     model, q = p.distortion_model, p.bits_per_weight
-    for _ in range(6):
-        ev = evaluate(p, Decision(*d), rtol=0.0)
-        if not ev.violations:
-            return Decision(*d), ev
+    for attempt in range(6):
+        if attempt:
+            ev = evaluate(p, Decision(*d), rtol=0.0)
+            if not ev.violations:
+                return Decision(*d), ev
         need_t = max(ev.latency - p.latency_budget, 0.0)
         need_e = max(ev.energy - p.energy_budget, 0.0)
         if need_t == 0 and need_e == 0:
@@ -495,10 +535,9 @@ def _polish(problem: Problem, decision: Decision) -> tuple[Decision, Evaluation 
 
 
 def _answer(problem: Problem, decision: Decision, note: str | None = None) -> Solution:
-    decision, clean = _polish(problem, decision)
-    canonical = canonical_decision(problem, decision)
-    if canonical != decision:  # variables without effect moved: their evaluation is the same, but recompute
-        decision, clean = canonical, None
+    # Canonical values first (model.md section 8.4): they are variables without effect, which the polish
+    # never moves, so the polished decision's evaluation is the answer's.
+    decision, clean = _polish(problem, canonical_decision(problem, decision))
     # A decision with no violation at rtol 0 has none at the default rtol: reuse its evaluation.
     ev = clean if clean is not None else evaluate(problem, decision)
     reason = note
@@ -559,10 +598,17 @@ def solve(problem: Problem) -> Solution:
     solves ``C((u - 1) e^u + 1) = nu`` (Lambert W), clipped at ``P_max``. Each
     ratio equates marginal distortion with ``mu (eta psi f^2 + nu / f) F / c``.
     The solver (1) checks the floor at ``rho_max`` with maximum resources
-    (latency) and the least energy there (energy); (2) returns the least
-    distortion point if its least energy fits the budget; (3) returns the
-    latency-only optimum at maximum resources (``mu = 0``) if its energy fits;
-    (4) otherwise both budgets bind: for each ``nu`` the latency budget fixes
+    (latency) and the least energy there (energy; a 1-D root in ``nu``, needed
+    only when the energy at maximum resources does not already fit with
+    slack); (2) returns the least distortion point if its least energy fits
+    the budget; (3) returns the latency-only optimum at maximum resources
+    (``mu = 0``; a safeguarded Newton in the log multiplier) if its energy
+    fits; (4) otherwise both budgets bind. With two pruned sides it solves
+    ``T(x, y) = T0`` and ``E(x, y) = E0`` jointly, ``x = ln nu`` and ``y`` the
+    log ratio multiplier, by a damped 2-D Newton iteration on
+    ``(ln T/T0, ln E/E0)`` (:func:`_joint_newton`). If that does not converge
+    within a few evaluations it falls back to nested roots
+    (:func:`_both_bind_nested`): for each ``nu`` the latency budget fixes
     ``mu`` (inner 1-D root, safeguarded Newton in ``log mu``), and the energy
     at that point increases with ``nu`` (checked by a test), so an outer 1-D
     root in ``log nu`` meets the energy budget (safeguarded Newton with the
@@ -572,23 +618,40 @@ def solve(problem: Problem) -> Solution:
     polished to be feasible in the original variables (:func:`polish`).
     """
     m = _Model(problem)
-    bad, floors = _floors(m)
-    if bad is not None:
-        return bad
-    floor_t, e_min_top, nu_min, res_min = floors
-    top = m.rho_top
-    if floor_t >= m.T0 * (1 - _EDGE) or e_min_top >= m.E0 * (1 - _EDGE):
-        # Only the most pruned workload fits: the budgets sit at their floors.
-        return _answer(problem, _decision(m, top, res_min))
+    top, top_res = m.rho_top, m.max_resources()
+    floors = None
+    if not (m.time(top, top_res) < m.T0 * (1 - _EDGE) and m.energy(top, top_res) < m.E0 * (1 - _EDGE)):
+        # A floor may reach its budget: decide by the least energy at the floor (step 1). Otherwise both
+        # floors are slack (the least energy is at most the energy at maximum resources) and wait until
+        # step 4 needs them.
+        bad, floors = _floors(m)
+        if bad is not None:
+            return bad
+        floor_t, e_min_top, _, res_min = floors
+        if floor_t >= m.T0 * (1 - _EDGE) or e_min_top >= m.E0 * (1 - _EDGE):
+            # Only the most pruned workload fits: the budgets sit at their floors.
+            return _answer(problem, _decision(m, top, res_min))
     flat = m.rho_flat
-    if m.time(flat, m.max_resources()) <= m.T0:
+    if m.time(flat, top_res) <= m.T0:
         e_flat, _, res_flat = m.min_energy(flat)
         if e_flat <= m.E0:
             return _answer(problem, _decision(m, flat, res_flat))
-    top_res = m.max_resources()
     rho_l = m.latency_ratios(top_res)
     if m.energy(rho_l, top_res) <= m.E0:
         return _answer(problem, _decision(m, rho_l, top_res))
+    joint = _joint_newton(m, m.energy(rho_l, top_res) / m.E0 - 1.0) if m.two_pruned else None
+    if joint is None:
+        joint = _both_bind_nested(m, floors if floors is not None else _floors(m)[1])
+    return _answer(problem, _decision(m, *joint))
+
+
+def _both_bind_nested(m: _Model, floors: tuple) -> tuple[tuple[float, float], tuple[float, float, float]]:
+    """Step 4 of :func:`solve` by nested 1-D roots: ``(ratios, resources)`` where both budgets bind.
+
+    For each ``x = ln nu`` the latency budget fixes the ratio multiplier (inner root,
+    :meth:`_Model.price_ratios`); the outer root in ``x`` meets the energy budget.
+    """
+    _, e_min_top, nu_min, _ = floors
 
     def energy_gap(x: float) -> float:
         nu = math.exp(x)
@@ -616,21 +679,124 @@ def solve(problem: Problem) -> Solution:
         x = hi
     elif g_lo > 0:
         x = lo
-    elif not m.shared and all(m.a[i] > 0 and m.c[i] > 0 for i in (0, 1)):
+    elif m.two_pruned:
         x = _outer_newton(m, lo, hi, lo + (hi - lo) * g_lo / (g_lo - g_hi))
     else:
         x = _root(energy_gap, lo, hi, g_lo, g_hi, xtol=1e-13)
     if x in m._path:  # the root is a point the search evaluated
-        rho, res = m._path[x]
-        return _answer(problem, _decision(m, rho, res))
+        return m._path[x]
     nu = math.exp(x)
     res = m.resources(nu)
-    return _answer(problem, _decision(m, m.price_ratios(nu, res), res))
+    return m.price_ratios(nu, res), res
 
 
-def _kkt_state(m: _Model, x: float, y: float, res=None) -> tuple[float, float, float, float, float, float]:
-    """Normalised ``(T/T0 - 1, E/E0 - 1)`` and their partial derivatives in ``x = ln nu`` and
-    ``y = ln`` (ratio multiplier), at the KKT ratios and resources of ``(x, y)`` (two pruned sides).
+#: Evaluations of the KKT state after which :func:`_joint_newton` gives up and :func:`solve` falls back to
+#: the nested roots (most instances converge within 4-8; a step is halved at most :data:`_HALVINGS` times).
+JOINT_NEWTON_EVALUATIONS = 32
+_HALVINGS = 10
+
+
+def _joint_newton(m: _Model, energy_excess: float) -> tuple[tuple[float, float], tuple[float, float, float]] | None:
+    """Step 4 of :func:`solve` as one 2-D root: ``(ratios, resources)`` where ``T(x, y) = T0`` and
+    ``E(x, y) = E0`` (two pruned sides; ``x = ln nu``, ``y = ln`` of the ratio multiplier), or ``None``.
+
+    Newton on ``(ln(T / T0), ln(E / E0))``, nearly linear in ``(x, y)`` because each priced
+    resource moves like a power of ``nu``, with the Jacobian of :func:`_kkt_state`. It starts at
+    the saturation price ``nu_sat`` (where the path meets the latency-only optimum at maximum
+    resources) with the multiplier at which a common ratio meets the latency budget, and limits
+    each step. ``None`` when it has not converged after :data:`JOINT_NEWTON_EVALUATIONS` evaluations or
+    meets a singular Jacobian (e.g. both ratios clipped): :func:`solve` then takes the nested roots, so the
+    answer never depends on this fast path.
+    """
+    x = math.log(m.nu_sat) if m.nu_sat > 0 else 0.0
+    if energy_excess > 0:
+        x -= 1.5 * math.log1p(energy_excess)  # the CPUs' energy grows like nu^(2/3) along the path
+    y = _common_multiplier(m, x)
+    state = _log_kkt_state(m, x, y)
+    if state[4] * state[7] == state[5] * state[6]:
+        # Every ratio clipped at the guess: start from the multiplier that meets the latency budget.
+        nu = math.exp(x)
+        m.price_ratios(nu, m.resources(nu))
+        if m._y_guess is None:
+            return None
+        y = m._y_guess
+        state = _log_kkt_state(m, x, y)
+    evaluations = 1
+    while evaluations <= JOINT_NEWTON_EVALUATIONS:
+        rho, res, lt, le, tx, ty, ex, ey = state
+        det = tx * ey - ty * ex
+        if not (math.isfinite(det) and det != 0.0):
+            return None
+        dx = (ty * le - ey * lt) / det
+        dy = (ex * lt - tx * le) / det
+        if abs(dx) <= 1e-13 * max(1.0, abs(x)) and abs(dy) <= 1e-13 * max(1.0, abs(y)):
+            if lt <= 0 and le <= 0:
+                return rho, res
+            # Converged a few ulps on the infeasible side: one more step aimed just inside both budgets,
+            # as the nested roots end on the feasible side (the polish would otherwise prune the side
+            # with the least distortion per unit of violation, which may be a side with almost no work,
+            # by far more than the ulps).
+            lt, le = lt + _INSIDE, le + _INSIDE
+            inside = _log_kkt_state(m, x + (ty * le - ey * lt) / det, y + (ex * lt - tx * le) / det)
+            return (inside[0], inside[1]) if inside[2] <= 0 and inside[3] <= 0 else (rho, res)
+        # Natural monotonicity test (Deuflhard): the simplified Newton correction at the trial point,
+        # computed with this Jacobian, must be shorter than this step's. Unlike the residual norm this
+        # test is invariant to scaling the equations, which matters where the latency and energy
+        # surfaces are nearly parallel (the Jacobian is then close to singular).
+        size = dx * dx + dy * dy
+        step = min(1.0, _MAX_STEP_X / max(abs(dx), 1e-300), _MAX_STEP_Y / max(abs(dy), 1e-300))
+        for _ in range(_HALVINGS):
+            trial = _log_kkt_state(m, x + step * dx, y + step * dy)
+            evaluations += 1
+            cx = (ty * trial[3] - ey * trial[2]) / det
+            cy = (ex * trial[2] - tx * trial[3]) / det
+            # (and its Jacobian must be regular: with every ratio clipped the latency does not move with y)
+            if cx * cx + cy * cy < (1.0 - 0.5 * step) ** 2 * size and trial[4] * trial[7] != trial[5] * trial[6]:
+                break
+            step *= 0.5
+        else:
+            return None
+        x, y, state = x + step * dx, y + step * dy, trial
+    return None
+
+
+def _log_kkt_state(m: _Model, x: float, y: float) -> tuple:
+    """``(ratios, resources, ln(T/T0), ln(E/E0))`` at ``(x, y)`` and the residuals' partial derivatives."""
+    res = m.resources(math.exp(x))
+    rho, t, e, tx, ty, ex, ey = _kkt_state(m, x, y, res)
+    if t <= -1.0 or e <= -1.0:
+        return rho, res, math.inf, math.inf, 0.0, 0.0, 0.0, 0.0
+    return rho, res, math.log1p(t), math.log1p(e), tx / (1 + t), ty / (1 + t), ex / (1 + e), ey / (1 + e)
+
+
+#: How far inside both budgets (relative) :func:`_joint_newton` aims when it converged just outside.
+_INSIDE = 2e-15
+
+#: Largest step of :func:`_joint_newton` in ``x = ln nu`` and in ``y = ln`` multiplier (a trust region).
+_MAX_STEP_X, _MAX_STEP_Y = 3.0, 20.0
+
+
+def _common_multiplier(m: _Model, x: float) -> float:
+    """Log ratio multiplier at price ``nu = e^x`` at which one common ratio meets the latency budget,
+    with the sides' log-prices averaged by their loads: a start for the joint Newton."""
+    nu = math.exp(x)
+    res = m.resources(nu)
+    load = [m.a[i] / res[i] for i in (0, 1)]
+    target = m.T0 - m._fixed_time(res)
+    common = min(max(1.0 - target / (load[0] + load[1]), 1e-6), 0.999999 * m.rho_max)
+    log_sigma = [
+        math.log(((m.k[i] * res[i] ** 2 if m.counted[i] else 0.0) + nu / res[i]) * m.a[i] / m.c[i]) for i in (0, 1)
+    ]
+    mean_log_sigma = (load[0] * log_sigma[0] + load[1] * log_sigma[1]) / (load[0] + load[1])
+    return math.log(max(_slope(common, m.model, m.q), 1e-300)) - mean_log_sigma
+
+
+def _kkt_state(
+    m: _Model, x: float, y: float, res=None
+) -> tuple[tuple[float, float], float, float, float, float, float, float]:
+    """The KKT ratios of ``(x, y)``, normalised ``(T/T0 - 1, E/E0 - 1)`` and their partial derivatives
+    in ``x = ln nu`` and ``y = ln`` (ratio multiplier), at those ratios and the resources of ``nu = e^x``
+    (two pruned sides; model.md section 5.3).
 
     ``res`` are the resources at ``nu = e^x`` if known; the ratios and their slopes are taken from
     :meth:`_Model.price_ratios`' last root when it ended at this ``y``."""
@@ -648,6 +814,7 @@ def _kkt_state(m: _Model, x: float, y: float, res=None) -> tuple[float, float, f
         dt_tx = de_tx = 0.0
     t, e, tx, ty, ex, ey = t_tx - m.T0, e_tx - m.E0, dt_tx, 0.0, de_tx, 0.0
     mult = math.exp(y)
+    ratios = [0.0, 0.0]
     for i in (0, 1):
         fi = f[i]
         dlnf = 1 / 3 if (counted[i] and nu < m.nu_sat_f[i]) else 0.0
@@ -658,6 +825,7 @@ def _kkt_state(m: _Model, x: float, y: float, res=None) -> tuple[float, float, f
         else:
             rho, r_slope = _ratio_and_derivative(mult * w * a[i] / c[i], m.model, m.q, m.rho_max, m._guesses[i])
         drx = r_slope * dw / w
+        ratios[i] = rho
         work = m.work(i, rho)
         t += work / fi
         ty -= a[i] * r_slope / fi
@@ -666,7 +834,7 @@ def _kkt_state(m: _Model, x: float, y: float, res=None) -> tuple[float, float, f
             e += k[i] * work * fi * fi
             ey -= k[i] * a[i] * fi * fi * r_slope
             ex += k[i] * fi * fi * (2 * work * dlnf - a[i] * drx)
-    return t / m.T0, e / m.E0, tx / m.T0, ty / m.T0, ex / m.E0, ey / m.E0
+    return (ratios[0], ratios[1]), t / m.T0, e / m.E0, tx / m.T0, ty / m.T0, ex / m.E0, ey / m.E0
 
 
 def _outer_newton(m: _Model, x_lo: float, x_hi: float, start: float | None = None) -> float:
@@ -683,7 +851,7 @@ def _outer_newton(m: _Model, x_lo: float, x_hi: float, start: float | None = Non
         res = m.resources(nu)
         m._path[x] = (m.price_ratios(nu, res), res)  # inner root: sets m._y_guess and m._last_ratios
         assert m._y_guess is not None  # two pruned sides: price_ratios always sets it
-        _, e, tx, ty, ex, ey = _kkt_state(m, x, m._y_guess, res)
+        _, _, e, tx, ty, ex, ey = _kkt_state(m, x, m._y_guess, res)
         slope = ex - ey * tx / ty if ty != 0 else math.nan
         return e, (-slope if math.isfinite(slope) else 0.0)
 

@@ -8,6 +8,7 @@ at which it reaches a given slope.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from functools import lru_cache
 
 import numpy as np
@@ -49,6 +50,35 @@ def _slope_limits(model: str, q: int, rho_max: float) -> tuple[float, float, flo
     return rho0, _slope(rho0, model, q), _slope(rho_max, model, q), z_max
 
 
+#: Keys of different q in the inverse-slope table are this far apart (|ln D'| stays far below).
+_TABLE_OFFSET = 1e4
+
+
+@lru_cache(maxsize=64)
+def _slope_table(q: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(ln D'(z), z)`` of ``rd_bound`` on a grid of logits ``z`` of the ratio (model.md section 4.3).
+
+    ``ln D'(z) = rho ln rho + (1 - rho) ln(1 - rho) - q ln2 (1 - rho) + ln(z + q ln2)`` increases
+    with ``z`` beyond the flat end; linear interpolation in this table starts the Newton iteration
+    of ``batch._ratio`` and of :func:`_inverse_slope` within ~1e-5 of the root, so that two steps reach full precision.
+    """
+    qln2 = q * LN2
+    r0 = flat_end(q)
+    z_lo = max(math.log(r0 / (1 - r0)), -qln2 + 1e-6)
+    z = np.linspace(z_lo, 40.0, 8192)
+    rho = 1.0 / (1.0 + np.exp(-z))
+    kept = 1.0 / (1.0 + np.exp(z))
+    h = rho * np.log(rho) + kept * np.log(kept) - qln2 * kept + np.log(z + qln2)
+    return np.maximum.accumulate(np.maximum(h, -0.4 * _TABLE_OFFSET)), z
+
+
+@lru_cache(maxsize=64)
+def _slope_table_lists(q: int) -> tuple[list[float], list[float]]:
+    """:func:`_slope_table` as lists, for :func:`bisect.bisect_left` (scalar NumPy calls cost more)."""
+    keys, logits = _slope_table(q)
+    return keys.tolist(), logits.tolist()
+
+
 def _inverse_slope(s: float, model: str, q: int, rho_max: float, guess: list | None = None) -> float:
     """Smallest minimiser of ``D(rho)/b - s rho`` over ``[0, rho_max]``, for ``s > 0``
     (the ratio where the marginal distortion equals the marginal saving ``s``).
@@ -67,7 +97,15 @@ def _inverse_slope(s: float, model: str, q: int, rho_max: float, guess: list | N
     # Safeguarded Newton on ln D'(z) = ln s in the logit z of rho, which is smooth and increasing.
     target = math.log(s)
     lo, hi = math.log(rho0 / (1 - rho0)), z_max
-    z = guess[0] if guess is not None and guess[0] is not None and lo < guess[0] < hi else 0.5 * (lo + hi)
+    if guess is not None and guess[0] is not None and lo < guess[0] < hi:
+        z = guess[0]
+    else:  # cold: interpolate in the table, then Newton needs about two steps
+        keys, logits = _slope_table_lists(q)
+        j = bisect_left(keys, target)
+        z = 0.5 * (lo + hi)
+        if 0 < j < len(keys) and keys[j] > keys[j - 1]:
+            z = logits[j - 1] + (target - keys[j - 1]) * (logits[j] - logits[j - 1]) / (keys[j] - keys[j - 1])
+            z = z if lo < z < hi else 0.5 * (lo + hi)
     qln2 = q * LN2
     tol_value = 2e-16 * (1.0 + abs(target))
     tol_z = 1e-15 * max(1.0, abs(lo), abs(hi))
@@ -107,3 +145,95 @@ def _ratio_and_derivative(s: float, model: str, q: int, rho_max: float, guess: l
     m = math.log(rho / (1 - rho)) + q * LN2
     # d ln D'/dz = m rho (1 - rho) + 1/m with z = logit(rho), and d rho/dz = rho (1 - rho)
     return rho, rho * (1 - rho) / (m * rho * (1 - rho) + 1.0 / m)
+
+
+def _table_logit(target: float, q: int, lo: float, hi: float) -> float:
+    """Logit where ``ln D'`` of ``rd_bound`` is ``target``, interpolated in :func:`_slope_table` (~1e-5)."""
+    keys, logits = _slope_table_lists(q)
+    j = bisect_left(keys, target)
+    if 0 < j < len(keys) and keys[j] > keys[j - 1]:
+        z = logits[j - 1] + (target - keys[j - 1]) * (logits[j] - logits[j - 1]) / (keys[j] - keys[j - 1])
+        if lo < z < hi:
+            return z
+    return 0.5 * (lo + hi)
+
+
+def _paired_ratios(
+    log_sigma: tuple[float, float], weight: tuple[float, float], budget: float, q: int, rho_max: float, start: float
+) -> tuple[float, float] | None:
+    """``rd_bound`` ratios of two sides with one multiplier, ``ln D'(z_i) - ln sigma_i`` equal on both
+    sides, and kept work ``sum_i weight_i (1 - rho_i) = budget`` just met (model.md section 5.3).
+
+    Newton in the two logits ``z_i`` of the ratios, where ``ln D'`` has a closed form: no inverse
+    of the slope per step. ``start`` is a log multiplier. ``None`` when the iteration leaves the
+    open interval ``(rho0, rho_max)`` (a ratio is clipped) or does not converge in a few steps;
+    the caller then takes the 1-D root in the multiplier.
+    """
+    rho0, _, _, z_max = _slope_limits("rd_bound", q, rho_max)
+    lo = math.log(rho0 / (1 - rho0))
+    qln2 = q * LN2
+    z = [_table_logit(start + log_sigma[0], q, lo, z_max), _table_logit(start + log_sigma[1], q, lo, z_max)]
+    aim = 0.0
+    for _ in range(12):
+        h, dh, kept, dkept = [0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]
+        for i in (0, 1):
+            rho = 1.0 / (1.0 + math.exp(-z[i]))
+            kept[i] = 1.0 - rho
+            m = z[i] + qln2
+            h[i] = rho * math.log(rho) + kept[i] * math.log1p(-rho) - qln2 * kept[i] + math.log(m) - log_sigma[i]
+            dh[i] = m * rho * kept[i] + 1.0 / m
+            dkept[i] = -weight[i] * rho * kept[i]
+        f1 = h[0] - h[1]
+        f2 = weight[0] * kept[0] + weight[1] * kept[1] - budget
+        if aim:  # the last step was aimed just inside the budget: keep it if it is inside
+            return (1.0 - kept[0], 1.0 - kept[1]) if f2 <= 0 else None
+        det = dh[0] * dkept[1] + dh[1] * dkept[0]  # of [[dh0, -dh1], [dkept0, dkept1]]
+        if det == 0.0:
+            return None
+        dz0 = (-f1 * dkept[1] - dh[1] * f2) / det
+        dz1 = (dkept[0] * f1 - dh[0] * f2) / det
+        if abs(dz0) <= 1e-9 * max(1.0, abs(z[0])) and abs(dz1) <= 1e-9 * max(1.0, abs(z[1])):
+            # Quadratic convergence: the next step lands within ~1e-18; aim it 2e-15 inside the budget
+            # (a 1-D root from the feasible side does the same), so that no polish is needed.
+            aim = 2e-15 * max(abs(budget), 1e-300)
+            f2 += aim
+            dz0 = (-f1 * dkept[1] - dh[1] * f2) / det
+            dz1 = (dkept[0] * f1 - dh[0] * f2) / det
+        z[0] += dz0
+        z[1] += dz1
+        if not (lo < z[0] < z_max and lo < z[1] < z_max):
+            return None
+    return None
+
+
+def _magnitude_ratios(
+    sigma: tuple[float, float], weight: tuple[float, float], budget: float, rho_max: float, start: float
+) -> tuple[float, float] | None:
+    """``magnitude`` ratios of two sides with one multiplier ``s``, ``rho_i = min(1 - e^(-s sigma_i), rho_max)``
+    (``D'(rho) = -ln(1 - rho)``), whose kept work ``sum_i weight_i (1 - rho_i)`` just meets ``budget``.
+
+    Newton on the log of the kept work in ``s`` itself: a log-sum-exp of functions linear in ``s``,
+    so convex and exactly linear while one side dominates (one or two steps). ``start`` is a log
+    multiplier. ``None`` when both ratios are clipped or it does not converge in a few steps; the
+    caller then takes the 1-D root in the log multiplier.
+    """
+    floor = 1.0 - rho_max
+    log_budget = math.log(budget)
+    mult = math.exp(start)
+    aim = 0.0
+    for _ in range(12):
+        kept = [max(math.exp(-mult * sigma[i]), floor) for i in (0, 1)]
+        load = weight[0] * kept[0] + weight[1] * kept[1]
+        gap = math.log(load) - log_budget
+        if aim:  # the last step was aimed just inside the budget: keep it if it is inside
+            return (1.0 - kept[0], 1.0 - kept[1]) if load <= budget else None
+        slope = -sum(weight[i] * sigma[i] * kept[i] for i in (0, 1) if kept[i] > floor) / load
+        if slope >= 0.0:
+            return None
+        step = -gap / slope
+        if abs(step) <= 1e-9 * mult:
+            # Quadratic convergence: the next step lands within ~1e-18; aim it 2e-15 inside the budget.
+            aim = 2e-15
+            step = -(gap + aim) / slope
+        mult = max(mult + step, 0.5 * mult)  # convex: a step below zero means far to the left
+    return None
