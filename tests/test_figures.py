@@ -17,7 +17,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 
-from coinfer import figures, notebook_params, paths, plotting, runner
+from coinfer import figures, notebook_params, paths, plotting, runner, sweeps
 from coinfer.figures import optimisation, registry
 from coinfer.notebook_params import NOTEBOOKS
 
@@ -322,9 +322,23 @@ def _optimisation_tables() -> dict[str, pd.DataFrame]:
     )
     fading = pd.DataFrame(
         [
-            {"model": model, "scheme": scheme, "p_feasible": 1.0, "mean_objective_norm": 0.01 * (k + 1)}
+            {
+                "model": model,
+                "scheme": scheme,
+                "p_feasible": 1.0,
+                "p_feasible_ci95_low": 0.8,
+                "p_feasible_ci95_high": 1.0,
+                "mean_objective_norm": 0.01 * (k + 1),
+            }
             for model in ("minilm", "efficientnet_lite0")
             for k, scheme in enumerate(_SCHEMES)
+        ]
+    )
+    starts = pd.DataFrame(
+        [
+            {"model": model, "split": 0, "start": k, "status": "optimal", "over_optimum": 1.0, "success": k < hits}
+            for model, hits in (("minilm", 3), ("efficientnet_lite0", 9))
+            for k in range(10)
         ]
     )
     agreement = pd.DataFrame(
@@ -342,6 +356,7 @@ def _optimisation_tables() -> dict[str, pd.DataFrame]:
         "profiles.csv": _profile_tables()["profiles.csv"],
         "opt_fading_summary.csv": fading,
         "opt_solver_agreement.csv": agreement,
+        "opt_single_starts_summary.csv": sweeps.single_start_summary(starts).reset_index(),
     }
 
 
@@ -507,8 +522,10 @@ TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
     "opt_split_objective": (_optimisation_tables(), [2, 2], {}),
     # a colour map (no lines) and its colour bar
     "opt_split_winner": (_optimisation_tables(), [0], {}),
-    # bars only
-    "opt_fading": (_optimisation_tables(), [0, 0], {}),
+    # bars; feasibility with its interval (two cap lines per scheme), mean objective without
+    "opt_fading": (_optimisation_tables(), [2 * len(_SCHEMES), 0], {}),
+    # bars with their Clopper-Pearson interval: two cap lines
+    "opt_single_starts": (_optimisation_tables(), [2], {}),
     # the points and the diagonal
     "opt_solver_agreement": (_optimisation_tables(), [2], {}),
     # scatters only (no lines), one panel per model
@@ -559,7 +576,7 @@ def test_figure_from_tiny_tables(name, output_root):
     for get in ("get_xlabel", "get_ylabel"):  # axes labelled, with units in brackets (categorical x: no label)
         labels = [getattr(ax, get)() for ax in axes if getattr(ax, get)()]
         assert all(re.search(r"\[.+\]", label) for label in labels), labels
-        assert labels or (get == "get_xlabel" and name == "opt_fading")
+        assert labels or (get == "get_xlabel" and name in ("opt_fading", "opt_single_starts"))
     caption = figures.caption(name, params)
     for key, value in params.items():
         assert f"{key}={plotting.format_params({key: value}).split('=', 1)[1]}" in caption

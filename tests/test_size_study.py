@@ -151,3 +151,21 @@ def test_claim_l1_is_an_extension_and_skipped_without_its_file(tmp_path, monkeyp
     sentence = claims.SENTENCES["L1"](claim["measured"])
     assert "digits_mlp" in sentence and "100.0 %" in sentence
     json.dumps(claim)
+
+
+def test_l1_points_decided_by_clopper_pearson_of_the_held_out_accuracies():
+    # 100 held-out inputs each: 0.9 against 0.5 is decided, 0.6 against 0.605 is a tie the intervals leave open
+    table = l1_table([0.5, 0.605, 0.9, 0.5], [0.9, 0.6, 0.5, 0.95]).assign(heldout_samples=100)
+    measured, holds = claims.l1_verdict(table)
+    family = measured["by_family"]["digits_mlp"]
+    assert family["largest_best_points"] == 3 and holds  # the point estimate counts the tie for the larger
+    assert family["largest_best_share_ci95"] == [0.5, 0.75] and family["points_undecided"] == 1
+    assert family["verdict"] == "holds" and measured["verdict"] == "holds"
+    # one more undecided point: the bracket [0.25, 0.75] straddles one half
+    table = l1_table([0.5, 0.605, 0.9, 0.9], [0.9, 0.6, 0.5, 0.88]).assign(heldout_samples=100)
+    family = claims.l1_verdict(table)[0]["by_family"]["digits_mlp"]
+    assert family["largest_best_share_ci95"] == [0.25, 0.75] and family["verdict"] == "inconclusive"
+    # the notebook's interval columns take precedence over Clopper-Pearson
+    table = table.assign(task_metric_ci95_low=table["task_metric"], task_metric_ci95_high=table["task_metric"])
+    family = claims.l1_verdict(table)[0]["by_family"]["digits_mlp"]
+    assert family["points_undecided"] == 0 and family["largest_best_share_ci95"] == [0.5, 0.5]
