@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from coinfer import claims, deployed, inputs, notebook_params, stats
-from coinfer.deploy import deploy
+from coinfer.deploy import deploy, relative_distortion
 from coinfer.notebook_params import NOTEBOOKS
 from coinfer.validation import ParameterError
 from coinfer.zoo import load_model
@@ -101,6 +101,31 @@ def test_measurements_equal_deploy_and_measure(cnn, measured):
         assert row.task_metric == pytest.approx(expected["task_metric"])
     pruned = frame.iloc[5]
     assert pruned.measured_distortion > frame.iloc[0].measured_distortion > 0
+
+
+def test_each_measurement_carries_its_interval_over_the_inputs(cnn, measured):
+    _, frame, _ = measured
+    row = frame.iloc[5]
+    # accuracy on 120 digits is a share: Clopper-Pearson of its hits
+    hits = int(round(row.task_metric * row.n_inputs))
+    assert (row.task_metric_ci95_low, row.task_metric_ci95_high) == pytest.approx(stats.clopper_pearson(hits, 120))
+    # the distortion is a mean over inputs: the seeded bootstrap of the per-input distortions
+    evaluation = deployed.evaluation_set(cnn, 120, 3)
+    design = deploy(cnn, int(row.split), row.rho_device, 0.0, bits=16, feature_bits=16)
+    vectors = torch.cat([design.forward(chunk) for chunk in evaluation.chunks])
+    per_input = relative_distortion(evaluation.reference, vectors.double())
+    expected = stats.bootstrap_mean(per_input)
+    assert (row.measured_distortion_ci95_low, row.measured_distortion_ci95_high) == pytest.approx(expected, rel=1e-9)
+    assert row.measured_distortion_ci95_low < row.measured_distortion < row.measured_distortion_ci95_high
+    assert frame.loc[frame.status == "optimal", "topic_accuracy_ci95_low"].isna().all()  # digits: no topic task
+    # a cosine similarity is a mean: the bootstrap of the per-input similarities
+    reference = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
+    outputs = torch.tensor([[1.0, 0.0], [1.0, 1.0], [1.0, 0.0]], dtype=torch.float64)
+    cosines = deployed.per_input_metric("cosine_similarity", reference, outputs, None)
+    assert cosines == pytest.approx([1.0, 2**-0.5, 2**-0.5])
+    assert deployed.interval_columns("c", cosines, binary=False) == dict(
+        zip(("c_ci95_low", "c_ci95_high"), stats.bootstrap_mean(cosines), strict=True)
+    )
 
 
 def test_unpruned_exact_design_has_zero_distortion_and_the_unpruned_metric(cnn):

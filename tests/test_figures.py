@@ -372,9 +372,15 @@ def _deployed_tables() -> dict[str, pd.DataFrame]:
             "status": "infeasible" if (scheme == "on_device" and x < 1) else "optimal",
             "objective": 1e-3 * (1 + k) / x,
             "measured_distortion": 0.1 * (1 + k) / x,
+            "measured_distortion_ci95_low": 0.08 * (1 + k) / x,
+            "measured_distortion_ci95_high": 0.12 * (1 + k) / x,
             "task_metric": 0.9 - 0.01 * k,
+            "task_metric_ci95_low": 0.85 - 0.01 * k,
+            "task_metric_ci95_high": 0.95 - 0.01 * k,
             "task_metric_name": metric,
             "topic_accuracy": 0.5 if model == "minilm" else np.nan,
+            "topic_accuracy_ci95_low": 0.4 if model == "minilm" else np.nan,
+            "topic_accuracy_ci95_high": 0.6 if model == "minilm" else np.nan,
             "unpruned_task_metric": 1.0,
             "unpruned_topic_accuracy": 0.6 if model == "minilm" else np.nan,
         }
@@ -563,6 +569,17 @@ def test_every_registered_figure_has_a_tiny_test_case():
     assert set(TINY) <= set(figures.FIGURES)
     untested = sorted(set(figures.FIGURES) - set(TINY))
     assert not untested, f"figures without a hand-made test case: {untested}"
+
+
+def test_deployed_sweeps_draw_the_interval_bands(output_root):
+    """Every feasible scheme line of the deployed sweeps gets its band (a filled area) from the table's columns."""
+    _write_inputs("deployed_metric_sweep")
+    fig = figures.render("deployed_metric_sweep")
+    panels = [ax for ax in fig.axes if ax.has_data()]
+    assert all(len(ax.collections) >= len(_SCHEMES) - 1 for ax in panels)
+    table = _deployed_tables()["deployed_designs.csv"]
+    paths.write_csv(table.drop(columns=[c for c in table.columns if "_ci95_" in c]), "deployed_designs.csv")
+    assert figures.png_bytes(figures.render("deployed_metric_sweep")) != figures.png_bytes(fig)
 
 
 @pytest.mark.parametrize("name", sorted(TINY))
