@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from coinfer import claims, deployed, inputs, notebook_params, stats
+from coinfer import deploy as deploy_module
 from coinfer.deploy import deploy, relative_distortion
 from coinfer.notebook_params import NOTEBOOKS
 from coinfer.validation import ParameterError
@@ -121,9 +122,9 @@ def test_each_measurement_carries_its_interval_over_the_inputs(cnn, measured):
     # a cosine similarity is a mean: the bootstrap of the per-input similarities
     reference = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
     outputs = torch.tensor([[1.0, 0.0], [1.0, 1.0], [1.0, 0.0]], dtype=torch.float64)
-    cosines = deployed.per_input_metric("cosine_similarity", reference, outputs, None)
+    cosines = deploy_module.per_input_metric("cosine_similarity", reference, outputs, None)
     assert cosines == pytest.approx([1.0, 2**-0.5, 2**-0.5])
-    assert deployed.interval_columns("c", cosines, binary=False) == dict(
+    assert deploy_module.interval_columns("c", cosines, binary=False) == dict(
         zip(("c_ci95_low", "c_ci95_high"), stats.bootstrap_mean(cosines), strict=True)
     )
 

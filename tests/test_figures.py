@@ -456,6 +456,8 @@ def _size_tables() -> dict[str, pd.DataFrame]:
                     "rho_device": 0.5 / (i + 1) if feasible else None,
                     "rho_server": 0.0 if feasible else None,
                     "task_metric": metric,
+                    "task_metric_ci95_low": None if metric is None else metric - 0.05,
+                    "task_metric_ci95_high": None if metric is None else min(metric + 0.05, 1.0),
                     "task_metric_name": "test_accuracy" if metric is not None else None,
                 }
             )
@@ -569,6 +571,12 @@ def test_every_registered_figure_has_a_tiny_test_case():
     assert set(TINY) <= set(figures.FIGURES)
     untested = sorted(set(figures.FIGURES) - set(TINY))
     assert not untested, f"figures without a hand-made test case: {untested}"
+
+
+def test_size_metric_draws_the_interval_bars(output_root):
+    _write_inputs("size_metric_vs_budget")
+    fig = figures.render("size_metric_vs_budget")
+    assert all(ax.collections for ax in fig.axes if ax.has_data())  # one bar collection per member at least
 
 
 def test_deployed_sweeps_draw_the_interval_bands(output_root):

@@ -53,13 +53,14 @@ from coinfer.deploy import (
     DeploySweeps,
     check_feature_bits,
     check_weight_bits,
+    interval_columns,
+    per_input_metric,
     relative_distortion,
     round_feature,
 )
 from coinfer.models import MINILM_MAX_LENGTH, SplitModel, load_tokenizer, minilm_path
 from coinfer.progress import tqdm
 from coinfer.pruning import copy_model, part_weights, prune_count, quantize_uniform
-from coinfer.stats import mean_interval
 from coinfer.validation import ParameterError, require_range
 from coinfer.zoo import REGISTRY, load_model, model_inputs
 
@@ -103,28 +104,6 @@ COLUMNS: tuple[str, ...] = (
     "unpruned_task_metric",
     "unpruned_topic_accuracy",
 )
-
-
-def per_input_metric(name: str, reference: torch.Tensor, vectors: torch.Tensor, labels: Any) -> np.ndarray:
-    """The zoo metric ``name`` per held-out input; its mean is the metric (model.md section 9).
-
-    0/1 outcomes for ``test_accuracy`` (against ``labels``) and
-    ``top1_agreement`` (against ``reference``), the cosine similarity per
-    input for ``cosine_similarity``.
-    """
-    if name == "test_accuracy":
-        return (vectors.argmax(dim=-1) == labels).double().numpy()
-    if name == "top1_agreement":
-        return (vectors.argmax(dim=-1) == reference.argmax(dim=-1)).double().numpy()
-    if name == "cosine_similarity":
-        return torch.nn.functional.cosine_similarity(reference, vectors, dim=-1).double().numpy()
-    raise ValueError(f"name: {name!r}; allowed: test_accuracy, top1_agreement, cosine_similarity")
-
-
-def interval_columns(column: str, values: np.ndarray, *, binary: bool) -> dict[str, float]:
-    """``{column}_ci95_low``/``_high`` of a mean over inputs (model.md section 1.1: Clopper-Pearson or bootstrap)."""
-    low, high = mean_interval(values, binary=binary) if len(values) else (math.nan, math.nan)
-    return {f"{column}_ci95_low": low, f"{column}_ci95_high": high}
 
 
 #: Inputs per forward pass (bounds the activations held at once; EfficientNet at 224x224 needs it).

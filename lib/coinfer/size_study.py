@@ -100,8 +100,12 @@ COLUMNS: tuple[str, ...] = (
     "latency",
     "energy",
     "task_metric",
+    "task_metric_ci95_low",
+    "task_metric_ci95_high",
     "task_metric_name",
     "distortion",
+    "distortion_ci95_low",
+    "distortion_ci95_high",
     "heldout_samples",
 )
 
@@ -350,8 +354,9 @@ def measure_designs(
 
     held_out = zoo_inputs if inputs is None else inputs
     frame = designs.copy().reindex(columns=list(COLUMNS))
-    frame["task_metric"] = frame["task_metric"].astype(float)
-    frame["distortion"] = frame["distortion"].astype(float)
+    for column in ("task_metric", "distortion"):
+        for suffix in ("", "_ci95_low", "_ci95_high"):
+            frame[column + suffix] = frame[column + suffix].astype(float)
     frame["task_metric_name"] = frame["task_metric_name"].astype(object)
     frame["heldout_samples"] = frame["heldout_samples"].astype(float)
     keys = design_key(frame, profile) if len(frame) else pd.Series(dtype=object)
@@ -360,6 +365,7 @@ def measure_designs(
     for key in distinct:
         by_model.setdefault(key[0], []).append(key)
     results: dict[tuple, dict[str, Any]] = {}
+    intervals: dict[tuple, dict[str, float]] = {}
     with tqdm(total=len(distinct), desc="deployed designs", disable=not progress) as bar:
         for model_name, model_keys in by_model.items():
             model = load_model(model_name)
@@ -380,6 +386,7 @@ def measure_designs(
                     sweeps=sweeps,
                 )
                 results[key] = deploy.measure(design, reference, batch.inputs, labels=batch.labels)
+                intervals[key] = measured_intervals(results[key])
                 del design
                 bar.update()
             del sweeps, reference, model
@@ -392,7 +399,28 @@ def measure_designs(
         frame.at[i, "task_metric_name"] = found["metric"]
         frame.at[i, "distortion"] = found["distortion"]
         frame.at[i, "heldout_samples"] = found["samples"]
+        for column, value in intervals[key].items():
+            frame.at[i, column] = value
     return frame
+
+
+def measured_intervals(found: Mapping[str, Any]) -> dict[str, float]:
+    """95 % intervals over the held-out inputs of one :func:`coinfer.deploy.measure` result (model.md section 1.1).
+
+    ``task_metric_ci95_*``: Clopper-Pearson for a share-valued metric, else the
+    seeded bootstrap (NaN for a metric without per-input values);
+    ``distortion_ci95_*``: the bootstrap of the per-input distortions.
+    """
+    from coinfer.claims import SHARE_METRICS
+    from coinfer.deploy import interval_columns
+
+    per_input = found.get("metric_per_input")
+    metric = (
+        interval_columns("task_metric", per_input, binary=found["metric"] in SHARE_METRICS)
+        if per_input is not None
+        else {"task_metric_ci95_low": math.nan, "task_metric_ci95_high": math.nan}
+    )
+    return {**metric, **interval_columns("distortion", found["distortion_per_input"], binary=False)}
 
 
 def run_study(
