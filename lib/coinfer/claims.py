@@ -23,7 +23,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from coinfer.paths import data_dir, read_csv, write_json, write_text
-from coinfer.stats import GRID, bootstrap_spearman, clopper_pearson, combine, decided_bracket, judge
+from coinfer.stats import GRID, SHARE_METRICS, bootstrap_spearman, clopper_pearson, combine, decided_bracket, judge
 
 #: model.md section 1 statements, verbatim in substance.
 STATEMENTS = {
@@ -613,8 +613,6 @@ def _measured(table: pd.DataFrame, column: str) -> pd.DataFrame:
     return rows[np.isfinite(rows[column].astype(float))]
 
 
-#: Task metrics that are shares of the held-out inputs (a 0/1 outcome per input): Clopper-Pearson (section 1.1).
-SHARE_METRICS = ("test_accuracy", "top1_agreement", "topic_accuracy")
 #: Columns that name one deployed decision: two rows with equal values measure identically.
 DECISION_COLUMNS = ("split", "pruned_device", "pruned_server", "bits")
 

@@ -48,7 +48,6 @@ import pandas as pd
 import torch
 
 from coinfer import inputs as inputs_module
-from coinfer.claims import SHARE_METRICS
 from coinfer.deploy import (
     DeploySweeps,
     check_feature_bits,
@@ -61,6 +60,7 @@ from coinfer.deploy import (
 from coinfer.models import MINILM_MAX_LENGTH, SplitModel, load_tokenizer, minilm_path
 from coinfer.progress import tqdm
 from coinfer.pruning import copy_model, part_weights, prune_count, quantize_uniform
+from coinfer.stats import SHARE_METRICS
 from coinfer.validation import ParameterError, require_range
 from coinfer.zoo import REGISTRY, load_model, model_inputs
 

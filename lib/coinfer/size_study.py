@@ -411,8 +411,8 @@ def measured_intervals(found: Mapping[str, Any]) -> dict[str, float]:
     seeded bootstrap (NaN for a metric without per-input values);
     ``distortion_ci95_*``: the bootstrap of the per-input distortions.
     """
-    from coinfer.claims import SHARE_METRICS
     from coinfer.deploy import interval_columns
+    from coinfer.stats import SHARE_METRICS
 
     per_input = found.get("metric_per_input")
     metric = (

@@ -20,6 +20,8 @@ from coinfer.validation import require_range
 LEVEL = 0.95
 #: What the claims report states instead of an interval for a share over a deterministic enumeration.
 GRID = "grid share, no sampling interval"
+#: Task metrics that are shares of the held-out inputs (a 0/1 outcome per input): Clopper-Pearson (model.md 1.1).
+SHARE_METRICS = ("test_accuracy", "top1_agreement", "topic_accuracy")
 
 
 def clopper_pearson(successes: int, trials: int, level: float = LEVEL) -> tuple[float, float]:
