@@ -986,7 +986,7 @@ def _undecided(count: Any, what: str) -> str:
 
 def _sentence_e1(m: dict) -> str:
     by_model = ", ".join(
-        f"{model} {_pct(v['share_at_least_as_good'])}{_ci(v.get('share_at_least_as_good_ci95'), BRACKET)}"
+        f"{model} {_pct(v['share_at_least_as_good'])}{_ci(v.get('share_at_least_as_good_ci95'), 'bracket')}"
         for model, v in m["by_model"].items()
     )
     bracket = _ci(m.get("share_at_least_as_good_ci95"), BRACKET)
