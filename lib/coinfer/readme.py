@@ -122,7 +122,7 @@ def how_sure(claims: list[dict[str, Any]]) -> str:
     if sampled:
         lines.append("- **Sampled constants** (share of the Sobol samples, Clopper-Pearson 95 %):")
         lines += [f"  - {line}." for line in sampled]
-    c3 = next((c["measured"] for c in claims if c["id"] == "C3"), {})
+    c3: dict[str, Any] = next((c["measured"] for c in claims if c["id"] == "C3"), {})
     if "single_start_success" in c3:
         rates = ", ".join(
             f"{model} {_pct(rate)} ({_range(c3['single_start_success_ci95'][model])} of "

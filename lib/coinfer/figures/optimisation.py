@@ -453,7 +453,7 @@ def opt_single_starts(tables: Mapping[str, pd.DataFrame], params: Mapping[str, A
     models = in_order(summary.index)
     rows = summary.reindex(models)
     values = rows["success_rate"].to_numpy(dtype=float)
-    fig, axes = new_figure(1, 1, width=4.4, height=3.2)
+    fig, axes = new_figure(1, 1, width=5.6, height=3.4)
     ax = axes[0, 0]
     ax.bar(
         np.arange(len(models)),
@@ -465,8 +465,8 @@ def opt_single_starts(tables: Mapping[str, pd.DataFrame], params: Mapping[str, A
     )
     ax.set_xticks(np.arange(len(models)), [f"{m}\n({int(n)} runs)" for m, n in zip(models, rows["runs"], strict=True)])
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("single starts reaching the optimum [-]")
-    fig.suptitle("Local non-convex solver from one random start (bars: Clopper-Pearson 95 %)", fontsize=10)
+    ax.set_ylabel("share reaching the optimum [-]")
+    fig.suptitle("C3: the local non-convex solver from one random start\n(bars: Clopper-Pearson 95 %)", fontsize=10)
     state_references(fig, objective=False)
     return fig
 
