@@ -573,6 +573,14 @@ def test_every_registered_figure_has_a_tiny_test_case():
     assert not untested, f"figures without a hand-made test case: {untested}"
 
 
+def test_sensitivity_titles_state_the_share_interval(output_root):
+    _write_inputs("opt_sensitivity")
+    indices = _sensitivity_tables()["sensitivity_indices.csv"].assign(share_ci95_low=0.25, share_ci95_high=0.75)
+    paths.write_csv(indices, "sensitivity_indices.csv")
+    titles = [ax.get_title() for ax in figures.render("opt_sensitivity").axes if ax.get_title()]
+    assert any("95 % CI 25.0 %-75.0 %" in title for title in titles), titles
+
+
 def test_size_metric_draws_the_interval_bars(output_root):
     _write_inputs("size_metric_vs_budget")
     fig = figures.render("size_metric_vs_budget")

@@ -437,7 +437,7 @@ def _share_interval(indices: pd.DataFrame, model: str, gain: str) -> str:
     rows = indices[(indices.model == model) & (indices.gain == gain)]
     if rows.empty or "share_ci95_low" not in rows.columns:
         return ""
-    return f"\n(95 % CI {rows.share_ci95_low.iloc[0]:.1%}-{rows.share_ci95_high.iloc[0]:.1%})"
+    return f"\n(95 % CI {100 * rows.share_ci95_low.iloc[0]:.1f} %-{100 * rows.share_ci95_high.iloc[0]:.1f} %)"
 
 
 @register(
@@ -509,7 +509,7 @@ def opt_sensitivity(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any
         ax.set_xlabel(f"{x_name} [{units[x_name]}]")
         ax.set_ylabel(f"{y_name} [{units[y_name]}]")
         by = "" if chosen == gain else f"\n(no C4 indices: axes by {chosen})"
-        ax.set_title(f"{model}: gain at {holds.mean():.1%}{_share_interval(indices, model, gain)} "
+        ax.set_title(f"{model}: gain at {100 * holds.mean():.1f} %{_share_interval(indices, model, gain)} "
                      f"of {len(rows)} samples{by}", fontsize=9)  # fmt: skip
     axes[0, -1].legend(title="intermediate split\nbeats both extremes\nby >= 1 %", fontsize=7, title_fontsize=7,
                        loc="upper left", bbox_to_anchor=(1.02, 1.0), markerscale=3)  # fmt: skip
