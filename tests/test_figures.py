@@ -530,7 +530,7 @@ TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
     "opt_split_objective": (_optimisation_tables(), [2, 2], {}),
     # a colour map (no lines) and its colour bar
     "opt_split_winner": (_optimisation_tables(), [0], {}),
-    # bars; feasibility with its interval (two cap lines per scheme), mean objective without
+    # bars, each with its interval (two cap lines per scheme); the mean objective has no interval columns here
     "opt_fading": (_optimisation_tables(), [2 * len(_SCHEMES), 0], {}),
     # bars with their Clopper-Pearson interval: two cap lines
     "opt_single_starts": (_optimisation_tables(), [2], {}),

@@ -39,3 +39,5 @@ def test_fading_summary_gives_the_feasible_share_with_its_interval():
     server = summary.loc["on_server"]
     assert (server.draws, server.p_feasible, server.mean_ratio_to_proposed) == (5, 0.4, 2.0)
     assert (server.p_feasible_ci95_low, server.p_feasible_ci95_high) == stats.clopper_pearson(2, 5)
+    # two equal feasible objectives: every bootstrap mean is 0.2
+    assert (server.mean_objective_norm_ci95_low, server.mean_objective_norm_ci95_high) == pytest.approx((0.2, 0.2))
