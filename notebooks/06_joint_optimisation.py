@@ -273,14 +273,10 @@ assert not (agreement["relative_gap"] >= 1e-3).any(), "fast and reference solver
 # %%
 starts_table = sweeps.single_start_study(study, single_starts, **run_on)
 paths.write_csv(starts_table, "opt_single_starts.csv")
-starts_summary = starts_table.groupby("model", sort=False).agg(
-    runs=("success", "size"),
-    success_rate=("success", "mean"),
-    feasible_rate=("status", lambda s: (s == "optimal").mean()),
-    median_over_optimum=("over_optimum", "median"),
-    max_over_optimum=("over_optimum", "max"),
-)
+starts_summary = sweeps.single_start_summary(starts_table)  # success rate with its Clopper-Pearson 95 % interval
+paths.write_csv(starts_summary.reset_index(), "opt_single_starts_summary.csv")
 display(starts_summary)
+coinfer.figures.show("opt_single_starts")
 
 # %% [markdown]
 # ## How the C3 and C4 evidence moves under other readings

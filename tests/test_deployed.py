@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 import torch
 
-from coinfer import claims, deployed, inputs, notebook_params
-from coinfer.deploy import deploy
+from coinfer import claims, deployed, inputs, notebook_params, stats
+from coinfer import deploy as deploy_module
+from coinfer.deploy import deploy, relative_distortion
 from coinfer.notebook_params import NOTEBOOKS
 from coinfer.validation import ParameterError
 from coinfer.zoo import load_model
@@ -101,6 +102,31 @@ def test_measurements_equal_deploy_and_measure(cnn, measured):
         assert row.task_metric == pytest.approx(expected["task_metric"])
     pruned = frame.iloc[5]
     assert pruned.measured_distortion > frame.iloc[0].measured_distortion > 0
+
+
+def test_each_measurement_carries_its_interval_over_the_inputs(cnn, measured):
+    _, frame, _ = measured
+    row = frame.iloc[5]
+    # accuracy on 120 digits is a share: Clopper-Pearson of its hits
+    hits = int(round(row.task_metric * row.n_inputs))
+    assert (row.task_metric_ci95_low, row.task_metric_ci95_high) == pytest.approx(stats.clopper_pearson(hits, 120))
+    # the distortion is a mean over inputs: the seeded bootstrap of the per-input distortions
+    evaluation = deployed.evaluation_set(cnn, 120, 3)
+    design = deploy(cnn, int(row.split), row.rho_device, 0.0, bits=16, feature_bits=16)
+    vectors = torch.cat([design.forward(chunk) for chunk in evaluation.chunks])
+    per_input = relative_distortion(evaluation.reference, vectors.double())
+    expected = stats.bootstrap_mean(per_input)
+    assert (row.measured_distortion_ci95_low, row.measured_distortion_ci95_high) == pytest.approx(expected, rel=1e-9)
+    assert row.measured_distortion_ci95_low < row.measured_distortion < row.measured_distortion_ci95_high
+    assert frame.loc[frame.status == "optimal", "topic_accuracy_ci95_low"].isna().all()  # digits: no topic task
+    # a cosine similarity is a mean: the bootstrap of the per-input similarities
+    reference = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
+    outputs = torch.tensor([[1.0, 0.0], [1.0, 1.0], [1.0, 0.0]], dtype=torch.float64)
+    cosines = deploy_module.per_input_metric("cosine_similarity", reference, outputs, None)
+    assert cosines == pytest.approx([1.0, 2**-0.5, 2**-0.5])
+    assert deploy_module.interval_columns("c", cosines, binary=False) == dict(
+        zip(("c_ci95_low", "c_ci95_high"), stats.bootstrap_mean(cosines), strict=True)
+    )
 
 
 def test_unpruned_exact_design_has_zero_distortion_and_the_unpruned_metric(cnn):
@@ -286,3 +312,77 @@ def test_notebook_schema_and_order():
     for bad in ({"n_digits": 541}, {"feature_bits": 12}, {"models": ["llama_7b"]}, {"bits": 1}):
         with pytest.raises(ParameterError):
             notebook_params.validate("08_deployed_designs", bad)
+
+
+def _with_intervals(table: pd.DataFrame, column: str, bounds: list[tuple[float, float]]) -> pd.DataFrame:
+    """``table`` with the notebook's ``{column}_ci95_low``/``_high`` columns, one bound pair per row."""
+    table = table.copy()
+    table[f"{column}_ci95_low"] = [b[0] for b in bounds]
+    table[f"{column}_ci95_high"] = [b[1] for b in bounds]
+    return table
+
+
+def test_e1_pairs_are_decided_by_the_two_intervals_and_judged_as_a_bracket():
+    rows, bounds = [], []
+    cases = [  # (proposed metric, its interval, benchmark metric, its interval)
+        (0.97, (0.95, 0.99), 0.55, (0.5, 0.6)),  # decided: as good
+        (0.96, (0.94, 0.98), 0.50, (0.4, 0.6)),  # decided: as good
+        (0.90, (0.85, 0.95), 0.91, (0.86, 0.96)),  # intervals overlap: undecided
+        (0.15, (0.10, 0.20), 0.85, (0.80, 0.90)),  # decided: worse
+    ]
+    for point, (mine, mine_ci, theirs, theirs_ci) in enumerate(cases):
+        rows += [("m", point, "proposed", 1.0, 0.1, mine), ("m", point, "on_server", 2.0, 0.2, theirs)]
+        bounds += [mine_ci, theirs_ci]
+    table = _with_intervals(_designs(rows), "task_metric", bounds)
+    measured, holds = claims.e1_verdict(table, claims.ExtensionThresholds(e1_min_share=0.6))
+    assert measured["share_at_least_as_good"] == 0.75 and holds  # the point estimate counts the overlap as good
+    assert measured["share_at_least_as_good_ci95"] == [0.5, 0.75] and measured["pairs_undecided"] == 1
+    assert measured["verdict"] == "inconclusive"
+    assert claims.e1_verdict(table, claims.ExtensionThresholds(e1_min_share=0.5))[0]["verdict"] == "holds"
+    assert claims.e1_verdict(table, claims.ExtensionThresholds(e1_min_share=0.8))[0]["verdict"] == "does not hold"
+    # the same decision measures identically: its comparison is decided whatever the intervals
+    for column, values in (("split", [1] * 8), ("pruned_device", [5] * 8), ("pruned_server", [7] * 8)):
+        table[column] = values
+    table["bits"] = [16, 8, 16, 8, 16, 16, 16, 8]  # only the third pair is one decision
+    measured, _ = claims.e1_verdict(table, claims.ExtensionThresholds(e1_min_share=0.6))
+    assert measured["share_at_least_as_good_ci95"] == [0.75, 0.75] and measured["verdict"] == "holds"
+
+
+def test_share_metrics_without_interval_columns_get_clopper_pearson_from_n_inputs():
+    table = _designs([("m", 0, "proposed", 1.0, 0.1, 0.9)]).assign(task_metric_name="test_accuracy", n_inputs=100)
+    bounds = claims.measured_intervals(table, "task_metric")
+    assert (bounds["low"].iloc[0], bounds["high"].iloc[0]) == stats.clopper_pearson(90, 100)
+    assert not bounds["missing"].iloc[0]
+    cosine = table.assign(task_metric_name="cosine_similarity")
+    bounds = claims.measured_intervals(cosine, "task_metric")  # a mean without its bootstrap columns: none
+    assert bounds["low"].iloc[0] == bounds["high"].iloc[0] == 0.9 and bounds["missing"].iloc[0]
+
+
+def test_e2_spearman_gets_a_pairs_bootstrap_interval_judged_against_the_threshold():
+    ranked = [("m", p, "proposed", float(p + 1), 0.1 * (p + 1), 0.9) for p in range(5)]
+    measured, _ = claims.e2_verdict(_designs(ranked))
+    assert measured["by_model"]["m"]["spearman_ci95"] == [1.0, 1.0] and measured["verdict"] == "holds"
+    # objective ranks 1..8 against distortion ranks with rho = 0.88: the bootstrap interval of 8 pairs is wide
+    order = [2, 1, 3, 5, 4, 8, 6, 7]
+    noisy = [("m", p, "proposed", float(p + 1), 0.1 * d, 0.9) for p, d in enumerate(order)]
+    measured, holds = claims.e2_verdict(_designs(noisy), claims.ExtensionThresholds(e2_min_spearman=0.5))
+    low, high = measured["by_model"]["m"]["spearman_ci95"]
+    assert holds and low < 0.5 < high and measured["verdict"] == "inconclusive"
+    assert (low, high) == stats.bootstrap_spearman(np.arange(1.0, 9.0), 0.1 * np.array(order))
+
+
+def test_e3_points_are_decided_by_the_distortion_intervals():
+    rows, bounds = [], []
+    cases = [
+        ((0.1, 0.09, 0.11), (0.2, 0.19, 0.21)),
+        ((0.1, 0.05, 0.15), (0.11, 0.06, 0.16)),
+        ((0.3, 0.29, 0.31), (0.1, 0.09, 0.11)),
+    ]
+    for point, ((bound, b_low, b_high), (magnitude, m_low, m_high)) in enumerate(cases):
+        rows += [("m", point, "proposed", 1.0, bound, 0.9), ("m", point, "proposed_magnitude", 1.1, magnitude, 0.9)]
+        bounds += [(b_low, b_high), (m_low, m_high)]
+    table = _with_intervals(_designs(rows), "measured_distortion", bounds)
+    measured, holds = claims.e3_verdict(table, claims.ExtensionThresholds(e3_min_share=0.5))
+    assert measured["share_rd_bound_not_worse"] == pytest.approx(2 / 3) and holds
+    assert measured["share_rd_bound_not_worse_ci95"] == pytest.approx([1 / 3, 2 / 3])
+    assert measured["points_undecided"] == 1 and measured["verdict"] == "inconclusive"

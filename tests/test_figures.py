@@ -17,7 +17,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 
-from coinfer import figures, notebook_params, paths, plotting, runner
+from coinfer import figures, notebook_params, paths, plotting, runner, sweeps
 from coinfer.figures import optimisation, registry
 from coinfer.notebook_params import NOTEBOOKS
 
@@ -322,9 +322,23 @@ def _optimisation_tables() -> dict[str, pd.DataFrame]:
     )
     fading = pd.DataFrame(
         [
-            {"model": model, "scheme": scheme, "p_feasible": 1.0, "mean_objective_norm": 0.01 * (k + 1)}
+            {
+                "model": model,
+                "scheme": scheme,
+                "p_feasible": 1.0,
+                "p_feasible_ci95_low": 0.8,
+                "p_feasible_ci95_high": 1.0,
+                "mean_objective_norm": 0.01 * (k + 1),
+            }
             for model in ("minilm", "efficientnet_lite0")
             for k, scheme in enumerate(_SCHEMES)
+        ]
+    )
+    starts = pd.DataFrame(
+        [
+            {"model": model, "split": 0, "start": k, "status": "optimal", "over_optimum": 1.0, "success": k < hits}
+            for model, hits in (("minilm", 3), ("efficientnet_lite0", 9))
+            for k in range(10)
         ]
     )
     agreement = pd.DataFrame(
@@ -342,6 +356,7 @@ def _optimisation_tables() -> dict[str, pd.DataFrame]:
         "profiles.csv": _profile_tables()["profiles.csv"],
         "opt_fading_summary.csv": fading,
         "opt_solver_agreement.csv": agreement,
+        "opt_single_starts_summary.csv": sweeps.single_start_summary(starts).reset_index(),
     }
 
 
@@ -357,9 +372,15 @@ def _deployed_tables() -> dict[str, pd.DataFrame]:
             "status": "infeasible" if (scheme == "on_device" and x < 1) else "optimal",
             "objective": 1e-3 * (1 + k) / x,
             "measured_distortion": 0.1 * (1 + k) / x,
+            "measured_distortion_ci95_low": 0.08 * (1 + k) / x,
+            "measured_distortion_ci95_high": 0.12 * (1 + k) / x,
             "task_metric": 0.9 - 0.01 * k,
+            "task_metric_ci95_low": 0.85 - 0.01 * k,
+            "task_metric_ci95_high": 0.95 - 0.01 * k,
             "task_metric_name": metric,
             "topic_accuracy": 0.5 if model == "minilm" else np.nan,
+            "topic_accuracy_ci95_low": 0.4 if model == "minilm" else np.nan,
+            "topic_accuracy_ci95_high": 0.6 if model == "minilm" else np.nan,
             "unpruned_task_metric": 1.0,
             "unpruned_topic_accuracy": 0.6 if model == "minilm" else np.nan,
         }
@@ -435,6 +456,8 @@ def _size_tables() -> dict[str, pd.DataFrame]:
                     "rho_device": 0.5 / (i + 1) if feasible else None,
                     "rho_server": 0.0 if feasible else None,
                     "task_metric": metric,
+                    "task_metric_ci95_low": None if metric is None else metric - 0.05,
+                    "task_metric_ci95_high": None if metric is None else min(metric + 0.05, 1.0),
                     "task_metric_name": "test_accuracy" if metric is not None else None,
                 }
             )
@@ -507,8 +530,10 @@ TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
     "opt_split_objective": (_optimisation_tables(), [2, 2], {}),
     # a colour map (no lines) and its colour bar
     "opt_split_winner": (_optimisation_tables(), [0], {}),
-    # bars only
-    "opt_fading": (_optimisation_tables(), [0, 0], {}),
+    # bars, each with its interval (two cap lines per scheme); the mean objective has no interval columns here
+    "opt_fading": (_optimisation_tables(), [2 * len(_SCHEMES), 0], {}),
+    # bars with their Clopper-Pearson interval: two cap lines
+    "opt_single_starts": (_optimisation_tables(), [2], {}),
     # the points and the diagonal
     "opt_solver_agreement": (_optimisation_tables(), [2], {}),
     # scatters only (no lines), one panel per model
@@ -548,6 +573,31 @@ def test_every_registered_figure_has_a_tiny_test_case():
     assert not untested, f"figures without a hand-made test case: {untested}"
 
 
+def test_sensitivity_titles_state_the_share_interval(output_root):
+    _write_inputs("opt_sensitivity")
+    indices = _sensitivity_tables()["sensitivity_indices.csv"].assign(share_ci95_low=0.25, share_ci95_high=0.75)
+    paths.write_csv(indices, "sensitivity_indices.csv")
+    titles = [ax.get_title() for ax in figures.render("opt_sensitivity").axes if ax.get_title()]
+    assert any("95 % CI 25.0 %-75.0 %" in title for title in titles), titles
+
+
+def test_size_metric_draws_the_interval_bars(output_root):
+    _write_inputs("size_metric_vs_budget")
+    fig = figures.render("size_metric_vs_budget")
+    assert all(ax.collections for ax in fig.axes if ax.has_data())  # one bar collection per member at least
+
+
+def test_deployed_sweeps_draw_the_interval_bands(output_root):
+    """Every feasible scheme line of the deployed sweeps gets its band (a filled area) from the table's columns."""
+    _write_inputs("deployed_metric_sweep")
+    fig = figures.render("deployed_metric_sweep")
+    panels = [ax for ax in fig.axes if ax.has_data()]
+    assert all(len(ax.collections) >= len(_SCHEMES) - 1 for ax in panels)
+    table = _deployed_tables()["deployed_designs.csv"]
+    paths.write_csv(table.drop(columns=[c for c in table.columns if "_ci95_" in c]), "deployed_designs.csv")
+    assert figures.png_bytes(figures.render("deployed_metric_sweep")) != figures.png_bytes(fig)
+
+
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_figure_from_tiny_tables(name, output_root):
     params = _write_inputs(name)
@@ -559,7 +609,7 @@ def test_figure_from_tiny_tables(name, output_root):
     for get in ("get_xlabel", "get_ylabel"):  # axes labelled, with units in brackets (categorical x: no label)
         labels = [getattr(ax, get)() for ax in axes if getattr(ax, get)()]
         assert all(re.search(r"\[.+\]", label) for label in labels), labels
-        assert labels or (get == "get_xlabel" and name == "opt_fading")
+        assert labels or (get == "get_xlabel" and name in ("opt_fading", "opt_single_starts"))
     caption = figures.caption(name, params)
     for key, value in params.items():
         assert f"{key}={plotting.format_params({key: value}).split('=', 1)[1]}" in caption

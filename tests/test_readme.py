@@ -72,3 +72,44 @@ def test_hand_written_readme_numbers_follow_from_data():
     )
     count = int(every_member_at_zero.sum())
     assert f"at\n{count} of them every member" in text or f"at {count} of them every member" in text
+
+
+def test_hand_written_c3_margin_follows_from_data():
+    text = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    claims = {c["id"]: c for c in committed_claims()}
+    beaten = claims["C3"]["measured"]["by_benchmark"]["on_server"]["share_beaten"]
+    assert (
+        f"on_server being beaten\n  at {100 * beaten:.1f} % of the points, {100 * (0.5 - beaten):.1f} points below"
+        in text
+    )
+
+
+def _claim(cid: str, measured: dict, verdict: str, robustness: list | None = None) -> dict:
+    return {"id": cid, "measured": measured, "holds": verdict == "holds", "verdict": verdict,
+            "robustness": robustness or []}  # fmt: skip
+
+
+def test_how_sure_states_each_interval_and_the_readings_that_flip():
+    sampled = {
+        "reading": "sampled constants (Sobol design, 100 samples per model; holds: gain at a majority of them)",
+        "criterion": "gain at >= 50% of the samples for some model",
+        "holds": True,
+        "verdict": "inconclusive",
+        "measured": {"m": 0.51},
+        "measured_ci95": {"m": [0.41, 0.61]},
+    }
+    claims = [
+        _claim("C1", {"first_order_holding_share_large_ratio_ci95": {"m": [0.9, 0.99]}}, "inconclusive"),
+        _claim("C4", {}, "holds", [sampled]),
+        _claim("E1", {"share_at_least_as_good_ci95": [0.8, 0.95], "pairs": 20, "pairs_undecided": 3}, "inconclusive"),
+        _claim("E2", {"by_model": {"m": {"spearman": 0.7, "spearman_ci95": [0.45, 0.85]}}, "verdict": "x"}, "x"),
+        _claim("E3", {"points": 4}, "holds"),  # a claims.json from before the intervals
+    ]
+    text = readme.how_sure(claims)
+    assert "C1 **inconclusive**: first-order bound holds on m 90.0 %-99.0 %" in text
+    assert "C4 **holds**: complete grids, no sampling interval" in text
+    assert "80.0 %-95.0 % of 20 pairs" in text and "(3 pairs undecided)" in text
+    assert "Spearman m 0.45-0.85" in text and f"E3 **holds**: {readme.NO_INTERVAL}" in text
+    assert "m 51.0 % (95 % CI 41.0 %-61.0 %); inconclusive" in text
+    assert "C4 holds -> sampled constants (Sobol design" in text and "inconclusive." in text
+    assert "Single starts" not in text  # no C3 in these claims

@@ -210,3 +210,14 @@ def test_claims_entries_appear_only_with_the_table(tmp_path, monkeypatch):
     paths.write_csv(_shares_table({"minilm": 0.7}), "sensitivity_samples.csv")
     (entry,) = claims._sampled_constants("C4")
     assert entry["holds"] is True and entry["measured"] == {"minilm": 0.7}
+
+
+def test_claims_entries_carry_clopper_pearson_intervals_and_the_inconclusive_rule():
+    # 100 samples all with the gain: the interval is [0.025^(1/100), 1]
+    entry = claims.sampled_constants_entry("C4", _shares_table({"minilm": 1.0}))
+    assert entry["measured_ci95"]["minilm"] == pytest.approx([0.025 ** (1 / 100), 1.0])
+    for share, verdict in ((0.51, "inconclusive"), (0.49, "inconclusive"), (0.7, "holds"), (0.3, "does not hold")):
+        assert claims.sampled_constants_entry("C4", _shares_table({"minilm": share}))["verdict"] == verdict, share
+    mixed = _shares_table({"minilm": 0.2, "efficientnet_lite0": 0.51})
+    assert claims.sampled_constants_entry("C3", mixed)["verdict"] == "does not hold"  # every model: one fails
+    assert claims.sampled_constants_entry("C4", mixed)["verdict"] == "inconclusive"  # some model: one straddles

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from coinfer import claims, deploy, profiles, size_study, zoo
+from coinfer import claims, deploy, profiles, size_study, stats, zoo
 from coinfer.validation import ParameterError
 
 SETTINGS = {"bandwidth": 5e6, "distance": 200.0}
@@ -156,3 +156,34 @@ def test_claim_l1_is_an_extension_and_skipped_without_its_file(tmp_path, monkeyp
     sentence = claims.SENTENCES["L1"](claim["measured"])
     assert "digits_mlp" in sentence and "100.0 %" in sentence
     json.dumps(claim)
+
+
+def test_l1_points_decided_by_clopper_pearson_of_the_held_out_accuracies():
+    # 100 held-out inputs each: 0.9 against 0.5 is decided, 0.6 against 0.605 is a tie the intervals leave open
+    table = l1_table([0.5, 0.605, 0.9, 0.5], [0.9, 0.6, 0.5, 0.95]).assign(heldout_samples=100)
+    measured, holds = claims.l1_verdict(table)
+    family = measured["by_family"]["digits_mlp"]
+    assert family["largest_best_points"] == 3 and holds  # the point estimate counts the tie for the larger
+    assert family["largest_best_share_ci95"] == [0.5, 0.75] and family["points_undecided"] == 1
+    assert family["verdict"] == "holds" and measured["verdict"] == "holds"
+    # one more undecided point: the bracket [0.25, 0.75] straddles one half
+    table = l1_table([0.5, 0.605, 0.9, 0.9], [0.9, 0.6, 0.5, 0.88]).assign(heldout_samples=100)
+    family = claims.l1_verdict(table)[0]["by_family"]["digits_mlp"]
+    assert family["largest_best_share_ci95"] == [0.25, 0.75] and family["verdict"] == "inconclusive"
+    # the notebook's interval columns take precedence over Clopper-Pearson
+    table = table.assign(task_metric_ci95_low=table["task_metric"], task_metric_ci95_high=table["task_metric"])
+    family = claims.l1_verdict(table)[0]["by_family"]["digits_mlp"]
+    assert family["points_undecided"] == 0 and family["largest_best_share_ci95"] == [0.5, 0.5]
+
+
+def test_measured_intervals_of_one_measurement():
+    hits = np.array([1.0] * 18 + [0.0] * 2)
+    distortions = np.linspace(0.1, 0.3, 20)
+    found = {"metric": "test_accuracy", "metric_per_input": hits, "distortion_per_input": distortions}
+    intervals = size_study.measured_intervals(found)
+    assert (intervals["task_metric_ci95_low"], intervals["task_metric_ci95_high"]) == stats.clopper_pearson(18, 20)
+    assert (intervals["distortion_ci95_low"], intervals["distortion_ci95_high"]) == stats.bootstrap_mean(distortions)
+    cosine = size_study.measured_intervals({**found, "metric": "cosine_similarity", "metric_per_input": distortions})
+    assert cosine["task_metric_ci95_low"] == intervals["distortion_ci95_low"]  # a mean: the same bootstrap
+    unknown = size_study.measured_intervals({**found, "metric_per_input": None})
+    assert np.isnan(unknown["task_metric_ci95_low"])

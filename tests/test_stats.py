@@ -34,3 +34,52 @@ def test_judge_rule():
     assert stats.judge((0.96, 0.99), 0.95) == "holds"
     assert stats.judge((0.90, 0.94), 0.95) == "does not hold"
     assert stats.judge((0.90, 0.99), 0.95) == "inconclusive"
+
+
+def test_bootstrap_spearman_is_seeded_and_brackets_the_estimate():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=200)
+    y = x + rng.normal(scale=1.0, size=200)
+    first = stats.bootstrap_spearman(x, y, seed=3)
+    assert first == stats.bootstrap_spearman(x, y, seed=3)
+    from scipy.stats import spearmanr
+
+    rho = spearmanr(x, y).statistic
+    assert first[0] < rho < first[1]
+    # Fisher z: the standard error of atanh(Spearman) is about 1.03 / sqrt(n - 3)
+    half = 1.96 * 1.03 / np.sqrt(197)
+    width = np.tanh(np.arctanh(rho) + half) - np.tanh(np.arctanh(rho) - half)
+    assert first[1] - first[0] == pytest.approx(width, rel=0.25)
+    # a perfect monotone relation: every resample has correlation 1
+    assert stats.bootstrap_spearman(np.arange(10), np.arange(10) ** 3) == (1.0, 1.0)
+    assert all(math.isnan(v) for v in stats.bootstrap_spearman([1, 2], [1, 2]))
+
+
+def test_mean_interval_of_a_binary_metric_is_clopper_pearson():
+    outcomes = np.array([1] * 30 + [0] * 2)
+    assert stats.mean_interval(outcomes, binary=True) == stats.clopper_pearson(30, 32)
+    assert stats.mean_interval(outcomes * 0.5, binary=False) == stats.bootstrap_mean(outcomes * 0.5)
+    with pytest.raises(ValueError, match="^values"):
+        stats.mean_interval([0.5, 1.0], binary=True)
+
+
+def test_share_interval_states_grid_shares_in_words():
+    assert stats.share_interval(3, 14, "grid") == stats.GRID
+    assert stats.share_interval(3, 14, "sampled") == list(stats.clopper_pearson(3, 14))
+
+
+def test_combine_every_and_some():
+    assert stats.combine(["holds", "inconclusive", "does not hold"]) == "does not hold"
+    assert stats.combine(["holds", "inconclusive"]) == "inconclusive"
+    assert stats.combine(["holds", "holds"]) == "holds"
+    assert stats.combine(["does not hold", "inconclusive"], "some") == "inconclusive"
+    assert stats.combine(["does not hold", "holds"], "some") == "holds"
+    assert stats.combine(["does not hold"], "some") == "does not hold"
+    assert stats.combine([]) == "does not hold"
+
+
+def test_decided_bracket_counts_undecided_both_ways():
+    # 6 of 10 decided in favour, 3 undecided: [0.6, 0.9], judged inconclusive against 0.75
+    bracket = stats.decided_bracket(6, 3, 10)
+    assert bracket == (0.6, 0.9) and stats.judge(bracket, 0.75) == "inconclusive"
+    assert all(math.isnan(v) for v in stats.decided_bracket(0, 0, 0))

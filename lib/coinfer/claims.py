@@ -23,7 +23,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from coinfer.paths import data_dir, read_csv, write_json, write_text
-from coinfer.stats import clopper_pearson, judge
+from coinfer.stats import GRID, SHARE_METRICS, bootstrap_spearman, clopper_pearson, combine, decided_bracket, judge
 
 #: model.md section 1 statements, verbatim in substance.
 STATEMENTS = {
@@ -259,6 +259,7 @@ def claim_c2(t: Thresholds = THRESHOLDS) -> dict:
             "laplace_weight_share": laplace_share,
             "bound_holding_share": overall,
             "bound_holding_share_by_quantisation": bound_share,
+            "sampling_interval": GRID,
             "smallest_measured_over_bound": None
             if worst is None
             else {
@@ -345,17 +346,24 @@ def sampled_constants_entry(claim: str, table: pd.DataFrame, min_share: float = 
     gain = SENSITIVITY_GAINS[claim]
     groups = table.groupby("model", sort=False)
     shares = {str(model): float(rows[gain].astype(bool).mean()) for model, rows in groups}
+    # the samples are the random draw here: Clopper-Pearson per model, judged by the rule of model.md section 1.1
+    intervals = {
+        str(model): list(clopper_pearson(int(rows[gain].astype(bool).sum()), len(rows))) for model, rows in groups
+    }
     counts = sorted(set(groups.size().tolist()))
     size = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
-    quantifier = all if claim == "C3" else any
+    quantifier = "every" if claim == "C3" else "some"
+    holds = all if claim == "C3" else any
     return {
         "reading": f"sampled constants (Sobol design, {size} samples per model; holds: gain at a majority of them)",
         "criterion": (
             f"the claim's gain ({gain}, by >= 1 %) holds at >= {min_share:.0%} of the sampled constants "
-            f"for {'every' if claim == 'C3' else 'some'} model"
+            f"for {quantifier} model"
         ),
-        "holds": bool(shares and quantifier(v >= min_share for v in shares.values())),
+        "holds": bool(shares and holds(v >= min_share for v in shares.values())),
+        "verdict": combine((judge((low, high), min_share) for low, high in intervals.values()), quantifier),
         "measured": shares,
+        "measured_ci95": intervals,
     }
 
 
@@ -366,9 +374,31 @@ def _sampled_constants(claim: str) -> list[dict]:
     return [sampled_constants_entry(claim, read_csv("sensitivity_samples.csv"))]
 
 
+def single_start_rates() -> dict[str, dict[str, Any]]:
+    """Per model: how often one random start of the local solver reaches the optimum, with Clopper-Pearson 95 %.
+
+    From ``opt_single_starts.csv`` (notebook 06; :func:`coinfer.sweeps.single_start_summary`);
+    empty without it. The starts are random draws (model.md section 1.1).
+    """
+    if not (data_dir() / "opt_single_starts.csv").exists():
+        return {}
+    from coinfer.sweeps import single_start_summary
+
+    summary = single_start_summary(read_csv("opt_single_starts.csv"))
+    return {
+        "single_start_success": {str(m): float(r.success_rate) for m, r in summary.iterrows()},
+        "single_start_success_ci95": {
+            str(m): [float(r.success_rate_ci95_low), float(r.success_rate_ci95_high)] for m, r in summary.iterrows()
+        },
+        "single_start_runs": {str(m): int(r.runs) for m, r in summary.iterrows()},
+    }
+
+
 def claim_c3(t: Thresholds = THRESHOLDS) -> dict:
     """C3 from ``opt_budget_sweep.csv`` (notebook 06): the proposed design against every benchmark."""
     measured, holds = c3_verdict(read_csv("opt_budget_sweep.csv"), t)
+    measured["sampling_interval"] = GRID  # every budget, bandwidth and distance point of the sweep grid
+    measured.update(single_start_rates())
     return {
         "id": "C3",
         "criterion": (
@@ -437,6 +467,7 @@ def c4_verdict(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, b
 def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
     """C4 from ``opt_split_sweep.csv`` (notebook 06): how much a wrong split costs."""
     measured, holds = c4_verdict(read_csv("opt_split_sweep.csv"), t)
+    measured["sampling_interval"] = GRID  # every cell of the bandwidth x budget grid
     return {
         "id": "C4",
         "criterion": (
@@ -460,10 +491,51 @@ def l1_verdict(table: pd.DataFrame) -> tuple[dict, bool]:
     larger), holding when it is at least ``HOLDS_SHARE``; L1 holds when it holds
     for every such family.
     """
-    from coinfer.size_study import verdict
+    from coinfer.size_study import HOLDS_SHARE, verdict
 
     by_family = verdict(table)
-    return {"by_family": by_family}, bool(by_family) and all(v["holds"] for v in by_family.values())
+    for family, decided in l1_decided_points(table).items():
+        found = by_family[family]
+        points = found["feasible_points"]
+        found["largest_best_share_ci95"] = list(decided_bracket(decided["won"], decided["undecided"], points))
+        found["points_undecided"] = decided["undecided"]
+        found["without_metric_interval"] = decided["missing"]
+        found["verdict"] = judge(tuple(found["largest_best_share_ci95"]), HOLDS_SHARE)
+    verdict_all = combine(v.get("verdict", "does not hold") for v in by_family.values())
+    measured = {"by_family": by_family, "verdict": verdict_all}
+    return measured, bool(by_family) and all(v["holds"] for v in by_family.values())
+
+
+def l1_decided_points(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per family: budget points where the members' metric intervals decide that the largest wins, or leave it open.
+
+    The largest member wins a point when its task metric is within
+    ``TIE_MARGIN`` of the best (:func:`coinfer.size_study.winners`). The
+    intervals (:func:`measured_intervals`, ``heldout_samples`` inputs) decide it
+    when the largest's lower end is within the margin of every other member's
+    upper end (won) or some member's lower end is above the largest's upper end
+    by more than the margin (lost); otherwise it is undecided (model.md section 1.1).
+    ``missing`` lists members whose metric has no interval (the point value is used).
+    """
+    from coinfer.size_study import TIE_MARGIN
+
+    measured = table[table["task_metric"].notna()]
+    bounds = measured_intervals(measured, "task_metric", count="heldout_samples")
+    measured = measured.assign(low=bounds["low"], high=bounds["high"], missing=bounds["missing"])
+    largest = table.loc[table.groupby("family")["params"].idxmax(), ["family", "model"]].set_index("family")["model"]
+    result: dict[str, dict[str, Any]] = {}
+    for (family, _, _), rows in measured.groupby(["family", "sweep", "budget_value"], sort=True):
+        found = result.setdefault(str(family), {"won": 0, "undecided": 0, "missing": set()})
+        found["missing"].update(str(m) for m in rows.loc[rows["missing"], "model"])
+        mine = rows[rows["model"] == largest[family]]
+        others = rows[rows["model"] != largest[family]]
+        if mine.empty:
+            continue  # the largest is infeasible or unmeasured here: lost, without doubt
+        if others.empty or mine["low"].iloc[0] >= others["high"].max() - TIE_MARGIN:
+            found["won"] += 1
+        elif not mine["high"].iloc[0] < others["low"].max() - TIE_MARGIN:
+            found["undecided"] += 1
+    return {family: {**v, "missing": sorted(v["missing"])} for family, v in result.items()}
 
 
 def claim_l1(t: Thresholds = THRESHOLDS) -> dict | None:
@@ -484,6 +556,7 @@ def claim_l1(t: Thresholds = THRESHOLDS) -> dict | None:
         ),
         "measured": measured,
         "holds": holds,
+        "verdict": measured["verdict"],
         "robustness": [],
         "figures": ["size_metric_vs_budget", "size_designs"],
         "notebooks": ["09_model_size"],
@@ -540,19 +613,90 @@ def _measured(table: pd.DataFrame, column: str) -> pd.DataFrame:
     return rows[np.isfinite(rows[column].astype(float))]
 
 
+#: Columns that name one deployed decision: two rows with equal values measure identically.
+DECISION_COLUMNS = ("split", "pruned_device", "pruned_server", "bits")
+
+
+def measured_intervals(rows: pd.DataFrame, column: str, count: str = "n_inputs") -> pd.DataFrame:
+    """The 95 % interval of each row's measured ``column`` (a mean over held-out inputs), as ``low``, ``high``.
+
+    The notebook's own ``{column}_ci95_low``/``_high`` columns (model.md
+    section 1.1) when the table has them; otherwise, for a share-valued metric
+    (:data:`SHARE_METRICS`), Clopper-Pearson from the value and ``count``
+    inputs; otherwise none: ``low = high =`` the value, and ``missing`` is True.
+    """
+    value = rows[column].astype(float)
+    low_column, high_column = f"{column}_ci95_low", f"{column}_ci95_high"
+    if low_column in rows.columns and rows[low_column].notna().any():
+        return pd.DataFrame(
+            {"low": rows[low_column].astype(float), "high": rows[high_column].astype(float), "missing": False},
+            index=rows.index,
+        )
+    names = pd.Series(column, index=rows.index)
+    if column == "task_metric":
+        names = rows["task_metric_name"].astype(str) if "task_metric_name" in rows.columns else names
+    binary = names.isin(SHARE_METRICS) & (count in rows.columns)
+    low, high = value.copy(), value.copy()
+    for i in rows.index[binary.to_numpy()]:
+        trials = int(rows.at[i, count])
+        low[i], high[i] = clopper_pearson(int(round(value[i] * trials)), trials)
+    return pd.DataFrame({"low": low, "high": high, "missing": ~binary}, index=rows.index)
+
+
 def _paired(table: pd.DataFrame, column: str, first: str, second: str | None = None) -> pd.DataFrame:
     """``column`` of scheme ``first`` beside each other scheme's (or ``second``'s) at the same (model, sweep, point).
 
-    Columns: model, sweep, point, scheme (the other one), ``mine``, ``theirs``; only pairs where both are measured.
+    Columns: model, sweep, point, scheme (the other one), ``mine``, ``theirs``,
+    their intervals (``mine_low`` ...; :func:`measured_intervals`), ``same``
+    (both rows are one decision, so they measure identically) and
+    ``interval_missing``; only pairs where both are measured.
     """
     rows = _measured(table, column)
+    bounds = measured_intervals(rows, column)
+    rows = rows.assign(value=rows[column], low=bounds["low"], high=bounds["high"], missing=bounds["missing"])
+    decision = [c for c in DECISION_COLUMNS if c in rows.columns]
+    rows = rows.assign(
+        decision=rows[decision].astype(str).agg("/".join, axis=1) if decision else rows.index.astype(str)
+    )
     keys = ["model", "sweep", "point"]
-    mine = rows[rows["scheme"] == first][[*keys, column]].rename(columns={column: "mine"})
+    carried = ["value", "low", "high", "missing", "decision"]
+    mine = rows[rows["scheme"] == first][[*keys, *carried]]
     others = rows[~rows["scheme"].astype(str).str.startswith("proposed")] if second is None else rows
     if second is not None:
         others = others[others["scheme"] == second]
-    theirs = others[[*keys, "scheme", column]].rename(columns={column: "theirs"})
-    return mine.merge(theirs, on=keys)
+    theirs = others[[*keys, "scheme", *carried]]
+    pairs = mine.merge(theirs, on=keys, suffixes=("_mine", "_theirs"))
+    return pd.DataFrame(
+        {
+            **{k: pairs[k] for k in [*keys, "scheme"]},
+            "mine": pairs["value_mine"],
+            "theirs": pairs["value_theirs"],
+            "mine_low": pairs["low_mine"],
+            "mine_high": pairs["high_mine"],
+            "theirs_low": pairs["low_theirs"],
+            "theirs_high": pairs["high_theirs"],
+            "same": pairs["decision_mine"] == pairs["decision_theirs"],
+            "interval_missing": pairs["missing_mine"] | pairs["missing_theirs"],
+        }
+    )
+
+
+def _bracket(ok: pd.Series, decided_ok: pd.Series, decided_not: pd.Series) -> dict[str, Any]:
+    """Counts of comparisons decided either way by their intervals, and the bracket of the share (section 1.1)."""
+    undecided = ~(decided_ok | decided_not)
+    return {
+        "share": float(ok.mean()) if len(ok) else float("nan"),
+        "share_ci95": list(decided_bracket(int(decided_ok.sum()), int(undecided.sum()), len(ok))),
+        "undecided": int(undecided.sum()),
+    }
+
+
+def _higher_is_better(pairs: pd.DataFrame, margin: float) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """``mine >= theirs - margin``: its point outcome, and where the two intervals decide it for and against."""
+    ok = pairs["mine"] >= pairs["theirs"] - margin
+    decided_ok = pairs["same"] | (pairs["mine_low"] >= pairs["theirs_high"] - margin)
+    decided_not = ~pairs["same"] & (pairs["mine_high"] < pairs["theirs_low"] - margin)
+    return ok, decided_ok, decided_not
 
 
 def e1_verdict(
@@ -561,33 +705,43 @@ def e1_verdict(
     """``(measured, holds)`` of E1 on a ``deployed_designs`` table.
 
     ``metric`` maps a model to the column judged (default ``task_metric``;
-    higher is better for every metric used).
+    higher is better for every metric used). Each pair's comparison is also
+    judged on the two designs' intervals (model.md section 1.1): ``..._ci95``
+    is the bracket of the share, ``verdict`` the rule applied to it.
     """
     metric = dict(metric or {})
     pairs = []
     for model, rows in table.groupby("model", sort=False):
         column = metric.get(str(model), "task_metric")
         pairs.append(_paired(rows, column, PROPOSED).assign(column=column))
-    joined = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=["mine", "theirs", "scheme"])
-    joined["ok"] = joined["mine"] >= joined["theirs"] - t.e1_margin
-    share = float(joined["ok"].mean()) if len(joined) else float("nan")
-    by_benchmark = {
-        str(scheme): {"pairs": int(len(rows)), "share_at_least_as_good": float(rows["ok"].mean())}
-        for scheme, rows in joined.groupby("scheme", sort=False)
-    }
-    by_model = {
-        str(model): {"pairs": int(len(rows)), "share_at_least_as_good": float(rows["ok"].mean())}
-        for model, rows in joined.groupby("model", sort=False)
-    }
+    joined = pd.concat(pairs, ignore_index=True) if pairs else _paired(table.iloc[:0], "task_metric", PROPOSED)
+    ok, decided_ok, decided_not = _higher_is_better(joined, t.e1_margin)
+    joined["ok"] = ok
+
+    def summary(keep: pd.Series) -> dict[str, Any]:
+        found = _bracket(ok[keep], decided_ok[keep], decided_not[keep])
+        return {
+            "pairs": int(keep.sum()),
+            "share_at_least_as_good": found["share"],
+            "share_at_least_as_good_ci95": found["share_ci95"],
+            "pairs_undecided": found["undecided"],
+        }
+
+    overall = summary(pd.Series(True, index=joined.index))
     measured = {
-        "pairs": int(len(joined)),
-        "share_at_least_as_good": share,
+        **overall,
         "pairs_worse": int((~joined["ok"]).sum()),
         "largest_shortfall": float((joined["theirs"] - joined["mine"]).max()) if len(joined) else float("nan"),
-        "by_model": by_model,
-        "by_benchmark": by_benchmark,
+        "models_without_metric_interval": sorted(
+            str(m) for m in joined.loc[joined["interval_missing"], "model"].unique()
+        ),
+        "by_model": {str(m): summary(joined["model"] == m) for m in joined["model"].unique()},
+        "by_benchmark": {str(s): summary(joined["scheme"] == s) for s in joined["scheme"].unique()},
+        "verdict": judge(tuple(overall["share_at_least_as_good_ci95"]), t.e1_min_share)
+        if len(joined)
+        else "does not hold",
     }
-    return measured, bool(len(joined) and share >= t.e1_min_share)
+    return measured, bool(len(joined) and overall["share_at_least_as_good"] >= t.e1_min_share)
 
 
 def e2_verdict(
@@ -596,20 +750,24 @@ def e2_verdict(
     """``(measured, holds)`` of E2: per model, Spearman of objective vs ``measure`` over feasible (scheme, point).
 
     ``measure`` is ``measured_distortion`` (lower is better, like the
-    objective) or a task metric column (higher is better: its negative is ranked).
+    objective) or a task metric column (higher is better: its negative is
+    ranked). Each correlation gets a seeded pairs-bootstrap interval
+    (``spearman_ci95``), judged against the threshold (model.md section 1.1).
     """
     per_model: dict[str, dict[str, Any]] = {}
     for model, rows in table.groupby("model", sort=False):
         rows = _measured(rows, measure)
         rows = rows[np.isfinite(rows["objective"].astype(float))]
         values = rows[measure].astype(float) * (1.0 if "distortion" in measure else -1.0)
-        correlation = float("nan")
+        correlation, interval = float("nan"), [float("nan"), float("nan")]
         if len(rows) >= 3 and rows["objective"].nunique() > 1 and values.nunique() > 1:
             correlation = float(spearmanr(rows["objective"].astype(float), values).statistic)
-        per_model[str(model)] = {"pairs": int(len(rows)), "spearman": correlation}
-    finite = [m["spearman"] for m in per_model.values() if np.isfinite(m["spearman"])]
-    holds = bool(finite) and all(v >= t.e2_min_spearman for v in finite)
-    return {"by_model": per_model}, holds
+            interval = list(bootstrap_spearman(rows["objective"].astype(float), values))
+        per_model[str(model)] = {"pairs": int(len(rows)), "spearman": correlation, "spearman_ci95": interval}
+    finite = [m for m in per_model.values() if np.isfinite(m["spearman"])]
+    holds = bool(finite) and all(m["spearman"] >= t.e2_min_spearman for m in finite)
+    verdict = combine(judge(tuple(m["spearman_ci95"]), t.e2_min_spearman) for m in finite)
+    return {"by_model": per_model, "verdict": verdict}, holds
 
 
 def e3_verdict(
@@ -619,16 +777,22 @@ def e3_verdict(
 
     With ``measure="measured_distortion"`` lower is better (ties within
     ``e3_tolerance`` relative); with a task metric higher is better (ties
-    within ``e1_margin``).
+    within ``e1_margin``). Each point's comparison is also judged on the two
+    designs' intervals (model.md section 1.1), giving the bracket
+    ``share_rd_bound_not_worse_ci95`` and ``verdict``.
     """
     pairs = _paired(table, measure, PROPOSED, MAGNITUDE_DESIGN)
     mine, theirs = pairs["mine"].astype(float), pairs["theirs"].astype(float)
     if "distortion" in measure:
-        bound_ok = mine <= theirs * (1 + t.e3_tolerance) + 1e-15
-        magnitude_ok = theirs <= mine * (1 + t.e3_tolerance) + 1e-15
+        relative = 1 + t.e3_tolerance
+        bound_ok = mine <= theirs * relative + 1e-15
+        magnitude_ok = theirs <= mine * relative + 1e-15
+        decided_ok = pairs["same"] | (pairs["mine_high"] <= pairs["theirs_low"] * relative + 1e-15)
+        decided_not = ~pairs["same"] & (pairs["mine_low"] > pairs["theirs_high"] * relative + 1e-15)
     else:
-        bound_ok, magnitude_ok = mine >= theirs - t.e1_margin, theirs >= mine - t.e1_margin
-    share_bound = float(bound_ok.mean()) if len(pairs) else float("nan")
+        bound_ok, decided_ok, decided_not = _higher_is_better(pairs, t.e1_margin)
+        magnitude_ok = theirs >= mine - t.e1_margin
+    found = _bracket(bound_ok, decided_ok, decided_not)
     share_magnitude = float(magnitude_ok.mean()) if len(pairs) else float("nan")
     strict_bound, strict_magnitude = int((bound_ok & ~magnitude_ok).sum()), int((magnitude_ok & ~bound_ok).sum())
     winner = "tie"
@@ -637,14 +801,18 @@ def e3_verdict(
     by_model = {str(model): float(bound_ok[pairs["model"] == model].mean()) for model in pairs["model"].unique()}
     measured = {
         "points": int(len(pairs)),
-        "share_rd_bound_not_worse": share_bound,
+        "share_rd_bound_not_worse": found["share"],
+        "share_rd_bound_not_worse_ci95": found["share_ci95"],
+        "points_undecided": found["undecided"],
         "share_magnitude_not_worse": share_magnitude,
         "points_rd_bound_better": strict_bound,
         "points_magnitude_better": strict_magnitude,
         "better_objective": winner,
         "share_rd_bound_not_worse_by_model": by_model,
+        "models_without_interval": sorted(str(m) for m in pairs.loc[pairs["interval_missing"], "model"].unique()),
+        "verdict": judge(tuple(found["share_ci95"]), t.e3_min_share) if len(pairs) else "does not hold",
     }
-    return measured, bool(len(pairs) and share_bound >= t.e3_min_share)
+    return measured, bool(len(pairs) and found["share"] >= t.e3_min_share)
 
 
 def _extension(claim_id: str, criterion: str, measured: dict, holds: bool, robustness: list[dict]) -> dict:
@@ -654,10 +822,16 @@ def _extension(claim_id: str, criterion: str, measured: dict, holds: bool, robus
         "criterion": criterion,
         "measured": measured,
         "holds": holds,
+        "verdict": measured["verdict"],
         "robustness": robustness,
         "figures": list(DEPLOYED_FIGURES),
         "notebooks": [DEPLOYED_NOTEBOOK],
     }
+
+
+def _reading(name: str, holds: bool, measured: dict) -> dict:
+    """A robustness entry whose measured numbers carry their own judged ``verdict`` (model.md section 1.1)."""
+    return {"reading": name, "holds": holds, "verdict": measured["verdict"], "measured": measured}
 
 
 def claim_e1(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
@@ -674,8 +848,8 @@ def claim_e1(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
         measured,
         holds,
         [
-            {"reading": "MiniLM judged by topic accuracy", "holds": topic_holds, "measured": topic},
-            {"reading": "E1 without a noise margin", "holds": strict_holds, "measured": strict},
+            _reading("MiniLM judged by topic accuracy", topic_holds, topic),
+            _reading("E1 without a noise margin", strict_holds, strict),
         ],
     )
 
@@ -691,7 +865,7 @@ def claim_e2(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
         f"over all feasible (scheme, sweep point) pairs is >= {t.e2_min_spearman:g} for every model",
         measured,
         holds,
-        [{"reading": "E2 ranked by task metric, not distortion", "holds": metric_holds, "measured": by_metric}],
+        [_reading("E2 ranked by task metric, not distortion", metric_holds, by_metric)],
     )
 
 
@@ -708,7 +882,7 @@ def claim_e3(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
         "points is reported as the better one",
         measured,
         holds,
-        [{"reading": "E3 compared by task metric, not distortion", "holds": metric_holds, "measured": by_metric}],
+        [_reading("E3 compared by task metric, not distortion", metric_holds, by_metric)],
     )
 
 
@@ -749,6 +923,19 @@ def _by_model(values: dict) -> str:
     return ", ".join(f"{model} {_pct(v)}" for model, v in values.items())
 
 
+def _ci(interval: Any, kind: str = "95 % CI", fmt: Callable[[Any], str] = _pct) -> str:
+    """`` (95 % CI a-b)`` for an interval, nothing when there is none (a claims.json from before the intervals)."""
+    if not isinstance(interval, list) or len(interval) != 2:
+        return ""
+    return f" ({kind} {fmt(interval[0])}-{fmt(interval[1])})"
+
+
+#: How a bracket from comparisons decided by two designs' intervals is named in the sentences (model.md 1.1).
+BRACKET = "by the measured 95 % intervals"
+#: Appended to the sentences of claims measured over complete grids (model.md section 1.1).
+GRID_NOTE = " (grid shares, no sampling interval)"
+
+
 def _sentence_c1(m: dict) -> str:
     ci = m["first_order_holding_share_large_ratio_ci95"]
     shares = ", ".join(
@@ -767,7 +954,7 @@ def _sentence_c1(m: dict) -> str:
 def _sentence_c2(m: dict) -> str:
     return (
         f"Laplace-like layers hold {_by_model(m['laplace_weight_share'])} of the prunable weights; the bound "
-        f"D_LB is met at {_pct(m['bound_holding_share'])} of measured points."
+        f"D_LB is met at {_pct(m['bound_holding_share'])} of measured points{GRID_NOTE}."
     )
 
 
@@ -775,7 +962,7 @@ def _sentence_c3(m: dict) -> str:
     beaten = ", ".join(f"{s} {_pct(v['share_beaten'])}" for s, v in m["by_benchmark"].items())
     return (
         f"Worse than a benchmark at {m['points_where_proposed_is_worse']} points; beats each benchmark at this "
-        f"share of its feasible points: {beaten}."
+        f"share of its feasible points: {beaten}{GRID_NOTE}."
     )
 
 
@@ -790,20 +977,30 @@ def _sentence_c4(m: dict) -> str:
         else:
             loss = f"reaches up to {1 + regret:.3g}x the best objective"
         parts.append(f"{model}: {v['distinct_winning_splits']} distinct best splits; the best fixed split {loss}")
-    return "; ".join(parts) + "."
+    return "; ".join(parts) + " (a grid of settings, no sampling interval)."
+
+
+def _undecided(count: Any, what: str) -> str:
+    return f", {count} {what} undecided" if isinstance(count, int) and count else ""
 
 
 def _sentence_e1(m: dict) -> str:
-    by_model = ", ".join(f"{model} {_pct(v['share_at_least_as_good'])}" for model, v in m["by_model"].items())
+    by_model = ", ".join(
+        f"{model} {_pct(v['share_at_least_as_good'])}{_ci(v.get('share_at_least_as_good_ci95'), 'bracket')}"
+        for model, v in m["by_model"].items()
+    )
+    bracket = _ci(m.get("share_at_least_as_good_ci95"), BRACKET)
+    if bracket:
+        bracket = bracket[:-1] + _undecided(m.get("pairs_undecided"), "pairs") + ")"
     return (
         f"Deployed, the proposed design's task metric is at least a benchmark's (within the noise margin) in "
-        f"{_pct(m['share_at_least_as_good'])} of {m['pairs']} pairs ({by_model})."
+        f"{_pct(m['share_at_least_as_good'])}{bracket} of {m['pairs']} pairs ({by_model})."
     )
 
 
 def _sentence_e2(m: dict) -> str:
     parts = ", ".join(
-        f"{model} {v['spearman']:.2f}"
+        f"{model} {v['spearman']:.2f}{_ci(v.get('spearman_ci95'), fmt=lambda x: f'{x:.2f}')}"
         if isinstance(v["spearman"], float) and np.isfinite(v["spearman"])
         else f"{model} n/a"
         for model, v in m["by_model"].items()
@@ -812,10 +1009,13 @@ def _sentence_e2(m: dict) -> str:
 
 
 def _sentence_e3(m: dict) -> str:
+    bracket = _ci(m.get("share_rd_bound_not_worse_ci95"), BRACKET)
+    if bracket:
+        bracket = bracket[:-1] + _undecided(m.get("points_undecided"), "points") + ")"
     return (
-        f"The rd_bound design measures no worse than the magnitude design at {_pct(m['share_rd_bound_not_worse'])} "
-        f"of {m['points']} points (magnitude no worse at {_pct(m['share_magnitude_not_worse'])}); better objective: "
-        f"{m['better_objective']}."
+        f"The rd_bound design measures no worse than the magnitude design at {_pct(m['share_rd_bound_not_worse'])}"
+        f"{bracket} of {m['points']} points (magnitude no worse at {_pct(m['share_magnitude_not_worse'])}); "
+        f"better objective: {m['better_objective']}."
     )
 
 
@@ -825,7 +1025,14 @@ def _sentence_l1(m: dict) -> str:
         moves = ", ".join(f"{c['from']} -> {c['to']} at {c['sweep']} {c['budget']:.3g}" for c in v["winner_changes"])
         parts.append(
             f"{family}: the largest ({v['largest']}) is best at {v['largest_best_points']} of "
-            f"{v['feasible_points']} feasible budget points ({_pct(v['largest_best_share'])})"
+            f"{v['feasible_points']} feasible budget points ({_pct(v['largest_best_share'])}"
+            + (
+                f"; {BRACKET} {_pct(v['largest_best_share_ci95'][0])}-{_pct(v['largest_best_share_ci95'][1])}"
+                f"{_undecided(v.get('points_undecided'), 'points')}"
+                if isinstance(v.get("largest_best_share_ci95"), list)
+                else ""
+            )
+            + ")"
             + (f"; winner changes: {moves}" if moves else "; the winner never changes")
         )
     return "; ".join(parts) + "." if parts else "No family with a measured task metric."
@@ -844,6 +1051,28 @@ SENTENCES: dict[str, Callable[[dict], str]] = {
 }
 
 
+def reading_verdict(entry: Mapping[str, Any]) -> str:
+    """The verdict of a claim or of one of its readings: the judged ``verdict`` if stated, else from ``holds``."""
+    return str(entry.get("verdict") or ("holds" if entry["holds"] else "does not hold"))
+
+
+def sampled_constants_lines(claims: list[dict]) -> list[str]:
+    """Per claim with a sampled-constants reading: its shares per model with their 95 % intervals, and verdict."""
+    lines = []
+    for claim in claims:
+        for entry in claim.get("robustness", []):
+            if not str(entry["reading"]).startswith("sampled constants"):
+                continue
+            intervals = entry.get("measured_ci95", {})
+            shares = ", ".join(
+                f"{model} {_pct(share)}{_ci(intervals.get(model))}" for model, share in entry["measured"].items()
+            )
+            lines.append(
+                f"{claim['id']}, {entry.get('criterion', entry['reading'])}: {shares}; {reading_verdict(entry)}"
+            )
+    return lines
+
+
 def robustness_matrix(claims: list[dict]) -> str:
     """Claims x readings: the verdict each claim's criterion gives under each alternative reading."""
     readings: list[str] = []
@@ -853,11 +1082,9 @@ def robustness_matrix(claims: list[dict]) -> str:
                 readings.append(entry["reading"])
     lines = ["| claim | as stated | " + " | ".join(readings) + " |", "|---|---|" + "---|" * len(readings)]
     for claim in claims:
-        found = {entry["reading"]: entry["holds"] for entry in claim.get("robustness", [])}
-        cells = [("holds" if found[r] else "does not hold") if r in found else "n/a" for r in readings]
-        lines.append(
-            f"| {claim['id']} | {'holds' if claim['holds'] else 'does not hold'} | " + " | ".join(cells) + " |"
-        )
+        found = {entry["reading"]: reading_verdict(entry) for entry in claim.get("robustness", [])}
+        cells = [found.get(r, "n/a") for r in readings]
+        lines.append(f"| {claim['id']} | {reading_verdict(claim)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -878,7 +1105,11 @@ def render_markdown(claims: list[dict]) -> str:
         )
     return (
         "# Claims report\n\nGenerated by `notebooks/07_figures.py` from `data/`; the full numbers are in "
-        "`claims.json`.\n\n" + "\n".join(lines) + "\n\n## How the verdicts move under other readings\n\n"
+        "`claims.json`. Every measured number carries its 95 % interval (`..._ci95`), or says it is a share of a "
+        "complete grid without sampling error; a verdict whose interval straddles its threshold is inconclusive "
+        "(the rule of model.md section 1.1, fixed before the intervals were computed).\n\n"
+        + "\n".join(lines)
+        + "\n\n## How the verdicts move under other readings\n\n"
         "Each claim's criterion applied unchanged to the evidence recomputed under an alternative reading a "
         "referee would try (n/a: the reading does not bear on that claim). The C3 and C4 readings rerun the "
         'sweeps of notebook 06 at fewer points (`robustness_sweep_points`), so "as run" there is the reading '

@@ -56,6 +56,7 @@ import torch
 from coinfer.devices import check_device, placed, to_cpu64, to_device
 from coinfer.models import SplitModel, feature_tensor, logits_vector
 from coinfer.pruning import SCOPES, MagnitudeSweep, apply_masks, copy_model, part_weights, set_weights
+from coinfer.stats import mean_interval
 from coinfer.validation import ParameterError, require_choice, require_range
 from coinfer.zoo import REGISTRY
 
@@ -351,6 +352,32 @@ def relative_distortion(reference: torch.Tensor, outputs: torch.Tensor) -> np.nd
     return ratio
 
 
+#: The zoo metrics :func:`per_input_metric` evaluates per input.
+PER_INPUT_METRICS = ("test_accuracy", "top1_agreement", "cosine_similarity")
+
+
+def per_input_metric(name: str, reference: torch.Tensor, vectors: torch.Tensor, labels: Any) -> np.ndarray:
+    """The zoo metric ``name`` per held-out input; its mean is the metric (model.md section 9).
+
+    0/1 outcomes for ``test_accuracy`` (against ``labels``) and
+    ``top1_agreement`` (against ``reference``), the cosine similarity per
+    input for ``cosine_similarity``.
+    """
+    if name == "test_accuracy":
+        return (vectors.argmax(dim=-1) == labels).double().numpy()
+    if name == "top1_agreement":
+        return (vectors.argmax(dim=-1) == reference.argmax(dim=-1)).double().numpy()
+    if name == "cosine_similarity":
+        return torch.nn.functional.cosine_similarity(reference, vectors, dim=-1).double().numpy()
+    raise ValueError(f"name: {name!r}; allowed: test_accuracy, top1_agreement, cosine_similarity")
+
+
+def interval_columns(column: str, values: np.ndarray, *, binary: bool) -> dict[str, float]:
+    """``{column}_ci95_low``/``_high`` of a mean over inputs (model.md section 1.1: Clopper-Pearson or bootstrap)."""
+    low, high = mean_interval(values, binary=binary) if len(values) else (float("nan"), float("nan"))
+    return {f"{column}_ci95_low": low, f"{column}_ci95_high": high}
+
+
 def measure(
     deployed: DeployedModel,
     reference_outputs: Any,
@@ -373,7 +400,8 @@ def measure(
     Returns a dict: ``distortion`` (mean over inputs of ``||f - f^||_1 /
     ||f||_1``), ``distortion_per_input`` (the per-input values, an array),
     ``distortion_pooled`` (``sum ||f - f^||_1 / sum ||f||_1``, the ``out_rel``
-    of notebook 04), ``metric`` (name), ``metric_value`` and ``samples``.
+    of notebook 04), ``metric`` (name), ``metric_value``, ``metric_per_input``
+    (:func:`per_input_metric`; ``None`` for a metric it does not know) and ``samples``.
     """
     entry = REGISTRY.get(deployed.model.name)
     if metric is None:
@@ -390,11 +418,13 @@ def measure(
             name, value = metric(reference, vectors, labels)
         except ValueError as error:  # e.g. the digits accuracy without labels
             raise ParameterError(str(error)) from None
+        metric_per_input = per_input_metric(name, reference, vectors, labels) if name in PER_INPUT_METRICS else None
     diff_l1 = float((reference - vectors).abs().sum())
     ref_l1 = float(reference.abs().sum())
     return {
         "distortion": float(per_input.mean()),
         "distortion_per_input": per_input,
+        "metric_per_input": metric_per_input,
         "distortion_pooled": 0.0 if diff_l1 == 0 else diff_l1 / ref_l1,
         "metric": name,
         "metric_value": float(value),

@@ -53,6 +53,8 @@ from coinfer.deploy import (
     DeploySweeps,
     check_feature_bits,
     check_weight_bits,
+    interval_columns,
+    per_input_metric,
     relative_distortion,
     round_feature,
 )
@@ -60,6 +62,7 @@ from coinfer.devices import check_device, move_model, placed, to_cpu64, to_devic
 from coinfer.models import MINILM_MAX_LENGTH, SplitModel, load_tokenizer, minilm_path
 from coinfer.parallel import parallel_map
 from coinfer.pruning import copy_model, part_weights, prune_count, quantize_uniform
+from coinfer.stats import SHARE_METRICS
 from coinfer.threads import single_thread
 from coinfer.validation import ParameterError, require_range
 from coinfer.zoo import REGISTRY, load_model, model_inputs
@@ -91,10 +94,16 @@ COLUMNS: tuple[str, ...] = (
     "pruned_server",
     "n_inputs",
     "measured_distortion",
+    "measured_distortion_ci95_low",
+    "measured_distortion_ci95_high",
     "measured_distortion_pooled",
     "task_metric",
+    "task_metric_ci95_low",
+    "task_metric_ci95_high",
     "task_metric_name",
     TOPIC_METRIC,
+    f"{TOPIC_METRIC}_ci95_low",
+    f"{TOPIC_METRIC}_ci95_high",
     "unpruned_task_metric",
     "unpruned_topic_accuracy",
 )
@@ -134,25 +143,40 @@ class EvaluationSet:
         """Output vectors (float64) of per-chunk model ``outputs``, concatenated."""
         return torch.cat([to_cpu64(self.output_vector(out)) for out in outputs])
 
+    def topic_hits(self, vectors: torch.Tensor) -> np.ndarray:
+        """Per input, 1 where nearest-centroid (cosine) on the topic task is right (empty without a topic task)."""
+        if self.centroids is None or self.topic_labels is None:
+            return np.zeros(0)
+        unit = torch.nn.functional.normalize(vectors.double(), dim=-1)
+        return ((unit @ self.centroids.T).argmax(dim=-1) == self.topic_labels).double().numpy()
+
     def topic_accuracy(self, vectors: torch.Tensor) -> float:
         """Nearest-centroid (cosine) accuracy of embeddings ``vectors`` on the topic task (NaN without one)."""
-        if self.centroids is None or self.topic_labels is None:
-            return float("nan")
-        unit = torch.nn.functional.normalize(vectors.double(), dim=-1)
-        return float(((unit @ self.centroids.T).argmax(dim=-1) == self.topic_labels).double().mean())
+        hits = self.topic_hits(vectors)
+        return float(hits.mean()) if hits.size else float("nan")
 
     def score(self, vectors: torch.Tensor) -> dict[str, Any]:
-        """Distortion, task metric and topic accuracy of a deployed model's output ``vectors``."""
+        """Distortion, task metric and topic accuracy of a deployed model's output ``vectors``.
+
+        Each comes with its 95 % interval over the held-out inputs
+        (``..._ci95_low``/``_high``; model.md section 1.1): the seeded
+        bootstrap for means, Clopper-Pearson for share-valued metrics.
+        """
         vectors = vectors.double()
         per_input = relative_distortion(self.reference, vectors)
         diff = float((self.reference - vectors).abs().sum())
         name, value = self.metric(self.reference, vectors, self.labels)
+        metric_values = per_input_metric(name, self.reference, vectors, self.labels)
+        hits = self.topic_hits(vectors)
         return {
             "measured_distortion": float(per_input.mean()),
+            **interval_columns("measured_distortion", per_input, binary=False),
             "measured_distortion_pooled": 0.0 if diff == 0 else diff / float(self.reference.abs().sum()),
             "task_metric": float(value),
+            **interval_columns("task_metric", metric_values, binary=name in SHARE_METRICS),
             "task_metric_name": name,
-            TOPIC_METRIC: self.topic_accuracy(vectors),
+            TOPIC_METRIC: float(hits.mean()) if hits.size else float("nan"),
+            **interval_columns(TOPIC_METRIC, hits, binary=True),
         }
 
 

@@ -38,6 +38,7 @@ import pandas as pd
 
 from coinfer import claims, optimise, profiles, system
 from coinfer.parallel import parallel_map
+from coinfer.stats import clopper_pearson
 from coinfer.validation import ParameterError
 
 #: Relative margin of every gain (the claims report's ``c3_min_margin``, model.md section 5.6).
@@ -373,7 +374,9 @@ def sobol_indices(
     ``samples`` is :func:`study`'s table (rows of each model in the sampler's
     order). A gain that never or always holds for a model has no variance to
     apportion: its indices are NaN. Confidence intervals (95 %) are SALib's
-    bootstrap, seeded with ``seed``.
+    bootstrap, seeded with ``seed``. ``share`` (the share of samples where the
+    gain holds) comes with its Clopper-Pearson 95 % interval
+    (``share_ci95_low``, ``share_ci95_high``; model.md section 1.1).
     """
     from SALib.analyze import sobol
 
@@ -397,12 +400,16 @@ def sobol_indices(
                     warnings.simplefilter("ignore", UserWarning)
                     # SALib treats a falsy seed (0) as "unseeded": shift it so every seed is honoured.
                     result = sobol.analyze(problem, y, calc_second_order=False, seed=seed + 1)
+            # the samples are the random draw: the share gets its Clopper-Pearson 95 % interval (model.md 1.1)
+            low, high = clopper_pearson(int(y.sum()), len(y))
             for j, r in enumerate(ranges):
                 rows.append(
                     {
                         "model": model,
                         "gain": gain,
                         "share": float(y.mean()),
+                        "share_ci95_low": low,
+                        "share_ci95_high": high,
                         "constant": r.name,
                         **{key: float(result[key][j]) for key in ("S1", "S1_conf", "ST", "ST_conf")},
                     }

@@ -100,8 +100,12 @@ COLUMNS: tuple[str, ...] = (
     "latency",
     "energy",
     "task_metric",
+    "task_metric_ci95_low",
+    "task_metric_ci95_high",
     "task_metric_name",
     "distortion",
+    "distortion_ci95_low",
+    "distortion_ci95_high",
     "heldout_samples",
 )
 
@@ -399,8 +403,9 @@ def measure_designs(
 
     devices.check_device(device)
     frame = designs.copy().reindex(columns=list(COLUMNS))
-    frame["task_metric"] = frame["task_metric"].astype(float)
-    frame["distortion"] = frame["distortion"].astype(float)
+    for column in ("task_metric", "distortion"):
+        for suffix in ("", "_ci95_low", "_ci95_high"):
+            frame[column + suffix] = frame[column + suffix].astype(float)
     frame["task_metric_name"] = frame["task_metric_name"].astype(object)
     frame["heldout_samples"] = frame["heldout_samples"].astype(float)
     keys = design_key(frame, profile) if len(frame) else pd.Series(dtype=object)
@@ -427,7 +432,28 @@ def measure_designs(
         frame.at[i, "task_metric_name"] = measured["metric"]
         frame.at[i, "distortion"] = measured["distortion"]
         frame.at[i, "heldout_samples"] = measured["samples"]
+        for column, value in measured_intervals(measured).items():
+            frame.at[i, column] = value
     return frame
+
+
+def measured_intervals(found: Mapping[str, Any]) -> dict[str, float]:
+    """95 % intervals over the held-out inputs of one :func:`coinfer.deploy.measure` result (model.md section 1.1).
+
+    ``task_metric_ci95_*``: Clopper-Pearson for a share-valued metric, else the
+    seeded bootstrap (NaN for a metric without per-input values);
+    ``distortion_ci95_*``: the bootstrap of the per-input distortions.
+    """
+    from coinfer.deploy import interval_columns
+    from coinfer.stats import SHARE_METRICS
+
+    per_input = found.get("metric_per_input")
+    metric = (
+        interval_columns("task_metric", per_input, binary=found["metric"] in SHARE_METRICS)
+        if per_input is not None
+        else {"task_metric_ci95_low": math.nan, "task_metric_ci95_high": math.nan}
+    )
+    return {**metric, **interval_columns("distortion", found["distortion_per_input"], binary=False)}
 
 
 def run_study(

@@ -36,6 +36,7 @@ from coinfer import optimise, profiles, system, timing
 from coinfer.optimise import Solution
 from coinfer.parallel import parallel_map
 from coinfer.progress import tqdm
+from coinfer.stats import bootstrap_mean, clopper_pearson
 from coinfer.validation import ParameterError
 
 #: Relative objective difference under which two splits tie (C4 winner rule, model.md section 5.5).
@@ -460,22 +461,59 @@ def fading_monte_carlo(
 
 
 def fading_summary(fading_table: pd.DataFrame) -> pd.DataFrame:
-    """Per (model, scheme): feasibility share, mean normalised objective, mean ratio to the proposed design."""
+    """Per (model, scheme): feasible share (Clopper-Pearson 95 %), mean normalised objective (bootstrap 95 %),
+    mean ratio to the proposed design."""
     proposed = fading_table[fading_table["scheme"] == "proposed"].set_index(["model", "draw"])["objective"]
     rows = []
     for (name, scheme), part in fading_table.groupby(["model", "scheme"], sort=False):
         ok = part[part["status"] == "optimal"].set_index(["model", "draw"])
         both = ok.index.intersection(proposed.dropna().index)
+        low, high = clopper_pearson(len(ok), len(part))  # the fading draws are random: a sampled share
         rows.append(
             {
                 "model": name,
                 "scheme": scheme,
+                "draws": len(part),
                 "p_feasible": len(ok) / len(part),
+                "p_feasible_ci95_low": low,
+                "p_feasible_ci95_high": high,
                 "mean_objective_norm": ok["objective_norm"].mean(),
+                **dict(
+                    zip(
+                        ("mean_objective_norm_ci95_low", "mean_objective_norm_ci95_high"),
+                        bootstrap_mean(ok["objective_norm"].dropna()),  # a mean over random draws (model.md 1.1)
+                        strict=True,
+                    )
+                ),
                 "mean_ratio_to_proposed": (ok.loc[both, "objective"] / proposed[both]).mean(),
             }
         )
     return pd.DataFrame(rows)
+
+
+def single_start_summary(starts_table: pd.DataFrame) -> pd.DataFrame:
+    """Per model (index): runs, success rate with its Clopper-Pearson 95 % interval, feasible rate, how far others end.
+
+    The starts are random draws, so the success rate is a sampled share
+    (model.md section 1.1).
+    """
+    rows = []
+    for name, part in starts_table.groupby("model", sort=False):
+        success = part["success"].astype(bool)
+        low, high = clopper_pearson(int(success.sum()), len(part))
+        rows.append(
+            {
+                "model": name,
+                "runs": len(part),
+                "success_rate": float(success.mean()),
+                "success_rate_ci95_low": low,
+                "success_rate_ci95_high": high,
+                "feasible_rate": float((part["status"] == "optimal").mean()),
+                "median_over_optimum": part["over_optimum"].median(),
+                "max_over_optimum": part["over_optimum"].max(),
+            }
+        )
+    return pd.DataFrame(rows).set_index("model")
 
 
 def single_starts_at(study: Study, starts: int, task: tuple[str, int]) -> list[dict[str, Any]]:

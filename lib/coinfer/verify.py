@@ -281,6 +281,10 @@ TOLERANCES: dict[str, Rule] = {
     "opt_single_starts.csv": Rule(
         "single SLSQP runs from seeded random starts (scipy's iterations may round differently)", LOCAL_SOLVER
     ),
+    "opt_single_starts_summary.csv": Rule(
+        "success rates of single SLSQP runs from seeded random starts, with their Clopper-Pearson intervals",
+        LOCAL_SOLVER,
+    ),
     "deployed_designs.csv": Rule(
         "designs deployed on pretrained models, measured in float32 on a CPU; decisions compared in opt_budget_sweep",
         MEASURED,

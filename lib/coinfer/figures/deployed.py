@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from scipy.stats import spearmanr
@@ -53,6 +54,22 @@ def _metric_rows(table: pd.DataFrame) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _interval_band(ax: Axes, rows: pd.DataFrame, column: str, scheme: str, *, log: bool) -> None:
+    """The 95 % interval over held-out inputs the table states for ``column`` (model.md 1.1), as a band."""
+    low, high = f"{column}_ci95_low", f"{column}_ci95_high"
+    if low not in rows.columns or rows[low].isna().all():
+        return
+    floor = 1e-12 if log else -float("inf")
+    ax.fill_between(
+        rows.x,
+        rows[low].clip(lower=floor),
+        rows[high].clip(lower=floor),
+        color=scheme_colour(scheme),
+        alpha=0.15,
+        linewidth=0,
+    )
+
+
 def _sweep_grid(
     table: pd.DataFrame, rows: list[tuple[str, str, str]], ylabel: Any, *, log: bool, reference: str | None
 ) -> Figure:
@@ -71,6 +88,7 @@ def _sweep_grid(
                 ok = lines[(lines.status == "optimal") & lines[column].notna()]
                 values = ok[column].clip(lower=1e-12) if log else ok[column]
                 scheme_line(ax, ok.x, values, scheme)
+                _interval_band(ax, ok, column, scheme, log=log)
                 if scheme in strip_row:
                     xs = lines.x[lines.status != "optimal"].to_numpy()
                     mark_infeasible(ax, xs, scheme_colour(scheme), strip_row[scheme])
@@ -113,7 +131,7 @@ def deployed_metric_sweep(tables: Mapping[str, pd.DataFrame], params: Mapping[st
     fig.suptitle(
         "E1 (the artifact's own question): task metric of each scheme's design deployed on the real weights "
         f"({params.get('bits', '?')}-bit weights unless the scheme fixes them, "
-        f"{params.get('feature_bits', '?')}-bit feature; higher is better)",
+        f"{params.get('feature_bits', '?')}-bit feature; bands: 95 % intervals over the inputs; higher is better)",
         fontsize=10,
     )
     return fig
@@ -133,7 +151,7 @@ def deployed_distortion_sweep(tables: Mapping[str, pd.DataFrame], params: Mappin
     fig = _sweep_grid(table, rows, DISTORTION_LABEL, log=True, reference=None)
     fig.suptitle(
         "Measured counterpart of opt_budget_sweep: output distortion of each scheme's deployed design "
-        "(mean over held-out inputs; lower is better)",
+        "(mean over held-out inputs, bands: 95 % bootstrap interval; lower is better)",
         fontsize=10,
     )
     return fig
@@ -164,6 +182,19 @@ def deployed_bound_vs_measured(tables: Mapping[str, pd.DataFrame], params: Mappi
         part = part[part.objective.notna() & part.measured_distortion.notna()]
         for scheme in schemes:
             points = part[part.scheme == scheme]
+            if "measured_distortion_ci95_low" in points.columns and points.measured_distortion_ci95_low.notna().any():
+                ax.errorbar(  # the measured distortion's 95 % bootstrap interval over inputs
+                    points.objective,
+                    points.measured_distortion.clip(lower=1e-12),
+                    yerr=[
+                        (points.measured_distortion - points.measured_distortion_ci95_low).clip(lower=0),
+                        (points.measured_distortion_ci95_high - points.measured_distortion).clip(lower=0),
+                    ],
+                    fmt="none",
+                    ecolor=scheme_colour(scheme),
+                    elinewidth=0.5,
+                    alpha=0.5,
+                )
             ax.scatter(
                 points.objective,
                 points.measured_distortion.clip(lower=1e-12),

@@ -343,6 +343,16 @@ def opt_split_winner(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
     return fig
 
 
+def _error_bars(rows: pd.DataFrame, column: str, values: np.ndarray) -> np.ndarray | None:
+    """``yerr`` of ``column`` from its table's ``{column}_ci95_low``/``_high`` (model.md 1.1); ``None`` without them."""
+    low, high = f"{column}_ci95_low", f"{column}_ci95_high"
+    if low not in rows.columns or high not in rows.columns:
+        return None
+    below = np.clip(values - rows[low].fillna(0).to_numpy(dtype=float), 0.0, None)
+    above = np.clip(rows[high].fillna(0).to_numpy(dtype=float) - values, 0.0, None)
+    return np.vstack([below, above])
+
+
 @register(
     "opt_fading",
     data=("opt_fading_summary.csv",),
@@ -363,12 +373,15 @@ def opt_fading(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) ->
     ]:
         for k, scheme in enumerate(schemes):
             rows = summary[summary.scheme == scheme].set_index("model").reindex(models)
+            values = rows[column].fillna(0).to_numpy()
             ax.bar(
                 np.arange(len(models)) + (k - (len(schemes) - 1) / 2) * width,
-                rows[column].fillna(0).to_numpy(),
+                values,
                 width,
                 color=scheme_colour(scheme),
                 label=scheme_label(scheme),
+                yerr=_error_bars(rows, column, values),
+                error_kw={"elinewidth": 0.7, "capsize": 1.5, "ecolor": "0.2"},
             )
         ax.set_xticks(np.arange(len(models)), models)
         ax.set_ylabel(label)
@@ -419,6 +432,45 @@ def _sensitivity_coordinate(samples: pd.DataFrame, name: str) -> tuple[np.ndarra
     return index + 0.6 * (spread - 0.5), [str(c) for c in spec.choices]
 
 
+def _share_interval(indices: pd.DataFrame, model: str, gain: str) -> str:
+    """`` (95 % CI a-b)`` of a gain's share from ``sensitivity_indices`` (Clopper-Pearson), empty without it."""
+    rows = indices[(indices.model == model) & (indices.gain == gain)]
+    if rows.empty or "share_ci95_low" not in rows.columns:
+        return ""
+    return f"\n(95 % CI {100 * rows.share_ci95_low.iloc[0]:.1f} %-{100 * rows.share_ci95_high.iloc[0]:.1f} %)"
+
+
+@register(
+    "opt_single_starts",
+    data=("opt_single_starts_summary.csv",),
+    notebook=NOTEBOOK,
+    claim="C3",
+    description="how often one random start of the local solver reaches the global optimum (Clopper-Pearson 95 %)",
+)
+def opt_single_starts(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
+    """Per model: success rate of single SLSQP starts, with the 95 % interval the table states."""
+    summary = tables["opt_single_starts_summary.csv"].set_index("model")
+    models = in_order(summary.index)
+    rows = summary.reindex(models)
+    values = rows["success_rate"].to_numpy(dtype=float)
+    fig, axes = new_figure(1, 1, width=5.6, height=3.4)
+    ax = axes[0, 0]
+    ax.bar(
+        np.arange(len(models)),
+        values,
+        0.6,
+        color=scheme_colour("local_nonconvex"),
+        yerr=_error_bars(rows, "success_rate", values),
+        error_kw={"elinewidth": 0.8, "capsize": 3, "ecolor": "0.2"},
+    )
+    ax.set_xticks(np.arange(len(models)), [f"{m}\n({int(n)} runs)" for m, n in zip(models, rows["runs"], strict=True)])
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("share reaching the optimum [-]")
+    fig.suptitle("C3: the local non-convex solver from one random start\n(bars: Clopper-Pearson 95 %)", fontsize=10)
+    state_references(fig, objective=False)
+    return fig
+
+
 @register(
     "opt_sensitivity",
     data=("sensitivity_samples.csv", "sensitivity_indices.csv"),
@@ -457,7 +509,8 @@ def opt_sensitivity(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any
         ax.set_xlabel(f"{x_name} [{units[x_name]}]")
         ax.set_ylabel(f"{y_name} [{units[y_name]}]")
         by = "" if chosen == gain else f"\n(no C4 indices: axes by {chosen})"
-        ax.set_title(f"{model}: gain at {holds.mean():.0%} of {len(rows)} samples{by}", fontsize=9)
+        ax.set_title(f"{model}: gain at {100 * holds.mean():.1f} %{_share_interval(indices, model, gain)} "
+                     f"of {len(rows)} samples{by}", fontsize=9)  # fmt: skip
     axes[0, -1].legend(title="intermediate split\nbeats both extremes\nby >= 1 %", fontsize=7, title_fontsize=7,
                        loc="upper left", bbox_to_anchor=(1.02, 1.0), markerscale=3)  # fmt: skip
     fig.suptitle(

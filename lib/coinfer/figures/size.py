@@ -30,6 +30,24 @@ def _colour(family: str, model: str) -> Any:
     return palette_colour(FAMILIES[family].index(model) if model in FAMILIES[family] else len(FAMILIES[family]))
 
 
+def _interval_bars(ax: Any, shown: pd.DataFrame, colour: Any) -> None:
+    """The task metric's 95 % interval over held-out inputs, as the table states it (model.md 1.1), as bars."""
+    if "task_metric_ci95_low" not in shown.columns or shown["task_metric_ci95_low"].isna().all():
+        return
+    ax.errorbar(
+        shown["budget_value"],
+        shown["task_metric"],
+        yerr=[
+            (shown["task_metric"] - shown["task_metric_ci95_low"]).clip(lower=0),
+            (shown["task_metric_ci95_high"] - shown["task_metric"]).clip(lower=0),
+        ],
+        fmt="none",
+        ecolor=colour,
+        elinewidth=0.8,
+        alpha=0.6,
+    )
+
+
 @register(
     "size_metric_vs_budget",
     data=("size_study.csv",),
@@ -59,6 +77,7 @@ def metric_vs_budget(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
                     color=_colour(family, model),
                     label=f"{model} ({shown['params'].iloc[0] / 1e6:.3g} M)" if len(shown) else model,
                 )
+                _interval_bars(ax, shown, _colour(family, model))
             for value in changes[(changes["family"] == family) & (changes["sweep"] == sweep)]["budget_value"]:
                 ax.axvline(value, color="0.4", linestyle=":", linewidth=1)
             ax.set_xscale("log")
@@ -69,7 +88,7 @@ def metric_vs_budget(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
                 ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7)
     fig.suptitle(
         f"Larger or smaller? Each size deployed at the same budgets ({params['bandwidth'] / 1e6:g} MHz, "
-        f"{params['distance']:g} m); dotted: the winner changes",
+        f"{params['distance']:g} m); bars: 95 % intervals over the held-out inputs; dotted: the winner changes",
         fontsize=10,
     )
     return fig
