@@ -237,3 +237,16 @@ def test_c4_verdict_skips_a_model_with_no_feasible_setting():
     )
     measured, holds = claims.c4_verdict(rows)
     assert not holds and measured["by_model"]["m"]["settings"] == 0
+
+
+def test_c4_sentence_says_how_much_the_best_fixed_split_loses():
+    def model(regret) -> dict:
+        return {"best_fixed_split_worst_regret": regret, "distinct_winning_splits": 2}
+
+    sentence = claims.SENTENCES["C4"](
+        {"by_model": {"a": model(0.0), "b": model(0.004), "c": model(28.3434), "d": model("infeasible")}}
+    )
+    assert "a: 2 distinct best splits; the best fixed split is among the best at every setting" in sentence
+    assert "b: 2 distinct best splits; the best fixed split is within 0.4 % of the best objective" in sentence
+    assert "c: 2 distinct best splits; the best fixed split reaches up to 29.3x the best objective" in sentence
+    assert "d: 2 distinct best splits; the best fixed split is infeasible somewhere" in sentence

@@ -113,3 +113,26 @@ def test_how_sure_states_each_interval_and_the_readings_that_flip():
     assert "m 51.0 % (95 % CI 41.0 %-61.0 %); inconclusive" in text
     assert "C4 holds -> sampled constants (Sobol design" in text and "inconclusive." in text
     assert "Single starts" not in text  # no C3 in these claims
+
+
+def test_committed_readme_holds_the_run_times_of_the_committed_logs():
+    timings = readme.read_timings()
+    assert set(timings) == set(readme.RUN_TIME_PROFILES), f"missing logs in {readme.RUN_TIMES_DIR}"
+    text = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme.RUN_TIMES_START in text
+    assert readme.render(text, committed_claims(), timings) == text, "run `python -m coinfer readme`"
+    for profile, rows in timings.items():  # the total row is the sum of the notebooks, as the runner writes it
+        notebooks = [seconds for name, (seconds, _) in rows.items() if name != "total"]
+        assert rows["total"][0] == pytest.approx(sum(notebooks), abs=0.05 * len(notebooks)), profile
+
+
+def test_run_times_table_from_hand_made_logs(tmp_path):
+    (tmp_path / "timings-full.csv").write_text(
+        "notebook,seconds,peak_rss_mib\n01_a,30.4,450\n02_b,400.0,1706.4\ntotal,430.4,1706.4\n"
+    )
+    (tmp_path / "timings-quick.csv").write_text("notebook,seconds,peak_rss_mib\n01_a,3.0,100\ntotal,3.0,100\n")
+    table = readme.run_times_table(readme.read_timings(tmp_path)).splitlines()
+    assert table[0] == "| notebook | full: time | full: peak memory | quick: time | quick: peak memory |"
+    assert table[2] == "| 01_a | 30 s | 450 MiB | 3 s | 100 MiB |"
+    assert table[3] == "| 02_b | 400 s (6.7 min) | 1706 MiB | not run | - |"
+    assert table[4] == "| **total** | 430 s (7.2 min) | 1706 MiB | 3 s | 100 MiB |"

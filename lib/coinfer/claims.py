@@ -974,6 +974,10 @@ def _sentence_c4(m: dict) -> str:
             loss = "is infeasible somewhere"
         elif not np.isfinite(regret):
             loss = "has no feasible setting"
+        elif regret == 0:
+            loss = "is among the best at every setting"
+        elif regret < 0.01:
+            loss = f"is within {100 * regret:.2g} % of the best objective"
         else:
             loss = f"reaches up to {1 + regret:.3g}x the best objective"
         parts.append(f"{model}: {v['distinct_winning_splits']} distinct best splits; the best fixed split {loss}")
