@@ -98,9 +98,11 @@ c2_ratios = [
 ]  # ratios of the parameter-distortion curves
 bits = [16, 8]  # kept-weight bit widths q for the quantised curves and D_LB
 n_calibration = 16  # calibration inputs (fit H) for MiniLM and EfficientNet
-n_heldout = 16  # held-out inputs (test H, task metric) for MiniLM and EfficientNet
+n_heldout = 200  # held-out sentences (test H, task metric) for MiniLM
+n_heldout_images = 0  # held-out grid crops of the held-out photos for EfficientNet; 0: every one (62)
 n_digits_calibration = 500  # calibration digits (the whole calibration pool) for the digits models
-n_digits_heldout = 540  # held-out digits (the whole test split) for the digits models
+n_digits_heldout = 540  # held-out digits (the whole test split; also the task metric's set) for the digits models
+n_digits_heldout_training = 757  # training digits outside the calibration pool, held out for C1 only (all 757)
 scope = "global"  # one magnitude threshold per part ("global") or per layer ("layer")
 
 # %%
@@ -116,8 +118,13 @@ from IPython.display import display
 
 import coinfer.figures
 from coinfer import paths
+from coinfer.claims import THRESHOLDS
 from coinfer.experiments import (
     exact_bound_sweep,
+    first_order_by_source,
+    first_order_clusters,
+    first_order_pairs,
+    first_order_ratio_intervals,
     first_order_table,
     holds_from,
     integer_split,
@@ -127,7 +134,7 @@ from coinfer.experiments import (
 )
 from coinfer.progress import tqdm
 from coinfer.rate_distortion import bound_crossover
-from coinfer.zoo import load_model, model_inputs
+from coinfer.zoo import c1_heldout_batches, load_model, model_inputs
 
 pd.set_option("display.width", 170, "display.max_columns", 24)
 
@@ -150,8 +157,16 @@ for name in tqdm(models, desc="models"):
         "calibration": model_inputs(
             name, "calibration", n_digits_calibration if name.startswith("digits") else n_calibration, seed
         ),
-        "heldout": model_inputs(name, "heldout", n_digits_heldout if name.startswith("digits") else n_heldout, seed),
+        **c1_heldout_batches(
+            name,
+            n=n_heldout,
+            n_images=n_heldout_images,
+            n_digits=n_digits_heldout,
+            n_digits_training=n_digits_heldout_training,
+            seed=seed,
+        ),
     }
+    print(name, {subset: batch.description for subset, batch in batches.items()})
     curve, sample, summary = pruning_experiment(
         name, model, configs, ratios=ratios, curve_ratios=c2_ratios, bits=bits, batches=batches, scope=scope
     )
@@ -272,6 +287,41 @@ for (model_name, form), group in holds.groupby(["model", "form"], sort=False):
     )
 
 # %% [markdown]
+# ### Dependence: per source, and an interval that resamples inputs or photos
+#
+# The (input, ratio) pairs of one input at several ratios and parts are not
+# independent, and neither are the crops of one photo (model.md section 3.3).
+# The share per source shows how much the photos (EfficientNet) and the two
+# digit pools (test split; training digits outside the calibration pool, seen
+# in training but never used to fit $H$) differ. Per ratio, the pooled share
+# over all parts carries the declared Clopper-Pearson interval (pairs taken as
+# independent) and a cluster bootstrap that resamples whole inputs, or whole
+# photos for EfficientNet (`cluster_ci_*`).
+
+# %%
+pairs = integer_split(first_order_pairs(samples))
+by_source = integer_split(first_order_by_source(pairs, large_ratio=THRESHOLDS.c1_large_ratio))
+paths.write_csv(by_source, "first_order_by_source.csv")
+clusters = first_order_clusters(pairs)
+paths.write_csv(clusters, "first_order_heldout_clusters.csv")
+ratio_intervals = first_order_ratio_intervals(clusters, seed=seed)
+paths.write_csv(ratio_intervals, "first_order_by_ratio.csv")
+display(
+    by_source[by_source["part"] == "all"][
+        ["model", "subset", "source", "n_inputs", "frac_holds", "n_pairs_large", "frac_holds_large"]
+    ]
+)
+display(
+    by_source.groupby(["model", "source"], sort=False).agg(
+        parts=("part", "size"),
+        n_inputs=("n_inputs", "first"),
+        frac_holds_large_min=("frac_holds_large", "min"),
+        frac_holds_large_max=("frac_holds_large", "max"),
+    )
+)
+display(ratio_intervals[ratio_intervals["ratio"] >= THRESHOLDS.c1_large_ratio])
+
+# %% [markdown]
 # ## C2: measured parameter distortion against $D_\text{LB}$ and $D_\text{mag}$
 
 # %%
@@ -336,7 +386,8 @@ coinfer.figures.show("pruning_c2_ratio_to_bound")
 # %% [markdown]
 # C1: fraction of held-out inputs where the first-order bound holds, with
 # $H(\rho)$ fitted per ratio (solid) and the scale-free form with no fitted
-# constant (dotted).
+# constant (dotted); the grey band is the 95 % cluster-bootstrap interval of
+# the share pooled over all parts (black).
 
 # %%
 coinfer.figures.show("pruning_first_order_bound")

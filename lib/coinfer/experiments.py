@@ -594,6 +594,19 @@ def _part_split(part: str, split: int | None) -> int:
     return split
 
 
+def _sources_of(subset: str, batch: Batch) -> list[str]:
+    """Where each sample of ``batch`` comes from: its ``sources`` tags, else the subset name."""
+    return list(batch.sources) if batch.sources is not None else [subset] * batch.size
+
+
+def _clusters_of(subset: str, batch: Batch) -> list[str]:
+    """The independent unit of each sample (model.md section 3.3): its source if the batch's sources are
+    dependent (crops of one photo), else the sample itself (``subset:index``)."""
+    if batch.dependent_sources and batch.sources is not None:
+        return list(batch.sources)
+    return [f"{subset}:{i}" for i in range(batch.size)]
+
+
 class _OutputRunner:
     """Runs pruned parts of a private model copy on all subsets at once and measures against the unpruned outputs."""
 
@@ -605,6 +618,8 @@ class _OutputRunner:
         self.subsets = list(batches)
         self.sizes = [batches[s].size for s in self.subsets]
         self.labels = [getattr(batches[s], "labels", None) for s in self.subsets]
+        self.sources = [_sources_of(s, batches[s]) for s in self.subsets]
+        self.clusters = [_clusters_of(s, batches[s]) for s in self.subsets]
         self.inputs = concat_inputs([batches[s].inputs for s in self.subsets])
         self.reference = output_vectors(model_name, model.forward(self.inputs)).double()
         self.reference_l1 = self.reference.abs().sum(dim=1).numpy()
@@ -628,18 +643,22 @@ class _OutputRunner:
         samples, summary = [], []
         for ratio, d in zip(ratios, sweep.distortion(ratios, bits=bits), strict=True):
             set_weights(self.work, sweep.pruned(ratio, bits=bits))
-            if part == "server":
+            if ratio == 0 and bits is None:
+                out = None  # nothing pruned: the unpruned outputs, without a forward pass
+            elif part == "server":
                 out = self.work.run_server(sent, _part_split(part, split))
             elif part == "device":
                 at = _part_split(part, split)
                 out = self.work.run_server(self.work.run_device(self.inputs, at), at)
             else:
                 out = self.work.forward(self.inputs)
-            vec = output_vectors(self.model_name, out).double()
+            vec = self.reference if out is None else output_vectors(self.model_name, out).double()
             dist = output_distortion(self.reference, vec).numpy()
             param_l1 = float(d) * n
             start = 0
-            for subset, size, labels in zip(self.subsets, self.sizes, self.labels, strict=True):
+            for subset, size, labels, sources, clusters in zip(
+                self.subsets, self.sizes, self.labels, self.sources, self.clusters, strict=True
+            ):
                 part_slice = slice(start, start + size)
                 start += size
                 ref, got = self.reference[part_slice], vec[part_slice]
@@ -651,6 +670,8 @@ class _OutputRunner:
                         {
                             **columns,
                             "sample": np.arange(size),
+                            "source": sources,
+                            "cluster": clusters,
                             "param_l1": param_l1,
                             "param_rel": param_l1 / total_abs,
                             "out_l1": dist[part_slice],
@@ -763,6 +784,9 @@ def pruning_experiment(
     return pd.DataFrame(curves), pd.concat(samples, ignore_index=True), pd.DataFrame(summary)
 
 
+#: Subsets whose pairs test the first-order bound: the held-out inputs and, for the digits models, the
+#: training-split digits outside the calibration pool (:data:`coinfer.zoo.HELDOUT_TRAINING`, model.md section 6).
+HELDOUT_SUBSETS: tuple[str, ...] = ("heldout", "heldout_training")
 #: How :func:`first_order_check` calibrates ``H`` (model.md section 3.3): one constant per pruning ratio (the
 #: method), or the earlier single constant per part fitted over all ratios (kept as a documented reading only).
 FIRST_ORDER_H_MODES: tuple[str, ...] = ("per_ratio", "max_over_ratios")
@@ -776,6 +800,13 @@ def _first_order_constant_or_nan(fit: pd.DataFrame) -> float:
     if usable.empty:
         return float("nan")
     return fit_first_order_constant(usable["out_l1"], usable["param_l1"])
+
+
+def _first_order_holds(out: np.ndarray, param: np.ndarray, h: float) -> np.ndarray:
+    """Per pair: does ``out <= h param`` hold (model.md section 3.3)? With ``param == 0``: only if ``out == 0``."""
+    positive = param > 0
+    quotient = np.divide(out, param, out=np.full_like(out, np.nan), where=positive)
+    return np.where(positive, quotient <= h, out <= 0.0)
 
 
 def _first_order_row(at: pd.DataFrame, h: float) -> dict[str, Any]:
@@ -792,7 +823,7 @@ def _first_order_row(at: pd.DataFrame, h: float) -> dict[str, Any]:
     out, param = at["out_l1"].to_numpy(dtype=float), at["param_l1"].to_numpy(dtype=float)
     positive = param > 0
     quotient = np.divide(out, param, out=np.full_like(out, np.nan), where=positive)
-    holds = np.where(positive, quotient <= h, out <= 0.0)
+    holds = _first_order_holds(out, param, h)
     scaled = quotient[positive] / h
     relative = out / at["ref_l1"].to_numpy(dtype=float) <= at["param_rel"].to_numpy(dtype=float)
     return {
@@ -809,7 +840,7 @@ def first_order_check(
     samples: pd.DataFrame,
     *,
     fit_subset: str = "calibration",
-    test_subset: str = "heldout",
+    test_subset: str | Sequence[str] = HELDOUT_SUBSETS,
     H_mode: str = "per_ratio",
 ) -> pd.DataFrame:
     """First-order bound ``||df||_1 <= H(rho) ||dW||_1`` (model.md section 3.3): fit on one subset, test on another.
@@ -832,14 +863,18 @@ def first_order_check(
       ``||df|| / ||f|| <= ||dW|| / ||W||`` (no fitted constant, independent
       of ``H_mode``);
     - ``H_mode`` and ``n_calibration`` (``fit_subset`` pairs at that ratio).
+
+    ``test_subset`` may name several subsets (default: the test split and
+    the unused training digits, :data:`HELDOUT_SUBSETS`); their pairs pool.
     """
     require_choice("H_mode", H_mode, FIRST_ORDER_H_MODES)
+    tested = [test_subset] if isinstance(test_subset, str) else list(test_subset)
     rows = []
     keys = ["model", "part", "split", "split_name"]
     for key, group in samples.groupby(keys, sort=False, dropna=False):
         fit = group[group["subset"] == fit_subset]
         h_all = _first_order_constant_or_nan(fit) if H_mode == "max_over_ratios" else float("nan")
-        test = group[(group["subset"] == test_subset) & (group["ratio"] > 0)]
+        test = group[group["subset"].isin(tested) & (group["ratio"] > 0)]
         for ratio, at in test.groupby("ratio", sort=True):
             fit_at = fit[fit["ratio"] == ratio]
             h = h_all if H_mode == "max_over_ratios" else _first_order_constant_or_nan(fit_at)
@@ -856,7 +891,7 @@ def first_order_check(
 
 
 def first_order_table(
-    samples: pd.DataFrame, *, fit_subset: str = "calibration", test_subset: str = "heldout"
+    samples: pd.DataFrame, *, fit_subset: str = "calibration", test_subset: str | Sequence[str] = HELDOUT_SUBSETS
 ) -> pd.DataFrame:
     """:func:`first_order_check` per ratio, with the ``max_over_ratios`` reading beside it (model.md section 3.3).
 
@@ -872,6 +907,107 @@ def first_order_table(
         columns={c: f"{c}_max_over_ratios" for c in _MAX_OVER_RATIOS_COLUMNS}
     )
     return table.merge(old, on=keys, how="left", validate="one_to_one")
+
+
+def first_order_pairs(
+    samples: pd.DataFrame, *, fit_subset: str = "calibration", test_subset: str | Sequence[str] = HELDOUT_SUBSETS
+) -> pd.DataFrame:
+    """Every held-out (model, part, split, ratio > 0, input) pair with ``holds``: ``out <= H(rho) param``.
+
+    ``H(rho)`` is fitted per ratio on the ``fit_subset`` pairs as in
+    :func:`first_order_check` (model.md section 3.3), so the shares of
+    ``holds`` per (part, ratio) equal its ``frac_holds``. Keeps each pair's
+    ``subset``, ``sample``, ``source`` and ``cluster`` (the independent unit:
+    the input, or its photo for crops).
+    """
+    tested = [test_subset] if isinstance(test_subset, str) else list(test_subset)
+    keys = ["model", "part", "split", "split_name", "ratio"]
+    fit = samples[samples["subset"] == fit_subset]
+    h = fit.groupby(keys, sort=False, dropna=False).apply(_first_order_constant_or_nan, include_groups=False)
+    test = samples[samples["subset"].isin(tested) & (samples["ratio"] > 0)]
+    pairs = test[[*keys, "subset", "sample", "source", "cluster", "out_l1", "param_l1"]].merge(
+        h.rename("H").reset_index(), on=keys, how="left", validate="many_to_one"
+    )
+    pairs["holds"] = _first_order_holds(
+        pairs["out_l1"].to_numpy(dtype=float), pairs["param_l1"].to_numpy(dtype=float), pairs["H"].to_numpy()
+    )
+    return pairs.drop(columns=["out_l1", "param_l1"])
+
+
+def first_order_by_source(pairs: pd.DataFrame, *, large_ratio: float) -> pd.DataFrame:
+    """Per (model, part, split, subset, source): the share of held-out pairs where the first-order bound holds.
+
+    The breakdown that shows the dependence of model.md section 3.3: one row
+    per photo for EfficientNet, per digits split for the digits models.
+    ``n_inputs`` and ``n_pairs``/``frac_holds`` count all ratios > 0;
+    ``n_pairs_large``/``frac_holds_large`` the ratios ``>= large_ratio``
+    (C1's large ratios, :class:`coinfer.claims.Thresholds`).
+    """
+    keys = ["model", "part", "split", "split_name", "subset", "source"]
+    large = pairs.assign(
+        large=pairs["ratio"] >= large_ratio, holds_large=pairs["holds"] & (pairs["ratio"] >= large_ratio)
+    )
+    table = (
+        large.groupby(keys, sort=False, dropna=False)
+        .agg(
+            n_inputs=("sample", "nunique"),
+            n_pairs=("holds", "size"),
+            frac_holds=("holds", "mean"),
+            n_pairs_large=("large", "sum"),
+            n_holds_large=("holds_large", "sum"),
+        )
+        .reset_index()
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["frac_holds_large"] = table["n_holds_large"] / table["n_pairs_large"].where(table["n_pairs_large"] > 0)
+    return table.drop(columns="n_holds_large")
+
+
+def first_order_clusters(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, ratio, cluster): held-out pairs and how many hold, summed over parts (model.md section 3.3).
+
+    A cluster is the unit a resampling interval must draw as a whole (an
+    input; a photo for crops): the input of :func:`coinfer.stats.cluster_bootstrap_share`.
+    """
+    keys = ["model", "ratio", "subset", "source", "cluster"]
+    return (
+        pairs.groupby(keys, sort=False)
+        .agg(n_pairs=("holds", "size"), n_holds=("holds", "sum"))
+        .reset_index()
+        .astype({"n_pairs": int, "n_holds": int})
+    )
+
+
+def first_order_ratio_intervals(clusters: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
+    """Per (model, ratio): the share of held-out pairs (all parts) where the bound holds, with two 95 % intervals.
+
+    ``ci_low``/``ci_high``: Clopper-Pearson over the pairs as if independent
+    (the declared rule of C1); ``cluster_ci_low``/``cluster_ci_high``: the
+    cluster bootstrap that resamples inputs, or photos for crops
+    (:func:`coinfer.stats.cluster_bootstrap_share`, model.md section 3.3).
+    """
+    from coinfer.stats import clopper_pearson, cluster_bootstrap_share
+
+    rows = []
+    for (model, ratio), group in clusters.groupby(["model", "ratio"], sort=False):
+        by_cluster = group.groupby("cluster", sort=True)[["n_holds", "n_pairs"]].sum()
+        holds, trials = int(by_cluster["n_holds"].sum()), int(by_cluster["n_pairs"].sum())
+        low, high = clopper_pearson(holds, trials)
+        cluster_low, cluster_high = cluster_bootstrap_share(by_cluster["n_holds"], by_cluster["n_pairs"], seed=seed)
+        rows.append(
+            {
+                "model": model,
+                "ratio": float(ratio),
+                "n_clusters": len(by_cluster),
+                "n_pairs": trials,
+                "frac_holds": holds / trials if trials else float("nan"),
+                "ci_low": low,
+                "ci_high": high,
+                "cluster_ci_low": cluster_low,
+                "cluster_ci_high": cluster_high,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 #: :func:`summarise_checks` key -> column of ``exact_bound_sweep`` (as in data/exact_bound_digits.csv).
