@@ -23,7 +23,10 @@ def _readings(claim: dict[str, Any]) -> str:
     entries = claim.get("robustness", [])
     if not entries:
         return "none"
-    return "; ".join(f"{entry['reading']}: {'holds' if entry['holds'] else 'does not hold'}" for entry in entries)
+    return "; ".join(
+        f"{entry['reading']}: {entry.get('verdict', 'holds' if entry['holds'] else 'does not hold')}"
+        for entry in entries
+    )
 
 
 def claims_table(claims: list[dict[str, Any]]) -> str:
