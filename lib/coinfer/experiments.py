@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -594,6 +594,33 @@ def _part_split(part: str, split: int | None) -> int:
     return split
 
 
+#: Inputs per forward chunk of a text batch (:func:`length_chunks`).
+TEXT_CHUNK = 32
+
+
+def length_chunks(inputs: Any, size: int) -> list[tuple[torch.Tensor, Any]]:
+    """``(indices, inputs)`` chunks of a batch of ``size`` inputs, each run as one forward pass.
+
+    A text batch ``(token ids, attention mask)`` is sorted by sentence length
+    and cut into chunks of :data:`TEXT_CHUNK`, each trimmed to its longest
+    sentence: padding is masked out of attention and pooling, so the outputs
+    do not depend on it (up to float rounding), and the sentences average 25 of
+    the 128 padded tokens, so the padded positions were most of the compute.
+    Any other batch is one chunk.
+    """
+    if not (isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], torch.Tensor)):
+        return [(torch.arange(size), inputs)]
+    ids, mask = inputs
+    lengths = mask.sum(dim=1)
+    order = torch.argsort(lengths, stable=True)
+    chunks = []
+    for start in range(0, size, TEXT_CHUNK):
+        index = order[start : start + TEXT_CHUNK]
+        longest = int(lengths[index].max())
+        chunks.append((index, (ids[index, :longest], mask[index, :longest])))
+    return chunks
+
+
 def _sources_of(subset: str, batch: Batch) -> list[str]:
     """Where each sample of ``batch`` comes from: its ``sources`` tags, else the subset name."""
     return list(batch.sources) if batch.sources is not None else [subset] * batch.size
@@ -611,7 +638,6 @@ class _OutputRunner:
     """Runs pruned parts of a private model copy on all subsets at once and measures against the unpruned outputs."""
 
     def __init__(self, model_name: str, model: SplitModel, batches: Mapping[str, Batch]) -> None:
-        from coinfer.zoo import output_vectors
 
         self.model_name, self.model = model_name, model
         self.work = copy_model(model)
@@ -620,9 +646,17 @@ class _OutputRunner:
         self.labels = [getattr(batches[s], "labels", None) for s in self.subsets]
         self.sources = [_sources_of(s, batches[s]) for s in self.subsets]
         self.clusters = [_clusters_of(s, batches[s]) for s in self.subsets]
-        self.inputs = concat_inputs([batches[s].inputs for s in self.subsets])
-        self.reference = output_vectors(model_name, model.forward(self.inputs)).double()
+        self.chunks = length_chunks(concat_inputs([batches[s].inputs for s in self.subsets]), sum(self.sizes))
+        self.inverse = torch.argsort(torch.cat([index for index, _ in self.chunks]))
+        self.reference = self._vectors(lambda _, x: model.forward(x))
         self.reference_l1 = self.reference.abs().sum(dim=1).numpy()
+
+    def _vectors(self, run: Callable[[int, Any], Any]) -> torch.Tensor:
+        """Output vectors of ``run(chunk number, chunk inputs)`` over all chunks, in the inputs' original order."""
+        from coinfer.zoo import output_vectors
+
+        found = [output_vectors(self.model_name, run(k, x)).double() for k, (_, x) in enumerate(self.chunks)]
+        return torch.cat(found)[self.inverse]
 
     def rows(
         self,
@@ -634,25 +668,25 @@ class _OutputRunner:
         bits: int | None,
         progress,
     ) -> tuple[list[pd.DataFrame], list[dict[str, object]]]:
-        from coinfer.zoo import output_vectors, task_metric
+        from coinfer.zoo import task_metric
 
         ratios = [check_ratio(r) for r in ratios]
         n = sweep.num_weights
         total_abs = sweep.total_abs()
-        sent = self.model.run_device(self.inputs, _part_split(part, split)) if part == "server" else None
+        at = 0 if part == "all" else _part_split(part, split)  # the whole model runs without a split
+        # the unpruned device features, once per split: pruning the server part does not change them
+        sent = [self.model.run_device(x, at) for _, x in self.chunks] if part == "server" else []
         samples, summary = [], []
         for ratio, d in zip(ratios, sweep.distortion(ratios, bits=bits), strict=True):
             set_weights(self.work, sweep.pruned(ratio, bits=bits))
             if ratio == 0 and bits is None:
-                out = None  # nothing pruned: the unpruned outputs, without a forward pass
+                vec = self.reference  # nothing pruned: the unpruned outputs, without a forward pass
             elif part == "server":
-                out = self.work.run_server(sent, _part_split(part, split))
+                vec = self._vectors(lambda k, _: self.work.run_server(sent[k], at))
             elif part == "device":
-                at = _part_split(part, split)
-                out = self.work.run_server(self.work.run_device(self.inputs, at), at)
+                vec = self._vectors(lambda _, x: self.work.run_server(self.work.run_device(x, at), at))
             else:
-                out = self.work.forward(self.inputs)
-            vec = self.reference if out is None else output_vectors(self.model_name, out).double()
+                vec = self._vectors(lambda _, x: self.work.forward(x))
             dist = output_distortion(self.reference, vec).numpy()
             param_l1 = float(d) * n
             start = 0
