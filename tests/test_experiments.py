@@ -19,9 +19,13 @@ def test_text_chunks_are_sorted_by_length_trimmed_and_cover_every_input_once():
         assert torch.equal(chunk_ids, ids[index, : chunk_ids.shape[1]]) and chunk_mask.sum() == lengths[index].sum()
     longest = [int(lengths[index].max()) for index, _ in chunks]
     assert longest == sorted(longest)
-    images = torch.zeros(3, 3, 4, 4)
-    [(index, whole)] = length_chunks(images, 3)
-    assert whole is images and index.tolist() == [0, 1, 2]
+    digits = torch.zeros(1297, 64)
+    [(index, whole)] = length_chunks(digits, 1297)
+    assert torch.equal(whole, digits) and index.tolist() == list(range(1297))
+    images = torch.arange(20.0).view(20, 1, 1, 1).expand(20, 3, 224, 224)
+    chunks = length_chunks(images, 20)
+    assert [index.tolist() for index, _ in chunks] == [list(range(0, 8)), list(range(8, 16)), list(range(16, 20))]
+    assert all(torch.equal(chunk[:, 0, 0, 0], index.float()) for index, chunk in chunks)
 
 
 def test_sweep_tags_every_heldout_pair_with_its_source_and_cluster():
