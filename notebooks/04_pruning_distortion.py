@@ -145,7 +145,11 @@ pd.set_option("display.width", 170, "display.max_columns", 24)
 # The parameter-distortion curves need no forward pass (one sort per part,
 # prefix sums along it), so they use the finer grid `c2_ratios`. The output
 # sweep runs each pruned part on the calibration and held-out inputs: for the
-# server part the unpruned device features are computed once per split.
+# server part the unpruned device features are computed once per split; at
+# $\rho = 0$ the unpruned outputs are reused; sentences run in length-sorted
+# chunks cut to their longest sentence and images in chunks of 8
+# (`coinfer.experiments.length_chunks`), which made the larger held-out sets
+# affordable.
 
 # %%
 curves, samples, summaries, exact, splits = [], [], [], [], {}
