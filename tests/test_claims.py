@@ -250,3 +250,54 @@ def test_c4_sentence_says_how_much_the_best_fixed_split_loses():
     assert "b: 2 distinct best splits; the best fixed split is within 0.4 % of the best objective" in sentence
     assert "c: 2 distinct best splits; the best fixed split reaches up to 29.3x the best objective" in sentence
     assert "d: 2 distinct best splits; the best fixed split is infeasible somewhere" in sentence
+
+
+def c1_clusters(write, shares):
+    """One cluster table: per first-order model, one cluster per entry of ``shares`` (10 pairs at ratio 0.8 each)."""
+    write(
+        claims.FIRST_ORDER_CLUSTERS_FILE,
+        [
+            {
+                "model": m,
+                "ratio": ratio,
+                "subset": "heldout",
+                "source": f"photo_{i % 2}",
+                "cluster": f"photo_{i % 2}" if m == "efficientnet_lite0" else f"heldout:{i}",
+                "n_pairs": 10,
+                "n_holds": int(10 * share) if ratio >= 0.7 else 0,
+            }
+            for m in claims.FIRST_ORDER_MODELS
+            for i, share in enumerate(shares)
+            for ratio in (0.3, 0.8)
+        ],
+    )
+
+
+def test_c1_reports_the_clustered_interval_and_per_source_shares_beside_the_declared_verdict(data):
+    c1_tables(data, large_share=1.0)
+    verdict = claims.claim_c1()
+    assert "first_order_holding_share_large_ratio_cluster_ci95" not in verdict["measured"]  # older data: no table
+    assert [r["reading"] for r in verdict["robustness"]] == [claims.SCALE_FREE_READING]
+    c1_clusters(data, [1.0] * 40)  # 40 inputs that always hold: the bootstrap interval is [1, 1]
+    verdict = claims.claim_c1()
+    measured = verdict["measured"]
+    assert verdict["verdict"] == "inconclusive"  # the declared rule (Clopper-Pearson) still decides
+    assert measured["first_order_holding_share_large_ratio_cluster_ci95"]["minilm"] == [1.0, 1.0]
+    assert measured["first_order_clusters_large_ratio"] == {"minilm": 40, "efficientnet_lite0": 2}
+    clustered = verdict["robustness"][-1]
+    assert clustered["reading"] == claims.CLUSTERED_READING and clustered["verdict"] == "holds" and clustered["holds"]
+    # Photo 0's crops always hold, photo 1's in 0.9 of pairs; two photos resampled whole give 0.9 to 1.
+    c1_clusters(data, [1.0, 0.9] * 20)
+    verdict = claims.claim_c1()
+    measured = verdict["measured"]
+    assert measured["first_order_holding_share_large_ratio_by_source"]["efficientnet_lite0"] == {
+        "photo_0": 1.0,
+        "photo_1": 0.9,
+    }
+    low, high = measured["first_order_holding_share_large_ratio_cluster_ci95"]["efficientnet_lite0"]
+    assert (low, high) == (0.9, 1.0)
+    low_inputs, high_inputs = measured["first_order_holding_share_large_ratio_cluster_ci95"]["minilm"]
+    assert low < low_inputs < 0.95 < high_inputs < high  # 40 inputs resampled: narrower than 2 photos
+    assert verdict["robustness"][-1]["verdict"] == "inconclusive" and not verdict["robustness"][-1]["holds"]
+    assert "photo" in claims.SENTENCES["C1"](verdict["measured"])
+    assert "inconclusive" in claims.robustness_matrix([verdict])

@@ -220,7 +220,21 @@ def _pruning_tables() -> dict[str, pd.DataFrame]:
         ],
         ignore_index=True,
     )
-    return {"pruning_param_distortion.csv": curves, "first_order_bound.csv": first, "pruning_sweep.csv": sweep}
+    by_ratio = pd.DataFrame(
+        {
+            "model": ["digits_mlp", "digits_mlp", "minilm", "minilm"],
+            "ratio": [0.5, 0.9, 0.5, 0.9],
+            "frac_holds": [0.9, 1.0, 0.9, 1.0],
+            "cluster_ci_low": [0.8, 0.95, 0.7, 0.9],
+            "cluster_ci_high": [1.0, 1.0, 1.0, 1.0],
+        }
+    )
+    return {
+        "pruning_param_distortion.csv": curves,
+        "first_order_bound.csv": first,
+        "first_order_by_ratio.csv": by_ratio,
+        "pruning_sweep.csv": sweep,
+    }
 
 
 def _profile_tables() -> dict[str, pd.DataFrame]:
@@ -504,8 +518,8 @@ TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
     "pruning_c2_distortion": (_pruning_tables(), [5, 5], {}),
     # per storage and model: 3 parts + the line at 1
     "pruning_c2_ratio_to_bound": (_pruning_tables(), [4, 4, 4, 4], {}),
-    # per model: 3 parts x (fitted H, relative)
-    "pruning_first_order_bound": (_pruning_tables(), [6, 6], {}),
+    # per model: the share over all parts, then 3 parts x (fitted H, relative); the band is a collection
+    "pruning_first_order_bound": (_pruning_tables(), [7, 7], {}),
     # top: 3 parts x (output, parameter); bottom: 3 parts
     "pruning_output_distortion": (_pruning_tables(), [6, 6, 3, 3], {}),
     # rows FLOPs (device, server), parameters (device, server), feature bits; one column per model

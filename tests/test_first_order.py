@@ -4,7 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coinfer.experiments import first_order_check, first_order_table
+from coinfer.experiments import (
+    first_order_by_source,
+    first_order_check,
+    first_order_clusters,
+    first_order_pairs,
+    first_order_ratio_intervals,
+    first_order_table,
+)
 from coinfer.validation import ParameterError
 
 
@@ -104,3 +111,39 @@ def test_ratio_without_changed_weights_has_no_constant():
         _samples([(0.1, "calibration", 0.0, 0.0, 0.0, 1.0), (0.1, "heldout", 0.0, 0.0, 0.0, 1.0)])
     )
     assert np.isnan(table["H"].iloc[0]) and table["frac_holds"].iloc[0] == 1.0 and np.isnan(table["ratio_max"].iloc[0])
+
+
+def _tagged(samples):
+    """TOY with sources: held-out rows alternate between two photos, each photo one cluster."""
+    sources = np.where(samples["sample"] % 2 == 0, "photo_a", "photo_b")
+    return samples.assign(source=sources, cluster=sources)
+
+
+def test_pairs_reproduce_the_per_ratio_shares():
+    pairs = first_order_pairs(_tagged(TOY))
+    assert len(pairs) == 6 and set(pairs["subset"]) == {"heldout"}  # ratio 0 and calibration never tested
+    table = first_order_check(TOY).set_index("ratio")
+    shares = pairs.groupby("ratio")["holds"].mean()
+    assert list(shares) == list(table["frac_holds"]) and list(pairs["H"].unique()) == [3.0, 0.5]
+
+
+def test_breakdown_per_source_and_cluster_counts():
+    pairs = first_order_pairs(_tagged(TOY))
+    # Held-out samples 6..11: photo_a = 6 (0.2: 2.5 holds), 8 (0.8: 2.2 fails), 10 (0.8: 14 fails);
+    # photo_b = 7 (0.2: 3.5 fails), 9 (0.8: 2.4 fails), 11 (0.8: 0.4 holds).
+    by_source = first_order_by_source(pairs, large_ratio=0.5).set_index("source")
+    assert by_source.loc["photo_a", "n_pairs"] == 3 and by_source.loc["photo_a", "frac_holds"] == pytest.approx(1 / 3)
+    assert by_source.loc["photo_b", "n_pairs_large"] == 2 and by_source.loc["photo_b", "frac_holds_large"] == 0.5
+    assert by_source.loc["photo_a", "frac_holds_large"] == 0.0 and by_source.loc["photo_a", "n_inputs"] == 3
+    clusters = first_order_clusters(pairs).set_index(["ratio", "cluster"])
+    assert clusters.loc[(0.8, "photo_a"), ["n_pairs", "n_holds"]].tolist() == [2, 0]
+    assert clusters.loc[(0.8, "photo_b"), ["n_pairs", "n_holds"]].tolist() == [2, 1]
+
+
+def test_ratio_intervals_state_both_intervals():
+    intervals = first_order_ratio_intervals(first_order_clusters(first_order_pairs(_tagged(TOY)))).set_index("ratio")
+    row = intervals.loc[0.8]
+    assert row["n_clusters"] == 2 and row["n_pairs"] == 4 and row["frac_holds"] == 0.25
+    assert row["ci_low"] < 0.25 < row["ci_high"]
+    # photo_a 0/2, photo_b 1/2: resamples give 0, 1/4 or 1/2
+    assert (row["cluster_ci_low"], row["cluster_ci_high"]) == (0.0, 0.5)

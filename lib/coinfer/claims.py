@@ -23,7 +23,16 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from coinfer.paths import data_dir, read_csv, write_json, write_text
-from coinfer.stats import GRID, SHARE_METRICS, bootstrap_spearman, clopper_pearson, combine, decided_bracket, judge
+from coinfer.stats import (
+    GRID,
+    SHARE_METRICS,
+    bootstrap_spearman,
+    clopper_pearson,
+    cluster_bootstrap_share,
+    combine,
+    decided_bracket,
+    judge,
+)
 
 #: model.md section 1 statements, verbatim in substance.
 STATEMENTS = {
@@ -139,6 +148,33 @@ def _first_order_intervals(first_order: pd.DataFrame, column: str, keep: pd.Seri
     return intervals
 
 
+#: Per-cluster held-out counts of notebook 04 (:func:`coinfer.experiments.first_order_clusters`); optional.
+FIRST_ORDER_CLUSTERS_FILE = "first_order_heldout_clusters.csv"
+#: Reading label of C1 judged on the interval that resamples whole inputs (photos for crops).
+CLUSTERED_READING = "first-order bound: interval resampling inputs, photos for crops (cluster bootstrap)"
+
+
+def _first_order_dependence(clusters: pd.DataFrame, keep: pd.Series) -> dict[str, dict]:
+    """Per first-order model: the share over the rows ``keep`` resampled by cluster, and per source.
+
+    ``clusters`` has one row per (model, ratio, subset, source, cluster) with
+    ``n_pairs`` and ``n_holds`` (model.md section 3.3). Returns, per model,
+    ``ci95`` (the cluster bootstrap interval, seeded), ``clusters`` (how many
+    independent units) and ``by_source`` (share per photo or digits pool).
+    """
+    found = {}
+    for model in FIRST_ORDER_MODELS:
+        rows = clusters[keep & (clusters["model"] == model)]
+        per_cluster = rows.groupby("cluster", sort=True)[["n_holds", "n_pairs"]].sum()
+        per_source = rows.groupby("source", sort=True)[["n_holds", "n_pairs"]].sum()
+        found[model] = {
+            "ci95": list(cluster_bootstrap_share(per_cluster["n_holds"], per_cluster["n_pairs"])),
+            "clusters": len(per_cluster),
+            "by_source": {str(k): float(v.n_holds / v.n_pairs) for k, v in per_source.iterrows() if v.n_pairs > 0},
+        }
+    return found
+
+
 def _read_first_order() -> pd.DataFrame:
     """``first_order_bound.csv`` with H calibrated per ratio; a table from the old single-H fit is refused."""
     first_order = read_csv("first_order_bound.csv")
@@ -182,11 +218,9 @@ def claim_c1(t: Thresholds = THRESHOLDS) -> dict:
         return violations <= t.c1_max_violations and all(v >= t.c1_min_holding_fraction for v in shares.values())
 
     intervals = _first_order_intervals(first_order, "frac_holds", big)
-    judged = [judge((low, high), t.c1_min_holding_fraction) for low, high in intervals.values()]
-    if violations > t.c1_max_violations or "does not hold" in judged:
-        verdict = "does not hold"
-    else:
-        verdict = "inconclusive" if "inconclusive" in judged else "holds"
+    verdict = _c1_verdict(
+        violations, t, [judge((low, high), t.c1_min_holding_fraction) for low, high in intervals.values()]
+    )
 
     measured: dict = {
         "exact_checks": checks,
@@ -199,6 +233,17 @@ def claim_c1(t: Thresholds = THRESHOLDS) -> dict:
     if "frac_holds_max_over_ratios" in first_order.columns:
         measured["first_order_max_over_ratios_share_large_ratio"] = _first_order_shares(
             first_order, "frac_holds_max_over_ratios", big
+        )
+    clustered_verdict = None
+    if (data_dir() / FIRST_ORDER_CLUSTERS_FILE).exists():
+        # The declared rule treats pairs as independent; this reading respects their dependence (model.md 3.3).
+        clusters = read_csv(FIRST_ORDER_CLUSTERS_FILE)
+        dependence = _first_order_dependence(clusters, clusters["ratio"] >= t.c1_large_ratio)
+        measured["first_order_holding_share_large_ratio_cluster_ci95"] = {m: d["ci95"] for m, d in dependence.items()}
+        measured["first_order_clusters_large_ratio"] = {m: d["clusters"] for m, d in dependence.items()}
+        measured["first_order_holding_share_large_ratio_by_source"] = {m: d["by_source"] for m, d in dependence.items()}
+        clustered_verdict = _c1_verdict(
+            violations, t, [judge((lo, hi), t.c1_min_holding_fraction) for lo, hi in _pairs(dependence)]
         )
     claim: dict[str, Any] = {
         "id": "C1",
@@ -217,7 +262,27 @@ def claim_c1(t: Thresholds = THRESHOLDS) -> dict:
     claim.setdefault("robustness", []).append(
         {"reading": SCALE_FREE_READING, "holds": bool(criterion(scale_free)), "measured": scale_free}
     )
+    if clustered_verdict is not None:
+        claim["robustness"].append(
+            {
+                "reading": CLUSTERED_READING,
+                "holds": clustered_verdict == "holds",
+                "verdict": clustered_verdict,
+                "measured": measured["first_order_holding_share_large_ratio_cluster_ci95"],
+            }
+        )
     return claim
+
+
+def _pairs(dependence: dict[str, dict]) -> list[tuple[float, float]]:
+    return [(d["ci95"][0], d["ci95"][1]) for d in dependence.values()]
+
+
+def _c1_verdict(violations: int, t: Thresholds, judged: list[str]) -> str:
+    """C1's verdict from the exact checks and each model's judged interval (:func:`coinfer.stats.judge`)."""
+    if violations > t.c1_max_violations or "does not hold" in judged:
+        return "does not hold"
+    return "inconclusive" if "inconclusive" in judged else "holds"
 
 
 def claim_c2(t: Thresholds = THRESHOLDS) -> dict:
@@ -948,7 +1013,21 @@ def _sentence_c1(m: dict) -> str:
         f"{_by_model(m['first_order_scale_free_share_large_ratio'])}"
     )
     old = m.get("first_order_max_over_ratios_share_large_ratio")
-    return text + (f" (one H over all ratios, the old fit: {_by_model(old)})" if old else "") + "."
+    text += f" (one H over all ratios, the old fit: {_by_model(old)})" if old else ""
+    clustered = m.get("first_order_holding_share_large_ratio_cluster_ci95")
+    if clustered:
+        units = m["first_order_clusters_large_ratio"]
+        text += "; resampling whole inputs (photos for crops), the 95 % CI is " + ", ".join(
+            f"{model} {_pct(low)}-{_pct(high)} ({units[model]} clusters)" for model, (low, high) in clustered.items()
+        )
+        spread = {
+            model: f"{_pct(min(v.values()))}-{_pct(max(v.values()))}"
+            for model, v in m["first_order_holding_share_large_ratio_by_source"].items()
+            if len(v) > 1
+        }
+        if spread:
+            text += "; per source (photo): " + ", ".join(f"{model} {r}" for model, r in spread.items())
+    return text + "."
 
 
 def _sentence_c2(m: dict) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -595,11 +595,62 @@ def _part_split(part: str, split: int | None) -> int:
     return split
 
 
+#: Sentences per forward chunk of a text batch (:func:`length_chunks`).
+TEXT_CHUNK = 16
+#: Input elements per forward chunk of a tensor batch: 8 images of 3 x 224 x 224 (the digits fit in one chunk).
+CHUNK_ELEMENTS = 8 * 3 * 224 * 224
+
+
+def length_chunks(inputs: Any, size: int) -> list[tuple[torch.Tensor, Any]]:
+    """``(indices, inputs)`` chunks of a batch of ``size`` inputs, each run as one forward pass.
+
+    A text batch ``(token ids, attention mask)`` is sorted by sentence length
+    and cut into chunks of :data:`TEXT_CHUNK`, each trimmed to its longest
+    sentence: padding is masked out of attention and pooling, so the outputs
+    do not depend on it, and the sentences average 25 of the 128 padded
+    tokens, so the padded positions were most of the compute. A tensor batch
+    is cut into chunks of at most :data:`CHUNK_ELEMENTS` input elements: on
+    the 2-core CPU, EfficientNet-Lite0 ran 78 images 3-4x faster in chunks of
+    8 than in one batch, whose activations (hundreds of MB) are allocated and
+    returned to the system at every layer. Every output row depends on its own
+    input only, so the chunked outputs equal the one-batch outputs.
+    """
+    if isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], torch.Tensor):
+        ids, mask = inputs
+        lengths = mask.sum(dim=1)
+        order = torch.argsort(lengths, stable=True)
+        chunks = []
+        for start in range(0, size, TEXT_CHUNK):
+            index = order[start : start + TEXT_CHUNK]
+            longest = int(lengths[index].max())
+            chunks.append((index, (ids[index, :longest], mask[index, :longest])))
+        return chunks
+    if isinstance(inputs, torch.Tensor) and size > 0:
+        step = max(1, CHUNK_ELEMENTS // max(1, inputs[0].numel()))
+        return [
+            (torch.arange(start, min(start + step, size)), inputs[start : start + step])
+            for start in range(0, size, step)
+        ]
+    return [(torch.arange(size), inputs)]
+
+
+def _sources_of(subset: str, batch: Batch) -> list[str]:
+    """Where each sample of ``batch`` comes from: its ``sources`` tags, else the subset name."""
+    return list(batch.sources) if batch.sources is not None else [subset] * batch.size
+
+
+def _clusters_of(subset: str, batch: Batch) -> list[str]:
+    """The independent unit of each sample (model.md section 3.3): its source if the batch's sources are
+    dependent (crops of one photo), else the sample itself (``subset:index``)."""
+    if batch.dependent_sources and batch.sources is not None:
+        return list(batch.sources)
+    return [f"{subset}:{i}" for i in range(batch.size)]
+
+
 class _OutputRunner:
     """Runs pruned parts of a private model copy on all subsets at once and measures against the unpruned outputs."""
 
     def __init__(self, model_name: str, model: SplitModel, batches: Mapping[str, Batch], device: str = "cpu") -> None:
-        from coinfer.zoo import output_vectors
 
         self.model_name, self.model = model_name, model
         # The private copy runs on ``device``; its unpruned weights give the reference (on the CPU the same
@@ -608,9 +659,20 @@ class _OutputRunner:
         self.subsets = list(batches)
         self.sizes = [batches[s].size for s in self.subsets]
         self.labels = [getattr(batches[s], "labels", None) for s in self.subsets]
-        self.inputs = to_device(concat_inputs([batches[s].inputs for s in self.subsets]), device)
-        self.reference = to_cpu64(output_vectors(model_name, self.work.forward(self.inputs)))
+        self.sources = [_sources_of(s, batches[s]) for s in self.subsets]
+        self.clusters = [_clusters_of(s, batches[s]) for s in self.subsets]
+        chunks = length_chunks(concat_inputs([batches[s].inputs for s in self.subsets]), sum(self.sizes))
+        self.chunks = [(index, to_device(x, device)) for index, x in chunks]
+        self.inverse = torch.argsort(torch.cat([index for index, _ in self.chunks]))
+        self.reference = self._vectors(lambda _, x: self.work.forward(x))
         self.reference_l1 = self.reference.abs().sum(dim=1).numpy()
+
+    def _vectors(self, run: Callable[[int, Any], Any]) -> torch.Tensor:
+        """Output vectors of ``run(chunk number, chunk inputs)`` over all chunks, in the inputs' original order."""
+        from coinfer.zoo import output_vectors
+
+        found = [to_cpu64(output_vectors(self.model_name, run(k, x))) for k, (_, x) in enumerate(self.chunks)]
+        return torch.cat(found)[self.inverse]
 
     def rows(
         self,
@@ -622,28 +684,32 @@ class _OutputRunner:
         bits: int | None,
         progress,
     ) -> tuple[list[pd.DataFrame], list[dict[str, object]]]:
-        from coinfer.zoo import output_vectors, task_metric
+        from coinfer.zoo import task_metric
 
         ratios = [check_ratio(r) for r in ratios]
         n = sweep.num_weights
         total_abs = sweep.total_abs()
-        # self.work holds the unpruned weights here (restored at the end of every call)
-        sent = self.work.run_device(self.inputs, _part_split(part, split)) if part == "server" else None
+        at = 0 if part == "all" else _part_split(part, split)  # the whole model runs without a split
+        # the unpruned device features, once per split: pruning the server part does not change them
+        # (self.work holds the unpruned weights here; they are restored at the end of every call)
+        sent = [self.work.run_device(x, at) for _, x in self.chunks] if part == "server" else []
         samples, summary = [], []
         for ratio, d in zip(ratios, sweep.distortion(ratios, bits=bits), strict=True):
             set_weights(self.work, sweep.pruned(ratio, bits=bits))
-            if part == "server":
-                out = self.work.run_server(sent, _part_split(part, split))
+            if ratio == 0 and bits is None:
+                vec = self.reference  # nothing pruned: the unpruned outputs, without a forward pass
+            elif part == "server":
+                vec = self._vectors(lambda k, _: self.work.run_server(sent[k], at))
             elif part == "device":
-                at = _part_split(part, split)
-                out = self.work.run_server(self.work.run_device(self.inputs, at), at)
+                vec = self._vectors(lambda _, x: self.work.run_server(self.work.run_device(x, at), at))
             else:
-                out = self.work.forward(self.inputs)
-            vec = to_cpu64(output_vectors(self.model_name, out))
+                vec = self._vectors(lambda _, x: self.work.forward(x))
             dist = output_distortion(self.reference, vec).numpy()
             param_l1 = float(d) * n
             start = 0
-            for subset, size, labels in zip(self.subsets, self.sizes, self.labels, strict=True):
+            for subset, size, labels, sources, clusters in zip(
+                self.subsets, self.sizes, self.labels, self.sources, self.clusters, strict=True
+            ):
                 part_slice = slice(start, start + size)
                 start += size
                 ref, got = self.reference[part_slice], vec[part_slice]
@@ -655,6 +721,8 @@ class _OutputRunner:
                         {
                             **columns,
                             "sample": np.arange(size),
+                            "source": sources,
+                            "cluster": clusters,
                             "param_l1": param_l1,
                             "param_rel": param_l1 / total_abs,
                             "out_l1": dist[part_slice],
@@ -774,6 +842,9 @@ def pruning_experiment(
     return pd.DataFrame(curves), pd.concat(samples, ignore_index=True), pd.DataFrame(summary)
 
 
+#: Subsets whose pairs test the first-order bound: the held-out inputs and, for the digits models, the
+#: training-split digits outside the calibration pool (:data:`coinfer.zoo.HELDOUT_TRAINING`, model.md section 6).
+HELDOUT_SUBSETS: tuple[str, ...] = ("heldout", "heldout_training")
 #: How :func:`first_order_check` calibrates ``H`` (model.md section 3.3): one constant per pruning ratio (the
 #: method), or the earlier single constant per part fitted over all ratios (kept as a documented reading only).
 FIRST_ORDER_H_MODES: tuple[str, ...] = ("per_ratio", "max_over_ratios")
@@ -787,6 +858,13 @@ def _first_order_constant_or_nan(fit: pd.DataFrame) -> float:
     if usable.empty:
         return float("nan")
     return fit_first_order_constant(usable["out_l1"], usable["param_l1"])
+
+
+def _first_order_holds(out: np.ndarray, param: np.ndarray, h: float) -> np.ndarray:
+    """Per pair: does ``out <= h param`` hold (model.md section 3.3)? With ``param == 0``: only if ``out == 0``."""
+    positive = param > 0
+    quotient = np.divide(out, param, out=np.full_like(out, np.nan), where=positive)
+    return np.where(positive, quotient <= h, out <= 0.0)
 
 
 def _first_order_row(at: pd.DataFrame, h: float) -> dict[str, Any]:
@@ -803,7 +881,7 @@ def _first_order_row(at: pd.DataFrame, h: float) -> dict[str, Any]:
     out, param = at["out_l1"].to_numpy(dtype=float), at["param_l1"].to_numpy(dtype=float)
     positive = param > 0
     quotient = np.divide(out, param, out=np.full_like(out, np.nan), where=positive)
-    holds = np.where(positive, quotient <= h, out <= 0.0)
+    holds = _first_order_holds(out, param, h)
     scaled = quotient[positive] / h
     relative = out / at["ref_l1"].to_numpy(dtype=float) <= at["param_rel"].to_numpy(dtype=float)
     return {
@@ -820,7 +898,7 @@ def first_order_check(
     samples: pd.DataFrame,
     *,
     fit_subset: str = "calibration",
-    test_subset: str = "heldout",
+    test_subset: str | Sequence[str] = HELDOUT_SUBSETS,
     H_mode: str = "per_ratio",
 ) -> pd.DataFrame:
     """First-order bound ``||df||_1 <= H(rho) ||dW||_1`` (model.md section 3.3): fit on one subset, test on another.
@@ -843,14 +921,18 @@ def first_order_check(
       ``||df|| / ||f|| <= ||dW|| / ||W||`` (no fitted constant, independent
       of ``H_mode``);
     - ``H_mode`` and ``n_calibration`` (``fit_subset`` pairs at that ratio).
+
+    ``test_subset`` may name several subsets (default: the test split and
+    the unused training digits, :data:`HELDOUT_SUBSETS`); their pairs pool.
     """
     require_choice("H_mode", H_mode, FIRST_ORDER_H_MODES)
+    tested = [test_subset] if isinstance(test_subset, str) else list(test_subset)
     rows = []
     keys = ["model", "part", "split", "split_name"]
     for key, group in samples.groupby(keys, sort=False, dropna=False):
         fit = group[group["subset"] == fit_subset]
         h_all = _first_order_constant_or_nan(fit) if H_mode == "max_over_ratios" else float("nan")
-        test = group[(group["subset"] == test_subset) & (group["ratio"] > 0)]
+        test = group[group["subset"].isin(tested) & (group["ratio"] > 0)]
         for ratio, at in test.groupby("ratio", sort=True):
             fit_at = fit[fit["ratio"] == ratio]
             h = h_all if H_mode == "max_over_ratios" else _first_order_constant_or_nan(fit_at)
@@ -867,7 +949,7 @@ def first_order_check(
 
 
 def first_order_table(
-    samples: pd.DataFrame, *, fit_subset: str = "calibration", test_subset: str = "heldout"
+    samples: pd.DataFrame, *, fit_subset: str = "calibration", test_subset: str | Sequence[str] = HELDOUT_SUBSETS
 ) -> pd.DataFrame:
     """:func:`first_order_check` per ratio, with the ``max_over_ratios`` reading beside it (model.md section 3.3).
 
@@ -883,6 +965,107 @@ def first_order_table(
         columns={c: f"{c}_max_over_ratios" for c in _MAX_OVER_RATIOS_COLUMNS}
     )
     return table.merge(old, on=keys, how="left", validate="one_to_one")
+
+
+def first_order_pairs(
+    samples: pd.DataFrame, *, fit_subset: str = "calibration", test_subset: str | Sequence[str] = HELDOUT_SUBSETS
+) -> pd.DataFrame:
+    """Every held-out (model, part, split, ratio > 0, input) pair with ``holds``: ``out <= H(rho) param``.
+
+    ``H(rho)`` is fitted per ratio on the ``fit_subset`` pairs as in
+    :func:`first_order_check` (model.md section 3.3), so the shares of
+    ``holds`` per (part, ratio) equal its ``frac_holds``. Keeps each pair's
+    ``subset``, ``sample``, ``source`` and ``cluster`` (the independent unit:
+    the input, or its photo for crops).
+    """
+    tested = [test_subset] if isinstance(test_subset, str) else list(test_subset)
+    keys = ["model", "part", "split", "split_name", "ratio"]
+    fit = samples[samples["subset"] == fit_subset]
+    h = fit.groupby(keys, sort=False, dropna=False).apply(_first_order_constant_or_nan, include_groups=False)
+    test = samples[samples["subset"].isin(tested) & (samples["ratio"] > 0)]
+    pairs = test[[*keys, "subset", "sample", "source", "cluster", "out_l1", "param_l1"]].merge(
+        h.rename("H").reset_index(), on=keys, how="left", validate="many_to_one"
+    )
+    pairs["holds"] = _first_order_holds(
+        pairs["out_l1"].to_numpy(dtype=float), pairs["param_l1"].to_numpy(dtype=float), pairs["H"].to_numpy()
+    )
+    return pairs.drop(columns=["out_l1", "param_l1"])
+
+
+def first_order_by_source(pairs: pd.DataFrame, *, large_ratio: float) -> pd.DataFrame:
+    """Per (model, part, split, subset, source): the share of held-out pairs where the first-order bound holds.
+
+    The breakdown that shows the dependence of model.md section 3.3: one row
+    per photo for EfficientNet, per digits split for the digits models.
+    ``n_inputs`` and ``n_pairs``/``frac_holds`` count all ratios > 0;
+    ``n_pairs_large``/``frac_holds_large`` the ratios ``>= large_ratio``
+    (C1's large ratios, :class:`coinfer.claims.Thresholds`).
+    """
+    keys = ["model", "part", "split", "split_name", "subset", "source"]
+    large = pairs.assign(
+        large=pairs["ratio"] >= large_ratio, holds_large=pairs["holds"] & (pairs["ratio"] >= large_ratio)
+    )
+    table = (
+        large.groupby(keys, sort=False, dropna=False)
+        .agg(
+            n_inputs=("sample", "nunique"),
+            n_pairs=("holds", "size"),
+            frac_holds=("holds", "mean"),
+            n_pairs_large=("large", "sum"),
+            n_holds_large=("holds_large", "sum"),
+        )
+        .reset_index()
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["frac_holds_large"] = table["n_holds_large"] / table["n_pairs_large"].where(table["n_pairs_large"] > 0)
+    return table.drop(columns="n_holds_large")
+
+
+def first_order_clusters(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, ratio, cluster): held-out pairs and how many hold, summed over parts (model.md section 3.3).
+
+    A cluster is the unit a resampling interval must draw as a whole (an
+    input; a photo for crops): the input of :func:`coinfer.stats.cluster_bootstrap_share`.
+    """
+    keys = ["model", "ratio", "subset", "source", "cluster"]
+    return (
+        pairs.groupby(keys, sort=False)
+        .agg(n_pairs=("holds", "size"), n_holds=("holds", "sum"))
+        .reset_index()
+        .astype({"n_pairs": int, "n_holds": int})
+    )
+
+
+def first_order_ratio_intervals(clusters: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
+    """Per (model, ratio): the share of held-out pairs (all parts) where the bound holds, with two 95 % intervals.
+
+    ``ci_low``/``ci_high``: Clopper-Pearson over the pairs as if independent
+    (the declared rule of C1); ``cluster_ci_low``/``cluster_ci_high``: the
+    cluster bootstrap that resamples inputs, or photos for crops
+    (:func:`coinfer.stats.cluster_bootstrap_share`, model.md section 3.3).
+    """
+    from coinfer.stats import clopper_pearson, cluster_bootstrap_share
+
+    rows = []
+    for (model, ratio), group in clusters.groupby(["model", "ratio"], sort=False):
+        by_cluster = group.groupby("cluster", sort=True)[["n_holds", "n_pairs"]].sum()
+        holds, trials = int(by_cluster["n_holds"].sum()), int(by_cluster["n_pairs"].sum())
+        low, high = clopper_pearson(holds, trials)
+        cluster_low, cluster_high = cluster_bootstrap_share(by_cluster["n_holds"], by_cluster["n_pairs"], seed=seed)
+        rows.append(
+            {
+                "model": model,
+                "ratio": float(ratio),
+                "n_clusters": len(by_cluster),
+                "n_pairs": trials,
+                "frac_holds": holds / trials if trials else float("nan"),
+                "ci_low": low,
+                "ci_high": high,
+                "cluster_ci_low": cluster_low,
+                "cluster_ci_high": cluster_high,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 #: :func:`summarise_checks` key -> column of ``exact_bound_sweep`` (as in data/exact_bound_digits.csv).

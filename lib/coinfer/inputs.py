@@ -11,7 +11,14 @@ share a source:
   subsets in sorted order, so no sentence or topic is shared;
 - images (EfficientNet-Lite0): photos bundled with scikit-image and
   scikit-learn; each photo belongs to exactly one subset, more samples come
-  from seeded crops, flips and rescales of those photos.
+  from seeded crops, flips and rescales of those photos
+  (:func:`image_crops`), or, for the C1 held-out set, from a deterministic
+  grid whose size follows from each photo's size (:func:`image_grid_crops`).
+
+The C1 held-out sets of notebook 04 (model.md section 6) also use the
+training-split digits outside the calibration pool
+(:func:`digits_training_batch`): those digits were seen in training, but
+never used to fit ``H``.
 
 ``seed`` only chooses which samples (and, for images, which crops) are drawn.
 """
@@ -67,12 +74,39 @@ def digits_batch(layout: str, *, subset: str, n: int, seed: int = 0) -> Batch:
         pool_x, pool_y = data.x_train[:DIGITS_CALIBRATION_POOL], data.y_train[:DIGITS_CALIBRATION_POOL]
     else:
         pool_x, pool_y = data.x_test, data.y_test
-    index = torch.as_tensor(_choose(len(pool_x), n, seed, f"digits {subset}"))
+    source = "training split" if subset == "calibration" else "test split"
+    return _digits_from_pool(layout, pool_x, pool_y, n, seed, f"digits {subset}", source)
+
+
+def _digits_from_pool(
+    layout: str, pool_x: torch.Tensor, pool_y: torch.Tensor, n: int, seed: int, what: str, source: str
+) -> Batch:
+    """``n`` digits of a pool in a seeded order, every one tagged with ``source``."""
+    index = torch.as_tensor(_choose(len(pool_x), n, seed, what))
     x = pool_x[index]
     if layout == "image":
         x = x.view(-1, 1, 8, 8)
-    source = "training split" if subset == "calibration" else "test split"
-    return Batch(x, n, pool_y[index], 64 * PIXEL_BITS, f"{n} sklearn digits from the {source}")
+    return Batch(x, n, pool_y[index], 64 * PIXEL_BITS, f"{n} sklearn digits from the {source}", (source,) * n)
+
+
+def digits_training_pool_size() -> int:
+    """How many training-split digits lie outside the calibration pool (757 of the 1,257)."""
+    return len(load_digits_data(DIGITS_DATA_SEED).x_train) - DIGITS_CALIBRATION_POOL
+
+
+def digits_training_batch(layout: str, *, n: int, seed: int = 0) -> Batch:
+    """Training-split digits outside the calibration pool (model.md section 6), tagged ``"training split"``.
+
+    They extend the C1 held-out set: the first-order test needs only inputs
+    that did not fit ``H``, and these never did. They were seen in training,
+    so they must not measure the task metric (accuracy stays on the test split).
+    """
+    require_choice("layout", layout, ("flat", "image"))
+    data = load_digits_data(DIGITS_DATA_SEED)
+    pool_x, pool_y = data.x_train[DIGITS_CALIBRATION_POOL:], data.y_train[DIGITS_CALIBRATION_POOL:]
+    return _digits_from_pool(
+        layout, pool_x, pool_y, n, seed, "training digits outside the calibration pool", "training split"
+    )
 
 
 # --------------------------------------------------------------------------- text
@@ -305,6 +339,35 @@ def image_crops(subset: str, n: int, seed: int = 0, size: int = EFFICIENTNET_IMA
     return torch.stack(crops)
 
 
+def image_grid_crops(subset: str, size: int = EFFICIENTNET_IMAGE_SIZE) -> tuple[torch.Tensor, tuple[str, ...]]:
+    """Every grid crop of the subset's photos (model.md section 6): ``uint8 [n, 3, size, size]`` and each one's photo.
+
+    Per photo, in :data:`PHOTO_SOURCES` order: its largest centred square,
+    resized to ``size``; then every tile of a centred grid of non-overlapping
+    ``size`` x ``size`` squares at the photo's own resolution (no resampling),
+    row by row. A photo of ``H`` x ``W`` pixels thus gives
+    ``1 + floor(H / size) floor(W / size)`` crops: the larger the photo, the
+    more crops (62 for the held-out photos at 224). No seed: the set is fixed.
+    Crops of one photo share its subject and lighting and the whole square
+    overlaps every tile, so they are dependent samples of one photo.
+    """
+    require_range("size", size, 1, integer=True)
+    crops, names = [], []
+    for name, image in zip(PHOTO_SOURCES[subset], photos(subset), strict=True):
+        height, width = image.shape[:2]
+        side = min(height, width)
+        top, left = (height - side) // 2, (width - side) // 2
+        crops.append(_resize(image[top : top + side, left : left + side], size))
+        rows, cols = height // size, width // size
+        top, left = (height - rows * size) // 2, (width - cols * size) // 2
+        for i in range(rows):
+            for j in range(cols):
+                tile = image[top + i * size : top + (i + 1) * size, left + j * size : left + (j + 1) * size]
+                crops.append(torch.from_numpy(np.ascontiguousarray(tile)).permute(2, 0, 1))
+        names += [name] * (1 + rows * cols)
+    return torch.stack(crops), tuple(names)
+
+
 def normalise_images(images: torch.Tensor) -> torch.Tensor:
     """``uint8`` images -> float tensors in the ImageNet normalisation EfficientNet-Lite0 expects."""
     mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
@@ -322,4 +385,25 @@ def image_batch(*, subset: str, n: int, seed: int = 0, size: int = EFFICIENTNET_
         None,
         size * size * 3 * PIXEL_BITS,
         f"{n} crops {size}x{size} of {len(PHOTO_SOURCES[subset])} bundled photos ({subset})",
+    )
+
+
+def image_grid_batch(*, subset: str, n: int | None = None, seed: int = 0, size: int = EFFICIENTNET_IMAGE_SIZE) -> Batch:
+    """EfficientNet-Lite inputs from :func:`image_grid_crops`, tagged by photo (dependent sources).
+
+    ``n=None`` takes every grid crop in its fixed order; otherwise ``n`` of
+    them in a seeded order (a smaller set, e.g. for the quick profile).
+    """
+    images, names = image_grid_crops(subset, size)
+    if n is not None:
+        index = _choose(len(names), n, seed, f"{subset} grid crops")
+        images, names = images[torch.as_tensor(index)], tuple(names[i] for i in index)
+    return Batch(
+        normalise_images(images),
+        len(names),
+        None,
+        size * size * 3 * PIXEL_BITS,
+        f"{len(names)} grid crops {size}x{size} of {len(set(names))} bundled photos ({subset})",
+        names,
+        dependent_sources=True,
     )

@@ -247,7 +247,11 @@ class Batch:
     """A batch of model inputs (see the ``coinfer.models`` contract).
 
     ``inputs`` is what :meth:`SplitModel.forward` takes; ``input_bits`` the raw
-    bits of ONE sample as sent at split 0.
+    bits of ONE sample as sent at split 0. ``sources`` optionally names where
+    each sample comes from (a photo, a digits split); with
+    ``dependent_sources`` the samples of one source are not independent
+    (crops of one photo, model.md section 3.3), so statistics resample sources,
+    not samples.
     """
 
     inputs: Any
@@ -255,6 +259,8 @@ class Batch:
     labels: torch.Tensor | None
     input_bits: int
     description: str
+    sources: tuple[str, ...] | None = None
+    dependent_sources: bool = False
 
 
 def parameter_count(model: SplitModel) -> int:

@@ -79,9 +79,11 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "c2_ratios": Spec("list[float]", 0.0, 0.99),
         "bits": Spec("list[int]", 2, 32),
         "n_calibration": Spec("int", 2, 500),
-        "n_heldout": Spec("int", 2, 540),
+        "n_heldout": Spec("int", 2, 332),  # the held-out sentence pool
+        "n_heldout_images": Spec("int", 0, 62),  # the held-out grid crops; 0: all of them
         "n_digits_calibration": Spec("int", 2, 500),
         "n_digits_heldout": Spec("int", 2, 540),
+        "n_digits_heldout_training": Spec("int", 0, 757),  # training digits outside the calibration pool
         "scope": Spec("str", choices=("global", "layer")),
         "device": _DEVICE,
     },

@@ -1,4 +1,5 @@
-"""Intervals on measured numbers: Clopper-Pearson for shares, seeded bootstrap for means (model.md section 1.1).
+"""Intervals on measured numbers: Clopper-Pearson for shares, seeded bootstrap for means and clustered shares
+(model.md sections 1.1 and 3.3).
 
 The claims report states a 95 % interval beside every measured share and
 applies one rule, fixed before the data: a claim whose interval straddles its
@@ -14,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from coinfer.validation import require_range
+from coinfer.validation import ParameterError, require_range
 
 #: Confidence level of every interval in the claims report.
 LEVEL = 0.95
@@ -108,6 +109,31 @@ def mean_interval(values: npt.ArrayLike, *, binary: bool, seed: int = 0) -> tupl
     if not np.isin(x, (0.0, 1.0)).all():
         raise ValueError("values: a binary metric takes only 0 and 1")
     return clopper_pearson(int(x.sum()), int(x.size))
+
+
+def cluster_bootstrap_share(
+    successes: npt.ArrayLike, trials: npt.ArrayLike, *, resamples: int = 2000, level: float = LEVEL, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of a pooled share ``sum(successes) / sum(trials)`` resampling whole clusters.
+
+    Entry ``i`` counts the successes and trials of cluster ``i`` (an input
+    with its pairs at several ratios and parts; a photo with all its crops).
+    Pairs inside a cluster are dependent, so a resample draws clusters with
+    replacement and keeps each one's pairs together (model.md section 3.3);
+    vectorised over ``resamples`` seeded resamples. With few clusters the
+    interval is coarse and, as every bootstrap, too narrow; one cluster
+    gives a zero-width interval. ``(nan, nan)`` without trials.
+    """
+    require_range("level", level, 0.0, 1.0, low_open=True, high_open=True)
+    require_range("resamples", resamples, 1, integer=True)
+    s, t = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    if s.shape != t.shape or np.any(s < 0) or np.any(s > t):
+        raise ParameterError("successes: expected one count per cluster, each in 0..trials of that cluster")
+    if t.sum() <= 0:
+        return float("nan"), float("nan")
+    index = np.random.default_rng(seed).integers(0, s.size, size=(resamples, s.size))
+    drawn = t[index].sum(axis=1)
+    return _percentiles(s[index].sum(axis=1)[drawn > 0] / drawn[drawn > 0], level)
 
 
 def judge(interval: tuple[float, float], threshold: float) -> str:

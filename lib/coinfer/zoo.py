@@ -287,6 +287,41 @@ def task_metric(
     return entry.metric(entry.output_vector(reference_outputs), entry.output_vector(outputs), labels)
 
 
+#: Subset name of the training-split digits outside the calibration pool in the C1 held-out set (model.md section 6).
+HELDOUT_TRAINING = "heldout_training"
+
+
+def c1_heldout_batches(
+    name: str, *, n: int, n_images: int, n_digits: int, n_digits_training: int, seed: int = 0
+) -> dict[str, Batch]:
+    """The held-out sets on which notebook 04 tests the first-order bound of C1 (model.md sections 3.3 and 6).
+
+    Subset name -> batch; none shares a source with the calibration set:
+
+    - digits models: ``"heldout"`` = ``n_digits`` test-split digits (the
+      task metric's set) and, if ``n_digits_training > 0``,
+      :data:`HELDOUT_TRAINING` = that many training-split digits outside the
+      calibration pool (:func:`coinfer.inputs.digits_training_batch`);
+    - EfficientNet-Lite: ``"heldout"`` = the grid crops of the held-out
+      photos (:func:`coinfer.inputs.image_grid_batch`; ``n_images = 0``:
+      every crop), tagged by photo;
+    - other models: ``"heldout"`` = ``n`` inputs of :func:`model_inputs`.
+    """
+    require_range("n_images", n_images, 0, integer=True)
+    require_range("n_digits_training", n_digits_training, 0, integer=True)
+    if name.startswith("efficientnet_"):
+        size = EFFICIENTNET_VARIANTS[require_choice("model", name, tuple(REGISTRY)).split("_", 1)[1]][2]
+        grid = inputs.image_grid_batch(subset="heldout", n=n_images or None, seed=seed, size=size)
+        return {"heldout": grid}
+    if not name.startswith("digits"):
+        return {"heldout": model_inputs(name, "heldout", n, seed)}
+    batches = {"heldout": model_inputs(name, "heldout", n_digits, seed)}
+    if n_digits_training:
+        layout = "image" if batches["heldout"].inputs.dim() == 4 else "flat"
+        batches[HELDOUT_TRAINING] = inputs.digits_training_batch(layout, n=n_digits_training, seed=seed)
+    return batches
+
+
 # --------------------------------------------------------------------------- local checkpoints
 #: ``config.json`` model types :func:`load_checkpoint` can split, and the dtypes it loads weights in.
 CHECKPOINT_TYPES: tuple[str, ...] = ("bert", "mpnet", "gpt2", "llama", "mistral", "qwen2")
