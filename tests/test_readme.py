@@ -128,11 +128,16 @@ def test_committed_readme_holds_the_run_times_of_the_committed_logs():
 
 def test_run_times_table_from_hand_made_logs(tmp_path):
     (tmp_path / "timings-full.csv").write_text(
-        "notebook,seconds,peak_rss_mib\n01_a,30.4,450\n02_b,400.0,1706.4\ntotal,430.4,1706.4\n"
+        "notebook,seconds,peak_rss_mib\n01_distortion_bound,30.4,450\n05_system_profiles,400.0,1706.4\n"
+        "total,430.4,1706.4\n"
     )
-    (tmp_path / "timings-quick.csv").write_text("notebook,seconds,peak_rss_mib\n01_a,3.0,100\ntotal,3.0,100\n")
+    (tmp_path / "timings-quick.csv").write_text(
+        "notebook,seconds,peak_rss_mib\n01_distortion_bound,3.0,100\ntotal,3.0,100\n"
+    )
     table = readme.run_times_table(readme.read_timings(tmp_path)).splitlines()
-    assert table[0] == "| notebook | full: time | full: peak memory | quick: time | quick: peak memory |"
-    assert table[2] == "| 01_a | 30 s | 450 MiB | 3 s | 100 MiB |"
-    assert table[3] == "| 02_b | 400 s (6.7 min) | 1706 MiB | not run | - |"
-    assert table[4] == "| **total** | 430 s (7.2 min) | 1706 MiB | 3 s | 100 MiB |"
+    assert table[0] == "| notebook | what it does | full: time | full: peak memory | quick: time | quick: peak memory |"
+    first = "Output distortion is bounded by parameter distortion (claim C1)"
+    assert table[2] == f"| 01_distortion_bound | {first} | 30 s | 450 MiB | 3 s | 100 MiB |"
+    second = "System profiles: what each split point costs"
+    assert table[3] == f"| 05_system_profiles | {second} | 400 s (6.7 min) | 1706 MiB | not run | - |"
+    assert table[4] == "| **total** |  | 430 s (7.2 min) | 1706 MiB | 3 s | 100 MiB |"

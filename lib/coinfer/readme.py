@@ -167,15 +167,23 @@ def read_timings(folder: Path = RUN_TIMES_DIR) -> dict[str, dict[str, tuple[floa
     return found
 
 
+def notebook_title(notebook: str) -> str:
+    """The title of ``notebooks/<notebook>.py`` (its first Markdown heading, without the number)."""
+    source = (paths.NOTEBOOKS_DIR / f"{notebook}.py").read_text(encoding="utf-8")
+    heading = next(line for line in source.splitlines() if line.startswith("# # "))
+    return heading[4:].split(" ", 1)[1]
+
+
 def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds:.0f} s ({seconds / 60:.1f} min)"
 
 
 def run_times_table(timings: dict[str, dict[str, tuple[float, float]]]) -> str:
-    """Per notebook (and the ``total`` row): wall time and peak resident memory of each profile's run."""
+    """Per notebook (and the ``total`` row): its title, and the wall time and peak resident memory of each
+    profile's run."""
     profiles = [p for p in RUN_TIME_PROFILES if p in timings]
     header = " | ".join(f"{p}: time | {p}: peak memory" for p in profiles)
-    lines = [f"| notebook | {header} |", "|---|" + "---|---|" * len(profiles)]
+    lines = [f"| notebook | what it does | {header} |", "|---|---|" + "---|---|" * len(profiles)]
     notebooks = list(dict.fromkeys(nb for p in profiles for nb in timings[p] if nb != "total")) + ["total"]
     for notebook in notebooks:
         cells = []
@@ -183,7 +191,8 @@ def run_times_table(timings: dict[str, dict[str, tuple[float, float]]]) -> str:
             seconds, memory = timings[profile].get(notebook, (float("nan"), float("nan")))
             cells.append("not run | -" if math.isnan(seconds) else f"{_duration(seconds)} | {memory:.0f} MiB")
         name = "**total**" if notebook == "total" else notebook
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        title = "" if notebook == "total" else notebook_title(notebook)
+        lines.append(f"| {name} | {title} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
