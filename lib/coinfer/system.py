@@ -597,10 +597,6 @@ def problems_for_splits(profile: pd.DataFrame, **make_problem_kwargs: Any) -> li
 LN2 = math.log(2.0)
 
 
-def _xlogx(x: float) -> float:
-    return x * math.log(x) if x > 0 else 0.0
-
-
 def unit_distortion(rho: float, model: str, q: int) -> float:
     """``D_model(rho; b) / b`` for one ratio (scalar form of :mod:`coinfer.rate_distortion`).
 
@@ -613,7 +609,7 @@ def unit_distortion(rho: float, model: str, q: int) -> float:
             # rho + (1 - rho) ln(1 - rho) = sum_k rho^k / (k (k - 1)): no cancellation near 0.
             return sum(rho**k / (k * (k - 1)) for k in range(2, 9))
         return rho + ((1.0 - rho) * math.log1p(-rho) if rho < 1.0 else 0.0)
-    entropy_nats = -_xlogx(rho) - ((1.0 - rho) * math.log1p(-rho) if rho < 1.0 else 0.0)
+    entropy_nats = -(rho * math.log(rho) if rho > 0 else 0.0) - ((1.0 - rho) * math.log1p(-rho) if rho < 1.0 else 0.0)
     return math.exp(-min(entropy_nats + LN2 * q * (1.0 - rho), LN2 * q))
 
 

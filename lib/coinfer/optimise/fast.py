@@ -265,28 +265,30 @@ class _Model:
         res = self.resources(math.exp(x))
         return self.energy(rho, res), math.exp(x), res
 
-    def _time_and_slope(self, rho, x: float) -> tuple[float, float]:
-        """``time - T0`` at the resources of price ``nu = e^x``, and its derivative in ``x``."""
-        nu = math.exp(x)
-        f0, f1, u = self.resources(nu)
-        t_tx = self.tx(u)[0]
-        slope = 0.0
-        if self.S > 0 and nu < self.nu_sat_tx:
-            slope = -t_tx / u * nu / (self.C * u * math.exp(u))  # du/dx from C((u - 1) e^u + 1) = nu
-        g = t_tx - self.T0
-        for i, fi in ((0, f0), (1, f1)):
-            if self.runs[i]:
-                t_i = self.work(i, rho[i]) / fi
-                g += t_i
-                if self.counted[i] and nu < self.nu_sat_f[i]:
-                    slope -= t_i / 3.0  # f ~ nu^(1/3)
-        return g, slope
-
     def _log_time_and_slope(self, rho, x: float) -> tuple[float, float]:
-        """``ln(time / T0)`` (the sign of ``time - T0``) and its derivative in ``x``: nearly linear in ``x``
-        (each priced time falls like ``nu^(-1/3)``), so Newton needs fewer steps than on the time itself."""
-        g, slope = self._time_and_slope(rho, x)
-        return math.log1p(g / self.T0), slope / (self.T0 + g)
+        """``ln(time / T0)`` (the sign of ``time - T0``) at the resources of price ``nu = e^x``, and its
+        derivative in ``x``: nearly linear in ``x`` (each priced time falls like ``nu^(-1/3)``), so Newton
+        needs fewer steps than on the time itself."""
+        nu = math.exp(x)
+        f_d, f_s, u = self.resources(nu)
+        T0, a, g, runs, nu_sat_f = self.T0, self.a, self.g, self.runs, self.nu_sat_f
+        t_tx = slope = 0.0
+        if self.S > 0:
+            t_tx = self.S * LN2 / (self.B * u)
+            if nu < self.nu_sat_tx:
+                slope = -t_tx / u * nu / (self.C * u * math.exp(u))  # du/dx from C((u - 1) e^u + 1) = nu
+        gap = t_tx - T0
+        if runs[0]:
+            t_d = (a[0] * (1 - rho[0]) + g[0]) / f_d
+            gap += t_d
+            if nu < nu_sat_f[0]:
+                slope -= t_d / 3.0  # f ~ nu^(1/3)
+        if runs[1]:
+            t_s = (a[1] * (1 - rho[1]) + g[1]) / f_s
+            gap += t_s
+            if self.counted[1] and nu < nu_sat_f[1]:
+                slope -= t_s / 3.0
+        return math.log1p(gap / T0), slope / (T0 + gap)
 
     # ratios for a given weighted work budget
     def ratios(self, alpha, const: float, target: float) -> tuple[float, float]:

@@ -41,7 +41,8 @@ class Solution:
 
 
 def _infeasible(reason: str) -> Solution:
-    return Solution("infeasible", reason=reason)
+    """An ``"infeasible"`` :class:`Solution` with its ``reason`` (built as :func:`_optimal` builds its answers)."""
+    return _built("infeasible", None, None, None, None, None, None, None, None, reason)
 
 
 def _optimal(
@@ -55,7 +56,23 @@ def _optimal(
     energy: float,
     reason: str | None = None,
 ) -> Solution:
-    """An ``"optimal"`` :class:`Solution`, built without the frozen dataclass's ``__init__``.
+    """An ``"optimal"`` :class:`Solution` (see :func:`_built`)."""
+    return _built("optimal", rho_device, rho_server, power, f_device, f_server, objective, latency, energy, reason)
+
+
+def _built(
+    status: str,
+    rho_device: float | None,
+    rho_server: float | None,
+    power: float | None,
+    f_device: float | None,
+    f_server: float | None,
+    objective: float | None,
+    latency: float | None,
+    energy: float | None,
+    reason: str | None,
+) -> Solution:
+    """A :class:`Solution` built without the frozen dataclass's ``__init__``.
 
     That ``__init__`` sets each of the ten fields by ``object.__setattr__``, about half of what building the
     answers of :func:`coinfer.optimise.solve_batch` costs per instance; one instance ``__dict__`` holds the
@@ -66,7 +83,7 @@ def _optimal(
         solution,
         "__dict__",
         {
-            "status": "optimal",
+            "status": status,
             "rho_device": rho_device,
             "rho_server": rho_server,
             "power": power,
