@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from operator import attrgetter
 
 import numpy as np
@@ -40,13 +41,16 @@ from coinfer.optimise.fast import (
     _MAX_STEP_Y,
     JOINT_NEWTON_EVALUATIONS,
     _answer,
+    _energy_floor_reason,
     _floors,
+    _latency_floor_reason,
+    _limits,
     _Model,
     solve,
 )
 from coinfer.optimise.slopes import _TABLE_OFFSET, _slope, _slope_table, flat_end
-from coinfer.optimise.solution import _EDGE, Solution
-from coinfer.system import LN2, Decision, Problem, canonical_decision
+from coinfer.optimise.solution import _EDGE, Solution, _infeasible, _optimal
+from coinfer.system import COMPUTE_MODELS, DISTORTION_MODELS, ENERGY_SCOPES, LN2, Decision, Problem
 
 Array = np.ndarray
 
@@ -111,25 +115,27 @@ def _build(problems: Sequence[Problem]) -> _Batch:
     The cycles ``(a, g)`` of each side are :meth:`coinfer.system.Problem.cycles` over arrays
     (model.md section 2.3), with the same floating-point operations.
     """
-    numeric, choices = attrgetter(*_NUMERIC), attrgetter("distortion_model", "energy_scope", "compute_model")
-    v = np.array([numeric(p) for p in problems], dtype=float).T
-    kinds = np.array([choices(p) for p in problems], dtype=object).T
+    n = len(problems)
+    # One pass over the problems for the numbers (straight into one array) and one for the three choices.
+    numeric = attrgetter(*_NUMERIC)
+    v = np.fromiter(chain.from_iterable(map(numeric, problems)), dtype=float, count=n * len(_NUMERIC))
+    v = v.reshape(n, len(_NUMERIC)).T
+    choices = attrgetter("distortion_model", "energy_scope", "compute_model")
+    kinds = np.fromiter(map(_CHOICE_CODES.__getitem__, map(choices, problems)), dtype=np.int8, count=n)
     T0, E0, rho_max, q, shared_f = v[:5]
     flops, fixed, per_cycle, efficiency, overhead = v[5:7], v[7:9], v[9:11], v[11:13], v[13:15]
     fmax, k = v[15:17], v[17:19] * v[19:21]
     params, scale = v[21:23], v[23:25]
     S, B, noise_psd, gain, pmax = v[25:30]
-    mag, shared, counted_s = kinds[0] == "magnitude", shared_f > 0, kinds[1] == "system"
-    compute = kinds[2]
-    a = np.where(
-        compute == "dense", 0.0, np.where(compute == "sparse", flops / (efficiency * per_cycle), flops / per_cycle)
-    )
+    mag, shared, counted_s = (kinds & 1) > 0, shared_f > 0, (kinds & 2) > 0
+    dense, sparse = (kinds & 12) == 4, (kinds & 12) == 8
+    a = np.where(dense, 0.0, np.where(sparse, flops / (efficiency * per_cycle), flops / per_cycle))
     g = np.where(
-        compute == "dense",
+        dense,
         (flops + fixed) / per_cycle,
-        np.where(compute == "sparse", (fixed + np.where(flops > 0, overhead, 0.0)) / per_cycle, fixed / per_cycle),
+        np.where(sparse, (fixed + np.where(flops > 0, overhead, 0.0)) / per_cycle, fixed / per_cycle),
     )
-    counted = np.stack([np.ones_like(T0, dtype=bool), counted_s.astype(bool)])
+    counted = np.stack([np.ones_like(T0, dtype=bool), counted_s])
     c = params / (params[0] + params[1]) * scale
     C = noise_psd * B / gain
     runs = a + g > 0
@@ -137,15 +143,14 @@ def _build(problems: Sequence[Problem]) -> _Batch:
     nu_sat_f = np.where(counted, 2 * k * fmax**3, 0.0)
     nu_sat_tx = np.where(S > 0, C * ((u_max - 1.0) * np.exp(u_max) + 1.0), 0.0)
     nu_sat = np.maximum(nu_sat_tx, np.max(np.where(runs, nu_sat_f, 0.0), axis=0))
-    # Per (model, q, rho_max): the flat end and the slopes there and at rho_max (scalar, cached).
-    rho0, s0, smax = np.empty_like(T0), np.empty_like(T0), np.empty_like(T0)
-    limits: dict[tuple[bool, int, float], tuple[float, float, float]] = {}
-    for i, key in enumerate(zip(mag.tolist(), q.astype(int).tolist(), rho_max.tolist(), strict=True)):
-        if key not in limits:
-            model = "magnitude" if key[0] else "rd_bound"
-            r0 = 0.0 if key[0] else flat_end(key[1])
-            limits[key] = (r0, _slope(r0, model, key[1]), _slope(key[2], model, key[1]))
-        rho0[i], s0[i], smax[i] = limits[key]
+    # The flat end and the slope there per q (scalar, cached; 0 for magnitude), the slope at rho_max over arrays.
+    qs = sorted(set(q.astype(int).tolist()))
+    q_index = np.searchsorted(np.array(qs, dtype=float), q)
+    rd_rho0 = np.array([flat_end(qi) for qi in qs])[q_index]
+    rd_s0 = np.array([_slope(flat_end(qi), "rd_bound", qi) for qi in qs])[q_index]
+    rho0, s0 = np.where(mag, 0.0, rd_rho0), np.where(mag, 0.0, rd_s0)
+    qln2 = q * LN2
+    smax = _slope_of(mag, rho0, qln2, rho_max)
     with np.errstate(divide="ignore"):
         z_lo = np.log(rho0 / (1 - rho0))
         z_max = np.log(rho_max / (1 - rho_max))
@@ -155,15 +160,24 @@ def _build(problems: Sequence[Problem]) -> _Batch:
     top = np.where(shared, np.where(has_work, rho_max, flat_pt), np.where(a > 0, rho_max, flat))
     two_pruned = ~shared & (a > 0).all(axis=0) & (c > 0).all(axis=0)
     # One inverse-slope table for the batch: each q's keys shifted by _TABLE_OFFSET times its index.
-    qs = sorted(set(q.astype(int).tolist()))
-    key = np.searchsorted(np.array(qs, dtype=float), q) * _TABLE_OFFSET
+    key = q_index * _TABLE_OFFSET
     tables = [_slope_table(qi) for qi in qs]
     table_h = np.concatenate([h + j * _TABLE_OFFSET for j, (h, _) in enumerate(tables)])
     table_z = np.concatenate([z for _, z in tables])
     return _Batch(
-        T0, E0, rho_max, q * LN2, mag, shared, a, g, runs, fmax, k, counted, c, S, B, C, pmax, u_max,
+        T0, E0, rho_max, qln2, mag, shared, a, g, runs, fmax, k, counted, c, S, B, C, pmax, u_max,
         nu_sat_f, nu_sat_tx, nu_sat, rho0, s0, smax, z_lo, z_max, flat, top, two_pruned, key, table_h, table_z,
     )  # fmt: skip
+
+
+#: ``(distortion_model, energy_scope, compute_model)`` -> bits: 1 magnitude, 2 system scope, 4 dense, 8 sparse.
+_CHOICE_CODES = {
+    (model, scope, compute): (model == "magnitude") | 2 * (scope == "system") | 4 * (compute == "dense")
+    | 8 * (compute == "sparse")
+    for model in DISTORTION_MODELS
+    for scope in ENERGY_SCOPES
+    for compute in COMPUTE_MODELS
+}  # fmt: skip
 
 
 # --- the uplink's KKT condition C((u - 1) e^u + 1) = nu (model.md section 5.3) ---
@@ -624,7 +638,7 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
         return []
     m = _build(problems)
     with np.errstate(all="ignore"):
-        decision, infeasible, scalar = _decide(m)
+        decision, infeasible, scalar, floor_t, e_min = _decide(m)
         decision = _clip(m, decision)
         latency, energy, objective = _evaluate(m, decision)
         # fast.polish changes nothing where the clipped decision meets both budgets exactly (rtol 0);
@@ -637,30 +651,94 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
             decision[:, idx] = d_sub
             latency[idx], energy[idx], objective[idx] = _evaluate(sub, d_sub)
     polished = (latency <= m.T0) & (energy <= m.E0)
-    out: list[Solution] = []
-    rows = decision.T.tolist()
-    values = np.stack([objective, latency, energy]).T.tolist()
-    for i, problem in enumerate(problems):
-        if scalar[i]:  # the joint Newton did not converge: solve's nested roots decide
+    decision = _canonical(m, decision)
+    out: list[Solution | None] = [None] * n
+    # Optimal answers: variables without effect took their canonical values; latency, energy and objective
+    # do not move with them.
+    done = ~infeasible & ~scalar & polished
+    idx = np.flatnonzero(done).tolist()
+    columns = [row.tolist() for row in np.concatenate([decision, [objective, latency, energy]])[:, done]]
+    for i, solution in zip(idx, map(_optimal, *columns), strict=True):
+        out[i] = solution
+    # Infeasible answers: their reasons from the floors' numbers, unless a number is within rounding of its
+    # budget (the scalar solver then decides) or of changing a printed digit (the scalar floors print it).
+    reasons, unsure = _reasons(m, infeasible & ~scalar, floor_t, e_min)
+    for i, reason in reasons.items():
+        out[i] = _infeasible(reason)
+    counts["infeasible"] += len(unsure)
+    for i in unsure:
+        bad = _floors(_Model(problems[i]))[0]
+        if bad is None:  # a floor within rounding of its budget: the scalar solver decides
             counts["fallback"] += 1
-            out.append(solve(problem))
-        elif infeasible[i]:
-            counts["infeasible"] += 1
-            bad = _floors(_Model(problem))[0]
-            if bad is None:  # a floor within rounding of its budget: the scalar solver decides
-                counts["fallback"] += 1
-                out.append(solve(problem))
-            else:
-                out.append(bad)
-        elif polished[i]:
-            # Variables without effect take their canonical values; latency, energy and objective do not move.
-            canonical = canonical_decision(problem, Decision(*rows[i]))
-            c = canonical  # dataclasses.astuple deep-copies: slower than the rest of this loop
-            out.append(Solution("optimal", c.rho_device, c.rho_server, c.power, c.f_device, c.f_server, *values[i]))
-        else:  # a residual of a few ulps: fast.polish prunes a little more
-            counts["polish"] += 1
-            out.append(_answer(problem, Decision(*rows[i])))
-    return out
+            bad = solve(problems[i])
+        out[i] = bad
+    for i in np.flatnonzero(scalar).tolist():  # the joint Newton did not converge: solve's nested roots decide
+        counts["fallback"] += 1
+        out[i] = solve(problems[i])
+    residual = ~infeasible & ~scalar & ~polished
+    rows = decision.T
+    for i in np.flatnonzero(residual).tolist():  # a residual of a few ulps: fast.polish prunes a little more
+        counts["polish"] += 1
+        out[i] = _answer(problems[i], Decision(*rows[i].tolist()))
+    return out  # type: ignore[return-value]  # every entry is set above
+
+
+#: Relative distance within which a floor computed over arrays may differ from the scalar floors' (the
+#: least energy comes from a root of its own: observed up to ~4e-12 relative); a printed number this
+#: close to a change of its 10th digit is left to the scalar floors.
+_FLOOR_RTOL = {"latency": 1e-13, "energy": 2e-11}
+
+
+def _reasons(m: _Batch, infeasible: Array, floor_t: Array, e_min: Array) -> tuple[dict[int, str], list[int]]:
+    """The ``reason`` of every instance of ``infeasible`` whose text the floors computed over arrays fix
+    (``fast._floors``' text, model.md section 5.7), and the instances left to the scalar floors."""
+    latency_edge, energy_edge = m.T0 * (1 + _EDGE), m.E0 * (1 + _EDGE)
+    by_latency = infeasible & (floor_t > latency_edge)
+    by_energy = infeasible & ~by_latency
+    # Near its budget a floor could go either way: the scalar floors decide.
+    near = (np.abs(floor_t - latency_edge) <= 4 * _FLOOR_RTOL["latency"] * floor_t) | (
+        by_energy & ~(np.abs(e_min - energy_edge) > 4 * _FLOOR_RTOL["energy"] * e_min)
+    )
+    reasons: dict[int, str] = {}
+    unsure: list[int] = []
+    runs = m.runs.T.tolist()
+    fmax = m.fmax.T.tolist()
+    for i in np.flatnonzero(infeasible).tolist():
+        if near[i]:
+            unsure.append(i)
+        elif by_latency[i]:
+            t = float(floor_t[i])
+            printed = f"{t:.10g}"
+            if (
+                f"{t * (1 - _FLOOR_RTOL['latency']):.10g}" != printed
+                or f"{t * (1 + _FLOOR_RTOL['latency']):.10g}" != printed
+            ):
+                unsure.append(i)
+                continue
+            limits = _limits(runs[i], fmax[i], bool(m.S[i] > 0), float(m.pmax[i]))
+            reasons[i] = _latency_floor_reason(t, float(m.rho_max[i]), limits, float(m.T0[i]))
+        else:
+            e = float(e_min[i])
+            printed = f"{e:.10g}"
+            if (
+                f"{e * (1 - _FLOOR_RTOL['energy']):.10g}" != printed
+                or f"{e * (1 + _FLOOR_RTOL['energy']):.10g}" != printed
+            ):
+                unsure.append(i)
+                continue
+            scope = "system" if m.counted[1, i] else "device"
+            reasons[i] = _energy_floor_reason(e, scope, float(m.rho_max[i]), float(m.T0[i]), float(m.E0[i]))
+    return reasons, unsure
+
+
+def _canonical(m: _Batch, d: Array) -> Array:
+    """``coinfer.system.canonical_decision`` over arrays (model.md section 8.4): ``rho = 0`` on a side with no
+    prunable weights and no prunable work (no shared ratio), ``power = 0`` when nothing is sent, ``f = f_max``
+    on a side that runs nothing."""
+    rho = np.where((m.c == 0) & (m.a == 0) & ~m.shared, 0.0, d[:2])
+    power = np.where(m.S == 0, 0.0, d[2])
+    f = np.where(m.a + m.g == 0, m.fmax, d[3:])
+    return np.concatenate([rho, power[None], f])
 
 
 def _clip(m: _Batch, d: Array) -> Array:
@@ -701,9 +779,15 @@ def _polish_step(m: _Batch, d: Array, latency: Array, energy: Array) -> Array:
 
 def _slope_array(m: _Batch, rho: Array) -> Array:
     """``fast``'s ``_slope`` over arrays: the right derivative of ``D_model(rho; b) / b``."""
+    return _slope_of(m.mag, m.rho0, m.qln2, rho)
+
+
+def _slope_of(mag: Array, rho0: Array, qln2: Array, rho: Array) -> Array:
+    """:func:`_slope_array` from the fields it needs (``_build`` calls it before the batch exists)."""
     magnitude = -np.log1p(-rho)
-    rd_bound = np.where(rho < m.rho0, 0.0, _unit_distortion(m, rho) * (np.log(rho / (1 - rho)) + m.qln2))
-    return np.where(m.mag, magnitude, rd_bound)
+    unit = _unit_distortion_of(mag, qln2, rho)
+    rd_bound = np.where(rho < rho0, 0.0, unit * (np.log(rho / (1 - rho)) + qln2))
+    return np.where(mag, magnitude, rd_bound)
 
 
 def _evaluate(m: _Batch, d: Array) -> tuple[Array, Array, Array]:
@@ -725,17 +809,23 @@ def _evaluate(m: _Batch, d: Array) -> tuple[Array, Array, Array]:
 
 def _unit_distortion(m: _Batch, rho: Array) -> Array:
     """``D_model(rho; b) / b`` over arrays (:func:`coinfer.system.unit_distortion`, model.md section 4)."""
+    return _unit_distortion_of(m.mag, m.qln2, rho)
+
+
+def _unit_distortion_of(mag: Array, qln2: Array, rho: Array) -> Array:
+    """:func:`_unit_distortion` from the fields it needs."""
     series = sum(rho**k / (k * (k - 1)) for k in range(2, 9))
     kept_log = np.where(rho < 1.0, (1.0 - rho) * np.log1p(-rho), 0.0)
     magnitude = np.where(rho < 1e-3, series, rho + kept_log)
     entropy = -np.where(rho > 0, rho * np.log(rho), 0.0) - kept_log
-    rd_bound = np.exp(-np.minimum(entropy + m.qln2 * (1.0 - rho), m.qln2))
-    return np.where(m.mag, magnitude, rd_bound)
+    rd_bound = np.exp(-np.minimum(entropy + qln2 * (1.0 - rho), qln2))
+    return np.where(mag, magnitude, rd_bound)
 
 
-def _decide(m: _Batch) -> tuple[Array, Array, Array]:
-    """Decisions (5, n) of the four cases of model.md section 5.3, the infeasible mask, and the mask of
-    the instances left to the scalar solver."""
+def _decide(m: _Batch) -> tuple[Array, Array, Array, Array, Array]:
+    """Decisions (5, n) of the four cases of model.md section 5.3, the infeasible mask, the mask of
+    the instances left to the scalar solver, and the floors: the latency at the most pruned workload and
+    maximum resources, and the least energy there (NaN where not computed)."""
     top_res = _max_resources(m)
     floor_t, e_top = _time_energy(m, m.top, top_res)
     # 1. floors; their least energy only where a floor may reach its budget (as in solve): elsewhere it is
@@ -795,7 +885,7 @@ def _decide(m: _Batch) -> tuple[Array, Array, Array]:
             )
         rho, res = _both_bind(sub, nu_min[idx], e_min[idx])
         decision[:, idx] = _decisions(sub, rho, res)
-    return decision, infeasible, scalar
+    return decision, infeasible, scalar, floor_t, e_min
 
 
 def _joint_state(m: _Batch, x: Array, y: Array) -> tuple[Array, _Resources, Array, Array]:

@@ -602,14 +602,36 @@ def _answer_values(
 
 
 def _limits_text(m: _Model) -> str:
+    """The resource limits of the sides that run and of the uplink, for the reasons of infeasible answers."""
+    return _limits(m.runs, m.fmax, m.S > 0, m.pmax)
+
+
+def _limits(runs: tuple[bool, bool], fmax: tuple[float, float], sent: bool, p_max: float) -> str:
+    """:func:`_limits_text` from plain values."""
     parts = []
-    if m.runs[0]:
-        parts.append(f"f_device_max={m.fmax[0]:.4g} Hz")
-    if m.runs[1]:
-        parts.append(f"f_server_max={m.fmax[1]:.4g} Hz")
-    if m.S > 0:
-        parts.append(f"p_max={m.pmax:.4g} W")
+    if runs[0]:
+        parts.append(f"f_device_max={fmax[0]:.4g} Hz")
+    if runs[1]:
+        parts.append(f"f_server_max={fmax[1]:.4g} Hz")
+    if sent:
+        parts.append(f"p_max={p_max:.4g} W")
     return ", ".join(parts) if parts else "no workload"
+
+
+def _latency_floor_reason(floor_t: float, rho_max: float, limits: str, latency_budget: float) -> str:
+    """The ``reason`` of an instance whose latency floor exceeds its budget (model.md section 5.7)."""
+    return (
+        f"latency floor {floor_t:.10g} s at rho_max={rho_max:g}, {limits} "
+        f"exceeds latency_budget {latency_budget:.10g} s"
+    )
+
+
+def _energy_floor_reason(e_min: float, scope: str, rho_max: float, latency_budget: float, energy_budget: float) -> str:
+    """The ``reason`` of an instance whose least energy at the latency floor exceeds its budget (section 5.7)."""
+    return (
+        f"energy floor {e_min:.10g} J ({scope}) at rho_max={rho_max:g} within "
+        f"latency_budget {latency_budget:.10g} s exceeds energy_budget {energy_budget:.10g} J"
+    )
 
 
 def _floors(m: _Model, floor_t: float | None = None) -> tuple[Solution | None, tuple]:
@@ -621,16 +643,10 @@ def _floors(m: _Model, floor_t: float | None = None) -> tuple[Solution | None, t
     if floor_t is None:
         floor_t = m.time(top, m.max_resources())
     if floor_t > m.T0 * (1 + _EDGE):
-        return _infeasible(
-            f"latency floor {floor_t:.10g} s at rho_max={m.rho_max:g}, {_limits_text(m)} "
-            f"exceeds latency_budget {m.T0:.10g} s"
-        ), ()
+        return _infeasible(_latency_floor_reason(floor_t, m.rho_max, _limits_text(m), m.T0)), ()
     e_min, nu_min, res_min = m.min_energy(top)
     if e_min > m.E0 * (1 + _EDGE):
-        return _infeasible(
-            f"energy floor {e_min:.10g} J ({m.problem.energy_scope}) at rho_max={m.rho_max:g} within "
-            f"latency_budget {m.T0:.10g} s exceeds energy_budget {m.E0:.10g} J"
-        ), ()
+        return _infeasible(_energy_floor_reason(e_min, m.problem.energy_scope, m.rho_max, m.T0, m.E0)), ()
     return None, (floor_t, e_min, nu_min, res_min)
 
 
