@@ -150,8 +150,8 @@ def _build(problems: Sequence[Problem]) -> _Batch:
     rd_s0 = np.array([_slope(flat_end(qi), "rd_bound", qi) for qi in qs])[q_index]
     rho0, s0 = np.where(mag, 0.0, rd_rho0), np.where(mag, 0.0, rd_s0)
     qln2 = q * LN2
-    smax = _slope_of(mag, rho0, qln2, rho_max)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # rho_max = 0: log(0), unused where it arises
+        smax = _slope_of(mag, rho0, qln2, rho_max)
         z_lo = np.log(rho0 / (1 - rho0))
         z_max = np.log(rho_max / (1 - rho_max))
     flat_pt = np.minimum(rho0, rho_max)
