@@ -622,23 +622,31 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
     about ``ulp(T0) / (a / f)``, and may differ by that much). Empty input
     gives ``[]``.
 
-    ``stats``, if given, is filled with counts: ``n``; ``fallback``, instances
-    solved by the scalar :func:`coinfer.optimise.solve` (a floor within rounding
-    of its budget, or the joint Newton not settled); ``polish``, instances whose residual violation needed the
-    scalar ``fast.polish`` after the vectorised step; ``infeasible``,
-    instances whose reason text came from the scalar floors (``fast._floors``).
+    Batches of fewer than :data:`SCALAR_BELOW` problems, and the both-binding instances without two
+    pruned sides when there are fewer than :data:`NESTED_OVER_ARRAYS` of them, are solved by ``solve``
+    itself: there the vectorised loops' fixed cost exceeds the scalar solver's.
+
+    ``stats``, if given, is filled with counts: ``n``; ``scalar``, instances given to ``solve`` because they
+    are too few for the vectorised loops; ``fallback``, instances solved by the scalar
+    :func:`coinfer.optimise.solve` because the vectorised iteration did not settle them (a floor within
+    rounding of its budget, or the joint Newton not converged); ``polish``, instances whose residual violation
+    needed the scalar ``fast.polish`` after the vectorised step; ``infeasible``, instances whose reason text
+    came from the scalar floors (``fast._floors``: a printed number within rounding of changing a digit).
     """
     n = len(problems)
-    counts = {"n": n, "fallback": 0, "polish": 0, "infeasible": 0}
+    counts = {"n": n, "scalar": 0, "fallback": 0, "polish": 0, "infeasible": 0}
     if stats is not None:
         stats.clear()
         stats.update(counts)
         counts = stats
     if n == 0:
         return []
+    if n < SCALAR_BELOW:
+        counts["scalar"] = n
+        return [solve(problem) for problem in problems]
     m = _build(problems)
     with np.errstate(all="ignore"):
-        decision, infeasible, scalar, floor_t, e_min = _decide(m)
+        decision, infeasible, scalar, few, floor_t, e_min = _decide(m)
         decision = _clip(m, decision)
         latency, energy, objective = _evaluate(m, decision)
         # fast.polish changes nothing where the clipped decision meets both budgets exactly (rtol 0);
@@ -672,8 +680,9 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
             counts["fallback"] += 1
             bad = solve(problems[i])
         out[i] = bad
-    for i in np.flatnonzero(scalar).tolist():  # the joint Newton did not converge: solve's nested roots decide
-        counts["fallback"] += 1
+    counts["scalar"] += int(few.sum())
+    counts["fallback"] += int(scalar.sum()) - int(few.sum())
+    for i in np.flatnonzero(scalar).tolist():  # the joint Newton did not converge, or nested roots for a few
         out[i] = solve(problems[i])
     residual = ~infeasible & ~scalar & ~polished
     rows = decision.T
@@ -822,9 +831,10 @@ def _unit_distortion_of(mag: Array, qln2: Array, rho: Array) -> Array:
     return np.where(mag, magnitude, rd_bound)
 
 
-def _decide(m: _Batch) -> tuple[Array, Array, Array, Array, Array]:
+def _decide(m: _Batch) -> tuple[Array, Array, Array, Array, Array, Array]:
     """Decisions (5, n) of the four cases of model.md section 5.3, the infeasible mask, the mask of
-    the instances left to the scalar solver, and the floors: the latency at the most pruned workload and
+    the instances left to the scalar solver (and of those among them left to it because they are few), and the
+    floors: the latency at the most pruned workload and
     maximum resources, and the least energy there (NaN where not computed)."""
     top_res = _max_resources(m)
     floor_t, e_top = _time_energy(m, m.top, top_res)
@@ -864,8 +874,9 @@ def _decide(m: _Batch) -> tuple[Array, Array, Array, Array, Array]:
         ok = excess[idx] <= 0
         decision[:, idx[ok]] = _decisions(sub, rho_l, sub_top)[:, ok]
         todo[idx[ok]] = False
-    # 4. both budgets bind: a joint 2-D Newton where two sides are pruned (solve's fast path), with the
-    # scalar solve for the rare instances where it does not converge; nested roots otherwise
+    # 4. both budgets bind: a joint 2-D Newton where two sides are pruned (solve's fast path), with the scalar
+    # solve for the few instances where it does not converge; nested roots for the others, over arrays when
+    # there are enough of them to pay for the loops' fixed cost, else by the scalar solve
     scalar = np.zeros_like(todo)
     joint = todo & m.two_pruned
     if joint.any():
@@ -875,7 +886,10 @@ def _decide(m: _Batch) -> tuple[Array, Array, Array, Array, Array]:
         decision[:, idx] = _decisions(sub, rho, res)
         scalar[idx[~converged]] = True
         todo[idx] = False
-    if todo.any():
+    few = np.zeros_like(todo)
+    if todo.sum() < NESTED_OVER_ARRAYS:
+        few = todo
+    else:
         idx = np.flatnonzero(todo)
         sub = m.take(idx)
         unknown = np.isnan(e_min[idx])
@@ -885,7 +899,7 @@ def _decide(m: _Batch) -> tuple[Array, Array, Array, Array, Array]:
             )
         rho, res = _both_bind(sub, nu_min[idx], e_min[idx])
         decision[:, idx] = _decisions(sub, rho, res)
-    return decision, infeasible, scalar, floor_t, e_min
+    return decision, infeasible, scalar | few, few, floor_t, e_min
 
 
 def _joint_state(m: _Batch, x: Array, y: Array) -> tuple[Array, _Resources, Array, Array]:
@@ -946,6 +960,9 @@ def _joint_newton(m: _Batch, excess: Array) -> tuple[Array, _Resources, Array]:
     y = np.log(np.maximum(_slope_array(m, np.stack([common, common]))[0], 1e-300)) - mean_log_sigma
     rho, res, residual, jacobian = _joint_state(m, x, y)
     n = x.size
+    # Every entry's answer, written when it leaves the working set (its indices `live` into the batch).
+    out_rho, out_res, converged = rho.copy(), _Resources(*(v.copy() for v in _fields(res))), np.zeros(n, dtype=bool)
+    live = np.arange(n)
     done, failed, inside = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     step, size, lam, halvings = np.zeros((2, n)), np.zeros(n), np.ones(n), np.zeros(n, dtype=int)
 
@@ -968,15 +985,34 @@ def _joint_newton(m: _Batch, excess: Array) -> tuple[Array, _Resources, Array]:
         lam = np.where(mask, np.where(inside, 1.0, np.minimum(1.0, limit)), lam)
         halvings = np.where(mask, 0, halvings)
 
+    def settle(keep: Array) -> None:
+        """Write the answers of the entries not in ``keep`` and shrink the working set to ``keep``."""
+        nonlocal m, x, y, rho, res, residual, jacobian, live, done, failed, inside, step, size, lam, halvings
+        leave = ~keep
+        out_rho[:, live[leave]] = rho[:, leave]
+        for out, value in zip(_fields(out_res), _fields(res), strict=True):
+            out[..., live[leave]] = value[..., leave]
+        converged[live[leave]] = done[leave] & ~failed[leave]
+        m, live = m.take(np.flatnonzero(keep)), live[keep]
+        x, y, rho, residual, jacobian = x[keep], y[keep], rho[:, keep], residual[:, keep], jacobian[..., keep]
+        res = _Resources(*(value[..., keep] for value in _fields(res)))
+        done, failed, inside, step = done[keep], failed[keep], inside[keep], step[:, keep]
+        size, lam, halvings = size[keep], lam[keep], halvings[keep]
+
     plan(np.ones(n, dtype=bool))
     # One trial point per entry and round: accepted entries take their next step in the next round while
     # the others halve theirs, so that no entry waits for another's line search.
-    for evaluation in range(JOINT_NEWTON_EVALUATIONS):
+    for evaluation in range(2 * JOINT_NEWTON_EVALUATIONS):  # a halving costs a round (one trial per round)
         active = ~done & ~failed
-        if evaluation >= 8 and active.sum() <= max(2, n // 50):
-            failed |= active  # a vectorised loop runs as long as its slowest entry: leave those to solve
-        if not (active & ~failed).any():
+        n_active = int(active.sum())
+        if evaluation >= 8 and n_active <= _STRAGGLERS:
+            failed |= active  # a vectorised round costs about as much as solving this few by the scalar solve
             break
+        if n_active == 0:
+            break
+        if n_active <= active.size // 2:  # each round then touches only the entries still iterating
+            settle(active)
+            active = active[active]
         t_rho, t_res, t_residual, t_jacobian = _joint_state(m, x + lam * step[0], y + lam * step[1])
         correction = _newton_step(jacobian, t_residual)
         regular = t_jacobian[0, 0] * t_jacobian[1, 1] != t_jacobian[0, 1] * t_jacobian[1, 0]
@@ -992,5 +1028,18 @@ def _joint_newton(m: _Batch, excess: Array) -> tuple[Array, _Resources, Array]:
         lam = np.where(rejected, 0.5 * lam, lam)
         failed |= rejected & (halvings >= _HALVINGS)
         plan(accept & ~inside)
-    converged = done & ~failed
-    return rho, res, converged
+    settle(np.zeros(live.size, dtype=bool))
+    return out_rho, out_res, converged
+
+
+#: Both-binding instances without two pruned sides, below which the scalar ``solve`` takes them: the nested
+#: roots over arrays cost ~10 ms however few they are, ``solve`` ~0.1 ms per instance.
+NESTED_OVER_ARRAYS = 100
+
+#: Batches smaller than this are solved by the scalar ``solve``, instance by instance: the vectorised loops'
+#: fixed cost (a few thousand NumPy calls) exceeds ``solve``'s ~40 us per instance (benchmarks/bench_solver.py).
+SCALAR_BELOW = 400
+
+#: Entries of the vectorised joint Newton still iterating after eight rounds, at or below which they are left
+#: to the scalar ``solve`` (a round over arrays costs about as much as a scalar solve of ~this many).
+_STRAGGLERS = 16
