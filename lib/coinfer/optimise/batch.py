@@ -20,12 +20,16 @@ The polish of model.md section 5.3 (pruning a few ulps more so that the
 decision is feasible in the original variables) is vectorised too; the rare
 instances whose residual violation it cannot remove in one vectorised step
 are polished by the scalar :func:`coinfer.optimise.polish`. Infeasible
-instances take their ``reason`` text from the scalar floors, so it is exactly
-``solve``'s.
+instances take their ``reason`` text from the floors computed over arrays,
+formatted with ``fast``'s own text functions; a number within rounding of
+changing a printed digit is printed by the scalar floors, so the text is
+exactly ``solve``'s. Batches too small to pay for the vectorised loops, and
+a few both-binding instances without two pruned sides, go to ``solve``.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -644,6 +648,20 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
     if n < SCALAR_BELOW:
         counts["scalar"] = n
         return [solve(problem) for problem in problems]
+    # The answers are thousands of small objects and no reference cycle: the cyclic collector's passes over
+    # the caller's whole heap, which their allocation would trigger, would find nothing to free.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _solve_many(problems, counts)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _solve_many(problems: Sequence[Problem], counts: dict[str, int]) -> list[Solution]:
+    """:func:`solve_batch` over arrays, ``counts`` as its ``stats``."""
+    n = len(problems)
     m = _build(problems)
     with np.errstate(all="ignore"):
         decision, infeasible, scalar, few, floor_t, e_min = _decide(m)
@@ -653,20 +671,20 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
         # elsewhere its first step, over arrays, removes the residual of a few ulps.
         over = ~infeasible & ~scalar & ~((latency <= m.T0) & (energy <= m.E0))
         if over.any():
-            idx = np.flatnonzero(over)
-            sub = m.take(idx)
-            d_sub = _polish_step(sub, decision[:, idx], latency[idx], energy[idx])
-            decision[:, idx] = d_sub
-            latency[idx], energy[idx], objective[idx] = _evaluate(sub, d_sub)
+            near = np.flatnonzero(over)
+            sub = m.take(near)
+            d_sub = _polish_step(sub, decision[:, near], latency[near], energy[near])
+            decision[:, near] = d_sub
+            latency[near], energy[near], objective[near] = _evaluate(sub, d_sub)
     polished = (latency <= m.T0) & (energy <= m.E0)
     decision = _canonical(m, decision)
     out: list[Solution | None] = [None] * n
     # Optimal answers: variables without effect took their canonical values; latency, energy and objective
     # do not move with them.
     done = ~infeasible & ~scalar & polished
-    idx = np.flatnonzero(done).tolist()
+    optimal: list[int] = np.flatnonzero(done).tolist()
     columns = [row.tolist() for row in np.concatenate([decision, [objective, latency, energy]])[:, done]]
-    for i, solution in zip(idx, map(_optimal, *columns), strict=True):
+    for i, solution in zip(optimal, map(_optimal, *columns), strict=True):
         out[i] = solution
     # Infeasible answers: their reasons from the floors' numbers, unless a number is within rounding of its
     # budget (the scalar solver then decides) or of changing a printed digit (the scalar floors print it).
@@ -944,10 +962,10 @@ def _joint_newton(m: _Batch, excess: Array) -> tuple[Array, _Resources, Array]:
 
     Every entry takes damped Newton steps (the natural monotonicity test of
     ``fast._joint_newton``, one halving per round for the entries that fail it);
-    converged entries keep their point. Entries not converged within
-    ``fast.JOINT_NEWTON_EVALUATIONS`` evaluations, and the last few stragglers
-    after eight (a vectorised loop runs until its slowest entry is done), are
-    flagged for the scalar solver.
+    converged entries keep their point. Once half of the entries are done, the
+    working set shrinks to those still iterating. Entries not converged within
+    twice ``fast.JOINT_NEWTON_EVALUATIONS`` rounds (a halving costs a round), and
+    the last :data:`_STRAGGLERS` after eight, are flagged for the scalar solver.
     """
     x = np.where(m.nu_sat > 0, np.log(np.where(m.nu_sat > 0, m.nu_sat, 1.0)), 0.0)
     x = x - 1.5 * np.log1p(np.maximum(excess, 0.0))
@@ -1033,8 +1051,8 @@ def _joint_newton(m: _Batch, excess: Array) -> tuple[Array, _Resources, Array]:
 
 
 #: Both-binding instances without two pruned sides, below which the scalar ``solve`` takes them: the nested
-#: roots over arrays cost ~10 ms however few they are, ``solve`` ~0.1 ms per instance.
-NESTED_OVER_ARRAYS = 100
+#: roots over arrays cost ~4 ms however few they are, ``solve`` ~0.1 ms per instance.
+NESTED_OVER_ARRAYS = 40
 
 #: Batches smaller than this are solved by the scalar ``solve``, instance by instance: the vectorised loops'
 #: fixed cost (a few thousand NumPy calls) exceeds ``solve``'s ~40 us per instance (benchmarks/bench_solver.py).
