@@ -200,7 +200,7 @@ class _Model:
     def resources(self, nu: float) -> tuple[float, float, float]:
         """``(f_d, f_s, u)`` minimising ``energy + nu * time`` per cycle / per sent bit; ``u = S ln2/(B t_tx)``."""
         fmax, nu_sat_f, k = self.fmax, self.nu_sat_f, self.k
-        # The device's energy always counts; the server's only when nu_sat_f[1] > 0 (energy_scope "system").
+        # The device's energy always counts; the server's only with energy_scope "system" (counted[1]).
         f_d = fmax[0] if nu >= nu_sat_f[0] else (nu / (2 * k[0])) ** (1 / 3)
         f_s = fmax[1] if not self.counted[1] or nu >= nu_sat_f[1] else (nu / (2 * k[1])) ** (1 / 3)
         if self.S <= 0 or nu >= self.nu_sat_tx:
