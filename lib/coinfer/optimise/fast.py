@@ -242,14 +242,17 @@ class _Model:
             e += k[1] * (a[1] * (1 - rho[1]) + g[1]) * res[1] ** 2
         return e
 
-    def min_energy(self, rho) -> tuple[float, float, tuple[float, float, float]]:
+    def min_energy(self, rho, t_top: float | None = None) -> tuple[float, float, tuple[float, float, float]]:
         """Least energy meeting the latency budget at fixed ratios: ``(E, nu, resources)``.
 
         Each resource then minimises ``energy + nu * time``; the price ``nu`` is
         found by a 1-D root on ``time(nu) = T0`` (time falls as nu grows).
+        ``t_top`` is the time at ``rho`` and maximum resources, if the caller has it.
         """
         top = self.max_resources()
-        if self.nu_sat <= 0 or self.time(rho, top) >= self.T0:
+        if t_top is None:
+            t_top = self.time(rho, top)
+        if self.nu_sat <= 0 or t_top >= self.T0:
             return self.energy(rho, top), math.inf, top
         hi = math.log(self.nu_sat)
         lo = hi - 2.0
@@ -506,7 +509,7 @@ def _solution(m: _Model, rho, res) -> Solution:
     terms = _decision_terms(p, rho_d, rho_s, power, f_d, f_s)
     if _meets_constraints(p, rho_d, rho_s, power, f_d, f_s, terms[0], terms[1]):
         return _optimal(rho_d, rho_s, power, f_d, f_s, terms[2], terms[0], terms[1])
-    return _answer_values(p, rho_d, rho_s, power, f_d, f_s)
+    return _answer_values(p, rho_d, rho_s, power, f_d, f_s, terms=terms)
 
 
 def polish(problem: Problem, decision: Decision) -> Decision:
@@ -522,10 +525,13 @@ def polish(problem: Problem, decision: Decision) -> Decision:
     return Decision(*_polish(problem, [d.rho_device, d.rho_server, d.power, d.f_device, d.f_server])[0])
 
 
-def _polish(problem: Problem, d: list[float]) -> tuple[list[float], tuple | None]:
+def _polish(problem: Problem, d: list[float], terms: tuple | None = None) -> tuple[list[float], tuple | None]:
     """:func:`polish` of the decision values ``d`` (``rho_d, rho_s, power, f_d, f_s``) in place, and the polished
-    decision's :func:`coinfer.system._decision_terms` when it breaks no constraint at rtol 0 (else ``None``)."""
+    decision's :func:`coinfer.system._decision_terms` when it breaks no constraint at rtol 0 (else ``None``).
+
+    ``terms`` are the :func:`coinfer.system._decision_terms` of ``d`` if the caller has them."""
     p = problem
+    given = list(d)
     rho_max = p.rho_max
     d[0] = min(max(d[0], 0.0), rho_max)
     d[1] = min(max(d[1], 0.0), rho_max)
@@ -534,7 +540,8 @@ def _polish(problem: Problem, d: list[float]) -> tuple[list[float], tuple | None
     d[4] = min(d[4], p.f_server_max)
     if p.shared_ratio and d[0] != d[1]:
         d[0] = d[1] = max(d[0], d[1])
-    terms = _decision_terms(p, d[0], d[1], d[2], d[3], d[4])
+    if terms is None or d != given:  # the clipping moved the decision
+        terms = _decision_terms(p, d[0], d[1], d[2], d[3], d[4])
     if _meets_constraints(p, d[0], d[1], d[2], d[3], d[4], terms[0], terms[1]):  # the common case
         return d, terms
     cycles = (p.cycles("device")[0], p.cycles("server")[0])
@@ -578,10 +585,18 @@ def _answer(problem: Problem, decision: Decision, note: str | None = None) -> So
 
 
 def _answer_values(
-    problem: Problem, rho_d: float, rho_s: float, power: float, f_d: float, f_s: float, note: str | None = None
+    problem: Problem,
+    rho_d: float,
+    rho_s: float,
+    power: float,
+    f_d: float,
+    f_s: float,
+    note: str | None = None,
+    terms: tuple | None = None,
 ) -> Solution:
     """:func:`_answer` of a decision given as plain floats (no :class:`Decision` or :class:`Evaluation` is built
-    unless the polish leaves a violation)."""
+    unless the polish leaves a violation); ``terms``: its :func:`coinfer.system._decision_terms`, if known (with
+    its canonical values applied)."""
     # Canonical values first (model.md section 8.4): they are variables without effect, which the polish
     # never moves, so the polished decision's evaluation is the answer's.
     canonical = problem._canonical
@@ -589,7 +604,7 @@ def _answer_values(
         get = canonical.get
         rho_d, rho_s, power = get("rho_device", rho_d), get("rho_server", rho_s), get("power", power)
         f_d, f_s = get("f_device", f_d), get("f_server", f_s)
-    d, terms = _polish(problem, [rho_d, rho_s, power, f_d, f_s])
+    d, terms = _polish(problem, [rho_d, rho_s, power, f_d, f_s], terms)
     if terms is not None:  # no violation at rtol 0, so none at the default rtol
         return _optimal(d[0], d[1], d[2], d[3], d[4], terms[2], terms[0], terms[1], note)
     ev = evaluate(problem, Decision(*d))
@@ -643,8 +658,9 @@ def _floors(m: _Model, floor_t: float | None = None) -> tuple[Solution | None, t
     if floor_t is None:
         floor_t = m.time(top, m.max_resources())
     if floor_t > m.T0 * (1 + _EDGE):
-        return _infeasible(_latency_floor_reason(floor_t, m.rho_max, _limits_text(m), m.T0)), ()
-    e_min, nu_min, res_min = m.min_energy(top)
+        limits = _limits(m.runs, m.fmax, m.S > 0, m.pmax)
+        return _infeasible(_latency_floor_reason(floor_t, m.rho_max, limits, m.T0)), ()
+    e_min, nu_min, res_min = m.min_energy(top, floor_t)
     if e_min > m.E0 * (1 + _EDGE):
         return _infeasible(_energy_floor_reason(e_min, m.problem.energy_scope, m.rho_max, m.T0, m.E0)), ()
     return None, (floor_t, e_min, nu_min, res_min)
@@ -695,8 +711,9 @@ def solve(problem: Problem) -> Solution:
             # Only the most pruned workload fits: the budgets sit at their floors.
             return _solution(m, top, res_min)
     flat = m.rho_flat
-    if m.time(flat, top_res) <= m.T0:
-        e_flat, _, res_flat = m.min_energy(flat)
+    t_flat = m.time(flat, top_res)
+    if t_flat <= m.T0:
+        e_flat, _, res_flat = m.min_energy(flat, t_flat)
         if e_flat <= m.E0:
             return _solution(m, flat, res_flat)
     rho_l = m.latency_ratios(top_res)
