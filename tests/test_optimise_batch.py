@@ -182,5 +182,21 @@ def test_small_batches_use_solve(monkeypatch):
     assert vector["scalar"] == 0
 
 
+def test_reasons_over_arrays_and_from_the_scalar_floors(monkeypatch):
+    """Infeasible instances' reasons formatted from the floors over arrays equal solve's; with every printed
+    number counted as within rounding of a digit change, the scalar floors print them all, again solve's."""
+    rng = np.random.default_rng(20250604)
+    problems = [random_problem(rng) for _ in range(300)]
+    infeasible = sum(opt.solve(p).status == "infeasible" for p in problems)
+    assert infeasible >= 30
+    stats: dict[str, int] = {}
+    check_same(problems, opt.solve_batch(problems, stats))
+    assert stats["infeasible"] < infeasible // 2  # most reasons came from the arrays
+    monkeypatch.setattr(batch, "_FLOOR_RTOL", {"latency": 1.0, "energy": 1.0})
+    scalar: dict[str, int] = {}
+    check_same(problems, opt.solve_batch(problems, scalar))
+    assert scalar["infeasible"] == infeasible
+
+
 def test_empty_batch():
     assert opt.solve_batch([]) == []
