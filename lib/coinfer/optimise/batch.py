@@ -671,11 +671,11 @@ def _solve_many(problems: Sequence[Problem], counts: dict[str, int]) -> list[Sol
         # elsewhere its first step, over arrays, removes the residual of a few ulps.
         over = ~infeasible & ~scalar & ~((latency <= m.T0) & (energy <= m.E0))
         if over.any():
-            near = np.flatnonzero(over)
-            sub = m.take(near)
-            d_sub = _polish_step(sub, decision[:, near], latency[near], energy[near])
-            decision[:, near] = d_sub
-            latency[near], energy[near], objective[near] = _evaluate(sub, d_sub)
+            over_idx = np.flatnonzero(over)
+            sub = m.take(over_idx)
+            d_sub = _polish_step(sub, decision[:, over_idx], latency[over_idx], energy[over_idx])
+            decision[:, over_idx] = d_sub
+            latency[over_idx], energy[over_idx], objective[over_idx] = _evaluate(sub, d_sub)
     polished = (latency <= m.T0) & (energy <= m.E0)
     decision = _canonical(m, decision)
     out: list[Solution | None] = [None] * n
