@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
+from typing import Any
 
 import numpy as np
 
@@ -303,13 +304,30 @@ def _newton_decreasing(
     converged); ``hi`` where ``g > 0`` on the whole bracket, ``lo`` where
     ``g <= 0`` on the whole bracket.
     """
+    return _newton_decreasing_over(lambda _m, _args, y: func(y), None, (), lo, hi, start, rtol)
+
+
+def _newton_decreasing_over(
+    func: Callable[[Any, tuple[Array, ...], Array], tuple[Array, Array]],
+    m: _Batch | None,
+    args: tuple[Array, ...],
+    lo: Array,
+    hi: Array,
+    start: Array,
+    rtol: float,
+) -> Array:
+    """:func:`_newton_decreasing` of ``func(m, args, y)``, whose entries are those of the batch ``m`` and of the
+    per-entry arrays ``args`` (last axis): once half of the entries have converged, ``func`` sees only the
+    entries still iterating (a sub-batch), so that the slowest entries do not keep the others' cost."""
     lo0 = lo
     y = np.where((start > lo) & (start < hi), start, 0.5 * (lo + hi))
     hi_feasible = np.full_like(y, np.nan)
     active = np.ones(y.shape, dtype=bool)
     g_prev = np.full_like(y, np.inf)
+    # The answers of entries that left the working set (`live`: their indices).
+    out_hi, out_feasible, live = hi.copy(), hi_feasible.copy(), np.arange(y.size)
     for it in range(200):
-        g, dg = func(y)
+        g, dg = func(m, args, y)
         stalled = ((g > 0) != (g_prev > 0)) & (np.abs(g) > 0.5 * np.abs(g_prev))
         g_prev = g
         feasible = g <= 0
@@ -331,7 +349,15 @@ def _newton_decreasing(
         if not active.any():
             break
         y = np.where(active, nxt, y)
-    out = np.where(np.isnan(hi_feasible), hi, hi_feasible)
+        if m is not None and active.sum() <= active.size // 2:
+            leave = ~active
+            out_hi[live[leave]], out_feasible[live[leave]] = hi[leave], hi_feasible[leave]
+            keep = np.flatnonzero(active)
+            m, args, live = m.take(keep), tuple(a[..., keep] for a in args), live[keep]
+            y, lo, hi, g_prev = y[keep], lo[keep], hi[keep], g_prev[keep]
+            hi_feasible, active = hi_feasible[keep], active[keep]
+    out_hi[live], out_feasible[live] = hi, hi_feasible
+    out = np.where(np.isnan(out_feasible), out_hi, out_feasible)
     return np.where(out <= lo0, lo0, out)
 
 
@@ -470,9 +496,10 @@ def _binding_ratios(m: _Batch, res: _Resources, price: Array | None, warm: dict[
             warm["y"] = np.full_like(m.T0, np.nan)
         tgt = target[idx]
 
-        def gap(y: Array) -> tuple[Array, Array]:
-            r, dr = _ratio(sub, np.exp(y + log_sigma))
-            return (w_sub * (1 - r)).sum(axis=0) - tgt, -(w_sub * dr).sum(axis=0)
+        def gap(part: _Batch, args: tuple[Array, ...], y: Array) -> tuple[Array, Array]:
+            log_sigma_part, w_part, tgt_part = args
+            r, dr = _ratio(part, np.exp(y + log_sigma_part))
+            return (w_part * (1 - r)).sum(axis=0) - tgt_part, -(w_part * dr).sum(axis=0)
 
         start = warm["y"][idx]
         cold = ~np.isfinite(start)
@@ -483,7 +510,7 @@ def _binding_ratios(m: _Batch, res: _Resources, price: Array | None, warm: dict[
             mean_log_sigma = (w_sub * log_sigma).sum(axis=0) / w_sub.sum(axis=0)
             guess = np.log(np.maximum(_slope_array(sub, common), 1e-300)) - mean_log_sigma
             start = np.where(cold, guess, start)
-        y = _newton_decreasing(gap, lo, hi, start, 1e-14)
+        y = _newton_decreasing_over(gap, sub, (log_sigma, w_sub, tgt), lo, hi, start, 1e-14)
         r, dr = _ratio(sub, np.exp(y + log_sigma))
         warm["y"][idx] = y
         rho[:, idx] = r
@@ -509,11 +536,12 @@ def _min_energy(m: _Batch, rho: Array) -> tuple[Array, Array, _Resources]:
         r_sub = rho[:, idx]
         hi = np.log(sub.nu_sat)
 
-        def log_time(x: Array) -> tuple[Array, Array]:
-            res_x = _resources(sub, x)
-            t_tx, _ = _tx(sub, res_x.u)
-            dt = np.where(sub.S > 0, -t_tx / res_x.u * res_x.du, 0.0)
-            t_side = np.where(sub.runs, (sub.a * (1 - r_sub) + sub.g) / res_x.f, 0.0)
+        def log_time(part: _Batch, args: tuple[Array, ...], x: Array) -> tuple[Array, Array]:
+            (rho_part,) = args
+            res_x = _resources(part, x)
+            t_tx, _ = _tx(part, res_x.u)
+            dt = np.where(part.S > 0, -t_tx / res_x.u * res_x.du, 0.0)
+            t_side = np.where(part.runs, (part.a * (1 - rho_part) + part.g) / res_x.f, 0.0)
             total = t_tx + t_side.sum(axis=0)
             dt = dt - (t_side * res_x.dlnf).sum(axis=0)
             # Model step instead of the tangent: the priced part t_p of the time falls like e^(-kappa x)
@@ -524,12 +552,12 @@ def _min_energy(m: _Batch, rho: Array) -> tuple[Array, Array, _Resources]:
             t_u = total - t_p
             kappa = -dt / np.where(t_p > 0, t_p, 1.0)
             with np.errstate(divide="ignore", invalid="ignore"):
-                jump = np.log(t_p / (sub.T0 - t_u)) / kappa
-                g = np.log(total / sub.T0)
-                slope = np.where((sub.T0 > t_u) & (t_p > 0) & (kappa > 0) & (jump != 0), -g / jump, dt / total)
+                jump = np.log(t_p / (part.T0 - t_u)) / kappa
+                g = np.log(total / part.T0)
+                slope = np.where((part.T0 > t_u) & (t_p > 0) & (kappa > 0) & (jump != 0), -g / jump, dt / total)
             return g, slope
 
-        x = _newton_decreasing(log_time, hi - 1600.0, hi, hi - 1.0, 1e-13)
+        x = _newton_decreasing_over(log_time, sub, (r_sub,), hi - 1600.0, hi, hi - 1.0, 1e-13)
         res_sub = _resources(sub, x)
         _, e_sub = _time_energy(sub, r_sub, res_sub)
         energy = energy.copy()
