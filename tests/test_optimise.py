@@ -581,3 +581,20 @@ def test_select_execution_keeps_the_better_of_dense_and_sparse():
     assert model == "sparse" and best.status == "optimal"
     hopeless = problem.replace(latency_budget=1e-9)
     assert opt.select_execution(hopeless)[0] is None and opt.select_execution(hopeless)[1].status == "infeasible"
+
+
+def test_answers_built_without_the_dataclass_init_are_solutions():
+    """solution._optimal / _infeasible build the same Solution as its __init__: equality, hash, repr, as_dict,
+    decision, and it stays frozen."""
+    from dataclasses import FrozenInstanceError
+
+    from coinfer.optimise.solution import Solution, _infeasible, _optimal
+
+    values = (0.1, 0.2, 0.05, 1e9, 2e9, 1e-4, 0.01, 0.002)
+    built, plain = _optimal(*values), Solution("optimal", *values)
+    assert built == plain and hash(built) == hash(plain) and repr(built) == repr(plain)
+    assert built.as_dict() == plain.as_dict() and built.decision == plain.decision
+    assert _optimal(*values, "note") == Solution("optimal", *values, reason="note")
+    assert _infeasible("why") == Solution("infeasible", reason="why")
+    with pytest.raises(FrozenInstanceError):
+        built.status = "infeasible"  # type: ignore[misc]

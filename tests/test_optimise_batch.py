@@ -14,6 +14,14 @@ from coinfer.system import evaluate, make_problem, problems_for_splits, random_p
 FIELDS = ("objective", "rho_device", "rho_server", "power", "f_device", "f_server", "latency", "energy")
 
 
+@pytest.fixture(autouse=True)
+def vectorised(monkeypatch):
+    """Every batch here runs the vectorised code, however small (by default small batches, and a few
+    both-binding instances without two pruned sides, go to the scalar solve; see test_small_batches_use_solve)."""
+    monkeypatch.setattr(batch, "SCALAR_BELOW", 0)
+    monkeypatch.setattr(batch, "NESTED_OVER_ARRAYS", 0)
+
+
 def close(a: float, b: float) -> bool:
     """The batch acceptance rule: 1e-9 relative or 1e-12 absolute."""
     return abs(a - b) <= max(1e-9 * abs(b), 1e-12)
@@ -152,6 +160,42 @@ def test_batch_joint_newton_and_its_scalar_fallback(monkeypatch):
     forced: dict[str, int] = {}
     check_same(problems, opt.solve_batch(problems, forced))
     assert forced["fallback"] > stats["fallback"] + 10
+
+
+def test_small_batches_use_solve(monkeypatch):
+    """Below SCALAR_BELOW problems the batch is solve's answers themselves; above it, a few both-binding
+    instances without two pruned sides (below NESTED_OVER_ARRAYS) go to solve, the rest stay vectorised."""
+    rng = np.random.default_rng(20250603)
+    problems = [random_problem(rng) for _ in range(120)]
+    monkeypatch.setattr(batch, "SCALAR_BELOW", 121)
+    monkeypatch.setattr(batch, "NESTED_OVER_ARRAYS", 1000)
+    stats: dict[str, int] = {}
+    assert opt.solve_batch(problems, stats) == [opt.solve(p) for p in problems]
+    assert stats["scalar"] == len(problems)
+    monkeypatch.setattr(batch, "SCALAR_BELOW", 120)
+    few: dict[str, int] = {}
+    check_same(problems, opt.solve_batch(problems, few))
+    assert 0 < few["scalar"] < len(problems) // 2
+    monkeypatch.setattr(batch, "NESTED_OVER_ARRAYS", 0)
+    vector: dict[str, int] = {}
+    check_same(problems, opt.solve_batch(problems, vector))
+    assert vector["scalar"] == 0
+
+
+def test_reasons_over_arrays_and_from_the_scalar_floors(monkeypatch):
+    """Infeasible instances' reasons formatted from the floors over arrays equal solve's; with every printed
+    number counted as within rounding of a digit change, the scalar floors print them all, again solve's."""
+    rng = np.random.default_rng(20250604)
+    problems = [random_problem(rng) for _ in range(300)]
+    infeasible = sum(opt.solve(p).status == "infeasible" for p in problems)
+    assert infeasible >= 30
+    stats: dict[str, int] = {}
+    check_same(problems, opt.solve_batch(problems, stats))
+    assert stats["infeasible"] < infeasible // 2  # most reasons came from the arrays
+    monkeypatch.setattr(batch, "_FLOOR_RTOL", {"latency": 1.0, "energy": 1.0})
+    scalar: dict[str, int] = {}
+    check_same(problems, opt.solve_batch(problems, scalar))
+    assert scalar["infeasible"] == infeasible
 
 
 def test_empty_batch():

@@ -17,6 +17,8 @@ from coinfer.system import (
     REQUIRED_FIELDS,
     Decision,
     Problem,
+    _decision_terms,
+    _meets_constraints,
     channel_gain,
     evaluate,
     make_problem,
@@ -255,6 +257,47 @@ def test_evaluate_flags_every_box_violation():
         make_problem(**{**WORKLOAD, "latency_budget": 10.0, "energy_budget": 10.0}), Decision(0.1, 0.1, 0.2, 2e9, 1e10)
     )
     assert ok.violations == []
+
+
+def test_plain_float_evaluation_is_evaluate():
+    """_decision_terms gives evaluate's numbers to the bit, and _meets_constraints is evaluate at rtol 0 finding
+    nothing: decisions at, just inside and just outside each budget and box, on seeded random problems."""
+    rng = np.random.default_rng(11)
+    agree = {True: 0, False: 0}
+    for _ in range(400):
+        p = random_problem(rng)
+        base = [
+            float(rng.uniform(0.0, p.rho_max)),
+            float(rng.uniform(0.0, p.rho_max)),
+            float(rng.uniform(0.0, p.p_max)),
+            float(rng.uniform(0.1, 1.0)) * p.f_device_max,
+            float(rng.uniform(0.1, 1.0)) * p.f_server_max,
+        ]
+        if p.shared_ratio and rng.random() < 0.7:
+            base[1] = base[0]
+        candidates = [base]
+        for j, bound in enumerate((p.rho_max, p.rho_max, p.p_max, p.f_device_max, p.f_server_max)):
+            for value in (bound, math.nextafter(bound, math.inf), 0.0, -0.0, math.nextafter(0.0, -1.0)):
+                candidates.append([*base[:j], value, *base[j + 1 :]])
+        for d in candidates:
+            terms = _decision_terms(p, *d)
+            ev = evaluate(p, Decision(*d), rtol=0.0)
+            assert terms == (
+                ev.latency, ev.energy, ev.objective, ev.t_device, ev.t_tx, ev.t_server,
+                ev.energy_device, ev.energy_tx, ev.energy_server,
+            )  # fmt: skip
+            if not (0 < ev.latency < math.inf and 0 < ev.energy < math.inf):
+                continue
+            # budgets exactly at this decision's latency and energy, and one ulp below them
+            for latency_budget, energy_budget in (
+                (ev.latency, ev.energy),
+                (math.nextafter(ev.latency, 0.0), math.nextafter(ev.energy, 0.0)),
+            ):
+                q = p.replace(latency_budget=latency_budget, energy_budget=energy_budget)
+                meets = _meets_constraints(q, *d, *_decision_terms(q, *d)[:2])
+                assert meets == (evaluate(q, Decision(*d), rtol=0.0).violations == []), (q, d)
+                agree[meets] += 1
+    assert min(agree.values()) >= 100, agree
 
 
 def test_rayleigh_and_profiles():

@@ -597,10 +597,6 @@ def problems_for_splits(profile: pd.DataFrame, **make_problem_kwargs: Any) -> li
 LN2 = math.log(2.0)
 
 
-def _xlogx(x: float) -> float:
-    return x * math.log(x) if x > 0 else 0.0
-
-
 def unit_distortion(rho: float, model: str, q: int) -> float:
     """``D_model(rho; b) / b`` for one ratio (scalar form of :mod:`coinfer.rate_distortion`).
 
@@ -610,10 +606,10 @@ def unit_distortion(rho: float, model: str, q: int) -> float:
     """
     if model == "magnitude":
         if rho < 1e-3:
-            # rho + (1 - rho) ln(1 - rho) = sum_k rho^k / (k (k - 1)): no cancellation near 0.
-            return sum(rho**k / (k * (k - 1)) for k in range(2, 9))
+            # rho + (1 - rho) ln(1 - rho) = sum_k rho^k / (k (k - 1)), k = 2..8: no cancellation near 0.
+            return rho**2 / 2 + rho**3 / 6 + rho**4 / 12 + rho**5 / 20 + rho**6 / 30 + rho**7 / 42 + rho**8 / 56
         return rho + ((1.0 - rho) * math.log1p(-rho) if rho < 1.0 else 0.0)
-    entropy_nats = -_xlogx(rho) - ((1.0 - rho) * math.log1p(-rho) if rho < 1.0 else 0.0)
+    entropy_nats = -(rho * math.log(rho) if rho > 0 else 0.0) - ((1.0 - rho) * math.log1p(-rho) if rho < 1.0 else 0.0)
     return math.exp(-min(entropy_nats + LN2 * q * (1.0 - rho), LN2 * q))
 
 
@@ -751,9 +747,49 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
         for name, f, fmax in (("f_device", f_d, p.f_device_max), ("f_server", f_s, p.f_server_max)):
             if not (0 < f <= fmax * (1 + rtol)):
                 violations.append(f"{name}={f:.10g} Hz outside (0, {fmax:.10g}]")
+    terms = _decision_terms(p, rho_d, rho_s, power, f_d, f_s)
+    latency, energy = terms[0], terms[1]
+    if not latency <= p.latency_budget * (1 + rtol):
+        violations.append(f"latency {latency:.10g} s exceeds latency_budget {p.latency_budget:.10g} s")
+    if not energy <= p.energy_budget * (1 + rtol):
+        violations.append(f"energy {energy:.10g} J exceeds energy_budget {p.energy_budget:.10g} J ({p.energy_scope})")
+    return Evaluation(*terms, violations)
+
+
+def _meets_constraints(
+    problem: Problem, rho_d: float, rho_s: float, power: float, f_d: float, f_s: float, latency: float, energy: float
+) -> bool:
+    """Whether :func:`evaluate` at ``rtol=0`` finds no violation, given the decision's latency and energy
+    (from :func:`_decision_terms`): the solvers' check in plain floats, without the messages (model.md section 2)."""
+    p = problem
+    rho_max = p.rho_max
+    return (
+        0.0 <= rho_d <= rho_max
+        and 0.0 <= rho_s <= rho_max
+        and not (p.shared_ratio and rho_d != rho_s)
+        and 0.0 <= power <= p.p_max
+        and 0.0 < f_d <= p.f_device_max
+        and 0.0 < f_s <= p.f_server_max
+        and latency <= p.latency_budget
+        and energy <= p.energy_budget
+    )
+
+
+def _decision_terms(
+    problem: Problem, rho_d: float, rho_s: float, power: float, f_d: float, f_s: float
+) -> tuple[float, float, float, float, float, float, float, float, float]:
+    """``(latency, energy, objective, t_device, t_tx, t_server, energy_device, energy_tx, energy_server)`` of a
+    decision given as plain floats, in the original variables (model.md sections 2, 5).
+
+    The arithmetic of :func:`evaluate`, without its constraint checks: the fast solver's answer calls it
+    directly (model.md section 5.3), so that both report the same numbers to the last bit.
+    """
+    p = problem
     rho_d_c = min(max(rho_d, 0.0), 1.0)
     rho_s_c = min(max(rho_s, 0.0), 1.0)
-    (a_d, g_d), (a_s, g_s) = p.cycles("device"), p.cycles("server")
+    cycles = p._cycles
+    a_d, g_d = cycles["device"]
+    a_s, g_s = cycles["server"]
     w_d = (1 - rho_d_c) * a_d + g_d
     w_s = (1 - rho_s_c) * a_s + g_s
     t_d = (w_d / f_d if f_d > 0 else math.inf) if w_d > 0 else 0.0
@@ -768,11 +804,7 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
         t_tx = e_tx = 0.0
     latency = t_d + t_tx + t_s
     energy = e_d + e_tx + (e_s if p.energy_scope == "system" else 0.0)
-    if not latency <= p.latency_budget * (1 + rtol):
-        violations.append(f"latency {latency:.10g} s exceeds latency_budget {p.latency_budget:.10g} s")
-    if not energy <= p.energy_budget * (1 + rtol):
-        violations.append(f"energy {energy:.10g} J exceeds energy_budget {p.energy_budget:.10g} J ({p.energy_scope})")
-    return Evaluation(latency, energy, objective_value(p, rho_d_c, rho_s_c), t_d, t_tx, t_s, e_d, e_tx, e_s, violations)
+    return latency, energy, objective_value(p, rho_d_c, rho_s_c), t_d, t_tx, t_s, e_d, e_tx, e_s
 
 
 def random_problem(rng: np.random.Generator) -> Problem:

@@ -20,16 +20,22 @@ The polish of model.md section 5.3 (pruning a few ulps more so that the
 decision is feasible in the original variables) is vectorised too; the rare
 instances whose residual violation it cannot remove in one vectorised step
 are polished by the scalar :func:`coinfer.optimise.polish`. Infeasible
-instances take their ``reason`` text from the scalar floors, so it is exactly
-``solve``'s.
+instances take their ``reason`` text from the floors computed over arrays,
+formatted with ``fast``'s own text functions; a number within rounding of
+changing a printed digit is printed by the scalar floors, so the text is
+exactly ``solve``'s. Batches too small to pay for the vectorised loops, and
+a few both-binding instances without two pruned sides, go to ``solve``.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from operator import attrgetter
+from typing import Any
 
 import numpy as np
 
@@ -40,13 +46,16 @@ from coinfer.optimise.fast import (
     _MAX_STEP_Y,
     JOINT_NEWTON_EVALUATIONS,
     _answer,
+    _energy_floor_reason,
     _floors,
+    _latency_floor_reason,
+    _limits,
     _Model,
     solve,
 )
 from coinfer.optimise.slopes import _TABLE_OFFSET, _slope, _slope_table, flat_end
-from coinfer.optimise.solution import _EDGE, Solution
-from coinfer.system import LN2, Decision, Problem, canonical_decision
+from coinfer.optimise.solution import _EDGE, Solution, _infeasible, _optimal
+from coinfer.system import COMPUTE_MODELS, DISTORTION_MODELS, ENERGY_SCOPES, LN2, Decision, Problem
 
 Array = np.ndarray
 
@@ -111,25 +120,27 @@ def _build(problems: Sequence[Problem]) -> _Batch:
     The cycles ``(a, g)`` of each side are :meth:`coinfer.system.Problem.cycles` over arrays
     (model.md section 2.3), with the same floating-point operations.
     """
-    numeric, choices = attrgetter(*_NUMERIC), attrgetter("distortion_model", "energy_scope", "compute_model")
-    v = np.array([numeric(p) for p in problems], dtype=float).T
-    kinds = np.array([choices(p) for p in problems], dtype=object).T
+    n = len(problems)
+    # One pass over the problems for the numbers (straight into one array) and one for the three choices.
+    numeric = attrgetter(*_NUMERIC)
+    v = np.fromiter(chain.from_iterable(map(numeric, problems)), dtype=float, count=n * len(_NUMERIC))
+    v = v.reshape(n, len(_NUMERIC)).T
+    choices = attrgetter("distortion_model", "energy_scope", "compute_model")
+    kinds = np.fromiter(map(_CHOICE_CODES.__getitem__, map(choices, problems)), dtype=np.int8, count=n)
     T0, E0, rho_max, q, shared_f = v[:5]
     flops, fixed, per_cycle, efficiency, overhead = v[5:7], v[7:9], v[9:11], v[11:13], v[13:15]
     fmax, k = v[15:17], v[17:19] * v[19:21]
     params, scale = v[21:23], v[23:25]
     S, B, noise_psd, gain, pmax = v[25:30]
-    mag, shared, counted_s = kinds[0] == "magnitude", shared_f > 0, kinds[1] == "system"
-    compute = kinds[2]
-    a = np.where(
-        compute == "dense", 0.0, np.where(compute == "sparse", flops / (efficiency * per_cycle), flops / per_cycle)
-    )
+    mag, shared, counted_s = (kinds & 1) > 0, shared_f > 0, (kinds & 2) > 0
+    dense, sparse = (kinds & 12) == 4, (kinds & 12) == 8
+    a = np.where(dense, 0.0, np.where(sparse, flops / (efficiency * per_cycle), flops / per_cycle))
     g = np.where(
-        compute == "dense",
+        dense,
         (flops + fixed) / per_cycle,
-        np.where(compute == "sparse", (fixed + np.where(flops > 0, overhead, 0.0)) / per_cycle, fixed / per_cycle),
+        np.where(sparse, (fixed + np.where(flops > 0, overhead, 0.0)) / per_cycle, fixed / per_cycle),
     )
-    counted = np.stack([np.ones_like(T0, dtype=bool), counted_s.astype(bool)])
+    counted = np.stack([np.ones_like(T0, dtype=bool), counted_s])
     c = params / (params[0] + params[1]) * scale
     C = noise_psd * B / gain
     runs = a + g > 0
@@ -137,16 +148,15 @@ def _build(problems: Sequence[Problem]) -> _Batch:
     nu_sat_f = np.where(counted, 2 * k * fmax**3, 0.0)
     nu_sat_tx = np.where(S > 0, C * ((u_max - 1.0) * np.exp(u_max) + 1.0), 0.0)
     nu_sat = np.maximum(nu_sat_tx, np.max(np.where(runs, nu_sat_f, 0.0), axis=0))
-    # Per (model, q, rho_max): the flat end and the slopes there and at rho_max (scalar, cached).
-    rho0, s0, smax = np.empty_like(T0), np.empty_like(T0), np.empty_like(T0)
-    limits: dict[tuple[bool, int, float], tuple[float, float, float]] = {}
-    for i, key in enumerate(zip(mag.tolist(), q.astype(int).tolist(), rho_max.tolist(), strict=True)):
-        if key not in limits:
-            model = "magnitude" if key[0] else "rd_bound"
-            r0 = 0.0 if key[0] else flat_end(key[1])
-            limits[key] = (r0, _slope(r0, model, key[1]), _slope(key[2], model, key[1]))
-        rho0[i], s0[i], smax[i] = limits[key]
-    with np.errstate(divide="ignore"):
+    # The flat end and the slope there per q (scalar, cached; 0 for magnitude), the slope at rho_max over arrays.
+    qs = sorted(set(q.astype(int).tolist()))
+    q_index = np.searchsorted(np.array(qs, dtype=float), q)
+    rd_rho0 = np.array([flat_end(qi) for qi in qs])[q_index]
+    rd_s0 = np.array([_slope(flat_end(qi), "rd_bound", qi) for qi in qs])[q_index]
+    rho0, s0 = np.where(mag, 0.0, rd_rho0), np.where(mag, 0.0, rd_s0)
+    qln2 = q * LN2
+    with np.errstate(divide="ignore", invalid="ignore"):  # rho_max = 0: log(0), unused where it arises
+        smax = _slope_of(mag, rho0, qln2, rho_max)
         z_lo = np.log(rho0 / (1 - rho0))
         z_max = np.log(rho_max / (1 - rho_max))
     flat_pt = np.minimum(rho0, rho_max)
@@ -155,15 +165,24 @@ def _build(problems: Sequence[Problem]) -> _Batch:
     top = np.where(shared, np.where(has_work, rho_max, flat_pt), np.where(a > 0, rho_max, flat))
     two_pruned = ~shared & (a > 0).all(axis=0) & (c > 0).all(axis=0)
     # One inverse-slope table for the batch: each q's keys shifted by _TABLE_OFFSET times its index.
-    qs = sorted(set(q.astype(int).tolist()))
-    key = np.searchsorted(np.array(qs, dtype=float), q) * _TABLE_OFFSET
+    key = q_index * _TABLE_OFFSET
     tables = [_slope_table(qi) for qi in qs]
     table_h = np.concatenate([h + j * _TABLE_OFFSET for j, (h, _) in enumerate(tables)])
     table_z = np.concatenate([z for _, z in tables])
     return _Batch(
-        T0, E0, rho_max, q * LN2, mag, shared, a, g, runs, fmax, k, counted, c, S, B, C, pmax, u_max,
+        T0, E0, rho_max, qln2, mag, shared, a, g, runs, fmax, k, counted, c, S, B, C, pmax, u_max,
         nu_sat_f, nu_sat_tx, nu_sat, rho0, s0, smax, z_lo, z_max, flat, top, two_pruned, key, table_h, table_z,
     )  # fmt: skip
+
+
+#: ``(distortion_model, energy_scope, compute_model)`` -> bits: 1 magnitude, 2 system scope, 4 dense, 8 sparse.
+_CHOICE_CODES = {
+    (model, scope, compute): (model == "magnitude") | 2 * (scope == "system") | 4 * (compute == "dense")
+    | 8 * (compute == "sparse")
+    for model in DISTORTION_MODELS
+    for scope in ENERGY_SCOPES
+    for compute in COMPUTE_MODELS
+}  # fmt: skip
 
 
 # --- the uplink's KKT condition C((u - 1) e^u + 1) = nu (model.md section 5.3) ---
@@ -285,13 +304,30 @@ def _newton_decreasing(
     converged); ``hi`` where ``g > 0`` on the whole bracket, ``lo`` where
     ``g <= 0`` on the whole bracket.
     """
+    return _newton_decreasing_over(lambda _m, _args, y: func(y), None, (), lo, hi, start, rtol)
+
+
+def _newton_decreasing_over(
+    func: Callable[[Any, tuple[Array, ...], Array], tuple[Array, Array]],
+    m: _Batch | None,
+    args: tuple[Array, ...],
+    lo: Array,
+    hi: Array,
+    start: Array,
+    rtol: float,
+) -> Array:
+    """:func:`_newton_decreasing` of ``func(m, args, y)``, whose entries are those of the batch ``m`` and of the
+    per-entry arrays ``args`` (last axis): once half of the entries have converged, ``func`` sees only the
+    entries still iterating (a sub-batch), so that the slowest entries do not keep the others' cost."""
     lo0 = lo
     y = np.where((start > lo) & (start < hi), start, 0.5 * (lo + hi))
     hi_feasible = np.full_like(y, np.nan)
     active = np.ones(y.shape, dtype=bool)
     g_prev = np.full_like(y, np.inf)
+    # The answers of entries that left the working set (`live`: their indices).
+    out_hi, out_feasible, live = hi.copy(), hi_feasible.copy(), np.arange(y.size)
     for it in range(200):
-        g, dg = func(y)
+        g, dg = func(m, args, y)
         stalled = ((g > 0) != (g_prev > 0)) & (np.abs(g) > 0.5 * np.abs(g_prev))
         g_prev = g
         feasible = g <= 0
@@ -313,7 +349,15 @@ def _newton_decreasing(
         if not active.any():
             break
         y = np.where(active, nxt, y)
-    out = np.where(np.isnan(hi_feasible), hi, hi_feasible)
+        if m is not None and active.sum() <= active.size // 2:
+            leave = ~active
+            out_hi[live[leave]], out_feasible[live[leave]] = hi[leave], hi_feasible[leave]
+            keep = np.flatnonzero(active)
+            m, args, live = m.take(keep), tuple(a[..., keep] for a in args), live[keep]
+            y, lo, hi, g_prev = y[keep], lo[keep], hi[keep], g_prev[keep]
+            hi_feasible, active = hi_feasible[keep], active[keep]
+    out_hi[live], out_feasible[live] = hi, hi_feasible
+    out = np.where(np.isnan(out_feasible), out_hi, out_feasible)
     return np.where(out <= lo0, lo0, out)
 
 
@@ -452,9 +496,10 @@ def _binding_ratios(m: _Batch, res: _Resources, price: Array | None, warm: dict[
             warm["y"] = np.full_like(m.T0, np.nan)
         tgt = target[idx]
 
-        def gap(y: Array) -> tuple[Array, Array]:
-            r, dr = _ratio(sub, np.exp(y + log_sigma))
-            return (w_sub * (1 - r)).sum(axis=0) - tgt, -(w_sub * dr).sum(axis=0)
+        def gap(part: _Batch, args: tuple[Array, ...], y: Array) -> tuple[Array, Array]:
+            log_sigma_part, w_part, tgt_part = args
+            r, dr = _ratio(part, np.exp(y + log_sigma_part))
+            return (w_part * (1 - r)).sum(axis=0) - tgt_part, -(w_part * dr).sum(axis=0)
 
         start = warm["y"][idx]
         cold = ~np.isfinite(start)
@@ -465,7 +510,7 @@ def _binding_ratios(m: _Batch, res: _Resources, price: Array | None, warm: dict[
             mean_log_sigma = (w_sub * log_sigma).sum(axis=0) / w_sub.sum(axis=0)
             guess = np.log(np.maximum(_slope_array(sub, common), 1e-300)) - mean_log_sigma
             start = np.where(cold, guess, start)
-        y = _newton_decreasing(gap, lo, hi, start, 1e-14)
+        y = _newton_decreasing_over(gap, sub, (log_sigma, w_sub, tgt), lo, hi, start, 1e-14)
         r, dr = _ratio(sub, np.exp(y + log_sigma))
         warm["y"][idx] = y
         rho[:, idx] = r
@@ -491,11 +536,12 @@ def _min_energy(m: _Batch, rho: Array) -> tuple[Array, Array, _Resources]:
         r_sub = rho[:, idx]
         hi = np.log(sub.nu_sat)
 
-        def log_time(x: Array) -> tuple[Array, Array]:
-            res_x = _resources(sub, x)
-            t_tx, _ = _tx(sub, res_x.u)
-            dt = np.where(sub.S > 0, -t_tx / res_x.u * res_x.du, 0.0)
-            t_side = np.where(sub.runs, (sub.a * (1 - r_sub) + sub.g) / res_x.f, 0.0)
+        def log_time(part: _Batch, args: tuple[Array, ...], x: Array) -> tuple[Array, Array]:
+            (rho_part,) = args
+            res_x = _resources(part, x)
+            t_tx, _ = _tx(part, res_x.u)
+            dt = np.where(part.S > 0, -t_tx / res_x.u * res_x.du, 0.0)
+            t_side = np.where(part.runs, (part.a * (1 - rho_part) + part.g) / res_x.f, 0.0)
             total = t_tx + t_side.sum(axis=0)
             dt = dt - (t_side * res_x.dlnf).sum(axis=0)
             # Model step instead of the tangent: the priced part t_p of the time falls like e^(-kappa x)
@@ -506,12 +552,12 @@ def _min_energy(m: _Batch, rho: Array) -> tuple[Array, Array, _Resources]:
             t_u = total - t_p
             kappa = -dt / np.where(t_p > 0, t_p, 1.0)
             with np.errstate(divide="ignore", invalid="ignore"):
-                jump = np.log(t_p / (sub.T0 - t_u)) / kappa
-                g = np.log(total / sub.T0)
-                slope = np.where((sub.T0 > t_u) & (t_p > 0) & (kappa > 0) & (jump != 0), -g / jump, dt / total)
+                jump = np.log(t_p / (part.T0 - t_u)) / kappa
+                g = np.log(total / part.T0)
+                slope = np.where((part.T0 > t_u) & (t_p > 0) & (kappa > 0) & (jump != 0), -g / jump, dt / total)
             return g, slope
 
-        x = _newton_decreasing(log_time, hi - 1600.0, hi, hi - 1.0, 1e-13)
+        x = _newton_decreasing_over(log_time, sub, (r_sub,), hi - 1600.0, hi, hi - 1.0, 1e-13)
         res_sub = _resources(sub, x)
         _, e_sub = _time_energy(sub, r_sub, res_sub)
         energy = energy.copy()
@@ -608,59 +654,146 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
     about ``ulp(T0) / (a / f)``, and may differ by that much). Empty input
     gives ``[]``.
 
-    ``stats``, if given, is filled with counts: ``n``; ``fallback``, instances
-    solved by the scalar :func:`coinfer.optimise.solve` (a floor within rounding
-    of its budget, or the joint Newton not settled); ``polish``, instances whose residual violation needed the
-    scalar ``fast.polish`` after the vectorised step; ``infeasible``,
-    instances whose reason text came from the scalar floors (``fast._floors``).
+    Batches of fewer than :data:`SCALAR_BELOW` problems, and the both-binding instances without two
+    pruned sides when there are fewer than :data:`NESTED_OVER_ARRAYS` of them, are solved by ``solve``
+    itself: there the vectorised loops' fixed cost exceeds the scalar solver's.
+
+    ``stats``, if given, is filled with counts: ``n``; ``scalar``, instances given to ``solve`` because they
+    are too few for the vectorised loops; ``fallback``, instances solved by the scalar
+    :func:`coinfer.optimise.solve` because the vectorised iteration did not settle them (a floor within
+    rounding of its budget, or the joint Newton not converged); ``polish``, instances whose residual violation
+    needed the scalar ``fast.polish`` after the vectorised step; ``infeasible``, instances whose reason text
+    came from the scalar floors (``fast._floors``: a printed number within rounding of changing a digit).
     """
     n = len(problems)
-    counts = {"n": n, "fallback": 0, "polish": 0, "infeasible": 0}
+    counts = {"n": n, "scalar": 0, "fallback": 0, "polish": 0, "infeasible": 0}
     if stats is not None:
         stats.clear()
         stats.update(counts)
         counts = stats
     if n == 0:
         return []
+    if n < SCALAR_BELOW:
+        counts["scalar"] = n
+        return [solve(problem) for problem in problems]
+    # The answers are thousands of small objects and no reference cycle: the cyclic collector's passes over
+    # the caller's whole heap, which their allocation would trigger, would find nothing to free.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _solve_many(problems, counts)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _solve_many(problems: Sequence[Problem], counts: dict[str, int]) -> list[Solution]:
+    """:func:`solve_batch` over arrays, ``counts`` as its ``stats``."""
+    n = len(problems)
     m = _build(problems)
     with np.errstate(all="ignore"):
-        decision, infeasible, scalar = _decide(m)
+        decision, infeasible, scalar, few, floor_t, e_min = _decide(m)
         decision = _clip(m, decision)
         latency, energy, objective = _evaluate(m, decision)
         # fast.polish changes nothing where the clipped decision meets both budgets exactly (rtol 0);
         # elsewhere its first step, over arrays, removes the residual of a few ulps.
         over = ~infeasible & ~scalar & ~((latency <= m.T0) & (energy <= m.E0))
         if over.any():
-            idx = np.flatnonzero(over)
-            sub = m.take(idx)
-            d_sub = _polish_step(sub, decision[:, idx], latency[idx], energy[idx])
-            decision[:, idx] = d_sub
-            latency[idx], energy[idx], objective[idx] = _evaluate(sub, d_sub)
+            over_idx = np.flatnonzero(over)
+            sub = m.take(over_idx)
+            d_sub = _polish_step(sub, decision[:, over_idx], latency[over_idx], energy[over_idx])
+            decision[:, over_idx] = d_sub
+            latency[over_idx], energy[over_idx], objective[over_idx] = _evaluate(sub, d_sub)
     polished = (latency <= m.T0) & (energy <= m.E0)
-    out: list[Solution] = []
-    rows = decision.T.tolist()
-    values = np.stack([objective, latency, energy]).T.tolist()
-    for i, problem in enumerate(problems):
-        if scalar[i]:  # the joint Newton did not converge: solve's nested roots decide
+    decision = _canonical(m, decision)
+    out: list[Solution | None] = [None] * n
+    # Optimal answers: variables without effect took their canonical values; latency, energy and objective
+    # do not move with them.
+    done = ~infeasible & ~scalar & polished
+    optimal: list[int] = np.flatnonzero(done).tolist()
+    columns = [row.tolist() for row in np.concatenate([decision, [objective, latency, energy]])[:, done]]
+    for i, solution in zip(optimal, map(_optimal, *columns), strict=True):
+        out[i] = solution
+    # Infeasible answers: their reasons from the floors' numbers, unless a number is within rounding of its
+    # budget (the scalar solver then decides) or of changing a printed digit (the scalar floors print it).
+    reasons, unsure = _reasons(m, infeasible & ~scalar, floor_t, e_min)
+    for i, reason in reasons.items():
+        out[i] = _infeasible(reason)
+    counts["infeasible"] += len(unsure)
+    for i in unsure:
+        bad = _floors(_Model(problems[i]))[0]
+        if bad is None:  # a floor within rounding of its budget: the scalar solver decides
             counts["fallback"] += 1
-            out.append(solve(problem))
-        elif infeasible[i]:
-            counts["infeasible"] += 1
-            bad = _floors(_Model(problem))[0]
-            if bad is None:  # a floor within rounding of its budget: the scalar solver decides
-                counts["fallback"] += 1
-                out.append(solve(problem))
-            else:
-                out.append(bad)
-        elif polished[i]:
-            # Variables without effect take their canonical values; latency, energy and objective do not move.
-            canonical = canonical_decision(problem, Decision(*rows[i]))
-            c = canonical  # dataclasses.astuple deep-copies: slower than the rest of this loop
-            out.append(Solution("optimal", c.rho_device, c.rho_server, c.power, c.f_device, c.f_server, *values[i]))
-        else:  # a residual of a few ulps: fast.polish prunes a little more
-            counts["polish"] += 1
-            out.append(_answer(problem, Decision(*rows[i])))
-    return out
+            bad = solve(problems[i])
+        out[i] = bad
+    counts["scalar"] += int(few.sum())
+    counts["fallback"] += int(scalar.sum()) - int(few.sum())
+    for i in np.flatnonzero(scalar).tolist():  # the joint Newton did not converge, or nested roots for a few
+        out[i] = solve(problems[i])
+    residual = ~infeasible & ~scalar & ~polished
+    rows = decision.T
+    for i in np.flatnonzero(residual).tolist():  # a residual of a few ulps: fast.polish prunes a little more
+        counts["polish"] += 1
+        out[i] = _answer(problems[i], Decision(*rows[i].tolist()))
+    return out  # type: ignore[return-value]  # every entry is set above
+
+
+#: Relative distance within which a floor computed over arrays may differ from the scalar floors' (the
+#: least energy comes from a root of its own: observed up to ~4e-12 relative); a printed number this
+#: close to a change of its 10th digit is left to the scalar floors.
+_FLOOR_RTOL = {"latency": 1e-13, "energy": 2e-11}
+
+
+def _reasons(m: _Batch, infeasible: Array, floor_t: Array, e_min: Array) -> tuple[dict[int, str], list[int]]:
+    """The ``reason`` of every instance of ``infeasible`` whose text the floors computed over arrays fix
+    (``fast._floors``' text, model.md section 5.7), and the instances left to the scalar floors."""
+    latency_edge, energy_edge = m.T0 * (1 + _EDGE), m.E0 * (1 + _EDGE)
+    by_latency = infeasible & (floor_t > latency_edge)
+    by_energy = infeasible & ~by_latency
+    # Near its budget a floor could go either way: the scalar floors decide.
+    near = (np.abs(floor_t - latency_edge) <= 4 * _FLOOR_RTOL["latency"] * floor_t) | (
+        by_energy & ~(np.abs(e_min - energy_edge) > 4 * _FLOOR_RTOL["energy"] * e_min)
+    )
+    reasons: dict[int, str] = {}
+    unsure: list[int] = []
+    runs = m.runs.T.tolist()
+    fmax = m.fmax.T.tolist()
+    for i in np.flatnonzero(infeasible).tolist():
+        if near[i]:
+            unsure.append(i)
+        elif by_latency[i]:
+            t = float(floor_t[i])
+            printed = f"{t:.10g}"
+            if (
+                f"{t * (1 - _FLOOR_RTOL['latency']):.10g}" != printed
+                or f"{t * (1 + _FLOOR_RTOL['latency']):.10g}" != printed
+            ):
+                unsure.append(i)
+                continue
+            limits = _limits(runs[i], fmax[i], bool(m.S[i] > 0), float(m.pmax[i]))
+            reasons[i] = _latency_floor_reason(t, float(m.rho_max[i]), limits, float(m.T0[i]))
+        else:
+            e = float(e_min[i])
+            printed = f"{e:.10g}"
+            if (
+                f"{e * (1 - _FLOOR_RTOL['energy']):.10g}" != printed
+                or f"{e * (1 + _FLOOR_RTOL['energy']):.10g}" != printed
+            ):
+                unsure.append(i)
+                continue
+            scope = "system" if m.counted[1, i] else "device"
+            reasons[i] = _energy_floor_reason(e, scope, float(m.rho_max[i]), float(m.T0[i]), float(m.E0[i]))
+    return reasons, unsure
+
+
+def _canonical(m: _Batch, d: Array) -> Array:
+    """``coinfer.system.canonical_decision`` over arrays (model.md section 8.4): ``rho = 0`` on a side with no
+    prunable weights and no prunable work (no shared ratio), ``power = 0`` when nothing is sent, ``f = f_max``
+    on a side that runs nothing."""
+    rho = np.where((m.c == 0) & (m.a == 0) & ~m.shared, 0.0, d[:2])
+    power = np.where(m.S == 0, 0.0, d[2])
+    f = np.where(m.a + m.g == 0, m.fmax, d[3:])
+    return np.concatenate([rho, power[None], f])
 
 
 def _clip(m: _Batch, d: Array) -> Array:
@@ -701,9 +834,15 @@ def _polish_step(m: _Batch, d: Array, latency: Array, energy: Array) -> Array:
 
 def _slope_array(m: _Batch, rho: Array) -> Array:
     """``fast``'s ``_slope`` over arrays: the right derivative of ``D_model(rho; b) / b``."""
+    return _slope_of(m.mag, m.rho0, m.qln2, rho)
+
+
+def _slope_of(mag: Array, rho0: Array, qln2: Array, rho: Array) -> Array:
+    """:func:`_slope_array` from the fields it needs (``_build`` calls it before the batch exists)."""
     magnitude = -np.log1p(-rho)
-    rd_bound = np.where(rho < m.rho0, 0.0, _unit_distortion(m, rho) * (np.log(rho / (1 - rho)) + m.qln2))
-    return np.where(m.mag, magnitude, rd_bound)
+    unit = _unit_distortion_of(mag, qln2, rho)
+    rd_bound = np.where(rho < rho0, 0.0, unit * (np.log(rho / (1 - rho)) + qln2))
+    return np.where(mag, magnitude, rd_bound)
 
 
 def _evaluate(m: _Batch, d: Array) -> tuple[Array, Array, Array]:
@@ -725,17 +864,24 @@ def _evaluate(m: _Batch, d: Array) -> tuple[Array, Array, Array]:
 
 def _unit_distortion(m: _Batch, rho: Array) -> Array:
     """``D_model(rho; b) / b`` over arrays (:func:`coinfer.system.unit_distortion`, model.md section 4)."""
+    return _unit_distortion_of(m.mag, m.qln2, rho)
+
+
+def _unit_distortion_of(mag: Array, qln2: Array, rho: Array) -> Array:
+    """:func:`_unit_distortion` from the fields it needs."""
     series = sum(rho**k / (k * (k - 1)) for k in range(2, 9))
     kept_log = np.where(rho < 1.0, (1.0 - rho) * np.log1p(-rho), 0.0)
     magnitude = np.where(rho < 1e-3, series, rho + kept_log)
     entropy = -np.where(rho > 0, rho * np.log(rho), 0.0) - kept_log
-    rd_bound = np.exp(-np.minimum(entropy + m.qln2 * (1.0 - rho), m.qln2))
-    return np.where(m.mag, magnitude, rd_bound)
+    rd_bound = np.exp(-np.minimum(entropy + qln2 * (1.0 - rho), qln2))
+    return np.where(mag, magnitude, rd_bound)
 
 
-def _decide(m: _Batch) -> tuple[Array, Array, Array]:
-    """Decisions (5, n) of the four cases of model.md section 5.3, the infeasible mask, and the mask of
-    the instances left to the scalar solver."""
+def _decide(m: _Batch) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """Decisions (5, n) of the four cases of model.md section 5.3, the infeasible mask, the mask of
+    the instances left to the scalar solver (and of those among them left to it because they are few), and the
+    floors: the latency at the most pruned workload and
+    maximum resources, and the least energy there (NaN where not computed)."""
     top_res = _max_resources(m)
     floor_t, e_top = _time_energy(m, m.top, top_res)
     # 1. floors; their least energy only where a floor may reach its budget (as in solve): elsewhere it is
@@ -774,8 +920,9 @@ def _decide(m: _Batch) -> tuple[Array, Array, Array]:
         ok = excess[idx] <= 0
         decision[:, idx[ok]] = _decisions(sub, rho_l, sub_top)[:, ok]
         todo[idx[ok]] = False
-    # 4. both budgets bind: a joint 2-D Newton where two sides are pruned (solve's fast path), with the
-    # scalar solve for the rare instances where it does not converge; nested roots otherwise
+    # 4. both budgets bind: a joint 2-D Newton where two sides are pruned (solve's fast path), with the scalar
+    # solve for the few instances where it does not converge; nested roots for the others, over arrays when
+    # there are enough of them to pay for the loops' fixed cost, else by the scalar solve
     scalar = np.zeros_like(todo)
     joint = todo & m.two_pruned
     if joint.any():
@@ -785,7 +932,10 @@ def _decide(m: _Batch) -> tuple[Array, Array, Array]:
         decision[:, idx] = _decisions(sub, rho, res)
         scalar[idx[~converged]] = True
         todo[idx] = False
-    if todo.any():
+    few = np.zeros_like(todo)
+    if todo.sum() < NESTED_OVER_ARRAYS:
+        few = todo
+    else:
         idx = np.flatnonzero(todo)
         sub = m.take(idx)
         unknown = np.isnan(e_min[idx])
@@ -795,7 +945,7 @@ def _decide(m: _Batch) -> tuple[Array, Array, Array]:
             )
         rho, res = _both_bind(sub, nu_min[idx], e_min[idx])
         decision[:, idx] = _decisions(sub, rho, res)
-    return decision, infeasible, scalar
+    return decision, infeasible, scalar | few, few, floor_t, e_min
 
 
 def _joint_state(m: _Batch, x: Array, y: Array) -> tuple[Array, _Resources, Array, Array]:
@@ -840,10 +990,10 @@ def _joint_newton(m: _Batch, excess: Array) -> tuple[Array, _Resources, Array]:
 
     Every entry takes damped Newton steps (the natural monotonicity test of
     ``fast._joint_newton``, one halving per round for the entries that fail it);
-    converged entries keep their point. Entries not converged within
-    ``fast.JOINT_NEWTON_EVALUATIONS`` evaluations, and the last few stragglers
-    after eight (a vectorised loop runs until its slowest entry is done), are
-    flagged for the scalar solver.
+    converged entries keep their point. Once half of the entries are done, the
+    working set shrinks to those still iterating. Entries not converged within
+    twice ``fast.JOINT_NEWTON_EVALUATIONS`` rounds (a halving costs a round), and
+    the last :data:`_STRAGGLERS` after eight, are flagged for the scalar solver.
     """
     x = np.where(m.nu_sat > 0, np.log(np.where(m.nu_sat > 0, m.nu_sat, 1.0)), 0.0)
     x = x - 1.5 * np.log1p(np.maximum(excess, 0.0))
@@ -856,6 +1006,9 @@ def _joint_newton(m: _Batch, excess: Array) -> tuple[Array, _Resources, Array]:
     y = np.log(np.maximum(_slope_array(m, np.stack([common, common]))[0], 1e-300)) - mean_log_sigma
     rho, res, residual, jacobian = _joint_state(m, x, y)
     n = x.size
+    # Every entry's answer, written when it leaves the working set (its indices `live` into the batch).
+    out_rho, out_res, converged = rho.copy(), _Resources(*(v.copy() for v in _fields(res))), np.zeros(n, dtype=bool)
+    live = np.arange(n)
     done, failed, inside = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     step, size, lam, halvings = np.zeros((2, n)), np.zeros(n), np.ones(n), np.zeros(n, dtype=int)
 
@@ -878,15 +1031,34 @@ def _joint_newton(m: _Batch, excess: Array) -> tuple[Array, _Resources, Array]:
         lam = np.where(mask, np.where(inside, 1.0, np.minimum(1.0, limit)), lam)
         halvings = np.where(mask, 0, halvings)
 
+    def settle(keep: Array) -> None:
+        """Write the answers of the entries not in ``keep`` and shrink the working set to ``keep``."""
+        nonlocal m, x, y, rho, res, residual, jacobian, live, done, failed, inside, step, size, lam, halvings
+        leave = ~keep
+        out_rho[:, live[leave]] = rho[:, leave]
+        for out, value in zip(_fields(out_res), _fields(res), strict=True):
+            out[..., live[leave]] = value[..., leave]
+        converged[live[leave]] = done[leave] & ~failed[leave]
+        m, live = m.take(np.flatnonzero(keep)), live[keep]
+        x, y, rho, residual, jacobian = x[keep], y[keep], rho[:, keep], residual[:, keep], jacobian[..., keep]
+        res = _Resources(*(value[..., keep] for value in _fields(res)))
+        done, failed, inside, step = done[keep], failed[keep], inside[keep], step[:, keep]
+        size, lam, halvings = size[keep], lam[keep], halvings[keep]
+
     plan(np.ones(n, dtype=bool))
     # One trial point per entry and round: accepted entries take their next step in the next round while
     # the others halve theirs, so that no entry waits for another's line search.
-    for evaluation in range(JOINT_NEWTON_EVALUATIONS):
+    for evaluation in range(2 * JOINT_NEWTON_EVALUATIONS):  # a halving costs a round (one trial per round)
         active = ~done & ~failed
-        if evaluation >= 8 and active.sum() <= max(2, n // 50):
-            failed |= active  # a vectorised loop runs as long as its slowest entry: leave those to solve
-        if not (active & ~failed).any():
+        n_active = int(active.sum())
+        if evaluation >= 8 and n_active <= _STRAGGLERS:
+            failed |= active  # a vectorised round costs about as much as solving this few by the scalar solve
             break
+        if n_active == 0:
+            break
+        if n_active <= active.size // 2:  # each round then touches only the entries still iterating
+            settle(active)
+            active = active[active]
         t_rho, t_res, t_residual, t_jacobian = _joint_state(m, x + lam * step[0], y + lam * step[1])
         correction = _newton_step(jacobian, t_residual)
         regular = t_jacobian[0, 0] * t_jacobian[1, 1] != t_jacobian[0, 1] * t_jacobian[1, 0]
@@ -902,5 +1074,18 @@ def _joint_newton(m: _Batch, excess: Array) -> tuple[Array, _Resources, Array]:
         lam = np.where(rejected, 0.5 * lam, lam)
         failed |= rejected & (halvings >= _HALVINGS)
         plan(accept & ~inside)
-    converged = done & ~failed
-    return rho, res, converged
+    settle(np.zeros(live.size, dtype=bool))
+    return out_rho, out_res, converged
+
+
+#: Both-binding instances without two pruned sides, below which the scalar ``solve`` takes them: the nested
+#: roots over arrays cost ~4 ms however few they are, ``solve`` ~0.1 ms per instance.
+NESTED_OVER_ARRAYS = 40
+
+#: Batches smaller than this are solved by the scalar ``solve``, instance by instance: the vectorised loops'
+#: fixed cost (a few thousand NumPy calls) exceeds ``solve``'s ~40 us per instance (benchmarks/bench_solver.py).
+SCALAR_BELOW = 400
+
+#: Entries of the vectorised joint Newton still iterating after eight rounds, at or below which they are left
+#: to the scalar ``solve`` (a round over arrays costs about as much as a scalar solve of ~this many).
+_STRAGGLERS = 16

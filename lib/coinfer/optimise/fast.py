@@ -21,8 +21,8 @@ from coinfer.optimise.slopes import (
     _slope,
     flat_end,
 )
-from coinfer.optimise.solution import _EDGE, Solution, _infeasible
-from coinfer.system import LN2, Decision, Evaluation, Problem, canonical_decision, evaluate
+from coinfer.optimise.solution import _EDGE, Solution, _infeasible, _optimal
+from coinfer.system import LN2, Decision, Problem, _decision_terms, _meets_constraints, evaluate
 
 
 def _root(
@@ -139,72 +139,75 @@ def _tx_exponent(r: float) -> float:
 class _Model:
     """Plain-float view of a :class:`Problem` for the solver's inner loops (model.md section 2)."""
 
+    __slots__ = (
+        "problem", "T0", "E0", "rho_max", "model", "q", "shared", "a", "g", "runs", "fmax", "k", "counted", "c",
+        "two_pruned", "S", "B", "pmax", "C", "u_max", "_guesses", "_y_guess", "_last_ratios", "_path", "nu_sat_f",
+        "nu_sat_tx", "nu_sat", "rho_flat", "rho_top",
+    )  # fmt: skip
+
     def __init__(self, problem: Problem):
+        # Each field is read once into a local: this set-up runs once per solve, and on a cold cache (a solve
+        # between other work) its attribute reads are a good part of a fast solve's time.
         p = problem
         self.problem = p
-        self.T0, self.E0 = p.latency_budget, p.energy_budget
-        self.rho_max = p.rho_max
-        self.model, self.q = p.distortion_model, p.bits_per_weight
-        self.shared = p.shared_ratio
+        self.T0 = p.latency_budget
+        self.E0 = p.energy_budget
+        self.rho_max = rho_max = p.rho_max
+        self.model = model = p.distortion_model
+        self.q = q = p.bits_per_weight
+        self.shared = shared = p.shared_ratio
         # Each side runs W(rho) = a (1 - rho) + g cycles; a side "runs" when W(0) > 0.
-        (a_d, g_d), (a_s, g_s) = p.cycles("device"), p.cycles("server")
+        cycles = p._cycles
+        a_d, g_d = cycles["device"]
+        a_s, g_s = cycles["server"]
         self.a, self.g = (a_d, a_s), (g_d, g_s)
-        self.runs = (a_d + g_d > 0, a_s + g_s > 0)
-        self.fmax = (p.f_device_max, p.f_server_max)
-        self.k = (p.pue_device * p.psi_device, p.pue_server * p.psi_server)
-        self.counted = (True, p.energy_scope == "system")
-        total = p.params_device + p.params_server
-        self.c = (p.params_device / total * p.scale_device, p.params_server / total * p.scale_server)
+        self.runs = runs = (a_d + g_d > 0, a_s + g_s > 0)
+        self.fmax = fmax_d, fmax_s = (p.f_device_max, p.f_server_max)
+        self.k = k_d, k_s = (p.pue_device * p.psi_device, p.pue_server * p.psi_server)
+        counted_s = p.energy_scope == "system"
+        self.counted = (True, counted_s)
+        params_d, params_s = p.params_device, p.params_server
+        total = params_d + params_s
+        self.c = c_d, c_s = (params_d / total * p.scale_device, params_s / total * p.scale_server)
         # Two sides with their own ratio, each with work to prune and weights to lose: step 4 of solve then
         # has two free multipliers (the price of time and the ratio multiplier).
-        self.two_pruned = not self.shared and a_d > 0 and a_s > 0 and self.c[0] > 0 and self.c[1] > 0
-        self.S, self.B, self.C, self.pmax = p.feature_bits, p.bandwidth, p.noise_power, p.p_max
-        self.u_max = math.log1p(self.pmax / self.C)
+        self.two_pruned = not shared and a_d > 0 and a_s > 0 and c_d > 0 and c_s > 0
+        self.S = S = p.feature_bits
+        self.B, self.pmax = p.bandwidth, p.p_max
+        self.C = C = p.noise_power
+        self.u_max = u_max = math.log1p(self.pmax / C)
         self._guesses = ([None], [None])  # warm starts of _inverse_slope across outer iterations
         self._y_guess: float | None = None  # warm start of the latency multiplier across outer iterations
         self._last_ratios: tuple | None = None  # (y, ratios, their d/d ln s) of price_ratios' last root
         self._path: dict[float, tuple] = {}  # x = ln nu -> (ratios, resources) evaluated on the path
         # nu (W) at which each resource reaches its maximum: 2 k fmax^3 and C((u-1)e^u + 1).
-        # (plain expressions rather than generators: this runs once per solve, ~10 % of a fast one)
-        self.nu_sat_f = (
-            2 * self.k[0] * self.fmax[0] ** 3,
-            2 * self.k[1] * self.fmax[1] ** 3 if self.counted[1] else 0.0,
-        )
-        self.nu_sat_tx = self.C * ((self.u_max - 1.0) * math.exp(self.u_max) + 1.0) if self.S > 0 else 0.0
-        self.nu_sat = max(
-            self.nu_sat_tx, self.nu_sat_f[0] if self.runs[0] else 0.0, self.nu_sat_f[1] if self.runs[1] else 0.0
-        )
-        rho0 = 0.0 if self.model == "magnitude" else flat_end(self.q)
-        flat = min(rho0, self.rho_max)
-        if self.shared:
+        self.nu_sat_f = nu_sat_d, nu_sat_s = (2 * k_d * fmax_d**3, 2 * k_s * fmax_s**3 if counted_s else 0.0)
+        self.nu_sat_tx = nu_sat_tx = C * ((u_max - 1.0) * math.exp(u_max) + 1.0) if S > 0 else 0.0
+        self.nu_sat = max(nu_sat_tx, nu_sat_d if runs[0] else 0.0, nu_sat_s if runs[1] else 0.0)
+        flat = min(0.0 if model == "magnitude" else flat_end(q), rho_max)
+        if shared:
             self.rho_flat = (flat, flat)
-            self.rho_top = (self.rho_max, self.rho_max) if a_d > 0 or a_s > 0 else (flat, flat)
+            self.rho_top = (rho_max, rho_max) if a_d > 0 or a_s > 0 else (flat, flat)
         else:
             # The flat point: the least distortion at the least work. A side without
             # parameters is pruned for free; a side without FLOPs gains nothing from pruning.
-            flat_d = self.rho_max if self.c[0] == 0 and a_d > 0 else flat
-            flat_s = self.rho_max if self.c[1] == 0 and a_s > 0 else flat
+            flat_d = rho_max if c_d == 0 and a_d > 0 else flat
+            flat_s = rho_max if c_s == 0 and a_s > 0 else flat
             self.rho_flat = (flat_d, flat_s)
-            self.rho_top = (
-                self.rho_max if self.a[0] > 0 else flat_d,
-                self.rho_max if self.a[1] > 0 else flat_s,
-            )
+            self.rho_top = (rho_max if a_d > 0 else flat_d, rho_max if a_s > 0 else flat_s)
 
     # resources as functions of the price of time nu = lambda / mu (W)
     def resources(self, nu: float) -> tuple[float, float, float]:
         """``(f_d, f_s, u)`` minimising ``energy + nu * time`` per cycle / per sent bit; ``u = S ln2/(B t_tx)``."""
-        f = [
-            fm if (not cnt or nu >= ns) else (nu / (2 * k)) ** (1 / 3)
-            for fm, cnt, ns, k in zip(self.fmax, self.counted, self.nu_sat_f, self.k, strict=True)
-        ]
-        if self.S <= 0:
-            u = self.u_max
-        elif nu >= self.nu_sat_tx:
+        fmax, nu_sat_f, k = self.fmax, self.nu_sat_f, self.k
+        # The device's energy always counts; the server's only with energy_scope "system" (counted[1]).
+        f_d = fmax[0] if nu >= nu_sat_f[0] else (nu / (2 * k[0])) ** (1 / 3)
+        f_s = fmax[1] if not self.counted[1] or nu >= nu_sat_f[1] else (nu / (2 * k[1])) ** (1 / 3)
+        if self.S <= 0 or nu >= self.nu_sat_tx:
             u = self.u_max
         else:
-            u = min(_tx_exponent(nu / self.C), self.u_max)
-            u = max(u, 1e-300)
-        return f[0], f[1], u
+            u = max(min(_tx_exponent(nu / self.C), self.u_max), 1e-300)
+        return f_d, f_s, u
 
     def max_resources(self) -> tuple[float, float, float]:
         return self.fmax[0], self.fmax[1], self.u_max
@@ -222,27 +225,34 @@ class _Model:
         return self.a[i] * (1 - rho) + self.g[i]
 
     def time(self, rho, res) -> float:
-        t = self.tx(res[2])[0]
-        for i in (0, 1):
-            if self.runs[i]:
-                t += self.work(i, rho[i]) / res[i]
+        a, g, runs = self.a, self.g, self.runs
+        t = self.S * LN2 / (self.B * res[2]) if self.S > 0 else 0.0
+        if runs[0]:
+            t += (a[0] * (1 - rho[0]) + g[0]) / res[0]
+        if runs[1]:
+            t += (a[1] * (1 - rho[1]) + g[1]) / res[1]
         return t
 
     def energy(self, rho, res) -> float:
+        a, g, k, runs = self.a, self.g, self.k, self.runs
         e = self.tx(res[2])[1]
-        for i in (0, 1):
-            if self.runs[i] and self.counted[i]:
-                e += self.k[i] * self.work(i, rho[i]) * res[i] ** 2
+        if runs[0]:
+            e += k[0] * (a[0] * (1 - rho[0]) + g[0]) * res[0] ** 2
+        if runs[1] and self.counted[1]:
+            e += k[1] * (a[1] * (1 - rho[1]) + g[1]) * res[1] ** 2
         return e
 
-    def min_energy(self, rho) -> tuple[float, float, tuple[float, float, float]]:
+    def min_energy(self, rho, t_top: float | None = None) -> tuple[float, float, tuple[float, float, float]]:
         """Least energy meeting the latency budget at fixed ratios: ``(E, nu, resources)``.
 
         Each resource then minimises ``energy + nu * time``; the price ``nu`` is
         found by a 1-D root on ``time(nu) = T0`` (time falls as nu grows).
+        ``t_top`` is the time at ``rho`` and maximum resources, if the caller has it.
         """
         top = self.max_resources()
-        if self.nu_sat <= 0 or self.time(rho, top) >= self.T0:
+        if t_top is None:
+            t_top = self.time(rho, top)
+        if self.nu_sat <= 0 or t_top >= self.T0:
             return self.energy(rho, top), math.inf, top
         hi = math.log(self.nu_sat)
         lo = hi - 2.0
@@ -258,59 +268,77 @@ class _Model:
         res = self.resources(math.exp(x))
         return self.energy(rho, res), math.exp(x), res
 
-    def _time_and_slope(self, rho, x: float) -> tuple[float, float]:
-        """``time - T0`` at the resources of price ``nu = e^x``, and its derivative in ``x``."""
-        nu = math.exp(x)
-        f0, f1, u = self.resources(nu)
-        t_tx = self.tx(u)[0]
-        slope = 0.0
-        if self.S > 0 and nu < self.nu_sat_tx:
-            slope = -t_tx / u * nu / (self.C * u * math.exp(u))  # du/dx from C((u - 1) e^u + 1) = nu
-        g = t_tx - self.T0
-        for i, fi in ((0, f0), (1, f1)):
-            if self.runs[i]:
-                t_i = self.work(i, rho[i]) / fi
-                g += t_i
-                if self.counted[i] and nu < self.nu_sat_f[i]:
-                    slope -= t_i / 3.0  # f ~ nu^(1/3)
-        return g, slope
-
     def _log_time_and_slope(self, rho, x: float) -> tuple[float, float]:
-        """``ln(time / T0)`` (the sign of ``time - T0``) and its derivative in ``x``: nearly linear in ``x``
-        (each priced time falls like ``nu^(-1/3)``), so Newton needs fewer steps than on the time itself."""
-        g, slope = self._time_and_slope(rho, x)
-        return math.log1p(g / self.T0), slope / (self.T0 + g)
+        """``ln(time / T0)`` (the sign of ``time - T0``) at the resources of price ``nu = e^x``, and its
+        derivative in ``x``: nearly linear in ``x`` (each priced time falls like ``nu^(-1/3)``), so Newton
+        needs fewer steps than on the time itself."""
+        nu = math.exp(x)
+        f_d, f_s, u = self.resources(nu)
+        T0, a, g, runs, nu_sat_f = self.T0, self.a, self.g, self.runs, self.nu_sat_f
+        t_tx = slope = 0.0
+        if self.S > 0:
+            t_tx = self.S * LN2 / (self.B * u)
+            if nu < self.nu_sat_tx:
+                slope = -t_tx / u * nu / (self.C * u * math.exp(u))  # du/dx from C((u - 1) e^u + 1) = nu
+        gap = t_tx - T0
+        if runs[0]:
+            t_d = (a[0] * (1 - rho[0]) + g[0]) / f_d
+            gap += t_d
+            if nu < nu_sat_f[0]:
+                slope -= t_d / 3.0  # f ~ nu^(1/3)
+        if runs[1]:
+            t_s = (a[1] * (1 - rho[1]) + g[1]) / f_s
+            gap += t_s
+            if self.counted[1] and nu < nu_sat_f[1]:
+                slope -= t_s / 3.0
+        return math.log1p(gap / T0), slope / (T0 + gap)
 
     # ratios for a given weighted work budget
     def ratios(self, alpha, const: float, target: float) -> tuple[float, float]:
         """Ratios of the least distortion with ``sum_i alpha_i a_i (1 - rho_i) + const <= target``
         (KKT: each side's marginal distortion ``c_i D'(rho_i) = m alpha_i a_i``, one multiplier ``m``)."""
-        weight = [alpha[i] * self.a[i] if self.a[i] > 0 else 0.0 for i in (0, 1)]
-
-        def load(rho) -> float:
-            return const + weight[0] * (1 - rho[0]) + weight[1] * (1 - rho[1])
-
-        if load(self.rho_flat) <= target:
+        (a_d, a_s), (flat_d, flat_s) = self.a, self.rho_flat
+        w_d = alpha[0] * a_d if a_d > 0 else 0.0
+        w_s = alpha[1] * a_s if a_s > 0 else 0.0
+        if const + w_d * (1 - flat_d) + w_s * (1 - flat_s) <= target:
             return self.rho_flat
         # The most useful pruning: sides that do not load this budget stay at the flat point.
-        top = (
-            self.rho_top[0] if weight[0] > 0 else self.rho_flat[0],
-            self.rho_top[1] if weight[1] > 0 else self.rho_flat[1],
-        )
-        if load(top) >= target:
-            return top
+        top_d = self.rho_top[0] if w_d > 0 else flat_d
+        top_s = self.rho_top[1] if w_s > 0 else flat_s
+        if const + w_d * (1 - top_d) + w_s * (1 - top_s) >= target:
+            return top_d, top_s
+        rmax = self.rho_max
         if self.shared:
-            common = 1.0 - (target - const) / (weight[0] + weight[1])
-            common = min(max(common, self.rho_flat[0]), self.rho_max)
+            common = 1.0 - (target - const) / (w_d + w_s)
+            common = min(max(common, flat_d), rmax)
             return common, common
-        active = [i for i in (0, 1) if weight[i] > 0 and self.c[i] > 0]
-        if len(active) == 1:
-            i = active[0]
-            pair = list(self.rho_flat)
-            pair[i] = 1.0 - (target - const - weight[1 - i] * (1 - pair[1 - i])) / weight[i]
-            pair[i] = min(max(pair[i], self.rho_flat[i]), self.rho_max)
-            return pair[0], pair[1]
-        sigma = [weight[i] / self.c[i] for i in (0, 1)]
+        c_d, c_s = self.c
+        if not (w_d > 0 and c_d > 0 and w_s > 0 and c_s > 0):  # one side to prune: the budget fixes its ratio
+            if w_d > 0 and c_d > 0:
+                rho = 1.0 - (target - const - w_s * (1 - flat_s)) / w_d
+                return min(max(rho, flat_d), rmax), flat_s
+            rho = 1.0 - (target - const - w_d * (1 - flat_d)) / w_s
+            return flat_d, min(max(rho, flat_s), rmax)
+        sigma_d, sigma_s = w_d / c_d, w_s / c_s
+        model, q = self.model, self.q
+        # Start at the multiplier at which a common ratio would meet the budget, with the sides'
+        # log-slopes averaged by their loads (Newton then needs ~3 steps).
+        common = min(max(1.0 - (target - const) / (w_d + w_s), 1e-6), 0.999999 * rmax)
+        log_sigma_d, log_sigma_s = math.log(sigma_d), math.log(sigma_s)
+        mean_log_sigma = (w_d * log_sigma_d + w_s * log_sigma_s) / (w_d + w_s)
+        start = math.log(max(_slope(common, model, q), 1e-300)) - mean_log_sigma
+        # Newton where the slope has a closed form: in the multiplier itself (magnitude), in the ratios'
+        # logits (rd_bound, when neither ratio is clipped); else the 1-D root in the log multiplier.
+        if model == "magnitude":
+            paired = _magnitude_ratios((sigma_d, sigma_s), (w_d, w_s), target - const, rmax, start)
+        else:
+            paired = _paired_ratios((log_sigma_d, log_sigma_s), (w_d, w_s), target - const, q, rmax, start)
+        if paired is not None:
+            return paired
+        return self._multiplier_ratios((w_d, w_s), (sigma_d, sigma_s), target - const, start)
+
+    def _multiplier_ratios(self, weight, sigma, budget: float, start: float) -> tuple[float, float]:
+        """:meth:`ratios` of two pruned sides by the 1-D root in the log multiplier (a ratio clipped)."""
         model, q, rmax = self.model, self.q, self.rho_max
         smax = _slope(rmax, model, q)
         m_hi = max(smax / sigma[0], smax / sigma[1])
@@ -325,7 +353,7 @@ class _Model:
 
         def gap_and_slope(y: float) -> tuple[float, float]:
             s = math.exp(y)
-            g, dg = const - target, 0.0
+            g, dg = -budget, 0.0
             pair = [0.0, 0.0]
             for i in (0, 1):
                 pair[i], slope = _ratio_and_derivative(s * sigma[i], model, q, rmax, guesses[i])
@@ -334,21 +362,6 @@ class _Model:
             seen[y] = (pair[0], pair[1])
             return g, dg
 
-        # Start at the multiplier at which a common ratio would meet the budget, with the sides'
-        # log-slopes averaged by their loads (Newton then needs ~3 steps).
-        common = min(max(1.0 - (target - const) / (weight[0] + weight[1]), 1e-6), 0.999999 * rmax)
-        mean_log_sigma = (weight[0] * math.log(sigma[0]) + weight[1] * math.log(sigma[1])) / (weight[0] + weight[1])
-        start = math.log(max(_slope(common, model, q), 1e-300)) - mean_log_sigma
-        # Newton where the slope has a closed form: in the multiplier itself (magnitude), in the ratios'
-        # logits (rd_bound, when neither ratio is clipped); else the 1-D root in the log multiplier.
-        if model == "magnitude":
-            paired = _magnitude_ratios((sigma[0], sigma[1]), (weight[0], weight[1]), target - const, rmax, start)
-        else:
-            paired = _paired_ratios(
-                (math.log(sigma[0]), math.log(sigma[1])), (weight[0], weight[1]), target - const, q, rmax, start
-            )
-        if paired is not None:
-            return paired
         y = _newton_decreasing(gap_and_slope, math.log(m_lo), math.log(m_hi), start)
         if y not in seen:
             gap_and_slope(y)
@@ -360,7 +373,13 @@ class _Model:
 
     def _fixed_time(self, res) -> float:
         """Time that pruning cannot remove at resources ``res``: upload plus fixed cycles."""
-        return self.tx(res[2])[0] + sum(self.g[i] / res[i] for i in (0, 1) if self.g[i] > 0)
+        g_d, g_s = self.g
+        fixed = 0.0
+        if g_d > 0:
+            fixed += g_d / res[0]
+        if g_s > 0:
+            fixed += g_s / res[1]
+        return (self.S * LN2 / (self.B * res[2]) if self.S > 0 else 0.0) + fixed
 
     def _fixed_energy(self, res) -> float:
         """Energy that pruning cannot remove at resources ``res``: upload plus fixed cycles."""
@@ -471,6 +490,28 @@ def _decision(m: _Model, rho, res) -> Decision:
     return Decision(float(rho[0]), float(rho[1]), float(power), float(f_d), float(f_s))
 
 
+def _solution(m: _Model, rho, res) -> Solution:
+    """``_answer(m.problem, _decision(m, rho, res))``, in plain floats (model.md sections 5.3, 8.4).
+
+    The solver's points lie within their boxes, and usually within both budgets (its roots end on the feasible
+    side): then the polish would change nothing, and one :func:`coinfer.system._decision_terms` gives the answer.
+    """
+    p = m.problem
+    rho_d, rho_s = float(rho[0]), float(rho[1])
+    f_d = res[0] if m.runs[0] else m.fmax[0]
+    f_s = res[1] if m.runs[1] else m.fmax[1]
+    power = (m.pmax if res[2] >= m.u_max else min(m.tx(res[2])[2], m.pmax)) if m.S > 0 else 0.0
+    canonical = p._canonical
+    if canonical:
+        get = canonical.get
+        rho_d, rho_s, power = get("rho_device", rho_d), get("rho_server", rho_s), get("power", power)
+        f_d, f_s = get("f_device", f_d), get("f_server", f_s)
+    terms = _decision_terms(p, rho_d, rho_s, power, f_d, f_s)
+    if _meets_constraints(p, rho_d, rho_s, power, f_d, f_s, terms[0], terms[1]):
+        return _optimal(rho_d, rho_s, power, f_d, f_s, terms[2], terms[0], terms[1])
+    return _answer_values(p, rho_d, rho_s, power, f_d, f_s, terms=terms)
+
+
 def polish(problem: Problem, decision: Decision) -> Decision:
     """Make a (nearly) optimal decision feasible in the original variables (model.md section 2).
 
@@ -480,26 +521,29 @@ def polish(problem: Problem, decision: Decision) -> Decision:
     pruning a little more on the side where it costs the least distortion per
     unit of violation removed. Power and frequencies are clipped to their limits.
     """
-    return _polish(problem, decision)[0]
+    d = decision
+    return Decision(*_polish(problem, [d.rho_device, d.rho_server, d.power, d.f_device, d.f_server])[0])
 
 
-def _polish(problem: Problem, decision: Decision) -> tuple[Decision, Evaluation | None]:
-    """:func:`polish`, and the evaluation of the polished decision when it breaks no constraint (else ``None``)."""
+def _polish(problem: Problem, d: list[float], terms: tuple | None = None) -> tuple[list[float], tuple | None]:
+    """:func:`polish` of the decision values ``d`` (``rho_d, rho_s, power, f_d, f_s``) in place, and the polished
+    decision's :func:`coinfer.system._decision_terms` when it breaks no constraint at rtol 0 (else ``None``).
+
+    ``terms`` are the :func:`coinfer.system._decision_terms` of ``d`` if the caller has them."""
     p = problem
-    d = [
-        min(max(decision.rho_device, 0.0), p.rho_max),
-        min(max(decision.rho_server, 0.0), p.rho_max),
-        min(max(decision.power, 0.0), p.p_max),
-        min(decision.f_device, p.f_device_max),
-        min(decision.f_server, p.f_server_max),
-    ]
+    given = list(d)
+    rho_max = p.rho_max
+    d[0] = min(max(d[0], 0.0), rho_max)
+    d[1] = min(max(d[1], 0.0), rho_max)
+    d[2] = min(max(d[2], 0.0), p.p_max)
+    d[3] = min(d[3], p.f_device_max)
+    d[4] = min(d[4], p.f_server_max)
     if p.shared_ratio and d[0] != d[1]:
         d[0] = d[1] = max(d[0], d[1])
-    unchanged = d == [decision.rho_device, decision.rho_server, decision.power, decision.f_device, decision.f_server]
-    first = decision if unchanged else Decision(*d)
-    ev = evaluate(p, first, rtol=0.0)
-    if not ev.violations:  # the common case: nothing to polish
-        return first, ev
+    if terms is None or d != given:  # the clipping moved the decision
+        terms = _decision_terms(p, d[0], d[1], d[2], d[3], d[4])
+    if _meets_constraints(p, d[0], d[1], d[2], d[3], d[4], terms[0], terms[1]):  # the common case
+        return d, terms
     cycles = (p.cycles("device")[0], p.cycles("server")[0])
     k = (p.pue_device * p.psi_device, p.pue_server * p.psi_server)
     counted = (True, p.energy_scope == "system")
@@ -507,11 +551,11 @@ def _polish(problem: Problem, decision: Decision) -> tuple[Decision, Evaluation 
     model, q = p.distortion_model, p.bits_per_weight
     for attempt in range(6):
         if attempt:
-            ev = evaluate(p, Decision(*d), rtol=0.0)
-            if not ev.violations:
-                return Decision(*d), ev
-        need_t = max(ev.latency - p.latency_budget, 0.0)
-        need_e = max(ev.energy - p.energy_budget, 0.0)
+            terms = _decision_terms(p, d[0], d[1], d[2], d[3], d[4])
+            if _meets_constraints(p, d[0], d[1], d[2], d[3], d[4], terms[0], terms[1]):
+                return d, terms
+        need_t = max(terms[0] - p.latency_budget, 0.0)
+        need_e = max(terms[1] - p.energy_budget, 0.0)
         if need_t == 0 and need_e == 0:
             break  # a box violation that clipping cannot fix
         groups = [(0, 1)] if p.shared_ratio else [(0,), (1,)]
@@ -519,72 +563,106 @@ def _polish(problem: Problem, decision: Decision) -> tuple[Decision, Evaluation 
         for g in groups:
             tau = sum(cycles[i] / d[3 + i] for i in g)
             eps = sum(k[i] * cycles[i] * d[3 + i] ** 2 for i in g if counted[i])
-            room = p.rho_max - d[g[0]]
+            room = rho_max - d[g[0]]
             if room <= 0 or (need_t > 0 and tau <= 0) or (need_e > 0 and eps <= 0):
                 continue
             step = max(need_t / tau if need_t > 0 else 0.0, need_e / eps if need_e > 0 else 0.0)
             step = step * (1 + 1e-9) + 4e-16
-            price = sum(weight[i] * _slope(min(d[i] + step, p.rho_max), model, q) for i in g) + 1e-300
+            price = sum(weight[i] * _slope(min(d[i] + step, rho_max), model, q) for i in g) + 1e-300
             options.append((price * step, g, min(step, room)))
         if not options:
             break
         _, g, step = min(options)
         for i in g:
-            d[i] = min(d[i] + step, p.rho_max)
-    return Decision(*d), None
+            d[i] = min(d[i] + step, rho_max)
+    return d, None
 
 
 def _answer(problem: Problem, decision: Decision, note: str | None = None) -> Solution:
+    """The :class:`Solution` of a (nearly) optimal decision: canonical values, :func:`polish`, evaluation."""
+    d = decision
+    return _answer_values(problem, d.rho_device, d.rho_server, d.power, d.f_device, d.f_server, note)
+
+
+def _answer_values(
+    problem: Problem,
+    rho_d: float,
+    rho_s: float,
+    power: float,
+    f_d: float,
+    f_s: float,
+    note: str | None = None,
+    terms: tuple | None = None,
+) -> Solution:
+    """:func:`_answer` of a decision given as plain floats (no :class:`Decision` or :class:`Evaluation` is built
+    unless the polish leaves a violation); ``terms``: its :func:`coinfer.system._decision_terms`, if known (with
+    its canonical values applied)."""
     # Canonical values first (model.md section 8.4): they are variables without effect, which the polish
     # never moves, so the polished decision's evaluation is the answer's.
-    decision, clean = _polish(problem, canonical_decision(problem, decision))
-    # A decision with no violation at rtol 0 has none at the default rtol: reuse its evaluation.
-    ev = clean if clean is not None else evaluate(problem, decision)
+    canonical = problem._canonical
+    if canonical:
+        get = canonical.get
+        rho_d, rho_s, power = get("rho_device", rho_d), get("rho_server", rho_s), get("power", power)
+        f_d, f_s = get("f_device", f_d), get("f_server", f_s)
+    d, terms = _polish(problem, [rho_d, rho_s, power, f_d, f_s], terms)
+    if terms is not None:  # no violation at rtol 0, so none at the default rtol
+        return _optimal(d[0], d[1], d[2], d[3], d[4], terms[2], terms[0], terms[1], note)
+    ev = evaluate(problem, Decision(*d))
     reason = note
     status = "optimal"
     if ev.violations:  # never call a point optimal that breaks a constraint, however slightly
         status = "solver_error"
         reason = ((note + "; ") if note else "") + "residual violation: " + "; ".join(ev.violations)
-    return Solution(
-        status,
-        decision.rho_device,
-        decision.rho_server,
-        decision.power,
-        decision.f_device,
-        decision.f_server,
-        ev.objective,
-        ev.latency,
-        ev.energy,
-        reason,
-    )
+    return Solution(status, d[0], d[1], d[2], d[3], d[4], ev.objective, ev.latency, ev.energy, reason)
 
 
 def _limits_text(m: _Model) -> str:
+    """The resource limits of the sides that run and of the uplink, for the reasons of infeasible answers."""
+    return _limits(m.runs, m.fmax, m.S > 0, m.pmax)
+
+
+def _limits(runs: tuple[bool, bool], fmax: tuple[float, float], sent: bool, p_max: float) -> str:
+    """:func:`_limits_text` from plain values."""
     parts = []
-    if m.runs[0]:
-        parts.append(f"f_device_max={m.fmax[0]:.4g} Hz")
-    if m.runs[1]:
-        parts.append(f"f_server_max={m.fmax[1]:.4g} Hz")
-    if m.S > 0:
-        parts.append(f"p_max={m.pmax:.4g} W")
+    if runs[0]:
+        parts.append(f"f_device_max={fmax[0]:.4g} Hz")
+    if runs[1]:
+        parts.append(f"f_server_max={fmax[1]:.4g} Hz")
+    if sent:
+        parts.append(f"p_max={p_max:.4g} W")
     return ", ".join(parts) if parts else "no workload"
 
 
-def _floors(m: _Model) -> tuple[Solution | None, tuple]:
-    """Feasibility at the most favourable workload (model.md section 5: 'latency floor at rho_max, P_max, f_max')."""
+def _latency_floor_reason(floor_t: float, rho_max: float, limits: str, latency_budget: float) -> str:
+    """The ``reason`` of an instance whose latency floor exceeds its budget (model.md section 5.7)."""
+    return (
+        f"latency floor {floor_t:.10g} s at rho_max={rho_max:g}, {limits} "
+        f"exceeds latency_budget {latency_budget:.10g} s"
+    )
+
+
+def _energy_floor_reason(e_min: float, scope: str, rho_max: float, latency_budget: float, energy_budget: float) -> str:
+    """The ``reason`` of an instance whose least energy at the latency floor exceeds its budget (section 5.7)."""
+    return (
+        f"energy floor {e_min:.10g} J ({scope}) at rho_max={rho_max:g} within "
+        f"latency_budget {latency_budget:.10g} s exceeds energy_budget {energy_budget:.10g} J"
+    )
+
+
+def _floors(m: _Model, floor_t: float | None = None) -> tuple[Solution | None, tuple]:
+    """Feasibility at the most favourable workload (model.md section 5: 'latency floor at rho_max, P_max, f_max').
+
+    ``floor_t`` is that workload's latency at maximum resources, if the caller has it.
+    """
     top = m.rho_top
-    floor_t = m.time(top, m.max_resources())
+    if floor_t is None:
+        floor_t = m.time(top, m.max_resources())
     if floor_t > m.T0 * (1 + _EDGE):
-        return _infeasible(
-            f"latency floor {floor_t:.10g} s at rho_max={m.rho_max:g}, {_limits_text(m)} "
-            f"exceeds latency_budget {m.T0:.10g} s"
-        ), ()
-    e_min, nu_min, res_min = m.min_energy(top)
+        limits = _limits(m.runs, m.fmax, m.S > 0, m.pmax)
+        return _infeasible(_latency_floor_reason(floor_t, m.rho_max, limits, m.T0)), ()
+    e_min, nu_min, res_min = m.min_energy(top, floor_t)
     if e_min > m.E0 * (1 + _EDGE):
-        return _infeasible(
-            f"energy floor {e_min:.10g} J ({m.problem.energy_scope}) at rho_max={m.rho_max:g} within "
-            f"latency_budget {m.T0:.10g} s exceeds energy_budget {m.E0:.10g} J"
-        ), ()
+        return _infeasible(_energy_floor_reason(e_min, m.problem.energy_scope, m.rho_max, m.T0, m.E0)), ()
     return None, (floor_t, e_min, nu_min, res_min)
 
 
@@ -619,30 +697,33 @@ def solve(problem: Problem) -> Solution:
     """
     m = _Model(problem)
     top, top_res = m.rho_top, m.max_resources()
+    floor_t = m.time(top, top_res)
     floors = None
-    if not (m.time(top, top_res) < m.T0 * (1 - _EDGE) and m.energy(top, top_res) < m.E0 * (1 - _EDGE)):
+    if not (floor_t < m.T0 * (1 - _EDGE) and m.energy(top, top_res) < m.E0 * (1 - _EDGE)):
         # A floor may reach its budget: decide by the least energy at the floor (step 1). Otherwise both
         # floors are slack (the least energy is at most the energy at maximum resources) and wait until
         # step 4 needs them.
-        bad, floors = _floors(m)
+        bad, floors = _floors(m, floor_t)
         if bad is not None:
             return bad
-        floor_t, e_min_top, _, res_min = floors
+        e_min_top, res_min = floors[1], floors[3]
         if floor_t >= m.T0 * (1 - _EDGE) or e_min_top >= m.E0 * (1 - _EDGE):
             # Only the most pruned workload fits: the budgets sit at their floors.
-            return _answer(problem, _decision(m, top, res_min))
+            return _solution(m, top, res_min)
     flat = m.rho_flat
-    if m.time(flat, top_res) <= m.T0:
-        e_flat, _, res_flat = m.min_energy(flat)
+    t_flat = m.time(flat, top_res)
+    if t_flat <= m.T0:
+        e_flat, _, res_flat = m.min_energy(flat, t_flat)
         if e_flat <= m.E0:
-            return _answer(problem, _decision(m, flat, res_flat))
+            return _solution(m, flat, res_flat)
     rho_l = m.latency_ratios(top_res)
-    if m.energy(rho_l, top_res) <= m.E0:
-        return _answer(problem, _decision(m, rho_l, top_res))
-    joint = _joint_newton(m, m.energy(rho_l, top_res) / m.E0 - 1.0) if m.two_pruned else None
+    e_l = m.energy(rho_l, top_res)
+    if e_l <= m.E0:
+        return _solution(m, rho_l, top_res)
+    joint = _joint_newton(m, e_l / m.E0 - 1.0) if m.two_pruned else None
     if joint is None:
-        joint = _both_bind_nested(m, floors if floors is not None else _floors(m)[1])
-    return _answer(problem, _decision(m, *joint))
+        joint = _both_bind_nested(m, floors if floors is not None else _floors(m, floor_t)[1])
+    return _solution(m, *joint)
 
 
 def _both_bind_nested(m: _Model, floors: tuple) -> tuple[tuple[float, float], tuple[float, float, float]]:

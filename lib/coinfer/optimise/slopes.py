@@ -172,36 +172,37 @@ def _paired_ratios(
     rho0, _, _, z_max = _slope_limits("rd_bound", q, rho_max)
     lo = math.log(rho0 / (1 - rho0))
     qln2 = q * LN2
-    z = [_table_logit(start + log_sigma[0], q, lo, z_max), _table_logit(start + log_sigma[1], q, lo, z_max)]
+    log_sigma_d, log_sigma_s = log_sigma
+    weight_d, weight_s = weight
+    z_d, z_s = _table_logit(start + log_sigma_d, q, lo, z_max), _table_logit(start + log_sigma_s, q, lo, z_max)
     aim = 0.0
     for _ in range(12):
-        h, dh, kept, dkept = [0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]
-        for i in (0, 1):
-            rho = 1.0 / (1.0 + math.exp(-z[i]))
-            kept[i] = 1.0 - rho
-            m = z[i] + qln2
-            h[i] = rho * math.log(rho) + kept[i] * math.log1p(-rho) - qln2 * kept[i] + math.log(m) - log_sigma[i]
-            dh[i] = m * rho * kept[i] + 1.0 / m
-            dkept[i] = -weight[i] * rho * kept[i]
-        f1 = h[0] - h[1]
-        f2 = weight[0] * kept[0] + weight[1] * kept[1] - budget
+        rho_d, rho_s = 1.0 / (1.0 + math.exp(-z_d)), 1.0 / (1.0 + math.exp(-z_s))
+        kept_d, kept_s = 1.0 - rho_d, 1.0 - rho_s
+        m_d, m_s = z_d + qln2, z_s + qln2
+        h_d = rho_d * math.log(rho_d) + kept_d * math.log1p(-rho_d) - qln2 * kept_d + math.log(m_d) - log_sigma_d
+        h_s = rho_s * math.log(rho_s) + kept_s * math.log1p(-rho_s) - qln2 * kept_s + math.log(m_s) - log_sigma_s
+        dh_d, dh_s = m_d * rho_d * kept_d + 1.0 / m_d, m_s * rho_s * kept_s + 1.0 / m_s
+        dkept_d, dkept_s = -weight_d * rho_d * kept_d, -weight_s * rho_s * kept_s
+        f1 = h_d - h_s
+        f2 = weight_d * kept_d + weight_s * kept_s - budget
         if aim:  # the last step was aimed just inside the budget: keep it if it is inside
-            return (1.0 - kept[0], 1.0 - kept[1]) if f2 <= 0 else None
-        det = dh[0] * dkept[1] + dh[1] * dkept[0]  # of [[dh0, -dh1], [dkept0, dkept1]]
+            return (1.0 - kept_d, 1.0 - kept_s) if f2 <= 0 else None
+        det = dh_d * dkept_s + dh_s * dkept_d  # of [[dh_d, -dh_s], [dkept_d, dkept_s]]
         if det == 0.0:
             return None
-        dz0 = (-f1 * dkept[1] - dh[1] * f2) / det
-        dz1 = (dkept[0] * f1 - dh[0] * f2) / det
-        if abs(dz0) <= 1e-9 * max(1.0, abs(z[0])) and abs(dz1) <= 1e-9 * max(1.0, abs(z[1])):
+        dz_d = (-f1 * dkept_s - dh_s * f2) / det
+        dz_s = (dkept_d * f1 - dh_d * f2) / det
+        if abs(dz_d) <= 1e-9 * max(1.0, abs(z_d)) and abs(dz_s) <= 1e-9 * max(1.0, abs(z_s)):
             # Quadratic convergence: the next step lands within ~1e-18; aim it 2e-15 inside the budget
             # (a 1-D root from the feasible side does the same), so that no polish is needed.
             aim = 2e-15 * max(abs(budget), 1e-300)
             f2 += aim
-            dz0 = (-f1 * dkept[1] - dh[1] * f2) / det
-            dz1 = (dkept[0] * f1 - dh[0] * f2) / det
-        z[0] += dz0
-        z[1] += dz1
-        if not (lo < z[0] < z_max and lo < z[1] < z_max):
+            dz_d = (-f1 * dkept_s - dh_s * f2) / det
+            dz_s = (dkept_d * f1 - dh_d * f2) / det
+        z_d += dz_d
+        z_s += dz_s
+        if not (lo < z_d < z_max and lo < z_s < z_max):
             return None
     return None
 
@@ -219,15 +220,23 @@ def _magnitude_ratios(
     """
     floor = 1.0 - rho_max
     log_budget = math.log(budget)
+    sigma_d, sigma_s = sigma
+    weight_d, weight_s = weight
     mult = math.exp(start)
     aim = 0.0
     for _ in range(12):
-        kept = [max(math.exp(-mult * sigma[i]), floor) for i in (0, 1)]
-        load = weight[0] * kept[0] + weight[1] * kept[1]
+        kept_d, kept_s = max(math.exp(-mult * sigma_d), floor), max(math.exp(-mult * sigma_s), floor)
+        load = weight_d * kept_d + weight_s * kept_s
         gap = math.log(load) - log_budget
         if aim:  # the last step was aimed just inside the budget: keep it if it is inside
-            return (1.0 - kept[0], 1.0 - kept[1]) if load <= budget else None
-        slope = -sum(weight[i] * sigma[i] * kept[i] for i in (0, 1) if kept[i] > floor) / load
+            return (1.0 - kept_d, 1.0 - kept_s) if load <= budget else None
+        # d load / d mult of the sides that are not clipped at rho_max
+        slope = 0.0
+        if kept_d > floor:
+            slope += weight_d * sigma_d * kept_d
+        if kept_s > floor:
+            slope += weight_s * sigma_s * kept_s
+        slope = -slope / load
         if slope >= 0.0:
             return None
         step = -gap / slope

@@ -41,4 +41,61 @@ class Solution:
 
 
 def _infeasible(reason: str) -> Solution:
-    return Solution("infeasible", reason=reason)
+    """An ``"infeasible"`` :class:`Solution` with its ``reason`` (built as :func:`_optimal` builds its answers)."""
+    return _built("infeasible", None, None, None, None, None, None, None, None, reason)
+
+
+def _optimal(
+    rho_device: float,
+    rho_server: float,
+    power: float,
+    f_device: float,
+    f_server: float,
+    objective: float,
+    latency: float,
+    energy: float,
+    reason: str | None = None,
+) -> Solution:
+    """An ``"optimal"`` :class:`Solution` (see :func:`_built`)."""
+    return _built("optimal", rho_device, rho_server, power, f_device, f_server, objective, latency, energy, reason)
+
+
+def _built(
+    status: str,
+    rho_device: float | None,
+    rho_server: float | None,
+    power: float | None,
+    f_device: float | None,
+    f_server: float | None,
+    objective: float | None,
+    latency: float | None,
+    energy: float | None,
+    reason: str | None,
+) -> Solution:
+    """A :class:`Solution` built without the frozen dataclass's ``__init__``.
+
+    That ``__init__`` sets each of the ten fields by ``object.__setattr__``, about half of what building the
+    answers of :func:`coinfer.optimise.solve_batch` costs per instance; one instance ``__dict__`` holds the
+    same values (equality, hashing, ``repr`` and ``as_dict`` read the fields alike).
+    """
+    solution = _new(Solution)
+    _set(
+        solution,
+        "__dict__",
+        {
+            "status": status,
+            "rho_device": rho_device,
+            "rho_server": rho_server,
+            "power": power,
+            "f_device": f_device,
+            "f_server": f_server,
+            "objective": objective,
+            "latency": latency,
+            "energy": energy,
+            "reason": reason,
+        },
+    )
+    return solution
+
+
+_new, _set = object.__new__, object.__setattr__
