@@ -141,3 +141,16 @@ def test_run_times_table_from_hand_made_logs(tmp_path):
     second = "System profiles: what each split point costs"
     assert table[3] == f"| 05_system_profiles | {second} | 400 s (6.7 min) | 1706 MiB | not run | - |"
     assert table[4] == "| **total** |  | 430 s (7.2 min) | 1706 MiB | 3 s | 100 MiB |"
+
+
+def test_readme_solver_numbers_come_from_the_committed_benchmark_output():
+    """The Benchmarks paragraph quotes benchmarks/run_times/bench_solver.txt; each quoted number is in it."""
+    text = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    paragraph = text[text.index("- `python benchmarks/bench_solver.py` times") :]
+    paragraph = paragraph[: paragraph.index("- `python benchmarks/bench_pruning_sweep.py`")]
+    output = (paths.PROJECT_ROOT / "benchmarks" / "run_times" / "bench_solver.txt").read_text(encoding="utf-8")
+    quoted = ["0.0447 ms", "14.39 ms", "322x at the median", "244x in total", "298x median", "3.83e-12"]
+    quoted += [f"{ratio}x the reference" for ratio in (369, 511, 806, 1038)]
+    for number in quoted:
+        assert number.split(" ")[0] in paragraph.replace(",", ""), number
+        assert number in output, number
