@@ -1,0 +1,162 @@
+"""The claims report: one verdict per paper claim C1-C4 (model.md section 1) and per question of the
+artifact's own (L1, E1-E3), computed from ``data/`` alone.
+
+One module per job:
+
+- :mod:`~coinfer.claims.statements`: what each claim says;
+- :mod:`~coinfer.claims.paper`: C1-C4, their thresholds (:class:`Thresholds`, fixed before the full data
+  existed) and the readings a referee would try;
+- :mod:`~coinfer.claims.model_size`: L1 (notebook 09, model.md section 10);
+- :mod:`~coinfer.claims.deployed_designs`: E1-E3 on the deployed designs (notebook 08, model.md section 9);
+- :mod:`~coinfer.claims.report`: the sentences, the Markdown report and the readings matrix;
+- this package: :func:`evaluate_claims` and :func:`write_claims_report` (what notebook 07 calls), and every
+  public name of the modules above.
+
+A claim that fails is reported as failing; nothing here is tuned to the results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from coinfer.claims.deployed_designs import (
+    DECISION_COLUMNS,
+    DEPLOYED_FIGURES,
+    DEPLOYED_FILE,
+    DEPLOYED_NOTEBOOK,
+    EXTENSION_THRESHOLDS,
+    EXTENSIONS,
+    ExtensionThresholds,
+    claim_e1,
+    claim_e2,
+    claim_e3,
+    e1_verdict,
+    e2_verdict,
+    e3_verdict,
+    measured_intervals,
+)
+from coinfer.claims.model_size import (
+    claim_l1,
+    l1_decided_points,
+    l1_verdict,
+)
+from coinfer.claims.paper import (
+    CLUSTERED_READING,
+    EXTREME_SCHEMES,
+    FIRST_ORDER_CLUSTERS_FILE,
+    FIRST_ORDER_COLUMNS,
+    FIRST_ORDER_MODELS,
+    PRETRAINED_MODELS,
+    SCALE_FREE_READING,
+    SENSITIVITY_GAINS,
+    SENSITIVITY_MIN_SHARE,
+    THRESHOLDS,
+    Thresholds,
+    _sampled_constants,
+    c3_verdict,
+    c4_verdict,
+    claim_c1,
+    claim_c2,
+    claim_c3,
+    claim_c4,
+    sampled_constants_entry,
+    single_start_rates,
+)
+from coinfer.claims.report import (
+    BRACKET,
+    GRID_NOTE,
+    SENTENCES,
+    finite,
+    reading_verdict,
+    render_markdown,
+    robustness_matrix,
+    sampled_constants_lines,
+)
+from coinfer.claims.statements import (
+    EXTENSION_PREFIX,
+    STATEMENTS,
+)
+from coinfer.paths import data_dir, write_json, write_text
+
+#: The claims whose data are always there (L1 answers ``None`` without ``size_study.csv``).
+CLAIMS: dict[str, Callable[[Thresholds], dict | None]] = {
+    "C1": claim_c1,
+    "C2": claim_c2,
+    "C3": claim_c3,
+    "C4": claim_c4,
+    "L1": claim_l1,
+}
+
+
+def evaluate_claims(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXTENSION_THRESHOLDS) -> list[dict]:
+    """Every claim's verdict, computed from ``data/`` alone; an extension whose data is absent is skipped."""
+    found = {cid: evaluate(t) for cid, evaluate in CLAIMS.items()}
+    claims = [{"statement": STATEMENTS[cid], **claim} for cid, claim in found.items() if claim is not None]
+    if (data_dir() / DEPLOYED_FILE).exists():
+        claims += [{"statement": STATEMENTS[eid], **evaluate(e)} for eid, evaluate in EXTENSIONS.items()]
+    for claim in claims:
+        # Only C1's evidence is a sample (held-out inputs): C2-C4 measure complete grids, without sampling error.
+        claim.setdefault("verdict", "holds" if claim["holds"] else "does not hold")
+    return claims
+
+
+def write_claims_report(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXTENSION_THRESHOLDS) -> list[dict]:
+    """Write ``data/claims.json`` and ``data/claims.md``; return the claims (E1-E3 when their data exist)."""
+    claims = finite(evaluate_claims(t, e))
+    write_json(claims, "claims.json")
+    write_text(data_dir() / "claims.md", render_markdown(claims))
+    return claims
+
+
+__all__ = [
+    "BRACKET",
+    "CLAIMS",
+    "CLUSTERED_READING",
+    "DECISION_COLUMNS",
+    "DEPLOYED_FIGURES",
+    "DEPLOYED_FILE",
+    "DEPLOYED_NOTEBOOK",
+    "EXTENSIONS",
+    "EXTENSION_PREFIX",
+    "EXTENSION_THRESHOLDS",
+    "EXTREME_SCHEMES",
+    "ExtensionThresholds",
+    "FIRST_ORDER_CLUSTERS_FILE",
+    "FIRST_ORDER_COLUMNS",
+    "FIRST_ORDER_MODELS",
+    "GRID_NOTE",
+    "PRETRAINED_MODELS",
+    "SCALE_FREE_READING",
+    "SENSITIVITY_GAINS",
+    "SENSITIVITY_MIN_SHARE",
+    "SENTENCES",
+    "STATEMENTS",
+    "THRESHOLDS",
+    "Thresholds",
+    "_sampled_constants",
+    "c3_verdict",
+    "c4_verdict",
+    "claim_c1",
+    "claim_c2",
+    "claim_c3",
+    "claim_c4",
+    "claim_e1",
+    "claim_e2",
+    "claim_e3",
+    "claim_l1",
+    "e1_verdict",
+    "e2_verdict",
+    "e3_verdict",
+    "evaluate_claims",
+    "finite",
+    "l1_decided_points",
+    "l1_verdict",
+    "measured_intervals",
+    "reading_verdict",
+    "render_markdown",
+    "robustness_matrix",
+    "sampled_constants_entry",
+    "sampled_constants_lines",
+    "single_start_rates",
+    "write_claims_report",
+]

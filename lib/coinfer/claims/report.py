@@ -1,0 +1,244 @@
+"""The words of the claims report: one sentence per claim, the Markdown report and the readings matrix.
+
+Pure functions of the claim dictionaries (``claims.json``); nothing here reads ``data/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+
+def finite(obj):
+    """JSON has no infinity: state it in words."""
+    if isinstance(obj, dict):
+        return {str(k): finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [finite(v) for v in obj]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return "infeasible" if obj > 0 else str(obj)
+    if isinstance(obj, (np.integer, np.floating, np.bool_)):
+        return finite(obj.item())
+    return obj
+
+
+def _pct(value: Any) -> str:
+    return f"{100 * value:.1f} %" if isinstance(value, (int, float)) and np.isfinite(value) else str(value)
+
+
+def _by_model(values: dict) -> str:
+    return ", ".join(f"{model} {_pct(v)}" for model, v in values.items())
+
+
+def _ci(interval: Any, kind: str = "95 % CI", fmt: Callable[[Any], str] = _pct) -> str:
+    """`` (95 % CI a-b)`` for an interval, nothing when there is none (a claims.json from before the intervals)."""
+    if not isinstance(interval, list) or len(interval) != 2:
+        return ""
+    return f" ({kind} {fmt(interval[0])}-{fmt(interval[1])})"
+
+
+#: How a bracket from comparisons decided by two designs' intervals is named in the sentences (model.md 1.1).
+BRACKET = "by the measured 95 % intervals"
+#: Appended to the sentences of claims measured over complete grids (model.md section 1.1).
+GRID_NOTE = " (grid shares, no sampling interval)"
+
+
+def _sentence_c1(m: dict) -> str:
+    ci = m["first_order_holding_share_large_ratio_ci95"]
+    shares = ", ".join(
+        f"{model} {_pct(v)} (95 % CI {_pct(ci[model][0])}-{_pct(ci[model][1])})"
+        for model, v in m["first_order_holding_share_large_ratio"].items()
+    )
+    text = (
+        f"{m['exact_violations']} violations in {m['exact_checks']:,} exact checks; the first-order bound with H "
+        f"fitted per ratio holds on {shares} of held-out pairs at large ratios; the scale-free form on "
+        f"{_by_model(m['first_order_scale_free_share_large_ratio'])}"
+    )
+    old = m.get("first_order_max_over_ratios_share_large_ratio")
+    text += f" (one H over all ratios, the old fit: {_by_model(old)})" if old else ""
+    clustered = m.get("first_order_holding_share_large_ratio_cluster_ci95")
+    if clustered:
+        units = m["first_order_clusters_large_ratio"]
+        text += "; resampling whole inputs (photos for crops), the 95 % CI is " + ", ".join(
+            f"{model} {_pct(low)}-{_pct(high)} ({units[model]} clusters)" for model, (low, high) in clustered.items()
+        )
+        spread = {
+            model: f"{_pct(min(v.values()))}-{_pct(max(v.values()))}"
+            for model, v in m["first_order_holding_share_large_ratio_by_source"].items()
+            if len(v) > 1
+        }
+        if spread:
+            text += "; per source (photo): " + ", ".join(f"{model} {r}" for model, r in spread.items())
+    return text + "."
+
+
+def _sentence_c2(m: dict) -> str:
+    return (
+        f"Laplace-like layers hold {_by_model(m['laplace_weight_share'])} of the prunable weights; the bound "
+        f"D_LB is met at {_pct(m['bound_holding_share'])} of measured points{GRID_NOTE}."
+    )
+
+
+def _sentence_c3(m: dict) -> str:
+    beaten = ", ".join(f"{s} {_pct(v['share_beaten'])}" for s, v in m["by_benchmark"].items())
+    return (
+        f"Worse than a benchmark at {m['points_where_proposed_is_worse']} points; beats each benchmark at this "
+        f"share of its feasible points: {beaten}{GRID_NOTE}."
+    )
+
+
+def _sentence_c4(m: dict) -> str:
+    parts = []
+    for model, v in m["by_model"].items():
+        regret = v["best_fixed_split_worst_regret"]  # "infeasible" where the best fixed split fails somewhere
+        if not isinstance(regret, float):
+            loss = "is infeasible somewhere"
+        elif not np.isfinite(regret):
+            loss = "has no feasible setting"
+        elif regret == 0:
+            loss = "is among the best at every setting"
+        elif regret < 0.01:
+            loss = f"is within {100 * regret:.2g} % of the best objective"
+        else:
+            loss = f"reaches up to {1 + regret:.3g}x the best objective"
+        parts.append(f"{model}: {v['distinct_winning_splits']} distinct best splits; the best fixed split {loss}")
+    return "; ".join(parts) + " (a grid of settings, no sampling interval)."
+
+
+def _undecided(count: Any, what: str) -> str:
+    return f", {count} {what} undecided" if isinstance(count, int) and count else ""
+
+
+def _sentence_e1(m: dict) -> str:
+    by_model = ", ".join(
+        f"{model} {_pct(v['share_at_least_as_good'])}{_ci(v.get('share_at_least_as_good_ci95'), 'bracket')}"
+        for model, v in m["by_model"].items()
+    )
+    bracket = _ci(m.get("share_at_least_as_good_ci95"), BRACKET)
+    if bracket:
+        bracket = bracket[:-1] + _undecided(m.get("pairs_undecided"), "pairs") + ")"
+    return (
+        f"Deployed, the proposed design's task metric is at least a benchmark's (within the noise margin) in "
+        f"{_pct(m['share_at_least_as_good'])}{bracket} of {m['pairs']} pairs ({by_model})."
+    )
+
+
+def _sentence_e2(m: dict) -> str:
+    parts = ", ".join(
+        f"{model} {v['spearman']:.2f}{_ci(v.get('spearman_ci95'), fmt=lambda x: f'{x:.2f}')}"
+        if isinstance(v["spearman"], float) and np.isfinite(v["spearman"])
+        else f"{model} n/a"
+        for model, v in m["by_model"].items()
+    )
+    return f"Spearman rank correlation of the bound with measured distortion: {parts}."
+
+
+def _sentence_e3(m: dict) -> str:
+    bracket = _ci(m.get("share_rd_bound_not_worse_ci95"), BRACKET)
+    if bracket:
+        bracket = bracket[:-1] + _undecided(m.get("points_undecided"), "points") + ")"
+    return (
+        f"The rd_bound design measures no worse than the magnitude design at {_pct(m['share_rd_bound_not_worse'])}"
+        f"{bracket} of {m['points']} points (magnitude no worse at {_pct(m['share_magnitude_not_worse'])}); "
+        f"better objective: {m['better_objective']}."
+    )
+
+
+def _sentence_l1(m: dict) -> str:
+    parts = []
+    for family, v in m["by_family"].items():
+        moves = ", ".join(f"{c['from']} -> {c['to']} at {c['sweep']} {c['budget']:.3g}" for c in v["winner_changes"])
+        parts.append(
+            f"{family}: the largest ({v['largest']}) is best at {v['largest_best_points']} of "
+            f"{v['feasible_points']} feasible budget points ({_pct(v['largest_best_share'])}"
+            + (
+                f"; {BRACKET} {_pct(v['largest_best_share_ci95'][0])}-{_pct(v['largest_best_share_ci95'][1])}"
+                f"{_undecided(v.get('points_undecided'), 'points')}"
+                if isinstance(v.get("largest_best_share_ci95"), list)
+                else ""
+            )
+            + ")"
+            + (f"; winner changes: {moves}" if moves else "; the winner never changes")
+        )
+    return "; ".join(parts) + "." if parts else "No family with a measured task metric."
+
+
+#: One sentence per claim, in words a person reads (the full numbers stay in ``claims.json``).
+SENTENCES: dict[str, Callable[[dict], str]] = {
+    "C1": _sentence_c1,
+    "C2": _sentence_c2,
+    "C3": _sentence_c3,
+    "C4": _sentence_c4,
+    "E1": _sentence_e1,
+    "E2": _sentence_e2,
+    "E3": _sentence_e3,
+    "L1": _sentence_l1,
+}
+
+
+def reading_verdict(entry: Mapping[str, Any]) -> str:
+    """The verdict of a claim or of one of its readings: the judged ``verdict`` if stated, else from ``holds``."""
+    return str(entry.get("verdict") or ("holds" if entry["holds"] else "does not hold"))
+
+
+def sampled_constants_lines(claims: list[dict]) -> list[str]:
+    """Per claim with a sampled-constants reading: its shares per model with their 95 % intervals, and verdict."""
+    lines = []
+    for claim in claims:
+        for entry in claim.get("robustness", []):
+            if not str(entry["reading"]).startswith("sampled constants"):
+                continue
+            intervals = entry.get("measured_ci95", {})
+            shares = ", ".join(
+                f"{model} {_pct(share)}{_ci(intervals.get(model))}" for model, share in entry["measured"].items()
+            )
+            lines.append(
+                f"{claim['id']}, {entry.get('criterion', entry['reading'])}: {shares}; {reading_verdict(entry)}"
+            )
+    return lines
+
+
+def robustness_matrix(claims: list[dict]) -> str:
+    """Claims x readings: the verdict each claim's criterion gives under each alternative reading."""
+    readings: list[str] = []
+    for claim in claims:
+        for entry in claim.get("robustness", []):
+            if entry["reading"] not in readings:
+                readings.append(entry["reading"])
+    lines = ["| claim | as stated | " + " | ".join(readings) + " |", "|---|---|" + "---|" * len(readings)]
+    for claim in claims:
+        found = {entry["reading"]: reading_verdict(entry) for entry in claim.get("robustness", [])}
+        cells = [found.get(r, "n/a") for r in readings]
+        lines.append(f"| {claim['id']} | {reading_verdict(claim)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render_markdown(claims: list[dict]) -> str:
+    """The claims report in Markdown (what the README links): verdicts, then the robustness matrix."""
+    lines = [
+        "| claim | statement | criterion (fixed in advance) | measured | verdict | figures | notebooks |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for claim in claims:
+        figures = ", ".join(f"[{f}](../figures/{f}.png)" for f in claim["figures"])
+        verdict = f"**{claim['verdict']}**" + (
+            " (extension: the artifact's own question)" if claim.get("extension") else ""
+        )
+        lines.append(
+            f"| {claim['id']} | {claim['statement']} | {claim['criterion']} "
+            f"| {SENTENCES[claim['id']](claim['measured'])} | {verdict} | {figures} | {', '.join(claim['notebooks'])} |"
+        )
+    return (
+        "# Claims report\n\nGenerated by `notebooks/07_figures.py` from `data/`; the full numbers are in "
+        "`claims.json`. Every measured number carries its 95 % interval (`..._ci95`), or says it is a share of a "
+        "complete grid without sampling error; a verdict whose interval straddles its threshold is inconclusive "
+        "(the rule of model.md section 1.1, fixed before the intervals were computed).\n\n"
+        + "\n".join(lines)
+        + "\n\n## How the verdicts move under other readings\n\n"
+        "Each claim's criterion applied unchanged to the evidence recomputed under an alternative reading a "
+        "referee would try (n/a: the reading does not bear on that claim). The C3 and C4 readings rerun the "
+        'sweeps of notebook 06 at fewer points (`robustness_sweep_points`), so "as run" there is the reading '
+        "as stated at that resolution.\n\n" + robustness_matrix(claims) + "\n"
+    )

@@ -1,0 +1,29 @@
+"""The statements of the paper's claims C1-C4 (model.md section 1) and of the artifact's own questions."""
+
+from __future__ import annotations
+
+#: model.md section 1 statements, verbatim in substance.
+STATEMENTS = {
+    "C1": "The output distortion of a pruned model is upper-bounded by its parameter distortion (a theorem); "
+    "in experiments the parameter distortion is a reliable bound for large pruning ratios (about 0.5-0.7 and above).",
+    "C2": "Rate-distortion theory lower-bounds the parameter distortion as a function of the pruning ratio; "
+    "model weights are close to Laplacian.",
+    "C3": "Jointly optimising pruning ratios, transmit power and CPU frequencies under latency, energy and resource "
+    "limits beats the benchmarks (fully on-device, fully on-server, fixed ratio, maximum resources, shared ratio, "
+    "local non-convex solver).",
+    "C4": "The split point is critical in resource-limited, heterogeneous settings.",
+    "L1": "The larger the merrier? (the artifact's own question, not a claim of the paper) Under the same latency "
+    "and energy budgets, the largest member of a model family, deployed with its optimal design, measures best.",
+}
+#: The artifact's own questions about the deployed designs (model.md section 9); not claims of the paper.
+EXTENSION_PREFIX = "Extension (the artifact's own question, not a claim of the paper): "
+STATEMENTS.update(
+    {
+        "E1": EXTENSION_PREFIX + "deployed on the real weights, the proposed design measures at least as well on "
+        "the task as each benchmark where both are feasible.",
+        "E2": EXTENSION_PREFIX + "the bound D_LB that every scheme minimises ranks designs the way their measured "
+        "output distortion does.",
+        "E3": EXTENSION_PREFIX + "the design minimising the rate-distortion bound (rd_bound) measures no worse "
+        "than the design minimising the magnitude objective, at half the sweep points or more.",
+    }
+)
