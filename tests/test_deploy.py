@@ -338,3 +338,17 @@ def test_module_is_listed_in_the_package_docstring() -> None:
 
     assert ":mod:`coinfer.deploy`" in (coinfer.__doc__ or "")
     assert deploy_module.deploy is deploy
+
+
+@pytest.mark.parametrize("name", DIGITS)
+def test_measure_on_chunks_equals_measure_on_the_batch(digits, name: str) -> None:
+    """Chunks of one batch (the size study's length-sorted chunks) measure what the whole batch measures."""
+    model, batch = digits[name]
+    design = deploy(model, 1, 0.5, 0.3, bits=8, feature_bits=16)
+    whole = measure(design, model.forward(batch.inputs), batch.inputs, batch.labels)
+    order = torch.tensor([*range(20, 40), *range(20)])  # chunks in another order than the batch's
+    chunks = [batch.inputs[order[:15]], batch.inputs[order[15:]]]
+    chunked = measure(design, [model.forward(c) for c in chunks], chunks, batch.labels[order])
+    assert chunked["metric_value"] == whole["metric_value"] and chunked["samples"] == whole["samples"] == 40
+    np.testing.assert_allclose(chunked["distortion_per_input"], whole["distortion_per_input"][order], rtol=1e-12)
+    assert chunked["distortion"] == pytest.approx(whole["distortion"], rel=1e-12)

@@ -378,6 +378,13 @@ def interval_columns(column: str, values: np.ndarray, *, binary: bool) -> dict[s
     return {f"{column}_ci95_low": low, f"{column}_ci95_high": high}
 
 
+def _vectors(outputs: Any, output_vector: Callable[[Any], torch.Tensor]) -> torch.Tensor:
+    """CPU float64 output vectors of model ``outputs``: one batch's, or a list of chunks' concatenated."""
+    if isinstance(outputs, list):
+        return torch.cat([to_cpu64(output_vector(chunk)) for chunk in outputs])
+    return to_cpu64(output_vector(outputs))
+
+
 def measure(
     deployed: DeployedModel,
     reference_outputs: Any,
@@ -389,7 +396,10 @@ def measure(
     """Output distortion and task metric of ``deployed`` on ``inputs`` (model.md section 9).
 
     ``reference_outputs`` are the unmodified model's outputs on ``inputs``
-    (``model.forward(inputs)``, or their output vectors). ``metric`` and
+    (``model.forward(inputs)``, or their output vectors). ``inputs`` may be a
+    list of chunks of one batch, each run as one forward pass (the outputs
+    in chunk order; ``reference_outputs`` and ``labels`` then follow the
+    same order, the reference as a list of per-chunk outputs or as one tensor). ``metric`` and
     ``output_vector`` default to the zoo entry of ``deployed.model.name``
     (:data:`coinfer.zoo.REGISTRY`: accuracy for digits, cosine similarity
     for MiniLM, top-1 agreement for EfficientNet); ``output_vector`` falls back
@@ -411,8 +421,11 @@ def measure(
     if output_vector is None:
         output_vector = entry.output_vector if entry is not None else logits_vector
     with torch.inference_mode():
-        reference = to_cpu64(output_vector(reference_outputs))
-        vectors = to_cpu64(output_vector(deployed.forward(inputs)))
+        reference = _vectors(reference_outputs, output_vector)
+        vectors = _vectors(
+            [deployed.forward(x) for x in inputs] if isinstance(inputs, list) else deployed.forward(inputs),
+            output_vector,
+        )
         per_input = relative_distortion(reference, vectors)
         try:
             name, value = metric(reference, vectors, labels)

@@ -349,23 +349,28 @@ def _measure_member(
     import torch
 
     from coinfer import deploy, devices
+    from coinfer.experiments import length_chunks
     from coinfer.threads import single_thread
 
     model_name, designs = task
     model = devices.placed(_load_fresh(model_name, seed) if load is None else load(model_name), device)
     n = int(heldout[model_name])
     batch = _heldout_inputs(model_name, n, seed) if inputs is None else inputs(model_name, n)
-    model_inputs = devices.to_device(batch.inputs, device)
+    # Sentences sorted by length and cut to each chunk's longest, images in chunks of a few: the same outputs
+    # for a fraction of the compute (coinfer.experiments.length_chunks).
+    chunks = length_chunks(batch.inputs, batch.size)
+    model_inputs = [devices.to_device(x, device) for _, x in chunks]
+    labels = None if batch.labels is None else batch.labels[torch.cat([index for index, _ in chunks])]
     sweeps = deploy.DeploySweeps(model, max_entries=2)
     results = {}
     with single_thread():  # the same float rounding wherever the task runs
         with torch.inference_mode():
-            reference = model.forward(model_inputs)
+            reference = [model.forward(x) for x in model_inputs]
         for key, rho_device, rho_server in designs:
             design = deploy.deploy(
                 model, key[1], rho_device, rho_server, bits=WEIGHT_BITS, feature_bits=FEATURE_BITS, sweeps=sweeps
             )
-            results[key] = deploy.measure(design, reference, model_inputs, labels=batch.labels)
+            results[key] = deploy.measure(design, reference, model_inputs, labels=labels)
             del design
     del sweeps, reference, model
     gc.collect()
