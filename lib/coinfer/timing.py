@@ -61,6 +61,7 @@ import gc
 import math
 import platform
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -290,7 +291,9 @@ def _is_pointwise(case: LayerCase) -> bool:
 def csr_weight(case: LayerCase, weight: torch.Tensor) -> torch.Tensor:
     """The (pruned) ``weight`` as a CSR matrix: ``[out, in]``, ``[out, in*kh*kw]``, or block-diagonal for depthwise."""
     if case.kind != "depthwise":
-        return weight.reshape(weight.shape[0], -1).to_sparse_csr()
+        with warnings.catch_warnings():  # torch announces its CSR support as beta on first use; we test it
+            warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta state", UserWarning)
+            return weight.reshape(weight.shape[0], -1).to_sparse_csr()
     channels, taps = weight.shape[0], weight[0].numel()
     flat = weight.reshape(channels, taps)
     rows, cols = torch.nonzero(flat, as_tuple=True)
