@@ -763,27 +763,26 @@ def _reasons(m: _Batch, infeasible: Array, floor_t: Array, e_min: Array) -> tupl
             unsure.append(i)
         elif by_latency[i]:
             t = float(floor_t[i])
-            printed = f"{t:.10g}"
-            if (
-                f"{t * (1 - _FLOOR_RTOL['latency']):.10g}" != printed
-                or f"{t * (1 + _FLOOR_RTOL['latency']):.10g}" != printed
-            ):
+            if not _prints_stably(t, _FLOOR_RTOL["latency"]):
                 unsure.append(i)
                 continue
             limits = _limits(runs[i], fmax[i], bool(m.S[i] > 0), float(m.pmax[i]))
             reasons[i] = _latency_floor_reason(t, float(m.rho_max[i]), limits, float(m.T0[i]))
         else:
             e = float(e_min[i])
-            printed = f"{e:.10g}"
-            if (
-                f"{e * (1 - _FLOOR_RTOL['energy']):.10g}" != printed
-                or f"{e * (1 + _FLOOR_RTOL['energy']):.10g}" != printed
-            ):
+            if not _prints_stably(e, _FLOOR_RTOL["energy"]):
                 unsure.append(i)
                 continue
             scope = "system" if m.counted[1, i] else "device"
             reasons[i] = _energy_floor_reason(e, scope, float(m.rho_max[i]), float(m.T0[i]), float(m.E0[i]))
     return reasons, unsure
+
+
+def _prints_stably(value: float, rtol: float) -> bool:
+    """Whether ``value`` prints the same with 10 significant digits (the reasons' format) anywhere within
+    ``rtol`` of itself; if not, the scalar floors print it, so the text always matches ``solve``'s."""
+    printed = f"{value:.10g}"
+    return f"{value * (1 - rtol):.10g}" == printed == f"{value * (1 + rtol):.10g}"
 
 
 def _canonical(m: _Batch, d: Array) -> Array:
