@@ -111,14 +111,18 @@ def _undecided(count: Any, what: str) -> str:
     return f", {count} {what} undecided" if isinstance(count, int) and count else ""
 
 
+def _decided_bracket(interval: Any, count: Any, what: str) -> str:
+    """`` (by the measured 95 % intervals a-b, n what undecided)``; nothing without a bracket (model.md 1.1)."""
+    bracket = _ci(interval, BRACKET)
+    return bracket[:-1] + _undecided(count, what) + ")" if bracket else ""
+
+
 def _sentence_e1(m: dict) -> str:
     by_model = ", ".join(
         f"{model} {_pct(v['share_at_least_as_good'])}{_ci(v.get('share_at_least_as_good_ci95'), 'bracket')}"
         for model, v in m["by_model"].items()
     )
-    bracket = _ci(m.get("share_at_least_as_good_ci95"), BRACKET)
-    if bracket:
-        bracket = bracket[:-1] + _undecided(m.get("pairs_undecided"), "pairs") + ")"
+    bracket = _decided_bracket(m.get("share_at_least_as_good_ci95"), m.get("pairs_undecided"), "pairs")
     return (
         f"Deployed, the proposed design's task metric is at least a benchmark's (within the noise margin) in "
         f"{_pct(m['share_at_least_as_good'])}{bracket} of {m['pairs']} pairs ({by_model})."
@@ -136,9 +140,7 @@ def _sentence_e2(m: dict) -> str:
 
 
 def _sentence_e3(m: dict) -> str:
-    bracket = _ci(m.get("share_rd_bound_not_worse_ci95"), BRACKET)
-    if bracket:
-        bracket = bracket[:-1] + _undecided(m.get("points_undecided"), "points") + ")"
+    bracket = _decided_bracket(m.get("share_rd_bound_not_worse_ci95"), m.get("points_undecided"), "points")
     return (
         f"The rd_bound design measures no worse than the magnitude design at {_pct(m['share_rd_bound_not_worse'])}"
         f"{bracket} of {m['points']} points (magnitude no worse at {_pct(m['share_magnitude_not_worse'])}); "
