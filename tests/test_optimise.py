@@ -14,7 +14,7 @@ from workloads import WORKLOAD
 
 from coinfer import optimise as opt
 from coinfer import rate_distortion as rd
-from coinfer.optimise import fast, slopes
+from coinfer.optimise import fast, kernel, slopes
 from coinfer.system import Decision, evaluate, make_problem, random_problem, unit_distortion
 
 
@@ -190,18 +190,23 @@ def both_binding_instances(seed: int, count: int) -> list:
     return found
 
 
+def solve_with_step(problem, evaluations: int = kernel.JOINT_NEWTON_EVALUATIONS):
+    """``solve``'s answer and the step of model.md section 5.3 that settled it (kernel's codes), with at most
+    ``evaluations`` evaluations for the joint Newton (0: it gives up at once, and the nested roots answer)."""
+    code, step, out = kernel.solve_row(fast._row(problem), *fast._table(problem.bits_per_weight), evaluations)
+    return fast._solution_of(problem, code, out), step
+
+
 def test_joint_newton_agrees_with_the_nested_roots_and_the_reference():
     """The fast path of step 4 (2-D Newton in (ln nu, ln multiplier)) finds the nested roots' KKT point."""
     joint_found = 0
-    for i, (problem, excess) in enumerate(both_binding_instances(31, 60)):
-        joint = fast._joint_newton(fast._Model(problem), excess)
-        m = fast._Model(problem)
-        nested = fast._both_bind_nested(m, fast._floors(m)[1])
-        want = fast._answer(problem, fast._decision(m, *nested))
-        if joint is None:
+    for i, (problem, _) in enumerate(both_binding_instances(31, 60)):
+        got, step = solve_with_step(problem)
+        want, nested_step = solve_with_step(problem, evaluations=0)
+        assert nested_step == kernel.NESTED_ROOTS
+        if step != kernel.JOINT_NEWTON:
             continue
         joint_found += 1
-        got = fast._answer(problem, fast._decision(m, *joint))
         assert got.status == want.status == "optimal"
         assert got.objective == pytest.approx(want.objective, rel=1e-9, abs=1e-15)
         for name in ("rho_device", "rho_server", "power", "f_device", "f_server"):
@@ -215,24 +220,21 @@ def test_solve_falls_back_to_the_nested_roots(monkeypatch):
     """Where the joint Newton gives up, solve's answer comes from the nested roots, and it is the same."""
     instances = both_binding_instances(32, 25)
     fast_path = [opt.solve(problem) for problem, _ in instances]
-    calls = []
-    nested = fast._both_bind_nested
-    monkeypatch.setattr(fast, "_both_bind_nested", lambda m, floors: calls.append(1) or nested(m, floors))
-    monkeypatch.setattr(fast, "JOINT_NEWTON_EVALUATIONS", 0)  # never converges: always the fallback
+    monkeypatch.setattr(kernel, "JOINT_NEWTON_EVALUATIONS", 0)  # never converges: always the fallback
     for (problem, _), want in zip(instances, fast_path, strict=True):
         got = opt.solve(problem)
+        assert got == solve_with_step(problem, evaluations=0)[0]
         assert got.status == want.status == "optimal"
         assert got.objective == pytest.approx(want.objective, rel=1e-9, abs=1e-15)
         assert evaluate(problem, got.decision, rtol=1e-9).violations == []
-    assert len(calls) == len(instances)
 
 
 def test_joint_newton_gives_up_on_some_random_instances():
-    """The fallback is not dead code: on seeded random instances the joint Newton sometimes returns None,
-    and solve's answer there still agrees with the reference."""
-    gave_up = [(p, e) for p, e in both_binding_instances(5, 150) if fast._joint_newton(fast._Model(p), e) is None]
+    """The fallback is not dead code: on seeded random instances the joint Newton sometimes gives up, and
+    solve's answer there still agrees with the reference."""
+    gave_up = [p for p, _ in both_binding_instances(5, 150) if solve_with_step(p)[1] == kernel.NESTED_ROOTS]
     assert gave_up
-    for problem, _ in gave_up[:5]:
+    for problem in gave_up[:5]:
         check_pair(problem, opt.solve(problem), opt.solve_reference(problem))
 
 
@@ -302,6 +304,16 @@ def test_huge_and_tiny_budgets():
     assert opt.solve(problem.replace(energy_budget=1e-50)).status == "infeasible"
 
 
+def price_ratios(problem, nu: float, res: tuple[float, float, float]) -> tuple[float, float]:
+    """The compiled steps' KKT ratios at the price of time ``nu`` and its resources ``res`` (a fresh solve)."""
+    m = np.empty(kernel._WIDTH)
+    kernel._derive(fast._row(problem), m)
+    state = np.full(kernel._STATE, np.nan)
+    state[kernel.LAST_VALID] = 0.0
+    keys, logits = fast._table(problem.bits_per_weight)
+    return kernel._price_ratios(m, keys, logits, state, np.empty((kernel._SEEN, 6)), nu, *res)
+
+
 def test_energy_rises_with_the_price_of_time():
     """The outer root of solve() needs E(nu) non-decreasing along the path where the latency budget binds."""
     rng = np.random.default_rng(11)
@@ -316,7 +328,7 @@ def test_energy_rises_with_the_price_of_time():
         energies = []
         for x in np.linspace(math.log(floors[2]), math.log(m.nu_sat) + 5, 40):
             res = m.resources(math.exp(x))
-            energies.append(m.energy(m.price_ratios(math.exp(x), res), res))
+            energies.append(m.energy(price_ratios(problem, math.exp(x), res), res))
         assert all(b >= a * (1 - 1e-10) for a, b in itertools.pairwise(energies))
 
 
@@ -324,6 +336,7 @@ def test_energy_rises_with_the_price_of_time():
 @given(x=st.floats(-1 / math.e + 1e-12, 1e12))
 def test_lambert_w_matches_scipy(x):
     assert fast._lambert_w0(x) == pytest.approx(float(scipy.special.lambertw(x).real), rel=1e-12, abs=1e-12)
+    assert kernel._lambert_w0(x) == fast._lambert_w0(x)  # the compiled copy, operation for operation
 
 
 @settings(max_examples=200)
@@ -335,6 +348,7 @@ def test_uplink_exponent_solves_its_kkt_condition(log_r):
     assert fast._psi(u) == pytest.approx(r, rel=1e-12)
     if u > 1e-3:
         assert (u - 1) * math.exp(u) + 1 == pytest.approx(r, rel=1e-9)
+    assert kernel._tx_exponent(r) == pytest.approx(u, rel=1e-15)
 
 
 @settings(max_examples=200)

@@ -8,18 +8,17 @@ import pytest
 from workloads import WORKLOAD
 
 from coinfer import optimise as opt
-from coinfer.optimise import batch
+from coinfer.optimise import batch, fast, kernel
 from coinfer.system import evaluate, make_problem, problems_for_splits, random_problem
 
 FIELDS = ("objective", "rho_device", "rho_server", "power", "f_device", "f_server", "latency", "energy")
 
 
 @pytest.fixture(autouse=True)
-def vectorised(monkeypatch):
-    """Every batch here runs the vectorised code, however small (by default small batches, and a few
-    both-binding instances without two pruned sides, go to the scalar solve; see test_small_batches_use_solve)."""
+def compiled(monkeypatch):
+    """Every batch here runs the compiled steps, however small (by default a single problem goes to the scalar
+    solve; see test_small_batches_use_solve)."""
     monkeypatch.setattr(batch, "SCALAR_BELOW", 0)
-    monkeypatch.setattr(batch, "NESTED_OVER_ARRAYS", 0)
 
 
 def close(a: float, b: float) -> bool:
@@ -58,10 +57,12 @@ def check_same(problems, batch):
 def test_batch_matches_solve_on_random_instances():
     rng = np.random.default_rng(20250601)
     problems = [random_problem(rng) for _ in range(1000)]
-    batch = opt.solve_batch(problems)
+    stats: dict[str, int] = {}
+    batch = opt.solve_batch(problems, stats)
     check_same(problems, batch)
+    assert batch == [opt.solve(p) for p in problems]  # the same compiled steps on the same rows
     # The instances must exercise every execution model, fixed FLOPs, shared ratios, empty sides,
-    # the device energy scope, and both answers.
+    # the device energy scope, both answers, and every step of model.md section 5.3.
     optimal = [p for p, s in zip(problems, batch, strict=True) if s.status == "optimal"]
     kinds = {
         "ideal": sum(p.compute_model == "ideal" for p in optimal),
@@ -75,8 +76,25 @@ def test_batch_matches_solve_on_random_instances():
         "device_scope": sum(p.energy_scope == "device" for p in optimal),
         "magnitude": sum(p.distortion_model == "magnitude" for p in optimal),
         "infeasible": sum(s.status == "infeasible" for s in batch),
+        **{step: stats[step] for step in batch_steps()},
     }
     assert min(kinds.values()) >= 10, kinds
+    assert stats["scalar"] == 0
+
+
+def batch_steps() -> list[str]:
+    return ["at_floor", "least_distortion", "latency_only", "joint_newton", "nested_roots"]
+
+
+def test_rows_over_arrays_are_solves_rows():
+    """batch._rows builds, over arrays, exactly the rows fast._row builds one problem at a time."""
+    rng = np.random.default_rng(20250605)
+    problems = [random_problem(rng) for _ in range(300)]
+    rows, table, keys, logits = batch._rows(problems)
+    for i, problem in enumerate(problems):
+        assert rows[i].tobytes() == fast._row(problem).tobytes(), (i, problem)
+        table_keys, table_logits = fast._table(problem.bits_per_weight)
+        assert np.array_equal(keys[table[i]], table_keys) and np.array_equal(logits[table[i]], table_logits)
 
 
 def test_batch_of_the_splits_of_one_model():
@@ -149,53 +167,47 @@ def test_answers_do_not_depend_on_the_rest_of_the_batch():
                 assert close(getattr(a, name), getattr(b, name)) and close(getattr(a, name), getattr(c, name))
 
 
-def test_batch_joint_newton_and_its_scalar_fallback(monkeypatch):
-    """The batch's joint 2-D Newton agrees with solve; instances it gives up on are solved by solve."""
+def test_batch_joint_newton_and_the_nested_roots(monkeypatch):
+    """The compiled joint 2-D Newton agrees with solve; with no evaluation allowed it gives up at once, and the
+    compiled nested roots (solve's fallback) give the same answers."""
     rng = np.random.default_rng(20250602)
     problems = [random_problem(rng) for _ in range(300)]
     stats: dict[str, int] = {}
     check_same(problems, opt.solve_batch(problems, stats))
-    assert stats["fallback"] < 0.05 * len(problems)
-    monkeypatch.setattr(batch, "JOINT_NEWTON_EVALUATIONS", 0)  # every both-binding instance: the fallback
+    assert stats["joint_newton"] >= 30
+    monkeypatch.setattr(kernel, "JOINT_NEWTON_EVALUATIONS", 0)
     forced: dict[str, int] = {}
     check_same(problems, opt.solve_batch(problems, forced))
-    assert forced["fallback"] > stats["fallback"] + 10
+    assert forced["joint_newton"] == 0
+    assert forced["nested_roots"] == stats["nested_roots"] + stats["joint_newton"]
 
 
 def test_small_batches_use_solve(monkeypatch):
-    """Below SCALAR_BELOW problems the batch is solve's answers themselves; above it, a few both-binding
-    instances without two pruned sides (below NESTED_OVER_ARRAYS) go to solve, the rest stay vectorised."""
+    """Below SCALAR_BELOW problems the batch is solve's answers themselves; from it on, compiled steps."""
     rng = np.random.default_rng(20250603)
     problems = [random_problem(rng) for _ in range(120)]
     monkeypatch.setattr(batch, "SCALAR_BELOW", 121)
-    monkeypatch.setattr(batch, "NESTED_OVER_ARRAYS", 1000)
     stats: dict[str, int] = {}
     assert opt.solve_batch(problems, stats) == [opt.solve(p) for p in problems]
-    assert stats["scalar"] == len(problems)
+    assert stats["scalar"] == len(problems) and sum(stats[step] for step in batch_steps()) == 0
     monkeypatch.setattr(batch, "SCALAR_BELOW", 120)
-    few: dict[str, int] = {}
-    check_same(problems, opt.solve_batch(problems, few))
-    assert 0 < few["scalar"] < len(problems) // 2
-    monkeypatch.setattr(batch, "NESTED_OVER_ARRAYS", 0)
-    vector: dict[str, int] = {}
-    check_same(problems, opt.solve_batch(problems, vector))
-    assert vector["scalar"] == 0
+    compiled: dict[str, int] = {}
+    check_same(problems, opt.solve_batch(problems, compiled))
+    assert compiled["scalar"] == 0 and sum(compiled[step] for step in batch_steps()) > 0
 
 
-def test_reasons_over_arrays_and_from_the_scalar_floors(monkeypatch):
-    """Infeasible instances' reasons formatted from the floors over arrays equal solve's; with every printed
-    number counted as within rounding of a digit change, the scalar floors print them all, again solve's."""
+def test_reasons_of_the_compiled_floors_are_the_python_floors():
+    """Infeasible answers name the floor that breaks its budget; the compiled floors print exactly what the
+    Python building blocks (fast._floors, which the conic reference uses) print."""
     rng = np.random.default_rng(20250604)
     problems = [random_problem(rng) for _ in range(300)]
-    infeasible = sum(opt.solve(p).status == "infeasible" for p in problems)
-    assert infeasible >= 30
-    stats: dict[str, int] = {}
-    check_same(problems, opt.solve_batch(problems, stats))
-    assert stats["infeasible"] < infeasible // 2  # most reasons came from the arrays
-    monkeypatch.setattr(batch, "_FLOOR_RTOL", {"latency": 1.0, "energy": 1.0})
-    scalar: dict[str, int] = {}
-    check_same(problems, opt.solve_batch(problems, scalar))
-    assert scalar["infeasible"] == infeasible
+    answers = opt.solve_batch(problems)
+    check_same(problems, answers)
+    infeasible = [(p, a) for p, a in zip(problems, answers, strict=True) if a.status == "infeasible"]
+    assert len(infeasible) >= 30
+    assert {a.reason.split(" ")[0] for _, a in infeasible} == {"latency", "energy"}
+    for problem, answer in infeasible:
+        assert answer == fast._floors(fast._Model(problem))[0], problem
 
 
 def test_empty_batch():

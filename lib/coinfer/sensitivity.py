@@ -4,7 +4,7 @@ Every verdict of notebook 06 is computed at one point of the defaults
 (:data:`coinfer.system.DEFAULTS`). This module samples the constants jointly
 over the ranges of :data:`RANGES` with SALib's Saltelli/Sobol design
 (:func:`sample_constants`), solves every split of every model at every sample
-with the vectorised :func:`coinfer.optimise.solve_batch` (:func:`study`), and
+with :func:`coinfer.optimise.solve_batch` (:func:`study`), and
 reports per sample whether the verdict-relevant gains hold (model.md sections
 5.5, 5.6):
 

@@ -8,10 +8,10 @@ latency and energy budgets and resource limits of model.md section 2, per split 
   exponential cone for the transmit energy; all quantities normalised by the
   budgets, see :func:`_solve_conic`).
 - :func:`solve`: the fast dedicated solver (the algorithm is described in
-  :func:`solve`'s docstring). It returns the same optimum, about two orders of
-  magnitude faster (``benchmarks/bench_solver.py``).
-- :func:`solve_batch`: :func:`solve` for many problems at once, vectorised
-  over NumPy arrays (same statuses, objectives and decisions).
+  :func:`solve`'s docstring, its steps compiled in :mod:`coinfer.optimise.kernel`).
+  It returns the same optimum, hundreds of times faster (``benchmarks/bench_solver.py``).
+- :func:`solve_batch`: :func:`solve` for many problems at once, the compiled
+  steps over all of them in one call (the same answers).
 - :func:`select_split` and the benchmarks of model.md section 5 (fixed ratio, maximum
   resources, shared ratio, a local solver on the original non-convex
   variables) and :func:`compare_schemes`.

@@ -1,86 +1,37 @@
 """The fast dedicated solver for one split (model.md section 5): KKT structure, a 2-D Newton, 1-D roots.
 
-The algorithm is described in :func:`solve`'s docstring. It returns the same
-optimum as :func:`coinfer.optimise.conic.solve_reference`, about two orders of
-magnitude faster (``benchmarks/bench_solver.py``). Every returned decision is
-checked with :func:`coinfer.system.evaluate` in the original variables
-(:func:`answer`); infeasible instances are an answer (status ``"infeasible"``
-with a ``reason`` naming the binding limit and its numbers).
+The algorithm is described in :func:`solve`'s docstring; its steps run compiled
+(:mod:`coinfer.optimise.kernel`). It returns the same optimum as
+:func:`coinfer.optimise.conic.solve_reference`, three orders of magnitude
+faster (``benchmarks/bench_solver.py``). :class:`_Model` holds the building
+blocks in Python (resources, times, energies, the least energy at fixed ratios,
+the least-distortion ratios for a budget), which the benchmark schemes and the
+conic reference use and which the compiled steps follow operation for
+operation. Every returned decision is checked in the original variables
+(:func:`polish`, :func:`_answer`); infeasible instances are an answer (status
+``"infeasible"`` with a ``reason`` naming the binding limit and its numbers).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from operator import attrgetter
 
+import numpy as np
+
+from coinfer.optimise import kernel
 from coinfer.optimise.slopes import (
-    _inverse_slope,
     _magnitude_ratios,
     _paired_ratios,
     _ratio_and_derivative,
     _slope,
+    _slope_table,
     flat_end,
 )
 from coinfer.optimise.solution import _EDGE, Solution, _infeasible, _optimal
 from coinfer.system import LN2, Decision, Problem, _decision_terms, _meets_constraints, evaluate
-
-
-def _root(
-    func: Callable[[float], float],
-    a: float,
-    b: float,
-    fa: float | None = None,
-    fb: float | None = None,
-    xtol: float = 1e-14,
-) -> float:
-    """Brent's method (inverse quadratic interpolation, secant, bisection) for a sign change on [a, b].
-
-    Pure Python, and it reuses known end values: the solver's roots are
-    nested, so SciPy's per-call overhead would dominate.
-    """
-    fa = func(a) if fa is None else fa
-    fb = func(b) if fb is None else fb
-    if fa == 0:
-        return a
-    if fb == 0:
-        return b
-    if (fa > 0) == (fb > 0):
-        raise ValueError("no sign change")
-    c, fc = a, fa
-    d = e = b - a
-    for _ in range(200):
-        if (fb > 0) == (fc > 0):
-            c, fc = a, fa
-            d = e = b - a
-        if abs(fc) < abs(fb):
-            a, b, c = b, c, b
-            fa, fb, fc = fb, fc, fb
-        tol = 2e-16 * abs(b) + 0.5 * xtol
-        m = 0.5 * (c - b)
-        if abs(m) <= tol or fb == 0:
-            return b
-        if abs(e) >= tol and abs(fa) > abs(fb):
-            s = fb / fa
-            if a == c:
-                p, q = 2 * m * s, 1 - s
-            else:
-                q_, r = fa / fc, fb / fc
-                p = s * (2 * m * q_ * (q_ - r) - (b - a) * (r - 1))
-                q = (q_ - 1) * (r - 1) * (s - 1)
-            if p > 0:
-                q = -q
-            else:
-                p = -p
-            if 2 * p < min(3 * m * q - abs(tol * q), abs(e * q)):
-                e, d = d, p / q
-            else:
-                d = e = m
-        else:
-            d = e = m
-        a, fa = b, fb
-        b += d if abs(d) > tol else (tol if m > 0 else -tol)
-        fb = func(b)
-    return b
 
 
 def _lambert_w0(x: float) -> float:
@@ -141,8 +92,7 @@ class _Model:
 
     __slots__ = (
         "problem", "T0", "E0", "rho_max", "model", "q", "shared", "a", "g", "runs", "fmax", "k", "counted", "c",
-        "two_pruned", "S", "B", "pmax", "C", "u_max", "_guesses", "_y_guess", "_last_ratios", "_path", "nu_sat_f",
-        "nu_sat_tx", "nu_sat", "rho_flat", "rho_top",
+        "two_pruned", "S", "B", "pmax", "C", "u_max", "nu_sat_f", "nu_sat_tx", "nu_sat", "rho_flat", "rho_top",
     )  # fmt: skip
 
     def __init__(self, problem: Problem):
@@ -176,10 +126,6 @@ class _Model:
         self.B, self.pmax = p.bandwidth, p.p_max
         self.C = C = p.noise_power
         self.u_max = u_max = math.log1p(self.pmax / C)
-        self._guesses = ([None], [None])  # warm starts of _inverse_slope across outer iterations
-        self._y_guess: float | None = None  # warm start of the latency multiplier across outer iterations
-        self._last_ratios: tuple | None = None  # (y, ratios, their d/d ln s) of price_ratios' last root
-        self._path: dict[float, tuple] = {}  # x = ln nu -> (ratios, resources) evaluated on the path
         # nu (W) at which each resource reaches its maximum: 2 k fmax^3 and C((u-1)e^u + 1).
         self.nu_sat_f = nu_sat_d, nu_sat_s = (2 * k_d * fmax_d**3, 2 * k_s * fmax_s**3 if counted_s else 0.0)
         self.nu_sat_tx = nu_sat_tx = C * ((u_max - 1.0) * math.exp(u_max) + 1.0) if S > 0 else 0.0
@@ -386,60 +332,6 @@ class _Model:
         fixed = sum(self.k[i] * self.g[i] * res[i] ** 2 for i in (0, 1) if self.g[i] > 0 and self.counted[i])
         return self.tx(res[2])[1] + fixed
 
-    def price_ratios(self, nu: float, res) -> tuple[float, float]:
-        """KKT ratios at price ``nu``: marginal distortion ``= mu (k f^2 [counted] + nu / f) a``,
-        with ``mu`` set so that the latency budget binds."""
-        t_fixed = self._fixed_time(res)
-        weight = [(self.k[i] * res[i] ** 2 if self.counted[i] else 0.0) + nu / res[i] for i in (0, 1)]
-        if not self.two_pruned:
-            return self.latency_ratios(res)
-        # Find mu through the latency budget, with the split between the sides set by `weight`.
-        alpha_t = (1 / res[0], 1 / res[1])
-        sigma = [weight[i] * self.a[i] / self.c[i] for i in (0, 1)]
-        model, q, rmax = self.model, self.q, self.rho_max
-
-        guesses = self._guesses
-        a = self.a
-
-        def rho_of(m: float) -> tuple[float, float]:
-            return (
-                _inverse_slope(m * sigma[0], model, q, rmax, guesses[0]),
-                _inverse_slope(m * sigma[1], model, q, rmax, guesses[1]),
-            )
-
-        seen: dict[float, tuple[tuple[float, float], tuple[float, float]]] = {}
-        self._last_ratios = None
-
-        def gap_and_slope(y: float) -> tuple[float, float]:
-            m = math.exp(y)
-            g, dg = t_fixed - self.T0, 0.0
-            rho, drho = [0.0, 0.0], [0.0, 0.0]
-            for i in (0, 1):
-                rho[i], drho[i] = _ratio_and_derivative(m * sigma[i], model, q, rmax, guesses[i])
-                g += alpha_t[i] * a[i] * (1 - rho[i])
-                dg -= alpha_t[i] * a[i] * drho[i]
-            seen[y] = ((rho[0], rho[1]), (drho[0], drho[1]))
-            return g, dg
-
-        smax = _slope(rmax, model, q)
-        hi = math.log(max(smax / sigma[0], smax / sigma[1]))
-        if model == "magnitude":
-            lo = hi - 92.0
-        else:
-            s0 = max(_slope(flat_end(q), model, q), 1e-300)
-            lo = max(math.log(s0) - math.log(max(sigma)), hi - 1400.0)
-        if t_fixed + sum(alpha_t[i] * a[i] * (1 - self.rho_flat[i]) for i in (0, 1)) <= self.T0:
-            # The flat point meets the latency budget, so the gap is <= 0 on the whole bracket and the
-            # root below would only bisect down to `lo` (~50 steps): answer `lo` at once.
-            self._y_guess = lo  # _outer_newton reads the multiplier from here
-            return rho_of(math.exp(lo))
-        y = _newton_decreasing(gap_and_slope, lo, hi, self._y_guess)
-        self._y_guess = y
-        if y not in seen:
-            return rho_of(math.exp(y))
-        self._last_ratios = (y, *seen[y])  # _kkt_state reuses the ratios and their slopes at y
-        return seen[y][0]
-
 
 def _newton_decreasing(
     func: Callable[[float], tuple[float, float]], lo: float, hi: float, start: float | None, rtol: float = 1e-14
@@ -488,28 +380,6 @@ def _decision(m: _Model, rho, res) -> Decision:
     f_s = res[1] if m.runs[1] else m.fmax[1]
     power = (m.pmax if res[2] >= m.u_max else min(m.tx(res[2])[2], m.pmax)) if m.S > 0 else 0.0
     return Decision(float(rho[0]), float(rho[1]), float(power), float(f_d), float(f_s))
-
-
-def _solution(m: _Model, rho, res) -> Solution:
-    """``_answer(m.problem, _decision(m, rho, res))``, in plain floats (model.md sections 5.3, 8.4).
-
-    The solver's points lie within their boxes, and usually within both budgets (its roots end on the feasible
-    side): then the polish would change nothing, and one :func:`coinfer.system._decision_terms` gives the answer.
-    """
-    p = m.problem
-    rho_d, rho_s = float(rho[0]), float(rho[1])
-    f_d = res[0] if m.runs[0] else m.fmax[0]
-    f_s = res[1] if m.runs[1] else m.fmax[1]
-    power = (m.pmax if res[2] >= m.u_max else min(m.tx(res[2])[2], m.pmax)) if m.S > 0 else 0.0
-    canonical = p._canonical
-    if canonical:
-        get = canonical.get
-        rho_d, rho_s, power = get("rho_device", rho_d), get("rho_server", rho_s), get("power", power)
-        f_d, f_s = get("f_device", f_d), get("f_server", f_s)
-    terms = _decision_terms(p, rho_d, rho_s, power, f_d, f_s)
-    if _meets_constraints(p, rho_d, rho_s, power, f_d, f_s, terms[0], terms[1]):
-        return _optimal(rho_d, rho_s, power, f_d, f_s, terms[2], terms[0], terms[1])
-    return _answer_values(p, rho_d, rho_s, power, f_d, f_s, terms=terms)
 
 
 def polish(problem: Problem, decision: Decision) -> Decision:
@@ -684,256 +554,60 @@ def solve(problem: Problem) -> Solution:
     fits; (4) otherwise both budgets bind. With two pruned sides it solves
     ``T(x, y) = T0`` and ``E(x, y) = E0`` jointly, ``x = ln nu`` and ``y`` the
     log ratio multiplier, by a damped 2-D Newton iteration on
-    ``(ln T/T0, ln E/E0)`` (:func:`_joint_newton`). If that does not converge
-    within a few evaluations it falls back to nested roots
-    (:func:`_both_bind_nested`): for each ``nu`` the latency budget fixes
-    ``mu`` (inner 1-D root, safeguarded Newton in ``log mu``), and the energy
-    at that point increases with ``nu`` (checked by a test), so an outer 1-D
-    root in ``log nu`` meets the energy budget (safeguarded Newton with the
-    slope along the path from the implicit function theorem; Brent when a
-    side has nothing to prune). Any such point satisfies the KKT conditions of
-    the convex reformulation, so it is the global optimum. The result is
-    polished to be feasible in the original variables (:func:`polish`).
+    ``(ln T/T0, ln E/E0)``. If that does not converge within
+    ``kernel.JOINT_NEWTON_EVALUATIONS`` evaluations it falls back to nested
+    roots: for each ``nu`` the latency budget fixes ``mu`` (inner 1-D root,
+    safeguarded Newton in ``log mu``), and the energy at that point increases
+    with ``nu`` (checked by a test), so an outer 1-D root in ``log nu`` meets
+    the energy budget (safeguarded Newton with the slope along the path from
+    the implicit function theorem; Brent when a side has nothing to prune).
+    Any such point satisfies the KKT conditions of the convex reformulation,
+    so it is the global optimum. The result is polished to be feasible in the
+    original variables (:func:`polish`).
+
+    The steps run compiled (:func:`coinfer.optimise.kernel.solve_row`, from the building blocks of
+    :class:`_Model`); :func:`coinfer.optimise.solve_batch` runs the same code over many problems.
     """
-    m = _Model(problem)
-    top, top_res = m.rho_top, m.max_resources()
-    floor_t = m.time(top, top_res)
-    floors = None
-    if not (floor_t < m.T0 * (1 - _EDGE) and m.energy(top, top_res) < m.E0 * (1 - _EDGE)):
-        # A floor may reach its budget: decide by the least energy at the floor (step 1). Otherwise both
-        # floors are slack (the least energy is at most the energy at maximum resources) and wait until
-        # step 4 needs them.
-        bad, floors = _floors(m, floor_t)
-        if bad is not None:
-            return bad
-        e_min_top, res_min = floors[1], floors[3]
-        if floor_t >= m.T0 * (1 - _EDGE) or e_min_top >= m.E0 * (1 - _EDGE):
-            # Only the most pruned workload fits: the budgets sit at their floors.
-            return _solution(m, top, res_min)
-    flat = m.rho_flat
-    t_flat = m.time(flat, top_res)
-    if t_flat <= m.T0:
-        e_flat, _, res_flat = m.min_energy(flat, t_flat)
-        if e_flat <= m.E0:
-            return _solution(m, flat, res_flat)
-    rho_l = m.latency_ratios(top_res)
-    e_l = m.energy(rho_l, top_res)
-    if e_l <= m.E0:
-        return _solution(m, rho_l, top_res)
-    joint = _joint_newton(m, e_l / m.E0 - 1.0) if m.two_pruned else None
-    if joint is None:
-        joint = _both_bind_nested(m, floors if floors is not None else _floors(m, floor_t)[1])
-    return _solution(m, *joint)
+    code, _, out = kernel.solve_row(_row(problem), *_table(problem.bits_per_weight), kernel.JOINT_NEWTON_EVALUATIONS)
+    return _solution_of(problem, code, out)
 
 
-def _both_bind_nested(m: _Model, floors: tuple) -> tuple[tuple[float, float], tuple[float, float, float]]:
-    """Step 4 of :func:`solve` by nested 1-D roots: ``(ratios, resources)`` where both budgets bind.
-
-    For each ``x = ln nu`` the latency budget fixes the ratio multiplier (inner root,
-    :meth:`_Model.price_ratios`); the outer root in ``x`` meets the energy budget.
-    """
-    _, e_min_top, nu_min, _ = floors
-
-    def energy_gap(x: float) -> float:
-        nu = math.exp(x)
-        res = m.resources(nu)
-        rho = m.price_ratios(nu, res)
-        m._path[x] = (rho, res)
-        return m.energy(rho, res) - m.E0
-
-    lo = math.log(nu_min) if math.isfinite(nu_min) else math.log(max(m.nu_sat, 1e-300))
-    hi = max(lo, math.log(m.nu_sat) if m.nu_sat > 0 else lo) + 1.0
-    g_hi = energy_gap(hi)
-    while g_hi <= 0 and hi < lo + 1500.0:
-        hi += 10.0
-        g_hi = energy_gap(hi)
-    # At nu_min the path's ratios are the most pruned ones (that is what nu_min means), whose energy the
-    # floors already know; their inner root would only creep up to the top of its bracket.
-    g_lo = e_min_top - m.E0 if math.isfinite(nu_min) else energy_gap(lo)
-    for _ in range(60):
-        if g_lo <= 0:
-            break
-        # Rounding at nu_min: step down until the energy fits.
-        lo -= 1e-9 * max(1.0, abs(lo))
-        g_lo = energy_gap(lo)
-    if g_hi <= 0:
-        x = hi
-    elif g_lo > 0:
-        x = lo
-    elif m.two_pruned:
-        x = _outer_newton(m, lo, hi, lo + (hi - lo) * g_lo / (g_lo - g_hi))
-    else:
-        x = _root(energy_gap, lo, hi, g_lo, g_hi, xtol=1e-13)
-    if x in m._path:  # the root is a point the search evaluated
-        return m._path[x]
-    nu = math.exp(x)
-    res = m.resources(nu)
-    return m.price_ratios(nu, res), res
+#: The numeric fields of a :mod:`coinfer.optimise.kernel` row, read in one call.
+_row_numbers = attrgetter(*kernel.ROW_FIELDS)
 
 
-#: Evaluations of the KKT state after which :func:`_joint_newton` gives up and :func:`solve` falls back to
-#: the nested roots (most instances converge within 4-8; a step is halved at most :data:`_HALVINGS` times).
-JOINT_NEWTON_EVALUATIONS = 32
-_HALVINGS = 10
+def _row(problem: Problem) -> np.ndarray:
+    """The :mod:`coinfer.optimise.kernel` row of ``problem`` (``batch._rows`` builds the same rows over arrays)."""
+    p = problem
+    choices = kernel.CHOICES[p.distortion_model, p.energy_scope, p.compute_model]
+    flat = 0.0 if p.distortion_model == "magnitude" else flat_end(p.bits_per_weight)
+    return np.array((*_row_numbers(p), choices, flat), dtype=float)
 
 
-def _joint_newton(m: _Model, energy_excess: float) -> tuple[tuple[float, float], tuple[float, float, float]] | None:
-    """Step 4 of :func:`solve` as one 2-D root: ``(ratios, resources)`` where ``T(x, y) = T0`` and
-    ``E(x, y) = E0`` (two pruned sides; ``x = ln nu``, ``y = ln`` of the ratio multiplier), or ``None``.
-
-    Newton on ``(ln(T / T0), ln(E / E0))``, nearly linear in ``(x, y)`` because each priced
-    resource moves like a power of ``nu``, with the Jacobian of :func:`_kkt_state`. It starts at
-    the saturation price ``nu_sat`` (where the path meets the latency-only optimum at maximum
-    resources) with the multiplier at which a common ratio meets the latency budget, and limits
-    each step. ``None`` when it has not converged after :data:`JOINT_NEWTON_EVALUATIONS` evaluations or
-    meets a singular Jacobian (e.g. both ratios clipped): :func:`solve` then takes the nested roots, so the
-    answer never depends on this fast path.
-    """
-    x = math.log(m.nu_sat) if m.nu_sat > 0 else 0.0
-    if energy_excess > 0:
-        x -= 1.5 * math.log1p(energy_excess)  # the CPUs' energy grows like nu^(2/3) along the path
-    y = _common_multiplier(m, x)
-    state = _log_kkt_state(m, x, y)
-    if state[4] * state[7] == state[5] * state[6]:
-        # Every ratio clipped at the guess: start from the multiplier that meets the latency budget.
-        nu = math.exp(x)
-        m.price_ratios(nu, m.resources(nu))
-        if m._y_guess is None:
-            return None
-        y = m._y_guess
-        state = _log_kkt_state(m, x, y)
-    evaluations = 1
-    while evaluations <= JOINT_NEWTON_EVALUATIONS:
-        rho, res, lt, le, tx, ty, ex, ey = state
-        det = tx * ey - ty * ex
-        if not (math.isfinite(det) and det != 0.0):
-            return None
-        dx = (ty * le - ey * lt) / det
-        dy = (ex * lt - tx * le) / det
-        if abs(dx) <= 1e-13 * max(1.0, abs(x)) and abs(dy) <= 1e-13 * max(1.0, abs(y)):
-            if lt <= 0 and le <= 0:
-                return rho, res
-            # Converged a few ulps on the infeasible side: one more step aimed just inside both budgets,
-            # as the nested roots end on the feasible side (the polish would otherwise prune the side
-            # with the least distortion per unit of violation, which may be a side with almost no work,
-            # by far more than the ulps).
-            lt, le = lt + _INSIDE, le + _INSIDE
-            inside = _log_kkt_state(m, x + (ty * le - ey * lt) / det, y + (ex * lt - tx * le) / det)
-            return (inside[0], inside[1]) if inside[2] <= 0 and inside[3] <= 0 else (rho, res)
-        # Natural monotonicity test (Deuflhard): the simplified Newton correction at the trial point,
-        # computed with this Jacobian, must be shorter than this step's. Unlike the residual norm this
-        # test is invariant to scaling the equations, which matters where the latency and energy
-        # surfaces are nearly parallel (the Jacobian is then close to singular).
-        size = dx * dx + dy * dy
-        step = min(1.0, _MAX_STEP_X / max(abs(dx), 1e-300), _MAX_STEP_Y / max(abs(dy), 1e-300))
-        for _ in range(_HALVINGS):
-            trial = _log_kkt_state(m, x + step * dx, y + step * dy)
-            evaluations += 1
-            cx = (ty * trial[3] - ey * trial[2]) / det
-            cy = (ex * trial[2] - tx * trial[3]) / det
-            # (and its Jacobian must be regular: with every ratio clipped the latency does not move with y)
-            if cx * cx + cy * cy < (1.0 - 0.5 * step) ** 2 * size and trial[4] * trial[7] != trial[5] * trial[6]:
-                break
-            step *= 0.5
-        else:
-            return None
-        x, y, state = x + step * dx, y + step * dy, trial
-    return None
+@lru_cache(maxsize=64)
+def _table(q: int) -> tuple[np.ndarray, np.ndarray]:
+    """The inverse-slope table of ``q`` bits per weight (:func:`coinfer.optimise.slopes._slope_table`)."""
+    return _slope_table(q)
 
 
-def _log_kkt_state(m: _Model, x: float, y: float) -> tuple:
-    """``(ratios, resources, ln(T/T0), ln(E/E0))`` at ``(x, y)`` and the residuals' partial derivatives."""
-    res = m.resources(math.exp(x))
-    rho, t, e, tx, ty, ex, ey = _kkt_state(m, x, y, res)
-    if t <= -1.0 or e <= -1.0:
-        return rho, res, math.inf, math.inf, 0.0, 0.0, 0.0, 0.0
-    return rho, res, math.log1p(t), math.log1p(e), tx / (1 + t), ty / (1 + t), ex / (1 + e), ey / (1 + e)
-
-
-#: How far inside both budgets (relative) :func:`_joint_newton` aims when it converged just outside.
-_INSIDE = 2e-15
-
-#: Largest step of :func:`_joint_newton` in ``x = ln nu`` and in ``y = ln`` multiplier (a trust region).
-_MAX_STEP_X, _MAX_STEP_Y = 3.0, 20.0
-
-
-def _common_multiplier(m: _Model, x: float) -> float:
-    """Log ratio multiplier at price ``nu = e^x`` at which one common ratio meets the latency budget,
-    with the sides' log-prices averaged by their loads: a start for the joint Newton."""
-    nu = math.exp(x)
-    res = m.resources(nu)
-    load = [m.a[i] / res[i] for i in (0, 1)]
-    target = m.T0 - m._fixed_time(res)
-    common = min(max(1.0 - target / (load[0] + load[1]), 1e-6), 0.999999 * m.rho_max)
-    log_sigma = [
-        math.log(((m.k[i] * res[i] ** 2 if m.counted[i] else 0.0) + nu / res[i]) * m.a[i] / m.c[i]) for i in (0, 1)
-    ]
-    mean_log_sigma = (load[0] * log_sigma[0] + load[1] * log_sigma[1]) / (load[0] + load[1])
-    return math.log(max(_slope(common, m.model, m.q), 1e-300)) - mean_log_sigma
-
-
-def _kkt_state(
-    m: _Model, x: float, y: float, res=None
-) -> tuple[tuple[float, float], float, float, float, float, float, float]:
-    """The KKT ratios of ``(x, y)``, normalised ``(T/T0 - 1, E/E0 - 1)`` and their partial derivatives
-    in ``x = ln nu`` and ``y = ln`` (ratio multiplier), at those ratios and the resources of ``nu = e^x``
-    (two pruned sides; model.md section 5.3).
-
-    ``res`` are the resources at ``nu = e^x`` if known; the ratios and their slopes are taken from
-    :meth:`_Model.price_ratios`' last root when it ended at this ``y``."""
-    a, k, c, counted = m.a, m.k, m.c, m.counted
-    nu = math.exp(x)
-    f0, f1, u = m.resources(nu) if res is None else res
-    last = m._last_ratios if m._last_ratios is not None and m._last_ratios[0] == y else None
-    f = (f0, f1)
-    t_tx, e_tx, _ = m.tx(u)
-    if m.S > 0 and nu < m.nu_sat_tx:
-        du = nu / (m.C * u * math.exp(u))  # from C((u - 1) e^u + 1) = nu
-        dt_tx = -t_tx / u * du
-        de_tx = m.C * math.exp(u) * t_tx * du + m.C * math.expm1(u) * dt_tx
-    else:
-        dt_tx = de_tx = 0.0
-    t, e, tx, ty, ex, ey = t_tx - m.T0, e_tx - m.E0, dt_tx, 0.0, de_tx, 0.0
-    mult = math.exp(y)
-    ratios = [0.0, 0.0]
-    for i in (0, 1):
-        fi = f[i]
-        dlnf = 1 / 3 if (counted[i] and nu < m.nu_sat_f[i]) else 0.0
-        w = (k[i] * fi * fi if counted[i] else 0.0) + nu / fi
-        dw = (2 * k[i] * fi * fi * dlnf if counted[i] else 0.0) + nu / fi * (1 - dlnf)
-        if last is not None:
-            rho, r_slope = last[1][i], last[2][i]
-        else:
-            rho, r_slope = _ratio_and_derivative(mult * w * a[i] / c[i], m.model, m.q, m.rho_max, m._guesses[i])
-        drx = r_slope * dw / w
-        ratios[i] = rho
-        work = m.work(i, rho)
-        t += work / fi
-        ty -= a[i] * r_slope / fi
-        tx += -a[i] * drx / fi - work / fi * dlnf
-        if counted[i]:
-            e += k[i] * work * fi * fi
-            ey -= k[i] * a[i] * fi * fi * r_slope
-            ex += k[i] * fi * fi * (2 * work * dlnf - a[i] * drx)
-    return (ratios[0], ratios[1]), t / m.T0, e / m.E0, tx / m.T0, ty / m.T0, ex / m.E0, ey / m.E0
-
-
-def _outer_newton(m: _Model, x_lo: float, x_hi: float, start: float | None = None) -> float:
-    """Root in ``x = ln nu`` of the energy along the latency-binding path (two pruned sides).
-
-    The slope along the path is ``dE/dx - (dE/dy)(dT/dx)/(dT/dy)`` (implicit
-    function theorem on ``T = T0``), so safeguarded Newton replaces ~12 Brent
-    steps by ~4. Returns a point on the energy-feasible side.
-    """
-
-    def func(xr: float) -> tuple[float, float]:
-        x = -xr
-        nu = math.exp(x)
-        res = m.resources(nu)
-        m._path[x] = (m.price_ratios(nu, res), res)  # inner root: sets m._y_guess and m._last_ratios
-        assert m._y_guess is not None  # two pruned sides: price_ratios always sets it
-        _, _, e, tx, ty, ex, ey = _kkt_state(m, x, m._y_guess, res)
-        slope = ex - ey * tx / ty if ty != 0 else math.nan
-        return e, (-slope if math.isfinite(slope) else 0.0)
-
-    return -_newton_decreasing(func, -x_hi, -x_lo, None if start is None else -start, rtol=1e-13)
+def _solution_of(problem: Problem, code: int, out: Sequence[float]) -> Solution:
+    """The :class:`Solution` of the compiled steps' answer ``code`` and numbers ``out`` (see
+    :func:`coinfer.optimise.kernel.solve_row`)."""
+    rho_d, rho_s, power, f_d, f_s, objective, latency, energy = out[: kernel.O_ENERGY + 1]
+    if code == kernel.OPTIMAL:
+        return _optimal(rho_d, rho_s, power, f_d, f_s, objective, latency, energy)
+    if code == kernel.TO_POLISH:  # the polish left a violation: report it as solve always has
+        return _answer_values(problem, rho_d, rho_s, power, f_d, f_s)
+    p = problem
+    if code == kernel.INFEASIBLE_LATENCY:
+        cycles = p._cycles
+        runs = (sum(cycles["device"]) > 0, sum(cycles["server"]) > 0)
+        limits = _limits(runs, (p.f_device_max, p.f_server_max), p.feature_bits > 0, p.p_max)
+        return _infeasible(_latency_floor_reason(float(out[kernel.O_FLOOR_T]), p.rho_max, limits, p.latency_budget))
+    if code == kernel.INFEASIBLE_ENERGY:
+        return _infeasible(
+            _energy_floor_reason(
+                float(out[kernel.O_E_MIN]), p.energy_scope, p.rho_max, p.latency_budget, p.energy_budget
+            )
+        )
+    raise ValueError(f"solve: no sign change in the nested roots' bracket ({problem!r})")
