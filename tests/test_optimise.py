@@ -193,7 +193,7 @@ def both_binding_instances(seed: int, count: int) -> list:
 def solve_with_step(problem, evaluations: int = kernel.JOINT_NEWTON_EVALUATIONS):
     """``solve``'s answer and the step of model.md section 5.3 that settled it (kernel's codes), with at most
     ``evaluations`` evaluations for the joint Newton (0: it gives up at once, and the nested roots answer)."""
-    code, step, out = kernel.solve_row(fast._row(problem), *fast._table(problem.bits_per_weight), evaluations)
+    code, step, out = kernel.solve_row(fast._row(problem), *slopes._slope_table(problem.bits_per_weight), evaluations)
     return fast._solution_of(problem, code, out), step
 
 
@@ -223,7 +223,7 @@ def test_solve_falls_back_to_the_nested_roots(monkeypatch):
     monkeypatch.setattr(kernel, "JOINT_NEWTON_EVALUATIONS", 0)  # never converges: always the fallback
     for (problem, _), want in zip(instances, fast_path, strict=True):
         got = opt.solve(problem)
-        assert got == solve_with_step(problem, evaluations=0)[0]
+        assert solve_with_step(problem, evaluations=0)[1] == kernel.NESTED_ROOTS
         assert got.status == want.status == "optimal"
         assert got.objective == pytest.approx(want.objective, rel=1e-9, abs=1e-15)
         assert evaluate(problem, got.decision, rtol=1e-9).violations == []
@@ -310,7 +310,7 @@ def price_ratios(problem, nu: float, res: tuple[float, float, float]) -> tuple[f
     kernel._derive(fast._row(problem), m)
     state = np.full(kernel._STATE, np.nan)
     state[kernel.LAST_VALID] = 0.0
-    keys, logits = fast._table(problem.bits_per_weight)
+    keys, logits = slopes._slope_table(problem.bits_per_weight)
     return kernel._price_ratios(m, keys, logits, state, np.empty((kernel._SEEN, 6)), nu, *res)
 
 
@@ -348,7 +348,7 @@ def test_uplink_exponent_solves_its_kkt_condition(log_r):
     assert fast._psi(u) == pytest.approx(r, rel=1e-12)
     if u > 1e-3:
         assert (u - 1) * math.exp(u) + 1 == pytest.approx(r, rel=1e-9)
-    assert kernel._tx_exponent(r) == pytest.approx(u, rel=1e-15)
+    assert kernel._tx_exponent(r) == u  # the compiled copy, operation for operation
 
 
 @settings(max_examples=200)

@@ -8,7 +8,7 @@ import pytest
 from workloads import WORKLOAD
 
 from coinfer import optimise as opt
-from coinfer.optimise import batch, fast, kernel
+from coinfer.optimise import batch, fast, kernel, slopes
 from coinfer.system import evaluate, make_problem, problems_for_splits, random_problem
 
 FIELDS = ("objective", "rho_device", "rho_server", "power", "f_device", "f_server", "latency", "energy")
@@ -16,42 +16,18 @@ FIELDS = ("objective", "rho_device", "rho_server", "power", "f_device", "f_serve
 
 @pytest.fixture(autouse=True)
 def compiled(monkeypatch):
-    """Every batch here runs the compiled steps, however small (by default a single problem goes to the scalar
-    solve; see test_small_batches_use_solve)."""
+    """Every batch here runs the compiled steps over its rows, however small (by default batches of fewer than
+    SCALAR_BELOW problems go to solve one by one; see test_small_batches_use_solve)."""
     monkeypatch.setattr(batch, "SCALAR_BELOW", 0)
 
 
-def close(a: float, b: float) -> bool:
-    """The batch acceptance rule: 1e-9 relative or 1e-12 absolute."""
-    return abs(a - b) <= max(1e-9 * abs(b), 1e-12)
-
-
-def immaterial(problem, side: str, got, want) -> bool:
-    """A ratio difference that moves the latency and the energy by < 1e-12 relative (and the objective,
-    checked separately, by < 1e-9): on a side with almost no prunable work the budgets pin its ratio only
-    to ~ulp(T0) / (a / f), so the two solvers may legitimately differ there by more than 1e-12."""
-    a = problem.cycles(side)[0]
-    f = getattr(want, f"f_{side}")
-    k = getattr(problem, f"pue_{side}") * getattr(problem, f"psi_{side}")
-    delta = abs(getattr(got, f"rho_{side}") - getattr(want, f"rho_{side}"))
-    return delta * a / f <= 1e-12 * problem.latency_budget and delta * k * a * f * f <= 1e-12 * problem.energy_budget
-
-
 def check_same(problems, batch):
+    """solve_batch's answers are solve's exactly (the same compiled steps on the same rows), and feasible."""
     assert len(batch) == len(problems)
     for i, (problem, got) in enumerate(zip(problems, batch, strict=True)):
-        want = opt.solve(problem)
-        assert got.status == want.status, (i, problem, got, want)
-        assert got.reason == want.reason, (i, got.reason, want.reason)
-        if want.status != "optimal":
-            assert got.decision is None
-            continue
-        for name in FIELDS:
-            ok = close(getattr(got, name), getattr(want, name))
-            if not ok and name.startswith("rho_"):
-                ok = immaterial(problem, name[4:], got, want)
-            assert ok, (i, name, problem, got, want)
-        assert evaluate(problem, got.decision, rtol=1e-9).violations == [], (i, problem, got)
+        assert got == opt.solve(problem), (i, problem)
+        if got.status == "optimal":
+            assert evaluate(problem, got.decision, rtol=1e-9).violations == [], (i, problem, got)
 
 
 def test_batch_matches_solve_on_random_instances():
@@ -60,7 +36,6 @@ def test_batch_matches_solve_on_random_instances():
     stats: dict[str, int] = {}
     batch = opt.solve_batch(problems, stats)
     check_same(problems, batch)
-    assert batch == [opt.solve(p) for p in problems]  # the same compiled steps on the same rows
     # The instances must exercise every execution model, fixed FLOPs, shared ratios, empty sides,
     # the device energy scope, both answers, and every step of model.md section 5.3.
     optimal = [p for p, s in zip(problems, batch, strict=True) if s.status == "optimal"]
@@ -80,6 +55,7 @@ def test_batch_matches_solve_on_random_instances():
     }
     assert min(kinds.values()) >= 10, kinds
     assert stats["scalar"] == 0
+    assert stats["polish"] >= 1  # decisions the polish could not bring within the budgets are reported as solve does
 
 
 def batch_steps() -> list[str]:
@@ -93,7 +69,7 @@ def test_rows_over_arrays_are_solves_rows():
     rows, table, keys, logits = batch._rows(problems)
     for i, problem in enumerate(problems):
         assert rows[i].tobytes() == fast._row(problem).tobytes(), (i, problem)
-        table_keys, table_logits = fast._table(problem.bits_per_weight)
+        table_keys, table_logits = slopes._slope_table(problem.bits_per_weight)
         assert np.array_equal(keys[table[i]], table_keys) and np.array_equal(logits[table[i]], table_logits)
 
 
@@ -160,11 +136,23 @@ def test_answers_do_not_depend_on_the_rest_of_the_batch():
     together = opt.solve_batch(problems)
     alone = [opt.solve_batch([p])[0] for p in problems]
     reordered = opt.solve_batch(problems[::-1])[::-1]
-    for a, b, c in zip(together, alone, reordered, strict=True):
-        assert a.status == b.status == c.status
-        if a.status == "optimal":
-            for name in FIELDS:
-                assert close(getattr(a, name), getattr(b, name)) and close(getattr(a, name), getattr(c, name))
+    assert together == alone == reordered
+
+
+def test_a_problem_the_compiled_steps_cannot_divide_fails_alone(monkeypatch):
+    """A division by zero inside the compiled loop (absurd but valid numbers) would abort the whole batch: the
+    batch is then solved problem by problem, so the error is that problem's own, as solve raises it."""
+    rng = np.random.default_rng(8)
+    problems = [random_problem(rng) for _ in range(20)]
+
+    def divide_by_zero(*args):
+        raise ZeroDivisionError("division by zero")
+
+    solved = []
+    monkeypatch.setattr(batch.kernel, "solve_rows", divide_by_zero)
+    monkeypatch.setattr(batch, "solve", lambda p: solved.append(p) or opt.solve(p))
+    assert opt.solve_batch(problems) == [opt.solve(p) for p in problems]
+    assert solved == problems
 
 
 def test_batch_joint_newton_and_the_nested_roots(monkeypatch):

@@ -607,7 +607,7 @@ def unit_distortion(rho: float, model: str, q: int) -> float:
     if model == "magnitude":
         if rho < 1e-3:
             # rho + (1 - rho) ln(1 - rho) = sum_k rho^k / (k (k - 1)), k = 2..8: no cancellation near 0.
-            return rho**2 / 2 + rho**3 / 6 + rho**4 / 12 + rho**5 / 20 + rho**6 / 30 + rho**7 / 42 + rho**8 / 56
+            return rho * rho / 2 + rho**3 / 6 + rho**4 / 12 + rho**5 / 20 + rho**6 / 30 + rho**7 / 42 + rho**8 / 56
         return rho + ((1.0 - rho) * math.log1p(-rho) if rho < 1.0 else 0.0)
     entropy_nats = -(rho * math.log(rho) if rho > 0 else 0.0) - ((1.0 - rho) * math.log1p(-rho) if rho < 1.0 else 0.0)
     return math.exp(-min(entropy_nats + LN2 * q * (1.0 - rho), LN2 * q))

@@ -18,8 +18,8 @@ from operator import attrgetter
 import numpy as np
 
 from coinfer.optimise import kernel
-from coinfer.optimise.fast import _solution_of, _table, solve
-from coinfer.optimise.slopes import flat_end
+from coinfer.optimise.fast import _solution_of, solve
+from coinfer.optimise.slopes import _slope_table, flat_end
 from coinfer.optimise.solution import Solution, _optimal
 from coinfer.system import Problem
 
@@ -46,7 +46,7 @@ def _rows(problems: Sequence[Problem]) -> tuple[Array, Array, Array, Array]:
     table = np.searchsorted(np.array(qs, dtype=float), q)
     magnitude = rows[:, kernel.R_CHOICES].astype(int) & 1 > 0
     rows[:, kernel.R_FLAT_END] = np.where(magnitude, 0.0, np.array([flat_end(qi) for qi in qs])[table])
-    tables = [_table(qi) for qi in qs]
+    tables = [_slope_table(qi) for qi in qs]
     return rows, table, np.stack([keys for keys, _ in tables]), np.stack([logits for _, logits in tables])
 
 
@@ -102,7 +102,10 @@ def _solve_many(problems: Sequence[Problem], counts: dict[str, int]) -> list[Sol
     out = np.empty((n, kernel.OUT_WIDTH))
     code = np.empty(n, dtype=np.int8)
     step = np.empty(n, dtype=np.int8)
-    kernel.solve_rows(rows, table, keys, logits, kernel.JOINT_NEWTON_EVALUATIONS, out, code, step)
+    try:
+        kernel.solve_rows(rows, table, keys, logits, kernel.JOINT_NEWTON_EVALUATIONS, out, code, step)
+    except ZeroDivisionError:  # absurd numbers in some problem: each raises (or not) as solve raises for it
+        return [solve(problem) for problem in problems]
     decided = (code == kernel.OPTIMAL) | (code == kernel.TO_POLISH)
     for step_code, name in _STEPS.items():
         counts[name] = int((decided & (step == step_code)).sum())
@@ -118,5 +121,5 @@ def _solve_many(problems: Sequence[Problem], counts: dict[str, int]) -> list[Sol
 
 
 #: Batches smaller than this are solved by ``solve``, one by one: building the rows over arrays costs a fixed
-#: ~50 us, about as much as ``solve`` of ~40 problems (~5 us each; benchmarks/bench_solver.py).
+#: ~50 us, and below ~60 problems it does not pay back (``solve`` takes ~5 us per problem, the batch ~4 us).
 SCALAR_BELOW = 64

@@ -127,7 +127,7 @@ def _solve_at_resources(problem: Problem, m: _Model, res: tuple[float, float, fl
     """
     t_fixed, e_fixed = m._fixed_time(res), m._fixed_energy(res)
     alpha_t = (1 / res[0], 1 / res[1])
-    alpha_e = tuple(m.k[i] * res[i] ** 2 if m.counted[i] else 0.0 for i in (0, 1))
+    alpha_e = tuple(m.k[i] * (res[i] * res[i]) if m.counted[i] else 0.0 for i in (0, 1))
     top = m.rho_top
     floor_t, floor_e = m.time(top, res), m.energy(top, res)
     if floor_t > m.T0 * (1 + _EDGE):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from operator import attrgetter
 
 import numpy as np
@@ -88,7 +87,8 @@ def _tx_exponent(r: float) -> float:
 
 
 class _Model:
-    """Plain-float view of a :class:`Problem` for the solver's inner loops (model.md section 2)."""
+    """Plain-float view of a :class:`Problem` and the solver's building blocks in Python (model.md sections 2, 5.3):
+    the benchmark schemes and the conic reference use them; ``kernel`` compiles the same operations."""
 
     __slots__ = (
         "problem", "T0", "E0", "rho_max", "model", "q", "shared", "a", "g", "runs", "fmax", "k", "counted", "c",
@@ -183,9 +183,9 @@ class _Model:
         a, g, k, runs = self.a, self.g, self.k, self.runs
         e = self.tx(res[2])[1]
         if runs[0]:
-            e += k[0] * (a[0] * (1 - rho[0]) + g[0]) * res[0] ** 2
+            e += k[0] * (a[0] * (1 - rho[0]) + g[0]) * (res[0] * res[0])
         if runs[1] and self.counted[1]:
-            e += k[1] * (a[1] * (1 - rho[1]) + g[1]) * res[1] ** 2
+            e += k[1] * (a[1] * (1 - rho[1]) + g[1]) * (res[1] * res[1])
         return e
 
     def min_energy(self, rho, t_top: float | None = None) -> tuple[float, float, tuple[float, float, float]]:
@@ -329,7 +329,7 @@ class _Model:
 
     def _fixed_energy(self, res) -> float:
         """Energy that pruning cannot remove at resources ``res``: upload plus fixed cycles."""
-        fixed = sum(self.k[i] * self.g[i] * res[i] ** 2 for i in (0, 1) if self.g[i] > 0 and self.counted[i])
+        fixed = sum(self.k[i] * self.g[i] * (res[i] * res[i]) for i in (0, 1) if self.g[i] > 0 and self.counted[i])
         return self.tx(res[2])[1] + fixed
 
 
@@ -432,7 +432,7 @@ def _polish(problem: Problem, d: list[float], terms: tuple | None = None) -> tup
         options = []
         for g in groups:
             tau = sum(cycles[i] / d[3 + i] for i in g)
-            eps = sum(k[i] * cycles[i] * d[3 + i] ** 2 for i in g if counted[i])
+            eps = sum(k[i] * cycles[i] * (d[3 + i] * d[3 + i]) for i in g if counted[i])
             room = rho_max - d[g[0]]
             if room <= 0 or (need_t > 0 and tau <= 0) or (need_e > 0 and eps <= 0):
                 continue
@@ -568,7 +568,8 @@ def solve(problem: Problem) -> Solution:
     The steps run compiled (:func:`coinfer.optimise.kernel.solve_row`, from the building blocks of
     :class:`_Model`); :func:`coinfer.optimise.solve_batch` runs the same code over many problems.
     """
-    code, _, out = kernel.solve_row(_row(problem), *_table(problem.bits_per_weight), kernel.JOINT_NEWTON_EVALUATIONS)
+    keys, logits = _slope_table(problem.bits_per_weight)
+    code, _, out = kernel.solve_row(_row(problem), keys, logits, kernel.JOINT_NEWTON_EVALUATIONS)
     return _solution_of(problem, code, out)
 
 
@@ -582,12 +583,6 @@ def _row(problem: Problem) -> np.ndarray:
     choices = kernel.CHOICES[p.distortion_model, p.energy_scope, p.compute_model]
     flat = 0.0 if p.distortion_model == "magnitude" else flat_end(p.bits_per_weight)
     return np.array((*_row_numbers(p), choices, flat), dtype=float)
-
-
-@lru_cache(maxsize=64)
-def _table(q: int) -> tuple[np.ndarray, np.ndarray]:
-    """The inverse-slope table of ``q`` bits per weight (:func:`coinfer.optimise.slopes._slope_table`)."""
-    return _slope_table(q)
 
 
 def _solution_of(problem: Problem, code: int, out: Sequence[float]) -> Solution:
@@ -610,4 +605,5 @@ def _solution_of(problem: Problem, code: int, out: Sequence[float]) -> Solution:
                 float(out[kernel.O_E_MIN]), p.energy_scope, p.rho_max, p.latency_budget, p.energy_budget
             )
         )
-    raise ValueError(f"solve: no sign change in the nested roots' bracket ({problem!r})")
+    # STEP4_FAILED: a solver error, never a wrong optimum (model.md section 5.3)
+    return Solution(status="solver_error", reason="both budgets bind, and no price of time brackets the energy budget")

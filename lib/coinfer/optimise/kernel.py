@@ -20,7 +20,8 @@ Why compiled code: the same steps in Python take ~20-50 us per problem, and
 over NumPy arrays each of their thousands of calls costs ~1-3 us whatever the
 batch size (370x the conic reference at 300 problems); compiled, a problem
 takes a few microseconds. With ``NUMBA_DISABLE_JIT=1`` this module runs as
-plain Python (slowly), for debugging.
+plain Python (slowly), for debugging; there an overflow in ``math.exp`` raises, where the compiled code
+carries ``inf`` on (and the steps treat it as an unbracketed root).
 """
 
 from __future__ import annotations
@@ -30,8 +31,13 @@ import math
 import numpy as np
 from numba import njit
 
-from coinfer.optimise.solution import _EDGE
-from coinfer.system import COMPUTE_MODELS, DISTORTION_MODELS, ENERGY_SCOPES, LN2
+from coinfer.system import COMPUTE_MODELS, DISTORTION_MODELS, ENERGY_SCOPES
+
+# numba freezes the globals a compiled function reads into its cached machine code, and its cache watches only
+# this file: the constants it reads are defined here (tests check they equal solution._EDGE and system.LN2).
+LN2 = 0.6931471805599453
+#: Relative slack under which a budget counts as met exactly at its floor.
+_EDGE = 1e-12
 
 #: Evaluations of the KKT state after which the joint Newton gives up and the nested roots take over (most
 #: instances converge within 4-8). Passed to the compiled code at each call, so a test may change it.
@@ -87,13 +93,14 @@ _STATE = 11
 NO_GUESS = -1
 
 #: Points a root remembers, to answer with the ratios it computed at its root: an inner root takes at most
-#: 200 steps, the nested roots' outer search at most ~610 evaluations.
+#: 200 steps, the nested roots' outer search at most 412 evaluations (a fuller buffer only recomputes).
 _SEEN, _PATH = 256, 1024
 
 # --- the answer of one problem: codes, and the columns of `out` ---
-#: TO_POLISH: the polish left a violation (the caller reports it); NO_SIGN_CHANGE: the nested roots' Brent
-#: bracket held no sign change (never seen; the caller raises).
-OPTIMAL, INFEASIBLE_LATENCY, INFEASIBLE_ENERGY, TO_POLISH, NO_SIGN_CHANGE = 0, 1, 2, 3, 4
+#: TO_POLISH: the polish left a violation (the caller reports it); STEP4_FAILED: the nested roots found no
+#: bracket of the energy budget along the path (seen only at absurd inputs, e.g. distortion weights 1e120 apart;
+#: the caller reports a solver error instead of a wrong optimum).
+OPTIMAL, INFEASIBLE_LATENCY, INFEASIBLE_ENERGY, TO_POLISH, STEP4_FAILED = 0, 1, 2, 3, 4
 #: Which step of model.md section 5.3 settled an optimal or to-polish answer.
 AT_FLOOR, LEAST_DISTORTION, LATENCY_ONLY, JOINT_NEWTON, NESTED_ROOTS = 0, 1, 2, 3, 4
 O_RHO_D, O_RHO_S, O_POWER, O_F_D, O_F_S, O_OBJECTIVE, O_LATENCY, O_ENERGY, O_FLOOR_T, O_E_MIN = range(10)
@@ -160,7 +167,7 @@ def _unit_distortion(m, rho):
     if m[MAG]:
         if rho < 1e-3:
             return (
-                rho**2.0 / 2 + rho**3.0 / 6 + rho**4.0 / 12 + rho**5.0 / 20 + rho**6.0 / 30 + rho**7.0 / 42
+                rho * rho / 2 + rho**3.0 / 6 + rho**4.0 / 12 + rho**5.0 / 20 + rho**6.0 / 30 + rho**7.0 / 42
                 + rho**8.0 / 56
             )  # fmt: skip
         return rho + ((1.0 - rho) * math.log1p(-rho) if rho < 1.0 else 0.0)
@@ -464,9 +471,9 @@ def _time(m, rho_d, rho_s, f_d, f_s, u):
 def _energy(m, rho_d, rho_s, f_d, f_s, u):
     e = _tx(m, u)[1]
     if m[RUNS_D]:
-        e += m[K_D] * (m[A_D] * (1 - rho_d) + m[G_D]) * f_d**2.0
+        e += m[K_D] * (m[A_D] * (1 - rho_d) + m[G_D]) * (f_d * f_d)
     if m[RUNS_S] and m[COUNTED_S]:
-        e += m[K_S] * (m[A_S] * (1 - rho_s) + m[G_S]) * f_s**2.0
+        e += m[K_S] * (m[A_S] * (1 - rho_s) + m[G_S]) * (f_s * f_s)
     return e
 
 
@@ -635,8 +642,8 @@ def _price_ratios(m, keys, logits, st, seen, nu, f_d, f_s, u):
     ``mu (eta psi f^2 [counted] + nu / f) a / c``, with the multiplier ``mu`` set by the latency budget (a root in
     ``ln mu``, started from the last one). Leaves that root and the ratios' slopes there in ``st``."""
     t_fixed = _fixed_time(m, f_d, f_s, u)
-    weight_d = (m[K_D] * f_d**2.0) + nu / f_d
-    weight_s = (m[K_S] * f_s**2.0 if m[COUNTED_S] else 0.0) + nu / f_s
+    weight_d = m[K_D] * (f_d * f_d) + nu / f_d
+    weight_s = (m[K_S] * (f_s * f_s) if m[COUNTED_S] else 0.0) + nu / f_s
     if not m[TWO_PRUNED]:
         return _latency_ratios(m, keys, logits, st, seen, f_d, f_s, u)
     alpha_d, alpha_s = 1 / f_d, 1 / f_s
@@ -645,8 +652,8 @@ def _price_ratios(m, keys, logits, st, seen, nu, f_d, f_s, u):
     st[LAST_VALID] = 0.0
     smax = _slope(m, m[RHO_MAX])
     hi = math.log(max(smax / sigma_d, smax / sigma_s))
-    if m[MAG]:
-        lo = hi - 92.0
+    if m[MAG]:  # e^-92: every ratio below 1e-40; sides whose prices differ by more widen the bracket
+        lo = hi - 92.0 - abs(math.log(sigma_d / sigma_s))
     else:
         s0 = max(_slope(m, m[FLAT_END]), 1e-300)
         lo = max(math.log(s0) - math.log(max(sigma_d, sigma_s)), hi - 1400.0)
@@ -749,8 +756,8 @@ def _common_multiplier(m, x):
     load_d, load_s = m[A_D] / f_d, m[A_S] / f_s
     target = m[T0] - _fixed_time(m, f_d, f_s, u)
     common = min(max(1.0 - target / (load_d + load_s), 1e-6), 0.999999 * m[RHO_MAX])
-    log_sigma_d = math.log((m[K_D] * f_d**2.0 + nu / f_d) * m[A_D] / m[C_D])
-    log_sigma_s = math.log(((m[K_S] * f_s**2.0 if m[COUNTED_S] else 0.0) + nu / f_s) * m[A_S] / m[C_S])
+    log_sigma_d = math.log((m[K_D] * (f_d * f_d) + nu / f_d) * m[A_D] / m[C_D])
+    log_sigma_s = math.log(((m[K_S] * (f_s * f_s) if m[COUNTED_S] else 0.0) + nu / f_s) * m[A_S] / m[C_S])
     mean_log_sigma = (load_d * log_sigma_d + load_s * log_sigma_s) / (load_d + load_s)
     return math.log(max(_slope(m, common), 1e-300)) - mean_log_sigma
 
@@ -808,7 +815,8 @@ def _joint_newton(m, keys, logits, st, seen, energy_excess, evaluations_allowed)
             evaluations += 1
             cx = (ty * trial[6] - ey * trial[5]) / det
             cy = (ex * trial[5] - tx * trial[6]) / det
-            if cx * cx + cy * cy < (1.0 - 0.5 * step) ** 2.0 * size and trial[7] * trial[10] != trial[8] * trial[9]:
+            shrink = 1.0 - 0.5 * step
+            if cx * cx + cy * cy < shrink * shrink * size and trial[7] * trial[10] != trial[8] * trial[9]:
                 accepted = True
                 break
             step *= 0.5
@@ -831,8 +839,8 @@ def _path_point(m, keys, logits, st, seen, path, count, x):
 
 @njit(cache=True)
 def _both_bind_nested(m, keys, logits, st, seen, e_min_top, nu_min):
-    """Step 4 by nested 1-D roots: ``(solved, rho_d, rho_s, f_d, f_s, u)`` (not solved: Brent's bracket held no
-    sign change). For each ``x = ln nu`` the latency budget fixes the ratio multiplier (inner root,
+    """Step 4 by nested 1-D roots: ``(solved, rho_d, rho_s, f_d, f_s, u)`` (not solved: no bracket of the energy
+    budget along the path). For each ``x = ln nu`` the latency budget fixes the ratio multiplier (inner root,
     :func:`_price_ratios`); the outer root in ``x`` meets the energy budget, starting from the floors' price
     ``nu_min`` and least energy ``e_min_top``."""
     path = np.empty((_PATH, 6))  # the points of the path evaluated, to answer with the root's own
@@ -856,9 +864,9 @@ def _both_bind_nested(m, keys, logits, st, seen, e_min_top, nu_min):
         lo -= 1e-9 * max(1.0, abs(lo))
         count, r_d, r_s, f_d, f_s, u = _path_point(m, keys, logits, st, seen, path, count, lo)
         g_lo = _energy(m, r_d, r_s, f_d, f_s, u) - m[E0]
-    if g_hi <= 0:
-        x = hi
-    elif g_lo > 0:
+    if g_hi <= 0 or not math.isfinite(hi):  # no price of time where the energy exceeds its budget
+        return False, 0.0, 0.0, 0.0, 0.0, 0.0
+    if g_lo > 0:
         x = lo
     elif m[TWO_PRUNED]:
         x, count = _outer_newton(m, keys, logits, st, seen, path, count, lo, hi, lo + (hi - lo) * g_lo / (g_lo - g_hi))
@@ -1020,7 +1028,7 @@ def _polish(m, d, latency, energy, objective):
             for i in range(2) if m[SHARED] else range(side, side + 1):
                 tau += m[A_D + i] / d[3 + i]
                 if i == 0 or m[COUNTED_S]:
-                    eps += m[K_D + i] * m[A_D + i] * d[3 + i] ** 2.0
+                    eps += m[K_D + i] * m[A_D + i] * (d[3 + i] * d[3 + i])
             room = rho_max - d[side]
             if room <= 0 or (need_t > 0 and tau <= 0) or (need_e > 0 and eps <= 0):
                 continue
@@ -1116,13 +1124,13 @@ def _solve_one(m, keys, logits, st, seen, out, evaluations_allowed):
             return _answer(m, rho_d, rho_s, f_d, f_s, u, out), JOINT_NEWTON
     if not have_floors:
         if floor_t > t0 * (1 + _EDGE):
-            return NO_SIGN_CHANGE, NESTED_ROOTS
+            return STEP4_FAILED, NESTED_ROOTS
         e_min_top, nu_min, _, _, _ = _min_energy(m, top_d, top_s, floor_t)
         if e_min_top > e0 * (1 + _EDGE):
-            return NO_SIGN_CHANGE, NESTED_ROOTS
+            return STEP4_FAILED, NESTED_ROOTS
     solved, rho_d, rho_s, f_d, f_s, u = _both_bind_nested(m, keys, logits, st, seen, e_min_top, nu_min)
     if not solved:
-        return NO_SIGN_CHANGE, NESTED_ROOTS
+        return STEP4_FAILED, NESTED_ROOTS
     return _answer(m, rho_d, rho_s, f_d, f_s, u, out), NESTED_ROOTS
 
 
@@ -1131,8 +1139,9 @@ def _solve_one(m, keys, logits, st, seen, out, evaluations_allowed):
 @njit("Tuple((i8, i8, UniTuple(f8, 10)))(f8[::1], f8[::1], f8[::1], i8)", cache=True)
 def solve_row(row, keys, logits, evaluations_allowed):
     """``solve`` of one problem row: ``(code, step, out)``, ``out`` the answer's numbers (the ``O_*`` columns:
-    the decision, objective, latency and energy of an optimal or to-polish answer; the floors of an infeasible
-    one). ``keys`` and ``logits`` are the inverse-slope table of its bits per weight (slopes._slope_table)."""
+    the decision, objective, latency and energy of an optimal answer; the unpolished decision of a to-polish one;
+    the floors of an infeasible one). ``keys`` and ``logits`` are the inverse-slope table of its bits per weight
+    (slopes._slope_table)."""
     m = np.empty(_WIDTH)
     _derive(row, m)
     out = np.empty(OUT_WIDTH)

@@ -60,7 +60,8 @@ def _slope_table(q: int) -> tuple[np.ndarray, np.ndarray]:
 
     ``ln D'(z) = rho ln rho + (1 - rho) ln(1 - rho) - q ln2 (1 - rho) + ln(z + q ln2)`` increases
     with ``z`` beyond the flat end; linear interpolation in this table starts the Newton iteration
-    of ``batch._ratio`` and of :func:`_inverse_slope` within ~1e-5 of the root, so that two steps reach full precision.
+    of :func:`_inverse_slope` (and of its compiled copy in ``kernel``) within ~1e-5 of the root, so that two steps
+    reach full precision.
     """
     qln2 = q * LN2
     r0 = flat_end(q)
