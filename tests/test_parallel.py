@@ -36,6 +36,25 @@ def test_parallel_map_keeps_order_and_checks_workers():
             parallel.parallel_map(square, [1], workers=bad, progress=False)
 
 
+_HELD: list[bytes] = []
+
+
+def grow_and_wait(x: int) -> int:
+    """Hold 400 MB more in the worker (past loky's 300 MB leak guard), then wait a little for its check."""
+    import time
+
+    _HELD.append(b"\x01" * (400 * 2**20))  # written, so resident
+    time.sleep(1.2)
+    return x
+
+
+def test_a_worker_replaced_by_lokys_leak_guard_warns_nothing_and_loses_nothing(recwarn):
+    """A task that loads a model grows its worker by hundreds of MB; loky then replaces the worker (and would
+    warn that jobs were waiting, in an executed notebook's output): the results are all there, no warning."""
+    assert parallel.parallel_map(grow_and_wait, range(8), workers=2, progress=False) == list(range(8))
+    assert not [w for w in recwarn if "worker stopped" in str(w.message)]
+
+
 def test_sweeps_are_identical_in_process_and_on_local_processes(study):
     one = small_sweep(study, workers=1)
     two = small_sweep(study, workers=2)

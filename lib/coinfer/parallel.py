@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
@@ -94,7 +95,10 @@ def parallel_map(
             return results
         import joblib
 
-        with _backend(address) as backend:
+        with _backend(address) as backend, warnings.catch_warnings():
+            # loky replaces a worker whose memory grew by more than 300 MB since its first task (its guard against
+            # leaks), as a task that loads another model does, and warns if jobs were waiting; none is lost.
+            warnings.filterwarnings("ignore", "A worker stopped while some jobs were given", UserWarning)
             runner = joblib.Parallel(n_jobs=workers, backend=backend, return_as="generator")
             for result in runner(joblib.delayed(func)(item) for item in items):
                 results.append(result)

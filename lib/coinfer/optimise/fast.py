@@ -2,7 +2,7 @@
 
 The algorithm is described in :func:`solve`'s docstring; its steps run compiled
 (:mod:`coinfer.optimise.kernel`). It returns the same optimum as
-:func:`coinfer.optimise.conic.solve_reference`, three orders of magnitude
+:func:`coinfer.optimise.conic.solve_reference`, several hundred times
 faster (``benchmarks/bench_solver.py``). :class:`_Model` holds the building
 blocks in Python (resources, times, energies, the least energy at fixed ratios,
 the least-distortion ratios for a budget), which the benchmark schemes and the

@@ -19,8 +19,11 @@ in small arrays, and each safeguarded Newton iteration is a loop that asks
 Why compiled code: the same steps in Python take ~20-50 us per problem, and
 over NumPy arrays each of their thousands of calls costs ~1-3 us whatever the
 batch size (370x the conic reference at 300 problems); compiled, a problem
-takes a few microseconds. With ``NUMBA_DISABLE_JIT=1`` this module runs as
-plain Python (slowly), for debugging; there an overflow in ``math.exp`` raises, where the compiled code
+takes a few microseconds. The steps stay in this one file on purpose: numba's
+cache of a compiled function watches only its own file, so a compiled callee in
+another module could change without its callers being recompiled. With
+``NUMBA_DISABLE_JIT=1`` this module runs as plain Python (slowly), for
+debugging; there an overflow in ``math.exp`` raises, where the compiled code
 carries ``inf`` on (and the steps treat it as an unbracketed root).
 """
 
