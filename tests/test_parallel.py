@@ -51,7 +51,7 @@ def grow_and_wait(x: int) -> int:
 def test_a_worker_replaced_by_lokys_leak_guard_warns_nothing_and_loses_nothing(recwarn):
     """A task that loads a model grows its worker by hundreds of MB; loky then replaces the worker (and would
     warn that jobs were waiting, in an executed notebook's output): the results are all there, no warning."""
-    assert parallel.parallel_map(grow_and_wait, range(8), workers=2, progress=False) == list(range(8))
+    assert parallel.parallel_map(grow_and_wait, range(6), workers=2, progress=False) == list(range(6))
     assert not [w for w in recwarn if "worker stopped" in str(w.message)]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -141,6 +142,18 @@ def test_run_times_table_from_hand_made_logs(tmp_path):
     second = "System profiles: what each split point costs"
     assert table[3] == f"| 05_system_profiles | {second} | 400 s (6.7 min) | 1706 MiB | not run | - |"
     assert table[4] == "| **total** |  | 430 s (7.2 min) | 1706 MiB | 3 s | 100 MiB |"
+
+
+def test_readme_test_suite_time_comes_from_the_committed_ci_log():
+    """The test-suite run time in the README is the one logged in benchmarks/run_times/test_suite.txt."""
+    text = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    log = (paths.PROJECT_ROOT / "benchmarks" / "run_times" / "test_suite.txt").read_text(encoding="utf-8")
+    pytest_seconds = round(float(re.search(r" in ([0-9.]+)s ", log).group(1)))
+    minutes, seconds = re.search(r"real\s+([0-9]+)m([0-9.]+)s", log).groups()
+    total_seconds = int(minutes) * 60 + round(float(seconds))
+    for name, value in (("pytest", pytest_seconds), ("in all", total_seconds)):
+        quoted = f"{value // 60} min {value % 60} s"
+        assert quoted in text, (name, quoted)
 
 
 def test_readme_solver_numbers_come_from_the_committed_benchmark_output():

@@ -33,11 +33,9 @@ def _rows(problems: Sequence[Problem]) -> tuple[Array, Array, Array, Array]:
     n = len(problems)
     rows = np.empty((n, kernel.ROW_WIDTH))
     # One pass over the problems for the numbers (straight into the array) and one for the three choices.
-    numbers = attrgetter(*kernel.ROW_FIELDS)
-    count = n * len(kernel.ROW_FIELDS)
-    rows[:, : len(kernel.ROW_FIELDS)] = np.fromiter(chain.from_iterable(map(numbers, problems)), float, count).reshape(
-        n, -1
-    )
+    fields = len(kernel.ROW_FIELDS)
+    numbers = np.fromiter(chain.from_iterable(map(attrgetter(*kernel.ROW_FIELDS), problems)), float, n * fields)
+    rows[:, :fields] = numbers.reshape(n, fields)
     choices = attrgetter("distortion_model", "energy_scope", "compute_model")
     rows[:, kernel.R_CHOICES] = np.fromiter(map(kernel.CHOICES.__getitem__, map(choices, problems)), float, n)
     # The flat end and the table per bits-per-weight value (scalar, cached); magnitude has no flat region.

@@ -21,6 +21,7 @@ from operator import attrgetter
 import numpy as np
 
 from coinfer.optimise import kernel
+from coinfer.optimise.kernel import _tx_exponent
 from coinfer.optimise.slopes import (
     _magnitude_ratios,
     _paired_ratios,
@@ -31,59 +32,6 @@ from coinfer.optimise.slopes import (
 )
 from coinfer.optimise.solution import _EDGE, Solution, _infeasible, _optimal
 from coinfer.system import LN2, Decision, Problem, _decision_terms, _meets_constraints, evaluate
-
-
-def _lambert_w0(x: float) -> float:
-    """Principal branch of Lambert W for ``x >= -1/e`` (Halley's iteration)."""
-    if x < -1 / math.e:
-        x = -1 / math.e
-    if x < -0.3:
-        p = math.sqrt(max(2.0 * (math.e * x + 1.0), 0.0))
-        w = -1.0 + p - p * p / 3.0 + 11.0 / 72.0 * p**3
-    elif x < 3.0:
-        w = math.log1p(x) * (1 - math.log1p(math.log1p(x)) / (2 + math.log1p(x)))
-    else:
-        lx = math.log(x)
-        w = lx - math.log(lx)
-    for _ in range(20):
-        ew = math.exp(w)
-        f = w * ew - x
-        wp1 = w + 1.0
-        if wp1 == 0.0:
-            break
-        step = f / (ew * wp1 - (w + 2.0) * f / (2.0 * wp1))
-        w -= step
-        if abs(step) <= 1e-15 * (1.0 + abs(w)):
-            break
-    return w
-
-
-def _psi(u: float) -> float:
-    """``(u - 1) e^u + 1`` without cancellation for small ``u`` (series ``sum (n-1) u^n / n!``)."""
-    if u > 0.05:
-        return (u - 1.0) * math.exp(u) + 1.0
-    term, total = u * u / 2.0, 0.0
-    for n in range(2, 14):
-        total += (n - 1) * term
-        term *= u / (n + 1)
-    return total
-
-
-def _tx_exponent(r: float) -> float:
-    """``u >= 0`` with ``(u - 1) e^u + 1 = r`` (the uplink's KKT condition, ``r = nu / C``).
-
-    Lambert W for moderate ``r``; for small ``r`` (``u ~ sqrt(2 r)``) Newton on the
-    series of :func:`_psi`, because ``(r - 1)/e`` would lose every digit of ``r``.
-    """
-    if r > 0.1:
-        return 1.0 + _lambert_w0((r - 1.0) / math.e)
-    u = math.sqrt(2.0 * r)
-    for _ in range(8):
-        step = (_psi(u) - r) / (u * math.exp(u))
-        u -= step
-        if abs(step) <= 1e-16 * u:
-            break
-    return u
 
 
 class _Model:

@@ -110,11 +110,12 @@ O_RHO_D, O_RHO_S, O_POWER, O_F_D, O_F_S, O_OBJECTIVE, O_LATENCY, O_ENERGY, O_FLO
 OUT_WIDTH = 10
 
 
-# --- the uplink (fast._lambert_w0, _psi, _tx_exponent) ---
+# --- the uplink ---
 
 
 @njit(cache=True)
 def _lambert_w0(x):
+    """Principal branch of Lambert W for ``x >= -1/e`` (Halley's iteration)."""
     if x < -1 / math.e:
         x = -1 / math.e
     if x < -0.3:
@@ -140,6 +141,7 @@ def _lambert_w0(x):
 
 @njit(cache=True)
 def _psi(u):
+    """``(u - 1) e^u + 1`` without cancellation for small ``u`` (series ``sum (n-1) u^n / n!``)."""
     if u > 0.05:
         return (u - 1.0) * math.exp(u) + 1.0
     term, total = u * u / 2.0, 0.0
@@ -151,6 +153,10 @@ def _psi(u):
 
 @njit(cache=True)
 def _tx_exponent(r):
+    """``u >= 0`` with ``(u - 1) e^u + 1 = r`` (the uplink's KKT condition, ``r = nu / C``).
+
+    Lambert W for moderate ``r``; for small ``r`` (``u ~ sqrt(2 r)``) Newton on the series of :func:`_psi`,
+    because ``(r - 1)/e`` would lose every digit of ``r``. ``fast._Model.resources`` calls it too."""
     if r > 0.1:
         return 1.0 + _lambert_w0((r - 1.0) / math.e)
     u = math.sqrt(2.0 * r)
