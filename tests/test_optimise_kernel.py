@@ -124,3 +124,12 @@ def test_distortion_weights_at_the_ends_of_their_range(scale):
     assert got.status == "optimal"
     assert system.evaluate(problem, got.decision, rtol=1e-9).violations == []
     assert reference.status != "optimal" or got.objective <= reference.objective * (1 + 1e-6)
+
+
+def test_an_unbracketed_step_4_is_a_solver_error():
+    """Where the nested roots find no price of time that brackets the energy budget (STEP4_FAILED), solve
+    reports a solver error with a reason, never an optimum."""
+    problem = random_problem(np.random.default_rng(9))
+    answer = fast._solution_of(problem, kernel.STEP4_FAILED, (math.nan,) * kernel.OUT_WIDTH)
+    assert answer.status == "solver_error" and answer.decision is None
+    assert answer.reason is not None and "energy budget" in answer.reason
