@@ -3,7 +3,7 @@
 #   ./run_all.sh                  full profile: every notebook, results into data/ and figures/
 #   ./run_all.sh --quick          quick profile (small sizes), results into build/quick/
 #   ./run_all.sh --rerun          full profile into build/rerun/, then verify it against data/
-#   ./run_all.sh verify DIR       compare DIR/data/ with the committed data/ (tolerances in coinfer.verify)
+#   ./run_all.sh verify DIR       compare DIR/data/ with the committed data/ (tolerances in coinfer.pipeline.verify)
 #   ./run_all.sh test [ARGS...]   the test suite (ARGS go to pytest)
 # The environment is set up on first use: an active environment that already imports
 # this checkout's coinfer is used as is; otherwise .venv is created from requirements.lock.
@@ -27,7 +27,7 @@ usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p
   --rerun           full profile into build/rerun/ (the committed results are not touched), then
                     compare it with the committed data/; exits with the comparison's code
   verify DIR        compare DIR/data/ with the committed data/ (or --reference DIR's) within the
-                    tolerances of lib/coinfer/verify.py; exit 0 only when every file passes
+                    tolerances of lib/coinfer/pipeline/verify.py; exit 0 only when every file passes
   test              run the test suite (pytest); extra arguments are passed to pytest
 USAGE
 }
@@ -75,7 +75,7 @@ lock_stamp() { cat requirements.lock pyproject.toml | sha256sum | cut -c1-16; }
 active_env_is_suitable() {
   [[ -n "${VIRTUAL_ENV:-}${CONDA_PREFIX:-}" ]] || return 1
   local root
-  root=$(python -c 'import coinfer.paths as p; print(p.PROJECT_ROOT)' 2>/dev/null) || return 1
+  root=$(python -c 'import coinfer.base.paths as p; print(p.PROJECT_ROOT)' 2>/dev/null) || return 1
   [[ "$root" == "$(pwd -P)" ]]
 }
 

@@ -19,8 +19,9 @@ import time
 import numpy as np
 import torch
 
-from coinfer.pruning import MagnitudeSweep, magnitude_masks, part_weights, prune_weights
-from coinfer.zoo import load_model
+from coinfer.model.pruning import MagnitudeSweep, magnitude_masks, prune_weights
+from coinfer.nets.split import part_weights
+from coinfer.nets.zoo import load_model
 
 
 def _timed(fn) -> tuple[float, object]:

@@ -17,11 +17,11 @@
 # * **One plotting library.** Each figure is one function of `coinfer.figures`
 #   that takes the tables exactly as written to `data/` and the notebook's recorded
 #   parameters (`data/parameters_<notebook>.json`, written by
-#   `coinfer.notebook_params.record` right after each notebook validates its parameters).
+#   `coinfer.pipeline.notebook_params.record` right after each notebook validates its parameters).
 #   The computing notebooks 01-06 call the same functions (`coinfer.figures.show`) on the
 #   same files, so a figure redrawn here is byte-identical to the one its notebook saved
 #   (`tests/test_figures.py` checks this for notebooks 01 and 02).
-# * **One style.** `coinfer.plotting.set_style` (seaborn, colour-blind palette); a
+# * **One style.** `coinfer.figures.style.set_style` (seaborn, colour-blind palette); a
 #   scheme, model or bit width has the same colour and marker in every figure.
 # * **Captions state the parameters.** Every PDF/PNG in `figures/` carries a caption line
 #   with the parameters of the notebook that produced its data, and the data files it was
@@ -33,10 +33,10 @@
 skip_missing = False  # True: skip figures whose data files are missing (partial runs) instead of failing
 
 # %%
-import coinfer.notebook_params
+import coinfer.pipeline.notebook_params
 
-params = coinfer.notebook_params.check_namespace("07_figures", globals())
-params_file = coinfer.notebook_params.record("07_figures", params)  # data/parameters_07_figures.json
+params = coinfer.pipeline.notebook_params.check_namespace("07_figures", globals())
+params_file = coinfer.pipeline.notebook_params.record("07_figures", params)  # data/parameters_07_figures.json
 
 # %%
 import pandas as pd
@@ -44,7 +44,7 @@ from IPython.display import Markdown, display
 
 import coinfer.claims
 import coinfer.figures
-from coinfer import paths
+from coinfer.base import paths
 
 pd.set_option("display.width", 160, "display.max_colwidth", 120, "display.max_rows", 100)
 

@@ -14,7 +14,7 @@
 # **Order.** This notebook runs after `06_joint_optimisation` (it reads
 # `data/opt_budget_sweep.csv`) and before `07_figures`, which redraws every figure and
 # writes the claims report: the runner's order is 01-06, **08**, 07
-# (`coinfer.notebook_params.NOTEBOOKS`), so 07 stays last while every notebook keeps its name.
+# (`coinfer.base.notebooks.NOTEBOOKS`), so 07 stays last while every notebook keeps its name.
 #
 # **The question (the artifact's own, not a claim of the paper; model.md section 9).** Every
 # scheme of notebook 06 is judged by the objective it minimises, the rate-distortion lower
@@ -24,7 +24,7 @@
 # **Method.** For every model, sweep point and scheme of `opt_budget_sweep.csv` (12 schemes:
 # the proposed design, ten benchmarks and `proposed_magnitude`, the proposed design
 # re-optimised with the magnitude objective $D_{mag}$), the decision $(s, \rho_d, \rho_s)$ is
-# built on the real weights by `coinfer.deployed.measure_designs`:
+# built on the real weights by `coinfer.studies.deployed_designs.measure_designs`:
 #
 # 1. the device part (stem and blocks $1..s$) is magnitude-pruned at $\rho_d$ and the server
 #    part at $\rho_s$, each over its own weights (one global magnitude order per side,
@@ -38,7 +38,7 @@
 #    unpruned model, MiniLM cosine similarity to the unpruned embedding **and**
 #    `topic_accuracy`: which documentation topic a sentence comes from, by the nearest class
 #    centroid of the unpruned model's embeddings of *other* sentences of the `n_topics`
-#    largest topics (`coinfer.inputs.topic_task`).
+#    largest topics (`coinfer.nets.inputs.topic_task`).
 #
 # Infeasible rows stay in the table with their status and no measurement. MiniLM's
 # sentences run in chunks padded to the chunk's longest sentence (the embeddings do not
@@ -62,13 +62,13 @@ bits = 16  # bits of the kept weights (schemes that fix their own bits keep them
 feature_bits = 16  # bits per element of the feature sent at the split
 workers = 0  # parallel workers (a task per split): 0 $COINFER_WORKERS or every core, -1 every core, 1 in this process
 scheduler_address = ""  # "tcp://host:8786": that Dask cluster; "": $COINFER_SCHEDULER_ADDRESS or local processes
-device = "cpu"  # where the deployed designs run: "cpu" or "cuda" (same tables within coinfer.verify.DEVICE)
+device = "cpu"  # where the deployed designs run: "cpu" or "cuda" (same tables within coinfer.pipeline.verify.DEVICE)
 
 # %%
-import coinfer.notebook_params
+import coinfer.pipeline.notebook_params
 
-params = coinfer.notebook_params.check_namespace("08_deployed_designs", globals())
-params_file = coinfer.notebook_params.record("08_deployed_designs", params)  # for the figure captions
+params = coinfer.pipeline.notebook_params.check_namespace("08_deployed_designs", globals())
+params_file = coinfer.pipeline.notebook_params.record("08_deployed_designs", params)  # for the figure captions
 
 # %%
 import time
@@ -78,7 +78,8 @@ from IPython.display import Markdown, display
 
 import coinfer.claims
 import coinfer.figures
-from coinfer import deployed, parallel, paths
+from coinfer.base import parallel, paths
+from coinfer.studies import deployed_designs
 
 pd.set_option("display.width", 180, "display.max_columns", 24, "display.max_rows", 60)
 
@@ -91,7 +92,7 @@ assert not absent, f"models without rows in opt_budget_sweep.csv (add them to no
 # ## Deploy and measure every design
 #
 # One model at a time; the table grows by one block per model. Within a model, the
-# decisions of each split are one task (`coinfer.parallel`: local processes, or a Dask
+# decisions of each split are one task (`coinfer.base.parallel`: local processes, or a Dask
 # cluster with `scheduler_address`); tasks run torch on one thread, so the table does
 # not depend on where they ran. The progress bar counts splits.
 
@@ -101,7 +102,7 @@ print("decisions run on", parallel.describe(**run_on))
 frames = []
 for name in models:
     start = time.perf_counter()
-    frame = deployed.measure_designs(
+    frame = deployed_designs.measure_designs(
         sweep_table,
         name,
         n_inputs=inputs_per_model[name],
@@ -120,7 +121,7 @@ for name in models:
     )
     frames.append(frame)
 table = pd.concat(frames, ignore_index=True)
-paths.write_csv(table, deployed.DEPLOYED_FILE)
+paths.write_csv(table, deployed_designs.DEPLOYED_FILE)
 
 # %% [markdown]
 # ## What each scheme delivers
@@ -161,7 +162,7 @@ display(summary)
 # crops can be drawn (`n_images`), but they are seeded crops of only 7 photos.
 
 # %%
-worse = deployed.worse_than_benchmarks(table, margin=coinfer.claims.EXTENSION_THRESHOLDS.e1_margin)
+worse = deployed_designs.worse_than_benchmarks(table, margin=coinfer.claims.EXTENSION_THRESHOLDS.e1_margin)
 print(f"{len(worse)} (benchmark, point) pairs where the proposed design measures worse")
 display(worse.head(40))
 

@@ -37,11 +37,11 @@
 #
 # Two sweeps per family, log-spaced: the latency budget (energy loose) and the energy
 # budget (latency loose). Their ranges are derived from the members' own thresholds
-# (`coinfer.size_study.family_budgets`: each member's least feasible budget and the
+# (`coinfer.studies.model_size.family_budgets`: each member's least feasible budget and the
 # budget from which no budget binds), so every member goes from infeasible to
 # unconstrained along each sweep.
 #
-# **Criterion, fixed in code before the full data** (`coinfer.size_study`): per family,
+# **Criterion, fixed in code before the full data** (`coinfer.studies.model_size`): per family,
 # the share of feasible budget points (some member feasible) where the largest member
 # measures best, a member within `TIE_MARGIN` = 0.01 of the best counting as tied and a
 # tie going to the larger member; L1 holds for the family when that share is at least
@@ -68,13 +68,13 @@ n_heldout_text = 200  # held-out sentences per text model
 n_heldout_images = 24  # held-out image crops per EfficientNet
 workers = 0  # parallel workers, one member each: 0 $COINFER_WORKERS or every core, -1 every core, 1 in this process
 scheduler_address = ""  # "tcp://host:8786": that Dask cluster; "": $COINFER_SCHEDULER_ADDRESS or local processes
-device = "cpu"  # where the deployed members run: "cpu" or "cuda" (same tables within coinfer.verify.DEVICE)
+device = "cpu"  # where the deployed members run: "cpu" or "cuda" (same tables within coinfer.pipeline.verify.DEVICE)
 
 # %%
-import coinfer.notebook_params
+import coinfer.pipeline.notebook_params
 
-params = coinfer.notebook_params.check_namespace("09_model_size", globals())
-params_file = coinfer.notebook_params.record("09_model_size", params)  # for the figure captions
+params = coinfer.pipeline.notebook_params.check_namespace("09_model_size", globals())
+params_file = coinfer.pipeline.notebook_params.record("09_model_size", params)  # for the figure captions
 
 # %%
 import time
@@ -83,7 +83,8 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import parallel, paths, size_study
+from coinfer.base import parallel, paths
+from coinfer.studies import model_size
 
 pd.set_option("display.width", 160, "display.max_columns", 24)
 
@@ -108,14 +109,14 @@ assert not missing, f"profiles.csv lacks {missing}: run notebook 05 with them in
 #
 # Each distinct design (model, split, pruned weights per side) is deployed and measured
 # once; the unconstrained points of a member share one design. Every member is one task
-# (`coinfer.parallel`: local processes, or a Dask cluster with `scheduler_address`), run
+# (`coinfer.base.parallel`: local processes, or a Dask cluster with `scheduler_address`), run
 # on one torch thread, so the table does not depend on where the tasks ran.
 
 # %%
 started = time.perf_counter()
 run_on = {"workers": workers or None, "scheduler_address": scheduler_address or None}
 print("members run on", parallel.describe(**run_on))
-table, budgets = size_study.run_study(  # forward passes run under torch.inference_mode(), on one thread
+table, budgets = model_size.run_study(  # forward passes run under torch.inference_mode(), on one thread
     profile, families, points=budget_points, heldout=heldout, settings=settings, seed=seed, device=device, **run_on
 )
 elapsed = time.perf_counter() - started
@@ -123,7 +124,7 @@ paths.write_csv(table, "size_study.csv")
 print(f"{len(table)} rows, {table['status'].eq('optimal').sum()} feasible, in {elapsed:.0f} s")
 
 for family, frame in budgets.items():
-    for sweep in size_study.SWEEPS:
+    for sweep in model_size.SWEEPS:
         low, high = frame.sweep_range(sweep)
         thresholds = frame.latency_thresholds if sweep == "latency_budget" else frame.energy_thresholds
         print(f"{family} {sweep}: {low:.3g} .. {high:.3g}")
@@ -158,10 +159,10 @@ coinfer.figures.show("size_designs")
 # criterion stated above.
 
 # %%
-found = size_study.winners(table)
+found = model_size.winners(table)
 display(found.groupby(["family", "sweep", "winner"], sort=False).size().rename("points").reset_index())
-display(size_study.winner_changes(found))
-verdict = size_study.verdict(table)
+display(model_size.winner_changes(found))
+verdict = model_size.verdict(table)
 for family, v in verdict.items():
     print(
         f"{family}: largest ({v['largest']}) best at {v['largest_best_points']} of {v['feasible_points']} "

@@ -1,4 +1,4 @@
-"""model.md section 3: output distortion bounded by parameter distortion (coinfer.bounds)."""
+"""model.md section 3: output distortion bounded by parameter distortion (coinfer.model.bounds)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from coinfer import bounds, experiments
-from coinfer.pruning import MagnitudeSweep
-from coinfer.validation import ParameterError
+from coinfer.base.validation import ParameterError
+from coinfer.model import bounds
+from coinfer.model.pruning import MagnitudeSweep
+from coinfer.nets import split
+from coinfer.studies import distortion_bound
 
 
 def _tiny_model() -> nn.Sequential:
@@ -47,17 +49,17 @@ def test_bound_hand_computed_and_tight() -> None:
     assert bound.entrywise.tolist() == [4.0, 2.0]
     assert bound.norms == [4.0, 1.0] and bound.delta_operator == [2.0, 0.0]
     # outputs: x1: 1 -> -1 (distortion 2); x2: 2 -> 0 (distortion 2, the bound is attained)
-    rows = experiments.check_pair(model, pruned_w, x)
+    rows = bounds.check_pair(model, pruned_w, x)
     assert rows.output_distortion.tolist() == [2.0, 2.0]
     assert rows.tightness_operator.tolist() == [0.5, 1.0]
     assert not rows.violated_operator.any()
-    assert bounds.parameter_distortion(experiments.prunable_of(model), pruned_w) == 2.0
+    assert bounds.parameter_distortion(split.prunable_of(model), pruned_w) == 2.0
 
 
 def test_module_and_mapping_forms_agree() -> None:
     model = _tiny_model()
     pruned_w = {"0.weight": torch.tensor([[1.0, 0.0], [0.0, -1.0]], dtype=torch.float64)}
-    pruned = experiments.with_sequential_weights(model, pruned_w)
+    pruned = distortion_bound.with_sequential_weights(model, pruned_w)
     x = torch.randn(5, 2, dtype=torch.float64)
     for form in bounds.FORMS:
         a = bounds.sequential_output_bound(model, pruned, x, form=form)
@@ -105,7 +107,7 @@ def test_parameter_distortion_rejects_mismatch() -> None:
 )
 def test_bound_never_violated_on_random_mlps(depth, width, scale, ratio, seed, bias, activation, magnitude) -> None:
     rng = np.random.default_rng(seed)
-    model = experiments.random_network(
+    model = distortion_bound.random_network(
         rng,
         depth=depth,
         width=width,
@@ -115,15 +117,15 @@ def test_bound_never_violated_on_random_mlps(depth, width, scale, ratio, seed, b
         bias=bias,
         activation=activation,
     )
-    weights = experiments.prunable_of(model)
+    weights = split.prunable_of(model)
     pruned = (
         MagnitudeSweep(weights, scope="layer").pruned(ratio)
         if magnitude
-        else experiments.random_mask_weights(weights, ratio, rng)
+        else distortion_bound.random_mask_weights(weights, ratio, rng)
     )
     # random inputs plus scaled basis vectors, which attain the bound of a single linear layer
     x = torch.cat([torch.from_numpy(rng.normal(0.0, 2.0, (4, 7))), 2.0 * torch.eye(7, dtype=torch.float64)])
-    rows = experiments.check_pair(model, pruned, x)
+    rows = bounds.check_pair(model, pruned, x)
     assert not rows.violated_operator.any() and not rows.violated_entrywise.any()
     assert (rows.bound_operator <= rows.bound_entrywise * (1 + 1e-12)).all()
     if depth == 1 and rows.bound_operator.max() > 0:
@@ -134,11 +136,11 @@ def test_bound_never_violated_on_random_mlps(depth, width, scale, ratio, seed, b
 @given(seed=st.integers(0, 2**31), ratio=st.floats(0.0, 0.99), scale=st.sampled_from([0.5, 1.0, 3.0]))
 def test_bound_never_violated_on_random_cnns(seed, ratio, scale) -> None:
     rng = np.random.default_rng(seed)
-    model = experiments.random_cnn(rng, channels=3, size=5, weight_scale=scale, bias=True)
-    weights = experiments.prunable_of(model)
-    pruned = experiments.random_mask_weights(weights, ratio, rng)
+    model = distortion_bound.random_cnn(rng, channels=3, size=5, weight_scale=scale, bias=True)
+    weights = split.prunable_of(model)
+    pruned = distortion_bound.random_mask_weights(weights, ratio, rng)
     x = torch.from_numpy(rng.normal(0.0, 1.0, (3, 2, 5, 5)))
-    rows = experiments.check_pair(model, pruned, x)
+    rows = bounds.check_pair(model, pruned, x)
     assert not rows.violated_operator.any() and not rows.violated_entrywise.any()
 
 
@@ -147,7 +149,7 @@ def test_bound_never_violated_on_random_cnns(seed, ratio, scale) -> None:
 def test_bound_holds_for_non_mask_changes(seed, factor, layer) -> None:
     """Scaled (e.g. quantised) weights and changed biases: the max-norm and bias terms keep the bound valid."""
     rng = np.random.default_rng(seed)
-    model = experiments.random_network(
+    model = distortion_bound.random_network(
         rng, depth=3, width=6, in_features=4, out_features=2, weight_scale=1.0, bias=True
     )
     modified = copy.deepcopy(model)
@@ -156,7 +158,7 @@ def test_bound_holds_for_non_mask_changes(seed, factor, layer) -> None:
         target.weight.mul_(factor)
         target.bias.add_(torch.from_numpy(rng.normal(0.0, 1.0, target.bias.shape)))
     x = torch.from_numpy(rng.normal(0.0, 1.0, (5, 4)))
-    rows = experiments.check_pair(model, modified, x)
+    rows = bounds.check_pair(model, modified, x)
     assert not rows.violated_operator.any() and not rows.violated_entrywise.any()
 
 
@@ -165,7 +167,7 @@ def test_a_wrong_bound_would_be_caught() -> None:
     model = _tiny_model()
     pruned_w = {"0.weight": torch.tensor([[1.0, 0.0], [3.0, -1.0]], dtype=torch.float64)}
     x = torch.tensor([[0.0, 1.0]], dtype=torch.float64)
-    rows = experiments.check_pair(model, pruned_w, x)
+    rows = bounds.check_pair(model, pruned_w, x)
     assert bounds.bound_violated(rows.output_distortion, rows.bound_operator * 0.99).all()
 
 
@@ -276,7 +278,7 @@ def test_check_rejects_a_model_its_canonical_form_misreads() -> None:
     _random_bn(model[1], 0)
     model.eval()
     with pytest.raises(ParameterError, match="canonical"):
-        experiments.check_pair(model, experiments.prunable_of(model), torch.randn(2, 3, 3, dtype=torch.float64))
+        bounds.check_pair(model, split.prunable_of(model), torch.randn(2, 3, 3, dtype=torch.float64))
     assert bounds.bound_violated([float("nan"), 1.0], [1.0, 1.0]).tolist() == [True, False]
 
 
@@ -284,8 +286,8 @@ def test_float32_model_checked_in_float64() -> None:
     """A float32 model is compared in float64, so rounding cannot produce a spurious violation at tiny ratios."""
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(20, 50), nn.ReLU(), nn.Linear(50, 50), nn.ReLU(), nn.Linear(50, 10)).eval()
-    weights = experiments.prunable_of(model)
+    weights = split.prunable_of(model)
     pruned = MagnitudeSweep(weights, scope="global").pruned(1e-4)  # prunes 1 weight
-    rows = experiments.check_pair(model, pruned, torch.randn(8, 20))
+    rows = bounds.check_pair(model, pruned, torch.randn(8, 20))
     assert not rows.violated_operator.any()
     assert model[0].weight.dtype == torch.float32

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from workloads import WORKLOAD
 
-from coinfer.cli import ANSWER_UNITS, main
-from coinfer.system import REQUIRED_FIELDS, Problem, canonical_values, make_problem
+from coinfer.model.system import REQUIRED_FIELDS, Problem, canonical_values, make_problem
+from coinfer.pipeline.cli import ANSWER_UNITS, main
 
 KEYS = {
     "status",
@@ -150,7 +150,7 @@ def test_a_budget_a_hair_below_its_floor_reads_as_different_numbers(tmp_path, ca
 
 @pytest.mark.parametrize("changed", [True, False])
 def test_readme_exits_0(monkeypatch, capsys, changed):
-    from coinfer import readme
+    from coinfer.pipeline import readme
 
     monkeypatch.setattr(readme, "update", lambda: changed)  # never rewrites the real README
     assert main(["readme"]) == 0

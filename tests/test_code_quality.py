@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import coinfer
-from coinfer.paths import PROJECT_ROOT
+from coinfer.base.paths import PROJECT_ROOT
 
 PACKAGE = "coinfer"
 PACKAGE_DIR = Path(coinfer.__file__).resolve().parent
@@ -106,8 +106,8 @@ def _targets(node: ast.Import | ast.ImportFrom, module: str, is_package: bool, m
             anchor = module.split(".") if is_package else module.split(".")[:-1]
             anchor = anchor[: len(anchor) - (node.level - 1)]
             base = ".".join([*anchor, *([base] if base else [])])
-        # ``from coinfer import paths`` imports the submodule coinfer.paths; ``from coinfer.models import Batch``
-        # imports (an attribute of) coinfer.models.
+        # ``from coinfer import base`` imports the subpackage coinfer.base; ``from coinfer.nets.split import Batch``
+        # imports (an attribute of) coinfer.nets.split.
         names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
     return {owner for name in names if (owner := _owner(name, modules)) is not None and owner != module}
 
@@ -195,8 +195,8 @@ def test_package_has_no_import_cycles():
     package (``coinfer.p``), and that case is an explicit edge.
     """
     graph = import_graph()
-    assert {"coinfer.models", "coinfer.zoo", "coinfer.optimise", "coinfer.optimise.fast"} <= set(graph)
-    assert "coinfer.models" in graph["coinfer.inputs"] and "coinfer.inputs" in graph["coinfer.zoo"]
+    assert {"coinfer.nets.split", "coinfer.nets.zoo", "coinfer.optimise", "coinfer.optimise.fast"} <= set(graph)
+    assert "coinfer.nets.split" in graph["coinfer.nets.inputs"] and "coinfer.nets.inputs" in graph["coinfer.nets.zoo"]
     cycle = find_cycle(graph)
     if cycle is not None:
         steps = [f"  {a} -> {b}  ({graph[a][b]})" for a, b in pairwise(cycle)]

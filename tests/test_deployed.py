@@ -9,12 +9,16 @@ import pandas as pd
 import pytest
 import torch
 
-from coinfer import claims, deployed, inputs, notebook_params, stats
-from coinfer import deploy as deploy_module
-from coinfer.deploy import deploy, relative_distortion
-from coinfer.notebook_params import NOTEBOOKS
-from coinfer.validation import ParameterError
-from coinfer.zoo import load_model
+from coinfer import claims
+from coinfer.base.notebooks import NOTEBOOKS, SCHEMAS
+from coinfer.base.validation import ParameterError
+from coinfer.model import stats
+from coinfer.nets import deploy as deploy_module
+from coinfer.nets import inputs
+from coinfer.nets.deploy import deploy, relative_distortion
+from coinfer.nets.zoo import load_model
+from coinfer.pipeline import notebook_params
+from coinfer.studies import deployed_designs
 
 MODEL = "digits_cnn"
 
@@ -52,23 +56,25 @@ def measured(cnn):
     ]
     table = pd.DataFrame(rows)
     calls: list[int] = []
-    original = deployed.EvaluationSet.score
+    original = deployed_designs.EvaluationSet.score
 
     def counting(self, vectors):
         calls.append(1)
         return original(self, vectors)
 
-    deployed.EvaluationSet.score = counting  # type: ignore[method-assign]
+    deployed_designs.EvaluationSet.score = counting  # type: ignore[method-assign]
     try:
-        frame = deployed.measure_designs(table, MODEL, n_inputs=120, seed=3, model=cnn, progress=False, workers=1)
+        frame = deployed_designs.measure_designs(
+            table, MODEL, n_inputs=120, seed=3, model=cnn, progress=False, workers=1
+        )
     finally:
-        deployed.EvaluationSet.score = original  # type: ignore[method-assign]
+        deployed_designs.EvaluationSet.score = original  # type: ignore[method-assign]
     return table, frame, len(calls)
 
 
 def test_every_row_is_kept_with_its_status_and_infeasible_rows_are_nan(measured):
     table, frame, _ = measured
-    assert list(frame.columns) == list(deployed.COLUMNS)
+    assert list(frame.columns) == list(deployed_designs.COLUMNS)
     assert len(frame) == len(table) and list(frame.scheme) == list(table.scheme)
     assert list(frame.point) == [0, 0, 0, 1, 1, 1]
     infeasible = frame[frame.status != "optimal"]
@@ -88,7 +94,7 @@ def test_identical_decisions_are_measured_once(measured):
 
 def test_measurements_equal_deploy_and_measure(cnn, measured):
     _, frame, _ = measured
-    evaluation = deployed.evaluation_set(cnn, 120, 3)
+    evaluation = deployed_designs.evaluation_set(cnn, 120, 3)
     for i in (0, 4, 5):
         row = frame.iloc[i]
         rho_d = 0.0 if math.isnan(row.rho_device) else row.rho_device
@@ -111,7 +117,7 @@ def test_each_measurement_carries_its_interval_over_the_inputs(cnn, measured):
     hits = int(round(row.task_metric * row.n_inputs))
     assert (row.task_metric_ci95_low, row.task_metric_ci95_high) == pytest.approx(stats.clopper_pearson(hits, 120))
     # the distortion is a mean over inputs: the seeded bootstrap of the per-input distortions
-    evaluation = deployed.evaluation_set(cnn, 120, 3)
+    evaluation = deployed_designs.evaluation_set(cnn, 120, 3)
     design = deploy(cnn, int(row.split), row.rho_device, 0.0, bits=16, feature_bits=16)
     vectors = torch.cat([design.forward(chunk) for chunk in evaluation.chunks])
     per_input = relative_distortion(evaluation.reference, vectors.double())
@@ -131,7 +137,7 @@ def test_each_measurement_carries_its_interval_over_the_inputs(cnn, measured):
 
 def test_unpruned_exact_design_has_zero_distortion_and_the_unpruned_metric(cnn):
     table = pd.DataFrame([_row(1.0, "proposed", s, 0.0, 0.0) for s in range(cnn.num_blocks + 1)])
-    frame = deployed.measure_designs(
+    frame = deployed_designs.measure_designs(
         table, MODEL, n_inputs=540, bits=None, feature_bits=None, model=cnn, progress=False
     )
     assert (frame.measured_distortion == 0.0).all()
@@ -142,20 +148,20 @@ def test_unpruned_exact_design_has_zero_distortion_and_the_unpruned_metric(cnn):
 def test_bad_arguments_are_parameter_errors(cnn):
     table = pd.DataFrame([_row(1.0, "proposed", 1, 0.1, 0.1)])
     with pytest.raises(ParameterError, match="no rows"):
-        deployed.measure_designs(table, "minilm", n_inputs=2, progress=False)
+        deployed_designs.measure_designs(table, "minilm", n_inputs=2, progress=False)
     with pytest.raises(ParameterError, match="feature_bits"):
-        deployed.measure_designs(table, MODEL, n_inputs=2, feature_bits=5, model=cnn, progress=False)
+        deployed_designs.measure_designs(table, MODEL, n_inputs=2, feature_bits=5, model=cnn, progress=False)
     with pytest.raises(ParameterError, match="n: got 541"):
-        deployed.measure_designs(table, MODEL, n_inputs=541, model=cnn, progress=False)
+        deployed_designs.measure_designs(table, MODEL, n_inputs=541, model=cnn, progress=False)
 
 
 def test_worse_than_benchmarks_lists_the_shortfalls(measured):
     _, frame, _ = measured
     changed = frame.copy()
     changed.loc[4, "task_metric"] = changed.loc[3, "task_metric"] + 0.05
-    worse = deployed.worse_than_benchmarks(changed, margin=0.01)
+    worse = deployed_designs.worse_than_benchmarks(changed, margin=0.01)
     assert list(worse.benchmark) == ["shared_ratio"] and worse.shortfall.iloc[0] == pytest.approx(0.05)
-    assert deployed.worse_than_benchmarks(changed, margin=0.06).empty
+    assert deployed_designs.worse_than_benchmarks(changed, margin=0.06).empty
 
 
 # --------------------------------------------------------------------------- the topic task
@@ -286,14 +292,14 @@ def test_claims_report_includes_the_extensions_only_with_their_data(tmp_path, mo
             for s in ("proposed", "on_server", "proposed_magnitude")
         ]
     )
-    table.to_csv(tmp_path / "data" / deployed.DEPLOYED_FILE, index=False)
+    table.to_csv(tmp_path / "data" / deployed_designs.DEPLOYED_FILE, index=False)
     found = claims.evaluate_claims()
     assert [c["id"] for c in found] == ["C1", "C2", "C3", "C4", "E1", "E2", "E3"]
     for claim in found[4:]:
         assert claim["extension"] is True and "not a claim of the paper" in claim["statement"]
         assert claim["figures"] and set(claim["figures"]) <= set(__import__("coinfer.figures").figures.FIGURES)
         assert claims.SENTENCES[claim["id"]](claim["measured"])
-    assert claims.DEPLOYED_FILE == deployed.DEPLOYED_FILE
+    assert claims.DEPLOYED_FILE == deployed_designs.DEPLOYED_FILE
 
 
 # --------------------------------------------------------------------------- notebook parameters
@@ -304,7 +310,7 @@ def test_notebook_schema_and_order():
         < NOTEBOOKS.index("07_figures")
     )
     assert NOTEBOOKS[-1] == "07_figures"
-    schema = notebook_params.SCHEMAS["08_deployed_designs"]
+    schema = SCHEMAS["08_deployed_designs"]
     expected = {"seed", "models", "n_digits", "n_text", "n_images", "n_topics", "bits", "feature_bits", "device"}
     assert expected | {"workers", "scheduler_address"} == set(schema)
     ok = notebook_params.validate("08_deployed_designs", {"n_digits": 540, "feature_bits": 8, "models": ["minilm"]})

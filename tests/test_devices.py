@@ -1,4 +1,4 @@
-"""Where models run (``coinfer.devices``): the CPU path, local checkpoints, the CPU-vs-GPU tolerance, bad devices.
+"""Where models run (``coinfer.nets.devices``): the CPU path, local checkpoints, the CPU-vs-GPU tolerance, bad devices.
 
 The CUDA tests run only on a machine with a CUDA GPU; elsewhere they are skipped with the reason.
 """
@@ -12,9 +12,13 @@ import pandas as pd
 import pytest
 import torch
 
-from coinfer import deploy, deployed, devices, models, notebook_params, paths, runner, verify, zoo
-from coinfer.experiments import part_configs, pruning_experiment
-from coinfer.validation import ParameterError
+from coinfer.base import notebooks, paths
+from coinfer.base.validation import ParameterError
+from coinfer.nets import deploy, devices, metrics, split, transformers, zoo
+from coinfer.nets.split import part_configs
+from coinfer.pipeline import notebook_params, runner, verify
+from coinfer.studies import deployed_designs
+from coinfer.studies.pruning_distortion import pruning_experiment
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine (CPU path tested)")
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
@@ -96,9 +100,9 @@ def committed_sweep_rows(model: str, n: int) -> pd.DataFrame:
 
 def test_deployed_designs_on_the_cpu_equal_the_default():
     rows = committed_sweep_rows("digits_cnn", 6)
-    default = deployed.measure_designs(rows, "digits_cnn", n_inputs=60, progress=False)
+    default = deployed_designs.measure_designs(rows, "digits_cnn", n_inputs=60, progress=False)
     pd.testing.assert_frame_equal(
-        default, deployed.measure_designs(rows, "digits_cnn", n_inputs=60, progress=False, device="cpu")
+        default, deployed_designs.measure_designs(rows, "digits_cnn", n_inputs=60, progress=False, device="cpu")
     )
     assert default["task_metric"].notna().all()
 
@@ -130,15 +134,15 @@ def save_tiny_checkpoint(folder, kind: str) -> torch.nn.Module:
     return net
 
 
-def in_memory_split(kind: str, net: torch.nn.Module) -> models.SplitModel:
+def in_memory_split(kind: str, net: torch.nn.Module) -> split.SplitModel:
     if kind == "bert":
-        return models.bert_split_model("reference", net, models.MeanPoolHead())
+        return transformers.bert_split_model("reference", net, transformers.MeanPoolHead())
     body = net.model
-    return models.transformer_split_model(
+    return transformers.transformer_split_model(
         "reference",
-        models.LlamaStem(body.embed_tokens, body.rotary_emb, net.config),
+        transformers.LlamaStem(body.embed_tokens, body.rotary_emb, net.config),
         body.layers,
-        models.LMHead(body.norm, net.lm_head),
+        transformers.LMHead(body.norm, net.lm_head),
     )
 
 
@@ -201,10 +205,10 @@ def test_a_local_checkpoint_goes_through_the_pruning_sweep(tmp_path, monkeypatch
     """Registered like any zoo model (README "Adding a model"), a loaded checkpoint runs notebook 04's sweep."""
     save_tiny_checkpoint(tmp_path / "bert", "bert")
     model = zoo.load_checkpoint(tmp_path / "bert")
-    entry = zoo.ModelEntry(lambda seed: model, None, models.logits_vector, models.cosine_metric)  # type: ignore[arg-type]
+    entry = zoo.ModelEntry(lambda seed: model, None, metrics.logits_vector, metrics.cosine_metric)  # type: ignore[arg-type]
     monkeypatch.setitem(zoo.REGISTRY, "bert", entry)
     ids = torch.randint(0, 100, (4, 9), generator=torch.Generator().manual_seed(2))
-    batch = models.Batch((ids, torch.ones(4, 9, dtype=torch.long)), 4, None, 16 * 9, "random token ids")
+    batch = split.Batch((ids, torch.ones(4, 9, dtype=torch.long)), 4, None, 16 * 9, "random token ids")
     _, samples, summary = pruning_experiment(
         "bert",
         model,
@@ -243,7 +247,7 @@ def test_device_map_without_accelerate_is_a_one_line_error(tmp_path, monkeypatch
 # --------------------------------------------------------------------------- bad devices
 def test_device_choices_are_the_devices_module():
     for notebook in MEASUREMENT_NOTEBOOKS:
-        assert notebook_params.SCHEMAS[notebook]["device"].choices == devices.DEVICES
+        assert notebooks.SCHEMAS[notebook]["device"].choices == devices.DEVICES
 
 
 @pytest.mark.parametrize("bad", ["gpu", "CUDA", "", 0])
@@ -311,7 +315,7 @@ def test_device_mismatches_accepts_the_tolerance_and_nothing_more():
 
 def test_masks_do_not_depend_on_where_the_weights_live():
     """Ties in magnitude are pruned by position, from a CPU sort, wherever the weights are."""
-    from coinfer.pruning import magnitude_mask
+    from coinfer.model.pruning import magnitude_mask
 
     tied = torch.tensor([0.5, -0.5, 0.5, 0.1, -0.1, 0.5])
     assert magnitude_mask(tied, 0.5).tolist() == [False, True, True, False, False, True]
@@ -331,8 +335,8 @@ def test_pruning_sweep_on_cuda_matches_the_cpu_within_the_tolerance():
 @CUDA
 def test_deployed_designs_on_cuda_match_the_cpu_within_the_tolerance():
     rows = committed_sweep_rows("digits_cnn", 6)
-    cpu = deployed.measure_designs(rows, "digits_cnn", n_inputs=60, progress=False)
-    cuda = deployed.measure_designs(rows, "digits_cnn", n_inputs=60, progress=False, device="cuda")
+    cpu = deployed_designs.measure_designs(rows, "digits_cnn", n_inputs=60, progress=False)
+    cuda = deployed_designs.measure_designs(rows, "digits_cnn", n_inputs=60, progress=False, device="cuda")
     assert verify.device_mismatches(cpu, cuda, exact=["x", "pruned_device", "pruned_server"]) == []
 
 

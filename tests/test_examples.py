@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from coinfer import paths
-from coinfer.system import Problem
-from coinfer.validation import read_yaml
+from coinfer.base import paths
+from coinfer.base.validation import read_yaml
+from coinfer.model.system import Problem
 
 EXAMPLES = paths.PROJECT_ROOT / "examples"
 FILES = ("small_cnn.yaml", "minilm_middle_split.yaml", "llama_7b_decoder.yaml")
@@ -87,7 +87,7 @@ def test_example_comments_state_units_and_omitted_defaults(name):
 
 
 def test_readme_shows_the_real_answer_of_the_minilm_example(capsys):
-    from coinfer.cli import main
+    from coinfer.pipeline.cli import main
 
     readme = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## Writing a problem file") :]

@@ -1,9 +1,11 @@
-"""Notebook 04's output sweep (coinfer.experiments): chunked forward passes and the tags of held-out pairs."""
+"""Notebook 04's output sweep (coinfer.studies.pruning_distortion): chunked forward passes, tags of held-out pairs."""
 
 import torch
 
-from coinfer import zoo
-from coinfer.experiments import TEXT_CHUNK, length_chunks, output_sweep, part_configs
+from coinfer.nets import zoo
+from coinfer.nets.inputs import TEXT_CHUNK, length_chunks
+from coinfer.nets.split import part_configs
+from coinfer.studies.pruning_distortion import output_sweep
 
 
 def test_text_chunks_are_sorted_by_length_trimmed_and_cover_every_input_once():

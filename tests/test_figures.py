@@ -1,7 +1,7 @@
 """coinfer.figures: every figure from tidy tables alone, captions with parameters, byte-identical redraws.
 
 One module for the whole package: the hand-made tables below feed every figure of every subject module
-(``coinfer.figures.bounds`` ... ``coinfer.figures.optimisation``); the sections after the registry tests
+(``coinfer.figures.distortion_bound`` ... ``coinfer.figures.joint_optimisation``); the sections after the registry tests
 check the figure-specific layout of one subject module each.
 """
 
@@ -17,9 +17,12 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 
-from coinfer import figures, notebook_params, paths, plotting, runner, sweeps
-from coinfer.figures import optimisation, registry
-from coinfer.notebook_params import NOTEBOOKS
+from coinfer import figures
+from coinfer.base import paths
+from coinfer.base.notebooks import NOTEBOOKS, SCHEMAS
+from coinfer.figures import registry, style
+from coinfer.pipeline import notebook_params, runner
+from coinfer.studies import joint_optimisation
 
 NOTEBOOKS_DIR = paths.NOTEBOOKS_DIR
 
@@ -370,7 +373,7 @@ def _optimisation_tables() -> dict[str, pd.DataFrame]:
         "profiles.csv": _profile_tables()["profiles.csv"],
         "opt_fading_summary.csv": fading,
         "opt_solver_agreement.csv": agreement,
-        "opt_single_starts_summary.csv": sweeps.single_start_summary(starts).reset_index(),
+        "opt_single_starts_summary.csv": joint_optimisation.single_start_summary(starts).reset_index(),
     }
 
 
@@ -626,15 +629,15 @@ def test_figure_from_tiny_tables(name, output_root):
         assert labels or (get == "get_xlabel" and name in ("opt_fading", "opt_single_starts"))
     caption = figures.caption(name, params)
     for key, value in params.items():
-        assert f"{key}={plotting.format_params({key: value}).split('=', 1)[1]}" in caption
+        assert f"{key}={style.format_params({key: value}).split('=', 1)[1]}" in caption
     assert figures.FIGURES[name].notebook in caption and all(f in caption for f in figures.FIGURES[name].data)
 
 
 def test_saved_figure_carries_the_caption(output_root, monkeypatch):
     params = _write_inputs("bound_digits_mlp")
     captured = []
-    original = plotting.save_figure
-    monkeypatch.setattr(plotting, "save_figure", lambda fig, *a, **k: captured.append(fig) or original(fig, *a, **k))
+    original = style.save_figure
+    monkeypatch.setattr(style, "save_figure", lambda fig, *a, **k: captured.append(fig) or original(fig, *a, **k))
     written = figures.save("bound_digits_mlp")
     assert sorted(p.name for p in written) == ["bound_digits_mlp.pdf", "bound_digits_mlp.png"]
     assert all(p.stat().st_size > 0 and p.parent == output_root / "figures" for p in written)
@@ -679,20 +682,22 @@ def test_record_writes_validated_parameters_in_schema_order(output_root):
     params = _params("02_rate_distortion")
     path = notebook_params.record("02_rate_distortion", params)
     assert path == output_root / "data" / "parameters_02_rate_distortion.json"
-    assert list(figures.load_parameters("02_rate_distortion")) == list(notebook_params.SCHEMAS["02_rate_distortion"])
+    assert list(figures.load_parameters("02_rate_distortion")) == list(SCHEMAS["02_rate_distortion"])
     assert figures.load_parameters("02_rate_distortion") == params
     with pytest.raises(notebook_params.ParameterError, match="rho_points"):
         notebook_params.record("02_rate_distortion", {**params, "rho_points": 1})
 
 
 def test_fixed_colour_orders_match_the_library():
-    from coinfer import models, optimise, sweeps, zoo
+    from coinfer import optimise
+    from coinfer.nets import meta, zoo
+    from coinfer.studies import joint_optimisation
 
-    assert figures.SCHEME_ORDER == (*optimise.SCHEMES, sweeps.MAGNITUDE_DESIGN)
-    markers = [plotting.SCHEME_MARKERS[scheme] for scheme in figures.SCHEME_ORDER]
+    assert figures.SCHEME_ORDER == (*optimise.SCHEMES, joint_optimisation.MAGNITUDE_DESIGN)
+    markers = [style.SCHEME_MARKERS[scheme] for scheme in figures.SCHEME_ORDER]
     assert len(set(markers)) == len(markers)
-    assert all(scheme in plotting.SCHEME_LABELS for scheme in figures.SCHEME_ORDER)
-    assert figures.MODEL_ORDER == zoo.MODEL_NAMES + models.META_MODEL_NAMES
+    assert all(scheme in style.SCHEME_LABELS for scheme in figures.SCHEME_ORDER)
+    assert figures.MODEL_ORDER == zoo.MODEL_NAMES + meta.META_MODEL_NAMES
     assert len(set(map(figures.scheme_colour, figures.SCHEME_ORDER))) == len(figures.SCHEME_ORDER)
 
 
@@ -714,7 +719,7 @@ def test_notebooks_plot_only_through_coinfer_figures(notebook):
         assert forbidden not in source, f"{notebook} draws itself ({forbidden!r})"
     shown = set(re.findall(r'figures\.show\("([^"]+)"\)', source))
     assert shown == {spec.name for spec in figures.figures_of([notebook])}
-    assert f'params_file = coinfer.notebook_params.record("{notebook}", params)' in source
+    assert f'params_file = coinfer.pipeline.notebook_params.record("{notebook}", params)' in source
 
 
 def test_every_figure_lives_in_its_notebooks_subject_module():
@@ -757,8 +762,8 @@ def test_footer_names_the_output_root(root, shown, tmp_path, monkeypatch):
     caption = figures.caption("bound_digits_mlp", params)
     assert caption.endswith(f"Data: {shown}bound_digits_mlp.csv.")
     captured = []
-    original = plotting.save_figure
-    monkeypatch.setattr(plotting, "save_figure", lambda fig, *a, **k: captured.append(fig) or original(fig, *a, **k))
+    original = style.save_figure
+    monkeypatch.setattr(style, "save_figure", lambda fig, *a, **k: captured.append(fig) or original(fig, *a, **k))
     figures.save("bound_digits_mlp")
     assert any(t.get_text() == caption for t in captured[0].texts)
 
@@ -769,15 +774,15 @@ def test_footer_of_an_outside_output_root_names_no_machine_path(output_root):
 
 
 def test_scheme_labels_cover_every_scheme():
-    assert tuple(plotting.SCHEME_LABELS) == plotting.SCHEME_ORDER
-    assert len(set(plotting.SCHEME_LABELS.values())) == len(plotting.SCHEME_ORDER)
-    assert all(plotting.scheme_label(s) != s for s in plotting.SCHEME_ORDER)
+    assert tuple(style.SCHEME_LABELS) == style.SCHEME_ORDER
+    assert len(set(style.SCHEME_LABELS.values())) == len(style.SCHEME_ORDER)
+    assert all(style.scheme_label(s) != s for s in style.SCHEME_ORDER)
 
 
 def test_text_colour_follows_the_background():
-    assert plotting.text_colour_on("#fde725") == "k"  # viridis yellow
-    assert plotting.text_colour_on("#440154") == "w"  # viridis purple
-    assert plotting.text_colour_on("white") == "k" and plotting.text_colour_on("black") == "w"
+    assert style.text_colour_on("#fde725") == "k"  # viridis yellow
+    assert style.text_colour_on("#440154") == "w"  # viridis purple
+    assert style.text_colour_on("white") == "k" and style.text_colour_on("black") == "w"
 
 
 # --------------------------------------------------------------------------- weights (03)
@@ -817,7 +822,7 @@ def test_budget_sweep_marks_infeasible_points_below_the_axis(output_root):
             crosses += len(offsets)
     assert crosses == 2  # on_device at x = 0.1 in both sweeps
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels[:-1] == [plotting.SCHEME_LABELS[s] for s in _SCHEMES]
+    assert labels[:-1] == [style.SCHEME_LABELS[s] for s in _SCHEMES]
     assert "infeasible" in labels[-1]
     titles = [ax.get_title() for ax in fig.axes]
     assert all("swept" in title for title in titles)
@@ -832,7 +837,7 @@ def test_split_winner_numbers_are_readable(output_root):
     assert texts["2"].get_color() == "k" and texts["0"].get_color() == "w"  # on yellow (last split) and on purple
     assert all(t.get_fontsize() >= 7 for t in texts.values())
     assert "T_{ref}" in fig.get_supxlabel()
-    assert optimisation.INFEASIBLE_LABEL
+    assert figures.joint_optimisation.INFEASIBLE_LABEL
 
 
 # --------------------------------------------------------------------------- notebooks 01, 02 versus 07

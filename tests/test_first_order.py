@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coinfer.experiments import (
+from coinfer.base.validation import ParameterError
+from coinfer.studies.pruning_distortion import (
     first_order_by_source,
     first_order_check,
     first_order_clusters,
@@ -12,7 +13,6 @@ from coinfer.experiments import (
     first_order_ratio_intervals,
     first_order_table,
 )
-from coinfer.validation import ParameterError
 
 
 def _samples(pairs):

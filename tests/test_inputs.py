@@ -1,12 +1,12 @@
-"""The C1 held-out sets of notebook 04 (coinfer.inputs, coinfer.zoo; model.md section 6)."""
+"""The C1 held-out sets of notebook 04 (coinfer.nets.inputs, coinfer.nets.zoo; model.md section 6)."""
 
 import numpy as np
 import pytest
 import torch
 
-from coinfer import inputs, zoo
-from coinfer.models import load_digits_data
-from coinfer.validation import ParameterError
+from coinfer.base.validation import ParameterError
+from coinfer.nets import inputs, zoo
+from coinfer.nets.digits import load_digits_data
 
 
 def test_unused_training_digits_are_all_outside_the_calibration_pool():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from coinfer.system import DEFAULTS, INPUT_FIELDS, Problem
+from coinfer.model.system import DEFAULTS, INPUT_FIELDS, Problem
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "model.md"
 
@@ -148,9 +148,10 @@ def test_section_7_defaults_equal_the_code(text: str) -> None:
             )
         elif name in DEFAULTS and DEFAULTS[name] is not None:
             assert _matches(row[column], DEFAULTS[name], 1e-12), (
-                f"{name}: model.md section 7.1 says {row[column]!r}, coinfer.system.DEFAULTS has {DEFAULTS[name]!r}"
+                f"{name}: model.md section 7.1 says {row[column]!r}, "
+                f"coinfer.model.system.DEFAULTS has {DEFAULTS[name]!r}"
             )
         else:
-            assert "(new)" in row[0], f"{name}: in section 7.1 but not in coinfer.system.DEFAULTS"
+            assert "(new)" in row[0], f"{name}: in section 7.1 but not in coinfer.model.system.DEFAULTS"
     missing = sorted(set(DEFAULTS) - set(documented))
     assert missing == [], f"defaults missing from model.md section 7.1: {missing}"

@@ -8,15 +8,16 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from coinfer import inputs, models, zoo
-from coinfer.validation import ParameterError
+from coinfer.base.validation import ParameterError
+from coinfer.nets import digits, inputs, meta, metrics, transformers, zoo
+from coinfer.nets.split import Batch, SplitModel, as_sequential, feature_tensor
 
 TOL = 1e-5
 #: Small batches keep the whole file fast; equivalence does not need many samples.
 BATCH = {"digits_mlp": 64, "digits_cnn": 64, "minilm": 2, "efficientnet_lite0": 2}
 
 
-def _small(name: str, batch: models.Batch):
+def _small(name: str, batch: Batch):
     """Inputs shrunk for the per-split loop (the chain is what is tested, not the input size)."""
     if name == "minilm":  # 32 of the 128 tokens
         ids, mask = batch.inputs
@@ -33,7 +34,7 @@ def zoo_model(request):
 
 
 def _close(a, b) -> bool:
-    return torch.allclose(models.feature_tensor(a), models.feature_tensor(b), atol=TOL, rtol=0)
+    return torch.allclose(feature_tensor(a), feature_tensor(b), atol=TOL, rtol=0)
 
 
 def test_load_offline_eval_mode_and_sizes(zoo_model):
@@ -101,23 +102,23 @@ def test_output_vectors_and_reference_metric(zoo_model):
 def test_minilm_equals_upstream_mean_pooled():
     batch = zoo.model_inputs("minilm", "calibration", 3)
     ours = zoo.load_model("minilm").forward(batch.inputs)
-    assert torch.allclose(ours, models.upstream_output("minilm", batch.inputs), atol=TOL, rtol=0)
+    assert torch.allclose(ours, zoo.upstream_output("minilm", batch.inputs), atol=TOL, rtol=0)
     assert torch.allclose(ours.norm(dim=1), torch.ones(3), atol=1e-6)
     ids, mask = batch.inputs
-    assert ids.shape == (3, models.MINILM_MAX_LENGTH) and 0 < int(mask.sum()) < mask.numel()  # padded
+    assert ids.shape == (3, transformers.MINILM_MAX_LENGTH) and 0 < int(mask.sum()) < mask.numel()  # padded
 
 
 def test_efficientnet_equals_package_forward():
     batch = zoo.model_inputs("efficientnet_lite0", "calibration", 2)
     ours = zoo.load_model("efficientnet_lite0").forward(batch.inputs)
-    assert torch.allclose(ours, models.upstream_output("efficientnet_lite0", batch.inputs), atol=TOL, rtol=0)
+    assert torch.allclose(ours, zoo.upstream_output("efficientnet_lite0", batch.inputs), atol=TOL, rtol=0)
 
 
 def test_digits_mlp_equals_freshly_trained_sequential():
-    net, data = zoo.digits_mlp(0, data=models.load_digits_data(models.DIGITS_DATA_SEED))
+    net, data = zoo.digits_mlp(0, data=digits.load_digits_data(digits.DIGITS_DATA_SEED))
     split = zoo.load_model("digits_mlp")
     assert torch.equal(split.forward(data.x_test), net(data.x_test).detach())
-    assert torch.equal(models.as_sequential(split)(data.x_test), net(data.x_test).detach())
+    assert torch.equal(as_sequential(split)(data.x_test), net(data.x_test).detach())
 
 
 @pytest.mark.parametrize("name", zoo.MODEL_NAMES)
@@ -125,7 +126,7 @@ def test_inputs_deterministic_and_seeded(name):
     a = zoo.model_inputs(name, "calibration", 3, seed=1)
     b = zoo.model_inputs(name, "calibration", 3, seed=1)
     c = zoo.model_inputs(name, "calibration", 3, seed=2)
-    first = lambda batch: models.feature_tensor(batch.inputs)  # noqa: E731
+    first = lambda batch: feature_tensor(batch.inputs)  # noqa: E731
     assert torch.equal(first(a), first(b))
     assert not torch.equal(first(a), first(c))
     assert (
@@ -144,7 +145,7 @@ def test_calibration_and_heldout_are_disjoint():
     for i, a in enumerate(all_photos):  # no photo is bundled twice under two names (e.g. cat = chelsea)
         assert not any(a.shape == b.shape and (a == b).all() for b in all_photos[i + 1 :])
     # digits: calibration rows come from the training split, held-out rows are the test split
-    data = models.load_digits_data(models.DIGITS_DATA_SEED)
+    data = digits.load_digits_data(digits.DIGITS_DATA_SEED)
     cal_x = zoo.model_inputs("digits_mlp", "calibration", 500).inputs
     held_x = zoo.model_inputs("digits_mlp", "heldout", len(data.x_test)).inputs
     train_rows = {tuple(r.tolist()) for r in data.x_train}
@@ -160,7 +161,7 @@ def test_bad_input_one_line_errors():
     with pytest.raises(ParameterError, match="n: got 100000"):
         zoo.model_inputs("minilm", "heldout", 100_000)
     with pytest.raises(ParameterError, match="seq_len"):
-        models.build_meta_model("gpt2_xl", 4096)
+        meta.build_meta_model("gpt2_xl", 4096)
 
 
 def test_task_metrics_on_known_cases():
@@ -176,19 +177,19 @@ def test_task_metrics_on_known_cases():
         zoo.task_metric("digits_cnn", ref, out)
 
 
-@pytest.mark.parametrize("name", models.META_MODEL_NAMES)
+@pytest.mark.parametrize("name", meta.META_MODEL_NAMES)
 def test_meta_models_split_forward_and_flops(name):
     seq = 16
-    model = models.build_meta_model(name, seq)
-    batch = models.meta_inputs(name, seq)
+    model = meta.build_meta_model(name, seq)
+    batch = meta.meta_inputs(name, seq)
     assert all(p.is_meta for stage in model.stages() for p in stage.parameters())
     width = {"bert_large": 1024, "gpt2_xl": 1600, "llama_7b": 4096}[name]
     out_dim = {"bert_large": 1024, "gpt2_xl": 50257, "llama_7b": 32000}[name]
     for split in (0, 1, model.num_blocks // 2, model.num_blocks):
         sent = model.run_device(batch.inputs, split)
         if 0 < split < model.num_blocks:
-            assert models.feature_tensor(sent).shape == (1, seq, width)
-        assert models.feature_tensor(model.run_server(sent, split)).shape[-1] == out_dim
+            assert feature_tensor(sent).shape == (1, seq, width)
+        assert feature_tensor(model.run_server(sent, split)).shape[-1] == out_dim
     # a dense transformer costs about 2 FLOPs per weight per token; attention adds a little on top
     # (BERT's pooler sees only the [CLS] token, hence slightly below 1 for it)
     prunable = sum(w.numel() for w in model.all_weights().values())
@@ -201,19 +202,19 @@ def test_meta_models_split_forward_and_flops(name):
 
 
 def test_how_to_add_a_local_bert_checkpoint(monkeypatch):
-    """The recipe of the coinfer.zoo docstring, with the MiniLM directory standing in for "any local checkpoint"."""
-    checkpoint = models.minilm_path()
+    """The recipe of the coinfer.nets.zoo docstring, the MiniLM directory standing in for "any local checkpoint"."""
+    checkpoint = transformers.minilm_path()
 
-    def my_bert(seed: int) -> models.SplitModel:
-        return models.bert_split_model("my_bert", models.load_hf_bert(checkpoint))
+    def my_bert(seed: int) -> SplitModel:
+        return transformers.bert_split_model("my_bert", transformers.load_hf_bert(checkpoint))
 
-    def my_bert_inputs(subset: str, n: int, seed: int) -> models.Batch:
-        return inputs.text_batch(models.load_tokenizer(checkpoint), inputs.sentences(subset, n, seed))
+    def my_bert_inputs(subset: str, n: int, seed: int) -> Batch:
+        return inputs.text_batch(transformers.load_tokenizer(checkpoint), inputs.sentences(subset, n, seed))
 
     monkeypatch.setitem(
         zoo.REGISTRY,
         "my_bert",
-        zoo.ModelEntry(my_bert, my_bert_inputs, models.logits_vector, models.cosine_metric, "my BERT encoder"),
+        zoo.ModelEntry(my_bert, my_bert_inputs, metrics.logits_vector, metrics.cosine_metric, "my BERT encoder"),
     )
     batch = zoo.model_inputs("my_bert", "heldout", 2)
     assert torch.equal(batch.inputs[0], zoo.model_inputs("minilm", "heldout", 2).inputs[0])

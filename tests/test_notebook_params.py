@@ -1,13 +1,14 @@
-"""Profiles and notebook parameter schemas (coinfer.notebook_params, coinfer.runner checks)."""
+"""Profiles and notebook parameter schemas (coinfer.pipeline.notebook_params, coinfer.pipeline.runner checks)."""
 
 from pathlib import Path
 
 import pytest
 
-from coinfer import paths
-from coinfer.notebook_params import NOTEBOOKS, SCHEMAS, load_profile, validate
-from coinfer.runner import check_notebook, declared_parameters, notebook_source
-from coinfer.validation import ParameterError, Spec
+from coinfer.base import paths
+from coinfer.base.notebooks import NOTEBOOKS, SCHEMAS
+from coinfer.base.validation import ParameterError, Spec
+from coinfer.pipeline.notebook_params import load_profile, validate
+from coinfer.pipeline.runner import check_notebook, declared_parameters, notebook_source
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
@@ -103,7 +104,7 @@ def test_notebooks_define_no_functions_or_classes():
     """Notebooks hold narrative, parameters, calls and plots; logic lives in the library."""
     import ast
 
-    from coinfer.paths import PROJECT_ROOT
+    from coinfer.base.paths import PROJECT_ROOT
 
     for path in sorted((PROJECT_ROOT / "notebooks").glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))

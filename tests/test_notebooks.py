@@ -9,8 +9,9 @@ import filecmp
 
 import pytest
 
-from coinfer import paths, publish, runner, site
-from coinfer.notebook_params import NOTEBOOKS
+from coinfer.base import paths
+from coinfer.base.notebooks import NOTEBOOKS
+from coinfer.pipeline import publish, runner, site
 
 pytestmark = pytest.mark.slow
 

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from workloads import WORKLOAD
 
 from coinfer import optimise as opt
-from coinfer import rate_distortion as rd
+from coinfer.model import rate_distortion as rd
+from coinfer.model.system import Decision, evaluate, make_problem, random_problem, unit_distortion
 from coinfer.optimise import fast, kernel, slopes
-from coinfer.system import Decision, evaluate, make_problem, random_problem, unit_distortion
 
 
 def agree(a: float, b: float) -> bool:

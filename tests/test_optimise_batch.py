@@ -8,8 +8,8 @@ import pytest
 from workloads import WORKLOAD
 
 from coinfer import optimise as opt
+from coinfer.model.system import evaluate, make_problem, problems_for_splits, random_problem
 from coinfer.optimise import batch, fast, kernel, slopes
-from coinfer.system import evaluate, make_problem, problems_for_splits, random_problem
 
 FIELDS = ("objective", "rho_device", "rho_server", "power", "f_device", "f_server", "latency", "energy")
 

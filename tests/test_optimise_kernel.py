@@ -1,5 +1,5 @@
 """The compiled steps (coinfer.optimise.kernel) are built from the same operations as the Python building blocks
-(fast._Model, slopes, coinfer.system), which the benchmark schemes and the conic reference use: bit for bit."""
+(fast._Model, slopes, coinfer.model.system), which the benchmark schemes and the conic reference use: bit for bit."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from coinfer import system
+from coinfer.model import system
+from coinfer.model.system import random_problem, unit_distortion
 from coinfer.optimise import fast, kernel, slopes, solution, solve, solve_reference
-from coinfer.system import random_problem, unit_distortion
 
 
 def models(seed: int, count: int):
@@ -88,7 +88,7 @@ def test_slopes_and_distortions_are_the_python_ones():
 
 
 def test_answer_terms_and_polish_are_the_python_ones():
-    """The decision's latency, energy and objective (coinfer.system._decision_terms), and the polish of a
+    """The decision's latency, energy and objective (coinfer.model.system._decision_terms), and the polish of a
     decision a little outside its budgets (fast._polish), on seeded random decisions."""
     polished = 0
     for problem, mp, m, _, _, rng in models(6, 300):

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import coinfer
-from coinfer import paths, runner
+from coinfer.base import paths
+from coinfer.pipeline import runner
 
 ROOT = paths.PROJECT_ROOT
 
@@ -32,10 +33,12 @@ def test_import_coinfer_does_not_import_torch_or_pandas():
 
 
 def test_submodules_are_attributes_on_first_access():
-    done = python("import sys, coinfer; m = coinfer.pruning; print(m.__name__, 'coinfer.pruning' in sys.modules)")
+    done = python(
+        "import sys, coinfer; m = coinfer.model.pruning; print(m.__name__, 'coinfer.model.pruning' in sys.modules)"
+    )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["coinfer.pruning", "True"]
-    assert coinfer.system.Problem is not None
+    assert done.stdout.split() == ["coinfer.model.pruning", "True"]
+    assert coinfer.model.system.Problem is not None
     with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
         coinfer.nonexistent  # noqa: B018
 
@@ -50,7 +53,7 @@ def test_submodules_list_every_module_of_the_package():
 
 # --------------------------------------------------------------------------- interactive runs
 def test_without_the_variable_outputs_go_to_build_interactive():
-    done = python("from coinfer import paths; print(paths.output_root())")
+    done = python("from coinfer.base import paths; print(paths.output_root())")
     assert done.returncode == 0, done.stderr
     assert Path(done.stdout.strip()) == paths.INTERACTIVE_ROOT
     assert paths.INTERACTIVE_ROOT == ROOT / "build" / "interactive"
@@ -73,9 +76,9 @@ def test_a_runner_kernel_writes_into_the_run_output_root_not_build_interactive(m
     params = "\n".join(f"{name} = {value!r}" for name, value in declared.items())
     (tmp_path / "nb").mkdir()
     (tmp_path / "nb" / f"{notebook}.py").write_text(
-        "# %%\nimport coinfer.paths, pandas\n"
+        "# %%\nimport coinfer.base.paths, pandas\n"
         f'# %% tags=["parameters"]\n{params}\n'
-        "# %%\ncoinfer.paths.write_csv(pandas.DataFrame({'x': [1]}), 'where.csv')\n"
+        "# %%\ncoinfer.base.paths.write_csv(pandas.DataFrame({'x': [1]}), 'where.csv')\n"
     )
     before = sorted(paths.INTERACTIVE_ROOT.rglob("where.csv"))
     runner.run("quick", [notebook], tmp_path / "out", notebooks_dir=tmp_path / "nb")

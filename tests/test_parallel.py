@@ -1,5 +1,5 @@
 """Sweeps and model measurements give the same tables whatever the backend and the number of workers
-(coinfer.parallel)."""
+(coinfer.base.parallel)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coinfer import deployed, parallel, paths, size_study, sweeps
-from coinfer.validation import ParameterError
+from coinfer.base import parallel, paths
+from coinfer.base.validation import ParameterError
+from coinfer.studies import deployed_designs, joint_optimisation, model_size
 
 
 def square(x: int) -> int:
@@ -16,14 +17,14 @@ def square(x: int) -> int:
 
 
 @pytest.fixture(scope="module")
-def study() -> sweeps.Study:
+def study() -> joint_optimisation.Study:
     profile = pd.read_csv(paths.PROJECT_ROOT / "data" / "profiles.csv")
-    return sweeps.Study(profile, ["digits_cnn"], local_starts=1)
+    return joint_optimisation.Study(profile, ["digits_cnn"], local_starts=1)
 
 
-def small_sweep(study: sweeps.Study, **run_on) -> pd.DataFrame:
-    table, decisions = sweeps.budget_sweeps(
-        study, sweeps.sweep_values({"latency_budget": [0.3, 3.0]}, 3), progress=False, **run_on
+def small_sweep(study: joint_optimisation.Study, **run_on) -> pd.DataFrame:
+    table, decisions = joint_optimisation.budget_sweeps(
+        study, joint_optimisation.sweep_values({"latency_budget": [0.3, 3.0]}, 3), progress=False, **run_on
     )
     return pd.concat([table, decisions], keys=["table", "decisions"])
 
@@ -61,24 +62,24 @@ def test_sweeps_are_identical_in_process_and_on_local_processes(study):
     pd.testing.assert_frame_equal(one, two, check_exact=True)
     draws = np.array([0.5, 1.0, 2.0])
     pd.testing.assert_frame_equal(
-        sweeps.fading_monte_carlo(study, draws, starts=1, progress=False, workers=1),
-        sweeps.fading_monte_carlo(study, draws, starts=1, progress=False, workers=2),
+        joint_optimisation.fading_monte_carlo(study, draws, starts=1, progress=False, workers=1),
+        joint_optimisation.fading_monte_carlo(study, draws, starts=1, progress=False, workers=2),
         check_exact=True,
     )
 
 
-def deployed_designs(**run_on) -> pd.DataFrame:
+def measured_designs(**run_on) -> pd.DataFrame:
     """notebook 08's measurement of a few committed digits-CNN designs at three splits."""
     sweep = pd.read_csv(paths.PROJECT_ROOT / "data" / "opt_budget_sweep.csv")
     sweep = sweep[(sweep["model"] == "digits_cnn") & (sweep["sweep"] == sweep["sweep"].iloc[0])]
-    return deployed.measure_designs(sweep, "digits_cnn", n_inputs=64, progress=False, **run_on)
+    return deployed_designs.measure_designs(sweep, "digits_cnn", n_inputs=64, progress=False, **run_on)
 
 
 def size_study_table(**run_on) -> pd.DataFrame:
     """notebook 09's study of two digits widths: each member one task."""
     profile = pd.read_csv(paths.PROJECT_ROOT / "data" / "profiles.csv")
     members = ["digits_mlp_w8", "digits_mlp_w16"]
-    table, _ = size_study.run_study(
+    table, _ = model_size.run_study(
         profile,
         {"digits_mlp": members},
         points=3,
@@ -91,9 +92,9 @@ def size_study_table(**run_on) -> pd.DataFrame:
 
 
 def test_model_measurements_are_identical_in_process_and_on_local_processes():
-    one = deployed_designs(workers=1)
+    one = measured_designs(workers=1)
     assert one["split"].nunique() >= 2 and one["task_metric"].notna().sum() >= 4  # several tasks, real numbers
-    pd.testing.assert_frame_equal(one, deployed_designs(workers=2), check_exact=True)
+    pd.testing.assert_frame_equal(one, measured_designs(workers=2), check_exact=True)
     pd.testing.assert_frame_equal(size_study_table(workers=1), size_study_table(workers=2), check_exact=True)
 
 
@@ -102,9 +103,9 @@ def test_sweeps_are_identical_on_a_dask_cluster(study):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         on_dask = small_sweep(study, scheduler_address=cluster.scheduler_address)
-        deployed_on_dask = deployed_designs(scheduler_address=cluster.scheduler_address)
+        deployed_on_dask = measured_designs(scheduler_address=cluster.scheduler_address)
         size_on_dask = size_study_table(scheduler_address=cluster.scheduler_address)
     pd.testing.assert_frame_equal(small_sweep(study, workers=1), on_dask, check_exact=True)
-    pd.testing.assert_frame_equal(deployed_designs(workers=1), deployed_on_dask, check_exact=True)
+    pd.testing.assert_frame_equal(measured_designs(workers=1), deployed_on_dask, check_exact=True)
     pd.testing.assert_frame_equal(size_study_table(workers=1), size_on_dask, check_exact=True)
     assert parallel.describe(1, "tcp://scheduler:8786") == "Dask cluster at tcp://scheduler:8786"

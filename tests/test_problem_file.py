@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from workloads import WORKLOAD
 
-from coinfer.system import (
+from coinfer.base.validation import ParameterError
+from coinfer.model.system import (
     DEFAULTS,
     FIELD_INFO,
     INPUT_FIELDS,
@@ -18,7 +19,6 @@ from coinfer.system import (
     make_problem,
     noise_psd_from_dbm,
 )
-from coinfer.validation import ParameterError
 
 
 def lines_of(data: object) -> list[str]:
@@ -159,8 +159,8 @@ def test_free_variables_follow_the_canonical_rules():
 
 
 def test_readme_table_is_the_field_table():
-    from coinfer import paths
-    from coinfer.system import field_table_markdown
+    from coinfer.base import paths
+    from coinfer.model.system import field_table_markdown
 
     readme = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## Writing a problem file") :]

@@ -12,15 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from coinfer import paths, profiles
-from coinfer.models import SplitModel, prunable_weights
-from coinfer.rate_distortion import laplace_scale
-from coinfer.validation import ParameterError
+from coinfer.base import paths
+from coinfer.base.validation import ParameterError
+from coinfer.model.rate_distortion import laplace_scale
+from coinfer.nets import profiles
+from coinfer.nets.split import SplitModel, prunable_weights
 
 
 @dataclass
 class Batch:
-    """Stand-in with the fields of ``coinfer.models.Batch`` that profiles use."""
+    """Stand-in with the fields of ``coinfer.nets.split.Batch`` that profiles use."""
 
     inputs: Any
     size: int
@@ -156,9 +157,9 @@ def test_meta_chain_profiles_without_weights():
 
 
 def test_zoo_meta_model_profiles_without_weights():
-    zoo = pytest.importorskip("coinfer.models")
+    zoo = pytest.importorskip("coinfer.nets.split")
     if not hasattr(zoo, "build_meta_model"):
-        pytest.skip("coinfer.models.build_meta_model not available yet")
+        pytest.skip("coinfer.nets.meta.build_meta_model not available yet")
     seq_len = 16
     model = zoo.build_meta_model("llama_7b", seq_len)
     assert profiles.is_meta(model)
@@ -172,7 +173,7 @@ def test_zoo_meta_model_profiles_without_weights():
 
 
 def test_full_resource_costs_and_reference_budgets():
-    system = pytest.importorskip("coinfer.system")
+    system = pytest.importorskip("coinfer.model.system")
     widths = [64, 128, 64, 10]
     frame = profiles.profile_frame(linear_chain(widths), one_sample(widths))
     costs = profiles.full_resource_costs(frame, distance=300.0)

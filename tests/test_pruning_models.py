@@ -12,21 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from coinfer.models import SplitModel
-from coinfer.pruning import (
-    MagnitudeSweep,
-    apply_masks,
-    magnitude_masks,
-    model_masks,
-    part_weights,
-    prune_count,
-    prune_model,
-    prune_tensor,
-    prune_weights,
-    with_weights,
-)
-from coinfer.validation import ParameterError
-from coinfer.zoo import digits_mlp
+from coinfer.base.validation import ParameterError
+from coinfer.model.pruning import MagnitudeSweep, apply_masks, magnitude_masks, prune_count, prune_tensor, prune_weights
+from coinfer.nets.split import SplitModel, model_masks, part_weights, prune_model, with_weights
+from coinfer.nets.zoo import digits_mlp
 
 RATIOS = (0.0, 0.013, 0.1, 0.37, 0.5, 0.9, 0.99, 1.0)
 
@@ -292,7 +281,7 @@ def test_sweep_distortion_curve_equals_pruned_copies(
 
 # --------------------------------------------------------------------------- experiment helpers (notebooks 03, 04)
 def _digits_batches(n_cal: int = 12, n_held: int = 20):
-    from coinfer.models import Batch
+    from coinfer.nets.split import Batch
 
     gen = torch.Generator().manual_seed(5)
     make = lambda n: Batch(torch.rand(n, 64, generator=gen), n, torch.randint(0, 10, (n,), generator=gen), 512, "test")  # noqa: E731
@@ -300,8 +289,8 @@ def _digits_batches(n_cal: int = 12, n_held: int = 20):
 
 
 def test_output_sweep_matches_pruned_models(mlp: SplitModel) -> None:
-    from coinfer.bounds import output_distortion, parameter_distortion
-    from coinfer.experiments import output_sweep
+    from coinfer.model.bounds import output_distortion, parameter_distortion
+    from coinfer.studies.pruning_distortion import output_sweep
 
     before = _state(mlp)
     batches = _digits_batches()
@@ -335,7 +324,7 @@ def test_output_sweep_matches_pruned_models(mlp: SplitModel) -> None:
 
 
 def test_first_order_check_holds_on_its_own_fit_set(mlp: SplitModel) -> None:
-    from coinfer.experiments import first_order_check, output_sweep
+    from coinfer.studies.pruning_distortion import first_order_check, output_sweep
 
     samples, _ = output_sweep(
         "digits_mlp", mlp, [("all", None), ("device", 1)], [0.0, 0.3, 0.7, 0.95], _digits_batches(), progress=False
@@ -351,7 +340,7 @@ def test_first_order_check_holds_on_its_own_fit_set(mlp: SplitModel) -> None:
 
 
 def test_exact_bound_sweep_never_violated(mlp: SplitModel) -> None:
-    from coinfer.experiments import exact_bound_sweep
+    from coinfer.studies.pruning_distortion import exact_bound_sweep
 
     x = torch.rand(30, 64, generator=torch.Generator().manual_seed(2))
     table = exact_bound_sweep(mlp, [("all", None), ("server", 1)], [0.0, 0.5, 0.99], x)
@@ -361,8 +350,8 @@ def test_exact_bound_sweep_never_violated(mlp: SplitModel) -> None:
 
 
 def test_parameter_distortion_curves_columns_and_bound(mlp: SplitModel) -> None:
-    from coinfer.experiments import parameter_distortion_curves
-    from coinfer.rate_distortion import distortion_lower_bound, laplace_scale
+    from coinfer.model.rate_distortion import distortion_lower_bound, laplace_scale
+    from coinfer.studies.pruning_distortion import parameter_distortion_curves
 
     curves = parameter_distortion_curves(mlp, [("all", None)], [0.0, 0.2, 0.99], [8])
     assert set(curves["quantisation"]) == {"none", "q8"}
@@ -375,7 +364,8 @@ def test_parameter_distortion_curves_columns_and_bound(mlp: SplitModel) -> None:
 def test_holds_from_and_splits(mlp: SplitModel) -> None:
     import pandas as pd
 
-    from coinfer.experiments import holds_from, interior_splits, part_configs
+    from coinfer.nets.split import interior_splits, part_configs
+    from coinfer.studies.pruning_distortion import holds_from
 
     frame = pd.DataFrame(
         {"g": ["a"] * 4 + ["b"] * 3, "ratio": [0.1, 0.2, 0.3, 0.4, 0.1, 0.2, 0.3], "ok": [1, 0, 1, 1, 1, 1, 0]}
@@ -388,7 +378,7 @@ def test_holds_from_and_splits(mlp: SplitModel) -> None:
 
 
 def test_concat_inputs() -> None:
-    from coinfer.experiments import concat_inputs
+    from coinfer.nets.inputs import concat_inputs
 
     a, b = torch.zeros(2, 3), torch.ones(4, 3)
     assert concat_inputs([a, b]).shape == (6, 3)
@@ -400,7 +390,7 @@ def test_concat_inputs() -> None:
 
 @pytest.mark.parametrize("scope", ["global", "layer"])
 def test_restricted_sweep_equals_a_fresh_sweep_of_the_part(mlp: SplitModel, cnn: SplitModel, scope: str) -> None:
-    from coinfer.experiments import part_configs
+    from coinfer.nets.split import part_configs
 
     grid = [0.0, 0.003, 0.25, 0.5, 0.8, 1.0]
     tied = {

@@ -1,4 +1,4 @@
-"""The tensor functions of coinfer.pruning: exact prune counts, masks, quantiser levels and error, no mutation."""
+"""The tensor functions of coinfer.model.pruning: exact prune counts, masks, quantiser levels and error, no mutation."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coinfer.pruning import (
+from coinfer.model.pruning import (
     magnitude_mask,
     magnitude_order,
     mask_from_order,

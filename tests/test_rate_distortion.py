@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from coinfer import rate_distortion as rd
-from coinfer.pruning import prune_tensor
-from coinfer.validation import ParameterError
+from coinfer.base.validation import ParameterError
+from coinfer.model import rate_distortion as rd
+from coinfer.model.pruning import prune_tensor
 
 FINE = np.linspace(0.0, 1.0, 20_001)
 

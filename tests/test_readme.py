@@ -1,4 +1,4 @@
-"""The README's claims table is generated from data/claims.json (coinfer.readme)."""
+"""The README's claims table is generated from data/claims.json (coinfer.pipeline.readme)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from coinfer import paths, readme
+from coinfer.base import paths
+from coinfer.pipeline import readme
 
 
 def committed_claims() -> list[dict]:

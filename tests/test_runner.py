@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from coinfer import paths, runner
-from coinfer.notebook_params import SCHEMAS
+from coinfer.base import paths
+from coinfer.base.notebooks import SCHEMAS
+from coinfer.pipeline import runner
 
 ROOT = paths.PROJECT_ROOT
 
@@ -98,9 +99,9 @@ def _notebook_that_fails(notebooks_dir: Path, notebook: str) -> None:
     params = "\n".join(f"{name} = {value!r}" for name, value in declared.items())
     notebooks_dir.mkdir(exist_ok=True)
     (notebooks_dir / f"{notebook}.py").write_text(
-        "# %%\nimport coinfer.paths, pandas\n"
+        "# %%\nimport coinfer.base.paths, pandas\n"
         f'# %% tags=["parameters"]\n{params}\n'
-        "# %%\ncoinfer.paths.write_csv(pandas.DataFrame({'x': [1]}), 'previous.csv')\n"
+        "# %%\ncoinfer.base.paths.write_csv(pandas.DataFrame({'x': [1]}), 'previous.csv')\n"
         "# %%\nraise RuntimeError('deliberate failure')\n"
     )
 

@@ -1,4 +1,4 @@
-"""Global sensitivity of the C3/C4 verdicts (coinfer.sensitivity, model.md section 7.4) and its claims entries."""
+"""Global sensitivity of the C3/C4 verdicts (coinfer.studies.sensitivity, model.md 7.4) and its claims entries."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coinfer import claims, optimise, paths, profiles, sensitivity, system
-from coinfer.sensitivity import RANGES, Range
-from coinfer.validation import ParameterError
+from coinfer import claims, optimise
+from coinfer.base import paths
+from coinfer.base.validation import ParameterError
+from coinfer.model import system
+from coinfer.nets import profiles
+from coinfer.studies import sensitivity
+from coinfer.studies.sensitivity import RANGES, Range
 
 _BASE = dict(
     flops_device=1e9, flops_server=1e9, params_device=1e6, params_server=1e6, scale_device=0.05, scale_server=0.05,

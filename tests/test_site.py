@@ -1,4 +1,4 @@
-"""Clean executed notebooks (coinfer.publish) and the web report (coinfer.site), including a headless browser."""
+"""Clean executed notebooks (coinfer.pipeline.publish) and the web report (coinfer.pipeline.site), in a browser too."""
 
 import base64
 import io
@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from coinfer import paths, progress, publish, site
+from coinfer.base import paths, progress
+from coinfer.pipeline import publish, site
 
 ROOT = paths.PROJECT_ROOT
 CHROMIUM = Path("/usr/bin/chromium")

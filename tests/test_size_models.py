@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from coinfer import archives, models, zoo
-from coinfer.validation import ParameterError
+from coinfer.base.validation import ParameterError
+from coinfer.nets import archives, transformers, zoo
 
 
 def _split_zip(tmp_path: Path, files: dict[str, bytes], pieces: int = 3) -> tuple[list[Path], str]:
@@ -69,11 +69,11 @@ def test_mpnet_split_equals_automodel_mean_pooled_exactly():
     model = zoo.load_model("mpnet_base")
     assert model.num_blocks == 12 and 108e6 < model.info["parameters"] < 110e6
     batch = zoo.model_inputs("mpnet_base", "heldout", 2)
-    assert batch.inputs[0].shape == (2, models.MPNET_MAX_LENGTH) and batch.input_bits == 16 * 128
+    assert batch.inputs[0].shape == (2, transformers.MPNET_MAX_LENGTH) and batch.input_bits == 16 * 128
     assert zoo.model_inputs("minilm", "heldout", 2).description.split(" (")[0] in batch.description
     with torch.inference_mode():
         ours = model.forward(batch.inputs)
-        upstream = models.upstream_output("mpnet_base", batch.inputs)
+        upstream = zoo.upstream_output("mpnet_base", batch.inputs)
         split = model.run_server(model.run_device(batch.inputs, 5), 5)
     assert torch.equal(ours, upstream)
     assert torch.equal(split, ours)
@@ -89,16 +89,16 @@ def test_efficientnet_lite_native_resolution_equals_package(variant, size):
     assert model.info["input_shape"] == (3, size, size)
     with torch.inference_mode():
         ours = model.forward(batch.inputs)
-        assert torch.equal(ours, models.upstream_output(name, batch.inputs))
+        assert torch.equal(ours, zoo.upstream_output(name, batch.inputs))
         assert torch.equal(model.run_server(model.run_device(batch.inputs, 7), 7), ours)
     assert ours.shape == (1, 1000)
     assert name not in zoo.MODEL_NAMES and name in zoo.SIZE_STUDY_MODELS
 
 
 def test_size_study_members_listed_in_the_profile_schema():
-    from coinfer import notebook_params
+    from coinfer.base import notebooks
 
-    choices = notebook_params.SCHEMAS["05_system_profiles"]["models"].choices
+    choices = notebooks.SCHEMAS["05_system_profiles"]["models"].choices
     assert choices is not None
     assert set(zoo.SIZE_STUDY_MODELS) <= set(choices)
     assert set(choices) == set(zoo.MODEL_NAMES) | set(zoo.SIZE_STUDY_MODELS)

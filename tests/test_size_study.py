@@ -7,8 +7,11 @@ import pandas as pd
 import pytest
 import torch
 
-from coinfer import claims, deploy, profiles, size_study, stats, zoo
-from coinfer.validation import ParameterError
+from coinfer import claims
+from coinfer.base.validation import ParameterError
+from coinfer.model import stats
+from coinfer.nets import deploy, profiles, zoo
+from coinfer.studies import model_size
 
 SETTINGS = {"bandwidth": 5e6, "distance": 200.0}
 MEMBERS = ["digits_mlp_w8", "digits_mlp_w16"]
@@ -20,10 +23,10 @@ def digits_profile():
 
 
 def test_log_threshold_finds_the_switch():
-    assert size_study.log_threshold(lambda x: x >= 3.0, 1e-3, 1e3) == pytest.approx(3.0, rel=1e-8)
-    assert size_study.log_threshold(lambda x: True, 2.0, 5.0) == 2.0
+    assert model_size.log_threshold(lambda x: x >= 3.0, 1e-3, 1e3) == pytest.approx(3.0, rel=1e-8)
+    assert model_size.log_threshold(lambda x: True, 2.0, 5.0) == 2.0
     with pytest.raises(ParameterError, match="upper end"):
-        size_study.log_threshold(lambda x: False, 1.0, 2.0)
+        model_size.log_threshold(lambda x: False, 1.0, 2.0)
 
 
 def test_digits_family_study_two_widths(digits_profile, monkeypatch):
@@ -35,7 +38,7 @@ def test_digits_family_study_two_widths(digits_profile, monkeypatch):
         return real_deploy(model, split, rho_d, rho_s, **kw)
 
     monkeypatch.setattr(deploy, "deploy", counting)
-    table, budgets = size_study.run_study(
+    table, budgets = model_size.run_study(
         digits_profile,
         {"digits_mlp": MEMBERS},
         points=5,
@@ -43,10 +46,10 @@ def test_digits_family_study_two_widths(digits_profile, monkeypatch):
         settings=SETTINGS,
         workers=1,  # in this process, where the monkeypatch counts the deployments
     )
-    assert list(table.columns) == list(size_study.COLUMNS)
+    assert list(table.columns) == list(model_size.COLUMNS)
     assert len(table) == 2 * 2 * 5 and set(table["family"]) == {"digits_mlp"}
     frame = budgets["digits_mlp"]
-    for sweep in size_study.SWEEPS:
+    for sweep in model_size.SWEEPS:
         low, high = frame.sweep_range(sweep)
         thresholds = frame.latency_thresholds if sweep == "latency_budget" else frame.energy_thresholds
         for floor, free in thresholds.values():
@@ -65,7 +68,7 @@ def test_digits_family_study_two_widths(digits_profile, monkeypatch):
     measured = table[table["status"] == "optimal"]
     assert measured["task_metric"].notna().all() and (measured["task_metric_name"] == "test_accuracy").all()
     assert (measured["heldout_samples"] == 120).all()
-    keys = size_study.design_key(table, digits_profile).dropna()
+    keys = model_size.design_key(table, digits_profile).dropna()
     assert len(calls) == keys.nunique() < len(keys)  # each distinct design deployed once
     # unconstrained: the unpruned model's accuracy on the same held-out inputs
     for name in MEMBERS:
@@ -74,26 +77,26 @@ def test_digits_family_study_two_widths(digits_profile, monkeypatch):
         accuracy = float((model.forward(batch.inputs).argmax(-1) == batch.labels).float().mean())
         top = measured[measured["model"] == name].sort_values("budget_value").iloc[-1]
         assert top["task_metric"] == pytest.approx(accuracy, abs=1 / 120 + 1e-9)
-    found = size_study.verdict(table)
+    found = model_size.verdict(table)
     assert set(found) == {"digits_mlp"} and found["digits_mlp"]["largest"] == "digits_mlp_w16"
 
 
 def test_family_members_are_checked(digits_profile):
     with pytest.raises(ParameterError, match="allowed a non-empty subset"):
-        size_study.run_study(digits_profile, {"digits_mlp": ["minilm"]}, points=2, heldout={}, settings=SETTINGS)
+        model_size.run_study(digits_profile, {"digits_mlp": ["minilm"]}, points=2, heldout={}, settings=SETTINGS)
     with pytest.raises(ParameterError, match="no rows of model"):
-        size_study.family_budgets(digits_profile, ["digits_mlp_w32"], SETTINGS)
+        model_size.family_budgets(digits_profile, ["digits_mlp_w32"], SETTINGS)
 
 
 def test_trim_padding_keeps_minilm_embeddings():
     batch = zoo.model_inputs("minilm", "heldout", 3)
-    cut = size_study.trim_padding(batch)
+    cut = model_size.trim_padding(batch)
     assert cut.inputs[0].shape[1] == int(batch.inputs[1].sum(1).max()) < batch.inputs[0].shape[1]
     model = zoo.load_model("minilm")
     with torch.inference_mode():
         assert torch.allclose(model.forward(cut.inputs), model.forward(batch.inputs), atol=1e-5, rtol=0)
     digits = zoo.model_inputs("digits_mlp_w8", "heldout", 2)
-    assert size_study.trim_padding(digits) is digits
+    assert model_size.trim_padding(digits) is digits
 
 
 # --------------------------------------------------------------------------- claim L1 on hand-made tables
@@ -180,10 +183,10 @@ def test_measured_intervals_of_one_measurement():
     hits = np.array([1.0] * 18 + [0.0] * 2)
     distortions = np.linspace(0.1, 0.3, 20)
     found = {"metric": "test_accuracy", "metric_per_input": hits, "distortion_per_input": distortions}
-    intervals = size_study.measured_intervals(found)
+    intervals = model_size.measured_intervals(found)
     assert (intervals["task_metric_ci95_low"], intervals["task_metric_ci95_high"]) == stats.clopper_pearson(18, 20)
     assert (intervals["distortion_ci95_low"], intervals["distortion_ci95_high"]) == stats.bootstrap_mean(distortions)
-    cosine = size_study.measured_intervals({**found, "metric": "cosine_similarity", "metric_per_input": distortions})
+    cosine = model_size.measured_intervals({**found, "metric": "cosine_similarity", "metric_per_input": distortions})
     assert cosine["task_metric_ci95_low"] == intervals["distortion_ci95_low"]  # a mean: the same bootstrap
-    unknown = size_study.measured_intervals({**found, "metric_per_input": None})
+    unknown = model_size.measured_intervals({**found, "metric_per_input": None})
     assert np.isnan(unknown["task_metric_ci95_low"])

@@ -1,4 +1,4 @@
-"""Intervals and the inconclusive rule (coinfer.stats)."""
+"""Intervals and the inconclusive rule (coinfer.model.stats)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from coinfer import stats
-from coinfer.validation import ParameterError
+from coinfer.base.validation import ParameterError
+from coinfer.model import stats
 
 
 def test_clopper_pearson_known_values():

@@ -1,11 +1,12 @@
-"""The summaries of notebook 06's random studies carry their Clopper-Pearson intervals (coinfer.sweeps)."""
+"""Notebook 06's random studies carry their Clopper-Pearson intervals (coinfer.studies.joint_optimisation)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from coinfer import stats, sweeps
+from coinfer.model import stats
+from coinfer.studies import joint_optimisation
 
 
 def test_single_start_summary_states_the_success_rate_with_its_interval():
@@ -17,7 +18,7 @@ def test_single_start_summary_states_the_success_rate_with_its_interval():
             "over_optimum": [1.0] * 3 + [2.0] * 6 + [float("nan")] + [1.0] * 4,
         }
     )
-    summary = sweeps.single_start_summary(starts)
+    summary = joint_optimisation.single_start_summary(starts)
     a = summary.loc["a"]
     assert (a.runs, a.success_rate, a.feasible_rate) == (10, 0.3, 0.9)
     assert (a.success_rate_ci95_low, a.success_rate_ci95_high) == stats.clopper_pearson(3, 10)
@@ -35,7 +36,7 @@ def test_fading_summary_gives_the_feasible_share_with_its_interval():
         rows.append({"model": "m", "draw": draw, "scheme": "on_server",
                      "status": "optimal" if feasible else "infeasible", "objective": 2.0 if feasible else None,
                      "objective_norm": 0.2 if feasible else None})  # fmt: skip
-    summary = sweeps.fading_summary(pd.DataFrame(rows)).set_index("scheme")
+    summary = joint_optimisation.fading_summary(pd.DataFrame(rows)).set_index("scheme")
     server = summary.loc["on_server"]
     assert (server.draws, server.p_feasible, server.mean_ratio_to_proposed) == (5, 0.4, 2.0)
     assert (server.p_feasible_ci95_low, server.p_feasible_ci95_high) == stats.clopper_pearson(2, 5)

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from workloads import WORKLOAD
 
-from coinfer import rate_distortion as rd
-from coinfer.system import (
+from coinfer.base.validation import ParameterError
+from coinfer.model import rate_distortion as rd
+from coinfer.model.system import (
     DEFAULTS,
     REQUIRED_FIELDS,
     Decision,
@@ -31,7 +32,6 @@ from coinfer.system import (
     rayleigh_fading,
     unit_distortion,
 )
-from coinfer.validation import ParameterError
 
 
 def base() -> dict:

@@ -1,4 +1,4 @@
-"""coinfer.timing: the variants compute what they should, the fit and crossover are exact on synthetic data.
+"""coinfer.nets.timing: the variants compute what they should, the fit and crossover are exact on synthetic data.
 
 No assertion depends on a measured time (model.md section 2.3).
 """
@@ -14,8 +14,8 @@ import pytest
 import torch
 from torch import nn
 
-from coinfer import timing
-from coinfer.system import make_problem
+from coinfer.model.system import make_problem
+from coinfer.nets import timing
 
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
 
@@ -214,7 +214,7 @@ def test_sparse_constants_give_a_valid_problem() -> None:
 
 
 def test_committed_tables_have_the_columns() -> None:
-    from coinfer.paths import PROJECT_ROOT
+    from coinfer.base.paths import PROJECT_ROOT
 
     timings = PROJECT_ROOT / "data" / "compute_timings.csv"
     if not timings.exists():

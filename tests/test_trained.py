@@ -1,4 +1,4 @@
-"""Committed weights of the digits models (coinfer.trained): integrity, loading, and retraining from the recipe."""
+"""Committed weights of the digits models (coinfer.nets.trained): integrity, loading, and retraining from the recipe."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from coinfer import models, trained, zoo
+from coinfer.nets import digits, trained, zoo
+from coinfer.nets.split import SplitModel, as_sequential
 
 RECORDS = trained.read_records()
 #: A retrain with the recorded recipe on another CPU rounds differently. Tolerances for that case:
@@ -71,12 +72,10 @@ def test_recorded_statistics_are_those_of_the_files():
         assert stats["laplace_scale"] == RECORDS[name]["laplace_scale"]
 
 
-def _state(split: models.SplitModel) -> dict[str, torch.Tensor]:
+def _state(split: SplitModel) -> dict[str, torch.Tensor]:
     """The split model's tensors under the keys of the committed ``nn.Sequential``."""
     stages = [s for s in split.stages() if not isinstance(s, torch.nn.Identity)]
-    return (
-        models.as_sequential(split) if split.name.startswith("digits_mlp") else torch.nn.Sequential(*stages)
-    ).state_dict()
+    return (as_sequential(split) if split.name.startswith("digits_mlp") else torch.nn.Sequential(*stages)).state_dict()
 
 
 def _equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
@@ -86,11 +85,11 @@ def _equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
 def test_constructors_load_the_committed_weights_by_default():
     net, data = zoo.digits_mlp(0)
     assert _equal(net.state_dict(), load_file(_path("digits_mlp")))
-    assert torch.equal(data.x_test, models.load_digits_data(models.DIGITS_DATA_SEED).x_test)
+    assert torch.equal(data.x_test, digits.load_digits_data(digits.DIGITS_DATA_SEED).x_test)
     assert _equal(_state(zoo.digits_mlp_split()), load_file(_path("digits_mlp")))
     assert _equal(_state(zoo.load_model("digits_mlp")), load_file(_path("digits_mlp")))
     assert _equal(_state(zoo.load_model("digits_cnn")), load_file(_path("digits_cnn")))
-    for width in models.DIGITS_MLP_WIDTHS:
+    for width in digits.DIGITS_MLP_WIDTHS:
         split = zoo.load_model(f"digits_mlp_w{width}")
         assert _equal(_state(split), load_file(_path(f"digits_mlp_w{width}")))
         assert _equal(_state(zoo.digits_mlp_width_split(width)), _state(split))
@@ -98,7 +97,7 @@ def test_constructors_load_the_committed_weights_by_default():
 
 
 def test_family_is_registered_but_not_part_of_the_pipeline():
-    for width in models.DIGITS_MLP_WIDTHS:
+    for width in digits.DIGITS_MLP_WIDTHS:
         assert f"digits_mlp_w{width}" in zoo.REGISTRY
         assert f"digits_mlp_w{width}" not in zoo.MODEL_NAMES
 
@@ -131,14 +130,14 @@ def test_retraining_the_recorded_recipe_reproduces_the_committed_model(name):
 
 def test_retrain_flag_and_non_default_recipes_train_from_scratch():
     committed = load_file(_path("digits_mlp"))
-    digits = models.load_digits_data(models.DIGITS_DATA_SEED)
-    assert trained.find_recipe("mlp", (128, 64), epochs=300, lr=1e-2, seed=0, data=digits).name == "digits_mlp"
+    data = digits.load_digits_data(digits.DIGITS_DATA_SEED)
+    assert trained.find_recipe("mlp", (128, 64), epochs=300, lr=1e-2, seed=0, data=data).name == "digits_mlp"
     # a non-default recipe parameter is not a committed recipe: it trains (and differs)
-    assert trained.find_recipe("mlp", (128, 64), epochs=15, lr=1e-2, seed=0, data=digits) is None
-    assert trained.find_recipe("mlp", (128, 64), epochs=300, lr=1e-3, seed=0, data=digits) is None
-    assert trained.find_recipe("mlp", (128, 64), epochs=300, lr=1e-2, seed=1, data=digits) is None
-    assert trained.find_recipe("mlp", (128, 64), epochs=300, lr=1e-2, seed=0, data=models.load_digits_data(1)) is None
-    assert trained.find_recipe("cnn", (128, 64, 1, 1), epochs=300, lr=1e-2, seed=0, data=digits) is None
+    assert trained.find_recipe("mlp", (128, 64), epochs=15, lr=1e-2, seed=0, data=data) is None
+    assert trained.find_recipe("mlp", (128, 64), epochs=300, lr=1e-3, seed=0, data=data) is None
+    assert trained.find_recipe("mlp", (128, 64), epochs=300, lr=1e-2, seed=1, data=data) is None
+    assert trained.find_recipe("mlp", (128, 64), epochs=300, lr=1e-2, seed=0, data=digits.load_digits_data(1)) is None
+    assert trained.find_recipe("cnn", (128, 64, 1, 1), epochs=300, lr=1e-2, seed=0, data=data) is None
     short, _ = zoo.digits_mlp(0, epochs=15)
     assert not _equal(short.state_dict(), committed)
     # retrain=True trains; with the recorded recipe it lands within the stated tolerances of the committed file
@@ -192,7 +191,7 @@ def test_unknown_names_are_refused(tmp_path):
         trained.load("digits_mlp_w7")
     with pytest.raises(ValueError, match="allowed"):
         trained.train_committed_weights(tmp_path, ["nope"])
-    with pytest.raises(FileNotFoundError, match="python -m coinfer.trained"):
+    with pytest.raises(FileNotFoundError, match="python -m coinfer.nets.trained"):
         trained.read_records(tmp_path)
 
 

@@ -1,4 +1,4 @@
-"""``coinfer.verify``: a rerun's data/ against a reference data/, within declared tolerances."""
+"""``coinfer.pipeline.verify``: a rerun's data/ against a reference data/, within declared tolerances."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from coinfer import paths, verify
-from coinfer.cli import main
+from coinfer.base import paths
+from coinfer.pipeline import verify
+from coinfer.pipeline.cli import main
 
 DATA = paths.PROJECT_ROOT / "data"
 #: A few committed files covering every kind of rule: measured with digits rows, closed form,

@@ -1,13 +1,13 @@
-"""Parameter and problem files are read strictly (coinfer.validation.read_yaml)."""
+"""Parameter and problem files are read strictly (coinfer.base.validation.read_yaml)."""
 
 import os
 
 import numpy as np
 import pytest
 
-from coinfer.notebook_params import load_profile
-from coinfer.system import Problem
-from coinfer.validation import ParameterError, read_yaml, require_known, require_number
+from coinfer.base.validation import ParameterError, read_yaml, require_known, require_number
+from coinfer.model.system import Problem
+from coinfer.pipeline.notebook_params import load_profile
 
 
 @pytest.mark.parametrize(

@@ -5,28 +5,19 @@ Merrier? Efficient Large AI Model Inference in Wireless Edge Networks" (2025).
 The paper's full text was not available; ``docs/model.md`` sections cited in the
 docstrings refer to the reconstruction documented in the README.
 
-Modules, one concept each:
+The package is cut into layers, one folder each; a layer imports only the layers above it in this list
+(``tests/test_layers.py`` enforces it):
 
-- :mod:`coinfer.bounds`          output distortion bounded by parameter distortion (model.md section 3)
-- :mod:`coinfer.rate_distortion` Laplace/Gaussian fits and the R(D) lower bound (model.md section 4)
-- :mod:`coinfer.pruning`         magnitude pruning and quantisation of tensors and models
-- :mod:`coinfer.experiments`     experiment drivers behind notebooks 01, 03 and 04 (tidy tables for ``data/``)
-- :mod:`coinfer.models`          split models, their architectures, metrics and input batches (model.md sections 2, 6)
-- :mod:`coinfer.zoo`             the offline model zoo: registry, loaders, inputs and metrics by name (model.md §6)
-- :mod:`coinfer.trained`         committed weights of the digits models: recipes, training, loading
-- :mod:`coinfer.profiles`        per-split FLOPs, parameters and feature bits (model.md section 6)
-- :mod:`coinfer.system`          the co-inference system model and ``Problem`` (model.md sections 2, 7, 8)
-- :mod:`coinfer.optimise`        joint optimisation solvers and benchmarks (model.md section 5)
-- :mod:`coinfer.deploy`          a design (split, rho_d, rho_s) built on the real weights and measured (model.md §9)
-- :mod:`coinfer.figures`         every figure, drawn from the tidy tables in ``data/`` (one module per notebook)
-- :mod:`coinfer.claims`          the verdict on each paper claim C1-C4, from ``data/``
-- :mod:`coinfer.plotting`        the figure style and atomic figure output
-- :mod:`coinfer.paths`           where data and figures live; atomic writes
-- :mod:`coinfer.validation`      one-line parameter errors
-- :mod:`coinfer.notebook_params` the parameter schema of every notebook
-- :mod:`coinfer.runner`          executes the notebooks (``run_all.sh``)
-- :mod:`coinfer.cli`             ``python -m coinfer run | solve``
-- :mod:`coinfer.inputs`          calibration and held-out inputs of the zoo (model.md section 6)
+- :mod:`coinfer.base`      one-line parameter errors, file locations and atomic writes, the notebooks' parameters,
+                           progress bars, thread pinning, parallel loops
+- :mod:`coinfer.model`     the model and its mathematics: the system, bounds, rate-distortion, pruning, statistics
+- :mod:`coinfer.optimise`  the solvers of model.md section 5
+- :mod:`coinfer.nets`      the real networks and their measurement: zoo, split models, inputs, weights, profiles,
+                           timings, deployment
+- :mod:`coinfer.studies`   one module per notebook: the back end that computes its tables
+- :mod:`coinfer.claims`    the verdict on each claim, from ``data/`` alone, and the report's words
+- :mod:`coinfer.figures`   every figure, drawn from ``data/`` alone, the registry and the style
+- :mod:`coinfer.pipeline`  the notebook runner, publishing, the web report, verify, the README's tables, the CLI
 """
 
 import importlib as _importlib
@@ -39,7 +30,7 @@ _os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 __version__ = "0.1.0"
 
-#: Submodules reachable as attributes (``coinfer.pruning``), imported on first access so that
+#: Submodules reachable as attributes (``coinfer.model.pruning``), imported on first access so that
 #: ``import coinfer`` stays fast (no torch, no pandas). Listed from the package folder, so a new module is included.
 _HERE = _os.path.dirname(__file__)
 SUBMODULES: tuple[str, ...] = tuple(

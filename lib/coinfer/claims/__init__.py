@@ -1,5 +1,9 @@
-"""The claims report: one verdict per paper claim C1-C4 (model.md section 1) and per question of the
-artifact's own (L1, E1-E3), computed from ``data/`` alone.
+"""Layer 5, the claims: one verdict per paper claim C1-C4 (model.md section 1) and per question of the
+artifact's own (L1, E1-E3), computed from ``data/`` alone, and the words of the claims report.
+
+It may import :mod:`coinfer.base`, :mod:`coinfer.model` and, for a study's own rules (thresholds, summaries),
+:mod:`coinfer.studies` (inside the functions that need them, so that reading a verdict loads no solver); never
+a figure or the pipeline.
 
 One module per job:
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from coinfer.base.paths import data_dir, write_json, write_text
 from coinfer.claims.deployed_designs import (
     DECISION_COLUMNS,
     DEPLOYED_FIGURES,
@@ -48,7 +53,6 @@ from coinfer.claims.paper import (
     FIRST_ORDER_MODELS,
     PRETRAINED_MODELS,
     SCALE_FREE_READING,
-    SENSITIVITY_GAINS,
     SENSITIVITY_MIN_SHARE,
     THRESHOLDS,
     Thresholds,
@@ -76,7 +80,6 @@ from coinfer.claims.statements import (
     EXTENSION_PREFIX,
     STATEMENTS,
 )
-from coinfer.paths import data_dir, write_json, write_text
 
 #: The claims whose data are always there (L1 answers ``None`` without ``size_study.csv``).
 CLAIMS: dict[str, Callable[[Thresholds], dict | None]] = {
@@ -127,7 +130,6 @@ __all__ = [
     "GRID_NOTE",
     "PRETRAINED_MODELS",
     "SCALE_FREE_READING",
-    "SENSITIVITY_GAINS",
     "SENSITIVITY_MIN_SHARE",
     "SENTENCES",
     "STATEMENTS",

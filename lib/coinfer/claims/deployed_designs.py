@@ -15,15 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from coinfer.paths import read_csv
-from coinfer.stats import (
-    SHARE_METRICS,
-    bootstrap_spearman,
-    clopper_pearson,
-    combine,
-    decided_bracket,
-    judge,
-)
+from coinfer.base.paths import read_csv
+from coinfer.model.stats import SHARE_METRICS, bootstrap_spearman, clopper_pearson, combine, decided_bracket, judge
 
 
 @dataclass(frozen=True)
@@ -53,9 +46,10 @@ class ExtensionThresholds:
 EXTENSION_THRESHOLDS = ExtensionThresholds()
 #: The table the extensions read (notebook 08).
 DEPLOYED_FILE = "deployed_designs.csv"
-#: The rd_bound design and the magnitude design (``coinfer.sweeps.MAGNITUDE_DESIGN``) of notebook 06.
+#: The rd_bound design and the magnitude design of notebook 06
+#: (``coinfer.studies.joint_optimisation.MAGNITUDE_DESIGN``).
 PROPOSED, MAGNITUDE_DESIGN = "proposed", "proposed_magnitude"
-#: Extension figures and notebook (``coinfer.figures.deployed``).
+#: Extension figures and notebook (``coinfer.figures.deployed_designs``).
 DEPLOYED_FIGURES = ["deployed_metric_sweep", "deployed_distortion_sweep", "deployed_bound_vs_measured"]
 DEPLOYED_NOTEBOOK = "08_deployed_designs"
 

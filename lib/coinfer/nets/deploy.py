@@ -1,0 +1,490 @@
+"""Deploying a co-inference design on the real weights (model.md section 9, "closing the loop").
+
+A design is a decision ``(s, rho_d, rho_s)`` of section 5. :func:`deploy`
+builds it from a loaded :class:`~coinfer.nets.split.SplitModel`: the device part at
+split ``s`` (the stem and blocks ``1..s``; at ``s = L`` also the head) is
+magnitude-pruned at ``rho_d``, the server part at ``rho_s``, the kept weights
+are uniformly quantised to ``bits``, and the feature sent at the split is
+rounded to ``feature_bits`` per element (model.md section 2). :func:`measure` then runs
+held-out inputs and reports the output distortion and the task metric.
+
+Which weights and which order
+-----------------------------
+Each side prunes exactly the prunable weights that :mod:`coinfer.nets.profiles`
+counts for it (``N_d``, ``N_s``: :func:`coinfer.nets.split.part_weights`, i.e.
+``SplitModel.device_weights`` / ``server_weights``). With the default
+``scope="global"`` a side's ``prune_count(N_side, rho)`` smallest magnitudes
+over all of its weights together are zeroed (one order over their
+concatenation, ties by position), which is the scope of the pruning sweeps of
+notebook 04 (:func:`coinfer.studies.pruning_distortion.pruning_experiment`). Quantisation is
+:func:`coinfer.model.pruning.apply_masks`: per-layer range, pruned entries stay zero.
+
+Sorting once
+------------
+:class:`DeploySweeps` sorts the whole model's prunable weights once and
+derives each side's sweep with :meth:`coinfer.model.pruning.MagnitudeSweep.restrict`,
+exactly as notebook 04 does. That is correct for global scope per side: the
+device weights are a prefix and the server weights a suffix of the model's
+weights in name order, and filtering the stable global order to a contiguous
+run keeps the relative order of its entries, ties included, so the restricted
+sweep equals a sweep sorted from the side's own weights (tested). The sweep of
+each ``(split, side)`` is cached, so deploying many decisions re-sorts nothing.
+
+The feature at the split
+------------------------
+Only the tensor that crosses the link is rounded (``coinfer.nets.split.feature_tensor``:
+the tensor itself, or the first element of a transformer state); the rest of
+a state (attention mask, token mask) is side information the server rebuilds
+from the token mask and is not counted as sent bits (:mod:`coinfer.nets.profiles`),
+so it is left exact. At ``s = 0`` the raw input is sent at its own bits
+(``Batch.input_bits``: 8-bit pixels, 16-bit token ids), exactly, and at
+``s = L`` nothing is sent, so neither is rounded. Integer tensors are never
+rounded. See :func:`round_feature` for the quantisers.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from coinfer.base.validation import ParameterError, require_choice, require_range
+from coinfer.model.pruning import SCOPES, MagnitudeSweep, apply_masks
+from coinfer.model.stats import mean_interval
+from coinfer.nets.devices import check_device, placed, to_cpu64, to_device
+from coinfer.nets.metrics import logits_vector
+from coinfer.nets.split import SplitModel, copy_model, feature_tensor, part_weights, set_weights
+from coinfer.nets.zoo import REGISTRY
+
+#: The two sides of a split (model.md section 2).
+SIDES: tuple[str, ...] = ("device", "server")
+#: Bits per element the uplink can carry for the feature (model.md section 2; ``None`` = exact float).
+FEATURE_BITS: tuple[int, ...] = (4, 8, 16, 32)
+#: Range of the weight quantiser's bits (as notebook 04's ``bits``; ``None`` = float weights).
+WEIGHT_BITS_RANGE: tuple[int, int] = (2, 32)
+
+#: ``(reference_vectors, vectors, labels) -> (metric name, value)``, as ``coinfer.nets.zoo.ModelEntry.metric``.
+Metric = Callable[[torch.Tensor, torch.Tensor, Any], tuple[str, float]]
+
+
+# --------------------------------------------------------------------------- validation
+def check_split(model: SplitModel, split: int | str) -> int:
+    """Index of ``split`` (an index ``0..L`` or a name in ``model.split_names``), else :class:`ParameterError`."""
+    if isinstance(split, str):
+        require_choice("split", split, model.split_names)
+        return model.split_names.index(split)
+    return int(require_range("split", split, 0, model.num_blocks, integer=True))
+
+
+def check_rho(name: str, rho: float) -> float:
+    """``rho`` if it is a pruning ratio in ``[0, 1)`` (model.md §2), else :class:`ParameterError` naming ``name``."""
+    if isinstance(rho, torch.Tensor):  # a 0-d tensor from a ratio grid
+        rho = rho.item()
+    return float(require_range(name, rho, 0.0, 1.0, high_open=True))
+
+
+def check_weight_bits(bits: int | None) -> int | None:
+    """``bits`` if it is ``None`` (float weights) or an integer in :data:`WEIGHT_BITS_RANGE`."""
+    if bits is None:
+        return None
+    low, high = WEIGHT_BITS_RANGE
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not low <= bits <= high:
+        raise ParameterError(f"bits: got {bits!r}; allowed None or an integer in [{low}, {high}]")
+    return int(bits)
+
+
+def check_feature_bits(feature_bits: int | None) -> int | None:
+    """``feature_bits`` if it is ``None`` (exact) or one of :data:`FEATURE_BITS`."""
+    if feature_bits is None:
+        return None
+    if isinstance(feature_bits, bool) or feature_bits not in FEATURE_BITS:
+        allowed = ", ".join(str(b) for b in FEATURE_BITS)
+        raise ParameterError(f"feature_bits: got {feature_bits!r}; allowed None or one of {allowed}")
+    return int(feature_bits)
+
+
+# --------------------------------------------------------------------------- feature rounding
+def quantise_symmetric(values: torch.Tensor, bits: int) -> torch.Tensor:
+    """Per-sample symmetric uniform quantiser with a zero level (mid-tread), ``bits`` per element.
+
+    Each sample (index of dimension 0; a 0-d tensor is one sample) has its own
+    scale ``m = max |x|`` over all its elements; values are rounded to the
+    ``2 (2**(bits-1) - 1) + 1`` levels ``k m / (2**(bits-1) - 1)``, ``|k| <=
+    2**(bits-1) - 1`` (signed ``bits``-bit integers plus the scale), so the
+    error is at most half a step and zeros (ReLU features, padding) stay
+    exactly zero. A per-sample scale is what one inference sends, and keeps a
+    sample's result independent of the other samples in its batch.
+    """
+    if bits < 2:
+        raise ParameterError(f"feature_bits: got {bits}; allowed an integer >= 2 for the uniform quantiser")
+    if values.numel() == 0:
+        return values.clone()
+    flat = values.detach().double().reshape(values.shape[0] if values.dim() > 0 else 1, -1)
+    levels = 2 ** (bits - 1) - 1
+    step = flat.abs().amax(dim=1, keepdim=True) / levels
+    safe = torch.where(step > 0, step, torch.ones((), dtype=step.dtype))  # an all-zero sample stays zero
+    rounded = torch.round(flat / safe).clamp(-levels, levels) * safe
+    return rounded.reshape(values.shape).to(values.dtype)
+
+
+def round_tensor(values: torch.Tensor, bits: int | None) -> torch.Tensor:
+    """``values`` as received after sending them at ``bits`` per element (a new tensor when rounded).
+
+    ``None``: unchanged. ``16`` / ``32``: cast to ``float16`` / ``float32`` and
+    back (a value beyond the float16 range becomes infinite, as it would on
+    such a link). ``8`` / ``4``: :func:`quantise_symmetric`. Integer and
+    boolean tensors are returned unchanged (they are sent exactly).
+    """
+    bits = check_feature_bits(bits)
+    if bits is None or not values.is_floating_point():
+        return values
+    if bits in (16, 32):
+        wire = torch.float16 if bits == 16 else torch.float32
+        return values.detach().to(wire).to(values.dtype)
+    return quantise_symmetric(values, bits)
+
+
+def round_feature(value: Any, bits: int | None) -> Any:
+    """The stage value ``value`` with its sent tensor (:func:`coinfer.nets.split.feature_tensor`) rounded to ``bits``.
+
+    A plain tensor is rounded as a whole; for a tuple or list (a transformer
+    state) only the first element crosses the link, the side information after
+    it is returned as is. The container type is kept.
+    """
+    if isinstance(value, (tuple, list)):
+        if not value:
+            return value
+        return type(value)([round_tensor(feature_tensor(value), bits), *value[1:]])
+    if isinstance(value, torch.Tensor):
+        return round_tensor(value, bits)
+    raise ParameterError(f"feature: got {type(value).__name__}; allowed a tensor or a tuple whose first item is one")
+
+
+# --------------------------------------------------------------------------- sort-once sweeps
+class DeploySweeps:
+    """Magnitude orders of each side of one model, sorted once and reused across decisions (model.md section 9).
+
+    The first request sorts the whole model's prunable weights once (a
+    :class:`~coinfer.model.pruning.MagnitudeSweep` with ``scope``); the sweep of a
+    ``(split, side)`` is then derived with ``restrict`` (no sorting, see the
+    module docstring for why that is the side's own global order) and cached
+    in a dict keyed by ``(split index, side)``. The weights are copied when
+    sorted, so later changes to ``model`` do not reach the sweeps.
+
+    A cached sweep holds about 12 bytes per weight of its side (ranks and
+    order); ``max_entries`` bounds the cache (least recently used dropped
+    first), ``None`` keeps every entry.
+    """
+
+    def __init__(self, model: SplitModel, *, scope: str = "global", max_entries: int | None = None) -> None:
+        self.model = model
+        self.scope: str = require_choice("scope", scope, SCOPES)
+        if max_entries is not None:
+            max_entries = int(require_range("max_entries", max_entries, 1, integer=True))
+        self.max_entries = max_entries
+        self._whole: MagnitudeSweep | None = None
+        self._cache: OrderedDict[tuple[int, str], MagnitudeSweep] = OrderedDict()
+
+    def whole(self) -> MagnitudeSweep:
+        """The sweep of all of the model's prunable weights (sorted on first use)."""
+        if self._whole is None:
+            self._whole = MagnitudeSweep(part_weights(self.model, "all"), scope=self.scope)
+        return self._whole
+
+    def sweep(self, split: int | str, side: str) -> MagnitudeSweep:
+        """The sweep of ``side`` (``"device"`` or ``"server"``) at ``split``, from the cache when present."""
+        key = (check_split(self.model, split), require_choice("side", side, SIDES))
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        names = list(part_weights(self.model, side, key[0]))
+        whole = self.whole()
+        found = whole if names == list(whole.weights) else whole.restrict(names)  # s = 0 or L: one side is all
+        self._cache[key] = found
+        if self.max_entries is not None and len(self._cache) > self.max_entries:
+            self._cache.popitem(last=False)
+        return found
+
+    def __len__(self) -> int:
+        """Number of cached ``(split, side)`` sweeps."""
+        return len(self._cache)
+
+    def clear(self) -> None:
+        """Drop every cached sweep and the whole-model order."""
+        self._cache.clear()
+        self._whole = None
+
+
+# --------------------------------------------------------------------------- deployed model
+@dataclass(frozen=True)
+class DeployedModel:
+    """A design built on a private copy of the weights (returned by :func:`deploy`)."""
+
+    #: The pruned (and quantised) copy; the loaded model is never changed.
+    model: SplitModel
+    #: Split index ``s`` in ``0..L``.
+    split: int
+    rho_device: float
+    rho_server: float
+    #: Bits of the kept weights (``None``: float).
+    bits: int | None
+    #: Bits per element of the sent feature (``None``: exact).
+    feature_bits: int | None
+    #: ``(device_pruned, device_total, server_pruned, server_total)``.
+    counts: tuple[int, int, int, int]
+
+    def sends_feature(self) -> bool:
+        """Whether the feature at the split is rounded: ``0 < s < L`` (the raw input is sent exactly)."""
+        return 0 < self.split < self.model.num_blocks
+
+    def run_device(self, inputs: Any) -> Any:
+        """The device part on ``inputs``, then the rounding of what is sent: what the server receives."""
+        with torch.inference_mode():
+            sent = self.model.run_device(inputs, self.split)
+            return round_feature(sent, self.feature_bits) if self.sends_feature() else sent
+
+    def forward(self, inputs: Any) -> Any:
+        """Device part, feature rounding, server part: the deployed model's outputs."""
+        with torch.inference_mode():
+            return self.model.run_server(self.run_device(inputs), self.split)
+
+    __call__ = forward
+
+    def pruned_counts(self) -> tuple[int, int, int, int]:
+        """``(device_pruned, device_total, server_pruned, server_total)`` prunable weights per side."""
+        return self.counts
+
+
+def deploy(
+    model: SplitModel,
+    split: int | str,
+    rho_device: float,
+    rho_server: float,
+    *,
+    bits: int | None = 16,
+    feature_bits: int | None = 16,
+    sweeps: DeploySweeps | None = None,
+) -> DeployedModel:
+    """Build the design ``(split, rho_device, rho_server)`` on the real weights of ``model`` (model.md section 9).
+
+    Parameters
+    ----------
+    model
+        A loaded split model; it is copied (like
+        :func:`coinfer.nets.split.with_weights`) and never changed.
+    split
+        Split point ``s``: an index ``0..L`` or a name in ``model.split_names``.
+    rho_device, rho_server
+        Pruning ratios in ``[0, 1)`` of the device part (stem and blocks
+        ``1..s``) and the server part; each side prunes ``prune_count(N_side,
+        rho)`` of its prunable weights, smallest magnitudes first over the
+        whole side (``scope="global"``, or the scope of ``sweeps``).
+    bits
+        Bits of the kept weights (uniform, per-layer range, pruned weights stay
+        zero); ``None`` keeps them float. An integer in ``[2, 32]``.
+    feature_bits
+        Bits per element of the feature sent at ``0 < s < L``: ``16`` or ``32``
+        (float cast), ``8`` or ``4`` (:func:`quantise_symmetric`), ``None`` (exact).
+    sweeps
+        Sort-once cache for deploying many decisions of ``model``; built on
+        the fly when ``None``. Must have been built for this ``model``.
+
+    Returns
+    -------
+    DeployedModel
+        ``forward(inputs)`` runs device part, feature rounding and server part;
+        ``pruned_counts()`` gives the pruned and total weights per side.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from coinfer.nets.split import SplitModel
+    >>> from coinfer.nets.deploy import deploy
+    >>> _ = torch.manual_seed(0)
+    >>> blocks = [nn.Sequential(nn.Linear(4, 8), nn.ReLU()), nn.Linear(8, 3)]
+    >>> model = SplitModel("toy", nn.Identity(), blocks, ["fc1", "fc2"], nn.Identity())
+    >>> design = deploy(model, "fc1", 0.5, 0.25, bits=8, feature_bits=8)
+    >>> design.pruned_counts()
+    (16, 32, 6, 24)
+    >>> design.forward(torch.ones(2, 4)).shape
+    torch.Size([2, 3])
+    >>> exact = deploy(model, 1, 0.0, 0.0, bits=None, feature_bits=None)
+    >>> torch.equal(exact.forward(torch.ones(2, 4)), model.forward(torch.ones(2, 4)))
+    True
+    """
+    s = check_split(model, split)
+    rho_device = check_rho("rho_device", rho_device)
+    rho_server = check_rho("rho_server", rho_server)
+    bits = check_weight_bits(bits)
+    feature_bits = check_feature_bits(feature_bits)
+    if sweeps is None:
+        sweeps = DeploySweeps(model)
+    elif not isinstance(sweeps, DeploySweeps) or sweeps.model is not model:
+        raise ParameterError(f"sweeps: not built for model {model.name!r}; allowed None or DeploySweeps(model)")
+    work = copy_model(model)
+    counts: list[int] = []
+    for side, rho in (("device", rho_device), ("server", rho_server)):
+        sweep = sweeps.sweep(s, side)
+        masks = sweep.masks(rho)
+        counts += [sum(int((~keep).sum()) for keep in masks.values()), sweep.num_weights]
+        set_weights(work, apply_masks(sweep.weights, masks, bits))
+    device_pruned, device_total, server_pruned, server_total = counts
+    return DeployedModel(
+        work, s, rho_device, rho_server, bits, feature_bits, (device_pruned, device_total, server_pruned, server_total)
+    )
+
+
+# --------------------------------------------------------------------------- measurement
+def relative_distortion(reference: torch.Tensor, outputs: torch.Tensor) -> np.ndarray:
+    """Per-input ``||f - f^||_1 / ||f||_1`` over all non-batch dimensions (float64; ``0/0 = 0``)."""
+    if reference.shape != outputs.shape or reference.dim() == 0:
+        raise ParameterError(f"outputs: shape {tuple(outputs.shape)}; expected {tuple(reference.shape)} with a batch")
+    ref = to_cpu64(reference).reshape(reference.shape[0], -1)
+    diff = (ref - to_cpu64(outputs).reshape(ref.shape)).abs().sum(dim=1)
+    norm = ref.abs().sum(dim=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(diff.numpy() == 0, 0.0, diff.numpy() / norm.numpy())
+    return ratio
+
+
+#: The zoo metrics :func:`per_input_metric` evaluates per input.
+PER_INPUT_METRICS = ("test_accuracy", "top1_agreement", "cosine_similarity")
+
+
+def per_input_metric(name: str, reference: torch.Tensor, vectors: torch.Tensor, labels: Any) -> np.ndarray:
+    """The zoo metric ``name`` per held-out input; its mean is the metric (model.md section 9).
+
+    0/1 outcomes for ``test_accuracy`` (against ``labels``) and
+    ``top1_agreement`` (against ``reference``), the cosine similarity per
+    input for ``cosine_similarity``.
+    """
+    if name == "test_accuracy":
+        return (vectors.argmax(dim=-1) == labels).double().numpy()
+    if name == "top1_agreement":
+        return (vectors.argmax(dim=-1) == reference.argmax(dim=-1)).double().numpy()
+    if name == "cosine_similarity":
+        return torch.nn.functional.cosine_similarity(reference, vectors, dim=-1).double().numpy()
+    raise ValueError(f"name: {name!r}; allowed: test_accuracy, top1_agreement, cosine_similarity")
+
+
+def interval_columns(column: str, values: np.ndarray, *, binary: bool) -> dict[str, float]:
+    """``{column}_ci95_low``/``_high`` of a mean over inputs (model.md section 1.1: Clopper-Pearson or bootstrap)."""
+    low, high = mean_interval(values, binary=binary) if len(values) else (float("nan"), float("nan"))
+    return {f"{column}_ci95_low": low, f"{column}_ci95_high": high}
+
+
+def _vectors(outputs: Any, output_vector: Callable[[Any], torch.Tensor]) -> torch.Tensor:
+    """CPU float64 output vectors of model ``outputs``: one batch's, or a list of chunks' concatenated."""
+    if isinstance(outputs, list):
+        return torch.cat([to_cpu64(output_vector(chunk)) for chunk in outputs])
+    return to_cpu64(output_vector(outputs))
+
+
+def measure(
+    deployed: DeployedModel,
+    reference_outputs: Any,
+    inputs: Any,
+    labels: torch.Tensor | None = None,
+    metric: Metric | None = None,
+    output_vector: Callable[[Any], torch.Tensor] | None = None,
+) -> dict[str, Any]:
+    """Output distortion and task metric of ``deployed`` on ``inputs`` (model.md section 9).
+
+    ``reference_outputs`` are the unmodified model's outputs on ``inputs``
+    (``model.forward(inputs)``, or their output vectors). ``inputs`` may be a
+    list of chunks of one batch, each run as one forward pass (the outputs
+    in chunk order; ``reference_outputs`` and ``labels`` then follow the
+    same order, the reference as a list of per-chunk outputs or as one tensor). ``metric`` and
+    ``output_vector`` default to the zoo entry of ``deployed.model.name``
+    (:data:`coinfer.nets.zoo.REGISTRY`: accuracy for digits, cosine similarity
+    for MiniLM, top-1 agreement for EfficientNet); ``output_vector`` falls back
+    to :func:`coinfer.nets.metrics.logits_vector` for a model outside the zoo, whose
+    ``metric`` must then be given. ``labels`` are the true labels (needed by
+    the digits accuracy).
+
+    Returns a dict: ``distortion`` (mean over inputs of ``||f - f^||_1 /
+    ||f||_1``), ``distortion_per_input`` (the per-input values, an array),
+    ``distortion_pooled`` (``sum ||f - f^||_1 / sum ||f||_1``, the ``out_rel``
+    of notebook 04), ``metric`` (name), ``metric_value``, ``metric_per_input``
+    (:func:`per_input_metric`; ``None`` for a metric it does not know) and ``samples``.
+    """
+    entry = REGISTRY.get(deployed.model.name)
+    if metric is None:
+        if entry is None:
+            raise ParameterError(f"metric: got None for model {deployed.model.name!r} outside the zoo; pass one")
+        metric = entry.metric
+    if output_vector is None:
+        output_vector = entry.output_vector if entry is not None else logits_vector
+    with torch.inference_mode():
+        reference = _vectors(reference_outputs, output_vector)
+        vectors = _vectors(
+            [deployed.forward(x) for x in inputs] if isinstance(inputs, list) else deployed.forward(inputs),
+            output_vector,
+        )
+        per_input = relative_distortion(reference, vectors)
+        try:
+            name, value = metric(reference, vectors, labels)
+        except ValueError as error:  # e.g. the digits accuracy without labels
+            raise ParameterError(str(error)) from None
+        metric_per_input = per_input_metric(name, reference, vectors, labels) if name in PER_INPUT_METRICS else None
+    diff_l1 = float((reference - vectors).abs().sum())
+    ref_l1 = float(reference.abs().sum())
+    return {
+        "distortion": float(per_input.mean()),
+        "distortion_per_input": per_input,
+        "metric_per_input": metric_per_input,
+        "distortion_pooled": 0.0 if diff_l1 == 0 else diff_l1 / ref_l1,
+        "metric": name,
+        "metric_value": float(value),
+        "samples": int(per_input.shape[0]),
+    }
+
+
+def feature_quantisation_table(
+    model: SplitModel,
+    inputs: Any,
+    bits: Sequence[int] = (16, 8, 4),
+    output_vector: Callable | None = None,
+    *,
+    device: str = "cpu",
+) -> pd.DataFrame:
+    """Output distortion that rounding the sent feature alone adds, per intermediate split (model.md section 2.4).
+
+    No weight is pruned: for each split ``0 < s < L`` and each width in
+    ``bits`` the device's feature is rounded (:func:`round_feature`) and the
+    server finishes the forward pass. One row per (split, bits) with the
+    mean and largest relative output distortion ``||f - f^||_1 / ||f||_1``
+    over ``inputs``. Splits 0 (the raw input, sent exactly) and ``L``
+    (nothing sent) have no rows. The forward passes run on ``device``
+    (:func:`coinfer.nets.devices.placed`); distortions are CPU float64.
+    """
+    for width in bits:
+        check_feature_bits(width)
+    model, inputs = placed(model, check_device(device)), to_device(inputs, device)
+    entry = REGISTRY.get(model.name)
+    vector = output_vector or (entry.output_vector if entry is not None else logits_vector)
+    rows = []
+    with torch.inference_mode():
+        reference = vector(model.forward(inputs))
+        for split in range(1, model.num_blocks):
+            feature = model.run_device(inputs, split)
+            for width in bits:
+                values = relative_distortion(reference, vector(model.run_server(round_feature(feature, width), split)))
+                rows.append(
+                    {
+                        "model": model.name,
+                        "split": split,
+                        "split_name": model.split_names[split],
+                        "bits_per_element": width,
+                        "distortion_mean": float(values.mean()),
+                        "distortion_max": float(values.max()),
+                        "inputs": int(values.size),
+                    }
+                )
+    return pd.DataFrame(rows)
