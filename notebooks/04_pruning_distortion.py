@@ -429,7 +429,7 @@ coinfer.figures.show("pruning_output_distortion")
 # calibrated per ratio are the lines printed under "C1 on all models" (per
 # model and form, over all ratios, below and above $\rho = 0.5$ and at
 # $\rho \ge 0.7$, the range of C1's verdict), with the tables per ratio above
-# them; `data/claims.md` (notebook 07) turns the $\rho \ge 0.7$ shares into the
+# them; `data/claims.md` (notebook 11) turns the $\rho \ge 0.7$ shares into the
 # verdict. The earlier fit, one $H$ per part as the maximum over all ratios, is
 # printed beside it (`fitted_H_max_over_ratios`): it held on almost every
 # held-out pair, but by construction, since $H$ was set at the smallest

@@ -53,7 +53,7 @@
 
 # %% tags=["parameters"]
 seed = 0  # seed of the model zoo (digits training, input sample choice)
-models = [  # real pretrained models to profile: the pipeline's, then the other members of the size study (09)
+models = [  # real pretrained models to profile: the pipeline's, then the other members of the size study (08)
     "digits_mlp",
     "digits_cnn",
     "minilm",

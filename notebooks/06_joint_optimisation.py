@@ -296,7 +296,7 @@ coinfer.figures.show("opt_single_starts")
 # notebook 05; does a middle split now win for the transformers?), and with the sparse kernels
 # measured on this CPU instead of the ideal speed-up. Each reading reruns the budget sweeps
 # (`robustness_sweep_points` per sweep, one local start) and the per-split curves; the claims
-# report (notebook 07) applies each claim's criterion to every reading.
+# report (notebook 11) applies each claim's criterion to every reading.
 
 # %%
 robust_sweep, robust_splits = joint_optimisation.robustness_tables(
@@ -350,7 +350,7 @@ coinfer.figures.show("opt_sensitivity")
 # ## Verdicts
 #
 # The verdicts on C3 and C4, against criteria fixed in `coinfer.claims` before the
-# data existed, are in `data/claims.md` (notebook 07). The printout below summarises
+# data existed, are in `data/claims.md` (notebook 11). The printout below summarises
 # this run's numbers.
 
 # %%

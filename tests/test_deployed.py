@@ -305,19 +305,17 @@ def test_claims_report_includes_the_extensions_only_with_their_data(tmp_path, mo
 # --------------------------------------------------------------------------- notebook parameters
 def test_notebook_schema_and_order():
     assert (
-        NOTEBOOKS.index("06_joint_optimisation")
-        < NOTEBOOKS.index("08_deployed_designs")
-        < NOTEBOOKS.index("07_figures")
+        NOTEBOOKS.index("06_joint_optimisation") < NOTEBOOKS.index("07_deployed_designs") < NOTEBOOKS.index("11_report")
     )
-    assert NOTEBOOKS[-1] == "07_figures"
-    schema = SCHEMAS["08_deployed_designs"]
+    assert NOTEBOOKS[-1] == "11_report"
+    schema = SCHEMAS["07_deployed_designs"]
     expected = {"seed", "models", "n_digits", "n_text", "n_images", "n_topics", "bits", "feature_bits", "device"}
     assert expected | {"workers", "scheduler_address"} == set(schema)
-    ok = notebook_params.validate("08_deployed_designs", {"n_digits": 540, "feature_bits": 8, "models": ["minilm"]})
+    ok = notebook_params.validate("07_deployed_designs", {"n_digits": 540, "feature_bits": 8, "models": ["minilm"]})
     assert ok["n_digits"] == 540
     for bad in ({"n_digits": 541}, {"feature_bits": 12}, {"models": ["llama_7b"]}, {"bits": 1}):
         with pytest.raises(ParameterError):
-            notebook_params.validate("08_deployed_designs", bad)
+            notebook_params.validate("07_deployed_designs", bad)
 
 
 def _with_intervals(table: pd.DataFrame, column: str, bounds: list[tuple[float, float]]) -> pd.DataFrame:

@@ -26,8 +26,8 @@ MEASUREMENT_NOTEBOOKS = (
     "03_weight_distributions",
     "04_pruning_distortion",
     "05_system_profiles",
-    "08_deployed_designs",
-    "09_model_size",
+    "07_deployed_designs",
+    "08_model_size",
 )
 
 
@@ -269,8 +269,8 @@ def test_cuda_without_a_gpu_is_a_one_line_error_naming_the_parameter():
         zoo.load_model("digits_mlp", device="cuda")
     with pytest.raises(ParameterError, match="^device: got 'cuda'"):
         digits_experiment(device="cuda")
-    with pytest.raises(ParameterError, match=r"^08_deployed_designs\.device: got 'cuda' but no CUDA GPU"):
-        runner.check_notebook("08_deployed_designs", overrides={"device": "cuda"})
+    with pytest.raises(ParameterError, match=r"^07_deployed_designs\.device: got 'cuda' but no CUDA GPU"):
+        runner.check_notebook("07_deployed_designs", overrides={"device": "cuda"})
 
 
 @NO_CUDA
@@ -291,9 +291,9 @@ def test_the_runner_refuses_cuda_without_a_gpu_with_exit_code_2(tmp_path):
 
 
 def test_runner_parameters_reach_only_the_notebooks_that_declare_them():
-    selected = ["03_weight_distributions", "07_figures"]
-    merged = runner.with_parameters({"07_figures": {"skip_missing": True}}, selected, {"device": "cpu"})
-    assert merged == {"07_figures": {"skip_missing": True}, "03_weight_distributions": {"device": "cpu"}}
+    selected = ["03_weight_distributions", "11_report"]
+    merged = runner.with_parameters({"11_report": {"skip_missing": True}}, selected, {"device": "cpu"})
+    assert merged == {"11_report": {"skip_missing": True}, "03_weight_distributions": {"device": "cpu"}}
     assert runner.parse_parameters([["device", "cpu"], ["seed", "3"]]) == {"device": "cpu", "seed": 3}
     with pytest.raises(ParameterError, match=r"^-p devise: no selected notebook has this parameter"):
         runner.with_parameters({}, selected, {"devise": "cpu"})

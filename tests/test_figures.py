@@ -704,14 +704,14 @@ def test_fixed_colour_orders_match_the_library():
 def test_registry_names_real_notebooks_and_covers_every_claim():
     claims = {spec.claim for spec in figures.FIGURES.values()}
     for spec in figures.FIGURES.values():
-        assert spec.notebook in NOTEBOOKS and spec.notebook != "07_figures"
+        assert spec.notebook in NOTEBOOKS and spec.notebook != "11_report"
         assert spec.data and all(f.endswith(".csv") for f in spec.data)
         assert figures.figures_of([spec.notebook]).count(spec) == 1
     assert {"C1", "C2", "C3", "C4"} <= claims
     assert {"weight_histograms", "weight_fits_layers"} <= set(figures.FIGURES)  # the weight distributions
 
 
-@pytest.mark.parametrize("notebook", [nb for nb in NOTEBOOKS if nb != "07_figures"])
+@pytest.mark.parametrize("notebook", [nb for nb in NOTEBOOKS if nb != "11_report"])
 def test_notebooks_plot_only_through_coinfer_figures(notebook):
     """No duplicated plotting code: a computing notebook draws nothing itself and shows each of its figures."""
     source = (NOTEBOOKS_DIR / f"{notebook}.py").read_text(encoding="utf-8")
@@ -734,7 +734,7 @@ def test_every_figure_lives_in_its_notebooks_subject_module():
         registered = {spec.name for spec in figures.FIGURES.values() if spec.plot.__module__ == module.__name__}
         assert registered, f"{module.__name__} registers no figure"
         assert registered == {spec.name for spec in figures.figures_of([module.NOTEBOOK])}
-    computing = [nb for nb in NOTEBOOKS if nb != "07_figures"]
+    computing = [nb for nb in NOTEBOOKS if nb != "11_report"]
     assert sorted(module.NOTEBOOK for module in figures.SUBJECT_MODULES) == sorted(computing)
     assert list(figures.FIGURES) == [spec.name for spec in figures.figures_of()]  # kept in notebook order
 
@@ -840,7 +840,7 @@ def test_split_winner_numbers_are_readable(output_root):
     assert figures.joint_optimisation.INFEASIBLE_LABEL
 
 
-# --------------------------------------------------------------------------- notebooks 01, 02 versus 07
+# --------------------------------------------------------------------------- notebooks 01, 02 versus 11
 TINY_PROFILE = """\
 01_distortion_bound:
   n_networks: 4

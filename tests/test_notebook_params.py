@@ -114,3 +114,13 @@ def test_notebooks_define_no_functions_or_classes():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         ]
         assert defined == [], f"{path.name} defines {defined}"
+
+
+def test_notebook_numbers_follow_the_run_order_and_the_report_is_last():
+    """The runner runs NOTEBOOKS in order; each number names its place, the figures and claims report last."""
+    from coinfer.base import paths
+
+    assert list(NOTEBOOKS) == sorted(NOTEBOOKS)
+    assert len({nb[:2] for nb in NOTEBOOKS}) == len(NOTEBOOKS) and all(nb[:2].isdigit() for nb in NOTEBOOKS)
+    assert NOTEBOOKS[-1] == "11_report" and list(SCHEMAS) == list(NOTEBOOKS)
+    assert sorted(p.stem for p in paths.NOTEBOOKS_DIR.glob("*.py")) == list(NOTEBOOKS)

@@ -69,14 +69,14 @@ def test_sweeps_are_identical_in_process_and_on_local_processes(study):
 
 
 def measured_designs(**run_on) -> pd.DataFrame:
-    """notebook 08's measurement of a few committed digits-CNN designs at three splits."""
+    """notebook 07's measurement of a few committed digits-CNN designs at three splits."""
     sweep = pd.read_csv(paths.PROJECT_ROOT / "data" / "opt_budget_sweep.csv")
     sweep = sweep[(sweep["model"] == "digits_cnn") & (sweep["sweep"] == sweep["sweep"].iloc[0])]
     return deployed_designs.measure_designs(sweep, "digits_cnn", n_inputs=64, progress=False, **run_on)
 
 
 def size_study_table(**run_on) -> pd.DataFrame:
-    """notebook 09's study of two digits widths: each member one task."""
+    """notebook 08's study of two digits widths: each member one task."""
     profile = pd.read_csv(paths.PROJECT_ROOT / "data" / "profiles.csv")
     members = ["digits_mlp_w8", "digits_mlp_w16"]
     table, _ = model_size.run_study(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from coinfer.base.validation import Spec
 
-#: The notebooks in execution order (file stems under ``notebooks/``).
+#: The notebooks in run order (file stems under ``notebooks/``); their numbers follow it (a test checks).
 NOTEBOOKS: tuple[str, ...] = (
     "01_distortion_bound",
     "02_rate_distortion",
@@ -20,9 +20,10 @@ NOTEBOOKS: tuple[str, ...] = (
     "04_pruning_distortion",
     "05_system_profiles",
     "06_joint_optimisation",
-    "08_deployed_designs",  # runs after 06 (it reads opt_budget_sweep.csv) and before 07, which redraws everything
-    "09_model_size",  # after 08 (deployment machinery) and before 07
-    "07_figures",
+    "07_deployed_designs",  # after 06: it reads opt_budget_sweep.csv
+    "08_model_size",
+    # 09_multi_user and 10_decoding (not here yet) come before the report
+    "11_report",  # last: it redraws every figure and writes the claims report from data/
 )
 
 _SEED = Spec("int", 0, 2**32 - 1)
@@ -129,7 +130,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "workers": Spec("int", -1, 1024),
         "scheduler_address": Spec("str"),
     },
-    "08_deployed_designs": {
+    "07_deployed_designs": {
         "seed": _SEED,
         "models": Spec("list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0")),
         "n_digits": Spec("int", 1, 540),
@@ -142,7 +143,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "scheduler_address": Spec("str"),
         "device": _DEVICE,
     },
-    "09_model_size": {
+    "08_model_size": {
         "seed": _SEED,
         "digits_models": Spec("list[str]", choices=_SIZE_MODELS[:6]),
         "text_models": Spec("list[str]", choices=("minilm", "mpnet_base")),
@@ -160,7 +161,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "scheduler_address": Spec("str"),
         "device": _DEVICE,
     },
-    "07_figures": {
+    "11_report": {
         "skip_missing": Spec("bool"),
     },
 }

@@ -10,10 +10,10 @@ One module per job:
 - :mod:`~coinfer.claims.statements`: what each claim says;
 - :mod:`~coinfer.claims.paper`: C1-C4, their thresholds (:class:`Thresholds`, fixed before the full data
   existed) and the readings a referee would try;
-- :mod:`~coinfer.claims.model_size`: L1 (notebook 09, model.md section 10);
-- :mod:`~coinfer.claims.deployed_designs`: E1-E3 on the deployed designs (notebook 08, model.md section 9);
+- :mod:`~coinfer.claims.model_size`: L1 (notebook 08, model.md section 10);
+- :mod:`~coinfer.claims.deployed_designs`: E1-E3 on the deployed designs (notebook 07, model.md section 9);
 - :mod:`~coinfer.claims.report`: the sentences, the Markdown report and the readings matrix;
-- this package: :func:`evaluate_claims` and :func:`write_claims_report` (what notebook 07 calls), and every
+- this package: :func:`evaluate_claims` and :func:`write_claims_report` (what notebook 11 calls), and every
   public name of the modules above.
 
 A claim that fails is reported as failing; nothing here is tuned to the results.

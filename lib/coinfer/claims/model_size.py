@@ -68,7 +68,7 @@ def l1_decided_points(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
 
 
 def claim_l1(t: Thresholds = THRESHOLDS) -> dict | None:
-    """L1 from ``size_study.csv`` (notebook 09): an extension (the artifact's own question); ``None`` without it."""
+    """L1 from ``size_study.csv`` (notebook 08): an extension (the artifact's own question); ``None`` without it."""
     from coinfer.studies.model_size import HOLDS_SHARE, TIE_MARGIN
 
     if not (data_dir() / "size_study.csv").exists():
@@ -88,5 +88,5 @@ def claim_l1(t: Thresholds = THRESHOLDS) -> dict | None:
         "verdict": measured["verdict"],
         "robustness": [],
         "figures": ["size_metric_vs_budget", "size_designs"],
-        "notebooks": ["09_model_size"],
+        "notebooks": ["08_model_size"],
     }

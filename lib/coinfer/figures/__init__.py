@@ -10,7 +10,7 @@ with :func:`coinfer.base.paths.read_csv`, ``params`` are the validated parameter
 of the notebook that computed them (``data/parameters_<notebook>.json``,
 written by :func:`coinfer.pipeline.notebook_params.record`). The functions never see a
 model or recompute a result, so the computing notebooks (which call
-:func:`show` right after writing their tables) and ``07_figures`` (which calls
+:func:`show` right after writing their tables) and ``11_report`` (which calls
 :func:`regenerate_all`) produce the same bytes from the same data. The
 figures show claims C1 (model.md section 3), C2 (model.md section 4), C3 and C4 (model.md section 5) and the
 workload profiles of model.md section 6.
@@ -24,7 +24,8 @@ Layout of the package:
   :mod:`~coinfer.figures.distortion_bound` (01), :mod:`~coinfer.figures.rate_distortion`
   (02), :mod:`~coinfer.figures.weight_distributions` (03), :mod:`~coinfer.figures.pruning_distortion`
   (04), :mod:`~coinfer.figures.system_profiles` (05),
-  :mod:`~coinfer.figures.joint_optimisation` (06) and :mod:`~coinfer.figures.model_size` (09);
+  :mod:`~coinfer.figures.joint_optimisation` (06), :mod:`~coinfer.figures.deployed_designs` (07) and
+  :mod:`~coinfer.figures.model_size` (08);
 - style (colours, markers, shared labels, figure and legend helpers) lives in
   :mod:`coinfer.figures.style`.
 

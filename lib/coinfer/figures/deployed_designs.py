@@ -1,4 +1,4 @@
-"""Figures of notebook 08 (deployed designs, extensions E1-E3, model.md section 9): what the designs measure."""
+"""Figures of notebook 07 (deployed designs, extensions E1-E3, model.md section 9): what the designs measure."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from coinfer.figures.registry import in_order, register
 from coinfer.figures.style import SCHEME_MARKERS, SCHEME_ORDER, new_figure, scheme_colour, scheme_label
 
 #: The notebook computing the data of every figure of this module.
-NOTEBOOK = "08_deployed_designs"
+NOTEBOOK = "07_deployed_designs"
 DATA = ("deployed_designs.csv",)
 #: Readable names of the measured metrics.
 METRIC_LABELS = {

@@ -1,4 +1,4 @@
-"""Figures of notebook 09 (model-size study, model.md section 10): task metric and designs of each size."""
+"""Figures of notebook 08 (model-size study, model.md section 10): task metric and designs of each size."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from coinfer.figures.registry import register
 from coinfer.figures.style import new_figure, palette_colour
 
 #: The notebook computing the data of every figure of this module.
-NOTEBOOK = "09_model_size"
+NOTEBOOK = "08_model_size"
 
 SWEEP_LABELS = {"latency_budget": "latency budget $T_0$ [s]", "energy_budget": "energy budget $E_0$ [J]"}
 MARKERS = ("o", "s", "^", "D", "v", "P")

@@ -69,7 +69,7 @@ def per_split(
 
 
 def _profile_models(params: Mapping[str, Any], group: str) -> list[str]:
-    if group == "real":  # the pipeline's models; the size-study members are drawn by notebook 09
+    if group == "real":  # the pipeline's models; the size-study members are drawn by notebook 08
         return [name for name in params["models"] if name in MODEL_ORDER]
     return list(params["meta_models"])
 

@@ -225,7 +225,7 @@ for _variant in ("lite1", "lite2"):
         f"EfficientNet-{_variant.capitalize()} ImageNet classifier, {EFFICIENTNET_VARIANTS[_variant][2]} px "
         "(size-study family)",
     )
-#: Registered models outside MODEL_NAMES that the model-size study (notebook 09) and its profiles use.
+#: Registered models outside MODEL_NAMES that the model-size study (notebook 08) and its profiles use.
 SIZE_STUDY_MODELS: tuple[str, ...] = (
     *(f"digits_mlp_w{w}" for w in DIGITS_MLP_WIDTHS),
     "mpnet_base",

@@ -71,8 +71,8 @@ CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
             "03_weight_distributions",
             "04_pruning_distortion",
             "05_system_profiles",
-            "08_deployed_designs",
-            "09_model_size",
+            "07_deployed_designs",
+            "08_model_size",
         ),
         _device_available,
     ),
@@ -115,7 +115,7 @@ def record(notebook: str, params: Mapping[str, Any]) -> Path:
     """Write ``notebook``'s validated parameters to ``data/parameters_<notebook>.json``.
 
     Called by each notebook right after :func:`check_namespace`, so that
-    ``07_figures`` can state them in the captions of figures it redraws from
+    ``11_report`` can state them in the captions of figures it redraws from
     ``data/`` alone (:mod:`coinfer.figures`).
     """
     from coinfer.base.paths import write_json

@@ -3,7 +3,7 @@
 Papermill's executed notebook holds things a reader does not need and that
 change on every run: timestamps and durations, random cell ids, absolute paths
 of the machine that ran it, text progress-bar fragments on stderr, and the
-full-resolution figure PNGs (about 5 MB for notebook 07). :func:`clean`
+full-resolution figure PNGs (about 5 MB for notebook 11). :func:`clean`
 removes or normalises all of them; :func:`write_notebook` writes with fixed
 JSON formatting, so that a rerun with the same versions gives the same bytes
 wherever the content is the same.

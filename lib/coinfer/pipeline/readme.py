@@ -66,8 +66,8 @@ def _range(interval: Any) -> str:
     return f"{_pct(interval[0])}-{_pct(interval[1])}" if isinstance(interval, list) and len(interval) == 2 else ""
 
 
-#: Where a ``claims.json`` written before the intervals has none (notebook 07 writes them).
-NO_INTERVAL = "no interval in this claims.json (written before the intervals: rerun notebook 07)"
+#: Where a ``claims.json`` written before the intervals has none (notebook 11 writes them).
+NO_INTERVAL = "no interval in this claims.json (written before the intervals: rerun notebook 11)"
 #: The key whose presence shows that a claim's intervals were computed.
 INTERVAL_KEYS = {
     "C1": "first_order_holding_share_large_ratio_ci95",
@@ -153,15 +153,31 @@ def how_sure(claims: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+#: Notebook names before the renumbering that made numbers follow the run order (issue 27): the committed run-time
+#: logs are historic copies and keep the names they were written with; the table shows today's names.
+RENAMED_NOTEBOOKS: dict[str, str] = {
+    "07_figures": "11_report",
+    "08_deployed_designs": "07_deployed_designs",
+    "09_model_size": "08_model_size",
+}
+
+
 def read_timings(folder: Path = RUN_TIMES_DIR) -> dict[str, dict[str, tuple[float, float]]]:
-    """``{profile: {notebook: (seconds, peak MiB)}}`` of the ``timings-<profile>.csv`` logs in ``folder``."""
+    """``{profile: {notebook: (seconds, peak MiB)}}`` of the ``timings-<profile>.csv`` logs in ``folder``.
+
+    A log written before the renumbering names notebooks the old way (:data:`RENAMED_NOTEBOOKS`); they are
+    read under their current names, so that every row has a notebook source to take its title from.
+    """
     found = {}
     for profile in RUN_TIME_PROFILES:
         path = folder / f"timings-{profile}.csv"
         if path.exists():
             with path.open(encoding="utf-8", newline="") as handle:
                 found[profile] = {
-                    row["notebook"]: (float(row["seconds"]), float(row["peak_rss_mib"]))
+                    RENAMED_NOTEBOOKS.get(row["notebook"], row["notebook"]): (
+                        float(row["seconds"]),
+                        float(row["peak_rss_mib"]),
+                    )
                     for row in csv.DictReader(handle)
                 }
     return found

@@ -125,7 +125,7 @@ def render_notebook_html(notebook: Path, target: Path) -> Path:
 
 def _claims_section(claims: list[dict[str, Any]], figures: set[str], notebooks: set[str]) -> list[str]:
     if not claims:
-        return ["<p>No claims report (<code>data/claims.json</code>) in this output root; run 07_figures.</p>"]
+        return ["<p>No claims report (<code>data/claims.json</code>) in this output root; run 11_report.</p>"]
     out = [
         '<div class="scroll"><table id="claims">',
         "<thead><tr><th>claim</th><th>statement</th><th>criterion (fixed in advance)</th>"

@@ -472,7 +472,7 @@ def _measure_decisions(
     return results
 
 
-#: The table notebook 08 writes (read by :mod:`coinfer.claims` for E1-E3).
+#: The table notebook 07 writes (read by :mod:`coinfer.claims` for E1-E3).
 DEPLOYED_FILE = "deployed_designs.csv"
 
 

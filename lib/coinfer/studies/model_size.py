@@ -55,7 +55,7 @@ import pandas as pd
 
 from coinfer.base.validation import ParameterError, require_range
 
-#: family -> members in increasing size (the full study; notebook 09 may run a subset of each).
+#: family -> members in increasing size (the full study; notebook 08 may run a subset of each).
 FAMILIES: dict[str, tuple[str, ...]] = {
     "digits_mlp": tuple(f"digits_mlp_w{w}" for w in (8, 16, 32, 64, 128, 256)),
     "text_encoder": ("minilm", "mpnet_base"),

@@ -9,7 +9,7 @@
 # ---
 
 # %% [markdown]
-# # 07 Every figure, and the claims report
+# # 11 Every figure, and the claims report
 #
 # This notebook recomputes **nothing**. It redraws every figure of the artifact from the
 # tidy tables in `data/` alone and states, per claim of model.md section 1, what the data say.
@@ -35,8 +35,8 @@ skip_missing = False  # True: skip figures whose data files are missing (partial
 # %%
 import coinfer.pipeline.notebook_params
 
-params = coinfer.pipeline.notebook_params.check_namespace("07_figures", globals())
-params_file = coinfer.pipeline.notebook_params.record("07_figures", params)  # data/parameters_07_figures.json
+params = coinfer.pipeline.notebook_params.check_namespace("11_report", globals())
+params_file = coinfer.pipeline.notebook_params.record("11_report", params)  # data/parameters_11_report.json
 
 # %%
 import pandas as pd
@@ -134,7 +134,7 @@ coinfer.figures.display_claim("C4", claims)
 # ## Extensions E1-E3: the designs deployed on the real weights
 #
 # *The artifact's own questions, not claims of the paper* (model.md section 9, notebook
-# `08_deployed_designs`): does the proposed design measure at least as well as the
+# `07_deployed_designs`): does the proposed design measure at least as well as the
 # benchmarks once deployed (E1), does the bound rank designs the way measurement does (E2),
 # and does the bound's design measure better than the magnitude objective's (E3)? Shown
 # only when `data/deployed_designs.csv` exists.

@@ -9,12 +9,11 @@
 # ---
 
 # %% [markdown]
-# # 08 Closing the loop: the designs of notebook 06, deployed and measured
+# # 07 Closing the loop: the designs of notebook 06, deployed and measured
 #
 # **Order.** This notebook runs after `06_joint_optimisation` (it reads
-# `data/opt_budget_sweep.csv`) and before `07_figures`, which redraws every figure and
-# writes the claims report: the runner's order is 01-06, **08**, 07
-# (`coinfer.base.notebooks.NOTEBOOKS`), so 07 stays last while every notebook keeps its name.
+# `data/opt_budget_sweep.csv`) and before `11_report`, which redraws every figure and
+# writes the claims report; the numbers follow the run order (`coinfer.base.notebooks.NOTEBOOKS`).
 #
 # **The question (the artifact's own, not a claim of the paper; model.md section 9).** Every
 # scheme of notebook 06 is judged by the objective it minimises, the rate-distortion lower
@@ -67,8 +66,8 @@ device = "cpu"  # where the deployed designs run: "cpu" or "cuda" (same tables w
 # %%
 import coinfer.pipeline.notebook_params
 
-params = coinfer.pipeline.notebook_params.check_namespace("08_deployed_designs", globals())
-params_file = coinfer.pipeline.notebook_params.record("08_deployed_designs", params)  # for the figure captions
+params = coinfer.pipeline.notebook_params.check_namespace("07_deployed_designs", globals())
+params_file = coinfer.pipeline.notebook_params.record("07_deployed_designs", params)  # for the figure captions
 
 # %%
 import time
@@ -187,7 +186,7 @@ coinfer.figures.show("deployed_bound_vs_measured")
 # ## Verdicts E1-E3 (the artifact's own questions)
 #
 # Computed from `data/deployed_designs.csv` alone by `coinfer.claims.claim_e1/e2/e3`, with
-# the thresholds fixed in `coinfer.claims.ExtensionThresholds`; `07_figures` puts them in
+# the thresholds fixed in `coinfer.claims.ExtensionThresholds`; `11_report` puts them in
 # the claims report after C1-C4.
 
 # %%

@@ -9,7 +9,7 @@
 # ---
 
 # %% [markdown]
-# # 09 The larger the merrier? Model size under the same budgets
+# # 08 The larger the merrier? Model size under the same budgets
 #
 # **The artifact's own question (L1), not a claim of the paper.** The paper's title asks
 # whether larger models are better at the edge. Within one family trained the same way a
@@ -73,8 +73,8 @@ device = "cpu"  # where the deployed members run: "cpu" or "cuda" (same tables w
 # %%
 import coinfer.pipeline.notebook_params
 
-params = coinfer.pipeline.notebook_params.check_namespace("09_model_size", globals())
-params_file = coinfer.pipeline.notebook_params.record("09_model_size", params)  # for the figure captions
+params = coinfer.pipeline.notebook_params.check_namespace("08_model_size", globals())
+params_file = coinfer.pipeline.notebook_params.record("08_model_size", params)  # for the figure captions
 
 # %%
 import time
@@ -173,7 +173,7 @@ for family, v in verdict.items():
 # ## What the study says
 #
 # The verdict above is computed from `data/size_study.csv` by `coinfer.claims.claim_l1`
-# and appears in the claims report (notebook 07) as an extension, marked as the
+# and appears in the claims report (notebook 11) as an extension, marked as the
 # artifact's own question. Read the curves with the metric in mind: for the text and
 # image families every member scores 1 unconstrained by construction (it is compared
 # with itself), so a larger member can only win there by tolerating its harder pruning
