@@ -11,12 +11,12 @@ from torch import nn
 
 from coinfer.base.validation import ParameterError
 from coinfer.model import pruning
-from coinfer.model.pruning import MagnitudeSweep, magnitude_masks, prune_count
+from coinfer.model.pruning import MagnitudeSweep, magnitude_masks, prune_count, quantize_uniform
 from coinfer.nets import deploy as deploy_module
-from coinfer.nets.deploy import DeploySweeps, deploy, measure, quantise_symmetric, relative_distortion, round_feature
+from coinfer.nets.deploy import deploy, measure, relative_distortion, round_feature
 from coinfer.nets.metrics import accuracy, top1_agreement_metric
 from coinfer.nets.profiles import profile_model
-from coinfer.nets.split import SplitModel, part_weights
+from coinfer.nets.split import PartSweeps, SplitModel, part_weights
 from coinfer.nets.zoo import load_model, model_inputs
 
 DIGITS = ("digits_mlp", "digits_cnn")
@@ -56,7 +56,7 @@ def minilm() -> tuple[SplitModel, object]:
 def test_unpruned_unrounded_deployment_is_exact_at_every_split(digits, name: str) -> None:
     model, batch = digits[name]
     reference = model.forward(batch.inputs)
-    sweeps = DeploySweeps(model)
+    sweeps = PartSweeps(model)
     for split in range(model.num_blocks + 1):
         design = deploy(model, split, 0.0, 0.0, bits=None, feature_bits=None, sweeps=sweeps)
         assert torch.equal(design.forward(batch.inputs), reference), f"{name} split {split}"
@@ -68,7 +68,7 @@ def test_unpruned_unrounded_deployment_is_exact_at_every_split(digits, name: str
 def test_minilm_unpruned_unrounded_deployment_is_exact(minilm) -> None:
     model, batch = minilm
     reference = model.forward(batch.inputs)
-    sweeps = DeploySweeps(model)
+    sweeps = PartSweeps(model)
     for split in (0, 3, model.num_blocks):
         design = deploy(model, split, 0.0, 0.0, bits=None, feature_bits=None, sweeps=sweeps)
         assert torch.equal(design.forward(batch.inputs), reference), f"split {split}"
@@ -80,7 +80,7 @@ def test_minilm_unpruned_unrounded_deployment_is_exact(minilm) -> None:
 def test_pruned_counts_per_side_match_prune_count_and_profiles(digits, name, rho_d, rho_s, bits) -> None:
     model, batch = digits[name]
     profiles = profile_model(model, model_inputs(name, "heldout", 1))
-    sweeps = DeploySweeps(model)
+    sweeps = PartSweeps(model)
     for split in range(model.num_blocks + 1):
         design = deploy(model, split, rho_d, rho_s, bits=bits, sweeps=sweeps)
         n_d, n_s = profiles[split].params_device, profiles[split].params_server
@@ -94,7 +94,7 @@ def test_pruned_counts_per_side_match_prune_count_and_profiles(digits, name, rho
 def test_side_sweeps_equal_sorting_each_side_from_scratch(digits, scope: str) -> None:
     """Restricting the whole model's order is each side's own order (ties included), for both scopes."""
     model, _ = digits["digits_cnn"]
-    sweeps = DeploySweeps(model, scope=scope)
+    sweeps = PartSweeps(model, scope=scope)
     for split in range(model.num_blocks + 1):
         for side in ("device", "server"):
             weights = part_weights(model, side, split)
@@ -131,7 +131,7 @@ def test_deploying_many_decisions_sorts_the_weights_once(digits, monkeypatch) ->
     calls = []
     original = pruning._ranks
     monkeypatch.setattr(pruning, "_ranks", lambda flat: calls.append(flat.numel()) or original(flat))
-    sweeps = DeploySweeps(model)
+    sweeps = PartSweeps(model)
     outputs = {}
     for split in (1, 3):
         for rho_d, rho_s in ((0.1, 0.2), (0.5, 0.5), (0.8, 0.3)):
@@ -143,9 +143,26 @@ def test_deploying_many_decisions_sorts_the_weights_once(digits, monkeypatch) ->
     assert torch.equal(fresh, outputs[3, 0.5])
 
 
+def test_notebook_04_parts_come_from_the_same_cache(digits) -> None:
+    """``part`` serves notebook 04's sweeps over parts: the whole model's order, and each side's derived from it."""
+    model, _ = digits["digits_cnn"]
+    sweeps = PartSweeps(model, max_entries=1)
+    assert sweeps.part("all") is sweeps.whole()
+    for side in ("device", "server"):
+        sweep = sweeps.part(side, 2)
+        fresh = MagnitudeSweep(part_weights(model, side, 2))
+        assert list(sweep.weights) == list(fresh.weights)
+        assert (sweep.distortion([0.2, 0.7], bits=8) == fresh.distortion([0.2, 0.7], bits=8)).all()
+    assert len(sweeps) == 1
+    with pytest.raises(ParameterError, match="^split: got None for part='device'"):
+        sweeps.part("device")
+    with pytest.raises(ParameterError, match="^part: "):
+        sweeps.part("cloud", 1)
+
+
 def test_sweep_cache_bound_drops_least_recently_used(digits) -> None:
     model, _ = digits["digits_mlp"]
-    sweeps = DeploySweeps(model, max_entries=2)
+    sweeps = PartSweeps(model, max_entries=2)
     first = sweeps.sweep(1, "device")
     sweeps.sweep(1, "server")
     sweeps.sweep(1, "device")  # touched: now the most recent
@@ -160,7 +177,7 @@ def test_sweep_cache_bound_drops_least_recently_used(digits) -> None:
 def test_two_deployments_give_identical_outputs(digits, name: str) -> None:
     model, batch = digits[name]
     a = deploy(model, 2, 0.35, 0.65, bits=8, feature_bits=8).forward(batch.inputs)
-    b = deploy(model, 2, 0.35, 0.65, bits=8, feature_bits=8, sweeps=DeploySweeps(model)).forward(batch.inputs)
+    b = deploy(model, 2, 0.35, 0.65, bits=8, feature_bits=8, sweeps=PartSweeps(model)).forward(batch.inputs)
     assert torch.equal(a, b)
     assert not torch.equal(a, model.forward(batch.inputs))  # the design did change something
 
@@ -170,7 +187,7 @@ def test_original_model_is_unchanged(digits, name: str) -> None:
     model, batch = digits[name]
     before = _state(model)
     reference = model.forward(batch.inputs)
-    sweeps = DeploySweeps(model)
+    sweeps = PartSweeps(model)
     for split in range(model.num_blocks + 1):
         design = deploy(model, split, 0.9, 0.9, bits=2, feature_bits=4, sweeps=sweeps)
         design.forward(batch.inputs)
@@ -229,13 +246,15 @@ def test_transformer_state_rounds_only_the_hidden_states() -> None:
 def test_symmetric_quantiser_levels_error_zeros_and_per_sample_scale(bits: int) -> None:
     torch.manual_seed(bits)
     x = torch.relu(torch.randn(3, 200)) * torch.tensor([[1.0], [100.0], [0.0]])
-    q = quantise_symmetric(x, bits)
+    q = quantize_uniform(x, bits, zero_level=True, per_sample=True)
     levels = 2 ** (bits - 1) - 1
     for i in range(2):
         step = float(x[i].abs().max()) / levels
         assert float((q[i] - x[i]).abs().max()) <= step / 2 * (1 + 1e-6)
         assert torch.unique(q[i]).numel() <= 2 * levels + 1
-        assert torch.equal(quantise_symmetric(x[i : i + 1], bits), q[i : i + 1])  # independent of the batch
+        assert torch.equal(
+            quantize_uniform(x[i : i + 1], bits, zero_level=True, per_sample=True), q[i : i + 1]
+        )  # independent of the batch
     assert torch.equal(q[x == 0], torch.zeros(int((x == 0).sum())))
     assert torch.equal(q[2], x[2])
 
@@ -244,7 +263,7 @@ def test_symmetric_quantiser_levels_error_zeros_and_per_sample_scale(bits: int) 
 def test_minilm_feature_rounding_and_pruning_are_measured(minilm) -> None:
     model, batch = minilm
     reference = model.forward(batch.inputs)
-    sweeps = DeploySweeps(model)
+    sweeps = PartSweeps(model)
     fp16 = measure(deploy(model, 3, 0.0, 0.0, bits=None, feature_bits=16, sweeps=sweeps), reference, batch.inputs)
     assert fp16["metric"] == "cosine_similarity"
     assert 0 < fp16["distortion"] < 1e-2 and fp16["metric_value"] > 0.9999
@@ -311,11 +330,11 @@ def test_bad_sweeps_side_and_metric(digits) -> None:
     mlp, batch = digits["digits_mlp"]
     cnn, _ = digits["digits_cnn"]
     with pytest.raises(ParameterError, match="^sweeps: "):
-        deploy(mlp, 1, 0.1, 0.1, sweeps=DeploySweeps(cnn))
+        deploy(mlp, 1, 0.1, 0.1, sweeps=PartSweeps(cnn))
     with pytest.raises(ParameterError, match="^side: "):
-        DeploySweeps(mlp).sweep(1, "cloud")
+        PartSweeps(mlp).sweep(1, "cloud")
     with pytest.raises(ParameterError, match="^scope: "):
-        DeploySweeps(mlp, scope="row")
+        PartSweeps(mlp, scope="row")
     with pytest.raises(ParameterError, match="^labels: "):
         measure(deploy(mlp, 1, 0.1, 0.1), mlp.forward(batch.inputs), batch.inputs)
     toy = SplitModel("toy_outside_zoo", nn.Identity(), [nn.Linear(4, 3)], ["fc"], nn.Identity())

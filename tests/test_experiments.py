@@ -1,33 +1,8 @@
-"""Notebook 04's output sweep (coinfer.studies.pruning_distortion): chunked forward passes, tags of held-out pairs."""
-
-import torch
+"""Notebook 04's output sweep (coinfer.studies.pruning_distortion): the tags of held-out pairs."""
 
 from coinfer.nets import zoo
-from coinfer.nets.inputs import TEXT_CHUNK, length_chunks
 from coinfer.nets.split import part_configs
 from coinfer.studies.pruning_distortion import output_sweep
-
-
-def test_text_chunks_are_sorted_by_length_trimmed_and_cover_every_input_once():
-    size = 2 * TEXT_CHUNK + 5
-    lengths = torch.tensor([(7 * i) % 40 + 1 for i in range(size)])
-    mask = (torch.arange(128)[None, :] < lengths[:, None]).long()
-    ids = torch.arange(size)[:, None] * 1000 + torch.arange(128)[None, :]
-    chunks = length_chunks((ids, mask), size)
-    assert [len(index) for index, _ in chunks] == [TEXT_CHUNK, TEXT_CHUNK, 5]
-    assert sorted(torch.cat([index for index, _ in chunks]).tolist()) == list(range(size))
-    for index, (chunk_ids, chunk_mask) in chunks:
-        assert chunk_ids.shape[1] == int(lengths[index].max())  # cut to the chunk's longest sentence
-        assert torch.equal(chunk_ids, ids[index, : chunk_ids.shape[1]]) and chunk_mask.sum() == lengths[index].sum()
-    longest = [int(lengths[index].max()) for index, _ in chunks]
-    assert longest == sorted(longest)
-    digits = torch.zeros(1297, 64)
-    [(index, whole)] = length_chunks(digits, 1297)
-    assert torch.equal(whole, digits) and index.tolist() == list(range(1297))
-    images = torch.arange(20.0).view(20, 1, 1, 1).expand(20, 3, 224, 224)
-    chunks = length_chunks(images, 20)
-    assert [index.tolist() for index, _ in chunks] == [list(range(0, 8)), list(range(8, 16)), list(range(16, 20))]
-    assert all(torch.equal(chunk[:, 0, 0, 0], index.float()) for index, chunk in chunks)
 
 
 def test_sweep_tags_every_heldout_pair_with_its_source_and_cluster():

@@ -1,4 +1,4 @@
-"""The C1 held-out sets of notebook 04 (coinfer.nets.inputs, coinfer.nets.zoo; model.md section 6)."""
+"""The inputs of the zoo (coinfer.nets.inputs, coinfer.nets.zoo; model.md section 6): held-out sets and chunks."""
 
 import numpy as np
 import pytest
@@ -68,3 +68,57 @@ def test_c1_heldout_batches_per_model():
     assert images["heldout"].size == 62 and images["heldout"].dependent_sources
     with pytest.raises(ParameterError, match="n_images"):
         zoo.c1_heldout_batches("efficientnet_lite0", n=4, n_images=-1, n_digits=1, n_digits_training=0)
+
+
+# --------------------------------------------------------------------------- chunks of one forward pass
+def test_text_chunks_are_sorted_by_length_trimmed_and_cover_every_input_once():
+    size = 2 * inputs.TEXT_CHUNK + 5
+    lengths = torch.tensor([(7 * i) % 40 + 1 for i in range(size)])
+    mask = (torch.arange(128)[None, :] < lengths[:, None]).long()
+    ids = torch.arange(size)[:, None] * 1000 + torch.arange(128)[None, :]
+    chunks = inputs.length_chunks((ids, mask), size)
+    assert [len(index) for index, _ in chunks] == [inputs.TEXT_CHUNK, inputs.TEXT_CHUNK, 5]
+    assert sorted(torch.cat([index for index, _ in chunks]).tolist()) == list(range(size))
+    for index, (chunk_ids, chunk_mask) in chunks:
+        assert chunk_ids.shape[1] == int(lengths[index].max())  # cut to the chunk's longest sentence
+        assert torch.equal(chunk_ids, ids[index, : chunk_ids.shape[1]]) and chunk_mask.sum() == lengths[index].sum()
+    longest = [int(lengths[index].max()) for index, _ in chunks]
+    assert longest == sorted(longest)
+    digits = torch.zeros(1297, 64)
+    [(index, whole)] = inputs.length_chunks(digits, 1297)
+    assert torch.equal(whole, digits) and index.tolist() == list(range(1297))
+    images = torch.arange(20.0).view(20, 1, 1, 1).expand(20, 3, 224, 224)
+    chunks = inputs.length_chunks(images, 20)
+    assert [index.tolist() for index, _ in chunks] == [list(range(0, 8)), list(range(8, 16)), list(range(16, 20))]
+    assert all(torch.equal(chunk[:, 0, 0, 0], index.float()) for index, chunk in chunks)
+
+
+def test_sentence_chunks_equal_the_tokenizers_own_padding_and_keep_the_embeddings():
+    """What the chunker replaced: notebook 07 tokenised each chunk itself (``padding="longest"``), notebook 08 cut
+    the whole batch to its longest sentence; the chunks are the same tensors and give the same embeddings."""
+    from coinfer.nets.transformers import MINILM_MAX_LENGTH, load_tokenizer, minilm_path
+
+    texts = inputs.sentences("heldout", 40, seed=3)
+    tokenizer = load_tokenizer(minilm_path())
+    batch = inputs.text_batch(tokenizer, texts)
+    chunks = inputs.length_chunks(batch.inputs, len(texts), per_chunk=32)
+    assert [len(index) for index, _ in chunks] == [32, 8]
+    for index, (ids, mask) in chunks:
+        own = tokenizer(
+            [texts[i] for i in index.tolist()],
+            padding="longest",
+            truncation=True,
+            max_length=MINILM_MAX_LENGTH,
+            return_tensors="pt",
+        )
+        assert torch.equal(ids, own["input_ids"]) and torch.equal(mask, own["attention_mask"])
+    model = zoo.load_model("minilm")
+    with torch.inference_mode():
+        whole = model.forward(batch.inputs)
+        chunked = torch.cat([model.forward(x) for _, x in chunks])
+    order = torch.cat([index for index, _ in chunks])
+    assert torch.allclose(chunked, whole[order], atol=1e-5, rtol=0)
+    images = torch.zeros(70, 3, 4, 4)
+    assert [len(index) for index, _ in inputs.length_chunks(images, 70, per_chunk=32)] == [32, 32, 6]
+    with pytest.raises(ParameterError, match="per_chunk"):
+        inputs.length_chunks(images, 70, per_chunk=0)

@@ -196,8 +196,10 @@ def test_full_resource_costs_and_reference_budgets():
     assert costs["energy_device"].tolist() == pytest.approx(
         (d["pue_device"] * d["psi_device"] * cycles_d * d["f_device_max"] ** 2).tolist(), rel=1e-9
     )
-    t_ref, e_ref = profiles.reference_budgets(frame, distance=300.0)
-    assert t_ref == pytest.approx(costs["latency"].min()) and e_ref == pytest.approx(costs["energy"].min())
+    problems = system.problems_for_splits(frame, latency_budget=1.0, energy_budget=1.0, distance=300.0)
+    t_ref, e_ref = system.reference_budgets(problems)
+    assert t_ref == costs["latency"].min() and e_ref == costs["energy"].min()  # the same arithmetic, to the bit
+    assert (t_ref, e_ref) == system.reference_budgets([p.replace(latency_budget=9.0) for p in problems])
     assert costs["latency"].tolist() == pytest.approx((costs["t_device"] + costs["t_tx"] + costs["t_server"]).tolist())
 
 

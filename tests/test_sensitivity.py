@@ -96,18 +96,29 @@ def test_the_sampler_and_the_study_are_seeded(tmp_path, monkeypatch):
     assert not sensitivity.sample_constants(4, seed=8).equals(sensitivity.sample_constants(4, seed=0))
 
 
-def test_vectorised_references_match_the_profiles_module():
+def test_references_are_the_systems_at_each_samples_constants():
+    """One computation of T_ref, E_ref (model.md section 7.3): the study's are system.reference_budgets of the
+    sample's problems, to the bit, and the budgets are the factors times them."""
     constants = sensitivity.sample_constants(4, seed=1)
-    for profile in (MIDDLE_WINS, MIDDLE_LOSES):
-        latency, energy = sensitivity.reference_budgets(profile, constants)
+    for name, profile in (("middle", MIDDLE_WINS), ("extremes", MIDDLE_LOSES)):
+        table = sensitivity.study(
+            profile, [name], constants, latency_factor=0.5, energy_factor=2.0, workers=1, progress=False
+        )
         for i, row in constants.iloc[::5].iterrows():
             fields = {n: row[n] for n in sensitivity.NAMES if n not in ("feature_bits", "distance")}
             fields["bits_per_weight"] = int(fields["bits_per_weight"])
-            expected = profiles.reference_budgets(
-                profiles.with_feature_bits(profile, int(row["feature_bits"])), distance=row["distance"], **fields
+            problems = system.problems_for_splits(
+                profiles.with_feature_bits(profile, int(row["feature_bits"])),
+                latency_budget=1.0,
+                energy_budget=1.0,
+                distance=row["distance"],
+                **fields,
             )
-            assert latency[i] == pytest.approx(expected[0], rel=1e-12)
-            assert energy[i] == pytest.approx(expected[1], rel=1e-12)
+            assert (table.loc[i, "T_ref"], table.loc[i, "E_ref"]) == system.reference_budgets(problems)
+            assert (table.loc[i, "T0"], table.loc[i, "E0"]) == (
+                0.5 * table.loc[i, "T_ref"],
+                2.0 * table.loc[i, "E_ref"],
+            )
 
 
 def test_gains_on_hand_made_three_split_profiles():
@@ -126,7 +137,7 @@ def test_gains_on_hand_made_three_split_profiles():
         record = constants.iloc[i]
         fields = {n: record[n] for n in sensitivity.NAMES if n not in ("feature_bits", "distance")}
         fields["bits_per_weight"] = int(fields["bits_per_weight"])
-        t0, e0 = (float(x[i]) for x in sensitivity.reference_budgets(rows, constants))
+        t0, e0 = float(extremes.iloc[i]["T0"]), float(extremes.iloc[i]["E0"])
         probs = system.problems_for_splits(
             profiles.with_feature_bits(rows, int(record["feature_bits"])),
             latency_budget=t0,

@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from coinfer import claims
 from coinfer.base.validation import ParameterError
@@ -86,17 +85,6 @@ def test_family_members_are_checked(digits_profile):
         model_size.run_study(digits_profile, {"digits_mlp": ["minilm"]}, points=2, heldout={}, settings=SETTINGS)
     with pytest.raises(ParameterError, match="no rows of model"):
         model_size.family_budgets(digits_profile, ["digits_mlp_w32"], SETTINGS)
-
-
-def test_trim_padding_keeps_minilm_embeddings():
-    batch = zoo.model_inputs("minilm", "heldout", 3)
-    cut = model_size.trim_padding(batch)
-    assert cut.inputs[0].shape[1] == int(batch.inputs[1].sum(1).max()) < batch.inputs[0].shape[1]
-    model = zoo.load_model("minilm")
-    with torch.inference_mode():
-        assert torch.allclose(model.forward(cut.inputs), model.forward(batch.inputs), atol=1e-5, rtol=0)
-    digits = zoo.model_inputs("digits_mlp_w8", "heldout", 2)
-    assert model_size.trim_padding(digits) is digits
 
 
 # --------------------------------------------------------------------------- claim L1 on hand-made tables

@@ -14,6 +14,7 @@ import pytest
 import torch
 from torch import nn
 
+from coinfer.model.pruning import prune_count, prune_tensor
 from coinfer.model.system import make_problem
 from coinfer.nets import timing
 
@@ -44,7 +45,7 @@ CASES = [_linear_case, lambda: _conv_case("pointwise"), lambda: _conv_case("conv
 @pytest.mark.parametrize("ratio", [0.0, 0.5, 0.9, 0.99])
 def test_csr_matches_dense_masked_layer(make, ratio: float) -> None:
     case = make()
-    pruned = timing.magnitude_prune(case.weight, ratio)
+    pruned = prune_tensor(case.weight, ratio)
     reference = timing.dense_forward(case, pruned, case.x)
     csr = timing.csr_weight(case, pruned)
     assert csr.layout == torch.sparse_csr
@@ -54,15 +55,15 @@ def test_csr_matches_dense_masked_layer(make, ratio: float) -> None:
     assert float((out - reference).norm() / reference.norm()) <= 1e-5
 
 
-@pytest.mark.parametrize("ratio", [0.0, 0.3, 0.5, 0.9])
-def test_magnitude_prune_zeroes_the_smallest(ratio: float) -> None:
-    weight = torch.randn(30, 20)
-    pruned = timing.magnitude_prune(weight, ratio)
-    k = round(ratio * weight.numel())
-    assert int((pruned == 0).sum()) == k
-    if 0 < k < weight.numel():
-        assert float(weight[pruned == 0].abs().max()) <= float(weight[pruned != 0].abs().min())
-    assert torch.equal(pruned[pruned != 0], weight[pruned != 0])
+def test_timing_prunes_by_the_one_rounding_rule() -> None:
+    """The timed layers prune ``prune_count`` weights and rows, halves rounded up like every other pruning."""
+    weight = torch.arange(1.0, 11.0).view(10, 1)  # 10 weights (and 10 rows) at 0.25: 2.5 rounds up to 3
+    assert prune_count(10, 0.25) == 3
+    case = timing.LayerCase("toy", "fc", "linear", weight, None, torch.ones(1, 1), torch.ones(4, 1))
+    table = timing.time_layer(case, [0.0, 0.25], repeats=1, target_s=1e-5).set_index(["variant", "ratio"])
+    assert table.loc[("dense", 0.25), "params_kept"] == table.loc[("csr", 0.25), "params_kept"] == 7
+    assert table.loc[("structured", 0.25), "params_kept"] == 7  # 10 rows of one weight: 3 pruned
+    assert timing.structured_rows(weight, 0.25).tolist() == [3, 4, 5, 6, 7, 8, 9]
 
 
 @pytest.mark.parametrize("make", CASES, ids=["linear", "pointwise", "conv", "depthwise"])

@@ -39,11 +39,16 @@ def prune_count(n: int, ratio: float) -> int:
     return min(n, math.floor(ratio * n + 0.5))
 
 
-def check_ratio(ratio: float, name: str = "ratio") -> float:
-    """``ratio`` if it is a number in ``[0, 1]``, else :class:`ParameterError`."""
+def check_ratio(ratio: float, name: str = "ratio", *, high_open: bool = False) -> float:
+    """``ratio`` as a float if it is a pruning ratio, else a one-line :class:`ParameterError` naming ``name``.
+
+    The one ratio check (model.md section 2.1). Any pruning ratio lies in ``[0, 1]`` (a sweep may prune
+    everything); a design's ratios ``rho_d``, ``rho_s`` lie in ``[0, 1)`` (``high_open=True``: a side that
+    keeps no weight is no design). Numpy and torch scalars from a ratio grid are accepted.
+    """
     if hasattr(ratio, "item"):  # numpy / torch scalars from a ratio grid
         ratio = ratio.item()
-    return float(require_range(name, ratio, 0.0, 1.0))
+    return float(require_range(name, ratio, 0.0, 1.0, high_open=high_open))
 
 
 def check_bits(bits: int | None, name: str = "bits") -> int | None:
@@ -79,26 +84,80 @@ def magnitude_mask(weights: torch.Tensor, ratio: float) -> torch.Tensor:
     return mask_from_order(magnitude_order(weights), weights.shape, ratio)
 
 
-def quantize_uniform(values: torch.Tensor, bits: int, max_abs: float | None = None) -> torch.Tensor:
-    """Symmetric uniform mid-rise quantiser with exactly ``2**bits`` levels.
+def quantize_uniform(
+    values: torch.Tensor,
+    bits: int,
+    max_abs: float | None = None,
+    *,
+    zero_level: bool = False,
+    per_sample: bool = False,
+) -> torch.Tensor:
+    """Symmetric uniform quantiser: the one quantiser of the artifact, for kept weights and for sent features.
 
-    The range ``[-max_abs, max_abs]`` (default: the largest magnitude of
-    ``values``) is cut into ``2**bits`` cells of width
-    ``step = 2 max_abs / 2**bits``; each value is replaced by its cell's
-    midpoint, so the error is at most ``step / 2``. Returns a new tensor.
+    The range is ``[-m, m]``, ``m`` the largest magnitude of ``values`` (or ``max_abs``); with ``per_sample``
+    every index of dimension 0 has its own ``m`` (what one inference sends; a 0-d tensor is one sample).
+
+    - ``zero_level=False`` (mid-rise, the kept weights, model.md section 4.4): exactly ``2**bits`` levels,
+      the midpoints of ``2**bits`` cells of width ``step = 2 m / 2**bits``; error at most ``step / 2``.
+      Pruned weights are masked, not quantised (:func:`apply_mask`), so no zero level is needed.
+    - ``zero_level=True`` (mid-tread, a feature sent at 8 or 4 bits per element, model.md section 2.4):
+      the ``2 (2**(bits-1) - 1) + 1`` levels ``k m / (2**(bits-1) - 1)``, ``|k| <= 2**(bits-1) - 1``
+      (signed ``bits``-bit integers and the scale), so zeros (ReLU features, padding) stay exactly zero;
+      ``bits >= 2``.
+
+    Computed in float64 and returned as a new tensor of ``values``' dtype; a range of zero leaves the values
+    as they are.
+
+    Parameters
+    ----------
+    values : torch.Tensor
+        The values to quantise (any shape).
+    bits : int
+        Bits per value [bit]: at least 1 (mid-rise) or 2 (with a zero level).
+    max_abs : float, optional
+        The range ``m`` [same unit as ``values``]; default the largest magnitude (per sample with ``per_sample``).
+    zero_level : bool
+        Mid-tread with a zero level (features) instead of mid-rise (weights).
+    per_sample : bool
+        One range per index of dimension 0 instead of one for the tensor.
+
+    Returns
+    -------
+    torch.Tensor
+        The quantised values, same shape and dtype.
+
+    Examples
+    --------
+    >>> import torch
+    >>> quantize_uniform(torch.tensor([-1.0, -0.2, 0.0, 0.6, 1.0]), 2).tolist()
+    [-0.75, -0.25, 0.25, 0.75, 0.75]
+    >>> quantize_uniform(torch.tensor([-1.0, -0.2, 0.0, 0.6, 1.0]), 2, zero_level=True).tolist()
+    [-1.0, 0.0, 0.0, 1.0, 1.0]
     """
-    if check_bits(bits) is None:  # None means "no quantisation" elsewhere; here a level count is required
-        raise ParameterError("bits: got None; allowed an integer >= 1")
+    least = 2 if zero_level else 1
+    if bits is None or isinstance(bits, bool) or not isinstance(bits, int) or bits < least:
+        raise ParameterError(f"bits: got {bits!r}; allowed an integer >= {least}")
     values = values.detach()
     if values.numel() == 0:
         return values.clone()
-    scale = float(values.abs().max()) if max_abs is None else float(max_abs)
-    if scale == 0.0:
-        return values.clone()
-    levels = 2**bits
-    step = 2.0 * scale / levels
-    index = torch.floor(values.double() / step).clamp(-levels // 2, levels // 2 - 1)
-    return ((index + 0.5) * step).to(values.dtype)
+    rows = (values.shape[0] if values.dim() > 0 else 1) if per_sample else 1
+    flat = values.double().reshape(rows, -1)
+    if max_abs is None:
+        scale = flat.abs().amax(dim=1, keepdim=True)
+    else:
+        scale = torch.full((rows, 1), float(max_abs), dtype=torch.float64)
+    if zero_level:
+        levels = 2 ** (bits - 1) - 1
+        step = scale / levels
+        safe = torch.where(step > 0, step, torch.ones((), dtype=step.dtype))  # an all-zero sample stays zero
+        quantised = torch.round(flat / safe).clamp(-levels, levels) * safe
+    else:
+        levels = 2**bits
+        step = 2.0 * scale / levels
+        safe = torch.where(step > 0, step, torch.ones((), dtype=step.dtype))
+        index = torch.floor(flat / safe).clamp(-levels // 2, levels // 2 - 1)
+        quantised = torch.where(step > 0, (index + 0.5) * safe, flat)  # a zero range: the values as they are
+    return quantised.reshape(values.shape).to(values.dtype)
 
 
 def apply_mask(weights: torch.Tensor, keep: torch.Tensor, bits: int | None = None) -> torch.Tensor:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -754,6 +754,39 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
     if not energy <= p.energy_budget * (1 + rtol):
         violations.append(f"energy {energy:.10g} J exceeds energy_budget {p.energy_budget:.10g} J ({p.energy_scope})")
     return Evaluation(*terms, violations)
+
+
+def full_resources(problem: Problem) -> Decision:
+    """The unpruned decision at full resources: ``rho = 0`` on both sides, ``p = P_max``, ``f = f_max``
+    (model.md section 7.3): what each split costs before any optimisation."""
+    p = problem
+    return Decision(rho_device=0.0, rho_server=0.0, power=p.p_max, f_device=p.f_device_max, f_server=p.f_server_max)
+
+
+def reference_budgets(problems: Sequence[Problem]) -> tuple[float, float]:
+    """``(T_ref, E_ref)`` of one model's splits: the scale its budgets are stated in (model.md section 7.3).
+
+    ``T_ref`` is the least latency of any split without pruning at full resources (the fastest unpruned
+    inference, :func:`full_resources`); ``E_ref`` the least energy of any split so (per ``energy_scope``; with the
+    model.md section 7 defaults the fully on-device split, whose energy per FLOP is the lowest at maximum
+    frequency). Budgets below ``T_ref`` can only be met by pruning; the energy of the fastest split is far above
+    ``E_ref``. The budgets of ``problems`` play no part. The one computation of the references: notebook 06's
+    sweeps and its sensitivity study (at every sample of the constants) both call it.
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        One problem per split of one model (:func:`problems_for_splits`), with any budgets.
+
+    Returns
+    -------
+    tuple of float
+        ``T_ref`` [s] and ``E_ref`` [J].
+    """
+    if not problems:
+        raise ParameterError("problems: got none; expected one per split of a model")
+    costs = [evaluate(p, full_resources(p)) for p in problems]
+    return min(c.latency for c in costs), min(c.energy for c in costs)
 
 
 def _meets_constraints(

@@ -21,14 +21,10 @@ notebook 04 (:func:`coinfer.studies.pruning_distortion.pruning_experiment`). Qua
 
 Sorting once
 ------------
-:class:`DeploySweeps` sorts the whole model's prunable weights once and
-derives each side's sweep with :meth:`coinfer.model.pruning.MagnitudeSweep.restrict`,
-exactly as notebook 04 does. That is correct for global scope per side: the
-device weights are a prefix and the server weights a suffix of the model's
-weights in name order, and filtering the stable global order to a contiguous
-run keeps the relative order of its entries, ties included, so the restricted
-sweep equals a sweep sorted from the side's own weights (tested). The sweep of
-each ``(split, side)`` is cached, so deploying many decisions re-sorts nothing.
+:class:`coinfer.nets.split.PartSweeps` (the one cache of magnitude orders, which
+notebook 04 uses too) sorts the whole model's prunable weights once and derives
+each side's sweep from that order; the sweep of each ``(split, side)`` is
+cached, so deploying many decisions re-sorts nothing.
 
 The feature at the split
 ------------------------
@@ -44,7 +40,6 @@ rounded. See :func:`round_feature` for the quantisers.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,16 +48,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from coinfer.base.validation import ParameterError, require_choice, require_range
-from coinfer.model.pruning import SCOPES, MagnitudeSweep, apply_masks
+from coinfer.base.validation import ParameterError
+from coinfer.model.pruning import apply_masks, check_ratio, quantize_uniform
 from coinfer.model.stats import mean_interval
 from coinfer.nets.devices import check_device, placed, to_cpu64, to_device
 from coinfer.nets.metrics import logits_vector
-from coinfer.nets.split import SplitModel, copy_model, feature_tensor, part_weights, set_weights
+from coinfer.nets.split import PartSweeps, SplitModel, check_split, copy_model, feature_tensor, set_weights
 from coinfer.nets.zoo import REGISTRY
 
-#: The two sides of a split (model.md section 2).
-SIDES: tuple[str, ...] = ("device", "server")
 #: Bits per element the uplink can carry for the feature (model.md section 2; ``None`` = exact float).
 FEATURE_BITS: tuple[int, ...] = (4, 8, 16, 32)
 #: Range of the weight quantiser's bits (as notebook 04's ``bits``; ``None`` = float weights).
@@ -73,21 +66,6 @@ Metric = Callable[[torch.Tensor, torch.Tensor, Any], tuple[str, float]]
 
 
 # --------------------------------------------------------------------------- validation
-def check_split(model: SplitModel, split: int | str) -> int:
-    """Index of ``split`` (an index ``0..L`` or a name in ``model.split_names``), else :class:`ParameterError`."""
-    if isinstance(split, str):
-        require_choice("split", split, model.split_names)
-        return model.split_names.index(split)
-    return int(require_range("split", split, 0, model.num_blocks, integer=True))
-
-
-def check_rho(name: str, rho: float) -> float:
-    """``rho`` if it is a pruning ratio in ``[0, 1)`` (model.md §2), else :class:`ParameterError` naming ``name``."""
-    if isinstance(rho, torch.Tensor):  # a 0-d tensor from a ratio grid
-        rho = rho.item()
-    return float(require_range(name, rho, 0.0, 1.0, high_open=True))
-
-
 def check_weight_bits(bits: int | None) -> int | None:
     """``bits`` if it is ``None`` (float weights) or an integer in :data:`WEIGHT_BITS_RANGE`."""
     if bits is None:
@@ -109,35 +87,13 @@ def check_feature_bits(feature_bits: int | None) -> int | None:
 
 
 # --------------------------------------------------------------------------- feature rounding
-def quantise_symmetric(values: torch.Tensor, bits: int) -> torch.Tensor:
-    """Per-sample symmetric uniform quantiser with a zero level (mid-tread), ``bits`` per element.
-
-    Each sample (index of dimension 0; a 0-d tensor is one sample) has its own
-    scale ``m = max |x|`` over all its elements; values are rounded to the
-    ``2 (2**(bits-1) - 1) + 1`` levels ``k m / (2**(bits-1) - 1)``, ``|k| <=
-    2**(bits-1) - 1`` (signed ``bits``-bit integers plus the scale), so the
-    error is at most half a step and zeros (ReLU features, padding) stay
-    exactly zero. A per-sample scale is what one inference sends, and keeps a
-    sample's result independent of the other samples in its batch.
-    """
-    if bits < 2:
-        raise ParameterError(f"feature_bits: got {bits}; allowed an integer >= 2 for the uniform quantiser")
-    if values.numel() == 0:
-        return values.clone()
-    flat = values.detach().double().reshape(values.shape[0] if values.dim() > 0 else 1, -1)
-    levels = 2 ** (bits - 1) - 1
-    step = flat.abs().amax(dim=1, keepdim=True) / levels
-    safe = torch.where(step > 0, step, torch.ones((), dtype=step.dtype))  # an all-zero sample stays zero
-    rounded = torch.round(flat / safe).clamp(-levels, levels) * safe
-    return rounded.reshape(values.shape).to(values.dtype)
-
-
 def round_tensor(values: torch.Tensor, bits: int | None) -> torch.Tensor:
     """``values`` as received after sending them at ``bits`` per element (a new tensor when rounded).
 
     ``None``: unchanged. ``16`` / ``32``: cast to ``float16`` / ``float32`` and
     back (a value beyond the float16 range becomes infinite, as it would on
-    such a link). ``8`` / ``4``: :func:`quantise_symmetric`. Integer and
+    such a link). ``8`` / ``4``: the uniform quantiser with a zero level and a
+    scale per sample (:func:`coinfer.model.pruning.quantize_uniform`). Integer and
     boolean tensors are returned unchanged (they are sent exactly).
     """
     bits = check_feature_bits(bits)
@@ -146,7 +102,7 @@ def round_tensor(values: torch.Tensor, bits: int | None) -> torch.Tensor:
     if bits in (16, 32):
         wire = torch.float16 if bits == 16 else torch.float32
         return values.detach().to(wire).to(values.dtype)
-    return quantise_symmetric(values, bits)
+    return quantize_uniform(values, bits, zero_level=True, per_sample=True)
 
 
 def round_feature(value: Any, bits: int | None) -> Any:
@@ -163,61 +119,6 @@ def round_feature(value: Any, bits: int | None) -> Any:
     if isinstance(value, torch.Tensor):
         return round_tensor(value, bits)
     raise ParameterError(f"feature: got {type(value).__name__}; allowed a tensor or a tuple whose first item is one")
-
-
-# --------------------------------------------------------------------------- sort-once sweeps
-class DeploySweeps:
-    """Magnitude orders of each side of one model, sorted once and reused across decisions (model.md section 9).
-
-    The first request sorts the whole model's prunable weights once (a
-    :class:`~coinfer.model.pruning.MagnitudeSweep` with ``scope``); the sweep of a
-    ``(split, side)`` is then derived with ``restrict`` (no sorting, see the
-    module docstring for why that is the side's own global order) and cached
-    in a dict keyed by ``(split index, side)``. The weights are copied when
-    sorted, so later changes to ``model`` do not reach the sweeps.
-
-    A cached sweep holds about 12 bytes per weight of its side (ranks and
-    order); ``max_entries`` bounds the cache (least recently used dropped
-    first), ``None`` keeps every entry.
-    """
-
-    def __init__(self, model: SplitModel, *, scope: str = "global", max_entries: int | None = None) -> None:
-        self.model = model
-        self.scope: str = require_choice("scope", scope, SCOPES)
-        if max_entries is not None:
-            max_entries = int(require_range("max_entries", max_entries, 1, integer=True))
-        self.max_entries = max_entries
-        self._whole: MagnitudeSweep | None = None
-        self._cache: OrderedDict[tuple[int, str], MagnitudeSweep] = OrderedDict()
-
-    def whole(self) -> MagnitudeSweep:
-        """The sweep of all of the model's prunable weights (sorted on first use)."""
-        if self._whole is None:
-            self._whole = MagnitudeSweep(part_weights(self.model, "all"), scope=self.scope)
-        return self._whole
-
-    def sweep(self, split: int | str, side: str) -> MagnitudeSweep:
-        """The sweep of ``side`` (``"device"`` or ``"server"``) at ``split``, from the cache when present."""
-        key = (check_split(self.model, split), require_choice("side", side, SIDES))
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        names = list(part_weights(self.model, side, key[0]))
-        whole = self.whole()
-        found = whole if names == list(whole.weights) else whole.restrict(names)  # s = 0 or L: one side is all
-        self._cache[key] = found
-        if self.max_entries is not None and len(self._cache) > self.max_entries:
-            self._cache.popitem(last=False)
-        return found
-
-    def __len__(self) -> int:
-        """Number of cached ``(split, side)`` sweeps."""
-        return len(self._cache)
-
-    def clear(self) -> None:
-        """Drop every cached sweep and the whole-model order."""
-        self._cache.clear()
-        self._whole = None
 
 
 # --------------------------------------------------------------------------- deployed model
@@ -268,7 +169,7 @@ def deploy(
     *,
     bits: int | None = 16,
     feature_bits: int | None = 16,
-    sweeps: DeploySweeps | None = None,
+    sweeps: PartSweeps | None = None,
 ) -> DeployedModel:
     """Build the design ``(split, rho_device, rho_server)`` on the real weights of ``model`` (model.md section 9).
 
@@ -289,7 +190,8 @@ def deploy(
         zero); ``None`` keeps them float. An integer in ``[2, 32]``.
     feature_bits
         Bits per element of the feature sent at ``0 < s < L``: ``16`` or ``32``
-        (float cast), ``8`` or ``4`` (:func:`quantise_symmetric`), ``None`` (exact).
+        (float cast), ``8`` or ``4`` (:func:`coinfer.model.pruning.quantize_uniform` with a zero level),
+        ``None`` (exact).
     sweeps
         Sort-once cache for deploying many decisions of ``model``; built on
         the fly when ``None``. Must have been built for this ``model``.
@@ -319,14 +221,14 @@ def deploy(
     True
     """
     s = check_split(model, split)
-    rho_device = check_rho("rho_device", rho_device)
-    rho_server = check_rho("rho_server", rho_server)
+    rho_device = check_ratio(rho_device, "rho_device", high_open=True)
+    rho_server = check_ratio(rho_server, "rho_server", high_open=True)
     bits = check_weight_bits(bits)
     feature_bits = check_feature_bits(feature_bits)
     if sweeps is None:
-        sweeps = DeploySweeps(model)
-    elif not isinstance(sweeps, DeploySweeps) or sweeps.model is not model:
-        raise ParameterError(f"sweeps: not built for model {model.name!r}; allowed None or DeploySweeps(model)")
+        sweeps = PartSweeps(model)
+    elif not isinstance(sweeps, PartSweeps) or sweeps.model is not model:
+        raise ParameterError(f"sweeps: not built for model {model.name!r}; allowed None or PartSweeps(model)")
     work = copy_model(model)
     counts: list[int] = []
     for side, rho in (("device", rho_device), ("server", rho_server)):

@@ -422,32 +422,40 @@ TEXT_CHUNK = 16
 CHUNK_ELEMENTS = 8 * 3 * 224 * 224
 
 
-def length_chunks(inputs: Any, size: int) -> list[tuple[torch.Tensor, Any]]:
+def length_chunks(inputs: Any, size: int, per_chunk: int | None = None) -> list[tuple[torch.Tensor, Any]]:
     """``(indices, inputs)`` chunks of a batch of ``size`` inputs, each run as one forward pass.
 
-    A text batch ``(token ids, attention mask)`` is sorted by sentence length
-    and cut into chunks of :data:`TEXT_CHUNK`, each trimmed to its longest
-    sentence: padding is masked out of attention and pooling, so the outputs
-    do not depend on it, and the sentences average 25 of the 128 padded
-    tokens, so the padded positions were most of the compute. A tensor batch
-    is cut into chunks of at most :data:`CHUNK_ELEMENTS` input elements: on
-    the 2-core CPU, EfficientNet-Lite0 ran 78 images 3-4x faster in chunks of
-    8 than in one batch, whose activations (hundreds of MB) are allocated and
-    returned to the system at every layer. Every output row depends on its own
-    input only, so the chunked outputs equal the one-batch outputs.
+    The one chunker of the artifact (notebooks 04, 07 and 08). A text batch
+    ``(token ids, attention mask)`` is sorted by sentence length (stable) and
+    cut into chunks of ``per_chunk`` sentences (default :data:`TEXT_CHUNK`),
+    each trimmed to its longest sentence: padding is masked out of attention
+    and pooling, so the outputs do not depend on it, and the sentences
+    average 25 of the 128 padded tokens, so the padded positions were most of
+    the compute. A chunk equals the tokenizer's own output for its sentences
+    with ``padding="longest"``. A tensor batch is cut, in order, into chunks
+    of ``per_chunk`` inputs, by default of at most :data:`CHUNK_ELEMENTS`
+    input elements: on the 2-core CPU, EfficientNet-Lite0 ran 78 images 3-4x
+    faster in chunks of 8 than in one batch, whose activations (hundreds of
+    MB) are allocated and returned to the system at every layer. Every output
+    row depends on its own input only, so the chunked outputs equal the
+    one-batch outputs. ``indices`` are the positions of a chunk's inputs in
+    the batch (their concatenation is the order the outputs come in).
     """
+    if per_chunk is not None:
+        require_range("per_chunk", per_chunk, 1, integer=True)
     if isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[1], torch.Tensor):
         ids, mask = inputs
         lengths = mask.sum(dim=1)
         order = torch.argsort(lengths, stable=True)
         chunks = []
-        for start in range(0, size, TEXT_CHUNK):
-            index = order[start : start + TEXT_CHUNK]
+        step = TEXT_CHUNK if per_chunk is None else per_chunk
+        for start in range(0, size, step):
+            index = order[start : start + step]
             longest = int(lengths[index].max())
             chunks.append((index, (ids[index, :longest], mask[index, :longest])))
         return chunks
     if isinstance(inputs, torch.Tensor) and size > 0:
-        step = max(1, CHUNK_ELEMENTS // max(1, inputs[0].numel()))
+        step = max(1, CHUNK_ELEMENTS // max(1, inputs[0].numel())) if per_chunk is None else per_chunk
         return [
             (torch.arange(start, min(start + step, size)), inputs[start : start + step])
             for start in range(0, size, step)

@@ -384,7 +384,7 @@ def full_resource_costs(profile: pd.DataFrame, **make_problem_kwargs: Any) -> pd
     per (model, split) with the times and energies of model.md section 2: what each split
     trades before any optimisation.
     """
-    from coinfer.model.system import Decision, evaluate, problems_for_splits
+    from coinfer.model.system import evaluate, full_resources, problems_for_splits
 
     kwargs = {"latency_budget": 1.0, "energy_budget": 1.0, **make_problem_kwargs}  # budgets do not enter the costs
     rows = []
@@ -392,14 +392,7 @@ def full_resource_costs(profile: pd.DataFrame, **make_problem_kwargs: Any) -> pd
         rows_of_model = rows_of_model.sort_values("split")
         problems = problems_for_splits(rows_of_model, **kwargs)
         for (_, row), problem in zip(rows_of_model.iterrows(), problems, strict=True):
-            decision = Decision(
-                rho_device=0.0,
-                rho_server=0.0,
-                power=problem.p_max,
-                f_device=problem.f_device_max,
-                f_server=problem.f_server_max,
-            )
-            ev = evaluate(problem, decision)
+            ev = evaluate(problem, full_resources(problem))
             rows.append(
                 {
                     "model": model,
@@ -416,22 +409,6 @@ def full_resource_costs(profile: pd.DataFrame, **make_problem_kwargs: Any) -> pd
                 }
             )
     return pd.DataFrame(rows)
-
-
-def reference_budgets(profile: pd.DataFrame, **make_problem_kwargs: Any) -> tuple[float, float]:
-    """``(T_ref, E_ref)`` of ONE model's profile rows, to state budgets relative to the model's scale.
-
-    ``T_ref``: the least latency of any split without pruning at full
-    resources (the fastest unpruned inference); ``E_ref``: the least energy of
-    any split without pruning at full resources (per ``energy_scope``; with
-    the model.md section 7 defaults the fully on-device split, whose energy per FLOP is
-    the lowest at maximum frequency). Budgets below ``T_ref`` can only be met
-    by pruning; the energy of the fastest split is far above ``E_ref``.
-    """
-    if profile["model"].nunique() != 1:
-        raise ParameterError(f"profile: got models {sorted(profile['model'].unique())}; expected the rows of one model")
-    costs = full_resource_costs(profile, **make_problem_kwargs)
-    return float(costs["latency"].min()), float(costs["energy"].min())
 
 
 def with_feature_bits(profile: pd.DataFrame, bits_per_element: int) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,8 +33,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from coinfer.base.validation import ParameterError, require_choice
-from coinfer.model.pruning import magnitude_masks, prune_weights
+from coinfer.base.validation import ParameterError, require_choice, require_range
+from coinfer.model.pruning import SCOPES, MagnitudeSweep, magnitude_masks, prune_weights
 
 #: Layer types whose ``weight`` is prunable: the ones that carry the FLOPs, so
 #: pruning them is what reduces compute (embeddings, norms, biases are kept).
@@ -233,13 +234,19 @@ def part_weights(model: SplitModel, part: str, split: int | str | None = None) -
     if part == "all":
         found = model.all_weights()
     else:
-        if split is None:
-            raise ParameterError(f"split: got None for part={part!r}; allowed 0..{model.num_blocks} or a split name")
+        split = _part_split(part, split, model)
         try:
             found = model.device_weights(split) if part == "device" else model.server_weights(split)
         except ValueError as error:
             raise ParameterError(str(error)) from None
     return {name: w.detach() for name, w in found.items()}
+
+
+def _part_split(part: str, split: int | str | None, model: SplitModel) -> int | str:
+    """``split`` of the device or server part; ``None`` is a :class:`ParameterError` (only ``"all"`` has none)."""
+    if split is None:
+        raise ParameterError(f"split: got None for part={part!r}; allowed 0..{model.num_blocks} or a split name")
+    return split
 
 
 def set_weights(model: SplitModel, new_weights: Mapping[str, torch.Tensor]) -> SplitModel:
@@ -325,3 +332,82 @@ def _config_columns(model: SplitModel, part: str, split: int | None) -> dict[str
         "split": split,
         "split_name": model.split_names[split] if split is not None else "",
     }
+
+
+#: The two sides of a split (model.md section 2).
+SIDES: tuple[str, ...] = ("device", "server")
+
+
+def check_split(model: SplitModel, split: int | str) -> int:
+    """Index of ``split`` (an index ``0..L`` or a name in ``model.split_names``), else :class:`ParameterError`."""
+    if isinstance(split, str):
+        require_choice("split", split, model.split_names)
+        return model.split_names.index(split)
+    return int(require_range("split", split, 0, model.num_blocks, integer=True))
+
+
+# --------------------------------------------------------------------------- magnitude orders, sorted once
+class PartSweeps:
+    """Magnitude orders of the parts of one model, sorted once and reused (model.md sections 2, 9): the one cache
+    of magnitude orders, for notebook 04's sweeps over parts and for deploying designs (notebooks 07, 08).
+
+    The first request sorts the whole model's prunable weights once (a
+    :class:`~coinfer.model.pruning.MagnitudeSweep` with ``scope``); the sweep of a
+    ``(split, side)`` is then derived with
+    :meth:`~coinfer.model.pruning.MagnitudeSweep.restrict` (no sorting) and cached
+    in a dict keyed by ``(split index, side)``. That is each side's own order for
+    global scope: the device weights are a prefix and the server weights a
+    suffix of the model's weights in name order, and filtering the stable
+    global order to a contiguous run keeps the relative order of its entries,
+    ties included, so the restricted sweep equals a sweep sorted from the
+    side's own weights (tested). The weights are copied when sorted, so later
+    changes to ``model`` do not reach the sweeps.
+
+    A cached sweep holds about 12 bytes per weight of its side (ranks and
+    order); ``max_entries`` bounds the cache (least recently used dropped
+    first), ``None`` keeps every entry.
+    """
+
+    def __init__(self, model: SplitModel, *, scope: str = "global", max_entries: int | None = None) -> None:
+        self.model = model
+        self.scope: str = require_choice("scope", scope, SCOPES)
+        if max_entries is not None:
+            max_entries = int(require_range("max_entries", max_entries, 1, integer=True))
+        self.max_entries = max_entries
+        self._whole: MagnitudeSweep | None = None
+        self._cache: OrderedDict[tuple[int, str], MagnitudeSweep] = OrderedDict()
+
+    def whole(self) -> MagnitudeSweep:
+        """The sweep of all of the model's prunable weights (sorted on first use)."""
+        if self._whole is None:
+            self._whole = MagnitudeSweep(part_weights(self.model, "all"), scope=self.scope)
+        return self._whole
+
+    def sweep(self, split: int | str, side: str) -> MagnitudeSweep:
+        """The sweep of ``side`` (``"device"`` or ``"server"``) at ``split``, from the cache when present."""
+        key = (check_split(self.model, split), require_choice("side", side, SIDES))
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        names = list(part_weights(self.model, side, key[0]))
+        whole = self.whole()
+        found = whole if names == list(whole.weights) else whole.restrict(names)  # s = 0 or L: one side is all
+        self._cache[key] = found
+        if self.max_entries is not None and len(self._cache) > self.max_entries:
+            self._cache.popitem(last=False)
+        return found
+
+    def part(self, part: str, split: int | str | None = None) -> MagnitudeSweep:
+        """The sweep of a part (:data:`PARTS`): :meth:`whole` for ``"all"``, else :meth:`sweep` at ``split``."""
+        if require_choice("part", part, PARTS) == "all":
+            return self.whole()
+        return self.sweep(_part_split(part, split, self.model), part)
+
+    def __len__(self) -> int:
+        """Number of cached ``(split, side)`` sweeps."""
+        return len(self._cache)
+
+    def clear(self) -> None:
+        """Drop every cached sweep and the whole-model order."""
+        self._cache.clear()
+        self._whole = None

@@ -74,6 +74,8 @@ import torch.nn.functional as F
 from scipy import stats
 from torch import nn
 
+from coinfer.model.pruning import prune_count, prune_tensor
+
 #: Pruning ratios of a full run (model.md section 2.3).
 DEFAULT_RATIOS: tuple[float, ...] = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
 #: Execution variants, in table order.
@@ -254,24 +256,15 @@ def model_cases(
 
 
 # --------------------------------------------------------------------------- pruning and kernels
-def magnitude_prune(weight: torch.Tensor, ratio: float) -> torch.Tensor:
-    """A copy of ``weight`` with its ``round(ratio * n)`` smallest-magnitude entries zeroed (model.md section 2.1)."""
-    pruned = weight.detach().clone()
-    k = int(round(ratio * weight.numel()))
-    if k > 0:
-        order = torch.argsort(weight.detach().abs().flatten(), stable=True)
-        pruned.view(-1)[order[:k]] = 0.0
-    return pruned
-
-
 def structured_rows(weight: torch.Tensor, ratio: float) -> torch.Tensor:
-    """Sorted indices of the ``max(1, round((1 - ratio) * out))`` output rows with the largest l1 norm.
+    """Sorted indices of the ``max(1, out - prune_count(out, ratio))`` output rows with the largest l1 norm.
 
     Removing whole rows at the same parameter count as unstructured pruning
-    at ``ratio`` (up to rounding to whole rows).
+    at ``ratio`` (up to rounding to whole rows, by the one rule of
+    :func:`coinfer.model.pruning.prune_count`).
     """
     rows = weight.shape[0]
-    keep = max(1, int(round((1.0 - ratio) * rows)))
+    keep = max(1, rows - prune_count(rows, ratio))
     norms = weight.detach().abs().reshape(rows, -1).sum(dim=1)
     order = torch.argsort(norms, descending=True, stable=True)
     return torch.sort(order[:keep]).values
@@ -422,7 +415,7 @@ def _points(case: LayerCase, ratios: Sequence[float]) -> list[_Point]:
     points: list[_Point] = []
     x = case.x
     for ratio in ratios:
-        pruned = magnitude_prune(case.weight, ratio)
+        pruned = prune_tensor(case.weight, ratio)  # the prune_count smallest magnitudes, as everywhere
         kept = int(torch.count_nonzero(pruned))
         distortion = relative_l1(dense_forward(case, pruned, case.x_batch), reference)
 

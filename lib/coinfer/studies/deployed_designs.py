@@ -31,7 +31,7 @@ decision). Decisions are visited grouped by split and device count: the
 device part is pruned and run once per group, its rounded feature reused for
 every server ratio of the group. One working copy of the model is pruned in
 place, from magnitude orders sorted once per model
-(:class:`coinfer.nets.deploy.DeploySweeps`) and quantised values computed once per
+(:class:`coinfer.nets.split.PartSweeps`) and quantised values computed once per
 side (:class:`_Sides`); the result equals :func:`coinfer.nets.deploy.deploy`
 exactly (tested).
 """
@@ -55,7 +55,6 @@ from coinfer.model.pruning import prune_count, quantize_uniform
 from coinfer.model.stats import SHARE_METRICS
 from coinfer.nets import inputs as inputs_module
 from coinfer.nets.deploy import (
-    DeploySweeps,
     check_feature_bits,
     check_weight_bits,
     interval_columns,
@@ -64,8 +63,9 @@ from coinfer.nets.deploy import (
     round_feature,
 )
 from coinfer.nets.devices import check_device, move_model, placed, to_cpu64, to_device
-from coinfer.nets.split import SplitModel, copy_model, part_weights
-from coinfer.nets.transformers import MINILM_MAX_LENGTH, load_tokenizer, minilm_path
+from coinfer.nets.inputs import length_chunks, text_batch
+from coinfer.nets.split import PartSweeps, SplitModel, copy_model, part_weights
+from coinfer.nets.transformers import load_tokenizer, minilm_path
 from coinfer.nets.zoo import REGISTRY, load_model, model_inputs
 
 #: Weight bits of schemes that fix their own (model.md section 5.6); every other scheme uses the ``bits`` given.
@@ -181,30 +181,18 @@ class EvaluationSet:
         }
 
 
-def text_chunks(texts: list[str] | tuple[str, ...], chunk: int = CHUNK) -> tuple[tuple[Any, ...], np.ndarray]:
-    """MiniLM inputs of ``texts`` in chunks, shortest first, each padded to its longest sentence.
-
-    Returns the chunks (``(input_ids, attention_mask)`` pairs) and the order
-    of ``texts`` they follow. The padded tokens are masked in attention and in
-    the mean pooling, so the embedding of a sentence does not depend on its
-    padding, while a sentence of 26 tokens costs 26, not
-    :data:`~coinfer.nets.transformers.MINILM_MAX_LENGTH` (the feature size of model.md
-    section 2.5 still counts the full padded length).
-    """
-    tokenizer = load_tokenizer(minilm_path())
-    lengths = [len(ids) for ids in tokenizer(list(texts), truncation=True, max_length=MINILM_MAX_LENGTH)["input_ids"]]
-    order = np.argsort(lengths, kind="stable")
-    chunks = []
-    for start in range(0, len(order), chunk):
-        part = [texts[i] for i in order[start : start + chunk]]
-        encoded = tokenizer(part, padding="longest", truncation=True, max_length=MINILM_MAX_LENGTH, return_tensors="pt")
-        chunks.append((encoded["input_ids"], encoded["attention_mask"]))
-    return tuple(chunks), order
+def _chunked(inputs: Any, size: int) -> tuple[tuple[Any, ...], torch.Tensor]:
+    """``inputs`` in chunks of :data:`CHUNK` (:func:`coinfer.nets.inputs.length_chunks`: sentences sorted by length,
+    each chunk cut to its longest), and the order of the inputs they follow."""
+    found = length_chunks(inputs, size, per_chunk=CHUNK)
+    return tuple(chunk for _, chunk in found), torch.cat([index for index, _ in found])
 
 
-def _split(inputs: Any, chunk: int = CHUNK) -> tuple[Any, ...]:
-    """A tensor batch in chunks along dimension 0."""
-    return tuple(inputs[start : start + chunk] for start in range(0, int(inputs.shape[0]), chunk))
+def _sentence_chunks(texts: tuple[str, ...]) -> tuple[tuple[Any, ...], torch.Tensor]:
+    """MiniLM inputs of ``texts`` in chunks (:func:`_chunked`) and their order: a sentence of 26 tokens costs 26,
+    not :data:`~coinfer.nets.transformers.MINILM_MAX_LENGTH` (the feature size of model.md section 2.5 still
+    counts the full padded length)."""
+    return _chunked(text_batch(load_tokenizer(minilm_path()), list(texts)).inputs, len(texts))
 
 
 def evaluation_set(
@@ -214,7 +202,7 @@ def evaluation_set(
 
     ``minilm``: the ``n_inputs`` evaluation sentences of
     :func:`coinfer.nets.inputs.topic_task` with ``n_topics`` classes (in chunks of
-    :func:`text_chunks`), and the class centroids: the normalised mean of the
+    :func:`_sentence_chunks`), and the class centroids: the normalised mean of the
     unpruned, normalised embeddings of each topic's centroid sentences. Other
     zoo models: ``n_inputs`` held-out inputs of :func:`coinfer.nets.zoo.model_inputs`
     (the digits test split has 540 samples; EfficientNet crops are seeded crops
@@ -230,19 +218,19 @@ def evaluation_set(
     with torch.inference_mode():
         if model.name == "minilm":
             task = inputs_module.topic_task(n_topics, n_inputs, seed)
-            chunks, order = text_chunks(task.sentences)
-            member_chunks, member_order = text_chunks(task.centroid_sentences)
+            chunks, order = _sentence_chunks(task.sentences)
+            member_chunks, member_order = _sentence_chunks(task.centroid_sentences)
             member_chunks = to_device(member_chunks, device)
             members = torch.cat([to_cpu64(entry.output_vector(model.forward(c))) for c in member_chunks])
             members = torch.nn.functional.normalize(members, dim=-1)
-            member_labels = torch.tensor(task.centroid_labels)[torch.as_tensor(member_order)]
+            member_labels = torch.tensor(task.centroid_labels)[member_order]
             sums = torch.zeros(n_topics, members.shape[1], dtype=members.dtype).index_add_(0, member_labels, members)
             centroids = torch.nn.functional.normalize(sums, dim=-1)
-            topic_labels = torch.tensor(task.labels)[torch.as_tensor(order)]
+            topic_labels = torch.tensor(task.labels)[order]
             description = f"{n_inputs} topic-task sentences of {n_topics} documentation topics"
         else:
             batch = model_inputs(model.name, "heldout", n_inputs, seed)
-            chunks, labels, description = _split(batch.inputs), batch.labels, batch.description
+            (chunks, _), labels, description = _chunked(batch.inputs, batch.size), batch.labels, batch.description
         chunks = to_device(chunks, device)
         reference = torch.cat([to_cpu64(entry.output_vector(model.forward(c))) for c in chunks])
     return EvaluationSet(
@@ -404,7 +392,7 @@ class _Sides:
     The result equals :func:`coinfer.model.pruning.apply_masks` exactly.
     """
 
-    def __init__(self, work: SplitModel, sweeps: DeploySweeps) -> None:
+    def __init__(self, work: SplitModel, sweeps: PartSweeps) -> None:
         self.params = work.all_weights()
         self.sweeps = sweeps
         self._values: dict[tuple[int, str, int | None], dict[str, torch.Tensor]] = {}
@@ -439,13 +427,13 @@ def _measure_group(
     """One task of :func:`measure_designs`: the scores of ``ratios``' decisions, on one torch thread."""
     model = load_model(model_name) if model is None else model
     with single_thread():
-        return _measure_decisions(model, evaluation, DeploySweeps(model), ratios, feature_bits, device)
+        return _measure_decisions(model, evaluation, PartSweeps(model), ratios, feature_bits, device)
 
 
 def _measure_decisions(
     model: SplitModel,
     evaluation: EvaluationSet,
-    sweeps: DeploySweeps,
+    sweeps: PartSweeps,
     ratios: dict[tuple[int, int | None, int, int], tuple[float, float]],
     feature_bits: int | None,
     device: str = "cpu",

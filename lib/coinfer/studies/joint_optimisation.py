@@ -73,7 +73,12 @@ class Study:
             name: self.profile[self.profile["model"] == name].sort_values("split").reset_index(drop=True)
             for name in self.models
         }
-        self.reference = {name: profiles.reference_budgets(self.rows_of[name], **self.base) for name in self.models}
+        # budgets do not enter the references; the problems need some
+        unit = {"latency_budget": 1.0, "energy_budget": 1.0}
+        self.reference = {
+            name: system.reference_budgets(system.problems_for_splits(self.rows_of[name], **{**unit, **self.base}))
+            for name in self.models
+        }
 
     def problems(
         self, name: str, *, latency_factor: float | None = None, energy_factor: float | None = None, **overrides: Any

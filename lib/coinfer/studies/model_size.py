@@ -280,24 +280,6 @@ def solve_family(
 
 
 # --------------------------------------------------------------------------- measuring
-def trim_padding(batch: Any) -> Any:
-    """A text batch cut to its longest valid sequence (other batches unchanged).
-
-    Padding positions are masked out of attention and of the mean pooling, so
-    the valid tokens' outputs do not depend on how much padding follows them;
-    cutting it only saves the compute of the padded positions. The same cut
-    inputs feed the unpruned reference and every design.
-    """
-    from coinfer.nets.split import Batch
-
-    inputs = batch.inputs
-    if not (isinstance(inputs, tuple) and len(inputs) == 2 and inputs[1] is not None):
-        return batch
-    ids, mask = inputs
-    length = int(mask.sum(dim=1).max())
-    return Batch((ids[:, :length], mask[:, :length]), batch.size, batch.labels, batch.input_bits, batch.description)
-
-
 def design_key(rows: pd.DataFrame, profile: pd.DataFrame) -> pd.Series:
     """``(model, split, pruned device weights, pruned server weights)`` of each optimal row (``None`` otherwise).
 
@@ -330,10 +312,10 @@ def _load_fresh(model: str, seed: int) -> Any:
 
 
 def _heldout_inputs(model: str, n: int, seed: int) -> Any:
-    """``n`` held-out :func:`coinfer.nets.zoo.model_inputs` of ``model``, text cut by :func:`trim_padding`."""
+    """``n`` held-out :func:`coinfer.nets.zoo.model_inputs` of ``model``."""
     from coinfer.nets import zoo
 
-    return trim_padding(zoo.model_inputs(model, "heldout", n, seed=seed))
+    return zoo.model_inputs(model, "heldout", n, seed=seed)
 
 
 def _measure_member(
@@ -351,6 +333,7 @@ def _measure_member(
     from coinfer.base.threads import single_thread
     from coinfer.nets import deploy, devices
     from coinfer.nets.inputs import length_chunks
+    from coinfer.nets.split import PartSweeps
 
     model_name, designs = task
     model = devices.placed(_load_fresh(model_name, seed) if load is None else load(model_name), device)
@@ -361,7 +344,7 @@ def _measure_member(
     chunks = length_chunks(batch.inputs, batch.size)
     model_inputs = [devices.to_device(x, device) for _, x in chunks]
     labels = None if batch.labels is None else batch.labels[torch.cat([index for index, _ in chunks])]
-    sweeps = deploy.DeploySweeps(model, max_entries=2)
+    sweeps = PartSweeps(model, max_entries=2)
     results = {}
     with single_thread():  # the same float rounding wherever the task runs
         with torch.inference_mode():
@@ -394,11 +377,11 @@ def measure_designs(
 
     ``heldout`` maps a model to its number of held-out inputs. ``load(model)``
     and ``inputs(model, n)`` default to the zoo (a fresh load by the zoo entry's loader,
-    held-out :func:`coinfer.nets.zoo.model_inputs` with ``seed``, text cut by
-    :func:`trim_padding`). Each model is one task of
+    held-out :func:`coinfer.nets.zoo.model_inputs` with ``seed``; run in the chunks of
+    :func:`coinfer.nets.inputs.length_chunks`). Each model is one task of
     :func:`coinfer.base.parallel.parallel_map` (``workers``, ``scheduler_address``),
     largest first so that the longest tasks start first; a task loads its
-    model, keeps one :class:`~coinfer.nets.deploy.DeploySweeps` and releases both.
+    model, keeps one :class:`~coinfer.nets.split.PartSweeps` and releases both.
     The table is the same whatever the backend and the number of workers.
     Forward passes run on ``device`` (:mod:`coinfer.nets.devices`; masks are computed on the
     CPU, metrics from CPU float64).

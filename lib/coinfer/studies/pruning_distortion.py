@@ -26,7 +26,15 @@ from coinfer.model.bounds import (
 from coinfer.model.pruning import MagnitudeSweep, check_bits, check_ratio
 from coinfer.nets.devices import check_device, move_model, to_cpu64, to_device
 from coinfer.nets.inputs import concat_inputs, length_chunks
-from coinfer.nets.split import PartConfig, _config_columns, copy_model, part_weights, set_weights, with_weights
+from coinfer.nets.split import (
+    PartConfig,
+    PartSweeps,
+    _config_columns,
+    copy_model,
+    part_weights,
+    set_weights,
+    with_weights,
+)
 
 if TYPE_CHECKING:
     from coinfer.nets.split import Batch, SplitModel
@@ -51,12 +59,11 @@ def parameter_distortion_curves(
     """
     from coinfer.model.rate_distortion import laplace_scale
 
-    whole = MagnitudeSweep(part_weights(model, "all"), scope=scope)  # the one sort; parts restrict it
+    sweeps = PartSweeps(model, scope=scope, max_entries=1)  # the one sort; each part's order derived from it
     rows = []
     for part, split in configs:
-        weights = part_weights(model, part, split)
-        if weights:
-            sweep = whole if part == "all" else whole.restrict(weights)
+        if part_weights(model, part, split):
+            sweep = sweeps.part(part, split)
             rows += _curve_rows(model, part, split, sweep, laplace_scale(sweep.flat), ratios, bits, float_bits)
     return pd.DataFrame(rows)
 
@@ -296,15 +303,14 @@ def pruning_experiment(
     ratios, curve_ratios, bits = list(ratios), list(curve_ratios), list(bits)
     configs = list(configs)
     runner = _OutputRunner(model_name, model, batches, check_device(device))
-    whole = MagnitudeSweep(part_weights(model, "all"), scope=scope)  # the one sort; parts restrict it
+    sweeps = PartSweeps(model, scope=scope, max_entries=1)  # the one sort; each part's order derived from it
     curves, samples, summary = [], [], []
     with tqdm(total=len(configs) * len(ratios), desc=f"{model_name} sweep", disable=not progress) as bar:
         for part, split in configs:
-            weights = part_weights(model, part, split)
-            if not weights:
+            if not part_weights(model, part, split):
                 bar.update(len(ratios))
                 continue
-            sweep = whole if part == "all" else whole.restrict(weights)
+            sweep = sweeps.part(part, split)
             b = laplace_scale(sweep.flat)
             if curve_ratios:
                 curves += _curve_rows(model, part, split, sweep, b, curve_ratios, bits, float_bits)

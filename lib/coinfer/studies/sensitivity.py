@@ -19,7 +19,7 @@ reports per sample whether the verdict-relevant gains hold (model.md sections
   benchmark (:func:`coinfer.optimise.solve_max_resources` at its best split).
 
 Budgets are the study's factors times each model's references computed at the
-sample's constants (model.md section 7.3, :func:`reference_budgets`).
+sample's constants (model.md section 7.3, :func:`coinfer.model.system.reference_budgets`).
 :func:`sobol_indices` gives first-order and total Sobol indices of every gain
 (SALib's ``analyze.sobol``, confidence intervals from its seeded bootstrap).
 """
@@ -185,46 +185,8 @@ def sample_constants(base_samples: int, seed: int, ranges: Sequence[Range] = RAN
     return frame
 
 
-def reference_budgets(rows: pd.DataFrame, constants: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """``(T_ref, E_ref)`` of one model at every sample (model.md section 7.3), vectorised.
-
-    The same numbers as :func:`coinfer.nets.profiles.reference_budgets` at each
-    sample's constants (unpruned, ``f = f_max``, ``p = P_max``, least latency
-    and least energy over the splits; ``ideal`` compute model), computed with
-    NumPy over ``samples x splits``. ``rows``: the model's profile rows in
-    split order at 16-bit features; the sample's feature width scales the
-    intermediate splits as :func:`coinfer.nets.profiles.with_feature_bits` does.
-    """
-    c = {name: constants[name].to_numpy(float)[:, None] for name in NAMES if name != "energy_scope"}
-    widths = constants["feature_bits"].to_numpy(int)
-    bits = np.zeros((len(widths), len(rows)))
-    for b in np.unique(widths):
-        bits[widths == b] = profiles.with_feature_bits(rows, int(b))["feature_bits"].to_numpy(float)
-    work = {}
-    for side in ("device", "server"):
-        fixed = rows[f"flops_{side}_fixed"] if f"flops_{side}_fixed" in rows.columns else pd.Series(0.0, rows.index)
-        per_cycle = c[f"flops_per_cycle_{side}"]
-        work[side] = rows[f"flops_{side}"].to_numpy(float) / per_cycle + fixed.to_numpy(float) / per_cycle
-    w_d, w_s = work["device"], work["server"]
-    f_d, f_s, power = c["f_device_max"], c["f_server_max"], c["p_max"]
-    gain = 10.0 ** (-(128.1 + 37.6 * np.log10(c["distance"] / 1000.0)) / 10.0)
-    noise = system.DEFAULTS["noise_psd"] * c["bandwidth"] / gain
-    rate = c["bandwidth"] * np.log1p(power / noise) / system.LN2
-    t_tx = np.where(bits > 0, bits / rate, 0.0)
-    t_d = np.where(w_d > 0, w_d / f_d, 0.0)
-    t_s = np.where(w_s > 0, w_s / f_s, 0.0)
-    e_d = np.where(w_d > 0, system.DEFAULTS["pue_device"] * c["psi_device"] * w_d * f_d * f_d, 0.0)
-    e_s = np.where(w_s > 0, system.DEFAULTS["pue_server"] * c["psi_server"] * w_s * f_s * f_s, 0.0)
-    counted = (constants["energy_scope"].to_numpy() == "system")[:, None]
-    latency = t_d + t_tx + t_s
-    energy = e_d + power * t_tx + np.where(counted, e_s, 0.0)
-    return latency.min(axis=1), energy.min(axis=1)
-
-
-def _problems(
-    rows: pd.DataFrame, constants: pd.DataFrame, budgets: tuple[np.ndarray, np.ndarray], base: Mapping[str, Any]
-) -> list[system.Problem]:
-    """Every split of one model at every sample (sample-major), with the sample's constants and budgets."""
+def _problems(rows: pd.DataFrame, constants: pd.DataFrame, base: Mapping[str, Any]) -> list[system.Problem]:
+    """Every split of one model at every sample (sample-major), with the sample's constants (budgets 1.0)."""
     variants = {
         int(b): system.problems_for_splits(profiles.with_feature_bits(rows, int(b)), latency_budget=1.0,
                                            energy_budget=1.0, **base)
@@ -232,11 +194,10 @@ def _problems(
     }  # fmt: skip
     fields = [n for n in NAMES if n not in ("feature_bits", "distance")]
     problems = []
-    for i, record in enumerate(constants[[*fields, "feature_bits", "distance"]].to_dict("records")):
+    for record in constants[[*fields, "feature_bits", "distance"]].to_dict("records"):
         changes = {name: record[name] for name in fields}
         changes["bits_per_weight"] = int(changes["bits_per_weight"])
         changes["channel_gain"] = system.channel_gain(float(record["distance"]))
-        changes["latency_budget"], changes["energy_budget"] = float(budgets[0][i]), float(budgets[1][i])
         problems += [p.replace(**changes) for p in variants[int(record["feature_bits"])]]
     return problems
 
@@ -249,9 +210,17 @@ def _chunk(
     constants: pd.DataFrame,
 ) -> pd.DataFrame:
     """Objectives of the schemes of one model at the samples of ``constants`` (one row per sample)."""
-    t_ref, e_ref = reference_budgets(rows, constants)
-    problems = _problems(rows, constants, (factors[0] * t_ref, factors[1] * e_ref), base)
     splits = len(rows)
+    unbudgeted = _problems(rows, constants, base)
+    # the references at each sample's constants (model.md section 7.3): the one computation of them
+    references = [system.reference_budgets(unbudgeted[i : i + splits]) for i in range(0, len(unbudgeted), splits)]
+    t_ref = np.array([t for t, _ in references])
+    e_ref = np.array([e for _, e in references])
+    budgets = (factors[0] * t_ref, factors[1] * e_ref)
+    problems = [
+        p.replace(latency_budget=float(budgets[0][i // splits]), energy_budget=float(budgets[1][i // splits]))
+        for i, p in enumerate(unbudgeted)
+    ]
     objective = np.array(
         [s.objective if s.status == "optimal" else np.inf for s in optimise.solve_batch(problems)], dtype=float
     ).reshape(-1, splits)
