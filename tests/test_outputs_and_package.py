@@ -1,4 +1,4 @@
-"""Where outputs go (interactive runs, missing upstream tables) and lazy submodules of ``coinfer``."""
+"""Where outputs go: interactive runs, runs into an output root, and missing upstream tables."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-import coinfer
 from coinfer.base import paths
 from coinfer.pipeline import runner
 
@@ -23,32 +22,6 @@ def python(code: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=environment, cwd=ROOT
     )
-
-
-# --------------------------------------------------------------------------- lazy submodules
-def test_import_coinfer_does_not_import_torch_or_pandas():
-    done = python("import sys, coinfer; print(sorted(m for m in ('torch', 'pandas', 'numpy') if m in sys.modules))")
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
-
-
-def test_submodules_are_attributes_on_first_access():
-    done = python(
-        "import sys, coinfer; m = coinfer.model.pruning; print(m.__name__, 'coinfer.model.pruning' in sys.modules)"
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["coinfer.model.pruning", "True"]
-    assert coinfer.model.system.Problem is not None
-    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
-        coinfer.nonexistent  # noqa: B018
-
-
-def test_submodules_list_every_module_of_the_package():
-    package = Path(coinfer.__file__).parent
-    modules = {p.stem for p in package.glob("*.py") if not p.stem.startswith("_")}
-    modules |= {p.parent.name for p in package.glob("*/__init__.py")}
-    assert set(coinfer.SUBMODULES) == modules
-    assert set(coinfer.SUBMODULES) <= set(dir(coinfer)) and set(coinfer.SUBMODULES) <= set(coinfer.__all__)
 
 
 # --------------------------------------------------------------------------- interactive runs

@@ -221,9 +221,9 @@ def test_claims_entries_flip_across_one_half():
 
 def test_claims_entries_appear_only_with_the_table(tmp_path, monkeypatch):
     monkeypatch.setenv("COINFER_OUTPUT_ROOT", str(tmp_path))
-    assert claims._sampled_constants("C3") == []
+    assert claims.sampled_constants_entries("C3") == []
     paths.write_csv(_shares_table({"minilm": 0.7}), "sensitivity_samples.csv")
-    (entry,) = claims._sampled_constants("C4")
+    (entry,) = claims.sampled_constants_entries("C4")
     assert entry["holds"] is True and entry["measured"] == {"minilm": 0.7}
 
 

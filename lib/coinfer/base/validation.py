@@ -41,7 +41,7 @@ class ParameterError(ValueError):
         return [" ".join(line.split()) for line in str(self).splitlines() if line.strip()] or [""]
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     """``repr`` (so control characters are escaped), shortened to fit on one line."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -51,7 +51,7 @@ def require_number(name: str, value: Any, *, integer: bool = False) -> float | i
     """Return ``value`` as a finite Python ``float`` (an ``int`` when ``integer``); NumPy scalars are accepted."""
     kind = "an integer" if integer else "a finite number"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ParameterError(f"{name}: got {_show(value)} ({type(value).__name__}); expected {kind}")
+        raise ParameterError(f"{name}: got {show_value(value)} ({type(value).__name__}); expected {kind}")
     try:
         as_float = float(value)
     except OverflowError:  # an integer literal beyond the float range
@@ -62,7 +62,7 @@ def require_number(name: str, value: Any, *, integer: bool = False) -> float | i
         raise ParameterError(f"{name}: got {as_float}; expected {kind}")
     if integer:
         if not as_float.is_integer():
-            raise ParameterError(f"{name}: got {_show(value)}; expected an integer")
+            raise ParameterError(f"{name}: got {show_value(value)}; expected an integer")
         return int(cast(SupportsInt, value))  # the numbers.Real stub has no __int__; int, float, NumPy scalars do
     return as_float + 0.0  # also turns -0.0 into 0.0
 
@@ -82,7 +82,9 @@ def require_range(
     below = low is not None and (value <= low if low_open else value < low)
     above = high is not None and (value >= high if high_open else value > high)
     if below or above:
-        raise ParameterError(f"{name}: got {_show(value)}; allowed {describe_interval(low, high, low_open, high_open)}")
+        raise ParameterError(
+            f"{name}: got {show_value(value)}; allowed {describe_interval(low, high, low_open, high_open)}"
+        )
     return value
 
 
@@ -105,14 +107,14 @@ def require_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
     """Return ``value`` if it is one of ``choices``."""
     if value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
-        raise ParameterError(f"{name}: got {_show(value)}; allowed one of {allowed}")
+        raise ParameterError(f"{name}: got {show_value(value)}; allowed one of {allowed}")
     return value
 
 
 def require_bool(name: str, value: Any) -> bool:
     """Return ``value`` if it is a bool (YAML ``true``/``false``)."""
     if not isinstance(value, bool):
-        raise ParameterError(f"{name}: got {_show(value)}; expected true or false")
+        raise ParameterError(f"{name}: got {show_value(value)}; expected true or false")
     return value
 
 
@@ -121,7 +123,7 @@ def require_known(kind: str, names: Iterable[str], allowed: Iterable[str]) -> No
     allowed = {str(a) for a in allowed}
     unknown = sorted({str(n) for n in names} - allowed)
     if unknown:
-        raise ParameterError(f"{kind} {_show(unknown[0])} is not known; allowed: {', '.join(sorted(allowed))}")
+        raise ParameterError(f"{kind} {show_value(unknown[0])} is not known; allowed: {', '.join(sorted(allowed))}")
 
 
 @dataclass(frozen=True)
@@ -144,14 +146,14 @@ class Spec:
         """Return the validated (possibly normalised) value or raise :class:`ParameterError`."""
         if self.kind.startswith("list["):
             if not isinstance(value, (list, tuple)) or len(value) == 0:
-                raise ParameterError(f"{name}: got {_show(value)}; expected a non-empty list")
+                raise ParameterError(f"{name}: got {show_value(value)}; expected a non-empty list")
             element = Spec(self.kind[5:-1], self.low, self.high, self.low_open, self.high_open, self.choices)
             return [element.check(f"{name}[{i}]", item) for i, item in enumerate(value)]
         if self.kind == "bool":
             return require_bool(name, value)
         if self.kind == "str":
             if not isinstance(value, str):
-                raise ParameterError(f"{name}: got {_show(value)}; expected a string")
+                raise ParameterError(f"{name}: got {show_value(value)}; expected a string")
             return require_choice(name, value, self.choices) if self.choices else value
         if self.kind in ("int", "float"):
             checked = require_range(
@@ -215,17 +217,19 @@ def read_yaml(path: str | Path, what: str) -> Any:
     """
     path = Path(path)
     if not path.exists():
-        raise ParameterError(f"{what}: {_show(str(path))} does not exist")
+        raise ParameterError(f"{what}: {show_value(str(path))} does not exist")
     if not path.is_file():
-        raise ParameterError(f"{what}: {_show(str(path))} is not a regular file")
+        raise ParameterError(f"{what}: {show_value(str(path))} is not a regular file")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
-        raise ParameterError(f"{what}: cannot read {_show(str(path))} as UTF-8 text ({type(error).__name__})") from None
+        raise ParameterError(
+            f"{what}: cannot read {show_value(str(path))} as UTF-8 text ({type(error).__name__})"
+        ) from None
     try:
         return yaml.load(text, Loader=StrictYamlLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         detail = f": {error}" if isinstance(error, _DuplicateKey) else ""
-        raise ParameterError(f"{what}: {_show(str(path))} is not valid YAML{where}{detail}") from None
+        raise ParameterError(f"{what}: {show_value(str(path))} is not valid YAML{where}{detail}") from None

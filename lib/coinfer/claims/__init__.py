@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from coinfer.base.paths import data_dir, write_json, write_text
+from coinfer.claims import deployed_designs, model_size, paper, report, statements
 from coinfer.claims.deployed_designs import (
     DECISION_COLUMNS,
     DEPLOYED_FIGURES,
@@ -56,13 +57,13 @@ from coinfer.claims.paper import (
     SENSITIVITY_MIN_SHARE,
     THRESHOLDS,
     Thresholds,
-    _sampled_constants,
     c3_verdict,
     c4_verdict,
     claim_c1,
     claim_c2,
     claim_c3,
     claim_c4,
+    sampled_constants_entries,
     sampled_constants_entry,
     single_start_rates,
 )
@@ -112,6 +113,11 @@ def write_claims_report(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXT
 
 
 __all__ = [
+    "deployed_designs",
+    "model_size",
+    "paper",
+    "report",
+    "statements",
     "BRACKET",
     "CLAIMS",
     "CLUSTERED_READING",
@@ -135,7 +141,7 @@ __all__ = [
     "STATEMENTS",
     "THRESHOLDS",
     "Thresholds",
-    "_sampled_constants",
+    "sampled_constants_entries",
     "c3_verdict",
     "c4_verdict",
     "claim_c1",

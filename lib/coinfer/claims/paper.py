@@ -390,7 +390,7 @@ def sampled_constants_entry(claim: str, table: pd.DataFrame, min_share: float = 
     }
 
 
-def _sampled_constants(claim: str) -> list[dict]:
+def sampled_constants_entries(claim: str) -> list[dict]:
     """:func:`sampled_constants_entry` of ``claim`` if notebook 06 wrote ``sensitivity_samples.csv``."""
     if not (data_dir() / "sensitivity_samples.csv").exists():
         return []
@@ -432,7 +432,7 @@ def claim_c3(t: Thresholds = THRESHOLDS) -> dict:
         ),
         "measured": measured,
         "holds": holds,
-        "robustness": _robustness("opt_robustness_sweep.csv", c3_verdict, t) + _sampled_constants("C3"),
+        "robustness": _robustness("opt_robustness_sweep.csv", c3_verdict, t) + sampled_constants_entries("C3"),
         "figures": ["opt_budget_sweep", "opt_fading"],
         "notebooks": ["06_joint_optimisation"],
     }
@@ -500,7 +500,7 @@ def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
         ),
         "measured": measured,
         "holds": holds,
-        "robustness": _robustness("opt_robustness_splits.csv", c4_verdict, t) + _sampled_constants("C4"),
+        "robustness": _robustness("opt_robustness_splits.csv", c4_verdict, t) + sampled_constants_entries("C4"),
         "figures": ["opt_split_objective", "opt_split_winner"],
         "notebooks": ["06_joint_optimisation"],
     }

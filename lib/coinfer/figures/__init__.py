@@ -43,6 +43,8 @@ from coinfer.figures import (
     model_size,
     pruning_distortion,
     rate_distortion,
+    registry,
+    style,
     system_profiles,
     weight_distributions,
 )
@@ -86,6 +88,16 @@ SUBJECT_MODULES = (
 )
 
 __all__ = [
+    "deployed_designs",
+    "distortion_bound",
+    "joint_optimisation",
+    "model_size",
+    "pruning_distortion",
+    "rate_distortion",
+    "registry",
+    "style",
+    "system_profiles",
+    "weight_distributions",
     "FIGURES",
     "MODEL_ORDER",
     "SCHEME_ORDER",

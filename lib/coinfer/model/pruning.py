@@ -132,7 +132,7 @@ def quantize_uniform(
     >>> quantize_uniform(torch.tensor([-1.0, -0.2, 0.0, 0.6, 1.0]), 2).tolist()
     [-0.75, -0.25, 0.25, 0.75, 0.75]
     >>> quantize_uniform(torch.tensor([-1.0, -0.2, 0.0, 0.6, 1.0]), 2, zero_level=True).tolist()
-    [-1.0, 0.0, 0.0, 1.0, 1.0]
+    [-1.0, -0.0, 0.0, 1.0, 1.0]
     """
     least = 2 if zero_level else 1
     if bits is None or isinstance(bits, bool) or not isinstance(bits, int) or bits < least:
@@ -206,7 +206,7 @@ def magnitude_masks(
     return _unflatten(keep, weights)
 
 
-def _flat(weights: Mapping[str, torch.Tensor]) -> torch.Tensor:
+def flat_weights(weights: Mapping[str, torch.Tensor]) -> torch.Tensor:
     """All weights concatenated (a new CPU tensor, whatever device they live on), in the mapping's order."""
     return torch.cat([w.detach().flatten().cpu() for w in weights.values()]) if weights else torch.zeros(0)
 
@@ -248,7 +248,7 @@ class MagnitudeSweep:
     def __init__(self, weights: Mapping[str, torch.Tensor], *, scope: str = "global") -> None:
         self.scope = _check_scope(scope)
         #: One private copy of all weights, flat in the mapping's order; ``weights`` are views into it.
-        self.flat: torch.Tensor = _flat(weights)
+        self.flat: torch.Tensor = flat_weights(weights)
         self.weights: dict[str, torch.Tensor] = _unflatten(self.flat, weights)
         if scope == "global":
             ranks = {"": _ranks(self.flat)} if self.weights else {}

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coinfer.base.validation import ParameterError, _show, read_yaml, require_bool, require_choice, require_range
+from coinfer.base.validation import ParameterError, read_yaml, require_bool, require_choice, require_range, show_value
 
 #: Allowed ``energy_scope`` and ``distortion_model`` values (model.md sections 2, 5).
 ENERGY_SCOPES = ("system", "device")
@@ -147,7 +147,7 @@ def _check_magnitude(name: str, value: float, low_open: bool) -> float:
     value = require_range(name, value, 0.0, HUGE, low_open=low_open)
     if value != 0 and value < TINY:
         zero = "" if low_open else "0 or "
-        raise ParameterError(f"{name}: got {_show(value)}; allowed {zero}[{TINY:g}, {HUGE:g}]")
+        raise ParameterError(f"{name}: got {show_value(value)}; allowed {zero}[{TINY:g}, {HUGE:g}]")
     return float(value)
 
 
@@ -164,10 +164,10 @@ def accepted_fields() -> tuple[str, ...]:
 def _unknown_field_message(key: Any, value: Any) -> str:
     """``key: got value; unknown field (did you mean 'x'?), allowed: ...``; the hint only when a name is close."""
     accepted = accepted_fields()
-    shown = key if isinstance(key, str) and key.isidentifier() else _show(key)
+    shown = key if isinstance(key, str) and key.isidentifier() else show_value(key)
     close = difflib.get_close_matches(str(key), accepted, n=1) if isinstance(key, str) else []
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"{shown}: got {_show(value)}; unknown field{hint}, allowed: {', '.join(accepted)}"
+    return f"{shown}: got {show_value(value)}; unknown field{hint}, allowed: {', '.join(accepted)}"
 
 
 def _attempt(errors: list[str], check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -209,7 +209,8 @@ def _converted_inputs(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str
                 values["channel_gain"] = gain
             else:
                 errors.append(
-                    f"distance: got {_show(distance)} with fading_gain {_show(fading)}, giving channel_gain {gain:g}; "
+                    f"distance: got {show_value(distance)} with fading_gain {show_value(fading)}, "
+                    f"giving channel_gain {gain:g}; "
                     f"allowed channel_gain in [{TINY:g}, {HUGE:g}]"
                 )
     if "noise_psd" in data and "noise_psd_dbm_hz" in data:
@@ -240,7 +241,7 @@ def _check_field(name: str, value: Any) -> Any:
         choices = _CHOICES[name]
         if not isinstance(value, str):
             raise ParameterError(
-                f"{name}: got {_show(value)} ({type(value).__name__}); allowed one of "
+                f"{name}: got {show_value(value)} ({type(value).__name__}); allowed one of "
                 + ", ".join(repr(c) for c in choices)
             )
         return require_choice(name, value, choices)
@@ -336,7 +337,7 @@ class Problem:
         """
         if not isinstance(data, Mapping):
             raise ParameterError(
-                f"problem: got {_show(data)} ({type(data).__name__}); expected a mapping of the model.md §8 fields"
+                f"problem: got {show_value(data)} ({type(data).__name__}); expected a mapping of the model.md §8 fields"
             )
         names = cls.fields()
         accepted = accepted_fields()
@@ -457,11 +458,57 @@ def make_problem(
     fading: float | None = None,
     **overrides: Any,
 ) -> Problem:
-    """A :class:`Problem` with the model.md section 7 defaults filled in.
+    """The joint-optimisation problem of one split of one model, with the model.md section 7 defaults filled in.
 
-    The channel gain comes from ``distance`` (default 200 m) and ``fading``
-    (``fading_gain`` of a problem file, default 1), or is given directly as
-    ``channel_gain``, not both. Errors are collected as in :meth:`Problem.from_dict`.
+    The workload and the budgets are required; every other field of a problem
+    file (model.md section 8.2, :data:`FIELD_INFO`) takes its default unless it
+    is given as a keyword. The channel gain comes from ``distance`` (default
+    200 m) and ``fading`` (``fading_gain`` of a problem file, default 1), or is
+    given directly as ``channel_gain``, not both. Every bad field is reported
+    in one :class:`~coinfer.base.validation.ParameterError`, one line each (as
+    :meth:`Problem.from_dict`).
+
+    Parameters
+    ----------
+    flops_device, flops_server : float
+        Prunable (weight) FLOPs of one inference on the device and on the server [FLOP].
+    params_device, params_server : float
+        Prunable parameters on each side [count]; their sum is positive.
+    scale_device, scale_server : float
+        Laplace scale ``b`` of each side's weights [weight units]; positive.
+    feature_bits : float
+        Bits sent from the device to the server at the split [bit]; 0 when nothing is sent.
+    latency_budget : float
+        Latency budget of one inference [s].
+    energy_budget : float
+        Energy budget of one inference [J], in the scope of ``energy_scope`` (default ``"system"``).
+    distance : float, optional
+        Device-server distance [m] (default 200); the path loss of model.md section 7.1 gives ``channel_gain``.
+    fading : float, optional
+        Rayleigh fading power draw ``|h|^2`` [1] multiplying the path gain (default 1).
+    **overrides
+        Any other field in the unit of :data:`FIELD_INFO`: ``bandwidth`` [Hz], ``p_max`` [W],
+        ``f_device_max`` [Hz], ``psi_device`` [J s^2/cycle], ``rho_max`` [1], ``bits_per_weight`` [bit], ...
+
+    Returns
+    -------
+    Problem
+        The validated, immutable problem (:func:`coinfer.solve` solves it).
+
+    Examples
+    --------
+    >>> from coinfer.model.system import make_problem, reference_budgets
+    >>> problem = make_problem(
+    ...     flops_device=2e8, flops_server=8e8, params_device=1e5, params_server=4e5, scale_device=0.02,
+    ...     scale_server=0.03, feature_bits=4096, latency_budget=0.004, energy_budget=0.01, distance=150.0)
+    >>> problem.p_max, problem.bandwidth, problem.energy_scope
+    (0.2, 5000000.0, 'system')
+    >>> [round(x, 5) for x in reference_budgets([problem])]  # the fastest unpruned inference [s] and [J]
+    [0.00382, 0.12551]
+    >>> make_problem(flops_device=-1, flops_server=8e8, params_device=1e5, params_server=4e5, scale_device=0.02,
+    ...     scale_server=0.03, feature_bits=4096, latency_budget=0.004, energy_budget=0.01)
+    Traceback (most recent call last):
+    coinfer.base.validation.ParameterError: flops_device: got -1.0; allowed [0, 1e+60]
     """
     data: dict[str, Any] = dict(overrides)
     for name, value in (("distance", distance), ("fading_gain", fading)):
@@ -522,7 +569,7 @@ FIELD_INFO: dict[str, tuple[str, str]] = {
 }
 
 
-def _format_default(value: Any) -> str:
+def format_default(value: Any) -> str:
     """A default as written in a problem file: ``2e9``, ``0.2``, ``ideal``, ``false``."""
     if isinstance(value, bool):
         return str(value).lower()
@@ -542,7 +589,7 @@ def field_table() -> list[tuple[str, str, str, str]]:
         if name in REQUIRED_FIELDS:
             default = "required"
         else:
-            default = _format_default(DEFAULTS[name] if name in DEFAULTS else INPUT_FIELDS[name])
+            default = format_default(DEFAULTS[name] if name in DEFAULTS else INPUT_FIELDS[name])
         rows.append((name, unit, default, meaning))
     return rows
 

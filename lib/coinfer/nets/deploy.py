@@ -175,32 +175,29 @@ def deploy(
 
     Parameters
     ----------
-    model
-        A loaded split model; it is copied (like
-        :func:`coinfer.nets.split.with_weights`) and never changed.
-    split
-        Split point ``s``: an index ``0..L`` or a name in ``model.split_names``.
-    rho_device, rho_server
-        Pruning ratios in ``[0, 1)`` of the device part (stem and blocks
-        ``1..s``) and the server part; each side prunes ``prune_count(N_side,
-        rho)`` of its prunable weights, smallest magnitudes first over the
+    model : SplitModel
+        A loaded split model; it is copied (like :func:`coinfer.nets.split.with_weights`) and never changed.
+    split : int or str
+        Split point ``s``: an index ``0..L`` [1] or a name in ``model.split_names``.
+    rho_device, rho_server : float
+        Pruning ratios [1] in ``[0, 1)`` of the device part (stem and blocks ``1..s``) and the server part; each
+        side prunes ``prune_count(N_side, rho)`` of its prunable weights, smallest magnitudes first over the
         whole side (``scope="global"``, or the scope of ``sweeps``).
-    bits
-        Bits of the kept weights (uniform, per-layer range, pruned weights stay
-        zero); ``None`` keeps them float. An integer in ``[2, 32]``.
-    feature_bits
-        Bits per element of the feature sent at ``0 < s < L``: ``16`` or ``32``
-        (float cast), ``8`` or ``4`` (:func:`coinfer.model.pruning.quantize_uniform` with a zero level),
-        ``None`` (exact).
-    sweeps
-        Sort-once cache for deploying many decisions of ``model``; built on
-        the fly when ``None``. Must have been built for this ``model``.
+    bits : int or None
+        Bits of each kept weight [bit], an integer in ``[2, 32]`` (uniform, per-layer range, pruned weights
+        stay zero); ``None`` keeps them float.
+    feature_bits : int or None
+        Bits per element of the feature sent at ``0 < s < L`` [bit]: ``16`` or ``32`` (float cast), ``8`` or
+        ``4`` (:func:`coinfer.model.pruning.quantize_uniform` with a zero level), ``None`` (exact).
+    sweeps : PartSweeps, optional
+        Sort-once cache for deploying many decisions of ``model`` (:class:`coinfer.nets.split.PartSweeps`);
+        built on the fly when ``None``. Must have been built for this ``model``.
 
     Returns
     -------
     DeployedModel
         ``forward(inputs)`` runs device part, feature rounding and server part;
-        ``pruned_counts()`` gives the pruned and total weights per side.
+        ``pruned_counts()`` gives the pruned and total weights per side [count].
 
     Examples
     --------

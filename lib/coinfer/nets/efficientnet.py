@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from coinfer.base.validation import require_choice
-from coinfer.nets.split import SplitModel, _with_counts
+from coinfer.nets.split import SplitModel, with_counts
 
 EFFICIENTNET_IMAGE_SIZE = 224
 
@@ -79,7 +79,7 @@ def efficientnet_split(seed: int = 0, variant: str = "lite0") -> SplitModel:
     net: Any = efficientnet_upstream(variant)  # untyped package: its submodules are reached by name
     blocks = list(net._blocks)
     size = EFFICIENTNET_VARIANTS[variant][2]
-    return _with_counts(
+    return with_counts(
         SplitModel(
             f"efficientnet_{variant}",
             EfficientNetStem(net),

@@ -210,7 +210,9 @@ def parameter_count(model: SplitModel) -> int:
     return sum(seen.values())
 
 
-def _with_counts(model: SplitModel, **info: Any) -> SplitModel:
+def with_counts(model: SplitModel, **info: Any) -> SplitModel:
+    """``model`` with ``info`` and its parameter counts recorded in ``model.info`` (``parameters``,
+    ``prunable_parameters`` [count]) and every stage in eval mode: how each family finishes a split model."""
     model.info.update(info)
     model.info["parameters"] = parameter_count(model)
     model.info["prunable_parameters"] = sum(w.numel() for w in model.all_weights().values())
@@ -325,7 +327,8 @@ def part_configs(model: SplitModel, splits: Iterable[int]) -> list[PartConfig]:
     return configs
 
 
-def _config_columns(model: SplitModel, part: str, split: int | None) -> dict[str, object]:
+def part_columns(model: SplitModel, part: str, split: int | None) -> dict[str, object]:
+    """The columns naming a part in the notebooks' tables: ``model``, ``part``, ``split``, ``split_name``."""
     return {
         "model": model.name,
         "part": part,

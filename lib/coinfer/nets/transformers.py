@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from coinfer.nets.split import SplitModel, _with_counts
+from coinfer.nets.split import SplitModel, with_counts
 
 # A transformer stage value is ``(hidden, layer_mask, layer_kwargs, token_mask)``:
 # ``hidden`` crosses the link; ``layer_mask`` is the (4-d) attention mask the
@@ -137,7 +137,7 @@ def transformer_split_model(
     width = max(2, len(str(len(layers))))
     blocks: list[nn.Module] = [TransformerLayer(layer) for layer in layers]
     names = [f"{prefix}{i + 1:0{width}d}" for i in range(len(layers))]
-    return _with_counts(SplitModel(name, stem, blocks, names, head), **info)
+    return with_counts(SplitModel(name, stem, blocks, names, head), **info)
 
 
 def bert_split_model(name: str, bert: Any, head: nn.Module | None = None, **info: Any) -> SplitModel:

@@ -55,7 +55,7 @@ from coinfer.nets.digits import DIGITS_DATA_SEED, DIGITS_MLP_WIDTHS, DigitsData,
 from coinfer.nets.efficientnet import EFFICIENTNET_VARIANTS, efficientnet_split, efficientnet_upstream
 from coinfer.nets.inputs import SUBSETS
 from coinfer.nets.metrics import accuracy_metric, cosine_metric, logits_vector, top1_agreement_metric
-from coinfer.nets.split import Batch, SplitModel, _with_counts
+from coinfer.nets.split import Batch, SplitModel, with_counts
 from coinfer.nets.transformers import (
     MeanPoolHead,
     load_hf_bert,
@@ -92,7 +92,7 @@ def digits_mlp(
 def _mlp_split_model(name: str, net: nn.Sequential) -> SplitModel:
     layers = list(net)
     blocks: list[nn.Module] = [nn.Sequential(layers[i], layers[i + 1]) for i in range(0, len(layers) - 1, 2)]
-    return _with_counts(
+    return with_counts(
         SplitModel(name, nn.Identity(), blocks, [f"fc{i + 1}" for i in range(len(blocks))], layers[-1]),
         task="digits classification (10 classes)",
         input_shape=(64,),
@@ -128,7 +128,7 @@ def digits_cnn_split(seed: int = 0, epochs: int = 150, retrain: bool = False) ->
     data = load_digits_data(DIGITS_DATA_SEED)
     net = trained.digits_network("cnn", (8, 16, 16, 64), epochs=epochs, seed=seed, data=data, retrain=retrain)
     *blocks, head = list(net)
-    return _with_counts(
+    return with_counts(
         SplitModel("digits_cnn", nn.Identity(), blocks, ["conv1", "conv2", "conv3", "fc1"], head),
         task="digits classification (10 classes)",
         input_shape=(1, 8, 8),
@@ -249,11 +249,41 @@ def _load_cached_on(name: str, seed: int, device: str) -> SplitModel:
 
 
 def load_model(name: str, seed: int = 0, device: str = "cpu") -> SplitModel:
-    """The zoo model ``name`` (eval mode, offline, deterministic for ``seed``) on ``device``.
+    """The zoo model ``name`` as a split model, in eval mode, offline, deterministic for ``seed`` (model.md section 6).
 
-    Cached per process and device (a model on ``"cuda"`` is loaded afresh and
-    moved, so no CPU copy is kept for it): callers that modify a model
-    (pruning) must ``copy.deepcopy`` it first.
+    The weights come from installed packages (pretrained models) or from the
+    committed files of :mod:`coinfer.nets.trained` (the digits models); nothing
+    is downloaded. Cached per process and device (a model on ``"cuda"`` is
+    loaded afresh and moved, so no CPU copy is kept for it): callers that
+    modify a model must copy it first (:func:`coinfer.nets.split.copy_model`;
+    pruning with :func:`coinfer.deploy` or :func:`coinfer.nets.split.prune_model`
+    copies by itself).
+
+    Parameters
+    ----------
+    name : str
+        A name of :data:`REGISTRY`: ``digits_mlp``, ``digits_cnn``, ``minilm``, ``efficientnet_lite0``, the
+        size-study members (``digits_mlp_w8`` ... ``w256``, ``mpnet_base``, ``efficientnet_lite1/2``) or a
+        model registered at run time.
+    seed : int
+        Seed of the weights of a model trained here [1]; pretrained models ignore it. At least 0.
+    device : str
+        Where the model's tensors live: ``"cpu"`` or ``"cuda"`` (a CUDA GPU must be present).
+
+    Returns
+    -------
+    SplitModel
+        The model as ``stem, blocks..., head`` with its split points (``split_names``) and facts in ``info``
+        (``parameters`` [count], ``prunable_parameters`` [count], task, input shape).
+
+    Examples
+    --------
+    >>> from coinfer.nets.zoo import load_model
+    >>> model = load_model("digits_mlp")
+    >>> model.split_names, model.info["prunable_parameters"]
+    (['input', 'fc1', 'output'], 17024)
+    >>> load_model("digits_mlp") is model  # cached: copy it before changing it
+    True
     """
     seed = int(require_range("seed", seed, 0, integer=True))
     if devices.check_device(device) == "cpu":

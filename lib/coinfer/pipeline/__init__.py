@@ -4,6 +4,25 @@ builds the web report and the README's tables, and the command line (``python -m
 It may import every other layer; nothing imports it (``coinfer/__main__.py`` calls :func:`coinfer.pipeline.cli.main`).
 """
 
-from coinfer.pipeline import cli, notebook_params, publish, readme, runner, site, verify
+from __future__ import annotations
 
-__all__ = ["cli", "notebook_params", "publish", "readme", "runner", "site", "verify"]
+from coinfer.pipeline import cli, notebook_params, publish, readme, runner, site, verify
+from coinfer.pipeline.cli import main
+from coinfer.pipeline.notebook_params import check_namespace, load_profile, record, validate
+from coinfer.pipeline.runner import run
+
+__all__ = [
+    "check_namespace",
+    "cli",
+    "load_profile",
+    "main",
+    "notebook_params",
+    "publish",
+    "readme",
+    "record",
+    "run",
+    "runner",
+    "site",
+    "validate",
+    "verify",
+]

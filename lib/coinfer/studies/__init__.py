@@ -8,6 +8,8 @@ notebook 06 has two, :mod:`~coinfer.studies.joint_optimisation` and its global s
 or the pipeline.
 """
 
+from __future__ import annotations
+
 from coinfer.studies import (
     deployed_designs,
     distortion_bound,

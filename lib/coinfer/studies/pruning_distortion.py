@@ -29,8 +29,8 @@ from coinfer.nets.inputs import concat_inputs, length_chunks
 from coinfer.nets.split import (
     PartConfig,
     PartSweeps,
-    _config_columns,
     copy_model,
+    part_columns,
     part_weights,
     set_weights,
     with_weights,
@@ -90,7 +90,7 @@ def _curve_rows(
         for ratio, m, lb, dm in zip(ratios, measured, d_lb, d_mag, strict=True):
             rows.append(
                 {
-                    **_config_columns(model, part, split),
+                    **part_columns(model, part, split),
                     "ratio": ratio,
                     "quantisation": "none" if q is None else f"q{q}",
                     "q_bound": q_bound,
@@ -194,7 +194,7 @@ class _OutputRunner:
                 ref, got = self.reference[part_slice], vec[part_slice]
                 # the metric's output_vector is the identity on [batch, dim] vectors
                 metric, value = task_metric(self.model_name, ref, got, labels)
-                columns = {**_config_columns(self.model, part, split), "ratio": ratio, "subset": subset}
+                columns = {**part_columns(self.model, part, split), "ratio": ratio, "subset": subset}
                 samples.append(
                     pd.DataFrame(
                         {
@@ -584,7 +584,7 @@ def exact_bound_sweep(
             summary = summarise_checks(check_pair(reference, as_sequential(pruned), x))
             rows.append(
                 {
-                    **_config_columns(model, part, split),
+                    **part_columns(model, part, split),
                     "ratio": ratio,
                     "n_inputs": summary["n_checks"],
                     "param_l1": float(sweep.distortion([ratio])[0]) * sweep.num_weights,

@@ -38,6 +38,7 @@ import pandas as pd
 
 from coinfer import optimise
 from coinfer.base.parallel import parallel_map
+from coinfer.base.threads import one_blas_thread
 from coinfer.base.validation import ParameterError
 from coinfer.model import system
 from coinfer.model.stats import clopper_pearson
@@ -148,7 +149,7 @@ def ranges_table(ranges: Sequence[Range] = RANGES) -> pd.DataFrame:
                 "constant": r.name,
                 "range": r.describe(),
                 "unit": r.unit,
-                "default": system._format_default(defaults[r.name]),
+                "default": system.format_default(defaults[r.name]),
             }
             | {"source": r.source}
             for r in ranges
@@ -202,6 +203,7 @@ def _problems(rows: pd.DataFrame, constants: pd.DataFrame, base: Mapping[str, An
     return problems
 
 
+@one_blas_thread  # the bytes of the table must not depend on the machine's BLAS threads
 def _chunk(
     rows: pd.DataFrame,
     factors: tuple[float, float],

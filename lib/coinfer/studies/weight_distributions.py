@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from coinfer.model.pruning import _flat
-from coinfer.nets.split import PartConfig, _config_columns, part_weights
+from coinfer.model.pruning import flat_weights
+from coinfer.nets.split import PartConfig, part_columns, part_weights
 
 if TYPE_CHECKING:
     from coinfer.nets.split import SplitModel
@@ -44,10 +44,12 @@ def weight_fit_table(
 
     items: list[tuple[dict[str, object], torch.Tensor]] = []
     for part, split in configs:
-        items.append(({**_config_columns(model, part, split), "layer": ""}, _flat(part_weights(model, part, split))))
+        items.append(
+            ({**part_columns(model, part, split), "layer": ""}, flat_weights(part_weights(model, part, split)))
+        )
     if layers:
         for name, w in part_weights(model, "all").items():
-            items.append(({**_config_columns(model, "layer", None), "layer": name}, w.flatten().cpu()))
+            items.append(({**part_columns(model, "layer", None), "layer": name}, w.flatten().cpu()))
     rows = []
     for index, (columns, values) in enumerate(items):
         n = values.numel()
