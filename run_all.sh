@@ -5,6 +5,7 @@
 #   ./run_all.sh --rerun          full profile into build/rerun/, then verify it against data/
 #   ./run_all.sh verify DIR       compare DIR/data/ with the committed data/ (tolerances in coinfer.pipeline.verify)
 #   ./run_all.sh test [ARGS...]   the test suite (ARGS go to pytest)
+#   ./run_all.sh lint             ruff (lint and format) and mypy, with the configuration in pyproject.toml
 # The environment is set up on first use: an active environment that already imports
 # this checkout's coinfer is used as is; otherwise .venv is created from requirements.lock.
 set -euo pipefail
@@ -16,6 +17,7 @@ usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p
        ./run_all.sh --rerun
        ./run_all.sh verify DIR [--reference DIR]
        ./run_all.sh test [PYTEST_ARGS...]
+       ./run_all.sh lint
        ./run_all.sh --help
 
   --quick           quick profile (params/quick.yaml), outputs in build/quick/
@@ -29,19 +31,20 @@ usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p
   verify DIR        compare DIR/data/ with the committed data/ (or --reference DIR's) within the
                     tolerances of lib/coinfer/pipeline/verify.py; exit 0 only when every file passes
   test              run the test suite (pytest); extra arguments are passed to pytest
+  lint              ruff check, ruff format --check and mypy (what CI runs before the tests)
 USAGE
 }
 
 # Bad options get one line that carries the usage synopsis, and exit code 2.
 bad_option() {
-  echo "run_all.sh: $1 (usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p NAME VALUE]... | --rerun | verify DIR [--reference DIR] | test [PYTEST_ARGS...]; see --help)" >&2
+  echo "run_all.sh: $1 (usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p NAME VALUE]... | --rerun | verify DIR [--reference DIR] | test [PYTEST_ARGS...] | lint; see --help)" >&2
   exit 2
 }
 
 mode=run
 profile=full
 only_args=()
-if [[ $# -gt 0 && ( "$1" == "test" || "$1" == "verify" ) ]]; then
+if [[ $# -gt 0 && ( "$1" == "test" || "$1" == "verify" || "$1" == "lint" ) ]]; then
   mode="$1"
   shift
 else
@@ -116,6 +119,13 @@ if [[ "$mode" == test ]]; then
     exit 1
   fi
   exit $status
+fi
+
+if [[ "$mode" == lint ]]; then
+  [[ $# -eq 0 ]] || bad_option "lint takes no arguments"
+  python -m ruff check .
+  python -m ruff format --check .
+  exec python -m mypy
 fi
 
 if [[ "$mode" == verify ]]; then

@@ -261,7 +261,7 @@ for scope, group in digits_table.groupby("scope"):
 #   and ReLU sparsity of real activations, so tightness falls steeply with depth (median
 #   ~2e-2 at depth 2 and ~2e-7 at depth 8 in the full run) and mildly with weight scale.
 #   It is still a sharp inequality: for a single linear layer a basis-vector input attains
-#   it exactly (`tests/test_bounds.py`), and the worst random case above reaches ~0.5.
+#   it exactly (`tests/model/test_bounds.py`), and the worst random case above reaches ~0.5.
 # * **As a practical proxy** (C1's experimental part), the raw parameter distortion
 #   $\|W - \hat W\|_1$ bounds the output distortion of the digits MLP at *every* ratio we
 #   tried (the fraction above is 100%; output distortion is at most ~0.3x the parameter

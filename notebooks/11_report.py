@@ -20,7 +20,7 @@
 #   `coinfer.pipeline.notebook_params.record` right after each notebook validates its parameters).
 #   The computing notebooks 01-06 call the same functions (`coinfer.figures.show`) on the
 #   same files, so a figure redrawn here is byte-identical to the one its notebook saved
-#   (`tests/test_figures.py` checks this for notebooks 01 and 02).
+#   (`tests/figures/test_figures.py` checks this for notebooks 01 and 02).
 # * **One style.** `coinfer.figures.style.set_style` (seaborn, colour-blind palette); a
 #   scheme, model or bit width has the same colour and marker in every figure.
 # * **Captions state the parameters.** Every PDF/PNG in `figures/` carries a caption line

@@ -1,17 +1,12 @@
-"""Code health: ruff (lint and format) and mypy report nothing, and the package has no import cycles.
+"""The package has no import cycles (at module level or inside functions).
 
-The tool checks run the tools exactly as a developer would (``python -m ruff check .``,
-``python -m ruff format --check .``, ``python -m mypy``) from the project root, so they
-use the configuration in ``pyproject.toml``; a test is skipped when its tool is not
-installed (``pip install -e .[test]`` installs both).
+ruff (lint and format) and mypy are not unit tests: they run as their own step, ``./run_all.sh lint``,
+which ``.ci/run`` calls before the test suite. ``tests/test_layers.py`` checks the order of the layers.
 """
 
 from __future__ import annotations
 
 import ast
-import importlib.util
-import subprocess
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import pairwise
 from pathlib import Path
@@ -19,42 +14,9 @@ from pathlib import Path
 import pytest
 
 import coinfer
-from coinfer.base.paths import PROJECT_ROOT
 
 PACKAGE = "coinfer"
 PACKAGE_DIR = Path(coinfer.__file__).resolve().parent
-
-
-# --------------------------------------------------------------------------- ruff and mypy
-def _run_tool(module: str, *args: str) -> None:
-    """Run ``python -m <module> <args>`` in the project root; fail with the tool's output on any finding."""
-    if importlib.util.find_spec(module) is None:
-        pytest.skip(f"{module} is not installed (pip install -e .[test])")
-    if not (PROJECT_ROOT / "pyproject.toml").is_file():
-        pytest.skip(f"no pyproject.toml at {PROJECT_ROOT}: coinfer is not running from a source checkout")
-    result = subprocess.run(
-        [sys.executable, "-m", module, *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        command = " ".join([module, *args])
-        pytest.fail(f"`{command}` found problems (exit {result.returncode}):\n{result.stdout}{result.stderr}")
-
-
-def test_ruff_check_is_clean():
-    _run_tool("ruff", "check", ".")
-
-
-def test_ruff_format_is_clean():
-    _run_tool("ruff", "format", "--check", ".")
-
-
-def test_mypy_is_clean():
-    """The ``[tool.mypy]`` files (``lib/coinfer``).
-
-    Not marked slow: about 2 s with mypy's cache (``.mypy_cache``); the first run of a
-    fresh checkout takes about 30 s on two idle cores (over a minute under load).
-    """
-    _run_tool("mypy")
 
 
 # --------------------------------------------------------------------------- import cycles

@@ -2,10 +2,12 @@
 
 Every sweep driver that loops over independent points (budget sweeps, fading
 draws, single starts, readings) hands its loop to :func:`parallel_map`.
-Results come back in input order and each task is deterministic (seeded), so
-the tables are byte-identical whatever the backend and the number of workers
-(``tests/test_parallel.py`` checks it, a ``dask.distributed.LocalCluster``
-included).
+Results come back in input order and each task is deterministic (seeded) and
+runs with BLAS and OpenMP on one thread (:func:`coinfer.base.threads.blas_threads`),
+so the tables are byte-identical whatever the backend, the number of workers
+and the thread counts the machine's libraries start with (the determinism tests
+of notebook 06's sweeps check it, a ``dask.distributed.LocalCluster`` and other
+``OPENBLAS_NUM_THREADS`` included).
 
 - ``workers``: ``1`` runs in this process (no pickling), ``-1`` (default) uses
   every core with joblib's ``loky`` processes.
@@ -23,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
 from coinfer.base.progress import tqdm
+from coinfer.base.threads import blas_threads
 from coinfer.base.validation import ParameterError
 
 T = TypeVar("T")
@@ -90,7 +93,7 @@ def parallel_map(
         results = []
         if (workers == 1 and not address) or len(items) <= 1:
             for item in items:
-                results.append(func(item))
+                results.append(_pinned(func, item))
                 bar.update()
             return results
         import joblib
@@ -100,12 +103,19 @@ def parallel_map(
             # leaks), as a task that loads another model does, and warns if jobs were waiting; none is lost.
             warnings.filterwarnings("ignore", "A worker stopped while some jobs were given", UserWarning)
             runner = joblib.Parallel(n_jobs=workers, backend=backend, return_as="generator")
-            for result in runner(joblib.delayed(func)(item) for item in items):
+            for result in runner(joblib.delayed(_pinned)(func, item) for item in items):
                 results.append(result)
                 bar.update()
         return results
     finally:
         bar.close()
+
+
+def _pinned(func: Callable[[T], R], item: T) -> R:
+    """``func(item)`` with BLAS and OpenMP on one thread: the same bytes in process, in workers and on a cluster,
+    whatever thread counts the machine's libraries start with (:func:`coinfer.base.threads.blas_threads`)."""
+    with blas_threads():
+        return func(item)
 
 
 def describe(workers: int | None = None, scheduler_address: str | None = None) -> str:

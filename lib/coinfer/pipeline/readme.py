@@ -3,7 +3,7 @@
 
 Each sits between two marker comments in ``README.md``; :func:`update`
 rewrites them (``python -m coinfer readme``; a full-profile run does it too) and
-``tests/test_readme.py`` checks that the committed README holds exactly the
+``tests/pipeline/test_readme.py`` checks that the committed README holds exactly the
 text the committed ``data/claims.json`` and :data:`RUN_TIMES_DIR` give.
 The timing logs are ``build/logs/timings-<profile>.csv`` of a run
 (:func:`coinfer.pipeline.runner.write_timings`), copied to :data:`RUN_TIMES_DIR` when a

@@ -51,9 +51,10 @@ from coinfer.pipeline.notebook_params import load_profile, validate
 OUTPUT_SUBDIRS = ("data", "figures")
 MANIFEST_NAME = "MANIFEST.sha256"
 STAGING_NAME = paths.STAGING_NAME
-#: Kernel environment: plain-text progress bars (see :mod:`coinfer.base.progress`), and no
-#: "IProgress not found" warning from libraries (transformers) that import ``tqdm.auto`` themselves.
-KERNEL_ENVIRONMENT = {"COINFER_PLAIN_PROGRESS": "1"}
+#: Kernel environment: plain-text progress bars (see :mod:`coinfer.base.progress`), no "IProgress not found"
+#: warning from libraries (transformers) that import ``tqdm.auto`` themselves, and a fixed hash seed, so that
+#: a run gives the same bytes whether ``run_all.sh`` (which exports it too) or a test started it.
+KERNEL_ENVIRONMENT = {"COINFER_PLAIN_PROGRESS": "1", "PYTHONHASHSEED": "0"}
 KERNEL_WARNING_FILTERS = ("ignore:IProgress not found:Warning",)
 
 

@@ -35,6 +35,7 @@ import pandas as pd
 from coinfer import optimise
 from coinfer.base.parallel import parallel_map
 from coinfer.base.progress import tqdm
+from coinfer.base.threads import one_blas_thread
 from coinfer.base.validation import ParameterError
 from coinfer.model import system
 from coinfer.model.stats import bootstrap_mean, clopper_pearson
@@ -119,6 +120,7 @@ class Study:
             ]
         )
 
+    @one_blas_thread  # the bytes of the tables must not depend on the machine's BLAS threads
     def compare(self, name: str, starts: int | None = None, **setting: Any) -> tuple[pd.DataFrame, list]:
         """All schemes of model.md section 5.6 for one setting, with normalised objectives."""
         probs = self.problems(name, **setting)
@@ -349,6 +351,7 @@ def split_curves(
     return pd.DataFrame(rows)
 
 
+@one_blas_thread  # the bytes of the tables must not depend on the machine's BLAS threads
 def solve_all(problems: Sequence[system.Problem], solver: Callable | None = None) -> list[Solution]:
     """Solve a list of problems with ``solver`` (default: the batch solver when available, else ``solve``)."""
     if solver is not None:
@@ -523,6 +526,7 @@ def single_start_summary(starts_table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
+@one_blas_thread  # the bytes of the tables must not depend on the machine's BLAS threads
 def single_starts_at(study: Study, starts: int, task: tuple[str, int]) -> list[dict[str, Any]]:
     """The rows of :func:`single_start_study` for one ``(model, split)``."""
     name, split = task
@@ -569,6 +573,7 @@ def relative_gap(value: float, reference: float, scale: float) -> float:
     return abs(value - reference) / max(abs(reference), 1e-6 * scale)
 
 
+@one_blas_thread  # the bytes of the tables must not depend on the machine's BLAS threads
 def solver_agreement(
     study: Study, instances: int, rng: np.random.Generator, *, progress: bool = True
 ) -> tuple[pd.DataFrame, np.ndarray]:

@@ -280,7 +280,7 @@ def test_e3_holds_when_the_bound_design_is_not_worse_at_half_the_points():
 def test_claims_report_includes_the_extensions_only_with_their_data(tmp_path, monkeypatch):
     monkeypatch.setenv("COINFER_OUTPUT_ROOT", str(tmp_path))
     (tmp_path / "data").mkdir()
-    # The paper's claims are tested in test_claims.py and L1 in test_size_study.py; stub them here.
+    # The paper's claims are tested in claims/test_claims.py and L1 in studies/test_model_size.py; stub them here.
     for cid in claims.CLAIMS:
         monkeypatch.setitem(claims.CLAIMS, cid, lambda t, cid=cid: {"id": cid, "holds": True, "measured": {}})
     monkeypatch.setitem(claims.CLAIMS, "L1", lambda t: None)  # no size_study.csv: the extension is skipped

@@ -10,7 +10,7 @@ import pytest
 
 from coinfer.model.system import DEFAULTS, INPUT_FIELDS, Problem
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "model.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "model.md"
 
 #: Section numbers that code, notebooks and figures cite ("model.md section N"), with a word of each title.
 CITED_SECTIONS = {

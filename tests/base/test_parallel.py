@@ -1,7 +1,18 @@
-"""Sweeps and model measurements give the same tables whatever the backend and the number of workers
-(coinfer.base.parallel)."""
+"""Sweeps and model measurements give the same tables whatever the backend, the number of workers and the BLAS
+thread counts (coinfer.base.parallel, coinfer.base.threads).
+
+A machine may start OpenBLAS with 2 threads in the main process while joblib's workers run 1 each (issue 27:
+two tests here failed on an Intel Xeon that way, and fail on the machine the code was written on without the
+pinning when no thread variable is set). The tests set the thread counts themselves with threadpoolctl
+(:func:`main_blas`): the in-process runs are made on 1 and on 2 BLAS threads and compared with each other and
+with the workers', so the tests do not depend on the environment they run in, and pass only because the code
+pins BLAS to one thread inside every task (``OPENBLAS_NUM_THREADS=1`` and ``=2`` both checked by hand).
+"""
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -14,6 +25,42 @@ from coinfer.studies import deployed_designs, joint_optimisation, model_size
 
 def square(x: int) -> int:
     return x * x
+
+
+@contextlib.contextmanager
+def main_blas(threads: int) -> Iterator[None]:
+    """The main process's BLAS (and OpenMP) on ``threads`` threads inside the block, whatever the environment
+    said; workers keep theirs."""
+    import scipy.linalg  # noqa: F401  scipy's OpenBLAS loaded, so that it is limited too
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads):
+        yield
+
+
+def blas_thread_counts(_: int) -> list[int]:
+    """The thread counts of every BLAS loaded where the task runs."""
+    from threadpoolctl import threadpool_info
+
+    return sorted({int(pool["num_threads"]) for pool in threadpool_info() if pool["user_api"] == "blas"})
+
+
+def test_every_task_runs_with_one_blas_thread():
+    with main_blas(2):
+        assert blas_thread_counts(0) == [2]  # the condition the tests below run in
+        assert parallel.parallel_map(blas_thread_counts, range(3), workers=1, progress=False) == [[1]] * 3
+        assert parallel.parallel_map(blas_thread_counts, range(3), workers=2, progress=False) == [[1]] * 3
+        assert blas_thread_counts(0) == [2]  # restored after the tasks
+
+
+def in_process_on_one_and_two_blas_threads(run: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """``run()`` in this process with BLAS on 1 and on 2 threads; the two tables must be equal to the last bit."""
+    with main_blas(1):
+        one = run()
+    with main_blas(2):
+        two = run()
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+    return two
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +104,14 @@ def test_a_worker_replaced_by_lokys_leak_guard_warns_nothing_and_loses_nothing(r
 
 
 def test_sweeps_are_identical_in_process_and_on_local_processes(study):
-    one = small_sweep(study, workers=1)
+    one = in_process_on_one_and_two_blas_threads(lambda: small_sweep(study, workers=1))
     two = small_sweep(study, workers=2)
     pd.testing.assert_frame_equal(one, two, check_exact=True)
     draws = np.array([0.5, 1.0, 2.0])
     pd.testing.assert_frame_equal(
-        joint_optimisation.fading_monte_carlo(study, draws, starts=1, progress=False, workers=1),
+        in_process_on_one_and_two_blas_threads(
+            lambda: joint_optimisation.fading_monte_carlo(study, draws, starts=1, progress=False, workers=1)
+        ),
         joint_optimisation.fading_monte_carlo(study, draws, starts=1, progress=False, workers=2),
         check_exact=True,
     )
@@ -105,7 +154,8 @@ def test_sweeps_are_identical_on_a_dask_cluster(study):
         on_dask = small_sweep(study, scheduler_address=cluster.scheduler_address)
         deployed_on_dask = measured_designs(scheduler_address=cluster.scheduler_address)
         size_on_dask = size_study_table(scheduler_address=cluster.scheduler_address)
-    pd.testing.assert_frame_equal(small_sweep(study, workers=1), on_dask, check_exact=True)
+    in_process = in_process_on_one_and_two_blas_threads(lambda: small_sweep(study, workers=1))
+    pd.testing.assert_frame_equal(in_process, on_dask, check_exact=True)
     pd.testing.assert_frame_equal(measured_designs(workers=1), deployed_on_dask, check_exact=True)
     pd.testing.assert_frame_equal(size_study_table(workers=1), size_on_dask, check_exact=True)
     assert parallel.describe(1, "tcp://scheduler:8786") == "Dask cluster at tcp://scheduler:8786"

@@ -157,13 +157,12 @@ def test_meta_chain_profiles_without_weights():
 
 
 def test_zoo_meta_model_profiles_without_weights():
-    zoo = pytest.importorskip("coinfer.nets.split")
-    if not hasattr(zoo, "build_meta_model"):
-        pytest.skip("coinfer.nets.meta.build_meta_model not available yet")
+    from coinfer.nets import meta
+
     seq_len = 16
-    model = zoo.build_meta_model("llama_7b", seq_len)
+    model = meta.build_meta_model("llama_7b", seq_len)
     assert profiles.is_meta(model)
-    frame = profiles.profile_frame(model, zoo.meta_inputs("llama_7b", seq_len, 1), seq_len=seq_len, assumed_scale=0.02)
+    frame = profiles.profile_frame(model, meta.meta_inputs("llama_7b", seq_len, 1), seq_len=seq_len, assumed_scale=0.02)
     total = frame["flops_device"] + frame["flops_server"]
     params = frame["params_device"] + frame["params_server"]
     assert total.nunique() == 1 and params.nunique() == 1
@@ -173,7 +172,8 @@ def test_zoo_meta_model_profiles_without_weights():
 
 
 def test_full_resource_costs_and_reference_budgets():
-    system = pytest.importorskip("coinfer.model.system")
+    from coinfer.model import system
+
     widths = [64, 128, 64, 10]
     frame = profiles.profile_frame(linear_chain(widths), one_sample(widths))
     costs = profiles.full_resource_costs(frame, distance=300.0)
