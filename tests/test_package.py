@@ -33,7 +33,7 @@ EXPECTED: dict[str, list[str]] = {
         "require_range", "single_thread", "tqdm", "write_csv", "write_json", "write_text",
     ],
     "coinfer.model": [
-        "bounds", "pruning", "rate_distortion", "stats", "system",
+        "bounds", "hardware", "pruning", "rate_distortion", "stats", "system",
         "DEFAULTS", "Decision", "Evaluation", "MagnitudeSweep", "Problem", "bootstrap_mean", "check_pair",
         "check_ratio", "clopper_pearson", "cluster_bootstrap_share", "distortion_lower_bound", "evaluate",
         "fit_gaussian", "fit_laplace", "full_resources", "laplace_scale", "layerwise_bound", "magnitude_distortion",

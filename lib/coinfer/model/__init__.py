@@ -1,5 +1,6 @@
 """Layer 1, the model and its mathematics: the co-inference system, the distortion bounds, rate-distortion,
-tensor-level pruning and quantisation, and the statistics of the claims (model.md sections 1-5, 7, 8).
+tensor-level pruning and quantisation, the statistics of the claims, and the sourced hardware and radio
+constants of the physical model (model.md sections 1-5, 7, 8, 11).
 
 It may import :mod:`coinfer.base` only; it knows no real network (those are :mod:`coinfer.nets`) and no solver
 (:mod:`coinfer.optimise`).
@@ -7,7 +8,7 @@ It may import :mod:`coinfer.base` only; it knows no real network (those are :mod
 
 from __future__ import annotations
 
-from coinfer.model import bounds, pruning, rate_distortion, stats, system
+from coinfer.model import bounds, hardware, pruning, rate_distortion, stats, system
 from coinfer.model.bounds import (
     check_pair,
     layerwise_bound,
@@ -45,6 +46,7 @@ from coinfer.model.system import (
 )
 
 __all__ = [
+    "hardware",
     "bootstrap_mean",
     "bounds",
     "check_pair",

@@ -25,9 +25,9 @@ from coinfer.model.hardware import (
     SplitInferenceKPI,
     problem_defaults,
 )
-from coinfer.system import DEFAULTS
+from coinfer.model.system import DEFAULTS
 
-DRAFT = Path(__file__).resolve().parents[1] / "docs" / "_drafts" / "physical_constants.md"
+DRAFT = Path(__file__).resolve().parents[2] / "docs" / "_drafts" / "physical_constants.md"
 
 
 def test_every_default_is_positive_and_inside_its_documented_range():
