@@ -85,6 +85,20 @@ def test_no_lower_layer_imports_a_higher_one():
         pytest.fail("imports against the layer order " + " < ".join(LAYERS) + ":\n" + "\n".join(found))
 
 
+def test_no_study_imports_another_study():
+    """What two notebooks share lives in a lower layer (a study once imported another for its chunker)."""
+    found = []
+    for path in sorted((PACKAGE_DIR / "studies").glob("[!_]*.py")):
+        module = module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += [
+            f"{path.name}:{line}: {name}"
+            for name, line in imported_modules(tree, module, False)
+            if name.startswith("coinfer.studies") and name != module
+        ]
+    assert found == []
+
+
 def test_each_layer_says_what_it_may_import():
     for layer in LAYERS:
         doc = ast.get_docstring(ast.parse((PACKAGE_DIR / layer / "__init__.py").read_text(encoding="utf-8")))

@@ -1,9 +1,7 @@
 """Layer 1, the model and its mathematics: the co-inference system, the distortion bounds, rate-distortion,
 tensor-level pruning and quantisation, the statistics of the claims, and the sourced hardware and radio
-constants of the physical model (model.md sections 1-5, 7, 8, 11).
-
-It may import :mod:`coinfer.base` only; it knows no real network (those are :mod:`coinfer.nets`) and no solver
-(:mod:`coinfer.optimise`).
+constants of the physical model (model.md sections 1-5, 7, 8, 11). It may import :mod:`coinfer.base` only: it
+knows no real network (:mod:`coinfer.nets`) and no solver (:mod:`coinfer.optimise`).
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
-"""Layer 4, the studies: one module per notebook, the back end that computes that notebook's tables for ``data/``.
-
-A module is named like its notebook without the number (``distortion_bound`` for ``01_distortion_bound``);
+"""Layer 4, the studies: one module per notebook, the back end that computes that notebook's tables for
+``data/``, named like the notebook without its number (``distortion_bound`` for ``01_distortion_bound``;
 notebook 06 has two, :mod:`~coinfer.studies.joint_optimisation` and its global sensitivity study
-:mod:`~coinfer.studies.sensitivity`. Notebooks 02 and 05 need no back end of their own: they call
-:mod:`coinfer.model` and :mod:`coinfer.nets` directly. A study may import :mod:`coinfer.base`,
-:mod:`coinfer.model`, :mod:`coinfer.optimise` and :mod:`coinfer.nets`, never another study, a claim, a figure
-or the pipeline.
+:mod:`~coinfer.studies.sensitivity`; notebooks 02 and 05 need no back end and call :mod:`coinfer.model` and
+:mod:`coinfer.nets` directly). A study may import :mod:`coinfer.base`, :mod:`coinfer.model`,
+:mod:`coinfer.optimise` and :mod:`coinfer.nets`, never another study (what two notebooks share lives below),
+a claim, a figure or the pipeline.
 """
 
 from __future__ import annotations
