@@ -15,8 +15,9 @@ side information such as an attention mask, not counted as sent bits);
 
 A *part* is the device side or the server side at a split, or the whole model
 (:data:`PARTS`, :func:`part_weights`); :func:`prune_model` prunes one part of a
-copy with :mod:`coinfer.model.pruning`, and :func:`part_configs` lists the
-parts a notebook sweeps. The families (:mod:`coinfer.nets.digits`,
+copy with :mod:`coinfer.model.pruning`, :func:`part_configs` lists the parts a
+notebook sweeps, and :class:`PartSweeps` is the one cache of their magnitude
+orders (sorted once per model). The families (:mod:`coinfer.nets.digits`,
 :mod:`coinfer.nets.transformers`, :mod:`coinfer.nets.efficientnet`,
 :mod:`coinfer.nets.meta`) build split models; :mod:`coinfer.nets.zoo` registers them.
 """
