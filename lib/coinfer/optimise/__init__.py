@@ -1,4 +1,7 @@
-"""Joint optimisation of pruning ratios, transmit power and CPU frequencies (model.md section 5).
+"""Layer 2, the solvers: joint optimisation of pruning ratios, transmit power and CPU frequencies (model.md section 5).
+
+It may import :mod:`coinfer.base` and :mod:`coinfer.model` only; the real networks, studies, claims, figures
+and pipeline build on it.
 
 Minimise the parameter-weighted distortion ``D(rho_d, rho_s)`` subject to the
 latency and energy budgets and resource limits of model.md section 2, per split point.
@@ -16,7 +19,7 @@ latency and energy budgets and resource limits of model.md section 2, per split 
   resources, shared ratio, a local solver on the original non-convex
   variables) and :func:`compare_schemes`.
 
-Every returned decision is checked with :func:`coinfer.system.evaluate` in the
+Every returned decision is checked with :func:`coinfer.model.system.evaluate` in the
 original variables; infeasible instances are an answer (``status
 "infeasible"`` with a ``reason`` naming the binding limit and its numbers).
 """

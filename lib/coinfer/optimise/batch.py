@@ -17,11 +17,11 @@ from operator import attrgetter
 
 import numpy as np
 
+from coinfer.model.system import Problem
 from coinfer.optimise import kernel
 from coinfer.optimise.fast import _solution_of, solve
 from coinfer.optimise.slopes import _slope_table, flat_end
 from coinfer.optimise.solution import Solution, _optimal
-from coinfer.system import Problem
 
 Array = np.ndarray
 

@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from coinfer.base.validation import ParameterError, require_range
+from coinfer.model.system import Decision, Problem, evaluate, objective_value
 from coinfer.optimise.fast import _answer, _decision, _limits_text, _Model, solve
 from coinfer.optimise.solution import _EDGE, Solution, _infeasible
 from coinfer.optimise.splits import select_split
-from coinfer.system import Decision, Problem, evaluate, objective_value
-from coinfer.validation import ParameterError, require_range
 
 SCHEMES = (
     "proposed",

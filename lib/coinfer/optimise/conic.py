@@ -12,9 +12,9 @@ import math
 import warnings
 from typing import Any
 
+from coinfer.model.system import LN2, Decision, Problem
 from coinfer.optimise.fast import _answer, _decision, _floors, _Model
 from coinfer.optimise.solution import Solution, _infeasible
-from coinfer.system import LN2, Decision, Problem
 
 #: Retries when a conic solver stops at ``optimal_inaccurate`` (ill-conditioned corners, e.g. an upload
 #: that nearly fills both budgets): other CLARABEL settings, then the other solver.

@@ -20,6 +20,7 @@ from operator import attrgetter
 
 import numpy as np
 
+from coinfer.model.system import LN2, Decision, Problem, _decision_terms, _meets_constraints, evaluate
 from coinfer.optimise import kernel
 from coinfer.optimise.kernel import _tx_exponent
 from coinfer.optimise.slopes import (
@@ -31,7 +32,6 @@ from coinfer.optimise.slopes import (
     flat_end,
 )
 from coinfer.optimise.solution import _EDGE, Solution, _infeasible, _optimal
-from coinfer.system import LN2, Decision, Problem, _decision_terms, _meets_constraints, evaluate
 
 
 class _Model:

@@ -34,7 +34,7 @@ import math
 import numpy as np
 from numba import njit
 
-from coinfer.system import COMPUTE_MODELS, DISTORTION_MODELS, ENERGY_SCOPES
+from coinfer.model.system import COMPUTE_MODELS, DISTORTION_MODELS, ENERGY_SCOPES
 
 # numba freezes the globals a compiled function reads into its cached machine code, and its cache watches only
 # this file: the constants it reads are defined here (tests check they equal solution._EDGE and system.LN2).

@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import brentq
 
-from coinfer.system import LN2, unit_distortion
+from coinfer.model.system import LN2, unit_distortion
 
 
 @lru_cache(maxsize=128)

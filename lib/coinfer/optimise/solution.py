@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from coinfer.system import Decision
+from coinfer.model.system import Decision
 
 #: Relative slack under which a budget counts as met exactly at its floor.
 _EDGE = 1e-12

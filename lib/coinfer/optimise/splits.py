@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+from coinfer.model.system import Problem
 from coinfer.optimise.fast import solve
 from coinfer.optimise.solution import Solution
-from coinfer.system import Problem
 
 
 def select_split(
