@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from coinfer.optimise.fast import _answer, _decision, _limits_text, _Model, solve
-from coinfer.optimise.solution import _EDGE, Solution, _infeasible
+from coinfer.optimise.blocks import Blocks
+from coinfer.optimise.fast import solve
+from coinfer.optimise.solution import EDGE, Solution, answer, infeasible
 from coinfer.optimise.splits import select_split
 from coinfer.system import Decision, Problem, evaluate, objective_value
 from coinfer.validation import ParameterError, require_range
@@ -41,25 +42,25 @@ OWN_SPLIT_SCHEMES = ("on_device", "on_server", "split_then_prune")
 def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
     """Benchmark: ``rho_d = rho_s = rho`` fixed; power and frequencies minimise the energy (model.md section 5)."""
     require_range("rho", rho, 0.0, problem.rho_max)
-    m = _Model(problem)
+    m = Blocks(problem)
     ratios = (rho, rho)
     floor_t = m.time(ratios, m.max_resources())
-    if floor_t > m.T0 * (1 + _EDGE):
-        return _infeasible(
-            f"latency floor {floor_t:.6g} s at fixed rho={rho:g}, {_limits_text(m)} exceeds latency_budget {m.T0:.6g} s"
+    if floor_t > m.T0 * (1 + EDGE):
+        return infeasible(
+            f"latency floor {floor_t:.6g} s at fixed rho={rho:g}, {m.limits_text()} exceeds latency_budget {m.T0:.6g} s"
         )
     e_min, _, res = m.min_energy(ratios)
-    if e_min > m.E0 * (1 + _EDGE):
-        return _infeasible(
+    if e_min > m.E0 * (1 + EDGE):
+        return infeasible(
             f"energy floor {e_min:.6g} J at fixed rho={rho:g} within latency_budget "
             f"{m.T0:.6g} s exceeds energy_budget {m.E0:.6g} J"
         )
-    return _answer(problem, _decision(m, ratios, res))
+    return answer(problem, m.decision(ratios, res))
 
 
 def solve_max_resources(problem: Problem) -> Solution:
     """Benchmark: ``p = P_max``, ``f = f_max``; ratios optimised (model.md section 5)."""
-    m = _Model(problem)
+    m = Blocks(problem)
     return _solve_at_resources(problem, m, m.max_resources(), "maximum resources")
 
 
@@ -72,7 +73,7 @@ def solve_decoupled(problem: Problem) -> Solution:
     what a system designer does who sizes the radio and the clocks for the
     dense model and prunes afterwards.
     """
-    m = _Model(problem)
+    m = Blocks(problem)
     _, _, res = m.min_energy((0.0, 0.0))
     return _solve_at_resources(problem, m, res, "the resources sized for the unpruned model")
 
@@ -114,29 +115,29 @@ def solve_split_then_prune(problems: Sequence[Problem]) -> tuple[int, Solution]:
 
 def _dense_latency(problem: Problem) -> float:
     """Latency of the unpruned split at maximum resources."""
-    m = _Model(problem)
+    m = Blocks(problem)
     return m.time((0.0, 0.0), m.max_resources())
 
 
-def _solve_at_resources(problem: Problem, m: _Model, res: tuple[float, float, float], label: str) -> Solution:
+def _solve_at_resources(problem: Problem, m: Blocks, res: tuple[float, float, float], label: str) -> Solution:
     """Least distortion with the resources ``res = (f_d, f_s, u)`` fixed.
 
     With resources fixed both budgets are affine in the kept work, so the
     optimum meets the latency budget alone, the energy budget alone, or both
     (a 2x2 linear system in the kept work).
     """
-    t_fixed, e_fixed = m._fixed_time(res), m._fixed_energy(res)
+    t_fixed, e_fixed = m.fixed_time(res), m.fixed_energy(res)
     alpha_t = (1 / res[0], 1 / res[1])
     alpha_e = tuple(m.k[i] * (res[i] * res[i]) if m.counted[i] else 0.0 for i in (0, 1))
     top = m.rho_top
     floor_t, floor_e = m.time(top, res), m.energy(top, res)
-    if floor_t > m.T0 * (1 + _EDGE):
-        return _infeasible(
-            f"latency floor {floor_t:.6g} s at rho_max={m.rho_max:g}, {_limits_text(m)} "
+    if floor_t > m.T0 * (1 + EDGE):
+        return infeasible(
+            f"latency floor {floor_t:.6g} s at rho_max={m.rho_max:g}, {m.limits_text()} "
             f"exceeds latency_budget {m.T0:.6g} s"
         )
-    if floor_e > m.E0 * (1 + _EDGE):
-        return _infeasible(
+    if floor_e > m.E0 * (1 + EDGE):
+        return infeasible(
             f"energy {floor_e:.6g} J at rho_max={m.rho_max:g} with {label} exceeds energy_budget {m.E0:.6g} J"
         )
 
@@ -158,7 +159,7 @@ def _solve_at_resources(problem: Problem, m: _Model, res: tuple[float, float, fl
     if not good:
         good = [top]
     best = min(good, key=lambda r: objective_value(problem, *r))
-    return _answer(problem, _decision(m, best, res))
+    return answer(problem, m.decision(best, res))
 
 
 def solve_shared_ratio(problem: Problem) -> Solution:
@@ -176,7 +177,7 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
 
     require_range("n_starts", n_starts, 1, integer=True)
     p = problem
-    m = _Model(problem)
+    m = Blocks(problem)
     rng = np.random.default_rng(seed)
     shared = p.shared_ratio
     total_c = m.c[0] + m.c[1]
@@ -186,7 +187,7 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
         rho_s = x[0] if shared else x[1]
         j = 1 if shared else 2
         return Decision(
-            rho_d, rho_s, x[j] * p.p_max if m.S > 0 else 0.0, x[j + 1] * p.f_device_max, x[j + 2] * p.f_server_max
+            rho_d, rho_s, x[j] * p.p_max if m.sends else 0.0, x[j + 1] * p.f_device_max, x[j + 2] * p.f_server_max
         )
 
     def objective(x):
@@ -220,11 +221,11 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
                 continue
         x = np.clip(result.x, [b[0] for b in bounds], [b[1] for b in bounds])
         if not evaluate(p, unpack(x), rtol=1e-6).violations:
-            sol = _answer(p, unpack(x))
+            sol = answer(p, unpack(x))
             if sol.reason is None and sol.objective is not None and (best is None or sol.objective < best_objective):
                 best, best_objective = sol, sol.objective
     if best is None:
-        return _infeasible(f"local solver (SLSQP, {n_starts} starts, seed {seed}) found no feasible point")
+        return infeasible(f"local solver (SLSQP, {n_starts} starts, seed {seed}) found no feasible point")
     return least_energy_resources(problem, best)
 
 
@@ -241,13 +242,13 @@ def least_energy_resources(problem: Problem, solution: Solution) -> Solution:
     """
     if solution.status != "optimal" or solution.rho_device is None or solution.rho_server is None:
         return solution
-    m = _Model(problem)
+    m = Blocks(problem)
     # Below the flat point the objective does not change: the least work (the flat point) is the tie's answer.
     ratios = (max(solution.rho_device, m.rho_flat[0]), max(solution.rho_server, m.rho_flat[1]))
     energy, _, resources = m.min_energy(ratios)
     if not energy <= m.E0 or not m.time(ratios, resources) <= m.T0 * (1 + 1e-12):
         return solution
-    candidate = _answer(problem, _decision(m, ratios, resources))
+    candidate = answer(problem, m.decision(ratios, resources))
     same = (
         candidate.status == "optimal"
         and candidate.objective is not None
