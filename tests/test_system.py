@@ -12,13 +12,12 @@ from hypothesis import strategies as st
 from workloads import WORKLOAD
 
 from coinfer import rate_distortion as rd
+from coinfer.arithmetic import decision_terms, meets_constraints
 from coinfer.system import (
     DEFAULTS,
     REQUIRED_FIELDS,
     Decision,
     Problem,
-    _decision_terms,
-    _meets_constraints,
     channel_gain,
     evaluate,
     make_problem,
@@ -260,8 +259,9 @@ def test_evaluate_flags_every_box_violation():
 
 
 def test_plain_float_evaluation_is_evaluate():
-    """_decision_terms gives evaluate's numbers to the bit, and _meets_constraints is evaluate at rtol 0 finding
-    nothing: decisions at, just inside and just outside each budget and box, on seeded random problems."""
+    """The solvers' plain-float evaluation (coinfer.arithmetic.decision_terms) gives evaluate's numbers to the bit,
+    and meets_constraints is evaluate at rtol 0 finding nothing: decisions at, just inside and just outside each
+    budget and box, on seeded random problems."""
     rng = np.random.default_rng(11)
     agree = {True: 0, False: 0}
     for _ in range(400):
@@ -280,7 +280,7 @@ def test_plain_float_evaluation_is_evaluate():
             for value in (bound, math.nextafter(bound, math.inf), 0.0, -0.0, math.nextafter(0.0, -1.0)):
                 candidates.append([*base[:j], value, *base[j + 1 :]])
         for d in candidates:
-            terms = _decision_terms(p, *d)
+            terms = decision_terms(p.numbers, *d)
             ev = evaluate(p, Decision(*d), rtol=0.0)
             assert terms == (
                 ev.latency, ev.energy, ev.objective, ev.t_device, ev.t_tx, ev.t_server,
@@ -294,7 +294,7 @@ def test_plain_float_evaluation_is_evaluate():
                 (math.nextafter(ev.latency, 0.0), math.nextafter(ev.energy, 0.0)),
             ):
                 q = p.replace(latency_budget=latency_budget, energy_budget=energy_budget)
-                meets = _meets_constraints(q, *d, *_decision_terms(q, *d)[:2])
+                meets = meets_constraints(q.numbers, *d, *decision_terms(q.numbers, *d)[:2])
                 assert meets == (evaluate(q, Decision(*d), rtol=0.0).violations == []), (q, d)
                 agree[meets] += 1
     assert min(agree.values()) >= 100, agree

@@ -27,7 +27,7 @@ import os
 import types
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 __all__ = ["JIT", "jcompile", "refresh_cache"]
 
@@ -58,8 +58,8 @@ def jcompile(signature: str | None = None) -> Callable[[F], F]:
     from numba import njit
 
     def compile_(func: F) -> F:
-        compiled: F = njit(signature, cache=True)(func) if signature else njit(cache=True)(func)
-        return compiled
+        compiled = njit(signature, cache=True)(func) if signature else njit(cache=True)(func)
+        return cast(F, compiled)  # a dispatcher, called as the function is
 
     return compile_
 

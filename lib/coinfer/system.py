@@ -740,13 +740,15 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
         for name, f, fmax in (("f_device", f_d, p.f_device_max), ("f_server", f_s, p.f_server_max)):
             if not (0 < f <= fmax * (1 + rtol)):
                 violations.append(f"{name}={f:.10g} Hz outside (0, {fmax:.10g}]")
-    terms = decision_terms(p.numbers, rho_d, rho_s, power, f_d, f_s)  # coinfer.arithmetic: the solvers' too
-    latency, energy = terms[0], terms[1]
+    # coinfer.arithmetic's terms, the solvers' own (float(): plain Python floats also with COINFER_JIT=0)
+    latency, energy, objective, t_d, t_tx, t_s, e_d, e_tx, e_s = (
+        float(term) for term in decision_terms(p.numbers, rho_d, rho_s, power, f_d, f_s)
+    )
     if not latency <= p.latency_budget * (1 + rtol):
         violations.append(f"latency {latency:.10g} s exceeds latency_budget {p.latency_budget:.10g} s")
     if not energy <= p.energy_budget * (1 + rtol):
         violations.append(f"energy {energy:.10g} J exceeds energy_budget {p.energy_budget:.10g} J ({p.energy_scope})")
-    return Evaluation(*terms, violations)
+    return Evaluation(latency, energy, objective, t_d, t_tx, t_s, e_d, e_tx, e_s, violations)
 
 
 def random_problem(rng: np.random.Generator) -> Problem:

@@ -128,7 +128,7 @@ def _solve_at_resources(problem: Problem, m: Blocks, res: tuple[float, float, fl
     """
     t_fixed, e_fixed = m.fixed_time(res), m.fixed_energy(res)
     alpha_t = (1 / res[0], 1 / res[1])
-    alpha_e = tuple(m.k[i] * (res[i] * res[i]) if m.counted[i] else 0.0 for i in (0, 1))
+    alpha_e = (m.k[0] * (res[0] * res[0]), m.k[1] * (res[1] * res[1]) if m.counted[1] else 0.0)
     top = m.rho_top
     floor_t, floor_e = m.time(top, res), m.energy(top, res)
     if floor_t > m.T0 * (1 + EDGE):

@@ -53,7 +53,9 @@ class Blocks:
     Attributes read once from the problem's numbers: ``T0`` [s], ``E0`` [J], ``rho_max``, ``shared``; per side
     (device, server) ``a`` (prunable cycles), ``k`` (``eta psi``, J per cycle and Hz^2), ``counted`` (energy
     counted), ``c`` (objective weight), ``runs``, ``fmax`` [Hz]; ``rho_flat`` (the flat point), ``rho_top``
-    (the ratios of the floors).
+    (the ratios of the floors); ``two_pruned`` (two sides with their own ratio, work and weights: step 4 of
+    ``solve`` has two multipliers); ``nu_sat`` [W] (the price of time at which every resource is at its
+    maximum).
     """
 
     def __init__(self, problem: Problem):
@@ -72,11 +74,18 @@ class Blocks:
         self.rho_flat: Ratios = (v[FLAT_D], v[FLAT_S])
         self.rho_top: Ratios = (v[TOP_D], v[TOP_S])
         self.sends = v[S_BITS] > 0
+        self.two_pruned = bool(v[kernel.TWO_PRUNED])
+        self.nu_sat = v[kernel.NU_SAT]
 
     def max_resources(self) -> Resources:
         """``(f_max_d, f_max_s, u_max)``."""
         m = self._m
         return float(m[FMAX_D]), float(m[FMAX_S]), float(m[kernel.U_MAX])
+
+    def resources(self, nu: float) -> Resources:
+        """The resources of least ``energy + nu * time`` at the price of time ``nu`` [W]
+        (:func:`coinfer.optimise.kernel.resources`)."""
+        return kernel.resources(self._m, nu)
 
     def time(self, rho: Ratios, res: Resources) -> float:
         """Latency [s] of the ratios at the resources (:func:`coinfer.optimise.kernel.latency_of`)."""
@@ -101,6 +110,14 @@ class Blocks:
         return kernel.budget_ratios(
             self._m, self._keys, self._logits, state, self._seen, alpha[0], alpha[1], const, target
         )
+
+    def latency_ratios(self, res: Resources) -> Ratios:
+        """Least-distortion ratios that meet the latency budget at fixed resources
+        (:func:`coinfer.optimise.kernel.latency_ratios`)."""
+        state = self._state
+        state[:] = math.nan
+        state[kernel.LAST_VALID] = 0.0
+        return kernel.latency_ratios(self._m, self._keys, self._logits, state, self._seen, res[0], res[1], res[2])
 
     def fixed_time(self, res: Resources) -> float:
         """Time [s] that pruning cannot remove at the resources (upload plus fixed cycles)."""
