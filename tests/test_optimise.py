@@ -601,6 +601,35 @@ def test_local_solver_reports_the_least_energy_resources_where_the_energy_budget
             assert getattr(local, name) == pytest.approx(getattr(proposed, name), rel=1e-9), name
 
 
+@pytest.mark.parametrize("model", ["magnitude", "rd_bound"])
+def test_local_solver_reports_the_flat_point_where_it_fits(model):
+    """Where the flat point meets both budgets, SLSQP stops within its tolerance of it (ratios ~1e-7 for
+    magnitude, whose objective is quadratic there); the local benchmark reports the flat point itself with its
+    least-energy resources: solve's answer, to the bit, from every start (model.md section 5.5)."""
+    problem = make_problem(**{**WORKLOAD, "latency_budget": 1.0, "energy_budget": 10.0}, distortion_model=model)
+    proposed = opt.solve(problem)
+    assert proposed.rho_device == proposed.rho_server == (0.0 if model == "magnitude" else opt.flat_end(16))
+    for seed in range(4):
+        assert opt.solve_local(problem, n_starts=1, seed=seed) == proposed
+
+
+def test_local_solver_answers_do_not_depend_on_the_thread_count():
+    """SLSQP's linear algebra runs on one BLAS/OpenMP thread inside solve_local: the same seeded calls under a
+    caller's limit of 1 and of 2 threads give the same bytes (unpinned, most of these differ in the last bits on a
+    two-core machine)."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(5)
+    problems = [random_problem(rng) for _ in range(20)]
+    answers = {}
+    for limit in (1, 2):
+        with threadpool_limits(limits=limit):
+            answers[limit] = [opt.solve_local(p, n_starts=2, seed=i) for i, p in enumerate(problems)]
+    assert sum(a.status == "optimal" for a in answers[1]) >= 10
+    for one, two in zip(answers[1], answers[2], strict=True):
+        assert repr(one) == repr(two)
+
+
 def test_select_execution_keeps_the_better_of_dense_and_sparse():
     problem = make_problem(**{**WORKLOAD, "latency_budget": 0.1, "energy_budget": 0.2}).replace(
         sparse_efficiency_device=0.3, sparse_efficiency_server=0.3

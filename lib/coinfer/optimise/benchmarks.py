@@ -38,6 +38,13 @@ SCHEMES = (
 #: Benchmarks that pick their own split rather than the best split by objective.
 OWN_SPLIT_SCHEMES = ("on_device", "on_server", "split_then_prune")
 
+#: A ratio the local solver ends within this distance above the flat point is the flat point (model.md section
+#: 5.5): SLSQP stops when the objective over ``b_bar`` changes by less than 1e-12, and near a flat or quadratic
+#: minimum (``magnitude`` at 0: ``D/b ~ rho^2 / 2``, below 1e-12 for ``rho < 1.4e-6``) it cannot tell such ratios
+#: apart; its answers are feasible to the same 1e-6. Without the rule the last bits of its linear algebra would
+#: pick the winning split among objectives of 1e-46, 1e-49 and 0.
+LOCAL_FLAT_TOLERANCE = 1e-6
+
 
 def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
     """Benchmark: ``rho_d = rho_s = rho`` fixed; power and frequencies minimise the energy (model.md section 5)."""
@@ -170,10 +177,30 @@ def solve_shared_ratio(problem: Problem) -> Solution:
 def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution:
     """Benchmark: SLSQP on the original non-convex variables ``rho_d, rho_s, p, f_d, f_s`` (model.md section 5).
 
-    Starts are drawn uniformly in the box from ``seed``; returns the best
-    feasible local solution, or ``infeasible`` if no start converged to one.
+    Starts are drawn uniformly in the box from ``seed``. Each start's answer
+    that is feasible to relative 1e-6 is polished and takes the tie rule of
+    model.md section 5.5 (:func:`least_energy_resources`, ratios within
+    :data:`LOCAL_FLAT_TOLERANCE` above the flat point taken as the flat
+    point); the best is returned, or ``infeasible`` if no start converged to a
+    feasible point. SLSQP's linear algebra runs on one BLAS/OpenMP thread
+    (threadpoolctl), so the answer does not depend on the caller's thread
+    count.
+
+    Parameters
+    ----------
+    problem : Problem
+    n_starts : int
+        Random starts, at least 1.
+    seed : int
+        Seed of the starts.
+
+    Returns
+    -------
+    Solution
+        As :func:`coinfer.optimise.solve`'s.
     """
     from scipy.optimize import minimize
+    from threadpoolctl import threadpool_limits
 
     require_range("n_starts", n_starts, 1, integer=True)
     p = problem
@@ -204,32 +231,34 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
     bounds = [(0.0, p.rho_max)] * n_rho + [(1e-9, 1.0)] * 3
     best: Solution | None = None
     best_objective = math.inf
-    for _ in range(n_starts):
-        x0 = np.array([rng.uniform(lo, hi) for lo, hi in bounds])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                result = minimize(
-                    objective,
-                    x0,
-                    method="SLSQP",
-                    bounds=bounds,
-                    constraints=[{"type": "ineq", "fun": slack}],
-                    options={"maxiter": 300, "ftol": 1e-12},
-                )
-            except (ValueError, ArithmeticError):
+    with threadpool_limits(limits=1):  # SLSQP's linear algebra on one thread, whatever the caller's thread count
+        for _ in range(n_starts):
+            x0 = np.array([rng.uniform(lo, hi) for lo, hi in bounds])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    result = minimize(
+                        objective,
+                        x0,
+                        method="SLSQP",
+                        bounds=bounds,
+                        constraints=[{"type": "ineq", "fun": slack}],
+                        options={"maxiter": 300, "ftol": 1e-12},
+                    )
+                except (ValueError, ArithmeticError):
+                    continue
+            x = np.clip(result.x, [b[0] for b in bounds], [b[1] for b in bounds])
+            if evaluate(p, unpack(x), rtol=1e-6).violations:
                 continue
-        x = np.clip(result.x, [b[0] for b in bounds], [b[1] for b in bounds])
-        if not evaluate(p, unpack(x), rtol=1e-6).violations:
-            sol = answer(p, unpack(x))
+            sol = least_energy_resources(p, answer(p, unpack(x)), flat_tolerance=LOCAL_FLAT_TOLERANCE)
             if sol.reason is None and sol.objective is not None and (best is None or sol.objective < best_objective):
                 best, best_objective = sol, sol.objective
     if best is None:
         return infeasible(f"local solver (SLSQP, {n_starts} starts, seed {seed}) found no feasible point")
-    return least_energy_resources(problem, best)
+    return best
 
 
-def least_energy_resources(problem: Problem, solution: Solution) -> Solution:
+def least_energy_resources(problem: Problem, solution: Solution, flat_tolerance: float = 0.0) -> Solution:
     """The tie rule of model.md §5.5 applied to a solution: same objective, canonical decision.
 
     Where a budget is slack, many decisions give the same objective: any
@@ -239,12 +268,32 @@ def least_energy_resources(problem: Problem, solution: Solution) -> Solution:
     then the resources of least energy within the latency budget. The
     objective does not grow; the rule makes the decision variables
     comparable across schemes and machines.
+
+    Parameters
+    ----------
+    problem : Problem
+    solution : Solution
+        An answer for ``problem``; returned as it is unless ``"optimal"``.
+    flat_tolerance : float
+        Ratios up to this far above the flat point are taken as the flat point too (a solver that cannot tell
+        them apart, :data:`LOCAL_FLAT_TOLERANCE`); 0: only ratios below it [dimensionless].
+
+    Returns
+    -------
+    Solution
+        The canonical decision where it meets both budgets with an objective no larger (relative 1e-12), else
+        ``solution``.
     """
     if solution.status != "optimal" or solution.rho_device is None or solution.rho_server is None:
         return solution
     m = Blocks(problem)
     # Below the flat point the objective does not change: the least work (the flat point) is the tie's answer.
-    ratios = (max(solution.rho_device, m.rho_flat[0]), max(solution.rho_server, m.rho_flat[1]))
+    flat_d, flat_s = m.rho_flat
+    rho_d, rho_s = solution.rho_device, solution.rho_server
+    ratios = (
+        flat_d if rho_d <= flat_d + flat_tolerance else rho_d,
+        flat_s if rho_s <= flat_s + flat_tolerance else rho_s,
+    )
     energy, _, resources = m.min_energy(ratios)
     if not energy <= m.E0 or not m.time(ratios, resources) <= m.T0 * (1 + 1e-12):
         return solution
