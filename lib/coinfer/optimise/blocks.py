@@ -14,27 +14,8 @@ import math
 
 import numpy as np
 
-from coinfer.arithmetic import (
-    A_D,
-    A_S,
-    C_D,
-    C_S,
-    COUNTED_S,
-    E0,
-    FLAT_D,
-    FLAT_S,
-    FMAX_D,
-    FMAX_S,
-    K_D,
-    K_S,
-    RHO_MAX,
-    S_BITS,
-    SHARED,
-    T0,
-    TOP_D,
-    TOP_S,
-    problem_row,
-)
+from coinfer import arithmetic as slot
+from coinfer.arithmetic import problem_row
 from coinfer.optimise import kernel
 from coinfer.optimise.solution import limits_text
 from coinfer.system import Decision, Problem
@@ -66,21 +47,21 @@ class Blocks:
         self._state = np.full(kernel.STATE, math.nan)
         self._seen = np.empty((kernel.SEEN, 6))
         v = m.tolist()
-        self.T0, self.E0, self.rho_max, self.shared = v[T0], v[E0], v[RHO_MAX], bool(v[SHARED])
-        self.a, self.k, self.c = (v[A_D], v[A_S]), (v[K_D], v[K_S]), (v[C_D], v[C_S])
-        self.counted = (True, bool(v[COUNTED_S]))
+        self.T0, self.E0, self.rho_max, self.shared = v[slot.T0], v[slot.E0], v[slot.RHO_MAX], bool(v[slot.SHARED])
+        self.a, self.k, self.c = (v[slot.A_D], v[slot.A_S]), (v[slot.K_D], v[slot.K_S]), (v[slot.C_D], v[slot.C_S])
+        self.counted = (True, bool(v[slot.COUNTED_S]))
         self.runs = (bool(v[kernel.RUNS_D]), bool(v[kernel.RUNS_S]))
-        self.fmax = (v[FMAX_D], v[FMAX_S])
-        self.rho_flat: Ratios = (v[FLAT_D], v[FLAT_S])
-        self.rho_top: Ratios = (v[TOP_D], v[TOP_S])
-        self.sends = v[S_BITS] > 0
+        self.fmax = (v[slot.FMAX_D], v[slot.FMAX_S])
+        self.rho_flat: Ratios = (v[slot.FLAT_D], v[slot.FLAT_S])
+        self.rho_top: Ratios = (v[slot.TOP_D], v[slot.TOP_S])
+        self.sends = v[slot.S_BITS] > 0
         self.two_pruned = bool(v[kernel.TWO_PRUNED])
         self.nu_sat = v[kernel.NU_SAT]
 
     def max_resources(self) -> Resources:
         """``(f_max_d, f_max_s, u_max)``."""
         m = self._m
-        return float(m[FMAX_D]), float(m[FMAX_S]), float(m[kernel.U_MAX])
+        return float(m[slot.FMAX_D]), float(m[slot.FMAX_S]), float(m[kernel.U_MAX])
 
     def resources(self, nu: float) -> Resources:
         """The resources of least ``energy + nu * time`` at the price of time ``nu`` [W]
