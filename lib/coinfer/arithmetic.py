@@ -35,7 +35,6 @@ from operator import attrgetter
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq
 
 from coinfer.jit import jcompile
 
@@ -104,6 +103,8 @@ def flat_end(q: int) -> float:
     float
         ``rho0`` (a ratio, dimensionless).
     """
+
+    from scipy.optimize import brentq  # here: importing scipy.optimize costs 0.25 s, and this runs once per q
 
     def excess(rho: float) -> float:
         h2 = -(rho * math.log2(rho) + (1 - rho) * math.log1p(-rho) / LN2)  # log1p: rho can be ~1e-19

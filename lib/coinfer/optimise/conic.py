@@ -98,6 +98,7 @@ class _Numbers:
 
 
 def _numbers(problem: Problem) -> _Numbers:
+    """:class:`_Numbers` of ``problem``: its cycles (``Problem.cycles``), the rest from its fields."""
     p = problem
     (a_d, g_d), (a_s, g_s) = p.cycles("device"), p.cycles("server")
     total = p.params_device + p.params_server

@@ -715,6 +715,8 @@ def _multiplier_ratios(m, keys, logits, st, seen, weight_d, weight_s, sigma_d, s
 
 @jcompile()
 def latency_ratios(m, keys, logits, st, seen, f_d, f_s, u):
+    """Least-distortion ratios that meet the latency budget at the resources ``f_d, f_s`` [Hz], ``u``
+    (:func:`budget_ratios` with a cycle priced at ``1 / f`` seconds)."""
     return budget_ratios(m, keys, logits, st, seen, 1 / f_d, 1 / f_s, fixed_time(m, f_d, f_s, u), m[T0])
 
 

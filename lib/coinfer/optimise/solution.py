@@ -283,6 +283,7 @@ def finish_decision(m, d):
 
 
 def _values(decision: Decision) -> np.ndarray:
+    """The decision as the array ``(rho_d, rho_s, power, f_d, f_s)`` the compiled functions take."""
     d = decision
     return np.array((d.rho_device, d.rho_server, d.power, d.f_device, d.f_server), dtype=float)
 
