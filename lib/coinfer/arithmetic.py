@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import cache, lru_cache
-from itertools import chain
+from itertools import chain, starmap
 from operator import attrgetter
 from typing import Any
 
@@ -142,7 +142,7 @@ def problem_rows(problems: Sequence[Any]) -> np.ndarray:
     fields = len(ROW_FIELDS)
     numbers = np.fromiter(chain.from_iterable(map(_row_numbers, problems)), float, n * fields)
     rows[:, :fields] = numbers.reshape(n, fields)
-    rows[:, R_CHOICES] = np.fromiter((choices_code(*c) for c in map(_choices, problems)), float, n)
+    rows[:, R_CHOICES] = np.fromiter(starmap(choices_code, map(_choices, problems)), float, n)
     # The flat end per bits-per-weight value (scalar, cached); magnitude has no flat region.
     q = rows[:, R_Q]
     qs = sorted(set(q.astype(int).tolist()))

@@ -22,6 +22,21 @@ from coinfer.optimise.splits import select_split
 from coinfer.system import Decision, Problem, evaluate, objective_value
 from coinfer.validation import ParameterError, require_range
 
+__all__ = [
+    "LOCAL_FLAT_TOLERANCE",
+    "OWN_SPLIT_SCHEMES",
+    "SCHEMES",
+    "compare_schemes",
+    "least_energy_resources",
+    "solve_decoupled",
+    "solve_fixed_ratio",
+    "solve_local",
+    "solve_max_resources",
+    "solve_quantised",
+    "solve_shared_ratio",
+    "solve_split_then_prune",
+]
+
 SCHEMES = (
     "proposed",
     "on_device",

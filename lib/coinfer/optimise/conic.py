@@ -158,7 +158,7 @@ def _solve_conic(problem: Problem, solver: str, options: dict | None = None) -> 
             else:
                 rho.append(flat[i])
     # The cones of both budgets, and the objective.
-    cones, times, t_tx, time_terms, energy_terms = _cones(p, n, rho, t_r)
+    cones, times, t_tx, time_terms, energy_terms = _cones(p, n, rho, t_r, p.energy_budget)
     cons += cones
     if time_terms:
         cons.append(cp.sum(cp.hstack(time_terms)) <= 1)
@@ -207,14 +207,17 @@ def _solve_conic(problem: Problem, solver: str, options: dict | None = None) -> 
     return answer(p, Decision(rho_val[0], rho_val[1], power, f[0], f[1]), note)
 
 
-def _cones(problem: Problem, n: _Numbers, rho: list[Any], t_r: float) -> tuple[list, dict, Any, list, list]:
+def _cones(
+    problem: Problem, n: _Numbers, rho: list[Any], t_r: float, e_unit: float
+) -> tuple[list, dict, Any, list, list]:
     """The variables and cone constraints of both budgets at the ratios ``rho`` (expressions or floats):
-    ``(constraints, times, t_tx, time_terms, energy_terms)``, each term normalised by its budget.
+    ``(constraints, times, t_tx, time_terms, energy_terms)``, times in units of ``t_r`` (s), energies of
+    ``e_unit`` (J).
 
     With ``w = (1 - rho) F / (c f_max T_r)``: ``f <= f_max`` is ``w <= t``; the compute energy
-    ``eta psi W^3 / t^2`` over ``E0`` is ``K w^3 / t^2`` with ``K = eta psi f_max^3 T_r / E0``, i.e.
-    ``K^(1/3) w <= geo_mean(e, t, t)`` (power cone); the upload energy ``t C (2^(S/(B t)) - 1)`` over ``E0`` is
-    ``z - (C T0/E0) t`` with the exponential cone ``z >= (C T0/E0) t exp(sigma/t)``, ``t`` the upload time over
+    ``eta psi W^3 / t^2`` over ``E_u`` is ``K w^3 / t^2`` with ``K = eta psi f_max^3 T_r / E_u``, i.e.
+    ``K^(1/3) w <= geo_mean(e, t, t)`` (power cone); the upload energy ``t C (2^(S/(B t)) - 1)`` over ``E_u`` is
+    ``z - (C T0/E_u) t`` with the exponential cone ``z >= (C T0/E_u) t exp(sigma/t)``, ``t`` the upload time over
     ``T0`` and ``sigma = S ln2 / (B T0)``.
     """
     import cvxpy as cp
@@ -232,14 +235,14 @@ def _cones(problem: Problem, n: _Numbers, rho: list[Any], t_r: float) -> tuple[l
         times[i] = t
         if n.counted[i]:
             e = cp.Variable(nonneg=True)
-            big_k = n.k[i] * n.fmax[i] ** 3 * t_r / p.energy_budget
+            big_k = n.k[i] * n.fmax[i] ** 3 * t_r / e_unit
             cons.append(big_k ** (1 / 3) * w <= cp.geo_mean(cp.hstack([e, t, t])))
             energy_terms.append(e)
     t_tx = None
     if p.feature_bits > 0:
         t_tx = cp.Variable(nonneg=True)  # extra upload time beyond t_min, in units of T_r
         sigma = p.feature_bits * LN2 / (p.bandwidth * p.latency_budget)
-        scale = p.noise_power * p.latency_budget / p.energy_budget
+        scale = p.noise_power * p.latency_budget / e_unit
         t_norm = n.t_min / p.latency_budget + (t_r / p.latency_budget) * t_tx  # upload time / T0
         z = cp.Variable()
         # z >= scale * t exp(sigma / t): the perspective of exp (model.md section 5), so E_tx / E0 = z - scale t
@@ -308,27 +311,30 @@ def _at_the_floor(problem: Problem, n: _Numbers) -> Solution:
 def _floors(problem: Problem, n: _Numbers, solver: str, options: dict | None) -> Solution | None:
     """Confirm a conic "infeasible" by the floors of model.md section 5.7: the latency floor (``evaluate`` of
     the most favourable workload at maximum resources) and the energy floor, the least energy at the floor's
-    ratios within the latency budget, by its own conic solve (:func:`_cones` with the ratios fixed). An
-    infeasible answer naming the floor that breaks its budget, or None when both are met (or the energy floor's
-    solve fails, which leaves the infeasibility unconfirmed)."""
+    ratios within the latency budget, by its own conic solve (:func:`_cones` with the ratios fixed; energies in
+    units of the energy at maximum resources, which bounds the floor from above, so that its optimum is of order
+    1 however far it exceeds the budget). An infeasible answer naming the floor that breaks its budget, or None
+    when both are met (or every conic solve of the energy floor fails, which leaves the infeasibility
+    unconfirmed)."""
     import cvxpy as cp
 
     p = problem
     bad = _latency_floor(p, n)
     if bad is not None:
         return bad
+    e_top = evaluate(p, _floor_decision(p, n)).energy
+    if not e_top > 0:  # nothing costs energy: the energy floor is 0
+        return None
     t_r = p.latency_budget - n.t_min
-    cones, _, _, time_terms, energy_terms = _cones(p, n, list(floor_ratios(p)), t_r)
-    if time_terms:
+    for name, settings in [(solver, options), *_RETRIES.get(solver, [])]:
+        cones, _, _, time_terms, energy_terms = _cones(p, n, list(floor_ratios(p)), t_r, e_top)
         cones.append(cp.sum(cp.hstack(time_terms)) <= 1)
-    if not energy_terms:  # nothing costs energy: the energy floor is 0
-        return None
-    prob = cp.Problem(cp.Minimize(cp.sum(cp.hstack(energy_terms))), cones)
-    if _run(prob, solver, options) is not None or prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-        return None
-    value = prob.value
-    assert value is not None, "a solved problem has a value"
-    return _energy_floor_answer(p, float(value) * p.energy_budget)
+        prob = cp.Problem(cp.Minimize(cp.sum(cp.hstack(energy_terms))), cones)
+        if _run(prob, name, settings) is None and prob.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+            value = prob.value
+            assert value is not None, "a solved problem has a value"
+            return _energy_floor_answer(p, float(value) * e_top)
+    return None
 
 
 def _solved(expression: Any) -> float:

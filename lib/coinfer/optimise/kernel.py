@@ -80,6 +80,29 @@ from coinfer.jit import jcompile, refresh_cache
 from coinfer.optimise import solution
 from coinfer.optimise.solution import EDGE, finish_decision
 
+# The public functions and sizes; the slots of `m` and `st`, the answer's codes and columns are module constants.
+__all__ = [
+    "JOINT_NEWTON_EVALUATIONS",
+    "OUT_WIDTH",
+    "SEEN",
+    "STATE",
+    "WIDTH",
+    "budget_ratios",
+    "decision_values",
+    "derive",
+    "energy_of",
+    "fixed_energy",
+    "fixed_time",
+    "latency_of",
+    "latency_ratios",
+    "least_energy",
+    "resources",
+    "slope_table",
+    "solve_row",
+    "solve_rows",
+    "upload",
+]
+
 #: The files whose compiled functions this module's compiled code calls (coinfer.jit.refresh_cache).
 COMPILED_DEPENDENCIES = (arithmetic.__file__, solution.__file__)
 refresh_cache(__file__, COMPILED_DEPENDENCIES)
