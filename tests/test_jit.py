@@ -74,7 +74,7 @@ def test_refresh_cache_keeps_a_current_cache(tmp_path):
     assert jit.refresh_cache(str(module), [str(dependency)]) and not kept.exists()
 
 
-@pytest.mark.parametrize("name", ["coinfer.optimise.kernel", "coinfer.optimise.solution", "coinfer.arithmetic"])
+@pytest.mark.parametrize("name", ["coinfer.optimise.kernel", "coinfer.optimise.solution", "coinfer.model.arithmetic"])
 def test_every_compiled_dependency_is_declared(name):
     """A compiled function that calls a compiled function of another file: that file is in its module's
     COMPILED_DEPENDENCIES (and so refreshes its cache). Checked on the names each compiled function reads."""

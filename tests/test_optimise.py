@@ -14,7 +14,7 @@ from workloads import WORKLOAD
 
 from coinfer import optimise as opt
 from coinfer import rate_distortion as rd
-from coinfer.arithmetic import distortion_slope, problem_row
+from coinfer.model.arithmetic import distortion_slope, problem_row
 from coinfer.optimise import fast, kernel
 from coinfer.optimise.blocks import Blocks
 from coinfer.system import Decision, evaluate, make_problem, random_problem, unit_distortion

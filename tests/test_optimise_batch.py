@@ -8,7 +8,7 @@ import pytest
 from workloads import WORKLOAD
 
 from coinfer import optimise as opt
-from coinfer.arithmetic import problem_row
+from coinfer.model.arithmetic import problem_row
 from coinfer.optimise import batch, kernel
 from coinfer.optimise.blocks import Blocks
 from coinfer.system import evaluate, make_problem, problems_for_splits, random_problem

@@ -1,6 +1,6 @@
-"""The solver written once (coinfer.jit, coinfer.arithmetic, coinfer.optimise.kernel): compiled, it gives the answers
-the same functions give as plain Python (``COINFER_JIT=0``), to the bit; its floors agree with the conic reference's
-own; and the ends of the distortion weights' range and an unbracketed step 4 are handled."""
+"""The solver written once (coinfer.jit, coinfer.model.arithmetic, coinfer.optimise.kernel): compiled, it gives the
+answers the same functions give as plain Python (``COINFER_JIT=0``), to the bit; its floors agree with the conic
+reference's own; and the ends of the distortion weights' range and an unbracketed step 4 are handled."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from workloads import WORKLOAD
 
 from coinfer import rate_distortion as rd
-from coinfer.arithmetic import decision_terms, meets_constraints
+from coinfer.model.arithmetic import decision_terms, meets_constraints
 from coinfer.system import (
     DEFAULTS,
     REQUIRED_FIELDS,
@@ -259,8 +259,8 @@ def test_evaluate_flags_every_box_violation():
 
 
 def test_plain_float_evaluation_is_evaluate():
-    """The solvers' plain-float evaluation (coinfer.arithmetic.decision_terms) gives evaluate's numbers to the bit,
-    and meets_constraints is evaluate at rtol 0 finding nothing: decisions at, just inside and just outside each
+    """The solvers' plain-float evaluation (coinfer.model.arithmetic.decision_terms) gives evaluate's numbers to the
+    bit, and meets_constraints is evaluate at rtol 0 finding nothing: decisions at, just inside and just outside each
     budget and box, on seeded random problems."""
     rng = np.random.default_rng(11)
     agree = {True: 0, False: 0}

@@ -16,7 +16,7 @@ Modules, one concept each:
 - :mod:`coinfer.trained`         committed weights of the digits models: recipes, training, loading
 - :mod:`coinfer.profiles`        per-split FLOPs, parameters and feature bits (model.md section 6)
 - :mod:`coinfer.system`          the co-inference system model and ``Problem`` (model.md sections 2, 7, 8)
-- :mod:`coinfer.arithmetic`      the system model's arithmetic on plain numbers, compiled (model.md sections 2, 4, 8.4)
+- :mod:`coinfer.model.arithmetic` the system model's arithmetic on plain numbers, compiled (model.md sections 2, 4, 8.4)
 - :mod:`coinfer.jit`             one switch for compiled code (``COINFER_JIT``) and numba's cache across files
 - :mod:`coinfer.optimise`        joint optimisation solvers and benchmarks (model.md section 5)
 - :mod:`coinfer.deploy`          a design (split, rho_d, rho_s) built on the real weights and measured (model.md §9)

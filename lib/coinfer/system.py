@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coinfer import arithmetic
-from coinfer.arithmetic import LN2, canonicalise, decision_terms, distortion_per_weight, model_numbers, objective
+from coinfer.model import arithmetic
+from coinfer.model.arithmetic import LN2, canonicalise, decision_terms, distortion_per_weight, model_numbers, objective
 from coinfer.validation import ParameterError, _show, read_yaml, require_bool, require_choice, require_range
 
 #: Allowed ``energy_scope`` and ``distortion_model`` values (model.md sections 2, 5).
@@ -390,7 +390,7 @@ class Problem:
         ``ideal``: ``a = F / c``, ``g = G / c``; ``dense`` (zeros are computed):
         ``a = 0``, ``g = (F + G) / c``; ``sparse``: ``a = F / (e c)``,
         ``g = (G + F0) / c``, the overhead ``F0`` paid only where ``F > 0``
-        (:func:`coinfer.arithmetic.derive_model`).
+        (:func:`coinfer.model.arithmetic.derive_model`).
         """
         i = {"device": 0, "server": 1}[side]
         m = self.numbers
@@ -401,7 +401,7 @@ class Problem:
     # only the fields. (Not functools.cached_property, whose first access takes a lock in Python 3.11.)
     @property
     def numbers(self) -> np.ndarray:
-        """The model's numbers of this problem (:func:`coinfer.arithmetic.model_numbers`: cycles, energy per
+        """The model's numbers of this problem (:func:`coinfer.model.arithmetic.model_numbers`: cycles, energy per
         cycle, objective weights, noise power, flat point, ...), read-only, computed once."""
         cached = self.__dict__.get("_numbers_cache")
         if cached is None:
@@ -579,14 +579,14 @@ def problems_for_splits(profile: pd.DataFrame, **make_problem_kwargs: Any) -> li
     return problems
 
 
-# --- Distortion per weight and the objective (model.md sections 4, 5.1): coinfer.arithmetic's, from Python ---
+# --- Distortion per weight and the objective (model.md sections 4, 5.1): coinfer.model.arithmetic's, from Python ---
 
 
 def unit_distortion(rho: float, model: str, q: int) -> float:
     """``D_model(rho; b) / b`` for one ratio (scalar form of :mod:`coinfer.rate_distortion`).
 
     ``rd_bound``: ``2^-min(h2(rho) + (1 - rho) q, q)``; ``magnitude``:
-    ``rho + (1 - rho) ln(1 - rho)`` (:func:`coinfer.arithmetic.distortion_per_weight`).
+    ``rho + (1 - rho) ln(1 - rho)`` (:func:`coinfer.model.arithmetic.distortion_per_weight`).
 
     Parameters
     ----------
@@ -607,7 +607,7 @@ def unit_distortion(rho: float, model: str, q: int) -> float:
 
 def objective_value(problem: Problem, rho_device: float, rho_server: float) -> float:
     """The parameter-weighted mean distortion ``D(rho_d, rho_s)`` of model.md section 5.1 [the weights' unit]
-    (:func:`coinfer.arithmetic.objective`)."""
+    (:func:`coinfer.model.arithmetic.objective`)."""
     return objective(problem.numbers, float(rho_device), float(rho_server))
 
 
@@ -680,7 +680,7 @@ def canonical_values(problem: Problem) -> dict[str, float]:
 
 def _canonical_values(problem: Problem) -> dict[str, float]:
     """:func:`canonical_values`, computed once per problem (``Problem._canonical``): the rule of
-    :func:`coinfer.arithmetic.canonicalise` (the one the solvers apply), applied to a decision of NaNs; the
+    :func:`coinfer.model.arithmetic.canonicalise` (the one the solvers apply), applied to a decision of NaNs; the
     variables it sets are those without effect."""
     d = np.full(len(DECISION_VARIABLES), math.nan)
     canonicalise(problem.numbers, d)
@@ -740,7 +740,7 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
         for name, f, fmax in (("f_device", f_d, p.f_device_max), ("f_server", f_s, p.f_server_max)):
             if not (0 < f <= fmax * (1 + rtol)):
                 violations.append(f"{name}={f:.10g} Hz outside (0, {fmax:.10g}]")
-    # coinfer.arithmetic's terms, the solvers' own (float(): plain Python floats also with COINFER_JIT=0)
+    # coinfer.model.arithmetic's terms, the solvers' own (float(): plain Python floats also with COINFER_JIT=0)
     latency, energy, objective, t_d, t_tx, t_s, e_d, e_tx, e_s = (
         float(term) for term in decision_terms(p.numbers, rho_d, rho_s, power, f_d, f_s)
     )

@@ -24,7 +24,7 @@ are an answer (``status "infeasible"`` with a ``reason`` naming the binding
 limit and its numbers).
 """
 
-from coinfer.arithmetic import flat_end
+from coinfer.model.arithmetic import flat_end
 from coinfer.optimise.batch import solve_batch
 from coinfer.optimise.benchmarks import (
     SCHEMES,

@@ -3,7 +3,7 @@
 :func:`solve_batch` returns, for every problem of a sequence (all splits x
 sweep points x fading draws), exactly :func:`coinfer.optimise.solve`'s answer.
 It reads every problem's numbers into one array row (:func:`_rows`, the same
-rows as :func:`coinfer.arithmetic.problem_row`), runs ``solve``'s compiled
+rows as :func:`coinfer.model.arithmetic.problem_row`), runs ``solve``'s compiled
 steps over all rows in one call (:func:`coinfer.optimise.kernel.solve_rows`),
 and builds the answers as ``solve`` does.
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from coinfer.arithmetic import R_Q, problem_rows
+from coinfer.model.arithmetic import R_Q, problem_rows
 from coinfer.optimise import kernel
 from coinfer.optimise.fast import solution_of, solve
 from coinfer.optimise.solution import Solution, optimal
@@ -27,8 +27,8 @@ Array = np.ndarray
 
 
 def _rows(problems: Sequence[Problem]) -> tuple[Array, Array, Array, Array]:
-    """``(rows, table, keys, logits)``: the row of every problem (:func:`coinfer.arithmetic.problem_rows`), and the
-    inverse-slope table (:func:`coinfer.optimise.kernel.slope_table`) of each bits-per-weight among them:
+    """``(rows, table, keys, logits)``: the row of every problem (:func:`coinfer.model.arithmetic.problem_rows`),
+    and the inverse-slope table (:func:`coinfer.optimise.kernel.slope_table`) of each bits-per-weight among them:
     ``keys[table[i]]``, ``logits[table[i]]`` for problem ``i``."""
     rows = problem_rows(problems)
     q = rows[:, R_Q]

@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from coinfer import arithmetic as slot
-from coinfer.arithmetic import problem_row
+from coinfer.model import arithmetic as slot
+from coinfer.model.arithmetic import problem_row
 from coinfer.optimise import kernel
 from coinfer.optimise.solution import limits_text
 from coinfer.system import Decision, Problem

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from coinfer.arithmetic import problem_row
+from coinfer.model.arithmetic import problem_row
 from coinfer.optimise import kernel
 from coinfer.optimise.solution import (
     Solution,

@@ -8,8 +8,8 @@ Newton with the nested roots as its fallback; then the answer
 (:func:`coinfer.optimise.solution.finish_decision`: canonical values, the
 decision's latency, energy and objective in the original variables, and the
 polish when a budget is broken by a few ulps). A problem is a row of plain
-numbers (:func:`coinfer.arithmetic.problem_row`), from which :func:`derive`
-fills the model's numbers (:mod:`coinfer.arithmetic`) and the solver's own
+numbers (:func:`coinfer.model.arithmetic.problem_row`), from which :func:`derive`
+fills the model's numbers (:mod:`coinfer.model.arithmetic`) and the solver's own
 (the slots below). Warm starts and the points a root remembers live in small
 arrays, and each safeguarded Newton iteration is a loop that asks
 :func:`_newton_step` for its next point (numba passes no closures around).
@@ -29,7 +29,7 @@ takes a few microseconds. Every function is decorated with
 :func:`coinfer.jit.jcompile`: with ``COINFER_JIT=0`` this module runs as plain
 Python (slowly; a test compares its answers with the compiled ones). numba's
 cache of a compiled function watches only its own file, and these functions
-call compiled functions of :mod:`coinfer.arithmetic` and
+call compiled functions of :mod:`coinfer.model.arithmetic` and
 :mod:`coinfer.optimise.solution`: :func:`coinfer.jit.refresh_cache` below
 deletes this module's cached machine code when either file changes, before
 anything here is compiled.
@@ -42,8 +42,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from coinfer import arithmetic
-from coinfer.arithmetic import (
+from coinfer.jit import jcompile, refresh_cache
+from coinfer.model import arithmetic
+from coinfer.model.arithmetic import (
     A_D,
     A_S,
     BANDWIDTH,
@@ -76,7 +77,6 @@ from coinfer.arithmetic import (
     distortion_slope,
     flat_end,
 )
-from coinfer.jit import jcompile, refresh_cache
 from coinfer.optimise import solution
 from coinfer.optimise.solution import EDGE, finish_decision
 
@@ -233,7 +233,7 @@ def _tx_exponent(r):
     return u
 
 
-# --- the inverse of the distortion slope (coinfer.arithmetic.distortion_slope) and the two-sided ratios ---
+# --- the inverse of the distortion slope (coinfer.model.arithmetic.distortion_slope) and the two-sided ratios ---
 
 
 @jcompile()
@@ -468,7 +468,7 @@ def _newton_result(nw):
 @jcompile()
 def derive(row, m):
     """Fill ``m`` (:data:`WIDTH` floats) with the numbers of the problem ``row``: the model's
-    (:func:`coinfer.arithmetic.derive_model`), then the solver's (the slots from ``RUNS_D`` on)."""
+    (:func:`coinfer.model.arithmetic.derive_model`), then the solver's (the slots from ``RUNS_D`` on)."""
     derive_model(row, m)
     rho_max = m[RHO_MAX]
     a_d, a_s, g_d, g_s = m[A_D], m[A_S], m[G_D], m[G_S]
@@ -1130,7 +1130,7 @@ def _solve_one(m, keys, logits, st, seen, out, evaluations_allowed):
 # inside the first timed call: about 20 s once per checkout, ~0.1 s from the cache.
 @jcompile("Tuple((i8, i8, UniTuple(f8, 10)))(f8[::1], f8[::1], f8[::1], i8)")
 def solve_row(row, keys, logits, evaluations_allowed):
-    """``solve`` of one problem row (:func:`coinfer.arithmetic.problem_row`): ``(code, step, out)``.
+    """``solve`` of one problem row (:func:`coinfer.model.arithmetic.problem_row`): ``(code, step, out)``.
 
     ``out`` holds the answer's numbers (the ``O_*`` columns): the decision, objective, latency and energy of an
     optimal answer; the partly polished decision of a to-polish one; the floors of an infeasible one. ``keys``

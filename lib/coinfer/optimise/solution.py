@@ -4,7 +4,7 @@ Every solver (the fast one, the conic reference, the benchmarks) ends the same
 way: a decision that is optimal up to a root's or a conic solver's tolerance
 gets the canonical values of its variables without effect (model.md section
 8.4), its latency, energy and objective in the original variables
-(:func:`coinfer.arithmetic.decision_terms`), and, where it breaks a constraint
+(:func:`coinfer.model.arithmetic.decision_terms`), and, where it breaks a constraint
 by a few ulps, the polish (:func:`polish_numbers`: clip power and frequencies
 to their limits, then prune a little more on the side where that costs the
 least distortion per unit of violation). :func:`answer` does this for a
@@ -14,7 +14,7 @@ answer too, with a reason that names the binding limit and its numbers
 (:func:`latency_floor_reason`, :func:`energy_floor_reason`).
 
 :func:`polish_numbers` and :func:`finish_decision` are compiled
-(:func:`coinfer.jit.jcompile`) and call :mod:`coinfer.arithmetic`'s compiled
+(:func:`coinfer.jit.jcompile`) and call :mod:`coinfer.model.arithmetic`'s compiled
 functions: :func:`coinfer.jit.refresh_cache` below recompiles them when that
 file changes.
 """
@@ -27,8 +27,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from coinfer import arithmetic
-from coinfer.arithmetic import (
+from coinfer.jit import jcompile, refresh_cache
+from coinfer.model import arithmetic
+from coinfer.model.arithmetic import (
     A_D,
     COUNTED_S,
     E0,
@@ -46,7 +47,6 @@ from coinfer.arithmetic import (
     distortion_slope,
     meets_constraints,
 )
-from coinfer.jit import jcompile, refresh_cache
 from coinfer.system import Decision, Problem, evaluate
 
 __all__ = [
@@ -181,13 +181,13 @@ def _built(
 _new, _set = object.__new__, object.__setattr__
 
 
-# --- the polish and the answer's numbers, on the model's numbers m (coinfer.arithmetic) and a decision d, the
+# --- the polish and the answer's numbers, on the model's numbers m (coinfer.model.arithmetic) and a decision d, the
 # array (rho_d, rho_s, power, f_d, f_s) ---
 
 
 @jcompile()
 def _terms(m, d):
-    """``(latency, energy, objective)`` of the decision ``d`` (:func:`coinfer.arithmetic.decision_terms`)."""
+    """``(latency, energy, objective)`` of the decision ``d`` (:func:`coinfer.model.arithmetic.decision_terms`)."""
     terms = decision_terms(m, d[0], d[1], d[2], d[3], d[4])
     return terms[0], terms[1], terms[2]
 
@@ -205,11 +205,11 @@ def polish_numbers(m, d, latency, energy, objective):
     Parameters
     ----------
     m : array
-        The model's numbers (:func:`coinfer.arithmetic.derive_model`).
+        The model's numbers (:func:`coinfer.model.arithmetic.derive_model`).
     d : array of 5 floats
         ``rho_d, rho_s`` [dimensionless], ``power`` [W], ``f_d, f_s`` [Hz]; changed in place.
     latency, energy, objective : float
-        ``d``'s terms (:func:`coinfer.arithmetic.decision_terms`) [s, J, the weights' unit].
+        ``d``'s terms (:func:`coinfer.model.arithmetic.decision_terms`) [s, J, the weights' unit].
 
     Returns
     -------
@@ -267,7 +267,7 @@ def polish_numbers(m, d, latency, energy, objective):
 @jcompile()
 def finish_decision(m, d):
     """The answer's numbers of the (nearly) optimal decision ``d``, in place: its canonical values
-    (:func:`coinfer.arithmetic.canonicalise`; variables the polish never moves), its terms, and the polish
+    (:func:`coinfer.model.arithmetic.canonicalise`; variables the polish never moves), its terms, and the polish
     (:func:`polish_numbers`) when it breaks a constraint at relative tolerance 0.
 
     Returns ``(met, latency, energy, objective)`` as :func:`polish_numbers` does [s, J, the weights' unit].
