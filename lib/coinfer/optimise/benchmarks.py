@@ -192,14 +192,13 @@ def solve_shared_ratio(problem: Problem) -> Solution:
 def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution:
     """Benchmark: SLSQP on the original non-convex variables ``rho_d, rho_s, p, f_d, f_s`` (model.md section 5).
 
-    Starts are drawn uniformly in the box from ``seed``. Each start's answer
-    that is feasible to relative 1e-6 is polished and takes the tie rule of
+    Starts are drawn uniformly in the box from ``seed``. The best answer that
+    is feasible to relative 1e-6, polished, is returned with the tie rule of
     model.md section 5.5 (:func:`least_energy_resources`, ratios within
     :data:`LOCAL_FLAT_TOLERANCE` above the flat point taken as the flat
-    point); the best is returned, or ``infeasible`` if no start converged to a
-    feasible point. SLSQP's linear algebra runs on one BLAS/OpenMP thread
-    (threadpoolctl), so the answer does not depend on the caller's thread
-    count.
+    point), or ``infeasible`` if no start converged to a feasible point.
+    SLSQP's linear algebra runs on one BLAS/OpenMP thread (threadpoolctl), so
+    the answer does not depend on the caller's thread count.
 
     Parameters
     ----------
@@ -265,12 +264,12 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
             x = np.clip(result.x, [b[0] for b in bounds], [b[1] for b in bounds])
             if evaluate(p, unpack(x), rtol=1e-6).violations:
                 continue
-            sol = least_energy_resources(p, answer(p, unpack(x)), flat_tolerance=LOCAL_FLAT_TOLERANCE)
+            sol = answer(p, unpack(x))
             if sol.reason is None and sol.objective is not None and (best is None or sol.objective < best_objective):
                 best, best_objective = sol, sol.objective
     if best is None:
         return infeasible(f"local solver (SLSQP, {n_starts} starts, seed {seed}) found no feasible point")
-    return best
+    return least_energy_resources(problem, best, flat_tolerance=LOCAL_FLAT_TOLERANCE)
 
 
 def least_energy_resources(problem: Problem, solution: Solution, flat_tolerance: float = 0.0) -> Solution:
