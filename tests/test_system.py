@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from workloads import WORKLOAD
 
 from coinfer import rate_distortion as rd
-from coinfer.model.arithmetic import decision_terms, meets_constraints
+from coinfer.model.arithmetic import decision_terms, flat_end, meets_constraints
 from coinfer.system import (
     DEFAULTS,
     REQUIRED_FIELDS,
@@ -20,6 +20,8 @@ from coinfer.system import (
     Problem,
     channel_gain,
     evaluate,
+    flat_ratios,
+    floor_ratios,
     make_problem,
     noise_psd_from_dbm,
     objective_value,
@@ -95,6 +97,31 @@ def test_execution_models_give_the_affine_cycles():
         problem.replace(sparse_efficiency_device=1.5)
     with pytest.raises(ParameterError, match="^compute_model: "):
         problem.replace(compute_model="quantum")
+
+
+def test_numbers_are_computed_once_and_read_only():
+    """Problem.numbers (coinfer.model.arithmetic) is cached per problem and cannot be changed by a caller."""
+    problem = make_problem(**WORKLOAD)
+    numbers = problem.numbers
+    assert problem.numbers is numbers and not numbers.flags.writeable
+    with pytest.raises(ValueError):
+        numbers[0] = 1.0
+    assert problem.replace(latency_budget=1.0).numbers is not numbers  # a new problem, its own numbers
+
+
+@pytest.mark.parametrize("model", ["rd_bound", "magnitude"])
+def test_flat_point_and_floor_ratios(model):
+    """The flat point: every ratio at the end of the flat region (0 for magnitude), a side with FLOPs but no
+    parameters at rho_max (pruning it is free); the floors' ratios: rho_max on every side with work to prune."""
+    problem = make_problem(**WORKLOAD, distortion_model=model, bits_per_weight=8)
+    flat = flat_end(8) if model == "rd_bound" else 0.0
+    assert flat_ratios(problem) == (flat, flat) and floor_ratios(problem) == (0.99, 0.99)
+    free = problem.replace(params_server=0.0)
+    assert flat_ratios(free) == (flat, 0.99) and floor_ratios(free) == (0.99, 0.99)
+    no_work = problem.replace(flops_device=0.0)
+    assert flat_ratios(no_work) == (flat, flat) and floor_ratios(no_work) == (flat, 0.99)
+    capped = problem.replace(rho_max=flat / 2) if flat > 0 else problem.replace(rho_max=0.0)
+    assert flat_ratios(capped) == (capped.rho_max, capped.rho_max)
 
 
 def test_round_trips(tmp_path):
