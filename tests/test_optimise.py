@@ -613,6 +613,27 @@ def test_local_solver_reports_the_flat_point_where_it_fits(model):
         assert opt.solve_local(problem, n_starts=1, seed=seed) == proposed
 
 
+def test_tie_rule_keeps_the_ratios_where_the_flat_point_does_not_fit():
+    """A ratio within the tolerance above the flat point goes to the flat point only where that fits the budgets;
+    else the answer keeps its ratios and still takes their least-energy resources (the plain tie rule)."""
+    from coinfer.optimise.benchmarks import LOCAL_FLAT_TOLERANCE, least_energy_resources
+    from coinfer.optimise.solution import answer
+
+    base = make_problem(**{**WORKLOAD, "energy_budget": 10.0})
+    ratios = (0.5, opt.flat_end(16) + 0.9 * LOCAL_FLAT_TOLERANCE)
+    e_min = Blocks(base).min_energy(ratios)[0]
+    problem = base.replace(energy_budget=e_min * (1 + 1e-8))  # the energy budget binds at these ratios
+    m = Blocks(problem)
+    assert m.min_energy((ratios[0], m.rho_flat[1]))[0] > problem.energy_budget  # the flat point does not fit
+    # resources a little off their least energy: least energy at a latency budget 1e-10 tighter
+    tighter = Blocks(problem.replace(latency_budget=problem.latency_budget * (1 - 1e-10)))
+    given = answer(problem, m.decision(ratios, tighter.min_energy(ratios)[2]))
+    assert given.status == "optimal" and given.reason is None
+    canonical = least_energy_resources(problem, given)
+    assert canonical != given and (canonical.rho_device, canonical.rho_server) == ratios
+    assert least_energy_resources(problem, given, flat_tolerance=LOCAL_FLAT_TOLERANCE) == canonical
+
+
 def test_local_solver_answers_do_not_depend_on_the_thread_count():
     """SLSQP's linear algebra runs on one BLAS/OpenMP thread inside solve_local: the same seeded calls under a
     caller's limit of 1 and of 2 threads give the same bytes (unpinned, most of these differ in the last bits on a

@@ -295,30 +295,36 @@ def least_energy_resources(problem: Problem, solution: Solution, flat_tolerance:
     Returns
     -------
     Solution
-        The canonical decision where it meets both budgets with an objective no larger (relative 1e-12), else
-        ``solution``.
+        The canonical decision where it meets both budgets with an objective no larger (relative 1e-12): at the
+        flat point where the tolerance allows and it fits, else at the solution's ratios raised to the flat point;
+        ``solution`` where neither fits.
     """
     if solution.status != "optimal" or solution.rho_device is None or solution.rho_server is None:
         return solution
     m = Blocks(problem)
     # Below the flat point the objective does not change: the least work (the flat point) is the tie's answer.
+    # Ratios within the tolerance above it are tried at the flat point first; where that does not fit, at their own
+    # values (raised to the flat point only from below).
     flat_d, flat_s = m.rho_flat
     rho_d, rho_s = solution.rho_device, solution.rho_server
-    ratios = (
+    snapped = (
         flat_d if rho_d <= flat_d + flat_tolerance else rho_d,
         flat_s if rho_s <= flat_s + flat_tolerance else rho_s,
     )
-    energy, _, resources = m.min_energy(ratios)
-    if not energy <= m.E0 or not m.time(ratios, resources) <= m.T0 * (1 + 1e-12):
-        return solution
-    candidate = answer(problem, m.decision(ratios, resources))
-    same = (
-        candidate.status == "optimal"
-        and candidate.objective is not None
-        and solution.objective is not None
-        and candidate.objective <= solution.objective * (1 + 1e-12) + 1e-300
-    )
-    return candidate if same else solution
+    raised = (max(rho_d, flat_d), max(rho_s, flat_s))
+    for ratios in dict.fromkeys([snapped, raised]):  # the raised ratios alone where the tolerance moves nothing
+        energy, _, resources = m.min_energy(ratios)
+        if not energy <= m.E0 or not m.time(ratios, resources) <= m.T0 * (1 + 1e-12):
+            continue
+        candidate = answer(problem, m.decision(ratios, resources))
+        if (
+            candidate.status == "optimal"
+            and candidate.objective is not None
+            and solution.objective is not None
+            and candidate.objective <= solution.objective * (1 + 1e-12) + 1e-300
+        ):
+            return candidate
+    return solution
 
 
 def compare_schemes(
