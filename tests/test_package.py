@@ -27,13 +27,13 @@ EXPECTED: dict[str, list[str]] = {
         "make_problem", "solve", "solve_batch", "load_model", "deploy",
     ],
     "coinfer.base": [
-        "notebooks", "parallel", "paths", "progress", "threads", "validation",
+        "jit", "notebooks", "parallel", "paths", "progress", "threads", "validation",
         "EXIT_BAD_INPUT", "NOTEBOOKS", "PROJECT_ROOT", "ParameterError", "SCHEMAS", "Spec", "blas_threads",
         "data_dir", "figures_dir", "output_root", "parallel_map", "read_csv", "read_yaml", "require_choice",
         "require_range", "single_thread", "tqdm", "write_csv", "write_json", "write_text",
     ],
     "coinfer.model": [
-        "bounds", "hardware", "pruning", "rate_distortion", "stats", "system",
+        "arithmetic", "bounds", "hardware", "pruning", "rate_distortion", "stats", "system",
         "DEFAULTS", "Decision", "Evaluation", "MagnitudeSweep", "Problem", "bootstrap_mean", "check_pair",
         "check_ratio", "clopper_pearson", "cluster_bootstrap_share", "distortion_lower_bound", "evaluate",
         "fit_gaussian", "fit_laplace", "full_resources", "laplace_scale", "layerwise_bound", "magnitude_distortion",

@@ -47,10 +47,12 @@ def blas_thread_counts(_: int) -> list[int]:
 
 def test_every_task_runs_with_one_blas_thread():
     with main_blas(2):
-        assert blas_thread_counts(0) == [2]  # the condition the tests below run in
+        # The condition the tests below run in: a BLAS of this process on 2 threads (a BLAS built single-threaded,
+        # such as the one a conic solver loads, stays at 1 whatever the limit).
+        assert max(blas_thread_counts(0)) == 2
         assert parallel.parallel_map(blas_thread_counts, range(3), workers=1, progress=False) == [[1]] * 3
         assert parallel.parallel_map(blas_thread_counts, range(3), workers=2, progress=False) == [[1]] * 3
-        assert blas_thread_counts(0) == [2]  # restored after the tasks
+        assert max(blas_thread_counts(0)) == 2  # restored after the tasks
 
 
 def in_process_on_one_and_two_blas_threads(run: Callable[[], pd.DataFrame]) -> pd.DataFrame:

@@ -13,15 +13,16 @@ from workloads import WORKLOAD
 
 from coinfer.base.validation import ParameterError
 from coinfer.model import rate_distortion as rd
+from coinfer.model.arithmetic import decision_terms, flat_end, meets_constraints
 from coinfer.model.system import (
     DEFAULTS,
     REQUIRED_FIELDS,
     Decision,
     Problem,
-    _decision_terms,
-    _meets_constraints,
     channel_gain,
     evaluate,
+    flat_ratios,
+    floor_ratios,
     make_problem,
     noise_psd_from_dbm,
     objective_value,
@@ -96,6 +97,31 @@ def test_execution_models_give_the_affine_cycles():
         problem.replace(sparse_efficiency_device=1.5)
     with pytest.raises(ParameterError, match="^compute_model: "):
         problem.replace(compute_model="quantum")
+
+
+def test_numbers_are_computed_once_and_read_only():
+    """Problem.numbers (coinfer.model.arithmetic) is cached per problem and cannot be changed by a caller."""
+    problem = make_problem(**WORKLOAD)
+    numbers = problem.numbers
+    assert problem.numbers is numbers and not numbers.flags.writeable
+    with pytest.raises(ValueError):
+        numbers[0] = 1.0
+    assert problem.replace(latency_budget=1.0).numbers is not numbers  # a new problem, its own numbers
+
+
+@pytest.mark.parametrize("model", ["rd_bound", "magnitude"])
+def test_flat_point_and_floor_ratios(model):
+    """The flat point: every ratio at the end of the flat region (0 for magnitude), a side with FLOPs but no
+    parameters at rho_max (pruning it is free); the floors' ratios: rho_max on every side with work to prune."""
+    problem = make_problem(**WORKLOAD, distortion_model=model, bits_per_weight=8)
+    flat = flat_end(8) if model == "rd_bound" else 0.0
+    assert flat_ratios(problem) == (flat, flat) and floor_ratios(problem) == (0.99, 0.99)
+    free = problem.replace(params_server=0.0)
+    assert flat_ratios(free) == (flat, 0.99) and floor_ratios(free) == (0.99, 0.99)
+    no_work = problem.replace(flops_device=0.0)
+    assert flat_ratios(no_work) == (flat, flat) and floor_ratios(no_work) == (flat, 0.99)
+    capped = problem.replace(rho_max=flat / 2) if flat > 0 else problem.replace(rho_max=0.0)
+    assert flat_ratios(capped) == (capped.rho_max, capped.rho_max)
 
 
 def test_round_trips(tmp_path):
@@ -260,8 +286,9 @@ def test_evaluate_flags_every_box_violation():
 
 
 def test_plain_float_evaluation_is_evaluate():
-    """_decision_terms gives evaluate's numbers to the bit, and _meets_constraints is evaluate at rtol 0 finding
-    nothing: decisions at, just inside and just outside each budget and box, on seeded random problems."""
+    """The solvers' plain-float evaluation (coinfer.model.arithmetic.decision_terms) gives evaluate's numbers to the
+    bit, and meets_constraints is evaluate at rtol 0 finding nothing: decisions at, just inside and just outside each
+    budget and box, on seeded random problems."""
     rng = np.random.default_rng(11)
     agree = {True: 0, False: 0}
     for _ in range(400):
@@ -280,7 +307,7 @@ def test_plain_float_evaluation_is_evaluate():
             for value in (bound, math.nextafter(bound, math.inf), 0.0, -0.0, math.nextafter(0.0, -1.0)):
                 candidates.append([*base[:j], value, *base[j + 1 :]])
         for d in candidates:
-            terms = _decision_terms(p, *d)
+            terms = decision_terms(p.numbers, *d)
             ev = evaluate(p, Decision(*d), rtol=0.0)
             assert terms == (
                 ev.latency, ev.energy, ev.objective, ev.t_device, ev.t_tx, ev.t_server,
@@ -294,7 +321,7 @@ def test_plain_float_evaluation_is_evaluate():
                 (math.nextafter(ev.latency, 0.0), math.nextafter(ev.energy, 0.0)),
             ):
                 q = p.replace(latency_budget=latency_budget, energy_budget=energy_budget)
-                meets = _meets_constraints(q, *d, *_decision_terms(q, *d)[:2])
+                meets = meets_constraints(q.numbers, *d, *decision_terms(q.numbers, *d)[:2])
                 assert meets == (evaluate(q, Decision(*d), rtol=0.0).violations == []), (q, d)
                 agree[meets] += 1
     assert min(agree.values()) >= 100, agree

@@ -14,8 +14,10 @@ from workloads import WORKLOAD
 
 from coinfer import optimise as opt
 from coinfer.model import rate_distortion as rd
+from coinfer.model.arithmetic import distortion_slope, problem_row
 from coinfer.model.system import Decision, evaluate, make_problem, random_problem, unit_distortion
-from coinfer.optimise import fast, kernel, slopes
+from coinfer.optimise import fast, kernel
+from coinfer.optimise.blocks import Blocks
 
 
 def agree(a: float, b: float) -> bool:
@@ -156,14 +158,14 @@ def test_degenerate_and_edge_cases(model, changes):
 
 def test_budgets_exactly_at_the_floor():
     problem = make_problem(**{**WORKLOAD, "energy_budget": 100.0})
-    m = fast._Model(problem)
+    m = Blocks(problem)
     floor = m.time((0.99, 0.99), m.max_resources())
     at_floor = problem.replace(latency_budget=floor)
     sol = opt.solve(at_floor)
     assert sol.status == "optimal" and sol.rho_device == sol.rho_server == 0.99
     assert evaluate(at_floor, sol.decision, rtol=1e-12).violations == []
     assert opt.solve(problem.replace(latency_budget=floor * (1 - 1e-6))).status == "infeasible"
-    e_floor = fast._Model(at_floor).min_energy((0.99, 0.99))[0]
+    e_floor = Blocks(at_floor).min_energy((0.99, 0.99))[0]
     both = at_floor.replace(energy_budget=e_floor)
     sol = opt.solve(both)
     assert sol.status == "optimal" and evaluate(both, sol.decision, rtol=1e-12).violations == []
@@ -175,14 +177,14 @@ def both_binding_instances(seed: int, count: int) -> list:
     found = []
     while len(found) < count:
         problem = random_problem(rng)
-        m = fast._Model(problem)
-        if not m.two_pruned or fast._floors(m)[0] is not None:
+        m = Blocks(problem)
+        if not m.two_pruned:
             continue
         top = m.max_resources()
         if m.time(m.rho_flat, top) <= m.T0 and m.min_energy(m.rho_flat)[0] <= m.E0:
             continue
-        floor_t, e_min, _, _ = fast._floors(m)[1]
-        if floor_t >= m.T0 * (1 - 1e-12) or e_min >= m.E0 * (1 - 1e-12):
+        floor_t, e_min = m.time(m.rho_top, top), m.min_energy(m.rho_top)[0]
+        if floor_t >= m.T0 * (1 - 1e-12) or e_min >= m.E0 * (1 - 1e-12):  # infeasible, or at a floor
             continue
         excess = m.energy(m.latency_ratios(top), top) / m.E0 - 1.0
         if excess > 0:
@@ -193,8 +195,8 @@ def both_binding_instances(seed: int, count: int) -> list:
 def solve_with_step(problem, evaluations: int = kernel.JOINT_NEWTON_EVALUATIONS):
     """``solve``'s answer and the step of model.md section 5.3 that settled it (kernel's codes), with at most
     ``evaluations`` evaluations for the joint Newton (0: it gives up at once, and the nested roots answer)."""
-    code, step, out = kernel.solve_row(fast._row(problem), *slopes._slope_table(problem.bits_per_weight), evaluations)
-    return fast._solution_of(problem, code, out), step
+    code, step, out = kernel.solve_row(problem_row(problem), *kernel.slope_table(problem.bits_per_weight), evaluations)
+    return fast.solution_of(problem, code, out), step
 
 
 def test_joint_newton_agrees_with_the_nested_roots_and_the_reference():
@@ -238,28 +240,49 @@ def test_joint_newton_gives_up_on_some_random_instances():
         check_pair(problem, opt.solve(problem), opt.solve_reference(problem))
 
 
-@pytest.mark.parametrize(("model", "closed_form"), [("rd_bound", "_paired_ratios"), ("magnitude", "_magnitude_ratios")])
-def test_two_sided_ratios_by_newton_agree_with_the_root_in_the_log_multiplier(monkeypatch, model, closed_form):
-    """Ratios of two pruned sides by Newton where the slope has a closed form (rd_bound: in the logits;
-    magnitude: in the multiplier) = the 1-D root in the log multiplier, their fallback."""
+def kernel_numbers(problem) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(m, keys, logits, state, seen)``: the compiled steps' numbers of ``problem`` and fresh work arrays."""
+    m = np.empty(kernel.WIDTH)
+    kernel.derive(problem_row(problem), m)
+    state = np.full(kernel.STATE, np.nan)
+    state[kernel.LAST_VALID] = 0.0
+    return m, *kernel.slope_table(problem.bits_per_weight), state, np.empty((kernel.SEEN, 6))
+
+
+@pytest.mark.parametrize("model", ["rd_bound", "magnitude"])
+def test_two_sided_ratios_by_newton_agree_with_the_root_in_the_log_multiplier(model):
+    """Ratios of two pruned sides for the latency budget at maximum resources by Newton where the slope has a closed
+    form (rd_bound: in the logits; magnitude: in the multiplier) = the 1-D root in the log multiplier, their
+    fallback, called on the same numbers."""
     rng = np.random.default_rng(41)
-    pairs, used = [], 0
-    while len(pairs) < 40:
+    checked = used = 0
+    while checked < 40:
         problem = random_problem(rng).replace(distortion_model=model, shared_ratio=False)
-        m = fast._Model(problem)
-        if m.two_pruned:
-            pairs.append((problem, m.latency_ratios(m.max_resources())))
-    calls = []
-    newton = getattr(fast, closed_form)
-    monkeypatch.setattr(fast, closed_form, lambda *args: calls.append(newton(*args)) or None)
-    for problem, got in pairs:
-        m = fast._Model(problem)
-        before = len(calls)
-        want = m.latency_ratios(m.max_resources())  # the 1-D root only
-        used += any(found is not None for found in calls[before:])
+        if not Blocks(problem).two_pruned:
+            continue
+        m, keys, logits, state, seen = kernel_numbers(problem)
+        f_d, f_s, u = m[kernel.FMAX_D], m[kernel.FMAX_S], m[kernel.U_MAX]
+        got = kernel.latency_ratios(m, keys, logits, state, seen, f_d, f_s, u)
+        # budget_ratios' two-sided case, by hand: loads w, prices sigma, budget, and its start
+        w_d, w_s = m[kernel.A_D] / f_d, m[kernel.A_S] / f_s
+        sigma_d, sigma_s = w_d / m[kernel.C_D], w_s / m[kernel.C_S]
+        budget = m[kernel.T0] - kernel.fixed_time(m, f_d, f_s, u)
+        if budget <= w_d * (1 - m[kernel.TOP_D]) + w_s * (1 - m[kernel.TOP_S]):
+            continue  # the latency floor binds: no two-sided root
+        if budget >= w_d * (1 - m[kernel.FLAT_D]) + w_s * (1 - m[kernel.FLAT_S]):
+            continue  # the flat point fits
+        checked += 1
+        start = math.log(max(distortion_slope(m, 0.5 * m[kernel.RHO_MAX]), 1e-300)) - 0.5 * math.log(sigma_d * sigma_s)
+        want = kernel._multiplier_ratios(m, keys, logits, state, seen, w_d, w_s, sigma_d, sigma_s, budget, start)
         for g, w in zip(got, want, strict=True):
             assert g == pytest.approx(w, rel=1e-9, abs=1e-12), (problem, got, want)
-    assert used >= 10  # the closed-form path answered, not only the fallback
+        if model == "magnitude":
+            found = kernel._magnitude_ratios(m, sigma_d, sigma_s, w_d, w_s, budget, start)
+        else:
+            log_sigma = math.log(sigma_d), math.log(sigma_s)
+            found = kernel._paired_ratios(m, keys, logits, *log_sigma, w_d, w_s, budget, start)
+        used += found[0]
+    assert used >= 10  # the closed-form path answers, not only the fallback
 
 
 def test_latency_only_closed_form_magnitude():
@@ -306,12 +329,8 @@ def test_huge_and_tiny_budgets():
 
 def price_ratios(problem, nu: float, res: tuple[float, float, float]) -> tuple[float, float]:
     """The compiled steps' KKT ratios at the price of time ``nu`` and its resources ``res`` (a fresh solve)."""
-    m = np.empty(kernel._WIDTH)
-    kernel._derive(fast._row(problem), m)
-    state = np.full(kernel._STATE, np.nan)
-    state[kernel.LAST_VALID] = 0.0
-    keys, logits = slopes._slope_table(problem.bits_per_weight)
-    return kernel._price_ratios(m, keys, logits, state, np.empty((kernel._SEEN, 6)), nu, *res)
+    m, keys, logits, state, seen = kernel_numbers(problem)
+    return kernel._price_ratios(m, keys, logits, state, seen, nu, *res)
 
 
 def test_energy_rises_with_the_price_of_time():
@@ -320,13 +339,13 @@ def test_energy_rises_with_the_price_of_time():
     checked = 0
     while checked < 25:
         problem = random_problem(rng)
-        m = fast._Model(problem)
-        bad, floors = fast._floors(m)
-        if bad is not None or not math.isfinite(floors[2]) or m.nu_sat <= 0:
+        m = Blocks(problem)
+        e_min, nu_min, _ = m.min_energy(m.rho_top)
+        if m.time(m.rho_top, m.max_resources()) > m.T0 or e_min > m.E0 or not math.isfinite(nu_min) or m.nu_sat <= 0:
             continue
         checked += 1
         energies = []
-        for x in np.linspace(math.log(floors[2]), math.log(m.nu_sat) + 5, 40):
+        for x in np.linspace(math.log(nu_min), math.log(m.nu_sat) + 5, 40):
             res = m.resources(math.exp(x))
             energies.append(m.energy(price_ratios(problem, math.exp(x), res), res))
         assert all(b >= a * (1 - 1e-10) for a, b in itertools.pairwise(energies))
@@ -357,11 +376,14 @@ def test_uplink_exponent_solves_its_kkt_condition(log_r):
 )
 def test_inverse_slope_inverts_slope(rho, q, model):
     rho0 = opt.flat_end(q) if model == "rd_bound" else 0.0
-    s = slopes._slope(rho, model, q)
+    m, keys, logits, state, _ = kernel_numbers(
+        make_problem(**WORKLOAD, distortion_model=model, bits_per_weight=q, rho_max=0.995)
+    )
+    s = distortion_slope(m, rho)
     if s <= 0:
         assert rho < rho0 or rho == 0.0
         return
-    back = slopes._inverse_slope(s, model, q, 0.995)
+    back = kernel._inverse_slope(m, keys, logits, s, state, kernel.NO_GUESS)
     assert back == pytest.approx(max(rho, rho0), rel=1e-9, abs=1e-12)
     # the slope is the derivative of the unit distortion
     h = 1e-7 * max(rho, 1e-3)
@@ -375,7 +397,8 @@ def test_flat_end_is_where_the_mask_pays(q):
     rho0 = opt.flat_end(q)
     h2 = -(rho0 * math.log2(rho0) + (1 - rho0) * math.log1p(-rho0) / math.log(2))
     assert h2 == pytest.approx(rho0 * q, rel=1e-9)
-    assert slopes._slope(rho0, "rd_bound", q) > 0  # the flat region ends with a kink, not a minimum
+    m = make_problem(**WORKLOAD, bits_per_weight=q).numbers
+    assert distortion_slope(m, rho0) > 0  # the flat region ends with a kink, not a minimum
 
 
 def test_benchmarks_never_beat_the_proposed_optimum():
@@ -578,6 +601,56 @@ def test_local_solver_reports_the_least_energy_resources_where_the_energy_budget
             assert getattr(local, name) == pytest.approx(getattr(proposed, name), rel=1e-9), name
 
 
+@pytest.mark.parametrize("model", ["magnitude", "rd_bound"])
+def test_local_solver_reports_the_flat_point_where_it_fits(model):
+    """Where the flat point meets both budgets, SLSQP stops within its tolerance of it (ratios ~1e-7 for
+    magnitude, whose objective is quadratic there); the local benchmark reports the flat point itself with its
+    least-energy resources: solve's answer, to the bit, from every start (model.md section 5.5)."""
+    problem = make_problem(**{**WORKLOAD, "latency_budget": 1.0, "energy_budget": 10.0}, distortion_model=model)
+    proposed = opt.solve(problem)
+    assert proposed.rho_device == proposed.rho_server == (0.0 if model == "magnitude" else opt.flat_end(16))
+    for seed in range(4):
+        assert opt.solve_local(problem, n_starts=1, seed=seed) == proposed
+
+
+def test_tie_rule_keeps_the_ratios_where_the_flat_point_does_not_fit():
+    """A ratio within the tolerance above the flat point goes to the flat point only where that fits the budgets;
+    else the answer keeps its ratios and still takes their least-energy resources (the plain tie rule)."""
+    from coinfer.optimise.benchmarks import LOCAL_FLAT_TOLERANCE, least_energy_resources
+    from coinfer.optimise.solution import answer
+
+    base = make_problem(**{**WORKLOAD, "energy_budget": 10.0})
+    ratios = (0.5, opt.flat_end(16) + 0.9 * LOCAL_FLAT_TOLERANCE)
+    e_min = Blocks(base).min_energy(ratios)[0]
+    problem = base.replace(energy_budget=e_min * (1 + 1e-8))  # the energy budget binds at these ratios
+    m = Blocks(problem)
+    assert m.min_energy((ratios[0], m.rho_flat[1]))[0] > problem.energy_budget  # the flat point does not fit
+    # resources a little off their least energy: least energy at a latency budget 1e-10 tighter
+    tighter = Blocks(problem.replace(latency_budget=problem.latency_budget * (1 - 1e-10)))
+    given = answer(problem, m.decision(ratios, tighter.min_energy(ratios)[2]))
+    assert given.status == "optimal" and given.reason is None
+    canonical = least_energy_resources(problem, given)
+    assert canonical != given and (canonical.rho_device, canonical.rho_server) == ratios
+    assert least_energy_resources(problem, given, flat_tolerance=LOCAL_FLAT_TOLERANCE) == canonical
+
+
+def test_local_solver_answers_do_not_depend_on_the_thread_count():
+    """SLSQP's linear algebra runs on one BLAS/OpenMP thread inside solve_local: the same seeded calls under a
+    caller's limit of 1 and of 2 threads give the same bytes (unpinned, most of these differ in the last bits on a
+    two-core machine)."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(5)
+    problems = [random_problem(rng) for _ in range(20)]
+    answers = {}
+    for limit in (1, 2):
+        with threadpool_limits(limits=limit):
+            answers[limit] = [opt.solve_local(p, n_starts=2, seed=i) for i, p in enumerate(problems)]
+    assert sum(a.status == "optimal" for a in answers[1]) >= 10
+    for one, two in zip(answers[1], answers[2], strict=True):
+        assert repr(one) == repr(two)
+
+
 def test_select_execution_keeps_the_better_of_dense_and_sparse():
     problem = make_problem(**{**WORKLOAD, "latency_budget": 0.1, "energy_budget": 0.2}).replace(
         sparse_efficiency_device=0.3, sparse_efficiency_server=0.3
@@ -596,17 +669,17 @@ def test_select_execution_keeps_the_better_of_dense_and_sparse():
 
 
 def test_answers_built_without_the_dataclass_init_are_solutions():
-    """solution._optimal / _infeasible build the same Solution as its __init__: equality, hash, repr, as_dict,
+    """solution.optimal / infeasible build the same Solution as its __init__: equality, hash, repr, as_dict,
     decision, and it stays frozen."""
     from dataclasses import FrozenInstanceError
 
-    from coinfer.optimise.solution import Solution, _infeasible, _optimal
+    from coinfer.optimise.solution import Solution, infeasible, optimal
 
     values = (0.1, 0.2, 0.05, 1e9, 2e9, 1e-4, 0.01, 0.002)
-    built, plain = _optimal(*values), Solution("optimal", *values)
+    built, plain = optimal(*values), Solution("optimal", *values)
     assert built == plain and hash(built) == hash(plain) and repr(built) == repr(plain)
     assert built.as_dict() == plain.as_dict() and built.decision == plain.decision
-    assert _optimal(*values, "note") == Solution("optimal", *values, reason="note")
-    assert _infeasible("why") == Solution("infeasible", reason="why")
+    assert optimal(*values, "note") == Solution("optimal", *values, reason="note")
+    assert infeasible("why") == Solution("infeasible", reason="why")
     with pytest.raises(FrozenInstanceError):
         built.status = "infeasible"  # type: ignore[misc]

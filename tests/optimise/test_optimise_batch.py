@@ -8,8 +8,10 @@ import pytest
 from workloads import WORKLOAD
 
 from coinfer import optimise as opt
+from coinfer.model.arithmetic import problem_row
 from coinfer.model.system import evaluate, make_problem, problems_for_splits, random_problem
-from coinfer.optimise import batch, fast, kernel, slopes
+from coinfer.optimise import batch, kernel
+from coinfer.optimise.blocks import Blocks
 
 FIELDS = ("objective", "rho_device", "rho_server", "power", "f_device", "f_server", "latency", "energy")
 
@@ -63,13 +65,13 @@ def batch_steps() -> list[str]:
 
 
 def test_rows_over_arrays_are_solves_rows():
-    """batch._rows builds, over arrays, exactly the rows fast._row builds one problem at a time."""
+    """batch._rows builds, over arrays, exactly the rows problem_row builds one problem at a time."""
     rng = np.random.default_rng(20250605)
     problems = [random_problem(rng) for _ in range(300)]
     rows, table, keys, logits = batch._rows(problems)
     for i, problem in enumerate(problems):
-        assert rows[i].tobytes() == fast._row(problem).tobytes(), (i, problem)
-        table_keys, table_logits = slopes._slope_table(problem.bits_per_weight)
+        assert rows[i].tobytes() == problem_row(problem).tobytes(), (i, problem)
+        table_keys, table_logits = kernel.slope_table(problem.bits_per_weight)
         assert np.array_equal(keys[table[i]], table_keys) and np.array_equal(logits[table[i]], table_logits)
 
 
@@ -184,9 +186,9 @@ def test_small_batches_use_solve(monkeypatch):
     assert compiled["scalar"] == 0 and sum(compiled[step] for step in batch_steps()) > 0
 
 
-def test_reasons_of_the_compiled_floors_are_the_python_floors():
-    """Infeasible answers name the floor that breaks its budget; the compiled floors print exactly what the
-    Python building blocks (fast._floors, which the conic reference uses) print."""
+def test_reasons_name_the_floors_of_the_building_blocks():
+    """Infeasible answers name the floor that breaks its budget, with the numbers of the building blocks: the latency
+    at the floor's ratios and maximum resources, and the least energy there within the latency budget."""
     rng = np.random.default_rng(20250604)
     problems = [random_problem(rng) for _ in range(300)]
     answers = opt.solve_batch(problems)
@@ -195,7 +197,14 @@ def test_reasons_of_the_compiled_floors_are_the_python_floors():
     assert len(infeasible) >= 30
     assert {a.reason.split(" ")[0] for _, a in infeasible} == {"latency", "energy"}
     for problem, answer in infeasible:
-        assert answer == fast._floors(fast._Model(problem))[0], problem
+        m = Blocks(problem)
+        floor_t = m.time(m.rho_top, m.max_resources())
+        if answer.reason.startswith("latency"):
+            assert floor_t > m.T0 and answer.reason.startswith(f"latency floor {floor_t:.10g} s"), (problem, answer)
+        else:
+            e_min = m.min_energy(m.rho_top)[0]
+            assert floor_t <= m.T0 * (1 + 1e-12) and e_min > m.E0, (problem, answer)
+            assert answer.reason.startswith(f"energy floor {e_min:.10g} J"), (problem, answer)
 
 
 def test_empty_batch():

@@ -1,114 +1,99 @@
-"""The compiled steps (coinfer.optimise.kernel) are built from the same operations as the Python building blocks
-(fast._Model, slopes, coinfer.model.system), which the benchmark schemes and the conic reference use: bit for bit."""
+"""The solver written once (coinfer.base.jit, coinfer.model.arithmetic, coinfer.optimise.kernel): compiled, it gives the
+answers the same functions give as plain Python (``COINFER_JIT=0``), to the bit; its floors agree with the conic
+reference's own; and the ends of the distortion weights' range and an unbracketed step 4 are handled."""
 
 from __future__ import annotations
 
 import math
+import os
+import pickle
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+import solver_answers
 
 from coinfer.model import system
-from coinfer.model.system import random_problem, unit_distortion
-from coinfer.optimise import fast, kernel, slopes, solution, solve, solve_reference
+from coinfer.model.system import random_problem
+from coinfer.optimise import fast, kernel, solve, solve_reference
+
+TESTS = Path(__file__).parents[1]  # the folder of solver_answers.py
 
 
-def models(seed: int, count: int):
-    """``(problem, its fast._Model, its kernel model m, keys, logits, rng)`` for seeded random problems."""
-    rng = np.random.default_rng(seed)
-    for _ in range(count):
+@pytest.fixture(scope="module")
+def compiled_and_plain(tmp_path_factory):
+    """:func:`solver_answers.answers` compiled (this process) and as plain Python (a subprocess, COINFER_JIT=0)."""
+    out = tmp_path_factory.mktemp("plain") / "answers.pkl"
+    env = {**os.environ, "COINFER_JIT": "0"}
+    run = subprocess.run([sys.executable, str(TESTS / "solver_answers.py"), str(out)], env=env, capture_output=True)
+    assert run.returncode == 0, run.stderr.decode()[-2000:]
+    with open(out, "rb") as file:
+        plain = pickle.load(file)
+    return solver_answers.answers(), plain
+
+
+def test_the_plain_python_run_compiles_nothing(compiled_and_plain):
+    """With the switch off, numba is not even imported: every answer below comes from the Python functions."""
+    _, plain = compiled_and_plain
+    assert plain["numba_imported"] is False
+    assert "numba" in sys.modules  # and this process runs the compiled ones
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["solve", "batch", "nested", "fixed_ratio", "max_resources", "decoupled", "shared_ratio", "quantised_4bit",
+     "least_energy", "split_then_prune", "evaluate"],
+)  # fmt: skip
+def test_compiled_answers_are_the_plain_python_ones(compiled_and_plain, kind):
+    """Every solver and the model's evaluation give the same answers compiled and as plain Python, to the bit:
+    the same source, the same IEEE operations (numba contracts no multiply-add without fastmath, and computes a
+    float power by ``pow``, as Python does)."""
+    compiled, plain = compiled_and_plain[0], compiled_and_plain[1]["answers"]
+    assert len(compiled[kind]) > 0
+    for i, (got, want) in enumerate(zip(compiled[kind], plain[kind], strict=True)):
+        assert got == want, (kind, i, got, want)
+
+
+def test_the_instances_exercise_every_status_and_step(compiled_and_plain):
+    """The comparison covers both answers, every step of model.md section 5.3, the polish and the nested roots."""
+    compiled, plain = compiled_and_plain[0], compiled_and_plain[1]["answers"]
+    assert compiled["stats"] == plain["stats"]
+    stats = dict(compiled["stats"])
+    for step in ("at_floor", "least_distortion", "latency_only", "joint_newton", "nested_roots"):
+        assert stats[step] >= 5, stats
+    assert stats["polish"] >= 1  # a decision the polish could not bring within the budgets at rtol 0
+    statuses = {answer[0] for answer in compiled["solve"]}
+    assert {"optimal", "infeasible"} <= statuses
+    assert sum(a != b for a, b in zip(compiled["solve"], compiled["nested"], strict=True)) >= 10  # step 4 differs
+
+
+def floor_number(reason: str) -> float:
+    """The floor's number in a reason, ``latency floor X s ...`` or ``energy floor X J ...``."""
+    match = re.search(r"(latency|energy) floor ([0-9.eE+-]+) ", reason)
+    assert match is not None, reason
+    return float(match.group(2))
+
+
+def test_floors_agree_with_the_conic_references_own():
+    """Infeasible instances: the compiled floors (the latency at rho_max and maximum resources; the least energy
+    there within the latency budget, a 1-D root in the price of time) are the ones the conic reference finds by
+    itself (evaluate; its own conic solve of the least energy), to the conic solver's accuracy."""
+    rng = np.random.default_rng(20250608)
+    kinds = {"latency": 0, "energy": 0}
+    while min(kinds.values()) < 6:
         problem = random_problem(rng)
-        m = np.empty(kernel._WIDTH)
-        kernel._derive(fast._row(problem), m)
-        yield problem, fast._Model(problem), m, *slopes._slope_table(problem.bits_per_weight), rng
-
-
-def fresh_state() -> np.ndarray:
-    state = np.full(kernel._STATE, np.nan)
-    state[kernel.LAST_VALID] = 0.0
-    return state
-
-
-def test_constants_are_the_solution_and_system_constants():
-    """numba freezes the kernel's globals into its cache, which watches only kernel.py: it keeps its own copies."""
-    assert kernel.LN2 == system.LN2 and kernel._EDGE == solution._EDGE
-
-
-def test_derived_model_is_fast_models():
-    for problem, mp, m, *_ in models(1, 300):
-        assert (m[kernel.A_D], m[kernel.A_S], m[kernel.G_D], m[kernel.G_S]) == mp.a + mp.g, problem
-        assert (m[kernel.K_D], m[kernel.K_S], m[kernel.C_D], m[kernel.C_S]) == mp.k + mp.c
-        assert (m[kernel.NOISE], m[kernel.U_MAX], m[kernel.NU_SAT]) == (mp.C, mp.u_max, mp.nu_sat)
-        assert (m[kernel.NU_SAT_F_D], m[kernel.NU_SAT_F_S], m[kernel.NU_SAT_TX]) == (*mp.nu_sat_f, mp.nu_sat_tx)
-        assert (m[kernel.FLAT_D], m[kernel.FLAT_S], m[kernel.TOP_D], m[kernel.TOP_S]) == mp.rho_flat + mp.rho_top
-        assert bool(m[kernel.TWO_PRUNED]) == mp.two_pruned and bool(m[kernel.COUNTED_S]) == mp.counted[1]
-
-
-def test_resources_times_energies_and_least_energy_are_fast_models():
-    """Enough points that a one-ulp difference in an operation (e.g. ``f**2`` by ``pow`` against ``f * f``,
-    which differ on ~1 in 1,000 inputs) would show."""
-    checked = 0
-    for problem, mp, m, _, _, rng in models(2, 200):
-        for i in range(25):
-            nu = math.exp(rng.uniform(-30.0, 5.0)) * max(mp.nu_sat, 1e-12)
-            res = mp.resources(nu)
-            assert kernel._resources(m, nu) == res, (problem, nu)
-            rho = tuple(rng.uniform(0.0, mp.rho_max, 2))
-            assert kernel._time(m, *rho, *res) == mp.time(rho, res)
-            assert kernel._energy(m, *rho, *res) == mp.energy(rho, res), (problem, rho, res)
-            if i < 5:
-                energy, price, resources = mp.min_energy(rho)
-                assert kernel._min_energy(m, *rho, math.nan) == (energy, price, *resources), (problem, rho)
-            checked += 1
-    assert checked == 5000
-
-
-def test_latency_ratios_are_fast_models():
-    """The least-distortion ratios for the latency budget: closed forms, the two-sided Newton in the logits or in
-    the multiplier, and the 1-D root in the log multiplier."""
-    two_pruned = 0
-    for problem, mp, m, keys, logits, rng in models(3, 300):
-        res = mp.resources(math.exp(rng.uniform(-10.0, 3.0)) * max(mp.nu_sat, 1e-12))
-        got = kernel._latency_ratios(m, keys, logits, fresh_state(), np.empty((kernel._SEEN, 6)), *res)
-        assert got == mp.latency_ratios(res), problem
-        two_pruned += mp.two_pruned
-    assert two_pruned >= 50
-
-
-def test_slopes_and_distortions_are_the_python_ones():
-    rng = np.random.default_rng(4)
-    for problem, _, m, keys, logits, _ in models(5, 100):
-        model, q, rho_max = problem.distortion_model, problem.bits_per_weight, problem.rho_max
-        for rho in np.concatenate([rng.uniform(0.0, rho_max, 150), rng.uniform(0.0, 1e-3, 150)]).tolist():
-            assert kernel._unit_distortion(m, rho) == unit_distortion(rho, model, q), (model, q, rho)
-            assert kernel._slope(m, rho) == slopes._slope(rho, model, q), (model, q, rho)
-        for s in np.exp(rng.uniform(-12.0, 4.0, 20)).tolist():
-            got = kernel._inverse_slope(m, keys, logits, s, fresh_state(), kernel.NO_GUESS)
-            assert got == slopes._inverse_slope(s, model, q, rho_max), (model, q, rho_max, s)
-
-
-def test_answer_terms_and_polish_are_the_python_ones():
-    """The decision's latency, energy and objective (coinfer.model.system._decision_terms), and the polish of a
-    decision a little outside its budgets (fast._polish), on seeded random decisions."""
-    polished = 0
-    for problem, mp, m, _, _, rng in models(6, 300):
-        d = [*rng.uniform(0.0, mp.rho_max, 2), rng.uniform(0.0, mp.pmax), *(rng.uniform(0.3, 1.0, 2) * mp.fmax)]
-        terms = system._decision_terms(problem, *d)
-        assert kernel._terms(m, np.array(d)) == terms[:3], problem
-        # Budgets just below this decision's latency and energy: the polish prunes a little more.
-        tight = problem.replace(
-            latency_budget=max(terms[0], 1e-30) * (1 - 1e-9), energy_budget=max(terms[1], 1e-30) * (1 - 1e-9)
-        )
-        m_tight = np.empty(kernel._WIDTH)
-        kernel._derive(fast._row(tight), m_tight)
-        want, want_terms = fast._polish(tight, list(d))
-        got = np.array(d)
-        met, latency, energy, objective = kernel._polish(m_tight, got, *system._decision_terms(tight, *d)[:3])
-        assert got.tolist() == want and met == (want_terms is not None), tight
-        if met:
-            polished += 1
-            assert (latency, energy, objective) == want_terms[:3]
-    assert polished >= 100
+        got = solve(problem)
+        if got.status != "infeasible":
+            continue
+        reference = solve_reference(problem)
+        assert reference.status == "infeasible", (problem, reference)
+        kind = got.reason.split(" ")[0]
+        assert reference.reason.split(": ")[-1].startswith(f"{kind} floor"), (got.reason, reference.reason)
+        assert floor_number(reference.reason) == pytest.approx(floor_number(got.reason), rel=1e-6)
+        kinds[kind] += 1
 
 
 @pytest.mark.parametrize("scale", [1e-60, 1e60])
@@ -130,6 +115,6 @@ def test_an_unbracketed_step_4_is_a_solver_error():
     """Where the nested roots find no price of time that brackets the energy budget (STEP4_FAILED), solve
     reports a solver error with a reason, never an optimum."""
     problem = random_problem(np.random.default_rng(9))
-    answer = fast._solution_of(problem, kernel.STEP4_FAILED, (math.nan,) * kernel.OUT_WIDTH)
+    answer = fast.solution_of(problem, kernel.STEP4_FAILED, (math.nan,) * kernel.OUT_WIDTH)
     assert answer.status == "solver_error" and answer.decision is None
     assert answer.reason is not None and "energy budget" in answer.reason

@@ -6,7 +6,7 @@ dask where they are used); every other layer may import it.
 
 from __future__ import annotations
 
-from coinfer.base import notebooks, parallel, paths, progress, threads, validation
+from coinfer.base import jit, notebooks, parallel, paths, progress, threads, validation
 from coinfer.base.notebooks import NOTEBOOKS, SCHEMAS
 from coinfer.base.parallel import parallel_map
 from coinfer.base.paths import (
@@ -27,6 +27,7 @@ __all__ = [
     "blas_threads",
     "data_dir",
     "figures_dir",
+    "jit",
     "notebooks",
     "output_root",
     "parallel",

@@ -6,7 +6,7 @@ knows no real network (:mod:`coinfer.nets`) and no solver (:mod:`coinfer.optimis
 
 from __future__ import annotations
 
-from coinfer.model import bounds, hardware, pruning, rate_distortion, stats, system
+from coinfer.model import arithmetic, bounds, hardware, pruning, rate_distortion, stats, system
 from coinfer.model.bounds import (
     check_pair,
     layerwise_bound,
@@ -44,6 +44,7 @@ from coinfer.model.system import (
 )
 
 __all__ = [
+    "arithmetic",
     "hardware",
     "bootstrap_mean",
     "bounds",

@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 
 from coinfer.base.validation import ParameterError, read_yaml, require_bool, require_choice, require_range, show_value
+from coinfer.model import arithmetic
+from coinfer.model.arithmetic import LN2, canonicalise, decision_terms, distortion_per_weight, model_numbers, objective
 
 #: Allowed ``energy_scope`` and ``distortion_model`` values (model.md sections 2, 5).
 ENERGY_SCOPES = ("system", "device")
@@ -388,21 +390,25 @@ class Problem:
 
         ``ideal``: ``a = F / c``, ``g = G / c``; ``dense`` (zeros are computed):
         ``a = 0``, ``g = (F + G) / c``; ``sparse``: ``a = F / (e c)``,
-        ``g = (G + F0) / c``, the overhead ``F0`` paid only where ``F > 0``.
+        ``g = (G + F0) / c``, the overhead ``F0`` paid only where ``F > 0``
+        (:func:`coinfer.model.arithmetic.derive_model`).
         """
-        return self._cycles[side]
+        i = {"device": 0, "server": 1}[side]
+        m = self.numbers
+        return float(m[arithmetic.A_D + i]), float(m[arithmetic.G_D + i])
 
-    # Values derived from the fields alone, computed once per problem: the solvers ask for them ~10 times
-    # per solve. A frozen dataclass may cache in its instance __dict__: equality, hashing, repr and
-    # replace see only the fields. (Not functools.cached_property, whose first access takes a lock
-    # in Python 3.11 and costs more than computing both values.)
+    # Values derived from the fields alone, computed once per problem: every evaluation and every answer asks
+    # for them. A frozen dataclass may cache in its instance __dict__: equality, hashing, repr and replace see
+    # only the fields. (Not functools.cached_property, whose first access takes a lock in Python 3.11.)
     @property
-    def _cycles(self) -> dict[str, tuple[float, float]]:
-        """:meth:`cycles` of both sides."""
-        cached = self.__dict__.get("_cycles_cache")
+    def numbers(self) -> np.ndarray:
+        """The model's numbers of this problem (:func:`coinfer.model.arithmetic.model_numbers`: cycles, energy per
+        cycle, objective weights, noise power, flat point, ...), read-only, computed once."""
+        cached = self.__dict__.get("_numbers_cache")
         if cached is None:
-            cached = {side: self._side_cycles(side) for side in ("device", "server")}
-            object.__setattr__(self, "_cycles_cache", cached)
+            cached = model_numbers(self)
+            cached.flags.writeable = False
+            object.__setattr__(self, "_numbers_cache", cached)
         return cached
 
     @property
@@ -414,30 +420,11 @@ class Problem:
             object.__setattr__(self, "_canonical_cache", cached)
         return cached
 
-    def _side_cycles(self, side: str) -> tuple[float, float]:
-        flops_name, fixed_name, per_cycle_name, overhead_name, efficiency_name = _CYCLE_FIELDS[side]
-        flops = getattr(self, flops_name)
-        fixed = getattr(self, fixed_name)
-        per_cycle = getattr(self, per_cycle_name)
-        if self.compute_model == "dense":
-            return 0.0, (flops + fixed) / per_cycle
-        if self.compute_model == "sparse":
-            overhead = getattr(self, overhead_name) if flops > 0 else 0.0
-            return flops / (getattr(self, efficiency_name) * per_cycle), (fixed + overhead) / per_cycle
-        return flops / per_cycle, fixed / per_cycle
-
     @property
     def noise_power(self) -> float:
         """``N0 B / g``: the transmit power that gives SNR 1 (W)."""
         return self.noise_psd * self.bandwidth / self.channel_gain
 
-
-#: The fields :meth:`Problem.cycles` reads per side (names built once: the solvers call it in their loops).
-_CYCLE_FIELDS = {
-    side: (f"flops_{side}", f"flops_{side}_fixed", f"flops_per_cycle_{side}", f"sparse_overhead_{side}",
-           f"sparse_efficiency_{side}")
-    for side in ("device", "server")
-}  # fmt: skip
 
 #: :meth:`Problem.fields`, computed once (the loaders call it for every problem).
 _PROBLEM_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Problem))
@@ -639,37 +626,51 @@ def problems_for_splits(profile: pd.DataFrame, **make_problem_kwargs: Any) -> li
     return problems
 
 
-# --- Distortion per weight (model.md sections 4, 5), scalar forms for the solvers' inner loops ---
-
-LN2 = math.log(2.0)
+# --- Distortion per weight and the objective (model.md sections 4, 5.1): coinfer.model.arithmetic's, from Python ---
 
 
 def unit_distortion(rho: float, model: str, q: int) -> float:
     """``D_model(rho; b) / b`` for one ratio (scalar form of :mod:`coinfer.model.rate_distortion`).
 
     ``rd_bound``: ``2^-min(h2(rho) + (1 - rho) q, q)``; ``magnitude``:
-    ``rho + (1 - rho) ln(1 - rho)``. Plain ``math`` because the solver calls it
-    in its inner loops, where NumPy's per-call overhead dominates.
+    ``rho + (1 - rho) ln(1 - rho)`` (:func:`coinfer.model.arithmetic.distortion_per_weight`).
+
+    Parameters
+    ----------
+    rho : float
+        Pruning ratio [dimensionless].
+    model : str
+        ``"rd_bound"`` or ``"magnitude"``.
+    q : int
+        Bits per kept weight.
+
+    Returns
+    -------
+    float
+        Distortion per unit of the Laplace scale ``b`` [dimensionless].
     """
-    if model == "magnitude":
-        if rho < 1e-3:
-            # rho + (1 - rho) ln(1 - rho) = sum_k rho^k / (k (k - 1)), k = 2..8: no cancellation near 0.
-            return rho * rho / 2 + rho**3 / 6 + rho**4 / 12 + rho**5 / 20 + rho**6 / 30 + rho**7 / 42 + rho**8 / 56
-        return rho + ((1.0 - rho) * math.log1p(-rho) if rho < 1.0 else 0.0)
-    entropy_nats = -(rho * math.log(rho) if rho > 0 else 0.0) - ((1.0 - rho) * math.log1p(-rho) if rho < 1.0 else 0.0)
-    return math.exp(-min(entropy_nats + LN2 * q * (1.0 - rho), LN2 * q))
+    return distortion_per_weight(float(rho), model == "magnitude", float(q))
 
 
 def objective_value(problem: Problem, rho_device: float, rho_server: float) -> float:
-    """The parameter-weighted mean distortion ``D(rho_d, rho_s)`` of model.md section 5."""
-    model, q = problem.distortion_model, problem.bits_per_weight
-    total = problem.params_device + problem.params_server
-    value = 0.0
-    if problem.params_device > 0:
-        value += problem.params_device * problem.scale_device * unit_distortion(rho_device, model, q)
-    if problem.params_server > 0:
-        value += problem.params_server * problem.scale_server * unit_distortion(rho_server, model, q)
-    return value / total
+    """The parameter-weighted mean distortion ``D(rho_d, rho_s)`` of model.md section 5.1 [the weights' unit]
+    (:func:`coinfer.model.arithmetic.objective`)."""
+    return objective(problem.numbers, float(rho_device), float(rho_server))
+
+
+def flat_ratios(problem: Problem) -> tuple[float, float]:
+    """The flat point ``(rho_device, rho_server)`` (model.md sections 5.3, 5.5): the least work at the least
+    distortion, every ratio at the end of the flat region of ``D_LB`` (0 for ``magnitude``), capped at
+    ``rho_max``; a side with FLOPs but no parameters at ``rho_max`` (pruning it is free)."""
+    m = problem.numbers
+    return float(m[arithmetic.FLAT_D]), float(m[arithmetic.FLAT_S])
+
+
+def floor_ratios(problem: Problem) -> tuple[float, float]:
+    """The ratios of the latency and energy floors (model.md section 5.7): ``rho_max`` on every side with work
+    to prune, the flat point elsewhere."""
+    m = problem.numbers
+    return float(m[arithmetic.TOP_D]), float(m[arithmetic.TOP_S])
 
 
 # --- Decisions and their evaluation (model.md section 2) ---
@@ -725,20 +726,12 @@ def canonical_values(problem: Problem) -> dict[str, float]:
 
 
 def _canonical_values(problem: Problem) -> dict[str, float]:
-    """:func:`canonical_values`, computed once per problem (``Problem._canonical``): every answer asks."""
-    canonical: dict[str, float] = {}
-    cycles = {side: problem.cycles(side) for side in ("device", "server")}
-    for side in ("device", "server"):
-        prunable, _ = cycles[side]
-        if getattr(problem, f"params_{side}") == 0 and prunable == 0 and not problem.shared_ratio:
-            canonical[f"rho_{side}"] = 0.0
-    if problem.feature_bits == 0:
-        canonical["power"] = 0.0
-    for side in ("device", "server"):
-        prunable, fixed = cycles[side]
-        if prunable + fixed == 0:
-            canonical[f"f_{side}"] = getattr(problem, f"f_{side}_max")
-    return canonical
+    """:func:`canonical_values`, computed once per problem (``Problem._canonical``): the rule of
+    :func:`coinfer.model.arithmetic.canonicalise` (the one the solvers apply), applied to a decision of NaNs; the
+    variables it sets are those without effect."""
+    d = np.full(len(DECISION_VARIABLES), math.nan)
+    canonicalise(problem.numbers, d)
+    return {name: value for name, value in zip(DECISION_VARIABLES, d.tolist(), strict=True) if not math.isnan(value)}
 
 
 def free_variables(problem: Problem) -> list[str]:
@@ -794,13 +787,15 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
         for name, f, fmax in (("f_device", f_d, p.f_device_max), ("f_server", f_s, p.f_server_max)):
             if not (0 < f <= fmax * (1 + rtol)):
                 violations.append(f"{name}={f:.10g} Hz outside (0, {fmax:.10g}]")
-    terms = _decision_terms(p, rho_d, rho_s, power, f_d, f_s)
-    latency, energy = terms[0], terms[1]
+    # coinfer.model.arithmetic's terms, the solvers' own (float(): plain Python floats also with COINFER_JIT=0)
+    latency, energy, objective, t_d, t_tx, t_s, e_d, e_tx, e_s = (
+        float(term) for term in decision_terms(p.numbers, rho_d, rho_s, power, f_d, f_s)
+    )
     if not latency <= p.latency_budget * (1 + rtol):
         violations.append(f"latency {latency:.10g} s exceeds latency_budget {p.latency_budget:.10g} s")
     if not energy <= p.energy_budget * (1 + rtol):
         violations.append(f"energy {energy:.10g} J exceeds energy_budget {p.energy_budget:.10g} J ({p.energy_scope})")
-    return Evaluation(*terms, violations)
+    return Evaluation(latency, energy, objective, t_d, t_tx, t_s, e_d, e_tx, e_s, violations)
 
 
 def full_resources(problem: Problem) -> Decision:
@@ -834,57 +829,6 @@ def reference_budgets(problems: Sequence[Problem]) -> tuple[float, float]:
         raise ParameterError("problems: got none; expected one per split of a model")
     costs = [evaluate(p, full_resources(p)) for p in problems]
     return min(c.latency for c in costs), min(c.energy for c in costs)
-
-
-def _meets_constraints(
-    problem: Problem, rho_d: float, rho_s: float, power: float, f_d: float, f_s: float, latency: float, energy: float
-) -> bool:
-    """Whether :func:`evaluate` at ``rtol=0`` finds no violation, given the decision's latency and energy
-    (from :func:`_decision_terms`): the solvers' check in plain floats, without the messages (model.md section 2)."""
-    p = problem
-    rho_max = p.rho_max
-    return (
-        0.0 <= rho_d <= rho_max
-        and 0.0 <= rho_s <= rho_max
-        and not (p.shared_ratio and rho_d != rho_s)
-        and 0.0 <= power <= p.p_max
-        and 0.0 < f_d <= p.f_device_max
-        and 0.0 < f_s <= p.f_server_max
-        and latency <= p.latency_budget
-        and energy <= p.energy_budget
-    )
-
-
-def _decision_terms(
-    problem: Problem, rho_d: float, rho_s: float, power: float, f_d: float, f_s: float
-) -> tuple[float, float, float, float, float, float, float, float, float]:
-    """``(latency, energy, objective, t_device, t_tx, t_server, energy_device, energy_tx, energy_server)`` of a
-    decision given as plain floats, in the original variables (model.md sections 2, 5).
-
-    The arithmetic of :func:`evaluate`, without its constraint checks: the fast solver's answer calls it
-    directly (model.md section 5.3), so that both report the same numbers to the last bit.
-    """
-    p = problem
-    rho_d_c = min(max(rho_d, 0.0), 1.0)
-    rho_s_c = min(max(rho_s, 0.0), 1.0)
-    cycles = p._cycles
-    a_d, g_d = cycles["device"]
-    a_s, g_s = cycles["server"]
-    w_d = (1 - rho_d_c) * a_d + g_d
-    w_s = (1 - rho_s_c) * a_s + g_s
-    t_d = (w_d / f_d if f_d > 0 else math.inf) if w_d > 0 else 0.0
-    t_s = (w_s / f_s if f_s > 0 else math.inf) if w_s > 0 else 0.0
-    e_d = p.pue_device * p.psi_device * w_d * f_d * f_d if w_d > 0 else 0.0
-    e_s = p.pue_server * p.psi_server * w_s * f_s * f_s if w_s > 0 else 0.0
-    if p.feature_bits > 0:
-        r = rate(p, power) if power > 0 else 0.0
-        t_tx = p.feature_bits / r if r > 0 else math.inf
-        e_tx = power * t_tx if r > 0 else math.inf
-    else:
-        t_tx = e_tx = 0.0
-    latency = t_d + t_tx + t_s
-    energy = e_d + e_tx + (e_s if p.energy_scope == "system" else 0.0)
-    return latency, energy, objective_value(p, rho_d_c, rho_s_c), t_d, t_tx, t_s, e_d, e_tx, e_s
 
 
 def random_problem(rng: np.random.Generator) -> Problem:

@@ -9,6 +9,8 @@ from coinfer.model.system import Problem
 from coinfer.optimise.fast import solve
 from coinfer.optimise.solution import Solution
 
+__all__ = ["select_execution", "select_split"]
+
 
 def select_split(
     problems: Sequence[Problem], solver: Callable[[Problem], Solution] = solve
