@@ -12,9 +12,11 @@ CPU time is immune to the process being descheduled on a shared machine).
 It prints the median and total times, their ratios, the largest objective gaps
 (batch vs solve, solve vs reference), status mismatches, how many of the
 batch's answers equal solve's, and a split-selection sweep over
-``--splits`` splits.
+``--splits`` splits. It does all of this for the paper's model and for the physical model (model.md section
+2.7; ``random_problem(rng, physical=True)``: every physical term drawn over its plausible range, each side's
+execution model drawn), side by side in one run.
 
-    python benchmarks/bench_solver.py            # 300 instances
+    python benchmarks/bench_solver.py            # 300 instances of each model
     python benchmarks/bench_solver.py --n 100    # quicker
     python benchmarks/bench_solver.py --batch-sizes 1000,3000   # also solve_batch's throughput on larger batches
 """
@@ -68,9 +70,9 @@ def _batch_gaps(problems, batch, fast) -> dict:
             "batch_violations": violations, "batch_identical": identical}  # fmt: skip
 
 
-def compare(n: int, seed: int, solver: str) -> dict:
+def compare(n: int, seed: int, solver: str, physical: bool = False) -> dict:
     rng = np.random.default_rng(seed)
-    problems = [random_problem(rng) for _ in range(n)]
+    problems = [random_problem(rng, physical=physical) for _ in range(n)]
     fast_times, ref_times, fast_cpu, ref_cpu, batch_wall, batch_cpu = [], [], [], [], [], []
     solutions = []
     max_rel = max_abs = 0.0
@@ -151,10 +153,10 @@ def compare(n: int, seed: int, solver: str) -> dict:
     }
 
 
-def throughput(size: int, seed: int) -> float:
+def throughput(size: int, seed: int, physical: bool = False) -> float:
     """CPU milliseconds per instance of :func:`solve_batch` on ``size`` seeded random instances (best of 3)."""
     rng = np.random.default_rng(seed + 1)
-    problems = [random_problem(rng) for _ in range(size)]
+    problems = [random_problem(rng, physical=physical) for _ in range(size)]
     return min(_timed(solve_batch, problems)[2] for _ in range(3)) / size * 1e3
 
 
@@ -207,7 +209,26 @@ def main(argv=None) -> None:
         "against this run's reference median; default: none",
     )
     args = parser.parse_args(argv)
-    result = compare(args.n, args.seed, args.solver)
+    results = {}
+    for name, physical in (("paper", False), ("physical", True)):
+        print(f"--- {name} model ---")
+        results[name] = report(compare(args.n, args.seed, args.solver, physical), args, physical)
+    for clock in ("wall", "CPU"):
+        ratios = ", ".join(
+            f"{name}: solve {r[0]:.0f}x, solve_batch {r[1]:.0f}x"
+            for name, r in ((k, v[clock]) for k, v in results.items())
+        )
+        print(f"summary, {clock} ratio to solve_reference at the median (300x / 1000x targets): {ratios}")
+    sw = sweep(args.splits, args.seed)
+    print(
+        f"split selection over {sw['splits']} splits: solve {sw['fast_ms']:.2f} ms, solve_batch {sw['batch_ms']:.2f} "
+        f"ms, solve_reference {sw['reference_ms']:.0f} ms; best split {sw['best_fast']} (batch {sw['best_batch']}, "
+        f"reference {sw['best_reference']})"
+    )
+
+
+def report(result: dict, args: argparse.Namespace, physical: bool) -> dict:
+    """Print one model's lines; return ``{clock: (solve ratio, batch ratio)}`` at the median."""
     print(f"instances: {result['n']}  statuses (fast, reference): {result['statuses']}")
     for clock, r in (("wall", result), ("CPU", result["cpu"])):
         print(
@@ -243,18 +264,16 @@ def main(argv=None) -> None:
         f"through evaluate, as solve does) {result['batch_polish']}/{n}"
     )
     for size in [int(v) for v in args.batch_sizes.split(",") if v.strip()]:
-        r = throughput(size, args.seed)
+        r = throughput(size, args.seed, physical)
         ref = result["cpu"]["reference_median_ms"]
         print(
             f"solve_batch on {size} instances: {r:.4f} ms per instance (CPU, best of 3), "
             f"{ref / r:.0f}x the reference's CPU median of this run"
         )
-    sw = sweep(args.splits, args.seed)
-    print(
-        f"split selection over {sw['splits']} splits: solve {sw['fast_ms']:.2f} ms, solve_batch {sw['batch_ms']:.2f} "
-        f"ms, solve_reference {sw['reference_ms']:.0f} ms; best split {sw['best_fast']} (batch {sw['best_batch']}, "
-        f"reference {sw['best_reference']})"
-    )
+    return {
+        "wall": (result["speedup_median"], result["batch_speedup_median"]),
+        "CPU": (result["cpu"]["speedup_median"], result["cpu"]["batch_speedup_median"]),
+    }
 
 
 if __name__ == "__main__":

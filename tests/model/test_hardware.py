@@ -27,7 +27,7 @@ from coinfer.model.hardware import (
 )
 from coinfer.model.system import DEFAULTS
 
-DRAFT = Path(__file__).resolve().parents[2] / "docs" / "_drafts" / "physical_constants.md"
+MODEL_MD = Path(__file__).resolve().parents[2] / "docs" / "model.md"
 
 
 def test_every_default_is_positive_and_inside_its_documented_range():
@@ -142,8 +142,20 @@ def test_image_recognition_row_is_self_consistent():
 _ROW = re.compile(r"^\| `(\w+)`[^|]*\| [^|]+ \| ([0-9.e+-]+)[^|]*\| ([0-9.e+-]+) \.\. ([0-9.e+-]+) \| ([^|]+) \|", re.M)
 
 
-def test_draft_table_matches_the_module():
-    rows = {m.group(1): m.groups()[1:] for m in _ROW.finditer(DRAFT.read_text(encoding="utf-8"))}
+#: A physical field's row of model.md section 7.1: field, symbol, default, unit, source with "range LOW .. HIGH:".
+_ROW_71 = re.compile(
+    r"^\| `(\w+)`[^|]*\| [^|]+ \| ([0-9.e+-]+)[^|]*\| ([^|]+) \| [^|]*range ([0-9.e+-]+) \.\. ([0-9.e+-]+):", re.M
+)
+
+
+def test_model_md_tables_match_the_module():
+    """model.md section 7.1 (the problem-file fields) and 7.5 (the decoding constants) give every default of
+    problem_defaults() with its range and unit."""
+    text = MODEL_MD.read_text(encoding="utf-8")
+    rows = {m.group(1): m.groups()[1:] for m in _ROW.finditer(text)}
+    for m in _ROW_71.finditer(text):
+        field, default, unit, low, high = m.groups()
+        rows[field] = (default, low, high, unit)
     defaults = problem_defaults()
     assert set(rows) == set(defaults)
     for field, (default, low, high, unit) in rows.items():

@@ -26,6 +26,7 @@ from coinfer.model.system import (
     make_problem,
     noise_psd_from_dbm,
     objective_value,
+    paper_model,
     path_loss_db,
     problems_for_splits,
     random_problem,
@@ -71,15 +72,18 @@ def test_field_names_are_spec8():
     spec8 = """flops_device, flops_server, params_device, params_server, scale_device, scale_server, feature_bits,
     f_device_max, flops_per_cycle_device, psi_device, pue_device, f_server_max, flops_per_cycle_server, psi_server,
     pue_server, bandwidth, noise_psd, channel_gain, p_max, latency_budget, energy_budget, energy_scope, rho_max,
-    bits_per_weight, distortion_model, shared_ratio, flops_device_fixed, flops_server_fixed, compute_model,
-    sparse_efficiency_device, sparse_efficiency_server, sparse_overhead_device, sparse_overhead_server"""
+    bits_per_weight, distortion_model, shared_ratio, flops_device_fixed, flops_server_fixed, compute_model_device,
+    compute_model_server, sparse_efficiency_device, sparse_efficiency_server, sparse_overhead_device,
+    sparse_overhead_server, f_device_min, f_server_min, static_power_device, static_power_server,
+    memory_energy_device, memory_energy_server, memory_bandwidth_device, memory_bandwidth_server, access_latency,
+    circuit_power"""
     assert Problem.fields() == tuple(name.strip() for name in spec8.split(","))
 
 
 def test_fields_with_defaults_may_be_omitted():
     data = {name: base()[name] for name in REQUIRED_FIELDS}
     problem = Problem.from_dict(data)
-    assert problem.p_max == DEFAULTS["p_max"] and problem.compute_model == "ideal"
+    assert problem.p_max == DEFAULTS["p_max"] and problem.compute_model_device == "ideal"
     assert problem.flops_device_fixed == 0.0 and problem.sparse_efficiency_server == 1.0
 
 
@@ -97,6 +101,8 @@ def test_execution_models_give_the_affine_cycles():
         problem.replace(sparse_efficiency_device=1.5)
     with pytest.raises(ParameterError, match="^compute_model: "):
         problem.replace(compute_model="quantum")
+    with pytest.raises(ParameterError, match="^compute_model: "):
+        Problem.from_dict({**problem.to_dict(), "compute_model": "quantum"})
 
 
 def test_numbers_are_computed_once_and_read_only():
@@ -249,7 +255,7 @@ def test_unit_distortion_matches_rate_distortion(model, q):
 
 
 def test_evaluate_by_hand():
-    problem = make_problem(**WORKLOAD)
+    problem = paper_model(make_problem(**WORKLOAD))  # the physical terms: tests/model/test_physical.py
     d = Decision(rho_device=0.5, rho_server=0.25, power=0.1, f_device=1e9, f_server=5e9)
     ev = evaluate(problem, d)
     w_d, w_s = 0.5 * 2e9 / 32, 0.75 * 8e9 / 128
@@ -311,7 +317,8 @@ def test_plain_float_evaluation_is_evaluate():
             ev = evaluate(p, Decision(*d), rtol=0.0)
             assert terms == (
                 ev.latency, ev.energy, ev.objective, ev.t_device, ev.t_tx, ev.t_server,
-                ev.energy_device, ev.energy_tx, ev.energy_server,
+                ev.energy_device, ev.energy_tx, ev.energy_server, float(ev.memory_bound_device),
+                float(ev.memory_bound_server),
             )  # fmt: skip
             if not (0 < ev.latency < math.inf and 0 < ev.energy < math.inf):
                 continue

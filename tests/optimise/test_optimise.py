@@ -14,10 +14,24 @@ from workloads import WORKLOAD
 
 from coinfer import optimise as opt
 from coinfer.model import rate_distortion as rd
+from coinfer.model import system
 from coinfer.model.arithmetic import distortion_slope, problem_row
-from coinfer.model.system import Decision, evaluate, make_problem, random_problem, unit_distortion
+from coinfer.model.system import (
+    Decision,
+    Problem,
+    evaluate,
+    paper_model,
+    random_problem,
+    unit_distortion,
+)
 from coinfer.optimise import fast, kernel
 from coinfer.optimise.blocks import Blocks
+
+
+def make_problem(**fields):
+    """The paper's model of ``system.make_problem`` (model.md section 2.7): these tests check its arithmetic; the
+    physical model's are in test_physical_solver.py."""
+    return paper_model(system.make_problem(**fields))
 
 
 def agree(a: float, b: float) -> bool:
@@ -658,14 +672,45 @@ def test_select_execution_keeps_the_better_of_dense_and_sparse():
     dense = opt.solve(problem.replace(compute_model="dense"))
     sparse = opt.solve(problem.replace(compute_model="sparse"))
     assert dense.status == sparse.status == "optimal"
-    model, best = opt.select_execution(problem)
-    assert best.objective == min(dense.objective, sparse.objective)
-    assert model == ("dense" if dense.objective <= sparse.objective else "sparse")
-    # The default budgets: dense execution cannot meet the energy budget, sparse can.
-    model, best = opt.select_execution(make_problem(**WORKLOAD))
-    assert model == "sparse" and best.status == "optimal"
+    models, best = opt.select_execution(problem)
+    mixed = [
+        opt.solve(problem.replace(compute_model_device=d, compute_model_server=s))
+        for d, s in (("dense", "sparse"), ("sparse", "dense"))
+    ]
+    assert best.objective == min(a.objective for a in (dense, sparse, *mixed) if a.objective is not None)
+    # The default budgets (paper's model): dense execution cannot meet the energy budget, sparse can.
+    models, best = opt.select_execution(paper_model(make_problem(**WORKLOAD)))
+    assert models is not None and "sparse" in models and best.status == "optimal"
     hopeless = problem.replace(latency_budget=1e-9)
     assert opt.select_execution(hopeless)[0] is None and opt.select_execution(hopeless)[1].status == "infeasible"
+
+
+#: The problem of model.md section 8.5 (its example file).
+MODEL_MD_EXAMPLE = dict(
+    flops_device=2.0e9, flops_server=3.0e10, params_device=1.0e6, params_server=2.0e7, scale_device=0.045,
+    scale_server=0.046, feature_bits=1.6e6, f_device_max=2.0e9, flops_per_cycle_device=32, psi_device=2.0e-29,
+    pue_device=1.0, f_server_max=1.0e10, flops_per_cycle_server=128, psi_server=1.0e-28, pue_server=2.0,
+    bandwidth=5.0e6, noise_psd=3.981071705534986e-21, channel_gain=6.578505108925862e-11, p_max=0.2,
+    latency_budget=0.1, energy_budget=0.01, energy_scope="system", rho_max=0.99, bits_per_weight=16,
+    distortion_model="rd_bound", shared_ratio=False,
+)  # fmt: skip
+
+
+def test_select_execution_picks_each_sides_kernels():
+    """The counterexample of issue 22 (model.md section 8.5's example, T0 = 0.1 s, E0 = 1 J, e = 0.288 and
+    F0 = 0.116 F on each side, the paper's model): sparse kernels on both sides lose to sparse on the device and
+    dense on the server."""
+    example = {**MODEL_MD_EXAMPLE, "latency_budget": 0.1, "energy_budget": 1.0}
+    example.update(sparse_efficiency_device=0.288, sparse_efficiency_server=0.288)
+    example.update(sparse_overhead_device=0.116 * 2.0e9, sparse_overhead_server=0.116 * 3.0e10)
+    problem = paper_model(Problem.from_dict(example))
+    both = opt.solve(problem.replace(compute_model="sparse"))
+    assert both.objective == pytest.approx(1.959e-3, rel=1e-3)
+    models, best = opt.select_execution(problem)
+    assert models == ("sparse", "dense")
+    assert best.objective == pytest.approx(4.872e-4, rel=1e-3)
+    assert best == opt.solve(problem.replace(compute_model_device="sparse", compute_model_server="dense"))
+    assert best.rho_server < 1e-3  # the server is left (nearly) unpruned: dense cycles, no sparse overhead
 
 
 def test_answers_built_without_the_dataclass_init_are_solutions():

@@ -8,10 +8,18 @@ import pytest
 from workloads import WORKLOAD
 
 from coinfer import optimise as opt
+from coinfer.model import system
 from coinfer.model.arithmetic import problem_row
-from coinfer.model.system import evaluate, make_problem, problems_for_splits, random_problem
+from coinfer.model.system import evaluate, paper_model, problems_for_splits, random_problem
 from coinfer.optimise import batch, kernel
 from coinfer.optimise.blocks import Blocks
+
+
+def make_problem(**fields):
+    """The paper's model of ``system.make_problem`` (model.md section 2.7): these tests check its arithmetic; the
+    physical model's are in test_physical_solver.py."""
+    return paper_model(system.make_problem(**fields))
+
 
 FIELDS = ("objective", "rho_device", "rho_server", "power", "f_device", "f_server", "latency", "energy")
 
@@ -151,7 +159,7 @@ def test_a_problem_the_compiled_steps_cannot_divide_fails_alone(monkeypatch):
         raise ZeroDivisionError("division by zero")
 
     solved = []
-    monkeypatch.setattr(batch.kernel, "solve_rows", divide_by_zero)
+    monkeypatch.setattr(batch.physical, "solve_rows", divide_by_zero)
     monkeypatch.setattr(batch, "solve", lambda p: solved.append(p) or opt.solve(p))
     assert opt.solve_batch(problems) == [opt.solve(p) for p in problems]
     assert solved == problems

@@ -27,6 +27,15 @@ KEYS = {
     "units",
     "free_variables",
     "tie_rule",
+    # the per-part breakdown (model.md section 8.3)
+    "t_device",
+    "t_tx",
+    "t_server",
+    "energy_device",
+    "energy_tx",
+    "energy_server",
+    "memory_bound_device",
+    "memory_bound_server",
 }
 
 
@@ -210,3 +219,20 @@ def test_free_variables_agree_between_solvers(tmp_path, capsys, changes, expecte
     problem = Problem.from_yaml(path)
     for name in expected:  # reported at the canonical value by both solvers
         assert answers[0][name] == answers[1][name] == canonical_values(problem)[name]
+
+
+def test_physical_example_agrees_with_the_reference_and_its_parts_sum():
+    from coinfer.base import paths
+
+    path = paths.PROJECT_ROOT / "examples" / "minilm_physical.yaml"
+    fast, reference = (run("solve", path, *extra) for extra in ((), ("--reference",)))
+    assert fast.returncode == 0 and reference.returncode == 0, fast.stderr + reference.stderr
+    a, b = json.loads(fast.stdout), json.loads(reference.stdout)
+    assert a["status"] == b["status"] == "optimal"
+    assert a["objective"] == pytest.approx(b["objective"], rel=1e-6)
+    assert not Problem.from_yaml(path).is_paper_model
+    for answer in (a, b):
+        assert answer["latency"] == pytest.approx(answer["t_device"] + answer["t_tx"] + answer["t_server"], rel=1e-12)
+        parts = answer["energy_device"] + answer["energy_tx"] + answer["energy_server"]
+        assert answer["energy"] == pytest.approx(parts, rel=1e-12)  # energy_scope system
+        assert answer["t_tx"] > 0.004  # the access latency is in the upload's time

@@ -16,7 +16,7 @@ from coinfer.base.validation import read_yaml
 from coinfer.model.system import Problem
 
 EXAMPLES = paths.PROJECT_ROOT / "examples"
-FILES = ("small_cnn.yaml", "minilm_middle_split.yaml", "llama_7b_decoder.yaml")
+FILES = ("small_cnn.yaml", "minilm_middle_split.yaml", "llama_7b_decoder.yaml", "minilm_physical.yaml")
 WORKLOAD = ("flops_device", "flops_server", "params_device", "params_server", "feature_bits")
 
 

@@ -1,12 +1,17 @@
 """The system model's arithmetic on plain numbers, written once (model.md sections 2, 4, 5.1, 8.4).
 
 A :class:`coinfer.model.system.Problem` becomes a row of floats (:func:`problem_row`:
-its numeric fields in :data:`ROW_FIELDS` order, a code of its three choices,
+its numeric fields in :data:`ROW_FIELDS` order, a code of its four choices,
 and the end of the flat region of ``D_LB``), and a row becomes the model's
 numbers ``m`` (:func:`derive_model`; ``Problem.numbers``): each side's cycles
 ``W(rho) = a (1 - rho) + g`` (model.md section 2.3), its energy per cycle and
 Hz^2 ``k = eta psi``, the objective's weights, the uplink's noise power, the
-flat point and the ratios of the latency floor. On these numbers,
+flat point and the ratios of the latency floor; and the terms of the physical
+model (model.md section 2.7): each side's frequency floor, static power, weight
+bits read per inference ``M(rho)`` as memory time ``M / BW`` and memory energy,
+the uplink's access latency and circuit power, and a flag ``PHYS`` that is 0
+exactly when every one of them is at its zero value (the paper's model, whose
+arithmetic is then the old one, bit for bit). On these numbers,
 :func:`decision_terms` gives a decision's latency, energy and objective in the
 original variables (model.md sections 2, 5.1), :func:`meets_constraints`
 whether it breaks no constraint, :func:`canonicalise` the canonical values of
@@ -68,10 +73,13 @@ ROW_FIELDS = (
     "sparse_overhead_device", "sparse_overhead_server", "f_device_max", "f_server_max",
     "pue_device", "pue_server", "psi_device", "psi_server", "params_device", "params_server",
     "scale_device", "scale_server", "feature_bits", "bandwidth", "noise_psd", "channel_gain", "p_max",
+    "f_device_min", "f_server_min", "static_power_device", "static_power_server", "memory_energy_device",
+    "memory_energy_server", "memory_bandwidth_device", "memory_bandwidth_server", "access_latency", "circuit_power",
 )  # fmt: skip
 (R_T0, R_E0, R_RHO_MAX, R_Q, R_SHARED, R_FLOPS, _, R_FIXED, _, R_PER_CYCLE, _, R_EFFICIENCY, _, R_OVERHEAD, _,
  R_FMAX, _, R_PUE, _, R_PSI, _, R_PARAMS, _, R_SCALE, _, R_S_BITS, R_BANDWIDTH, R_NOISE_PSD, R_GAIN,
- R_PMAX) = range(len(ROW_FIELDS))  # fmt: skip  # device at R_*, server at R_* + 1
+ R_PMAX, R_FMIN, _, R_STATIC, _, R_MEMORY_ENERGY, _, R_MEMORY_BANDWIDTH, _, R_ACCESS,
+ R_CIRCUIT) = range(len(ROW_FIELDS))  # fmt: skip  # device at R_*, server at R_* + 1
 R_CHOICES, R_FLAT_END = len(ROW_FIELDS), len(ROW_FIELDS) + 1
 ROW_WIDTH = len(ROW_FIELDS) + 2
 
@@ -83,7 +91,14 @@ C_D, C_S = 15, 16  # the objective's weight of each side's distortion per weight
 S_BITS, BANDWIDTH, NOISE, PMAX = 17, 18, 19, 20  # feature bits, B (Hz), noise power N0 B / g (W), P_max (W)
 FLAT_END, PARAMS_D, PARAMS_S, SCALE_D, SCALE_S = 21, 22, 23, 24, 25  # rho0(q), N_i, b_i
 FLAT_D, FLAT_S, TOP_D, TOP_S = 26, 27, 28, 29  # the flat point; the ratios of the latency floor
-MODEL_WIDTH = 30
+# The physical model (model.md section 2.7), 0 in the paper's model: per side the frequency floor (Hz), the static
+# power (W, times the PUE), the memory energy (J, times the PUE) and memory time (s) of the weights read, per unit
+# of kept fraction (ideal, sparse: M = q N (1 - rho)) and fixed (dense: M = q N); the uplink's access latency (s)
+# and circuit power (W) where something is sent; PHYS: 1 where any of them is not 0.
+FMIN_D, FMIN_S, STATIC_D, STATIC_S = 30, 31, 32, 33
+MEM_E_D, MEM_E_S, MEM_E0_D, MEM_E0_S, MEM_T_D, MEM_T_S, MEM_T0_D, MEM_T0_S = 34, 35, 36, 37, 38, 39, 40, 41
+T_ACCESS, P_CIRCUIT, PHYS = 42, 43, 44
+MODEL_WIDTH = 45
 
 
 @lru_cache(maxsize=128)
@@ -114,16 +129,19 @@ def flat_end(q: int) -> float:
 
 
 @cache
-def choices_code(distortion_model: str, energy_scope: str, compute_model: str) -> int:
-    """The row's code of a problem's three choices: bit 1 ``magnitude``, 2 energy scope ``system``, 4 ``dense``,
-    8 ``sparse`` (``ideal`` has neither)."""
+def choices_code(distortion_model: str, energy_scope: str, compute_model_device: str, compute_model_server: str) -> int:
+    """The row's code of a problem's four choices: bit 1 ``magnitude``, 2 energy scope ``system``; the device's
+    execution model 4 ``dense``, 8 ``sparse``, the server's 16 ``dense``, 32 ``sparse`` (``ideal`` has neither)."""
     magnitude, system_scope = distortion_model == "magnitude", energy_scope == "system"
-    return magnitude | 2 * system_scope | 4 * (compute_model == "dense") | 8 * (compute_model == "sparse")
+    code = magnitude | 2 * system_scope
+    for shift, model in ((2, compute_model_device), (4, compute_model_server)):
+        code |= ((model == "dense") | 2 * (model == "sparse")) << shift
+    return code
 
 
 #: The numeric fields of a row, read in one call.
 _row_numbers = attrgetter(*ROW_FIELDS)
-_choices = attrgetter("distortion_model", "energy_scope", "compute_model")
+_choices = attrgetter("distortion_model", "energy_scope", "compute_model_device", "compute_model_server")
 
 
 def problem_row(problem: Any) -> np.ndarray:
@@ -163,23 +181,27 @@ def model_numbers(problem: Any) -> np.ndarray:
 def derive_model(row, m):
     """Fill the first :data:`MODEL_WIDTH` slots of ``m`` with the model's numbers of the problem ``row``.
 
-    The cycles per side follow the execution model (model.md section 2.3): ``ideal`` ``a = F / c``, ``g = G / c``;
-    ``dense`` (zeros are computed) ``a = 0``, ``g = (F + G) / c``; ``sparse`` ``a = F / (e c)``,
+    The cycles per side follow that side's execution model (model.md section 2.3): ``ideal`` ``a = F / c``,
+    ``g = G / c``; ``dense`` (zeros are computed) ``a = 0``, ``g = (F + G) / c``; ``sparse`` ``a = F / (e c)``,
     ``g = (G + F0) / c``, the overhead ``F0`` paid only where ``F > 0``. The flat point (model.md section 5.3):
     every ratio at the end of the flat region (0 for ``magnitude``), except that a side with FLOPs but no
     parameters is pruned at ``rho_max`` (free in the objective). The ratios of the latency floor (section 5.7):
     ``rho_max`` on every side with work to prune, the flat point elsewhere (one ratio for both sides when it is
-    shared).
+    shared). The physical terms (section 2.7): the weight bits read per inference ``M = q N (1 - rho)`` (``ideal``,
+    ``sparse``) or ``q N`` (``dense``) where the side's weights are used (``F > 0``), as memory time ``M / BW`` and
+    memory energy ``eta e_mem M``; static power ``eta P_static`` and the frequency floor on a side that runs
+    something; access latency and circuit power where something is sent.
     """
     m[T0], m[E0], m[RHO_MAX], m[Q], m[SHARED] = row[R_T0], row[R_E0], row[R_RHO_MAX], row[R_Q], row[R_SHARED]
     choices = int(row[R_CHOICES])
     m[MAG], m[COUNTED_S] = choices & 1, (choices & 2) >> 1
-    execution = choices & 12
+    physical = False
     for i in range(2):
+        execution = (choices >> (2 + 2 * i)) & 3  # 1 dense, 2 sparse, 0 ideal
         flops, fixed, per_cycle = row[R_FLOPS + i], row[R_FIXED + i], row[R_PER_CYCLE + i]
-        if execution == 4:  # dense: pruned weights are computed anyway
+        if execution == 1:  # dense: pruned weights are computed anyway
             m[A_D + i], m[G_D + i] = 0.0, (flops + fixed) / per_cycle
-        elif execution == 8:  # sparse: sparse kernels at an efficiency, with an overhead where they run
+        elif execution == 2:  # sparse: sparse kernels at an efficiency, with an overhead where they run
             overhead = row[R_OVERHEAD + i] if flops > 0 else 0.0
             m[A_D + i] = flops / (row[R_EFFICIENCY + i] * per_cycle)
             m[G_D + i] = (fixed + overhead) / per_cycle
@@ -188,10 +210,24 @@ def derive_model(row, m):
         m[FMAX_D + i] = row[R_FMAX + i]
         m[K_D + i] = row[R_PUE + i] * row[R_PSI + i]
         m[PARAMS_D + i], m[SCALE_D + i] = row[R_PARAMS + i], row[R_SCALE + i]
+        # the physical terms of this side
+        runs = m[A_D + i] + m[G_D + i] > 0
+        m[FMIN_D + i] = row[R_FMIN + i]
+        m[STATIC_D + i] = row[R_PUE + i] * row[R_STATIC + i] if runs else 0.0
+        bits = row[R_Q] * row[R_PARAMS + i] if flops > 0 else 0.0  # weight bits read by a dense inference
+        seconds, joules = bits / row[R_MEMORY_BANDWIDTH + i], row[R_PUE + i] * row[R_MEMORY_ENERGY + i] * bits
+        kept = 0 if execution == 1 else 1  # dense reads every weight whatever the ratio
+        m[MEM_T_D + i], m[MEM_T0_D + i] = seconds * kept, seconds * (1 - kept)
+        m[MEM_E_D + i], m[MEM_E0_D + i] = joules * kept, joules * (1 - kept)
+        physical = physical or (runs and (m[FMIN_D + i] > 0 or m[STATIC_D + i] > 0)) or seconds > 0 or joules > 0
     total = m[PARAMS_D] + m[PARAMS_S]
     m[C_D], m[C_S] = m[PARAMS_D] / total * m[SCALE_D], m[PARAMS_S] / total * m[SCALE_S]
     m[S_BITS], m[BANDWIDTH], m[PMAX] = row[R_S_BITS], row[R_BANDWIDTH], row[R_PMAX]
     m[NOISE] = row[R_NOISE_PSD] * row[R_BANDWIDTH] / row[R_GAIN]
+    sends = m[S_BITS] > 0
+    m[T_ACCESS] = row[R_ACCESS] if sends else 0.0
+    m[P_CIRCUIT] = row[R_CIRCUIT] if sends else 0.0
+    m[PHYS] = 1.0 if physical or m[T_ACCESS] > 0 or m[P_CIRCUIT] > 0 else 0.0
     m[FLAT_END] = row[R_FLAT_END]
     rho_max, a_d, a_s = m[RHO_MAX], m[A_D], m[A_S]
     flat = min(0.0 if m[MAG] else m[FLAT_END], rho_max)
@@ -253,10 +289,13 @@ def decision_terms(m, rho_d, rho_s, power, f_d, f_s):
     """A decision's terms in the original variables (model.md sections 2, 5.1), without its constraint checks.
 
     ``power`` in W, frequencies in Hz. Returns ``(latency, energy, objective, t_device, t_tx, t_server,
-    energy_device, energy_tx, energy_server)``: seconds, joules (``energy`` counts the server's only with the
-    ``system`` energy scope), the weights' unit. Ratios are clipped to [0, 1] (the constraint checks report them);
-    a side that runs nothing takes no time and energy; nothing sent takes none; a zero frequency or power where
-    there is work takes forever.
+    energy_device, energy_tx, energy_server, memory_bound_device, memory_bound_server)``: seconds, joules (``energy``
+    counts the server's only with the ``system`` energy scope; ``energy_server`` is the server's whatever the scope),
+    the weights' unit, and 1.0 where a side waits for its weights (memory time above compute time), else 0.0. Ratios
+    are clipped to [0, 1] (the constraint checks report them); a side that runs nothing takes no time and energy;
+    nothing sent takes none; a zero frequency or power where there is work takes forever. The physical terms
+    (model.md section 2.7) are added only where the model has them (``PHYS``), so the paper's model keeps its
+    arithmetic to the bit.
     """
     rho_d_c, rho_s_c = min(max(rho_d, 0.0), 1.0), min(max(rho_s, 0.0), 1.0)
     w_d = (1 - rho_d_c) * m[A_D] + m[G_D]
@@ -265,15 +304,43 @@ def decision_terms(m, rho_d, rho_s, power, f_d, f_s):
     t_s = (w_s / f_s if f_s > 0 else math.inf) if w_s > 0 else 0.0
     e_d = m[K_D] * w_d * f_d * f_d if w_d > 0 else 0.0
     e_s = m[K_S] * w_s * f_s * f_s if w_s > 0 else 0.0
+    r = 0.0
     if m[S_BITS] > 0:
         r = m[BANDWIDTH] * math.log1p(power / m[NOISE]) / LN2 if power > 0 else 0.0  # bit/s
         t_tx = m[S_BITS] / r if r > 0 else math.inf
         e_tx = power * t_tx if r > 0 else math.inf
     else:
         t_tx = e_tx = 0.0
+    bound_d = bound_s = 0.0
+    if m[PHYS]:
+        t_d, e_d, bound_d = _side_physical(m, 0, rho_d_c, w_d, t_d, e_d)
+        t_s, e_s, bound_s = _side_physical(m, 1, rho_s_c, w_s, t_s, e_s)
+        if m[S_BITS] > 0:
+            if r > 0 and m[P_CIRCUIT] > 0:
+                e_tx = (power + m[P_CIRCUIT]) * t_tx  # the radio's circuits draw while the bits are on air
+            t_tx += m[T_ACCESS]
     latency = t_d + t_tx + t_s
     energy = e_d + e_tx + (e_s if m[COUNTED_S] else 0.0)
-    return latency, energy, objective(m, rho_d_c, rho_s_c), t_d, t_tx, t_s, e_d, e_tx, e_s
+    return latency, energy, objective(m, rho_d_c, rho_s_c), t_d, t_tx, t_s, e_d, e_tx, e_s, bound_d, bound_s
+
+
+@jcompile()
+def _side_physical(m, i, rho, work, t, e):
+    """One side's time and energy under the physical model (model.md section 2.7), from its compute time ``t``
+    (``W / f``) and dynamic energy ``e`` at kept fraction ``1 - rho``: ``(time, energy, memory_bound)``. The side
+    takes ``max(W / f, M / BW)``, draws its static power for that time and spends its memory energy; a side that
+    runs nothing takes and spends nothing."""
+    if not work > 0:
+        return t, e, 0.0
+    memory = m[MEM_T_D + i] * (1 - rho) + m[MEM_T0_D + i]
+    bound = 0.0
+    if memory > t:
+        t, bound = memory, 1.0
+    if m[STATIC_D + i] > 0:
+        e += m[STATIC_D + i] * t
+    if m[MEM_E_D + i] > 0 or m[MEM_E0_D + i] > 0:
+        e += m[MEM_E_D + i] * (1 - rho) + m[MEM_E0_D + i]
+    return t, e, bound
 
 
 @jcompile()
@@ -288,6 +355,8 @@ def meets_constraints(m, rho_d, rho_s, power, f_d, f_s, latency, energy):
         and 0.0 <= power <= m[PMAX]
         and 0.0 < f_d <= m[FMAX_D]
         and 0.0 < f_s <= m[FMAX_S]
+        and f_d >= m[FMIN_D]
+        and f_s >= m[FMIN_S]
         and latency <= m[T0]
         and energy <= m[E0]
     )

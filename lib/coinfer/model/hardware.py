@@ -6,7 +6,7 @@ length of a 5G NR link. The device is a current phone SoC (its big CPU cluster);
 CPU socket (not a GPU), which is what the existing defaults of model.md 7.1 describe: ``f_server_max = 1e10`` Hz at
 ``128`` FLOP/cycle is 1.28 TFLOP/s, CPU-socket scale, and ``psi_server = 1e-28`` J s^2/cycle draws
 ``psi f^3 = 100`` W at ``f_server_max``, a CPU socket's power, not a GPU's. The presets are plain numbers:
-nothing here solves anything. ``docs/_drafts/physical_constants.md`` holds the table with sources, ranges,
+nothing here solves anything. docs/model.md sections 7.1 and 7.5 hold the table with sources, ranges,
 confidence and reasoning for every value.
 
 Notes
@@ -259,7 +259,7 @@ SPLIT_INFERENCE_KPIS: tuple[SplitInferenceKPI, ...] = (
 )
 
 #: Plausible range (low, high) of every default, keyed by its problem-file field name, in the field's unit
-#: (Hz, W, J/bit, bit/s, s). Sources and reasoning: docs/_drafts/physical_constants.md.
+#: (Hz, W, J/bit, bit/s, s). Sources and reasoning: docs/model.md sections 7.1, 7.5.
 PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     # SC7280 floors: little cluster 300 MHz, prime core 806.4 MHz [3].
     "f_device_min": (3.0e8, 8.064e8),

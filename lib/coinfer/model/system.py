@@ -18,6 +18,14 @@ Consistency decisions (documented in ``docs/bad_inputs.md``):
   pruning it is free in the objective.
 - ``scale_*`` must be positive even when that side has no parameters
   (:func:`problems_for_splits` fills 1.0 there, where it has no effect).
+- The physical terms (model.md section 2.7: frequency floors, static power,
+  memory energy and bandwidth, access latency, circuit power) default to the
+  sourced constants of :mod:`coinfer.model.hardware`; :data:`PAPER_MODEL` holds
+  their zero values (infinite memory bandwidth), at which the model is the
+  paper's exactly (:func:`paper_model`). ``memory_bandwidth_*`` may be infinite
+  (YAML ``.inf``); ``f_*_min`` may not exceed ``f_*_max``.
+- ``compute_model`` sets the execution model of both sides, a shorthand for
+  ``compute_model_device`` and ``compute_model_server`` (not together with them).
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from coinfer.base.validation import ParameterError, read_yaml, require_bool, require_choice, require_range, show_value
-from coinfer.model import arithmetic
+from coinfer.model import arithmetic, hardware
 from coinfer.model.arithmetic import LN2, canonicalise, decision_terms, distortion_per_weight, model_numbers, objective
 
 #: Allowed ``energy_scope`` and ``distortion_model`` values (model.md sections 2, 5).
@@ -92,12 +100,32 @@ DEFAULTS: dict[str, Any] = {
     "shared_ratio": False,
     "flops_device_fixed": 0.0,
     "flops_server_fixed": 0.0,
-    "compute_model": "ideal",
+    "compute_model_device": "ideal",
+    "compute_model_server": "ideal",
     "sparse_efficiency_device": 1.0,
     "sparse_efficiency_server": 1.0,
     "sparse_overhead_device": 0.0,
     "sparse_overhead_server": 0.0,
 }
+
+#: The physical model's fields (model.md section 2.7) at their zero values: no frequency floor, static power,
+#: memory energy or memory limit (infinite bandwidth), access latency or circuit power. With these the model is the
+#: paper's, exactly (:func:`paper_model`).
+PAPER_MODEL: dict[str, float] = {
+    "f_device_min": 0.0,
+    "f_server_min": 0.0,
+    "static_power_device": 0.0,
+    "static_power_server": 0.0,
+    "memory_energy_device": 0.0,
+    "memory_energy_server": 0.0,
+    "memory_bandwidth_device": math.inf,
+    "memory_bandwidth_server": math.inf,
+    "access_latency": 0.0,
+    "circuit_power": 0.0,
+}
+#: The physical fields' defaults: a phone SoC's big CPU cluster, one edge-server CPU socket and a 5G NR uplink
+#: (:func:`coinfer.model.hardware.problem_defaults`; sources in model.md sections 7.1, 7.5 and 11).
+DEFAULTS.update({name: hardware.problem_defaults()[name] for name in PAPER_MODEL})
 
 #: Fields without a default: the workload of the split and the two budgets (model.md section 8).
 REQUIRED_FIELDS = (
@@ -123,7 +151,17 @@ _NONNEGATIVE = (
     "flops_server_fixed",
     "sparse_overhead_device",
     "sparse_overhead_server",
+    "f_device_min",
+    "f_server_min",
+    "static_power_device",
+    "static_power_server",
+    "memory_energy_device",
+    "memory_energy_server",
+    "access_latency",
+    "circuit_power",
 )
+#: Positive, or infinite (``.inf`` in a file: no limit, the paper's model).
+_POSITIVE_OR_INFINITE = ("memory_bandwidth_device", "memory_bandwidth_server")
 _POSITIVE = (
     "scale_device",
     "scale_server",
@@ -142,7 +180,13 @@ _POSITIVE = (
     "latency_budget",
     "energy_budget",
 )
-_CHOICES = {"energy_scope": ENERGY_SCOPES, "distortion_model": DISTORTION_MODELS, "compute_model": COMPUTE_MODELS}
+_CHOICES = {
+    "energy_scope": ENERGY_SCOPES,
+    "distortion_model": DISTORTION_MODELS,
+    "compute_model": COMPUTE_MODELS,
+    "compute_model_device": COMPUTE_MODELS,
+    "compute_model_server": COMPUTE_MODELS,
+}
 
 
 def _check_magnitude(name: str, value: float, low_open: bool) -> float:
@@ -153,9 +197,25 @@ def _check_magnitude(name: str, value: float, low_open: bool) -> float:
     return float(value)
 
 
+def _check_positive_or_infinite(name: str, value: Any) -> float:
+    """A positive magnitude in [TINY, HUGE], or +inf (no limit)."""
+    if isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool) and value == math.inf:
+        return math.inf
+    try:
+        return _check_magnitude(name, value, low_open=True)
+    except ParameterError as error:
+        raise ParameterError(f"{error.lines[0]} or .inf (no limit)") from None
+
+
 #: Input conveniences of a problem file, converted on load (model.md section 8.2), with their defaults:
-#: ``distance`` (m) and ``fading_gain`` (|h|^2) give ``channel_gain``; ``noise_psd_dbm_hz`` gives ``noise_psd``.
-INPUT_FIELDS: dict[str, float] = {"distance": 200.0, "fading_gain": 1.0, "noise_psd_dbm_hz": -174.0}
+#: ``distance`` (m) and ``fading_gain`` (|h|^2) give ``channel_gain``; ``noise_psd_dbm_hz`` gives ``noise_psd``;
+#: ``compute_model`` gives ``compute_model_device`` and ``compute_model_server`` (the same on both sides).
+INPUT_FIELDS: dict[str, Any] = {
+    "distance": 200.0,
+    "fading_gain": 1.0,
+    "noise_psd_dbm_hz": -174.0,
+    "compute_model": "ideal",
+}
 
 
 def accepted_fields() -> tuple[str, ...]:
@@ -224,7 +284,22 @@ def _converted_inputs(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str
         dbm = _attempt(errors, require_range, "noise_psd_dbm_hz", data["noise_psd_dbm_hz"], -570.0, 630.0)
         if dbm is not None and "noise_psd" not in data:
             values["noise_psd"] = min(max(noise_psd_from_dbm(float(dbm)), TINY), HUGE)
+    if "compute_model" in data:
+        sides = [name for name in _PER_SIDE_MODELS if name in data]
+        if sides:
+            given = " and ".join(repr(n) for n in sides)
+            errors.append(
+                f"compute_model: given together with {given}; give compute_model (both sides) or "
+                "compute_model_device and compute_model_server, not both"
+            )
+        model = _attempt(errors, _check_field, "compute_model", data["compute_model"])
+        if model is not None and not sides:
+            values.update(dict.fromkeys(_PER_SIDE_MODELS, model))
     return values, errors
+
+
+#: The per-side execution models that ``compute_model`` sets together.
+_PER_SIDE_MODELS = ("compute_model_device", "compute_model_server")
 
 
 def _check_field(name: str, value: Any) -> Any:
@@ -233,6 +308,8 @@ def _check_field(name: str, value: Any) -> Any:
         return _check_magnitude(name, value, low_open=False)
     if name in _POSITIVE:
         return _check_magnitude(name, value, low_open=True)
+    if name in _POSITIVE_OR_INFINITE:
+        return _check_positive_or_infinite(name, value)
     if name == "rho_max":
         return float(require_range("rho_max", value, 0.0, 1.0, high_open=True))
     if name == "bits_per_weight":
@@ -271,6 +348,10 @@ def _checked_fields(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str
                 f"params_device: got {params_device:g} with params_server {params_server:g}; "
                 "allowed params_device + params_server > 0"
             )
+    for side in ("device", "server"):
+        low, high = f"f_{side}_min", f"f_{side}_max"
+        if low in checked and high in checked and checked[low] > checked[high]:
+            errors.append(f"{low}: got {checked[low]:g} with {high} {checked[high]:g}; allowed {low} <= {high}")
     return checked, errors
 
 
@@ -306,11 +387,22 @@ class Problem:
     shared_ratio: bool
     flops_device_fixed: float = 0.0
     flops_server_fixed: float = 0.0
-    compute_model: str = "ideal"
+    compute_model_device: str = "ideal"
+    compute_model_server: str = "ideal"
     sparse_efficiency_device: float = 1.0
     sparse_efficiency_server: float = 1.0
     sparse_overhead_device: float = 0.0
     sparse_overhead_server: float = 0.0
+    f_device_min: float = DEFAULTS["f_device_min"]
+    f_server_min: float = DEFAULTS["f_server_min"]
+    static_power_device: float = DEFAULTS["static_power_device"]
+    static_power_server: float = DEFAULTS["static_power_server"]
+    memory_energy_device: float = DEFAULTS["memory_energy_device"]
+    memory_energy_server: float = DEFAULTS["memory_energy_server"]
+    memory_bandwidth_device: float = DEFAULTS["memory_bandwidth_device"]
+    memory_bandwidth_server: float = DEFAULTS["memory_bandwidth_server"]
+    access_latency: float = DEFAULTS["access_latency"]
+    circuit_power: float = DEFAULTS["circuit_power"]
 
     def __post_init__(self) -> None:
         values, errors = _checked_fields({name: getattr(self, name) for name in self.fields()})
@@ -378,11 +470,41 @@ class Problem:
         return {name: getattr(self, name) for name in self.fields()}
 
     def replace(self, **changes: Any) -> Problem:
-        """A validated copy with some fields changed."""
+        """A validated copy with some fields changed (``compute_model`` sets both sides' execution models)."""
+        if "compute_model" in changes:
+            sides = [name for name in _PER_SIDE_MODELS if name in changes]
+            if sides:
+                raise ParameterError(
+                    f"compute_model: given together with {sides[0]!r}; give compute_model (both sides) or "
+                    "compute_model_device and compute_model_server, not both"
+                )
+            model = _check_field("compute_model", changes.pop("compute_model"))  # named as given
+            changes.update(dict.fromkeys(_PER_SIDE_MODELS, model))
         unknown = sorted(set(changes) - set(self.fields()))
         if unknown:
             raise ParameterError(f"{unknown[0]}: unknown field, allowed: {', '.join(self.fields())}")
         return dataclasses.replace(self, **changes)
+
+    def memory_bits(self, side: str) -> tuple[float, float]:
+        """``(m, m0)``: the weight bits read per inference on ``side``, ``M(rho) = m (1 - rho) + m0`` (model.md
+        section 2.7): ``q N`` per unit of kept fraction under ``ideal`` and ``sparse``, a fixed ``q N`` under
+        ``dense``; none where the side's weights are not used (no prunable FLOPs)."""
+        i = {"device": 0, "server": 1}[side]
+        bits = self.bits_per_weight * getattr(self, f"params_{side}") if getattr(self, f"flops_{side}") > 0 else 0.0
+        model = (self.compute_model_device, self.compute_model_server)[i]
+        return (0.0, float(bits)) if model == "dense" else (float(bits), 0.0)
+
+    @property
+    def compute_model(self) -> str:
+        """Both sides' execution model where they share one (``ideal``, ``dense``, ``sparse``), else ``"mixed"``:
+        the shorthand of ``compute_model_device`` and ``compute_model_server`` (model.md section 2.3)."""
+        same = self.compute_model_device == self.compute_model_server
+        return self.compute_model_device if same else "mixed"
+
+    @property
+    def is_paper_model(self) -> bool:
+        """Whether every physical term is at its zero value (:data:`PAPER_MODEL`): the paper's model."""
+        return all(getattr(self, name) == value for name, value in PAPER_MODEL.items())
 
     # Derived quantities used by the solvers (model.md section 2): each side runs W(rho) = a (1 - rho) + g cycles.
     def cycles(self, side: str) -> tuple[float, float]:
@@ -428,6 +550,35 @@ class Problem:
 
 #: :meth:`Problem.fields`, computed once (the loaders call it for every problem).
 _PROBLEM_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Problem))
+
+
+def paper_model(problem: Problem) -> Problem:
+    """The paper's model of ``problem``: the same problem with every physical term at its zero value
+    (:data:`PAPER_MODEL`; model.md section 2.7).
+
+    No frequency floor, static power, memory energy or memory limit, access latency or circuit power: the
+    model of model.md sections 2.3-2.6 as the paper states it, and the model of every result committed before the
+    physical model. Fields other than the physical ones are kept.
+
+    Parameters
+    ----------
+    problem : Problem
+        Any problem (physical or not).
+
+    Returns
+    -------
+    Problem
+        The validated copy; ``problem`` itself where it already is the paper's model.
+
+    Examples
+    --------
+    >>> from coinfer.model.system import make_problem, paper_model
+    >>> physical = make_problem(flops_device=2e8, flops_server=8e8, params_device=1e5, params_server=4e5,
+    ...     scale_device=0.02, scale_server=0.03, feature_bits=4096, latency_budget=0.01, energy_budget=0.1)
+    >>> physical.access_latency, paper_model(physical).access_latency, paper_model(physical).is_paper_model
+    (0.004, 0.0, True)
+    """
+    return problem if problem.is_paper_model else problem.replace(**PAPER_MODEL)
 
 
 def make_problem(
@@ -484,13 +635,15 @@ def make_problem(
 
     Examples
     --------
-    >>> from coinfer.model.system import make_problem, reference_budgets
+    >>> from coinfer.model.system import make_problem, paper_model, reference_budgets
     >>> problem = make_problem(
     ...     flops_device=2e8, flops_server=8e8, params_device=1e5, params_server=4e5, scale_device=0.02,
     ...     scale_server=0.03, feature_bits=4096, latency_budget=0.004, energy_budget=0.01, distance=150.0)
     >>> problem.p_max, problem.bandwidth, problem.energy_scope
     (0.2, 5000000.0, 'system')
     >>> [round(x, 5) for x in reference_budgets([problem])]  # the fastest unpruned inference [s] and [J]
+    [0.00782, 0.16346]
+    >>> [round(x, 5) for x in reference_budgets([paper_model(problem)])]  # the same in the paper's model
     [0.00382, 0.12551]
     >>> make_problem(flops_device=-1, flops_server=8e8, params_device=1e5, params_server=4e5, scale_device=0.02,
     ...     scale_server=0.03, feature_bits=4096, latency_budget=0.004, energy_budget=0.01)
@@ -534,7 +687,9 @@ FIELD_INFO: dict[str, tuple[str, str]] = {
     "flops_per_cycle_server": ("FLOP/cycle", "server FLOPs per cycle"),
     "psi_server": ("J s^2/cycle", "server effective switched capacitance"),
     "pue_server": ("1", "server energy overhead factor (power usage effectiveness)"),
-    "compute_model": ("", "how pruning changes the cycles: ideal, dense (zeros computed) or sparse"),
+    "compute_model_device": ("", "how pruning changes the device's cycles: ideal, dense (zeros computed) or sparse"),
+    "compute_model_server": ("", "how pruning changes the server's cycles: ideal, dense (zeros computed) or sparse"),
+    "compute_model": ("", "both sides' execution model at once (instead of compute_model_device and _server)"),
     "sparse_efficiency_device": ("1", "device sparse-kernel efficiency in (0, 1] (compute_model sparse only)"),
     "sparse_efficiency_server": ("1", "server sparse-kernel efficiency in (0, 1] (compute_model sparse only)"),
     "sparse_overhead_device": ("FLOP", "device sparse-kernel overhead per inference (compute_model sparse only)"),
@@ -553,6 +708,16 @@ FIELD_INFO: dict[str, tuple[str, str]] = {
     "bits_per_weight": ("bit", "bits per kept weight in the objective, an integer in [1, 64]"),
     "distortion_model": ("", "distortion of the objective: rd_bound (lower bound) or magnitude (exact)"),
     "shared_ratio": ("", "true: force rho_device = rho_server"),
+    "f_device_min": ("Hz", "lowest device CPU frequency (DVFS floor), <= f_device_max"),
+    "f_server_min": ("Hz", "lowest server CPU frequency (DVFS floor), <= f_server_max"),
+    "static_power_device": ("W", "device power drawn while it computes, beyond psi f^3 (leakage, uncore, DRAM)"),
+    "static_power_server": ("W", "server power drawn while it computes, beyond psi f^3 (times pue_server)"),
+    "memory_energy_device": ("J/bit", "device energy per weight bit read from DRAM"),
+    "memory_energy_server": ("J/bit", "server energy per weight bit read from DRAM (times pue_server)"),
+    "memory_bandwidth_device": ("bit/s", "device DRAM read bandwidth; .inf: no limit"),
+    "memory_bandwidth_server": ("bit/s", "server DRAM read bandwidth; .inf: no limit"),
+    "access_latency": ("s", "uplink scheduling and processing delay added to every upload (feature_bits > 0)"),
+    "circuit_power": ("W", "transmitter circuit power drawn while the feature is on air, beyond the radiated power"),
 }
 
 
@@ -563,6 +728,8 @@ def format_default(value: Any) -> str:
     if isinstance(value, str):
         return value
     value = float(value)
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
     if value != 0 and not 1e-3 <= abs(value) < 1e4:
         mantissa, _, exponent = np.format_float_scientific(value, trim="-").partition("e")
         return f"{mantissa}e{int(exponent)}"
@@ -689,7 +856,13 @@ class Decision:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Latency (s), energy (J, per ``energy_scope``), objective and the per-stage terms of a decision."""
+    """Latency (s), energy (J, per ``energy_scope``), objective and the per-part terms of a decision.
+
+    The parts (model.md section 8.3): the device's time and energy (compute, memory traffic, static power), the
+    upload's (air time plus access latency; radiated plus circuit energy) and the server's (its energy whatever the
+    energy scope; ``energy`` counts it only in the ``system`` scope). ``memory_bound_*``: the side waits for its
+    weights (memory time ``M / BW`` above compute time ``W / f``).
+    """
 
     latency: float
     energy: float
@@ -701,6 +874,8 @@ class Evaluation:
     energy_tx: float
     energy_server: float
     violations: list[str]
+    memory_bound_device: bool = False
+    memory_bound_server: bool = False
 
 
 #: Decision variables in answer order (model.md section 8.3).
@@ -787,15 +962,21 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
         for name, f, fmax in (("f_device", f_d, p.f_device_max), ("f_server", f_s, p.f_server_max)):
             if not (0 < f <= fmax * (1 + rtol)):
                 violations.append(f"{name}={f:.10g} Hz outside (0, {fmax:.10g}]")
+    if not (f_d >= p.f_device_min * (1 - rtol) and f_s >= p.f_server_min * (1 - rtol)):
+        for name, f, fmin in (("f_device", f_d, p.f_device_min), ("f_server", f_s, p.f_server_min)):
+            if not f >= fmin * (1 - rtol):
+                violations.append(f"{name}={f:.10g} Hz below {name}_min={fmin:.10g} Hz")
     # coinfer.model.arithmetic's terms, the solvers' own (float(): plain Python floats also with COINFER_JIT=0)
-    latency, energy, objective, t_d, t_tx, t_s, e_d, e_tx, e_s = (
+    latency, energy, objective, t_d, t_tx, t_s, e_d, e_tx, e_s, bound_d, bound_s = (
         float(term) for term in decision_terms(p.numbers, rho_d, rho_s, power, f_d, f_s)
     )
     if not latency <= p.latency_budget * (1 + rtol):
         violations.append(f"latency {latency:.10g} s exceeds latency_budget {p.latency_budget:.10g} s")
     if not energy <= p.energy_budget * (1 + rtol):
         violations.append(f"energy {energy:.10g} J exceeds energy_budget {p.energy_budget:.10g} J ({p.energy_scope})")
-    return Evaluation(latency, energy, objective, t_d, t_tx, t_s, e_d, e_tx, e_s, violations)
+    return Evaluation(
+        latency, energy, objective, t_d, t_tx, t_s, e_d, e_tx, e_s, violations, bool(bound_d), bool(bound_s)
+    )
 
 
 def full_resources(problem: Problem) -> Decision:
@@ -831,7 +1012,7 @@ def reference_budgets(problems: Sequence[Problem]) -> tuple[float, float]:
     return min(c.latency for c in costs), min(c.energy for c in costs)
 
 
-def random_problem(rng: np.random.Generator) -> Problem:
+def random_problem(rng: np.random.Generator, physical: bool = False) -> Problem:
     """A realistic random instance around the model.md section 7 defaults (tests and ``benchmarks/bench_solver.py``).
 
     Workloads are log-uniform over four decades with occasional empty sides
@@ -840,6 +1021,21 @@ def random_problem(rng: np.random.Generator) -> Problem:
     budgets are drawn relative to the dense workload at maximum resources,
     so that some instances are easy, some bind one or both budgets and some
     are infeasible.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The source of every draw.
+    physical : bool
+        False (default): the paper's model (:data:`PAPER_MODEL`), drawn exactly as before the physical model
+        existed, so that seeded instances are the same. True: each physical term is drawn log-uniform over its
+        plausible range (:data:`coinfer.model.hardware.PLAUSIBLE_RANGES`), or left out (zero; infinite memory
+        bandwidth) with probability 0.15; each side draws its own execution model; the budgets are relative to
+        the physical model's dense and most pruned costs at maximum resources.
+
+    Returns
+    -------
+    Problem
     """
 
     def logu(lo: float, hi: float) -> float:
@@ -896,8 +1092,34 @@ def random_problem(rng: np.random.Generator) -> Problem:
         for side, f in (("device", flops[0]), ("server", flops[1])):
             fields[f"sparse_efficiency_{side}"] = float(rng.uniform(0.2, 1.0))
             fields[f"sparse_overhead_{side}"] = f * float(rng.uniform(0.0, 0.3))
+    if physical:
+        _draw_physical_terms(rng, fields, logu)
+    else:
+        fields.update(PAPER_MODEL)
     # Budgets relative to the workload at maximum resources: dense (rho = 0) and most pruned (rho_max).
     shape = Problem.from_dict({**fields, "latency_budget": 1.0, "energy_budget": 1.0})
+    if physical:
+        dense, floor = (
+            evaluate(shape, Decision(rho, rho, shape.p_max, shape.f_device_max, shape.f_server_max))
+            for rho in (0.0, shape.rho_max)
+        )
+        t_dense, t_floor, e_dense, e_floor = dense.latency, floor.latency, dense.energy, floor.energy
+    else:
+        t_dense, t_floor, e_dense, e_floor = _paper_costs(shape, bits)
+    if rng.random() < 0.1:
+        fields["latency_budget"] = max(t_floor, 1e-6) * logu(0.5, 1.0)
+    else:
+        fields["latency_budget"] = max(t_floor + (t_dense - t_floor) * logu(1e-3, 2.0), 1e-6)
+    if rng.random() < 0.15:
+        fields["energy_budget"] = max(e_floor * logu(0.01, 1.0), 1e-9)
+    else:
+        fields["energy_budget"] = max(e_floor + max(e_dense - e_floor, 0.1 * e_floor) * logu(1e-3, 2.0), 1e-9)
+    return Problem.from_dict(fields)
+
+
+def _paper_costs(shape: Problem, bits: float) -> tuple[float, float, float, float]:
+    """``(t_dense, t_floor, e_dense, e_floor)`` of the paper's model at maximum resources, the arithmetic
+    :func:`random_problem` has always drawn its budgets from (kept, so that seeded instances stay the same)."""
     t_tx = bits / rate(shape, shape.p_max) if bits > 0 else 0.0
     e_tx = shape.p_max * t_tx
     t_dense = t_floor = t_tx
@@ -911,12 +1133,23 @@ def random_problem(rng: np.random.Generator) -> Problem:
         t_floor += (a * (1 - shape.rho_max) + g) / f_max
         e_dense += (a + g) * per_cycle if counted else 0.0
         e_floor += (a * (1 - shape.rho_max) + g) * per_cycle if counted else 0.0
-    if rng.random() < 0.1:
-        fields["latency_budget"] = max(t_floor, 1e-6) * logu(0.5, 1.0)
-    else:
-        fields["latency_budget"] = max(t_floor + (t_dense - t_floor) * logu(1e-3, 2.0), 1e-6)
-    if rng.random() < 0.15:
-        fields["energy_budget"] = max(e_floor * logu(0.01, 1.0), 1e-9)
-    else:
-        fields["energy_budget"] = max(e_floor + max(e_dense - e_floor, 0.1 * e_floor) * logu(1e-3, 2.0), 1e-9)
-    return Problem.from_dict(fields)
+    return t_dense, t_floor, e_dense, e_floor
+
+
+def _draw_physical_terms(rng: np.random.Generator, fields: dict[str, Any], logu: Callable[..., float]) -> None:
+    """The physical terms of :func:`random_problem` (``physical=True``), into ``fields``: each side's execution
+    model (ideal, dense, sparse with its constants), then each physical field log-uniform over
+    :data:`coinfer.model.hardware.PLAUSIBLE_RANGES` or, with probability 0.15, at its zero value."""
+    fields.pop("compute_model", None)
+    for side in ("device", "server"):
+        draw = rng.random()
+        model = "dense" if draw < 0.25 else "sparse" if draw < 0.5 else "ideal"
+        fields[f"compute_model_{side}"] = model
+        if model == "sparse":
+            fields[f"sparse_efficiency_{side}"] = float(rng.uniform(0.2, 1.0))
+            fields[f"sparse_overhead_{side}"] = fields[f"flops_{side}"] * float(rng.uniform(0.0, 0.3))
+    for name, zero in PAPER_MODEL.items():
+        low, high = hardware.PLAUSIBLE_RANGES[name]
+        fields[name] = zero if rng.random() < 0.15 else logu(low, high)
+    for side in ("device", "server"):  # a floor above the drawn f_max: the drawn f_max is the floor too
+        fields[f"f_{side}_min"] = min(fields[f"f_{side}_min"], fields[f"f_{side}_max"])

@@ -17,9 +17,9 @@ import numpy as np
 
 from coinfer.model.arithmetic import R_Q, problem_rows
 from coinfer.model.system import Problem
-from coinfer.optimise import kernel
+from coinfer.optimise import kernel, physical
 from coinfer.optimise.fast import solution_of, solve
-from coinfer.optimise.solution import Solution, optimal
+from coinfer.optimise.solution import Solution, optimal_numbers
 
 __all__ = ["SCALAR_BELOW", "solve_batch"]
 
@@ -45,6 +45,7 @@ _STEPS = {
     kernel.LATENCY_ONLY: "latency_only",
     kernel.JOINT_NEWTON: "joint_newton",
     kernel.NESTED_ROOTS: "nested_roots",
+    physical.ENERGY_ONLY: "energy_only",
 }
 
 
@@ -91,7 +92,7 @@ def _solve_many(problems: Sequence[Problem], counts: dict[str, int]) -> list[Sol
     code = np.empty(n, dtype=np.int8)
     step = np.empty(n, dtype=np.int8)
     try:
-        kernel.solve_rows(rows, table, keys, logits, kernel.JOINT_NEWTON_EVALUATIONS, out, code, step)
+        physical.solve_rows(rows, table, keys, logits, kernel.JOINT_NEWTON_EVALUATIONS, out, code, step)
     except ZeroDivisionError:  # absurd numbers in some problem: each raises (or not) as solve raises for it
         return [solve(problem) for problem in problems]
     decided = (code == kernel.OPTIMAL) | (code == kernel.TO_POLISH)
@@ -100,8 +101,8 @@ def _solve_many(problems: Sequence[Problem], counts: dict[str, int]) -> list[Sol
     counts["polish"] = int((code == kernel.TO_POLISH).sum())
     answers: list[Solution | None] = [None] * n
     solved = code == kernel.OPTIMAL
-    columns = out[solved, : kernel.O_ENERGY + 1].T.tolist()
-    for i, solution in zip(np.flatnonzero(solved).tolist(), map(optimal, *columns), strict=True):
+    columns = out[solved, : kernel.O_ANSWER].T.tolist()
+    for i, solution in zip(np.flatnonzero(solved).tolist(), map(optimal_numbers, *columns), strict=True):
         answers[i] = solution
     for i in np.flatnonzero(~solved).tolist():
         answers[i] = solution_of(problems[i], int(code[i]), out[i].tolist())

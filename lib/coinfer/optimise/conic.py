@@ -7,7 +7,10 @@ it reads the problem through the model alone (:mod:`coinfer.model.system`: its
 fields, cycles, flat point and ratios of the floors, and ``evaluate`` for the
 latency floor), confirms an "infeasible" from the conic solver with its own
 conic solve of the energy floor, and ends like every solver in
-:func:`coinfer.optimise.solution.answer` (canonical values, polish). The tests
+:func:`coinfer.optimise.solution.answer` (canonical values, polish). Under the physical model (model.md
+sections 2.7, 5.2) each side has a compute time and a side time (frequency floor, memory time, static and memory
+energy as linear terms) and the upload its access latency and circuit energy (:func:`_physical_side`); a problem
+of the paper's model builds exactly the conic problem it built before. The tests
 and ``benchmarks/bench_solver.py`` compare the two solvers.
 """
 
@@ -26,7 +29,7 @@ from coinfer.optimise.solution import (
     energy_floor_reason,
     infeasible,
     latency_floor_reason,
-    limits_text,
+    problem_limits,
 )
 
 __all__ = ["solve_reference"]
@@ -95,6 +98,17 @@ class _Numbers:
     c: tuple[float, float]  # the objective's weights N_i b_i / N
     t_min: float  # the fastest upload, at P_max (s)
     u_max: float  # the uplink's exponent at P_max, ln(1 + P_max / C)
+    # the physical model (model.md section 2.7), zeros (and the paper's arithmetic) in the paper's model
+    physical: bool = False
+    fmin: tuple[float, float] = (0.0, 0.0)  # Hz
+    static: tuple[float, float] = (0.0, 0.0)  # W, times the PUE
+    mem_t: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 0.0), (0.0, 0.0))  # memory time (per kept, fixed) s
+    mem_e: tuple[tuple[float, float], tuple[float, float]] = (
+        (0.0, 0.0),
+        (0.0, 0.0),
+    )  # memory energy (per kept, fixed) J
+    t_access: float = 0.0  # s, where something is sent
+    p_circuit: float = 0.0  # W, where something is sent
 
 
 def _numbers(problem: Problem) -> _Numbers:
@@ -103,6 +117,30 @@ def _numbers(problem: Problem) -> _Numbers:
     (a_d, g_d), (a_s, g_s) = p.cycles("device"), p.cycles("server")
     total = p.params_device + p.params_server
     u_max = math.log1p(p.p_max / p.noise_power)
+    physical: dict[str, Any] = {}
+    if not p.is_paper_model:
+        runs = (a_d + g_d > 0, a_s + g_s > 0)
+        pue = (p.pue_device, p.pue_server)
+        mem_t, mem_e = [], []
+        for i, side in enumerate(("device", "server")):
+            per_kept, fixed = p.memory_bits(side)
+            bandwidth = getattr(p, f"memory_bandwidth_{side}")
+            energy = pue[i] * getattr(p, f"memory_energy_{side}")
+            mem_t.append((per_kept / bandwidth, fixed / bandwidth) if runs[i] else (0.0, 0.0))
+            mem_e.append((energy * per_kept, energy * fixed) if runs[i] else (0.0, 0.0))
+        sent = p.feature_bits > 0
+        physical = dict(
+            physical=True,
+            fmin=(p.f_device_min if runs[0] else 0.0, p.f_server_min if runs[1] else 0.0),
+            static=(
+                pue[0] * p.static_power_device if runs[0] else 0.0,
+                pue[1] * p.static_power_server if runs[1] else 0.0,
+            ),
+            mem_t=tuple(mem_t),
+            mem_e=tuple(mem_e),
+            t_access=p.access_latency if sent else 0.0,
+            p_circuit=p.circuit_power if sent else 0.0,
+        )
     return _Numbers(
         a=(a_d, a_s),
         g=(g_d, g_s),
@@ -113,6 +151,7 @@ def _numbers(problem: Problem) -> _Numbers:
         c=(p.params_device / total * p.scale_device, p.params_server / total * p.scale_server),
         t_min=p.feature_bits * LN2 / (p.bandwidth * u_max) if p.feature_bits > 0 else 0.0,
         u_max=u_max,
+        **physical,
     )
 
 
@@ -134,7 +173,7 @@ def _solve_conic(problem: Problem, solver: str, options: dict | None = None) -> 
     # Times are measured in units of the budget left after the fastest upload, T_r = T0 - S/r(P_max): when the
     # upload nearly fills the budget, normalising by T0 would make the compute times a tiny difference of O(1)
     # numbers and the conic solver loses accuracy. No budget left: only the floor's decision can fit.
-    t_r = p.latency_budget - n.t_min
+    t_r = p.latency_budget - n.t_min - n.t_access  # access latency: 0 in the paper's model
     if t_r <= 0:
         return _at_the_floor(problem, n)
     # The ratios. One is fixed where its optimum is obvious (no FLOPs: pruning gains nothing, flat point; no
@@ -199,6 +238,8 @@ def _solve_conic(problem: Problem, solver: str, options: dict | None = None) -> 
         tv = _solved(t) * t_r
         work = n.a[i] * (1 - rho_val[i]) + n.g[i]
         f[i] = min(n.fmax[i], work / tv) if tv > 0 else n.fmax[i]
+        if n.physical:  # the compute time never exceeds W / f_min (rounding aside)
+            f[i] = max(f[i], n.fmin[i])
     power = 0.0
     if t_tx is not None:
         u = p.feature_bits * LN2 / (p.bandwidth * (n.t_min + max(_solved(t_tx), 0.0) * t_r))
@@ -231,13 +272,16 @@ def _cones(
         t = cp.Variable(nonneg=True)
         w = (1 - rho[i]) * (n.a[i] / (n.fmax[i] * t_r)) + n.g[i] / (n.fmax[i] * t_r)
         cons.append(w <= t)
-        time_terms.append(t)
         times[i] = t
+        side_time, extra_energy = t, None
+        if n.physical:
+            side_time, extra_energy = _physical_side(cons, n, i, rho[i], t, w, t_r, e_unit)
+        time_terms.append(side_time)
         if n.counted[i]:
             e = cp.Variable(nonneg=True)
             big_k = n.k[i] * n.fmax[i] ** 3 * t_r / e_unit
             cons.append(big_k ** (1 / 3) * w <= cp.geo_mean(cp.hstack([e, t, t])))
-            energy_terms.append(e)
+            energy_terms.append(e if extra_energy is None else e + extra_energy)
     t_tx = None
     if p.feature_bits > 0:
         t_tx = cp.Variable(nonneg=True)  # extra upload time beyond t_min, in units of T_r
@@ -248,8 +292,39 @@ def _cones(
         # z >= scale * t exp(sigma / t): the perspective of exp (model.md section 5), so E_tx / E0 = z - scale t
         cons.append(cp.constraints.ExpCone(sigma + math.log(scale) * t_norm, t_norm, z))
         time_terms.append(t_tx)
-        energy_terms.append(z - scale * t_norm)
+        if n.p_circuit > 0:  # the circuits draw P_c while the bits are on air: P_c T0 t_norm / E_u
+            energy_terms.append(z - scale * t_norm + (n.p_circuit * p.latency_budget / e_unit) * t_norm)
+        else:
+            energy_terms.append(z - scale * t_norm)
     return cons, times, t_tx, time_terms, energy_terms
+
+
+def _physical_side(
+    cons: list, n: _Numbers, i: int, rho: Any, tau: Any, w: Any, t_r: float, e_unit: float
+) -> tuple[Any, Any]:
+    """The physical model's terms of side ``i`` (model.md sections 2.7, 5.2), constraints appended to ``cons``:
+    ``(side_time, extra_energy)`` in units of ``t_r`` and ``e_unit``.
+
+    ``tau`` is the compute time ``W / f``: ``f <= f_max`` is ``w <= tau`` (given), ``f >= f_min`` is
+    ``(f_min / f_max) tau <= w`` (linear in the ratio). The side's time ``t >= tau`` and ``t >= M(rho) / BW``
+    (linear); the static energy ``P_static t`` and the memory energy ``e_mem M(rho)`` are linear.
+    """
+    import cvxpy as cp
+
+    if n.fmin[i] > 0:
+        cons.append((n.fmin[i] / n.fmax[i]) * tau <= w)
+    side_time = tau
+    (mt, mt0), (me, me0) = n.mem_t[i], n.mem_e[i]
+    if mt > 0 or mt0 > 0:
+        side_time = cp.Variable(nonneg=True)
+        cons += [tau <= side_time, (1 - rho) * (mt / t_r) + mt0 / t_r <= side_time]
+    extra: Any = None
+    if n.static[i] > 0:
+        extra = (n.static[i] * t_r / e_unit) * side_time
+    if me > 0 or me0 > 0:
+        memory = (1 - rho) * (me / e_unit) + me0 / e_unit
+        extra = memory if extra is None else extra + memory
+    return side_time, extra
 
 
 def _run(prob: Any, solver: str, options: dict | None) -> Solution | None:
@@ -284,8 +359,7 @@ def _latency_floor(problem: Problem, n: _Numbers) -> Solution | None:
     p = problem
     floor_t = evaluate(p, _floor_decision(p, n)).latency
     if floor_t > p.latency_budget * (1 + EDGE):
-        limits = limits_text(n.runs, n.fmax, p.feature_bits > 0, p.p_max)
-        return infeasible(latency_floor_reason(floor_t, p.rho_max, limits, p.latency_budget))
+        return infeasible(latency_floor_reason(floor_t, p.rho_max, problem_limits(p), p.latency_budget))
     return None
 
 
@@ -325,7 +399,7 @@ def _floors(problem: Problem, n: _Numbers, solver: str, options: dict | None) ->
     e_top = evaluate(p, _floor_decision(p, n)).energy
     if not e_top > 0:  # nothing costs energy: the energy floor is 0
         return None
-    t_r = p.latency_budget - n.t_min
+    t_r = p.latency_budget - n.t_min - n.t_access  # access latency: 0 in the paper's model
     for name, settings in [(solver, options), *_RETRIES.get(solver, [])]:
         cones, _, _, time_terms, energy_terms = _cones(p, n, list(floor_ratios(p)), t_r, e_top)
         cones.append(cp.sum(cp.hstack(time_terms)) <= 1)

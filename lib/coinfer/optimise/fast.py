@@ -15,14 +15,14 @@ from collections.abc import Sequence
 
 from coinfer.model.arithmetic import problem_row
 from coinfer.model.system import Problem
-from coinfer.optimise import kernel
+from coinfer.optimise import kernel, physical
 from coinfer.optimise.solution import (
     Solution,
     energy_floor_reason,
     infeasible,
     latency_floor_reason,
-    limits_text,
-    optimal,
+    optimal_numbers,
+    problem_limits,
     settled,
 )
 
@@ -75,7 +75,7 @@ def solve(problem: Problem) -> Solution:
         polish cannot make the point feasible.
     """
     keys, logits = kernel.slope_table(problem.bits_per_weight)
-    code, _, out = kernel.solve_row(problem_row(problem), keys, logits, kernel.JOINT_NEWTON_EVALUATIONS)
+    code, _, out = physical.solve_row(problem_row(problem), keys, logits, kernel.JOINT_NEWTON_EVALUATIONS)
     return solution_of(problem, code, out)
 
 
@@ -84,13 +84,12 @@ def solution_of(problem: Problem, code: int, out: Sequence[float]) -> Solution:
     :func:`coinfer.optimise.kernel.solve_row`)."""
     rho_d, rho_s, power, f_d, f_s, objective, latency, energy = out[: kernel.O_ENERGY + 1]
     if code == kernel.OPTIMAL:
-        return optimal(rho_d, rho_s, power, f_d, f_s, objective, latency, energy)
+        return optimal_numbers(*out[: kernel.O_ANSWER])
     if code == kernel.TO_POLISH:  # the polish left a violation: evaluate reports it
         return settled(problem, False, (rho_d, rho_s, power, f_d, f_s), objective, latency, energy)
     p = problem
     if code == kernel.INFEASIBLE_LATENCY:
-        runs = (sum(p.cycles("device")) > 0, sum(p.cycles("server")) > 0)
-        limits = limits_text(runs, (p.f_device_max, p.f_server_max), p.feature_bits > 0, p.p_max)
+        limits = problem_limits(p)
         return infeasible(latency_floor_reason(float(out[kernel.O_FLOOR_T]), p.rho_max, limits, p.latency_budget))
     if code == kernel.INFEASIBLE_ENERGY:
         return infeasible(

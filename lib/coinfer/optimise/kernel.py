@@ -73,6 +73,7 @@ from coinfer.model.arithmetic import (
     TOP_D,
     TOP_S,
     Q,
+    decision_terms,
     derive_model,
     distortion_slope,
     flat_end,
@@ -87,6 +88,7 @@ __all__ = [
     "SEEN",
     "STATE",
     "WIDTH",
+    "answer_numbers",
     "budget_ratios",
     "decision_values",
     "derive",
@@ -96,11 +98,20 @@ __all__ = [
     "latency_of",
     "latency_ratios",
     "least_energy",
+    "newton_result",
+    "newton_start",
+    "newton_step",
+    "ratio_and_derivative",
+    "remember",
+    "remembered",
     "resources",
     "slope_table",
+    "solve_paper",
     "solve_row",
     "solve_rows",
+    "tx_exponent",
     "upload",
+    "uplink_psi",
 ]
 
 #: The files whose compiled functions this module's compiled code calls (coinfer.base.jit.refresh_cache).
@@ -149,8 +160,13 @@ SEEN, _PATH = 256, 1024
 OPTIMAL, INFEASIBLE_LATENCY, INFEASIBLE_ENERGY, TO_POLISH, STEP4_FAILED = 0, 1, 2, 3, 4
 #: Which step of model.md section 5.3 settled an optimal or to-polish answer.
 AT_FLOOR, LEAST_DISTORTION, LATENCY_ONLY, JOINT_NEWTON, NESTED_ROOTS = 0, 1, 2, 3, 4
-O_RHO_D, O_RHO_S, O_POWER, O_F_D, O_F_S, O_OBJECTIVE, O_LATENCY, O_ENERGY, O_FLOOR_T, O_E_MIN = range(10)
-OUT_WIDTH = 10
+#: The decision, its objective, latency and energy, its per-part breakdown (the last eight terms of
+#: coinfer.model.arithmetic.decision_terms, from O_PARTS on), then the floors of an infeasible answer.
+(O_RHO_D, O_RHO_S, O_POWER, O_F_D, O_F_S, O_OBJECTIVE, O_LATENCY, O_ENERGY, O_PARTS,
+ O_FLOOR_T, O_E_MIN) = 0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 17  # fmt: skip
+#: The columns of an answer with a decision (the decision, its terms and its breakdown).
+O_ANSWER = 16
+OUT_WIDTH = 18
 
 #: Keys of different q in the inverse-slope table are this far apart (|ln D'| stays far below).
 _TABLE_OFFSET = 1e4
@@ -1070,7 +1086,20 @@ def _answer(m, rho_d, rho_s, f_d, f_s, u, out):
     if not met:
         return TO_POLISH
     out[O_OBJECTIVE], out[O_LATENCY], out[O_ENERGY] = objective, latency, energy
+    _, _, _, t_d, t_tx, t_s, e_d, e_tx, e_s, bound_d, bound_s = decision_terms(m, d[0], d[1], d[2], d[3], d[4])
+    out[O_PARTS], out[O_PARTS + 1], out[O_PARTS + 2], out[O_PARTS + 3] = t_d, t_tx, t_s, e_d
+    out[O_PARTS + 4], out[O_PARTS + 5], out[O_PARTS + 6], out[O_PARTS + 7] = e_tx, e_s, bound_d, bound_s
     return OPTIMAL
+
+
+# --- the building blocks the physical model's steps share (coinfer.optimise.physical), by their public names ---
+
+#: ``(u - 1) e^u + 1``; ``u`` where it equals ``r``; a ratio and its derivative for a slope; the safeguarded
+#: Newton loop; remembered points; one problem's answer and steps (see the private functions).
+uplink_psi, tx_exponent, ratio_and_derivative = _psi, _tx_exponent, _ratio_and_derivative
+newton_start, newton_step, newton_result, remember, remembered = (
+    _newton_start, _newton_step, _newton_result, _remember, _remembered
+)  # fmt: skip
 
 
 # --- solve: its steps, for one row and for many ---
@@ -1126,9 +1155,13 @@ def _solve_one(m, keys, logits, st, seen, out, evaluations_allowed):
     return _answer(m, rho_d, rho_s, f_d, f_s, u, out), NESTED_ROOTS
 
 
+#: One problem's answer of ratios and resources, and ``solve``'s steps on the paper's model, by public names.
+answer_numbers, solve_paper = _answer, _solve_one
+
+
 # The signatures make numba compile (or load from its cache in __pycache__) when this module is imported, not
 # inside the first timed call: about 20 s once per checkout, ~0.1 s from the cache.
-@jcompile("Tuple((i8, i8, UniTuple(f8, 10)))(f8[::1], f8[::1], f8[::1], i8)")
+@jcompile("Tuple((i8, i8, UniTuple(f8, 18)))(f8[::1], f8[::1], f8[::1], i8)")
 def solve_row(row, keys, logits, evaluations_allowed):
     """``solve`` of one problem row (:func:`coinfer.model.arithmetic.problem_row`): ``(code, step, out)``.
 
@@ -1141,7 +1174,8 @@ def solve_row(row, keys, logits, evaluations_allowed):
     derive(row, m)
     out = np.empty(OUT_WIDTH)
     code, step = _solve_one(m, keys, logits, np.empty(STATE), np.empty((SEEN, 6)), out, evaluations_allowed)
-    return code, step, (out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7], out[8], out[9])
+    return code, step, (out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7], out[8], out[9], out[10],
+                        out[11], out[12], out[13], out[14], out[15], out[16], out[17])  # fmt: skip
 
 
 @jcompile("void(f8[:, ::1], i8[::1], f8[:, ::1], f8[:, ::1], i8, f8[:, ::1], i1[::1], i1[::1])")

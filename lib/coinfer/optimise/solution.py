@@ -35,12 +35,20 @@ from coinfer.model.arithmetic import (
     E0,
     FMAX_D,
     FMAX_S,
+    FMIN_D,
+    FMIN_S,
+    G_D,
     K_D,
+    MEM_E_D,
+    MEM_T0_D,
+    MEM_T_D,
     PARAMS_D,
+    PHYS,
     PMAX,
     RHO_MAX,
     SCALE_D,
     SHARED,
+    STATIC_D,
     T0,
     canonicalise,
     decision_terms,
@@ -53,14 +61,17 @@ __all__ = [
     "EDGE",
     "Solution",
     "answer",
+    "breakdown",
     "energy_floor_reason",
     "finish_decision",
     "infeasible",
     "latency_floor_reason",
     "limits_text",
     "optimal",
+    "optimal_numbers",
     "polish",
     "polish_numbers",
+    "problem_limits",
     "settled",
 ]
 
@@ -74,8 +85,16 @@ EDGE = 1e-12
 
 @dataclass(frozen=True)
 class Solution:
-    """The model.md section 8 answer for one problem. ``status`` is ``"optimal"`` or ``"infeasible"``
-    (``solve_reference`` may also return ``"solver_error"`` when the conic solver fails)."""
+    """The model.md section 8.3 answer for one problem. ``status`` is ``"optimal"`` or ``"infeasible"``
+    (``solve_reference`` may also return ``"solver_error"`` when the conic solver fails).
+
+    Besides the decision, its objective, latency [s] and energy [J], an answer with a decision carries the
+    per-part breakdown of :func:`coinfer.model.system.evaluate` (the one computation,
+    :func:`coinfer.model.arithmetic.decision_terms`): ``t_device``, ``t_tx`` (air time plus access latency),
+    ``t_server`` [s], which sum to ``latency``; ``energy_device``, ``energy_tx``, ``energy_server`` [J], which sum
+    to ``energy`` (without ``energy_server`` in the ``device`` energy scope); ``memory_bound_device`` and
+    ``memory_bound_server``, whether a side waits for its weights (model.md section 2.7).
+    """
 
     status: str
     rho_device: float | None = None
@@ -87,6 +106,14 @@ class Solution:
     latency: float | None = None
     energy: float | None = None
     reason: str | None = None
+    t_device: float | None = None
+    t_tx: float | None = None
+    t_server: float | None = None
+    energy_device: float | None = None
+    energy_tx: float | None = None
+    energy_server: float | None = None
+    memory_bound_device: bool | None = None
+    memory_bound_server: bool | None = None
 
     def as_dict(self) -> dict:
         """The model.md section 8 answer as a JSON-ready dict."""
@@ -104,7 +131,11 @@ class Solution:
 
 def infeasible(reason: str) -> Solution:
     """An ``"infeasible"`` :class:`Solution` with its ``reason`` (built as :func:`optimal` builds its answers)."""
-    return _built("infeasible", None, None, None, None, None, None, None, None, reason)
+    return _built("infeasible", None, None, None, None, None, None, None, None, reason, _NO_PARTS)
+
+
+#: The breakdown of an answer without a decision.
+_NO_PARTS = (None,) * 8
 
 
 def optimal(
@@ -117,6 +148,7 @@ def optimal(
     latency: float,
     energy: float,
     reason: str | None = None,
+    parts: Sequence[float] | None = None,
 ) -> Solution:
     """An ``"optimal"`` :class:`Solution` of a decision whose terms are given (see :func:`_built`).
 
@@ -136,8 +168,73 @@ def optimal(
         Per the problem's energy scope [J].
     reason : str, optional
         A note (e.g. a conic solver's inaccurate status).
+    parts : sequence of 8 floats, optional
+        The per-part breakdown (the last eight values of :func:`coinfer.model.arithmetic.decision_terms`: times
+        [s], energies [J], memory-bound flags as 0.0 or 1.0); none if not given.
     """
-    return _built("optimal", rho_device, rho_server, power, f_device, f_server, objective, latency, energy, reason)
+    breakdown = _NO_PARTS if parts is None else _parts(*parts)
+    return _built(
+        "optimal", rho_device, rho_server, power, f_device, f_server, objective, latency, energy, reason, breakdown
+    )
+
+
+def optimal_numbers(
+    rho_device: float,
+    rho_server: float,
+    power: float,
+    f_device: float,
+    f_server: float,
+    objective: float,
+    latency: float,
+    energy: float,
+    t_device: float,
+    t_tx: float,
+    t_server: float,
+    energy_device: float,
+    energy_tx: float,
+    energy_server: float,
+    memory_bound_device: float,
+    memory_bound_server: float,
+) -> Solution:
+    """:func:`optimal` of the sixteen numbers of a compiled answer (the decision, its terms and its breakdown, in
+    the order of :func:`coinfer.model.arithmetic.decision_terms`), without a note: the batch's answers."""
+    return _built(
+        "optimal",
+        rho_device,
+        rho_server,
+        power,
+        f_device,
+        f_server,
+        objective,
+        latency,
+        energy,
+        None,
+        (t_device, t_tx, t_server, energy_device, energy_tx, energy_server,
+         memory_bound_device > 0, memory_bound_server > 0),
+    )  # fmt: skip
+
+
+def _parts(
+    t_device: float,
+    t_tx: float,
+    t_server: float,
+    energy_device: float,
+    energy_tx: float,
+    energy_server: float,
+    memory_bound_device: float,
+    memory_bound_server: float,
+) -> tuple:
+    """The breakdown as the answer holds it: plain floats, and the memory-bound flags as bools."""
+    return (
+        float(t_device),
+        float(t_tx),
+        float(t_server),
+        float(energy_device),
+        float(energy_tx),
+        float(energy_server),
+        bool(memory_bound_device),
+        bool(memory_bound_server),
+    )
 
 
 def _built(
@@ -151,14 +248,16 @@ def _built(
     latency: float | None,
     energy: float | None,
     reason: str | None,
+    parts: tuple,
 ) -> Solution:
     """A :class:`Solution` built without the frozen dataclass's ``__init__``.
 
-    That ``__init__`` sets each of the ten fields by ``object.__setattr__``, about half of what building the
+    That ``__init__`` sets each of the eighteen fields by ``object.__setattr__``, about half of what building the
     answers of :func:`coinfer.optimise.solve_batch` costs per instance; one instance ``__dict__`` holds the
     same values (equality, hashing, ``repr`` and ``as_dict`` read the fields alike).
     """
     solution = _new(Solution)
+    t_device, t_tx, t_server, energy_device, energy_tx, energy_server, bound_device, bound_server = parts
     _set(
         solution,
         "__dict__",
@@ -173,6 +272,14 @@ def _built(
             "latency": latency,
             "energy": energy,
             "reason": reason,
+            "t_device": t_device,
+            "t_tx": t_tx,
+            "t_server": t_server,
+            "energy_device": energy_device,
+            "energy_tx": energy_tx,
+            "energy_server": energy_server,
+            "memory_bound_device": bound_device,
+            "memory_bound_server": bound_server,
         },
     )
     return solution
@@ -224,6 +331,9 @@ def polish_numbers(m, d, latency, energy, objective):
     d[2] = min(max(d[2], 0.0), m[PMAX])
     d[3] = min(d[3], m[FMAX_D])
     d[4] = min(d[4], m[FMAX_S])
+    if m[PHYS]:
+        d[3] = max(d[3], m[FMIN_D])
+        d[4] = max(d[4], m[FMIN_S])
     if m[SHARED] and d[0] != d[1]:
         d[0] = d[1] = max(d[0], d[1])
     if (d != given).any():  # the clipping moved the decision
@@ -244,6 +354,12 @@ def polish_numbers(m, d, latency, energy, objective):
             # a shared ratio moves both sides (one group); else each side is its own group
             tau = eps = price_sum = 0.0  # time and energy removed per unit of ratio, distortion added
             for i in range(2) if m[SHARED] else range(side, side + 1):
+                if m[PHYS]:
+                    t_slope, e_slope = _physical_slopes(m, i, d[i], d[3 + i])
+                    tau += t_slope
+                    if i == 0 or m[COUNTED_S]:
+                        eps += e_slope
+                    continue
                 tau += m[A_D + i] / d[3 + i]
                 if i == 0 or m[COUNTED_S]:
                     eps += m[K_D + i] * m[A_D + i] * (d[3 + i] * d[3 + i])
@@ -262,6 +378,17 @@ def polish_numbers(m, d, latency, energy, objective):
         for i in range(2) if m[SHARED] else range(best_side, best_side + 1):
             d[i] = min(d[i] + best_step, rho_max)
     return False, latency, energy, objective
+
+
+@jcompile()
+def _physical_slopes(m, i, rho, f):
+    """Time [s] and energy [J] one side saves per unit of ratio at the frequency ``f`` (model.md section 2.7):
+    ``a / f`` while compute takes longer than the weights' memory time, else the memory time's slope; the
+    dynamic, static and memory energy with them."""
+    work = m[A_D + i] * (1 - rho) + m[G_D + i]
+    memory = m[MEM_T_D + i] * (1 - rho) + m[MEM_T0_D + i]
+    t_slope = m[A_D + i] / f if work / f >= memory else m[MEM_T_D + i]
+    return t_slope, m[K_D + i] * m[A_D + i] * (f * f) + m[STATIC_D + i] * t_slope + m[MEM_E_D + i]
 
 
 @jcompile()
@@ -311,6 +438,14 @@ def polish(problem: Problem, decision: Decision) -> Decision:
     return Decision(*d.tolist())
 
 
+def breakdown(problem: Problem, d: Sequence[float]) -> tuple:
+    """The per-part breakdown of the decision ``d`` (``rho_d, rho_s, power, f_d, f_s``): the last eight terms of
+    :func:`coinfer.model.arithmetic.decision_terms` (:func:`coinfer.model.system.evaluate`'s), as the answer holds
+    them."""
+    terms = decision_terms(problem.numbers, float(d[0]), float(d[1]), float(d[2]), float(d[3]), float(d[4]))
+    return _parts(*terms[3:11])
+
+
 def answer(problem: Problem, decision: Decision, note: str | None = None) -> Solution:
     """The :class:`Solution` of a (nearly) optimal decision: canonical values, polish, terms (:func:`finish_decision`).
 
@@ -350,14 +485,17 @@ def settled(
     a solver never calls a point optimal that breaks a constraint, however slightly.
     """
     rho_d, rho_s, power, f_d, f_s = (float(v) for v in d)
+    parts = breakdown(problem, (rho_d, rho_s, power, f_d, f_s))
     if met:
-        return optimal(rho_d, rho_s, power, f_d, f_s, float(objective), float(latency), float(energy), note)
+        return _built(
+            "optimal", rho_d, rho_s, power, f_d, f_s, float(objective), float(latency), float(energy), note, parts
+        )
     ev = evaluate(problem, Decision(rho_d, rho_s, power, f_d, f_s))
     status, reason = "optimal", note
     if ev.violations:
         status = "solver_error"
         reason = ((note + "; ") if note else "") + "residual violation: " + "; ".join(ev.violations)
-    return Solution(status, rho_d, rho_s, power, f_d, f_s, ev.objective, ev.latency, ev.energy, reason)
+    return _built(status, rho_d, rho_s, power, f_d, f_s, ev.objective, ev.latency, ev.energy, reason, parts)
 
 
 # --- reasons of infeasible answers (model.md section 5.7) ---
@@ -374,6 +512,23 @@ def limits_text(runs: tuple[bool, bool], fmax: tuple[float, float], sent: bool, 
     if sent:
         parts.append(f"p_max={p_max:.4g} W")
     return ", ".join(parts) if parts else "no workload"
+
+
+def problem_limits(problem: Problem) -> str:
+    """:func:`limits_text` of ``problem``, plus the physical limits that bound its latency floor (model.md sections
+    2.7, 5.7): each running side's finite memory bandwidth (where it reads weights) and the access latency (where
+    something is sent). The paper's model has none, so its text is :func:`limits_text`'s."""
+    p = problem
+    runs = (sum(p.cycles("device")) > 0, sum(p.cycles("server")) > 0)
+    text = limits_text(runs, (p.f_device_max, p.f_server_max), p.feature_bits > 0, p.p_max)
+    extra = []
+    for i, side in enumerate(("device", "server")):
+        bandwidth = getattr(p, f"memory_bandwidth_{side}")
+        if runs[i] and math.isfinite(bandwidth) and sum(p.memory_bits(side)) > 0:
+            extra.append(f"memory_bandwidth_{side}={bandwidth:.4g} bit/s")
+    if p.feature_bits > 0 and p.access_latency > 0:
+        extra.append(f"access_latency={p.access_latency:.4g} s")
+    return ", ".join([text, *extra]) if extra else text
 
 
 def latency_floor_reason(floor_t: float, rho_max: float, limits: str, latency_budget: float) -> str:

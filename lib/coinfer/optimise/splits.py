@@ -26,16 +26,33 @@ def select_split(
 
 def select_execution(
     problem: Problem, compute_models: Sequence[str] = ("dense", "sparse"), solver: Callable[[Problem], Solution] = solve
-) -> tuple[str | None, Solution]:
-    """The better of several execution models for one split (model.md section 2.3): ``(compute_model, solution)``.
+) -> tuple[tuple[str, str] | None, Solution]:
+    """The best execution model per side for one split (model.md section 2.3): ``((device, server), solution)``.
 
-    Each execution model keeps the problem convex, so "run the zeros with dense
-    kernels, or use sparse kernels, whichever is better" is solved by solving
-    both and keeping the smaller objective (ties: the first in
-    ``compute_models``). ``(None, first infeasible answer)`` when none is
-    feasible.
+    Each side runs its own kernels, so every pair of ``compute_models`` (device, server) is a problem of its own,
+    each convex; "dense or sparse kernels on each side, whichever is better" is solved by solving all of them
+    (four for dense and sparse) and keeping the smallest objective (ties: the first pair in the order of
+    ``compute_models``, device first). A side left unpruned is thus charged dense cycles whenever that is better,
+    without the sparse overhead. ``(None, the first pair's infeasible answer)`` when none is feasible.
+
+    Parameters
+    ----------
+    problem : Problem
+        The split; its own ``compute_model_*`` are replaced.
+    compute_models : sequence of str
+        The execution models each side may use.
+    solver : callable
+        ``Problem -> Solution`` (default :func:`coinfer.optimise.solve`).
+
+    Returns
+    -------
+    tuple
+        The best ``(compute_model_device, compute_model_server)`` (or None) and its :class:`Solution`.
     """
-    answers = [(model, solver(problem.replace(compute_model=model))) for model in compute_models]
+    pairs = [(device, server) for device in compute_models for server in compute_models]
+    answers = [
+        (pair, solver(problem.replace(compute_model_device=pair[0], compute_model_server=pair[1]))) for pair in pairs
+    ]
     feasible = [(sol.objective, i) for i, (_, sol) in enumerate(answers) if sol.status == "optimal"]
     if not feasible:
         return None, answers[0][1]

@@ -40,6 +40,13 @@ ANSWER_UNITS: dict[str, str] = {
     "objective": "per-weight l1 distortion (same unit as the weights)",
     "latency": "s",
     "energy": "J",
+    # the per-part breakdown (model.md section 8.3): device compute, upload (air time plus access latency), server
+    "t_device": "s",
+    "t_tx": "s",
+    "t_server": "s",
+    "energy_device": "J",
+    "energy_tx": "J",
+    "energy_server": "J (counted in energy only with energy_scope system)",
 }
 
 
