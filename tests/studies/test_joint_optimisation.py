@@ -42,3 +42,31 @@ def test_fading_summary_gives_the_feasible_share_with_its_interval():
     assert (server.p_feasible_ci95_low, server.p_feasible_ci95_high) == stats.clopper_pearson(2, 5)
     # two equal feasible objectives: every bootstrap mean is 0.2
     assert (server.mean_objective_norm_ci95_low, server.mean_objective_norm_ci95_high) == pytest.approx((0.2, 0.2))
+
+
+def test_measured_sparse_reading_uses_each_sides_best_kernels():
+    """The "measured sparse kernels" reading (issue 22 item 2): each side runs the better of dense and the measured
+    sparse kernels (select_execution's best of four pairs), never CSR forced on both sides."""
+    import pandas as pd
+
+    from coinfer.base import paths
+    from coinfer.nets import timing
+    from coinfer.optimise import select_execution
+    from coinfer.studies import joint_optimisation
+
+    profile = pd.read_csv(paths.PROJECT_ROOT / "data" / "profiles.csv")
+    fits = timing.load_measurements()[1]
+    study = joint_optimisation.Study(profile, ["digits_cnn"], local_starts=1, sparse_fits=fits)
+    problems = study.problems("digits_cnn")
+    plain = joint_optimisation.Study(profile, ["digits_cnn"], local_starts=1).problems("digits_cnn")
+    assert len(problems) == len(plain)
+    pairs = set()
+    for chosen, base in zip(problems, plain, strict=True):
+        measured = chosen.replace(compute_model="sparse")
+        models, best = select_execution(measured)
+        if models is not None:
+            assert (chosen.compute_model_device, chosen.compute_model_server) == models
+        pairs.add((chosen.compute_model_device, chosen.compute_model_server))
+        assert chosen.sparse_efficiency_device == measured.sparse_efficiency_device <= 1.0
+        assert base.compute_model == "ideal"
+    assert pairs != {("sparse", "sparse")}, pairs  # the last split (all on the device) runs dense kernels

@@ -48,6 +48,16 @@ SPLIT_TIE = 1e-6
 SCHEME_TIE = 1e-3
 
 
+def _best_kernels(problem: system.Problem) -> system.Problem:
+    """``problem`` with the measured sparse kernels used where they pay: each side's execution model the best of
+    the four dense/sparse pairs (:func:`coinfer.optimise.select_execution`, model.md sections 2.3, 2.7), never
+    sparse kernels forced on a side they make slower; unchanged where no pair is feasible."""
+    models, _ = optimise.select_execution(problem)
+    if models is None:
+        return problem
+    return problem.replace(compute_model_device=models[0], compute_model_server=models[1])
+
+
 @dataclass
 class Study:
     """The models of one optimisation notebook run, with budgets relative to each model's references."""
@@ -95,7 +105,7 @@ class Study:
         if self.sparse_fits is None:
             return problems
         fit = timing.FIT_FOR_MODEL.get(name, name)
-        return [
+        measured = [
             p.replace(
                 **timing.sparse_constants(
                     self.sparse_fits, fit, flops_device=p.flops_device, flops_server=p.flops_server
@@ -103,6 +113,7 @@ class Study:
             )
             for p in problems
         ]
+        return [_best_kernels(p) for p in measured]
 
     def budgets(self) -> pd.DataFrame:
         """Reference and default budgets per model."""
