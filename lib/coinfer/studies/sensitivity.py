@@ -199,6 +199,10 @@ def _problems(rows: pd.DataFrame, constants: pd.DataFrame, base: Mapping[str, An
         changes = {name: record[name] for name in fields}
         changes["bits_per_weight"] = int(changes["bits_per_weight"])
         changes["channel_gain"] = system.channel_gain(float(record["distance"]))
+        for side in ("device", "server"):  # a sampled clock ceiling below the DVFS floor takes the floor with it
+            if f"f_{side}_max" in changes:
+                floor = base.get(f"f_{side}_min", system.DEFAULTS[f"f_{side}_min"])
+                changes[f"f_{side}_min"] = min(float(floor), float(changes[f"f_{side}_max"]))
         problems += [p.replace(**changes) for p in variants[int(record["feature_bits"])]]
     return problems
 
