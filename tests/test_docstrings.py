@@ -24,7 +24,11 @@ COVERED: dict[str, tuple[str, ...] | None] = {
 COVERED_MODULES: tuple[str, ...] = (
     "coinfer.nets.deploy",
     "coinfer.studies.deployed_designs",
+    "coinfer.studies.distortion_bound",
+    "coinfer.studies.joint_optimisation",
     "coinfer.studies.model_size",
+    "coinfer.studies.pruning_distortion",
+    "coinfer.studies.weight_distributions",
 )
 
 

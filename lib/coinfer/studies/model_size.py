@@ -273,7 +273,7 @@ def member_thresholds(
     energy_loose : float
         Loose energy budget [J].
     free_objective : float
-        The optimal objective at the loose budgets [unit of the objective, model.md section 5.1].
+        The optimal objective at the loose budgets [weight units] (model.md section 5.1).
     settings : mapping
         The :func:`coinfer.model.system.make_problem` fields shared by every member (``bandwidth`` [Hz],
         ``distance`` [m], ...).
