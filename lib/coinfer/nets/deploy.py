@@ -611,6 +611,23 @@ def measure_decisions(
     References
     ----------
     docs/model.md, section 9 (closing the loop: deploying and measuring designs).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from coinfer.nets.split import SplitModel
+    >>> from coinfer.nets.deploy import deploy, measure_decisions
+    >>> _ = torch.manual_seed(0)
+    >>> blocks = [nn.Sequential(nn.Linear(4, 8), nn.ReLU()), nn.Linear(8, 3)]
+    >>> model = SplitModel("toy", nn.Identity(), blocks, ["fc1", "fc2"], nn.Identity())
+    >>> chunks = [torch.ones(2, 4), torch.zeros(3, 4)]
+    >>> found = measure_decisions(model, [(1, 8, 0.5, 0.25), (1, None, 0.0, 0.0)], chunks, lambda v: v)
+    >>> [tuple(v.shape) for v in found]
+    [(5, 3), (5, 3)]
+    >>> design = deploy(model, 1, 0.5, 0.25, bits=8, feature_bits=16)
+    >>> torch.equal(found[0], torch.cat([design.forward(c).double() for c in chunks]))
+    True
     """
     feature_bits = check_feature_bits(feature_bits)
     device = check_device(device)

@@ -57,8 +57,7 @@ from coinfer.nets.deploy import (
     check_weight_bits,
     interval_columns,
     measure_decisions,
-    per_input_metric,
-    relative_distortion,
+    score_vectors,
 )
 from coinfer.nets.devices import check_device, placed, to_cpu64, to_device
 from coinfer.nets.inputs import length_chunks, text_batch
@@ -162,17 +161,15 @@ class EvaluationSet:
         bootstrap for means, Clopper-Pearson for share-valued metrics.
         """
         vectors = vectors.double()
-        per_input = relative_distortion(self.reference, vectors)
-        diff = float((self.reference - vectors).abs().sum())
-        name, value = self.metric(self.reference, vectors, self.labels)
-        metric_values = per_input_metric(name, self.reference, vectors, self.labels)
+        found = score_vectors(self.reference, vectors, self.labels, self.metric)
+        name = found["metric"]
         hits = self.topic_hits(vectors)
         return {
-            "measured_distortion": float(per_input.mean()),
-            **interval_columns("measured_distortion", per_input, binary=False),
-            "measured_distortion_pooled": 0.0 if diff == 0 else diff / float(self.reference.abs().sum()),
-            "task_metric": float(value),
-            **interval_columns("task_metric", metric_values, binary=name in SHARE_METRICS),
+            "measured_distortion": found["distortion"],
+            **interval_columns("measured_distortion", found["distortion_per_input"], binary=False),
+            "measured_distortion_pooled": found["distortion_pooled"],
+            "task_metric": found["metric_value"],
+            **interval_columns("task_metric", found["metric_per_input"], binary=name in SHARE_METRICS),
             "task_metric_name": name,
             TOPIC_METRIC: float(hits.mean()) if hits.size else float("nan"),
             **interval_columns(TOPIC_METRIC, hits, binary=True),
