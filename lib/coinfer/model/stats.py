@@ -26,7 +26,26 @@ SHARE_METRICS = ("test_accuracy", "top1_agreement", "topic_accuracy")
 
 
 def clopper_pearson(successes: int, trials: int, level: float = LEVEL) -> tuple[float, float]:
-    """Exact (Clopper-Pearson) interval of a binomial share; ``(nan, nan)`` for zero trials."""
+    """Exact (Clopper-Pearson) interval of a binomial share; ``(nan, nan)`` for zero trials.
+
+    Parameters
+    ----------
+    successes : int
+        Successes [count], in ``0..trials``.
+    trials : int
+        Trials [count].
+    level : float
+        Confidence level [1] (default 0.95).
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)`` bounds of the share [1].
+
+    References
+    ----------
+    docs/model.md, section 1.1 (intervals and the inconclusive rule).
+    """
     require_range("level", level, 0.0, 1.0, low_open=True, high_open=True)
     if trials == 0:
         return float("nan"), float("nan")
@@ -38,7 +57,28 @@ def clopper_pearson(successes: int, trials: int, level: float = LEVEL) -> tuple[
 def bootstrap_mean(
     values: npt.ArrayLike, *, resamples: int = 2000, level: float = LEVEL, seed: int = 0
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean, vectorised over ``resamples`` seeded resamples."""
+    """Percentile bootstrap interval of the mean, vectorised over ``resamples`` seeded resamples.
+
+    Parameters
+    ----------
+    values : array_like
+        The observations [any unit].
+    resamples : int
+        Bootstrap resamples [count].
+    level : float
+        Confidence level [1] (default 0.95).
+    seed : int
+        Seed of the resampling [1].
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)`` bounds of the mean [unit of ``values``].
+
+    References
+    ----------
+    docs/model.md, section 1.1.
+    """
     x = np.asarray(values, dtype=float)
     if x.size == 0:
         return float("nan"), float("nan")
@@ -122,7 +162,27 @@ def cluster_bootstrap_share(
     replacement and keeps each one's pairs together (model.md section 3.3);
     vectorised over ``resamples`` seeded resamples. With few clusters the
     interval is coarse and, as every bootstrap, too narrow; one cluster
-    gives a zero-width interval. ``(nan, nan)`` without trials.
+    gives a zero-width interval.
+
+    Parameters
+    ----------
+    successes, trials : array_like
+        Successes and trials of each cluster [count].
+    resamples : int
+        Bootstrap resamples [count].
+    level : float
+        Confidence level [1] (default 0.95).
+    seed : int
+        Seed of the resampling [1].
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)`` bounds of the pooled share [1]; ``(nan, nan)`` without trials.
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 3.3.
     """
     require_range("level", level, 0.0, 1.0, low_open=True, high_open=True)
     require_range("resamples", resamples, 1, integer=True)
