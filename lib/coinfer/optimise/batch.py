@@ -60,6 +60,33 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
     (reported through :func:`coinfer.model.system.evaluate`, as ``solve`` does); and, per step of model.md section 5.3
     that settled an answer with a decision, ``at_floor``, ``least_distortion``, ``latency_only``,
     ``joint_newton``, ``nested_roots``.
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        The instances (model.md section 8, SI units); any mix of splits, budgets and limits.
+    stats : dict, optional
+        Filled with the counts above when given.
+
+    Returns
+    -------
+    list of Solution
+        One answer per problem, in order, equal to :func:`coinfer.optimise.solve`'s.
+
+    Examples
+    --------
+    >>> from coinfer.model.system import make_problem
+    >>> from coinfer.optimise import solve, solve_batch
+    >>> problems = [make_problem(
+    ...     flops_device=2e8, flops_server=8e8, params_device=1e5, params_server=4e5, scale_device=0.02,
+    ...     scale_server=0.03, feature_bits=4096, latency_budget=0.004, energy_budget=budget, distance=150.0)
+    ...     for budget in [0.01, 0.02, 1e-9] * 100]  # energy budgets [J]
+    >>> counts = {}
+    >>> answers = solve_batch(problems, counts)
+    >>> answers == [solve(problem) for problem in problems], counts["n"], counts["scalar"]
+    (True, 300, 0)
+    >>> [answer.status for answer in answers[:3]]
+    ['optimal', 'optimal', 'infeasible']
     """
     n = len(problems)
     counts = {"n": n, "scalar": 0, "polish": 0, **dict.fromkeys(_STEPS.values(), 0)}
