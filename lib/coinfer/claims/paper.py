@@ -46,8 +46,10 @@ class Thresholds:
     c1b_min_calibration: int = 100
     #: ... judged on the interval resampling calibration and held-out clusters: "does not hold" when its upper end is
     #: below the guarantee ceil((n + 1) level) / (n + 1); "holds" when it is not and its lower end is at least
-    #: c1b_level - c1b_tolerance; else inconclusive (the interval cannot tell).
-    c1b_tolerance: float = 0.05
+    #: c1b_level - c1b_tolerance; else inconclusive (the interval cannot tell). 0.075: with n = 100 calibration and
+    #: 200 held-out inputs a true relation (exchangeable scores) meets it in about 9 of 10 runs (simulated, 60 runs:
+    #: 56 hold, 1 false "does not hold"); 0.05 would leave it inconclusive in about 1 of 3.
+    c1b_tolerance: float = 0.075
     #: C2: share of each pretrained model's prunable weights that sit in layers where the Laplace fit has the
     #: higher log-likelihood than the Gaussian fit.
     c2_min_laplace_weight_share: float = 0.5
@@ -95,7 +97,7 @@ def _share(values: pd.Series, weights: pd.Series | None = None) -> float:
 
 #: Columns ``claim_c1`` needs from ``first_order_bound.csv``
 #: (written by :func:`coinfer.studies.pruning_distortion.first_order_table`).
-FIRST_ORDER_COLUMNS = ("model", "ratio", "n_heldout", "frac_holds", "frac_holds_relative")
+FIRST_ORDER_COLUMNS = ("model", "ratio", "n_calibration", "n_heldout", "frac_holds", "frac_holds_relative")
 #: Reading label of the scale-free form in a claim's ``robustness`` list.
 SCALE_FREE_READING = "C1 as first stated, (b) on the scale-free form (no fitted H)"
 
@@ -247,14 +249,18 @@ def c1b_model(scores: pd.DataFrame, t: Thresholds = THRESHOLDS) -> dict[str, Any
     for subset, (codes, _) in ids.items():
         rows.loc[rows["subset"] == subset, "cluster_id"] = codes
     groups = [g for _, g in rows.groupby(["part", "split", "ratio"], dropna=False, sort=True)]
-    calibration = [(g.loc[g.subset == "calibration", "score"], g.loc[g.subset == "calibration", "cluster_id"]) for g in groups]
+    calibration = [
+        (g.loc[g.subset == "calibration", "score"], g.loc[g.subset == "calibration", "cluster_id"]) for g in groups
+    ]
     heldout = [(g.loc[g.subset == "heldout", "score"], g.loc[g.subset == "heldout", "cluster_id"]) for g in groups]
     if not groups or min(len(c) for c, _ in calibration) == 0 or min(len(h) for h, _ in heldout) == 0:
         return {"verdict": NEEDS_DATA, "reason": "no calibration or held-out scores at large ratios"}
     found: dict[str, Any] = dict(conformal_coverage_interval(calibration, heldout, level=t.c1b_level))
     if found["n_calibration_min"] < t.c1b_min_calibration:
-        found.update(verdict=NEEDS_DATA, reason=f"{found['n_calibration_min']} calibration inputs, fewer than "
-                     f"{t.c1b_min_calibration}")
+        found.update(
+            verdict=NEEDS_DATA,
+            reason=f"{found['n_calibration_min']} calibration inputs, fewer than {t.c1b_min_calibration}",
+        )
     elif processes["calibration"] != processes["heldout"]:
         found.update(verdict=NEEDS_DATA, reason="calibration and held-out inputs drawn by different processes")
     else:
@@ -355,12 +361,11 @@ def claim_c1(t: Thresholds = THRESHOLDS) -> dict:
     if (data_dir() / FIRST_ORDER_SCORES_FILE).exists():
         scores = read_csv(FIRST_ORDER_SCORES_FILE)
         c1b["by_model"] = {m: c1b_model(scores[scores["model"] == m], t) for m in FIRST_ORDER_MODELS}
-        c1b_verdict = combine(v["verdict"] for v in c1b["by_model"].values() if v["verdict"] != NEEDS_DATA)
-        if any(v["verdict"] == NEEDS_DATA for v in c1b["by_model"].values()) and c1b_verdict != "does not hold":
-            c1b_verdict = NEEDS_DATA
+        # every model must hold: one that does not decides; one without data leaves the part undecided
+        c1b_verdict = conjunction(v["verdict"] for v in c1b["by_model"].values())
     else:
         c1b_verdict = NEEDS_DATA
-    parts = [
+    parts: list[dict[str, Any]] = [
         {
             "id": "C1a",
             "criterion": (
@@ -387,8 +392,7 @@ def claim_c1(t: Thresholds = THRESHOLDS) -> dict:
             **({"needs": C1B_NEEDS.format(n=t.c1b_min_calibration)} if c1b_verdict == NEEDS_DATA else {}),
         },
     ]
-    for part in parts:
-        part["holds"] = holds_value(part["verdict"])
+    _with_holds(parts)
     verdict = conjunction(part["verdict"] for part in parts)
     claim: dict[str, Any] = {
         "id": "C1",
@@ -614,8 +618,10 @@ def c3_parts(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, str
         shares = {s: float(beaten_by[s][here].mean()) for s in baselines} if points else {}
         strongest = min(shares, key=lambda s: (shares[s], s)) if shares else None
         share_strongest = shares[strongest] if strongest is not None else float("nan")
-        ok = points > 0 and share_extreme >= t.c3b_min_share_beaten and (
-            strongest is None or share_strongest >= t.c3b_min_share_beaten
+        ok = (
+            points > 0
+            and share_extreme >= t.c3b_min_share_beaten
+            and (strongest is None or share_strongest >= t.c3b_min_share_beaten)
         )
         c3b_ok = c3b_ok and ok
         by_model[model] = {
