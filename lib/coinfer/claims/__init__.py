@@ -104,6 +104,23 @@ from coinfer.claims.verdicts import (
     settle,
 )
 
+#: What the intervals of each claim's ``measured`` resample (model.md section 1.1 table); parts and the
+#: sampled-constants readings state their own.
+INTERVALS = {
+    "C1": "old criterion (b): Clopper-Pearson over held-out pairs as independent; *_cluster_ci95: percentile "
+    "bootstrap (2000, seed 0) over held-out inputs, photos for crops, H held fixed",
+    "C2": "none: complete enumerations (layers, measured points)",
+    "C3": "sweep shares: none (complete grids); single_start_success_ci95: Clopper-Pearson over random starts",
+    "C4": "none: a complete grid of settings",
+    "L1": "bracket of comparisons decided by the members' 95 % intervals (Clopper-Pearson over held-out inputs for "
+    "shares, bootstrap of the mean over held-out inputs otherwise)",
+    "E1": "bracket of comparisons decided by the two designs' 95 % intervals (Clopper-Pearson or bootstrap of the mean "
+    "over held-out inputs, unpaired)",
+    "E2": "percentile bootstrap (2000, seed 0) over (scheme, sweep point) pairs",
+    "E3": "bracket of comparisons decided by the two designs' distortion intervals (bootstrap of the mean over "
+    "held-out inputs, unpaired)",
+}
+
 #: The claims whose data are always there (L1 answers ``None`` without ``size_study.csv``).
 CLAIMS: dict[str, Callable[[Thresholds], dict | None]] = {
     "C1": claim_c1,
@@ -137,6 +154,7 @@ def evaluate_claims(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXTENSI
     for claim in claims:
         # a verdict in words and holds true, false or null that agrees with it, for the claim, parts and readings
         settle(claim)
+        claim.setdefault("interval", INTERVALS[claim["id"]])
     return claims
 
 
@@ -159,6 +177,7 @@ __all__ = [
     "C1_INTERVALS",
     "FIRST_ORDER_SCORE_COLUMNS",
     "FIRST_ORDER_SCORES_FILE",
+    "INTERVALS",
     "NEEDS_DATA",
     "OLD_C1B_READING",
     "SAMPLED_CONSTANTS_INTERVAL",

@@ -86,6 +86,18 @@ def _interval_lines(claims: list[dict[str, Any]]) -> list[str]:
         m, verdict = claim["measured"], reading_verdict(claim)
         if claim["id"] in INTERVAL_KEYS and INTERVAL_KEYS[claim["id"]] not in m:
             text = NO_INTERVAL
+        elif claim["id"] == "C1" and claim.get("parts"):
+            committed = claim["parts"][1]["measured"].get("committed_reading", {})
+            text = (
+                "C1a exact checks, no sampling interval; C1b "
+                + claim["parts"][1]["verdict"]
+                + "; the committed data under C1b's rule: "
+                + ", ".join(
+                    f"{model} {_range(ci)} against the guarantee {_pct(committed['guarantee'][model])}"
+                    for model, ci in committed.get("ci95", {}).items()
+                )
+                + " (bootstrap over held-out inputs, photos for crops; H held fixed)"
+            )
         elif claim["id"] == "C1":
             shares = m.get("first_order_holding_share_large_ratio_ci95", {})
             text = (
@@ -133,7 +145,7 @@ def how_sure(claims: list[dict[str, Any]]) -> str:
     lines = ["- **Intervals and verdicts** (95 %; the rule of model.md §1.1):", *_interval_lines(claims)]
     sampled = sampled_constants_lines(claims)
     if sampled:
-        lines.append("- **Sampled constants** (share of the Sobol samples, Clopper-Pearson 95 %):")
+        lines.append("- **Sampled constants** (share of the Sobol samples, 95 % bootstrap over the design's base rows):")
         lines += [f"  - {line}." for line in sampled]
     c3: dict[str, Any] = next((c["measured"] for c in claims if c["id"] == "C3"), {})
     if "single_start_success" in c3:
