@@ -99,14 +99,39 @@ def _sentence_c1b(m: dict) -> str:
 
 
 def part_line(part: dict) -> str:
-    """One part of a claim in words: ``C1b **needs data**: ...`` with its numbers where a sentence exists."""
+    """One part of a claim in words: ``C1b **needs data** (numbers) Needs: ...``.
+
+    Parameters
+    ----------
+    part : dict
+        A part of a claim of ``claims.json`` (``id``, ``verdict``, ``measured``, optionally ``needs``).
+
+    Returns
+    -------
+    str
+        Markdown: the part's id, its verdict in bold, its numbers where :data:`PART_SENTENCES` has a sentence,
+        and what data it needs.
+    """
     numbers = PART_SENTENCES.get(part["id"], lambda m: "")(part["measured"])
     needs = f" Needs: {part['needs']}." if part.get("needs") else ""
     return f"{part['id']} **{part['verdict']}**" + (f" ({numbers})" if numbers else "") + needs
 
 
 def parts_text(claim: dict, separator: str = "; ") -> str:
-    """The parts of a claim with their verdicts, then the conjunction; empty for a claim in one part."""
+    """The parts of a claim with their verdicts, then the conjunction; empty for a claim in one part.
+
+    Parameters
+    ----------
+    claim : dict
+        A claim of ``claims.json``.
+    separator : str
+        Between the parts (``"; "`` in running text, ``"<br>"`` in a Markdown table cell).
+
+    Returns
+    -------
+    str
+        Markdown, or ``""`` when the claim has no ``parts``.
+    """
     parts = claim.get("parts", [])
     if not parts:
         return ""

@@ -145,7 +145,7 @@ def how_sure(claims: list[dict[str, Any]]) -> str:
     lines = ["- **Intervals and verdicts** (95 %; the rule of model.md §1.1):", *_interval_lines(claims)]
     sampled = sampled_constants_lines(claims)
     if sampled:
-        lines.append("- **Sampled constants** (share of the Sobol samples, 95 % bootstrap over the design's base rows):")
+        lines.append("- **Sampled constants** (share of the Sobol samples; 95 % bootstrap over base rows):")
         lines += [f"  - {line}." for line in sampled]
     c3: dict[str, Any] = next((c["measured"] for c in claims if c["id"] == "C3"), {})
     if "single_start_success" in c3:
