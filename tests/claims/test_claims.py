@@ -230,6 +230,32 @@ def test_c2_is_c2a_and_c2b_weighing_layers_by_weight_count_and_ignoring_tiny_rat
     assert claims.claim_c2(claims.Thresholds(c2_min_bound_fraction=0.5))["parts"][1]["verdict"] == "holds"
 
 
+def test_c2_parts_have_readings_of_their_own(data):
+    c2_tables(data)
+    readings = {r["reading"]: r for r in claims.claim_c2()["robustness"]}
+    by_layers = readings["C2a: share of layers, not of weights"]
+    assert by_layers["measured"]["minilm"] == pytest.approx(2 / 3) and by_layers["verdict"] == "holds"
+    large = readings[f"C2a: layers of >= {claims.paper.C2_LARGE_LAYER:,} weights only"]
+    assert large["verdict"] == "does not hold"  # no layer that large: no share, nothing holds
+    assert readings["C2b: every model on its own"]["measured"] == {"minilm": 1.0}
+    # a reading of C2b gives C2b's verdict and, joined with C2a as stated, the claim's
+    c2_tables(data, laplace_like=(True, False, False))
+    reading = next(r for r in claims.claim_c2()["robustness"] if r["reading"] == "C2b: every model on its own")
+    assert (reading["part"], reading["verdict"], reading["claim_verdict"]) == ("C2b", "holds", "does not hold")
+    # the reading's own threshold: 1 of 3 layers is Laplace-like, so the layer share flips C2a at 1/3
+    low = claims.Thresholds(c2_min_laplace_weight_share=1 / 3)
+    by_layers = next(r for r in claims.claim_c2(low)["robustness"] if r["reading"].startswith("C2a: share of layers"))
+    assert by_layers["verdict"] == "holds"
+    assert (
+        next(
+            r
+            for r in claims.claim_c2(claims.Thresholds(c2_min_laplace_weight_share=0.34))["robustness"]
+            if r["reading"].startswith("C2a: share of layers")
+        )["verdict"]
+        == "does not hold"
+    )
+
+
 def c3_table(write, proposed, benchmarks):
     rows = []
     for x, value in enumerate(proposed):

@@ -535,12 +535,77 @@ def claim_c2(t: Thresholds = THRESHOLDS) -> dict:
         "robustness": [
             {
                 "reading": "Laplace premise judged on the whole model, not per layer",
+                "part": "C2a",
                 "verdict": conjunction([from_point(all(whole_like.values())), from_point(bound_ok)]),
                 "measured": whole_like,
-            }
+            },
+            *_c2a_readings(layers, t, from_point(bound_ok)),
+            *_c2b_readings(points, t, from_point(laplace_ok)),
         ],
         "figures": ["weight_histograms", "pruning_c2_distortion"],
         "notebooks": ["03_weight_distributions", "04_pruning_distortion"],
+    }
+
+
+#: Layers smaller than this many weights are left out by the "large layers only" reading of C2a [weights].
+C2_LARGE_LAYER = 100_000
+
+
+def _c2a_readings(layers: pd.DataFrame, t: Thresholds, c2b: str) -> list[dict[str, Any]]:
+    """C2a under other readings of "Laplace-like"; ``claim_verdict`` joins C2b as stated (``c2b``).
+
+    Likelihood alone, KS distance alone, layers counted instead of weights, and only layers of at least
+    :data:`C2_LARGE_LAYER` weights; all from the per-layer fits of ``weight_fit_verdicts.csv``.
+    """
+    readings: dict[str, tuple[pd.Series, bool]] = {}
+    if {"loglik_laplace", "loglik_gaussian", "ks_laplace", "ks_gaussian"} <= set(layers.columns):
+        readings["C2a: Laplace-like by log-likelihood alone"] = (
+            layers["loglik_laplace"] > layers["loglik_gaussian"],
+            True,
+        )
+        readings["C2a: Laplace-like by KS distance alone"] = (layers["ks_laplace"] < layers["ks_gaussian"], True)
+    readings["C2a: share of layers, not of weights"] = (layers["laplace_like"].astype(bool), False)
+    readings[f"C2a: layers of >= {C2_LARGE_LAYER:,} weights only"] = (layers["laplace_like"].astype(bool), True)
+    entries = []
+    for name, (like, by_weight) in readings.items():
+        keep = layers["n"] >= C2_LARGE_LAYER if name.startswith("C2a: layers of") else layers["n"] >= 0
+        shares = {}
+        for model in PRETRAINED_MODELS:
+            here = keep & (layers["model"] == model)
+            shares[model] = _share(like[here].astype(float), layers.loc[here, "n"] if by_weight else None)
+        ok = all(v >= t.c2_min_laplace_weight_share for v in shares.values())
+        entries.append(_part_reading(name, "C2a", from_point(ok), c2b, shares))
+    return entries
+
+
+def _c2b_readings(points: pd.DataFrame, t: Thresholds, c2a: str) -> list[dict[str, Any]]:
+    """C2b on subsets of the measured points (``claim_verdict`` joins C2a as stated, ``c2a``): unquantised kept
+    weights only, quantised only, ratios >= 0.5 only, and every model on its own."""
+    quantised = points["quantisation"].astype(str) != "none"
+    subsets = {
+        "C2b: kept weights unquantised only": points[~quantised],
+        "C2b: quantised kept weights only": points[quantised],
+        "C2b: pruning ratios >= 0.5 only": points[points["ratio"] >= 0.5],
+    }
+    entries = []
+    for name, rows in subsets.items():
+        share = _share(rows["lb_holds"].astype(float))
+        ok = bool(len(rows)) and share >= t.c2_min_bound_fraction
+        entries.append(_part_reading(name, "C2b", from_point(ok), c2a, share))
+    by_model = {str(m): _share(g["lb_holds"].astype(float)) for m, g in points.groupby("model")}
+    ok = bool(by_model) and min(by_model.values()) >= t.c2_min_bound_fraction
+    entries.append(_part_reading("C2b: every model on its own", "C2b", from_point(ok), c2a, by_model))
+    return entries
+
+
+def _part_reading(name: str, part: str, verdict: str, other: str, measured: Any) -> dict[str, Any]:
+    """A reading of one part: its verdict is the part's; ``claim_verdict`` joins the other part as stated."""
+    return {
+        "reading": name,
+        "part": part,
+        "verdict": verdict,
+        "claim_verdict": conjunction([verdict, other]),
+        "measured": measured,
     }
 
 

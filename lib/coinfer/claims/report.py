@@ -328,7 +328,8 @@ def render_markdown(claims: list[dict]) -> str:
         + "\n".join(lines)
         + "\n\n## How the verdicts move under other readings\n\n"
         "Each claim's criterion applied unchanged to the evidence recomputed under an alternative reading a "
-        "referee would try (n/a: the reading does not bear on that claim). The C3 and C4 readings rerun the "
+        "referee would try (n/a: the reading does not bear on that claim); a reading named after a part (C2a: ..., "
+        "C2b: ...) gives that part's verdict, the other part as stated. The C3 and C4 readings rerun the "
         'sweeps of notebook 06 at fewer points (`robustness_sweep_points`), so "as run" there is the reading '
         "as stated at that resolution.\n\n" + robustness_matrix(claims) + "\n"
     )
