@@ -69,6 +69,10 @@ EXPECTED: dict[str, list[str]] = {
         "l1_decided_points", "l1_verdict", "measured_intervals", "reading_verdict", "render_markdown",
         "robustness_matrix", "sampled_constants_entries", "sampled_constants_entry", "sampled_constants_lines",
         "single_start_rates", "write_claims_report",
+        # issue 24: parts, verdicts in three values, C1b's conformal criterion
+        "verdicts", "C1_INTERVALS", "INTERVALS", "FIRST_ORDER_SCORE_COLUMNS", "FIRST_ORDER_SCORES_FILE", "NEEDS_DATA",
+        "OLD_C1B_READING", "SAMPLED_CONSTANTS_INTERVAL", "SOLVER_BENCHMARKS", "VERDICTS", "c1b_judge", "c1b_model",
+        "c3_parts", "conjunction", "disagreements", "from_point", "holds_value", "part_line", "parts_text", "settle",
     ],
     "coinfer.figures": [
         "deployed_designs", "distortion_bound", "joint_optimisation", "model_size", "pruning_distortion",

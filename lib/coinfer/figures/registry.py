@@ -226,7 +226,7 @@ def display_claim(claim: str, verdicts: Mapping[str, Mapping[str, Any]] | None =
 
     verdict = (verdicts or {}).get(claim)
     if verdict is not None:
-        status = "**holds**" if verdict.get("holds") else "**does not hold**"
+        status = f"**{verdict.get('verdict') or ('holds' if verdict.get('holds') else 'does not hold')}**"
         display(
             Markdown(
                 f"**{claim}** {status}. Criterion: {verdict.get('criterion', '')}.\n\n"

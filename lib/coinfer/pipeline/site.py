@@ -46,6 +46,7 @@ td.text { min-width: 11rem; }
 .scroll { overflow-x: auto; }
 .holds { color: #176f2c; font-weight: bold; }
 .fails { color: #a4161a; font-weight: bold; }
+.open { color: #6c757d; font-weight: bold; }
 figure { margin: 1rem 0 2rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.85rem; color: #555; }
@@ -133,8 +134,13 @@ def _claims_section(claims: list[dict[str, Any]], figures: set[str], notebooks: 
         "<tbody>",
     ]
     for claim in claims:
-        holds = bool(claim.get("holds"))
-        verdict = '<span class="holds">holds</span>' if holds else '<span class="fails">does not hold</span>'
+        # holds is true, false or null (inconclusive, needs data): the verdict in words says which
+        holds = claim.get("holds")
+        words = _e(str(claim.get("verdict") or ("holds" if holds else "does not hold")))
+        css = "holds" if holds is True else "fails" if holds is False else "open"
+        verdict = f'<span class="{css}">{words}</span>'
+        parts = "; ".join(f"{part.get('id')} {part.get('verdict')}" for part in claim.get("parts", []))
+        verdict = f"{_e(parts)}; conjunction: {verdict}" if parts else verdict
         fig_links = ", ".join(
             f'<a href="#fig-{_e(name)}">{_e(name)}</a>' if name in figures else _e(name)
             for name in claim.get("figures", [])
