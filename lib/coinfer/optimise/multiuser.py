@@ -1,0 +1,667 @@
+"""Many users, one edge server: shared band and server cycles (model.md section 13).
+
+``K`` users, each with its own model, candidate splits, channel, device and budgets (a single-user
+:class:`~coinfer.system.Problem` per candidate split), share the uplink band ``B`` by FDMA,
+``sum_k B_k <= B``, and the server's cycles, ``sum_k F_k <= F`` (user ``k``'s server part runs at up to
+``F_k``). Each user's energy budget is its battery (``energy_scope: device``). The objective is the weighted
+sum of the users' distortion bounds (model.md section 13.1 for the weights), or their weighted maximum.
+
+- :class:`MultiUserProblem` (with :class:`MultiUser`): the problem; :meth:`MultiUserProblem.from_dict` /
+  :meth:`~MultiUserProblem.from_yaml` read a problem file (a ``users:`` list plus the shared fields).
+- :func:`solve_multiuser`: every user's split, shares and single-user design, the prices of band and server
+  cycles, and a certificate: a lower bound on the optimum by weak duality (the problem is not convex in the
+  server shares, model.md 13.2), so the reported gap bounds the true one.
+- :func:`solve_multiuser_local`: the independent check, a multi-start local solver (SciPy SLSQP) on the
+  original variables of small instances (model.md 13.6).
+- :data:`MULTIUSER_BASELINES` and :func:`solve_baseline`: equal shares, shares proportional to the workload,
+  uncoordinated single-user designs, no pruning, a shared ratio (model.md 13.7).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coinfer.optimise import kernel
+from coinfer.optimise._multiuser_dual import Parts, band_bounds, candidate_bounds
+from coinfer.optimise._multiuser_pool import Pool, priced_floors as _priced_floors
+from coinfer.optimise._multiuser_search import Design, Infeasible, search, try_offers
+from coinfer.optimise.batch import solve_batch
+from coinfer.optimise.solution import Solution
+from coinfer.system import DEFAULTS, Problem, accepted_fields
+from coinfer.validation import ParameterError, _show, read_yaml
+
+#: The objectives of model.md 13.1: the weighted sum of the users' distortion bounds, or their weighted maximum.
+OBJECTIVES = ("sum", "max")
+#: How users are weighted (model.md 13.1): by prunable parameters (the mean distortion per weight over all
+#: users), equally, or equally after normalising each user's distortion by its mean Laplace scale.
+WEIGHTINGS = ("parameters", "users", "normalised")
+#: Fields of a multi-user file besides ``users`` and the single-user fields shared by every user.
+SHARED_FIELDS = ("bandwidth", "f_server_max", "objective", "weighting")
+#: Per user, besides the single-user fields: a name, candidate splits (workload fields per split) and a label.
+USER_FIELDS = ("name", "splits")
+#: The workload fields a split of a user may set (the columns of ``profiles.csv``), plus its ``label``.
+SPLIT_FIELDS = (
+    "label", "flops_device", "flops_server", "flops_device_fixed", "flops_server_fixed", "params_device",
+    "params_server", "scale_device", "scale_server", "feature_bits",
+)  # fmt: skip
+#: Relative duality gap under which an answer is reported ``optimal`` (model.md 13.5).
+GAP_RTOL = 1e-6
+#: Relative accuracy of the single-user solver's optimal values that the certificate allows for.
+_SOLVER_RTOL = 1e-12
+#: Rounds of certificate and split switches at most (model.md 13.4).
+_MAX_ROUNDS = 8
+#: How closely a split round bounds an offered candidate (relative).
+_OFFER_RTOL = 1e-2
+
+
+@dataclass(frozen=True)
+class MultiUser:
+    """One user: its candidate splits (single-user problems whose ``bandwidth`` and ``f_server_max`` are the
+    largest shares the user can have) and an optional fixed share of band or server (Hz)."""
+
+    splits: tuple[Problem, ...]
+    labels: tuple[str, ...]
+    name: str = ""
+    fixed_bandwidth: float | None = None
+    fixed_f_server: float | None = None
+
+    @property
+    def params(self) -> float:
+        """Prunable parameters of the user's model (the same at every split)."""
+        p = self.splits[0]
+        return p.params_device + p.params_server
+
+    @property
+    def mean_scale(self) -> float:
+        """The parameter-weighted mean Laplace scale ``b`` of the user's model (model.md section 5.1)."""
+        p = self.splits[0]
+        return (p.params_device * p.scale_device + p.params_server * p.scale_server) / self.params
+
+
+@dataclass(frozen=True)
+class MultiUserProblem:
+    """``K`` users sharing a band of ``bandwidth`` Hz and a server of ``f_server_max`` Hz (model.md 13.1)."""
+
+    users: tuple[MultiUser, ...]
+    bandwidth: float
+    f_server_max: float
+    objective: str = "sum"
+    weighting: str = "parameters"
+
+    def __post_init__(self) -> None:
+        errors = _problem_errors(self)
+        if errors:
+            raise ParameterError.from_lines(errors)
+
+    @classmethod
+    def from_users(
+        cls,
+        users: Sequence[Sequence[Problem] | MultiUser],
+        bandwidth: float,
+        f_server_max: float,
+        *,
+        objective: str = "sum",
+        weighting: str = "parameters",
+        names: Sequence[str] | None = None,
+    ) -> MultiUserProblem:
+        """A problem from each user's candidate split problems (their own ``bandwidth`` and ``f_server_max``
+        are replaced by the totals) or ready :class:`MultiUser` objects."""
+        built = []
+        for k, user in enumerate(users):
+            if isinstance(user, MultiUser):
+                built.append(user)
+                continue
+            splits = tuple(p.replace(bandwidth=bandwidth, f_server_max=f_server_max) for p in user)
+            name = names[k] if names is not None else f"user {k}"
+            built.append(MultiUser(splits, tuple(str(s) for s in range(len(splits))), name))
+        return cls(tuple(built), float(bandwidth), float(f_server_max), objective, weighting)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> MultiUserProblem:
+        """Read a multi-user problem file's mapping (model.md 13.8); every problem becomes one error line."""
+        return _from_dict(data)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> MultiUserProblem:
+        """Read a multi-user YAML problem file (model.md 13.8); any unreadable or bad file -> ParameterError."""
+        data = read_yaml(path, "file")
+        if data is None:
+            raise ParameterError(f"file: got {str(path)!r}; it is empty, expected a YAML mapping with a users: list")
+        return cls.from_dict(data)
+
+    def weights(self) -> np.ndarray:
+        """Each user's weight ``w_k`` in the objective (model.md 13.1)."""
+        k = len(self.users)
+        if self.weighting == "parameters":
+            params = np.array([u.params for u in self.users])
+            return params / params.sum()
+        if self.weighting == "users":
+            return np.full(k, 1.0 / k)
+        return np.array([1.0 / (k * u.mean_scale) for u in self.users])
+
+    def replace_splits(self, **changes: Any) -> MultiUserProblem:
+        """The same users with ``changes`` applied to every candidate split (e.g. ``rho_max=0``)."""
+        users = tuple(replace(u, splits=tuple(p.replace(**changes) for p in u.splits)) for u in self.users)
+        return replace(self, users=users)
+
+
+@dataclass(frozen=True)
+class UserAnswer:
+    """One user's part of the answer: its split (index and label), shares (Hz) and single-user answer."""
+
+    name: str
+    split: int | None
+    label: str | None
+    bandwidth: float | None
+    f_server: float | None
+    weight: float
+    solution: Solution
+
+    def as_dict(self) -> dict:
+        answer = {
+            "name": self.name,
+            "split": self.split,
+            "split_label": self.label,
+            "bandwidth_share": self.bandwidth,
+            "f_server_share": self.f_server,
+            "weight": self.weight,
+        }
+        answer.update(self.solution.as_dict())
+        return answer
+
+
+@dataclass(frozen=True)
+class MultiUserSolution:
+    """The answer of :func:`solve_multiuser` (model.md 13.8).
+
+    ``status``: ``optimal`` (the certified relative gap is at most :data:`GAP_RTOL`), ``feasible`` (a feasible
+    design whose certified gap is larger, or that has no certificate), ``infeasible`` (``reason`` says why and
+    whether that is proven) or ``solver_error``. ``objective`` is the weighted sum (or maximum) of the users'
+    distortion bounds; ``lower_bound`` a lower bound of the optimum by weak duality at the prices
+    ``band_price`` and ``server_price`` (weight units per Hz), so ``gap = objective - lower_bound`` bounds the
+    true gap.
+    """
+
+    status: str
+    objective: float | None = None
+    lower_bound: float | None = None
+    band_price: float | None = None
+    server_price: float | None = None
+    users: tuple[UserAnswer, ...] = ()
+    reason: str | None = None
+    band_used: float | None = None
+    server_used: float | None = None
+    rounds: int = 0
+    newton_iterations: int = 0
+    certificate_note: str | None = None
+
+    @property
+    def gap(self) -> float | None:
+        """``objective - lower_bound`` (>= 0 up to rounding), or ``None`` without a certificate."""
+        if self.objective is None or self.lower_bound is None:
+            return None
+        return self.objective - self.lower_bound
+
+    @property
+    def relative_gap(self) -> float | None:
+        """:attr:`gap` relative to ``|objective|``."""
+        gap = self.gap
+        if gap is None or self.objective is None:
+            return None
+        return gap / abs(self.objective) if self.objective != 0 else (0.0 if gap <= 0 else math.inf)
+
+    def as_dict(self) -> dict:
+        """The answer as a JSON-ready dict (model.md 13.8)."""
+        return {
+            "status": self.status,
+            "objective": self.objective,
+            "reason": self.reason,
+            "prices": {"band": self.band_price, "server": self.server_price},
+            "certificate": {
+                "lower_bound": self.lower_bound,
+                "gap": self.gap,
+                "relative_gap": self.relative_gap,
+                "note": self.certificate_note,
+            },
+            "band_used": self.band_used,
+            "server_used": self.server_used,
+            "users": [u.as_dict() for u in self.users],
+        }
+
+
+# --------------------------------------------------------------------------------------------- solve
+
+
+def solve_multiuser(
+    problem: MultiUserProblem, *, certificate: bool = True, gap_rtol: float = GAP_RTOL
+) -> MultiUserSolution:
+    """Splits, shares of band and server, and every user's design for many users (model.md section 13).
+
+    Parameters
+    ----------
+    problem : MultiUserProblem
+        The users, the band ``B`` [Hz] and the server ``F`` [Hz] they share, the objective and the weights.
+    certificate : bool, default True
+        Compute the lower bound of model.md 13.5 (``False``: only the design, ``status`` at most ``feasible``).
+    gap_rtol : float, default :data:`GAP_RTOL`
+        Relative gap at which the certificate stops refining and the answer counts as ``optimal``.
+
+    Returns
+    -------
+    MultiUserSolution
+        Per user its split, shares [Hz] and single-user answer (:class:`~coinfer.optimise.Solution`, from
+        :func:`~coinfer.optimise.solve_batch` at the user's shares, so every decision is checked in the original
+        variables); the objective [weight units, or 1 with ``weighting: normalised``]; the prices of band and
+        server [objective units per Hz] and the certified lower bound.
+
+    Notes
+    -----
+    The band coupling is convex, the server coupling is not (model.md 13.2). The search (model.md 13.4) finds a
+    KKT point of the shares by Newton's method for given splits, with the single-user compiled solver as its
+    oracle, and improves the splits by rounds of switches priced at the KKT prices. The certificate (model.md
+    13.5) is the dual function at those prices, whose inner minima are bounded by a decomposition over the
+    server time. Both run every single-user solve through the compiled steps of
+    :func:`~coinfer.optimise.solve_batch`.
+
+    References
+    ----------
+    .. [1] S. Boyd and L. Vandenberghe, *Convex Optimization*, Cambridge University Press, 2004, section 5.2.2
+       (weak duality).
+    """
+    if problem.objective == "max":
+        from coinfer.optimise._multiuser_max import solve_max
+
+        return solve_max(problem, certificate=certificate, gap_rtol=gap_rtol)
+    return _solve_sum(problem, certificate=certificate, gap_rtol=gap_rtol)
+
+
+@dataclass
+class _Setup:
+    """The pool of every candidate and the fixed shares of a problem (model.md 13.3)."""
+
+    pool: Pool
+    fixed_band: np.ndarray
+    fixed_server: np.ndarray
+    band_avail: float
+    server_avail: float
+    weights: np.ndarray
+    separable: bool = field(default=True)
+    _parts: Parts | None = None
+
+    @property
+    def parts(self) -> Parts:
+        """The certificate's per-candidate parts (:class:`~coinfer.optimise._multiuser_dual.Parts`), built once."""
+        if self._parts is None:
+            pool = self.pool
+            self._parts = Parts.of(pool.rows, pool.table, pool.keys, pool.logits, pool.cycles)
+        return self._parts
+
+
+def _setup(problem: MultiUserProblem, weights: np.ndarray | None = None) -> _Setup:
+    w = problem.weights() if weights is None else weights
+    pool = Pool.build([u.splits for u in problem.users], w, problem.bandwidth, problem.f_server_max)
+    fixed_band = np.array([np.nan if u.fixed_bandwidth is None else u.fixed_bandwidth for u in problem.users])
+    fixed_server = np.array([np.nan if u.fixed_f_server is None else u.fixed_f_server for u in problem.users])
+    band_avail = problem.bandwidth - float(np.nansum(fixed_band))
+    server_avail = problem.f_server_max - float(np.nansum(fixed_server))
+    separable = not any(p.shared_ratio for u in problem.users for p in u.splits)
+    return _Setup(pool, fixed_band, fixed_server, band_avail, server_avail, w, separable)
+
+
+def _solve_sum(problem: MultiUserProblem, *, certificate: bool, gap_rtol: float,
+               weights: np.ndarray | None = None) -> MultiUserSolution:  # fmt: skip
+    s = _setup(problem, weights)
+    k = len(problem.users)
+    found = search(s.pool, k, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
+    if isinstance(found, Infeasible):
+        return MultiUserSolution("infeasible", reason=found.reason + ("" if found.proven else " (not proven)"))
+    design = found
+    lower = None
+    note = None
+    if not s.separable:
+        note = "no certificate: shared_ratio couples each user's server and device ratios (model.md 13.5)"
+    for _ in range(_MAX_ROUNDS):
+        # The certificate at the design's prices: a lower bound, and the candidates that beat their user's
+        # current priced value there (the offers of a split round, model.md 13.4), tried by try_offers.
+        lower_here, offers = _certify(s, design, gap_rtol)
+        if certificate and s.separable:
+            lower = lower_here
+        if offers is None:
+            break
+        better = try_offers(s.pool, design, offers, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
+        if better is None:
+            break
+        design = better
+        lower = None  # the bound of the last design's prices; recomputed for the new design next round
+    else:
+        lower_here, _ = _certify(s, design, gap_rtol)
+        if certificate and s.separable:
+            lower = lower_here
+    return _answer(problem, s, design, lower, gap_rtol, note)
+
+
+def _certify(s: _Setup, design: Design, gap_rtol: float, *, final: bool = True):
+    """``(lower bound, offers)``: the dual function at the design's prices (model.md 13.5), and the priced
+    demands of other candidates that beat their user's current priced value (``None`` if none does).
+
+    Without ``final`` only the offers are sought (the users' current candidates are not bounded, and the lower
+    bound returned is ``None``): a split round needs to know which candidates beat the current ones, not by how
+    little the current ones could still fall."""
+    pool = s.pool
+    n_users = len(design.cand)
+    lam = max(design.band_price, 0.0)
+    pi = max(design.server_price, 0.0)
+    move_b_user = np.isnan(s.fixed_band)
+    move_f_user = np.isnan(s.fixed_server)
+    caps_b = np.where(move_b_user, s.band_avail, s.fixed_band)
+    caps_f = np.where(move_f_user, s.server_avail, s.fixed_server)
+    user = pool.user
+    cb = move_b_user[user] & pool.band
+    cf = move_f_user[user] & pool.server
+    n_cand = len(pool.problems)
+    all_c = np.arange(n_cand)
+    alone = pool.values(all_c, caps_b[user], caps_f[user])
+    w = pool.weight
+    # the user's current priced value: reached, so an upper bound of its priced minimum
+    mb = move_b_user & pool.band[design.cand]
+    mf = move_f_user & pool.server[design.cand]
+    current = w[design.cand] * design.values + lam * design.band * mb + pi * design.server * mf
+    lower_c = np.full(n_cand, np.inf)
+    upper_c = np.full(n_cand, np.inf)
+    band_c = np.full(n_cand, np.nan)
+    server_c = np.full(n_cand, np.nan)
+    feasible = np.isfinite(alone)
+    # cheap bound: the value with everything, plus the share floors at the prices
+    cheap = w * alone + _priced_floors(pool, lam, pi, cb, cf)
+    lower_c[feasible] = cheap[feasible]
+    # 1. candidates using no priced share: their value at the caps, exactly
+    fixed = feasible & ~cb & ~cf
+    lower_c[fixed] = upper_c[fixed] = w[fixed] * alone[fixed]
+    band_c[fixed], server_c[fixed] = caps_b[user[fixed]], caps_f[user[fixed]]
+    # the least priced value each user reaches: its current one, or a candidate that needs no priced share
+    incumbent = current.copy()
+    np.minimum.at(incumbent, user[fixed], lower_c[fixed])
+    # 2. the rest, unless the cheap bound already reaches that
+    open_ = feasible & (cb | cf) & (cheap < incumbent[user] - gap_rtol * np.abs(incumbent[user]))
+    open_[design.cand] = final & feasible[design.cand] & (cb | cf)[design.cand]
+    # server priced: the decomposition over the server time; band priced only: the band's secant bound
+    for server_priced in (True, False):
+        idx = np.flatnonzero(open_ & (cf if server_priced else ~cf))
+        if not len(idx):
+            continue
+        hint_tau = np.full(len(idx), np.nan)
+        hint_band = np.full(len(idx), np.nan)
+        cur = design.cand[user[idx]] == idx
+        if cur.any():
+            ci = idx[cur]
+            ku = user[ci]
+            _, out = pool.solve(ci, design.band[ku], design.server[ku])
+            work = pool.cycles[ci, 2] * (1 - out[:, kernel.O_RHO_S]) + pool.cycles[ci, 3]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                hint_tau[cur] = np.where(work > 0, work / out[:, kernel.O_F_S], np.nan)
+            hint_band[cur] = design.band[ku]
+        if server_priced:
+            bounds = candidate_bounds(
+                s.parts, idx, w[idx], lam, pi, caps_b[user[idx]], caps_f[user[idx]], cb[idx], hint_tau, hint_band,
+                incumbent[user[idx]], rtol=gap_rtol, offer_rtol=None if final else _OFFER_RTOL,
+            )  # fmt: skip
+        else:
+            bounds = band_bounds(s.parts, idx, w[idx], lam, caps_b[user[idx]], hint_band, caps_f[user[idx]])
+        lower_c[idx] = bounds.lower
+        upper_c[idx] = bounds.upper
+        band_c[idx] = bounds.band
+        server_c[idx] = bounds.server
+    lower_c = np.where(np.isfinite(lower_c), lower_c - _SOLVER_RTOL * np.abs(lower_c), lower_c)
+    per_user = np.full(n_users, np.inf)
+    np.minimum.at(per_user, user, lower_c)
+    lower = float(np.sum(per_user) - lam * s.band_avail * move_b_user.any() - pi * s.server_avail * move_f_user.any())
+    # offers: other candidates that reach a priced value below the user's current one
+    gain = current[user] - upper_c
+    offer = np.isfinite(upper_c) & (gain > gap_rtol * np.abs(current[user]))
+    offer[design.cand] = False
+    offers = None
+    if offer.any():
+        oi = np.flatnonzero(offer)
+        offers = (user[oi], oi, band_c[oi], server_c[oi], upper_c[oi])
+    return (lower if final else None), offers
+
+
+def _answer(problem: MultiUserProblem, s: _Setup, design: Design, lower: float | None, gap_rtol: float,
+            note: str | None) -> MultiUserSolution:  # fmt: skip
+    """The final answer: every user solved by :func:`solve_batch` at its shares (scaled by 1 - 1e-15 so that the
+    sums are within the totals after rounding)."""
+    pool = s.pool
+    users = problem.users
+    answers_problems = []
+    shares = []
+    for k, user in enumerate(users):
+        c = int(design.cand[k])
+        p = pool.problems[c]
+        b = float(design.band[k]) if pool.band[c] else None
+        f = float(design.server[k]) if pool.server[c] else None
+        if user.fixed_bandwidth is not None:
+            b = user.fixed_bandwidth if pool.band[c] else None
+        if user.fixed_f_server is not None:
+            f = user.fixed_f_server if pool.server[c] else None
+        b_q = p.bandwidth if b is None else b * (1 - 1e-15) if user.fixed_bandwidth is None else b
+        f_q = p.f_server_max if f is None else f * (1 - 1e-15) if user.fixed_f_server is None else f
+        answers_problems.append(p.replace(bandwidth=b_q, f_server_max=f_q))
+        shares.append((c, b if b is None else b_q, f if f is None else f_q))
+    solutions = solve_batch(answers_problems)
+    w = s.weights
+    first = [int(np.flatnonzero(pool.user == k)[0]) for k in range(len(users))]
+    user_answers = tuple(
+        UserAnswer(users[k].name, c - first[k], users[k].labels[c - first[k]], b, f, float(w[k]), solutions[k])
+        for k, (c, b, f) in enumerate(shares)
+    )
+    if any(sol.status != "optimal" for sol in solutions):
+        bad = next(k for k, sol in enumerate(solutions) if sol.status != "optimal")
+        return MultiUserSolution("solver_error", users=user_answers,
+                                 reason=f"user {bad}: its single-user answer at its shares is "
+                                        f"{solutions[bad].status}: {solutions[bad].reason}")  # fmt: skip
+    values = np.array([sol.objective for sol in solutions])
+    objective = float(np.sum(w * values))
+    band_used = float(sum(b for _, b, _ in shares if b is not None))
+    server_used = float(sum(f for _, _, f in shares if f is not None))
+    if lower is not None:
+        lower = min(lower, objective)
+    gap_ok = lower is not None and lower >= objective - gap_rtol * abs(objective)
+    return MultiUserSolution(
+        "optimal" if gap_ok else "feasible",
+        objective,
+        lower,
+        max(design.band_price, 0.0),
+        max(design.server_price, 0.0),
+        user_answers,
+        None,
+        band_used,
+        server_used,
+        design.rounds,
+        design.newton_iterations,
+        note,
+    )
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+
+def _problem_errors(problem: MultiUserProblem) -> list[str]:
+    """Every problem of a built :class:`MultiUserProblem`, one line each (model.md 13.8)."""
+    errors: list[str] = []
+    if problem.objective not in OBJECTIVES:
+        errors.append(f"objective: got {_show(problem.objective)}; allowed one of 'sum', 'max'")
+    if problem.weighting not in WEIGHTINGS:
+        errors.append(f"weighting: got {_show(problem.weighting)}; allowed one of " + ", ".join(map(repr, WEIGHTINGS)))
+    for name in ("bandwidth", "f_server_max"):
+        value = getattr(problem, name)
+        if not (isinstance(value, float) and 1e-60 <= value <= 1e60):
+            errors.append(f"{name}: got {_show(value)}; allowed (0, 1e+60]")
+    if len(problem.users) == 0:
+        errors.append("users: got an empty list; expected at least one user")
+    fixed_b = fixed_f = 0.0
+    for k, user in enumerate(problem.users):
+        where = f"users[{k}]"
+        if not user.splits:
+            errors.append(f"{where}.splits: got an empty list; expected at least one split")
+            continue
+        params = {p.params_device + p.params_server for p in user.splits}
+        if max(params) > min(params) * (1 + 1e-9):
+            errors.append(f"{where}.splits: prunable parameters differ between splits ({min(params):g} to "
+                          f"{max(params):g}); a user's splits must cut one model")  # fmt: skip
+        for j, p in enumerate(user.splits):
+            tag = where if len(user.splits) == 1 else f"{where}.splits[{j}]"
+            if p.energy_scope != "device":
+                errors.append(f"{tag}.energy_scope: got {p.energy_scope!r}; the multi-user problem budgets each "
+                              "user's battery: allowed 'device' (model.md 13.1)")  # fmt: skip
+        if user.fixed_bandwidth is not None:
+            fixed_b += user.fixed_bandwidth
+        if user.fixed_f_server is not None:
+            fixed_f += user.fixed_f_server
+    if isinstance(problem.bandwidth, float) and fixed_b > problem.bandwidth:
+        errors.append(f"users: fixed band shares sum to {fixed_b:.6g} Hz, more than bandwidth {problem.bandwidth:.6g} "
+                      "Hz; a band share that cannot be met")  # fmt: skip
+    if isinstance(problem.f_server_max, float) and fixed_f > problem.f_server_max:
+        errors.append(f"users: fixed server shares sum to {fixed_f:.6g} Hz, more than f_server_max "
+                      f"{problem.f_server_max:.6g} Hz; a server share that cannot be met")  # fmt: skip
+    return errors
+
+
+def _close(name: str, allowed: Sequence[str]) -> str:
+    import difflib
+
+    match = difflib.get_close_matches(name, allowed, n=1, cutoff=0.75)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _from_dict(data: Any) -> MultiUserProblem:
+    """:meth:`MultiUserProblem.from_dict`: collect every problem of the file, one line each, then build."""
+    if not isinstance(data, Mapping):
+        raise ParameterError(f"problem: got {_show(data)} ({type(data).__name__}); expected a mapping with a users: "
+                             "list and the shared fields (model.md 13.8)")  # fmt: skip
+    errors: list[str] = []
+    single = set(accepted_fields())
+    top_allowed = ("users", *SHARED_FIELDS, *sorted(single - {"bandwidth", "f_server_max"}))
+    for key in data:
+        if key not in top_allowed:
+            errors.append(f"{key}: got {_show(data[key])}; unknown field{_close(str(key), top_allowed)}, allowed: "
+                          f"users, {', '.join(SHARED_FIELDS)} and the single-user fields shared by every user")  # fmt: skip
+    shared_values: dict[str, Any] = {}
+    totals = {"bandwidth": DEFAULTS["bandwidth"], "f_server_max": DEFAULTS["f_server_max"]}
+    for name in ("bandwidth", "f_server_max"):
+        if name in data:
+            value = data[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)) or not (
+                1e-60 <= float(value) <= 1e60
+            ):
+                errors.append(f"{name}: got {_show(value)}; allowed (0, 1e+60] (the total shared by the users, Hz)")
+            else:
+                totals[name] = float(value)
+    objective = data.get("objective", "sum")
+    if objective not in OBJECTIVES:
+        errors.append(f"objective: got {_show(objective)}; allowed one of 'sum', 'max'")
+    weighting = data.get("weighting", "parameters")
+    if weighting not in WEIGHTINGS:
+        errors.append(f"weighting: got {_show(weighting)}; allowed one of " + ", ".join(map(repr, WEIGHTINGS)))
+    for key, value in data.items():
+        if key in single and key not in ("bandwidth", "f_server_max"):
+            shared_values[key] = value
+    shared_values.setdefault("energy_scope", "device")
+    users_data = data.get("users")
+    users: list[MultiUser] = []
+    if "users" not in data:
+        errors.append("users: missing; expected a list of users, each a mapping of single-user fields")
+    elif not isinstance(users_data, list):
+        errors.append(f"users: got {_show(users_data)} ({type(users_data).__name__}); expected a list of users")
+    elif len(users_data) == 0:
+        errors.append("users: got an empty list; expected at least one user")
+    else:
+        for k, entry in enumerate(users_data):
+            user, user_errors = _read_user(k, entry, shared_values, totals)
+            errors += user_errors
+            if user is not None:
+                users.append(user)
+    if errors:
+        raise ParameterError.from_lines(errors)
+    return MultiUserProblem(tuple(users), totals["bandwidth"], totals["f_server_max"], objective, weighting)
+
+
+def _read_user(k: int, entry: Any, shared: Mapping[str, Any], totals: Mapping[str, float]):
+    """``(user or None, errors)`` of entry ``k`` of ``users:``."""
+    where = f"users[{k}]"
+    if not isinstance(entry, Mapping):
+        return None, [f"{where}: got {_show(entry)} ({type(entry).__name__}); expected a mapping of single-user fields"]
+    errors: list[str] = []
+    single = set(accepted_fields())
+    allowed = (*USER_FIELDS, *sorted(single))
+    for key in entry:
+        if key not in allowed:
+            errors.append(f"{where}.{key}: got {_show(entry[key])}; unknown field{_close(str(key), allowed)}, allowed: "
+                          "name, splits and the single-user fields")  # fmt: skip
+    name = entry.get("name", f"user {k}")
+    if not isinstance(name, str):
+        errors.append(f"{where}.name: got {_show(name)} ({type(name).__name__}); expected a string")
+        name = f"user {k}"
+    fixed = {}
+    for field_name, total in (("bandwidth", totals["bandwidth"]), ("f_server_max", totals["f_server_max"])):
+        if field_name in entry:
+            value = entry[field_name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                math.isfinite(float(value)) and 0 < float(value) <= total
+            ):
+                kind = "band" if field_name == "bandwidth" else "server"
+                errors.append(f"{where}.{field_name}: got {_show(value)}; a fixed {kind} share must be in (0, "
+                              f"{total:.6g}] Hz (the total); a share that cannot be met")  # fmt: skip
+            else:
+                fixed[field_name] = float(value)
+    base = {key: value for key, value in shared.items()}
+    base.update({key: value for key, value in entry.items() if key in single})
+    base["bandwidth"] = fixed.get("bandwidth", totals["bandwidth"])
+    base["f_server_max"] = fixed.get("f_server_max", totals["f_server_max"])
+    splits_data = entry.get("splits")
+    problems: list[Problem] = []
+    labels: list[str] = []
+    if splits_data is None:
+        items: list[tuple[str, Mapping[str, Any]]] = [(where, {})]
+    elif not isinstance(splits_data, list) or not splits_data:
+        errors.append(f"{where}.splits: got {_show(splits_data)}; expected a non-empty list of split workloads")
+        items = []
+    else:
+        items = []
+        for j, split in enumerate(splits_data):
+            if not isinstance(split, Mapping):
+                errors.append(f"{where}.splits[{j}]: got {_show(split)} ({type(split).__name__}); expected a mapping "
+                              f"of {', '.join(SPLIT_FIELDS)}")  # fmt: skip
+                continue
+            for key in split:
+                if key not in SPLIT_FIELDS:
+                    errors.append(f"{where}.splits[{j}].{key}: got {_show(split[key])}; unknown split field"
+                                  f"{_close(str(key), SPLIT_FIELDS)}, allowed: {', '.join(SPLIT_FIELDS)}")  # fmt: skip
+            items.append((f"{where}.splits[{j}]", split))
+    for j, (tag, split) in enumerate(items):
+        values = dict(base)
+        values.update({key: value for key, value in split.items() if key != "label" and key in SPLIT_FIELDS})
+        try:
+            problem = Problem.from_dict(values)
+        except ParameterError as error:
+            errors += [f"{tag}: {line}" for line in error.lines]
+            continue
+        if problem.energy_scope != "device":
+            errors.append(f"{tag}.energy_scope: got {problem.energy_scope!r}; the multi-user problem budgets each "
+                          "user's battery: allowed 'device' (model.md 13.1)")  # fmt: skip
+        problems.append(problem)
+        labels.append(str(split.get("label", j)))
+    if errors:
+        return None, errors
+    params = {p.params_device + p.params_server for p in problems}
+    if max(params) > min(params) * (1 + 1e-9):
+        return None, [f"{where}.splits: prunable parameters differ between splits ({min(params):g} to {max(params):g});"
+                      " a user's splits must cut one model"]  # fmt: skip
+    return MultiUser(tuple(problems), tuple(labels), name, fixed.get("bandwidth"), fixed.get("f_server_max")), []
+
+
