@@ -42,8 +42,17 @@ _STEP = 1e-4
 _EIG_FLOOR = 1e-6
 #: Armijo constant of the line search.
 _ARMIJO = 1e-4
+#: Allocations of at most this many users end with pairwise transfers (:func:`_exchange`), at most
+#: ``_EXCHANGES`` of them, until no user buys at more than a relative ``_EXCHANGE_RTOL`` above another's sell.
+_EXCHANGE_USERS = 64
+#: Active-set rounds of allocate, and Newton iterations per round at most (a round that has not converged by
+#: then hands over to the release and reposition steps, which unblock what stalls Newton).
+_ROUNDS = 12
+_ROUND_ITERATIONS = 25
+_EXCHANGES = 400
+_EXCHANGE_RTOL = 1e-9
 #: Bisection steps of a multiplier along a direction (relative precision 2^-60 of a 1e30 range).
-_BISECTIONS = 80
+_BISECTIONS = 60
 
 
 @dataclass
@@ -66,9 +75,10 @@ class Allocation:
 def _stencil(pool: Pool, cand: Array, band: Array, server: Array, move_b: Array, move_f: Array):
     """Values, gradients and Hessians (unweighted) of every candidate at its shares, by finite differences.
 
-    Returns ``(v0, g, h, ok)``: ``g`` is ``(n, 2)`` (d/dB, d/dF), ``h`` ``(n, 2, 2)``, ``ok`` whether every
-    stencil point was feasible (one near its wall has an infeasible point below its share). Points whose
-    step would be zero (a share not moved) are not solved twice.
+    Returns ``(v0, g, h, ok)``: ``g`` is ``(n, 2)`` (d/dB, d/dF), ``h`` ``(n, 2, 2)``. Central differences; a
+    candidate whose point a step below its share is infeasible (it sits within a relative ``_STEP`` of its
+    wall) gets forward differences of the same order instead (one more point). ``ok`` is false where even those
+    fail (the derivatives are then zero).
     """
     n = len(cand)
     hb = np.where(move_b, _STEP * band, 0.0)
@@ -81,7 +91,6 @@ def _stencil(pool: Pool, cand: Array, band: Array, server: Array, move_b: Array,
     values[needed] = pool.values(np.tile(cand, 6)[needed], bands[needed], servers[needed])
     values = values.reshape(6, n)
     v0, vbp, vbm, vfp, vfm, vpp = values
-    ok = np.where(np.isnan(values), True, np.isfinite(values)).all(axis=0)
     g = np.zeros((n, 2))
     h = np.zeros((n, 2, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -90,10 +99,19 @@ def _stencil(pool: Pool, cand: Array, band: Array, server: Array, move_b: Array,
         h[:, 0, 0] = np.where(move_b, (vbp - 2 * v0 + vbm) / (hb * hb), 0.0)
         h[:, 1, 1] = np.where(move_f, (vfp - 2 * v0 + vfm) / (hf * hf), 0.0)
         h[:, 0, 1] = h[:, 1, 0] = np.where(move_b & move_f, (vpp - vbp - vfp + v0) / (hb * hf), 0.0)
-    bad = ~ok | ~np.isfinite(g).all(axis=1) | ~np.isfinite(h).all(axis=(1, 2))
-    g[bad] = 0.0
-    h[bad] = 0.0
-    return v0, g, h, ok & ~bad
+        # near the wall: forward differences from 0, +h, +2h
+        for col, minus, plus, hh, move in ((0, vbm, vbp, hb, move_b), (1, vfm, vfp, hf, move_f)):
+            wall = np.flatnonzero(move & ~np.isfinite(minus) & np.isfinite(plus) & np.isfinite(v0))
+            if len(wall):
+                b2 = band[wall] + (2 * hb[wall] if col == 0 else 0.0)
+                s2 = server[wall] + (2 * hf[wall] if col == 1 else 0.0)
+                v2 = pool.values(cand[wall], b2, s2)
+                g[wall, col] = (-3 * v0[wall] + 4 * plus[wall] - v2) / (2 * hh[wall])
+                h[wall, col, col] = (v0[wall] - 2 * plus[wall] + v2) / (hh[wall] * hh[wall])
+    ok = np.isfinite(g).all(axis=1) & np.isfinite(h).all(axis=(1, 2)) & np.isfinite(v0)
+    g[~ok] = 0.0
+    h[~ok] = 0.0
+    return v0, g, h, ok
 
 
 def _modified_inverse(h: Array, move_b: Array, move_f: Array) -> Array:
@@ -129,34 +147,321 @@ def allocate(
     move_b: Array,
     move_f: Array,
     *,
-    max_iterations: int = 60,
+    max_iterations: int = 200,
     rtol: float = 1e-13,
 ) -> Allocation:
     """Newton's method on the KKT conditions of the shares, from the feasible start ``(band, server)``.
 
     ``move_b`` / ``move_f`` mark the users whose band / server share is optimised; the others keep theirs.
     The optimised shares keep their sums (the start's). Every user must be feasible at the start.
+
+    Walls are handled by an active set: a user whose step meets its wall is held there (the line search steps
+    onto the nearest wall, found by bisection on that user's feasibility), and Newton goes on with the others.
+    When it has converged, a held user whose marginal value into the feasible side exceeds the price is
+    released and Newton resumes (a user released once is kept at least half way from its wall, since Newton on
+    a value that falls steeply off a wall would otherwise bounce on it).
     """
     band = np.asarray(band, dtype=float).copy()
     server = np.asarray(server, dtype=float).copy()
     w = pool.weight[cand]
-    walled = np.zeros(len(cand), dtype=bool)
-    lam = pi = 0.0
-    converged = False
-    spread = np.zeros((2, 2))
+    n = len(cand)
+    walled = np.zeros(n, dtype=bool)
+    wall_b = np.full(n, np.nan)  # where each user last met its wall (nan: not yet)
+    wall_f = np.full(n, np.nan)
+    state = {"lam": 0.0, "pi": 0.0, "spread": np.zeros((2, 2))}
     v0 = pool.values(cand, band, server)
     if not np.isfinite(v0).all():
         raise ValueError("allocate needs a feasible start")
     iterations = 0
-    for iterations in range(1, max_iterations + 1):
+    converged = False
+    best = (float(np.sum(w * v0)), band.copy(), server.copy(), v0.copy())
+    for round_ in range(_ROUNDS):  # active-set rounds
+        budget = min(_ROUND_ITERATIONS, max_iterations - iterations)
+        converged, used, band, server, v0 = _newton(pool, cand, w, band, server, v0, move_b, move_f, walled,
+                                                    wall_b, wall_f, state, budget, rtol)  # fmt: skip
+        iterations += used
+        if iterations >= max_iterations:
+            break
+        # release the held users that would buy more at the prices
+        held = np.flatnonzero(walled)
+        hb = _STEP * band[held]
+        hf = _STEP * server[held]
+        v_h = pool.values(np.tile(cand[held], 3), np.concatenate([band[held], band[held] + hb, band[held]]),
+                          np.concatenate([server[held], server[held], server[held] + hf])).reshape(3, len(held))
+        with np.errstate(invalid="ignore"):
+            gain_b = np.where(move_b[held], -w[held] * (v_h[1] - v_h[0]) / hb, 0.0)
+            gain_f = np.where(move_f[held], -w[held] * (v_h[2] - v_h[0]) / hf, 0.0)
+        release = (gain_b > max(state["lam"], 0.0) * (1 + 1e-6)) | (gain_f > max(state["pi"], 0.0) * (1 + 1e-6))
+        walled[held[release]] = False
+        if n <= _EXCHANGE_USERS:
+            # users on the edge of their satiation (their least value) or on their wall take the cheapest
+            # mix of their two shares that keeps them there; the others share what that frees
+            moved = _reposition(pool, cand, w, band, server, v0, move_b, move_f, walled, state)
+            if moved is not None:
+                band, server, v0 = moved
+        if float(np.sum(w * v0)) < best[0]:
+            best = (float(np.sum(w * v0)), band.copy(), server.copy(), v0.copy())
+        if converged and not release.any() and (moved is None if n <= _EXCHANGE_USERS else True):
+            break
+    if float(np.sum(w * v0)) > best[0]:  # a reposition that the Newton round after it could not pay back
+        _, band, server, v0 = best
+    if n <= _EXCHANGE_USERS:
+        band, server, v0, prices = _exchange(pool, cand, w, band, server, v0, move_b, move_f, rtol)
+        if prices is not None:
+            state["lam"], state["pi"] = prices
+    return Allocation(band, server, v0, state["lam"], state["pi"], iterations, converged, walled, state["spread"])
+
+
+def _reposition(pool, cand, w, band, server, v0, move_b, move_f, walled, state):
+    """Move every user of both shares to the mix that keeps its value (its wall, if held there) and costs least
+    at the prices ``lambda B + pi F``: for each band ``B`` the least server share that keeps its value (bisection;
+    the value does not rise with the server share), and the band by golden-section search in ``log B``. At a
+    smooth KKT point this changes nothing; where a user sits on a kink (its value at its least, so more of either
+    share buys nothing but the mix still matters) Newton's derivatives are blind to it and this moves it. The freed
+    (or extra) resources are taken from (or given to) the other users in proportion to their shares. Returns
+    ``(band, server, values)``, or ``None`` when nothing moved or the others would not stay feasible. Users
+    moved are held (``walled``) for the next Newton round.
+    """
+    lam, pi = max(state["lam"], 0.0), max(state["pi"], 0.0)
+    # users of both shares that Newton cannot move well: held on their wall, or on a kink of their value (what a
+    # little more of a share buys differs from what a little less costs), or at their least value
+    buy, sell, _ = _one_sided(pool, cand, w, band, server, move_b, move_f, 1e-7)
+    with np.errstate(invalid="ignore"):
+        kink = ((sell - buy) > 1e-3 * np.maximum(np.abs(sell), np.abs(buy)) + 1e-300).any(axis=0)
+    least = v0 <= pool.flat[cand] * (1 + 1e-10) + 1e-300
+    on_edge = move_b & move_f & (walled | kink | least)
+    rows = np.flatnonzero(on_edge)
+    if not len(rows):
+        return None
+    total_b = float(np.sum(band[move_b]))
+    total_f = float(np.sum(server[move_f]))
+    level = np.where(walled[rows], np.inf, v0[rows] * (1 + 1e-12) + 1e-300)
+
+    def least_server(b: Array) -> Array:
+        """Least server share keeping each user at its level at band ``b`` (``inf`` if none up to the total)."""
+        v_top = pool.values(cand[rows], b, np.full(len(rows), total_f))
+        ok_top = np.isfinite(v_top) & (v_top <= level)
+        lo = np.full(len(rows), total_f * 1e-12)
+        hi = np.full(len(rows), total_f)
+        for _ in range(45):
+            mid = np.sqrt(lo * hi)
+            v = pool.values(cand[rows], b, mid)
+            ok = np.isfinite(v) & (v <= level)
+            hi = np.where(ok, mid, hi)
+            lo = np.where(ok, lo, mid)
+        return np.where(ok_top, hi, np.inf)
+
+    def cost(x: Array) -> Array:
+        b = np.exp(x)
+        return lam * b + pi * least_server(b)
+
+    a = np.log(np.maximum(band[rows] * 1e-2, total_b * 1e-9))
+    z = np.log(np.full(len(rows), total_b))
+    golden = 0.3819660112501051
+    c, d = a + golden * (z - a), z - golden * (z - a)
+    fc, fd = cost(c), cost(d)
+    for _ in range(30):
+        left = (fc <= fd) & np.isfinite(fc)  # infeasible probes lie below the least band: search to the right
+        z = np.where(left, d, z)
+        a = np.where(left, a, c)
+        new_c = a + golden * (z - a)
+        new_d = z - golden * (z - a)
+        probe = np.where(left, new_c, new_d)
+        f_probe = cost(probe)
+        c, fc, d, fd = (np.where(left, new_c, d), np.where(left, f_probe, fd),
+                        np.where(left, c, new_d), np.where(left, fc, f_probe))  # fmt: skip
+    x = np.where((fc <= fd) & np.isfinite(fc), c, d)
+    new_b = np.exp(x)
+    new_f = least_server(new_b) * (1 + 1e-9)
+    now = lam * band[rows] + pi * server[rows]
+    better = np.isfinite(new_f) & (lam * new_b + pi * new_f < now * (1 - 1e-9))
+    if not better.any():
+        return None
+    order = np.argsort(-(now - (lam * new_b + pi * new_f)))  # the largest saving first
+    nb, ns = band.copy(), server.copy()
+    fixed = np.zeros(len(cand), dtype=bool)  # moved users, held at their new mix
+    moved_any = False
+    for i in order:
+        if not better[i]:
+            continue
+        k = rows[i]
+        others_b = move_b & ~fixed & ~walled  # a user held on its wall can take more but not give
+        others_f = move_f & ~fixed & ~walled
+        others_b[k] = others_f[k] = False
+        if not (others_b.any() or others_f.any()):
+            continue
+        trial = _move_one(pool, cand, nb, ns, k, band[k], new_b[i], level[i], total_b, total_f, move_b, move_f,
+                          others_b, others_f, least_server_of=lambda b, r=i: least_server(np.full(len(rows), b))[r])  # fmt: skip
+        if trial is None:
+            continue
+        nb, ns = trial
+        fixed[k] = True
+        moved_any = True
+    if not moved_any:
+        return None
+    values = pool.values(cand, nb, ns)
+    if not np.isfinite(values).all():
+        return None
+    walled[fixed] = True  # held at the new mix; the next Newton round shares out what it freed
+    return nb, ns, values
+
+
+def _move_one(pool, cand, nb, ns, k, old_b, new_b, level, total_b, total_f, move_b, move_f, others_b, others_f,
+              least_server_of):  # fmt: skip
+    """Shares with user ``k`` moved (in log band) towards its band ``new_b`` on its level curve, the others of
+    each share scaled to keep the sums: the whole way if everyone stays feasible, else the furthest fraction that
+    keeps them so (bisection: prices hold for small moves, and a large one can take what the others need).
+    ``None`` if no fraction works."""
+
+    def moved_to(t: float):
+        b_t = float(np.exp(np.log(old_b) + t * (np.log(new_b) - np.log(old_b))))
+        f_t = least_server_of(b_t) * (1 + 1e-9)
+        if not np.isfinite(f_t):
+            return None
+        b2, s2 = nb.copy(), ns.copy()
+        b2[k], s2[k] = b_t, f_t
+        for share, total, others, move in ((b2, total_b, others_b, move_b), (s2, total_f, others_f, move_f)):
+            rest = total - float(np.sum(share[~others & move]))
+            held = float(np.sum(share[others]))
+            if held > 0:
+                share[others] *= rest / held
+        if (b2[move_b] <= 0).any() or (s2[move_f] <= 0).any():
+            return None
+        if not np.isfinite(pool.values(cand, b2, s2)).all():
+            return None
+        return b2, s2
+
+    whole = moved_to(1.0)
+    if whole is not None:
+        return whole
+    lo, hi, best = 0.0, 1.0, None
+    for _ in range(16):
+        mid = 0.5 * (lo + hi)
+        trial = moved_to(mid)
+        if trial is not None:
+            lo, best = mid, trial
+        else:
+            hi = mid
+    return best
+
+
+def _one_sided(pool, cand, w, band, server, move_b, move_f, h):
+    """Per user and share: the gain per Hz of a little more (``buy``) and the loss per Hz of a little less
+    (``sell``, ``inf`` where the user would become infeasible), by one-sided differences of relative step
+    ``h``. Where the value has a kink (a satiation edge, a wall) the two differ, and the shares are optimal
+    when no user buys above what another sells at."""
+    n = len(cand)
+    hb, hf = h * band, h * server
+    pts_b = np.concatenate([band, band + hb, band - hb, band, band])
+    pts_f = np.concatenate([server, server, server, server + hf, server - hf])
+    v = pool.values(np.tile(cand, 5), pts_b, pts_f).reshape(5, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        buy = np.stack([np.where(move_b, w * (v[0] - v[1]) / hb, -np.inf),
+                        np.where(move_f, w * (v[0] - v[3]) / hf, -np.inf)])  # fmt: skip
+        sell = np.stack([np.where(move_b, w * (v[2] - v[0]) / hb, np.inf),
+                         np.where(move_f, w * (v[4] - v[0]) / hf, np.inf)])  # fmt: skip
+    return np.nan_to_num(buy, nan=-np.inf), np.nan_to_num(sell, nan=np.inf), v[0]
+
+
+def _exchange(pool, cand, w, band, server, v0, move_b, move_f, rtol):
+    """Pairwise transfers that finish what Newton leaves at kinks and walls (model.md 13.4): while some user
+    would buy a share at more than another sells it (:func:`_one_sided`), move the amount between the two that
+    minimises their summed value (golden-section search; the seller's wall bounds the amount). Returns
+    ``(band, server, values, (lambda, pi) or None)``, the prices at the end between the highest buy and the
+    lowest sell."""
+    prices = None
+    shares = [band.copy(), server.copy()]
+    moves = (move_b, move_f)
+    for _ in range(_EXCHANGES):
+        buy, sell, v0 = _one_sided(pool, cand, w, shares[0], shares[1], move_b, move_f, 1e-7)
+        best = None
+        for r in (0, 1):
+            if moves[r].sum() < 2:
+                continue
+            i = int(np.argmax(buy[r]))
+            s_r = np.where(np.arange(len(cand)) == i, np.inf, sell[r])
+            j = int(np.argmin(s_r))
+            excess = buy[r, i] - s_r[j]
+            if np.isfinite(excess) and excess > _EXCHANGE_RTOL * max(abs(buy[r, i]), abs(s_r[j]), 1e-300):
+                if best is None or excess / max(abs(buy[r, i]), 1e-300) > best[0]:
+                    best = (excess / max(abs(buy[r, i]), 1e-300), r, i, j)
+        if best is None:
+            break
+        _, r, i, j = best
+        moved = _transfer(pool, cand, w, shares, r, i, j, v0)
+        if not moved:
+            break
+    buy, sell, v0 = _one_sided(pool, cand, w, shares[0], shares[1], move_b, move_f, 1e-7)
+    lam = [0.0, 0.0]
+    for r in (0, 1):
+        held = moves[r] & (shares[r] > 0)
+        if held.sum() >= 1 and np.isfinite(buy[r][held]).any():
+            lam[r] = max(float(np.max(buy[r][held])), 0.0)
+    prices = (lam[0], lam[1])
+    return shares[0], shares[1], v0, prices
+
+
+def _transfer(pool, cand, w, shares, r, i, j, v0) -> bool:
+    """Move share ``r`` from user ``j`` to user ``i`` by the amount in ``[0, most]`` that minimises
+    ``w_i V_i + w_j V_j`` (golden section), ``most`` where ``j`` meets its wall (bisection) or gives all but a
+    relative 1e-12; ``False`` if no amount lowers the sum."""
+    pair = np.array([i, j])
+    base_b, base_f = shares[0][pair].copy(), shares[1][pair].copy()
+
+    def pair_value(amount: float) -> float:
+        b, f = base_b.copy(), base_f.copy()
+        (b if r == 0 else f)[0] += amount
+        (b if r == 0 else f)[1] -= amount
+        v = pool.values(cand[pair], b, f)
+        return float(np.sum(w[pair] * v)) if np.isfinite(v).all() else np.inf
+
+    top = (base_b if r == 0 else base_f)[1] * (1 - 1e-12)
+    if not np.isfinite(pair_value(top)):  # the seller's wall: bisection on its feasibility
+        lo, hi = 0.0, top
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if np.isfinite(pair_value(mid)):
+                lo = mid
+            else:
+                hi = mid
+        top = lo
+    start = float(np.sum(w[pair] * v0[pair]))
+    a, b = 0.0, top
+    golden = 0.3819660112501051
+    c, d = a + golden * (b - a), b - golden * (b - a)
+    fc, fd = pair_value(c), pair_value(d)
+    for _ in range(80):
+        if fc <= fd:
+            b, d, fd = d, c, fc
+            c = a + golden * (b - a)
+            fc = pair_value(c)
+        else:
+            a, c, fc = c, d, fd
+            d = b - golden * (b - a)
+            fd = pair_value(d)
+        if b - a <= 1e-13 * max(top, 1e-300):
+            break
+    amount, value = (c, fc) if fc <= fd else (d, fd)
+    if not value < start:
+        return False
+    shares[r][i] += amount
+    shares[r][j] -= amount
+    return True
+
+
+def _newton(pool, cand, w, band, server, v0, move_b, move_f, walled, wall_b, wall_f, state, budget, rtol):
+    """Newton iterations of :func:`allocate` with the held users fixed: ``(converged, iterations, band, server,
+    values)``; ``walled``, ``wall_b``, ``wall_f`` and ``state`` (prices, spread) are updated in place."""
+    converged = False
+    used = 0
+    while used < budget:
+        used += 1
         mb, mf = move_b & ~walled, move_f & ~walled
         v0, grad, hess, ok = _stencil(pool, cand, band, server, mb, mf)
-        # A user with an infeasible point a relative 1e-4 below its share sits on its wall: hold it there.
-        newly = ~ok & (mb | mf)
+        newly = ~ok & (mb | mf)  # no derivatives even one-sided (never seen): hold the user where it is
         if newly.any():
             walled |= newly
             mb, mf = move_b & ~walled, move_f & ~walled
-            grad[newly] = 0.0
         g = w[:, None] * grad
         inv = _modified_inverse(w[:, None, None] * hess, mb, mf)
         active = np.array([mb.any(), mf.any()])
@@ -164,7 +469,7 @@ def allocate(
             converged = True
             break
         s = inv.sum(axis=0)
-        spread = s
+        state["spread"] = s
         r = np.einsum("nij,nj->i", inv, g)
         y = np.zeros(2)
         if active.all():
@@ -176,7 +481,7 @@ def allocate(
         delta = -np.einsum("nij,nj->ni", inv, g + y)
         delta[~mb, 0] = 0.0
         delta[~mf, 1] = 0.0
-        lam, pi = float(y[0]), float(y[1])
+        state["lam"], state["pi"] = float(y[0]), float(y[1])
         slope = float(np.sum(g * delta))  # directional derivative (the prices' terms cancel: sum delta = 0)
         f0 = float(np.sum(w * v0))
         small = np.all(np.abs(delta[:, 0]) <= rtol * np.maximum(band, 1e-300)) and np.all(
@@ -185,32 +490,67 @@ def allocate(
         if small or slope >= -rtol * abs(f0):
             converged = True
             break
+        # keep every share above a tenth of itself, and a user that has met its wall at most half way to it
+        room_b = np.minimum(np.where(np.isfinite(wall_b), 0.5 * np.maximum(band - wall_b, 0.0), 0.9 * band), 0.9 * band)
+        room_f = np.minimum(np.where(np.isfinite(wall_f), 0.5 * np.maximum(server - wall_f, 0.0), 0.9 * server),
+                            0.9 * server)  # fmt: skip
         with np.errstate(divide="ignore", invalid="ignore"):
-            shrink_b = np.where(delta[:, 0] < 0, -0.9 * band / delta[:, 0], np.inf)
-            shrink_f = np.where(delta[:, 1] < 0, -0.9 * server / delta[:, 1], np.inf)
+            shrink_b = np.where(delta[:, 0] < 0, room_b / -delta[:, 0], np.inf)
+            shrink_f = np.where(delta[:, 1] < 0, room_f / -delta[:, 1], np.inf)
         alpha = float(min(1.0, shrink_b.min(initial=np.inf), shrink_f.min(initial=np.inf)))
-        accepted = False
-        blocked = np.zeros(len(cand), dtype=bool)
-        for _ in range(40):
+        if alpha <= 0:  # a user at its wall would be pushed in: hold it
+            walled[(shrink_b <= 0) | (shrink_f <= 0)] = True
+            continue
+        accepted, hit, nb, ns, v1 = _line_search(pool, cand, w, band, server, delta, alpha, f0, slope)
+        if hit is not None:
+            walled[hit] = True
+            wall_b[hit], wall_f[hit] = (nb[hit], ns[hit]) if accepted else (band[hit], server[hit])
+            if not accepted:
+                continue
+        if not accepted:
+            break
+        band, server, v0 = nb, ns, v1
+    return converged, used, band, server, v0
+
+
+def _line_search(pool, cand, w, band, server, delta, alpha, f0, slope):
+    """Backtracking from ``alpha`` with the Armijo test; a step that leaves some user infeasible is cut to the
+    nearest wall (bisection on that user's feasibility alone). Returns ``(accepted, hit, band, server,
+    values)``, ``hit`` the user whose wall the accepted step reached (or that sits on its wall: then not
+    accepted)."""
+    for _ in range(40):
+        nb = band + alpha * delta[:, 0]
+        ns = server + alpha * delta[:, 1]
+        v1 = pool.values(cand, nb, ns)
+        hit = None
+        if not np.isfinite(v1).all():
+            blocked = np.flatnonzero(~np.isfinite(v1))
+            lo = np.zeros(len(blocked))
+            hi = np.full(len(blocked), alpha)
+            for _ in range(50):
+                mid = 0.5 * (lo + hi)
+                ok = np.isfinite(pool.values(cand[blocked], band[blocked] + mid * delta[blocked, 0],
+                                             server[blocked] + mid * delta[blocked, 1]))  # fmt: skip
+                lo = np.where(ok, mid, lo)
+                hi = np.where(ok, hi, mid)
+                if np.all(hi - lo <= 1e-13 * alpha):
+                    break
+            first = int(np.argmin(lo))
+            hit = int(blocked[first])
+            if lo[first] <= 1e-9 * alpha:  # already on its wall
+                return False, hit, band, server, None
+            alpha = float(lo[first])
             nb = band + alpha * delta[:, 0]
             ns = server + alpha * delta[:, 1]
             v1 = pool.values(cand, nb, ns)
-            finite = np.isfinite(v1)
-            if finite.all():
-                f1 = float(np.sum(w * v1))
-                if f1 <= f0 + _ARMIJO * alpha * slope:
-                    accepted = True
-                    break
-            else:
-                blocked |= ~finite
-            alpha *= 0.5
-        if not accepted:
-            if blocked.any():  # the users whose wall blocks every step are held where they are
-                walled |= blocked
+            if not np.isfinite(v1).all():
+                alpha *= 0.5
                 continue
-            break
-        band, server, v0 = nb, ns, v1
-    return Allocation(band, server, v0, lam, pi, iterations, converged, walled, spread)
+        f1 = float(np.sum(w * v1))
+        if f1 <= f0 + _ARMIJO * alpha * slope or (hit is not None and f1 < f0):
+            return True, hit, nb, ns, v1
+        alpha *= 0.5
+    return False, None, band, server, None
 
 
 def feasible_start(
@@ -235,11 +575,16 @@ def feasible_start(
         return None
     fixed_b = np.where(move_b, 0.0, fixed_band)
     fixed_f = np.where(move_f, 0.0, fixed_server)
-    tilts = (1.0,) if not (need_b & need_f).any() else (1.0, 4.0, 0.25, 16.0, 1 / 16, 64.0, 1 / 64)
-    points = []  # per tilt: (band, server) of each user, or inf where none is feasible
-    for tilt in tilts:
-        db = fb * np.sqrt(tilt)
-        df = ff / np.sqrt(tilt)
+    # directions: the floors' own, then (for users of both shares) mixes of the two resources in proportion to
+    # what is available, from nearly all band to nearly all server
+    directions = [(fb, ff)]
+    if (need_b & need_f).any():
+        for angle in np.linspace(0.04, np.pi / 2 - 0.04, 12):
+            both = need_b & need_f
+            directions.append((np.where(both, band_avail * np.cos(angle), fb),
+                               np.where(both, server_avail * np.sin(angle), ff)))  # fmt: skip
+    points = []  # per direction: (band, server) of each user, or inf where none is feasible
+    for db, df in directions:
         with np.errstate(divide="ignore"):
             top = np.minimum(
                 np.where(db > 0, band_avail / np.where(db > 0, db, 1.0), np.inf),
@@ -258,7 +603,7 @@ def feasible_start(
                 break
         multiple = np.where(feasible_top, high, np.inf)
         points.append((np.where(need_b, db * multiple, 0.0), np.where(need_f, df * multiple, 0.0)))
-    pb = np.stack([p[0] for p in points], axis=1)  # (n, tilts)
+    pb = np.stack([p[0] for p in points], axis=1)  # (n, directions)
     pf = np.stack([p[1] for p in points], axis=1)
     usable = np.isfinite(pb) & np.isfinite(pf)
     if not usable.any(axis=1).all():
@@ -270,7 +615,7 @@ def feasible_start(
         weights = np.zeros(pb.shape)
         weights[:, 0] = 1.0
     else:
-        m = len(tilts)
+        m = len(directions)
         cols = np.flatnonzero(usable.ravel())
         a_ub = np.vstack([np.where(usable, pb, 0.0).ravel()[cols] / band_avail,
                           np.where(usable, pf, 0.0).ravel()[cols] / server_avail])  # fmt: skip

@@ -24,8 +24,6 @@ Array = np.ndarray
 #: The kernel row columns of the two shares.
 _BAND_COLUMN = kernel.R_BANDWIDTH
 _SERVER_COLUMN = kernel.R_FMAX + 1  # device at R_*, server at R_* + 1 (kernel.ROW_FIELDS)
-#: Kernel answers that carry a decision (TO_POLISH: a few-ulp violation the final solve_batch reports).
-_DECIDED = (kernel.OPTIMAL, kernel.TO_POLISH)
 
 
 @dataclass
@@ -94,10 +92,10 @@ class Pool:
 
     def values(self, cand: Array, band: Array, server: Array) -> Array:
         """The single-user optimal objective (weight units) of each candidate at its shares; ``inf`` where
-        infeasible (or, never seen in practice, where the compiled solver reports an error)."""
+        infeasible, and where the polish leaves a budget broken by a few ulps (``kernel.TO_POLISH``: the shares sit
+        on the user's wall; the search stays just inside it) or the compiled solver reports an error."""
         code, out = self.solve(cand, band, server)
-        decided = (code == _DECIDED[0]) | (code == _DECIDED[1])
-        return np.where(decided, out[:, kernel.O_OBJECTIVE], np.inf)
+        return np.where(code == kernel.OPTIMAL, out[:, kernel.O_OBJECTIVE], np.inf)
 
 
 def priced_floors(pool: Pool, lam: float, pi: float, band: Array, server: Array) -> Array:

@@ -665,3 +665,176 @@ def _read_user(k: int, entry: Any, shared: Mapping[str, Any], totals: Mapping[st
     return MultiUser(tuple(problems), tuple(labels), name, fixed.get("bandwidth"), fixed.get("f_server_max")), []
 
 
+
+
+# --------------------------------------------------------------------------------------------- independent check
+
+
+def solve_multiuser_local(
+    problem: MultiUserProblem, *, starts: int = 20, seed: int = 0, max_assignments: int = 64
+) -> MultiUserSolution:
+    """The independent check of :func:`solve_multiuser`: SLSQP from many starts on the original variables.
+
+    Parameters
+    ----------
+    problem : MultiUserProblem
+        A small problem: every assignment of candidate splits to users is solved (at most ``max_assignments``).
+    starts : int, default 20
+        Seeded random starts per assignment, besides one at equal shares.
+    seed : int, default 0
+        Seed of the starts.
+    max_assignments : int, default 64
+        Largest number of split assignments accepted (``ParameterError`` beyond).
+
+    Returns
+    -------
+    MultiUserSolution
+        ``status`` ``feasible`` with the best point found (no certificate: it is a local method), each user's
+        decision checked by :func:`coinfer.system.evaluate` at its shares (its ``Solution`` holds the evaluated
+        latency, energy and objective); ``infeasible`` when no start met the constraints (not a proof).
+
+    Notes
+    -----
+    Latency, energy and distortion are computed from the formulas of model.md section 2 in the original
+    variables (model.md 13.6), sharing no code with the compiled solver or the change of variables.
+    """
+    from coinfer.optimise._multiuser_local import local_search
+    from coinfer.system import Decision, evaluate
+
+    found = local_search(problem, starts=starts, seed=seed, max_assignments=max_assignments)
+    if found is None:
+        return MultiUserSolution("infeasible", reason=f"no start of {starts + 1} per assignment met the constraints "
+                                                      "(a local method: not a proof)")  # fmt: skip
+    _, assignment, x, arrays = found
+    rho_d, rho_s, p, f_d, f_s, b = arrays.unpack(x)
+    answers = []
+    weights = problem.weights()
+    values = []
+    for k, (user, j) in enumerate(zip(problem.users, assignment, strict=True)):
+        split = user.splits[j]
+        at_share = split.replace(bandwidth=float(b[k]), f_server_max=float(f_s[k]))
+        decision = Decision(float(rho_d[k]), float(rho_s[k]), float(p[k]), float(f_d[k]), float(f_s[k]))
+        ev = evaluate(at_share, decision, rtol=1e-6)
+        status = "optimal" if not ev.violations else "solver_error"
+        sol = Solution(status, decision.rho_device, decision.rho_server, decision.power, decision.f_device,
+                       decision.f_server, ev.objective, ev.latency, ev.energy,
+                       "; ".join(ev.violations) or None)  # fmt: skip
+        values.append(ev.objective)
+        sends = split.feature_bits > 0
+        runs = sum(split.cycles("server")) > 0
+        answers.append(UserAnswer(user.name, j, user.labels[j], float(b[k]) if sends else None,
+                                  float(f_s[k]) if runs else None, float(weights[k]), sol))  # fmt: skip
+    objective = float(np.sum(weights * np.array(values)))
+    band_used = float(sum(a.bandwidth for a in answers if a.bandwidth is not None))
+    server_used = float(sum(a.f_server for a in answers if a.f_server is not None))
+    return MultiUserSolution("feasible", objective, users=tuple(answers), band_used=band_used,
+                             server_used=server_used,
+                             reason=f"best of {starts + 1} SLSQP starts per split assignment")  # fmt: skip
+
+
+def random_multiuser_problem(
+    rng: np.random.Generator, users: int, *, splits: int = 1, weighting: str = "parameters"
+) -> MultiUserProblem:
+    """A random multi-user instance for tests and ``benchmarks/bench_multiuser.py`` (model.md 13.6).
+
+    Every user is :func:`coinfer.system.random_problem` (energy scope ``device``), drawn again until it meets its
+    budgets alone with its own ``bandwidth`` and ``f_server_max``; with ``splits > 1`` its other candidate
+    splits move a random share of its FLOPs and parameters between the sides and change the bits sent. The band
+    and server shared are drawn between 30 % of and all the users' own ``bandwidth`` and ``f_server_max``
+    together, so that the users compete for them in most instances.
+    """
+    from coinfer.system import random_problem
+
+    built = []
+    own_b = own_f = 0.0
+    for _ in range(users):
+        while True:  # a user that can meet its budgets alone with its own band and server
+            p = random_problem(rng).replace(energy_scope="device")
+            if solve_batch([p])[0].status == "optimal":
+                break
+        own_b += p.bandwidth
+        own_f += p.f_server_max
+        variants = [p]
+        for _ in range(splits - 1):
+            move = float(rng.uniform(-0.8, 0.8))
+            fd, fs = p.flops_device, p.flops_server
+            nd, ns = p.params_device, p.params_server
+            shift_f = move * (fs if move > 0 else fd)
+            shift_n = move * (ns if move > 0 else nd)
+            variants.append(p.replace(flops_device=fd + shift_f, flops_server=fs - shift_f,
+                                      params_device=nd + shift_n, params_server=ns - shift_n,
+                                      feature_bits=float(p.feature_bits * math.exp(rng.uniform(-2.0, 2.0)))))
+        built.append(variants)
+    band = own_b * float(rng.uniform(0.3, 1.0))
+    server = own_f * float(rng.uniform(0.3, 1.0))
+    return MultiUserProblem.from_users(built, band, server, weighting=weighting)
+
+
+# --------------------------------------------------------------------------------------------- baselines
+
+#: The baselines of model.md section 13.7, by name.
+MULTIUSER_BASELINES = ("equal_shares", "proportional_shares", "uncoordinated", "no_pruning", "shared_ratio")
+
+
+def solve_baseline(problem: MultiUserProblem, name: str, *, certificate: bool = False) -> MultiUserSolution:
+    """One baseline of model.md section 13.7 on ``problem``.
+
+    Parameters
+    ----------
+    problem : MultiUserProblem
+        The users and the band [Hz] and server [Hz] they share.
+    name : str
+        ``equal_shares``: every user gets ``B / K`` and ``F / K`` and picks its best split and design there.
+        ``proportional_shares``: shares in proportion to the workload of the split each user would pick alone
+        (band to its bits sent, server to its unpruned server cycles), then its best split and design there.
+        ``uncoordinated``: each user keeps the split of its single-user optimum with the whole band and server
+        (what a single-user design would deploy) and re-optimises ratios, power and frequency at ``B / K`` and
+        ``F / K``. ``no_pruning``: the joint design with ``rho_max = 0``. ``shared_ratio``: the joint design with
+        one ratio per user for both sides.
+    certificate : bool, default False
+        Compute the certificate of the joint baselines (``no_pruning``; ``shared_ratio`` has none).
+
+    Returns
+    -------
+    MultiUserSolution
+        As :func:`solve_multiuser`; ``infeasible`` (with the user named) when some user cannot meet its budgets
+        under the baseline's rule.
+    """
+    if name not in MULTIUSER_BASELINES:
+        raise ParameterError(f"name: got {name!r}; allowed one of " + ", ".join(map(repr, MULTIUSER_BASELINES)))
+    if name == "no_pruning":
+        return solve_multiuser(problem.replace_splits(rho_max=0.0), certificate=certificate)
+    if name == "shared_ratio":
+        return solve_multiuser(problem.replace_splits(shared_ratio=True), certificate=False)
+    k = len(problem.users)
+    band = np.full(k, problem.bandwidth / k)
+    server = np.full(k, problem.f_server_max / k)
+    users = list(problem.users)
+    if name in ("proportional_shares", "uncoordinated"):
+        alone = [_alone_split(u) for u in users]
+        if name == "uncoordinated":
+            users = [replace(u, splits=(u.splits[j],), labels=(u.labels[j],)) if j is not None else u
+                     for u, j in zip(users, alone, strict=True)]  # fmt: skip
+        else:
+            bits = np.array([u.splits[j].feature_bits if j is not None else 0.0 for u, j in zip(users, alone)])
+            work = np.array([sum(u.splits[j].cycles("server")) if j is not None else 0.0 for u, j in zip(users, alone)])
+            band = problem.bandwidth * bits / bits.sum() if bits.sum() > 0 else band
+            server = problem.f_server_max * work / work.sum() if work.sum() > 0 else server
+    # every user at its fixed shares (a share of 0 Hz: the smallest positive share, where nothing fits)
+    band = np.maximum(band * (1 - 1e-12), 1e-60)
+    server = np.maximum(server * (1 - 1e-12), 1e-60)
+    fixed = tuple(
+        replace(u, splits=tuple(p.replace(bandwidth=float(b), f_server_max=float(f)) for p in u.splits),
+                fixed_bandwidth=float(b), fixed_f_server=float(f))
+        for u, b, f in zip(users, band, server, strict=True)
+    )  # fmt: skip
+    return solve_multiuser(replace(problem, users=fixed), certificate=certificate)
+
+
+def _alone_split(user: MultiUser) -> int | None:
+    """The split of the user's single-user optimum with the whole band and server (``select_split``'s rule:
+    the least objective, ties to the smaller index); ``None`` if it is infeasible at every split."""
+    from coinfer.optimise.splits import select_split
+
+    best, _ = select_split(list(user.splits), solver=lambda p: solve_batch([p])[0])
+    return best
