@@ -47,7 +47,7 @@ _ARMIJO = 1e-4
 _EXCHANGE_USERS = 64
 #: Active-set rounds of allocate, and Newton iterations per round at most (a round that has not converged by
 #: then hands over to the release and reposition steps, which unblock what stalls Newton).
-_ROUNDS = 12
+_ROUNDS = 24
 _ROUND_ITERATIONS = 25
 _EXCHANGES = 400
 _EXCHANGE_RTOL = 1e-9
@@ -175,6 +175,8 @@ def allocate(
     iterations = 0
     converged = False
     best = (float(np.sum(w * v0)), band.copy(), server.copy(), v0.copy())
+    fraction = 1.0  # how far a reposition moves a user towards its cheapest mix
+    moved = None
     for round_ in range(_ROUNDS):  # active-set rounds
         budget = min(_ROUND_ITERATIONS, max_iterations - iterations)
         converged, used, band, server, v0 = _newton(pool, cand, w, band, server, v0, move_b, move_f, walled,
@@ -196,14 +198,25 @@ def allocate(
         if n <= _EXCHANGE_USERS:
             # users on the edge of their satiation (their least value) or on their wall take the cheapest
             # mix of their two shares that keeps them there; the others share what that frees
-            moved = _reposition(pool, cand, w, band, server, v0, move_b, move_f, walled, state)
+            if float(np.sum(w * v0)) < best[0] * (1 - 1e-12):
+                best = (float(np.sum(w * v0)), band.copy(), server.copy(), v0.copy())
+                fraction = min(1.0, 2 * fraction)
+            elif round_ > 0:
+                # the last reposition did not pay: go back to the best point and move by less (prices move with
+                # the shares, and a full move can swing between two mixes)
+                _, band, server, v0 = best
+                band, server, v0 = band.copy(), server.copy(), v0.copy()
+                fraction *= 0.5
+            moved = None
+            if fraction > 1e-3:
+                moved = _reposition(pool, cand, w, band, server, v0, move_b, move_f, walled, state, fraction)
             if moved is not None:
                 band, server, v0 = moved
-        if float(np.sum(w * v0)) < best[0]:
+        elif float(np.sum(w * v0)) < best[0]:
             best = (float(np.sum(w * v0)), band.copy(), server.copy(), v0.copy())
         if converged and not release.any() and (moved is None if n <= _EXCHANGE_USERS else True):
             break
-    if float(np.sum(w * v0)) > best[0]:  # a reposition that the Newton round after it could not pay back
+    if float(np.sum(w * v0)) > best[0] or moved is not None:  # a reposition no Newton round followed
         _, band, server, v0 = best
     if n <= _EXCHANGE_USERS:
         band, server, v0, prices = _exchange(pool, cand, w, band, server, v0, move_b, move_f, rtol)
@@ -212,7 +225,7 @@ def allocate(
     return Allocation(band, server, v0, state["lam"], state["pi"], iterations, converged, walled, state["spread"])
 
 
-def _reposition(pool, cand, w, band, server, v0, move_b, move_f, walled, state):
+def _reposition(pool, cand, w, band, server, v0, move_b, move_f, walled, state, fraction=1.0):
     """Move every user of both shares to the mix that keeps its value (its wall, if held there) and costs least
     at the prices ``lambda B + pi F``: for each band ``B`` the least server share that keeps its value (bisection;
     the value does not rise with the server share), and the band by golden-section search in ``log B``. At a
@@ -271,6 +284,7 @@ def _reposition(pool, cand, w, band, server, v0, move_b, move_f, walled, state):
         c, fc, d, fd = (np.where(left, new_c, d), np.where(left, f_probe, fd),
                         np.where(left, c, new_d), np.where(left, fc, f_probe))  # fmt: skip
     x = np.where((fc <= fd) & np.isfinite(fc), c, d)
+    x = np.log(band[rows]) + fraction * (x - np.log(band[rows]))
     new_b = np.exp(x)
     new_f = least_server(new_b) * (1 + 1e-9)
     now = lam * band[rows] + pi * server[rows]
