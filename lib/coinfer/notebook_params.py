@@ -26,6 +26,7 @@ NOTEBOOKS: tuple[str, ...] = (
     "06_joint_optimisation",
     "08_deployed_designs",  # runs after 06 (it reads opt_budget_sweep.csv) and before 07, which redraws everything
     "09_model_size",  # after 08 (deployment machinery) and before 07
+    "09_multi_user",  # after the model size study, before the figures and claims report
     "07_figures",
 )
 
@@ -163,6 +164,19 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "workers": Spec("int", -1, 1024),
         "scheduler_address": Spec("str"),
         "device": _DEVICE,
+    },
+    "09_multi_user": {
+        "seed": _SEED,
+        "models": Spec(
+            "list[str]",
+            choices=("digits_cnn", "minilm", "mpnet_base", "efficientnet_lite0", "efficientnet_lite1",
+                     "efficientnet_lite2"),
+        ),  # fmt: skip
+        "users": Spec("list[int]", 1, 1000),
+        "populations": Spec("int", 1, 100),
+        "weighting": Spec("str", choices=("parameters", "users", "normalised")),
+        "check_users": Spec("int", 1, 8),
+        "check_populations": Spec("int", 0, 100),
     },
     "07_figures": {
         "skip_missing": Spec("bool"),

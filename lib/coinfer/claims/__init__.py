@@ -7,6 +7,7 @@ One module per job:
 - :mod:`~coinfer.claims.paper`: C1-C4, their thresholds (:class:`Thresholds`, fixed before the full data
   existed) and the readings a referee would try;
 - :mod:`~coinfer.claims.model_size`: L1 (notebook 09, model.md section 10);
+- :mod:`~coinfer.claims.multi_user`: M1 (notebook 09_multi_user, model.md section 13.9);
 - :mod:`~coinfer.claims.deployed_designs`: E1-E3 on the deployed designs (notebook 08, model.md section 9);
 - :mod:`~coinfer.claims.report`: the sentences, the Markdown report and the readings matrix;
 - this package: :func:`evaluate_claims` and :func:`write_claims_report` (what notebook 07 calls), and every
@@ -39,6 +40,10 @@ from coinfer.claims.model_size import (
     claim_l1,
     l1_decided_points,
     l1_verdict,
+)
+from coinfer.claims.multi_user import (
+    claim_m1,
+    m1_verdict,
 )
 from coinfer.claims.paper import (
     CLUSTERED_READING,
@@ -78,13 +83,14 @@ from coinfer.claims.statements import (
 )
 from coinfer.paths import data_dir, write_json, write_text
 
-#: The claims whose data are always there (L1 answers ``None`` without ``size_study.csv``).
+#: The claims whose data are always there (L1 and M1 answer ``None`` without their data files).
 CLAIMS: dict[str, Callable[[Thresholds], dict | None]] = {
     "C1": claim_c1,
     "C2": claim_c2,
     "C3": claim_c3,
     "C4": claim_c4,
     "L1": claim_l1,
+    "M1": claim_m1,
 }
 
 
@@ -144,6 +150,7 @@ __all__ = [
     "claim_e2",
     "claim_e3",
     "claim_l1",
+    "claim_m1",
     "e1_verdict",
     "e2_verdict",
     "e3_verdict",
@@ -151,6 +158,7 @@ __all__ = [
     "finite",
     "l1_decided_points",
     "l1_verdict",
+    "m1_verdict",
     "measured_intervals",
     "reading_verdict",
     "render_markdown",

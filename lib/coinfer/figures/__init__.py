@@ -20,7 +20,8 @@ Layout of the package:
   :mod:`~coinfer.figures.bounds` (01), :mod:`~coinfer.figures.rate_distortion`
   (02), :mod:`~coinfer.figures.weights` (03), :mod:`~coinfer.figures.pruning`
   (04), :mod:`~coinfer.figures.profiles` (05),
-  :mod:`~coinfer.figures.optimisation` (06) and :mod:`~coinfer.figures.size` (09);
+  :mod:`~coinfer.figures.optimisation` (06), :mod:`~coinfer.figures.size` (09) and
+  :mod:`~coinfer.figures.multi_user` (09_multi_user);
 - style (colours, markers, shared labels, figure and legend helpers) lives in
   :mod:`coinfer.plotting`.
 
@@ -31,7 +32,17 @@ A new notebook adds its figures in a new module here, decorated with
 from __future__ import annotations
 
 # The subject modules register their figures when imported: import all of them, in notebook order.
-from coinfer.figures import bounds, deployed, optimisation, profiles, pruning, rate_distortion, size, weights
+from coinfer.figures import (
+    bounds,
+    deployed,
+    multi_user,
+    optimisation,
+    profiles,
+    pruning,
+    rate_distortion,
+    size,
+    weights,
+)
 from coinfer.figures.registry import (
     FIGURES,
     FigureSpec,
@@ -60,7 +71,7 @@ from coinfer.figures.weights import histogram_rows
 from coinfer.plotting import MODEL_ORDER, SCHEME_ORDER, scheme_colour
 
 #: The subject modules, one per computing notebook, in notebook order.
-SUBJECT_MODULES = (bounds, rate_distortion, weights, pruning, profiles, optimisation, deployed, size)
+SUBJECT_MODULES = (bounds, rate_distortion, weights, pruning, profiles, optimisation, deployed, size, multi_user)
 
 __all__ = [
     "FIGURES",

@@ -17,8 +17,6 @@ For fixed candidate splits the problem is ``min sum_k w_k V_k(B_k, F_k)`` subjec
   ``-M_k^-1 (g_k + (lambda, pi))``. A backtracking line search keeps every share positive and every user
   feasible and asks for an Armijo decrease. A user whose step is blocked by its feasibility wall (where its
   latency or energy floor meets its budget) is held there and leaves the Newton system.
-- :func:`priced_demand`: for prices ``(lambda, pi)``, a local minimum of ``w V(B, F) + lambda B + pi F`` of
-  each candidate split (what a user would buy at these prices), by the same stencil and a damped Newton step.
 
 All of them find local minima; the certificate (:mod:`~coinfer.optimise._multiuser_dual`) bounds the distance
 to the global one.
@@ -386,6 +384,7 @@ def _exchange(pool, cand, w, band, server, v0, move_b, move_f, rtol):
     prices = None
     shares = [band.copy(), server.copy()]
     moves = (move_b, move_f)
+    traded = True
     for _ in range(_EXCHANGES):
         buy, sell, v0 = _one_sided(pool, cand, w, shares[0], shares[1], move_b, move_f, 1e-7)
         best = None
@@ -399,12 +398,14 @@ def _exchange(pool, cand, w, band, server, v0, move_b, move_f, rtol):
             if np.isfinite(excess) and excess > _EXCHANGE_RTOL * max(abs(buy[r, i]), abs(s_r[j]), 1e-300):
                 if best is None or excess / max(abs(buy[r, i]), 1e-300) > best[0]:
                     best = (excess / max(abs(buy[r, i]), 1e-300), r, i, j)
-        if best is None:
-            break
-        _, r, i, j = best
-        moved = _transfer(pool, cand, w, shares, r, i, j, v0)
+        moved = best is not None and _transfer(pool, cand, w, shares, best[1], best[2], best[3], v0)
         if not moved:
-            break
+            # no transfer of one share pays: try trades of band for server between users of both
+            if not traded:
+                break
+            traded = _trades(pool, cand, w, shares, move_b & move_f)
+            if not traded:
+                break
     buy, sell, v0 = _one_sided(pool, cand, w, shares[0], shares[1], move_b, move_f, 1e-7)
     lam = [0.0, 0.0]
     for r in (0, 1):
@@ -413,6 +414,63 @@ def _exchange(pool, cand, w, band, server, v0, move_b, move_f, rtol):
             lam[r] = max(float(np.max(buy[r][held])), 0.0)
     prices = (lam[0], lam[1])
     return shares[0], shares[1], v0, prices
+
+
+def _trades(pool, cand, w, shares, both) -> bool:
+    """For every pair of users of both shares, the trade of band from one for server from the other (amounts of
+    either sign) that lowers their summed value most: alternating golden-section searches on the two amounts,
+    each within what keeps both users' shares positive. ``True`` if some trade lowered the objective."""
+    users = np.flatnonzero(both)
+    improved = False
+    for a in range(len(users)):
+        for b in range(a + 1, len(users)):
+            pair = np.array([users[a], users[b]])
+            base = [shares[0][pair].copy(), shares[1][pair].copy()]
+
+            def value(db: float, df: float) -> float:
+                band = base[0] + np.array([-db, db])
+                server = base[1] + np.array([df, -df])
+                if (band <= 0).any() or (server <= 0).any():
+                    return np.inf
+                v = pool.values(cand[pair], band, server)
+                return float(np.sum(w[pair] * v)) if np.isfinite(v).all() else np.inf
+
+            start = value(0.0, 0.0)
+            db = df = 0.0
+            for _ in range(3):
+                db = _golden(lambda x: value(x, df), -base[0][1] * 0.999, base[0][0] * 0.999, db)
+                df = _golden(lambda x: value(db, x), -base[1][0] * 0.999, base[1][1] * 0.999, df)
+            if value(db, df) < start * (1 - 1e-13):
+                shares[0][pair] = base[0] + np.array([-db, db])
+                shares[1][pair] = base[1] + np.array([df, -df])
+                improved = True
+    return improved
+
+
+def _golden(f, low: float, high: float, start: float) -> float:
+    """A point of ``[low, high]`` minimising ``f`` (golden section; ``start`` is kept unless beaten), for
+    functions that are ``inf`` where infeasible."""
+    golden = 0.3819660112501051
+    a, b = low, high
+    c, d = a + golden * (b - a), b - golden * (b - a)
+    fc, fd = f(c), f(d)
+    for _ in range(60):
+        if fc <= fd and np.isfinite(fc) or not np.isfinite(fd) and np.isfinite(fc):
+            b, d, fd = d, c, fc
+            c = a + golden * (b - a)
+            fc = f(c)
+        elif np.isfinite(fd):
+            a, c, fc = c, d, fd
+            d = b - golden * (b - a)
+            fd = f(d)
+        else:  # both infeasible: the feasible amounts lie around the start
+            a, b = a + golden * (start - a), b - golden * (b - start)
+            c, d = a + golden * (b - a), b - golden * (b - a)
+            fc, fd = f(c), f(d)
+        if b - a <= 1e-13 * max(abs(high - low), 1e-300):
+            break
+    best, value = (c, fc) if fc <= fd else (d, fd)
+    return best if value < f(start) else start
 
 
 def _transfer(pool, cand, w, shares, r, i, j, v0) -> bool:
@@ -655,63 +713,3 @@ def feasible_start(
     if not np.isfinite(pool.values(cand, band, server)).all():
         return None
     return band, server
-
-
-def priced_demand(
-    pool: Pool,
-    cand: Array,
-    band: Array,
-    server: Array,
-    lam: float,
-    pi: float,
-    band_cap: float,
-    server_cap: float,
-    *,
-    iterations: int = 4,
-) -> tuple[Array, Array, Array]:
-    """A local minimum of ``w V(B, F) + lambda B + pi F`` for each candidate, from feasible ``(band, server)``.
-
-    Returns ``(band, server, values)`` (values unweighted). Shares stay in ``(0, cap]``; a candidate that does
-    not use a share keeps it. Damped Newton steps with the stencil's derivatives and a backtracking line
-    search on the priced value.
-    """
-    band = np.asarray(band, dtype=float).copy()
-    server = np.asarray(server, dtype=float).copy()
-    w = pool.weight[cand]
-    mb = pool.band[cand].copy()
-    mf = pool.server[cand].copy()
-    price = np.array([lam, pi])
-    v0 = pool.values(cand, band, server)
-    for _ in range(iterations):
-        v0, grad, hess, ok = _stencil(pool, cand, band, server, mb, mf)
-        g = w[:, None] * grad + price * np.stack([mb, mf], axis=1)
-        inv = _modified_inverse(w[:, None, None] * hess, mb & ok, mf & ok)
-        delta = -np.einsum("nij,nj->ni", inv, g)
-        # keep within (0.1 x, cap]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lim = np.minimum.reduce([
-                np.where(delta[:, 0] < 0, -0.9 * band / delta[:, 0], np.inf),
-                np.where(delta[:, 1] < 0, -0.9 * server / delta[:, 1], np.inf),
-                np.where(delta[:, 0] > 0, (band_cap - band) / delta[:, 0], np.inf),
-                np.where(delta[:, 1] > 0, (server_cap - server) / delta[:, 1], np.inf),
-                np.ones(len(cand)),
-            ])  # fmt: skip
-        alpha = np.clip(np.nan_to_num(lim, nan=0.0, posinf=1.0), 0.0, 1.0)
-        phi0 = w * v0 + lam * band * mb + pi * server * mf
-        slope = np.sum(g * delta, axis=1)
-        # backtracking on the rows still searching only; a row that descends no further keeps its point
-        moving = np.flatnonzero((slope < 0) & (alpha > 0))
-        for _ in range(12):
-            if not len(moving):
-                break
-            tb = band[moving] + alpha[moving] * delta[moving, 0]
-            ts = server[moving] + alpha[moving] * delta[moving, 1]
-            v1 = pool.values(cand[moving], tb, ts)
-            phi1 = w[moving] * v1 + lam * tb * mb[moving] + pi * ts * mf[moving]
-            good = np.isfinite(v1) & (phi1 <= phi0[moving] + _ARMIJO * alpha[moving] * slope[moving])
-            band[moving[good]] = tb[good]
-            server[moving[good]] = ts[good]
-            alpha[moving] *= 0.5
-            moving = moving[~good]
-    v0 = pool.values(cand, band, server)
-    return band, server, v0

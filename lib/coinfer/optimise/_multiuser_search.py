@@ -175,9 +175,11 @@ def search(
     np.logical_or.at(has, pool.user, ok)
     if not has.all():
         k = int(np.flatnonzero(~has)[0])
+        band_text = "its fixed band share" if not move_b_user[k] else "the whole available band"
+        server_text = "its fixed server share" if not move_f_user[k] else "the whole available server"
         return Infeasible(
-            f"user {k} is infeasible at every one of its splits even with the whole available band "
-            f"({caps_b[k]:.6g} Hz) and server ({caps_f[k]:.6g} Hz)", True
+            f"user {k} is infeasible at every one of its splits even with {band_text} ({caps_b[k]:.6g} Hz) and "
+            f"{server_text} ({caps_f[k]:.6g} Hz)", True
         )
     # --- start: each user's best option of a menu at prices that clear both resources (model.md 13.4)
     need = np.where(ok, pool.floor_band / max(band_avail, 1e-300) * move_b_user[pool.user]
@@ -194,6 +196,25 @@ def search(
     if start is None:
         return _infeasibility(pool, ok, n_users, caps_b, caps_f, band_avail, server_avail, move_b_user, move_f_user)
     alloc = _allocate(pool, cand, start, move_b_user, move_f_user)
+    return _design(cand, alloc, 0, alloc.iterations)
+
+
+def start_from(
+    pool: Pool,
+    cand: Array,
+    band: Array,
+    server: Array,
+    fixed_band: Array,
+    fixed_server: Array,
+    band_avail: float,
+    server_avail: float,
+) -> Design | None:
+    """The design Newton reaches from the given candidates and shares (fitted to the available resources by
+    :func:`_fit`), or ``None`` when no feasible start is found for them."""
+    start = _fit(pool, cand, band, server, fixed_band, fixed_server, band_avail, server_avail)
+    if start is None:
+        return None
+    alloc = _allocate(pool, cand, start, np.isnan(fixed_band), np.isnan(fixed_server))
     return _design(cand, alloc, 0, alloc.iterations)
 
 

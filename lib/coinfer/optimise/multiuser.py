@@ -30,14 +30,15 @@ import numpy as np
 from coinfer.optimise import kernel
 from coinfer.optimise._multiuser_dual import Parts, band_bounds, candidate_bounds
 from coinfer.optimise._multiuser_pool import Pool, priced_floors as _priced_floors
-from coinfer.optimise._multiuser_search import Design, Infeasible, search, try_offers
+from coinfer.optimise._multiuser_search import Design, Infeasible, search, start_from, try_offers
 from coinfer.optimise.batch import solve_batch
 from coinfer.optimise.solution import Solution
 from coinfer.system import DEFAULTS, Problem, accepted_fields
 from coinfer.validation import ParameterError, _show, read_yaml
 
-#: The objectives of model.md 13.1: the weighted sum of the users' distortion bounds, or their weighted maximum.
-OBJECTIVES = ("sum", "max")
+#: The objectives of model.md 13.1: the weighted sum of the users' distortion bounds (the weighted maximum is
+#: reserved: a file asking for it is refused).
+OBJECTIVES = ("sum",)
 #: How users are weighted (model.md 13.1): by prunable parameters (the mean distortion per weight over all
 #: users), equally, or equally after normalising each user's distortion by its mean Laplace scale.
 WEIGHTINGS = ("parameters", "users", "normalised")
@@ -145,6 +146,12 @@ class MultiUserProblem:
             return np.full(k, 1.0 / k)
         return np.array([1.0 / (k * u.mean_scale) for u in self.users])
 
+    def restrict_splits(self, chosen: Sequence[int]) -> MultiUserProblem:
+        """The same users, each with only its candidate ``chosen[k]`` (an index among its splits)."""
+        users = tuple(replace(u, splits=(u.splits[j],), labels=(u.labels[j],))
+                      for u, j in zip(self.users, chosen, strict=True))  # fmt: skip
+        return replace(self, users=users)
+
     def replace_splits(self, **changes: Any) -> MultiUserProblem:
         """The same users with ``changes`` applied to every candidate split (e.g. ``rho_max=0``)."""
         users = tuple(replace(u, splits=tuple(p.replace(**changes) for p in u.splits)) for u in self.users)
@@ -239,7 +246,11 @@ class MultiUserSolution:
 
 
 def solve_multiuser(
-    problem: MultiUserProblem, *, certificate: bool = True, gap_rtol: float = GAP_RTOL
+    problem: MultiUserProblem,
+    *,
+    certificate: bool = True,
+    gap_rtol: float = GAP_RTOL,
+    starts: Sequence[MultiUserSolution] = (),
 ) -> MultiUserSolution:
     """Splits, shares of band and server, and every user's design for many users (model.md section 13).
 
@@ -251,6 +262,9 @@ def solve_multiuser(
         Compute the lower bound of model.md 13.5 (``False``: only the design, ``status`` at most ``feasible``).
     gap_rtol : float, default :data:`GAP_RTOL`
         Relative gap at which the certificate stops refining and the answer counts as ``optimal``.
+    starts : sequence of MultiUserSolution, optional
+        Further designs to start from (e.g. a baseline's answer on the same users): each user's split (by label)
+        and shares; the search keeps the best design it reaches from any start (model.md 13.9).
 
     Returns
     -------
@@ -274,11 +288,7 @@ def solve_multiuser(
     .. [1] S. Boyd and L. Vandenberghe, *Convex Optimization*, Cambridge University Press, 2004, section 5.2.2
        (weak duality).
     """
-    if problem.objective == "max":
-        from coinfer.optimise._multiuser_max import solve_max
-
-        return solve_max(problem, certificate=certificate, gap_rtol=gap_rtol)
-    return _solve_sum(problem, certificate=certificate, gap_rtol=gap_rtol)
+    return _solve_sum(problem, certificate=certificate, gap_rtol=gap_rtol, starts=starts)
 
 
 @dataclass
@@ -315,10 +325,14 @@ def _setup(problem: MultiUserProblem, weights: np.ndarray | None = None) -> _Set
 
 
 def _solve_sum(problem: MultiUserProblem, *, certificate: bool, gap_rtol: float,
-               weights: np.ndarray | None = None) -> MultiUserSolution:  # fmt: skip
-    s = _setup(problem, weights)
+               starts: Sequence[MultiUserSolution] = ()) -> MultiUserSolution:  # fmt: skip
+    s = _setup(problem)
     k = len(problem.users)
     found = search(s.pool, k, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
+    for start in starts:
+        other = _start_design(problem, s, start)
+        if other is not None and (isinstance(found, Infeasible) or other.objective(s.pool) < found.objective(s.pool)):
+            found = other
     if isinstance(found, Infeasible):
         return MultiUserSolution("infeasible", reason=found.reason + ("" if found.proven else " (not proven)"))
     design = found
@@ -344,6 +358,22 @@ def _solve_sum(problem: MultiUserProblem, *, certificate: bool, gap_rtol: float,
         if certificate and s.separable:
             lower = lower_here
     return _answer(problem, s, design, lower, gap_rtol, note)
+
+
+def _start_design(problem: MultiUserProblem, s: _Setup, start: MultiUserSolution) -> Design | None:
+    """The design reached by Newton from ``start``'s splits (matched by label) and shares, fitted to what the
+    problem shares; ``None`` when a user's split is not among its candidates or the start is infeasible."""
+    if start.status not in ("optimal", "feasible") or len(start.users) != len(problem.users):
+        return None
+    pool = s.pool
+    cand = np.empty(len(problem.users), dtype=np.int64)
+    for k, (user, answer) in enumerate(zip(problem.users, start.users, strict=True)):
+        if answer.label not in user.labels:
+            return None
+        cand[k] = int(np.flatnonzero(pool.user == k)[0]) + user.labels.index(answer.label)
+    band = np.array([a.bandwidth if a.bandwidth is not None else s.band_avail for a in start.users])
+    server = np.array([a.f_server if a.f_server is not None else s.server_avail for a in start.users])
+    return start_from(pool, cand, band, server, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
 
 
 def _certify(s: _Setup, design: Design, gap_rtol: float, *, final: bool = True):
@@ -495,7 +525,7 @@ def _problem_errors(problem: MultiUserProblem) -> list[str]:
     """Every problem of a built :class:`MultiUserProblem`, one line each (model.md 13.8)."""
     errors: list[str] = []
     if problem.objective not in OBJECTIVES:
-        errors.append(f"objective: got {_show(problem.objective)}; allowed one of 'sum', 'max'")
+        errors.append(_objective_message(problem.objective))
     if problem.weighting not in WEIGHTINGS:
         errors.append(f"weighting: got {_show(problem.weighting)}; allowed one of " + ", ".join(map(repr, WEIGHTINGS)))
     for name in ("bandwidth", "f_server_max"):
@@ -532,6 +562,12 @@ def _problem_errors(problem: MultiUserProblem) -> list[str]:
     return errors
 
 
+def _objective_message(value: Any) -> str:
+    if value == "max":
+        return "objective: got 'max'; the weighted maximum is not implemented, allowed 'sum' (model.md 13.1)"
+    return f"objective: got {_show(value)}; allowed 'sum' (model.md 13.1)"
+
+
 def _close(name: str, allowed: Sequence[str]) -> str:
     import difflib
 
@@ -564,7 +600,7 @@ def _from_dict(data: Any) -> MultiUserProblem:
                 totals[name] = float(value)
     objective = data.get("objective", "sum")
     if objective not in OBJECTIVES:
-        errors.append(f"objective: got {_show(objective)}; allowed one of 'sum', 'max'")
+        errors.append(_objective_message(objective))
     weighting = data.get("weighting", "parameters")
     if weighting not in WEIGHTINGS:
         errors.append(f"weighting: got {_show(weighting)}; allowed one of " + ", ".join(map(repr, WEIGHTINGS)))
@@ -740,7 +776,7 @@ def random_multiuser_problem(
     Every user is :func:`coinfer.system.random_problem` (energy scope ``device``), drawn again until it meets its
     budgets alone with its own ``bandwidth`` and ``f_server_max``; with ``splits > 1`` its other candidate
     splits move a random share of its FLOPs and parameters between the sides and change the bits sent. The band
-    and server shared are drawn between 30 % of and all the users' own ``bandwidth`` and ``f_server_max``
+    and server shared are drawn between 50 % and 120 % of the users' own ``bandwidth`` and ``f_server_max``
     together, so that the users compete for them in most instances.
     """
     from coinfer.system import random_problem
@@ -765,8 +801,8 @@ def random_multiuser_problem(
                                       params_device=nd + shift_n, params_server=ns - shift_n,
                                       feature_bits=float(p.feature_bits * math.exp(rng.uniform(-2.0, 2.0)))))
         built.append(variants)
-    band = own_b * float(rng.uniform(0.3, 1.0))
-    server = own_f * float(rng.uniform(0.3, 1.0))
+    band = own_b * float(rng.uniform(0.5, 1.2))
+    server = own_f * float(rng.uniform(0.5, 1.2))
     return MultiUserProblem.from_users(built, band, server, weighting=weighting)
 
 
