@@ -66,7 +66,6 @@ params_file = coinfer.notebook_params.record("09_multi_user", params)  # for the
 # %%
 import time
 
-import numpy as np
 import pandas as pd
 from IPython.display import display
 
@@ -80,9 +79,12 @@ pd.set_option("display.width", 160, "display.max_columns", 24)
 profile = paths.read_csv("profiles.csv")
 missing = sorted(set(models) - set(profile["model"]))
 assert not missing, f"profiles.csv lacks {missing}: run notebook 05 with them in `models`"
-display(pd.DataFrame([(task, b.latency, b.energy, b.latency_source, b.energy_source)
-                      for task, b in multi_user.BUDGETS.items()],
-                     columns=["task", "latency budget [s]", "energy budget [J]", "latency source", "energy source"]))
+display(
+    pd.DataFrame(
+        [(task, b.latency, b.energy, b.latency_source, b.energy_source) for task, b in multi_user.BUDGETS.items()],
+        columns=["task", "latency budget [s]", "energy budget [J]", "latency source", "energy source"],
+    )
+)
 
 # %% [markdown]
 # ## Solve every population jointly and by every baseline
@@ -93,9 +95,7 @@ display(pd.DataFrame([(task, b.latency, b.energy, b.latency_source, b.energy_sou
 
 # %%
 started = time.perf_counter()
-schemes, per_user = multi_user.run_study(
-    profile, users, populations, seed=seed, models=models, weighting=weighting
-)
+schemes, per_user = multi_user.run_study(profile, users, populations, seed=seed, models=models, weighting=weighting)
 elapsed = time.perf_counter() - started
 paths.write_csv(schemes.drop(columns=["seconds"]), "multi_user_populations.csv")
 paths.write_csv(per_user, "multi_user_users.csv")
@@ -115,8 +115,10 @@ display(summary)
 # %%
 joint = schemes[schemes["scheme"] == "joint"]
 display(joint.groupby("users").agg(
-    median_seconds=("seconds", "median"), largest_gap=("relative_gap", "max"),
-    optimal=("status", lambda s: int((s == "optimal").sum())), feasible=("status", lambda s: int((s == "feasible").sum())),
+    median_seconds=("seconds", "median"),
+    largest_gap=("relative_gap", "max"),
+    optimal=("status", lambda s: int((s == "optimal").sum())),
+    feasible=("status", lambda s: int((s == "feasible").sum())),
 ))  # fmt: skip
 
 # %% [markdown]

@@ -186,8 +186,11 @@ def allocate(
         held = np.flatnonzero(walled)
         hb = _STEP * band[held]
         hf = _STEP * server[held]
-        v_h = pool.values(np.tile(cand[held], 3), np.concatenate([band[held], band[held] + hb, band[held]]),
-                          np.concatenate([server[held], server[held], server[held] + hf])).reshape(3, len(held))
+        v_h = pool.values(
+            np.tile(cand[held], 3),
+            np.concatenate([band[held], band[held] + hb, band[held]]),
+            np.concatenate([server[held], server[held], server[held] + hf]),
+        ).reshape(3, len(held))
         with np.errstate(invalid="ignore"):
             gain_b = np.where(move_b[held], -w[held] * (v_h[1] - v_h[0]) / hb, 0.0)
             gain_f = np.where(move_f[held], -w[held] * (v_h[2] - v_h[0]) / hf, 0.0)
@@ -237,7 +240,7 @@ def _reposition(pool, cand, w, band, server, v0, move_b, move_f, walled, state, 
     # users of both shares that Newton cannot move well: held on their wall, or on a kink of their value (what a
     # little more of a share buys differs from what a little less costs), or at their least value
     buy, sell, _ = _one_sided(pool, cand, w, band, server, move_b, move_f, 1e-7)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         kink = ((sell - buy) > 1e-3 * np.maximum(np.abs(sell), np.abs(buy)) + 1e-300).any(axis=0)
     least = v0 <= pool.flat[cand] * (1 + 1e-10) + 1e-300
     on_edge = move_b & move_f & (walled | kink | least)
@@ -264,7 +267,9 @@ def _reposition(pool, cand, w, band, server, v0, move_b, move_f, walled, state, 
 
     def cost(x: Array) -> Array:
         b = np.exp(x)
-        return lam * b + pi * least_server(b)
+        f = least_server(b)
+        with np.errstate(invalid="ignore"):  # 0 x inf where the server is free and the band infeasible
+            return lam * b + np.where(np.isfinite(f), pi * f, np.inf)
 
     a = np.log(np.maximum(band[rows] * 1e-2, total_b * 1e-9))
     z = np.log(np.full(len(rows), total_b))
@@ -302,8 +307,11 @@ def _reposition(pool, cand, w, band, server, v0, move_b, move_f, walled, state, 
         others_b[k] = others_f[k] = False
         if not (others_b.any() or others_f.any()):
             continue
+        def least_of(b: float, r: int = i) -> float:
+            return float(least_server(np.full(len(rows), b))[r])
+
         trial = _move_one(pool, cand, nb, ns, k, band[k], new_b[i], level[i], total_b, total_f, move_b, move_f,
-                          others_b, others_f, least_server_of=lambda b, r=i: least_server(np.full(len(rows), b))[r])  # fmt: skip
+                          others_b, others_f, least_server_of=least_of)  # fmt: skip
         if trial is None:
             continue
         nb, ns = trial
@@ -425,26 +433,30 @@ def _trades(pool, cand, w, shares, both) -> bool:
     for a in range(len(users)):
         for b in range(a + 1, len(users)):
             pair = np.array([users[a], users[b]])
-            base = [shares[0][pair].copy(), shares[1][pair].copy()]
-
-            def value(db: float, df: float) -> float:
-                band = base[0] + np.array([-db, db])
-                server = base[1] + np.array([df, -df])
-                if (band <= 0).any() or (server <= 0).any():
-                    return np.inf
-                v = pool.values(cand[pair], band, server)
-                return float(np.sum(w[pair] * v)) if np.isfinite(v).all() else np.inf
-
-            start = value(0.0, 0.0)
+            base = (shares[0][pair].copy(), shares[1][pair].copy())
+            start = _pair_value(pool, cand, w, pair, base, 0.0, 0.0)
             db = df = 0.0
             for _ in range(3):
-                db = _golden(lambda x: value(x, df), -base[0][1] * 0.999, base[0][0] * 0.999, db)
-                df = _golden(lambda x: value(db, x), -base[1][0] * 0.999, base[1][1] * 0.999, df)
-            if value(db, df) < start * (1 - 1e-13):
+                db = _golden(lambda x, df=df, pair=pair, base=base: _pair_value(pool, cand, w, pair, base, x, df),
+                             -base[0][1] * 0.999, base[0][0] * 0.999, db)  # fmt: skip
+                df = _golden(lambda x, db=db, pair=pair, base=base: _pair_value(pool, cand, w, pair, base, db, x),
+                             -base[1][0] * 0.999, base[1][1] * 0.999, df)  # fmt: skip
+            if _pair_value(pool, cand, w, pair, base, db, df) < start * (1 - 1e-13):
                 shares[0][pair] = base[0] + np.array([-db, db])
                 shares[1][pair] = base[1] + np.array([df, -df])
                 improved = True
     return improved
+
+
+def _pair_value(pool, cand, w, pair, base, db: float, df: float) -> float:
+    """Summed weighted value of a pair after the first gives band ``db`` to the second and takes server ``df``
+    from it (``inf`` where a share would not stay positive or a user becomes infeasible)."""
+    band = base[0] + np.array([-db, db])
+    server = base[1] + np.array([df, -df])
+    if (band <= 0).any() or (server <= 0).any():
+        return np.inf
+    v = pool.values(cand[pair], band, server)
+    return float(np.sum(w[pair] * v)) if np.isfinite(v).all() else np.inf
 
 
 def _golden(f, low: float, high: float, start: float) -> float:
@@ -663,12 +675,16 @@ def feasible_start(
                 np.where(df > 0, server_avail / np.where(df > 0, df, 1.0), np.inf),
             )
         top = np.where(np.isfinite(top), top, 1.0)
-        feasible_top = np.isfinite(pool.values(cand, np.where(need_b, db * top, fixed_b), np.where(need_f, df * top, fixed_f)))
+        feasible_top = np.isfinite(
+            pool.values(cand, np.where(need_b, db * top, fixed_b), np.where(need_f, df * top, fixed_f))
+        )
         low = np.full(n, 1e-12)
         high = top.copy()
         for _ in range(_BISECTIONS):
             mid = np.sqrt(low * high)
-            ok = np.isfinite(pool.values(cand, np.where(need_b, db * mid, fixed_b), np.where(need_f, df * mid, fixed_f)))
+            ok = np.isfinite(
+                pool.values(cand, np.where(need_b, db * mid, fixed_b), np.where(need_f, df * mid, fixed_f))
+            )
             high = np.where(ok, mid, high)
             low = np.where(ok, low, mid)
             if np.all(high <= low * (1 + 1e-9)):

@@ -243,7 +243,8 @@ class Parts:
         t_dev = (cycles[:, 0] * (1 - rho) + cycles[:, 1]) / rows[:, kernel.R_FMAX]
         return cls(
             ServerSide.of(rows, cycles), du_rows, table, mute, rows, table, keys, logits,
-            rows[:, kernel.R_S_BITS].copy(), rows[:, kernel.R_PMAX] * rows[:, kernel.R_GAIN] / rows[:, kernel.R_NOISE_PSD],
+            rows[:, kernel.R_S_BITS].copy(),
+            rows[:, kernel.R_PMAX] * rows[:, kernel.R_GAIN] / rows[:, kernel.R_NOISE_PSD],
             t_dev, rows[:, kernel.R_T0].copy(),
         )  # fmt: skip
 
@@ -693,14 +694,16 @@ def candidate_bounds(
             q_t0_lo[refine], _, _ = uplink.priced(refine, t0[refine], start[refine])
             q_t0_precise[refine] = True
             left_region = arrays["a_lo"][act, 0] + q_t0_lo[act]
-        for region, new_tau in ((left_region, t_a[:, 0] * 0.1),
-                                (right_region, t_a[local, last_i] + 0.5 * (t0[act] - t_a[local, last_i]))):
+        for region, new_tau in (
+            (left_region, t_a[:, 0] * 0.1),
+            (right_region, t_a[local, last_i] + 0.5 * (t0[act] - t_a[local, last_i])),
+        ):
             grow = np.flatnonzero(short & (region < margin) & (slot < _MAX_POINTS))
             rows_g = act[grow]
             tau[rows_g, slot[grow]] = new_tau[grow]
             la, ha, rh = server.priced(rows_g, weight[rows_g], pi, new_tau[grow])
-            arrays["a_lo"][rows_g, slot[grow]], arrays["a_hi"][rows_g, slot[grow]], arrays["rho"][rows_g, slot[grow]] = (
-                la, ha, rh)  # fmt: skip
+            at = (rows_g, slot[grow])
+            arrays["a_lo"][at], arrays["a_hi"][at], arrays["rho"][at] = la, ha, rh
             need[grow, slot[grow]] = True
             slot[grow] += 1
         sl = np.concatenate(split_l) if split_l else np.zeros(0, dtype=np.int64)

@@ -89,7 +89,8 @@ class _Users:
 
 
 def _unit(rho: Array, magnitude: Array, q: Array) -> Array:
-    """``D_model / b`` (model.md sections 4.2-4.4): ``2^-min(h2 + (1 - rho) q, q)`` or ``rho + (1 - rho) ln(1 - rho)``."""
+    """``D_model / b`` (model.md sections 4.2-4.4): ``2^-min(h2 + (1 - rho) q, q)`` or
+    ``rho + (1 - rho) ln(1 - rho)``."""
     rho = np.clip(rho, 0.0, 1.0 - 1e-16)
     h2 = -np.where(rho > 0, rho * np.log2(np.where(rho > 0, rho, 1.0)), 0.0) - (1 - rho) * np.log2(1 - rho)
     rd = np.exp2(-np.minimum(h2 + (1 - rho) * q, q))
@@ -113,7 +114,7 @@ def solve_assignment(users: _Users, *, starts: int, seed: int) -> tuple[float, A
         z = x.reshape(k, 6)
         sums = []
         if move_b.any():
-            sums.append(1.0 - np.sum(np.where(move_b, z[:, 5] * users.band_cap, 0.0)) / users.band if True else 0.0)
+            sums.append(1.0 - np.sum(np.where(move_b, z[:, 5] * users.band_cap, 0.0)) / users.band)
         if move_f.any():
             sums.append(1.0 - np.sum(np.where(move_f, z[:, 4] * users.server_cap, 0.0)) / users.server)
         return np.concatenate([1.0 - latency / users.t0, 1.0 - energy / users.e0, np.array(sums)])

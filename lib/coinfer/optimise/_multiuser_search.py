@@ -96,8 +96,11 @@ def _menu_start(pool: Pool, ok: Array, n_users: int, move_b_user: Array, move_f_
     pc = c_all[priced]
     for m in (*_MENU, np.inf):  # the last option: the whole of each resource (feasible: the candidate is ok)
         opt_c.append(pc)
-        opt_b.append(np.where(uses_b[priced], np.minimum(m * pool.floor_band[pc], caps_b[pool.user[pc]]), 0.0))
-        opt_f.append(np.where(uses_f[priced], np.minimum(m * pool.floor_server[pc], caps_f[pool.user[pc]]), 0.0))
+        with np.errstate(invalid="ignore"):  # inf x 0 where a floor is 0
+            want_b = np.where(pool.floor_band[pc] > 0, m * pool.floor_band[pc], caps_b[pool.user[pc]])
+            want_f = np.where(pool.floor_server[pc] > 0, m * pool.floor_server[pc], caps_f[pool.user[pc]])
+        opt_b.append(np.where(uses_b[priced], np.minimum(want_b, caps_b[pool.user[pc]]), 0.0))
+        opt_f.append(np.where(uses_f[priced], np.minimum(want_f, caps_f[pool.user[pc]]), 0.0))
     oc = np.concatenate(opt_c)
     ob = np.concatenate(opt_b)
     of = np.concatenate(opt_f)
@@ -179,7 +182,8 @@ def search(
         server_text = "its fixed server share" if not move_f_user[k] else "the whole available server"
         return Infeasible(
             f"user {k} is infeasible at every one of its splits even with {band_text} ({caps_b[k]:.6g} Hz) and "
-            f"{server_text} ({caps_f[k]:.6g} Hz)", True
+            f"{server_text} ({caps_f[k]:.6g} Hz)",
+            True,
         )
     # --- start: each user's best option of a menu at prices that clear both resources (model.md 13.4)
     need = np.where(ok, pool.floor_band / max(band_avail, 1e-300) * move_b_user[pool.user]
@@ -303,7 +307,7 @@ def _estimate(priced_gain: Array, released: Array, spread: Array) -> Array:
     return priced_gain - np.maximum(second, 0.0)
 
 
-def _add_offers(offers: list, users, cands, band, server, priced, priced_now, now_band, now_server, spread) -> None:  # noqa: E501
+def _add_offers(offers: list, users, cands, band, server, priced, priced_now, now_band, now_server, spread) -> None:
     """Append ``(user, cand, band, server, estimated gain)`` of every offer with a positive priced gain."""
     gain = priced_now[users] - priced
     released = np.stack([now_band[users] - band, now_server[users] - server], axis=1)

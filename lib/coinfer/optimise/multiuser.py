@@ -29,7 +29,8 @@ import numpy as np
 
 from coinfer.optimise import kernel
 from coinfer.optimise._multiuser_dual import Parts, band_bounds, candidate_bounds
-from coinfer.optimise._multiuser_pool import Pool, priced_floors as _priced_floors
+from coinfer.optimise._multiuser_pool import Pool
+from coinfer.optimise._multiuser_pool import priced_floors as _priced_floors
 from coinfer.optimise._multiuser_search import Design, Infeasible, search, start_from, try_offers
 from coinfer.optimise.batch import solve_batch
 from coinfer.optimise.solution import Solution
@@ -462,12 +463,36 @@ def _certify(s: _Setup, design: Design, gap_rtol: float, *, final: bool = True):
     return (lower if final else None), offers
 
 
+def _within_totals(s: _Setup, design: Design) -> tuple[np.ndarray, np.ndarray]:
+    """The design's shares with each optimised resource's sum brought within what is available: the excess (a
+    few ulps to ~1e-10 relative, from rounding) is taken from the users that stay feasible with a relative 1e-9
+    less, in proportion to their shares, and every share is then scaled by 1 - 1e-15."""
+    pool = s.pool
+    band, server = design.band.copy(), design.server.copy()
+    for share, uses, avail, fixed in ((band, pool.band, s.band_avail, s.fixed_band),
+                                      (server, pool.server, s.server_avail, s.fixed_server)):  # fmt: skip
+        move = np.isnan(fixed) & uses[design.cand]
+        share[move] *= 1 - 1e-15
+        excess = float(np.sum(share[move])) - avail
+        if excess <= 0:
+            continue
+        less = share.copy()
+        less[move] *= 1 - 1e-9
+        trial_b, trial_f = (less, server) if share is band else (band, less)
+        slack = move & np.isfinite(pool.values(design.cand, trial_b, trial_f))
+        give = float(np.sum(share[slack]))
+        if give > 0:
+            share[slack] *= 1 - excess / give * (1 + 1e-9)
+    return band, server
+
+
 def _answer(problem: MultiUserProblem, s: _Setup, design: Design, lower: float | None, gap_rtol: float,
             note: str | None) -> MultiUserSolution:  # fmt: skip
-    """The final answer: every user solved by :func:`solve_batch` at its shares (scaled by 1 - 1e-15 so that the
-    sums are within the totals after rounding)."""
+    """The final answer: every user solved by :func:`solve_batch` at its shares, which first go through
+    :func:`_within_totals` (rounding over many Newton steps can leave their sums a few ulps over a total)."""
     pool = s.pool
     users = problem.users
+    design.band, design.server = _within_totals(s, design)
     answers_problems = []
     shares = []
     for k, user in enumerate(users):
@@ -479,8 +504,8 @@ def _answer(problem: MultiUserProblem, s: _Setup, design: Design, lower: float |
             b = user.fixed_bandwidth if pool.band[c] else None
         if user.fixed_f_server is not None:
             f = user.fixed_f_server if pool.server[c] else None
-        b_q = p.bandwidth if b is None else b * (1 - 1e-15) if user.fixed_bandwidth is None else b
-        f_q = p.f_server_max if f is None else f * (1 - 1e-15) if user.fixed_f_server is None else f
+        b_q = p.bandwidth if b is None else b
+        f_q = p.f_server_max if f is None else f
         answers_problems.append(p.replace(bandwidth=b_q, f_server_max=f_q))
         shares.append((c, b if b is None else b_q, f if f is None else f_q))
     solutions = solve_batch(answers_problems)
@@ -585,15 +610,19 @@ def _from_dict(data: Any) -> MultiUserProblem:
     top_allowed = ("users", *SHARED_FIELDS, *sorted(single - {"bandwidth", "f_server_max"}))
     for key in data:
         if key not in top_allowed:
-            errors.append(f"{key}: got {_show(data[key])}; unknown field{_close(str(key), top_allowed)}, allowed: "
-                          f"users, {', '.join(SHARED_FIELDS)} and the single-user fields shared by every user")  # fmt: skip
+            hint = _close(str(key), top_allowed)
+            errors.append(f"{key}: got {_show(data[key])}; unknown field{hint}, allowed: users, "
+                          f"{', '.join(SHARED_FIELDS)} and the single-user fields shared by every user")  # fmt: skip
     shared_values: dict[str, Any] = {}
     totals = {"bandwidth": DEFAULTS["bandwidth"], "f_server_max": DEFAULTS["f_server_max"]}
     for name in ("bandwidth", "f_server_max"):
         if name in data:
             value = data[name]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)) or not (
-                1e-60 <= float(value) <= 1e60
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(float(value))
+                or not (1e-60 <= float(value) <= 1e60)
             ):
                 errors.append(f"{name}: got {_show(value)}; allowed (0, 1e+60] (the total shared by the users, Hz)")
             else:
@@ -647,8 +676,10 @@ def _read_user(k: int, entry: Any, shared: Mapping[str, Any], totals: Mapping[st
     for field_name, total in (("bandwidth", totals["bandwidth"]), ("f_server_max", totals["f_server_max"])):
         if field_name in entry:
             value = entry[field_name]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                math.isfinite(float(value)) and 0 < float(value) <= total
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not (math.isfinite(float(value)) and 0 < float(value) <= total)
             ):
                 kind = "band" if field_name == "bandwidth" else "server"
                 errors.append(f"{where}.{field_name}: got {_show(value)}; a fixed {kind} share must be in (0, "
@@ -699,8 +730,6 @@ def _read_user(k: int, entry: Any, shared: Mapping[str, Any], totals: Mapping[st
         return None, [f"{where}.splits: prunable parameters differ between splits ({min(params):g} to {max(params):g});"
                       " a user's splits must cut one model"]  # fmt: skip
     return MultiUser(tuple(problems), tuple(labels), name, fixed.get("bandwidth"), fixed.get("f_server_max")), []
-
-
 
 
 # --------------------------------------------------------------------------------------------- independent check
@@ -797,9 +826,15 @@ def random_multiuser_problem(
             nd, ns = p.params_device, p.params_server
             shift_f = move * (fs if move > 0 else fd)
             shift_n = move * (ns if move > 0 else nd)
-            variants.append(p.replace(flops_device=fd + shift_f, flops_server=fs - shift_f,
-                                      params_device=nd + shift_n, params_server=ns - shift_n,
-                                      feature_bits=float(p.feature_bits * math.exp(rng.uniform(-2.0, 2.0)))))
+            variants.append(
+                p.replace(
+                    flops_device=fd + shift_f,
+                    flops_server=fs - shift_f,
+                    params_device=nd + shift_n,
+                    params_server=ns - shift_n,
+                    feature_bits=float(p.feature_bits * math.exp(rng.uniform(-2.0, 2.0))),
+                )
+            )
         built.append(variants)
     band = own_b * float(rng.uniform(0.5, 1.2))
     server = own_f * float(rng.uniform(0.5, 1.2))
@@ -852,8 +887,9 @@ def solve_baseline(problem: MultiUserProblem, name: str, *, certificate: bool = 
             users = [replace(u, splits=(u.splits[j],), labels=(u.labels[j],)) if j is not None else u
                      for u, j in zip(users, alone, strict=True)]  # fmt: skip
         else:
-            bits = np.array([u.splits[j].feature_bits if j is not None else 0.0 for u, j in zip(users, alone)])
-            work = np.array([sum(u.splits[j].cycles("server")) if j is not None else 0.0 for u, j in zip(users, alone)])
+            picked = [u.splits[j] if j is not None else None for u, j in zip(users, alone, strict=True)]
+            bits = np.array([p.feature_bits if p is not None else 0.0 for p in picked])
+            work = np.array([sum(p.cycles("server")) if p is not None else 0.0 for p in picked])
             band = problem.bandwidth * bits / bits.sum() if bits.sum() > 0 else band
             server = problem.f_server_max * work / work.sum() if work.sum() > 0 else server
     # every user at its fixed shares (a share of 0 Hz: the smallest positive share, where nothing fits)

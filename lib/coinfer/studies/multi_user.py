@@ -93,8 +93,14 @@ def base_problems(profile: pd.DataFrame, models: Sequence[str]) -> dict[str, lis
     which sets the user's channel and budgets): built once, since a Problem built from a mapping is checked field
     by field."""
     return {
-        m: problems_for_splits(profile[profile["model"] == m], latency_budget=1.0, energy_budget=1.0,
-                               energy_scope="device", bandwidth=BANDWIDTH, f_server_max=SERVER)  # fmt: skip
+        m: problems_for_splits(
+            profile[profile["model"] == m],
+            latency_budget=1.0,
+            energy_budget=1.0,
+            energy_scope="device",
+            bandwidth=BANDWIDTH,
+            f_server_max=SERVER,
+        )  # fmt: skip
         for m in models
     }
 
