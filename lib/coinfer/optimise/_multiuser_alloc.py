@@ -40,9 +40,11 @@ _STEP = 1e-4
 _EIG_FLOOR = 1e-6
 #: Armijo constant of the line search.
 _ARMIJO = 1e-4
-#: Allocations of at most this many users end with pairwise transfers (:func:`_exchange`), at most
-#: ``_EXCHANGES`` of them, until no user buys at more than a relative ``_EXCHANGE_RTOL`` above another's sell.
-_EXCHANGE_USERS = 64
+#: Allocations where at most this many users hold an optimised share get the repositioning of users on kinks
+#: and walls (:func:`_reposition`) and end with pairwise transfers and trades (:func:`_exchange`), at most
+#: ``_EXCHANGES`` transfers, until no user buys at more than a relative ``_EXCHANGE_RTOL`` above another's sell.
+#: Their cost grows with the square of that number; for more users the certificate states what is left.
+_EXCHANGE_USERS = 8
 #: Active-set rounds of allocate, and Newton iterations per round at most (a round that has not converged by
 #: then hands over to the release and reposition steps, which unblock what stalls Newton).
 _ROUNDS = 24
@@ -147,11 +149,13 @@ def allocate(
     *,
     max_iterations: int = 200,
     rtol: float = 1e-13,
+    polish: bool = True,
 ) -> Allocation:
     """Newton's method on the KKT conditions of the shares, from the feasible start ``(band, server)``.
 
     ``move_b`` / ``move_f`` mark the users whose band / server share is optimised; the others keep theirs.
-    The optimised shares keep their sums (the start's). Every user must be feasible at the start.
+    The optimised shares keep their sums (the start's). Every user must be feasible at the start. ``polish``
+    (for at most ``_EXCHANGE_USERS`` users holding a share) adds the repositioning and the transfers and trades.
 
     Walls are handled by an active set: a user whose step meets its wall is held there (the line search steps
     onto the nearest wall, found by bisection on that user's feasibility), and Newton goes on with the others.
@@ -163,6 +167,7 @@ def allocate(
     server = np.asarray(server, dtype=float).copy()
     w = pool.weight[cand]
     n = len(cand)
+    polish = polish and int(np.sum(move_b | move_f)) <= _EXCHANGE_USERS
     walled = np.zeros(n, dtype=bool)
     wall_b = np.full(n, np.nan)  # where each user last met its wall (nan: not yet)
     wall_f = np.full(n, np.nan)
@@ -196,7 +201,7 @@ def allocate(
             gain_f = np.where(move_f[held], -w[held] * (v_h[2] - v_h[0]) / hf, 0.0)
         release = (gain_b > max(state["lam"], 0.0) * (1 + 1e-6)) | (gain_f > max(state["pi"], 0.0) * (1 + 1e-6))
         walled[held[release]] = False
-        if n <= _EXCHANGE_USERS:
+        if polish:
             # users on the edge of their satiation (their least value) or on their wall take the cheapest
             # mix of their two shares that keeps them there; the others share what that frees
             if float(np.sum(w * v0)) < best[0] * (1 - 1e-12):
@@ -215,11 +220,11 @@ def allocate(
                 band, server, v0 = moved
         elif float(np.sum(w * v0)) < best[0]:
             best = (float(np.sum(w * v0)), band.copy(), server.copy(), v0.copy())
-        if converged and not release.any() and (moved is None if n <= _EXCHANGE_USERS else True):
+        if converged and not release.any() and (moved is None if polish else True):
             break
     if float(np.sum(w * v0)) > best[0] or moved is not None:  # a reposition no Newton round followed
         _, band, server, v0 = best
-    if n <= _EXCHANGE_USERS:
+    if polish:
         band, server, v0, prices = _exchange(pool, cand, w, band, server, v0, move_b, move_f, rtol)
         if prices is not None:
             state["lam"], state["pi"] = prices

@@ -187,6 +187,7 @@ class ServerSide:
         rho = np.where(slope_flat >= target, flat, rho)
         rho = np.where(wc > 0, rho, np.where(a > 0, top, flat))  # no weight: prune for free; no work: keep
         rho = np.where((a > 0) | (wc <= 0), rho, flat)
+        rho = np.where(top <= flat, top, rho)
         with np.errstate(invalid="ignore"):
             work = a * (1 - rho) + g
             h = wc * unit_distortion(rho, mag, q) + pi * work / tau
@@ -194,6 +195,9 @@ class ServerSide:
             # rd_bound has a kink at its flat point: its left slope there is 0 (both are subgradients)
             dh_left = np.where(rho <= flat, -pi * a / tau, dh)
             lower = h + np.minimum(dh_left * (0.0 - rho), dh * (top - rho))
+        # no room to prune (rho_max at the flat point): the ratio is fixed, and so is the value
+        fixed = top <= flat
+        lower = np.where(fixed, h, lower)
         return lower, h, rho
 
 

@@ -186,8 +186,11 @@ def search(
             True,
         )
     # --- start: each user's best option of a menu at prices that clear both resources (model.md 13.4)
-    need = np.where(ok, pool.floor_band / max(band_avail, 1e-300) * move_b_user[pool.user]
-                    + pool.floor_server / max(server_avail, 1e-300) * move_f_user[pool.user], np.inf)  # fmt: skip
+    # how much of what is shared each candidate needs at least (its share floors; the fixed shares do not count)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        need_b = np.where(move_b_user[pool.user], pool.floor_band / max(band_avail, 1e-300), 0.0)
+        need_f = np.where(move_f_user[pool.user], pool.floor_server / max(server_avail, 1e-300), 0.0)
+    need = np.where(ok, need_b + need_f, np.inf)
     cand, menu_band, menu_server = _menu_start(pool, ok, n_users, move_b_user, move_f_user, caps_b, caps_f,
                                                band_avail, server_avail)  # fmt: skip
     start = _fit(pool, cand, menu_band, menu_server, fixed_band, fixed_server, band_avail, server_avail)
@@ -322,10 +325,20 @@ def _design(cand: Array, alloc: Allocation, rounds: int, iterations: int) -> Des
                   iterations, alloc.walled, alloc.spread)  # fmt: skip
 
 
-def _allocate(pool: Pool, cand: Array, start: tuple[Array, Array], move_b_user: Array, move_f_user: Array):
+def _allocate(pool: Pool, cand: Array, start: tuple[Array, Array], move_b_user: Array, move_f_user: Array,
+              polish: bool = False):  # fmt: skip
     mb = move_b_user & pool.band[cand]
     mf = move_f_user & pool.server[cand]
-    return allocate(pool, cand, start[0], start[1], mb, mf)
+    return allocate(pool, cand, start[0], start[1], mb, mf, polish=polish)
+
+
+def polished(pool: Pool, design: Design, fixed_band: Array, fixed_server: Array) -> Design:
+    """``design`` allocated again with the polish of :func:`~._multiuser_alloc.allocate` (repositioning on kinks
+    and walls, transfers, trades), kept if that lowers the objective."""
+    alloc = _allocate(pool, design.cand, (design.band, design.server), np.isnan(fixed_band), np.isnan(fixed_server),
+                      polish=True)  # fmt: skip
+    better = _design(design.cand, alloc, design.rounds, design.newton_iterations + alloc.iterations)
+    return better if better.objective(pool) < design.objective(pool) else design
 
 
 def _start(pool, cand, fixed_band, fixed_server, band_avail, server_avail):

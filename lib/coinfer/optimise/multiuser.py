@@ -31,7 +31,7 @@ from coinfer.optimise import kernel
 from coinfer.optimise._multiuser_dual import Parts, band_bounds, candidate_bounds
 from coinfer.optimise._multiuser_pool import Pool
 from coinfer.optimise._multiuser_pool import priced_floors as _priced_floors
-from coinfer.optimise._multiuser_search import Design, Infeasible, search, start_from, try_offers
+from coinfer.optimise._multiuser_search import Design, Infeasible, polished, search, start_from, try_offers
 from coinfer.optimise.batch import solve_batch
 from coinfer.optimise.solution import Solution
 from coinfer.system import DEFAULTS, Problem, accepted_fields
@@ -330,35 +330,63 @@ def _solve_sum(problem: MultiUserProblem, *, certificate: bool, gap_rtol: float,
     s = _setup(problem)
     k = len(problem.users)
     found = search(s.pool, k, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
+    designs = [] if isinstance(found, Infeasible) else [found]
     for start in starts:
         other = _start_design(problem, s, start)
-        if other is not None and (isinstance(found, Infeasible) or other.objective(s.pool) < found.objective(s.pool)):
-            found = other
-    if isinstance(found, Infeasible):
+        if other is not None:
+            designs.append(other)
+    if not designs:
+        assert isinstance(found, Infeasible)
         return MultiUserSolution("infeasible", reason=found.reason + ("" if found.proven else " (not proven)"))
-    design = found
-    lower = None
     note = None
     if not s.separable:
         note = "no certificate: shared_ratio couples each user's server and device ratios (model.md 13.5)"
-    for _ in range(_MAX_ROUNDS):
-        # The certificate at the design's prices: a lower bound, and the candidates that beat their user's
-        # current priced value there (the offers of a split round, model.md 13.4), tried by try_offers.
-        lower_here, offers = _certify(s, design, gap_rtol)
-        if certificate and s.separable:
-            lower = lower_here
-        if offers is None:
-            break
+    # the first design goes through the split rounds; another start only if it is already better than what the
+    # rounds reached (then it too); the best design is kept, and the best bound (each is valid)
+    best, lower = None, None
+    for design in designs:
+        if best is not None and design.objective(s.pool) >= best.objective(s.pool):
+            continue
+        design, bound = _rounds(s, design, gap_rtol)
+        if best is None or design.objective(s.pool) < best.objective(s.pool):
+            best = design
+        if certificate and s.separable and bound is not None:
+            lower = bound if lower is None else max(lower, bound)
+    assert best is not None
+    return _answer(problem, s, best, lower, gap_rtol, note)
+
+
+def _rounds(s: _Setup, design: Design, gap_rtol: float) -> tuple[Design, float | None]:
+    """Split rounds from ``design`` (model.md 13.4): the certificate at the design's prices gives a lower bound
+    and the candidates that beat their user's current priced value there (the offers), tried by
+    :func:`try_offers`; repeated while a switch lowers the objective. Returns the design and the certificate's
+    lower bound at its prices."""
+    lower = None
+    polish_done = False
+    for round_ in range(_MAX_ROUNDS + 1):
+        lower, offers = _certify(s, design, gap_rtol)
+        if offers is None or round_ == _MAX_ROUNDS:
+            if polish_done:
+                break
+            # the splits settled: polish the shares once (model.md 13.4, step 3), then look for offers again
+            polish_done = True
+            again = polished(s.pool, design, s.fixed_band, s.fixed_server)
+            if again is design:
+                break
+            design = again
+            continue
         better = try_offers(s.pool, design, offers, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
         if better is None:
-            break
+            if polish_done:
+                break
+            polish_done = True
+            again = polished(s.pool, design, s.fixed_band, s.fixed_server)
+            if again is design:
+                break
+            design = again
+            continue
         design = better
-        lower = None  # the bound of the last design's prices; recomputed for the new design next round
-    else:
-        lower_here, _ = _certify(s, design, gap_rtol)
-        if certificate and s.separable:
-            lower = lower_here
-    return _answer(problem, s, design, lower, gap_rtol, note)
+    return design, lower
 
 
 def _start_design(problem: MultiUserProblem, s: _Setup, start: MultiUserSolution) -> Design | None:
@@ -448,7 +476,9 @@ def _certify(s: _Setup, design: Design, gap_rtol: float, *, final: bool = True):
         upper_c[idx] = bounds.upper
         band_c[idx] = bounds.band
         server_c[idx] = bounds.server
-    lower_c = np.where(np.isfinite(lower_c), lower_c - _SOLVER_RTOL * np.abs(lower_c), lower_c)
+    with np.errstate(invalid="ignore"):  # inf - inf where a candidate is infeasible (kept inf)
+        lower_c = np.where(np.isfinite(lower_c), lower_c - _SOLVER_RTOL * np.abs(lower_c), lower_c)
+    lower_c = np.where(np.isnan(lower_c), -np.inf, lower_c)  # no bound is a valid bound (never seen)
     per_user = np.full(n_users, np.inf)
     np.minimum.at(per_user, user, lower_c)
     lower = float(np.sum(per_user) - lam * s.band_avail * move_b_user.any() - pi * s.server_avail * move_f_user.any())
