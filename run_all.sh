@@ -3,8 +3,9 @@
 #   ./run_all.sh                  full profile: every notebook, results into data/ and figures/
 #   ./run_all.sh --quick          quick profile (small sizes), results into build/quick/
 #   ./run_all.sh --rerun          full profile into build/rerun/, then verify it against data/
-#   ./run_all.sh verify DIR       compare DIR/data/ with the committed data/ (tolerances in coinfer.verify)
+#   ./run_all.sh verify DIR       compare DIR/data/ with the committed data/ (tolerances in coinfer.pipeline.verify)
 #   ./run_all.sh test [ARGS...]   the test suite (ARGS go to pytest)
+#   ./run_all.sh lint             ruff (lint and format) and mypy, with the configuration in pyproject.toml
 # The environment is set up on first use: an active environment that already imports
 # this checkout's coinfer is used as is; otherwise .venv is created from requirements.lock.
 set -euo pipefail
@@ -16,6 +17,7 @@ usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p
        ./run_all.sh --rerun
        ./run_all.sh verify DIR [--reference DIR]
        ./run_all.sh test [PYTEST_ARGS...]
+       ./run_all.sh lint
        ./run_all.sh --help
 
   --quick           quick profile (params/quick.yaml), outputs in build/quick/
@@ -27,21 +29,22 @@ usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p
   --rerun           full profile into build/rerun/ (the committed results are not touched), then
                     compare it with the committed data/; exits with the comparison's code
   verify DIR        compare DIR/data/ with the committed data/ (or --reference DIR's) within the
-                    tolerances of lib/coinfer/verify.py; exit 0 only when every file passes
+                    tolerances of lib/coinfer/pipeline/verify.py; exit 0 only when every file passes
   test              run the test suite (pytest); extra arguments are passed to pytest
+  lint              ruff check, ruff format --check and mypy (what CI runs before the tests)
 USAGE
 }
 
 # Bad options get one line that carries the usage synopsis, and exit code 2.
 bad_option() {
-  echo "run_all.sh: $1 (usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p NAME VALUE]... | --rerun | verify DIR [--reference DIR] | test [PYTEST_ARGS...]; see --help)" >&2
+  echo "run_all.sh: $1 (usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p NAME VALUE]... | --rerun | verify DIR [--reference DIR] | test [PYTEST_ARGS...] | lint; see --help)" >&2
   exit 2
 }
 
 mode=run
 profile=full
 only_args=()
-if [[ $# -gt 0 && ( "$1" == "test" || "$1" == "verify" ) ]]; then
+if [[ $# -gt 0 && ( "$1" == "test" || "$1" == "verify" || "$1" == "lint" ) ]]; then
   mode="$1"
   shift
 else
@@ -75,7 +78,7 @@ lock_stamp() { cat requirements.lock pyproject.toml | sha256sum | cut -c1-16; }
 active_env_is_suitable() {
   [[ -n "${VIRTUAL_ENV:-}${CONDA_PREFIX:-}" ]] || return 1
   local root
-  root=$(python -c 'import coinfer.paths as p; print(p.PROJECT_ROOT)' 2>/dev/null) || return 1
+  root=$(python -c 'import coinfer.base.paths as p; print(p.PROJECT_ROOT)' 2>/dev/null) || return 1
   [[ "$root" == "$(pwd -P)" ]]
 }
 
@@ -116,6 +119,13 @@ if [[ "$mode" == test ]]; then
     exit 1
   fi
   exit $status
+fi
+
+if [[ "$mode" == lint ]]; then
+  [[ $# -eq 0 ]] || bad_option "lint takes no arguments"
+  python -m ruff check .
+  python -m ruff format --check .
+  exec python -m mypy
 fi
 
 if [[ "$mode" == verify ]]; then

@@ -3,9 +3,9 @@
 Usage (from the project root, environment active)::
 
     python benchmarks/bench_compute.py [--models minilm efficientnet_lite0 digits_cnn]
-        [--ratios 0 0.5 0.7 0.8 0.9 0.95 0.99] [--repeats 60] [--target-ms 1] [--out lib/coinfer/measurements/]
+        [--ratios 0 0.5 0.7 0.8 0.9 0.95 0.99] [--repeats 60] [--target-ms 1] [--out lib/coinfer/nets/measurements/]
 
-Times the layers of :data:`coinfer.timing.LAYERS` on ONE torch thread, all
+Times the layers of :data:`coinfer.nets.timing.LAYERS` on ONE torch thread, all
 variants and ratios of a layer interleaved in seeded random order, prints
 speed-ups vs the dense layer at ratio 0 side by side with the ideal
 ``1 / (1 - rho)``, fits the sparse execution model per model and writes
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from coinfer import timing
-from coinfer.paths import CSV_FLOAT_FORMAT, atomic_path
-from coinfer.timing import MEASUREMENTS_DIR
+from coinfer.base.paths import CSV_FLOAT_FORMAT, atomic_path
+from coinfer.nets import timing
+from coinfer.nets.timing import MEASUREMENTS_DIR
 
 
 def _write(frame: pd.DataFrame, target: Path) -> None:
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
         "--out",
         type=Path,
         default=MEASUREMENTS_DIR,
-        help="output folder (default: lib/coinfer/measurements/, the committed measurements)",
+        help="output folder (default: lib/coinfer/nets/measurements/, the committed measurements)",
     )
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")

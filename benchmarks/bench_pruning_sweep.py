@@ -5,7 +5,7 @@ Usage (from the project root, environment active)::
     python benchmarks/bench_pruning_sweep.py [--model minilm] [--ratios 20] [--repeats 1]
 
 Both paths produce identical pruned weights (checked here on every ratio, and
-in tests/test_pruning_models.py); the sweep sorts all magnitudes once (one
+in tests/nets/test_pruning_models.py); the sweep sorts all magnitudes once (one
 global order over the whole model) and answers each ratio with one
 comparison per weight, while from scratch every ratio sorts again. Prints
 the wall time of each path and the speed-up. Timings go to stdout only.
@@ -19,8 +19,9 @@ import time
 import numpy as np
 import torch
 
-from coinfer.pruning import MagnitudeSweep, magnitude_masks, part_weights, prune_weights
-from coinfer.zoo import load_model
+from coinfer.model.pruning import MagnitudeSweep, magnitude_masks, prune_weights
+from coinfer.nets.split import part_weights
+from coinfer.nets.zoo import load_model
 
 
 def _timed(fn) -> tuple[float, object]:

@@ -2,7 +2,7 @@
 
 One run times :func:`coinfer.optimise.solve`, :func:`coinfer.optimise.solve_batch`
 (the whole batch, divided by N) and :func:`coinfer.optimise.solve_reference` side by
-side on the same seeded random instances (:func:`coinfer.system.random_problem`:
+side on the same seeded random instances (:func:`coinfer.model.system.random_problem`:
 workloads and budgets around the defaults of model.md section 7, including
 infeasible ones and ones where both budgets bind). ``solve`` and ``solve_reference``
 alternate instance by instance, and the batch is timed before, halfway through
@@ -27,8 +27,8 @@ import time
 
 import numpy as np
 
+from coinfer.model.system import evaluate, random_problem
 from coinfer.optimise import select_split, solve, solve_batch, solve_reference
-from coinfer.system import evaluate, random_problem
 
 FIELDS = ("objective", "rho_device", "rho_server", "power", "f_device", "f_server")
 

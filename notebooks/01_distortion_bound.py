@@ -40,7 +40,7 @@
 # **entrywise** $\|W_l - \hat W_l\|_1$ gives the weaker "parameter distortion" form: a
 # weighted sum of layer parameter distortions. Convolutions are linear maps too; their
 # $\ell_1$ operator norm is at most $\max_i \sum_{o,k_h,k_w} |w_{o,i,k_h,k_w}|$, and
-# eval-mode BatchNorm is folded into the preceding layer (`coinfer.bounds`).
+# eval-mode BatchNorm is folded into the preceding layer (`coinfer.model.bounds`).
 #
 # **What is checked.** Every check compares the exact output distortion (computed in
 # float64) with both forms of the bound for one input sample. A check fails when
@@ -59,10 +59,10 @@ ratios = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99]  # pruning r
 digits_ratio_points = 34  # pruning ratios 0..0.99 for the trained digits MLP
 
 # %%
-import coinfer.notebook_params
+import coinfer.pipeline.notebook_params
 
-params = coinfer.notebook_params.check_namespace("01_distortion_bound", globals())
-params_file = coinfer.notebook_params.record("01_distortion_bound", params)  # for the figure captions
+params = coinfer.pipeline.notebook_params.check_namespace("01_distortion_bound", globals())
+params_file = coinfer.pipeline.notebook_params.record("01_distortion_bound", params)  # for the figure captions
 
 # %%
 import numpy as np
@@ -70,7 +70,10 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import bounds, experiments, paths, threads, zoo
+from coinfer.base import paths, threads
+from coinfer.model import bounds
+from coinfer.nets import zoo
+from coinfer.studies import distortion_bound
 
 pd.set_option("display.width", 160, "display.max_columns", 20, "display.max_rows", 200)
 
@@ -86,7 +89,7 @@ pd.set_option("display.width", 160, "display.max_columns", 20, "display.max_rows
 # exercise the conv norm bound and the BatchNorm folding.
 
 # %%
-random_checks = experiments.random_network_checks(
+random_checks = distortion_bound.random_network_checks(
     seed=seed,
     n_networks=n_networks,
     n_cnns=n_cnns,
@@ -137,7 +140,7 @@ display(pd.DataFrame({"by_weight_scale": random_mlps.groupby("weight_scale").tig
 # %% [markdown]
 # ## The trained digits MLP
 #
-# `coinfer.zoo.digits_mlp`: a `64-128-64-10` ReLU MLP trained deterministically on
+# `coinfer.nets.zoo.digits_mlp`: a `64-128-64-10` ReLU MLP trained deterministically on
 # scikit-learn's digits. It is magnitude-pruned at each ratio, per layer (`layer`) or with
 # one global threshold (`global`), biases kept, and checked on every test image. The table
 # also gives the test accuracy of the pruned model and the fraction of test images
@@ -148,7 +151,7 @@ display(pd.DataFrame({"by_weight_scale": random_mlps.groupby("weight_scale").tig
 with threads.single_thread():  # tiny matrices: one thread is ~7x faster than two on a shared CPU
     mlp, digits = zoo.digits_mlp(seed)
 digit_ratios = np.round(np.linspace(0.0, 0.99, digits_ratio_points), 6)
-digits_samples, digits_table = experiments.digits_bound_sweep(mlp, digits.x_test, digits.y_test, digit_ratios)
+digits_samples, digits_table = distortion_bound.digits_bound_sweep(mlp, digits.x_test, digits.y_test, digit_ratios)
 paths.write_csv(digits_table, "bound_digits_mlp.csv")
 n_digits = int(digits_table.n_checks.sum())
 violations_digits = int((digits_table.violations_operator + digits_table.violations_entrywise).sum())
@@ -258,7 +261,7 @@ for scope, group in digits_table.groupby("scope"):
 #   and ReLU sparsity of real activations, so tightness falls steeply with depth (median
 #   ~2e-2 at depth 2 and ~2e-7 at depth 8 in the full run) and mildly with weight scale.
 #   It is still a sharp inequality: for a single linear layer a basis-vector input attains
-#   it exactly (`tests/test_bounds.py`), and the worst random case above reaches ~0.5.
+#   it exactly (`tests/model/test_bounds.py`), and the worst random case above reaches ~0.5.
 # * **As a practical proxy** (C1's experimental part), the raw parameter distortion
 #   $\|W - \hat W\|_1$ bounds the output distortion of the digits MLP at *every* ratio we
 #   tried (the fraction above is 100%; output distortion is at most ~0.3x the parameter

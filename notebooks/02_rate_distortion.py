@@ -57,10 +57,10 @@ mc_weights = 2_000_000  # synthetic weights of the Monte Carlo check
 se_tolerance = 5.0  # Monte Carlo must match D_mag within this many standard errors at every rho
 
 # %%
-import coinfer.notebook_params
+import coinfer.pipeline.notebook_params
 
-params = coinfer.notebook_params.check_namespace("02_rate_distortion", globals())
-params_file = coinfer.notebook_params.record("02_rate_distortion", params)  # for the figure captions
+params = coinfer.pipeline.notebook_params.check_namespace("02_rate_distortion", globals())
+params_file = coinfer.pipeline.notebook_params.record("02_rate_distortion", params)  # for the figure captions
 
 # %%
 import numpy as np
@@ -68,8 +68,9 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import experiments, paths, threads, zoo
-from coinfer import rate_distortion as rd
+from coinfer.base import paths, threads
+from coinfer.model import rate_distortion as rd
+from coinfer.nets import split, zoo
 
 pd.set_option("display.width", 160, "display.max_columns", 20, "display.max_rows", 200)
 rho = rd.rho_grid(rho_points)
@@ -187,19 +188,19 @@ assert abs(fit_l.scale / laplace_b - 1) < 5 / np.sqrt(mc_weights) and fit_l.logl
 # %% [markdown]
 # ## Real weights: the trained digits MLP
 #
-# The three weight matrices of `coinfer.zoo.digits_mlp` (biases are not pruned). Each
+# The three weight matrices of `coinfer.nets.zoo.digits_mlp` (biases are not pruned). Each
 # layer is fitted with a Laplace and a Gaussian (log-likelihood per weight, KS statistic),
 # separately and pooled. Then every layer is magnitude-pruned at each ratio
-# (`coinfer.pruning.MagnitudeSweep`, one sort per layer), with the kept weights either left
+# (`coinfer.model.pruning.MagnitudeSweep`, one sort per layer), with the kept weights either left
 # at float32 or uniformly quantised to $q$ bits over the layer's largest kept magnitude
-# (`coinfer.pruning`, $2^q$ levels). The empirical distortion per weight is compared with
+# (`coinfer.model.pruning`, $2^q$ levels). The empirical distortion per weight is compared with
 # $D_{mag}$ and $D_{LB}$ at the fitted $b$ (per layer, and pooled for the whole model, as
 # model.md section 5 uses it). Unquantised float32 weights are compared with the $q = 32$ bound.
 
 # %%
 with threads.single_thread():  # tiny matrices: one thread is ~7x faster than two on a shared CPU
     mlp, _ = zoo.digits_mlp(seed)
-weights = experiments.prunable_of(mlp)
+weights = split.prunable_of(mlp)
 fit_rows = []
 for name, w in [*weights.items(), ("all", weights)]:
     for fit in (rd.fit_laplace(w, seed=seed), rd.fit_gaussian(w, seed=seed)):

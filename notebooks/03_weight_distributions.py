@@ -47,10 +47,10 @@ hist_bins = 201  # histogram bins per panel
 device = "cpu"  # where the models are loaded: "cpu" or "cuda" (the fits run on CPU float64 copies either way)
 
 # %%
-import coinfer.notebook_params
+import coinfer.pipeline.notebook_params
 
-params = coinfer.notebook_params.check_namespace("03_weight_distributions", globals())
-params_file = coinfer.notebook_params.record("03_weight_distributions", params)  # for the figure captions
+params = coinfer.pipeline.notebook_params.check_namespace("03_weight_distributions", globals())
+params_file = coinfer.pipeline.notebook_params.record("03_weight_distributions", params)  # for the figure captions
 
 # %%
 import numpy as np
@@ -59,18 +59,12 @@ import torch
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import paths
-from coinfer.devices import to_cpu64
-from coinfer.experiments import (
-    interior_splits,
-    laplace_summary,
-    laplace_verdicts,
-    part_configs,
-    weight_fit_table,
-)
-from coinfer.progress import tqdm
-from coinfer.pruning import part_weights
-from coinfer.zoo import load_model
+from coinfer.base import paths
+from coinfer.base.progress import tqdm
+from coinfer.nets.devices import to_cpu64
+from coinfer.nets.split import interior_splits, part_configs, part_weights
+from coinfer.nets.zoo import load_model
+from coinfer.studies.weight_distributions import laplace_summary, laplace_verdicts, weight_fit_table
 
 pd.set_option("display.width", 160, "display.max_columns", 20)
 

@@ -104,13 +104,13 @@ n_digits_calibration = 500  # calibration digits (the whole calibration pool) fo
 n_digits_heldout = 540  # held-out digits (the whole test split; also the task metric's set) for the digits models
 n_digits_heldout_training = 757  # training digits outside the calibration pool, held out for C1 only (all 757)
 scope = "global"  # one magnitude threshold per part ("global") or per layer ("layer")
-device = "cpu"  # where the forward passes run: "cpu" or "cuda" (same tables within coinfer.verify.DEVICE)
+device = "cpu"  # where the forward passes run: "cpu" or "cuda" (same tables within coinfer.pipeline.verify.DEVICE)
 
 # %%
-import coinfer.notebook_params
+import coinfer.pipeline.notebook_params
 
-params = coinfer.notebook_params.check_namespace("04_pruning_distortion", globals())
-params_file = coinfer.notebook_params.record("04_pruning_distortion", params)  # for the figure captions
+params = coinfer.pipeline.notebook_params.check_namespace("04_pruning_distortion", globals())
+params_file = coinfer.pipeline.notebook_params.record("04_pruning_distortion", params)  # for the figure captions
 
 # %%
 import numpy as np
@@ -118,9 +118,13 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import paths
+from coinfer.base import paths
+from coinfer.base.progress import tqdm
 from coinfer.claims import THRESHOLDS
-from coinfer.experiments import (
+from coinfer.model.rate_distortion import bound_crossover
+from coinfer.nets.split import interior_splits, part_configs
+from coinfer.nets.zoo import c1_heldout_batches, load_model, model_inputs
+from coinfer.studies.pruning_distortion import (
     exact_bound_sweep,
     first_order_by_source,
     first_order_clusters,
@@ -129,13 +133,8 @@ from coinfer.experiments import (
     first_order_table,
     holds_from,
     integer_split,
-    interior_splits,
-    part_configs,
     pruning_experiment,
 )
-from coinfer.progress import tqdm
-from coinfer.rate_distortion import bound_crossover
-from coinfer.zoo import c1_heldout_batches, load_model, model_inputs
 
 pd.set_option("display.width", 170, "display.max_columns", 24)
 
@@ -149,7 +148,7 @@ pd.set_option("display.width", 170, "display.max_columns", 24)
 # server part the unpruned device features are computed once per split; at
 # $\rho = 0$ the unpruned outputs are reused; sentences run in length-sorted
 # chunks cut to their longest sentence and images in chunks of 8
-# (`coinfer.experiments.length_chunks`), which made the larger held-out sets
+# (`coinfer.nets.inputs.length_chunks`), which made the larger held-out sets
 # affordable.
 
 # %%
@@ -430,7 +429,7 @@ coinfer.figures.show("pruning_output_distortion")
 # calibrated per ratio are the lines printed under "C1 on all models" (per
 # model and form, over all ratios, below and above $\rho = 0.5$ and at
 # $\rho \ge 0.7$, the range of C1's verdict), with the tables per ratio above
-# them; `data/claims.md` (notebook 07) turns the $\rho \ge 0.7$ shares into the
+# them; `data/claims.md` (notebook 11) turns the $\rho \ge 0.7$ shares into the
 # verdict. The earlier fit, one $H$ per part as the maximum over all ratios, is
 # printed beside it (`fitted_H_max_over_ratios`): it held on almost every
 # held-out pair, but by construction, since $H$ was set at the smallest

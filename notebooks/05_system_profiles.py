@@ -53,7 +53,7 @@
 
 # %% tags=["parameters"]
 seed = 0  # seed of the model zoo (digits training, input sample choice)
-models = [  # real pretrained models to profile: the pipeline's, then the other members of the size study (09)
+models = [  # real pretrained models to profile: the pipeline's, then the other members of the size study (08)
     "digits_mlp",
     "digits_cnn",
     "minilm",
@@ -81,10 +81,10 @@ feature_models = [
 device = "cpu"  # where the feature-rounding forward passes run: "cpu" or "cuda" (FLOP profiles are counted on the CPU)
 
 # %%
-import coinfer.notebook_params
+import coinfer.pipeline.notebook_params
 
-params = coinfer.notebook_params.check_namespace("05_system_profiles", globals())
-params_file = coinfer.notebook_params.record("05_system_profiles", params)  # for the figure captions
+params = coinfer.pipeline.notebook_params.check_namespace("05_system_profiles", globals())
+params_file = coinfer.pipeline.notebook_params.record("05_system_profiles", params)  # for the figure captions
 
 # %%
 import numpy as np
@@ -92,7 +92,9 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import deploy, paths, profiles, system, timing, zoo
+from coinfer.base import paths
+from coinfer.model import system
+from coinfer.nets import deploy, profiles, timing, zoo
 
 pd.set_option("display.width", 160, "display.max_columns", 20)
 
@@ -209,7 +211,7 @@ coinfer.figures.show("profile_costs_meta")
 #
 # A hidden state sent at 16 bits per element is far larger than the raw input of a text
 # model, so the text models never split in the middle at 16 bits. Rounding the feature to
-# 8 or 4 bits (`coinfer.deploy.round_feature`: float16, or symmetric uniform with one
+# 8 or 4 bits (`coinfer.nets.deploy.round_feature`: float16, or symmetric uniform with one
 # scale per sample) shrinks the upload; the output distortion it adds is measured here on
 # held-out inputs, per model and intermediate split, with no pruning. Notebook 06 uses it
 # as a constraint: the reading "compressed features" sends each split's feature at the
@@ -243,7 +245,7 @@ display(
 # kernels on zeroed weights, PyTorch's CSR kernels and structured pruning (whole rows or
 # channels removed), one thread, interleaved repeats; it fitted the `sparse` execution
 # model $W = ((1-\rho) F / e + G + F_0) / c$ to the CSR timings. Those timings are
-# measurements of one machine, committed in `lib/coinfer/measurements/` like the trained
+# measurements of one machine, committed in `lib/coinfer/nets/measurements/` like the trained
 # weights; this notebook copies them into `data/` and draws them. Notebook 06 uses the
 # fits as the reading "measured sparse kernels (this CPU)" (model.md section 2.3).
 

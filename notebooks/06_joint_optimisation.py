@@ -87,10 +87,10 @@ sensitivity_base_samples = 1024  # N of the Sobol design, a power of 2: 14,336 s
 sensitivity_models = ["minilm", "efficientnet_lite0"]  # models whose verdicts are sampled over the constants
 
 # %%
-import coinfer.notebook_params
+import coinfer.pipeline.notebook_params
 
-params = coinfer.notebook_params.check_namespace("06_joint_optimisation", globals())
-params_file = coinfer.notebook_params.record("06_joint_optimisation", params)  # for the figure captions
+params = coinfer.pipeline.notebook_params.check_namespace("06_joint_optimisation", globals())
+params_file = coinfer.pipeline.notebook_params.record("06_joint_optimisation", params)  # for the figure captions
 
 # %%
 import time
@@ -100,11 +100,14 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import optimise, parallel, paths, sensitivity, sweeps, system
+from coinfer import optimise
+from coinfer.base import parallel, paths
+from coinfer.model import system
+from coinfer.studies import joint_optimisation, sensitivity
 
 pd.set_option("display.width", 180, "display.max_columns", 24)
 
-study = sweeps.Study(
+study = joint_optimisation.Study(
     paths.read_csv("profiles.csv"),
     models,
     latency_factor,
@@ -134,7 +137,9 @@ display(study.budgets())
 # relative, for the SLSQP benchmark's constraint tolerance).
 
 # %%
-sweep_table, decisions = sweeps.budget_sweeps(study, sweeps.sweep_values(ranges, sweep_points), **run_on)
+sweep_table, decisions = joint_optimisation.budget_sweeps(
+    study, joint_optimisation.sweep_values(ranges, sweep_points), **run_on
+)
 paths.write_csv(sweep_table, "opt_budget_sweep.csv")
 paths.write_csv(decisions, "opt_decisions.csv")
 feasible_share = sweep_table.groupby(["model", "scheme"], sort=False)["status"].apply(lambda s: (s == "optimal").mean())
@@ -164,7 +169,7 @@ for name in models:
 coinfer.figures.show("opt_budget_sweep")
 
 # %%
-c3 = sweeps.c3_summary(sweep_table)
+c3 = joint_optimisation.c3_summary(sweep_table)
 paths.write_csv(c3, "opt_c3_summary.csv")
 display(c3)
 
@@ -197,17 +202,17 @@ coinfer.figures.show("opt_decisions_latency_budget")
 # smallest index wins.
 
 # %%
-split_table = sweeps.split_curves(study, split_bandwidths, split_latency_factors)
+split_table = joint_optimisation.split_curves(study, split_bandwidths, split_latency_factors)
 paths.write_csv(split_table, "opt_split_sweep.csv")
 coinfer.figures.show("opt_split_objective")
 
 # %%
 grid = (np.geomspace(*bandwidth_range, grid_points), np.geomspace(*latency_factor_range, grid_points))
-winners = sweeps.winner_map(study, *grid)
+winners = joint_optimisation.winner_map(study, *grid)
 paths.write_csv(winners, "opt_split_winners.csv")
 coinfer.figures.show("opt_split_winner")
 
-c4 = sweeps.c4_summary(winners, {name: len(rows) - 1 for name, rows in study.rows_of.items()})
+c4 = joint_optimisation.c4_summary(winners, {name: len(rows) - 1 for name, rows in study.rows_of.items()})
 paths.write_csv(c4, "opt_c4_summary.csv")
 display(c4)
 
@@ -231,9 +236,9 @@ display(c4)
 
 # %%
 fading = system.rayleigh_fading(np.random.default_rng(seed), fading_draws)
-fading_table = sweeps.fading_monte_carlo(study, fading, starts=fading_local_starts, **run_on)
+fading_table = joint_optimisation.fading_monte_carlo(study, fading, starts=fading_local_starts, **run_on)
 paths.write_csv(fading_table, "opt_fading.csv")
-fading_summary = sweeps.fading_summary(fading_table)
+fading_summary = joint_optimisation.fading_summary(fading_table)
 paths.write_csv(fading_summary, "opt_fading_summary.csv")
 display(fading_summary.pivot(index="scheme", columns="model").reindex(list(optimise.SCHEMES)).round(4))
 coinfer.figures.show("opt_fading")
@@ -249,7 +254,7 @@ coinfer.figures.show("opt_fading")
 # here but never written to `data/` (they vary between runs).
 
 # %%
-agreement, times = sweeps.solver_agreement(study, agreement_instances, np.random.default_rng([seed, 6]))
+agreement, times = joint_optimisation.solver_agreement(study, agreement_instances, np.random.default_rng([seed, 6]))
 paths.write_csv(agreement, "opt_solver_agreement.csv")
 agree = agreement["status_solve"] == agreement["status_reference"]
 print(
@@ -271,9 +276,11 @@ assert not (agreement["relative_gap"] >= 1e-3).any(), "fast and reference solver
 # others end (infeasible ends count as failures).
 
 # %%
-starts_table = sweeps.single_start_study(study, single_starts, **run_on)
+starts_table = joint_optimisation.single_start_study(study, single_starts, **run_on)
 paths.write_csv(starts_table, "opt_single_starts.csv")
-starts_summary = sweeps.single_start_summary(starts_table)  # success rate with its Clopper-Pearson 95 % interval
+starts_summary = joint_optimisation.single_start_summary(
+    starts_table
+)  # success rate with its Clopper-Pearson 95 % interval
 paths.write_csv(starts_summary.reset_index(), "opt_single_starts_summary.csv")
 display(starts_summary)
 coinfer.figures.show("opt_single_starts")
@@ -289,12 +296,12 @@ coinfer.figures.show("opt_single_starts")
 # notebook 05; does a middle split now win for the transformers?), and with the sparse kernels
 # measured on this CPU instead of the ideal speed-up. Each reading reruns the budget sweeps
 # (`robustness_sweep_points` per sweep, one local start) and the per-split curves; the claims
-# report (notebook 07) applies each claim's criterion to every reading.
+# report (notebook 11) applies each claim's criterion to every reading.
 
 # %%
-robust_sweep, robust_splits = sweeps.robustness_tables(
+robust_sweep, robust_splits = joint_optimisation.robustness_tables(
     study,
-    sweeps.sweep_values(ranges, robustness_sweep_points),
+    joint_optimisation.sweep_values(ranges, robustness_sweep_points),
     split_bandwidths,
     split_latency_factors,
     feature_quantisation=paths.read_csv("feature_quantisation.csv"),
@@ -343,7 +350,7 @@ coinfer.figures.show("opt_sensitivity")
 # ## Verdicts
 #
 # The verdicts on C3 and C4, against criteria fixed in `coinfer.claims` before the
-# data existed, are in `data/claims.md` (notebook 07). The printout below summarises
+# data existed, are in `data/claims.md` (notebook 11). The printout below summarises
 # this run's numbers.
 
 # %%

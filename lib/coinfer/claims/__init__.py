@@ -1,16 +1,20 @@
-"""The claims report: one verdict per paper claim C1-C4 (model.md section 1) and per question of the
-artifact's own (L1, E1-E3), computed from ``data/`` alone.
+"""Layer 5, the claims: one verdict per paper claim C1-C4 (model.md section 1) and per question of the
+artifact's own (L1, E1-E3), computed from ``data/`` alone, and the words of the claims report.
+
+It may import :mod:`coinfer.base`, :mod:`coinfer.model` and, for a study's own rules (thresholds, summaries),
+:mod:`coinfer.studies` (inside the functions that need them, so that reading a verdict loads no solver); never
+a figure or the pipeline.
 
 One module per job:
 
 - :mod:`~coinfer.claims.statements`: what each claim says;
 - :mod:`~coinfer.claims.paper`: C1-C4, their thresholds (:class:`Thresholds`, fixed before the full data
   existed) and the readings a referee would try;
-- :mod:`~coinfer.claims.model_size`: L1 (notebook 09, model.md section 10);
-- :mod:`~coinfer.claims.multi_user`: M1 (notebook 09_multi_user, model.md section 13.9);
-- :mod:`~coinfer.claims.deployed_designs`: E1-E3 on the deployed designs (notebook 08, model.md section 9);
+- :mod:`~coinfer.claims.model_size`: L1 (notebook 08, model.md section 10);
+- :mod:`~coinfer.claims.multi_user`: M1 (notebook 09, model.md section 13.9);
+- :mod:`~coinfer.claims.deployed_designs`: E1-E3 on the deployed designs (notebook 07, model.md section 9);
 - :mod:`~coinfer.claims.report`: the sentences, the Markdown report and the readings matrix;
-- this package: :func:`evaluate_claims` and :func:`write_claims_report` (what notebook 07 calls), and every
+- this package: :func:`evaluate_claims` and :func:`write_claims_report` (what notebook 11 calls), and every
   public name of the modules above.
 
 A claim that fails is reported as failing; nothing here is tuned to the results.
@@ -20,6 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from coinfer.base.paths import data_dir, write_json, write_text
+from coinfer.claims import deployed_designs, model_size, multi_user, paper, report, statements
 from coinfer.claims.deployed_designs import (
     DECISION_COLUMNS,
     DEPLOYED_FIGURES,
@@ -53,17 +59,16 @@ from coinfer.claims.paper import (
     FIRST_ORDER_MODELS,
     PRETRAINED_MODELS,
     SCALE_FREE_READING,
-    SENSITIVITY_GAINS,
     SENSITIVITY_MIN_SHARE,
     THRESHOLDS,
     Thresholds,
-    _sampled_constants,
     c3_verdict,
     c4_verdict,
     claim_c1,
     claim_c2,
     claim_c3,
     claim_c4,
+    sampled_constants_entries,
     sampled_constants_entry,
     single_start_rates,
 )
@@ -81,7 +86,6 @@ from coinfer.claims.statements import (
     EXTENSION_PREFIX,
     STATEMENTS,
 )
-from coinfer.paths import data_dir, write_json, write_text
 
 #: The claims whose data are always there (L1 and M1 answer ``None`` without their data files).
 CLAIMS: dict[str, Callable[[Thresholds], dict | None]] = {
@@ -115,6 +119,12 @@ def write_claims_report(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXT
 
 
 __all__ = [
+    "deployed_designs",
+    "model_size",
+    "multi_user",
+    "paper",
+    "report",
+    "statements",
     "BRACKET",
     "CLAIMS",
     "CLUSTERED_READING",
@@ -133,13 +143,12 @@ __all__ = [
     "GRID_NOTE",
     "PRETRAINED_MODELS",
     "SCALE_FREE_READING",
-    "SENSITIVITY_GAINS",
     "SENSITIVITY_MIN_SHARE",
     "SENTENCES",
     "STATEMENTS",
     "THRESHOLDS",
     "Thresholds",
-    "_sampled_constants",
+    "sampled_constants_entries",
     "c3_verdict",
     "c4_verdict",
     "claim_c1",

@@ -1,5 +1,5 @@
 """E1-E3, the artifact's own questions about the designs of notebook 06 deployed on the real weights
-(model.md section 9, ``deployed_designs.csv`` of notebook 08).
+(model.md section 9, ``deployed_designs.csv`` of notebook 07).
 
 They are marked ``"extension": True`` and their statements say they are not
 claims of the paper; a data folder without ``deployed_designs.csv`` gets no E rows.
@@ -15,15 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from coinfer.paths import read_csv
-from coinfer.stats import (
-    SHARE_METRICS,
-    bootstrap_spearman,
-    clopper_pearson,
-    combine,
-    decided_bracket,
-    judge,
-)
+from coinfer.base.paths import read_csv
+from coinfer.model.stats import SHARE_METRICS, bootstrap_spearman, clopper_pearson, combine, decided_bracket, judge
 
 
 @dataclass(frozen=True)
@@ -51,13 +44,14 @@ class ExtensionThresholds:
 
 
 EXTENSION_THRESHOLDS = ExtensionThresholds()
-#: The table the extensions read (notebook 08).
+#: The table the extensions read (notebook 07).
 DEPLOYED_FILE = "deployed_designs.csv"
-#: The rd_bound design and the magnitude design (``coinfer.sweeps.MAGNITUDE_DESIGN``) of notebook 06.
+#: The rd_bound design and the magnitude design of notebook 06
+#: (``coinfer.studies.joint_optimisation.MAGNITUDE_DESIGN``).
 PROPOSED, MAGNITUDE_DESIGN = "proposed", "proposed_magnitude"
-#: Extension figures and notebook (``coinfer.figures.deployed``).
+#: Extension figures and notebook (``coinfer.figures.deployed_designs``).
 DEPLOYED_FIGURES = ["deployed_metric_sweep", "deployed_distortion_sweep", "deployed_bound_vs_measured"]
-DEPLOYED_NOTEBOOK = "08_deployed_designs"
+DEPLOYED_NOTEBOOK = "07_deployed_designs"
 
 
 def _measured(table: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -288,7 +282,7 @@ def _reading(name: str, holds: bool, measured: dict) -> dict:
 
 
 def claim_e1(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
-    """E1 from ``deployed_designs.csv`` (notebook 08): the proposed design's task metric against each benchmark's."""
+    """E1 from ``deployed_designs.csv`` (notebook 07): the proposed design's task metric against each benchmark's."""
     table = read_csv(DEPLOYED_FILE)
     measured, holds = e1_verdict(table, t)
     topic, topic_holds = e1_verdict(table, t, metric={"minilm": "topic_accuracy"})

@@ -6,25 +6,21 @@ from typing import Any
 
 import pandas as pd
 
+from coinfer.base.paths import data_dir, read_csv
 from coinfer.claims.deployed_designs import measured_intervals
 from coinfer.claims.paper import THRESHOLDS, Thresholds
-from coinfer.paths import data_dir, read_csv
-from coinfer.stats import (
-    combine,
-    decided_bracket,
-    judge,
-)
+from coinfer.model.stats import combine, decided_bracket, judge
 
 
 def l1_verdict(table: pd.DataFrame) -> tuple[dict, bool]:
-    """``(measured, holds)`` of L1 on a ``size_study.csv`` table (criterion of :mod:`coinfer.size_study`).
+    """``(measured, holds)`` of L1 on a ``size_study.csv`` table (criterion of :mod:`coinfer.studies.model_size`).
 
     Per family with a task metric: the share of feasible budget points where the
     largest member measures best (ties within ``TIE_MARGIN`` count for the
     larger), holding when it is at least ``HOLDS_SHARE``; L1 holds when it holds
     for every such family.
     """
-    from coinfer.size_study import HOLDS_SHARE, verdict
+    from coinfer.studies.model_size import HOLDS_SHARE, verdict
 
     by_family = verdict(table)
     for family, decided in l1_decided_points(table).items():
@@ -43,14 +39,14 @@ def l1_decided_points(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """Per family: budget points where the members' metric intervals decide that the largest wins, or leave it open.
 
     The largest member wins a point when its task metric is within
-    ``TIE_MARGIN`` of the best (:func:`coinfer.size_study.winners`). The
+    ``TIE_MARGIN`` of the best (:func:`coinfer.studies.model_size.winners`). The
     intervals (:func:`measured_intervals`, ``heldout_samples`` inputs) decide it
     when the largest's lower end is within the margin of every other member's
     upper end (won) or some member's lower end is above the largest's upper end
     by more than the margin (lost); otherwise it is undecided (model.md section 1.1).
     ``missing`` lists members whose metric has no interval (the point value is used).
     """
-    from coinfer.size_study import TIE_MARGIN
+    from coinfer.studies.model_size import TIE_MARGIN
 
     measured = table[table["task_metric"].notna()]
     bounds = measured_intervals(measured, "task_metric", count="heldout_samples")
@@ -72,8 +68,8 @@ def l1_decided_points(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
 
 
 def claim_l1(t: Thresholds = THRESHOLDS) -> dict | None:
-    """L1 from ``size_study.csv`` (notebook 09): an extension (the artifact's own question); ``None`` without it."""
-    from coinfer.size_study import HOLDS_SHARE, TIE_MARGIN
+    """L1 from ``size_study.csv`` (notebook 08): an extension (the artifact's own question); ``None`` without it."""
+    from coinfer.studies.model_size import HOLDS_SHARE, TIE_MARGIN
 
     if not (data_dir() / "size_study.csv").exists():
         return None
@@ -92,5 +88,5 @@ def claim_l1(t: Thresholds = THRESHOLDS) -> dict | None:
         "verdict": measured["verdict"],
         "robustness": [],
         "figures": ["size_metric_vs_budget", "size_designs"],
-        "notebooks": ["09_model_size"],
+        "notebooks": ["08_model_size"],
     }

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coinfer.base.paths import data_dir, read_csv
 from coinfer.claims.paper import THRESHOLDS, Thresholds
-from coinfer.paths import data_dir, read_csv
 
 #: The data file of M1, written by notebook 09_multi_user.
 POPULATIONS_FILE = "multi_user_populations.csv"

@@ -15,14 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coinfer.paths import data_dir, read_csv
-from coinfer.stats import (
-    GRID,
-    clopper_pearson,
-    cluster_bootstrap_share,
-    combine,
-    judge,
-)
+from coinfer.base.paths import data_dir, read_csv
+from coinfer.model.stats import GRID, clopper_pearson, cluster_bootstrap_share, combine, judge
 
 
 @dataclass(frozen=True)
@@ -78,7 +72,8 @@ def _share(values: pd.Series, weights: pd.Series | None = None) -> float:
     return float((values * weights).sum() / weights.sum())
 
 
-#: Columns ``claim_c1`` needs from ``first_order_bound.csv`` (written by :func:`coinfer.experiments.first_order_table`).
+#: Columns ``claim_c1`` needs from ``first_order_bound.csv``
+#: (written by :func:`coinfer.studies.pruning_distortion.first_order_table`).
 FIRST_ORDER_COLUMNS = ("model", "ratio", "n_heldout", "frac_holds", "frac_holds_relative")
 #: Reading label of the scale-free form in a claim's ``robustness`` list.
 SCALE_FREE_READING = "first-order bound: scale-free form (no fitted H)"
@@ -112,7 +107,8 @@ def _first_order_intervals(first_order: pd.DataFrame, column: str, keep: pd.Seri
     return intervals
 
 
-#: Per-cluster held-out counts of notebook 04 (:func:`coinfer.experiments.first_order_clusters`); optional.
+#: Per-cluster held-out counts of notebook 04 (:func:`coinfer.studies.pruning_distortion.first_order_clusters`);
+#: optional.
 FIRST_ORDER_CLUSTERS_FILE = "first_order_heldout_clusters.csv"
 #: Reading label of C1 judged on the interval that resamples whole inputs (photos for crops).
 CLUSTERED_READING = "first-order bound: interval resampling inputs, photos for crops (cluster bootstrap)"
@@ -243,7 +239,7 @@ def _pairs(dependence: dict[str, dict]) -> list[tuple[float, float]]:
 
 
 def _c1_verdict(violations: int, t: Thresholds, judged: list[str]) -> str:
-    """C1's verdict from the exact checks and each model's judged interval (:func:`coinfer.stats.judge`)."""
+    """C1's verdict from the exact checks and each model's judged interval (:func:`coinfer.model.stats.judge`)."""
     if violations > t.c1_max_violations or "does not hold" in judged:
         return "does not hold"
     return "inconclusive" if "inconclusive" in judged else "holds"
@@ -356,10 +352,6 @@ def _robustness(name: str, verdict: Callable[[pd.DataFrame, Thresholds], tuple[d
     return entries
 
 
-#: Per claim: the column of ``sensitivity_samples.csv`` (notebook 06, model.md section 7.4) holding its gain per
-#: sampled point of the constants: C3, the proposed design beats both extremes by >= 1 %; C4, an intermediate
-#: split beats both extremes by >= 1 %.
-SENSITIVITY_GAINS = {"C3": "beats_both_extremes", "C4": "intermediate_beats_extremes"}
 #: Share of sampled constants at which a claim's gain must hold ("a majority of the sampled constants").
 SENSITIVITY_MIN_SHARE = 0.5
 
@@ -368,11 +360,13 @@ def sampled_constants_entry(claim: str, table: pd.DataFrame, min_share: float = 
     """The robustness entry of ``claim`` over sampled constants, from a ``sensitivity_samples`` table.
 
     ``measured``: per model, the share of samples where the claim's gain
-    (:data:`SENSITIVITY_GAINS`) holds. ``holds``: that share is >= ``min_share``
+    (:data:`coinfer.studies.sensitivity.CLAIM_GAINS`) holds. ``holds``: that share is >= ``min_share``
     (a majority of the sampled constants) for every model (C3, which the
     design must win everywhere) or for some model (C4, like its criterion).
     """
-    gain = SENSITIVITY_GAINS[claim]
+    from coinfer.studies.sensitivity import CLAIM_GAINS  # here: importing the studies loads the solvers
+
+    gain = CLAIM_GAINS[claim]
     groups = table.groupby("model", sort=False)
     shares = {str(model): float(rows[gain].astype(bool).mean()) for model, rows in groups}
     # the samples are the random draw here: Clopper-Pearson per model, judged by the rule of model.md section 1.1
@@ -396,7 +390,7 @@ def sampled_constants_entry(claim: str, table: pd.DataFrame, min_share: float = 
     }
 
 
-def _sampled_constants(claim: str) -> list[dict]:
+def sampled_constants_entries(claim: str) -> list[dict]:
     """:func:`sampled_constants_entry` of ``claim`` if notebook 06 wrote ``sensitivity_samples.csv``."""
     if not (data_dir() / "sensitivity_samples.csv").exists():
         return []
@@ -406,12 +400,12 @@ def _sampled_constants(claim: str) -> list[dict]:
 def single_start_rates() -> dict[str, dict[str, Any]]:
     """Per model: how often one random start of the local solver reaches the optimum, with Clopper-Pearson 95 %.
 
-    From ``opt_single_starts.csv`` (notebook 06; :func:`coinfer.sweeps.single_start_summary`);
+    From ``opt_single_starts.csv`` (notebook 06; :func:`coinfer.studies.joint_optimisation.single_start_summary`);
     empty without it. The starts are random draws (model.md section 1.1).
     """
     if not (data_dir() / "opt_single_starts.csv").exists():
         return {}
-    from coinfer.sweeps import single_start_summary
+    from coinfer.studies.joint_optimisation import single_start_summary
 
     summary = single_start_summary(read_csv("opt_single_starts.csv"))
     return {
@@ -438,7 +432,7 @@ def claim_c3(t: Thresholds = THRESHOLDS) -> dict:
         ),
         "measured": measured,
         "holds": holds,
-        "robustness": _robustness("opt_robustness_sweep.csv", c3_verdict, t) + _sampled_constants("C3"),
+        "robustness": _robustness("opt_robustness_sweep.csv", c3_verdict, t) + sampled_constants_entries("C3"),
         "figures": ["opt_budget_sweep", "opt_fading"],
         "notebooks": ["06_joint_optimisation"],
     }
@@ -506,7 +500,7 @@ def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
         ),
         "measured": measured,
         "holds": holds,
-        "robustness": _robustness("opt_robustness_splits.csv", c4_verdict, t) + _sampled_constants("C4"),
+        "robustness": _robustness("opt_robustness_splits.csv", c4_verdict, t) + sampled_constants_entries("C4"),
         "figures": ["opt_split_objective", "opt_split_winner"],
         "notebooks": ["06_joint_optimisation"],
     }

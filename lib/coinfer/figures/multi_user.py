@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from coinfer.figures.registry import register
-from coinfer.plotting import new_figure, palette_colour
+from coinfer.figures.style import new_figure, palette_colour
 
 #: The notebook computing the data of every figure of this module.
 NOTEBOOK = "09_multi_user"
@@ -61,7 +61,7 @@ def objective_vs_users(tables: Mapping[str, pd.DataFrame], params: Mapping[str, 
             ax.scatter(bad.index, np.full(len(bad), top * 1.6 * (1 + 0.15 * i)), marker="x", color=colour, s=14)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("users K")
+    ax.set_xlabel("users K [count]")
     ax.set_ylabel("mean normalised distortion [1]")
     ax.set_title("objective (crosses: some population infeasible)", fontsize=9)
     ax.legend(fontsize=7, loc="lower right")
@@ -75,7 +75,7 @@ def objective_vs_users(tables: Mapping[str, pd.DataFrame], params: Mapping[str, 
     ax.axhline(1e-6, color="0.5", linestyle=":", linewidth=1)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("users K")
+    ax.set_xlabel("users K [count]")
     ax.set_ylabel("certified relative gap [1]")
     ax.set_title("joint design: gap to its lower bound (dotted: 1e-6)", fontsize=9)
     ax.legend(fontsize=7)
@@ -109,7 +109,7 @@ def fairness(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> F
         ax.fill_between(q.index, q[0.1], q[0.9], color=colour, alpha=0.15)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("users K")
+    ax.set_xlabel("users K [count]")
     ax.set_ylabel("user's normalised distortion D / b [1]")
     ax.legend(fontsize=7)
     fig.suptitle("Fairness: each user's distortion, 10th to 90th percentile over users and populations", fontsize=10)
@@ -138,7 +138,7 @@ def splits(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Fig
         bottom = bottom + values
     ax.set_xscale("log")
     ax.set_ylim(0, 1)
-    ax.set_xlabel("users K")
+    ax.set_xlabel("users K [count]")
     ax.set_ylabel("share of users [fraction]")
     ax.legend(fontsize=7, loc="lower left")
     ax = axes[0, 1]
@@ -149,7 +149,7 @@ def splits(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Fig
                 color=palette_colour(i), label=model)  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("users K")
+    ax.set_xlabel("users K [count]")
     ax.set_ylabel("server share per served user [GHz]")
     ax.legend(fontsize=7)
     fig.suptitle("Where the joint design runs the users as the server gets crowded", fontsize=10)

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from coinfer.figures.registry import register
-from coinfer.plotting import RHO_LABEL, bits_colour, new_figure
+from coinfer.figures.style import RHO_LABEL, bits_colour, new_figure
 
 #: The notebook computing the data of every figure of this module.
 NOTEBOOK = "02_rate_distortion"

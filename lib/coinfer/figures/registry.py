@@ -11,7 +11,7 @@ registrations run).
 Everything else here reads a figure's inputs back from ``data/``, draws it
 (:func:`render`), writes it with its caption footer (:func:`save`) and shows it
 in a notebook (:func:`show`, :func:`display_claim`). Style lives in
-:mod:`coinfer.plotting`.
+:mod:`coinfer.figures.style`.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from coinfer import paths, plotting
-from coinfer.notebook_params import NOTEBOOKS, SCHEMAS
-from coinfer.paths import STAGING_NAME
+from coinfer.base import paths
+from coinfer.base.notebooks import NOTEBOOKS, SCHEMAS
+from coinfer.base.paths import STAGING_NAME
+from coinfer.figures import style
 
 PlotFunction = Callable[[Mapping[str, pd.DataFrame], Mapping[str, Any]], Figure]
 
@@ -106,7 +107,7 @@ def data_location() -> str:
     ``build/quick/data/`` for the quick profile); an output root outside the
     project is shown as ``<output root>/data/``, so that no machine path
     enters a figure and two runs into different folders draw the same
-    figures. While :mod:`coinfer.runner` executes notebooks into its staging
+    figures. While :mod:`coinfer.pipeline.runner` executes notebooks into its staging
     folder the published location is named, not the staging folder, which is
     renamed away when the run succeeds.
     """
@@ -124,7 +125,7 @@ def caption(name: str, params: Mapping[str, Any]) -> str:
     spec = spec_of(name)
     folder = data_location()
     return (
-        f"{spec.notebook} parameters: {plotting.format_params(params) or 'none'}. "
+        f"{spec.notebook} parameters: {style.format_params(params) or 'none'}. "
         f"Data: {', '.join(folder + f for f in spec.data)}."
     )
 
@@ -132,7 +133,7 @@ def caption(name: str, params: Mapping[str, Any]) -> str:
 def render(name: str) -> Figure:
     """Draw figure ``name`` from ``data/`` (tables and recorded parameters), unsaved."""
     spec = spec_of(name)
-    plotting.set_style()  # the same style whoever calls, whatever ran before
+    style.set_style()  # the same style whoever calls, whatever ran before
     params = load_parameters(spec.notebook)
     return spec.plot(load_tables(name), params)
 
@@ -140,7 +141,7 @@ def render(name: str) -> Figure:
 def save(name: str) -> list[Path]:
     """Draw figure ``name`` from ``data/`` and save ``figures/<name>.pdf`` and ``.png``."""
     fig = render(name)
-    return plotting.save_figure(fig, name, caption(name, load_parameters(spec_of(name).notebook)))
+    return style.save_figure(fig, name, caption(name, load_parameters(spec_of(name).notebook)))
 
 
 def display_saved(name: str) -> None:

@@ -1,4 +1,7 @@
-"""Joint optimisation of pruning ratios, transmit power and CPU frequencies (model.md section 5).
+"""Layer 2, the solvers: joint optimisation of pruning ratios, transmit power and CPU frequencies (model.md section 5).
+
+It may import :mod:`coinfer.base` and :mod:`coinfer.model` only; the real networks, studies, claims, figures
+and pipeline build on it.
 
 Minimise the parameter-weighted distortion ``D(rho_d, rho_s)`` subject to the
 latency and energy budgets and resource limits of model.md section 2, per split point.
@@ -8,7 +11,9 @@ latency and energy budgets and resource limits of model.md section 2, per split 
   exponential cone for the transmit energy; all quantities normalised by the
   budgets, see :func:`_solve_conic`).
 - :func:`solve`: the fast dedicated solver (the algorithm is described in
-  :func:`solve`'s docstring, its steps compiled in :mod:`coinfer.optimise.kernel`).
+  :func:`solve`'s docstring, its steps and building blocks compiled in
+  :mod:`coinfer.optimise.kernel`, written once: the benchmarks call the same
+  compiled functions through :class:`coinfer.optimise.blocks.Blocks`).
   It returns the same optimum, hundreds of times faster (``benchmarks/bench_solver.py``).
 - :func:`solve_batch`: :func:`solve` for many problems at once, the compiled
   steps over all of them in one call (the same answers).
@@ -18,11 +23,13 @@ latency and energy budgets and resource limits of model.md section 2, per split 
   resources, shared ratio, a local solver on the original non-convex
   variables) and :func:`compare_schemes`.
 
-Every returned decision is checked with :func:`coinfer.system.evaluate` in the
-original variables; infeasible instances are an answer (``status
-"infeasible"`` with a ``reason`` naming the binding limit and its numbers).
+Every solver ends in :mod:`coinfer.optimise.solution` (canonical values, the
+polish, the decision's terms in the original variables); infeasible instances
+are an answer (``status "infeasible"`` with a ``reason`` naming the binding
+limit and its numbers).
 """
 
+from coinfer.model.arithmetic import flat_end
 from coinfer.optimise.batch import solve_batch
 from coinfer.optimise.benchmarks import (
     SCHEMES,
@@ -36,7 +43,7 @@ from coinfer.optimise.benchmarks import (
     solve_split_then_prune,
 )
 from coinfer.optimise.conic import solve_reference
-from coinfer.optimise.fast import polish, solve
+from coinfer.optimise.fast import solve
 from coinfer.optimise.multiuser import (
     MULTIUSER_BASELINES,
     MultiUser,
@@ -48,8 +55,7 @@ from coinfer.optimise.multiuser import (
     solve_multiuser,
     solve_multiuser_local,
 )
-from coinfer.optimise.slopes import flat_end
-from coinfer.optimise.solution import Solution
+from coinfer.optimise.solution import Solution, polish
 from coinfer.optimise.splits import select_execution, select_split
 
 __all__ = [

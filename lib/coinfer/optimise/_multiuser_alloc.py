@@ -312,6 +312,7 @@ def _reposition(pool, cand, w, band, server, v0, move_b, move_f, walled, state, 
         others_b[k] = others_f[k] = False
         if not (others_b.any() or others_f.any()):
             continue
+
         def least_of(b: float, r: int = i) -> float:
             return float(least_server(np.full(len(rows), b))[r])
 

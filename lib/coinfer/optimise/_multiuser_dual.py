@@ -39,15 +39,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coinfer.model import arithmetic
+from coinfer.model.arithmetic import LN2
 from coinfer.optimise import kernel
 from coinfer.optimise.batch import solve_kernel_rows
-from coinfer.system import LN2
 
 Array = np.ndarray
 
 #: Kernel row column of the latency budget and of the bandwidth.
-_T0_COLUMN = kernel.R_T0
-_BAND_COLUMN = kernel.R_BANDWIDTH
+_T0_COLUMN = arithmetic.R_T0
+_BAND_COLUMN = arithmetic.R_BANDWIDTH
 #: Points of the relative stencil of the B-minimisation, and its Newton iterations.
 _B_STEP = 1e-5
 #: Relative spacing of the final stencil of a band on its feasibility wall.
@@ -113,11 +114,11 @@ def unit_slope(rho: Array, magnitude: Array, q: Array, flat: Array) -> tuple[Arr
 
 def _row_objective(rows: Array, rho_d: Array, rho_s: Array) -> Array:
     """The objective ``D(rho_d, rho_s)`` of model.md section 5.1 of kernel rows."""
-    params_d, params_s = rows[:, kernel.R_PARAMS], rows[:, kernel.R_PARAMS + 1]
-    magnitude = rows[:, kernel.R_CHOICES].astype(int) & 1 > 0
-    q = rows[:, kernel.R_Q]
-    d = params_d * rows[:, kernel.R_SCALE] * unit_distortion(rho_d, magnitude, q)
-    s = params_s * rows[:, kernel.R_SCALE + 1] * unit_distortion(rho_s, magnitude, q)
+    params_d, params_s = rows[:, arithmetic.R_PARAMS], rows[:, arithmetic.R_PARAMS + 1]
+    magnitude = rows[:, arithmetic.R_CHOICES].astype(int) & 1 > 0
+    q = rows[:, arithmetic.R_Q]
+    d = params_d * rows[:, arithmetic.R_SCALE] * unit_distortion(rho_d, magnitude, q)
+    s = params_s * rows[:, arithmetic.R_SCALE + 1] * unit_distortion(rho_s, magnitude, q)
     return (d + s) / (params_d + params_s)
 
 
@@ -137,12 +138,13 @@ class ServerSide:
     @classmethod
     def of(cls, rows: Array, cycles: Array) -> ServerSide:
         """The server sides of kernel ``rows`` with their ``(a_d, g_d, a_s, g_s)`` cycles."""
-        params_d, params_s = rows[:, kernel.R_PARAMS], rows[:, kernel.R_PARAMS + 1]
-        c = params_s * rows[:, kernel.R_SCALE + 1] / (params_d + params_s)
-        magnitude = rows[:, kernel.R_CHOICES].astype(int) & 1 > 0
-        rho_max = rows[:, kernel.R_RHO_MAX]
-        flat = np.where(magnitude, 0.0, np.minimum(rows[:, kernel.R_FLAT_END], rho_max))
-        return cls(cycles[:, 2].copy(), cycles[:, 3].copy(), c, magnitude, rows[:, kernel.R_Q].copy(), flat, rho_max)
+        params_d, params_s = rows[:, arithmetic.R_PARAMS], rows[:, arithmetic.R_PARAMS + 1]
+        c = params_s * rows[:, arithmetic.R_SCALE + 1] / (params_d + params_s)
+        magnitude = rows[:, arithmetic.R_CHOICES].astype(int) & 1 > 0
+        rho_max = rows[:, arithmetic.R_RHO_MAX]
+        flat = np.where(magnitude, 0.0, np.minimum(rows[:, arithmetic.R_FLAT_END], rho_max))
+        q = rows[:, arithmetic.R_Q].copy()
+        return cls(cycles[:, 2].copy(), cycles[:, 3].copy(), c, magnitude, q, flat, rho_max)
 
     def subset(self, cid: Array) -> ServerSide:
         """The server sides of candidates ``cid``."""
@@ -212,13 +214,13 @@ def device_uplink_rows(rows: Array) -> tuple[Array, Array]:
     its tested range) and ``mute`` marks it, so that its value is read as 0. Returns ``(rows, mute)``.
     """
     du = rows.copy()
-    params_d, params_s = rows[:, kernel.R_PARAMS], rows[:, kernel.R_PARAMS + 1]
+    params_d, params_s = rows[:, arithmetic.R_PARAMS], rows[:, arithmetic.R_PARAMS + 1]
     mute = params_d <= 0
-    du[:, kernel.R_FLOPS + 1] = 0.0
-    du[:, kernel.R_FIXED + 1] = 0.0
-    du[:, kernel.R_PARAMS + 1] = 0.0
-    du[:, kernel.R_PARAMS] = np.where(mute, 1.0, params_d)
-    du[:, kernel.R_SCALE] = np.where(mute, 1.0, params_d * rows[:, kernel.R_SCALE] / (params_d + params_s))
+    du[:, arithmetic.R_FLOPS + 1] = 0.0
+    du[:, arithmetic.R_FIXED + 1] = 0.0
+    du[:, arithmetic.R_PARAMS + 1] = 0.0
+    du[:, arithmetic.R_PARAMS] = np.where(mute, 1.0, params_d)
+    du[:, arithmetic.R_SCALE] = np.where(mute, 1.0, params_d * rows[:, arithmetic.R_SCALE] / (params_d + params_s))
     return du, mute
 
 
@@ -243,13 +245,13 @@ class Parts:
     @classmethod
     def of(cls, rows: Array, table: Array, keys: Array, logits: Array, cycles: Array) -> Parts:
         du_rows, mute = device_uplink_rows(rows)
-        rho = rows[:, kernel.R_RHO_MAX]
-        t_dev = (cycles[:, 0] * (1 - rho) + cycles[:, 1]) / rows[:, kernel.R_FMAX]
+        rho = rows[:, arithmetic.R_RHO_MAX]
+        t_dev = (cycles[:, 0] * (1 - rho) + cycles[:, 1]) / rows[:, arithmetic.R_FMAX]
         return cls(
             ServerSide.of(rows, cycles), du_rows, table, mute, rows, table, keys, logits,
-            rows[:, kernel.R_S_BITS].copy(),
-            rows[:, kernel.R_PMAX] * rows[:, kernel.R_GAIN] / rows[:, kernel.R_NOISE_PSD],
-            t_dev, rows[:, kernel.R_T0].copy(),
+            rows[:, arithmetic.R_S_BITS].copy(),
+            rows[:, arithmetic.R_PMAX] * rows[:, arithmetic.R_GAIN] / rows[:, arithmetic.R_NOISE_PSD],
+            t_dev, rows[:, arithmetic.R_T0].copy(),
         )  # fmt: skip
 
 

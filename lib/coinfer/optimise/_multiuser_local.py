@@ -20,8 +20,9 @@ import math
 import numpy as np
 from scipy.optimize import minimize
 
-from coinfer.system import LN2, Problem
-from coinfer.validation import ParameterError
+from coinfer.base.validation import ParameterError
+from coinfer.model.arithmetic import LN2
+from coinfer.model.system import Problem
 
 Array = np.ndarray
 

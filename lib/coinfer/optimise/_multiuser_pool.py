@@ -15,15 +15,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coinfer.model import arithmetic
+from coinfer.model.arithmetic import LN2
+from coinfer.model.system import Problem
 from coinfer.optimise import kernel
 from coinfer.optimise.batch import kernel_rows, solve_kernel_rows
-from coinfer.system import LN2, Problem
 
 Array = np.ndarray
 
 #: The kernel row columns of the two shares.
-_BAND_COLUMN = kernel.R_BANDWIDTH
-_SERVER_COLUMN = kernel.R_FMAX + 1  # device at R_*, server at R_* + 1 (kernel.ROW_FIELDS)
+_BAND_COLUMN = arithmetic.R_BANDWIDTH
+_SERVER_COLUMN = arithmetic.R_FMAX + 1  # device at R_*, server at R_* + 1 (arithmetic.ROW_FIELDS)
 
 
 @dataclass
@@ -69,7 +71,7 @@ class Pool:
         user = np.array([k for k, user_c in enumerate(candidates) for _ in user_c], dtype=np.int64)
         rows = kernel_rows(problems)
         cycles = np.array([(*p.cycles("device"), *p.cycles("server")) for p in problems]).reshape(-1, 4)
-        band = rows.rows[:, kernel.R_S_BITS] > 0
+        band = rows.rows[:, arithmetic.R_S_BITS] > 0
         server = cycles[:, 2] + cycles[:, 3] > 0
         floor_band, floor_server = share_floors(rows.rows, cycles, band_total, server_total)
         flat = _least_objective(rows.rows)
@@ -113,10 +115,10 @@ def _least_objective(rows: Array) -> Array:
     """Per row, the objective with every ratio at its flat point: no design has a smaller one (model.md 5.1;
     the flat point of ``rd_bound`` has ``D = b 2^-q``, ``magnitude`` is 0 at ``rho = 0``; a side with FLOPs but no
     parameters has no weight in the objective)."""
-    params_d, params_s = rows[:, kernel.R_PARAMS], rows[:, kernel.R_PARAMS + 1]
-    scale_d, scale_s = rows[:, kernel.R_SCALE], rows[:, kernel.R_SCALE + 1]
-    magnitude = rows[:, kernel.R_CHOICES].astype(int) & 1 > 0
-    unit = np.where(magnitude, 0.0, np.exp2(-rows[:, kernel.R_Q]))
+    params_d, params_s = rows[:, arithmetic.R_PARAMS], rows[:, arithmetic.R_PARAMS + 1]
+    scale_d, scale_s = rows[:, arithmetic.R_SCALE], rows[:, arithmetic.R_SCALE + 1]
+    magnitude = rows[:, arithmetic.R_CHOICES].astype(int) & 1 > 0
+    unit = np.where(magnitude, 0.0, np.exp2(-rows[:, arithmetic.R_Q]))
     return unit * (params_d * scale_d + params_s * scale_s) / (params_d + params_s)
 
 
@@ -131,13 +133,13 @@ def share_floors(rows: Array, cycles: Array, band_total: float, server_total: fl
     budget can only raise). ``rows`` are kernel rows, ``cycles`` the ``(a_d, g_d, a_s, g_s)`` of :class:`Pool`.
     """
     n = len(rows)
-    t0 = rows[:, kernel.R_T0]
-    rho = rows[:, kernel.R_RHO_MAX]
+    t0 = rows[:, arithmetic.R_T0]
+    rho = rows[:, arithmetic.R_RHO_MAX]
     w_d = cycles[:, 0] * (1 - rho) + cycles[:, 1]
     w_s = cycles[:, 2] * (1 - rho) + cycles[:, 3]
-    t_d = np.where(w_d > 0, w_d / rows[:, kernel.R_FMAX], 0.0)
-    bits = rows[:, kernel.R_S_BITS]
-    snr_hz = rows[:, kernel.R_PMAX] * rows[:, kernel.R_GAIN] / rows[:, kernel.R_NOISE_PSD]  # P g / N0 (Hz)
+    t_d = np.where(w_d > 0, w_d / rows[:, arithmetic.R_FMAX], 0.0)
+    bits = rows[:, arithmetic.R_S_BITS]
+    snr_hz = rows[:, arithmetic.R_PMAX] * rows[:, arithmetic.R_GAIN] / rows[:, arithmetic.R_NOISE_PSD]  # P g / N0 (Hz)
 
     def t_tx(band: Array) -> Array:
         with np.errstate(divide="ignore"):

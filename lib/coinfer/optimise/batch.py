@@ -2,8 +2,8 @@
 
 :func:`solve_batch` returns, for every problem of a sequence (all splits x
 sweep points x fading draws), exactly :func:`coinfer.optimise.solve`'s answer.
-It reads every problem's numbers into one array row (:func:`_rows`, one pass
-over the problems, the same rows as ``fast._row``), runs ``solve``'s compiled
+It reads every problem's numbers into one array row (:func:`_rows`, the same
+rows as :func:`coinfer.model.arithmetic.problem_row`), runs ``solve``'s compiled
 steps over all rows in one call (:func:`coinfer.optimise.kernel.solve_rows`),
 and builds the answers as ``solve`` does.
 """
@@ -13,39 +13,29 @@ from __future__ import annotations
 import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
-from operator import attrgetter
 
 import numpy as np
 
+from coinfer.model.arithmetic import R_Q, problem_rows
+from coinfer.model.system import Problem
 from coinfer.optimise import kernel
-from coinfer.optimise.fast import _solution_of, solve
-from coinfer.optimise.slopes import _slope_table, flat_end
-from coinfer.optimise.solution import Solution, _optimal
-from coinfer.system import Problem
+from coinfer.optimise.fast import solution_of, solve
+from coinfer.optimise.solution import Solution, optimal
+
+__all__ = ["SCALAR_BELOW", "solve_batch"]
 
 Array = np.ndarray
 
 
 def _rows(problems: Sequence[Problem]) -> tuple[Array, Array, Array, Array]:
-    """``(rows, table, keys, logits)``: the :mod:`coinfer.optimise.kernel` row of every problem (``fast._row``'s),
-    and the inverse-slope table (:func:`coinfer.optimise.slopes._slope_table`) of each bits-per-weight among them:
+    """``(rows, table, keys, logits)``: the row of every problem (:func:`coinfer.model.arithmetic.problem_rows`),
+    and the inverse-slope table (:func:`coinfer.optimise.kernel.slope_table`) of each bits-per-weight among them:
     ``keys[table[i]]``, ``logits[table[i]]`` for problem ``i``."""
-    n = len(problems)
-    rows = np.empty((n, kernel.ROW_WIDTH))
-    # One pass over the problems for the numbers (straight into the array) and one for the three choices.
-    fields = len(kernel.ROW_FIELDS)
-    numbers = np.fromiter(chain.from_iterable(map(attrgetter(*kernel.ROW_FIELDS), problems)), float, n * fields)
-    rows[:, :fields] = numbers.reshape(n, fields)
-    choices = attrgetter("distortion_model", "energy_scope", "compute_model")
-    rows[:, kernel.R_CHOICES] = np.fromiter(map(kernel.CHOICES.__getitem__, map(choices, problems)), float, n)
-    # The flat end and the table per bits-per-weight value (scalar, cached); magnitude has no flat region.
-    q = rows[:, kernel.R_Q]
+    rows = problem_rows(problems)
+    q = rows[:, R_Q]
     qs = sorted(set(q.astype(int).tolist()))
     table = np.searchsorted(np.array(qs, dtype=float), q)
-    magnitude = rows[:, kernel.R_CHOICES].astype(int) & 1 > 0
-    rows[:, kernel.R_FLAT_END] = np.where(magnitude, 0.0, np.array([flat_end(qi) for qi in qs])[table])
-    tables = [_slope_table(qi) for qi in qs]
+    tables = [kernel.slope_table(qi) for qi in qs]
     return rows, table, np.stack([keys for keys, _ in tables]), np.stack([logits for _, logits in tables])
 
 
@@ -68,7 +58,7 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
 
     ``stats``, if given, is filled with counts: ``n``; ``scalar``, instances given to ``solve`` because they
     are too few; ``polish``, answers whose decision the polish could not bring within the budgets at rtol 0
-    (reported through :func:`coinfer.system.evaluate`, as ``solve`` does); and, per step of model.md section 5.3
+    (reported through :func:`coinfer.model.system.evaluate`, as ``solve`` does); and, per step of model.md section 5.3
     that settled an answer with a decision, ``at_floor``, ``least_distortion``, ``latency_only``,
     ``joint_newton``, ``nested_roots``.
     """
@@ -110,12 +100,12 @@ def _solve_many(problems: Sequence[Problem], counts: dict[str, int]) -> list[Sol
         counts[name] = int((decided & (step == step_code)).sum())
     counts["polish"] = int((code == kernel.TO_POLISH).sum())
     answers: list[Solution | None] = [None] * n
-    optimal = code == kernel.OPTIMAL
-    columns = out[optimal, : kernel.O_ENERGY + 1].T.tolist()
-    for i, solution in zip(np.flatnonzero(optimal).tolist(), map(_optimal, *columns), strict=True):
+    solved = code == kernel.OPTIMAL
+    columns = out[solved, : kernel.O_ENERGY + 1].T.tolist()
+    for i, solution in zip(np.flatnonzero(solved).tolist(), map(optimal, *columns), strict=True):
         answers[i] = solution
-    for i in np.flatnonzero(~optimal).tolist():
-        answers[i] = _solution_of(problems[i], int(code[i]), out[i].tolist())
+    for i in np.flatnonzero(~solved).tolist():
+        answers[i] = solution_of(problems[i], int(code[i]), out[i].tolist())
     return answers  # type: ignore[return-value]  # every entry is set above
 
 

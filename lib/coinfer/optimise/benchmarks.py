@@ -15,11 +15,27 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from coinfer.optimise.fast import _answer, _decision, _limits_text, _Model, solve
-from coinfer.optimise.solution import _EDGE, Solution, _infeasible
+from coinfer.base.validation import ParameterError, require_range
+from coinfer.model.system import Decision, Problem, evaluate, objective_value
+from coinfer.optimise.blocks import Blocks
+from coinfer.optimise.fast import solve
+from coinfer.optimise.solution import EDGE, Solution, answer, infeasible
 from coinfer.optimise.splits import select_split
-from coinfer.system import Decision, Problem, evaluate, objective_value
-from coinfer.validation import ParameterError, require_range
+
+__all__ = [
+    "LOCAL_FLAT_TOLERANCE",
+    "OWN_SPLIT_SCHEMES",
+    "SCHEMES",
+    "compare_schemes",
+    "least_energy_resources",
+    "solve_decoupled",
+    "solve_fixed_ratio",
+    "solve_local",
+    "solve_max_resources",
+    "solve_quantised",
+    "solve_shared_ratio",
+    "solve_split_then_prune",
+]
 
 SCHEMES = (
     "proposed",
@@ -37,29 +53,36 @@ SCHEMES = (
 #: Benchmarks that pick their own split rather than the best split by objective.
 OWN_SPLIT_SCHEMES = ("on_device", "on_server", "split_then_prune")
 
+#: A ratio the local solver ends within this distance above the flat point is the flat point (model.md section
+#: 5.5): SLSQP stops when the objective over ``b_bar`` changes by less than 1e-12, and near a flat or quadratic
+#: minimum (``magnitude`` at 0: ``D/b ~ rho^2 / 2``, below 1e-12 for ``rho < 1.4e-6``) it cannot tell such ratios
+#: apart; its answers are feasible to the same 1e-6. Without the rule the last bits of its linear algebra would
+#: pick the winning split among objectives of 1e-46, 1e-49 and 0.
+LOCAL_FLAT_TOLERANCE = 1e-6
+
 
 def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
     """Benchmark: ``rho_d = rho_s = rho`` fixed; power and frequencies minimise the energy (model.md section 5)."""
     require_range("rho", rho, 0.0, problem.rho_max)
-    m = _Model(problem)
+    m = Blocks(problem)
     ratios = (rho, rho)
     floor_t = m.time(ratios, m.max_resources())
-    if floor_t > m.T0 * (1 + _EDGE):
-        return _infeasible(
-            f"latency floor {floor_t:.6g} s at fixed rho={rho:g}, {_limits_text(m)} exceeds latency_budget {m.T0:.6g} s"
+    if floor_t > m.T0 * (1 + EDGE):
+        return infeasible(
+            f"latency floor {floor_t:.6g} s at fixed rho={rho:g}, {m.limits_text()} exceeds latency_budget {m.T0:.6g} s"
         )
     e_min, _, res = m.min_energy(ratios)
-    if e_min > m.E0 * (1 + _EDGE):
-        return _infeasible(
+    if e_min > m.E0 * (1 + EDGE):
+        return infeasible(
             f"energy floor {e_min:.6g} J at fixed rho={rho:g} within latency_budget "
             f"{m.T0:.6g} s exceeds energy_budget {m.E0:.6g} J"
         )
-    return _answer(problem, _decision(m, ratios, res))
+    return answer(problem, m.decision(ratios, res))
 
 
 def solve_max_resources(problem: Problem) -> Solution:
     """Benchmark: ``p = P_max``, ``f = f_max``; ratios optimised (model.md section 5)."""
-    m = _Model(problem)
+    m = Blocks(problem)
     return _solve_at_resources(problem, m, m.max_resources(), "maximum resources")
 
 
@@ -72,7 +95,7 @@ def solve_decoupled(problem: Problem) -> Solution:
     what a system designer does who sizes the radio and the clocks for the
     dense model and prunes afterwards.
     """
-    m = _Model(problem)
+    m = Blocks(problem)
     _, _, res = m.min_energy((0.0, 0.0))
     return _solve_at_resources(problem, m, res, "the resources sized for the unpruned model")
 
@@ -114,29 +137,29 @@ def solve_split_then_prune(problems: Sequence[Problem]) -> tuple[int, Solution]:
 
 def _dense_latency(problem: Problem) -> float:
     """Latency of the unpruned split at maximum resources."""
-    m = _Model(problem)
+    m = Blocks(problem)
     return m.time((0.0, 0.0), m.max_resources())
 
 
-def _solve_at_resources(problem: Problem, m: _Model, res: tuple[float, float, float], label: str) -> Solution:
+def _solve_at_resources(problem: Problem, m: Blocks, res: tuple[float, float, float], label: str) -> Solution:
     """Least distortion with the resources ``res = (f_d, f_s, u)`` fixed.
 
     With resources fixed both budgets are affine in the kept work, so the
     optimum meets the latency budget alone, the energy budget alone, or both
     (a 2x2 linear system in the kept work).
     """
-    t_fixed, e_fixed = m._fixed_time(res), m._fixed_energy(res)
+    t_fixed, e_fixed = m.fixed_time(res), m.fixed_energy(res)
     alpha_t = (1 / res[0], 1 / res[1])
-    alpha_e = tuple(m.k[i] * (res[i] * res[i]) if m.counted[i] else 0.0 for i in (0, 1))
+    alpha_e = (m.k[0] * (res[0] * res[0]), m.k[1] * (res[1] * res[1]) if m.counted[1] else 0.0)
     top = m.rho_top
     floor_t, floor_e = m.time(top, res), m.energy(top, res)
-    if floor_t > m.T0 * (1 + _EDGE):
-        return _infeasible(
-            f"latency floor {floor_t:.6g} s at rho_max={m.rho_max:g}, {_limits_text(m)} "
+    if floor_t > m.T0 * (1 + EDGE):
+        return infeasible(
+            f"latency floor {floor_t:.6g} s at rho_max={m.rho_max:g}, {m.limits_text()} "
             f"exceeds latency_budget {m.T0:.6g} s"
         )
-    if floor_e > m.E0 * (1 + _EDGE):
-        return _infeasible(
+    if floor_e > m.E0 * (1 + EDGE):
+        return infeasible(
             f"energy {floor_e:.6g} J at rho_max={m.rho_max:g} with {label} exceeds energy_budget {m.E0:.6g} J"
         )
 
@@ -158,7 +181,7 @@ def _solve_at_resources(problem: Problem, m: _Model, res: tuple[float, float, fl
     if not good:
         good = [top]
     best = min(good, key=lambda r: objective_value(problem, *r))
-    return _answer(problem, _decision(m, best, res))
+    return answer(problem, m.decision(best, res))
 
 
 def solve_shared_ratio(problem: Problem) -> Solution:
@@ -169,14 +192,33 @@ def solve_shared_ratio(problem: Problem) -> Solution:
 def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution:
     """Benchmark: SLSQP on the original non-convex variables ``rho_d, rho_s, p, f_d, f_s`` (model.md section 5).
 
-    Starts are drawn uniformly in the box from ``seed``; returns the best
-    feasible local solution, or ``infeasible`` if no start converged to one.
+    Starts are drawn uniformly in the box from ``seed``. The best answer that
+    is feasible to relative 1e-6, polished, is returned with the tie rule of
+    model.md section 5.5 (:func:`least_energy_resources`, ratios within
+    :data:`LOCAL_FLAT_TOLERANCE` above the flat point taken as the flat
+    point), or ``infeasible`` if no start converged to a feasible point.
+    SLSQP's linear algebra runs on one BLAS/OpenMP thread (threadpoolctl), so
+    the answer does not depend on the caller's thread count.
+
+    Parameters
+    ----------
+    problem : Problem
+    n_starts : int
+        Random starts, at least 1.
+    seed : int
+        Seed of the starts.
+
+    Returns
+    -------
+    Solution
+        As :func:`coinfer.optimise.solve`'s.
     """
     from scipy.optimize import minimize
+    from threadpoolctl import threadpool_limits
 
     require_range("n_starts", n_starts, 1, integer=True)
     p = problem
-    m = _Model(problem)
+    m = Blocks(problem)
     rng = np.random.default_rng(seed)
     shared = p.shared_ratio
     total_c = m.c[0] + m.c[1]
@@ -186,7 +228,7 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
         rho_s = x[0] if shared else x[1]
         j = 1 if shared else 2
         return Decision(
-            rho_d, rho_s, x[j] * p.p_max if m.S > 0 else 0.0, x[j + 1] * p.f_device_max, x[j + 2] * p.f_server_max
+            rho_d, rho_s, x[j] * p.p_max if m.sends else 0.0, x[j + 1] * p.f_device_max, x[j + 2] * p.f_server_max
         )
 
     def objective(x):
@@ -203,32 +245,34 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
     bounds = [(0.0, p.rho_max)] * n_rho + [(1e-9, 1.0)] * 3
     best: Solution | None = None
     best_objective = math.inf
-    for _ in range(n_starts):
-        x0 = np.array([rng.uniform(lo, hi) for lo, hi in bounds])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                result = minimize(
-                    objective,
-                    x0,
-                    method="SLSQP",
-                    bounds=bounds,
-                    constraints=[{"type": "ineq", "fun": slack}],
-                    options={"maxiter": 300, "ftol": 1e-12},
-                )
-            except (ValueError, ArithmeticError):
+    with threadpool_limits(limits=1):  # SLSQP's linear algebra on one thread, whatever the caller's thread count
+        for _ in range(n_starts):
+            x0 = np.array([rng.uniform(lo, hi) for lo, hi in bounds])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    result = minimize(
+                        objective,
+                        x0,
+                        method="SLSQP",
+                        bounds=bounds,
+                        constraints=[{"type": "ineq", "fun": slack}],
+                        options={"maxiter": 300, "ftol": 1e-12},
+                    )
+                except (ValueError, ArithmeticError):
+                    continue
+            x = np.clip(result.x, [b[0] for b in bounds], [b[1] for b in bounds])
+            if evaluate(p, unpack(x), rtol=1e-6).violations:
                 continue
-        x = np.clip(result.x, [b[0] for b in bounds], [b[1] for b in bounds])
-        if not evaluate(p, unpack(x), rtol=1e-6).violations:
-            sol = _answer(p, unpack(x))
+            sol = answer(p, unpack(x))
             if sol.reason is None and sol.objective is not None and (best is None or sol.objective < best_objective):
                 best, best_objective = sol, sol.objective
     if best is None:
-        return _infeasible(f"local solver (SLSQP, {n_starts} starts, seed {seed}) found no feasible point")
-    return least_energy_resources(problem, best)
+        return infeasible(f"local solver (SLSQP, {n_starts} starts, seed {seed}) found no feasible point")
+    return least_energy_resources(problem, best, flat_tolerance=LOCAL_FLAT_TOLERANCE)
 
 
-def least_energy_resources(problem: Problem, solution: Solution) -> Solution:
+def least_energy_resources(problem: Problem, solution: Solution, flat_tolerance: float = 0.0) -> Solution:
     """The tie rule of model.md §5.5 applied to a solution: same objective, canonical decision.
 
     Where a budget is slack, many decisions give the same objective: any
@@ -238,23 +282,49 @@ def least_energy_resources(problem: Problem, solution: Solution) -> Solution:
     then the resources of least energy within the latency budget. The
     objective does not grow; the rule makes the decision variables
     comparable across schemes and machines.
+
+    Parameters
+    ----------
+    problem : Problem
+    solution : Solution
+        An answer for ``problem``; returned as it is unless ``"optimal"``.
+    flat_tolerance : float
+        Ratios up to this far above the flat point are taken as the flat point too (a solver that cannot tell
+        them apart, :data:`LOCAL_FLAT_TOLERANCE`); 0: only ratios below it [dimensionless].
+
+    Returns
+    -------
+    Solution
+        The canonical decision where it meets both budgets with an objective no larger (relative 1e-12): at the
+        flat point where the tolerance allows and it fits, else at the solution's ratios raised to the flat point;
+        ``solution`` where neither fits.
     """
     if solution.status != "optimal" or solution.rho_device is None or solution.rho_server is None:
         return solution
-    m = _Model(problem)
+    m = Blocks(problem)
     # Below the flat point the objective does not change: the least work (the flat point) is the tie's answer.
-    ratios = (max(solution.rho_device, m.rho_flat[0]), max(solution.rho_server, m.rho_flat[1]))
-    energy, _, resources = m.min_energy(ratios)
-    if not energy <= m.E0 or not m.time(ratios, resources) <= m.T0 * (1 + 1e-12):
-        return solution
-    candidate = _answer(problem, _decision(m, ratios, resources))
-    same = (
-        candidate.status == "optimal"
-        and candidate.objective is not None
-        and solution.objective is not None
-        and candidate.objective <= solution.objective * (1 + 1e-12) + 1e-300
+    # Ratios within the tolerance above it are tried at the flat point first; where that does not fit, at their own
+    # values (raised to the flat point only from below).
+    flat_d, flat_s = m.rho_flat
+    rho_d, rho_s = solution.rho_device, solution.rho_server
+    snapped = (
+        flat_d if rho_d <= flat_d + flat_tolerance else rho_d,
+        flat_s if rho_s <= flat_s + flat_tolerance else rho_s,
     )
-    return candidate if same else solution
+    raised = (max(rho_d, flat_d), max(rho_s, flat_s))
+    for ratios in dict.fromkeys([snapped, raised]):  # the raised ratios alone where the tolerance moves nothing
+        energy, _, resources = m.min_energy(ratios)
+        if not energy <= m.E0 or not m.time(ratios, resources) <= m.T0 * (1 + 1e-12):
+            continue
+        candidate = answer(problem, m.decision(ratios, resources))
+        if (
+            candidate.status == "optimal"
+            and candidate.objective is not None
+            and solution.objective is not None
+            and candidate.objective <= solution.objective * (1 + 1e-12) + 1e-300
+        ):
+            return candidate
+    return solution
 
 
 def compare_schemes(

@@ -27,6 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from coinfer.base.validation import ParameterError, read_yaml
+from coinfer.base.validation import show_value as _show
+from coinfer.model.system import DEFAULTS, Problem, accepted_fields
 from coinfer.optimise import kernel
 from coinfer.optimise._multiuser_dual import Parts, band_bounds, candidate_bounds
 from coinfer.optimise._multiuser_pool import Pool
@@ -34,8 +37,6 @@ from coinfer.optimise._multiuser_pool import priced_floors as _priced_floors
 from coinfer.optimise._multiuser_search import Design, Infeasible, polished, search, start_from, try_offers
 from coinfer.optimise.batch import solve_batch
 from coinfer.optimise.solution import Solution
-from coinfer.system import DEFAULTS, Problem, accepted_fields
-from coinfer.validation import ParameterError, _show, read_yaml
 
 #: The objectives of model.md 13.1: the weighted sum of the users' distortion bounds (the weighted maximum is
 #: reserved: a file asking for it is refused).
@@ -793,8 +794,8 @@ def solve_multiuser_local(
     Latency, energy and distortion are computed from the formulas of model.md section 2 in the original
     variables (model.md 13.6), sharing no code with the compiled solver or the change of variables.
     """
+    from coinfer.model.system import Decision, evaluate
     from coinfer.optimise._multiuser_local import local_search
-    from coinfer.system import Decision, evaluate
 
     found = local_search(problem, starts=starts, seed=seed, max_assignments=max_assignments)
     if found is None:
@@ -838,7 +839,7 @@ def random_multiuser_problem(
     and server shared are drawn between 50 % and 120 % of the users' own ``bandwidth`` and ``f_server_max``
     together, so that the users compete for them in most instances.
     """
-    from coinfer.system import random_problem
+    from coinfer.model.system import random_problem
 
     built = []
     own_b = own_f = 0.0

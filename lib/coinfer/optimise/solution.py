@@ -1,13 +1,75 @@
-"""The answer of every solver: :class:`Solution` (model.md section 8)."""
+"""The answer of every solver (model.md sections 5.3, 5.7, 8): :class:`Solution`, the polish, the reasons.
+
+Every solver (the fast one, the conic reference, the benchmarks) ends the same
+way: a decision that is optimal up to a root's or a conic solver's tolerance
+gets the canonical values of its variables without effect (model.md section
+8.4), its latency, energy and objective in the original variables
+(:func:`coinfer.model.arithmetic.decision_terms`), and, where it breaks a constraint
+by a few ulps, the polish (:func:`polish_numbers`: clip power and frequencies
+to their limits, then prune a little more on the side where that costs the
+least distortion per unit of violation). :func:`answer` does this for a
+:class:`~coinfer.model.system.Decision` from Python; the compiled steps of the fast
+solver call :func:`finish_decision` themselves. An infeasible problem is an
+answer too, with a reason that names the binding limit and its numbers
+(:func:`latency_floor_reason`, :func:`energy_floor_reason`).
+
+:func:`polish_numbers` and :func:`finish_decision` are compiled
+(:func:`coinfer.base.jit.jcompile`) and call :mod:`coinfer.model.arithmetic`'s compiled
+functions: :func:`coinfer.base.jit.refresh_cache` below recompiles them when that
+file changes.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from coinfer.system import Decision
+import numpy as np
+
+from coinfer.base.jit import jcompile, refresh_cache
+from coinfer.model import arithmetic
+from coinfer.model.arithmetic import (
+    A_D,
+    COUNTED_S,
+    E0,
+    FMAX_D,
+    FMAX_S,
+    K_D,
+    PARAMS_D,
+    PMAX,
+    RHO_MAX,
+    SCALE_D,
+    SHARED,
+    T0,
+    canonicalise,
+    decision_terms,
+    distortion_slope,
+    meets_constraints,
+)
+from coinfer.model.system import Decision, Problem, evaluate
+
+__all__ = [
+    "EDGE",
+    "Solution",
+    "answer",
+    "energy_floor_reason",
+    "finish_decision",
+    "infeasible",
+    "latency_floor_reason",
+    "limits_text",
+    "optimal",
+    "polish",
+    "polish_numbers",
+    "settled",
+]
+
+#: The files whose compiled functions this module's compiled code calls (coinfer.base.jit.refresh_cache).
+COMPILED_DEPENDENCIES = (arithmetic.__file__,)
+refresh_cache(__file__, COMPILED_DEPENDENCIES)
 
 #: Relative slack under which a budget counts as met exactly at its floor.
-_EDGE = 1e-12
+EDGE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -40,12 +102,12 @@ class Solution:
         return Decision(rho_d, rho_s, power, f_d, f_s)
 
 
-def _infeasible(reason: str) -> Solution:
-    """An ``"infeasible"`` :class:`Solution` with its ``reason`` (built as :func:`_optimal` builds its answers)."""
+def infeasible(reason: str) -> Solution:
+    """An ``"infeasible"`` :class:`Solution` with its ``reason`` (built as :func:`optimal` builds its answers)."""
     return _built("infeasible", None, None, None, None, None, None, None, None, reason)
 
 
-def _optimal(
+def optimal(
     rho_device: float,
     rho_server: float,
     power: float,
@@ -56,7 +118,25 @@ def _optimal(
     energy: float,
     reason: str | None = None,
 ) -> Solution:
-    """An ``"optimal"`` :class:`Solution` (see :func:`_built`)."""
+    """An ``"optimal"`` :class:`Solution` of a decision whose terms are given (see :func:`_built`).
+
+    Parameters
+    ----------
+    rho_device, rho_server : float
+        Pruning ratios [dimensionless].
+    power : float
+        Transmit power [W].
+    f_device, f_server : float
+        CPU frequencies [Hz].
+    objective : float
+        Distortion ``D`` of model.md section 5.1 [the weights' unit].
+    latency : float
+        [s]
+    energy : float
+        Per the problem's energy scope [J].
+    reason : str, optional
+        A note (e.g. a conic solver's inaccurate status).
+    """
     return _built("optimal", rho_device, rho_server, power, f_device, f_server, objective, latency, energy, reason)
 
 
@@ -99,3 +179,215 @@ def _built(
 
 
 _new, _set = object.__new__, object.__setattr__
+
+
+# --- the polish and the answer's numbers, on the model's numbers m (coinfer.model.arithmetic) and a decision d, the
+# array (rho_d, rho_s, power, f_d, f_s) ---
+
+
+@jcompile()
+def _terms(m, d):
+    """``(latency, energy, objective)`` of the decision ``d`` (:func:`coinfer.model.arithmetic.decision_terms`)."""
+    terms = decision_terms(m, d[0], d[1], d[2], d[3], d[4])
+    return terms[0], terms[1], terms[2]
+
+
+@jcompile()
+def polish_numbers(m, d, latency, energy, objective):
+    """Make the (nearly) optimal decision ``d`` feasible in the original variables, in place (model.md section 5.3).
+
+    Solver roots and conic tolerances leave residuals of a few ulps (or ~1e-9 for cvxpy). Power and frequencies
+    are clipped to their limits, ratios to ``[0, rho_max]`` (a shared ratio to the larger of the two). With the
+    resources fixed, latency and energy are affine in each side's kept work ``a (1 - rho)``, so what is left of a
+    violation is removed by pruning a little more on the side (both sides, for a shared ratio) where that costs
+    the least distortion per unit of violation removed; up to six rounds.
+
+    Parameters
+    ----------
+    m : array
+        The model's numbers (:func:`coinfer.model.arithmetic.derive_model`).
+    d : array of 5 floats
+        ``rho_d, rho_s`` [dimensionless], ``power`` [W], ``f_d, f_s`` [Hz]; changed in place.
+    latency, energy, objective : float
+        ``d``'s terms (:func:`coinfer.model.arithmetic.decision_terms`) [s, J, the weights' unit].
+
+    Returns
+    -------
+    tuple
+        ``(met, latency, energy, objective)`` of the polished ``d``; ``met`` False when a violation is left (the
+        terms are then those of the last decision that was checked).
+    """
+    rho_max = m[RHO_MAX]
+    given = d.copy()
+    d[0] = min(max(d[0], 0.0), rho_max)
+    d[1] = min(max(d[1], 0.0), rho_max)
+    d[2] = min(max(d[2], 0.0), m[PMAX])
+    d[3] = min(d[3], m[FMAX_D])
+    d[4] = min(d[4], m[FMAX_S])
+    if m[SHARED] and d[0] != d[1]:
+        d[0] = d[1] = max(d[0], d[1])
+    if (d != given).any():  # the clipping moved the decision
+        latency, energy, objective = _terms(m, d)
+    if meets_constraints(m, d[0], d[1], d[2], d[3], d[4], latency, energy):  # the common case
+        return True, latency, energy, objective
+    for attempt in range(6):
+        if attempt:
+            latency, energy, objective = _terms(m, d)
+            if meets_constraints(m, d[0], d[1], d[2], d[3], d[4], latency, energy):
+                return True, latency, energy, objective
+        need_t = max(latency - m[T0], 0.0)
+        need_e = max(energy - m[E0], 0.0)
+        if need_t == 0 and need_e == 0:
+            break  # a box violation that clipping cannot fix
+        best_cost, best_side, best_step = math.inf, -1, 0.0
+        for side in range(1 if m[SHARED] else 2):
+            # a shared ratio moves both sides (one group); else each side is its own group
+            tau = eps = price_sum = 0.0  # time and energy removed per unit of ratio, distortion added
+            for i in range(2) if m[SHARED] else range(side, side + 1):
+                tau += m[A_D + i] / d[3 + i]
+                if i == 0 or m[COUNTED_S]:
+                    eps += m[K_D + i] * m[A_D + i] * (d[3 + i] * d[3 + i])
+            room = rho_max - d[side]
+            if room <= 0 or (need_t > 0 and tau <= 0) or (need_e > 0 and eps <= 0):
+                continue
+            step = max(need_t / tau if need_t > 0 else 0.0, need_e / eps if need_e > 0 else 0.0)
+            step = step * (1 + 1e-9) + 4e-16
+            for i in range(2) if m[SHARED] else range(side, side + 1):
+                price_sum += m[PARAMS_D + i] * m[SCALE_D + i] * distortion_slope(m, min(d[i] + step, rho_max))
+            cost = (price_sum + 1e-300) * step
+            if cost < best_cost or best_side < 0:  # ties: the device side, the first looked at
+                best_cost, best_side, best_step = cost, side, min(step, room)
+        if best_side < 0:
+            break
+        for i in range(2) if m[SHARED] else range(best_side, best_side + 1):
+            d[i] = min(d[i] + best_step, rho_max)
+    return False, latency, energy, objective
+
+
+@jcompile()
+def finish_decision(m, d):
+    """The answer's numbers of the (nearly) optimal decision ``d``, in place: its canonical values
+    (:func:`coinfer.model.arithmetic.canonicalise`; variables the polish never moves), its terms, and the polish
+    (:func:`polish_numbers`) when it breaks a constraint at relative tolerance 0.
+
+    Returns ``(met, latency, energy, objective)`` as :func:`polish_numbers` does [s, J, the weights' unit].
+    """
+    canonicalise(m, d)
+    latency, energy, objective = _terms(m, d)
+    if meets_constraints(m, d[0], d[1], d[2], d[3], d[4], latency, energy):
+        return True, latency, energy, objective
+    return polish_numbers(m, d, latency, energy, objective)
+
+
+# --- the same from Python ---
+
+
+def _values(decision: Decision) -> np.ndarray:
+    """The decision as the array ``(rho_d, rho_s, power, f_d, f_s)`` the compiled functions take."""
+    d = decision
+    return np.array((d.rho_device, d.rho_server, d.power, d.f_device, d.f_server), dtype=float)
+
+
+def polish(problem: Problem, decision: Decision) -> Decision:
+    """Make a (nearly) optimal decision feasible in the original variables (model.md sections 2, 5.3).
+
+    Clips power and frequencies to their limits and removes residual violations by pruning a little more
+    where that costs the least distortion (:func:`polish_numbers`); canonical values are not applied.
+
+    Parameters
+    ----------
+    problem : Problem
+    decision : Decision
+        Ratios [dimensionless], power [W], frequencies [Hz].
+
+    Returns
+    -------
+    Decision
+        The polished decision (the given one where it breaks no constraint).
+    """
+    m, d = problem.numbers, _values(decision)
+    latency, energy, objective = decision_terms(m, d[0], d[1], d[2], d[3], d[4])[:3]
+    polish_numbers(m, d, latency, energy, objective)
+    return Decision(*d.tolist())
+
+
+def answer(problem: Problem, decision: Decision, note: str | None = None) -> Solution:
+    """The :class:`Solution` of a (nearly) optimal decision: canonical values, polish, terms (:func:`finish_decision`).
+
+    Parameters
+    ----------
+    problem : Problem
+    decision : Decision
+        Ratios [dimensionless], power [W], frequencies [Hz].
+    note : str, optional
+        The answer's ``reason`` (e.g. a conic solver's inaccurate status).
+
+    Returns
+    -------
+    Solution
+        ``"optimal"``; ``"solver_error"`` with the violations when the polish cannot remove them (see
+        :func:`settled`).
+    """
+    d = _values(decision)
+    met, latency, energy, objective = finish_decision(problem.numbers, d)
+    return settled(problem, met, d.tolist(), objective, latency, energy, note)
+
+
+def settled(
+    problem: Problem,
+    met: bool,
+    d: Sequence[float],
+    objective: float,
+    latency: float,
+    energy: float,
+    note: str | None = None,
+) -> Solution:
+    """The :class:`Solution` of a finished decision ``d`` (:func:`finish_decision`'s numbers).
+
+    Where the polish met every constraint at relative tolerance 0 (``met``), ``d`` is optimal with the given
+    terms [the weights' unit, s, J]. Else :func:`coinfer.model.system.evaluate` judges it at its default tolerance:
+    ``"optimal"`` with its numbers if it finds no violation, otherwise ``"solver_error"`` with the violations:
+    a solver never calls a point optimal that breaks a constraint, however slightly.
+    """
+    rho_d, rho_s, power, f_d, f_s = (float(v) for v in d)
+    if met:
+        return optimal(rho_d, rho_s, power, f_d, f_s, float(objective), float(latency), float(energy), note)
+    ev = evaluate(problem, Decision(rho_d, rho_s, power, f_d, f_s))
+    status, reason = "optimal", note
+    if ev.violations:
+        status = "solver_error"
+        reason = ((note + "; ") if note else "") + "residual violation: " + "; ".join(ev.violations)
+    return Solution(status, rho_d, rho_s, power, f_d, f_s, ev.objective, ev.latency, ev.energy, reason)
+
+
+# --- reasons of infeasible answers (model.md section 5.7) ---
+
+
+def limits_text(runs: tuple[bool, bool], fmax: tuple[float, float], sent: bool, p_max: float) -> str:
+    """The resource limits of the sides that run (``runs``; ``fmax`` in Hz) and of the uplink (``sent``; ``p_max``
+    in W), as the reasons of infeasible answers name them."""
+    parts = []
+    if runs[0]:
+        parts.append(f"f_device_max={fmax[0]:.4g} Hz")
+    if runs[1]:
+        parts.append(f"f_server_max={fmax[1]:.4g} Hz")
+    if sent:
+        parts.append(f"p_max={p_max:.4g} W")
+    return ", ".join(parts) if parts else "no workload"
+
+
+def latency_floor_reason(floor_t: float, rho_max: float, limits: str, latency_budget: float) -> str:
+    """The ``reason`` of a problem whose latency floor ``floor_t`` (s) exceeds its budget (model.md section 5.7)."""
+    return (
+        f"latency floor {floor_t:.10g} s at rho_max={rho_max:g}, {limits} "
+        f"exceeds latency_budget {latency_budget:.10g} s"
+    )
+
+
+def energy_floor_reason(e_min: float, scope: str, rho_max: float, latency_budget: float, energy_budget: float) -> str:
+    """The ``reason`` of a problem whose least energy ``e_min`` (J) at the latency floor's ratios within its latency
+    budget exceeds its energy budget (model.md section 5.7)."""
+    return (
+        f"energy floor {e_min:.10g} J ({scope}) at rho_max={rho_max:g} within "
+        f"latency_budget {latency_budget:.10g} s exceeds energy_budget {energy_budget:.10g} J"
+    )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+from coinfer.model.system import Problem
 from coinfer.optimise.fast import solve
 from coinfer.optimise.solution import Solution
-from coinfer.system import Problem
+
+__all__ = ["select_execution", "select_split"]
 
 
 def select_split(

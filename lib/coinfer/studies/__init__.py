@@ -1,8 +1,33 @@
-"""The back ends of the notebooks (one module per notebook, named after it without its number).
-
-- :mod:`~coinfer.studies.multi_user`: notebook ``09_multi_user`` (model.md section 13.9).
+"""Layer 4, the studies: one module per notebook, the back end that computes that notebook's tables for
+``data/``, named like the notebook without its number (``distortion_bound`` for ``01_distortion_bound``;
+notebook 06 has two, :mod:`~coinfer.studies.joint_optimisation` and its global sensitivity study
+:mod:`~coinfer.studies.sensitivity`; notebooks 02 and 05 need no back end and call :mod:`coinfer.model` and
+:mod:`coinfer.nets` directly). A study may import :mod:`coinfer.base`, :mod:`coinfer.model`,
+:mod:`coinfer.optimise` and :mod:`coinfer.nets`, never another study (what two notebooks share lives below),
+a claim, a figure or the pipeline. :mod:`~coinfer.studies.multi_user` is the back end of notebook
+``09_multi_user`` (model.md section 13.9).
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from coinfer.studies import (
+    deployed_designs,
+    distortion_bound,
+    joint_optimisation,
+    model_size,
+    multi_user,
+    pruning_distortion,
+    sensitivity,
+    weight_distributions,
+)
+
+__all__ = [
+    "deployed_designs",
+    "distortion_bound",
+    "joint_optimisation",
+    "model_size",
+    "multi_user",
+    "pruning_distortion",
+    "sensitivity",
+    "weight_distributions",
+]

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
+from coinfer.base.progress import tqdm
+from coinfer.base.threads import blas_threads
+from coinfer.model.system import DEFAULTS, Problem, channel_gain, problems_for_splits
 from coinfer.optimise import (
     MULTIUSER_BASELINES,
     MultiUser,
@@ -27,8 +29,6 @@ from coinfer.optimise import (
     solve_baseline,
     solve_multiuser,
 )
-from coinfer.progress import tqdm
-from coinfer.system import DEFAULTS, Problem, channel_gain, problems_for_splits
 
 #: The models users are drawn from (equal probability) and the task each serves.
 MODELS: dict[str, str] = {
@@ -194,7 +194,7 @@ def run_study(
     scheme_rows = []
     user_rows = []
     jobs = [(k, j) for k in users for j in range(populations)]
-    with threadpool_limits(1):
+    with blas_threads():
         for k, j in tqdm(jobs, desc="populations", unit="population"):
             rng = np.random.default_rng(np.random.SeedSequence([seed, k, j]))
             problem, table = draw_population(base, k, rng, weighting)
@@ -234,7 +234,7 @@ def check_against_local(
 
     base = base_problems(profile, models)
     rows = []
-    with threadpool_limits(1):
+    with blas_threads():
         for k in users:
             for j in range(populations):
                 rng = np.random.default_rng(np.random.SeedSequence([seed, k, j]))

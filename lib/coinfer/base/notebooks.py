@@ -1,0 +1,187 @@
+"""The notebooks of the artifact, in run order, and the parameters each one takes (a declaration, no logic).
+
+:data:`NOTEBOOKS` lists the notebooks (file stems under ``notebooks/``) in the order they run; their numbers
+follow that order. :data:`SCHEMAS` gives, per notebook, every parameter of its ``parameters`` cell and the
+values it allows (a :class:`~coinfer.base.validation.Spec`). The pipeline validates profiles and notebook
+namespaces against them (:mod:`coinfer.pipeline.notebook_params`); the figure registry reads the notebook
+order and the order of each notebook's parameters for captions (:mod:`coinfer.figures.registry`), which is
+why the declaration lives in the base layer.
+"""
+
+from __future__ import annotations
+
+from coinfer.base.validation import Spec
+
+#: The notebooks in run order (file stems under ``notebooks/``); their numbers follow it (a test checks).
+NOTEBOOKS: tuple[str, ...] = (
+    "01_distortion_bound",
+    "02_rate_distortion",
+    "03_weight_distributions",
+    "04_pruning_distortion",
+    "05_system_profiles",
+    "06_joint_optimisation",
+    "07_deployed_designs",  # after 06: it reads opt_budget_sweep.csv
+    "08_model_size",
+    "09_multi_user",
+    # 10_decoding (not here yet) comes before the report
+    "11_report",  # last: it redraws every figure and writes the claims report from data/
+)
+
+_SEED = Spec("int", 0, 2**32 - 1)
+#: The model-size study's members outside ``zoo.MODEL_NAMES`` (``zoo.SIZE_STUDY_MODELS``; a test keeps them equal).
+_SIZE_MODELS = (
+    *(f"digits_mlp_w{w}" for w in (8, 16, 32, 64, 128, 256)),
+    "mpnet_base",
+    "efficientnet_lite1",
+    "efficientnet_lite2",
+)
+_RATIO = Spec("float", 0.0, 1.0, high_open=True)
+#: Where the measurement notebooks run their models (``coinfer.nets.devices.DEVICES``; a test keeps them equal).
+_DEVICE = Spec("str", choices=("cpu", "cuda"))
+
+#: name -> parameter -> allowed values. Each notebook owns its entry.
+#: The models notebook 09 may draw users of (coinfer.studies.multi_user.MODELS; base cannot import a study).
+_MULTI_USER_MODELS = (
+    "digits_cnn",
+    "minilm",
+    "mpnet_base",
+    "efficientnet_lite0",
+    "efficientnet_lite1",
+    "efficientnet_lite2",
+)
+
+SCHEMAS: dict[str, dict[str, Spec]] = {
+    "01_distortion_bound": {
+        "seed": _SEED,
+        "n_networks": Spec("int", 1, 10_000),
+        "n_cnns": Spec("int", 0, 1_000),
+        "n_inputs": Spec("int", 1, 1_000),
+        "depths": Spec("list[int]", 1, 32),
+        "widths": Spec("list[int]", 1, 1_024),
+        "weight_scales": Spec("list[float]", 0.0, 100.0, low_open=True),
+        "ratios": Spec("list[float]", 0.0, 0.99),
+        "digits_ratio_points": Spec("int", 2, 1_000),
+    },
+    "02_rate_distortion": {
+        "seed": _SEED,
+        "bits": Spec("list[int]", 1, 64),
+        "rho_points": Spec("int", 3, 100_000),
+        "laplace_b": Spec("float", 0.0, 100.0, low_open=True),
+        "mc_weights": Spec("int", 1_000, 100_000_000),
+        "se_tolerance": Spec("float", 1.0, 100.0),
+    },
+    "03_weight_distributions": {
+        "seed": _SEED,
+        "models": Spec("list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0")),
+        "split_fractions": Spec("list[float]", 0.0, 1.0, low_open=True, high_open=True),
+        "max_fit_weights": Spec("int", 1000, 10**9),
+        "max_ks_weights": Spec("int", 1000, 10**9),
+        "hist_bins": Spec("int", 10, 1000),
+        "device": _DEVICE,
+    },
+    "04_pruning_distortion": {
+        "seed": _SEED,
+        "models": Spec("list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0")),
+        "split_fractions": Spec("list[float]", 0.0, 1.0, low_open=True, high_open=True),
+        "ratios": Spec("list[float]", 0.0, 0.99),
+        "c2_ratios": Spec("list[float]", 0.0, 0.99),
+        "bits": Spec("list[int]", 2, 32),
+        "n_calibration": Spec("int", 2, 500),
+        "n_heldout": Spec("int", 2, 332),  # the held-out sentence pool
+        "n_heldout_images": Spec("int", 0, 62),  # the held-out grid crops; 0: all of them
+        "n_digits_calibration": Spec("int", 2, 500),
+        "n_digits_heldout": Spec("int", 2, 540),
+        "n_digits_heldout_training": Spec("int", 0, 757),  # training digits outside the calibration pool
+        "scope": Spec("str", choices=("global", "layer")),
+        "device": _DEVICE,
+    },
+    "05_system_profiles": {
+        "seed": _SEED,
+        "models": Spec(
+            "list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0", *_SIZE_MODELS)
+        ),
+        "meta_models": Spec("list[str]", choices=("bert_large", "gpt2_xl", "llama_7b")),
+        "meta_seq_len": Spec("int", 1, 8192),
+        "bits_per_element": Spec("int", 1, 64),
+        "distance": Spec("float", 1.0, 1e5),
+        "feature_inputs": Spec("int", 1, 10_000),
+        "feature_models": Spec("list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0")),
+        "device": _DEVICE,
+    },
+    "06_joint_optimisation": {
+        "seed": _SEED,
+        "models": Spec(
+            "list[str]",
+            choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0", "bert_large", "gpt2_xl", "llama_7b"),
+        ),
+        "latency_factor": Spec("float", 0.0, 1e6, low_open=True),
+        "energy_factor": Spec("float", 0.0, 1e6, low_open=True),
+        "energy_scope": Spec("str", choices=("system", "device")),
+        "distortion_model": Spec("str", choices=("rd_bound", "magnitude")),
+        "sweep_points": Spec("int", 2, 200),
+        "latency_factor_range": Spec("list[float]", 0.0, 1e6, low_open=True),
+        "energy_factor_range": Spec("list[float]", 0.0, 1e6, low_open=True),
+        "bandwidth_range": Spec("list[float]", 1e3, 1e10),
+        "distance_range": Spec("list[float]", 1.0, 1e5),
+        "split_bandwidths": Spec("list[float]", 1e3, 1e10),
+        "split_latency_factors": Spec("list[float]", 0.0, 1e6, low_open=True),
+        "grid_points": Spec("int", 2, 100),
+        "fading_draws": Spec("int", 1, 100000),
+        "agreement_instances": Spec("int", 1, 100000),
+        "rho_fixed": Spec("float", 0.0, 0.99),
+        "local_starts": Spec("int", 1, 100),
+        "fading_local_starts": Spec("int", 1, 100),
+        "robustness_sweep_points": Spec("int", 2, 200),
+        "single_starts": Spec("int", 1, 1000),
+        "sensitivity_base_samples": Spec("int", 2, 2**20),
+        "sensitivity_models": Spec(
+            "list[str]",
+            choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0", "bert_large", "gpt2_xl", "llama_7b"),
+        ),
+        "workers": Spec("int", -1, 1024),
+        "scheduler_address": Spec("str"),
+    },
+    "07_deployed_designs": {
+        "seed": _SEED,
+        "models": Spec("list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0")),
+        "n_digits": Spec("int", 1, 540),
+        "n_text": Spec("int", 1, 1_000),
+        "n_images": Spec("int", 1, 10_000),
+        "n_topics": Spec("int", 2, 30),
+        "bits": Spec("int", 2, 32),
+        "feature_bits": Spec("int", choices=(4, 8, 16, 32)),
+        "workers": Spec("int", -1, 1024),
+        "scheduler_address": Spec("str"),
+        "device": _DEVICE,
+    },
+    "08_model_size": {
+        "seed": _SEED,
+        "digits_models": Spec("list[str]", choices=_SIZE_MODELS[:6]),
+        "text_models": Spec("list[str]", choices=("minilm", "mpnet_base")),
+        "efficientnet_models": Spec(
+            "list[str]", choices=("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
+        ),
+        "meta_models": Spec("list[str]", choices=("bert_large", "gpt2_xl", "llama_7b")),
+        "budget_points": Spec("int", 2, 200),
+        "bandwidth": Spec("float", 1e3, 1e10),
+        "distance": Spec("float", 1.0, 1e5),
+        "n_heldout_digits": Spec("int", 2, 540),
+        "n_heldout_text": Spec("int", 2, 500),
+        "n_heldout_images": Spec("int", 2, 500),
+        "workers": Spec("int", -1, 1024),
+        "scheduler_address": Spec("str"),
+        "device": _DEVICE,
+    },
+    "09_multi_user": {
+        "seed": _SEED,
+        "models": Spec("list[str]", choices=_MULTI_USER_MODELS),
+        "users": Spec("list[int]", 1, 1000),
+        "populations": Spec("int", 1, 100),
+        "weighting": Spec("str", choices=("parameters", "users", "normalised")),
+        "check_users": Spec("int", 1, 8),
+        "check_populations": Spec("int", 0, 100),
+    },
+    "11_report": {
+        "skip_missing": Spec("bool"),
+    },
+}

@@ -1,0 +1,162 @@
+"""Where inputs and outputs live, and atomic writes.
+
+Every output of the artifact goes through this module so that a crash never
+leaves a half-written file: content is written to a temporary file in the
+destination folder and then renamed over the target (``os.replace`` is atomic
+on POSIX within one filesystem).
+
+The output root is ``COINFER_OUTPUT_ROOT``. ``run_all.sh`` always sets it: to a
+staging folder inside the run's output root (the project root for the full
+profile, ``build/<profile>/`` otherwise), swapped in only when every notebook
+succeeded. Without it (a notebook run interactively, e.g. in JupyterLab) the
+outputs go to ``build/interactive/``, never into the committed ``data/`` and
+``figures/``.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+#: The checkout this package was installed from (``pip install -e .``).
+PROJECT_ROOT: Path = Path(__file__).resolve().parents[3]
+NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
+PARAMS_DIR: Path = PROJECT_ROOT / "params"
+BUILD_DIR: Path = PROJECT_ROOT / "build"
+#: Output root of a notebook run without ``COINFER_OUTPUT_ROOT`` (interactively, outside ``run_all.sh``).
+INTERACTIVE_ROOT: Path = BUILD_DIR / "interactive"
+#: Name of the staging folder a run writes into, inside its output root (:mod:`coinfer.pipeline.runner`).
+STAGING_NAME = ".coinfer-staging"
+
+#: Significant digits of floats in CSV outputs: enough for every reported
+#: number, few enough that last-bit differences of threaded BLAS kernels do
+#: not change the bytes of ``data/`` between reruns.
+CSV_FLOAT_FORMAT = "%.9g"
+
+
+def output_root() -> Path:
+    """Folder holding ``data/`` and ``figures/``: env ``COINFER_OUTPUT_ROOT``, else :data:`INTERACTIVE_ROOT`.
+
+    A relative ``COINFER_OUTPUT_ROOT`` is taken from the project root, not from
+    the current directory: notebook kernels run inside ``notebooks/``. Without
+    it (an interactive run) nothing is written into the committed ``data/``.
+    """
+    if "COINFER_OUTPUT_ROOT" not in os.environ:
+        return INTERACTIVE_ROOT
+    return PROJECT_ROOT / os.environ["COINFER_OUTPUT_ROOT"]
+
+
+def data_dir() -> Path:
+    """The tidy-data folder, created on demand."""
+    path = output_root() / "data"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def figures_dir() -> Path:
+    """The figures folder, created on demand."""
+    path = output_root() / "figures"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` on success.
+
+    On an exception the temporary file is removed and ``target`` keeps its
+    previous content.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text(target: Path, text: str) -> Path:
+    """Write ``text`` to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(target)
+
+
+def write_csv(frame: pd.DataFrame, name: str) -> Path:
+    """Write a tidy table to ``data/<name>`` atomically, with stable float formatting."""
+    target = data_dir() / name
+    with atomic_path(target) as tmp:
+        frame.to_csv(tmp, index=False, float_format=CSV_FLOAT_FORMAT, lineterminator="\n")
+    return target
+
+
+def csv_writers(notebooks_dir: Path = NOTEBOOKS_DIR) -> dict[str, str]:
+    """``{table name: notebook}`` for every ``write_csv(frame, "name")`` call in the notebooks' sources."""
+    writers: dict[str, str] = {}
+    for source in sorted(notebooks_dir.glob("[0-9][0-9]_*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or len(node.args) < 2:
+                continue
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            name = node.args[1]
+            if called == "write_csv" and isinstance(name, ast.Constant) and isinstance(name.value, str):
+                writers.setdefault(name.value, source.stem)
+    return writers
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the project root when inside it; a staging folder shown as the root it publishes to."""
+    parts = path.parts
+    if STAGING_NAME in parts:
+        at = parts.index(STAGING_NAME)
+        path = Path(*parts[:at], *parts[at + 1 :])
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
+def missing_table_message(name: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> str:
+    """One line: which path was looked at for ``data/<name>`` and which notebook writes it."""
+    root = output_root()
+    shown = _shown(root / "data" / name)
+    writer = csv_writers(notebooks_dir).get(name)
+    if writer is None:
+        return f"{shown} does not exist; no notebook in {notebooks_dir.name}/ writes it"
+    published = Path(_shown(root))
+    if root == INTERACTIVE_ROOT:
+        example = f"open notebooks/{writer}.py in JupyterLab and run it"
+    elif published == Path("."):
+        example = f"./run_all.sh --only {writer}"
+    elif published == Path("build") / "quick":
+        example = f"./run_all.sh --quick --only {writer}"
+    else:
+        example = f"./run_all.sh --profile ... --only {writer}"
+    return (
+        f"{shown} does not exist; it is written by notebook {writer} "
+        f"(run it into the same output root first, e.g. {example})"
+    )
+
+
+def read_csv(name: str) -> pd.DataFrame:
+    """Read a table written by :func:`write_csv`; if missing, the error names the path and the notebook to run."""
+    path = data_dir() / name
+    if not path.exists():
+        raise FileNotFoundError(missing_table_message(name))
+    return pd.read_csv(path)
+
+
+def write_json(obj: Any, name: str) -> Path:
+    """Write ``obj`` as indented, key-sorted JSON to ``data/<name>`` atomically."""
+    return write_text(data_dir() / name, json.dumps(obj, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,291 @@
+"""Command-line interface: ``python -m coinfer <command>`` (model.md section 8).
+
+Commands are registered in :data:`COMMANDS`; each gets its own argparse
+sub-parser and a handler returning the exit code. Bad input (any
+:class:`~coinfer.base.validation.ParameterError`) prints one line per problem,
+``error: <message>``, on stderr and exits with code 2, without a traceback
+(a problem file with several bad fields gets one line for each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from coinfer.base.validation import EXIT_BAD_INPUT, ParameterError
+
+if TYPE_CHECKING:
+    from coinfer.model.system import Problem
+
+
+def _json_value(value):
+    # JSON has no inf/nan; an answer never holds them, but keep the output valid JSON regardless.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+#: Unit of each numeric field of the answer (model.md section 8.3).
+ANSWER_UNITS: dict[str, str] = {
+    "rho_device": "1",
+    "rho_server": "1",
+    "power": "W",
+    "f_device": "Hz",
+    "f_server": "Hz",
+    "objective": "per-weight l1 distortion (same unit as the weights)",
+    "latency": "s",
+    "energy": "J",
+}
+
+
+def answer_notes(problem: Problem) -> dict[str, Any]:
+    """The keys every answer carries besides the solution: ``units``, ``free_variables`` and ``tie_rule``.
+
+    ``free_variables`` lists the decision variables that have no effect in
+    ``problem`` and are reported at canonical values (``system.canonical_values``);
+    it depends on the problem only, so every solver reports the same list.
+    """
+    from coinfer.model.system import TIE_RULE, free_variables
+
+    return {"units": dict(ANSWER_UNITS), "free_variables": free_variables(problem), "tie_rule": TIE_RULE}
+
+
+def add_solve_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "solve", allow_abbrev=False, help="solve one problem file (model.md section 8) and print the answer as JSON"
+    )
+    parser.add_argument(
+        "problem",
+        help="YAML file: the model.md section 8 fields of one user (SI units), or a users: list with the shared "
+        "band and server (model.md section 13.8)",
+    )
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="use the cvxpy reference solver instead of the fast one (multi-user: the multi-start local check)",
+    )
+    parser.add_argument(
+        "--solver",
+        default="CLARABEL",
+        choices=("CLARABEL", "SCS"),
+        help="conic solver for --reference (default CLARABEL)",
+    )
+    parser.set_defaults(handler=run_solve)
+
+
+def run_solve(args: argparse.Namespace) -> int:
+    """Solve the problem file; exit 0 for optimal or infeasible (both are answers).
+
+    A file with a ``users:`` list is a multi-user problem (model.md section 13.8): it is solved by
+    :func:`coinfer.optimise.solve_multiuser` (``--reference``: the multi-start local check) and its answer
+    (per-user decisions, the prices of band and server cycles, the certificate) printed as JSON.
+    """
+    from coinfer.base.validation import read_yaml
+    from coinfer.model.system import Problem
+    from coinfer.optimise import solve, solve_reference
+
+    if args.solver != "CLARABEL" and not args.reference:
+        raise ParameterError(f"--solver: got {args.solver!r}; it applies only with --reference")
+    data = read_yaml(args.problem, "file")
+    if isinstance(data, dict) and "users" in data:
+        return _run_multiuser(data, args)
+    problem = Problem.from_yaml(args.problem)
+    solution = solve_reference(problem, solver=args.solver) if args.reference else solve(problem)
+    answer = {key: _json_value(value) for key, value in solution.as_dict().items()}
+    answer.update(answer_notes(problem))
+    print(json.dumps(answer, indent=2))
+    return 0 if solution.status in ("optimal", "infeasible") else 1
+
+
+def _run_multiuser(data: dict, args: argparse.Namespace) -> int:
+    """Solve a multi-user problem file's mapping and print its answer (exit 0 for an answer, 1 for a solver
+    error; bad input raises ParameterError before anything is printed)."""
+    from coinfer.optimise import MultiUserProblem, solve_multiuser, solve_multiuser_local
+
+    if args.solver != "CLARABEL":
+        raise ParameterError(f"--solver: got {args.solver!r}; a multi-user problem has no conic reference")
+    problem = MultiUserProblem.from_dict(data)
+    solution = solve_multiuser_local(problem) if args.reference else solve_multiuser(problem)
+    answer = _json_tree(solution.as_dict())
+    answer["units"] = dict(MULTIUSER_UNITS)
+    print(json.dumps(answer, indent=2))
+    return 0 if solution.status in ("optimal", "feasible", "infeasible") else 1
+
+
+def _json_tree(value):
+    """``value`` with every non-finite float replaced by ``None`` (JSON has no inf/nan)."""
+    if isinstance(value, dict):
+        return {key: _json_tree(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_tree(v) for v in value]
+    return _json_value(value)
+
+
+#: Units of the numeric fields of a multi-user answer (model.md section 13.8).
+MULTIUSER_UNITS: dict[str, str] = {
+    "objective": "weighted distortion: weight units (weighting parameters or users), 1 (normalised)",
+    "prices.band": "objective units per Hz of band",
+    "prices.server": "objective units per Hz of server cycles",
+    "certificate.lower_bound": "objective units",
+    "certificate.gap": "objective units",
+    "band_used": "Hz",
+    "server_used": "Hz",
+    "users[].bandwidth_share": "Hz",
+    "users[].f_server_share": "Hz",
+    **{f"users[].{name}": unit for name, unit in ANSWER_UNITS.items()},
+}
+
+
+def add_run_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "run", allow_abbrev=False, help="execute the notebooks with papermill (what run_all.sh calls)"
+    )
+    parser.add_argument("--profile", default="full", help="quick, full, or a profile YAML file (default: full)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NOTEBOOK",
+        help="run only this notebook (repeatable); the other notebooks' outputs are kept",
+    )
+    parser.add_argument(
+        "--output-root",
+        type=Path,
+        default=None,
+        help="folder receiving data/ and figures/ (default: $COINFER_OUTPUT_ROOT, else the project "
+        "root for the full profile and build/<profile> otherwise)",
+    )
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        nargs=2,
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="set a parameter (YAML value) in every selected notebook that declares it, over the profile; "
+        "repeatable, e.g. -p device cuda",
+    )
+    parser.set_defaults(handler=run_notebooks)
+
+
+def run_notebooks(args: argparse.Namespace) -> int:
+    """Run the pipeline; a failing notebook exits 1 naming itself and its partly executed copy."""
+    from coinfer.pipeline import runner
+
+    try:
+        runs = runner.run(args.profile, args.only, args.output_root, parameters=runner.parse_parameters(args.parameter))
+    except runner.NotebookFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    root = args.output_root or runner.default_output_root(runner.resolve_profile(args.profile))
+    print(f"done: {len(runs)} notebook(s) in {sum(r.seconds for r in runs):.1f} s; outputs in {root}", flush=True)
+    return 0
+
+
+def add_verify_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "verify",
+        allow_abbrev=False,
+        help="compare a rerun's data/ with the committed data/ within the tolerances of coinfer.pipeline.verify",
+    )
+    parser.add_argument("dir", metavar="DIR", type=Path, help="output root of the rerun (holds data/): build/rerun")
+    parser.add_argument(
+        "--reference",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="output root holding the reference data/ (default: the project root, i.e. the committed data/)",
+    )
+    parser.set_defaults(handler=run_verify)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """One line per file and a summary; exit 0 only when every file passes, 2 for a folder without data/."""
+    from coinfer.pipeline import verify
+
+    try:
+        results, code = verify.verify(args.dir, args.reference)
+    except ParameterError as error:
+        print(f"verify: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(verify.report(results), flush=True)
+    return code
+
+
+def add_readme_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("readme", allow_abbrev=False, help="rewrite README.md's claims table from data/claims.json")
+    parser.set_defaults(handler=run_readme)
+
+
+def run_readme(args: argparse.Namespace) -> int:
+    """Regenerate the README's claims table; say whether it changed."""
+    from coinfer.pipeline import readme
+
+    changed = readme.update()
+    print("README.md: claims table " + ("rewritten" if changed else "already up to date"), flush=True)
+    return 0
+
+
+def add_site_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("site", allow_abbrev=False, help="build the web report (site/index.html) of an output root")
+    parser.add_argument("root", type=Path, help="output root holding data/, figures/ and notebooks/executed/")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="report folder (default: ROOT/site; build/full/site for the project root)",
+    )
+    parser.set_defaults(handler=run_site)
+
+
+def run_site(args: argparse.Namespace) -> int:
+    """Build the report and print the path of its ``index.html``."""
+    from coinfer.pipeline import site
+
+    if not args.root.is_dir():
+        raise ParameterError(f"root: {str(args.root)!r} is not a folder")
+    print(site.build_site(args.root, args.out), flush=True)
+    return 0
+
+
+#: name -> function adding the sub-parser.
+COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
+    "solve": add_solve_parser,
+    "run": add_run_parser,
+    "verify": add_verify_parser,
+    "readme": add_readme_parser,
+    "site": add_site_parser,
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the one-line error convention (exit 2, ``error: ...``)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ParameterError(f"arguments: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m coinfer", description="Pruning-aware co-inference: solvers and pipeline.", allow_abbrev=False
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in COMMANDS.values():
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse ``argv``, dispatch, map bad input to exit code 2 with one line on stderr."""
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.handler(args))
+    except ParameterError as error:
+        for line in error.lines:
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_BAD_INPUT

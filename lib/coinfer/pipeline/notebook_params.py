@@ -1,0 +1,145 @@
+"""Checks of every notebook's parameters, and profile files.
+
+Each notebook has one ``parameters`` cell (papermill) whose names must be
+exactly the keys of its entry in :data:`coinfer.base.notebooks.SCHEMAS` (the
+declaration of every notebook's parameters); a test enforces it. Profile
+files (``params/quick.yaml``, ``params/full.yaml``) map notebook names to
+parameter overrides. Everything is validated before any notebook runs: an
+unknown notebook or parameter name, a wrong type or an out-of-range value is a
+:class:`~coinfer.base.validation.ParameterError`, never a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from coinfer.base.notebooks import SCHEMAS
+from coinfer.base.validation import ParameterError, read_yaml, require_known
+
+
+def _ranges(*names: str) -> Callable[[dict[str, Any]], None]:
+    """Each named parameter is a ``[low, high]`` pair with ``low < high``."""
+
+    def check(params: dict[str, Any]) -> None:
+        for name in names:
+            pair = params[name]
+            if len(pair) != 2 or not pair[0] < pair[1]:
+                raise ParameterError(f"{name}: got {pair}; expected [low, high] with low < high")
+
+    return check
+
+
+def _power_of_two(name: str) -> Callable[[dict[str, Any]], None]:
+    """The named parameter is a power of two (Sobol designs balance only then)."""
+
+    def check(params: dict[str, Any]) -> None:
+        value = params[name]
+        if value < 1 or value & (value - 1):
+            raise ParameterError(f"{name}: got {value}; expected a power of two")
+
+    return check
+
+
+def _device_available(params: dict[str, Any]) -> None:
+    """The ``device`` parameter names a device this machine has (``cuda`` needs a CUDA GPU)."""
+    from coinfer.nets.devices import check_device  # imports torch: only when a notebook with a device is checked
+
+    check_device(params["device"])
+
+
+def _all(*checks: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """Every one of ``checks``, in order."""
+
+    def check(params: dict[str, Any]) -> None:
+        for one in checks:
+            one(params)
+
+    return check
+
+
+#: Checks across the parameters of one notebook, run on the full parameter set
+#: (defaults merged with overrides) before the notebook starts.
+CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "06_joint_optimisation": _all(
+        _ranges("latency_factor_range", "energy_factor_range", "bandwidth_range", "distance_range"),
+        _power_of_two("sensitivity_base_samples"),
+    ),
+    **dict.fromkeys(
+        (
+            "03_weight_distributions",
+            "04_pruning_distortion",
+            "05_system_profiles",
+            "07_deployed_designs",
+            "08_model_size",
+        ),
+        _device_available,
+    ),
+}
+
+
+def validate(notebook: str, params: Mapping[str, Any], *, partial: bool = True) -> dict[str, Any]:
+    """Validate ``params`` for ``notebook`` and return the normalised values.
+
+    With ``partial`` (profile overrides) missing names keep the notebook's
+    defaults; without it (a notebook checking its own namespace) every schema
+    name must be present.
+    """
+    require_known("notebook", [notebook], SCHEMAS)
+    schema = SCHEMAS[notebook]
+    require_known(f"{notebook}: parameter", params, schema)
+    if not partial:
+        missing = sorted(set(schema) - set(params))
+        if missing:
+            raise ParameterError(f"{notebook}: parameter {missing[0]!r} is missing")
+    checked = {name: schema[name].check(f"{notebook}.{name}", value) for name, value in params.items()}
+    if not partial and notebook in CROSS_CHECKS:
+        try:
+            CROSS_CHECKS[notebook](checked)
+        except ParameterError as error:
+            raise ParameterError(f"{notebook}.{error}") from None
+    return checked
+
+
+def check_namespace(notebook: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a notebook's parameters from its global namespace (first cell after ``parameters``).
+
+    Returns the validated parameters, e.g. for stating them in figure captions.
+    """
+    params = {name: namespace[name] for name in SCHEMAS[notebook] if name in namespace}
+    return validate(notebook, params, partial=False)
+
+
+def record(notebook: str, params: Mapping[str, Any]) -> Path:
+    """Write ``notebook``'s validated parameters to ``data/parameters_<notebook>.json``.
+
+    Called by each notebook right after :func:`check_namespace`, so that
+    ``11_report`` can state them in the captions of figures it redraws from
+    ``data/`` alone (:mod:`coinfer.figures`).
+    """
+    from coinfer.base.paths import write_json
+
+    return write_json(validate(notebook, params, partial=False), f"parameters_{notebook}.json")
+
+
+def load_profile(path: Path) -> dict[str, dict[str, Any]]:
+    """Read and validate a profile file: ``{notebook: {parameter: value}}``."""
+    path = Path(path)
+    content = read_yaml(path, "profile")
+    if content is None:
+        content = {}
+    if not isinstance(content, dict):
+        raise ParameterError(f"profile: {path} must map notebook names to parameters, got {type(content).__name__}")
+    profile: dict[str, dict[str, Any]] = {}
+    for notebook, params in content.items():
+        require_known(f"profile {path.name}: notebook", [str(notebook)], SCHEMAS)
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            raise ParameterError(f"profile {path.name}: {notebook} must map parameter names to values")
+        try:
+            profile[notebook] = validate(notebook, params)
+        except ParameterError as error:
+            raise ParameterError(f"profile {path.name}: {error}") from None
+    return profile

@@ -1,0 +1,577 @@
+"""The model-size study: "the larger the merrier?" on real weights (model.md section 10).
+
+Within one family trained the same way, every member gets the SAME absolute
+latency and energy budgets, bandwidth and distance. For each member and budget
+point the joint design of section 5 is solved at its best split
+(:func:`coinfer.optimise.select_split` over
+:func:`coinfer.model.system.problems_for_splits` of its profile rows), deployed on the
+real weights (:func:`coinfer.nets.deploy.deploy`, section 9: magnitude pruning per
+side, 16-bit weights, the feature sent in half precision) and measured on
+held-out inputs with the family's task metric (section 6). Each distinct design
+(model, split, pruned count per side) is measured once.
+
+Budgets (:func:`family_budgets`): two sweeps per family, each log-spaced over a
+range derived from the members' own thresholds, so that every member goes from
+infeasible to unconstrained along it:
+
+- ``latency_budget`` sweep, with the energy budget fixed at the *loose* energy
+  ``E_loose`` (the largest unpruned energy at full resources of any split of
+  any member, so the energy budget never binds);
+- ``energy_budget`` sweep, with the latency budget fixed at ``T_loose`` (the
+  largest unpruned latency at full resources of any split of any member).
+
+A member's floor is the least budget at which some split is feasible, its
+free point the least budget at which the objective equals its value at
+``(T_loose, E_loose)`` (no budget binds); both are found by bisection in
+``log`` budget with the solver (feasibility and the optimal objective are
+monotone in each budget). The sweep spans ``[min floor / margin, max free *
+margin]`` (:data:`RANGE_MARGIN`).
+
+The verdict L1 (:func:`verdict`, the artifact's own question, not a paper
+claim) is fixed here before the full data existed: per family, the share of
+feasible budget points (some member feasible) where the largest member
+measures best, a tie within :data:`TIE_MARGIN` of the best counting for the
+larger member; it holds for the family when that share is at least
+:data:`HOLDS_SHARE`. The budgets at which the winner changes are reported.
+
+The meta-device family (no weights) is solved for the bound alone: its rows
+carry the objective and the design but no task metric.
+
+This module's verdict functions use pandas only; the solvers, models and
+deployment are imported where they are used.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from coinfer.base.validation import ParameterError, require_range
+
+#: family -> members in increasing size (the full study; notebook 08 may run a subset of each).
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "digits_mlp": tuple(f"digits_mlp_w{w}" for w in (8, 16, 32, 64, 128, 256)),
+    "text_encoder": ("minilm", "mpnet_base"),
+    "efficientnet_lite": ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"),
+    "meta_large": ("bert_large", "gpt2_xl", "llama_7b"),
+}
+#: The family without weights: solved for the bound only, never deployed.
+META_FAMILY = "meta_large"
+#: The two sweeps of every family.
+SWEEPS: tuple[str, ...] = ("latency_budget", "energy_budget")
+#: Metric values within this absolute margin of the best tie; a tie goes to the larger member (L1, fixed in advance).
+TIE_MARGIN = 0.01
+#: L1 holds for a family when the largest member is best at least at this share of its feasible budget points.
+HOLDS_SHARE = 0.5
+#: The sweep range extends this factor below the least floor and above the largest free point.
+RANGE_MARGIN = 1.5
+#: Bits of the deployed weights and of the sent feature (the problems' ``bits_per_weight`` and the profiles' 16).
+WEIGHT_BITS = 16
+FEATURE_BITS = 16
+#: Relative tolerance under which an objective equals the unconstrained one (the unconstrained objectives of
+#: different splits differ by rounding, a few 1e-9 relative, e.g. one pruned side against two).
+FREE_RTOL = 1e-6
+
+#: Column order of ``data/size_study.csv``.
+COLUMNS: tuple[str, ...] = (
+    "family",
+    "model",
+    "params",
+    "sweep",
+    "budget_value",
+    "latency_budget",
+    "energy_budget",
+    "bandwidth",
+    "distance",
+    "status",
+    "split",
+    "split_name",
+    "num_blocks",
+    "rho_device",
+    "rho_server",
+    "objective",
+    "latency",
+    "energy",
+    "task_metric",
+    "task_metric_ci95_low",
+    "task_metric_ci95_high",
+    "task_metric_name",
+    "distortion",
+    "distortion_ci95_low",
+    "distortion_ci95_high",
+    "heldout_samples",
+)
+
+
+# --------------------------------------------------------------------------- solving
+def _problems(rows: pd.DataFrame, latency_budget: float, energy_budget: float, settings: Mapping[str, Any]) -> list:
+    from coinfer.model.system import problems_for_splits
+
+    return problems_for_splits(rows, latency_budget=latency_budget, energy_budget=energy_budget, **settings)
+
+
+def best_design(
+    rows: pd.DataFrame, latency_budget: float, energy_budget: float, settings: Mapping[str, Any]
+) -> tuple[int | None, Any]:
+    """``(best split or None, Solution or None)`` of one member (its profile rows) under budgets (model.md §5.5)."""
+    from coinfer.optimise import select_split
+
+    best, solutions = select_split(_problems(rows, latency_budget, energy_budget, settings))
+    return best, (None if best is None else solutions[best])
+
+
+def log_threshold(predicate: Callable[[float], bool], low: float, high: float, iterations: int = 32) -> float:
+    """The least ``x`` in ``[low, high]`` with ``predicate(x)`` (monotone: False then True), bisected in ``log x``.
+
+    ``predicate(high)`` must hold; if ``predicate(low)`` holds, ``low`` is returned. Relative precision
+    ``(high / low) ** (2 ** -iterations)``.
+    """
+    require_range("low", low, 0.0, low_open=True)
+    if not predicate(high):
+        raise ParameterError(f"high: predicate fails at {high:g}; expected it to hold at the upper end")
+    if predicate(low):
+        return low
+    lo, hi = math.log(low), math.log(high)
+    for _ in range(iterations):
+        middle = 0.5 * (lo + hi)
+        if predicate(math.exp(middle)):
+            hi = middle
+        else:
+            lo = middle
+    return math.exp(hi)
+
+
+@dataclass(frozen=True)
+class FamilyBudgets:
+    """The budget frame of one family (model.md section 10): loose budgets and each member's thresholds."""
+
+    #: Latency budget held fixed in the energy sweep (s) and energy budget held fixed in the latency sweep (J).
+    latency_loose: float
+    energy_loose: float
+    #: member -> (floor, free point) along each sweep.
+    latency_thresholds: dict[str, tuple[float, float]]
+    energy_thresholds: dict[str, tuple[float, float]]
+
+    def sweep_range(self, sweep: str) -> tuple[float, float]:
+        """``(low, high)`` of ``sweep``: every member infeasible at ``low`` and unconstrained at ``high``."""
+        found = self.latency_thresholds if sweep == "latency_budget" else self.energy_thresholds
+        return min(f for f, _ in found.values()) / RANGE_MARGIN, max(g for _, g in found.values()) * RANGE_MARGIN
+
+    def grid(self, sweep: str, points: int) -> np.ndarray:
+        """``points`` log-spaced budget values of ``sweep``."""
+        low, high = self.sweep_range(sweep)
+        return np.geomspace(low, high, int(require_range("points", points, 2, integer=True)))
+
+    def fixed(self, sweep: str, value: float) -> tuple[float, float]:
+        """``(latency_budget, energy_budget)`` at the point ``value`` of ``sweep``."""
+        return (value, self.energy_loose) if sweep == "latency_budget" else (self.latency_loose, value)
+
+
+def family_budgets(profile: pd.DataFrame, members: Sequence[str], settings: Mapping[str, Any]) -> FamilyBudgets:
+    """Loose budgets and each member's floor and free point along both sweeps (module docstring).
+
+    ``settings`` are the :func:`coinfer.model.system.make_problem` fields shared by
+    every member (bandwidth, distance, ...).
+    """
+    from coinfer.nets.profiles import full_resource_costs
+
+    rows = {m: _member_rows(profile, m) for m in members}
+    costs = pd.concat([full_resource_costs(r, **settings) for r in rows.values()])
+    t_loose, e_loose = float(costs["latency"].max()), float(costs["energy"].max())
+    thresholds: dict[str, dict[str, tuple[float, float]]] = {sweep: {} for sweep in SWEEPS}
+    for member, r in rows.items():
+        _, free = best_design(r, t_loose, e_loose, settings)
+        if free is None:
+            raise ParameterError(f"{member}: infeasible at the loose budgets ({t_loose:g} s, {e_loose:g} J)")
+        for sweep in SWEEPS:
+            thresholds[sweep][member] = member_thresholds(r, sweep, t_loose, e_loose, float(free.objective), settings)
+    return FamilyBudgets(t_loose, e_loose, thresholds["latency_budget"], thresholds["energy_budget"])
+
+
+def member_thresholds(
+    rows: pd.DataFrame,
+    sweep: str,
+    latency_loose: float,
+    energy_loose: float,
+    free_objective: float,
+    settings: Mapping[str, Any],
+) -> tuple[float, float]:
+    """``(floor, free point)`` of one member along ``sweep`` (the other budget loose), by :func:`log_threshold`.
+
+    The floor is the least budget with a feasible split; the free point the
+    least budget whose optimal objective is ``free_objective`` (the value at
+    the loose budgets) within :data:`FREE_RTOL`.
+    """
+    loose = latency_loose if sweep == "latency_budget" else energy_loose
+
+    def at(value: float) -> Any:
+        latency, energy = (value, energy_loose) if sweep == "latency_budget" else (latency_loose, value)
+        return best_design(rows, latency, energy, settings)[1]
+
+    def free(value: float) -> bool:
+        solution = at(value)
+        return solution is not None and solution.objective <= free_objective * (1 + FREE_RTOL)
+
+    low = loose * 1e-12
+    while at(low) is not None:  # feasible: look further down (energy floors can sit many decades lower)
+        if low < 1e-280:
+            raise ParameterError(f"{sweep}: still feasible at {low:g}; no floor found")
+        low *= 1e-12
+    floor = log_threshold(lambda v: at(v) is not None, low, loose)
+    return floor, log_threshold(free, floor, loose)
+
+
+def _member_rows(profile: pd.DataFrame, model: str) -> pd.DataFrame:
+    rows = profile[profile["model"] == model].sort_values("split")
+    if rows.empty:
+        raise ParameterError(f"profile: no rows of model {model!r}; run notebook 05 with it in `models`")
+    return rows
+
+
+def solve_family(
+    family: str,
+    profile: pd.DataFrame,
+    members: Sequence[str],
+    budgets: FamilyBudgets,
+    points: int,
+    settings: Mapping[str, Any],
+) -> pd.DataFrame:
+    """Design rows (no measurement yet) of every member at every point of both sweeps."""
+    records = []
+    for member in members:
+        rows = _member_rows(profile, member)
+        params = int(rows["params_device"].iloc[0] + rows["params_server"].iloc[0])
+        for sweep in SWEEPS:
+            for value in budgets.grid(sweep, points):
+                latency_budget, energy_budget = budgets.fixed(sweep, float(value))
+                split, solution = best_design(rows, latency_budget, energy_budget, settings)
+                record: dict[str, Any] = {
+                    "family": family,
+                    "model": member,
+                    "params": params,
+                    "sweep": sweep,
+                    "budget_value": float(value),
+                    "latency_budget": latency_budget,
+                    "energy_budget": energy_budget,
+                    "bandwidth": float(settings.get("bandwidth", np.nan)),
+                    "distance": float(settings.get("distance", np.nan)),
+                    "status": "infeasible" if solution is None else "optimal",
+                    "num_blocks": int(rows["num_blocks"].iloc[0]),
+                }
+                if solution is not None and split is not None:
+                    record.update(
+                        split=split,
+                        split_name=rows["split_name"].iloc[split],
+                        rho_device=solution.rho_device,
+                        rho_server=solution.rho_server,
+                        objective=solution.objective,
+                        latency=solution.latency,
+                        energy=solution.energy,
+                    )
+                records.append(record)
+    return pd.DataFrame(records).reindex(columns=list(COLUMNS))
+
+
+# --------------------------------------------------------------------------- measuring
+def design_key(rows: pd.DataFrame, profile: pd.DataFrame) -> pd.Series:
+    """``(model, split, pruned device weights, pruned server weights)`` of each optimal row (``None`` otherwise).
+
+    Rows with equal keys deploy the same weights (:func:`coinfer.model.pruning.prune_count` of each side's ``N``),
+    so each key is measured once.
+    """
+    from coinfer.model.pruning import prune_count
+
+    sizes = profile.set_index(["model", "split"])[["params_device", "params_server"]]
+
+    def key(row: Any) -> Any:
+        if row["status"] != "optimal":
+            return None
+        n_device, n_server = sizes.loc[(row["model"], int(row["split"]))]
+        return (
+            row["model"],
+            int(row["split"]),
+            prune_count(int(n_device), float(row["rho_device"])),
+            prune_count(int(n_server), float(row["rho_server"])),
+        )
+
+    return rows.apply(key, axis=1)
+
+
+def _load_fresh(model: str, seed: int) -> Any:
+    """The zoo entry's loader (not :func:`coinfer.nets.zoo.load_model`'s per-process cache: each model is released)."""
+    from coinfer.nets import zoo
+
+    return zoo.REGISTRY[model].loader(seed)
+
+
+def _heldout_inputs(model: str, n: int, seed: int) -> Any:
+    """``n`` held-out :func:`coinfer.nets.zoo.model_inputs` of ``model``."""
+    from coinfer.nets import zoo
+
+    return zoo.model_inputs(model, "heldout", n, seed=seed)
+
+
+def _measure_member(
+    task: tuple[str, list[tuple[tuple, float, float]]],
+    *,
+    heldout: Mapping[str, int],
+    seed: int,
+    load: Callable[[str], Any] | None,
+    inputs: Callable[[str, int], Any] | None,
+    device: str,
+) -> dict[tuple, dict[str, Any]]:
+    """Measurements of one member's designs ``(key, rho_device, rho_server)``; one task of :func:`measure_designs`."""
+    import torch
+
+    from coinfer.base.threads import single_thread
+    from coinfer.nets import deploy, devices
+    from coinfer.nets.inputs import length_chunks
+    from coinfer.nets.split import PartSweeps
+
+    model_name, designs = task
+    model = devices.placed(_load_fresh(model_name, seed) if load is None else load(model_name), device)
+    n = int(heldout[model_name])
+    batch = _heldout_inputs(model_name, n, seed) if inputs is None else inputs(model_name, n)
+    # Sentences sorted by length and cut to each chunk's longest, images in chunks of a few: the same outputs
+    # for a fraction of the compute (coinfer.nets.inputs.length_chunks).
+    chunks = length_chunks(batch.inputs, batch.size)
+    model_inputs = [devices.to_device(x, device) for _, x in chunks]
+    labels = None if batch.labels is None else batch.labels[torch.cat([index for index, _ in chunks])]
+    sweeps = PartSweeps(model, max_entries=2)
+    results = {}
+    with single_thread():  # the same float rounding wherever the task runs
+        with torch.inference_mode():
+            reference = [model.forward(x) for x in model_inputs]
+        for key, rho_device, rho_server in designs:
+            design = deploy.deploy(
+                model, key[1], rho_device, rho_server, bits=WEIGHT_BITS, feature_bits=FEATURE_BITS, sweeps=sweeps
+            )
+            results[key] = deploy.measure(design, reference, model_inputs, labels=labels)
+            del design
+    del sweeps, reference, model
+    gc.collect()
+    return results
+
+
+def measure_designs(
+    designs: pd.DataFrame,
+    profile: pd.DataFrame,
+    heldout: Mapping[str, int],
+    *,
+    seed: int = 0,
+    progress: bool = True,
+    load: Callable[[str], Any] | None = None,
+    inputs: Callable[[str, int], Any] | None = None,
+    workers: int | None = None,
+    scheduler_address: str | None = None,
+    device: str = "cpu",
+) -> pd.DataFrame:
+    """Deploy and measure each distinct optimal design of ``designs`` once; returns the rows with metrics filled.
+
+    ``heldout`` maps a model to its number of held-out inputs. ``load(model)``
+    and ``inputs(model, n)`` default to the zoo (a fresh load by the zoo entry's loader,
+    held-out :func:`coinfer.nets.zoo.model_inputs` with ``seed``; run in the chunks of
+    :func:`coinfer.nets.inputs.length_chunks`). Each model is one task of
+    :func:`coinfer.base.parallel.parallel_map` (``workers``, ``scheduler_address``),
+    largest first so that the longest tasks start first; a task loads its
+    model, keeps one :class:`~coinfer.nets.split.PartSweeps` and releases both.
+    The table is the same whatever the backend and the number of workers.
+    Forward passes run on ``device`` (:mod:`coinfer.nets.devices`; masks are computed on the
+    CPU, metrics from CPU float64).
+    """
+    from coinfer.base.parallel import parallel_map
+    from coinfer.nets import devices
+
+    devices.check_device(device)
+    frame = designs.copy().reindex(columns=list(COLUMNS))
+    for column in ("task_metric", "distortion"):
+        for suffix in ("", "_ci95_low", "_ci95_high"):
+            frame[column + suffix] = frame[column + suffix].astype(float)
+    frame["task_metric_name"] = frame["task_metric_name"].astype(object)
+    frame["heldout_samples"] = frame["heldout_samples"].astype(float)
+    keys = design_key(frame, profile) if len(frame) else pd.Series(dtype=object)
+    by_model: dict[str, list[tuple[tuple, float, float]]] = {}
+    for key in dict.fromkeys(k for k in keys if k is not None):
+        first = frame.loc[keys[keys == key].index[0]]
+        by_model.setdefault(key[0], []).append((key, float(first["rho_device"]), float(first["rho_server"])))
+    size = frame.groupby("model")["params"].max()
+    tasks = sorted(by_model.items(), key=lambda task: -int(size[task[0]]))
+    found = parallel_map(
+        functools.partial(_measure_member, heldout=heldout, seed=seed, load=load, inputs=inputs, device=device),
+        tasks,
+        workers=workers,
+        scheduler_address=scheduler_address,
+        desc="members",
+        progress=progress,
+    )
+    results = {key: value for member in found for key, value in member.items()}
+    for i, key in keys.items():
+        if key is None:
+            continue
+        measured = results[key]
+        frame.at[i, "task_metric"] = measured["metric_value"]
+        frame.at[i, "task_metric_name"] = measured["metric"]
+        frame.at[i, "distortion"] = measured["distortion"]
+        frame.at[i, "heldout_samples"] = measured["samples"]
+        for column, value in measured_intervals(measured).items():
+            frame.at[i, column] = value
+    return frame
+
+
+def measured_intervals(found: Mapping[str, Any]) -> dict[str, float]:
+    """95 % intervals over the held-out inputs of one :func:`coinfer.nets.deploy.measure` result (model.md section 1.1).
+
+    ``task_metric_ci95_*``: Clopper-Pearson for a share-valued metric, else the
+    seeded bootstrap (NaN for a metric without per-input values);
+    ``distortion_ci95_*``: the bootstrap of the per-input distortions.
+    """
+    from coinfer.model.stats import SHARE_METRICS
+    from coinfer.nets.deploy import interval_columns
+
+    per_input = found.get("metric_per_input")
+    metric = (
+        interval_columns("task_metric", per_input, binary=found["metric"] in SHARE_METRICS)
+        if per_input is not None
+        else {"task_metric_ci95_low": math.nan, "task_metric_ci95_high": math.nan}
+    )
+    return {**metric, **interval_columns("distortion", found["distortion_per_input"], binary=False)}
+
+
+def run_study(
+    profile: pd.DataFrame,
+    families: Mapping[str, Sequence[str]],
+    *,
+    points: int,
+    heldout: Mapping[str, int],
+    settings: Mapping[str, Any],
+    seed: int = 0,
+    progress: bool = True,
+    workers: int | None = None,
+    scheduler_address: str | None = None,
+    device: str = "cpu",
+) -> tuple[pd.DataFrame, dict[str, FamilyBudgets]]:
+    """The table of ``data/size_study.csv`` and each family's budget frame (model.md section 10).
+
+    ``families`` maps a family name (:data:`FAMILIES`) to the members to run,
+    in increasing size; ``settings`` holds the shared bandwidth and distance
+    (and any other :func:`coinfer.model.system.make_problem` field). Every family is
+    solved first; then the real members of all families are deployed and
+    measured together (:func:`measure_designs`, one parallel task per member,
+    ``workers`` and ``scheduler_address`` as in :func:`coinfer.base.parallel.parallel_map`);
+    forward passes run on ``device``; the meta family is not measured.
+    """
+    frames, frames_budgets = [], {}
+    for family, members in families.items():
+        if family not in FAMILIES:
+            raise ParameterError(f"family: got {family!r}; allowed one of {', '.join(FAMILIES)}")
+        unknown = [m for m in members if m not in FAMILIES[family]]
+        if unknown or not members:
+            raise ParameterError(f"{family}: members {list(members)}; allowed a non-empty subset of {FAMILIES[family]}")
+        budgets = family_budgets(profile, members, settings)
+        frames_budgets[family] = budgets
+        frames.append(solve_family(family, profile, members, budgets, points, settings))
+    table = pd.concat(frames, ignore_index=True)
+    real = table["family"] != META_FAMILY
+    if real.any():
+        measured = measure_designs(
+            table[real],
+            profile,
+            heldout,
+            seed=seed,
+            progress=progress,
+            workers=workers,
+            scheduler_address=scheduler_address,
+            device=device,
+        )
+        table = pd.concat([measured, table[~real]]).sort_index()
+    table["split"] = table["split"].astype("Int64")
+    table["heldout_samples"] = table["heldout_samples"].astype("Int64")
+    return table.reindex(columns=list(COLUMNS)), frames_budgets
+
+
+# --------------------------------------------------------------------------- the verdict L1
+def winners(table: pd.DataFrame, margin: float = TIE_MARGIN) -> pd.DataFrame:
+    """Per (family, sweep, budget point) with a measured feasible member: the winner and whether it is the largest.
+
+    The winner has the best task metric, except that any member within
+    ``margin`` of the best counts as tied and a tie goes to the larger member
+    (more ``params``). The largest member is the family's largest in
+    ``table``, feasible or not. Families without a task metric are left out.
+    """
+    measured = table[table["task_metric"].notna()]
+    largest = table.loc[table.groupby("family")["params"].idxmax(), ["family", "model"]].set_index("family")["model"]
+    records = []
+    for (family, sweep, value), rows in measured.groupby(["family", "sweep", "budget_value"], sort=True):
+        best = rows["task_metric"].max()
+        tied = rows[rows["task_metric"] >= best - margin]
+        winner = tied.loc[tied["params"].idxmax(), "model"]
+        records.append(
+            {
+                "family": family,
+                "sweep": sweep,
+                "budget_value": float(value),
+                "winner": winner,
+                "best_metric": float(best),
+                "feasible_members": int(len(rows)),
+                "largest": largest[family],
+                "largest_wins": bool(winner == largest[family]),
+            }
+        )
+    columns = ["family", "sweep", "budget_value", "winner", "best_metric", "feasible_members", "largest"]
+    return pd.DataFrame(records, columns=[*columns, "largest_wins"])
+
+
+def winner_changes(found: pd.DataFrame) -> pd.DataFrame:
+    """The budget points where the winner differs from the winner at the previous (smaller) feasible point."""
+    records = []
+    for (family, sweep), rows in found.groupby(["family", "sweep"], sort=True):
+        rows = rows.sort_values("budget_value")
+        previous = None
+        for _, row in rows.iterrows():
+            if previous is not None and row["winner"] != previous:
+                records.append(
+                    {
+                        "family": family,
+                        "sweep": sweep,
+                        "budget_value": row["budget_value"],
+                        "from_model": previous,
+                        "to_model": row["winner"],
+                    }
+                )
+            previous = row["winner"]
+    return pd.DataFrame(records, columns=["family", "sweep", "budget_value", "from_model", "to_model"])
+
+
+def verdict(table: pd.DataFrame, margin: float = TIE_MARGIN, share: float = HOLDS_SHARE) -> dict[str, dict[str, Any]]:
+    """Per measured family: feasible points, the largest member's share of wins, ``holds`` and the winner changes."""
+    found = winners(table, margin)
+    changes = winner_changes(found)
+    result: dict[str, dict[str, Any]] = {}
+    for family, rows in found.groupby("family", sort=False):
+        wins = float(rows["largest_wins"].mean()) if len(rows) else math.nan
+        moved = changes[changes["family"] == family]
+        result[str(family)] = {
+            "largest": str(rows["largest"].iloc[0]),
+            "feasible_points": int(len(rows)),
+            "largest_best_points": int(rows["largest_wins"].sum()),
+            "largest_best_share": wins,
+            "holds": bool(wins >= share),
+            "winners": sorted(str(w) for w in rows["winner"].unique()),
+            "winner_changes": [
+                {
+                    "sweep": str(c["sweep"]),
+                    "budget": float(c["budget_value"]),
+                    "from": str(c["from_model"]),
+                    "to": str(c["to_model"]),
+                }
+                for _, c in moved.iterrows()
+            ],
+        }
+    return result

@@ -1,0 +1,629 @@
+"""The back end of notebook 04 (claims C1 and C2 on the model zoo, model.md sections 3 and 4): magnitude
+pruning of the parts of a :class:`~coinfer.nets.split.SplitModel` (the whole model, or the device or server
+side at a split), its parameter distortion against ``D_LB``, its output distortion and task metric, the
+first-order bound fitted and tested per ratio, and the exact bound on Sequential-built models.
+
+The library concepts live in :mod:`coinfer.model.bounds` (the bound), :mod:`coinfer.model.pruning` (pruning)
+and :mod:`coinfer.model.rate_distortion`; this module only combines them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from coinfer.base.validation import ParameterError, require_choice
+from coinfer.model.bounds import (
+    check_pair,
+    fit_first_order_constant,
+    output_distortion,
+    summarise_checks,
+)
+from coinfer.model.pruning import MagnitudeSweep, check_bits, check_ratio
+from coinfer.nets.devices import check_device, move_model, to_cpu64, to_device
+from coinfer.nets.inputs import concat_inputs, length_chunks
+from coinfer.nets.split import (
+    PartConfig,
+    PartSweeps,
+    copy_model,
+    part_columns,
+    part_weights,
+    set_weights,
+    with_weights,
+)
+
+if TYPE_CHECKING:
+    from coinfer.nets.split import Batch, SplitModel
+
+
+def parameter_distortion_curves(
+    model: SplitModel,
+    configs: Iterable[PartConfig],
+    ratios: Iterable[float],
+    bits: Iterable[int],
+    *,
+    scope: str = "global",
+    float_bits: int = 32,
+) -> pd.DataFrame:
+    """Measured l1 distortion per weight of magnitude pruning each part, vs ``D_LB`` and ``D_mag`` (model.md §4, C2).
+
+    One row per (part, ratio, quantisation): ``quantisation`` is ``"none"``
+    (float weights; the bound uses ``q = float_bits``, their storage) or
+    ``"q<bits>"`` (kept weights uniformly quantised, per-layer range; the
+    bound uses that ``q``). ``scale`` is the part's Laplace MLE ``b``.
+    ``lb_holds`` says whether the measured distortion is >= ``D_LB``.
+    """
+    from coinfer.model.rate_distortion import laplace_scale
+
+    sweeps = PartSweeps(model, scope=scope, max_entries=1)  # the one sort; each part's order derived from it
+    rows = []
+    for part, split in configs:
+        if part_weights(model, part, split):
+            sweep = sweeps.part(part, split)
+            rows += _curve_rows(model, part, split, sweep, laplace_scale(sweep.flat), ratios, bits, float_bits)
+    return pd.DataFrame(rows)
+
+
+def _curve_rows(
+    model: SplitModel,
+    part: str,
+    split: int | None,
+    sweep: MagnitudeSweep,
+    b: float,
+    ratios: Iterable[float],
+    bits: Iterable[int],
+    float_bits: int,
+) -> list[dict[str, object]]:
+    from coinfer.model.rate_distortion import distortion_lower_bound, magnitude_distortion
+
+    ratios = [check_ratio(r) for r in ratios]
+    d_mag = magnitude_distortion(ratios, b)
+    rows = []
+    for q in (None, *[check_bits(q) for q in bits]):
+        measured = sweep.distortion(ratios, bits=q)
+        q_bound = float_bits if q is None else q
+        d_lb = distortion_lower_bound(ratios, b, q_bound)
+        for ratio, m, lb, dm in zip(ratios, measured, d_lb, d_mag, strict=True):
+            rows.append(
+                {
+                    **part_columns(model, part, split),
+                    "ratio": ratio,
+                    "quantisation": "none" if q is None else f"q{q}",
+                    "q_bound": q_bound,
+                    "n_weights": sweep.num_weights,
+                    "scale": b,
+                    "measured": float(m),
+                    "d_lb": float(lb),
+                    "d_mag": float(dm),
+                    "lb_holds": bool(m >= lb),
+                    "measured_over_lb": float(m / lb) if lb > 0 else float("nan"),
+                }
+            )
+    return rows
+
+
+def _part_split(part: str, split: int | None) -> int:
+    """The split index of a device or server part (only the whole model, part ``"all"``, has none)."""
+    if split is None:
+        raise ParameterError(f"split: got None for part {part!r}; expected a split index")
+    return split
+
+
+def _sources_of(subset: str, batch: Batch) -> list[str]:
+    """Where each sample of ``batch`` comes from: its ``sources`` tags, else the subset name."""
+    return list(batch.sources) if batch.sources is not None else [subset] * batch.size
+
+
+def _clusters_of(subset: str, batch: Batch) -> list[str]:
+    """The independent unit of each sample (model.md section 3.3): its source if the batch's sources are
+    dependent (crops of one photo), else the sample itself (``subset:index``)."""
+    if batch.dependent_sources and batch.sources is not None:
+        return list(batch.sources)
+    return [f"{subset}:{i}" for i in range(batch.size)]
+
+
+class _OutputRunner:
+    """Runs pruned parts of a private model copy on all subsets at once and measures against the unpruned outputs."""
+
+    def __init__(self, model_name: str, model: SplitModel, batches: Mapping[str, Batch], device: str = "cpu") -> None:
+
+        self.model_name, self.model = model_name, model
+        # The private copy runs on ``device``; its unpruned weights give the reference (on the CPU the same
+        # arithmetic as running ``model`` itself). Outputs come back as CPU float64 (coinfer.nets.devices).
+        self.work = move_model(copy_model(model), device)
+        self.subsets = list(batches)
+        self.sizes = [batches[s].size for s in self.subsets]
+        self.labels = [getattr(batches[s], "labels", None) for s in self.subsets]
+        self.sources = [_sources_of(s, batches[s]) for s in self.subsets]
+        self.clusters = [_clusters_of(s, batches[s]) for s in self.subsets]
+        chunks = length_chunks(concat_inputs([batches[s].inputs for s in self.subsets]), sum(self.sizes))
+        self.chunks = [(index, to_device(x, device)) for index, x in chunks]
+        self.inverse = torch.argsort(torch.cat([index for index, _ in self.chunks]))
+        self.reference = self._vectors(lambda _, x: self.work.forward(x))
+        self.reference_l1 = self.reference.abs().sum(dim=1).numpy()
+
+    def _vectors(self, run: Callable[[int, Any], Any]) -> torch.Tensor:
+        """Output vectors of ``run(chunk number, chunk inputs)`` over all chunks, in the inputs' original order."""
+        from coinfer.nets.zoo import output_vectors
+
+        found = [to_cpu64(output_vectors(self.model_name, run(k, x))) for k, (_, x) in enumerate(self.chunks)]
+        return torch.cat(found)[self.inverse]
+
+    def rows(
+        self,
+        part: str,
+        split: int | None,
+        sweep: MagnitudeSweep,
+        b: float,
+        ratios: Iterable[float],
+        bits: int | None,
+        progress,
+    ) -> tuple[list[pd.DataFrame], list[dict[str, object]]]:
+        from coinfer.nets.zoo import task_metric
+
+        ratios = [check_ratio(r) for r in ratios]
+        n = sweep.num_weights
+        total_abs = sweep.total_abs()
+        at = 0 if part == "all" else _part_split(part, split)  # the whole model runs without a split
+        # the unpruned device features, once per split: pruning the server part does not change them
+        # (self.work holds the unpruned weights here; they are restored at the end of every call)
+        sent = [self.work.run_device(x, at) for _, x in self.chunks] if part == "server" else []
+        samples, summary = [], []
+        for ratio, d in zip(ratios, sweep.distortion(ratios, bits=bits), strict=True):
+            set_weights(self.work, sweep.pruned(ratio, bits=bits))
+            if ratio == 0 and bits is None:
+                vec = self.reference  # nothing pruned: the unpruned outputs, without a forward pass
+            elif part == "server":
+                vec = self._vectors(lambda k, _: self.work.run_server(sent[k], at))
+            elif part == "device":
+                vec = self._vectors(lambda _, x: self.work.run_server(self.work.run_device(x, at), at))
+            else:
+                vec = self._vectors(lambda _, x: self.work.forward(x))
+            dist = output_distortion(self.reference, vec).numpy()
+            param_l1 = float(d) * n
+            start = 0
+            for subset, size, labels, sources, clusters in zip(
+                self.subsets, self.sizes, self.labels, self.sources, self.clusters, strict=True
+            ):
+                part_slice = slice(start, start + size)
+                start += size
+                ref, got = self.reference[part_slice], vec[part_slice]
+                # the metric's output_vector is the identity on [batch, dim] vectors
+                metric, value = task_metric(self.model_name, ref, got, labels)
+                columns = {**part_columns(self.model, part, split), "ratio": ratio, "subset": subset}
+                samples.append(
+                    pd.DataFrame(
+                        {
+                            **columns,
+                            "sample": np.arange(size),
+                            "source": sources,
+                            "cluster": clusters,
+                            "param_l1": param_l1,
+                            "param_rel": param_l1 / total_abs,
+                            "out_l1": dist[part_slice],
+                            "ref_l1": self.reference_l1[part_slice],
+                        }
+                    )
+                )
+                summary.append(
+                    {
+                        **columns,
+                        "n_weights": n,
+                        "scale": b,
+                        "param_l1": param_l1,
+                        "param_per_weight": float(d),
+                        "param_rel": param_l1 / total_abs,
+                        "out_l1_mean": float(dist[part_slice].mean()),
+                        "out_rel": float(dist[part_slice].sum() / self.reference_l1[part_slice].sum()),
+                        "metric": metric,
+                        "metric_value": value,
+                    }
+                )
+            progress.update(1)
+        set_weights(self.work, sweep.weights)
+        return samples, summary
+
+
+@torch.no_grad()
+def output_sweep(
+    model_name: str,
+    model: SplitModel,
+    configs: Iterable[PartConfig],
+    ratios: Iterable[float],
+    batches: Mapping[str, Batch],
+    *,
+    scope: str = "global",
+    bits: int | None = None,
+    progress: bool = True,
+    device: str = "cpu",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Output distortion and task metric of magnitude pruning each part at each ratio (model.md section 3, claim C1).
+
+    ``batches`` maps a subset name (``"calibration"``, ``"heldout"``) to a
+    :class:`coinfer.nets.split.Batch`; all subsets run as one batch. Pruning
+    works on one private copy of the model whose weights are swapped per
+    ratio (on ``device``); the caller's model is not touched. Returns ``(samples, summary)``:
+
+    - ``samples``: one row per (part, ratio, subset, sample): ``param_l1``
+      (entrywise ``||W - W^||_1`` of the part), ``param_rel`` (over
+      ``||W||_1``), ``out_l1`` (``||f - f^||_1`` of the output vectors),
+      ``ref_l1`` (``||f||_1``);
+    - ``summary``: one row per (part, ratio, subset): ``n_weights``,
+      ``scale`` (Laplace ``b``), ``param_l1``, ``param_per_weight``,
+      ``param_rel``, ``out_l1_mean``, ``out_rel`` (``sum ||df|| / sum ||f||``),
+      ``metric``, ``metric_value`` (:func:`coinfer.nets.zoo.task_metric`).
+    """
+    _, samples, summary = pruning_experiment(
+        model_name,
+        model,
+        configs,
+        ratios=ratios,
+        curve_ratios=(),
+        bits=(),
+        batches=batches,
+        scope=scope,
+        output_bits=bits,
+        progress=progress,
+        device=device,
+    )
+    return samples, summary
+
+
+@torch.no_grad()
+def pruning_experiment(
+    model_name: str,
+    model: SplitModel,
+    configs: Iterable[PartConfig],
+    *,
+    ratios: Iterable[float],
+    curve_ratios: Iterable[float],
+    bits: Iterable[int],
+    batches: Mapping[str, Batch],
+    scope: str = "global",
+    output_bits: int | None = None,
+    float_bits: int = 32,
+    progress: bool = True,
+    device: str = "cpu",
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """:func:`parameter_distortion_curves` and :func:`output_sweep` in one pass, sorting each part once.
+
+    Returns ``(curves, samples, summary)`` (empty curves when ``curve_ratios`` is empty).
+    The forward passes run on ``device`` (a private copy of ``model`` is moved
+    there); sorting, masks and parameter distortions stay on the CPU, so every
+    device prunes the same weights, and outputs come back as CPU float64: the
+    tables agree across devices within :data:`coinfer.pipeline.verify.DEVICE`.
+    """
+    from coinfer.base.progress import tqdm
+    from coinfer.model.rate_distortion import laplace_scale
+
+    ratios, curve_ratios, bits = list(ratios), list(curve_ratios), list(bits)
+    configs = list(configs)
+    runner = _OutputRunner(model_name, model, batches, check_device(device))
+    sweeps = PartSweeps(model, scope=scope, max_entries=1)  # the one sort; each part's order derived from it
+    curves, samples, summary = [], [], []
+    with tqdm(total=len(configs) * len(ratios), desc=f"{model_name} sweep", disable=not progress) as bar:
+        for part, split in configs:
+            if not part_weights(model, part, split):
+                bar.update(len(ratios))
+                continue
+            sweep = sweeps.part(part, split)
+            b = laplace_scale(sweep.flat)
+            if curve_ratios:
+                curves += _curve_rows(model, part, split, sweep, b, curve_ratios, bits, float_bits)
+            new_samples, new_summary = runner.rows(part, split, sweep, b, ratios, output_bits, bar)
+            samples += new_samples
+            summary += new_summary
+    return pd.DataFrame(curves), pd.concat(samples, ignore_index=True), pd.DataFrame(summary)
+
+
+#: Subsets whose pairs test the first-order bound: the held-out inputs and, for the digits models, the
+#: training-split digits outside the calibration pool (:data:`coinfer.nets.zoo.HELDOUT_TRAINING`, model.md section 6).
+HELDOUT_SUBSETS: tuple[str, ...] = ("heldout", "heldout_training")
+#: How :func:`first_order_check` calibrates ``H`` (model.md section 3.3): one constant per pruning ratio (the
+#: method), or the earlier single constant per part fitted over all ratios (kept as a documented reading only).
+FIRST_ORDER_H_MODES: tuple[str, ...] = ("per_ratio", "max_over_ratios")
+#: Columns of :func:`first_order_check` that :func:`first_order_table` repeats for the ``max_over_ratios`` reading.
+_MAX_OVER_RATIOS_COLUMNS: tuple[str, ...] = ("H", "frac_holds", "ratio_max")
+
+
+def _first_order_constant_or_nan(fit: pd.DataFrame) -> float:
+    """``H`` of model.md section 3.3 on the calibration pairs ``fit``; NaN when no pair has ``||dW|| > 0``."""
+    usable = fit[fit["param_l1"] > 0]
+    if usable.empty:
+        return float("nan")
+    return fit_first_order_constant(usable["out_l1"], usable["param_l1"])
+
+
+def _first_order_holds(out: np.ndarray, param: np.ndarray, h: float) -> np.ndarray:
+    """Per pair: does ``out <= h param`` hold (model.md section 3.3)? With ``param == 0``: only if ``out == 0``."""
+    positive = param > 0
+    quotient = np.divide(out, param, out=np.full_like(out, np.nan), where=positive)
+    return np.where(positive, quotient <= h, out <= 0.0)
+
+
+def _first_order_row(at: pd.DataFrame, h: float) -> dict[str, Any]:
+    """The held-out statistics at one ratio for the constant ``h`` (model.md section 3.3).
+
+    A pair holds when ``out / param <= h``: the same quotient
+    :func:`coinfer.model.bounds.fit_first_order_constant` maximises, so every
+    calibration pair holds exactly against its own fit. A pair with
+    ``param == 0`` (nothing pruned that changes a weight) holds only if its
+    output is unchanged; its quotient is undefined and left out of the
+    median and maximum. ``frac_holds_relative`` is the scale-free form,
+    ``||df|| / ||f|| <= ||dW|| / ||W||``, which has no fitted constant.
+    """
+    out, param = at["out_l1"].to_numpy(dtype=float), at["param_l1"].to_numpy(dtype=float)
+    positive = param > 0
+    quotient = np.divide(out, param, out=np.full_like(out, np.nan), where=positive)
+    holds = _first_order_holds(out, param, h)
+    scaled = quotient[positive] / h
+    relative = out / at["ref_l1"].to_numpy(dtype=float) <= at["param_rel"].to_numpy(dtype=float)
+    return {
+        "n_heldout": len(at),
+        "H": h,
+        "frac_holds": float(holds.mean()),
+        "ratio_median": float(np.median(scaled)) if scaled.size else float("nan"),
+        "ratio_max": float(np.max(scaled)) if scaled.size else float("nan"),
+        "frac_holds_relative": float(relative.mean()),
+    }
+
+
+def first_order_check(
+    samples: pd.DataFrame,
+    *,
+    fit_subset: str = "calibration",
+    test_subset: str | Sequence[str] = HELDOUT_SUBSETS,
+    H_mode: str = "per_ratio",
+) -> pd.DataFrame:
+    """First-order bound ``||df||_1 <= H(rho) ||dW||_1`` (model.md section 3.3): fit on one subset, test on another.
+
+    ``samples`` has one row per (model, part, split, ratio, subset, sample)
+    as returned by :func:`output_sweep`. One row per (model, part, split,
+    ratio > 0) with at least one ``test_subset`` pair:
+
+    - ``H``: with ``H_mode="per_ratio"`` (the method, model.md section 3.3)
+      the smallest constant that holds on every ``fit_subset`` pair at that
+      ratio with ``||dW|| > 0`` (:func:`coinfer.model.bounds.fit_first_order_constant`;
+      NaN if there is none). With ``H_mode="max_over_ratios"`` one constant per
+      (model, part, split) over the ``fit_subset`` pairs of all ratios: the
+      earlier fit, kept only as a documented reading, because it is set by the
+      smallest ratios and makes the test at large ratios nearly unfailable.
+    - ``frac_holds``: share of the ``n_heldout`` ``test_subset`` pairs at that
+      ratio with ``out <= H param`` (a pair above ``H`` fails);
+      ``ratio_median``/``ratio_max`` of ``out / (H param)``;
+    - ``frac_holds_relative``: share holding in the scale-free form,
+      ``||df|| / ||f|| <= ||dW|| / ||W||`` (no fitted constant, independent
+      of ``H_mode``);
+    - ``H_mode`` and ``n_calibration`` (``fit_subset`` pairs at that ratio).
+
+    ``test_subset`` may name several subsets (default: the test split and
+    the unused training digits, :data:`HELDOUT_SUBSETS`); their pairs pool.
+    """
+    require_choice("H_mode", H_mode, FIRST_ORDER_H_MODES)
+    tested = [test_subset] if isinstance(test_subset, str) else list(test_subset)
+    rows = []
+    keys = ["model", "part", "split", "split_name"]
+    for key, group in samples.groupby(keys, sort=False, dropna=False):
+        fit = group[group["subset"] == fit_subset]
+        h_all = _first_order_constant_or_nan(fit) if H_mode == "max_over_ratios" else float("nan")
+        test = group[group["subset"].isin(tested) & (group["ratio"] > 0)]
+        for ratio, at in test.groupby("ratio", sort=True):
+            fit_at = fit[fit["ratio"] == ratio]
+            h = h_all if H_mode == "max_over_ratios" else _first_order_constant_or_nan(fit_at)
+            rows.append(
+                {
+                    **dict(zip(keys, key, strict=True)),
+                    "ratio": float(ratio),
+                    "H_mode": H_mode,
+                    "n_calibration": len(fit_at),
+                    **_first_order_row(at, h),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def first_order_table(
+    samples: pd.DataFrame, *, fit_subset: str = "calibration", test_subset: str | Sequence[str] = HELDOUT_SUBSETS
+) -> pd.DataFrame:
+    """:func:`first_order_check` per ratio, with the ``max_over_ratios`` reading beside it (model.md section 3.3).
+
+    The per-ratio table (the method) gains the columns ``H_max_over_ratios``,
+    ``frac_holds_max_over_ratios`` and ``ratio_max_max_over_ratios``: the same
+    held-out pairs judged against one ``H`` per part fitted over all ratios,
+    so a report can say what the earlier fit gave.
+    """
+    keys = ["model", "part", "split", "split_name", "ratio"]
+    table = first_order_check(samples, fit_subset=fit_subset, test_subset=test_subset)
+    old = first_order_check(samples, fit_subset=fit_subset, test_subset=test_subset, H_mode="max_over_ratios")
+    old = old[keys + list(_MAX_OVER_RATIOS_COLUMNS)].rename(
+        columns={c: f"{c}_max_over_ratios" for c in _MAX_OVER_RATIOS_COLUMNS}
+    )
+    return table.merge(old, on=keys, how="left", validate="one_to_one")
+
+
+def first_order_pairs(
+    samples: pd.DataFrame, *, fit_subset: str = "calibration", test_subset: str | Sequence[str] = HELDOUT_SUBSETS
+) -> pd.DataFrame:
+    """Every held-out (model, part, split, ratio > 0, input) pair with ``holds``: ``out <= H(rho) param``.
+
+    ``H(rho)`` is fitted per ratio on the ``fit_subset`` pairs as in
+    :func:`first_order_check` (model.md section 3.3), so the shares of
+    ``holds`` per (part, ratio) equal its ``frac_holds``. Keeps each pair's
+    ``subset``, ``sample``, ``source`` and ``cluster`` (the independent unit:
+    the input, or its photo for crops).
+    """
+    tested = [test_subset] if isinstance(test_subset, str) else list(test_subset)
+    keys = ["model", "part", "split", "split_name", "ratio"]
+    fit = samples[samples["subset"] == fit_subset]
+    h = fit.groupby(keys, sort=False, dropna=False).apply(_first_order_constant_or_nan, include_groups=False)
+    test = samples[samples["subset"].isin(tested) & (samples["ratio"] > 0)]
+    pairs = test[[*keys, "subset", "sample", "source", "cluster", "out_l1", "param_l1"]].merge(
+        h.rename("H").reset_index(), on=keys, how="left", validate="many_to_one"
+    )
+    pairs["holds"] = _first_order_holds(
+        pairs["out_l1"].to_numpy(dtype=float), pairs["param_l1"].to_numpy(dtype=float), pairs["H"].to_numpy()
+    )
+    return pairs.drop(columns=["out_l1", "param_l1"])
+
+
+def first_order_by_source(pairs: pd.DataFrame, *, large_ratio: float) -> pd.DataFrame:
+    """Per (model, part, split, subset, source): the share of held-out pairs where the first-order bound holds.
+
+    The breakdown that shows the dependence of model.md section 3.3: one row
+    per photo for EfficientNet, per digits split for the digits models.
+    ``n_inputs`` and ``n_pairs``/``frac_holds`` count all ratios > 0;
+    ``n_pairs_large``/``frac_holds_large`` the ratios ``>= large_ratio``
+    (C1's large ratios, :class:`coinfer.claims.Thresholds`).
+    """
+    keys = ["model", "part", "split", "split_name", "subset", "source"]
+    large = pairs.assign(
+        large=pairs["ratio"] >= large_ratio, holds_large=pairs["holds"] & (pairs["ratio"] >= large_ratio)
+    )
+    table = (
+        large.groupby(keys, sort=False, dropna=False)
+        .agg(
+            n_inputs=("sample", "nunique"),
+            n_pairs=("holds", "size"),
+            frac_holds=("holds", "mean"),
+            n_pairs_large=("large", "sum"),
+            n_holds_large=("holds_large", "sum"),
+        )
+        .reset_index()
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["frac_holds_large"] = table["n_holds_large"] / table["n_pairs_large"].where(table["n_pairs_large"] > 0)
+    return table.drop(columns="n_holds_large")
+
+
+def first_order_clusters(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, ratio, cluster): held-out pairs and how many hold, summed over parts (model.md section 3.3).
+
+    A cluster is the unit a resampling interval must draw as a whole (an
+    input; a photo for crops): the input of :func:`coinfer.model.stats.cluster_bootstrap_share`.
+    """
+    keys = ["model", "ratio", "subset", "source", "cluster"]
+    return (
+        pairs.groupby(keys, sort=False)
+        .agg(n_pairs=("holds", "size"), n_holds=("holds", "sum"))
+        .reset_index()
+        .astype({"n_pairs": int, "n_holds": int})
+    )
+
+
+def first_order_ratio_intervals(clusters: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
+    """Per (model, ratio): the share of held-out pairs (all parts) where the bound holds, with two 95 % intervals.
+
+    ``ci_low``/``ci_high``: Clopper-Pearson over the pairs as if independent
+    (the declared rule of C1); ``cluster_ci_low``/``cluster_ci_high``: the
+    cluster bootstrap that resamples inputs, or photos for crops
+    (:func:`coinfer.model.stats.cluster_bootstrap_share`, model.md section 3.3).
+    """
+    from coinfer.model.stats import clopper_pearson, cluster_bootstrap_share
+
+    rows = []
+    for (model, ratio), group in clusters.groupby(["model", "ratio"], sort=False):
+        by_cluster = group.groupby("cluster", sort=True)[["n_holds", "n_pairs"]].sum()
+        holds, trials = int(by_cluster["n_holds"].sum()), int(by_cluster["n_pairs"].sum())
+        low, high = clopper_pearson(holds, trials)
+        cluster_low, cluster_high = cluster_bootstrap_share(by_cluster["n_holds"], by_cluster["n_pairs"], seed=seed)
+        rows.append(
+            {
+                "model": model,
+                "ratio": float(ratio),
+                "n_clusters": len(by_cluster),
+                "n_pairs": trials,
+                "frac_holds": holds / trials if trials else float("nan"),
+                "ci_low": low,
+                "ci_high": high,
+                "cluster_ci_low": cluster_low,
+                "cluster_ci_high": cluster_high,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+#: :func:`summarise_checks` key -> column of ``exact_bound_sweep`` (as in data/exact_bound_digits.csv).
+_EXACT_SWEEP_COLUMNS = {
+    "violations_operator": "violations_operator",
+    "violations_entrywise": "violations_entrywise",
+    "output_distortion_mean": "out_l1_mean",
+    "bound_operator_mean": "bound_operator_mean",
+    "bound_entrywise_mean": "bound_entrywise_mean",
+    "tightness_operator_max": "tightness_operator_max",
+    "tightness_entrywise_max": "tightness_entrywise_max",
+}
+
+
+def exact_bound_sweep(
+    model: SplitModel,
+    configs: Iterable[PartConfig],
+    ratios: Iterable[float],
+    x: torch.Tensor,
+    *,
+    scope: str = "global",
+) -> pd.DataFrame:
+    """The exact model.md section 3 bound on a Sequential-built model, per (part, ratio): violations and tightness.
+
+    Uses :func:`check_pair` on ``as_sequential`` of the model
+    and of each pruned copy. A violation is a bug, so callers assert zero.
+    """
+    from coinfer.nets.split import as_sequential
+
+    ratios = [check_ratio(r) for r in ratios]
+    reference = as_sequential(model)
+    rows = []
+    for part, split in configs:
+        weights = part_weights(model, part, split)
+        sweep = MagnitudeSweep(weights, scope=scope)
+        for ratio in ratios:
+            pruned = with_weights(model, sweep.pruned(ratio))
+            summary = summarise_checks(check_pair(reference, as_sequential(pruned), x))
+            rows.append(
+                {
+                    **part_columns(model, part, split),
+                    "ratio": ratio,
+                    "n_inputs": summary["n_checks"],
+                    "param_l1": float(sweep.distortion([ratio])[0]) * sweep.num_weights,
+                    **{column: summary[key] for key, column in _EXACT_SWEEP_COLUMNS.items()},
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def holds_from(frame: pd.DataFrame, flag: str, *, by: Iterable[str], ratio: str = "ratio") -> pd.DataFrame:
+    """Per group: the smallest ratio from which ``flag`` is true at every larger ratio of the grid.
+
+    ``holds_from`` is NaN when the flag fails at the largest ratio; ``frac``
+    is the fraction of grid ratios where it is true (``flag`` may be a
+    fraction in [0, 1]; only 1 counts as true).
+    """
+    rows = []
+    for key, group in frame.groupby(list(by), sort=False, dropna=False):
+        group = group.sort_values(ratio)
+        ok = group[flag].to_numpy(dtype=float) >= 1.0
+        values = group[ratio].to_numpy(dtype=float)
+        failing = np.flatnonzero(~ok)
+        if failing.size == 0:
+            start = values[0]
+        else:
+            start = values[failing[-1] + 1] if failing[-1] + 1 < len(values) else np.nan
+        rows.append(
+            {
+                **dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)),
+                "holds_from": float(start),
+                "frac": float(ok.mean()),
+                "ratio_min": float(values[0]),
+                "ratio_max": float(values[-1]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def integer_split(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its ``split`` column as nullable integers: blank for the whole model, integers otherwise."""
+    frame["split"] = frame["split"].astype("Int64")
+    return frame

@@ -1,0 +1,171 @@
+"""The README's claims table is generated from data/claims.json (coinfer.pipeline.readme)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from coinfer.base import paths
+from coinfer.pipeline import readme
+
+
+def committed_claims() -> list[dict]:
+    return json.loads((paths.PROJECT_ROOT / "data" / "claims.json").read_text(encoding="utf-8"))
+
+
+def test_committed_readme_holds_the_table_of_the_committed_claims():
+    text = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme.render(text, committed_claims()) == text, "run `python -m coinfer readme`"
+
+
+def test_table_states_each_verdict_and_every_reading():
+    claims = committed_claims()
+    table = readme.claims_table(claims)
+    for claim in claims:
+        row = next(line for line in table.splitlines() if line.startswith(f"| **{claim['id']}**"))
+        assert f"**{claim['verdict']}**" in row
+        for entry in claim.get("robustness", []):
+            assert entry["reading"] in row
+
+
+def test_render_replaces_only_the_marked_block_and_needs_the_markers():
+    claims = committed_claims()
+    text = f"before\n{readme.START}\nold table\n{readme.END}\nafter\n"
+    out = readme.render(text, claims)
+    assert out.startswith("before\n") and out.endswith("after\n") and "old table" not in out
+    with pytest.raises(ValueError, match="markers"):
+        readme.render("no markers here", claims)
+
+
+def test_update_rewrites_a_stale_copy(tmp_path):
+    stale = tmp_path / "README.md"
+    stale.write_text(f"x\n{readme.START}\nstale\n{readme.END}\n", encoding="utf-8")
+    assert readme.update(stale, paths.PROJECT_ROOT / "data" / "claims.json") is True
+    assert readme.update(stale, paths.PROJECT_ROOT / "data" / "claims.json") is False
+
+
+def test_hand_written_readme_numbers_follow_from_data():
+    """The few numbers the README's prose states by hand, recomputed from data/."""
+    import pandas as pd
+
+    text = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    claims = {c["id"]: c for c in committed_claims()}
+    sampled = next(r for r in claims["C4"]["robustness"] if r["reading"].startswith("sampled constants"))
+    for model in ("efficientnet_lite0", "minilm"):
+        assert f"{100 * sampled['measured'][model]:.1f} % of the sampled constants" in text or (
+            f"at {100 * sampled['measured'][model]:.1f} % for" in text
+        ), model
+    starts = pd.read_csv(paths.PROJECT_ROOT / "data" / "opt_single_starts.csv").groupby("model")["success"].mean()
+    for model in ("minilm", "digits_cnn", "efficientnet_lite0"):
+        assert f"{100 * starts[model]:.1f} %" in text, model
+    size = pd.read_csv(paths.PROJECT_ROOT / "data" / "size_study.csv")
+    l1 = claims["L1"]["measured"]["by_family"]
+    assert f"at {l1['digits_mlp']['largest_best_points']} of {l1['digits_mlp']['feasible_points']} feasible" in text
+    assert f"({l1['text_encoder']['largest_best_points']} of {l1['text_encoder']['feasible_points']} points" in text
+    assert (
+        f"{l1['efficientnet_lite']['largest_best_points']} of {l1['efficientnet_lite']['feasible_points']} points"
+        in text
+    )
+    effnet = size[size["family"] == "efficientnet_lite"]
+    every_member_at_zero = effnet.groupby(["sweep", "budget_value"]).apply(
+        lambda point: bool((point["status"] == "optimal").all() and (point["task_metric"].fillna(0) == 0).all())
+    )
+    count = int(every_member_at_zero.sum())
+    assert f"at\n{count} of them every member" in text or f"at {count} of them every member" in text
+
+
+def test_hand_written_c3_margin_follows_from_data():
+    text = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    claims = {c["id"]: c for c in committed_claims()}
+    beaten = claims["C3"]["measured"]["by_benchmark"]["on_server"]["share_beaten"]
+    assert (
+        f"on_server being beaten\n  at {100 * beaten:.1f} % of the points, {100 * (0.5 - beaten):.1f} points below"
+        in text
+    )
+
+
+def _claim(cid: str, measured: dict, verdict: str, robustness: list | None = None) -> dict:
+    return {"id": cid, "measured": measured, "holds": verdict == "holds", "verdict": verdict,
+            "robustness": robustness or []}  # fmt: skip
+
+
+def test_how_sure_states_each_interval_and_the_readings_that_flip():
+    sampled = {
+        "reading": "sampled constants (Sobol design, 100 samples per model; holds: gain at a majority of them)",
+        "criterion": "gain at >= 50% of the samples for some model",
+        "holds": True,
+        "verdict": "inconclusive",
+        "measured": {"m": 0.51},
+        "measured_ci95": {"m": [0.41, 0.61]},
+    }
+    claims = [
+        _claim("C1", {"first_order_holding_share_large_ratio_ci95": {"m": [0.9, 0.99]}}, "inconclusive"),
+        _claim("C4", {}, "holds", [sampled]),
+        _claim("E1", {"share_at_least_as_good_ci95": [0.8, 0.95], "pairs": 20, "pairs_undecided": 3}, "inconclusive"),
+        _claim("E2", {"by_model": {"m": {"spearman": 0.7, "spearman_ci95": [0.45, 0.85]}}, "verdict": "x"}, "x"),
+        _claim("E3", {"points": 4}, "holds"),  # a claims.json from before the intervals
+    ]
+    text = readme.how_sure(claims)
+    assert "C1 **inconclusive**: first-order bound holds on m 90.0 %-99.0 %" in text
+    assert "C4 **holds**: complete grids, no sampling interval" in text
+    assert "80.0 %-95.0 % of 20 pairs" in text and "(3 pairs undecided)" in text
+    assert "Spearman m 0.45-0.85" in text and f"E3 **holds**: {readme.NO_INTERVAL}" in text
+    assert "m 51.0 % (95 % CI 41.0 %-61.0 %); inconclusive" in text
+    assert "C4 holds -> sampled constants (Sobol design" in text and "inconclusive." in text
+    assert "Single starts" not in text  # no C3 in these claims
+
+
+def test_committed_readme_holds_the_run_times_of_the_committed_logs():
+    timings = readme.read_timings()
+    assert set(timings) == set(readme.RUN_TIME_PROFILES), f"missing logs in {readme.RUN_TIMES_DIR}"
+    text = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme.RUN_TIMES_START in text
+    assert readme.render(text, committed_claims(), timings) == text, "run `python -m coinfer readme`"
+    for profile, rows in timings.items():  # the total row is the sum of the notebooks, as the runner writes it
+        notebooks = [seconds for name, (seconds, _) in rows.items() if name != "total"]
+        assert rows["total"][0] == pytest.approx(sum(notebooks), abs=0.05 * len(notebooks)), profile
+
+
+def test_run_times_table_from_hand_made_logs(tmp_path):
+    (tmp_path / "timings-full.csv").write_text(
+        "notebook,seconds,peak_rss_mib\n01_distortion_bound,30.4,450\n05_system_profiles,400.0,1706.4\n"
+        "total,430.4,1706.4\n"
+    )
+    (tmp_path / "timings-quick.csv").write_text(
+        "notebook,seconds,peak_rss_mib\n01_distortion_bound,3.0,100\ntotal,3.0,100\n"
+    )
+    table = readme.run_times_table(readme.read_timings(tmp_path)).splitlines()
+    assert table[0] == "| notebook | what it does | full: time | full: peak memory | quick: time | quick: peak memory |"
+    first = "Output distortion is bounded by parameter distortion (claim C1)"
+    assert table[2] == f"| 01_distortion_bound | {first} | 30 s | 450 MiB | 3 s | 100 MiB |"
+    second = "System profiles: what each split point costs"
+    assert table[3] == f"| 05_system_profiles | {second} | 400 s (6.7 min) | 1706 MiB | not run | - |"
+    assert table[4] == "| **total** |  | 430 s (7.2 min) | 1706 MiB | 3 s | 100 MiB |"
+
+
+def test_readme_test_suite_time_comes_from_the_committed_ci_log():
+    """The test-suite run time in the README is the one logged in benchmarks/run_times/test_suite.txt."""
+    text = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    log = (paths.PROJECT_ROOT / "benchmarks" / "run_times" / "test_suite.txt").read_text(encoding="utf-8")
+    pytest_seconds = round(float(re.search(r" in ([0-9.]+)s ", log).group(1)))
+    minutes, seconds = re.search(r"real\s+([0-9]+)m([0-9.]+)s", log).groups()
+    total_seconds = int(minutes) * 60 + round(float(seconds))
+    for name, value in (("pytest", pytest_seconds), ("in all", total_seconds)):
+        quoted = f"{value // 60} min {value % 60} s"
+        assert quoted in text, (name, quoted)
+
+
+def test_readme_solver_numbers_come_from_the_committed_benchmark_output():
+    """The Benchmarks paragraph quotes benchmarks/run_times/bench_solver.txt; each quoted number is in it."""
+    text = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    paragraph = text[text.index("- `python benchmarks/bench_solver.py` times") :]
+    paragraph = paragraph[: paragraph.index("- `python benchmarks/bench_pruning_sweep.py`")]
+    output = (paths.PROJECT_ROOT / "benchmarks" / "run_times" / "bench_solver.txt").read_text(encoding="utf-8")
+    quoted = ["0.0483 ms", "15.34 ms", "318x at the median", "367x in total", "317x median", "3.83e-12"]
+    quoted += ["identical to solve's 300/300"]
+    quoted += [f"{ratio}x the reference" for ratio in (2680, 2595, 3095, 2563)]
+    for number in quoted:
+        assert number.split(" ")[0] in paragraph.replace(",", ""), number
+        assert number in output, number

@@ -1,0 +1,238 @@
+"""Global sensitivity of the C3/C4 verdicts (coinfer.studies.sensitivity, model.md 7.4) and its claims entries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coinfer import claims, optimise
+from coinfer.base import paths
+from coinfer.base.validation import ParameterError
+from coinfer.model import system
+from coinfer.nets import profiles
+from coinfer.studies import sensitivity
+from coinfer.studies.sensitivity import RANGES, Range
+
+_BASE = dict(
+    flops_device=1e9, flops_server=1e9, params_device=1e6, params_server=1e6, scale_device=0.05, scale_server=0.05,
+    feature_bits=1e5, latency_budget=1.0, energy_budget=1.0,
+)  # fmt: skip
+
+
+def _profile(model: str, rows: list[tuple[float, float, float, float, float]]) -> pd.DataFrame:
+    """Split rows ``(flops_device, flops_server, params_device, params_server, feature_bits)`` of one model."""
+    last = len(rows) - 1
+    return pd.DataFrame(
+        [
+            {
+                "model": model,
+                "split": s,
+                "split_name": f"s{s}",
+                "num_blocks": last,
+                "flops_device": fd,
+                "flops_server": fs,
+                "params_device": pd_,
+                "params_server": ps,
+                "feature_bits": bits,
+                "scale_device": 0.05,
+                "scale_server": 0.05,
+                "bits_per_element": 16,
+            }
+            for s, (fd, fs, pd_, ps, bits) in enumerate(rows)
+        ]
+    )
+
+
+#: Split 1 wins outright: split 0 must send 1e15 bits (no pruning shortens it) and split 2 must run 1e20 FLOPs on
+#: the device (pruning removes at most 99 %), so both extremes are infeasible at every sample.
+MIDDLE_WINS = _profile("middle", [(0, 2e9, 0, 2e6, 1e15), (1e9, 1e9, 1e6, 1e6, 1e5), (1e20, 0, 2e6, 0, 0)])
+#: Split 1 must send 1e15 bits: an extreme always wins, the intermediate split never.
+MIDDLE_LOSES = _profile("extremes", [(0, 2e9, 0, 2e6, 1e5), (1e9, 1e9, 1e6, 1e6, 1e15), (2e9, 0, 2e6, 0, 0)])
+
+
+@pytest.mark.parametrize("spec", RANGES, ids=lambda r: r.name)
+def test_ranges_are_inside_the_problems_allowed_values(spec: Range):
+    problem = system.make_problem(**_BASE)
+    values = list(spec.choices) if spec.kind == "choice" else [spec.low, spec.high]
+    for value in values:
+        if spec.name == "distance":
+            problem.replace(channel_gain=system.channel_gain(value))
+        elif spec.name == "feature_bits":
+            assert profiles.with_feature_bits(MIDDLE_WINS, value)["bits_per_element"].eq(value).all()
+        else:
+            assert getattr(problem.replace(**{spec.name: value}), spec.name) == value
+    if spec.kind == "log":
+        default = {"distance": system.INPUT_FIELDS["distance"]}.get(spec.name, system.DEFAULTS.get(spec.name))
+        assert spec.low < default < spec.high  # the defaults sit inside their ranges
+
+
+def test_samples_lie_in_their_ranges_and_have_the_saltelli_size():
+    constants = sensitivity.sample_constants(8, seed=3)
+    assert len(constants) == sensitivity.samples_per_model(8) == 8 * (len(RANGES) + 2)
+    for spec in RANGES:
+        if spec.kind == "choice":
+            assert set(constants[spec.name]) == set(spec.choices)  # every category is drawn
+        else:
+            assert constants[spec.name].between(spec.low, spec.high).all()
+    with pytest.raises(ParameterError, match="power of two"):
+        sensitivity.sample_constants(12, seed=0)
+
+
+def test_the_sampler_and_the_study_are_seeded(tmp_path, monkeypatch):
+    monkeypatch.setenv("COINFER_OUTPUT_ROOT", str(tmp_path))
+    profile = pd.concat([MIDDLE_WINS, MIDDLE_LOSES], ignore_index=True)
+    written = []
+    for _ in range(2):  # seed 0, the notebook's default (SALib would take a bare 0 as "unseeded")
+        constants = sensitivity.sample_constants(4, seed=0)
+        table = sensitivity.study(profile, ["middle", "extremes"], constants, workers=1, progress=False)
+        indices = sensitivity.sobol_indices(table, 4, seed=0)
+        paths.write_csv(table, "sensitivity_samples.csv")
+        paths.write_csv(indices, "sensitivity_indices.csv")
+        written.append(
+            [(tmp_path / "data" / n).read_bytes() for n in ("sensitivity_samples.csv", "sensitivity_indices.csv")]
+        )
+    assert written[0] == written[1]
+    assert not sensitivity.sample_constants(4, seed=8).equals(sensitivity.sample_constants(4, seed=0))
+
+
+def test_references_are_the_systems_at_each_samples_constants():
+    """One computation of T_ref, E_ref (model.md section 7.3): the study's are system.reference_budgets of the
+    sample's problems, to the bit, and the budgets are the factors times them."""
+    constants = sensitivity.sample_constants(4, seed=1)
+    for name, profile in (("middle", MIDDLE_WINS), ("extremes", MIDDLE_LOSES)):
+        table = sensitivity.study(
+            profile, [name], constants, latency_factor=0.5, energy_factor=2.0, workers=1, progress=False
+        )
+        for i, row in constants.iloc[::5].iterrows():
+            fields = {n: row[n] for n in sensitivity.NAMES if n not in ("feature_bits", "distance")}
+            fields["bits_per_weight"] = int(fields["bits_per_weight"])
+            problems = system.problems_for_splits(
+                profiles.with_feature_bits(profile, int(row["feature_bits"])),
+                latency_budget=1.0,
+                energy_budget=1.0,
+                distance=row["distance"],
+                **fields,
+            )
+            assert (table.loc[i, "T_ref"], table.loc[i, "E_ref"]) == system.reference_budgets(problems)
+            assert (table.loc[i, "T0"], table.loc[i, "E0"]) == (
+                0.5 * table.loc[i, "T_ref"],
+                2.0 * table.loc[i, "E_ref"],
+            )
+
+
+def test_gains_on_hand_made_three_split_profiles():
+    constants = sensitivity.sample_constants(2, seed=0)
+    profile = pd.concat([MIDDLE_WINS, MIDDLE_LOSES], ignore_index=True)
+    table = sensitivity.study(profile, ["middle", "extremes"], constants, workers=1, progress=False, chunk_samples=5)
+    middle, extremes = table[table.model == "middle"], table[table.model == "extremes"]
+    assert middle[["beats_on_device", "beats_on_server", "beats_both_extremes"]].all().all()
+    assert middle["intermediate_beats_extremes"].all() and (middle["best_split"] == 1).all()
+    assert middle[["on_device_norm", "on_server_norm"]].isna().all().all()  # infeasible extremes
+    assert not extremes["intermediate_beats_extremes"].any()
+    assert extremes["best_split"].isin([0, 2]).all()
+    # the batch solver's best split is the scalar solver's, sample by sample
+    rows = MIDDLE_LOSES.reset_index(drop=True)
+    for i in (0, 7):
+        record = constants.iloc[i]
+        fields = {n: record[n] for n in sensitivity.NAMES if n not in ("feature_bits", "distance")}
+        fields["bits_per_weight"] = int(fields["bits_per_weight"])
+        t0, e0 = float(extremes.iloc[i]["T0"]), float(extremes.iloc[i]["E0"])
+        probs = system.problems_for_splits(
+            profiles.with_feature_bits(rows, int(record["feature_bits"])),
+            latency_budget=t0,
+            energy_budget=e0,
+            distance=float(record["distance"]),
+            **fields,
+        )
+        best, solutions = optimise.select_split(probs)
+        assert extremes.iloc[i]["best_split"] == (-1 if best is None else best)
+
+
+def test_gains_from_objectives_with_known_answers():
+    inf = np.inf
+    objectives = pd.DataFrame(
+        {
+            "proposed": [1.0, 1.0, 1.0, inf, 1.0],
+            "on_device": [1.0, 1.02, inf, inf, 1.005],
+            "on_server": [2.0, inf, 1.5, inf, 1.02],
+            "best_intermediate": [1.5, 1.0, inf, inf, 1.0],
+            "max_resources": [1.5, inf, 1.0, inf, 1.0],
+        }
+    )
+    g = sensitivity.gains(objectives)
+    assert g["beats_on_device"].tolist() == [False, True, True, False, False]
+    assert g["beats_on_server"].tolist() == [True, True, True, False, True]
+    assert g["beats_both_extremes"].tolist() == [False, True, True, False, False]
+    assert g["intermediate_beats_extremes"].tolist() == [False, True, False, False, False]
+    assert g["beats_max_resources"].tolist() == [True, True, False, False, False]
+    assert g["on_device_over_proposed"].iloc[1] == pytest.approx(1.02)
+    assert np.isinf(g["on_server_over_proposed"].iloc[1]) and np.isnan(g["on_server_over_proposed"].iloc[3])
+
+
+def test_sobol_analysis_recovers_the_dominant_constant():
+    ranges = (
+        Range("x1", "log", 1.0, 100.0, "1", "synthetic"),
+        Range("x2", "log", 1.0, 100.0, "1", "synthetic"),
+        Range("x3", "choice", 0, 2, "", "synthetic", ("a", "b")),
+    )
+    constants = sensitivity.sample_constants(256, seed=0, ranges=ranges)
+    # gain = x1 above the middle of its (log) range, x2 a small nudge, x3 nothing
+    constants["g"] = np.log10(constants["x1"]) + 0.05 * np.log10(constants["x2"]) > 1.05
+    constants.insert(0, "model", "synthetic")
+    indices = sensitivity.sobol_indices(constants, 256, seed=0, gains_analysed=["g"], ranges=ranges).set_index(
+        "constant"
+    )
+    assert indices.loc["x1", "ST"] > 0.8 and indices.loc["x1", "S1"] > 0.6
+    assert indices.loc["x3", "ST"] < 0.05 and indices.loc["x2", "ST"] < indices.loc["x1", "ST"] / 4
+    assert sensitivity.top_constants(indices.reset_index(), "g", 1) == {"synthetic": ["x1"]}
+    assert indices.loc["x1", "S1_conf"] > 0 and (indices["ST_conf"] >= 0).all()  # seeded bootstrap intervals
+
+
+def test_a_gain_that_always_holds_has_no_indices():
+    constants = sensitivity.sample_constants(4, seed=0)
+    constants.insert(0, "model", "m")
+    constants["beats_on_device"] = True
+    indices = sensitivity.sobol_indices(constants, 4, seed=0, gains_analysed=["beats_on_device"])
+    assert indices["ST"].isna().all() and (indices["share"] == 1.0).all()
+
+
+def _shares_table(shares: dict[str, float], n: int = 100) -> pd.DataFrame:
+    rows = []
+    for model, share in shares.items():
+        hits = round(share * n)
+        for k in range(n):
+            rows.append({"model": model, "beats_both_extremes": k < hits, "intermediate_beats_extremes": k < hits})
+    return pd.DataFrame(rows)
+
+
+def test_claims_entries_flip_across_one_half():
+    below = _shares_table({"minilm": 0.49, "efficientnet_lite0": 0.49})
+    above = _shares_table({"minilm": 0.51, "efficientnet_lite0": 0.51})
+    mixed = _shares_table({"minilm": 0.2, "efficientnet_lite0": 0.8})
+    for claim in ("C3", "C4"):
+        entry = claims.sampled_constants_entry(claim, below)
+        assert entry["holds"] is False and entry["measured"] == {"minilm": 0.49, "efficientnet_lite0": 0.49}
+        assert "100 samples per model" in entry["reading"] and "majority" in entry["reading"]
+        assert claims.sampled_constants_entry(claim, above)["holds"] is True
+    assert claims.sampled_constants_entry("C3", mixed)["holds"] is False  # C3: every model
+    assert claims.sampled_constants_entry("C4", mixed)["holds"] is True  # C4: some model
+
+
+def test_claims_entries_appear_only_with_the_table(tmp_path, monkeypatch):
+    monkeypatch.setenv("COINFER_OUTPUT_ROOT", str(tmp_path))
+    assert claims.sampled_constants_entries("C3") == []
+    paths.write_csv(_shares_table({"minilm": 0.7}), "sensitivity_samples.csv")
+    (entry,) = claims.sampled_constants_entries("C4")
+    assert entry["holds"] is True and entry["measured"] == {"minilm": 0.7}
+
+
+def test_claims_entries_carry_clopper_pearson_intervals_and_the_inconclusive_rule():
+    # 100 samples all with the gain: the interval is [0.025^(1/100), 1]
+    entry = claims.sampled_constants_entry("C4", _shares_table({"minilm": 1.0}))
+    assert entry["measured_ci95"]["minilm"] == pytest.approx([0.025 ** (1 / 100), 1.0])
+    for share, verdict in ((0.51, "inconclusive"), (0.49, "inconclusive"), (0.7, "holds"), (0.3, "does not hold")):
+        assert claims.sampled_constants_entry("C4", _shares_table({"minilm": share}))["verdict"] == verdict, share
+    mixed = _shares_table({"minilm": 0.2, "efficientnet_lite0": 0.51})
+    assert claims.sampled_constants_entry("C3", mixed)["verdict"] == "does not hold"  # every model: one fails
+    assert claims.sampled_constants_entry("C4", mixed)["verdict"] == "inconclusive"  # some model: one straddles
