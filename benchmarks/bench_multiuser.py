@@ -20,9 +20,9 @@ import time
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
-from coinfer import paths
+from coinfer.base import paths
+from coinfer.base.threads import blas_threads
 from coinfer.optimise import random_multiuser_problem, solve_multiuser, solve_multiuser_local
 from coinfer.studies import multi_user
 
@@ -46,7 +46,7 @@ def main() -> None:
     solve_multiuser(multi_user.draw_population(base, 2, np.random.default_rng(0), "normalised")[0])  # warm up
     print("solve_multiuser on notebook 09's populations (weighting normalised), median of "
           f"{args.repeats} solves; wall and CPU seconds")  # fmt: skip
-    with threadpool_limits(1):
+    with blas_threads():
         for k in [int(x) for x in args.sizes.split(",")]:
             problem, _ = multi_user.draw_population(base, k, np.random.default_rng([args.seed, k]), "normalised")
             walls, cpus, walls_nc, cpus_nc = [], [], [], []

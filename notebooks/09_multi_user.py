@@ -70,7 +70,7 @@ import pandas as pd
 from IPython.display import display
 
 import coinfer.figures
-from coinfer import paths
+from coinfer.base import paths
 from coinfer.claims.multi_user import m1_verdict
 from coinfer.studies import multi_user
 
@@ -97,7 +97,8 @@ display(
 started = time.perf_counter()
 schemes, per_user = multi_user.run_study(profile, users, populations, seed=seed, models=models, weighting=weighting)
 elapsed = time.perf_counter() - started
-paths.write_csv(schemes.drop(columns=["seconds"]), "multi_user_populations.csv")
+answers = schemes.drop(columns=["seconds"])  # wall times stay out of data/ (they differ between runs)
+paths.write_csv(answers, "multi_user_populations.csv")
 paths.write_csv(per_user, "multi_user_users.csv")
 print(f"{len(schemes)} answers for {schemes.groupby(['users', 'population']).ngroups} populations in {elapsed:.0f} s")
 summary = schemes.assign(feasible=schemes["status"].isin(["optimal", "feasible"])).pivot_table(
@@ -152,6 +153,6 @@ coinfer.figures.show("multi_user_splits")
 # `coinfer.claims.claim_m1` and appears in the claims report as an extension.
 
 # %%
-measured, holds = m1_verdict(schemes.drop(columns=["seconds"]))
+measured, holds = m1_verdict(answers)
 display(pd.DataFrame(measured["by_baseline"]).T.drop(columns=["by_users"]))
 print("M1", measured["verdict"])

@@ -66,7 +66,7 @@ def m1_verdict(table: pd.DataFrame) -> tuple[dict, bool]:
         decided = counts["beaten"] + counts["beaten_infeasible"] + counts["not_beaten"] + counts["worse"]
         beaten = counts["beaten"] + counts["beaten_infeasible"]
         share = beaten / decided if decided else None
-        holds = decided > 0 and share >= SHARE and counts["worse"] == 0
+        holds = share is not None and share >= SHARE and counts["worse"] == 0
         by_users = {
             int(k): {key: int(((outcome == key) & (outcome.index.get_level_values("users") == k)).sum())
                      for key in ("beaten", "beaten_infeasible", "tie", "not_beaten", "worse", "undecided")}

@@ -25,6 +25,7 @@ to the global one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog
@@ -89,8 +90,7 @@ def _stencil(pool: Pool, cand: Array, band: Array, server: Array, move_b: Array,
     needed = np.concatenate([np.ones(n, bool), move_b, move_b, move_f, move_f, move_b & move_f])
     values = np.full(6 * n, np.nan)
     values[needed] = pool.values(np.tile(cand, 6)[needed], bands[needed], servers[needed])
-    values = values.reshape(6, n)
-    v0, vbp, vbm, vfp, vfm, vpp = values
+    v0, vbp, vbm, vfp, vfm, vpp = values.reshape(6, n)
     g = np.zeros((n, 2))
     h = np.zeros((n, 2, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -171,7 +171,7 @@ def allocate(
     walled = np.zeros(n, dtype=bool)
     wall_b = np.full(n, np.nan)  # where each user last met its wall (nan: not yet)
     wall_f = np.full(n, np.nan)
-    state = {"lam": 0.0, "pi": 0.0, "spread": np.zeros((2, 2))}
+    state: dict[str, Any] = {"lam": 0.0, "pi": 0.0, "spread": np.zeros((2, 2))}
     v0 = pool.values(cand, band, server)
     if not np.isfinite(v0).all():
         raise ValueError("allocate needs a feasible start")
@@ -706,7 +706,7 @@ def feasible_start(
     sb = float(np.sum(pb[:, 0])) if usable[:, 0].all() else np.inf
     sf = float(np.sum(pf[:, 0])) if usable[:, 0].all() else np.inf
     if sb <= band_avail and sf <= server_avail:
-        weights = np.zeros(pb.shape)
+        weights: np.ndarray = np.zeros(pb.shape)
         weights[:, 0] = 1.0
     else:
         m = len(directions)
@@ -719,9 +719,9 @@ def feasible_start(
                          bounds=(0, None), method="highs")  # fmt: skip
         if result.status != 0:
             return None
-        weights = np.zeros(n * m)
-        weights[cols] = np.clip(result.x, 0.0, None)
-        weights = weights.reshape(n, m)
+        flat = np.zeros(n * m)
+        flat[cols] = np.clip(result.x, 0.0, None)
+        weights = flat.reshape(n, m)
         weights /= weights.sum(axis=1, keepdims=True)
     band = np.einsum("nm,nm->n", weights, np.where(usable, pb, 0.0))
     server = np.einsum("nm,nm->n", weights, np.where(usable, pf, 0.0))

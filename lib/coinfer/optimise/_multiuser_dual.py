@@ -80,7 +80,7 @@ class CandidateBound:
 
 
 def unit_distortion(rho: Array, magnitude: Array, q: Array) -> Array:
-    """``D_model(rho; b) / b`` element by element (:func:`coinfer.system.unit_distortion` over arrays)."""
+    """``D_model(rho; b) / b`` element by element (:func:`coinfer.model.system.unit_distortion` over arrays)."""
     rho = np.asarray(rho, dtype=float)
     out = np.empty(rho.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -280,16 +280,18 @@ class _Uplink:
         rows[:, _T0_COLUMN] = sigma
         rows[:, _BAND_COLUMN] = band
         code, out = solve_kernel_rows(rows, self.table[idx], self.keys, self.logits)
-        objective = out[:, kernel.O_OBJECTIVE]
+        solved = (code == kernel.OPTIMAL) | (code == kernel.TO_POLISH)
+        # the kernel leaves the outputs of the rows it did not solve unwritten (np.empty): masked before any
+        # arithmetic, else their bytes can overflow or give nan
+        objective = np.where(code == kernel.OPTIMAL, out[:, kernel.O_OBJECTIVE], np.inf)
         # TO_POLISH: the optimum sits on the wall and its polish breaks a budget by a few ulps; the kernel leaves
         # the objective out, so it is computed from the decision's ratios (a point a few ulps outside the budget:
         # its value is the optimum's to far below _SOLVER_RTOL)
         polish = code == kernel.TO_POLISH
         if polish.any():
-            objective = objective.copy()
             objective[polish] = _row_objective(rows[polish], out[polish, kernel.O_RHO_D], out[polish, kernel.O_RHO_S])
-        value = np.where(self.mute[idx], 0.0, self.w[idx] * objective)
-        return np.where((code == kernel.OPTIMAL) | polish, value, np.inf)
+        value = np.where(self.mute[idx], 0.0, self.w[idx] * np.where(solved, objective, 0.0))
+        return np.where(solved, value, np.inf)
 
     def band_floor(self, idx: Array, sigma: Array) -> Array:
         """A band below which the candidates cannot send their bits within ``sigma`` even at ``P_max`` with the

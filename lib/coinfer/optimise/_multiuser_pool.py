@@ -1,7 +1,7 @@
 """Every user's candidate splits as rows of the compiled single-user solver (model.md section 13.3).
 
 A :class:`Pool` holds one kernel row per (user, candidate split): the user's single-user
-:class:`~coinfer.system.Problem` for that split. Its :meth:`Pool.values` solves chosen candidates at
+:class:`~coinfer.model.system.Problem` for that split. Its :meth:`Pool.values` solves chosen candidates at
 given shares of band ``B_k`` and server cycles ``F_k`` by writing the shares into the rows' ``bandwidth`` and
 ``f_server_max`` columns and running the compiled steps of :func:`coinfer.optimise.solve` on all of them in one
 call, without building a ``Problem`` per solve. Whatever the single-user model holds (fields added to
@@ -39,7 +39,7 @@ class Pool:
     ``rho_max``, full resources): ``floor_band[c]`` with the whole server, ``floor_server[c]`` with the whole
     band. ``flat[c]`` is the candidate's least objective (every ratio at its flat point), a lower bound of its
     value at any share. ``cycles[c]`` holds ``(a_d, g_d, a_s, g_s)``: each side runs ``a (1 - rho) + g`` cycles
-    (:meth:`coinfer.system.Problem.cycles`, read once).
+    (:meth:`coinfer.model.system.Problem.cycles`, read once).
     """
 
     problems: list[Problem]
@@ -62,7 +62,7 @@ class Pool:
     def build(
         cls,
         candidates: Sequence[Sequence[Problem]],
-        weights: Sequence[float],
+        weights: Sequence[float] | np.ndarray,
         band_total: float,
         server_total: float,
     ) -> Pool:

@@ -166,7 +166,6 @@ def search(
     ``fixed_band[k]`` / ``fixed_server[k]`` are user ``k``'s fixed shares (``nan``: optimised); ``band_avail`` /
     ``server_avail`` what the optimised shares share. ``allowed`` (per candidate) restricts the candidates.
     """
-    users = np.arange(n_users)
     move_b_user = np.isnan(fixed_band)
     move_f_user = np.isnan(fixed_server)
     caps_b = np.where(move_b_user, band_avail, fixed_band)
@@ -196,7 +195,7 @@ def search(
     start = _fit(pool, cand, menu_band, menu_server, fixed_band, fixed_server, band_avail, server_avail)
     if start is None:
         # fall back to the least demanding candidate of every user
-        for k in users:
+        for k in range(n_users):
             idx = np.flatnonzero(pool.user == k)
             cand[k] = idx[np.argmin(need[idx])]
         start = _start(pool, cand, fixed_band, fixed_server, band_avail, server_avail)

@@ -1,7 +1,7 @@
 """Many users, one edge server: shared band and server cycles (model.md section 13).
 
 ``K`` users, each with its own model, candidate splits, channel, device and budgets (a single-user
-:class:`~coinfer.system.Problem` per candidate split), share the uplink band ``B`` by FDMA,
+:class:`~coinfer.model.system.Problem` per candidate split), share the uplink band ``B`` by FDMA,
 ``sum_k B_k <= B``, and the server's cycles, ``sum_k F_k <= F`` (user ``k``'s server part runs at up to
 ``F_k``). Each user's energy budget is its battery (``energy_scope: device``). The objective is the weighted
 sum of the users' distortion bounds (model.md section 13.1 for the weights), or their weighted maximum.
@@ -786,7 +786,7 @@ def solve_multiuser_local(
     -------
     MultiUserSolution
         ``status`` ``feasible`` with the best point found (no certificate: it is a local method), each user's
-        decision checked by :func:`coinfer.system.evaluate` at its shares (its ``Solution`` holds the evaluated
+        decision checked by :func:`coinfer.model.system.evaluate` at its shares (its ``Solution`` holds the evaluated
         latency, energy and objective); ``infeasible`` when no start met the constraints (not a proof).
 
     Notes
@@ -833,7 +833,7 @@ def random_multiuser_problem(
 ) -> MultiUserProblem:
     """A random multi-user instance for tests and ``benchmarks/bench_multiuser.py`` (model.md 13.6).
 
-    Every user is :func:`coinfer.system.random_problem` (energy scope ``device``), drawn again until it meets its
+    Every user is :func:`coinfer.model.system.random_problem` (energy scope ``device``), drawn again until it meets its
     budgets alone with its own ``bandwidth`` and ``f_server_max``; with ``splits > 1`` its other candidate
     splits move a random share of its FLOPs and parameters between the sides and change the bits sent. The band
     and server shared are drawn between 50 % and 120 % of the users' own ``bandwidth`` and ``f_server_max``

@@ -233,17 +233,18 @@ def check_against_local(
     from coinfer.optimise import solve_multiuser_local
 
     base = base_problems(profile, models)
-    rows = []
+    rows: list[tuple[int, int, str, float | None, float | None, float | None]] = []
     with blas_threads():
         for k in users:
             for j in range(populations):
                 rng = np.random.default_rng(np.random.SeedSequence([seed, k, j]))
                 problem, _ = draw_population(base, k, rng, weighting)
                 mine = solve_multiuser(problem)
-                if mine.status not in ("optimal", "feasible"):
+                splits = [u.split for u in mine.users]
+                if mine.status not in ("optimal", "feasible") or mine.objective is None or None in splits:
                     rows.append((k, j, mine.status, None, None, None))
                     continue
-                chosen = problem.restrict_splits([u.split for u in mine.users])
+                chosen = problem.restrict_splits([int(s) for s in splits if s is not None])
                 local = solve_multiuser_local(chosen, starts=starts, seed=seed)
                 rel = (mine.objective - local.objective) / abs(local.objective) if local.objective else None
                 rows.append((k, j, mine.status, mine.objective, local.objective, rel))
