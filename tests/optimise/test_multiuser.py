@@ -221,6 +221,15 @@ def test_agrees_with_the_independent_check(seed, users):
         assert mine.lower_bound <= local.objective * (1 + 1e-12)
 
 
+def test_a_polished_move_keeps_the_shares_within_the_totals():
+    """On this instance the polish once moved one user to more server while no other user could give any, and
+    the server shares summed to 29 times the server (found by benchmarks/bench_multiuser.py)."""
+    problem = random_multiuser_problem(np.random.default_rng([0, 104]), 4)
+    mine = solve_multiuser(problem)
+    assert mine.status in ("optimal", "feasible")
+    feasible_in_original_variables(problem, mine)
+
+
 def test_agrees_with_the_check_when_users_choose_splits():
     problem = random_multiuser_problem(np.random.default_rng(5), 2, splits=2)
     mine = solve_multiuser(problem)

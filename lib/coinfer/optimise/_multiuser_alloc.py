@@ -351,6 +351,8 @@ def _move_one(pool, cand, nb, ns, k, old_b, new_b, level, total_b, total_f, move
             held = float(np.sum(share[others]))
             if held > 0:
                 share[others] *= rest / held
+            if float(np.sum(share[move])) > total * (1 + 1e-12):  # nobody left to give what user k takes
+                return None
         if (b2[move_b] <= 0).any() or (s2[move_f] <= 0).any():
             return None
         if not np.isfinite(pool.values(cand, b2, s2)).all():
