@@ -331,12 +331,28 @@ def _allocate(pool: Pool, cand: Array, start: tuple[Array, Array], move_b_user: 
     return allocate(pool, cand, start[0], start[1], mb, mf, polish=polish)
 
 
-def polished(pool: Pool, design: Design, fixed_band: Array, fixed_server: Array) -> Design:
+def polished(pool: Pool, design: Design, fixed_band: Array, fixed_server: Array, band_avail: float,
+             server_avail: float) -> Design:  # fmt: skip
     """``design`` allocated again with the polish of :func:`~._multiuser_alloc.allocate` (repositioning on kinks
-    and walls, transfers, trades), kept if that lowers the objective."""
-    alloc = _allocate(pool, design.cand, (design.band, design.server), np.isnan(fixed_band), np.isnan(fixed_server),
-                      polish=True)  # fmt: skip
+    and walls, transfers, trades), kept if that lowers the objective. A polish that leaves part of a resource
+    unused (a user repositioned to less of it that nobody took) is followed by one more polished allocation from
+    its shares scaled up to the totals (no user's value rises with its shares)."""
+    move_b_user, move_f_user = np.isnan(fixed_band), np.isnan(fixed_server)
+    alloc = _allocate(pool, design.cand, (design.band, design.server), move_b_user, move_f_user, polish=True)
     better = _design(design.cand, alloc, design.rounds, design.newton_iterations + alloc.iterations)
+    mb = move_b_user & pool.band[design.cand]
+    mf = move_f_user & pool.server[design.cand]
+    unused = (mb.any() and float(np.sum(better.band[mb])) < band_avail * (1 - 1e-9)) or (
+        mf.any() and float(np.sum(better.server[mf])) < server_avail * (1 - 1e-9)
+    )
+    if unused:
+        filled = _fit(pool, design.cand, better.band, better.server, fixed_band, fixed_server, band_avail,
+                      server_avail)  # fmt: skip
+        if filled is not None:
+            alloc = _allocate(pool, design.cand, filled, move_b_user, move_f_user, polish=True)
+            again = _design(design.cand, alloc, design.rounds, better.newton_iterations + alloc.iterations)
+            if again.objective(pool) < better.objective(pool):
+                better = again
     return better if better.objective(pool) < design.objective(pool) else design
 
 

@@ -371,7 +371,7 @@ def _rounds(s: _Setup, design: Design, gap_rtol: float) -> tuple[Design, float |
                 break
             # the splits settled: polish the shares once (model.md 13.4, step 3), then look for offers again
             polish_done = True
-            again = polished(s.pool, design, s.fixed_band, s.fixed_server)
+            again = polished(s.pool, design, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
             if again is design:
                 break
             design = again
@@ -381,7 +381,7 @@ def _rounds(s: _Setup, design: Design, gap_rtol: float) -> tuple[Design, float |
             if polish_done:
                 break
             polish_done = True
-            again = polished(s.pool, design, s.fixed_band, s.fixed_server)
+            again = polished(s.pool, design, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
             if again is design:
                 break
             design = again
