@@ -481,6 +481,27 @@ def _size_tables() -> dict[str, pd.DataFrame]:
     return {"size_study.csv": pd.DataFrame(rows)}
 
 
+def _multi_user_tables() -> dict[str, pd.DataFrame]:
+    """Two sizes x two populations: the joint design, equal shares and shared ratio (infeasible once)."""
+    populations, users = [], []
+    for k in (2, 20):
+        for population in range(2):
+            for scheme, factor in (("joint", 1.0), ("equal_shares", 1.3), ("shared_ratio", 1.1)):
+                feasible = not (scheme == "shared_ratio" and k == 20 and population == 1)
+                objective = factor * 0.01 * k if feasible else None
+                populations.append({"users": k, "population": population, "scheme": scheme,
+                                    "status": "optimal" if feasible else "infeasible", "objective": objective,
+                                    "relative_gap": 1e-7 * k if scheme == "joint" else None})  # fmt: skip
+                for user in range(3):
+                    kind = ("on_device", "split", "on_server")[user]
+                    users.append({"users": k, "population": population, "scheme": scheme, "user": user,
+                                  "model": ("minilm", "digits_cnn", "minilm")[user],
+                                  "normalised_distortion": factor * 0.01 * (user + 1) if feasible else None,
+                                  "split_kind": kind if feasible else "",
+                                  "f_server_share": 0.0 if kind == "on_device" else 1e9 / k})  # fmt: skip
+    return {"multi_user_populations.csv": pd.DataFrame(populations), "multi_user_users.csv": pd.DataFrame(users)}
+
+
 #: figure -> (its tables, expected number of lines on each axes with data, in order, parameter overrides).
 def _compute_tables() -> dict[str, pd.DataFrame]:
     rows = [
@@ -559,6 +580,12 @@ TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
     "size_metric_vs_budget": (_size_tables(), [3, 2], {}),
     # digits (two sizes) then meta (one), each in 2 sweeps x (split, rho_d, rho_s)
     "size_designs": (_size_tables(), [2] * 6 + [1] * 6, {}),
+    # one line per scheme; the gap's largest and median and the dotted line at 1e-6
+    "multi_user_objective": (_multi_user_tables(), [3, 3], {}),
+    # the joint design and equal shares (medians; the percentile bands are areas)
+    "multi_user_fairness": (_multi_user_tables(), [2], {}),
+    # the kinds of split are stacked areas; one line per model on the server
+    "multi_user_splits": (_multi_user_tables(), [0, 2], {}),
 }
 
 

@@ -22,7 +22,8 @@ NOTEBOOKS: tuple[str, ...] = (
     "06_joint_optimisation",
     "07_deployed_designs",  # after 06: it reads opt_budget_sweep.csv
     "08_model_size",
-    # 09_multi_user and 10_decoding (not here yet) come before the report
+    "09_multi_user",
+    # 10_decoding (not here yet) comes before the report
     "11_report",  # last: it redraws every figure and writes the claims report from data/
 )
 
@@ -39,6 +40,16 @@ _RATIO = Spec("float", 0.0, 1.0, high_open=True)
 _DEVICE = Spec("str", choices=("cpu", "cuda"))
 
 #: name -> parameter -> allowed values. Each notebook owns its entry.
+#: The models notebook 09 may draw users of (coinfer.studies.multi_user.MODELS; base cannot import a study).
+_MULTI_USER_MODELS = (
+    "digits_cnn",
+    "minilm",
+    "mpnet_base",
+    "efficientnet_lite0",
+    "efficientnet_lite1",
+    "efficientnet_lite2",
+)
+
 SCHEMAS: dict[str, dict[str, Spec]] = {
     "01_distortion_bound": {
         "seed": _SEED,
@@ -160,6 +171,15 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "workers": Spec("int", -1, 1024),
         "scheduler_address": Spec("str"),
         "device": _DEVICE,
+    },
+    "09_multi_user": {
+        "seed": _SEED,
+        "models": Spec("list[str]", choices=_MULTI_USER_MODELS),
+        "users": Spec("list[int]", 1, 1000),
+        "populations": Spec("int", 1, 100),
+        "weighting": Spec("str", choices=("parameters", "users", "normalised")),
+        "check_users": Spec("int", 1, 8),
+        "check_populations": Spec("int", 0, 100),
     },
     "11_report": {
         "skip_missing": Spec("bool"),

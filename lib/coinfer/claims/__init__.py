@@ -13,6 +13,7 @@ One module per job:
 - :mod:`~coinfer.claims.paper`: C1-C4, their thresholds (:class:`Thresholds`, fixed before the full data
   existed) and the readings a referee would try;
 - :mod:`~coinfer.claims.model_size`: L1 (notebook 08, model.md section 10);
+- :mod:`~coinfer.claims.multi_user`: M1 (notebook 09, model.md section 13.9);
 - :mod:`~coinfer.claims.deployed_designs`: E1-E3 on the deployed designs (notebook 07, model.md section 9);
 - :mod:`~coinfer.claims.report`: the sentences, the Markdown report and the readings matrix;
 - this package: :func:`evaluate_claims` and :func:`write_claims_report` (what notebook 11 calls), and every
@@ -26,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from coinfer.base.paths import data_dir, write_json, write_text
-from coinfer.claims import deployed_designs, model_size, paper, report, statements, verdicts
+from coinfer.claims import deployed_designs, model_size, multi_user, paper, report, statements, verdicts
 from coinfer.claims.deployed_designs import (
     DECISION_COLUMNS,
     DEPLOYED_FIGURES,
@@ -47,6 +48,10 @@ from coinfer.claims.model_size import (
     claim_l1,
     l1_decided_points,
     l1_verdict,
+)
+from coinfer.claims.multi_user import (
+    claim_m1,
+    m1_verdict,
 )
 from coinfer.claims.paper import (
     C1_INTERVALS,
@@ -119,15 +124,17 @@ INTERVALS = {
     "E2": "percentile bootstrap (2000, seed 0) over (scheme, sweep point) pairs",
     "E3": "bracket of comparisons decided by the two designs' distortion intervals (bootstrap of the mean over "
     "held-out inputs, unpaired)",
+    "M1": "none: every population of the grid solved once by each design (a complete enumeration)",
 }
 
-#: The claims whose data are always there (L1 answers ``None`` without ``size_study.csv``).
+#: The claims whose data are always there (L1 and M1 answer ``None`` without their data files).
 CLAIMS: dict[str, Callable[[Thresholds], dict | None]] = {
     "C1": claim_c1,
     "C2": claim_c2,
     "C3": claim_c3,
     "C4": claim_c4,
     "L1": claim_l1,
+    "M1": claim_m1,
 }
 
 
@@ -169,6 +176,7 @@ def write_claims_report(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXT
 __all__ = [
     "deployed_designs",
     "model_size",
+    "multi_user",
     "paper",
     "report",
     "statements",
@@ -224,6 +232,7 @@ __all__ = [
     "claim_e2",
     "claim_e3",
     "claim_l1",
+    "claim_m1",
     "e1_verdict",
     "e2_verdict",
     "e3_verdict",
@@ -233,6 +242,7 @@ __all__ = [
     "parts_text",
     "l1_decided_points",
     "l1_verdict",
+    "m1_verdict",
     "measured_intervals",
     "reading_verdict",
     "render_markdown",

@@ -239,6 +239,20 @@ def _sentence_l1(m: dict) -> str:
     return "; ".join(parts) + "." if parts else "No family with a measured task metric."
 
 
+def _sentence_m1(m: dict) -> str:
+    parts = []
+    for name, v in m["by_baseline"].items():
+        if not v["decides"]:
+            parts.append(f"{name}: no difference ({v['tie']} ties, {v['undecided']} both infeasible)")
+            continue
+        parts.append(
+            f"{name}: beaten at {v['beaten'] + v['beaten_infeasible']} of {v['decided']} populations "
+            f"({_pct(v['beaten_share'])}; {v['beaten_infeasible']} with the baseline infeasible), {v['tie']} ties, "
+            f"joint worse at {v['worse']}"
+        )
+    return "; ".join(parts) + "." if parts else "No population with two or more users."
+
+
 #: One sentence per claim, in words a person reads (the full numbers stay in ``claims.json``).
 SENTENCES: dict[str, Callable[[dict], str]] = {
     "C1": _sentence_c1,
@@ -249,6 +263,7 @@ SENTENCES: dict[str, Callable[[dict], str]] = {
     "E2": _sentence_e2,
     "E3": _sentence_e3,
     "L1": _sentence_l1,
+    "M1": _sentence_m1,
 }
 
 

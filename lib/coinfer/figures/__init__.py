@@ -24,8 +24,8 @@ Layout of the package:
   :mod:`~coinfer.figures.distortion_bound` (01), :mod:`~coinfer.figures.rate_distortion`
   (02), :mod:`~coinfer.figures.weight_distributions` (03), :mod:`~coinfer.figures.pruning_distortion`
   (04), :mod:`~coinfer.figures.system_profiles` (05),
-  :mod:`~coinfer.figures.joint_optimisation` (06), :mod:`~coinfer.figures.deployed_designs` (07) and
-  :mod:`~coinfer.figures.model_size` (08);
+  :mod:`~coinfer.figures.joint_optimisation` (06), :mod:`~coinfer.figures.deployed_designs` (07),
+  :mod:`~coinfer.figures.model_size` (08) and :mod:`~coinfer.figures.multi_user` (09);
 - style (colours, markers, shared labels, figure and legend helpers) lives in
   :mod:`coinfer.figures.style`.
 
@@ -41,6 +41,7 @@ from coinfer.figures import (
     distortion_bound,
     joint_optimisation,
     model_size,
+    multi_user,
     pruning_distortion,
     rate_distortion,
     registry,
@@ -85,6 +86,7 @@ SUBJECT_MODULES = (
     joint_optimisation,
     deployed_designs,
     model_size,
+    multi_user,
 )
 
 __all__ = [
@@ -92,6 +94,7 @@ __all__ = [
     "distortion_bound",
     "joint_optimisation",
     "model_size",
+    "multi_user",
     "pruning_distortion",
     "rate_distortion",
     "registry",

@@ -59,9 +59,15 @@ def add_solve_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "solve", allow_abbrev=False, help="solve one problem file (model.md section 8) and print the answer as JSON"
     )
-    parser.add_argument("problem", help="flat YAML file with the model.md section 8 fields (SI units)")
     parser.add_argument(
-        "--reference", action="store_true", help="use the cvxpy reference solver instead of the fast one"
+        "problem",
+        help="YAML file: the model.md section 8 fields of one user (SI units), or a users: list with the shared "
+        "band and server (model.md section 13.8)",
+    )
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="use the cvxpy reference solver instead of the fast one (multi-user: the multi-start local check)",
     )
     parser.add_argument(
         "--solver",
@@ -73,18 +79,66 @@ def add_solve_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_solve(args: argparse.Namespace) -> int:
-    """Solve the problem file; exit 0 for optimal or infeasible (both are answers)."""
+    """Solve the problem file; exit 0 for optimal or infeasible (both are answers).
+
+    A file with a ``users:`` list is a multi-user problem (model.md section 13.8): it is solved by
+    :func:`coinfer.optimise.solve_multiuser` (``--reference``: the multi-start local check) and its answer
+    (per-user decisions, the prices of band and server cycles, the certificate) printed as JSON.
+    """
+    from coinfer.base.validation import read_yaml
     from coinfer.model.system import Problem
     from coinfer.optimise import solve, solve_reference
 
     if args.solver != "CLARABEL" and not args.reference:
         raise ParameterError(f"--solver: got {args.solver!r}; it applies only with --reference")
+    data = read_yaml(args.problem, "file")
+    if isinstance(data, dict) and "users" in data:
+        return _run_multiuser(data, args)
     problem = Problem.from_yaml(args.problem)
     solution = solve_reference(problem, solver=args.solver) if args.reference else solve(problem)
     answer = {key: _json_value(value) for key, value in solution.as_dict().items()}
     answer.update(answer_notes(problem))
     print(json.dumps(answer, indent=2))
     return 0 if solution.status in ("optimal", "infeasible") else 1
+
+
+def _run_multiuser(data: dict, args: argparse.Namespace) -> int:
+    """Solve a multi-user problem file's mapping and print its answer (exit 0 for an answer, 1 for a solver
+    error; bad input raises ParameterError before anything is printed)."""
+    from coinfer.optimise import MultiUserProblem, solve_multiuser, solve_multiuser_local
+
+    if args.solver != "CLARABEL":
+        raise ParameterError(f"--solver: got {args.solver!r}; a multi-user problem has no conic reference")
+    problem = MultiUserProblem.from_dict(data)
+    solution = solve_multiuser_local(problem) if args.reference else solve_multiuser(problem)
+    answer = _json_tree(solution.as_dict())
+    answer["units"] = dict(MULTIUSER_UNITS)
+    print(json.dumps(answer, indent=2))
+    return 0 if solution.status in ("optimal", "feasible", "infeasible") else 1
+
+
+def _json_tree(value):
+    """``value`` with every non-finite float replaced by ``None`` (JSON has no inf/nan)."""
+    if isinstance(value, dict):
+        return {key: _json_tree(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_tree(v) for v in value]
+    return _json_value(value)
+
+
+#: Units of the numeric fields of a multi-user answer (model.md section 13.8).
+MULTIUSER_UNITS: dict[str, str] = {
+    "objective": "weighted distortion: weight units (weighting parameters or users), 1 (normalised)",
+    "prices.band": "objective units per Hz of band",
+    "prices.server": "objective units per Hz of server cycles",
+    "certificate.lower_bound": "objective units",
+    "certificate.gap": "objective units",
+    "band_used": "Hz",
+    "server_used": "Hz",
+    "users[].bandwidth_share": "Hz",
+    "users[].f_server_share": "Hz",
+    **{f"users[].{name}": unit for name, unit in ANSWER_UNITS.items()},
+}
 
 
 def add_run_parser(sub: argparse._SubParsersAction) -> None:
