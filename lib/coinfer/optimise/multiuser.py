@@ -366,27 +366,21 @@ def _rounds(s: _Setup, design: Design, gap_rtol: float) -> tuple[Design, float |
     polish_done = False
     for round_ in range(_MAX_ROUNDS + 1):
         lower, offers = _certify(s, design, gap_rtol)
-        if offers is None or round_ == _MAX_ROUNDS:
-            if polish_done:
-                break
-            # the splits settled: polish the shares once (model.md 13.4, step 3), then look for offers again
-            polish_done = True
-            again = polished(s.pool, design, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
-            if again is design:
-                break
-            design = again
+        better = None
+        if offers is not None and round_ < _MAX_ROUNDS:
+            better = try_offers(s.pool, design, offers, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
+        if better is not None:
+            design = better
             continue
-        better = try_offers(s.pool, design, offers, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
-        if better is None:
-            if polish_done:
-                break
-            polish_done = True
-            again = polished(s.pool, design, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
-            if again is design:
-                break
-            design = again
-            continue
-        design = better
+        if polish_done:
+            break
+        # no offer helps (or the rounds are spent): polish the shares once (model.md 13.4, step 3), then look for
+        # offers again
+        polish_done = True
+        again = polished(s.pool, design, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
+        if again is design:
+            break
+        design = again
     return design, lower
 
 
