@@ -17,7 +17,6 @@ in a notebook (:func:`show`, :func:`display_claim`). Style lives in
 from __future__ import annotations
 
 import io
-import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -83,7 +82,7 @@ def load_parameters(notebook: str) -> dict[str, Any]:
     path = paths.data_dir() / parameters_file(notebook)
     if not path.exists():
         raise FileNotFoundError(f"data/{path.name} does not exist; run notebook {notebook} first (see README)")
-    stored = json.loads(path.read_text(encoding="utf-8"))
+    stored = paths.read_json(path.name)
     order = list(SCHEMAS[notebook])
     return {key: stored[key] for key in sorted(stored, key=lambda k: (order.index(k) if k in order else len(order), k))}
 
