@@ -140,9 +140,10 @@ class RootStatus:
             return "profile not recorded"
         return " and ".join(self.profiles) + " profile" + ("s" if len(self.profiles) > 1 else "")
 
-    def lines(self, values: bool = False) -> list[str]:
-        """The status in a few plain sentences; ``values``: the changed parameters with their values."""
-        where = "the committed results" if self.committed else f"output root {_shown(self.root)}"
+    def lines(self, values: bool = False, name: str | None = None) -> list[str]:
+        """The status in a few plain sentences; ``values``: the changed parameters with their values; ``name``:
+        how the root is called (default: its path, relative to the project when inside it)."""
+        where = name or ("the committed results" if self.committed else f"output root {_shown(self.root)}")
         ran = [nb for nb, s in self.notebooks.items() if s.ran]
         if not ran:
             return [f"{where}: no notebook has run here."]
