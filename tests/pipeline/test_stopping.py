@@ -79,6 +79,13 @@ def _stop_and_check(top: subprocess.Popen, markers: Path, number: int) -> list[p
     return tree
 
 
+def _git_status() -> str:
+    paths_ = ["data", "figures", "notebooks", "MANIFEST.sha256"]
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--", *paths_], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+
+
 def _snapshot(root: Path) -> dict[str, str]:
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()
@@ -100,7 +107,7 @@ def test_a_stopped_runner_leaves_no_process_and_no_output(tmp_path, number):
     out = tmp_path / "out"
     (out / "data").mkdir(parents=True)
     (out / "data" / "previous.csv").write_text("a\n1\n")
-    before = _snapshot(out)
+    before, tracked = _snapshot(out), _git_status()
     code = (
         "from coinfer.pipeline import runner; "
         f"runner.run('quick', [{notebook!r}], {str(out)!r}, notebooks_dir={str(tmp_path / 'nb')!r}, "
@@ -112,6 +119,7 @@ def test_a_stopped_runner_leaves_no_process_and_no_output(tmp_path, number):
     assert len(tree) >= 3, "kernel and two workers"
     assert top.returncode != 0
     assert _snapshot(out) == before  # nothing published
+    assert _git_status() == tracked  # and no committed result touched
     assert not runner.staging_dir(out).exists()
 
 

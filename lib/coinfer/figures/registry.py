@@ -134,7 +134,7 @@ def render(name: str) -> Figure:
     spec = spec_of(name)
     style.set_style()  # the same style whoever calls, whatever ran before
     params = load_parameters(spec.notebook)
-    return spec.plot(load_tables(name), params)
+    return style.declutter(spec.plot(load_tables(name), params))
 
 
 def save(name: str) -> list[Path]:
