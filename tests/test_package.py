@@ -29,8 +29,8 @@ EXPECTED: dict[str, list[str]] = {
     "coinfer.base": [
         "jit", "notebooks", "parallel", "paths", "progress", "threads", "validation",
         "EXIT_BAD_INPUT", "NOTEBOOKS", "PROJECT_ROOT", "ParameterError", "SCHEMAS", "Spec", "blas_threads",
-        "data_dir", "figures_dir", "output_root", "parallel_map", "read_csv", "read_yaml", "require_choice",
-        "require_range", "single_thread", "tqdm", "write_csv", "write_json", "write_text",
+        "data_dir", "figures_dir", "output_root", "parallel_map", "read_csv", "read_json", "read_yaml",
+        "require_choice", "require_range", "single_thread", "tqdm", "write_csv", "write_json", "write_text",
     ],
     "coinfer.model": [
         "arithmetic", "bounds", "hardware", "pruning", "rate_distortion", "stats", "system",
@@ -80,6 +80,7 @@ EXPECTED: dict[str, list[str]] = {
     "coinfer.figures": [
         "deployed_designs", "distortion_bound", "joint_optimisation", "model_size", "multi_user",
         "pruning_distortion", "rate_distortion", "registry", "style", "system_profiles", "weight_distributions",
+        "layout",
         "FIGURES", "FigureSpec", "MODEL_ORDER", "PlotFunction", "SCHEME_ORDER", "SUBJECT_MODULES", "caption",
         "data_location", "describe", "display_claim", "display_saved", "figures_of", "histogram_rows", "in_order",
         "load_parameters", "load_tables", "missing_inputs", "parameters_file", "png_bytes", "regenerate_all",

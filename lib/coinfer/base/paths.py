@@ -36,6 +36,11 @@ INTERACTIVE_ROOT: Path = BUILD_DIR / "interactive"
 #: Name of the staging folder a run writes into, inside its output root (:mod:`coinfer.pipeline.runner`).
 STAGING_NAME = ".coinfer-staging"
 
+#: When set (by :mod:`coinfer.pipeline.runner`, one file per notebook), every read and write of a file under the
+#: output root is appended to this file as ``read<TAB>data/x.csv`` or ``write<TAB>figures/y.png``: the record
+#: the runner checks against each notebook's declared reads and writes (:data:`coinfer.base.notebooks.READS`).
+IO_LOG_ENV = "COINFER_IO_LOG"
+
 #: Significant digits of floats in CSV outputs: enough for every reported
 #: number, few enough that last-bit differences of threaded BLAS kernels do
 #: not change the bytes of ``data/`` between reruns.
@@ -68,6 +73,23 @@ def figures_dir() -> Path:
     return path
 
 
+def log_io(kind: str, path: Path) -> None:
+    """Append ``kind`` (``read``/``write``) and ``path`` relative to the output root to ``$COINFER_IO_LOG``, if set.
+
+    Paths outside the output root (temporary files, the package's own data) are not logged.
+    """
+    log = os.environ.get(IO_LOG_ENV)
+    if not log:
+        return
+    root = Path(os.path.realpath(output_root()))
+    try:
+        shown = Path(os.path.realpath(path)).relative_to(root).as_posix()
+    except ValueError:
+        return
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(f"{kind}\t{shown}\n")
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it over ``target`` on success.
@@ -84,6 +106,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield tmp
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
+        log_io("write", target)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -154,7 +177,17 @@ def read_csv(name: str) -> pd.DataFrame:
     path = data_dir() / name
     if not path.exists():
         raise FileNotFoundError(missing_table_message(name))
+    log_io("read", path)
     return pd.read_csv(path)
+
+
+def read_json(name: str) -> Any:
+    """Read ``data/<name>`` written by :func:`write_json`; ``FileNotFoundError`` naming the path if it is missing."""
+    path = data_dir() / name
+    if not path.exists():
+        raise FileNotFoundError(f"{_shown(path)} does not exist")
+    log_io("read", path)
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def write_json(obj: Any, name: str) -> Path:

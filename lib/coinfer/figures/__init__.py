@@ -27,7 +27,8 @@ Layout of the package:
   :mod:`~coinfer.figures.joint_optimisation` (06), :mod:`~coinfer.figures.deployed_designs` (07),
   :mod:`~coinfer.figures.model_size` (08) and :mod:`~coinfer.figures.multi_user` (09);
 - style (colours, markers, shared labels, figure and legend helpers) lives in
-  :mod:`coinfer.figures.style`.
+  :mod:`coinfer.figures.style`; :mod:`coinfer.figures.layout` checks a drawn figure for overlapping texts and
+  legends over titles or data.
 
 A new notebook adds its figures in a new module here, decorated with
 :func:`register`, and imports it below (and lists it in :data:`SUBJECT_MODULES`).
@@ -40,6 +41,7 @@ from coinfer.figures import (
     deployed_designs,
     distortion_bound,
     joint_optimisation,
+    layout,
     model_size,
     multi_user,
     pruning_distortion,
@@ -93,6 +95,7 @@ __all__ = [
     "deployed_designs",
     "distortion_bound",
     "joint_optimisation",
+    "layout",
     "model_size",
     "multi_user",
     "pruning_distortion",

@@ -17,7 +17,6 @@ in a notebook (:func:`show`, :func:`display_claim`). Style lives in
 from __future__ import annotations
 
 import io
-import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -83,7 +82,7 @@ def load_parameters(notebook: str) -> dict[str, Any]:
     path = paths.data_dir() / parameters_file(notebook)
     if not path.exists():
         raise FileNotFoundError(f"data/{path.name} does not exist; run notebook {notebook} first (see README)")
-    stored = json.loads(path.read_text(encoding="utf-8"))
+    stored = paths.read_json(path.name)
     order = list(SCHEMAS[notebook])
     return {key: stored[key] for key in sorted(stored, key=lambda k: (order.index(k) if k in order else len(order), k))}
 
@@ -135,7 +134,7 @@ def render(name: str) -> Figure:
     spec = spec_of(name)
     style.set_style()  # the same style whoever calls, whatever ran before
     params = load_parameters(spec.notebook)
-    return spec.plot(load_tables(name), params)
+    return style.declutter(spec.plot(load_tables(name), params))
 
 
 def save(name: str) -> list[Path]:

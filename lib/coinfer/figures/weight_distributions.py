@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from coinfer.figures.registry import in_order, register
-from coinfer.figures.style import model_colour, new_figure, palette_colour
+from coinfer.figures.style import figure_legend, model_colour, new_figure, palette_colour
 
 #: Fill of the weight histograms.
 HISTOGRAM_GREY = "0.78"
@@ -87,7 +87,7 @@ def weight_histograms(tables: Mapping[str, pd.DataFrame], params: Mapping[str, A
         Line2D([], [], color=palette_colour(0), label="Laplace ML fit, scale b"),
         Line2D([], [], color=palette_colour(1), linestyle="--", label=r"Gaussian ML fit, std $\sigma$"),
     ]
-    fig.legend(handles=handles, loc="outside right upper", fontsize=8)
+    figure_legend(fig, handles)
     fig.suptitle("C2 premise: are pretrained weights Laplacian? Histograms (central 99.99 %) and ML fits", fontsize=10)
     return fig
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -142,6 +143,8 @@ MULTIUSER_UNITS: dict[str, str] = {
 
 
 def add_run_parser(sub: argparse._SubParsersAction) -> None:
+    from coinfer.pipeline.runner import PARTIAL_ROOT_NAME
+
     parser = sub.add_parser(
         "run", allow_abbrev=False, help="execute the notebooks with papermill (what run_all.sh calls)"
     )
@@ -151,14 +154,22 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="NOTEBOOK",
-        help="run only this notebook (repeatable); the other notebooks' outputs are kept",
+        help="run only this notebook (repeatable), then every notebook downstream of what it changed; the "
+        "other notebooks' outputs are kept",
     )
     parser.add_argument(
         "--output-root",
         type=Path,
         default=None,
-        help="folder receiving data/ and figures/ (default: $COINFER_OUTPUT_ROOT, else the project "
-        "root for the full profile and build/<profile> otherwise)",
+        help="folder receiving data/, figures/ and notebooks/executed/ (default: $COINFER_OUTPUT_ROOT, else the "
+        f"project root for a whole run of the full profile, build/{PARTIAL_ROOT_NAME} for a partial one (--only, -p), "
+        "build/<profile> otherwise)",
+    )
+    parser.add_argument(
+        "--update-committed",
+        action="store_true",
+        help="let a partial run (--only, -p) of the full profile write into the committed data/, figures/ and "
+        "notebooks/executed/ (everything downstream reruns, claims and manifest included)",
     )
     parser.add_argument(
         "-p",
@@ -174,16 +185,26 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_notebooks(args: argparse.Namespace) -> int:
-    """Run the pipeline; a failing notebook exits 1 naming itself and its partly executed copy."""
-    from coinfer.pipeline import runner
+    """Run the pipeline; a failing notebook exits 1 naming itself and its partly executed copy; a stopped run
+    exits 128 + the signal number, its output root untouched."""
+    from coinfer.pipeline import dependencies, runner
 
     try:
-        runs = runner.run(args.profile, args.only, args.output_root, parameters=runner.parse_parameters(args.parameter))
-    except runner.NotebookFailed as error:
+        runs = runner.run(
+            args.profile,
+            args.only,
+            args.output_root,
+            parameters=runner.parse_parameters(args.parameter),
+            update_committed=args.update_committed,
+        )
+    except (runner.NotebookFailed, dependencies.DeclarationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    root = args.output_root or runner.default_output_root(runner.resolve_profile(args.profile))
-    print(f"done: {len(runs)} notebook(s) in {sum(r.seconds for r in runs):.1f} s; outputs in {root}", flush=True)
+    except KeyboardInterrupt as stop:
+        number = stop.signal_number if isinstance(stop, runner.Interrupted) else signal.SIGINT
+        print(f"stopped by {signal.Signals(number).name}: the output root is as it was", file=sys.stderr)
+        return 128 + int(number)
+    print(f"done: {len(runs)} notebook(s) in {sum(r.seconds for r in runs):.1f} s", flush=True)
     return 0
 
 
@@ -253,6 +274,27 @@ def run_site(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_status_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "status",
+        allow_abbrev=False,
+        help="say which profile made an output root, which parameters differ from the committed run, and whether "
+        "its verdicts are current",
+    )
+    parser.add_argument("root", type=Path, nargs="?", default=Path("."), help="output root (default: .)")
+    parser.set_defaults(handler=run_status)
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """Print the status lines of the output root (:mod:`coinfer.pipeline.status`)."""
+    from coinfer.pipeline import status
+
+    if not (args.root / "data").is_dir():
+        raise ParameterError(f"root: {str(args.root)!r} holds no data/ folder")
+    print("\n".join(status.root_status(args.root).lines()), flush=True)
+    return 0
+
+
 #: name -> function adding the sub-parser.
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "solve": add_solve_parser,
@@ -260,6 +302,7 @@ COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "verify": add_verify_parser,
     "readme": add_readme_parser,
     "site": add_site_parser,
+    "status": add_status_parser,
 }
 
 
