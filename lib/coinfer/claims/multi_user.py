@@ -95,10 +95,10 @@ def m1_verdict(table: pd.DataFrame) -> tuple[dict, bool | None]:
         }
     deciding = [v for v in by_baseline.values() if v["decides"]]
     # Ties everywhere decide nothing: the verdict is then inconclusive, not "does not hold".
-    holds = all(v["holds"] for v in deciding) if deciding else None
-    verdict = "inconclusive" if holds is None else "holds" if holds else "does not hold"
+    overall = all(v["holds"] for v in deciding) if deciding else None
+    verdict = "inconclusive" if overall is None else "holds" if overall else "does not hold"
     measured = {"by_baseline": by_baseline, "verdict": verdict}
-    return measured, holds
+    return measured, overall
 
 
 def claim_m1(t: Thresholds = THRESHOLDS) -> dict | None:
