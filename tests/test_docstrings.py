@@ -19,6 +19,7 @@ import pytest
 COVERED: dict[str, tuple[str, ...] | None] = {
     "coinfer.nets": None,
     "coinfer.model": ("bounds", "rate_distortion", "pruning", "stats", "hardware"),
+    "coinfer.optimise": None,
 }
 #: Modules whose every public function (defined there) is checked.
 COVERED_MODULES: tuple[str, ...] = (
