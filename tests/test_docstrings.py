@@ -20,6 +20,7 @@ COVERED: dict[str, tuple[str, ...] | None] = {
     "coinfer.nets": None,
     "coinfer.model": ("bounds", "rate_distortion", "pruning", "stats", "hardware"),
     "coinfer.optimise": None,
+    "coinfer.claims": None,
 }
 #: Modules whose every public function (defined there) is checked.
 COVERED_MODULES: tuple[str, ...] = (
