@@ -21,6 +21,7 @@ COVERED: dict[str, tuple[str, ...] | None] = {
     "coinfer.model": ("bounds", "rate_distortion", "pruning", "stats", "hardware"),
     "coinfer.optimise": None,
     "coinfer.claims": None,
+    "coinfer.pipeline": None,
 }
 #: Modules whose every public function (defined there) is checked.
 COVERED_MODULES: tuple[str, ...] = (
