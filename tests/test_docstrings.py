@@ -22,6 +22,7 @@ COVERED: dict[str, tuple[str, ...] | None] = {
     "coinfer.optimise": None,
     "coinfer.claims": None,
     "coinfer.pipeline": None,
+    "coinfer.base": None,
 }
 #: Modules whose every public function (defined there) is checked.
 COVERED_MODULES: tuple[str, ...] = (
