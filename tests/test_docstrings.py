@@ -23,6 +23,7 @@ COVERED: dict[str, tuple[str, ...] | None] = {
     "coinfer.claims": None,
     "coinfer.pipeline": None,
     "coinfer.base": None,
+    "coinfer.figures": None,
 }
 #: Modules whose every public function (defined there) is checked.
 COVERED_MODULES: tuple[str, ...] = (
