@@ -209,7 +209,8 @@ def root_status(root: Path, committed_root: Path | None = None) -> RootStatus:
         changed: list[str] = []
         for path, digest in (record or {}).get("reads", {}).items():
             file = root / path
-            if not file.is_file() or sha256(file) != digest:
+            # a declared input that did not exist when the notebook ran (digest None) and still does not is unchanged
+            if (sha256(file) if file.is_file() else None) != digest:
                 changed.append(path)
         upstream_stale = bool(dependencies.reads_of(notebook) & {p for nb in stale for p in dependencies.writes_of(nb)})
         if mine is not None and (changed or upstream_stale):
