@@ -96,7 +96,36 @@ def parallel_map(
     ``workers`` and ``scheduler_address`` default to ``$COINFER_WORKERS`` and
     ``$COINFER_SCHEDULER_ADDRESS``. ``func`` and the items must pickle (plain
     functions and :func:`functools.partial` do; the loky backend also takes
-    closures).
+    closures). Every call of ``func`` runs with BLAS and OpenMP on one thread
+    (:func:`coinfer.base.threads.blas_threads`), so the results are the same bytes in process, in local workers
+    and on a Dask cluster. One worker without a scheduler, or at most one item, runs in this process.
+
+    Parameters
+    ----------
+    func : callable
+        Applied to each item.
+    items : sequence or iterable
+        The inputs; consumed into a list first.
+    workers : int, optional
+        Local worker processes (loky): ``-1`` every core, or at least 1 [count]; default ``$COINFER_WORKERS``
+        (else ``-1``).
+    scheduler_address : str, optional
+        A Dask scheduler's address to run on instead of local workers; ``""`` none; default
+        ``$COINFER_SCHEDULER_ADDRESS``.
+    desc : str, optional
+        Label of the progress bar.
+    progress : bool, default True
+        Whether to show a progress bar (:func:`coinfer.base.progress.tqdm`).
+
+    Returns
+    -------
+    list
+        ``func(item)`` for every item, in input order.
+
+    Raises
+    ------
+    ParameterError
+        If ``workers`` (or ``$COINFER_WORKERS``) is neither ``-1`` nor an integer of at least 1.
     """
     items = list(items)
     workers = default_workers() if workers is None else check_workers(workers)

@@ -53,6 +53,11 @@ def output_root() -> Path:
     A relative ``COINFER_OUTPUT_ROOT`` is taken from the project root, not from
     the current directory: notebook kernels run inside ``notebooks/``. Without
     it (an interactive run) nothing is written into the committed ``data/``.
+
+    Returns
+    -------
+    pathlib.Path
+        The output root (not created here).
     """
     if "COINFER_OUTPUT_ROOT" not in os.environ:
         return INTERACTIVE_ROOT
@@ -60,14 +65,26 @@ def output_root() -> Path:
 
 
 def data_dir() -> Path:
-    """The tidy-data folder, created on demand."""
+    """The tidy-data folder, created on demand.
+
+    Returns
+    -------
+    pathlib.Path
+        ``output_root() / "data"``, which exists afterwards.
+    """
     path = output_root() / "data"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def figures_dir() -> Path:
-    """The figures folder, created on demand."""
+    """The figures folder, created on demand.
+
+    Returns
+    -------
+    pathlib.Path
+        ``output_root() / "figures"``, which exists afterwards.
+    """
     path = output_root() / "figures"
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -112,14 +129,46 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 def write_text(target: Path, text: str) -> Path:
-    """Write ``text`` to ``target`` atomically."""
+    """Write ``text`` to ``target`` atomically.
+
+    The text goes to a temporary file beside ``target`` that is renamed over it (:func:`atomic_path`): a crash
+    leaves the previous content, never a half-written file.
+
+    Parameters
+    ----------
+    target : pathlib.Path
+        The file to write (its folder is created if needed).
+    text : str
+        The content, written as UTF-8.
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+    """
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(target)
 
 
 def write_csv(frame: pd.DataFrame, name: str) -> Path:
-    """Write a tidy table to ``data/<name>`` atomically, with stable float formatting."""
+    """Write a tidy table to ``data/<name>`` atomically, with stable float formatting.
+
+    Floats are written with :data:`CSV_FLOAT_FORMAT` (9 significant digits), without the index, with Unix
+    line ends, so a rerun gives the same bytes.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table, its values in the units its column names state.
+    name : str
+        File name inside ``data/``, e.g. ``"opt_budget_sweep.csv"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
     target = data_dir() / name
     with atomic_path(target) as tmp:
         frame.to_csv(tmp, index=False, float_format=CSV_FLOAT_FORMAT, lineterminator="\n")
@@ -173,7 +222,23 @@ def missing_table_message(name: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> str
 
 
 def read_csv(name: str) -> pd.DataFrame:
-    """Read a table written by :func:`write_csv`; if missing, the error names the path and the notebook to run."""
+    """Read a table written by :func:`write_csv`; if missing, the error names the path and the notebook to run.
+
+    Parameters
+    ----------
+    name : str
+        File name inside ``data/`` of the current output root.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist; the message is :func:`missing_table_message`'s.
+    """
     path = data_dir() / name
     if not path.exists():
         raise FileNotFoundError(missing_table_message(name))
@@ -182,7 +247,18 @@ def read_csv(name: str) -> pd.DataFrame:
 
 
 def read_json(name: str) -> Any:
-    """Read ``data/<name>`` written by :func:`write_json`; ``FileNotFoundError`` naming the path if it is missing."""
+    """Read ``data/<name>`` written by :func:`write_json`; ``FileNotFoundError`` naming the path if it is missing.
+
+    Parameters
+    ----------
+    name : str
+        File name inside ``data/`` of the current output root.
+
+    Returns
+    -------
+    object
+        The parsed JSON.
+    """
     path = data_dir() / name
     if not path.exists():
         raise FileNotFoundError(f"{_shown(path)} does not exist")
@@ -191,5 +267,18 @@ def read_json(name: str) -> Any:
 
 
 def write_json(obj: Any, name: str) -> Path:
-    """Write ``obj`` as indented, key-sorted JSON to ``data/<name>`` atomically."""
+    """Write ``obj`` as indented, key-sorted JSON to ``data/<name>`` atomically.
+
+    Parameters
+    ----------
+    obj : object
+        Anything :func:`json.dumps` takes (no infinities: see :func:`coinfer.claims.finite`).
+    name : str
+        File name inside ``data/``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
     return write_text(data_dir() / name, json.dumps(obj, indent=2, sort_keys=True) + "\n")

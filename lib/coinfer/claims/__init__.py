@@ -166,7 +166,24 @@ def evaluate_claims(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXTENSI
 
 
 def write_claims_report(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXTENSION_THRESHOLDS) -> list[dict]:
-    """Write ``data/claims.json`` and ``data/claims.md``; return the claims (E1-E3 when their data exist)."""
+    """Write ``data/claims.json`` and ``data/claims.md``; return the claims (E1-E3 when their data exist).
+
+    Parameters
+    ----------
+    t : Thresholds
+        The thresholds of C1-C4.
+    e : ExtensionThresholds
+        The thresholds of E1-E3.
+
+    Returns
+    -------
+    list of dict
+        :func:`evaluate_claims`'s claims after :func:`finite` (what ``claims.json`` holds).
+
+    References
+    ----------
+    docs/model.md, section 1 (what the paper claims).
+    """
     claims = finite(evaluate_claims(t, e))
     write_json(claims, "claims.json")
     write_text(data_dir() / "claims.md", render_markdown(claims))

@@ -102,7 +102,23 @@ def m1_verdict(table: pd.DataFrame) -> tuple[dict, bool | None]:
 
 
 def claim_m1(t: Thresholds = THRESHOLDS) -> dict | None:
-    """M1 from ``multi_user_populations.csv`` (notebook 09): an extension; ``None`` without it."""
+    """M1 from ``multi_user_populations.csv`` (notebook 09): an extension; ``None`` without it.
+
+    Parameters
+    ----------
+    t : Thresholds
+        Unused (M1's criterion is this module's constants); taken so every claim has one signature.
+
+    Returns
+    -------
+    dict or None
+        The extension (``id``, ``extension``, ``criterion``, ``measured`` of :func:`m1_verdict`, ``holds`` true,
+        false or null, ``verdict``, ``robustness``, ``figures``, ``notebooks``); None without the data file.
+
+    References
+    ----------
+    docs/model.md, section 13.9 (notebook 09: populations, budgets and M1).
+    """
     if not (data_dir() / POPULATIONS_FILE).exists():
         return None
     measured, holds = m1_verdict(read_csv(POPULATIONS_FILE))

@@ -802,7 +802,22 @@ def sampled_constants_entry(claim: str, table: pd.DataFrame, min_share: float = 
 
 
 def sampled_constants_entries(claim: str) -> list[dict]:
-    """:func:`sampled_constants_entry` of ``claim`` if notebook 06 wrote ``sensitivity_samples.csv``."""
+    """:func:`sampled_constants_entry` of ``claim`` if notebook 06 wrote ``sensitivity_samples.csv``.
+
+    Parameters
+    ----------
+    claim : str
+        "C3" or "C4".
+
+    Returns
+    -------
+    list of dict
+        The one entry, read from ``data/sensitivity_samples.csv``; empty without that file.
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 7.4 (sensitivity of the verdicts to the constants).
+    """
     if not (data_dir() / "sensitivity_samples.csv").exists():
         return []
     return [sampled_constants_entry(claim, read_csv("sensitivity_samples.csv"))]
@@ -813,6 +828,16 @@ def single_start_rates() -> dict[str, dict[str, Any]]:
 
     From ``opt_single_starts.csv`` (notebook 06; :func:`coinfer.studies.joint_optimisation.single_start_summary`);
     empty without it. The starts are random draws (model.md section 1.1).
+
+    Returns
+    -------
+    dict
+        ``single_start_success`` (model -> share [-]), ``single_start_success_ci95`` (model -> [low, high] [-]) and
+        ``single_start_runs`` (model -> starts [count]); empty when the file is absent.
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 5.6.
     """
     if not (data_dir() / "opt_single_starts.csv").exists():
         return {}
@@ -906,7 +931,31 @@ def _tie_to_extreme(near_best: pd.Series, extremes: tuple[int, int]) -> int:
 
 
 def c4_verdict(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, bool]:
-    """``(measured, holds)`` of the C4 criterion on one per-split table (``opt_split_sweep`` rows)."""
+    """``(measured, holds)`` of the C4 criterion on one per-split table (``opt_split_sweep`` rows).
+
+    Per model, over the (bandwidth, latency factor, energy factor) settings where some split is feasible: the
+    winning split of each setting (splits within ``t.c4_tie_tolerance`` of the best tie, an extreme split first)
+    and each split's worst regret ``objective / best - 1`` over the settings (inf where it is infeasible).
+
+    Parameters
+    ----------
+    sweep : pandas.DataFrame
+        ``opt_split_sweep`` rows (model, split, bandwidth, latency_factor, energy_factor, status, objective).
+    t : Thresholds
+        The thresholds (``c4_min_distinct_winners`` [count], ``c4_min_regret`` [-], ``c4_tie_tolerance`` [-]).
+
+    Returns
+    -------
+    measured : dict
+        ``by_model``: ``settings``, ``distinct_winning_splits`` [count], ``winning_splits``, ``best_fixed_split``
+        (the least worst regret) and ``best_fixed_split_worst_regret`` [-].
+    holds : bool
+        Whether some model has enough distinct winners and a best fixed split with at least ``c4_min_regret``.
+
+    References
+    ----------
+    docs/model.md, sections 1 (C4) and 5.5 (split selection).
+    """
     settings = ["bandwidth", "latency_factor", "energy_factor"]
     per_model: dict[str, dict[str, Any]] = {}
     for model, rows in sweep.groupby("model", sort=True):
@@ -950,7 +999,23 @@ def c4_verdict(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, b
 
 
 def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
-    """C4 from ``opt_split_sweep.csv`` (notebook 06): how much a wrong split costs."""
+    """C4 from ``opt_split_sweep.csv`` (notebook 06): how much a wrong split costs.
+
+    Parameters
+    ----------
+    t : Thresholds
+        The thresholds.
+
+    Returns
+    -------
+    dict
+        The claim: ``id``, ``criterion``, ``measured`` (:func:`c4_verdict`, with ``sampling_interval``), ``holds``,
+        ``robustness`` (the sweep readings and the sampled constants), ``figures``, ``notebooks``.
+
+    References
+    ----------
+    docs/model.md, sections 1 (C4), 1.2 and 5.5.
+    """
     measured, holds = c4_verdict(read_csv("opt_split_sweep.csv"), t)
     measured["sampling_interval"] = GRID  # every cell of the bandwidth x budget grid
     return {

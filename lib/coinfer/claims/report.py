@@ -12,7 +12,21 @@ import numpy as np
 
 
 def finite(obj):
-    """JSON has no infinity: state it in words."""
+    """JSON has no infinity: state it in words.
+
+    Recursively: dictionary keys become strings, ``+inf`` becomes ``"infeasible"`` (an infinite objective is an
+    infeasible design), ``-inf`` and NaN their ``str``, and numpy scalars Python ones.
+
+    Parameters
+    ----------
+    obj : object
+        A claim dictionary, list or value.
+
+    Returns
+    -------
+    object
+        The same structure with only JSON-writable finite numbers.
+    """
     if isinstance(obj, dict):
         return {str(k): finite(v) for k, v in obj.items()}
     if isinstance(obj, list):
@@ -279,12 +293,42 @@ PART_SENTENCES: dict[str, Callable[[dict], str]] = {
 
 
 def reading_verdict(entry: Mapping[str, Any]) -> str:
-    """The verdict of a claim or of one of its readings: the judged ``verdict`` if stated, else from ``holds``."""
+    """The verdict of a claim or of one of its readings: the judged ``verdict`` if stated, else from ``holds``.
+
+    Parameters
+    ----------
+    entry : mapping
+        A claim or a robustness entry, with ``verdict`` or ``holds``.
+
+    Returns
+    -------
+    str
+        ``verdict``, else "holds" or "does not hold" from ``holds``.
+
+    References
+    ----------
+    docs/model.md, section 1.2 (verdicts in three values).
+    """
     return str(entry.get("verdict") or ("holds" if entry["holds"] else "does not hold"))
 
 
 def sampled_constants_lines(claims: list[dict]) -> list[str]:
-    """Per claim with a sampled-constants reading: its shares per model with their 95 % intervals, and verdict."""
+    """Per claim with a sampled-constants reading: its shares per model with their 95 % intervals, and verdict.
+
+    Parameters
+    ----------
+    claims : list of dict
+        The claims of :func:`coinfer.claims.evaluate_claims`.
+
+    Returns
+    -------
+    list of str
+        One line per sampled-constants reading: claim id, criterion, share [%] and interval per model, verdict.
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 7.4.
+    """
     lines = []
     for claim in claims:
         for entry in claim.get("robustness", []):
@@ -301,7 +345,19 @@ def sampled_constants_lines(claims: list[dict]) -> list[str]:
 
 
 def robustness_matrix(claims: list[dict]) -> str:
-    """Claims x readings: the verdict each claim's criterion gives under each alternative reading."""
+    """Claims x readings: the verdict each claim's criterion gives under each alternative reading.
+
+    Parameters
+    ----------
+    claims : list of dict
+        The claims of :func:`coinfer.claims.evaluate_claims`.
+
+    Returns
+    -------
+    str
+        A Markdown table: one row per claim, its verdict as stated, then one column per reading (``n/a`` where the
+        reading does not bear on the claim).
+    """
     readings: list[str] = []
     for claim in claims:
         for entry in claim.get("robustness", []):
@@ -316,7 +372,23 @@ def robustness_matrix(claims: list[dict]) -> str:
 
 
 def render_markdown(claims: list[dict]) -> str:
-    """The claims report in Markdown (what the README links): verdicts, then the robustness matrix."""
+    """The claims report in Markdown (what the README links): verdicts, then the robustness matrix.
+
+    Parameters
+    ----------
+    claims : list of dict
+        The claims of :func:`coinfer.claims.evaluate_claims`.
+
+    Returns
+    -------
+    str
+        The whole ``claims.md`` text: a table of claims (statement, criterion, measured sentence, verdict, figures,
+        notebooks) and :func:`robustness_matrix`.
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 1.2.
+    """
     lines = [
         "| claim | statement | criterion (fixed in advance) | measured | verdict | figures | notebooks |",
         "|---|---|---|---|---|---|---|",

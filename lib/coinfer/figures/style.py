@@ -153,7 +153,20 @@ def palette_colour(index: int) -> tuple[float, float, float]:
 
 
 def scheme_colour(scheme: str) -> tuple[float, float, float]:
-    """The colour of an optimisation scheme, the same in every figure."""
+    """The colour of an optimisation scheme, the same in every figure.
+
+    Parameters
+    ----------
+    scheme : str
+        A scheme name; every name outside :data:`SCHEME_ORDER` gets one shared colour (that of the place after
+        its end).
+
+    Returns
+    -------
+    tuple of float
+        RGB in [0, 1] [-]: the palette colour of its place in :data:`SCHEME_ORDER`, places 10 and 11 from
+        :data:`EXTRA_SCHEME_COLOURS`.
+    """
     index = SCHEME_ORDER.index(scheme) if scheme in SCHEME_ORDER else len(SCHEME_ORDER)
     extra = index - 10
     return EXTRA_SCHEME_COLOURS[extra] if 0 <= extra < len(EXTRA_SCHEME_COLOURS) else palette_colour(index)

@@ -22,7 +22,25 @@ NOTEBOOK = "03_weight_distributions"
 
 
 def histogram_rows(values: np.ndarray, centre: float, bins: int, quantile: float = 0.9999) -> pd.DataFrame:
-    """A density histogram of ``values`` on ``centre +- q``-quantile of ``|values - centre|``, as tidy rows."""
+    """A density histogram of ``values`` on ``centre +- q``-quantile of ``|values - centre|``, as tidy rows.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The weights [weight units].
+    centre : float
+        Centre of the histogram's range [weight units].
+    bins : int
+        Number of equal bins [count].
+    quantile : float, default 0.9999
+        Quantile of ``|values - centre|`` that sets the half range ``q`` [-].
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bin: ``bin_left``, ``bin_right`` [weight units], ``density`` [1/weight units] (integrating to
+        1 over the range) and ``half_range`` ``q`` [weight units].
+    """
     values = np.asarray(values, dtype=float)
     half = float(np.quantile(np.abs(values - centre), quantile))
     density, edges = np.histogram(values, bins=bins, range=(centre - half, centre + half), density=True)

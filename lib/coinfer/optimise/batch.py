@@ -67,7 +67,7 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
     problems : sequence of Problem
         The instances (model.md section 8, SI units); any mix of splits, budgets and limits.
     stats : dict, optional
-        Filled with the counts above when given.
+        Cleared, then filled with the counts above when given [count].
 
     Returns
     -------

@@ -770,11 +770,11 @@ def solve_multiuser_local(
     problem : MultiUserProblem
         A small problem: every assignment of candidate splits to users is solved (at most ``max_assignments``).
     starts : int, default 20
-        Seeded random starts per assignment, besides one at equal shares.
+        Seeded random starts per assignment, besides one at equal shares [count].
     seed : int, default 0
         Seed of the starts.
     max_assignments : int, default 64
-        Largest number of split assignments accepted (``ParameterError`` beyond).
+        Largest number of split assignments accepted (``ParameterError`` beyond) [count].
 
     Returns
     -------
@@ -832,6 +832,27 @@ def random_multiuser_problem(
     splits move a random share of its FLOPs and parameters between the sides and change the bits sent. The band
     and server shared are drawn between 50 % and 120 % of the users' own ``bandwidth`` and ``f_server_max``
     together, so that the users compete for them in most instances.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of every draw (the instance is a function of its state).
+    users : int
+        Number of users [count].
+    splits : int, default 1
+        Candidate splits per user [count].
+    weighting : str, default "parameters"
+        Each user's weight in the objective, one of :data:`WEIGHTINGS` (model.md 13.1): by prunable parameters,
+    equally, or equally after normalising by the user's mean Laplace scale.
+
+    Returns
+    -------
+    MultiUserProblem
+        The users' candidate splits and the shared band [Hz] and server frequency [Hz].
+
+    References
+    ----------
+    docs/model.md, sections 13.1 (model) and 13.6 (the independent check).
     """
     from coinfer.model.system import random_problem
 

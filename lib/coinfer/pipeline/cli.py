@@ -324,7 +324,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: parse ``argv``, dispatch, map bad input to exit code 2 with one line on stderr."""
+    """Entry point: parse ``argv``, dispatch, map bad input to exit code 2 with one line on stderr.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The command-line arguments after the program name; None reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The command's exit code; :data:`coinfer.base.validation.EXIT_BAD_INPUT` (2) after a
+        :class:`~coinfer.base.validation.ParameterError`, each of its lines printed as ``error: ...`` on stderr.
+
+    References
+    ----------
+    docs/bad_inputs.md.
+    """
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args))
