@@ -31,7 +31,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from coinfer.base.progress import tqdm
 from coinfer.base.threads import blas_threads
@@ -186,11 +186,24 @@ def die_with_parent(parent: int) -> None:
         os._exit(128 + int(signal.SIGTERM))
 
 
-def stop_children(grace: float = STOP_GRACE_SECONDS) -> None:
-    """SIGTERM every process under this one (workers and their helpers), SIGKILL those alive after ``grace`` s."""
+def stop_children(grace: float = STOP_GRACE_SECONDS, processes: list[Any] | None = None) -> None:
+    """SIGTERM every process under this one (or ``processes``), then SIGKILL those alive after ``grace`` s.
+
+    Parameters
+    ----------
+    grace : float, optional
+        Seconds the processes get to exit after SIGTERM [s].
+    processes : list of psutil.Process, optional
+        The processes to stop; default: every process under this one (workers and their helpers), found by
+        parentage, not by process group (the kernel runs in its own session).
+
+    Returns
+    -------
+    None
+    """
     import psutil
 
-    found = psutil.Process().children(recursive=True)
+    found = processes if processes is not None else psutil.Process().children(recursive=True)
     for process in found:
         with contextlib.suppress(psutil.Error):
             process.terminate()
@@ -198,6 +211,7 @@ def stop_children(grace: float = STOP_GRACE_SECONDS) -> None:
     for process in alive:
         with contextlib.suppress(psutil.Error):
             process.kill()
+    psutil.wait_procs(alive, timeout=grace)
 
 
 class _Terminated(BaseException):

@@ -112,7 +112,7 @@ def fairness(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> F
     ax.set_xlabel("users K [count]")
     ax.set_ylabel("user's normalised distortion D / b [1]")
     ax.legend(fontsize=7)
-    fig.suptitle("Fairness: each user's distortion, 10th to 90th percentile over users and populations", fontsize=10)
+    fig.suptitle("Fairness: each user's distortion,\n10th to 90th percentile over users and populations", fontsize=10)
     return fig
 
 

@@ -60,6 +60,7 @@ from typing import Any
 
 from coinfer.base import paths
 from coinfer.base.notebooks import NOTEBOOKS, SCHEMAS
+from coinfer.base.parallel import stop_children
 from coinfer.base.validation import ParameterError, require_known
 from coinfer.pipeline import dependencies, publish, site, status
 from coinfer.pipeline.notebook_params import load_profile, validate
@@ -73,8 +74,6 @@ MANIFEST_NAME = "MANIFEST.sha256"
 PARTIAL_ROOT_NAME = "full-partial"
 #: Signals that stop a run (besides SIGINT, which Python turns into KeyboardInterrupt itself).
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-#: Seconds the processes under the runner get to exit after SIGTERM before they are killed.
-STOP_GRACE_SECONDS = 3.0
 STAGING_NAME = paths.STAGING_NAME
 #: Kernel environment: plain-text progress bars (see :mod:`coinfer.base.progress`), no "IProgress not found"
 #: warning from libraries (transformers) that import ``tqdm.auto`` themselves, and a fixed hash seed, so that
@@ -299,37 +298,21 @@ def run_record(
 
 
 # --------------------------------------------------------------------------- stopping
-def stop_children(grace: float = STOP_GRACE_SECONDS, processes: list[Any] | None = None) -> None:
-    """SIGTERM every process under this one (or ``processes``), then SIGKILL those still alive after ``grace`` s.
-
-    The kernel runs in its own session (Ctrl-C in the terminal does not reach it) and joblib's workers and
-    helpers run under the kernel, so they are found by parentage, not by process group.
-    """
-    import psutil
-
-    found = processes if processes is not None else psutil.Process().children(recursive=True)
-    for process in found:
-        with contextlib.suppress(psutil.Error):
-            process.terminate()
-    _, alive = psutil.wait_procs(found, timeout=grace)
-    for process in alive:
-        with contextlib.suppress(psutil.Error):
-            process.kill()
-    psutil.wait_procs(alive, timeout=grace)
-
-
 @contextlib.contextmanager
 def stop_children_on_exit() -> Iterator[None]:
     """Within: SIGTERM and SIGHUP raise :class:`Interrupted`, and leaving by any exception (Ctrl-C included)
-    stops every process under this one (:func:`stop_children`). Signal handlers only in the main thread."""
+    stops every process started under this one since entry (:func:`coinfer.base.parallel.stop_children`); the
+    caller's earlier children are left alone. Signal handlers only in the main thread."""
     import psutil
 
     previous: dict[int, Any] = {}
     snapshot: list[Any] = []
+    # processes the caller already had (an in-process caller's own pools, loky's resource tracker) are not ours
+    theirs = {process.pid for process in psutil.Process().children(recursive=True)}
 
     def handler(signum: int, frame: object) -> None:
         # what runs under us now: once the kernel dies its workers are re-parented and no longer found as children
-        snapshot.extend(psutil.Process().children(recursive=True))
+        snapshot.extend(p for p in psutil.Process().children(recursive=True) if p.pid not in theirs)
         for process in snapshot:
             with contextlib.suppress(psutil.Error):
                 process.terminate()
@@ -341,7 +324,8 @@ def stop_children_on_exit() -> Iterator[None]:
     try:
         yield
     except BaseException:
-        stop_children(processes=[*snapshot, *psutil.Process().children(recursive=True)])
+        ours = [p for p in [*snapshot, *psutil.Process().children(recursive=True)] if p.pid not in theirs]
+        stop_children(processes=ours)
         raise
     finally:
         for stopped, old in previous.items():
