@@ -137,3 +137,16 @@ def test_workers_die_with_the_process_running_the_loop(tmp_path, number):
     top, markers = _loop_process(tmp_path)
     _stop_and_check(top, markers, number)
     assert top.returncode == -number
+
+
+def test_a_failed_run_stops_what_it_started_and_leaves_the_callers_processes():
+    theirs = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with pytest.raises(RuntimeError), runner.stop_children_on_exit():
+            ours = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+            raise RuntimeError("a notebook failed")
+        assert ours.wait(timeout=GONE_WITHIN) is not None  # started within the run: stopped
+        assert theirs.poll() is None  # the caller's own child: left running
+    finally:
+        theirs.kill()
+        theirs.wait()
