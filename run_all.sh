@@ -2,6 +2,7 @@
 # The one entry point of the artifact.
 #   ./run_all.sh                  full profile: every notebook, results into data/ and figures/
 #   ./run_all.sh --quick          quick profile (small sizes), results into build/quick/
+#   ./run_all.sh --only NB [-p NAME VALUE]...   one notebook (and what reads it) into build/full-partial/
 #   ./run_all.sh --rerun          full profile into build/rerun/, then verify it against data/
 #   ./run_all.sh verify DIR       compare DIR/data/ with the committed data/ (tolerances in coinfer.pipeline.verify)
 #   ./run_all.sh test [ARGS...]   the test suite (ARGS go to pytest)
@@ -13,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 usage() {
   cat <<'USAGE'
-usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p NAME VALUE]...
+usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p NAME VALUE]... [--update-committed]
        ./run_all.sh --rerun
        ./run_all.sh verify DIR [--reference DIR]
        ./run_all.sh test [PYTEST_ARGS...]
@@ -23,9 +24,14 @@ usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p
   --quick           quick profile (params/quick.yaml), outputs in build/quick/
   --full            full profile (params/full.yaml, the default), outputs in data/ and figures/
   --profile FILE    another profile YAML; outputs in build/<name>/
-  --only NOTEBOOK   run only this notebook, e.g. 06_joint_optimisation (repeatable)
+  --only NOTEBOOK   run only this notebook, e.g. 06_joint_optimisation (repeatable), then every
+                    notebook that reads what it changed (down to 11_report: claims, manifest)
   -p NAME VALUE     set a parameter in every selected notebook that declares it, over the
                     profile, e.g. -p device cuda (repeatable)
+                    A partial run (--only or -p) of the full profile writes into build/full-partial/,
+                    starting from a copy of the committed results; data/ and figures/ are not touched
+  --update-committed  let a partial run of the full profile write into the committed data/,
+                    figures/ and notebooks/executed/ (everything downstream reruns)
   --rerun           full profile into build/rerun/ (the committed results are not touched), then
                     compare it with the committed data/; exits with the comparison's code
   verify DIR        compare DIR/data/ with the committed data/ (or --reference DIR's) within the
@@ -37,13 +43,14 @@ USAGE
 
 # Bad options get one line that carries the usage synopsis, and exit code 2.
 bad_option() {
-  echo "run_all.sh: $1 (usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p NAME VALUE]... | --rerun | verify DIR [--reference DIR] | test [PYTEST_ARGS...] | lint; see --help)" >&2
+  echo "run_all.sh: $1 (usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p NAME VALUE]... [--update-committed] | --rerun | verify DIR [--reference DIR] | test [PYTEST_ARGS...] | lint; see --help)" >&2
   exit 2
 }
 
 mode=run
 profile=full
 only_args=()
+update_committed=0
 if [[ $# -gt 0 && ( "$1" == "test" || "$1" == "verify" || "$1" == "lint" ) ]]; then
   mode="$1"
   shift
@@ -62,12 +69,15 @@ else
       -p)
         [[ $# -ge 3 ]] || bad_option "-p needs a parameter name and a value"
         only_args+=(-p "$2" "$3"); shift 2 ;;
+      --update-committed) update_committed=1; only_args+=(--update-committed) ;;
       -h|--help) usage; exit 0 ;;
       *) bad_option "unknown option '$1'" ;;
     esac
     shift
   done
   [[ "$mode" != rerun || "$profile" == full ]] || bad_option "--rerun runs the full profile; drop --quick/--profile"
+  [[ $update_committed -eq 0 || ( "$profile" == full && "$mode" == run ) ]] \
+    || bad_option "--update-committed: the committed results are the full profile's; drop --quick/--profile/--rerun"
 fi
 
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONHASHSEED=0 MPLBACKEND=Agg

@@ -20,7 +20,7 @@ from matplotlib.collections import PathCollection
 from coinfer import figures
 from coinfer.base import paths
 from coinfer.base.notebooks import NOTEBOOKS, SCHEMAS
-from coinfer.figures import registry, style
+from coinfer.figures import layout, registry, style
 from coinfer.pipeline import notebook_params, runner
 from coinfer.studies import joint_optimisation
 
@@ -481,6 +481,27 @@ def _size_tables() -> dict[str, pd.DataFrame]:
     return {"size_study.csv": pd.DataFrame(rows)}
 
 
+def _multi_user_tables() -> dict[str, pd.DataFrame]:
+    """Two sizes x two populations: the joint design, equal shares and shared ratio (infeasible once)."""
+    populations, users = [], []
+    for k in (2, 20):
+        for population in range(2):
+            for scheme, factor in (("joint", 1.0), ("equal_shares", 1.3), ("shared_ratio", 1.1)):
+                feasible = not (scheme == "shared_ratio" and k == 20 and population == 1)
+                objective = factor * 0.01 * k if feasible else None
+                populations.append({"users": k, "population": population, "scheme": scheme,
+                                    "status": "optimal" if feasible else "infeasible", "objective": objective,
+                                    "relative_gap": 1e-7 * k if scheme == "joint" else None})  # fmt: skip
+                for user in range(3):
+                    kind = ("on_device", "split", "on_server")[user]
+                    users.append({"users": k, "population": population, "scheme": scheme, "user": user,
+                                  "model": ("minilm", "digits_cnn", "minilm")[user],
+                                  "normalised_distortion": factor * 0.01 * (user + 1) if feasible else None,
+                                  "split_kind": kind if feasible else "",
+                                  "f_server_share": 0.0 if kind == "on_device" else 1e9 / k})  # fmt: skip
+    return {"multi_user_populations.csv": pd.DataFrame(populations), "multi_user_users.csv": pd.DataFrame(users)}
+
+
 #: figure -> (its tables, expected number of lines on each axes with data, in order, parameter overrides).
 def _compute_tables() -> dict[str, pd.DataFrame]:
     rows = [
@@ -559,6 +580,12 @@ TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
     "size_metric_vs_budget": (_size_tables(), [3, 2], {}),
     # digits (two sizes) then meta (one), each in 2 sweeps x (split, rho_d, rho_s)
     "size_designs": (_size_tables(), [2] * 6 + [1] * 6, {}),
+    # one line per scheme; the gap's largest and median and the dotted line at 1e-6
+    "multi_user_objective": (_multi_user_tables(), [3, 3], {}),
+    # the joint design and equal shares (medians; the percentile bands are areas)
+    "multi_user_fairness": (_multi_user_tables(), [2], {}),
+    # the kinds of split are stacked areas; one line per model on the server
+    "multi_user_splits": (_multi_user_tables(), [0, 2], {}),
 }
 
 
@@ -626,7 +653,12 @@ def test_figure_from_tiny_tables(name, output_root):
     for get in ("get_xlabel", "get_ylabel"):  # axes labelled, with units in brackets (categorical x: no label)
         labels = [getattr(ax, get)() for ax in axes if getattr(ax, get)()]
         assert all(re.search(r"\[.+\]", label) for label in labels), labels
-        assert labels or (get == "get_xlabel" and name in ("opt_fading", "opt_single_starts"))
+        shared = fig.get_supxlabel() if get == "get_xlabel" else fig.get_supylabel()  # one label for all panels
+        assert (
+            labels
+            or re.search(r"\[.+\]", shared)
+            or (get == "get_xlabel" and name in ("opt_fading", "opt_single_starts"))
+        )
     caption = figures.caption(name, params)
     for key, value in params.items():
         assert f"{key}={style.format_params({key: value}).split('=', 1)[1]}" in caption
@@ -889,3 +921,46 @@ def test_regenerated_figures_are_byte_identical_to_the_notebooks(notebook_run, m
     written = figures.regenerate_all(nbs)
     assert {p.name for p in written} == expected
     assert _digests(notebook_run / "figures") == saved
+
+
+# --------------------------------------------------------------------------- layout of every figure
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_no_text_overlaps_and_no_legend_covers_a_title_or_data(name, output_root):
+    """Every registered figure, drawn with its caption footer as saved: no two texts overlap, no legend covers a
+    title, an axis label or a data point (coinfer.figures.layout)."""
+    params = _write_inputs(name)
+    fig = figures.render(name)
+    style.add_caption(fig, figures.caption(name, params))
+    assert layout.layout_problems(fig) == []
+
+
+def test_the_layout_check_sees_overprinted_labels_and_a_legend_over_data():
+    fig, axes = style.new_figure(1, 1, width=4, height=3)
+    ax = axes[0, 0]
+    ax.plot([0, 1], [0, 1], marker="o", label="a line through the upper left corner")
+    ax.set_xticks([0.0, 0.01], ["first label", "second label"])
+    ax.legend(loc="upper left")
+    ax.set_ylim(0, 1)
+    problems = layout.layout_problems(fig)
+    assert any("x-tick" in p and "overlaps x-tick" in p for p in problems), problems
+    ax.plot([0.15], [0.9], marker="o")  # a point under the legend
+    assert any("legend covers" in p and "data point" in p for p in layout.layout_problems(fig))
+    fig.suptitle("a title")
+    fig.legend(handles=ax.get_lines()[:1], loc="upper right")  # in the figure's corner, beside the title
+    fig.suptitle("a very long title " * 5)
+    assert any("legend covers the title of the figure" in p for p in layout.layout_problems(fig))
+
+
+@pytest.mark.slow
+def test_no_committed_figure_has_overlapping_text_or_a_legend_over_a_title_or_data(monkeypatch):
+    """The same check on every figure drawn from the committed data/ (the figures a reader sees; about 2 min)."""
+    monkeypatch.setenv("COINFER_OUTPUT_ROOT", str(paths.PROJECT_ROOT))
+    found = {}
+    for name, spec in figures.FIGURES.items():
+        if figures.missing_inputs(name):
+            continue
+        fig = figures.render(name)
+        style.add_caption(fig, figures.caption(name, figures.load_parameters(spec.notebook)))
+        found[name] = layout.layout_problems(fig)
+    assert len(found) == len(figures.FIGURES)
+    assert {name: problems for name, problems in found.items() if problems} == {}

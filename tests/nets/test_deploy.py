@@ -361,3 +361,73 @@ def test_measure_on_chunks_equals_measure_on_the_batch(digits, name: str) -> Non
     assert chunked["metric_value"] == whole["metric_value"] and chunked["samples"] == whole["samples"] == 40
     np.testing.assert_allclose(chunked["distortion_per_input"], whole["distortion_per_input"][order], rtol=1e-12)
     assert chunked["distortion"] == pytest.approx(whole["distortion"], rel=1e-12)
+
+
+# --------------------------------------------------------------------------- the one loop of notebooks 07 and 08
+@pytest.mark.parametrize("name", DIGITS)
+def test_measure_decisions_equals_deploy_then_forward_exactly(digits, name: str) -> None:
+    model, batch = digits[name]
+    before = _state(model)
+    chunks = [batch.inputs[:15], batch.inputs[15:]]
+    last = model.num_blocks
+    decisions = [
+        (1, 16, 0.5, 0.3),
+        (0, None, 0.0, 0.6),  # the raw input is sent: nothing rounded
+        (1, 8, 0.5, 0.7),  # the same device part as the first at other bits: run again
+        (last, 4, 0.9, 0.0),  # nothing is sent
+        (1, 16, 0.5, 0.3000000001),  # the first decision again (same pruned counts)
+        (1, 16, 0.2, 0.3),
+    ]
+    scored: list[torch.Tensor] = []
+
+    def score(vectors: torch.Tensor) -> torch.Tensor:
+        scored.append(vectors)
+        return vectors
+
+    found = deploy_module.measure_decisions(model, decisions, chunks, score, feature_bits=8)
+    assert len(found) == len(decisions) and len(scored) == 5  # the repeated decision is scored once
+    assert found[4] is found[0]
+    for (split, bits, rho_d, rho_s), vectors in zip(decisions, found, strict=True):
+        design = deploy(model, split, rho_d, rho_s, bits=bits, feature_bits=8)
+        expected = torch.cat([design.forward(chunk).double() for chunk in chunks])
+        assert vectors.dtype == torch.float64 and torch.equal(vectors, expected)
+    assert not torch.equal(found[0], found[2]) and not torch.equal(found[0], found[5])
+    assert _same(before, _state(model))  # the loaded model is never changed
+
+
+def test_measure_decisions_runs_each_device_part_once(digits, monkeypatch) -> None:
+    model, batch = digits["digits_mlp"]
+    calls: list[int] = []
+    original = SplitModel.run_device
+
+    def counting(self, inputs, split):
+        calls.append(split)
+        return original(self, inputs, split)
+
+    monkeypatch.setattr(SplitModel, "run_device", counting)
+    decisions = [(1, 16, 0.5, rho_s) for rho_s in (0.1, 0.4, 0.8)] + [(1, 16, 0.6, 0.1), (2, 16, 0.5, 0.0)]
+    found = deploy_module.measure_decisions(model, decisions, [batch.inputs], lambda v: float(v.sum()))
+    assert len(set(found)) == 5 and calls == [1, 1, 2]  # one device run per (split, bits, device count)
+
+
+def test_score_vectors_is_what_measure_reports(digits) -> None:
+    model, batch = digits["digits_cnn"]
+    design = deploy(model, 2, 0.6, 0.4, bits=8, feature_bits=8)
+    reference = model.forward(batch.inputs)
+    measured = measure(design, reference, batch.inputs, batch.labels)
+    entry_metric = deploy_module.REGISTRY[model.name].metric
+    vectors = design.forward(batch.inputs).double()
+    scored = deploy_module.score_vectors(reference.double(), vectors, batch.labels, entry_metric)
+    assert scored.keys() == measured.keys()
+    assert all(np.array_equal(scored[k], measured[k]) for k in ("distortion_per_input", "metric_per_input"))
+    assert scored["metric_value"] == measured["metric_value"] and scored["distortion"] == measured["distortion"]
+
+
+def test_measure_decisions_rejects_bad_decisions_and_layer_sweeps(digits) -> None:
+    model, batch = digits["digits_mlp"]
+    with pytest.raises(ParameterError, match="rho_server"):
+        deploy_module.measure_decisions(model, [(1, 16, 0.5, 1.0)], [batch.inputs], float)
+    with pytest.raises(ParameterError, match="bits"):
+        deploy_module.measure_decisions(model, [(1, 1, 0.5, 0.5)], [batch.inputs], float)
+    with pytest.raises(ParameterError, match="sweeps"):
+        deploy_module.measure_decisions(model, [], [batch.inputs], float, sweeps=PartSweeps(model, scope="layer"))

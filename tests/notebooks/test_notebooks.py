@@ -79,8 +79,8 @@ def test_every_run_builds_its_report(two_quick_runs):
 
 def test_rerun_gives_identical_executed_notebooks_except_printed_wall_times(two_quick_runs):
     roots, _ = two_quick_runs
-    # 06 prints solver wall times, 07 and 08 measurement wall times (their data are compared byte for byte)
-    timed = {"06_joint_optimisation", "07_deployed_designs", "08_model_size"}
+    # 06 and 09 print solver wall times, 07 and 08 measurement wall times (their data are compared byte for byte)
+    timed = {"06_joint_optimisation", "07_deployed_designs", "08_model_size", "09_multi_user"}
     differ = [
         notebook
         for notebook in NOTEBOOKS

@@ -36,7 +36,10 @@ def test_runs_set_their_output_root(monkeypatch, tmp_path):
     monkeypatch.delenv("COINFER_OUTPUT_ROOT", raising=False)
     # the full profile still publishes into the project root; another profile into build/<name>
     assert runner.default_output_root(paths.PARAMS_DIR / "full.yaml") == ROOT
+    assert runner.default_output_root(paths.PARAMS_DIR / "full.yaml", partial=True) == paths.BUILD_DIR / "full-partial"
+    assert runner.default_output_root(paths.PARAMS_DIR / "full.yaml", True, update_committed=True) == ROOT
     assert runner.default_output_root(Path("my.yaml")) == paths.BUILD_DIR / "my"
+    assert runner.default_output_root(Path("my.yaml"), partial=True) == paths.BUILD_DIR / "my"
     monkeypatch.setenv("COINFER_OUTPUT_ROOT", str(tmp_path))
     assert paths.output_root() == tmp_path
 
@@ -51,12 +54,14 @@ def test_a_runner_kernel_writes_into_the_run_output_root_not_build_interactive(m
     (tmp_path / "nb" / f"{notebook}.py").write_text(
         "# %%\nimport coinfer.base.paths, pandas\n"
         f'# %% tags=["parameters"]\n{params}\n'
-        "# %%\ncoinfer.base.paths.write_csv(pandas.DataFrame({'x': [1]}), 'where.csv')\n"
+        # a file notebook 01 declares (coinfer.base.notebooks.WRITES): the runner checks what a notebook writes
+        "# %%\ncoinfer.base.paths.write_csv(pandas.DataFrame({'where': [1]}), 'bound_summary.csv')\n"
     )
-    before = sorted(paths.INTERACTIVE_ROOT.rglob("where.csv"))
-    runner.run("quick", [notebook], tmp_path / "out", notebooks_dir=tmp_path / "nb")
-    assert (tmp_path / "out" / "data" / "where.csv").is_file()
-    assert sorted(paths.INTERACTIVE_ROOT.rglob("where.csv")) == before
+    interactive = paths.INTERACTIVE_ROOT / "data" / "bound_summary.csv"
+    before = interactive.read_bytes() if interactive.is_file() else None
+    runner.run("quick", [notebook], tmp_path / "out", notebooks_dir=tmp_path / "nb", build_report=False)
+    assert (tmp_path / "out" / "data" / "bound_summary.csv").read_text() == "where\n1\n"
+    assert (interactive.read_bytes() if interactive.is_file() else None) == before
 
 
 # --------------------------------------------------------------------------- missing upstream tables

@@ -112,7 +112,7 @@ def test_failing_notebook_names_itself_and_keeps_last_good_outputs(tmp_path, out
     _notebook_that_fails(tmp_path / "nb", notebook)
     before = snapshot(output_root)
     with pytest.raises(runner.NotebookFailed) as info:
-        runner.run("quick", [notebook], output_root, notebooks_dir=tmp_path / "nb")
+        runner.run("quick", [notebook], output_root, notebooks_dir=tmp_path / "nb", build_report=False)
     message = str(info.value)
     assert notebook in message and "deliberate failure" in message and "partly executed copy" in message
     kept = Path(message.rsplit("partly executed copy: ", 1)[1])
@@ -130,7 +130,7 @@ def test_manifest_lists_every_output_with_its_sha256(output_root):
 
 def test_publish_replaces_outputs_and_clears_staging(tmp_path, output_root):
     stage = runner.staging_dir(output_root)
-    runner.prepare_staging(stage, output_root, keep_existing=False)
+    runner.prepare_staging(stage, None)
     assert not any(stage.rglob("*.csv"))  # a full run starts clean
     (stage / "data" / "new.csv").write_text("x\n1\n")
     runner.publish_staging(stage, output_root)
@@ -141,7 +141,7 @@ def test_publish_replaces_outputs_and_clears_staging(tmp_path, output_root):
 
 def test_partial_run_keeps_other_notebooks_outputs(tmp_path, output_root):
     stage = runner.staging_dir(output_root)
-    runner.prepare_staging(stage, output_root, keep_existing=True)
+    runner.prepare_staging(stage, output_root)
     assert (stage / "data" / "previous.csv").read_text() == "a,b\n1,2\n"
 
 

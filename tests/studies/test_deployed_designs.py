@@ -283,7 +283,8 @@ def test_claims_report_includes_the_extensions_only_with_their_data(tmp_path, mo
     # The paper's claims are tested in claims/test_claims.py and L1 in studies/test_model_size.py; stub them here.
     for cid in claims.CLAIMS:
         monkeypatch.setitem(claims.CLAIMS, cid, lambda t, cid=cid: {"id": cid, "holds": True, "measured": {}})
-    monkeypatch.setitem(claims.CLAIMS, "L1", lambda t: None)  # no size_study.csv: the extension is skipped
+    for extension in ("L1", "M1"):  # no size_study.csv, no multi_user_populations.csv: the extensions are skipped
+        monkeypatch.setitem(claims.CLAIMS, extension, lambda t: None)
     assert [c["id"] for c in claims.evaluate_claims()] == ["C1", "C2", "C3", "C4"]
     table = _designs(
         [

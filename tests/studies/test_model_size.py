@@ -30,13 +30,13 @@ def test_log_threshold_finds_the_switch():
 
 def test_digits_family_study_two_widths(digits_profile, monkeypatch):
     calls = []
-    real_deploy = deploy.deploy
+    real_score = deploy.score_vectors
 
-    def counting(model, split, rho_d, rho_s, **kw):
-        calls.append((model.name, split, rho_d, rho_s))
-        return real_deploy(model, split, rho_d, rho_s, **kw)
+    def counting(reference, vectors, labels, metric):
+        calls.append(1)
+        return real_score(reference, vectors, labels, metric)
 
-    monkeypatch.setattr(deploy, "deploy", counting)
+    monkeypatch.setattr(deploy, "score_vectors", counting)
     table, budgets = model_size.run_study(
         digits_profile,
         {"digits_mlp": MEMBERS},
@@ -68,7 +68,7 @@ def test_digits_family_study_two_widths(digits_profile, monkeypatch):
     assert measured["task_metric"].notna().all() and (measured["task_metric_name"] == "test_accuracy").all()
     assert (measured["heldout_samples"] == 120).all()
     keys = model_size.design_key(table, digits_profile).dropna()
-    assert len(calls) == keys.nunique() < len(keys)  # each distinct design deployed once
+    assert len(calls) == keys.nunique() < len(keys)  # each distinct design deployed and scored once
     # unconstrained: the unpruned model's accuracy on the same held-out inputs
     for name in MEMBERS:
         batch = zoo.model_inputs(name, "heldout", 120)

@@ -10,6 +10,7 @@ from coinfer import claims, optimise
 from coinfer.base import paths
 from coinfer.base.validation import ParameterError
 from coinfer.model import system
+from coinfer.model.stats import clopper_pearson
 from coinfer.nets import profiles
 from coinfer.studies import sensitivity
 from coinfer.studies.sensitivity import RANGES, Range
@@ -202,8 +203,42 @@ def _shares_table(shares: dict[str, float], n: int = 100) -> pd.DataFrame:
     for model, share in shares.items():
         hits = round(share * n)
         for k in range(n):
-            rows.append({"model": model, "beats_both_extremes": k < hits, "intermediate_beats_extremes": k < hits})
+            rows.append(
+                {
+                    "model": model,
+                    "beats_both_extremes": k < hits,
+                    "beats_max_resources": k < hits,
+                    "intermediate_beats_extremes": k < hits,
+                }
+            )
     return pd.DataFrame(rows)
+
+
+def test_c3_and_c4_read_different_named_columns():
+    table = _shares_table({"minilm": 1.0})
+    table["beats_max_resources"] = False  # the extremes are beaten, maximum resources never
+    c3, c4 = (claims.sampled_constants_entry(claim, table) for claim in ("C3", "C4"))
+    assert (c3["gain"], c4["gain"]) == ("beats_every_sampled_benchmark", "intermediate_beats_extremes")
+    assert c3["measured"] == {"minilm": 0.0} and c4["measured"] == {"minilm": 1.0}
+    assert (c3["verdict"], c3["holds"], c4["verdict"], c4["holds"]) == ("does not hold", False, "holds", True)
+    # a table written with the column reads it as written
+    table["beats_every_sampled_benchmark"] = True
+    assert claims.sampled_constants_entry("C3", table)["measured"] == {"minilm": 1.0}
+
+
+def test_share_intervals_resample_base_rows_not_samples():
+    # 200 base rows of D + 2 = 14 samples; the outcome is constant within a base row (the worst case of copying)
+    d = len(sensitivity.RANGES) + 2
+    outcome = np.repeat(np.arange(200) % 2 == 0, d)
+    table = pd.DataFrame({"model": "m", "sample": np.arange(200 * d), "intermediate_beats_extremes": outcome})
+    entry = claims.sampled_constants_entry("C4", table)
+    low, high = entry["measured_ci95"]["m"]
+    cp_low, cp_high = clopper_pearson(int(outcome.sum()), outcome.size)
+    assert entry["measured"]["m"] == 0.5 and "base rows" in entry["interval"]
+    # 200 independent units, not 2800: about sqrt(14) times wider than Clopper-Pearson over the samples
+    assert (high - low) / (cp_high - cp_low) > 3.0
+    assert list(sensitivity.base_rows(table)[: d + 1]) == [0] * d + [1]
+    assert (low, high) == sensitivity.share_interval(outcome, sensitivity.base_rows(table))
 
 
 def test_claims_entries_flip_across_one_half():
@@ -212,9 +247,11 @@ def test_claims_entries_flip_across_one_half():
     mixed = _shares_table({"minilm": 0.2, "efficientnet_lite0": 0.8})
     for claim in ("C3", "C4"):
         entry = claims.sampled_constants_entry(claim, below)
-        assert entry["holds"] is False and entry["measured"] == {"minilm": 0.49, "efficientnet_lite0": 0.49}
+        assert entry["meets_threshold_at_point_estimate"] is False
+        assert entry["measured"] == {"minilm": 0.49, "efficientnet_lite0": 0.49}
+        assert entry["holds"] is None and entry["verdict"] == "inconclusive"  # 100 samples cannot tell 0.49 from 0.5
         assert "100 samples per model" in entry["reading"] and "majority" in entry["reading"]
-        assert claims.sampled_constants_entry(claim, above)["holds"] is True
+        assert claims.sampled_constants_entry(claim, above)["meets_threshold_at_point_estimate"] is True
     assert claims.sampled_constants_entry("C3", mixed)["holds"] is False  # C3: every model
     assert claims.sampled_constants_entry("C4", mixed)["holds"] is True  # C4: some model
 
@@ -224,7 +261,7 @@ def test_claims_entries_appear_only_with_the_table(tmp_path, monkeypatch):
     assert claims.sampled_constants_entries("C3") == []
     paths.write_csv(_shares_table({"minilm": 0.7}), "sensitivity_samples.csv")
     (entry,) = claims.sampled_constants_entries("C4")
-    assert entry["holds"] is True and entry["measured"] == {"minilm": 0.7}
+    assert entry["holds"] is True and entry["verdict"] == "holds" and entry["measured"] == {"minilm": 0.7}
 
 
 def test_claims_entries_carry_clopper_pearson_intervals_and_the_inconclusive_rule():

@@ -1,8 +1,12 @@
-"""The notebooks of the artifact, in run order, and the parameters each one takes (a declaration, no logic).
+"""The notebooks of the artifact, in run order, the parameters each one takes and the tables each one reads and
+writes (a declaration, no logic).
 
 :data:`NOTEBOOKS` lists the notebooks (file stems under ``notebooks/``) in the order they run; their numbers
 follow that order. :data:`SCHEMAS` gives, per notebook, every parameter of its ``parameters`` cell and the
-values it allows (a :class:`~coinfer.base.validation.Spec`). The pipeline validates profiles and notebook
+values it allows (a :class:`~coinfer.base.validation.Spec`). :data:`WRITES` and :data:`READS` give the files
+in ``data/`` each notebook writes and reads: the runner reruns every notebook downstream of one that changed
+from them, and checks each executed notebook's actual reads and writes against them
+(:mod:`coinfer.pipeline.dependencies`). The pipeline validates profiles and notebook
 namespaces against them (:mod:`coinfer.pipeline.notebook_params`); the figure registry reads the notebook
 order and the order of each notebook's parameters for captions (:mod:`coinfer.figures.registry`), which is
 why the declaration lives in the base layer.
@@ -22,7 +26,8 @@ NOTEBOOKS: tuple[str, ...] = (
     "06_joint_optimisation",
     "07_deployed_designs",  # after 06: it reads opt_budget_sweep.csv
     "08_model_size",
-    # 09_multi_user and 10_decoding (not here yet) come before the report
+    "09_multi_user",
+    # 10_decoding (not here yet) comes before the report
     "11_report",  # last: it redraws every figure and writes the claims report from data/
 )
 
@@ -39,6 +44,16 @@ _RATIO = Spec("float", 0.0, 1.0, high_open=True)
 _DEVICE = Spec("str", choices=("cpu", "cuda"))
 
 #: name -> parameter -> allowed values. Each notebook owns its entry.
+#: The models notebook 09 may draw users of (coinfer.studies.multi_user.MODELS; base cannot import a study).
+_MULTI_USER_MODELS = (
+    "digits_cnn",
+    "minilm",
+    "mpnet_base",
+    "efficientnet_lite0",
+    "efficientnet_lite1",
+    "efficientnet_lite2",
+)
+
 SCHEMAS: dict[str, dict[str, Spec]] = {
     "01_distortion_bound": {
         "seed": _SEED,
@@ -161,7 +176,94 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "scheduler_address": Spec("str"),
         "device": _DEVICE,
     },
+    "09_multi_user": {
+        "seed": _SEED,
+        "models": Spec("list[str]", choices=_MULTI_USER_MODELS),
+        "users": Spec("list[int]", 1, 1000),
+        "populations": Spec("int", 1, 100),
+        "weighting": Spec("str", choices=("parameters", "users", "normalised")),
+        "check_users": Spec("int", 1, 8),
+        "check_populations": Spec("int", 0, 100),
+    },
     "11_report": {
         "skip_missing": Spec("bool"),
     },
+}
+
+
+#: Files in ``data/`` each notebook writes, besides ``parameters_<notebook>.json`` (which every notebook writes).
+#: A file has one writer. Figures are not listed: :data:`coinfer.figures.FIGURES` says which notebook draws each.
+WRITES: dict[str, tuple[str, ...]] = {
+    "01_distortion_bound": ("bound_digits_mlp.csv", "bound_random_networks.csv", "bound_summary.csv"),
+    "02_rate_distortion": (
+        "rd_crossover.csv",
+        "rd_curves.csv",
+        "rd_digits_mlp.csv",
+        "rd_fits_digits_mlp.csv",
+        "rd_monte_carlo.csv",
+        "rd_rate_function.csv",
+    ),
+    "03_weight_distributions": (
+        "weight_fit_layer_kinds.csv",
+        "weight_fit_summary.csv",
+        "weight_fit_verdicts.csv",
+        "weight_fits.csv",
+        "weight_histograms.csv",
+    ),
+    "04_pruning_distortion": (
+        "exact_bound_digits.csv",
+        "first_order_bound.csv",
+        "first_order_bound_holds_from.csv",
+        "first_order_by_ratio.csv",
+        "first_order_by_source.csv",
+        "first_order_heldout_clusters.csv",
+        "pruning_lb_holds_from.csv",
+        "pruning_param_distortion.csv",
+        "pruning_sweep.csv",
+    ),
+    "05_system_profiles": (
+        "compute_fits.csv",
+        "compute_timings.csv",
+        "feature_quantisation.csv",
+        "profile_costs.csv",
+        "profiles.csv",
+    ),
+    "06_joint_optimisation": (
+        "opt_budget_sweep.csv",
+        "opt_c3_summary.csv",
+        "opt_c4_summary.csv",
+        "opt_decisions.csv",
+        "opt_fading.csv",
+        "opt_fading_summary.csv",
+        "opt_robustness_splits.csv",
+        "opt_robustness_sweep.csv",
+        "opt_single_starts.csv",
+        "opt_single_starts_summary.csv",
+        "opt_solver_agreement.csv",
+        "opt_split_sweep.csv",
+        "opt_split_winners.csv",
+        "sensitivity_indices.csv",
+        "sensitivity_samples.csv",
+    ),
+    "07_deployed_designs": ("deployed_designs.csv",),
+    "08_model_size": ("size_study.csv",),
+    "09_multi_user": ("multi_user_populations.csv", "multi_user_users.csv"),
+    "11_report": ("claims.json", "claims.md"),
+}
+
+#: Stands for "every file an earlier notebook writes" in :data:`READS` (the report reads them all).
+EVERY_EARLIER_FILE = "*"
+
+#: Files in ``data/`` each notebook reads that earlier notebooks write (reading its own outputs back is not listed).
+READS: dict[str, tuple[str, ...]] = {
+    "01_distortion_bound": (),
+    "02_rate_distortion": (),
+    "03_weight_distributions": (),
+    "04_pruning_distortion": (),
+    "05_system_profiles": (),
+    "06_joint_optimisation": ("feature_quantisation.csv", "profiles.csv"),
+    "07_deployed_designs": ("opt_budget_sweep.csv",),
+    "08_model_size": ("profiles.csv",),
+    "09_multi_user": ("profiles.csv",),
+    "11_report": (EVERY_EARLIER_FILE,),
 }

@@ -14,15 +14,24 @@ of notebook 06's sweeps check it, a ``dask.distributed.LocalCluster`` and other
 - ``scheduler_address``: ``"tcp://host:8786"`` runs the same tasks on that Dask
   cluster through joblib's Dask backend (``dask.distributed.Client``); ``""``
   keeps them local.
+
+Local workers never outlive the process that started them: each loky worker asks the kernel (Linux
+``PR_SET_PDEATHSIG``) for SIGTERM when its parent dies, whatever killed the parent, and while a loop runs a
+SIGTERM to the parent first stops the workers and their helpers, then ends the parent as SIGTERM would have
+(:func:`stop_workers_on_sigterm`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import signal
+import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from coinfer.base.progress import tqdm
 from coinfer.base.threads import blas_threads
@@ -34,6 +43,10 @@ R = TypeVar("R")
 #: Environment variables that set the defaults, so a whole run moves to a cluster without editing notebooks.
 WORKERS_ENV = "COINFER_WORKERS"
 SCHEDULER_ENV = "COINFER_SCHEDULER_ADDRESS"
+#: Seconds the workers get to exit after SIGTERM before they are killed.
+STOP_GRACE_SECONDS = 3.0
+#: ``prctl`` option: the signal a process receives when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
 
 
 def default_workers() -> int:
@@ -83,7 +96,36 @@ def parallel_map(
     ``workers`` and ``scheduler_address`` default to ``$COINFER_WORKERS`` and
     ``$COINFER_SCHEDULER_ADDRESS``. ``func`` and the items must pickle (plain
     functions and :func:`functools.partial` do; the loky backend also takes
-    closures).
+    closures). Every call of ``func`` runs with BLAS and OpenMP on one thread
+    (:func:`coinfer.base.threads.blas_threads`), so the results are the same bytes in process, in local workers
+    and on a Dask cluster. One worker without a scheduler, or at most one item, runs in this process.
+
+    Parameters
+    ----------
+    func : callable
+        Applied to each item.
+    items : sequence or iterable
+        The inputs; consumed into a list first.
+    workers : int, optional
+        Local worker processes (loky): ``-1`` every core, or at least 1 [count]; default ``$COINFER_WORKERS``
+        (else ``-1``).
+    scheduler_address : str, optional
+        A Dask scheduler's address to run on instead of local workers; ``""`` none; default
+        ``$COINFER_SCHEDULER_ADDRESS``.
+    desc : str, optional
+        Label of the progress bar.
+    progress : bool, default True
+        Whether to show a progress bar (:func:`coinfer.base.progress.tqdm`).
+
+    Returns
+    -------
+    list
+        ``func(item)`` for every item, in input order.
+
+    Raises
+    ------
+    ParameterError
+        If ``workers`` (or ``$COINFER_WORKERS``) is neither ``-1`` nor an integer of at least 1.
     """
     items = list(items)
     workers = default_workers() if workers is None else check_workers(workers)
@@ -98,12 +140,13 @@ def parallel_map(
             return results
         import joblib
 
-        with _backend(address) as backend, warnings.catch_warnings():
+        parent = None if address else os.getpid()  # local workers die with this process; cluster workers do not
+        with stop_workers_on_sigterm(), _backend(address) as backend, warnings.catch_warnings():
             # loky replaces a worker whose memory grew by more than 300 MB since its first task (its guard against
             # leaks), as a task that loads another model does, and warns if jobs were waiting; none is lost.
             warnings.filterwarnings("ignore", "A worker stopped while some jobs were given", UserWarning)
             runner = joblib.Parallel(n_jobs=workers, backend=backend, return_as="generator")
-            for result in runner(joblib.delayed(_pinned)(func, item) for item in items):
+            for result in runner(joblib.delayed(_pinned)(func, item, parent) for item in items):
                 results.append(result)
                 bar.update()
         return results
@@ -111,11 +154,94 @@ def parallel_map(
         bar.close()
 
 
-def _pinned(func: Callable[[T], R], item: T) -> R:
+def _pinned(func: Callable[[T], R], item: T, parent: int | None = None) -> R:
     """``func(item)`` with BLAS and OpenMP on one thread: the same bytes in process, in workers and on a cluster,
-    whatever thread counts the machine's libraries start with (:func:`coinfer.base.threads.blas_threads`)."""
+    whatever thread counts the machine's libraries start with (:func:`coinfer.base.threads.blas_threads`).
+
+    ``parent``: the pid of the process that started the loop, when the task runs in one of its local (loky)
+    workers; the worker then dies with it (:func:`die_with_parent`).
+    """
+    if parent is not None and parent != os.getpid():
+        die_with_parent(parent)
     with blas_threads():
         return func(item)
+
+
+_GUARDED = False
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel send this process SIGTERM when its parent dies (Linux; elsewhere nothing), once per process.
+
+    If the parent is already gone (this process was re-parented before asking), exit now.
+    """
+    global _GUARDED
+    if _GUARDED or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
+        return  # not allowed here: the SIGTERM handler of the parent still stops the workers
+    _GUARDED = True
+    if os.getppid() != parent:
+        os._exit(128 + int(signal.SIGTERM))
+
+
+def stop_children(grace: float = STOP_GRACE_SECONDS, processes: list[Any] | None = None) -> None:
+    """SIGTERM every process under this one (or ``processes``), then SIGKILL those alive after ``grace`` s.
+
+    Parameters
+    ----------
+    grace : float, optional
+        Seconds the processes get to exit after SIGTERM [s].
+    processes : list of psutil.Process, optional
+        The processes to stop; default: every process under this one (workers and their helpers), found by
+        parentage, not by process group (the kernel runs in its own session).
+
+    Returns
+    -------
+    None
+    """
+    import psutil
+
+    found = processes if processes is not None else psutil.Process().children(recursive=True)
+    for process in found:
+        with contextlib.suppress(psutil.Error):
+            process.terminate()
+    _, alive = psutil.wait_procs(found, timeout=grace)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(alive, timeout=grace)
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived while a parallel loop ran (a BaseException, so no ``except Exception`` swallows it)."""
+
+
+@contextlib.contextmanager
+def stop_workers_on_sigterm() -> Iterator[None]:
+    """Within: SIGTERM stops every process under this one (:func:`stop_children`), then is delivered again with
+    the handler that was in place before, so the process ends as SIGTERM would have ended it.
+
+    Only in the main thread (Python runs signal handlers there); elsewhere a plain ``yield``.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    except _Terminated:
+        signal.signal(signal.SIGTERM, previous)
+        stop_children()
+        os.kill(os.getpid(), signal.SIGTERM)  # as if this handler had not been here
+        raise KeyboardInterrupt("SIGTERM") from None  # reached only if the previous handler returns
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def describe(workers: int | None = None, scheduler_address: str | None = None) -> str:
@@ -128,4 +254,12 @@ def describe(workers: int | None = None, scheduler_address: str | None = None) -
     return f"{count} local process{'es' if count != 1 else ''} (joblib loky)"
 
 
-__all__ = ["check_workers", "default_workers", "describe", "parallel_map"]
+__all__ = [
+    "check_workers",
+    "default_workers",
+    "describe",
+    "die_with_parent",
+    "parallel_map",
+    "stop_children",
+    "stop_workers_on_sigterm",
+]

@@ -36,6 +36,11 @@ INTERACTIVE_ROOT: Path = BUILD_DIR / "interactive"
 #: Name of the staging folder a run writes into, inside its output root (:mod:`coinfer.pipeline.runner`).
 STAGING_NAME = ".coinfer-staging"
 
+#: When set (by :mod:`coinfer.pipeline.runner`, one file per notebook), every read and write of a file under the
+#: output root is appended to this file as ``read<TAB>data/x.csv`` or ``write<TAB>figures/y.png``: the record
+#: the runner checks against each notebook's declared reads and writes (:data:`coinfer.base.notebooks.READS`).
+IO_LOG_ENV = "COINFER_IO_LOG"
+
 #: Significant digits of floats in CSV outputs: enough for every reported
 #: number, few enough that last-bit differences of threaded BLAS kernels do
 #: not change the bytes of ``data/`` between reruns.
@@ -48,6 +53,11 @@ def output_root() -> Path:
     A relative ``COINFER_OUTPUT_ROOT`` is taken from the project root, not from
     the current directory: notebook kernels run inside ``notebooks/``. Without
     it (an interactive run) nothing is written into the committed ``data/``.
+
+    Returns
+    -------
+    pathlib.Path
+        The output root (not created here).
     """
     if "COINFER_OUTPUT_ROOT" not in os.environ:
         return INTERACTIVE_ROOT
@@ -55,17 +65,46 @@ def output_root() -> Path:
 
 
 def data_dir() -> Path:
-    """The tidy-data folder, created on demand."""
+    """The tidy-data folder, created on demand.
+
+    Returns
+    -------
+    pathlib.Path
+        ``output_root() / "data"``, which exists afterwards.
+    """
     path = output_root() / "data"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def figures_dir() -> Path:
-    """The figures folder, created on demand."""
+    """The figures folder, created on demand.
+
+    Returns
+    -------
+    pathlib.Path
+        ``output_root() / "figures"``, which exists afterwards.
+    """
     path = output_root() / "figures"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def log_io(kind: str, path: Path) -> None:
+    """Append ``kind`` (``read``/``write``) and ``path`` relative to the output root to ``$COINFER_IO_LOG``, if set.
+
+    Paths outside the output root (temporary files, the package's own data) are not logged.
+    """
+    log = os.environ.get(IO_LOG_ENV)
+    if not log:
+        return
+    root = Path(os.path.realpath(output_root()))
+    try:
+        shown = Path(os.path.realpath(path)).relative_to(root).as_posix()
+    except ValueError:
+        return
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(f"{kind}\t{shown}\n")
 
 
 @contextlib.contextmanager
@@ -84,19 +123,52 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield tmp
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
+        log_io("write", target)
     finally:
         tmp.unlink(missing_ok=True)
 
 
 def write_text(target: Path, text: str) -> Path:
-    """Write ``text`` to ``target`` atomically."""
+    """Write ``text`` to ``target`` atomically.
+
+    The text goes to a temporary file beside ``target`` that is renamed over it (:func:`atomic_path`): a crash
+    leaves the previous content, never a half-written file.
+
+    Parameters
+    ----------
+    target : pathlib.Path
+        The file to write (its folder is created if needed).
+    text : str
+        The content, written as UTF-8.
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+    """
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(target)
 
 
 def write_csv(frame: pd.DataFrame, name: str) -> Path:
-    """Write a tidy table to ``data/<name>`` atomically, with stable float formatting."""
+    """Write a tidy table to ``data/<name>`` atomically, with stable float formatting.
+
+    Floats are written with :data:`CSV_FLOAT_FORMAT` (9 significant digits), without the index, with Unix
+    line ends, so a rerun gives the same bytes.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table, its values in the units its column names state.
+    name : str
+        File name inside ``data/``, e.g. ``"opt_budget_sweep.csv"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
     target = data_dir() / name
     with atomic_path(target) as tmp:
         frame.to_csv(tmp, index=False, float_format=CSV_FLOAT_FORMAT, lineterminator="\n")
@@ -150,13 +222,63 @@ def missing_table_message(name: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> str
 
 
 def read_csv(name: str) -> pd.DataFrame:
-    """Read a table written by :func:`write_csv`; if missing, the error names the path and the notebook to run."""
+    """Read a table written by :func:`write_csv`; if missing, the error names the path and the notebook to run.
+
+    Parameters
+    ----------
+    name : str
+        File name inside ``data/`` of the current output root.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist; the message is :func:`missing_table_message`'s.
+    """
     path = data_dir() / name
     if not path.exists():
         raise FileNotFoundError(missing_table_message(name))
+    log_io("read", path)
     return pd.read_csv(path)
 
 
+def read_json(name: str) -> Any:
+    """Read ``data/<name>`` written by :func:`write_json`; ``FileNotFoundError`` naming the path if it is missing.
+
+    Parameters
+    ----------
+    name : str
+        File name inside ``data/`` of the current output root.
+
+    Returns
+    -------
+    object
+        The parsed JSON.
+    """
+    path = data_dir() / name
+    if not path.exists():
+        raise FileNotFoundError(f"{_shown(path)} does not exist")
+    log_io("read", path)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def write_json(obj: Any, name: str) -> Path:
-    """Write ``obj`` as indented, key-sorted JSON to ``data/<name>`` atomically."""
+    """Write ``obj`` as indented, key-sorted JSON to ``data/<name>`` atomically.
+
+    Parameters
+    ----------
+    obj : object
+        Anything :func:`json.dumps` takes (no infinities: see :func:`coinfer.claims.finite`).
+    name : str
+        File name inside ``data/``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
     return write_text(data_dir() / name, json.dumps(obj, indent=2, sort_keys=True) + "\n")

@@ -27,7 +27,18 @@ def plain_progress() -> bool:
 
 
 def tqdm(*args: Any, **kwargs: Any) -> std_tqdm:
-    """A ``tqdm`` progress bar (same arguments): ``tqdm.std`` when :func:`plain_progress`, else ``tqdm.auto``."""
+    """A ``tqdm`` progress bar (same arguments): ``tqdm.std`` when :func:`plain_progress`, else ``tqdm.auto``.
+
+    Parameters
+    ----------
+    *args, **kwargs : object
+        Passed to ``tqdm`` unchanged (e.g. ``total`` [count], ``desc``, ``disable``).
+
+    Returns
+    -------
+    tqdm.std.tqdm
+        The bar: the plain text bar on stderr under :data:`PLAIN_PROGRESS_ENV`, else ``tqdm.auto``'s choice.
+    """
     if plain_progress():
         return std_tqdm(*args, **kwargs)
     from tqdm.auto import tqdm as auto_tqdm

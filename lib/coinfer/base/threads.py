@@ -27,7 +27,12 @@ def single_thread() -> Iterator[None]:
     """Run torch on one thread inside the block: on tiny tensors thread hand-off costs 10-30x the arithmetic.
 
     BLAS and OpenMP are pinned too (:func:`blas_threads`), so results do not depend on the machine's thread
-    counts either.
+    counts either. Torch's previous thread count is restored when the block ends.
+
+    Yields
+    ------
+    None
+        Inside the block torch, BLAS and OpenMP run on one thread.
     """
     import torch  # here, so that importing coinfer.base stays light
 
@@ -61,7 +66,17 @@ def blas_threads(limit: int = 1) -> Iterator[None]:
 
     The libraries are those loaded when the block starts: numpy's and scipy's OpenBLAS are loaded first
     (scipy's carries SLSQP's linear algebra), torch's OpenMP if torch is imported. Costs about 0.1 ms, or 2 ms
-    when a module was imported since the last call.
+    when a module was imported since the last call. The previous limits are restored when the block ends.
+
+    Parameters
+    ----------
+    limit : int, default 1
+        Threads allowed per pool [count].
+
+    Yields
+    ------
+    None
+        Inside the block the pools run on at most ``limit`` threads.
     """
     import numpy  # noqa: F401  the BLAS carriers, loaded before they are limited
     import scipy.linalg  # noqa: F401

@@ -77,7 +77,32 @@ def require_range(
     high_open: bool = False,
     integer: bool = False,
 ) -> float | int:
-    """Return ``value`` if it is a finite number in the stated interval."""
+    """Return ``value`` if it is a finite number in the stated interval.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, used in the message.
+    value : object
+        The value checked (a Python or NumPy real number; not a bool) [unit of the parameter].
+    low, high : float, optional
+        The interval's ends; None for no bound [unit of the parameter].
+    low_open, high_open : bool, default False
+        Whether the end is excluded.
+    integer : bool, default False
+        Whether ``value`` must be a whole number.
+
+    Returns
+    -------
+    float or int
+        ``value`` as a Python float (an int when ``integer``).
+
+    Raises
+    ------
+    ParameterError
+        ``"<name>: got <value>; allowed <interval>"`` if it is not a finite number, not whole when ``integer``,
+        or outside the interval.
+    """
     value = require_number(name, value, integer=integer)
     below = low is not None and (value <= low if low_open else value < low)
     above = high is not None and (value >= high if high_open else value > high)
@@ -104,7 +129,27 @@ def describe_interval(low: float | None, high: float | None, low_open: bool = Fa
 
 
 def require_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
-    """Return ``value`` if it is one of ``choices``."""
+    """Return ``value`` if it is one of ``choices``.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, used in the message.
+    value : object
+        The value checked.
+    choices : sequence
+        The allowed values.
+
+    Returns
+    -------
+    object
+        ``value`` unchanged.
+
+    Raises
+    ------
+    ParameterError
+        ``"<name>: got <value>; allowed one of <choices>"`` if it is not one of them.
+    """
     if value not in choices:
         allowed = ", ".join(repr(c) for c in choices)
         raise ParameterError(f"{name}: got {show_value(value)}; allowed one of {allowed}")
@@ -214,6 +259,23 @@ def read_yaml(path: str | Path, what: str) -> Any:
 
     ``what`` names the input in messages (``"file"``, ``"profile"``). An empty
     or comment-only file gives ``None``.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The YAML file (read as UTF-8, a byte-order mark allowed).
+    what : str
+        What the file is, the start of every message.
+
+    Returns
+    -------
+    object
+        The parsed content (duplicate keys rejected; ``yes``/``on`` stay strings); None for an empty file.
+
+    Raises
+    ------
+    ParameterError
+        If the file does not exist, is not a regular file, is not UTF-8 text or is not valid YAML (with its line).
     """
     path = Path(path)
     if not path.exists():

@@ -8,9 +8,12 @@ a figure or the pipeline.
 One module per job:
 
 - :mod:`~coinfer.claims.statements`: what each claim says;
+- :mod:`~coinfer.claims.verdicts`: verdicts in three values (``holds`` true, false or null) and the conjunction
+  of a claim's parts;
 - :mod:`~coinfer.claims.paper`: C1-C4, their thresholds (:class:`Thresholds`, fixed before the full data
   existed) and the readings a referee would try;
 - :mod:`~coinfer.claims.model_size`: L1 (notebook 08, model.md section 10);
+- :mod:`~coinfer.claims.multi_user`: M1 (notebook 09, model.md section 13.9);
 - :mod:`~coinfer.claims.deployed_designs`: E1-E3 on the deployed designs (notebook 07, model.md section 9);
 - :mod:`~coinfer.claims.report`: the sentences, the Markdown report and the readings matrix;
 - this package: :func:`evaluate_claims` and :func:`write_claims_report` (what notebook 11 calls), and every
@@ -24,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from coinfer.base.paths import data_dir, write_json, write_text
-from coinfer.claims import deployed_designs, model_size, paper, report, statements
+from coinfer.claims import deployed_designs, model_size, multi_user, paper, report, statements, verdicts
 from coinfer.claims.deployed_designs import (
     DECISION_COLUMNS,
     DEPLOYED_FIGURES,
@@ -46,17 +49,30 @@ from coinfer.claims.model_size import (
     l1_decided_points,
     l1_verdict,
 )
+from coinfer.claims.multi_user import (
+    claim_m1,
+    m1_verdict,
+)
 from coinfer.claims.paper import (
+    C1_INTERVALS,
     CLUSTERED_READING,
     EXTREME_SCHEMES,
     FIRST_ORDER_CLUSTERS_FILE,
     FIRST_ORDER_COLUMNS,
     FIRST_ORDER_MODELS,
+    FIRST_ORDER_SCORE_COLUMNS,
+    FIRST_ORDER_SCORES_FILE,
+    OLD_C1B_READING,
     PRETRAINED_MODELS,
+    SAMPLED_CONSTANTS_INTERVAL,
     SCALE_FREE_READING,
     SENSITIVITY_MIN_SHARE,
+    SOLVER_BENCHMARKS,
     THRESHOLDS,
     Thresholds,
+    c1b_judge,
+    c1b_model,
+    c3_parts,
     c3_verdict,
     c4_verdict,
     claim_c1,
@@ -72,6 +88,8 @@ from coinfer.claims.report import (
     GRID_NOTE,
     SENTENCES,
     finite,
+    part_line,
+    parts_text,
     reading_verdict,
     render_markdown,
     robustness_matrix,
@@ -81,31 +99,91 @@ from coinfer.claims.statements import (
     EXTENSION_PREFIX,
     STATEMENTS,
 )
+from coinfer.claims.verdicts import (
+    NEEDS_DATA,
+    VERDICTS,
+    conjunction,
+    disagreements,
+    from_point,
+    holds_value,
+    settle,
+)
 
-#: The claims whose data are always there (L1 answers ``None`` without ``size_study.csv``).
+#: What the intervals of each claim's ``measured`` resample (model.md section 1.1 table); parts and the
+#: sampled-constants readings state their own.
+INTERVALS = {
+    "C1": "old criterion (b): Clopper-Pearson over held-out pairs as independent; *_cluster_ci95: percentile "
+    "bootstrap (2000, seed 0) over held-out inputs, photos for crops, H held fixed",
+    "C2": "none: complete enumerations (layers, measured points)",
+    "C3": "sweep shares: none (complete grids); single_start_success_ci95: Clopper-Pearson over random starts",
+    "C4": "none: a complete grid of settings",
+    "L1": "bracket of comparisons decided by the members' 95 % intervals (Clopper-Pearson over held-out inputs for "
+    "shares, bootstrap of the mean over held-out inputs otherwise)",
+    "E1": "bracket of comparisons decided by the two designs' 95 % intervals (Clopper-Pearson or bootstrap of the mean "
+    "over held-out inputs, unpaired)",
+    "E2": "percentile bootstrap (2000, seed 0) over (scheme, sweep point) pairs",
+    "E3": "bracket of comparisons decided by the two designs' distortion intervals (bootstrap of the mean over "
+    "held-out inputs, unpaired)",
+    "M1": "none: every population of the grid solved once by each design (a complete enumeration)",
+}
+
+#: The claims whose data are always there (L1 and M1 answer ``None`` without their data files).
 CLAIMS: dict[str, Callable[[Thresholds], dict | None]] = {
     "C1": claim_c1,
     "C2": claim_c2,
     "C3": claim_c3,
     "C4": claim_c4,
     "L1": claim_l1,
+    "M1": claim_m1,
 }
 
 
 def evaluate_claims(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXTENSION_THRESHOLDS) -> list[dict]:
-    """Every claim's verdict, computed from ``data/`` alone; an extension whose data is absent is skipped."""
+    """Every claim's verdict, computed from ``data/`` alone; an extension whose data is absent is skipped.
+
+    Parameters
+    ----------
+    t : Thresholds
+        The thresholds of C1-C4.
+    e : ExtensionThresholds
+        The thresholds of E1-E3.
+
+    Returns
+    -------
+    list of dict
+        One dictionary per claim; each claim, part and reading carries ``verdict`` (one of
+        :data:`~coinfer.claims.verdicts.VERDICTS`) and ``holds`` (true, false or null) that agree.
+    """
     found = {cid: evaluate(t) for cid, evaluate in CLAIMS.items()}
     claims = [{"statement": STATEMENTS[cid], **claim} for cid, claim in found.items() if claim is not None]
     if (data_dir() / DEPLOYED_FILE).exists():
         claims += [{"statement": STATEMENTS[eid], **evaluate(e)} for eid, evaluate in EXTENSIONS.items()]
     for claim in claims:
-        # Only C1's evidence is a sample (held-out inputs): C2-C4 measure complete grids, without sampling error.
-        claim.setdefault("verdict", "holds" if claim["holds"] else "does not hold")
+        # a verdict in words and holds true, false or null that agrees with it, for the claim, parts and readings
+        settle(claim)
+        claim.setdefault("interval", INTERVALS[claim["id"]])
     return claims
 
 
 def write_claims_report(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXTENSION_THRESHOLDS) -> list[dict]:
-    """Write ``data/claims.json`` and ``data/claims.md``; return the claims (E1-E3 when their data exist)."""
+    """Write ``data/claims.json`` and ``data/claims.md``; return the claims (E1-E3 when their data exist).
+
+    Parameters
+    ----------
+    t : Thresholds
+        The thresholds of C1-C4.
+    e : ExtensionThresholds
+        The thresholds of E1-E3.
+
+    Returns
+    -------
+    list of dict
+        :func:`evaluate_claims`'s claims after :func:`finite` (what ``claims.json`` holds).
+
+    References
+    ----------
+    docs/model.md, section 1 (what the paper claims).
+    """
     claims = finite(evaluate_claims(t, e))
     write_json(claims, "claims.json")
     write_text(data_dir() / "claims.md", render_markdown(claims))
@@ -115,10 +193,29 @@ def write_claims_report(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXT
 __all__ = [
     "deployed_designs",
     "model_size",
+    "multi_user",
     "paper",
     "report",
     "statements",
+    "verdicts",
     "BRACKET",
+    "C1_INTERVALS",
+    "FIRST_ORDER_SCORE_COLUMNS",
+    "FIRST_ORDER_SCORES_FILE",
+    "INTERVALS",
+    "NEEDS_DATA",
+    "OLD_C1B_READING",
+    "SAMPLED_CONSTANTS_INTERVAL",
+    "SOLVER_BENCHMARKS",
+    "VERDICTS",
+    "c1b_judge",
+    "c1b_model",
+    "c3_parts",
+    "conjunction",
+    "disagreements",
+    "from_point",
+    "holds_value",
+    "settle",
     "CLAIMS",
     "CLUSTERED_READING",
     "DECISION_COLUMNS",
@@ -152,13 +249,17 @@ __all__ = [
     "claim_e2",
     "claim_e3",
     "claim_l1",
+    "claim_m1",
     "e1_verdict",
     "e2_verdict",
     "e3_verdict",
     "evaluate_claims",
     "finite",
+    "part_line",
+    "parts_text",
     "l1_decided_points",
     "l1_verdict",
+    "m1_verdict",
     "measured_intervals",
     "reading_verdict",
     "render_markdown",

@@ -71,6 +71,24 @@ def measured_intervals(rows: pd.DataFrame, column: str, count: str = "n_inputs")
     section 1.1) when the table has them; otherwise, for a share-valued metric
     (:data:`SHARE_METRICS`), Clopper-Pearson from the value and ``count``
     inputs; otherwise none: ``low = high =`` the value, and ``missing`` is True.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Measured rows (``deployed_designs`` or ``size_study``), with ``column`` and, for a share metric, ``count``.
+    column : str
+        The measured column, e.g. ``task_metric`` (its name in ``task_metric_name``) or ``measured_distortion``.
+    count : str, default "n_inputs"
+        The column holding each row's number of held-out inputs [count].
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed as ``rows``: ``low`` and ``high`` (in ``column``'s unit) and ``missing`` (no interval available).
+
+    References
+    ----------
+    docs/model.md, section 1.1 (intervals and the inconclusive rule).
     """
     value = rows[column].astype(float)
     low_column, high_column = f"{column}_ci95_low", f"{column}_ci95_high"
@@ -151,10 +169,32 @@ def e1_verdict(
 ) -> tuple[dict, bool]:
     """``(measured, holds)`` of E1 on a ``deployed_designs`` table.
 
-    ``metric`` maps a model to the column judged (default ``task_metric``;
-    higher is better for every metric used). Each pair's comparison is also
-    judged on the two designs' intervals (model.md section 1.1): ``..._ci95``
-    is the bracket of the share, ``verdict`` the rule applied to it.
+    Per (model, sweep, point), the proposed design's metric is compared with each benchmark's where both are
+    measured; it counts as at least as good when it is no more than ``t.e1_margin`` below. Each pair's comparison
+    is also judged on the two designs' intervals (model.md section 1.1): ``..._ci95`` is the bracket of the share,
+    ``verdict`` the rule applied to it.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``deployed_designs.csv`` rows (model, sweep, point, scheme, status, the measured columns).
+    t : ExtensionThresholds
+        The thresholds (``e1_margin`` in the metric's unit, ``e1_min_share`` [-]).
+    metric : mapping of str to str, optional
+        Model -> the column judged (default ``task_metric``; higher is better for every metric used).
+
+    Returns
+    -------
+    measured : dict
+        ``pairs`` [count], ``share_at_least_as_good`` [-] with its ``_ci95`` bracket, ``pairs_undecided``,
+        ``pairs_worse``, ``largest_shortfall`` (metric units), ``models_without_metric_interval``, the same summary
+        ``by_model`` and ``by_benchmark``, and ``verdict``.
+    holds : bool
+        Whether the point share reaches ``t.e1_min_share`` (False without pairs).
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 9 (closing the loop: deployed designs).
     """
     metric = dict(metric or {})
     pairs = []
@@ -200,6 +240,27 @@ def e2_verdict(
     objective) or a task metric column (higher is better: its negative is
     ranked). Each correlation gets a seeded pairs-bootstrap interval
     (``spearman_ci95``), judged against the threshold (model.md section 1.1).
+    A model with fewer than 3 pairs or constant values has a NaN correlation and is left out of the verdict.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``deployed_designs.csv`` rows (model, scheme, status, ``objective``, ``measure``).
+    t : ExtensionThresholds
+        The thresholds (``e2_min_spearman`` [-]).
+    measure : str, default "measured_distortion"
+        The measured column ranked against the objective.
+
+    Returns
+    -------
+    measured : dict
+        ``by_model`` (``pairs`` [count], ``spearman`` [-], ``spearman_ci95`` [-]) and the combined ``verdict``.
+    holds : bool
+        Whether every model with a finite correlation reaches ``t.e2_min_spearman`` (False if none has one).
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 9.
     """
     per_model: dict[str, dict[str, Any]] = {}
     for model, rows in table.groupby("model", sort=False):
@@ -227,6 +288,28 @@ def e3_verdict(
     within ``e1_margin``). Each point's comparison is also judged on the two
     designs' intervals (model.md section 1.1), giving the bracket
     ``share_rd_bound_not_worse_ci95`` and ``verdict``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``deployed_designs.csv`` rows with the ``proposed`` and ``proposed_magnitude`` schemes.
+    t : ExtensionThresholds
+        The thresholds (``e3_min_share`` [-], ``e3_tolerance`` [-], ``e1_margin`` in the metric's unit).
+    measure : str, default "measured_distortion"
+        The measured column compared.
+
+    Returns
+    -------
+    measured : dict
+        ``points`` [count], ``share_rd_bound_not_worse`` [-] with its ``_ci95`` bracket, ``points_undecided``,
+        ``share_magnitude_not_worse``, the points where either design is strictly better, ``better_objective``
+        (``rd_bound``, ``magnitude`` or ``tie``), the share per model, ``models_without_interval`` and ``verdict``.
+    holds : bool
+        Whether the point share reaches ``t.e3_min_share`` (False without points).
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 9.
     """
     pairs = _paired(table, measure, PROPOSED, MAGNITUDE_DESIGN)
     mine, theirs = pairs["mine"].astype(float), pairs["theirs"].astype(float)
@@ -282,7 +365,23 @@ def _reading(name: str, holds: bool, measured: dict) -> dict:
 
 
 def claim_e1(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
-    """E1 from ``deployed_designs.csv`` (notebook 07): the proposed design's task metric against each benchmark's."""
+    """E1 from ``deployed_designs.csv`` (notebook 07): the proposed design's task metric against each benchmark's.
+
+    Parameters
+    ----------
+    t : ExtensionThresholds
+        The thresholds of E1-E3.
+
+    Returns
+    -------
+    dict
+        The extension: ``id``, ``extension`` (True), ``criterion``, ``measured`` (:func:`e1_verdict`), ``holds``,
+        ``verdict``, ``robustness`` (MiniLM judged by topic accuracy; no noise margin), ``figures``, ``notebooks``.
+
+    References
+    ----------
+    docs/model.md, section 9.
+    """
     table = read_csv(DEPLOYED_FILE)
     measured, holds = e1_verdict(table, t)
     topic, topic_holds = e1_verdict(table, t, metric={"minilm": "topic_accuracy"})
@@ -302,7 +401,22 @@ def claim_e1(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
 
 
 def claim_e2(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
-    """E2 from ``deployed_designs.csv``: does the bound rank designs as measurement does?"""
+    """E2 from ``deployed_designs.csv``: does the bound rank designs as measurement does?
+
+    Parameters
+    ----------
+    t : ExtensionThresholds
+        The thresholds of E1-E3.
+
+    Returns
+    -------
+    dict
+        The extension as :func:`claim_e1`'s, ``measured`` from :func:`e2_verdict`; its reading ranks by task metric.
+
+    References
+    ----------
+    docs/model.md, section 9.
+    """
     table = read_csv(DEPLOYED_FILE)
     measured, holds = e2_verdict(table, t)
     by_metric, metric_holds = e2_verdict(table, t, measure="task_metric")
@@ -317,7 +431,23 @@ def claim_e2(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
 
 
 def claim_e3(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
-    """E3 from ``deployed_designs.csv``: the rd_bound design against the magnitude-objective design."""
+    """E3 from ``deployed_designs.csv``: the rd_bound design against the magnitude-objective design.
+
+    Parameters
+    ----------
+    t : ExtensionThresholds
+        The thresholds of E1-E3.
+
+    Returns
+    -------
+    dict
+        The extension as :func:`claim_e1`'s, ``measured`` from :func:`e3_verdict`; its reading compares by task
+        metric.
+
+    References
+    ----------
+    docs/model.md, section 9.
+    """
     table = read_csv(DEPLOYED_FILE)
     measured, holds = e3_verdict(table, t)
     by_metric, metric_holds = e3_verdict(table, t, measure="task_metric")

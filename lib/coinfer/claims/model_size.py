@@ -19,6 +19,23 @@ def l1_verdict(table: pd.DataFrame) -> tuple[dict, bool]:
     largest member measures best (ties within ``TIE_MARGIN`` count for the
     larger), holding when it is at least ``HOLDS_SHARE``; L1 holds when it holds
     for every such family.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``size_study.csv`` rows (family, model, params, sweep, budget_value, task_metric, heldout_samples, ...).
+
+    Returns
+    -------
+    measured : dict
+        ``by_family`` (the study's verdict per family plus ``largest_best_share_ci95`` [-], ``points_undecided``
+        [count], ``without_metric_interval`` and ``verdict``) and the combined ``verdict``.
+    holds : bool
+        Whether every family holds at its point share (False without families).
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 10 (model size study).
     """
     from coinfer.studies.model_size import HOLDS_SHARE, verdict
 
@@ -45,6 +62,20 @@ def l1_decided_points(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
     upper end (won) or some member's lower end is above the largest's upper end
     by more than the margin (lost); otherwise it is undecided (model.md section 1.1).
     ``missing`` lists members whose metric has no interval (the point value is used).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``size_study.csv`` rows.
+
+    Returns
+    -------
+    dict
+        Family -> ``won`` and ``undecided`` [count of budget points] and ``missing`` (sorted model names).
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 10.
     """
     from coinfer.studies.model_size import TIE_MARGIN
 
@@ -68,7 +99,23 @@ def l1_decided_points(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
 
 
 def claim_l1(t: Thresholds = THRESHOLDS) -> dict | None:
-    """L1 from ``size_study.csv`` (notebook 08): an extension (the artifact's own question); ``None`` without it."""
+    """L1 from ``size_study.csv`` (notebook 08): an extension (the artifact's own question); ``None`` without it.
+
+    Parameters
+    ----------
+    t : Thresholds
+        Unused (L1's criterion lives in :mod:`coinfer.studies.model_size`); taken so every claim has one signature.
+
+    Returns
+    -------
+    dict or None
+        The extension (``id``, ``extension``, ``criterion``, ``measured`` of :func:`l1_verdict`, ``holds``,
+        ``verdict``, ``robustness``, ``figures``, ``notebooks``); None when ``data/size_study.csv`` is absent.
+
+    References
+    ----------
+    docs/model.md, section 10.
+    """
     from coinfer.studies.model_size import HOLDS_SHARE, TIE_MARGIN
 
     if not (data_dir() / "size_study.csv").exists():

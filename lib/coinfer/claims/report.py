@@ -12,7 +12,21 @@ import numpy as np
 
 
 def finite(obj):
-    """JSON has no infinity: state it in words."""
+    """JSON has no infinity: state it in words.
+
+    Recursively: dictionary keys become strings, ``+inf`` becomes ``"infeasible"`` (an infinite objective is an
+    infeasible design), ``-inf`` and NaN their ``str``, and numpy scalars Python ones.
+
+    Parameters
+    ----------
+    obj : object
+        A claim dictionary, list or value.
+
+    Returns
+    -------
+    object
+        The same structure with only JSON-writable finite numbers.
+    """
     if isinstance(obj, dict):
         return {str(k): finite(v) for k, v in obj.items()}
     if isinstance(obj, list):
@@ -74,6 +88,70 @@ def _sentence_c1(m: dict) -> str:
     return text + "."
 
 
+def _sentence_c1b(m: dict) -> str:
+    """C1b's numbers: per model with score data, coverage against its guarantee; else the committed reading."""
+    found = [
+        f"{model} {_pct(v['share'])}{_ci(v.get('ci95'))} against the guarantee {_pct(v['guarantee'])} "
+        f"({v['n_calibration_min']} calibration inputs)"
+        for model, v in m.get("by_model", {}).items()
+        if "share" in v
+    ]
+    old = m.get("committed_reading", {})
+    if old.get("share"):
+        intervals = old.get("ci95", {})
+        found.append(
+            "committed data (H = the largest of n = "
+            + "/".join(str(n) for n in sorted(set(old["n_calibration"].values())))
+            + " calibration inputs, guarantee n/(n+1)): "
+            + ", ".join(
+                f"{model} {_pct(v)}{_ci(intervals.get(model), 'held-out-only CI')} against "
+                f"{_pct(old['guarantee'][model])}"
+                for model, v in old["share"].items()
+            )
+        )
+    return "; ".join(found)
+
+
+def part_line(part: dict) -> str:
+    """One part of a claim in words: ``C1b **needs data** (numbers) Needs: ...``.
+
+    Parameters
+    ----------
+    part : dict
+        A part of a claim of ``claims.json`` (``id``, ``verdict``, ``measured``, optionally ``needs``).
+
+    Returns
+    -------
+    str
+        Markdown: the part's id, its verdict in bold, its numbers where :data:`PART_SENTENCES` has a sentence,
+        and what data it needs.
+    """
+    numbers = PART_SENTENCES.get(part["id"], lambda m: "")(part["measured"])
+    needs = f" Needs: {part['needs']}." if part.get("needs") else ""
+    return f"{part['id']} **{part['verdict']}**" + (f" ({numbers})" if numbers else "") + needs
+
+
+def parts_text(claim: dict, separator: str = "; ") -> str:
+    """The parts of a claim with their verdicts, then the conjunction; empty for a claim in one part.
+
+    Parameters
+    ----------
+    claim : dict
+        A claim of ``claims.json``.
+    separator : str
+        Between the parts (``"; "`` in running text, ``"<br>"`` in a Markdown table cell).
+
+    Returns
+    -------
+    str
+        Markdown, or ``""`` when the claim has no ``parts``.
+    """
+    parts = claim.get("parts", [])
+    if not parts:
+        return ""
+    return separator.join(part_line(p) for p in parts) + f"{separator}conjunction: **{claim['verdict']}**"
+
+
 def _sentence_c2(m: dict) -> str:
     return (
         f"Laplace-like layers hold {_by_model(m['laplace_weight_share'])} of the prunable weights; the bound "
@@ -86,6 +164,14 @@ def _sentence_c3(m: dict) -> str:
     return (
         f"Worse than a benchmark at {m['points_where_proposed_is_worse']} points; beats each benchmark at this "
         f"share of its feasible points: {beaten}{GRID_NOTE}."
+    )
+
+
+def _sentence_c3b(m: dict) -> str:
+    return ", ".join(
+        f"{model}: better extreme beaten at {_pct(v['share_beating_better_extreme'])}, strongest baseline "
+        f"({v['strongest_baseline']}) at {_pct(v['share_beating_strongest_baseline'])}"
+        for model, v in m["by_model"].items()
     )
 
 
@@ -167,6 +253,20 @@ def _sentence_l1(m: dict) -> str:
     return "; ".join(parts) + "." if parts else "No family with a measured task metric."
 
 
+def _sentence_m1(m: dict) -> str:
+    parts = []
+    for name, v in m["by_baseline"].items():
+        if not v["decides"]:
+            parts.append(f"{name}: no difference ({v['tie']} ties, {v['undecided']} both infeasible)")
+            continue
+        parts.append(
+            f"{name}: beaten at {v['beaten'] + v['beaten_infeasible']} of {v['decided']} populations "
+            f"({_pct(v['beaten_share'])}; {v['beaten_infeasible']} with the baseline infeasible), {v['tie']} ties, "
+            f"joint worse at {v['worse']}"
+        )
+    return "; ".join(parts) + "." if parts else "No population with two or more users."
+
+
 #: One sentence per claim, in words a person reads (the full numbers stay in ``claims.json``).
 SENTENCES: dict[str, Callable[[dict], str]] = {
     "C1": _sentence_c1,
@@ -177,16 +277,58 @@ SENTENCES: dict[str, Callable[[dict], str]] = {
     "E2": _sentence_e2,
     "E3": _sentence_e3,
     "L1": _sentence_l1,
+    "M1": _sentence_m1,
+}
+
+
+#: The numbers of a claim's part, where its claim's sentence does not already say them.
+PART_SENTENCES: dict[str, Callable[[dict], str]] = {
+    "C1a": lambda m: f"{m['exact_violations']} violations in {m['exact_checks']:,} exact checks",
+    "C1b": _sentence_c1b,
+    "C2a": lambda m: f"Laplace-like layers hold {_by_model(m['laplace_weight_share'])} of the weights",
+    "C2b": lambda m: f"D_LB met at {_pct(m['bound_holding_share'])} of points",
+    "C3a": lambda m: f"worse than a benchmark at {m['points_where_proposed_is_worse']} points",
+    "C3b": _sentence_c3b,
 }
 
 
 def reading_verdict(entry: Mapping[str, Any]) -> str:
-    """The verdict of a claim or of one of its readings: the judged ``verdict`` if stated, else from ``holds``."""
+    """The verdict of a claim or of one of its readings: the judged ``verdict`` if stated, else from ``holds``.
+
+    Parameters
+    ----------
+    entry : mapping
+        A claim or a robustness entry, with ``verdict`` or ``holds``.
+
+    Returns
+    -------
+    str
+        ``verdict``, else "holds" or "does not hold" from ``holds``.
+
+    References
+    ----------
+    docs/model.md, section 1.2 (verdicts in three values).
+    """
     return str(entry.get("verdict") or ("holds" if entry["holds"] else "does not hold"))
 
 
 def sampled_constants_lines(claims: list[dict]) -> list[str]:
-    """Per claim with a sampled-constants reading: its shares per model with their 95 % intervals, and verdict."""
+    """Per claim with a sampled-constants reading: its shares per model with their 95 % intervals, and verdict.
+
+    Parameters
+    ----------
+    claims : list of dict
+        The claims of :func:`coinfer.claims.evaluate_claims`.
+
+    Returns
+    -------
+    list of str
+        One line per sampled-constants reading: claim id, criterion, share [%] and interval per model, verdict.
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 7.4.
+    """
     lines = []
     for claim in claims:
         for entry in claim.get("robustness", []):
@@ -203,7 +345,19 @@ def sampled_constants_lines(claims: list[dict]) -> list[str]:
 
 
 def robustness_matrix(claims: list[dict]) -> str:
-    """Claims x readings: the verdict each claim's criterion gives under each alternative reading."""
+    """Claims x readings: the verdict each claim's criterion gives under each alternative reading.
+
+    Parameters
+    ----------
+    claims : list of dict
+        The claims of :func:`coinfer.claims.evaluate_claims`.
+
+    Returns
+    -------
+    str
+        A Markdown table: one row per claim, its verdict as stated, then one column per reading (``n/a`` where the
+        reading does not bear on the claim).
+    """
     readings: list[str] = []
     for claim in claims:
         for entry in claim.get("robustness", []):
@@ -218,7 +372,23 @@ def robustness_matrix(claims: list[dict]) -> str:
 
 
 def render_markdown(claims: list[dict]) -> str:
-    """The claims report in Markdown (what the README links): verdicts, then the robustness matrix."""
+    """The claims report in Markdown (what the README links): verdicts, then the robustness matrix.
+
+    Parameters
+    ----------
+    claims : list of dict
+        The claims of :func:`coinfer.claims.evaluate_claims`.
+
+    Returns
+    -------
+    str
+        The whole ``claims.md`` text: a table of claims (statement, criterion, measured sentence, verdict, figures,
+        notebooks) and :func:`robustness_matrix`.
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 1.2.
+    """
     lines = [
         "| claim | statement | criterion (fixed in advance) | measured | verdict | figures | notebooks |",
         "|---|---|---|---|---|---|---|",
@@ -228,19 +398,25 @@ def render_markdown(claims: list[dict]) -> str:
         verdict = f"**{claim['verdict']}**" + (
             " (extension: the artifact's own question)" if claim.get("extension") else ""
         )
+        criterion = "; ".join(f"{p['id']}: {p['criterion']}" for p in claim.get("parts", [])) or claim["criterion"]
+        parts = parts_text(claim)
         lines.append(
-            f"| {claim['id']} | {claim['statement']} | {claim['criterion']} "
-            f"| {SENTENCES[claim['id']](claim['measured'])} | {verdict} | {figures} | {', '.join(claim['notebooks'])} |"
+            f"| {claim['id']} | {claim['statement']} | {criterion} "
+            f"| {SENTENCES[claim['id']](claim['measured'])} | {parts + '<br>' if parts else ''}{verdict} "
+            f"| {figures} | {', '.join(claim['notebooks'])} |"
         )
     return (
         "# Claims report\n\nGenerated by `notebooks/11_report.py` from `data/`; the full numbers are in "
         "`claims.json`. Every measured number carries its 95 % interval (`..._ci95`), or says it is a share of a "
         "complete grid without sampling error; a verdict whose interval straddles its threshold is inconclusive "
-        "(the rule of model.md section 1.1, fixed before the intervals were computed).\n\n"
+        "(the rule of model.md section 1.1, fixed before the intervals were computed). A paper claim in parts "
+        "(model.md section 1.2) shows each part's verdict and, once, their conjunction; `holds` in `claims.json` is "
+        "true, false or null (inconclusive, needs data).\n\n"
         + "\n".join(lines)
         + "\n\n## How the verdicts move under other readings\n\n"
         "Each claim's criterion applied unchanged to the evidence recomputed under an alternative reading a "
-        "referee would try (n/a: the reading does not bear on that claim). The C3 and C4 readings rerun the "
+        "referee would try (n/a: the reading does not bear on that claim); a reading named after a part (C2a: ..., "
+        "C2b: ...) gives that part's verdict, the other part as stated. The C3 and C4 readings rerun the "
         'sweeps of notebook 06 at fewer points (`robustness_sweep_points`), so "as run" there is the reading '
         "as stated at that resolution.\n\n" + robustness_matrix(claims) + "\n"
     )

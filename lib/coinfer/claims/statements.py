@@ -15,6 +15,11 @@ STATEMENTS = {
     "L1": "The larger the merrier? (the artifact's own question, not a claim of the paper) Under the same latency "
     "and energy budgets, the largest member of a model family, deployed with its optimal design, measures best.",
 }
+STATEMENTS["M1"] = (
+    "Many users, one edge server (the artifact's own question, not a claim of the paper): designing every user's "
+    "split, pruning, power, frequency and shares of band and server cycles jointly beats each baseline (equal "
+    "shares, shares proportional to the workload, uncoordinated single-user designs, no pruning, a shared ratio)."
+)
 #: The artifact's own questions about the deployed designs (model.md section 9); not claims of the paper.
 EXTENSION_PREFIX = "Extension (the artifact's own question, not a claim of the paper): "
 STATEMENTS.update(

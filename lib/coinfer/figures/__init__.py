@@ -24,10 +24,11 @@ Layout of the package:
   :mod:`~coinfer.figures.distortion_bound` (01), :mod:`~coinfer.figures.rate_distortion`
   (02), :mod:`~coinfer.figures.weight_distributions` (03), :mod:`~coinfer.figures.pruning_distortion`
   (04), :mod:`~coinfer.figures.system_profiles` (05),
-  :mod:`~coinfer.figures.joint_optimisation` (06), :mod:`~coinfer.figures.deployed_designs` (07) and
-  :mod:`~coinfer.figures.model_size` (08);
+  :mod:`~coinfer.figures.joint_optimisation` (06), :mod:`~coinfer.figures.deployed_designs` (07),
+  :mod:`~coinfer.figures.model_size` (08) and :mod:`~coinfer.figures.multi_user` (09);
 - style (colours, markers, shared labels, figure and legend helpers) lives in
-  :mod:`coinfer.figures.style`.
+  :mod:`coinfer.figures.style`; :mod:`coinfer.figures.layout` checks a drawn figure for overlapping texts and
+  legends over titles or data.
 
 A new notebook adds its figures in a new module here, decorated with
 :func:`register`, and imports it below (and lists it in :data:`SUBJECT_MODULES`).
@@ -40,7 +41,9 @@ from coinfer.figures import (
     deployed_designs,
     distortion_bound,
     joint_optimisation,
+    layout,
     model_size,
+    multi_user,
     pruning_distortion,
     rate_distortion,
     registry,
@@ -85,13 +88,16 @@ SUBJECT_MODULES = (
     joint_optimisation,
     deployed_designs,
     model_size,
+    multi_user,
 )
 
 __all__ = [
     "deployed_designs",
     "distortion_bound",
     "joint_optimisation",
+    "layout",
     "model_size",
+    "multi_user",
     "pruning_distortion",
     "rate_distortion",
     "registry",

@@ -12,15 +12,17 @@ from matplotlib.lines import Line2D
 from scipy.stats import spearmanr
 
 from coinfer.figures.joint_optimisation import (
+    STRIP_LABEL_WIDTH,
     SWEEP_LABELS,
     infeasible_handle,
     infeasible_strip,
+    label_infeasible_rows,
     mark_infeasible,
     scheme_line,
     scheme_style,
 )
 from coinfer.figures.registry import in_order, register
-from coinfer.figures.style import SCHEME_MARKERS, SCHEME_ORDER, new_figure, scheme_colour, scheme_label
+from coinfer.figures.style import SCHEME_MARKERS, SCHEME_ORDER, figure_legend, new_figure, scheme_colour, scheme_label
 
 #: The notebook computing the data of every figure of this module.
 NOTEBOOK = "07_deployed_designs"
@@ -92,6 +94,8 @@ def _sweep_grid(
                 if scheme in strip_row:
                     xs = lines.x[lines.status != "optimal"].to_numpy()
                     mark_infeasible(ax, xs, scheme_colour(scheme), strip_row[scheme])
+            if j == len(sweeps) - 1:
+                label_infeasible_rows(ax, strip_row)
             if reference is not None:
                 unpruned = part[f"unpruned_{column}"].dropna() if f"unpruned_{column}" in part else pd.Series([])
                 if len(unpruned):
@@ -107,7 +111,7 @@ def _sweep_grid(
         handles.append(Line2D([], [], color="0.4", linewidth=0.8, linestyle=":", label=reference))
     if strip_row:
         handles.append(infeasible_handle())
-    fig.legend(handles=handles, loc="outside right upper", fontsize=8)
+    figure_legend(fig, handles, shift=STRIP_LABEL_WIDTH if strip_row else 0.0)
     return fig
 
 
@@ -129,7 +133,7 @@ def deployed_metric_sweep(tables: Mapping[str, pd.DataFrame], params: Mapping[st
         reference="unpruned model",
     )
     fig.suptitle(
-        "E1 (the artifact's own question): task metric of each scheme's design deployed on the real weights "
+        "E1 (the artifact's own question): task metric of each scheme's design deployed on the real weights\n"
         f"({params.get('bits', '?')}-bit weights unless the scheme fixes them, "
         f"{params.get('feature_bits', '?')}-bit feature; bands: 95 % intervals over the inputs; higher is better)",
         fontsize=10,
@@ -224,7 +228,7 @@ def deployed_bound_vs_measured(tables: Mapping[str, pd.DataFrame], params: Mappi
         Line2D([], [], linestyle="none", marker=SCHEME_MARKERS.get(s, "o"), color=scheme_colour(s), label=label)
         for s, label in ((s, scheme_label(s)) for s in schemes)
     ]
-    fig.legend(handles=handles, loc="outside right upper", fontsize=8)
+    figure_legend(fig, handles)
     fig.suptitle(
         "E2 (own question): bound vs measured distortion",
         fontsize=10,

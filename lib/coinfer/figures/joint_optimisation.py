@@ -12,12 +12,17 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import ScaledTranslation
 
 from coinfer.figures.registry import in_order, register
 from coinfer.figures.style import (
+    PROPOSED_ZORDER,
+    SCHEME_LINESTYLES,
     SCHEME_MARKERS,
     SCHEME_ORDER,
+    SCHEME_SHORT,
+    figure_legend,
     new_figure,
     palette_colour,
     scheme_colour,
@@ -57,7 +62,11 @@ OBJECTIVE_REFERENCE = (
 
 #: Infeasible points are drawn in a strip below the x axis: first row and row spacing, in points.
 INFEASIBLE_GAP = 6.0
-INFEASIBLE_STEP = 5.0
+INFEASIBLE_STEP = 6.5
+#: Size of the row labels of the strip, in points (a row is :data:`INFEASIBLE_STEP` high).
+INFEASIBLE_FONT = 5.5
+#: Room the row labels take right of the last column [inch]; a figure legend there moves past them.
+STRIP_LABEL_WIDTH = 0.75
 INFEASIBLE_LABEL = "infeasible at that x\n(crosses below the axis)"
 
 
@@ -112,20 +121,40 @@ def mark_infeasible(ax: Axes, xs: Sequence[float], colour: Any, row: int = 0) ->
         ax.autoscale_view(scaley=False)
 
 
+def label_infeasible_rows(ax: Axes, rows: Mapping[Any, int], names: Mapping[Any, str] | None = None) -> None:
+    """Name each row of the infeasible strip of ``ax`` (``{key: row}``) right of the panel (the last column's; on
+    the left the tick and axis labels would meet them): the scheme's short name
+    (:data:`~coinfer.figures.style.SCHEME_SHORT`) or ``names[key]``."""
+    for key, row in rows.items():
+        below = ScaledTranslation(0, -(INFEASIBLE_GAP + INFEASIBLE_STEP * row) / 72, ax.figure.dpi_scale_trans)
+        ax.text(
+            1.02,
+            0.0,
+            (names or {}).get(key) or SCHEME_SHORT.get(str(key), str(key)),
+            transform=ax.transAxes + below,
+            ha="left",
+            va="center",
+            fontsize=INFEASIBLE_FONT,
+            color="0.25",
+            clip_on=False,
+        )
+
+
 def infeasible_handle() -> Line2D:
     """The legend entry explaining the infeasible markers."""
     return Line2D([], [], linestyle="none", marker="x", color="0.3", label=INFEASIBLE_LABEL)
 
 
 def scheme_style(scheme: str) -> dict[str, Any]:
-    """Line style of a scheme: its fixed colour and marker, the proposed design thick and solid."""
+    """Line style of a scheme: its fixed colour, marker and line style; the proposed design thick, solid, on top."""
     proposed = scheme == "proposed"
     return {
         "marker": SCHEME_MARKERS.get(scheme, "o"),
-        "markersize": 3,
+        "markersize": 4 if proposed else 3,
         "color": scheme_colour(scheme),
-        "linestyle": "-" if proposed else "--",
+        "linestyle": SCHEME_LINESTYLES.get(scheme, "--"),
         "linewidth": 2.2 if proposed else 1.1,
+        "zorder": PROPOSED_ZORDER if proposed else 2.0,
     }
 
 
@@ -164,6 +193,8 @@ def opt_budget_sweep(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
                 if scheme in strip_row:
                     xs = rows.x[rows.status != "optimal"].to_numpy()
                     mark_infeasible(ax, xs, scheme_colour(scheme), strip_row[scheme])
+            if j == len(sweeps) - 1:
+                label_infeasible_rows(ax, strip_row)
             ax.set_xscale("log")
             ax.set_yscale("log")
             meaning = SWEEP_TITLES[sweep].format(**defaults) if sweep in SWEEP_TITLES else f"{sweep} swept"
@@ -173,7 +204,7 @@ def opt_budget_sweep(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
     handles = [Line2D([], [], label=scheme_label(s), **scheme_style(s)) for s in schemes]
     if strip_row:
         handles.append(infeasible_handle())
-    fig.legend(handles=handles, loc="outside right upper", fontsize=8)
+    figure_legend(fig, handles, shift=STRIP_LABEL_WIDTH if strip_row else 0.0)
     fig.suptitle(
         "C3: proposed joint design against the benchmarks, one budget, the bandwidth or the distance swept at a time "
         "(lower is better)",
@@ -275,6 +306,8 @@ def opt_split_objective(tables: Mapping[str, pd.DataFrame], params: Mapping[str,
                 ax.scatter(
                     win.split, win.objective_norm, marker="*", s=90, color=colours[factor], edgecolor="k", zorder=5
                 )
+            if j == len(bandwidths) - 1:
+                label_infeasible_rows(ax, strip_row, {f: rf"$T_0$ = {f:g} $T_{{ref}}$" for f in strip_row})
             ax.set_yscale("log")
             ax.xaxis.get_major_locator().set_params(integer=True)
             ax.set_title(f"{name}, B = {bandwidth / 1e6:g} MHz", fontsize=9)
@@ -326,7 +359,8 @@ def opt_split_winner(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
         ax.set_xlabel("bandwidth B [Hz]")
         ax.set_ylabel(r"latency budget $T_0 / T_{ref}$ [-]" if ax is axes[0, 0] else "")
         ax.set_title(f"{name}: best split (L = {last})", fontsize=9)
-        fig.colorbar(mesh, ax=ax, label="best split s [blocks on device]", pad=0.03)
+        bar = fig.colorbar(mesh, ax=ax, label="best split s [blocks on device]", pad=0.03)
+        bar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # splits are whole blocks: no tick at 0.5
         cells = max(grid.shape)
         if cells <= 16:
             size = 9 if cells <= 8 else 7
@@ -366,10 +400,10 @@ def opt_fading(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) ->
     models = in_order(summary.model)
     schemes = [s for s in SCHEME_ORDER if s in set(summary.scheme)]
     width = 0.8 / max(len(schemes), 1)
-    fig, axes = new_figure(1, 2, width=5.2, height=3.4)
+    fig, axes = new_figure(1, 2, width=5.2, height=3.8)
     for ax, column, label in [
         (axes[0, 0], "p_feasible", "probability of feasibility [-]"),
-        (axes[0, 1], "mean_objective_norm", r"mean $D / \bar b$ over feasible draws [-]"),
+        (axes[0, 1], "mean_objective_norm", r"mean $D / \bar b$, feasible draws [-]"),
     ]:
         for k, scheme in enumerate(schemes):
             rows = summary[summary.scheme == scheme].set_index("model").reindex(models)
@@ -383,11 +417,11 @@ def opt_fading(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) ->
                 yerr=_error_bars(rows, column, values),
                 error_kw={"elinewidth": 0.7, "capsize": 1.5, "ecolor": "0.2"},
             )
-        ax.set_xticks(np.arange(len(models)), models)
+        ax.set_xticks(np.arange(len(models)), models, rotation=35, ha="right", rotation_mode="anchor")
         ax.set_ylabel(label)
     axes[0, 1].set_yscale("log")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right upper", fontsize=8)
+    figure_legend(fig, handles, labels)
     fig.suptitle(r"C3 under Rayleigh fading $|h|^2 \sim$ Exp(1), default budgets", fontsize=10)
     state_references(fig)
     return fig

@@ -135,7 +135,7 @@ def pruning_first_order_bound(tables: Mapping[str, pd.DataFrame], params: Mappin
         ax.set_ylim(-0.03, 1.03)
         ax.set_title(f"{name}\nsolid: fitted H, dotted: relative, H = 1", fontsize=8)
         ax.set_xlabel(RHO_LABEL)
-        ax.legend(fontsize=6)
+        legend_outside(ax, fontsize=6)  # inside, it covers the curves near rho = 1
     axes[0, 0].set_ylabel("held-out inputs where it holds [fraction]")
     fig.suptitle(
         r"C1, first-order form $\|\Delta f\|_1 \leq H \|\Delta W\|_1$ (H fitted on calibration inputs)", fontsize=10

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from coinfer.figures.registry import register
-from coinfer.figures.style import RHO_LABEL, bits_colour, new_figure
+from coinfer.figures.style import RHO_LABEL, bits_colour, legend_outside, new_figure
 
 #: The notebook computing the data of every figure of this module.
 NOTEBOOK = "02_rate_distortion"
@@ -63,7 +63,7 @@ def rate_distortion(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any
     ax.set_xlabel(RHO_LABEL)
     ax.set_ylabel(r"distortion $D/b$ [per weight, units of $b$]")
     ax.set_title(r"Laplace model: $D_{mag}\geq D_{LB}$ right of the dotted crossovers", fontsize=9)
-    ax.legend(fontsize=7)
+    legend_outside(ax)  # inside, it covers the curves
 
     ax = axes[0, 2]
     whole = real[real.layer == "all"]
@@ -84,6 +84,6 @@ def rate_distortion(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any
     ax.set_xlabel(RHO_LABEL)
     ax.set_ylabel(r"distortion $E|w-\hat w|$ [weight units]")
     ax.set_title(r"digits MLP weights, pooled (dashed: $D_{LB}$, same q)", fontsize=9)
-    ax.legend(fontsize=7)
+    legend_outside(ax)  # inside, it covers the curves
     fig.suptitle("C2: rate-distortion lower bound on parameter distortion versus magnitude pruning", fontsize=10)
     return fig

@@ -17,7 +17,6 @@ in a notebook (:func:`show`, :func:`display_claim`). Style lives in
 from __future__ import annotations
 
 import io
-import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,7 +54,33 @@ FIGURES: dict[str, FigureSpec] = {}
 def register(
     name: str, *, data: Sequence[str], notebook: str, claim: str, description: str
 ) -> Callable[[PlotFunction], PlotFunction]:
-    """Decorator adding a plotting function to :data:`FIGURES`."""
+    """Decorator adding a plotting function to :data:`FIGURES`.
+
+    The registry is kept in notebook order whatever order the subject modules are imported in.
+
+    Parameters
+    ----------
+    name : str
+        The figure's name (its files are ``figures/<name>.pdf`` and ``.png``).
+    data : sequence of str
+        The files in ``data/`` the plotting function reads.
+    notebook : str
+        The notebook whose recorded parameters the caption states (one of :data:`coinfer.base.notebooks.NOTEBOOKS`).
+    claim : str
+        The model.md section 1 claim the figure supports (``"C1"`` ...), or ``""``.
+    description : str
+        One line for the registry table and the claim displays.
+
+    Returns
+    -------
+    callable
+        The decorator; it returns the plotting function unchanged.
+
+    Raises
+    ------
+    ValueError
+        For an unknown notebook, or (when the decorator is applied) a name registered twice.
+    """
     if notebook not in NOTEBOOKS:
         raise ValueError(f"figure {name}: unknown notebook {notebook!r}")
 
@@ -74,29 +99,84 @@ def register(
 
 # --------------------------------------------------------------------------- reading and saving
 def parameters_file(notebook: str) -> str:
-    """Name of the file in ``data/`` holding ``notebook``'s validated parameters."""
+    """Name of the file in ``data/`` holding ``notebook``'s validated parameters.
+
+    Parameters
+    ----------
+    notebook : str
+        A notebook name, e.g. ``"06_joint_optimisation"``.
+
+    Returns
+    -------
+    str
+        ``parameters_<notebook>.json`` (written by :func:`coinfer.pipeline.record`).
+    """
     return f"parameters_{notebook}.json"
 
 
 def load_parameters(notebook: str) -> dict[str, Any]:
-    """The recorded parameters of ``notebook``, in the order of its schema."""
+    """The recorded parameters of ``notebook``, in the order of its schema.
+
+    Parameters
+    ----------
+    notebook : str
+        A notebook name of :data:`coinfer.base.notebooks.SCHEMAS`.
+
+    Returns
+    -------
+    dict
+        Parameter name -> value as recorded (units of the notebook's schema); names outside the schema last,
+        sorted.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the notebook has not recorded its parameters under the current output root.
+    """
     path = paths.data_dir() / parameters_file(notebook)
     if not path.exists():
         raise FileNotFoundError(f"data/{path.name} does not exist; run notebook {notebook} first (see README)")
-    stored = json.loads(path.read_text(encoding="utf-8"))
+    stored = paths.read_json(path.name)
     order = list(SCHEMAS[notebook])
     return {key: stored[key] for key in sorted(stored, key=lambda k: (order.index(k) if k in order else len(order), k))}
 
 
 def spec_of(name: str) -> FigureSpec:
-    """The registered figure ``name``; a clear error for an unknown name."""
+    """The registered figure ``name``; a clear error for an unknown name.
+
+    Parameters
+    ----------
+    name : str
+        A figure name of :data:`FIGURES`.
+
+    Returns
+    -------
+    FigureSpec
+        Its plotting function, data files, notebook, claim and description.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not registered (the message lists the known names).
+    """
     if name not in FIGURES:
         raise KeyError(f"figure {name!r} is not registered in coinfer.figures; known: {', '.join(FIGURES)}")
     return FIGURES[name]
 
 
 def load_tables(name: str) -> dict[str, pd.DataFrame]:
-    """The data files figure ``name`` reads, as written to ``data/``."""
+    """The data files figure ``name`` reads, as written to ``data/``.
+
+    Parameters
+    ----------
+    name : str
+        A figure name of :data:`FIGURES`.
+
+    Returns
+    -------
+    dict
+        File name -> its table (:func:`coinfer.base.paths.read_csv`).
+    """
     return {file: paths.read_csv(file) for file in spec_of(name).data}
 
 
@@ -110,6 +190,11 @@ def data_location() -> str:
     figures. While :mod:`coinfer.pipeline.runner` executes notebooks into its staging
     folder the published location is named, not the staging folder, which is
     renamed away when the run succeeds.
+
+    Returns
+    -------
+    str
+        The folder, ending in ``/``.
     """
     root = Path(os.path.normpath(paths.output_root()))
     if root.name == STAGING_NAME:
@@ -121,7 +206,20 @@ def data_location() -> str:
 
 
 def caption(name: str, params: Mapping[str, Any]) -> str:
-    """The caption footer of a figure: its notebook's parameters and its data files under the output root."""
+    """The caption footer of a figure: its notebook's parameters and its data files under the output root.
+
+    Parameters
+    ----------
+    name : str
+        A figure name of :data:`FIGURES`.
+    params : mapping of str to object
+        The notebook's parameters (:func:`load_parameters`).
+
+    Returns
+    -------
+    str
+        ``"<notebook> parameters: ... Data: <folder>/<file>, ..."``.
+    """
     spec = spec_of(name)
     folder = data_location()
     return (
@@ -131,34 +229,94 @@ def caption(name: str, params: Mapping[str, Any]) -> str:
 
 
 def render(name: str) -> Figure:
-    """Draw figure ``name`` from ``data/`` (tables and recorded parameters), unsaved."""
+    """Draw figure ``name`` from ``data/`` (tables and recorded parameters), unsaved.
+
+    Parameters
+    ----------
+    name : str
+        A figure name of :data:`FIGURES`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure in the artifact's style, without its caption footer.
+    """
     spec = spec_of(name)
     style.set_style()  # the same style whoever calls, whatever ran before
     params = load_parameters(spec.notebook)
-    return spec.plot(load_tables(name), params)
+    return style.declutter(spec.plot(load_tables(name), params))
 
 
 def save(name: str) -> list[Path]:
-    """Draw figure ``name`` from ``data/`` and save ``figures/<name>.pdf`` and ``.png``."""
+    """Draw figure ``name`` from ``data/`` and save ``figures/<name>.pdf`` and ``.png``.
+
+    Parameters
+    ----------
+    name : str
+        A figure name of :data:`FIGURES`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PDF and PNG written (atomically, with the :func:`caption` footer).
+    """
     fig = render(name)
     return style.save_figure(fig, name, caption(name, load_parameters(spec_of(name).notebook)))
 
 
 def display_saved(name: str) -> None:
-    """Show ``figures/<name>.png`` in a notebook: exactly the saved file, whatever the backend."""
+    """Show ``figures/<name>.png`` in a notebook: exactly the saved file, whatever the backend.
+
+    Parameters
+    ----------
+    name : str
+        A figure name whose PNG exists under the output root.
+
+    Returns
+    -------
+    None
+        The image is displayed (IPython).
+    """
     from IPython.display import Image, display
 
     display(Image(data=(paths.figures_dir() / f"{name}.png").read_bytes()))
 
 
 def show(name: str) -> None:
-    """Save figure ``name`` (see :func:`save`) and display it: what a computing notebook calls."""
+    """Save figure ``name`` (see :func:`save`) and display it: what a computing notebook calls.
+
+    Parameters
+    ----------
+    name : str
+        A figure name of :data:`FIGURES`.
+
+    Returns
+    -------
+    None
+        The files are written and the PNG displayed.
+    """
     save(name)
     display_saved(name)
 
 
 def figures_of(notebooks: Iterable[str] | None = None) -> list[FigureSpec]:
-    """Registered figures of the given notebooks (all when ``None``), in notebook order."""
+    """Registered figures of the given notebooks (all when ``None``), in notebook order.
+
+    Parameters
+    ----------
+    notebooks : iterable of str, optional
+        Notebook names; None for all.
+
+    Returns
+    -------
+    list of FigureSpec
+        The figures, in notebook order, then registration order.
+
+    Raises
+    ------
+    ValueError
+        For an unknown notebook name.
+    """
     wanted = list(NOTEBOOKS) if notebooks is None else list(notebooks)
     unknown = sorted(set(wanted) - set(NOTEBOOKS))
     if unknown:
@@ -167,7 +325,18 @@ def figures_of(notebooks: Iterable[str] | None = None) -> list[FigureSpec]:
 
 
 def missing_inputs(name: str) -> list[str]:
-    """Files in ``data/`` that figure ``name`` needs and that do not exist."""
+    """Files in ``data/`` that figure ``name`` needs and that do not exist.
+
+    Parameters
+    ----------
+    name : str
+        A figure name of :data:`FIGURES`.
+
+    Returns
+    -------
+    list of str
+        Its data files and its notebook's parameters file that are absent under the current output root.
+    """
     spec = spec_of(name)
     needed = [*spec.data, parameters_file(spec.notebook)]
     return [file for file in needed if not (paths.data_dir() / file).exists()]
@@ -178,6 +347,23 @@ def regenerate_all(notebooks: Iterable[str] | None = None, *, skip_missing: bool
 
     A figure whose data files are missing raises ``FileNotFoundError`` naming
     them, or is skipped with ``skip_missing``.
+
+    Parameters
+    ----------
+    notebooks : iterable of str, optional
+        Notebook names; None for all.
+    skip_missing : bool, default False
+        Whether a figure with missing inputs is skipped rather than an error.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Every file written (a PDF and a PNG per figure).
+
+    Raises
+    ------
+    FileNotFoundError
+        For the first figure with a missing input, unless ``skip_missing``.
     """
     written: list[Path] = []
     for spec in figures_of(notebooks):
@@ -191,7 +377,13 @@ def regenerate_all(notebooks: Iterable[str] | None = None, *, skip_missing: bool
 
 
 def registry_table() -> pd.DataFrame:
-    """:data:`FIGURES` as a table: figure, claim, notebook, data files, description."""
+    """:data:`FIGURES` as a table: figure, claim, notebook, data files, description.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per registered figure, in notebook order; ``claim`` is ``"-"`` for none.
+    """
     return pd.DataFrame(
         [
             {
@@ -207,7 +399,19 @@ def registry_table() -> pd.DataFrame:
 
 
 def describe(value: Any) -> str:
-    """A measured value (number, string or nested mapping) in one line of text."""
+    """A measured value (number, string or nested mapping) in one line of text.
+
+    Parameters
+    ----------
+    value : object
+        A mapping (``key: value; ...``), list or tuple (``[...]``), float (4 significant digits) or anything else
+        (``str``).
+
+    Returns
+    -------
+    str
+        The one line.
+    """
     if isinstance(value, Mapping):
         return "; ".join(f"{key}: {describe(item)}" for key, item in value.items())
     if isinstance(value, (list, tuple)):
@@ -221,12 +425,24 @@ def display_claim(claim: str, verdicts: Mapping[str, Mapping[str, Any]] | None =
     """In a notebook: the verdict on ``claim`` (from the claims report) and its saved figures.
 
     ``claim`` is a model.md section 1 id (``"C1"``...) or ``""`` for figures that support no single claim.
+
+    Parameters
+    ----------
+    claim : str
+        The claim's id, or ``""``.
+    verdicts : mapping, optional
+        Claim id -> its claim dictionary (``claims.json``); the verdict is shown only when ``claim`` is in it.
+
+    Returns
+    -------
+    None
+        The verdict (Markdown) and each of the claim's figures whose PNG exists are displayed.
     """
     from IPython.display import Markdown, display
 
     verdict = (verdicts or {}).get(claim)
     if verdict is not None:
-        status = "**holds**" if verdict.get("holds") else "**does not hold**"
+        status = f"**{verdict.get('verdict') or ('holds' if verdict.get('holds') else 'does not hold')}**"
         display(
             Markdown(
                 f"**{claim}** {status}. Criterion: {verdict.get('criterion', '')}.\n\n"
@@ -240,7 +456,18 @@ def display_claim(claim: str, verdicts: Mapping[str, Mapping[str, Any]] | None =
 
 
 def png_bytes(fig: Figure) -> bytes:
-    """The figure as PNG bytes (for tests and previews; saving goes through :func:`save`)."""
+    """The figure as PNG bytes (for tests and previews; saving goes through :func:`save`).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+
+    Returns
+    -------
+    bytes
+        Its PNG encoding at the current ``savefig`` settings.
+    """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
@@ -248,5 +475,16 @@ def png_bytes(fig: Figure) -> bytes:
 
 # --------------------------------------------------------------------------- table helpers shared by the subjects
 def in_order(values: Iterable[Any]) -> list[Any]:
-    """Distinct values in order of first appearance (the order the notebook wrote them)."""
+    """Distinct values in order of first appearance (the order the notebook wrote them).
+
+    Parameters
+    ----------
+    values : iterable
+        A column's values; float NaNs are dropped.
+
+    Returns
+    -------
+    list
+        The distinct values.
+    """
     return list(dict.fromkeys(v for v in values if not (isinstance(v, float) and np.isnan(v))))

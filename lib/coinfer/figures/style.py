@@ -25,6 +25,8 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.transforms import ScaledTranslation
 
 from coinfer.base.paths import atomic_path, figures_dir
 
@@ -64,8 +66,7 @@ def save_figure(fig: plt.Figure, name: str, params: Mapping[str, Any] | str | No
     axes, so a figure never circulates without the parameters that made it.
     """
     if params:
-        caption = params if isinstance(params, str) else format_params(params)
-        fig.text(0.5, -0.02, caption, ha="center", va="top", fontsize=7, wrap=True, color="0.3")
+        add_caption(fig, params if isinstance(params, str) else format_params(params))
     written = []
     for ext in ("pdf", "png"):
         target = figures_dir() / f"{name}.{ext}"
@@ -73,6 +74,11 @@ def save_figure(fig: plt.Figure, name: str, params: Mapping[str, Any] | str | No
             fig.savefig(tmp, format=ext, metadata=_METADATA[ext])
         written.append(target)
     return written
+
+
+def add_caption(fig: plt.Figure, caption: str) -> None:
+    """The caption footer (parameters and data files) below the axes, as :func:`save_figure` writes it."""
+    fig.text(0.5, -0.02, caption, ha="center", va="top", fontsize=7, wrap=True, color="0.3")
 
 
 # --------------------------------------------------------------------------- shared figure style
@@ -92,6 +98,17 @@ SCHEME_ORDER: tuple[str, ...] = (
     "proposed_magnitude",
 )
 SCHEME_MARKERS = dict(zip(SCHEME_ORDER, ("o", "s", "^", "v", "D", "P", "X", "<", ">", "h", "p", "*"), strict=True))
+#: Line styles: the proposed design solid, the benchmarks cycling through four dash patterns, so that colour, marker
+#: and line style together tell any two schemes apart (two colours of the palette are close for some readers).
+SCHEME_LINESTYLES = dict(
+    zip(
+        SCHEME_ORDER,
+        ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), "--", ":", "-."),
+        strict=True,
+    )
+)
+#: Drawing order: the proposed design above every benchmark, so no benchmark hides it.
+PROPOSED_ZORDER = 4.0
 #: Colours past the palette's ten, for the schemes that come after them in :data:`SCHEME_ORDER`.
 EXTRA_SCHEME_COLOURS = ((0.25, 0.25, 0.25), (0.55, 0.45, 0.0))
 #: What a scheme is called in legends: the one mapping from the code names of :data:`SCHEME_ORDER`.
@@ -109,6 +126,21 @@ SCHEME_LABELS = {
     "quantised_4bit": "no pruning, 4-bit weights",
     "proposed_magnitude": "proposed, magnitude objective",
 }
+#: Short names of the schemes, for the row labels of the infeasible strips.
+SCHEME_SHORT = {
+    "proposed": "proposed",
+    "on_device": "on-device",
+    "on_server": "on-server",
+    "fixed_ratio": "fixed ratio",
+    "max_resources": "max. resources",
+    "shared_ratio": "shared ratio",
+    "local_nonconvex": "SLSQP",
+    "split_then_prune": "split, then prune",
+    "decoupled": "dense resources",
+    "quantised_8bit": "8-bit",
+    "quantised_4bit": "4-bit",
+    "proposed_magnitude": "proposed, $D_{mag}$",
+}
 #: ``zoo.MODEL_NAMES + models.META_MODEL_NAMES`` (a test keeps them equal; importing them would load torch).
 MODEL_ORDER = ("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0", "bert_large", "gpt2_xl", "llama_7b")
 RHO_LABEL = r"pruning ratio $\rho$ [fraction of weights removed]"
@@ -121,7 +153,20 @@ def palette_colour(index: int) -> tuple[float, float, float]:
 
 
 def scheme_colour(scheme: str) -> tuple[float, float, float]:
-    """The colour of an optimisation scheme, the same in every figure."""
+    """The colour of an optimisation scheme, the same in every figure.
+
+    Parameters
+    ----------
+    scheme : str
+        A scheme name; every name outside :data:`SCHEME_ORDER` gets one shared colour (that of the place after
+        its end).
+
+    Returns
+    -------
+    tuple of float
+        RGB in [0, 1] [-]: the palette colour of its place in :data:`SCHEME_ORDER`, places 10 and 11 from
+        :data:`EXTRA_SCHEME_COLOURS`.
+    """
     index = SCHEME_ORDER.index(scheme) if scheme in SCHEME_ORDER else len(SCHEME_ORDER)
     extra = index - 10
     return EXTRA_SCHEME_COLOURS[extra] if 0 <= extra < len(EXTRA_SCHEME_COLOURS) else palette_colour(index)
@@ -160,6 +205,68 @@ def new_figure(nrows: int, ncols: int, *, width: float, height: float, **subplot
     return fig, axes
 
 
+def figure_legend(
+    fig: Figure, handles: Sequence[Any], labels: Sequence[str] | None = None, *, shift: float = 0.0, **kw: Any
+) -> Legend:
+    """One legend for the whole figure, right of its top-right panel and level with that panel's top.
+
+    Below the figure's title and beside no panel, so it covers neither (``loc="outside right upper"`` puts it
+    beside the title, which a long title then runs under). Saved figures are cropped to their content
+    (``savefig.bbox: tight``), so the legend is in the file. ``shift`` [inch] moves it further right, past
+    labels written beside the panels. More than eight entries go in two columns, so that a tall legend does
+    not run down beside the panels below.
+    """
+    panels = [ax for ax in fig.axes if ax.get_subplotspec() is not None]
+    spec = {ax: ax.get_subplotspec() for ax in panels}
+    anchor = max(panels, key=lambda ax: (spec[ax].colspan.stop, -spec[ax].rowspan.start))  # type: ignore[union-attr]
+    beside = anchor.transAxes + ScaledTranslation(shift, 0.0, fig.dpi_scale_trans)
+    options: dict[str, Any] = {"fontsize": 8, "loc": "upper left", "borderaxespad": 0.0}
+    options |= {"ncols": 2 if len(handles) > 8 else 1, **kw, "bbox_to_anchor": (1.04, 1.0), "bbox_transform": beside}
+    if labels is not None:
+        return fig.legend(list(handles), list(labels), **options)
+    return fig.legend(handles=list(handles), **options)
+
+
+def _any_overlap(boxes: Sequence[Any]) -> bool:
+    return any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
+def declutter(fig: Figure) -> Figure:
+    """Keep tick labels from overprinting: on a log axis whose labels touch, label fewer minor ticks (2 and 5, then
+    none); a panel whose first x and y tick labels meet at its corner gets its x labels moved down."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    from coinfer.figures.layout import in_view
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    for step in range(3):
+        fig.draw_without_rendering()
+        changed = False
+        for ax in fig.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                if axis.get_scale() != "log":
+                    continue
+                ticks = [t for t in (*axis.get_majorticklabels(), *axis.get_minorticklabels()) if in_view(axis, t)]
+                if _any_overlap([t.get_window_extent(renderer) for t in ticks]):
+                    if step == 0:
+                        axis.set_minor_locator(LogLocator(base=10.0, subs=(2.0, 5.0)))
+                    else:
+                        axis.set_minor_formatter(NullFormatter())
+                    changed = True
+            xs = [t.get_window_extent(renderer) for t in ax.xaxis.get_majorticklabels() if in_view(ax.xaxis, t)]
+            ys = [t.get_window_extent(renderer) for t in ax.yaxis.get_majorticklabels() if in_view(ax.yaxis, t)]
+            clash = max((y.y1 - x.y0 for x in xs for y in ys if x.overlaps(y)), default=0.0)
+            if clash > 0:
+                marks: list[Any] = ax.xaxis.get_major_ticks()  # Tick.get_pad is typed as returning None
+                pad = float(marks[0].get_pad()) if marks else 3.5
+                ax.tick_params(axis="x", which="both", pad=pad + clash * 72.0 / fig.dpi + 1.0)
+                changed = True
+        if not changed:
+            break
+    return fig
+
+
 def legend_outside(ax: Axes, **kw: Any) -> None:
     """A legend to the right of ``ax`` (so it never hides data)."""
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7, **kw)
+    ax.legend(**{"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "fontsize": 7, **kw})

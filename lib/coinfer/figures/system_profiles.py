@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from coinfer.figures.registry import register
-from coinfer.figures.style import MODEL_ORDER, RHO_LABEL, SCHEME_ORDER, new_figure, palette_colour
+from coinfer.figures.style import MODEL_ORDER, RHO_LABEL, SCHEME_ORDER, figure_legend, new_figure, palette_colour
 
 #: The notebook computing the data of every figure of this module.
 NOTEBOOK = "05_system_profiles"
@@ -63,7 +63,7 @@ def per_split(
             ax.set_xlabel("split point s [blocks on device]" if row == len(panels) - 1 else "")
             ax.set_ylabel(label if col == 0 else "")
     handles = {h.get_label(): h for ax in axes.flat for h in ax.get_lines()}
-    fig.legend(list(handles.values()), list(handles), loc="outside right upper")
+    figure_legend(fig, list(handles.values()), list(handles), fontsize=None)
     fig.suptitle(title, fontsize=10)
     return fig
 
@@ -160,10 +160,10 @@ def compute_speedups(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
         ax.axhline(1.0, color="0.6", linewidth=0.8)
         ax.set_yscale("log")
         ax.set_title(name, fontsize=9)
-        ax.set_xlabel(RHO_LABEL)
-        ax.set_ylabel("speed-up [x dense at rho = 0]" if ax is axes[0][0] else "")
+        ax.set_ylabel(r"speed-up [x dense at $\rho$ = 0]" if ax is axes[0][0] else "")
+    fig.supxlabel(RHO_LABEL, fontsize=10)  # once: three copies of the long label overprint each other
     handles = {h.get_label(): h for ax in axes.flat for h in ax.get_lines() if not h.get_label().startswith("_")}
-    fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=8)
+    figure_legend(fig, list(handles.values()), list(handles))
     fig.suptitle(
         "Does pruning pay on this CPU? Median speed-up of the timed layers (bands: 95 % intervals)", fontsize=10
     )

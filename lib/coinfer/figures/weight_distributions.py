@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from coinfer.figures.registry import in_order, register
-from coinfer.figures.style import model_colour, new_figure, palette_colour
+from coinfer.figures.style import figure_legend, model_colour, new_figure, palette_colour
 
 #: Fill of the weight histograms.
 HISTOGRAM_GREY = "0.78"
@@ -22,7 +22,25 @@ NOTEBOOK = "03_weight_distributions"
 
 
 def histogram_rows(values: np.ndarray, centre: float, bins: int, quantile: float = 0.9999) -> pd.DataFrame:
-    """A density histogram of ``values`` on ``centre +- q``-quantile of ``|values - centre|``, as tidy rows."""
+    """A density histogram of ``values`` on ``centre +- q``-quantile of ``|values - centre|``, as tidy rows.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The weights [weight units].
+    centre : float
+        Centre of the histogram's range [weight units].
+    bins : int
+        Number of equal bins [count].
+    quantile : float, default 0.9999
+        Quantile of ``|values - centre|`` that sets the half range ``q`` [-].
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bin: ``bin_left``, ``bin_right`` [weight units], ``density`` [1/weight units] (integrating to
+        1 over the range) and ``half_range`` ``q`` [weight units].
+    """
     values = np.asarray(values, dtype=float)
     half = float(np.quantile(np.abs(values - centre), quantile))
     density, edges = np.histogram(values, bins=bins, range=(centre - half, centre + half), density=True)
@@ -87,7 +105,7 @@ def weight_histograms(tables: Mapping[str, pd.DataFrame], params: Mapping[str, A
         Line2D([], [], color=palette_colour(0), label="Laplace ML fit, scale b"),
         Line2D([], [], color=palette_colour(1), linestyle="--", label=r"Gaussian ML fit, std $\sigma$"),
     ]
-    fig.legend(handles=handles, loc="outside right upper", fontsize=8)
+    figure_legend(fig, handles)
     fig.suptitle("C2 premise: are pretrained weights Laplacian? Histograms (central 99.99 %) and ML fits", fontsize=10)
     return fig
 

@@ -250,7 +250,22 @@ def canonical_layers(model: nn.Module, weights: Mapping[str, torch.Tensor] | Non
 
 # --------------------------------------------------------------------------- distortions
 def parameter_distortion(original: Mapping[str, torch.Tensor], modified: Mapping[str, torch.Tensor]) -> float:
-    """Entrywise l1 parameter distortion ``sum_names sum |original - modified|`` (model.md section 3)."""
+    """Entrywise l1 parameter distortion ``sum_names sum |original - modified|`` (model.md section 3).
+
+    Parameters
+    ----------
+    original, modified : mapping of str to torch.Tensor
+        Weight name -> values [weight units] before and after the change (same names and shapes).
+
+    Returns
+    -------
+    float
+        The l1 distance summed over every weight [weight units].
+
+    References
+    ----------
+    docs/model.md, section 3.1 (the theorem).
+    """
     if set(original) != set(modified):
         differing = sorted(set(original) ^ set(modified))
         raise ParameterError(f"modified: names differ from original (first: {differing[0]!r})")
@@ -264,7 +279,22 @@ def parameter_distortion(original: Mapping[str, torch.Tensor], modified: Mapping
 
 
 def output_distortion(reference: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
-    """Per-sample l1 distance over all non-batch dimensions, float64, shape ``[batch]`` (model.md section 3)."""
+    """Per-sample l1 distance over all non-batch dimensions, float64, shape ``[batch]`` (model.md section 3).
+
+    Parameters
+    ----------
+    reference, output : torch.Tensor
+        Outputs of the unmodified and the modified network [output units], same shape, batch first.
+
+    Returns
+    -------
+    torch.Tensor
+        ``||reference_i - output_i||_1`` per sample [output units], float64.
+
+    References
+    ----------
+    docs/model.md, section 3.1.
+    """
     if reference.shape != output.shape:
         raise ParameterError(f"output: shape {tuple(output.shape)}; expected {tuple(reference.shape)}")
     if reference.dim() == 0:
@@ -328,9 +358,25 @@ def layerwise_bound(
 ) -> LayerwiseBound:
     """Both forms of the model.md section 3 bound on ``||model(x) - modified(x)||_1``, per sample of ``x``.
 
-    ``modified`` is either a copy of ``model`` with other weights (e.g. pruned)
-    or a mapping of replaced weights (state-dict names), which avoids copying
-    the model.
+    Parameters
+    ----------
+    model : torch.nn.Sequential
+        The unmodified network (Linear/Conv2d layers with ReLU, BatchNorm folded; model.md section 3.2).
+    modified : torch.nn.Sequential or mapping of str to torch.Tensor
+        A copy of ``model`` with other weights (e.g. pruned), or a mapping of replaced weights (state-dict
+        names), which avoids copying the model.
+    x : torch.Tensor
+        Input batch [input units].
+
+    Returns
+    -------
+    LayerwiseBound
+        The operator-norm and entrywise bounds per sample [output units] with their per-layer terms, the layer
+        norms [1] and parameter distortions [weight units].
+
+    References
+    ----------
+    docs/model.md, sections 3.1 (the theorem) and 3.2 (convolutions and BatchNorm).
     """
     layers = canonical_layers(model)
     if isinstance(modified, Mapping):
@@ -382,7 +428,28 @@ def layerwise_bound(
 def sequential_output_bound(
     model: nn.Sequential, pruned: nn.Sequential | Mapping[str, torch.Tensor], x: torch.Tensor, *, form: str = "operator"
 ) -> torch.Tensor:
-    """model.md §3 right-hand side per sample (float64, shape ``[batch]``); ``form`` "operator" or "entrywise"."""
+    """The model.md section 3 bound on the output distortion per sample (float64, shape ``[batch]``).
+
+    Parameters
+    ----------
+    model : torch.nn.Sequential
+        The unmodified network.
+    pruned : torch.nn.Sequential or mapping of str to torch.Tensor
+        The modified copy or a mapping of replaced weights.
+    x : torch.Tensor
+        Input batch [input units].
+    form : str
+        ``"operator"`` (``||.||_{1->1}`` norms) or ``"entrywise"`` (sums of magnitudes, the looser form).
+
+    Returns
+    -------
+    torch.Tensor
+        The right-hand side of the bound per sample [output units].
+
+    References
+    ----------
+    docs/model.md, section 3.1.
+    """
     require_choice("form", form, FORMS)
     bound = layerwise_bound(model, pruned, x)
     return bound.operator if form == "operator" else bound.entrywise
@@ -418,7 +485,25 @@ def check_pair(
 ) -> pd.DataFrame:
     """One row per sample of ``x``: output distortion, both bounds, tightness, violation flags (float64).
 
-    ``modified`` is a modified copy of ``model`` or a mapping of replaced weights.
+    Parameters
+    ----------
+    model : torch.nn.Sequential
+        The unmodified network.
+    modified : torch.nn.Sequential or mapping of str to torch.Tensor
+        A modified copy of ``model`` or a mapping of replaced weights.
+    x : torch.Tensor
+        Input batch [input units].
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sample``, ``output_distortion``, ``bound_operator``, ``bound_entrywise`` [output units],
+        ``tightness_operator``, ``tightness_entrywise`` [1] (distortion over bound) and the flags
+        ``violated_operator``, ``violated_entrywise``.
+
+    References
+    ----------
+    docs/model.md, section 3.1.
     """
     bound = layerwise_bound(model, modified, x)
     reference = forward_float64(model, x)

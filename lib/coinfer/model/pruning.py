@@ -34,7 +34,24 @@ SCOPES: tuple[str, ...] = ("global", "layer")
 
 # --------------------------------------------------------------------------- tensors
 def prune_count(n: int, ratio: float) -> int:
-    """Number of entries pruned from ``n`` at ``ratio``: ``round(ratio * n)``, halves rounded up."""
+    """Number of entries pruned from ``n`` at ``ratio``: ``round(ratio * n)``, halves rounded up.
+
+    Parameters
+    ----------
+    n : int
+        Number of weights [count].
+    ratio : float
+        Pruning ratio [1] in ``[0, 1]``.
+
+    Returns
+    -------
+    int
+        Pruned weights [count], in ``0..n``.
+
+    References
+    ----------
+    docs/model.md, section 2.1 (the pruned-count rounding rule).
+    """
     check_ratio(ratio)
     return min(n, math.floor(ratio * n + 0.5))
 
@@ -45,6 +62,20 @@ def check_ratio(ratio: float, name: str = "ratio", *, high_open: bool = False) -
     The one ratio check (model.md section 2.1). Any pruning ratio lies in ``[0, 1]`` (a sweep may prune
     everything); a design's ratios ``rho_d``, ``rho_s`` lie in ``[0, 1)`` (``high_open=True``: a side that
     keeps no weight is no design). Numpy and torch scalars from a ratio grid are accepted.
+
+    Parameters
+    ----------
+    ratio : float
+        The pruning ratio to check [1].
+    name : str
+        Parameter name used in the error message.
+    high_open : bool
+        Exclude 1 (a design's ratio).
+
+    Returns
+    -------
+    float
+        ``ratio`` as a Python float [1].
     """
     if hasattr(ratio, "item"):  # numpy / torch scalars from a ratio grid
         ratio = ratio.item()
@@ -177,7 +208,27 @@ def apply_mask(weights: torch.Tensor, keep: torch.Tensor, bits: int | None = Non
 
 
 def prune_tensor(weights: torch.Tensor, ratio: float, bits: int | None = None) -> torch.Tensor:
-    """Magnitude-pruned copy of ``weights``; kept entries quantised to ``bits`` if given."""
+    """Magnitude-pruned copy of ``weights``; kept entries quantised to ``bits`` if given.
+
+    Parameters
+    ----------
+    weights : torch.Tensor
+        One layer's weights [weight units].
+    ratio : float
+        Pruning ratio [1] in ``[0, 1]``: the ``prune_count(numel, ratio)`` smallest magnitudes are zeroed.
+    bits : int, optional
+        Bits of each kept weight [bit] (uniform quantiser, range the largest kept magnitude); ``None`` keeps
+        them float.
+
+    Returns
+    -------
+    torch.Tensor
+        The pruned copy [weight units], same shape and dtype.
+
+    References
+    ----------
+    docs/model.md, section 4.4 (magnitude pruning).
+    """
     return apply_mask(weights, magnitude_mask(weights, ratio), bits)
 
 
@@ -191,9 +242,25 @@ def magnitude_masks(
 ) -> dict[str, torch.Tensor]:
     """Keep-masks of magnitude pruning at ``ratio``, sorting from scratch.
 
-    ``scope="global"``: ``prune_count(N, ratio)`` smallest magnitudes of all
-    ``N`` weights together (ties broken by position in the concatenation in
-    the mapping's order). ``scope="layer"``: ``prune_count(n_l, ratio)`` per layer.
+    Parameters
+    ----------
+    weights : mapping of str to torch.Tensor
+        Weight name -> values [weight units].
+    ratio : float
+        Pruning ratio [1] in ``[0, 1]``.
+    scope : str
+        ``"global"``: the ``prune_count(N, ratio)`` smallest magnitudes of all ``N`` weights together (ties
+        broken by position in the concatenation in the mapping's order); ``"layer"``: ``prune_count(n_l, ratio)``
+        per layer.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Weight name -> boolean mask, ``True`` where the weight is kept.
+
+    References
+    ----------
+    docs/model.md, sections 2.1 and 4.4.
     """
     check_ratio(ratio)
     _check_scope(scope)
@@ -227,7 +294,28 @@ def apply_masks(
 def prune_weights(
     weights: Mapping[str, torch.Tensor], ratio: float, *, scope: str = "global", bits: int | None = None
 ) -> dict[str, torch.Tensor]:
-    """Magnitude-pruned copies of ``weights`` at ``ratio`` (sorting from scratch; see :func:`magnitude_masks`)."""
+    """Magnitude-pruned copies of ``weights`` at ``ratio`` (sorting from scratch; see :func:`magnitude_masks`).
+
+    Parameters
+    ----------
+    weights : mapping of str to torch.Tensor
+        Weight name -> values [weight units].
+    ratio : float
+        Pruning ratio [1] in ``[0, 1]``.
+    scope : str
+        ``"global"`` or ``"layer"`` (:func:`magnitude_masks`).
+    bits : int, optional
+        Bits of each kept weight [bit] (per-layer range); ``None`` keeps them float.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Weight name -> pruned (and quantised) copy [weight units].
+
+    References
+    ----------
+    docs/model.md, section 4.4.
+    """
     check_bits(bits)
     return apply_masks(weights, magnitude_masks(weights, ratio, scope=scope), bits)
 

@@ -25,7 +25,22 @@ ArrayLike = npt.ArrayLike
 
 
 def laplace_scale(weights: torch.Tensor | np.ndarray) -> float:
-    """Laplace MLE scale ``b = mean |w - median(w)|`` (model.md section 4: ``b = mean|w|`` after centring)."""
+    """Laplace MLE scale ``b = mean |w - median(w)|`` (model.md section 4: ``b = mean|w|`` after centring).
+
+    Parameters
+    ----------
+    weights : torch.Tensor or numpy.ndarray
+        The weights [weight units], any shape.
+
+    Returns
+    -------
+    float
+        The scale ``b`` [weight units].
+
+    References
+    ----------
+    docs/model.md, section 4.1 (Laplace model of the weights).
+    """
     w = torch.as_tensor(weights).detach().double().flatten()
     return float((w - w.median()).abs().mean())
 
@@ -61,7 +76,26 @@ def pruned_rate(rho: ArrayLike, q: int) -> np.ndarray:
 
 
 def distortion_lower_bound(rho: ArrayLike, b: float, q: int) -> np.ndarray:
-    """``D_LB(rho) = b 2^(-R(rho))``: no model pruned at ``rho`` with ``q``-bit weights does better (model.md §4)."""
+    """``D_LB(rho) = b 2^(-R(rho))``: no model pruned at ``rho`` with ``q``-bit weights does better (model.md §4).
+
+    Parameters
+    ----------
+    rho : array_like
+        Pruning ratios [1] in ``[0, 1]``.
+    b : float
+        Laplace scale of the weights [weight units], positive.
+    q : int
+        Bits per kept weight [bit].
+
+    Returns
+    -------
+    numpy.ndarray
+        The lower bound on the l1 parameter distortion per weight [weight units], one per ``rho``.
+
+    References
+    ----------
+    docs/model.md, sections 4.2 (rate-distortion function) and 4.3 (the bound ``D_LB``).
+    """
     return distortion_laplace(pruned_rate(rho, q), b)
 
 
@@ -69,6 +103,22 @@ def magnitude_distortion(rho: ArrayLike, b: float) -> np.ndarray:
     """Expected l1 distortion per weight of magnitude pruning Laplace(0, b) weights (model.md section 4).
 
     ``D_mag(rho) = b (rho + (1 - rho) ln(1 - rho))``, with ``D_mag(1) = b``.
+
+    Parameters
+    ----------
+    rho : array_like
+        Pruning ratios [1] in ``[0, 1]``.
+    b : float
+        Laplace scale of the weights [weight units].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``D_mag(rho)`` [weight units], one per ``rho``.
+
+    References
+    ----------
+    docs/model.md, section 4.4 (exact distortion of magnitude pruning).
     """
     rho = np.asarray(rho, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -129,6 +179,24 @@ def fit_laplace(
     """Laplace MLE (model.md section 4): ``loc = median``, ``b = mean |w - loc|`` (:func:`laplace_scale`).
 
     At the MLE the mean log-likelihood is ``-ln(2 b) - 1`` nats per weight.
+
+    Parameters
+    ----------
+    weights : torch.Tensor or numpy.ndarray or mapping of str to torch.Tensor
+        The weights [weight units] (a mapping is concatenated in its order).
+    seed : int
+        Seed of the Kolmogorov-Smirnov subsample [1].
+    max_ks_samples : int
+        Largest subsample for the Kolmogorov-Smirnov distance [count].
+
+    Returns
+    -------
+    DistributionFit
+        ``loc``, ``scale`` [weight units], ``loglik_per_weight`` [nat], ``ks_statistic`` [1], ``n`` [count].
+
+    References
+    ----------
+    docs/model.md, section 4.1.
     """
     flat = _flat_weights(weights)
     loc = float(np.median(flat))
@@ -145,7 +213,26 @@ def fit_gaussian(
     seed: int = 0,
     max_ks_samples: int = KS_MAX_SAMPLES,
 ) -> DistributionFit:
-    """Gaussian MLE (model.md §4): ``loc = mean``, ``scale = std`` (ddof 0); loglik ``-ln(2 pi e sigma^2) / 2``."""
+    """Gaussian MLE (model.md §4): ``loc = mean``, ``scale = std`` (ddof 0); loglik ``-ln(2 pi e sigma^2) / 2``.
+
+    Parameters
+    ----------
+    weights : torch.Tensor or numpy.ndarray or mapping of str to torch.Tensor
+        The weights [weight units] (a mapping is concatenated in its order).
+    seed : int
+        Seed of the Kolmogorov-Smirnov subsample [1].
+    max_ks_samples : int
+        Largest subsample for the Kolmogorov-Smirnov distance [count].
+
+    Returns
+    -------
+    DistributionFit
+        ``loc``, ``scale`` [weight units], ``loglik_per_weight`` [nat], ``ks_statistic`` [1], ``n`` [count].
+
+    References
+    ----------
+    docs/model.md, section 4.1 (the Gaussian as the alternative to the Laplace model).
+    """
     flat = _flat_weights(weights)
     loc = float(flat.mean())
     sigma = float(flat.std())

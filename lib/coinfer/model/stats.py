@@ -26,7 +26,26 @@ SHARE_METRICS = ("test_accuracy", "top1_agreement", "topic_accuracy")
 
 
 def clopper_pearson(successes: int, trials: int, level: float = LEVEL) -> tuple[float, float]:
-    """Exact (Clopper-Pearson) interval of a binomial share; ``(nan, nan)`` for zero trials."""
+    """Exact (Clopper-Pearson) interval of a binomial share; ``(nan, nan)`` for zero trials.
+
+    Parameters
+    ----------
+    successes : int
+        Successes [count], in ``0..trials``.
+    trials : int
+        Trials [count].
+    level : float
+        Confidence level [1] (default 0.95).
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)`` bounds of the share [1].
+
+    References
+    ----------
+    docs/model.md, section 1.1 (intervals and the inconclusive rule).
+    """
     require_range("level", level, 0.0, 1.0, low_open=True, high_open=True)
     if trials == 0:
         return float("nan"), float("nan")
@@ -38,7 +57,28 @@ def clopper_pearson(successes: int, trials: int, level: float = LEVEL) -> tuple[
 def bootstrap_mean(
     values: npt.ArrayLike, *, resamples: int = 2000, level: float = LEVEL, seed: int = 0
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean, vectorised over ``resamples`` seeded resamples."""
+    """Percentile bootstrap interval of the mean, vectorised over ``resamples`` seeded resamples.
+
+    Parameters
+    ----------
+    values : array_like
+        The observations [any unit].
+    resamples : int
+        Bootstrap resamples [count].
+    level : float
+        Confidence level [1] (default 0.95).
+    seed : int
+        Seed of the resampling [1].
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)`` bounds of the mean [unit of ``values``].
+
+    References
+    ----------
+    docs/model.md, section 1.1.
+    """
     x = np.asarray(values, dtype=float)
     if x.size == 0:
         return float("nan"), float("nan")
@@ -122,7 +162,27 @@ def cluster_bootstrap_share(
     replacement and keeps each one's pairs together (model.md section 3.3);
     vectorised over ``resamples`` seeded resamples. With few clusters the
     interval is coarse and, as every bootstrap, too narrow; one cluster
-    gives a zero-width interval. ``(nan, nan)`` without trials.
+    gives a zero-width interval.
+
+    Parameters
+    ----------
+    successes, trials : array_like
+        Successes and trials of each cluster [count].
+    resamples : int
+        Bootstrap resamples [count].
+    level : float
+        Confidence level [1] (default 0.95).
+    seed : int
+        Seed of the resampling [1].
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)`` bounds of the pooled share [1]; ``(nan, nan)`` without trials.
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 3.3.
     """
     require_range("level", level, 0.0, 1.0, low_open=True, high_open=True)
     require_range("resamples", resamples, 1, integer=True)
@@ -169,3 +229,137 @@ def decided_bracket(in_favour: int, undecided: int, total: int) -> tuple[float, 
     if total == 0:
         return float("nan"), float("nan")
     return in_favour / total, (in_favour + undecided) / total
+
+
+def conformal_rank(n: int, level: float = LEVEL) -> int:
+    """Rank ``k = ceil((n + 1) level)`` of the calibration order statistic of split-conformal coverage ``level``.
+
+    Parameters
+    ----------
+    n : int
+        Number of calibration scores [-], >= 1.
+    level : float
+        Target coverage [-], in (0, 1).
+
+    Returns
+    -------
+    int
+        ``k`` [-]; ``k > n`` means no finite calibration constant reaches ``level`` (the constant is infinite).
+    """
+    require_range("n", n, 1, integer=True)
+    require_range("level", level, 0.0, 1.0, low_open=True, high_open=True)
+    # the product is formed in floating point: 101 * 0.95 must give 96, not 97
+    return int(np.ceil((n + 1) * level - 1e-9))
+
+
+def conformal_guarantee(n: int, level: float = LEVEL) -> float:
+    """Coverage of a held-out score exchangeable with ``n`` calibration scores under the constant of rank ``k``.
+
+    With ``H`` the ``k``-th smallest calibration score, ``k`` from
+    :func:`conformal_rank`, ``P(score <= H) = k / (n + 1)`` (continuous
+    scores), at least ``level`` (model.md section 3.3); ``1`` when ``k > n``.
+
+    Parameters
+    ----------
+    n : int
+        Number of calibration scores [-], >= 1.
+    level : float
+        Target coverage [-], in (0, 1).
+
+    Returns
+    -------
+    float
+        The guaranteed coverage [-], in [level, 1].
+    """
+    k = conformal_rank(n, level)
+    return 1.0 if k > n else k / (n + 1)
+
+
+def _weighted_rank_statistic(
+    scores: npt.NDArray[np.float64], weights: npt.NDArray[np.float64], level: float
+) -> npt.NDArray[np.float64]:
+    """Per resample (row of ``weights``): the conformal constant of the sorted ``scores`` repeated ``weights`` times."""
+    cumulative = np.cumsum(weights, axis=1)
+    n = cumulative[:, -1]
+    k = np.ceil((n + 1) * level - 1e-9)
+    index = np.argmax(cumulative >= k[:, None], axis=1)
+    return np.where((k <= n) & (n > 0), scores[index], np.inf)
+
+
+def conformal_coverage_interval(
+    calibration: Iterable[tuple[npt.ArrayLike, npt.ArrayLike]],
+    heldout: Iterable[tuple[npt.ArrayLike, npt.ArrayLike]],
+    *,
+    level: float = LEVEL,
+    resamples: int = 2000,
+    interval_level: float = LEVEL,
+    seed: int = 0,
+) -> dict[str, float | list[float]]:
+    """Held-out coverage of per-group split-conformal constants, with a bootstrap over calibration and held-out units.
+
+    Group ``g`` (one part at one pruning ratio, model.md section 3.3) has
+    calibration scores with their cluster ids (``calibration[g] = (scores,
+    clusters)``) and held-out scores with theirs (``heldout[g]``). Its
+    constant is the ``k``-th smallest calibration score
+    (:func:`conformal_rank`); a held-out pair holds when its score is at most
+    the constant. The interval resamples calibration clusters and held-out
+    clusters, each with replacement and each cluster with all its scores in
+    every group, and recomputes every constant: it carries the calibration's
+    randomness as well as the held-out sample's (percentile bootstrap, seeded).
+
+    Parameters
+    ----------
+    calibration : iterable of (array, array)
+        Per group: calibration scores [-] (``||df||_1 / ||dW||_1``) and their integer cluster ids.
+    heldout : iterable of (array, array)
+        Per group, in the same order: held-out scores [-] and their integer cluster ids.
+    level : float
+        Target coverage of each constant [-], in (0, 1).
+    resamples : int
+        Bootstrap resamples [-], >= 1.
+    interval_level : float
+        Confidence level of the interval [-], in (0, 1).
+    seed : int
+        Seed of the resampling.
+
+    Returns
+    -------
+    dict
+        ``share`` (held-out pairs that hold / all held-out pairs) [-], ``guarantee`` (the pairs' mean of
+        :func:`conformal_guarantee` of their group) [-], ``ci95`` (interval of ``share``) [-],
+        ``n_calibration_min`` (fewest calibration scores of a group) [-], ``calibration_clusters`` and
+        ``heldout_clusters`` [-].
+    """
+    require_range("resamples", resamples, 1, integer=True)
+    cal, held = list(calibration), list(heldout)
+    if len(cal) != len(held) or not cal:
+        raise ParameterError("calibration, heldout: expected the same number (>= 1) of groups")
+    cal_arrays = [(np.asarray(s, float), np.asarray(c, int)) for s, c in cal]
+    held_arrays = [(np.asarray(s, float), np.asarray(c, int)) for s, c in held]
+    n_cal = 1 + max(int(c.max()) for _, c in cal_arrays if c.size)
+    n_held = 1 + max(int(c.max()) for _, c in held_arrays if c.size)
+    rng = np.random.default_rng(seed)
+    w_cal = np.apply_along_axis(np.bincount, 1, rng.integers(0, n_cal, (resamples, n_cal)), minlength=n_cal)
+    w_held = np.apply_along_axis(np.bincount, 1, rng.integers(0, n_held, (resamples, n_held)), minlength=n_held)
+    holds, pairs = np.zeros(resamples), np.zeros(resamples)
+    point_holds, point_pairs, guaranteed = 0.0, 0.0, 0.0
+    for (c_scores, c_ids), (h_scores, h_ids) in zip(cal_arrays, held_arrays, strict=True):
+        order = np.argsort(c_scores, kind="stable")
+        c_scores, c_ids = c_scores[order], c_ids[order]
+        constant = _weighted_rank_statistic(c_scores, np.ones((1, c_scores.size)), level)[0]
+        point_holds += float((h_scores <= constant).sum())
+        point_pairs += h_scores.size
+        guaranteed += h_scores.size * conformal_guarantee(c_scores.size, level)
+        constants = _weighted_rank_statistic(c_scores, w_cal[:, c_ids].astype(float), level)
+        weights = w_held[:, h_ids].astype(float)
+        holds += (weights * (h_scores[None, :] <= constants[:, None])).sum(axis=1)
+        pairs += weights.sum(axis=1)
+    valid = pairs > 0
+    return {
+        "share": point_holds / point_pairs,
+        "guarantee": guaranteed / point_pairs,
+        "ci95": list(_percentiles(holds[valid] / pairs[valid], interval_level)),
+        "n_calibration_min": int(min(s.size for s, _ in cal_arrays)),
+        "calibration_clusters": n_cal,
+        "heldout_clusters": n_held,
+    }

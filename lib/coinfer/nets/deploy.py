@@ -36,24 +36,40 @@ so it is left exact. At ``s = 0`` the raw input is sent at its own bits
 (``Batch.input_bits``: 8-bit pixels, 16-bit token ids), exactly, and at
 ``s = L`` nothing is sent, so neither is rounded. Integer tensors are never
 rounded. See :func:`round_feature` for the quantisers.
+
+Many designs at once
+--------------------
+:func:`measure_decisions` is the one deploy-and-measure loop of the studies
+(notebooks 07 and 08): it builds each distinct decision on one working copy
+pruned in place, runs the device part once per ``(split, bits, device
+count)`` and hands the output vectors to the caller's scoring; the outputs
+equal :func:`deploy` followed by ``forward`` exactly (tested).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 import torch
 
 from coinfer.base.validation import ParameterError
-from coinfer.model.pruning import apply_masks, check_ratio, quantize_uniform
+from coinfer.model.pruning import apply_masks, check_ratio, prune_count, quantize_uniform
 from coinfer.model.stats import mean_interval
-from coinfer.nets.devices import check_device, placed, to_cpu64, to_device
+from coinfer.nets.devices import check_device, move_model, placed, to_cpu64, to_device
 from coinfer.nets.metrics import logits_vector
-from coinfer.nets.split import PartSweeps, SplitModel, check_split, copy_model, feature_tensor, set_weights
+from coinfer.nets.split import (
+    PartSweeps,
+    SplitModel,
+    check_split,
+    copy_model,
+    feature_tensor,
+    part_weights,
+    set_weights,
+)
 from coinfer.nets.zoo import REGISTRY
 
 #: Bits per element the uplink can carry for the feature (model.md section 2; ``None`` = exact float).
@@ -67,7 +83,18 @@ Metric = Callable[[torch.Tensor, torch.Tensor, Any], tuple[str, float]]
 
 # --------------------------------------------------------------------------- validation
 def check_weight_bits(bits: int | None) -> int | None:
-    """``bits`` if it is ``None`` (float weights) or an integer in :data:`WEIGHT_BITS_RANGE`."""
+    """``bits`` if it is ``None`` (float weights) or an integer in :data:`WEIGHT_BITS_RANGE`.
+
+    Parameters
+    ----------
+    bits : int or None
+        Bits of each kept weight [bit].
+
+    Returns
+    -------
+    int or None
+        ``bits`` as a Python int, or ``None``.
+    """
     if bits is None:
         return None
     low, high = WEIGHT_BITS_RANGE
@@ -77,7 +104,18 @@ def check_weight_bits(bits: int | None) -> int | None:
 
 
 def check_feature_bits(feature_bits: int | None) -> int | None:
-    """``feature_bits`` if it is ``None`` (exact) or one of :data:`FEATURE_BITS`."""
+    """``feature_bits`` if it is ``None`` (exact) or one of :data:`FEATURE_BITS`.
+
+    Parameters
+    ----------
+    feature_bits : int or None
+        Bits per element of the sent feature [bit].
+
+    Returns
+    -------
+    int or None
+        ``feature_bits`` as a Python int, or ``None``.
+    """
     if feature_bits is None:
         return None
     if isinstance(feature_bits, bool) or feature_bits not in FEATURE_BITS:
@@ -95,6 +133,22 @@ def round_tensor(values: torch.Tensor, bits: int | None) -> torch.Tensor:
     such a link). ``8`` / ``4``: the uniform quantiser with a zero level and a
     scale per sample (:func:`coinfer.model.pruning.quantize_uniform`). Integer and
     boolean tensors are returned unchanged (they are sent exactly).
+
+    Parameters
+    ----------
+    values : torch.Tensor
+        The sent tensor [feature units], batch first.
+    bits : int or None
+        Bits per element [bit]: one of :data:`FEATURE_BITS`, or ``None``.
+
+    Returns
+    -------
+    torch.Tensor
+        The received values [feature units], same shape and dtype.
+
+    References
+    ----------
+    docs/model.md, section 2.4 (uplink).
     """
     bits = check_feature_bits(bits)
     if bits is None or not values.is_floating_point():
@@ -111,6 +165,23 @@ def round_feature(value: Any, bits: int | None) -> Any:
     A plain tensor is rounded as a whole; for a tuple or list (a transformer
     state) only the first element crosses the link, the side information after
     it is returned as is. The container type is kept.
+
+    Parameters
+    ----------
+    value : torch.Tensor or tuple or list
+        The output of the device part at the split.
+    bits : int or None
+        Bits per element of the sent feature [bit]: 16 or 32 (float cast), 8 or 4 (uniform quantiser with a zero
+        level and a scale per sample), ``None`` (exact).
+
+    Returns
+    -------
+    torch.Tensor or tuple or list
+        ``value`` as the server receives it (:func:`round_tensor`).
+
+    References
+    ----------
+    docs/model.md, section 2.4 (uplink, feature bits).
     """
     if isinstance(value, (tuple, list)):
         if not value:
@@ -241,7 +312,22 @@ def deploy(
 
 # --------------------------------------------------------------------------- measurement
 def relative_distortion(reference: torch.Tensor, outputs: torch.Tensor) -> np.ndarray:
-    """Per-input ``||f - f^||_1 / ||f||_1`` over all non-batch dimensions (float64; ``0/0 = 0``)."""
+    """Per-input ``||f - f^||_1 / ||f||_1`` over all non-batch dimensions (float64; ``0/0 = 0``).
+
+    Parameters
+    ----------
+    reference, outputs : torch.Tensor
+        Output vectors of the unmodified and the deployed model [output units], same shape, batch first.
+
+    Returns
+    -------
+    numpy.ndarray
+        The relative output distortion of each input [1].
+
+    References
+    ----------
+    docs/model.md, section 9.
+    """
     if reference.shape != outputs.shape or reference.dim() == 0:
         raise ParameterError(f"outputs: shape {tuple(outputs.shape)}; expected {tuple(reference.shape)} with a batch")
     ref = to_cpu64(reference).reshape(reference.shape[0], -1)
@@ -259,9 +345,20 @@ PER_INPUT_METRICS = ("test_accuracy", "top1_agreement", "cosine_similarity")
 def per_input_metric(name: str, reference: torch.Tensor, vectors: torch.Tensor, labels: Any) -> np.ndarray:
     """The zoo metric ``name`` per held-out input; its mean is the metric (model.md section 9).
 
-    0/1 outcomes for ``test_accuracy`` (against ``labels``) and
-    ``top1_agreement`` (against ``reference``), the cosine similarity per
-    input for ``cosine_similarity``.
+    Parameters
+    ----------
+    name : str
+        ``test_accuracy`` (against ``labels``), ``top1_agreement`` (against ``reference``) or
+        ``cosine_similarity``.
+    reference, vectors : torch.Tensor
+        Output vectors of the unmodified and the deployed model [output units].
+    labels : torch.Tensor or None
+        True labels [class index] (``test_accuracy`` only).
+
+    Returns
+    -------
+    numpy.ndarray
+        0/1 outcomes, or the cosine similarity of each input [1].
     """
     if name == "test_accuracy":
         return (vectors.argmax(dim=-1) == labels).double().numpy()
@@ -273,7 +370,26 @@ def per_input_metric(name: str, reference: torch.Tensor, vectors: torch.Tensor, 
 
 
 def interval_columns(column: str, values: np.ndarray, *, binary: bool) -> dict[str, float]:
-    """``{column}_ci95_low``/``_high`` of a mean over inputs (model.md section 1.1: Clopper-Pearson or bootstrap)."""
+    """``{column}_ci95_low``/``_high`` of a mean over inputs (model.md section 1.1: Clopper-Pearson or bootstrap).
+
+    Parameters
+    ----------
+    column : str
+        Name of the measured column.
+    values : numpy.ndarray
+        Per-input values [unit of the column] (0/1 outcomes when ``binary``).
+    binary : bool
+        Clopper-Pearson of the share of ones instead of the seeded bootstrap of the mean.
+
+    Returns
+    -------
+    dict of str to float
+        The two interval bounds [unit of the column]; NaN without values.
+
+    References
+    ----------
+    docs/model.md, section 1.1.
+    """
     low, high = mean_interval(values, binary=binary) if len(values) else (float("nan"), float("nan"))
     return {f"{column}_ci95_low": low, f"{column}_ci95_high": high}
 
@@ -285,6 +401,49 @@ def _vectors(outputs: Any, output_vector: Callable[[Any], torch.Tensor]) -> torc
     return to_cpu64(output_vector(outputs))
 
 
+def score_vectors(
+    reference: torch.Tensor, vectors: torch.Tensor, labels: torch.Tensor | None, metric: Metric
+) -> dict[str, Any]:
+    """Output distortion and task metric of output ``vectors`` against the unmodified model's (model.md section 9).
+
+    Parameters
+    ----------
+    reference : torch.Tensor
+        Output vectors of the unmodified model ``[inputs, dim]`` [output units], CPU float64.
+    vectors : torch.Tensor
+        Output vectors of the deployed model on the same inputs, same shape [output units].
+    labels : torch.Tensor or None
+        True labels of the inputs [class index], in the same order (needed by the digits accuracy).
+    metric : callable
+        ``(reference, vectors, labels) -> (name, value)``, as :attr:`coinfer.nets.zoo.ModelEntry.metric`.
+
+    Returns
+    -------
+    dict
+        ``distortion`` [1] (mean over inputs of ``||f - f^||_1 / ||f||_1``), ``distortion_per_input`` [1]
+        (array), ``distortion_pooled`` [1] (``sum ||f - f^||_1 / sum ||f||_1``, the ``out_rel`` of
+        notebook 04), ``metric`` (name), ``metric_value`` [1], ``metric_per_input`` [1]
+        (:func:`per_input_metric`; ``None`` for a metric it does not know) and ``samples`` [count].
+    """
+    per_input = relative_distortion(reference, vectors)
+    try:
+        name, value = metric(reference, vectors, labels)
+    except ValueError as error:  # e.g. the digits accuracy without labels
+        raise ParameterError(str(error)) from None
+    metric_per_input = per_input_metric(name, reference, vectors, labels) if name in PER_INPUT_METRICS else None
+    diff_l1 = float((reference - vectors).abs().sum())
+    ref_l1 = float(reference.abs().sum())
+    return {
+        "distortion": float(per_input.mean()),
+        "distortion_per_input": per_input,
+        "metric_per_input": metric_per_input,
+        "distortion_pooled": 0.0 if diff_l1 == 0 else diff_l1 / ref_l1,
+        "metric": name,
+        "metric_value": float(value),
+        "samples": int(per_input.shape[0]),
+    }
+
+
 def measure(
     deployed: DeployedModel,
     reference_outputs: Any,
@@ -293,25 +452,31 @@ def measure(
     metric: Metric | None = None,
     output_vector: Callable[[Any], torch.Tensor] | None = None,
 ) -> dict[str, Any]:
-    """Output distortion and task metric of ``deployed`` on ``inputs`` (model.md section 9).
+    """Output distortion and task metric of one deployed design on ``inputs`` (model.md section 9).
 
-    ``reference_outputs`` are the unmodified model's outputs on ``inputs``
-    (``model.forward(inputs)``, or their output vectors). ``inputs`` may be a
-    list of chunks of one batch, each run as one forward pass (the outputs
-    in chunk order; ``reference_outputs`` and ``labels`` then follow the
-    same order, the reference as a list of per-chunk outputs or as one tensor). ``metric`` and
-    ``output_vector`` default to the zoo entry of ``deployed.model.name``
-    (:data:`coinfer.nets.zoo.REGISTRY`: accuracy for digits, cosine similarity
-    for MiniLM, top-1 agreement for EfficientNet); ``output_vector`` falls back
-    to :func:`coinfer.nets.metrics.logits_vector` for a model outside the zoo, whose
-    ``metric`` must then be given. ``labels`` are the true labels (needed by
-    the digits accuracy).
+    Parameters
+    ----------
+    deployed : DeployedModel
+        A design built by :func:`deploy`.
+    reference_outputs : Any
+        The unmodified model's outputs on ``inputs`` (``model.forward(inputs)``, or their output vectors); for
+        chunked ``inputs`` a list of per-chunk outputs or one tensor in chunk order.
+    inputs : Any
+        One batch, or a list of chunks of one batch, each run as one forward pass.
+    labels : torch.Tensor, optional
+        True labels [class index] in the order of the outputs (needed by the digits accuracy).
+    metric : callable, optional
+        ``(reference, vectors, labels) -> (name, value)``; default the zoo entry's
+        (:data:`coinfer.nets.zoo.REGISTRY`: accuracy for digits, cosine similarity for MiniLM, top-1
+        agreement for EfficientNet). Required for a model outside the zoo.
+    output_vector : callable, optional
+        Model output -> ``[inputs, dim]`` vectors; default the zoo entry's, else
+        :func:`coinfer.nets.metrics.logits_vector`.
 
-    Returns a dict: ``distortion`` (mean over inputs of ``||f - f^||_1 /
-    ||f||_1``), ``distortion_per_input`` (the per-input values, an array),
-    ``distortion_pooled`` (``sum ||f - f^||_1 / sum ||f||_1``, the ``out_rel``
-    of notebook 04), ``metric`` (name), ``metric_value``, ``metric_per_input``
-    (:func:`per_input_metric`; ``None`` for a metric it does not know) and ``samples``.
+    Returns
+    -------
+    dict
+        The measurements of :func:`score_vectors` (distortions [1], metric [1], ``samples`` [count]).
     """
     entry = REGISTRY.get(deployed.model.name)
     if metric is None:
@@ -326,23 +491,183 @@ def measure(
             [deployed.forward(x) for x in inputs] if isinstance(inputs, list) else deployed.forward(inputs),
             output_vector,
         )
-        per_input = relative_distortion(reference, vectors)
-        try:
-            name, value = metric(reference, vectors, labels)
-        except ValueError as error:  # e.g. the digits accuracy without labels
-            raise ParameterError(str(error)) from None
-        metric_per_input = per_input_metric(name, reference, vectors, labels) if name in PER_INPUT_METRICS else None
-    diff_l1 = float((reference - vectors).abs().sum())
-    ref_l1 = float(reference.abs().sum())
-    return {
-        "distortion": float(per_input.mean()),
-        "distortion_per_input": per_input,
-        "metric_per_input": metric_per_input,
-        "distortion_pooled": 0.0 if diff_l1 == 0 else diff_l1 / ref_l1,
-        "metric": name,
-        "metric_value": float(value),
-        "samples": int(per_input.shape[0]),
-    }
+        return score_vectors(reference, vectors, labels, metric)
+
+
+# --------------------------------------------------------------------------- many designs: the one loop
+#: A decision to deploy: ``(split index, weight bits or None, rho_device, rho_server)``.
+Decision = tuple[int, int | None, float, float]
+#: What a caller's scoring returns for one decision.
+Score = TypeVar("Score")
+
+
+class _Sides:
+    """Prunes one side of a working copy in place at a ratio: masks from sorted orders, quantised values cached.
+
+    The quantiser's range of a layer is its largest kept magnitude, which is
+    its largest magnitude whenever anything in it is kept (global scope prunes
+    the smallest first; see :meth:`coinfer.model.pruning.MagnitudeSweep.distortion`),
+    so each kept weight's quantised value does not depend on the ratio. It is
+    computed once per ``(split, side, bits)`` (only the latest per side is kept,
+    which bounds the memory to one model copy; :func:`measure_decisions` visits
+    decisions grouped by split and bits); a ratio then costs one ``where`` per
+    layer. The result equals :func:`coinfer.model.pruning.apply_masks` exactly.
+    """
+
+    def __init__(self, work: SplitModel, sweeps: PartSweeps) -> None:
+        self.params = work.all_weights()
+        self.sweeps = sweeps
+        self._values: dict[str, tuple[tuple[int, int | None], dict[str, torch.Tensor]]] = {}
+
+    def values(self, split: int, side: str, bits: int | None) -> dict[str, torch.Tensor]:
+        """Kept value of every weight of ``side`` at ``split`` (quantised to ``bits``), cached."""
+        found = self._values.get(side)
+        if found is None or found[0] != (split, bits):
+            weights = self.sweeps.sweep(split, side).weights
+            values = dict(weights) if bits is None else {n: quantize_uniform(w, bits) for n, w in weights.items()}
+            found = self._values[side] = ((split, bits), values)
+        return found[1]
+
+    def prune(self, split: int, side: str, rho: float, bits: int | None) -> None:
+        """Write ``side``'s weights at ``split``, pruned at ``rho`` and quantised to ``bits``, into the working copy."""
+        values = self.values(split, side, bits)
+        for name, keep in self.sweeps.sweep(split, side).masks(rho).items():
+            value = values[name]
+            self.params[name].copy_(torch.where(keep, value, torch.zeros((), dtype=value.dtype)))
+
+
+def decision_counts(model: SplitModel, split: int, rho_device: float, rho_server: float) -> tuple[int, int]:
+    """Pruned weights per side of the decision ``(split, rho_device, rho_server)`` (model.md section 9).
+
+    Parameters
+    ----------
+    model : SplitModel
+        The loaded split model.
+    split : int
+        Split index ``s`` in ``0..L`` [1].
+    rho_device, rho_server : float
+        Pruning ratios [1] in ``[0, 1]`` of the device and the server part.
+
+    Returns
+    -------
+    tuple of int
+        ``(prune_count(N_d, rho_device), prune_count(N_s, rho_server))`` [count]: decisions with equal
+        counts (and split and bits) deploy the same weights.
+    """
+    s = check_split(model, split)
+    n_device = sum(w.numel() for w in part_weights(model, "device", s).values())
+    n_server = sum(w.numel() for w in part_weights(model, "server", s).values())
+    return prune_count(n_device, rho_device), prune_count(n_server, rho_server)
+
+
+def measure_decisions(
+    model: SplitModel,
+    decisions: Sequence[Decision],
+    chunks: Sequence[Any],
+    score: Callable[[torch.Tensor], Score],
+    *,
+    feature_bits: int | None = 16,
+    output_vector: Callable[[Any], torch.Tensor] | None = None,
+    sweeps: PartSweeps | None = None,
+    device: str = "cpu",
+) -> list[Score]:
+    """Deploy each decision on the real weights, run the inputs and score the outputs: the studies' one loop.
+
+    Each decision is built as :func:`deploy` builds it (magnitude pruning per side in global scope, the kept
+    weights quantised, the sent feature rounded) and run on every chunk; ``score`` receives the concatenated
+    output vectors. Decisions with the same split, weight bits and pruned counts per side
+    (:func:`decision_counts`) are measured once; the device part runs once per ``(split, bits, device
+    count)``. One working copy of ``model`` is pruned in place (``model`` itself is never changed), so
+    the memory is one model copy plus one copy of quantised values per side whatever the number of decisions.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The loaded split model, placed on ``device`` (:func:`coinfer.nets.devices.placed`).
+    decisions : sequence of (int, int or None, float, float)
+        ``(split, bits, rho_device, rho_server)``: split index ``s`` in ``0..L`` [1], bits of the kept weights
+        [bit] (an integer in ``[2, 32]``, ``None`` for float weights), pruning ratios [1] in ``[0, 1)``.
+    chunks : sequence
+        The inputs, in chunks each run as one forward pass (:func:`coinfer.nets.inputs.length_chunks`).
+    score : callable
+        ``vectors -> result``: scores the deployed model's output vectors ``[inputs, dim]`` (CPU float64,
+        the chunks' outputs concatenated in chunk order), e.g. :func:`score_vectors` with a reference bound.
+    feature_bits : int or None
+        Bits per element of the feature sent at ``0 < s < L`` [bit], as in :func:`deploy`.
+    output_vector : callable, optional
+        Model output -> output vectors; default the zoo entry's, else
+        :func:`coinfer.nets.metrics.logits_vector`.
+    sweeps : PartSweeps, optional
+        Sort-once magnitude orders of ``model`` in global scope (built when ``None``).
+    device : str
+        Where the forward passes run (``"cpu"`` or ``"cuda"``); masks and quantised values are computed on the
+        CPU and copied in.
+
+    Returns
+    -------
+    list
+        ``score``'s result for each decision, in the order of ``decisions`` (equal decisions share one).
+
+    References
+    ----------
+    docs/model.md, section 9 (closing the loop: deploying and measuring designs).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from coinfer.nets.split import SplitModel
+    >>> from coinfer.nets.deploy import deploy, measure_decisions
+    >>> _ = torch.manual_seed(0)
+    >>> blocks = [nn.Sequential(nn.Linear(4, 8), nn.ReLU()), nn.Linear(8, 3)]
+    >>> model = SplitModel("toy", nn.Identity(), blocks, ["fc1", "fc2"], nn.Identity())
+    >>> chunks = [torch.ones(2, 4), torch.zeros(3, 4)]
+    >>> found = measure_decisions(model, [(1, 8, 0.5, 0.25), (1, None, 0.0, 0.0)], chunks, lambda v: v)
+    >>> [tuple(v.shape) for v in found]
+    [(5, 3), (5, 3)]
+    >>> design = deploy(model, 1, 0.5, 0.25, bits=8, feature_bits=16)
+    >>> torch.equal(found[0], torch.cat([design.forward(c).double() for c in chunks]))
+    True
+    """
+    feature_bits = check_feature_bits(feature_bits)
+    device = check_device(device)
+    if sweeps is None:
+        sweeps = PartSweeps(model)
+    elif not isinstance(sweeps, PartSweeps) or sweeps.model is not model or sweeps.scope != "global":
+        raise ParameterError(f"sweeps: not global-scope sweeps of {model.name!r}; allowed None or PartSweeps(model)")
+    if output_vector is None:
+        entry = REGISTRY.get(model.name)
+        output_vector = entry.output_vector if entry is not None else logits_vector
+    keys: list[tuple[int, int | None, int, int]] = []
+    ratios: dict[tuple[int, int | None, int, int], tuple[float, float]] = {}
+    for split, bits, rho_device, rho_server in decisions:
+        split = check_split(model, split)
+        bits = check_weight_bits(bits)
+        rho_device = check_ratio(rho_device, "rho_device", high_open=True)
+        rho_server = check_ratio(rho_server, "rho_server", high_open=True)
+        key = (split, bits, *decision_counts(model, split, rho_device, rho_server))
+        keys.append(key)
+        ratios.setdefault(key, (rho_device, rho_server))
+    chunks = [to_device(chunk, device) for chunk in chunks]
+    work = move_model(copy_model(model), device)
+    sides = _Sides(work, sweeps)
+    results: dict[tuple[int, int | None, int, int], Score] = {}
+    device_key: tuple[int, int | None, int] | None = None
+    features: list[Any] = []
+    with torch.inference_mode():
+        for key in sorted(ratios, key=lambda k: (k[0], -1 if k[1] is None else k[1], k[2], k[3])):
+            split, bits = key[0], key[1]
+            rho_device, rho_server = ratios[key]
+            if key[:3] != device_key:
+                sides.prune(split, "device", rho_device, bits)
+                features = [work.run_device(chunk, split) for chunk in chunks]
+                if 0 < split < model.num_blocks:
+                    features = [round_feature(feature, feature_bits) for feature in features]
+                device_key = key[:3]
+            sides.prune(split, "server", rho_server, bits)
+            outputs = [work.run_server(feature, split) for feature in features]
+            results[key] = score(torch.cat([to_cpu64(output_vector(out)) for out in outputs]))
+    return [results[key] for key in keys]
 
 
 def feature_quantisation_table(
@@ -357,11 +682,31 @@ def feature_quantisation_table(
 
     No weight is pruned: for each split ``0 < s < L`` and each width in
     ``bits`` the device's feature is rounded (:func:`round_feature`) and the
-    server finishes the forward pass. One row per (split, bits) with the
-    mean and largest relative output distortion ``||f - f^||_1 / ||f||_1``
-    over ``inputs``. Splits 0 (the raw input, sent exactly) and ``L``
-    (nothing sent) have no rows. The forward passes run on ``device``
-    (:func:`coinfer.nets.devices.placed`); distortions are CPU float64.
+    server finishes the forward pass. Splits 0 (the raw input, sent exactly)
+    and ``L`` (nothing sent) have no rows.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    inputs : Any
+        One batch of inputs.
+    bits : sequence of int
+        Bits per feature element to try [bit] (each one of :data:`FEATURE_BITS`).
+    output_vector : callable, optional
+        Model output -> output vectors; default the zoo entry's, else :func:`coinfer.nets.metrics.logits_vector`.
+    device : str
+        Where the forward passes run (``"cpu"`` or ``"cuda"``); distortions are CPU float64.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (split, bits): ``distortion_mean`` and ``distortion_max`` of ``||f - f^||_1 / ||f||_1`` [1]
+        over the inputs, and ``inputs`` [count].
+
+    References
+    ----------
+    docs/model.md, section 2.4.
     """
     for width in bits:
         check_feature_bits(width)

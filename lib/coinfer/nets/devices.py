@@ -36,6 +36,18 @@ def check_device(device: str, name: str = "device") -> str:
     silent fall-back to the CPU. Choosing CUDA also turns TensorFloat-32 off
     (cuBLAS matmuls and cuDNN convolutions): TF32 rounds float32 inputs to 10
     mantissa bits, about 1e-3 relative, far beyond :data:`coinfer.pipeline.verify.DEVICE`.
+
+    Parameters
+    ----------
+    device : str
+        Where torch runs: ``"cpu"`` or ``"cuda"``.
+    name : str
+        Parameter name used in the error message.
+
+    Returns
+    -------
+    str
+        ``device``, unchanged.
     """
     require_choice(name, device, DEVICES)
     if device == "cuda":

@@ -227,7 +227,25 @@ def topic_task(n_topics: int = 12, n: int | None = None, seed: int = 0) -> Topic
 def text_batch(
     tokenizer: Callable, texts: list[str], *, max_length: int = MINILM_MAX_LENGTH, description: str = ""
 ) -> Batch:
-    """Token ids and validity mask padded (and truncated) to ``max_length`` tokens."""
+    """Token ids and validity mask padded (and truncated) to ``max_length`` tokens.
+
+    Parameters
+    ----------
+    tokenizer : callable
+        A Hugging Face tokenizer.
+    texts : list of str
+        The sentences.
+    max_length : int
+        Padded length [token].
+    description : str
+        What the batch holds (default: the number of sentences and the padded length).
+
+    Returns
+    -------
+    Batch
+        Inputs ``(input_ids, attention_mask)`` of shape ``[len(texts), max_length]``, no labels, and
+        ``input_bits`` [bit] of the token ids sent at split 0 (16 bits per token).
+    """
     encoded = tokenizer(texts, padding="max_length", truncation=True, max_length=max_length, return_tensors="pt")
     return Batch(
         (encoded["input_ids"], encoded["attention_mask"]),
@@ -438,8 +456,27 @@ def length_chunks(inputs: Any, size: int, per_chunk: int | None = None) -> list[
     faster in chunks of 8 than in one batch, whose activations (hundreds of
     MB) are allocated and returned to the system at every layer. Every output
     row depends on its own input only, so the chunked outputs equal the
-    one-batch outputs. ``indices`` are the positions of a chunk's inputs in
-    the batch (their concatenation is the order the outputs come in).
+    one-batch outputs.
+
+    Parameters
+    ----------
+    inputs : torch.Tensor or tuple
+        A tensor batch, or a text batch ``(token ids, attention mask)``.
+    size : int
+        Number of inputs in the batch [count].
+    per_chunk : int, optional
+        Inputs per chunk [count]; default :data:`TEXT_CHUNK` for text, :data:`CHUNK_ELEMENTS` elements for
+        tensors.
+
+    Returns
+    -------
+    list of (torch.Tensor, Any)
+        ``(indices, chunk)``: the positions of the chunk's inputs in the batch (their concatenation is the
+        order the outputs come in) and the chunk itself.
+
+    References
+    ----------
+    docs/model.md, section 9 (chunks and padding).
     """
     if per_chunk is not None:
         require_range("per_chunk", per_chunk, 1, integer=True)

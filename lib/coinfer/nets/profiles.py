@@ -311,7 +311,31 @@ def profile_frame(
     bits_per_element: int = BITS_PER_ELEMENT,
     assumed_scale: float | None = None,
 ) -> pd.DataFrame:
-    """:func:`profile_model` as tidy rows with the columns of :data:`COLUMNS`."""
+    """:func:`profile_model` as tidy rows with the columns of :data:`COLUMNS`.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model to profile.
+    batch : Batch
+        Exactly one input sample.
+    seq_len : int, optional
+        Sequence length of a text input [token], recorded in the ``seq_len`` column.
+    bits_per_element : int
+        Bits per element of an intermediate feature sent at ``0 < s < L`` [bit].
+    assumed_scale : float, optional
+        Laplace scale of the weights assumed for a meta-device model [weight units]; ignored for real weights.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per split ``0..L``: FLOPs per side [FLOP], feature bits [bit], prunable weights per side [count],
+        Laplace scales per side [weight units], and the model's metadata.
+
+    References
+    ----------
+    docs/model.md, section 6 (models, data and profiles).
+    """
     rows = [
         asdict(p) for p in profile_model(model, batch, bits_per_element=bits_per_element, assumed_scale=assumed_scale)
     ]
@@ -378,11 +402,25 @@ def build_profiles(
 def full_resource_costs(profile: pd.DataFrame, **make_problem_kwargs: Any) -> pd.DataFrame:
     """Unpruned cost of every split at full resources: ``f = f_max``, ``p = P_max``, ``rho = 0`` (model.md section 2).
 
-    ``profile`` holds rows of one or more models of the profile table;
-    ``make_problem_kwargs`` override the model.md section 7 defaults of
-    :func:`coinfer.model.system.make_problem` (e.g. ``distance``). Returns one row
-    per (model, split) with the times and energies of model.md section 2: what each split
-    trades before any optimisation.
+    What each split trades before any optimisation.
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        Rows of one or more models of the profile table (``profiles.csv``, notebook 05).
+    **make_problem_kwargs
+        Fields of :func:`coinfer.model.system.make_problem` overriding the model.md section 7 defaults
+        (e.g. ``distance`` [m], ``bandwidth`` [Hz]); the budgets do not enter the costs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model, split): ``t_device``, ``t_tx``, ``t_server``, ``latency`` [s] and
+        ``energy_device``, ``energy_tx``, ``energy_server``, ``energy`` [J].
+
+    References
+    ----------
+    docs/model.md, sections 2.3 (computation), 2.4 (uplink) and 7 (defaults).
     """
     from coinfer.model.system import evaluate, full_resources, problems_for_splits
 

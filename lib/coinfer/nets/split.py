@@ -230,8 +230,25 @@ PARTS: tuple[str, ...] = ("device", "server", "all")
 def part_weights(model: SplitModel, part: str, split: int | str | None = None) -> dict[str, torch.Tensor]:
     """The prunable weights of one part of ``model`` (model.md section 2), detached, in model order.
 
-    ``part="device"``/``"server"`` need ``split``; ``part="all"`` ignores it.
     The tensors share storage with the model: read them, do not write them.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    part : str
+        ``"device"`` (stem and blocks ``1..s``), ``"server"`` (the rest) or ``"all"``.
+    split : int or str, optional
+        Split point ``s`` [1] (index ``0..L`` or name); needed by ``"device"`` and ``"server"``, ignored by ``"all"``.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Weight name -> weight tensor [weight units] of the Linear/Conv2d layers of the part.
+
+    References
+    ----------
+    docs/model.md, section 2.1 (split model and decisions).
     """
     require_choice("part", part, PARTS)
     if part == "all":
@@ -270,12 +287,36 @@ def set_weights(model: SplitModel, new_weights: Mapping[str, torch.Tensor]) -> S
 
 
 def copy_model(model: SplitModel) -> SplitModel:
-    """Independent deep copy of ``model`` (modules shared between stages stay shared)."""
+    """Independent deep copy of ``model`` (modules shared between stages stay shared).
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model to copy.
+
+    Returns
+    -------
+    SplitModel
+        A copy whose weights can be changed without touching ``model``.
+    """
     return copy.deepcopy(model)
 
 
 def with_weights(model: SplitModel, new_weights: Mapping[str, torch.Tensor]) -> SplitModel:
-    """Deep copy of ``model`` with the named prunable weights replaced; the original never changes."""
+    """Deep copy of ``model`` with the named prunable weights replaced; the original never changes.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    new_weights : mapping of str to torch.Tensor
+        Weight name (as in :func:`part_weights`) -> new values [weight units], same shapes.
+
+    Returns
+    -------
+    SplitModel
+        The copy with the new weights.
+    """
     return set_weights(copy_model(model), new_weights)
 
 
@@ -295,7 +336,33 @@ def prune_model(
     scope: str = "global",
     bits: int | None = None,
 ) -> SplitModel:
-    """Copy of ``model`` with ``part`` magnitude-pruned at ``ratio`` (model.md section 2); other weights unchanged."""
+    """Copy of ``model`` with ``part`` magnitude-pruned at ``ratio`` (model.md section 2); other weights unchanged.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model (never changed).
+    ratio : float
+        Pruning ratio [1] in ``[0, 1]``: the share of the part's prunable weights set to zero, smallest magnitudes
+        first.
+    part : str
+        ``"device"``, ``"server"`` or ``"all"`` (:func:`part_weights`).
+    split : int or str, optional
+        Split point ``s`` [1]; needed by ``"device"`` and ``"server"``.
+    scope : str
+        ``"global"`` (one order over the part) or ``"layer"`` (each layer pruned at ``ratio``).
+    bits : int, optional
+        Bits of each kept weight [bit] (uniform quantiser, per-layer range); ``None`` keeps them float.
+
+    Returns
+    -------
+    SplitModel
+        The pruned copy.
+
+    References
+    ----------
+    docs/model.md, sections 2.1 and 4.4 (magnitude pruning).
+    """
     weights = part_weights(model, part, split)
     return with_weights(model, prune_weights(weights, ratio, scope=scope, bits=bits))
 

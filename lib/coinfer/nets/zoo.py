@@ -292,7 +292,28 @@ def load_model(name: str, seed: int = 0, device: str = "cpu") -> SplitModel:
 
 
 def model_inputs(name: str, subset: str, n: int, seed: int = 0) -> Batch:
-    """``n`` inputs of model ``name`` from ``subset`` (``"calibration"`` or ``"heldout"``; disjoint sources)."""
+    """``n`` inputs of model ``name`` from ``subset`` (``"calibration"`` or ``"heldout"``; disjoint sources).
+
+    Parameters
+    ----------
+    name : str
+        A zoo model (a key of :data:`REGISTRY`).
+    subset : str
+        ``"calibration"`` or ``"heldout"``.
+    n : int
+        Number of inputs [count], at least 1.
+    seed : int
+        Seed of the draw [1], at least 0.
+
+    Returns
+    -------
+    Batch
+        The inputs, their labels (``None`` where none ship offline) and the bits of one raw input [bit].
+
+    References
+    ----------
+    docs/model.md, section 6 (models, data and profiles).
+    """
     entry = _entry(name)
     require_choice("subset", subset, SUBSETS)
     return entry.inputs(
@@ -301,14 +322,52 @@ def model_inputs(name: str, subset: str, n: int, seed: int = 0) -> Batch:
 
 
 def output_vectors(name: str, outputs: Any) -> torch.Tensor:
-    """What output distortion is measured on: ``[batch, dim]`` logits or embeddings."""
+    """What output distortion is measured on: ``[batch, dim]`` logits or embeddings.
+
+    Parameters
+    ----------
+    name : str
+        A zoo model (a key of :data:`REGISTRY`).
+    outputs : Any
+        The model's outputs (``model.forward(inputs)``).
+
+    Returns
+    -------
+    torch.Tensor
+        ``[batch, dim]`` output vectors [output units]: logits, or pooled embeddings for the text encoders.
+
+    References
+    ----------
+    docs/model.md, section 9 (output distortion).
+    """
     return _entry(name).output_vector(outputs)
 
 
 def task_metric(
     name: str, reference_outputs: Any, outputs: Any, labels: torch.Tensor | None = None
 ) -> tuple[str, float]:
-    """The task metric of ``outputs`` (e.g. of a pruned model) against the unpruned ``reference_outputs``."""
+    """The task metric of ``outputs`` (e.g. of a pruned model) against the unpruned ``reference_outputs``.
+
+    Parameters
+    ----------
+    name : str
+        A zoo model (a key of :data:`REGISTRY`).
+    reference_outputs : Any
+        The unpruned model's outputs on the inputs.
+    outputs : Any
+        The outputs to score, on the same inputs.
+    labels : torch.Tensor, optional
+        True labels [class index] (needed by the digits accuracy).
+
+    Returns
+    -------
+    tuple of (str, float)
+        The metric's name (``test_accuracy``, ``top1_agreement`` or ``cosine_similarity``) and value [1].
+
+    References
+    ----------
+    docs/model.md, sections 6 and 9.
+    """
     entry = _entry(name)
     return entry.metric(entry.output_vector(reference_outputs), entry.output_vector(outputs), labels)
 

@@ -17,6 +17,8 @@ latency and energy budgets and resource limits of model.md section 2, per split 
   It returns the same optimum, hundreds of times faster (``benchmarks/bench_solver.py``).
 - :func:`solve_batch`: :func:`solve` for many problems at once, the compiled
   steps over all of them in one call (the same answers).
+- :func:`solve_multiuser`: many users sharing the band and the server's cycles (model.md section 13), with
+  :func:`solve_multiuser_local` (its independent check) and the baselines of :func:`solve_baseline`.
 - :func:`select_split` and the benchmarks of model.md section 5 (fixed ratio, maximum
   resources, shared ratio, a local solver on the original non-convex
   variables) and :func:`compare_schemes`.
@@ -42,23 +44,43 @@ from coinfer.optimise.benchmarks import (
 )
 from coinfer.optimise.conic import solve_reference
 from coinfer.optimise.fast import solve
+from coinfer.optimise.multiuser import (
+    MULTIUSER_BASELINES,
+    MultiUser,
+    MultiUserProblem,
+    MultiUserSolution,
+    UserAnswer,
+    random_multiuser_problem,
+    solve_baseline,
+    solve_multiuser,
+    solve_multiuser_local,
+)
 from coinfer.optimise.solution import Solution, polish
 from coinfer.optimise.splits import select_execution, select_split
 
 __all__ = [
+    "MULTIUSER_BASELINES",
+    "MultiUser",
+    "MultiUserProblem",
+    "MultiUserSolution",
     "SCHEMES",
+    "UserAnswer",
     "Solution",
     "compare_schemes",
     "solve_decoupled",
     "flat_end",
     "polish",
+    "random_multiuser_problem",
     "select_execution",
     "select_split",
     "solve",
+    "solve_baseline",
     "solve_batch",
     "solve_fixed_ratio",
     "solve_local",
     "solve_max_resources",
+    "solve_multiuser",
+    "solve_multiuser_local",
     "solve_quantised",
     "solve_reference",
     "solve_shared_ratio",

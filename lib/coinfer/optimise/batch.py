@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -61,6 +62,33 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
     (reported through :func:`coinfer.model.system.evaluate`, as ``solve`` does); and, per step of model.md section 5.3
     that settled an answer with a decision, ``at_floor``, ``least_distortion``, ``latency_only``,
     ``joint_newton``, ``nested_roots``.
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        The instances (model.md section 8, SI units); any mix of splits, budgets and limits.
+    stats : dict, optional
+        Cleared, then filled with the counts above when given [count].
+
+    Returns
+    -------
+    list of Solution
+        One answer per problem, in order, equal to :func:`coinfer.optimise.solve`'s.
+
+    Examples
+    --------
+    >>> from coinfer.model.system import make_problem
+    >>> from coinfer.optimise import solve, solve_batch
+    >>> problems = [make_problem(
+    ...     flops_device=2e8, flops_server=8e8, params_device=1e5, params_server=4e5, scale_device=0.02,
+    ...     scale_server=0.03, feature_bits=4096, latency_budget=0.004, energy_budget=budget, distance=150.0)
+    ...     for budget in [0.01, 0.02, 1e-9] * 100]  # energy budgets [J]
+    >>> counts = {}
+    >>> answers = solve_batch(problems, counts)
+    >>> answers == [solve(problem) for problem in problems], counts["n"], counts["scalar"]
+    (True, 300, 0)
+    >>> [answer.status for answer in answers[:3]]
+    ['optimal', 'optimal', 'infeasible']
     """
     n = len(problems)
     counts = {"n": n, "scalar": 0, "polish": 0, **dict.fromkeys(_STEPS.values(), 0)}
@@ -107,6 +135,59 @@ def _solve_many(problems: Sequence[Problem], counts: dict[str, int]) -> list[Sol
     for i in np.flatnonzero(~solved).tolist():
         answers[i] = solution_of(problems[i], int(code[i]), out[i].tolist())
     return answers  # type: ignore[return-value]  # every entry is set above
+
+
+@dataclass(frozen=True)
+class KernelRows:
+    """The compiled solver's rows of many problems (:func:`kernel_rows`), to be solved with some numbers changed.
+
+    ``rows[i]`` holds problem ``i``'s numbers in the columns of :mod:`coinfer.optimise.kernel` (``R_*``);
+    ``keys[table[i]]`` and ``logits[table[i]]`` are its inverse-slope table. A caller that solves the same
+    problems many times with one field varied (the shares of band and server cycles of
+    :func:`coinfer.optimise.solve_multiuser`) overwrites that column of a copy of ``rows`` and calls
+    :func:`solve_kernel_rows`, without building a :class:`Problem` per solve.
+    """
+
+    rows: Array
+    table: Array
+    keys: Array
+    logits: Array
+
+
+def kernel_rows(problems: Sequence[Problem]) -> KernelRows:
+    """The :class:`KernelRows` of ``problems`` (the rows :func:`solve_batch` solves)."""
+    rows, table, keys, logits = _rows(problems)
+    return KernelRows(rows, table.astype(np.int64), keys, logits)
+
+
+def solve_kernel_rows(rows: Array, table: Array, keys: Array, logits: Array) -> tuple[Array, Array]:
+    """``(code, out)``: the compiled steps of :func:`coinfer.optimise.solve` on every row (model.md section 5.3).
+
+    ``rows`` are :class:`KernelRows` rows, possibly with some numeric columns changed (each row is derived
+    afresh); ``code[i]`` is ``kernel.OPTIMAL``, ``kernel.TO_POLISH``, ``kernel.INFEASIBLE_LATENCY``,
+    ``kernel.INFEASIBLE_ENERGY`` or ``kernel.STEP4_FAILED`` and ``out[i]`` its ``kernel.O_*`` numbers, exactly
+    what :func:`solve_batch` builds its answers from. A row whose numbers make the compiled code divide by zero
+    is solved on its own and reported as ``STEP4_FAILED`` if it raises again.
+    """
+    rows = np.ascontiguousarray(rows, dtype=float)
+    n = rows.shape[0]
+    out = np.empty((n, kernel.OUT_WIDTH))
+    code = np.empty(n, dtype=np.int8)
+    step = np.empty(n, dtype=np.int8)
+    table = np.ascontiguousarray(table, dtype=np.int64)
+    if n == 0:
+        return code, out
+    try:
+        kernel.solve_rows(rows, table, keys, logits, kernel.JOINT_NEWTON_EVALUATIONS, out, code, step)
+    except ZeroDivisionError:  # absurd numbers in some row: solve each alone, as solve_batch falls back to solve
+        for i in range(n):
+            try:
+                c, _, values = kernel.solve_row(rows[i], keys[table[i]], logits[table[i]],
+                                                kernel.JOINT_NEWTON_EVALUATIONS)  # fmt: skip
+                code[i], out[i] = c, values
+            except ZeroDivisionError:
+                code[i], out[i] = kernel.STEP4_FAILED, np.nan
+    return code, out
 
 
 #: Batches smaller than this are solved by ``solve``, one by one: building the rows over arrays costs a fixed

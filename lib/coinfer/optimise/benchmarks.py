@@ -62,7 +62,33 @@ LOCAL_FLAT_TOLERANCE = 1e-6
 
 
 def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
-    """Benchmark: ``rho_d = rho_s = rho`` fixed; power and frequencies minimise the energy (model.md section 5)."""
+    """Benchmark ``fixed_ratio``: ``rho_d = rho_s = rho`` fixed; least-energy power and frequencies (model.md 5.6).
+
+    The ratios are not optimised: the decision is the least-energy power and frequencies that meet the latency
+    budget at ``rho`` (the same step :func:`coinfer.optimise.solve` uses for given ratios).
+
+    Parameters
+    ----------
+    problem : Problem
+        One split's instance (model.md section 8, SI units).
+    rho : float
+        The pruning ratio of both sides, the fraction of weights removed, in ``[0, problem.rho_max]`` [-].
+
+    Returns
+    -------
+    Solution
+        ``optimal`` with the least-energy decision at ``rho``; ``infeasible`` with a ``reason`` naming the latency
+        floor [s] at maximum resources or the energy floor [J] within the latency budget that exceeds its budget.
+
+    Raises
+    ------
+    ParameterError
+        If ``rho`` is outside ``[0, problem.rho_max]``.
+
+    References
+    ----------
+    docs/model.md, sections 5.6 (benchmarks) and 5.7 (infeasibility reporting).
+    """
     require_range("rho", rho, 0.0, problem.rho_max)
     m = Blocks(problem)
     ratios = (rho, rho)
@@ -81,19 +107,53 @@ def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
 
 
 def solve_max_resources(problem: Problem) -> Solution:
-    """Benchmark: ``p = P_max``, ``f = f_max``; ratios optimised (model.md section 5)."""
+    """Benchmark ``max_resources``: ``p = P_max``, ``f = f_max``; ratios optimised (model.md 5.6).
+
+    With the resources fixed both budgets are affine in the kept work, so the least distortion meets the latency
+    budget alone, the energy budget alone, or both (a 2x2 linear system in the kept work).
+
+    Parameters
+    ----------
+    problem : Problem
+        One split's instance (model.md section 8, SI units).
+
+    Returns
+    -------
+    Solution
+        ``optimal`` with the least-distortion ratios at maximum power [W] and frequencies [Hz]; ``infeasible`` with a
+        ``reason`` when even ``rho_max`` misses the latency [s] or energy [J] budget at those resources.
+
+    References
+    ----------
+    docs/model.md, section 5.6 (benchmarks).
+    """
     m = Blocks(problem)
     return _solve_at_resources(problem, m, m.max_resources(), "maximum resources")
 
 
 def solve_decoupled(problem: Problem) -> Solution:
-    """Benchmark: resources first, then ratios (model.md section 5.6).
+    """Benchmark ``decoupled``: resources first, then ratios (model.md section 5.6).
 
     The resources are the least-energy ones that meet the latency budget with
     the UNPRUNED model (maximum resources where even they cannot); the
     pruning ratios are then optimised with those resources fixed. This is
     what a system designer does who sizes the radio and the clocks for the
     dense model and prunes afterwards.
+
+    Parameters
+    ----------
+    problem : Problem
+        One split's instance (model.md section 8, SI units).
+
+    Returns
+    -------
+    Solution
+        ``optimal`` with the least-distortion ratios at the resources sized for the unpruned model; ``infeasible``
+        with a ``reason`` when even ``rho_max`` misses the latency [s] or energy [J] budget at those resources.
+
+    References
+    ----------
+    docs/model.md, section 5.6 (benchmarks).
     """
     m = Blocks(problem)
     _, _, res = m.min_energy((0.0, 0.0))
@@ -101,21 +161,55 @@ def solve_decoupled(problem: Problem) -> Solution:
 
 
 def solve_quantised(problem: Problem, bits: int) -> Solution:
-    """Benchmark: no pruning, kept weights at ``bits`` bits, resources optimised (model.md section 5.6).
+    """Benchmark ``quantised_8bit``/``quantised_4bit``: no pruning, weights at ``bits`` bits, resources optimised.
 
     Quantising weights saves no FLOPs in this system model, only distortion
-    bits: the objective is ``D_LB(0; bits)``.
+    bits: the objective is ``D_LB(0; bits)``. It is :func:`solve_fixed_ratio` at ratio 0 on ``problem`` with
+    ``bits_per_weight=bits``.
+
+    Parameters
+    ----------
+    problem : Problem
+        One split's instance (model.md section 8, SI units).
+    bits : int
+        Bits per kept weight [bit].
+
+    Returns
+    -------
+    Solution
+        As :func:`solve_fixed_ratio`'s at ``rho = 0``.
+
+    References
+    ----------
+    docs/model.md, section 5.6 (benchmarks).
     """
     return solve_fixed_ratio(problem.replace(bits_per_weight=bits), 0.0)
 
 
 def solve_split_then_prune(problems: Sequence[Problem]) -> tuple[int, Solution]:
-    """Benchmark: the Neurosurgeon rule, then uniform pruning (model.md section 5.6).
+    """Benchmark ``split_then_prune``: the Neurosurgeon rule, then uniform pruning (model.md section 5.6).
 
     The split is the one with the least latency for the unpruned model at
     maximum resources (ties: the smallest split); there, the smallest shared
     ratio ``rho_d = rho_s`` whose least-energy resources meet both budgets
-    is found by bisection (feasibility is monotone in the ratio).
+    is found by bisection (feasibility is monotone in the ratio; 60 halvings).
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        The instances of one model's splits 0..L, in order (model.md section 8, SI units).
+
+    Returns
+    -------
+    split : int
+        Index of the chosen split in ``problems``.
+    solution : Solution
+        :func:`solve_fixed_ratio`'s answer at that split: at ratio 0 if the dense model fits, else at the smallest
+        feasible ratio found; its ``infeasible`` answer at ``rho_max`` if even that does not fit.
+
+    References
+    ----------
+    docs/model.md, section 5.6 (benchmarks).
     """
     split = int(np.argmin([_dense_latency(p) for p in problems]))
     problem = problems[split]
@@ -185,12 +279,27 @@ def _solve_at_resources(problem: Problem, m: Blocks, res: tuple[float, float, fl
 
 
 def solve_shared_ratio(problem: Problem) -> Solution:
-    """Benchmark: one ratio for both sides (``shared_ratio``), everything else optimised."""
+    """Benchmark ``shared_ratio``: one ratio for both sides, everything else optimised (model.md section 5.6).
+
+    Parameters
+    ----------
+    problem : Problem
+        One split's instance (model.md section 8, SI units); its ``shared_ratio`` field is overridden to True.
+
+    Returns
+    -------
+    Solution
+        :func:`coinfer.optimise.solve`'s answer with ``rho_d = rho_s``.
+
+    References
+    ----------
+    docs/model.md, section 5.6 (benchmarks).
+    """
     return solve(problem.replace(shared_ratio=True))
 
 
 def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution:
-    """Benchmark: SLSQP on the original non-convex variables ``rho_d, rho_s, p, f_d, f_s`` (model.md section 5).
+    """Benchmark ``local_nonconvex``: SLSQP on the original non-convex variables ``rho_d, rho_s, p, f_d, f_s``.
 
     Starts are drawn uniformly in the box from ``seed``. The best answer that
     is feasible to relative 1e-6, polished, is returned with the tie rule of
@@ -203,8 +312,9 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
     Parameters
     ----------
     problem : Problem
+        One split's instance (model.md section 8, SI units).
     n_starts : int
-        Random starts, at least 1.
+        Random starts, at least 1 [count].
     seed : int
         Seed of the starts.
 
@@ -212,6 +322,15 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
     -------
     Solution
         As :func:`coinfer.optimise.solve`'s.
+
+    Raises
+    ------
+    ParameterError
+        If ``n_starts`` is not an integer of at least 1.
+
+    References
+    ----------
+    docs/model.md, sections 5.5 (tie rules) and 5.6 (benchmarks).
     """
     from scipy.optimize import minimize
     from threadpoolctl import threadpool_limits
@@ -332,8 +451,36 @@ def compare_schemes(
 ) -> pd.DataFrame:
     """One row per scheme of :data:`SCHEMES` for the splits ``problems`` (index = split, 0..L).
 
-    ``proposed`` and every benchmark except ``on_device``/``on_server`` pick
-    their best split; ``on_device`` is split ``L``, ``on_server`` split 0.
+    ``proposed`` and every benchmark except ``on_device``, ``on_server`` and ``split_then_prune`` pick their best
+    split with :func:`coinfer.optimise.select_split`; ``on_device`` is split ``L`` (the last problem),
+    ``on_server`` split 0, ``split_then_prune`` the split of :func:`solve_split_then_prune`.
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        The instances of one model's splits 0..L, in order (model.md section 8, SI units); not empty.
+    rho_fixed : float, default 0.5
+        The ratio of ``fixed_ratio``, capped at each problem's ``rho_max`` [-].
+    n_starts : int, default 10
+        Random starts of ``local_nonconvex`` [count].
+    seed : int, default 0
+        Seed of ``local_nonconvex``'s starts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scheme, in the order of :data:`SCHEMES`, with columns ``scheme``, ``split`` (None unless
+        ``optimal``), ``status``, ``objective`` [-], ``rho_device``, ``rho_server`` [-], ``power`` [W],
+        ``f_device``, ``f_server`` [Hz], ``latency`` [s], ``energy`` [J] and ``reason`` (why it is infeasible).
+
+    Raises
+    ------
+    ParameterError
+        If ``problems`` is empty.
+
+    References
+    ----------
+    docs/model.md, sections 5.5 (split selection) and 5.6 (benchmarks).
     """
     if len(problems) == 0:
         raise ParameterError("problems: got an empty list; expected the splits 0..L of one model")

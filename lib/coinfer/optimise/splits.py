@@ -15,7 +15,27 @@ __all__ = ["select_execution", "select_split"]
 def select_split(
     problems: Sequence[Problem], solver: Callable[[Problem], Solution] = solve
 ) -> tuple[int | None, list[Solution]]:
-    """Solve every split and return ``(best split index or None if none is feasible, solutions)``."""
+    """Solve every split and keep the feasible one of least objective (model.md section 5.5).
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        The instances of one model's splits, in order (model.md section 8, SI units).
+    solver : callable, default :func:`coinfer.optimise.solve`
+        Maps a problem to its :class:`Solution`.
+
+    Returns
+    -------
+    best : int or None
+        Index in ``problems`` of the ``optimal`` answer of least objective (ties: the smallest index); None if no
+        split is feasible.
+    solutions : list of Solution
+        ``solver``'s answer for every problem, in order.
+
+    References
+    ----------
+    docs/model.md, section 5.5 (split selection and tie rules).
+    """
     solutions = [solver(pr) for pr in problems]
     best, best_value = None, math.inf
     for s, sol in enumerate(solutions):
@@ -38,16 +58,22 @@ def select_execution(
     Parameters
     ----------
     problem : Problem
-        The split; its own ``compute_model_*`` are replaced.
-    compute_models : sequence of str
-        The execution models each side may use.
-    solver : callable
-        ``Problem -> Solution`` (default :func:`coinfer.optimise.solve`).
+        One split's instance (model.md section 8, SI units); its ``compute_model_*`` are replaced.
+    compute_models : sequence of str, default ("dense", "sparse")
+        The execution models each side may use, in order of preference on ties.
+    solver : callable, default :func:`coinfer.optimise.solve`
+        Maps a problem to its :class:`Solution`.
 
     Returns
     -------
-    tuple
-        The best ``(compute_model_device, compute_model_server)`` (or None) and its :class:`Solution`.
+    compute_models : tuple of str or None
+        The ``(compute_model_device, compute_model_server)`` of the least objective; None when none is feasible.
+    solution : Solution
+        Its answer; the first pair's (infeasible) answer when none is feasible.
+
+    References
+    ----------
+    docs/model.md, sections 2.3 (computation) and 5.5.
     """
     pairs = [(device, server) for device in compute_models for server in compute_models]
     answers = [

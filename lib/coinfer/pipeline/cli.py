@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -66,9 +67,15 @@ def add_solve_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "solve", allow_abbrev=False, help="solve one problem file (model.md section 8) and print the answer as JSON"
     )
-    parser.add_argument("problem", help="flat YAML file with the model.md section 8 fields (SI units)")
     parser.add_argument(
-        "--reference", action="store_true", help="use the cvxpy reference solver instead of the fast one"
+        "problem",
+        help="YAML file: the model.md section 8 fields of one user (SI units), or a users: list with the shared "
+        "band and server (model.md section 13.8)",
+    )
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="use the cvxpy reference solver instead of the fast one (multi-user: the multi-start local check)",
     )
     parser.add_argument(
         "--solver",
@@ -80,12 +87,21 @@ def add_solve_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_solve(args: argparse.Namespace) -> int:
-    """Solve the problem file; exit 0 for optimal or infeasible (both are answers)."""
+    """Solve the problem file; exit 0 for optimal or infeasible (both are answers).
+
+    A file with a ``users:`` list is a multi-user problem (model.md section 13.8): it is solved by
+    :func:`coinfer.optimise.solve_multiuser` (``--reference``: the multi-start local check) and its answer
+    (per-user decisions, the prices of band and server cycles, the certificate) printed as JSON.
+    """
+    from coinfer.base.validation import read_yaml
     from coinfer.model.system import Problem
     from coinfer.optimise import solve, solve_reference
 
     if args.solver != "CLARABEL" and not args.reference:
         raise ParameterError(f"--solver: got {args.solver!r}; it applies only with --reference")
+    data = read_yaml(args.problem, "file")
+    if isinstance(data, dict) and "users" in data:
+        return _run_multiuser(data, args)
     problem = Problem.from_yaml(args.problem)
     solution = solve_reference(problem, solver=args.solver) if args.reference else solve(problem)
     answer = {key: _json_value(value) for key, value in solution.as_dict().items()}
@@ -94,7 +110,48 @@ def run_solve(args: argparse.Namespace) -> int:
     return 0 if solution.status in ("optimal", "infeasible") else 1
 
 
+def _run_multiuser(data: dict, args: argparse.Namespace) -> int:
+    """Solve a multi-user problem file's mapping and print its answer (exit 0 for an answer, 1 for a solver
+    error; bad input raises ParameterError before anything is printed)."""
+    from coinfer.optimise import MultiUserProblem, solve_multiuser, solve_multiuser_local
+
+    if args.solver != "CLARABEL":
+        raise ParameterError(f"--solver: got {args.solver!r}; a multi-user problem has no conic reference")
+    problem = MultiUserProblem.from_dict(data)
+    solution = solve_multiuser_local(problem) if args.reference else solve_multiuser(problem)
+    answer = _json_tree(solution.as_dict())
+    answer["units"] = dict(MULTIUSER_UNITS)
+    print(json.dumps(answer, indent=2))
+    return 0 if solution.status in ("optimal", "feasible", "infeasible") else 1
+
+
+def _json_tree(value):
+    """``value`` with every non-finite float replaced by ``None`` (JSON has no inf/nan)."""
+    if isinstance(value, dict):
+        return {key: _json_tree(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_tree(v) for v in value]
+    return _json_value(value)
+
+
+#: Units of the numeric fields of a multi-user answer (model.md section 13.8).
+MULTIUSER_UNITS: dict[str, str] = {
+    "objective": "weighted distortion: weight units (weighting parameters or users), 1 (normalised)",
+    "prices.band": "objective units per Hz of band",
+    "prices.server": "objective units per Hz of server cycles",
+    "certificate.lower_bound": "objective units",
+    "certificate.gap": "objective units",
+    "band_used": "Hz",
+    "server_used": "Hz",
+    "users[].bandwidth_share": "Hz",
+    "users[].f_server_share": "Hz",
+    **{f"users[].{name}": unit for name, unit in ANSWER_UNITS.items()},
+}
+
+
 def add_run_parser(sub: argparse._SubParsersAction) -> None:
+    from coinfer.pipeline.runner import PARTIAL_ROOT_NAME
+
     parser = sub.add_parser(
         "run", allow_abbrev=False, help="execute the notebooks with papermill (what run_all.sh calls)"
     )
@@ -104,14 +161,22 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="NOTEBOOK",
-        help="run only this notebook (repeatable); the other notebooks' outputs are kept",
+        help="run only this notebook (repeatable), then every notebook downstream of what it changed; the "
+        "other notebooks' outputs are kept",
     )
     parser.add_argument(
         "--output-root",
         type=Path,
         default=None,
-        help="folder receiving data/ and figures/ (default: $COINFER_OUTPUT_ROOT, else the project "
-        "root for the full profile and build/<profile> otherwise)",
+        help="folder receiving data/, figures/ and notebooks/executed/ (default: $COINFER_OUTPUT_ROOT, else the "
+        f"project root for a whole run of the full profile, build/{PARTIAL_ROOT_NAME} for a partial one (--only, -p), "
+        "build/<profile> otherwise)",
+    )
+    parser.add_argument(
+        "--update-committed",
+        action="store_true",
+        help="let a partial run (--only, -p) of the full profile write into the committed data/, figures/ and "
+        "notebooks/executed/ (everything downstream reruns, claims and manifest included)",
     )
     parser.add_argument(
         "-p",
@@ -127,16 +192,26 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_notebooks(args: argparse.Namespace) -> int:
-    """Run the pipeline; a failing notebook exits 1 naming itself and its partly executed copy."""
-    from coinfer.pipeline import runner
+    """Run the pipeline; a failing notebook exits 1 naming itself and its partly executed copy; a stopped run
+    exits 128 + the signal number, its output root untouched."""
+    from coinfer.pipeline import dependencies, runner
 
     try:
-        runs = runner.run(args.profile, args.only, args.output_root, parameters=runner.parse_parameters(args.parameter))
-    except runner.NotebookFailed as error:
+        runs = runner.run(
+            args.profile,
+            args.only,
+            args.output_root,
+            parameters=runner.parse_parameters(args.parameter),
+            update_committed=args.update_committed,
+        )
+    except (runner.NotebookFailed, dependencies.DeclarationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    root = args.output_root or runner.default_output_root(runner.resolve_profile(args.profile))
-    print(f"done: {len(runs)} notebook(s) in {sum(r.seconds for r in runs):.1f} s; outputs in {root}", flush=True)
+    except KeyboardInterrupt as stop:
+        number = stop.signal_number if isinstance(stop, runner.Interrupted) else signal.SIGINT
+        print(f"stopped by {signal.Signals(number).name}: the output root is as it was", file=sys.stderr)
+        return 128 + int(number)
+    print(f"done: {len(runs)} notebook(s) in {sum(r.seconds for r in runs):.1f} s", flush=True)
     return 0
 
 
@@ -206,6 +281,27 @@ def run_site(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_status_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "status",
+        allow_abbrev=False,
+        help="say which profile made an output root, which parameters differ from the committed run, and whether "
+        "its verdicts are current",
+    )
+    parser.add_argument("root", type=Path, nargs="?", default=Path("."), help="output root (default: .)")
+    parser.set_defaults(handler=run_status)
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """Print the status lines of the output root (:mod:`coinfer.pipeline.status`)."""
+    from coinfer.pipeline import status
+
+    if not (args.root / "data").is_dir():
+        raise ParameterError(f"root: {str(args.root)!r} holds no data/ folder")
+    print("\n".join(status.root_status(args.root).lines()), flush=True)
+    return 0
+
+
 #: name -> function adding the sub-parser.
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "solve": add_solve_parser,
@@ -213,6 +309,7 @@ COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "verify": add_verify_parser,
     "readme": add_readme_parser,
     "site": add_site_parser,
+    "status": add_status_parser,
 }
 
 
@@ -234,7 +331,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: parse ``argv``, dispatch, map bad input to exit code 2 with one line on stderr."""
+    """Entry point: parse ``argv``, dispatch, map bad input to exit code 2 with one line on stderr.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The command-line arguments after the program name; None reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The command's exit code; :data:`coinfer.base.validation.EXIT_BAD_INPUT` (2) after a
+        :class:`~coinfer.base.validation.ParameterError`, each of its lines printed as ``error: ...`` on stderr.
+
+    References
+    ----------
+    docs/bad_inputs.md.
+    """
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args))

@@ -84,7 +84,27 @@ def validate(notebook: str, params: Mapping[str, Any], *, partial: bool = True) 
 
     With ``partial`` (profile overrides) missing names keep the notebook's
     defaults; without it (a notebook checking its own namespace) every schema
-    name must be present.
+    name must be present, and the notebook's cross-parameter checks (:data:`CROSS_CHECKS`) run too.
+
+    Parameters
+    ----------
+    notebook : str
+        A notebook name of :data:`coinfer.base.notebooks.SCHEMAS`, e.g. ``"06_joint_optimisation"``.
+    params : mapping of str to object
+        Parameter name -> value, in the units of the notebook's schema.
+    partial : bool, default True
+        Whether names may be missing (a profile's overrides).
+
+    Returns
+    -------
+    dict
+        Parameter name -> the value its schema's check returns (possibly normalised, units unchanged).
+
+    Raises
+    ------
+    ParameterError
+        For an unknown notebook or parameter, a missing parameter (``partial=False``), a wrong type or an
+        out-of-range value; the message names ``notebook.parameter`` and the allowed range.
     """
     require_known("notebook", [notebook], SCHEMAS)
     schema = SCHEMAS[notebook]
@@ -105,7 +125,22 @@ def validate(notebook: str, params: Mapping[str, Any], *, partial: bool = True) 
 def check_namespace(notebook: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
     """Validate a notebook's parameters from its global namespace (first cell after ``parameters``).
 
-    Returns the validated parameters, e.g. for stating them in figure captions.
+    Parameters
+    ----------
+    notebook : str
+        A notebook name of :data:`coinfer.base.notebooks.SCHEMAS`.
+    namespace : mapping of str to object
+        The notebook's globals; only the names of its schema are read.
+
+    Returns
+    -------
+    dict
+        The validated parameters (:func:`validate` with ``partial=False``), e.g. for stating them in figure captions.
+
+    Raises
+    ------
+    ParameterError
+        As :func:`validate`'s, including a schema name missing from ``namespace``.
     """
     params = {name: namespace[name] for name in SCHEMAS[notebook] if name in namespace}
     return validate(notebook, params, partial=False)
@@ -117,6 +152,18 @@ def record(notebook: str, params: Mapping[str, Any]) -> Path:
     Called by each notebook right after :func:`check_namespace`, so that
     ``11_report`` can state them in the captions of figures it redraws from
     ``data/`` alone (:mod:`coinfer.figures`).
+
+    Parameters
+    ----------
+    notebook : str
+        A notebook name of :data:`coinfer.base.notebooks.SCHEMAS`.
+    params : mapping of str to object
+        Every parameter of the notebook (validated again with ``partial=False``).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written, under the output root's ``data/`` (:func:`coinfer.base.paths.data_dir`).
     """
     from coinfer.base.paths import write_json
 
@@ -124,7 +171,24 @@ def record(notebook: str, params: Mapping[str, Any]) -> Path:
 
 
 def load_profile(path: Path) -> dict[str, dict[str, Any]]:
-    """Read and validate a profile file: ``{notebook: {parameter: value}}``."""
+    """Read and validate a profile file: ``{notebook: {parameter: value}}``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A YAML profile, e.g. ``params/quick.yaml``; an empty file is an empty profile.
+
+    Returns
+    -------
+    dict
+        Notebook name -> its validated overrides (:func:`validate` with ``partial=True``).
+
+    Raises
+    ------
+    ParameterError
+        If the file is not a mapping of notebook names to parameter mappings, names an unknown notebook, or an
+        override fails :func:`validate` (the message starts with ``profile <file name>``).
+    """
     path = Path(path)
     content = read_yaml(path, "profile")
     if content is None:

@@ -35,6 +35,8 @@ from coinfer.base import paths
 
 #: Where published notebooks live, relative to an output root.
 EXECUTED_SUBDIR = Path("notebooks") / "executed"
+#: Metadata key of the run record (:data:`coinfer.pipeline.status.RECORD_KEY`).
+RECORD_KEY = "coinfer"
 
 #: Inline figures wider than this are scaled down (the saved ``figures/*.png`` keep their size).
 MAX_IMAGE_WIDTH = 1000
@@ -247,23 +249,30 @@ def write_notebook(nb: Mapping[str, Any], target: Path) -> Path:
 
 
 def publish_notebook(
-    executed: Path, target: Path, output_root: Path, replacements: Sequence[tuple[str, str]] = ()
+    executed: Path,
+    target: Path,
+    output_root: Path,
+    replacements: Sequence[tuple[str, str]] = (),
+    record: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Clean the papermill output ``executed`` and write it to ``target`` (inside ``output_root``)."""
+    """Clean the papermill output ``executed`` and write it to ``target`` (inside ``output_root``).
+
+    ``record`` (the runner's run record: profile and hashes of the inputs, :mod:`coinfer.pipeline.status`)
+    goes into the notebook's metadata under ``coinfer``.
+    """
     import nbformat
 
     name = Path(executed).stem
     nb = nbformat.read(executed, as_version=4)
-    try:
-        shown_output = Path(target).resolve().relative_to(Path(output_root).resolve()).as_posix()
-    except ValueError:
-        shown_output = Path(target).name
+    shown_output = EXECUTED_SUBDIR.joinpath(Path(target).name).as_posix()
     cleaned = clean(
         nb,
         replacements or default_replacements(output_root, paths.PROJECT_ROOT),
         input_path=f"notebooks/{name}.py",
         output_path=shown_output,
     )
+    if record is not None:
+        cleaned["metadata"] = {**cleaned["metadata"], RECORD_KEY: dict(record)}
     return write_notebook(cleaned, target)
 
 
@@ -273,16 +282,28 @@ def executed_dir(output_root: Path) -> Path:
 
 
 def publish_executed(
-    source_dir: Path, notebooks: Sequence[str], output_root: Path, extra_roots: Sequence[Path] = ()
+    source_dir: Path,
+    notebooks: Sequence[str],
+    output_root: Path,
+    extra_roots: Sequence[Path] = (),
+    target_dir: Path | None = None,
+    records: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Path]:
-    """Publish ``<source_dir>/<name>.ipynb`` for each of ``notebooks`` to :func:`executed_dir` of ``output_root``.
+    """Publish ``<source_dir>/<name>.ipynb`` for each of ``notebooks`` to ``target_dir``.
 
-    ``extra_roots`` (e.g. the staging folder the kernels wrote to) are shown as
-    ``.`` too. Notebooks not in ``notebooks`` keep their previous copies.
+    ``target_dir`` defaults to :func:`executed_dir` of ``output_root`` (the runner passes its staging copy of
+    it). ``extra_roots`` (e.g. the staging folder the kernels wrote to) are shown as ``.`` too; ``records``
+    maps a notebook to its run record. Notebooks not in ``notebooks`` keep their previous copies.
     """
     replacements = default_replacements(*extra_roots, output_root, paths.PROJECT_ROOT)
-    target_dir = executed_dir(output_root)
+    folder = Path(target_dir) if target_dir is not None else executed_dir(output_root)
     return [
-        publish_notebook(Path(source_dir) / f"{name}.ipynb", target_dir / f"{name}.ipynb", output_root, replacements)
+        publish_notebook(
+            Path(source_dir) / f"{name}.ipynb",
+            folder / f"{name}.ipynb",
+            output_root,
+            replacements,
+            (records or {}).get(name),
+        )
         for name in notebooks
     ]

@@ -2,29 +2,44 @@
 
 Usage (``run_all.sh`` does this)::
 
-    python -m coinfer run [--profile quick|full|FILE] [--only NOTEBOOK]... [--output-root DIR]
+    python -m coinfer run [--profile quick|full|FILE] [--only NOTEBOOK]... [-p NAME VALUE]...
+                          [--output-root DIR | --update-committed]
 
 Everything is validated before the first notebook starts: the profile file,
 every parameter in it (:mod:`coinfer.pipeline.notebook_params`), that each notebook
 exists and that its ``parameters`` cell declares exactly its schema. Bad
 input prints one line and exits with code 2.
 
-Outputs are never half-written. The notebooks write into a staging folder
+**Where a run writes.** The full profile, run whole, writes to the project root (the committed ``data/``,
+``figures/`` and ``notebooks/executed/``); any other profile to ``build/<profile>/``. A *partial* run (``--only``
+or ``-p``) of the full profile writes to ``build/full-partial/`` (:data:`PARTIAL_ROOT_NAME`), starting from a
+copy of the committed results, unless ``update_committed`` (``--update-committed``) asks for the committed
+results themselves; a partial run never writes into the project root otherwise.
+
+**Downstream notebooks rerun.** Which files of ``data/`` each notebook reads and writes is declared once
+(:data:`coinfer.base.notebooks.READS`, :data:`~coinfer.base.notebooks.WRITES`). After the selected notebooks,
+every notebook that has run in the output root and reads a file that changed (directly or through another
+notebook) reruns, with the parameters it last ran with, down to ``11_report`` (figures and claims); then the
+manifest is rewritten. So ``data/``, ``figures/`` and ``data/claims.json`` always agree. Each notebook's actual
+reads and writes (logged by :func:`coinfer.base.paths.log_io`) are checked against the declaration; a
+mismatch stops the run before anything is published. The published copy of each notebook records its profile
+and the hashes of what it read (:mod:`coinfer.pipeline.status`), so the report of any output root can say
+whether its verdicts are current.
+
+**Outputs are never half-written.** The notebooks write into a staging folder
 (``<output root>/.coinfer-staging``, via ``COINFER_OUTPUT_ROOT``); only when every
-notebook succeeded is the staging ``data/`` and ``figures/`` renamed over the
+notebook succeeded are the staged ``data/``, ``figures/`` and ``notebooks/executed/`` renamed over the
 output root's, and the manifest ``MANIFEST.sha256`` rewritten. A failing
 notebook stops the run with its name and the path of its partly executed
-copy; ``data/`` and ``figures/`` keep their last good contents, and the next
-run starts from a fresh staging folder.
+copy; the output root keeps its last good contents.
 
-After a successful run each executed notebook is cleaned and published to
-``<output root>/notebooks/executed/`` (:mod:`coinfer.pipeline.publish`), and the web
-report is rebuilt (:mod:`coinfer.pipeline.site`). Kernels run over IPC (no plain-TCP
-warning) with plain-text progress bars (:mod:`coinfer.base.progress`).
+**Stopping.** Ctrl-C (SIGINT), SIGTERM or SIGHUP stop the kernel and every process under it (joblib
+workers included: :func:`stop_children_on_exit`), remove the staging folder and leave the output root as it
+was; the command exits with 128 + the signal number.
 
-The full profile writes to the project root (the committed ``data/`` and
-``figures/``); any other profile writes under ``build/<profile>/`` so that a
-quick run never overwrites the committed results.
+After a successful run each executed notebook is cleaned and published (:mod:`coinfer.pipeline.publish`), and
+the web report is rebuilt (:mod:`coinfer.pipeline.site`). Kernels run over IPC (no plain-TCP warning) with
+plain-text progress bars (:mod:`coinfer.base.progress`).
 """
 
 from __future__ import annotations
@@ -35,21 +50,30 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from coinfer.base import paths
 from coinfer.base.notebooks import NOTEBOOKS, SCHEMAS
+from coinfer.base.parallel import stop_children
 from coinfer.base.validation import ParameterError, require_known
-from coinfer.pipeline import publish, site
+from coinfer.pipeline import dependencies, publish, site, status
 from coinfer.pipeline.notebook_params import load_profile, validate
 
-OUTPUT_SUBDIRS = ("data", "figures")
+#: What a run publishes into its output root: tables, figures and the executed notebooks.
+OUTPUT_SUBDIRS = ("data", "figures", "notebooks/executed")
+#: What the manifest lists (the executed notebooks print timings, so their bytes vary).
+MANIFEST_SUBDIRS = ("data", "figures")
 MANIFEST_NAME = "MANIFEST.sha256"
+#: Output root (under ``build/``) of a partial run of the full profile that does not update the committed results.
+PARTIAL_ROOT_NAME = "full-partial"
+#: Signals that stop a run (besides SIGINT, which Python turns into KeyboardInterrupt itself).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 STAGING_NAME = paths.STAGING_NAME
 #: Kernel environment: plain-text progress bars (see :mod:`coinfer.base.progress`), no "IProgress not found"
 #: warning from libraries (transformers) that import ``tqdm.auto`` themselves, and a fixed hash seed, so that
@@ -66,6 +90,14 @@ def kernel_environment() -> dict[str, str]:
 
 class NotebookFailed(RuntimeError):
     """A notebook raised; the message names it and its partly executed copy."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal (SIGTERM, SIGHUP); ``signal_number`` says which."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(signal.Signals(signal_number).name)
+        self.signal_number = signal_number
 
 
 @dataclass(frozen=True)
@@ -133,13 +165,41 @@ def profile_label(profile_path: Path) -> str:
     return label
 
 
-def default_output_root(profile_path: Path) -> Path:
-    """``COINFER_OUTPUT_ROOT`` if set; else the project root for the full profile, ``build/<profile>`` otherwise."""
-    if "COINFER_OUTPUT_ROOT" in os.environ:
+def is_full_profile(profile_path: Path) -> bool:
+    """``profile_path`` is ``params/full.yaml``, the profile of the committed results."""
+    return Path(profile_path).resolve() == (paths.PARAMS_DIR / "full.yaml").resolve()
+
+
+def default_output_root(profile_path: Path, partial: bool = False, update_committed: bool = False) -> Path:
+    """Where a run writes when no ``--output-root`` is given.
+
+    ``COINFER_OUTPUT_ROOT`` if set; else, for the full profile, the project root (a whole run, or a partial run
+    with ``update_committed``) or ``build/full-partial`` (a partial run); ``build/<profile>`` for other profiles.
+    """
+    if "COINFER_OUTPUT_ROOT" in os.environ and not update_committed:
         return paths.output_root()
-    if profile_path.resolve() == (paths.PARAMS_DIR / "full.yaml").resolve():
-        return paths.PROJECT_ROOT
+    if is_full_profile(profile_path):
+        return paths.PROJECT_ROOT if update_committed or not partial else paths.BUILD_DIR / PARTIAL_ROOT_NAME
     return paths.BUILD_DIR / profile_label(profile_path)
+
+
+def choose_output_root(profile_path: Path, output_root: Path | None, *, partial: bool, update_committed: bool) -> Path:
+    """The output root of a run; a partial run may write into the committed results only with ``update_committed``."""
+    if update_committed:
+        if not is_full_profile(profile_path):
+            raise ParameterError(
+                "--update-committed: the committed results are the full profile's; drop --quick/--profile"
+            )
+        if output_root is not None and Path(output_root).resolve() != paths.PROJECT_ROOT.resolve():
+            raise ParameterError("--update-committed writes into the project root; drop --output-root")
+    root = output_root if output_root is not None else default_output_root(profile_path, partial, update_committed)
+    if partial and not update_committed and Path(root).resolve() == paths.PROJECT_ROOT.resolve():
+        raise ParameterError(
+            "output root: a partial run (--only, -p) writes into the committed results only with --update-committed "
+            "(which also reruns everything downstream); without it, leave the output root to its default "
+            f"(build/{PARTIAL_ROOT_NAME})"
+        )
+    return root
 
 
 def check_output_root(root: Path) -> Path:
@@ -160,7 +220,7 @@ def check_output_root(root: Path) -> Path:
 def write_manifest(root: Path) -> Path:
     """``MANIFEST.sha256`` of every file under ``root/data`` and ``root/figures`` (``sha256sum -c`` format)."""
     lines = []
-    for sub in OUTPUT_SUBDIRS:
+    for sub in MANIFEST_SUBDIRS:
         for file in sorted((root / sub).rglob("*")):
             if file.is_file() and not file.name.startswith("."):
                 digest = hashlib.sha256(file.read_bytes()).hexdigest()
@@ -173,28 +233,103 @@ def staging_dir(output_root: Path) -> Path:
     return output_root / STAGING_NAME
 
 
-def prepare_staging(stage: Path, output_root: Path, keep_existing: bool) -> None:
-    """A fresh staging folder; seeded with the current outputs when only some notebooks run."""
+def has_outputs(root: Path) -> bool:
+    """``root`` holds the outputs of an earlier run (a file in ``data/``)."""
+    data = Path(root) / "data"
+    return data.is_dir() and any(p.is_file() for p in data.iterdir())
+
+
+def prepare_staging(stage: Path, seed: Path | None) -> None:
+    """A fresh staging folder: a copy of ``seed``'s outputs (a partial run), or empty (``seed`` is ``None``)."""
     shutil.rmtree(stage, ignore_errors=True)
     for sub in OUTPUT_SUBDIRS:
         target = stage / sub
-        if keep_existing and (output_root / sub).is_dir():
-            shutil.copytree(output_root / sub, target)
+        if seed is not None and (seed / sub).is_dir():
+            shutil.copytree(seed / sub, target, ignore=shutil.ignore_patterns(STAGING_NAME, ".*"))
         else:
             target.mkdir(parents=True)
 
 
 def publish_staging(stage: Path, output_root: Path) -> None:
-    """Rename the staged ``data/`` and ``figures/`` over the output root's, then rewrite the manifest."""
+    """Rename the staged outputs (:data:`OUTPUT_SUBDIRS`) over the output root's, then rewrite the manifest."""
     output_root.mkdir(parents=True, exist_ok=True)
     for sub in OUTPUT_SUBDIRS:
-        final, retired = output_root / sub, stage / f"{sub}.previous"
+        final, retired = output_root / sub, stage / f"{sub.replace('/', '.')}.previous"
+        final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():
             os.replace(final, retired)
         os.replace(stage / sub, final)
         shutil.rmtree(retired, ignore_errors=True)
     write_manifest(output_root)
     shutil.rmtree(stage, ignore_errors=True)
+
+
+def _digest(path: Path) -> str | None:
+    return status.sha256(path) if path.is_file() else None
+
+
+def data_digests(root: Path) -> dict[str, str]:
+    """``{"data/x.csv": sha256}`` of every file in ``root/data``."""
+    data = Path(root) / "data"
+    return {f"data/{f.name}": status.sha256(f) for f in sorted(data.glob("*")) if f.is_file()} if data.is_dir() else {}
+
+
+def changed_inputs(notebook: str, before: dict[str, str], root: Path) -> list[str]:
+    """The declared inputs of ``notebook`` whose bytes in ``root`` differ from ``before`` (added and removed too)."""
+    return [path for path in sorted(dependencies.reads_of(notebook)) if before.get(path) != _digest(root / path)]
+
+
+def run_record(
+    notebook: str, profile: str, root: Path, read: Iterable[str] = (), wrote: Iterable[str] = ()
+) -> dict[str, Any]:
+    """What the published copy of ``notebook`` records (:mod:`coinfer.pipeline.status`).
+
+    ``profile``; ``reads``: the SHA-256 of every declared input in ``root`` (``None`` for one that does not
+    exist), what staleness is judged by; ``read`` and ``wrote``: the files of ``data/`` it actually read (from
+    other notebooks) and wrote, from its I/O log, so that any run shows its declaration was right.
+    """
+    own = dependencies.writes_of(notebook)
+    return {
+        "profile": profile,
+        "reads": {path: _digest(root / path) for path in sorted(dependencies.reads_of(notebook))},
+        "read": sorted(p for p in set(read) - own if p.startswith(dependencies.DATA)),
+        "wrote": sorted(p for p in set(wrote) if p.startswith(dependencies.DATA)),
+    }
+
+
+# --------------------------------------------------------------------------- stopping
+@contextlib.contextmanager
+def stop_children_on_exit() -> Iterator[None]:
+    """Within: SIGTERM and SIGHUP raise :class:`Interrupted`, and leaving by any exception (Ctrl-C included)
+    stops every process started under this one since entry (:func:`coinfer.base.parallel.stop_children`); the
+    caller's earlier children are left alone. Signal handlers only in the main thread."""
+    import psutil
+
+    previous: dict[int, Any] = {}
+    snapshot: list[Any] = []
+    # processes the caller already had (an in-process caller's own pools, loky's resource tracker) are not ours
+    theirs = {process.pid for process in psutil.Process().children(recursive=True)}
+
+    def handler(signum: int, frame: object) -> None:
+        # what runs under us now: once the kernel dies its workers are re-parented and no longer found as children
+        snapshot.extend(p for p in psutil.Process().children(recursive=True) if p.pid not in theirs)
+        for process in snapshot:
+            with contextlib.suppress(psutil.Error):
+                process.terminate()
+        raise Interrupted(signum)
+
+    if threading.current_thread() is threading.main_thread():
+        for number in STOP_SIGNALS:
+            previous[number] = signal.signal(number, handler)
+    try:
+        yield
+    except BaseException:
+        ours = [p for p in [*snapshot, *psutil.Process().children(recursive=True)] if p.pid not in theirs]
+        stop_children(processes=ours)
+        raise
+    finally:
+        for stopped, old in previous.items():
+            signal.signal(stopped, old)
 
 
 # --------------------------------------------------------------------------- execution
@@ -327,46 +462,137 @@ def with_parameters(
     return merged
 
 
+def _rerun_parameters(notebook: str, root: Path, settings: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """A downstream notebook reruns with the parameters it last ran with in ``root``; the profile's if unreadable."""
+    recorded = status.read_parameters(root, notebook)
+    if recorded is not None:
+        with contextlib.suppress(ParameterError):
+            return validate(notebook, recorded, partial=False)
+    return dict(settings.get(notebook, {}))
+
+
+def _shown(path: Path) -> str:
+    resolved = Path(path).resolve()
+    project = paths.PROJECT_ROOT.resolve()
+    if resolved == project:
+        return "the project root (the committed results)"
+    return resolved.relative_to(project).as_posix() if resolved.is_relative_to(project) else str(path)
+
+
 def run(
     profile: str = "full",
     only: Sequence[str] = (),
     output_root: Path | None = None,
     notebooks_dir: Path = paths.NOTEBOOKS_DIR,
     parameters: Mapping[str, Any] | None = None,
+    *,
+    update_committed: bool = False,
+    build_report: bool = True,
 ) -> list[NotebookRun]:
-    """Validate everything, execute the selected notebooks into staging, publish on success.
+    """Validate everything, execute the selected notebooks and their readers into staging, publish on success.
 
-    ``parameters`` (the command line's ``-p NAME VALUE``) override the profile in every selected
-    notebook that declares them (:func:`with_parameters`).
+    Parameters
+    ----------
+    profile : str
+        ``quick``, ``full`` or a profile YAML file.
+    only : sequence of str
+        Run only these notebooks (and, afterwards, every notebook downstream of a file they changed).
+    output_root : Path, optional
+        Folder receiving ``data/``, ``figures/`` and ``notebooks/executed/`` (default: :func:`default_output_root`).
+    notebooks_dir : Path
+        Folder of the notebooks' py:percent sources.
+    parameters : mapping, optional
+        The command line's ``-p NAME VALUE``: set in every selected notebook that declares them, over the profile
+        (:func:`with_parameters`).
+    update_committed : bool
+        Let a partial run (``only`` or ``parameters``) of the full profile write into the committed results.
+    build_report : bool
+        Rebuild the web report (:mod:`coinfer.pipeline.site`) after publishing.
+
+    Returns
+    -------
+    list of NotebookRun
+        Wall time and peak memory of each executed notebook, in run order.
     """
     profile_path = resolve_profile(profile)
+    notebooks_dir = Path(notebooks_dir)
     settings = load_profile(profile_path)
     require_known("notebook", only, NOTEBOOKS)
     selected = [nb for nb in NOTEBOOKS if not only or nb in only]
-    settings = with_parameters(settings, selected, parameters or {})
-    for notebook in selected:
-        check_notebook(notebook, notebooks_dir, settings.get(notebook))
+    overrides = dict(parameters or {})
+    settings = with_parameters(settings, selected, overrides)
+    partial = bool(only) or bool(overrides)
     label = profile_label(profile_path)
-    root = check_output_root(Path(output_root) if output_root is not None else default_output_root(profile_path))
+    root = check_output_root(
+        choose_output_root(profile_path, output_root, partial=partial, update_committed=update_committed)
+    )
+    seed: Path | None = None
+    if partial and has_outputs(root):
+        seed = root
+    elif partial and is_full_profile(profile_path) and has_outputs(paths.PROJECT_ROOT):
+        seed = paths.PROJECT_ROOT  # a new partial root starts from the committed results
+    # notebooks that may have to rerun: readers of what the selected ones write that have run in the seed
+    readers = [nb for nb in dependencies.readers_closure(selected) if seed and status.read_parameters(seed, nb)]
+    candidates = dependencies.in_run_order([*selected, *readers])
+    for notebook in candidates:
+        check_notebook(notebook, notebooks_dir, settings.get(notebook))
+    print(
+        f"== {label} profile into {_shown(root)}"
+        + (f", starting from {'its previous outputs' if seed == root else _shown(seed)}" if seed else "")
+        + (f"; selected: {', '.join(selected)}" if only else ""),
+        flush=True,
+    )
     stage = staging_dir(root)
-    executed_dir = stage / "executed"  # raw papermill copies, private to this output root
+    raw_dir = stage / "papermill"  # raw papermill copies, private to this output root
+    logs = stage / "io"
     failed_dir = paths.BUILD_DIR / "executed" / label  # where a failing notebook's copy is kept
-    prepare_staging(stage, root, keep_existing=bool(only))
-    runs = []
+    runs: list[NotebookRun] = []
+    records: dict[str, dict[str, Any]] = {}
     try:
-        with _environment(COINFER_OUTPUT_ROOT=str(stage), **kernel_environment()):  # inherited by each kernel
-            for notebook in selected:
-                print(f"== {notebook} ({label} profile)", flush=True)
-                result = execute_notebook(notebook, settings.get(notebook, {}), executed_dir, notebooks_dir, failed_dir)
-                print(f"   {notebook}: {result.seconds:.1f} s, peak memory {result.peak_rss_mib:.0f} MiB", flush=True)
-                runs.append(result)
-        publish.publish_executed(executed_dir, selected, root, extra_roots=[stage])
+        with stop_children_on_exit():
+            prepare_staging(stage, seed)
+            logs.mkdir(parents=True)
+            before = data_digests(stage)
+            with _environment(COINFER_OUTPUT_ROOT=str(stage), **kernel_environment()):  # inherited by each kernel
+                for notebook in candidates:
+                    values = settings.get(notebook, {})
+                    reason = ""
+                    if notebook not in selected:
+                        changed = changed_inputs(notebook, before, stage)
+                        if not changed or status.read_parameters(stage, notebook) is None:
+                            continue  # nothing it reads changed, or it never ran here: nothing to bring up to date
+                        values = _rerun_parameters(notebook, stage, settings)
+                        shown = ", ".join(p.removeprefix("data/") for p in changed[:3])
+                        reason = f", downstream: {shown}{' ...' if len(changed) > 3 else ''} changed"
+                    print(f"== {notebook} ({label} profile{reason})", flush=True)
+                    log = logs / f"{notebook}.log"
+                    with _environment(**{paths.IO_LOG_ENV: str(log)}):
+                        result = execute_notebook(notebook, values, raw_dir, notebooks_dir, failed_dir)
+                    read, wrote = dependencies.read_log(log)
+                    problems = dependencies.check_io(notebook, read, wrote)
+                    if problems:
+                        raise dependencies.DeclarationError(
+                            "; ".join(problems) + " (nothing was published; fix the declaration in "
+                            "lib/coinfer/base/notebooks.py)"
+                        )
+                    records[notebook] = run_record(notebook, label, stage, read, wrote)
+                    print(
+                        f"   {notebook}: {result.seconds:.1f} s, peak memory {result.peak_rss_mib:.0f} MiB", flush=True
+                    )
+                    runs.append(result)
+            publish.publish_executed(
+                raw_dir, list(records), root, extra_roots=[stage], target_dir=stage / publish.EXECUTED_SUBDIR,
+                records=records,
+            )  # fmt: skip
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)  # the output root's data/ and figures/ stay as they were
+        shutil.rmtree(stage, ignore_errors=True)  # the output root's outputs stay as they were
         raise
     publish_staging(stage, root)
     write_timings(runs, label)
-    print(f"   report: {site.build_site(root)}", flush=True)
+    for line in status.root_status(root).lines():
+        print(f"   {line}", flush=True)
+    if build_report:
+        print(f"   report: {site.build_site(root)}", flush=True)
     return runs
 
 

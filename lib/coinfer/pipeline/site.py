@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from coinfer.base import paths
-from coinfer.pipeline import publish
+from coinfer.pipeline import publish, status
 
 SITE_NAME = "site"
 CLAIMS_FILE = "claims.json"
@@ -46,10 +46,13 @@ td.text { min-width: 11rem; }
 .scroll { overflow-x: auto; }
 .holds { color: #176f2c; font-weight: bold; }
 .fails { color: #a4161a; font-weight: bold; }
+.open { color: #6c757d; font-weight: bold; }
 figure { margin: 1rem 0 2rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.85rem; color: #555; }
 code { font-size: 0.9em; }
+.status { border-left: 4px solid #176f2c; background: #f3f8f4; padding: 0.2rem 1rem; }
+.status.warn { border-left-color: #b35c00; background: #fff6ea; }
 """.strip()
 
 
@@ -133,8 +136,13 @@ def _claims_section(claims: list[dict[str, Any]], figures: set[str], notebooks: 
         "<tbody>",
     ]
     for claim in claims:
-        holds = bool(claim.get("holds"))
-        verdict = '<span class="holds">holds</span>' if holds else '<span class="fails">does not hold</span>'
+        # holds is true, false or null (inconclusive, needs data): the verdict in words says which
+        holds = claim.get("holds")
+        words = _e(str(claim.get("verdict") or ("holds" if holds else "does not hold")))
+        css = "holds" if holds is True else "fails" if holds is False else "open"
+        verdict = f'<span class="{css}">{words}</span>'
+        parts = "; ".join(f"{part.get('id')} {part.get('verdict')}" for part in claim.get("parts", []))
+        verdict = f"{_e(parts)}; conjunction: {verdict}" if parts else verdict
         fig_links = ", ".join(
             f'<a href="#fig-{_e(name)}">{_e(name)}</a>' if name in figures else _e(name)
             for name in claim.get("figures", [])
@@ -199,6 +207,16 @@ def _notebooks_section(notebooks: list[str], executed: Path, site: Path) -> list
     return out
 
 
+def status_section(root: Path) -> list[str]:
+    """The state of ``root`` (:func:`coinfer.pipeline.status.root_status`): its profile, the parameters that differ
+    from the committed run, and whether its verdicts are current; first on the report's page."""
+    state = status.root_status(root)
+    warn = not state.committed and (bool(state.changed_parameters) or state.verdicts_current is not True)
+    said = state.lines(values=True, name=None if state.committed else "This output root")
+    lines = "".join(f"<li>{_e(line)}</li>" for line in said)
+    return [f'<div class="status{" warn" if warn else ""}" id="status"><ul>{lines}</ul></div>']
+
+
 def _parameters_section(files: Iterable[Path]) -> list[str]:
     out: list[str] = []
     for file in files:
@@ -257,6 +275,7 @@ def build_site(output_root: Path, target: Path | None = None, title: str | None 
             "<code>figures/</code> and executed notebooks. "
             + (f"Claims report: {', '.join(data_links)}." if data_links else "")
             + "</p>",
+            *status_section(root),
             '<p><a href="#claims-section">Claims</a> | <a href="#figures-section">Figures</a> | '
             '<a href="#notebooks-section">Notebooks</a> | <a href="#parameters-section">Parameters</a></p>',
             '<h2 id="claims-section">Claims and verdicts</h2>',

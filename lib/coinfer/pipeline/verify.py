@@ -322,6 +322,22 @@ TOLERANCES: dict[str, Rule] = {
         "batch-solver objectives at seeded Sobol samples of the constants", SOLVER, skip={}
     ),
     "sensitivity_indices.csv": Rule("Sobol indices (SALib) of the sampled gains", SOLVER),
+    "multi_user_populations.csv": Rule(
+        "multi-user solver output per population and scheme (notebook 09)",
+        SOLVER,
+        skip={
+            "band_price": "dual price, compared through objective and lower bound (prices need not be unique)",
+            "server_price": "dual price, compared through objective and lower bound (prices need not be unique)",
+        },
+    ),
+    "multi_user_users.csv": Rule(
+        "per-user decisions of the multi-user designs (notebook 09)",
+        SOLVER,
+        skip={
+            name: "decision variable, compared through the per-user distortion (the optimum need not be unique)"
+            for name in ("split", "split_kind", "bandwidth_share", "f_server_share", "rho_device", "rho_server")
+        },
+    ),
     "compute_timings.csv": Rule("a copy of the committed measurements (lib/coinfer/nets/measurements)", EXACT),
     "compute_fits.csv": Rule("a copy of the committed measurements (lib/coinfer/nets/measurements)", EXACT),
     "opt_c3_summary.csv": Rule("counts and ratios of solver objectives", SOLVER),

@@ -4,7 +4,8 @@ notebook 06 has two, :mod:`~coinfer.studies.joint_optimisation` and its global s
 :mod:`~coinfer.studies.sensitivity`; notebooks 02 and 05 need no back end and call :mod:`coinfer.model` and
 :mod:`coinfer.nets` directly). A study may import :mod:`coinfer.base`, :mod:`coinfer.model`,
 :mod:`coinfer.optimise` and :mod:`coinfer.nets`, never another study (what two notebooks share lives below),
-a claim, a figure or the pipeline.
+a claim, a figure or the pipeline. :mod:`~coinfer.studies.multi_user` is the back end of notebook
+``09_multi_user`` (model.md section 13.9).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from coinfer.studies import (
     distortion_bound,
     joint_optimisation,
     model_size,
+    multi_user,
     pruning_distortion,
     sensitivity,
     weight_distributions,
@@ -24,6 +26,7 @@ __all__ = [
     "distortion_bound",
     "joint_optimisation",
     "model_size",
+    "multi_user",
     "pruning_distortion",
     "sensitivity",
     "weight_distributions",

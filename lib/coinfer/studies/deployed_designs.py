@@ -27,13 +27,11 @@ Speed
 Identical decisions are measured once: rows are keyed by ``(split, weight
 bits, pruned device weights, pruned server weights)`` (the counts
 ``prune_count(N, rho)``, so ratios that differ below one weight are one
-decision). Decisions are visited grouped by split and device count: the
-device part is pruned and run once per group, its rounded feature reused for
-every server ratio of the group. One working copy of the model is pruned in
-place, from magnitude orders sorted once per model
-(:class:`coinfer.nets.split.PartSweeps`) and quantised values computed once per
-side (:class:`_Sides`); the result equals :func:`coinfer.nets.deploy.deploy`
-exactly (tested).
+decision). Each split's decisions are one task of
+:func:`coinfer.nets.deploy.measure_decisions`, the deploy-and-measure loop this
+study shares with notebook 08 (:mod:`coinfer.studies.model_size`): the device
+part runs once per device count, one working copy is pruned in place, and the
+result equals :func:`coinfer.nets.deploy.deploy` exactly (tested).
 """
 
 from __future__ import annotations
@@ -51,20 +49,19 @@ import torch
 from coinfer.base.parallel import parallel_map
 from coinfer.base.threads import single_thread
 from coinfer.base.validation import ParameterError, require_range
-from coinfer.model.pruning import prune_count, quantize_uniform
+from coinfer.model.pruning import prune_count
 from coinfer.model.stats import SHARE_METRICS
 from coinfer.nets import inputs as inputs_module
 from coinfer.nets.deploy import (
     check_feature_bits,
     check_weight_bits,
     interval_columns,
-    per_input_metric,
-    relative_distortion,
-    round_feature,
+    measure_decisions,
+    score_vectors,
 )
-from coinfer.nets.devices import check_device, move_model, placed, to_cpu64, to_device
+from coinfer.nets.devices import check_device, placed, to_cpu64, to_device
 from coinfer.nets.inputs import length_chunks, text_batch
-from coinfer.nets.split import PartSweeps, SplitModel, copy_model, part_weights
+from coinfer.nets.split import SplitModel, part_weights
 from coinfer.nets.transformers import load_tokenizer, minilm_path
 from coinfer.nets.zoo import REGISTRY, load_model, model_inputs
 
@@ -164,17 +161,15 @@ class EvaluationSet:
         bootstrap for means, Clopper-Pearson for share-valued metrics.
         """
         vectors = vectors.double()
-        per_input = relative_distortion(self.reference, vectors)
-        diff = float((self.reference - vectors).abs().sum())
-        name, value = self.metric(self.reference, vectors, self.labels)
-        metric_values = per_input_metric(name, self.reference, vectors, self.labels)
+        found = score_vectors(self.reference, vectors, self.labels, self.metric)
+        name = found["metric"]
         hits = self.topic_hits(vectors)
         return {
-            "measured_distortion": float(per_input.mean()),
-            **interval_columns("measured_distortion", per_input, binary=False),
-            "measured_distortion_pooled": 0.0 if diff == 0 else diff / float(self.reference.abs().sum()),
-            "task_metric": float(value),
-            **interval_columns("task_metric", metric_values, binary=name in SHARE_METRICS),
+            "measured_distortion": found["distortion"],
+            **interval_columns("measured_distortion", found["distortion_per_input"], binary=False),
+            "measured_distortion_pooled": found["distortion_pooled"],
+            "task_metric": found["metric_value"],
+            **interval_columns("task_metric", found["metric_per_input"], binary=name in SHARE_METRICS),
             "task_metric_name": name,
             TOPIC_METRIC: float(hits.mean()) if hits.size else float("nan"),
             **interval_columns(TOPIC_METRIC, hits, binary=True),
@@ -206,8 +201,31 @@ def evaluation_set(
     unpruned, normalised embeddings of each topic's centroid sentences. Other
     zoo models: ``n_inputs`` held-out inputs of :func:`coinfer.nets.zoo.model_inputs`
     (the digits test split has 540 samples; EfficientNet crops are seeded crops
-    of 7 bundled photos). The chunks are put on ``device``, where ``model``
-    runs (:func:`coinfer.nets.devices.placed`); reference vectors are CPU float64.
+    of 7 bundled photos).
+
+    Parameters
+    ----------
+    model : SplitModel
+        A loaded zoo model.
+    n_inputs : int
+        Held-out inputs [count], at least 1.
+    seed : int
+        Seed of the draw (and of the topic task's split) [1].
+    n_topics : int
+        Classes of MiniLM's topic task [count].
+    device : str
+        Where ``model`` runs (``"cpu"`` or ``"cuda"``, :func:`coinfer.nets.devices.placed`); the chunks are put
+        there, the reference vectors are CPU float64.
+
+    Returns
+    -------
+    EvaluationSet
+        The input chunks, labels [class index], reference output vectors [output units], the zoo metric and,
+        for MiniLM, the topic centroids.
+
+    References
+    ----------
+    docs/model.md, section 9.
     """
     require_range("n_inputs", n_inputs, 1, integer=True)
     model = placed(model, check_device(device))
@@ -278,16 +296,18 @@ def measure_designs(
     model_name
         A zoo model; its rows are measured, in table order.
     n_inputs, seed
-        Held-out inputs and their seeded draw (:func:`evaluation_set`).
+        Held-out inputs [count] and the seed of their draw [1] (:func:`evaluation_set`).
     bits
-        Bits of the kept weights (``None``: float); the schemes of
+        Bits of the kept weights [bit] (``None``: float); the schemes of
         :data:`SCHEME_WEIGHT_BITS` use their own.
     feature_bits
-        Bits per element of the feature sent at ``0 < s < L`` (``None``: exact).
+        Bits per element of the feature sent at ``0 < s < L`` [bit] (``None``: exact).
     n_topics
-        Classes of MiniLM's topic task.
+        Classes of MiniLM's topic task [count].
     model
         The loaded model (default :func:`coinfer.nets.zoo.load_model`); never changed.
+    progress
+        Show a progress bar over the splits.
     device
         Where the forward passes run (``"cpu"`` or ``"cuda"``, :mod:`coinfer.nets.devices`); masks are
         computed on the CPU and measurements come back as CPU float64.
@@ -304,7 +324,12 @@ def measure_designs(
         ``x`` within its sweep; infeasible rows keep their status with NaN
         measurements; ``task_metric_name`` names the zoo metric
         (``test_accuracy``, ``top1_agreement``, ``cosine_similarity``) and
-        ``topic_accuracy`` is MiniLM's second metric (NaN elsewhere).
+        ``topic_accuracy`` is MiniLM's second metric (NaN elsewhere). Distortions and metrics are [1],
+        ``bits`` and ``feature_bits`` [bit], the pruned counts and ``n_inputs`` [count].
+
+    References
+    ----------
+    docs/model.md, section 9 (closing the loop).
     """
     bits = check_weight_bits(bits)
     feature_bits = check_feature_bits(feature_bits)
@@ -381,40 +406,6 @@ def measure_designs(
     return frame
 
 
-class _Sides:
-    """Prunes one side of a working copy in place at a ratio: masks from sorted orders, quantised values cached.
-
-    The quantiser's range of a layer is its largest kept magnitude, which is
-    its largest magnitude whenever anything in it is kept (the smallest go
-    first; see :meth:`coinfer.model.pruning.MagnitudeSweep.distortion`), so each kept
-    weight's quantised value does not depend on the ratio. It is computed once
-    per ``(split, side, bits)``; a ratio then costs one ``where`` per layer.
-    The result equals :func:`coinfer.model.pruning.apply_masks` exactly.
-    """
-
-    def __init__(self, work: SplitModel, sweeps: PartSweeps) -> None:
-        self.params = work.all_weights()
-        self.sweeps = sweeps
-        self._values: dict[tuple[int, str, int | None], dict[str, torch.Tensor]] = {}
-
-    def values(self, split: int, side: str, bits: int | None) -> dict[str, torch.Tensor]:
-        """Kept value of every weight of ``side`` at ``split`` (quantised to ``bits``), cached."""
-        key = (split, side, bits)
-        if key not in self._values:
-            weights = self.sweeps.sweep(split, side).weights
-            self._values[key] = (
-                dict(weights) if bits is None else {n: quantize_uniform(w, bits) for n, w in weights.items()}
-            )
-        return self._values[key]
-
-    def prune(self, split: int, side: str, rho: float, bits: int | None) -> None:
-        """Write ``side``'s weights at ``split``, pruned at ``rho`` and quantised to ``bits``, into the working copy."""
-        values = self.values(split, side, bits)
-        for name, keep in self.sweeps.sweep(split, side).masks(rho).items():
-            value = values[name]
-            self.params[name].copy_(torch.where(keep, value, torch.zeros((), dtype=value.dtype)))
-
-
 def _measure_group(
     ratios: dict[tuple[int, int | None, int, int], tuple[float, float]],
     *,
@@ -426,38 +417,18 @@ def _measure_group(
 ) -> dict[tuple[int, int | None, int, int], dict[str, Any]]:
     """One task of :func:`measure_designs`: the scores of ``ratios``' decisions, on one torch thread."""
     model = load_model(model_name) if model is None else model
+    decisions = [(key[0], key[1], *pair) for key, pair in ratios.items()]
     with single_thread():
-        return _measure_decisions(model, evaluation, PartSweeps(model), ratios, feature_bits, device)
-
-
-def _measure_decisions(
-    model: SplitModel,
-    evaluation: EvaluationSet,
-    sweeps: PartSweeps,
-    ratios: dict[tuple[int, int | None, int, int], tuple[float, float]],
-    feature_bits: int | None,
-    device: str = "cpu",
-) -> dict[tuple[int, int | None, int, int], dict[str, Any]]:
-    """Scores of each distinct decision; the device part runs once per ``(split, bits, device count)``."""
-    work = move_model(copy_model(model), device)  # pruned values are computed on the CPU and copied in
-    sides = _Sides(work, sweeps)
-    results: dict[tuple[int, int | None, int, int], dict[str, Any]] = {}
-    ordered = sorted(ratios, key=lambda k: (k[0], -1 if k[1] is None else k[1], k[2], k[3]))
-    device_key: tuple[int, int | None, int] | None = None
-    features: list[Any] = []
-    with torch.inference_mode():
-        for key in ordered:
-            split, weight_bits = key[0], key[1]
-            rho_d, rho_s = ratios[key]
-            if key[:3] != device_key:
-                sides.prune(split, "device", rho_d, weight_bits)
-                features = [work.run_device(chunk, split) for chunk in evaluation.chunks]
-                if 0 < split < model.num_blocks:
-                    features = [round_feature(feature, feature_bits) for feature in features]
-                device_key = key[:3]
-            sides.prune(split, "server", rho_s, weight_bits)
-            results[key] = evaluation.score(evaluation.vectors([work.run_server(f, split) for f in features]))
-    return results
+        found = measure_decisions(
+            model,
+            decisions,
+            evaluation.chunks,
+            evaluation.score,
+            feature_bits=feature_bits,
+            output_vector=evaluation.output_vector,
+            device=device,
+        )
+    return dict(zip(ratios, found, strict=True))
 
 
 #: The table notebook 07 writes (read by :mod:`coinfer.claims` for E1-E3).
@@ -467,9 +438,24 @@ DEPLOYED_FILE = "deployed_designs.csv"
 def worse_than_benchmarks(table: pd.DataFrame, *, margin: float = 0.0, column: str = "task_metric") -> pd.DataFrame:
     """Points where a benchmark's measured ``column`` beats the proposed design's by more than ``margin``.
 
-    One row per (model, sweep, point, benchmark) with both feasible and
-    measured: the two decisions, objectives and metrics and the shortfall
-    ``benchmark - proposed``, largest shortfall first (model.md section 9).
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table of :func:`measure_designs` (``deployed_designs.csv``).
+    margin : float
+        Shortfall tolerated [unit of ``column``, 1 for the task metrics].
+    column : str
+        The measured column compared (``task_metric`` by default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model, sweep, point, benchmark) with both feasible and measured: the two decisions,
+        objectives and metrics and the ``shortfall`` ``benchmark - proposed`` [unit of ``column``], largest first.
+
+    References
+    ----------
+    docs/model.md, section 9.
     """
     keys = ["model", "sweep", "point", "x"]
     shown = ["split", "rho_device", "rho_server", "bits", "objective", "measured_distortion", column]

@@ -39,7 +39,34 @@ def random_network(
     bias: bool,
     activation: str = "relu",
 ) -> nn.Sequential:
-    """A random ``depth``-layer MLP ``Linear, act, ..., Linear`` with i.i.d. N(0, (scale / sqrt(fan_in))^2) weights."""
+    """A random ``depth``-layer MLP ``Linear, act, ..., Linear`` with i.i.d. N(0, (scale / sqrt(fan_in))^2) weights.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of every weight.
+    depth : int
+        Linear layers [count].
+    width : int
+        Hidden units per layer [count].
+    in_features, out_features : int
+        Input and output sizes [count].
+    weight_scale : float
+        Scale of the weights relative to ``1 / sqrt(fan_in)`` [1].
+    bias : bool
+        Whether the layers have random biases (N(0, 0.25)).
+    activation : str
+        Between the layers: ``"relu"``, ``"relu6"`` or ``"tanh"``.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The network, float64, in eval mode.
+
+    References
+    ----------
+    docs/model.md, section 3.1 (the networks the theorem covers).
+    """
     acts = {"relu": nn.ReLU, "relu6": nn.ReLU6, "tanh": nn.Tanh}
     require_choice("activation", activation, tuple(acts))
     widths = [in_features] + [width] * (depth - 1) + [out_features]
@@ -61,7 +88,27 @@ def random_cnn(rng: np.random.Generator, *, channels: int, size: int, weight_sca
 
     Its BatchNorm layers are in eval mode with random statistics.
 
-    Input ``[batch, 2, size, size]``; weights i.i.d. N(0, (scale / sqrt(fan_in))^2), all drawn from ``rng``.
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of every weight and statistic.
+    channels : int
+        Channels of the convolutions [count].
+    size : int
+        Height and width of the ``[batch, 2, size, size]`` input [pixel].
+    weight_scale : float
+        Scale of the weights relative to ``1 / sqrt(fan_in)`` [1].
+    bias : bool
+        Whether the layers have random biases (N(0, 0.25)).
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The network.
+
+    References
+    ----------
+    docs/model.md, section 3.2 (convolutions and BatchNorm).
     """
     c = channels
     model = nn.Sequential(
@@ -92,7 +139,20 @@ def random_cnn(rng: np.random.Generator, *, channels: int, size: int, weight_sca
 
 
 def with_sequential_weights(model: nn.Module, weights: Mapping[str, torch.Tensor]) -> nn.Module:
-    """A deep copy of ``model`` with the named weights replaced; ``model`` is unchanged."""
+    """A deep copy of ``model`` with the named weights replaced; ``model`` is unchanged.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network.
+    weights : mapping of str to torch.Tensor
+        State-dict name -> new values [weight units].
+
+    Returns
+    -------
+    torch.nn.Module
+        The copy.
+    """
     copied = copy.deepcopy(model)
     params = dict(copied.named_parameters())
     with torch.no_grad():
@@ -104,7 +164,22 @@ def with_sequential_weights(model: nn.Module, weights: Mapping[str, torch.Tensor
 def random_mask_weights(
     weights: Mapping[str, torch.Tensor], ratio: float, rng: np.random.Generator
 ) -> dict[str, torch.Tensor]:
-    """Copies of ``weights`` with exactly ``prune_count(n, ratio)`` uniformly random entries per layer zeroed."""
+    """Copies of ``weights`` with exactly ``prune_count(n, ratio)`` uniformly random entries per layer zeroed.
+
+    Parameters
+    ----------
+    weights : mapping of str to torch.Tensor
+        Weight name -> values [weight units].
+    ratio : float
+        Pruning ratio [1] in ``[0, 1]``.
+    rng : numpy.random.Generator
+        Source of the masks.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Weight name -> pruned copy [weight units].
+    """
     pruned = {}
     for name, w in weights.items():
         n = w.numel()
@@ -130,14 +205,42 @@ def random_network_checks(
 ) -> pd.DataFrame:
     """model.md section 3 bound checks on random networks: one row per (network, mask kind, ratio).
 
-    Each row summarises ``n_inputs`` checks (:func:`summarise_checks`: counts
-    of violations, worst and median tightness).
-
     Network ``i`` draws its depth, width, weight scale, bias on/off and
     activation from the given choices with a generator seeded by ``(seed, i)``;
     every ratio is applied with a random mask and with a per-layer magnitude
     mask (:class:`coinfer.model.pruning.MagnitudeSweep`). ``n_cnns`` small
     Conv-BN networks (model.md section 3's conv/BatchNorm case) are appended.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the networks, masks and inputs [1].
+    n_networks : int
+        Random MLPs [count].
+    depths, widths : sequence of int
+        Choices of layers and hidden units [count].
+    weight_scales : sequence of float
+        Choices of weight scale relative to ``1 / sqrt(fan_in)`` [1].
+    ratios : sequence of float
+        Pruning ratios [1].
+    n_inputs : int
+        Random inputs per network [count].
+    n_cnns : int
+        Random Conv-BN networks appended [count].
+    in_features : int
+        Input size of the MLPs [count].
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (network, mask kind, ratio) summarising ``n_inputs`` checks (:func:`summarise_checks`:
+        violations [count], worst and median tightness [1]).
+
+    References
+    ----------
+    docs/model.md, sections 3.1 and 3.2.
     """
     from coinfer.base.progress import tqdm
 
@@ -232,11 +335,32 @@ def digits_bound_sweep(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Bound checks of a trained ``nn.Sequential`` classifier over a magnitude-pruning ratio sweep.
 
-    Returns ``(per_sample, per_ratio)``: the per-sample rows of
-    :func:`check_pair` (with ``scope``, ``ratio``) and one row per (scope,
-    ratio) with the number of checks and violations, tightness summaries, the
-    parameter distortion, the fraction of samples with output distortion <=
-    parameter distortion (``H = 1``), and the pruned model's accuracy on ``(x, y)``.
+    Parameters
+    ----------
+    model : torch.nn.Sequential
+        The trained classifier.
+    x : torch.Tensor
+        Inputs [input units].
+    y : torch.Tensor
+        Their labels [class index].
+    ratios : sequence of float
+        Pruning ratios [1].
+    scopes : sequence of str
+        Pruning scopes, ``"layer"`` and/or ``"global"``.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``(per_sample, per_ratio)``: the per-sample rows of :func:`check_pair` (with ``scope``, ``ratio``) and
+        one row per (scope, ratio) with the number of checks and violations [count], tightness summaries [1],
+        the parameter distortion [weight units], the fraction of samples with output distortion <= parameter
+        distortion (``H = 1``) [1] and the pruned model's accuracy on ``(x, y)`` [1].
+
+    References
+    ----------
+    docs/model.md, section 3.1.
     """
     with single_thread():
         return _digits_sweep(model, x, y, ratios, scopes, progress)

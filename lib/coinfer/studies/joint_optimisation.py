@@ -159,6 +159,21 @@ def magnitude_design(problems: Sequence[system.Problem]) -> dict[str, Any]:
 
     Its decision is scored with the problems' own objective, so its
     ``objective`` is comparable with every other scheme's (model.md section 9).
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        One problem per split of a model (:func:`coinfer.model.system.problems_for_splits`).
+
+    Returns
+    -------
+    dict
+        A scheme row: ``status``, ``split``, ``rho_device``, ``rho_server`` [1], ``objective`` [weight units],
+        ``latency`` [s], ``energy`` [J].
+
+    References
+    ----------
+    docs/model.md, sections 5.1 and 9.
     """
     variants = [p.replace(distortion_model="magnitude") for p in problems]
     best, solutions = optimise.select_split(variants)
@@ -172,7 +187,22 @@ def magnitude_design(problems: Sequence[system.Problem]) -> dict[str, Any]:
 
 
 def mean_scale(problem: system.Problem) -> float:
-    """``b_bar``: the objective when everything is pruned; normalises objectives across models."""
+    """``b_bar``: the objective when everything is pruned; normalises objectives across models.
+
+    Parameters
+    ----------
+    problem : Problem
+        A problem of the model.
+
+    Returns
+    -------
+    float
+        ``b_bar = (N_d b_d + N_s b_s) / N`` [weight units].
+
+    References
+    ----------
+    docs/model.md, section 5.1.
+    """
     return (problem.params_device * problem.scale_device + problem.params_server * problem.scale_server) / (
         problem.params_device + problem.params_server
     )
@@ -183,6 +213,25 @@ def decision_record(problem: system.Problem, row: Any) -> dict:
 
     A variable with no effect (a side without weights, nothing sent, a side
     without work) is reported as NaN, whatever value the solver returned.
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem of the chosen split.
+    row : Any
+        The scheme row of the solution (``rho_device``, ``rho_server`` [1], ``power`` [W], ``f_device``,
+        ``f_server`` [Hz]).
+
+    Returns
+    -------
+    dict
+        ``rho_device``, ``rho_server`` [1], the power and clocks as shares of their maxima
+        (``power_share``, ``f_device_share``, ``f_server_share``) [1], each stage's share of the latency [1],
+        and latency and energy over their budgets [1].
+
+    References
+    ----------
+    docs/model.md, sections 2 and 8.4 (variables with no effect).
     """
     decision = system.Decision(row.rho_device, row.rho_server, row.power, row.f_device, row.f_server)
     ev = system.evaluate(problem, decision, rtol=1e-6)
@@ -206,6 +255,22 @@ def check_dominance(frame: pd.DataFrame, where: str) -> None:
     """Proposed is feasible whenever a benchmark is, and never worse (the schemes restrict it).
 
     The tolerance ``1e-4`` relative covers the SLSQP benchmark's constraint tolerance.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Scheme rows of one point (:func:`compare_schemes`).
+    where : str
+        Where the rows come from, for the error message.
+
+    Returns
+    -------
+    None
+        Raises ``AssertionError`` naming the scheme when the proposed design is beaten.
+
+    References
+    ----------
+    docs/model.md, section 5.6 (benchmarks).
     """
     proposed = frame[frame["scheme"] == "proposed"].iloc[0]
     for row in frame[frame["scheme"] != "proposed"].itertuples():
@@ -218,7 +283,26 @@ def check_dominance(frame: pd.DataFrame, where: str) -> None:
 
 
 def sweep_values(ranges: Mapping[str, Sequence[float]], points: int) -> dict[str, tuple[str, np.ndarray]]:
-    """Sweep name -> (setting key, log-spaced values) for the four C3 sweeps."""
+    """Sweep name -> (setting key, log-spaced values) for the four C3 sweeps.
+
+    Parameters
+    ----------
+    ranges : mapping of str to sequence of float
+        Sweep name (``latency_budget``, ``energy_budget``, ``bandwidth``, ``distance``) -> ``(low, high)``
+        [1 for the budget factors, Hz, m].
+    points : int
+        Points per sweep [count].
+
+    Returns
+    -------
+    dict of str to (str, numpy.ndarray)
+        The setting each sweep changes (``latency_factor``, ``energy_factor``, ``bandwidth``, ``distance``) and
+        its values [1, 1, Hz, m].
+
+    References
+    ----------
+    docs/model.md, section 7.3 (budgets).
+    """
     keys = {
         "latency_budget": "latency_factor",
         "energy_budget": "energy_factor",
@@ -234,7 +318,21 @@ def sweep_values(ranges: Mapping[str, Sequence[float]], points: int) -> dict[str
 
 
 def sweep_point(study: Study, point: tuple[str, str, str, float]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Every scheme at one sweep point ``(model, sweep, setting key, x)``, and the proposed design's record."""
+    """Every scheme at one sweep point ``(model, sweep, setting key, x)``, and the proposed design's record.
+
+    Parameters
+    ----------
+    study : Study
+        The models, their profile rows and budget factors of the notebook run.
+    point : tuple of (str, str, str, float)
+        ``(model, sweep, setting key, x)``; ``x`` in the unit of the setting [1, Hz or m].
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, dict)
+        The scheme rows (objective [weight units], latency [s], energy [J]) and :func:`decision_record` of the
+        proposed design.
+    """
     name, sweep, key, x = point
     setting: dict[str, Any] = {key: x}
     frame, probs = study.compare(name, **setting)
@@ -256,8 +354,26 @@ def budget_sweeps(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every scheme at every sweep point (``opt_budget_sweep``) and the proposed decisions (``opt_decisions``).
 
-    The points run through :func:`coinfer.base.parallel.parallel_map` (``parallel``:
-    ``workers``, ``scheduler_address``).
+    Parameters
+    ----------
+    study : Study
+        The models, their profile rows and budget factors of the notebook run.
+    sweeps : mapping of str to (str, numpy.ndarray)
+        The sweeps of :func:`sweep_values`: setting and values [1 for budget factors, Hz, m].
+    progress : bool
+        Show a progress bar.
+    **parallel
+        ``workers``, ``scheduler_address`` of :func:`coinfer.base.parallel.parallel_map`.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``(opt_budget_sweep, opt_decisions)``: scheme rows (objective [weight units], ``objective_norm`` [1],
+        latency [s], energy [J]) and the proposed decisions (:func:`decision_record`).
+
+    References
+    ----------
+    docs/model.md, sections 5.6 and 7.3.
     """
     points = [
         (name, sweep, key, float(x)) for name in study.models for sweep, (key, values) in sweeps.items() for x in values
@@ -269,7 +385,23 @@ def budget_sweeps(
 
 
 def c3_summary(sweep_table: pd.DataFrame) -> pd.DataFrame:
-    """Per (model, benchmark): where both are feasible, how often the proposed design is better by > 0.1 %."""
+    """Per (model, benchmark): where both are feasible, how often the proposed design is better by > 0.1 %.
+
+    Parameters
+    ----------
+    sweep_table : pandas.DataFrame
+        The table of :func:`budget_sweeps`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``points``, ``both_feasible``, ``proposed_better``, ``tie``, ``only_proposed_feasible``,
+        ``neither_feasible`` [count] and ``median_ratio``, ``max_ratio`` (benchmark over proposed objective) [1].
+
+    References
+    ----------
+    docs/model.md, section 1 (claim C3).
+    """
     rows = []
     others = sweep_table[sweep_table["scheme"] != "proposed"]
     for (name, scheme), part in others.groupby(["model", "scheme"], sort=False):
@@ -300,6 +432,16 @@ def objective_ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     """``numerator / denominator`` of objectives, with ``0 / 0 = 1`` (both unpruned) and ``x / 0 = inf``.
 
     The ``magnitude`` objective is exactly 0 at ``rho = 0``, where plain division is undefined.
+
+    Parameters
+    ----------
+    numerator, denominator : pandas.Series
+        Objectives [weight units].
+
+    Returns
+    -------
+    pandas.Series
+        Their ratio [1].
     """
     top = numerator.astype(float).to_numpy()
     bottom = denominator.astype(float).to_numpy()
@@ -315,7 +457,22 @@ def winning_split(solutions: Sequence[Solution], tie: float = SPLIT_TIE) -> int 
     extreme goes to the extreme, split 0 first, then split L, so that an
     intermediate split counts as the winner only where it is better by more
     than ``tie``; among tied intermediate splits the smallest index wins.
-    ``None`` when no split is feasible.
+
+    Parameters
+    ----------
+    solutions : sequence of Solution
+        One solution per split ``0..L``.
+    tie : float
+        Relative tie tolerance on the objective [1].
+
+    Returns
+    -------
+    int or None
+        The winning split index [1]; ``None`` when no split is feasible.
+
+    References
+    ----------
+    docs/model.md, section 5.5.
     """
     feasible = [
         (sol.objective, s) for s, sol in enumerate(solutions) if sol.status == "optimal" and sol.objective is not None
@@ -333,7 +490,29 @@ def winning_split(solutions: Sequence[Solution], tie: float = SPLIT_TIE) -> int 
 def split_curves(
     study: Study, bandwidths: Sequence[float], latency_factors: Sequence[float], solver: Callable | None = None
 ) -> pd.DataFrame:
-    """The optimum of every split for each (bandwidth, latency factor) (``opt_split_sweep``)."""
+    """The optimum of every split for each (bandwidth, latency factor) (``opt_split_sweep``).
+
+    Parameters
+    ----------
+    study : Study
+        The models, their profile rows and budget factors of the notebook run.
+    bandwidths : sequence of float
+        Uplink bandwidths [Hz].
+    latency_factors : sequence of float
+        Latency budgets relative to each model's reference [1].
+    solver : callable, optional
+        Solver of a list of problems (default :func:`solve_all`'s).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model, bandwidth, latency factor, split): ``status``, ``objective`` [weight units],
+        ``objective_norm`` [1], ``best`` and the infeasibility ``reason``.
+
+    References
+    ----------
+    docs/model.md, sections 5.5 and 1 (claim C4).
+    """
     rows = []
     for name in study.models:
         for bandwidth in bandwidths:
@@ -364,7 +543,20 @@ def split_curves(
 
 @one_blas_thread  # the bytes of the tables must not depend on the machine's BLAS threads
 def solve_all(problems: Sequence[system.Problem], solver: Callable | None = None) -> list[Solution]:
-    """Solve a list of problems with ``solver`` (default: the batch solver when available, else ``solve``)."""
+    """Solve a list of problems with ``solver`` (default: the batch solver when available, else ``solve``).
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        The problems.
+    solver : callable, optional
+        ``problems -> solutions``.
+
+    Returns
+    -------
+    list of Solution
+        One solution per problem, in order.
+    """
     if solver is not None:
         return [solver(p) for p in problems]
     batch = getattr(optimise, "solve_batch", None)
@@ -374,7 +566,30 @@ def solve_all(problems: Sequence[system.Problem], solver: Callable | None = None
 def winner_map(
     study: Study, bandwidths: Sequence[float], latency_factors: Sequence[float], *, progress: bool = True
 ) -> pd.DataFrame:
-    """The winning split over bandwidth x latency factor (``opt_split_winners``)."""
+    """The winning split over bandwidth x latency factor (``opt_split_winners``).
+
+    Parameters
+    ----------
+    study : Study
+        The models, their profile rows and budget factors of the notebook run.
+    bandwidths : sequence of float
+        Uplink bandwidths [Hz].
+    latency_factors : sequence of float
+        Latency budgets relative to each model's reference [1].
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model, bandwidth, latency factor): ``best_split``, ``winner`` (:func:`winning_split`),
+        its objective and those of the extremes and of the worst feasible split [weight units], and
+        ``feasible_splits`` [count].
+
+    References
+    ----------
+    docs/model.md, sections 5.5 and 1 (claim C4).
+    """
     cells = [(name, float(b), float(f)) for name in study.models for b in bandwidths for f in latency_factors]
     problems = [study.problems(name, bandwidth=b, latency_factor=f) for name, b, f in cells]
     flat = [p for probs in problems for p in probs]
@@ -412,7 +627,25 @@ def winner_map(
 
 
 def c4_summary(winners: pd.DataFrame, last_split: Mapping[str, int]) -> pd.DataFrame:
-    """Over the winner map: distinct winners, shares of on-server / on-device / intermediate, price of a wrong split."""
+    """Over the winner map: distinct winners, shares of on-server / on-device / intermediate, price of a wrong split.
+
+    Parameters
+    ----------
+    winners : pandas.DataFrame
+        The table of :func:`winner_map`.
+    last_split : mapping of str to int
+        Model -> its last split index ``L`` [1].
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per model: grid and feasible points and distinct winners [count], the shares of each kind of winner
+        [1], and the ratios of the extremes' and the worst split's objective to the best [1].
+
+    References
+    ----------
+    docs/model.md, section 1 (claim C4).
+    """
     rows = []
     for name, part in winners.groupby("model", sort=False):
         last = last_split[name]
@@ -460,7 +693,22 @@ FADING_COLUMNS = [
 
 
 def fading_draw(study: Study, starts: int, task: tuple[str, int, float]) -> pd.DataFrame:
-    """Every scheme of one model under one Rayleigh draw ``(model, draw, |h|^2)``."""
+    """Every scheme of one model under one Rayleigh draw ``(model, draw, |h|^2)``.
+
+    Parameters
+    ----------
+    study : Study
+        The models, their profile rows and budget factors of the notebook run.
+    starts : int
+        Starts of the local non-convex benchmark [count].
+    task : tuple of (str, int, float)
+        ``(model, draw index, |h|^2)``, the fading power gain [1].
+
+    Returns
+    -------
+    pandas.DataFrame
+        The scheme rows of that draw (objective [weight units], ``objective_norm`` [1], latency [s], energy [J]).
+    """
     name, draw, h2 = task
     frame, _ = study.compare(name, starts=starts, fading=h2)
     check_dominance(frame, f"{name} fading draw {draw}")
@@ -473,7 +721,30 @@ def fading_draw(study: Study, starts: int, task: tuple[str, int, float]) -> pd.D
 def fading_monte_carlo(
     study: Study, fading: np.ndarray, *, starts: int, progress: bool = True, **parallel: Any
 ) -> pd.DataFrame:
-    """Every scheme under each Rayleigh draw ``|h|^2`` at the default budgets and distance (``opt_fading``)."""
+    """Every scheme under each Rayleigh draw ``|h|^2`` at the default budgets and distance (``opt_fading``).
+
+    Parameters
+    ----------
+    study : Study
+        The models, their profile rows and budget factors of the notebook run.
+    fading : numpy.ndarray
+        The draws of the fading power gain ``|h|^2`` [1].
+    starts : int
+        Starts of the local non-convex benchmark [count].
+    progress : bool
+        Show a progress bar.
+    **parallel
+        ``workers``, ``scheduler_address`` of :func:`coinfer.base.parallel.parallel_map`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of :func:`fading_draw` for every model and draw.
+
+    References
+    ----------
+    docs/model.md, section 2.4 (uplink, fading).
+    """
     tasks = [(name, draw, float(h2)) for name in study.models for draw, h2 in enumerate(fading)]
     frames = parallel_map(
         functools.partial(fading_draw, study, starts), tasks, desc="fading", progress=progress, **parallel
@@ -482,8 +753,25 @@ def fading_monte_carlo(
 
 
 def fading_summary(fading_table: pd.DataFrame) -> pd.DataFrame:
-    """Per (model, scheme): feasible share (Clopper-Pearson 95 %), mean normalised objective (bootstrap 95 %),
-    mean ratio to the proposed design."""
+    """Per (model, scheme): feasible share, mean normalised objective and mean ratio to the proposed design.
+
+    The feasible share comes with its Clopper-Pearson 95 % interval.
+
+    Parameters
+    ----------
+    fading_table : pandas.DataFrame
+        The table of :func:`fading_monte_carlo`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``draws`` [count], ``p_feasible`` and its interval [1], ``mean_objective_norm`` [1],
+        ``mean_ratio_to_proposed`` [1].
+
+    References
+    ----------
+    docs/model.md, section 1.1.
+    """
     proposed = fading_table[fading_table["scheme"] == "proposed"].set_index(["model", "draw"])["objective"]
     rows = []
     for (name, scheme), part in fading_table.groupby(["model", "scheme"], sort=False):
@@ -517,6 +805,17 @@ def single_start_summary(starts_table: pd.DataFrame) -> pd.DataFrame:
 
     The starts are random draws, so the success rate is a sampled share
     (model.md section 1.1).
+
+    Parameters
+    ----------
+    starts_table : pandas.DataFrame
+        The table of :func:`single_start_study`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by model: ``runs`` [count], ``success_rate`` and its interval [1], ``feasible_rate`` [1],
+        ``median_over_optimum``, ``max_over_optimum`` [1].
     """
     rows = []
     for name, part in starts_table.groupby("model", sort=False):
@@ -539,7 +838,23 @@ def single_start_summary(starts_table: pd.DataFrame) -> pd.DataFrame:
 
 @one_blas_thread  # the bytes of the tables must not depend on the machine's BLAS threads
 def single_starts_at(study: Study, starts: int, task: tuple[str, int]) -> list[dict[str, Any]]:
-    """The rows of :func:`single_start_study` for one ``(model, split)``."""
+    """The rows of :func:`single_start_study` for one ``(model, split)``.
+
+    Parameters
+    ----------
+    study : Study
+        The models, their profile rows and budget factors of the notebook run.
+    starts : int
+        Random starts [count].
+    task : tuple of (str, int)
+        ``(model, split index)``.
+
+    Returns
+    -------
+    list of dict
+        One row per start: ``status``, ``objective`` and ``optimum`` [weight units], ``success``,
+        ``over_optimum`` [1].
+    """
     name, split = task
     problem = study.problems(name)[split]
     best = optimise.solve(problem)
@@ -567,10 +882,28 @@ def single_starts_at(study: Study, starts: int, task: tuple[str, int]) -> list[d
 def single_start_study(study: Study, starts: int, *, progress: bool = True, **parallel: Any) -> pd.DataFrame:
     """The local non-convex solver from single random starts, at every split at the default budgets.
 
-    One row per (model, split, start): the start's status and objective and
-    the global optimum of ``solve``; ``success`` when the start reaches the
-    optimum within ``1e-6`` relative. Shows what the convex reformulation
-    removes: how often one SLSQP run from a random point ends elsewhere.
+    ``success`` when the start reaches the optimum of ``solve`` within ``1e-6`` relative. Shows what the convex
+    reformulation removes: how often one SLSQP run from a random point ends elsewhere.
+
+    Parameters
+    ----------
+    study : Study
+        The models, their profile rows and budget factors of the notebook run.
+    starts : int
+        Random starts per split [count].
+    progress : bool
+        Show a progress bar.
+    **parallel
+        ``workers``, ``scheduler_address`` of :func:`coinfer.base.parallel.parallel_map`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model, split, start), as :func:`single_starts_at`.
+
+    References
+    ----------
+    docs/model.md, section 5.6.
     """
     tasks = [(name, split) for name in study.models for split in range(len(study.rows_of[name]))]
     results = parallel_map(
@@ -580,7 +913,20 @@ def single_start_study(study: Study, starts: int, *, progress: bool = True, **pa
 
 
 def relative_gap(value: float, reference: float, scale: float) -> float:
-    """Relative gap; near a zero optimum (``magnitude`` at rho = 0) relative to ``1e-6 b_bar`` instead."""
+    """Relative gap; near a zero optimum (``magnitude`` at rho = 0) relative to ``1e-6 b_bar`` instead.
+
+    Parameters
+    ----------
+    value, reference : float
+        The two objectives [weight units].
+    scale : float
+        ``b_bar`` of the model [weight units] (:func:`mean_scale`).
+
+    Returns
+    -------
+    float
+        ``|value - reference| / max(|reference|, 1e-6 scale)`` [1].
+    """
     return abs(value - reference) / max(abs(reference), 1e-6 * scale)
 
 
@@ -591,6 +937,27 @@ def solver_agreement(
     """``solve`` against ``solve_reference`` on random settings (``opt_solver_agreement``) and their times (s).
 
     Times are returned, never written to ``data/`` (they vary between runs).
+
+    Parameters
+    ----------
+    study : Study
+        The models, their profile rows and budget factors of the notebook run.
+    instances : int
+        Random settings [count].
+    rng : numpy.random.Generator
+        Source of the settings.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, numpy.ndarray)
+        One row per (instance, split) with both statuses, both objectives [weight units] and the
+        ``relative_gap`` [1]; and the times of ``solve`` and ``solve_reference`` per problem [s].
+
+    References
+    ----------
+    docs/model.md, sections 5.3 and 5.4.
     """
     rows, times = [], []
     for instance in tqdm(range(instances), desc="solve vs solve_reference", disable=not progress):
@@ -638,6 +1005,15 @@ def equal_energy_per_flop_psi_server() -> float:
 
     Energy per FLOP at ``f_max`` is ``eta psi f_max^2 / c``; with the defaults the
     server's is about 60 times the device's.
+
+    Returns
+    -------
+    float
+        The server's effective switched capacitance ``psi`` [J s^2 per cycle] for equal energy per FLOP.
+
+    References
+    ----------
+    docs/model.md, section 7.1.
     """
     d = system.DEFAULTS
     device = d["pue_device"] * d["psi_device"] * d["f_device_max"] ** 2 / d["flops_per_cycle_device"]
@@ -645,7 +1021,20 @@ def equal_energy_per_flop_psi_server() -> float:
 
 
 def readings(energy_scope: str, distortion_model: str) -> dict[str, dict[str, Any]]:
-    """The alternative readings of the C3 and C4 set-up (model.md section 1): name -> Problem overrides."""
+    """The alternative readings of the C3 and C4 set-up (model.md section 1): name -> Problem overrides.
+
+    Parameters
+    ----------
+    energy_scope : str
+        The main reading's energy scope (:data:`coinfer.model.system.ENERGY_SCOPES`).
+    distortion_model : str
+        The main reading's distortion model (``rd_bound`` or ``magnitude``).
+
+    Returns
+    -------
+    dict of str to dict
+        Reading name -> the Problem fields it overrides (in their model.md section 8.2 units).
+    """
     return {
         "as run": {},
         "energy scope " + ("device" if energy_scope == "system" else "system"): {
@@ -682,13 +1071,38 @@ def robustness_tables(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The C3 sweep table and the C4 split curves under each reading of :func:`readings`.
 
-    Returns ``(opt_robustness_sweep, opt_robustness_splits)``, each with a
-    ``reading`` column; the claims report applies each claim's criterion to
-    every reading. Each reading reruns the budget sweeps (the local
-    non-convex benchmark with ``local_starts`` starts) and the split curves
-    with its overrides; the reference budgets are recomputed for the reading.
-    ``feature_quantisation`` (``data/feature_quantisation.csv``) enables the
-    compressed-features reading.
+    Each reading reruns the budget sweeps (the local non-convex benchmark with ``local_starts`` starts) and the
+    split curves with its overrides; the reference budgets are recomputed for the reading; the claims report
+    applies each claim's criterion to every reading.
+
+    Parameters
+    ----------
+    study : Study
+        The models, their profile rows and budget factors of the notebook run.
+    sweeps : mapping of str to (str, numpy.ndarray)
+        The sweeps of :func:`sweep_values`: setting and values [1 for budget factors, Hz, m].
+    split_bandwidths : sequence of float
+        Bandwidths of the split curves [Hz].
+    split_latency_factors : sequence of float
+        Latency budgets of the split curves relative to each model's reference [1].
+    local_starts : int
+        Starts of the local non-convex benchmark [count].
+    feature_quantisation : pandas.DataFrame, optional
+        ``data/feature_quantisation.csv``; enables the compressed-features reading.
+    progress : bool
+        Show a progress bar.
+    **parallel
+        ``workers``, ``scheduler_address`` of :func:`coinfer.base.parallel.parallel_map`.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``(opt_robustness_sweep, opt_robustness_splits)``, each with a ``reading`` column (units as in
+        :func:`budget_sweeps` and :func:`split_curves`).
+
+    References
+    ----------
+    docs/model.md, sections 1 and 7.4.
     """
     sweep_frames, split_frames = [], []
     base = study.base

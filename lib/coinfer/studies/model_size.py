@@ -120,7 +120,30 @@ def _problems(rows: pd.DataFrame, latency_budget: float, energy_budget: float, s
 def best_design(
     rows: pd.DataFrame, latency_budget: float, energy_budget: float, settings: Mapping[str, Any]
 ) -> tuple[int | None, Any]:
-    """``(best split or None, Solution or None)`` of one member (its profile rows) under budgets (model.md §5.5)."""
+    """``(best split or None, Solution or None)`` of one member (its profile rows) under budgets (model.md §5.5).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        The member's rows of the profile table, one per split.
+    latency_budget : float
+        Latency budget ``T`` [s].
+    energy_budget : float
+        Energy budget ``E`` [J].
+    settings : mapping
+        The :func:`coinfer.model.system.make_problem` fields shared by every member (``bandwidth`` [Hz],
+        ``distance`` [m], ...).
+
+    Returns
+    -------
+    tuple
+        The best split index [1] (:func:`coinfer.optimise.select_split`) and its
+        :class:`~coinfer.optimise.Solution`, or ``(None, None)`` when no split is feasible.
+
+    References
+    ----------
+    docs/model.md, sections 5.3 (the fast solver) and 5.5 (split selection).
+    """
     from coinfer.optimise import select_split
 
     best, solutions = select_split(_problems(rows, latency_budget, energy_budget, settings))
@@ -130,8 +153,21 @@ def best_design(
 def log_threshold(predicate: Callable[[float], bool], low: float, high: float, iterations: int = 32) -> float:
     """The least ``x`` in ``[low, high]`` with ``predicate(x)`` (monotone: False then True), bisected in ``log x``.
 
-    ``predicate(high)`` must hold; if ``predicate(low)`` holds, ``low`` is returned. Relative precision
-    ``(high / low) ** (2 ** -iterations)``.
+    ``predicate(high)`` must hold; if ``predicate(low)`` holds, ``low`` is returned.
+
+    Parameters
+    ----------
+    predicate : callable
+        ``x -> bool``, monotone in ``x``.
+    low, high : float
+        The bracket [unit of ``x``], ``0 < low``.
+    iterations : int
+        Bisection steps [count]: relative precision ``(high / low) ** (2 ** -iterations)``.
+
+    Returns
+    -------
+    float
+        The threshold [unit of ``x``].
     """
     require_range("low", low, 0.0, low_open=True)
     if not predicate(high):
@@ -177,8 +213,25 @@ class FamilyBudgets:
 def family_budgets(profile: pd.DataFrame, members: Sequence[str], settings: Mapping[str, Any]) -> FamilyBudgets:
     """Loose budgets and each member's floor and free point along both sweeps (module docstring).
 
-    ``settings`` are the :func:`coinfer.model.system.make_problem` fields shared by
-    every member (bandwidth, distance, ...).
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        The profile table (``profiles.csv``) holding every member's rows.
+    members : sequence of str
+        The family's members to run, in increasing size.
+    settings : mapping
+        The :func:`coinfer.model.system.make_problem` fields shared by every member (``bandwidth`` [Hz],
+        ``distance`` [m], ...).
+
+    Returns
+    -------
+    FamilyBudgets
+        ``latency_loose`` [s], ``energy_loose`` [J] and each member's ``(floor, free point)`` along the latency
+        sweep [s] and the energy sweep [J].
+
+    References
+    ----------
+    docs/model.md, section 10 (model size study).
     """
     from coinfer.nets.profiles import full_resource_costs
 
@@ -208,6 +261,31 @@ def member_thresholds(
     The floor is the least budget with a feasible split; the free point the
     least budget whose optimal objective is ``free_objective`` (the value at
     the loose budgets) within :data:`FREE_RTOL`.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        The member's profile rows.
+    sweep : str
+        ``"latency_budget"`` or ``"energy_budget"``.
+    latency_loose : float
+        Loose latency budget [s].
+    energy_loose : float
+        Loose energy budget [J].
+    free_objective : float
+        The optimal objective at the loose budgets [weight units] (model.md section 5.1).
+    settings : mapping
+        The :func:`coinfer.model.system.make_problem` fields shared by every member (``bandwidth`` [Hz],
+        ``distance`` [m], ...).
+
+    Returns
+    -------
+    tuple of float
+        ``(floor, free point)`` [s for the latency sweep, J for the energy sweep].
+
+    References
+    ----------
+    docs/model.md, section 10.
     """
     loose = latency_loose if sweep == "latency_budget" else energy_loose
 
@@ -243,7 +321,34 @@ def solve_family(
     points: int,
     settings: Mapping[str, Any],
 ) -> pd.DataFrame:
-    """Design rows (no measurement yet) of every member at every point of both sweeps."""
+    """Design rows (no measurement yet) of every member at every point of both sweeps.
+
+    Parameters
+    ----------
+    family : str
+        The family's name (a key of :data:`FAMILIES`).
+    profile : pandas.DataFrame
+        The profile table holding every member's rows.
+    members : sequence of str
+        The members to run, in increasing size.
+    budgets : FamilyBudgets
+        The family's budget frame (:func:`family_budgets`).
+    points : int
+        Log-spaced budget points per sweep [count], at least 2.
+    settings : mapping
+        The :func:`coinfer.model.system.make_problem` fields shared by every member (``bandwidth`` [Hz],
+        ``distance`` [m], ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (member, sweep, point) with the :data:`COLUMNS`: budgets [s, J], bandwidth [Hz], distance
+        [m], the best split and its ratios [1], objective, latency [s] and energy [J]; metrics still NaN.
+
+    References
+    ----------
+    docs/model.md, sections 5.5 and 10.
+    """
     records = []
     for member in members:
         rows = _member_rows(profile, member)
@@ -285,6 +390,18 @@ def design_key(rows: pd.DataFrame, profile: pd.DataFrame) -> pd.Series:
 
     Rows with equal keys deploy the same weights (:func:`coinfer.model.pruning.prune_count` of each side's ``N``),
     so each key is measured once.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Design rows (:func:`solve_family`).
+    profile : pandas.DataFrame
+        The profile table (``params_device``, ``params_server`` [count] per model and split).
+
+    Returns
+    -------
+    pandas.Series
+        The key of each row (pruned counts [count]), ``None`` for infeasible rows.
     """
     from coinfer.model.pruning import prune_count
 
@@ -331,12 +448,15 @@ def _measure_member(
     import torch
 
     from coinfer.base.threads import single_thread
-    from coinfer.nets import deploy, devices
+    from coinfer.nets import deploy, devices, zoo
     from coinfer.nets.inputs import length_chunks
     from coinfer.nets.split import PartSweeps
 
     model_name, designs = task
     model = devices.placed(_load_fresh(model_name, seed) if load is None else load(model_name), device)
+    entry = zoo.REGISTRY.get(model.name)
+    if entry is None:
+        raise ParameterError(f"model: {model.name!r} is not in the zoo; allowed: {', '.join(zoo.REGISTRY)}")
     n = int(heldout[model_name])
     batch = _heldout_inputs(model_name, n, seed) if inputs is None else inputs(model_name, n)
     # Sentences sorted by length and cut to each chunk's longest, images in chunks of a few: the same outputs
@@ -344,18 +464,22 @@ def _measure_member(
     chunks = length_chunks(batch.inputs, batch.size)
     model_inputs = [devices.to_device(x, device) for _, x in chunks]
     labels = None if batch.labels is None else batch.labels[torch.cat([index for index, _ in chunks])]
-    sweeps = PartSweeps(model, max_entries=2)
-    results = {}
+    output_vector = entry.output_vector
     with single_thread():  # the same float rounding wherever the task runs
         with torch.inference_mode():
-            reference = [model.forward(x) for x in model_inputs]
-        for key, rho_device, rho_server in designs:
-            design = deploy.deploy(
-                model, key[1], rho_device, rho_server, bits=WEIGHT_BITS, feature_bits=FEATURE_BITS, sweeps=sweeps
-            )
-            results[key] = deploy.measure(design, reference, model_inputs, labels=labels)
-            del design
-    del sweeps, reference, model
+            reference = torch.cat([devices.to_cpu64(output_vector(model.forward(x))) for x in model_inputs])
+        found = deploy.measure_decisions(
+            model,
+            [(key[1], WEIGHT_BITS, rho_device, rho_server) for key, rho_device, rho_server in designs],
+            model_inputs,
+            functools.partial(deploy.score_vectors, reference, labels=labels, metric=entry.metric),
+            feature_bits=FEATURE_BITS,
+            output_vector=output_vector,
+            sweeps=PartSweeps(model, max_entries=2),  # one split's two sides: the orders of a large model are big
+            device=device,
+        )
+    results = {key: measured for (key, _, _), measured in zip(designs, found, strict=True)}
+    del reference, model
     gc.collect()
     return results
 
@@ -375,16 +499,43 @@ def measure_designs(
 ) -> pd.DataFrame:
     """Deploy and measure each distinct optimal design of ``designs`` once; returns the rows with metrics filled.
 
-    ``heldout`` maps a model to its number of held-out inputs. ``load(model)``
-    and ``inputs(model, n)`` default to the zoo (a fresh load by the zoo entry's loader,
-    held-out :func:`coinfer.nets.zoo.model_inputs` with ``seed``; run in the chunks of
-    :func:`coinfer.nets.inputs.length_chunks`). Each model is one task of
-    :func:`coinfer.base.parallel.parallel_map` (``workers``, ``scheduler_address``),
-    largest first so that the longest tasks start first; a task loads its
-    model, keeps one :class:`~coinfer.nets.split.PartSweeps` and releases both.
-    The table is the same whatever the backend and the number of workers.
-    Forward passes run on ``device`` (:mod:`coinfer.nets.devices`; masks are computed on the
-    CPU, metrics from CPU float64).
+    Each model is one task of :func:`coinfer.base.parallel.parallel_map`, largest first so that the longest
+    tasks start first; a task loads its model and measures its designs with
+    :func:`coinfer.nets.deploy.measure_decisions` (the loop notebook 07 uses too), then releases it. The table
+    is the same whatever the backend and the number of workers.
+
+    Parameters
+    ----------
+    designs : pandas.DataFrame
+        Design rows (:func:`solve_family`).
+    profile : pandas.DataFrame
+        The profile table.
+    heldout : mapping of str to int
+        Model -> number of held-out inputs [count].
+    seed : int
+        Seed of the held-out draw and of a fresh load [1].
+    progress : bool
+        Show a progress bar over the members.
+    load : callable, optional
+        ``model -> SplitModel``; default a fresh load by the zoo entry's loader.
+    inputs : callable, optional
+        ``(model, n) -> Batch``; default held-out :func:`coinfer.nets.zoo.model_inputs` with ``seed``, run in
+        the chunks of :func:`coinfer.nets.inputs.length_chunks`.
+    workers, scheduler_address : int or str, optional
+        Where the tasks run, as in :func:`coinfer.base.parallel.parallel_map`.
+    device : str
+        Where the forward passes run (``"cpu"`` or ``"cuda"``); masks are computed on the CPU, metrics from CPU
+        float64.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``designs`` with ``task_metric`` [1], ``distortion`` [1], their 95 % intervals [1] and
+        ``heldout_samples`` [count] filled for the optimal rows.
+
+    References
+    ----------
+    docs/model.md, sections 9 and 10.
     """
     from coinfer.base.parallel import parallel_map
     from coinfer.nets import devices
@@ -426,11 +577,25 @@ def measure_designs(
 
 
 def measured_intervals(found: Mapping[str, Any]) -> dict[str, float]:
-    """95 % intervals over the held-out inputs of one :func:`coinfer.nets.deploy.measure` result (model.md section 1.1).
+    """95 % intervals over the held-out inputs of one :func:`coinfer.nets.deploy.score_vectors` result.
 
     ``task_metric_ci95_*``: Clopper-Pearson for a share-valued metric, else the
     seeded bootstrap (NaN for a metric without per-input values);
     ``distortion_ci95_*``: the bootstrap of the per-input distortions.
+
+    Parameters
+    ----------
+    found : mapping
+        A measurement (``metric``, ``metric_per_input`` [1], ``distortion_per_input`` [1]).
+
+    Returns
+    -------
+    dict of str to float
+        ``task_metric_ci95_low``/``_high`` and ``distortion_ci95_low``/``_high`` [1].
+
+    References
+    ----------
+    docs/model.md, section 1.1.
     """
     from coinfer.model.stats import SHARE_METRICS
     from coinfer.nets.deploy import interval_columns
@@ -459,13 +624,40 @@ def run_study(
 ) -> tuple[pd.DataFrame, dict[str, FamilyBudgets]]:
     """The table of ``data/size_study.csv`` and each family's budget frame (model.md section 10).
 
-    ``families`` maps a family name (:data:`FAMILIES`) to the members to run,
-    in increasing size; ``settings`` holds the shared bandwidth and distance
-    (and any other :func:`coinfer.model.system.make_problem` field). Every family is
-    solved first; then the real members of all families are deployed and
-    measured together (:func:`measure_designs`, one parallel task per member,
-    ``workers`` and ``scheduler_address`` as in :func:`coinfer.base.parallel.parallel_map`);
-    forward passes run on ``device``; the meta family is not measured.
+    Every family is solved first; then the real members of all families are deployed and measured together
+    (:func:`measure_designs`, one parallel task per member); the meta family is not measured.
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        The profile table (``profiles.csv``).
+    families : mapping of str to sequence of str
+        Family name (:data:`FAMILIES`) -> the members to run, in increasing size.
+    points : int
+        Log-spaced budget points per sweep [count].
+    heldout : mapping of str to int
+        Model -> number of held-out inputs [count].
+    settings : mapping
+        The :func:`coinfer.model.system.make_problem` fields shared by every member (``bandwidth`` [Hz],
+        ``distance`` [m], ...).
+    seed : int
+        Seed of the held-out draws [1].
+    progress : bool
+        Show progress bars.
+    workers, scheduler_address : int or str, optional
+        Where the tasks run, as in :func:`coinfer.base.parallel.parallel_map`.
+    device : str
+        Where the forward passes run (``"cpu"`` or ``"cuda"``).
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, dict of str to FamilyBudgets)
+        The table with :data:`COLUMNS` (units as in :func:`solve_family` and :func:`measure_designs`) and each
+        family's budget frame.
+
+    References
+    ----------
+    docs/model.md, section 10.
     """
     frames, frames_budgets = [], {}
     for family, members in families.items():
@@ -504,6 +696,23 @@ def winners(table: pd.DataFrame, margin: float = TIE_MARGIN) -> pd.DataFrame:
     ``margin`` of the best counts as tied and a tie goes to the larger member
     (more ``params``). The largest member is the family's largest in
     ``table``, feasible or not. Families without a task metric are left out.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table of :func:`run_study`.
+    margin : float
+        Tie margin on the task metric [1] (:data:`TIE_MARGIN`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``family``, ``sweep``, ``budget_value`` [s or J], ``winner``, ``best_metric`` [1],
+        ``feasible_members`` [count], ``largest``, ``largest_wins``.
+
+    References
+    ----------
+    docs/model.md, section 10 (the verdict L1).
     """
     measured = table[table["task_metric"].notna()]
     largest = table.loc[table.groupby("family")["params"].idxmax(), ["family", "model"]].set_index("family")["model"]
@@ -529,7 +738,18 @@ def winners(table: pd.DataFrame, margin: float = TIE_MARGIN) -> pd.DataFrame:
 
 
 def winner_changes(found: pd.DataFrame) -> pd.DataFrame:
-    """The budget points where the winner differs from the winner at the previous (smaller) feasible point."""
+    """The budget points where the winner differs from the winner at the previous (smaller) feasible point.
+
+    Parameters
+    ----------
+    found : pandas.DataFrame
+        The table of :func:`winners`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``family``, ``sweep``, ``budget_value`` [s or J], ``from_model``, ``to_model``.
+    """
     records = []
     for (family, sweep), rows in found.groupby(["family", "sweep"], sort=True):
         rows = rows.sort_values("budget_value")
@@ -550,7 +770,27 @@ def winner_changes(found: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdict(table: pd.DataFrame, margin: float = TIE_MARGIN, share: float = HOLDS_SHARE) -> dict[str, dict[str, Any]]:
-    """Per measured family: feasible points, the largest member's share of wins, ``holds`` and the winner changes."""
+    """Per measured family: feasible points, the largest member's share of wins, ``holds`` and the winner changes.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table of :func:`run_study`.
+    margin : float
+        Tie margin on the task metric [1] (:data:`TIE_MARGIN`).
+    share : float
+        Share of feasible points the largest member must win for L1 to hold [1] (:data:`HOLDS_SHARE`).
+
+    Returns
+    -------
+    dict of str to dict
+        Family -> ``largest``, ``feasible_points`` [count], ``largest_best_points`` [count],
+        ``largest_best_share`` [1], ``holds``, ``winners`` and ``winner_changes`` (budgets [s or J]).
+
+    References
+    ----------
+    docs/model.md, section 10 (the verdict L1).
+    """
     found = winners(table, margin)
     changes = winner_changes(found)
     result: dict[str, dict[str, Any]] = {}

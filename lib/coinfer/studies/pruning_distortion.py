@@ -51,11 +51,33 @@ def parameter_distortion_curves(
 ) -> pd.DataFrame:
     """Measured l1 distortion per weight of magnitude pruning each part, vs ``D_LB`` and ``D_mag`` (model.md §4, C2).
 
-    One row per (part, ratio, quantisation): ``quantisation`` is ``"none"``
-    (float weights; the bound uses ``q = float_bits``, their storage) or
-    ``"q<bits>"`` (kept weights uniformly quantised, per-layer range; the
-    bound uses that ``q``). ``scale`` is the part's Laplace MLE ``b``.
-    ``lb_holds`` says whether the measured distortion is >= ``D_LB``.
+    ``quantisation`` is ``"none"`` (float weights; the bound uses ``q = float_bits``, their storage) or
+    ``"q<bits>"`` (kept weights uniformly quantised, per-layer range; the bound uses that ``q``).
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    configs : iterable of (str, int or None)
+        ``(part, split)`` pairs: ``"all"``, ``"device"`` or ``"server"`` and the split index [1] of a side.
+    ratios : iterable of float
+        Pruning ratios [1].
+    bits : iterable of int
+        Bits of the quantised kept weights [bit].
+    scope : str
+        ``"global"`` or ``"layer"`` magnitude order.
+    float_bits : int
+        Storage bits of float weights used as ``q`` for ``"none"`` [bit].
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (part, ratio, quantisation): the measured distortion per weight, ``D_LB`` and ``D_mag``
+        [weight units], ``scale`` (the part's Laplace ``b``) [weight units] and ``lb_holds``.
+
+    References
+    ----------
+    docs/model.md, sections 4.3 and 4.4.
     """
     from coinfer.model.rate_distortion import laplace_scale
 
@@ -243,19 +265,42 @@ def output_sweep(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Output distortion and task metric of magnitude pruning each part at each ratio (model.md section 3, claim C1).
 
-    ``batches`` maps a subset name (``"calibration"``, ``"heldout"``) to a
-    :class:`coinfer.nets.split.Batch`; all subsets run as one batch. Pruning
-    works on one private copy of the model whose weights are swapped per
-    ratio (on ``device``); the caller's model is not touched. Returns ``(samples, summary)``:
+    All subsets run as one batch. Pruning works on one private copy of the model whose weights are swapped per
+    ratio (on ``device``); the caller's model is not touched.
 
-    - ``samples``: one row per (part, ratio, subset, sample): ``param_l1``
-      (entrywise ``||W - W^||_1`` of the part), ``param_rel`` (over
-      ``||W||_1``), ``out_l1`` (``||f - f^||_1`` of the output vectors),
-      ``ref_l1`` (``||f||_1``);
-    - ``summary``: one row per (part, ratio, subset): ``n_weights``,
-      ``scale`` (Laplace ``b``), ``param_l1``, ``param_per_weight``,
-      ``param_rel``, ``out_l1_mean``, ``out_rel`` (``sum ||df|| / sum ||f||``),
-      ``metric``, ``metric_value`` (:func:`coinfer.nets.zoo.task_metric`).
+    Parameters
+    ----------
+    model_name : str
+        Name written in the tables.
+    model : SplitModel
+        The split model.
+    configs : iterable of (str, int or None)
+        ``(part, split)`` pairs: ``"all"``, ``"device"`` or ``"server"`` and the split index [1] of a side.
+    ratios : iterable of float
+        Pruning ratios [1].
+    batches : mapping of str to Batch
+        Subset name (``"calibration"``, ``"heldout"``) -> its inputs.
+    scope : str
+        ``"global"`` or ``"layer"`` magnitude order.
+    bits : int, optional
+        Bits of the kept weights [bit]; ``None`` keeps them float.
+    progress : bool
+        Show a progress bar.
+    device : str
+        Where the forward passes run (``"cpu"`` or ``"cuda"``).
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``(samples, summary)``. ``samples``: one row per (part, ratio, subset, sample): ``param_l1``
+        (``||W - W^||_1`` of the part) [weight units], ``param_rel`` [1], ``out_l1`` (``||f - f^||_1``) and
+        ``ref_l1`` (``||f||_1``) [output units]. ``summary``: one row per (part, ratio, subset):
+        ``n_weights`` [count], ``scale`` [weight units], ``param_l1``, ``param_per_weight`` [weight units],
+        ``param_rel`` [1], ``out_l1_mean`` [output units], ``out_rel`` [1], ``metric``, ``metric_value`` [1].
+
+    References
+    ----------
+    docs/model.md, sections 3.3 and 6.
     """
     _, samples, summary = pruning_experiment(
         model_name,
@@ -291,11 +336,47 @@ def pruning_experiment(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """:func:`parameter_distortion_curves` and :func:`output_sweep` in one pass, sorting each part once.
 
-    Returns ``(curves, samples, summary)`` (empty curves when ``curve_ratios`` is empty).
     The forward passes run on ``device`` (a private copy of ``model`` is moved
     there); sorting, masks and parameter distortions stay on the CPU, so every
     device prunes the same weights, and outputs come back as CPU float64: the
     tables agree across devices within :data:`coinfer.pipeline.verify.DEVICE`.
+
+    Parameters
+    ----------
+    model_name : str
+        Name written in the tables.
+    model : SplitModel
+        The split model.
+    configs : iterable of (str, int or None)
+        ``(part, split)`` pairs: ``"all"``, ``"device"`` or ``"server"`` and the split index [1] of a side.
+    ratios : iterable of float
+        Pruning ratios of the output sweep [1].
+    curve_ratios : iterable of float
+        Pruning ratios of the parameter-distortion curves [1] (empty: no curves).
+    bits : iterable of int
+        Bits of the quantised curves [bit].
+    batches : mapping of str to Batch
+        Subset name -> its inputs.
+    scope : str
+        ``"global"`` or ``"layer"`` magnitude order.
+    output_bits : int, optional
+        Bits of the kept weights in the output sweep [bit]; ``None`` keeps them float.
+    float_bits : int
+        Storage bits of float weights [bit].
+    progress : bool
+        Show a progress bar.
+    device : str
+        Where the forward passes run (``"cpu"`` or ``"cuda"``).
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``(curves, samples, summary)`` with the units of :func:`parameter_distortion_curves` and
+        :func:`output_sweep`.
+
+    References
+    ----------
+    docs/model.md, sections 3.3 and 4.
     """
     from coinfer.base.progress import tqdm
     from coinfer.model.rate_distortion import laplace_scale
@@ -381,27 +462,36 @@ def first_order_check(
 ) -> pd.DataFrame:
     """First-order bound ``||df||_1 <= H(rho) ||dW||_1`` (model.md section 3.3): fit on one subset, test on another.
 
-    ``samples`` has one row per (model, part, split, ratio, subset, sample)
-    as returned by :func:`output_sweep`. One row per (model, part, split,
-    ratio > 0) with at least one ``test_subset`` pair:
-
-    - ``H``: with ``H_mode="per_ratio"`` (the method, model.md section 3.3)
-      the smallest constant that holds on every ``fit_subset`` pair at that
-      ratio with ``||dW|| > 0`` (:func:`coinfer.model.bounds.fit_first_order_constant`;
-      NaN if there is none). With ``H_mode="max_over_ratios"`` one constant per
-      (model, part, split) over the ``fit_subset`` pairs of all ratios: the
-      earlier fit, kept only as a documented reading, because it is set by the
-      smallest ratios and makes the test at large ratios nearly unfailable.
-    - ``frac_holds``: share of the ``n_heldout`` ``test_subset`` pairs at that
-      ratio with ``out <= H param`` (a pair above ``H`` fails);
+    - ``H``: with ``H_mode="per_ratio"`` (the method) the smallest constant that holds on every ``fit_subset``
+      pair at that ratio with ``||dW|| > 0`` (:func:`coinfer.model.bounds.fit_first_order_constant`; NaN if
+      there is none). With ``H_mode="max_over_ratios"`` one constant per (model, part, split) over the
+      ``fit_subset`` pairs of all ratios: the earlier fit, kept only as a documented reading, because it is set
+      by the smallest ratios and makes the test at large ratios nearly unfailable.
+    - ``frac_holds``: share of the ``n_heldout`` ``test_subset`` pairs at that ratio with ``out <= H param``;
       ``ratio_median``/``ratio_max`` of ``out / (H param)``;
-    - ``frac_holds_relative``: share holding in the scale-free form,
-      ``||df|| / ||f|| <= ||dW|| / ||W||`` (no fitted constant, independent
-      of ``H_mode``);
+    - ``frac_holds_relative``: share holding in the scale-free form ``||df|| / ||f|| <= ||dW|| / ||W||``;
     - ``H_mode`` and ``n_calibration`` (``fit_subset`` pairs at that ratio).
 
-    ``test_subset`` may name several subsets (default: the test split and
-    the unused training digits, :data:`HELDOUT_SUBSETS`); their pairs pool.
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        One row per (model, part, split, ratio, subset, sample), as :func:`output_sweep` returns.
+    fit_subset : str
+        Subset the constant ``H(rho)`` is fitted on.
+    test_subset : str or sequence of str
+        Subset(s) whose pairs are tested (pooled; default :data:`HELDOUT_SUBSETS`).
+    H_mode : str
+        ``"per_ratio"`` or ``"max_over_ratios"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model, part, split, ratio > 0) with at least one test pair: ``H`` [output units per
+        weight unit], the shares [1], the ratios to the bound [1] and the pair counts [count].
+
+    References
+    ----------
+    docs/model.md, section 3.3.
     """
     require_choice("H_mode", H_mode, FIRST_ORDER_H_MODES)
     tested = [test_subset] if isinstance(test_subset, str) else list(test_subset)
@@ -435,6 +525,24 @@ def first_order_table(
     ``frac_holds_max_over_ratios`` and ``ratio_max_max_over_ratios``: the same
     held-out pairs judged against one ``H`` per part fitted over all ratios,
     so a report can say what the earlier fit gave.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The samples of :func:`output_sweep`.
+    fit_subset : str
+        Subset the constant ``H(rho)`` is fitted on.
+    test_subset : str or sequence of str
+        Subset(s) whose pairs are tested (pooled; default :data:`HELDOUT_SUBSETS`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table of :func:`first_order_check` with the three extra columns (units as there).
+
+    References
+    ----------
+    docs/model.md, section 3.3.
     """
     keys = ["model", "part", "split", "split_name", "ratio"]
     table = first_order_check(samples, fit_subset=fit_subset, test_subset=test_subset)
@@ -452,9 +560,26 @@ def first_order_pairs(
 
     ``H(rho)`` is fitted per ratio on the ``fit_subset`` pairs as in
     :func:`first_order_check` (model.md section 3.3), so the shares of
-    ``holds`` per (part, ratio) equal its ``frac_holds``. Keeps each pair's
-    ``subset``, ``sample``, ``source`` and ``cluster`` (the independent unit:
-    the input, or its photo for crops).
+    ``holds`` per (part, ratio) equal its ``frac_holds``.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The samples of :func:`output_sweep`.
+    fit_subset : str
+        Subset the constant ``H(rho)`` is fitted on.
+    test_subset : str or sequence of str
+        Subset(s) whose pairs are tested (pooled; default :data:`HELDOUT_SUBSETS`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair with ``holds`` and its ``subset``, ``sample``, ``source`` and ``cluster`` (the
+        independent unit: the input, or its photo for crops); distortions [output units, weight units].
+
+    References
+    ----------
+    docs/model.md, section 3.3.
     """
     tested = [test_subset] if isinstance(test_subset, str) else list(test_subset)
     keys = ["model", "part", "split", "split_name", "ratio"]
@@ -475,9 +600,23 @@ def first_order_by_source(pairs: pd.DataFrame, *, large_ratio: float) -> pd.Data
 
     The breakdown that shows the dependence of model.md section 3.3: one row
     per photo for EfficientNet, per digits split for the digits models.
-    ``n_inputs`` and ``n_pairs``/``frac_holds`` count all ratios > 0;
-    ``n_pairs_large``/``frac_holds_large`` the ratios ``>= large_ratio``
-    (C1's large ratios, :class:`coinfer.claims.Thresholds`).
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        The table of :func:`first_order_pairs`.
+    large_ratio : float
+        Least ratio counted as large [1] (C1's large ratios, :class:`coinfer.claims.Thresholds`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``n_inputs``, ``n_pairs`` [count] and ``frac_holds`` [1] over all ratios > 0, and ``n_pairs_large``
+        [count], ``frac_holds_large`` [1] over the ratios ``>= large_ratio``.
+
+    References
+    ----------
+    docs/model.md, section 3.3.
     """
     keys = ["model", "part", "split", "split_name", "subset", "source"]
     large = pairs.assign(
@@ -504,6 +643,20 @@ def first_order_clusters(pairs: pd.DataFrame) -> pd.DataFrame:
 
     A cluster is the unit a resampling interval must draw as a whole (an
     input; a photo for crops): the input of :func:`coinfer.model.stats.cluster_bootstrap_share`.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        The table of :func:`first_order_pairs`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model, ratio, cluster) with the pairs and the pairs that hold [count].
+
+    References
+    ----------
+    docs/model.md, section 3.3.
     """
     keys = ["model", "ratio", "subset", "source", "cluster"]
     return (
@@ -520,7 +673,23 @@ def first_order_ratio_intervals(clusters: pd.DataFrame, *, seed: int = 0) -> pd.
     ``ci_low``/``ci_high``: Clopper-Pearson over the pairs as if independent
     (the declared rule of C1); ``cluster_ci_low``/``cluster_ci_high``: the
     cluster bootstrap that resamples inputs, or photos for crops
-    (:func:`coinfer.model.stats.cluster_bootstrap_share`, model.md section 3.3).
+    (:func:`coinfer.model.stats.cluster_bootstrap_share`).
+
+    Parameters
+    ----------
+    clusters : pandas.DataFrame
+        The table of :func:`first_order_clusters`.
+    seed : int
+        Seed of the cluster bootstrap [1].
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model, ratio): the share and both intervals [1], and the counts [count].
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 3.3.
     """
     from coinfer.model.stats import clopper_pearson, cluster_bootstrap_share
 
@@ -570,6 +739,28 @@ def exact_bound_sweep(
 
     Uses :func:`check_pair` on ``as_sequential`` of the model
     and of each pruned copy. A violation is a bug, so callers assert zero.
+
+    Parameters
+    ----------
+    model : SplitModel
+        A split model built from ``nn.Sequential`` layers the theorem covers.
+    configs : iterable of (str, int or None)
+        ``(part, split)`` pairs: ``"all"``, ``"device"`` or ``"server"`` and the split index [1] of a side.
+    ratios : iterable of float
+        Pruning ratios [1].
+    x : torch.Tensor
+        Inputs [input units].
+    scope : str
+        ``"global"`` or ``"layer"`` magnitude order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (part, ratio): checks and violations [count], worst and median tightness [1].
+
+    References
+    ----------
+    docs/model.md, section 3.1.
     """
     from coinfer.nets.split import as_sequential
 
@@ -597,9 +788,22 @@ def exact_bound_sweep(
 def holds_from(frame: pd.DataFrame, flag: str, *, by: Iterable[str], ratio: str = "ratio") -> pd.DataFrame:
     """Per group: the smallest ratio from which ``flag`` is true at every larger ratio of the grid.
 
-    ``holds_from`` is NaN when the flag fails at the largest ratio; ``frac``
-    is the fraction of grid ratios where it is true (``flag`` may be a
-    fraction in [0, 1]; only 1 counts as true).
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows with ``ratio`` and ``flag`` columns.
+    flag : str
+        The column judged (a boolean, or a fraction in [0, 1] of which only 1 counts as true).
+    by : iterable of str
+        The grouping columns.
+    ratio : str
+        The ratio column [1].
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group ``holds_from`` [1] (NaN when the flag fails at the largest ratio) and ``frac``, the fraction
+        of grid ratios where it is true [1].
     """
     rows = []
     for key, group in frame.groupby(list(by), sort=False, dropna=False):
@@ -624,6 +828,17 @@ def holds_from(frame: pd.DataFrame, flag: str, *, by: Iterable[str], ratio: str 
 
 
 def integer_split(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with its ``split`` column as nullable integers: blank for the whole model, integers otherwise."""
+    """``frame`` with its ``split`` column as nullable integers: blank for the whole model, integers otherwise.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table with a ``split`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` itself (changed in place) with ``split`` as ``Int64`` [1].
+    """
     frame["split"] = frame["split"].astype("Int64")
     return frame

@@ -29,14 +29,35 @@ def weight_fit_table(
 ) -> pd.DataFrame:
     """Laplace and Gaussian fits of the weights of each part and each prunable layer (model.md section 4, claim C2).
 
-    One row per (part or layer, family): ``model, part, split, split_name,
-    layer, n, n_fit, family, loc, scale, loglik_per_weight, ks``. ``part`` is
-    ``all``/``device``/``server`` (all weights of that part pooled) or
-    ``layer`` (one prunable layer; ``layer`` names it). Sets larger than
-    ``max_weights`` are fitted on a seeded uniform subsample of that size
-    (``n_fit``), which only affects the last digits of the fitted values.
-    ``max_ks_weights`` caps the KS subsample (default: the fits' own cap,
-    :data:`coinfer.model.rate_distortion.KS_MAX_SAMPLES`).
+    ``part`` is ``all``/``device``/``server`` (all weights of that part pooled) or ``layer`` (one prunable
+    layer; ``layer`` names it). Sets larger than ``max_weights`` are fitted on a seeded uniform subsample of that
+    size (``n_fit``), which only affects the last digits of the fitted values.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    configs : iterable of (str, int or None)
+        ``(part, split)`` pairs to fit.
+    max_weights : int, optional
+        Largest set fitted whole [count].
+    seed : int
+        Seed of the subsamples [1].
+    layers : bool
+        Also fit each prunable layer.
+    max_ks_weights : int, optional
+        Largest Kolmogorov-Smirnov subsample [count] (default
+        :data:`coinfer.model.rate_distortion.KS_MAX_SAMPLES`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (part or layer, family): ``model, part, split, split_name, layer``, ``n``, ``n_fit``
+        [count], ``family``, ``loc``, ``scale`` [weight units], ``loglik_per_weight`` [nat], ``ks`` [1].
+
+    References
+    ----------
+    docs/model.md, section 4.1.
     """
     from coinfer.model.rate_distortion import KS_MAX_SAMPLES, fit_gaussian, fit_laplace
 
@@ -81,7 +102,23 @@ def weight_fit_table(
 
 
 def laplace_verdicts(fits: pd.DataFrame) -> pd.DataFrame:
-    """One row per fitted set: Laplace-like when its log-likelihood is higher AND its KS statistic smaller."""
+    """One row per fitted set: Laplace-like when its log-likelihood is higher AND its KS statistic smaller.
+
+    Parameters
+    ----------
+    fits : pandas.DataFrame
+        The table of :func:`weight_fit_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fitted set with both families' log-likelihoods [nat] and KS statistics [1] and the
+        verdict.
+
+    References
+    ----------
+    docs/model.md, section 4.1 (claim C2).
+    """
     keys = ["model", "part", "split", "split_name", "layer"]
     wide = fits.pivot_table(
         index=keys,
@@ -109,7 +146,18 @@ def laplace_verdicts(fits: pd.DataFrame) -> pd.DataFrame:
 
 
 def laplace_summary(verdicts: pd.DataFrame) -> pd.DataFrame:
-    """Per model: fraction of layers and of weights in Laplace-like layers, and the whole-model verdict."""
+    """Per model: fraction of layers and of weights in Laplace-like layers, and the whole-model verdict.
+
+    Parameters
+    ----------
+    verdicts : pandas.DataFrame
+        The table of :func:`laplace_verdicts`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model: the shares of layers and of weights [1] and the verdict.
+    """
     rows = []
     for model, group in verdicts.groupby("model", sort=False):
         layers = group[group["part"] == "layer"]

@@ -1,0 +1,162 @@
+"""Every user's candidate splits as rows of the compiled single-user solver (model.md section 13.3).
+
+A :class:`Pool` holds one kernel row per (user, candidate split): the user's single-user
+:class:`~coinfer.model.system.Problem` for that split. Its :meth:`Pool.values` solves chosen candidates at
+given shares of band ``B_k`` and server cycles ``F_k`` by writing the shares into the rows' ``bandwidth`` and
+``f_server_max`` columns and running the compiled steps of :func:`coinfer.optimise.solve` on all of them in one
+call, without building a ``Problem`` per solve. Whatever the single-user model holds (fields added to
+``Problem`` later included) therefore flows into every evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from coinfer.model import arithmetic
+from coinfer.model.arithmetic import LN2
+from coinfer.model.system import Problem
+from coinfer.optimise import kernel
+from coinfer.optimise.batch import kernel_rows, solve_kernel_rows
+
+Array = np.ndarray
+
+#: The kernel row columns of the two shares.
+_BAND_COLUMN = arithmetic.R_BANDWIDTH
+_SERVER_COLUMN = arithmetic.R_FMAX + 1  # device at R_*, server at R_* + 1 (arithmetic.ROW_FIELDS)
+
+
+@dataclass
+class Pool:
+    """The candidates of every user, as kernel rows, and what each needs (model.md section 13).
+
+    ``user[c]`` is the user of candidate ``c``, ``weight[c]`` that user's objective weight ``w_k``;
+    ``band[c]`` whether candidate ``c`` sends bits (its optimum depends on ``B_k``), ``server[c]`` whether it
+    runs cycles on the server (its optimum depends on ``F_k``). ``floor_*`` are lower bounds on the shares
+    that candidate needs to be feasible, from the latency floor of model.md section 5.7 (every pruned side at
+    ``rho_max``, full resources): ``floor_band[c]`` with the whole server, ``floor_server[c]`` with the whole
+    band. ``flat[c]`` is the candidate's least objective (every ratio at its flat point), a lower bound of its
+    value at any share. ``cycles[c]`` holds ``(a_d, g_d, a_s, g_s)``: each side runs ``a (1 - rho) + g`` cycles
+    (:meth:`coinfer.model.system.Problem.cycles`, read once).
+    """
+
+    problems: list[Problem]
+    cycles: Array
+    user: Array
+    weight: Array
+    band: Array
+    server: Array
+    floor_band: Array
+    floor_server: Array
+    flat: Array
+    band_total: float
+    server_total: float
+    rows: Array
+    table: Array
+    keys: Array
+    logits: Array
+
+    @classmethod
+    def build(
+        cls,
+        candidates: Sequence[Sequence[Problem]],
+        weights: Sequence[float] | np.ndarray,
+        band_total: float,
+        server_total: float,
+    ) -> Pool:
+        """A pool of ``candidates[k]`` (user ``k``'s split problems) with user weights ``weights``."""
+        problems = [p for user in candidates for p in user]
+        user = np.array([k for k, user_c in enumerate(candidates) for _ in user_c], dtype=np.int64)
+        rows = kernel_rows(problems)
+        cycles = np.array([(*p.cycles("device"), *p.cycles("server")) for p in problems]).reshape(-1, 4)
+        band = rows.rows[:, arithmetic.R_S_BITS] > 0
+        server = cycles[:, 2] + cycles[:, 3] > 0
+        floor_band, floor_server = share_floors(rows.rows, cycles, band_total, server_total)
+        flat = _least_objective(rows.rows)
+        return cls(
+            problems, cycles, user, np.asarray(weights, dtype=float)[user], band, server, floor_band, floor_server,
+            flat, float(band_total), float(server_total), rows.rows, rows.table, rows.keys, rows.logits,
+        )  # fmt: skip
+
+    def solve(self, cand: Array, band: Array, server: Array) -> tuple[Array, Array]:
+        """``(code, out)`` of candidates ``cand`` at shares ``band`` (Hz) and ``server`` (Hz), element by element.
+
+        A candidate that sends nothing is solved with the whole band and one that runs nothing on the server
+        with the whole server (the share has no effect there).
+        """
+        cand = np.asarray(cand, dtype=np.int64)
+        rows = self.rows[cand].copy()
+        rows[:, _BAND_COLUMN] = np.where(self.band[cand], band, self.band_total)
+        rows[:, _SERVER_COLUMN] = np.where(self.server[cand], server, self.server_total)
+        return solve_kernel_rows(rows, self.table[cand], self.keys, self.logits)
+
+    def values(self, cand: Array, band: Array, server: Array) -> Array:
+        """The single-user optimal objective (weight units) of each candidate at its shares; ``inf`` where
+        infeasible, and where the polish leaves a budget broken by a few ulps (``kernel.TO_POLISH``: the shares sit
+        on the user's wall; the search stays just inside it) or the compiled solver reports an error."""
+        code, out = self.solve(cand, band, server)
+        return np.where(code == kernel.OPTIMAL, out[:, kernel.O_OBJECTIVE], np.inf)
+
+
+def priced_floors(pool: Pool, lam: float, pi: float, band: Array, server: Array) -> Array:
+    """``lambda B_floor + pi F_floor`` of every candidate on the shares it is charged for (``band`` / ``server``
+    masks): a lower bound of what its feasible shares cost at these prices (0 where a price is 0)."""
+    cost = np.zeros(len(pool.problems))
+    if lam > 0:
+        cost += np.where(band, lam * pool.floor_band, 0.0)
+    if pi > 0:
+        cost += np.where(server, pi * pool.floor_server, 0.0)
+    return cost
+
+
+def _least_objective(rows: Array) -> Array:
+    """Per row, the objective with every ratio at its flat point: no design has a smaller one (model.md 5.1;
+    the flat point of ``rd_bound`` has ``D = b 2^-q``, ``magnitude`` is 0 at ``rho = 0``; a side with FLOPs but no
+    parameters has no weight in the objective)."""
+    params_d, params_s = rows[:, arithmetic.R_PARAMS], rows[:, arithmetic.R_PARAMS + 1]
+    scale_d, scale_s = rows[:, arithmetic.R_SCALE], rows[:, arithmetic.R_SCALE + 1]
+    magnitude = rows[:, arithmetic.R_CHOICES].astype(int) & 1 > 0
+    unit = np.where(magnitude, 0.0, np.exp2(-rows[:, arithmetic.R_Q]))
+    return unit * (params_d * scale_d + params_s * scale_s) / (params_d + params_s)
+
+
+def share_floors(rows: Array, cycles: Array, band_total: float, server_total: float) -> tuple[Array, Array]:
+    """Per candidate: the least band (with the whole server) and the least server share (with the whole band) at
+    which its latency floor fits its budget; ``inf`` where it does not fit even then, 0 for a share it does not
+    use.
+
+    The latency floor of model.md section 5.7 is ``t_d + S / r(P_max; B) + W_s / F`` with every pruned side at
+    ``rho_max`` and the device at ``f_d^max``. It is a lower bound of the latency of every decision, so no
+    feasible share lies below these floors (they are lower bounds of the true least shares, which the energy
+    budget can only raise). ``rows`` are kernel rows, ``cycles`` the ``(a_d, g_d, a_s, g_s)`` of :class:`Pool`.
+    """
+    n = len(rows)
+    t0 = rows[:, arithmetic.R_T0]
+    rho = rows[:, arithmetic.R_RHO_MAX]
+    w_d = cycles[:, 0] * (1 - rho) + cycles[:, 1]
+    w_s = cycles[:, 2] * (1 - rho) + cycles[:, 3]
+    t_d = np.where(w_d > 0, w_d / rows[:, arithmetic.R_FMAX], 0.0)
+    bits = rows[:, arithmetic.R_S_BITS]
+    snr_hz = rows[:, arithmetic.R_PMAX] * rows[:, arithmetic.R_GAIN] / rows[:, arithmetic.R_NOISE_PSD]  # P g / N0 (Hz)
+
+    def t_tx(band: Array) -> Array:
+        with np.errstate(divide="ignore"):
+            return np.where(bits > 0, bits * LN2 / (band * np.log1p(snr_hz / band)), 0.0)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room_s = t0 - t_d - t_tx(np.full(n, band_total))
+        floor_server = np.where(w_s > 0, np.where(room_s > 0, w_s / room_s, np.inf), 0.0)
+        room_b = t0 - t_d - np.where(w_s > 0, w_s / server_total, 0.0)
+    # t_tx decreases in B: bisection in log B on [B_total 1e-30, B_total] keeps `low` below the least band
+    fits = (bits > 0) & (room_b > 0) & (t_tx(np.full(n, band_total)) <= room_b)
+    low = np.full(n, band_total * 1e-30)
+    high = np.full(n, band_total)
+    for _ in range(110):  # 69 decades halve to a relative 1e-12 in about 100 steps
+        mid = np.sqrt(low * high)
+        ok = t_tx(mid) <= room_b
+        high = np.where(ok, mid, high)
+        low = np.where(ok, low, mid)
+    floor_band = np.where(bits > 0, np.where(fits, low, np.inf), 0.0)
+    return floor_band, floor_server

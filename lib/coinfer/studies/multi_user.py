@@ -1,0 +1,251 @@
+"""Back end of notebook 09_multi_user: populations of users on real profiles, the joint design and the baselines
+(model.md section 13.9).
+
+:func:`draw_population` draws ``K`` users from ``data/profiles.csv`` (a model per user, every split of it a
+candidate, a distance and a Rayleigh fading draw, budgets by task); :func:`run_study` solves each population
+jointly (:func:`coinfer.optimise.solve_multiuser`) and by every baseline
+(:func:`coinfer.optimise.solve_baseline`) and returns two tidy tables, one row per (population, scheme) and one
+per (population, scheme, user).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from coinfer.base.progress import tqdm
+from coinfer.base.threads import blas_threads
+from coinfer.model.system import DEFAULTS, Problem, channel_gain, problems_for_splits
+from coinfer.optimise import (
+    MULTIUSER_BASELINES,
+    MultiUser,
+    MultiUserProblem,
+    MultiUserSolution,
+    solve_baseline,
+    solve_multiuser,
+)
+
+#: The models users are drawn from (equal probability) and the task each serves.
+MODELS: dict[str, str] = {
+    "digits_cnn": "image",
+    "efficientnet_lite0": "image",
+    "efficientnet_lite1": "image",
+    "efficientnet_lite2": "image",
+    "minilm": "text",
+    "mpnet_base": "text",
+}
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A task's latency [s] and energy [J] budgets per inference, with their sources (model.md 13.9)."""
+
+    latency: float
+    energy: float
+    latency_source: str
+    energy_source: str
+
+
+#: A 15.4 Wh battery (4000 mAh at 3.85 V) of which 10 % serves the task over 8 h: J per second of service.
+_SERVICE_POWER = 15.4 * 3600 * 0.10 / (8 * 3600)
+BUDGETS: dict[str, Budget] = {
+    "image": Budget(
+        0.015,
+        _SERVICE_POWER / 10.0,
+        "3GPP TS 22.261 Table 7.10.1-1: split AI/ML image recognition, max allowed end-to-end latency 15 ms",
+        "assumed: 10 % of a 15.4 Wh battery (4000 mAh at 3.85 V) over 8 h at 10 inferences/s",
+    ),
+    "text": Budget(
+        0.1,
+        _SERVICE_POWER / 1.0,
+        "3GPP TS 22.261 Table 7.10.1-1: enhanced media recognition, max allowed end-to-end latency 100 ms",
+        "assumed: 10 % of a 15.4 Wh battery (4000 mAh at 3.85 V) over 8 h at 1 inference/s",
+    ),
+}
+#: Users' distances [m]: uniform over the area of an annulus from the least 2D distance of 3GPP TR 38.901 UMa
+#: (35 m) to the radius of a cell at its 500 m inter-site distance (500 / sqrt(3) m).
+DISTANCE_RANGE = (35.0, 500.0 / math.sqrt(3.0))
+#: The band shared [Hz]: an NR channel bandwidth (3GPP TS 38.101-1 Table 5.3.2-1).
+BANDWIDTH = 20e6
+#: The server shared [Hz]: the edge server of model.md section 7.1.
+SERVER = float(DEFAULTS["f_server_max"])
+#: The fixed-share baselines, whose designs the joint search also starts from (model.md 13.9).
+FIXED_SHARE_BASELINES = ("equal_shares", "proportional_shares", "uncoordinated")
+
+
+def split_kind(problem: Problem) -> str:
+    """``on_device`` (nothing sent, nothing on the server), ``on_server`` (nothing on the device) or
+    ``split`` (both sides work)."""
+    device = sum(problem.cycles("device")) > 0
+    server = sum(problem.cycles("server")) > 0
+    if not server and problem.feature_bits == 0:
+        return "on_device"
+    return "on_server" if not device else "split"
+
+
+def base_problems(profile: pd.DataFrame, models: Sequence[str]) -> dict[str, list[Problem]]:
+    """Each model's split problems at 200 m with placeholder budgets (copied per user by :func:`draw_population`,
+    which sets the user's channel and budgets): built once, since a Problem built from a mapping is checked field
+    by field."""
+    return {
+        m: problems_for_splits(
+            profile[profile["model"] == m],
+            latency_budget=1.0,
+            energy_budget=1.0,
+            energy_scope="device",
+            bandwidth=BANDWIDTH,
+            f_server_max=SERVER,
+        )  # fmt: skip
+        for m in models
+    }
+
+
+def draw_population(
+    base: dict[str, list[Problem]], users: int, rng: np.random.Generator, weighting: str
+) -> tuple[MultiUserProblem, pd.DataFrame]:
+    """``users`` users (model, distance, fading, budgets by task) and the table describing them."""
+    models = list(base)
+    chosen = rng.integers(len(models), size=users)
+    low, high = DISTANCE_RANGE
+    distance = np.sqrt(rng.uniform(low**2, high**2, size=users))
+    fading = rng.exponential(1.0, size=users)
+    built = []
+    rows = []
+    for k in range(users):
+        model = models[int(chosen[k])]
+        budget = BUDGETS[MODELS[model]]
+        gain = channel_gain(float(distance[k]), float(fading[k]))
+        splits = tuple(
+            p.replace(latency_budget=budget.latency, energy_budget=budget.energy, channel_gain=gain)
+            for p in base[model]
+        )
+        built.append(MultiUser(splits, tuple(str(s) for s in range(len(splits))), f"user {k}"))
+        rows.append((k, model, MODELS[model], float(distance[k]), float(fading[k])))
+    problem = MultiUserProblem(tuple(built), BANDWIDTH, SERVER, "sum", weighting)
+    table = pd.DataFrame(rows, columns=["user", "model", "task", "distance_m", "fading_gain"])
+    return problem, table
+
+
+def _scheme_rows(problem: MultiUserProblem, solution: MultiUserSolution, scheme: str, seconds: float) -> dict:
+    return {
+        "scheme": scheme,
+        "status": solution.status,
+        "objective": solution.objective,
+        "lower_bound": solution.lower_bound,
+        "relative_gap": solution.relative_gap,
+        "band_price": solution.band_price,
+        "server_price": solution.server_price,
+        "band_used": solution.band_used,
+        "server_used": solution.server_used,
+        "seconds": seconds,
+        "reason": solution.reason or "",
+    }
+
+
+def _user_rows(problem: MultiUserProblem, solution: MultiUserSolution, scheme: str, users: pd.DataFrame) -> list[dict]:
+    if not solution.users:
+        return []
+    out = []
+    for k, (user, answer) in enumerate(zip(problem.users, solution.users, strict=True)):
+        # the label is the split's index among all of the model's splits (a baseline may offer fewer)
+        split = user.splits[int(answer.label)] if answer.label is not None else None
+        distortion = answer.solution.objective
+        out.append({
+            "scheme": scheme,
+            "user": k,
+            "model": users["model"].iloc[k],
+            "task": users["task"].iloc[k],
+            "distance_m": users["distance_m"].iloc[k],
+            "split": int(answer.label) if answer.label is not None else None,
+            "split_kind": split_kind(split) if split is not None else "",
+            "splits": len(user.splits) - 1,
+            "normalised_distortion": (distortion / user.mean_scale) if distortion is not None else None,
+            "bandwidth_share": answer.bandwidth if answer.bandwidth is not None else 0.0,
+            "f_server_share": answer.f_server if answer.f_server is not None else 0.0,
+            "rho_device": answer.solution.rho_device,
+            "rho_server": answer.solution.rho_server,
+        })  # fmt: skip
+    return out
+
+
+def run_study(
+    profile: pd.DataFrame,
+    users: Sequence[int],
+    populations: int,
+    *,
+    seed: int,
+    models: Sequence[str],
+    weighting: str,
+    baselines: Sequence[str] = MULTIUSER_BASELINES,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Solve ``populations`` seeded populations of each size in ``users``: ``(populations table, users table)``.
+
+    Every population is solved by the baselines first (the fixed-share ones are also starts of the joint
+    search, so that the joint design is never worse than them), then jointly with its certificate. BLAS runs on
+    one thread (the bytes of the tables do not depend on the machine's thread count); the seconds columns are
+    wall times and are the only numbers that change between runs.
+    """
+    base = base_problems(profile, models)
+    scheme_rows = []
+    user_rows = []
+    jobs = [(k, j) for k in users for j in range(populations)]
+    with blas_threads():
+        for k, j in tqdm(jobs, desc="populations", unit="population"):
+            rng = np.random.default_rng(np.random.SeedSequence([seed, k, j]))
+            problem, table = draw_population(base, k, rng, weighting)
+            answers = {}
+            for name in baselines:
+                started = time.perf_counter()
+                answers[name] = (solve_baseline(problem, name), time.perf_counter() - started)
+            started = time.perf_counter()
+            starts = [answers[name][0] for name in FIXED_SHARE_BASELINES if name in answers]
+            answers["joint"] = (solve_multiuser(problem, starts=starts), time.perf_counter() - started)
+            for scheme, (solution, seconds) in answers.items():
+                row = {"users": k, "population": j, **_scheme_rows(problem, solution, scheme, seconds)}
+                scheme_rows.append(row)
+                for user_row in _user_rows(problem, solution, scheme, table):
+                    user_rows.append({"users": k, "population": j, **user_row})
+    schemes = pd.DataFrame(scheme_rows)
+    per_user = pd.DataFrame(user_rows)
+    return schemes, per_user
+
+
+def check_against_local(
+    profile: pd.DataFrame,
+    users: Sequence[int],
+    populations: int,
+    *,
+    seed: int,
+    models: Sequence[str],
+    weighting: str,
+    starts: int = 8,
+) -> pd.DataFrame:
+    """The independent check on small populations (model.md 13.6): each population of the study with a size in
+    ``users`` (the first ``populations`` of each) solved by :func:`~coinfer.optimise.solve_multiuser` and by
+    :func:`~coinfer.optimise.solve_multiuser_local` restricted to the splits the joint design chose (every
+    assignment of every split would be too many). One row per population: both objectives and the relative
+    difference ``(joint - local) / local`` (positive: the joint design is worse)."""
+    from coinfer.optimise import solve_multiuser_local
+
+    base = base_problems(profile, models)
+    rows: list[tuple[int, int, str, float | None, float | None, float | None]] = []
+    with blas_threads():
+        for k in users:
+            for j in range(populations):
+                rng = np.random.default_rng(np.random.SeedSequence([seed, k, j]))
+                problem, _ = draw_population(base, k, rng, weighting)
+                mine = solve_multiuser(problem)
+                splits = [u.split for u in mine.users]
+                if mine.status not in ("optimal", "feasible") or mine.objective is None or None in splits:
+                    rows.append((k, j, mine.status, None, None, None))
+                    continue
+                chosen = problem.restrict_splits([int(s) for s in splits if s is not None])
+                local = solve_multiuser_local(chosen, starts=starts, seed=seed)
+                rel = (mine.objective - local.objective) / abs(local.objective) if local.objective else None
+                rows.append((k, j, mine.status, mine.objective, local.objective, rel))
+    return pd.DataFrame(rows, columns=["users", "population", "status", "joint", "local_check", "relative_difference"])
