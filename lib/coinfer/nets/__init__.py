@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from coinfer.nets import (
     archives,
+    budgets,
     deploy,
     devices,
     digits,
@@ -31,6 +32,7 @@ from coinfer.nets.zoo import MODEL_NAMES, REGISTRY, ModelEntry, load_model, mode
 
 __all__ = [
     "archives",
+    "budgets",
     "check_device",
     "copy_model",
     "deploy",
