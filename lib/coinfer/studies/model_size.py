@@ -10,9 +10,8 @@ side, 16-bit weights, the feature sent in half precision) and measured on
 held-out inputs with the family's task metric (section 6). Each distinct design
 (model, split, pruned count per side) is measured once.
 
-Budgets (:func:`family_budgets`): two sweeps per family, each log-spaced over a
-range derived from the members' own thresholds, so that every member goes from
-infeasible to unconstrained along it:
+Budgets (:func:`family_budgets`): two sweeps per family in seconds and joules, the family's grid of
+:func:`coinfer.nets.budgets.budget_grid` (model.md section 7.3; issue 22, item 3):
 
 - ``latency_budget`` sweep, with the energy budget fixed at the *loose* energy
   ``E_loose`` (the largest unpruned energy at full resources of any split of
@@ -20,12 +19,13 @@ infeasible to unconstrained along it:
 - ``energy_budget`` sweep, with the latency budget fixed at ``T_loose`` (the
   largest unpruned latency at full resources of any split of any member).
 
-A member's floor is the least budget at which some split is feasible, its
-free point the least budget at which the objective equals its value at
-``(T_loose, E_loose)`` (no budget binds); both are found by bisection in
-``log`` budget with the solver (feasibility and the optimal objective are
-monotone in each budget). The sweep spans ``[min floor / margin, max free *
-margin]`` (:data:`RANGE_MARGIN`).
+Each sweep starts at the least budget at which some member is feasible (never below one device clock cycle, one
+radio slot where every split sends, or the least energy of one inference) and ends where every member's unpruned
+model fits, with the family's published latency anchor inserted. Until issue 22 the ranges were
+``[min floor / 1.5, max free point * 1.5]`` under the paper's model, whose floors went down to 1.4e-10 s and
+1.2e-22 J. Each member's floor (least budget with a feasible split) and free point (least budget whose
+objective equals its value at ``(T_loose, E_loose)``) are still found by bisection in ``log`` budget and
+reported.
 
 The verdict L1 (:func:`verdict`, the artifact's own question, not a paper
 claim) is fixed here before the full data existed: per family, the share of
@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from coinfer.base.validation import ParameterError, require_range
+from coinfer.nets.budgets import BudgetGrid
 
 #: family -> members in increasing size (the full study; notebook 08 may run a subset of each).
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -70,8 +71,6 @@ SWEEPS: tuple[str, ...] = ("latency_budget", "energy_budget")
 TIE_MARGIN = 0.01
 #: L1 holds for a family when the largest member is best at least at this share of its feasible budget points.
 HOLDS_SHARE = 0.5
-#: The sweep range extends this factor below the least floor and above the largest free point.
-RANGE_MARGIN = 1.5
 #: Bits of the deployed weights and of the sent feature (the problems' ``bits_per_weight`` and the profiles' 16).
 WEIGHT_BITS = 16
 FEATURE_BITS = 16
@@ -186,7 +185,7 @@ def log_threshold(predicate: Callable[[float], bool], low: float, high: float, i
 
 @dataclass(frozen=True)
 class FamilyBudgets:
-    """The budget frame of one family (model.md section 10): loose budgets and each member's thresholds."""
+    """The budget frame of one family (model.md sections 7.3, 10): its physical grid and each member's thresholds."""
 
     #: Latency budget held fixed in the energy sweep (s) and energy budget held fixed in the latency sweep (J).
     latency_loose: float
@@ -194,24 +193,27 @@ class FamilyBudgets:
     #: member -> (floor, free point) along each sweep.
     latency_thresholds: dict[str, tuple[float, float]]
     energy_thresholds: dict[str, tuple[float, float]]
+    #: The family's grid in seconds and joules (:func:`coinfer.nets.budgets.budget_grid`).
+    physical: BudgetGrid
 
     def sweep_range(self, sweep: str) -> tuple[float, float]:
-        """``(low, high)`` of ``sweep``: every member infeasible at ``low`` and unconstrained at ``high``."""
-        found = self.latency_thresholds if sweep == "latency_budget" else self.energy_thresholds
-        return min(f for f, _ in found.values()) / RANGE_MARGIN, max(g for _, g in found.values()) * RANGE_MARGIN
+        """``(low, high)`` of ``sweep``: some member feasible at ``low``, every unpruned member fits at ``high``."""
+        values = self.physical.values(sweep)
+        return float(values[0]), float(values[-1])
 
-    def grid(self, sweep: str, points: int) -> np.ndarray:
-        """``points`` log-spaced budget values of ``sweep``."""
-        low, high = self.sweep_range(sweep)
-        return np.geomspace(low, high, int(require_range("points", points, 2, integer=True)))
+    def grid(self, sweep: str) -> np.ndarray:
+        """The budget values of ``sweep`` [s or J] (the physical grid; model.md section 7.3)."""
+        return self.physical.values(sweep)
 
     def fixed(self, sweep: str, value: float) -> tuple[float, float]:
         """``(latency_budget, energy_budget)`` at the point ``value`` of ``sweep``."""
         return (value, self.energy_loose) if sweep == "latency_budget" else (self.latency_loose, value)
 
 
-def family_budgets(profile: pd.DataFrame, members: Sequence[str], settings: Mapping[str, Any]) -> FamilyBudgets:
-    """Loose budgets and each member's floor and free point along both sweeps (module docstring).
+def family_budgets(
+    profile: pd.DataFrame, members: Sequence[str], settings: Mapping[str, Any], points: int = 8
+) -> FamilyBudgets:
+    """The family's physical grid and each member's floor and free point along both sweeps (module docstring).
 
     Parameters
     ----------
@@ -222,22 +224,24 @@ def family_budgets(profile: pd.DataFrame, members: Sequence[str], settings: Mapp
     settings : mapping
         The :func:`coinfer.model.system.make_problem` fields shared by every member (``bandwidth`` [Hz],
         ``distance`` [m], ...).
+    points : int
+        Log-spaced points of each sweep between its ends [count, >= 2]; the family's anchors add to them.
 
     Returns
     -------
     FamilyBudgets
-        ``latency_loose`` [s], ``energy_loose`` [J] and each member's ``(floor, free point)`` along the latency
-        sweep [s] and the energy sweep [J].
+        ``latency_loose`` [s], ``energy_loose`` [J], each member's ``(floor, free point)`` along the latency
+        sweep [s] and the energy sweep [J], and the grid.
 
     References
     ----------
-    docs/model.md, section 10 (model size study).
+    docs/model.md, sections 7.3 (budgets) and 10 (model size study).
     """
-    from coinfer.nets.profiles import full_resource_costs
+    from coinfer.nets.budgets import budget_grid, family_of
 
     rows = {m: _member_rows(profile, m) for m in members}
-    costs = pd.concat([full_resource_costs(r, **settings) for r in rows.values()])
-    t_loose, e_loose = float(costs["latency"].max()), float(costs["energy"].max())
+    physical = budget_grid(profile, members, settings, points, family=family_of(members[0]).name)
+    t_loose, e_loose = physical.latency_loose, physical.energy_loose
     thresholds: dict[str, dict[str, tuple[float, float]]] = {sweep: {} for sweep in SWEEPS}
     for member, r in rows.items():
         _, free = best_design(r, t_loose, e_loose, settings)
@@ -245,7 +249,7 @@ def family_budgets(profile: pd.DataFrame, members: Sequence[str], settings: Mapp
             raise ParameterError(f"{member}: infeasible at the loose budgets ({t_loose:g} s, {e_loose:g} J)")
         for sweep in SWEEPS:
             thresholds[sweep][member] = member_thresholds(r, sweep, t_loose, e_loose, float(free.objective), settings)
-    return FamilyBudgets(t_loose, e_loose, thresholds["latency_budget"], thresholds["energy_budget"])
+    return FamilyBudgets(t_loose, e_loose, thresholds["latency_budget"], thresholds["energy_budget"], physical)
 
 
 def member_thresholds(
@@ -354,7 +358,7 @@ def solve_family(
         rows = _member_rows(profile, member)
         params = int(rows["params_device"].iloc[0] + rows["params_server"].iloc[0])
         for sweep in SWEEPS:
-            for value in budgets.grid(sweep, points):
+            for value in budgets.grid(sweep):
                 latency_budget, energy_budget = budgets.fixed(sweep, float(value))
                 split, solution = best_design(rows, latency_budget, energy_budget, settings)
                 record: dict[str, Any] = {
@@ -666,7 +670,7 @@ def run_study(
         unknown = [m for m in members if m not in FAMILIES[family]]
         if unknown or not members:
             raise ParameterError(f"{family}: members {list(members)}; allowed a non-empty subset of {FAMILIES[family]}")
-        budgets = family_budgets(profile, members, settings)
+        budgets = family_budgets(profile, members, settings, points)
         frames_budgets[family] = budgets
         frames.append(solve_family(family, profile, members, budgets, points, settings))
     table = pd.concat(frames, ignore_index=True)
