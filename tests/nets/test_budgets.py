@@ -183,3 +183,18 @@ def test_committed_sweeps_are_physical(profile, table):
         frame = frame[frame["scheme"] == "proposed"]
     bad = budgets.impossible_budgets(frame, profile)
     assert bad.empty, f"{len(bad)} of {len(frame)} rows impossible, e.g. {bad['why'].iloc[0]}"
+
+
+def test_multi_user_task_budgets_are_physical(profile, monkeypatch):
+    from coinfer.studies import multi_user
+
+    models = [m for m in multi_user.MODELS if m in set(profile["model"])]
+    multi_user.base_problems(profile, models)  # checks every model's task budgets against its minima
+    assert multi_user.BUDGETS["image"].latency == 0.015 and "22.261" in multi_user.BUDGETS["image"].latency_source
+    tiny = multi_user.Budget(1e-10, 1.0, "test", "test")
+    monkeypatch.setitem(multi_user.BUDGETS, "text", tiny)
+    with pytest.raises(
+        ParameterError,
+        match=r"^text latency budget of minilm: got 1e-10 s; allowed >= 5e-10 s \(one device clock cycle\)$",
+    ):
+        multi_user.base_problems(profile, ["minilm"])

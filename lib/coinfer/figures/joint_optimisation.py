@@ -51,8 +51,8 @@ SWEEP_TITLES = {
 }
 #: The reference budgets, stated under every figure that uses them.
 BUDGET_REFERENCES = (
-    r"$T_{ref}$: least latency of any split, unpruned at full resources ($f = f_{max}$, $p = P_{max}$); "
-    r"$E_{ref}$: least energy of any split, same conditions."
+    r"$T_{ref}$, $E_{ref}$: the model's default budgets in s and J (model.md 7.3): its family's published "
+    r"latency requirement and an assumed energy per inference; each sweep spans the model's grid."
 )
 #: The normalisation of the objective, stated under every figure that shows it.
 OBJECTIVE_REFERENCE = (

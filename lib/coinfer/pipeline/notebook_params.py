@@ -49,6 +49,18 @@ def _device_available(params: dict[str, Any]) -> None:
     check_device(params["device"])
 
 
+def _physical_budgets(params: dict[str, Any]) -> None:
+    """``latency_budget_s`` is 0 (the family's default) or at least one device clock cycle at the model.md 7.1
+    default ``f_device_max``; the radio slot and the least energy of one inference depend on the profiles and are
+    checked when the notebook builds its study (:func:`coinfer.nets.budgets.check_budget`)."""
+    from coinfer.model.system import DEFAULTS
+
+    cycle = 1.0 / float(DEFAULTS["f_device_max"])
+    value = params["latency_budget_s"]
+    if value != 0 and value < cycle:
+        raise ParameterError(f"latency_budget_s: got {value!r} s; allowed 0 (family default) or >= {cycle:g} s")
+
+
 def _all(*checks: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
     """Every one of ``checks``, in order."""
 
@@ -63,7 +75,8 @@ def _all(*checks: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]]
 #: (defaults merged with overrides) before the notebook starts.
 CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "06_joint_optimisation": _all(
-        _ranges("latency_factor_range", "energy_factor_range", "bandwidth_range", "distance_range"),
+        _ranges("bandwidth_range", "distance_range"),
+        _physical_budgets,
         _power_of_two("sensitivity_base_samples"),
     ),
     **dict.fromkeys(

@@ -21,6 +21,7 @@ import pandas as pd
 from coinfer.base.progress import tqdm
 from coinfer.base.threads import blas_threads
 from coinfer.model.system import DEFAULTS, Problem, channel_gain, problems_for_splits
+from coinfer.nets.budgets import FAMILIES, check_budget, physical_minima
 from coinfer.optimise import (
     MULTIUSER_BASELINES,
     MultiUser,
@@ -51,22 +52,16 @@ class Budget:
     energy_source: str
 
 
-#: A 15.4 Wh battery (4000 mAh at 3.85 V) of which 10 % serves the task over 8 h: J per second of service.
-_SERVICE_POWER = 15.4 * 3600 * 0.10 / (8 * 3600)
-BUDGETS: dict[str, Budget] = {
-    "image": Budget(
-        0.015,
-        _SERVICE_POWER / 10.0,
-        "3GPP TS 22.261 Table 7.10.1-1: split AI/ML image recognition, max allowed end-to-end latency 15 ms",
-        "assumed: 10 % of a 15.4 Wh battery (4000 mAh at 3.85 V) over 8 h at 10 inferences/s",
-    ),
-    "text": Budget(
-        0.1,
-        _SERVICE_POWER / 1.0,
-        "3GPP TS 22.261 Table 7.10.1-1: enhanced media recognition, max allowed end-to-end latency 100 ms",
-        "assumed: 10 % of a 15.4 Wh battery (4000 mAh at 3.85 V) over 8 h at 1 inference/s",
-    ),
-}
+def _task_budget(family: str) -> Budget:
+    latency, energy = FAMILIES[family].latency_anchors[0], FAMILIES[family].energy_anchors[0]
+    return Budget(latency.value, energy.value, latency.source, energy.source)
+
+
+#: The task budgets: the first latency anchor and the energy anchor of the task's family (model.md 7.3,
+#: :data:`coinfer.nets.budgets.FAMILIES`): image 15 ms (3GPP TS 22.261 Table 7.10.1-1, split AI/ML image
+#: recognition) and 0.01925 J (assumed: 10 % of a 15.4 Wh battery over 8 h at 10 inferences/s); text 100 ms
+#: (TS 22.261, enhanced media recognition) and 0.1925 J (the same battery share at 1 inference/s).
+BUDGETS: dict[str, Budget] = {"image": _task_budget("efficientnet_lite"), "text": _task_budget("text_encoder")}
 #: Users' distances [m]: uniform over the area of an annulus from the least 2D distance of 3GPP TR 38.901 UMa
 #: (35 m) to the radius of a cell at its 500 m inter-site distance (500 / sqrt(3) m).
 DISTANCE_RANGE = (35.0, 500.0 / math.sqrt(3.0))
@@ -91,8 +86,9 @@ def split_kind(problem: Problem) -> str:
 def base_problems(profile: pd.DataFrame, models: Sequence[str]) -> dict[str, list[Problem]]:
     """Each model's split problems at 200 m with placeholder budgets (copied per user by :func:`draw_population`,
     which sets the user's channel and budgets): built once, since a Problem built from a mapping is checked field
-    by field."""
-    return {
+    by field. Each task's budgets are checked against each model's physical minima (model.md 7.3: one clock
+    cycle, one radio slot where every split sends, the least energy of one inference; at 200 m, as built)."""
+    problems = {
         m: problems_for_splits(
             profile[profile["model"] == m],
             latency_budget=1.0,
@@ -103,6 +99,11 @@ def base_problems(profile: pd.DataFrame, models: Sequence[str]) -> dict[str, lis
         )  # fmt: skip
         for m in models
     }
+    for model, splits in problems.items():
+        minima, budget = physical_minima(splits), BUDGETS[MODELS[model]]
+        check_budget(f"{MODELS[model]} latency budget of {model}", budget.latency, minima, minima.every_split_sends)
+        check_budget(f"{MODELS[model]} energy budget of {model}", budget.energy, minima)
+    return problems
 
 
 def draw_population(
