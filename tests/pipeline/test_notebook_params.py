@@ -40,6 +40,7 @@ def test_quick_profile_is_smaller_than_full_somewhere():
         ("01_distortion_bound: [1, 2]\n", "must map parameter names"),
         ("01_distortion_bound: {seed: 1\n", "not valid YAML"),
         ("01_distortion_bound:\n  seed: true\n", "expected an integer"),
+        ("06_joint_optimisation:\n  energy_budget_j: -1.0\n", "energy_budget_j: got -1"),
     ],
 )
 def test_bad_profiles_give_one_line_errors(tmp_path, content, fragment):
@@ -124,3 +125,17 @@ def test_notebook_numbers_follow_the_run_order_and_the_report_is_last():
     assert len({nb[:2] for nb in NOTEBOOKS}) == len(NOTEBOOKS) and all(nb[:2].isdigit() for nb in NOTEBOOKS)
     assert NOTEBOOKS[-1] == "11_report" and list(SCHEMAS) == list(NOTEBOOKS)
     assert sorted(p.stem for p in paths.NOTEBOOKS_DIR.glob("*.py")) == list(NOTEBOOKS)
+
+
+def test_budgets_of_06_below_one_clock_cycle_are_refused():
+    from coinfer.base import paths
+    from coinfer.pipeline import notebook_params, runner
+
+    params = runner.declared_parameters(paths.PROJECT_ROOT / "notebooks" / "06_joint_optimisation.py")
+    assert notebook_params.validate("06_joint_optimisation", params, partial=False)["latency_budget_s"] == 0.0
+    with pytest.raises(
+        ParameterError,
+        match=r"^06_joint_optimisation.latency_budget_s: got 1e-12 s; allowed 0 \(family default\) or >= 5e-10 s",
+    ):
+        notebook_params.validate("06_joint_optimisation", {**params, "latency_budget_s": 1e-12}, partial=False)
+    assert notebook_params.validate("06_joint_optimisation", {**params, "latency_budget_s": 0.015}, partial=False)
