@@ -18,8 +18,9 @@ reports per sample whether the verdict-relevant gains hold (model.md sections
 - ``beats_max_resources``: the proposed design against the maximum-resources
   benchmark (:func:`coinfer.optimise.solve_max_resources` at its best split).
 
-Budgets are the study's factors times each model's references computed at the
-sample's constants (model.md section 7.3, :func:`coinfer.model.system.reference_budgets`).
+Budgets are each model's default point in seconds and joules (model.md section 7.3), held at every sample,
+where the notebook gives them; else the study's factors times each model's references computed at the
+sample's constants (:func:`coinfer.model.system.reference_budgets`, the recipe before issue 22).
 :func:`sobol_indices` gives first-order and total Sobol indices of every gain
 (SALib's ``analyze.sobol``, confidence intervals from its seeded bootstrap).
 """
@@ -218,16 +219,21 @@ def _chunk(
     factors: tuple[float, float],
     base: Mapping[str, Any],
     max_resources: bool,
+    fixed: tuple[float, float] | None,
     constants: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Objectives of the schemes of one model at the samples of ``constants`` (one row per sample)."""
+    """Objectives of the schemes of one model at the samples of ``constants`` (one row per sample); budgets
+    ``fixed`` [s, J] at every sample where given, else the factors times the references at the sample."""
     splits = len(rows)
     unbudgeted = _problems(rows, constants, base)
     # the references at each sample's constants (model.md section 7.3): the one computation of them
     references = [system.reference_budgets(unbudgeted[i : i + splits]) for i in range(0, len(unbudgeted), splits)]
     t_ref = np.array([t for t, _ in references])
     e_ref = np.array([e for _, e in references])
-    budgets = (factors[0] * t_ref, factors[1] * e_ref)
+    if fixed is None:
+        budgets = (factors[0] * t_ref, factors[1] * e_ref)
+    else:
+        budgets = (np.full(len(t_ref), float(fixed[0])), np.full(len(e_ref), float(fixed[1])))
     problems = [
         p.replace(latency_budget=float(budgets[0][i // splits]), energy_budget=float(budgets[1][i // splits]))
         for i, p in enumerate(unbudgeted)
@@ -236,7 +242,7 @@ def _chunk(
         [s.objective if s.status == "optimal" else np.inf for s in optimise.solve_batch(problems)], dtype=float
     ).reshape(-1, splits)
     out = pd.DataFrame({"sample": constants["sample"].to_numpy(), "T_ref": t_ref, "E_ref": e_ref})
-    out["T0"], out["E0"] = factors[0] * t_ref, factors[1] * e_ref
+    out["T0"], out["E0"] = budgets
     out["best_split"] = np.where(np.isfinite(objective).any(axis=1), objective.argmin(axis=1), -1)
     out["proposed"] = objective.min(axis=1)
     out["on_server"], out["on_device"] = objective[:, 0], objective[:, -1]
@@ -376,6 +382,7 @@ def study(
     *,
     latency_factor: float = 1.0,
     energy_factor: float = 1.0,
+    budgets: Mapping[str, tuple[float, float]] | None = None,
     base: Mapping[str, Any] | None = None,
     max_resources: bool = True,
     chunk_samples: int = 256,
@@ -386,9 +393,11 @@ def study(
 
     ``profile``: ``profiles.csv`` rows (16-bit features); ``constants``: from
     :func:`sample_constants`; ``base``: further :class:`~coinfer.model.system.Problem`
-    fields held fixed (e.g. ``distortion_model``). Budgets are the factors
-    times each model's references at the sample's constants (model.md section
-    7.3). The samples are solved in chunks of ``chunk_samples`` (all splits at
+    fields held fixed (e.g. ``distortion_model``). Budgets: ``budgets[model]`` =
+    ``(T0 [s], E0 [J])`` held at every sample where given (the model's default point of model.md 7.3: a
+    deployment's requirement does not move with the constants), else the factors times each model's
+    references at the sample's constants (the recipe before issue 22). The samples are solved in chunks of
+    ``chunk_samples`` (all splits at
     once, :func:`coinfer.optimise.solve_batch`) through
     :func:`coinfer.base.parallel.parallel_map` (``workers``, ``scheduler_address``);
     the table does not depend on the chunking or the workers. Objectives are
@@ -404,7 +413,8 @@ def study(
         rows = profile[profile["model"] == name].sort_values("split").reset_index(drop=True)
         if rows.empty:
             raise ParameterError(f"models: {name!r} is not in data/profiles.csv")
-        work = functools.partial(_chunk, rows, (latency_factor, energy_factor), base, max_resources)
+        fixed = None if budgets is None else budgets[name]
+        work = functools.partial(_chunk, rows, (latency_factor, energy_factor), base, max_resources, fixed)
         chunks = [constants.iloc[i : i + chunk_samples] for i in range(0, len(constants), chunk_samples)]
         objectives = pd.concat(
             parallel_map(work, chunks, desc=f"sensitivity {name}", progress=progress, **parallel), ignore_index=True
