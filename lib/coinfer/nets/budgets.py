@@ -498,6 +498,11 @@ def check_budget(name: str, value: float, minima: PhysicalMinima, sends: bool = 
     return value
 
 
+#: Relative tolerance of :func:`impossible_budgets`: tables keep 9 significant digits (``paths.CSV_FLOAT_FORMAT``),
+#: so a grid point at a minimum reads up to 5e-9 below it.
+_CSV_RTOL = 1e-8
+
+
 def impossible_budgets(
     table: pd.DataFrame, profile: pd.DataFrame, settings: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
@@ -566,12 +571,12 @@ def impossible_budgets(
         cycle = 1.0 / max(p.f_device_max for p in problems)
         latency, energy = float(row.latency_budget), float(row.energy_budget)
         reasons = []
-        if latency < cycle:
+        if latency < cycle * (1 - _CSV_RTOL):
             reasons.append(f"latency_budget {latency:g} s below one clock cycle {cycle:g} s")
-        if sends and latency < slot:
+        if sends and latency < slot * (1 - _CSV_RTOL):
             reasons.append(f"latency_budget {latency:g} s below one radio slot {slot:g} s")
         least = min(energies)
-        if energy < least * (1 - 1e-9):
+        if energy < least * (1 - _CSV_RTOL):
             reasons.append(f"energy_budget {energy:g} J below the least energy of one inference {least:g} J")
         if reasons:
             keep.append(i)
