@@ -90,6 +90,9 @@ class Study:
     energy_budget: float = 0.0
     #: Log-spaced points of each model's budget grids between its ends [count].
     points: int = 13
+    #: Problem fields the grids are computed with (default: ``base``): a robustness reading keeps the main
+    #: study's, so that its budgets stay those of the physical model and the study's scope (model.md 7.3).
+    grid_base: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         missing = sorted(set(self.models) - set(self.profile["model"]))
@@ -101,7 +104,8 @@ class Study:
             name: self.profile[self.profile["model"] == name].sort_values("split").reset_index(drop=True)
             for name in self.models
         }
-        self.grids = {name: budget_grid(self.rows_of[name], [name], self.base, self.points) for name in self.models}
+        grid_base = self.base if self.grid_base is None else self.grid_base
+        self.grids = {name: budget_grid(self.rows_of[name], [name], grid_base, self.points) for name in self.models}
         self.reference = {}
         for name, grid in self.grids.items():
             t0 = grid.latency_default if self.latency_budget <= 0 else self.latency_budget
@@ -1122,7 +1126,12 @@ def readings(energy_scope: str, distortion_model: str) -> dict[str, dict[str, An
         "8-bit split features": {FEATURE_BITS: 8},
         "compressed split features (fewest bits adding <= 1 % output distortion)": {COMPRESSED_FEATURES: 0.01},
         "measured sparse kernels (this CPU)": {MEASURED_SPARSE: True},
+        PAPER_MODEL_READING: dict(system.PAPER_MODEL),
     }
+
+
+#: The reading of the paper's model: every physical term of model.md section 2.7 at zero (issue 22 item 4).
+PAPER_MODEL_READING = "the paper's model (no frequency floor, static or memory energy, access latency)"
 
 
 #: Reading key that changes the profile (bits per sent feature element), not a Problem field.
@@ -1206,6 +1215,7 @@ def robustness_tables(
             study.latency_budget,
             study.energy_budget,
             max((len(v) for k, v in sweeps.values() if k not in BUDGET_KEYS), default=study.points),
+            study.base if study.grid_base is None else study.grid_base,  # the grids of the study's model
         )
         table, _ = budget_sweeps(variant, sweeps, progress=progress, **parallel)
         table.insert(0, "reading", reading)

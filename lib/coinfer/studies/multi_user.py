@@ -20,7 +20,7 @@ import pandas as pd
 
 from coinfer.base.progress import tqdm
 from coinfer.base.threads import blas_threads
-from coinfer.model.system import DEFAULTS, Problem, channel_gain, problems_for_splits
+from coinfer.model.system import DEFAULTS, Problem, channel_gain, paper_model, problems_for_splits
 from coinfer.nets.budgets import FAMILIES, check_budget, physical_minima
 from coinfer.optimise import (
     MULTIUSER_BASELINES,
@@ -86,24 +86,19 @@ def split_kind(problem: Problem) -> str:
 def base_problems(profile: pd.DataFrame, models: Sequence[str]) -> dict[str, list[Problem]]:
     """Each model's split problems at 200 m with placeholder budgets (copied per user by :func:`draw_population`,
     which sets the user's channel and budgets): built once, since a Problem built from a mapping is checked field
-    by field. Each task's budgets are checked against each model's physical minima (model.md 7.3: one clock
+    by field. In the paper's model (every physical term at zero): the multi-user solver's (model.md 13.1). Each
+    task's budgets are checked against each model's minima under the physical model (model.md 7.3: one clock
     cycle, one radio slot where every split sends, the least energy of one inference; at 200 m, as built)."""
-    problems = {
-        m: problems_for_splits(
-            profile[profile["model"] == m],
-            latency_budget=1.0,
-            energy_budget=1.0,
-            energy_scope="device",
-            bandwidth=BANDWIDTH,
-            f_server_max=SERVER,
-        )  # fmt: skip
+    settings = {"energy_scope": "device", "bandwidth": BANDWIDTH, "f_server_max": SERVER}
+    physical = {
+        m: problems_for_splits(profile[profile["model"] == m], latency_budget=1.0, energy_budget=1.0, **settings)
         for m in models
     }
-    for model, splits in problems.items():
+    for model, splits in physical.items():
         minima, budget = physical_minima(splits), BUDGETS[MODELS[model]]
         check_budget(f"{MODELS[model]} latency budget of {model}", budget.latency, minima, minima.every_split_sends)
         check_budget(f"{MODELS[model]} energy budget of {model}", budget.energy, minima)
-    return problems
+    return {m: [paper_model(p) for p in splits] for m, splits in physical.items()}
 
 
 def draw_population(
