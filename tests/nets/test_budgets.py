@@ -198,3 +198,24 @@ def test_multi_user_task_budgets_are_physical(profile, monkeypatch):
         match=r"^text latency budget of minilm: got 1e-10 s; allowed >= 5e-10 s \(one device clock cycle\)$",
     ):
         multi_user.base_problems(profile, ["minilm"])
+
+
+def test_impossible_budgets_pools_a_family(profile):
+    # one grid per family: a budget above the smaller member's least energy but below the larger one's is possible
+    small, large = (
+        min(budgets.least_inference_energy(p) for p in _problems(profile, [m])[m])
+        for m in ("digits_mlp_w8", "digits_mlp_w256")
+    )
+    assert small < large
+    frame = pd.DataFrame(
+        {
+            "model": ["digits_mlp_w8", "digits_mlp_w256"],
+            "latency_budget": [1.0, 1.0],
+            "energy_budget": [np.sqrt(small * large)] * 2,
+        }
+    )
+    assert list(budgets.impossible_budgets(frame, profile).index) == [1]
+    assert budgets.impossible_budgets(frame.assign(family="digits_mlp"), profile).empty
+    assert list(
+        budgets.impossible_budgets(frame.assign(family="digits_mlp", energy_budget=small / 2), profile).index
+    ) == [0, 1]

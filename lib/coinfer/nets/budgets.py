@@ -512,7 +512,10 @@ def impossible_budgets(
     where its split uploads something (a row without a split: where every split of its model does), or its
     ``energy_budget`` is below the least energy of one inference of any split of its model
     (:func:`least_inference_energy`) at the row's channel (``bandwidth`` [Hz] and ``distance`` [m] columns, or
-    ``x`` of a ``bandwidth`` / ``distance`` sweep; the model.md 7.1 defaults otherwise).
+    ``x`` of a ``bandwidth`` / ``distance`` sweep; the model.md 7.1 defaults otherwise). Where the table has a
+    ``family`` column (``size_study.csv``: one grid per family, the same budgets for every member), the least
+    energy is that of the family's most frugal member in the table, and a row without a split needs one slot only
+    if every split of every member sends.
 
     Parameters
     ----------
@@ -554,6 +557,9 @@ def impossible_budgets(
         return float(value)
 
     slot = float(hardware.problem_defaults()["slot_duration"])
+    pooled: dict[str, list[str]] = {}
+    if "family" in table.columns:
+        pooled = {str(f): sorted(set(rows["model"].astype(str))) for f, rows in table.groupby("family")}
     why: list[str] = []
     keep: list[int] = []
     for i, row in enumerate(table.itertuples(index=False)):
@@ -569,6 +575,11 @@ def impossible_budgets(
             problems[int(split)].feature_bits > 0 if split is not None else all(p.feature_bits > 0 for p in problems)
         )
         cycle = 1.0 / max(p.f_device_max for p in problems)
+        if pooled:  # one grid for the family: its least energy is that of its most frugal member
+            members = [problems_at(m, bandwidth, distance) for m in pooled[str(row.family)]]
+            energies = [e for _, es in members for e in es]
+            if split is None:
+                sends = all(p.feature_bits > 0 for ps, _ in members for p in ps)
         latency, energy = float(row.latency_budget), float(row.energy_budget)
         reasons = []
         if latency < cycle * (1 - _CSV_RTOL):
