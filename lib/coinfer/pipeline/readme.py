@@ -305,6 +305,11 @@ def render(
     -------
     str
         The new README text.
+
+    Raises
+    ------
+    ValueError
+        If the claims table's markers are missing.
     """
     if START not in readme or END not in readme:
         raise ValueError(f"README.md: the markers {START!r} and {END!r} are missing")
