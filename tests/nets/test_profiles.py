@@ -201,9 +201,9 @@ def test_full_resource_costs_and_reference_budgets():
     t_ref, e_ref = system.reference_budgets(problems)
     assert t_ref == physical["latency"].min() and e_ref == physical["energy"].min()  # the same arithmetic, to the bit
     assert (t_ref, e_ref) == system.reference_budgets([p.replace(latency_budget=9.0) for p in problems])
-    for costs in (costs, physical):
-        assert costs["latency"].tolist() == pytest.approx(
-            (costs["t_device"] + costs["t_tx"] + costs["t_server"]).tolist()
+    for found in (costs, physical):
+        assert found["latency"].tolist() == pytest.approx(
+            (found["t_device"] + found["t_tx"] + found["t_server"]).tolist()
         )
     # model.md 2.7: a side's time is the longer of computing and reading its weights; the upload waits for access
     weights_read = d["bits_per_weight"] * frame["params_device"] / d["memory_bandwidth_device"]
