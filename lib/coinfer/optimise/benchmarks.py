@@ -101,9 +101,15 @@ def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
     if e_min > m.E0 * (1 + EDGE):
         return infeasible(
             f"energy floor {e_min:.6g} J at fixed rho={rho:g} within latency_budget "
-            f"{m.T0:.6g} s exceeds energy_budget {m.E0:.6g} J"
+            f"{m.T0:.6g} s{_held_up(m, ratios, res)} exceeds energy_budget {m.E0:.6g} J"
         )
     return answer(problem, m.decision(ratios, res))
+
+
+def _held_up(m: Blocks, rho: tuple[float, float], res: tuple[float, float, float]) -> str:
+    """`` (held up by ...)``: the physical terms under an energy floor (model.md 5.7); empty in the paper's model."""
+    text = m.energy_limits_text(rho, res)
+    return f" (held up by {text})" if text else ""
 
 
 def solve_max_resources(problem: Problem) -> Solution:
@@ -242,9 +248,6 @@ def _solve_at_resources(problem: Problem, m: Blocks, res: tuple[float, float, fl
     optimum meets the latency budget alone, the energy budget alone, or both
     (a 2x2 linear system in the kept work).
     """
-    t_fixed, e_fixed = m.fixed_time(res), m.fixed_energy(res)
-    alpha_t = (1 / res[0], 1 / res[1])
-    alpha_e = (m.k[0] * (res[0] * res[0]), m.k[1] * (res[1] * res[1]) if m.counted[1] else 0.0)
     top = m.rho_top
     floor_t, floor_e = m.time(top, res), m.energy(top, res)
     if floor_t > m.T0 * (1 + EDGE):
@@ -254,8 +257,17 @@ def _solve_at_resources(problem: Problem, m: Blocks, res: tuple[float, float, fl
         )
     if floor_e > m.E0 * (1 + EDGE):
         return infeasible(
-            f"energy {floor_e:.6g} J at rho_max={m.rho_max:g} with {label} exceeds energy_budget {m.E0:.6g} J"
+            f"energy {floor_e:.6g} J at rho_max={m.rho_max:g} with {label}{_held_up(m, top, res)} "
+            f"exceeds energy_budget {m.E0:.6g} J"
         )
+    if m.physical:
+        # Time and energy are piecewise linear in the kept work (memory-bound kinks): the compiled candidates.
+        ratios = m.fixed_resource_ratios(res)
+        return answer(problem, m.decision(top if ratios is None else ratios, res))
+
+    t_fixed, e_fixed = m.fixed_time(res), m.fixed_energy(res)
+    alpha_t = (1 / res[0], 1 / res[1])
+    alpha_e = (m.k[0] * (res[0] * res[0]), m.k[1] * (res[1] * res[1]) if m.counted[1] else 0.0)
 
     def fits(rho) -> bool:
         return m.time(rho, res) <= m.T0 * (1 + 1e-12) and m.energy(rho, res) <= m.E0 * (1 + 1e-12)
@@ -361,7 +373,9 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
         return np.array([1 - min(lat, 1e6), 1 - min(en, 1e6)])
 
     n_rho = 1 if shared else 2
-    bounds = [(0.0, p.rho_max)] * n_rho + [(1e-9, 1.0)] * 3
+    # Frequencies in units of f_max, never below the floor f_min (physical model; 0 in the paper's model).
+    f_low = (max(1e-9, p.f_device_min / p.f_device_max), max(1e-9, p.f_server_min / p.f_server_max))
+    bounds = [(0.0, p.rho_max)] * n_rho + [(1e-9, 1.0), (f_low[0], 1.0), (f_low[1], 1.0)]
     best: Solution | None = None
     best_objective = math.inf
     with threadpool_limits(limits=1):  # SLSQP's linear algebra on one thread, whatever the caller's thread count
