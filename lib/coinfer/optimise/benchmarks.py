@@ -65,7 +65,8 @@ def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
     """Benchmark ``fixed_ratio``: ``rho_d = rho_s = rho`` fixed; least-energy power and frequencies (model.md 5.6).
 
     The ratios are not optimised: the decision is the least-energy power and frequencies that meet the latency
-    budget at ``rho`` (the same step :func:`coinfer.optimise.solve` uses for given ratios).
+    budget at ``rho`` (the same step :func:`coinfer.optimise.solve` uses for given ratios; under the physical model
+    of model.md section 2.7 with the frequency floors, static, memory and circuit energy).
 
     Parameters
     ----------
@@ -78,7 +79,9 @@ def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
     -------
     Solution
         ``optimal`` with the least-energy decision at ``rho``; ``infeasible`` with a ``reason`` naming the latency
-        floor [s] at maximum resources or the energy floor [J] within the latency budget that exceeds its budget.
+        floor [s] at maximum resources (and the memory bandwidths [bit/s] and access latency [s] that bound it) or the
+        energy floor [J] within the latency budget that exceeds its budget (and the physical terms that hold it up:
+        a frequency floor [Hz], static power [W], memory energy [J/bit], circuit power [W]; model.md section 5.7).
 
     Raises
     ------
@@ -116,7 +119,9 @@ def solve_max_resources(problem: Problem) -> Solution:
     """Benchmark ``max_resources``: ``p = P_max``, ``f = f_max``; ratios optimised (model.md 5.6).
 
     With the resources fixed both budgets are affine in the kept work, so the least distortion meets the latency
-    budget alone, the energy budget alone, or both (a 2x2 linear system in the kept work).
+    budget alone, the energy budget alone, or both (a 2x2 linear system in the kept work). Under the physical model
+    (model.md section 2.7) the clocks stay at ``f_max`` even on a memory-bound side, and the budgets are piecewise
+    affine (:func:`coinfer.optimise.physical.fixed_resource_ratios`).
 
     Parameters
     ----------
@@ -144,7 +149,9 @@ def solve_decoupled(problem: Problem) -> Solution:
     the UNPRUNED model (maximum resources where even they cannot); the
     pruning ratios are then optimised with those resources fixed. This is
     what a system designer does who sizes the radio and the clocks for the
-    dense model and prunes afterwards.
+    dense model and prunes afterwards. Under the physical model the first stage's resources are
+    :func:`coinfer.optimise.physical.least_energy`'s (frequency floors, static power; the least-energy resources of
+    least time where the unpruned model misses the latency budget).
 
     Parameters
     ----------
@@ -246,7 +253,8 @@ def _solve_at_resources(problem: Problem, m: Blocks, res: tuple[float, float, fl
 
     With resources fixed both budgets are affine in the kept work, so the
     optimum meets the latency budget alone, the energy budget alone, or both
-    (a 2x2 linear system in the kept work).
+    (a 2x2 linear system in the kept work); piecewise affine under the physical
+    model (:meth:`Blocks.fixed_resource_ratios`).
     """
     top = m.rho_top
     floor_t, floor_e = m.time(top, res), m.energy(top, res)
@@ -313,7 +321,8 @@ def solve_shared_ratio(problem: Problem) -> Solution:
 def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution:
     """Benchmark ``local_nonconvex``: SLSQP on the original non-convex variables ``rho_d, rho_s, p, f_d, f_s``.
 
-    Starts are drawn uniformly in the box from ``seed``. The best answer that
+    Starts are drawn uniformly in the box from ``seed`` (frequencies in ``[f_min, f_max]``: the frequency floor of
+    the physical model, 0 in the paper's model). The best answer that
     is feasible to relative 1e-6, polished, is returned with the tie rule of
     model.md section 5.5 (:func:`least_energy_resources`, ratios within
     :data:`LOCAL_FLAT_TOLERANCE` above the flat point taken as the flat
@@ -419,6 +428,8 @@ def least_energy_resources(problem: Problem, solution: Solution, flat_tolerance:
     Parameters
     ----------
     problem : Problem
+        One split's instance (model.md section 8, SI units); under the physical model the least-energy resources
+        are :func:`coinfer.optimise.physical.least_energy`'s (frequency floors, static and circuit power).
     solution : Solution
         An answer for ``problem``; returned as it is unless ``"optimal"``.
     flat_tolerance : float
