@@ -450,3 +450,30 @@ def test_c1_reports_the_clustered_interval_and_per_source_shares_beside_the_decl
     assert verdict["robustness"][-1]["verdict"] == "inconclusive"
     assert "photo" in claims.SENTENCES["C1"](verdict["measured"])
     assert "inconclusive" in claims.robustness_matrix([verdict])
+
+
+def test_model_comparison_lines_say_where_the_system_model_changes_a_verdict(monkeypatch):
+    """Issue 22 item 4: each verdict under the physical model ("as run") and the paper's model, with both readings'
+    numbers; the words differ where the verdicts differ, and a claim without the paper's reading has no line."""
+    measured = {"points_where_proposed_is_worse": 0, "verdict_C3a": "holds", "verdict_C3b": "does not hold"}
+    c4 = {"id": "C4", "robustness": [{"reading": "as run", "holds": True}, {"reading": "8-bit", "holds": False}]}
+    c3 = {
+        "id": "C3",
+        "robustness": [
+            {"reading": "as run", "holds": False, "verdict": "does not hold", "measured": measured},
+            {
+                "reading": claims.report.PAPER_MODEL_PREFIX + " (x)",
+                "holds": True,
+                "verdict": "holds",
+                "measured": measured,
+            },
+        ],
+    }
+    monkeypatch.setitem(claims.SENTENCES, "C3", lambda m: f"worse at {m['points_where_proposed_is_worse']}")
+    lines = claims.model_comparison_lines([c3, c4])
+    assert lines == [
+        "C3 does not hold under the physical model (worse at 0), but holds under the paper's model (worse at 0): "
+        "the verdict depends on the system model."
+    ]
+    c3["robustness"][1].update(holds=False, verdict="does not hold")
+    assert claims.model_comparison_lines([c3])[0].endswith("does not hold under the paper's model (worse at 0).")

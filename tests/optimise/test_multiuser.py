@@ -12,7 +12,7 @@ from workloads import MULTIUSER_FILE as FILE
 from workloads import WORKLOAD
 
 from coinfer.base.validation import ParameterError
-from coinfer.model.system import Problem, evaluate, make_problem, random_problem
+from coinfer.model.system import PAPER_MODEL, Problem, evaluate, make_problem, paper_model, random_problem
 from coinfer.optimise import (
     MULTIUSER_BASELINES,
     MultiUser,
@@ -137,7 +137,7 @@ def test_splits_of_one_user_must_cut_one_model():
 
 
 def test_one_user_is_the_single_user_optimum():
-    problem = make_problem(**WORKLOAD, energy_scope="device")
+    problem = paper_model(make_problem(**WORKLOAD, energy_scope="device"))
     answer = solve_multiuser(MultiUserProblem.from_users([[problem]], problem.bandwidth, problem.f_server_max))
     assert answer.status == "optimal"
     assert answer.objective == pytest.approx(solve(problem).objective, rel=1e-12)
@@ -280,8 +280,22 @@ def test_the_certificates_server_side_knows_every_server_field():
     server side must be reviewed there (coinfer.optimise._multiuser_dual.ServerSide)."""
     known = {"flops_server", "flops_server_fixed", "params_server", "scale_server", "f_server_max",
              "flops_per_cycle_server", "psi_server", "pue_server", "sparse_efficiency_server",
-             "sparse_overhead_server"}  # fmt: skip
-    assert {f for f in Problem.fields() if "server" in f} == known
+             "sparse_overhead_server", "compute_model_server"}  # fmt: skip
+    refused = {name for name in PAPER_MODEL if "server" in name}  # the physical terms (model.md 13.1)
+    assert {f for f in Problem.fields() if "server" in f} == known | refused
+
+
+def test_a_user_with_physical_terms_is_refused_in_one_line_per_field():
+    """The multi-user solver is the paper's model's (model.md 13.1): a problem file defaults the physical terms to
+    zero, and a user's problem with one of them set is refused, naming the field."""
+    physical = make_problem(**WORKLOAD, energy_scope="device")
+    assert not physical.is_paper_model
+    with pytest.raises(ParameterError, match=r"^users\[0\]\.f_device_min: got .*allowed 0"):
+        MultiUserProblem.from_users([[physical]], 10e6, 10e9)
+    MultiUserProblem.from_users([[paper_model(physical)]], 10e6, 10e9)  # the paper's version is accepted
+    assert all(p.is_paper_model for u in MultiUserProblem.from_dict(FILE).users for p in u.splits)
+    with pytest.raises(ParameterError, match=r"static_power_server: got 5"):
+        MultiUserProblem.from_dict({**FILE, "static_power_server": 5.0})
 
 
 def test_a_user_is_a_single_user_problem_per_split():

@@ -62,7 +62,8 @@ def test_ranges_are_inside_the_problems_allowed_values(spec: Range):
         elif spec.name == "feature_bits":
             assert profiles.with_feature_bits(MIDDLE_WINS, value)["bits_per_element"].eq(value).all()
         else:
-            assert getattr(problem.replace(**{spec.name: value}), spec.name) == value
+            changes = {spec.name: value, **sensitivity.clock_floors({spec.name: value})}
+            assert getattr(problem.replace(**changes), spec.name) == value
     if spec.kind == "log":
         default = {"distance": system.INPUT_FIELDS["distance"]}.get(spec.name, system.DEFAULTS.get(spec.name))
         assert spec.low < default < spec.high  # the defaults sit inside their ranges
@@ -108,6 +109,7 @@ def test_references_are_the_systems_at_each_samples_constants():
         for i, row in constants.iloc[::5].iterrows():
             fields = {n: row[n] for n in sensitivity.NAMES if n not in ("feature_bits", "distance")}
             fields["bits_per_weight"] = int(fields["bits_per_weight"])
+            fields.update(sensitivity.clock_floors(fields))
             problems = system.problems_for_splits(
                 profiles.with_feature_bits(profile, int(row["feature_bits"])),
                 latency_budget=1.0,
@@ -138,6 +140,7 @@ def test_gains_on_hand_made_three_split_profiles():
         record = constants.iloc[i]
         fields = {n: record[n] for n in sensitivity.NAMES if n not in ("feature_bits", "distance")}
         fields["bits_per_weight"] = int(fields["bits_per_weight"])
+        fields.update(sensitivity.clock_floors(fields))
         t0, e0 = float(extremes.iloc[i]["T0"]), float(extremes.iloc[i]["E0"])
         probs = system.problems_for_splits(
             profiles.with_feature_bits(rows, int(record["feature_bits"])),
@@ -273,3 +276,18 @@ def test_claims_entries_carry_clopper_pearson_intervals_and_the_inconclusive_rul
     mixed = _shares_table({"minilm": 0.2, "efficientnet_lite0": 0.51})
     assert claims.sampled_constants_entry("C3", mixed)["verdict"] == "does not hold"  # every model: one fails
     assert claims.sampled_constants_entry("C4", mixed)["verdict"] == "inconclusive"  # some model: one straddles
+
+
+def test_a_sampled_clock_ceiling_carries_its_floor_at_the_defaults_ratio():
+    """model.md 7.4: a sampled f_X_max scales its DVFS floor f_X_min by the default chip's ratio, so every sample
+    is a valid problem (a floor above the ceiling would be refused)."""
+    floors = sensitivity.clock_floors({"f_device_max": 1e9, "f_server_max": 4e9, "p_max": 0.2})
+    assert set(floors) == {"f_device_min", "f_server_min"}
+    assert floors["f_device_min"] == pytest.approx(
+        1e9 * system.DEFAULTS["f_device_min"] / system.DEFAULTS["f_device_max"]
+    )
+    assert floors["f_server_min"] == pytest.approx(4e9 * 0.8 / 3.0)
+    for spec in RANGES:
+        if spec.name.startswith("f_") and spec.name.endswith("_max"):
+            low = sensitivity.clock_floors({spec.name: spec.low})
+            assert 0 < next(iter(low.values())) < spec.low

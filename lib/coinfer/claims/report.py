@@ -344,6 +344,49 @@ def sampled_constants_lines(claims: list[dict]) -> list[str]:
     return lines
 
 
+#: The robustness reading of the paper's model (model.md section 2.7's physical terms at zero; issue 22 item 4), as
+#: named by :func:`coinfer.studies.joint_optimisation.readings` (matched by this prefix).
+PAPER_MODEL_PREFIX = "the paper's model"
+
+
+def model_comparison_lines(claims: list[dict]) -> list[str]:
+    """Per claim with a paper's-model reading: its verdict under the physical model and under the paper's model.
+
+    Both are the robustness readings at the same resolution ("as run" is the physical model, section 2.7); where the
+    verdicts differ, the line says so and gives each reading's numbers, so that the cause can be read off them.
+
+    Parameters
+    ----------
+    claims : list of dict
+        The claims of :func:`coinfer.claims.evaluate_claims`.
+
+    Returns
+    -------
+    list of str
+        One sentence per claim that has both readings.
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 2.7.
+    """
+    lines = []
+    for claim in claims:
+        found = {str(entry["reading"]): entry for entry in claim.get("robustness", [])}
+        paper = next((entry for name, entry in found.items() if name.startswith(PAPER_MODEL_PREFIX)), None)
+        physical = found.get("as run")
+        if paper is None or physical is None:
+            continue
+        words = SENTENCES[claim["id"]]
+        same = reading_verdict(physical) == reading_verdict(paper)
+        lines.append(
+            f"{claim['id']} {reading_verdict(physical)} under the physical model ({words(physical['measured'])})"
+            + (" and " if same else ", but ")
+            + f"{reading_verdict(paper)} under the paper's model ({words(paper['measured'])})"
+            + ("." if same else ": the verdict depends on the system model.")
+        )
+    return lines
+
+
 def robustness_matrix(claims: list[dict]) -> str:
     """Claims x readings: the verdict each claim's criterion gives under each alternative reading.
 
@@ -418,5 +461,9 @@ def render_markdown(claims: list[dict]) -> str:
         "referee would try (n/a: the reading does not bear on that claim); a reading named after a part (C2a: ..., "
         "C2b: ...) gives that part's verdict, the other part as stated. The C3 and C4 readings rerun the "
         'sweeps of notebook 06 at fewer points (`robustness_sweep_points`), so "as run" there is the reading '
-        "as stated at that resolution.\n\n" + robustness_matrix(claims) + "\n"
+        "as stated at that resolution.\n\n"
+        + robustness_matrix(claims)
+        + "\n"
+        + "".join(f"\n- {line}" for line in model_comparison_lines(claims))
+        + ("\n" if model_comparison_lines(claims) else "")
     )

@@ -29,7 +29,7 @@ import numpy as np
 
 from coinfer.base.validation import ParameterError, read_yaml
 from coinfer.base.validation import show_value as _show
-from coinfer.model.system import DEFAULTS, Problem, accepted_fields
+from coinfer.model.system import DEFAULTS, PAPER_MODEL, Problem, accepted_fields
 from coinfer.optimise import kernel
 from coinfer.optimise._multiuser_dual import Parts, band_bounds, candidate_bounds
 from coinfer.optimise._multiuser_pool import Pool
@@ -599,6 +599,13 @@ def _problem_errors(problem: MultiUserProblem) -> list[str]:
             if p.energy_scope != "device":
                 errors.append(f"{tag}.energy_scope: got {p.energy_scope!r}; the multi-user problem budgets each "
                               "user's battery: allowed 'device' (model.md 13.1)")  # fmt: skip
+            physical = [name for name, value in PAPER_MODEL.items() if getattr(p, name) != value]
+            if physical:
+                name = physical[0]
+                errors.append(
+                    f"{tag}.{name}: got {getattr(p, name):g}; the multi-user solver uses the paper's model "
+                    f"(model.md 13.1): allowed {PAPER_MODEL[name]:g} (system.paper_model gives it)"
+                )
         if user.fixed_bandwidth is not None:
             fixed_b += user.fixed_bandwidth
         if user.fixed_f_server is not None:
@@ -662,6 +669,8 @@ def _from_dict(data: Any) -> MultiUserProblem:
         if key in single and key not in ("bandwidth", "f_server_max"):
             shared_values[key] = value
     shared_values.setdefault("energy_scope", "device")
+    for name, value in PAPER_MODEL.items():  # the multi-user solver is the paper's model's (model.md 13.1)
+        shared_values.setdefault(name, value)
     users_data = data.get("users")
     users: list[MultiUser] = []
     if "users" not in data:

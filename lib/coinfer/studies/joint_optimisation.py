@@ -1047,7 +1047,12 @@ def readings(energy_scope: str, distortion_model: str) -> dict[str, dict[str, An
         "8-bit split features": {FEATURE_BITS: 8},
         "compressed split features (fewest bits adding <= 1 % output distortion)": {COMPRESSED_FEATURES: 0.01},
         "measured sparse kernels (this CPU)": {MEASURED_SPARSE: True},
+        PAPER_MODEL_READING: dict(system.PAPER_MODEL),
     }
+
+
+#: The reading of the paper's model: every physical term of model.md section 2.7 at zero (issue 22 item 4).
+PAPER_MODEL_READING = "the paper's model (no frequency floor, static or memory energy, access latency)"
 
 
 #: Reading key that changes the profile (bits per sent feature element), not a Problem field.

@@ -20,7 +20,7 @@ import pandas as pd
 
 from coinfer.base.progress import tqdm
 from coinfer.base.threads import blas_threads
-from coinfer.model.system import DEFAULTS, Problem, channel_gain, problems_for_splits
+from coinfer.model.system import DEFAULTS, Problem, channel_gain, paper_model, problems_for_splits
 from coinfer.optimise import (
     MULTIUSER_BASELINES,
     MultiUser,
@@ -91,16 +91,15 @@ def split_kind(problem: Problem) -> str:
 def base_problems(profile: pd.DataFrame, models: Sequence[str]) -> dict[str, list[Problem]]:
     """Each model's split problems at 200 m with placeholder budgets (copied per user by :func:`draw_population`,
     which sets the user's channel and budgets): built once, since a Problem built from a mapping is checked field
-    by field."""
+    by field. In the paper's model (every physical term at zero): the multi-user solver's (model.md 13.1)."""
+    settings = {"energy_scope": "device", "bandwidth": BANDWIDTH, "f_server_max": SERVER}
     return {
-        m: problems_for_splits(
-            profile[profile["model"] == m],
-            latency_budget=1.0,
-            energy_budget=1.0,
-            energy_scope="device",
-            bandwidth=BANDWIDTH,
-            f_server_max=SERVER,
-        )  # fmt: skip
+        m: [
+            paper_model(p)
+            for p in problems_for_splits(
+                profile[profile["model"] == m], latency_budget=1.0, energy_budget=1.0, **settings
+            )
+        ]
         for m in models
     }
 

@@ -204,12 +204,39 @@ def _problems(rows: pd.DataFrame, constants: pd.DataFrame, base: Mapping[str, An
         changes = {name: record[name] for name in fields}
         changes["bits_per_weight"] = int(changes["bits_per_weight"])
         changes["channel_gain"] = system.channel_gain(float(record["distance"]))
-        for side in ("device", "server"):  # a sampled clock ceiling below the DVFS floor takes the floor with it
-            if f"f_{side}_max" in changes:
-                floor = base.get(f"f_{side}_min", system.DEFAULTS[f"f_{side}_min"])
-                changes[f"f_{side}_min"] = min(float(floor), float(changes[f"f_{side}_max"]))
+        changes.update(clock_floors(changes, base))
         problems += [p.replace(**changes) for p in variants[int(record["feature_bits"])]]
     return problems
+
+
+def clock_floors(constants: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> dict[str, float]:
+    """The DVFS floors that go with sampled clock ceilings: each at the base's ratio ``f_min / f_max``.
+
+    A sampled ``f_X_max`` stands for another chip of the same kind, whose lowest operating point scales with its
+    highest (model.md sections 7.4 and 7.5: the floors' sources give them as a fraction of the top clock), so a
+    sample never has a floor above its ceiling.
+
+    Parameters
+    ----------
+    constants : mapping of str to float
+        One sample's constants; its ``f_device_max``, ``f_server_max`` [Hz] if sampled.
+    base : mapping of str to Any, optional
+        The study's fixed fields; their ``f_X_min`` and ``f_X_max`` [Hz] (else model.md section 7 defaults) give
+        the ratio.
+
+    Returns
+    -------
+    dict of str to float
+        ``f_X_min`` [Hz] for each sampled ``f_X_max``.
+    """
+    base = {} if base is None else base
+    floors = {}
+    for side in ("device", "server"):
+        if f"f_{side}_max" in constants:
+            low = float(base.get(f"f_{side}_min", system.DEFAULTS[f"f_{side}_min"]))
+            high = float(base.get(f"f_{side}_max", system.DEFAULTS[f"f_{side}_max"]))
+            floors[f"f_{side}_min"] = float(constants[f"f_{side}_max"]) * (low / high)
+    return floors
 
 
 @one_blas_thread  # the bytes of the table must not depend on the machine's BLAS threads
