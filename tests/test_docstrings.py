@@ -1,15 +1,18 @@
 """The public functions of the covered layers carry numpydoc sections (issue 27.4): a one-line summary,
 ``Parameters`` naming every argument with its unit in brackets, and ``Returns``.
 
-The surface checked is listed in :data:`COVERED`: every function in a package's ``__all__`` (optionally only
-those defined in the listed modules) and every public function of the listed study modules. Extend it when a
-layer's docstrings are done; a name listed here that loses a section fails.
+The surface checked is, by rule, every public function (no leading underscore, defined in that module) of every
+public module of the packages in :data:`WALKED` (a module whose name, or a package on whose path, starts with an
+underscore is internal and skipped); and, by list, every function in a package's ``__all__`` in :data:`COVERED`
+(optionally only those defined in the listed modules) and every public function of the modules in
+:data:`COVERED_MODULES`. Extend them when a layer's docstrings are done; a function that loses a section fails.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 import re
 from collections.abc import Callable
 
@@ -25,6 +28,9 @@ COVERED: dict[str, tuple[str, ...] | None] = {
     "coinfer.base": None,
     "coinfer.figures": None,
 }
+#: Packages whose every public module (walked with pkgutil, ``_private`` ones skipped) has every public function
+#: checked: a new public module or function is covered without being listed.
+WALKED: tuple[str, ...] = ("coinfer.base", "coinfer.figures", "coinfer.pipeline")
 #: Modules whose every public function (defined there) is checked.
 COVERED_MODULES: tuple[str, ...] = (
     "coinfer.nets.deploy",
@@ -37,8 +43,31 @@ COVERED_MODULES: tuple[str, ...] = (
 )
 
 
+def _public_modules(package: str) -> list[str]:
+    """``package`` and its submodules, at any depth, except those with a ``_private`` part in their name."""
+    root = importlib.import_module(package)
+    names = [package]
+    for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+        if not any(part.startswith("_") for part in info.name.split(".")):
+            names.append(info.name)
+    return names
+
+
+def _module_functions(name: str) -> dict[str, Callable]:
+    """The public functions defined in module ``name`` (not those it imports), by qualified name."""
+    module = importlib.import_module(name)
+    return {
+        f"{name}.{attribute}": obj
+        for attribute, obj in vars(module).items()
+        if inspect.isfunction(obj) and not attribute.startswith("_") and obj.__module__ == name
+    }
+
+
 def _functions() -> list[tuple[str, Callable]]:
     found: dict[str, Callable] = {}
+    for package in WALKED:
+        for name in _public_modules(package):
+            found |= _module_functions(name)
     for package, modules in COVERED.items():
         module = importlib.import_module(package)
         for name in module.__all__:
@@ -46,10 +75,7 @@ def _functions() -> list[tuple[str, Callable]]:
             if inspect.isfunction(obj) and (modules is None or obj.__module__.rsplit(".", 1)[-1] in modules):
                 found[f"{obj.__module__}.{name}"] = obj
     for name in COVERED_MODULES:
-        module = importlib.import_module(name)
-        for attribute, obj in vars(module).items():
-            if inspect.isfunction(obj) and not attribute.startswith("_") and obj.__module__ == name:
-                found[f"{name}.{attribute}"] = obj
+        found |= _module_functions(name)
     return sorted(found.items())
 
 
@@ -81,6 +107,24 @@ def test_the_covered_surface_is_not_empty():
     names = {name for name, _ in FUNCTIONS}
     assert len(names) > 40
     assert {"coinfer.nets.zoo.load_model", "coinfer.nets.deploy.deploy", "coinfer.model.pruning.prune_count"} <= names
+
+
+def test_the_walk_covers_every_public_module_and_skips_the_private_ones():
+    names = {name for name, _ in FUNCTIONS}
+    for package in WALKED:
+        modules = _public_modules(package)
+        assert len(modules) > 5, package
+        for module in modules:  # every public module that defines a public function contributes all of them
+            assert set(_module_functions(module)) <= names, module
+    # figure functions, style helpers and pipeline helpers that are in no ``__all__`` are reached by the walk
+    assert {
+        "coinfer.figures.multi_user.objective_vs_users",
+        "coinfer.figures.style.new_figure",
+        "coinfer.pipeline.runner.parse_parameters",
+        "coinfer.base.parallel.check_workers",
+    } <= names
+    assert "coinfer.pipeline._dependencies" not in _public_modules("coinfer.pipeline")
+    assert not [name for name in names if "._" in name]
 
 
 @pytest.mark.parametrize(("name", "function"), FUNCTIONS, ids=[name for name, _ in FUNCTIONS])

@@ -176,7 +176,7 @@ def test_full_resource_costs_and_reference_budgets():
 
     widths = [64, 128, 64, 10]
     frame = profiles.profile_frame(linear_chain(widths), one_sample(widths))
-    costs = profiles.full_resource_costs(frame, distance=300.0)
+    costs = profiles.full_resource_costs(frame, distance=300.0, **system.PAPER_MODEL)  # the paper's closed forms
     d = system.DEFAULTS
     gain = system.channel_gain(300.0)
     rate = (
@@ -197,10 +197,24 @@ def test_full_resource_costs_and_reference_budgets():
         (d["pue_device"] * d["psi_device"] * cycles_d * d["f_device_max"] ** 2).tolist(), rel=1e-9
     )
     problems = system.problems_for_splits(frame, latency_budget=1.0, energy_budget=1.0, distance=300.0)
+    physical = profiles.full_resource_costs(frame, distance=300.0)
     t_ref, e_ref = system.reference_budgets(problems)
-    assert t_ref == costs["latency"].min() and e_ref == costs["energy"].min()  # the same arithmetic, to the bit
+    assert t_ref == physical["latency"].min() and e_ref == physical["energy"].min()  # the same arithmetic, to the bit
     assert (t_ref, e_ref) == system.reference_budgets([p.replace(latency_budget=9.0) for p in problems])
-    assert costs["latency"].tolist() == pytest.approx((costs["t_device"] + costs["t_tx"] + costs["t_server"]).tolist())
+    for found in (costs, physical):
+        assert found["latency"].tolist() == pytest.approx(
+            (found["t_device"] + found["t_tx"] + found["t_server"]).tolist()
+        )
+    # model.md 2.7: a side's time is the longer of computing and reading its weights; the upload waits for access
+    weights_read = d["bits_per_weight"] * frame["params_device"] / d["memory_bandwidth_device"]
+    compute = frame["flops_device"] / (d["flops_per_cycle_device"] * d["f_device_max"])
+    assert physical["t_device"].tolist() == pytest.approx(
+        [max(c, m) if c > 0 else 0.0 for c, m in zip(compute, weights_read, strict=True)], rel=1e-9
+    )
+    sent = frame["feature_bits"] > 0
+    assert physical["t_tx"][sent].tolist() == pytest.approx(
+        (frame["feature_bits"][sent] / rate + d["access_latency"]).tolist(), rel=1e-9
+    )
 
 
 @settings(max_examples=30, deadline=None)

@@ -6,7 +6,7 @@ follow that order. :data:`SCHEMAS` gives, per notebook, every parameter of its `
 values it allows (a :class:`~coinfer.base.validation.Spec`). :data:`WRITES` and :data:`READS` give the files
 in ``data/`` each notebook writes and reads: the runner reruns every notebook downstream of one that changed
 from them, and checks each executed notebook's actual reads and writes against them
-(:mod:`coinfer.pipeline.dependencies`). The pipeline validates profiles and notebook
+(:mod:`coinfer.pipeline._dependencies`). The pipeline validates profiles and notebook
 namespaces against them (:mod:`coinfer.pipeline.notebook_params`); the figure registry reads the notebook
 order and the order of each notebook's parameters for captions (:mod:`coinfer.figures.registry`), which is
 why the declaration lives in the base layer.

@@ -50,7 +50,18 @@ _PR_SET_PDEATHSIG = 1
 
 
 def default_workers() -> int:
-    """``$COINFER_WORKERS`` if set, else ``-1`` (every core)."""
+    """The default number of workers: ``$COINFER_WORKERS`` if set, else ``-1`` (every core).
+
+    Returns
+    -------
+    int
+        ``-1`` (every core) or a positive number of worker processes [count].
+
+    Raises
+    ------
+    ParameterError
+        If ``$COINFER_WORKERS`` is not an integer, or is neither ``-1`` nor at least 1.
+    """
     value = os.environ.get(WORKERS_ENV, "-1")
     try:
         workers = int(value)
@@ -60,7 +71,23 @@ def default_workers() -> int:
 
 
 def check_workers(workers: int) -> int:
-    """``workers`` must be ``-1`` (every core) or a positive count."""
+    """Check that ``workers`` is ``-1`` (every core) or a positive count.
+
+    Parameters
+    ----------
+    workers : int
+        Number of worker processes, ``-1`` for every core [count].
+
+    Returns
+    -------
+    int
+        ``workers`` unchanged [count].
+
+    Raises
+    ------
+    ParameterError
+        If ``workers`` is not an integer (a bool is not one), or is neither ``-1`` nor at least 1.
+    """
     if isinstance(workers, bool) or not isinstance(workers, int) or not (workers == -1 or workers >= 1):
         raise ParameterError(f"workers: got {workers!r}; allowed -1 (every core) or an integer >= 1")
     return workers
@@ -174,6 +201,15 @@ def die_with_parent(parent: int) -> None:
     """Have the kernel send this process SIGTERM when its parent dies (Linux; elsewhere nothing), once per process.
 
     If the parent is already gone (this process was re-parented before asking), exit now.
+
+    Parameters
+    ----------
+    parent : int
+        Process id of the parent that started this worker [-].
+
+    Returns
+    -------
+    None
     """
     global _GUARDED
     if _GUARDED or not sys.platform.startswith("linux"):
@@ -220,10 +256,16 @@ class _Terminated(BaseException):
 
 @contextlib.contextmanager
 def stop_workers_on_sigterm() -> Iterator[None]:
-    """Within: SIGTERM stops every process under this one (:func:`stop_children`), then is delivered again with
-    the handler that was in place before, so the process ends as SIGTERM would have ended it.
+    """Within: SIGTERM stops every process under this one, then ends this process as SIGTERM would have.
 
-    Only in the main thread (Python runs signal handlers there); elsewhere a plain ``yield``.
+    Every process under this one is stopped with :func:`stop_children`; the signal is then delivered again with the
+    handler that was in place before. Only in the main thread (Python runs signal handlers there); elsewhere a plain
+    ``yield``.
+
+    Yields
+    ------
+    None
+        Control, once, with the handler installed; the previous handler is restored on exit.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -245,7 +287,21 @@ def stop_workers_on_sigterm() -> Iterator[None]:
 
 
 def describe(workers: int | None = None, scheduler_address: str | None = None) -> str:
-    """One line saying where :func:`parallel_map` will run, for notebooks to print."""
+    """One line saying where :func:`parallel_map` will run, for notebooks to print.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Number of local worker processes, ``-1`` for every core [count]; default :func:`default_workers`.
+    scheduler_address : str, optional
+        Address of a Dask scheduler (``"tcp://host:8786"``), ``""`` for local processes; default
+        ``$COINFER_SCHEDULER_ADDRESS``.
+
+    Returns
+    -------
+    str
+        For example ``"4 local processes (joblib loky)"`` or ``"Dask cluster at tcp://host:8786"``.
+    """
     workers = default_workers() if workers is None else check_workers(workers)
     address = os.environ.get(SCHEDULER_ENV, "") if scheduler_address is None else scheduler_address
     if address:

@@ -91,9 +91,21 @@ def figures_dir() -> Path:
 
 
 def log_io(kind: str, path: Path) -> None:
-    """Append ``kind`` (``read``/``write``) and ``path`` relative to the output root to ``$COINFER_IO_LOG``, if set.
+    """Append ``kind`` and ``path`` relative to the output root to ``$COINFER_IO_LOG``, if set.
 
-    Paths outside the output root (temporary files, the package's own data) are not logged.
+    The runner reads this log to check each notebook's declared inputs and outputs. Paths outside the output root
+    (temporary files, the package's own data) are not logged.
+
+    Parameters
+    ----------
+    kind : str
+        ``"read"`` or ``"write"``.
+    path : pathlib.Path
+        The file read or written [path].
+
+    Returns
+    -------
+    None
     """
     log = os.environ.get(IO_LOG_ENV)
     if not log:
@@ -111,8 +123,17 @@ def log_io(kind: str, path: Path) -> None:
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it over ``target`` on success.
 
-    On an exception the temporary file is removed and ``target`` keeps its
-    previous content.
+    On an exception the temporary file is removed and ``target`` keeps its previous content.
+
+    Parameters
+    ----------
+    target : pathlib.Path
+        The file to write [path].
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary file to write instead, in ``target``'s folder [path].
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -176,7 +197,18 @@ def write_csv(frame: pd.DataFrame, name: str) -> Path:
 
 
 def csv_writers(notebooks_dir: Path = NOTEBOOKS_DIR) -> dict[str, str]:
-    """``{table name: notebook}`` for every ``write_csv(frame, "name")`` call in the notebooks' sources."""
+    """Map every table the notebooks write (``write_csv(frame, "name")`` in their sources) to its notebook.
+
+    Parameters
+    ----------
+    notebooks_dir : pathlib.Path, optional
+        Folder of the notebooks' py:percent sources (``NN_name.py``) [path].
+
+    Returns
+    -------
+    dict of str to str
+        ``{table name: notebook}``; the first notebook in file order when two write the same table.
+    """
     writers: dict[str, str] = {}
     for source in sorted(notebooks_dir.glob("[0-9][0-9]_*.py")):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
@@ -200,7 +232,20 @@ def _shown(path: Path) -> str:
 
 
 def missing_table_message(name: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> str:
-    """One line: which path was looked at for ``data/<name>`` and which notebook writes it."""
+    """One line: which path was looked at for ``data/<name>`` and which notebook writes it.
+
+    Parameters
+    ----------
+    name : str
+        File name of the table in ``data/`` (``"opt_budget_sweep.csv"``).
+    notebooks_dir : pathlib.Path, optional
+        Folder of the notebooks' py:percent sources, searched by :func:`csv_writers` [path].
+
+    Returns
+    -------
+    str
+        The message, naming the notebook to run (or saying that none writes the table).
+    """
     root = output_root()
     shown = _shown(root / "data" / name)
     writer = csv_writers(notebooks_dir).get(name)

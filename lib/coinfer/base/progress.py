@@ -22,7 +22,13 @@ PLAIN_PROGRESS_ENV = "COINFER_PLAIN_PROGRESS"
 
 
 def plain_progress() -> bool:
-    """Whether :data:`PLAIN_PROGRESS_ENV` asks for the plain text bar."""
+    """Whether :data:`PLAIN_PROGRESS_ENV` asks for the plain text bar.
+
+    Returns
+    -------
+    bool
+        True when ``$COINFER_PLAIN_PROGRESS`` is set to anything but an empty string or ``0``.
+    """
     return os.environ.get(PLAIN_PROGRESS_ENV, "").strip() not in ("", "0")
 
 

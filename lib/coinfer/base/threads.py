@@ -86,7 +86,18 @@ def blas_threads(limit: int = 1) -> Iterator[None]:
 
 
 def one_blas_thread(func: Callable[P, R]) -> Callable[P, R]:
-    """``func`` run inside :func:`blas_threads` (a decorator for the tasks whose results are written to ``data/``)."""
+    """Decorate ``func`` to run inside :func:`blas_threads` (for the tasks whose results are written to ``data/``).
+
+    Parameters
+    ----------
+    func : callable
+        The task to run with BLAS and OpenMP pinned to one thread.
+
+    Returns
+    -------
+    callable
+        ``func`` wrapped, with the same signature and return value.
+    """
 
     @functools.wraps(func)
     def pinned(*args: P.args, **kwargs: P.kwargs) -> R:

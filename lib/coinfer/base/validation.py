@@ -42,13 +42,44 @@ class ParameterError(ValueError):
 
 
 def show_value(value: Any) -> str:
-    """``repr`` (so control characters are escaped), shortened to fit on one line."""
+    """``repr`` of ``value`` (so control characters are escaped), shortened to fit on one line.
+
+    Parameters
+    ----------
+    value : object
+        The value to show in an error message.
+
+    Returns
+    -------
+    str
+        ``repr(value)``, cut to 57 characters plus ``"..."`` when longer than 60.
+    """
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def require_number(name: str, value: Any, *, integer: bool = False) -> float | int:
-    """Return ``value`` as a finite Python ``float`` (an ``int`` when ``integer``); NumPy scalars are accepted."""
+    """Return ``value`` as a finite Python ``float`` (an ``int`` when ``integer``); NumPy scalars are accepted.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the error message.
+    value : object
+        The value to check, in the parameter's own unit (unchanged here) [-].
+    integer : bool, optional
+        Whether ``value`` must be a whole number.
+
+    Returns
+    -------
+    float or int
+        ``value`` converted, in its unit [-].
+
+    Raises
+    ------
+    ParameterError
+        If ``value`` is not a real number (a bool is not one), is not finite, or (``integer``) not a whole number.
+    """
     kind = "an integer" if integer else "a finite number"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ParameterError(f"{name}: got {show_value(value)} ({type(value).__name__}); expected {kind}")
@@ -108,12 +139,12 @@ def require_range(
     above = high is not None and (value >= high if high_open else value > high)
     if below or above:
         raise ParameterError(
-            f"{name}: got {show_value(value)}; allowed {describe_interval(low, high, low_open, high_open)}"
+            f"{name}: got {show_value(value)}; allowed {_describe_interval(low, high, low_open, high_open)}"
         )
     return value
 
 
-def describe_interval(low: float | None, high: float | None, low_open: bool = False, high_open: bool = False) -> str:
+def _describe_interval(low: float | None, high: float | None, low_open: bool = False, high_open: bool = False) -> str:
     """Human-readable interval, e.g. ``(0, 1)`` or ``>= 0``."""
 
     def show(x: float) -> str:  # whole numbers exactly (a seed's 4294967295, not 4.29497e+09)
@@ -157,14 +188,51 @@ def require_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
 
 
 def require_bool(name: str, value: Any) -> bool:
-    """Return ``value`` if it is a bool (YAML ``true``/``false``)."""
+    """Return ``value`` if it is a bool (YAML ``true``/``false``).
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the error message.
+    value : object
+        The value to check.
+
+    Returns
+    -------
+    bool
+        ``value`` unchanged.
+
+    Raises
+    ------
+    ParameterError
+        If ``value`` is not a bool.
+    """
     if not isinstance(value, bool):
         raise ParameterError(f"{name}: got {show_value(value)}; expected true or false")
     return value
 
 
 def require_known(kind: str, names: Iterable[str], allowed: Iterable[str]) -> None:
-    """Reject names that are not in ``allowed`` (``kind`` says what they are)."""
+    """Reject names that are not in ``allowed`` (``kind`` says what they are).
+
+    Parameters
+    ----------
+    kind : str
+        What the names are, for the error message (``"notebook"``, ``"parameter"`` ...).
+    names : iterable of str
+        The names given.
+    allowed : iterable of str
+        The names known.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ParameterError
+        Naming the first unknown name (in sorted order) and listing the allowed ones.
+    """
     allowed = {str(a) for a in allowed}
     unknown = sorted({str(n) for n in names} - allowed)
     if unknown:

@@ -123,7 +123,26 @@ def _sweep_grid(
     description="measured task metric of every scheme's deployed design against budgets, bandwidth and distance",
 )
 def deployed_metric_sweep(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Rows: model (and MiniLM's topic accuracy); columns: sweeps; one line per scheme (higher is better)."""
+    """Rows: model (and MiniLM's topic accuracy); columns: sweeps; one line per scheme (higher is better).
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``deployed_designs.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``07_deployed_designs`` (``data/parameters_07_deployed_designs.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 9, claim E1.
+    """
     table = tables["deployed_designs.csv"]
     fig = _sweep_grid(
         table,
@@ -149,7 +168,26 @@ def deployed_metric_sweep(tables: Mapping[str, pd.DataFrame], params: Mapping[st
     description="measured output distortion of every scheme's deployed design against budgets, bandwidth, distance",
 )
 def deployed_distortion_sweep(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Rows: models; columns: sweeps; measured relative output distortion per scheme (log scale, lower is better)."""
+    """Rows: models; columns: sweeps; measured relative output distortion per scheme (log scale, lower is better).
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``deployed_designs.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``07_deployed_designs`` (``data/parameters_07_deployed_designs.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 9, claim E1.
+    """
     table = tables["deployed_designs.csv"]
     rows = [(model, "measured_distortion", "distortion") for model in in_order(table.model)]
     fig = _sweep_grid(table, rows, DISTORTION_LABEL, log=True, reference=None)
@@ -162,7 +200,24 @@ def deployed_distortion_sweep(tables: Mapping[str, pd.DataFrame], params: Mappin
 
 
 def spearman(objective: pd.Series, measured: pd.Series) -> float:
-    """Spearman rank correlation of two columns (NaN with fewer than 3 pairs or a constant column)."""
+    """Spearman rank correlation of two columns (NaN with fewer than 3 pairs or a constant column).
+
+    Parameters
+    ----------
+    objective : pandas.Series
+        The model's objective of each design (normalised distortion bound, model.md section 5.1) [-].
+    measured : pandas.Series
+        The measured distortion (or metric) of the same designs, in the same order [-].
+
+    Returns
+    -------
+    float
+        The rank correlation, in [-1, 1] [-], or NaN.
+
+    References
+    ----------
+    docs/model.md section 9 (closing the loop: deployed designs).
+    """
     if len(objective) < 3 or objective.nunique() < 2 or measured.nunique() < 2:
         return float("nan")
     return float(spearmanr(objective.astype(float), measured.astype(float)).statistic)
@@ -176,7 +231,26 @@ def spearman(objective: pd.Series, measured: pd.Series) -> float:
     description="the bound objective against the measured output distortion, every (scheme, sweep point), per model",
 )
 def deployed_bound_vs_measured(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """One panel per model: objective (x) vs measured distortion (y), a marker per scheme, Spearman printed."""
+    """One panel per model: objective (x) vs measured distortion (y), a marker per scheme, Spearman printed.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``deployed_designs.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``07_deployed_designs`` (``data/parameters_07_deployed_designs.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 9, claim E2.
+    """
     table = tables["deployed_designs.csv"]
     models, schemes = in_order(table.model), _schemes(table)
     fig, axes = new_figure(1, len(models), width=3.8, height=3.4)

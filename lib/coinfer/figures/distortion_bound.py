@@ -23,7 +23,27 @@ NOTEBOOK = "01_distortion_bound"
     description="output distortion / model.md section 3 bound versus pruning ratio, both forms of the bound",
 )
 def bound_tightness(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Tightness (output distortion / bound) of both forms of the model.md section 3 bound versus the pruning ratio."""
+    """Tightness (output distortion / bound) of both forms of the model.md section 3 bound versus the pruning ratio.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``bound_random_networks.csv``, ``bound_digits_mlp.csv``), by their names in
+        ``data/``, as read back by :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data
+        dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``01_distortion_bound`` (``data/parameters_01_distortion_bound.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 3, claim C1.
+    """
     random = tables["bound_random_networks.csv"]
     random = random[random.ratio > 0]
     digits = tables["bound_digits_mlp.csv"]
@@ -86,7 +106,26 @@ def bound_tightness(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any
     description="digits MLP: parameter vs output distortion, and test accuracy, versus pruning ratio",
 )
 def bound_digits_mlp(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Parameter distortion, mean output distortion and test accuracy of the pruned digits MLP."""
+    """Parameter distortion, mean output distortion and test accuracy of the pruned digits MLP.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``bound_digits_mlp.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``01_distortion_bound`` (``data/parameters_01_distortion_bound.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 3, claim C1.
+    """
     table = tables["bound_digits_mlp.csv"]
     fig, axes = new_figure(1, 2, width=4.4, height=3.4)
     left, right = axes[0]

@@ -70,14 +70,26 @@ STRIP_LABEL_WIDTH = 0.75
 INFEASIBLE_LABEL = "infeasible at that x\n(crosses below the axis)"
 
 
-def state_references(fig: Figure, *, objective: bool = True) -> None:
+def _state_references(fig: Figure, *, objective: bool = True) -> None:
     """Define T_ref, E_ref and (with ``objective``) b_bar at the bottom of ``fig``, above its caption footer."""
     text = BUDGET_REFERENCES + ("\n" + OBJECTIVE_REFERENCE if objective else "")
     fig.supxlabel(text, fontsize=8, color="0.25")
 
 
 def infeasible_strip(ax: Axes, rows: int) -> None:
-    """Make room for ``rows`` rows of infeasible markers between the x axis and its tick labels, shaded grey."""
+    """Make room for ``rows`` rows of infeasible markers between the x axis and its tick labels, shaded grey.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The panel.
+    rows : int
+        Number of marker rows (one per scheme with infeasible points) [count].
+
+    Returns
+    -------
+    None
+    """
     if rows <= 0:
         return
     depth = INFEASIBLE_GAP + INFEASIBLE_STEP * (rows - 1)
@@ -102,6 +114,25 @@ def mark_infeasible(ax: Axes, xs: Sequence[float], colour: Any, row: int = 0) ->
     """Infeasible points as crosses in row ``row`` of the strip below the x axis (see :func:`infeasible_strip`).
 
     The crosses sit outside the data area, so they never read as values of the objective.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The panel, prepared by :func:`infeasible_strip`.
+    xs : sequence of float
+        The x values (budgets) of the infeasible points, in the unit of the panel's x axis [s], [J] or [-].
+    colour : matplotlib colour
+        The scheme's colour.
+    row : int, optional
+        Row of the strip, 0 nearest the axis [count].
+
+    Returns
+    -------
+    None
+
+    References
+    ----------
+    docs/model.md section 5.7 (infeasibility reporting).
     """
     if len(xs):
         below = ScaledTranslation(0, -(INFEASIBLE_GAP + INFEASIBLE_STEP * row) / 72, ax.figure.dpi_scale_trans)
@@ -122,9 +153,23 @@ def mark_infeasible(ax: Axes, xs: Sequence[float], colour: Any, row: int = 0) ->
 
 
 def label_infeasible_rows(ax: Axes, rows: Mapping[Any, int], names: Mapping[Any, str] | None = None) -> None:
-    """Name each row of the infeasible strip of ``ax`` (``{key: row}``) right of the panel (the last column's; on
-    the left the tick and axis labels would meet them): the scheme's short name
-    (:data:`~coinfer.figures.style.SCHEME_SHORT`) or ``names[key]``."""
+    """Name each row of the infeasible strip of ``ax`` right of the panel.
+
+    Labels go right of the last column's panel: on the left the tick and axis labels would meet them.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The panel, prepared by :func:`infeasible_strip`.
+    rows : mapping
+        ``{key: row}``: the scheme (or other key) of each row [count].
+    names : mapping, optional
+        ``{key: label}``; default the scheme's short name (:data:`~coinfer.figures.style.SCHEME_SHORT`).
+
+    Returns
+    -------
+    None
+    """
     for key, row in rows.items():
         below = ScaledTranslation(0, -(INFEASIBLE_GAP + INFEASIBLE_STEP * row) / 72, ax.figure.dpi_scale_trans)
         ax.text(
@@ -141,12 +186,29 @@ def label_infeasible_rows(ax: Axes, rows: Mapping[Any, int], names: Mapping[Any,
 
 
 def infeasible_handle() -> Line2D:
-    """The legend entry explaining the infeasible markers."""
+    """The legend entry explaining the infeasible markers.
+
+    Returns
+    -------
+    matplotlib.lines.Line2D
+        A grey cross labelled for the legend.
+    """
     return Line2D([], [], linestyle="none", marker="x", color="0.3", label=INFEASIBLE_LABEL)
 
 
 def scheme_style(scheme: str) -> dict[str, Any]:
-    """Line style of a scheme: its fixed colour, marker and line style; the proposed design thick, solid, on top."""
+    """Line style of a scheme: its fixed colour, marker and line style; the proposed design thick, solid, on top.
+
+    Parameters
+    ----------
+    scheme : str
+        The scheme's code name (``"proposed"``, ``"local_nonconvex"`` ...; model.md section 5.6).
+
+    Returns
+    -------
+    dict of str to object
+        Keyword arguments for :meth:`matplotlib.axes.Axes.plot`.
+    """
     proposed = scheme == "proposed"
     return {
         "marker": SCHEME_MARKERS.get(scheme, "o"),
@@ -159,7 +221,21 @@ def scheme_style(scheme: str) -> dict[str, Any]:
 
 
 def scheme_line(ax: Axes, x: Any, y: Any, scheme: str) -> None:
-    """One scheme's curve in its fixed style (:func:`scheme_style`), labelled with its readable name."""
+    """One scheme's curve in its fixed style (:func:`scheme_style`), labelled with its readable name.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The panel.
+    x, y : array_like
+        The curve's points, in the units of the panel's axes [-].
+    scheme : str
+        The scheme's code name (model.md section 5.6).
+
+    Returns
+    -------
+    None
+    """
     ax.plot(x, y, label=scheme_label(scheme), **scheme_style(scheme))
 
 
@@ -171,7 +247,26 @@ def scheme_line(ax: Axes, x: Any, y: Any, scheme: str) -> None:
     description="objective of every scheme against latency and energy budgets, bandwidth and distance",
 )
 def opt_budget_sweep(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Rows: models; columns: the four sweeps; one line per scheme; crosses below the axis: infeasible."""
+    """Rows: models; columns: the four sweeps; one line per scheme; crosses below the axis: infeasible.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``opt_budget_sweep.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``06_joint_optimisation`` (``data/parameters_06_joint_optimisation.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 5, claim C3.
+    """
     table = tables["opt_budget_sweep.csv"]
     models, sweeps = in_order(table.model), in_order(table.sweep)
     schemes = [s for s in SCHEME_ORDER if s in set(table.scheme)]
@@ -210,7 +305,7 @@ def opt_budget_sweep(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
         "(lower is better)",
         fontsize=10,
     )
-    state_references(fig)
+    _state_references(fig)
     return fig
 
 
@@ -239,7 +334,26 @@ DECISION_PANELS = [
     description="optimal ratios, power, frequencies and latency shares along the latency-budget sweep",
 )
 def opt_decisions_latency_budget(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Decisions of the proposed design along the latency sweep; the chosen split is written above the ratios."""
+    """Decisions of the proposed design along the latency sweep; the chosen split is written above the ratios.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``opt_decisions.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``06_joint_optimisation`` (``data/parameters_06_joint_optimisation.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 5, claim C3.
+    """
     decisions = tables["opt_decisions.csv"]
     decisions = decisions[decisions.sweep == "latency_budget"]
     models = in_order(decisions.model)
@@ -261,7 +375,7 @@ def opt_decisions_latency_budget(tables: Mapping[str, pd.DataFrame], params: Map
                 for x_value, split in part.loc[part.status == "optimal", ["x", "split"]].itertuples(index=False):
                     ax.annotate(f"{int(split)}", (x_value, 1.0), fontsize=6, ha="center", va="bottom", color="0.4")
     fig.suptitle("C3: decisions of the proposed design along the latency budget (numbers: chosen split)", fontsize=10)
-    state_references(fig, objective=False)
+    _state_references(fig, objective=False)
     return fig
 
 
@@ -273,7 +387,26 @@ def opt_decisions_latency_budget(tables: Mapping[str, pd.DataFrame], params: Map
     description="optimum of every split point at several bandwidths and latency budgets",
 )
 def opt_split_objective(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Rows: models; columns: bandwidths; one line per latency budget; star: best split; x: infeasible split."""
+    """Rows: models; columns: bandwidths; one line per latency budget; star: best split; x: infeasible split.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``opt_split_sweep.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``06_joint_optimisation`` (``data/parameters_06_joint_optimisation.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 5, claim C4.
+    """
     import seaborn as sns
 
     table = tables["opt_split_sweep.csv"]
@@ -316,11 +449,11 @@ def opt_split_objective(tables: Mapping[str, pd.DataFrame], params: Mapping[str,
     handles, _ = axes[0, 0].get_legend_handles_labels()
     axes[0, 0].legend(handles=handles + ([infeasible_handle()] if strip_row else []), fontsize=7)
     fig.suptitle("C4: optimum at every split point (star: best split; lower is better)", fontsize=10)
-    state_references(fig)
+    _state_references(fig)
     return fig
 
 
-def log_edges(centres: Sequence[float]) -> np.ndarray:
+def _log_edges(centres: Sequence[float]) -> np.ndarray:
     """Cell edges of a log-spaced grid: geometric midpoints, extended by half a step at both ends."""
     logs = np.log(np.asarray(centres, dtype=float))
     step = logs[1] - logs[0] if len(logs) > 1 else 1.0
@@ -335,7 +468,27 @@ def log_edges(centres: Sequence[float]) -> np.ndarray:
     description="map of the best split point over bandwidth and latency budget",
 )
 def opt_split_winner(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Per model: the winning split over bandwidth x latency budget (grey: infeasible everywhere)."""
+    """Per model: the winning split over bandwidth x latency budget (grey: infeasible everywhere).
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``opt_split_winners.csv``, ``profiles.csv``), by their names in ``data/``, as
+        read back by :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary
+        [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``06_joint_optimisation`` (``data/parameters_06_joint_optimisation.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 5, claim C4.
+    """
     winners = tables["opt_split_winners.csv"]
     profile = tables["profiles.csv"]
     models = in_order(winners.model)
@@ -345,8 +498,8 @@ def opt_split_winner(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
         last = int(profile.loc[profile.model == name, "split"].max())
         grid = part.pivot(index="latency_factor", columns="bandwidth", values="winner").astype(float)
         mesh = ax.pcolormesh(
-            log_edges(grid.columns),
-            log_edges(grid.index),
+            _log_edges(grid.columns),
+            _log_edges(grid.index),
             np.ma.masked_invalid(grid.to_numpy()),
             shading="flat",
             cmap="viridis",
@@ -373,7 +526,7 @@ def opt_split_winner(tables: Mapping[str, pd.DataFrame], params: Mapping[str, An
     if isinstance(engine, ConstrainedLayoutEngine):
         engine.set(w_pad=0.12, wspace=0.06)
     fig.suptitle("C4: which split point wins, over bandwidth and latency budget (grey: infeasible)", fontsize=10)
-    state_references(fig, objective=False)
+    _state_references(fig, objective=False)
     return fig
 
 
@@ -395,7 +548,26 @@ def _error_bars(rows: pd.DataFrame, column: str, values: np.ndarray) -> np.ndarr
     description="Rayleigh fading: probability of feasibility and mean objective per scheme",
 )
 def opt_fading(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Bars per model and scheme: feasibility probability, and mean objective over the feasible draws."""
+    """Bars per model and scheme: feasibility probability, and mean objective over the feasible draws.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``opt_fading_summary.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``06_joint_optimisation`` (``data/parameters_06_joint_optimisation.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 5, claim C3.
+    """
     summary = tables["opt_fading_summary.csv"]
     models = in_order(summary.model)
     schemes = [s for s in SCHEME_ORDER if s in set(summary.scheme)]
@@ -423,7 +595,7 @@ def opt_fading(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) ->
     handles, labels = axes[0, 0].get_legend_handles_labels()
     figure_legend(fig, handles, labels)
     fig.suptitle(r"C3 under Rayleigh fading $|h|^2 \sim$ Exp(1), default budgets", fontsize=10)
-    state_references(fig)
+    _state_references(fig)
     return fig
 
 
@@ -435,7 +607,26 @@ def opt_fading(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) ->
     description="fast solver against the cvxpy reference on random instances",
 )
 def opt_solver_agreement(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Objective of ``solve`` against ``solve_reference`` on the instances optimal in both."""
+    """Objective of ``solve`` against ``solve_reference`` on the instances optimal in both.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``opt_solver_agreement.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``06_joint_optimisation`` (``data/parameters_06_joint_optimisation.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 5, claim C3.
+    """
     agreement = tables["opt_solver_agreement.csv"]
     ok = agreement.dropna(subset=["relative_gap"])
     fig, axes = new_figure(1, 1, width=4.4, height=4.0)
@@ -482,7 +673,26 @@ def _share_interval(indices: pd.DataFrame, model: str, gain: str) -> str:
     description="how often one random start of the local solver reaches the global optimum (Clopper-Pearson 95 %)",
 )
 def opt_single_starts(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Per model: success rate of single SLSQP starts, with the 95 % interval the table states."""
+    """Per model: success rate of single SLSQP starts, with the 95 % interval the table states.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``opt_single_starts_summary.csv``), by their names in ``data/``, as read back
+        by :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``06_joint_optimisation`` (``data/parameters_06_joint_optimisation.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 5, claim C3.
+    """
     summary = tables["opt_single_starts_summary.csv"].set_index("model")
     models = in_order(summary.index)
     rows = summary.reindex(models)
@@ -501,7 +711,7 @@ def opt_single_starts(tables: Mapping[str, pd.DataFrame], params: Mapping[str, A
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("share reaching the optimum [-]")
     fig.suptitle("C3: the local non-convex solver from one random start\n(bars: Clopper-Pearson 95 %)", fontsize=10)
-    state_references(fig, objective=False)
+    _state_references(fig, objective=False)
     return fig
 
 
@@ -513,7 +723,27 @@ def opt_single_starts(tables: Mapping[str, pd.DataFrame], params: Mapping[str, A
     description="sampled constants: where an intermediate split beats both extremes, over the two most influential",
 )
 def opt_sensitivity(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Per model: the samples over the two constants of largest total Sobol index, coloured by the C4 gain."""
+    """Per model: the samples over the two constants of largest total Sobol index, coloured by the C4 gain.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``sensitivity_samples.csv``, ``sensitivity_indices.csv``), by their names in
+        ``data/``, as read back by :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data
+        dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``06_joint_optimisation`` (``data/parameters_06_joint_optimisation.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 5, claim C4.
+    """
     from coinfer.studies.sensitivity import CLAIM_GAINS, RANGES, plot_axes
 
     samples, indices = tables["sensitivity_samples.csv"], tables["sensitivity_indices.csv"]
@@ -551,5 +781,5 @@ def opt_sensitivity(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any
         "C4 over sampled constants (Sobol design): axes are the two constants of largest total Sobol index",
         fontsize=10,
     )
-    state_references(fig, objective=False)
+    _state_references(fig, objective=False)
     return fig

@@ -48,7 +48,20 @@ def _overlap(a: Bbox, b: Bbox) -> bool:
 
 
 def in_view(axis: Axis, label: Text) -> bool:
-    """``label`` (a tick label of ``axis``) is drawn: visible, not empty, its tick inside the panel (to 1 px)."""
+    """Whether ``label`` (a tick label of ``axis``) is drawn: visible, not empty, its tick inside the panel (to 1 px).
+
+    Parameters
+    ----------
+    axis : matplotlib.axis.Axis
+        The x or y axis of a panel.
+    label : matplotlib.text.Text
+        One of its tick labels.
+
+    Returns
+    -------
+    bool
+        True when the label is drawn.
+    """
     if not _visible(label):
         return False
     ax = axis.axes
@@ -110,7 +123,20 @@ def _legends(fig: Figure) -> list[tuple[Legend, Axes | None]]:
 
 
 def texts(fig: Figure, renderer: RendererBase) -> list[_Item]:
-    """Every visible, non-empty text of ``fig`` with its window extent [px]."""
+    """Every visible, non-empty text of ``fig`` with its window extent [px].
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The drawn figure.
+    renderer : matplotlib.backend_bases.RendererBase
+        The renderer that drew it (window extents depend on it).
+
+    Returns
+    -------
+    list
+        One item per text: its kind (title, label, tick, legend ...), its string and its box [px].
+    """
     items: list[_Item] = []
     # the figure's title and shared labels are among fig.texts; no public getter returns the title's Text
     title = getattr(fig, "_suptitle", None)
@@ -157,6 +183,16 @@ def layout_problems(fig: Figure) -> list[str]:
     - two texts overlap (titles, axis and tick labels, annotations, legend entries, the figure's texts);
     - a legend's frame covers a text outside it (a title, a label, a tick label, an annotation), or a data point
       of a panel it lies over.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure to check (drawn here on an Agg canvas).
+
+    Returns
+    -------
+    list of str
+        One line per problem.
     """
     renderer = FigureCanvasAgg(fig).get_renderer()  # the canvas the files are written with
     fig.draw_without_rendering()

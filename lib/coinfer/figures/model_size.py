@@ -57,7 +57,26 @@ def _interval_bars(ax: Any, shown: pd.DataFrame, colour: Any) -> None:
     description="task metric of each size's deployed design against the shared budget, winner changes marked",
 )
 def metric_vs_budget(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """One row per measured family, one column per sweep; one curve per member; dotted lines: the winner changes."""
+    """One row per measured family, one column per sweep; one curve per member; dotted lines: the winner changes.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``size_study.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``08_model_size`` (``data/parameters_08_model_size.json``), each in the
+        unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 10, claim L1.
+    """
     from coinfer.studies.model_size import FAMILIES, SWEEPS, winner_changes, winners  # the study's rules, not its run
 
     table = tables["size_study.csv"]
@@ -112,7 +131,26 @@ DESIGN_PANELS = (
     description="chosen split (as a fraction of the blocks) and pruning ratios of each size along both sweeps",
 )
 def designs(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Rows: families (meta included); columns: split fraction, rho_d, rho_s for each sweep."""
+    """Rows: families (meta included); columns: split fraction, rho_d, rho_s for each sweep.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``size_study.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``08_model_size`` (``data/parameters_08_model_size.json``), each in the
+        unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 10, claim L1.
+    """
     from coinfer.studies.model_size import FAMILIES, SWEEPS
 
     table = tables["size_study.csv"]

@@ -41,8 +41,29 @@ def _feasible(table: pd.DataFrame) -> pd.Series:
     description="mean normalised distortion of the joint design and of each baseline against the number of users",
 )
 def objective_vs_users(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Left: objective (median over populations, range shaded) per scheme; infeasible populations as crosses at the
-    top. Right: the joint design's certified relative gap (objective minus lower bound, over the objective)."""
+    """Draw figure ``multi_user_objective`` (notebook 09).
+
+    Left: objective (median over populations, range shaded) per scheme; infeasible populations as crosses at the top.
+    Right: the joint design's certified relative gap (objective minus lower bound, over the objective).
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``multi_user_populations.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``09_multi_user`` (``data/parameters_09_multi_user.json``), each in the
+        unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 13.9, claim M1.
+    """
     table = tables[POPULATIONS]
     fig, axes = new_figure(1, 2, width=4.6, height=3.2)
     ax = axes[0, 0]
@@ -94,8 +115,29 @@ def objective_vs_users(tables: Mapping[str, pd.DataFrame], params: Mapping[str, 
     description="spread of the users' normalised distortion (10th, 50th, 90th percentile) against the number of users",
 )
 def fairness(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Per scheme, the 10th-90th percentile band and the median of every user's normalised distortion ``D / b``
-    over all populations of a size (feasible answers only)."""
+    """Draw figure ``multi_user_fairness`` (notebook 09).
+
+    Per scheme, the 10th-90th percentile band and the median of every user's normalised distortion ``D / b`` over all
+    populations of a size (feasible answers only).
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``multi_user_users.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``09_multi_user`` (``data/parameters_09_multi_user.json``), each in the
+        unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 13.9, claim M1.
+    """
     table = tables[USERS]
     shown = [s for s in ("joint", "equal_shares", "proportional_shares") if s in set(table["scheme"])]
     fig, axes = new_figure(1, 1, width=5.2, height=3.2)
@@ -124,7 +166,26 @@ def fairness(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> F
     description="where the joint design runs each user (on the device, split, on the server) as the server crowds",
 )
 def splits(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Left: share of users per kind of split (joint design). Right: mean server share per user on the server."""
+    """Left: share of users per kind of split (joint design). Right: mean server share per user on the server.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``multi_user_users.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``09_multi_user`` (``data/parameters_09_multi_user.json``), each in the
+        unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 13.9, claim M1.
+    """
     table = tables[USERS]
     rows = table[(table["scheme"] == "joint") & (table["split_kind"] != "")]
     fig, axes = new_figure(1, 2, width=4.4, height=3.2)

@@ -18,7 +18,7 @@ RHO_SHORT_LABEL = r"pruning ratio $\rho$ [fraction removed]"
 NOTEBOOK = "04_pruning_distortion"
 
 
-def part_label(part: str, split_name: Any) -> str:
+def _part_label(part: str, split_name: Any) -> str:
     """``whole model`` or ``device @ <split name>``."""
     return "whole model" if part == "all" else f"{part} @ {split_name}"
 
@@ -31,7 +31,26 @@ def part_label(part: str, split_name: Any) -> str:
     description="measured parameter distortion of pretrained models against D_LB and D_mag (whole model)",
 )
 def pruning_c2_distortion(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Whole model, per storage: measured l1 distortion per weight / b, with D_LB (same q) and the Laplace D_mag."""
+    """Whole model, per storage: measured l1 distortion per weight / b, with D_LB (same q) and the Laplace D_mag.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``pruning_param_distortion.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``04_pruning_distortion`` (``data/parameters_04_pruning_distortion.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 3 and 4.4, claim C2.
+    """
     curves = tables["pruning_param_distortion.csv"]
     models = in_order(curves.model)
     quants = in_order(curves.quantisation)
@@ -70,7 +89,26 @@ def pruning_c2_distortion(tables: Mapping[str, pd.DataFrame], params: Mapping[st
     description="measured distortion over D_LB for every part and split, per storage",
 )
 def pruning_c2_ratio_to_bound(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Measured / D_LB for every (part, split), one row per storage, one column per model; 1 is the bound."""
+    """Measured / D_LB for every (part, split), one row per storage, one column per model; 1 is the bound.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``pruning_param_distortion.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``04_pruning_distortion`` (``data/parameters_04_pruning_distortion.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 3 and 4.4, claim C2.
+    """
     curves = tables["pruning_param_distortion.csv"]
     models, quants = in_order(curves.model), in_order(curves.quantisation)
     fig, axes = new_figure(len(quants), len(models), width=3.6, height=2.7)
@@ -84,7 +122,7 @@ def pruning_c2_ratio_to_bound(tables: Mapping[str, pd.DataFrame], params: Mappin
                     group.measured_over_lb,
                     lw=1,
                     color=palette_colour(k),
-                    label=part_label(part, group.split_name.iloc[0]),
+                    label=_part_label(part, group.split_name.iloc[0]),
                 )
             ax.axhline(1, color="k", lw=0.8)
             ax.set_xscale("log")
@@ -108,8 +146,27 @@ def pruning_c2_ratio_to_bound(tables: Mapping[str, pd.DataFrame], params: Mappin
 def pruning_first_order_bound(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
     """Fraction of held-out inputs where the fitted first-order bound (solid) and H = 1 relative form (dotted) hold.
 
-    Black: the share over all parts, in a grey band: its 95 % cluster-bootstrap
-    interval (inputs, or photos, resampled whole; model.md section 3.3).
+    Black: the share over all parts, in a grey band: its 95 % cluster-bootstrap interval (inputs, or photos, resampled
+    whole; model.md section 3.3).
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``first_order_bound.csv``, ``first_order_by_ratio.csv``), by their names in
+        ``data/``, as read back by :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data
+        dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``04_pruning_distortion`` (``data/parameters_04_pruning_distortion.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 3 and 4.4, claim C1.
     """
     first_order = tables["first_order_bound.csv"]
     by_ratio = tables["first_order_by_ratio.csv"]
@@ -129,7 +186,7 @@ def pruning_first_order_bound(tables: Mapping[str, pd.DataFrame], params: Mappin
                 marker=".",
                 lw=1,
                 color=palette_colour(k),
-                label=part_label(part, group.split_name.iloc[0]),
+                label=_part_label(part, group.split_name.iloc[0]),
             )
             ax.plot(group.ratio, group.frac_holds_relative, ":", lw=1, color=palette_colour(k))
         ax.set_ylim(-0.03, 1.03)
@@ -151,7 +208,26 @@ def pruning_first_order_bound(tables: Mapping[str, pd.DataFrame], params: Mappin
     description="relative output and parameter distortion, and the task metric, on held-out inputs",
 )
 def pruning_output_distortion(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Top: relative output (solid) and parameter (dashed) distortion; bottom: task metric; held-out inputs."""
+    """Top: relative output (solid) and parameter (dashed) distortion; bottom: task metric; held-out inputs.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``pruning_sweep.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``04_pruning_distortion`` (``data/parameters_04_pruning_distortion.json``),
+        each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 3 and 4.4, claim C1.
+    """
     sweep = tables["pruning_sweep.csv"]
     held = sweep[sweep.subset == "heldout"]
     models = in_order(held.model)
@@ -159,7 +235,7 @@ def pruning_output_distortion(tables: Mapping[str, pd.DataFrame], params: Mappin
     for j, name in enumerate(models):
         sub = held[(held.model == name) & (held.ratio > 0)]
         for k, ((part, _split), group) in enumerate(sub.groupby(["part", "split"], sort=False, dropna=False)):
-            label = part_label(part, group.split_name.iloc[0])
+            label = _part_label(part, group.split_name.iloc[0])
             axes[0, j].plot(group.ratio, group.out_rel, marker=".", lw=1, color=palette_colour(k), label=label)
             axes[0, j].plot(group.ratio, group.param_rel, "--", lw=0.8, color=palette_colour(k))
             axes[1, j].plot(group.ratio, group.metric_value, marker=".", lw=1, color=palette_colour(k), label=label)

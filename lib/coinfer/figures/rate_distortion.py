@@ -23,7 +23,27 @@ NOTEBOOK = "02_rate_distortion"
     description="R(D) of a Laplace source, the lower bound D_LB(rho) against magnitude pruning, and real weights",
 )
 def rate_distortion(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """R(D); D_LB and D_mag under the Laplace model with Monte Carlo; measured distortion of the digits MLP."""
+    """R(D); D_LB and D_mag under the Laplace model with Monte Carlo; measured distortion of the digits MLP.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``rd_rate_function.csv``, ``rd_curves.csv``, ``rd_monte_carlo.csv``,
+        ``rd_crossover.csv``, ``rd_digits_mlp.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``02_rate_distortion`` (``data/parameters_02_rate_distortion.json``), each
+        in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 4, claim C2.
+    """
     rate_function = tables["rd_rate_function.csv"]
     curves = tables["rd_curves.csv"]
     monte_carlo = tables["rd_monte_carlo.csv"]

@@ -39,7 +39,12 @@ _METADATA = {
 
 
 def set_style() -> None:
-    """Apply the one seaborn style used by every figure."""
+    """Apply the one seaborn style used by every figure.
+
+    Returns
+    -------
+    None
+    """
     sns.set_theme(context="paper", style="whitegrid", palette=PALETTE, font_scale=1.1)
     plt.rcParams.update(
         {"figure.dpi": 110, "savefig.dpi": 150, "savefig.bbox": "tight", "pdf.fonttype": 42, "svg.hashsalt": "coinfer"}
@@ -47,7 +52,18 @@ def set_style() -> None:
 
 
 def format_params(params: Mapping[str, Any]) -> str:
-    """``a=1, b=0.5`` with compact numbers, for captions."""
+    """``a=1, b=0.5`` with compact numbers, for captions.
+
+    Parameters
+    ----------
+    params : mapping of str to object
+        The notebook's parameters, each in its profile unit (units are not repeated in the caption) [-].
+
+    Returns
+    -------
+    str
+        The parameters, comma-separated.
+    """
 
     def show(value: Any) -> str:
         if isinstance(value, float):
@@ -62,8 +78,22 @@ def format_params(params: Mapping[str, Any]) -> str:
 def save_figure(fig: plt.Figure, name: str, params: Mapping[str, Any] | str | None = None) -> list[Path]:
     """Save ``fig`` as ``figures/<name>.pdf`` and ``.png`` atomically.
 
-    ``params`` (a mapping or a ready string) is written as a caption below the
-    axes, so a figure never circulates without the parameters that made it.
+    ``params`` (a mapping or a ready string) is written as a caption below the axes, so a figure never circulates
+    without the parameters that made it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    name : str
+        The figure's name (file stem).
+    params : mapping of str to object or str, optional
+        The caption: parameters (formatted by :func:`format_params`) or a ready line [-].
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PDF and PNG written [path].
     """
     if params:
         add_caption(fig, params if isinstance(params, str) else format_params(params))
@@ -77,7 +107,19 @@ def save_figure(fig: plt.Figure, name: str, params: Mapping[str, Any] | str | No
 
 
 def add_caption(fig: plt.Figure, caption: str) -> None:
-    """The caption footer (parameters and data files) below the axes, as :func:`save_figure` writes it."""
+    """Add the caption footer (parameters and data files) below the axes, as :func:`save_figure` writes it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    caption : str
+        The caption line.
+
+    Returns
+    -------
+    None
+    """
     fig.text(0.5, -0.02, caption, ha="center", va="top", fontsize=7, wrap=True, color="0.3")
 
 
@@ -147,7 +189,18 @@ RHO_LABEL = r"pruning ratio $\rho$ [fraction of weights removed]"
 
 
 def palette_colour(index: int) -> tuple[float, float, float]:
-    """Colour ``index`` of the artifact's palette (:data:`PALETTE`)."""
+    """Colour ``index`` of the artifact's palette (:data:`PALETTE`).
+
+    Parameters
+    ----------
+    index : int
+        Position in the palette, taken modulo its length [count].
+
+    Returns
+    -------
+    tuple of float
+        RGB, each in [0, 1] [-].
+    """
     colours = sns.color_palette(PALETTE, 10)
     return colours[index % len(colours)]
 
@@ -173,33 +226,96 @@ def scheme_colour(scheme: str) -> tuple[float, float, float]:
 
 
 def scheme_label(scheme: str) -> str:
-    """The readable name of an optimisation scheme in legends (its code name if it has none)."""
+    """The readable name of an optimisation scheme in legends (its code name if it has none).
+
+    Parameters
+    ----------
+    scheme : str
+        The scheme's code name (model.md section 5.6).
+
+    Returns
+    -------
+    str
+        The legend label.
+    """
     return SCHEME_LABELS.get(scheme, scheme)
 
 
-def luminance(colour: Any) -> float:
+def _luminance(colour: Any) -> float:
     """Relative luminance (WCAG, 0 black to 1 white) of a matplotlib colour."""
     red, green, blue = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour))
     return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 
 def text_colour_on(background: Any) -> str:
-    """Black or white, whichever reads better on ``background``."""
-    return "k" if luminance(background) > 0.18 else "w"
+    """Black or white, whichever reads better on ``background``.
+
+    Parameters
+    ----------
+    background : matplotlib colour
+        The colour the text is written on.
+
+    Returns
+    -------
+    str
+        ``"k"`` when the background's relative luminance (WCAG) exceeds 0.18, else ``"w"``.
+    """
+    return "k" if _luminance(background) > 0.18 else "w"
 
 
 def model_colour(model: str) -> tuple[float, float, float]:
-    """The colour of a model, the same in every figure."""
+    """The colour of a model, the same in every figure.
+
+    Parameters
+    ----------
+    model : str
+        The model's name (one of :data:`MODEL_ORDER`; any other gets the next colour).
+
+    Returns
+    -------
+    tuple of float
+        RGB, each in [0, 1] [-].
+    """
     return palette_colour(MODEL_ORDER.index(model) if model in MODEL_ORDER else len(MODEL_ORDER))
 
 
 def bits_colour(q: int, all_bits: Sequence[int]) -> tuple[float, float, float]:
-    """The colour of a bit width ``q`` among ``all_bits`` (sorted)."""
+    """The colour of a bit width ``q`` among ``all_bits`` (sorted).
+
+    Parameters
+    ----------
+    q : int
+        The bit width [bit].
+    all_bits : sequence of int
+        Every bit width shown in the figure, ``q`` among them [bit].
+
+    Returns
+    -------
+    tuple of float
+        RGB, each in [0, 1] [-].
+    """
     return palette_colour(sorted(int(b) for b in all_bits).index(int(q)))
 
 
 def new_figure(nrows: int, ncols: int, *, width: float, height: float, **subplot_kw: Any) -> tuple[Figure, np.ndarray]:
-    """A figure (not registered with pyplot) and its 2-D array of axes; ``width``/``height`` per panel, inches."""
+    """A figure (not registered with pyplot) and its 2-D array of axes, with a constrained layout.
+
+    Parameters
+    ----------
+    nrows, ncols : int
+        Panels per column and per row [count].
+    width, height : float
+        Size of one panel [inch].
+    **subplot_kw
+        Passed to :meth:`matplotlib.figure.Figure.subplots` (``sharex``, ``subplot_kw`` ...).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure, ``width * ncols`` by ``height * nrows`` inches.
+    axes : numpy.ndarray
+        Its panels, shape ``(nrows, ncols)``.
+    """
     fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
     return fig, axes
@@ -212,9 +328,26 @@ def figure_legend(
 
     Below the figure's title and beside no panel, so it covers neither (``loc="outside right upper"`` puts it
     beside the title, which a long title then runs under). Saved figures are cropped to their content
-    (``savefig.bbox: tight``), so the legend is in the file. ``shift`` [inch] moves it further right, past
-    labels written beside the panels. More than eight entries go in two columns, so that a tall legend does
-    not run down beside the panels below.
+    (``savefig.bbox: tight``), so the legend is in the file. More than eight entries go in two columns, so that a
+    tall legend does not run down beside the panels below.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, its panels made by :func:`new_figure`.
+    handles : sequence of matplotlib artists
+        The legend's entries.
+    labels : sequence of str, optional
+        Their labels; default each handle's own label.
+    shift : float, optional
+        How much further right to put the legend, past labels written beside the panels [inch].
+    **kw
+        Passed to :meth:`matplotlib.figure.Figure.legend` (all but the anchor).
+
+    Returns
+    -------
+    matplotlib.legend.Legend
+        The legend.
     """
     panels = [ax for ax in fig.axes if ax.get_subplotspec() is not None]
     spec = {ax: ax.get_subplotspec() for ax in panels}
@@ -232,8 +365,21 @@ def _any_overlap(boxes: Sequence[Any]) -> bool:
 
 
 def declutter(fig: Figure) -> Figure:
-    """Keep tick labels from overprinting: on a log axis whose labels touch, label fewer minor ticks (2 and 5, then
-    none); a panel whose first x and y tick labels meet at its corner gets its x labels moved down."""
+    """Keep tick labels from overprinting.
+
+    On a log axis whose labels touch, label fewer minor ticks (2 and 5, then none); a panel whose first x and y tick
+    labels meet at its corner gets its x labels moved down.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, changed in place (drawn once on an Agg canvas to measure its labels).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig``.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.ticker import LogLocator, NullFormatter
 
@@ -268,5 +414,17 @@ def declutter(fig: Figure) -> Figure:
 
 
 def legend_outside(ax: Axes, **kw: Any) -> None:
-    """A legend to the right of ``ax`` (so it never hides data)."""
+    """A legend to the right of ``ax`` (so it never hides data).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The panel.
+    **kw
+        Passed to :meth:`matplotlib.axes.Axes.legend`, overriding the placement and font size.
+
+    Returns
+    -------
+    None
+    """
     ax.legend(**{"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "fontsize": 7, **kw})

@@ -24,7 +24,7 @@ SIDE_COLOURS = {
 }
 
 
-def side_colour(side: str) -> Any:
+def _side_colour(side: str) -> Any:
     """Colour of a side of the system: device, uplink, server, or total (black)."""
     index = SIDE_COLOURS[side]
     return "k" if index is None else palette_colour(index)
@@ -44,7 +44,7 @@ COST_PANELS = [
 ]
 
 
-def per_split(
+def _per_split(
     frame: pd.DataFrame, names: Sequence[str], panels: Sequence[tuple[str, list[tuple[str, str]]]], title: str
 ) -> Figure:
     """One column per model, one row per quantity against the split point, log scale; zeros are not drawn."""
@@ -56,7 +56,7 @@ def per_split(
             for column, side in columns:
                 shown = rows[rows[column] > 0]
                 style = {"linewidth": 1.8} if side == "total" else {"marker": "o", "markersize": 2.5}
-                ax.plot(shown.split, shown[column], label=side, color=side_colour(side), **style)
+                ax.plot(shown.split, shown[column], label=side, color=_side_colour(side), **style)
             ax.set_yscale("log")
             ax.xaxis.get_major_locator().set_params(integer=True)
             ax.set_title(name if row == 0 else "", fontsize=9)
@@ -85,7 +85,7 @@ def _register_profiles(group: str) -> None:
         description=f"per-split FLOPs, prunable parameters and feature bits of the {kind} models",
     )
     def profiles_figure(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-        return per_split(
+        return _per_split(
             tables["profiles.csv"],
             _profile_models(params, group),
             PROFILE_PANELS,
@@ -100,7 +100,7 @@ def _register_profiles(group: str) -> None:
         description=f"unpruned latency and energy of every split at full resources, {kind} models",
     )
     def costs_figure(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-        return per_split(
+        return _per_split(
             tables["profile_costs.csv"],
             _profile_models(params, group),
             COST_PANELS,
@@ -128,7 +128,27 @@ VARIANT_STYLES = {
     description="measured speed-up of pruned layers on this CPU against the ideal 1/(1 - rho) (model.md section 2.3)",
 )
 def compute_speedups(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Speed-up against rho per model: ideal, dense, CSR (with the fitted sparse model) and structured pruning."""
+    """Speed-up against rho per model: ideal, dense, CSR (with the fitted sparse model) and structured pruning.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``compute_timings.csv``, ``compute_fits.csv``), by their names in ``data/``, as
+        read back by :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary
+        [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``05_system_profiles`` (``data/parameters_05_system_profiles.json``), each
+        in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 6, claim C3.
+    """
     timings, fits = tables["compute_timings.csv"], tables["compute_fits.csv"]
     names = list(dict.fromkeys(timings["model"]))
     fig, axes = new_figure(1, max(len(names), 1), width=3.2, height=2.8)

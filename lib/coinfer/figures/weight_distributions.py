@@ -55,7 +55,27 @@ def histogram_rows(values: np.ndarray, centre: float, bins: int, quantile: float
     description="weight histograms with the fitted Laplace and Gaussian densities, whole model and both sides",
 )
 def weight_histograms(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """One row per model: histograms of the whole model and of both sides at the middle split, log density."""
+    """One row per model: histograms of the whole model and of both sides at the middle split, log density.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``weight_histograms.csv``, ``weight_fits.csv``), by their names in ``data/``,
+        as read back by :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary
+        [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``03_weight_distributions``
+        (``data/parameters_03_weight_distributions.json``), each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 4.1, claim C2.
+    """
     from scipy import stats
 
     hist = tables["weight_histograms.csv"]
@@ -118,7 +138,26 @@ def weight_histograms(tables: Mapping[str, pd.DataFrame], params: Mapping[str, A
     description="per layer: Laplace minus Gaussian log-likelihood, and KS distance of both fits",
 )
 def weight_fits_layers(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
-    """Per prunable layer: log-likelihood gain of the Laplace fit, and KS distances of both fits."""
+    """Per prunable layer: log-likelihood gain of the Laplace fit, and KS distances of both fits.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``weight_fit_verdicts.csv``), by their names in ``data/``, as read back by
+        :func:`coinfer.base.paths.read_csv`; each column's unit is in its name or in the data dictionary [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``03_weight_distributions``
+        (``data/parameters_03_weight_distributions.json``), each in the unit of its profile entry [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 4.1, claim C2.
+    """
     verdicts = tables["weight_fit_verdicts.csv"]
     layers = verdicts[verdicts.part == "layer"].copy()
     layers["index"] = layers.groupby("model", sort=False).cumcount()

@@ -65,7 +65,8 @@ def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
     """Benchmark ``fixed_ratio``: ``rho_d = rho_s = rho`` fixed; least-energy power and frequencies (model.md 5.6).
 
     The ratios are not optimised: the decision is the least-energy power and frequencies that meet the latency
-    budget at ``rho`` (the same step :func:`coinfer.optimise.solve` uses for given ratios).
+    budget at ``rho`` (the same step :func:`coinfer.optimise.solve` uses for given ratios; under the physical model
+    of model.md section 2.7 with the frequency floors, static, memory and circuit energy).
 
     Parameters
     ----------
@@ -78,7 +79,9 @@ def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
     -------
     Solution
         ``optimal`` with the least-energy decision at ``rho``; ``infeasible`` with a ``reason`` naming the latency
-        floor [s] at maximum resources or the energy floor [J] within the latency budget that exceeds its budget.
+        floor [s] at maximum resources (and the memory bandwidths [bit/s] and access latency [s] that bound it) or the
+        energy floor [J] within the latency budget that exceeds its budget (and the physical terms that hold it up:
+        a frequency floor [Hz], static power [W], memory energy [J/bit], circuit power [W]; model.md section 5.7).
 
     Raises
     ------
@@ -101,16 +104,24 @@ def solve_fixed_ratio(problem: Problem, rho: float) -> Solution:
     if e_min > m.E0 * (1 + EDGE):
         return infeasible(
             f"energy floor {e_min:.6g} J at fixed rho={rho:g} within latency_budget "
-            f"{m.T0:.6g} s exceeds energy_budget {m.E0:.6g} J"
+            f"{m.T0:.6g} s{_held_up(m, ratios, res)} exceeds energy_budget {m.E0:.6g} J"
         )
     return answer(problem, m.decision(ratios, res))
+
+
+def _held_up(m: Blocks, rho: tuple[float, float], res: tuple[float, float, float]) -> str:
+    """`` (held up by ...)``: the physical terms under an energy floor (model.md 5.7); empty in the paper's model."""
+    text = m.energy_limits_text(rho, res)
+    return f" (held up by {text})" if text else ""
 
 
 def solve_max_resources(problem: Problem) -> Solution:
     """Benchmark ``max_resources``: ``p = P_max``, ``f = f_max``; ratios optimised (model.md 5.6).
 
     With the resources fixed both budgets are affine in the kept work, so the least distortion meets the latency
-    budget alone, the energy budget alone, or both (a 2x2 linear system in the kept work).
+    budget alone, the energy budget alone, or both (a 2x2 linear system in the kept work). Under the physical model
+    (model.md section 2.7) the clocks stay at ``f_max`` even on a memory-bound side, and the budgets are piecewise
+    affine (:func:`coinfer.optimise.physical.fixed_resource_ratios`).
 
     Parameters
     ----------
@@ -138,7 +149,9 @@ def solve_decoupled(problem: Problem) -> Solution:
     the UNPRUNED model (maximum resources where even they cannot); the
     pruning ratios are then optimised with those resources fixed. This is
     what a system designer does who sizes the radio and the clocks for the
-    dense model and prunes afterwards.
+    dense model and prunes afterwards. Under the physical model the first stage's resources are
+    :func:`coinfer.optimise.physical.least_energy`'s (frequency floors, static power; the least-energy resources of
+    least time where the unpruned model misses the latency budget).
 
     Parameters
     ----------
@@ -240,11 +253,9 @@ def _solve_at_resources(problem: Problem, m: Blocks, res: tuple[float, float, fl
 
     With resources fixed both budgets are affine in the kept work, so the
     optimum meets the latency budget alone, the energy budget alone, or both
-    (a 2x2 linear system in the kept work).
+    (a 2x2 linear system in the kept work); piecewise affine under the physical
+    model (:meth:`Blocks.fixed_resource_ratios`).
     """
-    t_fixed, e_fixed = m.fixed_time(res), m.fixed_energy(res)
-    alpha_t = (1 / res[0], 1 / res[1])
-    alpha_e = (m.k[0] * (res[0] * res[0]), m.k[1] * (res[1] * res[1]) if m.counted[1] else 0.0)
     top = m.rho_top
     floor_t, floor_e = m.time(top, res), m.energy(top, res)
     if floor_t > m.T0 * (1 + EDGE):
@@ -254,8 +265,17 @@ def _solve_at_resources(problem: Problem, m: Blocks, res: tuple[float, float, fl
         )
     if floor_e > m.E0 * (1 + EDGE):
         return infeasible(
-            f"energy {floor_e:.6g} J at rho_max={m.rho_max:g} with {label} exceeds energy_budget {m.E0:.6g} J"
+            f"energy {floor_e:.6g} J at rho_max={m.rho_max:g} with {label}{_held_up(m, top, res)} "
+            f"exceeds energy_budget {m.E0:.6g} J"
         )
+    if m.physical:
+        # Time and energy are piecewise linear in the kept work (memory-bound kinks): the compiled candidates.
+        ratios = m.fixed_resource_ratios(res)
+        return answer(problem, m.decision(top if ratios is None else ratios, res))
+
+    t_fixed, e_fixed = m.fixed_time(res), m.fixed_energy(res)
+    alpha_t = (1 / res[0], 1 / res[1])
+    alpha_e = (m.k[0] * (res[0] * res[0]), m.k[1] * (res[1] * res[1]) if m.counted[1] else 0.0)
 
     def fits(rho) -> bool:
         return m.time(rho, res) <= m.T0 * (1 + 1e-12) and m.energy(rho, res) <= m.E0 * (1 + 1e-12)
@@ -301,7 +321,8 @@ def solve_shared_ratio(problem: Problem) -> Solution:
 def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution:
     """Benchmark ``local_nonconvex``: SLSQP on the original non-convex variables ``rho_d, rho_s, p, f_d, f_s``.
 
-    Starts are drawn uniformly in the box from ``seed``. The best answer that
+    Starts are drawn uniformly in the box from ``seed`` (frequencies in ``[f_min, f_max]``: the frequency floor of
+    the physical model, 0 in the paper's model). The best answer that
     is feasible to relative 1e-6, polished, is returned with the tie rule of
     model.md section 5.5 (:func:`least_energy_resources`, ratios within
     :data:`LOCAL_FLAT_TOLERANCE` above the flat point taken as the flat
@@ -361,7 +382,9 @@ def solve_local(problem: Problem, n_starts: int = 20, seed: int = 0) -> Solution
         return np.array([1 - min(lat, 1e6), 1 - min(en, 1e6)])
 
     n_rho = 1 if shared else 2
-    bounds = [(0.0, p.rho_max)] * n_rho + [(1e-9, 1.0)] * 3
+    # Frequencies in units of f_max, never below the floor f_min (physical model; 0 in the paper's model).
+    f_low = (max(1e-9, p.f_device_min / p.f_device_max), max(1e-9, p.f_server_min / p.f_server_max))
+    bounds = [(0.0, p.rho_max)] * n_rho + [(1e-9, 1.0), (f_low[0], 1.0), (f_low[1], 1.0)]
     best: Solution | None = None
     best_objective = math.inf
     with threadpool_limits(limits=1):  # SLSQP's linear algebra on one thread, whatever the caller's thread count
@@ -405,6 +428,8 @@ def least_energy_resources(problem: Problem, solution: Solution, flat_tolerance:
     Parameters
     ----------
     problem : Problem
+        One split's instance (model.md section 8, SI units); under the physical model the least-energy resources
+        are :func:`coinfer.optimise.physical.least_energy`'s (frequency floors, static and circuit power).
     solution : Solution
         An answer for ``problem``; returned as it is unless ``"optimal"``.
     flat_tolerance : float

@@ -51,7 +51,7 @@ ANSWER_UNITS: dict[str, str] = {
 }
 
 
-def answer_notes(problem: Problem) -> dict[str, Any]:
+def _answer_notes(problem: Problem) -> dict[str, Any]:
     """The keys every answer carries besides the solution: ``units``, ``free_variables`` and ``tie_rule``.
 
     ``free_variables`` lists the decision variables that have no effect in
@@ -63,7 +63,7 @@ def answer_notes(problem: Problem) -> dict[str, Any]:
     return {"units": dict(ANSWER_UNITS), "free_variables": free_variables(problem), "tie_rule": TIE_RULE}
 
 
-def add_solve_parser(sub: argparse._SubParsersAction) -> None:
+def _add_solve_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "solve", allow_abbrev=False, help="solve one problem file (model.md section 8) and print the answer as JSON"
     )
@@ -83,10 +83,10 @@ def add_solve_parser(sub: argparse._SubParsersAction) -> None:
         choices=("CLARABEL", "SCS"),
         help="conic solver for --reference (default CLARABEL)",
     )
-    parser.set_defaults(handler=run_solve)
+    parser.set_defaults(handler=_run_solve)
 
 
-def run_solve(args: argparse.Namespace) -> int:
+def _run_solve(args: argparse.Namespace) -> int:
     """Solve the problem file; exit 0 for optimal or infeasible (both are answers).
 
     A file with a ``users:`` list is a multi-user problem (model.md section 13.8): it is solved by
@@ -105,7 +105,7 @@ def run_solve(args: argparse.Namespace) -> int:
     problem = Problem.from_yaml(args.problem)
     solution = solve_reference(problem, solver=args.solver) if args.reference else solve(problem)
     answer = {key: _json_value(value) for key, value in solution.as_dict().items()}
-    answer.update(answer_notes(problem))
+    answer.update(_answer_notes(problem))
     print(json.dumps(answer, indent=2))
     return 0 if solution.status in ("optimal", "infeasible") else 1
 
@@ -149,7 +149,7 @@ MULTIUSER_UNITS: dict[str, str] = {
 }
 
 
-def add_run_parser(sub: argparse._SubParsersAction) -> None:
+def _add_run_parser(sub: argparse._SubParsersAction) -> None:
     from coinfer.pipeline.runner import PARTIAL_ROOT_NAME
 
     parser = sub.add_parser(
@@ -188,13 +188,13 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:
         help="set a parameter (YAML value) in every selected notebook that declares it, over the profile; "
         "repeatable, e.g. -p device cuda",
     )
-    parser.set_defaults(handler=run_notebooks)
+    parser.set_defaults(handler=_run_notebooks)
 
 
-def run_notebooks(args: argparse.Namespace) -> int:
+def _run_notebooks(args: argparse.Namespace) -> int:
     """Run the pipeline; a failing notebook exits 1 naming itself and its partly executed copy; a stopped run
     exits 128 + the signal number, its output root untouched."""
-    from coinfer.pipeline import dependencies, runner
+    from coinfer.pipeline import _dependencies, runner
 
     try:
         runs = runner.run(
@@ -204,7 +204,7 @@ def run_notebooks(args: argparse.Namespace) -> int:
             parameters=runner.parse_parameters(args.parameter),
             update_committed=args.update_committed,
         )
-    except (runner.NotebookFailed, dependencies.DeclarationError) as error:
+    except (runner.NotebookFailed, _dependencies.DeclarationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as stop:
@@ -215,7 +215,7 @@ def run_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_verify_parser(sub: argparse._SubParsersAction) -> None:
+def _add_verify_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "verify",
         allow_abbrev=False,
@@ -229,10 +229,10 @@ def add_verify_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="output root holding the reference data/ (default: the project root, i.e. the committed data/)",
     )
-    parser.set_defaults(handler=run_verify)
+    parser.set_defaults(handler=_run_verify)
 
 
-def run_verify(args: argparse.Namespace) -> int:
+def _run_verify(args: argparse.Namespace) -> int:
     """One line per file and a summary; exit 0 only when every file passes, 2 for a folder without data/."""
     from coinfer.pipeline import verify
 
@@ -245,12 +245,12 @@ def run_verify(args: argparse.Namespace) -> int:
     return code
 
 
-def add_readme_parser(sub: argparse._SubParsersAction) -> None:
+def _add_readme_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("readme", allow_abbrev=False, help="rewrite README.md's claims table from data/claims.json")
-    parser.set_defaults(handler=run_readme)
+    parser.set_defaults(handler=_run_readme)
 
 
-def run_readme(args: argparse.Namespace) -> int:
+def _run_readme(args: argparse.Namespace) -> int:
     """Regenerate the README's claims table; say whether it changed."""
     from coinfer.pipeline import readme
 
@@ -259,7 +259,7 @@ def run_readme(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_site_parser(sub: argparse._SubParsersAction) -> None:
+def _add_site_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("site", allow_abbrev=False, help="build the web report (site/index.html) of an output root")
     parser.add_argument("root", type=Path, help="output root holding data/, figures/ and notebooks/executed/")
     parser.add_argument(
@@ -268,10 +268,10 @@ def add_site_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="report folder (default: ROOT/site; build/full/site for the project root)",
     )
-    parser.set_defaults(handler=run_site)
+    parser.set_defaults(handler=_run_site)
 
 
-def run_site(args: argparse.Namespace) -> int:
+def _run_site(args: argparse.Namespace) -> int:
     """Build the report and print the path of its ``index.html``."""
     from coinfer.pipeline import site
 
@@ -281,7 +281,7 @@ def run_site(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_status_parser(sub: argparse._SubParsersAction) -> None:
+def _add_status_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "status",
         allow_abbrev=False,
@@ -289,10 +289,10 @@ def add_status_parser(sub: argparse._SubParsersAction) -> None:
         "its verdicts are current",
     )
     parser.add_argument("root", type=Path, nargs="?", default=Path("."), help="output root (default: .)")
-    parser.set_defaults(handler=run_status)
+    parser.set_defaults(handler=_run_status)
 
 
-def run_status(args: argparse.Namespace) -> int:
+def _run_status(args: argparse.Namespace) -> int:
     """Print the status lines of the output root (:mod:`coinfer.pipeline.status`)."""
     from coinfer.pipeline import status
 
@@ -304,12 +304,12 @@ def run_status(args: argparse.Namespace) -> int:
 
 #: name -> function adding the sub-parser.
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
-    "solve": add_solve_parser,
-    "run": add_run_parser,
-    "verify": add_verify_parser,
-    "readme": add_readme_parser,
-    "site": add_site_parser,
-    "status": add_status_parser,
+    "solve": _add_solve_parser,
+    "run": _add_run_parser,
+    "verify": _add_verify_parser,
+    "readme": _add_readme_parser,
+    "site": _add_site_parser,
+    "status": _add_status_parser,
 }
 
 
@@ -320,7 +320,7 @@ class _Parser(argparse.ArgumentParser):
         raise ParameterError(f"arguments: {message}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m coinfer", description="Pruning-aware co-inference: solvers and pipeline.", allow_abbrev=False
     )
@@ -349,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     docs/bad_inputs.md.
     """
     try:
-        args = build_parser().parse_args(argv)
+        args = _build_parser().parse_args(argv)
         return int(args.handler(args))
     except ParameterError as error:
         for line in error.lines:

@@ -61,9 +61,18 @@ TIME_FIELDS = ("start_time", "end_time", "duration")
 def clean_stderr(text: str) -> str:
     """``text`` without progress-bar fragments, terminal controls, carriage returns, noise warnings, blank lines.
 
-    A warning line matched by :data:`NOISE_WARNINGS` is dropped together with
-    the indented source line Python prints under it. The result is ``""`` or
-    ends with a newline.
+    A warning line matched by :data:`NOISE_WARNINGS` is dropped together with the indented source line Python prints
+    under it.
+
+    Parameters
+    ----------
+    text : str
+        A stderr stream of an executed notebook.
+
+    Returns
+    -------
+    str
+        The cleaned text: ``""`` or ending with a newline.
     """
     text = ANSI_CONTROL.sub("", PROGRESS_BAR.sub("", text)).replace("\r", "\n")
     kept: list[str] = []
@@ -84,9 +93,18 @@ def clean_stderr(text: str) -> str:
 def default_replacements(*roots: Path) -> list[tuple[str, str]]:
     """Absolute prefixes and what stands for them, longest first.
 
-    Each of ``roots`` (output root, staging folder, project root...) becomes
-    ``.``; the Python installation becomes ``<site-packages>``, ``<stdlib>`` or
-    ``<python>``; the home folder becomes ``~``.
+    Each of ``roots`` (output root, staging folder, project root...) becomes ``.``; the Python installation becomes
+    ``<site-packages>``, ``<stdlib>`` or ``<python>``; the home folder becomes ``~``.
+
+    Parameters
+    ----------
+    *roots : pathlib.Path
+        Folders shown as ``.`` [path].
+
+    Returns
+    -------
+    list of tuple of str
+        ``(absolute prefix, replacement)`` pairs, the longest prefix first.
     """
     pairs: dict[str, str] = {}
     for name in ("purelib", "platlib"):
@@ -103,7 +121,7 @@ def default_replacements(*roots: Path) -> list[tuple[str, str]]:
     return sorted(((k, v) for k, v in pairs.items() if len(k) > 1), key=lambda kv: len(kv[0]), reverse=True)
 
 
-def replace_paths(text: str, replacements: Sequence[tuple[str, str]]) -> str:
+def _replace_paths(text: str, replacements: Sequence[tuple[str, str]]) -> str:
     """``text`` with every absolute prefix in ``replacements`` (longest first) replaced."""
     for prefix, short in replacements:
         text = text.replace(prefix, short)
@@ -112,7 +130,7 @@ def replace_paths(text: str, replacements: Sequence[tuple[str, str]]) -> str:
 
 def _replace_in(value: Any, replacements: Sequence[tuple[str, str]]) -> Any:
     if isinstance(value, str):
-        return replace_paths(value, replacements)
+        return _replace_paths(value, replacements)
     if isinstance(value, list):
         return [_replace_in(item, replacements) for item in value]
     if isinstance(value, dict):
@@ -120,7 +138,7 @@ def _replace_in(value: Any, replacements: Sequence[tuple[str, str]]) -> Any:
     return value
 
 
-def shrink_png(data: str, max_width: int = MAX_IMAGE_WIDTH) -> str:
+def _shrink_png(data: str, max_width: int = MAX_IMAGE_WIDTH) -> str:
     """A base64 PNG scaled to at most ``max_width`` pixels wide and reduced to a 256-colour palette.
 
     Deterministic (same input, same bytes); returns ``data`` unchanged if the
@@ -171,12 +189,12 @@ def _clean_outputs(outputs: Iterable[dict[str, Any]], replacements: Sequence[tup
                 text = clean_stderr(text)
             if not text:
                 continue
-            output["text"] = replace_paths(text, replacements)
+            output["text"] = _replace_paths(text, replacements)
         elif kind in ("display_data", "execute_result"):
             data = dict(output.get("data", {}))
             for mime, value in data.items():
                 if mime == "image/png":
-                    data[mime] = shrink_png(_text(value).replace("\n", ""))
+                    data[mime] = _shrink_png(_text(value).replace("\n", ""))
                 elif not mime.startswith("image/"):
                     data[mime] = _replace_in(value, replacements)
             output["data"] = data
@@ -200,15 +218,28 @@ def clean(
 ) -> dict[str, Any]:
     """A cleaned deep copy of the executed notebook ``nb`` (a dict or ``NotebookNode``).
 
-    - stderr streams lose progress-bar fragments and kernel set-up warnings
-      (:func:`clean_stderr`); consecutive stream outputs are merged;
-    - every absolute prefix in ``replacements`` is replaced in outputs and
-      metadata (see :func:`default_replacements`);
-    - papermill's ``start_time``/``end_time``/``duration`` (notebook and cells)
-      and nbclient's per-cell ``execution`` timestamps are removed;
-      ``input_path``/``output_path`` are set to the given relative paths;
+    - stderr streams lose progress-bar fragments and kernel set-up warnings (:func:`clean_stderr`); consecutive
+      stream outputs are merged;
+    - every absolute prefix in ``replacements`` is replaced in outputs and metadata (see
+      :func:`default_replacements`);
+    - papermill's ``start_time``/``end_time``/``duration`` (notebook and cells) and nbclient's per-cell
+      ``execution`` timestamps are removed; ``input_path``/``output_path`` are set to the given relative paths;
     - cell ids become ``cell-<index>`` (nbformat draws random ones);
-    - inline PNGs are shrunk with :func:`shrink_png`.
+    - inline PNGs are shrunk with :func:`_shrink_png`.
+
+    Parameters
+    ----------
+    nb : mapping
+        The executed notebook (nbformat 4), not changed.
+    replacements : sequence of tuple of str, optional
+        ``(absolute prefix, replacement)`` pairs, applied in order.
+    input_path, output_path : str, optional
+        The relative paths papermill's metadata should record [path]; default left as they are.
+
+    Returns
+    -------
+    dict of str to object
+        The cleaned notebook.
     """
     import nbformat
 
@@ -241,14 +272,27 @@ def clean(
 
 
 def write_notebook(nb: Mapping[str, Any], target: Path) -> Path:
-    """Write ``nb`` atomically with nbformat's fixed formatting (sorted keys, indent 1, trailing newline)."""
+    """Write ``nb`` atomically with nbformat's fixed formatting (sorted keys, indent 1, trailing newline).
+
+    Parameters
+    ----------
+    nb : mapping
+        The notebook (nbformat 4).
+    target : pathlib.Path
+        The ``.ipynb`` file to write [path].
+
+    Returns
+    -------
+    pathlib.Path
+        ``target`` [path].
+    """
     import nbformat
 
     text = nbformat.writes(nbformat.from_dict(dict(nb)), version=4)
     return paths.write_text(target, text if text.endswith("\n") else text + "\n")
 
 
-def publish_notebook(
+def _publish_notebook(
     executed: Path,
     target: Path,
     output_root: Path,
@@ -277,7 +321,18 @@ def publish_notebook(
 
 
 def executed_dir(output_root: Path) -> Path:
-    """Where the published notebooks of ``output_root`` live."""
+    """Where the published notebooks of ``output_root`` live.
+
+    Parameters
+    ----------
+    output_root : pathlib.Path
+        The output root of a run [path].
+
+    Returns
+    -------
+    pathlib.Path
+        Its folder of published executed notebooks [path].
+    """
     return Path(output_root) / EXECUTED_SUBDIR
 
 
@@ -289,16 +344,36 @@ def publish_executed(
     target_dir: Path | None = None,
     records: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Path]:
-    """Publish ``<source_dir>/<name>.ipynb`` for each of ``notebooks`` to ``target_dir``.
+    """Publish ``<source_dir>/<name>.ipynb`` for each of ``notebooks`` to ``target_dir``, cleaned (:func:`clean`).
 
-    ``target_dir`` defaults to :func:`executed_dir` of ``output_root`` (the runner passes its staging copy of
-    it). ``extra_roots`` (e.g. the staging folder the kernels wrote to) are shown as ``.`` too; ``records``
-    maps a notebook to its run record. Notebooks not in ``notebooks`` keep their previous copies.
+    Notebooks not in ``notebooks`` keep their previous copies.
+
+    Parameters
+    ----------
+    source_dir : pathlib.Path
+        Folder of the raw executed notebooks papermill wrote [path].
+    notebooks : sequence of str
+        The notebooks to publish (``"06_joint_optimisation"`` ...).
+    output_root : pathlib.Path
+        The run's output root, shown as ``.`` in the published copies [path].
+    extra_roots : sequence of pathlib.Path, optional
+        Other folders shown as ``.`` too (the staging folder the kernels wrote to) [path].
+    target_dir : pathlib.Path, optional
+        Where to publish [path]; default :func:`executed_dir` of ``output_root`` (the runner passes its staging copy
+        of it).
+    records : mapping of str to mapping, optional
+        The run record of each notebook (profile and hashes of its inputs, :mod:`coinfer.pipeline.status`), stored in
+        its metadata.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The published files [path].
     """
     replacements = default_replacements(*extra_roots, output_root, paths.PROJECT_ROOT)
     folder = Path(target_dir) if target_dir is not None else executed_dir(output_root)
     return [
-        publish_notebook(
+        _publish_notebook(
             Path(source_dir) / f"{name}.ipynb",
             folder / f"{name}.ipynb",
             output_root,

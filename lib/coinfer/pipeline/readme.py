@@ -41,7 +41,22 @@ def _readings(claim: dict[str, Any]) -> str:
 
 
 def claims_table(claims: list[dict[str, Any]]) -> str:
-    """The Markdown claims table: verdict, what was measured in words, the verdict under other readings, links."""
+    """The Markdown claims table: verdict, what was measured in words, the verdict under other readings, links.
+
+    Parameters
+    ----------
+    claims : list of dict
+        The claims of ``data/claims.json`` (one dict per claim part, model.md section 1.2).
+
+    Returns
+    -------
+    str
+        The table, in Markdown.
+
+    References
+    ----------
+    docs/model.md sections 1.1 and 1.2 (intervals, claims in parts, verdicts).
+    """
     lines = [
         "| claim | verdict | what we measured (full profile) | under other readings | figures | notebooks |",
         "|---|---|---|---|---|---|",
@@ -141,7 +156,22 @@ def _interval_lines(claims: list[dict[str, Any]]) -> list[str]:
 
 
 def how_sure(claims: list[dict[str, Any]]) -> str:
-    """The generated part of the README's "How sure are we": intervals, sampled-constant shares, single starts."""
+    """The generated part of the README's "How sure are we": intervals, sampled-constant shares, single starts.
+
+    Parameters
+    ----------
+    claims : list of dict
+        The claims of ``data/claims.json``.
+
+    Returns
+    -------
+    str
+        The block, in Markdown.
+
+    References
+    ----------
+    docs/model.md sections 1.1 (intervals) and 7.4 (sensitivity of the verdicts to the constants).
+    """
     lines = ["- **Intervals and verdicts** (95 %; the rule of model.md §1.1):", *_interval_lines(claims)]
     sampled = sampled_constants_lines(claims)
     if sampled:
@@ -176,10 +206,20 @@ RENAMED_NOTEBOOKS: dict[str, str] = {
 
 
 def read_timings(folder: Path = RUN_TIMES_DIR) -> dict[str, dict[str, tuple[float, float]]]:
-    """``{profile: {notebook: (seconds, peak MiB)}}`` of the ``timings-<profile>.csv`` logs in ``folder``.
+    """Read the ``timings-<profile>.csv`` logs in ``folder``.
 
-    A log written before the renumbering names notebooks the old way (:data:`RENAMED_NOTEBOOKS`); they are
-    read under their current names, so that every row has a notebook source to take its title from.
+    A log written before the renumbering names notebooks the old way (:data:`RENAMED_NOTEBOOKS`); they are read
+    under their current names, so that every row has a notebook source to take its title from.
+
+    Parameters
+    ----------
+    folder : pathlib.Path, optional
+        Folder of the committed timing logs [path].
+
+    Returns
+    -------
+    dict
+        ``{profile: {notebook: (wall time [s], peak resident memory [MiB])}}``.
     """
     found = {}
     for profile in RUN_TIME_PROFILES:
@@ -196,7 +236,7 @@ def read_timings(folder: Path = RUN_TIMES_DIR) -> dict[str, dict[str, tuple[floa
     return found
 
 
-def notebook_title(notebook: str) -> str:
+def _notebook_title(notebook: str) -> str:
     """The title of ``notebooks/<notebook>.py`` (its first Markdown heading, without the number)."""
     source = (paths.NOTEBOOKS_DIR / f"{notebook}.py").read_text(encoding="utf-8")
     heading = next(line for line in source.splitlines() if line.startswith("# # "))
@@ -208,8 +248,20 @@ def _duration(seconds: float) -> str:
 
 
 def run_times_table(timings: dict[str, dict[str, tuple[float, float]]]) -> str:
-    """Per notebook (and the ``total`` row): its title, and the wall time and peak resident memory of each
-    profile's run."""
+    """The README's run-time table: per notebook, its title and each profile's wall time and peak memory.
+
+    The last row is the ``total``.
+
+    Parameters
+    ----------
+    timings : dict
+        ``{profile: {notebook: (wall time [s], peak resident memory [MiB])}}``, as :func:`read_timings` returns.
+
+    Returns
+    -------
+    str
+        The table, in Markdown.
+    """
     profiles = [p for p in RUN_TIME_PROFILES if p in timings]
     header = " | ".join(f"{p}: time | {p}: peak memory" for p in profiles)
     lines = [f"| notebook | what it does | {header} |", "|---|---|" + "---|---|" * len(profiles)]
@@ -220,7 +272,7 @@ def run_times_table(timings: dict[str, dict[str, tuple[float, float]]]) -> str:
             seconds, memory = timings[profile].get(notebook, (float("nan"), float("nan")))
             cells.append("not run | -" if math.isnan(seconds) else f"{_duration(seconds)} | {memory:.0f} MiB")
         name = "**total**" if notebook == "total" else notebook
-        title = "" if notebook == "total" else notebook_title(notebook)
+        title = "" if notebook == "total" else _notebook_title(notebook)
         lines.append(f"| {name} | {title} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -234,8 +286,31 @@ def _replace(readme: str, start: str, end: str, text: str) -> str:
 def render(
     readme: str, claims: list[dict[str, Any]], timings: dict[str, dict[str, tuple[float, float]]] | None = None
 ) -> str:
-    """``readme`` with the claims table and, where their markers are, the "How sure are we" block and (given
-    ``timings``, :func:`read_timings`) the run-time table regenerated."""
+    """``readme`` with its generated blocks regenerated.
+
+    The claims table always; where their markers are, the "How sure are we" block and (given ``timings``) the
+    run-time table.
+
+    Parameters
+    ----------
+    readme : str
+        The README's text.
+    claims : list of dict
+        The claims of ``data/claims.json``.
+    timings : dict, optional
+        ``{profile: {notebook: (wall time [s], peak memory [MiB])}}`` (:func:`read_timings`); default: the
+        run-time table is left as it is.
+
+    Returns
+    -------
+    str
+        The new README text.
+
+    Raises
+    ------
+    ValueError
+        If the claims table's markers are missing.
+    """
     if START not in readme or END not in readme:
         raise ValueError(f"README.md: the markers {START!r} and {END!r} are missing")
     readme = _replace(readme, START, END, claims_table(claims))
@@ -247,7 +322,20 @@ def render(
 
 
 def update(readme_path: Path | None = None, claims_path: Path | None = None) -> bool:
-    """Rewrite the README's generated blocks from ``claims.json``; ``True`` if the file changed."""
+    """Rewrite the README's generated blocks from ``claims.json`` and the committed timings.
+
+    Parameters
+    ----------
+    readme_path : pathlib.Path, optional
+        The README [path]; default the project's ``README.md``.
+    claims_path : pathlib.Path, optional
+        The claims file [path]; default the project's ``data/claims.json``.
+
+    Returns
+    -------
+    bool
+        True if the file changed (it is written only then).
+    """
     readme_path = readme_path or paths.PROJECT_ROOT / "README.md"
     claims_path = claims_path or paths.PROJECT_ROOT / "data" / "claims.json"
     claims = json.loads(claims_path.read_text(encoding="utf-8"))

@@ -62,7 +62,7 @@ from coinfer.base import paths
 from coinfer.base.notebooks import NOTEBOOKS, SCHEMAS
 from coinfer.base.parallel import stop_children
 from coinfer.base.validation import ParameterError, require_known
-from coinfer.pipeline import dependencies, publish, site, status
+from coinfer.pipeline import _dependencies, publish, site, status
 from coinfer.pipeline.notebook_params import load_profile, validate
 
 #: What a run publishes into its output root: tables, figures and the executed notebooks.
@@ -82,7 +82,7 @@ KERNEL_ENVIRONMENT = {"COINFER_PLAIN_PROGRESS": "1", "PYTHONHASHSEED": "0"}
 KERNEL_WARNING_FILTERS = ("ignore:IProgress not found:Warning",)
 
 
-def kernel_environment() -> dict[str, str]:
+def _kernel_environment() -> dict[str, str]:
     """:data:`KERNEL_ENVIRONMENT` plus :data:`KERNEL_WARNING_FILTERS` appended to any ``PYTHONWARNINGS``."""
     filters = [f for f in os.environ.get("PYTHONWARNINGS", "").split(",") if f]
     return {**KERNEL_ENVIRONMENT, "PYTHONWARNINGS": ",".join([*filters, *KERNEL_WARNING_FILTERS])}
@@ -111,7 +111,25 @@ class NotebookRun:
 
 # --------------------------------------------------------------------------- checks
 def notebook_source(notebook: str, notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> Path:
-    """The jupytext source of ``notebook``; a clear error if it is missing."""
+    """The jupytext source of ``notebook``.
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook's name (``"06_joint_optimisation"``).
+    notebooks_dir : pathlib.Path, optional
+        Folder of the py:percent sources [path].
+
+    Returns
+    -------
+    pathlib.Path
+        ``<notebooks_dir>/<notebook>.py`` [path].
+
+    Raises
+    ------
+    ParameterError
+        If the source is missing.
+    """
     source = notebooks_dir / f"{notebook}.py"
     if not source.is_file():
         raise ParameterError(f"notebook {notebook!r}: source {source.name} is missing from {notebooks_dir.name}/")
@@ -119,7 +137,24 @@ def notebook_source(notebook: str, notebooks_dir: Path = paths.NOTEBOOKS_DIR) ->
 
 
 def declared_parameters(source: Path) -> dict[str, Any]:
-    """Names and literal defaults of the ``parameters`` cell of a py:percent notebook."""
+    """Names and literal defaults of the ``parameters`` cell of a py:percent notebook.
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        The notebook's py:percent source [path].
+
+    Returns
+    -------
+    dict of str to object
+        ``{name: default}``, each default in the unit its schema states.
+
+    Raises
+    ------
+    ParameterError
+        If the source has not exactly one cell tagged ``parameters``, or that cell holds anything but
+        ``name = literal`` lines.
+    """
     import jupytext
 
     cells = [c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", [])]
@@ -136,7 +171,26 @@ def declared_parameters(source: Path) -> dict[str, Any]:
 def check_notebook(
     notebook: str, notebooks_dir: Path = paths.NOTEBOOKS_DIR, overrides: dict[str, Any] | None = None
 ) -> None:
-    """The notebook exists, its parameters cell matches its schema, and its defaults with ``overrides`` are valid."""
+    """Check that the notebook exists, its parameters cell matches its schema and its defaults with ``overrides`` pass.
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook's name.
+    notebooks_dir : pathlib.Path, optional
+        Folder of the py:percent sources [path].
+    overrides : dict of str to object, optional
+        Parameter values replacing the defaults, each in the unit its schema states.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ParameterError
+        Naming the first problem found.
+    """
     declared = declared_parameters(notebook_source(notebook, notebooks_dir))
     schema = SCHEMAS[notebook]
     if set(declared) != set(schema):
@@ -148,13 +202,13 @@ def check_notebook(
     validate(notebook, {**declared, **(overrides or {})}, partial=False)
 
 
-def resolve_profile(profile: str) -> Path:
+def _resolve_profile(profile: str) -> Path:
     """``quick``/``full`` name a file in ``params/``; anything else is a path."""
     candidate = paths.PARAMS_DIR / f"{profile}.yaml"
     return candidate if candidate.is_file() else Path(profile)
 
 
-def profile_label(profile_path: Path) -> str:
+def _profile_label(profile_path: Path) -> str:
     """The profile's name in folder names (``build/<label>``); a safe file-name stem or a clear error."""
     label = profile_path.stem
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", label) or ".." in label:
@@ -165,7 +219,7 @@ def profile_label(profile_path: Path) -> str:
     return label
 
 
-def is_full_profile(profile_path: Path) -> bool:
+def _is_full_profile(profile_path: Path) -> bool:
     """``profile_path`` is ``params/full.yaml``, the profile of the committed results."""
     return Path(profile_path).resolve() == (paths.PARAMS_DIR / "full.yaml").resolve()
 
@@ -173,20 +227,57 @@ def is_full_profile(profile_path: Path) -> bool:
 def default_output_root(profile_path: Path, partial: bool = False, update_committed: bool = False) -> Path:
     """Where a run writes when no ``--output-root`` is given.
 
-    ``COINFER_OUTPUT_ROOT`` if set; else, for the full profile, the project root (a whole run, or a partial run
-    with ``update_committed``) or ``build/full-partial`` (a partial run); ``build/<profile>`` for other profiles.
+    ``COINFER_OUTPUT_ROOT`` if set; else, for the full profile, the project root (a whole run, or a partial run with
+    ``update_committed``) or ``build/full-partial`` (a partial run); ``build/<profile>`` for other profiles.
+
+    Parameters
+    ----------
+    profile_path : pathlib.Path
+        The profile YAML [path].
+    partial : bool, optional
+        Whether only some notebooks run.
+    update_committed : bool, optional
+        Whether a partial run of the full profile may write into the committed results.
+
+    Returns
+    -------
+    pathlib.Path
+        The output root [path].
     """
     if "COINFER_OUTPUT_ROOT" in os.environ and not update_committed:
         return paths.output_root()
-    if is_full_profile(profile_path):
+    if _is_full_profile(profile_path):
         return paths.PROJECT_ROOT if update_committed or not partial else paths.BUILD_DIR / PARTIAL_ROOT_NAME
-    return paths.BUILD_DIR / profile_label(profile_path)
+    return paths.BUILD_DIR / _profile_label(profile_path)
 
 
 def choose_output_root(profile_path: Path, output_root: Path | None, *, partial: bool, update_committed: bool) -> Path:
-    """The output root of a run; a partial run may write into the committed results only with ``update_committed``."""
+    """The output root of a run; a partial run may write into the committed results only with ``update_committed``.
+
+    Parameters
+    ----------
+    profile_path : pathlib.Path
+        The profile YAML [path].
+    output_root : pathlib.Path or None
+        The ``--output-root`` given, or None for :func:`default_output_root` [path].
+    partial : bool
+        Whether only some notebooks run.
+    update_committed : bool
+        Whether a partial run may write into the committed results.
+
+    Returns
+    -------
+    pathlib.Path
+        The output root [path].
+
+    Raises
+    ------
+    ParameterError
+        If ``update_committed`` is given with another profile than the full one or another output root than the
+        project root, or a partial run would write into the committed results without it.
+    """
     if update_committed:
-        if not is_full_profile(profile_path):
+        if not _is_full_profile(profile_path):
             raise ParameterError(
                 "--update-committed: the committed results are the full profile's; drop --quick/--profile"
             )
@@ -203,7 +294,23 @@ def choose_output_root(profile_path: Path, output_root: Path | None, *, partial:
 
 
 def check_output_root(root: Path) -> Path:
-    """The output root as an absolute path (kernels run in ``notebooks/``), existing and writable."""
+    """The output root as an absolute path (kernels run in ``notebooks/``), existing and writable.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The output root, relative or absolute [path]; created if missing.
+
+    Returns
+    -------
+    pathlib.Path
+        ``root`` resolved [path].
+
+    Raises
+    ------
+    ParameterError
+        If it cannot be created or is not writable.
+    """
     root = Path(root).resolve()
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -218,7 +325,18 @@ def check_output_root(root: Path) -> Path:
 
 # --------------------------------------------------------------------------- outputs
 def write_manifest(root: Path) -> Path:
-    """``MANIFEST.sha256`` of every file under ``root/data`` and ``root/figures`` (``sha256sum -c`` format)."""
+    """Write ``MANIFEST.sha256`` of every file under ``root/data`` and ``root/figures`` (``sha256sum -c`` format).
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The output root [path].
+
+    Returns
+    -------
+    pathlib.Path
+        The manifest written [path].
+    """
     lines = []
     for sub in MANIFEST_SUBDIRS:
         for file in sorted((root / sub).rglob("*")):
@@ -229,18 +347,41 @@ def write_manifest(root: Path) -> Path:
 
 
 def staging_dir(output_root: Path) -> Path:
-    """Where a run writes before publishing: inside the output root, so publishing is a rename."""
+    """Where a run writes before publishing: inside the output root, so publishing is a rename.
+
+    Parameters
+    ----------
+    output_root : pathlib.Path
+        The output root [path].
+
+    Returns
+    -------
+    pathlib.Path
+        The staging folder [path].
+    """
     return output_root / STAGING_NAME
 
 
-def has_outputs(root: Path) -> bool:
+def _has_outputs(root: Path) -> bool:
     """``root`` holds the outputs of an earlier run (a file in ``data/``)."""
     data = Path(root) / "data"
     return data.is_dir() and any(p.is_file() for p in data.iterdir())
 
 
 def prepare_staging(stage: Path, seed: Path | None) -> None:
-    """A fresh staging folder: a copy of ``seed``'s outputs (a partial run), or empty (``seed`` is ``None``)."""
+    """Make a fresh staging folder: a copy of ``seed``'s outputs (a partial run), or empty.
+
+    Parameters
+    ----------
+    stage : pathlib.Path
+        The staging folder; anything there before is removed [path].
+    seed : pathlib.Path or None
+        The output root whose outputs a partial run starts from, or None [path].
+
+    Returns
+    -------
+    None
+    """
     shutil.rmtree(stage, ignore_errors=True)
     for sub in OUTPUT_SUBDIRS:
         target = stage / sub
@@ -251,7 +392,19 @@ def prepare_staging(stage: Path, seed: Path | None) -> None:
 
 
 def publish_staging(stage: Path, output_root: Path) -> None:
-    """Rename the staged outputs (:data:`OUTPUT_SUBDIRS`) over the output root's, then rewrite the manifest."""
+    """Rename the staged outputs (:data:`OUTPUT_SUBDIRS`) over the output root's, then rewrite the manifest.
+
+    Parameters
+    ----------
+    stage : pathlib.Path
+        The staging folder [path].
+    output_root : pathlib.Path
+        The output root it publishes to [path].
+
+    Returns
+    -------
+    None
+    """
     output_root.mkdir(parents=True, exist_ok=True)
     for sub in OUTPUT_SUBDIRS:
         final, retired = output_root / sub, stage / f"{sub.replace('/', '.')}.previous"
@@ -268,18 +421,33 @@ def _digest(path: Path) -> str | None:
     return status.sha256(path) if path.is_file() else None
 
 
-def data_digests(root: Path) -> dict[str, str]:
+def _data_digests(root: Path) -> dict[str, str]:
     """``{"data/x.csv": sha256}`` of every file in ``root/data``."""
     data = Path(root) / "data"
     return {f"data/{f.name}": status.sha256(f) for f in sorted(data.glob("*")) if f.is_file()} if data.is_dir() else {}
 
 
 def changed_inputs(notebook: str, before: dict[str, str], root: Path) -> list[str]:
-    """The declared inputs of ``notebook`` whose bytes in ``root`` differ from ``before`` (added and removed too)."""
-    return [path for path in sorted(dependencies.reads_of(notebook)) if before.get(path) != _digest(root / path)]
+    """The declared inputs of ``notebook`` whose bytes in ``root`` differ from ``before`` (added and removed too).
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook's name.
+    before : dict of str to str
+        ``{path under root: SHA-256 hex}`` taken before the notebook ran.
+    root : pathlib.Path
+        The folder the notebook ran in [path].
+
+    Returns
+    -------
+    list of str
+        The changed input paths, relative to ``root``, sorted.
+    """
+    return [path for path in sorted(_dependencies.reads_of(notebook)) if before.get(path) != _digest(root / path)]
 
 
-def run_record(
+def _run_record(
     notebook: str, profile: str, root: Path, read: Iterable[str] = (), wrote: Iterable[str] = ()
 ) -> dict[str, Any]:
     """What the published copy of ``notebook`` records (:mod:`coinfer.pipeline.status`).
@@ -288,21 +456,29 @@ def run_record(
     exist), what staleness is judged by; ``read`` and ``wrote``: the files of ``data/`` it actually read (from
     other notebooks) and wrote, from its I/O log, so that any run shows its declaration was right.
     """
-    own = dependencies.writes_of(notebook)
+    own = _dependencies.writes_of(notebook)
     return {
         "profile": profile,
-        "reads": {path: _digest(root / path) for path in sorted(dependencies.reads_of(notebook))},
-        "read": sorted(p for p in set(read) - own if p.startswith(dependencies.DATA)),
-        "wrote": sorted(p for p in set(wrote) if p.startswith(dependencies.DATA)),
+        "reads": {path: _digest(root / path) for path in sorted(_dependencies.reads_of(notebook))},
+        "read": sorted(p for p in set(read) - own if p.startswith(_dependencies.DATA)),
+        "wrote": sorted(p for p in set(wrote) if p.startswith(_dependencies.DATA)),
     }
 
 
 # --------------------------------------------------------------------------- stopping
 @contextlib.contextmanager
 def stop_children_on_exit() -> Iterator[None]:
-    """Within: SIGTERM and SIGHUP raise :class:`Interrupted`, and leaving by any exception (Ctrl-C included)
-    stops every process started under this one since entry (:func:`coinfer.base.parallel.stop_children`); the
-    caller's earlier children are left alone. Signal handlers only in the main thread."""
+    """Within: SIGTERM and SIGHUP raise :class:`Interrupted`; leaving by any exception stops the children started since.
+
+    Leaving by any exception (Ctrl-C included) stops every process started under this one since entry
+    (:func:`coinfer.base.parallel.stop_children`); the caller's earlier children are left alone. Signal handlers
+    only in the main thread.
+
+    Yields
+    ------
+    None
+        Control, once; the previous signal handlers are restored on exit.
+    """
     import psutil
 
     previous: dict[int, Any] = {}
@@ -381,7 +557,7 @@ class _PeakMemory:
         self._thread.join()
 
 
-def execute_notebook(
+def _execute_notebook(
     notebook: str,
     parameters: dict[str, Any],
     executed_dir: Path,
@@ -433,7 +609,23 @@ def execute_notebook(
 
 
 def parse_parameters(pairs: Sequence[Sequence[str]]) -> dict[str, Any]:
-    """``-p NAME VALUE`` pairs as ``{name: value}``, each value read as YAML (``-p device cuda``, ``-p seed 3``)."""
+    """``-p NAME VALUE`` pairs as ``{name: value}``, each value read as YAML (``-p device cuda``, ``-p seed 3``).
+
+    Parameters
+    ----------
+    pairs : sequence of sequence of str
+        The ``(NAME, VALUE)`` pairs of the command line.
+
+    Returns
+    -------
+    dict of str to object
+        ``{name: value}``, each value in the unit the notebook's schema states.
+
+    Raises
+    ------
+    ParameterError
+        If a value is not valid YAML.
+    """
     import yaml
 
     parsed = {}
@@ -451,6 +643,25 @@ def with_parameters(
     """``settings`` with each of ``parameters`` set in every selected notebook whose schema declares it.
 
     A name that no selected notebook declares is an error, so a misspelt ``-p`` never runs silently ignored.
+
+    Parameters
+    ----------
+    settings : dict of str to dict
+        ``{notebook: {parameter: value}}`` of the profile.
+    selected : sequence of str
+        The notebooks that run.
+    parameters : mapping of str to object
+        ``{parameter: value}`` from the command line (:func:`parse_parameters`), in the schemas' units.
+
+    Returns
+    -------
+    dict of str to dict
+        A new ``{notebook: {parameter: value}}``.
+
+    Raises
+    ------
+    ParameterError
+        If no selected notebook declares one of ``parameters``.
     """
     merged = {notebook: dict(values) for notebook, values in settings.items()}
     for name, value in parameters.items():
@@ -514,7 +725,7 @@ def run(
     list of NotebookRun
         Wall time and peak memory of each executed notebook, in run order.
     """
-    profile_path = resolve_profile(profile)
+    profile_path = _resolve_profile(profile)
     notebooks_dir = Path(notebooks_dir)
     settings = load_profile(profile_path)
     require_known("notebook", only, NOTEBOOKS)
@@ -522,18 +733,18 @@ def run(
     overrides = dict(parameters or {})
     settings = with_parameters(settings, selected, overrides)
     partial = bool(only) or bool(overrides)
-    label = profile_label(profile_path)
+    label = _profile_label(profile_path)
     root = check_output_root(
         choose_output_root(profile_path, output_root, partial=partial, update_committed=update_committed)
     )
     seed: Path | None = None
-    if partial and has_outputs(root):
+    if partial and _has_outputs(root):
         seed = root
-    elif partial and is_full_profile(profile_path) and has_outputs(paths.PROJECT_ROOT):
+    elif partial and _is_full_profile(profile_path) and _has_outputs(paths.PROJECT_ROOT):
         seed = paths.PROJECT_ROOT  # a new partial root starts from the committed results
     # notebooks that may have to rerun: readers of what the selected ones write that have run in the seed
-    readers = [nb for nb in dependencies.readers_closure(selected) if seed and status.read_parameters(seed, nb)]
-    candidates = dependencies.in_run_order([*selected, *readers])
+    readers = [nb for nb in _dependencies.readers_closure(selected) if seed and status.read_parameters(seed, nb)]
+    candidates = _dependencies.in_run_order([*selected, *readers])
     for notebook in candidates:
         check_notebook(notebook, notebooks_dir, settings.get(notebook))
     print(
@@ -552,8 +763,8 @@ def run(
         with stop_children_on_exit():
             prepare_staging(stage, seed)
             logs.mkdir(parents=True)
-            before = data_digests(stage)
-            with _environment(COINFER_OUTPUT_ROOT=str(stage), **kernel_environment()):  # inherited by each kernel
+            before = _data_digests(stage)
+            with _environment(COINFER_OUTPUT_ROOT=str(stage), **_kernel_environment()):  # inherited by each kernel
                 for notebook in candidates:
                     values = settings.get(notebook, {})
                     reason = ""
@@ -567,15 +778,15 @@ def run(
                     print(f"== {notebook} ({label} profile{reason})", flush=True)
                     log = logs / f"{notebook}.log"
                     with _environment(**{paths.IO_LOG_ENV: str(log)}):
-                        result = execute_notebook(notebook, values, raw_dir, notebooks_dir, failed_dir)
-                    read, wrote = dependencies.read_log(log)
-                    problems = dependencies.check_io(notebook, read, wrote)
+                        result = _execute_notebook(notebook, values, raw_dir, notebooks_dir, failed_dir)
+                    read, wrote = _dependencies.read_log(log)
+                    problems = _dependencies.check_io(notebook, read, wrote)
                     if problems:
-                        raise dependencies.DeclarationError(
+                        raise _dependencies.DeclarationError(
                             "; ".join(problems) + " (nothing was published; fix the declaration in "
                             "lib/coinfer/base/notebooks.py)"
                         )
-                    records[notebook] = run_record(notebook, label, stage, read, wrote)
+                    records[notebook] = _run_record(notebook, label, stage, read, wrote)
                     print(
                         f"   {notebook}: {result.seconds:.1f} s, peak memory {result.peak_rss_mib:.0f} MiB", flush=True
                     )
@@ -597,7 +808,20 @@ def run(
 
 
 def write_timings(runs: Sequence[NotebookRun], profile: str) -> Path:
-    """Per-notebook wall time and peak memory, in ``build/logs`` (not ``data/``: timings vary)."""
+    """Write per-notebook wall time and peak memory to ``build/logs`` (not ``data/``: timings vary).
+
+    Parameters
+    ----------
+    runs : sequence of NotebookRun
+        The notebooks run, each with its wall time [s] and peak resident memory [MiB].
+    profile : str
+        The profile's name, for the file name ``timings-<profile>.csv``.
+
+    Returns
+    -------
+    pathlib.Path
+        The CSV written, with a ``total`` row [path].
+    """
     lines = ["notebook,seconds,peak_rss_mib"] + [f"{r.notebook},{r.seconds:.1f},{r.peak_rss_mib:.0f}" for r in runs]
     lines.append(f"total,{sum(r.seconds for r in runs):.1f},{max((r.peak_rss_mib for r in runs), default=0):.0f}")
     return paths.write_text(paths.BUILD_DIR / "logs" / f"timings-{profile}.csv", "\n".join(lines) + "\n")

@@ -57,7 +57,18 @@ code { font-size: 0.9em; }
 
 
 def site_dir(output_root: Path) -> Path:
-    """``<output root>/site``; for the project root (full profile) ``build/full/site``, which git ignores."""
+    """``<output root>/site``; for the project root (full profile) ``build/full/site``, which git ignores.
+
+    Parameters
+    ----------
+    output_root : pathlib.Path
+        The output root [path].
+
+    Returns
+    -------
+    pathlib.Path
+        The report's folder [path].
+    """
     root = Path(output_root).resolve()
     if root == paths.PROJECT_ROOT.resolve():
         return paths.BUILD_DIR / "full" / SITE_NAME
@@ -76,7 +87,20 @@ def _href(path: Path, start: Path) -> str:
 
 
 def describe(value: Any, indent: int = 0) -> str:
-    """A measured value as short text lines: nested mappings indented, floats to 4 significant digits."""
+    """A measured value as short text lines: nested mappings indented, floats to 4 significant digits.
+
+    Parameters
+    ----------
+    value : object
+        The value (a number in its own unit, a string, a list or a nested mapping) [-].
+    indent : int, optional
+        Nesting level of the first line [count] (two spaces per level).
+
+    Returns
+    -------
+    str
+        The lines, joined by newlines.
+    """
     pad = "  " * indent
     if isinstance(value, Mapping):
         lines = []
@@ -94,7 +118,7 @@ def describe(value: Any, indent: int = 0) -> str:
     return str(value)
 
 
-def load_claims(output_root: Path) -> list[dict[str, Any]]:
+def _load_claims(output_root: Path) -> list[dict[str, Any]]:
     """The verdicts of ``data/claims.json``, or ``[]`` when there is no claims report."""
     path = Path(output_root) / "data" / CLAIMS_FILE
     if not path.is_file():
@@ -114,7 +138,7 @@ def _figure_specs() -> dict[str, tuple[str, str, str]]:
     return {name: (spec.claim, spec.description, spec.notebook) for name, spec in FIGURES.items()}
 
 
-def render_notebook_html(notebook: Path, target: Path) -> Path:
+def _render_notebook_html(notebook: Path, target: Path) -> Path:
     """``notebook`` rendered by nbconvert (``lab`` template, images embedded) into ``target``."""
     import nbformat
     from nbconvert import HTMLExporter
@@ -208,8 +232,20 @@ def _notebooks_section(notebooks: list[str], executed: Path, site: Path) -> list
 
 
 def status_section(root: Path) -> list[str]:
-    """The state of ``root`` (:func:`coinfer.pipeline.status.root_status`): its profile, the parameters that differ
-    from the committed run, and whether its verdicts are current; first on the report's page."""
+    """The state of ``root`` (:func:`coinfer.pipeline.status.root_status`), first on the report's page.
+
+    Its profile, the parameters that differ from the committed run, and whether its verdicts are current.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The output root [path].
+
+    Returns
+    -------
+    list of str
+        HTML lines.
+    """
     state = status.root_status(root)
     warn = not state.committed and (bool(state.changed_parameters) or state.verdicts_current is not True)
     said = state.lines(values=True, name=None if state.committed else "This output root")
@@ -231,17 +267,31 @@ def _parameters_section(files: Iterable[Path]) -> list[str]:
 
 
 def build_site(output_root: Path, target: Path | None = None, title: str | None = None) -> Path:
-    """Write the report of ``output_root`` to ``target`` (default :func:`site_dir`); returns ``index.html``.
+    """Write the report of ``output_root`` to ``target``.
 
-    The folder is built beside ``target`` and swapped in at the end, so a
-    failure leaves the previous report as it was.
+    The folder is built beside ``target`` and swapped in at the end, so a failure leaves the previous report as it
+    was.
+
+    Parameters
+    ----------
+    output_root : pathlib.Path
+        The output root whose data, figures and executed notebooks the report shows [path].
+    target : pathlib.Path, optional
+        The report's folder [path]; default :func:`site_dir`.
+    title : str, optional
+        The page title; default one naming the output root.
+
+    Returns
+    -------
+    pathlib.Path
+        The report's ``index.html`` [path].
     """
     root = Path(output_root).resolve()
     if not root.is_dir():
         raise FileNotFoundError(f"output root {str(output_root)!r} does not exist")
     site = Path(target).resolve() if target is not None else site_dir(root)
     site.parent.mkdir(parents=True, exist_ok=True)
-    claims = load_claims(root)
+    claims = _load_claims(root)
     specs = _figure_specs()
     figure_files = sorted((root / "figures").glob("*.png"))
     executed = publish.executed_dir(root)
@@ -254,7 +304,7 @@ def build_site(output_root: Path, target: Path | None = None, title: str | None 
         for file in figure_files:
             shutil.copyfile(file, work / "figures" / file.name)
         for file in notebook_files:
-            render_notebook_html(file, work / "notebooks" / f"{file.stem}.html")
+            _render_notebook_html(file, work / "notebooks" / f"{file.stem}.html")
         data_links = [
             f'<a href="{_e(_href(root / "data" / name, site))}">data/{_e(name)}</a>'
             for name in ("claims.md", CLAIMS_FILE)

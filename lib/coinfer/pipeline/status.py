@@ -24,7 +24,7 @@ from typing import Any
 
 from coinfer.base import paths
 from coinfer.base.notebooks import NOTEBOOKS
-from coinfer.pipeline import dependencies, publish
+from coinfer.pipeline import _dependencies, publish
 
 #: Metadata key of the run record in a published executed notebook.
 RECORD_KEY = publish.RECORD_KEY
@@ -34,17 +34,54 @@ CLAIMS_FILE = "data/claims.json"
 
 
 def sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, hex."""
+    """SHA-256 of a file's bytes, hex.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file [path].
+
+    Returns
+    -------
+    str
+        The 64-character hexadecimal digest.
+    """
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def executed_notebook(root: Path, notebook: str) -> Path:
-    """The published executed copy of ``notebook`` in output root ``root``."""
+    """The published executed copy of ``notebook`` in output root ``root``.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The output root [path].
+    notebook : str
+        The notebook's name.
+
+    Returns
+    -------
+    pathlib.Path
+        Its ``.ipynb`` (it may not exist) [path].
+    """
     return Path(root) / "notebooks" / "executed" / f"{notebook}.ipynb"
 
 
 def read_record(root: Path, notebook: str) -> dict[str, Any] | None:
-    """The run record of ``notebook`` in ``root`` (``None`` if it has no executed copy or no record)."""
+    """The run record of ``notebook`` in ``root`` (``None`` if it has no executed copy or no record).
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The output root [path].
+    notebook : str
+        The notebook's name.
+
+    Returns
+    -------
+    dict of str to object or None
+        The record the runner stored in the notebook's metadata (profile, hashes of the inputs read).
+    """
     path = executed_notebook(root, notebook)
     if not path.is_file():
         return None
@@ -57,8 +94,21 @@ def read_record(root: Path, notebook: str) -> dict[str, Any] | None:
 
 
 def read_parameters(root: Path, notebook: str) -> dict[str, Any] | None:
-    """``data/parameters_<notebook>.json`` of ``root``, or ``None`` when the notebook has not run there."""
-    path = Path(root) / dependencies.parameters_path(notebook)
+    """``data/parameters_<notebook>.json`` of ``root``, or ``None`` when the notebook has not run there.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The output root [path].
+    notebook : str
+        The notebook's name.
+
+    Returns
+    -------
+    dict of str to object or None
+        The validated parameters the notebook ran with, each in its schema's unit.
+    """
+    path = Path(root) / _dependencies.parameters_path(notebook)
     if not path.is_file():
         return None
     try:
@@ -71,7 +121,20 @@ def read_parameters(root: Path, notebook: str) -> dict[str, Any] | None:
 def parameter_changes(
     mine: Mapping[str, Any] | None, committed: Mapping[str, Any] | None
 ) -> dict[str, tuple[Any, Any]]:
-    """``{name: (value here, committed value)}`` for every parameter whose value differs (``None`` if absent)."""
+    """``{name: (value here, committed value)}`` for every parameter whose value differs (``None`` if absent).
+
+    Parameters
+    ----------
+    mine : mapping of str to object or None
+        The parameters of this run, in their schemas' units.
+    committed : mapping of str to object or None
+        The parameters of the committed run.
+
+    Returns
+    -------
+    dict of str to tuple
+        The differing parameters, sorted by name; empty when either side is None.
+    """
     if mine is None or committed is None:
         return {}
     return {
@@ -197,7 +260,21 @@ def _value(value: Any) -> str:
 
 
 def root_status(root: Path, committed_root: Path | None = None) -> RootStatus:
-    """The :class:`RootStatus` of output root ``root``, against ``committed_root`` (default: the project root)."""
+    """The :class:`RootStatus` of output root ``root``, against ``committed_root`` (default: the project root).
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The output root [path].
+    committed_root : pathlib.Path, optional
+        The root holding the committed results [path].
+
+    Returns
+    -------
+    RootStatus
+        The profile, each notebook's state (parameters changed, inputs changed, stale) and whether the verdicts are
+        current.
+    """
     root = Path(root).resolve()
     reference = Path(committed_root or paths.PROJECT_ROOT).resolve()
     committed = root == reference
@@ -212,7 +289,9 @@ def root_status(root: Path, committed_root: Path | None = None) -> RootStatus:
             # a declared input that did not exist when the notebook ran (digest None) and still does not is unchanged
             if (sha256(file) if file.is_file() else None) != digest:
                 changed.append(path)
-        upstream_stale = bool(dependencies.reads_of(notebook) & {p for nb in stale for p in dependencies.writes_of(nb)})
+        upstream_stale = bool(
+            _dependencies.reads_of(notebook) & {p for nb in stale for p in _dependencies.writes_of(nb)}
+        )
         if mine is not None and (changed or upstream_stale):
             stale.append(notebook)
         states[notebook] = NotebookState(

@@ -353,7 +353,18 @@ TOLERANCES: dict[str, Rule] = {
 
 
 def rule_for(name: str) -> Rule:
-    """The rule of ``name``: its own entry, ``parameters_*.json`` for parameter files, else ``"*"``."""
+    """The rule of data file ``name``: its own entry, ``parameters_*.json`` for parameter files, else ``"*"``.
+
+    Parameters
+    ----------
+    name : str
+        The file's name in ``data/``.
+
+    Returns
+    -------
+    Rule
+        How the file is compared: tolerances (per column, per group of rows) and the columns skipped.
+    """
     if name in TOLERANCES:
         return TOLERANCES[name]
     if name.startswith("parameters_") and name.endswith(".json"):
@@ -363,7 +374,7 @@ def rule_for(name: str) -> Rule:
     return TOLERANCES["*"]
 
 
-def skipped_columns(name: str, rule: Rule, columns: Sequence[str]) -> dict[str, str]:
+def _skipped_columns(name: str, rule: Rule, columns: Sequence[str]) -> dict[str, str]:
     """Columns of ``name`` that are not compared, with the reason (decision variables of ``opt_*`` tables)."""
     skip = {c: DECISION_REASON for c in columns if name.startswith("opt_") and c in DECISION_COLUMNS}
     skip.update({c: r for c, r in rule.skip.items() if c in columns})
@@ -466,7 +477,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-def compare_table(name: str, rerun: Path, reference: Path) -> FileResult:
+def _compare_table(name: str, rerun: Path, reference: Path) -> FileResult:
     """Compare one CSV table (see the module docstring)."""
     rule = rule_for(name)
     result = FileResult(name, rule)
@@ -485,7 +496,7 @@ def compare_table(name: str, rerun: Path, reference: Path) -> FileResult:
         result.problems.append(f"row count {len(a)} in rerun vs {len(b)} in reference")
         return result
     columns = [c for c in b.columns if c in a.columns]
-    result.skipped = skipped_columns(name, rule, columns)
+    result.skipped = _skipped_columns(name, rule, columns)
     row_loose = np.zeros(len(b), dtype=bool)
     if rule.rows is not None and rule.rows[0] in b.columns:
         row_loose = b[rule.rows[0]].isin(rule.rows[1]).to_numpy()
@@ -552,10 +563,25 @@ def device_mismatches(
 ) -> list[str]:
     """Where a table measured on another device (``other``) differs from the CPU's (``reference``); empty if none.
 
-    Same columns and rows in the same order; integer, boolean and text
-    columns and the ``exact`` ones must be equal, other numeric columns agree
-    within ``tolerance`` (:data:`DEVICE`: the documented CPU-vs-GPU tolerance).
-    One line per differing column, naming its worst cell.
+    Same columns and rows in the same order; integer, boolean and text columns and the ``exact`` ones must be
+    equal, other numeric columns agree within ``tolerance``. One line per differing column, naming its worst cell.
+
+    Parameters
+    ----------
+    reference : pandas.DataFrame
+        The table measured on the CPU.
+    other : pandas.DataFrame
+        The same table measured on another device.
+    exact : sequence of str, optional
+        Numeric columns that must be equal too.
+    tolerance : Tolerance, optional
+        Relative [-] and absolute (in each column's unit) tolerances; default :data:`DEVICE`, the documented
+        CPU-vs-GPU tolerance.
+
+    Returns
+    -------
+    list of str
+        One line per differing column.
     """
     if list(reference.columns) != list(other.columns) or len(reference) != len(other):
         return [
@@ -579,7 +605,7 @@ def device_mismatches(
     return problems
 
 
-def compare_json(name: str, rerun: Path, reference: Path) -> FileResult:
+def _compare_json(name: str, rerun: Path, reference: Path) -> FileResult:
     """Compare one JSON file: same keys; strings, booleans, null exactly; numbers with the file's tolerance."""
     rule = rule_for(name)
     result = FileResult(name, rule)
@@ -611,7 +637,7 @@ def compare_json(name: str, rerun: Path, reference: Path) -> FileResult:
 
 
 # --------------------------------------------------------------------------- folders
-def data_folder(root: Path | str, what: str) -> Path:
+def _data_folder(root: Path | str, what: str) -> Path:
     """``root/data`` if it is a folder; else a one-line :class:`ParameterError` naming ``what``."""
     folder = Path(root) / "data"
     if not folder.is_dir():
@@ -623,7 +649,7 @@ def _files(folder: Path) -> set[str]:
     return {p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")}
 
 
-def compare_folders(rerun: Path, reference: Path) -> list[FileResult]:
+def _compare_folders(rerun: Path, reference: Path) -> list[FileResult]:
     """Compare every file of two ``data/`` folders (the union of their names, sorted)."""
     ours, theirs = _files(rerun), _files(reference)
     results = []
@@ -636,14 +662,14 @@ def compare_folders(rerun: Path, reference: Path) -> list[FileResult]:
         elif rule.presence_only:
             result = FileResult(name, rule, compared=False)
         elif name.endswith(".json"):
-            result = compare_json(name, rerun / name, reference / name)
+            result = _compare_json(name, rerun / name, reference / name)
         else:
-            result = compare_table(name, rerun / name, reference / name)
+            result = _compare_table(name, rerun / name, reference / name)
         results.append(result)
     return results
 
 
-def summary_line(results: Sequence[FileResult]) -> str:
+def _summary_line(results: Sequence[FileResult]) -> str:
     """``verify: N tables, N passed, N failed`` (and what is not compared)."""
     passed = sum(r.passed for r in results)
     return (
@@ -655,15 +681,42 @@ def summary_line(results: Sequence[FileResult]) -> str:
 def verify(rerun_root: Path | str, reference_root: Path | str | None = None) -> tuple[list[FileResult], int]:
     """Compare ``rerun_root/data`` with ``reference_root/data`` (default: the committed ``data/``).
 
-    Returns the per-file results and the exit code: 0 only when every file passes, else 1.
-    Raises :class:`ParameterError` (one line) when either folder has no ``data/``.
+    Parameters
+    ----------
+    rerun_root : pathlib.Path or str
+        The output root of the rerun [path].
+    reference_root : pathlib.Path or str, optional
+        The output root to compare against [path]; default the project root.
+
+    Returns
+    -------
+    results : list of FileResult
+        One result per file.
+    exit_code : int
+        0 only when every file passes, else 1.
+
+    Raises
+    ------
+    ParameterError
+        One line, when either folder has no ``data/``.
     """
-    rerun = data_folder(rerun_root, "DIR")
-    reference = data_folder(paths.PROJECT_ROOT if reference_root is None else reference_root, "--reference")
-    results = compare_folders(rerun, reference)
+    rerun = _data_folder(rerun_root, "DIR")
+    reference = _data_folder(paths.PROJECT_ROOT if reference_root is None else reference_root, "--reference")
+    results = _compare_folders(rerun, reference)
     return results, 0 if all(r.passed for r in results) else 1
 
 
 def report(results: Sequence[FileResult]) -> str:
-    """One line per file, then the summary line."""
-    return "\n".join([*(r.line() for r in results), summary_line(results)])
+    """One line per file, then the summary line.
+
+    Parameters
+    ----------
+    results : sequence of FileResult
+        The results of :func:`verify`.
+
+    Returns
+    -------
+    str
+        The report, one line per file and a last summary line.
+    """
+    return "\n".join([*(r.line() for r in results), _summary_line(results)])
