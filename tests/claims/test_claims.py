@@ -317,6 +317,14 @@ def test_c3_is_c3a_never_worse_and_c3b_beating_the_better_extreme_and_the_strong
     claim = claims.claim_c3()
     assert claim["measured"]["points_where_proposed_is_worse"] == 1 and claim["parts"][0]["verdict"] == "does not hold"
     assert claims.claim_c3(claims.Thresholds(c3_tolerance=0.2))["parts"][0]["verdict"] == "holds"
+    # a quantised benchmark changes the problem (fewer weight bits): beating the proposed design is not a C3a error,
+    # but it is a baseline of C3b
+    quantised = {"on_device": [2.0, None], "on_server": [2.0, None], "quantised_4bit": [0.5, 0.5]}
+    c3_table(data, [1.0, None], quantised)
+    claim = claims.claim_c3()
+    assert claim["measured"]["points_where_proposed_is_worse"] == 0 and claim["parts"][0]["verdict"] == "holds"
+    assert claim["measured"]["by_benchmark"]["quantised_4bit"]["points_worse"] == 2  # worse, and infeasible
+    assert claim["parts"][1]["measured"]["by_model"]["m"]["strongest_baseline"] == "quantised_4bit"
 
 
 def c4_table(write, objectives):
