@@ -628,9 +628,9 @@ def c3_parts(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, str
 
     C3a: the proposed design is never worse than a benchmark that restricts its problem (relative tolerance
     ``c3_tolerance``; :data:`NOT_RESTRICTIONS` left out) and never infeasible where one is feasible. C3b: per
-    model, at >= ``c3b_min_share_beaten`` of the points where the proposed design is feasible it beats (by ``c3_min_margin``, or feasible where they are not) the better of
-    the two extremes, and likewise the strongest other baseline (the one it beats least often, solver benchmarks
-    :data:`SOLVER_BENCHMARKS` excepted).
+    model, at >= ``c3b_min_share_beaten`` of the points where the proposed design is feasible it beats (by
+    ``c3_min_margin``, or feasible where they are not) the better of the two extremes, and likewise the strongest
+    other baseline (the one it beats least often, solver benchmarks :data:`SOLVER_BENCHMARKS` excepted).
 
     Parameters
     ----------
