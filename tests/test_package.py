@@ -49,8 +49,8 @@ EXPECTED: dict[str, list[str]] = {
         "random_multiuser_problem", "solve_baseline", "solve_multiuser", "solve_multiuser_local",
     ],
     "coinfer.nets": [
-        "archives", "deploy", "devices", "digits", "efficientnet", "inputs", "meta", "metrics", "profiles", "split",
-        "timing", "trained", "transformers", "zoo",
+        "archives", "budgets", "deploy", "devices", "digits", "efficientnet", "inputs", "meta", "metrics", "profiles",
+        "split", "timing", "trained", "transformers", "zoo",
         "Batch", "DEVICES", "DeployedModel", "MODEL_NAMES", "ModelEntry", "PARTS", "PartSweeps", "REGISTRY",
         "SplitModel", "check_device", "copy_model", "full_resource_costs", "length_chunks", "load_model", "measure",
         "model_inputs", "output_vectors", "part_weights", "profile_frame", "prune_model", "round_feature",
