@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from coinfer import claims
+from coinfer.base.paths import data_dir
 
 
 @pytest.fixture
@@ -450,3 +451,17 @@ def test_c1_reports_the_clustered_interval_and_per_source_shares_beside_the_decl
     assert verdict["robustness"][-1]["verdict"] == "inconclusive"
     assert "photo" in claims.SENTENCES["C1"](verdict["measured"])
     assert "inconclusive" in claims.robustness_matrix([verdict])
+
+
+def test_c1b_needs_names_the_model_short_of_calibration_inputs(data):
+    c1_tables(data)
+    c1_scores(data)
+    path = data_dir() / claims.FIRST_ORDER_SCORES_FILE
+    scores = pd.read_csv(path)
+    index = scores["cluster"].str.split(":").str[1].astype(int)
+    few = (scores["model"] == "efficientnet_lite0") & (scores["subset"] == "calibration") & (index >= 34)
+    data(claims.FIRST_ORDER_SCORES_FILE, scores[~few])
+    c1b = claims.claim_c1()["parts"][1]
+    assert c1b["measured"]["by_model"]["minilm"]["verdict"] == "holds"
+    assert c1b["verdict"] == claims.NEEDS_DATA and c1b["holds"] is None
+    assert c1b["needs"].endswith("(now efficientnet_lite0: 34 calibration inputs, fewer than 100)")
