@@ -98,6 +98,7 @@ c2_ratios = [
 ]  # ratios of the parameter-distortion curves
 bits = [16, 8]  # kept-weight bit widths q for the quantised curves and D_LB
 n_calibration = 16  # calibration inputs (fit H) for MiniLM and EfficientNet
+n_c1b_calibration = 100  # C1b: calibration inputs drawn by the held-out process (EfficientNet: at most 34 crops)
 n_heldout = 200  # held-out sentences (test H, task metric) for MiniLM
 n_heldout_images = 0  # held-out grid crops of the held-out photos for EfficientNet; 0: every one (62)
 n_digits_calibration = 500  # calibration digits (the whole calibration pool) for the digits models
@@ -120,16 +121,18 @@ from IPython.display import display
 import coinfer.figures
 from coinfer.base import paths
 from coinfer.base.progress import tqdm
-from coinfer.claims import THRESHOLDS
+from coinfer.claims import FIRST_ORDER_MODELS, THRESHOLDS
 from coinfer.model.rate_distortion import bound_crossover
 from coinfer.nets.split import interior_splits, part_configs
-from coinfer.nets.zoo import c1_heldout_batches, load_model, model_inputs
+from coinfer.nets.zoo import c1_calibration_batch, c1_heldout_batches, c1_process, load_model, model_inputs
 from coinfer.studies.pruning_distortion import (
+    C1B_CALIBRATION_SUBSET,
     exact_bound_sweep,
     first_order_by_source,
     first_order_clusters,
     first_order_pairs,
     first_order_ratio_intervals,
+    first_order_scores,
     first_order_table,
     holds_from,
     integer_split,
@@ -150,9 +153,17 @@ pd.set_option("display.width", 170, "display.max_columns", 24)
 # chunks cut to their longest sentence and images in chunks of 8
 # (`coinfer.nets.inputs.length_chunks`), which made the larger held-out sets
 # affordable.
+#
+# C1b (model.md section 1.2) needs per-input scores $\|\Delta f\|_1 / \|\Delta W\|_1$ of at
+# least 100 calibration inputs drawn by the held-out inputs' process: for MiniLM
+# `n_c1b_calibration` sentences of the calibration topics (the held-out sentences'
+# seeded draw), for EfficientNet-Lite0 the grid crops of the calibration photos (the
+# held-out photos' process on disjoint photos). They run in forward passes over
+# these inputs alone (the same sort and pruned weights), so the first sweep's inputs,
+# chunks and bytes stay as they were.
 
 # %%
-curves, samples, summaries, exact, splits = [], [], [], [], {}
+curves, samples, summaries, exact, splits, scores = [], [], [], [], {}, []
 for name in tqdm(models, desc="models"):
     model = load_model(name, seed=0)
     splits[name] = interior_splits(model, split_fractions)
@@ -170,7 +181,12 @@ for name in tqdm(models, desc="models"):
             seed=seed,
         ),
     }
-    print(name, {subset: batch.description for subset, batch in batches.items()})
+    separate = (
+        {C1B_CALIBRATION_SUBSET: c1_calibration_batch(name, n=n_c1b_calibration, seed=seed)}
+        if name in FIRST_ORDER_MODELS
+        else {}
+    )
+    print(name, {subset: batch.description for subset, batch in {**batches, **separate}.items()})
     curve, sample, summary = pruning_experiment(
         name,
         model,
@@ -181,7 +197,10 @@ for name in tqdm(models, desc="models"):
         batches=batches,
         scope=scope,
         device=device,
+        separate_batches=separate,
     )
+    if separate:
+        scores.append(first_order_scores(sample, process=c1_process(name)))
     curves.append(curve)
     samples.append(sample)
     summaries.append(summary)
@@ -334,6 +353,31 @@ display(
 display(ratio_intervals[ratio_intervals["ratio"] >= THRESHOLDS.c1_large_ratio])
 
 # %% [markdown]
+# ### C1b's scores: calibration and held-out inputs of one process
+#
+# One row per (model, part, split, ratio > 0, subset, cluster, input) with the score
+# $\|\Delta f\|_1 / \|\Delta W\|_1$; notebook 11 judges C1b from it
+# (`coinfer.claims.c1b_model`). The counts show whether each model reaches C1b's
+# $n \ge 100$ calibration inputs per (part, ratio): the seven calibration photos
+# bundled offline give 34 grid crops at 224 px, so EfficientNet-Lite0 cannot, and
+# C1b stays "needs data" for it (the held-out photos give 62).
+
+# %%
+if scores:
+    scores = integer_split(pd.concat(scores, ignore_index=True))
+    paths.write_csv(scores, "first_order_scores.csv")
+    display(
+        scores.groupby(["model", "subset", "process"], sort=True)
+        .agg(
+            inputs_per_part_ratio=("input", "nunique"),
+            clusters=("cluster", "nunique"),
+            rows=("score", "size"),
+            score_median=("score", "median"),
+        )
+        .reset_index()
+    )
+
+# %% [markdown]
 # ## C2: measured parameter distortion against $D_\text{LB}$ and $D_\text{mag}$
 
 # %%
@@ -417,6 +461,7 @@ coinfer.figures.show("pruning_output_distortion")
 # The printed numbers above are the results (tables in `data/`:
 # `pruning_sweep.csv`, `first_order_bound.csv`, `first_order_bound_holds_from.csv`,
 # `first_order_by_source.csv`, `first_order_heldout_clusters.csv`, `first_order_by_ratio.csv`,
+# `first_order_scores.csv`,
 # `exact_bound_digits.csv`, `pruning_param_distortion.csv`, `pruning_lb_holds_from.csv`).
 # In the full run (default parameters):
 #

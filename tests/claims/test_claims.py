@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from coinfer import claims
+from coinfer.base.paths import data_dir
 
 
 @pytest.fixture
@@ -485,3 +486,17 @@ def test_model_comparison_lines_say_where_the_system_model_changes_a_verdict(mon
     ]
     c3["robustness"][1].update(holds=False, verdict="does not hold")
     assert claims.model_comparison_lines([c3])[0].endswith("does not hold under the paper's model (worse at 0).")
+
+
+def test_c1b_needs_names_the_model_short_of_calibration_inputs(data):
+    c1_tables(data)
+    c1_scores(data)
+    path = data_dir() / claims.FIRST_ORDER_SCORES_FILE
+    scores = pd.read_csv(path)
+    index = scores["cluster"].str.split(":").str[1].astype(int)
+    few = (scores["model"] == "efficientnet_lite0") & (scores["subset"] == "calibration") & (index >= 34)
+    data(claims.FIRST_ORDER_SCORES_FILE, scores[~few])
+    c1b = claims.claim_c1()["parts"][1]
+    assert c1b["measured"]["by_model"]["minilm"]["verdict"] == "holds"
+    assert c1b["verdict"] == claims.NEEDS_DATA and c1b["holds"] is None
+    assert c1b["needs"].endswith("(now efficientnet_lite0: 34 calibration inputs, fewer than 100)")

@@ -122,3 +122,28 @@ def test_sentence_chunks_equal_the_tokenizers_own_padding_and_keep_the_embedding
     assert [len(index) for index, _ in inputs.length_chunks(images, 70, per_chunk=32)] == [32, 32, 6]
     with pytest.raises(ParameterError, match="per_chunk"):
         inputs.length_chunks(images, 70, per_chunk=0)
+
+
+# --------------------------------------------------------------------------- C1b's calibration inputs
+def test_c1b_crops_are_the_heldout_process_on_disjoint_photos_and_too_few():
+    calibration = zoo.c1_calibration_batch("efficientnet_lite0", n=100, seed=0)
+    heldout = zoo.c1_heldout_batches("efficientnet_lite0", n=4, n_images=0, n_digits=1, n_digits_training=0)["heldout"]
+    # every grid crop of the seven calibration photos: the offline pool holds 34, fewer than C1b's 100
+    assert calibration.size == 34 and calibration.dependent_sources
+    assert set(calibration.sources) == set(inputs.PHOTO_SOURCES["calibration"])
+    assert not set(calibration.sources) & set(heldout.sources)
+    crops, names = inputs.image_grid_crops("calibration")
+    assert torch.equal(calibration.inputs, inputs.normalise_images(crops)) and calibration.sources == names
+    few = zoo.c1_calibration_batch("efficientnet_lite0", n=5, seed=3)
+    assert few.sources == inputs.image_grid_batch(subset="calibration", n=5, seed=3).sources
+    assert zoo.c1_process("efficientnet_lite0") == "photo_grid_crops"
+
+
+def test_c1b_sentences_are_the_heldout_draw_from_the_other_topics():
+    calibration = zoo.c1_calibration_batch("minilm", n=100, seed=0)
+    assert calibration.size == 100 and calibration.sources is None
+    assert torch.equal(calibration.inputs[0], zoo.model_inputs("minilm", "calibration", 100, 0).inputs[0])
+    assert not set(inputs.sentences("calibration", 100, 0)) & set(inputs.sentence_pool("heldout"))
+    assert zoo.c1_process("minilm") == "pydoc_sentences"
+    with pytest.raises(ParameterError, match="model: got 'digits_mlp'"):
+        zoo.c1_calibration_batch("digits_mlp", n=100)

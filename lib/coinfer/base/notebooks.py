@@ -91,6 +91,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "c2_ratios": Spec("list[float]", 0.0, 0.99),
         "bits": Spec("list[int]", 2, 32),
         "n_calibration": Spec("int", 2, 500),
+        "n_c1b_calibration": Spec("int", 2, 373),  # the calibration sentence pool (crops: at most 34 exist)
         "n_heldout": Spec("int", 2, 332),  # the held-out sentence pool
         "n_heldout_images": Spec("int", 0, 62),  # the held-out grid crops; 0: all of them
         "n_digits_calibration": Spec("int", 2, 500),
@@ -215,6 +216,7 @@ WRITES: dict[str, tuple[str, ...]] = {
         "first_order_by_ratio.csv",
         "first_order_by_source.csv",
         "first_order_heldout_clusters.csv",
+        "first_order_scores.csv",
         "pruning_lb_holds_from.csv",
         "pruning_param_distortion.csv",
         "pruning_sweep.csv",

@@ -175,17 +175,19 @@ def _read_first_order() -> pd.DataFrame:
     )
 
 
-#: Per-pair scores for C1b, to be written by notebook 04 (not in the committed data): one row per (model, part,
-#: split, ratio, subset, cluster, input) with ``subset`` "calibration" or "heldout", ``process`` (how the input was
-#: drawn: the calibration and held-out inputs of a model must share it) and ``score`` = ||df||_1 / ||dW||_1.
+#: Per-pair scores for C1b, written by notebook 04 (:func:`coinfer.studies.pruning_distortion.first_order_scores`):
+#: one row per (model, part, split, ratio, subset, cluster, input) with ``subset`` "calibration" or "heldout",
+#: ``process`` (how the input was drawn: the calibration and held-out inputs of a model must share it) and
+#: ``score`` = ||df||_1 / ||dW||_1.
 FIRST_ORDER_SCORES_FILE = "first_order_scores.csv"
 #: Columns C1b needs from :data:`FIRST_ORDER_SCORES_FILE`.
 FIRST_ORDER_SCORE_COLUMNS = ("model", "part", "split", "ratio", "subset", "process", "cluster", "score")
 #: What C1b needs that the committed data lack (said in the part's ``needs``).
 C1B_NEEDS = (
     "data/first_order_scores.csv from a notebook-04 run with >= {n} calibration inputs per (part, ratio) per model, "
-    "drawn by the held-out inputs' process (for EfficientNet-Lite0 the same random-crop process on photos disjoint "
-    "from the held-out ones)"
+    "drawn by the held-out inputs' process (for EfficientNet-Lite0 the same grid-crop process on photos disjoint "
+    "from the held-out ones: the seven calibration photos bundled offline give 34 grid crops, every other bundled "
+    "photo 25 more, so it needs photos the offline pools do not hold)"
 )
 #: What each interval of C1 resamples (model.md section 1.1 table).
 C1_INTERVALS = {
@@ -266,6 +268,12 @@ def c1b_model(scores: pd.DataFrame, t: Thresholds = THRESHOLDS) -> dict[str, Any
     else:
         found["verdict"] = c1b_judge((found["ci95"][0], found["ci95"][1]), float(found["guarantee"]), t)
     return found
+
+
+def _c1b_needs(by_model: dict[str, dict[str, Any]], t: Thresholds) -> str:
+    """What C1b needs: :data:`C1B_NEEDS`, with each undecided model's reason from the scores table if there is one."""
+    reasons = [f"{m}: {v['reason']}" for m, v in by_model.items() if v["verdict"] == NEEDS_DATA and "reason" in v]
+    return C1B_NEEDS.format(n=t.c1b_min_calibration) + (f" (now {'; '.join(reasons)})" if reasons else "")
 
 
 def _c1b_committed(first_order: pd.DataFrame, big: pd.Series, t: Thresholds) -> dict[str, Any]:
@@ -389,7 +397,7 @@ def claim_c1(t: Thresholds = THRESHOLDS) -> dict:
             "measured": c1b,
             "verdict": c1b_verdict,
             "interval": C1_INTERVALS["C1b"],
-            **({"needs": C1B_NEEDS.format(n=t.c1b_min_calibration)} if c1b_verdict == NEEDS_DATA else {}),
+            **({"needs": _c1b_needs(c1b["by_model"], t)} if c1b_verdict == NEEDS_DATA else {}),
         },
     ]
     _with_holds(parts)

@@ -407,6 +407,76 @@ def c1_heldout_batches(
     return batches
 
 
+#: How the C1 inputs of a model family are drawn (model.md sections 3.3 and 6): the ``process`` column of
+#: ``data/first_order_scores.csv``. The held-out inputs of :func:`c1_heldout_batches` and the calibration inputs
+#: of :func:`c1_calibration_batch` of one model share it; only the pools (topics, photos) differ.
+#: ``pydoc_sentences``: a seeded draw of the clean sentences of one subset's documentation topics
+#: (:func:`coinfer.nets.inputs.sentences`); ``photo_grid_crops``: the whole square and the native-resolution
+#: tiles of one subset's bundled photos (:func:`coinfer.nets.inputs.image_grid_crops`), all or a seeded draw.
+C1_PROCESSES: dict[str, str] = {"text": "pydoc_sentences", "image": "photo_grid_crops"}
+
+
+def c1_process(name: str) -> str:
+    """The process that draws both the C1 calibration and held-out inputs of ``name`` (:data:`C1_PROCESSES`).
+
+    Parameters
+    ----------
+    name : str
+        A zoo model other than the digits models (whose calibration and held-out digits come from different
+        splits).
+
+    Returns
+    -------
+    str
+        The process's description.
+
+    References
+    ----------
+    docs/model.md, sections 3.3 and 6.
+    """
+    require_choice("model", name, tuple(REGISTRY))
+    if name.startswith("digits"):
+        raise ParameterError(f"model: got {name!r}; allowed a model other than the digits models")
+    return C1_PROCESSES["image" if name.startswith("efficientnet_") else "text"]
+
+
+def c1_calibration_batch(name: str, *, n: int, seed: int = 0) -> Batch:
+    """Calibration inputs of C1b drawn by the process of the held-out inputs (model.md sections 1.2, 3.3 and 6).
+
+    - EfficientNet-Lite: the grid crops (:func:`coinfer.nets.inputs.image_grid_batch`) of the calibration
+      photos, the held-out photos' process on disjoint photos, tagged by photo; ``n`` of them in a seeded
+      order, or every one when the photos have ``n`` or fewer (34 at 224 px for the seven calibration
+      photos: the offline pool is smaller than C1b's ``n >= 100``, and the table says so by its count);
+    - other models except the digits ones: ``n`` inputs of :func:`model_inputs` (``"calibration"``), the
+      same draw as the held-out ones from the disjoint calibration topics.
+
+    Parameters
+    ----------
+    name : str
+        A zoo model other than the digits models.
+    n : int
+        Wanted calibration inputs [count], at least 1.
+    seed : int
+        Seed of the draw [1], at least 0.
+
+    Returns
+    -------
+    Batch
+        The inputs; for crops tagged by photo (``dependent_sources``).
+
+    References
+    ----------
+    docs/model.md, sections 3.3 and 6.
+    """
+    c1_process(name)
+    n = int(require_range("n", n, 1, integer=True))
+    if name.startswith("efficientnet_"):
+        size = EFFICIENTNET_VARIANTS[name.split("_", 1)[1]][2]
+        available = len(inputs.image_grid_crops("calibration", size)[1])
+        return inputs.image_grid_batch(subset="calibration", n=n if n < available else None, seed=seed, size=size)
+    return model_inputs(name, "calibration", n, seed)
+
+
 # --------------------------------------------------------------------------- local checkpoints
 #: ``config.json`` model types :func:`load_checkpoint` can split, and the dtypes it loads weights in.
 CHECKPOINT_TYPES: tuple[str, ...] = ("bert", "mpnet", "gpt2", "llama", "mistral", "qwen2")

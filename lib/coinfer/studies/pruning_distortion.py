@@ -333,6 +333,7 @@ def pruning_experiment(
     float_bits: int = 32,
     progress: bool = True,
     device: str = "cpu",
+    separate_batches: Mapping[str, Batch] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """:func:`parameter_distortion_curves` and :func:`output_sweep` in one pass, sorting each part once.
 
@@ -340,6 +341,12 @@ def pruning_experiment(
     there); sorting, masks and parameter distortions stay on the CPU, so every
     device prunes the same weights, and outputs come back as CPU float64: the
     tables agree across devices within :data:`coinfer.pipeline.verify.DEVICE`.
+
+    ``separate_batches`` (C1b's calibration inputs, model.md section 1.2) run
+    under the same sort and pruned weights but in forward passes of their own
+    (another private copy, their own chunks), so the outputs of ``batches``
+    stay bit for bit what they are without them; they add rows to ``samples``
+    only, none to ``summary``.
 
     Parameters
     ----------
@@ -367,6 +374,8 @@ def pruning_experiment(
         Show a progress bar.
     device : str
         Where the forward passes run (``"cpu"`` or ``"cuda"``).
+    separate_batches : mapping of str to Batch, optional
+        Subset name (not one of ``batches``) -> inputs measured in separate forward passes, for ``samples`` only.
 
     Returns
     -------
@@ -383,7 +392,13 @@ def pruning_experiment(
 
     ratios, curve_ratios, bits = list(ratios), list(curve_ratios), list(bits)
     configs = list(configs)
-    runner = _OutputRunner(model_name, model, batches, check_device(device))
+    separate_batches = dict(separate_batches or {})
+    clash = sorted(set(separate_batches) & set(batches))
+    if clash:
+        raise ParameterError(f"separate_batches: got subsets {clash} of batches too; allowed new subset names")
+    device = check_device(device)
+    runner = _OutputRunner(model_name, model, batches, device)
+    separate = _OutputRunner(model_name, model, separate_batches, device) if separate_batches else None
     sweeps = PartSweeps(model, scope=scope, max_entries=1)  # the one sort; each part's order derived from it
     curves, samples, summary = [], [], []
     with tqdm(total=len(configs) * len(ratios), desc=f"{model_name} sweep", disable=not progress) as bar:
@@ -398,6 +413,9 @@ def pruning_experiment(
             new_samples, new_summary = runner.rows(part, split, sweep, b, ratios, output_bits, bar)
             samples += new_samples
             summary += new_summary
+            if separate is not None:
+                with tqdm(total=len(ratios), disable=True) as silent:  # the bar counts (part, ratio) steps once
+                    samples += separate.rows(part, split, sweep, b, ratios, output_bits, silent)[0]
     return pd.DataFrame(curves), pd.concat(samples, ignore_index=True), pd.DataFrame(summary)
 
 
@@ -713,6 +731,90 @@ def first_order_ratio_intervals(clusters: pd.DataFrame, *, seed: int = 0) -> pd.
             }
         )
     return pd.DataFrame(rows)
+
+
+#: Columns of :func:`first_order_scores`, in order (the claim's ``FIRST_ORDER_SCORE_COLUMNS`` among them).
+FIRST_ORDER_SCORE_TABLE_COLUMNS: tuple[str, ...] = (
+    "model",
+    "part",
+    "split",
+    "split_name",
+    "ratio",
+    "subset",
+    "process",
+    "cluster",
+    "input",
+    "out_l1",
+    "param_l1",
+    "score",
+)
+
+
+#: Subset name of C1b's calibration inputs in notebook 04's samples (``separate_batches`` of
+#: :func:`pruning_experiment`); ``"calibration"`` stays the 16 inputs that fit ``H`` in :func:`first_order_check`.
+C1B_CALIBRATION_SUBSET = "c1b_calibration"
+
+
+def first_order_scores(
+    samples: pd.DataFrame,
+    *,
+    process: str,
+    calibration_subset: str = C1B_CALIBRATION_SUBSET,
+    heldout_subset: str = "heldout",
+) -> pd.DataFrame:
+    """Per input, part and ratio > 0: the score ``||df||_1 / ||dW||_1`` C1b calibrates and tests (model.md 1.2, 3.3).
+
+    The rows of C1b's table (``data/first_order_scores.csv``): the held-out
+    inputs' pairs of the output sweep of notebook 04, and the pairs of the
+    calibration inputs drawn by the same process
+    (:func:`coinfer.nets.zoo.c1_calibration_batch`, run as
+    ``separate_batches`` of :func:`pruning_experiment`). A pair with
+    ``||dW||_1 = 0`` scores 0 if its output is unchanged, else infinity (the
+    bound then holds only for an unchanged output, as in
+    :func:`first_order_check`).
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        Samples of :func:`pruning_experiment` (or :func:`output_sweep`); subsets other than the two are ignored.
+    process : str
+        How both sets were drawn (:func:`coinfer.nets.zoo.c1_process`).
+    calibration_subset, heldout_subset : str
+        The subsets written as ``"calibration"`` and ``"heldout"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`FIRST_ORDER_SCORE_TABLE_COLUMNS`: ``subset`` ``"heldout"`` or ``"calibration"``,
+        ``cluster`` (the independent unit: the input, or its photo for crops), ``input`` (its index in its
+        subset) [1], ``out_l1`` [output units], ``param_l1`` [weight units], ``score`` [output units per
+        weight unit]; sorted by model, part, split, ratio, subset, cluster and input.
+
+    Raises
+    ------
+    ParameterError
+        If a calibration cluster is also a held-out cluster (the sets must not share a source).
+
+    References
+    ----------
+    docs/model.md, sections 1.2 and 3.3.
+    """
+    frames = []
+    for subset, name in (("calibration", calibration_subset), ("heldout", heldout_subset)):
+        rows = samples[(samples["subset"] == name) & (samples["ratio"] > 0)]
+        frames.append(rows.assign(subset=subset).rename(columns={"sample": "input"}))
+    shared = set(frames[0]["cluster"]) & set(frames[1]["cluster"])
+    if shared:
+        raise ParameterError(
+            f"calibration: shares the clusters {sorted(shared)[:3]} with the held-out inputs; allowed disjoint sets"
+        )
+    table = pd.concat(frames, ignore_index=True).assign(process=process)
+    out, param = table["out_l1"].to_numpy(dtype=float), table["param_l1"].to_numpy(dtype=float)
+    unchanged = np.where(out > 0, np.inf, 0.0)
+    table["score"] = np.divide(out, param, out=unchanged, where=param > 0)
+    table = table[list(FIRST_ORDER_SCORE_TABLE_COLUMNS)]
+    order = ["model", "part", "split", "ratio", "subset", "cluster", "input"]
+    return table.sort_values(order, kind="stable", na_position="first").reset_index(drop=True)
 
 
 #: :func:`summarise_checks` key -> column of ``exact_bound_sweep`` (as in data/exact_bound_digits.csv).
