@@ -171,12 +171,7 @@ def test_check_budget_one_line_errors(grids):
         budgets.family_of("resnet")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="data/ committed before issue 22 item 3 (factor grids under the paper's model); the lead regenerates "
-    "notebooks 06 and 08 with this branch, then this mark goes",
-)
-@pytest.mark.parametrize("table", ["opt_budget_sweep.csv", "size_study.csv"])
+@pytest.mark.parametrize("table", ["opt_budget_sweep.csv", "opt_robustness_sweep.csv", "size_study.csv"])
 def test_committed_sweeps_are_physical(profile, table):
     frame = pd.read_csv(paths.PROJECT_ROOT / "data" / table)
     if "scheme" in frame.columns:
