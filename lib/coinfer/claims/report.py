@@ -349,6 +349,12 @@ def sampled_constants_lines(claims: list[dict]) -> list[str]:
 PAPER_MODEL_PREFIX = "the paper's model"
 
 
+def _inline(sentence: str) -> str:
+    """A sentence set inside parentheses: no final full stop, lower-case first letter."""
+    text = sentence.rstrip(".")
+    return text[:1].lower() + text[1:]
+
+
 def model_comparison_lines(claims: list[dict]) -> list[str]:
     """Per claim with a paper's-model reading: its verdict under the physical model and under the paper's model.
 
@@ -376,12 +382,13 @@ def model_comparison_lines(claims: list[dict]) -> list[str]:
         physical = found.get("as run")
         if paper is None or physical is None:
             continue
-        words = SENTENCES[claim["id"]]
+        sentence = SENTENCES[claim["id"]]
         same = reading_verdict(physical) == reading_verdict(paper)
         lines.append(
-            f"{claim['id']} {reading_verdict(physical)} under the physical model ({words(physical['measured'])})"
+            f"{claim['id']} {reading_verdict(physical)} under the physical model "
+            f"({_inline(sentence(physical['measured']))})"
             + (" and " if same else ", but ")
-            + f"{reading_verdict(paper)} under the paper's model ({words(paper['measured'])})"
+            + f"{reading_verdict(paper)} under the paper's model ({_inline(sentence(paper['measured']))})"
             + ("." if same else ": the verdict depends on the system model.")
         )
     return lines
