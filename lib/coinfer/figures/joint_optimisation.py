@@ -447,7 +447,13 @@ def opt_split_objective(tables: Mapping[str, pd.DataFrame], params: Mapping[str,
             ax.set_xlabel("split point s [blocks on device]" if i == len(models) - 1 else "")
             ax.set_ylabel(OBJECTIVE_LABEL if j == 0 else "")
     handles, _ = axes[0, 0].get_legend_handles_labels()
-    axes[0, 0].legend(handles=handles + ([infeasible_handle()] if strip_row else []), fontsize=7)
+    # beside the top-right panel, not inside one: with three budgets the lines fill every panel's corners
+    axes[0, -1].legend(
+        handles=handles + ([infeasible_handle()] if strip_row else []),
+        fontsize=7,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+    )
     fig.suptitle("C4: optimum at every split point (star: best split; lower is better)", fontsize=10)
     _state_references(fig)
     return fig
