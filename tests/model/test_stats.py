@@ -118,3 +118,43 @@ def test_cluster_bootstrap_refuses_bad_counts():
         stats.cluster_bootstrap_share([2], [1])
     with pytest.raises(ParameterError, match="resamples"):
         stats.cluster_bootstrap_share([1], [1], resamples=0)
+
+
+def test_mcnemar_exact_matches_the_binomial_sign_test() -> None:
+    # 9 discordant pairs all favouring one design: p = 2 * 0.5**9.
+    assert stats.mcnemar_exact(9, 0) == pytest.approx(2 * 0.5**9)
+    assert stats.mcnemar_exact(3, 3) == pytest.approx(1.0)
+    assert stats.mcnemar_exact(0, 0) == 1.0
+    assert stats.mcnemar_exact(13, 15) == pytest.approx(0.85, abs=0.01)  # issue 23's E3 example
+
+
+def test_paired_comparison_decides_a_consistent_gain_and_calls_noise_a_tie() -> None:
+    rng = np.random.default_rng(1)
+    base = rng.integers(0, 2, 200).astype(float)
+    better = base.copy()
+    better[np.flatnonzero(base == 0)[:30]] = 1.0  # 30 inputs only the first gets right
+    assert stats.paired_comparison(better, base, binary=True)[0] == "first"
+    assert stats.paired_comparison(base, better, binary=True)[0] == "second"
+    noisy = base.copy()
+    noisy[:4] = 1.0 - noisy[:4]
+    assert stats.paired_comparison(noisy, base, binary=True)[0] == stats.TIE
+    assert stats.paired_comparison(base, base, binary=True)[0] == stats.TIE
+
+
+def test_paired_bootstrap_clusters_widen_the_interval_when_sources_share_an_effect() -> None:
+    rng = np.random.default_rng(2)
+    clusters = np.repeat(np.arange(7), 32)  # 7 photos, 32 crops each
+    effect = rng.normal(0.0, 0.3, 7)[clusters]
+    first = effect + rng.normal(0.0, 0.01, clusters.size)
+    second = np.zeros(clusters.size)
+    _, low_iid, high_iid = stats.paired_bootstrap_difference(first, second)
+    mean, low, high = stats.paired_bootstrap_difference(first, second, clusters=clusters)
+    assert mean == pytest.approx(first.mean())
+    assert high - low > 3 * (high_iid - low_iid)
+
+
+def test_paired_inputs_are_checked() -> None:
+    with pytest.raises(ParameterError, match="first, second"):
+        stats.paired_bootstrap_difference([1.0, 2.0], [1.0])
+    with pytest.raises(ParameterError, match="first, second"):
+        stats.paired_comparison([0.5], [1.0], binary=True)

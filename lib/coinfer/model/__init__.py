@@ -30,7 +30,14 @@ from coinfer.model.rate_distortion import (
     laplace_scale,
     magnitude_distortion,
 )
-from coinfer.model.stats import bootstrap_mean, clopper_pearson, cluster_bootstrap_share
+from coinfer.model.stats import (
+    bootstrap_mean,
+    clopper_pearson,
+    cluster_bootstrap_share,
+    mcnemar_exact,
+    paired_bootstrap_difference,
+    paired_comparison,
+)
 from coinfer.model.system import (
     DEFAULTS,
     Decision,
@@ -62,7 +69,10 @@ __all__ = [
     "magnitude_distortion",
     "magnitude_masks",
     "make_problem",
+    "mcnemar_exact",
     "output_distortion",
+    "paired_bootstrap_difference",
+    "paired_comparison",
     "parameter_distortion",
     "problems_for_splits",
     "prune_count",

@@ -363,3 +363,154 @@ def conformal_coverage_interval(
         "calibration_clusters": n_cal,
         "heldout_clusters": n_held,
     }
+
+
+#: What :func:`paired_comparison` calls a difference its test does not decide.
+TIE = "tie"
+
+
+def mcnemar_exact(first_only: int, second_only: int) -> float:
+    """Two-sided exact McNemar p-value of two designs scored 0/1 on the same inputs.
+
+    Only the discordant inputs carry information: under the null hypothesis
+    each is equally likely to favour either design, so the count favouring
+    the first is Binomial(``first_only + second_only``, 1/2). The same
+    statistic is the sign test of paired differences (ties dropped).
+
+    Parameters
+    ----------
+    first_only : int
+        Inputs where only the first design succeeds (or the difference is positive) [count].
+    second_only : int
+        Inputs where only the second design succeeds (or the difference is negative) [count].
+
+    Returns
+    -------
+    float
+        Two-sided p-value [1]; 1.0 without discordant inputs.
+
+    References
+    ----------
+    docs/model.md, section 1.1. McNemar, Q. (1947), Psychometrika 12, 153-157.
+    """
+    require_range("first_only", first_only, 0, integer=True)
+    require_range("second_only", second_only, 0, integer=True)
+    discordant = int(first_only) + int(second_only)
+    if discordant == 0:
+        return 1.0
+    return float(stats.binomtest(int(first_only), discordant, 0.5).pvalue)
+
+
+def paired_bootstrap_difference(
+    first: npt.ArrayLike,
+    second: npt.ArrayLike,
+    *,
+    clusters: npt.ArrayLike | None = None,
+    resamples: int = 2000,
+    level: float = LEVEL,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """Mean paired difference ``first - second`` with a percentile bootstrap interval, clustered by source.
+
+    Both designs are scored on the same inputs, so the difference is taken per
+    input and the inputs (or, with ``clusters``, whole clusters such as the
+    crops of one photo or the sentences of one topic) are resampled with their
+    differences: the interval is that of a paired design, not of two
+    independent samples.
+
+    Parameters
+    ----------
+    first, second : array_like
+        Per-input scores of the two designs, same order [unit of the metric].
+    clusters : array_like, optional
+        Source label of every input; inputs of one label are resampled together.
+    resamples : int
+        Bootstrap resamples [count].
+    level : float
+        Confidence level [1] (default 0.95).
+    seed : int
+        Seed of the resampling [1].
+
+    Returns
+    -------
+    tuple of float
+        ``(mean difference, low, high)`` [unit of the metric]; NaNs without inputs.
+
+    References
+    ----------
+    docs/model.md, section 1.1.
+    """
+    require_range("level", level, 0.0, 1.0, low_open=True, high_open=True)
+    require_range("resamples", resamples, 1, integer=True)
+    a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ParameterError(f"first, second: expected two 1-D arrays of one length, got {a.shape}, {b.shape}")
+    if a.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    difference = a - b
+    labels = np.arange(a.size) if clusters is None else np.asarray(clusters)
+    if labels.shape != a.shape:
+        raise ParameterError(f"clusters: expected one label per input ({a.size}), got shape {labels.shape}")
+    _, cluster_of = np.unique(labels, return_inverse=True)
+    sums = np.bincount(cluster_of, weights=difference)
+    counts = np.bincount(cluster_of).astype(float)
+    index = np.random.default_rng(seed).integers(0, sums.size, size=(resamples, sums.size))
+    low, high = _percentiles(sums[index].sum(axis=1) / counts[index].sum(axis=1), level)
+    return float(difference.mean()), low, high
+
+
+def paired_comparison(
+    first: npt.ArrayLike,
+    second: npt.ArrayLike,
+    *,
+    binary: bool,
+    clusters: npt.ArrayLike | None = None,
+    alpha: float = 1.0 - LEVEL,
+    seed: int = 0,
+) -> tuple[str, float, float, float]:
+    """Which of two designs measured on the same inputs is better, or a tie (model.md section 1.1).
+
+    0/1 outcomes on independent inputs use the exact McNemar test; continuous
+    metrics, and any metric whose inputs share a source (``clusters``), use
+    the paired (cluster) bootstrap of the mean difference. A difference the
+    test does not decide at ``alpha`` is a tie.
+
+    Parameters
+    ----------
+    first, second : array_like
+        Per-input scores of the two designs, same inputs in the same order [unit of the metric].
+    binary : bool
+        True if the scores are 0/1 outcomes (accuracy, top-1 agreement).
+    clusters : array_like, optional
+        Source label of every input (photo of a crop, topic of a sentence).
+    alpha : float
+        Two-sided significance level [1] (default 0.05).
+    seed : int
+        Seed of the bootstrap [1].
+
+    Returns
+    -------
+    tuple
+        ``(decision, mean difference, low, high)``: ``decision`` is ``"first"``,
+        ``"second"`` or :data:`TIE`; the difference ``first - second`` [unit of the
+        metric] with its ``1 - alpha`` interval (for McNemar the bootstrap interval
+        of the same difference, reported beside the exact test).
+
+    References
+    ----------
+    docs/model.md, section 1.1.
+    """
+    require_range("alpha", alpha, 0.0, 1.0, low_open=True, high_open=True)
+    a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    if binary and not (np.isin(a, (0.0, 1.0)).all() and np.isin(b, (0.0, 1.0)).all()):
+        raise ParameterError("first, second: a binary metric takes only 0 and 1")
+    mean, low, high = paired_bootstrap_difference(a, b, clusters=clusters, level=1.0 - alpha, seed=seed)
+    if a.size == 0:
+        return TIE, mean, low, high
+    if binary and clusters is None:
+        decided = mcnemar_exact(int(np.sum(a > b)), int(np.sum(a < b))) < alpha
+    else:
+        decided = low > 0.0 or high < 0.0
+    if not decided or mean == 0.0:
+        return TIE, mean, low, high
+    return ("first" if mean > 0.0 else "second"), mean, low, high
