@@ -39,7 +39,11 @@
 #    centroid of the unpruned model's embeddings of *other* sentences of the `n_topics`
 #    largest topics (`coinfer.nets.inputs.topic_task`).
 #
-# Infeasible rows stay in the table with their status and no measurement. MiniLM's
+# Infeasible rows stay in the table with their status and no measurement. Every distinct
+# decision's score on every input is kept in `data/deployed_outcomes.csv` (keyed by the
+# decision's columns of `deployed_designs.csv` and the input's index, with its source: the
+# photo of a crop, the topic of a sentence, the digit itself), so that two designs can be
+# compared on the same inputs (paired tests, model.md section 1.1). MiniLM's
 # sentences run in chunks padded to the chunk's longest sentence (the embeddings do not
 # depend on padding; model.md section 9). Identical decisions
 # (same split, weight bits and numbers of pruned weights per side) are measured once.
@@ -98,10 +102,10 @@ assert not absent, f"models without rows in opt_budget_sweep.csv (add them to no
 # %%
 run_on = {"workers": workers or None, "scheduler_address": scheduler_address or None}
 print("decisions run on", parallel.describe(**run_on))
-frames = []
+frames, outcome_frames = [], []
 for name in models:
     start = time.perf_counter()
-    frame = deployed_designs.measure_designs(
+    frame, outcomes = deployed_designs.measure_designs_outcomes(
         sweep_table,
         name,
         n_inputs=inputs_per_model[name],
@@ -119,8 +123,12 @@ for name in models:
         f"{int(frame.n_inputs.iloc[0])} inputs in {time.perf_counter() - start:.1f} s"
     )
     frames.append(frame)
+    outcome_frames.append(outcomes)
 table = pd.concat(frames, ignore_index=True)
 paths.write_csv(table, deployed_designs.DEPLOYED_FILE)
+outcome_table = pd.concat(outcome_frames, ignore_index=True)
+written = paths.write_csv(outcome_table, deployed_designs.OUTCOMES_FILE)
+print(f"{deployed_designs.OUTCOMES_FILE}: {len(outcome_table)} rows, {written.stat().st_size / 1e6:.2f} MB")
 
 # %% [markdown]
 # ## What each scheme delivers

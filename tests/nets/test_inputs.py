@@ -147,3 +147,14 @@ def test_c1b_sentences_are_the_heldout_draw_from_the_other_topics():
     assert zoo.c1_process("minilm") == "pydoc_sentences"
     with pytest.raises(ParameterError, match="model: got 'digits_mlp'"):
         zoo.c1_calibration_batch("digits_mlp", n=100)
+
+
+def test_image_crop_photos_name_the_photo_each_crop_is_cut_from():
+    crops = inputs.image_crops("heldout", 9, seed=3)
+    named = inputs.image_crop_photos("heldout", 9, seed=3)
+    grid, names = inputs.image_grid_crops("heldout")
+    photos = inputs.PHOTO_SOURCES["heldout"]
+    assert sorted(named[:7]) == sorted(photos) and named[7:] == named[:2]  # round-robin over every photo
+    for i in range(7):  # the first pass is each photo's whole centred square, which the grid holds first
+        assert torch.equal(crops[i], grid[names.index(named[i])])
+    assert inputs.image_crop_photos("heldout", 9, seed=4) != named

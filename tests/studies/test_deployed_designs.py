@@ -391,3 +391,51 @@ def test_e3_points_are_decided_by_the_distortion_intervals():
     assert measured["share_rd_bound_not_worse"] == pytest.approx(2 / 3) and holds
     assert measured["share_rd_bound_not_worse_ci95"] == pytest.approx([1 / 3, 2 / 3])
     assert measured["points_undecided"] == 1 and measured["verdict"] == "inconclusive"
+
+
+# --------------------------------------------------------------------------- per-input outcomes
+@pytest.fixture(scope="module")
+def with_outcomes(cnn):
+    rows = [
+        _row(0.5, "proposed", 2, 0.5, 0.3),
+        _row(0.5, "on_device", np.nan, np.nan, np.nan, status="infeasible"),
+        _row(0.5, "quantised_4bit", 0, np.nan, 0.0),
+        _row(2.0, "proposed", 2, 0.5, 0.3000000001),  # the same decision: stored once
+        _row(2.0, "shared_ratio", 1, 0.7, 0.7),
+    ]
+    return deployed_designs.measure_designs_outcomes(
+        pd.DataFrame(rows), MODEL, n_inputs=120, seed=3, model=cnn, progress=False, workers=1
+    )
+
+
+def test_outcomes_store_each_distinct_decision_once_per_input(with_outcomes):
+    frame, outcomes = with_outcomes
+    assert list(outcomes.columns) == list(deployed_designs.OUTCOME_COLUMNS)
+    key = list(deployed_designs.DECISION_KEY)
+    distinct = frame[frame.status == "optimal"][key].drop_duplicates()
+    assert len(distinct) == 3 and len(outcomes) == 3 * 120
+    for _, block in outcomes.groupby(key[1:]):
+        assert sorted(block["input"]) == list(range(120))  # every input once, by its index in the draw
+        assert (block["source"] == block["input"].astype(str)).all()  # digits: each digit is its own source
+
+
+def test_outcome_means_are_the_committed_means(with_outcomes, tmp_path):
+    frame, outcomes = with_outcomes
+    path = tmp_path / "outcomes.csv"
+    outcomes.to_csv(path, index=False)
+    read = pd.read_csv(path)  # as the claims read it back: float32 text, 0/1 integers
+    assert set(read["task_metric"].unique()) <= {0, 1}
+    key = list(deployed_designs.DECISION_KEY)
+    means = read.groupby(key)[["task_metric", "measured_distortion"]].mean().reset_index()
+    joined = frame[frame.status == "optimal"].merge(means, on=key, suffixes=("", "_outcomes"))
+    assert len(joined) == 4
+    # the zoo metric is a float32 mean, the outcomes are exact 0/1: equal within float32 rounding
+    np.testing.assert_allclose(joined["task_metric_outcomes"], joined["task_metric"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(joined["measured_distortion_outcomes"], joined["measured_distortion"], rtol=1e-6)
+
+
+def test_evaluation_sets_name_the_source_of_every_input():
+    efficientnet = load_model("efficientnet_lite0")
+    images = deployed_designs.evaluation_set(efficientnet, 9, 2)
+    assert images.sources == inputs.image_crop_photos("heldout", 9, 2)  # crops keep their draw order
+    assert images.input_ids == tuple(range(9))

@@ -353,6 +353,18 @@ def image_crops(subset: str, n: int, seed: int = 0, size: int = EFFICIENTNET_IMA
     return torch.stack(crops)
 
 
+def image_crop_photos(subset: str, n: int, seed: int = 0) -> tuple[str, ...]:
+    """The photo (a name of :data:`PHOTO_SOURCES`) each of :func:`image_crops`' ``n`` crops is cut from, in order.
+
+    The crops of one photo share its subject and lighting, so statistics over
+    them resample photos, not crops (model.md section 1.1). The photos are
+    visited round-robin in the seeded order that :func:`image_crops` draws first.
+    """
+    names = PHOTO_SOURCES[subset]
+    order = seeded_generator(seed).permutation(len(names))
+    return tuple(names[order[i % len(names)]] for i in range(n))
+
+
 def image_grid_crops(subset: str, size: int = EFFICIENTNET_IMAGE_SIZE) -> tuple[torch.Tensor, tuple[str, ...]]:
     """Every grid crop of the subset's photos (model.md section 6): ``uint8 [n, 3, size, size]`` and each one's photo.
 

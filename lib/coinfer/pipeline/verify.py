@@ -311,6 +311,12 @@ TOLERANCES: dict[str, Rule] = {
         rows=_DIGITS_ROWS,
         skip={"split": "split chosen by the optimiser (ties between splits are legitimate)"},
     ),
+    "deployed_outcomes.csv": Rule(
+        "per-input scores of the designs of deployed_designs.csv, float32 text; decisions as there",
+        MEASURED,
+        rows=_DIGITS_ROWS,
+        skip={"split": "split chosen by the optimiser (ties between splits are legitimate)"},
+    ),
     "feature_quantisation.csv": Rule(
         "feature rounding on pretrained models, float32 on a CPU", MEASURED, _exact("inputs"), _DIGITS_ROWS
     ),

@@ -107,6 +107,23 @@ COLUMNS: tuple[str, ...] = (
 )
 
 
+#: Key of the per-input scores in :meth:`EvaluationSet.score`'s result (not a column of the designs table).
+OUTCOMES_KEY = "per_input"
+#: The table of per-input outcomes notebook 07 writes beside :data:`DEPLOYED_FILE`.
+OUTCOMES_FILE = "deployed_outcomes.csv"
+#: Columns naming one deployed decision of a model in both tables (equal values: the same deployed weights).
+DECISION_KEY: tuple[str, ...] = ("model", "split", "bits", "pruned_device", "pruned_server")
+#: Every column of the per-input outcomes table (:func:`measure_designs_outcomes`), in order.
+OUTCOME_COLUMNS: tuple[str, ...] = (
+    *DECISION_KEY,
+    "input",
+    "source",
+    "task_metric",
+    "measured_distortion",
+    TOPIC_METRIC,
+)
+
+
 #: Inputs per forward pass (bounds the activations held at once; EfficientNet at 224x224 needs it).
 CHUNK = 32
 
@@ -131,6 +148,10 @@ class EvaluationSet:
     centroids: torch.Tensor | None = None
     topic_labels: torch.Tensor | None = None
     description: str = ""
+    #: Index of each input (in chunk order) in its draw: the sentence of the topic task, the crop, the test digit.
+    input_ids: tuple[int, ...] = ()
+    #: Source of each input (in chunk order): the photo of a crop, the topic of a sentence, the digit's own index.
+    sources: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -165,6 +186,11 @@ class EvaluationSet:
         name = found["metric"]
         hits = self.topic_hits(vectors)
         return {
+            OUTCOMES_KEY: {
+                "task_metric": found["metric_per_input"],
+                "measured_distortion": found["distortion_per_input"],
+                TOPIC_METRIC: hits,
+            },
             "measured_distortion": found["distortion"],
             **interval_columns("measured_distortion", found["distortion_per_input"], binary=False),
             "measured_distortion_pooled": found["distortion_pooled"],
@@ -246,9 +272,15 @@ def evaluation_set(
             centroids = torch.nn.functional.normalize(sums, dim=-1)
             topic_labels = torch.tensor(task.labels)[order]
             description = f"{n_inputs} topic-task sentences of {n_topics} documentation topics"
+            sources = tuple(task.topics[int(label)] for label in topic_labels)
         else:
             batch = model_inputs(model.name, "heldout", n_inputs, seed)
-            (chunks, _), labels, description = _chunked(batch.inputs, batch.size), batch.labels, batch.description
+            (chunks, order), labels, description = _chunked(batch.inputs, batch.size), batch.labels, batch.description
+            if model.name.startswith("efficientnet"):
+                photos = inputs_module.image_crop_photos("heldout", batch.size, seed)
+                sources = tuple(photos[int(i)] for i in order)
+            else:  # digits: independent samples, each its own source
+                sources = tuple(str(int(i)) for i in order)
         chunks = to_device(chunks, device)
         reference = torch.cat([to_cpu64(entry.output_vector(model.forward(c))) for c in chunks])
     return EvaluationSet(
@@ -261,6 +293,8 @@ def evaluation_set(
         centroids,
         topic_labels,
         description,
+        tuple(int(i) for i in order),
+        sources,
     )
 
 
@@ -270,7 +304,12 @@ def _ratio(value: Any) -> float:
     return 0.0 if math.isnan(value) else value
 
 
-def measure_designs(
+def measure_designs(sweep_table: pd.DataFrame, model_name: str, **options: Any) -> pd.DataFrame:
+    """The designs table of :func:`measure_designs_outcomes` alone (same parameters; model.md section 9)."""
+    return measure_designs_outcomes(sweep_table, model_name, **options)[0]
+
+
+def measure_designs_outcomes(
     sweep_table: pd.DataFrame,
     model_name: str,
     *,
@@ -284,7 +323,7 @@ def measure_designs(
     workers: int | None = None,
     scheduler_address: str | None = None,
     device: str = "cpu",
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Deploy and measure every decision of ``model_name`` in a budget-sweep table (model.md section 9).
 
     Parameters
@@ -319,13 +358,17 @@ def measure_designs(
 
     Returns
     -------
-    pandas.DataFrame
+    designs : pandas.DataFrame
         One row per input row with :data:`COLUMNS`: ``point`` is the index of
         ``x`` within its sweep; infeasible rows keep their status with NaN
         measurements; ``task_metric_name`` names the zoo metric
         (``test_accuracy``, ``top1_agreement``, ``cosine_similarity``) and
         ``topic_accuracy`` is MiniLM's second metric (NaN elsewhere). Distortions and metrics are [1],
         ``bits`` and ``feature_bits`` [bit], the pruned counts and ``n_inputs`` [count].
+    outcomes : pandas.DataFrame
+        The per-input scores of every distinct measured decision (:func:`outcome_table`): one row per
+        (decision, input) with :data:`OUTCOME_COLUMNS`; a decision several rows of ``designs`` share is stored
+        once, and the mean of a decision's rows is its ``designs`` value.
 
     References
     ----------
@@ -396,14 +439,75 @@ def measure_designs(
             record["bits"] = SCHEME_WEIGHT_BITS.get(str(row["scheme"]), bits)
             record["task_metric_name"] = unpruned["task_metric_name"]
         else:
-            record.update(results[key])
+            record.update({name: value for name, value in results[key].items() if name != OUTCOMES_KEY})
             record["bits"], record["pruned_device"], record["pruned_server"] = key[1], key[2], key[3]
         records.append(record)
     frame = pd.DataFrame(records).reindex(columns=list(COLUMNS))
     frame["split"] = frame["split"].astype("Int64")
     for column in ("bits", "feature_bits", "pruned_device", "pruned_server"):
         frame[column] = frame[column].astype("Int64")
-    return frame
+    per_input = {key: scores[OUTCOMES_KEY] for key, scores in results.items()}
+    return frame, outcome_table(model_name, per_input, evaluation, binary=frame["task_metric_name"].iloc[0])
+
+
+def _float32_text(values: np.ndarray) -> list[str]:
+    """``values`` rounded to float32 and written with 7 significant digits (NaN: empty), the same bytes on a rerun."""
+    return ["" if not np.isfinite(v) else f"{v:.7g}" for v in np.asarray(values, dtype=np.float32).tolist()]
+
+
+def outcome_table(
+    model_name: str,
+    per_input: dict[tuple[int, int | None, int, int], dict[str, np.ndarray]],
+    evaluation: EvaluationSet,
+    *,
+    binary: str,
+) -> pd.DataFrame:
+    """The per-input outcomes of each distinct decision, compactly (model.md section 9, section 1.1).
+
+    Parameters
+    ----------
+    model_name : str
+        The model.
+    per_input : dict
+        ``(split, bits, pruned device weights, pruned server weights) -> {column: per-input values}`` in the
+        order of ``evaluation``'s chunks (the ``OUTCOMES_KEY`` entry of :meth:`EvaluationSet.score`).
+    evaluation : EvaluationSet
+        The inputs: their ids and sources.
+    binary : str
+        The task metric's name: 0/1 outcomes are written as integers when it is in
+        :data:`coinfer.model.stats.SHARE_METRICS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`OUTCOME_COLUMNS`, one row per (decision, input), sorted by decision then input id: ``input`` is the
+        index in the draw [1], ``source`` the cluster (photo, topic, the digit itself), ``task_metric`` and
+        ``topic_accuracy`` 0/1 [1] where share-valued, floats as float32 text otherwise, ``measured_distortion``
+        [1] as float32 text. ``topic_accuracy`` is empty except for MiniLM.
+    """
+    ids = np.asarray(evaluation.input_ids, dtype=np.int64)
+    rank = np.argsort(ids, kind="stable")
+    blocks = []
+    for key in sorted(per_input, key=lambda k: (k[0], -1 if k[1] is None else k[1], k[2], k[3])):
+        scores = per_input[key]
+        metric = np.asarray(scores["task_metric"], dtype=float)[rank]
+        topic = np.asarray(scores[TOPIC_METRIC], dtype=float)
+        block = {
+            "model": model_name,
+            "split": key[0],
+            "bits": "" if key[1] is None else key[1],
+            "pruned_device": key[2],
+            "pruned_server": key[3],
+            "input": ids[rank],
+            "source": np.asarray(evaluation.sources, dtype=object)[rank],
+            "task_metric": metric.astype(np.int8) if binary in SHARE_METRICS else _float32_text(metric),
+            "measured_distortion": _float32_text(np.asarray(scores["measured_distortion"], dtype=float)[rank]),
+            TOPIC_METRIC: topic[rank].astype(np.int8) if topic.size else "",
+        }
+        blocks.append(pd.DataFrame(block))
+    if not blocks:
+        return pd.DataFrame(columns=list(OUTCOME_COLUMNS))
+    return pd.concat(blocks, ignore_index=True).reindex(columns=list(OUTCOME_COLUMNS))
 
 
 def _measure_group(
