@@ -77,6 +77,8 @@ EXPECTED: dict[str, list[str]] = {
         "verdicts", "C1_INTERVALS", "INTERVALS", "FIRST_ORDER_SCORE_COLUMNS", "FIRST_ORDER_SCORES_FILE", "NEEDS_DATA",
         "OLD_C1B_READING", "SAMPLED_CONSTANTS_INTERVAL", "SOLVER_BENCHMARKS", "VERDICTS", "c1b_judge", "c1b_model",
         "c3_parts", "conjunction", "disagreements", "from_point", "holds_value", "part_line", "parts_text", "settle",
+        # issue 23: paired E1-E3 on per-input outcomes
+        "OUTCOMES_FILE", "PerInput", "judged_pairs", "operating_regime_lines", "usable_points",
     ],
     "coinfer.figures": [
         "deployed_designs", "distortion_bound", "joint_optimisation", "model_size", "multi_user",

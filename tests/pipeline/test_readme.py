@@ -105,14 +105,23 @@ def test_how_sure_states_each_interval_and_the_readings_that_flip():
     claims = [
         _claim("C1", {"first_order_holding_share_large_ratio_ci95": {"m": [0.9, 0.99]}}, "inconclusive"),
         _claim("C4", {}, "holds", [sampled]),
-        _claim("E1", {"share_at_least_as_good_ci95": [0.8, 0.95], "pairs": 20, "pairs_undecided": 3}, "inconclusive"),
+        _claim(
+            "E1",
+            {
+                "pairs_distinct": 20,
+                "by_model": {
+                    "m": {"share_not_lost_ci95": [0.8, 0.95], "pairs_distinct": 20, "wins": 2, "losses": 3, "ties": 15}
+                },
+            },
+            "inconclusive",
+        ),
         _claim("E2", {"by_model": {"m": {"spearman": 0.7, "spearman_ci95": [0.45, 0.85]}}, "verdict": "x"}, "x"),
         _claim("E3", {"points": 4}, "holds"),  # a claims.json from before the intervals
     ]
     text = readme.how_sure(claims)
     assert "C1 **inconclusive**: first-order bound holds on m 90.0 %-99.0 %" in text
     assert "C4 **holds**: complete grids, no sampling interval" in text
-    assert "80.0 %-95.0 % of 20 pairs" in text and "(3 pairs undecided)" in text
+    assert "m 80.0 %-95.0 % of 20 distinct pairs (2 wins, 3 losses, 15 ties)" in text
     assert "Spearman m 0.45-0.85" in text and f"E3 **holds**: {readme.NO_INTERVAL}" in text
     assert "m 51.0 % (95 % CI 41.0 %-61.0 %); inconclusive" in text
     assert "C4 holds -> sampled constants (Sobol design" in text and "inconclusive." in text

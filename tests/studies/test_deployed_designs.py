@@ -201,7 +201,8 @@ def test_sentence_pools_still_alternate_topics():
 
 # --------------------------------------------------------------------------- verdicts E1-E3 on hand-made tables
 def _designs(rows: list[tuple]) -> pd.DataFrame:
-    """Rows ``(model, point, scheme, objective, distortion, metric)``; metric None = infeasible."""
+    """Rows ``(model, point, scheme, objective, distortion, metric)``; metric None = infeasible; each row its own
+    decision (E1 and E3 on per-input outcomes are tested in tests/claims/test_deployed_paired.py)."""
     return pd.DataFrame(
         [
             {
@@ -211,35 +212,45 @@ def _designs(rows: list[tuple]) -> pd.DataFrame:
                 "x": float(point),
                 "scheme": scheme,
                 "status": "optimal" if metric is not None else "infeasible",
+                "split": 1,
+                "bits": 16,
+                "pruned_device": i,
+                "pruned_server": 0,
                 "objective": objective,
                 "measured_distortion": distortion,
                 "task_metric": metric,
+                "task_metric_name": "test_accuracy",
                 "topic_accuracy": np.nan,
+                "unpruned_task_metric": 1.0,
+                "unpruned_topic_accuracy": np.nan,
             }
-            for model, point, scheme, objective, distortion, metric in rows
+            for i, (model, point, scheme, objective, distortion, metric) in enumerate(rows)
         ]
     )
 
 
-def test_e1_flips_when_the_share_crosses_the_threshold():
-    t = claims.ExtensionThresholds(e1_margin=0.01, e1_min_share=0.75)
-    rows = [("m", p, "proposed", 1.0, 0.1, 0.90) for p in range(4)]
-    rows += [("m", p, "on_server", 2.0, 0.2, 0.905) for p in range(3)]  # within the margin: as good
-    rows += [("m", 3, "on_server", 2.0, 0.2, 0.95)]  # better than proposed by more than the margin
-    rows += [("m", 0, "on_device", 2.0, 0.2, None)]  # infeasible: no pair
-    measured, holds = claims.e1_verdict(_designs(rows), t)
-    assert measured["pairs"] == 4 and measured["share_at_least_as_good"] == 0.75 and holds
-    assert measured["pairs_worse"] == 1 and measured["largest_shortfall"] == pytest.approx(0.05)
-    assert not claims.e1_verdict(_designs(rows), claims.ExtensionThresholds(e1_min_share=0.76))[1]
-    assert not claims.e1_verdict(_designs(rows), claims.ExtensionThresholds(e1_margin=0.0, e1_min_share=0.75))[1]
-
-
-def test_e1_topic_reading_uses_the_named_column():
-    rows = [("minilm", 0, "proposed", 1.0, 0.1, 0.99), ("minilm", 0, "on_server", 2.0, 0.2, 0.99)]
-    table = _designs(rows)
-    table["topic_accuracy"] = [0.5, 0.7]
-    assert claims.e1_verdict(table)[1]
-    assert not claims.e1_verdict(table, metric={"minilm": "topic_accuracy"})[1]
+def _outcomes_of(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """Per-input outcomes whose means are ``table``'s (metric rounded to tenths of ``n`` inputs)."""
+    blocks = []
+    for row in table[table["status"] == "optimal"].itertuples():
+        metric = (np.arange(n) < round(row.task_metric * n)).astype(float)
+        blocks.append(
+            pd.DataFrame(
+                {
+                    "model": row.model,
+                    "split": row.split,
+                    "bits": row.bits,
+                    "pruned_device": row.pruned_device,
+                    "pruned_server": row.pruned_server,
+                    "input": range(n),
+                    "source": [str(i) for i in range(n)],
+                    "task_metric": metric,
+                    "measured_distortion": row.measured_distortion,
+                    "topic_accuracy": np.nan,
+                }
+            )
+        )
+    return pd.concat(blocks, ignore_index=True)
 
 
 def test_e2_flips_with_the_rank_correlation():
@@ -259,24 +270,6 @@ def test_e2_flips_with_the_rank_correlation():
     assert math.isnan(measured["by_model"]["c"]["spearman"]) and holds
 
 
-def test_e3_holds_when_the_bound_design_is_not_worse_at_half_the_points():
-    def rows(bound_better: int, magnitude_better: int, ties: int) -> list[tuple]:
-        out, point = [], 0
-        for bound, magnitude, n in ((0.1, 0.2, bound_better), (0.2, 0.1, magnitude_better), (0.1, 0.1, ties)):
-            for _ in range(n):
-                out += [("m", point, "proposed", 1.0, bound, 0.9)]
-                out += [("m", point, "proposed_magnitude", 1.1, magnitude, 0.9)]
-                point += 1
-        return out
-
-    measured, holds = claims.e3_verdict(_designs(rows(1, 2, 1)))
-    assert measured["share_rd_bound_not_worse"] == 0.5 and holds and measured["better_objective"] == "magnitude"
-    measured, holds = claims.e3_verdict(_designs(rows(0, 3, 1)))
-    assert measured["share_rd_bound_not_worse"] == 0.25 and not holds
-    measured, holds = claims.e3_verdict(_designs(rows(2, 0, 2)))
-    assert measured["better_objective"] == "rd_bound" and holds and measured["share_magnitude_not_worse"] == 0.5
-
-
 def test_claims_report_includes_the_extensions_only_with_their_data(tmp_path, monkeypatch):
     monkeypatch.setenv("COINFER_OUTPUT_ROOT", str(tmp_path))
     (tmp_path / "data").mkdir()
@@ -294,6 +287,8 @@ def test_claims_report_includes_the_extensions_only_with_their_data(tmp_path, mo
         ]
     )
     table.to_csv(tmp_path / "data" / deployed_designs.DEPLOYED_FILE, index=False)
+    assert [c["id"] for c in claims.evaluate_claims()] == ["C1", "C2", "C3", "C4"]  # no outcomes: no E rows
+    _outcomes_of(table).to_csv(tmp_path / "data" / deployed_designs.OUTCOMES_FILE, index=False)
     found = claims.evaluate_claims()
     assert [c["id"] for c in found] == ["C1", "C2", "C3", "C4", "E1", "E2", "E3"]
     for claim in found[4:]:
@@ -301,6 +296,8 @@ def test_claims_report_includes_the_extensions_only_with_their_data(tmp_path, mo
         assert claim["figures"] and set(claim["figures"]) <= set(__import__("coinfer.figures").figures.FIGURES)
         assert claims.SENTENCES[claim["id"]](claim["measured"])
     assert claims.DEPLOYED_FILE == deployed_designs.DEPLOYED_FILE
+    assert claims.OUTCOMES_FILE == deployed_designs.OUTCOMES_FILE
+    assert found[4]["operating_regime"] and "Operating regime" in claims.render_markdown(found[4:])
 
 
 # --------------------------------------------------------------------------- notebook parameters
@@ -327,32 +324,6 @@ def _with_intervals(table: pd.DataFrame, column: str, bounds: list[tuple[float, 
     return table
 
 
-def test_e1_pairs_are_decided_by_the_two_intervals_and_judged_as_a_bracket():
-    rows, bounds = [], []
-    cases = [  # (proposed metric, its interval, benchmark metric, its interval)
-        (0.97, (0.95, 0.99), 0.55, (0.5, 0.6)),  # decided: as good
-        (0.96, (0.94, 0.98), 0.50, (0.4, 0.6)),  # decided: as good
-        (0.90, (0.85, 0.95), 0.91, (0.86, 0.96)),  # intervals overlap: undecided
-        (0.15, (0.10, 0.20), 0.85, (0.80, 0.90)),  # decided: worse
-    ]
-    for point, (mine, mine_ci, theirs, theirs_ci) in enumerate(cases):
-        rows += [("m", point, "proposed", 1.0, 0.1, mine), ("m", point, "on_server", 2.0, 0.2, theirs)]
-        bounds += [mine_ci, theirs_ci]
-    table = _with_intervals(_designs(rows), "task_metric", bounds)
-    measured, holds = claims.e1_verdict(table, claims.ExtensionThresholds(e1_min_share=0.6))
-    assert measured["share_at_least_as_good"] == 0.75 and holds  # the point estimate counts the overlap as good
-    assert measured["share_at_least_as_good_ci95"] == [0.5, 0.75] and measured["pairs_undecided"] == 1
-    assert measured["verdict"] == "inconclusive"
-    assert claims.e1_verdict(table, claims.ExtensionThresholds(e1_min_share=0.5))[0]["verdict"] == "holds"
-    assert claims.e1_verdict(table, claims.ExtensionThresholds(e1_min_share=0.8))[0]["verdict"] == "does not hold"
-    # the same decision measures identically: its comparison is decided whatever the intervals
-    for column, values in (("split", [1] * 8), ("pruned_device", [5] * 8), ("pruned_server", [7] * 8)):
-        table[column] = values
-    table["bits"] = [16, 8, 16, 8, 16, 16, 16, 8]  # only the third pair is one decision
-    measured, _ = claims.e1_verdict(table, claims.ExtensionThresholds(e1_min_share=0.6))
-    assert measured["share_at_least_as_good_ci95"] == [0.75, 0.75] and measured["verdict"] == "holds"
-
-
 def test_share_metrics_without_interval_columns_get_clopper_pearson_from_n_inputs():
     table = _designs([("m", 0, "proposed", 1.0, 0.1, 0.9)]).assign(task_metric_name="test_accuracy", n_inputs=100)
     bounds = claims.measured_intervals(table, "task_metric")
@@ -374,23 +345,6 @@ def test_e2_spearman_gets_a_pairs_bootstrap_interval_judged_against_the_threshol
     low, high = measured["by_model"]["m"]["spearman_ci95"]
     assert holds and low < 0.5 < high and measured["verdict"] == "inconclusive"
     assert (low, high) == stats.bootstrap_spearman(np.arange(1.0, 9.0), 0.1 * np.array(order))
-
-
-def test_e3_points_are_decided_by_the_distortion_intervals():
-    rows, bounds = [], []
-    cases = [
-        ((0.1, 0.09, 0.11), (0.2, 0.19, 0.21)),
-        ((0.1, 0.05, 0.15), (0.11, 0.06, 0.16)),
-        ((0.3, 0.29, 0.31), (0.1, 0.09, 0.11)),
-    ]
-    for point, ((bound, b_low, b_high), (magnitude, m_low, m_high)) in enumerate(cases):
-        rows += [("m", point, "proposed", 1.0, bound, 0.9), ("m", point, "proposed_magnitude", 1.1, magnitude, 0.9)]
-        bounds += [(b_low, b_high), (m_low, m_high)]
-    table = _with_intervals(_designs(rows), "measured_distortion", bounds)
-    measured, holds = claims.e3_verdict(table, claims.ExtensionThresholds(e3_min_share=0.5))
-    assert measured["share_rd_bound_not_worse"] == pytest.approx(2 / 3) and holds
-    assert measured["share_rd_bound_not_worse_ci95"] == pytest.approx([1 / 3, 2 / 3])
-    assert measured["points_undecided"] == 1 and measured["verdict"] == "inconclusive"
 
 
 # --------------------------------------------------------------------------- per-input outcomes

@@ -35,14 +35,19 @@ from coinfer.claims.deployed_designs import (
     DEPLOYED_NOTEBOOK,
     EXTENSION_THRESHOLDS,
     EXTENSIONS,
+    OUTCOMES_FILE,
     ExtensionThresholds,
+    PerInput,
     claim_e1,
     claim_e2,
     claim_e3,
     e1_verdict,
     e2_verdict,
     e3_verdict,
+    judged_pairs,
     measured_intervals,
+    operating_regime_lines,
+    usable_points,
 )
 from coinfer.claims.model_size import (
     claim_l1,
@@ -120,11 +125,12 @@ INTERVALS = {
     "C4": "none: a complete grid of settings",
     "L1": "bracket of comparisons decided by the members' 95 % intervals (Clopper-Pearson over held-out inputs for "
     "shares, bootstrap of the mean over held-out inputs otherwise)",
-    "E1": "bracket of comparisons decided by the two designs' 95 % intervals (Clopper-Pearson or bootstrap of the mean "
-    "over held-out inputs, unpaired)",
-    "E2": "percentile bootstrap (2000, seed 0) over (scheme, sweep point) pairs",
-    "E3": "bracket of comparisons decided by the two designs' distortion intervals (bootstrap of the mean over "
-    "held-out inputs, unpaired)",
+    "E1": "each pair: paired test on the same inputs (exact McNemar for digits; paired bootstrap, 2000, seed 0, "
+    "clustered by photo or topic); the share of pairs not lost: Clopper-Pearson over distinct pairs",
+    "E2": "Spearman: percentile bootstrap (2000, seed 0) over distinct decisions; concordance within points: "
+    "Clopper-Pearson over pairs of distinct decisions",
+    "E3": "each point: paired test of measured distortion (paired bootstrap clustered by source); exact sign test "
+    "over the decided points",
     "M1": "none: every population of the grid solved once by each design (a complete enumeration)",
 }
 
@@ -157,7 +163,7 @@ def evaluate_claims(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXTENSI
     """
     found = {cid: evaluate(t) for cid, evaluate in CLAIMS.items()}
     claims = [{"statement": STATEMENTS[cid], **claim} for cid, claim in found.items() if claim is not None]
-    if (data_dir() / DEPLOYED_FILE).exists():
+    if (data_dir() / DEPLOYED_FILE).exists() and (data_dir() / OUTCOMES_FILE).exists():
         claims += [{"statement": STATEMENTS[eid], **evaluate(e)} for eid, evaluate in EXTENSIONS.items()]
     for claim in claims:
         # a verdict in words and holds true, false or null that agrees with it, for the claim, parts and readings
@@ -261,7 +267,12 @@ __all__ = [
     "l1_decided_points",
     "l1_verdict",
     "m1_verdict",
+    "judged_pairs",
     "measured_intervals",
+    "operating_regime_lines",
+    "usable_points",
+    "OUTCOMES_FILE",
+    "PerInput",
     "model_comparison_lines",
     "reading_verdict",
     "render_markdown",

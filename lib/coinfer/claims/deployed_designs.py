@@ -8,7 +8,7 @@ claims of the paper; a data folder without ``deployed_designs.csv`` gets no E ro
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,7 +16,16 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from coinfer.base.paths import read_csv
-from coinfer.model.stats import SHARE_METRICS, bootstrap_spearman, clopper_pearson, combine, decided_bracket, judge
+from coinfer.claims.verdicts import NEEDS_DATA
+from coinfer.model.stats import (
+    SHARE_METRICS,
+    bootstrap_spearman,
+    clopper_pearson,
+    combine,
+    judge,
+    mcnemar_exact,
+    paired_comparison,
+)
 
 
 @dataclass(frozen=True)
@@ -50,10 +59,6 @@ class ExtensionThresholds:
     #: comparison of measured distortion decides for the rd_bound design or for the magnitude design. E3 holds when
     #: the sign test does not decide for the magnitude design; the better objective is named only where it decides.
     e3_alpha: float = 0.05
-    #: Previous criteria, read by the previous verdict functions until they are replaced (next commit).
-    e1_margin: float = 0.01
-    e3_min_share: float = 0.5
-    e3_tolerance: float = 1e-9
 
 
 EXTENSION_THRESHOLDS = ExtensionThresholds()
@@ -121,241 +126,421 @@ def measured_intervals(rows: pd.DataFrame, column: str, count: str = "n_inputs")
     return pd.DataFrame({"low": low, "high": high, "missing": ~binary}, index=rows.index)
 
 
-def _paired(table: pd.DataFrame, column: str, first: str, second: str | None = None) -> pd.DataFrame:
-    """``column`` of scheme ``first`` beside each other scheme's (or ``second``'s) at the same (model, sweep, point).
+# --------------------------------------------------------------------------- paired comparisons (issue 23)
+#: The table of per-input outcomes (notebook 07, ``coinfer.studies.deployed_designs.OUTCOMES_FILE``).
+OUTCOMES_FILE = "deployed_outcomes.csv"
+#: Per-input columns of ``deployed_outcomes.csv`` scored 0/1.
+_BINARY_OUTCOMES = ("test_accuracy", "top1_agreement", "topic_accuracy")
 
-    Columns: model, sweep, point, scheme (the other one), ``mine``, ``theirs``,
-    their intervals (``mine_low`` ...; :func:`measured_intervals`), ``same``
-    (both rows are one decision, so they measure identically) and
-    ``interval_missing``; only pairs where both are measured.
+
+def _decision(rows: pd.DataFrame) -> pd.Series:
+    """One hashable id per row: ``(split, bits, pruned_device, pruned_server)`` as integers (no bits: -1)."""
+    columns = [rows[c].astype(float).fillna(-1).astype(np.int64) for c in DECISION_COLUMNS]
+    return pd.Series(list(zip(*columns, strict=True)), index=rows.index, dtype=object)
+
+
+class PerInput:
+    """The per-input outcomes of ``deployed_outcomes.csv``, indexed by (model, decision) (model.md section 9)."""
+
+    def __init__(self, outcomes: pd.DataFrame) -> None:
+        outcomes = outcomes.sort_values(["model", *DECISION_COLUMNS, "input"], kind="stable")
+        self._rows: dict[tuple[str, tuple[int, ...]], pd.DataFrame] = {}
+        for (model, *key), block in outcomes.groupby(["model", *DECISION_COLUMNS], sort=False, dropna=False):
+            ids = tuple(-1 if pd.isna(v) else int(v) for v in key)
+            self._rows[(str(model), ids)] = block.reset_index(drop=True)
+        self._cache: dict[tuple, tuple[str, float, float, float]] = {}
+
+    def scores(self, model: str, decision: tuple[int, ...], column: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(per-input values of column, source of each input)``, inputs in id order."""
+        block = self._rows.get((model, decision))
+        if block is None:
+            raise KeyError(f"deployed_outcomes.csv has no decision {decision} of {model}")
+        return block[column].to_numpy(dtype=float), block["source"].astype(str).to_numpy()
+
+    def compare(
+        self,
+        model: str,
+        first: tuple[int, ...],
+        second: tuple[int, ...],
+        column: str,
+        *,
+        lower_is_better: bool,
+        alpha: float,
+    ) -> tuple[str, float, float, float]:
+        """:func:`coinfer.model.stats.paired_comparison` of two decisions on their common inputs.
+
+        ``"first"`` means the first decision is better. 0/1 columns on inputs that are each their own source (the
+        digits) use the exact McNemar test; otherwise the paired bootstrap, clustered by source.
+        """
+        key = (model, first, second, column, lower_is_better, alpha)
+        if key not in self._cache:
+            a, sources = self.scores(model, first, column)
+            b, _ = self.scores(model, second, column)
+            if lower_is_better:
+                a, b = -a, -b
+            binary = column in _BINARY_OUTCOMES or bool(
+                column == "task_metric" and np.isin(a, (0.0, 1.0)).all() and np.isin(b, (0.0, 1.0)).all()
+            )
+            clusters = None if len(set(sources)) == len(sources) else sources
+            self._cache[key] = paired_comparison(a, b, binary=binary, clusters=clusters, alpha=alpha)
+        return self._cache[key]
+
+
+def _quality(rows: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
+    """The task quality judged for usability and the unpruned model's (``column`` or the task metric)."""
+    if column == "topic_accuracy":
+        return rows["topic_accuracy"].astype(float), rows["unpruned_topic_accuracy"].astype(float)
+    return rows["task_metric"].astype(float), rows["unpruned_task_metric"].astype(float)
+
+
+def usable_points(
+    rows: pd.DataFrame, t: ExtensionThresholds = EXTENSION_THRESHOLDS, *, column: str = "task_metric"
+) -> pd.DataFrame:
+    """Per (model, sweep, point): whether any of ``rows``' measured designs is usable (issue 23 item 2).
+
+    A design is usable when its task quality is at least ``t.usable_fraction`` of the unpruned model's; a point
+    where none of the compared designs (the rows given) is usable is "no usable design".
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        ``deployed_designs.csv`` rows of the compared schemes.
+    t : ExtensionThresholds
+        ``usable_fraction`` [1].
+    column : str
+        ``task_metric`` or ``topic_accuracy`` (MiniLM's second metric), with its unpruned value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model``, ``sweep``, ``point`` and ``usable`` (bool), one row per point with a measured design.
+
+    References
+    ----------
+    docs/model.md, section 9.
+    """
+    rows = _measured(rows, column)
+    value, unpruned = _quality(rows, column)
+    ok = rows.assign(ok=(value >= t.usable_fraction * unpruned).to_numpy())
+    return (
+        ok.groupby(["model", "sweep", "point"], as_index=False, sort=False)["ok"].any().rename(columns={"ok": "usable"})
+    )
+
+
+def _pairs(table: pd.DataFrame, column: str, first: str, second: str | None, t: ExtensionThresholds) -> pd.DataFrame:
+    """``first``'s row beside each other scheme's (``second``, or every benchmark) at one point, with usability.
+
+    Columns: model, sweep, point, scheme, ``mine`` / ``theirs`` (the decision ids), ``mine_value`` /
+    ``theirs_value`` (the row means of ``column``), ``same`` (one decision) and ``usable`` (some compared design at
+    the point keeps half the unpruned quality, judged on ``column``'s quality).
     """
     rows = _measured(table, column)
-    bounds = measured_intervals(rows, column)
-    rows = rows.assign(value=rows[column], low=bounds["low"], high=bounds["high"], missing=bounds["missing"])
-    decision = [c for c in DECISION_COLUMNS if c in rows.columns]
-    rows = rows.assign(
-        decision=rows[decision].astype(str).agg("/".join, axis=1) if decision else rows.index.astype(str)
-    )
+    rows = rows.assign(decision=_decision(rows))
+    if second is None:
+        compared = rows[(rows["scheme"] == first) | ~rows["scheme"].astype(str).str.startswith("proposed")]
+    else:
+        compared = rows[rows["scheme"].isin([first, second])]
     keys = ["model", "sweep", "point"]
-    carried = ["value", "low", "high", "missing", "decision"]
-    mine = rows[rows["scheme"] == first][[*keys, *carried]]
-    others = rows[~rows["scheme"].astype(str).str.startswith("proposed")] if second is None else rows
-    if second is not None:
-        others = others[others["scheme"] == second]
-    theirs = others[[*keys, "scheme", *carried]]
-    pairs = mine.merge(theirs, on=keys, suffixes=("_mine", "_theirs"))
+    usable = usable_points(compared, t, column="topic_accuracy" if column == "topic_accuracy" else "task_metric")
+    mine = compared[compared["scheme"] == first][[*keys, "decision", column]]
+    theirs = compared[compared["scheme"] != first][[*keys, "scheme", "decision", column]]
+    pairs = mine.merge(theirs, on=keys, suffixes=("_mine", "_theirs")).merge(usable, on=keys, how="left")
     return pd.DataFrame(
         {
             **{k: pairs[k] for k in [*keys, "scheme"]},
-            "mine": pairs["value_mine"],
-            "theirs": pairs["value_theirs"],
-            "mine_low": pairs["low_mine"],
-            "mine_high": pairs["high_mine"],
-            "theirs_low": pairs["low_theirs"],
-            "theirs_high": pairs["high_theirs"],
-            "same": pairs["decision_mine"] == pairs["decision_theirs"],
-            "interval_missing": pairs["missing_mine"] | pairs["missing_theirs"],
+            "mine": pairs["decision_mine"],
+            "theirs": pairs["decision_theirs"],
+            "mine_value": pairs[f"{column}_mine"].astype(float),
+            "theirs_value": pairs[f"{column}_theirs"].astype(float),
+            "same": [a == b for a, b in zip(pairs["decision_mine"], pairs["decision_theirs"], strict=True)],
+            "usable": pairs["usable"].fillna(False).astype(bool),
         }
     )
 
 
-def _bracket(ok: pd.Series, decided_ok: pd.Series, decided_not: pd.Series) -> dict[str, Any]:
-    """Counts of comparisons decided either way by their intervals, and the bracket of the share (section 1.1)."""
-    undecided = ~(decided_ok | decided_not)
-    return {
-        "share": float(ok.mean()) if len(ok) else float("nan"),
-        "share_ci95": list(decided_bracket(int(decided_ok.sum()), int(undecided.sum()), len(ok))),
-        "undecided": int(undecided.sum()),
-    }
-
-
-def _higher_is_better(pairs: pd.DataFrame, margin: float) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """``mine >= theirs - margin``: its point outcome, and where the two intervals decide it for and against."""
-    ok = pairs["mine"] >= pairs["theirs"] - margin
-    decided_ok = pairs["same"] | (pairs["mine_low"] >= pairs["theirs_high"] - margin)
-    decided_not = ~pairs["same"] & (pairs["mine_high"] < pairs["theirs_low"] - margin)
-    return ok, decided_ok, decided_not
-
-
-def e1_verdict(
-    table: pd.DataFrame, t: ExtensionThresholds = EXTENSION_THRESHOLDS, *, metric: Mapping[str, str] | None = None
-) -> tuple[dict, bool]:
-    """``(measured, holds)`` of E1 on a ``deployed_designs`` table.
-
-    Per (model, sweep, point), the proposed design's metric is compared with each benchmark's where both are
-    measured; it counts as at least as good when it is no more than ``t.e1_margin`` below. Each pair's comparison
-    is also judged on the two designs' intervals (model.md section 1.1): ``..._ci95`` is the bracket of the share,
-    ``verdict`` the rule applied to it.
+def judged_pairs(
+    table: pd.DataFrame,
+    outcomes: pd.DataFrame | PerInput,
+    t: ExtensionThresholds = EXTENSION_THRESHOLDS,
+    *,
+    column: str = "task_metric",
+    second: str | None = None,
+    lower_is_better: bool = False,
+) -> pd.DataFrame:
+    """Every (proposed, other scheme) pair at a point, each distinct usable one judged by a paired test.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        ``deployed_designs.csv`` rows (model, sweep, point, scheme, status, the measured columns).
+        ``deployed_designs.csv``.
+    outcomes : pandas.DataFrame or PerInput
+        ``deployed_outcomes.csv`` (or it indexed).
     t : ExtensionThresholds
-        The thresholds (``e1_margin`` in the metric's unit, ``e1_min_share`` [-]).
+        ``usable_fraction`` and ``alpha``.
+    column : str
+        The per-input column compared (``task_metric``, ``topic_accuracy``, ``measured_distortion``).
+    second : str, optional
+        The one other scheme (E3: ``proposed_magnitude``); default every benchmark (E1).
+    lower_is_better : bool
+        True for a distortion.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The pairs of :func:`_pairs` with ``outcome``: ``"identical"`` (one decision), ``"unusable"`` (no usable
+        design at the point), else ``"win"`` / ``"loss"`` / ``"tie"`` for the proposed design, and the paired
+        ``difference`` (proposed minus other; for a distortion, other minus proposed) with ``low`` / ``high`` [unit of
+        ``column``].
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 9.
+    """
+    per_input = outcomes if isinstance(outcomes, PerInput) else PerInput(outcomes)
+    pairs = _pairs(table, column, PROPOSED, second, t)
+    found = []
+    for row in pairs.itertuples():
+        if row.same:
+            found.append(("identical", 0.0, 0.0, 0.0))
+        elif not row.usable:
+            found.append(("unusable", np.nan, np.nan, np.nan))
+        else:
+            decision, mean, low, high = per_input.compare(
+                str(row.model), row.mine, row.theirs, column, lower_is_better=lower_is_better, alpha=t.alpha
+            )
+            found.append(({"first": "win", "second": "loss"}.get(decision, "tie"), mean, low, high))
+    outcome = pd.DataFrame(found, columns=["outcome", "difference", "low", "high"], index=pairs.index)
+    return pd.concat([pairs, outcome], axis=1)
+
+
+def _counts(pairs: pd.DataFrame) -> dict[str, Any]:
+    """Wins, losses, ties of the distinct usable pairs, the identical ones and the points left out."""
+    outcome = pairs["outcome"]
+    unusable = pairs.loc[outcome == "unusable", ["sweep", "point"]].drop_duplicates()
+    return {
+        "pairs_distinct": int(outcome.isin(["win", "loss", "tie"]).sum()),
+        "wins": int((outcome == "win").sum()),
+        "losses": int((outcome == "loss").sum()),
+        "ties": int((outcome == "tie").sum()),
+        "pairs_identical": int((outcome == "identical").sum()),
+        "pairs_unusable": int((outcome == "unusable").sum()),
+        "points_no_usable_design": int(len(unusable)),
+    }
+
+
+def e1_verdict(
+    table: pd.DataFrame,
+    outcomes: pd.DataFrame | PerInput,
+    t: ExtensionThresholds = EXTENSION_THRESHOLDS,
+    *,
+    metric: Mapping[str, str] | None = None,
+) -> tuple[dict, bool]:
+    """``(measured, holds)`` of E1: per model, the proposed design against each benchmark on the same inputs.
+
+    At every sweep point where both are measured, a pair of identical decisions is reported, not counted; a point
+    where no compared design keeps half the unpruned quality is left out and counted; every other pair is judged by
+    :func:`coinfer.model.stats.paired_comparison` (win, loss or tie for the proposed design). Per model the share
+    of distinct pairs not lost, with its Clopper-Pearson interval, is judged against ``t.e1_min_share``.
+
+    Parameters
+    ----------
+    table, outcomes : pandas.DataFrame
+        ``deployed_designs.csv`` and ``deployed_outcomes.csv``.
+    t : ExtensionThresholds
+        ``e1_min_share`` [1], ``usable_fraction`` [1], ``alpha`` [1].
     metric : mapping of str to str, optional
-        Model -> the column judged (default ``task_metric``; higher is better for every metric used).
+        Model -> the column judged (default ``task_metric``; higher is better).
 
     Returns
     -------
     measured : dict
-        ``pairs`` [count], ``share_at_least_as_good`` [-] with its ``_ci95`` bracket, ``pairs_undecided``,
-        ``pairs_worse``, ``largest_shortfall`` (metric units), ``models_without_metric_interval``, the same summary
-        ``by_model`` and ``by_benchmark``, and ``verdict``.
+        ``by_model`` (the counts of :func:`_counts`, ``share_not_lost`` [1] with ``_ci95``, ``verdict``),
+        ``by_benchmark`` counts, the counts over all models and ``verdict``.
     holds : bool
-        Whether the point share reaches ``t.e1_min_share`` (False without pairs).
+        Every model with distinct pairs reaches ``t.e1_min_share`` at its point share (False if none has one).
 
     References
     ----------
-    docs/model.md, sections 1.1 and 9 (closing the loop: deployed designs).
+    docs/model.md, sections 1.1 and 9.
     """
     metric = dict(metric or {})
-    pairs = []
-    for model, rows in table.groupby("model", sort=False):
-        column = metric.get(str(model), "task_metric")
-        pairs.append(_paired(rows, column, PROPOSED).assign(column=column))
-    joined = pd.concat(pairs, ignore_index=True) if pairs else _paired(table.iloc[:0], "task_metric", PROPOSED)
-    ok, decided_ok, decided_not = _higher_is_better(joined, t.e1_margin)
-    joined["ok"] = ok
-
-    def summary(keep: pd.Series) -> dict[str, Any]:
-        found = _bracket(ok[keep], decided_ok[keep], decided_not[keep])
-        return {
-            "pairs": int(keep.sum()),
-            "share_at_least_as_good": found["share"],
-            "share_at_least_as_good_ci95": found["share_ci95"],
-            "pairs_undecided": found["undecided"],
+    per_input = outcomes if isinstance(outcomes, PerInput) else PerInput(outcomes)
+    frames = [
+        judged_pairs(rows, per_input, t, column=metric.get(str(model), "task_metric"))
+        for model, rows in table.groupby("model", sort=False)
+    ]
+    pairs = pd.concat(frames, ignore_index=True) if frames else judged_pairs(table, per_input, t)
+    by_model: dict[str, dict[str, Any]] = {}
+    for model, rows in pairs.groupby("model", sort=False):
+        counts = _counts(rows)
+        n, kept = counts["pairs_distinct"], counts["wins"] + counts["ties"]
+        interval = list(clopper_pearson(kept, n)) if n else [float("nan"), float("nan")]
+        by_model[str(model)] = {
+            **counts,
+            "share_not_lost": kept / n if n else float("nan"),
+            "share_not_lost_ci95": interval,
+            "verdict": judge((interval[0], interval[1]), t.e1_min_share) if n else NEEDS_DATA,
         }
-
-    overall = summary(pd.Series(True, index=joined.index))
+    decided = [m for m in by_model.values() if m["pairs_distinct"]]
     measured = {
-        **overall,
-        "pairs_worse": int((~joined["ok"]).sum()),
-        "largest_shortfall": float((joined["theirs"] - joined["mine"]).max()) if len(joined) else float("nan"),
-        "models_without_metric_interval": sorted(
-            str(m) for m in joined.loc[joined["interval_missing"], "model"].unique()
-        ),
-        "by_model": {str(m): summary(joined["model"] == m) for m in joined["model"].unique()},
-        "by_benchmark": {str(s): summary(joined["scheme"] == s) for s in joined["scheme"].unique()},
-        "verdict": judge(tuple(overall["share_at_least_as_good_ci95"]), t.e1_min_share)
-        if len(joined)
-        else "does not hold",
+        **_counts(pairs),
+        "by_model": by_model,
+        "by_benchmark": {str(s): _counts(rows) for s, rows in pairs.groupby("scheme", sort=False)},
+        "verdict": combine(m["verdict"] for m in decided) if decided else NEEDS_DATA,
     }
-    return measured, bool(len(joined) and overall["share_at_least_as_good"] >= t.e1_min_share)
+    return measured, bool(decided) and all(m["share_not_lost"] >= t.e1_min_share for m in decided)
+
+
+def _concordance(rows: pd.DataFrame, measure: str, sign: float) -> tuple[int, int]:
+    """Pairs of distinct decisions at one point ordered alike by objective and ``measure`` (ties left out)."""
+    concordant = total = 0
+    for _, point in rows.groupby(["sweep", "point"], sort=False):
+        point = point.drop_duplicates("decision")
+        objective = point["objective"].to_numpy(dtype=float)
+        value = sign * point[measure].to_numpy(dtype=float)
+        i, j = np.triu_indices(len(point), k=1)
+        a, b = np.sign(objective[i] - objective[j]), np.sign(value[i] - value[j])
+        counted = (a != 0) & (b != 0)
+        total += int(counted.sum())
+        concordant += int((a[counted] == b[counted]).sum())
+    return concordant, total
 
 
 def e2_verdict(
     table: pd.DataFrame, t: ExtensionThresholds = EXTENSION_THRESHOLDS, *, measure: str = "measured_distortion"
 ) -> tuple[dict, bool]:
-    """``(measured, holds)`` of E2: per model, Spearman of objective vs ``measure`` over feasible (scheme, point).
+    """``(measured, holds)`` of E2: per model, does the objective rank distinct decisions as measurement does?
 
-    ``measure`` is ``measured_distortion`` (lower is better, like the
-    objective) or a task metric column (higher is better: its negative is
-    ranked). Each correlation gets a seeded pairs-bootstrap interval
-    (``spearman_ci95``), judged against the threshold (model.md section 1.1).
-    A model with fewer than 3 pairs or constant values has a NaN correlation and is left out of the verdict.
+    Over the usable points (:func:`usable_points` over every measured scheme), each distinct decision once:
+    Spearman between the objective and ``measure`` with its pairs-bootstrap interval; and within each usable point,
+    the share of pairs of distinct decisions the two order alike (Clopper-Pearson interval). ``measure`` is
+    ``measured_distortion`` (lower is better, like the objective) or a task metric (its negative is ranked).
 
     Parameters
     ----------
     table : pandas.DataFrame
-        ``deployed_designs.csv`` rows (model, scheme, status, ``objective``, ``measure``).
+        ``deployed_designs.csv``.
     t : ExtensionThresholds
-        The thresholds (``e2_min_spearman`` [-]).
-    measure : str, default "measured_distortion"
+        ``e2_min_spearman`` [1], ``e2_min_concordance`` [1], ``usable_fraction`` [1].
+    measure : str
         The measured column ranked against the objective.
 
     Returns
     -------
     measured : dict
-        ``by_model`` (``pairs`` [count], ``spearman`` [-], ``spearman_ci95`` [-]) and the combined ``verdict``.
+        ``by_model``: ``decisions`` [count], ``spearman`` [1] with ``_ci95``, ``concordant`` / ``pairs_within_points``
+        [count], ``concordance`` [1] with ``_ci95``, ``points_no_usable_design`` [count], ``verdict``; and
+        ``verdict``.
     holds : bool
-        Whether every model with a finite correlation reaches ``t.e2_min_spearman`` (False if none has one).
+        Every model with a finite correlation reaches both thresholds at its point estimates.
 
     References
     ----------
     docs/model.md, sections 1.1 and 9.
     """
+    sign = 1.0 if "distortion" in measure else -1.0
     per_model: dict[str, dict[str, Any]] = {}
     for model, rows in table.groupby("model", sort=False):
         rows = _measured(rows, measure)
         rows = rows[np.isfinite(rows["objective"].astype(float))]
-        values = rows[measure].astype(float) * (1.0 if "distortion" in measure else -1.0)
+        usable = usable_points(rows, t)
+        rows = rows.merge(usable, on=["model", "sweep", "point"])
+        left_out = int((~usable["usable"]).sum())
+        rows = rows[rows["usable"]].assign(decision=lambda r: _decision(r))
+        distinct = rows.drop_duplicates("decision")
+        objective, values = distinct["objective"].astype(float), sign * distinct[measure].astype(float)
         correlation, interval = float("nan"), [float("nan"), float("nan")]
-        if len(rows) >= 3 and rows["objective"].nunique() > 1 and values.nunique() > 1:
-            correlation = float(spearmanr(rows["objective"].astype(float), values).statistic)
-            interval = list(bootstrap_spearman(rows["objective"].astype(float), values))
-        per_model[str(model)] = {"pairs": int(len(rows)), "spearman": correlation, "spearman_ci95": interval}
+        if len(distinct) >= 3 and objective.nunique() > 1 and values.nunique() > 1:
+            correlation = float(spearmanr(objective, values).statistic)
+            interval = list(bootstrap_spearman(objective, values))
+        concordant, total = _concordance(rows, measure, sign)
+        share = concordant / total if total else float("nan")
+        share_interval = list(clopper_pearson(concordant, total)) if total else [float("nan"), float("nan")]
+        verdicts = []
+        if np.isfinite(correlation):
+            verdicts.append(judge((interval[0], interval[1]), t.e2_min_spearman))
+        if total:
+            verdicts.append(judge((share_interval[0], share_interval[1]), t.e2_min_concordance))
+        per_model[str(model)] = {
+            "decisions": int(len(distinct)),
+            "rows": int(len(rows)),
+            "spearman": correlation,
+            "spearman_ci95": interval,
+            "concordant": concordant,
+            "pairs_within_points": total,
+            "concordance": share,
+            "concordance_ci95": share_interval,
+            "points_no_usable_design": left_out,
+            "verdict": combine(verdicts) if verdicts else NEEDS_DATA,
+        }
     finite = [m for m in per_model.values() if np.isfinite(m["spearman"])]
-    holds = bool(finite) and all(m["spearman"] >= t.e2_min_spearman for m in finite)
-    verdict = combine(judge(tuple(m["spearman_ci95"]), t.e2_min_spearman) for m in finite)
+    holds = bool(finite) and all(
+        m["spearman"] >= t.e2_min_spearman and not m["concordance"] < t.e2_min_concordance for m in finite
+    )
+    verdict = combine(m["verdict"] for m in finite) if finite else NEEDS_DATA
     return {"by_model": per_model, "verdict": verdict}, holds
 
 
 def e3_verdict(
-    table: pd.DataFrame, t: ExtensionThresholds = EXTENSION_THRESHOLDS, *, measure: str = "measured_distortion"
+    table: pd.DataFrame,
+    outcomes: pd.DataFrame | PerInput,
+    t: ExtensionThresholds = EXTENSION_THRESHOLDS,
+    *,
+    measure: str = "measured_distortion",
 ) -> tuple[dict, bool]:
-    """``(measured, holds)`` of E3: the rd_bound design (``proposed``) against the magnitude design, per point.
+    """``(measured, holds)`` of E3: the rd_bound design (``proposed``) against the magnitude design, sign-tested.
 
-    With ``measure="measured_distortion"`` lower is better (ties within
-    ``e3_tolerance`` relative); with a task metric higher is better (ties
-    within ``e1_margin``). Each point's comparison is also judged on the two
-    designs' intervals (model.md section 1.1), giving the bracket
-    ``share_rd_bound_not_worse_ci95`` and ``verdict``.
+    At each usable point where the two deploy distinct decisions, :func:`coinfer.model.stats.paired_comparison` of
+    ``measure`` on the same inputs gives a win for either or a tie; the exact sign test
+    (:func:`coinfer.model.stats.mcnemar_exact`) on the two win counts names the better objective, or neither. E3
+    holds unless that test decides for the magnitude objective; without a distinct usable point it needs data.
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        ``deployed_designs.csv`` rows with the ``proposed`` and ``proposed_magnitude`` schemes.
+    table, outcomes : pandas.DataFrame
+        ``deployed_designs.csv`` and ``deployed_outcomes.csv``.
     t : ExtensionThresholds
-        The thresholds (``e3_min_share`` [-], ``e3_tolerance`` [-], ``e1_margin`` in the metric's unit).
-    measure : str, default "measured_distortion"
-        The measured column compared.
+        ``e3_alpha`` [1], ``alpha`` [1], ``usable_fraction`` [1].
+    measure : str
+        ``measured_distortion`` (lower is better) or a task metric (higher is better).
 
     Returns
     -------
     measured : dict
-        ``points`` [count], ``share_rd_bound_not_worse`` [-] with its ``_ci95`` bracket, ``points_undecided``,
-        ``share_magnitude_not_worse``, the points where either design is strictly better, ``better_objective``
-        (``rd_bound``, ``magnitude`` or ``tie``), the share per model, ``models_without_interval`` and ``verdict``.
+        ``points_rd_bound_better``, ``points_magnitude_better``, ``points_tied`` (distinct usable points),
+        ``points_identical``, ``points_no_usable_design``, ``sign_test_p`` [1], ``better_objective``
+        (``rd_bound``, ``magnitude`` or ``neither``), ``by_model`` counts and ``verdict``.
     holds : bool
-        Whether the point share reaches ``t.e3_min_share`` (False without points).
+        A distinct usable point exists and the sign test does not decide for the magnitude objective.
 
     References
     ----------
     docs/model.md, sections 1.1 and 9.
     """
-    pairs = _paired(table, measure, PROPOSED, MAGNITUDE_DESIGN)
-    mine, theirs = pairs["mine"].astype(float), pairs["theirs"].astype(float)
-    if "distortion" in measure:
-        relative = 1 + t.e3_tolerance
-        bound_ok = mine <= theirs * relative + 1e-15
-        magnitude_ok = theirs <= mine * relative + 1e-15
-        decided_ok = pairs["same"] | (pairs["mine_high"] <= pairs["theirs_low"] * relative + 1e-15)
-        decided_not = ~pairs["same"] & (pairs["mine_low"] > pairs["theirs_high"] * relative + 1e-15)
-    else:
-        bound_ok, decided_ok, decided_not = _higher_is_better(pairs, t.e1_margin)
-        magnitude_ok = theirs >= mine - t.e1_margin
-    found = _bracket(bound_ok, decided_ok, decided_not)
-    share_magnitude = float(magnitude_ok.mean()) if len(pairs) else float("nan")
-    strict_bound, strict_magnitude = int((bound_ok & ~magnitude_ok).sum()), int((magnitude_ok & ~bound_ok).sum())
-    winner = "tie"
-    if strict_bound != strict_magnitude:
-        winner = "rd_bound" if strict_bound > strict_magnitude else "magnitude"
-    by_model = {str(model): float(bound_ok[pairs["model"] == model].mean()) for model in pairs["model"].unique()}
+    pairs = judged_pairs(
+        table, outcomes, t, column=measure, second=MAGNITUDE_DESIGN, lower_is_better="distortion" in measure
+    )
+    counts = _counts(pairs)
+    wins, losses = counts["wins"], counts["losses"]
+    p_value = mcnemar_exact(wins, losses)
+    better = "neither"
+    if p_value < t.e3_alpha:
+        better = "rd_bound" if wins > losses else "magnitude"
+    testable = counts["pairs_distinct"] > 0
+    verdict = NEEDS_DATA if not testable else ("does not hold" if better == "magnitude" else "holds")
     measured = {
-        "points": int(len(pairs)),
-        "share_rd_bound_not_worse": found["share"],
-        "share_rd_bound_not_worse_ci95": found["share_ci95"],
-        "points_undecided": found["undecided"],
-        "share_magnitude_not_worse": share_magnitude,
-        "points_rd_bound_better": strict_bound,
-        "points_magnitude_better": strict_magnitude,
-        "better_objective": winner,
-        "share_rd_bound_not_worse_by_model": by_model,
-        "models_without_interval": sorted(str(m) for m in pairs.loc[pairs["interval_missing"], "model"].unique()),
-        "verdict": judge(tuple(found["share_ci95"]), t.e3_min_share) if len(pairs) else "does not hold",
+        "points_rd_bound_better": wins,
+        "points_magnitude_better": losses,
+        "points_tied": counts["ties"],
+        "points_distinct": counts["pairs_distinct"],
+        "points_identical": counts["pairs_identical"],
+        "points_no_usable_design": counts["points_no_usable_design"],
+        "sign_test_p": p_value,
+        "better_objective": better,
+        "by_model": {str(m): _counts(rows) for m, rows in pairs.groupby("model", sort=False)},
+        "verdict": verdict,
     }
-    return measured, bool(len(pairs) and found["share"] >= t.e3_min_share)
+    return measured, testable and better != "magnitude"
 
 
 def _extension(claim_id: str, criterion: str, measured: dict, holds: bool, robustness: list[dict]) -> dict:
@@ -377,8 +562,13 @@ def _reading(name: str, holds: bool, measured: dict) -> dict:
     return {"reading": name, "holds": holds, "verdict": measured["verdict"], "measured": measured}
 
 
+def _tables() -> tuple[pd.DataFrame, PerInput]:
+    """``deployed_designs.csv`` and the indexed ``deployed_outcomes.csv`` of ``data/``."""
+    return read_csv(DEPLOYED_FILE), PerInput(read_csv(OUTCOMES_FILE))
+
+
 def claim_e1(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
-    """E1 from ``deployed_designs.csv`` (notebook 07): the proposed design's task metric against each benchmark's.
+    """E1 from ``deployed_designs.csv`` and ``deployed_outcomes.csv`` (notebook 07): proposed against benchmarks.
 
     Parameters
     ----------
@@ -389,32 +579,32 @@ def claim_e1(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
     -------
     dict
         The extension: ``id``, ``extension`` (True), ``criterion``, ``measured`` (:func:`e1_verdict`), ``holds``,
-        ``verdict``, ``robustness`` (MiniLM judged by topic accuracy; no noise margin), ``figures``, ``notebooks``.
+        ``verdict``, ``robustness`` (MiniLM judged by topic accuracy), ``figures``, ``notebooks`` and
+        ``operating_regime`` (:func:`operating_regime_lines`).
 
     References
     ----------
     docs/model.md, section 9.
     """
-    table = read_csv(DEPLOYED_FILE)
-    measured, holds = e1_verdict(table, t)
-    topic, topic_holds = e1_verdict(table, t, metric={"minilm": "topic_accuracy"})
-    strict, strict_holds = e1_verdict(table, replace(t, e1_margin=0.0))
-    return _extension(
+    table, per_input = _tables()
+    measured, holds = e1_verdict(table, per_input, t)
+    topic, topic_holds = e1_verdict(table, per_input, t, metric={"minilm": "topic_accuracy"})
+    claim = _extension(
         "E1",
-        f"where the proposed design and a benchmark are both feasible, the proposed design's measured task metric "
-        f"(digits accuracy, EfficientNet top-1 agreement, MiniLM cosine similarity) is at least the benchmark's "
-        f"minus {t.e1_margin:g} at >= {t.e1_min_share:.0%} of all (benchmark, sweep point) pairs",
+        f"per model, over the distinct (benchmark, sweep point) pairs (identical decisions reported, not counted) at "
+        f"usable points (some compared design keeps >= {t.usable_fraction:g} of the unpruned task metric), the "
+        f"proposed design is not decided worse than the benchmark by a paired test on the same inputs (level "
+        f"{t.alpha:g}, clustered by photo or topic) at >= {t.e1_min_share:.0%} of the pairs, for every model",
         measured,
         holds,
-        [
-            _reading("MiniLM judged by topic accuracy", topic_holds, topic),
-            _reading("E1 without a noise margin", strict_holds, strict),
-        ],
+        [_reading("MiniLM judged by topic accuracy", topic_holds, topic)],
     )
+    claim["operating_regime"] = operating_regime_lines(table, t)
+    return claim
 
 
 def claim_e2(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
-    """E2 from ``deployed_designs.csv``: does the bound rank designs as measurement does?
+    """E2 from ``deployed_designs.csv``: does the bound rank distinct decisions as measurement does?
 
     Parameters
     ----------
@@ -435,8 +625,10 @@ def claim_e2(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
     by_metric, metric_holds = e2_verdict(table, t, measure="task_metric")
     return _extension(
         "E2",
-        f"per model, the Spearman rank correlation between the objective D_LB and the measured output distortion "
-        f"over all feasible (scheme, sweep point) pairs is >= {t.e2_min_spearman:g} for every model",
+        f"per model, over the distinct decisions at usable points, the Spearman rank correlation between the "
+        f"objective D_LB and the measured output distortion is >= {t.e2_min_spearman:g}, and within each usable "
+        f"sweep point the objective orders >= {t.e2_min_concordance:.0%} of the pairs of distinct decisions as the "
+        "measured distortion does, for every model",
         measured,
         holds,
         [_reading("E2 ranked by task metric, not distortion", metric_holds, by_metric)],
@@ -444,7 +636,7 @@ def claim_e2(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
 
 
 def claim_e3(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
-    """E3 from ``deployed_designs.csv``: the rd_bound design against the magnitude-objective design.
+    """E3 from ``deployed_designs.csv`` and ``deployed_outcomes.csv``: rd_bound against the magnitude objective.
 
     Parameters
     ----------
@@ -461,19 +653,76 @@ def claim_e3(t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> dict:
     ----------
     docs/model.md, section 9.
     """
-    table = read_csv(DEPLOYED_FILE)
-    measured, holds = e3_verdict(table, t)
-    by_metric, metric_holds = e3_verdict(table, t, measure="task_metric")
+    table, per_input = _tables()
+    measured, holds = e3_verdict(table, per_input, t)
+    by_metric, metric_holds = e3_verdict(table, per_input, t, measure="task_metric")
     return _extension(
         "E3",
-        f"at the sweep points where both are feasible, the design minimising D_LB (proposed) has measured output "
-        f"distortion no larger (relative tolerance {t.e3_tolerance:g}) than the design minimising D_mag "
-        f"(proposed_magnitude) at >= {t.e3_min_share:.0%} of the points; the objective with more strictly better "
-        "points is reported as the better one",
+        f"at the usable points where the design minimising D_LB (proposed) and the design minimising D_mag "
+        f"(proposed_magnitude) deploy distinct decisions, each point is a win, a loss or a tie by a paired test of "
+        f"measured output distortion (level {t.alpha:g}); the exact sign test on wins and losses (level "
+        f"{t.e3_alpha:g}) does not decide for D_mag; the better objective is named only where the sign test decides",
         measured,
         holds,
         [_reading("E3 compared by task metric, not distortion", metric_holds, by_metric)],
     )
+
+
+#: Names of the task metrics in the operating-regime sentences.
+_METRIC_WORDS = {
+    "cosine_similarity": "cosine similarity",
+    "top1_agreement": "top-1 agreement",
+    "test_accuracy": "accuracy",
+}
+#: The sweeps of notebook 06 that hold each model's default budgets (T0, E0) and vary the link (model.md 7.3).
+DEFAULT_BUDGET_SWEEPS = ("bandwidth", "distance")
+#: The sweeps that vary the budgets.
+BUDGET_SWEEPS = ("latency_budget", "energy_budget")
+
+
+def operating_regime_lines(table: pd.DataFrame, t: ExtensionThresholds = EXTENSION_THRESHOLDS) -> list[str]:
+    """One sentence per model: what the proposed design keeps of the unpruned task metric (issue 23 item 5).
+
+    From ``deployed_designs.csv`` alone: the proposed design's task metric over the sweeps at the default budgets
+    (bandwidth and distance, :data:`DEFAULT_BUDGET_SWEEPS`), and at how many points of the budget sweeps it keeps at
+    least ``t.usable_fraction`` of the unpruned metric.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``deployed_designs.csv``.
+    t : ExtensionThresholds
+        ``usable_fraction`` [1].
+
+    Returns
+    -------
+    list of str
+        One sentence per model with a measured proposed design, in table order.
+
+    References
+    ----------
+    docs/model.md, sections 7.3 and 9.
+    """
+    lines = []
+    rows = _measured(table[table["scheme"] == PROPOSED], "task_metric")
+    for model, found in rows.groupby("model", sort=False):
+        name = str(found["task_metric_name"].iloc[0])
+        word = _METRIC_WORDS.get(name, name)
+        unpruned = float(found["unpruned_task_metric"].iloc[0])
+        default = found[found["sweep"].isin(DEFAULT_BUDGET_SWEEPS)]["task_metric"].astype(float)
+        budget = found[found["sweep"].isin(BUDGET_SWEEPS)]
+        usable = int((budget["task_metric"].astype(float) >= t.usable_fraction * unpruned).sum())
+        if len(default):
+            low, high = float(default.min()), float(default.max())
+            kept = f"{low:.2f}" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}-{high:.2f}"
+            start = f"{model}: at the default budgets the proposed design keeps {word} {kept} (unpruned {unpruned:.2f})"
+        else:
+            start = f"{model}: no point at the default budgets was measured (unpruned {word} {unpruned:.2f})"
+        lines.append(
+            f"{start}; over the latency and energy budget sweeps it keeps at least {t.usable_fraction:.0%} of the "
+            f"unpruned {word} at {usable} of {len(budget)} feasible points."
+        )
+    return lines
 
 
 #: The extensions, evaluated when ``data/deployed_designs.csv`` exists (an older data folder has none).

@@ -204,6 +204,50 @@ def _decided_bracket(interval: Any, count: Any, what: str) -> str:
 
 
 def _sentence_e1(m: dict) -> str:
+    if "pairs_distinct" not in m:  # a claims.json from before the paired E1 (issue 23)
+        return _sentence_e1_unpaired(m)
+    by_model = "; ".join(
+        f"{model}: {v['wins']} wins, {v['losses']} losses, {v['ties']} ties of {v['pairs_distinct']} distinct pairs "
+        f"(not lost {_pct(v['share_not_lost'])}{_ci(v.get('share_not_lost_ci95'))}; {v['pairs_identical']} identical "
+        f"decisions not counted; {v['points_no_usable_design']} points with no usable design left out)"
+        for model, v in m["by_model"].items()
+    )
+    return f"Paired on the same inputs, the proposed design against each benchmark: {by_model}."
+
+
+def _sentence_e2(m: dict) -> str:
+    if any("concordance" not in v for v in m["by_model"].values()):  # before issue 23
+        return _sentence_e2_pooled(m)
+    parts = "; ".join(
+        f"{model}: Spearman "
+        + (
+            f"{v['spearman']:.2f}{_ci(v.get('spearman_ci95'), fmt=lambda x: f'{x:.2f}')}"
+            if isinstance(v["spearman"], float) and np.isfinite(v["spearman"])
+            else "n/a"
+        )
+        + f" over {v['decisions']} distinct decisions, within points {v['concordant']} of {v['pairs_within_points']} "
+        f"pairs concordant ({_pct(v['concordance'])}); {v['points_no_usable_design']} points with no usable design "
+        "left out"
+        for model, v in m["by_model"].items()
+    )
+    return f"The bound against measured distortion: {parts}."
+
+
+def _sentence_e3(m: dict) -> str:
+    if "sign_test_p" not in m:  # before issue 23
+        return _sentence_e3_share(m)
+    named = {"rd_bound": "the rd_bound objective", "magnitude": "the magnitude objective"}
+    better = named.get(m["better_objective"], "neither objective (the sign test does not decide)")
+    return (
+        f"At {m['points_distinct']} usable points with distinct decisions, rd_bound is decided better at "
+        f"{m['points_rd_bound_better']}, magnitude at {m['points_magnitude_better']}, {m['points_tied']} tie "
+        f"(sign test p = {m['sign_test_p']:.2g}): {better} is better; {m['points_identical']} points deploy one "
+        f"decision and {m['points_no_usable_design']} have no usable design (left out)."
+    )
+
+
+#: The sentences of E1-E3 in a claims.json written before issue 23 (the committed one until it is rerun).
+def _sentence_e1_unpaired(m: dict) -> str:
     by_model = ", ".join(
         f"{model} {_pct(v['share_at_least_as_good'])}{_ci(v.get('share_at_least_as_good_ci95'), 'bracket')}"
         for model, v in m["by_model"].items()
@@ -215,7 +259,7 @@ def _sentence_e1(m: dict) -> str:
     )
 
 
-def _sentence_e2(m: dict) -> str:
+def _sentence_e2_pooled(m: dict) -> str:
     parts = ", ".join(
         f"{model} {v['spearman']:.2f}{_ci(v.get('spearman_ci95'), fmt=lambda x: f'{x:.2f}')}"
         if isinstance(v["spearman"], float) and np.isfinite(v["spearman"])
@@ -225,7 +269,7 @@ def _sentence_e2(m: dict) -> str:
     return f"Spearman rank correlation of the bound with measured distortion: {parts}."
 
 
-def _sentence_e3(m: dict) -> str:
+def _sentence_e3_share(m: dict) -> str:
     bracket = _decided_bracket(m.get("share_rd_bound_not_worse_ci95"), m.get("points_undecided"), "points")
     return (
         f"The rd_bound design measures no worse than the magnitude design at {_pct(m['share_rd_bound_not_worse'])}"
@@ -473,4 +517,13 @@ def render_markdown(claims: list[dict]) -> str:
         + "\n"
         + "".join(f"\n- {line}" for line in model_comparison_lines(claims))
         + ("\n" if model_comparison_lines(claims) else "")
+        + _regime_section(claims)
     )
+
+
+def _regime_section(claims: list[dict]) -> str:
+    """The operating regime of each model (E1's ``operating_regime`` lines), or nothing without them."""
+    lines = [line for claim in claims for line in claim.get("operating_regime", [])]
+    if not lines:
+        return ""
+    return "\n## Operating regime of each model\n\n" + "".join(f"- {line}\n" for line in lines)

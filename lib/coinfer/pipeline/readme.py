@@ -87,11 +87,13 @@ NO_INTERVAL = "no interval in this claims.json (written before the intervals: re
 #: The key whose presence shows that a claim's intervals were computed.
 INTERVAL_KEYS = {
     "C1": "first_order_holding_share_large_ratio_ci95",
-    "E1": "share_at_least_as_good_ci95",
+    "E1": "pairs_distinct",
     "E2": "verdict",
-    "E3": "share_rd_bound_not_worse_ci95",
+    "E3": "sign_test_p",
     "L1": "verdict",
 }
+#: The same keys in a claims.json written between the intervals and issue 23's paired E1-E3.
+OLD_INTERVAL_KEYS = {"E1": ("share_at_least_as_good_ci95",), "E3": ("share_rd_bound_not_worse_ci95",)}
 
 
 def _interval_lines(claims: list[dict[str, Any]]) -> list[str]:
@@ -99,7 +101,10 @@ def _interval_lines(claims: list[dict[str, Any]]) -> list[str]:
     lines = []
     for claim in claims:
         m, verdict = claim["measured"], reading_verdict(claim)
-        if claim["id"] in INTERVAL_KEYS and INTERVAL_KEYS[claim["id"]] not in m:
+        if claim["id"] in INTERVAL_KEYS and not {
+            INTERVAL_KEYS[claim["id"]],
+            *OLD_INTERVAL_KEYS.get(claim["id"], ()),
+        } & set(m):
             text = NO_INTERVAL
         elif claim["id"] == "C1" and claim.get("parts"):
             committed = claim["parts"][1]["measured"].get("committed_reading", {})
@@ -120,11 +125,26 @@ def _interval_lines(claims: list[dict[str, Any]]) -> list[str]:
                 + ", ".join(f"{model} {_range(ci)}" for model, ci in shares.items())
                 + " of held-out pairs (Clopper-Pearson)"
             )
-        elif claim["id"] == "E1":
+        elif claim["id"] == "E1" and "share_at_least_as_good_ci95" in m:  # a claims.json from before issue 23
             text = (
                 f"proposed at least as good in {_range(m.get('share_at_least_as_good_ci95'))} of {m['pairs']} pairs "
                 f"when each comparison must be decided by both designs' intervals "
                 f"({m.get('pairs_undecided', '?')} pairs undecided)"
+            )
+        elif claim["id"] == "E3" and "share_rd_bound_not_worse_ci95" in m:  # before issue 23
+            text = (
+                f"rd_bound no worse at {_range(m.get('share_rd_bound_not_worse_ci95'))} of {m['points']} points "
+                f"by the distortion intervals ({m.get('points_undecided', '?')} undecided)"
+            )
+        elif claim["id"] == "E1":
+            text = (
+                "proposed not lost in "
+                + ", ".join(
+                    f"{model} {_range(v.get('share_not_lost_ci95'))} of {v['pairs_distinct']} distinct pairs "
+                    f"({v['wins']} wins, {v['losses']} losses, {v['ties']} ties)"
+                    for model, v in m["by_model"].items()
+                )
+                + " (paired tests on the same inputs; Clopper-Pearson over pairs)"
             )
         elif claim["id"] == "E2":
             text = (
@@ -138,8 +158,9 @@ def _interval_lines(claims: list[dict[str, Any]]) -> list[str]:
             )
         elif claim["id"] == "E3":
             text = (
-                f"rd_bound no worse at {_range(m.get('share_rd_bound_not_worse_ci95'))} of {m['points']} points "
-                f"by the distortion intervals ({m.get('points_undecided', '?')} undecided)"
+                f"sign test p = {m['sign_test_p']:.2g} on {m['points_rd_bound_better']} points decided for rd_bound "
+                f"and {m['points_magnitude_better']} for magnitude ({m['points_tied']} ties, paired tests of measured "
+                "distortion)"
             )
         elif claim["id"] == "L1":
             text = (
