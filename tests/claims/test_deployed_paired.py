@@ -362,3 +362,18 @@ def test_committed_e1_and_e3_recompute_to_the_committed_claims():
     measured = found["E3"]["measured"]
     assert sum(c["win"] for c in e3.values()) == measured["points_rd_bound_better"]
     assert sum(c["loss"] for c in e3.values()) == measured["points_magnitude_better"]
+    assert sum(c["tie"] for c in e3.values()) == measured["points_tied"]
+    assert sum(c["identical"] for c in e3.values()) == measured["points_identical"]
+    assert sum(c["points"] for c in e3.values()) == measured["points_no_usable_design"]
+    p_value = (
+        stats.binomtest(
+            measured["points_rd_bound_better"], measured["points_rd_bound_better"] + measured["points_magnitude_better"]
+        ).pvalue
+        if measured["points_rd_bound_better"] + measured["points_magnitude_better"]
+        else 1.0
+    )
+    assert measured["sign_test_p"] == pytest.approx(p_value)
+    named = measured["better_objective"]
+    assert (named == "magnitude") == (
+        p_value < 0.05 and measured["points_magnitude_better"] > measured["points_rd_bound_better"]
+    ) and (found["E3"]["verdict"] == "holds") == (named != "magnitude")

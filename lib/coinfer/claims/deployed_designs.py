@@ -316,7 +316,8 @@ def judged_pairs(
 def _counts(pairs: pd.DataFrame) -> dict[str, Any]:
     """Wins, losses, ties of the distinct usable pairs, the identical ones and the points left out."""
     outcome = pairs["outcome"]
-    unusable = pairs.loc[outcome == "unusable", ["sweep", "point"]].drop_duplicates()
+    # a point with no usable design counts once, whether its pairs are distinct or identical decisions
+    unusable = pairs.loc[~pairs["usable"].astype(bool), ["model", "sweep", "point"]].drop_duplicates()
     return {
         "pairs_distinct": int(outcome.isin(["win", "loss", "tie"]).sum()),
         "wins": int((outcome == "win").sum()),
