@@ -53,8 +53,8 @@ EXPECTED: dict[str, list[str]] = {
         "archives", "budgets", "deploy", "devices", "digits", "efficientnet", "inputs", "meta", "metrics", "profiles",
         "split", "timing", "trained", "transformers", "zoo",
         "Batch", "DEVICES", "DeployedModel", "MODEL_NAMES", "ModelEntry", "PARTS", "PartSweeps", "REGISTRY",
-        "SplitModel", "as_batch", "check_device", "copy_model", "full_resource_costs", "length_chunks", "load_model", "measure",
-        "model_inputs", "output_vectors", "part_weights", "profile_frame", "prune_model", "round_feature",
+        "SplitModel", "as_batch", "check_device", "copy_model", "full_resource_costs", "length_chunks", "load_model",
+        "measure", "model_inputs", "output_vectors", "part_weights", "profile_frame", "prune_model", "round_feature",
         "task_metric", "text_batch", "with_weights",
     ],
     "coinfer.studies": [
