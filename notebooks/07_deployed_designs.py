@@ -162,10 +162,10 @@ display(summary)
 # bound finds pruning cheapest per unit of latency or energy saved, which is often a thin
 # early part (few weights, each one influential: the device side at a middle split, or
 # EfficientNet's stem), while a benchmark with a shared ratio or without pruning (8- or
-# 4-bit weights) spreads or avoids the damage. With few inputs (the quick profile) a
-# single flipped prediction already exceeds the margin; the full profile's 540 digits,
-# 200 sentences and 32 crops make these rows rarer but not noise-free (32 crops: one
-# crop is 3 points of agreement).
+# 4-bit weights) spreads or avoids the damage. With few inputs (the quick profile) the
+# paired tests decide little and most distinct pairs are ties; the 32 crops of the full
+# profile come from only 7 photos, and the test resamples photos, so a crop-level
+# difference is decided only when it holds across photos.
 #
 # *Inputs and cost.* Each distinct decision costs one forward pass of the server part (and
 # of the device part once per device ratio) over all inputs; MiniLM's 200 sentences and
