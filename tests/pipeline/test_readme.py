@@ -172,3 +172,14 @@ def test_readme_solver_numbers_come_from_the_committed_benchmark_output():
     for number in quoted:
         assert number.removeprefix("solve ").split(" ")[0] in paragraph.replace(",", ""), number
         assert number in output, number
+
+
+def test_every_relative_link_of_the_readme_and_its_pages_resolves():
+    pages = [paths.PROJECT_ROOT / "README.md", *sorted((paths.PROJECT_ROOT / "docs").glob("*.md"))]
+    broken = [
+        (page.name, match[1])
+        for page in pages
+        for match in re.finditer(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8"))
+        if not match[1].startswith(("http://", "https://", "mailto:")) and not (page.parent / match[1]).exists()
+    ]
+    assert broken == []
