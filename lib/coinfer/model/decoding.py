@@ -212,7 +212,7 @@ def decode_costs(
     tpot = dec["device"][0] + dec["server"][0] + round_trip
     e_radio = token_up[1] + e_down
     energy_token = dec["device"][1] + e_radio + (dec["server"][1] if system else 0.0)
-    kept = row[f"prunable_device"] * (1.0 - rho["device"])
+    kept = row["prunable_device"] * (1.0 - rho["device"])
     memory = (
         row["weight_bits_device"]
         - problem.bits_per_weight * row["prunable_device"] * rho["device"]

@@ -186,10 +186,10 @@ def decoder_shape(name: str) -> DecoderShape:
     """
     require_choice("model", name, DECODER_NAMES)
     config = _CONFIGS[name]()
-    positions = int(getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", 1024))
+    positions: Any = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", 1024)
     if name == "llama_7b":
         positions = META_REGISTRY["llama_7b"].max_positions  # LLaMA-1's 2048-token context [2]
-    return shape_of(config, name, positions)
+    return shape_of(config, name, int(positions))
 
 
 def decode_profile(shape: DecoderShape, prompt_tokens: int, context: int, bits: int = HALF_BITS) -> pd.DataFrame:
@@ -240,7 +240,9 @@ def decode_profile(shape: DecoderShape, prompt_tokens: int, context: int, bits: 
                 + (shape.embedding_params if side == "server" and s == 0 else 0)
                 + (shape.head_params if head else 0)
             )
-            row[f"prefill_flops_{side}"] = 2.0 * prompt_tokens * k * shape.block_prunable + 4.0 * k * d * prompt_tokens**2
+            row[f"prefill_flops_{side}"] = (
+                2.0 * prompt_tokens * k * shape.block_prunable + 4.0 * k * d * prompt_tokens**2
+            )
             row[f"prefill_flops_{side}"] += 2.0 * shape.head_prunable if head else 0.0
             row[f"prefill_fixed_{side}"] = 4.0 * k * d * prompt_tokens**2
             row[f"decode_flops_{side}"] = 2.0 * prunable + 4.0 * k * d * context

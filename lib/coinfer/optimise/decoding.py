@@ -52,17 +52,31 @@ def _side_arrays(problem: Problem, profile: pd.DataFrame, side: str, context: in
     cycles = ((1.0 - rho) * (flops - fixed) + fixed) / getattr(problem, f"flops_per_cycle_{side}")
     bits = problem.bits_per_weight * prunable * (1.0 - rho) + kv
     memory_time = bits / getattr(problem, f"memory_bandwidth_{side}")
-    f_min, f_max = getattr(problem, f"f_{side}_min"), getattr(problem, f"{'f_device_max' if side == 'device' else 'f_server_max'}")
+    f_min, f_max = (
+        getattr(problem, f"f_{side}_min"),
+        getattr(problem, f"{'f_device_max' if side == 'device' else 'f_server_max'}"),
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         f_bound = np.where(memory_time > 0, cycles / memory_time, np.inf)
     f_hi = np.minimum(f_max, np.maximum(f_bound, f_min))
-    return {"cycles": cycles, "bits": bits, "memory_time": memory_time, "f_min": f_min, "f_hi": f_hi, "work": cycles > 0}
+    return {
+        "cycles": cycles,
+        "bits": bits,
+        "memory_time": memory_time,
+        "f_min": f_min,
+        "f_hi": f_hi,
+        "work": cycles > 0,
+    }
 
 
 def _side_at(problem: Problem, side: str, a: dict, lam: np.ndarray, weight: float) -> tuple[np.ndarray, ...]:
     eta, psi, static = (getattr(problem, f"{k}_{side}") for k in ("pue", "psi", "static_power"))
     with np.errstate(divide="ignore", invalid="ignore"):
-        f = np.cbrt((weight * eta * static + lam) / (2.0 * weight * eta * psi)) if weight > 0 else np.full_like(lam, np.inf)
+        f = (
+            np.cbrt((weight * eta * static + lam) / (2.0 * weight * eta * psi))
+            if weight > 0
+            else np.full_like(lam, np.inf)
+        )
     f = np.clip(f, a["f_min"], a["f_hi"])
     f = np.where(a["work"], f, a["f_hi"])
     with np.errstate(divide="ignore", invalid="ignore"):
