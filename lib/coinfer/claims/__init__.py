@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 from coinfer.base.paths import data_dir, write_json, write_text
 from coinfer.claims import deployed_designs, model_size, multi_user, paper, report, statements, verdicts
+from coinfer.claims.decoding import claim_d1, d1_verdict
 from coinfer.claims.deployed_designs import (
     DECISION_COLUMNS,
     DEPLOYED_FIGURES,
@@ -126,6 +127,7 @@ INTERVALS = {
     "E3": "bracket of comparisons decided by the two designs' distortion intervals (bootstrap of the mean over "
     "held-out inputs, unpaired)",
     "M1": "none: every population of the grid solved once by each design (a complete enumeration)",
+    "D1": "none: every split solved at every point of the grid (a complete enumeration of a deterministic model)",
 }
 
 #: The claims whose data are always there (L1 and M1 answer ``None`` without their data files).
@@ -136,6 +138,7 @@ CLAIMS: dict[str, Callable[[Thresholds], dict | None]] = {
     "C4": claim_c4,
     "L1": claim_l1,
     "M1": claim_m1,
+    "D1": claim_d1,
 }
 
 
@@ -250,7 +253,9 @@ __all__ = [
     "claim_e2",
     "claim_e3",
     "claim_l1",
+    "claim_d1",
     "claim_m1",
+    "d1_verdict",
     "e1_verdict",
     "e2_verdict",
     "e3_verdict",
