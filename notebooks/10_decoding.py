@@ -59,6 +59,7 @@ from IPython.display import display
 import coinfer.figures
 from coinfer.base import paths
 from coinfer.claims.decoding import d1_verdict
+from coinfer.nets import decode_timing
 from coinfer.nets.decoding import decode_profile, decoder_shape
 from coinfer.studies import decoding
 
@@ -118,6 +119,25 @@ for part, v in measured["parts"].items():
         f"{v['feasible_points']} feasible points; best splits {v['best_splits']}"
     )
 print("D1:", measured["verdict"])
+
+# %% [markdown]
+# ## The TPOT model against real CPU decoding
+#
+# `python -m coinfer.nets.decode_timing` timed one decode step of the first `k` blocks of
+# randomly initialised GPT-2 small and scaled-down LLaMA (4 of 8 KV heads) decoders with
+# `transformers` on one CPU thread, at several contexts (the committed input
+# `lib/coinfer/nets/measurements/decode_timings.csv`, one machine, not rerun here). The model's
+# step `max(F / R, (W + K) / BW)` with its two CPU constants fitted to all rows:
+
+# %%
+timing_rows, timing_constants = decoding.timing_fit(decode_timing.timing_table())
+paths.write_csv(timing_rows, "decoding_timing_fit.csv")
+display(timing_rows[["model", "blocks", "context", "median_s", "model_s", "relative_error"]])
+fit = timing_constants
+print(
+    f"fitted FLOP rate {fit['flop_rate']:.3g} FLOP/s, bandwidth {fit['bandwidth']:.3g} bit/s; "
+    f"|relative error| median {fit['median_abs_error']:.1%}, largest {fit['max_abs_error']:.1%}"
+)
 
 # %% [markdown]
 # ## A public split-inference measurement, reprojected

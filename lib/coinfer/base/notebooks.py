@@ -262,6 +262,7 @@ WRITES: dict[str, tuple[str, ...]] = {
         "decoding_public_projection.csv",
         "decoding_split_costs.csv",
         "decoding_splits.csv",
+        "decoding_timing_fit.csv",
     ),
     "11_report": ("claims.json", "claims.md"),
 }

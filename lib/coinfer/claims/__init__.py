@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from coinfer.base.paths import data_dir, write_json, write_text
-from coinfer.claims import deployed_designs, model_size, multi_user, paper, report, statements, verdicts
+from coinfer.claims import decoding, deployed_designs, model_size, multi_user, paper, report, statements, verdicts
 from coinfer.claims.decoding import claim_d1, d1_verdict
 from coinfer.claims.deployed_designs import (
     DECISION_COLUMNS,
@@ -195,6 +195,7 @@ def write_claims_report(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXT
 
 
 __all__ = [
+    "decoding",
     "deployed_designs",
     "model_size",
     "multi_user",

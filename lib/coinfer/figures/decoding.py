@@ -70,7 +70,7 @@ def tpot_energy(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -
         axes[1, col].set_yscale("log")
         axes[0, col].set_ylabel("TPOT [ms] (dashed: 100 ms)")
         axes[1, col].set_ylabel("energy per token [J] (dotted: device)")
-        axes[1, col].set_xlabel("split s (blocks on the device)")
+        axes[1, col].set_xlabel("split s [blocks on the device]")
         axes[0, col].legend(fontsize=7)
     fig.suptitle(
         f"{params['model']}: decoding at context {params['max_context']}, unpruned, full resources", fontsize=10
@@ -125,8 +125,8 @@ def best_split(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) ->
                         label=f"{bandwidth / 1e6:g} MHz, {distance:g} m" if fill else None)  # fmt: skip
         ax.set_xscale("log")
         ax.set_xlabel("access latency, each direction [ms]")
-        ax.set_title(f"{scope} energy scope (filled: with pruning)", fontsize=9)
-        ax.set_ylabel("best split (-1: none feasible)")
+        ax.set_title(f"{scope} scope (filled: pruned; -1: none)", fontsize=9)
+        ax.set_ylabel("best split [blocks]")
     axes[0, 0].legend(fontsize=6)
     fig.suptitle(f"{params['model']}: best decoding split under TTFT 2 s, TPOT 0.1 s", fontsize=10)
     return fig

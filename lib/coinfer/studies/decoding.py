@@ -21,7 +21,7 @@ from coinfer.nets.budgets import FAMILIES, SERVICE_POWER
 from coinfer.nets.decoding import decode_profile, decoder_shape
 from coinfer.optimise.decoding import DecodeBudgets, best_decode_split, solve_decode
 
-__all__ = ["TPOT_BUDGET", "best_splits", "budgets", "problem_at", "public_projection", "split_costs"]
+__all__ = ["TPOT_BUDGET", "best_splits", "budgets", "problem_at", "public_projection", "split_costs", "timing_fit"]
 
 #: MLPerf Inference ``llama3_1-8b.Server.tpot_latency = 100`` ms per output token (model.md 7.3) [s].
 TPOT_BUDGET = 0.1
@@ -159,3 +159,44 @@ def public_projection(
         ("local step over split compute", (1.0 / local_tokens_per_s) / compute, "1"),
     ]
     return pd.DataFrame(rows, columns=["quantity", "value", "unit"])
+
+
+def timing_fit(timings: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Fit the decode-step model ``t = max(F / R, (W + K) / BW)`` (model.md 14.2, one side) to CPU timings.
+
+    The two constants, FLOP rate ``R`` and memory bandwidth ``BW``, are fitted over all rows (Nelder-Mead on the
+    mean squared log error, from the machine-free start 1e10 FLOP/s, 1e11 bit/s); the model has no per-call
+    overhead, so what the small blocks spend in the framework shows as error.
+
+    Parameters
+    ----------
+    timings : pandas.DataFrame
+        :func:`coinfer.nets.decode_timing.timing_table`.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, dict)
+        The rows with ``model_s`` [s] and ``relative_error`` [1]; and ``flop_rate`` [FLOP/s], ``bandwidth``
+        [bit/s], ``median_abs_error``, ``max_abs_error`` [1].
+    """
+    from scipy.optimize import minimize
+
+    measured = timings["median_s"].to_numpy(float)
+    flops = timings["decode_flops"].to_numpy(float)
+    bits = (timings["weight_bits"] + timings["kv_bits"]).to_numpy(float)
+
+    def model(x: np.ndarray) -> np.ndarray:
+        return np.maximum(flops / 10.0 ** x[0], bits / 10.0 ** x[1])
+
+    def loss(x: np.ndarray) -> float:
+        return float(np.mean(np.log(model(x) / measured) ** 2))
+
+    x = minimize(loss, np.array([10.0, 11.0]), method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-12}).x
+    out = timings.assign(model_s=model(x), relative_error=model(x) / measured - 1.0)
+    errors = np.abs(out["relative_error"].to_numpy(float))
+    return out, {
+        "flop_rate": float(10.0 ** x[0]),
+        "bandwidth": float(10.0 ** x[1]),
+        "median_abs_error": float(np.median(errors)),
+        "max_abs_error": float(errors.max()),
+    }
