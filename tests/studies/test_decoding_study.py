@@ -67,3 +67,13 @@ def test_d1_reading():
     assert holds is False
     measured, holds = d1_verdict(pd.DataFrame([rows[0], _best("device", "with", -1, 1e-3)]))
     assert holds is None
+
+
+def test_d1_sentence_names_the_winning_access_latencies():
+    from coinfer.claims import SENTENCES
+
+    rows = [_best("system", "with", 2, 4e-3), _best("device", "with", 0, 1e-3)]
+    measured, _ = d1_verdict(pd.DataFrame(rows))
+    text = SENTENCES["D1"](measured)
+    assert "D1a (system scope): an interior split is best at 1 of 1" in text and "access latencies 4 ms" in text
+    assert "D1b (device scope): an interior split is best at 0 of 1" in text
