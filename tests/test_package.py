@@ -50,7 +50,8 @@ EXPECTED: dict[str, list[str]] = {
         "random_multiuser_problem", "solve_baseline", "solve_multiuser", "solve_multiuser_local",
     ],
     "coinfer.nets": [
-        "archives", "budgets", "deploy", "devices", "digits", "efficientnet", "inputs", "meta", "metrics", "profiles",
+        "archives", "budgets", "decode_timing", "decoding",
+        "deploy", "devices", "digits", "efficientnet", "inputs", "meta", "metrics", "profiles",
         "split", "timing", "trained", "transformers", "zoo",
         "Batch", "DEVICES", "DeployedModel", "MODEL_NAMES", "ModelEntry", "PARTS", "PartSweeps", "REGISTRY",
         "SplitModel", "as_batch", "check_device", "copy_model", "full_resource_costs", "length_chunks", "load_model",
@@ -58,11 +59,12 @@ EXPECTED: dict[str, list[str]] = {
         "task_metric", "text_batch", "with_weights",
     ],
     "coinfer.studies": [
-        "deployed_designs", "distortion_bound", "joint_optimisation", "model_size", "multi_user",
+        "decoding", "deployed_designs", "distortion_bound", "joint_optimisation", "model_size", "multi_user",
         "pruning_distortion", "sensitivity", "weight_distributions",
     ],
     "coinfer.claims": [
-        "deployed_designs", "model_size", "multi_user", "paper", "report", "statements",
+        "decoding", "deployed_designs", "model_size", "multi_user", "paper", "report", "statements",
+        "claim_d1", "d1_verdict",
         "BRACKET", "CLAIMS", "CLUSTERED_READING", "DECISION_COLUMNS", "DEPLOYED_FIGURES", "DEPLOYED_FILE",
         "DEPLOYED_NOTEBOOK", "EXTENSIONS", "EXTENSION_PREFIX", "EXTENSION_THRESHOLDS", "EXTREME_SCHEMES",
         "ExtensionThresholds", "FIRST_ORDER_CLUSTERS_FILE", "FIRST_ORDER_COLUMNS", "FIRST_ORDER_MODELS", "GRID_NOTE",
@@ -81,7 +83,7 @@ EXPECTED: dict[str, list[str]] = {
         "OUTCOMES_FILE", "PerInput", "judged_pairs", "operating_regime_lines", "usable_points",
     ],
     "coinfer.figures": [
-        "deployed_designs", "distortion_bound", "joint_optimisation", "model_size", "multi_user",
+        "decoding", "deployed_designs", "distortion_bound", "joint_optimisation", "model_size", "multi_user",
         "pruning_distortion", "rate_distortion", "registry", "style", "system_profiles", "weight_distributions",
         "layout",
         "FIGURES", "FigureSpec", "MODEL_ORDER", "PlotFunction", "SCHEME_ORDER", "SUBJECT_MODULES", "caption",

@@ -481,6 +481,22 @@ def _size_tables() -> dict[str, pd.DataFrame]:
     return {"size_study.csv": pd.DataFrame(rows)}
 
 
+def _decoding_tables() -> dict[str, pd.DataFrame]:
+    """Two bandwidths x two distances x three splits; the best split at two access latencies per scope."""
+    costs = [
+        {"bandwidth": b, "distance": d, "split": s, "label": str(s), "ttft": 1.0 + s, "tpot": 0.05 * (1 + s),
+         "energy_token": 0.5 / (1 + s), "energy_device": 0.01 * s + 1e-4, "device_memory": 1e9 * s}
+        for b in (5e6, 20e6) for d in (50.0, 200.0) for s in range(3)
+    ]  # fmt: skip
+    best = [
+        {"scope": scope, "pruning": pruning, "bandwidth": 5e6, "distance": 200.0, "access_latency": a,
+         "best_split": split, "best_label": str(split), "interior": split == 1, "rho": 0.0, "tpot": 0.05,
+         "energy_token": 0.01, "round_trip": 0.01, "feasible_splits": 1}
+        for scope, split in (("system", -1), ("device", 0)) for pruning in ("with", "without") for a in (1e-3, 4e-3)
+    ]  # fmt: skip
+    return {"decoding_split_costs.csv": pd.DataFrame(costs), "decoding_best_split.csv": pd.DataFrame(best)}
+
+
 def _multi_user_tables() -> dict[str, pd.DataFrame]:
     """Two sizes x two populations: the joint design, equal shares and shared ratio (infeasible once)."""
     populations, users = [], []
@@ -586,6 +602,10 @@ TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
     "multi_user_fairness": (_multi_user_tables(), [2], {}),
     # the kinds of split are stacked areas; one line per model on the server
     "multi_user_splits": (_multi_user_tables(), [0, 2], {}),
+    # one line per bandwidth / distance and the 100 ms line; energy per token and the device's share per value
+    "decoding_tpot_energy": (_decoding_tables(), [3, 3, 4, 4], {}),
+    # one grid point, with and without pruning, per scope
+    "decoding_best_split": (_decoding_tables(), [2, 2], {}),
 }
 
 

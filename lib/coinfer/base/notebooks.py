@@ -27,7 +27,7 @@ NOTEBOOKS: tuple[str, ...] = (
     "07_deployed_designs",  # after 06: it reads opt_budget_sweep.csv
     "08_model_size",
     "09_multi_user",
-    # 10_decoding (not here yet) comes before the report
+    "10_decoding",
     "11_report",  # last: it redraws every figure and writes the claims report from data/
 )
 
@@ -184,6 +184,15 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "check_users": Spec("int", 1, 8),
         "check_populations": Spec("int", 0, 100),
     },
+    "10_decoding": {
+        "model": Spec("str", choices=("gpt2_xl", "llama_7b", "mistral_7b", "qwen2_7b")),
+        "prompt_tokens": Spec("int", 1, 2048),
+        "max_context": Spec("int", 1, 2048),
+        "bandwidths": Spec("list[float]", 1e5, 1e9),
+        "distances": Spec("list[float]", 1.0, 1e4),
+        "access_latencies": Spec("list[float]", 5e-4, 2e-2),
+        "ratio_step": Spec("float", 1e-3, 0.5),
+    },
     "11_report": {
         "skip_missing": Spec("bool"),
     },
@@ -248,6 +257,13 @@ WRITES: dict[str, tuple[str, ...]] = {
     "07_deployed_designs": ("deployed_designs.csv", "deployed_outcomes.csv"),
     "08_model_size": ("size_study.csv",),
     "09_multi_user": ("multi_user_populations.csv", "multi_user_users.csv"),
+    "10_decoding": (
+        "decoding_best_split.csv",
+        "decoding_public_projection.csv",
+        "decoding_split_costs.csv",
+        "decoding_splits.csv",
+        "decoding_timing_fit.csv",
+    ),
     "11_report": ("claims.json", "claims.md"),
 }
 
@@ -265,5 +281,6 @@ READS: dict[str, tuple[str, ...]] = {
     "07_deployed_designs": ("opt_budget_sweep.csv",),
     "08_model_size": ("profiles.csv",),
     "09_multi_user": ("profiles.csv",),
+    "10_decoding": (),
     "11_report": (EVERY_EARLIER_FILE,),
 }

@@ -27,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from coinfer.base.paths import data_dir, write_json, write_text
-from coinfer.claims import deployed_designs, model_size, multi_user, paper, report, statements, verdicts
+from coinfer.claims import decoding, deployed_designs, model_size, multi_user, paper, report, statements, verdicts
+from coinfer.claims.decoding import claim_d1, d1_verdict
 from coinfer.claims.deployed_designs import (
     DECISION_COLUMNS,
     DEPLOYED_FIGURES,
@@ -132,6 +133,7 @@ INTERVALS = {
     "E3": "each point: paired test of measured distortion (paired bootstrap clustered by source); exact sign test "
     "over the decided points",
     "M1": "none: every population of the grid solved once by each design (a complete enumeration)",
+    "D1": "none: every split solved at every point of the grid (a complete enumeration of a deterministic model)",
 }
 
 #: The claims whose data are always there (L1 and M1 answer ``None`` without their data files).
@@ -142,6 +144,7 @@ CLAIMS: dict[str, Callable[[Thresholds], dict | None]] = {
     "C4": claim_c4,
     "L1": claim_l1,
     "M1": claim_m1,
+    "D1": claim_d1,
 }
 
 
@@ -198,6 +201,7 @@ def write_claims_report(t: Thresholds = THRESHOLDS, e: ExtensionThresholds = EXT
 
 
 __all__ = [
+    "decoding",
     "deployed_designs",
     "model_size",
     "multi_user",
@@ -256,7 +260,9 @@ __all__ = [
     "claim_e2",
     "claim_e3",
     "claim_l1",
+    "claim_d1",
     "claim_m1",
+    "d1_verdict",
     "e1_verdict",
     "e2_verdict",
     "e3_verdict",

@@ -311,6 +311,23 @@ def _sentence_m1(m: dict) -> str:
     return "; ".join(parts) + "." if parts else "No population with two or more users."
 
 
+def _sentence_d1(m: dict) -> str:
+    parts = []
+    for part, v in m["parts"].items():
+        wins = v["interior_access_latencies"]
+        where = (
+            f" (access latencies {', '.join(f'{a * 1e3:g}' for a in wins)} ms; round trips "
+            f"{v['interior_round_trips'][0] * 1e3:.3g}-{v['interior_round_trips'][1] * 1e3:.3g} ms)"
+            if wins
+            else ""
+        )
+        parts.append(
+            f"{part} ({v['scope']} scope): an interior split is best at {v['interior_best_points']} of "
+            f"{v['feasible_points']} feasible grid points of {v['grid_points']}{where}"
+        )
+    return "; ".join(parts) + "."
+
+
 #: One sentence per claim, in words a person reads (the full numbers stay in ``claims.json``).
 SENTENCES: dict[str, Callable[[dict], str]] = {
     "C1": _sentence_c1,
@@ -322,6 +339,7 @@ SENTENCES: dict[str, Callable[[dict], str]] = {
     "E3": _sentence_e3,
     "L1": _sentence_l1,
     "M1": _sentence_m1,
+    "D1": _sentence_d1,
 }
 
 

@@ -20,6 +20,11 @@ STATEMENTS["M1"] = (
     "split, pruning, power, frequency and shares of band and server cycles jointly beats each baseline (equal "
     "shares, shares proportional to the workload, uncoordinated single-user designs, no pruning, a shared ratio)."
 )
+STATEMENTS["D1"] = (
+    "Decoding a split LLM (the artifact's own question, not a claim of the paper): under the budgets of a served LLM "
+    "(TTFT 2 s, TPOT 0.1 s, a battery share per token) an interior split of the 7B LLaMA is ever the best "
+    "decoding split, and if so at which round-trip times."
+)
 #: The artifact's own questions about the deployed designs (model.md section 9); not claims of the paper.
 EXTENSION_PREFIX = "Extension (the artifact's own question, not a claim of the paper): "
 STATEMENTS.update(

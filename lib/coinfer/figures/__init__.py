@@ -25,7 +25,8 @@ Layout of the package:
   (02), :mod:`~coinfer.figures.weight_distributions` (03), :mod:`~coinfer.figures.pruning_distortion`
   (04), :mod:`~coinfer.figures.system_profiles` (05),
   :mod:`~coinfer.figures.joint_optimisation` (06), :mod:`~coinfer.figures.deployed_designs` (07),
-  :mod:`~coinfer.figures.model_size` (08) and :mod:`~coinfer.figures.multi_user` (09);
+  :mod:`~coinfer.figures.model_size` (08), :mod:`~coinfer.figures.multi_user` (09) and
+  :mod:`~coinfer.figures.decoding` (10);
 - style (colours, markers, shared labels, figure and legend helpers) lives in
   :mod:`coinfer.figures.style`; :mod:`coinfer.figures.layout` checks a drawn figure for overlapping texts and
   legends over titles or data.
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 # The subject modules register their figures when imported: import all of them, in notebook order.
 from coinfer.figures import (
+    decoding,
     deployed_designs,
     distortion_bound,
     joint_optimisation,
@@ -89,9 +91,11 @@ SUBJECT_MODULES = (
     deployed_designs,
     model_size,
     multi_user,
+    decoding,
 )
 
 __all__ = [
+    "decoding",
     "deployed_designs",
     "distortion_bound",
     "joint_optimisation",

@@ -9,6 +9,8 @@ from __future__ import annotations
 from coinfer.nets import (
     archives,
     budgets,
+    decode_timing,
+    decoding,
     deploy,
     devices,
     digits,
@@ -43,6 +45,8 @@ from coinfer.nets.zoo import MODEL_NAMES, REGISTRY, ModelEntry, load_model, mode
 __all__ = [
     "archives",
     "as_batch",
+    "decode_timing",
+    "decoding",
     "budgets",
     "check_device",
     "copy_model",

@@ -349,6 +349,11 @@ TOLERANCES: dict[str, Rule] = {
             for name in ("split", "split_kind", "bandwidth_share", "f_server_share", "rho_device", "rho_server")
         },
     ),
+    "decoding_split_costs.csv": Rule("closed-form decoding costs per split (notebook 10)", ARITHMETIC),
+    "decoding_public_projection.csv": Rule("arithmetic on published numbers (notebook 10)", ARITHMETIC),
+    "decoding_best_split.csv": Rule("best decoding split from bisection solves (notebook 10)", SOLVER),
+    "decoding_timing_fit.csv": Rule("fit to the committed CPU timings (notebook 10)", SOLVER),
+    "decoding_splits.csv": Rule("decoding solves per split, bisection to 1e-12 relative (notebook 10)", SOLVER),
     "compute_timings.csv": Rule("a copy of the committed measurements (lib/coinfer/nets/measurements)", EXACT),
     "compute_fits.csv": Rule("a copy of the committed measurements (lib/coinfer/nets/measurements)", EXACT),
     "opt_c3_summary.csv": Rule("counts and ratios of solver objectives", SOLVER),

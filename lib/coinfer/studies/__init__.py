@@ -5,12 +5,13 @@ notebook 06 has two, :mod:`~coinfer.studies.joint_optimisation` and its global s
 :mod:`coinfer.nets` directly). A study may import :mod:`coinfer.base`, :mod:`coinfer.model`,
 :mod:`coinfer.optimise` and :mod:`coinfer.nets`, never another study (what two notebooks share lives below),
 a claim, a figure or the pipeline. :mod:`~coinfer.studies.multi_user` is the back end of notebook
-``09_multi_user`` (model.md section 13.9).
+``09_multi_user`` (model.md section 13.9), :mod:`~coinfer.studies.decoding` of ``10_decoding`` (section 14).
 """
 
 from __future__ import annotations
 
 from coinfer.studies import (
+    decoding,
     deployed_designs,
     distortion_bound,
     joint_optimisation,
@@ -22,6 +23,7 @@ from coinfer.studies import (
 )
 
 __all__ = [
+    "decoding",
     "deployed_designs",
     "distortion_bound",
     "joint_optimisation",
