@@ -71,6 +71,30 @@ SWEEPS: tuple[str, ...] = ("latency_budget", "energy_budget")
 TIE_MARGIN = 0.01
 #: L1 holds for a family when the largest member is best at least at this share of its feasible budget points.
 HOLDS_SHARE = 0.5
+#: L1 on labelled tasks (issue 23, items 2 and 4; fixed before its data, model.md section 10): a member is *usable* at
+#: a budget point when it is feasible and its labelled score is at least this share of its own unpruned score.
+USABLE_SHARE = 0.5
+#: Two-sided level of the paired test (:func:`coinfer.model.stats.paired_comparison`) that decides a member against
+#: another at one budget point; an undecided difference is a tie.
+PAIRED_ALPHA = 0.05
+#: Training seeds of every digits member (:mod:`coinfer.nets.trained`): seed 0 is ``digits_mlp_w<w>``, seed k > 0
+#: ``digits_mlp_w<w>_s<k>``; the digits scores are seed means.
+DIGITS_SEEDS: tuple[int, ...] = (0, 1, 2, 3, 4)
+#: Design key of a member's unpruned outcomes in ``size_outcomes.csv``.
+UNPRUNED = "unpruned"
+#: The labelled task of each measured family (model.md section 10).
+LABELLED_TASKS: dict[str, str] = {
+    "digits_mlp": "digit class (true labels of the digits test split)",
+    "text_encoder": "documentation topic (coinfer.nets.inputs.topic_task, nearest centroid of the member's own "
+    "unpruned embeddings)",
+    "efficientnet_lite": "ImageNet class of each crop named by a strict majority of the family's unpruned members",
+}
+#: Column order of ``data/size_outcomes.csv``: the predicted class of every input, per member, training seed and
+#: distinct design (``design`` as in ``size_study.csv``, or :data:`UNPRUNED`), space-separated in input order.
+OUTCOME_COLUMNS: tuple[str, ...] = ("family", "model", "params", "seed", "design", "predictions")
+#: Column order of ``data/size_inputs.csv``: per family and input (its index in the outcomes), the source it shares
+#: with other inputs (topic of a sentence, photo of a crop, the input itself for digits) and its label (-1: none).
+INPUT_COLUMNS: tuple[str, ...] = ("family", "input", "cluster", "label")
 #: Bits of the deployed weights and of the sent feature (the problems' ``bits_per_weight`` and the profiles' 16).
 WEIGHT_BITS = 16
 FEATURE_BITS = 16
@@ -106,6 +130,7 @@ COLUMNS: tuple[str, ...] = (
     "distortion_ci95_low",
     "distortion_ci95_high",
     "heldout_samples",
+    "design",
 )
 
 
