@@ -226,8 +226,8 @@ def l1_labelled_verdict(table: pd.DataFrame, outcomes: pd.DataFrame, inputs: pd.
     Per family (points of :func:`l1_labelled_points`): the points without a usable member are counted and left
     out; over the ``usable`` points the largest member's share of wins has the bracket
     ``[won by the largest, won + ties it may win (largest_open)] / usable``, judged against ``HOLDS_SHARE`` by
-    :func:`coinfer.model.stats.judge`. A family with no usable point, or whose usable points are all ties, is
-    :data:`NOT_TESTABLE`. The combined verdict is :func:`coinfer.model.stats.combine` over the testable
+    :func:`coinfer.model.stats.judge`. A family with fewer than two members, no usable point, or only ties at its
+    usable points is :data:`NOT_TESTABLE`. The combined verdict is :func:`coinfer.model.stats.combine` over the testable
     families ("every"), :data:`NOT_TESTABLE` when none is.
 
     Parameters
@@ -260,9 +260,11 @@ def l1_labelled_verdict(table: pd.DataFrame, outcomes: pd.DataFrame, inputs: pd.
         by_largest = int((won["winner"] == largest).sum())
         open_ = int(usable["largest_open"].sum())
         bracket = decided_bracket(by_largest, open_, len(usable))
-        decides = len(usable) > 0 and len(won) > 0
+        members = int(table.loc[table["family"] == family, "model"].nunique())
+        decides = members >= 2 and len(usable) > 0 and len(won) > 0
         by_family[str(family)] = {
             "largest": largest,
+            "members": members,
             "points": int(len(rows)),
             "no_usable_points": int(len(rows) - len(usable)),
             "usable_points": int(len(usable)),
@@ -321,8 +323,8 @@ def claim_l1(t: Thresholds = THRESHOLDS) -> dict | None:
             f"counted; a member wins a point only when a paired test on the same inputs (McNemar exact, or the "
             f"paired bootstrap clustered by source, two-sided {PAIRED_ALPHA:g}) decides it better than every other "
             f"feasible member, else the point is a tie; the largest member must win >= {HOLDS_SHARE:.0%} of the "
-            f"usable points (bracket: ties it is not decided to lose counted both ways); a family with no usable "
-            f"point or only ties is '{NOT_TESTABLE}'; holds when it holds for every testable family"
+            f"usable points (bracket: ties it is not decided to lose counted both ways); a family with fewer than two "
+            f"members, no usable point or only ties is '{NOT_TESTABLE}'; holds when it holds for every testable family"
         )
     else:
         measured, holds = l1_verdict(table)

@@ -353,6 +353,15 @@ def image_crops(subset: str, n: int, seed: int = 0, size: int = EFFICIENTNET_IMA
     return torch.stack(crops)
 
 
+def image_crop_photos(subset: str, n: int, seed: int = 0) -> np.ndarray:
+    """The photo (index into :data:`PHOTO_SOURCES` ``[subset]``) of each of :func:`image_crops`' ``n`` crops.
+
+    The crops of one photo share a source, so paired tests resample them together (model.md section 1.1).
+    """
+    order = seeded_generator(seed).permutation(len(PHOTO_SOURCES[subset]))  # image_crops' first draw
+    return np.array([order[i % len(order)] for i in range(n)], dtype=int)
+
+
 def image_grid_crops(subset: str, size: int = EFFICIENTNET_IMAGE_SIZE) -> tuple[torch.Tensor, tuple[str, ...]]:
     """Every grid crop of the subset's photos (model.md section 6): ``uint8 [n, 3, size, size]`` and each one's photo.
 
