@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from coinfer import claims
 from coinfer.base import paths
@@ -155,3 +156,42 @@ def test_committed_l1_recomputes_from_the_tables():
         pytest.skip("data/ has no labelled outcomes of notebook 08 yet")
     table, outcomes, inputs = (paths.read_csv(f) for f in ("size_study.csv", "size_outcomes.csv", "size_inputs.csv"))
     assert _counts(claims.l1_labelled_verdict(table, outcomes, inputs)[0]) == recompute(table, outcomes, inputs)
+
+
+def test_a_family_of_one_member_is_not_testable():
+    table, outcomes, inputs = _synthetic()
+    table, outcomes = table[table["model"] == "large"], outcomes[outcomes["model"] == "large"]
+    measured, holds = claims.l1_labelled_verdict(table, outcomes, inputs)
+    assert measured["by_family"]["text_encoder"]["won_by_largest"] == 2  # it wins every usable point, alone ...
+    assert measured["verdict"] == claims_size.NOT_TESTABLE and not holds  # ... which tests nothing
+
+
+def test_majority_labels_need_a_strict_majority():
+    votes = {"a": np.array([1, 2, 3, 4]), "b": np.array([1, 2, 5, 6]), "c": np.array([1, 7, 5, 8])}
+    assert model_size.majority_labels(votes).tolist() == [1, 2, 5, -1]
+    assert model_size.majority_labels({"a": np.array([1, 2]), "b": np.array([1, 3])}).tolist() == [1, -1]
+
+
+def test_crop_photos_follow_image_crops():
+    """The first pass of image_crops is each photo's centred square: two seeds' crops match where their photos do."""
+    from coinfer.nets import inputs
+
+    a, b = inputs.image_crop_photos("heldout", 9, seed=3), inputs.image_crop_photos("heldout", 7, seed=5)
+    assert sorted(a[:7]) == list(range(7)) and list(a[7:]) == list(a[:2])
+    crops_a, crops_b = (
+        inputs.image_crops("heldout", 7, seed=3, size=32),
+        inputs.image_crops("heldout", 7, seed=5, size=32),
+    )
+    for i in range(7):
+        for j in range(7):
+            assert torch.equal(crops_a[i], crops_b[j]) == (a[i] == b[j])
+
+
+def test_family_inputs_carry_labels_and_sources():
+    digits = model_size.family_inputs("digits_mlp", 20, 0)
+    assert list(digits.columns) == list(model_size.INPUT_COLUMNS)
+    assert digits["cluster"].tolist() == list(range(20)) and digits["label"].between(0, 9).all()
+    text = model_size.family_inputs("text_encoder", 30, 0)
+    assert (text["cluster"] == text["label"]).all() and text["label"].between(0, model_size.TOPIC_CLASSES - 1).all()
+    images = model_size.family_inputs("efficientnet_lite", 9, 0)
+    assert (images["label"] == -1).all() and images["cluster"].nunique() == 7

@@ -258,6 +258,9 @@ def _sentence_l1(m: dict) -> str:
 def _sentence_l1_labelled(m: dict) -> str:
     parts = []
     for family, v in m["by_family"].items():
+        if v.get("members", 2) < 2:
+            parts.append(f"{family}: one member ({v['largest']}), nothing to compare: {v['verdict']}")
+            continue
         others = ", ".join(f"{name} {n}" for name, n in v["won_by_other"].items()) or "none"
         parts.append(
             f"{family}: {v['no_usable_points']} of {v['points']} budget points have no usable member (left out); "
