@@ -190,14 +190,15 @@ def l1_labelled_points(table: pd.DataFrame, outcomes: pd.DataFrame, inputs: pd.D
             usable = [m for m in member if mean[m] >= USABLE_SHARE * unpruned[m]]
             status, winner, beaten_largest = "no usable member", "", False
             if usable:
-                decided = {
-                    (a, b): paired_comparison(
-                        member[a], member[b], binary=binary, clusters=clusters, alpha=PAIRED_ALPHA
-                    )[0]
-                    for a in member
-                    for b in member
-                    if a != b
-                }
+                decided: dict[tuple[str, str], str] = {}
+                names = list(member)
+                for i, a in enumerate(names):  # one test per pair: the same resamples decide (b, a) as the mirror
+                    for b in names[i + 1 :]:
+                        found = paired_comparison(
+                            member[a], member[b], binary=binary, clusters=clusters, alpha=PAIRED_ALPHA
+                        )[0]
+                        decided[(a, b)] = found
+                        decided[(b, a)] = {"first": "second", "second": "first"}.get(found, found)
                 winners = [a for a in member if all(decided[(a, b)] == "first" for b in member if b != a)]
                 status, winner = ("won", winners[0]) if winners else (TIE, "")
                 beaten_largest = largest not in member or any(
