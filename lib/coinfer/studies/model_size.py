@@ -573,7 +573,18 @@ def _predictor(model_name: str, model: Any, output_vector: Callable, seed: int, 
 
 
 def design_name(key: tuple) -> str:
-    """The ``design`` of ``size_study.csv`` of a :func:`design_key` ``(model, split, pruned device, pruned server)``."""
+    """The ``design`` of ``size_study.csv`` of a :func:`design_key` ``(model, split, pruned device, pruned server)``.
+
+    Parameters
+    ----------
+    key : tuple
+        ``(model, split [1], pruned device weights [count], pruned server weights [count])``.
+
+    Returns
+    -------
+    str
+        ``s<split>_d<pruned device>_s<pruned server>``, unique within one member.
+    """
     return f"s{key[1]}_d{key[2]}_s{key[3]}"
 
 
