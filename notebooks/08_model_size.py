@@ -211,8 +211,9 @@ import coinfer.claims
 accuracy = model_size.seed_accuracy(outcomes, labelled_inputs)
 display(accuracy[accuracy["design"] == model_size.UNPRUNED].drop(columns="design"))  # mean and spread over seeds
 print(
-    labelled_inputs.groupby("family")
-    .agg(inputs=("input", "size"), labelled=("label", lambda x: int((x >= 0).sum())), sources=("cluster", "nunique"))
+    labelled_inputs.assign(labelled=labelled_inputs["label"] >= 0)
+    .groupby("family")
+    .agg(inputs=("input", "size"), labelled=("labelled", "sum"), sources=("cluster", "nunique"))
     .to_string()
 )
 points = coinfer.claims.l1_labelled_points(table, outcomes, labelled_inputs)
