@@ -86,11 +86,10 @@ def test_example_comments_state_units_and_omitted_defaults(name):
     assert missing == [], f"{name}: omitted fields not named in the comment: {missing}"
 
 
-def test_readme_shows_the_real_answer_of_the_minilm_example(capsys):
+def test_problem_file_page_shows_the_real_answer_of_the_minilm_example(capsys):
     from coinfer.pipeline.cli import main
 
-    readme = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Writing a problem file") :]
+    section = (paths.PROJECT_ROOT / "docs" / "problem_files.md").read_text(encoding="utf-8")
     shown = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
     assert main(["solve", str(EXAMPLES / "minilm_middle_split.yaml")]) == 0
     answer = json.loads(capsys.readouterr().out)
@@ -99,12 +98,12 @@ def test_readme_shows_the_real_answer_of_the_minilm_example(capsys):
         assert shown[key] == pytest.approx(answer[key], rel=1e-6), key
 
 
-def test_readme_own_model_recipe_runs_and_its_problem_command_works(tmp_path, monkeypatch, capsys):
-    # issue 26.4: the README's own-model recipe, as a new user would paste it, then its two shell lines
+def test_own_model_recipe_runs_and_its_problem_command_works(tmp_path, monkeypatch, capsys):
+    # issue 26.4: the own-model recipe (docs/own_models.md), as a new user would paste it, then its shell lines
     from coinfer.pipeline.cli import main
 
-    readme = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("profile your own split model") :]
+    page = (paths.PROJECT_ROOT / "docs" / "own_models.md").read_text(encoding="utf-8")
+    section = page[page.index("profile your own split model") :]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     namespace: dict = {}
     exec(compile(code, "README own-model recipe", "exec"), namespace)

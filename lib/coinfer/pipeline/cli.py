@@ -246,12 +246,14 @@ def _run_verify(args: argparse.Namespace) -> int:
 
 
 def _add_readme_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("readme", allow_abbrev=False, help="rewrite README.md's claims table from data/claims.json")
+    parser = sub.add_parser(
+        "readme", allow_abbrev=False, help="rewrite the generated blocks of README.md and docs/usage.md"
+    )
     parser.set_defaults(handler=_run_readme)
 
 
 def _run_readme(args: argparse.Namespace) -> int:
-    """Regenerate the README's claims table; say whether it changed."""
+    """Regenerate the generated blocks of the README and its pages; say whether they changed."""
     from coinfer.pipeline import readme
 
     changed = readme.update()
