@@ -71,8 +71,8 @@ EXPECTED: dict[str, list[str]] = {
         "PRETRAINED_MODELS", "SCALE_FREE_READING", "SENSITIVITY_MIN_SHARE", "SENTENCES", "STATEMENTS", "THRESHOLDS",
         "Thresholds", "c3_verdict", "c4_verdict", "claim_c1", "claim_c2", "claim_c3", "claim_c4", "claim_e1",
         "claim_e2", "claim_e3", "claim_l1", "claim_m1", "e1_verdict", "e2_verdict", "e3_verdict", "evaluate_claims",
-        "finite", "l1_decided_points", "l1_verdict", "m1_verdict", "measured_intervals", "model_comparison_lines",
-        "reading_verdict", "render_markdown",
+        "finite", "l1_decided_points", "l1_labelled_points", "l1_labelled_verdict", "l1_verdict", "m1_verdict",
+        "measured_intervals", "model_comparison_lines", "reading_verdict", "render_markdown",
         "robustness_matrix", "sampled_constants_entries", "sampled_constants_entry", "sampled_constants_lines",
         "single_start_rates", "write_claims_report",
         # issue 24: parts, verdicts in three values, C1b's conformal criterion

@@ -255,7 +255,7 @@ WRITES: dict[str, tuple[str, ...]] = {
         "sensitivity_samples.csv",
     ),
     "07_deployed_designs": ("deployed_designs.csv", "deployed_outcomes.csv"),
-    "08_model_size": ("size_study.csv",),
+    "08_model_size": ("size_study.csv", "size_outcomes.csv", "size_inputs.csv"),
     "09_multi_user": ("multi_user_populations.csv", "multi_user_users.csv"),
     "10_decoding": (
         "decoding_best_split.csv",

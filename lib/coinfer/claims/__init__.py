@@ -53,6 +53,8 @@ from coinfer.claims.deployed_designs import (
 from coinfer.claims.model_size import (
     claim_l1,
     l1_decided_points,
+    l1_labelled_points,
+    l1_labelled_verdict,
     l1_verdict,
 )
 from coinfer.claims.multi_user import (
@@ -124,8 +126,9 @@ INTERVALS = {
     "C2": "none: complete enumerations (layers, measured points)",
     "C3": "sweep shares: none (complete grids); single_start_success_ci95: Clopper-Pearson over random starts",
     "C4": "none: a complete grid of settings",
-    "L1": "bracket of comparisons decided by the members' 95 % intervals (Clopper-Pearson over held-out inputs for "
-    "shares, bootstrap of the mean over held-out inputs otherwise)",
+    "L1": "paired tests of the members on the same labelled inputs (exact McNemar; paired bootstrap, 2000, seed 0, "
+    "over inputs or whole sources for seed means, topics, photos); the share over usable points is a bracket of "
+    "ties counted both ways (as first stated: the members' unpaired 95 % intervals)",
     "E1": "each pair: paired test on the same inputs (exact McNemar for digits; paired bootstrap, 2000, seed 0, "
     "clustered by photo or topic); the share of pairs not lost: Clopper-Pearson over distinct pairs",
     "E2": "Spearman: percentile bootstrap (2000, seed 0) over distinct decisions; concordance within points: "
@@ -271,6 +274,8 @@ __all__ = [
     "part_line",
     "parts_text",
     "l1_decided_points",
+    "l1_labelled_points",
+    "l1_labelled_verdict",
     "l1_verdict",
     "m1_verdict",
     "judged_pairs",

@@ -279,6 +279,8 @@ def _sentence_e3_share(m: dict) -> str:
 
 
 def _sentence_l1(m: dict) -> str:
+    if any("usable_points" in v for v in m["by_family"].values()):
+        return _sentence_l1_labelled(m)
     parts = []
     for family, v in m["by_family"].items():
         moves = ", ".join(f"{c['from']} -> {c['to']} at {c['sweep']} {c['budget']:.3g}" for c in v["winner_changes"])
@@ -295,6 +297,27 @@ def _sentence_l1(m: dict) -> str:
             + (f"; winner changes: {moves}" if moves else "; the winner never changes")
         )
     return "; ".join(parts) + "." if parts else "No family with a measured task metric."
+
+
+def _sentence_l1_labelled(m: dict) -> str:
+    parts = []
+    for family, v in m["by_family"].items():
+        if v.get("members", 2) < 2:
+            parts.append(f"{family}: one member ({v['largest']}), nothing to compare: {v['verdict']}")
+            continue
+        others = ", ".join(f"{name} {n}" for name, n in v["won_by_other"].items()) or "none"
+        parts.append(
+            f"{family}: {v['no_usable_points']} of {v['points']} budget points have no usable member (left out); "
+            f"of the {v['usable_points']} usable, the largest ({v['largest']}) wins {v['won_by_largest']} by a "
+            f"paired test, other members win {others}, {v['ties']} are ties"
+            + (
+                f" (share {_pct(v['bracket'][0])}-{_pct(v['bracket'][1])}, open ties counted both ways)"
+                if v["usable_points"]
+                else ""
+            )
+            + f": {v['verdict']}"
+        )
+    return "; ".join(parts) + "." if parts else "No family with a labelled task."
 
 
 def _sentence_m1(m: dict) -> str:

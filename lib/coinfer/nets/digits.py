@@ -65,3 +65,12 @@ DIGITS_DATA_SEED = 0
 
 #: Hidden widths of the size-study family ``digits_mlp_w<width>`` (``64-w-w-10``; 682 to 85,002 parameters).
 DIGITS_MLP_WIDTHS: tuple[int, ...] = (8, 16, 32, 64, 128, 256)
+
+#: Training seeds of every size-study width (issue 23: L1 is judged on seed means, not one training run). Seed 0 is
+#: the committed ``digits_mlp_w<width>``; seed k > 0 is ``digits_mlp_w<width>_s<k>`` (:mod:`coinfer.nets.trained`).
+DIGITS_MLP_SEEDS: tuple[int, ...] = (0, 1, 2, 3, 4)
+
+
+def digits_mlp_seed_name(width: int, seed: int) -> str:
+    """The committed name of the size-study MLP of ``width`` trained with ``seed`` (seed 0 keeps the plain name)."""
+    return f"digits_mlp_w{width}" if seed == 0 else f"digits_mlp_w{width}_s{seed}"

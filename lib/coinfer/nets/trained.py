@@ -19,7 +19,8 @@ mismatch (regenerate with ``python -m coinfer.nets.trained``).
 
 Models: ``digits_mlp`` (``64-128-64-10``, the zoo's), ``digits_cnn`` and the
 size-study family ``digits_mlp_w<width>`` (``64-w-w-10`` for the widths in
-:data:`coinfer.nets.digits.DIGITS_MLP_WIDTHS`, the depth of ``digits_mlp``).
+:data:`coinfer.nets.digits.DIGITS_MLP_WIDTHS`, the depth of ``digits_mlp``), each also trained with the other seeds
+of :data:`coinfer.nets.digits.DIGITS_MLP_SEEDS` as ``digits_mlp_w<width>_s<seed>``.
 """
 
 from __future__ import annotations
@@ -82,6 +83,13 @@ def _recipes() -> dict[str, Recipe]:
         Recipe("digits_mlp", "mlp", (128, 64), epochs=300),
         Recipe("digits_cnn", "cnn", (8, 16, 16, 64), epochs=150),
         *(Recipe(f"digits_mlp_w{w}", "mlp", (w, w), epochs=300) for w in digits.DIGITS_MLP_WIDTHS),
+        # the other training seeds of the size-study family (issue 23), seed 0 being the plain names above
+        *(
+            Recipe(digits.digits_mlp_seed_name(w, k), "mlp", (w, w), epochs=300, seed=k)
+            for w in digits.DIGITS_MLP_WIDTHS
+            for k in digits.DIGITS_MLP_SEEDS
+            if k != 0
+        ),
     ]
     return {recipe.name: recipe for recipe in found}
 

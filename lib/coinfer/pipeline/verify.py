@@ -327,7 +327,17 @@ TOLERANCES: dict[str, Rule] = {
         skip={
             "split": "split chosen by the optimiser (ties between splits are legitimate)",
             "split_name": "split chosen by the optimiser (ties between splits are legitimate)",
+            "design": "split and pruned counts chosen by the optimiser (ties between splits are legitimate)",
         },
+    ),
+    "size_outcomes.csv": Rule(
+        "predicted classes of every member, seed and design on the labelled inputs (float32 on a CPU; designs "
+        "named by the optimiser's split), compared through size_study.csv and claims.json",
+        MEASURED,
+        presence_only=True,
+    ),
+    "size_inputs.csv": Rule(
+        "labels and sources of the labelled inputs (images: the unpruned members' majority class)", MEASURED
     ),
     "sensitivity_samples.csv": Rule(
         "batch-solver objectives at seeded Sobol samples of the constants", SOLVER, skip={}

@@ -55,6 +55,7 @@ import pandas as pd
 
 from coinfer.base.validation import ParameterError, require_range
 from coinfer.nets.budgets import BudgetGrid
+from coinfer.nets.digits import DIGITS_MLP_SEEDS
 
 #: family -> members in increasing size (the full study; notebook 08 may run a subset of each).
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -71,6 +72,32 @@ SWEEPS: tuple[str, ...] = ("latency_budget", "energy_budget")
 TIE_MARGIN = 0.01
 #: L1 holds for a family when the largest member is best at least at this share of its feasible budget points.
 HOLDS_SHARE = 0.5
+#: L1 on labelled tasks (issue 23, items 2 and 4; fixed before its data, model.md section 10): a member is *usable* at
+#: a budget point when it is feasible and its labelled score is at least this share of its own unpruned score.
+USABLE_SHARE = 0.5
+#: Two-sided level of the paired test (:func:`coinfer.model.stats.paired_comparison`) that decides a member against
+#: another at one budget point; an undecided difference is a tie.
+PAIRED_ALPHA = 0.05
+#: Training seeds of every digits member (:data:`coinfer.nets.digits.DIGITS_MLP_SEEDS`): seed 0 is
+#: ``digits_mlp_w<w>``, seed k > 0 ``digits_mlp_w<w>_s<k>``; the digits scores are seed means.
+DIGITS_SEEDS: tuple[int, ...] = DIGITS_MLP_SEEDS
+#: Topics of the text family's labelled task (:func:`coinfer.nets.inputs.topic_task`; notebook 07's default).
+TOPIC_CLASSES = 12
+#: Design key of a member's unpruned outcomes in ``size_outcomes.csv``.
+UNPRUNED = "unpruned"
+#: The labelled task of each measured family (model.md section 10).
+LABELLED_TASKS: dict[str, str] = {
+    "digits_mlp": "digit class (true labels of the digits test split)",
+    "text_encoder": "documentation topic (coinfer.nets.inputs.topic_task, nearest centroid of the member's own "
+    "unpruned embeddings)",
+    "efficientnet_lite": "ImageNet class of each crop named by a strict majority of the family's unpruned members",
+}
+#: Column order of ``data/size_outcomes.csv``: the predicted class of every input, per member, training seed and
+#: distinct design (``design`` as in ``size_study.csv``, or :data:`UNPRUNED`), space-separated in input order.
+OUTCOME_COLUMNS: tuple[str, ...] = ("family", "model", "params", "seed", "design", "predictions")
+#: Column order of ``data/size_inputs.csv``: per family and input (its index in the outcomes), the source it shares
+#: with other inputs (topic of a sentence, photo of a crop, the input itself for digits) and its label (-1: none).
+INPUT_COLUMNS: tuple[str, ...] = ("family", "input", "cluster", "label")
 #: Bits of the deployed weights and of the sent feature (the problems' ``bits_per_weight`` and the profiles' 16).
 WEIGHT_BITS = 16
 FEATURE_BITS = 16
@@ -106,6 +133,7 @@ COLUMNS: tuple[str, ...] = (
     "distortion_ci95_low",
     "distortion_ci95_high",
     "heldout_samples",
+    "design",
 )
 
 
@@ -433,10 +461,151 @@ def _load_fresh(model: str, seed: int) -> Any:
 
 
 def _heldout_inputs(model: str, n: int, seed: int) -> Any:
-    """``n`` held-out :func:`coinfer.nets.zoo.model_inputs` of ``model``."""
+    """``n`` held-out inputs of ``model``: the topic task's evaluation sentences for the text family (tokenised by the
+    member's own tokenizer), else :func:`coinfer.nets.zoo.model_inputs`."""
     from coinfer.nets import zoo
 
+    if model in FAMILIES["text_encoder"]:
+        from coinfer.nets.inputs import topic_task
+
+        return _sentences(model, topic_task(TOPIC_CLASSES, n, seed).sentences)
     return zoo.model_inputs(model, "heldout", n, seed=seed)
+
+
+def _sentences(model: str, texts: Sequence[str]) -> Any:
+    """``texts`` as the inputs of text member ``model`` (its tokenizer and padded length)."""
+    from coinfer.nets import transformers
+    from coinfer.nets.inputs import text_batch
+
+    path, length = (
+        (transformers.mpnet_path(), transformers.MPNET_MAX_LENGTH)
+        if model == "mpnet_base"
+        else (transformers.minilm_path(), transformers.MINILM_MAX_LENGTH)
+    )
+    return text_batch(transformers.load_tokenizer(path), list(texts), max_length=length)
+
+
+def family_inputs(family: str, n: int, seed: int) -> pd.DataFrame:
+    """The labelled inputs of ``family`` in input order (:data:`INPUT_COLUMNS`; model.md section 10, item 5).
+
+    Digits: the true label, each input its own source; text: the topic of :func:`coinfer.nets.inputs.topic_task`
+    (:data:`TOPIC_CLASSES` topics), which is also the source; images: the photo of each crop as the source and no
+    label yet (-1: :func:`majority_labels` names them from the unpruned members).
+
+    Parameters
+    ----------
+    family : str
+        A measured family of :data:`FAMILIES`.
+    n : int
+        Held-out inputs [count].
+    seed : int
+        Seed of the held-out draw [1].
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``family``, ``input`` [index], ``cluster`` [index], ``label`` [class index, -1 for none].
+    """
+    from coinfer.nets import inputs as inputs_module
+    from coinfer.nets import zoo
+
+    if family == "digits_mlp":
+        found = zoo.model_inputs(FAMILIES[family][0], "heldout", n, seed=seed).labels
+        if found is None:
+            raise ParameterError(f"{family}: its held-out inputs carry no labels")
+        labels = found.numpy()
+        clusters = np.arange(n)
+    elif family == "text_encoder":
+        labels = np.array(inputs_module.topic_task(TOPIC_CLASSES, n, seed).labels)
+        clusters = labels
+    elif family == "efficientnet_lite":
+        names = inputs_module.PHOTO_SOURCES["heldout"]
+        clusters = np.array([names.index(photo) for photo in inputs_module.image_crop_photos("heldout", n, seed)])
+        labels = np.full(n, -1)
+    else:
+        raise ParameterError(f"family: got {family!r}; allowed a measured family of {', '.join(FAMILIES)}")
+    frame = {"family": family, "input": np.arange(n), "cluster": clusters, "label": labels}
+    return pd.DataFrame(frame).reindex(columns=list(INPUT_COLUMNS)).astype({"cluster": int, "label": int})
+
+
+def majority_labels(predictions: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Per input, the class a strict majority of the unpruned members predict, -1 where there is none.
+
+    Parameters
+    ----------
+    predictions : mapping of str to numpy.ndarray
+        Member -> its unpruned predicted class per input [class index], same inputs in the same order.
+
+    Returns
+    -------
+    numpy.ndarray
+        The majority class per input [class index], -1 without a strict majority.
+    """
+    stacked = np.stack(list(predictions.values()))
+    labels = np.full(stacked.shape[1], -1)
+    for i, column in enumerate(stacked.T):
+        values, counts = np.unique(column, return_counts=True)
+        if counts.max() * 2 > len(column):
+            labels[i] = values[counts.argmax()]
+    return labels
+
+
+def _predictor(model_name: str, model: Any, output_vector: Callable, seed: int, n: int, device: str) -> Callable:
+    """``vectors -> predicted class per input`` of the member's labelled task (text: nearest own unpruned centroid)."""
+    import torch
+
+    from coinfer.nets import devices
+    from coinfer.nets.inputs import length_chunks, topic_task
+
+    if model_name not in FAMILIES["text_encoder"]:
+        return lambda vectors: vectors.argmax(dim=-1).numpy()
+    task = topic_task(TOPIC_CLASSES, n, seed)
+    batch = _sentences(model_name, task.centroid_sentences)
+    chunks = length_chunks(batch.inputs, batch.size)
+    with torch.inference_mode():
+        members = torch.cat(
+            [devices.to_cpu64(output_vector(model.forward(devices.to_device(x, device)))) for _, x in chunks]
+        )
+    labels = torch.tensor(task.centroid_labels)[torch.cat([index for index, _ in chunks])]
+    members = torch.nn.functional.normalize(members, dim=-1)
+    sums = torch.zeros(TOPIC_CLASSES, members.shape[1], dtype=members.dtype).index_add_(0, labels, members)
+    centroids = torch.nn.functional.normalize(sums, dim=-1)
+    return lambda vectors: (torch.nn.functional.normalize(vectors, dim=-1) @ centroids.T).argmax(dim=-1).numpy()
+
+
+def design_name(key: tuple) -> str:
+    """The ``design`` of ``size_study.csv`` of a :func:`design_key` ``(model, split, pruned device, pruned server)``.
+
+    Parameters
+    ----------
+    key : tuple
+        ``(model, split [1], pruned device weights [count], pruned server weights [count])``.
+
+    Returns
+    -------
+    str
+        ``s<split>_d<pruned device>_s<pruned server>``, unique within one member.
+    """
+    return f"s{key[1]}_d{key[2]}_s{key[3]}"
+
+
+def _in_input_order(vectors: Any, predict: Callable | None, order: Any) -> str:
+    """The predicted classes of output ``vectors`` (in chunk order) in input order, space-separated ("" without)."""
+    if predict is None:
+        return ""
+    found = np.empty(len(order), dtype=int)
+    found[order.numpy()] = predict(vectors)
+    return " ".join(map(str, found))
+
+
+def _score(
+    vectors: Any, *, reference: Any, labels: Any, metric: Callable, predict: Callable | None, order: Any
+) -> dict:
+    """:func:`coinfer.nets.deploy.score_vectors` plus the labelled ``predictions`` of :func:`_in_input_order`."""
+    from coinfer.nets import deploy
+
+    measured = deploy.score_vectors(reference, vectors, labels=labels, metric=metric)
+    return {**measured, "predictions": _in_input_order(vectors, predict, order)}
 
 
 def _measure_member(
@@ -447,8 +616,13 @@ def _measure_member(
     load: Callable[[str], Any] | None,
     inputs: Callable[[str, int], Any] | None,
     device: str,
-) -> dict[tuple, dict[str, Any]]:
-    """Measurements of one member's designs ``(key, rho_device, rho_server)``; one task of :func:`measure_designs`."""
+) -> tuple[dict[tuple, dict[str, Any]], list[tuple[int, str, str]]]:
+    """Measurements of one member's designs ``(key, rho_device, rho_server)``; one task of :func:`measure_designs`.
+
+    Also the labelled predictions (model.md section 10, item 5) as ``(training seed, design, predictions)``: the
+    unpruned member's and every design's, in input order, for every seed of :data:`DIGITS_SEEDS` for the digits
+    family and seed 0 otherwise; none when ``inputs`` replaces the held-out inputs.
+    """
     import torch
 
     from coinfer.base.threads import single_thread
@@ -457,35 +631,55 @@ def _measure_member(
     from coinfer.nets.split import PartSweeps
 
     model_name, designs = task
-    model = devices.placed(_load_fresh(model_name, seed) if load is None else load(model_name), device)
-    entry = zoo.REGISTRY.get(model.name)
-    if entry is None:
-        raise ParameterError(f"model: {model.name!r} is not in the zoo; allowed: {', '.join(zoo.REGISTRY)}")
     n = int(heldout[model_name])
     batch = _heldout_inputs(model_name, n, seed) if inputs is None else inputs(model_name, n)
     # Sentences sorted by length and cut to each chunk's longest, images in chunks of a few: the same outputs
     # for a fraction of the compute (coinfer.nets.inputs.length_chunks).
     chunks = length_chunks(batch.inputs, batch.size)
-    model_inputs = [devices.to_device(x, device) for _, x in chunks]
-    labels = None if batch.labels is None else batch.labels[torch.cat([index for index, _ in chunks])]
-    output_vector = entry.output_vector
-    with single_thread():  # the same float rounding wherever the task runs
-        with torch.inference_mode():
-            reference = torch.cat([devices.to_cpu64(output_vector(model.forward(x))) for x in model_inputs])
-        found = deploy.measure_decisions(
-            model,
-            [(key[1], WEIGHT_BITS, rho_device, rho_server) for key, rho_device, rho_server in designs],
-            model_inputs,
-            functools.partial(deploy.score_vectors, reference, labels=labels, metric=entry.metric),
-            feature_bits=FEATURE_BITS,
-            output_vector=output_vector,
-            sweeps=PartSweeps(model, max_entries=2),  # one split's two sides: the orders of a large model are big
-            device=device,
-        )
-    results = {key: measured for (key, _, _), measured in zip(designs, found, strict=True)}
-    del reference, model
-    gc.collect()
-    return results
+    order = torch.cat([index for index, _ in chunks])
+    labels = None if batch.labels is None else batch.labels[order]
+    training_seeds = DIGITS_SEEDS if model_name in FAMILIES["digits_mlp"] and inputs is None else (0,)
+    results: dict[tuple, dict[str, Any]] = {}
+    labelled: list[tuple[int, str, str]] = []
+    for training_seed in training_seeds:
+        if training_seed == 0:
+            loaded = _load_fresh(model_name, seed) if load is None else load(model_name)
+        else:
+            loaded = _load_fresh(model_name, training_seed)
+        model = devices.placed(loaded, device)
+        entry = zoo.REGISTRY.get(model.name)
+        if entry is None:
+            raise ParameterError(f"model: {model.name!r} is not in the zoo; allowed: {', '.join(zoo.REGISTRY)}")
+        model_inputs = [devices.to_device(x, device) for _, x in chunks]
+        output_vector = entry.output_vector
+        with single_thread():  # the same float rounding wherever the task runs
+            predict = _predictor(model_name, model, output_vector, seed, n, device) if inputs is None else None
+
+            with torch.inference_mode():
+                reference = torch.cat([devices.to_cpu64(output_vector(model.forward(x))) for x in model_inputs])
+            found = deploy.measure_decisions(
+                model,
+                [(key[1], WEIGHT_BITS, rho_device, rho_server) for key, rho_device, rho_server in designs],
+                model_inputs,
+                functools.partial(
+                    _score, reference=reference, labels=labels, metric=entry.metric, predict=predict, order=order
+                ),
+                feature_bits=FEATURE_BITS,
+                output_vector=output_vector,
+                sweeps=PartSweeps(model, max_entries=2),  # one split's two sides: the orders of a large model are big
+                device=device,
+            )
+        if predict is not None:
+            labelled.append((training_seed, UNPRUNED, _in_input_order(reference, predict, order)))
+            labelled += [
+                (training_seed, design_name(key), m["predictions"])
+                for (key, _, _), m in zip(designs, found, strict=True)
+            ]
+        if training_seed == 0:
+            results = {key: measured for (key, _, _), measured in zip(designs, found, strict=True)}
+        del reference, model, loaded
+        gc.collect()
+    return results, labelled
 
 
 def measure_designs(
@@ -500,6 +694,7 @@ def measure_designs(
     workers: int | None = None,
     scheduler_address: str | None = None,
     device: str = "cpu",
+    outcomes: list | None = None,
 ) -> pd.DataFrame:
     """Deploy and measure each distinct optimal design of ``designs`` once; returns the rows with metrics filled.
 
@@ -530,12 +725,15 @@ def measure_designs(
     device : str
         Where the forward passes run (``"cpu"`` or ``"cuda"``); masks are computed on the CPU, metrics from CPU
         float64.
+    outcomes : list, optional
+        Extended with the labelled predictions, one tuple of :data:`OUTCOME_COLUMNS` per member, training seed and
+        design (``size_outcomes.csv``; none for a member measured on ``inputs``).
 
     Returns
     -------
     pandas.DataFrame
-        ``designs`` with ``task_metric`` [1], ``distortion`` [1], their 95 % intervals [1] and
-        ``heldout_samples`` [count] filled for the optimal rows.
+        ``designs`` with ``task_metric`` [1], ``distortion`` [1], their 95 % intervals [1],
+        ``heldout_samples`` [count] and ``design`` (:func:`design_name`) filled for the optimal rows.
 
     References
     ----------
@@ -566,10 +764,17 @@ def measure_designs(
         desc="members",
         progress=progress,
     )
-    results = {key: value for member in found for key, value in member.items()}
+    results = {key: value for member, _ in found for key, value in member.items()}
+    if outcomes is not None:  # the labelled predictions of every member (model.md section 10, item 5)
+        for (model, _), (_, labelled) in zip(tasks, found, strict=True):
+            family = str(frame.loc[frame["model"] == model, "family"].iloc[0])
+            params = int(size[model])
+            outcomes += [(family, model, params, s, d, p) for s, d, p in labelled]
+    frame["design"] = frame["design"].astype(object)
     for i, key in keys.items():
         if key is None:
             continue
+        frame.at[i, "design"] = design_name(key)
         measured = results[key]
         frame.at[i, "task_metric"] = measured["metric_value"]
         frame.at[i, "task_metric_name"] = measured["metric"]
@@ -625,6 +830,7 @@ def run_study(
     workers: int | None = None,
     scheduler_address: str | None = None,
     device: str = "cpu",
+    labelled: list | None = None,
 ) -> tuple[pd.DataFrame, dict[str, FamilyBudgets]]:
     """The table of ``data/size_study.csv`` and each family's budget frame (model.md section 10).
 
@@ -652,6 +858,9 @@ def run_study(
         Where the tasks run, as in :func:`coinfer.base.parallel.parallel_map`.
     device : str
         Where the forward passes run (``"cpu"`` or ``"cuda"``).
+    labelled : list, optional
+        Where given, extended with the tables of L1 on labelled tasks (model.md section 10, item 5):
+        ``size_outcomes.csv`` then ``size_inputs.csv`` (:func:`labelled_tables`).
 
     Returns
     -------
@@ -675,6 +884,7 @@ def run_study(
         frames.append(solve_family(family, profile, members, budgets, points, settings))
     table = pd.concat(frames, ignore_index=True)
     real = table["family"] != META_FAMILY
+    outcomes: list = []
     if real.any():
         measured = measure_designs(
             table[real],
@@ -685,11 +895,99 @@ def run_study(
             workers=workers,
             scheduler_address=scheduler_address,
             device=device,
+            outcomes=outcomes if labelled is not None else None,
         )
         table = pd.concat([measured, table[~real]]).sort_index()
     table["split"] = table["split"].astype("Int64")
     table["heldout_samples"] = table["heldout_samples"].astype("Int64")
+    if labelled is not None:
+        labelled.extend(
+            labelled_tables(outcomes, {f: m for f, m in families.items() if f != META_FAMILY}, heldout, seed)
+        )
     return table.reindex(columns=list(COLUMNS)), frames_budgets
+
+
+def labelled_tables(
+    outcomes: Sequence[tuple], families: Mapping[str, Sequence[str]], heldout: Mapping[str, int], seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``size_outcomes.csv`` and ``size_inputs.csv`` of L1 on labelled tasks (model.md section 10, item 5).
+
+    The images' labels are named here, by :func:`majority_labels` of the family's unpruned members (seed 0).
+
+    Parameters
+    ----------
+    outcomes : sequence of tuple
+        Rows of :data:`OUTCOME_COLUMNS` (:func:`measure_designs`' ``outcomes``).
+    families : mapping of str to sequence of str
+        The measured families and their members.
+    heldout : mapping of str to int
+        Model -> number of held-out inputs [count], the same for every member of a family.
+    seed : int
+        Seed of the held-out draws [1].
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        The outcomes (sorted by family, model, seed, design) and the inputs (:data:`INPUT_COLUMNS`).
+    """
+    frame = pd.DataFrame(list(outcomes), columns=list(OUTCOME_COLUMNS))
+    frame = frame.sort_values(["family", "params", "seed", "design"], kind="stable").reset_index(drop=True)
+    tables = []
+    for family, members in families.items():
+        sizes = {int(heldout[m]) for m in members}
+        if len(sizes) != 1:
+            raise ParameterError(f"heldout: the members of {family} have {sorted(sizes)} inputs; expected one count")
+        found = family_inputs(family, sizes.pop(), seed)
+        if family == "efficientnet_lite":
+            unpruned = frame[(frame["family"] == family) & (frame["design"] == UNPRUNED) & (frame["seed"] == 0)]
+            votes = {str(r.model): np.array(str(r.predictions).split(), dtype=int) for r in unpruned.itertuples()}
+            if votes:
+                found["label"] = majority_labels(votes)
+        tables.append(found)
+    inputs = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=list(INPUT_COLUMNS))
+    return frame, inputs
+
+
+def seed_accuracy(outcomes: pd.DataFrame, inputs: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy on the labelled inputs per member, design and training seed, with the mean and SD over seeds.
+
+    Parameters
+    ----------
+    outcomes, inputs : pandas.DataFrame
+        ``size_outcomes.csv`` and ``size_inputs.csv`` rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``family``, ``model``, ``design``, ``seeds`` [count], ``accuracy_mean`` [1], ``accuracy_sd`` [1] (sample
+        SD over seeds, NaN for one seed), ``accuracy_min``, ``accuracy_max`` [1], ``labelled_inputs`` [count].
+    """
+    labels = {str(f): rows.sort_values("input")["label"].to_numpy(dtype=int) for f, rows in inputs.groupby("family")}
+    records = []
+    for row in outcomes.itertuples(index=False):
+        label = labels[str(row.family)]
+        kept = label >= 0
+        right = np.array(str(row.predictions).split(), dtype=int)[kept] == label[kept]
+        records.append(
+            (
+                row.family,
+                row.model,
+                row.design,
+                row.seed,
+                float(right.mean()) if kept.any() else math.nan,
+                int(kept.sum()),
+            )
+        )
+    frame = pd.DataFrame(records, columns=["family", "model", "design", "seed", "accuracy", "labelled_inputs"])
+    grouped = frame.groupby(["family", "model", "design"], sort=False)
+    return grouped.agg(
+        seeds=("seed", "nunique"),
+        accuracy_mean=("accuracy", "mean"),
+        accuracy_sd=("accuracy", "std"),
+        accuracy_min=("accuracy", "min"),
+        accuracy_max=("accuracy", "max"),
+        labelled_inputs=("labelled_inputs", "first"),
+    ).reset_index()
 
 
 # --------------------------------------------------------------------------- the verdict L1
