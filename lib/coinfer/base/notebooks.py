@@ -156,6 +156,13 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "workers": Spec("int", -1, 1024),
         "scheduler_address": Spec("str"),
         "device": _DEVICE,
+        "frontier_models": Spec("list[str]", choices=("digits_mlp", "digits_cnn", "minilm", "efficientnet_lite0")),
+        "frontier_levels": Spec("list[float]", 0.0, 1.0, low_open=True),
+        "frontier_fixed_points": Spec("int", 1, 20),
+        "frontier_grid_points": Spec("int", 3, 257),
+        "frontier_coarse_points": Spec("int", 2, 257),
+        "frontier_local_starts": Spec("int", 1, 100),
+        "frontier_headline_level": Spec("float", 0.0, 1.0, low_open=True),
     },
     "08_model_size": {
         "seed": _SEED,

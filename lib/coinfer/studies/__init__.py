@@ -5,7 +5,8 @@ notebook 06 has two, :mod:`~coinfer.studies.joint_optimisation` and its global s
 :mod:`coinfer.nets` directly). A study may import :mod:`coinfer.base`, :mod:`coinfer.model`,
 :mod:`coinfer.optimise` and :mod:`coinfer.nets`, never another study (what two notebooks share lives below),
 a claim, a figure or the pipeline. :mod:`~coinfer.studies.multi_user` is the back end of notebook
-``09_multi_user`` (model.md section 13.9).
+``09_multi_user`` (model.md section 13.9); :mod:`~coinfer.studies.frontiers` is notebook 07's second back end
+(quality-versus-cost frontiers, model.md section 9.1).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from coinfer.studies import (
     deployed_designs,
     distortion_bound,
+    frontiers,
     joint_optimisation,
     model_size,
     multi_user,
@@ -24,6 +26,7 @@ from coinfer.studies import (
 __all__ = [
     "deployed_designs",
     "distortion_bound",
+    "frontiers",
     "joint_optimisation",
     "model_size",
     "multi_user",
