@@ -222,3 +222,5 @@ def test_leaders_tie_where_brackets_overlap() -> None:
     )
     found = frontiers.frontier_leaders(table, 0.9).iloc[0]
     assert found.leaders == "a, b" and found.least_budget == 2.0 and found.reached == 3
+    sentence = frontiers.headline_sentences(table.assign(quality_metric="acc", unpruned_quality=0.9), 0.9)["m"]
+    assert "a, b (tied: brackets overlap)" in sentence and "1 J < E* <= 2 J" in sentence

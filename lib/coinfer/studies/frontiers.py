@@ -66,6 +66,7 @@ __all__ = [
     "check_levels",
     "fixed_budgets",
     "frontier_leaders",
+    "headline_sentences",
     "model_frontiers",
     "next_index",
 ]
@@ -501,6 +502,7 @@ def model_frontiers(
         ["fixed_budget", "fixed_value", "scheme", "level"],
         key=lambda c: c.map(order) if c.name == "scheme" else (-c if c.name == "level" else c),
     ).reset_index(drop=True)
+    frontiers.attrs.update(solves=len(solved), deployed=len(qualities), rounds=rounds)
     point_rows = []
     for (kind, j, scheme), values in measured.items():
         for i, share in sorted(values.items()):
@@ -570,3 +572,48 @@ def frontier_leaders(frontiers: pd.DataFrame, level: float, fixed_budget: str = 
             record["least_budget"], record["bracket_low"] = best["bracket_high"], best["bracket_low"]
         out.append(record)
     return pd.DataFrame(out)
+
+
+def headline_sentences(frontiers: pd.DataFrame, level: float, fixed_budget: str = "latency_s") -> dict[str, str]:
+    """One sentence per model: which scheme keeps ``level`` of the quality at the least cost (model.md 9.1).
+
+    Parameters
+    ----------
+    frontiers : pandas.DataFrame
+        Rows of :func:`model_frontiers` (:data:`FRONTIER_FILE`).
+    level : float
+        The quality level [1], one of the table's.
+    fixed_budget : str
+        ``"latency_s"`` (least energy at each fixed latency) or ``"energy_J"`` (least latency at each energy).
+
+    Returns
+    -------
+    dict of str to str
+        Model -> sentence, with budgets in s or J, leaders tied where their brackets overlap
+        (:func:`frontier_leaders`), and the fixed budgets at which no scheme reaches the level.
+    """
+    leaders = frontier_leaders(frontiers, level, fixed_budget)
+    fixed_unit, free_unit = ("s", "J") if fixed_budget == "latency_s" else ("J", "s")
+    free_name = "energy" if fixed_budget == "latency_s" else "latency"
+    fixed_name = "latency" if fixed_budget == "latency_s" else "energy"
+    out = {}
+    for model, group in leaders.groupby("model", sort=False):
+        rows = frontiers[frontiers["model"] == model]
+        metric, unpruned = rows["quality_metric"].iloc[0], rows["unpruned_quality"].iloc[0]
+        parts, none = [], []
+        for row in group.itertuples():
+            if not row.leaders:
+                none.append(f"{row.fixed_value:.3g} {fixed_unit}")
+                continue
+            low = "" if math.isnan(row.bracket_low) else f"{row.bracket_low:.3g} {free_unit} < "
+            tie = " (tied: brackets overlap)" if "," in row.leaders else ""
+            parts.append(
+                f"at {fixed_name} {row.fixed_value:.3g} {fixed_unit}, least {free_name} "
+                f"{low}E* <= {row.least_budget:.3g} {free_unit}: {row.leaders}{tie}".replace(
+                    "E*", "E*" if free_name == "energy" else "T*"
+                )
+            )
+        if none:
+            parts.append(f"no scheme reaches it at {fixed_name} {', '.join(none)}")
+        out[str(model)] = f"{model} ({metric}, {level:.0%} of the unpruned {unpruned:.3g}): " + "; ".join(parts) + "."
+    return out
