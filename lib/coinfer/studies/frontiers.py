@@ -406,7 +406,7 @@ def model_frontiers(
     measured: dict[tuple[str, int, str], dict[int, float]] = {}
     decided: dict[tuple[str, int, int, str], tuple[int, int | None, float, float] | None] = {}
     qualities: dict[tuple[int, int | None, int, int], float] = {}
-    sweeps = PartSweeps(model)
+    sweeps = PartSweeps(model, max_entries=4)  # one split's two sides at a time: decisions are visited by split
     schemes: list[str] | None = None
     rounds = 0
     while True:
