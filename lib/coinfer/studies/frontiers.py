@@ -371,6 +371,8 @@ def model_frontiers(
         measured there, ``grid_step`` the bracket's tolerance (ratio of adjacent grid values) [1],
         ``measured_points`` [count]. ``points``: every measured (fixed kind, fixed value, budget, scheme) with
         its status, decision and quality share.
+        ``frontiers.attrs`` holds the search's cost: ``solves`` (budget pairs solved), ``deployed`` (distinct
+        decisions measured) and ``rounds`` [count].
 
     References
     ----------
