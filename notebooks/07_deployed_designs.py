@@ -67,6 +67,13 @@ feature_bits = 16  # bits per element of the feature sent at the split
 workers = 0  # parallel workers (a task per split): 0 $COINFER_WORKERS or every core, -1 every core, 1 in this process
 scheduler_address = ""  # "tcp://host:8786": that Dask cluster; "": $COINFER_SCHEDULER_ADDRESS or local processes
 device = "cpu"  # where the deployed designs run: "cpu" or "cuda" (same tables within coinfer.pipeline.verify.DEVICE)
+frontier_models = ["minilm", "efficientnet_lite0", "digits_cnn"]  # models whose quality-versus-cost frontiers are searched
+frontier_levels = [0.99, 0.95, 0.90]  # shares of the unpruned task quality to keep, each in (0, 1]
+frontier_fixed_points = 3  # budgets held fixed per kind: values of the family grid (its tightest left out)
+frontier_grid_points = 17  # log-spaced values of the searched budget, first feasible to loosest of the family grid
+frontier_coarse_points = 5  # grid values measured before bisecting (first and last included)
+frontier_local_starts = 3  # random starts of local_nonconvex per split in the frontier solves (notebook 06's)
+frontier_headline_level = 0.95  # the level of the headline sentence per model
 
 # %%
 import coinfer.pipeline.notebook_params
@@ -210,3 +217,108 @@ for claim in coinfer.claims.EXTENSIONS.values():
     sentence = coinfer.claims.SENTENCES[verdict["id"]](verdict["measured"])
     display(Markdown(f"**{verdict['id']}** **{verdict['verdict']}**. Criterion: {verdict['criterion']}.\n\n{sentence}"))
 display(Markdown("\n".join(f"- {line}" for line in coinfer.claims.operating_regime_lines(table))))
+
+# %% [markdown]
+# ## Quality-versus-cost frontiers (issue 23; model.md section 9.1)
+#
+# The comparisons above judge every scheme at the same budgets, mostly where no design is usable.
+# Here the question is turned round: **how much energy (at a fixed latency budget), or how much
+# latency (at a fixed energy budget), does each scheme need before its deployed design keeps at
+# least 99 %, 95 % or 90 % of the unpruned model's task quality?** For every model of
+# `frontier_models` and every scheme of notebook 06 (`coinfer.optimise.SCHEMES` and
+# `proposed_magnitude`), under the physical system model (model.md section 2.7, notebook 06's
+# settings read from its recorded parameters), `coinfer.studies.frontiers.model_frontiers`
+# solves the scheme at a budget pair, deploys its decision on the real weights
+# (`coinfer.nets.deploy.measure_decisions`, sort-once orders, identical decisions measured once)
+# and measures the task quality on the held-out inputs above.
+#
+# *Task quality*: digits accuracy (true labels); EfficientNet-Lite0 top-1 agreement with the
+# unpruned model (no labels offline); MiniLM topic accuracy (true topic labels; the cosine to
+# the unpruned embedding is a distortion, not a task). *Budgets*: the fixed ones are values of
+# the model's family grid (model.md 7.3); the searched one runs over `frontier_grid_points`
+# log-spaced values from the grid's first feasible budget to its loosest (the published anchor
+# where it lies above). *Search*: `frontier_coarse_points` grid values first, then bisection
+# below the least passing one; the answer is a bracket `(bracket_low, bracket_high]` one grid
+# step wide (`grid_step`), flagged `non_monotone` where a looser measured budget loses the
+# quality again. Statuses: reached; reached at the first feasible budget (feasibility, not
+# quality, binds); not reached at the loosest budget; infeasible.
+#
+# *Cost*: each round solves the new budget pairs (all schemes at once, in parallel) and deploys
+# the new distinct decisions; the time per model is printed. The grid sizes are chosen so that
+# the whole notebook stays within 12 minutes in the full profile on 2 cores (measured in the
+# quick profile and extrapolated per solve and per deployed decision; README).
+
+# %%
+from coinfer.base.threads import single_thread
+from coinfer.nets.zoo import load_model
+from coinfer.studies import frontiers, joint_optimisation
+
+opt = paths.read_json("parameters_06_joint_optimisation.json")  # notebook 06's settings: the same schemes and model
+frontier_study = joint_optimisation.Study(
+    paths.read_csv("profiles.csv"),
+    frontier_models,
+    base={"energy_scope": opt["energy_scope"], "distortion_model": opt["distortion_model"]},
+    rho_fixed=opt["rho_fixed"],
+    local_starts=frontier_local_starts,
+    seed=opt["seed"],
+    latency_budget=opt["latency_budget_s"],
+    energy_budget=opt["energy_budget_j"],
+    points=opt["sweep_points"],
+)
+frontier_tables, frontier_point_tables = [], []
+frontier_start = time.perf_counter()
+for name in frontier_models:
+    start = time.perf_counter()
+    model = load_model(name)
+    with single_thread():  # the reference outputs' bytes must not depend on the thread count
+        evaluation = deployed_designs.evaluation_set(model, inputs_per_model[name], seed, n_topics=n_topics)
+    found, measured_points = frontiers.model_frontiers(
+        frontier_study,
+        model,
+        evaluation,
+        scheme_bits=deployed_designs.SCHEME_WEIGHT_BITS,
+        levels=frontier_levels,
+        fixed_points=frontier_fixed_points,
+        grid_points=frontier_grid_points,
+        coarse_points=frontier_coarse_points,
+        local_starts=frontier_local_starts,
+        bits=bits,
+        feature_bits=feature_bits,
+        progress=False,
+        **run_on,
+    )
+    print(
+        f"{name}: {found.attrs['solves']} budget pairs solved, {found.attrs['deployed']} distinct decisions deployed "
+        f"in {found.attrs['rounds']} rounds, {time.perf_counter() - start:.1f} s"
+    )
+    frontier_tables.append(found)
+    frontier_point_tables.append(measured_points)
+frontier_table = pd.concat(frontier_tables, ignore_index=True)
+paths.write_csv(frontier_table, frontiers.FRONTIER_FILE)
+paths.write_csv(pd.concat(frontier_point_tables, ignore_index=True), frontiers.POINTS_FILE)
+print(f"frontiers: {time.perf_counter() - frontier_start:.1f} s")
+display(frontier_table.groupby(["model", "level", "fixed_budget", "status"]).size().unstack("status", fill_value=0))
+
+# %% [markdown]
+# ### Which scheme reaches a usable model at the least cost
+#
+# Per model, at the headline level: the least energy at each fixed latency budget, and the
+# least latency at each fixed energy budget; schemes whose brackets overlap the leader's are
+# tied with it (`frontiers.frontier_leaders`). Non-monotone brackets are counted below.
+
+# %%
+for kind in frontiers.KINDS:
+    for model_name, sentence in frontiers.headline_sentences(frontier_table, frontier_headline_level, kind).items():
+        display(Markdown(sentence))
+print(f"{int(frontier_table.non_monotone.sum())} of {len(frontier_table)} frontier rows have a non-monotone bracket")
+display(frontiers.frontier_leaders(frontier_table, frontier_headline_level))
+
+# %% [markdown]
+# ### Figure
+#
+# Task quality kept against the energy budget at the loosest fixed latency budget, one panel
+# per model: one line per scheme (the measured budgets only), dotted lines at the levels, and
+# an open circle at each scheme's least energy per level (the top of its bracket).
+
+# %%
+coinfer.figures.show("deployed_frontiers")

@@ -59,7 +59,8 @@ EXPECTED: dict[str, list[str]] = {
         "task_metric", "text_batch", "with_weights",
     ],
     "coinfer.studies": [
-        "decoding", "deployed_designs", "distortion_bound", "joint_optimisation", "model_size", "multi_user",
+        "decoding", "deployed_designs", "distortion_bound", "frontiers", "joint_optimisation", "model_size",
+        "multi_user",
         "pruning_distortion", "sensitivity", "weight_distributions",
     ],
     "coinfer.claims": [

@@ -8,6 +8,7 @@ check the figure-specific layout of one subject module each.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from pathlib import Path
 
@@ -539,6 +540,27 @@ def _compute_tables() -> dict[str, pd.DataFrame]:
     return {"compute_timings.csv": pd.DataFrame(rows), "compute_fits.csv": fits}
 
 
+def _frontier_tables() -> dict[str, pd.DataFrame]:
+    """Tiny frontier tables: two models, two schemes, three energy budgets at two fixed latencies, two levels."""
+    points, rows = [], []
+    for model in ("digits_cnn", "minilm"):
+        for latency in (0.01, 0.1):
+            for scheme, shares in (("proposed", (0.5, 0.95, 1.0)), ("on_server", (math.nan, 0.8, 0.92))):
+                for energy, share in zip((1e-4, 1e-3, 1e-2), shares, strict=True):
+                    points.append(
+                        {"model": model, "fixed_budget": "latency_s", "fixed_value": latency, "latency_s": latency}
+                        | {"energy_J": energy, "scheme": scheme, "quality": share, "quality_metric": "acc"}
+                    )
+                for level, least in ((0.9, 1e-3 if scheme == "proposed" else 1e-2), (0.99, 1e-2)):
+                    reached = not (scheme == "on_server" and level == 0.99)
+                    rows.append(
+                        {"model": model, "scheme": scheme, "level": level, "fixed_budget": "latency_s"}
+                        | {"fixed_value": latency, "least_budget": least if reached else math.nan}
+                        | {"quality": 1.0 if reached else math.nan}
+                    )
+    return {"deployed_frontier_points.csv": pd.DataFrame(points), "deployed_frontiers.csv": pd.DataFrame(rows)}
+
+
 TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
     # 2 architectures x 2 masks x (median, max) + 2 digits scopes + the line at 1
     "bound_tightness": (
@@ -578,6 +600,8 @@ TINY: dict[str, tuple[dict[str, pd.DataFrame], list[int], dict]] = {
     "deployed_distortion_sweep": (_deployed_tables(), [7] * 4, {}),
     # scatter points only, one panel per model
     "deployed_bound_vs_measured": (_deployed_tables(), [0, 0], {}),
+    # one line per scheme and one dotted line per level, one panel per model
+    "deployed_frontiers": (_frontier_tables(), [4, 4], {}),
     # ratios (2), resources (3), latency shares (3)
     "opt_decisions_latency_budget": (_optimisation_tables(), [2, 3, 3], {}),
     # one line per latency budget, per bandwidth

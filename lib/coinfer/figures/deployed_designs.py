@@ -308,3 +308,68 @@ def deployed_bound_vs_measured(tables: Mapping[str, pd.DataFrame], params: Mappi
         fontsize=10,
     )
     return fig
+
+
+#: The data of :func:`deployed_frontiers` (``coinfer.studies.frontiers.POINTS_FILE`` and ``FRONTIER_FILE``).
+FRONTIER_DATA = ("deployed_frontier_points.csv", "deployed_frontiers.csv")
+
+
+@register(
+    "deployed_frontiers",
+    data=FRONTIER_DATA,
+    notebook=NOTEBOOK,
+    claim="",
+    description="task quality kept against the energy budget per scheme, with each scheme's least energy per level",
+)
+def deployed_frontiers(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) -> Figure:
+    """One panel per model: quality share against energy budget at the loosest fixed latency, frontiers marked.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        The data files the figure reads (``deployed_frontier_points.csv``, ``deployed_frontiers.csv``), by their
+        names in ``data/``; budgets in s and J, quality shares [-].
+    params : mapping of str to object
+        The validated parameters of notebook ``07_deployed_designs`` [-].
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The drawn figure, without its caption footer (:func:`coinfer.figures.registry.save` adds it).
+
+    References
+    ----------
+    docs/model.md section 9.1.
+    """
+    points, frontier = tables["deployed_frontier_points.csv"], tables["deployed_frontiers.csv"]
+    points = points[points.fixed_budget == "latency_s"]
+    frontier = frontier[frontier.fixed_budget == "latency_s"]
+    models = in_order(points.model)
+    fig, axes = new_figure(1, len(models), width=4.2, height=3.4)
+    handles: dict[str, Line2D] = {}
+    for ax, model in zip(axes[0], models, strict=True):
+        mine = points[points.model == model]
+        latency = float(mine.fixed_value.max())
+        mine = mine[mine.fixed_value == latency]
+        marks = frontier[(frontier.model == model) & (frontier.fixed_value == latency)]
+        for scheme in _schemes(mine):
+            rows = mine[(mine.scheme == scheme) & mine.quality.notna()].sort_values("energy_J")
+            colour, marker = scheme_colour(scheme), SCHEME_MARKERS.get(scheme, "o")
+            (line,) = ax.plot(rows.energy_J, rows.quality, color=colour, marker=marker, ms=3, lw=0.9, alpha=0.85)
+            handles.setdefault(scheme, line)
+            reached = marks[(marks.scheme == scheme) & marks.least_budget.notna()]
+            ax.scatter(reached.least_budget, reached.quality, s=60, facecolors="none", edgecolors=[colour], lw=1.2)
+        for level in in_order(frontier.level):
+            ax.axhline(float(level), color="0.5", ls=":", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel("energy budget [J]")
+        metric = str(in_order(mine.quality_metric)[0]) if len(mine) else "quality"
+        ax.set_ylabel(f"share of unpruned {metric} [-]")
+        ax.set_title(f"{model}, latency budget {latency:.3g} s", fontsize=9)
+    figure_legend(fig, list(handles.values()), [scheme_label(s) for s in handles], fontsize=7)
+    fig.suptitle(
+        "Quality kept by each scheme's deployed design against the energy budget (dotted: the levels; "
+        "open circles: each scheme's least energy per level, the top of its bracket)",
+        fontsize=10,
+    )
+    return fig

@@ -5,7 +5,9 @@ notebook 06 has two, :mod:`~coinfer.studies.joint_optimisation` and its global s
 :mod:`coinfer.nets` directly). A study may import :mod:`coinfer.base`, :mod:`coinfer.model`,
 :mod:`coinfer.optimise` and :mod:`coinfer.nets`, never another study (what two notebooks share lives below),
 a claim, a figure or the pipeline. :mod:`~coinfer.studies.multi_user` is the back end of notebook
-``09_multi_user`` (model.md section 13.9), :mod:`~coinfer.studies.decoding` of ``10_decoding`` (section 14).
+``09_multi_user`` (model.md section 13.9), :mod:`~coinfer.studies.decoding` of ``10_decoding`` (section 14);
+:mod:`~coinfer.studies.frontiers` is notebook 07's second back end (quality-versus-cost frontiers, model.md
+section 9.1).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from coinfer.studies import (
     decoding,
     deployed_designs,
     distortion_bound,
+    frontiers,
     joint_optimisation,
     model_size,
     multi_user,
@@ -26,6 +29,7 @@ __all__ = [
     "decoding",
     "deployed_designs",
     "distortion_bound",
+    "frontiers",
     "joint_optimisation",
     "model_size",
     "multi_user",
