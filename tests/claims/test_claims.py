@@ -347,12 +347,53 @@ def c4_table(write, objectives):
 
 def test_c4_counts_winners_with_ties_credited_to_extremes(data):
     c4_table(data, [[3.0, 1.0, 2.0], [1.0, 2.0, 3.0]])
-    verdict = claims.claim_c4()["measured"]["by_model"]["m"]
+    before = claims.claim_c4()["robustness"][0]  # the criterion before the review, now a reading
+    verdict = before["measured"]["by_model"]["m"]
     assert verdict["distinct_winning_splits"] == 2 and verdict["best_fixed_split_worst_regret"] == pytest.approx(1.0)
-    assert claims.claim_c4()["holds"]
+    assert before["holds"] and "before the review" in before["reading"]
+    assert claims.claim_c4()["holds"] is None  # no winner map: needs data
     c4_table(data, [[1.0, 1.0 + 1e-9, 2.0], [1.0, 2.0, 3.0]])  # split 1 only ties the extreme
-    verdict = claims.claim_c4()
-    assert verdict["measured"]["by_model"]["m"]["winning_splits"] == [0] and not verdict["holds"]
+    before = claims.claim_c4()["robustness"][0]
+    assert before["measured"]["by_model"]["m"]["winning_splits"] == [0] and not before["holds"]
+
+
+def winners_table(write, winners, binds, feasible=None, last=4):
+    rows = [
+        {
+            "model": "m",
+            "bandwidth": float(i),
+            "winner": w,
+            "feasible_splits": 3 if feasible is None else feasible[i],
+            "budget_binds": b,
+            "last_split": last,
+        }
+        for i, (w, b) in enumerate(zip(winners, binds, strict=True))
+    ]
+    write("opt_split_winners.csv", rows)
+
+
+def test_c4_is_judged_where_budgets_bind_and_moves_with_its_thresholds(data):
+    """The review's C4 (issue 22): only grid points where >= 2 splits are feasible and a budget binds count."""
+    c4_table(data, [[1.0, 2.0, 3.0]])
+    # 4 binding points with winners 2, 2, 0, 1 (interior 3 of 4); two non-binding points with interior winners
+    winners_table(data, [2, 2, 0, 1, 3, 3], [True, True, True, True, False, False])
+    claim = claims.claim_c4()
+    m = claim["measured"]["by_model"]["m"]
+    assert m["binding_points"] == 4 and m["binding_distinct_best_splits"] == 3
+    assert m["binding_interior_share"] == pytest.approx(0.75) and claim["holds"] is True
+    binding = pd.DataFrame(
+        {"model": "m", "winner": [2, 2, 0, 1], "feasible_splits": 3, "budget_binds": True, "last_split": 4}
+    )
+    assert claims.c4_binding_verdict(binding, claims.Thresholds(c4_binding_min_interior_share=0.7))[1] is True
+    measured, holds = claims.c4_binding_verdict(binding, claims.Thresholds(c4_binding_min_interior_share=0.8))
+    assert holds is False  # 0.75 < 0.8: the threshold decides
+    # only extremes win where budgets bind: does not hold, however many interior winners elsewhere
+    winners_table(data, [0, 4, 0, 4, 2, 2], [True, True, True, True, False, False])
+    assert claims.claim_c4()["holds"] is False
+    # a single feasible split does not count
+    winners_table(data, [2, 2, 2], [True, True, True], feasible=[1, 1, 1])
+    claim = claims.claim_c4()
+    assert claim["measured"]["by_model"]["m"]["binding_points"] == 0 and claim["holds"] is None
 
 
 def test_report_is_json_and_markdown_without_infinities(data, tmp_path):
@@ -363,7 +404,7 @@ def test_report_is_json_and_markdown_without_infinities(data, tmp_path):
     written = claims.write_claims_report()
     loaded = json.loads((tmp_path / "data" / "claims.json").read_text())
     assert [c["id"] for c in loaded] == ["C1", "C2", "C3", "C4"] and loaded == written
-    assert loaded[3]["measured"]["by_model"]["m"]["best_fixed_split_worst_regret"] == 1.0
+    assert loaded[3]["robustness"][0]["measured"]["by_model"]["m"]["best_fixed_split_worst_regret"] == 1.0
     table = (tmp_path / "data" / "claims.md").read_text()
     verdicts, matrix = table.split("## How the verdicts move under other readings")
     assert [line[:5] for line in verdicts.splitlines() if line.startswith("| C")] == [

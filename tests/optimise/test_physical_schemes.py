@@ -324,7 +324,7 @@ def test_energy_floor_reasons_name_the_terms_that_hold_it_up():
     problem = make_problem(**{**WORKLOAD, "latency_budget": 10.0, "energy_budget": 1e-9})
     for name, answer in _restricted(problem).items():
         assert answer.status == "infeasible" and answer.reason.startswith("energy"), (name, answer)
-        for term in ("static_power_device=0.05 W", "static_power_server=30 W", "circuit_power=0.2 W",
+        for term in ("static_power_device=0.05 W", "static_power_server=1.78571 W", "circuit_power=0.2 W",
                      "memory_energy_device=8e-12 J/bit"):  # fmt: skip
             assert term in answer.reason, (name, term, answer.reason)
         assert "frequency floor" not in answer.reason  # static power keeps the clocks above their floors

@@ -176,6 +176,16 @@ def _sentence_c3b(m: dict) -> str:
 
 
 def _sentence_c4(m: dict) -> str:
+    if any("binding_points" in v for v in m["by_model"].values()):  # the criterion where budgets bind
+        return (
+            "; ".join(
+                f"{model}: {v['binding_points']} of {v['grid_points']} grid points bind with >= 2 feasible splits, "
+                f"{v['binding_distinct_best_splits']} distinct best splits, intermediate at "
+                + (_pct(v["binding_interior_share"]) if v["binding_interior_share"] is not None else "no point")
+                for model, v in m["by_model"].items()
+            )
+            + " (a grid of settings, no sampling interval)."
+        )
     parts = []
     for model, v in m["by_model"].items():
         regret = v["best_fixed_split_worst_regret"]  # "infeasible" where the best fixed split fails somewhere
