@@ -541,3 +541,35 @@ def test_c1b_needs_names_the_model_short_of_calibration_inputs(data):
     assert c1b["measured"]["by_model"]["minilm"]["verdict"] == "holds"
     assert c1b["verdict"] == claims.NEEDS_DATA and c1b["holds"] is None
     assert c1b["needs"].endswith("(now efficientnet_lite0: 34 calibration inputs, fewer than 100)")
+
+
+def test_c3b_leaves_out_channel_points_where_no_budget_binds():
+    """Issue 22 review: a bandwidth/distance point where the proposed design is unpruned (objective_norm 2^-q) or
+    nothing is feasible is degenerate; C3b's shares leave it out and count it; budget-sweep points always count."""
+    floor = 2.0**-16
+    rows = []
+    for sweep, x, ours, device, server in [
+        ("bandwidth", 0, floor, floor, floor),  # nothing binds: every scheme unpruned
+        ("bandwidth", 1, None, None, None),  # nothing feasible
+        ("bandwidth", 2, 0.5, 1.0, 1.0),  # binds: the proposed design wins
+        ("latency_budget", 0, floor, floor, floor),  # a budget sweep's point always counts
+    ]:
+        for scheme, value in (("proposed", ours), ("on_device", device), ("on_server", server)):
+            rows.append(
+                {
+                    "model": "m",
+                    "sweep": sweep,
+                    "x": x,
+                    "scheme": scheme,
+                    "objective": value,
+                    "objective_norm": value,
+                    "status": "optimal" if value is not None else "infeasible",
+                }  # fmt: skip
+            )
+    table = pd.DataFrame(rows)
+    degenerate = claims.paper.degenerate_points(table)
+    assert degenerate.tolist() == [True, True, False, False]
+    measured, _, c3b = claims.paper.c3_parts(table)
+    m = measured["by_model"]["m"]
+    assert m["degenerate_channel_points_left_out"] == 2 and m["points_proposed_feasible"] == 2
+    assert m["share_beating_better_extreme"] == pytest.approx(0.5)  # 1 of 2; 1 of 3 with the unbound point

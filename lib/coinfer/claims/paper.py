@@ -637,6 +637,41 @@ def _beaten(proposed: pd.Series, proposed_ok: pd.Series, bench: pd.Series, bench
     return proposed_ok & (~bench_ok | (bench >= proposed * (1 + margin)))
 
 
+#: Sweeps along a channel setting, whose points may bind no budget (model.md 7.3: reported, left out of C3b).
+CHANNEL_SWEEPS = ("bandwidth", "distance")
+
+
+def degenerate_points(sweep: pd.DataFrame) -> pd.Series:
+    """Channel-sweep points of ``opt_budget_sweep`` rows where no budget binds or every scheme is infeasible.
+
+    No budget binds where the proposed design reaches the unpruned objective, ``objective_norm`` = ``2^-q`` (model.md
+    5.1: ``D_LB(0; b) = b 2^-q`` on each side, so ``D / b_mean`` = ``2^-q`` at any split; ``q`` the default
+    ``bits_per_weight``): every scheme that can run unpruned ties it there, so the point cannot tell them apart.
+
+    Parameters
+    ----------
+    sweep : pandas.DataFrame
+        Rows ``model``, ``sweep``, ``x``, ``scheme``, ``status``, ``objective_norm`` [-].
+
+    Returns
+    -------
+    pandas.Series
+        Boolean, indexed by ``(model, sweep, x)``: True at a degenerate channel-sweep point.
+    """
+    from coinfer.model.system import DEFAULTS
+
+    keys = ["model", "sweep", "x"]
+    floor = 2.0 ** -float(DEFAULTS["bits_per_weight"])
+    ours = sweep[sweep["scheme"] == "proposed"].set_index(keys)
+    any_ok = (sweep["status"] == "optimal").groupby([sweep[k] for k in keys]).any()
+    unbound = (ours["status"] == "optimal") & (ours["objective_norm"] <= floor * (1 + 1e-6))
+    channel = ours.index.get_level_values("sweep").isin(CHANNEL_SWEEPS)
+    out = pd.Series(
+        channel & (unbound.to_numpy() | ~any_ok.reindex(ours.index).fillna(False).to_numpy()), index=ours.index
+    )
+    return out.astype(bool)
+
+
 def c3_parts(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, str, str]:
     """``(measured, C3a verdict, C3b verdict)`` on one budget-sweep table (``opt_budget_sweep`` rows).
 
@@ -693,10 +728,18 @@ def c3_parts(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, str
     better_ok = better.notna()
     beaten_extreme = _beaten(proposed, proposed_ok, better.fillna(np.inf), better_ok, t.c3_min_margin)
     baselines = [s for s in beaten_by if s not in EXTREME_SCHEMES and s not in SOLVER_BENCHMARKS]
+    # C3b leaves out channel-sweep points where no budget binds or nothing is feasible (model.md 7.3)
+    degenerate = (
+        degenerate_points(sweep).reindex(table.index).fillna(False).astype(bool).to_numpy()
+        if "objective_norm" in sweep.columns
+        else np.zeros(len(table), dtype=bool)
+    )
     by_model: dict[str, dict] = {}
     c3b_ok = True
     for model in sorted(set(table.index.get_level_values("model"))):
-        here = (table.index.get_level_values("model") == model) & proposed_ok.to_numpy()
+        of_model = table.index.get_level_values("model") == model
+        left_out = int((of_model & degenerate).sum())
+        here = of_model & proposed_ok.to_numpy() & ~degenerate
         points = int(here.sum())
         share_extreme = float(beaten_extreme[here].mean()) if points else float("nan")
         shares = {s: float(beaten_by[s][here].mean()) for s in baselines} if points else {}
@@ -713,6 +756,7 @@ def c3_parts(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, str
             "share_beating_better_extreme": share_extreme,
             "strongest_baseline": strongest,
             "share_beating_strongest_baseline": share_strongest,
+            "degenerate_channel_points_left_out": left_out,
             "holds": bool(ok),
         }
     measured = {"points_where_proposed_is_worse": worse_total, "by_benchmark": per_scheme, "by_model": by_model}

@@ -171,6 +171,11 @@ def _sentence_c3b(m: dict) -> str:
     return ", ".join(
         f"{model}: better extreme beaten at {_pct(v['share_beating_better_extreme'])}, strongest baseline "
         f"({v['strongest_baseline']}) at {_pct(v['share_beating_strongest_baseline'])}"
+        + (
+            f" ({v['degenerate_channel_points_left_out']} channel points binding nothing or infeasible left out)"
+            if v.get("degenerate_channel_points_left_out")
+            else ""
+        )
         for model, v in m["by_model"].items()
     )
 
