@@ -573,3 +573,40 @@ def test_c3b_leaves_out_channel_points_where_no_budget_binds():
     m = measured["by_model"]["m"]
     assert m["degenerate_channel_points_left_out"] == 2 and m["points_proposed_feasible"] == 2
     assert m["share_beating_better_extreme"] == pytest.approx(0.5)  # 1 of 2; 1 of 3 with the unbound point
+
+
+def test_model_comparison_lines_say_why_with_the_deciding_numbers(monkeypatch):
+    """Issue 22 item 4: where the physical and the paper's model disagree, one sentence with the numbers of the
+    models whose verdict flips (physical against paper's)."""
+
+    def c3_measured(share: float, holds: bool) -> dict:
+        model = {"share_beating_better_extreme": share, "share_beating_strongest_baseline": share,
+                 "strongest_baseline": "shared_ratio", "holds": holds}  # fmt: skip
+        same = {"share_beating_better_extreme": 0.9, "share_beating_strongest_baseline": 0.9,
+                "strongest_baseline": "decoupled", "holds": True}  # fmt: skip
+        return {"points_where_proposed_is_worse": 0, "verdict_C3a": "holds",
+                "verdict_C3b": "holds" if holds else "does not hold", "by_model": {"a": model, "b": same}}  # fmt: skip
+
+    def c4_measured(distinct: int, regret: float) -> dict:
+        return {"by_model": {"a": {"distinct_winning_splits": distinct, "best_fixed_split_worst_regret": regret}}}
+
+    def claim(claim_id, physical, paper, holds):
+        return {
+            "id": claim_id,
+            "robustness": [
+                {"reading": "as run", "holds": holds[0], "measured": physical},
+                {"reading": claims.report.PAPER_MODEL_PREFIX + " (x)", "holds": holds[1], "measured": paper},
+            ],
+        }
+
+    monkeypatch.setitem(claims.SENTENCES, "C3", lambda m: "c3")
+    monkeypatch.setitem(claims.SENTENCES, "C4", lambda m: "c4")
+    c3 = claim("C3", c3_measured(0.2, False), c3_measured(0.8, True), (False, True))
+    c4 = claim("C4", c4_measured(1, 0.0), c4_measured(3, 0.25), (False, True))
+    line3, line4 = claims.model_comparison_lines([c3, c4])
+    assert line3.endswith(
+        "Why: a beats the better extreme at 20.0 % (physical) against 80.0 % (paper's), its strongest baseline at "
+        "20.0 % (shared_ratio) against 80.0 % (shared_ratio)."
+    )
+    assert " b " not in line3  # a model whose verdict does not flip is not named
+    assert line4.endswith("Why: a: distinct winning splits 1 against 3, best fixed split worst regret 0 against 0.25.")
