@@ -88,7 +88,7 @@ rho_fixed = 0.5  # pruning ratio of the fixed-ratio benchmark
 local_starts = 3  # random starts of the local non-convex benchmark (per split)
 single_starts = 10  # single-start runs of the local solver per split, to measure how often one start fails
 robustness_sweep_points = 7  # points per sweep when the C3 summary is recomputed under each alternative reading
-sensitivity_base_samples = 1024  # N of the Sobol design, a power of 2: 14,336 samples per model (N times D + 2)
+sensitivity_base_samples = 1024  # N of the Sobol design, a power of 2: 24,576 samples per model (N times D + 2)
 sensitivity_models = ["minilm", "efficientnet_lite0"]  # models whose verdicts are sampled over the constants
 
 # %%

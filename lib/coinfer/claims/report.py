@@ -396,7 +396,7 @@ def _why_verdicts_differ(claim_id: str, physical: dict, paper: dict) -> str:
                 )
         return "; ".join(parts)
     if claim_id == "C4":
-        keys = ("distinct_winning_splits", "best_fixed_split_worst_regret")
+        keys: tuple[str, ...] = ("distinct_winning_splits", "best_fixed_split_worst_regret")
         if any("binding_points" in v for v in here.values()):
             keys = ("binding_points", "binding_distinct_best_splits", "binding_interior_share")
         parts = [
