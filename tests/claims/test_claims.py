@@ -610,3 +610,24 @@ def test_model_comparison_lines_say_why_with_the_deciding_numbers(monkeypatch):
     )
     assert " b " not in line3  # a model whose verdict does not flip is not named
     assert line4.endswith("Why: a: distinct winning splits 1 against 3, best fixed split worst regret 0 against 0.25.")
+
+
+def test_c3b_leaves_out_points_where_every_measured_design_is_broken():
+    """Issue 23 item 2: a sweep point where every deployed design measures below half the unpruned quality is left
+    out of C3b's shares and counted; without deployed designs nothing is left out."""
+    rows, deployed = [], []
+    for x, (ours, device, quality) in enumerate([(0.5, 1.0, 0.2), (0.5, 1.0, 0.9), (1.0, 1.0, 0.9)]):
+        for scheme, value in (("proposed", ours), ("on_device", device), ("on_server", None)):
+            status = "optimal" if value is not None else "infeasible"
+            rows.append({"model": "m", "sweep": "latency_budget", "x": float(x), "scheme": scheme, "objective": value,
+                         "objective_norm": value, "status": status})  # fmt: skip
+            if value is not None:
+                deployed.append({"model": "m", "sweep": "latency_budget", "x": float(x), "scheme": scheme,
+                                 "status": "optimal", "task_metric": quality, "unpruned_task_metric": 1.0})  # fmt: skip
+    table, measured_designs = pd.DataFrame(rows), pd.DataFrame(deployed)
+    assert claims.paper.unusable_points(measured_designs).tolist() == [True, False, False]
+    m = claims.paper.c3_parts(table, deployed=measured_designs)[0]["by_model"]["m"]
+    assert m["unusable_points_left_out"] == 1 and m["points_proposed_feasible"] == 2
+    assert m["share_beating_better_extreme"] == pytest.approx(0.5)  # 2 of 3 with the broken point
+    plain = claims.paper.c3_parts(table)[0]["by_model"]["m"]
+    assert plain["unusable_points_left_out"] == 0 and plain["share_beating_better_extreme"] == pytest.approx(2 / 3)

@@ -672,7 +672,32 @@ def degenerate_points(sweep: pd.DataFrame) -> pd.Series:
     return out.astype(bool)
 
 
-def c3_parts(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, str, str]:
+#: Share of the unpruned model's measured quality under which a design is broken (issue 23 item 2).
+USABLE_QUALITY = 0.5
+
+
+def unusable_points(deployed: pd.DataFrame) -> pd.Series:
+    """Sweep points where every deployed design is below :data:`USABLE_QUALITY` of the unpruned quality.
+
+    Parameters
+    ----------
+    deployed : pandas.DataFrame
+        ``deployed_designs.csv`` rows (notebook 07): ``model``, ``sweep``, ``x``, ``status``, ``task_metric``,
+        ``unpruned_task_metric`` (higher is better).
+
+    Returns
+    -------
+    pandas.Series
+        Boolean, indexed by ``(model, sweep, x)``: True where no measured design reaches half the unpruned quality.
+    """
+    rows = deployed[deployed["status"] == "optimal"]
+    usable = rows["task_metric"] >= USABLE_QUALITY * rows["unpruned_task_metric"]
+    return ~usable.groupby([rows["model"], rows["sweep"], rows["x"]]).any()
+
+
+def c3_parts(
+    sweep: pd.DataFrame, t: Thresholds = THRESHOLDS, deployed: pd.DataFrame | None = None
+) -> tuple[dict, str, str]:
     """``(measured, C3a verdict, C3b verdict)`` on one budget-sweep table (``opt_budget_sweep`` rows).
 
     C3a: the proposed design is never worse than a benchmark that restricts its problem (relative tolerance
@@ -734,12 +759,19 @@ def c3_parts(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, str
         if "objective_norm" in sweep.columns
         else np.zeros(len(table), dtype=bool)
     )
+    # ... and points where every measured design is broken (issue 23 item 2), where notebook 07 measured them
+    broken = (
+        unusable_points(deployed).reindex(table.index).fillna(False).astype(bool).to_numpy()
+        if deployed is not None
+        else np.zeros(len(table), dtype=bool)
+    )
     by_model: dict[str, dict] = {}
     c3b_ok = True
     for model in sorted(set(table.index.get_level_values("model"))):
         of_model = table.index.get_level_values("model") == model
         left_out = int((of_model & degenerate).sum())
-        here = of_model & proposed_ok.to_numpy() & ~degenerate
+        unusable = int((of_model & broken & ~degenerate).sum())
+        here = of_model & proposed_ok.to_numpy() & ~degenerate & ~broken
         points = int(here.sum())
         share_extreme = float(beaten_extreme[here].mean()) if points else float("nan")
         shares = {s: float(beaten_by[s][here].mean()) for s in baselines} if points else {}
@@ -757,6 +789,7 @@ def c3_parts(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, str
             "strongest_baseline": strongest,
             "share_beating_strongest_baseline": share_strongest,
             "degenerate_channel_points_left_out": left_out,
+            "unusable_points_left_out": unusable,
             "holds": bool(ok),
         }
     measured = {"points_where_proposed_is_worse": worse_total, "by_benchmark": per_scheme, "by_model": by_model}
@@ -933,7 +966,8 @@ def claim_c3(t: Thresholds = THRESHOLDS) -> dict:
         The claim with ``parts`` (C3a, C3b), ``verdict``, ``holds`` (true, false or null), ``measured``,
         ``robustness``.
     """
-    measured, c3a, c3b = c3_parts(read_csv("opt_budget_sweep.csv"), t)
+    deployed = read_csv("deployed_designs.csv") if (data_dir() / "deployed_designs.csv").exists() else None
+    measured, c3a, c3b = c3_parts(read_csv("opt_budget_sweep.csv"), t, deployed)
     measured["sampling_interval"] = GRID  # every budget, bandwidth and distance point of the sweep grid
     old = measured["points_where_proposed_is_worse"] == 0 and all(
         measured["by_benchmark"][s]["share_beaten"] >= t.c3_min_share_beaten

@@ -176,6 +176,12 @@ def _sentence_c3b(m: dict) -> str:
             if v.get("degenerate_channel_points_left_out")
             else ""
         )
+        + (
+            f" ({v['unusable_points_left_out']} points where every measured design is below half the unpruned "
+            "quality left out)"
+            if v.get("unusable_points_left_out")
+            else ""
+        )
         for model, v in m["by_model"].items()
     )
 
