@@ -370,5 +370,5 @@ for row in c4.itertuples():
         f"({row.share_intermediate_by_1pct:.0%} by more than 1 %); "
         f"best extreme / best median {row.median_extreme_over_best:.4g}, max {row.max_extreme_over_best:.3g}"
     )
-for line in claims.model_comparison_lines([claims.claim_c3(), claims.claim_c4()]):
+for line in claims.model_comparison_lines([claims.sweep_readings("C3"), claims.sweep_readings("C4")]):
     print(line)

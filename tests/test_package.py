@@ -73,7 +73,7 @@ EXPECTED: dict[str, list[str]] = {
         "finite", "l1_decided_points", "l1_verdict", "m1_verdict", "measured_intervals", "model_comparison_lines",
         "reading_verdict", "render_markdown",
         "robustness_matrix", "sampled_constants_entries", "sampled_constants_entry", "sampled_constants_lines",
-        "single_start_rates", "write_claims_report",
+        "single_start_rates", "sweep_readings", "write_claims_report",
         # issue 24: parts, verdicts in three values, C1b's conformal criterion
         "verdicts", "C1_INTERVALS", "INTERVALS", "FIRST_ORDER_SCORE_COLUMNS", "FIRST_ORDER_SCORES_FILE", "NEEDS_DATA",
         "OLD_C1B_READING", "SAMPLED_CONSTANTS_INTERVAL", "SOLVER_BENCHMARKS", "VERDICTS", "c1b_judge", "c1b_model",

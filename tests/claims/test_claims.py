@@ -8,6 +8,7 @@ import pytest
 
 from coinfer import claims
 from coinfer.base.paths import data_dir
+from coinfer.base.validation import ParameterError
 
 
 @pytest.fixture
@@ -631,3 +632,16 @@ def test_c3b_leaves_out_points_where_every_measured_design_is_broken():
     assert m["share_beating_better_extreme"] == pytest.approx(0.5)  # 2 of 3 with the broken point
     plain = claims.paper.c3_parts(table)[0]["by_model"]["m"]
     assert plain["unusable_points_left_out"] == 0 and plain["share_beating_better_extreme"] == pytest.approx(2 / 3)
+
+
+def test_sweep_readings_read_notebook_06s_tables_only(data):
+    """Notebook 06 prints the physical against the paper's model from its own reading tables (it runs before
+    notebook 07 writes deployed_designs.csv)."""
+    with pytest.raises(ParameterError, match="^claim: got 'C5'; allowed C3, C4$"):
+        claims.sweep_readings("C5")
+    assert claims.sweep_readings("C3") == {"id": "C3", "robustness": []}  # no reading table yet
+    c4_table(data, [[3.0, 1.0, 2.0], [1.0, 2.0, 3.0]])
+    splits = pd.read_csv(data_dir() / "opt_split_sweep.csv")
+    data("opt_robustness_splits.csv", pd.concat([splits.assign(reading="as run"), splits.assign(reading="x")]))
+    readings = claims.sweep_readings("C4")["robustness"]
+    assert [r["reading"] for r in readings] == ["as run", "x"] and all(r["holds"] for r in readings)

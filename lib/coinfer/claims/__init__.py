@@ -83,6 +83,7 @@ from coinfer.claims.paper import (
     sampled_constants_entries,
     sampled_constants_entry,
     single_start_rates,
+    sweep_readings,
 )
 from coinfer.claims.report import (
     BRACKET,
@@ -270,6 +271,7 @@ __all__ = [
     "robustness_matrix",
     "sampled_constants_entry",
     "sampled_constants_lines",
+    "sweep_readings",
     "single_start_rates",
     "write_claims_report",
 ]

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from coinfer.base.paths import data_dir, read_csv
+from coinfer.base.validation import ParameterError
 from coinfer.claims.verdicts import NEEDS_DATA, conjunction, from_point, holds_value
 from coinfer.model.stats import (
     GRID,
@@ -1142,6 +1143,32 @@ def c4_binding_verdict(winners: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tup
         for m in per_model.values()
     )
     return {"by_model": per_model}, bool(holds)
+
+
+def sweep_readings(claim: str, t: Thresholds = THRESHOLDS) -> dict:
+    """``{"id", "robustness"}`` of C3 or C4 from notebook 06's reading tables alone (for its own printout).
+
+    The readings (``opt_robustness_sweep.csv``, ``opt_robustness_splits.csv``) hold the physical model ("as run")
+    and the paper's model; nothing downstream of notebook 06 is read, so the notebook can call it
+    (:func:`coinfer.claims.report.model_comparison_lines` takes the result).
+
+    Parameters
+    ----------
+    claim : str
+        "C3" or "C4".
+    t : Thresholds
+        The thresholds.
+
+    Returns
+    -------
+    dict
+        ``id`` and ``robustness`` (the verdict under each reading).
+    """
+    if claim == "C3":
+        return {"id": "C3", "robustness": _robustness("opt_robustness_sweep.csv", c3_verdict, t)}
+    if claim == "C4":
+        return {"id": "C4", "robustness": _robustness("opt_robustness_splits.csv", c4_verdict, t)}
+    raise ParameterError(f"claim: got {claim!r}; allowed C3, C4")
 
 
 def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
