@@ -281,7 +281,19 @@ def test_shared_ratio_agrees_with_the_conic_reference(problems, answers):
         if answer.status == "optimal":
             assert answer.rho_device == answer.rho_server or answer.rho_device == 0.0 or answer.rho_server == 0.0
             # the conic solver's accuracy, as tests/optimise/test_physical_solver.py compares solve with it
-            assert answer.objective == pytest.approx(ref.objective, rel=1e-6, abs=1e-9), (own, answer, ref)
+            # ... or lower than the reference and feasible in the original variables: the conic reference leaves up
+            # to ~2e-6 relative slack in a tight budget (seed 20251208, instance 25: 1.1e-6 lower, both feasible)
+            lower_and_feasible = (
+                answer.objective < ref.objective
+                and not evaluate(
+                    own, Decision(answer.rho_device, answer.rho_server, answer.power, answer.f_device, answer.f_server)
+                ).violations
+            )
+            assert lower_and_feasible or answer.objective == pytest.approx(ref.objective, rel=1e-6, abs=1e-9), (
+                own,
+                answer,
+                ref,
+            )
             checked += 1
     assert checked >= 50 and len(unchecked) <= 3, (checked, unchecked)
 
