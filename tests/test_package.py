@@ -24,7 +24,7 @@ PACKAGE_DIR = Path(coinfer.__file__).resolve().parent
 EXPECTED: dict[str, list[str]] = {
     "coinfer": [
         "base", "model", "optimise", "nets", "studies", "claims", "figures", "pipeline",
-        "make_problem", "solve", "solve_batch", "load_model", "deploy",
+        "make_problem", "problem_from_profile", "solve", "solve_batch", "load_model", "deploy",
     ],
     "coinfer.base": [
         "jit", "notebooks", "parallel", "paths", "progress", "threads", "validation",
@@ -38,7 +38,7 @@ EXPECTED: dict[str, list[str]] = {
         "check_ratio", "clopper_pearson", "cluster_bootstrap_share", "distortion_lower_bound", "evaluate",
         "fit_gaussian", "fit_laplace", "full_resources", "laplace_scale", "layerwise_bound", "magnitude_distortion",
         "magnitude_masks", "make_problem", "mcnemar_exact", "output_distortion", "paired_bootstrap_difference",
-        "paired_comparison", "parameter_distortion", "problems_for_splits",
+        "paired_comparison", "parameter_distortion", "problem_from_profile", "problems_for_splits",
         "prune_count", "prune_tensor", "prune_weights", "quantize_uniform", "reference_budgets",
         "sequential_output_bound",
     ],
@@ -53,8 +53,8 @@ EXPECTED: dict[str, list[str]] = {
         "archives", "budgets", "deploy", "devices", "digits", "efficientnet", "inputs", "meta", "metrics", "profiles",
         "split", "timing", "trained", "transformers", "zoo",
         "Batch", "DEVICES", "DeployedModel", "MODEL_NAMES", "ModelEntry", "PARTS", "PartSweeps", "REGISTRY",
-        "SplitModel", "check_device", "copy_model", "full_resource_costs", "length_chunks", "load_model", "measure",
-        "model_inputs", "output_vectors", "part_weights", "profile_frame", "prune_model", "round_feature",
+        "SplitModel", "as_batch", "check_device", "copy_model", "full_resource_costs", "length_chunks", "load_model",
+        "measure", "model_inputs", "output_vectors", "part_weights", "profile_frame", "prune_model", "round_feature",
         "task_metric", "text_batch", "with_weights",
     ],
     "coinfer.studies": [
@@ -96,6 +96,7 @@ EXPECTED: dict[str, list[str]] = {
 #: The entry points of ``coinfer`` and the modules that define them.
 ENTRY_POINTS = {
     "make_problem": "coinfer.model.system",
+    "problem_from_profile": "coinfer.model.system",
     "solve": "coinfer.optimise.fast",
     "solve_batch": "coinfer.optimise.batch",
     "load_model": "coinfer.nets.zoo",
@@ -150,7 +151,7 @@ def test_entry_points_are_the_library_functions_with_units_and_examples():
         function = getattr(coinfer, name)
         assert function.__module__ == where and function is getattr(importlib.import_module(where), name)
     # solve and solve_batch are documented with the solver (optimise/, issue 27.2)
-    for name in ("make_problem", "load_model", "deploy"):
+    for name in ("make_problem", "problem_from_profile", "load_model", "deploy"):
         doc = getattr(coinfer, name).__doc__ or ""
         for section in ("Parameters\n", "Returns\n", "Examples\n", ">>> "):
             assert section in doc, f"{name}: no {section.strip()} in its docstring"

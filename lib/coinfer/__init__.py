@@ -19,7 +19,8 @@ The package is cut into layers, one folder each; a layer imports only the layers
 - :mod:`coinfer.figures`   every figure, drawn from ``data/`` alone, the registry and the style
 - :mod:`coinfer.pipeline`  the notebook runner, publishing, the web report, verify, the README's tables, the CLI
 
-The entry points are here too: :func:`make_problem` (one split's problem), :func:`solve` and
+The entry points are here too: :func:`make_problem` (one split's problem), :func:`problem_from_profile` (the
+same from a row of a profile table), :func:`solve` and
 :func:`solve_batch` (its optimum), :func:`load_model` (a model of the zoo) and :func:`deploy` (a design on its
 real weights). The layers and the entry points are imported on first use (PEP 562), so ``import coinfer``
 loads neither torch nor numba.
@@ -41,6 +42,7 @@ _LAYERS = ("base", "model", "optimise", "nets", "studies", "claims", "figures", 
 #: Entry point -> the module that defines it.
 _ENTRY_POINTS = {
     "make_problem": "coinfer.model.system",
+    "problem_from_profile": "coinfer.model.system",
     "solve": "coinfer.optimise",
     "solve_batch": "coinfer.optimise",
     "load_model": "coinfer.nets.zoo",
@@ -57,6 +59,7 @@ __all__ = [
     "figures",
     "pipeline",
     "make_problem",
+    "problem_from_profile",
     "solve",
     "solve_batch",
     "load_model",
@@ -65,7 +68,7 @@ __all__ = [
 
 if _TYPE_CHECKING:  # what the names are, for type checkers; at run time they are imported on first use
     from coinfer import base, claims, figures, model, nets, optimise, pipeline, studies
-    from coinfer.model.system import make_problem
+    from coinfer.model.system import make_problem, problem_from_profile
     from coinfer.nets.deploy import deploy
     from coinfer.nets.zoo import load_model
     from coinfer.optimise import solve, solve_batch

@@ -15,7 +15,7 @@ from torch import nn
 from coinfer.base import paths
 from coinfer.base.validation import ParameterError
 from coinfer.model.rate_distortion import laplace_scale
-from coinfer.nets import profiles
+from coinfer.nets import profiles, split
 from coinfer.nets.split import SplitModel, prunable_weights
 
 
@@ -130,7 +130,7 @@ def test_profile_split_and_frame_agree_with_profile_model():
     assert profiles.profile_split(model, one_sample(widths), "b0") == rows[1]
     frame = profiles.profile_frame(model, one_sample(widths))
     assert list(frame.columns) == list(profiles.COLUMNS)
-    assert frame["weights"].unique().tolist() == ["pretrained"]
+    assert frame["weights"].unique().tolist() == ["user"]  # not the zoo's: never called pretrained
     assert frame["seq_len"].isna().all()
     assert frame["flops_device"].tolist() == [r.flops_device for r in rows]
 
@@ -280,3 +280,43 @@ def test_compressed_features_take_the_fewest_bits_within_the_distortion_limit():
     assert out["feature_bits"].tolist() == [800, 800, 320, 0]
     assert out["bits_per_element"].tolist() == [16, 8, 16, 16]
     assert profiles.with_compressed_features(table, measured, 0.5)["feature_bits"].tolist() == [800, 400, 80, 0]
+
+
+def test_own_model_profiles_from_a_plain_tensor_and_makes_a_problem():
+    # issue 26.4: a user's model, profiled from a plain tensor, then one split's problem solved
+    from coinfer.model.system import problem_from_profile, problems_for_splits
+    from coinfer.optimise import solve
+
+    widths = [6, 10, 10, 4]
+    model = linear_chain(widths)
+    frame = profiles.profile_frame(model, torch.randn(1, widths[0]))
+    batch_frame = profiles.profile_frame(model, one_sample(widths))
+    assert frame.drop(columns="feature_bits").equals(batch_frame.drop(columns="feature_bits"))
+    assert frame["feature_bits"].iloc[0] == widths[0] * split.PIXEL_BITS  # raw input: 8 bits per element
+    problem = problem_from_profile(frame.iloc[1], latency_budget=0.015, energy_budget=0.01)
+    assert problem == problems_for_splits(frame, latency_budget=0.015, energy_budget=0.01)[1]
+    assert solve(problem).status == "optimal"
+    with pytest.raises(ParameterError, match="row: column 'feature_bits' missing"):
+        problem_from_profile(frame.iloc[1].drop("feature_bits"), latency_budget=0.015, energy_budget=0.01)
+
+
+def test_as_batch_reads_tensors_and_tokenised_batches():
+    ids = torch.tensor([[101, 7, 8, 102]])
+    batch = split.as_batch({"input_ids": ids, "attention_mask": torch.ones_like(ids)})
+    assert batch.size == 1 and batch.input_bits == 4 * split.TOKEN_BITS and batch.inputs[0] is ids
+    assert split.as_batch(ids).input_bits == 4 * split.TOKEN_BITS  # integer tensor: token ids
+    assert split.as_batch(torch.zeros(3, 1, 28, 28)).size == 3
+    assert split.as_batch(torch.zeros(1, 5), input_bits=40).input_bits == 40
+    with pytest.raises(ParameterError, match="inputs: got list"):
+        split.as_batch([1, 2])
+    with pytest.raises(ParameterError, match="input_bits"):
+        split.as_batch(torch.zeros(1, 5), input_bits=0)
+    with pytest.raises(ParameterError, match="batch.size: got 2; allowed 1"):
+        profiles.profile_frame(linear_chain([3, 3, 3]), torch.zeros(2, 3))
+
+
+def test_zoo_models_are_labelled_pretrained():
+    from coinfer.nets import zoo
+
+    frame = profiles.profile_frame(zoo.load_model("digits_mlp"), zoo.model_inputs("digits_mlp", "calibration", 1))
+    assert frame["weights"].unique().tolist() == ["pretrained"]

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from workloads import WORKLOAD
 
+from coinfer.base import paths
 from coinfer.model.system import REQUIRED_FIELDS, Problem, canonical_values, make_problem
 from coinfer.pipeline.cli import ANSWER_UNITS, main
 
@@ -236,3 +237,39 @@ def test_physical_example_agrees_with_the_reference_and_its_parts_sum():
         parts = answer["energy_device"] + answer["energy_tx"] + answer["energy_server"]
         assert answer["energy"] == pytest.approx(parts, rel=1e-12)  # energy_scope system
         assert answer["t_tx"] > 0.004  # the access latency is in the upload's time
+
+
+PROFILES = paths.PROJECT_ROOT / "data" / "profiles.csv"
+
+
+def test_problem_command_writes_a_file_that_solves(tmp_path):
+    # issue 26.4: a profile row -> a problem file -> an answer with the per-part breakdown
+    out = tmp_path / "split2.yaml"
+    done = run(
+        "problem", PROFILES, "--model", "digits_cnn", "--split", "2",
+        "--latency-budget", "0.015", "--energy-budget", "0.01", "--set", "distance=50", "-o", out,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    problem = Problem.from_yaml(out)
+    assert problem.latency_budget == 0.015 and problem.energy_budget == 0.01
+    assert problem.channel_gain > make_problem(**WORKLOAD).channel_gain  # 50 m, not the 200 m default
+    assert main(["solve", str(out)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--split", "2"], "--model: the table holds"),
+        (["--model", "digits_cnn", "--split", "9"], "--split: got '9'; allowed: 0..4"),
+        (["--model", "nonexistent", "--split", "1"], "--model: got 'nonexistent'"),
+        (["--model", "digits_cnn", "--split", "1", "--set", "distance"], "--set: got 'distance'"),
+        (["--model", "digits_cnn", "--split", "1", "--set", "distance=-5"], "distance"),
+    ],
+)
+def test_problem_command_bad_input_one_line_nothing_written(tmp_path, capsys, extra, message):
+    out = tmp_path / "p.yaml"
+    args = ["problem", str(PROFILES), "--latency-budget", "0.015", "--energy-budget", "0.01", "-o", str(out)]
+    assert main([*args, *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and message in err[0]
+    assert not out.exists()

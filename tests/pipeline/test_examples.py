@@ -86,14 +86,35 @@ def test_example_comments_state_units_and_omitted_defaults(name):
     assert missing == [], f"{name}: omitted fields not named in the comment: {missing}"
 
 
-def test_readme_shows_the_real_answer_of_the_minilm_example(capsys):
+def test_problem_file_page_shows_the_real_answer_of_the_minilm_example(capsys):
     from coinfer.pipeline.cli import main
 
-    readme = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Writing a problem file") :]
+    section = (paths.PROJECT_ROOT / "docs" / "problem_files.md").read_text(encoding="utf-8")
     shown = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
     assert main(["solve", str(EXAMPLES / "minilm_middle_split.yaml")]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert set(shown) == set(answer) and shown["status"] == answer["status"]
     for key in ("objective", "latency", "energy"):
         assert shown[key] == pytest.approx(answer[key], rel=1e-6), key
+
+
+def test_own_model_recipe_runs_and_its_problem_command_works(tmp_path, monkeypatch, capsys):
+    # issue 26.4: the own-model recipe (docs/own_models.md), as a new user would paste it, then its shell lines
+    from coinfer.pipeline.cli import main
+
+    page = (paths.PROJECT_ROOT / "docs" / "own_models.md").read_text(encoding="utf-8")
+    section = page[page.index("profile your own split model") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "README own-model recipe", "exec"), namespace)
+    assert namespace["solutions"][namespace["best"]].status == "optimal"
+    assert set(namespace["table"]["weights"]) == {"user"}
+    monkeypatch.chdir(tmp_path)
+    namespace["table"].to_csv("mine.csv", index=False)
+    capsys.readouterr()  # the recipe's own print
+    shell = re.search(r"```bash\n(.*?)```", section, re.S).group(1).splitlines()
+    for line in shell:
+        assert line.startswith("python -m coinfer ")
+        assert main(line.split()[3:]) == 0, line
+    answer = json.loads(capsys.readouterr().out)  # the solve of the written problem file
+    assert answer["status"] == "optimal" and {"t_device", "t_tx", "t_server"} <= set(answer)

@@ -42,6 +42,7 @@ def test_render_replaces_only_the_marked_block_and_needs_the_markers():
 def test_update_rewrites_a_stale_copy(tmp_path):
     stale = tmp_path / "README.md"
     stale.write_text(f"x\n{readme.START}\nstale\n{readme.END}\n", encoding="utf-8")
+    assert readme.render("no markers", committed_claims(), needs_claims_table=False) == "no markers"
     assert readme.update(stale, paths.PROJECT_ROOT / "data" / "claims.json") is True
     assert readme.update(stale, paths.PROJECT_ROOT / "data" / "claims.json") is False
 
@@ -119,12 +120,13 @@ def test_how_sure_states_each_interval_and_the_readings_that_flip():
     assert "Single starts" not in text  # no C3 in these claims
 
 
-def test_committed_readme_holds_the_run_times_of_the_committed_logs():
+def test_committed_pages_hold_the_run_times_of_the_committed_logs():
     timings = readme.read_timings()
     assert set(timings) == set(readme.RUN_TIME_PROFILES), f"missing logs in {readme.RUN_TIMES_DIR}"
-    text = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    assert readme.RUN_TIMES_START in text
-    assert readme.render(text, committed_claims(), timings) == text, "run `python -m coinfer readme`"
+    assert readme.RUN_TIMES_START in (paths.PROJECT_ROOT / "docs" / "usage.md").read_text(encoding="utf-8")
+    for page in readme.PAGES:
+        text = (paths.PROJECT_ROOT / page).read_text(encoding="utf-8")
+        assert readme.render(text, committed_claims(), timings, needs_claims_table=False) == text, page
     for profile, rows in timings.items():  # the total row is the sum of the notebooks, as the runner writes it
         notebooks = [seconds for name, (seconds, _) in rows.items() if name != "total"]
         assert rows["total"][0] == pytest.approx(sum(notebooks), abs=0.05 * len(notebooks)), profile
@@ -148,8 +150,8 @@ def test_run_times_table_from_hand_made_logs(tmp_path):
 
 
 def test_readme_test_suite_time_comes_from_the_committed_ci_log():
-    """The test-suite run time in the README is the one logged in benchmarks/run_times/test_suite.txt."""
-    text = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    """The test-suite run time in docs/usage.md is the one logged in benchmarks/run_times/test_suite.txt."""
+    text = (paths.PROJECT_ROOT / "docs" / "usage.md").read_text(encoding="utf-8")
     log = (paths.PROJECT_ROOT / "benchmarks" / "run_times" / "test_suite.txt").read_text(encoding="utf-8")
     pytest_seconds = round(float(re.search(r" in ([0-9.]+)s ", log).group(1)))
     minutes, seconds = re.search(r"real\s+([0-9]+)m([0-9.]+)s", log).groups()
@@ -161,7 +163,7 @@ def test_readme_test_suite_time_comes_from_the_committed_ci_log():
 
 def test_readme_solver_numbers_come_from_the_committed_benchmark_output():
     """The Benchmarks paragraph quotes benchmarks/run_times/bench_solver.txt; each quoted number is in it."""
-    text = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    text = (paths.PROJECT_ROOT / "docs" / "usage.md").read_text(encoding="utf-8")
     paragraph = text[text.index("- `python benchmarks/bench_solver.py` times") :]
     paragraph = paragraph[: paragraph.index("- `python benchmarks/bench_pruning_sweep.py`")]
     output = (paths.PROJECT_ROOT / "benchmarks" / "run_times" / "bench_solver.txt").read_text(encoding="utf-8")
@@ -170,3 +172,14 @@ def test_readme_solver_numbers_come_from_the_committed_benchmark_output():
     for number in quoted:
         assert number.removeprefix("solve ").split(" ")[0] in paragraph.replace(",", ""), number
         assert number in output, number
+
+
+def test_every_relative_link_of_the_readme_and_its_pages_resolves():
+    pages = [paths.PROJECT_ROOT / "README.md", *sorted((paths.PROJECT_ROOT / "docs").glob("*.md"))]
+    broken = [
+        (page.name, match[1])
+        for page in pages
+        for match in re.finditer(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8"))
+        if not match[1].startswith(("http://", "https://", "mailto:")) and not (page.parent / match[1]).exists()
+    ]
+    assert broken == []

@@ -90,7 +90,9 @@ def test_value_beyond_tolerance_fails_and_within_passes(roots):
     by_name, code = results_by_name(rerun, reference)
     assert code == 1
     line = by_name["first_order_bound.csv"].line()
-    assert line.startswith("FAIL  first_order_bound.csv  max dev") and "(ratio_max)" in line
+    # issue 26.4: the column, the worst row and the tolerance, in under 200 characters
+    assert line.startswith(f"FAIL  first_order_bound.csv  ratio_max row {row + 1}: ") and "beyond rtol 1e-04" in line
+    assert len(line) < 200
     assert all(r.passed for name, r in by_name.items() if name != "first_order_bound.csv")
 
 
@@ -142,7 +144,22 @@ def test_changed_parameter_fails(roots):
     params = json.loads(path.read_text())
     params["rho_points"] += 1
     path.write_text(json.dumps(params))
-    assert results_by_name(rerun, reference)[1] == 1
+    results, code = verify.verify(rerun, reference)
+    # issue 26.4: other parameters are said once, instead of a list of table failures
+    assert code == 1 and [r.name for r in results] == ["parameters_02_rate_distortion.json"]
+    rho_points = params["rho_points"]
+    assert f"rho_points {rho_points} vs {rho_points - 1}" in results[0].line()
+    assert "different parameters" in verify.report(results).splitlines()[-1]
+
+
+def test_every_failure_line_is_short_whatever_fails(roots):
+    rerun, reference = roots
+    for name in ("first_order_bound.csv", "opt_budget_sweep.csv", "rd_curves.csv"):
+        edit_table(rerun, name, lambda f: f.apply(lambda c: c.where(c.str.len() == 0, c + "1")))
+    results, code = verify.verify(rerun, reference)
+    failed = [r.line() for r in results if not r.passed]
+    assert code == 1 and len(failed) == 3
+    assert all(len(line) < 200 and "(+" in line for line in failed)
 
 
 @pytest.mark.parametrize("side", ["rerun", "reference"])

@@ -46,6 +46,7 @@ from coinfer.model.system import (
     evaluate,
     full_resources,
     make_problem,
+    problem_from_profile,
     problems_for_splits,
     reference_budgets,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "paired_bootstrap_difference",
     "paired_comparison",
     "parameter_distortion",
+    "problem_from_profile",
     "problems_for_splits",
     "prune_count",
     "prune_tensor",

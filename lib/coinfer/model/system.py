@@ -789,29 +789,68 @@ _PROFILE_COLUMNS = (
 _OPTIONAL_PROFILE_COLUMNS = ("flops_device_fixed", "flops_server_fixed")
 
 
-def problems_for_splits(profile: pd.DataFrame, **make_problem_kwargs: Any) -> list[Problem]:
-    """One :class:`Problem` per row of ONE model's rows of ``profiles.csv``, in split order.
+def problem_from_profile(
+    row: Mapping[str, Any] | pd.Series, *, latency_budget: float, energy_budget: float, **fields: Any
+) -> Problem:
+    """The problem of one split from one row of a profile table (``profiles.csv``, or
+    :func:`coinfer.nets.profiles.profile_frame` of your own model), with the model.md section 7 defaults.
 
-    A side without parameters has no weight scale; it gets ``scale = 1.0``,
-    which cannot change anything because its weight in the objective is zero.
+    The row gives the workload (model.md section 2: FLOPs, prunable parameters
+    and Laplace scale per side, and the bits sent at the split); the budgets and
+    any other field of a problem file come from the caller. A side without
+    parameters has no weight scale; it gets ``scale = 1``, which cannot change
+    anything because its weight in the objective is zero.
+
+    Parameters
+    ----------
+    row : mapping or pandas.Series
+        One profile row with the columns ``flops_device``, ``flops_server`` [FLOP], ``params_device``,
+        ``params_server`` [count], ``scale_device``, ``scale_server`` [weight units] and ``feature_bits``
+        [bit]; ``flops_device_fixed``, ``flops_server_fixed`` [FLOP] when present.
+    latency_budget : float
+        Latency budget of one inference [s].
+    energy_budget : float
+        Energy budget of one inference [J], in the scope of ``energy_scope``.
+    **fields
+        Any other field of a problem file (:func:`make_problem`), in the unit of :data:`FIELD_INFO`.
+
+    Returns
+    -------
+    Problem
+        The validated problem; ``Problem.to_dict()`` is its problem file.
+
+    References
+    ----------
+    docs/model.md, sections 2, 6 and 8.
+
+    Examples
+    --------
+    >>> row = {"flops_device": 2e6, "flops_server": 8e6, "params_device": 1e6, "params_server": 4e6,
+    ...        "scale_device": 0.02, "scale_server": 0.02, "feature_bits": 8192}
+    >>> problem = problem_from_profile(row, latency_budget=0.015, energy_budget=0.01)
+    >>> problem.feature_bits, problem.latency_budget
+    (8192.0, 0.015)
     """
+    missing = [c for c in _PROFILE_COLUMNS if c not in row]
+    if missing:
+        raise ParameterError(f"row: column {missing[0]!r} missing; required: {', '.join(_PROFILE_COLUMNS)}")
+    values = {c: float(row[c]) for c in (*_PROFILE_COLUMNS, *_OPTIONAL_PROFILE_COLUMNS) if c in row}
+    for side in ("device", "server"):
+        if values[f"params_{side}"] == 0 or not math.isfinite(values[f"scale_{side}"]):
+            values[f"scale_{side}"] = 1.0
+    return make_problem(**values, latency_budget=latency_budget, energy_budget=energy_budget, **fields)
+
+
+def problems_for_splits(profile: pd.DataFrame, **make_problem_kwargs: Any) -> list[Problem]:
+    """One :class:`Problem` per row of ONE model's rows of ``profiles.csv``, in split order
+    (:func:`problem_from_profile` of each row)."""
     if "model" in profile.columns and profile["model"].nunique() > 1:
         raise ParameterError(f"profile: got models {sorted(profile['model'].unique())}; expected the rows of one model")
     missing = [c for c in _PROFILE_COLUMNS if c not in profile.columns]
     if missing:
         raise ParameterError(f"profile: column {missing[0]!r} missing; required: {', '.join(_PROFILE_COLUMNS)}")
     rows = profile.sort_values("split") if "split" in profile.columns else profile
-    problems = []
-    for _, row in rows.iterrows():
-        values = {c: float(row[c]) for c in _PROFILE_COLUMNS}
-        for c in _OPTIONAL_PROFILE_COLUMNS:
-            if c in profile.columns:
-                values[c] = float(row[c])
-        for side in ("device", "server"):
-            if values[f"params_{side}"] == 0 or not math.isfinite(values[f"scale_{side}"]):
-                values[f"scale_{side}"] = 1.0
-        problems.append(make_problem(**values, **make_problem_kwargs))
-    return problems
+    return [problem_from_profile(row, **make_problem_kwargs) for _, row in rows.iterrows()]
 
 
 # --- Distortion per weight and the objective (model.md sections 4, 5.1): coinfer.model.arithmetic's, from Python ---

@@ -27,11 +27,22 @@ from coinfer.nets.deploy import DeployedModel, measure, round_feature
 from coinfer.nets.devices import DEVICES, check_device
 from coinfer.nets.inputs import length_chunks, text_batch
 from coinfer.nets.profiles import full_resource_costs, profile_frame
-from coinfer.nets.split import PARTS, Batch, PartSweeps, SplitModel, copy_model, part_weights, prune_model, with_weights
+from coinfer.nets.split import (
+    PARTS,
+    Batch,
+    PartSweeps,
+    SplitModel,
+    as_batch,
+    copy_model,
+    part_weights,
+    prune_model,
+    with_weights,
+)
 from coinfer.nets.zoo import MODEL_NAMES, REGISTRY, ModelEntry, load_model, model_inputs, output_vectors, task_metric
 
 __all__ = [
     "archives",
+    "as_batch",
     "budgets",
     "check_device",
     "copy_model",

@@ -50,7 +50,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from coinfer.base.validation import ParameterError, require_range
 from coinfer.model.rate_distortion import laplace_scale
-from coinfer.nets.split import SplitModel, feature_tensor, prunable_weights
+from coinfer.nets.split import SplitModel, as_batch, feature_tensor, prunable_weights
 
 #: Bits per element of a sent feature (model.md section 6 default: 16-bit floats).
 BITS_PER_ELEMENT = 16
@@ -238,18 +238,27 @@ def _side_scales(
     return device, (server if server is not None else device)
 
 
+def _as_batch_like(batch: BatchLike | torch.Tensor | Mapping[str, Any]) -> BatchLike:
+    """A Batch (or anything shaped like one) as it is; a plain tensor or a tokenised batch through ``as_batch``."""
+    if isinstance(batch, (torch.Tensor, Mapping)):
+        return as_batch(batch)
+    return batch
+
+
 def profile_model(
     model: SplitModel,
-    batch: BatchLike,
+    batch: BatchLike | torch.Tensor | Mapping[str, Any],
     *,
     bits_per_element: int = BITS_PER_ELEMENT,
     assumed_scale: float | None = None,
 ) -> list[SplitProfile]:
     """Profiles of every split ``0..L`` of ``model`` on one sample (model.md section 6).
 
-    ``batch`` must hold exactly one sample. ``assumed_scale`` is the Laplace
-    scale used for meta-device models (ignored for real weights).
+    ``batch`` must hold exactly one sample: a :class:`coinfer.nets.split.Batch`, a plain tensor or a
+    tokenised batch (:func:`coinfer.nets.split.as_batch`). ``assumed_scale`` is the Laplace scale used
+    for meta-device models (ignored for real weights).
     """
+    batch = _as_batch_like(batch)
     if batch.size != 1:
         raise ParameterError(f"batch.size: got {batch.size}; allowed 1 (profiles are per inference)")
     require_range("bits_per_element", bits_per_element, 1, 64, integer=True)
@@ -292,7 +301,7 @@ def profile_model(
 
 def profile_split(
     model: SplitModel,
-    batch: BatchLike,
+    batch: BatchLike | torch.Tensor | Mapping[str, Any],
     split: int | str,
     *,
     bits_per_element: int = BITS_PER_ELEMENT,
@@ -305,7 +314,7 @@ def profile_split(
 
 def profile_frame(
     model: SplitModel,
-    batch: BatchLike,
+    batch: BatchLike | torch.Tensor | Mapping[str, Any],
     *,
     seq_len: int | None = None,
     bits_per_element: int = BITS_PER_ELEMENT,
@@ -317,8 +326,9 @@ def profile_frame(
     ----------
     model : SplitModel
         The split model to profile.
-    batch : Batch
-        Exactly one input sample.
+    batch : Batch, torch.Tensor or mapping
+        Exactly one input sample: a :class:`coinfer.nets.split.Batch`, a plain tensor with a batch dimension
+        of 1, or a tokenised batch (:func:`coinfer.nets.split.as_batch` counts its raw bits).
     seq_len : int, optional
         Sequence length of a text input [token], recorded in the ``seq_len`` column.
     bits_per_element : int
@@ -344,7 +354,7 @@ def profile_frame(
     frame["num_blocks"] = model.num_blocks
     frame["seq_len"] = pd.array([seq_len] * len(frame), dtype="Int64")
     frame["bits_per_element"] = bits_per_element
-    frame["weights"] = "meta" if is_meta(model) else "pretrained"
+    frame["weights"] = "meta" if is_meta(model) else model.info.get("weights", "user")
     return frame[list(COLUMNS)]
 
 

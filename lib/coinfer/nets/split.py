@@ -1,7 +1,7 @@
 """Split models: a network as a chain of stages with named split points, its parts and their weights
 (model.md sections 2 and 6).
 
-A :class:`SplitModel` is a pretrained network cut into an ordered chain
+A :class:`SplitModel` is a network cut into an ordered chain
 ``stem, block 1, ..., block L, head``. Split point ``s`` in ``0..L`` puts the
 stem and blocks ``1..s`` on the device and the rest on the server; ``s = 0`` is
 fully on-server (the raw input is sent) and ``s = L`` fully on-device (the
@@ -11,7 +11,8 @@ Values passed between stages are either a tensor or a tuple whose first
 element is the feature tensor that crosses the link (later elements are small
 side information such as an attention mask, not counted as sent bits);
 :class:`Batch` is a batch of model inputs with the raw bits of one sample
-(:data:`PIXEL_BITS`, :data:`TOKEN_BITS`).
+(:data:`PIXEL_BITS`, :data:`TOKEN_BITS`); :func:`as_batch` makes one of a plain tensor or a
+tokenised batch.
 
 A *part* is the device side or the server side at a split, or the whole model
 (:data:`PARTS`, :func:`part_weights`); :func:`prune_model` prunes one part of a
@@ -200,6 +201,57 @@ class Batch:
     description: str
     sources: tuple[str, ...] | None = None
     dependent_sources: bool = False
+
+
+def as_batch(inputs: Any, *, input_bits: int | None = None) -> Batch:
+    """``inputs`` as a :class:`Batch`: a Batch as it is, a plain tensor, or a tokenised batch.
+
+    A tensor is a batch along its first dimension; a mapping with ``input_ids``
+    (what a Hugging Face tokenizer returns) becomes ``(input_ids,
+    attention_mask)``, the inputs of the transformer families. Unless
+    ``input_bits`` is given, one sample's raw bits (sent at split 0) are counted
+    as for the zoo's inputs (model.md section 6): :data:`TOKEN_BITS` per token
+    id (an integer tensor or ``input_ids``), :data:`PIXEL_BITS` per element of a
+    floating tensor (an 8-bit sensor sample, whatever dtype it was normalised to).
+
+    Parameters
+    ----------
+    inputs : Batch, torch.Tensor or mapping
+        The model's inputs.
+    input_bits : int, optional
+        Raw bits of one sample sent at split 0 [bit]; at least 1.
+
+    Returns
+    -------
+    Batch
+        The inputs with their size [count] and ``input_bits`` [bit]; no labels.
+
+    References
+    ----------
+    docs/model.md, section 6.
+    """
+    if isinstance(inputs, Batch):
+        return inputs
+    model_inputs: Any
+    if isinstance(inputs, Mapping) and "input_ids" in inputs:
+        ids = inputs["input_ids"]
+        mask = inputs.get("attention_mask")
+        tensor, model_inputs, per_element = ids, (ids, mask), TOKEN_BITS
+    elif isinstance(inputs, torch.Tensor):
+        per_element = PIXEL_BITS if inputs.is_floating_point() else TOKEN_BITS
+        tensor, model_inputs = inputs, inputs
+    else:
+        raise ParameterError(
+            f"inputs: got {type(inputs).__name__}; allowed a torch.Tensor, a tokenised batch (a mapping with "
+            "input_ids) or a coinfer.nets.split.Batch"
+        )
+    if not isinstance(tensor, torch.Tensor) or tensor.dim() < 1 or tensor.shape[0] < 1:
+        raise ParameterError("inputs: expected a tensor with a batch dimension of at least one sample")
+    size = int(tensor.shape[0])
+    if input_bits is None:
+        input_bits = int(tensor[0].numel()) * per_element
+    require_range("input_bits", input_bits, 1, integer=True)
+    return Batch(model_inputs, size, None, int(input_bits), f"{size} samples of shape {tuple(tensor.shape[1:])}")
 
 
 def parameter_count(model: SplitModel) -> int:

@@ -240,12 +240,20 @@ def _entry(name: str) -> ModelEntry:
 
 @functools.cache
 def _load_cached(name: str, seed: int) -> SplitModel:
-    return _entry(name).loader(seed)
+    return _zoo_model(name, seed)
 
 
 @functools.cache
 def _load_cached_on(name: str, seed: int, device: str) -> SplitModel:
-    return devices.move_model(_entry(name).loader(seed), device)
+    return devices.move_model(_zoo_model(name, seed), device)
+
+
+def _zoo_model(name: str, seed: int) -> SplitModel:
+    model = _entry(name).loader(seed)
+    # what profile tables call its weights: published pretrained ones or the committed digits weights,
+    # as opposed to a user's own model (nets.profiles.profile_frame labels those "user")
+    model.info["weights"] = "pretrained"
+    return model
 
 
 def load_model(name: str, seed: int = 0, device: str = "cpu") -> SplitModel:
@@ -574,6 +582,7 @@ def load_checkpoint(
         name or folder.name, net, model_type, task=f"local checkpoint ({model_type})", checkpoint=str(folder)
     )
     model.info["device_map"] = getattr(net, "hf_device_map", None) if device_map is not None else None
+    model.info["weights"] = "checkpoint"
     return devices.move_model(model, device)
 
 

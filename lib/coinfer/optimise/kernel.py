@@ -89,6 +89,7 @@ __all__ = [
     "STATE",
     "WIDTH",
     "answer_numbers",
+    "brent_step",
     "budget_ratios",
     "decision_values",
     "derive",
@@ -1023,9 +1024,53 @@ def _outer_newton(m, keys, logits, st, seen, path, count, x_lo, x_hi, start):
 
 
 @jcompile()
+def brent_step(a, fa, b, fb, c, fc, d, e, xtol):
+    """One step of Brent's method (inverse quadratic interpolation, secant, bisection) on the bracket of a root.
+
+    ``b`` is the current best point, ``a`` the previous one and ``c`` the
+    contrapoint (``f(b)`` and ``f(c)`` of opposite signs); ``d``, ``e`` the
+    last two steps. Returns ``(done, a, fa, b, fb, c, fc, d, e)``: ``done``
+    when the bracket is within ``xtol`` (or ``f(b) = 0``), else the next ``b``
+    to evaluate (its ``fb`` is stale until the caller sets it). The one copy of
+    the step for the nested roots of both system models (model.md section 5.3).
+    """
+    if (fb > 0) == (fc > 0):
+        c, fc = a, fa
+        d = e = b - a
+    if abs(fc) < abs(fb):
+        a, b, c = b, c, b
+        fa, fb, fc = fb, fc, fb
+    tol = 2e-16 * abs(b) + 0.5 * xtol
+    mid = 0.5 * (c - b)
+    if abs(mid) <= tol or fb == 0:
+        return True, a, fa, b, fb, c, fc, d, e
+    if abs(e) >= tol and abs(fa) > abs(fb):
+        s = fb / fa
+        if a == c:
+            p, q = 2 * mid * s, 1 - s
+        else:
+            q_, r = fa / fc, fb / fc
+            p = s * (2 * mid * q_ * (q_ - r) - (b - a) * (r - 1))
+            q = (q_ - 1) * (r - 1) * (s - 1)
+        if p > 0:
+            q = -q
+        else:
+            p = -p
+        if 2 * p < min(3 * mid * q - abs(tol * q), abs(e * q)):
+            e, d = d, p / q
+        else:
+            d = e = mid
+    else:
+        d = e = mid
+    a, fa = b, fb
+    b += d if abs(d) > tol else (tol if mid > 0 else -tol)
+    return False, a, fa, b, fb, c, fc, d, e
+
+
+@jcompile()
 def _brent_energy(m, keys, logits, st, seen, path, count, a, b, fa, fb):
-    """Brent's method (inverse quadratic interpolation, secant, bisection; xtol 1e-13) for the root of the
-    energy along the path on ``[a, b]``, given its values there: ``(found, x, count)``."""
+    """Brent's method (:func:`brent_step`; xtol 1e-13) for the root of the energy along the path on
+    ``[a, b]``, given its values there: ``(found, x, count)``."""
     xtol = 1e-13
     if fa == 0:
         return True, a, count
@@ -1036,36 +1081,9 @@ def _brent_energy(m, keys, logits, st, seen, path, count, a, b, fa, fb):
     c, fc = a, fa
     d = e = b - a
     for _ in range(200):
-        if (fb > 0) == (fc > 0):
-            c, fc = a, fa
-            d = e = b - a
-        if abs(fc) < abs(fb):
-            a, b, c = b, c, b
-            fa, fb, fc = fb, fc, fb
-        tol = 2e-16 * abs(b) + 0.5 * xtol
-        mid = 0.5 * (c - b)
-        if abs(mid) <= tol or fb == 0:
+        done, a, fa, b, fb, c, fc, d, e = brent_step(a, fa, b, fb, c, fc, d, e, xtol)
+        if done:
             return True, b, count
-        if abs(e) >= tol and abs(fa) > abs(fb):
-            s = fb / fa
-            if a == c:
-                p, q = 2 * mid * s, 1 - s
-            else:
-                q_, r = fa / fc, fb / fc
-                p = s * (2 * mid * q_ * (q_ - r) - (b - a) * (r - 1))
-                q = (q_ - 1) * (r - 1) * (s - 1)
-            if p > 0:
-                q = -q
-            else:
-                p = -p
-            if 2 * p < min(3 * mid * q - abs(tol * q), abs(e * q)):
-                e, d = d, p / q
-            else:
-                d = e = mid
-        else:
-            d = e = mid
-        a, fa = b, fb
-        b += d if abs(d) > tol else (tol if mid > 0 else -tol)
         count, r_d, r_s, f_d, f_s, u = _path_point(m, keys, logits, st, seen, path, count, b)
         fb = energy_of(m, r_d, r_s, f_d, f_s, u) - m[E0]
     return True, b, count

@@ -96,6 +96,7 @@ from coinfer.optimise.kernel import (
     U_MAX,
     WIDTH,
     answer_numbers,
+    brent_step,
     newton_result,
     newton_start,
     newton_step,
@@ -677,7 +678,7 @@ def _both_bind(m, keys, logits, st, seen, e_min_top, nu_min):
 
 @jcompile()
 def _brent(m, keys, logits, st, seen, path, count, a, b, fa, fb):
-    """Brent's method (inverse quadratic interpolation, secant, bisection; xtol 1e-13) for the root of the energy
+    """Brent's method (:func:`coinfer.optimise.kernel.brent_step`; xtol 1e-13) for the root of the energy
     along the path on ``[a, b]`` given its values there (``fa <= 0 < fb``): ``(x, count)``, ``x`` the last point
     on the feasible side (energy within its budget)."""
     xtol = 1e-13
@@ -687,36 +688,9 @@ def _brent(m, keys, logits, st, seen, path, count, a, b, fa, fb):
     c, fc = a, fa
     d = e = b - a
     for _ in range(200):
-        if (fb > 0) == (fc > 0):
-            c, fc = a, fa
-            d = e = b - a
-        if abs(fc) < abs(fb):
-            a, b, c = b, c, b
-            fa, fb, fc = fb, fc, fb
-        tol = 2e-16 * abs(b) + 0.5 * xtol
-        mid = 0.5 * (c - b)
-        if abs(mid) <= tol or fb == 0:
+        done, a, fa, b, fb, c, fc, d, e = brent_step(a, fa, b, fb, c, fc, d, e, xtol)
+        if done:
             break
-        if abs(e) >= tol and abs(fa) > abs(fb):
-            s = fb / fa
-            if a == c:
-                p, q = 2 * mid * s, 1 - s
-            else:
-                q_, r = fa / fc, fb / fc
-                p = s * (2 * mid * q_ * (q_ - r) - (b - a) * (r - 1))
-                q = (q_ - 1) * (r - 1) * (s - 1)
-            if p > 0:
-                q = -q
-            else:
-                p = -p
-            if 2 * p < min(3 * mid * q - abs(tol * q), abs(e * q)):
-                e, d = d, p / q
-            else:
-                d = e = mid
-        else:
-            d = e = mid
-        a, fa = b, fb
-        b += d if abs(d) > tol else (tol if mid > 0 else -tol)
         count, energy = _path_energy(m, keys, logits, st, seen, path, count, b)
         fb = energy - m[E0]
         if fb <= 0:

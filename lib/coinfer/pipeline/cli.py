@@ -246,12 +246,14 @@ def _run_verify(args: argparse.Namespace) -> int:
 
 
 def _add_readme_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("readme", allow_abbrev=False, help="rewrite README.md's claims table from data/claims.json")
+    parser = sub.add_parser(
+        "readme", allow_abbrev=False, help="rewrite the generated blocks of README.md and docs/usage.md"
+    )
     parser.set_defaults(handler=_run_readme)
 
 
 def _run_readme(args: argparse.Namespace) -> int:
-    """Regenerate the README's claims table; say whether it changed."""
+    """Regenerate the generated blocks of the README and its pages; say whether they changed."""
     from coinfer.pipeline import readme
 
     changed = readme.update()
@@ -302,9 +304,84 @@ def _run_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_problem_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "problem",
+        allow_abbrev=False,
+        help="write the problem file of one split from a profile table (profiles.csv or your own profile_frame)",
+    )
+    parser.add_argument("profile", help="CSV of profile rows (data/profiles.csv, or profile_frame(...).to_csv)")
+    parser.add_argument("--model", help="which model's rows (needed when the table holds several)")
+    parser.add_argument("--split", required=True, help="split index 0..L or split name (input, output, a block)")
+    parser.add_argument("--latency-budget", type=float, required=True, help="latency budget of one inference [s]")
+    parser.add_argument("--energy-budget", type=float, required=True, help="energy budget of one inference [J]")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="any other problem-file field in its unit (model.md section 8.2), e.g. --set distance=50; repeatable",
+    )
+    parser.add_argument("-o", "--output", type=Path, help="YAML file to write (default: print it)")
+    parser.set_defaults(handler=_run_problem)
+
+
+def _run_problem(args: argparse.Namespace) -> int:
+    """Write (or print) the YAML problem file of one profile row (:func:`coinfer.model.system.problem_from_profile`);
+    the file is written only once every field is valid, atomically."""
+    import pandas as pd
+    import yaml
+
+    from coinfer.base.paths import write_text
+    from coinfer.model.system import problem_from_profile
+
+    try:
+        table = pd.read_csv(args.profile)
+    except (OSError, ValueError) as error:  # missing, unreadable, empty or malformed CSV
+        raise ParameterError(f"profile: cannot read {args.profile!r} as a CSV table ({error})") from None
+    row = _profile_row(table, args.model, args.split)
+    fields: dict[str, Any] = {}
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ParameterError(f"--set: got {item!r}; expected FIELD=VALUE, e.g. distance=50")
+        fields[name.strip()] = yaml.safe_load(value)
+    problem = problem_from_profile(row, latency_budget=args.latency_budget, energy_budget=args.energy_budget, **fields)
+    text = yaml.safe_dump(problem.to_dict(), sort_keys=False)
+    if args.output is None:
+        print(text, end="")
+    else:
+        write_text(args.output, text)
+    return 0
+
+
+def _profile_row(table: Any, model: str | None, split: str) -> Any:
+    """The row of ``model`` at ``split`` (an index or a split name) of a profile table; ParameterError if absent."""
+    if "model" in table.columns:
+        models = sorted(table["model"].astype(str).unique())
+        if model is None and len(models) > 1:
+            raise ParameterError(f"--model: the table holds {len(models)} models; allowed: {', '.join(models)}")
+        if model is not None:
+            if model not in models:
+                raise ParameterError(f"--model: got {model!r}; allowed: {', '.join(models)}")
+            table = table[table["model"].astype(str) == model]
+    if split.isdigit() and "split" in table.columns:
+        rows = table[table["split"] == int(split)]
+        allowed = f"{int(table['split'].min())}..{int(table['split'].max())}"
+    elif "split_name" in table.columns:
+        rows = table[table["split_name"].astype(str) == split]
+        allowed = ", ".join(table["split_name"].astype(str))
+    else:
+        rows, allowed = table.iloc[0:0], "a split index"
+    if len(rows) != 1:
+        raise ParameterError(f"--split: got {split!r}; allowed: {allowed}")
+    return rows.iloc[0]
+
+
 #: name -> function adding the sub-parser.
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "solve": _add_solve_parser,
+    "problem": _add_problem_parser,
     "run": _add_run_parser,
     "verify": _add_verify_parser,
     "readme": _add_readme_parser,

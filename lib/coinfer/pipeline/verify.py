@@ -396,6 +396,7 @@ class Deviation:
     relative: float
     excess: float  # |a-b| / (atol + rtol|b|); <= 1 passes
     tolerance: Tolerance
+    row: int = 0  # 1-based data row of a table (0 for a JSON key)
 
 
 @dataclass
@@ -415,11 +416,16 @@ class FileResult:
         return not self.problems
 
     def line(self) -> str:
-        """``PASS|FAIL  <table>  max dev <value> (<column>)  tol <rtol/atol>  <reason>[; problems]``."""
-        status = "PASS" if self.passed else "FAIL"
+        """``PASS  <table>  max dev <value> (<column>)  tol <rtol/atol>  <reason>[; skipped ...]`` for a file that
+        passes; ``FAIL  <table>  <worst problem>[ (+N more)]`` in under :data:`FAIL_LINE_CHARS` characters for one
+        that fails (a numeric problem names the column, the worst row and the tolerance)."""
+        if not self.passed:
+            more = f" (+{len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+            text = f"FAIL  {self.name}  {self.problems[0]}"
+            limit = FAIL_LINE_CHARS - len(more) - 1
+            return (text if len(text) <= limit else text[: limit - 3] + "...") + more
         if not self.compared:
-            body = "present" if self.passed else "missing"
-            tol = "-"
+            body, tol = "present", "-"
         elif self.worst is None:
             body, tol = "max dev - (no numeric values)", self.rule.tolerance.describe()
         elif self.worst.absolute == 0:
@@ -428,17 +434,17 @@ class FileResult:
             w = self.worst
             body = f"max dev {w.absolute:.3g} abs / {w.relative:.3g} rel ({w.column})"
             tol = w.tolerance.describe()
-        text = f"{status}  {self.name}  {body}  tol {tol}  {self.rule.reason}"
+        text = f"PASS  {self.name}  {body}  tol {tol}  {self.rule.reason}"
         if self.skipped:
             groups: dict[str, list[str]] = {}
             for column, why in self.skipped.items():
                 groups.setdefault(why, []).append(column)
             text += "".join(f"; skipped {', '.join(cols)}: {why}" for why, cols in groups.items())
-        if self.problems:
-            shown = self.problems[:5]
-            more = f" (+{len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
-            text += "; FAIL: " + "; ".join(shown) + more
         return text
+
+
+#: Longest line :meth:`FileResult.line` writes for a file that fails [characters] (issue 26.4).
+FAIL_LINE_CHARS = 199
 
 
 # --------------------------------------------------------------------------- numeric comparison
@@ -527,13 +533,14 @@ def _compare_table(name: str, rerun: Path, reference: Path) -> FileResult:
         if len(b) == 0:
             continue
         i = int(np.lexsort((absolute, excess))[-1])
-        cell = Deviation(column, float(absolute[i]), float(relative[i]), float(excess[i]), Tolerance(rtol[i], atol[i]))
+        tolerance = Tolerance(rtol[i], atol[i])
+        cell = Deviation(column, float(absolute[i]), float(relative[i]), float(excess[i]), tolerance, i + 1)
         result.worst = _worse(result.worst, cell)
-        bad = np.flatnonzero(excess > 1)
-        if len(bad):
+        bad = int(np.sum(excess > 1))
+        if bad:  # the worst cell is beyond its tolerance
             result.problems.append(
-                f"{column}: {len(bad)} cell(s) beyond tolerance, first row {bad[0] + 1}: "
-                f"{_show(float(x[bad[0]]))} vs {_show(float(y[bad[0]]))}"
+                f"{column} row {i + 1}: {_show(float(x[i]))} vs {_show(float(y[i]))} beyond {tolerance.describe()}"
+                + (f" ({bad} cells beyond)" if bad > 1 else "")
             )
     return result
 
@@ -675,7 +682,12 @@ def _compare_folders(rerun: Path, reference: Path) -> list[FileResult]:
 
 
 def _summary_line(results: Sequence[FileResult]) -> str:
-    """``verify: N tables, N passed, N failed`` (and what is not compared)."""
+    """``verify: N tables, N passed, N failed`` (and what is not compared), or why nothing was compared."""
+    if results and all(r.name.startswith("parameters_") and not r.passed for r in results):
+        return (
+            f"verify: the two runs used different parameters in {len(results)} notebook(s); a rerun reproduces "
+            "only a run with the same parameters (run the reference's profile), so no table was compared"
+        )
     passed = sum(r.passed for r in results)
     return (
         f"verify: {len(results)} tables, {passed} passed, {len(results) - passed} failed "
@@ -707,8 +719,33 @@ def verify(rerun_root: Path | str, reference_root: Path | str | None = None) -> 
     """
     rerun = _data_folder(rerun_root, "DIR")
     reference = _data_folder(paths.PROJECT_ROOT if reference_root is None else reference_root, "--reference")
+    different = _parameter_differences(rerun, reference)
+    if different:  # tables of runs with other parameters are not a reproduction: say so, compare nothing else
+        return different, 1
     results = _compare_folders(rerun, reference)
     return results, 0 if all(r.passed for r in results) else 1
+
+
+def _parameter_differences(rerun: Path, reference: Path) -> list[FileResult]:
+    """One failing result per notebook whose ``parameters_*.json`` differs between the two folders."""
+    results = []
+    for name in sorted(_files(rerun) & _files(reference)):
+        if not (name.startswith("parameters_") and name.endswith(".json")):
+            continue
+        try:
+            ours, theirs = json.loads((rerun / name).read_text()), json.loads((reference / name).read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            continue  # unreadable: reported by the comparison of the files
+        if not (isinstance(ours, dict) and isinstance(theirs, dict)) or ours == theirs:
+            continue
+        keys = sorted(k for k in set(ours) | set(theirs) if ours.get(k, "-") != theirs.get(k, "-"))
+        result = FileResult(name, rule_for(name))
+        result.problems.append(
+            "ran with other parameters, so no table is compared: "
+            + "; ".join(f"{k} {_show(ours.get(k, '-'))} vs {_show(theirs.get(k, '-'))}" for k in keys)
+        )
+        results.append(result)
+    return results
 
 
 def report(results: Sequence[FileResult]) -> str:
