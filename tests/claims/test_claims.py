@@ -8,6 +8,7 @@ import pytest
 
 from coinfer import claims
 from coinfer.base.paths import data_dir
+from coinfer.base.validation import ParameterError
 
 
 @pytest.fixture
@@ -347,12 +348,53 @@ def c4_table(write, objectives):
 
 def test_c4_counts_winners_with_ties_credited_to_extremes(data):
     c4_table(data, [[3.0, 1.0, 2.0], [1.0, 2.0, 3.0]])
-    verdict = claims.claim_c4()["measured"]["by_model"]["m"]
+    before = claims.claim_c4()["robustness"][0]  # the criterion before the review, now a reading
+    verdict = before["measured"]["by_model"]["m"]
     assert verdict["distinct_winning_splits"] == 2 and verdict["best_fixed_split_worst_regret"] == pytest.approx(1.0)
-    assert claims.claim_c4()["holds"]
+    assert before["holds"] and "before the review" in before["reading"]
+    assert claims.claim_c4()["holds"] is None  # no winner map: needs data
     c4_table(data, [[1.0, 1.0 + 1e-9, 2.0], [1.0, 2.0, 3.0]])  # split 1 only ties the extreme
-    verdict = claims.claim_c4()
-    assert verdict["measured"]["by_model"]["m"]["winning_splits"] == [0] and not verdict["holds"]
+    before = claims.claim_c4()["robustness"][0]
+    assert before["measured"]["by_model"]["m"]["winning_splits"] == [0] and not before["holds"]
+
+
+def winners_table(write, winners, binds, feasible=None, last=4):
+    rows = [
+        {
+            "model": "m",
+            "bandwidth": float(i),
+            "winner": w,
+            "feasible_splits": 3 if feasible is None else feasible[i],
+            "budget_binds": b,
+            "last_split": last,
+        }
+        for i, (w, b) in enumerate(zip(winners, binds, strict=True))
+    ]
+    write("opt_split_winners.csv", rows)
+
+
+def test_c4_is_judged_where_budgets_bind_and_moves_with_its_thresholds(data):
+    """The review's C4 (issue 22): only grid points where >= 2 splits are feasible and a budget binds count."""
+    c4_table(data, [[1.0, 2.0, 3.0]])
+    # 4 binding points with winners 2, 2, 0, 1 (interior 3 of 4); two non-binding points with interior winners
+    winners_table(data, [2, 2, 0, 1, 3, 3], [True, True, True, True, False, False])
+    claim = claims.claim_c4()
+    m = claim["measured"]["by_model"]["m"]
+    assert m["binding_points"] == 4 and m["binding_distinct_best_splits"] == 3
+    assert m["binding_interior_share"] == pytest.approx(0.75) and claim["holds"] is True
+    binding = pd.DataFrame(
+        {"model": "m", "winner": [2, 2, 0, 1], "feasible_splits": 3, "budget_binds": True, "last_split": 4}
+    )
+    assert claims.c4_binding_verdict(binding, claims.Thresholds(c4_binding_min_interior_share=0.7))[1] is True
+    measured, holds = claims.c4_binding_verdict(binding, claims.Thresholds(c4_binding_min_interior_share=0.8))
+    assert holds is False  # 0.75 < 0.8: the threshold decides
+    # only extremes win where budgets bind: does not hold, however many interior winners elsewhere
+    winners_table(data, [0, 4, 0, 4, 2, 2], [True, True, True, True, False, False])
+    assert claims.claim_c4()["holds"] is False
+    # a single feasible split does not count
+    winners_table(data, [2, 2, 2], [True, True, True], feasible=[1, 1, 1])
+    claim = claims.claim_c4()
+    assert claim["measured"]["by_model"]["m"]["binding_points"] == 0 and claim["holds"] is None
 
 
 def test_report_is_json_and_markdown_without_infinities(data, tmp_path):
@@ -363,7 +405,7 @@ def test_report_is_json_and_markdown_without_infinities(data, tmp_path):
     written = claims.write_claims_report()
     loaded = json.loads((tmp_path / "data" / "claims.json").read_text())
     assert [c["id"] for c in loaded] == ["C1", "C2", "C3", "C4"] and loaded == written
-    assert loaded[3]["measured"]["by_model"]["m"]["best_fixed_split_worst_regret"] == 1.0
+    assert loaded[3]["robustness"][0]["measured"]["by_model"]["m"]["best_fixed_split_worst_regret"] == 1.0
     table = (tmp_path / "data" / "claims.md").read_text()
     verdicts, matrix = table.split("## How the verdicts move under other readings")
     assert [line[:5] for line in verdicts.splitlines() if line.startswith("| C")] == [
@@ -500,3 +542,106 @@ def test_c1b_needs_names_the_model_short_of_calibration_inputs(data):
     assert c1b["measured"]["by_model"]["minilm"]["verdict"] == "holds"
     assert c1b["verdict"] == claims.NEEDS_DATA and c1b["holds"] is None
     assert c1b["needs"].endswith("(now efficientnet_lite0: 34 calibration inputs, fewer than 100)")
+
+
+def test_c3b_leaves_out_channel_points_where_no_budget_binds():
+    """Issue 22 review: a bandwidth/distance point where the proposed design is unpruned (objective_norm 2^-q) or
+    nothing is feasible is degenerate; C3b's shares leave it out and count it; budget-sweep points always count."""
+    floor = 2.0**-16
+    rows = []
+    for sweep, x, ours, device, server in [
+        ("bandwidth", 0, floor, floor, floor),  # nothing binds: every scheme unpruned
+        ("bandwidth", 1, None, None, None),  # nothing feasible
+        ("bandwidth", 2, 0.5, 1.0, 1.0),  # binds: the proposed design wins
+        ("latency_budget", 0, floor, floor, floor),  # a budget sweep's point always counts
+    ]:
+        for scheme, value in (("proposed", ours), ("on_device", device), ("on_server", server)):
+            rows.append(
+                {
+                    "model": "m",
+                    "sweep": sweep,
+                    "x": x,
+                    "scheme": scheme,
+                    "objective": value,
+                    "objective_norm": value,
+                    "status": "optimal" if value is not None else "infeasible",
+                }  # fmt: skip
+            )
+    table = pd.DataFrame(rows)
+    degenerate = claims.paper.degenerate_points(table)
+    assert degenerate.tolist() == [True, True, False, False]
+    measured, _, c3b = claims.paper.c3_parts(table)
+    m = measured["by_model"]["m"]
+    assert m["degenerate_channel_points_left_out"] == 2 and m["points_proposed_feasible"] == 2
+    assert m["share_beating_better_extreme"] == pytest.approx(0.5)  # 1 of 2; 1 of 3 with the unbound point
+
+
+def test_model_comparison_lines_say_why_with_the_deciding_numbers(monkeypatch):
+    """Issue 22 item 4: where the physical and the paper's model disagree, one sentence with the numbers of the
+    models whose verdict flips (physical against paper's)."""
+
+    def c3_measured(share: float, holds: bool) -> dict:
+        model = {"share_beating_better_extreme": share, "share_beating_strongest_baseline": share,
+                 "strongest_baseline": "shared_ratio", "holds": holds}  # fmt: skip
+        same = {"share_beating_better_extreme": 0.9, "share_beating_strongest_baseline": 0.9,
+                "strongest_baseline": "decoupled", "holds": True}  # fmt: skip
+        return {"points_where_proposed_is_worse": 0, "verdict_C3a": "holds",
+                "verdict_C3b": "holds" if holds else "does not hold", "by_model": {"a": model, "b": same}}  # fmt: skip
+
+    def c4_measured(distinct: int, regret: float) -> dict:
+        return {"by_model": {"a": {"distinct_winning_splits": distinct, "best_fixed_split_worst_regret": regret}}}
+
+    def claim(claim_id, physical, paper, holds):
+        return {
+            "id": claim_id,
+            "robustness": [
+                {"reading": "as run", "holds": holds[0], "measured": physical},
+                {"reading": claims.report.PAPER_MODEL_PREFIX + " (x)", "holds": holds[1], "measured": paper},
+            ],
+        }
+
+    monkeypatch.setitem(claims.SENTENCES, "C3", lambda m: "c3")
+    monkeypatch.setitem(claims.SENTENCES, "C4", lambda m: "c4")
+    c3 = claim("C3", c3_measured(0.2, False), c3_measured(0.8, True), (False, True))
+    c4 = claim("C4", c4_measured(1, 0.0), c4_measured(3, 0.25), (False, True))
+    line3, line4 = claims.model_comparison_lines([c3, c4])
+    assert line3.endswith(
+        "Why: a beats the better extreme at 20.0 % (physical) against 80.0 % (paper's), its strongest baseline at "
+        "20.0 % (shared_ratio) against 80.0 % (shared_ratio)."
+    )
+    assert " b " not in line3  # a model whose verdict does not flip is not named
+    assert line4.endswith("Why: a: distinct winning splits 1 against 3, best fixed split worst regret 0 against 0.25.")
+
+
+def test_c3b_leaves_out_points_where_every_measured_design_is_broken():
+    """Issue 23 item 2: a sweep point where every deployed design measures below half the unpruned quality is left
+    out of C3b's shares and counted; without deployed designs nothing is left out."""
+    rows, deployed = [], []
+    for x, (ours, device, quality) in enumerate([(0.5, 1.0, 0.2), (0.5, 1.0, 0.9), (1.0, 1.0, 0.9)]):
+        for scheme, value in (("proposed", ours), ("on_device", device), ("on_server", None)):
+            status = "optimal" if value is not None else "infeasible"
+            rows.append({"model": "m", "sweep": "latency_budget", "x": float(x), "scheme": scheme, "objective": value,
+                         "objective_norm": value, "status": status})  # fmt: skip
+            if value is not None:
+                deployed.append({"model": "m", "sweep": "latency_budget", "x": float(x), "scheme": scheme,
+                                 "status": "optimal", "task_metric": quality, "unpruned_task_metric": 1.0})  # fmt: skip
+    table, measured_designs = pd.DataFrame(rows), pd.DataFrame(deployed)
+    assert claims.paper.unusable_points(measured_designs).tolist() == [True, False, False]
+    m = claims.paper.c3_parts(table, deployed=measured_designs)[0]["by_model"]["m"]
+    assert m["unusable_points_left_out"] == 1 and m["points_proposed_feasible"] == 2
+    assert m["share_beating_better_extreme"] == pytest.approx(0.5)  # 2 of 3 with the broken point
+    plain = claims.paper.c3_parts(table)[0]["by_model"]["m"]
+    assert plain["unusable_points_left_out"] == 0 and plain["share_beating_better_extreme"] == pytest.approx(2 / 3)
+
+
+def test_sweep_readings_read_notebook_06s_tables_only(data):
+    """Notebook 06 prints the physical against the paper's model from its own reading tables (it runs before
+    notebook 07 writes deployed_designs.csv)."""
+    with pytest.raises(ParameterError, match="^claim: got 'C5'; allowed C3, C4$"):
+        claims.sweep_readings("C5")
+    assert claims.sweep_readings("C3") == {"id": "C3", "robustness": []}  # no reading table yet
+    c4_table(data, [[3.0, 1.0, 2.0], [1.0, 2.0, 3.0]])
+    splits = pd.read_csv(data_dir() / "opt_split_sweep.csv")
+    data("opt_robustness_splits.csv", pd.concat([splits.assign(reading="as run"), splits.assign(reading="x")]))
+    readings = claims.sweep_readings("C4")["robustness"]
+    assert [r["reading"] for r in readings] == ["as run", "x"] and all(r["holds"] for r in readings)

@@ -166,3 +166,16 @@ def test_model_md_tables_match_the_module():
 
 def test_docstring_examples_run():
     assert doctest.testmod(hardware, raise_on_error=False).failed == 0
+
+
+def test_one_inference_is_charged_its_share_of_the_server_socket_static_power():
+    """Review of issue 22: the socket's static power (30 W) was charged whole to one inference that uses 1e10 Hz of
+    a 56-core socket; the default is now that share (model.md 2.7, 11), and the paper's model still has none."""
+    from coinfer.model.hardware import SERVER_SHARE
+    from coinfer.model.system import PAPER_MODEL
+
+    assert SERVER_SHARE == pytest.approx(DEFAULTS["f_server_max"] / (56 * 3.0e9), rel=1e-15)
+    assert problem_defaults()["static_power_server"] == pytest.approx(EDGE_SERVER.static_power * SERVER_SHARE)
+    assert problem_defaults()["static_power_server"] < 2.0 < EDGE_SERVER.static_power
+    assert DEFAULTS["static_power_server"] == problem_defaults()["static_power_server"]
+    assert PAPER_MODEL["static_power_server"] == 0.0

@@ -214,3 +214,12 @@ def test_impossible_budgets_pools_a_family(profile):
     assert list(
         budgets.impossible_budgets(frame.assign(family="digits_mlp", energy_budget=small / 2), profile).index
     ) == [0, 1]
+
+
+def test_battery_share_budgets_bound_the_devices_energy():
+    """A battery-share energy budget limits what the battery supplies: its scope is the device's (model.md 2.6)."""
+    for family in budgets.FAMILIES.values():
+        assert all("battery" in a.source and not a.published for a in family.energy_anchors)
+        assert family.energy_scope == budgets.BATTERY_SCOPE == "device"
+    published = budgets.Family("x", ("minilm",), (), (budgets.Anchor(1.0, "a measured requirement"),))
+    assert published.energy_scope == "system"

@@ -281,7 +281,19 @@ def test_shared_ratio_agrees_with_the_conic_reference(problems, answers):
         if answer.status == "optimal":
             assert answer.rho_device == answer.rho_server or answer.rho_device == 0.0 or answer.rho_server == 0.0
             # the conic solver's accuracy, as tests/optimise/test_physical_solver.py compares solve with it
-            assert answer.objective == pytest.approx(ref.objective, rel=1e-6, abs=1e-9), (own, answer, ref)
+            # ... or lower than the reference and feasible in the original variables: the conic reference leaves up
+            # to ~2e-6 relative slack in a tight budget (seed 20251208, instance 25: 1.1e-6 lower, both feasible)
+            lower_and_feasible = (
+                answer.objective < ref.objective
+                and not evaluate(
+                    own, Decision(answer.rho_device, answer.rho_server, answer.power, answer.f_device, answer.f_server)
+                ).violations
+            )
+            assert lower_and_feasible or answer.objective == pytest.approx(ref.objective, rel=1e-6, abs=1e-9), (
+                own,
+                answer,
+                ref,
+            )
             checked += 1
     assert checked >= 50 and len(unchecked) <= 3, (checked, unchecked)
 
@@ -324,10 +336,12 @@ def test_energy_floor_reasons_name_the_terms_that_hold_it_up():
     problem = make_problem(**{**WORKLOAD, "latency_budget": 10.0, "energy_budget": 1e-9})
     for name, answer in _restricted(problem).items():
         assert answer.status == "infeasible" and answer.reason.startswith("energy"), (name, answer)
-        for term in ("static_power_device=0.05 W", "static_power_server=30 W", "circuit_power=0.2 W",
+        for term in ("static_power_device=0.05 W", "static_power_server=1.786 W", "circuit_power=0.2 W",
                      "memory_energy_device=8e-12 J/bit"):  # fmt: skip
             assert term in answer.reason, (name, term, answer.reason)
-        assert "frequency floor" not in answer.reason  # static power keeps the clocks above their floors
+        # the device's static power keeps its clock above the floor; the server's share of a socket's static power
+        # (1.786 W, model.md 2.7) does not: its least-energy clock (P_st / 2 psi)^(1/3) = 2.07e9 Hz < f_server_min
+        assert "frequency floor f_device_min" not in answer.reason
     # Without static power the least-energy clock of a slack latency budget is the frequency floor.
     floor = problem.replace(static_power_device=0.0)
     reason = opt.solve_fixed_ratio(floor, 0.5).reason

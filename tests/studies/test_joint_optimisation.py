@@ -70,3 +70,28 @@ def test_measured_sparse_reading_uses_each_sides_best_kernels():
         assert chosen.sparse_efficiency_device == measured.sparse_efficiency_device <= 1.0
         assert base.compute_model == "ideal"
     assert pairs != {("sparse", "sparse")}, pairs  # the last split (all on the device) runs dense kernels
+
+
+def test_one_budget_sweeps_hold_the_other_budget_loose_and_battery_budgets_count_the_device():
+    """Notebook 06's sweeps (model.md 7.3): along the latency grid the energy budget is the grid's loose value, not
+    the default point (which left 10 of 15 LLaMA latency points infeasible), and vice versa; the default scope of
+    the family's battery-share energy budget is ``device``."""
+    from coinfer.base import paths
+
+    profile = pd.read_csv(paths.PROJECT_ROOT / "data" / "profiles.csv")
+    study = joint_optimisation.Study(profile, ["digits_cnn"], local_starts=1, points=3)
+    grid = study.grids["digits_cnn"]
+    assert all(p.energy_scope == "device" for p in study.problems("digits_cnn"))
+    sweeps = joint_optimisation.sweep_values({}, 3)
+    for sweep in ("latency_budget", "energy_budget"):
+        key = sweeps[sweep][0]
+        x = float(study.budget_factors("digits_cnn", sweep)[0])
+        frame, record = joint_optimisation.sweep_point(study, ("digits_cnn", sweep, key, x))
+        latency, energy = float(frame["latency_budget"].iloc[0]), float(frame["energy_budget"].iloc[0])
+        if sweep == "latency_budget":
+            assert latency == pytest.approx(grid.latency[0]) and energy == pytest.approx(grid.energy_loose)
+        else:
+            assert energy == pytest.approx(grid.energy[0]) and latency == pytest.approx(grid.latency_loose)
+        assert record["status"] == "optimal"  # the first grid point is feasible with the other budget loose
+    explicit = joint_optimisation.Study(profile, ["digits_cnn"], base={"energy_scope": "system"}, points=3)
+    assert all(p.energy_scope == "system" for p in explicit.problems("digits_cnn"))

@@ -61,11 +61,15 @@ def test_ranges_are_inside_the_problems_allowed_values(spec: Range):
             problem.replace(channel_gain=system.channel_gain(value))
         elif spec.name == "feature_bits":
             assert profiles.with_feature_bits(MIDDLE_WINS, value)["bits_per_element"].eq(value).all()
+        elif spec.name in sensitivity.BUDGET_FACTORS:  # multiplies a budget: any positive factor is allowed
+            assert value > 0
         else:
             changes = {spec.name: value, **sensitivity.clock_floors({spec.name: value})}
             assert getattr(problem.replace(**changes), spec.name) == value
     if spec.kind == "log":
-        default = {"distance": system.INPUT_FIELDS["distance"]}.get(spec.name, system.DEFAULTS.get(spec.name))
+        default = {"distance": system.INPUT_FIELDS["distance"], **dict.fromkeys(sensitivity.BUDGET_FACTORS, 1.0)}.get(
+            spec.name, system.DEFAULTS.get(spec.name)
+        )
         assert spec.low < default < spec.high  # the defaults sit inside their ranges
 
 
@@ -107,7 +111,8 @@ def test_references_are_the_systems_at_each_samples_constants():
             profile, [name], constants, latency_factor=0.5, energy_factor=2.0, workers=1, progress=False
         )
         for i, row in constants.iloc[::5].iterrows():
-            fields = {n: row[n] for n in sensitivity.NAMES if n not in ("feature_bits", "distance")}
+            skip = ("feature_bits", "distance", *sensitivity.BUDGET_FACTORS)
+            fields = {n: row[n] for n in sensitivity.NAMES if n not in skip}
             fields["bits_per_weight"] = int(fields["bits_per_weight"])
             fields.update(sensitivity.clock_floors(fields))
             problems = system.problems_for_splits(
@@ -118,9 +123,9 @@ def test_references_are_the_systems_at_each_samples_constants():
                 **fields,
             )
             assert (table.loc[i, "T_ref"], table.loc[i, "E_ref"]) == system.reference_budgets(problems)
-            assert (table.loc[i, "T0"], table.loc[i, "E0"]) == (
-                0.5 * table.loc[i, "T_ref"],
-                2.0 * table.loc[i, "E_ref"],
+            assert (table.loc[i, "T0"], table.loc[i, "E0"]) == (  # times the sampled budget factors
+                0.5 * table.loc[i, "T_ref"] * row["latency_budget_factor"],
+                2.0 * table.loc[i, "E_ref"] * row["energy_budget_factor"],
             )
 
 
@@ -133,12 +138,14 @@ def test_gains_on_hand_made_three_split_profiles():
     assert middle["intermediate_beats_extremes"].all() and (middle["best_split"] == 1).all()
     assert middle[["on_device_norm", "on_server_norm"]].isna().all().all()  # infeasible extremes
     assert not extremes["intermediate_beats_extremes"].any()
-    assert extremes["best_split"].isin([0, 2]).all()
+    # never the middle split; a sample whose budget factors and physical constants leave nothing feasible: -1
+    assert extremes["best_split"].isin([-1, 0, 2]).all() and extremes["best_split"].isin([0, 2]).mean() > 0.9
     # the batch solver's best split is the scalar solver's, sample by sample
     rows = MIDDLE_LOSES.reset_index(drop=True)
     for i in (0, 7):
         record = constants.iloc[i]
-        fields = {n: record[n] for n in sensitivity.NAMES if n not in ("feature_bits", "distance")}
+        skip = ("feature_bits", "distance", *sensitivity.BUDGET_FACTORS)
+        fields = {n: record[n] for n in sensitivity.NAMES if n not in skip}
         fields["bits_per_weight"] = int(fields["bits_per_weight"])
         fields.update(sensitivity.clock_floors(fields))
         t0, e0 = float(extremes.iloc[i]["T0"]), float(extremes.iloc[i]["E0"])
@@ -291,3 +298,21 @@ def test_a_sampled_clock_ceiling_carries_its_floor_at_the_defaults_ratio():
         if spec.name.startswith("f_") and spec.name.endswith("_max"):
             low = sensitivity.clock_floors({spec.name: spec.low})
             assert 0 < next(iter(low.values())) < spec.low
+
+
+def test_physical_constants_and_budget_factors_are_sampled():
+    """Issue 24 item 4: the physical model's constants (within hardware.PLAUSIBLE_RANGES) and the budget factors
+    enter the Sobol design, and a sampled budget factor scales the budgets a sample is solved at."""
+    from coinfer.model import hardware
+
+    for name in ("static_power_device", "static_power_server", "memory_energy_device", "memory_energy_server",
+                 "memory_bandwidth_device", "memory_bandwidth_server", "access_latency", "circuit_power"):  # fmt: skip
+        spec = next(r for r in RANGES if r.name == name)
+        assert (spec.low, spec.high) == hardware.PLAUSIBLE_RANGES[name]
+    assert set(sensitivity.BUDGET_FACTORS) <= set(sensitivity.NAMES)
+    constants = sensitivity.sample_constants(2, seed=0).head(2).copy()
+    constants["latency_budget_factor"], constants["energy_budget_factor"] = [1.0, 0.5], [1.0, 3.0]
+    table = sensitivity.study(
+        MIDDLE_WINS, ["middle"], constants, budgets={"middle": (0.1, 1.0)}, progress=False, workers=1
+    )
+    assert table["T0"].tolist() == pytest.approx([0.1, 0.05]) and table["E0"].tolist() == pytest.approx([1.0, 3.0])

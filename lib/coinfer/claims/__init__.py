@@ -82,6 +82,7 @@ from coinfer.claims.paper import (
     c1b_model,
     c3_parts,
     c3_verdict,
+    c4_binding_verdict,
     c4_verdict,
     claim_c1,
     claim_c2,
@@ -90,6 +91,7 @@ from coinfer.claims.paper import (
     sampled_constants_entries,
     sampled_constants_entry,
     single_start_rates,
+    sweep_readings,
 )
 from coinfer.claims.report import (
     BRACKET,
@@ -254,6 +256,7 @@ __all__ = [
     "Thresholds",
     "sampled_constants_entries",
     "c3_verdict",
+    "c4_binding_verdict",
     "c4_verdict",
     "claim_c1",
     "claim_c2",
@@ -290,6 +293,7 @@ __all__ = [
     "robustness_matrix",
     "sampled_constants_entry",
     "sampled_constants_lines",
+    "sweep_readings",
     "single_start_rates",
     "write_claims_report",
 ]

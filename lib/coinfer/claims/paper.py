@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from coinfer.base.paths import data_dir, read_csv
+from coinfer.base.validation import ParameterError
 from coinfer.claims.verdicts import NEEDS_DATA, conjunction, from_point, holds_value
 from coinfer.model.stats import (
     GRID,
@@ -73,6 +74,12 @@ class Thresholds:
     c4_min_regret: float = 0.05
     #: Objectives this close (relative) count as a tie between splits.
     c4_tie_tolerance: float = 1e-6
+    #: C4 where budgets bind (the review of issue 22, on the winner map ``opt_split_winners``): for some model, among
+    #: the grid points where at least two splits are feasible and a budget binds, at least this many distinct best
+    #: splits ...
+    c4_binding_min_distinct: int = 2
+    #: ... and an intermediate best split (0 < s < L, ties credited to an extreme) at this share of them.
+    c4_binding_min_interior_share: float = 0.5
 
 
 THRESHOLDS = Thresholds()
@@ -631,7 +638,67 @@ def _beaten(proposed: pd.Series, proposed_ok: pd.Series, bench: pd.Series, bench
     return proposed_ok & (~bench_ok | (bench >= proposed * (1 + margin)))
 
 
-def c3_parts(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, str, str]:
+#: Sweeps along a channel setting, whose points may bind no budget (model.md 7.3: reported, left out of C3b).
+CHANNEL_SWEEPS = ("bandwidth", "distance")
+
+
+def degenerate_points(sweep: pd.DataFrame) -> pd.Series:
+    """Channel-sweep points of ``opt_budget_sweep`` rows where no budget binds or every scheme is infeasible.
+
+    No budget binds where the proposed design reaches the unpruned objective, ``objective_norm`` = ``2^-q`` (model.md
+    5.1: ``D_LB(0; b) = b 2^-q`` on each side, so ``D / b_mean`` = ``2^-q`` at any split; ``q`` the default
+    ``bits_per_weight``): every scheme that can run unpruned ties it there, so the point cannot tell them apart.
+
+    Parameters
+    ----------
+    sweep : pandas.DataFrame
+        Rows ``model``, ``sweep``, ``x``, ``scheme``, ``status``, ``objective_norm`` [-].
+
+    Returns
+    -------
+    pandas.Series
+        Boolean, indexed by ``(model, sweep, x)``: True at a degenerate channel-sweep point.
+    """
+    from coinfer.model.system import DEFAULTS
+
+    keys = ["model", "sweep", "x"]
+    floor = 2.0 ** -float(DEFAULTS["bits_per_weight"])
+    ours = sweep[sweep["scheme"] == "proposed"].set_index(keys)
+    any_ok = (sweep["status"] == "optimal").groupby([sweep[k] for k in keys]).any()
+    unbound = (ours["status"] == "optimal") & (ours["objective_norm"] <= floor * (1 + 1e-6))
+    channel = ours.index.get_level_values("sweep").isin(CHANNEL_SWEEPS)
+    out = pd.Series(
+        channel & (unbound.to_numpy() | ~any_ok.reindex(ours.index).fillna(False).to_numpy()), index=ours.index
+    )
+    return out.astype(bool)
+
+
+#: Share of the unpruned model's measured quality under which a design is broken (issue 23 item 2).
+USABLE_QUALITY = 0.5
+
+
+def unusable_points(deployed: pd.DataFrame) -> pd.Series:
+    """Sweep points where every deployed design is below :data:`USABLE_QUALITY` of the unpruned quality.
+
+    Parameters
+    ----------
+    deployed : pandas.DataFrame
+        ``deployed_designs.csv`` rows (notebook 07): ``model``, ``sweep``, ``x``, ``status``, ``task_metric``,
+        ``unpruned_task_metric`` (higher is better).
+
+    Returns
+    -------
+    pandas.Series
+        Boolean, indexed by ``(model, sweep, x)``: True where no measured design reaches half the unpruned quality.
+    """
+    rows = deployed[deployed["status"] == "optimal"]
+    usable = rows["task_metric"] >= USABLE_QUALITY * rows["unpruned_task_metric"]
+    return ~usable.groupby([rows["model"], rows["sweep"], rows["x"]]).any()
+
+
+def c3_parts(
+    sweep: pd.DataFrame, t: Thresholds = THRESHOLDS, deployed: pd.DataFrame | None = None
+) -> tuple[dict, str, str]:
     """``(measured, C3a verdict, C3b verdict)`` on one budget-sweep table (``opt_budget_sweep`` rows).
 
     C3a: the proposed design is never worse than a benchmark that restricts its problem (relative tolerance
@@ -687,10 +754,25 @@ def c3_parts(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, str
     better_ok = better.notna()
     beaten_extreme = _beaten(proposed, proposed_ok, better.fillna(np.inf), better_ok, t.c3_min_margin)
     baselines = [s for s in beaten_by if s not in EXTREME_SCHEMES and s not in SOLVER_BENCHMARKS]
+    # C3b leaves out channel-sweep points where no budget binds or nothing is feasible (model.md 7.3)
+    degenerate = (
+        degenerate_points(sweep).reindex(table.index).fillna(False).astype(bool).to_numpy()
+        if "objective_norm" in sweep.columns
+        else np.zeros(len(table), dtype=bool)
+    )
+    # ... and points where every measured design is broken (issue 23 item 2), where notebook 07 measured them
+    broken = (
+        unusable_points(deployed).reindex(table.index).fillna(False).astype(bool).to_numpy()
+        if deployed is not None
+        else np.zeros(len(table), dtype=bool)
+    )
     by_model: dict[str, dict] = {}
     c3b_ok = True
     for model in sorted(set(table.index.get_level_values("model"))):
-        here = (table.index.get_level_values("model") == model) & proposed_ok.to_numpy()
+        of_model = table.index.get_level_values("model") == model
+        left_out = int((of_model & degenerate).sum())
+        unusable = int((of_model & broken & ~degenerate).sum())
+        here = of_model & proposed_ok.to_numpy() & ~degenerate & ~broken
         points = int(here.sum())
         share_extreme = float(beaten_extreme[here].mean()) if points else float("nan")
         shares = {s: float(beaten_by[s][here].mean()) for s in baselines} if points else {}
@@ -707,6 +789,8 @@ def c3_parts(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, str
             "share_beating_better_extreme": share_extreme,
             "strongest_baseline": strongest,
             "share_beating_strongest_baseline": share_strongest,
+            "degenerate_channel_points_left_out": left_out,
+            "unusable_points_left_out": unusable,
             "holds": bool(ok),
         }
     measured = {"points_where_proposed_is_worse": worse_total, "by_benchmark": per_scheme, "by_model": by_model}
@@ -883,7 +967,8 @@ def claim_c3(t: Thresholds = THRESHOLDS) -> dict:
         The claim with ``parts`` (C3a, C3b), ``verdict``, ``holds`` (true, false or null), ``measured``,
         ``robustness``.
     """
-    measured, c3a, c3b = c3_parts(read_csv("opt_budget_sweep.csv"), t)
+    deployed = read_csv("deployed_designs.csv") if (data_dir() / "deployed_designs.csv").exists() else None
+    measured, c3a, c3b = c3_parts(read_csv("opt_budget_sweep.csv"), t, deployed)
     measured["sampling_interval"] = GRID  # every budget, bandwidth and distance point of the sweep grid
     old = measured["points_where_proposed_is_worse"] == 0 and all(
         measured["by_benchmark"][s]["share_beaten"] >= t.c3_min_share_beaten
@@ -1011,6 +1096,81 @@ def c4_verdict(sweep: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, b
     return {"by_model": per_model}, bool(holds)
 
 
+def c4_binding_verdict(winners: pd.DataFrame, t: Thresholds = THRESHOLDS) -> tuple[dict, bool | None]:
+    """``(measured, holds)`` of C4 where budgets bind, on the winner map (``opt_split_winners`` rows).
+
+    Per model, the grid points (bandwidth x latency budget) where at least two splits are feasible and a budget
+    binds (``budget_binds``: the best design's objective is above its split's unpruned objective): how many
+    distinct best splits (``winner``, ties credited to an extreme, model.md 5.5) and the share of those points
+    whose best split is intermediate (``0 < winner < last_split``).
+
+    Parameters
+    ----------
+    winners : pandas.DataFrame
+        ``opt_split_winners`` rows (``model``, ``winner``, ``feasible_splits``, ``budget_binds``, ``last_split``).
+    t : Thresholds
+        ``c4_binding_min_distinct`` [count] and ``c4_binding_min_interior_share`` [-].
+
+    Returns
+    -------
+    measured : dict
+        ``by_model``: ``grid_points``, ``binding_points`` [count], ``binding_distinct_best_splits`` [count],
+        ``binding_best_splits``, ``binding_interior_share`` [-] (null without binding points).
+    holds : bool or None
+        Whether some model meets both thresholds; None where no model has a binding point (needs data).
+
+    References
+    ----------
+    docs/model.md, sections 1 (C4) and 5.5.
+    """
+    per_model: dict[str, dict[str, Any]] = {}
+    for model, rows in winners.groupby("model", sort=True):
+        binding = rows[(rows["feasible_splits"] >= 2) & rows["budget_binds"].astype(bool)]
+        best = binding["winner"].astype(int)
+        interior = (best > 0) & (best < binding["last_split"].astype(int))
+        per_model[str(model)] = {
+            "grid_points": int(len(rows)),
+            "binding_points": int(len(binding)),
+            "binding_distinct_best_splits": int(best.nunique()),
+            "binding_best_splits": sorted(int(s) for s in best.unique()),
+            "binding_interior_share": float(interior.mean()) if len(binding) else None,
+        }
+    if not any(m["binding_points"] for m in per_model.values()):
+        return {"by_model": per_model}, None
+    holds = any(
+        m["binding_distinct_best_splits"] >= t.c4_binding_min_distinct
+        and (m["binding_interior_share"] or 0.0) >= t.c4_binding_min_interior_share
+        for m in per_model.values()
+    )
+    return {"by_model": per_model}, bool(holds)
+
+
+def sweep_readings(claim: str, t: Thresholds = THRESHOLDS) -> dict:
+    """``{"id", "robustness"}`` of C3 or C4 from notebook 06's reading tables alone (for its own printout).
+
+    The readings (``opt_robustness_sweep.csv``, ``opt_robustness_splits.csv``) hold the physical model ("as run")
+    and the paper's model; nothing downstream of notebook 06 is read, so the notebook can call it
+    (:func:`coinfer.claims.report.model_comparison_lines` takes the result).
+
+    Parameters
+    ----------
+    claim : str
+        "C3" or "C4".
+    t : Thresholds
+        The thresholds.
+
+    Returns
+    -------
+    dict
+        ``id`` and ``robustness`` (the verdict under each reading).
+    """
+    if claim == "C3":
+        return {"id": "C3", "robustness": _robustness("opt_robustness_sweep.csv", c3_verdict, t)}
+    if claim == "C4":
+        return {"id": "C4", "robustness": _robustness("opt_robustness_splits.csv", c4_verdict, t)}
+    raise ParameterError(f"claim: got {claim!r}; allowed C3, C4")
+
+
 def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
     """C4 from ``opt_split_sweep.csv`` (notebook 06): how much a wrong split costs.
 
@@ -1029,18 +1189,28 @@ def claim_c4(t: Thresholds = THRESHOLDS) -> dict:
     ----------
     docs/model.md, sections 1 (C4), 1.2 and 5.5.
     """
-    measured, holds = c4_verdict(read_csv("opt_split_sweep.csv"), t)
-    measured["sampling_interval"] = GRID  # every cell of the bandwidth x budget grid
+    winners = read_csv("opt_split_winners.csv") if (data_dir() / "opt_split_winners.csv").exists() else None
+    if winners is not None and {"budget_binds", "last_split"} <= set(winners.columns):
+        measured, holds = c4_binding_verdict(winners, t)
+    else:  # a winner map written before the criterion changed: no budget_binds column
+        measured, holds = {"by_model": {}}, None
+    measured["sampling_interval"] = GRID  # every cell of the bandwidth x latency grid
+    # The criterion before the review (split curves at 0.5 / 1 / 2 x the default point), kept as a reading: under
+    # the physical model those settings rarely bind (1 best split per model in the data it was judged on).
+    curves, curves_hold = c4_verdict(read_csv("opt_split_sweep.csv"), t)
+    before = {"reading": "split curves at 0.5, 1, 2 x the default point (criterion before the review)"}
     return {
         "id": "C4",
         "criterion": (
-            f"for some model, across the bandwidth x budget grid the best split changes (>= "
-            f"{t.c4_min_distinct_winners} distinct winners) and the best single fixed split loses >= "
-            f"{t.c4_min_regret:.0%} objective (or feasibility) against per-setting split selection somewhere"
+            f"for some model, among the winner-map grid points (bandwidth x latency budget) where >= 2 splits are "
+            f"feasible and a budget binds, >= {t.c4_binding_min_distinct} distinct best splits and an intermediate "
+            f"best split at >= {t.c4_binding_min_interior_share:.0%} of them"
         ),
         "measured": measured,
         "holds": holds,
-        "robustness": _robustness("opt_robustness_splits.csv", c4_verdict, t) + sampled_constants_entries("C4"),
+        "robustness": [{**before, "holds": curves_hold, "measured": curves}]
+        + _robustness("opt_robustness_splits.csv", c4_verdict, t)
+        + sampled_constants_entries("C4"),
         "figures": ["opt_split_objective", "opt_split_winner"],
         "notebooks": ["06_joint_optimisation"],
     }

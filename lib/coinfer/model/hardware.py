@@ -58,6 +58,7 @@ __all__ = [
     "PHONE_SOC",
     "PLAUSIBLE_RANGES",
     "SPLIT_INFERENCE_KPIS",
+    "SERVER_SHARE",
     "RadioAccess",
     "SideHardware",
     "SplitInferenceKPI",
@@ -192,8 +193,9 @@ PHONE_SOC = SideHardware(
 )
 
 #: One edge-server CPU socket with DDR5 (not a GPU). f_min: the Xeon 8480+'s 800 MHz floor over its 3.0 GHz
-#: all-core turbo [4], applied to the aggregate f_server_max = 1e10 Hz; static power: assumed, 0.3 x the
-#: default's dynamic power at f_server_max (psi_server f^3 = 100 W); memory energy: 1.3 nJ per 64-bit DRAM
+#: all-core turbo [4], applied to the aggregate f_server_max = 1e10 Hz; static power: assumed, of the whole socket
+#: (0.3 x the default's dynamic power at f_server_max, psi_server f^3 = 100 W), of which one inference is charged
+#: :data:`SERVER_SHARE` (:func:`problem_defaults`); memory energy: 1.3 nJ per 64-bit DRAM
 #: access [1]; bandwidth: 8 channels of DDR5-4800 x 64 bit [4].
 EDGE_SERVER = SideHardware(
     name="edge server, one CPU socket, 8 x DDR5-4800",
@@ -202,6 +204,12 @@ EDGE_SERVER = SideHardware(
     memory_energy=1.3e-9 / 64,
     memory_bandwidth=8 * 4.8e9 * 64,
 )
+
+#: Share of the edge-server socket one inference occupies [1]: the model's server clock ``f_server_max = 1e10`` Hz
+#: (model.md 7.1) over the socket's 56 cores at the 3.0 GHz all-core turbo of the Xeon Platinum 8480+ [4], 0.0595.
+#: The other cores serve other requests at the same time (about 17 such inferences per socket), so one inference
+#: is charged this share of the socket's static power, not all of it (model.md 2.7, 11; issue 22 review).
+SERVER_SHARE = 1e10 / (56 * 3.0e9)
 
 #: NR slot length per numerology mu (subcarrier spacing 2^mu x 15 kHz), normal cyclic prefix: 1 ms subframe of
 #: 2^mu slots [5] [s].
@@ -266,7 +274,8 @@ PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     # 800 MHz over the Xeon 8480+'s 3.8 GHz single-core turbo and over its 2.0 GHz base [4], times 1e10 Hz.
     "f_server_min": (1e10 * 0.8 / 3.8, 1e10 * 0.8 / 2.0),
     "static_power_device": (0.01, 0.5),
-    "static_power_server": (5.0, 150.0),
+    # One inference's share (SERVER_SHARE) of a socket's static power of 5 .. 150 W (a whole socket's idle power).
+    "static_power_server": (5.0 * SERVER_SHARE, 150.0 * SERVER_SHARE),
     # HBM2 3.9 pJ/bit [2] (the most frugal DRAM in use) to 2.6 nJ per 64-bit access [1].
     "memory_energy_device": (3.9e-12, 2.6e-9 / 64),
     # Same low end; DDR3 70 pJ/bit [2] as the high end of socketed DRAM.
@@ -289,7 +298,8 @@ def problem_defaults() -> dict[str, float]:
     Returns
     -------
     dict of str to float
-        ``f_device_min``, ``f_server_min`` [Hz]; ``static_power_device``, ``static_power_server`` [W];
+        ``f_device_min``, ``f_server_min`` [Hz]; ``static_power_device``, ``static_power_server`` [W] (the
+        server's: one inference's :data:`SERVER_SHARE` of the socket's);
         ``memory_energy_device``, ``memory_energy_server`` [J/bit]; ``memory_bandwidth_device``,
         ``memory_bandwidth_server`` [bit/s]; ``access_latency`` [s] and ``circuit_power`` [W] of
         :data:`NR_UPLINK`; ``downlink_access_latency`` [s] of :data:`NR_DOWNLINK` (issue 28);
@@ -306,6 +316,8 @@ def problem_defaults() -> dict[str, float]:
         fields[f"static_power_{side}"] = hw.static_power
         fields[f"memory_energy_{side}"] = hw.memory_energy
         fields[f"memory_bandwidth_{side}"] = hw.memory_bandwidth
+    # a server socket serves many requests at once: one inference is charged its share of the static power
+    fields["static_power_server"] = EDGE_SERVER.static_power * SERVER_SHARE
     fields["access_latency"] = NR_UPLINK.access_latency
     fields["circuit_power"] = NR_UPLINK.circuit_power
     fields["downlink_access_latency"] = NR_DOWNLINK.access_latency

@@ -663,7 +663,7 @@ def make_problem(
     >>> problem.p_max, problem.bandwidth, problem.energy_scope
     (0.2, 5000000.0, 'system')
     >>> [round(x, 5) for x in reference_budgets([problem])]  # the fastest unpruned inference [s] and [J]
-    [0.00782, 0.16346]
+    [0.00782, 0.12819]
     >>> [round(x, 5) for x in reference_budgets([paper_model(problem)])]  # the same in the paper's model
     [0.00382, 0.12551]
     >>> make_problem(flops_device=-1, flops_server=8e8, params_device=1e5, params_server=4e5, scale_device=0.02,

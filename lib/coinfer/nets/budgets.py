@@ -48,6 +48,7 @@ from coinfer.model.system import Problem, evaluate, full_resources, problems_for
 
 __all__ = [
     "Anchor",
+    "BATTERY_SCOPE",
     "BudgetGrid",
     "FAMILIES",
     "FAMILY_OF",
@@ -65,6 +66,10 @@ __all__ = [
 #: A 15.4 Wh battery (4000 mAh at 3.85 V) of which 10 % serves the task over 8 h: the power one task may draw
 #: [W] (assumed; the same battery share as model.md 13.9).
 SERVICE_POWER = 15.4 * 3600 * 0.10 / (8 * 3600)
+
+#: The energy scope (model.md 2.6) in which a battery-share energy budget applies: a battery limits the energy the
+#: device draws (its computation and its uplink), not the server's, which a mains supply feeds.
+BATTERY_SCOPE = "device"
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,13 @@ class Family:
     members: tuple[str, ...]
     latency_anchors: tuple[Anchor, ...]
     energy_anchors: tuple[Anchor, ...]
+
+    @property
+    def energy_scope(self) -> str:
+        """The energy scope of the family's energy budgets (model.md 2.6): :data:`BATTERY_SCOPE` where every energy
+        anchor is an assumed battery share, else ``system``."""
+        battery = all(not a.published and "battery" in a.source for a in self.energy_anchors)
+        return BATTERY_SCOPE if battery and self.energy_anchors else "system"
 
 
 _IMAGE_15MS = Anchor(
@@ -372,6 +384,15 @@ def _threshold(feasible: Any, high: float, iterations: int = 48) -> float:
     return math.exp(hi)
 
 
+def _round_up(value: float, digits: int = 9) -> float:
+    """``value`` rounded up to ``digits`` significant digits, as the tables keep it (``paths.CSV_FLOAT_FORMAT``)."""
+    if value <= 0 or not math.isfinite(value):
+        return value
+    step = 10.0 ** (math.floor(math.log10(value)) - digits + 1)
+    up = math.ceil(value / step) * step
+    return up if up >= value else math.nextafter(up, math.inf)
+
+
 def _log_grid(first: float, last: float, points: int, anchors: Sequence[float]) -> np.ndarray:
     inner = np.geomspace(first, last, points) if last > first else np.array([first])
     extra = [a for a in anchors if a >= first]
@@ -436,6 +457,10 @@ def budget_grid(
     t_unpruned = max(_threshold(lambda t, ps=ps: _feasible(ps, t, e_loose), t_loose) for ps in unpruned.values())
     e_unpruned = max(_threshold(lambda e, ps=ps: _feasible(ps, t_loose, e), e_loose) for ps in unpruned.values())
     t_first, e_first = max(t_first, minima.least_latency), max(e_first, minima.least_energy)
+    # The bisection ends within 1e-13 of the feasibility edge, where every side but the budget's is free and the
+    # solvers' answers are fragile (`solve` returned rho_s = rho_max at MiniLM's split 0 under the device scope);
+    # a written budget is 9 digits, so the first point is that rounding up: feasible as written, 1e-9 inside.
+    t_first, e_first = _round_up(t_first), _round_up(e_first)
     lat_anchors = [a.value for a in spec.latency_anchors]
     en_anchors = [a.value for a in spec.energy_anchors]
     latency = _log_grid(t_first, max(t_unpruned, t_first), points, lat_anchors)

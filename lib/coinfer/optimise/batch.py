@@ -82,7 +82,7 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
     >>> problems = [make_problem(
     ...     flops_device=2e8, flops_server=8e8, params_device=1e5, params_server=4e5, scale_device=0.02,
     ...     scale_server=0.03, feature_bits=4096, latency_budget=0.01, energy_budget=budget, distance=150.0)
-    ...     for budget in [0.01, 0.02, 1e-3] * 100]  # energy budgets [J]
+    ...     for budget in [0.01, 0.02, 1e-4] * 100]  # energy budgets [J]
     >>> counts = {}
     >>> answers = solve_batch(problems, counts)
     >>> answers == [solve(problem) for problem in problems], counts["n"], counts["scalar"]

@@ -83,11 +83,11 @@ def solve(problem: Problem) -> Solution:
     ...     scale_server=0.03, feature_bits=4096, latency_budget=0.01, energy_budget=0.01, distance=150.0)
     >>> answer = solve(problem)  # the physical model's defaults (model.md 2.7, 7.5)
     >>> answer.status, round(answer.rho_device, 3), round(answer.rho_server, 3)  # ratios pruned [-]
-    ('optimal', 0.621, 0.908)
+    ('optimal', 0.278, 0.449)
     >>> answer.latency <= problem.latency_budget and answer.energy <= problem.energy_budget  # [s], [J]
     True
-    >>> solve(problem.replace(energy_budget=1e-3)).reason.split(" J")[0]  # below the least energy [J]
-    'energy floor 0.001088577817'
+    >>> solve(problem.replace(energy_budget=1e-4)).reason.split(" J")[0]  # below the least energy [J]
+    'energy floor 0.0002025065304'
     """
     keys, logits = kernel.slope_table(problem.bits_per_weight)
     code, _, out = physical.solve_row(problem_row(problem), keys, logits, kernel.JOINT_NEWTON_EVALUATIONS)

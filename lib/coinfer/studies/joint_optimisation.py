@@ -40,7 +40,7 @@ from coinfer.base.validation import ParameterError
 from coinfer.model import system
 from coinfer.model.stats import bootstrap_mean, clopper_pearson
 from coinfer.nets import profiles, timing
-from coinfer.nets.budgets import budget_grid, check_budget
+from coinfer.nets.budgets import budget_grid, check_budget, family_of
 from coinfer.optimise import Solution
 
 #: Settings of the budget sweeps, whose points are each model's grid (model.md 7.3) as multiples of its default.
@@ -104,8 +104,15 @@ class Study:
             name: self.profile[self.profile["model"] == name].sort_values("split").reset_index(drop=True)
             for name in self.models
         }
+        # battery-share budgets bound the device's energy (model.md 2.6, 7.3) unless the study sets a scope
+        self.scope_of = {name: family_of(name).energy_scope for name in self.models}
         grid_base = self.base if self.grid_base is None else self.grid_base
-        self.grids = {name: budget_grid(self.rows_of[name], [name], grid_base, self.points) for name in self.models}
+        self.grids = {
+            name: budget_grid(
+                self.rows_of[name], [name], {"energy_scope": self.scope_of[name], **grid_base}, self.points
+            )
+            for name in self.models
+        }
         self.reference = {}
         for name, grid in self.grids.items():
             t0 = grid.latency_default if self.latency_budget <= 0 else self.latency_budget
@@ -118,6 +125,21 @@ class Study:
         """The grid of ``sweep`` of model ``name`` as multiples of its default point [1] (model.md 7.3)."""
         t0, e0 = self.reference[name]
         return self.grids[name].values(sweep) / (t0 if sweep == "latency_budget" else e0)
+
+    def loose_factors(self, name: str, sweep: str) -> dict[str, float]:
+        """The other budget of a one-budget sweep of ``name``, held loose, as a factor of its default [1].
+
+        A sweep along one budget holds the other at the grid's loose value (model.md 7.3: the largest unpruned
+        latency or energy of any split at full resources, or the last grid point if higher), so that only the
+        swept budget binds.
+        """
+        t0, e0 = self.reference[name]
+        grid = self.grids[name]
+        if sweep == "latency_budget":
+            return {"energy_factor": grid.energy_loose / e0}
+        if sweep == "energy_budget":
+            return {"latency_factor": grid.latency_loose / t0}
+        raise ParameterError(f"sweep: got {sweep!r}; allowed latency_budget, energy_budget")
 
     def latency_grid_factors(self, name: str, points: int) -> np.ndarray:
         """``points`` log-spaced latency factors of ``name`` from its first feasible to its last grid point [1]."""
@@ -140,7 +162,7 @@ class Study:
             self.rows_of[name],
             latency_budget=(self.latency_factor if latency_factor is None else latency_factor) * t_ref,
             energy_budget=(self.energy_factor if energy_factor is None else energy_factor) * e_ref,
-            **{**self.base, **overrides},
+            **{"energy_scope": self.scope_of[name], **self.base, **overrides},
         )
         if self.sparse_fits is None:
             return problems
@@ -390,6 +412,8 @@ def sweep_point(study: Study, point: tuple[str, str, str, float]) -> tuple[pd.Da
     """
     name, sweep, key, x = point
     setting: dict[str, Any] = {key: x}
+    if key in BUDGET_KEYS:  # the other budget loose (model.md 7.3), not at its default
+        setting.update(study.loose_factors(name, sweep))
     frame, probs = study.compare(name, **setting)
     check_dominance(frame, f"{name} {sweep}={x:.4g}")
     frame.insert(0, "model", name)
@@ -698,6 +722,11 @@ def winner_map(
                 "on_device_objective": values[last] if np.isfinite(values[last]) else np.nan,
                 "worst_feasible_objective": max(feasible) if feasible else np.nan,
                 "feasible_splits": len(feasible),
+                "last_split": last,
+                # a budget binds where the best design is worse than its split unpruned (C4, model.md 1)
+                "budget_binds": bool(
+                    best is not None and values[best] > system.objective_value(probs[best], 0.0, 0.0) * (1 + SPLIT_TIE)
+                ),
             }
         )
     winners = pd.DataFrame(rows)

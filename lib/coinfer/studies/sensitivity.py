@@ -42,7 +42,7 @@ from coinfer import optimise
 from coinfer.base.parallel import parallel_map
 from coinfer.base.threads import one_blas_thread
 from coinfer.base.validation import ParameterError
-from coinfer.model import system
+from coinfer.model import hardware, system
 from coinfer.model.stats import cluster_bootstrap_share
 from coinfer.nets import profiles
 
@@ -137,7 +137,23 @@ RANGES: tuple[Range, ...] = (
     Range("feature_bits", "choice", 0, 3, "bit/element", "assumed: int4 / int8 / fp16 features", (4, 8, 16)),
     # What the energy budget covers (model.md section 2.6): both readings a referee would take.
     Range("energy_scope", "choice", 0, 2, "", "model.md 2.6: system or device energy", system.ENERGY_SCOPES),
+    # The physical model's constants (model.md 2.7, 7.1), each over its plausible range (hardware.PLAUSIBLE_RANGES).
+    *(
+        Range(name, "log", *hardware.PLAUSIBLE_RANGES[name], unit, "model.md 7.1 plausible range (hardware.py)")
+        for name, unit in (
+            ("static_power_device", "W"), ("static_power_server", "W"),
+            ("memory_energy_device", "J/bit"), ("memory_energy_server", "J/bit"),
+            ("memory_bandwidth_device", "bit/s"), ("memory_bandwidth_server", "bit/s"),
+            ("access_latency", "s"), ("circuit_power", "W"),
+        )
+    ),
+    # The budgets: multiples of each model's default point (model.md 7.3); a quarter to four times it stays above
+    # the physical minima of the sampled models at the default constants (model.md 7.4).
+    Range("latency_budget_factor", "log", 0.25, 4.0, "1", "assumed: x0.25..x4 the default latency budget"),
+    Range("energy_budget_factor", "log", 0.25, 4.0, "1", "assumed: x0.25..x4 the default energy budget"),
 )  # fmt: skip
+#: Sampled factors of the budgets, not problem fields.
+BUDGET_FACTORS = ("latency_budget_factor", "energy_budget_factor")
 #: Names of the sampled constants, in :data:`RANGES` order.
 NAMES = tuple(r.name for r in RANGES)
 
@@ -148,6 +164,7 @@ def ranges_table(ranges: Sequence[Range] = RANGES) -> pd.DataFrame:
         **system.DEFAULTS,
         "feature_bits": profiles.BITS_PER_ELEMENT,
         "distance": system.INPUT_FIELDS["distance"],
+        **dict.fromkeys(BUDGET_FACTORS, 1.0),
     }
     return pd.DataFrame(
         [
@@ -199,7 +216,7 @@ def _problems(rows: pd.DataFrame, constants: pd.DataFrame, base: Mapping[str, An
                                            energy_budget=1.0, **base)
         for b in sorted(set(constants["feature_bits"]))
     }  # fmt: skip
-    fields = [n for n in NAMES if n not in ("feature_bits", "distance")]
+    fields = [n for n in NAMES if n not in ("feature_bits", "distance", *BUDGET_FACTORS)]
     problems = []
     for record in constants[[*fields, "feature_bits", "distance"]].to_dict("records"):
         changes = {name: record[name] for name in fields}
@@ -261,6 +278,8 @@ def _chunk(
         budgets = (factors[0] * t_ref, factors[1] * e_ref)
     else:
         budgets = (np.full(len(t_ref), float(fixed[0])), np.full(len(e_ref), float(fixed[1])))
+    sampled = [constants[name].to_numpy(dtype=float) if name in constants else 1.0 for name in BUDGET_FACTORS]
+    budgets = (budgets[0] * sampled[0], budgets[1] * sampled[1])  # the sampled budget factors (model.md 7.4)
     problems = [
         p.replace(latency_budget=float(budgets[0][i // splits]), energy_budget=float(budgets[1][i // splits]))
         for i, p in enumerate(unbudgeted)
