@@ -276,7 +276,7 @@ def test_claims_report_includes_the_extensions_only_with_their_data(tmp_path, mo
     # The paper's claims are tested in claims/test_claims.py and L1 in studies/test_model_size.py; stub them here.
     for cid in claims.CLAIMS:
         monkeypatch.setitem(claims.CLAIMS, cid, lambda t, cid=cid: {"id": cid, "holds": True, "measured": {}})
-    for extension in ("L1", "M1"):  # no size_study.csv, no multi_user_populations.csv: the extensions are skipped
+    for extension in ("L1", "M1", "D1"):  # no size_study.csv, multi_user_*, decoding_*: the extensions are skipped
         monkeypatch.setitem(claims.CLAIMS, extension, lambda t: None)
     assert [c["id"] for c in claims.evaluate_claims()] == ["C1", "C2", "C3", "C4"]
     table = _designs(
@@ -308,7 +308,9 @@ def test_notebook_schema_and_order():
     assert NOTEBOOKS[-1] == "11_report"
     schema = SCHEMAS["07_deployed_designs"]
     expected = {"seed", "models", "n_digits", "n_text", "n_images", "n_topics", "bits", "feature_bits", "device"}
-    assert expected | {"workers", "scheduler_address"} == set(schema)
+    frontier = {name for name in schema if name.startswith("frontier_")}  # tested in studies/test_frontiers.py
+    assert len(frontier) == 7
+    assert expected | frontier | {"workers", "scheduler_address"} == set(schema)
     ok = notebook_params.validate("07_deployed_designs", {"n_digits": 540, "feature_bits": 8, "models": ["minilm"]})
     assert ok["n_digits"] == 540
     for bad in ({"n_digits": 541}, {"feature_bits": 12}, {"models": ["llama_7b"]}, {"bits": 1}):
