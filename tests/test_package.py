@@ -70,7 +70,7 @@ EXPECTED: dict[str, list[str]] = {
         "DEPLOYED_NOTEBOOK", "EXTENSIONS", "EXTENSION_PREFIX", "EXTENSION_THRESHOLDS", "EXTREME_SCHEMES",
         "ExtensionThresholds", "FIRST_ORDER_CLUSTERS_FILE", "FIRST_ORDER_COLUMNS", "FIRST_ORDER_MODELS", "GRID_NOTE",
         "PRETRAINED_MODELS", "SCALE_FREE_READING", "SENSITIVITY_MIN_SHARE", "SENTENCES", "STATEMENTS", "THRESHOLDS",
-        "Thresholds", "c3_verdict", "c4_binding_verdict", "c4_verdict", "claim_c1", "claim_c2", "claim_c3",
+        "TITLES", "Thresholds", "c3_verdict", "c4_binding_verdict", "c4_verdict", "claim_c1", "claim_c2", "claim_c3",
         "claim_c4", "claim_e1",
         "claim_e2", "claim_e3", "claim_l1", "claim_m1", "e1_verdict", "e2_verdict", "e3_verdict", "evaluate_claims",
         "finite", "l1_decided_points", "l1_labelled_points", "l1_labelled_verdict", "l1_verdict", "m1_verdict",

@@ -109,6 +109,7 @@ from coinfer.claims.report import (
 from coinfer.claims.statements import (
     EXTENSION_PREFIX,
     STATEMENTS,
+    TITLES,
 )
 from coinfer.claims.verdicts import (
     NEEDS_DATA,
@@ -252,6 +253,7 @@ __all__ = [
     "SENSITIVITY_MIN_SHARE",
     "SENTENCES",
     "STATEMENTS",
+    "TITLES",
     "THRESHOLDS",
     "Thresholds",
     "sampled_constants_entries",

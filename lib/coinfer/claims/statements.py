@@ -25,6 +25,19 @@ STATEMENTS["D1"] = (
     "(TTFT 2 s, TPOT 0.1 s, a battery share per token) an interior split of the 7B LLaMA is ever the best "
     "decoding split, and if so at which round-trip times."
 )
+#: Each claim in a few words, for the README's verdict table (the statements above are the reference).
+TITLES = {
+    "C1": "output distortion is bounded by parameter distortion",
+    "C2": "a rate-distortion lower bound; Laplacian weights",
+    "C3": "the joint optimisation beats the benchmarks",
+    "C4": "the split point matters",
+    "L1": "the larger the merrier? (own question)",
+    "M1": "many users on one server: the joint design beats the baselines (own question)",
+    "D1": "decoding a split LLM: is an interior split ever best? (own question)",
+    "E1": "deployed, the proposed design is not worse than the benchmarks (own question)",
+    "E2": "the bound ranks the designs as measured (own question)",
+    "E3": "the bound's design is not worse than the magnitude objective's (own question)",
+}
 #: The artifact's own questions about the deployed designs (model.md section 9); not claims of the paper.
 EXTENSION_PREFIX = "Extension (the artifact's own question, not a claim of the paper): "
 STATEMENTS.update(
