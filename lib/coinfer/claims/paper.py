@@ -713,6 +713,9 @@ def c3_parts(
         Rows ``model``, ``sweep``, ``x``, ``scheme``, ``status``, ``objective`` [-] (``opt_budget_sweep.csv``).
     t : Thresholds
         ``c3_tolerance``, ``c3_min_margin``, ``c3_min_share_beaten``, ``c3b_min_share_beaten``.
+    deployed : pandas.DataFrame, optional
+        The measured designs (``deployed_designs.csv``): C3b leaves out the sweep points where every deployed
+        design keeps less than half the unpruned task metric [1] (:func:`unusable_points`); None keeps them.
 
     Returns
     -------

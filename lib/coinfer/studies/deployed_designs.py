@@ -305,7 +305,22 @@ def _ratio(value: Any) -> float:
 
 
 def measure_designs(sweep_table: pd.DataFrame, model_name: str, **options: Any) -> pd.DataFrame:
-    """The designs table of :func:`measure_designs_outcomes` alone (same parameters; model.md section 9)."""
+    """The designs table of :func:`measure_designs_outcomes` alone (model.md section 9).
+
+    Parameters
+    ----------
+    sweep_table : pandas.DataFrame
+        Rows of ``opt_budget_sweep.csv`` [decisions in their units: ratios [1], bits [bit]].
+    model_name : str
+        The zoo model to deploy [name].
+    **options
+        The keywords of :func:`measure_designs_outcomes` (``n_inputs`` [count], ``seed`` [1], ``bits`` [bit], ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per design: the decision, its measured distortion [1] and task metric [1].
+    """
     return measure_designs_outcomes(sweep_table, model_name, **options)[0]
 
 
@@ -467,9 +482,10 @@ def outcome_table(
     Parameters
     ----------
     model_name : str
-        The model.
+        The model [name].
     per_input : dict
-        ``(split, bits, pruned device weights, pruned server weights) -> {column: per-input values}`` in the
+        ``(split [index], bits [bit], pruned device weights [count], pruned server weights [count]) ->
+        {column: per-input values [1]}`` in the
         order of ``evaluation``'s chunks (the ``OUTCOMES_KEY`` entry of :meth:`EvaluationSet.score`).
     evaluation : EvaluationSet
         The inputs: their ids and sources.
