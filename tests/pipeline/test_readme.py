@@ -74,20 +74,18 @@ def test_hand_written_readme_numbers_follow_from_data():
     starts = pd.read_csv(paths.PROJECT_ROOT / "data" / "opt_single_starts.csv").groupby("model")["success"].mean()
     for model in ("minilm", "digits_cnn", "efficientnet_lite0"):
         assert f"{100 * starts[model]:.1f} %" in text, model
-    size = pd.read_csv(paths.PROJECT_ROOT / "data" / "size_study.csv")
     l1 = claims["L1"]["measured"]["by_family"]
-    assert f"at {l1['digits_mlp']['largest_best_points']} of {l1['digits_mlp']['feasible_points']} feasible" in text
-    assert f"({l1['text_encoder']['largest_best_points']} of {l1['text_encoder']['feasible_points']} points" in text
+    digits, text, images = l1["digits_mlp"], l1["text_encoder"], l1["efficientnet_lite"]
+    page = results_text()
+    assert digits["won_by_largest"] == 0
     assert (
-        f"{l1['efficientnet_lite']['largest_best_points']} of {l1['efficientnet_lite']['feasible_points']} points"
-        in text
+        f"wins none of the {digits['usable_points']} usable budget points ({digits['no_usable_points']} points" in page
     )
-    effnet = size[size["family"] == "efficientnet_lite"]
-    every_member_at_zero = effnet.groupby(["sweep", "budget_value"]).apply(
-        lambda point: bool((point["status"] == "optimal").all() and (point["task_metric"].fillna(0) == 0).all())
-    )
-    count = int(every_member_at_zero.sum())
-    assert f"at\n{count} of them every member" in text or f"at {count} of them every member" in text
+    assert f"{digits['ties']} are ties" in page and f"win {sum(digits['won_by_other'].values())})" in page
+    assert f"MPNet-base wins {text['won_by_largest']} of {text['usable_points']} points" in page
+    assert f"MiniLM-L6's {text['won_by_other']['minilm']} ({text['ties']} ties)" in page
+    assert f"none of the {images['usable_points']} usable points" in page and images["won_by_largest"] == 0
+    assert f"{images['no_usable_points']} points with no usable member" in page
 
 
 def test_hand_written_c3_margin_follows_from_data():
@@ -95,10 +93,10 @@ def test_hand_written_c3_margin_follows_from_data():
     claims = {c["id"]: c for c in committed_claims()}
     by_model = claims["C3"]["parts"][1]["measured"]["by_model"]
     shares = {model: f"{100 * found['share_beating_better_extreme']:.1f} %" for model, found in by_model.items()}
-    assert shares["digits_cnn"] == shares["efficientnet_lite0"] == shares["minilm"]
+    assert shares["digits_cnn"] == shares["minilm"] == shares["llama_7b"]
     assert (
-        f"the better extreme at {shares['minilm']} of its feasible points for the digits\n  CNN, EfficientNet-Lite0 "
-        f"and MiniLM and at {shares['llama_7b']} for the LLaMA" in text
+        f"the better extreme at {shares['minilm']} of its feasible points for the digits\n  CNN, MiniLM and the "
+        f"LLaMA and at {shares['efficientnet_lite0']} for EfficientNet-Lite0" in text
     )
 
 
@@ -206,3 +204,40 @@ def test_every_relative_link_of_the_readme_and_its_pages_resolves():
         if not match[1].startswith(("http://", "https://", "mailto:")) and not (page.parent / match[1]).exists()
     ]
     assert broken == []
+
+
+def test_readme_outcome_numbers_follow_from_data():
+    """Every number of the README's outcome paragraph, recomputed from data/claims.json."""
+    text = " ".join((paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8").split())
+    claims = {c["id"]: c for c in committed_claims()}
+    c1a = claims["C1"]["parts"][0]["measured"]
+    assert c1a["exact_violations"] == 0 and f"all {c1a['exact_checks']:,} exact checks" in text
+    c2 = claims["C2"]["measured"]
+    assert f"met at {100 * c2['bound_holding_share']:.1f} % of measured points" in text
+    laplace = c2["laplace_weight_share"]
+    assert f"only {100 * laplace['minilm']:.1f} % of MiniLM's and {100 * laplace['efficientnet_lite0']:.1f} %" in text
+    beaten = [v["share_beating_better_extreme"] for v in claims["C3"]["parts"][1]["measured"]["by_model"].values()]
+    assert f"at {100 * min(beaten):.1f} % to {100 * max(beaten):.1f} % of its feasible points" in text
+    c4 = claims["C4"]["measured"]["by_model"]
+    several = [m for m, v in c4.items() if v["binding_distinct_best_splits"] > 1]
+    effnet = c4["efficientnet_lite0"]
+    assert several == ["efficientnet_lite0"] and f"({effnet['binding_distinct_best_splits']}, an" in text
+    assert f"interior one at {100 * effnet['binding_interior_share']:.1f} % of those points" in text
+    l1 = claims["L1"]["measured"]["by_family"]
+    for family, phrase in (("digits_mlp", "wins {} of {} usable"), ("text_encoder", "{} of {} for MPNet-base"),
+                           ("efficientnet_lite", "{} of {} for EfficientNet-Lite2")):  # fmt: skip
+        found = l1[family]
+        assert phrase.format(found["won_by_largest"], found["usable_points"]).replace("  ", " ") in text, family
+    regime = " ".join(claims["E1"]["operating_regime"])
+    for model, shown in (("minilm", "MiniLM cosine"), ("efficientnet_lite0", "top-1 agreement"),
+                         ("digits_cnn", "accuracy")):  # fmt: skip
+        value = regime.split(f"{model}: at the default budgets the proposed design keeps ")[1].split(" (")[0]
+        assert f"{shown} {value.split()[-1]}" in text, model
+    d1 = claims["D1"]["measured"]["parts"]["D1b"]
+    assert d1["best_splits"] == {"input": d1["grid_points"]} and f"at all {d1['grid_points']} grid points" in text
+    e3 = claims["E3"]["measured"]
+    assert e3["points_rd_bound_better"] == 0 and e3["better_objective"] == "magnitude"
+    assert f"at {e3['points_magnitude_better']} of {e3['points_distinct']} points with distinct decisions" in text
+    assert claims["M1"]["verdict"] == "holds" and "beats every baseline (M1)" in text
+    paper = next(r for r in claims["C3"]["robustness"] if r["reading"].startswith("the paper's model"))
+    assert paper["verdict"] == claims["C3"]["verdict"]

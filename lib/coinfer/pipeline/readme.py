@@ -193,6 +193,15 @@ def _interval_lines(claims: list[dict[str, Any]]) -> list[str]:
                 f"and {m['points_magnitude_better']} for magnitude ({m['points_tied']} ties, paired tests of measured "
                 "distortion)"
             )
+        elif claim["id"] == "L1" and all("bracket" in v for v in m["by_family"].values()):
+            text = (
+                "the largest member wins "
+                + ", ".join(
+                    f"{family} {_range(v['bracket'])} of {v['usable_points']} usable points"
+                    for family, v in m["by_family"].items()
+                )
+                + " (paired tests on labelled inputs; the bracket counts the ties both ways)"
+            )
         elif claim["id"] == "L1":
             text = (
                 "largest best at "
