@@ -67,7 +67,7 @@ feature_bits = 16  # bits per element of the feature sent at the split
 workers = 0  # parallel workers (a task per split): 0 $COINFER_WORKERS or every core, -1 every core, 1 in this process
 scheduler_address = ""  # "tcp://host:8786": that Dask cluster; "": $COINFER_SCHEDULER_ADDRESS or local processes
 device = "cpu"  # where the deployed designs run: "cpu" or "cuda" (same tables within coinfer.pipeline.verify.DEVICE)
-frontier_models = ["minilm", "efficientnet_lite0", "digits_cnn"]  # models whose quality-versus-cost frontiers are searched
+frontier_models = ["minilm", "efficientnet_lite0", "digits_cnn"]  # models whose frontiers are searched
 frontier_levels = [0.99, 0.95, 0.90]  # shares of the unpruned task quality to keep, each in (0, 1]
 frontier_fixed_points = 3  # budgets held fixed per kind: values of the family grid (its tightest left out)
 frontier_grid_points = 17  # log-spaced values of the searched budget, first feasible to loosest of the family grid
@@ -308,7 +308,7 @@ display(frontier_table.groupby(["model", "level", "fixed_budget", "status"]).siz
 
 # %%
 for kind in frontiers.KINDS:
-    for model_name, sentence in frontiers.headline_sentences(frontier_table, frontier_headline_level, kind).items():
+    for sentence in frontiers.headline_sentences(frontier_table, frontier_headline_level, kind).values():
         display(Markdown(sentence))
 print(f"{int(frontier_table.non_monotone.sum())} of {len(frontier_table)} frontier rows have a non-monotone bracket")
 display(frontiers.frontier_leaders(frontier_table, frontier_headline_level))
