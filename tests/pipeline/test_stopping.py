@@ -26,7 +26,7 @@ ROOT = paths.PROJECT_ROOT
 GONE_WITHIN = 8.0
 #: Seconds a signalled process may take to end: the runner first stops its kernel and workers, which took more than
 #: 18 s once in a fresh-clone CI rehearsal on the loaded 2-core machine (26 s for both cases when idle, test included).
-EXIT_WITHIN = 60.0
+EXIT_WITHIN = 120.0
 
 #: Two workers that announce themselves and then sleep far longer than the test waits.
 LOOP = """

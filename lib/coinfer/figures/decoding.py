@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from coinfer.figures.registry import register
-from coinfer.figures.style import new_figure, palette_colour
+from coinfer.figures.style import legend_outside, new_figure, palette_colour
 
 #: The notebook computing the data of every figure of this module.
 NOTEBOOK = "10_decoding"
@@ -127,6 +127,6 @@ def best_split(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any]) ->
         ax.set_xlabel("access latency, each direction [ms]")
         ax.set_title(f"{scope} scope (filled: pruned; -1: none)", fontsize=9)
         ax.set_ylabel("best split [blocks]")
-    axes[0, 0].legend(fontsize=6)
+    legend_outside(axes[0, 0], fontsize=6)
     fig.suptitle(f"{params['model']}: best decoding split under TTFT 2 s, TPOT 0.1 s", fontsize=10)
     return fig

@@ -371,9 +371,12 @@ def opt_decisions_latency_budget(tables: Mapping[str, pd.DataFrame], params: Map
             ax.set_ylabel(label)
             if i == 0:
                 ax.legend(fontsize=7)
-            if j == 0:
+            if j == 0:  # the chosen split where it changes (every point's number would overprint its neighbours)
+                previous = None
                 for x_value, split in part.loc[part.status == "optimal", ["x", "split"]].itertuples(index=False):
-                    ax.annotate(f"{int(split)}", (x_value, 1.0), fontsize=6, ha="center", va="bottom", color="0.4")
+                    if split != previous:
+                        ax.annotate(f"{int(split)}", (x_value, 1.0), fontsize=6, ha="center", va="bottom", color="0.4")
+                    previous = split
     fig.suptitle("C3: decisions of the proposed design along the latency budget (numbers: chosen split)", fontsize=10)
     _state_references(fig, objective=False)
     return fig

@@ -311,6 +311,18 @@ TOLERANCES: dict[str, Rule] = {
         rows=_DIGITS_ROWS,
         skip={"split": "split chosen by the optimiser (ties between splits are legitimate)"},
     ),
+    "deployed_frontiers.csv": Rule(
+        "least budgets found by bisection over a budget grid with designs deployed on pretrained models (float32 on "
+        "a CPU): a bracket of grid values, compared with the measurement tolerance",
+        MEASURED,
+        rows=_DIGITS_ROWS,
+    ),
+    "deployed_frontier_points.csv": Rule(
+        "every budget pair measured by the frontier search (solver output and float32 measurements)",
+        MEASURED,
+        rows=_DIGITS_ROWS,
+        skip={"split": "split chosen by the optimiser (ties between splits are legitimate)"},
+    ),
     "deployed_outcomes.csv": Rule(
         "per-input scores of the designs of deployed_designs.csv, float32 text; decisions as there",
         MEASURED,
