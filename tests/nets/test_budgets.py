@@ -194,13 +194,6 @@ def test_committed_sweeps_are_physical(profile, table):
             found = found[~found["why"].astype(str).str.contains("least energy")]
         bad.append(found)
     impossible = pd.concat(bad)
-    if table == "opt_robustness_sweep.csv":
-        # KNOWN DEFECT (left for the next regeneration): the "energy scope system" reading reuses the device-scope
-        # energy grid, whose first point (the device's least energy) lies below the system's least energy in exactly
-        # 2 rows; the reading's grid must start at its own scope's least energy. Any other impossible row fails.
-        known = impossible[(impossible["reading"] == "energy scope system") & (impossible["sweep"] == "energy_budget")]
-        assert len(known) == 2
-        impossible = impossible.drop(known.index)
     assert impossible.empty, f"{len(impossible)} of {len(frame)} rows impossible, e.g. {impossible['why'].iloc[0]}"
 
 

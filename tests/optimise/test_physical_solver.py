@@ -75,3 +75,32 @@ def test_latency_floor_reasons_name_the_physical_limits():
         assert answer.status == "infeasible"
         assert "memory_bandwidth_device=1e+06 bit/s" in answer.reason and "access_latency=0.004 s" in answer.reason
         assert "memory_bandwidth_server" in answer.reason  # finite by default, and the server reads weights
+
+
+@pytest.mark.parametrize("energy_scope", ["device", "system"])
+def test_an_energy_budget_at_the_least_energy_is_solved_like_any_other(energy_scope):
+    # E0 exactly one inference's least energy (the first point of every energy grid, model.md 7.3): only the
+    # least-energy resources meet it, but a ratio the counted energy does not see (the server's in the device
+    # scope) may still be lowered. Once answered at the floors (rho_s = 0.99, 5.5e4 x the reference's objective).
+    import dataclasses
+
+    import pandas as pd
+
+    from coinfer.base import paths
+    from coinfer.model.system import problems_for_splits
+    from coinfer.nets.budgets import least_inference_energy
+
+    profile = pd.read_csv(paths.PROJECT_ROOT / "data" / "profiles.csv")
+    checked = 0
+    for model in ("minilm", "digits_cnn", "efficientnet_lite0"):
+        rows = profile[profile["model"] == model]
+        for split in problems_for_splits(rows, latency_budget=0.1, energy_budget=1.0, energy_scope=energy_scope):
+            problem = dataclasses.replace(split, energy_budget=least_inference_energy(split))
+            fast, ref = opt.solve(problem), opt.solve_reference(problem)
+            if ref.status != "optimal":
+                continue
+            assert fast.status == "optimal", (problem, fast, ref)
+            assert fast.objective == pytest.approx(ref.objective, rel=1e-6, abs=1e-12), (model, problem, fast, ref)
+            assert evaluate(problem, fast.decision).violations == []
+            checked += 1
+    assert checked >= 10

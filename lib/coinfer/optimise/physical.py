@@ -716,6 +716,27 @@ def _finite_at_zero_price(m):
 
 
 @jcompile()
+def _uncounted_server_ratio(m, nu, rho_d, top_s):
+    """The least server ratio in ``[flat_s, top_s]`` meeting the latency budget at the resources of price ``nu``
+    when the server's energy is not counted (``top_s`` where it is, or where only ``top_s`` meets ``T0``): the
+    time falls as the server prunes, so the ratio is found by bisection (60 halvings, to 1e-18 of the range)."""
+    lo, hi = m[FLAT_S], top_s
+    if m[COUNTED_S] or not m[RUNS_D + 1] or hi <= lo:
+        return top_s
+    if _priced_terms(m, nu, rho_d, lo)[0] <= m[T0]:
+        return lo
+    if _priced_terms(m, nu, rho_d, hi)[0] > m[T0]:
+        return top_s
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if _priced_terms(m, nu, rho_d, mid)[0] <= m[T0]:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+@jcompile()
 def solve_physical(m, keys, logits, st, seen, out):
     """The steps of ``solve`` on the physical row ``m`` (model.md sections 2.7, 5.3): ``(code, step)``, the
     answer's numbers in ``out`` (the floors' in ``O_FLOOR_T``, ``O_E_MIN``; an infeasible energy answer also holds
@@ -738,8 +759,15 @@ def solve_physical(m, keys, logits, st, seen, out):
             out[2] = upload_terms(m, u)[2]
             return INFEASIBLE_ENERGY, AT_FLOOR
         have_floors = True
-        if floor_t >= t0 * (1 - EDGE) or e_min_top >= e0 * (1 - EDGE):
+        if floor_t >= t0 * (1 - EDGE):
             return answer_numbers(m, top_d, top_s, f_d, f_s, u, out), AT_FLOOR
+        if e_min_top >= e0 * (1 - EDGE):
+            # Only the floors' least-energy resources meet E0; a ratio the counted energy does not see (the
+            # server's in the device scope) still falls as far as the latency allows at those resources.
+            rho_s = _uncounted_server_ratio(m, nu_min, top_d, top_s)
+            if rho_s != top_s:
+                _, _, f_d, f_s, u = _priced_terms(m, nu_min, top_d, rho_s)
+            return answer_numbers(m, top_d, rho_s, f_d, f_s, u, out), AT_FLOOR
     flat_d, flat_s = m[FLAT_D], m[FLAT_S]
     if _priced_terms(m, math.inf, flat_d, flat_s)[0] <= t0:
         e_flat, _, f_d, f_s, u = least_energy(m, flat_d, flat_s)

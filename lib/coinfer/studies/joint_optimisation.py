@@ -91,7 +91,7 @@ class Study:
     #: Log-spaced points of each model's budget grids between its ends [count].
     points: int = 13
     #: Problem fields the grids are computed with (default: ``base``): a robustness reading keeps the main
-    #: study's, so that its budgets stay those of the physical model and the study's scope (model.md 7.3).
+    #: study's, so that its budgets stay those of the physical model, in the reading's energy scope (model.md 7.3).
     grid_base: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
@@ -1171,6 +1171,16 @@ COMPRESSED_FEATURES = "compressed_features_max_distortion"
 MEASURED_SPARSE = "measured_sparse_execution"
 
 
+def _reading_grid_base(study: Study, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The Problem fields a reading's budget grids are computed with: the study's (its system model, so the
+    paper's-model reading keeps physical budgets), in the reading's own energy scope where it changes the scope,
+    because a budget below that scope's least energy of one inference is no budget at all (model.md 7.3)."""
+    fields = dict(study.base if study.grid_base is None else study.grid_base)
+    if "energy_scope" in overrides:
+        fields["energy_scope"] = overrides["energy_scope"]
+    return fields
+
+
 def robustness_tables(
     study: Study,
     sweeps: Mapping[str, tuple[str, np.ndarray]],
@@ -1244,7 +1254,7 @@ def robustness_tables(
             study.latency_budget,
             study.energy_budget,
             max((len(v) for k, v in sweeps.values() if k not in BUDGET_KEYS), default=study.points),
-            study.base if study.grid_base is None else study.grid_base,  # the grids of the study's model
+            _reading_grid_base(study, overrides),
         )
         table, _ = budget_sweeps(variant, sweeps, progress=progress, **parallel)
         table.insert(0, "reading", reading)
