@@ -89,7 +89,7 @@ local_starts = 3  # random starts of the local non-convex benchmark (per split)
 single_starts = 10  # single-start runs of the local solver per split, to measure how often one start fails
 robustness_sweep_points = 7  # points per sweep when the C3 summary is recomputed under each alternative reading
 sensitivity_base_samples = 1024  # N of the Sobol design, a power of 2: 24,576 samples per model (N times D + 2)
-sensitivity_models = ["minilm", "efficientnet_lite0"]  # models whose verdicts are sampled over the constants
+sensitivity_models = ["minilm", "llama_7b", "efficientnet_lite0", "digits_cnn"]  # sampled over the constants
 
 # %%
 import coinfer.pipeline.notebook_params
@@ -325,7 +325,9 @@ display(best_share.rename(columns={"nunique": "distinct_best_splits"}))
 # the deployment's requirement, which does not move with the constants). Shares: how often the proposed design beats
 # fully on-device / on-server / both (the C3 gain) / maximum resources by >= 1 % (or is
 # feasible where the benchmark is not), and how often an intermediate split beats both
-# extremes by >= 1 % (the C4 gain). Then the constants with the largest total Sobol index
+# extremes by >= 1 % (the C4 gain). A sampled feature width is a floor: each split sends the
+# fewest measured bits at or above it that add at most 1 % output distortion, else 16 bits
+# (model.md 7.4). Then the constants with the largest total Sobol index
 # ST of each gain (S1: first-order index; `_conf`: SALib's 95 % bootstrap half-widths).
 
 # %%
@@ -338,6 +340,7 @@ sens_samples = sensitivity.study(
     sens_constants,
     budgets=study.reference,  # each model's default point in s and J, held at every sample (model.md 7.4)
     base={"distortion_model": distortion_model},
+    feature_quantisation=paths.read_csv("feature_quantisation.csv"),  # what a sampled feature width costs
     **run_on,
 )
 print(f"{len(sens_samples)} (model, sample) points in {time.perf_counter() - start:.0f} s")

@@ -116,7 +116,7 @@ def test_references_are_the_systems_at_each_samples_constants():
             fields["bits_per_weight"] = int(fields["bits_per_weight"])
             fields.update(sensitivity.clock_floors(fields))
             problems = system.problems_for_splits(
-                profiles.with_feature_bits(profile, int(row["feature_bits"])),
+                sensitivity.feature_variant(profile, int(row["feature_bits"]), None),
                 latency_budget=1.0,
                 energy_budget=1.0,
                 distance=row["distance"],
@@ -132,7 +132,14 @@ def test_references_are_the_systems_at_each_samples_constants():
 def test_gains_on_hand_made_three_split_profiles():
     constants = sensitivity.sample_constants(2, seed=0)
     profile = pd.concat([MIDDLE_WINS, MIDDLE_LOSES], ignore_index=True)
-    table = sensitivity.study(profile, ["middle", "extremes"], constants, workers=1, progress=False, chunk_samples=5)
+    lossless = pd.DataFrame(  # every width of every intermediate split within the cap: the sampled width is sent
+        [(m, 1, b, 0.0) for m in ("middle", "extremes") for b in (4, 8, 16)],
+        columns=["model", "split", "bits_per_element", "distortion_mean"],
+    )
+    table = sensitivity.study(
+        profile, ["middle", "extremes"], constants, feature_quantisation=lossless, workers=1, progress=False,
+        chunk_samples=5,
+    )  # fmt: skip
     middle, extremes = table[table.model == "middle"], table[table.model == "extremes"]
     assert middle[["beats_on_device", "beats_on_server", "beats_both_extremes"]].all().all()
     assert middle["intermediate_beats_extremes"].all() and (middle["best_split"] == 1).all()
@@ -150,7 +157,7 @@ def test_gains_on_hand_made_three_split_profiles():
         fields.update(sensitivity.clock_floors(fields))
         t0, e0 = float(extremes.iloc[i]["T0"]), float(extremes.iloc[i]["E0"])
         probs = system.problems_for_splits(
-            profiles.with_feature_bits(rows, int(record["feature_bits"])),
+            profiles.with_feature_bits(rows, int(record["feature_bits"])),  # lossless: the sampled width is sent
             latency_budget=t0,
             energy_budget=e0,
             distance=float(record["distance"]),
@@ -316,3 +323,28 @@ def test_physical_constants_and_budget_factors_are_sampled():
         MIDDLE_WINS, ["middle"], constants, budgets={"middle": (0.1, 1.0)}, progress=False, workers=1
     )
     assert table["T0"].tolist() == pytest.approx([0.1, 0.05]) and table["E0"].tolist() == pytest.approx([1.0, 3.0])
+
+
+def test_a_sampled_feature_width_is_charged_what_it_costs():
+    """Issue 24 item 4: a sampled width is a floor among the measured widths within the 1 % cap; a split whose
+    rounding at that width adds more sends the next measured width within the cap, else its 16 bits; a split
+    with no measurement keeps 16 bits (the objective does not count feature rounding)."""
+    rows = MIDDLE_WINS
+    cap = profiles.FEATURE_DISTORTION_CAP
+    quantisation = pd.DataFrame(
+        {
+            "model": "middle",
+            "split": [1, 1, 1],
+            "bits_per_element": [4, 8, 16],
+            "distortion_mean": [3 * cap, cap / 2, 0.0],  # 4 bits break the cap, 8 bits meet it
+        }
+    )
+    sent = {b: sensitivity.feature_variant(rows, b, quantisation).set_index("split") for b in (4, 8, 16)}
+    assert sent[4].loc[1, "bits_per_element"] == 8 and sent[4].loc[1, "feature_bits"] == 1e5 / 2
+    assert sent[8].loc[1, "bits_per_element"] == 8
+    assert sent[16].loc[1, "bits_per_element"] == 16 and sent[16].loc[1, "feature_bits"] == 1e5
+    for b in (4, 8, 16):  # the extremes send no rounded feature; nothing measured: nothing moves
+        assert sent[b].loc[0, "feature_bits"] == 1e15 and sent[b].loc[2, "feature_bits"] == 0
+        assert sensitivity.feature_variant(rows, b, None).equals(rows)
+    over = quantisation.assign(distortion_mean=[3 * cap, 2 * cap, 2 * cap])  # no width meets the cap
+    assert sensitivity.feature_variant(rows, 4, over).set_index("split").loc[1, "bits_per_element"] == 16

@@ -760,9 +760,12 @@ def opt_sensitivity(tables: Mapping[str, pd.DataFrame], params: Mapping[str, Any
     logs = {r.name for r in RANGES if r.kind == "log"}
     gain = CLAIM_GAINS["C4"]
     models = in_order(samples.model)
-    fig, axes = new_figure(1, len(models), width=4.2, height=3.8)
+    columns = min(2, len(models))  # two panels a row: four sampled models fit a page
+    fig, axes = new_figure(-(-len(models) // columns), columns, width=4.2, height=3.8)
+    for ax in axes.flat[len(models) :]:
+        ax.set_visible(False)
     colours = {True: palette_colour(2), False: "0.7"}
-    for ax, model in zip(axes[0], models, strict=True):
+    for ax, model in zip(axes.flat, models, strict=False):
         rows = samples[samples.model == model]
         (x_name, y_name), chosen = plot_axes(indices, model, gain)
         x, x_ticks = _sensitivity_coordinate(rows, x_name)

@@ -54,6 +54,9 @@ from coinfer.nets.split import SplitModel, as_batch, feature_tensor, prunable_we
 
 #: Bits per element of a sent feature (model.md section 6 default: 16-bit floats).
 BITS_PER_ELEMENT = 16
+#: Relative output distortion a rounded split feature may add [1] (model.md 2.4): the compressed-features reading
+#: of notebook 06 and the sampled feature widths of its sensitivity study (model.md 7.4) both keep to it.
+FEATURE_DISTORTION_CAP = 0.01
 #: Sequence length of the meta-device large models (model.md section 6 "a stated sequence length").
 DEFAULT_META_SEQ_LEN = 128
 #: Reference model whose weights give the assumed scale of meta models.

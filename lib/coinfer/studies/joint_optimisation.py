@@ -1153,7 +1153,9 @@ def readings(energy_scope: str, distortion_model: str) -> dict[str, dict[str, An
         },
         "server energy per FLOP equal to the device's": {"psi_server": equal_energy_per_flop_psi_server()},
         "8-bit split features": {FEATURE_BITS: 8},
-        "compressed split features (fewest bits adding <= 1 % output distortion)": {COMPRESSED_FEATURES: 0.01},
+        "compressed split features (fewest bits adding <= 1 % output distortion)": {
+            COMPRESSED_FEATURES: profiles.FEATURE_DISTORTION_CAP
+        },
         "measured sparse kernels (this CPU)": {MEASURED_SPARSE: True},
         PAPER_MODEL_READING: dict(system.PAPER_MODEL),
     }

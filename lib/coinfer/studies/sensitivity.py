@@ -108,8 +108,9 @@ def _around(name: str, low: float, high: float) -> tuple[float, float]:
     return default * low, default * high
 
 
-#: The sampled constants (model.md section 7.4). The feature width applies to the intermediate splits
-#: (``coinfer.nets.profiles.with_feature_bits``); ``distance`` gives ``channel_gain`` (model.md section 7.1).
+#: The sampled constants (model.md section 7.4). The feature width is a floor for the intermediate splits'
+#: measured widths within the distortion cap (:func:`feature_variant`); ``distance`` gives ``channel_gain``
+#: (model.md section 7.1).
 RANGES: tuple[Range, ...] = (
     # Switched capacitance: model.md 7.1 default (follow-up paper) x0.25..x4; the MEC literature uses
     # 1e-29..1e-27 J s^2/cycle, and these two octaves either side cover the spread of mobile SoCs.
@@ -209,10 +210,48 @@ def sample_constants(base_samples: int, seed: int, ranges: Sequence[Range] = RAN
     return frame
 
 
-def _problems(rows: pd.DataFrame, constants: pd.DataFrame, base: Mapping[str, Any]) -> list[system.Problem]:
+def feature_variant(rows: pd.DataFrame, bits: int, quantisation: pd.DataFrame | None) -> pd.DataFrame:
+    """One model's profile rows with its split features at a sampled width ``bits``, charged what it costs.
+
+    A sampled width is a floor, not a free choice: each intermediate split sends the fewest measured bits
+    ``>= bits`` whose rounding adds at most :data:`coinfer.nets.profiles.FEATURE_DISTORTION_CAP` relative output
+    distortion (the objective does not count feature rounding, so a width beyond the cap may not be taken); a
+    split with no such measurement keeps its 16-bit features (model.md 7.4; until issue 24 item 4 every width was
+    taken free of charge, and 4-bit features added 8.8-37 % output distortion).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        One model's rows of ``profiles.csv`` (16-bit features).
+    bits : int
+        Sampled feature width [bit/element].
+    quantisation : pandas.DataFrame or None
+        ``data/feature_quantisation.csv`` (``model, split, bits_per_element, distortion_mean``); None: no
+        measurement, every split keeps its features.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rows`` with ``feature_bits`` [bit] and ``bits_per_element`` [bit/element] of the intermediate splits set.
+
+    References
+    ----------
+    docs/model.md, sections 2.4 and 7.4.
+    """
+    measured = quantisation if quantisation is not None else pd.DataFrame(columns=_QUANTISATION_COLUMNS)
+    wider = measured[measured["bits_per_element"] >= bits]
+    return profiles.with_compressed_features(rows, wider, profiles.FEATURE_DISTORTION_CAP)
+
+
+_QUANTISATION_COLUMNS = ["model", "split", "bits_per_element", "distortion_mean"]
+
+
+def _problems(
+    rows: pd.DataFrame, constants: pd.DataFrame, base: Mapping[str, Any], quantisation: pd.DataFrame | None
+) -> list[system.Problem]:
     """Every split of one model at every sample (sample-major), with the sample's constants (budgets 1.0)."""
     variants = {
-        int(b): system.problems_for_splits(profiles.with_feature_bits(rows, int(b)), latency_budget=1.0,
+        int(b): system.problems_for_splits(feature_variant(rows, int(b), quantisation), latency_budget=1.0,
                                            energy_budget=1.0, **base)
         for b in sorted(set(constants["feature_bits"]))
     }  # fmt: skip
@@ -264,12 +303,13 @@ def _chunk(
     base: Mapping[str, Any],
     max_resources: bool,
     fixed: tuple[float, float] | None,
+    quantisation: pd.DataFrame | None,
     constants: pd.DataFrame,
 ) -> pd.DataFrame:
     """Objectives of the schemes of one model at the samples of ``constants`` (one row per sample); budgets
     ``fixed`` [s, J] at every sample where given, else the factors times the references at the sample."""
     splits = len(rows)
-    unbudgeted = _problems(rows, constants, base)
+    unbudgeted = _problems(rows, constants, base, quantisation)
     # the references at each sample's constants (model.md section 7.3): the one computation of them
     references = [system.reference_budgets(unbudgeted[i : i + splits]) for i in range(0, len(unbudgeted), splits)]
     t_ref = np.array([t for t, _ in references])
@@ -430,6 +470,7 @@ def study(
     energy_factor: float = 1.0,
     budgets: Mapping[str, tuple[float, float]] | None = None,
     base: Mapping[str, Any] | None = None,
+    feature_quantisation: pd.DataFrame | None = None,
     max_resources: bool = True,
     chunk_samples: int = 256,
     progress: bool = True,
@@ -439,7 +480,9 @@ def study(
 
     ``profile``: ``profiles.csv`` rows (16-bit features); ``constants``: from
     :func:`sample_constants`; ``base``: further :class:`~coinfer.model.system.Problem`
-    fields held fixed (e.g. ``distortion_model``). Budgets: ``budgets[model]`` =
+    fields held fixed (e.g. ``distortion_model``); ``feature_quantisation``: ``data/feature_quantisation.csv``,
+    which decides what a sampled feature width costs (:func:`feature_variant`; None: no split's width moves).
+    Budgets: ``budgets[model]`` =
     ``(T0 [s], E0 [J])`` held at every sample where given (the model's default point of model.md 7.3: a
     deployment's requirement does not move with the constants), else the factors times each model's
     references at the sample's constants (the recipe before issue 22). The samples are solved in chunks of
@@ -460,7 +503,9 @@ def study(
         if rows.empty:
             raise ParameterError(f"models: {name!r} is not in data/profiles.csv")
         fixed = None if budgets is None else budgets[name]
-        work = functools.partial(_chunk, rows, (latency_factor, energy_factor), base, max_resources, fixed)
+        work = functools.partial(
+            _chunk, rows, (latency_factor, energy_factor), base, max_resources, fixed, feature_quantisation
+        )
         chunks = [constants.iloc[i : i + chunk_samples] for i in range(0, len(constants), chunk_samples)]
         objectives = pd.concat(
             parallel_map(work, chunks, desc=f"sensitivity {name}", progress=progress, **parallel), ignore_index=True
