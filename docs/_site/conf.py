@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 project = "coinfer"
@@ -133,6 +134,27 @@ def _no_type_docstring(app: Any, what: str, name: str, obj: Any, options: Any, l
         lines.clear()
 
 
+def _without_machine_paths() -> None:
+    """Values and default arguments are shown with the project's folder as ``<project>``: the site names no path of
+    the machine that built it (``PROJECT_ROOT`` is wherever the checkout is)."""
+    import sphinx.util.inspect
+
+    import coinfer
+    from coinfer.base import paths
+
+    places = {str(paths.PROJECT_ROOT): "<project>", str(Path(coinfer.__file__).resolve().parents[1]): "<project>/lib"}
+    describe = sphinx.util.inspect.object_description
+
+    def described(obj: Any, *args: Any, **kwargs: Any) -> str:
+        text = describe(obj, *args, **kwargs)
+        for place, name in sorted(places.items(), key=lambda item: -len(item[0])):
+            text = text.replace(place, name)
+        return text
+
+    sphinx.util.inspect.object_description = described
+
+
+_without_machine_paths()
 PUBLIC = _public_modules()
 
 

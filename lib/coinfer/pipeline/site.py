@@ -303,6 +303,13 @@ def _summary(module: Any) -> str:
     return _md(doc.split("\n\n")[0]) if doc else ""
 
 
+def _is_code(obj: Any) -> bool:
+    """A function, class or module (autodoc documents re-exported ones itself), not data or a type alias."""
+    import inspect
+
+    return inspect.isroutine(obj) or inspect.isclass(obj) or inspect.ismodule(obj)
+
+
 def api_pages() -> dict[str, str]:
     """The API reference: one page per layer, autodoc over each layer's ``__all__``, plus ``coinfer`` itself.
 
@@ -337,7 +344,7 @@ def api_pages() -> dict[str, str]:
             exclude = f"   :exclude-members: {', '.join(elsewhere)}\n" if elsewhere else ""
             lines += ["```{eval-rst}", f".. automodule:: {name}\n   :members:\n   :undoc-members:\n{exclude}"]
             # autodoc skips imported data; the layer's constants are part of its surface (values: in their module)
-            data = [n for n in public if n not in elsewhere and not callable(getattr(module, n))]
+            data = [n for n in public if n not in elsewhere and not _is_code(getattr(module, n))]
             own = Path(module.__file__ or "").read_text(encoding="utf-8")  # names assigned here autodoc shows itself
             data = [
                 n
@@ -410,34 +417,40 @@ def index_page(root: Path, title: str, notebooks: list[tuple[str, str]], docs: l
     return "\n".join(out)
 
 
-_LINK = re.compile(r"\]\(([^)#\s]+)(#[^)\s]*)?\)")
+#: A Markdown link ``[text](target#anchor)`` (no nested brackets in the text).
+_LINK = re.compile(r"\[([^\]\[]*)\]\(([^)#\s]+)(#[^)\s]*)?\)")
 
 
 def _stage_docs(root: Path, source: Path) -> list[str]:
-    """Copy ``docs/*.md`` into ``source/docs``; links to the README and ``claims.md`` point at the site's pages,
-    and files they link that the site does not show as pages (``data/claims.json``, benchmark logs) are copied
-    beside them as downloads (from the output root, else the project)."""
+    """Copy ``docs/*.md`` into ``source/docs``. Links to the README and ``claims.md`` point at the site's pages; a
+    link to a file of the results (``../data/...``, ``../figures/...``, ``../notebooks/...``) shows this root's file
+    (a page or a download) and, where this root has none, becomes plain text (a quick or partial root never shows
+    the committed run's files as its own); other project files they link (benchmark logs) are copied as downloads."""
     names = sorted(p.stem for p in (paths.PROJECT_ROOT / "docs").glob("*.md"))
     ordered = [d for d in DOC_PAGES if d in names] + [d for d in names if d not in DOC_PAGES]
     (source / "docs").mkdir()
+
+    def relink(match: re.Match[str]) -> str:
+        target = match.group(2)
+        if not target.startswith("../") or "://" in target or target in PAGE_LINKS.values():
+            return match.group(0)
+        relative = target.removeprefix("../")
+        staged = source / relative
+        if staged.exists():
+            return match.group(0)
+        results = relative.split("/", 1)[0] in ("data", "figures", "notebooks")
+        origin = root / relative if results else paths.PROJECT_ROOT / relative
+        if not origin.is_file() or origin.suffix in (".md", ".ipynb"):
+            return match.group(1)
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(origin, staged)
+        return match.group(0)
+
     for name in ordered:
         text = (paths.PROJECT_ROOT / "docs" / f"{name}.md").read_text(encoding="utf-8")
         for old, new in PAGE_LINKS.items():
             text = text.replace(f"]({old})", f"]({new})").replace(f"]({old}#", f"]({new}#")
-        for match in _LINK.finditer(text):
-            target = match.group(1)
-            if not target.startswith("../") or "://" in target:
-                continue
-            relative = target.removeprefix("../")
-            staged = source / relative
-            if staged.exists():
-                continue
-            for base in (root, paths.PROJECT_ROOT):
-                if (base / relative).is_file():
-                    staged.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(base / relative, staged)
-                    break
-        paths.write_text(source / "docs" / f"{name}.md", text)
+        paths.write_text(source / "docs" / f"{name}.md", _LINK.sub(relink, text))
     return ordered
 
 
