@@ -803,7 +803,13 @@ def run(
     for line in status.root_status(root).lines():
         print(f"   {line}", flush=True)
     if build_report:
-        print(f"   site: {site.build_site(root)}", flush=True)
+        try:
+            print(f"   site: {site.build_site(root)}", flush=True)
+        except site.SiteBuildError as error:  # the results are published and consistent; only their site failed
+            raise site.SiteBuildError(
+                f"{error}\nThe run's outputs are published in {root}; only the site failed "
+                f"(rebuild it with: python -m coinfer site {root})"
+            ) from None
     return runs
 
 
