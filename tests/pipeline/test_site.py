@@ -283,11 +283,28 @@ def test_a_page_with_a_cdn_script_is_caught():
     assert len(external_loads(page)) == 2
 
 
-def test_site_rebuild_replaces_the_old_site(built):
-    root, index = built
+def test_site_rebuild_replaces_the_old_site_and_a_failed_build_keeps_it(tmp_path, monkeypatch):
+    """The swap around Sphinx (Sphinx itself replaced by a stub that writes one page, or fails)."""
+    root = make_output_root(tmp_path / "out")
+
+    def fake_sphinx(source, out, title):
+        out.mkdir(parents=True)
+        (out / "index.html").write_text((source / "index.md").read_text())
+        return ""
+
+    monkeypatch.setattr(site, "run_sphinx", fake_sphinx)
+    index = site.build_site(root)
     (index.parent / "stale.html").write_text("old")
     site.build_site(root)
-    assert not (index.parent / "stale.html").exists()
+    assert not (index.parent / "stale.html").exists() and "This output root" in index.read_text()
+
+    def failing_sphinx(source, out, title):
+        raise site.SiteBuildError("sphinx-build failed (exit 1): a broken reference")
+
+    monkeypatch.setattr(site, "run_sphinx", failing_sphinx)
+    with pytest.raises(site.SiteBuildError):
+        site.build_site(root)
+    assert "This output root" in index.read_text()  # the previous site stays
     assert [p.name for p in index.parent.parent.iterdir() if p.name.startswith(".site")] == []
 
 
