@@ -5,6 +5,7 @@
 #   ./run_all.sh --only NB [-p NAME VALUE]...   one notebook (and what reads it) into build/full-partial/
 #   ./run_all.sh --rerun          full profile into build/rerun/, then verify it against data/
 #   ./run_all.sh verify DIR       compare DIR/data/ with the committed data/ (tolerances in coinfer.pipeline.verify)
+#   ./run_all.sh site [DIR]       (re)build the documentation site of DIR (default: the committed results) offline
 #   ./run_all.sh test [ARGS...]   the test suite (ARGS go to pytest)
 #   ./run_all.sh lint             ruff (lint and format) and mypy, with the configuration in pyproject.toml
 # The environment is set up on first use: an active environment that already imports
@@ -17,6 +18,7 @@ usage() {
 usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p NAME VALUE]... [--update-committed]
        ./run_all.sh --rerun
        ./run_all.sh verify DIR [--reference DIR]
+       ./run_all.sh site [DIR]
        ./run_all.sh test [PYTEST_ARGS...]
        ./run_all.sh lint
        ./run_all.sh --help
@@ -36,6 +38,8 @@ usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p
                     compare it with the committed data/; exits with the comparison's code
   verify DIR        compare DIR/data/ with the committed data/ (or --reference DIR's) within the
                     tolerances of lib/coinfer/pipeline/verify.py; exit 0 only when every file passes
+  site [DIR]        build the documentation site of DIR (default: the committed results, into
+                    build/full/site/; a run builds its own site at its end) without running anything
   test              run the test suite (pytest); extra arguments are passed to pytest
   lint              ruff check, ruff format --check and mypy (what CI runs before the tests)
 USAGE
@@ -43,7 +47,7 @@ USAGE
 
 # Bad options get one line that carries the usage synopsis, and exit code 2.
 bad_option() {
-  echo "run_all.sh: $1 (usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p NAME VALUE]... [--update-committed] | --rerun | verify DIR [--reference DIR] | test [PYTEST_ARGS...] | lint; see --help)" >&2
+  echo "run_all.sh: $1 (usage: ./run_all.sh [--quick | --full | --profile FILE] [--only NOTEBOOK]... [-p NAME VALUE]... [--update-committed] | --rerun | verify DIR [--reference DIR] | site [DIR] | test [PYTEST_ARGS...] | lint; see --help)" >&2
   exit 2
 }
 
@@ -51,7 +55,7 @@ mode=run
 profile=full
 only_args=()
 update_committed=0
-if [[ $# -gt 0 && ( "$1" == "test" || "$1" == "verify" || "$1" == "lint" ) ]]; then
+if [[ $# -gt 0 && ( "$1" == "test" || "$1" == "verify" || "$1" == "lint" || "$1" == "site" ) ]]; then
   mode="$1"
   shift
 else
@@ -140,6 +144,11 @@ fi
 
 if [[ "$mode" == verify ]]; then
   exec python -m coinfer verify "$@"
+fi
+
+if [[ "$mode" == site ]]; then
+  [[ $# -le 1 ]] || bad_option "site takes at most one output root"
+  exec python -m coinfer site "${1:-.}"
 fi
 
 if [[ "$mode" == rerun ]]; then

@@ -17,7 +17,7 @@ The package is cut into layers, one folder each; a layer imports only the layers
 - :mod:`coinfer.studies`   one module per notebook: the back end that computes its tables
 - :mod:`coinfer.claims`    the verdict on each claim, from ``data/`` alone, and the report's words
 - :mod:`coinfer.figures`   every figure, drawn from ``data/`` alone, the registry and the style
-- :mod:`coinfer.pipeline`  the notebook runner, publishing, the web report, verify, the README's tables, the CLI
+- :mod:`coinfer.pipeline`  the notebook runner, publishing, the documentation site, verify, the README's tables, the CLI
 
 The entry points are here too: :func:`make_problem` (one split's problem), :func:`problem_from_profile` (the
 same from a row of a profile table), :func:`solve` and

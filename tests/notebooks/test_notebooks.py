@@ -71,10 +71,10 @@ def test_every_run_builds_its_report(two_quick_runs):
     roots, _ = two_quick_runs
     index = site.site_dir(roots[0]) / "index.html"
     text = index.read_text(encoding="utf-8")
-    assert 'id="claims"' in text
+    assert 'href="claims.html"' in text
     for notebook in NOTEBOOKS:
-        assert f'href="notebooks/{notebook}.html"' in text
-        assert (index.parent / "notebooks" / f"{notebook}.html").is_file()
+        assert f'href="notebooks/executed/{notebook}.html"' in text
+        assert (index.parent / "notebooks" / "executed" / f"{notebook}.html").is_file()
 
 
 def test_rerun_gives_identical_executed_notebooks_except_printed_wall_times(two_quick_runs):

@@ -102,8 +102,8 @@ def test_partial_run_leaves_committed_results_alone_and_reruns_downstream(tmp_pa
     assert state.changed_parameters["06_joint_optimisation"]["sweep_points"][0] == 3
     text = "\n".join(state.lines())
     assert "06_joint_optimisation (sweep_points)" in text and "Verdicts: current" in text
-    shown = "".join(site.status_section(partial))  # first on the web report's page
-    assert "sweep_points = 3 (committed 13)" in shown.replace("&quot;", "") and 'class="status warn"' in shown
+    shown = "\n".join(site.status_lines(partial))  # first on the site's index
+    assert "sweep_points = 3 (committed 13)" in shown and shown.startswith("This output root: full profile")
 
     # a file changed behind the runner's back makes its readers stale and the verdicts not current
     (data / "opt_budget_sweep.csv").write_text("points,models\n4,1\n")

@@ -37,7 +37,9 @@ def output_root(tmp_path):
     return root
 
 
-@pytest.mark.parametrize("args", [["--bogus"], ["--only"], ["--profile"], ["extra"], ["-p", "device"]])
+@pytest.mark.parametrize(
+    "args", [["--bogus"], ["--only"], ["--profile"], ["extra"], ["-p", "device"], ["site", "a", "b"]]
+)
 def test_run_all_rejects_bad_options_with_usage_and_exit_2(args):
     result = run_cli("bash", "run_all.sh", *args)
     assert result.returncode == 2

@@ -244,7 +244,7 @@ def derive_model(row, m):
 
 @jcompile()
 def distortion_per_weight(rho, magnitude, q):
-    """``D_model(rho; b) / b`` for one ratio (model.md section 4; the scalar form of :mod:`coinfer.rate_distortion`).
+    """``D_model(rho; b) / b`` for one ratio (model.md section 4; scalar form of :mod:`coinfer.model.rate_distortion`).
 
     ``rd_bound``: ``2^-min(h2(rho) + (1 - rho) q, q)``; ``magnitude`` (``magnitude`` true):
     ``rho + (1 - rho) ln(1 - rho)``, by its series below ``rho = 1e-3``, where the closed form cancels.

@@ -47,7 +47,7 @@ from coinfer.base.validation import ParameterError, require_choice
 
 pass
 
-#: Elementwise maps that are 1-Lipschitz in l1 (|s(a) - s(b)| <= |a - b|), and
+#: Elementwise maps that are 1-Lipschitz in l1 (``|s(a) - s(b)| <= |a - b|``), and
 #: shape-only maps (l1 isometries); they pass distortion through unchanged.
 PASS_THROUGH: tuple[type[nn.Module], ...] = (nn.ReLU, nn.ReLU6, nn.Tanh, nn.Identity, nn.Flatten)
 #: Layers whose weights enter the bound.

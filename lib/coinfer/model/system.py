@@ -208,7 +208,7 @@ def _check_positive_or_infinite(name: str, value: Any) -> float:
 
 
 #: Input conveniences of a problem file, converted on load (model.md section 8.2), with their defaults:
-#: ``distance`` (m) and ``fading_gain`` (|h|^2) give ``channel_gain``; ``noise_psd_dbm_hz`` gives ``noise_psd``;
+#: ``distance`` (m) and ``fading_gain`` (``|h|^2``) give ``channel_gain``; ``noise_psd_dbm_hz`` gives ``noise_psd``;
 #: ``compute_model`` gives ``compute_model_device`` and ``compute_model_server`` (the same on both sides).
 INPUT_FIELDS: dict[str, Any] = {
     "distance": 200.0,

@@ -23,10 +23,10 @@ per inference was found; the energy anchors are assumed battery shares, marked a
 
 References
 ----------
-.. [1] 3GPP TS 22.261 v20.1.0, section 7.10.1, Table 7.10.1-1 (KPIs for split AI/ML inference): split AI/ML
+.. [TS22261] 3GPP TS 22.261 v20.1.0, section 7.10.1, Table 7.10.1-1 (KPIs for split AI/ML inference): split AI/ML
    image recognition, max allowed UL end-to-end latency 15 ms, payload 0.27 MByte; enhanced media recognition,
    100 ms UL and DL (:data:`coinfer.model.hardware.SPLIT_INFERENCE_KPIS`).
-.. [2] MLCommons, MLPerf Inference, ``loadgen/mlperf.conf`` (github.com/mlcommons/inference, commit 001712e9):
+.. [MLPerfConf] MLCommons, MLPerf Inference, ``loadgen/mlperf.conf`` (github.com/mlcommons/inference, commit 001712e9):
    server-scenario 99th-percentile latency constraints ``resnet50.Server.target_latency = 15`` ms,
    ``bert.Server.target_latency = 130`` ms, ``llama3_1-8b.Server.ttft_latency = 2000`` ms (time to first
    token) and ``tpot_latency = 100`` ms (time per output token).

@@ -1,5 +1,5 @@
 """Layer 7, the pipeline: runs the notebooks with validated parameters, publishes and verifies their outputs,
-builds the web report and the README's tables, and is the command line (``python -m coinfer``, whose
+builds the documentation site and the README's tables, and is the command line (``python -m coinfer``, whose
 ``coinfer/__main__.py`` calls :func:`coinfer.pipeline.cli.main`). It may import every other layer; no layer
 imports it.
 """

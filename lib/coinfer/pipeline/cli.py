@@ -262,24 +262,33 @@ def _run_readme(args: argparse.Namespace) -> int:
 
 
 def _add_site_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("site", allow_abbrev=False, help="build the web report (site/index.html) of an output root")
+    parser = sub.add_parser(
+        "site", allow_abbrev=False, help="build the documentation site (Sphinx, offline) of an output root"
+    )
     parser.add_argument("root", type=Path, help="output root holding data/, figures/ and notebooks/executed/")
     parser.add_argument(
         "--out",
         type=Path,
         default=None,
-        help="report folder (default: ROOT/site; build/full/site for the project root)",
+        help="site folder (default: ROOT/site; build/full/site for the project root)",
     )
     parser.set_defaults(handler=_run_site)
 
 
 def _run_site(args: argparse.Namespace) -> int:
-    """Build the report and print the path of its ``index.html``."""
+    """Build the site and print the path of its ``index.html``; Sphinx's warnings (they fail the build) on stderr."""
     from coinfer.pipeline import site
 
     if not args.root.is_dir():
         raise ParameterError(f"root: {str(args.root)!r} is not a folder")
-    print(site.build_site(args.root, args.out), flush=True)
+    try:
+        print(site.build_site(args.root, args.out), flush=True)
+    except site.SiteBuildError as error:
+        print(
+            f"coinfer site: {str(error).splitlines()[0]} (Sphinx's warnings above; the previous site is kept)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

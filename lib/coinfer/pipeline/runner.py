@@ -38,7 +38,7 @@ workers included: :func:`stop_children_on_exit`), remove the staging folder and 
 was; the command exits with 128 + the signal number.
 
 After a successful run each executed notebook is cleaned and published (:mod:`coinfer.pipeline.publish`), and
-the web report is rebuilt (:mod:`coinfer.pipeline.site`). Kernels run over IPC (no plain-TCP warning) with
+the documentation site is rebuilt (:mod:`coinfer.pipeline.site`). Kernels run over IPC (no plain-TCP warning) with
 plain-text progress bars (:mod:`coinfer.base.progress`).
 """
 
@@ -718,7 +718,7 @@ def run(
     update_committed : bool
         Let a partial run (``only`` or ``parameters``) of the full profile write into the committed results.
     build_report : bool
-        Rebuild the web report (:mod:`coinfer.pipeline.site`) after publishing.
+        Rebuild the documentation site (:mod:`coinfer.pipeline.site`) after publishing.
 
     Returns
     -------
@@ -803,7 +803,13 @@ def run(
     for line in status.root_status(root).lines():
         print(f"   {line}", flush=True)
     if build_report:
-        print(f"   report: {site.build_site(root)}", flush=True)
+        try:
+            print(f"   site: {site.build_site(root)}", flush=True)
+        except site.SiteBuildError as error:  # the results are published and consistent; only their site failed
+            raise site.SiteBuildError(
+                f"{error}\nThe run's outputs are published in {root}; only the site failed "
+                f"(rebuild it with: python -m coinfer site {root})"
+            ) from None
     return runs
 
 

@@ -9,7 +9,7 @@ those files has changed since, or when a notebook it reads from is stale; the ve
 compared file by file with the committed run's ``data/parameters_<notebook>.json``.
 
 :func:`root_status` gathers this; :meth:`RootStatus.lines` says it in a few lines, which the runner prints after
-a run, ``python -m coinfer status DIR`` prints, and the web report (:mod:`coinfer.pipeline.site`) shows on
+a run, ``python -m coinfer status DIR`` prints, and the documentation site (:mod:`coinfer.pipeline.site`) shows on
 its first page.
 """
 

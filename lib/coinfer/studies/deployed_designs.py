@@ -10,7 +10,7 @@ measures it on held-out inputs: the relative output distortion
 ``||f - f^||_1 / ||f||_1`` (mean over inputs) and the task metric.
 
 Task metrics (:func:`evaluation_set`)
-------------------------------------
+-------------------------------------
 - ``digits_cnn`` / ``digits_mlp``: accuracy against the true labels of the
   digits test split;
 - ``efficientnet_lite0``: top-1 agreement with the unpruned model (no labels
