@@ -305,6 +305,9 @@ class _Setup:
     weights: np.ndarray
     separable: bool = field(default=True)
     _parts: Parts | None = None
+    #: Every certificate's per-candidate lower bounds and the prices they hold at (model.md 13.5): carried to a
+    #: later round's prices, they settle most candidates without a solve.
+    _bounds: list[tuple[np.ndarray, float, float]] = field(default_factory=list)
 
     @property
     def parts(self) -> Parts:
@@ -365,7 +368,10 @@ def _rounds(s: _Setup, design: Design, gap_rtol: float) -> tuple[Design, float |
     lower = None
     polish_done = False
     for round_ in range(_MAX_ROUNDS + 1):
-        lower, offers = _certify(s, design, gap_rtol)
+        # before the polish a round only needs the offers (the bound at a design about to change is thrown away);
+        # from the polish on, the round is likely the last and computes the bound too
+        final = polish_done or round_ == _MAX_ROUNDS
+        lower, offers = _certify(s, design, gap_rtol, final=final)
         better = None
         if offers is not None and round_ < _MAX_ROUNDS:
             better = try_offers(s.pool, design, offers, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
@@ -378,7 +384,8 @@ def _rounds(s: _Setup, design: Design, gap_rtol: float) -> tuple[Design, float |
         # offers again
         polish_done = True
         again = polished(s.pool, design, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
-        if again is design:
+        if again is design:  # its offers were tried: only the bound is left
+            lower, _ = _certify(s, design, gap_rtol)
             break
         design = again
     return design, lower
@@ -444,6 +451,19 @@ def _certify(s: _Setup, design: Design, gap_rtol: float, *, final: bool = True):
     # 2. the rest, unless the cheap bound already reaches that
     open_ = feasible & (cb | cf) & (cheap < incumbent[user] - gap_rtol * np.abs(incumbent[user]))
     open_[design.cand] = final & feasible[design.cand] & (cb | cf)[design.cand]
+    # carried bounds: a candidate's priced minimum never falls as a price rises and falls by at most (drop x cap)
+    # as it drops (its share is at most its cap), so the last round's bound, less that, is valid at these prices;
+    # a candidate it puts at or above its user's current priced value is neither an offer nor the user's least
+    if s._bounds:
+        carried = np.full(n_cand, -np.inf)
+        for last, lam0, pi0 in s._bounds:  # the best of the earlier rounds' bounds, each carried to these prices
+            with np.errstate(invalid="ignore"):
+                carried = np.fmax(carried, last - max(lam0 - lam, 0.0) * np.where(cb, caps_b[user], 0.0)
+                                  - max(pi0 - pi, 0.0) * np.where(cf, caps_f[user], 0.0))  # fmt: skip
+        settled = open_ & np.isfinite(carried) & (carried >= current[user])
+        settled[design.cand] = False
+        lower_c[settled] = np.maximum(lower_c[settled], carried[settled])
+        open_ &= ~settled
     # server priced: the decomposition over the server time; band priced only: the band's secant bound
     for server_priced in (True, False):
         idx = np.flatnonzero(open_ & (cf if server_priced else ~cf))
@@ -474,6 +494,7 @@ def _certify(s: _Setup, design: Design, gap_rtol: float, *, final: bool = True):
     with np.errstate(invalid="ignore"):  # inf - inf where a candidate is infeasible (kept inf)
         lower_c = np.where(np.isfinite(lower_c), lower_c - _SOLVER_RTOL * np.abs(lower_c), lower_c)
     lower_c = np.where(np.isnan(lower_c), -np.inf, lower_c)  # no bound is a valid bound (never seen)
+    s._bounds.append((lower_c, lam, pi))
     per_user = np.full(n_users, np.inf)
     np.minimum.at(per_user, user, lower_c)
     lower = float(np.sum(per_user) - lam * s.band_avail * move_b_user.any() - pi * s.server_avail * move_f_user.any())
