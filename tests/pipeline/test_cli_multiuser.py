@@ -55,6 +55,25 @@ def test_cli_bad_file_one_line_per_problem_exit_2(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    ("field", "share", "line"),
+    [
+        ("bandwidth", 3e6, "error: users: fixed band shares sum to 6e+06 Hz, more than bandwidth 4e+06 Hz; a band "
+                           "share that cannot be met"),
+        ("f_server_max", 3e9, "error: users: fixed server shares sum to 6e+09 Hz, more than f_server_max 4e+09 Hz; a "
+                              "server share that cannot be met"),
+    ],
+)  # fmt: skip
+def test_cli_fixed_shares_beyond_the_total_exit_2(tmp_path, capsys, field, share, line):
+    """Each share is within the total, their sum is not: one line, exit 2, nothing on stdout."""
+    data = {**FILE, "users": [{**u, field: share} for u in FILE["users"][:2]]}
+    assert main(["solve", str(write(tmp_path, data))]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(line), lines
+
+
 @pytest.mark.parametrize("users", [[], None])
 def test_cli_empty_user_list_exit_2(tmp_path, capsys, users):
     assert main(["solve", str(write(tmp_path, {**FILE, "users": users}))]) == 2
