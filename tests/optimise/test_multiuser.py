@@ -145,7 +145,7 @@ def test_one_user_is_the_single_user_optimum():
 
 
 def test_the_file_is_solved_feasibly_with_a_certificate():
-    problem = MultiUserProblem.from_dict(FILE)
+    problem = MultiUserProblem.from_dict({**FILE, **PAPER_MODEL})  # the certificate is the paper's model's
     answer = solve_multiuser(problem)
     assert answer.status in ("optimal", "feasible")
     feasible_in_original_variables(problem, answer)
@@ -285,17 +285,63 @@ def test_the_certificates_server_side_knows_every_server_field():
     assert {f for f in Problem.fields() if "server" in f} == known | refused
 
 
-def test_a_user_with_physical_terms_is_refused_in_one_line_per_field():
-    """The multi-user solver is the paper's model's (model.md 13.1): a problem file defaults the physical terms to
-    zero, and a user's problem with one of them set is refused, naming the field."""
-    physical = make_problem(**WORKLOAD, energy_scope="device")
-    assert not physical.is_paper_model
-    with pytest.raises(ParameterError, match=r"^users\[0\]\.f_device_min: got .*allowed 0"):
-        MultiUserProblem.from_users([[physical]], 10e6, 10e9)
-    MultiUserProblem.from_users([[paper_model(physical)]], 10e6, 10e9)  # the paper's version is accepted
-    assert all(p.is_paper_model for u in MultiUserProblem.from_dict(FILE).users for p in u.splits)
-    with pytest.raises(ParameterError, match=r"static_power_server: got 5"):
-        MultiUserProblem.from_dict({**FILE, "static_power_server": 5.0})
+def test_a_file_is_in_the_physical_model_by_default_and_without_a_certificate():
+    """model.md 13.1: a file's users get the single-user defaults (the physical model); the server's clock floor is
+    the socket's, so each user's share may be below it; the certificate of 13.5 is the paper's model's, so a
+    physical problem gets none (said in the note), and one user is the single-user physical optimum."""
+    problem = MultiUserProblem.from_dict(FILE)
+    assert not any(p.is_paper_model for u in problem.users for p in u.splits)
+    assert all(p.f_server_min == 0 for u in problem.users for p in u.splits)
+    answer = solve_multiuser(problem)
+    assert answer.status == "feasible" and answer.lower_bound is None
+    assert "physical model" in answer.as_dict()["certificate"]["note"]
+    feasible_in_original_variables(problem, answer)
+    one = MultiUserProblem.from_dict({**FILE, "users": FILE["users"][:1]})
+    alone = solve(one.users[0].splits[0])
+    assert solve_multiuser(one).objective == pytest.approx(alone.objective, rel=1e-12)
+    # the paper's version keeps its certificate
+    paper = solve_multiuser(MultiUserProblem.from_dict({**FILE, **PAPER_MODEL}))
+    assert paper.lower_bound is not None and paper.as_dict()["certificate"]["note"] is None
+
+
+def test_a_server_floor_above_the_total_is_one_line():
+    with pytest.raises(ParameterError) as info:
+        MultiUserProblem.from_dict({**FILE, "f_server_min": 5e9})
+    assert info.value.lines[0] == (
+        "users[0]: f_server_min: got 5e+09 with f_server_max 4e+09; allowed f_server_min <= f_server_max"
+    )
+
+
+def test_physical_shares_agree_with_a_search_over_the_shares():
+    """model.md 13.6 under the physical model, two users of one split each: a 41 x 41 grid over both users'
+    fractions of band and server (the single-user physical solver at each point), refined by Nelder-Mead from the
+    grid's best, finds nothing better than solve_multiuser (to 1e-6 relative)."""
+    from scipy.optimize import minimize
+
+    problem = MultiUserProblem.from_dict({**FILE, "users": FILE["users"][:2]})
+    mine = solve_multiuser(problem)
+    assert mine.status == "feasible"
+    feasible_in_original_variables(problem, mine)
+    w = problem.weights()
+    (near,), (far,) = (u.splits for u in problem.users)
+    band, server = problem.bandwidth, problem.f_server_max
+
+    def total(x: np.ndarray) -> float:
+        if not (0 < x[0] < 1 and 0 < x[1] < 1):
+            return math.inf
+        answers = solve_batch([near.replace(bandwidth=band * x[0], f_server_max=server * x[1]),
+                               far.replace(bandwidth=band * (1 - x[0]), f_server_max=server * (1 - x[1]))])  # fmt: skip
+        if any(a.status != "optimal" for a in answers):
+            return math.inf
+        return float(w[0] * answers[0].objective + w[1] * answers[1].objective)
+
+    grid = np.linspace(0.01, 0.99, 41)
+    values = np.array([[total(np.array([a, b])) for b in grid] for a in grid])
+    i, j = np.unravel_index(np.argmin(values), values.shape)
+    best = minimize(total, np.array([grid[i], grid[j]]), method="Nelder-Mead",
+                    options={"xatol": 1e-10, "fatol": 1e-16, "maxiter": 2000})  # fmt: skip
+    check = min(float(values[i, j]), float(best.fun))
+    assert mine.objective <= check * (1 + 1e-6), (mine.objective, check)
 
 
 def test_a_user_is_a_single_user_problem_per_split():

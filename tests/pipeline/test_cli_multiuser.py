@@ -12,6 +12,7 @@ import pytest
 import yaml
 from workloads import MULTIUSER_FILE as FILE
 
+from coinfer.model.system import PAPER_MODEL
 from coinfer.optimise import random_multiuser_problem
 from coinfer.pipeline.cli import main
 
@@ -26,7 +27,7 @@ def write(tmp_path, data, name="users.yaml"):
 
 
 def test_cli_prints_decisions_prices_and_certificate(tmp_path, capsys):
-    assert main(["solve", str(write(tmp_path, FILE))]) == 0
+    assert main(["solve", str(write(tmp_path, {**FILE, **PAPER_MODEL}))]) == 0  # the paper's model: a certificate
     answer = json.loads(capsys.readouterr().out)
     assert answer["status"] in ("optimal", "feasible")
     assert set(answer["prices"]) == {"band", "server"} and answer["prices"]["band"] >= 0
@@ -38,6 +39,14 @@ def test_cli_prints_decisions_prices_and_certificate(tmp_path, capsys):
             user
         )
     assert answer["units"]["prices.band"] == "objective units per Hz of band"
+
+
+def test_cli_solves_a_physical_file_without_a_certificate(tmp_path, capsys):
+    """The physical model is a file's default (model.md 13.1); its answer has no lower bound and says why."""
+    assert main(["solve", str(write(tmp_path, FILE))]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["status"] == "feasible" and answer["certificate"]["lower_bound"] is None
+    assert answer["certificate"]["note"].startswith("no certificate under the physical model")
 
 
 def test_cli_bad_file_one_line_per_problem_exit_2(tmp_path):

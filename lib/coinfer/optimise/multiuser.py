@@ -29,7 +29,7 @@ import numpy as np
 
 from coinfer.base.validation import ParameterError, read_yaml
 from coinfer.base.validation import show_value as _show
-from coinfer.model.system import DEFAULTS, PAPER_MODEL, Problem, accepted_fields
+from coinfer.model.system import DEFAULTS, Problem, accepted_fields
 from coinfer.optimise import kernel
 from coinfer.optimise._multiuser_dual import Parts, band_bounds, candidate_bounds
 from coinfer.optimise._multiuser_pool import Pool
@@ -101,6 +101,11 @@ class MultiUserProblem:
         errors = _problem_errors(self)
         if errors:
             raise ParameterError.from_lines(errors)
+        # the server's clock floor is the socket's (model.md 13.1): the server runs at the total, at or above the
+        # floor (checked above), and a user's share is a part of its cycles, which may be below the floor
+        if any(p.f_server_min > 0 for u in self.users for p in u.splits):
+            users = tuple(replace(u, splits=tuple(p.replace(f_server_min=0.0) for p in u.splits)) for u in self.users)
+            object.__setattr__(self, "users", users)
 
     @classmethod
     def from_users(
@@ -304,6 +309,8 @@ class _Setup:
     server_avail: float
     weights: np.ndarray
     separable: bool = field(default=True)
+    #: Every candidate in the paper's model (the certificate's decomposition is that model's, model.md 13.5).
+    paper: bool = field(default=True)
     _parts: Parts | None = None
     #: Every certificate's per-candidate lower bounds and the prices they hold at (model.md 13.5): carried to a
     #: later round's prices, they settle most candidates without a solve.
@@ -326,7 +333,8 @@ def _setup(problem: MultiUserProblem, weights: np.ndarray | None = None) -> _Set
     band_avail = problem.bandwidth - float(np.nansum(fixed_band))
     server_avail = problem.f_server_max - float(np.nansum(fixed_server))
     separable = not any(p.shared_ratio for u in problem.users for p in u.splits)
-    return _Setup(pool, fixed_band, fixed_server, band_avail, server_avail, w, separable)
+    paper = all(p.is_paper_model for u in problem.users for p in u.splits)
+    return _Setup(pool, fixed_band, fixed_server, band_avail, server_avail, w, separable, paper)
 
 
 def _solve_sum(problem: MultiUserProblem, *, certificate: bool, gap_rtol: float,
@@ -345,6 +353,9 @@ def _solve_sum(problem: MultiUserProblem, *, certificate: bool, gap_rtol: float,
     note = None
     if not s.separable:
         note = "no certificate: shared_ratio couples each user's server and device ratios (model.md 13.5)"
+    elif not s.paper:
+        note = ("no certificate under the physical model: the decomposition of model.md 13.5 is the paper's model's "
+                "(its offers still guide the split rounds)")  # fmt: skip
     # the first design goes through the split rounds; another start only if it is already better than what the
     # rounds reached (then it too); the best design is kept, and the best bound (each is valid)
     best, lower = None, None
@@ -354,7 +365,7 @@ def _solve_sum(problem: MultiUserProblem, *, certificate: bool, gap_rtol: float,
         design, bound = _rounds(s, design, gap_rtol)
         if best is None or design.objective(s.pool) < best.objective(s.pool):
             best = design
-        if certificate and s.separable and bound is not None:
+        if certificate and s.separable and s.paper and bound is not None:
             lower = bound if lower is None else max(lower, bound)
     assert best is not None
     return _answer(problem, s, best, lower, gap_rtol, note)
@@ -620,13 +631,6 @@ def _problem_errors(problem: MultiUserProblem) -> list[str]:
             if p.energy_scope != "device":
                 errors.append(f"{tag}.energy_scope: got {p.energy_scope!r}; the multi-user problem budgets each "
                               "user's battery: allowed 'device' (model.md 13.1)")  # fmt: skip
-            physical = [name for name, value in PAPER_MODEL.items() if getattr(p, name) != value]
-            if physical:
-                name = physical[0]
-                errors.append(
-                    f"{tag}.{name}: got {getattr(p, name):g}; the multi-user solver uses the paper's model "
-                    f"(model.md 13.1): allowed {PAPER_MODEL[name]:g} (system.paper_model gives it)"
-                )
         if user.fixed_bandwidth is not None:
             fixed_b += user.fixed_bandwidth
         if user.fixed_f_server is not None:
@@ -690,8 +694,6 @@ def _from_dict(data: Any) -> MultiUserProblem:
         if key in single and key not in ("bandwidth", "f_server_max"):
             shared_values[key] = value
     shared_values.setdefault("energy_scope", "device")
-    for name, value in PAPER_MODEL.items():  # the multi-user solver is the paper's model's (model.md 13.1)
-        shared_values.setdefault(name, value)
     users_data = data.get("users")
     users: list[MultiUser] = []
     if "users" not in data:
@@ -768,6 +770,8 @@ def _read_user(k: int, entry: Any, shared: Mapping[str, Any], totals: Mapping[st
     for j, (tag, split) in enumerate(items):
         values = dict(base)
         values.update({key: value for key, value in split.items() if key != "label" and key in SPLIT_FIELDS})
+        if fixed.get("f_server_max") is not None:  # a share of the server's cycles, not its clock (model.md 13.1)
+            values["f_server_min"] = 0.0
         try:
             problem = Problem.from_dict(values)
         except ParameterError as error:
@@ -821,6 +825,11 @@ def solve_multiuser_local(
     from coinfer.model.system import Decision, evaluate
     from coinfer.optimise._multiuser_local import local_search
 
+    if not all(p.is_paper_model for u in problem.users for p in u.splits):
+        raise ParameterError(
+            "problem: got a problem in the physical model; the local check writes the paper's "
+            "model's formulas (model.md 13.6): allowed the paper's model (system.paper_model)"
+        )
     found = local_search(problem, starts=starts, seed=seed, max_assignments=max_assignments)
     if found is None:
         return MultiUserSolution("infeasible", reason=f"no start of {starts + 1} per assignment met the constraints "
