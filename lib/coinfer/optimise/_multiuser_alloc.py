@@ -596,7 +596,7 @@ def _newton(pool, cand, w, band, server, v0, move_b, move_f, walled, wall_b, wal
         if alpha <= 0:  # a user at its wall would be pushed in: hold it
             walled[(shrink_b <= 0) | (shrink_f <= 0)] = True
             continue
-        accepted, hit, nb, ns, v1 = _line_search(pool, cand, w, band, server, delta, alpha, f0, slope)
+        accepted, hit, nb, ns, v1 = _line_search(pool, cand, w, band, server, delta, alpha, f0, slope, v0)
         if hit is not None:
             walled[hit] = True
             wall_b[hit], wall_f[hit] = (nb[hit], ns[hit]) if accepted else (band[hit], server[hit])
@@ -608,15 +608,24 @@ def _newton(pool, cand, w, band, server, v0, move_b, move_f, walled, wall_b, wal
     return converged, used, band, server, v0
 
 
-def _line_search(pool, cand, w, band, server, delta, alpha, f0, slope):
+def _moved_values(pool: Pool, cand: Array, nb: Array, ns: Array, band: Array, server: Array, v0: Array) -> Array:
+    """Values at shares ``(nb, ns)``; the users whose shares did not move keep ``v0`` (their values at
+    ``(band, server)``: the same solve would give the same bits), the others are solved."""
+    moved = (nb != band) | (ns != server)
+    v1 = v0.copy()
+    v1[moved] = pool.values(cand[moved], nb[moved], ns[moved])
+    return v1
+
+
+def _line_search(pool, cand, w, band, server, delta, alpha, f0, slope, v0):
     """Backtracking from ``alpha`` with the Armijo test; a step that leaves some user infeasible is cut to the
     nearest wall (bisection on that user's feasibility alone). Returns ``(accepted, hit, band, server,
     values)``, ``hit`` the user whose wall the accepted step reached (or that sits on its wall: then not
-    accepted)."""
+    accepted). ``v0``: the values at ``(band, server)``."""
     for _ in range(40):
         nb = band + alpha * delta[:, 0]
         ns = server + alpha * delta[:, 1]
-        v1 = pool.values(cand, nb, ns)
+        v1 = _moved_values(pool, cand, nb, ns, band, server, v0)
         hit = None
         if not np.isfinite(v1).all():
             blocked = np.flatnonzero(~np.isfinite(v1))
@@ -637,7 +646,7 @@ def _line_search(pool, cand, w, band, server, delta, alpha, f0, slope):
             alpha = float(lo[first])
             nb = band + alpha * delta[:, 0]
             ns = server + alpha * delta[:, 1]
-            v1 = pool.values(cand, nb, ns)
+            v1 = _moved_values(pool, cand, nb, ns, band, server, v0)
             if not np.isfinite(v1).all():
                 alpha *= 0.5
                 continue
