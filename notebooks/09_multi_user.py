@@ -90,9 +90,9 @@ display(
 # %% [markdown]
 # ## Solve every population jointly and by every baseline
 #
-# Each population is drawn from its own seed. The fixed-share baselines are solved
-# first; their designs are also starts of the joint search, so the joint design is never
-# worse than them by construction (model.md 13.9).
+# Each population is drawn from its own seed. The baselines are solved first; each
+# feasible baseline's design is also a start of the joint search, so the joint design is
+# never worse than any of them by construction (model.md 13.4).
 
 # %%
 started = time.perf_counter()

@@ -258,6 +258,7 @@ def solve_multiuser(
     certificate: bool = True,
     gap_rtol: float = GAP_RTOL,
     starts: Sequence[MultiUserSolution] = (),
+    baselines: bool | Mapping[str, MultiUserSolution] = True,
 ) -> MultiUserSolution:
     """Splits, shares of band and server, and every user's design for many users (model.md section 13).
 
@@ -271,7 +272,13 @@ def solve_multiuser(
         Relative gap at which the certificate stops refining and the answer counts as ``optimal``.
     starts : sequence of MultiUserSolution, optional
         Further designs to start from (e.g. a baseline's answer on the same users): each user's split (by label)
-        and shares; the search keeps the best design it reaches from any start (model.md 13.9).
+        and shares; the search keeps the best design it reaches from any start (model.md 13.4).
+    baselines : bool or mapping of str to MultiUserSolution, default True
+        The baselines of :data:`MULTIUSER_BASELINES` (model.md 13.7), every one a restriction of the joint
+        problem: each feasible baseline's design is one more start, so the answer is never worse than any of
+        them (model.md 13.4). ``True``: every baseline is solved here (by :func:`solve_baseline`); a mapping
+        of name to answer: those already solved on the same problem (the missing ones are solved here);
+        ``False``: none (the search alone, no such guarantee).
 
     Returns
     -------
@@ -295,6 +302,14 @@ def solve_multiuser(
     .. [1] S. Boyd and L. Vandenberghe, *Convex Optimization*, Cambridge University Press, 2004, section 5.2.2
        (weak duality).
     """
+    if baselines is not False:
+        given = dict(baselines) if isinstance(baselines, Mapping) else {}
+        unknown = [name for name in given if name not in MULTIUSER_BASELINES]
+        if unknown:
+            raise ParameterError(f"baselines: got {unknown[0]!r}; allowed names " + ", ".join(MULTIUSER_BASELINES))
+        # the baselines' designs are feasible joint designs: starting from each keeps the answer below them
+        found = [given[name] if name in given else solve_baseline(problem, name) for name in MULTIUSER_BASELINES]
+        starts = (*starts, *found)
     return _solve_sum(problem, certificate=certificate, gap_rtol=gap_rtol, starts=starts)
 
 
@@ -959,9 +974,9 @@ def solve_baseline(problem: MultiUserProblem, name: str, *, certificate: bool = 
     if name not in MULTIUSER_BASELINES:
         raise ParameterError(f"name: got {name!r}; allowed one of " + ", ".join(map(repr, MULTIUSER_BASELINES)))
     if name == "no_pruning":
-        return solve_multiuser(problem.replace_splits(rho_max=0.0), certificate=certificate)
+        return solve_multiuser(problem.replace_splits(rho_max=0.0), certificate=certificate, baselines=False)
     if name == "shared_ratio":
-        return solve_multiuser(problem.replace_splits(shared_ratio=True), certificate=False)
+        return solve_multiuser(problem.replace_splits(shared_ratio=True), certificate=False, baselines=False)
     k = len(problem.users)
     band = np.full(k, problem.bandwidth / k)
     server = np.full(k, problem.f_server_max / k)
@@ -985,7 +1000,7 @@ def solve_baseline(problem: MultiUserProblem, name: str, *, certificate: bool = 
                 fixed_bandwidth=float(b), fixed_f_server=float(f))
         for u, b, f in zip(users, band, server, strict=True)
     )  # fmt: skip
-    return solve_multiuser(replace(problem, users=fixed), certificate=certificate)
+    return solve_multiuser(replace(problem, users=fixed), certificate=certificate, baselines=False)
 
 
 def _alone_split(user: MultiUser) -> int | None:
