@@ -333,20 +333,22 @@ def test_the_certificates_server_side_knows_every_server_field():
     assert {f for f in Problem.fields() if "server" in f} == known | refused
 
 
-def test_a_file_is_in_the_physical_model_by_default_and_without_a_certificate():
+def test_a_file_is_in_the_physical_model_by_default_with_its_own_bound():
     """model.md 13.1: a file's users get the single-user defaults (the physical model); the server's clock floor is
-    the socket's, so each user's share may be below it; the certificate of 13.5 is the paper's model's, so a
-    physical problem gets none (said in the note), and one user is the single-user physical optimum."""
+    the socket's, so each user's share may be below it; the physical bound of 13.5 (said in the note) is below the
+    objective, and one user is the single-user physical optimum, which the bound reaches."""
     problem = MultiUserProblem.from_dict(FILE)
     assert not any(p.is_paper_model for u in problem.users for p in u.splits)
     assert all(p.f_server_min == 0 for u in problem.users for p in u.splits)
     answer = solve_multiuser(problem)
-    assert answer.status == "feasible" and answer.lower_bound is None
-    assert "physical model" in answer.as_dict()["certificate"]["note"]
+    assert answer.lower_bound is not None and answer.lower_bound <= answer.objective
+    assert answer.as_dict()["certificate"]["note"].startswith("physical model")
     feasible_in_original_variables(problem, answer)
     one = MultiUserProblem.from_dict({**FILE, "users": FILE["users"][:1]})
     alone = solve(one.users[0].splits[0])
-    assert solve_multiuser(one).objective == pytest.approx(alone.objective, rel=1e-12)
+    mine = solve_multiuser(one)
+    assert mine.objective == pytest.approx(alone.objective, rel=1e-12)
+    assert mine.status == "optimal" and mine.lower_bound == pytest.approx(mine.objective, rel=1e-9)
     # the paper's version keeps its certificate
     paper = solve_multiuser(MultiUserProblem.from_dict({**FILE, **PAPER_MODEL}))
     assert paper.lower_bound is not None and paper.as_dict()["certificate"]["note"] is None
@@ -368,7 +370,7 @@ def test_physical_shares_agree_with_a_search_over_the_shares():
 
     problem = MultiUserProblem.from_dict({**FILE, "users": FILE["users"][:2]})
     mine = solve_multiuser(problem)
-    assert mine.status == "feasible"
+    assert mine.status in ("optimal", "feasible") and mine.lower_bound is not None
     feasible_in_original_variables(problem, mine)
     w = problem.weights()
     (near,), (far,) = (u.splits for u in problem.users)
@@ -390,6 +392,21 @@ def test_physical_shares_agree_with_a_search_over_the_shares():
                     options={"xatol": 1e-10, "fatol": 1e-16, "maxiter": 2000})  # fmt: skip
     check = min(float(values[i, j]), float(best.fun))
     assert mine.objective <= check * (1 + 1e-6), (mine.objective, check)
+    assert mine.lower_bound <= check  # the physical bound (model.md 13.5) is below the best known
+
+
+@pytest.mark.parametrize(("users", "population"), [(1, 0), (1, 1), (2, 0), (2, 1), (5, 0)])
+def test_the_physical_bound_is_below_every_known_design(users, population):
+    """model.md 13.5 under the physical model: on notebook 09's quick populations the bound never exceeds the
+    joint objective or any baseline's, and at K=1 it equals the objective (1e-9)."""
+    problem = notebook_population(users, population, "physical")
+    answer = solve_multiuser(problem)
+    assert answer.lower_bound is not None and answer.certificate_note.startswith("physical model")
+    known = [answer.objective] + [a.objective for n in MULTIUSER_BASELINES
+                                  if (a := solve_baseline(problem, n)).status in ("optimal", "feasible")]  # fmt: skip
+    assert answer.lower_bound <= min(known)
+    if users == 1:
+        assert answer.lower_bound == pytest.approx(answer.objective, rel=1e-9)
 
 
 def test_a_user_is_a_single_user_problem_per_split():

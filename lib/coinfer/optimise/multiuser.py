@@ -369,8 +369,9 @@ def _solve_sum(problem: MultiUserProblem, *, certificate: bool, gap_rtol: float,
     if not s.separable:
         note = "no certificate: shared_ratio couples each user's server and device ratios (model.md 13.5)"
     elif not s.paper:
-        note = ("no certificate under the physical model: the decomposition of model.md 13.5 is the paper's model's "
-                "(its offers still guide the split rounds)")  # fmt: skip
+        note = ("physical model: the bound is the larger of the paper's model's dual bound at the design's prices (a "
+                "relaxation: every physical time and energy is at least the paper's) and the dual function at zero "
+                "prices, each user alone with everything (model.md 13.5)")  # fmt: skip
     # the first design goes through the split rounds; another start only if it is already better than what the
     # rounds reached (then it too); the best design is kept, and the best bound (each is valid)
     best, lower = None, None
@@ -383,7 +384,38 @@ def _solve_sum(problem: MultiUserProblem, *, certificate: bool, gap_rtol: float,
         if certificate and s.separable and s.paper and bound is not None:
             lower = bound if lower is None else max(lower, bound)
     assert best is not None
+    if certificate and s.separable and not s.paper:
+        lower = _physical_bound(problem, s, best, gap_rtol)
     return _answer(problem, s, best, lower, gap_rtol, note)
+
+
+def _physical_bound(problem: MultiUserProblem, s: _Setup, design: Design, gap_rtol: float) -> float:
+    """A lower bound on the optimum of a problem in the physical model (model.md 13.5): the larger of
+
+    - the certificate of the paper's version of every candidate (:func:`~coinfer.model.system.paper_model`) at the
+      design's prices: every physical term adds time or energy or removes options (a clock floor), so each
+      user's value at any shares is at least its paper's-model value there, and so is the optimum;
+    - the dual function at zero prices, exactly: each user's least value over its candidates with all it can have
+      (``V`` is non-increasing in both shares), summed; the bound equals the optimum when no one competes (K=1).
+    """
+    from coinfer.model.system import paper_model
+
+    relaxed_users = tuple(replace(u, splits=tuple(paper_model(p) for p in u.splits)) for u in problem.users)
+    relaxed = _setup(replace(problem, users=relaxed_users), s.weights)
+    relaxed_lower, _ = _certify(relaxed, design, gap_rtol)
+    pool = s.pool
+    caps_b = np.where(np.isnan(s.fixed_band), s.band_avail, s.fixed_band)
+    caps_f = np.where(np.isnan(s.fixed_server), s.server_avail, s.fixed_server)
+    code, out = pool.solve(np.arange(len(pool.problems)), caps_b[pool.user], caps_f[pool.user])
+    # a proven infeasible candidate does not count; any other answer than an optimum (a polish left on a wall, a
+    # solver error) is not trusted as a bound: no bound (-inf) for it
+    proven = (code == kernel.INFEASIBLE_LATENCY) | (code == kernel.INFEASIBLE_ENERGY)
+    value = np.where(code == kernel.OPTIMAL, out[:, kernel.O_OBJECTIVE], np.where(proven, np.inf, -np.inf))
+    per_user = np.full(len(problem.users), np.inf)
+    np.minimum.at(per_user, pool.user, pool.weight * value)
+    alone = float(np.sum(per_user))
+    alone -= _SOLVER_RTOL * abs(alone)
+    return max(relaxed_lower, alone) if math.isfinite(relaxed_lower) else alone
 
 
 def _rounds(s: _Setup, design: Design, gap_rtol: float) -> tuple[Design, float | None]:
