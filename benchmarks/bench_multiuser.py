@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed solves per size (median reported)")
     parser.add_argument("--check-sizes", default="1,2,3,4", help="sizes also solved by the independent check")
     parser.add_argument("--physical-sizes", default="10,100,1000",
-                        help="sizes also solved in the physical model (no certificate there)")  # fmt: skip
+                        help="sizes also solved in the physical model (its own bound, model.md 13.5)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     profile = pd.read_csv(paths.PROJECT_ROOT / "data" / "profiles.csv")

@@ -54,7 +54,7 @@ models = [  # the models users are drawn from (equal probability), with real pro
 users = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]  # population sizes K
 populations = 5  # seeded populations per size
 weighting = "normalised"  # objective weights: "normalised" (mean of D_k / b_k), "parameters" or "users"
-system_model = "physical"  # "physical" (model.md 2.7, 13.1; no certificate) or "paper" (the paper's model), the data's
+system_model = "physical"  # "physical" (model.md 2.7, 13.1; bound of 13.5) or "paper" (the paper's model), the data's
 check_users = 4  # the independent check solves populations of at most this many users ...
 check_populations = 3  # ... this many of them
 
@@ -115,8 +115,9 @@ display(summary)
 # The solve times are wall times of this run (they are not in the data files, which stay
 # byte-identical between runs); `benchmarks/bench_multiuser.py` measures the speed
 # properly. The relative gap is certified: the optimum lies within it of the objective.
-# Under the physical model there is no certificate (model.md 13.2: the decomposition of
-# 13.5 is the paper's model's), and the gap column is empty.
+# Under the physical model the lower bound is the physical one of model.md 13.5 (the
+# larger of the paper's relaxation and each user alone with everything), looser where
+# the physical terms bind.
 
 # %%
 joint = schemes[schemes["scheme"] == "joint"]

@@ -97,8 +97,8 @@ def objective_vs_users(tables: Mapping[str, pd.DataFrame], params: Mapping[str, 
         ax.axhline(1e-6, color="0.5", linestyle=":", linewidth=1)
         ax.set_yscale("log")
         ax.legend(fontsize=7)
-    else:  # the physical model: no certificate (model.md 13.2)
-        ax.text(0.5, 0.5, "no certificate under the physical model\n(model.md 13.2)", ha="center", va="center",
+    else:  # no lower bound in any population (e.g. every problem with shared ratios, model.md 13.5)
+        ax.text(0.5, 0.5, "no lower bound\n(model.md 13.5)", ha="center", va="center",
                 transform=ax.transAxes, fontsize=8)  # fmt: skip
     ax.set_xscale("log")
     ax.set_xlabel("users K [count]")
