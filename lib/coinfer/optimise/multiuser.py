@@ -628,8 +628,8 @@ def _answer(problem: MultiUserProblem, s: _Setup, design: Design, lower: float |
     objective = float(np.sum(w * values))
     band_used = float(sum(b for _, b, _ in shares if b is not None))
     server_used = float(sum(f for _, _, f in shares if f is not None))
-    if lower is not None:
-        lower = min(lower, objective)
+    if lower is not None and lower <= objective + 1e-9 * abs(objective):
+        lower = min(lower, objective)  # rounding; a bound above that is an error, left visible (a negative gap)
     gap_ok = lower is not None and lower >= objective - gap_rtol * abs(objective)
     return MultiUserSolution(
         "optimal" if gap_ok else "feasible",
