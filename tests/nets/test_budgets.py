@@ -212,6 +212,17 @@ def test_multi_user_task_budgets_are_physical(profile, monkeypatch):
         multi_user.base_problems(profile, ["minilm"])
 
 
+def test_multi_user_base_problems_in_either_system_model(profile):
+    """Notebook 09's ``system_model`` (model.md 13.1): the physical model's problems or the paper's; else one line."""
+    from coinfer.studies import multi_user
+
+    physical = multi_user.base_problems(profile, ["minilm"], "physical")["minilm"]
+    paper = multi_user.base_problems(profile, ["minilm"], "paper")["minilm"]
+    assert not any(p.is_paper_model for p in physical) and all(p.is_paper_model for p in paper)
+    with pytest.raises(ParameterError, match=r"^system_model: got 'exact'; allowed one of 'physical', 'paper'$"):
+        multi_user.base_problems(profile, ["minilm"], "exact")
+
+
 def test_impossible_budgets_pools_a_family(profile):
     # one grid per family: a budget above the smaller member's least energy but below the larger one's is possible
     small, large = (

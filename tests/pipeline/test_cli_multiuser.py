@@ -12,6 +12,7 @@ import pytest
 import yaml
 from workloads import MULTIUSER_FILE as FILE
 
+from coinfer.model.system import PAPER_MODEL
 from coinfer.optimise import random_multiuser_problem
 from coinfer.pipeline.cli import main
 
@@ -26,7 +27,7 @@ def write(tmp_path, data, name="users.yaml"):
 
 
 def test_cli_prints_decisions_prices_and_certificate(tmp_path, capsys):
-    assert main(["solve", str(write(tmp_path, FILE))]) == 0
+    assert main(["solve", str(write(tmp_path, {**FILE, **PAPER_MODEL}))]) == 0  # the paper's model: a certificate
     answer = json.loads(capsys.readouterr().out)
     assert answer["status"] in ("optimal", "feasible")
     assert set(answer["prices"]) == {"band", "server"} and answer["prices"]["band"] >= 0
@@ -38,6 +39,15 @@ def test_cli_prints_decisions_prices_and_certificate(tmp_path, capsys):
             user
         )
     assert answer["units"]["prices.band"] == "objective units per Hz of band"
+
+
+def test_cli_solves_a_physical_file_with_its_bound(tmp_path, capsys):
+    """The physical model is a file's default (model.md 13.1); its lower bound is the physical one of 13.5 (the note
+    says which)."""
+    assert main(["solve", str(write(tmp_path, FILE))]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["certificate"]["lower_bound"] <= answer["objective"]
+    assert answer["certificate"]["note"].startswith("physical model")
 
 
 def test_cli_bad_file_one_line_per_problem_exit_2(tmp_path):
@@ -53,6 +63,25 @@ def test_cli_bad_file_one_line_per_problem_exit_2(tmp_path):
         "error: users[1].bandwidth: got 9000000.0; a fixed band share must be in (0, 4e+06] Hz (the total); a share "
         "that cannot be met",
     ]
+
+
+@pytest.mark.parametrize(
+    ("field", "share", "line"),
+    [
+        ("bandwidth", 3e6, "error: users: fixed band shares sum to 6e+06 Hz, more than bandwidth 4e+06 Hz; a band "
+                           "share that cannot be met"),
+        ("f_server_max", 3e9, "error: users: fixed server shares sum to 6e+09 Hz, more than f_server_max 4e+09 Hz; a "
+                              "server share that cannot be met"),
+    ],
+)  # fmt: skip
+def test_cli_fixed_shares_beyond_the_total_exit_2(tmp_path, capsys, field, share, line):
+    """Each share is within the total, their sum is not: one line, exit 2, nothing on stdout."""
+    data = {**FILE, "users": [{**u, field: share} for u in FILE["users"][:2]]}
+    assert main(["solve", str(write(tmp_path, data))]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(line), lines
 
 
 @pytest.mark.parametrize("users", [[], None])

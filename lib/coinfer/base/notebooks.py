@@ -188,6 +188,7 @@ SCHEMAS: dict[str, dict[str, Spec]] = {
         "users": Spec("list[int]", 1, 1000),
         "populations": Spec("int", 1, 100),
         "weighting": Spec("str", choices=("parameters", "users", "normalised")),
+        "system_model": Spec("str", choices=("physical", "paper")),
         "check_users": Spec("int", 1, 8),
         "check_populations": Spec("int", 0, 100),
     },

@@ -89,17 +89,21 @@ def objective_vs_users(tables: Mapping[str, pd.DataFrame], params: Mapping[str, 
     ax = axes[0, 1]
     joint = table[(table["scheme"] == "joint") & _feasible(table)]
     gap = joint.groupby("users")["relative_gap"].agg(["median", "max"])
-    ax.plot(gap.index, gap["max"].clip(lower=1e-16), marker="o", markersize=3, color=palette_colour(0),
-            label="largest")  # fmt: skip
-    ax.plot(gap.index, gap["median"].clip(lower=1e-16), marker="s", markersize=3, color=palette_colour(6),
-            label="median")  # fmt: skip
-    ax.axhline(1e-6, color="0.5", linestyle=":", linewidth=1)
+    if gap["max"].notna().any():
+        ax.plot(gap.index, gap["max"].clip(lower=1e-16), marker="o", markersize=3, color=palette_colour(0),
+                label="largest")  # fmt: skip
+        ax.plot(gap.index, gap["median"].clip(lower=1e-16), marker="s", markersize=3, color=palette_colour(6),
+                label="median")  # fmt: skip
+        ax.axhline(1e-6, color="0.5", linestyle=":", linewidth=1)
+        ax.set_yscale("log")
+        ax.legend(fontsize=7)
+    else:  # no lower bound in any population (e.g. every problem with shared ratios, model.md 13.5)
+        ax.text(0.5, 0.5, "no lower bound\n(model.md 13.5)", ha="center", va="center",
+                transform=ax.transAxes, fontsize=8)  # fmt: skip
     ax.set_xscale("log")
-    ax.set_yscale("log")
     ax.set_xlabel("users K [count]")
     ax.set_ylabel("certified relative gap [1]")
     ax.set_title("joint design: gap to its lower bound (dotted: 1e-6)", fontsize=9)
-    ax.legend(fontsize=7)
     fig.suptitle(
         f"Many users on one server: {params['populations']} populations per size, weighting {params['weighting']}",
         fontsize=10,

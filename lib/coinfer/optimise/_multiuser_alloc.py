@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import linprog
 
 from coinfer.optimise._multiuser_pool import Pool
@@ -73,8 +74,9 @@ class Allocation:
     spread: Array
 
 
-def _stencil(pool: Pool, cand: Array, band: Array, server: Array, move_b: Array, move_f: Array):
-    """Values, gradients and Hessians (unweighted) of every candidate at its shares, by finite differences.
+def _stencil(pool: Pool, cand: Array, band: Array, server: Array, move_b: Array, move_f: Array, v0: Array):
+    """Values, gradients and Hessians (unweighted) of every candidate at its shares, by finite differences
+    (``v0``: the values at the shares, known to the caller; only the moved points are solved).
 
     Returns ``(v0, g, h, ok)``: ``g`` is ``(n, 2)`` (d/dB, d/dF), ``h`` ``(n, 2, 2)``. Central differences; a
     candidate whose point a step below its share is infeasible (it sits within a relative ``_STEP`` of its
@@ -87,8 +89,9 @@ def _stencil(pool: Pool, cand: Array, band: Array, server: Array, move_b: Array,
     # points: 0, b+, b-, f+, f-, b+f+
     bands = np.concatenate([band, band + hb, band - hb, band, band, band + hb])
     servers = np.concatenate([server, server, server, server + hf, server - hf, server + hf])
-    needed = np.concatenate([np.ones(n, bool), move_b, move_b, move_f, move_f, move_b & move_f])
+    needed = np.concatenate([np.zeros(n, bool), move_b, move_b, move_f, move_f, move_b & move_f])
     values = np.full(6 * n, np.nan)
+    values[:n] = v0
     values[needed] = pool.values(np.tile(cand, 6)[needed], bands[needed], servers[needed])
     v0, vbp, vbm, vfp, vfm, vpp = values.reshape(6, n)
     g = np.zeros((n, 2))
@@ -549,7 +552,7 @@ def _newton(pool, cand, w, band, server, v0, move_b, move_f, walled, wall_b, wal
     while used < budget:
         used += 1
         mb, mf = move_b & ~walled, move_f & ~walled
-        v0, grad, hess, ok = _stencil(pool, cand, band, server, mb, mf)
+        v0, grad, hess, ok = _stencil(pool, cand, band, server, mb, mf, v0)
         newly = ~ok & (mb | mf)  # no derivatives even one-sided (never seen): hold the user where it is
         if newly.any():
             walled |= newly
@@ -593,7 +596,7 @@ def _newton(pool, cand, w, band, server, v0, move_b, move_f, walled, wall_b, wal
         if alpha <= 0:  # a user at its wall would be pushed in: hold it
             walled[(shrink_b <= 0) | (shrink_f <= 0)] = True
             continue
-        accepted, hit, nb, ns, v1 = _line_search(pool, cand, w, band, server, delta, alpha, f0, slope)
+        accepted, hit, nb, ns, v1 = _line_search(pool, cand, w, band, server, delta, alpha, f0, slope, v0)
         if hit is not None:
             walled[hit] = True
             wall_b[hit], wall_f[hit] = (nb[hit], ns[hit]) if accepted else (band[hit], server[hit])
@@ -605,15 +608,24 @@ def _newton(pool, cand, w, band, server, v0, move_b, move_f, walled, wall_b, wal
     return converged, used, band, server, v0
 
 
-def _line_search(pool, cand, w, band, server, delta, alpha, f0, slope):
+def _moved_values(pool: Pool, cand: Array, nb: Array, ns: Array, band: Array, server: Array, v0: Array) -> Array:
+    """Values at shares ``(nb, ns)``; the users whose shares did not move keep ``v0`` (their values at
+    ``(band, server)``: the same solve would give the same bits), the others are solved."""
+    moved = (nb != band) | (ns != server)
+    v1 = v0.copy()
+    v1[moved] = pool.values(cand[moved], nb[moved], ns[moved])
+    return v1
+
+
+def _line_search(pool, cand, w, band, server, delta, alpha, f0, slope, v0):
     """Backtracking from ``alpha`` with the Armijo test; a step that leaves some user infeasible is cut to the
     nearest wall (bisection on that user's feasibility alone). Returns ``(accepted, hit, band, server,
     values)``, ``hit`` the user whose wall the accepted step reached (or that sits on its wall: then not
-    accepted)."""
+    accepted). ``v0``: the values at ``(band, server)``."""
     for _ in range(40):
         nb = band + alpha * delta[:, 0]
         ns = server + alpha * delta[:, 1]
-        v1 = pool.values(cand, nb, ns)
+        v1 = _moved_values(pool, cand, nb, ns, band, server, v0)
         hit = None
         if not np.isfinite(v1).all():
             blocked = np.flatnonzero(~np.isfinite(v1))
@@ -634,7 +646,7 @@ def _line_search(pool, cand, w, band, server, delta, alpha, f0, slope):
             alpha = float(lo[first])
             nb = band + alpha * delta[:, 0]
             ns = server + alpha * delta[:, 1]
-            v1 = pool.values(cand, nb, ns)
+            v1 = _moved_values(pool, cand, nb, ns, band, server, v0)
             if not np.isfinite(v1).all():
                 alpha *= 0.5
                 continue
@@ -643,6 +655,34 @@ def _line_search(pool, cand, w, band, server, delta, alpha, f0, slope):
             return True, hit, nb, ns, v1
         alpha *= 0.5
     return False, None, band, server, None
+
+
+def _least_multiple(pool: Pool, cand: Array, db: Array, df: Array, need_b: Array, need_f: Array, fixed_b: Array,
+                    fixed_f: Array, band_avail: float, server_avail: float) -> tuple[Array, Array]:  # fmt: skip
+    """Per user, the least feasible multiple of its direction ``(db, df)`` by bisection in ``log`` (to a relative
+    1e-9), as ``(band, server)`` (0 for a share it does not need, ``inf`` where even the largest multiple that
+    fits the available resources is infeasible)."""
+    n = len(cand)
+    with np.errstate(divide="ignore"):
+        top = np.minimum(
+            np.where(db > 0, band_avail / np.where(db > 0, db, 1.0), np.inf),
+            np.where(df > 0, server_avail / np.where(df > 0, df, 1.0), np.inf),
+        )
+    top = np.where(np.isfinite(top), top, 1.0)
+    feasible_top = np.isfinite(
+        pool.values(cand, np.where(need_b, db * top, fixed_b), np.where(need_f, df * top, fixed_f))
+    )
+    low = np.full(n, 1e-12)
+    high = top.copy()
+    for _ in range(_BISECTIONS):
+        mid = np.sqrt(low * high)
+        ok = np.isfinite(pool.values(cand, np.where(need_b, db * mid, fixed_b), np.where(need_f, df * mid, fixed_f)))
+        high = np.where(ok, mid, high)
+        low = np.where(ok, low, mid)
+        if np.all(high <= low * (1 + 1e-9)):
+            break
+    multiple = np.where(feasible_top, high, np.inf)
+    return np.where(need_b, db * multiple, 0.0), np.where(need_f, df * multiple, 0.0)
 
 
 def feasible_start(
@@ -675,30 +715,20 @@ def feasible_start(
             both = need_b & need_f
             directions.append((np.where(both, band_avail * np.cos(angle), fb),
                                np.where(both, server_avail * np.sin(angle), ff)))  # fmt: skip
+    # a user of one share has every direction equal to the first: only users of both shares are bisected again
+    both = need_b & need_f
     points = []  # per direction: (band, server) of each user, or inf where none is feasible
-    for db, df in directions:
-        with np.errstate(divide="ignore"):
-            top = np.minimum(
-                np.where(db > 0, band_avail / np.where(db > 0, db, 1.0), np.inf),
-                np.where(df > 0, server_avail / np.where(df > 0, df, 1.0), np.inf),
-            )
-        top = np.where(np.isfinite(top), top, 1.0)
-        feasible_top = np.isfinite(
-            pool.values(cand, np.where(need_b, db * top, fixed_b), np.where(need_f, df * top, fixed_f))
-        )
-        low = np.full(n, 1e-12)
-        high = top.copy()
-        for _ in range(_BISECTIONS):
-            mid = np.sqrt(low * high)
-            ok = np.isfinite(
-                pool.values(cand, np.where(need_b, db * mid, fixed_b), np.where(need_f, df * mid, fixed_f))
-            )
-            high = np.where(ok, mid, high)
-            low = np.where(ok, low, mid)
-            if np.all(high <= low * (1 + 1e-9)):
-                break
-        multiple = np.where(feasible_top, high, np.inf)
-        points.append((np.where(need_b, db * multiple, 0.0), np.where(need_f, df * multiple, 0.0)))
+    for i, (db, df) in enumerate(directions):
+        sub = np.arange(n) if i == 0 else np.flatnonzero(both)
+        pb0, pf0 = _least_multiple(pool, cand[sub], db[sub], df[sub], need_b[sub], need_f[sub], fixed_b[sub],
+                                   fixed_f[sub], band_avail, server_avail)  # fmt: skip
+        if i == 0:
+            first = (pb0, pf0)
+            points.append(first)
+        else:
+            pb_i, pf_i = first[0].copy(), first[1].copy()
+            pb_i[sub], pf_i[sub] = pb0, pf0
+            points.append((pb_i, pf_i))
     pb = np.stack([p[0] for p in points], axis=1)  # (n, directions)
     pf = np.stack([p[1] for p in points], axis=1)
     usable = np.isfinite(pb) & np.isfinite(pf)
@@ -715,8 +745,8 @@ def feasible_start(
         cols = np.flatnonzero(usable.ravel())
         a_ub = np.vstack([np.where(usable, pb, 0.0).ravel()[cols] / band_avail,
                           np.where(usable, pf, 0.0).ravel()[cols] / server_avail])  # fmt: skip
-        a_eq = np.zeros((n, len(cols)))
-        a_eq[cols // m, np.arange(len(cols))] = 1.0
+        # sparse: one nonzero per column (a dense n x (n m) matrix costs more than the programme at K = 1000)
+        a_eq = sparse.csr_array((np.ones(len(cols)), (cols // m, np.arange(len(cols)))), shape=(n, len(cols)))
         result = linprog(np.zeros(len(cols)), A_ub=a_ub, b_ub=np.ones(2), A_eq=a_eq, b_eq=np.ones(n),
                          bounds=(0, None), method="highs")  # fmt: skip
         if result.status != 0:

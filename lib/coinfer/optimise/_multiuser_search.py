@@ -121,6 +121,7 @@ def _menu_start(pool: Pool, ok: Array, n_users: int, move_b_user: Array, move_f_
 
     # price brackets in log: a price at which nobody buys, and 0 (everyone buys what is best for them)
     scale = float(np.max(wv)) if len(wv) else 1.0
+    scale = scale if scale > 0 else 1.0  # every value 0 (no pruning: no distortion), any positive scale
     hi_l = np.log(scale / max(float(ob[ob > 0].min(initial=np.inf)), 1e-300) * 1e3) if (ob > 0).any() else 0.0
     hi_p = np.log(scale / max(float(of[of > 0].min(initial=np.inf)), 1e-300) * 1e3) if (of > 0).any() else 0.0
     lo_l, lo_p = hi_l - 200.0, hi_p - 200.0
@@ -216,12 +217,18 @@ def start_from(
     server_avail: float,
 ) -> Design | None:
     """The design Newton reaches from the given candidates and shares (fitted to the available resources by
-    :func:`_fit`), or ``None`` when no feasible start is found for them."""
+    :func:`_fit`), or ``None`` when no feasible start is found for them. The fitted start itself is returned
+    instead when Newton ends above it (it never should: its line search only descends), so that the result is
+    never worse than the start (model.md 13.4, starts)."""
     start = _fit(pool, cand, band, server, fixed_band, fixed_server, band_avail, server_avail)
     if start is None:
         return None
     alloc = _allocate(pool, cand, start, np.isnan(fixed_band), np.isnan(fixed_server))
-    return _design(cand, alloc, 0, alloc.iterations)
+    found = _design(cand, alloc, 0, alloc.iterations)
+    values = pool.values(cand, start[0], start[1])
+    if np.isfinite(values).all() and float(np.sum(pool.weight[cand] * values)) < found.objective(pool):
+        found.band, found.server, found.values = start[0].copy(), start[1].copy(), values
+    return found
 
 
 def try_offers(

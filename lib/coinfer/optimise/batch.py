@@ -178,12 +178,12 @@ def solve_kernel_rows(rows: Array, table: Array, keys: Array, logits: Array) -> 
     if n == 0:
         return code, out
     try:
-        kernel.solve_rows(rows, table, keys, logits, kernel.JOINT_NEWTON_EVALUATIONS, out, code, step)
+        physical.solve_rows(rows, table, keys, logits, kernel.JOINT_NEWTON_EVALUATIONS, out, code, step)
     except ZeroDivisionError:  # absurd numbers in some row: solve each alone, as solve_batch falls back to solve
         for i in range(n):
             try:
-                c, _, values = kernel.solve_row(rows[i], keys[table[i]], logits[table[i]],
-                                                kernel.JOINT_NEWTON_EVALUATIONS)  # fmt: skip
+                c, _, values = physical.solve_row(rows[i], keys[table[i]], logits[table[i]],
+                                                  kernel.JOINT_NEWTON_EVALUATIONS)  # fmt: skip
                 code[i], out[i] = c, values
             except ZeroDivisionError:
                 code[i], out[i] = kernel.STEP4_FAILED, np.nan

@@ -29,7 +29,7 @@ import numpy as np
 
 from coinfer.base.validation import ParameterError, read_yaml
 from coinfer.base.validation import show_value as _show
-from coinfer.model.system import DEFAULTS, PAPER_MODEL, Problem, accepted_fields
+from coinfer.model.system import DEFAULTS, Problem, accepted_fields
 from coinfer.optimise import kernel
 from coinfer.optimise._multiuser_dual import Parts, band_bounds, candidate_bounds
 from coinfer.optimise._multiuser_pool import Pool
@@ -101,6 +101,11 @@ class MultiUserProblem:
         errors = _problem_errors(self)
         if errors:
             raise ParameterError.from_lines(errors)
+        # the server's clock floor is the socket's (model.md 13.1): the server runs at the total, at or above the
+        # floor (checked above), and a user's share is a part of its cycles, which may be below the floor
+        if any(p.f_server_min > 0 for u in self.users for p in u.splits):
+            users = tuple(replace(u, splits=tuple(p.replace(f_server_min=0.0) for p in u.splits)) for u in self.users)
+            object.__setattr__(self, "users", users)
 
     @classmethod
     def from_users(
@@ -253,6 +258,7 @@ def solve_multiuser(
     certificate: bool = True,
     gap_rtol: float = GAP_RTOL,
     starts: Sequence[MultiUserSolution] = (),
+    baselines: bool | Mapping[str, MultiUserSolution] = True,
 ) -> MultiUserSolution:
     """Splits, shares of band and server, and every user's design for many users (model.md section 13).
 
@@ -266,7 +272,13 @@ def solve_multiuser(
         Relative gap at which the certificate stops refining and the answer counts as ``optimal``.
     starts : sequence of MultiUserSolution, optional
         Further designs to start from (e.g. a baseline's answer on the same users): each user's split (by label)
-        and shares; the search keeps the best design it reaches from any start (model.md 13.9).
+        and shares; the search keeps the best design it reaches from any start (model.md 13.4).
+    baselines : bool or mapping of str to MultiUserSolution, default True
+        The baselines of :data:`MULTIUSER_BASELINES` (model.md 13.7), every one a restriction of the joint
+        problem: each feasible baseline's design is one more start, so the answer is never worse than any of
+        them (model.md 13.4). ``True``: every baseline is solved here (by :func:`solve_baseline`); a mapping
+        of name to answer: those already solved on the same problem (the missing ones are solved here);
+        ``False``: none (the search alone, no such guarantee).
 
     Returns
     -------
@@ -290,6 +302,14 @@ def solve_multiuser(
     .. [1] S. Boyd and L. Vandenberghe, *Convex Optimization*, Cambridge University Press, 2004, section 5.2.2
        (weak duality).
     """
+    if baselines is not False:
+        given = dict(baselines) if isinstance(baselines, Mapping) else {}
+        unknown = [name for name in given if name not in MULTIUSER_BASELINES]
+        if unknown:
+            raise ParameterError(f"baselines: got {unknown[0]!r}; allowed names " + ", ".join(MULTIUSER_BASELINES))
+        # the baselines' designs are feasible joint designs: starting from each keeps the answer below them
+        found = [given[name] if name in given else solve_baseline(problem, name) for name in MULTIUSER_BASELINES]
+        starts = (*starts, *found)
     return _solve_sum(problem, certificate=certificate, gap_rtol=gap_rtol, starts=starts)
 
 
@@ -304,7 +324,12 @@ class _Setup:
     server_avail: float
     weights: np.ndarray
     separable: bool = field(default=True)
+    #: Every candidate in the paper's model (the certificate's decomposition is that model's, model.md 13.5).
+    paper: bool = field(default=True)
     _parts: Parts | None = None
+    #: Every certificate's per-candidate lower bounds and the prices they hold at (model.md 13.5): carried to a
+    #: later round's prices, they settle most candidates without a solve.
+    _bounds: list[tuple[np.ndarray, float, float]] = field(default_factory=list)
 
     @property
     def parts(self) -> Parts:
@@ -323,7 +348,8 @@ def _setup(problem: MultiUserProblem, weights: np.ndarray | None = None) -> _Set
     band_avail = problem.bandwidth - float(np.nansum(fixed_band))
     server_avail = problem.f_server_max - float(np.nansum(fixed_server))
     separable = not any(p.shared_ratio for u in problem.users for p in u.splits)
-    return _Setup(pool, fixed_band, fixed_server, band_avail, server_avail, w, separable)
+    paper = all(p.is_paper_model for u in problem.users for p in u.splits)
+    return _Setup(pool, fixed_band, fixed_server, band_avail, server_avail, w, separable, paper)
 
 
 def _solve_sum(problem: MultiUserProblem, *, certificate: bool, gap_rtol: float,
@@ -342,6 +368,10 @@ def _solve_sum(problem: MultiUserProblem, *, certificate: bool, gap_rtol: float,
     note = None
     if not s.separable:
         note = "no certificate: shared_ratio couples each user's server and device ratios (model.md 13.5)"
+    elif not s.paper:
+        note = ("physical model: the bound is the larger of the paper's model's dual bound at the design's prices (a "
+                "relaxation: every physical time and energy is at least the paper's) and the dual function at zero "
+                "prices, each user alone with everything (model.md 13.5)")  # fmt: skip
     # the first design goes through the split rounds; another start only if it is already better than what the
     # rounds reached (then it too); the best design is kept, and the best bound (each is valid)
     best, lower = None, None
@@ -351,10 +381,41 @@ def _solve_sum(problem: MultiUserProblem, *, certificate: bool, gap_rtol: float,
         design, bound = _rounds(s, design, gap_rtol)
         if best is None or design.objective(s.pool) < best.objective(s.pool):
             best = design
-        if certificate and s.separable and bound is not None:
+        if certificate and s.separable and s.paper and bound is not None:
             lower = bound if lower is None else max(lower, bound)
     assert best is not None
+    if certificate and s.separable and not s.paper:
+        lower = _physical_bound(problem, s, best, gap_rtol)
     return _answer(problem, s, best, lower, gap_rtol, note)
+
+
+def _physical_bound(problem: MultiUserProblem, s: _Setup, design: Design, gap_rtol: float) -> float:
+    """A lower bound on the optimum of a problem in the physical model (model.md 13.5): the larger of
+
+    - the certificate of the paper's version of every candidate (:func:`~coinfer.model.system.paper_model`) at the
+      design's prices: every physical term adds time or energy or removes options (a clock floor), so each
+      user's value at any shares is at least its paper's-model value there, and so is the optimum;
+    - the dual function at zero prices, exactly: each user's least value over its candidates with all it can have
+      (``V`` is non-increasing in both shares), summed; the bound equals the optimum when no one competes (K=1).
+    """
+    from coinfer.model.system import paper_model
+
+    relaxed_users = tuple(replace(u, splits=tuple(paper_model(p) for p in u.splits)) for u in problem.users)
+    relaxed = _setup(replace(problem, users=relaxed_users), s.weights)
+    relaxed_lower, _ = _certify(relaxed, design, gap_rtol)
+    pool = s.pool
+    caps_b = np.where(np.isnan(s.fixed_band), s.band_avail, s.fixed_band)
+    caps_f = np.where(np.isnan(s.fixed_server), s.server_avail, s.fixed_server)
+    code, out = pool.solve(np.arange(len(pool.problems)), caps_b[pool.user], caps_f[pool.user])
+    # a proven infeasible candidate does not count; any other answer than an optimum (a polish left on a wall, a
+    # solver error) is not trusted as a bound: no bound (-inf) for it
+    proven = (code == kernel.INFEASIBLE_LATENCY) | (code == kernel.INFEASIBLE_ENERGY)
+    value = np.where(code == kernel.OPTIMAL, out[:, kernel.O_OBJECTIVE], np.where(proven, np.inf, -np.inf))
+    per_user = np.full(len(problem.users), np.inf)
+    np.minimum.at(per_user, pool.user, pool.weight * value)
+    alone = float(np.sum(per_user))
+    alone -= _SOLVER_RTOL * abs(alone)
+    return max(relaxed_lower, alone) if math.isfinite(relaxed_lower) else alone
 
 
 def _rounds(s: _Setup, design: Design, gap_rtol: float) -> tuple[Design, float | None]:
@@ -365,7 +426,10 @@ def _rounds(s: _Setup, design: Design, gap_rtol: float) -> tuple[Design, float |
     lower = None
     polish_done = False
     for round_ in range(_MAX_ROUNDS + 1):
-        lower, offers = _certify(s, design, gap_rtol)
+        # before the polish a round only needs the offers (the bound at a design about to change is thrown away);
+        # from the polish on, the round is likely the last and computes the bound too
+        final = polish_done or round_ == _MAX_ROUNDS
+        lower, offers = _certify(s, design, gap_rtol, final=final)
         better = None
         if offers is not None and round_ < _MAX_ROUNDS:
             better = try_offers(s.pool, design, offers, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
@@ -378,7 +442,8 @@ def _rounds(s: _Setup, design: Design, gap_rtol: float) -> tuple[Design, float |
         # offers again
         polish_done = True
         again = polished(s.pool, design, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
-        if again is design:
+        if again is design:  # its offers were tried: only the bound is left
+            lower, _ = _certify(s, design, gap_rtol)
             break
         design = again
     return design, lower
@@ -444,6 +509,19 @@ def _certify(s: _Setup, design: Design, gap_rtol: float, *, final: bool = True):
     # 2. the rest, unless the cheap bound already reaches that
     open_ = feasible & (cb | cf) & (cheap < incumbent[user] - gap_rtol * np.abs(incumbent[user]))
     open_[design.cand] = final & feasible[design.cand] & (cb | cf)[design.cand]
+    # carried bounds: a candidate's priced minimum never falls as a price rises and falls by at most (drop x cap)
+    # as it drops (its share is at most its cap), so the last round's bound, less that, is valid at these prices;
+    # a candidate it puts at or above its user's current priced value is neither an offer nor the user's least
+    if s._bounds:
+        carried = np.full(n_cand, -np.inf)
+        for last, lam0, pi0 in s._bounds:  # the best of the earlier rounds' bounds, each carried to these prices
+            with np.errstate(invalid="ignore"):
+                carried = np.fmax(carried, last - max(lam0 - lam, 0.0) * np.where(cb, caps_b[user], 0.0)
+                                  - max(pi0 - pi, 0.0) * np.where(cf, caps_f[user], 0.0))  # fmt: skip
+        settled = open_ & np.isfinite(carried) & (carried >= current[user])
+        settled[design.cand] = False
+        lower_c[settled] = np.maximum(lower_c[settled], carried[settled])
+        open_ &= ~settled
     # server priced: the decomposition over the server time; band priced only: the band's secant bound
     for server_priced in (True, False):
         idx = np.flatnonzero(open_ & (cf if server_priced else ~cf))
@@ -474,6 +552,7 @@ def _certify(s: _Setup, design: Design, gap_rtol: float, *, final: bool = True):
     with np.errstate(invalid="ignore"):  # inf - inf where a candidate is infeasible (kept inf)
         lower_c = np.where(np.isfinite(lower_c), lower_c - _SOLVER_RTOL * np.abs(lower_c), lower_c)
     lower_c = np.where(np.isnan(lower_c), -np.inf, lower_c)  # no bound is a valid bound (never seen)
+    s._bounds.append((lower_c, lam, pi))
     per_user = np.full(n_users, np.inf)
     np.minimum.at(per_user, user, lower_c)
     lower = float(np.sum(per_user) - lam * s.band_avail * move_b_user.any() - pi * s.server_avail * move_f_user.any())
@@ -549,8 +628,8 @@ def _answer(problem: MultiUserProblem, s: _Setup, design: Design, lower: float |
     objective = float(np.sum(w * values))
     band_used = float(sum(b for _, b, _ in shares if b is not None))
     server_used = float(sum(f for _, _, f in shares if f is not None))
-    if lower is not None:
-        lower = min(lower, objective)
+    if lower is not None and lower <= objective + 1e-9 * abs(objective):
+        lower = min(lower, objective)  # rounding; a bound above that is an error, left visible (a negative gap)
     gap_ok = lower is not None and lower >= objective - gap_rtol * abs(objective)
     return MultiUserSolution(
         "optimal" if gap_ok else "feasible",
@@ -599,13 +678,6 @@ def _problem_errors(problem: MultiUserProblem) -> list[str]:
             if p.energy_scope != "device":
                 errors.append(f"{tag}.energy_scope: got {p.energy_scope!r}; the multi-user problem budgets each "
                               "user's battery: allowed 'device' (model.md 13.1)")  # fmt: skip
-            physical = [name for name, value in PAPER_MODEL.items() if getattr(p, name) != value]
-            if physical:
-                name = physical[0]
-                errors.append(
-                    f"{tag}.{name}: got {getattr(p, name):g}; the multi-user solver uses the paper's model "
-                    f"(model.md 13.1): allowed {PAPER_MODEL[name]:g} (system.paper_model gives it)"
-                )
         if user.fixed_bandwidth is not None:
             fixed_b += user.fixed_bandwidth
         if user.fixed_f_server is not None:
@@ -669,8 +741,6 @@ def _from_dict(data: Any) -> MultiUserProblem:
         if key in single and key not in ("bandwidth", "f_server_max"):
             shared_values[key] = value
     shared_values.setdefault("energy_scope", "device")
-    for name, value in PAPER_MODEL.items():  # the multi-user solver is the paper's model's (model.md 13.1)
-        shared_values.setdefault(name, value)
     users_data = data.get("users")
     users: list[MultiUser] = []
     if "users" not in data:
@@ -747,6 +817,8 @@ def _read_user(k: int, entry: Any, shared: Mapping[str, Any], totals: Mapping[st
     for j, (tag, split) in enumerate(items):
         values = dict(base)
         values.update({key: value for key, value in split.items() if key != "label" and key in SPLIT_FIELDS})
+        if fixed.get("f_server_max") is not None:  # a share of the server's cycles, not its clock (model.md 13.1)
+            values["f_server_min"] = 0.0
         try:
             problem = Problem.from_dict(values)
         except ParameterError as error:
@@ -800,6 +872,11 @@ def solve_multiuser_local(
     from coinfer.model.system import Decision, evaluate
     from coinfer.optimise._multiuser_local import local_search
 
+    if not all(p.is_paper_model for u in problem.users for p in u.splits):
+        raise ParameterError(
+            "problem: got a problem in the physical model; the local check writes the paper's "
+            "model's formulas (model.md 13.6): allowed the paper's model (system.paper_model)"
+        )
     found = local_search(problem, starts=starts, seed=seed, max_assignments=max_assignments)
     if found is None:
         return MultiUserSolution("infeasible", reason=f"no start of {starts + 1} per assignment met the constraints "
@@ -929,9 +1006,9 @@ def solve_baseline(problem: MultiUserProblem, name: str, *, certificate: bool = 
     if name not in MULTIUSER_BASELINES:
         raise ParameterError(f"name: got {name!r}; allowed one of " + ", ".join(map(repr, MULTIUSER_BASELINES)))
     if name == "no_pruning":
-        return solve_multiuser(problem.replace_splits(rho_max=0.0), certificate=certificate)
+        return solve_multiuser(problem.replace_splits(rho_max=0.0), certificate=certificate, baselines=False)
     if name == "shared_ratio":
-        return solve_multiuser(problem.replace_splits(shared_ratio=True), certificate=False)
+        return solve_multiuser(problem.replace_splits(shared_ratio=True), certificate=False, baselines=False)
     k = len(problem.users)
     band = np.full(k, problem.bandwidth / k)
     server = np.full(k, problem.f_server_max / k)
@@ -955,7 +1032,7 @@ def solve_baseline(problem: MultiUserProblem, name: str, *, certificate: bool = 
                 fixed_bandwidth=float(b), fixed_f_server=float(f))
         for u, b, f in zip(users, band, server, strict=True)
     )  # fmt: skip
-    return solve_multiuser(replace(problem, users=fixed), certificate=certificate)
+    return solve_multiuser(replace(problem, users=fixed), certificate=certificate, baselines=False)
 
 
 def _alone_split(user: MultiUser) -> int | None:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from coinfer.base.progress import tqdm
 from coinfer.base.threads import blas_threads
+from coinfer.base.validation import ParameterError
 from coinfer.model.system import DEFAULTS, Problem, channel_gain, paper_model, problems_for_splits
 from coinfer.nets.budgets import FAMILIES, check_budget, physical_minima
 from coinfer.optimise import (
@@ -30,6 +31,9 @@ from coinfer.optimise import (
     solve_baseline,
     solve_multiuser,
 )
+
+#: The system models a study can be run in (model.md 2.7, 13.1).
+SYSTEM_MODELS = ("physical", "paper")
 
 #: The models users are drawn from (equal probability) and the task each serves.
 MODELS: dict[str, str] = {
@@ -69,8 +73,6 @@ DISTANCE_RANGE = (35.0, 500.0 / math.sqrt(3.0))
 BANDWIDTH = 20e6
 #: The server shared [Hz]: the edge server of model.md section 7.1.
 SERVER = float(DEFAULTS["f_server_max"])
-#: The fixed-share baselines, whose designs the joint search also starts from (model.md 13.9).
-FIXED_SHARE_BASELINES = ("equal_shares", "proportional_shares", "uncoordinated")
 
 
 def split_kind(problem: Problem) -> str:
@@ -83,12 +85,16 @@ def split_kind(problem: Problem) -> str:
     return "on_server" if not device else "split"
 
 
-def base_problems(profile: pd.DataFrame, models: Sequence[str]) -> dict[str, list[Problem]]:
+def base_problems(
+    profile: pd.DataFrame, models: Sequence[str], system_model: str = "paper"
+) -> dict[str, list[Problem]]:
     """Each model's split problems at 200 m with placeholder budgets (copied per user by :func:`draw_population`,
     which sets the user's channel and budgets): built once, since a Problem built from a mapping is checked field
-    by field. In the paper's model (every physical term at zero): the multi-user solver's (model.md 13.1). Each
-    task's budgets are checked against each model's minima under the physical model (model.md 7.3: one clock
-    cycle, one radio slot where every split sends, the least energy of one inference; at 200 m, as built)."""
+    by field. ``system_model``: ``"physical"`` (model.md 2.7, the server's clock floor left to the shared server,
+    model.md 13.1) or ``"paper"`` (every physical term at zero; the model of the certificate and of the local
+    check, model.md 13.5-13.6). Each task's budgets are checked against each model's minima under the physical
+    model (model.md 7.3: one clock cycle, one radio slot where every split sends, the least energy of one
+    inference; at 200 m, as built)."""
     settings = {"energy_scope": "device", "bandwidth": BANDWIDTH, "f_server_max": SERVER}
     physical = {
         m: problems_for_splits(profile[profile["model"] == m], latency_budget=1.0, energy_budget=1.0, **settings)
@@ -98,6 +104,12 @@ def base_problems(profile: pd.DataFrame, models: Sequence[str]) -> dict[str, lis
         minima, budget = physical_minima(splits), BUDGETS[MODELS[model]]
         check_budget(f"{MODELS[model]} latency budget of {model}", budget.latency, minima, minima.every_split_sends)
         check_budget(f"{MODELS[model]} energy budget of {model}", budget.energy, minima)
+    if system_model not in SYSTEM_MODELS:
+        raise ParameterError(
+            f"system_model: got {system_model!r}; allowed one of " + ", ".join(map(repr, SYSTEM_MODELS))
+        )
+    if system_model == "physical":  # the server's clock floor becomes the socket's in MultiUserProblem
+        return physical
     return {m: [paper_model(p) for p in splits] for m, splits in physical.items()}
 
 
@@ -178,15 +190,17 @@ def run_study(
     models: Sequence[str],
     weighting: str,
     baselines: Sequence[str] = MULTIUSER_BASELINES,
+    system_model: str = "physical",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Solve ``populations`` seeded populations of each size in ``users``: ``(populations table, users table)``.
 
-    Every population is solved by the baselines first (the fixed-share ones are also starts of the joint
-    search, so that the joint design is never worse than them), then jointly with its certificate. BLAS runs on
+    Every population is solved by the baselines first (each feasible baseline's design is also a start of the
+    joint search, so that the joint design is never worse than any of them, model.md 13.4), then jointly with
+    its certificate. BLAS runs on
     one thread (the bytes of the tables do not depend on the machine's thread count); the seconds columns are
-    wall times and are the only numbers that change between runs.
+    wall times and are the only numbers that change between runs. ``system_model`` as in :func:`base_problems`.
     """
-    base = base_problems(profile, models)
+    base = base_problems(profile, models, system_model)
     scheme_rows = []
     user_rows = []
     jobs = [(k, j) for k in users for j in range(populations)]
@@ -199,8 +213,8 @@ def run_study(
                 started = time.perf_counter()
                 answers[name] = (solve_baseline(problem, name), time.perf_counter() - started)
             started = time.perf_counter()
-            starts = [answers[name][0] for name in FIXED_SHARE_BASELINES if name in answers]
-            answers["joint"] = (solve_multiuser(problem, starts=starts), time.perf_counter() - started)
+            solved = {name: answers[name][0] for name in baselines}  # every baseline's design is a start
+            answers["joint"] = (solve_multiuser(problem, baselines=solved), time.perf_counter() - started)
             for scheme, (solution, seconds) in answers.items():
                 row = {"users": k, "population": j, **_scheme_rows(problem, solution, scheme, seconds)}
                 scheme_rows.append(row)
