@@ -489,12 +489,37 @@ def _prefix(values: torch.Tensor) -> torch.Tensor:
     return torch.cat([torch.zeros(1, dtype=torch.float64), values.double().cumsum(0)])
 
 
+#: Entries per slice of :func:`_ranks`' key building and scattering (bounds its temporaries to a few MiB).
+_RANK_CHUNK = 1 << 22
+
+
 def _ranks(flat: torch.Tensor) -> torch.Tensor:
-    """Rank of each entry in the stable increasing-magnitude order (int32 when it fits, to halve memory)."""
-    order = magnitude_order(flat)
-    dtype = torch.int32 if flat.numel() < 2**31 else torch.int64
-    ranks = torch.empty(flat.numel(), dtype=dtype)
-    ranks[order] = torch.arange(flat.numel(), dtype=dtype)
+    """Rank of each entry in the stable increasing-magnitude order (int32 when it fits, to halve memory).
+
+    For float32 weights without NaN (every real model's) the order is that of the int64 keys
+    ``(bits of |w|) << 32 | index``: the bits of a non-negative float32 increase with its value and the index
+    breaks ties as a stable sort does, so the keys are distinct and one in-place sort of them gives exactly
+    :func:`magnitude_order`'s order. It needs 8 bytes per weight of temporaries where ``torch.argsort(stable=True)``
+    needs about 24 (MPNet-base's 85 M weights: 0.65 GiB instead of 1.9 GiB, notebook 08's peak memory, issue 23).
+    """
+    n = flat.numel()
+    dtype = torch.int32 if n < 2**31 else torch.int64
+    ranks = torch.empty(n, dtype=dtype)
+    values = flat.detach().cpu()
+    if values.dtype != torch.float32 or n >= 2**31 or bool(torch.isnan(values).any()):
+        ranks[magnitude_order(values)] = torch.arange(n, dtype=dtype)
+        return ranks
+    source = values.numpy()
+    keys = np.empty(n, dtype=np.int64)
+    for low in range(0, n, _RANK_CHUNK):
+        high = min(n, low + _RANK_CHUNK)
+        magnitude_bits = np.abs(source[low:high]).view(np.int32).astype(np.int64)  # |w| >= 0: no sign bit
+        keys[low:high] = (magnitude_bits << 32) | np.arange(low, high, dtype=np.int64)
+    keys.sort()  # distinct keys: any sort gives the one order
+    target = ranks.numpy()
+    for low in range(0, n, _RANK_CHUNK):
+        high = min(n, low + _RANK_CHUNK)
+        target[keys[low:high] & 0xFFFFFFFF] = np.arange(low, high, dtype=target.dtype)
     return ranks
 
 
