@@ -205,3 +205,13 @@ def test_ranks_of_other_dtypes_and_nan_take_the_argsort_path() -> None:
     with_nan[[4, 9]] = float("nan")
     for flat in (doubles, with_nan):
         assert torch.equal(pruning._ranks(flat), _argsort_ranks(flat))
+
+
+def test_ranks_of_pieces_equal_the_ranks_of_their_concatenation(monkeypatch) -> None:
+    monkeypatch.setattr(pruning, "_RANK_CHUNK", 16)
+    generator = torch.Generator().manual_seed(5)
+    pieces = [torch.randn(shape, generator=generator).half().float() for shape in ((3, 40), (0,), (7,), (5, 2, 3))]
+    pieces[2][:] = pieces[0][0, :7]  # ties across pieces: the earlier piece first
+    flat = torch.cat([p.flatten() for p in pieces])
+    assert torch.equal(pruning._ranks(pieces), _argsort_ranks(flat))
+    assert torch.equal(pruning._ranks([]), torch.empty(0, dtype=torch.int32))

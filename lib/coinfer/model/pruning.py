@@ -21,7 +21,7 @@ once and then answers every ratio with one comparison per weight.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -335,11 +335,13 @@ class MagnitudeSweep:
 
     def __init__(self, weights: Mapping[str, torch.Tensor], *, scope: str = "global") -> None:
         self.scope = _check_scope(scope)
+        # global scope: ranked before the copy below exists, so the sort's temporaries and the copy never coexist
+        global_ranks = _ranks(list(weights.values())) if scope == "global" and weights else None
         #: One private copy of all weights, flat in the mapping's order; ``weights`` are views into it.
         self.flat: torch.Tensor = flat_weights(weights)
         self.weights: dict[str, torch.Tensor] = _unflatten(self.flat, weights)
         if scope == "global":
-            ranks = {"": _ranks(self.flat)} if self.weights else {}
+            ranks = {"": global_ranks} if global_ranks is not None else {}
         else:
             ranks = {name: _ranks(w.flatten()) for name, w in self.weights.items()}
         self._init_caches(ranks)
@@ -493,28 +495,36 @@ def _prefix(values: torch.Tensor) -> torch.Tensor:
 _RANK_CHUNK = 1 << 22
 
 
-def _ranks(flat: torch.Tensor) -> torch.Tensor:
-    """Rank of each entry in the stable increasing-magnitude order (int32 when it fits, to halve memory).
+def _ranks(pieces: torch.Tensor | Sequence[torch.Tensor]) -> torch.Tensor:
+    """Rank of each entry of ``pieces`` (one tensor, or several read as their flat concatenation) in the stable
+    increasing-magnitude order (int32 when it fits, to halve memory).
 
     For float32 weights without NaN (every real model's) the order is that of the int64 keys
     ``(bits of |w|) << 32 | index``: the bits of a non-negative float32 increase with its value and the index
     breaks ties as a stable sort does, so the keys are distinct and one in-place sort of them gives exactly
     :func:`magnitude_order`'s order. It needs 8 bytes per weight of temporaries where ``torch.argsort(stable=True)``
-    needs about 24 (MPNet-base's 85 M weights: 0.65 GiB instead of 1.9 GiB, notebook 08's peak memory, issue 23).
+    needs about 24 (MPNet-base's 85 M weights: 0.65 GiB instead of 1.9 GiB, notebook 08's peak memory, issue 23),
+    and reads the pieces where they are (no concatenated copy).
     """
-    n = flat.numel()
+    pieces = [pieces] if isinstance(pieces, torch.Tensor) else list(pieces)
+    pieces = [piece.detach().flatten().cpu() for piece in pieces]
+    n = sum(piece.numel() for piece in pieces)
     dtype = torch.int32 if n < 2**31 else torch.int64
     ranks = torch.empty(n, dtype=dtype)
-    values = flat.detach().cpu()
-    if values.dtype != torch.float32 or n >= 2**31 or bool(torch.isnan(values).any()):
-        ranks[magnitude_order(values)] = torch.arange(n, dtype=dtype)
+    if n >= 2**31 or any(piece.dtype != torch.float32 or bool(torch.isnan(piece).any()) for piece in pieces):
+        ranks[magnitude_order(torch.cat(pieces) if pieces else torch.zeros(0))] = torch.arange(n, dtype=dtype)
         return ranks
-    source = values.numpy()
     keys = np.empty(n, dtype=np.int64)
-    for low in range(0, n, _RANK_CHUNK):
-        high = min(n, low + _RANK_CHUNK)
-        magnitude_bits = np.abs(source[low:high]).view(np.int32).astype(np.int64)  # |w| >= 0: no sign bit
-        keys[low:high] = (magnitude_bits << 32) | np.arange(low, high, dtype=np.int64)
+    offset = 0
+    for piece in pieces:
+        source = piece.numpy()
+        for low in range(0, source.size, _RANK_CHUNK):
+            high = min(source.size, low + _RANK_CHUNK)
+            magnitude_bits = np.abs(source[low:high]).view(np.int32).astype(np.int64)  # |w| >= 0: no sign bit
+            keys[offset + low : offset + high] = (magnitude_bits << 32) | np.arange(
+                offset + low, offset + high, dtype=np.int64
+            )
+        offset += source.size
     keys.sort()  # distinct keys: any sort gives the one order
     target = ranks.numpy()
     for low in range(0, n, _RANK_CHUNK):
