@@ -76,6 +76,10 @@ def check_ratio(ratio: float, name: str = "ratio", *, high_open: bool = False) -
     -------
     float
         ``ratio`` as a Python float [1].
+
+    References
+    ----------
+    docs/model.md, section 2.1.
     """
     if hasattr(ratio, "item"):  # numpy / torch scalars from a ratio grid
         ratio = ratio.item()
@@ -83,7 +87,24 @@ def check_ratio(ratio: float, name: str = "ratio", *, high_open: bool = False) -
 
 
 def check_bits(bits: int | None, name: str = "bits") -> int | None:
-    """``bits`` if it is ``None`` or an integer >= 1, else :class:`ParameterError`."""
+    """``bits`` if it is ``None`` or an integer >= 1, else :class:`ParameterError`.
+
+    Parameters
+    ----------
+    bits : int or None
+        Bits per kept weight [bit].
+    name : str
+        Parameter name used in the error message.
+
+    Returns
+    -------
+    int or None
+        ``bits`` [bit].
+
+    References
+    ----------
+    docs/model.md, section 4.4.
+    """
     if bits is None:
         return None
     if isinstance(bits, bool) or not isinstance(bits, int) or bits < 1:
@@ -98,12 +119,45 @@ def magnitude_order(weights: torch.Tensor) -> torch.Tensor:
     (:func:`mask_from_order`, :class:`MagnitudeSweep`). Always sorted on the
     CPU (``abs`` is exact, the sort stable), so weights on any device give the
     same order, ties included (:mod:`coinfer.nets.devices`).
+
+    Parameters
+    ----------
+    weights : torch.Tensor
+        The weights [weight units], any shape and device.
+
+    Returns
+    -------
+    torch.Tensor
+        int64 flat indices, smallest magnitude first (ties by position).
+
+    References
+    ----------
+    docs/model.md, section 2.1.
     """
     return torch.argsort(weights.detach().abs().flatten().cpu(), stable=True)
 
 
 def mask_from_order(order: torch.Tensor, shape: torch.Size, ratio: float) -> torch.Tensor:
-    """Boolean keep-mask of ``shape`` that prunes the first ``prune_count`` entries of ``order``."""
+    """Boolean keep-mask of ``shape`` that prunes the first ``prune_count`` entries of ``order``.
+
+    Parameters
+    ----------
+    order : torch.Tensor
+        Flat indices in increasing-magnitude order (:func:`magnitude_order`).
+    shape : torch.Size
+        Shape of the weights.
+    ratio : float
+        Pruning ratio [1] in ``[0, 1]``.
+
+    Returns
+    -------
+    torch.Tensor
+        Boolean keep-mask of ``shape``.
+
+    References
+    ----------
+    docs/model.md, section 2.1.
+    """
     n = order.numel()
     keep = torch.ones(n, dtype=torch.bool)
     keep[order[: prune_count(n, ratio)]] = False
@@ -111,7 +165,24 @@ def mask_from_order(order: torch.Tensor, shape: torch.Size, ratio: float) -> tor
 
 
 def magnitude_mask(weights: torch.Tensor, ratio: float) -> torch.Tensor:
-    """Boolean keep-mask pruning the ``round(ratio * n)`` smallest-magnitude entries."""
+    """Boolean keep-mask pruning the ``round(ratio * n)`` smallest-magnitude entries.
+
+    Parameters
+    ----------
+    weights : torch.Tensor
+        The weights [weight units].
+    ratio : float
+        Pruning ratio [1] in ``[0, 1]``.
+
+    Returns
+    -------
+    torch.Tensor
+        Boolean keep-mask of ``weights``' shape.
+
+    References
+    ----------
+    docs/model.md, section 2.1.
+    """
     return mask_from_order(magnitude_order(weights), weights.shape, ratio)
 
 
@@ -130,7 +201,7 @@ def quantize_uniform(
 
     - ``zero_level=False`` (mid-rise, the kept weights, model.md section 4.4): exactly ``2**bits`` levels,
       the midpoints of ``2**bits`` cells of width ``step = 2 m / 2**bits``; error at most ``step / 2``.
-      Pruned weights are masked, not quantised (:func:`apply_mask`), so no zero level is needed.
+      Pruned weights are masked, not quantised (:func:`apply_masks`), so no zero level is needed.
     - ``zero_level=True`` (mid-tread, a feature sent at 8 or 4 bits per element, model.md section 2.4):
       the ``2 (2**(bits-1) - 1) + 1`` levels ``k m / (2**(bits-1) - 1)``, ``|k| <= 2**(bits-1) - 1``
       (signed ``bits``-bit integers and the scale), so zeros (ReLU features, padding) stay exactly zero;
@@ -156,6 +227,10 @@ def quantize_uniform(
     -------
     torch.Tensor
         The quantised values, same shape and dtype.
+
+    References
+    ----------
+    docs/model.md, sections 2.4 and 4.4.
 
     Examples
     --------
@@ -191,7 +266,7 @@ def quantize_uniform(
     return quantised.reshape(values.shape).to(values.dtype)
 
 
-def apply_mask(weights: torch.Tensor, keep: torch.Tensor, bits: int | None = None) -> torch.Tensor:
+def _apply_mask(weights: torch.Tensor, keep: torch.Tensor, bits: int | None = None) -> torch.Tensor:
     """Copy of ``weights`` with ``~keep`` entries zeroed and kept entries quantised to ``bits``.
 
     The quantiser's range is the largest kept magnitude of this tensor (a
@@ -229,7 +304,7 @@ def prune_tensor(weights: torch.Tensor, ratio: float, bits: int | None = None) -
     ----------
     docs/model.md, section 4.4 (magnitude pruning).
     """
-    return apply_mask(weights, magnitude_mask(weights, ratio), bits)
+    return _apply_mask(weights, magnitude_mask(weights, ratio), bits)
 
 
 # --------------------------------------------------------------------------- weight dictionaries
@@ -274,7 +349,22 @@ def magnitude_masks(
 
 
 def flat_weights(weights: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    """All weights concatenated (a new CPU tensor, whatever device they live on), in the mapping's order."""
+    """All weights concatenated (a new CPU tensor, whatever device they live on), in the mapping's order.
+
+    Parameters
+    ----------
+    weights : mapping of str to torch.Tensor
+        Weight name -> weights [weight units].
+
+    Returns
+    -------
+    torch.Tensor
+        The flat concatenation [weight units] (empty without weights).
+
+    References
+    ----------
+    docs/model.md, section 2.1.
+    """
     return torch.cat([w.detach().flatten().cpu() for w in weights.values()]) if weights else torch.zeros(0)
 
 
@@ -287,8 +377,27 @@ def _unflatten(flat: torch.Tensor, like: Mapping[str, torch.Tensor]) -> dict[str
 def apply_masks(
     weights: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor], bits: int | None = None
 ) -> dict[str, torch.Tensor]:
-    """Pruned (and optionally quantised, per-layer range) copies of ``weights`` under ``masks``."""
-    return {name: apply_mask(w, masks[name], bits) for name, w in weights.items()}
+    """Pruned (and optionally quantised, per-layer range) copies of ``weights`` under ``masks``.
+
+    Parameters
+    ----------
+    weights : mapping of str to torch.Tensor
+        Weight name -> weights [weight units].
+    masks : mapping of str to torch.Tensor
+        Weight name -> boolean keep-mask of the same shape.
+    bits : int, optional
+        Bits of the kept weights [bit] (per-layer range); ``None`` keeps them exact.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Weight name -> pruned copy [weight units].
+
+    References
+    ----------
+    docs/model.md, sections 2.1 and 4.4.
+    """
+    return {name: _apply_mask(w, masks[name], bits) for name, w in weights.items()}
 
 
 def prune_weights(
@@ -363,7 +472,18 @@ class MagnitudeSweep:
         return self.flat.numel()
 
     def masks(self, ratio: float) -> dict[str, torch.Tensor]:
-        """Keep-masks at ``ratio`` (equal to :func:`magnitude_masks` with this scope)."""
+        """Keep-masks at ``ratio`` (equal to :func:`magnitude_masks` with this scope).
+
+        Parameters
+        ----------
+        ratio : float
+            Pruning ratio [1] in ``[0, 1]``.
+
+        Returns
+        -------
+        dict of str to torch.Tensor
+            Weight name -> boolean keep-mask of its shape.
+        """
         check_ratio(ratio)
         if not self.weights:
             return {}
@@ -376,14 +496,40 @@ class MagnitudeSweep:
         }
 
     def pruned(self, ratio: float, bits: int | None = None) -> dict[str, torch.Tensor]:
-        """Pruned (and optionally ``bits``-quantised) copies at ``ratio``."""
+        """Pruned (and optionally ``bits``-quantised) copies at ``ratio``.
+
+        Parameters
+        ----------
+        ratio : float
+            Pruning ratio [1] in ``[0, 1]``.
+        bits : int, optional
+            Bits of the kept weights [bit]; ``None`` for float weights.
+
+        Returns
+        -------
+        dict of str to torch.Tensor
+            Weight name -> pruned copy [weight units].
+        """
         check_bits(bits)
         return apply_masks(self.weights, self.masks(ratio), bits)
 
     def sweep(
         self, ratios: Iterable[float], bits: int | None = None
     ) -> Iterator[tuple[float, dict[str, torch.Tensor]]]:
-        """``(ratio, pruned weights)`` for each ratio in order."""
+        """``(ratio, pruned weights)`` for each ratio in order.
+
+        Parameters
+        ----------
+        ratios : iterable of float
+            Pruning ratios [1] in ``[0, 1]``.
+        bits : int, optional
+            Bits of the kept weights [bit]; ``None`` for float weights.
+
+        Yields
+        ------
+        tuple of (float, dict of str to torch.Tensor)
+            The ratio [1] and the pruned weights [weight units].
+        """
         for ratio in ratios:
             yield ratio, self.pruned(ratio, bits)
 
@@ -393,6 +539,16 @@ class MagnitudeSweep:
         Equal to ``MagnitudeSweep({n: weights[n] for n in names}, scope=...)``:
         filtering the stable global order to a contiguous block keeps the
         relative order of its entries, ties included.
+
+        Parameters
+        ----------
+        names : iterable of str
+            Consecutive weight names of this sweep, in its order.
+
+        Returns
+        -------
+        MagnitudeSweep
+            The sweep of those weights (sharing this sweep's copy).
         """
         names = list(names)
         all_names = list(self.weights)
@@ -431,6 +587,18 @@ class MagnitudeSweep:
         depend on the ratio, and the distortion at a ratio is a prefix sum of
         ``|w|`` over the pruned entries plus the suffix sum of quantisation
         errors over the kept ones, both along the stored order (float64).
+
+        Parameters
+        ----------
+        ratios : iterable of float
+            Pruning ratios [1] in ``[0, 1]``.
+        bits : int, optional
+            Bits of the kept weights [bit]; ``None`` for float weights.
+
+        Returns
+        -------
+        numpy.ndarray
+            The distortion per weight at each ratio [weight units].
         """
         ratios = [check_ratio(r) for r in ratios]
         check_bits(bits)
@@ -449,7 +617,13 @@ class MagnitudeSweep:
         return total / n
 
     def total_abs(self) -> float:
-        """``sum |w|`` over all weights (float64): the parameter distortion of pruning everything."""
+        """``sum |w|`` over all weights (float64): the parameter distortion of pruning everything.
+
+        Returns
+        -------
+        float
+            ``sum |w|`` [weight units].
+        """
         return float(sum(self._abs_prefix_sums(group)[-1] for group, _ in self._groups()))
 
     def _groups(self) -> list[tuple[str, tuple[int, int]]]:

@@ -44,7 +44,7 @@ from coinfer.nets.transformers import MINILM_MAX_LENGTH, MPNET_MAX_LENGTH, load_
 SUBSETS: tuple[str, ...] = ("calibration", "heldout")
 
 
-def seeded_generator(seed: int) -> np.random.Generator:
+def _seeded_generator(seed: int) -> np.random.Generator:
     """The one way randomness is created in this package: ``numpy`` PCG64 from ``seed``."""
     return np.random.default_rng(seed)
 
@@ -53,7 +53,7 @@ def _choose(pool_size: int, n: int, seed: int, what: str) -> np.ndarray:
     """``n`` distinct indices of a pool, in a seeded order."""
     if n > pool_size:
         raise ParameterError(f"n: got {n}; allowed 1..{pool_size} for {what}")
-    return seeded_generator(seed).permutation(pool_size)[:n]
+    return _seeded_generator(seed).permutation(pool_size)[:n]
 
 
 # --------------------------------------------------------------------------- digits
@@ -205,7 +205,7 @@ def topic_task(n_topics: int = 12, n: int | None = None, seed: int = 0) -> Topic
     if n_topics > len(ranked) or len(ranked[n_topics - 1][1]) < 2:
         raise ParameterError(f"n_topics: got {n_topics}; too many topics with at least 2 sentences")
     chosen = ranked[:n_topics]
-    rng = seeded_generator(seed)
+    rng = _seeded_generator(seed)
     centroid: list[tuple[str, int]] = []
     evaluated: list[tuple[str, int]] = []
     for label, (_, found) in enumerate(chosen):
@@ -337,7 +337,7 @@ def image_crops(subset: str, n: int, seed: int = 0, size: int = EFFICIENTNET_IMA
     probability 1/2.
     """
     sources = photos(subset)
-    rng = seeded_generator(seed)
+    rng = _seeded_generator(seed)
     order = rng.permutation(len(sources))
     crops = []
     for i in range(n):
@@ -361,7 +361,7 @@ def image_crop_photos(subset: str, n: int, seed: int = 0) -> tuple[str, ...]:
     visited round-robin in the seeded order that :func:`image_crops` draws first.
     """
     names = PHOTO_SOURCES[subset]
-    order = seeded_generator(seed).permutation(len(names))
+    order = _seeded_generator(seed).permutation(len(names))
     return tuple(names[order[i % len(names)]] for i in range(n))
 
 

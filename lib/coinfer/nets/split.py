@@ -254,7 +254,7 @@ def as_batch(inputs: Any, *, input_bits: int | None = None) -> Batch:
     return Batch(model_inputs, size, None, int(input_bits), f"{size} samples of shape {tuple(tensor.shape[1:])}")
 
 
-def parameter_count(model: SplitModel) -> int:
+def _parameter_count(model: SplitModel) -> int:
     """All parameters of ``model`` (embeddings, norms and biases included), each shared tensor once."""
     seen: dict[int, int] = {}
     for stage in model.stages():
@@ -267,7 +267,7 @@ def with_counts(model: SplitModel, **info: Any) -> SplitModel:
     """``model`` with ``info`` and its parameter counts recorded in ``model.info`` (``parameters``,
     ``prunable_parameters`` [count]) and every stage in eval mode: how each family finishes a split model."""
     model.info.update(info)
-    model.info["parameters"] = parameter_count(model)
+    model.info["parameters"] = _parameter_count(model)
     model.info["prunable_parameters"] = sum(w.numel() for w in model.all_weights().values())
     for stage in model.stages():
         stage.eval()

@@ -220,7 +220,7 @@ def layer_case(model: str, layer: str, module: nn.Module, inputs: torch.Tensor) 
     )
 
 
-def named_module(model: Any, name: str) -> nn.Module:
+def _named_module(model: Any, name: str) -> nn.Module:
     """The module of a :class:`~coinfer.nets.split.SplitModel` named like its weights (``block07._expand_conv``)."""
     names = ["stem", *model.block_names, "head"]
     stage_name, _, rest = name.partition(".")
@@ -245,14 +245,14 @@ def model_cases(
         def hook(_module: nn.Module, args: tuple[Any, ...], _out: Any, name: str = name) -> None:
             captured[name] = args[0].detach().clone()
 
-        handles.append(named_module(model, name).register_forward_hook(hook))
+        handles.append(_named_module(model, name).register_forward_hook(hook))
     try:
         with torch.no_grad():
             model.forward(batch.inputs)
     finally:
         for handle in handles:
             handle.remove()
-    return [layer_case(model_name, name, named_module(model, name), captured[name]) for name in wanted]
+    return [layer_case(model_name, name, _named_module(model, name), captured[name]) for name in wanted]
 
 
 # --------------------------------------------------------------------------- pruning and kernels
@@ -376,7 +376,7 @@ def median_interval(samples: Sequence[float] | np.ndarray, level: float = 0.95) 
     return median, float(x[j - 1]), float(x[n - j])
 
 
-def machine_description() -> str:
+def _machine_description() -> str:
     """CPU, torch version, threads and parallel backend: what the timings were measured on."""
     cpu = platform.processor()
     try:
@@ -490,7 +490,7 @@ def time_layer(
             if enabled:
                 gc.enable()
     flops = case.flops_dense
-    machine = machine_description() if machine is None else machine
+    machine = _machine_description() if machine is None else machine
     rows = []
     for point in points:
         median, low, high = median_interval(point.samples)
@@ -536,7 +536,7 @@ def time_layers(
 
     frames = []
     with single_thread():
-        machine = machine_description()
+        machine = _machine_description()
         for i, case in enumerate(cases):
             if progress is not None:
                 progress(f"{case.model} {case.layer} ({case.shape})")

