@@ -211,24 +211,58 @@ class DeployedModel:
     counts: tuple[int, int, int, int]
 
     def sends_feature(self) -> bool:
-        """Whether the feature at the split is rounded: ``0 < s < L`` (the raw input is sent exactly)."""
+        """Whether the feature at the split is rounded: ``0 < s < L`` (the raw input is sent exactly).
+
+        Returns
+        -------
+        bool
+            True for an interior split.
+        """
         return 0 < self.split < self.model.num_blocks
 
     def run_device(self, inputs: Any) -> Any:
-        """The device part on ``inputs``, then the rounding of what is sent: what the server receives."""
+        """The device part on ``inputs``, then the rounding of what is sent: what the server receives.
+
+        Parameters
+        ----------
+        inputs : Any
+            A batch of the model's inputs (a tensor, or the tokenised dict of a text model).
+
+        Returns
+        -------
+        Any
+            The rounded value sent (the output at ``s = L``).
+        """
         with torch.inference_mode():
             sent = self.model.run_device(inputs, self.split)
             return round_feature(sent, self.feature_bits) if self.sends_feature() else sent
 
     def forward(self, inputs: Any) -> Any:
-        """Device part, feature rounding, server part: the deployed model's outputs."""
+        """Device part, feature rounding, server part: the deployed model's outputs.
+
+        Parameters
+        ----------
+        inputs : Any
+            A batch of the model's inputs (a tensor, or the tokenised dict of a text model).
+
+        Returns
+        -------
+        Any
+            The deployed model's output.
+        """
         with torch.inference_mode():
             return self.model.run_server(self.run_device(inputs), self.split)
 
     __call__ = forward
 
     def pruned_counts(self) -> tuple[int, int, int, int]:
-        """``(device_pruned, device_total, server_pruned, server_total)`` prunable weights per side."""
+        """``(device_pruned, device_total, server_pruned, server_total)`` prunable weights per side.
+
+        Returns
+        -------
+        tuple of int
+            The four counts [count].
+        """
         return self.counts
 
 

@@ -95,8 +95,25 @@ def solve(problem: Problem) -> Solution:
 
 
 def solution_of(problem: Problem, code: int, out: Sequence[float]) -> Solution:
-    """The :class:`Solution` of the compiled steps' answer ``code`` and numbers ``out`` (see
-    :func:`coinfer.optimise.kernel.solve_row`)."""
+    """The :class:`Solution` of the compiled steps' answer ``code`` and numbers ``out``.
+
+    The :class:`Solution` of the compiled steps' answer ``code`` and numbers ``out`` (see
+    :func:`coinfer.optimise.kernel.solve_row`).
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem solved.
+    code : int
+        The answer code of :func:`coinfer.optimise.kernel.solve_row` [1].
+    out : sequence of float
+        Its numbers (SI units).
+
+    Returns
+    -------
+    Solution
+        The answer.
+    """
     rho_d, rho_s, power, f_d, f_s, objective, latency, energy = out[: kernel.O_ENERGY + 1]
     if code == kernel.OPTIMAL:
         return optimal_numbers(*out[: kernel.O_ANSWER])
