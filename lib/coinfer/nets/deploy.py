@@ -304,6 +304,10 @@ def deploy(
         ``forward(inputs)`` runs device part, feature rounding and server part;
         ``pruned_counts()`` gives the pruned and total weights per side [count].
 
+    References
+    ----------
+    docs/model.md, section 9.
+
     Examples
     --------
     >>> import torch

@@ -340,6 +340,10 @@ def load_model(name: str, seed: int = 0, device: str = "cpu") -> SplitModel:
         The model as ``stem, blocks..., head`` with its split points (``split_names``) and facts in ``info``
         (``parameters`` [count], ``prunable_parameters`` [count], task, input shape).
 
+    References
+    ----------
+    docs/model.md, section 6.
+
     Examples
     --------
     >>> from coinfer.nets.zoo import load_model

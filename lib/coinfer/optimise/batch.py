@@ -75,6 +75,10 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
     list of Solution
         One answer per problem, in order, equal to :func:`coinfer.optimise.solve`'s.
 
+    References
+    ----------
+    docs/model.md, section 5.3.
+
     Examples
     --------
     >>> from coinfer.model.system import make_problem

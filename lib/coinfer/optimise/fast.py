@@ -64,7 +64,7 @@ def solve(problem: Problem) -> Solution:
     Parameters
     ----------
     problem : Problem
-        One split with its budgets and limits (model.md section 8, SI units).
+        One split with its budgets (latency [s], energy [J]) and limits (model.md section 8, SI units).
 
     Returns
     -------
@@ -73,6 +73,10 @@ def solve(problem: Problem) -> Solution:
         unit], latency [s] and energy [J]; ``"infeasible"`` with a reason naming the binding floor (model.md
         section 5.7); ``"solver_error"`` where the nested roots find no bracket (absurd inputs only) or the
         polish cannot make the point feasible.
+
+    References
+    ----------
+    docs/model.md, sections 5.3-5.7.
 
     Examples
     --------
