@@ -222,7 +222,18 @@ def bisect_grid(
 
 
 def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
-    """``levels`` if it is a non-empty sequence of shares in ``(0, 1]``, else a one-line :class:`ParameterError`."""
+    """``levels`` if it is a non-empty sequence of shares in ``(0, 1]``, else a one-line :class:`ParameterError`.
+
+    Parameters
+    ----------
+    levels : sequence of float
+        Quality levels [1].
+
+    Returns
+    -------
+    tuple of float
+        The levels [1].
+    """
     values = tuple(levels)
     if not values:
         raise ParameterError("levels: got an empty list; allowed one or more shares in (0, 1]")
