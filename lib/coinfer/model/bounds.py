@@ -664,7 +664,8 @@ def summarise_checks(frame: pd.DataFrame) -> dict[str, Any]:
     Returns
     -------
     dict of str to Any
-        Sample count [count], worst and median ratio of output distortion to bound [1], violations [count].
+        ``n_checks`` and the violations of each bound [count]; the mean output distortion and bounds [output
+        units]; the median and largest tightness (output distortion / bound) of each bound [1].
 
     References
     ----------

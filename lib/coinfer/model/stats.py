@@ -332,7 +332,8 @@ def decided_bracket(in_favour: int, undecided: int, total: int) -> tuple[float, 
     Returns
     -------
     tuple of float
-        The share counting the undecided against and for [1].
+        ``(in_favour / total, (in_favour + undecided) / total)`` [1]: the undecided counted against, then for;
+        NaN for no comparisons.
 
     References
     ----------
