@@ -1,11 +1,15 @@
-"""The public functions of the covered layers carry numpydoc sections (issue 27.4): a one-line summary,
-``Parameters`` naming every argument with its unit in brackets, and ``Returns``.
+"""The public surface carries numpydoc sections (issue 27.4): a one-line summary, ``Parameters`` naming every
+argument with its unit in brackets, ``Returns`` (or ``Yields``), and for the model's mathematics a ``References``
+section citing docs/model.md.
 
-The surface checked is, by rule, every public function (no leading underscore, defined in that module) of every
-public module of the packages in :data:`WALKED` (a module whose name, or a package on whose path, starts with an
-underscore is internal and skipped); and, by list, every function in a package's ``__all__`` in :data:`COVERED`
-(optionally only those defined in the listed modules) and every public function of the modules in
-:data:`COVERED_MODULES`. Extend them when a layer's docstrings are done; a function that loses a section fails.
+The surface checked is, by rule, every public function (no leading underscore, defined in that module) and every
+public method of a public class defined there, of every public module of every layer of ``coinfer`` (a module
+whose name, or a package on whose path, starts with an underscore is internal and skipped). A function only used
+inside its module is made private rather than documented.
+
+:data:`KNOWN_GAPS` lists what was still undocumented when this check was widened to every layer; each entry is a
+strict expected failure, so documenting one fails the test until it is removed from the list (the list only
+shrinks), and a new public function without the sections fails at once.
 """
 
 from __future__ import annotations
@@ -18,28 +22,63 @@ from collections.abc import Callable
 
 import pytest
 
-#: package -> modules whose functions in the package's ``__all__`` are checked (``None``: all of them).
-COVERED: dict[str, tuple[str, ...] | None] = {
-    "coinfer.nets": None,
-    "coinfer.model": ("bounds", "rate_distortion", "pruning", "stats", "hardware"),
-    "coinfer.optimise": None,
-    "coinfer.claims": None,
-    "coinfer.pipeline": None,
-    "coinfer.base": None,
-    "coinfer.figures": None,
-}
-#: Packages whose every public module (walked with pkgutil, ``_private`` ones skipped) has every public function
-#: checked: a new public module or function is covered without being listed.
-WALKED: tuple[str, ...] = ("coinfer.base", "coinfer.figures", "coinfer.pipeline")
-#: Modules whose every public function (defined there) is checked.
-COVERED_MODULES: tuple[str, ...] = (
-    "coinfer.nets.deploy",
-    "coinfer.studies.deployed_designs",
-    "coinfer.studies.distortion_bound",
-    "coinfer.studies.joint_optimisation",
-    "coinfer.studies.model_size",
-    "coinfer.studies.pruning_distortion",
-    "coinfer.studies.weight_distributions",
+import coinfer
+
+#: Every layer, walked with pkgutil (``_private`` modules skipped): a new public module or function is covered
+#: without being listed.
+WALKED: tuple[str, ...] = tuple(f"coinfer.{layer}" for layer in coinfer.__all__[:8])
+#: Layers whose public functions state the model.md section they implement (a ``References`` section).
+WITH_REFERENCES: tuple[str, ...] = ("coinfer.model",)
+#: Public functions and methods still without the sections when the check was widened (issue 27.4); shrink only.
+#: They are the methods of files other branches were changing at the time (the solver's blocks and answers, the
+#: multi-user modules, notebook 06's study), left to avoid merge conflicts.
+KNOWN_GAPS: frozenset[str] = frozenset(
+    {
+        "coinfer.claims.multi_user.compare",
+        "coinfer.optimise.blocks.Blocks.decision",
+        "coinfer.optimise.blocks.Blocks.energy",
+        "coinfer.optimise.blocks.Blocks.energy_limits_text",
+        "coinfer.optimise.blocks.Blocks.fixed_energy",
+        "coinfer.optimise.blocks.Blocks.fixed_resource_ratios",
+        "coinfer.optimise.blocks.Blocks.fixed_time",
+        "coinfer.optimise.blocks.Blocks.latency_ratios",
+        "coinfer.optimise.blocks.Blocks.limits_text",
+        "coinfer.optimise.blocks.Blocks.max_resources",
+        "coinfer.optimise.blocks.Blocks.min_energy",
+        "coinfer.optimise.blocks.Blocks.ratios",
+        "coinfer.optimise.blocks.Blocks.resources",
+        "coinfer.optimise.blocks.Blocks.time",
+        "coinfer.optimise.multiuser.MultiUserProblem.from_dict",
+        "coinfer.optimise.multiuser.MultiUserProblem.from_users",
+        "coinfer.optimise.multiuser.MultiUserProblem.from_yaml",
+        "coinfer.optimise.multiuser.MultiUserProblem.replace_splits",
+        "coinfer.optimise.multiuser.MultiUserProblem.restrict_splits",
+        "coinfer.optimise.multiuser.MultiUserProblem.weights",
+        "coinfer.optimise.multiuser.MultiUserSolution.as_dict",
+        "coinfer.optimise.multiuser.UserAnswer.as_dict",
+        "coinfer.optimise.solution.Solution.as_dict",
+        "coinfer.optimise.solution.breakdown",
+        "coinfer.optimise.solution.energy_floor_reason",
+        "coinfer.optimise.solution.infeasible",
+        "coinfer.optimise.solution.latency_floor_reason",
+        "coinfer.optimise.solution.limits_text",
+        "coinfer.optimise.solution.optimal",
+        "coinfer.optimise.solution.optimal_numbers",
+        "coinfer.optimise.solution.problem_limits",
+        "coinfer.optimise.solution.settled",
+        "coinfer.studies.joint_optimisation.Study.budget_factors",
+        "coinfer.studies.joint_optimisation.Study.budgets",
+        "coinfer.studies.joint_optimisation.Study.check_factors",
+        "coinfer.studies.joint_optimisation.Study.compare",
+        "coinfer.studies.joint_optimisation.Study.latency_grid_factors",
+        "coinfer.studies.joint_optimisation.Study.loose_factors",
+        "coinfer.studies.joint_optimisation.Study.problems",
+        "coinfer.studies.multi_user.base_problems",
+        "coinfer.studies.multi_user.check_against_local",
+        "coinfer.studies.multi_user.draw_population",
+        "coinfer.studies.multi_user.run_study",
+        "coinfer.studies.multi_user.split_kind",
+    }
 )
 
 
@@ -53,14 +92,30 @@ def _public_modules(package: str) -> list[str]:
     return names
 
 
+def _methods(cls: type, prefix: str) -> dict[str, Callable]:
+    """The public methods defined in ``cls`` itself (static and class methods unwrapped; no properties)."""
+    found: dict[str, Callable] = {}
+    for attribute, obj in vars(cls).items():
+        if attribute.startswith("_"):
+            continue
+        function = obj.__func__ if isinstance(obj, (staticmethod, classmethod)) else obj
+        if inspect.isfunction(function):
+            found[f"{prefix}.{attribute}"] = function
+    return found
+
+
 def _module_functions(name: str) -> dict[str, Callable]:
-    """The public functions defined in module ``name`` (not those it imports), by qualified name."""
+    """The public functions and public classes' methods defined in module ``name`` (not those it imports)."""
     module = importlib.import_module(name)
-    return {
-        f"{name}.{attribute}": obj
-        for attribute, obj in vars(module).items()
-        if inspect.isfunction(obj) and not attribute.startswith("_") and obj.__module__ == name
-    }
+    found: dict[str, Callable] = {}
+    for attribute, obj in vars(module).items():
+        if attribute.startswith("_") or getattr(obj, "__module__", None) != name:
+            continue
+        if inspect.isfunction(obj):
+            found[f"{name}.{attribute}"] = obj
+        elif inspect.isclass(obj):
+            found |= _methods(obj, f"{name}.{attribute}")
+    return found
 
 
 def _functions() -> list[tuple[str, Callable]]:
@@ -68,14 +123,6 @@ def _functions() -> list[tuple[str, Callable]]:
     for package in WALKED:
         for name in _public_modules(package):
             found |= _module_functions(name)
-    for package, modules in COVERED.items():
-        module = importlib.import_module(package)
-        for name in module.__all__:
-            obj = getattr(module, name)
-            if inspect.isfunction(obj) and (modules is None or obj.__module__.rsplit(".", 1)[-1] in modules):
-                found[f"{obj.__module__}.{name}"] = obj
-    for name in COVERED_MODULES:
-        found |= _module_functions(name)
     return sorted(found.items())
 
 
@@ -100,35 +147,13 @@ def _numeric(function: Callable, argument: str) -> bool:
     return bool(re.search(r"\b(int|float|ArrayLike|ndarray|Tensor)\b", annotation))
 
 
-FUNCTIONS = _functions()
+def _returns_nothing(function: Callable) -> bool:
+    """Whether ``function`` is annotated to return None (numpydoc then has no Returns section)."""
+    return str(inspect.signature(function).return_annotation) in ("None", "<class 'NoneType'>")
 
 
-def test_the_covered_surface_is_not_empty():
-    names = {name for name, _ in FUNCTIONS}
-    assert len(names) > 40
-    assert {"coinfer.nets.zoo.load_model", "coinfer.nets.deploy.deploy", "coinfer.model.pruning.prune_count"} <= names
-
-
-def test_the_walk_covers_every_public_module_and_skips_the_private_ones():
-    names = {name for name, _ in FUNCTIONS}
-    for package in WALKED:
-        modules = _public_modules(package)
-        assert len(modules) > 5, package
-        for module in modules:  # every public module that defines a public function contributes all of them
-            assert set(_module_functions(module)) <= names, module
-    # figure functions, style helpers and pipeline helpers that are in no ``__all__`` are reached by the walk
-    assert {
-        "coinfer.figures.multi_user.objective_vs_users",
-        "coinfer.figures.style.new_figure",
-        "coinfer.pipeline.runner.parse_parameters",
-        "coinfer.base.parallel.check_workers",
-    } <= names
-    assert "coinfer.pipeline._dependencies" not in _public_modules("coinfer.pipeline")
-    assert not [name for name in names if "._" in name]
-
-
-@pytest.mark.parametrize(("name", "function"), FUNCTIONS, ids=[name for name, _ in FUNCTIONS])
-def test_public_function_has_parameters_with_units_and_returns(name: str, function: Callable) -> None:
+def check(name: str, function: Callable) -> None:
+    """Assert that ``function``'s docstring has the sections of the public surface."""
     doc = inspect.getdoc(function) or ""
     summary = doc.split("\n\n")[0]
     assert summary and "\n" not in summary.strip(), f"{name}: no one-line summary"
@@ -140,7 +165,54 @@ def test_public_function_has_parameters_with_units_and_returns(name: str, functi
         assert not missing, f"{name}: Parameters does not document {sorted(missing)}"
         if any(_numeric(function, a) for a in arguments):
             assert "[" in parameters, f"{name}: its parameters state no unit in brackets"
-    assert _section(doc, "Returns") is not None or _section(doc, "Yields") is not None, f"{name}: no Returns section"
+    if not _returns_nothing(function):
+        assert _section(doc, "Returns") is not None or _section(doc, "Yields") is not None, (
+            f"{name}: no Returns section"
+        )
+    if name.startswith(WITH_REFERENCES) and "." not in name.removeprefix(function.__module__ + "."):
+        references = _section(doc, "References")
+        assert references is not None and "model.md" in references, f"{name}: no References citing docs/model.md"
+
+
+FUNCTIONS = _functions()
+
+
+def test_the_surface_is_every_layer_and_not_empty():
+    names = {name for name, _ in FUNCTIONS}
+    assert len(names) > 500
+    assert {
+        "coinfer.nets.zoo.load_model",
+        "coinfer.nets.deploy.deploy",
+        "coinfer.model.pruning.prune_count",
+        "coinfer.model.system.make_problem",
+        "coinfer.optimise.fast.solve",
+        "coinfer.optimise.batch.solve_batch",
+        "coinfer.figures.style.new_figure",
+        "coinfer.pipeline.runner.parse_parameters",
+        "coinfer.base.parallel.check_workers",
+        "coinfer.nets.split.PartSweeps.sweep",  # a public method
+    } <= names
+    assert {f"coinfer.{layer}" for layer in coinfer.__all__[:8]} == set(WALKED)
+    assert "coinfer.pipeline._dependencies" not in _public_modules("coinfer.pipeline")
+    assert not [name for name in names if "._" in name]
+
+
+def test_known_gaps_are_public_functions_of_the_surface():
+    assert KNOWN_GAPS <= {name for name, _ in FUNCTIONS}, sorted(KNOWN_GAPS - {name for name, _ in FUNCTIONS})
+
+
+@pytest.mark.parametrize(
+    ("name", "function"),
+    [
+        pytest.param(name, function, marks=pytest.mark.xfail(strict=True, reason="known gap, issue 27.4"))
+        if name in KNOWN_GAPS
+        else (name, function)
+        for name, function in FUNCTIONS
+    ],
+    ids=[name for name, _ in FUNCTIONS],
+)
+def test_public_function_has_parameters_with_units_and_returns(name: str, function: Callable) -> None:
+    check(name, function)
 
 
 def test_the_check_finds_a_missing_section():
@@ -149,7 +221,7 @@ def test_the_check_finds_a_missing_section():
         return 2 * x
 
     with pytest.raises(AssertionError, match="no Parameters section"):
-        test_public_function_has_parameters_with_units_and_returns("undocumented", undocumented)
+        check("undocumented", undocumented)
 
     def half(x: float, y: float) -> float:
         """Half.
@@ -167,4 +239,45 @@ def test_the_check_finds_a_missing_section():
         return x / 2 + 0 * y
 
     with pytest.raises(AssertionError, match=r"does not document \['y'\]"):
-        test_public_function_has_parameters_with_units_and_returns("half", half)
+        check("half", half)
+    half.__doc__ = (half.__doc__ or "").replace("        Returns\n        -------\n        float\n", "")
+    half.__doc__ = half.__doc__.replace("x : float", "x, y : float")
+    with pytest.raises(AssertionError, match="no Returns section"):
+        check("half", half)
+
+    def unitless(x: float) -> float:
+        """Unitless.
+
+        Parameters
+        ----------
+        x : float
+            A value.
+
+        Returns
+        -------
+        float
+            It.
+        """
+        return x
+
+    with pytest.raises(AssertionError, match="no unit in brackets"):
+        check("unitless", unitless)
+    unitless.__module__ = "coinfer.model.example"
+    unitless.__doc__ = (unitless.__doc__ or "").replace("A value.", "A value [m].")
+    with pytest.raises(AssertionError, match="no References citing"):
+        check("coinfer.model.example.unitless", unitless)
+    unitless.__doc__ = inspect.cleandoc(unitless.__doc__) + "\n\nReferences\n----------\ndocs/model.md, section 2.\n"
+    check("coinfer.model.example.unitless", unitless)
+
+
+def test_a_function_returning_none_needs_no_returns_section():
+    def shout(x: str) -> None:
+        """Print ``x``.
+
+        Parameters
+        ----------
+        x : str
+            What to print.
+        """
+
+    check("shout", shout)

@@ -155,10 +155,9 @@ def test_entry_points_are_the_library_functions_with_units_and_examples():
     for name, where in ENTRY_POINTS.items():
         function = getattr(coinfer, name)
         assert function.__module__ == where and function is getattr(importlib.import_module(where), name)
-    # solve and solve_batch are documented with the solver (optimise/, issue 27.2)
-    for name in ("make_problem", "problem_from_profile", "load_model", "deploy"):
+    for name in ENTRY_POINTS:
         doc = getattr(coinfer, name).__doc__ or ""
-        for section in ("Parameters\n", "Returns\n", "Examples\n", ">>> "):
+        for section in ("Parameters\n", "Returns\n", "References\n", "Examples\n", ">>> "):
             assert section in doc, f"{name}: no {section.strip()} in its docstring"
         parameters = doc.split("Parameters\n")[1].split("Returns\n")[0]
         assert "[" in parameters, f"{name}: its parameters state no units in brackets"

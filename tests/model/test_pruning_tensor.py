@@ -10,6 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from coinfer.model import pruning
 from coinfer.model.pruning import (
     magnitude_mask,
     magnitude_order,
@@ -172,3 +173,45 @@ def test_prune_tensor_returns_a_copy() -> None:
     out = prune_tensor(w, 0.0)
     out[0] = 100.0
     assert w[0] == 1.0
+
+
+# --------------------------------------------------------------------------- the sort-once ranks (issue 23: memory)
+def _argsort_ranks(flat: torch.Tensor) -> torch.Tensor:
+    """The ranks from ``torch.argsort(stable=True)``: what :func:`pruning._ranks` computed before its key sort."""
+    ranks = torch.empty(flat.numel(), dtype=torch.int32)
+    ranks[pruning.magnitude_order(flat)] = torch.arange(flat.numel(), dtype=torch.int32)
+    return ranks
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 37, 1000, 5003])
+def test_key_sorted_ranks_equal_the_stable_argsort_ranks_ties_included(n, monkeypatch) -> None:
+    monkeypatch.setattr(pruning, "_RANK_CHUNK", 64)  # several slices of the key building and scattering
+    generator = torch.Generator().manual_seed(n)
+    flat = torch.randn(n, generator=generator).half().float()  # float16 values: many ties
+    flat[::7] = 0.0
+    flat[1::11] = -0.0  # the same magnitude as 0.0
+    flat[2::13] = -flat[2::13]  # a weight and its negation tie
+    flat[3::29] = float("inf")
+    ranks = pruning._ranks(flat)
+    assert ranks.dtype == torch.int32
+    assert torch.equal(ranks, _argsort_ranks(flat))
+    assert torch.equal(torch.sort(ranks).values, torch.arange(n, dtype=torch.int32))  # a permutation
+
+
+def test_ranks_of_other_dtypes_and_nan_take_the_argsort_path() -> None:
+    generator = torch.Generator().manual_seed(3)
+    doubles = torch.randn(500, generator=generator, dtype=torch.float64)
+    with_nan = torch.randn(500, generator=generator)
+    with_nan[[4, 9]] = float("nan")
+    for flat in (doubles, with_nan):
+        assert torch.equal(pruning._ranks(flat), _argsort_ranks(flat))
+
+
+def test_ranks_of_pieces_equal_the_ranks_of_their_concatenation(monkeypatch) -> None:
+    monkeypatch.setattr(pruning, "_RANK_CHUNK", 16)
+    generator = torch.Generator().manual_seed(5)
+    pieces = [torch.randn(shape, generator=generator).half().float() for shape in ((3, 40), (0,), (7,), (5, 2, 3))]
+    pieces[2][:] = pieces[0][0, :7]  # ties across pieces: the earlier piece first
+    flat = torch.cat([p.flatten() for p in pieces])
+    assert torch.equal(pruning._ranks(pieces), _argsort_ranks(flat))
+    assert torch.equal(pruning._ranks([]), torch.empty(0, dtype=torch.int32))

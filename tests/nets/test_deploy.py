@@ -17,6 +17,7 @@ from coinfer.nets.deploy import deploy, measure, relative_distortion, round_feat
 from coinfer.nets.metrics import accuracy, top1_agreement_metric
 from coinfer.nets.profiles import profile_model
 from coinfer.nets.split import PartSweeps, SplitModel, part_weights
+from coinfer.nets.split import copy_model as copy_of
 from coinfer.nets.zoo import load_model, model_inputs
 
 DIGITS = ("digits_mlp", "digits_cnn")
@@ -130,7 +131,9 @@ def test_deploying_many_decisions_sorts_the_weights_once(digits, monkeypatch) ->
     model, batch = digits["digits_cnn"]
     calls = []
     original = pruning._ranks
-    monkeypatch.setattr(pruning, "_ranks", lambda flat: calls.append(flat.numel()) or original(flat))
+    monkeypatch.setattr(
+        pruning, "_ranks", lambda pieces: calls.append(sum(p.numel() for p in pieces)) or original(pieces)
+    )
     sweeps = PartSweeps(model)
     outputs = {}
     for split in (1, 3):
@@ -431,3 +434,39 @@ def test_measure_decisions_rejects_bad_decisions_and_layer_sweeps(digits) -> Non
         deploy_module.measure_decisions(model, [(1, 1, 0.5, 0.5)], [batch.inputs], float)
     with pytest.raises(ParameterError, match="sweeps"):
         deploy_module.measure_decisions(model, [], [batch.inputs], float, sweeps=PartSweeps(model, scope="layer"))
+
+
+# --------------------------------------------------------------------------- one model copy (issue 23: memory)
+def test_measure_decisions_prunes_the_model_itself_and_writes_its_weights_back(digits, monkeypatch) -> None:
+    model, batch = digits["digits_cnn"]
+    before = _state(model)
+    decisions = [(1, 16, 0.5, 0.3), (2, None, 0.7, 0.1)]
+    expected = deploy_module.measure_decisions(copy_of(model), decisions, [batch.inputs], lambda v: v)
+
+    def no_copy(_model):
+        raise AssertionError("measure_decisions copied the model")
+
+    monkeypatch.setattr(deploy_module, "copy_model", no_copy)
+    found = deploy_module.measure_decisions(model, decisions, [batch.inputs], lambda v: v)
+    assert all(torch.equal(a, b) for a, b in zip(found, expected, strict=True))
+    assert _same(before, _state(model))
+
+    def failing(vectors: torch.Tensor) -> torch.Tensor:
+        raise RuntimeError("score failed")
+
+    with pytest.raises(RuntimeError, match="score failed"):  # written back on the way out of an error too
+        deploy_module.measure_decisions(model, decisions, [batch.inputs], failing)
+    assert _same(before, _state(model))
+
+
+def test_measure_decisions_copies_the_model_when_the_sweeps_are_older_than_its_weights(digits) -> None:
+    model = copy_of(digits["digits_mlp"][0])
+    batch = digits["digits_mlp"][1]
+    sweeps = PartSweeps(model)
+    sweeps.whole()  # sorted from the weights as they were
+    with torch.no_grad():
+        next(iter(model.all_weights().values())).mul_(2.0)
+    changed = _state(model)
+    found = deploy_module.measure_decisions(model, [(1, None, 0.0, 0.0)], [batch.inputs], lambda v: v, sweeps=sweeps)
+    assert _same(changed, _state(model))  # not overwritten with the sweeps' older copy
+    assert found[0].shape[0] == batch.inputs.shape[0]

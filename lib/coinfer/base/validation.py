@@ -32,7 +32,18 @@ class ParameterError(ValueError):
 
     @classmethod
     def from_lines(cls, lines: Sequence[str]) -> ParameterError:
-        """One error carrying several one-line messages (in the given order)."""
+        """One error carrying several one-line messages (in the given order).
+
+        Parameters
+        ----------
+        lines : sequence of str
+            One-line messages.
+
+        Returns
+        -------
+        ParameterError
+            The error.
+        """
         return cls("\n".join(lines))
 
     @property
@@ -256,7 +267,20 @@ class Spec:
     choices: tuple[Any, ...] | None = None
 
     def check(self, name: str, value: Any) -> Any:
-        """Return the validated (possibly normalised) value or raise :class:`ParameterError`."""
+        """Return the validated (possibly normalised) value or raise :class:`ParameterError`.
+
+        Parameters
+        ----------
+        name : str
+            The parameter's name.
+        value : Any
+            Its value (in the spec's unit).
+
+        Returns
+        -------
+        Any
+            The validated value.
+        """
         if self.kind.startswith("list["):
             if not isinstance(value, (list, tuple)) or len(value) == 0:
                 raise ParameterError(f"{name}: got {show_value(value)}; expected a non-empty list")
@@ -298,6 +322,20 @@ class StrictYamlLoader(yaml.SafeLoader):
     """
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        """A YAML mapping, with a one-line error on a duplicate key.
+
+        Parameters
+        ----------
+        node : yaml.MappingNode
+            The mapping node.
+        deep : bool
+            Construct nested objects at once.
+
+        Returns
+        -------
+        dict
+            The mapping.
+        """
         seen = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)

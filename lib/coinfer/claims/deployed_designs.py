@@ -151,7 +151,22 @@ class PerInput:
         self._cache: dict[tuple, tuple[str, float, float, float]] = {}
 
     def scores(self, model: str, decision: tuple[int, ...], column: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(per-input values of column, source of each input)``, inputs in id order."""
+        """``(per-input values of column, source of each input)``, inputs in id order.
+
+        Parameters
+        ----------
+        model : str
+            The model.
+        decision : tuple of int
+            The decision's key (split [1] and pruned counts [count]).
+        column : str
+            The per-input column.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            The values [column unit] and the source of each input.
+        """
         block = self._rows.get((model, decision))
         if block is None:
             raise KeyError(f"deployed_outcomes.csv has no decision {decision} of {model}")
@@ -171,6 +186,25 @@ class PerInput:
 
         ``"first"`` means the first decision is better. 0/1 columns on inputs that are each their own source (the
         digits) use the exact McNemar test; otherwise the paired bootstrap, clustered by source.
+
+        Parameters
+        ----------
+        model : str
+            The model.
+        first, second : tuple of int
+            The two decisions' keys.
+        column : str
+            The per-input column compared.
+        lower_is_better : bool
+            Whether a lower value is better.
+        alpha : float
+            Level of the test [1].
+
+        Returns
+        -------
+        tuple of (str, float, float, float)
+            ``(decision, mean difference, low, high)`` of :func:`coinfer.model.stats.paired_comparison`: ``"first"``,
+            ``"second"`` or a tie, and the difference ``first - second`` with its interval [column unit].
         """
         key = (model, first, second, column, lower_is_better, alpha)
         if key not in self._cache:

@@ -145,16 +145,49 @@ _choices = attrgetter("distortion_model", "energy_scope", "compute_model_device"
 
 
 def problem_row(problem: Any) -> np.ndarray:
-    """The row of floats of ``problem`` (a :class:`coinfer.model.system.Problem`): :data:`ROW_FIELDS`, the choices code
-    (:func:`choices_code`) and the flat end (:func:`flat_end`; 0 for ``magnitude``, which has no flat region)."""
+    """The row of floats of one problem that the compiled model reads.
+
+    :data:`ROW_FIELDS`, the choices code
+    (:func:`choices_code`) and the flat end (:func:`flat_end`; 0 for ``magnitude``, which has no flat region).
+
+    Parameters
+    ----------
+    problem : Problem
+        A :class:`coinfer.model.system.Problem`.
+
+    Returns
+    -------
+    numpy.ndarray
+        :data:`ROW_FIELDS` in their problem-file units (SI), then the choices code and the flat end [1].
+
+    References
+    ----------
+    docs/model.md, sections 2 and 8.
+    """
     p = problem
     flat = 0.0 if p.distortion_model == "magnitude" else flat_end(p.bits_per_weight)
     return np.array((*_row_numbers(p), choices_code(*_choices(p)), flat), dtype=float)
 
 
 def problem_rows(problems: Sequence[Any]) -> np.ndarray:
-    """:func:`problem_row` of every problem, as the rows of one array (one pass over the problems per kind of
-    column, straight into the array: the batch solver builds thousands)."""
+    """The rows of :func:`problem_row` of many problems, as one array.
+
+    One pass over the problems per kind of column, straight into the array: the batch solver builds thousands.
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        The problems, in order.
+
+    Returns
+    -------
+    numpy.ndarray
+        One row per problem, columns as :func:`problem_row` (SI units).
+
+    References
+    ----------
+    docs/model.md, sections 2 and 8.
+    """
     n = len(problems)
     rows = np.empty((n, ROW_WIDTH))
     fields = len(ROW_FIELDS)
@@ -170,8 +203,25 @@ def problem_rows(problems: Sequence[Any]) -> np.ndarray:
 
 
 def model_numbers(problem: Any) -> np.ndarray:
-    """The model's numbers ``m`` of ``problem`` (:func:`derive_model` of its :func:`problem_row`), a fresh array of
-    :data:`MODEL_WIDTH` floats (``Problem.numbers`` holds a read-only copy, computed once)."""
+    """The model's numbers ``m`` of one problem, a fresh array.
+
+    :func:`derive_model` of its :func:`problem_row`, :data:`MODEL_WIDTH` floats (``Problem.numbers`` holds a
+    read-only copy, computed once).
+
+    Parameters
+    ----------
+    problem : Problem
+        A :class:`coinfer.model.system.Problem`.
+
+    Returns
+    -------
+    numpy.ndarray
+        :data:`MODEL_WIDTH` floats in the units of :func:`derive_model` (SI).
+
+    References
+    ----------
+    docs/model.md, section 2.7.
+    """
     m = np.empty(MODEL_WIDTH)
     derive_model(problem_row(problem), m)
     return m

@@ -94,6 +94,20 @@ def l1_operator_norm(layer: nn.Module) -> float:
       ``p_h`` (and likewise for the width). At stride > 1 an element meets
       only some taps and the bound can be loose. Non-zero padding modes
       (reflect, replicate, circular) can repeat an input element and are rejected.
+
+    Parameters
+    ----------
+    layer : torch.nn.Module
+        A Linear or Conv2d layer.
+
+    Returns
+    -------
+    float
+        ``||A||_{1->1}`` [output units per input unit].
+
+    References
+    ----------
+    docs/model.md, section 3.
     """
     if isinstance(layer, nn.Linear):
         return _operator_norm(layer.weight)
@@ -119,13 +133,39 @@ class Affine:
         return F.conv2d(h, self.weight, self.bias, **self.conv)
 
     def operator_norm(self, weight: torch.Tensor | None = None) -> float:
-        """:func:`l1_operator_norm` of this map (or of the same geometry with ``weight``)."""
+        """:func:`l1_operator_norm` of this map (or of the same geometry with ``weight``).
+
+        Parameters
+        ----------
+        weight : torch.Tensor, optional
+            Weights with this map's geometry [weight units]; default the map's own.
+
+        Returns
+        -------
+        float
+            The l1 operator norm [output units per input unit].
+        """
         w = self.weight if weight is None else weight
         return _operator_norm(w, 1 if self.conv is None else self.conv["groups"])
 
     @classmethod
     def of(cls, name: str, layer: nn.Linear | nn.Conv2d, weight: torch.Tensor | None = None) -> Affine:
-        """The float64 map of a Linear/Conv2d ``layer`` (optionally with ``weight`` in place of its own)."""
+        """The float64 map of a Linear/Conv2d ``layer`` (optionally with ``weight`` in place of its own).
+
+        Parameters
+        ----------
+        name : str
+            Name of the layer (for messages and tables).
+        layer : torch.nn.Linear or torch.nn.Conv2d
+            The layer whose geometry and bias are used.
+        weight : torch.Tensor, optional
+            Weights to use instead of the layer's own [weight units], same shape.
+
+        Returns
+        -------
+        Affine
+            The float64 map.
+        """
         w = (layer.weight if weight is None else weight).detach().double()
         if tuple(w.shape) != tuple(layer.weight.shape):
             raise ParameterError(
@@ -144,7 +184,18 @@ class Affine:
         return cls(name, w, bias, conv)
 
     def folded(self, bn: _BatchNorm) -> Affine:
-        """This map followed by eval-mode ``bn``, as one map: ``W' = diag(s) W``, ``b' = s b + t``."""
+        """This map followed by eval-mode ``bn``, as one map: ``W' = diag(s) W``, ``b' = s b + t``.
+
+        Parameters
+        ----------
+        bn : torch.nn.modules.batchnorm._BatchNorm
+            An eval-mode BatchNorm applied after this map.
+
+        Returns
+        -------
+        Affine
+            The folded map (float64).
+        """
         out_channels = self.weight.shape[0]
         if bn.num_features != out_channels:
             raise ParameterError(
@@ -186,6 +237,22 @@ def fold_batchnorm(layer: nn.Module, bn: nn.Module) -> nn.Module:
     ``bn(layer(x)) == fold_batchnorm(layer, bn)(x)`` up to rounding, with
     ``W' = diag(s) W``, ``b' = s b + t``, ``s = gamma / sqrt(var + eps)``,
     ``t = beta - s * mean``. ``layer`` and ``bn`` are not changed.
+
+    Parameters
+    ----------
+    layer : torch.nn.Module
+        A Linear or Conv2d layer.
+    bn : torch.nn.Module
+        The eval-mode BatchNorm applied after it.
+
+    Returns
+    -------
+    torch.nn.Module
+        The folded float64 copy.
+
+    References
+    ----------
+    docs/model.md, section 3.
     """
     if not isinstance(layer, AFFINE) or not isinstance(bn, _BATCHNORM):
         raise ParameterError(
@@ -219,6 +286,22 @@ def canonical_layers(model: nn.Module, weights: Mapping[str, torch.Tensor] | Non
     Nested ``nn.Sequential`` are flattened. Any other module (attention,
     LayerNorm, GELU, pooling, dropout, ...) is rejected with a
     :class:`ParameterError`: the exact bound of model.md section 3 does not cover it.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A sequential model of Linear, Conv2d, BatchNorm and pass-through modules.
+    weights : mapping of str to torch.Tensor, optional
+        State-dict name -> replacement weights [weight units].
+
+    Returns
+    -------
+    list of Affine or torch.nn.Module
+        The chain, in order.
+
+    References
+    ----------
+    docs/model.md, section 3.
     """
     if not isinstance(model, nn.Sequential):
         raise ParameterError(f"model: got {type(model).__name__}; allowed nn.Sequential (feed-forward, model.md §3)")
@@ -309,6 +392,22 @@ def fit_first_order_constant(output_dist: npt.ArrayLike, param_dist: npt.ArrayLi
     ``output_dist`` and ``param_dist`` broadcast against each other (e.g. one
     parameter distortion per pruning ratio against a matrix of per-sample
     output distortions). Pairs with ``param == 0`` are ignored.
+
+    Parameters
+    ----------
+    output_dist : array_like
+        Output distortions [output units].
+    param_dist : array_like
+        Parameter distortions [weight units], broadcast against ``output_dist``.
+
+    Returns
+    -------
+    float
+        The smallest ``H`` [output units per weight unit]; NaN without a pair with ``param > 0``.
+
+    References
+    ----------
+    docs/model.md, section 3.
     """
     out, param = np.broadcast_arrays(np.asarray(output_dist, dtype=float), np.asarray(param_dist, dtype=float))
     usable = param > 0
@@ -456,7 +555,7 @@ def sequential_output_bound(
 
 
 @torch.no_grad()
-def forward_float64(
+def _forward_float64(
     model: nn.Module, x: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None
 ) -> torch.Tensor:
     """``model(x)`` in float64, optionally with ``weights`` replaced; the model itself is not changed.
@@ -474,7 +573,26 @@ def forward_float64(
 def bound_violated(
     output_dist: torch.Tensor | np.ndarray, bound: torch.Tensor | np.ndarray, rtol: float = RTOL
 ) -> np.ndarray:
-    """Boolean per sample: not ``output_dist <= bound * (1 + rtol)`` (a violation means a bug; NaN counts as one)."""
+    """Boolean per sample: not ``output_dist <= bound * (1 + rtol)`` (a violation means a bug; NaN counts as one).
+
+    Parameters
+    ----------
+    output_dist : torch.Tensor or numpy.ndarray
+        Measured output distortion per sample [output units].
+    bound : torch.Tensor or numpy.ndarray
+        The bound per sample [output units], broadcast against ``output_dist``.
+    rtol : float
+        Relative slack of the comparison [1].
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean per sample, True where the bound is violated.
+
+    References
+    ----------
+    docs/model.md, section 3.
+    """
     out = np.asarray(output_dist, dtype=float)
     b = np.asarray(bound, dtype=float)
     return ~(out <= b * (1.0 + rtol))
@@ -506,7 +624,7 @@ def check_pair(
     docs/model.md, section 3.1.
     """
     bound = layerwise_bound(model, modified, x)
-    reference = forward_float64(model, x)
+    reference = _forward_float64(model, x)
     # the bound is computed on the canonical (folded) layers: they must be the same function as the model
     scale = float(reference.abs().max()) if reference.numel() else 0.0
     if not torch.allclose(bound.output, reference, rtol=1e-9, atol=1e-9 * scale):
@@ -515,9 +633,9 @@ def check_pair(
             "(a layer is used in a way model.md section 3 does not cover, e.g. BatchNorm1d on 3-d input)"
         )
     if isinstance(modified, Mapping):
-        output = forward_float64(model, x, modified)
+        output = _forward_float64(model, x, modified)
     else:
-        output = forward_float64(modified, x)
+        output = _forward_float64(modified, x)
     out = output_distortion(reference, output).numpy()
     op, ent = bound.operator.numpy(), bound.entrywise.numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -536,7 +654,23 @@ def check_pair(
 
 
 def summarise_checks(frame: pd.DataFrame) -> dict[str, Any]:
-    """Per-sample rows of :func:`check_pair` reduced to one observation (count, worst case, median)."""
+    """Per-sample rows of :func:`check_pair` reduced to one observation (count, worst case, median).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Per-sample rows of :func:`check_pair`.
+
+    Returns
+    -------
+    dict of str to Any
+        ``n_checks`` and the violations of each bound [count]; the mean output distortion and bounds [output
+        units]; the median and largest tightness (output distortion / bound) of each bound [1].
+
+    References
+    ----------
+    docs/model.md, section 3.
+    """
     return {
         "n_checks": len(frame),
         "violations_operator": int(frame["violated_operator"].sum()),

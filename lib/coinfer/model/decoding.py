@@ -105,6 +105,10 @@ def side_time_energy(
     -------
     tuple of float
         Time [s] and energy (PUE included) [J]; ``(0, 0)`` for a side without work.
+
+    References
+    ----------
+    docs/model.md, sections 2.7 and 14.2.
     """
     if flops <= 0 and kv_bits <= 0:
         return 0.0, 0.0
@@ -122,7 +126,26 @@ def side_time_energy(
 
 
 def uplink_time_energy(problem: Problem, bits: float, power: float) -> tuple[float, float]:
-    """Uplink of ``bits`` at transmit power ``power`` (model.md 2.4, 2.7): ``(S / r + t_acc, (p + P_c) S / r)``."""
+    """Uplink of ``bits`` at transmit power ``power`` (model.md 2.4, 2.7): ``(S / r + t_acc, (p + P_c) S / r)``.
+
+    Parameters
+    ----------
+    problem : Problem
+        Radio constants (bandwidth [Hz], channel gain [1], noise [W/Hz], access latency [s], circuit power [W]).
+    bits : float
+        Bits sent [bit].
+    power : float
+        Transmit power [W].
+
+    Returns
+    -------
+    tuple of float
+        Time [s] and energy [J] of the uplink.
+
+    References
+    ----------
+    docs/model.md, sections 2.4 and 2.7.
+    """
     if bits <= 0:
         return 0.0, 0.0
     air = bits / rate(problem, power) if power > 0 else math.inf
@@ -130,7 +153,22 @@ def uplink_time_energy(problem: Problem, bits: float, power: float) -> tuple[flo
 
 
 def downlink_time(setting: DecodeSetting) -> float:
-    """One token id down: access latency plus one slot [s]."""
+    """One token id down: access latency plus one slot [s].
+
+    Parameters
+    ----------
+    setting : DecodeSetting
+        The decode setting (its downlink access latency [s] and slot [s]).
+
+    Returns
+    -------
+    float
+        Time of one token id down [s].
+
+    References
+    ----------
+    docs/model.md, section 14.2.
+    """
     return setting.downlink_access_latency + setting.slot_duration
 
 
@@ -156,8 +194,9 @@ class DecodeCosts:
 def decode_costs(
     problem: Problem, row: Any, setting: DecodeSetting, prefill: Decision, decode: Decision, context: int | None = None
 ) -> DecodeCosts:
-    """TTFT, TPOT, energy per token and device memory of one split (a row of
-    :func:`coinfer.nets.decoding.decode_profile`) under a prefill and a decode decision (model.md 14.2).
+    """TTFT, TPOT, energy per token and device memory of one split of a decoder (model.md 14.2).
+
+    The split is a row of :func:`coinfer.nets.decoding.decode_profile`, run under a prefill and a decode decision.
 
     TTFT: device prefill, the prompt's bits up, server prefill, first token id down. TPOT at context ``n``: the
     device's step, the hidden state up, the server's step, the token id down (one radio round trip) for an interior
@@ -183,6 +222,10 @@ def decode_costs(
     Returns
     -------
     DecodeCosts
+
+    References
+    ----------
+    docs/model.md, section 14.2.
     """
     n = setting.max_context if context is None else context
     rho = {"device": decode.rho_device, "server": decode.rho_server}

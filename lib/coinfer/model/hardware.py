@@ -305,6 +305,10 @@ def problem_defaults() -> dict[str, float]:
         :data:`NR_UPLINK`; ``downlink_access_latency`` [s] of :data:`NR_DOWNLINK` (issue 28);
         ``slot_duration`` [s] of :data:`NR_UPLINK`.
 
+    References
+    ----------
+    docs/model.md, sections 7.4 and 7.5.
+
     Examples
     --------
     >>> problem_defaults()["slot_duration"]

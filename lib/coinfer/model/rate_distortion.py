@@ -46,18 +46,67 @@ def laplace_scale(weights: torch.Tensor | np.ndarray) -> float:
 
 
 def rate_laplace(distortion: ArrayLike, b: float) -> np.ndarray:
-    """``R(D) = max(log2(b / D), 0)`` bits per weight for a Laplace(0, b) source, l1 distortion (model.md section 4)."""
+    """``R(D) = max(log2(b / D), 0)`` bits per weight for a Laplace(0, b) source, l1 distortion (model.md section 4).
+
+    Parameters
+    ----------
+    distortion : array_like
+        l1 distortion per weight [weight units].
+    b : float
+        Laplace scale of the weights [weight units].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``R(D)`` [bit per weight].
+
+    References
+    ----------
+    docs/model.md, section 4.
+    """
     d = np.asarray(distortion, dtype=float)
     return np.maximum(np.log2(b / d), 0.0)
 
 
 def distortion_laplace(rate: ArrayLike, b: float) -> np.ndarray:
-    """``D(R) = b 2^(-R)``, the inverse of :func:`rate_laplace` (model.md section 4)."""
+    """``D(R) = b 2^(-R)``, the inverse of :func:`rate_laplace` (model.md section 4).
+
+    Parameters
+    ----------
+    rate : array_like
+        Rate [bit per weight].
+    b : float
+        Laplace scale of the weights [weight units].
+
+    Returns
+    -------
+    numpy.ndarray
+        l1 distortion per weight [weight units].
+
+    References
+    ----------
+    docs/model.md, section 4.
+    """
     return b * np.exp2(-np.asarray(rate, dtype=float))
 
 
 def binary_entropy(rho: ArrayLike) -> np.ndarray:
-    """``h2(rho)`` in bits, with ``h2(0) = h2(1) = 0``."""
+    """``h2(rho)`` in bits, with ``h2(0) = h2(1) = 0``.
+
+    Parameters
+    ----------
+    rho : array_like
+        Pruning ratios [1] in ``[0, 1]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``h2(rho)`` [bit].
+
+    References
+    ----------
+    docs/model.md, section 4.
+    """
     p = np.asarray(rho, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         # log1p keeps the (1 - p) term accurate for tiny p, where the flat region of D_LB ends
@@ -70,6 +119,22 @@ def pruned_rate(rho: ArrayLike, q: int) -> np.ndarray:
 
     ``R(rho) = min(h2(rho) + (1 - rho) q, q)``: a mask plus kept values, or a
     dense ``q``-bit store, whichever is smaller.
+
+    Parameters
+    ----------
+    rho : array_like
+        Pruning ratios [1] in ``[0, 1]``.
+    q : int
+        Bits per kept weight [bit].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``R(rho)`` [bit per weight].
+
+    References
+    ----------
+    docs/model.md, section 4.
     """
     rho = np.asarray(rho, dtype=float)
     return np.minimum(binary_entropy(rho) + (1 - rho) * q, q)
@@ -249,6 +314,22 @@ def bound_gap(rho: ArrayLike, q: int) -> np.ndarray:
     """``(D_mag(rho) - D_LB(rho; q)) / b``: negative where magnitude pruning beats the lower bound (model.md section 4).
 
     Scale-free: both sides are proportional to ``b``.
+
+    Parameters
+    ----------
+    rho : array_like
+        Pruning ratios [1] in ``[0, 1]``.
+    q : int
+        Bits per kept weight [bit].
+
+    Returns
+    -------
+    numpy.ndarray
+        The gap per unit of ``b`` [1] at each ratio.
+
+    References
+    ----------
+    docs/model.md, section 4.
     """
     return magnitude_distortion(rho, 1.0) - distortion_lower_bound(rho, 1.0, q)
 
@@ -260,6 +341,22 @@ def bound_crossover(q: int, *, grid_points: int = 20_001) -> float:
     rho^2 / 2 is tiny) and linear up to 1, and the last sign change is refined
     by bisection (:func:`scipy.optimize.brentq`). ``D_mag(0) = 0 < D_LB(0) =
     b 2^-q``, so ``rho* > 0`` for every finite ``q``.
+
+    Parameters
+    ----------
+    q : int
+        Bits per kept weight [bit].
+    grid_points : int
+        Points of the scan grid [count].
+
+    Returns
+    -------
+    float
+        ``rho*`` [1].
+
+    References
+    ----------
+    docs/model.md, section 4.
     """
     if isinstance(q, bool) or not isinstance(q, (int, np.integer)) or q < 1:
         raise ParameterError(f"q: got {q!r}; allowed an integer >= 1")
@@ -275,7 +372,24 @@ def bound_crossover(q: int, *, grid_points: int = 20_001) -> float:
 
 
 def failure_intervals(rho: ArrayLike, gap: ArrayLike) -> list[tuple[float, float]]:
-    """Maximal runs ``[first, last]`` of grid points ``rho`` where ``gap < 0`` (the bound fails)."""
+    """Maximal runs ``[first, last]`` of grid points ``rho`` where ``gap < 0`` (the bound fails).
+
+    Parameters
+    ----------
+    rho : array_like
+        Increasing grid of pruning ratios [1].
+    gap : array_like
+        The gap of :func:`bound_gap` at each ratio [1].
+
+    Returns
+    -------
+    list of tuple of float
+        ``(first, last)`` ratio of each run [1].
+
+    References
+    ----------
+    docs/model.md, section 4.
+    """
     rho = np.asarray(rho, dtype=float)
     bad = np.asarray(gap, dtype=float) < 0
     runs, start = [], None
@@ -298,6 +412,22 @@ def magnitude_pruning_curve(weights: torch.Tensor | np.ndarray, rho: ArrayLike) 
     this trimmed sum (an L-statistic), ``std(min(|w|, t)) / sqrt(n)`` with
     ``t`` the pruning threshold (the influence function of
     ``int_0^rho F^-1(u) du`` is ``-(t - |w|)_+`` plus a constant).
+
+    Parameters
+    ----------
+    weights : torch.Tensor or numpy.ndarray
+        The weights [weight units].
+    rho : array_like
+        Pruning ratios [1] in ``[0, 1]``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Distortion per weight and its standard error at each ratio [weight units].
+
+    References
+    ----------
+    docs/model.md, section 4.
     """
     from coinfer.model.pruning import prune_count
 
@@ -326,6 +456,24 @@ def layer_distortion_sweep(
     (one sort per layer; ``bits=None`` means no quantisation). The per-weight
     distortion of any group of layers is ``sum abs_error / sum n``. Meant for
     layers of up to a few million weights (one pass over them per ratio and ``bits``).
+
+    Parameters
+    ----------
+    weights : mapping of str to torch.Tensor
+        Layer name -> weights [weight units].
+    rho : array_like
+        Pruning ratios [1] in ``[0, 1]``.
+    bits : sequence of int or None
+        Bits of the kept weights [bit]; ``None`` for none.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (layer, rho [1], bits [bit]): ``abs_error`` [weight units], ``n`` and ``pruned`` [count].
+
+    References
+    ----------
+    docs/model.md, section 4.
     """
     from coinfer.model.pruning import MagnitudeSweep, prune_count
 
@@ -356,6 +504,22 @@ def rho_grid(points: int, *, small_from: float = 1e-5, small_to: float = 0.2) ->
 
     The geometric part resolves the small-rho region where ``D_LB`` is flat and
     ``D_mag ~ b rho^2 / 2`` crosses it.
+
+    Parameters
+    ----------
+    points : int
+        Linear points in ``[0, 1]`` [count].
+    small_from, small_to : float
+        Range of the geometric points [1].
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted distinct ratios [1].
+
+    References
+    ----------
+    docs/model.md, section 4.
     """
     if points < 3:
         raise ParameterError(f"points: got {points}; allowed >= 3")
@@ -380,6 +544,27 @@ def laplace_monte_carlo(rho: ArrayLike, b: float, n: int, seed: int) -> pd.DataF
     handful (``k`` < ~100) the trimmed sum is skewed, its plug-in variance is
     unreliable and ``D_mag`` has a relative discreteness bias of about
     ``1 / k``; compare such rows with :data:`MC_MIN_PRUNED` in mind.
+
+    Parameters
+    ----------
+    rho : array_like
+        Pruning ratios [1] in ``[0, 1]``.
+    b : float
+        Laplace scale of the weights [weight units].
+    n : int
+        Number of weights drawn [count].
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ratio: pruned [count], realised ratio [1], empirical and closed-form distortion
+        [weight units], standard error [weight units], ``z`` [1].
+
+    References
+    ----------
+    docs/model.md, section 4.
     """
     from coinfer.model.pruning import prune_count
 

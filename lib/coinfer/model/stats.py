@@ -106,6 +106,26 @@ def bootstrap_spearman(
     The pairs ``(x_i, y_i)`` are resampled together; a resample in which
     either side is constant has no correlation and is left out. Fewer than
     three pairs give ``(nan, nan)``.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Paired values (any units).
+    resamples : int
+        Bootstrap resamples [count].
+    level : float
+        Confidence level [1] in (0, 1).
+    seed : int
+        Seed of the resampling.
+
+    Returns
+    -------
+    tuple of float
+        Lower and upper end of the interval [1].
+
+    References
+    ----------
+    docs/model.md, section 1.1.
     """
     a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if a.shape != b.shape:
@@ -129,6 +149,26 @@ def share_interval(successes: int, trials: int, kind: str, level: float = LEVEL)
 
     A share over a deterministic enumeration (a sweep grid, every layer) has
     no sampling error, so it gets the words :data:`GRID` instead of an interval.
+
+    Parameters
+    ----------
+    successes : int
+        Cases that hold [count].
+    trials : int
+        All cases [count].
+    kind : str
+        ``"sampled"`` or ``"grid"``.
+    level : float
+        Confidence level [1].
+
+    Returns
+    -------
+    list of float or str
+        The interval [1], or :data:`GRID` for a grid share.
+
+    References
+    ----------
+    docs/model.md, section 1.1.
     """
     if kind == "grid":
         return GRID
@@ -142,6 +182,24 @@ def mean_interval(values: npt.ArrayLike, *, binary: bool, seed: int = 0) -> tupl
 
     ``binary`` marks a share-valued metric (accuracy, top-1 agreement), whose
     mean is a share over the inputs (model.md section 1.1).
+
+    Parameters
+    ----------
+    values : array_like
+        Per-input values of the metric [metric units].
+    binary : bool
+        Whether the values are 0/1 outcomes.
+    seed : int
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    tuple of float
+        Lower and upper end of the 95 % interval [metric units].
+
+    References
+    ----------
+    docs/model.md, section 1.1.
     """
     x = np.asarray(values, dtype=float)
     if not binary:
@@ -197,8 +255,27 @@ def cluster_bootstrap_share(
 
 
 def judge(interval: tuple[float, float], threshold: float) -> str:
-    """``"holds"`` if the whole interval is at or above ``threshold``, ``"does not hold"`` if wholly below,
-    else ``"inconclusive"`` (the rule the claims report applies to every measured share)."""
+    """The verdict of a measured share's interval against its threshold.
+
+    ``"holds"`` if the whole interval is at or above ``threshold``, ``"does not hold"`` if wholly below,
+    else ``"inconclusive"`` (the rule the claims report applies to every measured share).
+
+    Parameters
+    ----------
+    interval : tuple of float
+        Lower and upper end of the share's interval [1].
+    threshold : float
+        The criterion's threshold [1].
+
+    Returns
+    -------
+    str
+        ``"holds"``, ``"does not hold"`` or ``"inconclusive"``.
+
+    References
+    ----------
+    docs/model.md, section 1.1.
+    """
     low, high = interval
     if low >= threshold:
         return "holds"
@@ -214,6 +291,22 @@ def combine(verdicts: Iterable[str], quantifier: str = "every") -> str:
     "inconclusive" makes it inconclusive. ``"some"``: any "holds" decides
     "holds", else any "inconclusive" makes it inconclusive. No verdicts at all:
     "does not hold" (there is nothing that holds).
+
+    Parameters
+    ----------
+    verdicts : iterable of str
+        Verdicts of :func:`judge`.
+    quantifier : str
+        ``"every"`` or ``"some"``.
+
+    Returns
+    -------
+    str
+        ``"holds"``, ``"does not hold"`` or ``"inconclusive"``.
+
+    References
+    ----------
+    docs/model.md, section 1.1.
     """
     found = list(verdicts)
     if quantifier not in ("every", "some"):
@@ -225,7 +318,27 @@ def combine(verdicts: Iterable[str], quantifier: str = "every") -> str:
 
 
 def decided_bracket(in_favour: int, undecided: int, total: int) -> tuple[float, float]:
-    """Bracket of a share of comparisons, some undecided by their intervals, counted both ways (section 1.1)."""
+    """Bracket of a share of comparisons, some undecided by their intervals, counted both ways (section 1.1).
+
+    Parameters
+    ----------
+    in_favour : int
+        Comparisons decided in favour [count].
+    undecided : int
+        Comparisons their intervals leave undecided [count].
+    total : int
+        All comparisons [count].
+
+    Returns
+    -------
+    tuple of float
+        ``(in_favour / total, (in_favour + undecided) / total)`` [1]: the undecided counted against, then for;
+        NaN for no comparisons.
+
+    References
+    ----------
+    docs/model.md, section 1.1.
+    """
     if total == 0:
         return float("nan"), float("nan")
     return in_favour / total, (in_favour + undecided) / total
@@ -245,6 +358,10 @@ def conformal_rank(n: int, level: float = LEVEL) -> int:
     -------
     int
         ``k`` [-]; ``k > n`` means no finite calibration constant reaches ``level`` (the constant is infinite).
+
+    References
+    ----------
+    docs/model.md, section 3.3.
     """
     require_range("n", n, 1, integer=True)
     require_range("level", level, 0.0, 1.0, low_open=True, high_open=True)
@@ -270,6 +387,10 @@ def conformal_guarantee(n: int, level: float = LEVEL) -> float:
     -------
     float
         The guaranteed coverage [-], in [level, 1].
+
+    References
+    ----------
+    docs/model.md, section 3.3.
     """
     k = conformal_rank(n, level)
     return 1.0 if k > n else k / (n + 1)
@@ -329,6 +450,10 @@ def conformal_coverage_interval(
         :func:`conformal_guarantee` of their group) [-], ``ci95`` (interval of ``share``) [-],
         ``n_calibration_min`` (fewest calibration scores of a group) [-], ``calibration_clusters`` and
         ``heldout_clusters`` [-].
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 3.3.
     """
     require_range("resamples", resamples, 1, integer=True)
     cal, held = list(calibration), list(heldout)

@@ -58,24 +58,88 @@ HUGE = 1e60
 
 
 def noise_psd_from_dbm(dbm_per_hz: float) -> float:
-    """Noise power spectral density in W/Hz from dBm/Hz (model.md section 7: -174 dBm/Hz)."""
+    """Noise power spectral density in W/Hz from dBm/Hz (model.md section 7: -174 dBm/Hz).
+
+    Parameters
+    ----------
+    dbm_per_hz : float
+        Noise density [dBm/Hz].
+
+    Returns
+    -------
+    float
+        Noise density [W/Hz].
+
+    References
+    ----------
+    docs/model.md, section 7.1.
+    """
     return 10.0 ** ((dbm_per_hz - 30.0) / 10.0)
 
 
 def path_loss_db(distance_m: float) -> float:
-    """Path loss ``128.1 + 37.6 log10(d / 1 km)`` dB (model.md section 7)."""
+    """Path loss ``128.1 + 37.6 log10(d / 1 km)`` dB (model.md section 7).
+
+    Parameters
+    ----------
+    distance_m : float
+        Device-server distance [m].
+
+    Returns
+    -------
+    float
+        Path loss [dB].
+
+    References
+    ----------
+    docs/model.md, section 7.1.
+    """
     require_range("distance", distance_m, 0.0, low_open=True)
     return 128.1 + 37.6 * math.log10(distance_m / 1000.0)
 
 
 def channel_gain(distance_m: float = 200.0, fading: float = 1.0) -> float:
-    """Channel power gain ``g = 10^(-PL/10) |h|^2`` (model.md sections 2, 7)."""
+    """Channel power gain ``g = 10^(-PL/10) |h|^2`` (model.md sections 2, 7).
+
+    Parameters
+    ----------
+    distance_m : float
+        Device-server distance [m].
+    fading : float
+        Fading power draw ``|h|^2`` [1].
+
+    Returns
+    -------
+    float
+        Channel power gain ``g`` [1].
+
+    References
+    ----------
+    docs/model.md, sections 2 and 7.1.
+    """
     require_range("fading", fading, 0.0, low_open=True)
     return 10.0 ** (-path_loss_db(distance_m) / 10.0) * fading
 
 
 def rayleigh_fading(rng: np.random.Generator, size: Any = None) -> np.ndarray:
-    """Rayleigh power fading draws ``|h|^2 ~ Exp(1)`` (model.md section 2)."""
+    """Rayleigh power fading draws ``|h|^2 ~ Exp(1)`` (model.md section 2).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The source of the draws.
+    size : int or tuple of int, optional
+        Shape of the draws; one float by default.
+
+    Returns
+    -------
+    numpy.ndarray
+        Fading power draws [1].
+
+    References
+    ----------
+    docs/model.md, section 2.4.
+    """
     return rng.exponential(1.0, size=size)
 
 
@@ -219,7 +283,17 @@ INPUT_FIELDS: dict[str, Any] = {
 
 
 def accepted_fields() -> tuple[str, ...]:
-    """Every name a problem file may hold: the :class:`Problem` fields, then :data:`INPUT_FIELDS`."""
+    """Every name a problem file may hold: the :class:`Problem` fields, then :data:`INPUT_FIELDS`.
+
+    Returns
+    -------
+    tuple of str
+        The names.
+
+    References
+    ----------
+    docs/model.md, section 8.2.
+    """
     return Problem.fields() + tuple(INPUT_FIELDS)
 
 
@@ -418,7 +492,13 @@ class Problem:
 
     @classmethod
     def fields(cls) -> tuple[str, ...]:
-        """The model.md section 8 field names, in order."""
+        """The model.md section 8 field names, in order.
+
+        Returns
+        -------
+        tuple of str
+            The field names.
+        """
         return _PROBLEM_FIELDS
 
     @classmethod
@@ -433,6 +513,16 @@ class Problem:
         collected, and one :class:`ParameterError` with one line per problem
         is raised. The cross-field check (``params_device + params_server > 0``)
         runs when both fields are valid.
+
+        Parameters
+        ----------
+        data : mapping
+            Field name -> value, in the units of :data:`FIELD_INFO`.
+
+        Returns
+        -------
+        Problem
+            The validated problem.
         """
         if not isinstance(data, Mapping):
             raise ParameterError(
@@ -464,14 +554,31 @@ class Problem:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Problem:
-        """Read a flat YAML problem file (model.md section 8); any unreadable or bad file -> ParameterError."""
+        """Read a flat YAML problem file (model.md section 8); any unreadable or bad file -> ParameterError.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The problem file.
+
+        Returns
+        -------
+        Problem
+            The validated problem.
+        """
         data = read_yaml(path, "file")
         if data is None:
             raise ParameterError(f"file: got {str(path)!r}; it is empty, expected a YAML mapping of the problem fields")
         return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict of all fields (round-trips through :meth:`from_dict`)."""
+        """Plain dict of all fields (round-trips through :meth:`from_dict`).
+
+        Returns
+        -------
+        dict of str to Any
+            Field name -> value, in the units of :data:`FIELD_INFO`.
+        """
         return {name: getattr(self, name) for name in self.fields()}
 
     def replace(self, **changes: Any) -> Problem:
@@ -480,6 +587,16 @@ class Problem:
         Only the changed fields are checked (with a cross-field check when one of its fields changes): the others
         are valid already. That makes a copy ~20 times cheaper than building a problem, which matters where
         thousands are made (the users' shares of :func:`coinfer.optimise.solve_multiuser`).
+
+        Parameters
+        ----------
+        **changes
+            Field name -> new value, in the units of :data:`FIELD_INFO`.
+
+        Returns
+        -------
+        Problem
+            The validated copy.
         """
         if "compute_model" in changes:
             sides = [name for name in _PER_SIDE_MODELS if name in changes]
@@ -507,9 +624,21 @@ class Problem:
         return problem
 
     def memory_bits(self, side: str) -> tuple[float, float]:
-        """``(m, m0)``: the weight bits read per inference on ``side``, ``M(rho) = m (1 - rho) + m0`` (model.md
-        section 2.7): ``q N`` per unit of kept fraction under ``ideal`` and ``sparse``, a fixed ``q N`` under
-        ``dense``; none where the side's weights are not used (no prunable FLOPs)."""
+        """``(m, m0)``: the weight bits read per inference on ``side`` (model.md section 2.7).
+
+        ``M(rho) = m (1 - rho) + m0``: ``q N`` per unit of kept fraction under ``ideal`` and ``sparse``, a fixed
+        ``q N`` under ``dense``; none where the side's weights are not used (no prunable FLOPs).
+
+        Parameters
+        ----------
+        side : str
+            ``"device"`` or ``"server"``.
+
+        Returns
+        -------
+        tuple of float
+            ``m`` and ``m0`` [bit].
+        """
         i = {"device": 0, "server": 1}[side]
         bits = self.bits_per_weight * getattr(self, f"params_{side}") if getattr(self, f"flops_{side}") > 0 else 0.0
         model = (self.compute_model_device, self.compute_model_server)[i]
@@ -535,6 +664,16 @@ class Problem:
         ``a = 0``, ``g = (F + G) / c``; ``sparse``: ``a = F / (e c)``,
         ``g = (G + F0) / c``, the overhead ``F0`` paid only where ``F > 0``
         (:func:`coinfer.model.arithmetic.derive_model`).
+
+        Parameters
+        ----------
+        side : str
+            ``"device"`` or ``"server"``.
+
+        Returns
+        -------
+        tuple of float
+            ``a`` and ``g`` [cycle].
         """
         i = {"device": 0, "server": 1}[side]
         m = self.numbers
@@ -574,8 +713,9 @@ _PROBLEM_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Prob
 
 
 def paper_model(problem: Problem) -> Problem:
-    """The paper's model of ``problem``: the same problem with every physical term at its zero value
-    (:data:`PAPER_MODEL`; model.md section 2.7).
+    """The paper's model of ``problem``: every physical term at its zero value (model.md section 2.7).
+
+    The physical terms and their zero values are :data:`PAPER_MODEL`.
 
     No frequency floor, static power, memory energy or memory limit, access latency or circuit power: the
     model of model.md sections 2.3-2.6 as the paper states it, and the model of every result committed before the
@@ -590,6 +730,10 @@ def paper_model(problem: Problem) -> Problem:
     -------
     Problem
         The validated copy; ``problem`` itself where it already is the paper's model.
+
+    References
+    ----------
+    docs/model.md, section 2.7.
 
     Examples
     --------
@@ -653,6 +797,10 @@ def make_problem(
     -------
     Problem
         The validated, immutable problem (:func:`coinfer.solve` solves it).
+
+    References
+    ----------
+    docs/model.md, sections 2, 7 and 8.
 
     Examples
     --------
@@ -743,7 +891,22 @@ FIELD_INFO: dict[str, tuple[str, str]] = {
 
 
 def format_default(value: Any) -> str:
-    """A default as written in a problem file: ``2e9``, ``0.2``, ``ideal``, ``false``."""
+    """A default as written in a problem file: ``2e9``, ``0.2``, ``ideal``, ``false``.
+
+    Parameters
+    ----------
+    value : Any
+        A default of :data:`FIELD_INFO`.
+
+    Returns
+    -------
+    str
+        The value as a problem file writes it.
+
+    References
+    ----------
+    docs/model.md, section 8.2.
+    """
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, str):
@@ -758,7 +921,17 @@ def format_default(value: Any) -> str:
 
 
 def field_table() -> list[tuple[str, str, str, str]]:
-    """``(name, unit, default or "required", meaning)`` for every name a problem file may hold (README table)."""
+    """``(name, unit, default or "required", meaning)`` for every name a problem file may hold (README table).
+
+    Returns
+    -------
+    list of tuple of str
+        One ``(name, unit, default, meaning)`` per field.
+
+    References
+    ----------
+    docs/model.md, section 8.2.
+    """
     rows = []
     for name, (unit, meaning) in FIELD_INFO.items():
         if name in REQUIRED_FIELDS:
@@ -770,7 +943,17 @@ def field_table() -> list[tuple[str, str, str, str]]:
 
 
 def field_table_markdown() -> str:
-    """:func:`field_table` as the Markdown table of the README (section "Writing a problem file")."""
+    """:func:`field_table` as the Markdown table of the README (section "Writing a problem file").
+
+    Returns
+    -------
+    str
+        The Markdown table.
+
+    References
+    ----------
+    docs/model.md, section 8.2.
+    """
     lines = ["| field | unit | default | meaning |", "|---|---|---|---|"]
     lines += [f"| `{name}` | {unit} | {default} | {meaning} |" for name, unit, default, meaning in field_table()]
     return "\n".join(lines)
@@ -792,8 +975,9 @@ _OPTIONAL_PROFILE_COLUMNS = ("flops_device_fixed", "flops_server_fixed")
 def problem_from_profile(
     row: Mapping[str, Any] | pd.Series, *, latency_budget: float, energy_budget: float, **fields: Any
 ) -> Problem:
-    """The problem of one split from one row of a profile table (``profiles.csv``, or
-    :func:`coinfer.nets.profiles.profile_frame` of your own model), with the model.md section 7 defaults.
+    """The problem of one split from one row of a profile table, with the model.md section 7 defaults.
+
+    The table is ``profiles.csv``, or :func:`coinfer.nets.profiles.profile_frame` of your own model.
 
     The row gives the workload (model.md section 2: FLOPs, prunable parameters
     and Laplace scale per side, and the bits sent at the split); the budgets and
@@ -842,8 +1026,26 @@ def problem_from_profile(
 
 
 def problems_for_splits(profile: pd.DataFrame, **make_problem_kwargs: Any) -> list[Problem]:
-    """One :class:`Problem` per row of ONE model's rows of ``profiles.csv``, in split order
-    (:func:`problem_from_profile` of each row)."""
+    """One :class:`Problem` per split of one model's rows of ``profiles.csv``, in split order.
+
+    :func:`problem_from_profile` of each row.
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        The rows of one model (:func:`problem_from_profile`'s columns).
+    **make_problem_kwargs
+        Budgets (``latency_budget`` [s], ``energy_budget`` [J]) and other fields, as :func:`problem_from_profile`.
+
+    Returns
+    -------
+    list of Problem
+        One problem per split.
+
+    References
+    ----------
+    docs/model.md, sections 2 and 8.
+    """
     if "model" in profile.columns and profile["model"].nunique() > 1:
         raise ParameterError(f"profile: got models {sorted(profile['model'].unique())}; expected the rows of one model")
     missing = [c for c in _PROFILE_COLUMNS if c not in profile.columns]
@@ -875,27 +1077,82 @@ def unit_distortion(rho: float, model: str, q: int) -> float:
     -------
     float
         Distortion per unit of the Laplace scale ``b`` [dimensionless].
+
+    References
+    ----------
+    docs/model.md, section 4.
     """
     return distortion_per_weight(float(rho), model == "magnitude", float(q))
 
 
 def objective_value(problem: Problem, rho_device: float, rho_server: float) -> float:
-    """The parameter-weighted mean distortion ``D(rho_d, rho_s)`` of model.md section 5.1 [the weights' unit]
-    (:func:`coinfer.model.arithmetic.objective`)."""
+    """The parameter-weighted mean distortion ``D(rho_d, rho_s)`` (model.md section 5.1).
+
+    :func:`coinfer.model.arithmetic.objective` of the problem's numbers.
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem (SI units, model.md section 8).
+    rho_device, rho_server : float
+        Pruning ratios [1].
+
+    Returns
+    -------
+    float
+        The objective [weight units].
+
+    References
+    ----------
+    docs/model.md, section 5.1.
+    """
     return objective(problem.numbers, float(rho_device), float(rho_server))
 
 
 def flat_ratios(problem: Problem) -> tuple[float, float]:
-    """The flat point ``(rho_device, rho_server)`` (model.md sections 5.3, 5.5): the least work at the least
-    distortion, every ratio at the end of the flat region of ``D_LB`` (0 for ``magnitude``), capped at
-    ``rho_max``; a side with FLOPs but no parameters at ``rho_max`` (pruning it is free)."""
+    """The flat point ``(rho_device, rho_server)``: the least work at the least distortion (model.md 5.3, 5.5).
+
+    Every ratio at the end of the flat region of ``D_LB`` (0 for ``magnitude``), capped at
+    ``rho_max``; a side with FLOPs but no parameters at ``rho_max`` (pruning it is free).
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem (SI units, model.md section 8).
+
+    Returns
+    -------
+    tuple of float
+        ``rho_device`` and ``rho_server`` [1].
+
+    References
+    ----------
+    docs/model.md, sections 5.3 and 5.5.
+    """
     m = problem.numbers
     return float(m[arithmetic.FLAT_D]), float(m[arithmetic.FLAT_S])
 
 
 def floor_ratios(problem: Problem) -> tuple[float, float]:
-    """The ratios of the latency and energy floors (model.md section 5.7): ``rho_max`` on every side with work
-    to prune, the flat point elsewhere."""
+    """The ratios of the latency and energy floors (model.md section 5.7).
+
+    ``rho_max`` on every side with work
+    to prune, the flat point elsewhere.
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem (SI units, model.md section 8).
+
+    Returns
+    -------
+    tuple of float
+        ``rho_device`` and ``rho_server`` [1].
+
+    References
+    ----------
+    docs/model.md, section 5.7.
+    """
     m = problem.numbers
     return float(m[arithmetic.TOP_D]), float(m[arithmetic.TOP_S])
 
@@ -956,6 +1213,20 @@ def canonical_values(problem: Problem) -> dict[str, float]:
     A side with no prunable weights and no prunable work (and no shared ratio)
     has ``rho = 0``; a side that runs nothing has ``f = f_max``; nothing sent
     has ``power = 0``. Keys are in :data:`DECISION_VARIABLES` order.
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem (SI units, model.md section 8).
+
+    Returns
+    -------
+    dict of str to float
+        Variable -> canonical value (ratios [1], power [W], clocks [Hz]).
+
+    References
+    ----------
+    docs/model.md, section 8.4.
     """
     return dict(problem._canonical)
 
@@ -970,7 +1241,22 @@ def _canonical_values(problem: Problem) -> dict[str, float]:
 
 
 def free_variables(problem: Problem) -> list[str]:
-    """Names of the decision variables that have no effect in ``problem`` (set by :func:`canonical_decision`)."""
+    """Names of the decision variables that have no effect in ``problem`` (set by :func:`canonical_decision`).
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem (SI units, model.md section 8).
+
+    Returns
+    -------
+    list of str
+        The names, in :data:`DECISION_VARIABLES` order.
+
+    References
+    ----------
+    docs/model.md, section 8.4.
+    """
     return list(canonical_values(problem))
 
 
@@ -981,6 +1267,22 @@ def canonical_decision(problem: Problem, decision: Decision) -> Decision:
     a side that runs nothing reports ``f = f_max``; nothing sent reports
     ``power = 0``. Every scheme's answer passes through here, so answers that
     differ only in such variables are reported identically.
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem (SI units, model.md section 8).
+    decision : Decision
+        A decision (ratios [1], power [W], clocks [Hz]).
+
+    Returns
+    -------
+    Decision
+        The decision with its free variables canonical.
+
+    References
+    ----------
+    docs/model.md, section 8.4.
     """
     canonical = problem._canonical
     if not canonical:
@@ -990,7 +1292,24 @@ def canonical_decision(problem: Problem, decision: Decision) -> Decision:
 
 
 def rate(problem: Problem, power: float) -> float:
-    """Uplink rate ``B log2(1 + p g / (N0 B))`` in bit/s (model.md section 2)."""
+    """Uplink rate ``B log2(1 + p g / (N0 B))`` in bit/s (model.md section 2).
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem (SI units, model.md section 8).
+    power : float
+        Transmit power [W].
+
+    Returns
+    -------
+    float
+        Uplink rate [bit/s].
+
+    References
+    ----------
+    docs/model.md, section 2.4.
+    """
     return problem.bandwidth * math.log1p(power / problem.noise_power) / LN2
 
 
@@ -999,6 +1318,24 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
 
     ``violations`` lists every constraint that is broken by more than
     ``rtol`` (relative to its bound), one readable string each.
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem (SI units, model.md section 8).
+    decision : Decision
+        The decision (ratios [1], power [W], clocks [Hz]).
+    rtol : float
+        Relative tolerance of the constraint checks [1].
+
+    Returns
+    -------
+    Evaluation
+        Latency [s], energy [J], distortion [weight units] and the violated constraints.
+
+    References
+    ----------
+    docs/model.md, sections 2 and 5.
     """
     p = problem
     rho_d, rho_s, power, f_d, f_s = (
@@ -1040,8 +1377,24 @@ def evaluate(problem: Problem, decision: Decision, *, rtol: float = 1e-9) -> Eva
 
 
 def full_resources(problem: Problem) -> Decision:
-    """The unpruned decision at full resources: ``rho = 0`` on both sides, ``p = P_max``, ``f = f_max``
-    (model.md section 7.3): what each split costs before any optimisation."""
+    """The unpruned decision at full resources (model.md section 7.3).
+
+    ``rho = 0`` on both sides, ``p = P_max``, ``f = f_max``: what each split costs before any optimisation.
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem (SI units, model.md section 8).
+
+    Returns
+    -------
+    Decision
+        ``rho = 0`` [1], ``p = P_max`` [W], ``f = f_max`` [Hz].
+
+    References
+    ----------
+    docs/model.md, section 7.3.
+    """
     p = problem
     return Decision(rho_device=0.0, rho_server=0.0, power=p.p_max, f_device=p.f_device_max, f_server=p.f_server_max)
 
@@ -1065,6 +1418,10 @@ def reference_budgets(problems: Sequence[Problem]) -> tuple[float, float]:
     -------
     tuple of float
         ``T_ref`` [s] and ``E_ref`` [J].
+
+    References
+    ----------
+    docs/model.md, section 7.3.
     """
     if not problems:
         raise ParameterError("problems: got none; expected one per split of a model")
@@ -1096,6 +1453,10 @@ def random_problem(rng: np.random.Generator, physical: bool = False) -> Problem:
     Returns
     -------
     Problem
+
+    References
+    ----------
+    docs/model.md, section 7.
     """
 
     def logu(lo: float, hi: float) -> float:

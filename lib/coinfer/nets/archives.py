@@ -32,19 +32,51 @@ _CHUNK = 1 << 22
 
 
 def cache_root() -> Path:
-    """The local cache of extracted checkpoints: ``$COINFER_CACHE`` or ``~/.cache/coinfer``."""
+    """The local cache of extracted checkpoints: ``$COINFER_CACHE`` or ``~/.cache/coinfer``.
+
+    Returns
+    -------
+    pathlib.Path
+        The cache folder.
+    """
     override = os.environ.get(CACHE_ENV)
     return Path(override).expanduser() if override else Path.home() / ".cache" / "coinfer"
 
 
 def is_extracted(destination: Path, sha256: str) -> bool:
-    """True if ``destination`` holds a finished extraction of the archive with digest ``sha256``."""
+    """True if ``destination`` holds a finished extraction of the archive with digest ``sha256``.
+
+    Parameters
+    ----------
+    destination : pathlib.Path
+        The extraction folder.
+    sha256 : str
+        Hex digest of the archive.
+
+    Returns
+    -------
+    bool
+        Whether the extraction is finished and current.
+    """
     marker = Path(destination) / DIGEST_FILE
     return marker.is_file() and marker.read_text().strip() == sha256.lower()
 
 
 def join_parts(parts: Sequence[Path], target: Path) -> str:
-    """Concatenate ``parts`` in order into ``target``; returns the SHA-256 hex digest of the result."""
+    """Concatenate ``parts`` in order into ``target``; returns the SHA-256 hex digest of the result.
+
+    Parameters
+    ----------
+    parts : sequence of pathlib.Path
+        The pieces, in order.
+    target : pathlib.Path
+        The joined file.
+
+    Returns
+    -------
+    str
+        The hex digest of ``target``.
+    """
     if not parts:
         raise ParameterError("parts: got an empty list; expected the pieces of a split archive in order")
     digest = hashlib.sha256()
@@ -70,6 +102,20 @@ def extract_split_archive(parts: Sequence[Path], sha256: str, destination: Path)
     is left behind), the archive is extracted into a temporary directory and
     that directory is renamed to ``destination``. A stale ``destination``
     (another digest, or no marker) is replaced.
+
+    Parameters
+    ----------
+    parts : sequence of pathlib.Path
+        The archive's pieces, in order.
+    sha256 : str
+        Hex digest of the joined archive.
+    destination : pathlib.Path
+        Folder to extract into.
+
+    Returns
+    -------
+    pathlib.Path
+        ``destination``.
     """
     destination = Path(destination)
     sha256 = sha256.lower()

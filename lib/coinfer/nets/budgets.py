@@ -337,17 +337,47 @@ class BudgetGrid:
     anchors: tuple[tuple[str, Anchor, bool], ...]
 
     def values(self, sweep: str) -> np.ndarray:
-        """The grid of ``sweep`` (``"latency_budget"`` [s] or ``"energy_budget"`` [J])."""
+        """The grid of ``sweep`` (``"latency_budget"`` [s] or ``"energy_budget"`` [J]).
+
+        Parameters
+        ----------
+        sweep : str
+            ``"latency_budget"`` or ``"energy_budget"``.
+
+        Returns
+        -------
+        numpy.ndarray
+            The budgets [s or J], increasing.
+        """
         if sweep not in ("latency_budget", "energy_budget"):
             raise ParameterError(f"sweep: got {sweep!r}; allowed latency_budget, energy_budget")
         return self.latency if sweep == "latency_budget" else self.energy
 
     def fixed(self, sweep: str, value: float) -> tuple[float, float]:
-        """``(latency_budget [s], energy_budget [J])`` at the point ``value`` of ``sweep`` (the other loose)."""
+        """``(latency_budget [s], energy_budget [J])`` at the point ``value`` of ``sweep`` (the other loose).
+
+        Parameters
+        ----------
+        sweep : str
+            ``"latency_budget"`` or ``"energy_budget"``.
+        value : float
+            The swept budget [s or J].
+
+        Returns
+        -------
+        tuple of float
+            Latency budget [s] and energy budget [J].
+        """
         return (value, self.energy_loose) if sweep == "latency_budget" else (self.latency_loose, value)
 
     def table(self) -> pd.DataFrame:
-        """One row per grid point: ``family``, ``sweep``, ``budget`` [s or J], ``anchor`` (source or empty)."""
+        """One row per grid point: ``family``, ``sweep``, ``budget`` [s or J], ``anchor`` (source or empty).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The grid points.
+        """
         rows = []
         for sweep in ("latency_budget", "energy_budget"):
             anchored = {a.value: a.source for s, a, inside in self.anchors if s == sweep and inside}

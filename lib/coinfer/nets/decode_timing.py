@@ -93,6 +93,21 @@ def record(
         ``decode_flops`` [FLOP] (of the ``k`` blocks: ``2 N + 4 k d n``), ``weight_bits`` [bit] (prunable weights of
         the blocks at 32 bit), ``kv_bits`` [bit] (KV cache read at 32 bit), ``threads``, ``load_average`` (1-minute,
         at the row: the machine was shared), ``torch``, ``machine``.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Decoder models to time.
+    contexts : sequence of int
+        Context lengths [tokens].
+    repeats : int
+        Timed repeats per row [count].
+    seed : int
+        Seed of the weights and tokens [1].
+
+    References
+    ----------
+    docs/model.md, section 14.
     """
     require_range("repeats", repeats, 3, 1000, integer=True)
     for n in contexts:
@@ -125,12 +140,29 @@ def _record(names: Sequence[str], contexts: Sequence[int], repeats: int, seed: i
 
 
 def timing_table() -> pd.DataFrame:
-    """The committed timings (:data:`TIMINGS_FILE`)."""
+    """The committed timings (:data:`TIMINGS_FILE`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The timings, as :func:`record` returns them.
+    """
     return pd.read_csv(TIMINGS_FILE)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Record the timings into :data:`TIMINGS_FILE` (or ``--output``); exit 2 on a bad argument."""
+    """Record the timings into :data:`TIMINGS_FILE` (or ``--output``); exit 2 on a bad argument.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Command-line arguments; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     parser = argparse.ArgumentParser(prog="python -m coinfer.nets.decode_timing", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--output", type=Path, default=TIMINGS_FILE)

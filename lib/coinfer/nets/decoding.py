@@ -137,7 +137,26 @@ def _count(module: torch.nn.Module) -> int:
 
 
 def shape_of(config: Any, name: str, max_positions: int) -> DecoderShape:
-    """The :class:`DecoderShape` of a ``transformers`` causal-LM config (the model is built on the meta device)."""
+    """The :class:`DecoderShape` of a ``transformers`` causal-LM config (the model is built on the meta device).
+
+    Parameters
+    ----------
+    config : Any
+        A ``transformers`` causal-LM config.
+    name : str
+        Name of the model.
+    max_positions : int
+        Longest context [tokens].
+
+    Returns
+    -------
+    DecoderShape
+        The shape.
+
+    References
+    ----------
+    docs/model.md, section 14.
+    """
     with torch.device("meta"):
         net = _causal_lm(config)
     body = getattr(net, "transformer", None) or net.model

@@ -40,15 +40,15 @@ rounded. See :func:`round_feature` for the quantisers.
 Many designs at once
 --------------------
 :func:`measure_decisions` is the one deploy-and-measure loop of the studies
-(notebooks 07 and 08): it builds each distinct decision on one working copy
-pruned in place, runs the device part once per ``(split, bits, device
+(notebooks 07 and 08): it builds each distinct decision on one model pruned in
+place (its weights written back afterwards), runs the device part once per ``(split, bits, device
 count)`` and hands the output vectors to the caller's scoring; the outputs
 equal :func:`deploy` followed by ``forward`` exactly (tested).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -211,24 +211,58 @@ class DeployedModel:
     counts: tuple[int, int, int, int]
 
     def sends_feature(self) -> bool:
-        """Whether the feature at the split is rounded: ``0 < s < L`` (the raw input is sent exactly)."""
+        """Whether the feature at the split is rounded: ``0 < s < L`` (the raw input is sent exactly).
+
+        Returns
+        -------
+        bool
+            True for an interior split.
+        """
         return 0 < self.split < self.model.num_blocks
 
     def run_device(self, inputs: Any) -> Any:
-        """The device part on ``inputs``, then the rounding of what is sent: what the server receives."""
+        """The device part on ``inputs``, then the rounding of what is sent: what the server receives.
+
+        Parameters
+        ----------
+        inputs : Any
+            A batch of the model's inputs (a tensor, or the tokenised dict of a text model).
+
+        Returns
+        -------
+        Any
+            The rounded value sent (the output at ``s = L``).
+        """
         with torch.inference_mode():
             sent = self.model.run_device(inputs, self.split)
             return round_feature(sent, self.feature_bits) if self.sends_feature() else sent
 
     def forward(self, inputs: Any) -> Any:
-        """Device part, feature rounding, server part: the deployed model's outputs."""
+        """Device part, feature rounding, server part: the deployed model's outputs.
+
+        Parameters
+        ----------
+        inputs : Any
+            A batch of the model's inputs (a tensor, or the tokenised dict of a text model).
+
+        Returns
+        -------
+        Any
+            The deployed model's output.
+        """
         with torch.inference_mode():
             return self.model.run_server(self.run_device(inputs), self.split)
 
     __call__ = forward
 
     def pruned_counts(self) -> tuple[int, int, int, int]:
-        """``(device_pruned, device_total, server_pruned, server_total)`` prunable weights per side."""
+        """``(device_pruned, device_total, server_pruned, server_total)`` prunable weights per side.
+
+        Returns
+        -------
+        tuple of int
+            The four counts [count].
+        """
         return self.counts
 
 
@@ -269,6 +303,10 @@ def deploy(
     DeployedModel
         ``forward(inputs)`` runs device part, feature rounding and server part;
         ``pruned_counts()`` gives the pruned and total weights per side [count].
+
+    References
+    ----------
+    docs/model.md, section 9.
 
     Examples
     --------
@@ -502,38 +540,41 @@ Score = TypeVar("Score")
 
 
 class _Sides:
-    """Prunes one side of a working copy in place at a ratio: masks from sorted orders, quantised values cached.
+    """Prunes one side of a working model in place at a ratio: masks from sorted orders, values from the sweeps.
 
     The quantiser's range of a layer is its largest kept magnitude, which is
     its largest magnitude whenever anything in it is kept (global scope prunes
     the smallest first; see :meth:`coinfer.model.pruning.MagnitudeSweep.distortion`),
     so each kept weight's quantised value does not depend on the ratio. It is
-    computed once per ``(split, side, bits)`` (only the latest per side is kept,
-    which bounds the memory to one model copy; :func:`measure_decisions` visits
-    decisions grouped by split and bits); a ratio then costs one ``where`` per
-    layer. The result equals :func:`coinfer.model.pruning.apply_masks` exactly.
+    computed layer by layer when a side is written (no copy of a whole side is
+    kept: for MPNet-base that copy was 0.3 GiB of notebook 08's peak memory, issue 23).
+    The result equals :func:`coinfer.model.pruning.apply_masks` exactly.
     """
 
     def __init__(self, work: SplitModel, sweeps: PartSweeps) -> None:
         self.params = work.all_weights()
         self.sweeps = sweeps
-        self._values: dict[str, tuple[tuple[int, int | None], dict[str, torch.Tensor]]] = {}
-
-    def values(self, split: int, side: str, bits: int | None) -> dict[str, torch.Tensor]:
-        """Kept value of every weight of ``side`` at ``split`` (quantised to ``bits``), cached."""
-        found = self._values.get(side)
-        if found is None or found[0] != (split, bits):
-            weights = self.sweeps.sweep(split, side).weights
-            values = dict(weights) if bits is None else {n: quantize_uniform(w, bits) for n, w in weights.items()}
-            found = self._values[side] = ((split, bits), values)
-        return found[1]
 
     def prune(self, split: int, side: str, rho: float, bits: int | None) -> None:
         """Write ``side``'s weights at ``split``, pruned at ``rho`` and quantised to ``bits``, into the working copy."""
-        values = self.values(split, side, bits)
-        for name, keep in self.sweeps.sweep(split, side).masks(rho).items():
-            value = values[name]
+        sweep = self.sweeps.sweep(split, side)
+        for name, keep in sweep.masks(rho).items():
+            weight = sweep.weights[name]
+            value = weight if bits is None else quantize_uniform(weight, bits)
             self.params[name].copy_(torch.where(keep, value, torch.zeros((), dtype=value.dtype)))
+
+    def restore(self) -> None:
+        """Write the sweeps' copy of every prunable weight (the model's own values) back into the working model."""
+        for name, weight in self.sweeps.whole().weights.items():
+            self.params[name].copy_(weight)
+
+    def holds_the_weights_of(self, model: SplitModel) -> bool:
+        """Whether the sweeps' copy of the prunable weights equals ``model``'s current ones."""
+        whole = self.sweeps.whole().weights
+        current = model.all_weights()
+        return list(whole) == list(current) and all(
+            torch.equal(weight, current[name].detach().cpu()) for name, weight in whole.items()
+        )
 
 
 def decision_counts(model: SplitModel, split: int, rho_device: float, rho_server: float) -> tuple[int, int]:
@@ -577,8 +618,10 @@ def measure_decisions(
     weights quantised, the sent feature rounded) and run on every chunk; ``score`` receives the concatenated
     output vectors. Decisions with the same split, weight bits and pruned counts per side
     (:func:`decision_counts`) are measured once; the device part runs once per ``(split, bits, device
-    count)``. One working copy of ``model`` is pruned in place (``model`` itself is never changed), so
-    the memory is one model copy plus one copy of quantised values per side whatever the number of decisions.
+    count)``. On the CPU ``model`` itself is pruned in place and its weights are written back from the sorted
+    copy before returning (also on an error), so ``model`` is unchanged afterwards and the memory is the model, the
+    sorted copy and its ranks whatever the number of decisions; elsewhere (or with sweeps sorted from other weights)
+    one working copy is pruned instead.
 
     Parameters
     ----------
@@ -649,8 +692,32 @@ def measure_decisions(
         keys.append(key)
         ratios.setdefault(key, (rho_device, rho_server))
     chunks = [to_device(chunk, device) for chunk in chunks]
-    work = move_model(copy_model(model), device)
+    # On the CPU ``model`` itself is the working copy when the sweeps hold its prunable weights (then written back
+    # below): a second copy of a large model was most of notebook 08's peak memory (issue 23). Elsewhere, or when the
+    # sweeps are older than the weights, a copy is pruned as before.
+    in_place = device == "cpu" and bool(ratios) and _Sides(model, sweeps).holds_the_weights_of(model)
+    work = model if in_place else move_model(copy_model(model), device)
     sides = _Sides(work, sweeps)
+    try:
+        results = _measure_keys(work, model.num_blocks, sides, ratios, chunks, score, feature_bits, output_vector)
+    finally:
+        if in_place:
+            with torch.inference_mode():
+                sides.restore()
+    return [results[key] for key in keys]
+
+
+def _measure_keys(
+    work: SplitModel,
+    num_blocks: int,
+    sides: _Sides,
+    ratios: Mapping[tuple[int, int | None, int, int], tuple[float, float]],
+    chunks: Sequence[Any],
+    score: Callable[[torch.Tensor], Score],
+    feature_bits: int | None,
+    output_vector: Callable[[Any], torch.Tensor],
+) -> dict[tuple[int, int | None, int, int], Score]:
+    """:func:`measure_decisions`' loop over the distinct ``(split, bits, device count, server count)`` keys."""
     results: dict[tuple[int, int | None, int, int], Score] = {}
     device_key: tuple[int, int | None, int] | None = None
     features: list[Any] = []
@@ -661,13 +728,13 @@ def measure_decisions(
             if key[:3] != device_key:
                 sides.prune(split, "device", rho_device, bits)
                 features = [work.run_device(chunk, split) for chunk in chunks]
-                if 0 < split < model.num_blocks:
+                if 0 < split < num_blocks:
                     features = [round_feature(feature, feature_bits) for feature in features]
                 device_key = key[:3]
             sides.prune(split, "server", rho_server, bits)
             outputs = [work.run_server(feature, split) for feature in features]
             results[key] = score(torch.cat([to_cpu64(output_vector(out)) for out in outputs]))
-    return [results[key] for key in keys]
+    return results
 
 
 def feature_quantisation_table(

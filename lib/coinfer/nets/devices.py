@@ -61,7 +61,20 @@ def check_device(device: str, name: str = "device") -> str:
 
 
 def to_device(value: Any, device: str) -> Any:
-    """``value`` with every tensor inside it (tuples, lists, dicts) on ``device``; ``value`` itself on the CPU."""
+    """``value`` with every tensor inside it (tuples, lists, dicts) on ``device``; ``value`` itself on the CPU.
+
+    Parameters
+    ----------
+    value : Any
+        A tensor, or tuples, lists and dicts of them.
+    device : str
+        ``"cpu"`` or ``"cuda"``.
+
+    Returns
+    -------
+    Any
+        The same structure with its tensors on ``device``.
+    """
     if device == "cpu":
         return value
     if isinstance(value, torch.Tensor):
@@ -74,7 +87,18 @@ def to_device(value: Any, device: str) -> Any:
 
 
 def to_cpu64(tensor: torch.Tensor) -> torch.Tensor:
-    """A measured tensor as CPU float64 (on the CPU: the same values as ``tensor.double()``)."""
+    """A measured tensor as CPU float64 (on the CPU: the same values as ``tensor.double()``).
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        A measured tensor (any device and dtype) [its own unit].
+
+    Returns
+    -------
+    torch.Tensor
+        The values as CPU float64.
+    """
     return tensor.detach().to(device="cpu", dtype=torch.float64)
 
 
@@ -84,6 +108,18 @@ def move_model(model: SplitModel, device: str) -> SplitModel:
     A model dispatched over several devices by ``accelerate`` (loaded with a
     ``device_map``, :func:`coinfer.nets.zoo.load_checkpoint`) is left where it is:
     its hooks move activations between devices themselves.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    device : str
+        ``"cpu"`` or ``"cuda"``.
+
+    Returns
+    -------
+    SplitModel
+        ``model`` itself.
     """
     if device == "cpu" or model.info.get("device_map") is not None:
         return model
@@ -97,6 +133,18 @@ def placed(model: SplitModel, device: str) -> SplitModel:
 
     For functions that only run a model: the caller's model is never moved,
     and a model already on the GPU is not copied there a second time.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    device : str
+        ``"cpu"`` or ``"cuda"``.
+
+    Returns
+    -------
+    SplitModel
+        ``model`` or a moved copy.
     """
     import copy
 

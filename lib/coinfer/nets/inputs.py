@@ -44,7 +44,7 @@ from coinfer.nets.transformers import MINILM_MAX_LENGTH, MPNET_MAX_LENGTH, load_
 SUBSETS: tuple[str, ...] = ("calibration", "heldout")
 
 
-def seeded_generator(seed: int) -> np.random.Generator:
+def _seeded_generator(seed: int) -> np.random.Generator:
     """The one way randomness is created in this package: ``numpy`` PCG64 from ``seed``."""
     return np.random.default_rng(seed)
 
@@ -53,7 +53,7 @@ def _choose(pool_size: int, n: int, seed: int, what: str) -> np.ndarray:
     """``n`` distinct indices of a pool, in a seeded order."""
     if n > pool_size:
         raise ParameterError(f"n: got {n}; allowed 1..{pool_size} for {what}")
-    return seeded_generator(seed).permutation(pool_size)[:n]
+    return _seeded_generator(seed).permutation(pool_size)[:n]
 
 
 # --------------------------------------------------------------------------- digits
@@ -62,7 +62,28 @@ DIGITS_CALIBRATION_POOL = 500
 
 
 def digits_batch(layout: str, *, subset: str, n: int, seed: int = 0) -> Batch:
-    """Digits inputs with labels; ``layout`` ``"flat"`` ([n, 64]) or ``"image"`` ([n, 1, 8, 8])."""
+    """Digits inputs with labels; ``layout`` ``"flat"`` ([n, 64]) or ``"image"`` ([n, 1, 8, 8]).
+
+    Parameters
+    ----------
+    layout : str
+        ``"flat"`` or ``"image"``.
+    subset : str
+        ``"calibration"``, ``"heldout"`` or ``"training"``.
+    n : int
+        Number of inputs [count].
+    seed : int
+        Seed of the draw [1].
+
+    Returns
+    -------
+    Batch
+        The inputs [pixel intensity] and labels [class index].
+
+    References
+    ----------
+    docs/model.md, section 6.
+    """
     require_choice("layout", layout, ("flat", "image"))
     require_choice("subset", subset, SUBSETS)
     data = load_digits_data(DIGITS_DATA_SEED)
@@ -86,7 +107,13 @@ def _digits_from_pool(
 
 
 def digits_training_pool_size() -> int:
-    """How many training-split digits lie outside the calibration pool (757 of the 1,257)."""
+    """How many training-split digits lie outside the calibration pool (757 of the 1,257).
+
+    Returns
+    -------
+    int
+        The count [count].
+    """
     return len(load_digits_data(DIGITS_DATA_SEED).x_train) - DIGITS_CALIBRATION_POOL
 
 
@@ -96,6 +123,24 @@ def digits_training_batch(layout: str, *, n: int, seed: int = 0) -> Batch:
     They extend the C1 held-out set: the first-order test needs only inputs
     that did not fit ``H``, and these never did. They were seen in training,
     so they must not measure the task metric (accuracy stays on the test split).
+
+    Parameters
+    ----------
+    layout : str
+        ``"flat"`` or ``"image"``.
+    n : int
+        Number of inputs [count].
+    seed : int
+        Seed of the draw [1].
+
+    Returns
+    -------
+    Batch
+        The inputs [pixel intensity], labels [class index] and source tags.
+
+    References
+    ----------
+    docs/model.md, section 6.
     """
     require_choice("layout", layout, ("flat", "image"))
     data = load_digits_data(DIGITS_DATA_SEED)
@@ -161,7 +206,22 @@ def sentence_pool(subset: str) -> tuple[str, ...]:
 
 
 def sentences(subset: str, n: int, seed: int = 0) -> list[str]:
-    """``n`` sentences of ``subset`` in a seeded order."""
+    """``n`` sentences of ``subset`` in a seeded order.
+
+    Parameters
+    ----------
+    subset : str
+        ``"calibration"`` or ``"heldout"``.
+    n : int
+        Number of inputs [count].
+    seed : int
+        Seed of the draw [1].
+
+    Returns
+    -------
+    list of str
+        The sentences.
+    """
     pool = sentence_pool(subset)
     return [pool[i] for i in _choose(len(pool), n, seed, f"{subset} sentences")]
 
@@ -199,13 +259,31 @@ def topic_task(n_topics: int = 12, n: int | None = None, seed: int = 0) -> Topic
     ``n`` evaluation sentences are drawn from all topics' evaluation
     sentences in a seeded order (``None``: all of them). Deterministic for
     ``seed``.
+
+    Parameters
+    ----------
+    n_topics : int
+        Number of topics [count].
+    n : int, optional
+        Evaluation sentences [count]; ``None`` for all.
+    seed : int
+        Seed of the draw [1].
+
+    Returns
+    -------
+    TopicTask
+        Centroid and evaluation sentences with their topics.
+
+    References
+    ----------
+    docs/model.md, section 9.
     """
     require_range("n_topics", n_topics, 2, integer=True)
     ranked = sorted(topic_sentences().items(), key=lambda item: (-len(item[1]), item[0]))
     if n_topics > len(ranked) or len(ranked[n_topics - 1][1]) < 2:
         raise ParameterError(f"n_topics: got {n_topics}; too many topics with at least 2 sentences")
     chosen = ranked[:n_topics]
-    rng = seeded_generator(seed)
+    rng = _seeded_generator(seed)
     centroid: list[tuple[str, int]] = []
     evaluated: list[tuple[str, int]] = []
     for label, (_, found) in enumerate(chosen):
@@ -257,7 +335,26 @@ def text_batch(
 
 
 def minilm_batch(*, subset: str, n: int, seed: int = 0) -> Batch:
-    """MiniLM inputs: documentation sentences, padded to :data:`MINILM_MAX_LENGTH` tokens."""
+    """MiniLM inputs: documentation sentences, padded to :data:`MINILM_MAX_LENGTH` tokens.
+
+    Parameters
+    ----------
+    subset : str
+        ``"calibration"`` or ``"heldout"``.
+    n : int
+        Number of inputs [count].
+    seed : int
+        Seed of the draw [1].
+
+    Returns
+    -------
+    Batch
+        The tokenised sentences.
+
+    References
+    ----------
+    docs/model.md, section 6.
+    """
     texts = sentences(subset, n, seed)
     return text_batch(
         load_tokenizer(minilm_path()),
@@ -267,7 +364,26 @@ def minilm_batch(*, subset: str, n: int, seed: int = 0) -> Batch:
 
 
 def mpnet_batch(*, subset: str, n: int, seed: int = 0) -> Batch:
-    """MPNet-base inputs: the same sentences as :func:`minilm_batch`, MPNet's tokenizer, :data:`MPNET_MAX_LENGTH`."""
+    """MPNet-base inputs: the same sentences as :func:`minilm_batch`, MPNet's tokenizer, :data:`MPNET_MAX_LENGTH`.
+
+    Parameters
+    ----------
+    subset : str
+        ``"calibration"`` or ``"heldout"``.
+    n : int
+        Number of inputs [count].
+    seed : int
+        Seed of the draw [1].
+
+    Returns
+    -------
+    Batch
+        The tokenised sentences.
+
+    References
+    ----------
+    docs/model.md, section 6.
+    """
     texts = sentences(subset, n, seed)
     return text_batch(
         load_tokenizer(mpnet_path()),
@@ -335,9 +451,29 @@ def image_crops(subset: str, n: int, seed: int = 0, size: int = EFFICIENTNET_IMA
     them uses their largest centred square, later ones a seeded square crop of
     50-100 % of the short side at a random place, flipped left-right with
     probability 1/2.
+
+    Parameters
+    ----------
+    subset : str
+        ``"calibration"`` or ``"heldout"``.
+    n : int
+        Number of inputs [count].
+    seed : int
+        Seed of the draw [1].
+    size : int
+        Side of the square crops [pixel].
+
+    Returns
+    -------
+    torch.Tensor
+        ``uint8`` crops ``[n, 3, size, size]`` [pixel intensity].
+
+    References
+    ----------
+    docs/model.md, section 6.
     """
     sources = photos(subset)
-    rng = seeded_generator(seed)
+    rng = _seeded_generator(seed)
     order = rng.permutation(len(sources))
     crops = []
     for i in range(n):
@@ -359,9 +495,27 @@ def image_crop_photos(subset: str, n: int, seed: int = 0) -> tuple[str, ...]:
     The crops of one photo share its subject and lighting, so statistics over
     them resample photos, not crops (model.md section 1.1). The photos are
     visited round-robin in the seeded order that :func:`image_crops` draws first.
+
+    Parameters
+    ----------
+    subset : str
+        ``"calibration"`` or ``"heldout"``.
+    n : int
+        Number of inputs [count].
+    seed : int
+        Seed of the draw [1].
+
+    Returns
+    -------
+    tuple of str
+        The photo of each crop.
+
+    References
+    ----------
+    docs/model.md, section 1.1.
     """
     names = PHOTO_SOURCES[subset]
-    order = seeded_generator(seed).permutation(len(names))
+    order = _seeded_generator(seed).permutation(len(names))
     return tuple(names[order[i % len(names)]] for i in range(n))
 
 
@@ -376,6 +530,22 @@ def image_grid_crops(subset: str, size: int = EFFICIENTNET_IMAGE_SIZE) -> tuple[
     more crops (62 for the held-out photos at 224). No seed: the set is fixed.
     Crops of one photo share its subject and lighting and the whole square
     overlaps every tile, so they are dependent samples of one photo.
+
+    Parameters
+    ----------
+    subset : str
+        ``"calibration"`` or ``"heldout"``.
+    size : int
+        Side of the square crops [pixel].
+
+    Returns
+    -------
+    tuple of (torch.Tensor, tuple of str)
+        The crops [pixel intensity] and each one's photo.
+
+    References
+    ----------
+    docs/model.md, section 6.
     """
     require_range("size", size, 1, integer=True)
     crops, names = [], []
@@ -395,15 +565,49 @@ def image_grid_crops(subset: str, size: int = EFFICIENTNET_IMAGE_SIZE) -> tuple[
 
 
 def normalise_images(images: torch.Tensor) -> torch.Tensor:
-    """``uint8`` images -> float tensors in the ImageNet normalisation EfficientNet-Lite0 expects."""
+    """``uint8`` images -> float tensors in the ImageNet normalisation EfficientNet-Lite0 expects.
+
+    Parameters
+    ----------
+    images : torch.Tensor
+        ``uint8`` images ``[n, 3, H, W]`` [pixel intensity].
+
+    Returns
+    -------
+    torch.Tensor
+        Normalised float32 images [1].
+    """
     mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
     std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     return (images.float() / 255.0 - mean) / std
 
 
 def image_batch(*, subset: str, n: int, seed: int = 0, size: int = EFFICIENTNET_IMAGE_SIZE) -> Batch:
-    """EfficientNet-Lite inputs: normalised ``size`` x ``size`` crops (224 for Lite0, 240 / 260 for Lite1 / Lite2);
-    raw input = 8 bits per pixel channel."""
+    """EfficientNet-Lite inputs: normalised ``size`` x ``size`` crops.
+
+    EfficientNet-Lite inputs: normalised ``size`` x ``size`` crops (224 for Lite0, 240 / 260 for Lite1 / Lite2);
+    raw input = 8 bits per pixel channel.
+
+    Parameters
+    ----------
+    subset : str
+        ``"calibration"`` or ``"heldout"``.
+    n : int
+        Number of inputs [count].
+    seed : int
+        Seed of the draw [1].
+    size : int
+        Side of the square crops [pixel].
+
+    Returns
+    -------
+    Batch
+        The normalised crops; raw input 8 bits per pixel channel.
+
+    References
+    ----------
+    docs/model.md, section 6.
+    """
     images = normalise_images(image_crops(subset, n, seed, size))
     return Batch(
         images,
@@ -419,6 +623,26 @@ def image_grid_batch(*, subset: str, n: int | None = None, seed: int = 0, size: 
 
     ``n=None`` takes every grid crop in its fixed order; otherwise ``n`` of
     them in a seeded order (a smaller set, e.g. for the quick profile).
+
+    Parameters
+    ----------
+    subset : str
+        ``"calibration"`` or ``"heldout"``.
+    n : int, optional
+        Number of crops [count]; ``None`` for every grid crop.
+    seed : int
+        Seed of the draw [1].
+    size : int
+        Side of the square crops [pixel].
+
+    Returns
+    -------
+    Batch
+        The normalised crops, tagged by photo.
+
+    References
+    ----------
+    docs/model.md, section 6.
     """
     images, names = image_grid_crops(subset, size)
     if n is not None:
@@ -437,7 +661,18 @@ def image_grid_batch(*, subset: str, n: int | None = None, seed: int = 0, size: 
 
 # --------------------------------------------------------------------------- chunks of one forward pass
 def concat_inputs(values: list[Any]) -> Any:
-    """Inputs of several batches as one batch (tensors concatenated on dim 0, tuples element-wise)."""
+    """Inputs of several batches as one batch (tensors concatenated on dim 0, tuples element-wise).
+
+    Parameters
+    ----------
+    values : list
+        Inputs of several batches, all of one kind.
+
+    Returns
+    -------
+    Any
+        The inputs as one batch.
+    """
     first = values[0]
     if isinstance(first, torch.Tensor):
         return torch.cat(values)

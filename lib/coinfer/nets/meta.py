@@ -113,7 +113,24 @@ def _meta_entry(name: str, seq_len: int) -> MetaArchitecture:
 
 
 def build_meta_model(name: str, seq_len: int) -> SplitModel:
-    """Architecture ``name`` with all tensors on the meta device (shapes only; for FLOP counting, model.md §6)."""
+    """Architecture ``name`` with all tensors on the meta device (shapes only; for FLOP counting, model.md §6).
+
+    Parameters
+    ----------
+    name : str
+        A meta model of the zoo.
+    seq_len : int
+        Input tokens [count].
+
+    Returns
+    -------
+    SplitModel
+        The meta-device split model.
+
+    References
+    ----------
+    docs/model.md, section 6.
+    """
     arch = _meta_entry(name, seq_len)
     with torch.device("meta"):
         model = arch.build(arch.config())
@@ -122,7 +139,22 @@ def build_meta_model(name: str, seq_len: int) -> SplitModel:
 
 
 def meta_inputs(name: str, seq_len: int, batch: int = 1) -> Batch:
-    """Meta-device token ids ``[batch, seq_len]``, all tokens valid (token mask ``None``)."""
+    """Meta-device token ids ``[batch, seq_len]``, all tokens valid (token mask ``None``).
+
+    Parameters
+    ----------
+    name : str
+        A meta model of the zoo.
+    seq_len : int
+        Tokens [count].
+    batch : int
+        Sequences [count].
+
+    Returns
+    -------
+    Batch
+        The meta-device inputs.
+    """
     _meta_entry(name, seq_len)
     require_range("batch", batch, 1, integer=True)
     ids = torch.zeros(batch, seq_len, dtype=torch.long, device="meta")

@@ -118,7 +118,18 @@ class SplitProfile:
 
 
 def is_meta(model: SplitModel) -> bool:
-    """True if the model's weights live on the meta device (shapes only, no values)."""
+    """True if the model's weights live on the meta device (shapes only, no values).
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+
+    Returns
+    -------
+    bool
+        Whether its weights are on the meta device.
+    """
     return any(p.is_meta for stage in model.stages() for p in stage.parameters())
 
 
@@ -129,6 +140,20 @@ def is_fixed_op(op: Any) -> bool:
     ``scaled_dot_product`` kernels hold both ``Q K^T`` and the weighted sum of
     values. Linear layers reach the counter as ``mm``/``addmm`` and
     convolutions as ``convolution``: those are the prunable FLOPs.
+
+    Parameters
+    ----------
+    op : Any
+        An operator counted by the FLOP counter.
+
+    Returns
+    -------
+    bool
+        Whether its FLOPs are activation-activation products.
+
+    References
+    ----------
+    docs/model.md, section 2.7.
     """
     name = str(op)
     return name in ("aten.bmm", "aten.baddbmm") or "scaled_dot_product" in name
@@ -136,7 +161,24 @@ def is_fixed_op(op: Any) -> bool:
 
 @torch.no_grad()
 def stage_profiles(model: SplitModel, inputs: Any) -> list[StageProfile]:
-    """Run every stage of ``model`` once on ``inputs`` and count its FLOPs and output size."""
+    """Run every stage of ``model`` once on ``inputs`` and count its FLOPs and output size.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    inputs : Any
+        One sample of the model's inputs.
+
+    Returns
+    -------
+    list of StageProfile
+        FLOPs [FLOP] and output elements [count] per stage.
+
+    References
+    ----------
+    docs/model.md, section 6.
+    """
     found = []
     value = inputs
     for stage in model.stages():
@@ -184,7 +226,18 @@ class StageScales:
         return sum(int(np.searchsorted(a, x, side="right")) for a in arrays)
 
     def median(self, stage_indices: Sequence[int]) -> float | None:
-        """Lower median of the union (``torch.median`` convention), ``None`` if empty."""
+        """Lower median of the union (``torch.median`` convention), ``None`` if empty.
+
+        Parameters
+        ----------
+        stage_indices : sequence of int
+            Stage indices [1].
+
+        Returns
+        -------
+        float or None
+            The median [weight units].
+        """
         arrays = [self.values[i] for i in stage_indices if self.values[i].size]
         n = sum(a.size for a in arrays)
         if n == 0:
@@ -209,6 +262,18 @@ class StageScales:
         """``mean |w - centre|`` over the union of the stages' weights, ``None`` if empty.
 
         ``centre`` defaults to the union's own median (the Laplace MLE).
+
+        Parameters
+        ----------
+        stage_indices : sequence of int
+            Stage indices [1].
+        centre : float, optional
+            The centre [weight units].
+
+        Returns
+        -------
+        float or None
+            The Laplace scale [weight units].
         """
         m = self.median(stage_indices) if centre is None else centre
         if m is None or not any(self.values[i].size for i in stage_indices):
@@ -260,6 +325,26 @@ def profile_model(
     ``batch`` must hold exactly one sample: a :class:`coinfer.nets.split.Batch`, a plain tensor or a
     tokenised batch (:func:`coinfer.nets.split.as_batch`). ``assumed_scale`` is the Laplace scale used
     for meta-device models (ignored for real weights).
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    batch : Batch or torch.Tensor or mapping
+        Exactly one sample (:func:`coinfer.nets.split.as_batch`).
+    bits_per_element : int
+        Bits per element of an intermediate feature [bit].
+    assumed_scale : float, optional
+        Laplace scale for meta-device models [weight units].
+
+    Returns
+    -------
+    list of SplitProfile
+        One profile per split.
+
+    References
+    ----------
+    docs/model.md, section 6.
     """
     batch = _as_batch_like(batch)
     if batch.size != 1:
@@ -310,7 +395,30 @@ def profile_split(
     bits_per_element: int = BITS_PER_ELEMENT,
     assumed_scale: float | None = None,
 ) -> SplitProfile:
-    """Profile of one split (a whole forward pass is needed anyway for the server FLOPs)."""
+    """Profile of one split (a whole forward pass is needed anyway for the server FLOPs).
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    batch : Batch or torch.Tensor or mapping
+        Exactly one sample (:func:`coinfer.nets.split.as_batch`).
+    split : int or str
+        Split index [1] or name.
+    bits_per_element : int
+        Bits per element of an intermediate feature [bit].
+    assumed_scale : float, optional
+        Laplace scale for meta-device models [weight units].
+
+    Returns
+    -------
+    SplitProfile
+        The profile.
+
+    References
+    ----------
+    docs/model.md, section 6.
+    """
     s = model.split_index(split)
     return profile_model(model, batch, bits_per_element=bits_per_element, assumed_scale=assumed_scale)[s]
 
@@ -362,7 +470,22 @@ def profile_frame(
 
 
 def assumed_meta_scale(reference: SplitModel) -> float:
-    """Laplace scale assumed for meta-device models: ``b`` of all prunable weights of ``reference``."""
+    """Laplace scale assumed for meta-device models: ``b`` of all prunable weights of ``reference``.
+
+    Parameters
+    ----------
+    reference : SplitModel
+        A model with real weights.
+
+    Returns
+    -------
+    float
+        Its Laplace scale ``b`` [weight units].
+
+    References
+    ----------
+    docs/model.md, section 6.
+    """
     if is_meta(reference):
         raise ParameterError(f"reference: got meta model {reference.name!r}; expected a model with weights")
     scale = _scale(reference.all_weights())
@@ -388,6 +511,30 @@ def build_profiles(
     :func:`coinfer.nets.meta.meta_inputs` at ``meta_seq_len`` tokens. The meta
     models' scale is ``assumed_scale`` or, if ``None``, :func:`assumed_meta_scale`
     of :data:`META_SCALE_REFERENCE`.
+
+    Parameters
+    ----------
+    models : sequence of str
+        Zoo models with real weights.
+    meta_models : sequence of str
+        Meta-device zoo models.
+    meta_seq_len : int
+        Tokens of the meta models' input [count].
+    bits_per_element : int
+        Bits per element of an intermediate feature [bit].
+    seed : int
+        Seed of the calibration sample [1].
+    assumed_scale : float, optional
+        Laplace scale for meta-device models [weight units].
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model, split): FLOPs [FLOP], parameters [count], scales [weight units], feature bits [bit].
+
+    References
+    ----------
+    docs/model.md, section 6.
     """
     from coinfer.nets import zoo
     from coinfer.nets.meta import build_meta_model, meta_inputs
@@ -468,6 +615,22 @@ def with_feature_bits(profile: pd.DataFrame, bits_per_element: int) -> pd.DataFr
     Only the splits ``0 < s < L`` change: split 0 sends the raw input at its
     own bits and split ``L`` sends nothing. The column ``bits_per_element``
     records the new width.
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        The profile table.
+    bits_per_element : int
+        Bits per element of an intermediate feature [bit].
+
+    Returns
+    -------
+    pandas.DataFrame
+        The profile with ``feature_bits`` [bit] changed.
+
+    References
+    ----------
+    docs/model.md, section 2.4.
     """
     require_range("bits_per_element", bits_per_element, 1, 64, integer=True)
     out = profile.copy()
@@ -480,7 +643,9 @@ def with_feature_bits(profile: pd.DataFrame, bits_per_element: int) -> pd.DataFr
 
 
 def with_compressed_features(profile: pd.DataFrame, quantisation: pd.DataFrame, max_distortion: float) -> pd.DataFrame:
-    """``profile`` with each intermediate feature sent at the fewest bits whose rounding adds at most
+    """``profile`` with each intermediate feature sent at the fewest bits within a distortion limit.
+
+    ``profile`` with each intermediate feature sent at the fewest bits whose rounding adds at most
     ``max_distortion`` relative output distortion (model.md section 2.4).
 
     ``quantisation`` is :func:`coinfer.nets.deploy.feature_quantisation_table`
@@ -489,6 +654,24 @@ def with_compressed_features(profile: pd.DataFrame, quantisation: pd.DataFrame, 
     widths that meet the distortion constraint the split selection always
     takes the fewest: choosing them here is choosing the decision. Splits
     without a measurement (meta models, split 0 and ``L``) keep their bits.
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        The profile table.
+    quantisation : pandas.DataFrame
+        The feature quantisation table.
+    max_distortion : float
+        Largest added relative output distortion [1].
+
+    Returns
+    -------
+    pandas.DataFrame
+        The profile with ``feature_bits`` [bit] and ``bits_per_element`` [bit] changed.
+
+    References
+    ----------
+    docs/model.md, section 2.4.
     """
     require_range("max_distortion", max_distortion, 0.0)
     allowed = quantisation[quantisation["distortion_mean"] <= max_distortion]

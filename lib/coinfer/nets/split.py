@@ -44,7 +44,20 @@ PRUNABLE_TYPES: tuple[type[nn.Module], ...] = (nn.Linear, nn.Conv1d, nn.Conv2d)
 
 
 def prunable_weights(module: nn.Module, prefix: str = "") -> dict[str, nn.Parameter]:
-    """Name -> weight of every prunable layer inside ``module`` (see :data:`PRUNABLE_TYPES`)."""
+    """Name -> weight of every prunable layer inside ``module`` (see :data:`PRUNABLE_TYPES`).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Any module.
+    prefix : str
+        Prefix of the returned names.
+
+    Returns
+    -------
+    dict of str to torch.nn.Parameter
+        Name -> weight [weight units].
+    """
     found: dict[str, nn.Parameter] = {}
     for name, sub in module.named_modules(prefix=prefix.rstrip(".")):
         if isinstance(sub, PRUNABLE_TYPES) or type(sub).__name__ == "Conv1D":  # transformers' GPT-2 Conv1D
@@ -53,7 +66,22 @@ def prunable_weights(module: nn.Module, prefix: str = "") -> dict[str, nn.Parame
 
 
 def feature_tensor(value: Any) -> torch.Tensor:
-    """The tensor that crosses the link for a value passed between stages."""
+    """The tensor that crosses the link for a value passed between stages.
+
+    Parameters
+    ----------
+    value : Any
+        A value passed between stages (a tensor, or a tuple whose first item is the hidden state).
+
+    Returns
+    -------
+    torch.Tensor
+        The tensor that is sent.
+
+    References
+    ----------
+    docs/model.md, section 2.4.
+    """
     return value[0] if isinstance(value, (tuple, list)) else value
 
 
@@ -88,7 +116,18 @@ class SplitModel:
         return ["input", *self.block_names[:-1], "output"]
 
     def split_index(self, split: int | str) -> int:
-        """Index of a split given by index or name."""
+        """Index of a split given by index or name.
+
+        Parameters
+        ----------
+        split : int or str
+            Split index ``s`` in ``0..L`` [1], or a name of ``split_names``.
+
+        Returns
+        -------
+        int
+            The index ``s`` [1].
+        """
         if isinstance(split, str):
             if split not in self.split_names:
                 raise ValueError(f"split: got {split!r}; allowed one of {self.split_names}")
@@ -98,11 +137,28 @@ class SplitModel:
         return int(split)
 
     def stages(self) -> list[nn.Module]:
-        """All stages in order: ``[stem, *blocks, head]``."""
+        """All stages in order: ``[stem, *blocks, head]``.
+
+        Returns
+        -------
+        list of torch.nn.Module
+            ``[stem, *blocks, head]``.
+        """
         return [self.stem, *self.blocks, self.head]
 
     def device_stages(self, split: int | str) -> list[nn.Module]:
-        """Stages run on the device at ``split``."""
+        """Stages run on the device at ``split``.
+
+        Parameters
+        ----------
+        split : int or str
+            Split index ``s`` in ``0..L`` [1], or a name of ``split_names``.
+
+        Returns
+        -------
+        list of torch.nn.Module
+            The stem and the first ``s`` blocks.
+        """
         s = self.split_index(split)
         if s == 0:
             return []
@@ -111,7 +167,18 @@ class SplitModel:
         return [self.stem, *self.blocks[:s]]
 
     def server_stages(self, split: int | str) -> list[nn.Module]:
-        """Stages run on the server at ``split``."""
+        """Stages run on the server at ``split``.
+
+        Parameters
+        ----------
+        split : int or str
+            Split index ``s`` in ``0..L`` [1], or a name of ``split_names``.
+
+        Returns
+        -------
+        list of torch.nn.Module
+            The blocks from ``s`` on and the head.
+        """
         s = self.split_index(split)
         return self.stages()[len(self.device_stages(s)) :]
 
@@ -123,29 +190,94 @@ class SplitModel:
 
     @torch.no_grad()
     def run_device(self, inputs: Any, split: int | str) -> Any:
-        """Device part at ``split``: what is sent (or the output when ``split = L``)."""
+        """Device part at ``split``: what is sent (or the output when ``split = L``).
+
+        Parameters
+        ----------
+        inputs : Any
+            A batch of the model's inputs (a tensor, or the tokenised dict of a text model).
+        split : int or str
+            Split index ``s`` in ``0..L`` [1], or a name of ``split_names``.
+
+        Returns
+        -------
+        Any
+            The value sent at ``split`` (the output at ``s = L``).
+        """
         return self._run(self.device_stages(split), inputs)
 
     @torch.no_grad()
     def run_server(self, features: Any, split: int | str) -> Any:
-        """Server part at ``split``, from the sent features to the output."""
+        """Server part at ``split``, from the sent features to the output.
+
+        Parameters
+        ----------
+        features : Any
+            What the device part sent (:meth:`run_device`).
+        split : int or str
+            Split index ``s`` in ``0..L`` [1], or a name of ``split_names``.
+
+        Returns
+        -------
+        Any
+            The model's output.
+        """
         return self._run(self.server_stages(split), features)
 
     @torch.no_grad()
     def forward(self, inputs: Any) -> Any:
-        """The whole model."""
+        """The whole model.
+
+        Parameters
+        ----------
+        inputs : Any
+            A batch of the model's inputs (a tensor, or the tokenised dict of a text model).
+
+        Returns
+        -------
+        Any
+            The model's output.
+        """
         return self._run(self.stages(), inputs)
 
     def device_weights(self, split: int | str) -> dict[str, nn.Parameter]:
-        """Prunable weights on the device side at ``split``."""
+        """Prunable weights on the device side at ``split``.
+
+        Parameters
+        ----------
+        split : int or str
+            Split index ``s`` in ``0..L`` [1], or a name of ``split_names``.
+
+        Returns
+        -------
+        dict of str to torch.nn.Parameter
+            Weight name -> weight [weight units].
+        """
         return self._weights(self.device_stages(split))
 
     def server_weights(self, split: int | str) -> dict[str, nn.Parameter]:
-        """Prunable weights on the server side at ``split``."""
+        """Prunable weights on the server side at ``split``.
+
+        Parameters
+        ----------
+        split : int or str
+            Split index ``s`` in ``0..L`` [1], or a name of ``split_names``.
+
+        Returns
+        -------
+        dict of str to torch.nn.Parameter
+            Weight name -> weight [weight units].
+        """
         return self._weights(self.server_stages(split))
 
     def all_weights(self) -> dict[str, nn.Parameter]:
-        """Prunable weights of the whole model."""
+        """Prunable weights of the whole model.
+
+        Returns
+        -------
+        dict of str to torch.nn.Parameter
+            Weight name -> weight [weight units].
+        """
         return self._weights(self.stages())
 
     def _weights(self, stages: list[nn.Module]) -> dict[str, nn.Parameter]:
@@ -157,7 +289,13 @@ class SplitModel:
         return found
 
     def modules(self) -> Iterator[nn.Module]:
-        """Every stage module, e.g. to call ``.eval()`` or copy."""
+        """Every stage module, e.g. to call ``.eval()`` or copy.
+
+        Yields
+        ------
+        torch.nn.Module
+            Each stage, in order.
+        """
         yield from self.stages()
 
 
@@ -166,6 +304,20 @@ def as_sequential(model: SplitModel) -> nn.Sequential:
 
     The layers are shared, not copied, so the exact bound of model.md section 3
     can be evaluated layer by layer on any (pruned) copy of ``model``.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The flattened chain (layers shared with ``model``).
+
+    References
+    ----------
+    docs/model.md, section 3.
     """
     layers: list[nn.Module] = []
     for stage in model.stages():
@@ -254,7 +406,7 @@ def as_batch(inputs: Any, *, input_bits: int | None = None) -> Batch:
     return Batch(model_inputs, size, None, int(input_bits), f"{size} samples of shape {tuple(tensor.shape[1:])}")
 
 
-def parameter_count(model: SplitModel) -> int:
+def _parameter_count(model: SplitModel) -> int:
     """All parameters of ``model`` (embeddings, norms and biases included), each shared tensor once."""
     seen: dict[int, int] = {}
     for stage in model.stages():
@@ -264,10 +416,25 @@ def parameter_count(model: SplitModel) -> int:
 
 
 def with_counts(model: SplitModel, **info: Any) -> SplitModel:
-    """``model`` with ``info`` and its parameter counts recorded in ``model.info`` (``parameters``,
-    ``prunable_parameters`` [count]) and every stage in eval mode: how each family finishes a split model."""
+    """``model`` with ``info`` and its parameter counts recorded, every stage in eval mode.
+
+    ``model`` with ``info`` and its parameter counts recorded in ``model.info`` (``parameters``,
+    ``prunable_parameters`` [count]) and every stage in eval mode: how each family finishes a split model.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    **info
+        Entries for ``model.info``.
+
+    Returns
+    -------
+    SplitModel
+        ``model`` itself.
+    """
     model.info.update(info)
-    model.info["parameters"] = parameter_count(model)
+    model.info["parameters"] = _parameter_count(model)
     model.info["prunable_parameters"] = sum(w.numel() for w in model.all_weights().values())
     for stage in model.stages():
         stage.eval()
@@ -326,6 +493,18 @@ def set_weights(model: SplitModel, new_weights: Mapping[str, torch.Tensor]) -> S
 
     Only for a model the caller owns (a copy from :func:`copy_model`); use
     :func:`with_weights` to leave the original untouched.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    new_weights : mapping of str to torch.Tensor
+        Weight name -> new values [weight units], same shapes.
+
+    Returns
+    -------
+    SplitModel
+        ``model`` itself.
     """
     params = model.all_weights()
     for name, value in new_weights.items():
@@ -375,7 +554,30 @@ def with_weights(model: SplitModel, new_weights: Mapping[str, torch.Tensor]) -> 
 def model_masks(
     model: SplitModel, ratio: float, *, part: str, split: int | str | None = None, scope: str = "global"
 ) -> dict[str, torch.Tensor]:
-    """Keep-masks of magnitude pruning ``part`` of ``model`` at ``ratio`` (names as in ``model.all_weights()``)."""
+    """Keep-masks of magnitude pruning ``part`` of ``model`` at ``ratio`` (names as in ``model.all_weights()``).
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    ratio : float
+        Pruning ratio [1] in ``[0, 1]``.
+    part : str
+        A part of :data:`PARTS`.
+    split : int or str, optional
+        Split index [1] or name, for ``"device"`` and ``"server"``.
+    scope : str
+        ``"global"`` or ``"layer"``.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Weight name -> boolean keep-mask.
+
+    References
+    ----------
+    docs/model.md, section 2.1.
+    """
     return magnitude_masks(part_weights(model, part, split), ratio, scope=scope)
 
 
@@ -420,7 +622,18 @@ def prune_model(
 
 
 def prunable_of(model: nn.Module) -> dict[str, torch.Tensor]:
-    """Name -> weight of the Linear/Conv2d layers of ``model`` (state-dict names)."""
+    """Name -> weight of the Linear/Conv2d layers of ``model`` (state-dict names).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Any module.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        State-dict name -> weight [weight units].
+    """
     pass
 
     return {name: w.detach() for name, w in prunable_weights(model).items()}
@@ -432,7 +645,20 @@ PartConfig = tuple[str, "int | None"]
 
 
 def interior_splits(model: SplitModel, fractions: Iterable[float]) -> list[int]:
-    """Split points ``round(f L)`` for each fraction ``f``, clipped to ``1..L-1`` and de-duplicated, sorted."""
+    """Split points ``round(f L)`` for each fraction ``f``, clipped to ``1..L-1`` and de-duplicated, sorted.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    fractions : iterable of float
+        Fractions of the depth [1] in ``[0, 1]``.
+
+    Returns
+    -------
+    list of int
+        Split indices [1], sorted.
+    """
     last = model.num_blocks - 1
     if last < 1:
         return []
@@ -440,7 +666,20 @@ def interior_splits(model: SplitModel, fractions: Iterable[float]) -> list[int]:
 
 
 def part_configs(model: SplitModel, splits: Iterable[int]) -> list[PartConfig]:
-    """``("all", None)`` then ``("device", s), ("server", s)`` for each split ``s``."""
+    """``("all", None)`` then ``("device", s), ("server", s)`` for each split ``s``.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    splits : iterable of int
+        Split indices [1].
+
+    Returns
+    -------
+    list of PartConfig
+        ``(part, split)`` pairs.
+    """
     configs: list[PartConfig] = [("all", None)]
     for split in splits:
         configs += [("device", int(split)), ("server", int(split))]
@@ -448,7 +687,22 @@ def part_configs(model: SplitModel, splits: Iterable[int]) -> list[PartConfig]:
 
 
 def part_columns(model: SplitModel, part: str, split: int | None) -> dict[str, object]:
-    """The columns naming a part in the notebooks' tables: ``model``, ``part``, ``split``, ``split_name``."""
+    """The columns naming a part in the notebooks' tables: ``model``, ``part``, ``split``, ``split_name``.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    part : str
+        A part of :data:`PARTS`.
+    split : int or None
+        Split index [1]; ``None`` for ``"all"``.
+
+    Returns
+    -------
+    dict of str to object
+        ``model``, ``part``, ``split`` [1], ``split_name``.
+    """
     return {
         "model": model.name,
         "part": part,
@@ -462,7 +716,24 @@ SIDES: tuple[str, ...] = ("device", "server")
 
 
 def check_split(model: SplitModel, split: int | str) -> int:
-    """Index of ``split`` (an index ``0..L`` or a name in ``model.split_names``), else :class:`ParameterError`."""
+    """Index of ``split`` (an index ``0..L`` or a name in ``model.split_names``), else :class:`ParameterError`.
+
+    Parameters
+    ----------
+    model : SplitModel
+        The split model.
+    split : int or str
+        Split index ``s`` in ``0..L`` [1], or a name of ``split_names``.
+
+    Returns
+    -------
+    int
+        The index ``s`` [1].
+
+    References
+    ----------
+    docs/model.md, section 2.1.
+    """
     if isinstance(split, str):
         require_choice("split", split, model.split_names)
         return model.split_names.index(split)
@@ -501,13 +772,32 @@ class PartSweeps:
         self._cache: OrderedDict[tuple[int, str], MagnitudeSweep] = OrderedDict()
 
     def whole(self) -> MagnitudeSweep:
-        """The sweep of all of the model's prunable weights (sorted on first use)."""
+        """The sweep of all of the model's prunable weights (sorted on first use).
+
+        Returns
+        -------
+        MagnitudeSweep
+            The sweep of every prunable weight, in name order.
+        """
         if self._whole is None:
             self._whole = MagnitudeSweep(part_weights(self.model, "all"), scope=self.scope)
         return self._whole
 
     def sweep(self, split: int | str, side: str) -> MagnitudeSweep:
-        """The sweep of ``side`` (``"device"`` or ``"server"``) at ``split``, from the cache when present."""
+        """The sweep of ``side`` (``"device"`` or ``"server"``) at ``split``, from the cache when present.
+
+        Parameters
+        ----------
+        split : int or str
+            Split index ``s`` in ``0..L`` [1], or a name of ``split_names``.
+        side : str
+            ``"device"`` or ``"server"``.
+
+        Returns
+        -------
+        MagnitudeSweep
+            The sweep.
+        """
         key = (check_split(self.model, split), require_choice("side", side, SIDES))
         if key in self._cache:
             self._cache.move_to_end(key)
@@ -521,7 +811,20 @@ class PartSweeps:
         return found
 
     def part(self, part: str, split: int | str | None = None) -> MagnitudeSweep:
-        """The sweep of a part (:data:`PARTS`): :meth:`whole` for ``"all"``, else :meth:`sweep` at ``split``."""
+        """The sweep of a part (:data:`PARTS`): :meth:`whole` for ``"all"``, else :meth:`sweep` at ``split``.
+
+        Parameters
+        ----------
+        part : str
+            A part of :data:`PARTS`.
+        split : int or str, optional
+            Split index [1] or name; not used for ``"all"``.
+
+        Returns
+        -------
+        MagnitudeSweep
+            The sweep.
+        """
         if require_choice("part", part, PARTS) == "all":
             return self.whole()
         return self.sweep(_part_split(part, split, self.model), part)

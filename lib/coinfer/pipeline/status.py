@@ -198,14 +198,32 @@ class RootStatus:
         return {nb: s.parameter_changes for nb, s in self.notebooks.items() if s.parameter_changes}
 
     def profile_text(self) -> str:
-        """``full profile``, ``quick profile``, or ``unknown profile`` (no record)."""
+        """``full profile``, ``quick profile``, or ``unknown profile`` (no record).
+
+        Returns
+        -------
+        str
+            The words.
+        """
         if not self.profiles:
             return "profile not recorded"
         return " and ".join(self.profiles) + " profile" + ("s" if len(self.profiles) > 1 else "")
 
     def lines(self, values: bool = False, name: str | None = None) -> list[str]:
-        """The status in a few plain sentences; ``values``: the changed parameters with their values; ``name``:
-        how the root is called (default: its path, relative to the project when inside it)."""
+        """The status in a few plain sentences.
+
+        Parameters
+        ----------
+        values : bool
+            List the changed parameters with their values.
+        name : str, optional
+            How the root is called; default its path, relative to the project when inside it.
+
+        Returns
+        -------
+        list of str
+            The sentences.
+        """
         where = name or ("the committed results" if self.committed else f"output root {_shown(self.root)}")
         ran = [nb for nb, s in self.notebooks.items() if s.ran]
         if not ran:

@@ -48,7 +48,13 @@ class Tolerance:
     atol: float
 
     def describe(self) -> str:
-        """``rtol 1e-04/atol 1e-09``, or ``exact``."""
+        """``rtol 1e-04/atol 1e-09``, or ``exact``.
+
+        Returns
+        -------
+        str
+            The description.
+        """
         if self.rtol == 0 and self.atol == 0:
             return "exact"
         return f"rtol {self.rtol:.0e}/atol {self.atol:.0e}"
@@ -124,7 +130,13 @@ class Rule:
     presence_only: bool = False
 
     def describe(self) -> str:
-        """The table's tolerance, with the digits rows' if they differ."""
+        """The table's tolerance, with the digits rows' if they differ.
+
+        Returns
+        -------
+        str
+            The description.
+        """
         text = self.tolerance.describe()
         if self.rows is not None and self.rows[2] != self.tolerance:
             text += f" ({self.rows[0]} in {{{', '.join(sorted(self.rows[1]))}}}: {self.rows[2].describe()})"
@@ -449,9 +461,17 @@ class FileResult:
         return not self.problems
 
     def line(self) -> str:
-        """``PASS  <table>  max dev <value> (<column>)  tol <rtol/atol>  <reason>[; skipped ...]`` for a file that
+        """The one-line verdict of this file.
+
+        ``PASS  <table>  max dev <value> (<column>)  tol <rtol/atol>  <reason>[; skipped ...]`` for a file that
         passes; ``FAIL  <table>  <worst problem>[ (+N more)]`` in under :data:`FAIL_LINE_CHARS` characters for one
-        that fails (a numeric problem names the column, the worst row and the tolerance)."""
+        that fails (a numeric problem names the column, the worst row and the tolerance).
+
+        Returns
+        -------
+        str
+            The line.
+        """
         if not self.passed:
             more = f" (+{len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
             text = f"FAIL  {self.name}  {self.problems[0]}"

@@ -28,14 +28,45 @@ TPOT_BUDGET = 0.1
 
 
 def budgets() -> DecodeBudgets:
-    """D1's budgets (model.md 14.4): TTFT 2.0 s, TPOT 0.1 s, energy per token = battery share x TPOT budget."""
+    """D1's budgets (model.md 14.4): TTFT 2.0 s, TPOT 0.1 s, energy per token = battery share x TPOT budget.
+
+    Returns
+    -------
+    DecodeBudgets
+        TTFT [s], TPOT [s] and energy per token [J].
+
+    References
+    ----------
+    docs/model.md, section 14.4.
+    """
     return DecodeBudgets(
         ttft=FAMILIES["meta_large"].latency_anchors[0].value, tpot=TPOT_BUDGET, energy_token=SERVICE_POWER * TPOT_BUDGET
     )
 
 
 def problem_at(bandwidth: float, distance: float, access_latency: float, energy_scope: str = "system") -> Problem:
-    """The hardware and radio of model.md 7.1 at one grid point (the workload fields are unused placeholders)."""
+    """The hardware and radio of model.md 7.1 at one grid point (the workload fields are unused placeholders).
+
+    Parameters
+    ----------
+    bandwidth : float
+        Uplink bandwidth [Hz].
+    distance : float
+        Device-server distance [m].
+    access_latency : float
+        Uplink access latency [s].
+    energy_scope : str
+        ``"system"`` or ``"device"``.
+
+    Returns
+    -------
+    Problem
+        The problem.
+
+    References
+    ----------
+    docs/model.md, section 7.1.
+    """
     return make_problem(
         flops_device=1.0, flops_server=1.0, params_device=1.0, params_server=1.0, scale_device=1.0,
         scale_server=1.0, feature_bits=1.0, latency_budget=1.0, energy_budget=1.0, bandwidth=bandwidth,
@@ -54,6 +85,25 @@ def split_costs(
     pandas.DataFrame
         ``bandwidth`` [Hz], ``distance`` [m], ``split``, ``label``, ``ttft``, ``tpot`` [s], ``energy_token`` [J],
         ``energy_device`` [J], ``device_memory`` [bit].
+
+    Parameters
+    ----------
+    model : str
+        A decoder of the zoo.
+    prompt_tokens : int
+        Prompt length [tokens].
+    max_context : int
+        Longest context [tokens].
+    bandwidths : sequence of float
+        Uplink bandwidths [Hz].
+    distances : sequence of float
+        Device-server distances [m].
+    access_latency : float
+        Uplink access latency [s].
+
+    References
+    ----------
+    docs/model.md, section 14.2.
     """
     profile = decode_profile(decoder_shape(model), prompt_tokens, max_context).to_dict("records")
     setting = DecodeSetting(prompt_tokens, max_context, downlink_access_latency=access_latency)
@@ -85,6 +135,27 @@ def best_splits(
         ``best_split`` (-1: none feasible), ``best_label``, ``interior``, ``rho``, ``tpot`` [s], ``energy_token``
         [J], ``round_trip`` [s] (the best split's, or that of the one-block split when the best has none), and
         ``feasible_splits``; and every split's solution at every point (``decoding_splits.csv``).
+
+    Parameters
+    ----------
+    model : str
+        A decoder of the zoo.
+    prompt_tokens : int
+        Prompt length [tokens].
+    max_context : int
+        Longest context [tokens].
+    bandwidths : sequence of float
+        Uplink bandwidths [Hz].
+    distances : sequence of float
+        Device-server distances [m].
+    access_latencies : sequence of float
+        Uplink access latencies [s].
+    ratio_step : float
+        Step of the pruning-ratio grid [1].
+
+    References
+    ----------
+    docs/model.md, sections 14.3 and 14.4.
     """
     require_range("ratio_step", ratio_step, 1e-3, 0.5)
     shape = decoder_shape(model)
@@ -138,6 +209,23 @@ def public_projection(
     -------
     pandas.DataFrame
         One row per quantity: ``quantity``, ``value`` and ``unit``.
+
+    Parameters
+    ----------
+    tokens_per_s : float
+        Measured split throughput [tokens/s].
+    round_trip : float
+        Measured round trip [s].
+    round_trip_share : float
+        Share of a token's time in the round trip [1].
+    local_tokens_per_s : float
+        Fully local throughput [tokens/s].
+    projected_round_trip : float
+        The projected round trip [s].
+
+    References
+    ----------
+    docs/model.md, section 14.
     """
     step = 1.0 / tokens_per_s
     compute = (1.0 - round_trip_share) * step

@@ -159,18 +159,51 @@ class EvaluationSet:
         return int(self.reference.shape[0])
 
     def vectors(self, outputs: list[Any]) -> torch.Tensor:
-        """Output vectors (float64) of per-chunk model ``outputs``, concatenated."""
+        """Output vectors (float64) of per-chunk model ``outputs``, concatenated.
+
+        Parameters
+        ----------
+        outputs : list
+            The model's output per chunk.
+
+        Returns
+        -------
+        torch.Tensor
+            The vectors ``[inputs, dim]`` (float64).
+        """
         return torch.cat([to_cpu64(self.output_vector(out)) for out in outputs])
 
     def topic_hits(self, vectors: torch.Tensor) -> np.ndarray:
-        """Per input, 1 where nearest-centroid (cosine) on the topic task is right (empty without a topic task)."""
+        """Per input, 1 where nearest-centroid (cosine) on the topic task is right (empty without a topic task).
+
+        Parameters
+        ----------
+        vectors : torch.Tensor
+            Embeddings ``[inputs, dim]``.
+
+        Returns
+        -------
+        numpy.ndarray
+            1 or 0 per input.
+        """
         if self.centroids is None or self.topic_labels is None:
             return np.zeros(0)
         unit = torch.nn.functional.normalize(vectors.double(), dim=-1)
         return ((unit @ self.centroids.T).argmax(dim=-1) == self.topic_labels).double().numpy()
 
     def topic_accuracy(self, vectors: torch.Tensor) -> float:
-        """Nearest-centroid (cosine) accuracy of embeddings ``vectors`` on the topic task (NaN without one)."""
+        """Nearest-centroid (cosine) accuracy of embeddings ``vectors`` on the topic task (NaN without one).
+
+        Parameters
+        ----------
+        vectors : torch.Tensor
+            Embeddings ``[inputs, dim]``.
+
+        Returns
+        -------
+        float
+            The accuracy [1].
+        """
         hits = self.topic_hits(vectors)
         return float(hits.mean()) if hits.size else float("nan")
 
@@ -180,6 +213,16 @@ class EvaluationSet:
         Each comes with its 95 % interval over the held-out inputs
         (``..._ci95_low``/``_high``; model.md section 1.1): the seeded
         bootstrap for means, Clopper-Pearson for share-valued metrics.
+
+        Parameters
+        ----------
+        vectors : torch.Tensor
+            The deployed model's output vectors ``[inputs, dim]``.
+
+        Returns
+        -------
+        dict of str to Any
+            Distortion [1], task metric [1], topic accuracy [1] and their intervals [1].
         """
         vectors = vectors.double()
         found = score_vectors(self.reference, vectors, self.labels, self.metric)

@@ -141,7 +141,7 @@ def _passes(value: float, level: float) -> bool:
     return not math.isnan(value) and value >= level - LEVEL_TOLERANCE
 
 
-def coarse_indices(size: int, coarse_points: int) -> list[int]:
+def _coarse_indices(size: int, coarse_points: int) -> list[int]:
     """``coarse_points`` evenly spaced indices of a grid of ``size`` values, the first and the last included."""
     return sorted({int(round(i)) for i in np.linspace(0, size - 1, min(coarse_points, size))})
 
@@ -165,7 +165,7 @@ def next_index(measured: Mapping[int, float], level: float, size: int, coarse_po
     Bracket or list of int
         The answer, or the indices to measure next (the missing coarse indices, or one bisection midpoint).
     """
-    missing = [i for i in coarse_indices(size, coarse_points) if i not in measured]
+    missing = [i for i in _coarse_indices(size, coarse_points) if i not in measured]
     if missing:
         return missing
     passing = [i for i, value in measured.items() if _passes(value, level)]
@@ -222,7 +222,18 @@ def bisect_grid(
 
 
 def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
-    """``levels`` if it is a non-empty sequence of shares in ``(0, 1]``, else a one-line :class:`ParameterError`."""
+    """``levels`` if it is a non-empty sequence of shares in ``(0, 1]``, else a one-line :class:`ParameterError`.
+
+    Parameters
+    ----------
+    levels : sequence of float
+        Quality levels [1].
+
+    Returns
+    -------
+    tuple of float
+        The levels [1].
+    """
     values = tuple(levels)
     if not values:
         raise ParameterError("levels: got an empty list; allowed one or more shares in (0, 1]")

@@ -225,16 +225,51 @@ class FamilyBudgets:
     physical: BudgetGrid
 
     def sweep_range(self, sweep: str) -> tuple[float, float]:
-        """``(low, high)`` of ``sweep``: some member feasible at ``low``, every unpruned member fits at ``high``."""
+        """``(low, high)`` of ``sweep``: some member feasible at ``low``, every unpruned member fits at ``high``.
+
+        Parameters
+        ----------
+        sweep : str
+            ``"latency_budget"`` or ``"energy_budget"``.
+
+        Returns
+        -------
+        tuple of float
+            ``low`` and ``high`` [s or J].
+        """
         values = self.physical.values(sweep)
         return float(values[0]), float(values[-1])
 
     def grid(self, sweep: str) -> np.ndarray:
-        """The budget values of ``sweep`` [s or J] (the physical grid; model.md section 7.3)."""
+        """The budget values of ``sweep`` [s or J] (the physical grid; model.md section 7.3).
+
+        Parameters
+        ----------
+        sweep : str
+            ``"latency_budget"`` or ``"energy_budget"``.
+
+        Returns
+        -------
+        numpy.ndarray
+            The budgets [s or J].
+        """
         return self.physical.values(sweep)
 
     def fixed(self, sweep: str, value: float) -> tuple[float, float]:
-        """``(latency_budget, energy_budget)`` at the point ``value`` of ``sweep``."""
+        """``(latency_budget, energy_budget)`` at the point ``value`` of ``sweep``.
+
+        Parameters
+        ----------
+        sweep : str
+            ``"latency_budget"`` or ``"energy_budget"``.
+        value : float
+            The swept budget [s or J].
+
+        Returns
+        -------
+        tuple of float
+            Latency budget [s] and energy budget [J].
+        """
         return (value, self.energy_loose) if sweep == "latency_budget" else (self.latency_loose, value)
 
 

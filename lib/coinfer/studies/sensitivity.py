@@ -84,20 +84,43 @@ class Range:
     choices: tuple[Any, ...] = ()
 
     def bounds(self) -> list[float]:
-        """The sampler's bounds: ``log10`` of the range, or ``[0, number of choices]``."""
+        """The sampler's bounds: ``log10`` of the range, or ``[0, number of choices]``.
+
+        Returns
+        -------
+        list of float
+            Lower and upper bound of the sampler's coordinate.
+        """
         if self.kind == "choice":
             return [0.0, float(len(self.choices))]
         return [math.log10(self.low), math.log10(self.high)]
 
     def values(self, u: np.ndarray) -> np.ndarray:
-        """The constant's values at sampler coordinates ``u``."""
+        """The constant's values at sampler coordinates ``u``.
+
+        Parameters
+        ----------
+        u : numpy.ndarray
+            Sampler coordinates (within :meth:`bounds`) [1].
+
+        Returns
+        -------
+        numpy.ndarray
+            The values [the range's unit].
+        """
         if self.kind == "choice":
             index = np.minimum(np.floor(u).astype(int), len(self.choices) - 1)
             return np.asarray(self.choices)[index]
         return np.power(10.0, u)
 
     def describe(self) -> str:
-        """The range as the notebook's table prints it."""
+        """The range as the notebook's table prints it.
+
+        Returns
+        -------
+        str
+            The range in words, with its unit.
+        """
         if self.kind == "choice":
             return "{" + ", ".join(str(c) for c in self.choices) + "} uniform"
         return f"[{self.low:.4g}, {self.high:.4g}] log-uniform"
@@ -160,7 +183,22 @@ NAMES = tuple(r.name for r in RANGES)
 
 
 def ranges_table(ranges: Sequence[Range] = RANGES) -> pd.DataFrame:
-    """The ranges, their sampling, unit, default and source (the notebook prints it; model.md section 7.4)."""
+    """The ranges, their sampling, unit, default and source (the notebook prints it; model.md section 7.4).
+
+    Parameters
+    ----------
+    ranges : sequence of Range
+        The constants and their ranges; default :data:`RANGES`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per constant.
+
+    References
+    ----------
+    docs/model.md, section 7.4.
+    """
     defaults = {
         **system.DEFAULTS,
         "feature_bits": profiles.BITS_PER_ELEMENT,
@@ -181,13 +219,26 @@ def ranges_table(ranges: Sequence[Range] = RANGES) -> pd.DataFrame:
     )
 
 
-def salib_problem(ranges: Sequence[Range] = RANGES) -> dict[str, Any]:
+def _salib_problem(ranges: Sequence[Range] = RANGES) -> dict[str, Any]:
     """SALib's problem definition over the sampler coordinates of ``ranges``."""
     return {"num_vars": len(ranges), "names": [r.name for r in ranges], "bounds": [r.bounds() for r in ranges]}
 
 
 def samples_per_model(base_samples: int, ranges: Sequence[Range] = RANGES) -> int:
-    """``N (D + 2)``: the size of the Saltelli design without second-order indices."""
+    """``N (D + 2)``: the size of the Saltelli design without second-order indices.
+
+    Parameters
+    ----------
+    base_samples : int
+        Saltelli base samples ``N`` [count], a power of two.
+    ranges : sequence of Range
+        The constants and their ranges; default :data:`RANGES`.
+
+    Returns
+    -------
+    int
+        The number of samples [count].
+    """
     return base_samples * (len(ranges) + 2)
 
 
@@ -198,12 +249,30 @@ def sample_constants(base_samples: int, seed: int, ranges: Sequence[Range] = RAN
     only then). Returns ``N (D + 2)`` rows with a column ``sample`` and one
     per constant; the column order and the row order are the sampler's, which
     :func:`sobol_indices` relies on.
+
+    Parameters
+    ----------
+    base_samples : int
+        Saltelli base samples ``N`` [count], a power of two.
+    seed : int
+        Seed of the design [1].
+    ranges : sequence of Range
+        The constants and their ranges; default :data:`RANGES`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``N (D + 2)`` rows of constants [SI units].
+
+    References
+    ----------
+    docs/model.md, section 7.4.
     """
     from SALib.sample import sobol
 
     if base_samples < 2 or base_samples & (base_samples - 1):
         raise ParameterError(f"base_samples: got {base_samples}; allowed a power of two >= 2")
-    unit = sobol.sample(salib_problem(ranges), base_samples, calc_second_order=False, seed=seed)
+    unit = sobol.sample(_salib_problem(ranges), base_samples, calc_second_order=False, seed=seed)
     frame = pd.DataFrame({"sample": np.arange(len(unit))})
     for j, r in enumerate(ranges):
         frame[r.name] = r.values(unit[:, j])
@@ -345,6 +414,24 @@ def beaten(ours: np.ndarray, theirs: np.ndarray, margin: float = MARGIN) -> np.n
     """``ours`` beats ``theirs`` by ``margin``: feasible, and ``theirs`` infeasible or ``>= ours (1 + margin)``.
 
     Infeasible objectives are ``inf`` (the claims report's C3 rule, model.md section 5.6).
+
+    Parameters
+    ----------
+    ours : numpy.ndarray
+        Objectives of the proposed design [1] (``inf`` infeasible).
+    theirs : numpy.ndarray
+        Objectives of a benchmark [1].
+    margin : float
+        Relative margin [1].
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean per sample.
+
+    References
+    ----------
+    docs/model.md, section 5.6.
     """
     ours, theirs = np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float)
     return np.isfinite(ours) & (~np.isfinite(theirs) | (theirs >= ours * (1 + margin)))
@@ -364,6 +451,22 @@ def gains(objectives: pd.DataFrame, margin: float = MARGIN) -> pd.DataFrame:
     benchmark over proposed (``extremes_over_intermediate``: the better
     extreme over the best intermediate split); ``inf`` where only the
     denominator is feasible, NaN where it is infeasible.
+
+    Parameters
+    ----------
+    objectives : pandas.DataFrame
+        Per-sample objectives [1].
+    margin : float
+        Relative margin [1].
+
+    Returns
+    -------
+    pandas.DataFrame
+        The gains (booleans) and their ratios [1].
+
+    References
+    ----------
+    docs/model.md, section 7.4.
     """
     p, dev, srv = (objectives[c].to_numpy(float) for c in ("proposed", "on_device", "on_server"))
     mid = objectives["best_intermediate"].to_numpy(float)
@@ -492,6 +595,38 @@ def study(
     the table does not depend on the chunking or the workers. Objectives are
     normalised by ``b_bar`` of the model (:func:`coinfer.studies.joint_optimisation.mean_scale`),
     NaN where infeasible.
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        ``profiles.csv`` rows.
+    models : sequence of str
+        The models.
+    constants : pandas.DataFrame
+        The design of :func:`sample_constants` [SI units].
+    latency_factor, energy_factor : float
+        Budgets as factors of the references [1], where ``budgets`` has no entry.
+    budgets : mapping, optional
+        Model -> ``(T0 [s], E0 [J])`` held fixed.
+    base : mapping, optional
+        Further problem fields held fixed (problem-file units).
+    max_resources : bool
+        Also solve the max-resources benchmark.
+    chunk_samples : int
+        Samples per parallel task [count].
+    progress : bool
+        Show a progress bar.
+    **parallel
+        ``workers`` and ``scheduler_address`` of :func:`coinfer.base.parallel.parallel_map`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model and sample: constants [SI], budgets [s, J], objectives [1], gains.
+
+    References
+    ----------
+    docs/model.md, section 7.4.
     """
     base = dict(base or {})
     clash = sorted(set(base) & {*NAMES, "channel_gain", "latency_budget", "energy_budget"})
@@ -541,10 +676,32 @@ def sobol_indices(
     bootstrap, seeded with ``seed``. ``share`` (the share of samples where the
     gain holds) comes with its 95 % interval resampling base rows
     (:func:`share_interval`; ``share_ci95_low``, ``share_ci95_high``; model.md section 1.1).
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The table of :func:`study`.
+    base_samples : int
+        Saltelli base samples ``N`` [count], a power of two.
+    seed : int
+        Seed of the bootstrap [1].
+    gains_analysed : sequence of str
+        The gains.
+    ranges : sequence of Range
+        The constants and their ranges; default :data:`RANGES`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per model, gain and constant: ``S1``, ``ST`` and their confidence [1], the share and its interval [1].
+
+    References
+    ----------
+    docs/model.md, sections 1.1 and 7.4.
     """
     from SALib.analyze import sobol
 
-    problem = salib_problem(ranges)
+    problem = _salib_problem(ranges)
     rows = []
     for model, part in samples.groupby("model", sort=False):
         if len(part) != samples_per_model(base_samples, ranges):
@@ -582,13 +739,41 @@ def sobol_indices(
 
 
 def shares(samples: pd.DataFrame, gains_shown: Sequence[str] = GAINS) -> pd.DataFrame:
-    """Per model: the share of samples at which each gain holds."""
+    """Per model: the share of samples at which each gain holds.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The table of :func:`study`.
+    gains_shown : sequence of str
+        The gains.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per model and gain, the share [1].
+    """
     present = [g for g in gains_shown if g in samples.columns]
     return samples.groupby("model", sort=False)[present].mean()
 
 
 def top_constants(indices: pd.DataFrame, gain: str, count: int = 2) -> dict[str, list[str]]:
-    """Per model: the ``count`` constants with the largest total index ``ST`` of ``gain`` (NaN last)."""
+    """Per model: the ``count`` constants with the largest total index ``ST`` of ``gain`` (NaN last).
+
+    Parameters
+    ----------
+    indices : pandas.DataFrame
+        The indices of :func:`sobol_indices`.
+    gain : str
+        A gain of :data:`GAINS`.
+    count : int
+        Constants per model [count].
+
+    Returns
+    -------
+    dict of str to list of str
+        Model -> constants.
+    """
     out = {}
     for model, part in indices[indices["gain"] == gain].groupby("model", sort=False):
         ordered = part.assign(key=part["ST"].fillna(-np.inf)).sort_values("key", ascending=False, kind="stable")
@@ -597,7 +782,20 @@ def top_constants(indices: pd.DataFrame, gain: str, count: int = 2) -> dict[str,
 
 
 def top_indices(indices: pd.DataFrame, count: int = 3) -> pd.DataFrame:
-    """Per model and gain: the ``count`` constants with the largest total index ``ST`` (the notebook prints it)."""
+    """Per model and gain: the ``count`` constants with the largest total index ``ST`` (the notebook prints it).
+
+    Parameters
+    ----------
+    indices : pandas.DataFrame
+        The indices of :func:`sobol_indices`.
+    count : int
+        Constants per model and gain [count].
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows kept.
+    """
     ordered = indices.dropna(subset=["ST"]).sort_values(["model", "gain", "ST"], ascending=[True, True, False])
     return ordered.groupby(["model", "gain"], sort=False).head(count).reset_index(drop=True)
 
@@ -608,6 +806,20 @@ def plot_axes(indices: pd.DataFrame, model: str, gain: str = CLAIM_GAINS["C4"]) 
     Where ``gain`` has no indices (it always or never holds), the gain with the
     largest ``ST`` of any constant chooses the axes; with no indices at all,
     the first two constants of :data:`RANGES`.
+
+    Parameters
+    ----------
+    indices : pandas.DataFrame
+        The indices of :func:`sobol_indices`.
+    model : str
+        The model.
+    gain : str
+        A gain of :data:`GAINS`.
+
+    Returns
+    -------
+    tuple of (list of str, str)
+        The two constants and the gain.
     """
     part = indices[indices["model"] == model]
     chosen = part[part["gain"] == gain]
