@@ -610,6 +610,9 @@ def study(
         Model -> ``(T0 [s], E0 [J])`` held fixed.
     base : mapping, optional
         Further problem fields held fixed (problem-file units).
+    feature_quantisation : pandas.DataFrame, optional
+        ``data/feature_quantisation.csv`` (relative output distortion [1] per model, split and width
+        [bit/element]): what a sampled feature width costs (:func:`feature_variant`).
     max_resources : bool
         Also solve the max-resources benchmark.
     chunk_samples : int
