@@ -6,10 +6,7 @@ The surface checked is, by rule, every public function (no leading underscore, d
 public method of a public class defined there, of every public module of every layer of ``coinfer`` (a module
 whose name, or a package on whose path, starts with an underscore is internal and skipped). A function only used
 inside its module is made private rather than documented.
-
-:data:`KNOWN_GAPS` lists what was still undocumented when this check was widened to every layer; each entry is a
-strict expected failure, so documenting one fails the test until it is removed from the list (the list only
-shrinks), and a new public function without the sections fails at once.
+A new public function without the sections fails at once.
 """
 
 from __future__ import annotations
@@ -29,57 +26,6 @@ import coinfer
 WALKED: tuple[str, ...] = tuple(f"coinfer.{layer}" for layer in coinfer.__all__[:8])
 #: Layers whose public functions state the model.md section they implement (a ``References`` section).
 WITH_REFERENCES: tuple[str, ...] = ("coinfer.model",)
-#: Public functions and methods still without the sections when the check was widened (issue 27.4); shrink only.
-#: They are the methods of files other branches were changing at the time (the solver's blocks and answers, the
-#: multi-user modules, notebook 06's study), left to avoid merge conflicts.
-KNOWN_GAPS: frozenset[str] = frozenset(
-    {
-        "coinfer.claims.multi_user.compare",
-        "coinfer.optimise.blocks.Blocks.decision",
-        "coinfer.optimise.blocks.Blocks.energy",
-        "coinfer.optimise.blocks.Blocks.energy_limits_text",
-        "coinfer.optimise.blocks.Blocks.fixed_energy",
-        "coinfer.optimise.blocks.Blocks.fixed_resource_ratios",
-        "coinfer.optimise.blocks.Blocks.fixed_time",
-        "coinfer.optimise.blocks.Blocks.latency_ratios",
-        "coinfer.optimise.blocks.Blocks.limits_text",
-        "coinfer.optimise.blocks.Blocks.max_resources",
-        "coinfer.optimise.blocks.Blocks.min_energy",
-        "coinfer.optimise.blocks.Blocks.ratios",
-        "coinfer.optimise.blocks.Blocks.resources",
-        "coinfer.optimise.blocks.Blocks.time",
-        "coinfer.optimise.multiuser.MultiUserProblem.from_dict",
-        "coinfer.optimise.multiuser.MultiUserProblem.from_users",
-        "coinfer.optimise.multiuser.MultiUserProblem.from_yaml",
-        "coinfer.optimise.multiuser.MultiUserProblem.replace_splits",
-        "coinfer.optimise.multiuser.MultiUserProblem.restrict_splits",
-        "coinfer.optimise.multiuser.MultiUserProblem.weights",
-        "coinfer.optimise.multiuser.MultiUserSolution.as_dict",
-        "coinfer.optimise.multiuser.UserAnswer.as_dict",
-        "coinfer.optimise.solution.Solution.as_dict",
-        "coinfer.optimise.solution.breakdown",
-        "coinfer.optimise.solution.energy_floor_reason",
-        "coinfer.optimise.solution.infeasible",
-        "coinfer.optimise.solution.latency_floor_reason",
-        "coinfer.optimise.solution.limits_text",
-        "coinfer.optimise.solution.optimal",
-        "coinfer.optimise.solution.optimal_numbers",
-        "coinfer.optimise.solution.problem_limits",
-        "coinfer.optimise.solution.settled",
-        "coinfer.studies.joint_optimisation.Study.budget_factors",
-        "coinfer.studies.joint_optimisation.Study.budgets",
-        "coinfer.studies.joint_optimisation.Study.check_factors",
-        "coinfer.studies.joint_optimisation.Study.compare",
-        "coinfer.studies.joint_optimisation.Study.latency_grid_factors",
-        "coinfer.studies.joint_optimisation.Study.loose_factors",
-        "coinfer.studies.joint_optimisation.Study.problems",
-        "coinfer.studies.multi_user.base_problems",
-        "coinfer.studies.multi_user.check_against_local",
-        "coinfer.studies.multi_user.draw_population",
-        "coinfer.studies.multi_user.run_study",
-        "coinfer.studies.multi_user.split_kind",
-    }
-)
 
 
 def _public_modules(package: str) -> list[str]:
@@ -197,20 +143,7 @@ def test_the_surface_is_every_layer_and_not_empty():
     assert not [name for name in names if "._" in name]
 
 
-def test_known_gaps_are_public_functions_of_the_surface():
-    assert KNOWN_GAPS <= {name for name, _ in FUNCTIONS}, sorted(KNOWN_GAPS - {name for name, _ in FUNCTIONS})
-
-
-@pytest.mark.parametrize(
-    ("name", "function"),
-    [
-        pytest.param(name, function, marks=pytest.mark.xfail(strict=True, reason="known gap, issue 27.4"))
-        if name in KNOWN_GAPS
-        else (name, function)
-        for name, function in FUNCTIONS
-    ],
-    ids=[name for name, _ in FUNCTIONS],
-)
+@pytest.mark.parametrize(("name", "function"), FUNCTIONS, ids=[name for name, _ in FUNCTIONS])
 def test_public_function_has_parameters_with_units_and_returns(name: str, function: Callable) -> None:
     check(name, function)
 

@@ -33,7 +33,7 @@ TIE_RTOL = 1e-6
 MIN_USERS = 2
 
 
-def compare(joint: pd.Series, baseline: pd.Series) -> pd.Series:
+def _compare(joint: pd.Series, baseline: pd.Series) -> pd.Series:
     """Per population: ``beaten``, ``beaten_infeasible``, ``tie``, ``not_beaten``, ``worse`` or ``undecided``."""
     j_ok = joint["status"].isin(["optimal", "feasible"]).to_numpy()
     b_ok = baseline["status"].isin(["optimal", "feasible"]).to_numpy()
@@ -72,7 +72,7 @@ def m1_verdict(table: pd.DataFrame) -> tuple[dict, bool | None]:
     for name in [s for s in table["scheme"].unique() if s != "joint"]:
         baseline = table[table["scheme"] == name].set_index(["users", "population"]).sort_index()
         joint_b = joint.loc[baseline.index]
-        outcome = compare(joint_b, baseline)
+        outcome = _compare(joint_b, baseline)
         counts = {key: int((outcome == key).sum()) for key in
                   ("beaten", "beaten_infeasible", "tie", "not_beaten", "worse", "undecided")}  # fmt: skip
         decided = counts["beaten"] + counts["beaten_infeasible"] + counts["not_beaten"] + counts["worse"]

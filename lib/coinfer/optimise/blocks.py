@@ -75,34 +75,108 @@ class Blocks:
             raise ValueError("this block exists for the paper's model only (model.md section 5.3)")
 
     def max_resources(self) -> Resources:
-        """``(f_max_d, f_max_s, u_max)``."""
+        """The largest resources ``(f_max_d, f_max_s, u_max)`` of the problem (model.md section 2.6).
+
+        Returns
+        -------
+        tuple of float
+            The CPU frequency caps of device and server [Hz] and the uplink exponent ``u_max`` at the power cap
+            ``P_max`` [dimensionless].
+        """
         m = self._m
         return float(m[slot.FMAX_D]), float(m[slot.FMAX_S]), float(m[kernel.U_MAX])
 
     def resources(self, nu: float) -> Resources:
-        """The resources of least ``energy + nu * time`` at the price of time ``nu`` [W]
-        (:func:`coinfer.optimise.kernel.resources`)."""
+        """The resources of least ``energy + nu * time`` at the price of time ``nu`` (model.md section 5.3).
+
+        Paper's model only (:func:`coinfer.optimise.kernel.resources`).
+
+        Parameters
+        ----------
+        nu : float
+            The price of time [W], i.e. joules per second of latency.
+
+        Returns
+        -------
+        tuple of float
+            ``(f_d, f_s, u)``: CPU frequencies [Hz] and the uplink exponent [dimensionless].
+
+        Raises
+        ------
+        ValueError
+            Where the problem is of the physical model.
+        """
         self._paper_only()
         return kernel.resources(self._m, nu)
 
     def time(self, rho: Ratios, res: Resources) -> float:
-        """Latency [s] of the ratios at the resources (:func:`coinfer.optimise.kernel.latency_of`; physical model:
-        :func:`coinfer.optimise.physical.fixed_terms`, each side at its fixed clock)."""
+        """Latency of the ratios at the resources (model.md sections 2.3, 2.4, 2.7).
+
+        Computed by :func:`coinfer.optimise.kernel.latency_of`; under the physical model by
+        :func:`coinfer.optimise.physical.fixed_terms`, each side at its fixed clock.
+
+        Parameters
+        ----------
+        rho : tuple of float
+            The pruning ratios ``(rho_d, rho_s)`` of device and server [dimensionless].
+        res : tuple of float
+            The resources ``(f_d, f_s, u)``: CPU frequencies of device and server [Hz] and the uplink's exponent
+            ``u = S ln2 / (B t_tx)`` [dimensionless].
+
+        Returns
+        -------
+        float
+            The latency [s].
+        """
         if self.physical:
             return physical.fixed_terms(self._m, rho[0], rho[1], res[0], res[1], res[2])[0]
         return kernel.latency_of(self._m, rho[0], rho[1], res[0], res[1], res[2])
 
     def energy(self, rho: Ratios, res: Resources) -> float:
-        """Energy [J] of the ratios at the resources (:func:`coinfer.optimise.kernel.energy_of`; physical model:
-        :func:`coinfer.optimise.physical.fixed_terms`)."""
+        """Energy of the ratios at the resources (model.md sections 2.3, 2.4, 2.7).
+
+        Computed by :func:`coinfer.optimise.kernel.energy_of` (the server's only with the ``system`` energy scope);
+        under the physical model by :func:`coinfer.optimise.physical.fixed_terms`.
+
+        Parameters
+        ----------
+        rho : tuple of float
+            The pruning ratios ``(rho_d, rho_s)`` of device and server [dimensionless].
+        res : tuple of float
+            The resources ``(f_d, f_s, u)``: CPU frequencies of device and server [Hz] and the uplink's exponent
+            ``u = S ln2 / (B t_tx)`` [dimensionless].
+
+        Returns
+        -------
+        float
+            The counted energy [J].
+        """
         if self.physical:
             return physical.fixed_terms(self._m, rho[0], rho[1], res[0], res[1], res[2])[1]
         return kernel.energy_of(self._m, rho[0], rho[1], res[0], res[1], res[2])
 
     def min_energy(self, rho: Ratios) -> tuple[float, float, Resources]:
-        """Least energy meeting the latency budget at fixed ratios: ``(E [J], nu [W], resources)``
-        (:func:`coinfer.optimise.kernel.least_energy`; physical model: :func:`coinfer.optimise.physical.least_energy`,
-        where the frequency floors, static and circuit power apply and a memory-bound side clocks down)."""
+        """Least energy meeting the latency budget at fixed ratios (model.md section 5.3).
+
+        Computed by :func:`coinfer.optimise.kernel.least_energy`; under the physical model by
+        :func:`coinfer.optimise.physical.least_energy`, where the frequency floors, static and circuit power apply
+        and a memory-bound side clocks down.
+
+        Parameters
+        ----------
+        rho : tuple of float
+            The pruning ratios ``(rho_d, rho_s)`` of device and server [dimensionless].
+
+        Returns
+        -------
+        energy : float
+            The least energy [J].
+        nu : float
+            The price of time at which it is reached [W] (infinite where even the fastest resources miss the
+            latency budget; the answer is then the resources of least time).
+        resources : tuple of float
+            ``(f_d, f_s, u)``: CPU frequencies [Hz] and the uplink exponent [dimensionless].
+        """
         if self.physical:
             energy, price, f_d, f_s, u = physical.least_energy(self._m, rho[0], rho[1])
         else:
@@ -110,8 +184,32 @@ class Blocks:
         return energy, price, (f_d, f_s, u)
 
     def ratios(self, alpha: tuple[float, float], const: float, target: float) -> Ratios:
-        """Least-distortion ratios with ``sum_i alpha_i a_i (1 - rho_i) + const <= target``
-        (:func:`coinfer.optimise.kernel.budget_ratios`)."""
+        """Least-distortion ratios whose weighted kept work fits a budget (model.md section 5.3).
+
+        The ratios minimise the distortion subject to ``sum_i alpha_i a_i (1 - rho_i) + const <= target``, with
+        ``a_i`` the prunable cycles of side ``i``. Paper's model only
+        (:func:`coinfer.optimise.kernel.budget_ratios`).
+
+        Parameters
+        ----------
+        alpha : tuple of float
+            The price of a cycle on device and server: ``1 / f`` for latency [s/cycle], ``k f^2`` for energy
+            [J/cycle].
+        const : float
+            The part of the budgeted quantity that pruning cannot remove [s or J, as ``alpha``].
+        target : float
+            The budget [s or J, as ``alpha``].
+
+        Returns
+        -------
+        tuple of float
+            The ratios ``(rho_d, rho_s)`` [dimensionless].
+
+        Raises
+        ------
+        ValueError
+            Where the problem is of the physical model.
+        """
         self._paper_only()
         state = self._state
         state[:] = math.nan
@@ -121,8 +219,26 @@ class Blocks:
         )
 
     def latency_ratios(self, res: Resources) -> Ratios:
-        """Least-distortion ratios that meet the latency budget at fixed resources
-        (:func:`coinfer.optimise.kernel.latency_ratios`)."""
+        """Least-distortion ratios that meet the latency budget at fixed resources (model.md section 5.3).
+
+        Paper's model only (:func:`coinfer.optimise.kernel.latency_ratios`).
+
+        Parameters
+        ----------
+        res : tuple of float
+            The resources ``(f_d, f_s, u)``: CPU frequencies of device and server [Hz] and the uplink's exponent
+            ``u = S ln2 / (B t_tx)`` [dimensionless].
+
+        Returns
+        -------
+        tuple of float
+            The ratios ``(rho_d, rho_s)`` [dimensionless].
+
+        Raises
+        ------
+        ValueError
+            Where the problem is of the physical model.
+        """
         self._paper_only()
         state = self._state
         state[:] = math.nan
@@ -130,8 +246,26 @@ class Blocks:
         return kernel.latency_ratios(self._m, self._keys, self._logits, state, self._seen, res[0], res[1], res[2])
 
     def fixed_resource_ratios(self, res: Resources) -> Ratios | None:
-        """Least-distortion ratios meeting both budgets at the fixed resources, or None where even the ratios of
-        the floors do not fit (physical model only: :func:`coinfer.optimise.physical.fixed_resource_ratios`)."""
+        """Least-distortion ratios meeting both budgets at fixed resources (model.md sections 2.7, 5.6).
+
+        Physical model only (:func:`coinfer.optimise.physical.fixed_resource_ratios`).
+
+        Parameters
+        ----------
+        res : tuple of float
+            The resources ``(f_d, f_s, u)``: CPU frequencies of device and server [Hz] and the uplink's exponent
+            ``u = S ln2 / (B t_tx)`` [dimensionless].
+
+        Returns
+        -------
+        tuple of float or None
+            The ratios ``(rho_d, rho_s)`` [dimensionless], or None where even the most pruned ratios do not fit.
+
+        Raises
+        ------
+        ValueError
+            Where the problem is of the paper's model (which solves this in closed form).
+        """
         if not self.physical:
             raise ValueError("fixed_resource_ratios: the paper's model solves this in closed form")
         state = np.full(physical.PSTATE, math.nan)
@@ -141,33 +275,110 @@ class Blocks:
         return (rho_d, rho_s) if found else None
 
     def fixed_time(self, res: Resources) -> float:
-        """Time [s] that pruning cannot remove at the resources (upload plus fixed cycles)."""
+        """Time that pruning cannot remove at the resources: the upload plus the fixed cycles (model.md section 5.3).
+
+        Paper's model only (:func:`coinfer.optimise.kernel.fixed_time`).
+
+        Parameters
+        ----------
+        res : tuple of float
+            The resources ``(f_d, f_s, u)``: CPU frequencies of device and server [Hz] and the uplink's exponent
+            ``u = S ln2 / (B t_tx)`` [dimensionless].
+
+        Returns
+        -------
+        float
+            The fixed time [s].
+
+        Raises
+        ------
+        ValueError
+            Where the problem is of the physical model.
+        """
         self._paper_only()
         return kernel.fixed_time(self._m, res[0], res[1], res[2])
 
     def fixed_energy(self, res: Resources) -> float:
-        """Energy [J] that pruning cannot remove at the resources (upload plus counted fixed cycles)."""
+        """Energy that pruning cannot remove at the resources: the upload plus the counted fixed cycles.
+
+        Paper's model only (:func:`coinfer.optimise.kernel.fixed_energy`; model.md section 5.3).
+
+        Parameters
+        ----------
+        res : tuple of float
+            The resources ``(f_d, f_s, u)``: CPU frequencies of device and server [Hz] and the uplink's exponent
+            ``u = S ln2 / (B t_tx)`` [dimensionless].
+
+        Returns
+        -------
+        float
+            The fixed energy [J].
+
+        Raises
+        ------
+        ValueError
+            Where the problem is of the physical model.
+        """
         self._paper_only()
         return kernel.fixed_energy(self._m, res[0], res[1], res[2])
 
     def decision(self, rho: Ratios, res: Resources) -> Decision:
-        """The decision of ratios and resources (:func:`coinfer.optimise.kernel.decision_values`)."""
+        """The decision of ratios and resources (:func:`coinfer.optimise.kernel.decision_values`).
+
+        A side that runs nothing gets its maximum frequency; the transmit power is that of ``u`` (``P_max`` at
+        ``u_max``, 0 when nothing is sent).
+
+        Parameters
+        ----------
+        rho : tuple of float
+            The pruning ratios ``(rho_d, rho_s)`` of device and server [dimensionless].
+        res : tuple of float
+            The resources ``(f_d, f_s, u)``: CPU frequencies of device and server [Hz] and the uplink's exponent
+            ``u = S ln2 / (B t_tx)`` [dimensionless].
+
+        Returns
+        -------
+        coinfer.model.system.Decision
+            The decision ``(rho_d, rho_s, power, f_d, f_s)`` [-, -, W, Hz, Hz].
+        """
         return Decision(*kernel.decision_values(self._m, rho[0], rho[1], res[0], res[1], res[2]))
 
     def limits_text(self) -> str:
-        """The resource limits of the sides that run and of the uplink, for the reasons of infeasible answers; under
-        the physical model also the memory bandwidths and the access latency that bound the latency floor
-        (:func:`coinfer.optimise.solution.problem_limits`)."""
+        """The resource limits that bound the latency floor, for the reasons of infeasible answers (model.md 5.7).
+
+        The frequency caps of the sides that run and the uplink's power cap; under the physical model also the
+        memory bandwidths and the access latency (:func:`coinfer.optimise.solution.problem_limits`).
+
+        Returns
+        -------
+        str
+            The limits, as ``name=value unit`` items separated by commas (``no workload`` where nothing runs
+            and nothing is sent).
+        """
         p = self.problem
         if self.physical:
             return problem_limits(p)
         return limits_text(self.runs, self.fmax, self.sends, p.p_max)
 
     def energy_limits_text(self, rho: Ratios, res: Resources) -> str:
-        """The physical terms that hold up the least energy of the ratios at the resources, for the reasons of
-        infeasible answers (model.md section 5.7): each counted side's frequency floor where it runs at it, its
-        static power and memory energy per bit where not 0, and the uplink's circuit power where something is
-        sent; empty in the paper's model, which has none."""
+        """The physical terms that hold up the least energy, for the reasons of infeasible answers (model.md 5.7).
+
+        Each counted side's frequency floor where it runs at it, its static power and memory energy per bit where
+        not 0, and the uplink's circuit power where something is sent; empty in the paper's model, which has none.
+
+        Parameters
+        ----------
+        rho : tuple of float
+            The pruning ratios ``(rho_d, rho_s)`` of device and server [dimensionless].
+        res : tuple of float
+            The resources ``(f_d, f_s, u)``: CPU frequencies of device and server [Hz] and the uplink's exponent
+            ``u = S ln2 / (B t_tx)`` [dimensionless].
+
+        Returns
+        -------
+        str
+            The terms, as ``name=value unit`` items separated by commas (empty where none).
+        """
         if not self.physical:
             return ""
         p = self.problem

@@ -118,8 +118,34 @@ class MultiUserProblem:
         weighting: str = "parameters",
         names: Sequence[str] | None = None,
     ) -> MultiUserProblem:
-        """A problem from each user's candidate split problems (their own ``bandwidth`` and ``f_server_max``
-        are replaced by the totals) or ready :class:`MultiUser` objects."""
+        """A problem from each user's candidate split problems or ready :class:`MultiUser` objects (model.md 13.1).
+
+        Parameters
+        ----------
+        users : sequence of (sequence of Problem or MultiUser)
+            Per user, its candidate split problems (their own ``bandwidth`` and ``f_server_max`` are replaced by
+            the totals; labels ``"0"``, ``"1"``, ...) or a ready :class:`MultiUser`, taken as is.
+        bandwidth : float
+            The band the users share [Hz].
+        f_server_max : float
+            The server's clock the users share [Hz].
+        objective : str, default "sum"
+            One of :data:`OBJECTIVES`.
+        weighting : str, default "parameters"
+            One of :data:`WEIGHTINGS`.
+        names : sequence of str, optional
+            The users' names (``"user k"`` by default; not used for a ready :class:`MultiUser`).
+
+        Returns
+        -------
+        MultiUserProblem
+            The checked problem.
+
+        Raises
+        ------
+        ParameterError
+            Where a field is out of its range (one line per problem).
+        """
         built = []
         for k, user in enumerate(users):
             if isinstance(user, MultiUser):
@@ -132,19 +158,61 @@ class MultiUserProblem:
 
     @classmethod
     def from_dict(cls, data: Any) -> MultiUserProblem:
-        """Read a multi-user problem file's mapping (model.md 13.8); every problem becomes one error line."""
+        """Read a multi-user problem file's mapping (model.md 13.8).
+
+        Parameters
+        ----------
+        data : mapping
+            The parsed file: a ``users:`` list (each user's name and candidate ``splits``) plus the shared fields
+            :data:`SHARED_FIELDS` (``bandwidth`` [Hz], ``f_server_max`` [Hz], ``objective``, ``weighting``) and the
+            single-user fields every user shares.
+
+        Returns
+        -------
+        MultiUserProblem
+            The checked problem.
+
+        Raises
+        ------
+        ParameterError
+            Where the mapping is bad: every problem found becomes one line of the message.
+        """
         return _from_dict(data)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> MultiUserProblem:
-        """Read a multi-user YAML problem file (model.md 13.8); any unreadable or bad file -> ParameterError."""
+        """Read a multi-user YAML problem file (model.md 13.8).
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The file [path].
+
+        Returns
+        -------
+        MultiUserProblem
+            The checked problem (:meth:`from_dict` of the file's mapping).
+
+        Raises
+        ------
+        ParameterError
+            Where the file is missing, unreadable, empty or bad.
+        """
         data = read_yaml(path, "file")
         if data is None:
             raise ParameterError(f"file: got {str(path)!r}; it is empty, expected a YAML mapping with a users: list")
         return cls.from_dict(data)
 
     def weights(self) -> np.ndarray:
-        """Each user's weight ``w_k`` in the objective (model.md 13.1)."""
+        """Each user's weight ``w_k`` in the objective (model.md 13.1).
+
+        Returns
+        -------
+        numpy.ndarray
+            One weight per user: its share of all prunable parameters with ``weighting: parameters``, ``1 / K``
+            with ``users`` [1]; ``1 / (K b_k)``, ``b_k`` the user's mean Laplace scale, with ``normalised``
+            [1 / weight units].
+        """
         k = len(self.users)
         if self.weighting == "parameters":
             params = np.array([u.params for u in self.users])
@@ -154,12 +222,23 @@ class MultiUserProblem:
         return np.array([1.0 / (k * u.mean_scale) for u in self.users])
 
     def restrict_splits(self, chosen: Sequence[int]) -> MultiUserProblem:
-        """The same users, each with only its candidate ``chosen[k]`` (an index among its splits)."""
+        """The same users, each with only one of its candidate splits.
+
+        Parameters
+        ----------
+        chosen : sequence of int
+            Per user, the index of the split to keep among its candidates [index].
+
+        Returns
+        -------
+        MultiUserProblem
+            The restricted problem (labels kept).
+        """
         users = tuple(replace(u, splits=(u.splits[j],), labels=(u.labels[j],))
                       for u, j in zip(self.users, chosen, strict=True))  # fmt: skip
         return replace(self, users=users)
 
-    def replace_splits(self, **changes: Any) -> MultiUserProblem:
+    def _replace_splits(self, **changes: Any) -> MultiUserProblem:
         """The same users with ``changes`` applied to every candidate split (e.g. ``rho_max=0``)."""
         users = tuple(replace(u, splits=tuple(p.replace(**changes) for p in u.splits)) for u in self.users)
         return replace(self, users=users)
@@ -178,6 +257,14 @@ class UserAnswer:
     solution: Solution
 
     def as_dict(self) -> dict:
+        """The user's answer as a JSON-ready dict (model.md 13.8).
+
+        Returns
+        -------
+        dict
+            ``name``, ``split``, ``split_label``, ``bandwidth_share`` [Hz], ``f_server_share`` [Hz] and ``weight``,
+            then the fields of its single-user :meth:`Solution.as_dict <coinfer.optimise.Solution.as_dict>`.
+        """
         answer = {
             "name": self.name,
             "split": self.split,
@@ -231,7 +318,15 @@ class MultiUserSolution:
         return gap / abs(self.objective) if self.objective != 0 else (0.0 if gap <= 0 else math.inf)
 
     def as_dict(self) -> dict:
-        """The answer as a JSON-ready dict (model.md 13.8)."""
+        """The answer as a JSON-ready dict (model.md 13.8).
+
+        Returns
+        -------
+        dict
+            ``status``, ``objective``, ``reason``, ``prices`` (band and server [objective units per Hz]),
+            ``certificate`` (``lower_bound``, ``gap``, ``relative_gap``, ``note``), ``band_used`` and
+            ``server_used`` [Hz], and ``users`` (each :meth:`UserAnswer.as_dict`).
+        """
         return {
             "status": self.status,
             "objective": self.objective,
@@ -1006,9 +1101,9 @@ def solve_baseline(problem: MultiUserProblem, name: str, *, certificate: bool = 
     if name not in MULTIUSER_BASELINES:
         raise ParameterError(f"name: got {name!r}; allowed one of " + ", ".join(map(repr, MULTIUSER_BASELINES)))
     if name == "no_pruning":
-        return solve_multiuser(problem.replace_splits(rho_max=0.0), certificate=certificate, baselines=False)
+        return solve_multiuser(problem._replace_splits(rho_max=0.0), certificate=certificate, baselines=False)
     if name == "shared_ratio":
-        return solve_multiuser(problem.replace_splits(shared_ratio=True), certificate=False, baselines=False)
+        return solve_multiuser(problem._replace_splits(shared_ratio=True), certificate=False, baselines=False)
     k = len(problem.users)
     band = np.full(k, problem.bandwidth / k)
     server = np.full(k, problem.f_server_max / k)

@@ -61,7 +61,6 @@ __all__ = [
     "EDGE",
     "Solution",
     "answer",
-    "breakdown",
     "energy_floor_reason",
     "finish_decision",
     "infeasible",
@@ -116,7 +115,19 @@ class Solution:
     memory_bound_server: bool | None = None
 
     def as_dict(self) -> dict:
-        """The model.md section 8 answer as a JSON-ready dict."""
+        """The model.md section 8.3 answer as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Every field of the answer by name (``None`` where it has no value): the status, the decision
+            (``rho_device``, ``rho_server`` [dimensionless], ``power`` [W], ``f_device``, ``f_server`` [Hz]), its
+            ``objective``, ``latency`` [s] and ``energy`` [J], the ``reason`` and the per-part breakdown.
+
+        References
+        ----------
+        docs/model.md, section 8.3.
+        """
         return asdict(self)
 
     @property
@@ -130,7 +141,22 @@ class Solution:
 
 
 def infeasible(reason: str) -> Solution:
-    """An ``"infeasible"`` :class:`Solution` with its ``reason`` (built as :func:`optimal` builds its answers)."""
+    """An ``"infeasible"`` :class:`Solution` with its ``reason`` (built as :func:`optimal` builds its answers).
+
+    Parameters
+    ----------
+    reason : str
+        Why no decision meets the constraints (model.md section 5.7).
+
+    Returns
+    -------
+    Solution
+        The answer, without a decision.
+
+    References
+    ----------
+    docs/model.md, sections 5.7 and 8.3.
+    """
     return _built("infeasible", None, None, None, None, None, None, None, None, reason, _NO_PARTS)
 
 
@@ -171,6 +197,15 @@ def optimal(
     parts : sequence of 8 floats, optional
         The per-part breakdown (the last eight values of :func:`coinfer.model.arithmetic.decision_terms`: times
         [s], energies [J], memory-bound flags as 0.0 or 1.0); none if not given.
+
+    Returns
+    -------
+    Solution
+        The ``"optimal"`` answer.
+
+    References
+    ----------
+    docs/model.md, section 8.3.
     """
     breakdown = _NO_PARTS if parts is None else _parts(*parts)
     return _built(
@@ -196,8 +231,41 @@ def optimal_numbers(
     memory_bound_device: float,
     memory_bound_server: float,
 ) -> Solution:
-    """:func:`optimal` of the sixteen numbers of a compiled answer (the decision, its terms and its breakdown, in
-    the order of :func:`coinfer.model.arithmetic.decision_terms`), without a note: the batch's answers."""
+    """:func:`optimal` of the sixteen numbers of a compiled answer, without a note: the batch's answers.
+
+    The numbers are the decision, its terms and its breakdown, in the order of
+    :func:`coinfer.model.arithmetic.decision_terms`.
+
+    Parameters
+    ----------
+    rho_device, rho_server : float
+        Pruning ratios [dimensionless].
+    power : float
+        Transmit power [W].
+    f_device, f_server : float
+        CPU frequencies [Hz].
+    objective : float
+        Distortion ``D`` of model.md section 5.1 [the weights' unit].
+    latency : float
+        Latency [s].
+    energy : float
+        Energy, per the problem's energy scope [J].
+    t_device, t_tx, t_server : float
+        Each part's time: device compute, upload (air time plus access latency), server compute [s].
+    energy_device, energy_tx, energy_server : float
+        Each part's energy [J].
+    memory_bound_device, memory_bound_server : float
+        Whether a side waits for its weights, as 0.0 or 1.0 [1].
+
+    Returns
+    -------
+    Solution
+        The ``"optimal"`` answer.
+
+    References
+    ----------
+    docs/model.md, sections 2.7 and 8.3.
+    """
     return _built(
         "optimal",
         rho_device,
@@ -438,7 +506,7 @@ def polish(problem: Problem, decision: Decision) -> Decision:
     return Decision(*d.tolist())
 
 
-def breakdown(problem: Problem, d: Sequence[float]) -> tuple:
+def _breakdown(problem: Problem, d: Sequence[float]) -> tuple:
     """The per-part breakdown of the decision ``d`` (``rho_d, rho_s, power, f_d, f_s``): the last eight terms of
     :func:`coinfer.model.arithmetic.decision_terms` (:func:`coinfer.model.system.evaluate`'s), as the answer holds
     them."""
@@ -483,9 +551,35 @@ def settled(
     terms [the weights' unit, s, J]. Else :func:`coinfer.model.system.evaluate` judges it at its default tolerance:
     ``"optimal"`` with its numbers if it finds no violation, otherwise ``"solver_error"`` with the violations:
     a solver never calls a point optimal that breaks a constraint, however slightly.
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem the decision is for.
+    met : bool
+        Whether the polish met every constraint at relative tolerance 0.
+    d : sequence of float
+        The decision ``(rho_d, rho_s, power, f_d, f_s)`` [-, -, W, Hz, Hz].
+    objective : float
+        Its distortion [the weights' unit].
+    latency : float
+        Its latency [s].
+    energy : float
+        Its energy, per the problem's energy scope [J].
+    note : str, optional
+        The answer's ``reason`` (e.g. a conic solver's inaccurate status); violations are appended to it.
+
+    Returns
+    -------
+    Solution
+        ``"optimal"`` or ``"solver_error"``, with the per-part breakdown.
+
+    References
+    ----------
+    docs/model.md, sections 5.3 and 8.3.
     """
     rho_d, rho_s, power, f_d, f_s = (float(v) for v in d)
-    parts = breakdown(problem, (rho_d, rho_s, power, f_d, f_s))
+    parts = _breakdown(problem, (rho_d, rho_s, power, f_d, f_s))
     if met:
         return _built(
             "optimal", rho_d, rho_s, power, f_d, f_s, float(objective), float(latency), float(energy), note, parts
@@ -502,8 +596,28 @@ def settled(
 
 
 def limits_text(runs: tuple[bool, bool], fmax: tuple[float, float], sent: bool, p_max: float) -> str:
-    """The resource limits of the sides that run (``runs``; ``fmax`` in Hz) and of the uplink (``sent``; ``p_max``
-    in W), as the reasons of infeasible answers name them."""
+    """The resource limits of the sides that run and of the uplink, as the reasons of infeasible answers name them.
+
+    Parameters
+    ----------
+    runs : tuple of bool
+        Whether the device and the server run any cycles.
+    fmax : tuple of float
+        The CPU frequency caps of device and server [Hz].
+    sent : bool
+        Whether the split sends a feature.
+    p_max : float
+        The transmit power cap [W].
+
+    Returns
+    -------
+    str
+        ``name=value unit`` items separated by commas, or ``"no workload"``.
+
+    References
+    ----------
+    docs/model.md, section 5.7.
+    """
     parts = []
     if runs[0]:
         parts.append(f"f_device_max={fmax[0]:.4g} Hz")
@@ -515,9 +629,25 @@ def limits_text(runs: tuple[bool, bool], fmax: tuple[float, float], sent: bool, 
 
 
 def problem_limits(problem: Problem) -> str:
-    """:func:`limits_text` of ``problem``, plus the physical limits that bound its latency floor (model.md sections
-    2.7, 5.7): each running side's finite memory bandwidth (where it reads weights) and the access latency (where
-    something is sent). The paper's model has none, so its text is :func:`limits_text`'s."""
+    """:func:`limits_text` of ``problem``, plus the physical limits that bound its latency floor.
+
+    Those are each running side's finite memory bandwidth (where it reads weights) and the access latency (where
+    something is sent). The paper's model has none, so its text is :func:`limits_text`'s.
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem.
+
+    Returns
+    -------
+    str
+        ``name=value unit`` items separated by commas.
+
+    References
+    ----------
+    docs/model.md, sections 2.7 and 5.7.
+    """
     p = problem
     runs = (sum(p.cycles("device")) > 0, sum(p.cycles("server")) > 0)
     text = limits_text(runs, (p.f_device_max, p.f_server_max), p.feature_bits > 0, p.p_max)
@@ -532,7 +662,29 @@ def problem_limits(problem: Problem) -> str:
 
 
 def latency_floor_reason(floor_t: float, rho_max: float, limits: str, latency_budget: float) -> str:
-    """The ``reason`` of a problem whose latency floor ``floor_t`` (s) exceeds its budget (model.md section 5.7)."""
+    """The ``reason`` of a problem whose latency floor exceeds its budget.
+
+    Parameters
+    ----------
+    floor_t : float
+        The latency floor: the latency with every side that has work pruned at ``rho_max`` and run at maximum
+        resources [s].
+    rho_max : float
+        The largest pruning ratio [dimensionless].
+    limits : str
+        The limits that bound the floor (:func:`problem_limits`).
+    latency_budget : float
+        The latency budget [s].
+
+    Returns
+    -------
+    str
+        The reason.
+
+    References
+    ----------
+    docs/model.md, section 5.7.
+    """
     return (
         f"latency floor {floor_t:.10g} s at rho_max={rho_max:g}, {limits} "
         f"exceeds latency_budget {latency_budget:.10g} s"
@@ -540,8 +692,30 @@ def latency_floor_reason(floor_t: float, rho_max: float, limits: str, latency_bu
 
 
 def energy_floor_reason(e_min: float, scope: str, rho_max: float, latency_budget: float, energy_budget: float) -> str:
-    """The ``reason`` of a problem whose least energy ``e_min`` (J) at the latency floor's ratios within its latency
-    budget exceeds its energy budget (model.md section 5.7)."""
+    """The ``reason`` of a problem whose energy floor exceeds its energy budget.
+
+    Parameters
+    ----------
+    e_min : float
+        The energy floor: the least energy at ``rho_max`` that still meets the latency budget [J].
+    scope : str
+        The energy scope (``device`` or ``system``).
+    rho_max : float
+        The largest pruning ratio [dimensionless].
+    latency_budget : float
+        The latency budget [s].
+    energy_budget : float
+        The energy budget [J].
+
+    Returns
+    -------
+    str
+        The reason.
+
+    References
+    ----------
+    docs/model.md, section 5.7.
+    """
     return (
         f"energy floor {e_min:.10g} J ({scope}) at rho_max={rho_max:g} within "
         f"latency_budget {latency_budget:.10g} s exceeds energy_budget {energy_budget:.10g} J"

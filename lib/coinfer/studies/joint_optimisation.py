@@ -122,16 +122,47 @@ class Study:
             self.reference[name] = (float(t0), float(e0))
 
     def budget_factors(self, name: str, sweep: str) -> np.ndarray:
-        """The grid of ``sweep`` of model ``name`` as multiples of its default point [1] (model.md 7.3)."""
+        """The grid of ``sweep`` of model ``name`` as multiples of its default point (model.md 7.3).
+
+        Parameters
+        ----------
+        name : str
+            The model, as named in ``data/profiles.csv``.
+        sweep : {"latency_budget", "energy_budget"}
+            The swept budget.
+
+        Returns
+        -------
+        numpy.ndarray
+            The family grid's budgets divided by the model's default ``T0`` or ``E0`` [1].
+        """
         t0, e0 = self.reference[name]
         return self.grids[name].values(sweep) / (t0 if sweep == "latency_budget" else e0)
 
     def loose_factors(self, name: str, sweep: str) -> dict[str, float]:
-        """The other budget of a one-budget sweep of ``name``, held loose, as a factor of its default [1].
+        """The other budget of a one-budget sweep of ``name``, held loose, as a factor of its default.
 
         A sweep along one budget holds the other at the grid's loose value (model.md 7.3: the largest unpruned
         latency or energy of any split at full resources, or the last grid point if higher), so that only the
         swept budget binds.
+
+        Parameters
+        ----------
+        name : str
+            The model, as named in ``data/profiles.csv``.
+        sweep : {"latency_budget", "energy_budget"}
+            The swept budget.
+
+        Returns
+        -------
+        dict of str to float
+            ``{"energy_factor": ...}`` for a latency sweep, ``{"latency_factor": ...}`` for an energy sweep: the
+            loose budget as a multiple of the model's default ``E0`` or ``T0`` [1].
+
+        Raises
+        ------
+        ParameterError
+            Where ``sweep`` is neither budget.
         """
         t0, e0 = self.reference[name]
         grid = self.grids[name]
@@ -141,12 +172,12 @@ class Study:
             return {"latency_factor": grid.latency_loose / t0}
         raise ParameterError(f"sweep: got {sweep!r}; allowed latency_budget, energy_budget")
 
-    def latency_grid_factors(self, name: str, points: int) -> np.ndarray:
+    def _latency_grid_factors(self, name: str, points: int) -> np.ndarray:
         """``points`` log-spaced latency factors of ``name`` from its first feasible to its last grid point [1]."""
         grid = self.grids[name]
         return np.geomspace(grid.latency[0], grid.latency[-1], points) / self.reference[name][0]
 
-    def check_factors(self, name: str, latency_factors: Sequence[float]) -> None:
+    def _check_factors(self, name: str, latency_factors: Sequence[float]) -> None:
         """A one-line :class:`ParameterError` if a latency factor puts ``name``'s budget below a physical minimum."""
         t0, _ = self.reference[name]
         minima = self.grids[name].minima
@@ -156,7 +187,27 @@ class Study:
     def problems(
         self, name: str, *, latency_factor: float | None = None, energy_factor: float | None = None, **overrides: Any
     ) -> list[system.Problem]:
-        """The splits 0..L of ``name`` with budgets relative to its references (model.md section 7 otherwise)."""
+        """The problems of the splits 0..L of ``name``, with budgets relative to its default point (model.md 7).
+
+        Parameters not given take the study's base settings and model.md section 7's defaults; with the study's
+        sparse fits, each side's kernel constants are the measured ones (the faster of dense and sparse).
+
+        Parameters
+        ----------
+        name : str
+            The model, as named in ``data/profiles.csv``.
+        latency_factor : float, optional
+            The latency budget as a multiple of the model's default ``T0`` [1]; the study's by default.
+        energy_factor : float, optional
+            The energy budget as a multiple of the model's default ``E0`` [1]; the study's by default.
+        **overrides
+            Other fields of :class:`coinfer.model.system.Problem` (e.g. ``bandwidth`` [Hz]).
+
+        Returns
+        -------
+        list of coinfer.model.system.Problem
+            One problem per split, in split order.
+        """
         t_ref, e_ref = self.reference[name]
         problems = system.problems_for_splits(
             self.rows_of[name],
@@ -178,7 +229,16 @@ class Study:
         return [_best_kernels(p) for p in measured]
 
     def budgets(self) -> pd.DataFrame:
-        """Per model: its family, grid ends, physical minima and default point (s, J; model.md 7.3)."""
+        """Per model: its family, grid ends, physical minima and the study's budgets (model.md 7.3).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per model: ``model``, ``family``, ``splits`` [count], ``T_first_s`` and ``T_unpruned_s`` (the
+            latency grid's first point and its unpruned reference [s]), ``E_first_J``, ``E_unpruned_J`` and
+            ``E_least_J`` (the energy grid's first point, unpruned reference and least energy [J]), ``T0_s`` and
+            ``E0_J`` (the study's budgets, the default point times its factors [s, J]).
+        """
         rows = []
         for name, (t0, e0) in self.reference.items():
             grid = self.grids[name]
@@ -200,7 +260,26 @@ class Study:
 
     @one_blas_thread  # the bytes of the tables must not depend on the machine's BLAS threads
     def compare(self, name: str, starts: int | None = None, **setting: Any) -> tuple[pd.DataFrame, list]:
-        """All schemes of model.md section 5.6 for one setting, with normalised objectives."""
+        """All schemes of model.md section 5.6 for one setting of ``name``, with normalised objectives.
+
+        Parameters
+        ----------
+        name : str
+            The model, as named in ``data/profiles.csv``.
+        starts : int, optional
+            Starts of the local-search benchmark [count]; the study's ``local_starts`` by default.
+        **setting
+            Keyword arguments of :meth:`problems` (budget factors, problem fields).
+
+        Returns
+        -------
+        frame : pandas.DataFrame
+            One row per scheme and split (:func:`coinfer.optimise.compare_schemes`, plus
+            :data:`MAGNITUDE_DESIGN`), with ``objective_norm``, the objective over the split's objective when
+            everything is pruned (:func:`mean_scale`) [1] (NaN where not optimal).
+        problems : list of coinfer.model.system.Problem
+            The problems of the splits.
+        """
         probs = self.problems(name, **setting)
         frame = optimise.compare_schemes(
             probs,
@@ -599,7 +678,7 @@ def split_curves(
     """
     rows = []
     for name in study.models:
-        study.check_factors(name, latency_factors)
+        study._check_factors(name, latency_factors)
         for bandwidth in bandwidths:
             for factor in latency_factors:
                 probs = study.problems(name, bandwidth=bandwidth, latency_factor=factor)
@@ -668,7 +747,7 @@ def winner_map(
         Uplink bandwidths [Hz].
     latency_factors : sequence of float, optional
         Latency budgets as multiples of each model's default ``T0`` [1]; by default ``points`` log-spaced from
-        each model's first feasible latency to its last grid point (:meth:`Study.latency_grid_factors`).
+        each model's first feasible latency to its last grid point (``Study._latency_grid_factors``).
     points : int
         Latency points per model when ``latency_factors`` is not given [count].
     progress : bool
@@ -690,7 +769,7 @@ def winner_map(
         (name, float(b), float(f))
         for name in study.models
         for b in bandwidths
-        for f in (study.latency_grid_factors(name, points) if latency_factors is None else latency_factors)
+        for f in (study._latency_grid_factors(name, points) if latency_factors is None else latency_factors)
     ]
     problems = [study.problems(name, bandwidth=b, latency_factor=f) for name, b, f in cells]
     flat = [p for probs in problems for p in probs]

@@ -75,7 +75,7 @@ BANDWIDTH = 20e6
 SERVER = float(DEFAULTS["f_server_max"])
 
 
-def split_kind(problem: Problem) -> str:
+def _split_kind(problem: Problem) -> str:
     """``on_device`` (nothing sent, nothing on the server), ``on_server`` (nothing on the device) or
     ``split`` (both sides work)."""
     device = sum(problem.cycles("device")) > 0
@@ -88,13 +88,35 @@ def split_kind(problem: Problem) -> str:
 def base_problems(
     profile: pd.DataFrame, models: Sequence[str], system_model: str = "paper"
 ) -> dict[str, list[Problem]]:
-    """Each model's split problems at 200 m with placeholder budgets (copied per user by :func:`draw_population`,
-    which sets the user's channel and budgets): built once, since a Problem built from a mapping is checked field
-    by field. ``system_model``: ``"physical"`` (model.md 2.7, the server's clock floor left to the shared server,
-    model.md 13.1) or ``"paper"`` (every physical term at zero; the model of the certificate and of the local
-    check, model.md 13.5-13.6). Each task's budgets are checked against each model's minima under the physical
-    model (model.md 7.3: one clock cycle, one radio slot where every split sends, the least energy of one
-    inference; at 200 m, as built)."""
+    """Each model's split problems at 200 m with placeholder budgets (model.md 13.9).
+
+    They are copied per user by :func:`draw_population`, which sets the user's channel and budgets: built once,
+    since a Problem built from a mapping is checked field by field. Each task's budgets are checked against each
+    model's minima under the physical model (model.md 7.3: one clock cycle, one radio slot where every split
+    sends, the least energy of one inference; at 200 m, as built).
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        The rows of ``data/profiles.csv`` (notebook 05).
+    models : sequence of str
+        The models (keys of :data:`MODELS`).
+    system_model : {"paper", "physical"}, default "paper"
+        ``"physical"`` (model.md 2.7, the server's clock floor left to the shared server, model.md 13.1) or
+        ``"paper"`` (every physical term at zero; the model of the certificate and of the local check, model.md
+        13.5-13.6).
+
+    Returns
+    -------
+    dict of str to list of Problem
+        Per model, one problem per split (band :data:`BANDWIDTH` [Hz], server :data:`SERVER` [Hz], device
+        energy scope).
+
+    Raises
+    ------
+    ParameterError
+        Where a task's budget is below a model's physical minimum, or ``system_model`` is unknown.
+    """
     settings = {"energy_scope": "device", "bandwidth": BANDWIDTH, "f_server_max": SERVER}
     physical = {
         m: problems_for_splits(profile[profile["model"] == m], latency_budget=1.0, energy_budget=1.0, **settings)
@@ -116,7 +138,30 @@ def base_problems(
 def draw_population(
     base: dict[str, list[Problem]], users: int, rng: np.random.Generator, weighting: str
 ) -> tuple[MultiUserProblem, pd.DataFrame]:
-    """``users`` users (model, distance, fading, budgets by task) and the table describing them."""
+    """A population of ``users`` users sharing one band and one server (model.md 13.9).
+
+    Each user gets a model drawn with equal probability, a distance uniform over the area of the annulus
+    :data:`DISTANCE_RANGE`, a Rayleigh fading power gain (exponential, mean 1) and its task's budgets
+    (:data:`BUDGETS`); every split of its model is a candidate.
+
+    Parameters
+    ----------
+    base : dict of str to list of Problem
+        Each model's split problems (:func:`base_problems`).
+    users : int
+        The number of users ``K`` [count].
+    rng : numpy.random.Generator
+        The random draws' generator.
+    weighting : str
+        How users are weighted in the objective (:data:`coinfer.optimise.multiuser.WEIGHTINGS`).
+
+    Returns
+    -------
+    problem : coinfer.optimise.MultiUserProblem
+        The users on band :data:`BANDWIDTH` [Hz] and server :data:`SERVER` [Hz], with the ``sum`` objective.
+    table : pandas.DataFrame
+        One row per user: ``user``, ``model``, ``task``, ``distance_m`` [m] and ``fading_gain`` [1].
+    """
     models = list(base)
     chosen = rng.integers(len(models), size=users)
     low, high = DISTANCE_RANGE
@@ -170,7 +215,7 @@ def _user_rows(problem: MultiUserProblem, solution: MultiUserSolution, scheme: s
             "task": users["task"].iloc[k],
             "distance_m": users["distance_m"].iloc[k],
             "split": int(answer.label) if answer.label is not None else None,
-            "split_kind": split_kind(split) if split is not None else "",
+            "split_kind": _split_kind(split) if split is not None else "",
             "splits": len(user.splits) - 1,
             "normalised_distortion": (distortion / user.mean_scale) if distortion is not None else None,
             "bandwidth_share": answer.bandwidth if answer.bandwidth is not None else 0.0,
@@ -192,13 +237,45 @@ def run_study(
     baselines: Sequence[str] = MULTIUSER_BASELINES,
     system_model: str = "physical",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Solve ``populations`` seeded populations of each size in ``users``: ``(populations table, users table)``.
+    """Solve ``populations`` seeded populations of each size in ``users``, jointly and by each baseline.
 
     Every population is solved by the baselines first (each feasible baseline's design is also a start of the
     joint search, so that the joint design is never worse than any of them, model.md 13.4), then jointly with
-    its certificate. BLAS runs on
-    one thread (the bytes of the tables do not depend on the machine's thread count); the seconds columns are
-    wall times and are the only numbers that change between runs. ``system_model`` as in :func:`base_problems`.
+    its certificate. BLAS runs on one thread (the bytes of the tables do not depend on the machine's thread
+    count); the seconds columns are wall times and are the only numbers that change between runs.
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        The rows of ``data/profiles.csv`` (notebook 05).
+    users : sequence of int
+        The population sizes ``K`` [count].
+    populations : int
+        Populations drawn per size [count].
+    seed : int
+        The seed; population ``j`` of size ``K`` draws from ``SeedSequence([seed, K, j])``.
+    models : sequence of str
+        The models users are drawn from (keys of :data:`MODELS`).
+    weighting : str
+        How users are weighted in the objective (:data:`coinfer.optimise.multiuser.WEIGHTINGS`).
+    baselines : sequence of str, default :data:`coinfer.optimise.MULTIUSER_BASELINES`
+        The baselines solved besides the joint design (model.md 13.7).
+    system_model : {"physical", "paper"}, default "physical"
+        As in :func:`base_problems`.
+
+    Returns
+    -------
+    schemes : pandas.DataFrame
+        One row per (population, scheme): ``users``, ``population``, ``scheme``, ``status``, ``objective``,
+        ``lower_bound``, ``relative_gap`` [1], ``band_price`` and ``server_price`` [objective units per Hz],
+        ``band_used`` and ``server_used`` [Hz], ``seconds`` [s] and ``reason``.
+    per_user : pandas.DataFrame
+        One row per (population, scheme, user): its model, task, distance [m], split and its kind (``on_device``,
+        ``on_server`` or ``split``), normalised distortion [1], shares of band and server [Hz] and ratios.
+
+    References
+    ----------
+    docs/model.md, sections 13.4-13.9.
     """
     base = base_problems(profile, models, system_model)
     scheme_rows = []
@@ -235,11 +312,37 @@ def check_against_local(
     weighting: str,
     starts: int = 8,
 ) -> pd.DataFrame:
-    """The independent check on small populations (model.md 13.6): each population of the study with a size in
-    ``users`` (the first ``populations`` of each) solved by :func:`~coinfer.optimise.solve_multiuser` and by
-    :func:`~coinfer.optimise.solve_multiuser_local` restricted to the splits the joint design chose (every
-    assignment of every split would be too many). One row per population: both objectives and the relative
-    difference ``(joint - local) / local`` (positive: the joint design is worse)."""
+    """The independent check on small populations (model.md 13.6).
+
+    Each population of the study with a size in ``users`` (the first ``populations`` of each, drawn as
+    :func:`run_study` draws them, under the paper's model) is solved by :func:`~coinfer.optimise.solve_multiuser`
+    and by :func:`~coinfer.optimise.solve_multiuser_local` restricted to the splits the joint design chose (every
+    assignment of every split would be too many).
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        The rows of ``data/profiles.csv`` (notebook 05).
+    users : sequence of int
+        The population sizes ``K`` [count].
+    populations : int
+        Populations checked per size [count].
+    seed : int
+        The study's seed (also the local search's).
+    models : sequence of str
+        The models users are drawn from (keys of :data:`MODELS`).
+    weighting : str
+        How users are weighted in the objective (:data:`coinfer.optimise.multiuser.WEIGHTINGS`).
+    starts : int, default 8
+        Starts of the local search [count].
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per population: ``users``, ``population``, the joint design's ``status``, both objectives
+        (``joint``, ``local_check``) and ``relative_difference`` ``(joint - local) / |local|`` [1] (positive: the
+        joint design is worse; empty where the joint design has none).
+    """
     from coinfer.optimise import solve_multiuser_local
 
     base = base_problems(profile, models)
