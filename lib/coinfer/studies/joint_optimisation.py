@@ -190,7 +190,8 @@ class Study:
         """The problems of the splits 0..L of ``name``, with budgets relative to its default point (model.md 7).
 
         Parameters not given take the study's base settings and model.md section 7's defaults; with the study's
-        sparse fits, each side's kernel constants are the measured ones (the faster of dense and sparse).
+        sparse fits, each split's kernel constants are the measured ones and each side's execution model the best
+        of the dense/sparse pairs (model.md sections 2.3, 2.7).
 
         Parameters
         ----------
