@@ -243,6 +243,8 @@ def test_readme_outcome_numbers_follow_from_data():
     e3 = claims["E3"]["measured"]
     assert e3["points_rd_bound_better"] == 0 and e3["better_objective"] == "magnitude"
     assert f"at {e3['points_magnitude_better']} of {e3['points_distinct']} points with distinct decisions" in text
-    assert claims["M1"]["verdict"] == "holds" and "beats every baseline (M1)" in text
+    assert claims["M1"]["verdict"] == "holds" and "beats every baseline (M1, physical model)" in text
+    nb09 = json.loads((paths.PROJECT_ROOT / "data" / "parameters_09_multi_user.json").read_text())
+    assert nb09["system_model"] == "physical"
     paper = next(r for r in claims["C3"]["robustness"] if r["reading"].startswith("the paper's model"))
     assert paper["verdict"] == claims["C3"]["verdict"]
