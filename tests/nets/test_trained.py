@@ -82,10 +82,14 @@ def test_every_width_has_its_training_seeds_and_they_load_at_their_recorded_accu
 
 
 def test_recorded_statistics_are_those_of_the_files():
+    # torch's parallel mean splits its sum over the intra-op threads, so the last bit follows their count: the
+    # records were made with torch's default on this 2-core machine, and with OMP_NUM_THREADS=1 two of the 32 laplace
+    # scales differ by 1 ulp (0.07834637281881969 vs ...68; equal at the default count). Any thread count must
+    # agree within 1e-15 relative (a few ulps).
     for name in trained.RECIPES:
         stats = trained.weight_statistics(trained.load(name))
-        assert stats["mean_abs_weight"] == RECORDS[name]["mean_abs_weight"]
-        assert stats["laplace_scale"] == RECORDS[name]["laplace_scale"]
+        for key in ("mean_abs_weight", "laplace_scale"):
+            assert stats[key] == pytest.approx(RECORDS[name][key], rel=1e-15, abs=0), (name, key)
 
 
 def _state(split: SplitModel) -> dict[str, torch.Tensor]:
