@@ -6,7 +6,10 @@ import pytest
 
 from coinfer.claims.decoding import d1_verdict
 from coinfer.nets import decode_timing
-from coinfer.studies.decoding import public_projection, timing_fit
+from coinfer.model.hardware import EDGE_SERVER, SERVER_SHARE
+from coinfer.model.system import paper_model
+from coinfer.nets.budgets import SERVICE_POWER
+from coinfer.studies.decoding import budgets, problem_at, public_projection, server_power, timing_fit
 
 
 def test_public_projection_reproduces_the_published_numbers():
@@ -18,6 +21,19 @@ def test_public_projection_reproduces_the_published_numbers():
     assert table["projected tokens/s at 20 ms"] < 39.0  # still slower than fully local
     moved = public_projection(round_trip_share=0.5).set_index("quantity")["value"]
     assert moved["projected tokens/s at 20 ms"] != pytest.approx(15.9, rel=0.01)  # the share matters
+
+
+def test_the_system_scope_budget_adds_the_servers_full_power_to_the_battery_share():
+    device, system = (problem_at(5e6, 200.0, 4e-3, scope) for scope in ("device", "system"))
+    assert budgets(device).energy_token == pytest.approx(SERVICE_POWER * 0.1, rel=1e-12)  # 0.01925 J
+    # pue 2 x (psi f^3 = 1e-28 x 1e30 W, one inference's share of 30 W static, 1.3 nJ/64 bit x 8 x 4.8e9 x 64 bit/s)
+    watts = 2.0 * (100.0 + 30.0 * SERVER_SHARE + EDGE_SERVER.memory_energy * EDGE_SERVER.memory_bandwidth)
+    assert server_power(system) == pytest.approx(watts, rel=1e-12)
+    assert budgets(system).energy_token == pytest.approx((SERVICE_POWER + watts) * 0.1, rel=1e-12)
+    assert budgets(system).tpot == budgets(device).tpot == 0.1 and budgets(system).ttft == 2.0
+    # the paper's model: no memory energy, unbounded bandwidth, no nan
+    paper = paper_model(system)
+    assert server_power(paper) == pytest.approx(paper.pue_server * paper.psi_server * paper.f_server_max**3)
 
 
 def test_timing_fit_recovers_known_constants():

@@ -4,7 +4,8 @@ The criterion is fixed here, before any study data existed. Notebook 10 solves, 
 (prompt 128 tokens, context up to 1024), every split at every point of a grid of bandwidth, distance and access
 latency (one-way, each direction), under the budgets of :data:`coinfer.optimise.decoding.DecodeBudgets` set from
 ``coinfer.nets.budgets`` (TTFT 2.0 s and TPOT 0.1 s, MLPerf ``llama3_1-8b``; energy per token: the battery share
-``SERVICE_POWER`` times the TPOT budget) and the device memory of ``coinfer.model.decoding``. The best split is the
+``SERVICE_POWER`` times the TPOT budget, plus in the ``system`` scope the server's full power times the TPOT budget,
+:func:`coinfer.studies.decoding.budgets`) and the device memory of ``coinfer.model.decoding``. The best split is the
 one of least pruning ratio, then least energy per token, TPOT, split index (model.md 14.3). D1 is read in two parts,
 one per energy scope: D1a ``system`` (the project's default scope), D1b ``device`` (the battery's scope).
 
@@ -101,8 +102,8 @@ def claim_d1(t: Thresholds = THRESHOLDS) -> dict | None:
         "criterion": (
             "with pruning, an interior split of the 7B LLaMA is the best decoding split (least ratio, then energy per "
             "token) at >= 1 point of the bandwidth x distance x access-latency grid under TTFT 2.0 s, TPOT 0.1 s, "
-            "energy per token = battery share x TPOT budget and 8 GB device memory; per energy scope (D1a system, "
-            "D1b device); inconclusive where no point has a feasible split"
+            "energy per token = battery share x TPOT budget (D1b, device scope) plus the server's full power x TPOT "
+            "budget (D1a, system scope) and 8 GB device memory; inconclusive where no point has a feasible split"
         ),
         "measured": measured,
         "holds": holds,

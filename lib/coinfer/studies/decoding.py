@@ -21,14 +21,52 @@ from coinfer.nets.budgets import FAMILIES, SERVICE_POWER
 from coinfer.nets.decoding import decode_profile, decoder_shape
 from coinfer.optimise.decoding import DecodeBudgets, best_decode_split, solve_decode
 
-__all__ = ["TPOT_BUDGET", "best_splits", "budgets", "problem_at", "public_projection", "split_costs", "timing_fit"]
+__all__ = [
+    "TPOT_BUDGET", "best_splits", "budgets", "problem_at", "public_projection", "server_power", "split_costs",
+    "timing_fit",
+]  # fmt: skip
 
 #: MLPerf Inference ``llama3_1-8b.Server.tpot_latency = 100`` ms per output token (model.md 7.3) [s].
 TPOT_BUDGET = 0.1
 
 
-def budgets() -> DecodeBudgets:
-    """D1's budgets (model.md 14.4): TTFT 2.0 s, TPOT 0.1 s, energy per token = battery share x TPOT budget.
+def server_power(problem: Problem) -> float:
+    """The most power the server's share can draw: full clock, static power and DRAM reads at full bandwidth.
+
+    ``pue_server (psi_server f_server_max^3 + static_power_server + memory_energy_server memory_bandwidth_server)``,
+    the memory term only where it costs energy (the paper's model has ``memory_energy_server = 0`` and unbounded
+    bandwidth).
+
+    Parameters
+    ----------
+    problem : Problem
+        The hardware (model.md 2.7).
+
+    Returns
+    -------
+    float
+        Power [W].
+
+    References
+    ----------
+    docs/model.md, sections 2.7 and 14.4.
+    """
+    memory = problem.memory_energy_server * problem.memory_bandwidth_server if problem.memory_energy_server > 0 else 0.0
+    return problem.pue_server * (problem.psi_server * problem.f_server_max**3 + problem.static_power_server + memory)
+
+
+def budgets(problem: Problem) -> DecodeBudgets:
+    """D1's budgets (model.md 14.4) in the problem's energy scope: TTFT 2.0 s, TPOT 0.1 s, energy per token.
+
+    The energy per token is the battery share times the TPOT budget, ``SERVICE_POWER x 0.1 s`` = 0.01925 J, in the
+    ``device`` scope; in the ``system`` scope the server's share may in addition draw its full power
+    (:func:`server_power`) for the whole TPOT budget: a mains supply feeds it, and the battery share alone cannot
+    pay for the server's term that scope counts.
+
+    Parameters
+    ----------
+    problem : Problem
+        The hardware and its ``energy_scope`` (model.md 2.6).
 
     Returns
     -------
@@ -39,9 +77,8 @@ def budgets() -> DecodeBudgets:
     ----------
     docs/model.md, section 14.4.
     """
-    return DecodeBudgets(
-        ttft=FAMILIES["meta_large"].latency_anchors[0].value, tpot=TPOT_BUDGET, energy_token=SERVICE_POWER * TPOT_BUDGET
-    )
+    power = SERVICE_POWER + (server_power(problem) if problem.energy_scope == "system" else 0.0)
+    return DecodeBudgets(ttft=FAMILIES["meta_large"].latency_anchors[0].value, tpot=TPOT_BUDGET, energy_token=power * TPOT_BUDGET)
 
 
 def problem_at(bandwidth: float, distance: float, access_latency: float, energy_scope: str = "system") -> Problem:
@@ -161,13 +198,13 @@ def best_splits(
     shape = decoder_shape(model)
     profile = decode_profile(shape, prompt_tokens, max_context)
     ratios = {"with": np.round(np.arange(0.0, 0.99 + 1e-9, ratio_step), 10), "without": np.array([0.0])}
-    b = budgets()
     best_rows, all_rows = [], []
     grid = [
         (s, bw, d, a) for s in ("system", "device") for bw in bandwidths for d in distances for a in access_latencies
     ]
     for scope, bandwidth, distance, access in tqdm(grid, desc="decoding grid"):
         p = problem_at(bandwidth, distance, access, scope)
+        b = budgets(p)
         setting = DecodeSetting(prompt_tokens, max_context, downlink_access_latency=access)
         for pruning, grid_ratios in ratios.items():
             solved = solve_decode(p, profile, setting, b, grid_ratios)
