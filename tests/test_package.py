@@ -66,7 +66,8 @@ EXPECTED: dict[str, list[str]] = {
     "coinfer.claims": [
         "decoding", "deployed_designs", "model_size", "multi_user", "paper", "report", "statements",
         "claim_d1", "d1_verdict",
-        "BRACKET", "CLAIMS", "CLUSTERED_READING", "DECISION_COLUMNS", "DEPLOYED_FIGURES", "DEPLOYED_FILE",
+        "ACROSS_RATIOS_READING", "BRACKET", "CLAIMS", "CLUSTERED_READING", "DECISION_COLUMNS", "DEPLOYED_FIGURES",
+        "DEPLOYED_FILE",
         "DEPLOYED_NOTEBOOK", "EXTENSIONS", "EXTENSION_PREFIX", "EXTENSION_THRESHOLDS", "EXTREME_SCHEMES",
         "ExtensionThresholds", "FIRST_ORDER_CLUSTERS_FILE", "FIRST_ORDER_COLUMNS", "FIRST_ORDER_MODELS", "GRID_NOTE",
         "PRETRAINED_MODELS", "SCALE_FREE_READING", "SENSITIVITY_MIN_SHARE", "SENTENCES", "STATEMENTS", "THRESHOLDS",
@@ -79,7 +80,8 @@ EXPECTED: dict[str, list[str]] = {
         "single_start_rates", "sweep_readings", "write_claims_report",
         # issue 24: parts, verdicts in three values, C1b's conformal criterion
         "verdicts", "C1_INTERVALS", "INTERVALS", "FIRST_ORDER_SCORE_COLUMNS", "FIRST_ORDER_SCORES_FILE", "NEEDS_DATA",
-        "OLD_C1B_READING", "SAMPLED_CONSTANTS_INTERVAL", "SOLVER_BENCHMARKS", "VERDICTS", "c1b_judge", "c1b_model",
+        "OLD_C1B_READING", "SAMPLED_CONSTANTS_INTERVAL", "SOLVER_BENCHMARKS", "VERDICTS",
+        "c1b_across_ratios", "c1b_judge", "c1b_model",
         "c3_parts", "conjunction", "disagreements", "from_point", "holds_value", "part_line", "parts_text", "settle",
         # issue 23: paired E1-E3 on per-input outcomes
         "OUTCOMES_FILE", "PerInput", "judged_pairs", "operating_regime_lines", "usable_points",

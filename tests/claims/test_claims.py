@@ -168,6 +168,29 @@ def test_c1b_is_inconclusive_when_the_interval_cannot_tell_and_the_tolerance_mov
     assert claims.claim_c1(loose)["parts"][1]["verdict"] == "holds"
 
 
+def test_c1b_across_ratios_calibrates_at_every_other_large_ratio_and_tests_between(data):
+    def reading(t=claims.THRESHOLDS):
+        found = [r for r in claims.claim_c1(t)["robustness"] if r["reading"] == claims.ACROSS_RATIOS_READING]
+        assert len(found) == 1
+        return found[0]
+
+    c1_tables(data)
+    c1_scores(data)  # large ratios 0.8 and 0.9: H from the calibration inputs at 0.8, tested on held-out at 0.9
+    minilm = reading()["measured"]["minilm"]
+    assert minilm["calibration_ratios"] == [0.8] and minilm["test_ratios"] == [0.9]
+    assert minilm["n_calibration_min"] == 150 and minilm["guarantee"] == pytest.approx(144 / 151)
+    assert reading()["verdict"] == "holds"
+    assert reading(claims.Thresholds(c1b_min_calibration=151))["verdict"] == claims.NEEDS_DATA
+    # a constant that grows with the ratio: every score at 0.9 x 1.5. C1b per ratio recalibrates H and still holds;
+    # one H across ratios does not
+    path = data_dir() / claims.FIRST_ORDER_SCORES_FILE
+    scores = pd.read_csv(path)
+    scores.loc[scores["ratio"] == 0.9, "score"] *= 1.5
+    data(claims.FIRST_ORDER_SCORES_FILE, scores)
+    assert claims.claim_c1()["parts"][1]["verdict"] == "holds"
+    assert reading()["verdict"] == "does not hold"
+
+
 def test_c1b_judge_sits_on_its_thresholds():
     t = claims.THRESHOLDS
     assert claims.c1b_judge((0.875, 0.95), 0.95) == "holds"

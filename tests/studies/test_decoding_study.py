@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from coinfer.claims.decoding import d1_verdict
-from coinfer.nets import decode_timing
 from coinfer.model.hardware import EDGE_SERVER, SERVER_SHARE
 from coinfer.model.system import paper_model
+from coinfer.nets import decode_timing
 from coinfer.nets.budgets import SERVICE_POWER
 from coinfer.studies.decoding import budgets, problem_at, public_projection, server_power, timing_fit
 

@@ -62,6 +62,7 @@ from coinfer.claims.multi_user import (
     m1_verdict,
 )
 from coinfer.claims.paper import (
+    ACROSS_RATIOS_READING,
     C1_INTERVALS,
     CLUSTERED_READING,
     EXTREME_SCHEMES,
@@ -78,6 +79,7 @@ from coinfer.claims.paper import (
     SOLVER_BENCHMARKS,
     THRESHOLDS,
     Thresholds,
+    c1b_across_ratios,
     c1b_judge,
     c1b_model,
     c3_parts,
@@ -226,6 +228,7 @@ __all__ = [
     "SOLVER_BENCHMARKS",
     "VERDICTS",
     "c1b_judge",
+    "c1b_across_ratios",
     "c1b_model",
     "c3_parts",
     "conjunction",
@@ -234,6 +237,7 @@ __all__ = [
     "holds_value",
     "settle",
     "CLAIMS",
+    "ACROSS_RATIOS_READING",
     "CLUSTERED_READING",
     "DECISION_COLUMNS",
     "DEPLOYED_FIGURES",

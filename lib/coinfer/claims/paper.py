@@ -277,6 +277,40 @@ def c1b_model(scores: pd.DataFrame, t: Thresholds = THRESHOLDS) -> dict[str, Any
     return found
 
 
+def c1b_across_ratios(scores: pd.DataFrame, t: Thresholds = THRESHOLDS) -> dict[str, Any]:
+    """C1b with one ``H`` per part across ratios: calibrated at every other large ratio, tested at the rest.
+
+    The large ratios (``>= t.c1_large_ratio``) in increasing order alternate between calibration (the first, third,
+    ...: 0.7, 0.9, 0.99 on the committed grid) and test (0.8, 0.95). Each part's ``H`` is the conformal rank
+    statistic of its calibration inputs' scores pooled over the calibration ratios; the held-out inputs' scores at
+    the test ratios are checked against it, with :func:`c1b_model`'s rules (the first-order relation's constant
+    should not depend on ``rho``; issue 24 item 1's first form). A robustness reading, added after the scores
+    existed.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        One model's rows of :data:`FIRST_ORDER_SCORES_FILE` (``score`` [-], ``ratio`` [-]).
+    t : Thresholds
+        ``c1_large_ratio``, ``c1b_level``, ``c1b_min_calibration``, ``c1b_tolerance``.
+
+    Returns
+    -------
+    dict
+        :func:`c1b_model`'s numbers and ``verdict``, with ``calibration_ratios`` and ``test_ratios``.
+    """
+    rows = scores[scores["ratio"] >= t.c1_large_ratio]
+    ratios = sorted(set(rows["ratio"]))
+    calibrate, test = ratios[::2], ratios[1::2]
+    pooled = pd.concat(
+        [
+            rows[(rows["subset"] == "calibration") & rows["ratio"].isin(calibrate)],
+            rows[(rows["subset"] == "heldout") & rows["ratio"].isin(test)],
+        ]
+    ).assign(ratio=t.c1_large_ratio)  # one group per part: H does not depend on the ratio
+    return c1b_model(pooled, t) | {"calibration_ratios": calibrate, "test_ratios": test}
+
+
 def _c1b_needs(by_model: dict[str, dict[str, Any]], t: Thresholds) -> str:
     """What C1b needs: :data:`C1B_NEEDS`, with each undecided model's reason from the scores table if there is one."""
     reasons = [f"{m}: {v['reason']}" for m, v in by_model.items() if v["verdict"] == NEEDS_DATA and "reason" in v]
@@ -435,7 +469,20 @@ def claim_c1(t: Thresholds = THRESHOLDS) -> dict:
                 "measured": measured["first_order_holding_share_large_ratio_cluster_ci95"],
             }
         )
+    if (data_dir() / FIRST_ORDER_SCORES_FILE).exists():
+        across = {m: c1b_across_ratios(scores[scores["model"] == m], t) for m in FIRST_ORDER_MODELS}
+        claim["robustness"].append(
+            {
+                "reading": ACROSS_RATIOS_READING,
+                "verdict": conjunction([c1a_verdict, *(v["verdict"] for v in across.values())]),
+                "measured": across,
+            }
+        )
     return claim
+
+
+#: Reading label of C1 with C1b's H calibrated on some ratios and tested at the others (:func:`c1b_across_ratios`).
+ACROSS_RATIOS_READING = "C1b across ratios: one H per part calibrated at every other large ratio, tested between"
 
 
 #: Reading label of C1 under the criterion (b) of before issue 24 (a fixed 95 % against H = the largest input).

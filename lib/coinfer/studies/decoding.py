@@ -78,7 +78,8 @@ def budgets(problem: Problem) -> DecodeBudgets:
     docs/model.md, section 14.4.
     """
     power = SERVICE_POWER + (server_power(problem) if problem.energy_scope == "system" else 0.0)
-    return DecodeBudgets(ttft=FAMILIES["meta_large"].latency_anchors[0].value, tpot=TPOT_BUDGET, energy_token=power * TPOT_BUDGET)
+    ttft = FAMILIES["meta_large"].latency_anchors[0].value
+    return DecodeBudgets(ttft=ttft, tpot=TPOT_BUDGET, energy_token=power * TPOT_BUDGET)
 
 
 def problem_at(bandwidth: float, distance: float, access_latency: float, energy_scope: str = "system") -> Problem:
