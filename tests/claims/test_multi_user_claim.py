@@ -26,3 +26,20 @@ def test_a_margin_win_holds_and_a_loss_does_not():
     better = 1.0 - 2 * MARGIN
     assert m1_verdict(_table([better, better], [1.0, 1.0]))[1] is True
     assert m1_verdict(_table([1.0, 1.1], [1.0, 1.0]))[1] is False
+
+
+def test_the_other_system_model_is_a_reading_of_m1(tmp_path, monkeypatch):
+    from coinfer.claims.multi_user import OTHER_MODEL_FILE, POPULATIONS_FILE, claim_m1
+
+    monkeypatch.setenv("COINFER_OUTPUT_ROOT", str(tmp_path))
+    (tmp_path / "data").mkdir()
+    better = 1.0 - 2 * MARGIN
+    _table([better, better], [1.0, 1.0]).to_csv(tmp_path / "data" / POPULATIONS_FILE, index=False)
+    assert claim_m1()["robustness"] == []  # no reading without its file
+    other = _table([1.0, 1.1], [1.0, 1.0]).assign(system_model="paper")  # the joint design loses there
+    other.to_csv(tmp_path / "data" / OTHER_MODEL_FILE, index=False)
+    claim = claim_m1()
+    assert claim["verdict"] == "holds"
+    (reading,) = claim["robustness"]
+    assert reading["reading"] == "M1 in the paper's model (the same populations)"
+    assert reading["verdict"] == "does not hold" == m1_verdict(other.drop(columns=["system_model"]))[0]["verdict"]

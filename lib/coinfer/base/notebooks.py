@@ -269,7 +269,7 @@ WRITES: dict[str, tuple[str, ...]] = {
         "deployed_frontier_points.csv",
     ),
     "08_model_size": ("size_study.csv", "size_outcomes.csv", "size_inputs.csv"),
-    "09_multi_user": ("multi_user_populations.csv", "multi_user_users.csv"),
+    "09_multi_user": ("multi_user_populations.csv", "multi_user_users.csv", "multi_user_other_model.csv"),
     "10_decoding": (
         "decoding_best_split.csv",
         "decoding_public_projection.csv",

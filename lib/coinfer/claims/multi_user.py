@@ -23,6 +23,8 @@ from coinfer.claims.paper import THRESHOLDS, Thresholds
 
 #: The data file of M1, written by notebook 09_multi_user.
 POPULATIONS_FILE = "multi_user_populations.csv"
+#: The same populations in the other system model (column ``system_model``), M1's reading; notebook 09.
+OTHER_MODEL_FILE = "multi_user_other_model.csv"
 #: The least relative improvement that counts as beating a baseline.
 MARGIN = 0.01
 #: The share of decided populations at which a baseline must be beaten.
@@ -122,6 +124,18 @@ def claim_m1(t: Thresholds = THRESHOLDS) -> dict | None:
     if not (data_dir() / POPULATIONS_FILE).exists():
         return None
     measured, holds = m1_verdict(read_csv(POPULATIONS_FILE))
+    robustness = []
+    if (data_dir() / OTHER_MODEL_FILE).exists():
+        other = read_csv(OTHER_MODEL_FILE)
+        other_measured, _ = m1_verdict(other.drop(columns=["system_model"]))
+        model = "the paper's model" if set(other["system_model"]) == {"paper"} else "the physical model"
+        robustness.append(
+            {
+                "reading": f"M1 in {model} (the same populations)",
+                "verdict": other_measured["verdict"],
+                "measured": other_measured,
+            }  # fmt: skip
+        )
     return {
         "id": "M1",
         "extension": True,
@@ -135,7 +149,7 @@ def claim_m1(t: Thresholds = THRESHOLDS) -> dict | None:
         "measured": measured,
         "holds": holds,
         "verdict": measured["verdict"],
-        "robustness": [],
+        "robustness": robustness,
         "figures": ["multi_user_objective", "multi_user_fairness", "multi_user_splits"],
         "notebooks": ["09_multi_user"],
     }

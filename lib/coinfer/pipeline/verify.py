@@ -375,6 +375,14 @@ TOLERANCES: dict[str, Rule] = {
             "server_price": "dual price, compared through objective and lower bound (prices need not be unique)",
         },
     ),
+    "multi_user_other_model.csv": Rule(
+        "multi-user solver output per population and scheme in the other system model (notebook 09, M1's reading)",
+        SOLVER,
+        skip={
+            "band_price": "dual price, compared through objective and lower bound (prices need not be unique)",
+            "server_price": "dual price, compared through objective and lower bound (prices need not be unique)",
+        },
+    ),
     "multi_user_users.csv": Rule(
         "per-user decisions of the multi-user designs (notebook 09)",
         SOLVER,
