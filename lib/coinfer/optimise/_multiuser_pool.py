@@ -79,16 +79,20 @@ class Pool:
 
     @classmethod
     def _of_rows(cls, problems: list[Problem], changes: dict[str, Array], rows: Array, table: Array, keys: Array,
-                 logits: Array, user: Array, weight: Array, band_total: float,
-                 server_total: float) -> Pool:  # fmt: skip
+                 logits: Array, user: Array, weight: Array, band_total: float, server_total: float,
+                 floors: tuple[Array, Array, Array] | None = None) -> Pool:  # fmt: skip
         """The pool of kernel ``rows`` (``problems[c]`` with the fields ``changes`` set is candidate ``c``'s
         problem): every per-candidate number is derived from the rows, as ``Problem`` derives it
-        (:func:`coinfer.model.arithmetic.model_numbers_rows`, the arithmetic of ``Problem.cycles``)."""
+        (:func:`coinfer.model.arithmetic.model_numbers_rows`, the arithmetic of ``Problem.cycles``); the share
+        floors are ``floors`` where given (those of rows equal in every column :func:`share_floors` reads)."""
         m = arithmetic.model_numbers_rows(rows)
         cycles = m[:, [arithmetic.A_D, arithmetic.G_D, arithmetic.A_S, arithmetic.G_S]]
         band = rows[:, arithmetic.R_S_BITS] > 0
         server = cycles[:, 2] + cycles[:, 3] > 0
-        floor_band, floor_server = share_floors(rows, cycles, band_total, server_total)
+        if floors is None or not np.array_equal(cycles, floors[2], equal_nan=True):
+            floor_band, floor_server = share_floors(rows, cycles, band_total, server_total)
+        else:
+            floor_band, floor_server = floors[0], floors[1]
         flat = _least_objective(rows)
         pool = cls(
             problems, cycles, user, weight, band, server, floor_band, floor_server, flat, float(band_total),
@@ -113,8 +117,13 @@ class Pool:
         problems = [self.problems[c] for c in keep.tolist()]
         user = self.user[keep]
         weight = self.weight[keep] if weights is None else np.asarray(weights, dtype=float)[user]
+        # the floors read only some columns (and the cycles, compared when the pool is built): kept where no change
+        # touches them
+        floors = None
+        if not set(changes) & set(_FLOOR_FIELDS):
+            floors = (self.floor_band[keep], self.floor_server[keep], self.cycles[keep])
         return Pool._of_rows(problems, merged, rows, self.table[keep], self.keys, self.logits, user, weight,
-                             self.band_total, self.server_total)  # fmt: skip
+                             self.band_total, self.server_total, floors)  # fmt: skip
 
     @property
     def size(self) -> int:
@@ -176,6 +185,10 @@ def _least_objective(rows: Array) -> Array:
     magnitude = rows[:, arithmetic.R_CHOICES].astype(int) & 1 > 0
     unit = np.where(magnitude, 0.0, np.exp2(-rows[:, arithmetic.R_Q]))
     return unit * (params_d * scale_d + params_s * scale_s) / (params_d + params_s)
+
+
+#: The problem fields whose row columns :func:`share_floors` reads (besides the cycles).
+_FLOOR_FIELDS = ("latency_budget", "rho_max", "f_device_max", "feature_bits", "p_max", "channel_gain", "noise_psd")
 
 
 def share_floors(rows: Array, cycles: Array, band_total: float, server_total: float) -> tuple[Array, Array]:

@@ -696,11 +696,19 @@ def _within_totals(s: _Setup, design: Design) -> tuple[np.ndarray, np.ndarray]:
 
 def _answer(users: tuple[MultiUser, ...], s: _Setup, design: Design, lower: float | None, gap_rtol: float,
             note: str | None) -> MultiUserSolution:  # fmt: skip
-    """The final answer: every user solved by :func:`solve_batch` at its shares, which first go through
-    :func:`_within_totals` (rounding over many Newton steps can leave their sums a few ulps over a total)."""
+    """The final answer: every user solved as :func:`solve_batch` solves its problem at its shares, which first
+    go through :func:`_within_totals` (rounding over many Newton steps can leave their sums a few ulps over a
+    total).
+
+    ``solve_batch`` runs the compiled steps on the problems' rows and builds an optimal answer from the numbers
+    alone (``solution.optimal_numbers``); the rows here are the pool's with the shares written in (the same
+    numbers), so that no ``Problem`` is built for a user whose answer is optimal; any other answer (infeasible,
+    or a polish on a wall that ``evaluate`` judges) is ``solve_batch``'s of the user's problem."""
+    from coinfer.optimise.batch import solve_kernel_rows
+    from coinfer.optimise.solution import optimal_numbers
+
     pool = s.pool
     design.band, design.server = _within_totals(s, design)
-    answers_problems = []
     shares = []
     for k, user in enumerate(users):
         c = int(design.cand[k])
@@ -713,14 +721,25 @@ def _answer(users: tuple[MultiUser, ...], s: _Setup, design: Design, lower: floa
         # the candidate's own band and server where it uses no share (its problem's fields, held in its row)
         b_q = float(pool.rows[c, R_BANDWIDTH]) if b is None else b
         f_q = float(pool.rows[c, R_FMAX + 1]) if f is None else f
-        answers_problems.append(pool.problem(c, bandwidth=b_q, f_server_max=f_q))
-        shares.append((c, b if b is None else b_q, f if f is None else f_q))
-    solutions = solve_batch(answers_problems)
+        shares.append((c, b if b is None else b_q, f if f is None else f_q, b_q, f_q))
+    cand = np.array([c for c, *_ in shares], dtype=np.int64)
+    rows = pool.rows[cand].copy()
+    rows[:, R_BANDWIDTH] = [b_q for *_, b_q, _ in shares]
+    rows[:, R_FMAX + 1] = [f_q for *_, f_q in shares]
+    code, out = solve_kernel_rows(rows, pool.table[cand], pool.keys, pool.logits)
+    solutions: list[Solution] = [None] * len(users)  # type: ignore[list-item]  # every entry is set below
+    for k in np.flatnonzero(code == kernel.OPTIMAL).tolist():
+        solutions[k] = optimal_numbers(*out[k, : kernel.O_ANSWER].tolist())
+    other = np.flatnonzero(code != kernel.OPTIMAL).tolist()
+    others = solve_batch([pool.problem(shares[k][0], bandwidth=shares[k][3], f_server_max=shares[k][4]) for k in other])
+    for k, sol in zip(other, others, strict=True):
+        solutions[k] = sol
+    used = [(c, b, f) for c, b, f, _, _ in shares]
     w = s.weights
     first = np.searchsorted(pool.user, np.arange(len(users))).tolist()  # each user's first candidate
     user_answers = tuple(
         UserAnswer(users[k].name, c - first[k], users[k].labels[c - first[k]], b, f, float(w[k]), solutions[k])
-        for k, (c, b, f) in enumerate(shares)
+        for k, (c, b, f) in enumerate(used)
     )
     if any(sol.status != "optimal" for sol in solutions):
         bad = next(k for k, sol in enumerate(solutions) if sol.status != "optimal")
@@ -729,8 +748,8 @@ def _answer(users: tuple[MultiUser, ...], s: _Setup, design: Design, lower: floa
                                         f"{solutions[bad].status}: {solutions[bad].reason}")  # fmt: skip
     values = np.array([sol.objective for sol in solutions])
     objective = float(np.sum(w * values))
-    band_used = float(sum(b for _, b, _ in shares if b is not None))
-    server_used = float(sum(f for _, _, f in shares if f is not None))
+    band_used = float(sum(b for _, b, _ in used if b is not None))
+    server_used = float(sum(f for _, _, f in used if f is not None))
     if lower is not None and lower <= objective + 1e-9 * abs(objective):
         lower = min(lower, objective)  # rounding; a bound above that is an error, left visible (a negative gap)
     gap_ok = lower is not None and lower >= objective - gap_rtol * abs(objective)
