@@ -57,6 +57,7 @@ __all__ = [
     "flat_end",
     "meets_constraints",
     "model_numbers",
+    "model_numbers_rows",
     "objective",
     "problem_row",
     "problem_rows",
@@ -225,6 +226,39 @@ def model_numbers(problem: Any) -> np.ndarray:
     m = np.empty(MODEL_WIDTH)
     derive_model(problem_row(problem), m)
     return m
+
+
+def model_numbers_rows(rows: np.ndarray) -> np.ndarray:
+    """The model's numbers ``m`` of many problem rows at once: :func:`derive_model` of each row, in one compiled call.
+
+    Row ``i`` of the result equals :func:`model_numbers` of the problem whose :func:`problem_row` is ``rows[i]``
+    (the same compiled arithmetic), without a Python call per row.
+
+    Parameters
+    ----------
+    rows : numpy.ndarray
+        Rows of :func:`problem_rows`, one per problem (SI units).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(rows), MODEL_WIDTH)`` floats in the units of :func:`derive_model` (SI).
+
+    References
+    ----------
+    docs/model.md, section 2.7.
+    """
+    rows = np.ascontiguousarray(rows, dtype=float)
+    m = np.empty((rows.shape[0], MODEL_WIDTH))
+    _derive_models(rows, m)
+    return m
+
+
+@jcompile()
+def _derive_models(rows, m):
+    """:func:`derive_model` of every row of ``rows`` into the same row of ``m``."""
+    for i in range(rows.shape[0]):
+        derive_model(rows[i], m[i])
 
 
 @jcompile()

@@ -10,8 +10,8 @@ call, without building a ``Problem`` per solve. Whatever the single-user model h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -57,6 +57,10 @@ class Pool:
     table: Array
     keys: Array
     logits: Array
+    #: Per changed field, its value per candidate (:meth:`derive`); :meth:`problem` applies them.
+    _changes: dict[str, Array] = field(default_factory=dict)
+    #: The last :meth:`at_caps` answer: ``(key, code, out)``.
+    _caps: tuple[tuple[bytes, bytes], Array, Array] | None = None
 
     @classmethod
     def build(
@@ -70,15 +74,76 @@ class Pool:
         problems = [p for user in candidates for p in user]
         user = np.array([k for k, user_c in enumerate(candidates) for _ in user_c], dtype=np.int64)
         rows = kernel_rows(problems)
-        cycles = np.array([(*p.cycles("device"), *p.cycles("server")) for p in problems]).reshape(-1, 4)
-        band = rows.rows[:, arithmetic.R_S_BITS] > 0
+        return cls._of_rows(problems, {}, rows.rows, rows.table, rows.keys, rows.logits, user,
+                            np.asarray(weights, dtype=float)[user], band_total, server_total)  # fmt: skip
+
+    @classmethod
+    def _of_rows(cls, problems: list[Problem], changes: dict[str, Array], rows: Array, table: Array, keys: Array,
+                 logits: Array, user: Array, weight: Array, band_total: float, server_total: float,
+                 floors: tuple[Array, Array, Array] | None = None) -> Pool:  # fmt: skip
+        """The pool of kernel ``rows`` (``problems[c]`` with the fields ``changes`` set is candidate ``c``'s
+        problem): every per-candidate number is derived from the rows, as ``Problem`` derives it
+        (:func:`coinfer.model.arithmetic.model_numbers_rows`, the arithmetic of ``Problem.cycles``); the share
+        floors are ``floors`` where given (those of rows equal in every column :func:`share_floors` reads)."""
+        m = arithmetic.model_numbers_rows(rows)
+        cycles = m[:, [arithmetic.A_D, arithmetic.G_D, arithmetic.A_S, arithmetic.G_S]]
+        band = rows[:, arithmetic.R_S_BITS] > 0
         server = cycles[:, 2] + cycles[:, 3] > 0
-        floor_band, floor_server = share_floors(rows.rows, cycles, band_total, server_total)
-        flat = _least_objective(rows.rows)
-        return cls(
-            problems, cycles, user, np.asarray(weights, dtype=float)[user], band, server, floor_band, floor_server,
-            flat, float(band_total), float(server_total), rows.rows, rows.table, rows.keys, rows.logits,
+        if floors is None or not np.array_equal(cycles, floors[2], equal_nan=True):
+            floor_band, floor_server = share_floors(rows, cycles, band_total, server_total)
+        else:
+            floor_band, floor_server = floors[0], floors[1]
+        flat = _least_objective(rows)
+        pool = cls(
+            problems, cycles, user, weight, band, server, floor_band, floor_server, flat, float(band_total),
+            float(server_total), rows, table, keys, logits,
         )  # fmt: skip
+        pool._changes = changes
+        return pool
+
+    def derive(self, changes: Mapping[str, float | Array], keep: Array | None = None,
+               weights: Array | None = None) -> Pool:  # fmt: skip
+        """The pool of the candidates ``keep`` (all by default) with the problem fields ``changes`` set (a value,
+        or one per kept candidate) and the user weights ``weights`` (by default this pool's), without building a
+        ``Problem``: the rows' columns are set, and everything else is derived from them as :meth:`build` derives
+        it from the changed problems (model.md 13.7: the baselines are the joint problem with some fields
+        changed)."""
+        keep = np.arange(len(self.user)) if keep is None else np.asarray(keep, dtype=np.int64)
+        rows = self.rows[keep].copy()
+        merged = {name: value[keep] for name, value in self._changes.items()}
+        for name, value in changes.items():
+            rows[:, arithmetic.ROW_FIELDS.index(name)] = value
+            merged[name] = np.broadcast_to(np.asarray(value), (len(keep),)).copy()
+        problems = [self.problems[c] for c in keep.tolist()]
+        user = self.user[keep]
+        weight = self.weight[keep] if weights is None else np.asarray(weights, dtype=float)[user]
+        # the floors read only some columns (and the cycles, compared when the pool is built): kept where no change
+        # touches them
+        floors = None
+        if not set(changes) & set(_FLOOR_FIELDS):
+            floors = (self.floor_band[keep], self.floor_server[keep], self.cycles[keep])
+        return Pool._of_rows(problems, merged, rows, self.table[keep], self.keys, self.logits, user, weight,
+                             self.band_total, self.server_total, floors)  # fmt: skip
+
+    @property
+    def size(self) -> int:
+        """The number of candidates."""
+        return len(self.user)
+
+    def problem(self, c: int, **fields: float) -> Problem:
+        """Candidate ``c``'s single-user problem (with the fields its pool was derived with), ``fields`` set."""
+        changes = {name: value[c].item() for name, value in self._changes.items()}
+        changes.update(fields)
+        return self.problems[c].replace(**changes) if changes else self.problems[c]
+
+    def at_caps(self, caps_b: Array, caps_f: Array) -> tuple[Array, Array]:
+        """``(code, out)`` of every candidate with its user's caps ``caps_b``, ``caps_f`` (Hz, per user): the
+        solve of :meth:`solve`, kept for the last caps asked (the search and every certificate ask for it)."""
+        key = (caps_b.tobytes(), caps_f.tobytes())
+        if self._caps is None or self._caps[0] != key:
+            code, out = self.solve(np.arange(self.size), caps_b[self.user], caps_f[self.user])
+            self._caps = (key, code, out)
+        return self._caps[1], self._caps[2]
 
     def solve(self, cand: Array, band: Array, server: Array) -> tuple[Array, Array]:
         """``(code, out)`` of candidates ``cand`` at shares ``band`` (Hz) and ``server`` (Hz), element by element.
@@ -103,7 +168,7 @@ class Pool:
 def priced_floors(pool: Pool, lam: float, pi: float, band: Array, server: Array) -> Array:
     """``lambda B_floor + pi F_floor`` of every candidate on the shares it is charged for (``band`` / ``server``
     masks): a lower bound of what its feasible shares cost at these prices (0 where a price is 0)."""
-    cost = np.zeros(len(pool.problems))
+    cost = np.zeros(pool.size)
     if lam > 0:
         cost += np.where(band, lam * pool.floor_band, 0.0)
     if pi > 0:
@@ -120,6 +185,10 @@ def _least_objective(rows: Array) -> Array:
     magnitude = rows[:, arithmetic.R_CHOICES].astype(int) & 1 > 0
     unit = np.where(magnitude, 0.0, np.exp2(-rows[:, arithmetic.R_Q]))
     return unit * (params_d * scale_d + params_s * scale_s) / (params_d + params_s)
+
+
+#: The problem fields whose row columns :func:`share_floors` reads (besides the cycles).
+_FLOOR_FIELDS = ("latency_budget", "rho_max", "f_device_max", "feature_bits", "p_max", "channel_gain", "noise_psd")
 
 
 def share_floors(rows: Array, cycles: Array, band_total: float, server_total: float) -> tuple[Array, Array]:

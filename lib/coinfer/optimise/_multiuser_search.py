@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coinfer.optimise import kernel
 from coinfer.optimise._multiuser_alloc import Allocation, allocate, feasible_start
 from coinfer.optimise._multiuser_pool import Pool
 
@@ -63,8 +64,8 @@ class Infeasible:
 
 def _alone(pool: Pool, caps_b: Array, caps_f: Array) -> Array:
     """Value of every candidate with its user's whole available band and server (``inf`` where infeasible)."""
-    c = np.arange(len(pool.problems))
-    return pool.values(c, caps_b[pool.user], caps_f[pool.user])
+    code, out = pool.at_caps(caps_b, caps_f)
+    return np.where(code == kernel.OPTIMAL, out[:, kernel.O_OBJECTIVE], np.inf)  # Pool.values at the caps
 
 
 #: Multiples of a candidate's share floors on its menu (model.md 13.4).

@@ -29,7 +29,8 @@ import numpy as np
 
 from coinfer.base.validation import ParameterError, read_yaml
 from coinfer.base.validation import show_value as _show
-from coinfer.model.system import DEFAULTS, Problem, accepted_fields
+from coinfer.model.arithmetic import R_BANDWIDTH, R_FMAX, R_S_BITS, ROW_FIELDS
+from coinfer.model.system import DEFAULTS, PAPER_MODEL, Problem, accepted_fields
 from coinfer.optimise import kernel
 from coinfer.optimise._multiuser_dual import Parts, band_bounds, candidate_bounds
 from coinfer.optimise._multiuser_pool import Pool
@@ -213,13 +214,7 @@ class MultiUserProblem:
             with ``users`` [1]; ``1 / (K b_k)``, ``b_k`` the user's mean Laplace scale, with ``normalised``
             [1 / weight units].
         """
-        k = len(self.users)
-        if self.weighting == "parameters":
-            params = np.array([u.params for u in self.users])
-            return params / params.sum()
-        if self.weighting == "users":
-            return np.full(k, 1.0 / k)
-        return np.array([1.0 / (k * u.mean_scale) for u in self.users])
+        return _weights(self.users, self.weighting)
 
     def restrict_splits(self, chosen: Sequence[int]) -> MultiUserProblem:
         """The same users, each with only one of its candidate splits.
@@ -236,11 +231,6 @@ class MultiUserProblem:
         """
         users = tuple(replace(u, splits=(u.splits[j],), labels=(u.labels[j],))
                       for u, j in zip(self.users, chosen, strict=True))  # fmt: skip
-        return replace(self, users=users)
-
-    def _replace_splits(self, **changes: Any) -> MultiUserProblem:
-        """The same users with ``changes`` applied to every candidate split (e.g. ``rho_max=0``)."""
-        users = tuple(replace(u, splits=tuple(p.replace(**changes) for p in u.splits)) for u in self.users)
         return replace(self, users=users)
 
 
@@ -397,15 +387,18 @@ def solve_multiuser(
     .. [1] S. Boyd and L. Vandenberghe, *Convex Optimization*, Cambridge University Press, 2004, section 5.2.2
        (weak duality).
     """
+    given = dict(baselines) if isinstance(baselines, Mapping) else {}
     if baselines is not False:
-        given = dict(baselines) if isinstance(baselines, Mapping) else {}
         unknown = [name for name in given if name not in MULTIUSER_BASELINES]
         if unknown:
             raise ParameterError(f"baselines: got {unknown[0]!r}; allowed names " + ", ".join(MULTIUSER_BASELINES))
         # the baselines' designs are feasible joint designs: starting from each keeps the answer below them
-        found = [given[name] if name in given else solve_baseline(problem, name) for name in MULTIUSER_BASELINES]
+    s = _setup(problem)
+    if baselines is not False:
+        # every baseline is solved on the joint problem's pool with some fields changed (no Problem is built)
+        found = [given[name] if name in given else _baseline(problem, s, name) for name in MULTIUSER_BASELINES]
         starts = (*starts, *found)
-    return _solve_sum(problem, certificate=certificate, gap_rtol=gap_rtol, starts=starts)
+    return _solve_sum(problem.users, s, certificate=certificate, gap_rtol=gap_rtol, starts=starts)
 
 
 @dataclass
@@ -434,6 +427,23 @@ class _Setup:
             self._parts = Parts.of(pool.rows, pool.table, pool.keys, pool.logits, pool.cycles)
         return self._parts
 
+    def derive(self, changes: Mapping[str, Any], *, keep: np.ndarray | None = None,
+               fixed_band: np.ndarray | None = None, fixed_server: np.ndarray | None = None,
+               weights: np.ndarray | None = None) -> _Setup:  # fmt: skip
+        """The setup of the same users with the single-user fields ``changes`` set on every candidate (a value,
+        or one per kept candidate), only the candidates ``keep`` (all by default), and the fixed shares and user
+        weights given (Hz per user, ``nan``: optimised; by default this setup's): :meth:`Pool.derive`, no
+        ``Problem`` built."""
+        weights = self.weights if weights is None else weights
+        pool = self.pool.derive(changes, keep, weights)
+        fb = self.fixed_band if fixed_band is None else fixed_band
+        fs = self.fixed_server if fixed_server is None else fixed_server
+        rows = pool.rows
+        separable = not bool(np.any(rows[:, ROW_FIELDS.index("shared_ratio")] != 0))
+        paper = all(bool(np.all(rows[:, ROW_FIELDS.index(name)] == value)) for name, value in PAPER_MODEL.items())
+        return _Setup(pool, fb, fs, pool.band_total - float(np.nansum(fb)), pool.server_total - float(np.nansum(fs)),
+                      weights, separable, paper)  # fmt: skip
+
 
 def _setup(problem: MultiUserProblem, weights: np.ndarray | None = None) -> _Setup:
     w = problem.weights() if weights is None else weights
@@ -447,14 +457,15 @@ def _setup(problem: MultiUserProblem, weights: np.ndarray | None = None) -> _Set
     return _Setup(pool, fixed_band, fixed_server, band_avail, server_avail, w, separable, paper)
 
 
-def _solve_sum(problem: MultiUserProblem, *, certificate: bool, gap_rtol: float,
+def _solve_sum(users: tuple[MultiUser, ...], s: _Setup, *, certificate: bool, gap_rtol: float,
                starts: Sequence[MultiUserSolution] = ()) -> MultiUserSolution:  # fmt: skip
-    s = _setup(problem)
-    k = len(problem.users)
+    """:func:`solve_multiuser` of ``users`` (candidate labels, names and fixed shares) whose candidates are the
+    pool of ``s``."""
+    k = len(users)
     found = search(s.pool, k, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
     designs = [] if isinstance(found, Infeasible) else [found]
     for start in starts:
-        other = _start_design(problem, s, start)
+        other = _start_design(users, s, start)
         if other is not None:
             designs.append(other)
     if not designs:
@@ -480,11 +491,11 @@ def _solve_sum(problem: MultiUserProblem, *, certificate: bool, gap_rtol: float,
             lower = bound if lower is None else max(lower, bound)
     assert best is not None
     if certificate and s.separable and not s.paper:
-        lower = _physical_bound(problem, s, best, gap_rtol)
-    return _answer(problem, s, best, lower, gap_rtol, note)
+        lower = _physical_bound(s, best, gap_rtol)
+    return _answer(users, s, best, lower, gap_rtol, note)
 
 
-def _physical_bound(problem: MultiUserProblem, s: _Setup, design: Design, gap_rtol: float) -> float:
+def _physical_bound(s: _Setup, design: Design, gap_rtol: float) -> float:
     """A lower bound on the optimum of a problem in the physical model (model.md 13.5): the larger of
 
     - the certificate of the paper's version of every candidate (:func:`~coinfer.model.system.paper_model`) at the
@@ -493,20 +504,17 @@ def _physical_bound(problem: MultiUserProblem, s: _Setup, design: Design, gap_rt
     - the dual function at zero prices, exactly: each user's least value over its candidates with all it can have
       (``V`` is non-increasing in both shares), summed; the bound equals the optimum when no one competes (K=1).
     """
-    from coinfer.model.system import paper_model
-
-    relaxed_users = tuple(replace(u, splits=tuple(paper_model(p) for p in u.splits)) for u in problem.users)
-    relaxed = _setup(replace(problem, users=relaxed_users), s.weights)
+    relaxed = s.derive(PAPER_MODEL)  # system.paper_model of every candidate, on the rows
     relaxed_lower, _ = _certify(relaxed, design, gap_rtol)
     pool = s.pool
     caps_b = np.where(np.isnan(s.fixed_band), s.band_avail, s.fixed_band)
     caps_f = np.where(np.isnan(s.fixed_server), s.server_avail, s.fixed_server)
-    code, out = pool.solve(np.arange(len(pool.problems)), caps_b[pool.user], caps_f[pool.user])
+    code, out = pool.at_caps(caps_b, caps_f)
     # a proven infeasible candidate does not count; any other answer than an optimum (a polish left on a wall, a
     # solver error) is not trusted as a bound: no bound (-inf) for it
     proven = (code == kernel.INFEASIBLE_LATENCY) | (code == kernel.INFEASIBLE_ENERGY)
     value = np.where(code == kernel.OPTIMAL, out[:, kernel.O_OBJECTIVE], np.where(proven, np.inf, -np.inf))
-    per_user = np.full(len(problem.users), np.inf)
+    per_user = np.full(len(design.cand), np.inf)
     np.minimum.at(per_user, pool.user, pool.weight * value)
     alone = float(np.sum(per_user))
     alone -= _SOLVER_RTOL * abs(alone)
@@ -544,17 +552,18 @@ def _rounds(s: _Setup, design: Design, gap_rtol: float) -> tuple[Design, float |
     return design, lower
 
 
-def _start_design(problem: MultiUserProblem, s: _Setup, start: MultiUserSolution) -> Design | None:
+def _start_design(users: tuple[MultiUser, ...], s: _Setup, start: MultiUserSolution) -> Design | None:
     """The design reached by Newton from ``start``'s splits (matched by label) and shares, fitted to what the
     problem shares; ``None`` when a user's split is not among its candidates or the start is infeasible."""
-    if start.status not in ("optimal", "feasible") or len(start.users) != len(problem.users):
+    if start.status not in ("optimal", "feasible") or len(start.users) != len(users):
         return None
     pool = s.pool
-    cand = np.empty(len(problem.users), dtype=np.int64)
-    for k, (user, answer) in enumerate(zip(problem.users, start.users, strict=True)):
+    cand = np.empty(len(users), dtype=np.int64)
+    first = np.searchsorted(pool.user, np.arange(len(users)))  # each user's first candidate (users in order)
+    for k, (user, answer) in enumerate(zip(users, start.users, strict=True)):
         if answer.label not in user.labels:
             return None
-        cand[k] = int(np.flatnonzero(pool.user == k)[0]) + user.labels.index(answer.label)
+        cand[k] = int(first[k]) + user.labels.index(answer.label)
     band = np.array([a.bandwidth if a.bandwidth is not None else s.band_avail for a in start.users])
     server = np.array([a.f_server if a.f_server is not None else s.server_avail for a in start.users])
     return start_from(pool, cand, band, server, s.fixed_band, s.fixed_server, s.band_avail, s.server_avail)
@@ -578,9 +587,9 @@ def _certify(s: _Setup, design: Design, gap_rtol: float, *, final: bool = True):
     user = pool.user
     cb = move_b_user[user] & pool.band
     cf = move_f_user[user] & pool.server
-    n_cand = len(pool.problems)
-    all_c = np.arange(n_cand)
-    alone = pool.values(all_c, caps_b[user], caps_f[user])
+    n_cand = pool.size
+    code, out = pool.at_caps(caps_b, caps_f)
+    alone = np.where(code == kernel.OPTIMAL, out[:, kernel.O_OBJECTIVE], np.inf)  # pool.values at the caps
     w = pool.weight
     # the user's current priced value: reached, so an upper bound of its priced minimum
     mb = move_b_user & pool.band[design.cand]
@@ -685,34 +694,52 @@ def _within_totals(s: _Setup, design: Design) -> tuple[np.ndarray, np.ndarray]:
     return band, server
 
 
-def _answer(problem: MultiUserProblem, s: _Setup, design: Design, lower: float | None, gap_rtol: float,
+def _answer(users: tuple[MultiUser, ...], s: _Setup, design: Design, lower: float | None, gap_rtol: float,
             note: str | None) -> MultiUserSolution:  # fmt: skip
-    """The final answer: every user solved by :func:`solve_batch` at its shares, which first go through
-    :func:`_within_totals` (rounding over many Newton steps can leave their sums a few ulps over a total)."""
+    """The final answer: every user solved as :func:`solve_batch` solves its problem at its shares, which first
+    go through :func:`_within_totals` (rounding over many Newton steps can leave their sums a few ulps over a
+    total).
+
+    ``solve_batch`` runs the compiled steps on the problems' rows and builds an optimal answer from the numbers
+    alone (``solution.optimal_numbers``); the rows here are the pool's with the shares written in (the same
+    numbers), so that no ``Problem`` is built for a user whose answer is optimal; any other answer (infeasible,
+    or a polish on a wall that ``evaluate`` judges) is ``solve_batch``'s of the user's problem."""
+    from coinfer.optimise.batch import solve_kernel_rows
+    from coinfer.optimise.solution import optimal_numbers
+
     pool = s.pool
-    users = problem.users
     design.band, design.server = _within_totals(s, design)
-    answers_problems = []
     shares = []
     for k, user in enumerate(users):
         c = int(design.cand[k])
-        p = pool.problems[c]
         b = float(design.band[k]) if pool.band[c] else None
         f = float(design.server[k]) if pool.server[c] else None
         if user.fixed_bandwidth is not None:
             b = user.fixed_bandwidth if pool.band[c] else None
         if user.fixed_f_server is not None:
             f = user.fixed_f_server if pool.server[c] else None
-        b_q = p.bandwidth if b is None else b
-        f_q = p.f_server_max if f is None else f
-        answers_problems.append(p.replace(bandwidth=b_q, f_server_max=f_q))
-        shares.append((c, b if b is None else b_q, f if f is None else f_q))
-    solutions = solve_batch(answers_problems)
+        # the candidate's own band and server where it uses no share (its problem's fields, held in its row)
+        b_q = float(pool.rows[c, R_BANDWIDTH]) if b is None else b
+        f_q = float(pool.rows[c, R_FMAX + 1]) if f is None else f
+        shares.append((c, b if b is None else b_q, f if f is None else f_q, b_q, f_q))
+    cand = np.array([c for c, *_ in shares], dtype=np.int64)
+    rows = pool.rows[cand].copy()
+    rows[:, R_BANDWIDTH] = [b_q for *_, b_q, _ in shares]
+    rows[:, R_FMAX + 1] = [f_q for *_, f_q in shares]
+    code, out = solve_kernel_rows(rows, pool.table[cand], pool.keys, pool.logits)
+    solutions: list[Solution] = [None] * len(users)  # type: ignore[list-item]  # every entry is set below
+    for k in np.flatnonzero(code == kernel.OPTIMAL).tolist():
+        solutions[k] = optimal_numbers(*out[k, : kernel.O_ANSWER].tolist())
+    other = np.flatnonzero(code != kernel.OPTIMAL).tolist()
+    others = solve_batch([pool.problem(shares[k][0], bandwidth=shares[k][3], f_server_max=shares[k][4]) for k in other])
+    for k, sol in zip(other, others, strict=True):
+        solutions[k] = sol
+    used = [(c, b, f) for c, b, f, _, _ in shares]
     w = s.weights
-    first = [int(np.flatnonzero(pool.user == k)[0]) for k in range(len(users))]
+    first = np.searchsorted(pool.user, np.arange(len(users))).tolist()  # each user's first candidate
     user_answers = tuple(
         UserAnswer(users[k].name, c - first[k], users[k].labels[c - first[k]], b, f, float(w[k]), solutions[k])
-        for k, (c, b, f) in enumerate(shares)
+        for k, (c, b, f) in enumerate(used)
     )
     if any(sol.status != "optimal" for sol in solutions):
         bad = next(k for k, sol in enumerate(solutions) if sol.status != "optimal")
@@ -721,8 +748,8 @@ def _answer(problem: MultiUserProblem, s: _Setup, design: Design, lower: float |
                                         f"{solutions[bad].status}: {solutions[bad].reason}")  # fmt: skip
     values = np.array([sol.objective for sol in solutions])
     objective = float(np.sum(w * values))
-    band_used = float(sum(b for _, b, _ in shares if b is not None))
-    server_used = float(sum(f for _, _, f in shares if f is not None))
+    band_used = float(sum(b for _, b, _ in used if b is not None))
+    server_used = float(sum(f for _, _, f in used if f is not None))
     if lower is not None and lower <= objective + 1e-9 * abs(objective):
         lower = min(lower, objective)  # rounding; a bound above that is an error, left visible (a negative gap)
     gap_ok = lower is not None and lower >= objective - gap_rtol * abs(objective)
@@ -784,6 +811,17 @@ def _problem_errors(problem: MultiUserProblem) -> list[str]:
         errors.append(f"users: fixed server shares sum to {fixed_f:.6g} Hz, more than f_server_max "
                       f"{problem.f_server_max:.6g} Hz; a server share that cannot be met")  # fmt: skip
     return errors
+
+
+def _weights(users: Sequence[MultiUser], weighting: str) -> np.ndarray:
+    """:meth:`MultiUserProblem.weights` of ``users`` under ``weighting`` (read from each user's first split)."""
+    k = len(users)
+    if weighting == "parameters":
+        params = np.array([u.params for u in users])
+        return params / params.sum()
+    if weighting == "users":
+        return np.full(k, 1.0 / k)
+    return np.array([1.0 / (k * u.mean_scale) for u in users])
 
 
 def _objective_message(value: Any) -> str:
@@ -1100,40 +1138,70 @@ def solve_baseline(problem: MultiUserProblem, name: str, *, certificate: bool = 
     """
     if name not in MULTIUSER_BASELINES:
         raise ParameterError(f"name: got {name!r}; allowed one of " + ", ".join(map(repr, MULTIUSER_BASELINES)))
+    return _baseline(problem, _setup(problem), name, certificate=certificate)
+
+
+def _baseline(problem: MultiUserProblem, s: _Setup, name: str, *, certificate: bool = False) -> MultiUserSolution:
+    """:func:`solve_baseline` on the setup ``s`` of ``problem``: every baseline is the joint problem with some
+    fields of every candidate changed (``rho_max``, ``shared_ratio``, the shares), so its pool is derived from
+    ``s``'s rows (:meth:`_Setup.derive`) instead of being built from changed problems."""
+    users = problem.users
     if name == "no_pruning":
-        return solve_multiuser(problem._replace_splits(rho_max=0.0), certificate=certificate, baselines=False)
+        return _solve_sum(users, s.derive({"rho_max": 0.0}), certificate=certificate, gap_rtol=GAP_RTOL)
     if name == "shared_ratio":
-        return solve_multiuser(problem._replace_splits(shared_ratio=True), certificate=False, baselines=False)
-    k = len(problem.users)
+        return _solve_sum(users, s.derive({"shared_ratio": True}), certificate=False, gap_rtol=GAP_RTOL)
+    pool = s.pool
+    k = len(users)
     band = np.full(k, problem.bandwidth / k)
     server = np.full(k, problem.f_server_max / k)
-    users = list(problem.users)
+    keep = None
     if name in ("proportional_shares", "uncoordinated"):
-        alone = [_alone_split(u) for u in users]
+        alone = _alone_splits(s, len(users))
+        first = np.searchsorted(pool.user, np.arange(k))
         if name == "uncoordinated":
-            users = [replace(u, splits=(u.splits[j],), labels=(u.labels[j],)) if j is not None else u
-                     for u, j in zip(users, alone, strict=True)]  # fmt: skip
+            users = tuple(replace(u, splits=(u.splits[j],), labels=(u.labels[j],)) if j is not None else u
+                          for u, j in zip(users, alone, strict=True))  # fmt: skip
+            keep = np.concatenate([[first[i] + j] if j is not None else np.flatnonzero(pool.user == i)
+                                   for i, j in enumerate(alone)]).astype(np.int64)  # fmt: skip
         else:
-            picked = [u.splits[j] if j is not None else None for u, j in zip(users, alone, strict=True)]
-            bits = np.array([p.feature_bits if p is not None else 0.0 for p in picked])
-            work = np.array([sum(p.cycles("server")) if p is not None else 0.0 for p in picked])
+            picked = [first[i] + j if j is not None else None for i, j in enumerate(alone)]
+            bits = np.array([pool.rows[c, R_S_BITS] if c is not None else 0.0 for c in picked])
+            work = np.array([pool.cycles[c, 2] + pool.cycles[c, 3] if c is not None else 0.0 for c in picked])
             band = problem.bandwidth * bits / bits.sum() if bits.sum() > 0 else band
             server = problem.f_server_max * work / work.sum() if work.sum() > 0 else server
     # every user at its fixed shares (a share of 0 Hz: the smallest positive share, where nothing fits)
     band = np.maximum(band * (1 - 1e-12), 1e-60)
     server = np.maximum(server * (1 - 1e-12), 1e-60)
-    fixed = tuple(
-        replace(u, splits=tuple(p.replace(bandwidth=float(b), f_server_max=float(f)) for p in u.splits),
-                fixed_bandwidth=float(b), fixed_f_server=float(f))
-        for u, b, f in zip(users, band, server, strict=True)
-    )  # fmt: skip
-    return solve_multiuser(replace(problem, users=fixed), certificate=certificate, baselines=False)
+    users = tuple(replace(u, fixed_bandwidth=float(b), fixed_f_server=float(f))
+                  for u, b, f in zip(users, band, server, strict=True))  # fmt: skip
+    user = pool.user if keep is None else pool.user[keep]
+    # the weights of the users as they now are (a restricted user's are read from its one split)
+    fixed = s.derive({"bandwidth": band[user], "f_server_max": server[user]}, keep=keep, fixed_band=band,
+                     fixed_server=server, weights=_weights(users, problem.weighting))  # fmt: skip
+    return _solve_sum(users, fixed, certificate=certificate, gap_rtol=GAP_RTOL)
 
 
-def _alone_split(user: MultiUser) -> int | None:
-    """The split of the user's single-user optimum with the whole band and server (``select_split``'s rule:
-    the least objective, ties to the smaller index); ``None`` if it is infeasible at every split."""
-    from coinfer.optimise.splits import select_split
+def _alone_splits(s: _Setup, n_users: int) -> list[int | None]:
+    """Per user, the split of its single-user optimum with its own band and server (``select_split``'s rule on
+    ``solve_batch``'s answers: the least objective of an ``optimal`` answer, ties to the smaller index; ``None``
+    if it is infeasible at every split), from one compiled solve of the pool's rows as they are (its candidates'
+    problems). An answer the polish left on a budget's wall (``kernel.TO_POLISH``) is judged as ``solve`` judges
+    it, by :func:`solve_batch` of that problem."""
+    from coinfer.optimise.batch import solve_kernel_rows
 
-    best, _ = select_split(list(user.splits), solver=lambda p: solve_batch([p])[0])
-    return best
+    pool = s.pool
+    code, out = solve_kernel_rows(pool.rows, pool.table, pool.keys, pool.logits)
+    value = np.where(code == kernel.OPTIMAL, out[:, kernel.O_OBJECTIVE], np.inf)
+    for c in np.flatnonzero(code == kernel.TO_POLISH).tolist():
+        sol = solve_batch([pool.problem(c)])[0]
+        value[c] = sol.objective if sol.status == "optimal" and sol.objective is not None else np.inf
+    value = np.where(np.isnan(value), np.inf, value)
+    first = np.searchsorted(pool.user, np.arange(n_users))
+    best = np.minimum.reduceat(value, first)
+    # the first candidate of each user at its least finite value (argmin's first: ties to the smaller index)
+    hit = np.flatnonzero(np.isfinite(value) & (value == best[pool.user]))
+    users_hit, where = np.unique(pool.user[hit], return_index=True)
+    alone: list[int | None] = [None] * n_users
+    for k, c in zip(users_hit.tolist(), hit[where].tolist(), strict=True):
+        alone[k] = c - int(first[k])
+    return alone
