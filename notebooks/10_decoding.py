@@ -25,11 +25,12 @@
 # (`coinfer.optimise.decoding`, 14.3) chooses the pruning ratio (one ratio on both sides), the
 # decode phase's transmit power and clocks; the prefill runs at full resources.
 #
-# **Criterion of D1, fixed in `coinfer.claims.decoding` before the data existed.** Budgets TTFT
+# **Criterion of D1, fixed in `coinfer.claims.decoding` before the data existed (but D1a's energy
+# budget, see below).** Budgets TTFT
 # 2.0 s and TPOT 0.1 s (MLPerf `llama3_1-8b` server), energy per token = the battery share of
 # model.md 7.3 times 0.1 s (0.01925 J, assumed) in the device scope, plus the server's full power
-# times 0.1 s in the system scope (30.36 J: the mains-fed server is bound by its power rating, not
-# the battery; changed before this run, model.md 14.4), 8 GB of device memory. Per energy scope (D1a
+# times 0.1 s in the system scope (30.36 J, which does not bind; changed after the first run's
+# data, which had no feasible split there, model.md 14.4), 8 GB of device memory. Per energy scope (D1a
 # `system`, D1b `device`), the part holds when, with pruning, an interior split is the best split
 # (least ratio, then least energy per token) at one grid point or more; it does not hold when some
 # point has a feasible split and none an interior best; it is inconclusive when no point has a

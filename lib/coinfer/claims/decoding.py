@@ -1,6 +1,8 @@
 """D1, the artifact's own question on decoding a split LLM (model.md section 14.4), from ``decoding_best_split.csv``.
 
-The criterion is fixed here, before any study data existed. Notebook 10 solves, for the 7B LLaMA's decode profile
+The criterion is fixed here, before any study data existed, except D1a's energy budget, changed on 2026-12-08 after
+the first run (which found no feasible split in the ``system`` scope; model.md 14.4).
+Notebook 10 solves, for the 7B LLaMA's decode profile
 (prompt 128 tokens, context up to 1024), every split at every point of a grid of bandwidth, distance and access
 latency (one-way, each direction), under the budgets of :data:`coinfer.optimise.decoding.DecodeBudgets` set from
 ``coinfer.nets.budgets`` (TTFT 2.0 s and TPOT 0.1 s, MLPerf ``llama3_1-8b``; energy per token: the battery share
@@ -103,7 +105,8 @@ def claim_d1(t: Thresholds = THRESHOLDS) -> dict | None:
             "with pruning, an interior split of the 7B LLaMA is the best decoding split (least ratio, then energy per "
             "token) at >= 1 point of the bandwidth x distance x access-latency grid under TTFT 2.0 s, TPOT 0.1 s, "
             "energy per token = battery share x TPOT budget (D1b, device scope) plus the server's full power x TPOT "
-            "budget (D1a, system scope) and 8 GB device memory; inconclusive where no point has a feasible split"
+            "budget (D1a, system scope: changed after the first run's data, and it does not bind) and 8 GB device "
+            "memory; inconclusive where no point has a feasible split"
         ),
         "measured": measured,
         "holds": holds,

@@ -128,7 +128,8 @@ def claim_m1(t: Thresholds = THRESHOLDS) -> dict | None:
     if (data_dir() / OTHER_MODEL_FILE).exists():
         other = read_csv(OTHER_MODEL_FILE)
         other_measured, _ = m1_verdict(other.drop(columns=["system_model"]))
-        model = "the paper's model" if set(other["system_model"]) == {"paper"} else "the physical model"
+        (name,) = set(other["system_model"])  # one model per file
+        model = "the paper's model" if name == "paper" else "the physical model"
         robustness.append(
             {
                 "reading": f"M1 in {model} (the same populations)",

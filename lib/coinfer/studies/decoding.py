@@ -31,7 +31,7 @@ TPOT_BUDGET = 0.1
 
 
 def server_power(problem: Problem) -> float:
-    """The most power the server's share can draw: full clock, static power and DRAM reads at full bandwidth.
+    """An upper bound of the server's power: full clock, its static-power share, DRAM reads at the socket bandwidth.
 
     ``pue_server (psi_server f_server_max^3 + static_power_server + memory_energy_server memory_bandwidth_server)``,
     the memory term only where it costs energy (the paper's model has ``memory_energy_server = 0`` and unbounded
