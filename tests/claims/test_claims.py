@@ -688,3 +688,5 @@ def test_c1b_across_ratios_fails_a_constant_that_grows_with_rho_on_a_five_ratio_
 
     assert claims.c1b_across_ratios(table(1.0))["verdict"] == "holds"
     assert claims.c1b_across_ratios(table(3.0))["verdict"] == "does not hold"
+    one_ratio = table(1.0)
+    assert claims.c1b_across_ratios(one_ratio[one_ratio["ratio"] == 0.99])["verdict"] == claims.NEEDS_DATA

@@ -301,6 +301,8 @@ def c1b_across_ratios(scores: pd.DataFrame, t: Thresholds = THRESHOLDS) -> dict[
     """
     rows = scores[scores["ratio"] >= t.c1_large_ratio]
     ratios = sorted(set(rows["ratio"]))
+    if len(ratios) < 2:
+        return {"verdict": NEEDS_DATA, "reason": "fewer than two large ratios", "test_ratios": ratios}
     calibration, heldout = rows[rows["subset"] == "calibration"], rows[rows["subset"] == "heldout"]
     # group (part, r): the calibration scores of every other ratio, relabelled r, beside the held-out scores at r
     left_out = pd.concat(
