@@ -237,12 +237,12 @@ def model_numbers_rows(rows: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     rows : numpy.ndarray
-        Rows of :func:`problem_rows`, one per problem (SI units).
+        Rows of :func:`problem_rows`, one per problem [SI units of each field].
 
     Returns
     -------
     numpy.ndarray
-        ``(len(rows), MODEL_WIDTH)`` floats in the units of :func:`derive_model` (SI).
+        ``(len(rows), MODEL_WIDTH)`` floats [SI units of :func:`derive_model`'s numbers].
 
     References
     ----------
